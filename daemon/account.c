@@ -1,0 +1,230 @@
+/* Applying postings to accounts and reading balances, now or as at an earlier sequence. */
+#include "account.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "fundflow/calendar.h"
+#include "fundflow/money.h"
+#include "fundflow/v1/events.pb-c.h"
+
+static const char *const account_purpose_names[] = {
+    [ACCOUNT_PURPOSE_FUNDING] = "funding",
+    [ACCOUNT_PURPOSE_BUDGET] = "budget",
+    [ACCOUNT_PURPOSE_RECEIVED] = "received",
+    [ACCOUNT_PURPOSE_ONWARD] = "onward",
+};
+
+void account_key_make(account_key *key, const char *org_code, uint32_t financial_year,
+                      uint32_t stream, account_purpose purpose) {
+    size_t code_bytes = strlen(org_code);
+    assert(code_bytes <= FF_ORG_CODE_BYTES_MAX);
+    assert(financial_year <= UINT16_MAX && stream <= UINT8_MAX);
+    memset(key->org_code, ' ', sizeof key->org_code);
+    memcpy(key->org_code, org_code, code_bytes);
+    key->year_big_endian[0] = (uint8_t)(financial_year >> 8);
+    key->year_big_endian[1] = (uint8_t)(financial_year & 0xFF);
+    key->stream = (uint8_t)stream;
+    key->purpose = (uint8_t)purpose;
+}
+
+uint32_t account_key_year(const account_key *key) {
+    return ((uint32_t)key->year_big_endian[0] << 8) | key->year_big_endian[1];
+}
+
+static bool account_debit_normal(const account_key *key) {
+    return key->purpose == ACCOUNT_PURPOSE_BUDGET || key->purpose == ACCOUNT_PURPOSE_ONWARD;
+}
+
+void account_key_describe(const account_key *key, char *buffer, size_t buffer_bytes) {
+    int code_bytes = FF_ORG_CODE_BYTES_MAX;
+    while (code_bytes > 0 && key->org_code[code_bytes - 1] == ' ') code_bytes--;
+    char year[CALENDAR_YEAR_TEXT_BYTES];
+    calendar_year_format(account_key_year(key), year, sizeof year);
+    const ProtobufCEnumValue *stream =
+        protobuf_c_enum_descriptor_get_value(&fundflow__v1__stream__descriptor, key->stream);
+    const char *purpose = key->purpose >= ACCOUNT_PURPOSE_FUNDING &&
+                                  key->purpose <= ACCOUNT_PURPOSE_LAST
+                              ? account_purpose_names[key->purpose]
+                              : "unknown";
+    snprintf(buffer, buffer_bytes, "%.*s %s %s %s", code_bytes, key->org_code, year,
+             stream ? stream->name : "UNKNOWN_STREAM", purpose);
+}
+
+ff_err account_balance_net(const account_key *key, const account_balance *balance,
+                           int64_t *net_pence_out) {
+    int64_t net = 0;
+    ff_err err;
+    if (account_debit_normal(key)) {
+        err = money_subtract(balance->debits_posted_pence, balance->credits_posted_pence, &net);
+        if (err == FF_OK) err = money_subtract(net, balance->credits_pending_pence, &net);
+    } else {
+        err = money_subtract(balance->credits_posted_pence, balance->debits_posted_pence, &net);
+        if (err == FF_OK) err = money_subtract(net, balance->debits_pending_pence, &net);
+    }
+    if (err == FF_OK) *net_pence_out = net;
+    return err;
+}
+
+ff_err account_balance_read(MDB_txn *txn, ff_store *store, const account_key *key,
+                            account_balance *balance_out) {
+    memset(balance_out, 0, sizeof *balance_out);
+    MDB_val db_key = {sizeof *key, (void *)key}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_BALANCES), &db_key, &value);
+    if (rc == MDB_NOTFOUND) return FF_OK;
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    if (value.mv_size != sizeof *balance_out) return FF_ERR_STORAGE;
+    memcpy(balance_out, value.mv_data, sizeof *balance_out);
+    return FF_OK;
+}
+
+static void posting_key_make(posting_key *key, const account_key *account, uint64_t sequence) {
+    key->account = *account;
+    log_key_encode(sequence, key->sequence_big_endian);
+}
+
+ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key *key,
+                               uint64_t as_at_sequence, account_balance *balance_out) {
+    memset(balance_out, 0, sizeof *balance_out);
+    if (as_at_sequence == 0) return FF_OK;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_POSTINGS), &cursor);
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    /* Seek to the first posting after as_at_sequence, then step back one: that is the last
+     * posting at or before it, if it belongs to this account. */
+    posting_key seek;
+    posting_key_make(&seek, key, as_at_sequence == UINT64_MAX ? UINT64_MAX : as_at_sequence + 1);
+    MDB_val db_key = {sizeof seek, &seek}, value;
+    rc = mdb_cursor_get(cursor, &db_key, &value, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(cursor, &db_key, &value, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+    }
+    ff_err err = FF_OK;
+    if (rc == MDB_SUCCESS && db_key.mv_size == sizeof seek &&
+        memcmp(db_key.mv_data, key, sizeof *key) == 0) {
+        if (value.mv_size != sizeof(posting_record)) {
+            err = FF_ERR_STORAGE;
+        } else {
+            const posting_record *found = value.mv_data;
+            memcpy(balance_out, &found->balance_after, sizeof *balance_out);
+        }
+    } else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        err = store_error_from_mdb(rc);
+    }
+    mdb_cursor_close(cursor);
+    return err;
+}
+
+static ff_err account_postings_balanced(const posting *postings, size_t posting_count,
+                                        ff_failure *failure) {
+    /* Legs may each hold up to INT64_MAX, so their totals are summed in 128 bits: with at most
+     * ACCOUNT_POSTINGS_PER_EVENT_MAX legs the sums cannot overflow, and the comparison is exact. */
+    __int128 debits = 0, credits = 0;
+    for (size_t i = 0; i < posting_count; i++) {
+        if (postings[i].debit_pence < 0 || postings[i].credit_pence < 0) {
+            return failure_set(failure, FF_ERR_AMOUNT_NOT_POSITIVE, "amount_pence",
+                               "a posting holds a negative amount");
+        }
+        debits += postings[i].debit_pence;
+        credits += postings[i].credit_pence;
+    }
+    if (debits != credits) {
+        return failure_set(failure, FF_ERR_UNBALANCED, NULL,
+                           "debits total %lld pence but credits total %lld pence",
+                           (long long)debits, (long long)credits);
+    }
+    return FF_OK;
+}
+
+static ff_err account_totals_add(account_balance *balance, const posting *leg,
+                                 ff_failure *failure) {
+    if (money_add(balance->debits_posted_pence, leg->debit_pence, &balance->debits_posted_pence) ||
+        money_add(balance->credits_posted_pence, leg->credit_pence,
+                  &balance->credits_posted_pence)) {
+        char account[FF_ACCOUNT_TEXT_BYTES];
+        account_key_describe(&leg->account, account, sizeof account);
+        return failure_set(failure, FF_ERR_SUM_OVERFLOW, "amount_pence",
+                           "the totals of account %s would overflow 64-bit pence", account);
+    }
+    return FF_OK;
+}
+
+static ff_err account_headroom_check(const posting *leg, const account_balance *before,
+                                     const account_balance *after, ff_failure *failure) {
+    if (leg->account.purpose != ACCOUNT_PURPOSE_BUDGET) return FF_OK;
+    int64_t available_after = 0;
+    ff_err err = account_balance_net(&leg->account, after, &available_after);
+    if (err != FF_OK) {
+        return failure_set(failure, err, "amount_pence", "a budget balance would overflow");
+    }
+    if (available_after >= 0) return FF_OK;
+    int64_t available_before = 0;
+    (void)account_balance_net(&leg->account, before, &available_before);
+    char held[FF_MONEY_TEXT_BYTES], asked[FF_MONEY_TEXT_BYTES];
+    money_format(available_before, held, sizeof held);
+    money_format(leg->credit_pence, asked, sizeof asked);
+    account_key_describe(&leg->account, failure->account, sizeof failure->account);
+    failure->headroom_pence = available_before;
+    return failure_set(failure, FF_ERR_INSUFFICIENT_HEADROOM, "amount_pence",
+                       "account %s holds %s, which cannot cover %s", failure->account, held,
+                       asked);
+}
+
+static ff_err account_open_if_new(MDB_txn *txn, ff_store *store, const account_key *key,
+                                  uint64_t sequence) {
+    account_record record;
+    memset(&record, 0, sizeof record);
+    record.opened_sequence = sequence;
+    record.purpose = key->purpose;
+    MDB_val db_key = {sizeof *key, (void *)key}, value = {sizeof record, &record};
+    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_ACCOUNTS), &db_key, &value,
+                     MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? FF_OK : store_error_from_mdb(rc);
+}
+
+static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence,
+                                uint32_t effective_date, const posting *leg,
+                                const account_balance *after) {
+    ff_err err = account_open_if_new(txn, store, &leg->account, sequence);
+    if (err != FF_OK) return err;
+    MDB_val balance_key = {sizeof leg->account, (void *)&leg->account};
+    MDB_val balance_value = {sizeof *after, (void *)after};
+    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_BALANCES), &balance_key, &balance_value, 0);
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    posting_key key;
+    posting_key_make(&key, &leg->account, sequence);
+    posting_record record;
+    memset(&record, 0, sizeof record);
+    record.debit_pence = leg->debit_pence;
+    record.credit_pence = leg->credit_pence;
+    record.effective_date = effective_date;
+    record.balance_after = *after;
+    MDB_val posting_db_key = {sizeof key, &key}, posting_value = {sizeof record, &record};
+    rc = mdb_put(txn, store_dbi(store, STORE_TABLE_POSTINGS), &posting_db_key, &posting_value,
+                 MDB_NOOVERWRITE);
+    /* One event posts to an account at most once; a second leg on the same account is a bug. */
+    assert(rc != MDB_KEYEXIST);
+    return store_error_from_mdb(rc);
+}
+
+ff_err account_postings_apply(MDB_txn *txn, ff_store *store, uint64_t sequence,
+                              uint32_t effective_date, const posting *postings,
+                              size_t posting_count, ff_failure *failure) {
+    assert(posting_count <= ACCOUNT_POSTINGS_PER_EVENT_MAX);
+    ff_err err = account_postings_balanced(postings, posting_count, failure);
+    for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
+        account_balance before, after;
+        err = account_balance_read(txn, store, &postings[i].account, &before);
+        if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read a balance");
+        after = before;
+        err = account_totals_add(&after, &postings[i], failure);
+        if (err == FF_OK) err = account_headroom_check(&postings[i], &before, &after, failure);
+        if (err != FF_OK) return err;
+        after.last_sequence = sequence;
+        after.posting_count++;
+        err = account_leg_write(txn, store, sequence, effective_date, &postings[i], &after);
+        if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write a posting");
+    }
+    return err;
+}

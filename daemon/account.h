@@ -1,0 +1,118 @@
+/* Accounts, balances and postings: the double-entry side of the ledger.
+ *
+ * Every organisation has accounts per (financial year, stream, purpose). An account's key is a
+ * fixed 16 bytes, ordered so that one organisation's accounts for one year sit together:
+ *
+ *     org code (12 bytes, space padded) ++ year (2 bytes big-endian) ++ stream ++ purpose
+ *
+ * Postings are keyed by account key ++ sequence and carry the account's totals after the posting,
+ * so the balance as at any sequence number is one cursor seek.
+ *
+ * Purposes and how allocations and onward budgets post (A is the amount):
+ *
+ *     funder pays out:     debit  funder ONWARD A,  credit funder BUDGET A  (FUNDING for NHSE)
+ *     recipient receives:  debit  recipient BUDGET A, credit recipient RECEIVED A
+ *
+ * BUDGET is what an organisation holds and may pass on; it may never go below zero. FUNDING is
+ * NHS England's parliamentary funding, the one account allowed to be unbounded.
+ */
+#ifndef FUNDFLOW_ACCOUNT_H
+#define FUNDFLOW_ACCOUNT_H
+
+#include <assert.h>
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "failure.h"
+#include "store.h"
+#include "fundflow/limits.h"
+
+typedef enum account_purpose {
+    ACCOUNT_PURPOSE_FUNDING = 1,  /* NHSE only: parliamentary funding drawn; credit-normal */
+    ACCOUNT_PURPOSE_BUDGET = 2,   /* held and available; debit-normal; never below zero */
+    ACCOUNT_PURPOSE_RECEIVED = 3, /* allocations and budgets received; credit-normal */
+    ACCOUNT_PURPOSE_ONWARD = 4,   /* allocations and budgets passed on; debit-normal */
+} account_purpose;
+
+#define ACCOUNT_PURPOSE_LAST ACCOUNT_PURPOSE_ONWARD
+
+typedef struct account_key {
+    char org_code[FF_ORG_CODE_BYTES_MAX];
+    uint8_t year_big_endian[2];
+    uint8_t stream;
+    uint8_t purpose;
+} account_key;
+static_assert(sizeof(account_key) == 16, "account keys are stored: their size is fixed");
+
+/* Totals of one account. Every total is non-negative and every addition is checked. */
+typedef struct account_balance {
+    int64_t debits_posted_pence;
+    int64_t credits_posted_pence;
+    int64_t debits_pending_pence;
+    int64_t credits_pending_pence;
+    uint64_t last_sequence;
+    uint64_t posting_count;
+} account_balance;
+static_assert(sizeof(account_balance) == 48, "balances are stored: their size is fixed");
+
+typedef struct account_record {
+    uint64_t opened_sequence;
+    uint8_t purpose;
+    uint8_t reserved[7];
+} account_record;
+static_assert(sizeof(account_record) == 16, "account records are stored: their size is fixed");
+
+typedef struct posting_key {
+    account_key account;
+    uint8_t sequence_big_endian[8];
+} posting_key;
+static_assert(sizeof(posting_key) == 24, "posting keys are stored: their size is fixed");
+
+typedef struct posting_record {
+    int64_t debit_pence;
+    int64_t credit_pence;
+    uint32_t effective_date;
+    uint32_t reserved;
+    account_balance balance_after;
+} posting_record;
+static_assert(sizeof(posting_record) == 72, "postings are stored: their size is fixed");
+
+/* One leg of an event, before it is applied. */
+typedef struct posting {
+    account_key account;
+    int64_t debit_pence;
+    int64_t credit_pence;
+} posting;
+
+/* The most postings one event produces. */
+#define ACCOUNT_POSTINGS_PER_EVENT_MAX 8
+
+void account_key_make(account_key *key, const char *org_code, uint32_t financial_year,
+                      uint32_t stream, account_purpose purpose);
+uint32_t account_key_year(const account_key *key);
+
+/* Writes "QWE 2024/25 stream 1 budget"-style text naming the account. */
+void account_key_describe(const account_key *key, char *buffer, size_t buffer_bytes);
+
+/* The account's balance on its normal side: debits less credits for debit-normal accounts,
+ * credits less debits for credit-normal ones. Pending amounts reduce what is available. */
+ff_err account_balance_net(const account_key *key, const account_balance *balance,
+                           int64_t *net_pence_out);
+
+/* Reads an account's current totals; an account never posted to reads as all zero. */
+ff_err account_balance_read(MDB_txn *txn, ff_store *store, const account_key *key,
+                            account_balance *balance_out);
+
+/* Reads an account's totals as they stood once event as_at_sequence was recorded. */
+ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key *key,
+                               uint64_t as_at_sequence, account_balance *balance_out);
+
+/* Applies one event's postings: checks debits equal credits, adds to each account's totals with
+ * overflow checks, refuses a BUDGET account going below zero, and writes accounts, balances and
+ * postings. On failure, failure says why and the caller must abort the transaction. */
+ff_err account_postings_apply(MDB_txn *txn, ff_store *store, uint64_t sequence,
+                              uint32_t effective_date, const posting *postings,
+                              size_t posting_count, ff_failure *failure);
+
+#endif

@@ -1,0 +1,243 @@
+/* Batches of commands become events: checks, idempotency, nested transactions, one commit. */
+#include "ledger.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "command.h"
+#include "digest.h"
+#include "projection.h"
+#include "fundflow/limits.h"
+
+struct ff_ledger {
+    ff_store *store;
+    uint64_t map_growth_count;
+};
+
+ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
+    *ledger_out = NULL;
+    ff_ledger *opened = calloc(1, sizeof *opened);
+    if (opened == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = store_open(options, &opened->store);
+    if (err == FF_OK) {
+        log_head head;
+        err = ledger_head_read(opened, &head);
+    }
+    if (err != FF_OK) {
+        ledger_close(opened);
+        return err;
+    }
+    *ledger_out = opened;
+    return FF_OK;
+}
+
+void ledger_close(ff_ledger *ledger) {
+    if (ledger == NULL) return;
+    store_close(ledger->store);
+    free(ledger);
+}
+
+ff_store *ledger_store(ff_ledger *ledger) { return ledger->store; }
+
+uint64_t ledger_map_growth_count(const ff_ledger *ledger) { return ledger->map_growth_count; }
+
+ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out) {
+    MDB_txn *txn = NULL;
+    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, &txn);
+    if (err != FF_OK) return err;
+    err = log_head_read(txn, ledger->store, head_out);
+    mdb_txn_abort(txn);
+    return err;
+}
+
+/* Errors that say the batch as a whole cannot go on, as opposed to one command being refused. */
+static bool ledger_error_is_fatal(ff_err err) {
+    return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY ||
+           err == FF_ERR_INTERNAL || err == FF_ERR_LOG_DECODE;
+}
+
+/* Answers a command whose key is already in the index: the original result if the content is
+ * the same, a conflict if it is not. Returns FF_ERR_EVENT_UNKNOWN for a new key. */
+static ff_err ledger_idempotency_check(MDB_txn *txn, ff_store *store,
+                                       const Fundflow__V1__Command *command,
+                                       ledger_result *result) {
+    idempotency_record earlier;
+    ff_err err = projection_idempotency_read(txn, store, command->idempotency_key, &earlier);
+    if (err != FF_OK) return err;
+    uint8_t digest[DIGEST_BYTES];
+    err = digest_command_content(command->effective_date, command->event, digest);
+    if (err != FF_OK) return err;
+    if (memcmp(digest, earlier.content_digest, DIGEST_BYTES) != 0) {
+        return failure_set(&result->failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
+                           "idempotency_key %.60s was used for a different command, event %llu",
+                           command->idempotency_key, (unsigned long long)earlier.sequence);
+    }
+    result->sequence = earlier.sequence;
+    result->idempotent_replay = true;
+    return FF_OK;
+}
+
+static ff_err ledger_command_record(MDB_txn *parent, ff_store *store, const ledger_batch *batch,
+                                    int64_t recorded_at_us,
+                                    const Fundflow__V1__Command *command, log_head *head,
+                                    ledger_result *result) {
+    MDB_txn *child = NULL;
+    ff_err err = store_txn_begin(store, parent, 0, &child);
+    if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot begin a command");
+    Fundflow__V1__EventRecord record = FUNDFLOW__V1__EVENT_RECORD__INIT;
+    record.sequence = head->sequence + 1;
+    record.recorded_at_us = recorded_at_us;
+    record.effective_date = command->effective_date;
+    record.actor = (char *)batch->actor;
+    record.idempotency_key = command->idempotency_key;
+    record.event = command->event;
+    err = projection_apply(child, store, &record, &result->failure);
+    log_head next = *head;
+    if (err == FF_OK) {
+        err = log_append(child, store, &record, &next);
+        if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot append the event");
+    }
+    if (err != FF_OK) {
+        mdb_txn_abort(child);
+        return err;
+    }
+    err = store_txn_commit(child);
+    if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot commit a command");
+    *head = next;
+    result->sequence = next.sequence;
+    return FF_OK;
+}
+
+static ff_err ledger_command_apply(MDB_txn *txn, ff_store *store, const ledger_batch *batch,
+                                   int64_t recorded_at_us, const Fundflow__V1__Command *command,
+                                   log_head *head, ledger_result *result) {
+    memset(result, 0, sizeof *result);
+    failure_clear(&result->failure);
+    ff_err err = command_check_static(command, &result->failure);
+    if (err != FF_OK) return err;
+    err = ledger_idempotency_check(txn, store, command, result);
+    if (err != FF_ERR_EVENT_UNKNOWN) {
+        if (err != FF_OK && result->failure.code == FF_OK) {
+            failure_set(&result->failure, err, "idempotency_key", "cannot read the index");
+        }
+        return err;
+    }
+    return ledger_command_record(txn, store, batch, recorded_at_us, command, head, result);
+}
+
+static void ledger_linked_failure_mark(const ledger_batch *batch, size_t failed_index,
+                                       ledger_result *results) {
+    for (size_t i = 0; i < batch->command_count; i++) {
+        if (i == failed_index) continue;
+        memset(&results[i], 0, sizeof results[i]);
+        failure_set(&results[i].failure, FF_ERR_LINKED_COMMAND_FAILED, NULL,
+                    "command %zu of this all-or-nothing batch failed, so none was recorded",
+                    failed_index);
+    }
+}
+
+/* One try at a batch. A fatal error comes back as the return value; refusals of single commands
+ * are in the results. */
+static ff_err ledger_batch_attempt(ff_ledger *ledger, const ledger_batch *batch,
+                                   int64_t recorded_at_us, ledger_result *results) {
+    MDB_txn *txn = NULL;
+    log_head head;
+    ff_err err = store_txn_begin(ledger->store, NULL, 0, &txn);
+    if (err != FF_OK) return err;
+    err = log_head_read(txn, ledger->store, &head);
+    for (size_t i = 0; err == FF_OK && i < batch->command_count; i++) {
+        ff_err command_err = ledger_command_apply(txn, ledger->store, batch, recorded_at_us,
+                                                  batch->commands[i], &head, &results[i]);
+        if (ledger_error_is_fatal(command_err)) {
+            err = command_err;
+        } else if (command_err != FF_OK && batch->linked) {
+            ledger_linked_failure_mark(batch, i, results);
+            mdb_txn_abort(txn);
+            return FF_OK;
+        }
+    }
+    if (err != FF_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    return store_txn_commit(txn);
+}
+
+static int64_t ledger_clock_now_us(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static ff_err ledger_batch_check(const ledger_batch *batch) {
+    if (batch->command_count > FF_BATCH_COMMANDS_MAX) return FF_ERR_BATCH_TOO_LARGE;
+    if (batch->actor == NULL || batch->actor[0] == '\0') return FF_ERR_FIELD_MISSING;
+    if (strlen(batch->actor) > FF_ACTOR_BYTES_MAX) return FF_ERR_FIELD_TOO_LONG;
+    if (!command_text_valid(batch->actor)) return FF_ERR_TEXT_INVALID;
+    return FF_OK;
+}
+
+ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results) {
+    assert(batch->command_count == 0 || (batch->commands != NULL && results != NULL));
+    ff_err err = ledger_batch_check(batch);
+    int64_t recorded_at_us = batch->recorded_at_us ? batch->recorded_at_us : ledger_clock_now_us();
+    while (err == FF_OK) {
+        err = ledger_batch_attempt(ledger, batch, recorded_at_us, results);
+        if (err != FF_ERR_MAP_LIMIT) break;
+        /* The map filled part way through: nothing was committed, so grow it and start over. */
+        err = store_map_grow(ledger->store);
+        if (err == FF_OK) ledger->map_growth_count++;
+    }
+    if (err != FF_OK) {
+        for (size_t i = 0; i < batch->command_count; i++) {
+            memset(&results[i], 0, sizeof results[i]);
+            failure_set(&results[i].failure, err, NULL, "the batch was not recorded: %s",
+                        ff_strerror(err));
+        }
+    }
+    return err;
+}
+
+static ff_err ledger_position_fill(MDB_txn *txn, ff_store *store, const char *org_code,
+                                   uint32_t stream, uint32_t financial_year, uint64_t as_at,
+                                   ledger_position *position) {
+    static const account_purpose purposes[] = {ACCOUNT_PURPOSE_RECEIVED, ACCOUNT_PURPOSE_ONWARD,
+                                               ACCOUNT_PURPOSE_BUDGET, ACCOUNT_PURPOSE_FUNDING};
+    int64_t *targets[] = {&position->received_pence, &position->passed_on_pence,
+                          &position->headroom_pence, &position->funding_drawn_pence};
+    for (size_t i = 0; i < sizeof purposes / sizeof purposes[0]; i++) {
+        account_key key;
+        account_balance balance;
+        account_key_make(&key, org_code, financial_year, stream, purposes[i]);
+        ff_err err = account_balance_read_at(txn, store, &key, as_at, &balance);
+        if (err == FF_OK) err = account_balance_net(&key, &balance, targets[i]);
+        if (err != FF_OK) return err;
+    }
+    return FF_OK;
+}
+
+ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t stream,
+                            uint32_t financial_year, uint64_t as_at_sequence,
+                            ledger_position *position_out) {
+    memset(position_out, 0, sizeof *position_out);
+    if (!command_org_code_valid(org_code)) return FF_ERR_CODE_INVALID;
+    if (financial_year > UINT16_MAX || stream > UINT8_MAX) return FF_ERR_ENUM_INVALID;
+    MDB_txn *txn = NULL;
+    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, &txn);
+    if (err != FF_OK) return err;
+    Fundflow__V1__OrgRecord *org = NULL;
+    log_head head;
+    err = projection_org_read(txn, ledger->store, org_code, &org);
+    if (err == FF_OK) err = log_head_read(txn, ledger->store, &head);
+    if (err == FF_OK) {
+        position_out->as_at_sequence = as_at_sequence < head.sequence ? as_at_sequence
+                                                                      : head.sequence;
+        err = ledger_position_fill(txn, ledger->store, org_code, stream, financial_year,
+                                   position_out->as_at_sequence, position_out);
+    }
+    if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
+    mdb_txn_abort(txn);
+    return err;
+}

@@ -1,0 +1,75 @@
+/* The ledger: applies batches of commands to the event log and its projections, and answers
+ * position queries.
+ *
+ * A batch is one LMDB write transaction and one commit. Each command runs in a nested transaction,
+ * so a command that fails is rolled back alone and leaves no trace; in a linked batch any failure
+ * rolls back the whole batch. A result is acknowledged only when ledger_batch_apply returns FF_OK,
+ * which is after the commit, and so after fsync, has returned.
+ *
+ * Threads: one thread at a time may call ledger_batch_apply. Reads may come from any thread, but
+ * not while the writer grows the map (the server serialises that).
+ */
+#ifndef FUNDFLOW_LEDGER_H
+#define FUNDFLOW_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "failure.h"
+#include "log.h"
+#include "store.h"
+#include "fundflow/v1/events.pb-c.h"
+
+typedef struct ff_ledger ff_ledger;
+
+/* Opens the ledger on a data directory. Errors as for store_open, and FF_ERR_LOG_DECODE if the
+ * log's last record is unreadable. */
+ff_err ledger_open(const store_options *options, ff_ledger **ledger_out);
+void ledger_close(ff_ledger *ledger);
+ff_store *ledger_store(ff_ledger *ledger);
+
+typedef struct ledger_batch {
+    Fundflow__V1__Command *const *commands;
+    size_t command_count;     /* at most FF_BATCH_COMMANDS_MAX */
+    bool linked;              /* all or nothing */
+    const char *actor;        /* recorded on every event; required */
+    int64_t recorded_at_us;   /* the time to record; 0 means now */
+} ledger_batch;
+
+typedef struct ledger_result {
+    ff_failure failure;       /* failure.code is FF_OK for a command that was recorded */
+    uint64_t sequence;        /* the event recorded, or recorded earlier under the same key */
+    bool idempotent_replay;   /* true when the command repeated an earlier one */
+} ledger_result;
+
+/* Applies a batch, writing one result per command into results (command_count of them).
+ * Returns FF_OK once the batch is durable; each result then says what became of its command.
+ * Any other return means nothing in the batch was recorded and every result carries that error:
+ * FF_ERR_BATCH_TOO_LARGE, FF_ERR_FIELD_MISSING (no actor), FF_ERR_MAP_LIMIT (the map is at its
+ * maximum), FF_ERR_STORAGE, FF_ERR_NO_MEMORY. If the map fills, it is grown and the batch
+ * retried, transparently. */
+ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results);
+
+/* How many times the map has been grown since the ledger was opened. */
+uint64_t ledger_map_growth_count(const ff_ledger *ledger);
+
+/* The last event's sequence and hash. */
+ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out);
+
+/* An organisation's position in one stream and financial year. */
+typedef struct ledger_position {
+    uint64_t as_at_sequence;     /* the sequence the figures are as at */
+    int64_t received_pence;      /* allocations and budgets received */
+    int64_t passed_on_pence;     /* allocations and budgets passed on */
+    int64_t headroom_pence;      /* held and not passed on */
+    int64_t funding_drawn_pence; /* NHS England only: parliamentary funding allocated */
+} ledger_position;
+
+/* Reads a position as at a sequence number; UINT64_MAX (or any number past the head) means now.
+ * Errors: FF_ERR_ORG_UNKNOWN, FF_ERR_STORAGE. */
+ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t stream,
+                            uint32_t financial_year, uint64_t as_at_sequence,
+                            ledger_position *position_out);
+
+#endif

@@ -1,0 +1,164 @@
+/* Appending to, reading from and checking the hash-chained event log. */
+#include "log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void log_key_encode(uint64_t sequence, uint8_t key[LOG_KEY_BYTES]) {
+    for (int i = LOG_KEY_BYTES - 1; i >= 0; i--) {
+        key[i] = (uint8_t)(sequence & 0xFF);
+        sequence >>= 8;
+    }
+}
+
+uint64_t log_key_decode(const uint8_t key[LOG_KEY_BYTES]) {
+    uint64_t sequence = 0;
+    for (int i = 0; i < LOG_KEY_BYTES; i++) sequence = (sequence << 8) | key[i];
+    return sequence;
+}
+
+static bool log_trailer_valid(const MDB_val *value) {
+    if (value->mv_size < LOG_HASH_TRAILER_BYTES) return false;
+    const uint8_t *trailer = (const uint8_t *)value->mv_data + value->mv_size -
+                             LOG_HASH_TRAILER_BYTES;
+    return trailer[0] == ((15 << 3) | 2) && trailer[1] == DIGEST_BYTES;
+}
+
+ff_err log_head_read(MDB_txn *txn, ff_store *store, log_head *head_out) {
+    memset(head_out, 0, sizeof *head_out);
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_LOG), &cursor);
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    MDB_val key, value;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    mdb_cursor_close(cursor);
+    if (rc == MDB_NOTFOUND) return FF_OK;
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    if (key.mv_size != LOG_KEY_BYTES || !log_trailer_valid(&value)) return FF_ERR_LOG_DECODE;
+    head_out->sequence = log_key_decode(key.mv_data);
+    memcpy(head_out->hash, (const uint8_t *)value.mv_data + value.mv_size - DIGEST_BYTES,
+           DIGEST_BYTES);
+    return FF_OK;
+}
+
+ff_err log_append(MDB_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head) {
+    assert(record->sequence == head->sequence + 1);
+    assert(record->hash.len == 0);
+    record->previous_hash.data = head->hash;
+    record->previous_hash.len = DIGEST_BYTES;
+    size_t canonical_bytes = fundflow__v1__event_record__get_packed_size(record);
+    uint8_t *stored = malloc(canonical_bytes + LOG_HASH_TRAILER_BYTES);
+    if (stored == NULL) return FF_ERR_NO_MEMORY;
+    fundflow__v1__event_record__pack(record, stored);
+    uint8_t *trailer = stored + canonical_bytes;
+    trailer[0] = (15 << 3) | 2;
+    trailer[1] = DIGEST_BYTES;
+    ff_err err = digest_two_parts(head->hash, DIGEST_BYTES, stored, canonical_bytes, trailer + 2);
+    record->previous_hash.data = NULL;
+    record->previous_hash.len = 0;
+    if (err != FF_OK) goto done;
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(record->sequence, key_bytes);
+    MDB_val key = {LOG_KEY_BYTES, key_bytes};
+    MDB_val value = {canonical_bytes + LOG_HASH_TRAILER_BYTES, stored};
+    err = store_error_from_mdb(
+        mdb_put(txn, store_dbi(store, STORE_TABLE_LOG), &key, &value, MDB_APPEND));
+    if (err != FF_OK) goto done;
+    head->sequence = record->sequence;
+    memcpy(head->hash, trailer + 2, DIGEST_BYTES);
+done:
+    free(stored);
+    return err;
+}
+
+ff_err log_append_raw(MDB_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value) {
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    MDB_val key = {LOG_KEY_BYTES, key_bytes};
+    MDB_val copy = *value;
+    return store_error_from_mdb(
+        mdb_put(txn, store_dbi(store, STORE_TABLE_LOG), &key, &copy, MDB_APPEND));
+}
+
+ff_err log_read(MDB_txn *txn, ff_store *store, uint64_t sequence,
+                Fundflow__V1__EventRecord **record_out) {
+    *record_out = NULL;
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_LOG), &key, &value);
+    if (rc == MDB_NOTFOUND) return FF_ERR_EVENT_UNKNOWN;
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    *record_out = fundflow__v1__event_record__unpack(NULL, value.mv_size, value.mv_data);
+    if (*record_out == NULL) return FF_ERR_LOG_DECODE;
+    assert((*record_out)->sequence == sequence);
+    return FF_OK;
+}
+
+static ff_err log_record_check_hash(const MDB_val *value, const log_head *previous,
+                                    char *reason, size_t reason_bytes) {
+    if (!log_trailer_valid(value)) {
+        snprintf(reason, reason_bytes, "the record does not end with a 32-byte hash field");
+        return FF_ERR_LOG_NOT_CANONICAL;
+    }
+    size_t canonical_bytes = value->mv_size - LOG_HASH_TRAILER_BYTES;
+    uint8_t computed[DIGEST_BYTES];
+    ff_err err = digest_two_parts(previous->hash, DIGEST_BYTES, value->mv_data, canonical_bytes,
+                                  computed);
+    if (err != FF_OK) return err;
+    if (memcmp(computed, (const uint8_t *)value->mv_data + canonical_bytes + 2, DIGEST_BYTES)) {
+        snprintf(reason, reason_bytes,
+                 "SHA-256 of the previous hash and the stored bytes differs from the stored hash");
+        return FF_ERR_HASH_MISMATCH;
+    }
+    return FF_OK;
+}
+
+static ff_err log_record_check_links(uint64_t key_sequence, const Fundflow__V1__EventRecord *record,
+                                     const log_head *previous, char *reason,
+                                     size_t reason_bytes) {
+    if (key_sequence != previous->sequence + 1) {
+        snprintf(reason, reason_bytes, "expected sequence %llu after %llu",
+                 (unsigned long long)previous->sequence + 1,
+                 (unsigned long long)previous->sequence);
+        return FF_ERR_CHAIN_BROKEN;
+    }
+    if (record->sequence != key_sequence) {
+        snprintf(reason, reason_bytes, "the record says sequence %llu but is stored at %llu",
+                 (unsigned long long)record->sequence, (unsigned long long)key_sequence);
+        return FF_ERR_CHAIN_BROKEN;
+    }
+    if (record->previous_hash.len != DIGEST_BYTES ||
+        memcmp(record->previous_hash.data, previous->hash, DIGEST_BYTES) != 0) {
+        snprintf(reason, reason_bytes, "previous_hash is not the hash of event %llu",
+                 (unsigned long long)previous->sequence);
+        return FF_ERR_CHAIN_BROKEN;
+    }
+    return FF_OK;
+}
+
+ff_err log_record_check(uint64_t key_sequence, const MDB_val *value, log_head *previous,
+                        Fundflow__V1__EventRecord **record_out, char *reason,
+                        size_t reason_bytes) {
+    ff_err err = log_record_check_hash(value, previous, reason, reason_bytes);
+    if (err != FF_OK) return err;
+    Fundflow__V1__EventRecord *record =
+        fundflow__v1__event_record__unpack(NULL, value->mv_size, value->mv_data);
+    if (record == NULL) {
+        snprintf(reason, reason_bytes, "the record is not a valid EventRecord");
+        return FF_ERR_LOG_DECODE;
+    }
+    err = log_record_check_links(key_sequence, record, previous, reason, reason_bytes);
+    if (err == FF_OK) {
+        previous->sequence = key_sequence;
+        memcpy(previous->hash, record->hash.data, DIGEST_BYTES);
+    }
+    if (err == FF_OK && record_out != NULL) {
+        *record_out = record;
+    } else {
+        fundflow__v1__event_record__free_unpacked(record, NULL);
+    }
+    return err;
+}

@@ -1,0 +1,289 @@
+/* The ledger's rules for each event, and the projection writes each event makes. */
+#include "projection.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "digest.h"
+#include "log.h"
+
+typedef Fundflow__V1__OrgKind org_kind;
+
+ff_err projection_org_read(MDB_txn *txn, ff_store *store, const char *code,
+                           Fundflow__V1__OrgRecord **org_out) {
+    *org_out = NULL;
+    MDB_val key = {strlen(code), (void *)code}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_ORGS), &key, &value);
+    if (rc == MDB_NOTFOUND) return FF_ERR_ORG_UNKNOWN;
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    *org_out = fundflow__v1__org_record__unpack(NULL, value.mv_size, value.mv_data);
+    return *org_out ? FF_OK : FF_ERR_STORAGE;
+}
+
+static const char *projection_kind_name(org_kind kind) {
+    const ProtobufCEnumValue *value =
+        protobuf_c_enum_descriptor_get_value(&fundflow__v1__org_kind__descriptor, (int)kind);
+    return value ? value->name : "UNKNOWN";
+}
+
+/* Reads the organisation in field and checks its kind is one of allowed (a zero-terminated
+ * list). On success the caller owns *org_out. */
+static ff_err projection_party_read(MDB_txn *txn, ff_store *store, const char *code,
+                                    const char *field, const org_kind *allowed,
+                                    Fundflow__V1__OrgRecord **org_out, ff_failure *failure) {
+    ff_err err = projection_org_read(txn, store, code, org_out);
+    if (err == FF_ERR_ORG_UNKNOWN) {
+        return failure_set(failure, err, field, "%s %s is not a registered organisation", field,
+                           code);
+    }
+    if (err != FF_OK) return failure_set(failure, err, field, "cannot read organisation %s", code);
+    for (const org_kind *kind = allowed; *kind != 0; kind++) {
+        if ((*org_out)->kind == *kind) return FF_OK;
+    }
+    failure_set(failure, FF_ERR_ORG_KIND_NOT_ALLOWED, field, "%s %s is a %s, which cannot be %s",
+                field, code, projection_kind_name((*org_out)->kind), field);
+    fundflow__v1__org_record__free_unpacked(*org_out, NULL);
+    *org_out = NULL;
+    return FF_ERR_ORG_KIND_NOT_ALLOWED;
+}
+
+/* Fills the four legs of a transfer: the payer pays out of its budget (or, for NHS England, its
+ * funding) into onward, and the payee receives into its budget. */
+static void projection_transfer_postings(const Fundflow__V1__OrgRecord *payer,
+                                         const Fundflow__V1__OrgRecord *payee, uint32_t stream,
+                                         uint32_t year, int64_t amount_pence, posting *postings) {
+    account_purpose source = payer->kind == FUNDFLOW__V1__ORG_KIND__NHSE
+                                 ? ACCOUNT_PURPOSE_FUNDING
+                                 : ACCOUNT_PURPOSE_BUDGET;
+    memset(postings, 0, 4 * sizeof *postings);
+    account_key_make(&postings[0].account, payer->code, year, stream, ACCOUNT_PURPOSE_ONWARD);
+    postings[0].debit_pence = amount_pence;
+    account_key_make(&postings[1].account, payer->code, year, stream, source);
+    postings[1].credit_pence = amount_pence;
+    account_key_make(&postings[2].account, payee->code, year, stream, ACCOUNT_PURPOSE_BUDGET);
+    postings[2].debit_pence = amount_pence;
+    account_key_make(&postings[3].account, payee->code, year, stream, ACCOUNT_PURPOSE_RECEIVED);
+    postings[3].credit_pence = amount_pence;
+}
+
+static const org_kind projection_funders[] = {FUNDFLOW__V1__ORG_KIND__NHSE, 0};
+static const org_kind projection_allocation_recipients[] = {
+    FUNDFLOW__V1__ORG_KIND__ICB, FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE, 0};
+static const org_kind projection_budget_holders[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
+static const org_kind projection_budget_recipients[] = {
+    FUNDFLOW__V1__ORG_KIND__PLACE, FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE,
+    FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY, 0};
+
+static ff_err projection_transfer_parties(MDB_txn *txn, ff_store *store,
+                                          const Fundflow__V1__Event *event,
+                                          Fundflow__V1__OrgRecord **payer,
+                                          Fundflow__V1__OrgRecord **payee, ff_failure *failure) {
+    bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+    const char *payer_code = allocation ? event->allocation_issued->funder_code
+                                        : event->budget_delegated->from_code;
+    const char *payee_code = allocation ? event->allocation_issued->recipient_code
+                                        : event->budget_delegated->to_code;
+    const char *payee_field = allocation ? "recipient_code" : "to_code";
+    ff_err err = projection_party_read(txn, store, payer_code,
+                                       allocation ? "funder_code" : "from_code",
+                                       allocation ? projection_funders : projection_budget_holders,
+                                       payer, failure);
+    if (err != FF_OK) return err;
+    err = projection_party_read(txn, store, payee_code, payee_field,
+                                allocation ? projection_allocation_recipients
+                                           : projection_budget_recipients,
+                                payee, failure);
+    /* A place's budget comes from the ICB it belongs to. */
+    if (err == FF_OK && (*payee)->kind == FUNDFLOW__V1__ORG_KIND__PLACE &&
+        strcmp((*payee)->parent_code, payer_code) != 0) {
+        err = failure_set(failure, FF_ERR_ORG_KIND_NOT_ALLOWED, payee_field,
+                          "place %s belongs to %s, not %s", payee_code, (*payee)->parent_code,
+                          payer_code);
+    }
+    return err;
+}
+
+ff_err projection_event_postings(MDB_txn *txn, ff_store *store, const Fundflow__V1__Event *event,
+                                 posting *postings, size_t *posting_count_out,
+                                 ff_failure *failure) {
+    *posting_count_out = 0;
+    if (event->kind_case != FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED &&
+        event->kind_case != FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED) {
+        return FF_OK;
+    }
+    Fundflow__V1__OrgRecord *payer = NULL, *payee = NULL;
+    ff_err err = projection_transfer_parties(txn, store, event, &payer, &payee, failure);
+    if (err == FF_OK) {
+        bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+        uint32_t stream = allocation ? (uint32_t)event->allocation_issued->stream
+                                     : (uint32_t)event->budget_delegated->stream;
+        uint32_t year = allocation ? event->allocation_issued->financial_year
+                                   : event->budget_delegated->financial_year;
+        int64_t amount = allocation ? event->allocation_issued->amount_pence
+                                    : event->budget_delegated->amount_pence;
+        projection_transfer_postings(payer, payee, stream, year, amount, postings);
+        *posting_count_out = 4;
+    }
+    if (payer) fundflow__v1__org_record__free_unpacked(payer, NULL);
+    if (payee) fundflow__v1__org_record__free_unpacked(payee, NULL);
+    return err;
+}
+
+static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
+                                      const Fundflow__V1__EventRecord *record,
+                                      ff_failure *failure) {
+    const Fundflow__V1__OrgRegistered *event = record->event->org_registered;
+    Fundflow__V1__OrgRecord *existing = NULL;
+    if (event->parent_code[0] != '\0') {
+        ff_err err = projection_org_read(txn, store, event->parent_code, &existing);
+        if (err != FF_OK) {
+            return failure_set(failure, err, "parent_code",
+                               "parent_code %s is not a registered organisation",
+                               event->parent_code);
+        }
+        fundflow__v1__org_record__free_unpacked(existing, NULL);
+    }
+    Fundflow__V1__OrgRecord org = FUNDFLOW__V1__ORG_RECORD__INIT;
+    org.code = event->code;
+    org.name = event->name;
+    org.kind = event->kind;
+    org.parent_code = event->parent_code;
+    org.registered_sequence = record->sequence;
+    org.registered_date = record->effective_date;
+    uint8_t packed[512];
+    size_t packed_bytes = fundflow__v1__org_record__get_packed_size(&org);
+    assert(packed_bytes <= sizeof packed);
+    fundflow__v1__org_record__pack(&org, packed);
+    MDB_val key = {strlen(event->code), event->code}, value = {packed_bytes, packed};
+    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_ORGS), &key, &value, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        return failure_set(failure, FF_ERR_ORG_EXISTS, "code",
+                           "organisation %s is already registered", event->code);
+    }
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write organisation")
+              : FF_OK;
+}
+
+static ff_err projection_reversal_target(MDB_txn *txn, ff_store *store, uint64_t reversed_sequence,
+                                         Fundflow__V1__EventRecord **target, ff_failure *failure) {
+    ff_err err = log_read(txn, store, reversed_sequence, target);
+    if (err == FF_ERR_EVENT_UNKNOWN) {
+        return failure_set(failure, err, "reversed_sequence", "there is no event %llu",
+                           (unsigned long long)reversed_sequence);
+    }
+    if (err != FF_OK) return failure_set(failure, err, "reversed_sequence", "cannot read event");
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(reversed_sequence, key_bytes);
+    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_REVERSALS), &key, &value);
+    if (rc == MDB_SUCCESS) {
+        return failure_set(failure, FF_ERR_EVENT_ALREADY_REVERSED, "reversed_sequence",
+                           "event %llu was already reversed by event %llu",
+                           (unsigned long long)reversed_sequence,
+                           (unsigned long long)log_key_decode(value.mv_data));
+    }
+    return rc == MDB_NOTFOUND ? FF_OK : failure_set(failure, store_error_from_mdb(rc), NULL,
+                                                    "cannot read reversals");
+}
+
+static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
+                                 const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    uint64_t reversed_sequence = record->event->reversal->reversed_sequence;
+    Fundflow__V1__EventRecord *target = NULL;
+    posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
+    size_t posting_count = 0;
+    ff_err err = projection_reversal_target(txn, store, reversed_sequence, &target, failure);
+    if (err == FF_OK) {
+        err = projection_event_postings(txn, store, target->event, postings, &posting_count,
+                                        failure);
+    }
+    if (err == FF_OK && posting_count == 0) {
+        err = failure_set(failure, FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence",
+                          "event %llu moves no money, so there is nothing to reverse",
+                          (unsigned long long)reversed_sequence);
+    }
+    if (target) fundflow__v1__event_record__free_unpacked(target, NULL);
+    if (err != FF_OK) return err;
+    for (size_t i = 0; i < posting_count; i++) {
+        int64_t debit = postings[i].debit_pence;
+        postings[i].debit_pence = postings[i].credit_pence;
+        postings[i].credit_pence = debit;
+    }
+    err = account_postings_apply(txn, store, record->sequence, record->effective_date, postings,
+                                 posting_count, failure);
+    if (err != FF_OK) return err;
+    uint8_t key_bytes[LOG_KEY_BYTES], value_bytes[LOG_KEY_BYTES];
+    log_key_encode(reversed_sequence, key_bytes);
+    log_key_encode(record->sequence, value_bytes);
+    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value = {LOG_KEY_BYTES, value_bytes};
+    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_REVERSALS), &key, &value, MDB_NOOVERWRITE);
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot record reversal")
+              : FF_OK;
+}
+
+static ff_err projection_transfer(MDB_txn *txn, ff_store *store,
+                                  const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
+    size_t posting_count = 0;
+    ff_err err = projection_event_postings(txn, store, record->event, postings, &posting_count,
+                                           failure);
+    if (err != FF_OK) return err;
+    assert(posting_count > 0);
+    return account_postings_apply(txn, store, record->sequence, record->effective_date, postings,
+                                  posting_count, failure);
+}
+
+ff_err projection_idempotency_read(MDB_txn *txn, ff_store *store, const char *idempotency_key,
+                                   idempotency_record *record_out) {
+    MDB_val key = {strlen(idempotency_key), (void *)idempotency_key}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, &value);
+    if (rc == MDB_NOTFOUND) return FF_ERR_EVENT_UNKNOWN;
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    if (value.mv_size != sizeof *record_out) return FF_ERR_STORAGE;
+    memcpy(record_out, value.mv_data, sizeof *record_out);
+    return FF_OK;
+}
+
+static ff_err projection_idempotency_write(MDB_txn *txn, ff_store *store,
+                                           const Fundflow__V1__EventRecord *record,
+                                           ff_failure *failure) {
+    idempotency_record entry;
+    memset(&entry, 0, sizeof entry);
+    entry.sequence = record->sequence;
+    ff_err err = digest_command_content(record->effective_date, record->event,
+                                        entry.content_digest);
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
+    MDB_val key = {strlen(record->idempotency_key), record->idempotency_key};
+    MDB_val value = {sizeof entry, &entry};
+    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, &value,
+                     MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
+                           "idempotency_key %.60s is already in use", record->idempotency_key);
+    }
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write index") : FF_OK;
+}
+
+ff_err projection_apply(MDB_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
+                        ff_failure *failure) {
+    ff_err err = command_event_check_static(record->event, failure);
+    if (err != FF_OK) return err;
+    switch (record->event->kind_case) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED:
+        err = projection_org_register(txn, store, record, failure);
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED:
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED:
+        err = projection_transfer(txn, store, record, failure);
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
+        err = projection_reverse(txn, store, record, failure);
+        break;
+    default:
+        err = failure_set(failure, FF_ERR_PAYLOAD_MISSING, "event", "the event is empty");
+    }
+    if (err == FF_OK) err = projection_idempotency_write(txn, store, record, failure);
+    return err;
+}

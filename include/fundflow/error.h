@@ -1,0 +1,101 @@
+/* The one table of fundflow error codes, with each code's name, message and Twirp code.
+ *
+ * FF_ERROR_TABLE is an X-macro: every use expands X(symbol, number, name, message, twirp) once per
+ * code. The enum, ff_err_name(), ff_strerror() and ff_err_twirp_code() are all generated from it,
+ * so a code cannot exist in one place and be missing from another.
+ *
+ * Numbers are stored in results that clients may keep. Never renumber or reuse a code: add new
+ * codes at the end of the table only.
+ */
+#ifndef FUNDFLOW_ERROR_H
+#define FUNDFLOW_ERROR_H
+
+#define FF_ERROR_TABLE(X)                                                                          \
+    X(FF_OK, 0, "ok", "success", "")                                                               \
+    X(FF_ERR_INTERNAL, 1, "internal", "internal error", "internal")                                \
+    X(FF_ERR_NO_MEMORY, 2, "no_memory", "out of memory", "resource_exhausted")                     \
+    X(FF_ERR_STORAGE, 3, "storage", "storage error", "internal")                                   \
+    X(FF_ERR_MAP_LIMIT, 4, "map_limit", "database reached its configured maximum size",            \
+      "resource_exhausted")                                                                        \
+    X(FF_ERR_MONEY_EMPTY, 5, "money_empty", "amount is empty", "invalid_argument")                 \
+    X(FF_ERR_MONEY_SYNTAX, 6, "money_syntax",                                                      \
+      "amount is not a number of pounds such as 1234.56 or £1,234.56", "invalid_argument")        \
+    X(FF_ERR_MONEY_PRECISION, 7, "money_precision", "amount has more than two decimal places",     \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_MONEY_GROUPING, 8, "money_grouping",                                                  \
+      "thousands separators must split the pounds into groups of three digits",                    \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_MONEY_OVERFLOW, 9, "money_overflow", "amount is too large to hold in pence",          \
+      "out_of_range")                                                                              \
+    X(FF_ERR_AMOUNT_NOT_POSITIVE, 10, "amount_not_positive",                                       \
+      "amount must be a positive number of pence", "invalid_argument")                             \
+    X(FF_ERR_SUM_OVERFLOW, 11, "sum_overflow", "a running total would overflow 64-bit pence",      \
+      "out_of_range")                                                                              \
+    X(FF_ERR_FIELD_MISSING, 12, "field_missing", "a required field is missing",                    \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_FIELD_TOO_LONG, 13, "field_too_long", "a field is longer than its limit",             \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_CODE_INVALID, 14, "code_invalid",                                                     \
+      "an organisation code must be 2 to 12 upper-case letters or digits", "invalid_argument")     \
+    X(FF_ERR_DATE_INVALID, 15, "date_invalid", "a date must be a real calendar date YYYY-MM-DD",   \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_YEAR_INVALID, 16, "year_invalid",                                                     \
+      "a financial year must look like 2024/25 and lie within the supported range",               \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_ENUM_INVALID, 17, "enum_invalid", "a field holds a value that is not allowed",        \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_ORG_UNKNOWN, 18, "org_unknown", "no organisation has this code", "not_found")         \
+    X(FF_ERR_ORG_EXISTS, 19, "org_exists", "an organisation with this code already exists",        \
+      "already_exists")                                                                            \
+    X(FF_ERR_ORG_KIND_NOT_ALLOWED, 20, "org_kind_not_allowed",                                     \
+      "this kind of organisation cannot take part in this event", "failed_precondition")           \
+    X(FF_ERR_SAME_ORG, 21, "same_org", "money cannot move from an organisation to itself",         \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_INSUFFICIENT_HEADROOM, 22, "insufficient_headroom",                                   \
+      "the budget account does not hold enough to cover this amount", "failed_precondition")       \
+    X(FF_ERR_EVENT_UNKNOWN, 23, "event_unknown", "no event has this sequence number",              \
+      "not_found")                                                                                 \
+    X(FF_ERR_EVENT_ALREADY_REVERSED, 24, "event_already_reversed",                                 \
+      "this event has already been reversed", "failed_precondition")                               \
+    X(FF_ERR_EVENT_NOT_REVERSIBLE, 25, "event_not_reversible",                                     \
+      "only events that move money can be reversed", "failed_precondition")                        \
+    X(FF_ERR_IDEMPOTENCY_CONFLICT, 26, "idempotency_conflict",                                     \
+      "this idempotency key was already used for a different command", "already_exists")           \
+    X(FF_ERR_LINKED_COMMAND_FAILED, 27, "linked_command_failed",                                   \
+      "another command in this all-or-nothing batch failed", "aborted")                            \
+    X(FF_ERR_BATCH_TOO_LARGE, 28, "batch_too_large", "the batch holds too many commands",          \
+      "resource_exhausted")                                                                        \
+    X(FF_ERR_PAYLOAD_MISSING, 29, "payload_missing", "the command carries no event",               \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_UNBALANCED, 30, "unbalanced", "an event's debits do not equal its credits",           \
+      "internal")                                                                                  \
+    X(FF_ERR_LOG_DECODE, 31, "log_decode", "a stored event cannot be decoded", "data_loss")        \
+    X(FF_ERR_LOG_NOT_CANONICAL, 32, "log_not_canonical",                                           \
+      "a stored event is not in canonical form", "data_loss")                                      \
+    X(FF_ERR_HASH_MISMATCH, 33, "hash_mismatch", "a stored event's hash does not match its bytes", \
+      "data_loss")                                                                                 \
+    X(FF_ERR_CHAIN_BROKEN, 34, "chain_broken",                                                     \
+      "a stored event does not follow the one before it", "data_loss")                             \
+    X(FF_ERR_PROJECTION_MISMATCH, 35, "projection_mismatch",                                       \
+      "a projection differs from a replay of the log", "data_loss")                                \
+    X(FF_ERR_TEXT_INVALID, 36, "text_invalid",                                                     \
+      "text must be UTF-8 without control characters", "invalid_argument")                         \
+    X(FF_ERR_IO, 37, "io", "a file could not be read or written", "internal")
+
+typedef enum ff_err {
+#define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,
+    FF_ERROR_TABLE(FF_ERROR_ENUM)
+#undef FF_ERROR_ENUM
+} ff_err;
+
+/* The short stable name of a code, such as "insufficient_headroom". Never NULL: an unknown
+ * number gives "unknown". Any thread. */
+const char *ff_err_name(ff_err code);
+
+/* A sentence describing a code for people. Never NULL. Any thread. */
+const char *ff_strerror(ff_err code);
+
+/* The Twirp error code a code maps to, such as "failed_precondition"; "" for FF_OK. Any thread. */
+const char *ff_err_twirp_code(ff_err code);
+
+#endif

@@ -1,0 +1,82 @@
+/* Every limit fundflow enforces, each named once and explained here.
+ *
+ * Each limit can be overridden at build time with -DNAME=value. Limits on client input exist so
+ * that a bad or hostile request is refused with invalid_argument or resource_exhausted rather
+ * than exhausting memory or disk; limits on storage keep a runaway writer from filling a disk.
+ */
+#ifndef FUNDFLOW_LIMITS_H
+#define FUNDFLOW_LIMITS_H
+
+/* An organisation code: ODS codes are 3 to 6 characters and ONS codes 9, so 12 leaves room
+ * without letting a code become a name. Stored space-padded inside 16-byte account keys. */
+#ifndef FF_ORG_CODE_BYTES_MAX
+#define FF_ORG_CODE_BYTES_MAX 12
+#endif
+#ifndef FF_ORG_CODE_BYTES_MIN
+#define FF_ORG_CODE_BYTES_MIN 2
+#endif
+
+/* An organisation's name. The longest ICB name is under 80 bytes; 160 allows trust names with
+ * "NHS Foundation Trust" and UTF-8 punctuation. */
+#ifndef FF_ORG_NAME_BYTES_MAX
+#define FF_ORG_NAME_BYTES_MAX 160
+#endif
+
+/* A free-text reference on an allocation or budget, such as an allocation letter's number. */
+#ifndef FF_REFERENCE_BYTES_MAX
+#define FF_REFERENCE_BYTES_MAX 64
+#endif
+
+/* The reason given for a reversal. Long enough for a sentence, short enough to print. */
+#ifndef FF_REASON_BYTES_MAX
+#define FF_REASON_BYTES_MAX 240
+#endif
+
+/* A client's idempotency key. A UUID is 36 bytes; 128 allows prefixed or composite keys. */
+#ifndef FF_IDEMPOTENCY_KEY_BYTES_MAX
+#define FF_IDEMPOTENCY_KEY_BYTES_MAX 128
+#endif
+
+/* The actor recorded on every event: the authenticated principal's name. */
+#ifndef FF_ACTOR_BYTES_MAX
+#define FF_ACTOR_BYTES_MAX 64
+#endif
+
+/* Commands in one batch. One batch is one write transaction, so this bounds how long a batch
+ * holds the writer and how large its dirty page set can grow. */
+#ifndef FF_BATCH_COMMANDS_MAX
+#define FF_BATCH_COMMANDS_MAX 8192
+#endif
+
+/* Financial years the ledger accepts, by the calendar year they start in. */
+#ifndef FF_YEAR_FIRST
+#define FF_YEAR_FIRST 2000
+#endif
+#ifndef FF_YEAR_LAST
+#define FF_YEAR_LAST 2199
+#endif
+
+/* The LMDB map: its starting size, and the ceiling that growth after MDB_MAP_FULL never passes.
+ * 64 GiB of events is decades of a national ledger; the ceiling stops a bug filling the disk. */
+#ifndef FF_MAP_BYTES_DEFAULT
+#define FF_MAP_BYTES_DEFAULT (64ULL << 20)
+#endif
+#ifndef FF_MAP_BYTES_MAX
+#define FF_MAP_BYTES_MAX (64ULL << 30)
+#endif
+/* The smallest map accepted, so that a configuration typo cannot ask for a few bytes. */
+#ifndef FF_MAP_BYTES_MIN
+#define FF_MAP_BYTES_MIN (64ULL << 10)
+#endif
+
+/* LMDB reader slots: one per concurrent read transaction across every process using the
+ * environment. */
+#ifndef FF_READERS_MAX
+#define FF_READERS_MAX 126
+#endif
+
+/* Text of an amount as printed: "-£92,233,720,368,547,758.08" is 29 bytes with its terminator,
+ * since "£" takes two bytes in UTF-8. */
+#define FF_MONEY_TEXT_BYTES 32
+
+#endif

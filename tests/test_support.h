@@ -1,0 +1,58 @@
+/* Helpers shared by the core tests: scratch directories, command builders, and table dumps. */
+#ifndef FUNDFLOW_TEST_SUPPORT_H
+#define FUNDFLOW_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "fundflow/v1/events.pb-c.h"
+
+/* The effective date and recording time every test command uses unless it says otherwise. */
+#define TEST_EFFECTIVE_DATE 20240401u
+#define TEST_RECORDED_AT_US 1711929600000000LL
+#define TEST_YEAR 2024u
+
+/* Makes an empty directory under $TMPDIR (or /tmp); test_dir_remove deletes it and its files. */
+char *test_dir_make(void);
+void test_dir_remove(char *directory);
+
+/* Opens a ledger in directory; map_bytes 0 means the default. Fails the test on error. */
+ff_ledger *test_ledger_open(const char *directory, uint64_t map_bytes);
+
+/* Command builders. Each returns a heap command that test_submit frees. */
+Fundflow__V1__Command *test_org(const char *key, const char *code, const char *name,
+                                Fundflow__V1__OrgKind kind, const char *parent_code);
+Fundflow__V1__Command *test_allocation(const char *key, const char *funder, const char *recipient,
+                                       Fundflow__V1__Stream stream, uint32_t year,
+                                       int64_t amount_pence);
+Fundflow__V1__Command *test_budget(const char *key, const char *from, const char *to,
+                                   Fundflow__V1__Stream stream, uint32_t year,
+                                   int64_t amount_pence);
+Fundflow__V1__Command *test_reversal(const char *key, uint64_t reversed_sequence,
+                                     const char *reason);
+void test_command_free(Fundflow__V1__Command *command);
+
+/* Applies one command as a batch of one and frees it; returns the command's result code. */
+ff_err test_submit(ff_ledger *ledger, Fundflow__V1__Command *command, ledger_result *result_out);
+
+/* Applies commands as one batch and frees them; returns the batch's return code. */
+ff_err test_submit_batch(ff_ledger *ledger, Fundflow__V1__Command **commands, size_t count,
+                         bool linked, ledger_result *results);
+
+/* The head sequence of the log. */
+uint64_t test_head_sequence(ff_ledger *ledger);
+
+/* Registers NHSE (X24), region Y61, ICBs QUE and QJG under it, places 06H and 07K under QUE,
+ * and a provider collaborative PC1. Returns the head sequence afterwards. */
+uint64_t test_world_register(ff_ledger *ledger);
+
+/* Every projection table as one byte string: for each table, each key and value with lengths. */
+void test_projections_dump(ff_store *store, uint8_t **bytes_out, size_t *bytes_count_out);
+
+/* The net balance of one account now (as_at UINT64_MAX) or as at a sequence. */
+int64_t test_account_net(ff_ledger *ledger, const char *org, Fundflow__V1__Stream stream,
+                         uint32_t year, int purpose, uint64_t as_at);
+
+#endif
