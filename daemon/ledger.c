@@ -241,3 +241,46 @@ ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t st
     mdb_txn_abort(txn);
     return err;
 }
+
+/* Decodes one row of the orgs table and hands it to the visitor. A row that does not decode, or
+ * whose code is not its key, means the table is damaged: that is a storage error, not a bug. */
+static ff_err ledger_orgs_visit_row(const MDB_val *key, const MDB_val *value,
+                                    ledger_org_visitor visitor, void *context) {
+    Fundflow__V1__OrgRecord *org =
+        fundflow__v1__org_record__unpack(NULL, value->mv_size, value->mv_data);
+    if (org == NULL) return FF_ERR_STORAGE;
+    ff_err err = FF_OK;
+    if (org->code == NULL || strlen(org->code) != key->mv_size ||
+        memcmp(org->code, key->mv_data, key->mv_size) != 0) {
+        err = FF_ERR_STORAGE;
+        goto done;
+    }
+    err = visitor(context, org);
+done:
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    return err;
+}
+
+ff_err ledger_orgs_visit(ff_ledger *ledger, ledger_org_visitor visitor, void *context) {
+    assert(ledger != NULL && ledger->store != NULL);
+    assert(visitor != NULL);
+    MDB_txn *txn = NULL;
+    MDB_cursor *cursor = NULL;
+    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, &txn);
+    if (err != FF_OK) goto done;
+    int rc = mdb_cursor_open(txn, store_dbi(ledger->store, STORE_TABLE_ORGS), &cursor);
+    err = store_error_from_mdb(rc);
+    if (err != FF_OK) goto done;
+    MDB_val key, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        err = ledger_orgs_visit_row(&key, &value, visitor, context);
+        if (err != FF_OK) goto done;
+    }
+    /* The walk ends cleanly only when the cursor runs off the end of the table. */
+    if (rc != MDB_NOTFOUND) err = store_error_from_mdb(rc);
+done:
+    if (cursor != NULL) mdb_cursor_close(cursor);
+    if (txn != NULL) mdb_txn_abort(txn);
+    return err;
+}

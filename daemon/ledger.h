@@ -72,4 +72,20 @@ ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t st
                             uint32_t financial_year, uint64_t as_at_sequence,
                             ledger_position *position_out);
 
+#include "fundflow/v1/projections.pb-c.h"
+
+/* Called once per organisation by ledger_orgs_visit. org is valid only during the call and is
+ * freed afterwards, so copy any field that must outlive it. Return FF_OK to go on; any other
+ * code stops the walk, and ledger_orgs_visit returns that code. */
+typedef ff_err (*ledger_org_visitor)(void *context, const Fundflow__V1__OrgRecord *org);
+
+/* Calls visitor for every registered organisation, in the byte order of their codes, all from
+ * one read transaction, so the walk sees one consistent snapshot even while a writer commits.
+ * context is passed to every call unchanged. The visitor must not apply batches or grow the map:
+ * the read transaction is open while it runs. Returns FF_OK once every organisation has been
+ * visited, the visitor's own code if it stopped the walk, FF_ERR_STORAGE if the table cannot be
+ * read or a stored record does not decode (or its code is not its key), or FF_ERR_NO_MEMORY.
+ * Any thread, under the same rule as other reads. */
+ff_err ledger_orgs_visit(ff_ledger *ledger, ledger_org_visitor visitor, void *context);
+
 #endif

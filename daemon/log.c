@@ -119,12 +119,6 @@ static ff_err log_record_check_hash(const MDB_val *value, const log_head *previo
 static ff_err log_record_check_links(uint64_t key_sequence, const Fundflow__V1__EventRecord *record,
                                      const log_head *previous, char *reason,
                                      size_t reason_bytes) {
-    if (key_sequence != previous->sequence + 1) {
-        snprintf(reason, reason_bytes, "expected sequence %llu after %llu",
-                 (unsigned long long)previous->sequence + 1,
-                 (unsigned long long)previous->sequence);
-        return FF_ERR_CHAIN_BROKEN;
-    }
     if (record->sequence != key_sequence) {
         snprintf(reason, reason_bytes, "the record says sequence %llu but is stored at %llu",
                  (unsigned long long)record->sequence, (unsigned long long)key_sequence);
@@ -142,6 +136,13 @@ static ff_err log_record_check_links(uint64_t key_sequence, const Fundflow__V1__
 ff_err log_record_check(uint64_t key_sequence, const MDB_val *value, log_head *previous,
                         Fundflow__V1__EventRecord **record_out, char *reason,
                         size_t reason_bytes) {
+    /* A gap is named as such before the hash is tried, since the hash would fail too. */
+    if (key_sequence != previous->sequence + 1) {
+        snprintf(reason, reason_bytes, "expected sequence %llu after %llu",
+                 (unsigned long long)previous->sequence + 1,
+                 (unsigned long long)previous->sequence);
+        return FF_ERR_CHAIN_BROKEN;
+    }
     ff_err err = log_record_check_hash(value, previous, reason, reason_bytes);
     if (err != FF_OK) return err;
     Fundflow__V1__EventRecord *record =

@@ -1,0 +1,206 @@
+/* Tests of the store's operations: map growth in the middle of a batch, stale reader slots,
+ * opening errors, and the error table's consistency. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "verify.h"
+#include "test_support.h"
+#include "fundflow/limits.h"
+
+#define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+
+static void test_small_map_grows_in_the_middle_of_a_batch(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, FF_MAP_BYTES_MIN);
+    uint64_t map_before = store_map_bytes(ledger_store(ledger));
+    assert_int_equal(map_before, FF_MAP_BYTES_MIN);
+    test_world_register(ledger);
+    enum { COMMANDS = 3000 };
+    Fundflow__V1__Command **commands = calloc(COMMANDS, sizeof *commands);
+    ledger_result *results = calloc(COMMANDS, sizeof *results);
+    int64_t expected_pence = 0;
+    for (int i = 0; i < COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "grow-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1000 + i);
+        expected_pence += 1000 + i;
+    }
+    assert_int_equal(test_submit_batch(ledger, commands, COMMANDS, false, results), FF_OK);
+    for (int i = 0; i < COMMANDS; i++) {
+        assert_int_equal(results[i].failure.code, FF_OK);
+        assert_int_equal(results[i].sequence, 8 + (uint64_t)i);
+    }
+    assert_true(ledger_map_growth_count(ledger) >= 1);
+    assert_true(store_map_bytes(ledger_store(ledger)) > map_before);
+    assert_int_equal(test_head_sequence(ledger), 7 + COMMANDS);
+    ledger_position position;
+    assert_int_equal(ledger_position_read(ledger, "QUE", CORE, TEST_YEAR, UINT64_MAX, &position),
+                     FF_OK);
+    assert_int_equal(position.received_pence, expected_pence);
+    verify_report report;
+    assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
+    free(commands);
+    free(results);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
+static void test_map_limit_refuses_the_batch_whole(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    store_options options = {.data_dir = directory, .map_bytes = FF_MAP_BYTES_MIN,
+                             .map_bytes_max = FF_MAP_BYTES_MIN * 2};
+    ff_ledger *ledger = NULL;
+    assert_int_equal(ledger_open(&options, &ledger), FF_OK);
+    uint64_t head = test_world_register(ledger);
+    enum { COMMANDS = 3000 };
+    Fundflow__V1__Command **commands = calloc(COMMANDS, sizeof *commands);
+    ledger_result *results = calloc(COMMANDS, sizeof *results);
+    for (int i = 0; i < COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "full-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
+    }
+    assert_int_equal(test_submit_batch(ledger, commands, COMMANDS, false, results),
+                     FF_ERR_MAP_LIMIT);
+    assert_int_equal(results[0].failure.code, FF_ERR_MAP_LIMIT);
+    assert_int_equal(results[COMMANDS - 1].failure.code, FF_ERR_MAP_LIMIT);
+    assert_int_equal(test_head_sequence(ledger), head);
+    verify_report report;
+    assert_int_equal(verify_chain(ledger_store(ledger), &report), FF_OK);
+    free(commands);
+    free(results);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
+/* Forks a child that opens the store, begins a read transaction if asked, says so through the
+ * pipe, and waits to be killed. */
+static pid_t store_holder_start(const char *directory, bool with_reader) {
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        store_options options = {.data_dir = directory};
+        ff_store *store = NULL;
+        MDB_txn *txn = NULL;
+        if (store_open(&options, &store) != FF_OK) _exit(1);
+        if (with_reader && store_txn_begin(store, NULL, MDB_RDONLY, &txn) != FF_OK) _exit(1);
+        if (write(ready[1], "r", 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    char signal_byte = 0;
+    assert_int_equal(read(ready[0], &signal_byte, 1), 1);
+    close(ready[0]);
+    close(ready[1]);
+    return child;
+}
+
+static void store_holder_kill(pid_t child) {
+    int status = 0;
+    assert_int_equal(kill(child, SIGKILL), 0);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+}
+
+static void test_stale_reader_slots_are_cleared_at_open(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, 0);
+    test_world_register(ledger);
+    ledger_close(ledger);
+    /* LMDB resets the reader table when the first process opens the environment, so stale
+     * slots only survive while some other process keeps it open, as a backup job might. */
+    pid_t holder = store_holder_start(directory, false);
+    pid_t reader = store_holder_start(directory, true);
+    store_holder_kill(reader);
+    store_options options = {.data_dir = directory};
+    ff_store *store = NULL;
+    assert_int_equal(store_open(&options, &store), FF_OK);
+    assert_int_equal(store_stale_readers_cleared_at_open(store), 1);
+    assert_int_equal(store_reader_check(store), 0);
+    store_close(store);
+    store_holder_kill(holder);
+    test_dir_remove(directory);
+}
+
+static void test_open_errors_are_reported(void **state) {
+    (void)state;
+    ff_store *store = NULL;
+    store_options no_directory = {.data_dir = ""};
+    assert_int_equal(store_open(&no_directory, &store), FF_ERR_FIELD_MISSING);
+    assert_null(store);
+    char *directory = test_dir_make();
+    char file_path[4096];
+    snprintf(file_path, sizeof file_path, "%s/a-file", directory);
+    FILE *file = fopen(file_path, "w");
+    assert_non_null(file);
+    fclose(file);
+    store_options not_a_directory = {.data_dir = file_path};
+    assert_int_equal(store_open(&not_a_directory, &store), FF_ERR_IO);
+    assert_null(store);
+    test_dir_remove(directory);
+}
+
+static void test_configured_map_size_is_used(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, 8ULL << 20);
+    assert_int_equal(store_map_bytes(ledger_store(ledger)), 8ULL << 20);
+    assert_string_equal(store_data_dir(ledger_store(ledger)), directory);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
+static void test_error_table_is_consistent(void **state) {
+    (void)state;
+    static const char *const twirp_codes[] = {
+        "internal", "resource_exhausted", "invalid_argument", "out_of_range", "not_found",
+        "already_exists", "failed_precondition", "aborted", "data_loss"};
+    const char *names[64];
+    size_t count = 0;
+#define ERROR_ROW(symbol, number, name, message, twirp) names[count++] = name;
+    FF_ERROR_TABLE(ERROR_ROW)
+#undef ERROR_ROW
+    for (size_t i = 0; i < count; i++) {
+        for (size_t j = i + 1; j < count; j++) assert_string_not_equal(names[i], names[j]);
+        assert_string_equal(ff_err_name((ff_err)i), names[i]);
+        assert_true(strlen(ff_strerror((ff_err)i)) > 4);
+        if (i == FF_OK) {
+            assert_string_equal(ff_err_twirp_code(FF_OK), "");
+            continue;
+        }
+        bool known = false;
+        for (size_t k = 0; k < sizeof twirp_codes / sizeof twirp_codes[0]; k++) {
+            known = known || strcmp(ff_err_twirp_code((ff_err)i), twirp_codes[k]) == 0;
+        }
+        assert_true(known);
+    }
+    assert_string_equal(ff_err_name((ff_err)9999), "unknown");
+    assert_string_equal(ff_err_twirp_code(FF_ERR_INSUFFICIENT_HEADROOM), "failed_precondition");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_small_map_grows_in_the_middle_of_a_batch),
+        cmocka_unit_test(test_map_limit_refuses_the_batch_whole),
+        cmocka_unit_test(test_stale_reader_slots_are_cleared_at_open),
+        cmocka_unit_test(test_open_errors_are_reported),
+        cmocka_unit_test(test_configured_map_size_is_used),
+        cmocka_unit_test(test_error_table_is_consistent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
