@@ -178,7 +178,7 @@ static ff_err account_open_if_new(MDB_txn *txn, ff_store *store, const account_k
     record.opened_sequence = sequence;
     record.purpose = key->purpose;
     MDB_val db_key = {sizeof *key, (void *)key}, value = {sizeof record, &record};
-    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_ACCOUNTS), &db_key, &value,
+    int rc = store_put(txn, store, STORE_TABLE_ACCOUNTS, &db_key, &value,
                      MDB_NOOVERWRITE);
     return rc == MDB_KEYEXIST ? FF_OK : store_error_from_mdb(rc);
 }
@@ -190,7 +190,7 @@ static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence
     if (err != FF_OK) return err;
     MDB_val balance_key = {sizeof leg->account, (void *)&leg->account};
     MDB_val balance_value = {sizeof *after, (void *)after};
-    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_BALANCES), &balance_key, &balance_value, 0);
+    int rc = store_put(txn, store, STORE_TABLE_BALANCES, &balance_key, &balance_value, 0);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     posting_key key;
     posting_key_make(&key, &leg->account, sequence);
@@ -201,7 +201,7 @@ static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence
     record.effective_date = effective_date;
     record.balance_after = *after;
     MDB_val posting_db_key = {sizeof key, &key}, posting_value = {sizeof record, &record};
-    rc = mdb_put(txn, store_dbi(store, STORE_TABLE_POSTINGS), &posting_db_key, &posting_value,
+    rc = store_put(txn, store, STORE_TABLE_POSTINGS, &posting_db_key, &posting_value,
                  MDB_NOOVERWRITE);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(rc != MDB_KEYEXIST);

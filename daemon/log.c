@@ -64,7 +64,7 @@ ff_err log_append(MDB_txn *txn, ff_store *store, Fundflow__V1__EventRecord *reco
     MDB_val key = {LOG_KEY_BYTES, key_bytes};
     MDB_val value = {canonical_bytes + LOG_HASH_TRAILER_BYTES, stored};
     err = store_error_from_mdb(
-        mdb_put(txn, store_dbi(store, STORE_TABLE_LOG), &key, &value, MDB_APPEND));
+        store_put(txn, store, STORE_TABLE_LOG, &key, &value, MDB_APPEND));
     if (err != FF_OK) goto done;
     head->sequence = record->sequence;
     memcpy(head->hash, trailer + 2, DIGEST_BYTES);
@@ -79,7 +79,7 @@ ff_err log_append_raw(MDB_txn *txn, ff_store *store, uint64_t sequence, const MD
     MDB_val key = {LOG_KEY_BYTES, key_bytes};
     MDB_val copy = *value;
     return store_error_from_mdb(
-        mdb_put(txn, store_dbi(store, STORE_TABLE_LOG), &key, &copy, MDB_APPEND));
+        store_put(txn, store, STORE_TABLE_LOG, &key, &copy, MDB_APPEND));
 }
 
 ff_err log_read(MDB_txn *txn, ff_store *store, uint64_t sequence,

@@ -157,7 +157,7 @@ static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
     assert(packed_bytes <= sizeof packed);
     fundflow__v1__org_record__pack(&org, packed);
     MDB_val key = {strlen(event->code), event->code}, value = {packed_bytes, packed};
-    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_ORGS), &key, &value, MDB_NOOVERWRITE);
+    int rc = store_put(txn, store, STORE_TABLE_ORGS, &key, &value, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         return failure_set(failure, FF_ERR_ORG_EXISTS, "code",
                            "organisation %s is already registered", event->code);
@@ -218,7 +218,7 @@ static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
     log_key_encode(reversed_sequence, key_bytes);
     log_key_encode(record->sequence, value_bytes);
     MDB_val key = {LOG_KEY_BYTES, key_bytes}, value = {LOG_KEY_BYTES, value_bytes};
-    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_REVERSALS), &key, &value, MDB_NOOVERWRITE);
+    int rc = store_put(txn, store, STORE_TABLE_REVERSALS, &key, &value, MDB_NOOVERWRITE);
     return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot record reversal")
               : FF_OK;
 }
@@ -257,7 +257,7 @@ static ff_err projection_idempotency_write(MDB_txn *txn, ff_store *store,
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
     MDB_val key = {strlen(record->idempotency_key), record->idempotency_key};
     MDB_val value = {sizeof entry, &entry};
-    int rc = mdb_put(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, &value,
+    int rc = store_put(txn, store, STORE_TABLE_IDEMPOTENCY, &key, &value,
                      MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",

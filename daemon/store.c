@@ -120,7 +120,49 @@ ff_err store_txn_begin(ff_store *store, MDB_txn *parent, unsigned flags, MDB_txn
     return store_error_from_mdb(mdb_txn_begin(store->env, parent, flags, txn_out));
 }
 
-ff_err store_txn_commit(MDB_txn *txn) { return store_error_from_mdb(mdb_txn_commit(txn)); }
+/* The fault plan: when armed, the countdown'th counted call fails with fault_rc. */
+static struct {
+    bool armed;
+    bool persistent;
+    uint64_t countdown;
+    int fault_rc;
+} store_fault;
+
+void store_fault_inject(uint64_t nth_call, int mdb_rc, bool persistent) {
+    assert(nth_call >= 1 && mdb_rc != MDB_SUCCESS);
+    store_fault.armed = true;
+    store_fault.persistent = persistent;
+    store_fault.countdown = nth_call;
+    store_fault.fault_rc = mdb_rc;
+}
+
+void store_fault_clear(void) { memset(&store_fault, 0, sizeof store_fault); }
+
+/* True when the fault plan says this call must fail. */
+static bool store_fault_due(void) {
+    if (!store_fault.armed) return false;
+    if (store_fault.countdown > 1) {
+        store_fault.countdown--;
+        return false;
+    }
+    store_fault.countdown = 0;
+    store_fault.armed = store_fault.persistent;
+    return true;
+}
+
+int store_put(MDB_txn *txn, ff_store *store, store_table table, MDB_val *key, MDB_val *value,
+              unsigned flags) {
+    if (store_fault_due()) return store_fault.fault_rc;
+    return mdb_put(txn, store_dbi(store, table), key, value, flags);
+}
+
+ff_err store_txn_commit(MDB_txn *txn) {
+    if (store_fault_due()) {
+        mdb_txn_abort(txn);
+        return store_error_from_mdb(store_fault.fault_rc);
+    }
+    return store_error_from_mdb(mdb_txn_commit(txn));
+}
 
 uint64_t store_map_bytes(ff_store *store) {
     MDB_envinfo info;

@@ -82,6 +82,18 @@ const char *store_data_dir(const ff_store *store);
 /* Bytes in use by the data file, for metrics and tests. */
 uint64_t store_used_bytes(ff_store *store);
 
+/* Writes one key in a table: mdb_put, counted for fault injection. Returns LMDB's code, so
+ * callers can tell MDB_KEYEXIST apart; turn others into ff_err with store_error_from_mdb. */
+int store_put(MDB_txn *txn, ff_store *store, store_table table, MDB_val *key, MDB_val *value,
+              unsigned flags);
+
+/* Fault injection for tests, after SQLite's: the nth call from now to store_put or
+ * store_txn_commit fails with mdb_rc instead of running. If persistent, every call after it fails
+ * too until store_fault_clear; if not, the fault fires once. Process-wide and not thread-safe:
+ * tests only. */
+void store_fault_inject(uint64_t nth_call, int mdb_rc, bool persistent);
+void store_fault_clear(void);
+
 /* Empties every projection table inside txn, leaving the log untouched. */
 ff_err store_projections_drop(ff_store *store, MDB_txn *txn);
 
