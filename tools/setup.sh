@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fundflow needs to build, test and benchmark; silent when all are
+# already there. Safe to run again. Installing needs root: run it as root, or as a user who may
+# use sudo.
+set -euo pipefail
+
+packages=(
+  cmake make gcc pkg-config          # the build
+  liblmdb-dev lmdb-utils             # storage, and mdb_stat/mdb_dump for operators
+  libprotobuf-c-dev protobuf-c-compiler
+  libssl-dev                         # libcrypto's SHA-256 for the hash chain
+  libevent-dev libjansson-dev        # the server's HTTP and JSON
+  libcmocka-dev                      # unit tests
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+    echo "setup: run this script as root, or: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  as_root=(sudo)
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
