@@ -20,6 +20,7 @@
 #include "log.h"
 #include "store.h"
 #include "fundflow/v1/events.pb-c.h"
+#include "fundflow/v1/projections.pb-c.h"
 
 typedef struct ff_ledger ff_ledger;
 
@@ -46,8 +47,8 @@ typedef struct ledger_result {
 /* Applies a batch, writing one result per command into results (command_count of them).
  * Returns FF_OK once the batch is durable; each result then says what became of its command.
  * Any other return means nothing in the batch was recorded and every result carries that error:
- * FF_ERR_BATCH_TOO_LARGE, FF_ERR_FIELD_MISSING (no actor), FF_ERR_MAP_LIMIT (the map is at its
- * maximum), FF_ERR_STORAGE, FF_ERR_NO_MEMORY. If the map fills, it is grown and the batch
+ * FF_ERR_BATCH_TOO_LARGE; FF_ERR_FIELD_MISSING, FF_ERR_FIELD_TOO_LONG or FF_ERR_TEXT_INVALID for
+ * the actor; FF_ERR_MAP_LIMIT (the map is at its maximum); FF_ERR_STORAGE; FF_ERR_NO_MEMORY. If the map fills, it is grown and the batch
  * retried, transparently. */
 ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results);
 
@@ -71,8 +72,6 @@ typedef struct ledger_position {
 ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t stream,
                             uint32_t financial_year, uint64_t as_at_sequence,
                             ledger_position *position_out);
-
-#include "fundflow/v1/projections.pb-c.h"
 
 /* Called once per organisation by ledger_orgs_visit. org is valid only during the call and is
  * freed afterwards, so copy any field that must outlive it. Return FF_OK to go on; any other

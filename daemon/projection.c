@@ -8,6 +8,7 @@
 #include "command.h"
 #include "digest.h"
 #include "log.h"
+#include "fundflow/limits.h"
 
 typedef Fundflow__V1__OrgKind org_kind;
 
@@ -152,9 +153,14 @@ static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
     org.parent_code = event->parent_code;
     org.registered_sequence = record->sequence;
     org.registered_date = record->effective_date;
+    /* Two codes, a name and a few varints: the limits keep a record well under this. */
     uint8_t packed[512];
+    static_assert(2 * FF_ORG_CODE_BYTES_MAX + FF_ORG_NAME_BYTES_MAX + 64 <= sizeof packed,
+                  "an organisation record must fit its packing buffer");
     size_t packed_bytes = fundflow__v1__org_record__get_packed_size(&org);
-    assert(packed_bytes <= sizeof packed);
+    if (packed_bytes > sizeof packed) {
+        return failure_set(failure, FF_ERR_FIELD_TOO_LONG, "name", "the record is too large");
+    }
     fundflow__v1__org_record__pack(&org, packed);
     MDB_val key = {strlen(event->code), event->code}, value = {packed_bytes, packed};
     int rc = store_put(txn, store, STORE_TABLE_ORGS, &key, &value, MDB_NOOVERWRITE);

@@ -117,7 +117,13 @@ const char *store_data_dir(const ff_store *store) { return store->data_dir; }
 
 ff_err store_txn_begin(ff_store *store, MDB_txn *parent, unsigned flags, MDB_txn **txn_out) {
     assert(flags == 0 || flags == MDB_RDONLY);
-    return store_error_from_mdb(mdb_txn_begin(store->env, parent, flags, txn_out));
+    int rc = mdb_txn_begin(store->env, parent, flags, txn_out);
+    if (rc == MDB_MAP_RESIZED && parent == NULL) {
+        /* Another process grew the map: adopt its size (0 means "as the file says") and retry. */
+        rc = mdb_env_set_mapsize(store->env, 0);
+        if (rc == MDB_SUCCESS) rc = mdb_txn_begin(store->env, NULL, flags, txn_out);
+    }
+    return store_error_from_mdb(rc);
 }
 
 /* The fault plan: when armed, the countdown'th counted call fails with fault_rc. */

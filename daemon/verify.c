@@ -1,7 +1,6 @@
 /* Verifying the hash chain, comparing projections with a replay, and rebuilding projections. */
 #include "verify.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +87,25 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, const MDB_val 
     return report->code;
 }
 
+/* The event a projection row was last written by, where the row records it; 0 otherwise. */
+static uint64_t verify_row_sequence(store_table table, const MDB_val *key, const MDB_val *value) {
+    if (key == NULL) return 0;
+    if (table == STORE_TABLE_POSTINGS && key->mv_size == sizeof(posting_key)) {
+        return log_key_decode(((const posting_key *)key->mv_data)->sequence_big_endian);
+    }
+    if (table == STORE_TABLE_BALANCES && value->mv_size == sizeof(account_balance)) {
+        account_balance balance;
+        memcpy(&balance, value->mv_data, sizeof balance);
+        return balance.last_sequence;
+    }
+    if (table == STORE_TABLE_IDEMPOTENCY && value->mv_size == sizeof(idempotency_record)) {
+        idempotency_record record;
+        memcpy(&record, value->mv_data, sizeof record);
+        return record.sequence;
+    }
+    return 0;
+}
+
 /* Compares one table in two transactions, key by key and byte by byte. */
 static ff_err verify_table_compare(MDB_txn *live_txn, ff_store *live, MDB_txn *replay_txn,
                                    ff_store *replayed, store_table table, verify_report *report) {
@@ -113,7 +131,9 @@ static ff_err verify_table_compare(MDB_txn *live_txn, ff_store *live, MDB_txn *r
             char reason[sizeof report->reason];
             snprintf(reason, sizeof reason, "table %s differs from a replay at row %llu",
                      store_table_name(table), (unsigned long long)row);
-            err = verify_fail(report, FF_ERR_PROJECTION_MISMATCH, 0, reason);
+            uint64_t sequence = verify_row_sequence(table, live_rc == MDB_SUCCESS ? &live_key : NULL,
+                                                    live_rc == MDB_SUCCESS ? &live_value : NULL);
+            err = verify_fail(report, FF_ERR_PROJECTION_MISMATCH, sequence, reason);
         }
     }
     if (live_cursor) mdb_cursor_close(live_cursor);
@@ -175,7 +195,10 @@ ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verif
     ff_err err = store_open(&options, &scratch);
     MDB_txn *live_txn = NULL;
     if (err == FF_OK) err = store_txn_begin(store, NULL, MDB_RDONLY, &live_txn);
-    if (err != FF_OK) verify_fail(report, err, 0, "cannot open the scratch store");
+    if (err != FF_OK) {
+        verify_fail(report, err, 0, scratch ? "cannot begin a read transaction on the ledger"
+                                            : "cannot open the scratch store");
+    }
     if (err == FF_OK) err = verify_scratch_replay(store, live_txn, scratch, report);
     if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, report);
     if (live_txn) mdb_txn_abort(live_txn);

@@ -126,6 +126,7 @@ static void test_verify_catches_a_drifted_balance_and_rebuild_mends_it(void **st
     balance_tamper(store, "QUE", 1);
     assert_int_equal(verify_projections(store, NULL, &report), FF_ERR_PROJECTION_MISMATCH);
     assert_non_null(strstr(report.reason, "balances"));
+    assert_true(report.sequence > 7);
     /* The hash chain is untouched: only the derived table drifted. */
     assert_int_equal(verify_chain(store, &report), FF_OK);
     assert_int_equal(verify_rebuild_projections(store, &report), FF_OK);

@@ -1,0 +1,178 @@
+/* A benchmark of the core ledger without a network: commands per second and batch latency for
+ * batch sizes 1, 100 and 1000, then the cost of verify and rebuild on the log it wrote. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger.h"
+#include "verify.h"
+
+/* Each setting runs until it has applied this many commands or this much time has passed. */
+enum { BENCH_COMMANDS_PER_SETTING = 20000, BENCH_SECONDS_PER_SETTING = 10, BENCH_BATCHES_MAX = 20000 };
+
+static double bench_now_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static int bench_compare_doubles(const void *left, const void *right) {
+    double a = *(const double *)left, b = *(const double *)right;
+    return (a > b) - (a < b);
+}
+
+static Fundflow__V1__Command *bench_org_command(const char *key, const char *code,
+                                                Fundflow__V1__OrgKind kind, const char *parent) {
+    static Fundflow__V1__Event event;
+    static Fundflow__V1__OrgRegistered org;
+    static Fundflow__V1__Command command;
+    fundflow__v1__command__init(&command);
+    fundflow__v1__event__init(&event);
+    fundflow__v1__org_registered__init(&org);
+    org.code = (char *)code;
+    org.name = (char *)code;
+    org.kind = kind;
+    org.parent_code = (char *)parent;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED;
+    event.org_registered = &org;
+    command.idempotency_key = (char *)key;
+    command.effective_date = 20240401;
+    command.event = &event;
+    return &command;
+}
+
+static int bench_apply_one(ff_ledger *ledger, Fundflow__V1__Command *command) {
+    ledger_result result;
+    ledger_batch batch = {.commands = &command, .command_count = 1, .actor = "bench"};
+    if (ledger_batch_apply(ledger, &batch, &result) != FF_OK) return -1;
+    return result.failure.code == FF_OK || result.idempotent_replay ? 0 : -1;
+}
+
+/* Registers NHS England (X24) and one ICB (QUE) to allocate to. */
+static int bench_world_register(ff_ledger *ledger) {
+    if (bench_apply_one(ledger, bench_org_command("bench-x24", "X24",
+                                                  FUNDFLOW__V1__ORG_KIND__NHSE, "")) != 0) {
+        return -1;
+    }
+    return bench_apply_one(ledger, bench_org_command("bench-que", "QUE",
+                                                     FUNDFLOW__V1__ORG_KIND__ICB, "X24"));
+}
+
+typedef struct bench_commands {
+    Fundflow__V1__Command *commands;
+    Fundflow__V1__Command **pointers;
+    Fundflow__V1__Event *events;
+    Fundflow__V1__AllocationIssued *allocations;
+    char (*keys)[32];
+} bench_commands;
+
+static int bench_commands_make(bench_commands *set, size_t count, size_t setting, size_t batch) {
+    for (size_t i = 0; i < count; i++) {
+        fundflow__v1__command__init(&set->commands[i]);
+        fundflow__v1__event__init(&set->events[i]);
+        fundflow__v1__allocation_issued__init(&set->allocations[i]);
+        snprintf(set->keys[i], sizeof set->keys[i], "b%zu-%zu-%zu", setting, batch, i);
+        set->allocations[i].funder_code = (char *)"X24";
+        set->allocations[i].recipient_code = (char *)"QUE";
+        set->allocations[i].stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+        set->allocations[i].financial_year = 2024;
+        set->allocations[i].amount_pence = 100 + (int64_t)i;
+        set->events[i].kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+        set->events[i].allocation_issued = &set->allocations[i];
+        set->commands[i].idempotency_key = set->keys[i];
+        set->commands[i].effective_date = 20240401;
+        set->commands[i].event = &set->events[i];
+        set->pointers[i] = &set->commands[i];
+    }
+    return 0;
+}
+
+static int bench_setting_run(ff_ledger *ledger, size_t batch_size, size_t setting) {
+    bench_commands set = {
+        .commands = calloc(batch_size, sizeof *set.commands),
+        .pointers = calloc(batch_size, sizeof *set.pointers),
+        .events = calloc(batch_size, sizeof *set.events),
+        .allocations = calloc(batch_size, sizeof *set.allocations),
+        .keys = calloc(batch_size, sizeof *set.keys)};
+    ledger_result *results = calloc(batch_size, sizeof *results);
+    double *latencies = calloc(BENCH_BATCHES_MAX, sizeof *latencies);
+    if (!set.commands || !set.pointers || !set.events || !set.allocations || !set.keys ||
+        !results || !latencies) {
+        return -1;
+    }
+    size_t batches = 0, applied = 0;
+    double started = bench_now_seconds();
+    while (applied < BENCH_COMMANDS_PER_SETTING && batches < BENCH_BATCHES_MAX &&
+           bench_now_seconds() - started < BENCH_SECONDS_PER_SETTING) {
+        bench_commands_make(&set, batch_size, setting, batches);
+        ledger_batch batch = {.commands = set.pointers, .command_count = batch_size,
+                              .actor = "bench"};
+        double batch_started = bench_now_seconds();
+        if (ledger_batch_apply(ledger, &batch, results) != FF_OK) return -1;
+        latencies[batches++] = bench_now_seconds() - batch_started;
+        applied += batch_size;
+    }
+    double elapsed = bench_now_seconds() - started;
+    qsort(latencies, batches, sizeof *latencies, bench_compare_doubles);
+    printf("%10zu %10zu %14.0f %10.2f %10.2f %10.2f\n", batch_size, applied,
+           (double)applied / elapsed, latencies[batches / 2] * 1e3,
+           latencies[(batches * 99) / 100] * 1e3, latencies[batches - 1] * 1e3);
+    free(set.commands), free(set.pointers), free(set.events), free(set.allocations);
+    free(set.keys), free(results), free(latencies);
+    return 0;
+}
+
+static int bench_remove_entry(const char *path, const struct stat *status, int type,
+                              struct FTW *walk) {
+    (void)status, (void)type, (void)walk;
+    return remove(path);
+}
+
+static int bench_verify_and_rebuild(ff_ledger *ledger) {
+    verify_report report;
+    double started = bench_now_seconds();
+    if (verify_ledger(ledger_store(ledger), NULL, &report) != FF_OK) return -1;
+    double verified = bench_now_seconds();
+    if (verify_rebuild_projections(ledger_store(ledger), &report) != FF_OK) return -1;
+    double rebuilt = bench_now_seconds();
+    log_head head;
+    ledger_head_read(ledger, &head);
+    uint64_t used = store_used_bytes(ledger_store(ledger));
+    printf("\nevents %llu, data file in use %.1f MiB (%.0f bytes per event)\n",
+           (unsigned long long)head.sequence, (double)used / 1048576.0,
+           (double)used / (double)head.sequence);
+    printf("verify (chain + replay + compare) %.2f s, rebuild %.2f s\n", verified - started,
+           rebuilt - verified);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *parent = argc > 1 ? argv[1] : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    char directory[4096];
+    snprintf(directory, sizeof directory, "%s/fundflow-bench-XXXXXX", parent);
+    if (mkdtemp(directory) == NULL) {
+        fprintf(stderr, "bench: cannot create a directory under %s: %s\n", parent,
+                strerror(errno));
+        return 1;
+    }
+    store_options options = {.data_dir = directory};
+    ff_ledger *ledger = NULL;
+    int failed = ledger_open(&options, &ledger) != FF_OK || bench_world_register(ledger) != 0;
+    printf("fundflow core benchmark in %s (allocations, each batch one commit with fsync)\n\n",
+           directory);
+    printf("%10s %10s %14s %10s %10s %10s\n", "batch", "commands", "commands/s", "p50 ms",
+           "p99 ms", "max ms");
+    static const size_t batch_sizes[] = {1, 100, 1000};
+    for (size_t i = 0; !failed && i < sizeof batch_sizes / sizeof batch_sizes[0]; i++) {
+        failed = bench_setting_run(ledger, batch_sizes[i], i) != 0;
+    }
+    if (!failed) failed = bench_verify_and_rebuild(ledger) != 0;
+    ledger_close(ledger);
+    nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (failed) fprintf(stderr, "bench: a batch or check failed\n");
+    return failed ? 1 : 0;
+}

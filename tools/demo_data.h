@@ -1,0 +1,127 @@
+/* The demo generator: an illustrative England for 2024/25, built from the reference files and a
+ * seed, and loaded into a ledger through ledger_batch_apply.
+ *
+ * The organisations are real (NHS England, its 7 regions, the 42 ICBs and the 106 sub-ICB
+ * locations as places), but every per-organisation figure is made up. Only the national totals
+ * follow published 2024/25 figures: core services sum to exactly £107.6bn and primary medical
+ * care to exactly £11.2bn across the ICBs, and each ICB's running cost allowance lies between
+ * £15.5m and £48.3m. Each ICB then passes 20% to 40% of its core services allocation on to its
+ * places. All amounts are whole pence, split with integer arithmetic and a seeded generator, so
+ * one seed always gives the same commands, the same events and the same head hash.
+ *
+ * Every command carries a fixed idempotency key, such as "demo-org-QWE", "demo-2024-core-QWE" or
+ * "demo-2024-core-QWE-to-08T", so loading the demo again changes nothing; loading it with another
+ * seed into the same ledger is refused as an idempotency conflict.
+ *
+ * Threads: demo_load applies batches, so it follows ledger_batch_apply's rule of one writer.
+ */
+#ifndef FUNDFLOW_TOOLS_DEMO_DATA_H
+#define FUNDFLOW_TOOLS_DEMO_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "fundflow/error.h"
+
+/* The financial year the demo loads (2024/25), the date its events take effect, and the time
+ * they are recorded at, 2024-04-01T09:00:00Z. The time is fixed because it is hashed: a clock
+ * reading would give every run a different head hash. */
+#define DEMO_FINANCIAL_YEAR 2024u
+#define DEMO_EFFECTIVE_DATE 20240401u
+#define DEMO_RECORDED_AT_US 1711962000000000LL
+
+/* The seed used when none is given. */
+#define DEMO_SEED_DEFAULT 2024u
+
+/* The actor recorded on every demo event. */
+#define DEMO_ACTOR "demo"
+
+/* National totals across the ICBs for 2024/25, from the published allocations. */
+#define DEMO_CORE_SERVICES_TOTAL_PENCE 10760000000000LL        /* £107,600,000,000.00 */
+#define DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE 1120000000000LL  /* £11,200,000,000.00 */
+
+/* The published range of an ICB's running cost allowance for 2024/25. */
+#define DEMO_RUNNING_COST_MIN_PENCE 1550000000LL  /* £15,500,000.00 */
+#define DEMO_RUNNING_COST_MAX_PENCE 4830000000LL  /* £48,300,000.00 */
+
+/* The share of its core services allocation an ICB passes on to its places, in basis points. */
+#define DEMO_ONWARD_SHARE_BASIS_POINTS_MIN 2000u
+#define DEMO_ONWARD_SHARE_BASIS_POINTS_MAX 4000u
+
+/* Commands per batch. Small enough that one batch holds the writer only briefly, large enough
+ * that the whole demo takes two commits. */
+#ifndef DEMO_BATCH_COMMANDS
+#define DEMO_BATCH_COMMANDS 256
+#endif
+
+/* The most rows each reference file may hold. England has 7 regions, 42 ICBs and 106 sub-ICB
+ * locations; the limits leave room for reorganisations without letting a wrong file through. */
+#ifndef DEMO_REGIONS_MAX
+#define DEMO_REGIONS_MAX 32
+#endif
+#ifndef DEMO_ICBS_MAX
+#define DEMO_ICBS_MAX 128
+#endif
+#ifndef DEMO_PLACES_MAX
+#define DEMO_PLACES_MAX 512
+#endif
+
+/* The reference files demo_load reads from its reference directory. */
+#define DEMO_REGIONS_FILE "regions.csv"
+#define DEMO_ICBS_FILE "icbs.csv"
+#define DEMO_PLACES_FILE "sub_icb_locations.csv"
+
+/* Bytes for demo_load's error message. */
+#define DEMO_ERROR_BYTES 768
+
+typedef struct demo_options {
+    const char *reference_dir; /* holds the three reference files; required */
+    uint64_t seed;             /* chooses the illustrative split; DEMO_SEED_DEFAULT by default */
+    FILE *refusals;            /* each refused command is described here; NULL for nowhere */
+} demo_options;
+
+typedef struct demo_summary {
+    size_t organisations;            /* the demo's organisations now registered, new or not */
+    size_t organisations_new;        /* of those, registered by this run */
+    uint64_t commands;               /* commands the demo submitted */
+    uint64_t events_recorded;        /* commands recorded as new events by this run */
+    uint64_t events_already_present; /* commands answered as idempotent replays */
+    uint64_t commands_refused;       /* commands the ledger refused */
+    log_head head;                   /* the log's head once the demo has run */
+    char error[DEMO_ERROR_BYTES];    /* why demo_load failed, when it returns an error */
+} demo_summary;
+
+/* Reads the reference files, builds the demo's commands from options->seed and applies them in
+ * non-linked batches of DEMO_BATCH_COMMANDS, then reads the head.
+ *
+ * Returns FF_OK when every batch was applied, even if the ledger refused some commands: each
+ * refusal is counted in summary->commands_refused and described on options->refusals with its
+ * idempotency key, error name, field and detail. Any other return means the demo stopped, and
+ * summary->error says why: a reference file cannot be read (FF_ERR_IO) or is malformed, too long
+ * or inconsistent (FF_ERR_TEXT_INVALID, FF_ERR_FIELD_TOO_LONG, FF_ERR_CODE_INVALID,
+ * FF_ERR_ORG_EXISTS, FF_ERR_ORG_UNKNOWN), or a batch failed as a whole (as ledger_batch_apply).
+ * Batches applied before a failure stay recorded. */
+ff_err demo_load(ff_ledger *ledger, const demo_options *options, demo_summary *summary);
+
+/* Whether the ledger holds the demo, judged by the idempotency key of its first command. Tools
+ * use it to label figures as illustrative wherever they show them. Errors: FF_ERR_STORAGE. */
+ff_err demo_presence_read(ff_ledger *ledger, bool *present_out);
+
+/* Splits total_pence into count whole-pence shares in proportion to weights, so the shares sum
+ * to total_pence exactly. Each share is the floor of its exact proportion; the pence that the
+ * floors leave over, fewer than count, go one each to the first shares.
+ *
+ * total_pence  at least count, so that every share can be at least one penny.
+ * weights      count weights, each at least 1.
+ * count        at least 1.
+ *
+ * Returns FF_OK, or FF_ERR_AMOUNT_NOT_POSITIVE when count is 0, total_pence is below count, a
+ * weight is 0 or a share would come to zero. Pure; any thread. */
+ff_err demo_amount_split(int64_t total_pence, const uint32_t *weights, size_t count,
+                         int64_t *shares_pence);
+
+#endif

@@ -1,0 +1,914 @@
+/* fundflow-admin: the offline administration tool, which opens a data directory directly
+ * through the core library and loads the demo, prints positions, verifies, rebuilds or shows the
+ * head. */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "demo_data.h"
+#include "digest.h"
+#include "ledger.h"
+#include "verify.h"
+#include "fundflow/calendar.h"
+#include "fundflow/error.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+#include "fundflow/v1/events.pb-c.h"
+
+#ifndef FF_REFERENCE_DATA_DIR
+#error "FF_REFERENCE_DATA_DIR must name the folder of reference CSV files (tools/CMakeLists.txt)"
+#endif
+
+#define ADMIN_PROGRAM "fundflow-admin"
+#define ADMIN_DATA_DIR_ENVIRONMENT "FUNDFLOW_DATA_DIR"
+
+/* Exit codes, as --help lists them. Scripts test these numbers, so never renumber one. */
+#define ADMIN_EXIT_OK 0
+#define ADMIN_EXIT_FAILED 1
+#define ADMIN_EXIT_USAGE 2
+#define ADMIN_EXIT_DATA_DIR 4
+
+/* The most rows positions prints, so a huge ledger cannot make it allocate without bound. */
+#define ADMIN_POSITION_ROWS_MAX 100000
+
+/* How many characters of a name the positions table shows before cutting it short. */
+#define ADMIN_NAME_COLUMNS 44
+
+/* The longest enum name accepted from the command line, such as running_cost_allowance. */
+#define ADMIN_ENUM_NAME_BYTES_MAX 64
+
+#define ADMIN_HASH_TEXT_BYTES (2 * DIGEST_BYTES + 1)
+
+typedef enum admin_subcommand_id {
+    ADMIN_SUBCOMMAND_NONE = -1,
+    ADMIN_SUBCOMMAND_DEMO,
+    ADMIN_SUBCOMMAND_POSITIONS,
+    ADMIN_SUBCOMMAND_VERIFY,
+    ADMIN_SUBCOMMAND_REBUILD,
+    ADMIN_SUBCOMMAND_HEAD,
+    ADMIN_SUBCOMMAND_COUNT
+} admin_subcommand_id;
+
+#define ADMIN_FOR(id) (1u << (id))
+#define ADMIN_FOR_ALL ((1u << ADMIN_SUBCOMMAND_COUNT) - 1)
+
+typedef struct admin_options {
+    admin_subcommand_id subcommand;
+    const char *data_dir;
+    uint64_t map_bytes;
+    const char *reference_dir;
+    uint64_t seed;
+    uint32_t financial_year;
+    uint32_t stream;
+    uint64_t as_at_sequence;
+    uint32_t kind;
+} admin_options;
+
+/* Reads a flag's value into options; on a bad value prints why, naming flag, and returns false. */
+typedef bool (*admin_flag_parse)(admin_options *options, const char *flag, const char *value);
+
+typedef struct admin_flag {
+    const char *name;
+    const char *value_name;  /* shown in help; NULL for a flag that takes no value */
+    unsigned subcommands;    /* ADMIN_FOR bits of the subcommands that accept it */
+    admin_flag_parse parse;
+    const char *help;
+    const ProtobufCEnumDescriptor *choices;  /* when the value names an enum, for help */
+} admin_flag;
+
+typedef int (*admin_run)(const admin_options *options, ff_ledger *ledger);
+
+typedef struct admin_subcommand {
+    const char *name;
+    const char *summary;
+    const char *description;
+    bool creates_data_dir;
+    admin_run run;
+} admin_subcommand;
+
+/* Values ------------------------------------------------------------------------------------ */
+
+static bool admin_usage_error(const char *flag, const char *value, const char *problem) {
+    fprintf(stderr, ADMIN_PROGRAM ": %s: \"%s\" %s\n", flag, value, problem);
+    return false;
+}
+
+/* Parses digits only: no sign, no spaces, no hex, and nothing past UINT64_MAX. */
+static bool admin_number_parse(const char *text, uint64_t *number_out, const char **rest_out) {
+    uint64_t number = 0;
+    const char *cursor = text;
+    for (; *cursor >= '0' && *cursor <= '9'; cursor++) {
+        uint64_t digit = (uint64_t)(*cursor - '0');
+        if (number > (UINT64_MAX - digit) / 10) return false;
+        number = number * 10 + digit;
+    }
+    if (cursor == text) return false;
+    *number_out = number;
+    *rest_out = cursor;
+    return true;
+}
+
+static bool admin_whole_number_parse(const char *flag, const char *value, uint64_t *number_out) {
+    const char *rest = NULL;
+    if (!admin_number_parse(value, number_out, &rest) || *rest != '\0') {
+        return admin_usage_error(flag, value, "is not a whole number from 0 to "
+                                              "18446744073709551615");
+    }
+    return true;
+}
+
+static bool admin_seed_parse(admin_options *options, const char *flag, const char *value) {
+    return admin_whole_number_parse(flag, value, &options->seed);
+}
+
+static bool admin_as_at_parse(admin_options *options, const char *flag, const char *value) {
+    return admin_whole_number_parse(flag, value, &options->as_at_sequence);
+}
+
+static bool admin_map_bytes_parse(admin_options *options, const char *flag, const char *value) {
+    uint64_t number = 0;
+    const char *rest = NULL;
+    unsigned shift = 0;
+    if (admin_number_parse(value, &number, &rest)) {
+        if (strcmp(rest, "K") == 0 || strcmp(rest, "k") == 0) shift = 10;
+        else if (strcmp(rest, "M") == 0 || strcmp(rest, "m") == 0) shift = 20;
+        else if (strcmp(rest, "G") == 0 || strcmp(rest, "g") == 0) shift = 30;
+        else if (*rest != '\0') rest = NULL;
+    }
+    if (rest == NULL) {
+        return admin_usage_error(flag, value, "is not a number of bytes such as 67108864 or 64M");
+    }
+    if (number > (FF_MAP_BYTES_MAX >> shift) || (number << shift) < FF_MAP_BYTES_MIN) {
+        return admin_usage_error(flag, value, "is outside the allowed range, 64K to 64G");
+    }
+    options->map_bytes = number << shift;
+    return true;
+}
+
+static bool admin_text_parse(const char *flag, const char *value, const char **text_out) {
+    if (value[0] == '\0') return admin_usage_error(flag, value, "is empty");
+    *text_out = value;
+    return true;
+}
+
+static bool admin_data_dir_parse(admin_options *options, const char *flag, const char *value) {
+    return admin_text_parse(flag, value, &options->data_dir);
+}
+
+static bool admin_reference_dir_parse(admin_options *options, const char *flag,
+                                      const char *value) {
+    return admin_text_parse(flag, value, &options->reference_dir);
+}
+
+static bool admin_year_parse(admin_options *options, const char *flag, const char *value) {
+    if (calendar_year_parse(value, &options->financial_year) != FF_OK) {
+        char first[CALENDAR_YEAR_TEXT_BYTES], last[CALENDAR_YEAR_TEXT_BYTES], problem[96];
+        calendar_year_format(FF_YEAR_FIRST, first, sizeof first);
+        calendar_year_format(FF_YEAR_LAST, last, sizeof last);
+        snprintf(problem, sizeof problem,
+                 "is not a financial year such as 2024/25, from %s to %s", first, last);
+        return admin_usage_error(flag, value, problem);
+    }
+    return true;
+}
+
+/* Looks an enum value up by name in any case, with '-' standing for '_'. The unspecified value
+ * (0) is refused, since it names no real stream or kind. */
+static bool admin_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
+                             const char *value, uint32_t *number_out) {
+    char name[ADMIN_ENUM_NAME_BYTES_MAX + 1];
+    size_t length = strlen(value);
+    const ProtobufCEnumValue *found = NULL;
+    if (length > 0 && length <= ADMIN_ENUM_NAME_BYTES_MAX) {
+        for (size_t i = 0; i <= length; i++) {
+            name[i] = value[i] == '-' ? '_' : (char)toupper((unsigned char)value[i]);
+        }
+        found = protobuf_c_enum_descriptor_get_value_by_name(descriptor, name);
+    }
+    if (found == NULL || found->value <= 0) {
+        admin_usage_error(flag, value, "is not a known name; see --help for the list");
+        return false;
+    }
+    *number_out = (uint32_t)found->value;
+    return true;
+}
+
+static bool admin_stream_parse(admin_options *options, const char *flag, const char *value) {
+    return admin_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
+}
+
+static bool admin_kind_parse(admin_options *options, const char *flag, const char *value) {
+    return admin_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
+}
+
+/* Tables ------------------------------------------------------------------------------------ */
+
+static int admin_demo_run(const admin_options *options, ff_ledger *ledger);
+static int admin_positions_run(const admin_options *options, ff_ledger *ledger);
+static int admin_verify_run(const admin_options *options, ff_ledger *ledger);
+static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger);
+static int admin_head_run(const admin_options *options, ff_ledger *ledger);
+
+static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
+    [ADMIN_SUBCOMMAND_DEMO] = {
+        "demo", "load an illustrative England for 2024/25",
+        "Registers NHS England (X24), its regions, the ICBs and the sub-ICB locations (as\n"
+        "places) from the reference files, allocates core services (£107.6bn in all), primary\n"
+        "medical care (£11.2bn in all) and a running cost allowance (£15.5m to £48.3m) to each\n"
+        "ICB for 2024/25, and has each ICB pass 20% to 40% of its core services on to its\n"
+        "places. The split between organisations is made up from the seed: every figure is\n"
+        "illustrative. The same seed always gives the same head hash, and running demo again\n"
+        "records nothing new. Refused commands are printed and make the exit code 1.",
+        true, admin_demo_run},
+    [ADMIN_SUBCOMMAND_POSITIONS] = {
+        "positions", "print each organisation's position in one stream and year",
+        "Prints one row per organisation of a kind: what it received, what it passed on, and\n"
+        "its headroom (held and not passed on), with a TOTAL row at the end.",
+        false, admin_positions_run},
+    [ADMIN_SUBCOMMAND_VERIFY] = {
+        "verify", "check the hash chain and every projection",
+        "Recomputes the hash chain from the first event to the last, then replays the log into\n"
+        "a scratch store under $TMPDIR (or /tmp) and compares every projection table with it.\n"
+        "Prints \"OK: N events, head S, hash HEX\", or \"FAILED at sequence S: error: reason\"\n"
+        "and exits 1.",
+        false, admin_verify_run},
+    [ADMIN_SUBCOMMAND_REBUILD] = {
+        "rebuild", "rebuild the projections from the event log",
+        "Drops every projection table and replays the log into them, all in one write\n"
+        "transaction, so a failure leaves the projections as they were. The log itself is\n"
+        "never changed.",
+        false, admin_rebuild_run},
+    [ADMIN_SUBCOMMAND_HEAD] = {
+        "head", "print the head sequence and hash",
+        "Prints the last event's sequence number and its hash in hexadecimal, one per line:\n"
+        "\"sequence S\" and \"hash HEX\". An empty log has sequence 0 and a hash of zeros.",
+        false, admin_head_run},
+};
+
+static const admin_flag admin_flags[] = {
+    {"--data-dir", "DIR", ADMIN_FOR_ALL, admin_data_dir_parse,
+     "The data directory holding the ledger. Required, unless the " ADMIN_DATA_DIR_ENVIRONMENT
+     "\nenvironment variable names it. demo creates the directory if it is missing; every\n"
+     "other subcommand needs a directory that already holds a ledger.", NULL},
+    {"--map-bytes", "N", ADMIN_FOR_ALL, admin_map_bytes_parse,
+     "The LMDB map size to open with: a number of bytes, or with a K, M or G suffix for\n"
+     "KiB, MiB or GiB, from 64K to 64G. The map grows by itself when it fills, so this\n"
+     "only sets where it starts. Default: 64M.", NULL},
+    {"--reference-dir", "DIR", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), admin_reference_dir_parse,
+     "The folder holding " DEMO_REGIONS_FILE ", " DEMO_ICBS_FILE " and " DEMO_PLACES_FILE ".\n"
+     "Default: " FF_REFERENCE_DATA_DIR, NULL},
+    {"--seed", "N", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), admin_seed_parse,
+     "Seeds the illustrative split: a whole number from 0 to 18446744073709551615.\n"
+     "Default: 2024. Loading a different seed into a directory that already holds the\n"
+     "demo is refused, command by command, as an idempotency conflict.", NULL},
+    {"--year", "YYYY/YY", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_year_parse,
+     "The financial year, such as 2024/25. Default: 2024/25.", NULL},
+    {"--stream", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_stream_parse,
+     "The allocation stream, by name in any case. Default: core_services.",
+     &fundflow__v1__stream__descriptor},
+    {"--as-at", "SEQ", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_as_at_parse,
+     "Show the positions as they stood once event SEQ was recorded, leaving out\n"
+     "organisations registered after it. Default: the head.", NULL},
+    {"--kind", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_kind_parse,
+     "The kind of organisation to list, by name in any case. Default: icb.",
+     &fundflow__v1__org_kind__descriptor},
+    {"--help", NULL, ADMIN_FOR_ALL, NULL, "Print this help and exit.", NULL},
+};
+
+#define ADMIN_FLAG_COUNT (sizeof admin_flags / sizeof admin_flags[0])
+
+/* Help -------------------------------------------------------------------------------------- */
+
+static void admin_lines_print(FILE *out, const char *text, const char *indent) {
+    const char *line = text;
+    while (*line != '\0') {
+        size_t length = strcspn(line, "\n");
+        fprintf(out, "%s%.*s\n", indent, (int)length, line);
+        line += length;
+        if (*line == '\n') line++;
+    }
+}
+
+/* Lists an enum's names in lower case, as the flag accepts them, wrapped to fit a terminal. */
+static void admin_choices_print(FILE *out, const ProtobufCEnumDescriptor *descriptor) {
+    static const char indent[] = "      ";
+    size_t column = (size_t)fprintf(out, "%sOne of:", indent);
+    bool first = true;
+    for (unsigned i = 0; i < descriptor->n_values; i++) {
+        const ProtobufCEnumValue *value = &descriptor->values[i];
+        if (value->value <= 0) continue;
+        size_t length = strlen(value->name);
+        if (!first) fputc(',', out);
+        if (column + length + 3 > 92) {
+            column = (size_t)fprintf(out, "\n%s", indent) - 1;
+        } else {
+            fputc(' ', out);
+            column += 2;
+        }
+        for (size_t j = 0; j < length; j++) fputc(tolower((unsigned char)value->name[j]), out);
+        column += length;
+        first = false;
+    }
+    fprintf(out, ".\n");
+}
+
+/* Prints the flags accepted by every subcommand in subcommands, or with global_only, just the
+ * flags every subcommand accepts. */
+static void admin_flags_print(FILE *out, unsigned subcommands, bool global_only) {
+    for (size_t i = 0; i < ADMIN_FLAG_COUNT; i++) {
+        const admin_flag *flag = &admin_flags[i];
+        if ((flag->subcommands & subcommands) == 0) continue;
+        if (global_only && flag->subcommands != ADMIN_FOR_ALL) continue;
+        fprintf(out, "  %s%s%s\n", flag->name, flag->value_name ? " " : "",
+                flag->value_name ? flag->value_name : "");
+        admin_lines_print(out, flag->help, "      ");
+        if (flag->choices != NULL) admin_choices_print(out, flag->choices);
+    }
+}
+
+static void admin_exit_codes_print(FILE *out) {
+    fprintf(out, "\nExit codes:\n"
+                 "  0  success\n"
+                 "  1  the ledger refused a command, a check failed, or reading the ledger or\n"
+                 "     the reference files failed\n"
+                 "  2  usage error: an unknown subcommand or flag, a missing value, or a bad\n"
+                 "     number, year or name (the message names the flag)\n"
+                 "  4  the data directory cannot be opened (the message names it and says why)\n");
+}
+
+static void admin_usage_print(FILE *out) {
+    fprintf(out, "Usage: " ADMIN_PROGRAM " <subcommand> --data-dir DIR [flags]\n\n"
+                 "Administers a fundflow data directory offline: it opens the ledger directly\n"
+                 "through the core library, with no server and no network.\n\nSubcommands:\n");
+    for (int i = 0; i < ADMIN_SUBCOMMAND_COUNT; i++) {
+        fprintf(out, "  %-10s %s\n", admin_subcommands[i].name, admin_subcommands[i].summary);
+    }
+    fprintf(out, "\nFlags for every subcommand:\n");
+    admin_flags_print(out, ADMIN_FOR_ALL, true);
+    admin_exit_codes_print(out);
+    fprintf(out, "\nRun \"" ADMIN_PROGRAM " <subcommand> --help\" for a subcommand's own flags.\n");
+}
+
+static void admin_subcommand_help_print(FILE *out, admin_subcommand_id id) {
+    const admin_subcommand *subcommand = &admin_subcommands[id];
+    fprintf(out, "Usage: " ADMIN_PROGRAM " %s --data-dir DIR", subcommand->name);
+    for (size_t i = 0; i < ADMIN_FLAG_COUNT; i++) {
+        const admin_flag *flag = &admin_flags[i];
+        if (flag->subcommands == ADMIN_FOR(id)) {
+            fprintf(out, " [%s %s]", flag->name, flag->value_name);
+        }
+    }
+    fprintf(out, "\n\n");
+    admin_lines_print(out, subcommand->description, "");
+    fprintf(out, "\nFlags:\n");
+    admin_flags_print(out, ADMIN_FOR(id), false);
+    admin_exit_codes_print(out);
+}
+
+/* Arguments --------------------------------------------------------------------------------- */
+
+static bool admin_help_flag_is(const char *argument) {
+    return strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0;
+}
+
+/* The flag whose name is the first name_length bytes of argument, or NULL. */
+static const admin_flag *admin_flag_find(const char *argument, size_t name_length) {
+    for (size_t i = 0; i < ADMIN_FLAG_COUNT; i++) {
+        const char *name = admin_flags[i].name;
+        if (strlen(name) == name_length && strncmp(argument, name, name_length) == 0) {
+            return &admin_flags[i];
+        }
+    }
+    return NULL;
+}
+
+static size_t admin_flag_name_length(const char *argument) {
+    const char *equals = strchr(argument, '=');
+    return equals ? (size_t)(equals - argument) : strlen(argument);
+}
+
+static admin_subcommand_id admin_subcommand_find(const char *name) {
+    for (int i = 0; i < ADMIN_SUBCOMMAND_COUNT; i++) {
+        if (strcmp(admin_subcommands[i].name, name) == 0) return (admin_subcommand_id)i;
+    }
+    return ADMIN_SUBCOMMAND_NONE;
+}
+
+/* The index of the subcommand: the first argument that is neither a flag nor a flag's value,
+ * or 0 if there is none. Global flags may come before it as well as after. Every argument is
+ * looked at, so that --help anywhere asks for help. */
+static int admin_subcommand_locate(int argc, char **argv, bool *help_out) {
+    *help_out = false;
+    int subcommand_index = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *argument = argv[i];
+        if (admin_help_flag_is(argument)) {
+            *help_out = true;
+        } else if (argument[0] == '-' && argument[1] != '\0') {
+            const admin_flag *flag = admin_flag_find(argument, admin_flag_name_length(argument));
+            if (flag != NULL && flag->value_name != NULL && strchr(argument, '=') == NULL) i++;
+        } else if (subcommand_index == 0) {
+            subcommand_index = i;
+        }
+    }
+    return subcommand_index;
+}
+
+/* The value of the flag at argv[*index], from "--flag=value" or the next argument. A next
+ * argument that is itself a flag means the value was left out. */
+static const char *admin_flag_value(int argc, char **argv, int *index) {
+    const char *equals = strchr(argv[*index], '=');
+    if (equals != NULL) return equals + 1;
+    if (*index + 1 >= argc || strncmp(argv[*index + 1], "--", 2) == 0) return NULL;
+    *index += 1;
+    return argv[*index];
+}
+
+static int admin_flag_apply(int argc, char **argv, int *index, admin_options *options) {
+    const char *argument = argv[*index];
+    const char *subcommand = admin_subcommands[options->subcommand].name;
+    size_t name_length = admin_flag_name_length(argument);
+    const admin_flag *flag = admin_flag_find(argument, name_length);
+    if (flag == NULL || (flag->subcommands & ADMIN_FOR(options->subcommand)) == 0) {
+        fprintf(stderr, ADMIN_PROGRAM ": unknown flag %.*s for %s; see " ADMIN_PROGRAM
+                        " %s --help\n",
+                (int)name_length, argument, subcommand, subcommand);
+        return ADMIN_EXIT_USAGE;
+    }
+    if (flag->value_name == NULL) {
+        if (strchr(argument, '=') == NULL) return ADMIN_EXIT_OK;
+        fprintf(stderr, ADMIN_PROGRAM ": %s takes no value\n", flag->name);
+        return ADMIN_EXIT_USAGE;
+    }
+    const char *value = admin_flag_value(argc, argv, index);
+    if (value == NULL) {
+        fprintf(stderr, ADMIN_PROGRAM ": %s needs a value: %s %s\n", flag->name, flag->name,
+                flag->value_name);
+        return ADMIN_EXIT_USAGE;
+    }
+    return flag->parse(options, flag->name, value) ? ADMIN_EXIT_OK : ADMIN_EXIT_USAGE;
+}
+
+static void admin_options_default(admin_options *options, admin_subcommand_id subcommand) {
+    memset(options, 0, sizeof *options);
+    options->subcommand = subcommand;
+    options->seed = DEMO_SEED_DEFAULT;
+    options->financial_year = DEMO_FINANCIAL_YEAR;
+    options->stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    options->as_at_sequence = UINT64_MAX;
+    options->kind = FUNDFLOW__V1__ORG_KIND__ICB;
+}
+
+/* Reads every argument except the subcommand's own into options. */
+static int admin_arguments_parse(int argc, char **argv, int subcommand_index,
+                                 admin_options *options) {
+    for (int i = 1; i < argc; i++) {
+        if (i == subcommand_index) continue;
+        if (argv[i][0] != '-' || argv[i][1] == '\0') {
+            fprintf(stderr, ADMIN_PROGRAM ": unexpected argument \"%s\"; flags start with --\n",
+                    argv[i]);
+            return ADMIN_EXIT_USAGE;
+        }
+        int code = admin_flag_apply(argc, argv, &i, options);
+        if (code != ADMIN_EXIT_OK) return code;
+    }
+    if (options->data_dir == NULL) {
+        const char *from_environment = getenv(ADMIN_DATA_DIR_ENVIRONMENT);
+        if (from_environment != NULL && from_environment[0] != '\0') {
+            options->data_dir = from_environment;
+        }
+    }
+    if (options->data_dir == NULL) {
+        fprintf(stderr, ADMIN_PROGRAM ": --data-dir is required (or set "
+                        ADMIN_DATA_DIR_ENVIRONMENT ")\n");
+        return ADMIN_EXIT_USAGE;
+    }
+    return ADMIN_EXIT_OK;
+}
+
+/* Opening ----------------------------------------------------------------------------------- */
+
+static int admin_data_dir_fail(const char *data_dir, const char *reason) {
+    fprintf(stderr, ADMIN_PROGRAM ": cannot open data directory %s: %s\n", data_dir, reason);
+    return ADMIN_EXIT_DATA_DIR;
+}
+
+/* Checks the directory before LMDB sees it, so that the message can say what is wrong. Only demo
+ * may create one: the other subcommands would otherwise leave an empty ledger behind a typo. */
+static int admin_data_dir_check(const char *data_dir, bool create) {
+    if (create && mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+        return admin_data_dir_fail(data_dir, strerror(errno));
+    }
+    struct stat status;
+    if (stat(data_dir, &status) != 0) return admin_data_dir_fail(data_dir, strerror(errno));
+    if (!S_ISDIR(status.st_mode)) return admin_data_dir_fail(data_dir, "it is not a directory");
+    /* LMDB writes its lock file even to read, so every subcommand needs write access. */
+    if (access(data_dir, R_OK | W_OK | X_OK) != 0) {
+        return admin_data_dir_fail(data_dir, strerror(errno));
+    }
+    char data_file[4096];
+    int length = snprintf(data_file, sizeof data_file, "%s/data.mdb", data_dir);
+    if (length < 0 || (size_t)length >= sizeof data_file) {
+        return admin_data_dir_fail(data_dir, "the path is too long");
+    }
+    if (!create && access(data_file, F_OK) != 0) {
+        return admin_data_dir_fail(data_dir, "it holds no ledger (there is no data.mdb)");
+    }
+    return ADMIN_EXIT_OK;
+}
+
+static int admin_ledger_open(const admin_options *options, ff_ledger **ledger_out) {
+    const admin_subcommand *subcommand = &admin_subcommands[options->subcommand];
+    int code = admin_data_dir_check(options->data_dir, subcommand->creates_data_dir);
+    if (code != ADMIN_EXIT_OK) return code;
+    store_options store = {.data_dir = options->data_dir, .map_bytes = options->map_bytes};
+    ff_err err = ledger_open(&store, ledger_out);
+    if (err != FF_OK) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s (%s)", ff_strerror(err), ff_err_name(err));
+        return admin_data_dir_fail(options->data_dir, reason);
+    }
+    return ADMIN_EXIT_OK;
+}
+
+/* Subcommands ------------------------------------------------------------------------------- */
+
+static void admin_hash_format(const uint8_t hash[DIGEST_BYTES], char text[ADMIN_HASH_TEXT_BYTES]) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < DIGEST_BYTES; i++) {
+        text[2 * i] = digits[hash[i] >> 4];
+        text[2 * i + 1] = digits[hash[i] & 0x0F];
+    }
+    text[2 * DIGEST_BYTES] = '\0';
+}
+
+static int admin_demo_run(const admin_options *options, ff_ledger *ledger) {
+    demo_options demo = {.reference_dir = options->reference_dir ? options->reference_dir
+                                                                 : FF_REFERENCE_DATA_DIR,
+                         .seed = options->seed,
+                         .refusals = stderr};
+    demo_summary summary;
+    ff_err err = demo_load(ledger, &demo, &summary);
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM " demo: %s\n", summary.error);
+        return ADMIN_EXIT_FAILED;
+    }
+    char hash[ADMIN_HASH_TEXT_BYTES];
+    admin_hash_format(summary.head.hash, hash);
+    printf("Demo for 2024/25, seed %" PRIu64 ", reference files in %s\n", options->seed,
+           demo.reference_dir);
+    printf("Organisations registered: %zu (%zu new)\n", summary.organisations,
+           summary.organisations_new);
+    printf("Events recorded:          %" PRIu64 "\n", summary.events_recorded);
+    printf("Events already present:   %" PRIu64 "\n", summary.events_already_present);
+    printf("Commands refused:         %" PRIu64 "\n", summary.commands_refused);
+    printf("Head sequence:            %" PRIu64 "\n", summary.head.sequence);
+    printf("Head hash:                %s\n", hash);
+    printf("Every figure is illustrative: the organisations are real, but each amount is made "
+           "up from the seed to match published 2024/25 national totals.\n");
+    if (summary.commands_refused > 0) {
+        fprintf(stderr, ADMIN_PROGRAM " demo: the ledger refused %" PRIu64 " of %" PRIu64
+                        " commands\n",
+                summary.commands_refused, summary.commands);
+        return ADMIN_EXIT_FAILED;
+    }
+    return ADMIN_EXIT_OK;
+}
+
+static int admin_check_failed(const verify_report *report) {
+    printf("FAILED at sequence %" PRIu64 ": %s: %s\n", report->sequence,
+           ff_err_name(report->code), report->reason);
+    return ADMIN_EXIT_FAILED;
+}
+
+static int admin_head_failed(ff_err err) {
+    fprintf(stderr, ADMIN_PROGRAM ": cannot read the log's head: %s\n", ff_strerror(err));
+    return ADMIN_EXIT_FAILED;
+}
+
+static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
+    (void)options;
+    verify_report report;
+    if (verify_ledger(ledger_store(ledger), NULL, &report) != FF_OK) {
+        return admin_check_failed(&report);
+    }
+    log_head head;
+    ff_err err = ledger_head_read(ledger, &head);
+    if (err != FF_OK) return admin_head_failed(err);
+    char hash[ADMIN_HASH_TEXT_BYTES];
+    admin_hash_format(head.hash, hash);
+    printf("OK: %" PRIu64 " events, head %" PRIu64 ", hash %s\n", report.events_checked,
+           head.sequence, hash);
+    return ADMIN_EXIT_OK;
+}
+
+static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
+    (void)options;
+    verify_report report;
+    if (verify_rebuild_projections(ledger_store(ledger), &report) != FF_OK) {
+        return admin_check_failed(&report);
+    }
+    log_head head;
+    ff_err err = ledger_head_read(ledger, &head);
+    if (err != FF_OK) return admin_head_failed(err);
+    char hash[ADMIN_HASH_TEXT_BYTES];
+    admin_hash_format(head.hash, hash);
+    printf("Rebuilt every projection by replaying %" PRIu64 " events; head %" PRIu64
+           ", hash %s\n",
+           report.events_checked, head.sequence, hash);
+    return ADMIN_EXIT_OK;
+}
+
+static int admin_head_run(const admin_options *options, ff_ledger *ledger) {
+    (void)options;
+    log_head head;
+    ff_err err = ledger_head_read(ledger, &head);
+    if (err != FF_OK) return admin_head_failed(err);
+    char hash[ADMIN_HASH_TEXT_BYTES];
+    admin_hash_format(head.hash, hash);
+    printf("sequence %" PRIu64 "\nhash %s\n", head.sequence, hash);
+    return ADMIN_EXIT_OK;
+}
+
+/* Positions --------------------------------------------------------------------------------- */
+
+typedef struct admin_position_row {
+    char code[FF_ORG_CODE_BYTES_MAX + 1];
+    char name[FF_ORG_NAME_BYTES_MAX + 1];
+    ledger_position position;
+} admin_position_row;
+
+typedef struct admin_position_table {
+    admin_position_row *rows;
+    size_t row_count;
+    size_t row_capacity;
+    uint32_t kind;
+    uint64_t as_at_sequence;
+    ledger_position total;
+} admin_position_table;
+
+#define ADMIN_COLUMN_COUNT 5
+
+/* Keeps the organisations of the table's kind that existed at its sequence. */
+static ff_err admin_org_collect(void *context, const Fundflow__V1__OrgRecord *org) {
+    admin_position_table *table = context;
+    if ((uint32_t)org->kind != table->kind) return FF_OK;
+    if (org->registered_sequence > table->as_at_sequence) return FF_OK;
+    if (table->row_count == ADMIN_POSITION_ROWS_MAX) return FF_ERR_FIELD_TOO_LONG;
+    if (table->row_count == table->row_capacity) {
+        size_t capacity = table->row_capacity ? table->row_capacity * 2 : 64;
+        if (capacity > ADMIN_POSITION_ROWS_MAX) capacity = ADMIN_POSITION_ROWS_MAX;
+        admin_position_row *grown = realloc(table->rows, capacity * sizeof *grown);
+        if (grown == NULL) return FF_ERR_NO_MEMORY;
+        table->rows = grown;
+        table->row_capacity = capacity;
+    }
+    admin_position_row *row = &table->rows[table->row_count++];
+    memset(row, 0, sizeof *row);
+    snprintf(row->code, sizeof row->code, "%s", org->code);
+    snprintf(row->name, sizeof row->name, "%s", org->name);
+    return FF_OK;
+}
+
+static ff_err admin_position_total_add(ledger_position *total, const ledger_position *position) {
+    ff_err err = money_add(total->received_pence, position->received_pence,
+                           &total->received_pence);
+    if (err == FF_OK) {
+        err = money_add(total->passed_on_pence, position->passed_on_pence,
+                        &total->passed_on_pence);
+    }
+    if (err == FF_OK) {
+        err = money_add(total->headroom_pence, position->headroom_pence, &total->headroom_pence);
+    }
+    return err;
+}
+
+static int admin_positions_fill(ff_ledger *ledger, const admin_options *options,
+                                admin_position_table *table) {
+    for (size_t i = 0; i < table->row_count; i++) {
+        admin_position_row *row = &table->rows[i];
+        ff_err err = ledger_position_read(ledger, row->code, options->stream,
+                                          options->financial_year, table->as_at_sequence,
+                                          &row->position);
+        if (err == FF_OK) err = admin_position_total_add(&table->total, &row->position);
+        if (err != FF_OK) {
+            fprintf(stderr, ADMIN_PROGRAM " positions: cannot add up the position of %s: %s\n",
+                    row->code, ff_strerror(err));
+            return ADMIN_EXIT_FAILED;
+        }
+    }
+    return ADMIN_EXIT_OK;
+}
+
+/* How many characters text shows as: every byte except UTF-8 continuation bytes. */
+static size_t admin_text_columns(const char *text) {
+    size_t columns = 0;
+    for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
+        if ((*cursor & 0xC0) != 0x80) columns++;
+    }
+    return columns;
+}
+
+/* Copies name, cut to ADMIN_NAME_COLUMNS characters with "..." at the end if it is longer. */
+static void admin_name_cut(const char *name, char *cut, size_t cut_bytes) {
+    static const char ellipsis[] = "...";
+    assert(cut_bytes > sizeof ellipsis);
+    size_t length = strlen(name);
+    if (admin_text_columns(name) <= ADMIN_NAME_COLUMNS && length < cut_bytes) {
+        memcpy(cut, name, length + 1);
+        return;
+    }
+    /* Stop at the start of a character, so no UTF-8 sequence is split. */
+    size_t kept = 0, columns = 0;
+    while (name[kept] != '\0' && kept + sizeof ellipsis < cut_bytes) {
+        if (((unsigned char)name[kept] & 0xC0) != 0x80 &&
+            ++columns > ADMIN_NAME_COLUMNS - (sizeof ellipsis - 1)) {
+            break;
+        }
+        kept++;
+    }
+    while (kept > 0 && ((unsigned char)name[kept] & 0xC0) == 0x80) kept--;
+    memcpy(cut, name, kept);
+    memcpy(cut + kept, ellipsis, sizeof ellipsis);
+}
+
+static void admin_row_print(const char *const cells[ADMIN_COLUMN_COUNT],
+                            const size_t widths[ADMIN_COLUMN_COUNT]) {
+    for (size_t i = 0; i < ADMIN_COLUMN_COUNT; i++) {
+        size_t padding = widths[i] - admin_text_columns(cells[i]);
+        /* Codes and names read left to right; amounts line up on their pence. */
+        bool right = i >= 2;
+        if (i > 0) fputs("  ", stdout);
+        if (right) printf("%*s", (int)padding, "");
+        fputs(cells[i], stdout);
+        if (!right && i + 1 < ADMIN_COLUMN_COUNT) printf("%*s", (int)padding, "");
+    }
+    fputc('\n', stdout);
+}
+
+/* Fills one row's cells; money is the caller's space for the three amounts. */
+static void admin_row_cells(const char *code, const char *name, const ledger_position *position,
+                            char money[3][FF_MONEY_TEXT_BYTES],
+                            const char *cells[ADMIN_COLUMN_COUNT]) {
+    money_format(position->received_pence, money[0], FF_MONEY_TEXT_BYTES);
+    money_format(position->passed_on_pence, money[1], FF_MONEY_TEXT_BYTES);
+    money_format(position->headroom_pence, money[2], FF_MONEY_TEXT_BYTES);
+    cells[0] = code;
+    cells[1] = name;
+    cells[2] = money[0];
+    cells[3] = money[1];
+    cells[4] = money[2];
+}
+
+static void admin_widths_widen(size_t widths[ADMIN_COLUMN_COUNT],
+                               const char *const cells[ADMIN_COLUMN_COUNT]) {
+    for (size_t i = 0; i < ADMIN_COLUMN_COUNT; i++) {
+        size_t columns = admin_text_columns(cells[i]);
+        if (columns > widths[i]) widths[i] = columns;
+    }
+}
+
+/* Prints the header, every row and the total, measuring every cell first so columns line up. */
+static void admin_position_rows_print(const admin_position_table *table,
+                                      const char *total_label) {
+    static const char *const headings[ADMIN_COLUMN_COUNT] = {"code", "name", "received",
+                                                             "passed on", "headroom"};
+    size_t widths[ADMIN_COLUMN_COUNT] = {0};
+    char money[3][FF_MONEY_TEXT_BYTES], name[FF_ORG_NAME_BYTES_MAX + 1];
+    const char *cells[ADMIN_COLUMN_COUNT];
+    admin_widths_widen(widths, headings);
+    admin_row_cells("TOTAL", total_label, &table->total, money, cells);
+    admin_widths_widen(widths, cells);
+    for (size_t i = 0; i < table->row_count; i++) {
+        admin_name_cut(table->rows[i].name, name, sizeof name);
+        admin_row_cells(table->rows[i].code, name, &table->rows[i].position, money, cells);
+        admin_widths_widen(widths, cells);
+    }
+    admin_row_print(headings, widths);
+    for (size_t i = 0; i < table->row_count; i++) {
+        admin_name_cut(table->rows[i].name, name, sizeof name);
+        admin_row_cells(table->rows[i].code, name, &table->rows[i].position, money, cells);
+        admin_row_print(cells, widths);
+    }
+    admin_row_cells("TOTAL", total_label, &table->total, money, cells);
+    admin_row_print(cells, widths);
+}
+
+static void admin_positions_print(const admin_options *options,
+                                  const admin_position_table *table, uint64_t head_sequence,
+                                  bool illustrative) {
+    const ProtobufCEnumValue *kind =
+        protobuf_c_enum_descriptor_get_value(&fundflow__v1__org_kind__descriptor,
+                                             (int)options->kind);
+    const ProtobufCEnumValue *stream =
+        protobuf_c_enum_descriptor_get_value(&fundflow__v1__stream__descriptor,
+                                             (int)options->stream);
+    /* Both were looked up by name when the flags were read, so both exist. */
+    assert(kind != NULL && stream != NULL);
+    char year[CALENDAR_YEAR_TEXT_BYTES], total_label[64];
+    calendar_year_format(options->financial_year, year, sizeof year);
+    printf("Positions of kind %s in stream %s for %s, as at sequence %" PRIu64
+           " (head %" PRIu64 ")\n\n",
+           kind->name, stream->name, year, table->as_at_sequence, head_sequence);
+    snprintf(total_label, sizeof total_label, "%zu organisation%s", table->row_count,
+             table->row_count == 1 ? "" : "s");
+    admin_position_rows_print(table, total_label);
+    if (illustrative) {
+        printf("\nThis ledger holds the fundflow-admin demo: its figures are illustrative, made "
+               "up to match national totals, and are not real allocations.\n");
+    }
+}
+
+static int admin_positions_run(const admin_options *options, ff_ledger *ledger) {
+    admin_position_table table;
+    memset(&table, 0, sizeof table);
+    table.kind = options->kind;
+    int code = ADMIN_EXIT_FAILED;
+    log_head head;
+    bool illustrative = false;
+    ff_err err = ledger_head_read(ledger, &head);
+    if (err != FF_OK) {
+        code = admin_head_failed(err);
+        goto done;
+    }
+    /* Every figure is read as at one sequence, so the table is consistent even if a server
+     * records events while it is printed. */
+    table.as_at_sequence = options->as_at_sequence < head.sequence ? options->as_at_sequence
+                                                                   : head.sequence;
+    err = ledger_orgs_visit(ledger, admin_org_collect, &table);
+    if (err == FF_ERR_FIELD_TOO_LONG) {
+        fprintf(stderr, ADMIN_PROGRAM " positions: more than %d organisations to list\n",
+                ADMIN_POSITION_ROWS_MAX);
+        goto done;
+    }
+    if (err == FF_OK) err = demo_presence_read(ledger, &illustrative);
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM " positions: cannot read the organisations: %s\n",
+                ff_strerror(err));
+        goto done;
+    }
+    code = admin_positions_fill(ledger, options, &table);
+    if (code == ADMIN_EXIT_OK) admin_positions_print(options, &table, head.sequence, illustrative);
+done:
+    free(table.rows);
+    return code;
+}
+
+/* Main -------------------------------------------------------------------------------------- */
+
+/* "fundflow-admin help [subcommand]" prints the same help as --help. */
+static int admin_help_subcommand_run(int argc, char **argv, int index) {
+    admin_subcommand_id id = index + 1 < argc ? admin_subcommand_find(argv[index + 1])
+                                              : ADMIN_SUBCOMMAND_NONE;
+    if (id == ADMIN_SUBCOMMAND_NONE) admin_usage_print(stdout);
+    else admin_subcommand_help_print(stdout, id);
+    return ADMIN_EXIT_OK;
+}
+
+static int admin_subcommand_execute(const admin_options *options) {
+    ff_ledger *ledger = NULL;
+    int code = admin_ledger_open(options, &ledger);
+    if (code != ADMIN_EXIT_OK) return code;
+    code = admin_subcommands[options->subcommand].run(options, ledger);
+    ledger_close(ledger);
+    /* A full disk or a closed pipe must not pass for success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, ADMIN_PROGRAM ": cannot write the output: %s\n", strerror(errno));
+        code = ADMIN_EXIT_FAILED;
+    }
+    return code;
+}
+
+int main(int argc, char **argv) {
+    bool help = false;
+    int index = admin_subcommand_locate(argc, argv, &help);
+    if (index == 0) {
+        admin_usage_print(help ? stdout : stderr);
+        return help ? ADMIN_EXIT_OK : ADMIN_EXIT_USAGE;
+    }
+    if (strcmp(argv[index], "help") == 0) return admin_help_subcommand_run(argc, argv, index);
+    admin_subcommand_id id = admin_subcommand_find(argv[index]);
+    if (id == ADMIN_SUBCOMMAND_NONE) {
+        fprintf(stderr, ADMIN_PROGRAM ": unknown subcommand \"%s\"; run " ADMIN_PROGRAM
+                        " --help for the list\n",
+                argv[index]);
+        return ADMIN_EXIT_USAGE;
+    }
+    if (help) {
+        admin_subcommand_help_print(stdout, id);
+        return ADMIN_EXIT_OK;
+    }
+    admin_options options;
+    admin_options_default(&options, id);
+    int code = admin_arguments_parse(argc, argv, index, &options);
+    if (code != ADMIN_EXIT_OK) return code;
+    return admin_subcommand_execute(&options);
+}
