@@ -30,14 +30,6 @@ typedef struct crash_acknowledgement {
     uint32_t batch;
 } crash_acknowledgement;
 
-static uint64_t crash_random_next(uint64_t *state) {
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *state = x;
-}
-
 static void crash_key(char *key, size_t key_bytes, uint32_t round, uint32_t batch, uint32_t index) {
     snprintf(key, key_bytes, "crash-%u-%u-%u", round, batch, index);
 }
@@ -51,11 +43,11 @@ static void crash_child_run(const char *directory, uint32_t round, uint64_t seed
     Fundflow__V1__Command *commands[CRASH_BATCH_COMMANDS_MAX];
     ledger_result results[CRASH_BATCH_COMMANDS_MAX];
     for (uint32_t batch = 0; batch < CRASH_BATCHES_PER_CHILD_MAX; batch++) {
-        size_t count = 1 + crash_random_next(&random_state) % CRASH_BATCH_COMMANDS_MAX;
+        size_t count = 1 + test_random_next(&random_state) % CRASH_BATCH_COMMANDS_MAX;
         for (size_t i = 0; i < count; i++) {
             char key[64];
             crash_key(key, sizeof key, round, batch, (uint32_t)i);
-            int64_t amount = 1 + (int64_t)(crash_random_next(&random_state) % 100000);
+            int64_t amount = 1 + (int64_t)(test_random_next(&random_state) % 100000);
             commands[i] = i % 3 == 2 ? test_budget(key, "QUE", "06H", CORE, TEST_YEAR, amount / 2)
                                      : test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, amount);
         }
@@ -124,7 +116,7 @@ static void test_sigkill_loses_no_acknowledged_event(void **state) {
     for (uint32_t round = 0; round < CRASH_ROUNDS; round++) {
         int ack_pipe[2];
         assert_int_equal(pipe(ack_pipe), 0);
-        uint64_t child_seed = crash_random_next(&random_state);
+        uint64_t child_seed = test_random_next(&random_state);
         pid_t child = fork();
         assert_true(child >= 0);
         if (child == 0) {
@@ -132,7 +124,7 @@ static void test_sigkill_loses_no_acknowledged_event(void **state) {
             crash_child_run(directory, round, child_seed, ack_pipe[1]);
         }
         close(ack_pipe[1]);
-        useconds_t delay_us = (useconds_t)(2000 + crash_random_next(&random_state) % 60000);
+        useconds_t delay_us = (useconds_t)(2000 + test_random_next(&random_state) % 60000);
         usleep(delay_us);
         kill(child, SIGKILL);
         int status = 0;

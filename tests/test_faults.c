@@ -27,6 +27,15 @@ static size_t fault_batch_make(Fundflow__V1__Command **commands) {
     return FAULT_BATCH_COMMANDS;
 }
 
+/* The world, plus event 8: an allocation the batch's reversal can reverse. */
+static test_fixture *fault_fixture_open(void) {
+    test_fixture *fixture = test_fixture_open();
+    test_world_register(fixture->ledger);
+    assert_int_equal(test_submit(fixture->ledger, test_allocation("f-first", "X24", "QUE", CORE,
+                                                                  TEST_YEAR, 1000), NULL), FF_OK);
+    return fixture;
+}
+
 static void fault_results_check_committed(const ledger_result *results) {
     for (size_t i = 0; i < FAULT_BATCH_COMMANDS; i++) {
         ff_err expected = i == 2 ? FF_ERR_ORG_UNKNOWN : FF_OK;
@@ -36,11 +45,8 @@ static void fault_results_check_committed(const ledger_result *results) {
 
 static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
     (void)state;
-    char *directory = test_dir_make();
-    ff_ledger *ledger = test_ledger_open(directory, 0);
-    test_world_register(ledger);
-    assert_int_equal(test_submit(ledger, test_allocation("f-first", "X24", "QUE", CORE,
-                                                         TEST_YEAR, 1000), NULL), FF_OK);
+    test_fixture *fixture = fault_fixture_open();
+    ff_ledger *ledger = fixture->ledger;
     uint64_t head = test_head_sequence(ledger);
     uint8_t *before = NULL;
     size_t before_bytes = 0;
@@ -73,18 +79,14 @@ static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
     verify_report report;
     assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
     free(before);
-    ledger_close(ledger);
-    test_dir_remove(directory);
+    test_fixture_teardown((void **)&fixture);
 }
 
 static void test_a_full_map_at_any_write_is_grown_and_retried(void **state) {
     (void)state;
     for (uint64_t nth = 1; nth <= 40; nth += 3) {
-        char *directory = test_dir_make();
-        ff_ledger *ledger = test_ledger_open(directory, 0);
-        test_world_register(ledger);
-        assert_int_equal(test_submit(ledger, test_allocation("f-first", "X24", "QUE", CORE,
-                                                             TEST_YEAR, 1000), NULL), FF_OK);
+        test_fixture *fixture = fault_fixture_open();
+        ff_ledger *ledger = fixture->ledger;
         uint64_t head = test_head_sequence(ledger);
         uint64_t map_before = store_map_bytes(ledger_store(ledger));
         Fundflow__V1__Command *commands[FAULT_BATCH_COMMANDS];
@@ -99,8 +101,7 @@ static void test_a_full_map_at_any_write_is_grown_and_retried(void **state) {
         assert_int_equal(store_map_bytes(ledger_store(ledger)), map_before * 2);
         verify_report report;
         assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
-        ledger_close(ledger);
-        test_dir_remove(directory);
+        test_fixture_teardown((void **)&fixture);
     }
 }
 

@@ -16,25 +16,10 @@
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 
-typedef struct fixture {
-    char *directory;
-    ff_ledger *ledger;
-} fixture;
-
 static int fixture_setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->directory = test_dir_make();
-    f->ledger = test_ledger_open(f->directory, 0);
+    test_fixture *f = test_fixture_open();
     test_world_register(f->ledger);
     *state = f;
-    return 0;
-}
-
-static int fixture_teardown(void **state) {
-    fixture *f = *state;
-    ledger_close(f->ledger);
-    test_dir_remove(f->directory);
-    free(f);
     return 0;
 }
 
@@ -76,7 +61,7 @@ static void worked_example_record(ff_ledger *ledger) {
  * QUE has received 100,000,000p, passed on 30,000,000 + 10,000,000 + 5,000,025 = 45,000,025p,
  * and holds 100,000,000 - 45,000,025 = 54,999,975p. */
 static void test_balances_worked_by_hand(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     worked_example_record(f->ledger);
     assert_position(f->ledger, "QUE", UINT64_MAX, 100000000, 45000025, 54999975);
     assert_position(f->ledger, "06H", UINT64_MAX, 35000025, 0, 35000025);
@@ -91,7 +76,7 @@ static void test_balances_worked_by_hand(void **state) {
 }
 
 static void test_balances_as_at_earlier_sequences(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     worked_example_record(f->ledger);
     assert_position(f->ledger, "QUE", 7, 0, 0, 0);
     assert_position(f->ledger, "QUE", 8, 100000000, 0, 100000000);
@@ -126,7 +111,7 @@ static void assert_refused_without_trace(ff_ledger *ledger, Fundflow__V1__Comman
 }
 
 static void test_over_allocation_refused_and_leaves_no_trace(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     worked_example_record(f->ledger);
     ledger_result result;
     uint64_t head = test_head_sequence(f->ledger);
@@ -152,7 +137,7 @@ static void test_over_allocation_refused_and_leaves_no_trace(void **state) {
 }
 
 static void test_refusals_name_the_field_and_leave_no_trace(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     worked_example_record(f->ledger);
     ff_ledger *l = f->ledger;
     assert_refused_without_trace(l, test_org("dup", "QUE", "Again", FUNDFLOW__V1__ORG_KIND__ICB,
@@ -190,7 +175,7 @@ static void test_refusals_name_the_field_and_leave_no_trace(void **state) {
 }
 
 static void test_reversal_refusals(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     worked_example_record(f->ledger);
     assert_refused_without_trace(f->ledger, test_reversal("r-unknown", 999, "typo"),
                                  FF_ERR_EVENT_UNKNOWN, "reversed_sequence");
@@ -205,7 +190,7 @@ static void test_reversal_refusals(void **state) {
 }
 
 static void test_sum_overflow_is_refused(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     assert_int_equal(test_submit(f->ledger, test_allocation("max", "X24", "QUE", CORE, TEST_YEAR,
                                                             INT64_MAX), NULL), FF_OK);
     assert_refused_without_trace(f->ledger, test_allocation("one-more", "X24", "QJG", CORE,
@@ -215,7 +200,7 @@ static void test_sum_overflow_is_refused(void **state) {
 }
 
 static void test_idempotent_retry_returns_the_original(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ledger_result first, retry;
     assert_int_equal(test_submit(f->ledger, test_allocation("key-1", "X24", "QUE", CORE,
                                                             TEST_YEAR, 12345), &first), FF_OK);
@@ -233,7 +218,7 @@ static void test_idempotent_retry_returns_the_original(void **state) {
 }
 
 static void test_idempotent_retry_inside_one_batch(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     Fundflow__V1__Command *commands[] = {
         test_allocation("same", "X24", "QUE", CORE, TEST_YEAR, 500),
         test_allocation("same", "X24", "QUE", CORE, TEST_YEAR, 500),
@@ -250,7 +235,7 @@ static void test_idempotent_retry_inside_one_batch(void **state) {
 }
 
 static void test_batch_with_one_bad_command_lands_the_others(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     uint64_t head = test_head_sequence(f->ledger);
     Fundflow__V1__Command *commands[] = {
         test_allocation("g1", "X24", "QUE", CORE, TEST_YEAR, 1000),
@@ -270,7 +255,7 @@ static void test_batch_with_one_bad_command_lands_the_others(void **state) {
 }
 
 static void test_linked_batch_is_all_or_nothing(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     uint64_t head = test_head_sequence(f->ledger);
     Fundflow__V1__Command *commands[] = {
         test_allocation("l1", "X24", "QUE", CORE, TEST_YEAR, 1000),
@@ -296,7 +281,7 @@ static void test_linked_batch_is_all_or_nothing(void **state) {
 }
 
 static void test_batch_limits(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     Fundflow__V1__Command *command = test_allocation("x", "X24", "QUE", CORE, TEST_YEAR, 1);
     ledger_result result;
     ledger_batch no_actor = {.commands = &command, .command_count = 1, .actor = ""};
@@ -317,7 +302,7 @@ static void test_batch_limits(void **state) {
 }
 
 static void test_unbalanced_postings_are_refused(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     posting legs[2];
     memset(legs, 0, sizeof legs);
@@ -336,7 +321,7 @@ static void test_unbalanced_postings_are_refused(void **state) {
 }
 
 static void test_position_of_unknown_org(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ledger_position position;
     assert_int_equal(ledger_position_read(f->ledger, "QZZ", CORE, TEST_YEAR, UINT64_MAX,
                                           &position), FF_ERR_ORG_UNKNOWN);
@@ -346,7 +331,7 @@ static void test_position_of_unknown_org(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define LEDGER_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+#define LEDGER_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
         LEDGER_TEST(test_balances_worked_by_hand),
         LEDGER_TEST(test_balances_as_at_earlier_sequences),
         LEDGER_TEST(test_over_allocation_refused_and_leaves_no_trace),

@@ -15,15 +15,8 @@
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 
-typedef struct fixture {
-    char *directory;
-    ff_ledger *ledger;
-} fixture;
-
 static int fixture_setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->directory = test_dir_make();
-    f->ledger = test_ledger_open(f->directory, 0);
+    test_fixture *f = test_fixture_open();
     test_world_register(f->ledger);
     assert_int_equal(test_submit(f->ledger, test_allocation("a8", "X24", "QUE", CORE, TEST_YEAR,
                                                             123456789), NULL), FF_OK);
@@ -34,16 +27,8 @@ static int fixture_setup(void **state) {
     return 0;
 }
 
-static int fixture_teardown(void **state) {
-    fixture *f = *state;
-    ledger_close(f->ledger);
-    test_dir_remove(f->directory);
-    free(f);
-    return 0;
-}
-
 static void test_appended_event_reads_back_the_same(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     Fundflow__V1__Command *sent = test_allocation("a8", "X24", "QUE", CORE, TEST_YEAR, 123456789);
     MDB_txn *txn = NULL;
     ff_store *store = ledger_store(f->ledger);
@@ -81,7 +66,7 @@ static void test_appended_event_reads_back_the_same(void **state) {
 }
 
 static void test_chain_verifies(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     verify_report report;
     assert_int_equal(verify_chain(ledger_store(f->ledger), &report), FF_OK);
     assert_int_equal(report.events_checked, 10);
@@ -117,7 +102,7 @@ static uint8_t *log_value_copy(ff_store *store, uint64_t sequence, size_t *lengt
 }
 
 static void test_every_single_changed_byte_is_caught(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     size_t length = 0;
     uint8_t *original = log_value_copy(store, 8, &length);
@@ -141,7 +126,7 @@ static void test_every_single_changed_byte_is_caught(void **state) {
 }
 
 static void test_a_changed_amount_is_a_hash_mismatch(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     size_t length = 0;
     uint8_t *value = log_value_copy(store, 9, &length);
@@ -154,15 +139,9 @@ static void test_a_changed_amount_is_a_hash_mismatch(void **state) {
 }
 
 static void test_a_missing_event_breaks_the_chain(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(5, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes};
-    assert_int_equal(mdb_del(txn, store_dbi(store, STORE_TABLE_LOG), &key, NULL), 0);
-    assert_int_equal(store_txn_commit(txn), FF_OK);
+    test_log_record_delete(store, 5);
     verify_report report;
     assert_int_equal(verify_chain(store, &report), FF_ERR_CHAIN_BROKEN);
     assert_int_equal(report.sequence, 6);
@@ -172,17 +151,11 @@ static void test_a_missing_event_breaks_the_chain(void **state) {
 static void test_a_dropped_last_event_leaves_a_valid_shorter_chain(void **state) {
     /* Truncation at the end cannot be told from a shorter history by the chain alone; the head
      * hash a client was given is what detects it. This test pins that property down. */
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     log_head head_before;
     assert_int_equal(ledger_head_read(f->ledger, &head_before), FF_OK);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(10, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes};
-    assert_int_equal(mdb_del(txn, store_dbi(store, STORE_TABLE_LOG), &key, NULL), 0);
-    assert_int_equal(store_txn_commit(txn), FF_OK);
+    test_log_record_delete(store, 10);
     verify_report report;
     assert_int_equal(verify_chain(store, &report), FF_OK);
     log_head head_after;
@@ -195,7 +168,7 @@ static void test_a_dropped_last_event_leaves_a_valid_shorter_chain(void **state)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define LOG_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+#define LOG_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
         LOG_TEST(test_appended_event_reads_back_the_same),
         LOG_TEST(test_chain_verifies),
         LOG_TEST(test_every_single_changed_byte_is_caught),

@@ -10,6 +10,7 @@
 
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
+#include "test_support.h"
 
 /* A value no test expects, so a write to an output that should be untouched is seen. */
 #define TEST_SENTINEL_PENCE ((int64_t)0x5A5A5A5A5A5A5A5A)
@@ -33,16 +34,6 @@ typedef struct test_format_case {
     const char *text;
     const char *plain_text;
 } test_format_case;
-
-/* Marsaglia's xorshift64, so the sweep is the same on every machine and every run. */
-static uint64_t test_xorshift_next(uint64_t *state) {
-    uint64_t value = *state;
-    value ^= value << 13;
-    value ^= value >> 7;
-    value ^= value << 17;
-    *state = value;
-    return value;
-}
 
 static void test_parse_expect(const char *text, int64_t expected_pence) {
     int64_t pence = TEST_SENTINEL_PENCE;
@@ -225,8 +216,8 @@ static void test_round_trip_sweep(void **state) {
     (void)state;
     uint64_t random_state = UINT64_C(0x9E3779B97F4A7C15);
     for (int index = 0; index < TEST_SWEEP_COUNT; index++) {
-        uint64_t bits = test_xorshift_next(&random_state);
-        unsigned shift = (unsigned)(test_xorshift_next(&random_state) % 64);
+        uint64_t bits = test_random_next(&random_state);
+        unsigned shift = (unsigned)(test_random_next(&random_state) % 64);
         int64_t pence = (int64_t)(bits >> shift);
         if (bits & 1) {
             pence = pence == INT64_MIN ? pence : -pence;

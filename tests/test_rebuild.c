@@ -16,11 +16,6 @@
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 #define PRIMARY FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE
 
-typedef struct fixture {
-    char *directory;
-    ff_ledger *ledger;
-} fixture;
-
 /* A ledger touching every projection: organisations, several streams and years, onward budgets,
  * a reversal, refusals and idempotent retries. */
 static void varied_history_record(ff_ledger *ledger) {
@@ -46,24 +41,14 @@ static void varied_history_record(ff_ledger *ledger) {
 }
 
 static int fixture_setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    f->directory = test_dir_make();
-    f->ledger = test_ledger_open(f->directory, 0);
+    test_fixture *f = test_fixture_open();
     varied_history_record(f->ledger);
     *state = f;
     return 0;
 }
 
-static int fixture_teardown(void **state) {
-    fixture *f = *state;
-    ledger_close(f->ledger);
-    test_dir_remove(f->directory);
-    free(f);
-    return 0;
-}
-
 static void test_rebuild_is_byte_identical(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     uint8_t *before = NULL, *after = NULL;
     size_t before_bytes = 0, after_bytes = 0;
@@ -81,7 +66,7 @@ static void test_rebuild_is_byte_identical(void **state) {
 }
 
 static void test_rebuild_restores_dropped_projections(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     uint8_t *before = NULL, *after = NULL;
     size_t before_bytes = 0, after_bytes = 0;
@@ -119,7 +104,7 @@ static void balance_tamper(ff_store *store, const char *org, int64_t extra_debit
 }
 
 static void test_verify_catches_a_drifted_balance_and_rebuild_mends_it(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     verify_report report;
     assert_int_equal(verify_projections(store, NULL, &report), FF_OK);
@@ -134,7 +119,7 @@ static void test_verify_catches_a_drifted_balance_and_rebuild_mends_it(void **st
 }
 
 static void test_verify_catches_a_missing_idempotency_entry(void **state) {
-    fixture *f = *state;
+    test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     MDB_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
@@ -149,7 +134,7 @@ static void test_verify_catches_a_missing_idempotency_entry(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define REBUILD_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+#define REBUILD_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
         REBUILD_TEST(test_rebuild_is_byte_identical),
         REBUILD_TEST(test_rebuild_restores_dropped_projections),
         REBUILD_TEST(test_verify_catches_a_drifted_balance_and_rebuild_mends_it),

@@ -42,6 +42,40 @@ ff_ledger *test_ledger_open(const char *directory, uint64_t map_bytes) {
     return ledger;
 }
 
+test_fixture *test_fixture_open(void) {
+    test_fixture *fixture = calloc(1, sizeof *fixture);
+    assert_non_null(fixture);
+    fixture->directory = test_dir_make();
+    fixture->ledger = test_ledger_open(fixture->directory, 0);
+    return fixture;
+}
+
+int test_fixture_teardown(void **state) {
+    test_fixture *fixture = *state;
+    ledger_close(fixture->ledger);
+    test_dir_remove(fixture->directory);
+    free(fixture);
+    return 0;
+}
+
+uint64_t test_random_next(uint64_t *state) {
+    uint64_t value = *state;
+    value ^= value << 13;
+    value ^= value >> 7;
+    value ^= value << 17;
+    return *state = value;
+}
+
+void test_log_record_delete(ff_store *store, uint64_t sequence) {
+    MDB_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    MDB_val key = {LOG_KEY_BYTES, key_bytes};
+    assert_int_equal(mdb_del(txn, store_dbi(store, STORE_TABLE_LOG), &key, NULL), 0);
+    assert_int_equal(store_txn_commit(txn), FF_OK);
+}
+
 static Fundflow__V1__Command *test_command_make(const char *key) {
     Fundflow__V1__Command *command = malloc(sizeof *command);
     Fundflow__V1__Event *event = malloc(sizeof *event);

@@ -18,6 +18,24 @@
 char *test_dir_make(void);
 void test_dir_remove(char *directory);
 
+/* A ledger in a scratch directory, for tests that share one setup. */
+typedef struct test_fixture {
+    char *directory;
+    ff_ledger *ledger;
+} test_fixture;
+
+/* Opens a fresh ledger in a new scratch directory. */
+test_fixture *test_fixture_open(void);
+
+/* A CMocka teardown: closes *state's ledger and removes its directory. */
+int test_fixture_teardown(void **state);
+
+/* Marsaglia's xorshift64: the same sequence on every machine, for sweeps that must repeat. */
+uint64_t test_random_next(uint64_t *state);
+
+/* Deletes one event from the log behind the log's back, as tampering or a bad disk would. */
+void test_log_record_delete(ff_store *store, uint64_t sequence);
+
 /* Opens a ledger in directory; map_bytes 0 means the default. Fails the test on error. */
 ff_ledger *test_ledger_open(const char *directory, uint64_t map_bytes);
 
