@@ -80,7 +80,22 @@
       "a projection differs from a replay of the log", "data_loss")                                \
     X(FF_ERR_TEXT_INVALID, 36, "text_invalid",                                                     \
       "text must be UTF-8 without control characters", "invalid_argument")                         \
-    X(FF_ERR_IO, 37, "io", "a file could not be read or written", "internal")
+    X(FF_ERR_IO, 37, "io", "a file could not be read or written", "internal")                     \
+    X(FF_ERR_MALFORMED, 38, "malformed", "the request body could not be decoded", "malformed")     \
+    X(FF_ERR_BAD_ROUTE, 39, "bad_route", "no such method; use POST /twirp/fundflow.v1.Ledger/...",  \
+      "bad_route")                                                                                 \
+    X(FF_ERR_UNAUTHENTICATED, 40, "unauthenticated", "a valid bearer token is required",          \
+      "unauthenticated")                                                                           \
+    X(FF_ERR_PERMISSION_DENIED, 41, "permission_denied",                                           \
+      "this principal may not call this method", "permission_denied")                             \
+    X(FF_ERR_QUEUE_FULL, 42, "queue_full", "the write queue is full; retry shortly",               \
+      "resource_exhausted")                                                                        \
+    X(FF_ERR_TOO_LARGE, 43, "too_large", "the request is larger than the server accepts",         \
+      "resource_exhausted")                                                                        \
+    X(FF_ERR_SHUTTING_DOWN, 44, "shutting_down", "the server is shutting down", "unavailable")    \
+    X(FF_ERR_CONNECTIONS_FULL, 45, "connections_full",                                             \
+      "the server has as many connections as it accepts", "resource_exhausted")                   \
+    X(FF_ERR_NOT_FOUND, 46, "not_found", "nothing matches the request", "not_found")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,
