@@ -169,7 +169,8 @@ static void test_error_table_is_consistent(void **state) {
     (void)state;
     static const char *const twirp_codes[] = {
         "internal", "resource_exhausted", "invalid_argument", "out_of_range", "not_found",
-        "already_exists", "failed_precondition", "aborted", "data_loss"};
+        "already_exists", "failed_precondition", "aborted", "data_loss", "malformed",
+        "bad_route", "unauthenticated", "permission_denied", "unavailable"};
     const char *names[64];
     size_t count = 0;
 #define ERROR_ROW(symbol, number, name, message, twirp) names[count++] = name;
