@@ -2,6 +2,7 @@
 #include "ledger.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,12 +15,15 @@
 struct ff_ledger {
     ff_store *store;
     uint64_t map_growth_count;
+    /* Readers hold it shared for the life of their transactions; map growth holds it alone. */
+    pthread_rwlock_t map_lock;
 };
 
 ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
     *ledger_out = NULL;
     ff_ledger *opened = calloc(1, sizeof *opened);
     if (opened == NULL) return FF_ERR_NO_MEMORY;
+    pthread_rwlock_init(&opened->map_lock, NULL);
     ff_err err = store_open(options, &opened->store);
     if (err == FF_OK) {
         log_head head;
@@ -36,6 +40,7 @@ ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
 void ledger_close(ff_ledger *ledger) {
     if (ledger == NULL) return;
     store_close(ledger->store);
+    pthread_rwlock_destroy(&ledger->map_lock);
     free(ledger);
 }
 
@@ -138,25 +143,47 @@ static void ledger_linked_failure_mark(const ledger_batch *batch, size_t failed_
     }
 }
 
-/* One try at a batch. A fatal error comes back as the return value; refusals of single commands
- * are in the results. */
-static ff_err ledger_batch_attempt(ff_ledger *ledger, const ledger_batch *batch,
-                                   int64_t recorded_at_us, ledger_result *results) {
+/* Applies one batch inside the group's transaction, in a nested transaction of its own so that
+ * a linked batch can be undone without touching its neighbours. A fatal error comes back as the
+ * return value; refusals of single commands are in the results. */
+static ff_err ledger_batch_nested_apply(ff_ledger *ledger, MDB_txn *group_txn,
+                                        const ledger_batch *batch, int64_t recorded_at_us,
+                                        log_head *head, ledger_result *results) {
+    MDB_txn *txn = NULL;
+    ff_err err = store_txn_begin(ledger->store, group_txn, 0, &txn);
+    if (err != FF_OK) return err;
+    log_head batch_head = *head;
+    for (size_t i = 0; i < batch->command_count; i++) {
+        ff_err command_err = ledger_command_apply(txn, ledger->store, batch, recorded_at_us,
+                                                  batch->commands[i], &batch_head, &results[i]);
+        if (ledger_error_is_fatal(command_err)) {
+            mdb_txn_abort(txn);
+            return command_err;
+        }
+        if (command_err != FF_OK && batch->linked) {
+            ledger_linked_failure_mark(batch, i, results);
+            mdb_txn_abort(txn);
+            return FF_OK;
+        }
+    }
+    err = store_txn_commit(txn);
+    if (err == FF_OK) *head = batch_head;
+    return err;
+}
+
+/* One try at a group of batches: one write transaction, one commit. */
+static ff_err ledger_group_attempt(ff_ledger *ledger, const ledger_batch *batches,
+                                   size_t batch_count, int64_t recorded_at_us,
+                                   ledger_result *const *results) {
     MDB_txn *txn = NULL;
     log_head head;
     ff_err err = store_txn_begin(ledger->store, NULL, 0, &txn);
     if (err != FF_OK) return err;
     err = log_head_read(txn, ledger->store, &head);
-    for (size_t i = 0; err == FF_OK && i < batch->command_count; i++) {
-        ff_err command_err = ledger_command_apply(txn, ledger->store, batch, recorded_at_us,
-                                                  batch->commands[i], &head, &results[i]);
-        if (ledger_error_is_fatal(command_err)) {
-            err = command_err;
-        } else if (command_err != FF_OK && batch->linked) {
-            ledger_linked_failure_mark(batch, i, results);
-            mdb_txn_abort(txn);
-            return FF_OK;
-        }
+    for (size_t i = 0; err == FF_OK && i < batch_count; i++) {
+        if (batches[i].command_count == 0) continue;
+        err = ledger_batch_nested_apply(ledger, txn, &batches[i], recorded_at_us, &head,
+                                        results[i]);
     }
     if (err != FF_OK) {
         mdb_txn_abort(txn);
@@ -179,26 +206,57 @@ static ff_err ledger_batch_check(const ledger_batch *batch) {
     return FF_OK;
 }
 
-ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results) {
-    assert(batch->command_count == 0 || (batch->commands != NULL && results != NULL));
-    ff_err err = ledger_batch_check(batch);
-    int64_t recorded_at_us = batch->recorded_at_us ? batch->recorded_at_us : ledger_clock_now_us();
+static void ledger_results_fail(const ledger_batch *batch, ledger_result *results, ff_err err) {
+    for (size_t i = 0; i < batch->command_count; i++) {
+        memset(&results[i], 0, sizeof results[i]);
+        failure_set(&results[i].failure, err, NULL, "the batch was not recorded: %s",
+                    ff_strerror(err));
+    }
+}
+
+/* Grows the map while no reader holds a transaction, as LMDB requires. */
+static ff_err ledger_map_grow(ff_ledger *ledger) {
+    pthread_rwlock_wrlock(&ledger->map_lock);
+    ff_err err = store_map_grow(ledger->store);
+    pthread_rwlock_unlock(&ledger->map_lock);
+    if (err == FF_OK) ledger->map_growth_count++;
+    return err;
+}
+
+ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
+                            ledger_result *const *results) {
+    assert(batch_count == 0 || (batches != NULL && results != NULL));
+    ff_err err = FF_OK;
+    int64_t recorded_at_us = 0;
+    for (size_t i = 0; i < batch_count; i++) {
+        ff_err batch_err = ledger_batch_check(&batches[i]);
+        if (batch_err != FF_OK) {
+            /* A malformed batch is refused alone; its neighbours in the group go ahead. */
+            ledger_results_fail(&batches[i], results[i], batch_err);
+            if (batch_count == 1) return batch_err;
+        }
+        if (recorded_at_us == 0) recorded_at_us = batches[i].recorded_at_us;
+    }
+    if (recorded_at_us == 0) recorded_at_us = ledger_clock_now_us();
     while (err == FF_OK) {
-        err = ledger_batch_attempt(ledger, batch, recorded_at_us, results);
+        err = ledger_group_attempt(ledger, batches, batch_count, recorded_at_us, results);
         if (err != FF_ERR_MAP_LIMIT) break;
         /* The map filled part way through: nothing was committed, so grow it and start over. */
-        err = store_map_grow(ledger->store);
-        if (err == FF_OK) ledger->map_growth_count++;
+        err = ledger_map_grow(ledger);
     }
     if (err != FF_OK) {
-        for (size_t i = 0; i < batch->command_count; i++) {
-            memset(&results[i], 0, sizeof results[i]);
-            failure_set(&results[i].failure, err, NULL, "the batch was not recorded: %s",
-                        ff_strerror(err));
-        }
+        for (size_t i = 0; i < batch_count; i++) ledger_results_fail(&batches[i], results[i], err);
     }
     return err;
 }
+
+ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results) {
+    return ledger_batches_apply(ledger, batch, 1, &results);
+}
+
+void ledger_read_begin(ff_ledger *ledger) { pthread_rwlock_rdlock(&ledger->map_lock); }
+
+void ledger_read_end(ff_ledger *ledger) { pthread_rwlock_unlock(&ledger->map_lock); }
 
 static ff_err ledger_position_fill(MDB_txn *txn, ff_store *store, const char *org_code,
                                    uint32_t stream, uint32_t financial_year, uint64_t as_at,

@@ -52,6 +52,20 @@ typedef struct ledger_result {
  * retried, transparently. */
 ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results);
 
+/* Applies several batches as one group: one write transaction and one commit for all of them,
+ * which is how a server commits many clients' requests with one fsync. results[i] receives
+ * batches[i].command_count results. Each batch keeps its own semantics: a linked batch that fails
+ * leaves no trace and does not disturb the others. A batch that is malformed as a whole (too many
+ * commands, a bad actor) is refused alone. Returns FF_OK once the group is durable; any other
+ * return means nothing in the group was recorded. One thread at a time. */
+ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
+                            ledger_result *const *results);
+
+/* Readers that run alongside a writer in another thread bracket each read transaction with these,
+ * so that the writer can grow the map, which LMDB allows only while no transaction is open. */
+void ledger_read_begin(ff_ledger *ledger);
+void ledger_read_end(ff_ledger *ledger);
+
 /* How many times the map has been grown since the ledger was opened. */
 uint64_t ledger_map_growth_count(const ff_ledger *ledger);
 

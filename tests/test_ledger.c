@@ -280,6 +280,42 @@ static void test_linked_batch_is_all_or_nothing(void **state) {
     assert_position(f->ledger, "QUE", UINT64_MAX, 1000, 1000, 0);
 }
 
+/* Three clients' batches committed as one group: a linked batch that fails leaves no trace and
+ * its neighbours land, with sequences following on without a gap. */
+static void test_group_of_batches_keeps_each_batch_semantics(void **state) {
+    test_fixture *f = *state;
+    uint64_t head = test_head_sequence(f->ledger);
+    Fundflow__V1__Command *first[] = {test_allocation("g-a", "X24", "QUE", CORE, TEST_YEAR, 900)};
+    Fundflow__V1__Command *linked[] = {
+        test_allocation("g-b", "X24", "QJG", CORE, TEST_YEAR, 100),
+        test_budget("g-c", "QJG", "07K", CORE, TEST_YEAR, 101),
+    };
+    Fundflow__V1__Command *third[] = {
+        test_budget("g-d", "QUE", "06H", CORE, TEST_YEAR, 300),
+        test_allocation("g-e", "X24", "QZZ", CORE, TEST_YEAR, 5),
+    };
+    ledger_batch batches[] = {
+        {.commands = first, .command_count = 1, .actor = "client-1"},
+        {.commands = linked, .command_count = 2, .linked = true, .actor = "client-2"},
+        {.commands = third, .command_count = 2, .actor = "client-3"},
+    };
+    ledger_result first_results[1], linked_results[2], third_results[2];
+    ledger_result *const results[] = {first_results, linked_results, third_results};
+    assert_int_equal(ledger_batches_apply(f->ledger, batches, 3, results), FF_OK);
+    assert_int_equal(first_results[0].failure.code, FF_OK);
+    assert_int_equal(first_results[0].sequence, head + 1);
+    assert_int_equal(linked_results[0].failure.code, FF_ERR_LINKED_COMMAND_FAILED);
+    assert_int_equal(linked_results[1].failure.code, FF_ERR_INSUFFICIENT_HEADROOM);
+    assert_int_equal(third_results[0].failure.code, FF_OK);
+    assert_int_equal(third_results[0].sequence, head + 2);
+    assert_int_equal(third_results[1].failure.code, FF_ERR_ORG_UNKNOWN);
+    assert_int_equal(test_head_sequence(f->ledger), head + 2);
+    assert_position(f->ledger, "QUE", UINT64_MAX, 900, 300, 600);
+    assert_position(f->ledger, "QJG", UINT64_MAX, 0, 0, 0);
+    test_command_free(first[0]);
+    for (size_t i = 0; i < 2; i++) test_command_free(linked[i]), test_command_free(third[i]);
+}
+
 static void test_batch_limits(void **state) {
     test_fixture *f = *state;
     Fundflow__V1__Command *command = test_allocation("x", "X24", "QUE", CORE, TEST_YEAR, 1);
@@ -342,6 +378,7 @@ int main(void) {
         LEDGER_TEST(test_idempotent_retry_inside_one_batch),
         LEDGER_TEST(test_batch_with_one_bad_command_lands_the_others),
         LEDGER_TEST(test_linked_batch_is_all_or_nothing),
+        LEDGER_TEST(test_group_of_batches_keeps_each_batch_semantics),
         LEDGER_TEST(test_batch_limits),
         LEDGER_TEST(test_unbalanced_postings_are_refused),
         LEDGER_TEST(test_position_of_unknown_org),
