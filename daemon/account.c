@@ -116,6 +116,69 @@ ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key 
     return err;
 }
 
+ff_err account_postings_visit(MDB_txn *txn, ff_store *store, const account_key *key,
+                              uint64_t after_sequence, account_posting_visitor visit,
+                              void *context) {
+    if (after_sequence == UINT64_MAX) return FF_OK;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_POSTINGS), &cursor);
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    posting_key seek;
+    posting_key_make(&seek, key, after_sequence + 1);
+    MDB_val db_key = {sizeof seek, &seek}, value;
+    ff_err err = FF_OK;
+    for (rc = mdb_cursor_get(cursor, &db_key, &value, MDB_SET_RANGE); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cursor, &db_key, &value, MDB_NEXT)) {
+        if (db_key.mv_size != sizeof seek || memcmp(db_key.mv_data, key, sizeof *key) != 0) break;
+        if (value.mv_size != sizeof(posting_record)) {
+            err = FF_ERR_STORAGE;
+            break;
+        }
+        posting_record record;
+        posting_key found;
+        memcpy(&record, value.mv_data, sizeof record);
+        memcpy(&found, db_key.mv_data, sizeof found);
+        if (!visit(context, log_key_decode(found.sequence_big_endian), &record)) break;
+    }
+    if (err == FF_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = store_error_from_mdb(rc);
+    mdb_cursor_close(cursor);
+    return err;
+}
+
+typedef struct account_date_filter {
+    uint64_t as_at_sequence;
+    uint32_t as_at_date;
+    account_balance *balance;
+    ff_err err;
+} account_date_filter;
+
+static bool account_date_filter_visit(void *context, uint64_t sequence,
+                                      const posting_record *record) {
+    account_date_filter *filter = context;
+    if (sequence > filter->as_at_sequence) return false;
+    if (record->effective_date > filter->as_at_date) return true;
+    account_balance *balance = filter->balance;
+    if (money_add(balance->debits_posted_pence, record->debit_pence,
+                  &balance->debits_posted_pence) != FF_OK ||
+        money_add(balance->credits_posted_pence, record->credit_pence,
+                  &balance->credits_posted_pence) != FF_OK) {
+        filter->err = FF_ERR_SUM_OVERFLOW;
+        return false;
+    }
+    balance->last_sequence = sequence;
+    balance->posting_count++;
+    return true;
+}
+
+ff_err account_balance_read_by_date(MDB_txn *txn, ff_store *store, const account_key *key,
+                                    uint64_t as_at_sequence, uint32_t as_at_date,
+                                    account_balance *balance_out) {
+    memset(balance_out, 0, sizeof *balance_out);
+    account_date_filter filter = {as_at_sequence, as_at_date, balance_out, FF_OK};
+    ff_err err = account_postings_visit(txn, store, key, 0, account_date_filter_visit, &filter);
+    return err != FF_OK ? err : filter.err;
+}
+
 static ff_err account_postings_balanced(const posting *postings, size_t posting_count,
                                         ff_failure *failure) {
     /* Legs may each hold up to INT64_MAX, so their totals are summed in 128 bits: with at most

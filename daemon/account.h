@@ -21,6 +21,7 @@
 
 #include <assert.h>
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,7 @@ typedef enum account_purpose {
 } account_purpose;
 
 #define ACCOUNT_PURPOSE_LAST ACCOUNT_PURPOSE_ONWARD
+/* The RPC schema's AccountPurpose enum uses the same numbers. */
 
 typedef struct account_key {
     char org_code[FF_ORG_CODE_BYTES_MAX];
@@ -107,6 +109,21 @@ ff_err account_balance_read(MDB_txn *txn, ff_store *store, const account_key *ke
 /* Reads an account's totals as they stood once event as_at_sequence was recorded. */
 ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key *key,
                                uint64_t as_at_sequence, account_balance *balance_out);
+
+/* Reads an account's totals counting only postings at or before as_at_sequence whose effective
+ * date is on or before as_at_date (YYYYMMDD). Scans the account's postings, so its cost grows
+ * with the account's history; use account_balance_read_at when no date is asked for. */
+ff_err account_balance_read_by_date(MDB_txn *txn, ff_store *store, const account_key *key,
+                                    uint64_t as_at_sequence, uint32_t as_at_date,
+                                    account_balance *balance_out);
+
+/* Calls visit for each posting of an account after after_sequence, in sequence order, until it
+ * returns false or the postings run out. Returns FF_OK or a storage error. */
+typedef bool (*account_posting_visitor)(void *context, uint64_t sequence,
+                                        const posting_record *record);
+ff_err account_postings_visit(MDB_txn *txn, ff_store *store, const account_key *key,
+                              uint64_t after_sequence, account_posting_visitor visit,
+                              void *context);
 
 /* Applies one event's postings: checks debits equal credits, adds to each account's totals with
  * overflow checks, refuses a BUDGET account going below zero, and writes accounts, balances and

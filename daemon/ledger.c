@@ -50,10 +50,10 @@ uint64_t ledger_map_growth_count(const ff_ledger *ledger) { return ledger->map_g
 
 ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out) {
     MDB_txn *txn = NULL;
-    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, &txn);
+    ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     err = log_head_read(txn, ledger->store, head_out);
-    mdb_txn_abort(txn);
+    ledger_read_txn_end(ledger, txn);
     return err;
 }
 
@@ -258,6 +258,18 @@ void ledger_read_begin(ff_ledger *ledger) { pthread_rwlock_rdlock(&ledger->map_l
 
 void ledger_read_end(ff_ledger *ledger) { pthread_rwlock_unlock(&ledger->map_lock); }
 
+ff_err ledger_read_txn_begin(ff_ledger *ledger, MDB_txn **txn_out) {
+    ledger_read_begin(ledger);
+    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, txn_out);
+    if (err != FF_OK) ledger_read_end(ledger);
+    return err;
+}
+
+void ledger_read_txn_end(ff_ledger *ledger, MDB_txn *txn) {
+    mdb_txn_abort(txn);
+    ledger_read_end(ledger);
+}
+
 static ff_err ledger_position_fill(MDB_txn *txn, ff_store *store, const char *org_code,
                                    uint32_t stream, uint32_t financial_year, uint64_t as_at,
                                    ledger_position *position) {
@@ -283,7 +295,7 @@ ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t st
     if (!command_org_code_valid(org_code)) return FF_ERR_CODE_INVALID;
     if (financial_year > UINT16_MAX || stream > UINT8_MAX) return FF_ERR_ENUM_INVALID;
     MDB_txn *txn = NULL;
-    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, &txn);
+    ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     Fundflow__V1__OrgRecord *org = NULL;
     log_head head;
@@ -296,7 +308,7 @@ ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t st
                                    position_out->as_at_sequence, position_out);
     }
     if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
-    mdb_txn_abort(txn);
+    ledger_read_txn_end(ledger, txn);
     return err;
 }
 
@@ -324,8 +336,8 @@ ff_err ledger_orgs_visit(ff_ledger *ledger, ledger_org_visitor visitor, void *co
     assert(visitor != NULL);
     MDB_txn *txn = NULL;
     MDB_cursor *cursor = NULL;
-    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, &txn);
-    if (err != FF_OK) goto done;
+    ff_err err = ledger_read_txn_begin(ledger, &txn);
+    if (err != FF_OK) return err;
     int rc = mdb_cursor_open(txn, store_dbi(ledger->store, STORE_TABLE_ORGS), &cursor);
     err = store_error_from_mdb(rc);
     if (err != FF_OK) goto done;
@@ -339,6 +351,6 @@ ff_err ledger_orgs_visit(ff_ledger *ledger, ledger_org_visitor visitor, void *co
     if (rc != MDB_NOTFOUND) err = store_error_from_mdb(rc);
 done:
     if (cursor != NULL) mdb_cursor_close(cursor);
-    if (txn != NULL) mdb_txn_abort(txn);
+    ledger_read_txn_end(ledger, txn);
     return err;
 }

@@ -66,6 +66,11 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
 void ledger_read_begin(ff_ledger *ledger);
 void ledger_read_end(ff_ledger *ledger);
 
+/* A read transaction inside ledger_read_begin and ledger_read_end. Every read of the ledger's
+ * own functions goes through these. Any thread. */
+ff_err ledger_read_txn_begin(ff_ledger *ledger, MDB_txn **txn_out);
+void ledger_read_txn_end(ff_ledger *ledger, MDB_txn *txn);
+
 /* How many times the map has been grown since the ledger was opened. */
 uint64_t ledger_map_growth_count(const ff_ledger *ledger);
 

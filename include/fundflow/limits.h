@@ -48,6 +48,15 @@
 #define FF_BATCH_COMMANDS_MAX 8192
 #endif
 
+/* Rows in one page of a listing (organisations, events, postings). A page is built in memory and
+ * sent in one reply, so this bounds both. */
+#ifndef FF_PAGE_SIZE_DEFAULT
+#define FF_PAGE_SIZE_DEFAULT 100
+#endif
+#ifndef FF_PAGE_SIZE_MAX
+#define FF_PAGE_SIZE_MAX 1000
+#endif
+
 /* Financial years the ledger accepts, by the calendar year they start in. */
 #ifndef FF_YEAR_FIRST
 #define FF_YEAR_FIRST 2000

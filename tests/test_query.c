@@ -1,0 +1,245 @@
+/* Tests of the read RPCs' handlers: organisations with paging and filters, positions now, as at
+ * a sequence and as at an effective date, account history, events and verification. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query.h"
+#include "test_support.h"
+
+#define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+
+/* The world (events 1 to 7), then: 8 NHSE allocates £1,000.00 to QUE on 1 April; 9 QUE passes
+ * £300.00 to 06H on 1 July; 10 NHSE allocates £50.00 more to QUE on 1 October. */
+static int fixture_setup(void **state) {
+    test_fixture *f = test_fixture_open();
+    test_world_register(f->ledger);
+    assert_int_equal(test_submit(f->ledger, test_allocation("q8", "X24", "QUE", CORE, TEST_YEAR,
+                                                            100000), NULL), FF_OK);
+    Fundflow__V1__Command *july = test_budget("q9", "QUE", "06H", CORE, TEST_YEAR, 30000);
+    july->effective_date = 20240701;
+    assert_int_equal(test_submit(f->ledger, july, NULL), FF_OK);
+    Fundflow__V1__Command *october = test_allocation("q10", "X24", "QUE", CORE, TEST_YEAR, 5000);
+    october->effective_date = 20241001;
+    assert_int_equal(test_submit(f->ledger, october, NULL), FF_OK);
+    *state = f;
+    return 0;
+}
+
+static ProtobufCMessage *query_ok(ff_ledger *ledger, const char *method,
+                                  const ProtobufCMessage *request) {
+    query_handler handler = query_handler_find(method);
+    assert_non_null(handler);
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(handler(ledger, request, &response, &failure), FF_OK);
+    assert_non_null(response);
+    return response;
+}
+
+static ff_failure query_refused(ff_ledger *ledger, const char *method,
+                                const ProtobufCMessage *request) {
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_not_equal(query_handler_find(method)(ledger, request, &response, &failure), FF_OK);
+    assert_null(response);
+    return failure;
+}
+
+static void test_get_org(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetOrgRequest get = FUNDFLOW__V1__GET_ORG_REQUEST__INIT;
+    get.code = (char *)"06H";
+    Fundflow__V1__OrgRecord *org = (Fundflow__V1__OrgRecord *)query_ok(f->ledger, "GetOrg",
+                                                                       &get.base);
+    assert_string_equal(org->parent_code, "QUE");
+    assert_int_equal(org->kind, FUNDFLOW__V1__ORG_KIND__PLACE);
+    assert_int_equal(org->registered_sequence, 5);
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    get.code = (char *)"QZZ";
+    ff_failure failure = query_refused(f->ledger, "GetOrg", &get.base);
+    assert_int_equal(failure.code, FF_ERR_ORG_UNKNOWN);
+    assert_string_equal(failure.field, "code");
+    get.code = (char *)"bad code";
+    assert_int_equal(query_refused(f->ledger, "GetOrg", &get.base).code, FF_ERR_CODE_INVALID);
+}
+
+static void test_list_orgs_pages_and_filters(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__ListOrgsRequest list = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
+    list.page_size = 3;
+    /* Codes in byte order: 06H 07K PC1 QJG QUE X24 Y61. */
+    const char *expected[] = {"06H", "07K", "PC1", "QJG", "QUE", "X24", "Y61"};
+    size_t seen = 0;
+    char token[16] = "";
+    for (int page_number = 0; page_number < 5; page_number++) {
+        list.page_token = token;
+        Fundflow__V1__ListOrgsResponse *page =
+            (Fundflow__V1__ListOrgsResponse *)query_ok(f->ledger, "ListOrgs", &list.base);
+        for (size_t i = 0; i < page->n_orgs; i++) {
+            assert_string_equal(page->orgs[i]->code, expected[seen++]);
+        }
+        snprintf(token, sizeof token, "%s", page->next_page_token);
+        fundflow__v1__list_orgs_response__free_unpacked(page, NULL);
+        if (token[0] == '\0') break;
+    }
+    assert_int_equal(seen, 7);
+    list.page_token = (char *)"";
+    list.kind = FUNDFLOW__V1__ORG_KIND__ICB;
+    Fundflow__V1__ListOrgsResponse *icbs =
+        (Fundflow__V1__ListOrgsResponse *)query_ok(f->ledger, "ListOrgs", &list.base);
+    assert_int_equal(icbs->n_orgs, 2);
+    assert_string_equal(icbs->next_page_token, "");
+    fundflow__v1__list_orgs_response__free_unpacked(icbs, NULL);
+    list.kind = 0;
+    list.parent_code = (char *)"QUE";
+    Fundflow__V1__ListOrgsResponse *places =
+        (Fundflow__V1__ListOrgsResponse *)query_ok(f->ledger, "ListOrgs", &list.base);
+    assert_int_equal(places->n_orgs, 1);
+    assert_string_equal(places->orgs[0]->code, "06H");
+    fundflow__v1__list_orgs_response__free_unpacked(places, NULL);
+}
+
+static Fundflow__V1__Position *position_query(ff_ledger *ledger, const char *org,
+                                              uint64_t as_at_sequence, uint32_t as_at_date) {
+    Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    get.org_code = (char *)org;
+    get.stream = CORE;
+    get.financial_year = TEST_YEAR;
+    get.as_at_sequence = as_at_sequence;
+    get.as_at_date = as_at_date;
+    return (Fundflow__V1__Position *)query_ok(ledger, "GetPosition", &get.base);
+}
+
+static void test_positions_now_as_at_sequence_and_as_at_date(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__Position *now = position_query(f->ledger, "QUE", 0, 0);
+    assert_int_equal(now->as_at_sequence, 10);
+    assert_int_equal(now->received_pence, 105000);
+    assert_int_equal(now->passed_on_pence, 30000);
+    assert_int_equal(now->headroom_pence, 75000);
+    fundflow__v1__position__free_unpacked(now, NULL);
+    Fundflow__V1__Position *at_nine = position_query(f->ledger, "QUE", 9, 0);
+    assert_int_equal(at_nine->received_pence, 100000);
+    assert_int_equal(at_nine->headroom_pence, 70000);
+    fundflow__v1__position__free_unpacked(at_nine, NULL);
+    /* By 30 June only the April allocation had taken effect; by 30 September the July budget
+     * too; the October allocation counts from 1 October. */
+    Fundflow__V1__Position *june = position_query(f->ledger, "QUE", 0, 20240630);
+    assert_int_equal(june->received_pence, 100000);
+    assert_int_equal(june->passed_on_pence, 0);
+    assert_int_equal(june->headroom_pence, 100000);
+    fundflow__v1__position__free_unpacked(june, NULL);
+    Fundflow__V1__Position *september = position_query(f->ledger, "QUE", 0, 20240930);
+    assert_int_equal(september->passed_on_pence, 30000);
+    assert_int_equal(september->headroom_pence, 70000);
+    fundflow__v1__position__free_unpacked(september, NULL);
+    Fundflow__V1__Position *both = position_query(f->ledger, "QUE", 8, 20241231);
+    assert_int_equal(both->received_pence, 100000);
+    assert_int_equal(both->passed_on_pence, 0);
+    fundflow__v1__position__free_unpacked(both, NULL);
+    Fundflow__V1__Position *nhse = position_query(f->ledger, "X24", 0, 0);
+    assert_int_equal(nhse->funding_drawn_pence, 105000);
+    fundflow__v1__position__free_unpacked(nhse, NULL);
+    Fundflow__V1__GetPositionRequest bad = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    bad.org_code = (char *)"QUE";
+    bad.stream = CORE;
+    bad.financial_year = TEST_YEAR;
+    bad.as_at_date = 20240231;
+    assert_int_equal(query_refused(f->ledger, "GetPosition", &bad.base).code,
+                     FF_ERR_DATE_INVALID);
+    bad.as_at_date = 0;
+    bad.stream = 0;
+    assert_string_equal(query_refused(f->ledger, "GetPosition", &bad.base).field, "stream");
+}
+
+static void test_account_history_pages(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetAccountHistoryRequest get = FUNDFLOW__V1__GET_ACCOUNT_HISTORY_REQUEST__INIT;
+    get.org_code = (char *)"QUE";
+    get.stream = CORE;
+    get.financial_year = TEST_YEAR;
+    get.purpose = FUNDFLOW__V1__ACCOUNT_PURPOSE__BUDGET;
+    get.page_size = 2;
+    Fundflow__V1__GetAccountHistoryResponse *first =
+        (Fundflow__V1__GetAccountHistoryResponse *)query_ok(f->ledger, "GetAccountHistory",
+                                                            &get.base);
+    assert_int_equal(first->n_postings, 2);
+    assert_int_equal(first->postings[0]->sequence, 8);
+    assert_int_equal(first->postings[0]->debit_pence, 100000);
+    assert_int_equal(first->postings[0]->balance_pence, 100000);
+    assert_int_equal(first->postings[1]->sequence, 9);
+    assert_int_equal(first->postings[1]->credit_pence, 30000);
+    assert_int_equal(first->postings[1]->balance_pence, 70000);
+    assert_int_equal(first->postings[1]->effective_date, 20240701);
+    assert_int_equal(first->next_after_sequence, 9);
+    get.after_sequence = first->next_after_sequence;
+    fundflow__v1__get_account_history_response__free_unpacked(first, NULL);
+    Fundflow__V1__GetAccountHistoryResponse *second =
+        (Fundflow__V1__GetAccountHistoryResponse *)query_ok(f->ledger, "GetAccountHistory",
+                                                            &get.base);
+    assert_int_equal(second->n_postings, 1);
+    assert_int_equal(second->postings[0]->balance_pence, 75000);
+    assert_int_equal(second->next_after_sequence, 0);
+    fundflow__v1__get_account_history_response__free_unpacked(second, NULL);
+    get.purpose = 0;
+    assert_string_equal(query_refused(f->ledger, "GetAccountHistory", &get.base).field,
+                        "purpose");
+}
+
+static void test_events_list_get_and_verify(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
+    list.after_sequence = 6;
+    list.page_size = 3;
+    Fundflow__V1__ListEventsResponse *page =
+        (Fundflow__V1__ListEventsResponse *)query_ok(f->ledger, "ListEvents", &list.base);
+    assert_int_equal(page->n_events, 3);
+    assert_int_equal(page->events[0]->sequence, 7);
+    assert_string_equal(page->events[2]->idempotency_key, "q9");
+    assert_int_equal(page->next_after_sequence, 9);
+    fundflow__v1__list_events_response__free_unpacked(page, NULL);
+    list.after_sequence = 9;
+    page = (Fundflow__V1__ListEventsResponse *)query_ok(f->ledger, "ListEvents", &list.base);
+    assert_int_equal(page->n_events, 1);
+    assert_int_equal(page->next_after_sequence, 0);
+    fundflow__v1__list_events_response__free_unpacked(page, NULL);
+    Fundflow__V1__GetEventRequest get = FUNDFLOW__V1__GET_EVENT_REQUEST__INIT;
+    get.sequence = 10;
+    Fundflow__V1__EventRecord *record =
+        (Fundflow__V1__EventRecord *)query_ok(f->ledger, "GetEvent", &get.base);
+    assert_int_equal(record->effective_date, 20241001);
+    assert_int_equal(record->event->allocation_issued->amount_pence, 5000);
+    fundflow__v1__event_record__free_unpacked(record, NULL);
+    get.sequence = 11;
+    assert_int_equal(query_refused(f->ledger, "GetEvent", &get.base).code, FF_ERR_EVENT_UNKNOWN);
+    Fundflow__V1__VerifyLedgerRequest verify = FUNDFLOW__V1__VERIFY_LEDGER_REQUEST__INIT;
+    Fundflow__V1__VerifyLedgerResponse *report =
+        (Fundflow__V1__VerifyLedgerResponse *)query_ok(f->ledger, "VerifyLedger", &verify.base);
+    assert_true(report->ok);
+    assert_string_equal(report->code, "ok");
+    assert_int_equal(report->events_checked, 10);
+    fundflow__v1__verify_ledger_response__free_unpacked(report, NULL);
+    assert_null(query_handler_find("SubmitCommands"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+#define QUERY_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
+        QUERY_TEST(test_get_org),
+        QUERY_TEST(test_list_orgs_pages_and_filters),
+        QUERY_TEST(test_positions_now_as_at_sequence_and_as_at_date),
+        QUERY_TEST(test_account_history_pages),
+        QUERY_TEST(test_events_list_get_and_verify),
+#undef QUERY_TEST
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
