@@ -21,6 +21,7 @@ ff_require_module(LMDB lmdb liblmdb-dev)
 ff_require_module(PROTOBUF_C libprotobuf-c libprotobuf-c-dev)
 ff_require_module(CRYPTO libcrypto libssl-dev)
 ff_require_module(LIBEVENT libevent libevent-dev)
+ff_require_module(LIBEVENT_PTHREADS libevent_pthreads libevent-dev)
 ff_require_module(JANSSON jansson libjansson-dev)
 ff_require_module(CMOCKA cmocka libcmocka-dev)
 

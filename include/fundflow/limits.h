@@ -57,6 +57,44 @@
 #define FF_PAGE_SIZE_MAX 1000
 #endif
 
+/* fundflowd's network limits. Each can also be lowered or raised in the configuration file.
+ *
+ * A request body: a batch of FF_BATCH_COMMANDS_MAX commands in JSON is about 3 MiB, so 4 MiB
+ * admits the largest batch and nothing much larger. */
+#ifndef FF_REQUEST_BODY_BYTES_MAX
+#define FF_REQUEST_BODY_BYTES_MAX (4u << 20)
+#endif
+/* All of a request's headers together; a bearer token and the usual headers need far less. */
+#ifndef FF_REQUEST_HEADER_BYTES_MAX
+#define FF_REQUEST_HEADER_BYTES_MAX (16u << 10)
+#endif
+/* Open client connections. Each costs buffers and a file descriptor; past this a request is
+ * answered resource_exhausted and its connection closed. */
+#ifndef FF_CONNECTIONS_MAX
+#define FF_CONNECTIONS_MAX 1024
+#endif
+/* Write requests waiting for the writer. Past this SubmitCommands answers resource_exhausted at
+ * once rather than letting latency grow without bound. */
+#ifndef FF_WRITE_QUEUE_DEPTH_MAX
+#define FF_WRITE_QUEUE_DEPTH_MAX 1024
+#endif
+/* Seconds a connection may take to send a request or accept a reply before it is closed. */
+#ifndef FF_REQUEST_TIMEOUT_SECONDS
+#define FF_REQUEST_TIMEOUT_SECONDS 30
+#endif
+/* Commands the writer puts in one group commit, across all the requests it drains. */
+#ifndef FF_GROUP_COMMIT_COMMANDS_MAX
+#define FF_GROUP_COMMIT_COMMANDS_MAX 8192
+#endif
+/* Replies the event loop sends per wake-up before it yields to other connections. */
+#ifndef FF_REPLIES_PER_WAKEUP_MAX
+#define FF_REPLIES_PER_WAKEUP_MAX 64
+#endif
+/* A bearer token in the configuration file. */
+#ifndef FF_TOKEN_BYTES_MAX
+#define FF_TOKEN_BYTES_MAX 128
+#endif
+
 /* Financial years the ledger accepts, by the calendar year they start in. */
 #ifndef FF_YEAR_FIRST
 #define FF_YEAR_FIRST 2000

@@ -1,0 +1,225 @@
+/* Reading fundflowd's settings from defaults, a configuration file and the command line. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lines longer than this in the configuration file are refused, not truncated. */
+#define CONFIG_LINE_BYTES_MAX 8192
+
+static void config_defaults(config *settings) {
+    memset(settings, 0, sizeof *settings);
+    snprintf(settings->listen_host, sizeof settings->listen_host, "%s", CONFIG_DEFAULT_HOST);
+    settings->listen_port = CONFIG_DEFAULT_PORT;
+    settings->connections_max = FF_CONNECTIONS_MAX;
+    settings->queue_depth_max = FF_WRITE_QUEUE_DEPTH_MAX;
+    settings->request_timeout_seconds = FF_REQUEST_TIMEOUT_SECONDS;
+    settings->body_bytes_max = FF_REQUEST_BODY_BYTES_MAX;
+}
+
+const char *config_usage(void) {
+    return "usage: fundflowd --data-dir DIR [--listen HOST:PORT] [--config FILE] [--map-bytes N]\n"
+           "\n"
+           "fundflowd serves the fundflow ledger over Twirp (HTTP/1.1, protobuf or JSON).\n"
+           "\n"
+           "  --data-dir DIR      the LMDB data directory; created if missing (required here or\n"
+           "                      as data_dir in the configuration file)\n"
+           "  --listen HOST:PORT  where to listen; default 127.0.0.1:7460. Port 0 picks a free\n"
+           "                      port; the chosen one is printed as 'listening on HOST:PORT'\n"
+           "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
+           "                      map_bytes, max_connections, max_queue_depth,\n"
+           "                      request_timeout_seconds, max_body_bytes. Flags override it\n"
+           "  --map-bytes N       the initial LMDB map size in bytes; it grows when full\n"
+           "  --help              this text\n"
+           "\n"
+           "Without admin_token only loopback clients are served. With it, every request needs\n"
+           "'Authorization: Bearer TOKEN'. SIGTERM or SIGINT finishes the requests in flight and\n"
+           "exits 0; SIGHUP re-reads the configuration file.\n"
+           "\n"
+           "Exit codes: 0 clean shutdown, 1 the server failed, 2 usage or configuration error.\n";
+}
+
+static bool config_number_parse(const char *text, uint64_t maximum, uint64_t *number_out) {
+    if (text[0] < '0' || text[0] > '9') return false;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long number = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || number > maximum) return false;
+    *number_out = number;
+    return true;
+}
+
+static bool config_listen_parse(config *settings, const char *text) {
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || colon == text) return false;
+    size_t host_bytes = (size_t)(colon - text);
+    if (host_bytes >= sizeof settings->listen_host) return false;
+    uint64_t port = 0;
+    if (!config_number_parse(colon + 1, UINT16_MAX, &port)) return false;
+    memcpy(settings->listen_host, text, host_bytes);
+    settings->listen_host[host_bytes] = '\0';
+    settings->listen_port = (uint16_t)port;
+    return true;
+}
+
+static bool config_text_copy(char *target, size_t target_bytes, const char *text) {
+    size_t length = strlen(text);
+    if (length == 0 || length >= target_bytes) return false;
+    memcpy(target, text, length + 1);
+    return true;
+}
+
+/* Applies one setting by its file key. Returns false with error set if the value is bad. */
+static bool config_setting_apply(config *settings, const char *key, const char *value,
+                                 char *error, size_t error_bytes) {
+    uint64_t number = 0;
+    bool ok;
+    if (strcmp(key, "listen") == 0) {
+        ok = config_listen_parse(settings, value);
+    } else if (strcmp(key, "data_dir") == 0) {
+        ok = config_text_copy(settings->data_dir, sizeof settings->data_dir, value);
+    } else if (strcmp(key, "admin_token") == 0) {
+        ok = config_text_copy(settings->admin_token, sizeof settings->admin_token, value);
+    } else if (strcmp(key, "map_bytes") == 0) {
+        ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes);
+    } else if (strcmp(key, "max_connections") == 0) {
+        ok = config_number_parse(value, 65536, &number) && number > 0;
+        settings->connections_max = (uint32_t)number;
+    } else if (strcmp(key, "max_queue_depth") == 0) {
+        ok = config_number_parse(value, 1u << 20, &number) && number > 0;
+        settings->queue_depth_max = (uint32_t)number;
+    } else if (strcmp(key, "request_timeout_seconds") == 0) {
+        ok = config_number_parse(value, 3600, &number) && number > 0;
+        settings->request_timeout_seconds = (uint32_t)number;
+    } else if (strcmp(key, "max_body_bytes") == 0) {
+        ok = config_number_parse(value, 1u << 30, &settings->body_bytes_max) &&
+             settings->body_bytes_max >= 1024;
+    } else {
+        snprintf(error, error_bytes, "unknown setting '%s'", key);
+        return false;
+    }
+    if (!ok) snprintf(error, error_bytes, "'%s' is not a valid value for %s", value, key);
+    return ok;
+}
+
+static char *config_trim(char *text) {
+    while (*text == ' ' || *text == '\t') text++;
+    size_t length = strlen(text);
+    while (length > 0 && strchr(" \t\r\n", text[length - 1]) != NULL) text[--length] = '\0';
+    return text;
+}
+
+/* Applies one line of the file; blank lines and comments are skipped. */
+static bool config_line_apply(config *settings, char *line, char *error, size_t error_bytes,
+                              bool token_only) {
+    char *text = config_trim(line);
+    if (text[0] == '\0' || text[0] == '#') return true;
+    char *equals = strchr(text, '=');
+    if (equals == NULL) {
+        snprintf(error, error_bytes, "expected 'key = value'");
+        return false;
+    }
+    *equals = '\0';
+    char *key = config_trim(text), *value = config_trim(equals + 1);
+    if (token_only && strcmp(key, "admin_token") != 0) return true;
+    return config_setting_apply(settings, key, value, error, error_bytes);
+}
+
+static ff_err config_file_read(config *settings, const char *path, bool token_only, char *error,
+                               size_t error_bytes) {
+    FILE *file = fopen(path, "r");
+    if (file == NULL) {
+        snprintf(error, error_bytes, "cannot read %s: %s", path, strerror(errno));
+        return FF_ERR_IO;
+    }
+    char line[CONFIG_LINE_BYTES_MAX], reason[512];
+    ff_err err = FF_OK;
+    for (unsigned number = 1; err == FF_OK && fgets(line, sizeof line, file); number++) {
+        if (strchr(line, '\n') == NULL && !feof(file)) {
+            snprintf(error, error_bytes, "%s line %u: longer than %d bytes", path, number,
+                     CONFIG_LINE_BYTES_MAX);
+            err = FF_ERR_FIELD_TOO_LONG;
+        } else if (!config_line_apply(settings, line, reason, sizeof reason, token_only)) {
+            snprintf(error, error_bytes, "%s line %u: %s", path, number, reason);
+            err = FF_ERR_ENUM_INVALID;
+        }
+    }
+    fclose(file);
+    return err;
+}
+
+/* The flags, in the order they are looked for. Each takes a value. */
+static const struct {
+    const char *flag;
+    const char *key;
+} config_flags[] = {
+    {"--listen", "listen"},
+    {"--data-dir", "data_dir"},
+    {"--map-bytes", "map_bytes"},
+    {"--config", NULL},
+};
+
+static config_outcome config_arguments_apply(config *settings, int argc, char **argv,
+                                             bool config_only, char *error,
+                                             size_t error_bytes) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return CONFIG_HELP;
+        size_t flag = 0, flag_count = sizeof config_flags / sizeof config_flags[0];
+        while (flag < flag_count && strcmp(argv[i], config_flags[flag].flag) != 0) flag++;
+        if (flag == flag_count) {
+            snprintf(error, error_bytes, "unknown flag '%s' (see --help)", argv[i]);
+            return CONFIG_ERROR;
+        }
+        if (i + 1 >= argc) {
+            snprintf(error, error_bytes, "%s needs a value", argv[i]);
+            return CONFIG_ERROR;
+        }
+        const char *value = argv[++i];
+        bool is_config = config_flags[flag].key == NULL;
+        if (is_config != config_only) continue;
+        char reason[512];
+        bool ok = is_config ? config_text_copy(settings->config_path,
+                                               sizeof settings->config_path, value)
+                            : config_setting_apply(settings, config_flags[flag].key, value,
+                                                   reason, sizeof reason);
+        if (!ok) {
+            snprintf(error, error_bytes, "%s: %s", config_flags[flag].flag,
+                     is_config ? "the path is empty or too long" : reason);
+            return CONFIG_ERROR;
+        }
+    }
+    return CONFIG_RUN;
+}
+
+config_outcome config_load(config *settings, int argc, char **argv, char *error,
+                           size_t error_bytes) {
+    config_defaults(settings);
+    config_outcome outcome = config_arguments_apply(settings, argc, argv, true, error,
+                                                    error_bytes);
+    if (outcome != CONFIG_RUN) return outcome;
+    if (settings->config_path[0] != '\0' &&
+        config_file_read(settings, settings->config_path, false, error, error_bytes) != FF_OK) {
+        return CONFIG_ERROR;
+    }
+    outcome = config_arguments_apply(settings, argc, argv, false, error, error_bytes);
+    if (outcome == CONFIG_RUN && settings->data_dir[0] == '\0') {
+        snprintf(error, error_bytes, "--data-dir is required (or data_dir in --config)");
+        return CONFIG_ERROR;
+    }
+    return outcome;
+}
+
+ff_err config_reload(config *settings, char *error, size_t error_bytes) {
+    if (settings->config_path[0] == '\0') {
+        snprintf(error, error_bytes, "no configuration file to re-read");
+        return FF_ERR_FIELD_MISSING;
+    }
+    config fresh = *settings;
+    fresh.admin_token[0] = '\0';
+    ff_err err = config_file_read(&fresh, settings->config_path, true, error, error_bytes);
+    if (err == FF_OK) memcpy(settings->admin_token, fresh.admin_token, sizeof fresh.admin_token);
+    return err;
+}

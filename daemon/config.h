@@ -1,0 +1,54 @@
+/* fundflowd's settings: their defaults, the command line and the configuration file.
+ *
+ * The file holds `key = value` lines; `#` starts a comment. Command-line flags override the file.
+ * Keys: listen, data_dir, admin_token, map_bytes, max_connections, max_queue_depth,
+ * request_timeout_seconds, max_body_bytes.
+ */
+#ifndef FUNDFLOW_CONFIG_H
+#define FUNDFLOW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fundflow/error.h"
+#include "fundflow/limits.h"
+
+#define CONFIG_PATH_BYTES 4096
+#define CONFIG_HOST_BYTES 256
+#define CONFIG_DEFAULT_HOST "127.0.0.1"
+#define CONFIG_DEFAULT_PORT 7460
+
+typedef struct config {
+    char listen_host[CONFIG_HOST_BYTES];
+    uint16_t listen_port;
+    char data_dir[CONFIG_PATH_BYTES];
+    char config_path[CONFIG_PATH_BYTES];
+    /* Empty means no token: then only loopback clients are served. */
+    char admin_token[FF_TOKEN_BYTES_MAX + 1];
+    uint64_t map_bytes;
+    uint32_t connections_max;
+    uint32_t queue_depth_max;
+    uint32_t request_timeout_seconds;
+    uint64_t body_bytes_max;
+} config;
+
+typedef enum config_outcome {
+    CONFIG_RUN,   /* start the server */
+    CONFIG_HELP,  /* --help was asked for: print config_usage and exit 0 */
+    CONFIG_ERROR, /* error holds why: print it and exit 2 */
+} config_outcome;
+
+/* Fills settings from defaults, then the file named by --config (if any), then the other flags.
+ * On CONFIG_ERROR, error names the flag or the file and line. */
+config_outcome config_load(config *settings, int argc, char **argv, char *error,
+                           size_t error_bytes);
+
+/* Re-reads the configuration file for the settings that may change while running (today the
+ * admin token). Returns FF_OK, or FF_ERR_IO / FF_ERR_FIELD_... with error saying why. */
+ff_err config_reload(config *settings, char *error, size_t error_bytes);
+
+/* The --help text. */
+const char *config_usage(void);
+
+#endif

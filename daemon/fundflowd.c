@@ -1,0 +1,50 @@
+/* fundflowd: the fundflow ledger server. Parses its settings, opens the ledger, serves until
+ * told to stop, and closes everything cleanly. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "ledger.h"
+#include "server.h"
+
+enum { FUNDFLOWD_EXIT_OK = 0, FUNDFLOWD_EXIT_FAILED = 1, FUNDFLOWD_EXIT_USAGE = 2 };
+
+int main(int argc, char **argv) {
+    static config settings;
+    char error[1024];
+    switch (config_load(&settings, argc, argv, error, sizeof error)) {
+    case CONFIG_HELP:
+        fputs(config_usage(), stdout);
+        return FUNDFLOWD_EXIT_OK;
+    case CONFIG_ERROR:
+        fprintf(stderr, "fundflowd: %s\n", error);
+        return FUNDFLOWD_EXIT_USAGE;
+    case CONFIG_RUN:
+        break;
+    }
+    /* A client that hangs up mid-reply must not kill the server. */
+    signal(SIGPIPE, SIG_IGN);
+    store_options options = {.data_dir = settings.data_dir, .map_bytes = settings.map_bytes};
+    ff_ledger *ledger = NULL;
+    ff_err err = ledger_open(&options, &ledger);
+    if (err != FF_OK) {
+        fprintf(stderr, "fundflowd: cannot open the ledger in %s: %s\n", settings.data_dir,
+                ff_strerror(err));
+        return FUNDFLOWD_EXIT_FAILED;
+    }
+    int cleared = store_stale_readers_cleared_at_open(ledger_store(ledger));
+    if (cleared > 0) fprintf(stderr, "level=warn msg=\"stale LMDB readers cleared\" count=%d\n",
+                             cleared);
+    ff_server *running = NULL;
+    err = server_create(&settings, ledger, &running);
+    if (err == FF_OK) err = server_run(running);
+    server_free(running);
+    ledger_close(ledger);
+    if (err != FF_OK) {
+        fprintf(stderr, "fundflowd: %s\n", ff_strerror(err));
+        return FUNDFLOWD_EXIT_FAILED;
+    }
+    fprintf(stderr, "level=info msg=\"stopped cleanly\"\n");
+    return FUNDFLOWD_EXIT_OK;
+}

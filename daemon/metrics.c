@@ -1,0 +1,171 @@
+/* Counting requests and commits, and writing them out for Prometheus. */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const metrics_methods[] = {
+    "SubmitCommands", "GetOrg",     "ListOrgs",     "GetPosition", "GetAccountHistory",
+    "ListEvents",     "GetEvent",   "VerifyLedger", "ServerInfo",  "other",
+};
+#define METRICS_METHOD_COUNT (sizeof metrics_methods / sizeof metrics_methods[0])
+
+static const char *const metrics_codes[] = {
+    "ok",          "canceled",        "unknown",           "invalid_argument",
+    "malformed",   "deadline_exceeded", "not_found",       "bad_route",
+    "already_exists", "permission_denied", "unauthenticated", "resource_exhausted",
+    "failed_precondition", "aborted", "out_of_range",      "unimplemented",
+    "internal",    "unavailable",     "data_loss",
+};
+#define METRICS_CODE_COUNT (sizeof metrics_codes / sizeof metrics_codes[0])
+
+/* Upper bounds of the latency buckets in microseconds, and of the commit-size buckets. */
+static const uint64_t metrics_latency_bounds_us[] = {250,   500,    1000,   2500,   5000,
+                                                     10000, 25000,  50000,  100000, 250000,
+                                                     500000, 1000000, 2500000};
+#define METRICS_LATENCY_BUCKETS (sizeof metrics_latency_bounds_us / sizeof(uint64_t))
+static const uint64_t metrics_commit_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000,
+                                                 5000, 10000};
+#define METRICS_COMMIT_BUCKETS (sizeof metrics_commit_bounds / sizeof(uint64_t))
+
+struct ff_metrics {
+    atomic_uint_fast64_t requests[METRICS_METHOD_COUNT][METRICS_CODE_COUNT];
+    atomic_uint_fast64_t latency_buckets[METRICS_LATENCY_BUCKETS + 1];
+    atomic_uint_fast64_t latency_sum_us;
+    atomic_uint_fast64_t latency_count;
+    atomic_uint_fast64_t commit_buckets[METRICS_COMMIT_BUCKETS + 1];
+    atomic_uint_fast64_t commit_commands_sum;
+    atomic_uint_fast64_t commit_count;
+};
+
+ff_metrics *metrics_create(void) { return calloc(1, sizeof(ff_metrics)); }
+
+void metrics_free(ff_metrics *metrics) { free(metrics); }
+
+static size_t metrics_index(const char *const *names, size_t count, const char *name,
+                            size_t fallback) {
+    for (size_t i = 0; name != NULL && i < count; i++) {
+        if (strcmp(names[i], name) == 0) return i;
+    }
+    return fallback;
+}
+
+static size_t metrics_bucket(const uint64_t *bounds, size_t count, uint64_t value) {
+    size_t bucket = 0;
+    while (bucket < count && value > bounds[bucket]) bucket++;
+    return bucket;
+}
+
+void metrics_request_record(ff_metrics *metrics, const char *method, const char *code,
+                            uint64_t duration_us) {
+    size_t method_index = metrics_index(metrics_methods, METRICS_METHOD_COUNT, method,
+                                        METRICS_METHOD_COUNT - 1);
+    size_t code_index = metrics_index(metrics_codes, METRICS_CODE_COUNT, code, 2);
+    atomic_fetch_add(&metrics->requests[method_index][code_index], 1);
+    size_t bucket = metrics_bucket(metrics_latency_bounds_us, METRICS_LATENCY_BUCKETS,
+                                   duration_us);
+    atomic_fetch_add(&metrics->latency_buckets[bucket], 1);
+    atomic_fetch_add(&metrics->latency_sum_us, duration_us);
+    atomic_fetch_add(&metrics->latency_count, 1);
+}
+
+void metrics_commit_record(ff_metrics *metrics, size_t commands) {
+    size_t bucket = metrics_bucket(metrics_commit_bounds, METRICS_COMMIT_BUCKETS, commands);
+    atomic_fetch_add(&metrics->commit_buckets[bucket], 1);
+    atomic_fetch_add(&metrics->commit_commands_sum, commands);
+    atomic_fetch_add(&metrics->commit_count, 1);
+}
+
+/* A growing text buffer; on allocation failure it stops growing and text becomes NULL. */
+typedef struct metrics_text {
+    char *text;
+    size_t length, capacity;
+} metrics_text;
+
+__attribute__((format(printf, 2, 3))) static void metrics_append(metrics_text *out,
+                                                                  const char *format, ...) {
+    if (out->text == NULL) return;
+    va_list arguments;
+    va_start(arguments, format);
+    int needed = vsnprintf(out->text + out->length, out->capacity - out->length, format,
+                           arguments);
+    va_end(arguments);
+    if (needed < 0) return;
+    if (out->length + (size_t)needed >= out->capacity) {
+        out->capacity = (out->capacity + (size_t)needed) * 2;
+        char *grown = realloc(out->text, out->capacity);
+        if (grown == NULL) {
+            free(out->text);
+            out->text = NULL;
+            return;
+        }
+        out->text = grown;
+        va_start(arguments, format);
+        vsnprintf(out->text + out->length, out->capacity - out->length, format, arguments);
+        va_end(arguments);
+    }
+    out->length += (size_t)needed;
+}
+
+static void metrics_requests_render(ff_metrics *metrics, metrics_text *out) {
+    metrics_append(out, "# HELP fundflow_requests_total Requests by RPC method and outcome.\n"
+                        "# TYPE fundflow_requests_total counter\n");
+    for (size_t m = 0; m < METRICS_METHOD_COUNT; m++) {
+        for (size_t c = 0; c < METRICS_CODE_COUNT; c++) {
+            uint64_t count = atomic_load(&metrics->requests[m][c]);
+            if (count == 0) continue;
+            metrics_append(out, "fundflow_requests_total{method=\"%s\",code=\"%s\"} %llu\n",
+                           metrics_methods[m], metrics_codes[c], (unsigned long long)count);
+        }
+    }
+}
+
+static void metrics_histogram_render(metrics_text *out, const char *name, const char *help,
+                                     const uint64_t *bounds, size_t bound_count,
+                                     atomic_uint_fast64_t *buckets, double bound_scale,
+                                     double sum, uint64_t count) {
+    metrics_append(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < bound_count; i++) {
+        cumulative += atomic_load(&buckets[i]);
+        metrics_append(out, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds[i] * bound_scale,
+                       (unsigned long long)cumulative);
+    }
+    cumulative += atomic_load(&buckets[bound_count]);
+    metrics_append(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %g\n%s_count %llu\n", name,
+                   (unsigned long long)cumulative, name, sum, name, (unsigned long long)count);
+}
+
+char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges) {
+    metrics_text out = {malloc(4096), 0, 4096};
+    metrics_requests_render(metrics, &out);
+    metrics_histogram_render(&out, "fundflow_request_duration_seconds",
+                             "Time from a request's arrival to its reply.",
+                             metrics_latency_bounds_us, METRICS_LATENCY_BUCKETS,
+                             metrics->latency_buckets, 1e-6,
+                             (double)atomic_load(&metrics->latency_sum_us) / 1e6,
+                             atomic_load(&metrics->latency_count));
+    metrics_histogram_render(&out, "fundflow_commit_batch_commands",
+                             "Commands in each group commit (one transaction, one fsync).",
+                             metrics_commit_bounds, METRICS_COMMIT_BUCKETS,
+                             metrics->commit_buckets, 1.0,
+                             (double)atomic_load(&metrics->commit_commands_sum),
+                             atomic_load(&metrics->commit_count));
+    metrics_append(&out,
+                   "# HELP fundflow_events_total Events in the log.\n"
+                   "# TYPE fundflow_events_total gauge\nfundflow_events_total %llu\n"
+                   "# HELP fundflow_database_bytes Bytes of the LMDB data file in use.\n"
+                   "# TYPE fundflow_database_bytes gauge\nfundflow_database_bytes %llu\n"
+                   "# HELP fundflow_write_queue_depth Write requests waiting for the writer.\n"
+                   "# TYPE fundflow_write_queue_depth gauge\nfundflow_write_queue_depth %llu\n"
+                   "# HELP fundflow_connections Open client connections.\n"
+                   "# TYPE fundflow_connections gauge\nfundflow_connections %llu\n",
+                   (unsigned long long)gauges->events_total,
+                   (unsigned long long)gauges->database_bytes,
+                   (unsigned long long)gauges->queue_depth,
+                   (unsigned long long)gauges->connections);
+    return out.text;
+}

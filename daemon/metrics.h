@@ -1,0 +1,35 @@
+/* fundflowd's counters and histograms, rendered in the Prometheus text format.
+ *
+ * Counters are C11 atomics, so the network thread (requests) and the writer thread (commits)
+ * record without locks; rendering reads them without stopping either.
+ */
+#ifndef FUNDFLOW_METRICS_H
+#define FUNDFLOW_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ff_metrics ff_metrics;
+
+ff_metrics *metrics_create(void);
+void metrics_free(ff_metrics *metrics);
+
+/* Counts one finished request. method is a Ledger RPC name or NULL (for anything else); code is
+ * "ok" or a Twirp error code. Network thread. */
+void metrics_request_record(ff_metrics *metrics, const char *method, const char *code,
+                            uint64_t duration_us);
+
+/* Counts one group commit of this many commands. Writer thread. */
+void metrics_commit_record(ff_metrics *metrics, size_t commands);
+
+typedef struct metrics_gauges {
+    uint64_t events_total;
+    uint64_t database_bytes;
+    uint64_t queue_depth;
+    uint64_t connections;
+} metrics_gauges;
+
+/* The exposition text, malloc'd; NULL if memory runs out. Any thread. */
+char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges);
+
+#endif

@@ -1,0 +1,742 @@
+/* fundflowd's event loop: routing, the authorization point, replies, and the hand-off to and from
+ * the writer thread. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "command.h"
+#include "metrics.h"
+#include "query.h"
+#include "twirp.h"
+#include "writer.h"
+#include "fundflow/money.h"
+
+#define SERVER_TWIRP_PREFIX "/twirp/fundflow.v1.Ledger/"
+#define SERVER_PRINCIPAL_BYTES 64
+/* How long a shutdown waits for replies to drain before it gives up on slow clients. */
+#define SERVER_SHUTDOWN_GRACE_SECONDS 10
+/* How often stale LMDB reader slots are looked for. */
+#define SERVER_READER_CHECK_SECONDS 60
+
+/* A client connection we have seen a request on. Freed once closed and no job refers to it. */
+typedef struct server_connection {
+    struct evhttp_connection *connection;
+    struct ff_server *server;
+    uint32_t jobs_pending;
+    bool awaiting_reply;
+    bool closed;
+} server_connection;
+
+/* One request from arrival to reply. */
+typedef struct server_call {
+    struct ff_server *server;
+    struct evhttp_request *request;
+    server_connection *connection;
+    const char *method; /* the RPC name, or NULL for other routes */
+    twirp_content content;
+    uint64_t started_us;
+    size_t batch_commands;
+    char principal[SERVER_PRINCIPAL_BYTES];
+} server_call;
+
+struct ff_server {
+    config *settings;
+    ff_ledger *ledger;
+    ff_writer *writer;
+    ff_metrics *metrics;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct event *done_event, *grace_event, *reader_check_event;
+    struct event *signal_events[3];
+    pthread_mutex_t done_lock;
+    writer_job *done_head, *done_tail;
+    server_connection **connections;
+    size_t connection_count;
+    uint64_t in_flight, jobs_pending;
+    bool shutting_down;
+    int64_t started_at_us;
+    uint64_t started_monotonic_us;
+};
+
+static uint64_t server_monotonic_us(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+static void server_exit_if_idle(ff_server *server) {
+    if (server->shutting_down && server->in_flight == 0 && server->jobs_pending == 0) {
+        event_base_loopexit(server->base, NULL);
+    }
+}
+
+/* ---- connections ---- */
+
+static void server_connection_release(server_connection *tracked) {
+    if (tracked->closed && tracked->jobs_pending == 0) free(tracked);
+}
+
+static void server_connection_closed(struct evhttp_connection *connection, void *argument) {
+    (void)connection;
+    server_connection *tracked = argument;
+    ff_server *server = tracked->server;
+    for (size_t i = 0; i < server->connection_count; i++) {
+        if (server->connections[i] == tracked) {
+            server->connections[i] = server->connections[--server->connection_count];
+            break;
+        }
+    }
+    /* The request it was serving dies with it, and no reply will complete. */
+    if (tracked->awaiting_reply) server->in_flight--;
+    tracked->awaiting_reply = false;
+    tracked->closed = true;
+    server_connection_release(tracked);
+    server_exit_if_idle(server);
+}
+
+/* Finds or starts tracking the request's connection; NULL when the table is full. */
+static server_connection *server_connection_track(ff_server *server,
+                                                  struct evhttp_request *request) {
+    struct evhttp_connection *connection = evhttp_request_get_connection(request);
+    for (size_t i = 0; i < server->connection_count; i++) {
+        if (server->connections[i]->connection == connection) return server->connections[i];
+    }
+    if (server->connection_count >= server->settings->connections_max) return NULL;
+    server_connection *tracked = calloc(1, sizeof *tracked);
+    if (tracked == NULL) return NULL;
+    tracked->connection = connection;
+    tracked->server = server;
+    server->connections[server->connection_count++] = tracked;
+    evhttp_connection_set_closecb(connection, server_connection_closed, tracked);
+    return tracked;
+}
+
+/* ---- replies ---- */
+
+static void server_reply_completed(struct evhttp_request *request, void *argument) {
+    (void)request;
+    server_connection *tracked = argument;
+    if (tracked->awaiting_reply) {
+        tracked->awaiting_reply = false;
+        tracked->server->in_flight--;
+    }
+    server_exit_if_idle(tracked->server);
+}
+
+static void server_log(const server_call *call, int status, const char *code) {
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(call->request);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    double duration_ms = (double)(server_monotonic_us() - call->started_us) / 1000.0;
+    fprintf(stderr,
+            "level=info msg=request method=%s path=\"%s\" status=%d code=%s duration_ms=%.3f "
+            "batch=%zu principal=%s\n",
+            call->method ? call->method : "-", path ? path : "-", status, code, duration_ms,
+            call->batch_commands, call->principal[0] ? call->principal : "-");
+}
+
+static void server_reply_send(server_call *call, int status, const char *code,
+                              const char *content_type, const uint8_t *body, size_t body_bytes) {
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(call->request);
+    evhttp_add_header(headers, "Content-Type", content_type);
+    if (call->server->shutting_down) evhttp_add_header(headers, "Connection", "close");
+    struct evbuffer *buffer = evbuffer_new();
+    if (buffer != NULL) evbuffer_add(buffer, body, body_bytes);
+    metrics_request_record(call->server->metrics, call->method, code,
+                           server_monotonic_us() - call->started_us);
+    server_log(call, status, code);
+    evhttp_send_reply(call->request, status, status == 200 ? "OK" : "Error", buffer);
+    if (buffer != NULL) evbuffer_free(buffer);
+}
+
+static void server_reply_error(server_call *call, ff_err err, const char *message,
+                               const twirp_meta *meta, size_t meta_count) {
+    const char *twirp_code = ff_err_twirp_code(err);
+    if (twirp_code[0] == '\0') twirp_code = "internal";
+    char *body = twirp_error_json(twirp_code, message ? message : ff_strerror(err), meta,
+                                  meta_count);
+    const char *fallback = "{\"code\":\"internal\",\"msg\":\"out of memory\",\"meta\":{}}";
+    server_reply_send(call, body ? twirp_http_status(twirp_code) : 500,
+                      body ? twirp_code : "internal", "application/json",
+                      (const uint8_t *)(body ? body : fallback), strlen(body ? body : fallback));
+    free(body);
+}
+
+/* A refused command as a Twirp error, with what the refusal knows in meta. */
+static void server_reply_failure(server_call *call, const ff_failure *failure, size_t index) {
+    char index_text[24], headroom_pence[24], headroom[FF_MONEY_TEXT_BYTES];
+    twirp_meta meta[6];
+    size_t count = 0;
+    meta[count++] = (twirp_meta){"error", ff_err_name(failure->code)};
+    if (failure->field) meta[count++] = (twirp_meta){"field", failure->field};
+    if (index != SIZE_MAX) {
+        snprintf(index_text, sizeof index_text, "%zu", index);
+        meta[count++] = (twirp_meta){"index", index_text};
+    }
+    if (failure->code == FF_ERR_INSUFFICIENT_HEADROOM) {
+        snprintf(headroom_pence, sizeof headroom_pence, "%" PRId64, failure->headroom_pence);
+        money_format(failure->headroom_pence, headroom, sizeof headroom);
+        meta[count++] = (twirp_meta){"account", failure->account};
+        meta[count++] = (twirp_meta){"headroom_pence", headroom_pence};
+        meta[count++] = (twirp_meta){"headroom", headroom};
+    }
+    server_reply_error(call, failure->code, failure->detail[0] ? failure->detail : NULL, meta,
+                       count);
+}
+
+static void server_reply_message(server_call *call, const ProtobufCMessage *message) {
+    uint8_t *body = NULL;
+    size_t body_bytes = 0;
+    ff_err err = twirp_message_encode(call->content, message, &body, &body_bytes);
+    if (err != FF_OK) {
+        server_reply_error(call, err, "cannot encode the reply", NULL, 0);
+        return;
+    }
+    server_reply_send(call, 200, "ok", twirp_content_name(call->content), body, body_bytes);
+    free(body);
+}
+
+/* ---- the authorization point ---- */
+
+static bool server_peer_is_loopback(struct evhttp_request *request) {
+    char *address = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(evhttp_request_get_connection(request), &address, &port);
+    if (address == NULL) return false;
+    return strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0 ||
+           strcmp(address, "::ffff:127.0.0.1") == 0;
+}
+
+/* Every Twirp request passes here with the method it asks for. Today there is one principal: the
+ * admin, proven by the configured bearer token, or, when no token is configured, any client on
+ * loopback. The admin may call every method. */
+static ff_err server_authorize(ff_server *server, server_call *call) {
+    const char *token = server->settings->admin_token;
+    if (token[0] == '\0') {
+        if (!server_peer_is_loopback(call->request)) return FF_ERR_UNAUTHENTICATED;
+        snprintf(call->principal, sizeof call->principal, "local-admin");
+        return FF_OK;
+    }
+    const char *header = evhttp_find_header(evhttp_request_get_input_headers(call->request),
+                                            "Authorization");
+    size_t token_bytes = strlen(token);
+    if (header == NULL || strncmp(header, "Bearer ", 7) != 0 ||
+        strlen(header + 7) != token_bytes || CRYPTO_memcmp(header + 7, token, token_bytes) != 0) {
+        return FF_ERR_UNAUTHENTICATED;
+    }
+    snprintf(call->principal, sizeof call->principal, "admin");
+    return FF_OK;
+}
+
+/* ---- writes: SubmitCommands ---- */
+
+static ff_err server_submit_check(server_call *call, Fundflow__V1__SubmitCommandsRequest *submit) {
+    if (submit->n_commands == 0) {
+        server_reply_error(call, FF_ERR_FIELD_MISSING, "commands is empty: send at least one",
+                           (twirp_meta[]){{"field", "commands"}}, 1);
+        return FF_ERR_FIELD_MISSING;
+    }
+    if (submit->n_commands > FF_BATCH_COMMANDS_MAX) {
+        char limit[24];
+        snprintf(limit, sizeof limit, "%d", FF_BATCH_COMMANDS_MAX);
+        server_reply_error(call, FF_ERR_BATCH_TOO_LARGE,
+                           "the batch holds more commands than the limit",
+                           (twirp_meta[]){{"field", "commands"}, {"limit", limit}}, 2);
+        return FF_ERR_BATCH_TOO_LARGE;
+    }
+    /* An all-or-nothing batch with a command that cannot pass is refused here, before it costs
+     * the writer anything. Independent batches go on: the writer reports each command. */
+    if (!submit->linked && submit->n_commands > 1) return FF_OK;
+    for (size_t i = 0; i < submit->n_commands; i++) {
+        ff_failure failure;
+        failure_clear(&failure);
+        if (command_check_static(submit->commands[i], &failure) != FF_OK) {
+            server_reply_failure(call, &failure, submit->n_commands > 1 ? i : SIZE_MAX);
+            return failure.code;
+        }
+    }
+    return FF_OK;
+}
+
+static void server_submit(server_call *call, ProtobufCMessage *decoded) {
+    ff_server *server = call->server;
+    Fundflow__V1__SubmitCommandsRequest *submit = (Fundflow__V1__SubmitCommandsRequest *)decoded;
+    call->batch_commands = submit->n_commands;
+    if (server_submit_check(call, submit) != FF_OK) {
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        return;
+    }
+    writer_job *job = calloc(1, sizeof *job);
+    server_call *kept = malloc(sizeof *kept);
+    ledger_result *results = calloc(submit->n_commands, sizeof *results);
+    if (job == NULL || kept == NULL || results == NULL) {
+        free(job), free(kept), free(results);
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
+        return;
+    }
+    *kept = *call;
+    job->request = submit;
+    job->results = results;
+    job->batch = (ledger_batch){.commands = submit->commands, .command_count = submit->n_commands,
+                                .linked = submit->linked, .actor = kept->principal};
+    job->context = kept;
+    ff_err err = writer_submit(server->writer, job);
+    if (err != FF_OK) {
+        writer_job_free(job);
+        free(kept);
+        server_reply_error(call, err, NULL, NULL, 0);
+        return;
+    }
+    server->jobs_pending++;
+    call->connection->jobs_pending++;
+}
+
+/* The first command that was refused on its own account, not for a neighbour's failure. */
+static size_t server_first_refusal(const writer_job *job) {
+    for (size_t i = 0; i < job->batch.command_count; i++) {
+        ff_err code = job->results[i].failure.code;
+        if (code != FF_OK && code != FF_ERR_LINKED_COMMAND_FAILED) return i;
+    }
+    return SIZE_MAX;
+}
+
+static void server_submit_results_reply(server_call *call, const writer_job *job) {
+    size_t count = job->batch.command_count;
+    Fundflow__V1__SubmitCommandsResponse response = FUNDFLOW__V1__SUBMIT_COMMANDS_RESPONSE__INIT;
+    Fundflow__V1__CommandResult *results = calloc(count, sizeof *results);
+    Fundflow__V1__CommandResult **pointers = calloc(count, sizeof *pointers);
+    if (results == NULL || pointers == NULL) {
+        free(results), free(pointers);
+        server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const ledger_result *result = &job->results[i];
+        fundflow__v1__command_result__init(&results[i]);
+        results[i].code = (char *)ff_err_name(result->failure.code);
+        results[i].twirp_code = (char *)ff_err_twirp_code(result->failure.code);
+        results[i].sequence = result->sequence;
+        results[i].idempotent_replay = result->idempotent_replay;
+        results[i].field = (char *)(result->failure.field ? result->failure.field : "");
+        results[i].message = (char *)result->failure.detail;
+        results[i].account = (char *)result->failure.account;
+        results[i].headroom_pence = result->failure.headroom_pence;
+        pointers[i] = &results[i];
+    }
+    response.results = pointers;
+    response.n_results = count;
+    response.head_sequence = job->head_sequence;
+    server_reply_message(call, &response.base);
+    free(results);
+    free(pointers);
+}
+
+static void server_submit_reply(server_call *call, const writer_job *job) {
+    if (job->group_err != FF_OK) {
+        server_reply_error(call, job->group_err, "the batch was not recorded", NULL, 0);
+        return;
+    }
+    size_t refused = server_first_refusal(job);
+    bool all_or_nothing = job->batch.linked || job->batch.command_count == 1;
+    if (all_or_nothing && refused != SIZE_MAX) {
+        server_reply_failure(call, &job->results[refused].failure,
+                             job->batch.command_count > 1 ? refused : SIZE_MAX);
+        return;
+    }
+    server_submit_results_reply(call, job);
+}
+
+/* Runs on the writer thread: queue the finished jobs for the loop and wake it. */
+static void server_writer_done(void *argument, writer_job *jobs, size_t group_commands) {
+    ff_server *server = argument;
+    metrics_commit_record(server->metrics, group_commands);
+    writer_job *last = jobs;
+    while (last->next != NULL) last = last->next;
+    pthread_mutex_lock(&server->done_lock);
+    if (server->done_tail) server->done_tail->next = jobs;
+    else server->done_head = jobs;
+    server->done_tail = last;
+    pthread_mutex_unlock(&server->done_lock);
+    event_active(server->done_event, EV_READ, 0);
+}
+
+/* Sends the replies of finished jobs, at most FF_REPLIES_PER_WAKEUP_MAX per wake-up. */
+static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    ff_server *server = argument;
+    pthread_mutex_lock(&server->done_lock);
+    writer_job *jobs = server->done_head, *last = NULL;
+    size_t taken = 0;
+    for (writer_job *job = jobs; job && taken < FF_REPLIES_PER_WAKEUP_MAX; job = job->next) {
+        last = job, taken++;
+    }
+    server->done_head = last ? last->next : NULL;
+    if (server->done_head == NULL) server->done_tail = NULL;
+    if (last) last->next = NULL;
+    bool more = server->done_head != NULL;
+    pthread_mutex_unlock(&server->done_lock);
+    while (jobs != NULL) {
+        writer_job *job = jobs;
+        jobs = job->next;
+        server_call *call = job->context;
+        server_connection *tracked = call->connection;
+        tracked->jobs_pending--;
+        server->jobs_pending--;
+        if (!tracked->closed) server_submit_reply(call, job);
+        server_connection_release(tracked);
+        free(call);
+        writer_job_free(job);
+    }
+    if (more) event_active(server->done_event, EV_READ, 0);
+    server_exit_if_idle(server);
+}
+
+/* ---- reads ---- */
+
+static void server_info(server_call *call) {
+    ff_server *server = call->server;
+    log_head head;
+    ff_err err = ledger_head_read(server->ledger, &head);
+    if (err != FF_OK) {
+        server_reply_error(call, err, "cannot read the head of the log", NULL, 0);
+        return;
+    }
+    Fundflow__V1__ServerInfoResponse info = FUNDFLOW__V1__SERVER_INFO_RESPONSE__INIT;
+    info.version = (char *)FUNDFLOW_VERSION;
+    info.head_sequence = head.sequence;
+    info.head_hash.data = head.hash;
+    info.head_hash.len = sizeof head.hash;
+    info.event_count = head.sequence;
+    info.uptime_seconds = (server_monotonic_us() - server->started_monotonic_us) / 1000000u;
+    info.started_at_us = server->started_at_us;
+    server_reply_message(call, &info.base);
+}
+
+static void server_query(server_call *call, query_handler handler, ProtobufCMessage *decoded) {
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    if (handler(call->server->ledger, decoded, &response, &failure) == FF_OK) {
+        server_reply_message(call, response);
+        protobuf_c_message_free_unpacked(response, NULL);
+    } else {
+        server_reply_failure(call, &failure, SIZE_MAX);
+    }
+    protobuf_c_message_free_unpacked(decoded, NULL);
+}
+
+/* ---- routing ---- */
+
+static const ProtobufCMethodDescriptor *server_method_find(const char *path) {
+    if (strncmp(path, SERVER_TWIRP_PREFIX, strlen(SERVER_TWIRP_PREFIX)) != 0) return NULL;
+    const char *name = path + strlen(SERVER_TWIRP_PREFIX);
+    const ProtobufCServiceDescriptor *service = &fundflow__v1__ledger__descriptor;
+    for (unsigned i = 0; i < service->n_methods; i++) {
+        if (strcmp(service->methods[i].name, name) == 0) return &service->methods[i];
+    }
+    return NULL;
+}
+
+static void server_plain_routes(server_call *call, const char *path) {
+    ff_server *server = call->server;
+    if (strcmp(path, "/healthz") == 0) {
+        server_reply_send(call, 200, "ok", "text/plain; charset=utf-8", (const uint8_t *)"ok\n",
+                          3);
+        return;
+    }
+    log_head head = {0};
+    ledger_head_read(server->ledger, &head);
+    metrics_gauges gauges = {.events_total = head.sequence,
+                             .database_bytes = store_used_bytes(ledger_store(server->ledger)),
+                             .queue_depth = writer_queue_depth(server->writer),
+                             .connections = server->connection_count};
+    char *text = metrics_render(server->metrics, &gauges);
+    if (text == NULL) {
+        server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
+        return;
+    }
+    server_reply_send(call, 200, "ok", "text/plain; version=0.0.4", (const uint8_t *)text,
+                      strlen(text));
+    free(text);
+}
+
+/* Decodes the body; replies and returns NULL if it cannot. */
+static ProtobufCMessage *server_body_decode(server_call *call,
+                                            const ProtobufCMessageDescriptor *input) {
+    struct evbuffer *body = evhttp_request_get_input_buffer(call->request);
+    size_t body_bytes = evbuffer_get_length(body);
+    if (body_bytes > call->server->settings->body_bytes_max) {
+        char limit[24];
+        snprintf(limit, sizeof limit, "%" PRIu64, call->server->settings->body_bytes_max);
+        server_reply_error(call, FF_ERR_TOO_LARGE, "the request body is larger than the limit",
+                           (twirp_meta[]){{"limit_bytes", limit}}, 1);
+        return NULL;
+    }
+    const uint8_t *bytes = body_bytes ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
+    ProtobufCMessage *decoded = NULL;
+    char error[512];
+    ff_err err = twirp_message_decode(call->content, input, bytes, body_bytes, &decoded, error,
+                                      sizeof error);
+    if (err != FF_OK) {
+        server_reply_error(call, FF_ERR_MALFORMED, error, NULL, 0);
+        return NULL;
+    }
+    return decoded;
+}
+
+/* Everything a Twirp call must pass before its method runs; replies on failure. */
+static const ProtobufCMethodDescriptor *server_twirp_admit(server_call *call, const char *path) {
+    const ProtobufCMethodDescriptor *method = server_method_find(path);
+    if (method == NULL || evhttp_request_get_command(call->request) != EVHTTP_REQ_POST) {
+        server_reply_error(call, FF_ERR_BAD_ROUTE,
+                           method ? "Twirp methods take POST" : "no such method",
+                           (twirp_meta[]){{"path", path}}, 1);
+        return NULL;
+    }
+    call->method = method->name;
+    const char *content_type = evhttp_find_header(
+        evhttp_request_get_input_headers(call->request), "Content-Type");
+    call->content = twirp_content_parse(content_type);
+    if (call->content == TWIRP_CONTENT_UNKNOWN) {
+        server_reply_error(call, FF_ERR_BAD_ROUTE,
+                           "unexpected Content-Type: use application/protobuf or application/json",
+                           (twirp_meta[]){{"content_type", content_type ? content_type : ""}}, 1);
+        return NULL;
+    }
+    if (call->server->shutting_down) {
+        server_reply_error(call, FF_ERR_SHUTTING_DOWN, NULL, NULL, 0);
+        return NULL;
+    }
+    if (server_authorize(call->server, call) != FF_OK) {
+        server_reply_error(call, FF_ERR_UNAUTHENTICATED, NULL, NULL, 0);
+        return NULL;
+    }
+    return method;
+}
+
+static void server_twirp_route(server_call *call, const char *path) {
+    const ProtobufCMethodDescriptor *method = server_twirp_admit(call, path);
+    if (method == NULL) return;
+    ProtobufCMessage *decoded = server_body_decode(call, method->input);
+    if (decoded == NULL) return;
+    if (strcmp(method->name, "SubmitCommands") == 0) {
+        server_submit(call, decoded);
+    } else if (strcmp(method->name, "ServerInfo") == 0) {
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        server_info(call);
+    } else {
+        query_handler handler = query_handler_find(method->name);
+        assert(handler != NULL);
+        server_query(call, handler, decoded);
+    }
+}
+
+static void server_request_handle(struct evhttp_request *request, void *argument) {
+    ff_server *server = argument;
+    server_call call = {.server = server, .request = request,
+                        .started_us = server_monotonic_us(), .content = TWIRP_CONTENT_JSON};
+    call.connection = server_connection_track(server, request);
+    if (call.connection == NULL) {
+        evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
+        server_reply_error(&call, FF_ERR_CONNECTIONS_FULL, NULL, NULL, 0);
+        return;
+    }
+    call.connection->awaiting_reply = true;
+    server->in_flight++;
+    evhttp_request_set_on_complete_cb(request, server_reply_completed, call.connection);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
+    const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
+    bool plain = strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
+    if (plain && evhttp_request_get_command(request) == EVHTTP_REQ_GET) {
+        server_plain_routes(&call, path);
+    } else {
+        server_twirp_route(&call, path);
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static void server_shutdown_grace_expired(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    ff_server *server = argument;
+    fprintf(stderr, "level=warn msg=\"shutdown grace expired\" in_flight=%" PRIu64 "\n",
+            server->in_flight);
+    event_base_loopexit(server->base, NULL);
+}
+
+static void server_shutdown_begin(ff_server *server, int signal_number) {
+    if (server->shutting_down) return;
+    server->shutting_down = true;
+    fprintf(stderr, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64 "\n",
+            signal_number, server->in_flight);
+    evhttp_del_accept_socket(server->http, server->bound);
+    server->bound = NULL;
+    struct timeval grace = {SERVER_SHUTDOWN_GRACE_SECONDS, 0};
+    server->grace_event = evtimer_new(server->base, server_shutdown_grace_expired, server);
+    if (server->grace_event) evtimer_add(server->grace_event, &grace);
+    server_exit_if_idle(server);
+}
+
+static void server_signal(evutil_socket_t signal_number, short what, void *argument) {
+    (void)what;
+    ff_server *server = argument;
+    if (signal_number != SIGHUP) {
+        server_shutdown_begin(server, (int)signal_number);
+        return;
+    }
+    char error[512];
+    if (config_reload(server->settings, error, sizeof error) == FF_OK) {
+        fprintf(stderr, "level=info msg=\"configuration re-read\" path=\"%s\"\n",
+                server->settings->config_path);
+    } else {
+        fprintf(stderr, "level=warn msg=\"configuration not re-read\" reason=\"%s\"\n", error);
+    }
+}
+
+static void server_reader_check(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    ff_server *server = argument;
+    int cleared = store_reader_check(ledger_store(server->ledger));
+    if (cleared != 0) {
+        fprintf(stderr, "level=warn msg=\"stale LMDB readers cleared\" count=%d\n", cleared);
+    }
+}
+
+static ff_err server_listen(ff_server *server) {
+    config *settings = server->settings;
+    server->bound = evhttp_bind_socket_with_handle(server->http, settings->listen_host,
+                                                   settings->listen_port);
+    if (server->bound == NULL) {
+        fprintf(stderr, "fundflowd: cannot listen on %s:%u\n", settings->listen_host,
+                settings->listen_port);
+        return FF_ERR_IO;
+    }
+    struct sockaddr_storage address;
+    socklen_t address_bytes = sizeof address;
+    evutil_socket_t socket_fd = evhttp_bound_socket_get_fd(server->bound);
+    if (getsockname(socket_fd, (struct sockaddr *)&address, &address_bytes) != 0) return FF_ERR_IO;
+    uint16_t port = ntohs(address.ss_family == AF_INET6
+                              ? ((struct sockaddr_in6 *)&address)->sin6_port
+                              : ((struct sockaddr_in *)&address)->sin_port);
+    printf("listening on %s:%u\n", settings->listen_host, port);
+    fflush(stdout);
+    return FF_OK;
+}
+
+static ff_err server_events_add(ff_server *server) {
+    static const int signals[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        server->signal_events[i] = evsignal_new(server->base, signals[i], server_signal, server);
+        if (server->signal_events[i] == NULL || evsignal_add(server->signal_events[i], NULL)) {
+            return FF_ERR_INTERNAL;
+        }
+    }
+    server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
+    struct timeval every = {SERVER_READER_CHECK_SECONDS, 0};
+    server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
+                                           server);
+    if (server->done_event == NULL || server->reader_check_event == NULL ||
+        event_add(server->reader_check_event, &every) != 0) {
+        return FF_ERR_INTERNAL;
+    }
+    return FF_OK;
+}
+
+static ff_err server_http_create(ff_server *server) {
+    server->http = evhttp_new(server->base);
+    if (server->http == NULL) return FF_ERR_NO_MEMORY;
+    /* libevent cuts off bodies past twice the limit before reading them; bodies between the
+     * limit and that are read and refused with a Twirp error by server_body_decode. */
+    evhttp_set_max_body_size(server->http, (ev_ssize_t)(server->settings->body_bytes_max * 2));
+    evhttp_set_max_headers_size(server->http, FF_REQUEST_HEADER_BYTES_MAX);
+    evhttp_set_timeout(server->http, (int)server->settings->request_timeout_seconds);
+    evhttp_set_allowed_methods(server->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                                 EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                                 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(server->http, server_request_handle, server);
+    return FF_OK;
+}
+
+ff_err server_create(config *settings, ff_ledger *ledger, ff_server **server_out) {
+    *server_out = NULL;
+    if (evthread_use_pthreads() != 0) return FF_ERR_INTERNAL;
+    ff_server *created = calloc(1, sizeof *created);
+    if (created == NULL) return FF_ERR_NO_MEMORY;
+    created->settings = settings;
+    created->ledger = ledger;
+    created->started_monotonic_us = server_monotonic_us();
+    created->started_at_us = (int64_t)time(NULL) * 1000000;
+    pthread_mutex_init(&created->done_lock, NULL);
+    created->connections = calloc(settings->connections_max, sizeof *created->connections);
+    created->metrics = metrics_create();
+    created->base = event_base_new();
+    ff_err err = created->connections && created->metrics && created->base ? FF_OK
+                                                                           : FF_ERR_NO_MEMORY;
+    if (err == FF_OK) err = server_http_create(created);
+    if (err == FF_OK) err = server_events_add(created);
+    if (err == FF_OK) err = server_listen(created);
+    if (err == FF_OK) {
+        err = writer_start(ledger, settings->queue_depth_max, server_writer_done, created,
+                           &created->writer);
+    }
+    if (err != FF_OK) {
+        server_free(created);
+        return err;
+    }
+    *server_out = created;
+    return FF_OK;
+}
+
+ff_err server_run(ff_server *server) {
+    return event_base_dispatch(server->base) == -1 ? FF_ERR_INTERNAL : FF_OK;
+}
+
+static void server_leftover_jobs_free(ff_server *server) {
+    for (writer_job *job = server->done_head; job != NULL;) {
+        writer_job *next = job->next;
+        server_call *call = job->context;
+        call->connection->jobs_pending--;
+        server_connection_release(call->connection);
+        free(call);
+        writer_job_free(job);
+        job = next;
+    }
+    server->done_head = server->done_tail = NULL;
+}
+
+void server_free(ff_server *server) {
+    if (server == NULL) return;
+    /* The writer commits whatever is still queued before it stops; those replies cannot be sent,
+     * so those commands were never acknowledged. */
+    writer_stop(server->writer);
+    server_leftover_jobs_free(server);
+    if (server->http) evhttp_free(server->http);
+    for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);
+    for (size_t i = 0; i < 3; i++) {
+        if (server->signal_events[i]) event_free(server->signal_events[i]);
+    }
+    if (server->done_event) event_free(server->done_event);
+    if (server->grace_event) event_free(server->grace_event);
+    if (server->reader_check_event) event_free(server->reader_check_event);
+    if (server->base) event_base_free(server->base);
+    metrics_free(server->metrics);
+    pthread_mutex_destroy(&server->done_lock);
+    free(server->connections);
+    free(server);
+}

@@ -1,0 +1,145 @@
+/* The writer thread: drains queued write requests into group commits. */
+#include "writer.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "fundflow/limits.h"
+
+struct ff_writer {
+    ff_ledger *ledger;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    writer_job *head, *tail;
+    size_t depth, depth_max;
+    bool stopping;
+    writer_done_callback done;
+    void *done_argument;
+};
+
+void writer_job_free(writer_job *job) {
+    if (job == NULL) return;
+    if (job->request) fundflow__v1__submit_commands_request__free_unpacked(job->request, NULL);
+    free(job->results);
+    free(job);
+}
+
+/* Takes jobs off the queue until the group would pass FF_GROUP_COMMIT_COMMANDS_MAX commands;
+ * the first job is always taken. Called with the lock held. */
+static writer_job *writer_group_take(ff_writer *writer, size_t *job_count, size_t *commands) {
+    writer_job *first = writer->head, *last = NULL;
+    *job_count = 0;
+    *commands = 0;
+    for (writer_job *job = writer->head; job != NULL; job = job->next) {
+        if (*job_count > 0 &&
+            *commands + job->batch.command_count > FF_GROUP_COMMIT_COMMANDS_MAX) {
+            break;
+        }
+        *commands += job->batch.command_count;
+        (*job_count)++;
+        last = job;
+    }
+    writer->head = last->next;
+    if (writer->head == NULL) writer->tail = NULL;
+    writer->depth -= *job_count;
+    last->next = NULL;
+    return first;
+}
+
+static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_count) {
+    ledger_batch *batches = calloc(job_count, sizeof *batches);
+    ledger_result **results = calloc(job_count, sizeof *results);
+    size_t i = 0;
+    for (writer_job *job = jobs; job != NULL; job = job->next, i++) {
+        if (batches) batches[i] = job->batch;
+        if (results) results[i] = job->results;
+    }
+    ff_err err = batches && results ? ledger_batches_apply(writer->ledger, batches, job_count,
+                                                           results)
+                                    : FF_ERR_NO_MEMORY;
+    log_head head = {0};
+    if (err == FF_OK) ledger_head_read(writer->ledger, &head);
+    for (writer_job *job = jobs; job != NULL; job = job->next) {
+        job->group_err = err;
+        job->head_sequence = head.sequence;
+    }
+    free(batches);
+    free(results);
+}
+
+static void *writer_thread_run(void *argument) {
+    ff_writer *writer = argument;
+    pthread_mutex_lock(&writer->lock);
+    for (;;) {
+        while (writer->head == NULL && !writer->stopping) {
+            pthread_cond_wait(&writer->wake, &writer->lock);
+        }
+        if (writer->head == NULL && writer->stopping) break;
+        size_t job_count = 0, commands = 0;
+        writer_job *jobs = writer_group_take(writer, &job_count, &commands);
+        pthread_mutex_unlock(&writer->lock);
+        writer_group_apply(writer, jobs, job_count);
+        writer->done(writer->done_argument, jobs, commands);
+        pthread_mutex_lock(&writer->lock);
+    }
+    pthread_mutex_unlock(&writer->lock);
+    return NULL;
+}
+
+ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callback done,
+                    void *done_argument, ff_writer **writer_out) {
+    ff_writer *started = calloc(1, sizeof *started);
+    if (started == NULL) return FF_ERR_NO_MEMORY;
+    started->ledger = ledger;
+    started->depth_max = queue_depth_max;
+    started->done = done;
+    started->done_argument = done_argument;
+    pthread_mutex_init(&started->lock, NULL);
+    pthread_cond_init(&started->wake, NULL);
+    if (pthread_create(&started->thread, NULL, writer_thread_run, started) != 0) {
+        pthread_cond_destroy(&started->wake);
+        pthread_mutex_destroy(&started->lock);
+        free(started);
+        return FF_ERR_INTERNAL;
+    }
+    *writer_out = started;
+    return FF_OK;
+}
+
+ff_err writer_submit(ff_writer *writer, writer_job *job) {
+    assert(job->next == NULL);
+    pthread_mutex_lock(&writer->lock);
+    ff_err err = writer->stopping                   ? FF_ERR_SHUTTING_DOWN
+                 : writer->depth >= writer->depth_max ? FF_ERR_QUEUE_FULL
+                                                      : FF_OK;
+    if (err == FF_OK) {
+        if (writer->tail) writer->tail->next = job;
+        else writer->head = job;
+        writer->tail = job;
+        writer->depth++;
+        pthread_cond_signal(&writer->wake);
+    }
+    pthread_mutex_unlock(&writer->lock);
+    return err;
+}
+
+size_t writer_queue_depth(ff_writer *writer) {
+    pthread_mutex_lock(&writer->lock);
+    size_t depth = writer->depth;
+    pthread_mutex_unlock(&writer->lock);
+    return depth;
+}
+
+void writer_stop(ff_writer *writer) {
+    if (writer == NULL) return;
+    pthread_mutex_lock(&writer->lock);
+    writer->stopping = true;
+    pthread_cond_signal(&writer->wake);
+    pthread_mutex_unlock(&writer->lock);
+    pthread_join(writer->thread, NULL);
+    pthread_cond_destroy(&writer->wake);
+    pthread_mutex_destroy(&writer->lock);
+    free(writer);
+}

@@ -1,0 +1,50 @@
+/* The writer: one thread that applies every write, committing many requests' batches together.
+ *
+ * The network thread queues a job per SubmitCommands request. The writer drains as many jobs as
+ * fit in one group (FF_GROUP_COMMIT_COMMANDS_MAX commands), applies them with
+ * ledger_batches_apply (one transaction, one fsync), and hands the finished jobs to the done
+ * callback, which runs on the writer thread and must only queue them for the network thread.
+ */
+#ifndef FUNDFLOW_WRITER_H
+#define FUNDFLOW_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+typedef struct writer_job {
+    struct writer_job *next;
+    Fundflow__V1__SubmitCommandsRequest *request; /* owned by the job */
+    ledger_batch batch;                           /* points into request */
+    ledger_result *results;                       /* batch.command_count of them */
+    ff_err group_err;                             /* what ledger_batches_apply returned */
+    uint64_t head_sequence;                       /* the head after the group committed */
+    void *context;                                /* the server's, untouched here */
+} writer_job;
+
+typedef struct ff_writer ff_writer;
+
+/* Receives finished jobs as a list linked through next, and the number of commands the group
+ * committed. Runs on the writer thread. */
+typedef void (*writer_done_callback)(void *argument, writer_job *jobs, size_t group_commands);
+
+/* Starts the writer thread. Returns FF_OK, FF_ERR_NO_MEMORY or FF_ERR_INTERNAL. */
+ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callback done,
+                    void *done_argument, ff_writer **writer_out);
+
+/* Queues a job. FF_ERR_QUEUE_FULL if queue_depth_max jobs already wait; FF_ERR_SHUTTING_DOWN once
+ * writer_stop has begun. Network thread. */
+ff_err writer_submit(ff_writer *writer, writer_job *job);
+
+/* How many jobs wait now. Any thread. */
+size_t writer_queue_depth(ff_writer *writer);
+
+/* Refuses new jobs, lets the writer finish every queued one, and joins its thread. */
+void writer_stop(ff_writer *writer);
+
+/* Frees a job and everything it owns. */
+void writer_job_free(writer_job *job);
+
+#endif
