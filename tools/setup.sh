@@ -11,6 +11,9 @@ packages=(
   libssl-dev                         # libcrypto's SHA-256 for the hash chain
   libevent-dev libjansson-dev        # the server's HTTP and JSON
   libcmocka-dev                      # unit tests
+  curl                               # integration tests and the README's examples
+  clang libclang-rt-14-dev           # libFuzzer for the request-decoder fuzz target
+  python3                            # JSON checks in the CLI integration test
 )
 
 missing=()

@@ -21,3 +21,19 @@ run_suite() {
 
 run_suite tests
 run_suite sanitize -DFF_SANITIZE=ON
+
+# The request decoders under libFuzzer for a bounded time (FUZZ_SECONDS, default 60), starting
+# from the seed corpus; a crash or sanitizer report fails the run.
+fuzz_seconds=${FUZZ_SECONDS:-60}
+if [[ "$fuzz_seconds" -gt 0 ]]; then
+  echo "== fuzz build (${fuzz_seconds} s)"
+  fuzz_build="$root/build/fuzz"
+  CC=clang cmake -S "$root" -B "$fuzz_build" -DFF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$fuzz_build" -j "$jobs" --target fuzz_requests >/dev/null
+  corpus=$(mktemp -d)
+  trap 'rm -rf "$corpus"' EXIT
+  cp "$root"/tests/fuzz/corpus/* "$corpus"/
+  "$fuzz_build/tests/fuzz/fuzz_requests" -max_total_time="$fuzz_seconds" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
+  echo "fuzz: ${fuzz_seconds} s without a crash"
+fi

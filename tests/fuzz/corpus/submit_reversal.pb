@@ -1,0 +1,3 @@
+
+
+k9’°Ó	"entered twice

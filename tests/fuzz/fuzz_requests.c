@@ -1,0 +1,111 @@
+/* A libFuzzer target for fundflow's request decoders: protobuf SubmitCommandsRequest bodies
+ * through the static command checks, and JSON bodies for every request type of the Ledger service.
+ *
+ * Beyond "no crash, no leak, no undefined behaviour", it checks the JSON codec's own promises: a
+ * refusal is FF_ERR_MALFORMED with a sentence and no message, and whatever decodes re-encodes to
+ * text that decodes again to a message with the same protobuf bytes.
+ */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "fundflow/v1/ledger.pb-c.h"
+#include "json_codec.h"
+
+/* Room for any decode error, as a server would give it to a client. */
+#define FUZZ_ERROR_BYTES 512
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Runs the checks a server runs on its network thread before a command reaches the writer. */
+static void fuzz_commands_check(Fundflow__V1__Command *const *commands, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        assert(commands[i] != NULL);
+        ff_failure failure;
+        failure_clear(&failure);
+        ff_err rc = command_check_static(commands[i], &failure);
+        assert(rc == FF_OK || failure.code == rc);
+        assert(memchr(failure.detail, '\0', sizeof failure.detail) != NULL);
+    }
+}
+
+static void fuzz_protobuf_request(const uint8_t *data, size_t size) {
+    Fundflow__V1__SubmitCommandsRequest *request =
+        fundflow__v1__submit_commands_request__unpack(NULL, size, data);
+    if (request == NULL) return;
+    fuzz_commands_check(request->commands, request->n_commands);
+    fundflow__v1__submit_commands_request__free_unpacked(request, NULL);
+}
+
+/* Packs message into a new buffer, as the ledger would to store or compare it. */
+static uint8_t *fuzz_pack(const ProtobufCMessage *message, size_t *size_out) {
+    size_t size = protobuf_c_message_get_packed_size(message);
+    uint8_t *bytes = malloc(size > 0 ? size : 1);
+    assert(bytes != NULL);
+    size_t packed = protobuf_c_message_pack(message, bytes);
+    assert(packed == size);
+    *size_out = size;
+    return bytes;
+}
+
+/* Re-encodes a decoded message and decodes the text again, which must give the same message. */
+static void fuzz_json_round_trip(const ProtobufCMessage *message) {
+    char *text = NULL;
+    size_t length = 0;
+    ff_err rc = json_codec_encode(message, &text, &length);
+    assert(rc == FF_OK && text != NULL && strlen(text) == length);
+
+    char error[FUZZ_ERROR_BYTES] = "";
+    ProtobufCMessage *again = NULL;
+    rc = json_codec_decode(message->descriptor, text, length, &again, error, sizeof error);
+    assert(rc == FF_OK && again != NULL);
+
+    size_t first_size = 0, second_size = 0;
+    uint8_t *first = fuzz_pack(message, &first_size);
+    uint8_t *second = fuzz_pack(again, &second_size);
+    assert(first_size == second_size && memcmp(first, second, first_size) == 0);
+
+    char *text_again = NULL;
+    size_t length_again = 0;
+    rc = json_codec_encode(again, &text_again, &length_again);
+    assert(rc == FF_OK && length_again == length && memcmp(text, text_again, length) == 0);
+
+    free(text_again);
+    free(first);
+    free(second);
+    protobuf_c_message_free_unpacked(again, NULL);
+    free(text);
+}
+
+static void fuzz_json_request(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
+                              size_t size) {
+    char error[FUZZ_ERROR_BYTES] = "";
+    ProtobufCMessage *message = NULL;
+    ff_err rc = json_codec_decode(descriptor, (const char *)data, size, &message, error, sizeof error);
+    if (rc != FF_OK) {
+        assert(rc == FF_ERR_MALFORMED || rc == FF_ERR_NO_MEMORY);
+        assert(message == NULL && error[0] != '\0' && strlen(error) < sizeof error);
+        return;
+    }
+    assert(message != NULL && message->descriptor == descriptor);
+    assert(protobuf_c_message_check(message));
+    if (descriptor == &fundflow__v1__submit_commands_request__descriptor) {
+        const Fundflow__V1__SubmitCommandsRequest *request =
+            (const Fundflow__V1__SubmitCommandsRequest *)message;
+        fuzz_commands_check(request->commands, request->n_commands);
+    }
+    fuzz_json_round_trip(message);
+    protobuf_c_message_free_unpacked(message, NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    fuzz_protobuf_request(data, size);
+    const ProtobufCServiceDescriptor *service = &fundflow__v1__ledger__descriptor;
+    for (unsigned i = 0; i < service->n_methods; i++) {
+        fuzz_json_request(service->methods[i].input, data, size);
+    }
+    return 0;
+}

@@ -1,0 +1,227 @@
+/* A raw HTTP/1.1 client and a fundflowd launcher for the integration tests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "test_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_support.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+/* No test request waits longer than this for a reply. */
+#define HTTP_REPLY_TIMEOUT_MS 20000
+
+static int http_connect(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int http_write_all(int fd, const void *data, size_t bytes) {
+    const uint8_t *cursor = data;
+    while (bytes > 0) {
+        ssize_t written = send(fd, cursor, bytes, MSG_NOSIGNAL);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return -1;
+        cursor += written;
+        bytes -= (size_t)written;
+    }
+    return 0;
+}
+
+/* Reads until the server closes the connection. */
+static int http_read_all(int fd, uint8_t **data_out, size_t *bytes_out) {
+    size_t capacity = 65536, length = 0;
+    uint8_t *data = malloc(capacity + 1);
+    for (;;) {
+        struct pollfd wait = {.fd = fd, .events = POLLIN};
+        if (poll(&wait, 1, HTTP_REPLY_TIMEOUT_MS) <= 0) break;
+        if (length == capacity) data = realloc(data, (capacity *= 2) + 1);
+        ssize_t got = recv(fd, data + length, capacity - length, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        length += (size_t)got;
+    }
+    data[length] = '\0';
+    *data_out = data;
+    *bytes_out = length;
+    return length > 0 ? 0 : -1;
+}
+
+static int http_reply_parse(uint8_t *raw, size_t raw_bytes, http_reply *reply) {
+    char *headers_end = strstr((char *)raw, "\r\n\r\n");
+    if (headers_end == NULL || sscanf((char *)raw, "HTTP/1.1 %d", &reply->status) != 1) return -1;
+    *headers_end = '\0';
+    const char *type = strcasestr((char *)raw, "\r\nContent-Type: ");
+    if (type) sscanf(type + 16, "%127[^\r]", reply->content_type);
+    size_t header_bytes = (size_t)(headers_end - (char *)raw) + 4;
+    reply->body_bytes = raw_bytes - header_bytes;
+    reply->body = malloc(reply->body_bytes + 1);
+    memcpy(reply->body, raw + header_bytes, reply->body_bytes);
+    reply->body[reply->body_bytes] = '\0';
+    return 0;
+}
+
+int http_request(uint16_t port, const char *method, const char *path, const char *content_type,
+                 const void *body, size_t body_bytes, const char *extra_headers,
+                 http_reply *reply) {
+    memset(reply, 0, sizeof *reply);
+    int fd = http_connect(port);
+    if (fd < 0) return -1;
+    char head[2048];
+    int head_bytes = snprintf(head, sizeof head,
+                              "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                              "%s%s%sContent-Length: %zu\r\n%s\r\n",
+                              method, path, content_type ? "Content-Type: " : "",
+                              content_type ? content_type : "", content_type ? "\r\n" : "",
+                              body_bytes, extra_headers ? extra_headers : "");
+    uint8_t *raw = NULL;
+    size_t raw_bytes = 0;
+    int rc = http_write_all(fd, head, (size_t)head_bytes);
+    if (rc == 0 && body_bytes) rc = http_write_all(fd, body, body_bytes);
+    if (rc == 0) rc = http_read_all(fd, &raw, &raw_bytes);
+    if (rc == 0) rc = http_reply_parse(raw, raw_bytes, reply);
+    free(raw);
+    close(fd);
+    return rc;
+}
+
+void http_reply_free(http_reply *reply) {
+    free(reply->body);
+    memset(reply, 0, sizeof *reply);
+}
+
+int http_twirp_protobuf(uint16_t port, const char *rpc, const ProtobufCMessage *request,
+                        http_reply *reply) {
+    size_t bytes = protobuf_c_message_get_packed_size(request);
+    uint8_t *packed = malloc(bytes ? bytes : 1);
+    protobuf_c_message_pack(request, packed);
+    char path[256];
+    snprintf(path, sizeof path, "/twirp/fundflow.v1.Ledger/%s", rpc);
+    int rc = http_request(port, "POST", path, "application/protobuf", packed, bytes, NULL, reply);
+    free(packed);
+    return rc;
+}
+
+int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply *reply) {
+    char path[256];
+    snprintf(path, sizeof path, "/twirp/fundflow.v1.Ledger/%s", rpc);
+    return http_request(port, "POST", path, "application/json", json, strlen(json), NULL, reply);
+}
+
+static void test_server_exec(const char *binary, const test_server *server, bool with_config,
+                             int stdout_fd) {
+    char log_path[4200], config_path[4200];
+    snprintf(log_path, sizeof log_path, "%s/server.log", server->directory);
+    snprintf(config_path, sizeof config_path, "%s/config", server->directory);
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(stdout_fd, STDOUT_FILENO);
+    if (log_fd >= 0) dup2(log_fd, STDERR_FILENO);
+    if (with_config) {
+        execl(binary, binary, "--listen", "127.0.0.1:0", "--data-dir", server->data_dir,
+              "--config", config_path, (char *)NULL);
+    } else {
+        execl(binary, binary, "--listen", "127.0.0.1:0", "--data-dir", server->data_dir,
+              (char *)NULL);
+    }
+    _exit(127);
+}
+
+static uint16_t test_server_port_read(int fd) {
+    char line[256] = {0};
+    size_t length = 0;
+    while (length < sizeof line - 1) {
+        struct pollfd wait = {.fd = fd, .events = POLLIN};
+        if (poll(&wait, 1, 10000) <= 0) break;
+        ssize_t got = read(fd, line + length, 1);
+        if (got <= 0 || line[length] == '\n') break;
+        length++;
+    }
+    unsigned port = 0;
+    assert_int_equal(sscanf(line, "listening on 127.0.0.1:%u", &port), 1);
+    return (uint16_t)port;
+}
+
+void test_server_start(const char *binary, const char *config_text, test_server *server) {
+    memset(server, 0, sizeof *server);
+    server->directory = test_dir_make();
+    snprintf(server->data_dir, sizeof server->data_dir, "%s/data", server->directory);
+    if (config_text) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/config", server->directory);
+        FILE *file = fopen(path, "w");
+        assert_non_null(file);
+        fputs(config_text, file);
+        fclose(file);
+    }
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    server->pid = fork();
+    assert_true(server->pid >= 0);
+    if (server->pid == 0) {
+        close(out[0]);
+        test_server_exec(binary, server, config_text != NULL, out[1]);
+    }
+    close(out[1]);
+    server->port = test_server_port_read(out[0]);
+    close(out[0]);
+}
+
+int test_server_stop(test_server *server) {
+    if (server->pid <= 0) return -1;
+    kill(server->pid, SIGTERM);
+    int status = 0;
+    for (int waited_ms = 0; waited_ms < 15000; waited_ms += 10) {
+        if (waitpid(server->pid, &status, WNOHANG) == server->pid) {
+            server->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        usleep(10000);
+    }
+    kill(server->pid, SIGKILL);
+    waitpid(server->pid, &status, 0);
+    server->pid = 0;
+    return -1;
+}
+
+void test_server_cleanup(test_server *server) {
+    if (server->pid > 0) test_server_stop(server);
+    test_dir_remove(server->directory);
+    server->directory = NULL;
+}
+
+uint64_t test_server_head(uint16_t port) {
+    Fundflow__V1__ServerInfoRequest request = FUNDFLOW__V1__SERVER_INFO_REQUEST__INIT;
+    http_reply reply;
+    assert_int_equal(http_twirp_protobuf(port, "ServerInfo", &request.base, &reply), 0);
+    assert_int_equal(reply.status, 200);
+    Fundflow__V1__ServerInfoResponse *info =
+        fundflow__v1__server_info_response__unpack(NULL, reply.body_bytes, reply.body);
+    assert_non_null(info);
+    uint64_t head = info->head_sequence;
+    fundflow__v1__server_info_response__free_unpacked(info, NULL);
+    http_reply_free(&reply);
+    return head;
+}

@@ -1,0 +1,50 @@
+/* A raw HTTP/1.1 client and a fundflowd launcher for the integration tests. */
+#ifndef FUNDFLOW_TEST_HTTP_H
+#define FUNDFLOW_TEST_HTTP_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct http_reply {
+    int status;
+    char content_type[128];
+    uint8_t *body;  /* NUL-terminated for convenience; free with http_reply_free */
+    size_t body_bytes;
+} http_reply;
+
+/* Sends one request on a fresh connection and reads the whole reply. extra_headers is NULL or
+ * "Name: value\r\n" lines. Returns 0, or -1 if the exchange failed at the transport level. */
+int http_request(uint16_t port, const char *method, const char *path, const char *content_type,
+                 const void *body, size_t body_bytes, const char *extra_headers,
+                 http_reply *reply);
+void http_reply_free(http_reply *reply);
+
+/* POSTs a message to /twirp/fundflow.v1.Ledger/<rpc> as protobuf. */
+int http_twirp_protobuf(uint16_t port, const char *rpc, const ProtobufCMessage *request,
+                        http_reply *reply);
+
+/* POSTs JSON text to /twirp/fundflow.v1.Ledger/<rpc>. */
+int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply *reply);
+
+typedef struct test_server {
+    pid_t pid;
+    uint16_t port;
+    char *directory;       /* the scratch directory: data/, config, server.log */
+    char data_dir[4096];
+} test_server;
+
+/* Starts fundflowd on 127.0.0.1:0 in a new scratch directory, with config_text (or none) as its
+ * configuration file, and waits (at most 10 s) for its "listening on" line. */
+void test_server_start(const char *binary, const char *config_text, test_server *server);
+
+/* Sends SIGTERM and waits (at most 15 s) for the exit; returns the exit status. Leaves the
+ * directory in place for inspection; test_server_cleanup removes it. */
+int test_server_stop(test_server *server);
+void test_server_cleanup(test_server *server);
+
+/* The head sequence from ServerInfo. */
+uint64_t test_server_head(uint16_t port);
+
+#endif
