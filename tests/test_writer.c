@@ -1,0 +1,112 @@
+/* Tests of the writer thread: a full queue refuses at once, and queued jobs are all committed and
+ * handed back with their results. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "writer.h"
+#include "test_support.h"
+
+#define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+
+enum { WRITER_JOBS = 200 };
+
+typedef struct done_list {
+    pthread_mutex_t lock;
+    writer_job *jobs[WRITER_JOBS];
+    size_t job_count, group_count, group_commands;
+} done_list;
+
+static void done_collect(void *argument, writer_job *jobs, size_t group_commands) {
+    done_list *done = argument;
+    pthread_mutex_lock(&done->lock);
+    for (writer_job *job = jobs; job != NULL;) {
+        writer_job *next = job->next;
+        job->next = NULL;
+        done->jobs[done->job_count++] = job;
+        job = next;
+    }
+    done->group_count++;
+    done->group_commands += group_commands;
+    pthread_mutex_unlock(&done->lock);
+}
+
+/* A job of one allocation, built the way the server builds one from a decoded request. */
+static writer_job *job_make(int index) {
+    char key[32];
+    snprintf(key, sizeof key, "writer-%d", index);
+    Fundflow__V1__SubmitCommandsRequest *request = malloc(sizeof *request);
+    fundflow__v1__submit_commands_request__init(request);
+    request->commands = malloc(sizeof *request->commands);
+    request->commands[0] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1 + index);
+    request->n_commands = 1;
+    writer_job *job = calloc(1, sizeof *job);
+    job->request = request;
+    job->results = calloc(1, sizeof *job->results);
+    job->batch = (ledger_batch){.commands = request->commands, .command_count = 1,
+                                .actor = "writer-test"};
+    return job;
+}
+
+static void test_a_full_queue_refuses_at_once(void **state) {
+    (void)state;
+    test_fixture *fixture = test_fixture_open();
+    done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ff_writer *writer = NULL;
+    assert_int_equal(writer_start(fixture->ledger, 0, done_collect, &done, &writer), FF_OK);
+    writer_job *job = job_make(0);
+    assert_int_equal(writer_submit(writer, job), FF_ERR_QUEUE_FULL);
+    assert_int_equal(writer_queue_depth(writer), 0);
+    writer_stop(writer);
+    assert_int_equal(done.job_count, 0);
+    writer_job_free(job);
+    assert_int_equal(test_head_sequence(fixture->ledger), 0);
+    void *state_pointer = fixture;
+    test_fixture_teardown(&state_pointer);
+}
+
+static void test_every_queued_job_is_committed_and_returned(void **state) {
+    (void)state;
+    test_fixture *fixture = test_fixture_open();
+    uint64_t head = test_world_register(fixture->ledger);
+    done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ff_writer *writer = NULL;
+    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, done_collect, &done, &writer),
+                     FF_OK);
+    for (int i = 0; i < WRITER_JOBS; i++) assert_int_equal(writer_submit(writer, job_make(i)), 0);
+    /* Stopping waits for the queue to drain, so every job has come back afterwards. */
+    writer_stop(writer);
+    assert_int_equal(done.job_count, WRITER_JOBS);
+    assert_int_equal(done.group_commands, WRITER_JOBS);
+    assert_true(done.group_count >= 1 && done.group_count <= WRITER_JOBS);
+    bool seen[WRITER_JOBS] = {false};
+    for (size_t i = 0; i < done.job_count; i++) {
+        writer_job *job = done.jobs[i];
+        assert_int_equal(job->group_err, FF_OK);
+        assert_int_equal(job->results[0].failure.code, FF_OK);
+        uint64_t offset = job->results[0].sequence - head - 1;
+        assert_true(offset < WRITER_JOBS && !seen[offset]);
+        seen[offset] = true;
+        assert_true(job->head_sequence >= job->results[0].sequence);
+        writer_job_free(job);
+    }
+    print_message("%d jobs committed in %zu groups\n", WRITER_JOBS, done.group_count);
+    assert_int_equal(test_head_sequence(fixture->ledger), head + WRITER_JOBS);
+    void *state_pointer = fixture;
+    test_fixture_teardown(&state_pointer);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_full_queue_refuses_at_once),
+        cmocka_unit_test(test_every_queued_job_is_committed_and_returned),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
