@@ -5,11 +5,14 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,6 +57,14 @@ typedef struct server_call {
     char principal[SERVER_PRINCIPAL_BYTES];
 } server_call;
 
+/* A verification running on its own thread, since it replays the whole log. */
+typedef struct server_verify {
+    server_call call;
+    ProtobufCMessage *response;
+    ff_failure failure;
+    ff_err err;
+} server_verify;
+
 struct ff_server {
     config *settings;
     ff_ledger *ledger;
@@ -62,7 +73,9 @@ struct ff_server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct event *done_event, *grace_event, *reader_check_event;
+    struct event *done_event, *grace_event, *reader_check_event, *verify_event;
+    pthread_t verify_thread;
+    server_verify *verify; /* the verification in progress, or NULL */
     struct event *signal_events[3];
     pthread_mutex_t done_lock;
     writer_job *done_head, *done_tail;
@@ -122,6 +135,10 @@ static server_connection *server_connection_track(ff_server *server,
     if (tracked == NULL) return NULL;
     tracked->connection = connection;
     tracked->server = server;
+    /* Replies are written whole, so Nagle's algorithm only delays them behind delayed ACKs. */
+    int no_delay = 1;
+    evutil_socket_t socket_fd = bufferevent_getfd(evhttp_connection_get_bufferevent(connection));
+    setsockopt(socket_fd, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay);
     server->connections[server->connection_count++] = tracked;
     evhttp_connection_set_closecb(connection, server_connection_closed, tracked);
     return tracked;
@@ -164,12 +181,19 @@ static void server_reply_send(server_call *call, int status, const char *code,
     if (buffer != NULL) evbuffer_free(buffer);
 }
 
+/* Every error carries meta.error, the error table's name for it, so clients can tell a refused
+ * command from a refusal of the whole request. */
+#define SERVER_META_MAX 8
+
 static void server_reply_error(server_call *call, ff_err err, const char *message,
                                const twirp_meta *meta, size_t meta_count) {
     const char *twirp_code = ff_err_twirp_code(err);
     if (twirp_code[0] == '\0') twirp_code = "internal";
-    char *body = twirp_error_json(twirp_code, message ? message : ff_strerror(err), meta,
-                                  meta_count);
+    twirp_meta all[SERVER_META_MAX + 1] = {{"error", ff_err_name(err)}};
+    assert(meta_count <= SERVER_META_MAX);
+    for (size_t i = 0; i < meta_count; i++) all[i + 1] = meta[i];
+    char *body = twirp_error_json(twirp_code, message ? message : ff_strerror(err), all,
+                                  meta_count + 1);
     const char *fallback = "{\"code\":\"internal\",\"msg\":\"out of memory\",\"meta\":{}}";
     server_reply_send(call, body ? twirp_http_status(twirp_code) : 500,
                       body ? twirp_code : "internal", "application/json",
@@ -180,9 +204,8 @@ static void server_reply_error(server_call *call, ff_err err, const char *messag
 /* A refused command as a Twirp error, with what the refusal knows in meta. */
 static void server_reply_failure(server_call *call, const ff_failure *failure, size_t index) {
     char index_text[24], headroom_pence[24], headroom[FF_MONEY_TEXT_BYTES];
-    twirp_meta meta[6];
+    twirp_meta meta[5];
     size_t count = 0;
-    meta[count++] = (twirp_meta){"error", ff_err_name(failure->code)};
     if (failure->field) meta[count++] = (twirp_meta){"field", failure->field};
     if (index != SIZE_MAX) {
         snprintf(index_text, sizeof index_text, "%zu", index);
@@ -441,6 +464,61 @@ static void server_query(server_call *call, query_handler handler, ProtobufCMess
     protobuf_c_message_free_unpacked(decoded, NULL);
 }
 
+/* ---- verification, off the event loop ---- */
+
+static void *server_verify_run(void *argument) {
+    ff_server *server = argument;
+    server_verify *task = server->verify;
+    task->err = query_verify(server->ledger, NULL, &task->response, &task->failure);
+    event_active(server->verify_event, EV_READ, 0);
+    return NULL;
+}
+
+static void server_verify_done(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    ff_server *server = argument;
+    server_verify *task = server->verify;
+    pthread_join(server->verify_thread, NULL);
+    server->verify = NULL;
+    server->jobs_pending--;
+    server_connection *tracked = task->call.connection;
+    tracked->jobs_pending--;
+    if (!tracked->closed && task->err == FF_OK) server_reply_message(&task->call, task->response);
+    if (!tracked->closed && task->err != FF_OK) {
+        server_reply_failure(&task->call, &task->failure, SIZE_MAX);
+    }
+    if (task->response) protobuf_c_message_free_unpacked(task->response, NULL);
+    server_connection_release(tracked);
+    free(task);
+    server_exit_if_idle(server);
+}
+
+/* Starts a verification on a thread of its own; one at a time, so a busy server is not asked to
+ * replay its log twice over. */
+static void server_verify_start(server_call *call) {
+    ff_server *server = call->server;
+    if (server->verify != NULL) {
+        server_reply_error(call, FF_ERR_BUSY, NULL, NULL, 0);
+        return;
+    }
+    server_verify *task = calloc(1, sizeof *task);
+    if (task == NULL) {
+        server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
+        return;
+    }
+    task->call = *call;
+    failure_clear(&task->failure);
+    server->verify = task;
+    if (pthread_create(&server->verify_thread, NULL, server_verify_run, server) != 0) {
+        server->verify = NULL;
+        free(task);
+        server_reply_error(call, FF_ERR_INTERNAL, "cannot start the verification", NULL, 0);
+        return;
+    }
+    server->jobs_pending++;
+    call->connection->jobs_pending++;
+}
+
 /* ---- routing ---- */
 
 static const ProtobufCMethodDescriptor *server_method_find(const char *path) {
@@ -540,6 +618,9 @@ static void server_twirp_route(server_call *call, const char *path) {
     } else if (strcmp(method->name, "ServerInfo") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_info(call);
+    } else if (strcmp(method->name, "VerifyLedger") == 0) {
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        server_verify_start(call);
     } else {
         query_handler handler = query_handler_find(method->name);
         assert(handler != NULL);
@@ -648,10 +729,12 @@ static ff_err server_events_add(ff_server *server) {
         }
     }
     server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
+    server->verify_event = event_new(server->base, -1, 0, server_verify_done, server);
     struct timeval every = {SERVER_READER_CHECK_SECONDS, 0};
     server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
                                            server);
-    if (server->done_event == NULL || server->reader_check_event == NULL ||
+    if (server->done_event == NULL || server->verify_event == NULL ||
+        server->reader_check_event == NULL ||
         event_add(server->reader_check_event, &every) != 0) {
         return FF_ERR_INTERNAL;
     }
@@ -726,12 +809,20 @@ void server_free(ff_server *server) {
      * so those commands were never acknowledged. */
     writer_stop(server->writer);
     server_leftover_jobs_free(server);
+    if (server->verify != NULL) {
+        pthread_join(server->verify_thread, NULL);
+        if (server->verify->response) {
+            protobuf_c_message_free_unpacked(server->verify->response, NULL);
+        }
+        free(server->verify);
+    }
     if (server->http) evhttp_free(server->http);
     for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);
     for (size_t i = 0; i < 3; i++) {
         if (server->signal_events[i]) event_free(server->signal_events[i]);
     }
     if (server->done_event) event_free(server->done_event);
+    if (server->verify_event) event_free(server->verify_event);
     if (server->grace_event) event_free(server->grace_event);
     if (server->reader_check_event) event_free(server->reader_check_event);
     if (server->base) event_base_free(server->base);

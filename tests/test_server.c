@@ -53,6 +53,8 @@ static void assert_twirp_error(const http_reply *reply, int status, const char *
     assert_true(strlen(json_text(document, "msg")) > 0);
     json_t *meta = json_object_get(document, "meta");
     assert_true(json_is_object(meta));
+    /* Every error names itself from the error table, whole-request refusals included. */
+    assert_true(strlen(json_text(meta, "error")) > 0);
     if (meta_key) assert_string_equal(json_text(meta, meta_key), meta_value);
     json_decref(document);
 }

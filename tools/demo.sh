@@ -1,25 +1,60 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds fundflow, loads the illustrative 2024/25 demo into a data
-# directory and prints every ICB's position.
+# Installs what is missing, builds fundflow, starts fundflowd on an embedded LMDB data directory,
+# loads the illustrative 2024/25 demo through the RPC, and serves until Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 data_dir=${FUNDFLOW_DATA_DIR:-$root/demo-data}
+listen=${FUNDFLOW_LISTEN:-127.0.0.1:7460}
 
 bash "$root/tools/setup.sh"
 cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$root/build/release" -j "$jobs" >/dev/null
+bin="$root/build/release"
 
-admin="$root/build/release/tools/fundflow-admin"
-"$admin" demo --data-dir "$data_dir"
-"$admin" positions --data-dir "$data_dir" --year 2024/25 --stream core_services
-"$admin" verify --data-dir "$data_dir"
+mkdir -p "$data_dir"
+log="$data_dir/fundflowd.log"
+port_file=$(mktemp)
+"$bin/daemon/fundflowd" --listen "$listen" --data-dir "$data_dir" >"$port_file" 2>>"$log" &
+server_pid=$!
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; rm -f "$port_file"' EXIT INT TERM
+
+# Wait (at most 10 s) for the server to say where it listens.
+for _ in $(seq 100); do
+  grep -q '^listening on ' "$port_file" && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "fundflowd did not start; see $log" >&2; exit 1; }
+  sleep 0.1
+done
+address=$(sed -n 's/^listening on //p' "$port_file")
+[[ -n "$address" ]] || { echo "fundflowd did not report its address; see $log" >&2; exit 1; }
+export FUNDFLOW_SERVER="http://$address"
+
+echo "fundflowd is serving $data_dir at $FUNDFLOW_SERVER (log: $log)"
+commands=$(mktemp)
+"$bin/tools/fundflow-admin" demo --ndjson "$commands"
+"$bin/tools/fundflow" submit "$commands"
+rm -f "$commands"
+echo
+"$bin/tools/fundflow" position QUE --stream core_services --year 2024/25
 cat <<TEXT
 
-The ledger is in $data_dir. Try:
-  $admin positions --data-dir $data_dir --kind place
-  $admin positions --data-dir $data_dir --stream primary_medical_care
-  $admin positions --data-dir $data_dir --as-at 200
-  $admin verify --data-dir $data_dir
-  $admin --help
+Every figure in this demo is illustrative. Try, in another terminal:
+
+  export FUNDFLOW_SERVER=$FUNDFLOW_SERVER
+  $bin/tools/fundflow org list --kind icb
+  $bin/tools/fundflow position QWE --stream core_services --year 2024/25
+  $bin/tools/fundflow history QWE --stream core_services --year 2024/25 --purpose budget
+  $bin/tools/fundflow events --limit 5
+  $bin/tools/fundflow verify
+  $bin/tools/fundflow --help
+
+or with curl (JSON):
+
+  curl -s -X POST -H 'Content-Type: application/json' \\
+    -d '{"org_code":"QWE","stream":"CORE_SERVICES","financial_year":2024}' \\
+    $FUNDFLOW_SERVER/twirp/fundflow.v1.Ledger/GetPosition
+  curl -s $FUNDFLOW_SERVER/metrics
+
+fundflowd keeps serving until you press Ctrl-C.
 TEXT
+wait "$server_pid"

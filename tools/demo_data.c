@@ -2,6 +2,7 @@
 #include "demo_data.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "command.h"
 #include "csv.h"
+#include "json_codec.h"
 #include "projection.h"
 #include "fundflow/limits.h"
 
@@ -698,6 +700,53 @@ ff_err demo_load(ff_ledger *ledger, const demo_options *options, demo_summary *s
         snprintf(summary->error, sizeof summary->error, "cannot read the log's head: %s",
                  ff_strerror(err));
     }
+done:
+    free(plan.commands);
+    free(world);
+    return err;
+}
+
+/* Writes each planned command as a line of JSON. */
+static ff_err demo_plan_ndjson_write(const demo_plan *plan, FILE *out, demo_summary *summary) {
+    for (size_t i = 0; i < plan->command_count; i++) {
+        char *text = NULL;
+        size_t length = 0;
+        ff_err err = json_codec_encode(&plan->commands[i].command.base, &text, &length);
+        if (err != FF_OK) {
+            snprintf(summary->error, sizeof summary->error, "cannot encode command %s: %s",
+                     plan->commands[i].idempotency_key, ff_strerror(err));
+            return err;
+        }
+        bool written = fwrite(text, 1, length, out) == length && fputc('\n', out) != EOF;
+        free(text);
+        if (!written) {
+            snprintf(summary->error, sizeof summary->error, "cannot write the commands: %s",
+                     strerror(errno));
+            return FF_ERR_IO;
+        }
+        summary->commands++;
+    }
+    assert(summary->commands == plan->command_count);
+    return FF_OK;
+}
+
+ff_err demo_ndjson_write(const demo_options *options, FILE *out, demo_summary *summary) {
+    assert(options != NULL && out != NULL && summary != NULL);
+    assert(options->reference_dir != NULL);
+    memset(summary, 0, sizeof *summary);
+    demo_plan plan;
+    memset(&plan, 0, sizeof plan);
+    ff_err err = FF_ERR_NO_MEMORY;
+    demo_world *world = calloc(1, sizeof *world);
+    if (world == NULL) {
+        snprintf(summary->error, sizeof summary->error, "out of memory");
+        goto done;
+    }
+    err = demo_world_load(world, options->reference_dir, summary->error, sizeof summary->error);
+    if (err != FF_OK) goto done;
+    err = demo_plan_build(world, options->seed, &plan, summary->error, sizeof summary->error);
+    if (err != FF_OK) goto done;
+    err = demo_plan_ndjson_write(&plan, out, summary);
 done:
     free(plan.commands);
     free(world);

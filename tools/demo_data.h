@@ -107,6 +107,14 @@ typedef struct demo_summary {
  * Batches applied before a failure stay recorded. */
 ff_err demo_load(ff_ledger *ledger, const demo_options *options, demo_summary *summary);
 
+/* Reads the reference files and builds the demo's commands from options->seed exactly as
+ * demo_load does, but writes them to out instead of applying them: one Command per line, in the
+ * proto3 JSON mapping of json_codec_encode, for a server's SubmitCommands to load. No ledger is
+ * opened. On FF_OK summary->commands counts the lines written; the other counts stay 0. Errors
+ * are those of demo_load's reading and planning, with summary->error saying why, and FF_ERR_IO
+ * when out cannot be written. options->refusals is not used. Any thread. */
+ff_err demo_ndjson_write(const demo_options *options, FILE *out, demo_summary *summary);
+
 /* Whether the ledger holds the demo, judged by the idempotency key of its first command. Tools
  * use it to label figures as illustrative wherever they show them. Errors: FF_ERR_STORAGE. */
 ff_err demo_presence_read(ff_ledger *ledger, bool *present_out);

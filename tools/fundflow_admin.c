@@ -65,6 +65,7 @@ typedef struct admin_options {
     const char *data_dir;
     uint64_t map_bytes;
     const char *reference_dir;
+    const char *ndjson_path; /* demo writes its commands here instead of applying them */
     uint64_t seed;
     uint32_t financial_year;
     uint32_t stream;
@@ -161,6 +162,10 @@ static bool admin_text_parse(const char *flag, const char *value, const char **t
 
 static bool admin_data_dir_parse(admin_options *options, const char *flag, const char *value) {
     return admin_text_parse(flag, value, &options->data_dir);
+}
+
+static bool admin_ndjson_parse(admin_options *options, const char *flag, const char *value) {
+    return admin_text_parse(flag, value, &options->ndjson_path);
 }
 
 static bool admin_reference_dir_parse(admin_options *options, const char *flag,
@@ -269,6 +274,11 @@ static const admin_flag admin_flags[] = {
      "Seeds the illustrative split: a whole number from 0 to 18446744073709551615.\n"
      "Default: 2024. Loading a different seed into a directory that already holds the\n"
      "demo is refused, command by command, as an idempotency conflict.", NULL},
+    {"--ndjson", "FILE", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), admin_ndjson_parse,
+     "Write the demo's commands to FILE ('-' for stdout) instead of applying them: one\n"
+     "Command per line in proto3 JSON, ready for \"fundflow submit FILE\" against a running\n"
+     "fundflowd. No data directory is needed. The server records its own clock and\n"
+     "principal on each event, so its head hash differs from an offline demo's.", NULL},
     {"--year", "YYYY/YY", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_year_parse,
      "The financial year, such as 2024/25. Default: 2024/25.", NULL},
     {"--stream", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_stream_parse,
@@ -486,7 +496,7 @@ static int admin_arguments_parse(int argc, char **argv, int subcommand_index,
             options->data_dir = from_environment;
         }
     }
-    if (options->data_dir == NULL) {
+    if (options->data_dir == NULL && options->ndjson_path == NULL) {
         fprintf(stderr, ADMIN_PROGRAM ": --data-dir is required (or set "
                         ADMIN_DATA_DIR_ENVIRONMENT ")\n");
         return ADMIN_EXIT_USAGE;
@@ -580,6 +590,36 @@ static int admin_demo_run(const admin_options *options, ff_ledger *ledger) {
                 summary.commands_refused, summary.commands);
         return ADMIN_EXIT_FAILED;
     }
+    return ADMIN_EXIT_OK;
+}
+
+/* demo --ndjson: writes the demo's commands to a file, or stdout, and opens no ledger. */
+static int admin_demo_ndjson_run(const admin_options *options) {
+    demo_options demo = {.reference_dir = options->reference_dir ? options->reference_dir
+                                                                 : FF_REFERENCE_DATA_DIR,
+                         .seed = options->seed};
+    bool to_stdout = strcmp(options->ndjson_path, "-") == 0;
+    FILE *out = to_stdout ? stdout : fopen(options->ndjson_path, "w");
+    if (out == NULL) {
+        fprintf(stderr, ADMIN_PROGRAM " demo: cannot create %s: %s\n", options->ndjson_path,
+                strerror(errno));
+        return ADMIN_EXIT_FAILED;
+    }
+    demo_summary summary;
+    ff_err err = demo_ndjson_write(&demo, out, &summary);
+    /* A full disk shows up only when the file is flushed, so closing is part of writing. */
+    if ((to_stdout ? fflush(out) : fclose(out)) != 0 && err == FF_OK) {
+        err = FF_ERR_IO;
+        snprintf(summary.error, sizeof summary.error, "cannot write %s: %s",
+                 options->ndjson_path, strerror(errno));
+    }
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM " demo: %s\n", summary.error);
+        return ADMIN_EXIT_FAILED;
+    }
+    fprintf(stderr, ADMIN_PROGRAM " demo: wrote %" PRIu64 " commands for 2024/25, seed %" PRIu64
+                    ", to %s; every figure is illustrative\n",
+            summary.commands, options->seed, to_stdout ? "stdout" : options->ndjson_path);
     return ADMIN_EXIT_OK;
 }
 
@@ -910,5 +950,6 @@ int main(int argc, char **argv) {
     admin_options_default(&options, id);
     int code = admin_arguments_parse(argc, argv, index, &options);
     if (code != ADMIN_EXIT_OK) return code;
+    if (options.ndjson_path != NULL) return admin_demo_ndjson_run(&options);
     return admin_subcommand_execute(&options);
 }

@@ -95,7 +95,9 @@
     X(FF_ERR_SHUTTING_DOWN, 44, "shutting_down", "the server is shutting down", "unavailable")    \
     X(FF_ERR_CONNECTIONS_FULL, 45, "connections_full",                                             \
       "the server has as many connections as it accepts", "resource_exhausted")                   \
-    X(FF_ERR_NOT_FOUND, 46, "not_found", "nothing matches the request", "not_found")
+    X(FF_ERR_NOT_FOUND, 46, "not_found", "nothing matches the request", "not_found")             \
+    X(FF_ERR_BUSY, 47, "busy", "a verification is already running; retry when it has finished",  \
+      "resource_exhausted")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

@@ -1,0 +1,275 @@
+/* The fundflow client's single-call subcommands: the writes (org add, allocate, budget, reverse)
+ * and the reads of one record (org show, position, event, verify, info). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_output.h"
+#include "cli_values.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+/* Seconds in the units info prints uptime in. */
+#define CLI_SECONDS_PER_MINUTE 60u
+#define CLI_SECONDS_PER_HOUR 3600u
+#define CLI_SECONDS_PER_DAY 86400u
+
+/* Writes ------------------------------------------------------------------------------------ */
+
+static int cli_write_result_print(const ProtobufCMessage *message, const char *key) {
+    const Fundflow__V1__SubmitCommandsResponse *response =
+        (const Fundflow__V1__SubmitCommandsResponse *)message;
+    if (response->n_results != 1 || strcmp(response->results[0]->code, "ok") != 0) {
+        fprintf(stderr, CLI_PROGRAM ": the server answered one command with %zu results\n",
+                response->n_results);
+        return CLI_EXIT_FAILED;
+    }
+    const Fundflow__V1__CommandResult *result = response->results[0];
+    if (result->idempotent_replay) {
+        printf("already recorded as event %" PRIu64 "; nothing new was recorded\n",
+               result->sequence);
+    } else {
+        printf("recorded as event %" PRIu64 "\n", result->sequence);
+    }
+    cli_field_print("idempotency key", "%s", key);
+    cli_field_print("head sequence", "%" PRIu64, response->head_sequence);
+    return CLI_EXIT_OK;
+}
+
+/* Sends event as one command, under --key or a fresh key, and prints what became of it. */
+static int cli_command_send(const cli_options *options, cli_session *session,
+                            Fundflow__V1__Event *event) {
+    char generated[CLI_KEY_TEXT_BYTES];
+    const char *key = options->key;
+    if (key == NULL) {
+        if (!cli_key_generate(generated, sizeof generated)) return CLI_EXIT_FAILED;
+        key = generated;
+    }
+    Fundflow__V1__Command command = FUNDFLOW__V1__COMMAND__INIT;
+    command.idempotency_key = (char *)key;
+    command.effective_date = options->effective_date;
+    command.event = event;
+    Fundflow__V1__Command *commands[1] = {&command};
+    Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
+    request.commands = commands;
+    request.n_commands = 1;
+    cli_reply reply;
+    int code = cli_rpc_run(session, "SubmitCommands", &request.base,
+                           &fundflow__v1__submit_commands_response__descriptor, &reply);
+    if (code == CLI_EXIT_OK && !session->json) code = cli_write_result_print(reply.message, key);
+    if (code == CLI_EXIT_FAILED) {
+        fprintf(stderr, CLI_PROGRAM ": the command may or may not have been recorded; run it "
+                        "again with --key %s to find out without recording it twice\n",
+                key);
+    }
+    cli_reply_release(&reply);
+    return code;
+}
+
+int cli_org_add_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__OrgRegistered org = FUNDFLOW__V1__ORG_REGISTERED__INIT;
+    org.code = (char *)options->operand;
+    org.name = (char *)options->name;
+    org.kind = (Fundflow__V1__OrgKind)options->kind;
+    org.parent_code = (char *)(options->parent_code ? options->parent_code : "");
+    Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED;
+    event.org_registered = &org;
+    return cli_command_send(options, session, &event);
+}
+
+int cli_allocate_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__AllocationIssued allocation = FUNDFLOW__V1__ALLOCATION_ISSUED__INIT;
+    allocation.funder_code = (char *)options->from_code;
+    allocation.recipient_code = (char *)options->to_code;
+    allocation.stream = (Fundflow__V1__Stream)options->stream;
+    allocation.financial_year = options->financial_year;
+    allocation.amount_pence = options->amount_pence;
+    allocation.recurrent = !options->non_recurrent;
+    allocation.reference = (char *)(options->reference ? options->reference : "");
+    Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+    event.allocation_issued = &allocation;
+    return cli_command_send(options, session, &event);
+}
+
+int cli_budget_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__BudgetDelegated budget = FUNDFLOW__V1__BUDGET_DELEGATED__INIT;
+    budget.from_code = (char *)options->from_code;
+    budget.to_code = (char *)options->to_code;
+    budget.stream = (Fundflow__V1__Stream)options->stream;
+    budget.financial_year = options->financial_year;
+    budget.amount_pence = options->amount_pence;
+    budget.reference = (char *)(options->reference ? options->reference : "");
+    Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED;
+    event.budget_delegated = &budget;
+    return cli_command_send(options, session, &event);
+}
+
+int cli_reverse_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__Reversal reversal = FUNDFLOW__V1__REVERSAL__INIT;
+    reversal.reversed_sequence = options->operand_number;
+    reversal.reason = (char *)options->reason;
+    Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_REVERSAL;
+    event.reversal = &reversal;
+    return cli_command_send(options, session, &event);
+}
+
+/* Reads --------------------------------------------------------------------------------------- */
+
+/* Calls a read method and, in human mode, hands the reply to print. */
+static int cli_read_run(cli_session *session, const char *method,
+                        const ProtobufCMessage *request,
+                        const ProtobufCMessageDescriptor *output,
+                        int (*print)(const ProtobufCMessage *message)) {
+    cli_reply reply;
+    int code = cli_rpc_run(session, method, request, output, &reply);
+    if (code == CLI_EXIT_OK && !session->json) code = print(reply.message);
+    cli_reply_release(&reply);
+    return code;
+}
+
+static int cli_org_print(const ProtobufCMessage *message) {
+    const Fundflow__V1__OrgRecord *org = (const Fundflow__V1__OrgRecord *)message;
+    char kind[CLI_ENUM_NAME_BYTES_MAX], date[16];
+    cli_field_print("code", "%s", org->code);
+    cli_field_print("name", "%s", org->name);
+    cli_field_print("kind", "%s", cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind,
+                                                kind, sizeof kind));
+    cli_field_print("parent", "%s", org->parent_code[0] ? org->parent_code : "-");
+    cli_field_print("registered", "event %" PRIu64, org->registered_sequence);
+    cli_field_print("registered date", "%s",
+                    cli_date_text(org->registered_date, date, sizeof date));
+    return CLI_EXIT_OK;
+}
+
+int cli_org_show_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__GetOrgRequest request = FUNDFLOW__V1__GET_ORG_REQUEST__INIT;
+    request.code = (char *)options->operand;
+    return cli_read_run(session, "GetOrg", &request.base, &fundflow__v1__org_record__descriptor,
+                        cli_org_print);
+}
+
+static void cli_money_field_print(const char *label, int64_t pence) {
+    char money[FF_MONEY_TEXT_BYTES];
+    money_format(pence, money, sizeof money);
+    cli_field_print(label, "%s", money);
+}
+
+static int cli_position_print(const ProtobufCMessage *message) {
+    const Fundflow__V1__Position *position = (const Fundflow__V1__Position *)message;
+    char stream[CLI_ENUM_NAME_BYTES_MAX], year[16], date[16];
+    cli_field_print("organisation", "%s", position->org_code);
+    cli_field_print("stream", "%s", cli_enum_text(&fundflow__v1__stream__descriptor,
+                                                  position->stream, stream, sizeof stream));
+    cli_field_print("year", "%s", cli_year_text(position->financial_year, year, sizeof year));
+    cli_field_print("as at sequence", "%" PRIu64, position->as_at_sequence);
+    if (position->as_at_date != 0) {
+        cli_field_print("as at date", "%s", cli_date_text(position->as_at_date, date, sizeof date));
+    }
+    cli_money_field_print("received", position->received_pence);
+    cli_money_field_print("passed on", position->passed_on_pence);
+    cli_money_field_print("headroom", position->headroom_pence);
+    /* Only NHS England draws on parliamentary funding; for everyone else the line is noise. */
+    if (position->funding_drawn_pence != 0) {
+        cli_money_field_print("funding drawn", position->funding_drawn_pence);
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_position_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__GetPositionRequest request = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    request.org_code = (char *)options->operand;
+    request.stream = (Fundflow__V1__Stream)options->stream;
+    request.financial_year = options->financial_year;
+    request.as_at_sequence = options->as_at_sequence;
+    request.as_at_date = options->as_at_date;
+    return cli_read_run(session, "GetPosition", &request.base,
+                        &fundflow__v1__position__descriptor, cli_position_print);
+}
+
+static int cli_event_print(const ProtobufCMessage *message) {
+    const Fundflow__V1__EventRecord *record = (const Fundflow__V1__EventRecord *)message;
+    char date[16], time_text[CLI_TIME_TEXT_BYTES], hash[CLI_HASH_TEXT_BYTES];
+    cli_field_print("sequence", "%" PRIu64, record->sequence);
+    cli_field_print("recorded at", "%s",
+                    cli_time_text(record->recorded_at_us, time_text, sizeof time_text));
+    cli_field_print("effective date", "%s",
+                    cli_date_text(record->effective_date, date, sizeof date));
+    cli_field_print("actor", "%s", record->actor);
+    cli_field_print("idempotency key", "%s", record->idempotency_key);
+    cli_field_print("previous hash", "%s", cli_hex_text(record->previous_hash.data,
+                                                        record->previous_hash.len, hash,
+                                                        sizeof hash));
+    cli_field_print("hash", "%s",
+                    cli_hex_text(record->hash.data, record->hash.len, hash, sizeof hash));
+    cli_event_fields_print(record->event);
+    return CLI_EXIT_OK;
+}
+
+int cli_event_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__GetEventRequest request = FUNDFLOW__V1__GET_EVENT_REQUEST__INIT;
+    request.sequence = options->operand_number;
+    return cli_read_run(session, "GetEvent", &request.base,
+                        &fundflow__v1__event_record__descriptor, cli_event_print);
+}
+
+static int cli_verify_print(const ProtobufCMessage *message) {
+    const Fundflow__V1__VerifyLedgerResponse *verified =
+        (const Fundflow__V1__VerifyLedgerResponse *)message;
+    if (verified->ok) {
+        printf("OK: %" PRIu64 " events checked; the hash chain and every projection agree\n",
+               verified->events_checked);
+        return CLI_EXIT_OK;
+    }
+    printf("FAILED at sequence %" PRIu64 ": %s: %s\n", verified->sequence, verified->code,
+           verified->reason);
+    return CLI_EXIT_REFUSED;
+}
+
+int cli_verify_run(const cli_options *options, cli_session *session) {
+    (void)options;
+    Fundflow__V1__VerifyLedgerRequest request = FUNDFLOW__V1__VERIFY_LEDGER_REQUEST__INIT;
+    cli_reply reply;
+    int code = cli_rpc_run(session, "VerifyLedger", &request.base,
+                           &fundflow__v1__verify_ledger_response__descriptor, &reply);
+    if (code == CLI_EXIT_OK && !session->json) code = cli_verify_print(reply.message);
+    /* A ledger that fails verification fails the command in JSON mode too. */
+    if (code == CLI_EXIT_OK && session->json &&
+        !((const Fundflow__V1__VerifyLedgerResponse *)reply.message)->ok) {
+        code = CLI_EXIT_REFUSED;
+    }
+    cli_reply_release(&reply);
+    return code;
+}
+
+static int cli_info_print(const ProtobufCMessage *message) {
+    const Fundflow__V1__ServerInfoResponse *info =
+        (const Fundflow__V1__ServerInfoResponse *)message;
+    char hash[CLI_HASH_TEXT_BYTES], started[CLI_TIME_TEXT_BYTES];
+    uint64_t seconds = info->uptime_seconds;
+    cli_field_print("version", "%s", info->version);
+    cli_field_print("head sequence", "%" PRIu64, info->head_sequence);
+    cli_field_print("head hash", "%s",
+                    cli_hex_text(info->head_hash.data, info->head_hash.len, hash, sizeof hash));
+    cli_field_print("events", "%" PRIu64, info->event_count);
+    cli_field_print("uptime", "%" PRIu64 "d %02" PRIu64 "h %02" PRIu64 "m %02" PRIu64 "s",
+                    seconds / CLI_SECONDS_PER_DAY,
+                    seconds % CLI_SECONDS_PER_DAY / CLI_SECONDS_PER_HOUR,
+                    seconds % CLI_SECONDS_PER_HOUR / CLI_SECONDS_PER_MINUTE,
+                    seconds % CLI_SECONDS_PER_MINUTE);
+    cli_field_print("started at", "%s",
+                    cli_time_text(info->started_at_us, started, sizeof started));
+    return CLI_EXIT_OK;
+}
+
+int cli_info_run(const cli_options *options, cli_session *session) {
+    (void)options;
+    Fundflow__V1__ServerInfoRequest request = FUNDFLOW__V1__SERVER_INFO_REQUEST__INIT;
+    return cli_read_run(session, "ServerInfo", &request.base,
+                        &fundflow__v1__server_info_response__descriptor, cli_info_print);
+}

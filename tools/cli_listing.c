@@ -1,0 +1,352 @@
+/* The fundflow client's listings (org list, history, events): every page fetched in turn, then
+ * printed as one table, or as one JSON document. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_output.h"
+#include "cli_values.h"
+#include "json_codec.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+/* The most rows a listing fetches without --limit. A million events is a report, not a screen:
+ * past this the listing stops and says how to go on with --after. */
+#ifndef CLI_LISTING_ROWS_MAX
+#define CLI_LISTING_ROWS_MAX 1000000u
+#endif
+
+/* In every listing response the rows are field 1 and the next page's token field 2. */
+#define CLI_LISTING_ROWS_FIELD 1
+#define CLI_LISTING_TOKEN_FIELD 2
+
+/* Sets request up for the page after previous (NULL for the first page) with page_size rows.
+ * Returns false when previous was the last page. */
+typedef bool (*cli_listing_advance)(ProtobufCMessage *request, const ProtobufCMessage *previous,
+                                    uint32_t page_size);
+
+/* Adds one row of the listing to the human table. */
+typedef bool (*cli_listing_row_add)(cli_table *table, const ProtobufCMessage *row);
+
+typedef struct cli_listing {
+    const char *method;
+    const ProtobufCMessageDescriptor *output;
+    uint64_t rows_max;
+    ProtobufCMessage **pages;
+    size_t page_count;
+    size_t row_count;
+    char *first_body; /* the first page as received, for JSON mode */
+    size_t first_body_bytes;
+} cli_listing;
+
+static const ProtobufCFieldDescriptor *cli_listing_field(const cli_listing *listing,
+                                                         unsigned number) {
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field(listing->output, number);
+    assert(field != NULL);
+    return field;
+}
+
+static size_t cli_page_row_count(const cli_listing *listing, const ProtobufCMessage *page) {
+    const ProtobufCFieldDescriptor *field = cli_listing_field(listing, CLI_LISTING_ROWS_FIELD);
+    assert(field->label == PROTOBUF_C_LABEL_REPEATED && field->type == PROTOBUF_C_TYPE_MESSAGE);
+    /* Fields are reached through the descriptor's offsets, and copied out so that no pointer of
+     * the wrong alignment is ever formed. */
+    size_t count = 0;
+    memcpy(&count, (const char *)page + field->quantifier_offset, sizeof count);
+    return count;
+}
+
+static ProtobufCMessage *const *cli_page_rows(const cli_listing *listing,
+                                              const ProtobufCMessage *page) {
+    const ProtobufCFieldDescriptor *field = cli_listing_field(listing, CLI_LISTING_ROWS_FIELD);
+    ProtobufCMessage **rows = NULL;
+    memcpy(&rows, (const char *)page + field->offset, sizeof rows);
+    return rows;
+}
+
+/* Keeps the reply's page, and the first page's raw text for JSON mode. */
+static bool cli_listing_page_keep(cli_listing *listing, cli_reply *reply) {
+    if (listing->page_count == 0) {
+        listing->first_body = malloc(reply->body_bytes + 1);
+        if (listing->first_body == NULL) return false;
+        memcpy(listing->first_body, reply->body, reply->body_bytes);
+        listing->first_body[reply->body_bytes] = '\0';
+        listing->first_body_bytes = reply->body_bytes;
+    }
+    ProtobufCMessage **grown =
+        realloc(listing->pages, (listing->page_count + 1) * sizeof *listing->pages);
+    if (grown == NULL) return false;
+    listing->pages = grown;
+    listing->pages[listing->page_count++] = reply->message;
+    listing->row_count += cli_page_row_count(listing, reply->message);
+    reply->message = NULL;
+    return true;
+}
+
+/* Fetches page after page until the last, --limit rows, or CLI_LISTING_ROWS_MAX rows. */
+static int cli_listing_fetch(cli_listing *listing, cli_session *session,
+                             ProtobufCMessage *request, cli_listing_advance advance) {
+    const ProtobufCMessage *previous = NULL;
+    /* Every page but the last holds at least one row, so rows_max bounds the pages too. */
+    while (listing->row_count < listing->rows_max) {
+        uint64_t wanted = listing->rows_max - listing->row_count;
+        uint32_t page_size = wanted < FF_PAGE_SIZE_MAX ? (uint32_t)wanted : FF_PAGE_SIZE_MAX;
+        if (!advance(request, previous, page_size)) return CLI_EXIT_OK;
+        cli_reply reply;
+        int code = cli_rpc_call(session, listing->method, request, listing->output, &reply);
+        if (code == CLI_EXIT_OK && reply.http_status != 200) {
+            code = cli_reply_refusal_report(session, &reply);
+        }
+        if (code == CLI_EXIT_OK && !cli_listing_page_keep(listing, &reply)) {
+            fprintf(stderr, CLI_PROGRAM ": out of memory after %zu rows\n", listing->row_count);
+            code = CLI_EXIT_FAILED;
+        }
+        cli_reply_release(&reply);
+        if (code != CLI_EXIT_OK) return code;
+        previous = listing->pages[listing->page_count - 1];
+        if (cli_page_row_count(listing, previous) == 0) return CLI_EXIT_OK;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Prints one document: the page as received when there was one, or else every page's rows
+ * under the last page's token, written by the same codec the server uses. */
+static int cli_listing_json_print(const cli_listing *listing) {
+    if (listing->page_count == 1) {
+        cli_reply single = {.body = listing->first_body, .body_bytes = listing->first_body_bytes};
+        cli_reply_json_print(&single);
+        return CLI_EXIT_OK;
+    }
+    assert(listing->page_count > 1);
+    const ProtobufCFieldDescriptor *rows_field = cli_listing_field(listing, CLI_LISTING_ROWS_FIELD);
+    const ProtobufCFieldDescriptor *token_field =
+        cli_listing_field(listing, CLI_LISTING_TOKEN_FIELD);
+    size_t shown = listing->row_count < listing->rows_max ? listing->row_count
+                                                          : (size_t)listing->rows_max;
+    ProtobufCMessage *merged = calloc(1, listing->output->sizeof_message);
+    ProtobufCMessage **rows = calloc(shown ? shown : 1, sizeof *rows);
+    char *text = NULL;
+    size_t text_bytes = 0;
+    int code = CLI_EXIT_FAILED;
+    if (merged == NULL || rows == NULL) goto fail;
+    protobuf_c_message_init(listing->output, merged);
+    size_t count = 0;
+    for (size_t page = 0; page < listing->page_count; page++) {
+        ProtobufCMessage *const *page_rows = cli_page_rows(listing, listing->pages[page]);
+        size_t page_count = cli_page_row_count(listing, listing->pages[page]);
+        for (size_t i = 0; i < page_count && count < shown; i++) rows[count++] = page_rows[i];
+    }
+    memcpy((char *)merged + rows_field->quantifier_offset, &count, sizeof count);
+    memcpy((char *)merged + rows_field->offset, &rows, sizeof rows);
+    /* The token is a string or a uint64; either way its bytes copy across unchanged. */
+    size_t token_bytes = token_field->type == PROTOBUF_C_TYPE_STRING ? sizeof(char *)
+                                                                     : sizeof(uint64_t);
+    memcpy((char *)merged + token_field->offset,
+           (const char *)listing->pages[listing->page_count - 1] + token_field->offset,
+           token_bytes);
+    if (json_codec_encode(merged, &text, &text_bytes) != FF_OK) goto fail;
+    cli_reply combined = {.body = text, .body_bytes = text_bytes};
+    cli_reply_json_print(&combined);
+    code = CLI_EXIT_OK;
+fail:
+    if (code != CLI_EXIT_OK) fprintf(stderr, CLI_PROGRAM ": out of memory\n");
+    free(text);
+    free(rows);
+    free(merged);
+    return code;
+}
+
+/* Prints every row, up to --limit, as one table. */
+static int cli_listing_table_print(const cli_listing *listing, cli_table *table,
+                                   cli_listing_row_add row_add, const char *empty) {
+    size_t added = 0;
+    for (size_t page = 0; page < listing->page_count; page++) {
+        ProtobufCMessage *const *rows = cli_page_rows(listing, listing->pages[page]);
+        size_t count = cli_page_row_count(listing, listing->pages[page]);
+        for (size_t i = 0; i < count && added < listing->rows_max; i++, added++) {
+            if (!row_add(table, rows[i])) {
+                fprintf(stderr, CLI_PROGRAM ": out of memory after %zu rows\n", added);
+                return CLI_EXIT_FAILED;
+            }
+        }
+    }
+    if (added == 0) printf("%s\n", empty);
+    else cli_table_print(table);
+    return CLI_EXIT_OK;
+}
+
+/* Runs a whole listing: fetch, then print in the session's mode. */
+static int cli_listing_run(cli_session *session, cli_listing *listing, ProtobufCMessage *request,
+                           cli_listing_advance advance, cli_table *table,
+                           cli_listing_row_add row_add, const char *empty) {
+    int code = cli_listing_fetch(listing, session, request, advance);
+    if (code == CLI_EXIT_OK && listing->page_count > 0) {
+        code = session->json ? cli_listing_json_print(listing)
+                             : cli_listing_table_print(listing, table, row_add, empty);
+    }
+    if (code == CLI_EXIT_OK && listing->row_count >= CLI_LISTING_ROWS_MAX &&
+        listing->rows_max == CLI_LISTING_ROWS_MAX) {
+        fprintf(stderr, CLI_PROGRAM ": stopped after %u rows; use --limit, or --after where "
+                        "the subcommand takes it, to page on\n",
+                CLI_LISTING_ROWS_MAX);
+    }
+    for (size_t i = 0; i < listing->page_count; i++) {
+        protobuf_c_message_free_unpacked(listing->pages[i], NULL);
+    }
+    free(listing->pages);
+    free(listing->first_body);
+    return code;
+}
+
+static uint64_t cli_listing_rows_max(const cli_options *options) {
+    return options->limit != 0 && options->limit < CLI_LISTING_ROWS_MAX ? options->limit
+                                                                         : CLI_LISTING_ROWS_MAX;
+}
+
+/* Organisations ------------------------------------------------------------------------------ */
+
+static bool cli_orgs_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
+                             uint32_t page_size) {
+    Fundflow__V1__ListOrgsRequest *list = (Fundflow__V1__ListOrgsRequest *)request;
+    const Fundflow__V1__ListOrgsResponse *page = (const Fundflow__V1__ListOrgsResponse *)previous;
+    list->page_size = page_size;
+    if (page == NULL) return true;
+    /* A token that does not move forward would fetch the same page for ever. */
+    if (page->next_page_token[0] == '\0' || strcmp(page->next_page_token, list->page_token) <= 0) {
+        return false;
+    }
+    list->page_token = page->next_page_token;
+    return true;
+}
+
+static bool cli_org_row_add(cli_table *table, const ProtobufCMessage *row) {
+    const Fundflow__V1__OrgRecord *org = (const Fundflow__V1__OrgRecord *)row;
+    char kind[CLI_ENUM_NAME_BYTES_MAX], sequence[24], date[16];
+    snprintf(sequence, sizeof sequence, "%" PRIu64, org->registered_sequence);
+    const char *cells[] = {org->code, org->name,
+                           cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind, kind,
+                                         sizeof kind),
+                           org->parent_code[0] ? org->parent_code : "-", sequence,
+                           cli_date_text(org->registered_date, date, sizeof date)};
+    return cli_table_row_add(table, cells);
+}
+
+int cli_org_list_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__ListOrgsRequest request = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
+    request.kind = (Fundflow__V1__OrgKind)options->kind;
+    request.parent_code = (char *)(options->parent_code ? options->parent_code : "");
+    static const char *const headings[] = {"code", "name", "kind", "parent", "event", "date"};
+    static const bool right[] = {false, false, false, false, true, false};
+    cli_table table;
+    cli_table_init(&table, 6, headings, right);
+    cli_listing listing = {.method = "ListOrgs",
+                           .output = &fundflow__v1__list_orgs_response__descriptor,
+                           .rows_max = cli_listing_rows_max(options)};
+    int code = cli_listing_run(session, &listing, &request.base, cli_orgs_advance, &table,
+                               cli_org_row_add, "no organisations match");
+    cli_table_free(&table);
+    return code;
+}
+
+/* Account history ---------------------------------------------------------------------------- */
+
+static bool cli_history_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
+                                uint32_t page_size) {
+    Fundflow__V1__GetAccountHistoryRequest *get = (Fundflow__V1__GetAccountHistoryRequest *)request;
+    const Fundflow__V1__GetAccountHistoryResponse *page =
+        (const Fundflow__V1__GetAccountHistoryResponse *)previous;
+    get->page_size = page_size;
+    if (page == NULL) return true;
+    if (page->next_after_sequence <= get->after_sequence) return false;
+    get->after_sequence = page->next_after_sequence;
+    return true;
+}
+
+static bool cli_posting_row_add(cli_table *table, const ProtobufCMessage *row) {
+    const Fundflow__V1__AccountPosting *posting = (const Fundflow__V1__AccountPosting *)row;
+    char sequence[24], date[16], debit[FF_MONEY_TEXT_BYTES], credit[FF_MONEY_TEXT_BYTES],
+        balance[FF_MONEY_TEXT_BYTES];
+    snprintf(sequence, sizeof sequence, "%" PRIu64, posting->sequence);
+    money_format(posting->debit_pence, debit, sizeof debit);
+    money_format(posting->credit_pence, credit, sizeof credit);
+    money_format(posting->balance_pence, balance, sizeof balance);
+    const char *cells[] = {sequence, cli_date_text(posting->effective_date, date, sizeof date),
+                           posting->debit_pence ? debit : "", posting->credit_pence ? credit : "",
+                           balance};
+    return cli_table_row_add(table, cells);
+}
+
+int cli_history_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__GetAccountHistoryRequest request =
+        FUNDFLOW__V1__GET_ACCOUNT_HISTORY_REQUEST__INIT;
+    request.org_code = (char *)options->operand;
+    request.stream = (Fundflow__V1__Stream)options->stream;
+    request.financial_year = options->financial_year;
+    request.purpose = (Fundflow__V1__AccountPurpose)options->purpose;
+    request.after_sequence = options->after_sequence;
+    if (!session->json) {
+        char stream[CLI_ENUM_NAME_BYTES_MAX], year[16], purpose[CLI_ENUM_NAME_BYTES_MAX];
+        printf("%s %s %s %s account\n\n", options->operand,
+               cli_enum_text(&fundflow__v1__stream__descriptor, (int)options->stream, stream,
+                             sizeof stream),
+               cli_year_text(options->financial_year, year, sizeof year),
+               cli_enum_text(&fundflow__v1__account_purpose__descriptor, (int)options->purpose,
+                             purpose, sizeof purpose));
+    }
+    static const char *const headings[] = {"event", "date", "debit", "credit", "balance"};
+    static const bool right[] = {true, false, true, true, true};
+    cli_table table;
+    cli_table_init(&table, 5, headings, right);
+    cli_listing listing = {.method = "GetAccountHistory",
+                           .output = &fundflow__v1__get_account_history_response__descriptor,
+                           .rows_max = cli_listing_rows_max(options)};
+    int code = cli_listing_run(session, &listing, &request.base, cli_history_advance, &table,
+                               cli_posting_row_add, "no postings");
+    cli_table_free(&table);
+    return code;
+}
+
+/* Events ------------------------------------------------------------------------------------- */
+
+static bool cli_events_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
+                               uint32_t page_size) {
+    Fundflow__V1__ListEventsRequest *list = (Fundflow__V1__ListEventsRequest *)request;
+    const Fundflow__V1__ListEventsResponse *page =
+        (const Fundflow__V1__ListEventsResponse *)previous;
+    list->page_size = page_size;
+    if (page == NULL) return true;
+    if (page->next_after_sequence <= list->after_sequence) return false;
+    list->after_sequence = page->next_after_sequence;
+    return true;
+}
+
+static bool cli_event_row_add(cli_table *table, const ProtobufCMessage *row) {
+    const Fundflow__V1__EventRecord *record = (const Fundflow__V1__EventRecord *)row;
+    char sequence[24], date[16], line[CLI_EVENT_LINE_BYTES];
+    snprintf(sequence, sizeof sequence, "%" PRIu64, record->sequence);
+    cli_event_line(record->event, line, sizeof line);
+    const char *cells[] = {sequence, cli_date_text(record->effective_date, date, sizeof date),
+                           cli_event_kind_text(record->event), line};
+    return cli_table_row_add(table, cells);
+}
+
+int cli_events_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__ListEventsRequest request = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
+    request.after_sequence = options->after_sequence;
+    static const char *const headings[] = {"event", "date", "kind", "what"};
+    static const bool right[] = {true, false, false, false};
+    cli_table table;
+    cli_table_init(&table, 4, headings, right);
+    cli_listing listing = {.method = "ListEvents",
+                           .output = &fundflow__v1__list_events_response__descriptor,
+                           .rows_max = cli_listing_rows_max(options)};
+    int code = cli_listing_run(session, &listing, &request.base, cli_events_advance, &table,
+                               cli_event_row_add, "no events");
+    cli_table_free(&table);
+    return code;
+}

@@ -1,0 +1,214 @@
+/* Tables, key/value blocks and event descriptions for the fundflow client's human output. */
+#include "cli_output.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_values.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+/* Labels in a key/value block are padded to this many columns; the longest is 17. */
+#define CLI_FIELD_LABEL_COLUMNS 18
+
+/* Columns between two table columns. */
+#define CLI_TABLE_GAP "  "
+
+/* How many characters text shows as: every byte except UTF-8 continuation bytes. */
+static size_t cli_text_columns(const char *text) {
+    size_t columns = 0;
+    for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
+        if ((*cursor & 0xC0) != 0x80) columns++;
+    }
+    return columns;
+}
+
+void cli_table_init(cli_table *table, size_t column_count, const char *const *headings,
+                    const bool *right_aligned) {
+    assert(column_count > 0 && column_count <= CLI_TABLE_COLUMNS_MAX);
+    memset(table, 0, sizeof *table);
+    table->column_count = column_count;
+    for (size_t i = 0; i < column_count; i++) {
+        table->headings[i] = headings[i];
+        table->right_aligned[i] = right_aligned ? right_aligned[i] : false;
+        table->widths[i] = cli_text_columns(headings[i]);
+    }
+}
+
+static bool cli_table_grow(cli_table *table) {
+    if (table->row_count < table->row_capacity) return true;
+    if (table->row_capacity >= CLI_TABLE_ROWS_MAX) return false;
+    size_t capacity = table->row_capacity ? table->row_capacity * 2 : 64;
+    if (capacity > CLI_TABLE_ROWS_MAX) capacity = CLI_TABLE_ROWS_MAX;
+    char **grown = realloc(table->cells, capacity * table->column_count * sizeof *grown);
+    if (grown == NULL) return false;
+    table->cells = grown;
+    table->row_capacity = capacity;
+    return true;
+}
+
+bool cli_table_row_add(cli_table *table, const char *const *cells) {
+    if (!cli_table_grow(table)) return false;
+    char **row = &table->cells[table->row_count * table->column_count];
+    for (size_t i = 0; i < table->column_count; i++) {
+        row[i] = strdup(cells[i]);
+        if (row[i] == NULL) {
+            while (i > 0) free(row[--i]);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < table->column_count; i++) {
+        size_t columns = cli_text_columns(row[i]);
+        if (columns > table->widths[i]) table->widths[i] = columns;
+    }
+    table->row_count++;
+    return true;
+}
+
+static void cli_table_line_print(const cli_table *table, const char *const *cells) {
+    for (size_t i = 0; i < table->column_count; i++) {
+        size_t padding = table->widths[i] - cli_text_columns(cells[i]);
+        bool last = i + 1 == table->column_count;
+        if (i > 0) fputs(CLI_TABLE_GAP, stdout);
+        if (table->right_aligned[i]) printf("%*s", (int)padding, "");
+        fputs(cells[i], stdout);
+        if (!table->right_aligned[i] && !last) printf("%*s", (int)padding, "");
+    }
+    fputc('\n', stdout);
+}
+
+void cli_table_print(const cli_table *table) {
+    cli_table_line_print(table, table->headings);
+    for (size_t row = 0; row < table->row_count; row++) {
+        cli_table_line_print(table,
+                             (const char *const *)&table->cells[row * table->column_count]);
+    }
+}
+
+void cli_table_free(cli_table *table) {
+    for (size_t i = 0; i < table->row_count * table->column_count; i++) free(table->cells[i]);
+    free(table->cells);
+    memset(table, 0, sizeof *table);
+}
+
+void cli_field_print(const char *label, const char *format, ...) {
+    size_t columns = cli_text_columns(label) + 1;
+    printf("%s:%*s", label,
+           (int)(columns < CLI_FIELD_LABEL_COLUMNS ? CLI_FIELD_LABEL_COLUMNS - columns : 1), "");
+    va_list arguments;
+    va_start(arguments, format);
+    vprintf(format, arguments);
+    va_end(arguments);
+    fputc('\n', stdout);
+}
+
+const char *cli_event_kind_text(const Fundflow__V1__Event *event) {
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: return "org_registered";
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: return "allocation_issued";
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: return "budget_delegated";
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL: return "reversal";
+    default: return "none";
+    }
+}
+
+/* "FROM -> TO stream year £amount", the part allocations and budgets share. */
+static void cli_transfer_line(const char *verb, const char *from, const char *to, int stream,
+                              uint32_t year, int64_t amount_pence, char *buffer,
+                              size_t buffer_bytes) {
+    char stream_text[CLI_ENUM_NAME_BYTES_MAX], year_text[16], money[FF_MONEY_TEXT_BYTES];
+    cli_enum_text(&fundflow__v1__stream__descriptor, stream, stream_text, sizeof stream_text);
+    cli_year_text(year, year_text, sizeof year_text);
+    money_format(amount_pence, money, sizeof money);
+    snprintf(buffer, buffer_bytes, "%s %s -> %s %s %s %s", verb, from, to, stream_text,
+             year_text, money);
+}
+
+void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes) {
+    char kind[CLI_ENUM_NAME_BYTES_MAX];
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: {
+        const Fundflow__V1__OrgRegistered *org = event->org_registered;
+        cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind, kind, sizeof kind);
+        snprintf(buffer, buffer_bytes, "register %s (%s) \"%s\"%s%s", org->code, kind, org->name,
+                 org->parent_code[0] ? " under " : "", org->parent_code);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
+        const Fundflow__V1__AllocationIssued *allocation = event->allocation_issued;
+        cli_transfer_line(allocation->recurrent ? "allocate" : "allocate non-recurrent",
+                          allocation->funder_code, allocation->recipient_code,
+                          allocation->stream, allocation->financial_year,
+                          allocation->amount_pence, buffer, buffer_bytes);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
+        const Fundflow__V1__BudgetDelegated *budget = event->budget_delegated;
+        cli_transfer_line("budget", budget->from_code, budget->to_code, budget->stream,
+                          budget->financial_year, budget->amount_pence, buffer, buffer_bytes);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
+        snprintf(buffer, buffer_bytes, "reverse event %" PRIu64 ": %s",
+                 event->reversal->reversed_sequence, event->reversal->reason);
+        return;
+    default:
+        snprintf(buffer, buffer_bytes, "(no event)");
+    }
+}
+
+static void cli_transfer_fields_print(const char *from_label, const char *from,
+                                      const char *to_label, const char *to, int stream,
+                                      uint32_t year, int64_t amount_pence,
+                                      const char *reference) {
+    char stream_text[CLI_ENUM_NAME_BYTES_MAX], year_text[16], money[FF_MONEY_TEXT_BYTES];
+    cli_field_print(from_label, "%s", from);
+    cli_field_print(to_label, "%s", to);
+    cli_field_print("stream", "%s", cli_enum_text(&fundflow__v1__stream__descriptor, stream,
+                                                  stream_text, sizeof stream_text));
+    cli_field_print("year", "%s", cli_year_text(year, year_text, sizeof year_text));
+    money_format(amount_pence, money, sizeof money);
+    cli_field_print("amount", "%s", money);
+    cli_field_print("reference", "%s", reference[0] ? reference : "-");
+}
+
+void cli_event_fields_print(const Fundflow__V1__Event *event) {
+    char kind[CLI_ENUM_NAME_BYTES_MAX];
+    cli_field_print("event", "%s", cli_event_kind_text(event));
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: {
+        const Fundflow__V1__OrgRegistered *org = event->org_registered;
+        cli_field_print("code", "%s", org->code);
+        cli_field_print("name", "%s", org->name);
+        cli_field_print("kind", "%s", cli_enum_text(&fundflow__v1__org_kind__descriptor,
+                                                    org->kind, kind, sizeof kind));
+        cli_field_print("parent", "%s", org->parent_code[0] ? org->parent_code : "-");
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
+        const Fundflow__V1__AllocationIssued *allocation = event->allocation_issued;
+        cli_transfer_fields_print("funder", allocation->funder_code, "recipient",
+                                  allocation->recipient_code, allocation->stream,
+                                  allocation->financial_year, allocation->amount_pence,
+                                  allocation->reference);
+        cli_field_print("recurrent", "%s", allocation->recurrent ? "yes" : "no");
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
+        const Fundflow__V1__BudgetDelegated *budget = event->budget_delegated;
+        cli_transfer_fields_print("from", budget->from_code, "to", budget->to_code,
+                                  budget->stream, budget->financial_year, budget->amount_pence,
+                                  budget->reference);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
+        cli_field_print("reverses event", "%" PRIu64, event->reversal->reversed_sequence);
+        cli_field_print("reason", "%s", event->reversal->reason);
+        return;
+    default:
+        return;
+    }
+}

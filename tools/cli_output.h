@@ -1,0 +1,61 @@
+/* The fundflow client's human output: aligned tables, key/value blocks, and events described in
+ * a line or a block. Machine output (--json) never comes through here. Single-threaded.
+ */
+#ifndef FUNDFLOW_TOOLS_CLI_OUTPUT_H
+#define FUNDFLOW_TOOLS_CLI_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "fundflow/v1/events.pb-c.h"
+
+/* The most columns a table has; the widest, events, has six. */
+#define CLI_TABLE_COLUMNS_MAX 8
+
+/* The most rows a table holds. Listings stop at CLI_LISTING_ROWS_MAX rows (cli_commands.c), so
+ * this is only a backstop against a bug growing a table without end. */
+#define CLI_TABLE_ROWS_MAX (4u << 20)
+
+/* Bytes of one event described on a line, such as "allocate X24 -> QWE core_services 2024/25
+ * £1,234.56". Names and references are cut short to fit. */
+#define CLI_EVENT_LINE_BYTES 512
+
+/* A table built row by row and printed once, so every column can be as wide as its widest
+ * cell. Cells are copied. */
+typedef struct cli_table {
+    size_t column_count;
+    const char *headings[CLI_TABLE_COLUMNS_MAX];
+    bool right_aligned[CLI_TABLE_COLUMNS_MAX]; /* amounts and numbers line up on the right */
+    size_t widths[CLI_TABLE_COLUMNS_MAX];
+    char **cells; /* row after row of column_count cells */
+    size_t row_count;
+    size_t row_capacity;
+} cli_table;
+
+/* headings holds column_count names; right_aligned may be NULL for all left. */
+void cli_table_init(cli_table *table, size_t column_count, const char *const *headings,
+                    const bool *right_aligned);
+
+/* Adds a row of column_count cells. Returns false if memory runs out or the table is full. */
+bool cli_table_row_add(cli_table *table, const char *const *cells);
+
+/* Prints the headings and every row on stdout. */
+void cli_table_print(const cli_table *table);
+
+void cli_table_free(cli_table *table);
+
+/* Prints "  label     value" on stdout, with every label padded to one width. */
+void cli_field_print(const char *label, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The event's kind in lower case, such as "allocation_issued", or "none". */
+const char *cli_event_kind_text(const Fundflow__V1__Event *event);
+
+/* The event in one line for the events table. */
+void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes);
+
+/* The event's fields as a key/value block, one field per line. */
+void cli_event_fields_print(const Fundflow__V1__Event *event);
+
+#endif

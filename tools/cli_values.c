@@ -1,0 +1,177 @@
+/* Reads flag values for the fundflow client and writes values back out for people. */
+#include "cli_values.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "fundflow/calendar.h"
+#include "fundflow/error.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+/* The random bytes in a generated idempotency key: 128 bits, as the UUIDs clients often use. */
+#define CLI_KEY_RANDOM_BYTES 16
+
+static const char cli_hex_digits[] = "0123456789abcdef";
+
+bool cli_value_refuse(const char *flag, const char *value, const char *problem) {
+    fprintf(stderr, CLI_PROGRAM ": %s: \"%s\" %s\n", flag, value, problem);
+    return false;
+}
+
+bool cli_number_parse(const char *flag, const char *text, uint64_t minimum, uint64_t maximum,
+                      uint64_t *number_out) {
+    assert(minimum <= maximum);
+    uint64_t number = 0;
+    const char *cursor = text;
+    for (; *cursor >= '0' && *cursor <= '9'; cursor++) {
+        uint64_t digit = (uint64_t)(*cursor - '0');
+        if (number > (UINT64_MAX - digit) / 10) break;
+        number = number * 10 + digit;
+    }
+    if (cursor == text || *cursor != '\0' || number < minimum || number > maximum) {
+        char problem[96];
+        snprintf(problem, sizeof problem, "is not a whole number from %llu to %llu",
+                 (unsigned long long)minimum, (unsigned long long)maximum);
+        return cli_value_refuse(flag, text, problem);
+    }
+    *number_out = number;
+    return true;
+}
+
+bool cli_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
+                    const char *text, uint32_t *number_out) {
+    char name[CLI_ENUM_NAME_BYTES_MAX + 1];
+    size_t length = strlen(text);
+    const ProtobufCEnumValue *found = NULL;
+    if (length > 0 && length <= CLI_ENUM_NAME_BYTES_MAX) {
+        for (size_t i = 0; i <= length; i++) {
+            name[i] = text[i] == '-' ? '_' : (char)toupper((unsigned char)text[i]);
+        }
+        found = protobuf_c_enum_descriptor_get_value_by_name(descriptor, name);
+    }
+    if (found == NULL || found->value <= 0) {
+        return cli_value_refuse(flag, text, "is not a known name; see --help for the list");
+    }
+    *number_out = (uint32_t)found->value;
+    return true;
+}
+
+bool cli_date_parse(const char *flag, const char *text, uint32_t *date_out) {
+    if (calendar_date_parse(text, date_out) != FF_OK) {
+        return cli_value_refuse(flag, text, "is not a real date written YYYY-MM-DD");
+    }
+    return true;
+}
+
+bool cli_year_parse(const char *flag, const char *text, uint32_t *year_out) {
+    if (calendar_year_parse(text, year_out) != FF_OK) {
+        char first[CALENDAR_YEAR_TEXT_BYTES], last[CALENDAR_YEAR_TEXT_BYTES], problem[96];
+        calendar_year_format(FF_YEAR_FIRST, first, sizeof first);
+        calendar_year_format(FF_YEAR_LAST, last, sizeof last);
+        snprintf(problem, sizeof problem,
+                 "is not a financial year such as 2024/25, from %s to %s", first, last);
+        return cli_value_refuse(flag, text, problem);
+    }
+    return true;
+}
+
+bool cli_amount_parse(const char *flag, const char *text, int64_t *pence_out) {
+    int64_t pence = 0;
+    ff_err err = money_parse(text, &pence);
+    if (err != FF_OK) return cli_value_refuse(flag, text, ff_strerror(err));
+    if (pence <= 0) return cli_value_refuse(flag, text, "must be more than £0.00");
+    *pence_out = pence;
+    return true;
+}
+
+bool cli_text_parse(const char *flag, const char *text, size_t bytes_max) {
+    if (text[0] == '\0') return cli_value_refuse(flag, text, "is empty");
+    if (strlen(text) > bytes_max) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "is longer than %zu bytes", bytes_max);
+        return cli_value_refuse(flag, text, problem);
+    }
+    return true;
+}
+
+uint32_t cli_date_today(void) {
+    time_t now = time(NULL);
+    struct tm local;
+    if (localtime_r(&now, &local) == NULL) return 0;
+    uint32_t date = (uint32_t)(local.tm_year + 1900) * 10000u +
+                    (uint32_t)(local.tm_mon + 1) * 100u + (uint32_t)local.tm_mday;
+    assert(calendar_date_valid(date));
+    return date;
+}
+
+bool cli_key_generate(char *key, size_t key_bytes) {
+    assert(key_bytes >= 2 * CLI_KEY_RANDOM_BYTES + 1);
+    uint8_t random[CLI_KEY_RANDOM_BYTES];
+    FILE *source = fopen("/dev/urandom", "rb");
+    size_t got = source ? fread(random, 1, sizeof random, source) : 0;
+    if (source != NULL) fclose(source);
+    if (got != sizeof random) {
+        fprintf(stderr, CLI_PROGRAM ": cannot read /dev/urandom for an idempotency key; "
+                                    "pass one with --key\n");
+        return false;
+    }
+    cli_hex_text(random, sizeof random, key, key_bytes);
+    return true;
+}
+
+const char *cli_enum_text(const ProtobufCEnumDescriptor *descriptor, int value, char *buffer,
+                          size_t buffer_bytes) {
+    assert(buffer_bytes > 0);
+    const ProtobufCEnumValue *found = protobuf_c_enum_descriptor_get_value(descriptor, value);
+    if (found == NULL) {
+        snprintf(buffer, buffer_bytes, "%d", value);
+        return buffer;
+    }
+    size_t i = 0;
+    for (; found->name[i] != '\0' && i + 1 < buffer_bytes; i++) {
+        buffer[i] = (char)tolower((unsigned char)found->name[i]);
+    }
+    buffer[i] = '\0';
+    return buffer;
+}
+
+const char *cli_date_text(uint32_t date, char *buffer, size_t buffer_bytes) {
+    assert(buffer_bytes >= 16);
+    if (date == 0) snprintf(buffer, buffer_bytes, "-");
+    else if (!calendar_date_valid(date)) snprintf(buffer, buffer_bytes, "%u", date);
+    else calendar_date_format(date, buffer, buffer_bytes);
+    return buffer;
+}
+
+const char *cli_year_text(uint32_t start_year, char *buffer, size_t buffer_bytes) {
+    assert(buffer_bytes >= 16);
+    if (start_year < 1900 || start_year > 9999) snprintf(buffer, buffer_bytes, "%u", start_year);
+    else calendar_year_format(start_year, buffer, buffer_bytes);
+    return buffer;
+}
+
+const char *cli_hex_text(const uint8_t *bytes, size_t count, char *buffer, size_t buffer_bytes) {
+    assert(buffer_bytes > 0);
+    size_t i = 0;
+    for (; i < count && 2 * i + 2 < buffer_bytes; i++) {
+        buffer[2 * i] = cli_hex_digits[bytes[i] >> 4];
+        buffer[2 * i + 1] = cli_hex_digits[bytes[i] & 0x0F];
+    }
+    buffer[2 * i] = '\0';
+    return buffer;
+}
+
+const char *cli_time_text(int64_t time_us, char *buffer, size_t buffer_bytes) {
+    time_t seconds = (time_t)(time_us / 1000000);
+    struct tm utc;
+    if (gmtime_r(&seconds, &utc) == NULL ||
+        strftime(buffer, buffer_bytes, "%Y-%m-%d %H:%M:%S UTC", &utc) == 0) {
+        snprintf(buffer, buffer_bytes, "%lld us", (long long)time_us);
+    }
+    return buffer;
+}
