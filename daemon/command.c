@@ -63,8 +63,8 @@ static ff_err command_text_check(const char *text, const char *field, size_t byt
     return FF_OK;
 }
 
-static ff_err command_code_check(const char *code, const char *field, bool required,
-                                 ff_failure *failure) {
+ff_err command_org_code_check(const char *code, const char *field, bool required,
+                              ff_failure *failure) {
     if (code == NULL || code[0] == '\0') {
         if (!required) return FF_OK;
         return failure_set(failure, FF_ERR_FIELD_MISSING, field, "%s is required", field);
@@ -90,8 +90,8 @@ static ff_err command_transfer_check(const char *from_code, const char *from_fie
                                      const char *to_code, const char *to_field, int stream,
                                      uint32_t financial_year, int64_t amount_pence,
                                      const char *reference, ff_failure *failure) {
-    ff_err err = command_code_check(from_code, from_field, true, failure);
-    if (!err) err = command_code_check(to_code, to_field, true, failure);
+    ff_err err = command_org_code_check(from_code, from_field, true, failure);
+    if (!err) err = command_org_code_check(to_code, to_field, true, failure);
     if (!err && strcmp(from_code, to_code) == 0) {
         err = failure_set(failure, FF_ERR_SAME_ORG, to_field, "%s and %s are both %s", from_field,
                           to_field, to_code);
@@ -115,13 +115,13 @@ static ff_err command_transfer_check(const char *from_code, const char *from_fie
 
 static ff_err command_org_registered_check(const Fundflow__V1__OrgRegistered *event,
                                            ff_failure *failure) {
-    ff_err err = command_code_check(event->code, "code", true, failure);
+    ff_err err = command_org_code_check(event->code, "code", true, failure);
     if (!err) err = command_text_check(event->name, "name", FF_ORG_NAME_BYTES_MAX, true, failure);
     if (!err) {
         err = command_enum_check(&fundflow__v1__org_kind__descriptor, event->kind, "kind",
                                  failure);
     }
-    if (!err) err = command_code_check(event->parent_code, "parent_code", false, failure);
+    if (!err) err = command_org_code_check(event->parent_code, "parent_code", false, failure);
     if (!err && event->parent_code != NULL && strcmp(event->code, event->parent_code) == 0) {
         err = failure_set(failure, FF_ERR_SAME_ORG, "parent_code",
                           "an organisation cannot be its own parent");

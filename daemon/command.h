@@ -23,6 +23,10 @@ ff_err command_event_check_static(const Fundflow__V1__Event *event, ff_failure *
 /* True if text is valid UTF-8 without control characters. */
 bool command_text_valid(const char *text);
 
+/* Checks an organisation code in field: present (if required) and well formed. Any thread. */
+ff_err command_org_code_check(const char *code, const char *field, bool required,
+                              ff_failure *failure);
+
 /* True if code is 2 to 12 upper-case ASCII letters or digits. */
 bool command_org_code_valid(const char *code);
 

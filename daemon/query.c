@@ -42,21 +42,9 @@ static size_t query_page_size(uint32_t asked) {
     return asked > FF_PAGE_SIZE_MAX ? FF_PAGE_SIZE_MAX : asked;
 }
 
-static ff_err query_code_check(const char *code, const char *field, ff_failure *failure) {
-    if (code == NULL || code[0] == '\0') {
-        return failure_set(failure, FF_ERR_FIELD_MISSING, field, "%s is required", field);
-    }
-    if (!command_org_code_valid(code)) {
-        return failure_set(failure, FF_ERR_CODE_INVALID, field,
-                           "%s \"%.40s\" must be %d to %d upper-case letters or digits", field,
-                           code, FF_ORG_CODE_BYTES_MIN, FF_ORG_CODE_BYTES_MAX);
-    }
-    return FF_OK;
-}
-
 static ff_err query_account_check(const char *org_code, int stream, uint32_t year,
                                   ff_failure *failure) {
-    ff_err err = query_code_check(org_code, "org_code", failure);
+    ff_err err = command_org_code_check(org_code, "org_code", true, failure);
     if (err == FF_OK &&
         (stream == 0 ||
          !protobuf_c_enum_descriptor_get_value(&fundflow__v1__stream__descriptor, stream))) {
@@ -74,7 +62,7 @@ static ff_err query_account_check(const char *org_code, int stream, uint32_t yea
 ff_err query_org_get(ff_ledger *ledger, const ProtobufCMessage *request,
                      ProtobufCMessage **response_out, ff_failure *failure) {
     const Fundflow__V1__GetOrgRequest *get = (const Fundflow__V1__GetOrgRequest *)request;
-    ff_err err = query_code_check(get->code, "code", failure);
+    ff_err err = command_org_code_check(get->code, "code", true, failure);
     if (err != FF_OK) return err;
     MDB_txn *txn = NULL;
     err = ledger_read_txn_begin(ledger, &txn);

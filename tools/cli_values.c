@@ -1,5 +1,6 @@
 /* Reads flag values for the fundflow client and writes values back out for people. */
 #include "cli_values.h"
+#include "tool_help.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -45,16 +46,8 @@ bool cli_number_parse(const char *flag, const char *text, uint64_t minimum, uint
 
 bool cli_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
                     const char *text, uint32_t *number_out) {
-    char name[CLI_ENUM_NAME_BYTES_MAX + 1];
-    size_t length = strlen(text);
-    const ProtobufCEnumValue *found = NULL;
-    if (length > 0 && length <= CLI_ENUM_NAME_BYTES_MAX) {
-        for (size_t i = 0; i <= length; i++) {
-            name[i] = text[i] == '-' ? '_' : (char)toupper((unsigned char)text[i]);
-        }
-        found = protobuf_c_enum_descriptor_get_value_by_name(descriptor, name);
-    }
-    if (found == NULL || found->value <= 0) {
+    const ProtobufCEnumValue *found = tool_enum_find(descriptor, text);
+    if (found == NULL) {
         return cli_value_refuse(flag, text, "is not a known name; see --help for the list");
     }
     *number_out = (uint32_t)found->value;

@@ -2,7 +2,6 @@
  * through the core library and loads the demo, prints positions, verifies, rebuilds or shows the
  * head. */
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "demo_data.h"
+#include "tool_help.h"
 #include "digest.h"
 #include "ledger.h"
 #include "verify.h"
@@ -43,7 +43,6 @@
 #define ADMIN_NAME_COLUMNS 44
 
 /* The longest enum name accepted from the command line, such as running_cost_allowance. */
-#define ADMIN_ENUM_NAME_BYTES_MAX 64
 
 #define ADMIN_HASH_TEXT_BYTES (2 * DIGEST_BYTES + 1)
 
@@ -189,16 +188,8 @@ static bool admin_year_parse(admin_options *options, const char *flag, const cha
  * (0) is refused, since it names no real stream or kind. */
 static bool admin_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
                              const char *value, uint32_t *number_out) {
-    char name[ADMIN_ENUM_NAME_BYTES_MAX + 1];
-    size_t length = strlen(value);
-    const ProtobufCEnumValue *found = NULL;
-    if (length > 0 && length <= ADMIN_ENUM_NAME_BYTES_MAX) {
-        for (size_t i = 0; i <= length; i++) {
-            name[i] = value[i] == '-' ? '_' : (char)toupper((unsigned char)value[i]);
-        }
-        found = protobuf_c_enum_descriptor_get_value_by_name(descriptor, name);
-    }
-    if (found == NULL || found->value <= 0) {
+    const ProtobufCEnumValue *found = tool_enum_find(descriptor, value);
+    if (found == NULL) {
         admin_usage_error(flag, value, "is not a known name; see --help for the list");
         return false;
     }
@@ -297,39 +288,6 @@ static const admin_flag admin_flags[] = {
 
 /* Help -------------------------------------------------------------------------------------- */
 
-static void admin_lines_print(FILE *out, const char *text, const char *indent) {
-    const char *line = text;
-    while (*line != '\0') {
-        size_t length = strcspn(line, "\n");
-        fprintf(out, "%s%.*s\n", indent, (int)length, line);
-        line += length;
-        if (*line == '\n') line++;
-    }
-}
-
-/* Lists an enum's names in lower case, as the flag accepts them, wrapped to fit a terminal. */
-static void admin_choices_print(FILE *out, const ProtobufCEnumDescriptor *descriptor) {
-    static const char indent[] = "      ";
-    size_t column = (size_t)fprintf(out, "%sOne of:", indent);
-    bool first = true;
-    for (unsigned i = 0; i < descriptor->n_values; i++) {
-        const ProtobufCEnumValue *value = &descriptor->values[i];
-        if (value->value <= 0) continue;
-        size_t length = strlen(value->name);
-        if (!first) fputc(',', out);
-        if (column + length + 3 > 92) {
-            column = (size_t)fprintf(out, "\n%s", indent) - 1;
-        } else {
-            fputc(' ', out);
-            column += 2;
-        }
-        for (size_t j = 0; j < length; j++) fputc(tolower((unsigned char)value->name[j]), out);
-        column += length;
-        first = false;
-    }
-    fprintf(out, ".\n");
-}
-
 /* Prints the flags accepted by every subcommand in subcommands, or with global_only, just the
  * flags every subcommand accepts. */
 static void admin_flags_print(FILE *out, unsigned subcommands, bool global_only) {
@@ -339,8 +297,8 @@ static void admin_flags_print(FILE *out, unsigned subcommands, bool global_only)
         if (global_only && flag->subcommands != ADMIN_FOR_ALL) continue;
         fprintf(out, "  %s%s%s\n", flag->name, flag->value_name ? " " : "",
                 flag->value_name ? flag->value_name : "");
-        admin_lines_print(out, flag->help, "      ");
-        if (flag->choices != NULL) admin_choices_print(out, flag->choices);
+        tool_lines_print(out, flag->help, "      ");
+        if (flag->choices != NULL) tool_choices_print(out, flag->choices);
     }
 }
 
@@ -377,7 +335,7 @@ static void admin_subcommand_help_print(FILE *out, admin_subcommand_id id) {
         }
     }
     fprintf(out, "\n\n");
-    admin_lines_print(out, subcommand->description, "");
+    tool_lines_print(out, subcommand->description, "");
     fprintf(out, "\nFlags:\n");
     admin_flags_print(out, ADMIN_FOR(id), false);
     admin_exit_codes_print(out);

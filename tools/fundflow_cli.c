@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tool_help.h"
 #include "cli_values.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
@@ -346,40 +347,11 @@ static const cli_flag cli_flags[] = {
 
 /* Help -------------------------------------------------------------------------------------- */
 
-static void cli_lines_print(FILE *out, const char *text, const char *indent) {
-    const char *line = text;
-    while (*line != '\0') {
-        size_t length = strcspn(line, "\n");
-        fprintf(out, "%s%.*s\n", indent, (int)length, line);
-        line += length;
-        if (*line == '\n') line++;
-    }
-}
-
-/* Lists an enum's names in lower case, as the flag accepts them, wrapped to fit a terminal. */
-static void cli_choices_print(FILE *out, const ProtobufCEnumDescriptor *descriptor) {
-    static const char indent[] = "      ";
-    enum { CLI_HELP_COLUMNS = 88 };
-    size_t column = (size_t)fprintf(out, "%sOne of:", indent);
-    for (unsigned i = 0; i < descriptor->n_values; i++) {
-        const ProtobufCEnumValue *value = &descriptor->values[i];
-        if (value->value <= 0) continue;
-        char name[CLI_ENUM_NAME_BYTES_MAX];
-        cli_enum_text(descriptor, value->value, name, sizeof name);
-        if (column + 1 + strlen(name) > CLI_HELP_COLUMNS) {
-            /* Continuation lines line up under the first name, past "One of:". */
-            column = (size_t)fprintf(out, "\n%s       ", indent) - 1;
-        }
-        column += (size_t)fprintf(out, " %s", name);
-    }
-    fputc('\n', out);
-}
-
 static void cli_flag_print(FILE *out, const cli_flag *flag) {
     if (flag->value_name) fprintf(out, "  %s %s\n", flag->name, flag->value_name);
     else fprintf(out, "  %s\n", flag->name);
-    cli_lines_print(out, flag->help, "      ");
-    if (flag->choices) cli_choices_print(out, flag->choices);
+    tool_lines_print(out, flag->help, "      ");
+    if (flag->choices) tool_choices_print(out, flag->choices);
 }
 
 static void cli_exit_codes_print(FILE *out) {
@@ -454,7 +426,7 @@ static void cli_subcommand_help_print(FILE *out, cli_subcommand_id id) {
                 flag->value_name ? flag->value_name : "", required ? "" : "]");
     }
     fprintf(out, " [global flags]\n\n");
-    cli_lines_print(out, subcommand->description, "");
+    tool_lines_print(out, subcommand->description, "");
     fprintf(out, "\nFlags:\n");
     for (size_t i = 0; i < CLI_FLAG_COUNT; i++) {
         const cli_flag *flag = &cli_flags[i];
