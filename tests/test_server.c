@@ -473,6 +473,40 @@ static void test_bearer_token_is_required_when_configured(void **state) {
     test_server_cleanup(&server);
 }
 
+static int token_status(uint16_t port, const char *token) {
+    char header[128];
+    snprintf(header, sizeof header, "Authorization: Bearer %s\r\n", token);
+    http_reply reply;
+    assert_int_equal(http_request(port, "POST", LEDGER "ServerInfo", "application/json", "{}", 2,
+                                  header, &reply), 0);
+    int status = reply.status;
+    http_reply_free(&reply);
+    return status;
+}
+
+static void test_sighup_rereads_the_admin_token(void **state) {
+    (void)state;
+    test_server server;
+    test_server_start(fundflowd_path, "admin_token = first-token\n", &server);
+    assert_int_equal(token_status(server.port, "first-token"), 200);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config", server.directory);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("admin_token = second-token\n", file);
+    fclose(file);
+    assert_int_equal(kill(server.pid, SIGHUP), 0);
+    int status = 0;
+    for (int attempt = 0; attempt < 200 && status != 200; attempt++) {
+        usleep(10000);
+        status = token_status(server.port, "second-token");
+    }
+    assert_int_equal(status, 200);
+    assert_int_equal(token_status(server.port, "first-token"), 401);
+    assert_int_equal(test_server_stop(&server), 0);
+    test_server_cleanup(&server);
+}
+
 /* ---- the connection limit ---- */
 
 static int raw_keepalive_request(uint16_t port) {
@@ -689,6 +723,7 @@ int main(int argc, char **argv) {
         SERVER_TEST(test_concurrent_clients_get_gapless_sequences_and_group_commit),
 #undef SERVER_TEST
         cmocka_unit_test(test_bearer_token_is_required_when_configured),
+        cmocka_unit_test(test_sighup_rereads_the_admin_token),
         cmocka_unit_test(test_connection_limit_refuses_the_extra_connection),
         cmocka_unit_test(test_graceful_shutdown_under_load_loses_nothing_acknowledged),
     };
