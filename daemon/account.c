@@ -14,6 +14,10 @@ static const char *const account_purpose_names[] = {
     [ACCOUNT_PURPOSE_BUDGET] = "budget",
     [ACCOUNT_PURPOSE_RECEIVED] = "received",
     [ACCOUNT_PURPOSE_ONWARD] = "onward",
+    [ACCOUNT_PURPOSE_COMMITTED] = "committed",
+    [ACCOUNT_PURPOSE_WITHHELD] = "withheld",
+    [ACCOUNT_PURPOSE_PAID] = "paid",
+    [ACCOUNT_PURPOSE_EARNED] = "earned",
 };
 
 void account_key_make(account_key *key, const char *org_code, uint32_t financial_year,
@@ -34,7 +38,7 @@ uint32_t account_key_year(const account_key *key) {
 }
 
 static bool account_debit_normal(const account_key *key) {
-    return key->purpose == ACCOUNT_PURPOSE_BUDGET || key->purpose == ACCOUNT_PURPOSE_ONWARD;
+    return key->purpose != ACCOUNT_PURPOSE_FUNDING && key->purpose != ACCOUNT_PURPOSE_RECEIVED;
 }
 
 void account_key_describe(const account_key *key, char *buffer, size_t buffer_bytes) {

@@ -15,6 +15,14 @@
  *
  * BUDGET is what an organisation holds and may pass on; it may never go below zero. FUNDING is
  * NHS England's parliamentary funding, the one account allowed to be unbounded.
+ *
+ * Contracts (V its value, P its withheld pot) post on the commissioner and the provider:
+ *
+ *     agreed:    debit COMMITTED V-P, debit WITHHELD P, credit BUDGET V
+ *     varied:    debit COMMITTED D, credit BUDGET D   (reversed sides for a decrease)
+ *     payment A: debit PAID A, credit COMMITTED A;   provider: debit BUDGET A, credit RECEIVED A
+ *     outcome:   debit EARNED E, debit BUDGET R, credit WITHHELD E+R;
+ *                provider: debit BUDGET E, credit RECEIVED E   (E earned, R released)
  */
 #ifndef FUNDFLOW_ACCOUNT_H
 #define FUNDFLOW_ACCOUNT_H
@@ -34,9 +42,13 @@ typedef enum account_purpose {
     ACCOUNT_PURPOSE_BUDGET = 2,   /* held and available; debit-normal; never below zero */
     ACCOUNT_PURPOSE_RECEIVED = 3, /* allocations and budgets received; credit-normal */
     ACCOUNT_PURPOSE_ONWARD = 4,   /* allocations and budgets passed on; debit-normal */
+    ACCOUNT_PURPOSE_COMMITTED = 5, /* contract value committed and not yet paid; debit-normal */
+    ACCOUNT_PURPOSE_WITHHELD = 6, /* outcome pots awaiting reports; debit-normal */
+    ACCOUNT_PURPOSE_PAID = 7,     /* payments made under contracts; debit-normal */
+    ACCOUNT_PURPOSE_EARNED = 8,   /* outcome pots earned by providers; debit-normal */
 } account_purpose;
 
-#define ACCOUNT_PURPOSE_LAST ACCOUNT_PURPOSE_ONWARD
+#define ACCOUNT_PURPOSE_LAST ACCOUNT_PURPOSE_EARNED
 /* The RPC schema's AccountPurpose enum uses the same numbers. */
 
 typedef struct account_key {

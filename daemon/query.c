@@ -16,7 +16,11 @@
 static_assert((int)FUNDFLOW__V1__ACCOUNT_PURPOSE__FUNDING == (int)ACCOUNT_PURPOSE_FUNDING &&
                   (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__BUDGET == (int)ACCOUNT_PURPOSE_BUDGET &&
                   (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__RECEIVED == (int)ACCOUNT_PURPOSE_RECEIVED &&
-                  (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__ONWARD == (int)ACCOUNT_PURPOSE_ONWARD,
+                  (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__ONWARD == (int)ACCOUNT_PURPOSE_ONWARD &&
+                  (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__COMMITTED == (int)ACCOUNT_PURPOSE_COMMITTED &&
+                  (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__WITHHELD == (int)ACCOUNT_PURPOSE_WITHHELD &&
+                  (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__PAID == (int)ACCOUNT_PURPOSE_PAID &&
+                  (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__EARNED == (int)ACCOUNT_PURPOSE_EARNED,
               "the RPC schema numbers account purposes as the ledger stores them");
 
 const query_method query_methods[] = {
@@ -155,6 +159,10 @@ static int64_t *query_position_target(Fundflow__V1__Position *position, account_
     case ACCOUNT_PURPOSE_ONWARD: return &position->passed_on_pence;
     case ACCOUNT_PURPOSE_BUDGET: return &position->headroom_pence;
     case ACCOUNT_PURPOSE_FUNDING: return &position->funding_drawn_pence;
+    case ACCOUNT_PURPOSE_COMMITTED: return &position->committed_pence;
+    case ACCOUNT_PURPOSE_WITHHELD: return &position->withheld_pence;
+    case ACCOUNT_PURPOSE_PAID: return &position->paid_pence;
+    case ACCOUNT_PURPOSE_EARNED: return &position->earned_pence;
     }
     assert(0 && "every purpose is listed");
     return NULL;

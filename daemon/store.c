@@ -26,6 +26,16 @@ static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_POSTINGS] = "postings",
     [STORE_TABLE_IDEMPOTENCY] = "idempotency",
     [STORE_TABLE_REVERSALS] = "reversals",
+    [STORE_TABLE_ORG_LINKS] = "org_links",
+    [STORE_TABLE_SERVICE_LINES] = "service_lines",
+    [STORE_TABLE_DELEGATIONS] = "delegations",
+    [STORE_TABLE_CONTRACTS] = "contracts",
+    [STORE_TABLE_CONTRACT_STATES] = "contract_states",
+    [STORE_TABLE_PARTY_CONTRACTS] = "party_contracts",
+    [STORE_TABLE_PERIODS] = "periods",
+    [STORE_TABLE_STATEMENTS] = "statements",
+    [STORE_TABLE_HISTORY] = "history",
+    [STORE_TABLE_FLOWS] = "flows",
 };
 
 const char *store_table_name(store_table table) {

@@ -27,6 +27,16 @@ typedef enum store_table {
     STORE_TABLE_POSTINGS,    /* account key ++ sequence -> posting_record */
     STORE_TABLE_IDEMPOTENCY, /* idempotency key -> idempotency_record */
     STORE_TABLE_REVERSALS,   /* reversed sequence -> reversing sequence */
+    STORE_TABLE_ORG_LINKS,   /* code ++ 0 ++ effective date ++ sequence -> packed OrgLinkRecord */
+    STORE_TABLE_SERVICE_LINES, /* code -> packed ServiceLineRecord */
+    STORE_TABLE_DELEGATIONS, /* delegation id -> packed DelegationRecord */
+    STORE_TABLE_CONTRACTS,   /* contract id -> packed ContractRecord, as it stands */
+    STORE_TABLE_CONTRACT_STATES, /* contract id ++ 0 ++ sequence -> packed ContractRecord */
+    STORE_TABLE_PARTY_CONTRACTS, /* org code ++ 0 ++ year ++ contract id -> nothing */
+    STORE_TABLE_PERIODS,     /* org code (12) ++ year ++ month -> closing sequence */
+    STORE_TABLE_STATEMENTS,  /* org (12) ++ counterparty (12) ++ year ++ month ++ kind -> amount */
+    STORE_TABLE_HISTORY,     /* org code or contract id ++ 0 ++ sequence -> nothing */
+    STORE_TABLE_FLOWS,       /* year ++ from (12) ++ to (12) ++ stream -> int64 pence */
     STORE_TABLE_COUNT
 } store_table;
 

@@ -130,7 +130,8 @@ static void test_encode_position_exact(void **state) {
                        "{\"org_code\":\"QUE\",\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"
                        "\"as_at_sequence\":\"0\",\"as_at_date\":0,\"received_pence\":\"123456\","
                        "\"passed_on_pence\":\"0\",\"headroom_pence\":\"0\","
-                       "\"funding_drawn_pence\":\"-5\"}");
+                       "\"funding_drawn_pence\":\"-5\","
+                       "\"committed_pence\":\"0\",\"paid_pence\":\"0\",\"withheld_pence\":\"0\",\"earned_pence\":\"0\",\"released_pence\":\"0\",\"rollup\":false,\"included_codes\":[]}");
 
     /* An enum number with no name is written as the number. */
     position.stream = (Fundflow__V1__Stream)42;
@@ -140,7 +141,8 @@ static void test_encode_position_exact(void **state) {
                        "{\"org_code\":\"\",\"stream\":42,\"financial_year\":2024,"
                        "\"as_at_sequence\":\"0\",\"as_at_date\":0,\"received_pence\":\"123456\","
                        "\"passed_on_pence\":\"0\",\"headroom_pence\":\"0\","
-                       "\"funding_drawn_pence\":\"-9223372036854775808\"}");
+                       "\"funding_drawn_pence\":\"-9223372036854775808\","
+                       "\"committed_pence\":\"0\",\"paid_pence\":\"0\",\"withheld_pence\":\"0\",\"earned_pence\":\"0\",\"released_pence\":\"0\",\"rollup\":false,\"included_codes\":[]}");
 }
 
 static void test_encode_server_info_exact(void **state) {

@@ -171,7 +171,7 @@ static void test_error_table_is_consistent(void **state) {
         "internal", "resource_exhausted", "invalid_argument", "out_of_range", "not_found",
         "already_exists", "failed_precondition", "aborted", "data_loss", "malformed",
         "bad_route", "unauthenticated", "permission_denied", "unavailable"};
-    const char *names[64];
+    const char *names[256];
     size_t count = 0;
 #define ERROR_ROW(symbol, number, name, message, twirp) names[count++] = name;
     FF_ERROR_TABLE(ERROR_ROW)

@@ -97,7 +97,42 @@
       "the server has as many connections as it accepts", "resource_exhausted")                   \
     X(FF_ERR_NOT_FOUND, 46, "not_found", "nothing matches the request", "not_found")             \
     X(FF_ERR_BUSY, 47, "busy", "a verification is already running; retry when it has finished",  \
-      "resource_exhausted")
+      "resource_exhausted")                                                                        \
+    X(FF_ERR_PERIOD_CLOSED, 48, "period_closed",                                                   \
+      "the month is closed for this organisation", "failed_precondition")                          \
+    X(FF_ERR_PERIOD_ALREADY_CLOSED, 49, "period_already_closed", "the month is already closed",    \
+      "already_exists")                                                                            \
+    X(FF_ERR_SERVICE_LINE_UNKNOWN, 50, "service_line_unknown", "no service line has this code",    \
+      "not_found")                                                                                 \
+    X(FF_ERR_SERVICE_LINE_EXISTS, 51, "service_line_exists",                                       \
+      "a service line with this code already exists", "already_exists")                            \
+    X(FF_ERR_SERVICE_LINE_RETAINED, 52, "service_line_retained",                                   \
+      "this service line is retained nationally and cannot be delegated", "failed_precondition")   \
+    X(FF_ERR_DELEGATION_UNKNOWN, 53, "delegation_unknown", "no delegation has this id",            \
+      "not_found")                                                                                 \
+    X(FF_ERR_DELEGATION_EXISTS, 54, "delegation_exists", "a delegation with this id already exists", \
+      "already_exists")                                                                            \
+    X(FF_ERR_DELEGATION_OVERLAP, 55, "delegation_overlap",                                         \
+      "another delegation covers this service line for this population at the same time",         \
+      "failed_precondition")                                                                       \
+    X(FF_ERR_NOT_DELEGATED, 56, "not_delegated",                                                   \
+      "the commissioner holds no delegation for this service line on this date",                  \
+      "failed_precondition")                                                                       \
+    X(FF_ERR_CONTRACT_UNKNOWN, 57, "contract_unknown", "no contract has this id", "not_found")     \
+    X(FF_ERR_CONTRACT_EXISTS, 58, "contract_exists", "a contract with this id already exists",     \
+      "already_exists")                                                                            \
+    X(FF_ERR_OVERPAYMENT, 59, "overpayment",                                                       \
+      "payments would exceed the contract's value less its withheld pot", "failed_precondition")   \
+    X(FF_ERR_METRIC_UNKNOWN, 60, "metric_unknown", "the contract has no metric with this code",    \
+      "not_found")                                                                                 \
+    X(FF_ERR_OUTCOME_ALREADY_REPORTED, 61, "outcome_already_reported",                            \
+      "this metric has already been reported; reverse that report first", "failed_precondition")  \
+    X(FF_ERR_TERMS_INVALID, 62, "terms_invalid", "the contract's terms do not add up",             \
+      "invalid_argument")                                                                          \
+    X(FF_ERR_VALUE_BELOW_COMMITTED, 63, "value_below_committed",                                   \
+      "the contract's value would fall below what is paid and withheld", "failed_precondition")    \
+    X(FF_ERR_MEMBER_INVALID, 64, "member_invalid",                                                 \
+      "a member or lead provider is not allowed here", "failed_precondition")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,
