@@ -275,11 +275,36 @@ static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence
     return store_error_from_mdb(rc);
 }
 
+/* Refuses a leg on an organisation whose month holding effective_date is closed. */
+static ff_err account_period_open_check(MDB_txn *txn, ff_store *store, const posting *leg,
+                                        uint32_t effective_date, ff_failure *failure) {
+    uint8_t key[FF_ORG_CODE_BYTES_MAX + 3];
+    uint32_t year = calendar_year_of_date(effective_date);
+    uint32_t month = calendar_month_of_date(effective_date);
+    memcpy(key, leg->account.org_code, FF_ORG_CODE_BYTES_MAX);
+    key[FF_ORG_CODE_BYTES_MAX] = (uint8_t)(year >> 8);
+    key[FF_ORG_CODE_BYTES_MAX + 1] = (uint8_t)year;
+    key[FF_ORG_CODE_BYTES_MAX + 2] = (uint8_t)month;
+    MDB_val db_key = {sizeof key, key}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PERIODS), &db_key, &value);
+    if (rc == MDB_NOTFOUND) return FF_OK;
+    if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "periods");
+    int code_bytes = FF_ORG_CODE_BYTES_MAX;
+    while (code_bytes > 0 && leg->account.org_code[code_bytes - 1] == ' ') code_bytes--;
+    return failure_set(failure, FF_ERR_PERIOD_CLOSED, "effective_date",
+                       "M%u of %u/%02u is closed for %.*s, so nothing dated %u may post to it",
+                       month, year, (year + 1) % 100, code_bytes, leg->account.org_code,
+                       effective_date);
+}
+
 ff_err account_postings_apply(MDB_txn *txn, ff_store *store, uint64_t sequence,
                               uint32_t effective_date, const posting *postings,
                               size_t posting_count, ff_failure *failure) {
     assert(posting_count <= ACCOUNT_POSTINGS_PER_EVENT_MAX);
     ff_err err = account_postings_balanced(postings, posting_count, failure);
+    for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
+        err = account_period_open_check(txn, store, &postings[i], effective_date, failure);
+    }
     for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
         account_balance before, after;
         err = account_balance_read(txn, store, &postings[i].account, &before);

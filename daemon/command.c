@@ -45,7 +45,7 @@ bool command_text_valid(const char *text) {
     return true;
 }
 
-static ff_err command_text_check(const char *text, const char *field, size_t bytes_max,
+ff_err command_text_check(const char *text, const char *field, size_t bytes_max,
                                  bool required, ff_failure *failure) {
     if (text == NULL) text = "";
     size_t length = strlen(text);
@@ -77,7 +77,7 @@ ff_err command_org_code_check(const char *code, const char *field, bool required
     return FF_OK;
 }
 
-static ff_err command_enum_check(const ProtobufCEnumDescriptor *descriptor, int value,
+ff_err command_enum_check(const ProtobufCEnumDescriptor *descriptor, int value,
                                  const char *field, ff_failure *failure) {
     if (value != 0 && protobuf_c_enum_descriptor_get_value(descriptor, value) != NULL) {
         return FF_OK;
@@ -126,6 +126,11 @@ static ff_err command_org_registered_check(const Fundflow__V1__OrgRegistered *ev
         err = failure_set(failure, FF_ERR_SAME_ORG, "parent_code",
                           "an organisation cannot be its own parent");
     }
+    if (!err) err = command_org_code_kind_check(event->code, event->kind, failure);
+    if (!err) {
+        err = command_members_check(event->kind, event->member_codes, event->n_member_codes,
+                                    event->lead_provider_code, failure);
+    }
     return err;
 }
 
@@ -143,10 +148,15 @@ ff_err command_event_check_static(const Fundflow__V1__Event *event, ff_failure *
         return command_org_registered_check(event->org_registered, failure);
     case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
         const Fundflow__V1__AllocationIssued *allocation = event->allocation_issued;
-        return command_transfer_check(allocation->funder_code, "funder_code",
-                                      allocation->recipient_code, "recipient_code",
-                                      allocation->stream, allocation->financial_year,
-                                      allocation->amount_pence, allocation->reference, failure);
+        ff_err err = command_transfer_check(allocation->funder_code, "funder_code",
+                                            allocation->recipient_code, "recipient_code",
+                                            allocation->stream, allocation->financial_year,
+                                            allocation->amount_pence, allocation->reference,
+                                            failure);
+        if (!err && allocation->delegation_id[0] != '\0') {
+            err = command_identifier_check(allocation->delegation_id, "delegation_id", failure);
+        }
+        return err;
     }
     case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
         const Fundflow__V1__BudgetDelegated *budget = event->budget_delegated;
@@ -156,6 +166,26 @@ ff_err command_event_check_static(const Fundflow__V1__Event *event, ff_failure *
     }
     case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
         return command_reversal_check(event->reversal, failure);
+    case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
+        return command_org_updated_check(event->org_updated, failure);
+    case FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED:
+        return command_service_line_check(event->service_line_registered, failure);
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED:
+        return command_delegation_granted_check(event->delegation_granted, failure);
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED:
+        return command_delegation_revoked_check(event->delegation_revoked, failure);
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED:
+        return command_contract_agreed_check(event->contract_agreed, failure);
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
+        return command_contract_varied_check(event->contract_varied, failure);
+    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
+        return command_payment_check(event->payment_made, failure);
+    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED:
+        return command_outcome_check(event->outcome_reported, failure);
+    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED:
+        return command_statement_check(event->statement_submitted, failure);
+    case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
+        return command_period_check(event->period_closed, failure);
     default:
         return failure_set(failure, FF_ERR_PAYLOAD_MISSING, "event",
                            "the command carries no event");

@@ -10,7 +10,6 @@
 #include "log.h"
 #include "fundflow/limits.h"
 
-typedef Fundflow__V1__OrgKind org_kind;
 
 ff_err projection_org_read(MDB_txn *txn, ff_store *store, const char *code,
                            Fundflow__V1__OrgRecord **org_out) {
@@ -23,7 +22,7 @@ ff_err projection_org_read(MDB_txn *txn, ff_store *store, const char *code,
     return *org_out ? FF_OK : FF_ERR_STORAGE;
 }
 
-static const char *projection_kind_name(org_kind kind) {
+const char *projection_kind_name(org_kind kind) {
     const ProtobufCEnumValue *value =
         protobuf_c_enum_descriptor_get_value(&fundflow__v1__org_kind__descriptor, (int)kind);
     return value ? value->name : "UNKNOWN";
@@ -31,7 +30,7 @@ static const char *projection_kind_name(org_kind kind) {
 
 /* Reads the organisation in field and checks its kind is one of allowed (a zero-terminated
  * list). On success the caller owns *org_out. */
-static ff_err projection_party_read(MDB_txn *txn, ff_store *store, const char *code,
+ff_err projection_party_read(MDB_txn *txn, ff_store *store, const char *code,
                                     const char *field, const org_kind *allowed,
                                     Fundflow__V1__OrgRecord **org_out, ff_failure *failure) {
     ff_err err = projection_org_read(txn, store, code, org_out);
@@ -146,6 +145,9 @@ static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
         }
         fundflow__v1__org_record__free_unpacked(existing, NULL);
     }
+    ff_err members_err = projection_org_members_check(txn, store, event->kind, event->member_codes,
+                                                      event->n_member_codes, failure);
+    if (members_err != FF_OK) return members_err;
     Fundflow__V1__OrgRecord org = FUNDFLOW__V1__ORG_RECORD__INIT;
     org.code = event->code;
     org.name = event->name;
@@ -153,23 +155,22 @@ static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
     org.parent_code = event->parent_code;
     org.registered_sequence = record->sequence;
     org.registered_date = record->effective_date;
-    /* Two codes, a name and a few varints: the limits keep a record well under this. */
-    uint8_t packed[512];
-    static_assert(2 * FF_ORG_CODE_BYTES_MAX + FF_ORG_NAME_BYTES_MAX + 64 <= sizeof packed,
-                  "an organisation record must fit its packing buffer");
-    size_t packed_bytes = fundflow__v1__org_record__get_packed_size(&org);
-    if (packed_bytes > sizeof packed) {
-        return failure_set(failure, FF_ERR_FIELD_TOO_LONG, "name", "the record is too large");
-    }
-    fundflow__v1__org_record__pack(&org, packed);
-    MDB_val key = {strlen(event->code), event->code}, value = {packed_bytes, packed};
-    int rc = store_put(txn, store, STORE_TABLE_ORGS, &key, &value, MDB_NOOVERWRITE);
+    org.member_codes = event->member_codes;
+    org.n_member_codes = event->n_member_codes;
+    org.lead_provider_code = event->lead_provider_code;
+    int rc = projection_message_put(txn, store, STORE_TABLE_ORGS, event->code, strlen(event->code),
+                                    &org.base, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         return failure_set(failure, FF_ERR_ORG_EXISTS, "code",
                            "organisation %s is already registered", event->code);
     }
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write organisation")
-              : FF_OK;
+    ff_err err = store_error_from_mdb(rc);
+    if (err == FF_OK) {
+        err = projection_org_links_write(txn, store, event->code, &org, record->effective_date,
+                                         record->sequence);
+    }
+    if (err == FF_OK) err = projection_history_add(txn, store, event->code, record->sequence);
+    return err ? failure_set(failure, err, NULL, "cannot write organisation") : FF_OK;
 }
 
 static ff_err projection_reversal_target(MDB_txn *txn, ff_store *store, uint64_t reversed_sequence,
@@ -194,23 +195,35 @@ static ff_err projection_reversal_target(MDB_txn *txn, ff_store *store, uint64_t
                                                     "cannot read reversals");
 }
 
-static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
-                                 const Fundflow__V1__EventRecord *record, ff_failure *failure) {
-    uint64_t reversed_sequence = record->event->reversal->reversed_sequence;
-    Fundflow__V1__EventRecord *target = NULL;
+/* Indexes a transfer, or with sign -1 its reversal, in the history and the funding flows. */
+static ff_err projection_transfer_index(MDB_txn *txn, ff_store *store,
+                                        const Fundflow__V1__Event *event, uint64_t sequence,
+                                        int64_t sign, ff_failure *failure) {
+    bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+    const char *payer = allocation ? event->allocation_issued->funder_code
+                                   : event->budget_delegated->from_code;
+    const char *payee = allocation ? event->allocation_issued->recipient_code
+                                   : event->budget_delegated->to_code;
+    uint32_t stream = allocation ? (uint32_t)event->allocation_issued->stream
+                                 : (uint32_t)event->budget_delegated->stream;
+    uint32_t year = allocation ? event->allocation_issued->financial_year
+                               : event->budget_delegated->financial_year;
+    int64_t amount = allocation ? event->allocation_issued->amount_pence
+                                : event->budget_delegated->amount_pence;
+    ff_err err = projection_history_add(txn, store, payer, sequence);
+    if (err == FF_OK) err = projection_history_add(txn, store, payee, sequence);
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write the history");
+    return projection_flow_add(txn, store, year, payer, payee, stream, sign * amount, failure);
+}
+
+static ff_err projection_transfer_reverse(MDB_txn *txn, ff_store *store,
+                                          const Fundflow__V1__EventRecord *record,
+                                          const Fundflow__V1__EventRecord *target,
+                                          ff_failure *failure) {
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
     size_t posting_count = 0;
-    ff_err err = projection_reversal_target(txn, store, reversed_sequence, &target, failure);
-    if (err == FF_OK) {
-        err = projection_event_postings(txn, store, target->event, postings, &posting_count,
-                                        failure);
-    }
-    if (err == FF_OK && posting_count == 0) {
-        err = failure_set(failure, FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence",
-                          "event %llu moves no money, so there is nothing to reverse",
-                          (unsigned long long)reversed_sequence);
-    }
-    if (target) fundflow__v1__event_record__free_unpacked(target, NULL);
+    ff_err err = projection_event_postings(txn, store, target->event, postings, &posting_count,
+                                           failure);
     if (err != FF_OK) return err;
     for (size_t i = 0; i < posting_count; i++) {
         int64_t debit = postings[i].debit_pence;
@@ -219,6 +232,38 @@ static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
     }
     err = account_postings_apply(txn, store, record->sequence, record->effective_date, postings,
                                  posting_count, failure);
+    if (err != FF_OK) return err;
+    return projection_transfer_index(txn, store, target->event, record->sequence, -1, failure);
+}
+
+/* Undoes the target event by its kind: transfers and contract events move money back. */
+static ff_err projection_reverse_kind(MDB_txn *txn, ff_store *store,
+                                      const Fundflow__V1__EventRecord *record,
+                                      const Fundflow__V1__EventRecord *target,
+                                      ff_failure *failure) {
+    switch (target->event->kind_case) {
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED:
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED:
+        return projection_transfer_reverse(txn, store, record, target, failure);
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED:
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
+    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
+    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED:
+        return projection_contract_event_reverse(txn, store, record, target, failure);
+    default:
+        return failure_set(failure, FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence",
+                           "event %llu moves no money, so there is nothing to reverse",
+                           (unsigned long long)target->sequence);
+    }
+}
+
+static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
+                                 const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    uint64_t reversed_sequence = record->event->reversal->reversed_sequence;
+    Fundflow__V1__EventRecord *target = NULL;
+    ff_err err = projection_reversal_target(txn, store, reversed_sequence, &target, failure);
+    if (err == FF_OK) err = projection_reverse_kind(txn, store, record, target, failure);
+    if (target) fundflow__v1__event_record__free_unpacked(target, NULL);
     if (err != FF_OK) return err;
     uint8_t key_bytes[LOG_KEY_BYTES], value_bytes[LOG_KEY_BYTES];
     log_key_encode(reversed_sequence, key_bytes);
@@ -233,12 +278,21 @@ static ff_err projection_transfer(MDB_txn *txn, ff_store *store,
                                   const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
     size_t posting_count = 0;
-    ff_err err = projection_event_postings(txn, store, record->event, postings, &posting_count,
-                                           failure);
+    ff_err err = FF_OK;
+    if (record->event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED) {
+        err = projection_allocation_delegation_check(txn, store, record->event->allocation_issued,
+                                                     failure);
+    }
+    if (err == FF_OK) {
+        err = projection_event_postings(txn, store, record->event, postings, &posting_count,
+                                        failure);
+    }
     if (err != FF_OK) return err;
     assert(posting_count > 0);
-    return account_postings_apply(txn, store, record->sequence, record->effective_date, postings,
-                                  posting_count, failure);
+    err = account_postings_apply(txn, store, record->sequence, record->effective_date, postings,
+                                 posting_count, failure);
+    if (err != FF_OK) return err;
+    return projection_transfer_index(txn, store, record->event, record->sequence, 1, failure);
 }
 
 ff_err projection_idempotency_read(MDB_txn *txn, ff_store *store, const char *idempotency_key,
@@ -272,6 +326,78 @@ static ff_err projection_idempotency_write(MDB_txn *txn, ff_store *store,
     return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write index") : FF_OK;
 }
 
+/* Indexes an event that moves no money under each organisation it names. */
+static ff_err projection_domain_history(MDB_txn *txn, ff_store *store,
+                                        const Fundflow__V1__EventRecord *record) {
+    const Fundflow__V1__Event *event = record->event;
+    const char *names[FF_MEMBERS_MAX + 2];
+    size_t count = 0;
+    switch (event->kind_case) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
+        names[count++] = event->org_updated->code;
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED:
+        names[count++] = event->delegation_granted->delegate_code;
+        for (size_t i = 0; i < event->delegation_granted->n_population_codes; i++) {
+            names[count++] = event->delegation_granted->population_codes[i];
+        }
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED:
+        names[count++] = event->statement_submitted->org_code;
+        names[count++] = event->statement_submitted->counterparty_code;
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
+        names[count++] = event->period_closed->org_code;
+        break;
+    default:
+        break;
+    }
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < count; i++) {
+        bool repeated = false;
+        for (size_t j = 0; j < i; j++) repeated = repeated || strcmp(names[i], names[j]) == 0;
+        if (!repeated) err = projection_history_add(txn, store, names[i], record->sequence);
+    }
+    return err;
+}
+
+/* The events added with the funding-flow domain, each checked and projected in its own file. */
+static ff_err projection_domain_apply(MDB_txn *txn, ff_store *store,
+                                      const Fundflow__V1__EventRecord *record,
+                                      ff_failure *failure) {
+    ff_err err;
+    switch (record->event->kind_case) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
+        err = projection_org_update(txn, store, record, failure);
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED:
+        return projection_service_line_register(txn, store, record, failure);
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED:
+        err = projection_delegation_grant(txn, store, record, failure);
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED:
+        return projection_delegation_revoke(txn, store, record, failure);
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED:
+        return projection_contract_agree(txn, store, record, failure);
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
+        return projection_contract_vary(txn, store, record, failure);
+    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
+        return projection_payment_make(txn, store, record, failure);
+    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED:
+        return projection_outcome_report(txn, store, record, failure);
+    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED:
+        err = projection_statement_submit(txn, store, record, failure);
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
+        err = projection_period_close(txn, store, record, failure);
+        break;
+    default:
+        return failure_set(failure, FF_ERR_PAYLOAD_MISSING, "event", "the event is empty");
+    }
+    if (err == FF_OK) err = projection_domain_history(txn, store, record);
+    return err;
+}
+
 ff_err projection_apply(MDB_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure) {
     ff_err err = command_event_check_static(record->event, failure);
@@ -288,8 +414,9 @@ ff_err projection_apply(MDB_txn *txn, ff_store *store, const Fundflow__V1__Event
         err = projection_reverse(txn, store, record, failure);
         break;
     default:
-        err = failure_set(failure, FF_ERR_PAYLOAD_MISSING, "event", "the event is empty");
+        err = projection_domain_apply(txn, store, record, failure);
     }
     if (err == FF_OK) err = projection_idempotency_write(txn, store, record, failure);
     return err;
 }
+

@@ -126,44 +126,44 @@ expect_output "version:"
 expect_output "uptime:"
 
 check "org add registers an NHSE, an ICB and a place, printing each sequence and key"
-expect_status 0 org add TNHSE --name "Test NHS England" --kind nhse --date 2024-04-01
+expect_status 0 org add XTN --name "Test NHS England" --kind nhse --date 2024-04-01
 expect_output "recorded as event 1"
 [[ $(field "idempotency key") =~ ^[0-9a-f]{32}$ ]] || fail "no random key printed:"$'\n'"$output"
-expect_status 0 --json org add TICB --name "Test ICB" --kind ICB --date 2024-04-01
-expect_status 0 org add TPLACE --kind Place --parent TICB --name "Test place" --date=2024-04-01
+expect_status 0 --json org add QTI --name "Test ICB" --kind ICB --date 2024-04-01
+expect_status 0 org add T9P --kind Place --parent QTI --name "Test place" --date=2024-04-01
 expect_output "recorded as event 3"
 
-check "allocate records £1,000,000.00 of core services from TNHSE to TICB"
-expect_status 0 allocate --from TNHSE --to TICB --stream core_services --year 2024/25 \
+check "allocate records £1,000,000.00 of core services from XTN to QTI"
+expect_status 0 allocate --from XTN --to QTI --stream core_services --year 2024/25 \
     --amount '£1,000,000.00' --date 2024-04-01 --reference "letter 1"
 expect_output "recorded as event 4"
 
-check "budget passes £250,000.50 on from TICB to TPLACE"
-expect_status 0 budget --from TICB --to TPLACE --stream CORE_SERVICES --year 2024/25 \
+check "budget passes £250,000.50 on from QTI to T9P"
+expect_status 0 budget --from QTI --to T9P --stream CORE_SERVICES --year 2024/25 \
     --amount 250000.5 --date 2024-05-01
 expect_output "recorded as event 5"
 
 check "position shows exact figures for the ICB and the place"
-expect_status 0 position TICB --stream core_services --year 2024/25
-[[ $(field received) == "£1,000,000.00" ]] || fail "TICB received:"$'\n'"$output"
-[[ $(field "passed on") == "£250,000.50" ]] || fail "TICB passed on:"$'\n'"$output"
-[[ $(field headroom) == "£749,999.50" ]] || fail "TICB headroom:"$'\n'"$output"
-[[ $(field year) == "2024/25" ]] || fail "TICB year:"$'\n'"$output"
-expect_status 0 position TPLACE --stream core_services --year 2024/25
-[[ $(field received) == "£250,000.50" ]] || fail "TPLACE received:"$'\n'"$output"
-[[ $(field headroom) == "£250,000.50" ]] || fail "TPLACE headroom:"$'\n'"$output"
+expect_status 0 position QTI --stream core_services --year 2024/25
+[[ $(field received) == "£1,000,000.00" ]] || fail "QTI received:"$'\n'"$output"
+[[ $(field "passed on") == "£250,000.50" ]] || fail "QTI passed on:"$'\n'"$output"
+[[ $(field headroom) == "£749,999.50" ]] || fail "QTI headroom:"$'\n'"$output"
+[[ $(field year) == "2024/25" ]] || fail "QTI year:"$'\n'"$output"
+expect_status 0 position T9P --stream core_services --year 2024/25
+[[ $(field received) == "£250,000.50" ]] || fail "T9P received:"$'\n'"$output"
+[[ $(field headroom) == "£250,000.50" ]] || fail "T9P headroom:"$'\n'"$output"
 
 check "position --as-at 4 and --as-at-date 2024-04-30 show the ICB before the budget"
-expect_status 0 position TICB --stream core_services --year 2024/25 --as-at 4
-[[ $(field headroom) == "£1,000,000.00" ]] || fail "TICB headroom as at 4:"$'\n'"$output"
-expect_status 0 position TICB --stream core_services --year 2024/25 --as-at-date 2024-04-30
-[[ $(field "passed on") == "£0.00" ]] || fail "TICB passed on as at 2024-04-30:"$'\n'"$output"
+expect_status 0 position QTI --stream core_services --year 2024/25 --as-at 4
+[[ $(field headroom) == "£1,000,000.00" ]] || fail "QTI headroom as at 4:"$'\n'"$output"
+expect_status 0 position QTI --stream core_services --year 2024/25 --as-at-date 2024-04-30
+[[ $(field "passed on") == "£0.00" ]] || fail "QTI passed on as at 2024-04-30:"$'\n'"$output"
 
 # Refusals ----------------------------------------------------------------------------------
 
 check "over-allocation exits 1 with failed_precondition and the headroom; the head stays"
 before=$(head_sequence)
-expect_status 1 budget --from TICB --to TPLACE --stream core_services --year 2024/25 \
+expect_status 1 budget --from QTI --to T9P --stream core_services --year 2024/25 \
     --amount 800000
 expect_errors "error: failed_precondition:"
 expect_errors "headroom: £749,999.50"
@@ -171,7 +171,7 @@ expect_errors "account:"
 expect_head_unchanged "$before"
 
 check "an unknown organisation exits 1 with not_found; the head stays"
-expect_status 1 allocate --from TNHSE --to TNOBODY --stream core_services --year 2024/25 \
+expect_status 1 allocate --from XTN --to TNOBODY --stream core_services --year 2024/25 \
     --amount 1
 expect_errors "error: not_found:"
 expect_head_unchanged "$before"
@@ -181,24 +181,24 @@ expect_errors "not_found"
 # Reads -------------------------------------------------------------------------------------
 
 check "org show prints the ICB"
-expect_status 0 org show TICB
+expect_status 0 org show QTI
 [[ $(field name) == "Test ICB" ]] || fail "org show name:"$'\n'"$output"
 [[ $(field kind) == "icb" ]] || fail "org show kind:"$'\n'"$output"
 [[ $(field "registered date") == "2024-04-01" ]] || fail "org show date:"$'\n'"$output"
 
 check "org list shows all three organisations, filters by kind, and stops at --limit"
 expect_status 0 org list
-for code in TNHSE TICB TPLACE; do
+for code in XTN QTI T9P; do
     printf '%s\n' "$output" | grep -q "^$code " || fail "org list lacks $code:"$'\n'"$output"
 done
 expect_status 0 org list --kind place
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "org list --kind place:"$'\n'"$output"
-expect_output "TPLACE"
+expect_output "T9P"
 expect_status 0 org list --limit 2
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 2 ]] || fail "org list --limit 2:"$'\n'"$output"
 
 check "history lists the ICB's budget postings with running balances"
-expect_status 0 history TICB --stream core_services --year 2024/25
+expect_status 0 history QTI --stream core_services --year 2024/25
 printf '%s\n' "$output" | grep -Eq '^ +4 +2024-04-01 .*£1,000,000.00 *$' \
     || fail "history lacks event 4:"$'\n'"$output"
 printf '%s\n' "$output" | grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.50 *$' \
@@ -207,7 +207,7 @@ printf '%s\n' "$output" | grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.5
 check "events lists every event, and event 4 shows the allocation in full"
 expect_status 0 events
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 5 ]] || fail "events:"$'\n'"$output"
-expect_output "allocate TNHSE -> TICB core_services 2024/25 £1,000,000.00"
+expect_output "allocate XTN -> QTI core_services 2024/25 £1,000,000.00"
 expect_status 0 events --after 3 --limit 1
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "events --limit:"$'\n'"$output"
 expect_output "allocation_issued"
@@ -223,8 +223,8 @@ expect_errors "not_found"
 check "reverse undoes the budget; reversing it again is refused and the head stays"
 expect_status 0 reverse 5 --reason "entered in error"
 expect_output "recorded as event 6"
-expect_status 0 position TICB --stream core_services --year 2024/25
-[[ $(field headroom) == "£1,000,000.00" ]] || fail "TICB headroom after reversal:"$'\n'"$output"
+expect_status 0 position QTI --stream core_services --year 2024/25
+[[ $(field headroom) == "£1,000,000.00" ]] || fail "QTI headroom after reversal:"$'\n'"$output"
 before=$(head_sequence)
 expect_status 1 reverse 5 --reason "again"
 expect_errors "failed_precondition"
@@ -232,17 +232,17 @@ expect_errors "event_already_reversed"
 expect_head_unchanged "$before"
 
 check "a retry with the same --key prints \"already recorded\" and records nothing"
-expect_status 0 allocate --from TNHSE --to TICB --stream primary_medical_care --year 2024/25 \
+expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 \
     --amount 10.01 --key test-retry-1 --non-recurrent
 expect_output "recorded as event 7"
 before=$(head_sequence)
-expect_status 0 allocate --from TNHSE --to TICB --stream primary_medical_care --year 2024/25 \
+expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 \
     --amount 10.01 --key test-retry-1 --non-recurrent
 expect_output "already recorded as event 7"
 expect_head_unchanged "$before"
 
 check "the same --key for a different command is refused and the head stays"
-expect_status 1 allocate --from TNHSE --to TICB --stream primary_medical_care --year 2024/25 \
+expect_status 1 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 \
     --amount 99 --key test-retry-1
 expect_errors "idempotency_conflict"
 expect_head_unchanged "$before"
@@ -261,7 +261,7 @@ check "--json output is one JSON document with int64 fields as strings"
 expect_status 0 info --json
 printf '%s' "$output" | python3 -m json.tool >/dev/null || fail "info --json:"$'\n'"$output"
 [[ $output == *'"head_sequence":"7"'* ]] || fail "head_sequence is not a string:"$'\n'"$output"
-expect_status 0 --json position TICB --stream core_services --year 2024/25
+expect_status 0 --json position QTI --stream core_services --year 2024/25
 [[ $(json_field headroom_pence) == 100000000 ]] || fail "headroom_pence:"$'\n'"$output"
 [[ $output == *'"headroom_pence":"100000000"'* ]] || fail "headroom_pence not a string"
 expect_status 0 events --json --limit 3
@@ -271,7 +271,7 @@ printf '%s' "$output" | python3 -m json.tool >/dev/null || fail "events --json:"
 
 check "--json prints a refusal as the server's JSON error on stdout, with exit 1"
 before=$(head_sequence)
-expect_status 1 budget --json --from TICB --to TPLACE --stream core_services --year 2024/25 \
+expect_status 1 budget --json --from QTI --to T9P --stream core_services --year 2024/25 \
     --amount 2000000
 [[ $(json_field code) == failed_precondition ]] || fail "--json error code:"$'\n'"$output"
 [[ $output == *'"headroom_pence":"100000000"'* ]] || fail "--json error meta:"$'\n'"$output"
@@ -304,9 +304,9 @@ expect_head_unchanged "$before"
 
 check "submit lists a refused command by line number and exits 1"
 cat >"$scratch/mixed.ndjson" <<'NDJSON'
-{"idempotency_key":"mixed-1","effective_date":20240601,"event":{"allocation_issued":{"funder_code":"TNHSE","recipient_code":"TICB","stream":"CAPITAL","financial_year":2024,"amount_pence":"500"}}}
+{"idempotency_key":"mixed-1","effective_date":20240601,"event":{"allocation_issued":{"funder_code":"XTN","recipient_code":"QTI","stream":"CAPITAL","financial_year":2024,"amount_pence":"500"}}}
 
-{"idempotency_key":"mixed-2","effective_date":20240601,"event":{"budget_delegated":{"from_code":"TICB","to_code":"TPLACE","stream":"CAPITAL","financial_year":2024,"amount_pence":"501"}}}
+{"idempotency_key":"mixed-2","effective_date":20240601,"event":{"budget_delegated":{"from_code":"QTI","to_code":"T9P","stream":"CAPITAL","financial_year":2024,"amount_pence":"501"}}}
 NDJSON
 before=$(head_sequence)
 expect_status 1 submit "$scratch/mixed.ndjson"
@@ -336,19 +336,19 @@ expect_output "OK:"
 # Usage errors and connection failures -------------------------------------------------------
 
 check "usage errors exit 2 and name the flag"
-expect_status 2 allocate --from TNHSE --to TICB --year 2024/25 --amount 1
+expect_status 2 allocate --from XTN --to QTI --year 2024/25 --amount 1
 expect_errors "--stream"
-expect_status 2 allocate --from TNHSE --to TICB --stream core_services --year 2024/25 --amount 1.234
+expect_status 2 allocate --from XTN --to QTI --stream core_services --year 2024/25 --amount 1.234
 expect_errors "--amount"
-expect_status 2 budget --from TICB --to TPLACE --stream core_services --year 2024/26 --amount 1
+expect_status 2 budget --from QTI --to T9P --stream core_services --year 2024/26 --amount 1
 expect_errors "--year"
-expect_status 2 position TICB --stream nonsense --year 2024/25
+expect_status 2 position QTI --stream nonsense --year 2024/25
 expect_errors "--stream"
 expect_status 2 org add TX --name X --kind icb --date 2024-02-30
 expect_errors "--date"
 expect_status 2 events --frobnicate
 expect_errors "--frobnicate"
-expect_status 2 org show TICB --amount 5
+expect_status 2 org show QTI --amount 5
 expect_errors "--amount"
 expect_status 2 frobnicate
 expect_status 2 reverse --reason x
@@ -376,7 +376,7 @@ python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(
 dead="http://127.0.0.1:$(cat "$scratch/port")"
 expect_status 3 --server "$dead" info
 expect_errors "cannot connect to $dead"
-expect_status 3 allocate --server "$dead" --from TNHSE --to TICB --stream core_services \
+expect_status 3 allocate --server "$dead" --from XTN --to QTI --stream core_services \
     --year 2024/25 --amount 1
 
 # Stopping the server -------------------------------------------------------------------------

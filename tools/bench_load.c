@@ -50,8 +50,8 @@
 
 /* The organisations the benchmark allocates between. Their codes follow no ODS pattern, so they
  * cannot clash with the demo's or any real organisation's. */
-#define BENCH_FUNDER_CODE "BNCH1"
-#define BENCH_RECIPIENT_CODE "BNCH2"
+#define BENCH_FUNDER_CODE "XBN"
+#define BENCH_RECIPIENT_CODE "QBN"
 #define BENCH_FINANCIAL_YEAR 2024u
 #define BENCH_EFFECTIVE_DATE 20240401u
 

@@ -42,6 +42,31 @@
 #define FF_ACTOR_BYTES_MAX 64
 #endif
 
+/* Identifiers that clients choose: contract ids and delegation ids, such as "QWE-2024-MH-03". */
+#ifndef FF_IDENTIFIER_BYTES_MAX
+#define FF_IDENTIFIER_BYTES_MAX 32
+#endif
+
+/* Members of a provider collaborative or joint committee, and ICBs in a delegation's population.
+ * The largest joint committee has under a dozen ICBs; 64 leaves room without letting a record
+ * grow unbounded. */
+#ifndef FF_MEMBERS_MAX
+#define FF_MEMBERS_MAX 64
+#endif
+
+/* Service lines in one delegation: 59 lines were delegated in 2024 and 70 in 2025. */
+#ifndef FF_DELEGATION_LINES_MAX
+#define FF_DELEGATION_LINES_MAX 128
+#endif
+
+/* Outcome metrics on one contract, and the length of a metric's description. */
+#ifndef FF_METRICS_MAX
+#define FF_METRICS_MAX 16
+#endif
+#ifndef FF_DESCRIPTION_BYTES_MAX
+#define FF_DESCRIPTION_BYTES_MAX 160
+#endif
+
 /* Commands in one batch. One batch is one write transaction, so this bounds how long a batch
  * holds the writer and how large its dirty page set can grow. */
 #ifndef FF_BATCH_COMMANDS_MAX

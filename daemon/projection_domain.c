@@ -1,0 +1,488 @@
+/* The rules and projections of the domain events that move no money: organisations' links,
+ * service lines, delegations, statements and period closes; and the history and flow indexes
+ * every event feeds. */
+#include "projection.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+/* ---- storage helpers ---- */
+
+int projection_message_put(MDB_txn *txn, ff_store *store, store_table table, const void *key,
+                           size_t key_bytes, const ProtobufCMessage *message, unsigned flags) {
+    size_t packed_bytes = protobuf_c_message_get_packed_size(message);
+    uint8_t *packed = malloc(packed_bytes ? packed_bytes : 1);
+    if (packed == NULL) return ENOMEM;
+    protobuf_c_message_pack(message, packed);
+    MDB_val db_key = {key_bytes, (void *)key}, value = {packed_bytes, packed};
+    int rc = store_put(txn, store, table, &db_key, &value, flags);
+    free(packed);
+    return rc;
+}
+
+ff_err projection_message_get(MDB_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
+                              ProtobufCMessage **message_out) {
+    *message_out = NULL;
+    MDB_val db_key = {key_bytes, (void *)key}, value;
+    int rc = mdb_get(txn, store_dbi(store, table), &db_key, &value);
+    if (rc == MDB_NOTFOUND) return FF_ERR_NOT_FOUND;
+    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    *message_out = protobuf_c_message_unpack(descriptor, NULL, value.mv_size, value.mv_data);
+    return *message_out ? FF_OK : FF_ERR_STORAGE;
+}
+
+size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes) {
+    size_t name_bytes = strlen(name);
+    assert(name_bytes + 1 + LOG_KEY_BYTES <= bytes);
+    memcpy(key, name, name_bytes);
+    key[name_bytes] = 0;
+    log_key_encode(sequence, key + name_bytes + 1);
+    return name_bytes + 1 + LOG_KEY_BYTES;
+}
+
+ff_err projection_history_add(MDB_txn *txn, ff_store *store, const char *name,
+                              uint64_t sequence) {
+    uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
+    MDB_val db_key = {projection_history_key(name, sequence, key, sizeof key), key};
+    MDB_val value = {0, NULL};
+    int rc = store_put(txn, store, STORE_TABLE_HISTORY, &db_key, &value, 0);
+    return store_error_from_mdb(rc);
+}
+
+/* The flow key: year ++ from (12, space padded) ++ to (12) ++ stream. */
+#define PROJECTION_FLOW_KEY_BYTES (2 + 2 * FF_ORG_CODE_BYTES_MAX + 1)
+
+static void projection_code_pad(char *target, const char *code) {
+    memset(target, ' ', FF_ORG_CODE_BYTES_MAX);
+    memcpy(target, code, strlen(code));
+}
+
+ff_err projection_flow_add(MDB_txn *txn, ff_store *store, uint32_t year, const char *from_code,
+                           const char *to_code, uint32_t stream, int64_t delta_pence,
+                           ff_failure *failure) {
+    uint8_t key[PROJECTION_FLOW_KEY_BYTES];
+    key[0] = (uint8_t)(year >> 8), key[1] = (uint8_t)year;
+    projection_code_pad((char *)key + 2, from_code);
+    projection_code_pad((char *)key + 2 + FF_ORG_CODE_BYTES_MAX, to_code);
+    key[PROJECTION_FLOW_KEY_BYTES - 1] = (uint8_t)stream;
+    MDB_val db_key = {sizeof key, key}, value;
+    int64_t total = 0;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_FLOWS), &db_key, &value);
+    if (rc == MDB_SUCCESS && value.mv_size == sizeof total) memcpy(&total, value.mv_data, sizeof total);
+    else if (rc != MDB_NOTFOUND) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
+    if (money_add(total, delta_pence, &total) != FF_OK) {
+        return failure_set(failure, FF_ERR_SUM_OVERFLOW, "amount_pence",
+                           "the flow from %s to %s would overflow", from_code, to_code);
+    }
+    MDB_val new_value = {sizeof total, &total};
+    rc = store_put(txn, store, STORE_TABLE_FLOWS, &db_key, &new_value, 0);
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write a flow") : FF_OK;
+}
+
+/* ---- organisations' links ---- */
+
+ff_err projection_org_links_write(MDB_txn *txn, ff_store *store, const char *code,
+                                  const Fundflow__V1__OrgRecord *org, uint32_t effective_from,
+                                  uint64_t sequence) {
+    Fundflow__V1__OrgLinkRecord link = FUNDFLOW__V1__ORG_LINK_RECORD__INIT;
+    link.parent_code = org->parent_code;
+    link.member_codes = org->member_codes;
+    link.n_member_codes = org->n_member_codes;
+    link.lead_provider_code = org->lead_provider_code;
+    link.effective_from = effective_from;
+    link.sequence = sequence;
+    uint8_t key[FF_ORG_CODE_BYTES_MAX + 1 + 4 + LOG_KEY_BYTES];
+    size_t code_bytes = strlen(code);
+    memcpy(key, code, code_bytes);
+    key[code_bytes] = 0;
+    for (int i = 0; i < 4; i++) key[code_bytes + 1 + i] = (uint8_t)(effective_from >> (24 - 8 * i));
+    log_key_encode(sequence, key + code_bytes + 5);
+    int rc = projection_message_put(txn, store, STORE_TABLE_ORG_LINKS, key,
+                                    code_bytes + 5 + LOG_KEY_BYTES, &link.base, 0);
+    return store_error_from_mdb(rc);
+}
+
+static const org_kind projection_providers[] = {
+    FUNDFLOW__V1__ORG_KIND__TRUST, FUNDFLOW__V1__ORG_KIND__PRIMARY_CARE,
+    FUNDFLOW__V1__ORG_KIND__INDEPENDENT_PROVIDER, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY, 0};
+static const org_kind projection_icbs[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
+
+ff_err projection_org_members_check(MDB_txn *txn, ff_store *store, org_kind kind,
+                                     char *const *members, size_t member_count,
+                                     ff_failure *failure) {
+    const org_kind *allowed = kind == FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE ? projection_icbs
+                                                                              : projection_providers;
+    for (size_t i = 0; i < member_count; i++) {
+        Fundflow__V1__OrgRecord *member = NULL;
+        ff_err err = projection_party_read(txn, store, members[i], "member_codes", allowed,
+                                           &member, failure);
+        if (err != FF_OK) return err;
+        fundflow__v1__org_record__free_unpacked(member, NULL);
+    }
+    return FF_OK;
+}
+
+/* Applies an update's changes to a copy of the organisation's record. */
+static ff_err projection_org_update_fields(MDB_txn *txn, ff_store *store,
+                                           const Fundflow__V1__OrgUpdated *update,
+                                           Fundflow__V1__OrgRecord *org, ff_failure *failure) {
+    if (update->name[0] != '\0') org->name = update->name;
+    if (update->parent_code[0] != '\0') {
+        Fundflow__V1__OrgRecord *parent = NULL;
+        ff_err err = projection_org_read(txn, store, update->parent_code, &parent);
+        if (err != FF_OK) {
+            return failure_set(failure, err, "parent_code", "parent_code %s is not registered",
+                               update->parent_code);
+        }
+        fundflow__v1__org_record__free_unpacked(parent, NULL);
+        org->parent_code = update->parent_code;
+    }
+    if (update->set_members) {
+        ff_err err = projection_org_members_check(txn, store, org->kind, update->member_codes,
+                                                  update->n_member_codes, failure);
+        if (err != FF_OK) return err;
+        org->member_codes = update->member_codes;
+        org->n_member_codes = update->n_member_codes;
+    }
+    if (update->lead_provider_code[0] != '\0') org->lead_provider_code = update->lead_provider_code;
+    return command_members_check(org->kind, org->member_codes, org->n_member_codes,
+                                 org->lead_provider_code, failure);
+}
+
+ff_err projection_org_update(MDB_txn *txn, ff_store *store,
+                             const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    const Fundflow__V1__OrgUpdated *update = record->event->org_updated;
+    Fundflow__V1__OrgRecord *stored = NULL;
+    ff_err err = projection_org_read(txn, store, update->code, &stored);
+    if (err != FF_OK) {
+        return failure_set(failure, err, "code", "code %s is not registered", update->code);
+    }
+    Fundflow__V1__OrgRecord changed = *stored;
+    err = projection_org_update_fields(txn, store, update, &changed, failure);
+    if (err == FF_OK) {
+        int rc = projection_message_put(txn, store, STORE_TABLE_ORGS, update->code,
+                                        strlen(update->code), &changed.base, 0);
+        err = store_error_from_mdb(rc);
+        if (err == FF_OK) {
+            err = projection_org_links_write(txn, store, update->code, &changed,
+                                             record->effective_date, record->sequence);
+        }
+        if (err != FF_OK) failure_set(failure, err, NULL, "cannot write the organisation");
+    }
+    fundflow__v1__org_record__free_unpacked(stored, NULL);
+    return err;
+}
+
+/* ---- service lines ---- */
+
+static ff_err projection_service_line_read(MDB_txn *txn, ff_store *store, const char *code,
+                                           const char *field,
+                                           Fundflow__V1__ServiceLineRecord **line,
+                                           ff_failure *failure) {
+    ff_err err = projection_message_get(txn, store, STORE_TABLE_SERVICE_LINES, code, strlen(code),
+                                        &fundflow__v1__service_line_record__descriptor,
+                                        (ProtobufCMessage **)line);
+    if (err == FF_ERR_NOT_FOUND) {
+        return failure_set(failure, FF_ERR_SERVICE_LINE_UNKNOWN, field,
+                           "no service line has code %s", code);
+    }
+    return err ? failure_set(failure, err, field, "cannot read service line %s", code) : FF_OK;
+}
+
+ff_err projection_service_line_register(MDB_txn *txn, ff_store *store,
+                                        const Fundflow__V1__EventRecord *record,
+                                        ff_failure *failure) {
+    const Fundflow__V1__ServiceLineRegistered *event = record->event->service_line_registered;
+    Fundflow__V1__ServiceLineRecord line = FUNDFLOW__V1__SERVICE_LINE_RECORD__INIT;
+    line.code = event->code;
+    line.name = event->name;
+    line.category = event->category;
+    line.retained_nationally = event->retained_nationally;
+    line.registered_sequence = record->sequence;
+    int rc = projection_message_put(txn, store, STORE_TABLE_SERVICE_LINES, event->code,
+                                    strlen(event->code), &line.base, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        return failure_set(failure, FF_ERR_SERVICE_LINE_EXISTS, "code",
+                           "service line %s is already registered", event->code);
+    }
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+}
+
+/* ---- delegations ---- */
+
+static bool projection_lists_share(char *const *left, size_t left_count, char *const *right,
+                                   size_t right_count) {
+    for (size_t i = 0; i < left_count; i++) {
+        for (size_t j = 0; j < right_count; j++) {
+            if (strcmp(left[i], right[j]) == 0) return true;
+        }
+    }
+    return false;
+}
+
+static uint32_t projection_date_end(uint32_t effective_to) {
+    return effective_to == 0 ? UINT32_MAX : effective_to;
+}
+
+/* Refuses a delegation that overlaps an existing one for a shared line and population. */
+static ff_err projection_delegation_overlap_check(MDB_txn *txn, ff_store *store,
+                                                  const Fundflow__V1__DelegationGranted *grant,
+                                                  ff_failure *failure) {
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
+    if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "cursor");
+    MDB_val key, value;
+    ff_err err = FF_OK;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS && err == FF_OK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        Fundflow__V1__DelegationRecord *other =
+            fundflow__v1__delegation_record__unpack(NULL, value.mv_size, value.mv_data);
+        if (other == NULL) {
+            err = failure_set(failure, FF_ERR_STORAGE, NULL, "cannot read a delegation");
+            break;
+        }
+        bool overlap = grant->effective_from <= projection_date_end(other->effective_to) &&
+                       other->effective_from <= projection_date_end(grant->effective_to) &&
+                       projection_lists_share(grant->service_line_codes,
+                                              grant->n_service_line_codes,
+                                              other->service_line_codes,
+                                              other->n_service_line_codes) &&
+                       projection_lists_share(grant->population_codes, grant->n_population_codes,
+                                              other->population_codes, other->n_population_codes);
+        if (overlap) {
+            err = failure_set(failure, FF_ERR_DELEGATION_OVERLAP, "service_line_codes",
+                              "delegation %s already covers one of these lines for one of these "
+                              "ICBs over the same dates", other->delegation_id);
+        }
+        fundflow__v1__delegation_record__free_unpacked(other, NULL);
+    }
+    mdb_cursor_close(cursor);
+    return err;
+}
+
+static ff_err projection_delegation_parties_check(MDB_txn *txn, ff_store *store,
+                                                  const Fundflow__V1__DelegationGranted *grant,
+                                                  ff_failure *failure) {
+    static const org_kind full[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
+    static const org_kind joint[] = {FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE, 0};
+    Fundflow__V1__OrgRecord *delegate = NULL;
+    bool is_full = grant->mode == FUNDFLOW__V1__DELEGATION_MODE__DELEGATION_FULL;
+    ff_err err = projection_party_read(txn, store, grant->delegate_code, "delegate_code",
+                                       is_full ? full : joint, &delegate, failure);
+    if (err != FF_OK) return err;
+    fundflow__v1__org_record__free_unpacked(delegate, NULL);
+    for (size_t i = 0; err == FF_OK && i < grant->n_population_codes; i++) {
+        Fundflow__V1__OrgRecord *icb = NULL;
+        err = projection_party_read(txn, store, grant->population_codes[i], "population_codes",
+                                    projection_icbs, &icb, failure);
+        if (icb) fundflow__v1__org_record__free_unpacked(icb, NULL);
+    }
+    for (size_t i = 0; err == FF_OK && i < grant->n_service_line_codes; i++) {
+        Fundflow__V1__ServiceLineRecord *line = NULL;
+        err = projection_service_line_read(txn, store, grant->service_line_codes[i],
+                                           "service_line_codes", &line, failure);
+        if (err == FF_OK && line->retained_nationally) {
+            err = failure_set(failure, FF_ERR_SERVICE_LINE_RETAINED, "service_line_codes",
+                              "service line %s is retained nationally", line->code);
+        }
+        if (line) fundflow__v1__service_line_record__free_unpacked(line, NULL);
+    }
+    return err;
+}
+
+ff_err projection_delegation_grant(MDB_txn *txn, ff_store *store,
+                                   const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    const Fundflow__V1__DelegationGranted *grant = record->event->delegation_granted;
+    ff_err err = projection_delegation_parties_check(txn, store, grant, failure);
+    if (err == FF_OK) err = projection_delegation_overlap_check(txn, store, grant, failure);
+    if (err != FF_OK) return err;
+    Fundflow__V1__DelegationRecord delegation = FUNDFLOW__V1__DELEGATION_RECORD__INIT;
+    delegation.delegation_id = grant->delegation_id;
+    delegation.delegate_code = grant->delegate_code;
+    delegation.service_line_codes = grant->service_line_codes;
+    delegation.n_service_line_codes = grant->n_service_line_codes;
+    delegation.population_codes = grant->population_codes;
+    delegation.n_population_codes = grant->n_population_codes;
+    delegation.mode = grant->mode;
+    delegation.effective_from = grant->effective_from;
+    delegation.effective_to = grant->effective_to;
+    delegation.granted_sequence = record->sequence;
+    int rc = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS, grant->delegation_id,
+                                    strlen(grant->delegation_id), &delegation.base,
+                                    MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        return failure_set(failure, FF_ERR_DELEGATION_EXISTS, "delegation_id",
+                           "delegation %s already exists", grant->delegation_id);
+    }
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+}
+
+static ff_err projection_delegation_read(MDB_txn *txn, ff_store *store, const char *id,
+                                         Fundflow__V1__DelegationRecord **delegation,
+                                         ff_failure *failure) {
+    ff_err err = projection_message_get(txn, store, STORE_TABLE_DELEGATIONS, id, strlen(id),
+                                        &fundflow__v1__delegation_record__descriptor,
+                                        (ProtobufCMessage **)delegation);
+    if (err == FF_ERR_NOT_FOUND) {
+        return failure_set(failure, FF_ERR_DELEGATION_UNKNOWN, "delegation_id",
+                           "no delegation has id %s", id);
+    }
+    return err ? failure_set(failure, err, NULL, "cannot read delegation %s", id) : FF_OK;
+}
+
+ff_err projection_delegation_revoke(MDB_txn *txn, ff_store *store,
+                                    const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    const Fundflow__V1__DelegationRevoked *revoke = record->event->delegation_revoked;
+    Fundflow__V1__DelegationRecord *delegation = NULL;
+    ff_err err = projection_delegation_read(txn, store, revoke->delegation_id, &delegation,
+                                            failure);
+    if (err != FF_OK) return err;
+    if (revoke->effective_to < delegation->effective_from ||
+        revoke->effective_to > projection_date_end(delegation->effective_to)) {
+        err = failure_set(failure, FF_ERR_DATE_INVALID, "effective_to",
+                          "effective_to %u must fall within delegation %s (from %u)",
+                          revoke->effective_to, delegation->delegation_id,
+                          delegation->effective_from);
+    } else {
+        delegation->effective_to = revoke->effective_to;
+        delegation->revoked_sequence = record->sequence;
+        int rc = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS,
+                                        revoke->delegation_id, strlen(revoke->delegation_id),
+                                        &delegation->base, 0);
+        if (rc) err = failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write");
+    }
+    fundflow__v1__delegation_record__free_unpacked(delegation, NULL);
+    return err;
+}
+
+ff_err projection_allocation_delegation_check(MDB_txn *txn, ff_store *store,
+                                              const Fundflow__V1__AllocationIssued *allocation,
+                                              ff_failure *failure) {
+    if (allocation->delegation_id[0] == '\0') return FF_OK;
+    if (allocation->stream != FUNDFLOW__V1__STREAM__SPECIALISED) {
+        return failure_set(failure, FF_ERR_TERMS_INVALID, "delegation_id",
+                           "only a specialised allocation cites a delegation");
+    }
+    Fundflow__V1__DelegationRecord *delegation = NULL;
+    ff_err err = projection_delegation_read(txn, store, allocation->delegation_id, &delegation,
+                                            failure);
+    if (err != FF_OK) return err;
+    if (strcmp(delegation->delegate_code, allocation->recipient_code) != 0) {
+        err = failure_set(failure, FF_ERR_NOT_DELEGATED, "delegation_id",
+                          "delegation %s is held by %s, not %s", delegation->delegation_id,
+                          delegation->delegate_code, allocation->recipient_code);
+    }
+    fundflow__v1__delegation_record__free_unpacked(delegation, NULL);
+    return err;
+}
+
+static bool projection_delegation_covers(const Fundflow__V1__DelegationRecord *delegation,
+                                         const char *holder, const char *line, uint32_t date) {
+    if (strcmp(delegation->delegate_code, holder) != 0) return false;
+    if (date < delegation->effective_from || date > projection_date_end(delegation->effective_to)) {
+        return false;
+    }
+    for (size_t i = 0; i < delegation->n_service_line_codes; i++) {
+        if (strcmp(delegation->service_line_codes[i], line) == 0) return true;
+    }
+    return false;
+}
+
+ff_err projection_delegation_held(MDB_txn *txn, ff_store *store, const char *commissioner,
+                                  const char *service_line, uint32_t date, ff_failure *failure) {
+    Fundflow__V1__ServiceLineRecord *line = NULL;
+    ff_err err = projection_service_line_read(txn, store, service_line, "service_line_code", &line,
+                                              failure);
+    if (err != FF_OK) return err;
+    fundflow__v1__service_line_record__free_unpacked(line, NULL);
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
+    if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "cursor");
+    bool held = false;
+    MDB_val key, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS && !held;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        Fundflow__V1__DelegationRecord *delegation =
+            fundflow__v1__delegation_record__unpack(NULL, value.mv_size, value.mv_data);
+        if (delegation == NULL) break;
+        held = projection_delegation_covers(delegation, commissioner, service_line, date);
+        fundflow__v1__delegation_record__free_unpacked(delegation, NULL);
+    }
+    mdb_cursor_close(cursor);
+    if (held) return FF_OK;
+    return failure_set(failure, FF_ERR_NOT_DELEGATED, "service_line_code",
+                       "%s holds no delegation of service line %s on %u", commissioner,
+                       service_line, date);
+}
+
+/* ---- statements and period closes ---- */
+
+static ff_err projection_org_exists(MDB_txn *txn, ff_store *store, const char *code,
+                                    const char *field, ff_failure *failure) {
+    Fundflow__V1__OrgRecord *org = NULL;
+    ff_err err = projection_org_read(txn, store, code, &org);
+    if (err == FF_OK) fundflow__v1__org_record__free_unpacked(org, NULL);
+    if (err == FF_ERR_ORG_UNKNOWN) {
+        return failure_set(failure, err, field, "%s %s is not a registered organisation", field,
+                           code);
+    }
+    return err ? failure_set(failure, err, field, "cannot read %s", code) : FF_OK;
+}
+
+ff_err projection_statement_submit(MDB_txn *txn, ff_store *store,
+                                   const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    const Fundflow__V1__StatementSubmitted *statement = record->event->statement_submitted;
+    ff_err err = projection_org_exists(txn, store, statement->org_code, "org_code", failure);
+    if (err == FF_OK) {
+        err = projection_org_exists(txn, store, statement->counterparty_code, "counterparty_code",
+                                    failure);
+    }
+    if (err != FF_OK) return err;
+    uint8_t key[2 * FF_ORG_CODE_BYTES_MAX + 4];
+    projection_code_pad((char *)key, statement->org_code);
+    projection_code_pad((char *)key + FF_ORG_CODE_BYTES_MAX, statement->counterparty_code);
+    key[2 * FF_ORG_CODE_BYTES_MAX] = (uint8_t)(statement->financial_year >> 8);
+    key[2 * FF_ORG_CODE_BYTES_MAX + 1] = (uint8_t)statement->financial_year;
+    key[2 * FF_ORG_CODE_BYTES_MAX + 2] = (uint8_t)statement->month;
+    key[2 * FF_ORG_CODE_BYTES_MAX + 3] = (uint8_t)statement->kind;
+    /* The latest statement for a period and kind replaces earlier ones; the log keeps them all. */
+    int64_t stored[2] = {statement->amount_pence, (int64_t)record->sequence};
+    MDB_val db_key = {sizeof key, key}, value = {sizeof stored, stored};
+    int rc = store_put(txn, store, STORE_TABLE_STATEMENTS, &db_key, &value, 0);
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+}
+
+size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month, uint8_t *key) {
+    projection_code_pad((char *)key, org_code);
+    key[FF_ORG_CODE_BYTES_MAX] = (uint8_t)(year >> 8);
+    key[FF_ORG_CODE_BYTES_MAX + 1] = (uint8_t)year;
+    key[FF_ORG_CODE_BYTES_MAX + 2] = (uint8_t)month;
+    return FF_ORG_CODE_BYTES_MAX + 3;
+}
+
+ff_err projection_period_close(MDB_txn *txn, ff_store *store,
+                               const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+    const Fundflow__V1__PeriodClosed *period = record->event->period_closed;
+    ff_err err = projection_org_exists(txn, store, period->org_code, "org_code", failure);
+    if (err != FF_OK) return err;
+    uint8_t key[FF_ORG_CODE_BYTES_MAX + 3], sequence[LOG_KEY_BYTES];
+    log_key_encode(record->sequence, sequence);
+    MDB_val db_key = {projection_period_key(period->org_code, period->financial_year,
+                                            period->month, key), key};
+    MDB_val value = {sizeof sequence, sequence};
+    int rc = store_put(txn, store, STORE_TABLE_PERIODS, &db_key, &value, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        return failure_set(failure, FF_ERR_PERIOD_ALREADY_CLOSED, "month",
+                           "M%u of %u/%02u is already closed for %s", period->month,
+                           period->financial_year, (period->financial_year + 1) % 100,
+                           period->org_code);
+    }
+    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+}
