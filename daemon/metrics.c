@@ -9,7 +9,8 @@
 
 static const char *const metrics_methods[] = {
     "SubmitCommands", "GetOrg",     "ListOrgs",     "GetPosition", "GetAccountHistory",
-    "ListEvents",     "GetEvent",   "VerifyLedger", "ServerInfo",  "other",
+    "ListEvents",     "GetEvent",   "VerifyLedger", "ServerInfo",  "GetContractPosition",
+    "ListContracts",  "GetFundingFlows", "GetDelegations", "GetHistory", "other",
 };
 #define METRICS_METHOD_COUNT (sizeof metrics_methods / sizeof metrics_methods[0])
 
