@@ -391,6 +391,7 @@ static ff_err contract_outcome_apply(MDB_txn *txn, ff_store *store,
     metric->earned_pence = reverse ? 0 : earned;
     metric->released_pence = reverse ? 0 : released;
     metric->reported_sequence = reverse ? 0 : record->sequence;
+    metric->reported_date = reverse ? 0 : record->effective_date;
     if (reverse) metric->achievement_bp = 0;
     return contract_store(txn, store, contract, record->sequence, failure);
 }

@@ -12,6 +12,7 @@
 #include "verify.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
+#include "fundflow/money.h"
 
 static_assert((int)FUNDFLOW__V1__ACCOUNT_PURPOSE__FUNDING == (int)ACCOUNT_PURPOSE_FUNDING &&
                   (int)FUNDFLOW__V1__ACCOUNT_PURPOSE__BUDGET == (int)ACCOUNT_PURPOSE_BUDGET &&
@@ -31,6 +32,11 @@ const query_method query_methods[] = {
     {"ListEvents", query_events_list},
     {"GetEvent", query_event_get},
     {"VerifyLedger", query_verify},
+    {"GetContractPosition", query_contract_position},
+    {"ListContracts", query_contracts_list},
+    {"GetFundingFlows", query_funding_flows},
+    {"GetDelegations", query_delegations},
+    {"GetHistory", query_history},
     {NULL, NULL},
 };
 
@@ -168,26 +174,29 @@ static int64_t *query_position_target(Fundflow__V1__Position *position, account_
     return NULL;
 }
 
-static ff_err query_position_fill(MDB_txn *txn, ff_store *store,
-                                  Fundflow__V1__Position *position) {
+/* Adds one organisation's figures to the position, as at its sequence and date. */
+static ff_err query_position_fill_one(MDB_txn *txn, ff_store *store, const char *code,
+                                      Fundflow__V1__Position *position) {
     for (int purpose = ACCOUNT_PURPOSE_FUNDING; purpose <= ACCOUNT_PURPOSE_LAST; purpose++) {
         account_key key;
         account_balance balance;
-        account_key_make(&key, position->org_code, position->financial_year,
-                         (uint32_t)position->stream, (account_purpose)purpose);
+        account_key_make(&key, code, position->financial_year, (uint32_t)position->stream,
+                         (account_purpose)purpose);
         ff_err err = position->as_at_date != 0
                          ? account_balance_read_by_date(txn, store, &key,
                                                         position->as_at_sequence,
                                                         position->as_at_date, &balance)
                          : account_balance_read_at(txn, store, &key, position->as_at_sequence,
                                                    &balance);
-        if (err == FF_OK) {
-            err = account_balance_net(&key, &balance,
-                                      query_position_target(position, (account_purpose)purpose));
-        }
+        int64_t net = 0;
+        if (err == FF_OK) err = account_balance_net(&key, &balance, &net);
+        int64_t *target = query_position_target(position, (account_purpose)purpose);
+        if (err == FF_OK) err = money_add(*target, net, target);
         if (err != FF_OK) return err;
     }
-    return FF_OK;
+    return query_position_released(txn, store, code, (uint32_t)position->stream,
+                                   position->financial_year, position->as_at_sequence,
+                                   position->as_at_date, &position->released_pence);
 }
 
 static ff_err query_position_read(MDB_txn *txn, ff_store *store,
@@ -200,15 +209,18 @@ static ff_err query_position_read(MDB_txn *txn, ff_store *store,
                            get->org_code);
     }
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the organisation");
-    fundflow__v1__org_record__free_unpacked(org, NULL);
     log_head head;
     err = log_head_read(txn, store, &head);
     if (err == FF_OK) {
         position->as_at_sequence = get->as_at_sequence != 0 && get->as_at_sequence < head.sequence
                                        ? get->as_at_sequence
                                        : head.sequence;
-        err = query_position_fill(txn, store, position);
+        err = query_position_rollup_codes(txn, store, org, get->as_at_date, position);
     }
+    for (size_t i = 0; err == FF_OK && i < position->n_included_codes; i++) {
+        err = query_position_fill_one(txn, store, position->included_codes[i], position);
+    }
+    fundflow__v1__org_record__free_unpacked(org, NULL);
     return err != FF_OK ? failure_set(failure, err, NULL, "cannot read the position") : FF_OK;
 }
 
@@ -229,6 +241,7 @@ ff_err query_position_get(ff_ledger *ledger, const ProtobufCMessage *request,
     position->stream = get->stream;
     position->financial_year = get->financial_year;
     position->as_at_date = get->as_at_date;
+    position->rollup = get->rollup;
     MDB_txn *txn = NULL;
     err = position->org_code ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
