@@ -249,3 +249,146 @@ int64_t test_account_net(ff_ledger *ledger, const char *org, Fundflow__V1__Strea
     assert_int_equal(account_balance_net(&key, &balance, &net), FF_OK);
     return net;
 }
+
+Fundflow__V1__Command *test_dated(Fundflow__V1__Command *command, uint32_t effective_date) {
+    command->effective_date = effective_date;
+    return command;
+}
+
+/* Parses "A:6000,B:4000" into metrics. */
+static void test_metrics_parse(Fundflow__V1__ContractAgreed *contract, const char *metrics) {
+    char *copy = strdup(metrics), *cursor = copy, *item;
+    while ((item = strsep(&cursor, ",")) != NULL) {
+        char *colon = strchr(item, ':');
+        assert_non_null(colon);
+        *colon = '\0';
+        Fundflow__V1__OutcomeMetric *metric = malloc(sizeof *metric);
+        fundflow__v1__outcome_metric__init(metric);
+        metric->code = strdup(item);
+        metric->description = strdup("illustrative outcome");
+        metric->weight_bp = (uint32_t)atoi(colon + 1);
+        contract->metrics = realloc(contract->metrics, (contract->n_metrics + 1) * sizeof(void *));
+        contract->metrics[contract->n_metrics++] = metric;
+    }
+    free(copy);
+}
+
+Fundflow__V1__Command *test_contract(const char *key, const char *contract_id,
+                                     const char *commissioner, const char *provider,
+                                     Fundflow__V1__ContractType type, Fundflow__V1__Stream stream,
+                                     int64_t value_pence, int64_t pot_pence, const char *metrics) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__ContractAgreed *contract = malloc(sizeof *contract);
+    fundflow__v1__contract_agreed__init(contract);
+    contract->contract_id = strdup(contract_id);
+    contract->commissioner_code = strdup(commissioner);
+    contract->provider_code = strdup(provider);
+    contract->type = type;
+    contract->financial_year = TEST_YEAR;
+    contract->stream = stream;
+    contract->annual_value_pence = value_pence;
+    contract->service_category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH;
+    contract->withheld_pot_pence = pot_pence;
+    if (metrics) test_metrics_parse(contract, metrics);
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED;
+    command->event->contract_agreed = contract;
+    return command;
+}
+
+Fundflow__V1__Command *test_payment(const char *key, const char *contract_id, uint32_t month,
+                                    int64_t amount_pence) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__PaymentMade *payment = malloc(sizeof *payment);
+    fundflow__v1__payment_made__init(payment);
+    payment->contract_id = strdup(contract_id);
+    payment->month = month;
+    payment->amount_pence = amount_pence;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE;
+    command->event->payment_made = payment;
+    /* Dated on the 15th of the month it pays for: M1 is April 2024. */
+    uint32_t calendar_month = month <= 9 ? month + 3 : month - 9;
+    uint32_t calendar_year = month <= 9 ? TEST_YEAR : TEST_YEAR + 1;
+    command->effective_date = calendar_year * 10000 + calendar_month * 100 + 15;
+    return command;
+}
+
+Fundflow__V1__Command *test_outcome(const char *key, const char *contract_id, const char *metric,
+                                    uint32_t achievement_bp) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__OutcomeReported *outcome = malloc(sizeof *outcome);
+    fundflow__v1__outcome_reported__init(outcome);
+    outcome->contract_id = strdup(contract_id);
+    outcome->metric_code = strdup(metric);
+    outcome->achievement_bp = achievement_bp;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED;
+    command->event->outcome_reported = outcome;
+    return command;
+}
+
+Fundflow__V1__Command *test_variation(const char *key, const char *contract_id,
+                                      int64_t change_pence) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__ContractVaried *variation = malloc(sizeof *variation);
+    fundflow__v1__contract_varied__init(variation);
+    variation->contract_id = strdup(contract_id);
+    variation->change_pence = change_pence;
+    variation->reason = strdup("activity above plan");
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED;
+    command->event->contract_varied = variation;
+    return command;
+}
+
+Fundflow__V1__Command *test_service_line(const char *key, const char *code, bool retained) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__ServiceLineRegistered *line = malloc(sizeof *line);
+    fundflow__v1__service_line_registered__init(line);
+    line->code = strdup(code);
+    line->name = strdup("Illustrative specialised service");
+    line->category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH;
+    line->retained_nationally = retained;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED;
+    command->event->service_line_registered = line;
+    return command;
+}
+
+static char **test_codes_split(const char *codes, size_t *count) {
+    char **list = NULL, *copy = strdup(codes), *cursor = copy, *item;
+    *count = 0;
+    while ((item = strsep(&cursor, ",")) != NULL) {
+        list = realloc(list, (*count + 1) * sizeof *list);
+        list[(*count)++] = strdup(item);
+    }
+    free(copy);
+    return list;
+}
+
+Fundflow__V1__Command *test_delegation(const char *key, const char *id, const char *delegate,
+                                       const char *line, const char *population,
+                                       Fundflow__V1__DelegationMode mode, uint32_t from,
+                                       uint32_t to) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__DelegationGranted *grant = malloc(sizeof *grant);
+    fundflow__v1__delegation_granted__init(grant);
+    grant->delegation_id = strdup(id);
+    grant->delegate_code = strdup(delegate);
+    grant->service_line_codes = test_codes_split(line, &grant->n_service_line_codes);
+    grant->population_codes = test_codes_split(population, &grant->n_population_codes);
+    grant->mode = mode;
+    grant->effective_from = from;
+    grant->effective_to = to;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED;
+    command->event->delegation_granted = grant;
+    return command;
+}
+
+Fundflow__V1__Command *test_period(const char *key, const char *org, uint32_t month) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__PeriodClosed *period = malloc(sizeof *period);
+    fundflow__v1__period_closed__init(period);
+    period->org_code = strdup(org);
+    period->financial_year = TEST_YEAR;
+    period->month = month;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED;
+    command->event->period_closed = period;
+    return command;
+}

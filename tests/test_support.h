@@ -52,6 +52,26 @@ Fundflow__V1__Command *test_reversal(const char *key, uint64_t reversed_sequence
                                      const char *reason);
 void test_command_free(Fundflow__V1__Command *command);
 
+/* Domain builders. metrics is "CODE:WEIGHT,CODE:WEIGHT" or NULL. */
+Fundflow__V1__Command *test_contract(const char *key, const char *contract_id,
+                                     const char *commissioner, const char *provider,
+                                     Fundflow__V1__ContractType type, Fundflow__V1__Stream stream,
+                                     int64_t value_pence, int64_t pot_pence, const char *metrics);
+Fundflow__V1__Command *test_payment(const char *key, const char *contract_id, uint32_t month,
+                                    int64_t amount_pence);
+Fundflow__V1__Command *test_outcome(const char *key, const char *contract_id, const char *metric,
+                                    uint32_t achievement_bp);
+Fundflow__V1__Command *test_variation(const char *key, const char *contract_id,
+                                      int64_t change_pence);
+Fundflow__V1__Command *test_service_line(const char *key, const char *code, bool retained);
+Fundflow__V1__Command *test_delegation(const char *key, const char *id, const char *delegate,
+                                       const char *line, const char *population,
+                                       Fundflow__V1__DelegationMode mode, uint32_t from,
+                                       uint32_t to);
+Fundflow__V1__Command *test_period(const char *key, const char *org, uint32_t month);
+/* Sets a command's effective date and returns it. */
+Fundflow__V1__Command *test_dated(Fundflow__V1__Command *command, uint32_t effective_date);
+
 /* Applies one command as a batch of one and frees it; returns the command's result code. */
 ff_err test_submit(ff_ledger *ledger, Fundflow__V1__Command *command, ledger_result *result_out);
 

@@ -1,0 +1,461 @@
+/* The funding-flow domain end to end: an allocation, an onward budget, an outcome-based contract
+ * with a withheld pot, monthly payments, a partly achieved metric, a variation and a reversed
+ * payment, checked to the penny after each step and as at earlier points; then every refusal,
+ * rollups, funding flows and the delegation register. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projection.h"
+#include "query.h"
+#include "verify.h"
+#include "test_support.h"
+
+#define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+#define SPECIALISED FUNDFLOW__V1__STREAM__SPECIALISED
+#define OUTCOME FUNDFLOW__V1__CONTRACT_TYPE__OUTCOME_BASED
+#define BLOCK FUNDFLOW__V1__CONTRACT_TYPE__BLOCK
+#define FULL FUNDFLOW__V1__DELEGATION_MODE__DELEGATION_FULL
+
+/* The figures of the scenario, in pence, worked out by hand.
+ *
+ * Contract C1: value 120,000,000 with a pot of 12,345,679 split between metrics A (60%) and B:
+ *   share A = floor(12,345,679 x 6000 / 10000) = floor(7,407,407.4) = 7,407,407
+ *   share B = 12,345,679 - 7,407,407           = 4,938,272 (the last metric takes the rest)
+ * Monthly payment: floor((120,000,000 - 12,345,679) / 12) = floor(8,971,193.4) = 8,971,193.
+ * Metric A achieved 33.33%: earned = floor(7,407,407 x 3333 / 10000) = floor(2,468,888.7531)
+ *   = 2,468,888; released = 7,407,407 - 2,468,888 = 4,938,519. */
+enum {
+    ALLOCATED = 1000000000,
+    PASSED_TO_PLACE = 200000000,
+    VALUE = 120000000,
+    POT = 12345679,
+    SHARE_A = 7407407,
+    SHARE_B = 4938272,
+    MONTHLY = 8971193,
+    EARNED_A = 2468888,
+    RELEASED_A = 4938519,
+    VARIATION = 10000000,
+};
+
+/* Sequences of the scenario's events; the world takes 1 to 7. */
+enum {
+    SEQ_TRUSTS = 9, SEQ_COLLABORATIVE = 10, SEQ_DELEGATION = 13, SEQ_ALLOCATION = 14,
+    SEQ_BUDGET = 15, SEQ_CONTRACT = 16, SEQ_M1 = 17, SEQ_M2 = 18, SEQ_M3 = 19, SEQ_OUTCOME = 20,
+    SEQ_VARIATION = 21, SEQ_REVERSAL = 22,
+};
+
+static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command, uint64_t sequence) {
+    ledger_result result;
+    ff_err err = test_submit(ledger, command, &result);
+    if (err != FF_OK) fail_msg("%s: %s", ff_err_name(err), result.failure.detail);
+    assert_int_equal(result.sequence, sequence);
+}
+
+static void world_extend(ff_ledger *ledger) {
+    test_world_register(ledger);
+    submit_ok(ledger, test_org("d8", "RGT", "Illustrative trust one", FUNDFLOW__V1__ORG_KIND__TRUST,
+                               "QUE"), 8);
+    submit_ok(ledger, test_org("d9", "RWH", "Illustrative trust two", FUNDFLOW__V1__ORG_KIND__TRUST,
+                               "QJG"), SEQ_TRUSTS);
+    Fundflow__V1__Command *collaborative =
+        test_org("d10", "MHPC", "Illustrative mental health provider collaborative",
+                 FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, NULL);
+    Fundflow__V1__OrgRegistered *org = collaborative->event->org_registered;
+    org->member_codes = malloc(2 * sizeof(char *));
+    org->member_codes[0] = strdup("RGT"), org->member_codes[1] = strdup("RWH");
+    org->n_member_codes = 2;
+    org->lead_provider_code = strdup("RGT");
+    submit_ok(ledger, collaborative, SEQ_COLLABORATIVE);
+    submit_ok(ledger, test_service_line("d11", "SL01", false), 11);
+    submit_ok(ledger, test_service_line("d12", "SL99", true), 12);
+    submit_ok(ledger, test_delegation("d13", "D-QUE-1", "QUE", "SL01", "QUE", FULL, 20240401, 0),
+              SEQ_DELEGATION);
+}
+
+static void scenario_record(ff_ledger *ledger) {
+    world_extend(ledger);
+    submit_ok(ledger, test_allocation("s14", "X24", "QUE", CORE, TEST_YEAR, ALLOCATED),
+              SEQ_ALLOCATION);
+    submit_ok(ledger, test_budget("s15", "QUE", "06H", CORE, TEST_YEAR, PASSED_TO_PLACE),
+              SEQ_BUDGET);
+    submit_ok(ledger, test_contract("s16", "C1", "QUE", "RGT", OUTCOME, CORE, VALUE, POT,
+                                    "MA:6000,MB:4000"), SEQ_CONTRACT);
+    submit_ok(ledger, test_payment("s17", "C1", 1, MONTHLY), SEQ_M1);
+    submit_ok(ledger, test_payment("s18", "C1", 2, MONTHLY), SEQ_M2);
+    submit_ok(ledger, test_payment("s19", "C1", 3, MONTHLY), SEQ_M3);
+    submit_ok(ledger, test_dated(test_outcome("s20", "C1", "MA", 3333), 20240701), SEQ_OUTCOME);
+    submit_ok(ledger, test_dated(test_variation("s21", "C1", VARIATION), 20240801), SEQ_VARIATION);
+    submit_ok(ledger, test_dated(test_reversal("s22", SEQ_M2, "paid twice in error"), 20240901),
+              SEQ_REVERSAL);
+}
+
+static int fixture_setup(void **state) {
+    test_fixture *f = test_fixture_open();
+    scenario_record(f->ledger);
+    *state = f;
+    return 0;
+}
+
+static Fundflow__V1__Position *position_at(ff_ledger *ledger, const char *org, uint64_t as_at,
+                                           uint32_t as_at_date, bool rollup) {
+    Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    get.org_code = (char *)org;
+    get.stream = CORE;
+    get.financial_year = TEST_YEAR;
+    get.as_at_sequence = as_at;
+    get.as_at_date = as_at_date;
+    get.rollup = rollup;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    if (query_position_get(ledger, &get.base, &response, &failure) != FF_OK) {
+        fail_msg("position: %s", failure.detail);
+    }
+    return (Fundflow__V1__Position *)response;
+}
+
+typedef struct expected_position {
+    int64_t received, passed_on, committed, paid, withheld, earned, released, headroom;
+} expected_position;
+
+static void assert_commissioner(ff_ledger *ledger, uint64_t as_at, expected_position expected) {
+    Fundflow__V1__Position *p = position_at(ledger, "QUE", as_at, 0, false);
+    assert_int_equal(p->received_pence, expected.received);
+    assert_int_equal(p->passed_on_pence, expected.passed_on);
+    assert_int_equal(p->committed_pence, expected.committed);
+    assert_int_equal(p->paid_pence, expected.paid);
+    assert_int_equal(p->withheld_pence, expected.withheld);
+    assert_int_equal(p->earned_pence, expected.earned);
+    assert_int_equal(p->released_pence, expected.released);
+    assert_int_equal(p->headroom_pence, expected.headroom);
+    fundflow__v1__position__free_unpacked(p, NULL);
+}
+
+static int64_t provider_received(ff_ledger *ledger, uint64_t as_at) {
+    Fundflow__V1__Position *p = position_at(ledger, "RGT", as_at, 0, false);
+    int64_t received = p->received_pence;
+    assert_int_equal(p->headroom_pence, received);
+    fundflow__v1__position__free_unpacked(p, NULL);
+    return received;
+}
+
+/* After every step of the scenario, and so also as at every earlier point. */
+static void test_positions_after_each_step(void **state) {
+    test_fixture *f = *state;
+    ff_ledger *l = f->ledger;
+    int64_t headroom = ALLOCATED - PASSED_TO_PLACE;
+    assert_commissioner(l, SEQ_BUDGET, (expected_position){ALLOCATED, PASSED_TO_PLACE, 0, 0, 0,
+                                                           0, 0, headroom});
+    /* Agreeing C1 commits 120,000,000: 107,654,321 committed and 12,345,679 withheld. */
+    headroom -= VALUE;
+    assert_commissioner(l, SEQ_CONTRACT, (expected_position){ALLOCATED, PASSED_TO_PLACE,
+                                                             VALUE - POT, 0, POT, 0, 0, headroom});
+    /* Three payments of 8,971,193 = 26,913,579 move from committed to paid. */
+    assert_commissioner(l, SEQ_M3, (expected_position){ALLOCATED, PASSED_TO_PLACE,
+                                                       VALUE - POT - 3 * MONTHLY, 3 * MONTHLY,
+                                                       POT, 0, 0, headroom});
+    assert_int_equal(provider_received(l, SEQ_M3), 26913579);
+    /* Metric A: 2,468,888 earned by the provider, 4,938,519 released back to QUE's budget. */
+    headroom += RELEASED_A;
+    assert_commissioner(l, SEQ_OUTCOME, (expected_position){ALLOCATED, PASSED_TO_PLACE,
+                                                            VALUE - POT - 3 * MONTHLY,
+                                                            3 * MONTHLY, SHARE_B, EARNED_A,
+                                                            RELEASED_A, headroom});
+    assert_int_equal(headroom, 684938519);
+    assert_int_equal(provider_received(l, SEQ_OUTCOME), 29382467);
+    /* Varying by +10,000,000 commits more and leaves 674,938,519 of headroom. */
+    headroom -= VARIATION;
+    assert_commissioner(l, SEQ_VARIATION, (expected_position){ALLOCATED, PASSED_TO_PLACE,
+                                                              90740742, 3 * MONTHLY, SHARE_B,
+                                                              EARNED_A, RELEASED_A, headroom});
+    /* Reversing the M2 payment returns 8,971,193 from paid to committed. */
+    assert_commissioner(l, SEQ_REVERSAL, (expected_position){ALLOCATED, PASSED_TO_PLACE,
+                                                             99711935, 2 * MONTHLY, SHARE_B,
+                                                             EARNED_A, RELEASED_A, 674938519});
+    assert_int_equal(provider_received(l, UINT64_MAX), 20411274);
+}
+
+static Fundflow__V1__ContractPosition *contract_at(ff_ledger *ledger, uint64_t as_at) {
+    Fundflow__V1__GetContractPositionRequest get =
+        FUNDFLOW__V1__GET_CONTRACT_POSITION_REQUEST__INIT;
+    get.contract_id = (char *)"C1";
+    get.as_at_sequence = as_at;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_contract_position(ledger, &get.base, &response, &failure), FF_OK);
+    return (Fundflow__V1__ContractPosition *)response;
+}
+
+static void test_contract_position_month_by_month(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__ContractPosition *now = contract_at(f->ledger, 0);
+    const Fundflow__V1__ContractRecord *c = now->contract;
+    assert_int_equal(c->original_value_pence, VALUE);
+    assert_int_equal(c->variations_pence, VARIATION);
+    assert_int_equal(c->value_pence, VALUE + VARIATION);
+    assert_int_equal(c->paid_pence, 2 * MONTHLY);
+    assert_int_equal(c->paid_by_month_pence[0], MONTHLY);
+    assert_int_equal(c->paid_by_month_pence[1], 0);
+    assert_int_equal(c->paid_by_month_pence[2], MONTHLY);
+    assert_int_equal(c->n_metrics, 2);
+    assert_int_equal(c->metrics[0]->share_pence, SHARE_A);
+    assert_int_equal(c->metrics[1]->share_pence, SHARE_B);
+    assert_int_equal(c->metrics[0]->earned_pence, EARNED_A);
+    assert_int_equal(c->metrics[0]->released_pence, RELEASED_A);
+    assert_false(c->metrics[1]->reported);
+    assert_int_equal(now->withheld_pending_pence, SHARE_B);
+    /* Outstanding: 130,000,000 - 17,942,386 paid - 2,468,888 earned - 4,938,519 released. */
+    assert_int_equal(now->outstanding_pence, 104650207);
+    fundflow__v1__contract_position__free_unpacked(now, NULL);
+    Fundflow__V1__ContractPosition *before = contract_at(f->ledger, SEQ_M3);
+    assert_int_equal(before->contract->paid_by_month_pence[1], MONTHLY);
+    assert_int_equal(before->contract->earned_pence, 0);
+    assert_int_equal(before->withheld_pending_pence, POT);
+    assert_int_equal(before->as_at_sequence, SEQ_M3);
+    fundflow__v1__contract_position__free_unpacked(before, NULL);
+}
+
+static void test_positions_as_at_an_effective_date(void **state) {
+    test_fixture *f = *state;
+    /* By 30 June: M1 to M3 paid (the M2 reversal is dated September), nothing reported yet
+     * (the report is dated 1 July). */
+    Fundflow__V1__Position *june = position_at(f->ledger, "QUE", 0, 20240630, false);
+    assert_int_equal(june->paid_pence, 3 * MONTHLY);
+    assert_int_equal(june->earned_pence, 0);
+    assert_int_equal(june->released_pence, 0);
+    fundflow__v1__position__free_unpacked(june, NULL);
+    Fundflow__V1__Position *july = position_at(f->ledger, "QUE", 0, 20240731, false);
+    assert_int_equal(july->earned_pence, EARNED_A);
+    assert_int_equal(july->released_pence, RELEASED_A);
+    fundflow__v1__position__free_unpacked(july, NULL);
+    Fundflow__V1__Position *september = position_at(f->ledger, "QUE", 0, 20240930, false);
+    assert_int_equal(september->paid_pence, 2 * MONTHLY);
+    fundflow__v1__position__free_unpacked(september, NULL);
+}
+
+/* A refused command leaves the log and every projection byte as they were. */
+static void refused(ff_ledger *ledger, Fundflow__V1__Command *command, ff_err expected,
+                    const char *field) {
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    uint64_t head = test_head_sequence(ledger);
+    test_projections_dump(ledger_store(ledger), &before, &before_bytes);
+    ledger_result result;
+    ff_err err = test_submit(ledger, command, &result);
+    if (err != expected) {
+        fail_msg("expected %s, got %s: %s", ff_err_name(expected), ff_err_name(err),
+                 result.failure.detail);
+    }
+    if (field) assert_string_equal(result.failure.field, field);
+    assert_int_equal(test_head_sequence(ledger), head);
+    test_projections_dump(ledger_store(ledger), &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    free(before);
+    free(after);
+}
+
+static void test_refusals_leave_no_trace(void **state) {
+    test_fixture *f = *state;
+    ff_ledger *l = f->ledger;
+    /* Over-commitment: QUE holds 674,938,519. */
+    refused(l, test_contract("r1", "C2", "QUE", "RWH", BLOCK, CORE, 674938520, 0, NULL),
+            FF_ERR_INSUFFICIENT_HEADROOM, "amount_pence");
+    /* Overpayment: 130,000,000 - 12,345,679 may be paid and 17,942,386 has been. */
+    refused(l, test_payment("r2", "C1", 4, 99711936), FF_ERR_OVERPAYMENT, "amount_pence");
+    refused(l, test_delegation("r3", "D-QUE-2", "QUE", "SL01", "QUE", FULL, 20250101, 0),
+            FF_ERR_DELEGATION_OVERLAP, "service_line_codes");
+    Fundflow__V1__Command *specialised = test_contract("r4", "C3", "QJG", "RWH", BLOCK,
+                                                       SPECIALISED, 100, 0, NULL);
+    specialised->event->contract_agreed->service_line_code = strdup("SL01");
+    refused(l, specialised, FF_ERR_NOT_DELEGATED, "service_line_code");
+    refused(l, test_outcome("r5", "C1", "MA", 5000), FF_ERR_OUTCOME_ALREADY_REPORTED,
+            "metric_code");
+    refused(l, test_reversal("r6", SEQ_M2, "again"), FF_ERR_EVENT_ALREADY_REVERSED,
+            "reversed_sequence");
+    refused(l, test_delegation("r7", "D-RET", "QUE", "SL99", "QUE", FULL, 20240401, 0),
+            FF_ERR_SERVICE_LINE_RETAINED, "service_line_codes");
+    refused(l, test_contract("r8", "C4", "QUE", "RWH", OUTCOME, CORE, 1000, 100, "MA:5000,MB:4000"),
+            FF_ERR_TERMS_INVALID, "metrics.weight_bp");
+    refused(l, test_reversal("r9", SEQ_CONTRACT, "wrong provider"), FF_ERR_EVENT_NOT_REVERSIBLE,
+            "reversed_sequence");
+    /* Paid 17,942,386 and withheld 12,345,679 leave room to cut the value to 30,288,065. */
+    refused(l, test_variation("r10", "C1", -(VALUE + VARIATION - 30288064)),
+            FF_ERR_VALUE_BELOW_COMMITTED, "change_pence");
+    refused(l, test_org("r11", "ABC", "Not an ICB code", FUNDFLOW__V1__ORG_KIND__ICB, "Y61"),
+            FF_ERR_CODE_INVALID, "code");
+    refused(l, test_payment("r12", "C9", 1, 1), FF_ERR_CONTRACT_UNKNOWN, "contract_id");
+    refused(l, test_outcome("r13", "C1", "MZ", 1), FF_ERR_METRIC_UNKNOWN, "metric_code");
+    /* The smallest cut that still covers paid and withheld is allowed. */
+    submit_ok(l, test_variation("ok1", "C1", -(VALUE + VARIATION - 30288065)), 23);
+}
+
+static void test_a_closed_month_refuses_postings_into_it(void **state) {
+    test_fixture *f = *state;
+    ff_ledger *l = f->ledger;
+    submit_ok(l, test_dated(test_period("p1", "RGT", 1), 20240510), 23);
+    /* A payment dated in April posts to RGT's accounts, so it is refused; May is open. */
+    refused(l, test_payment("p2", "C1", 1, 5), FF_ERR_PERIOD_CLOSED, "effective_date");
+    refused(l, test_dated(test_reversal("p3", SEQ_M1, "late correction"), 20240420),
+            FF_ERR_PERIOD_CLOSED, "effective_date");
+    submit_ok(l, test_payment("p4", "C1", 2, 5), 24);
+    refused(l, test_dated(test_period("p5", "RGT", 1), 20240601), FF_ERR_PERIOD_ALREADY_CLOSED,
+            "month");
+    /* QUE's own April is still open: an allocation dated in April to QUE is fine. */
+    submit_ok(l, test_allocation("p6", "X24", "QUE", CORE, TEST_YEAR, 1), 25);
+}
+
+static void test_rollups_add_up_their_members(void **state) {
+    test_fixture *f = *state;
+    ff_ledger *l = f->ledger;
+    Fundflow__V1__Position *icb = position_at(l, "QUE", 0, 0, false);
+    Fundflow__V1__Position *place = position_at(l, "06H", 0, 0, false);
+    Fundflow__V1__Position *rolled = position_at(l, "QUE", 0, 0, true);
+    assert_int_equal(rolled->n_included_codes, 2);
+    assert_string_equal(rolled->included_codes[0], "QUE");
+    assert_string_equal(rolled->included_codes[1], "06H");
+    assert_int_equal(rolled->received_pence, icb->received_pence + place->received_pence);
+    assert_int_equal(rolled->passed_on_pence, icb->passed_on_pence + place->passed_on_pence);
+    assert_int_equal(rolled->headroom_pence, icb->headroom_pence + place->headroom_pence);
+    assert_int_equal(rolled->committed_pence, icb->committed_pence + place->committed_pence);
+    assert_int_equal(rolled->received_pence, ALLOCATED + PASSED_TO_PLACE);
+    fundflow__v1__position__free_unpacked(icb, NULL);
+    fundflow__v1__position__free_unpacked(place, NULL);
+    fundflow__v1__position__free_unpacked(rolled, NULL);
+    Fundflow__V1__Position *collaborative = position_at(l, "MHPC", 0, 0, true);
+    Fundflow__V1__Position *first = position_at(l, "RGT", 0, 0, false);
+    Fundflow__V1__Position *second = position_at(l, "RWH", 0, 0, false);
+    assert_int_equal(collaborative->n_included_codes, 3);
+    assert_int_equal(collaborative->received_pence,
+                     first->received_pence + second->received_pence);
+    assert_int_equal(collaborative->received_pence, 20411274);
+    fundflow__v1__position__free_unpacked(collaborative, NULL);
+    fundflow__v1__position__free_unpacked(first, NULL);
+    fundflow__v1__position__free_unpacked(second, NULL);
+    /* Before the collaborative existed its rollup as at that date includes only itself. */
+    Fundflow__V1__Position *early = position_at(l, "MHPC", 0, 20240331, true);
+    assert_int_equal(early->n_included_codes, 1);
+    fundflow__v1__position__free_unpacked(early, NULL);
+}
+
+static void test_funding_flows_conserve_money(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetFundingFlowsRequest get = FUNDFLOW__V1__GET_FUNDING_FLOWS_REQUEST__INIT;
+    get.financial_year = TEST_YEAR;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_funding_flows(f->ledger, &get.base, &response, &failure), FF_OK);
+    Fundflow__V1__GetFundingFlowsResponse *flows = (Fundflow__V1__GetFundingFlowsResponse *)response;
+    /* X24 -> QUE 1,000,000,000; QUE -> 06H 200,000,000; QUE -> RGT 17,942,386 paid + 2,468,888
+     * earned = 20,411,274. */
+    assert_int_equal(flows->n_flows, 3);
+    int64_t into_que = 0, out_of_que = 0;
+    for (size_t i = 0; i < flows->n_flows; i++) {
+        const Fundflow__V1__FundingFlow *flow = flows->flows[i];
+        if (strcmp(flow->to_code, "QUE") == 0) into_que += flow->amount_pence;
+        if (strcmp(flow->from_code, "QUE") == 0) out_of_que += flow->amount_pence;
+        if (strcmp(flow->to_code, "RGT") == 0) {
+            assert_int_equal(flow->amount_pence, 20411274);
+            assert_int_equal(flow->depth, 2);
+        }
+    }
+    assert_int_equal(into_que, ALLOCATED);
+    assert_int_equal(out_of_que, PASSED_TO_PLACE + 20411274);
+    assert_true(out_of_que <= into_que);
+    fundflow__v1__get_funding_flows_response__free_unpacked(flows, NULL);
+    get.depth = 1;
+    assert_int_equal(query_funding_flows(f->ledger, &get.base, &response, &failure), FF_OK);
+    assert_int_equal(((Fundflow__V1__GetFundingFlowsResponse *)response)->n_flows, 1);
+    protobuf_c_message_free_unpacked(response, NULL);
+}
+
+static Fundflow__V1__Command *test_command_for_revoke(const char *key, const char *id,
+                                                      uint32_t until) {
+    Fundflow__V1__Command *command = test_period(key, "QUE", 1);
+    fundflow__v1__period_closed__free_unpacked(command->event->period_closed, NULL);
+    Fundflow__V1__DelegationRevoked *revoke = malloc(sizeof *revoke);
+    fundflow__v1__delegation_revoked__init(revoke);
+    revoke->delegation_id = strdup(id);
+    revoke->effective_to = until;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED;
+    command->event->delegation_revoked = revoke;
+    return command;
+}
+
+static const char *who_commissions(ff_ledger *ledger, const char *line, const char *icb,
+                                   uint32_t date, char *buffer, size_t buffer_bytes) {
+    Fundflow__V1__GetDelegationsRequest get = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;
+    get.service_line_code = (char *)line;
+    get.icb_code = (char *)icb;
+    get.date = date;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_delegations(ledger, &get.base, &response, &failure), FF_OK);
+    snprintf(buffer, buffer_bytes, "%s",
+             ((Fundflow__V1__GetDelegationsResponse *)response)->commissioner_code);
+    protobuf_c_message_free_unpacked(response, NULL);
+    return buffer;
+}
+
+static void test_delegation_register_either_side_of_its_dates(void **state) {
+    test_fixture *f = *state;
+    ff_ledger *l = f->ledger;
+    char who[32];
+    submit_ok(l, test_delegation("g1", "D-QJG-1", "QJG", "SL01", "QJG", FULL, 20240401, 20250331),
+              23);
+    assert_string_equal(who_commissions(l, "SL01", "QUE", 20240331, who, sizeof who), "X24");
+    assert_string_equal(who_commissions(l, "SL01", "QUE", 20240401, who, sizeof who), "QUE");
+    assert_string_equal(who_commissions(l, "SL01", "QJG", 20250331, who, sizeof who), "QJG");
+    assert_string_equal(who_commissions(l, "SL01", "QJG", 20250401, who, sizeof who), "X24");
+    /* A retained line is NHS England's whatever the date. */
+    assert_string_equal(who_commissions(l, "SL99", "QUE", 20240601, who, sizeof who), "X24");
+    /* Revoking QUE's delegation from 30 September hands the line back the day after. */
+    Fundflow__V1__Command *revoke = test_command_for_revoke("g2", "D-QUE-1", 20240930);
+    submit_ok(l, revoke, 24);
+    assert_string_equal(who_commissions(l, "SL01", "QUE", 20240930, who, sizeof who), "QUE");
+    assert_string_equal(who_commissions(l, "SL01", "QUE", 20241001, who, sizeof who), "X24");
+    verify_report report;
+    assert_int_equal(verify_ledger(ledger_store(l), NULL, &report), FF_OK);
+}
+
+static void test_rebuild_replays_the_domain_identically(void **state) {
+    test_fixture *f = *state;
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    test_projections_dump(ledger_store(f->ledger), &before, &before_bytes);
+    verify_report report;
+    assert_int_equal(verify_rebuild_projections(ledger_store(f->ledger), &report), FF_OK);
+    test_projections_dump(ledger_store(f->ledger), &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    assert_int_equal(verify_ledger(ledger_store(f->ledger), NULL, &report), FF_OK);
+    free(before);
+    free(after);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+#define DOMAIN_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
+        DOMAIN_TEST(test_positions_after_each_step),
+        DOMAIN_TEST(test_contract_position_month_by_month),
+        DOMAIN_TEST(test_positions_as_at_an_effective_date),
+        DOMAIN_TEST(test_refusals_leave_no_trace),
+        DOMAIN_TEST(test_a_closed_month_refuses_postings_into_it),
+        DOMAIN_TEST(test_rollups_add_up_their_members),
+        DOMAIN_TEST(test_funding_flows_conserve_money),
+        DOMAIN_TEST(test_delegation_register_either_side_of_its_dates),
+        DOMAIN_TEST(test_rebuild_replays_the_domain_identically),
+#undef DOMAIN_TEST
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
