@@ -296,6 +296,25 @@ static void test_events_verify_and_info_in_both_encodings(void **state) {
     json_decref(document);
 }
 
+static void test_domain_queries_are_routed(void **state) {
+    server_fixture *fixture = *state;
+    uint16_t port = fixture->server.port;
+    json_t *document = json_call(port, "GetFundingFlows", "{\"financialYear\":2024}");
+    json_t *flow = json_array_get(json_object_get(document, "flows"), 0);
+    assert_string_equal(json_text(flow, "from_code"), "X24");
+    assert_string_equal(json_text(flow, "to_code"), "QUE");
+    assert_string_equal(json_text(flow, "amount_pence"), "100000");
+    json_decref(document);
+    document = json_call(port, "GetHistory", "{\"name\":\"QUE\"}");
+    assert_int_equal(json_array_size(json_object_get(document, "events")), 2);
+    json_decref(document);
+    http_reply reply;
+    assert_int_equal(http_twirp_json(port, "GetContractPosition", "{\"contract_id\":\"NONE\"}",
+                                     &reply), 0);
+    assert_twirp_error(&reply, 404, "not_found", "error", "contract_unknown");
+    http_reply_free(&reply);
+}
+
 /* ---- error paths ---- */
 
 typedef struct error_case {
@@ -716,6 +735,7 @@ int main(int argc, char **argv) {
         SERVER_TEST(test_orgs_in_both_encodings),
         SERVER_TEST(test_positions_and_history_in_both_encodings),
         SERVER_TEST(test_events_verify_and_info_in_both_encodings),
+        SERVER_TEST(test_domain_queries_are_routed),
         SERVER_TEST(test_error_paths_have_exact_twirp_codes),
         SERVER_TEST(test_independent_batch_reports_each_command),
         SERVER_TEST(test_limits_on_body_and_batch),
