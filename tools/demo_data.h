@@ -1,17 +1,35 @@
 /* The demo generator: an illustrative England for 2024/25, built from the reference files and a
  * seed, and loaded into a ledger through ledger_batch_apply.
  *
- * The organisations are real (NHS England, its 7 regions, the 42 ICBs and the 106 sub-ICB
- * locations as places), but every per-organisation figure is made up. Only the national totals
- * follow published 2024/25 figures: core services sum to exactly £107.6bn and primary medical
- * care to exactly £11.2bn across the ICBs, and each ICB's running cost allowance lies between
- * £15.5m and £48.3m. Each ICB then passes 20% to 40% of its core services allocation on to its
- * places. All amounts are whole pence, split with integer arithmetic and a seeded generator, so
- * one seed always gives the same commands, the same events and the same head hash.
+ * NHS England, its 7 regions, the 42 ICBs and the 106 sub-ICB locations (as places) are real;
+ * everything else is invented and named "(illustrative)": about 200 providers (an acute and a
+ * mental health trust per ICB, a community trust for every other ICB, an ambulance trust per
+ * region, a GP practice and a local authority per ICB and a few independent providers), one
+ * specialised mental health provider collaborative, a specialised commissioning joint committee
+ * for each of London, the South West, the South East and North East and Yorkshire, and 12
+ * specialised service lines, 2 of them retained nationally.
  *
- * Every command carries a fixed idempotency key, such as "demo-org-QWE", "demo-2024-core-QWE" or
- * "demo-2024-core-QWE-to-08T", so loading the demo again changes nothing; loading it with another
- * seed into the same ledger is refused as an idempotency conflict.
+ * Only the national totals follow published 2024/25 figures: core services sum to exactly
+ * £107.6bn and primary medical care to exactly £11.2bn across the ICBs, each ICB's running cost
+ * allowance lies between £15.5m and £48.3m, and the specialised allocations to the ICBs of the
+ * East of England, the Midlands and the North West, which took full delegation in April 2024,
+ * sum to exactly £5.3bn. The joint committees' £5.8bn is made up, sized like the delegated ICBs.
+ *
+ * On top of the allocations the demo plans what an ICB does with them: budgets to its places and
+ * to its local authority (the NHS contribution to the Better Care Fund), contracts of every type
+ * (with a mental health contract for every ICB), specialised contracts by each delegate, monthly
+ * payments for April to September, a few variations and outcome reports, month 6 Agreement of
+ * Balances statements between each ICB and its acute trust (mostly agreeing, a few not), and
+ * month 1 closed for a few organisations once their April postings are in. Every figure is whole
+ * pence, split with integer arithmetic and a seeded generator, so one seed always gives the same
+ * commands, the same events and the same head hash. Only the amounts depend on the seed: the
+ * commands' keys, kinds and order do not, so with the reference files as shipped every seed plans
+ * the same 3,732 commands (tests/test_admin.sh lists them by kind).
+ *
+ * Every command carries a fixed idempotency key, such as "demo-org-QWE", "demo-2024-core-QWE",
+ * "demo-2024-core-QWE-to-08T", "demo-contract-QWE-2024-AIP" or "demo-payment-QWE-2024-AIP-M01",
+ * so loading the demo again changes nothing; loading it with another seed into the same ledger is
+ * refused as an idempotency conflict.
  *
  * Threads: demo_load applies batches, so it follows ledger_batch_apply's rule of one writer.
  */
@@ -27,9 +45,10 @@
 #include "log.h"
 #include "fundflow/error.h"
 
-/* The financial year the demo loads (2024/25), the date its events take effect, and the time
- * they are recorded at, 2024-04-01T09:00:00Z. The time is fixed because it is hashed: a clock
- * reading would give every run a different head hash. */
+/* The financial year the demo loads (2024/25), the date its set-up events take effect, and the
+ * time they are recorded at, 2024-04-01T09:00:00Z. The time is fixed because it is hashed: a
+ * clock reading would give every run a different head hash. Later events (payments, statements)
+ * carry their own dates within the year. */
 #define DEMO_FINANCIAL_YEAR 2024u
 #define DEMO_EFFECTIVE_DATE 20240401u
 #define DEMO_RECORDED_AT_US 1711962000000000LL
@@ -44,6 +63,12 @@
 #define DEMO_CORE_SERVICES_TOTAL_PENCE 10760000000000LL        /* £107,600,000,000.00 */
 #define DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE 1120000000000LL  /* £11,200,000,000.00 */
 
+/* Specialised services: the published value of the 59 services fully delegated in April 2024 to
+ * the ICBs of the East of England, the Midlands and the North West, and an invented total for
+ * the four joint committees that held them elsewhere, sized at about the same amount per ICB. */
+#define DEMO_SPECIALISED_DELEGATED_TOTAL_PENCE 530000000000LL        /* £5,300,000,000.00 */
+#define DEMO_SPECIALISED_JOINT_COMMITTEE_TOTAL_PENCE 580000000000LL  /* £5,800,000,000.00 */
+
 /* The published range of an ICB's running cost allowance for 2024/25. */
 #define DEMO_RUNNING_COST_MIN_PENCE 1550000000LL  /* £15,500,000.00 */
 #define DEMO_RUNNING_COST_MAX_PENCE 4830000000LL  /* £48,300,000.00 */
@@ -52,8 +77,8 @@
 #define DEMO_ONWARD_SHARE_BASIS_POINTS_MIN 2000u
 #define DEMO_ONWARD_SHARE_BASIS_POINTS_MAX 4000u
 
-/* Commands per batch. Small enough that one batch holds the writer only briefly, large enough
- * that the whole demo takes two commits. */
+/* Commands per batch. Small enough that one batch holds the writer only briefly; the whole demo
+ * takes about fifteen commits. */
 #ifndef DEMO_BATCH_COMMANDS
 #define DEMO_BATCH_COMMANDS 256
 #endif
@@ -78,6 +103,10 @@
 /* Bytes for demo_load's error message. */
 #define DEMO_ERROR_BYTES 768
 
+/* Slots in demo_summary's count of commands by event kind: one past the highest member number of
+ * the Event oneof, so that a kind's number indexes its slot. demo_data.c checks it still is. */
+#define DEMO_EVENT_KIND_SLOTS 15
+
 typedef struct demo_options {
     const char *reference_dir; /* holds the three reference files; required */
     uint64_t seed;             /* chooses the illustrative split; DEMO_SEED_DEFAULT by default */
@@ -91,6 +120,8 @@ typedef struct demo_summary {
     uint64_t events_recorded;        /* commands recorded as new events by this run */
     uint64_t events_already_present; /* commands answered as idempotent replays */
     uint64_t commands_refused;       /* commands the ledger refused */
+    /* The commands planned, by the Event oneof's member number (FUNDFLOW__V1__EVENT__KIND_...). */
+    uint64_t commands_by_kind[DEMO_EVENT_KIND_SLOTS];
     log_head head;                   /* the log's head once the demo has run */
     char error[DEMO_ERROR_BYTES];    /* why demo_load failed, when it returns an error */
 } demo_summary;
@@ -110,10 +141,16 @@ ff_err demo_load(ff_ledger *ledger, const demo_options *options, demo_summary *s
 /* Reads the reference files and builds the demo's commands from options->seed exactly as
  * demo_load does, but writes them to out instead of applying them: one Command per line, in the
  * proto3 JSON mapping of json_codec_encode, for a server's SubmitCommands to load. No ledger is
- * opened. On FF_OK summary->commands counts the lines written; the other counts stay 0. Errors
- * are those of demo_load's reading and planning, with summary->error saying why, and FF_ERR_IO
- * when out cannot be written. options->refusals is not used. Any thread. */
+ * opened. On FF_OK summary->commands counts the lines written and summary->commands_by_kind
+ * their kinds; the other counts stay 0. Errors are those of demo_load's reading and planning,
+ * with summary->error saying why, and FF_ERR_IO when out cannot be written. options->refusals is
+ * not used. Any thread. */
 ff_err demo_ndjson_write(const demo_options *options, FILE *out, demo_summary *summary);
+
+/* Writes one line per event kind the demo planned, "Commands of kind contract_agreed: 402", in
+ * the Event oneof's order, leaving out kinds it did not plan. For a tool's summary after
+ * demo_load or demo_ndjson_write. Returns false if out could not be written. Any thread. */
+bool demo_summary_kinds_write(const demo_summary *summary, FILE *out);
 
 /* Whether the ledger holds the demo, judged by the idempotency key of its first command. Tools
  * use it to label figures as illustrative wherever they show them. Errors: FF_ERR_STORAGE. */

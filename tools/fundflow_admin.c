@@ -217,12 +217,16 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
     [ADMIN_SUBCOMMAND_DEMO] = {
         "demo", "load an illustrative England for 2024/25",
         "Registers NHS England (X24), its regions, the ICBs and the sub-ICB locations (as\n"
-        "places) from the reference files, allocates core services (£107.6bn in all), primary\n"
-        "medical care (£11.2bn in all) and a running cost allowance (£15.5m to £48.3m) to each\n"
-        "ICB for 2024/25, and has each ICB pass 20% to 40% of its core services on to its\n"
-        "places. The split between organisations is made up from the seed: every figure is\n"
-        "illustrative. The same seed always gives the same head hash, and running demo again\n"
-        "records nothing new. Refused commands are printed and make the exit code 1.",
+        "places) from the reference files, about 200 invented providers, a mental health\n"
+        "provider collaborative, four joint committees and specialised service lines. Delegates\n"
+        "specialised commissioning as in 2024/25 (full delegation in East of England, Midlands\n"
+        "and North West; joint committees elsewhere). Allocates core services (£107.6bn),\n"
+        "primary medical care (£11.2bn), running cost allowances and specialised budgets;\n"
+        "passes budgets on to places and local authorities; agrees contracts of every type;\n"
+        "pays M1 to M6; reports some outcomes; submits Agreement of Balances statements (a few\n"
+        "deliberately mismatched) and closes M1 for a few bodies. Every figure is illustrative.\n"
+        "The same seed always gives the same head hash, and running demo again records nothing\n"
+        "new. Refused commands are printed and make the exit code 1.",
         true, admin_demo_run},
     [ADMIN_SUBCOMMAND_POSITIONS] = {
         "positions", "print each organisation's position in one stream and year",
@@ -538,6 +542,7 @@ static int admin_demo_run(const admin_options *options, ff_ledger *ledger) {
     printf("Events recorded:          %" PRIu64 "\n", summary.events_recorded);
     printf("Events already present:   %" PRIu64 "\n", summary.events_already_present);
     printf("Commands refused:         %" PRIu64 "\n", summary.commands_refused);
+    demo_summary_kinds_write(&summary, stdout);
     printf("Head sequence:            %" PRIu64 "\n", summary.head.sequence);
     printf("Head hash:                %s\n", hash);
     printf("Every figure is illustrative: the organisations are real, but each amount is made "
@@ -578,6 +583,7 @@ static int admin_demo_ndjson_run(const admin_options *options) {
     fprintf(stderr, ADMIN_PROGRAM " demo: wrote %" PRIu64 " commands for 2024/25, seed %" PRIu64
                     ", to %s; every figure is illustrative\n",
             summary.commands, options->seed, to_stdout ? "stdout" : options->ndjson_path);
+    demo_summary_kinds_write(&summary, stderr);
     return ADMIN_EXIT_OK;
 }
 
