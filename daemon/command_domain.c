@@ -304,8 +304,10 @@ ff_err command_contract_agreed_check(const Fundflow__V1__ContractAgreed *event,
     if (!err) err = command_year_check(event->financial_year, failure);
     if (!err) err = command_enum_check(&fundflow__v1__stream__descriptor, event->stream, "stream",
                                        failure);
-    if (!err) err = command_enum_check(&fundflow__v1__service_category__descriptor,
-                                       event->service_category, "service_category", failure);
+    if (!err && event->service_category != 0) {
+        err = command_enum_check(&fundflow__v1__service_category__descriptor,
+                                 event->service_category, "service_category", failure);
+    }
     if (!err) err = command_org_code_check(event->service_line_code, "service_line_code", false,
                                            failure);
     if (!err) err = command_contract_terms_check(event, failure);

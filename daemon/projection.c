@@ -332,6 +332,19 @@ static ff_err projection_domain_history(MDB_txn *txn, ff_store *store,
     const Fundflow__V1__Event *event = record->event;
     const char *names[FF_MEMBERS_MAX + 2];
     size_t count = 0;
+    Fundflow__V1__DelegationRecord *revoked = NULL;
+    if (event->kind_case == FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED) {
+        /* A revocation names only its delegation: index it under the delegation's parties. */
+        const char *id = event->delegation_revoked->delegation_id;
+        ff_err err = projection_message_get(txn, store, STORE_TABLE_DELEGATIONS, id, strlen(id),
+                                            &fundflow__v1__delegation_record__descriptor,
+                                            (ProtobufCMessage **)&revoked);
+        if (err != FF_OK) return err;
+        names[count++] = revoked->delegate_code;
+        for (size_t i = 0; i < revoked->n_population_codes; i++) {
+            names[count++] = revoked->population_codes[i];
+        }
+    }
     switch (event->kind_case) {
     case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
         names[count++] = event->org_updated->code;
@@ -358,6 +371,7 @@ static ff_err projection_domain_history(MDB_txn *txn, ff_store *store,
         for (size_t j = 0; j < i; j++) repeated = repeated || strcmp(names[i], names[j]) == 0;
         if (!repeated) err = projection_history_add(txn, store, names[i], record->sequence);
     }
+    if (revoked) fundflow__v1__delegation_record__free_unpacked(revoked, NULL);
     return err;
 }
 
@@ -376,7 +390,8 @@ static ff_err projection_domain_apply(MDB_txn *txn, ff_store *store,
         err = projection_delegation_grant(txn, store, record, failure);
         break;
     case FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED:
-        return projection_delegation_revoke(txn, store, record, failure);
+        err = projection_delegation_revoke(txn, store, record, failure);
+        break;
     case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED:
         return projection_contract_agree(txn, store, record, failure);
     case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:

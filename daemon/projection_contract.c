@@ -340,11 +340,32 @@ static ff_err contract_payment_apply(MDB_txn *txn, ff_store *store,
     return contract_store(txn, store, contract, record->sequence, failure);
 }
 
+/* A payment for a closed month is refused whatever its date, for either party. */
+static ff_err contract_payment_month_open(MDB_txn *txn, ff_store *store,
+                                          const Fundflow__V1__ContractRecord *contract,
+                                          uint32_t month, ff_failure *failure) {
+    const char *parties[] = {contract->commissioner_code, contract->provider_code};
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t key[FF_ORG_CODE_BYTES_MAX + 3];
+        MDB_val db_key = {projection_period_key(parties[i], contract->financial_year, month, key),
+                          key}, value;
+        int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PERIODS), &db_key, &value);
+        if (rc == MDB_SUCCESS) {
+            return failure_set(failure, FF_ERR_PERIOD_CLOSED, "month",
+                               "M%u of %u/%02u is closed for %s", month, contract->financial_year,
+                               (contract->financial_year + 1) % 100, parties[i]);
+        }
+        if (rc != MDB_NOTFOUND) return failure_set(failure, store_error_from_mdb(rc), NULL, "periods");
+    }
+    return FF_OK;
+}
+
 ff_err projection_payment_make(MDB_txn *txn, ff_store *store,
                                const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__PaymentMade *payment = record->event->payment_made;
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, payment->contract_id, &contract, failure);
+    if (err == FF_OK) err = contract_payment_month_open(txn, store, contract, payment->month, failure);
     if (err == FF_OK) {
         err = contract_payment_apply(txn, store, record, contract, payment->month,
                                      payment->amount_pence, failure);

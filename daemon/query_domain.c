@@ -150,8 +150,9 @@ ff_err query_contracts_list(ff_ledger *ledger, const ProtobufCMessage *request,
     ff_err err = page.response->contracts ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     Fundflow__V1__OrgRecord *collaborative = NULL;
     if (err == FF_OK && page.filter->collaborative_code[0]) {
-        err = projection_org_read(txn, ledger_store(ledger), page.filter->collaborative_code,
-                                  &collaborative);
+        static const org_kind collaboratives[] = {FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, 0};
+        err = projection_party_read(txn, ledger_store(ledger), page.filter->collaborative_code,
+                                    "collaborative_code", collaboratives, &collaborative, failure);
         if (err == FF_OK) {
             page.collaborative_members = collaborative->member_codes;
             page.collaborative_member_count = collaborative->n_member_codes;
@@ -162,8 +163,8 @@ ff_err query_contracts_list(ff_ledger *ledger, const ProtobufCMessage *request,
     if (collaborative) fundflow__v1__org_record__free_unpacked(collaborative, NULL);
     if (err != FF_OK) {
         fundflow__v1__list_contracts_response__free_unpacked(page.response, NULL);
-        return failure_set(failure, err, err == FF_ERR_ORG_UNKNOWN ? "collaborative_code" : NULL,
-                           "cannot list contracts");
+        if (failure->code == FF_OK) failure_set(failure, err, NULL, "cannot list contracts");
+        return err;
     }
     *response_out = &page.response->base;
     return FF_OK;
@@ -281,10 +282,13 @@ ff_err query_funding_flows(ff_ledger *ledger, const ProtobufCMessage *request,
         (const Fundflow__V1__GetFundingFlowsRequest *)request;
     ff_err err = command_year_check(get->financial_year, failure);
     if (err == FF_OK) err = command_org_code_check(get->root_code, "root_code", false, failure);
+    if (err == FF_OK && get->depth > QUERY_FLOW_DEPTH_MAX) {
+        err = failure_set(failure, FF_ERR_FIELD_TOO_LONG, "depth",
+                          "depth %u is deeper than the limit of %d", get->depth,
+                          QUERY_FLOW_DEPTH_MAX);
+    }
     if (err != FF_OK) return err;
-    uint32_t depth_max = get->depth == 0 ? QUERY_FLOW_DEPTH_DEFAULT
-                         : get->depth > QUERY_FLOW_DEPTH_MAX ? QUERY_FLOW_DEPTH_MAX
-                                                              : get->depth;
+    uint32_t depth_max = get->depth == 0 ? QUERY_FLOW_DEPTH_DEFAULT : get->depth;
     query_flow_walk *walk = calloc(1, sizeof *walk);
     Fundflow__V1__GetFundingFlowsResponse *response = malloc(sizeof *response);
     if (walk == NULL || response == NULL) {
@@ -380,8 +384,13 @@ static ff_err query_delegations_answer(MDB_txn *txn, ff_store *store,
                                        const Fundflow__V1__GetDelegationsRequest *get,
                                        Fundflow__V1__GetDelegationsResponse *response,
                                        ff_failure *failure) {
+    static const org_kind icbs[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
+    Fundflow__V1__OrgRecord *icb = NULL;
+    ff_err err = projection_party_read(txn, store, get->icb_code, "icb_code", icbs, &icb, failure);
+    if (err != FF_OK) return err;
+    fundflow__v1__org_record__free_unpacked(icb, NULL);
     Fundflow__V1__ServiceLineRecord *line = NULL;
-    ff_err err = projection_message_get(txn, store, STORE_TABLE_SERVICE_LINES,
+    err = projection_message_get(txn, store, STORE_TABLE_SERVICE_LINES,
                                         get->service_line_code, strlen(get->service_line_code),
                                         &fundflow__v1__service_line_record__descriptor,
                                         (ProtobufCMessage **)&line);

@@ -303,12 +303,14 @@ static void test_a_closed_month_refuses_postings_into_it(void **state) {
     ff_ledger *l = f->ledger;
     submit_ok(l, test_dated(test_period("p1", "RGT", 1), 20240510), 23);
     /* A payment dated in April posts to RGT's accounts, so it is refused; May is open. */
-    refused(l, test_payment("p2", "C1", 1, 5), FF_ERR_PERIOD_CLOSED, "effective_date");
+    refused(l, test_payment("p2", "C1", 1, 5), FF_ERR_PERIOD_CLOSED, "month");
     refused(l, test_dated(test_reversal("p3", SEQ_M1, "late correction"), 20240420),
             FF_ERR_PERIOD_CLOSED, "effective_date");
     submit_ok(l, test_payment("p4", "C1", 2, 5), 24);
     refused(l, test_dated(test_period("p5", "RGT", 1), 20240601), FF_ERR_PERIOD_ALREADY_CLOSED,
             "month");
+    /* A payment for M1 dated in May is still a payment for a closed month. */
+    refused(l, test_dated(test_payment("p7", "C1", 1, 5), 20240515), FF_ERR_PERIOD_CLOSED, "month");
     /* QUE's own April is still open: an allocation dated in April to QUE is fine. */
     submit_ok(l, test_allocation("p6", "X24", "QUE", CORE, TEST_YEAR, 1), 25);
 }
@@ -424,6 +426,24 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     submit_ok(l, revoke, 24);
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20240930, who, sizeof who), "QUE");
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20241001, who, sizeof who), "X24");
+    /* The revocation is in the delegate's history. */
+    Fundflow__V1__GetHistoryRequest history = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    history.name = (char *)"QUE";
+    history.after_sequence = 23;
+    ProtobufCMessage *events = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_history(l, &history.base, &events, &failure), FF_OK);
+    assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->n_events, 1);
+    assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->events[0]->sequence, 24);
+    protobuf_c_message_free_unpacked(events, NULL);
+    /* Asking about a trust as if it were an ICB is refused. */
+    Fundflow__V1__GetDelegationsRequest wrong = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;
+    wrong.service_line_code = (char *)"SL01";
+    wrong.icb_code = (char *)"RGT";
+    wrong.date = 20240601;
+    assert_int_equal(query_delegations(l, &wrong.base, &events, &failure),
+                     FF_ERR_ORG_KIND_NOT_ALLOWED);
     verify_report report;
     assert_int_equal(verify_ledger(ledger_store(l), NULL, &report), FF_OK);
 }
