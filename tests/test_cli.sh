@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Integration test of the fundflow client against a live fundflowd: writes, reads, refusals,
-# idempotent retries, JSON output, submit of the demo's NDJSON, and every exit code.
+# idempotent retries, JSON output, submit of the demo's NDJSON, and every exit code; then, on a
+# second, fresh ledger, the funding-flow domain: collaboratives, service lines, delegations,
+# contracts with outcome pots, payments, outcomes, variations, closed months, rollups and flows.
 #
 # Usage: test_cli.sh PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW PATH_TO_FUNDFLOW_ADMIN
 # Each check prints what it checks; the first that fails stops the script with a message and a
-# non-zero exit code. The server runs on a free loopback port in a scratch directory and is
+# non-zero exit code. Each server runs on a free loopback port in a scratch directory and is
 # stopped, by its PID, however the script ends.
 set -euo pipefail
 
@@ -99,22 +101,39 @@ expect_head_unchanged() {
     [[ $now == "$before" ]] || fail "the head moved from $before to $now after a refusal"
 }
 
-# Starting the server -------------------------------------------------------------------------
+# Starting and stopping servers ----------------------------------------------------------------
 
-: >"$scratch/server.out"
-"$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" >"$scratch/server.out" \
-    2>"$scratch/server.err" &
-server_pid=$!
-address=""
-for ((attempt = 0; attempt < 200; attempt++)); do
-    address=$(sed -n 's/^listening on //p' "$scratch/server.out")
-    [[ -n $address ]] && break
-    kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$scratch/server.err")"
-    sleep 0.05
-done
-[[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
-export FUNDFLOW_SERVER="http://$address"
-echo "fundflowd is listening on $address (pid $server_pid)"
+# Starts fundflowd on a free loopback port with a fresh data directory named $1 in the scratch
+# directory, and points the client at it.
+server_start() {
+    local name=$1 address=""
+    : >"$scratch/$name.out"
+    "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/$name" >"$scratch/$name.out" \
+        2>"$scratch/$name.err" &
+    server_pid=$!
+    server_err="$scratch/$name.err"
+    for ((attempt = 0; attempt < 200; attempt++)); do
+        address=$(sed -n 's/^listening on //p' "$scratch/$name.out")
+        [[ -n $address ]] && break
+        kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$server_err")"
+        sleep 0.05
+    done
+    [[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
+    export FUNDFLOW_SERVER="http://$address"
+    echo "fundflowd is listening on $address (pid $server_pid)"
+}
+
+# Stops the server with SIGTERM and fails unless it exits 0 without a sanitizer report.
+server_stop() {
+    kill -TERM "$server_pid"
+    local server_status=0
+    wait "$server_pid" || server_status=$?
+    server_pid=""
+    sanitizer_check "fundflowd" "$(cat "$server_err")"
+    [[ $server_status -eq 0 ]] || fail "fundflowd exited $server_status:"$'\n'"$(tail -n 20 "$server_err")"
+}
+
+server_start data
 
 # Writes and positions --------------------------------------------------------------------------
 
@@ -382,11 +401,328 @@ expect_status 3 allocate --server "$dead" --from XTN --to QTI --stream core_serv
 # Stopping the server -------------------------------------------------------------------------
 
 check "fundflowd stops cleanly on SIGTERM with no sanitizer report"
-kill -TERM "$server_pid"
-server_status=0
-wait "$server_pid" || server_status=$?
-server_pid=""
-sanitizer_check "fundflowd" "$(cat "$scratch/server.err")"
-[[ $server_status -eq 0 ]] || fail "fundflowd exited $server_status:"$'\n'"$(tail -n 20 "$scratch/server.err")"
+server_stop
+
+# The funding-flow domain -----------------------------------------------------------------------
+#
+# A fresh ledger, since the demo registers the real codes used here. The scenario, all in 2024/25:
+# NHS England X24, region Y61, ICB QUE with its place 06H, trusts RGT and RWH, and the provider
+# collaborative PCEAST of both, led by RGT. Service lines SL101 and SL102 are delegated in full to
+# QUE from 2024-07-01; SLNAT is retained nationally. X24 allocates QUE £10,000,000.00 of core
+# services and £2,000,000.00 of specialised funding citing the delegation; QUE passes
+# £1,000,000.00 of core services on to 06H.
+#
+# QUE-OBC-1 is an outcome-based contract with RGT for core services, worth £1,200,000.00, of which
+# a pot of £120,000.01 is withheld. Metric shares are floor(pot × weight / 10000) and the last
+# metric takes the rest:
+#   ACCESS   (6000 bp): floor(12,000,001p × 6000 / 10000) = floor(7,200,000.6p) = £72,000.00
+#   OUTCOMES (4000 bp): 12,000,001p − 7,200,000p                            = £48,000.01
+# Payments M1 £90,000.00, M2 £90,000.00 and M3 £90,000.33: paid £270,000.33.
+# OUTCOMES is reported at 75.5% (7550 bp): earned floor(4,800,001p × 7550 / 10000) =
+# floor(3,624,000.755p) = £36,240.00, and released £48,000.01 − £36,240.00 = £11,760.01.
+# A variation of −£1,000.00 leaves the value at £1,199,000.00. Then:
+#   variable element = £1,199,000.00 − fixed £0.00                          = £1,199,000.00
+#   pot pending      = £120,000.01 − £36,240.00 − £11,760.01                = £72,000.00
+#   outstanding      = £1,199,000.00 − £270,000.33 − £36,240.00 − £11,760.01 = £880,999.66
+#   payable in all   = value − pot = £1,199,000.00 − £120,000.01             = £1,078,999.99
+#   still payable    = £1,078,999.99 − £270,000.33                           = £808,999.66
+# so a payment of £808,999.67 is one penny too many. For QUE's core services:
+#   headroom  = £10,000,000.00 − £1,000,000.00 − £1,200,000.00 + £1,000.00 + £11,760.01
+#             = £7,812,760.01
+#   committed = value − pot − paid = £1,199,000.00 − £120,000.01 − £270,000.33 = £808,999.66
+#   withheld  = pot pending = £72,000.00
+# QUE-SPEC-1 is a block contract with RWH for specialised service line SL102, worth £500,000.00,
+# paid £41,666.67 for M4. Money flows to RGT as payments and earnings: £270,000.33 + £36,240.00
+# = £306,240.33.
+
+check "fundflowd starts on a fresh ledger for the funding-flow domain"
+server_start domain
+expect_status 0 info
+[[ $(field "head sequence") == 0 ]] || fail "the domain ledger is not empty:"$'\n'"$output"
+
+check "org add registers NHS England, a region, an ICB, a place, two trusts and a collaborative"
+expect_status 0 org add X24 --kind nhse --name "NHS England" --date 2024-04-01
+expect_status 0 org add Y61 --kind region --name "East of England" --parent X24 --date 2024-04-01
+expect_status 0 org add QUE --kind icb --name "NHS Cambridgeshire and Peterborough ICB" \
+    --parent Y61 --date 2024-04-01
+expect_status 0 org add 06H --kind place --name "Cambridgeshire and Peterborough" --parent QUE \
+    --date 2024-04-01
+expect_status 0 org add RGT --kind trust --name "Cambridge University Hospitals" --date 2024-04-01
+expect_status 0 org add RWH --kind trust --name "Royal Papworth Hospital" --date 2024-04-01
+expect_status 0 org add PCEAST --kind provider-collaborative --name "East provider collaborative" \
+    --member RGT --member RWH --lead RGT --date 2024-04-01
+expect_output "recorded as event 7"
+expect_status 0 org show PCEAST
+[[ $(field members) == "RGT, RWH" ]] || fail "PCEAST members:"$'\n'"$output"
+[[ $(field "lead provider") == RGT ]] || fail "PCEAST lead:"$'\n'"$output"
+
+check "codes of the wrong form for their kind, and a lead that is not a member, are refused"
+before=$(head_sequence)
+expect_status 1 org add TRG --kind trust --name "Not a trust code" --date 2024-04-01
+expect_errors "code_invalid"
+expect_status 1 org add PCWEST --kind provider_collaborative --name "West" --member RGT \
+    --lead RWH --date 2024-04-01
+expect_errors "member_invalid"
+expect_head_unchanged "$before"
+
+check "service-line add registers two lines and one retained nationally"
+expect_status 0 service-line add SL101 --name "Adult critical care" --category acute-care \
+    --date 2024-04-01
+expect_status 0 service-line add SL102 --name "Cardiac surgery" --category CARDIAC --date 2024-04-01
+expect_status 0 service-line add SLNAT --name "Rare diseases" --category other_services --retained \
+    --date 2024-04-01
+expect_status 0 event 10
+[[ $(field retained) == "yes, nationally" ]] || fail "SLNAT retained:"$'\n'"$output"
+
+check "delegation grant delegates SL101 and SL102 to QUE in full from 2024-07-01"
+expect_status 0 delegation grant DEL-QUE-24 --to QUE --lines SL101,SL102 --population QUE \
+    --mode full --from 2024-07-01 --date 2024-06-01
+expect_output "recorded as event 11"
+before=$(head_sequence)
+expect_status 1 delegation grant DEL-NAT --to QUE --lines SLNAT --population QUE \
+    --mode full --from 2024-07-01 --date 2024-06-01
+expect_errors "service_line_retained"
+expect_head_unchanged "$before"
+
+check "allocate core services, and specialised funding citing the delegation; budget to the place"
+expect_status 0 allocate --from X24 --to QUE --stream core_services --year 2024/25 \
+    --amount 10,000,000.00 --date 2024-04-01
+expect_status 0 allocate --from X24 --to QUE --stream specialised --year 2024/25 \
+    --amount 2,000,000.00 --delegation DEL-QUE-24 --date 2024-07-01
+expect_status 0 event 13
+[[ $(field delegation) == DEL-QUE-24 ]] || fail "event 13 delegation:"$'\n'"$output"
+expect_status 0 budget --from QUE --to 06H --stream core_services --year 2024/25 \
+    --amount 1,000,000.00 --date 2024-04-01
+expect_output "recorded as event 14"
+
+check "contract agree records an outcome-based contract with two metrics and a specialised one"
+expect_status 0 contract agree QUE-OBC-1 --commissioner QUE --provider RGT --type outcome-based \
+    --year 2024/25 --stream core_services --value 1,200,000.00 --category mental_health \
+    --pot 120,000.01 --metric "ACCESS:6000:Seen within 18 weeks: all ages" --metric OUTCOMES:4000 \
+    --cquin-bp 125 --date 2024-04-01
+expect_output "recorded as event 15"
+before=$(head_sequence)
+expect_status 1 contract agree QUE-SPEC-0 --commissioner QUE --provider RWH --type block \
+    --year 2024/25 --stream specialised --value 500000 --category cardiac --line SL102 \
+    --date 2024-06-30
+expect_errors "not_delegated"
+expect_head_unchanged "$before"
+expect_status 0 contract agree QUE-SPEC-1 --commissioner QUE --provider RWH --type block \
+    --year 2024/25 --stream specialised --value 500000 --category cardiac --line SL102 \
+    --date 2024-07-01
+expect_output "recorded as event 16"
+
+check "pay M1 to M3, report one outcome and vary the contract down by £1,000.00"
+expect_status 0 pay QUE-OBC-1 --month 1 --amount 90,000.00 --reference INV-0401 --date 2024-04-30
+m1_event=$(printf '%s\n' "$output" | sed -n 's/^recorded as event //p')
+expect_status 0 pay QUE-OBC-1 --month M2 --amount 90000 --date 2024-05-31
+expect_status 0 pay QUE-OBC-1 --month m3 --amount 90000.33 --date 2024-06-28
+expect_status 0 outcome QUE-OBC-1 --metric OUTCOMES --achievement 75.5 --date 2024-07-15
+expect_status 0 event "$(printf '%s\n' "$output" | sed -n 's/^recorded as event //p')"
+[[ $(field achievement) == "75.50% (7550 bp)" ]] || fail "outcome achievement:"$'\n'"$output"
+expect_status 0 contract vary QUE-OBC-1 --change -1000 --reason "Activity lower than planned" \
+    --date 2024-07-20
+expect_output "recorded as event 21"
+
+check "contract show prints the contract's figures to the penny"
+expect_status 0 contract show QUE-OBC-1
+[[ $(field "original value") == "£1,200,000.00" ]] || fail "original value:"$'\n'"$output"
+[[ $(field variations) == "-£1,000.00" ]] || fail "variations:"$'\n'"$output"
+[[ $(field value) == "£1,199,000.00" ]] || fail "value:"$'\n'"$output"
+[[ $(field "fixed element") == "£0.00" ]] || fail "fixed element:"$'\n'"$output"
+[[ $(field "variable element") == "£1,199,000.00" ]] || fail "variable element:"$'\n'"$output"
+[[ $(field "withheld pot") == "£120,000.01" ]] || fail "withheld pot:"$'\n'"$output"
+[[ $(field "pot pending") == "£72,000.00" ]] || fail "pot pending:"$'\n'"$output"
+[[ $(field "paid to date") == "£270,000.33" ]] || fail "paid to date:"$'\n'"$output"
+[[ $(field earned) == "£36,240.00" ]] || fail "earned:"$'\n'"$output"
+[[ $(field released) == "£11,760.01" ]] || fail "released:"$'\n'"$output"
+[[ $(field outstanding) == "£880,999.66" ]] || fail "outstanding:"$'\n'"$output"
+[[ $(field "CQUIN share") == "1.25%" ]] || fail "CQUIN share:"$'\n'"$output"
+printf '%s\n' "$output" | grep -Eq '^ACCESS +60\.00% +£72,000\.00 +not yet ' \
+    || fail "contract show lacks the ACCESS metric:"$'\n'"$output"
+printf '%s\n' "$output" | grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 20 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' \
+    || fail "contract show lacks the OUTCOMES metric:"$'\n'"$output"
+for row in "M1 +April +£90,000\.00" "M2 +May +£90,000\.00" "M3 +June +£90,000\.33" \
+    "M4 +July +£0\.00" "M12 +March +£0\.00" "total +£270,000\.33"; do
+    printf '%s\n' "$output" | grep -Eq "^$row\$" || fail "contract show lacks \"$row\":"$'\n'"$output"
+done
+
+check "contract show --as-at the M1 payment shows the contract as it stood then"
+expect_status 0 contract show QUE-OBC-1 --as-at "$m1_event"
+[[ $(field "paid to date") == "£90,000.00" ]] || fail "paid as at M1:"$'\n'"$output"
+[[ $(field value) == "£1,200,000.00" ]] || fail "value as at M1:"$'\n'"$output"
+[[ $(field outstanding) == "£1,110,000.00" ]] || fail "outstanding as at M1:"$'\n'"$output"
+expect_status 0 contract show QUE-OBC-1 --json
+[[ $output == *'"value_pence":"119900000"'* ]] || fail "contract show --json value:"$'\n'"$output"
+[[ $(json_field outstanding_pence) == 88099966 ]] || fail "contract show --json:"$'\n'"$output"
+
+check "contract list --collaborative finds the contracts of every member"
+expect_status 0 contract list --collaborative PCEAST
+[[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 2 ]] || fail "contract list:"$'\n'"$output"
+printf '%s\n' "$output" | grep -Eq '^QUE-OBC-1 +QUE +RGT +outcome_based +2024/25 +core_services +£1,199,000\.00 +£270,000\.33$' \
+    || fail "contract list lacks QUE-OBC-1:"$'\n'"$output"
+printf '%s\n' "$output" | grep -Eq '^QUE-SPEC-1 +QUE +RWH +block +2024/25 +specialised +£500,000\.00 +£0\.00$' \
+    || fail "contract list lacks QUE-SPEC-1:"$'\n'"$output"
+expect_status 0 contract list --provider RWH --type BLOCK --year 2024/25
+[[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "contract list --provider:"$'\n'"$output"
+expect_status 0 contract list --limit 1
+[[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "contract list --limit:"$'\n'"$output"
+expect_status 0 contract list --stream capital
+expect_output "no contracts match"
+
+check "position shows the ICB's contract figures, and --rollup adds up the ICB and its place"
+expect_status 0 position QUE --stream core_services --year 2024/25
+[[ $(field headroom) == "£7,812,760.01" ]] || fail "QUE headroom:"$'\n'"$output"
+[[ $(field committed) == "£808,999.66" ]] || fail "QUE committed:"$'\n'"$output"
+[[ $(field paid) == "£270,000.33" ]] || fail "QUE paid:"$'\n'"$output"
+[[ $(field withheld) == "£72,000.00" ]] || fail "QUE withheld:"$'\n'"$output"
+[[ $(field earned) == "£36,240.00" ]] || fail "QUE earned:"$'\n'"$output"
+[[ $(field released) == "£11,760.01" ]] || fail "QUE released:"$'\n'"$output"
+expect_status 0 --json position QUE --stream core_services --year 2024/25
+icb_json=$output
+expect_status 0 --json position 06H --stream core_services --year 2024/25
+place_json=$output
+expect_status 0 --json position QUE --stream core_services --year 2024/25 --rollup
+rollup_json=$output
+python3 -c '
+import json, sys
+icb, place, rollup = (json.loads(text) for text in sys.argv[1:4])
+figures = ["received_pence", "passed_on_pence", "headroom_pence", "committed_pence",
+           "paid_pence", "withheld_pence", "earned_pence", "released_pence"]
+wrong = [f for f in figures if int(rollup.get(f, 0)) != int(icb.get(f, 0)) + int(place.get(f, 0))]
+if wrong or sorted(rollup.get("included_codes", [])) != ["06H", "QUE"]:
+    sys.exit("the rollup is not QUE plus 06H in %s: %s" % (wrong, rollup))
+' "$icb_json" "$place_json" "$rollup_json" || fail "position --rollup"
+expect_status 0 position QUE --stream core_services --year 2024/25 --rollup
+[[ $(field "rollup of") == "QUE, 06H" ]] || fail "position --rollup:"$'\n'"$output"
+[[ $(field headroom) == "£8,812,760.01" ]] || fail "rollup headroom:"$'\n'"$output"
+
+check "delegation who: NHS England before the start date, QUE from it, NHS England for SLNAT"
+expect_status 0 delegation who --line SL101 --icb QUE --on 2024-06-30
+[[ $(field commissioner) == X24 ]] || fail "who before the start:"$'\n'"$output"
+expect_output "none: NHS England commissions the line"
+expect_output "DEL-QUE-24  QUE"
+expect_status 0 delegation who --line SL101 --icb QUE --on 2024-07-01
+[[ $(field commissioner) == QUE ]] || fail "who from the start:"$'\n'"$output"
+[[ $(field delegation) == "DEL-QUE-24 (full)" ]] || fail "who delegation:"$'\n'"$output"
+expect_status 0 delegation who --line SLNAT --icb QUE --on 2024-07-01
+[[ $(field commissioner) == X24 ]] || fail "who for SLNAT:"$'\n'"$output"
+[[ $(field retained) == "yes, nationally" ]] || fail "SLNAT retained:"$'\n'"$output"
+expect_status 0 --json delegation who --line SL102 --icb QUE --on 2024-12-01
+[[ $(json_field delegation_id) == DEL-QUE-24 ]] || fail "who --json:"$'\n'"$output"
+
+check "pay M4 of the specialised contract; flows show the tree from NHS England"
+expect_status 0 pay QUE-SPEC-1 --month 4 --amount 41,666.67 --date 2024-07-31
+expect_status 0 flows --year 2024/25
+for row in "1 +X24 -> QUE +core_services +£10,000,000\.00" "1 +X24 -> QUE +specialised +£2,000,000\.00" \
+    "2 +QUE -> 06H +core_services +£1,000,000\.00" "2 +QUE -> RGT +core_services +£306,240\.33" \
+    "2 +QUE -> RWH +specialised +£41,666\.67"; do
+    printf '%s\n' "$output" | grep -Eq "^ +$row\$" || fail "flows lacks \"$row\":"$'\n'"$output"
+done
+expect_output "truncated: no"
+expect_status 0 flows --year 2024/25 --root QUE --depth 1 --stream specialised
+[[ $(printf '%s\n' "$output" | grep -Ec '^ +[0-9]+ ') -eq 1 ]] || fail "flows --root QUE:"$'\n'"$output"
+expect_output "QUE -> RWH  specialised  £41,666.67"
+
+check "events --contract lists the contract's own events, paged with --after and --limit"
+expect_status 0 events --contract QUE-OBC-1
+[[ $(printf '%s\n' "$output" | tail -n +2 | awk '{print $1}' | tr '\n' ' ') == "15 17 18 19 20 21 " ]] \
+    || fail "events --contract:"$'\n'"$output"
+expect_output "vary QUE-OBC-1 by -£1,000.00: Activity lower than planned"
+expect_status 0 events --contract QUE-OBC-1 --after 17 --limit 2
+[[ $(printf '%s\n' "$output" | tail -n +2 | awk '{print $1}' | tr '\n' ' ') == "18 19 " ]] \
+    || fail "events --contract --after --limit:"$'\n'"$output"
+expect_status 0 events --org PCEAST
+expect_output "register PCEAST (provider_collaborative)"
+
+check "one penny more than the contract may still pay is refused; the head stays"
+before=$(head_sequence)
+expect_status 1 pay QUE-OBC-1 --month 4 --amount 808,999.67 --date 2024-07-31
+expect_errors "error: failed_precondition:"
+expect_errors "overpayment"
+expect_head_unchanged "$before"
+expect_status 1 --json pay QUE-OBC-1 --month 4 --amount 808,999.67 --date 2024-07-31
+[[ $(json_field code) == failed_precondition ]] || fail "--json overpayment:"$'\n'"$output"
+expect_head_unchanged "$before"
+
+check "close-period closes August for QUE; a payment dated in it is refused"
+expect_status 0 close-period QUE --year 2024/25 --month 5 --date 2024-09-01
+before=$(head_sequence)
+expect_status 1 pay QUE-OBC-1 --month M5 --amount 1,000.00 --date 2024-08-15
+expect_errors "period_closed"
+expect_head_unchanged "$before"
+expect_status 1 close-period QUE --year 2024/25 --month 5 --date 2024-09-02
+expect_errors "period_already_closed"
+expect_head_unchanged "$before"
+
+check "statement, org update and delegation revoke are recorded"
+expect_status 0 statement --org QUE --counterparty RGT --year 2024/25 --month 3 --kind payable \
+    --amount 90,000.33 --date 2024-07-05
+expect_status 0 statement --org RGT --counterparty QUE --year 2024/25 --month 3 \
+    --kind receivable --amount 0 --date 2024-07-05
+expect_status 0 org update PCEAST --lead RWH --date 2024-10-01
+expect_status 0 org show PCEAST
+[[ $(field "lead provider") == RWH ]] || fail "org update --lead:"$'\n'"$output"
+expect_status 0 org update PCEAST --members RGT,RWH --name "East collaborative" --date 2024-10-02
+expect_status 0 delegation revoke DEL-QUE-24 --until 2025-03-31 --date 2024-10-01
+expect_status 0 delegation who --line SL101 --icb QUE --on 2025-04-01
+[[ $(field commissioner) == X24 ]] || fail "who after the revocation:"$'\n'"$output"
+expect_output "2025-03-31"
+
+check "verify is OK after the domain's events"
+expect_status 0 verify
+expect_output "OK:"
+
+check "the domain's flags refuse bad values with exit 2"
+expect_status 2 outcome QUE-OBC-1 --metric ACCESS --achievement 75.555
+expect_errors "--achievement"
+expect_status 2 outcome QUE-OBC-1 --metric ACCESS --achievement 100.01
+expect_errors "--achievement"
+expect_status 2 outcome QUE-OBC-1 --metric ACCESS
+expect_errors "--achievement-bp"
+expect_status 2 outcome QUE-OBC-1 --metric ACCESS --achievement 50 --achievement-bp 5000
+expect_status 2 pay QUE-OBC-1 --month 13 --amount 1
+expect_errors "--month"
+expect_status 2 pay QUE-OBC-1 --month M0 --amount 1
+expect_errors "--month"
+expect_status 2 contract vary QUE-OBC-1 --change 0 --reason x
+expect_errors "--change"
+expect_status 2 contract agree QUE-X --commissioner QUE --provider RGT --type outcome_based \
+    --year 2024/25 --stream core_services --value 10 --pot 1 --metric ACCESS
+expect_errors "--metric"
+expect_status 2 contract agree QUE-X --commissioner QUE --provider RGT --type outcome_based \
+    --year 2024/25 --stream core_services --value 10 --pot 1
+expect_errors "--metric"
+expect_status 2 delegation grant DEL-X --to QUE --lines SL101 --population QUE --mode partial \
+    --from 2024-07-01
+expect_errors "--mode"
+expect_status 2 org update PCEAST --members RGT --no-members
+expect_status 2 org update PCEAST
+expect_status 2 events --org QUE --contract QUE-OBC-1
+expect_status 2 statement --org QUE --counterparty RGT --year 2024/25 --month 3 --kind owed \
+    --amount 1
+expect_errors "--kind"
+expect_status 2 contract show QUE-OBC-1 --rollup
+expect_errors "--rollup"
+
+check "--help explains the domain's subcommands and every flag"
+expect_status 0 contract agree --help
+expect_output "--metric CODE:WEIGHT_BP[:DESCRIPTION]"
+expect_output "One of: aip, block"
+expect_status 0 delegation grant --help
+expect_output "--mode MODE"
+expect_output "joint-committee"
+expect_status 0 help outcome
+expect_output "--achievement PERCENT"
+expect_status 0 contract --help
+expect_output "agree  ID"
+expect_status 2 contract
+expect_errors "list"
+expect_status 0 --help
+expect_output "service-line add CODE"
+expect_output "close-period CODE"
+
+check "the domain's fundflowd stops cleanly on SIGTERM with no sanitizer report"
+server_stop
 
 echo "all $checks checks passed"

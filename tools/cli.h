@@ -1,8 +1,9 @@
 /* The fundflow command-line client's shared pieces: exit codes, the parsed command line, and the
  * entry point of every subcommand.
  *
- * fundflow_cli.c reads the command line into a cli_options and calls one subcommand's run
- * function; cli_commands.c and cli_submit.c hold those functions. The client is single-threaded.
+ * fundflow_cli.c reads the command line into a cli_options, using the tables in cli_flags.c, and
+ * calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
+ * cli_listing.c and cli_submit.c hold those functions. The client is single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_H
 #define FUNDFLOW_TOOLS_CLI_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include "cli_rpc.h"
+#include "fundflow/limits.h"
+#include "fundflow/v1/events.pb-c.h"
 
 #define CLI_PROGRAM "fundflow"
 
@@ -24,15 +27,30 @@
 /* Bytes of a generated idempotency key: 128 random bits as 32 hex digits, and a NUL. */
 #define CLI_KEY_TEXT_BYTES 33
 
+/* Subcommands in the order help lists them. The numbers are never stored or sent. */
 typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_NONE = -1,
     CLI_SUBCOMMAND_ORG_ADD,
+    CLI_SUBCOMMAND_ORG_UPDATE,
     CLI_SUBCOMMAND_ORG_SHOW,
     CLI_SUBCOMMAND_ORG_LIST,
+    CLI_SUBCOMMAND_SERVICE_LINE_ADD,
+    CLI_SUBCOMMAND_DELEGATION_GRANT,
+    CLI_SUBCOMMAND_DELEGATION_REVOKE,
+    CLI_SUBCOMMAND_DELEGATION_WHO,
     CLI_SUBCOMMAND_ALLOCATE,
     CLI_SUBCOMMAND_BUDGET,
     CLI_SUBCOMMAND_REVERSE,
+    CLI_SUBCOMMAND_CONTRACT_AGREE,
+    CLI_SUBCOMMAND_CONTRACT_VARY,
+    CLI_SUBCOMMAND_CONTRACT_SHOW,
+    CLI_SUBCOMMAND_CONTRACT_LIST,
+    CLI_SUBCOMMAND_PAY,
+    CLI_SUBCOMMAND_OUTCOME,
+    CLI_SUBCOMMAND_STATEMENT,
+    CLI_SUBCOMMAND_CLOSE_PERIOD,
     CLI_SUBCOMMAND_POSITION,
+    CLI_SUBCOMMAND_FLOWS,
     CLI_SUBCOMMAND_HISTORY,
     CLI_SUBCOMMAND_EVENTS,
     CLI_SUBCOMMAND_EVENT,
@@ -42,11 +60,31 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
+/* The most codes one list flag holds: a delegation's service lines are the longest list. */
+#define CLI_CODE_LIST_MAX FF_DELEGATION_LINES_MAX
+
+/* Codes from a comma-separated flag (--lines A,B) or a repeated one (--member A --member B),
+ * copied out of argv so that splitting them changes nothing the caller owns. */
+typedef struct cli_code_list {
+    char *codes[CLI_CODE_LIST_MAX];
+    size_t count;
+    char text[CLI_CODE_LIST_MAX * (FF_ORG_CODE_BYTES_MAX + 1)];
+    size_t text_used;
+} cli_code_list;
+
+/* One --metric CODE:WEIGHT_BP[:DESCRIPTION] of contract agree. */
+typedef struct cli_metric {
+    char code[FF_ORG_CODE_BYTES_MAX + 1];
+    uint32_t weight_bp;
+    char description[FF_DESCRIPTION_BYTES_MAX + 1];
+} cli_metric;
+
 /* Everything the command line said, already checked. Strings point into argv or the
- * environment; a flag that was not given keeps the value cli_options_default set. */
+ * environment, or into the lists here; a flag that was not given keeps the value
+ * cli_options_default set. */
 typedef struct cli_options {
     cli_subcommand_id subcommand;
-    const char *operand; /* the CODE, SEQUENCE or FILE after the subcommand, if it takes one */
+    const char *operand; /* the CODE, ID, SEQUENCE or FILE after the subcommand, if any */
     uint64_t operand_number; /* the operand read as a number, for SEQUENCE operands */
     const char *server_url;
     const char *token;
@@ -71,19 +109,80 @@ typedef struct cli_options {
     uint64_t limit; /* rows at most; 0 means every row */
     uint64_t batch_size;
     bool linked;
+    /* Organisations' links. */
+    cli_code_list members;
+    bool members_given; /* --member or --members: the members are set, perhaps to none */
+    bool no_members;
+    const char *lead_code;
+    /* Service lines and delegations. */
+    const char *delegation_id; /* allocate --delegation */
+    uint32_t category;
+    bool retained;
+    cli_code_list lines;
+    cli_code_list population;
+    uint32_t mode;
+    uint32_t from_date;
+    uint32_t until_date;
+    const char *line_code;
+    const char *icb_code;
+    uint32_t on_date; /* today unless --on */
+    /* Contracts. */
+    const char *commissioner_code;
+    const char *provider_code;
+    const char *collaborative_code;
+    uint32_t contract_type;
+    int64_t value_pence;
+    int64_t fixed_pence;
+    uint32_t cquin_bp;
+    int64_t pot_pence;
+    cli_metric metrics[FF_METRICS_MAX];
+    size_t metric_count;
+    int64_t change_pence;
+    uint32_t month;
+    const char *metric_code;
+    uint32_t achievement_bp;
+    unsigned achievement_given; /* how many of --achievement and --achievement-bp were given */
+    /* Statements, positions, flows and histories. */
+    const char *org_code;
+    const char *counterparty_code;
+    uint32_t statement_kind;
+    bool rollup;
+    const char *root_code;
+    uint32_t depth;
+    const char *contract_id; /* events --contract */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
 
+/* Sends event as one SubmitCommands command under options' --key (or a fresh key) and --date,
+ * and prints what became of it: "recorded as event N", the key and the head, or in JSON mode the
+ * server's reply. Returns an exit code. cli_commands.c. */
+int cli_command_send(const cli_options *options, cli_session *session,
+                     Fundflow__V1__Event *event);
+
 /* Subcommands: each returns one of the exit codes above, having printed its result or why it
  * failed. */
 int cli_org_add_run(const cli_options *options, cli_session *session);
+int cli_org_update_run(const cli_options *options, cli_session *session);
 int cli_org_show_run(const cli_options *options, cli_session *session);
 int cli_org_list_run(const cli_options *options, cli_session *session);
+int cli_service_line_add_run(const cli_options *options, cli_session *session);
+int cli_delegation_grant_run(const cli_options *options, cli_session *session);
+int cli_delegation_revoke_run(const cli_options *options, cli_session *session);
+int cli_delegation_who_run(const cli_options *options, cli_session *session);
 int cli_allocate_run(const cli_options *options, cli_session *session);
 int cli_budget_run(const cli_options *options, cli_session *session);
 int cli_reverse_run(const cli_options *options, cli_session *session);
+int cli_contract_agree_run(const cli_options *options, cli_session *session);
+int cli_contract_vary_run(const cli_options *options, cli_session *session);
+int cli_contract_show_run(const cli_options *options, cli_session *session);
+int cli_contract_list_run(const cli_options *options, cli_session *session);
+int cli_pay_run(const cli_options *options, cli_session *session);
+int cli_outcome_run(const cli_options *options, cli_session *session);
+int cli_statement_run(const cli_options *options, cli_session *session);
+int cli_close_period_run(const cli_options *options, cli_session *session);
 int cli_position_run(const cli_options *options, cli_session *session);
+int cli_flows_run(const cli_options *options, cli_session *session);
 int cli_history_run(const cli_options *options, cli_session *session);
 int cli_events_run(const cli_options *options, cli_session *session);
 int cli_event_run(const cli_options *options, cli_session *session);

@@ -1,5 +1,6 @@
-/* The fundflow client's single-call subcommands: the writes (org add, allocate, budget, reverse)
- * and the reads of one record (org show, position, event, verify, info). */
+/* The fundflow client's first single-call subcommands: the writes org add, allocate, budget and
+ * reverse, with the sending every write shares, and the reads of one record (org show, position,
+ * event, verify, info). The domain's writes are in cli_domain.c. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,9 +39,8 @@ static int cli_write_result_print(const ProtobufCMessage *message, const char *k
     return CLI_EXIT_OK;
 }
 
-/* Sends event as one command, under --key or a fresh key, and prints what became of it. */
-static int cli_command_send(const cli_options *options, cli_session *session,
-                            Fundflow__V1__Event *event) {
+int cli_command_send(const cli_options *options, cli_session *session,
+                     Fundflow__V1__Event *event) {
     char generated[CLI_KEY_TEXT_BYTES];
     const char *key = options->key;
     if (key == NULL) {
@@ -74,6 +74,9 @@ int cli_org_add_run(const cli_options *options, cli_session *session) {
     org.name = (char *)options->name;
     org.kind = (Fundflow__V1__OrgKind)options->kind;
     org.parent_code = (char *)(options->parent_code ? options->parent_code : "");
+    org.member_codes = (char **)options->members.codes;
+    org.n_member_codes = options->members.count;
+    org.lead_provider_code = (char *)(options->lead_code ? options->lead_code : "");
     Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED;
     event.org_registered = &org;
@@ -89,6 +92,7 @@ int cli_allocate_run(const cli_options *options, cli_session *session) {
     allocation.amount_pence = options->amount_pence;
     allocation.recurrent = !options->non_recurrent;
     allocation.reference = (char *)(options->reference ? options->reference : "");
+    allocation.delegation_id = (char *)(options->delegation_id ? options->delegation_id : "");
     Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
     event.allocation_issued = &allocation;
@@ -121,18 +125,6 @@ int cli_reverse_run(const cli_options *options, cli_session *session) {
 
 /* Reads --------------------------------------------------------------------------------------- */
 
-/* Calls a read method and, in human mode, hands the reply to print. */
-static int cli_read_run(cli_session *session, const char *method,
-                        const ProtobufCMessage *request,
-                        const ProtobufCMessageDescriptor *output,
-                        int (*print)(const ProtobufCMessage *message)) {
-    cli_reply reply;
-    int code = cli_rpc_run(session, method, request, output, &reply);
-    if (code == CLI_EXIT_OK && !session->json) code = print(reply.message);
-    cli_reply_release(&reply);
-    return code;
-}
-
 static int cli_org_print(const ProtobufCMessage *message) {
     const Fundflow__V1__OrgRecord *org = (const Fundflow__V1__OrgRecord *)message;
     char kind[CLI_ENUM_NAME_BYTES_MAX], date[16];
@@ -141,6 +133,14 @@ static int cli_org_print(const ProtobufCMessage *message) {
     cli_field_print("kind", "%s", cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind,
                                                 kind, sizeof kind));
     cli_field_print("parent", "%s", org->parent_code[0] ? org->parent_code : "-");
+    if (org->n_member_codes > 0) {
+        char members[CLI_CODES_TEXT_BYTES];
+        cli_field_print("members", "%s", cli_codes_text(org->member_codes, org->n_member_codes,
+                                                        members, sizeof members));
+    }
+    if (org->lead_provider_code[0] != '\0') {
+        cli_field_print("lead provider", "%s", org->lead_provider_code);
+    }
     cli_field_print("registered", "event %" PRIu64, org->registered_sequence);
     cli_field_print("registered date", "%s",
                     cli_date_text(org->registered_date, date, sizeof date));
@@ -150,14 +150,8 @@ static int cli_org_print(const ProtobufCMessage *message) {
 int cli_org_show_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__GetOrgRequest request = FUNDFLOW__V1__GET_ORG_REQUEST__INIT;
     request.code = (char *)options->operand;
-    return cli_read_run(session, "GetOrg", &request.base, &fundflow__v1__org_record__descriptor,
+    return cli_rpc_read(session, "GetOrg", &request.base, &fundflow__v1__org_record__descriptor,
                         cli_org_print);
-}
-
-static void cli_money_field_print(const char *label, int64_t pence) {
-    char money[FF_MONEY_TEXT_BYTES];
-    money_format(pence, money, sizeof money);
-    cli_field_print(label, "%s", money);
 }
 
 static int cli_position_print(const ProtobufCMessage *message) {
@@ -178,6 +172,17 @@ static int cli_position_print(const ProtobufCMessage *message) {
     if (position->funding_drawn_pence != 0) {
         cli_money_field_print("funding drawn", position->funding_drawn_pence);
     }
+    cli_money_field_print("committed", position->committed_pence);
+    cli_money_field_print("paid", position->paid_pence);
+    cli_money_field_print("withheld", position->withheld_pence);
+    cli_money_field_print("earned", position->earned_pence);
+    cli_money_field_print("released", position->released_pence);
+    if (position->rollup) {
+        char included[CLI_CODES_TEXT_BYTES];
+        cli_field_print("rollup of", "%s", cli_codes_text(position->included_codes,
+                                                          position->n_included_codes, included,
+                                                          sizeof included));
+    }
     return CLI_EXIT_OK;
 }
 
@@ -188,7 +193,8 @@ int cli_position_run(const cli_options *options, cli_session *session) {
     request.financial_year = options->financial_year;
     request.as_at_sequence = options->as_at_sequence;
     request.as_at_date = options->as_at_date;
-    return cli_read_run(session, "GetPosition", &request.base,
+    request.rollup = options->rollup;
+    return cli_rpc_read(session, "GetPosition", &request.base,
                         &fundflow__v1__position__descriptor, cli_position_print);
 }
 
@@ -214,7 +220,7 @@ static int cli_event_print(const ProtobufCMessage *message) {
 int cli_event_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__GetEventRequest request = FUNDFLOW__V1__GET_EVENT_REQUEST__INIT;
     request.sequence = options->operand_number;
-    return cli_read_run(session, "GetEvent", &request.base,
+    return cli_rpc_read(session, "GetEvent", &request.base,
                         &fundflow__v1__event_record__descriptor, cli_event_print);
 }
 
@@ -270,6 +276,6 @@ static int cli_info_print(const ProtobufCMessage *message) {
 int cli_info_run(const cli_options *options, cli_session *session) {
     (void)options;
     Fundflow__V1__ServerInfoRequest request = FUNDFLOW__V1__SERVER_INFO_REQUEST__INIT;
-    return cli_read_run(session, "ServerInfo", &request.base,
+    return cli_rpc_read(session, "ServerInfo", &request.base,
                         &fundflow__v1__server_info_response__descriptor, cli_info_print);
 }

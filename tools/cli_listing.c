@@ -1,5 +1,5 @@
-/* The fundflow client's listings (org list, history, events): every page fetched in turn, then
- * printed as one table, or as one JSON document. */
+/* The fundflow client's listings (org list, contract list, history, events): every page fetched
+ * in turn, then printed as one table, or as one JSON document. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -335,18 +335,99 @@ static bool cli_event_row_add(cli_table *table, const ProtobufCMessage *row) {
     return cli_table_row_add(table, cells);
 }
 
+/* The events that concern one organisation or contract, from GetHistory. */
+static bool cli_named_history_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
+                                      uint32_t page_size) {
+    Fundflow__V1__GetHistoryRequest *get = (Fundflow__V1__GetHistoryRequest *)request;
+    const Fundflow__V1__GetHistoryResponse *page =
+        (const Fundflow__V1__GetHistoryResponse *)previous;
+    get->page_size = page_size;
+    if (page == NULL) return true;
+    if (page->next_after_sequence <= get->after_sequence) return false;
+    get->after_sequence = page->next_after_sequence;
+    return true;
+}
+
 int cli_events_run(const cli_options *options, cli_session *session) {
-    Fundflow__V1__ListEventsRequest request = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
-    request.after_sequence = options->after_sequence;
+    Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
+    list.after_sequence = options->after_sequence;
+    Fundflow__V1__GetHistoryRequest named = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    named.name = (char *)(options->org_code ? options->org_code : options->contract_id);
+    named.after_sequence = options->after_sequence;
+    bool by_name = named.name != NULL;
     static const char *const headings[] = {"event", "date", "kind", "what"};
     static const bool right[] = {true, false, false, false};
     cli_table table;
     cli_table_init(&table, 4, headings, right);
-    cli_listing listing = {.method = "ListEvents",
-                           .output = &fundflow__v1__list_events_response__descriptor,
-                           .rows_max = cli_listing_rows_max(options)};
-    int code = cli_listing_run(session, &listing, &request.base, cli_events_advance, &table,
+    cli_listing listing = {
+        .method = by_name ? "GetHistory" : "ListEvents",
+        .output = by_name ? &fundflow__v1__get_history_response__descriptor
+                          : &fundflow__v1__list_events_response__descriptor,
+        .rows_max = cli_listing_rows_max(options)};
+    int code = cli_listing_run(session, &listing, by_name ? &named.base : &list.base,
+                               by_name ? cli_named_history_advance : cli_events_advance, &table,
                                cli_event_row_add, "no events");
+    cli_table_free(&table);
+    return code;
+}
+
+/* Contracts ---------------------------------------------------------------------------------- */
+
+static bool cli_contracts_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
+                                  uint32_t page_size) {
+    Fundflow__V1__ListContractsRequest *list = (Fundflow__V1__ListContractsRequest *)request;
+    const Fundflow__V1__ListContractsResponse *page =
+        (const Fundflow__V1__ListContractsResponse *)previous;
+    list->page_size = page_size;
+    if (page == NULL) return true;
+    /* A token that does not move forward would fetch the same page for ever. */
+    if (page->next_page_token[0] == '\0' || strcmp(page->next_page_token, list->page_token) <= 0) {
+        return false;
+    }
+    list->page_token = page->next_page_token;
+    return true;
+}
+
+static bool cli_contract_row_add(cli_table *table, const ProtobufCMessage *row) {
+    const Fundflow__V1__ContractRecord *contract = (const Fundflow__V1__ContractRecord *)row;
+    char type[CLI_ENUM_NAME_BYTES_MAX], year[16], stream[CLI_ENUM_NAME_BYTES_MAX],
+        value[FF_MONEY_TEXT_BYTES], paid[FF_MONEY_TEXT_BYTES];
+    money_format(contract->value_pence, value, sizeof value);
+    money_format(contract->paid_pence, paid, sizeof paid);
+    const char *cells[] = {
+        contract->contract_id,
+        contract->commissioner_code,
+        contract->provider_code,
+        cli_enum_text(&fundflow__v1__contract_type__descriptor, contract->type, type,
+                      sizeof type),
+        cli_year_text(contract->financial_year, year, sizeof year),
+        cli_enum_text(&fundflow__v1__stream__descriptor, contract->stream, stream,
+                      sizeof stream),
+        value,
+        paid};
+    return cli_table_row_add(table, cells);
+}
+
+int cli_contract_list_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__ListContractsRequest request = FUNDFLOW__V1__LIST_CONTRACTS_REQUEST__INIT;
+    request.commissioner_code = (char *)(options->commissioner_code ? options->commissioner_code
+                                                                    : "");
+    request.provider_code = (char *)(options->provider_code ? options->provider_code : "");
+    request.collaborative_code =
+        (char *)(options->collaborative_code ? options->collaborative_code : "");
+    request.type = (Fundflow__V1__ContractType)options->contract_type;
+    request.financial_year = options->financial_year;
+    request.stream = (Fundflow__V1__Stream)options->stream;
+    static const char *const headings[] = {"contract", "commissioner", "provider", "type",
+                                           "year",     "stream",       "value",    "paid"};
+    static const bool right[] = {false, false, false, false, false, false, true, true};
+    cli_table table;
+    cli_table_init(&table, 8, headings, right);
+    cli_listing listing = {.method = "ListContracts",
+                           .output = &fundflow__v1__list_contracts_response__descriptor,
+                           .rows_max = cli_listing_rows_max(options)};
+    int code = cli_listing_run(session, &listing, &request.base, cli_contracts_advance, &table,
+                               cli_contract_row_add, "no contracts match");
     cli_table_free(&table);
     return code;
 }

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,14 +106,47 @@ void cli_field_print(const char *label, const char *format, ...) {
     fputc('\n', stdout);
 }
 
-const char *cli_event_kind_text(const Fundflow__V1__Event *event) {
-    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
-    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: return "org_registered";
-    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: return "allocation_issued";
-    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: return "budget_delegated";
-    case FUNDFLOW__V1__EVENT__KIND_REVERSAL: return "reversal";
-    default: return "none";
+void cli_money_field_print(const char *label, int64_t pence) {
+    char money[FF_MONEY_TEXT_BYTES];
+    money_format(pence, money, sizeof money);
+    cli_field_print(label, "%s", money);
+}
+
+const char *cli_codes_text(char *const *codes, size_t count, char *buffer, size_t buffer_bytes) {
+    static const char ellipsis[] = "...";
+    assert(buffer_bytes > sizeof ellipsis);
+    size_t used = 0;
+    buffer[0] = '\0';
+    if (count == 0) snprintf(buffer, buffer_bytes, "-");
+    for (size_t i = 0; i < count; i++) {
+        size_t needed = strlen(codes[i]) + (i > 0 ? 2 : 0);
+        if (used + needed + sizeof ellipsis > buffer_bytes) {
+            snprintf(buffer + used, buffer_bytes - used, "%s", ellipsis);
+            break;
+        }
+        used += (size_t)snprintf(buffer + used, buffer_bytes - used, "%s%s", i > 0 ? ", " : "",
+                                 codes[i]);
     }
+    return buffer;
+}
+
+const char *cli_delegation_mode_text(int mode, char *buffer, size_t buffer_bytes) {
+    static const char prefix[] = "delegation_";
+    cli_enum_text(&fundflow__v1__delegation_mode__descriptor, mode, buffer, buffer_bytes);
+    size_t prefix_bytes = sizeof prefix - 1;
+    if (strncmp(buffer, prefix, prefix_bytes) == 0) {
+        memmove(buffer, buffer + prefix_bytes, strlen(buffer + prefix_bytes) + 1);
+    }
+    return buffer;
+}
+
+/* The oneof's member names are the kinds' names, so new kinds need nothing here. */
+const char *cli_event_kind_text(const Fundflow__V1__Event *event) {
+    if (event == NULL || event->kind_case == FUNDFLOW__V1__EVENT__KIND__NOT_SET) return "none";
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field(&fundflow__v1__event__descriptor,
+                                                (unsigned)event->kind_case);
+    return field != NULL ? field->name : "unknown";
 }
 
 /* "FROM -> TO stream year £amount", the part allocations and budgets share. */
@@ -132,9 +166,13 @@ void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffe
     switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
     case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: {
         const Fundflow__V1__OrgRegistered *org = event->org_registered;
+        char members[CLI_CODES_TEXT_BYTES];
         cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind, kind, sizeof kind);
-        snprintf(buffer, buffer_bytes, "register %s (%s) \"%s\"%s%s", org->code, kind, org->name,
-                 org->parent_code[0] ? " under " : "", org->parent_code);
+        cli_codes_text(org->member_codes, org->n_member_codes, members, sizeof members);
+        snprintf(buffer, buffer_bytes, "register %s (%s) \"%s\"%s%s%s%s%s%s", org->code, kind,
+                 org->name, org->parent_code[0] ? " under " : "", org->parent_code,
+                 org->n_member_codes ? " members " : "", org->n_member_codes ? members : "",
+                 org->lead_provider_code[0] ? " lead " : "", org->lead_provider_code);
         return;
     }
     case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
@@ -143,6 +181,11 @@ void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffe
                           allocation->funder_code, allocation->recipient_code,
                           allocation->stream, allocation->financial_year,
                           allocation->amount_pence, buffer, buffer_bytes);
+        if (allocation->delegation_id[0] != '\0') {
+            size_t used = strlen(buffer);
+            snprintf(buffer + used, buffer_bytes - used, " under delegation %s",
+                     allocation->delegation_id);
+        }
         return;
     }
     case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
@@ -156,7 +199,9 @@ void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffe
                  event->reversal->reversed_sequence, event->reversal->reason);
         return;
     default:
-        snprintf(buffer, buffer_bytes, "(no event)");
+        if (!cli_domain_event_line(event, buffer, buffer_bytes)) {
+            snprintf(buffer, buffer_bytes, "(no event)");
+        }
     }
 }
 
@@ -186,6 +231,15 @@ void cli_event_fields_print(const Fundflow__V1__Event *event) {
         cli_field_print("kind", "%s", cli_enum_text(&fundflow__v1__org_kind__descriptor,
                                                     org->kind, kind, sizeof kind));
         cli_field_print("parent", "%s", org->parent_code[0] ? org->parent_code : "-");
+        if (org->n_member_codes > 0) {
+            char members[CLI_CODES_TEXT_BYTES];
+            cli_field_print("members", "%s", cli_codes_text(org->member_codes,
+                                                            org->n_member_codes, members,
+                                                            sizeof members));
+        }
+        if (org->lead_provider_code[0] != '\0') {
+            cli_field_print("lead provider", "%s", org->lead_provider_code);
+        }
         return;
     }
     case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
@@ -195,6 +249,9 @@ void cli_event_fields_print(const Fundflow__V1__Event *event) {
                                   allocation->financial_year, allocation->amount_pence,
                                   allocation->reference);
         cli_field_print("recurrent", "%s", allocation->recurrent ? "yes" : "no");
+        if (allocation->delegation_id[0] != '\0') {
+            cli_field_print("delegation", "%s", allocation->delegation_id);
+        }
         return;
     }
     case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
@@ -209,6 +266,7 @@ void cli_event_fields_print(const Fundflow__V1__Event *event) {
         cli_field_print("reason", "%s", event->reversal->reason);
         return;
     default:
+        cli_domain_event_fields_print(event);
         return;
     }
 }

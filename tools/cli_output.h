@@ -21,6 +21,9 @@
  * £1,234.56". Names and references are cut short to fit. */
 #define CLI_EVENT_LINE_BYTES 512
 
+/* Bytes of a list of codes printed "A, B, C": a delegation's 128 lines of up to 12 bytes. */
+#define CLI_CODES_TEXT_BYTES 2048
+
 /* A table built row by row and printed once, so every column can be as wide as its widest
  * cell. Cells are copied. */
 typedef struct cli_table {
@@ -49,6 +52,17 @@ void cli_table_free(cli_table *table);
 void cli_field_print(const char *label, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Prints "  label     £1,234.56" on stdout, as cli_field_print does. */
+void cli_money_field_print(const char *label, int64_t pence);
+
+/* Codes joined by ", ", or "-" for none; cut short with "..." if buffer is too small. Returns
+ * buffer. */
+const char *cli_codes_text(char *const *codes, size_t count, char *buffer, size_t buffer_bytes);
+
+/* A delegation mode as people write it, "full" or "joint_committee", or its number. Returns
+ * buffer. */
+const char *cli_delegation_mode_text(int mode, char *buffer, size_t buffer_bytes);
+
 /* The event's kind in lower case, such as "allocation_issued", or "none". */
 const char *cli_event_kind_text(const Fundflow__V1__Event *event);
 
@@ -57,5 +71,11 @@ void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffe
 
 /* The event's fields as a key/value block, one field per line. */
 void cli_event_fields_print(const Fundflow__V1__Event *event);
+
+/* The line and the fields of the events the funding-flow domain added (cli_output_events.c):
+ * organisations' updates, service lines, delegations, contracts, payments, outcomes, statements
+ * and period closes. Each returns false, doing nothing, for any other kind of event. */
+bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes);
+bool cli_domain_event_fields_print(const Fundflow__V1__Event *event);
 
 #endif

@@ -145,6 +145,15 @@ int cli_rpc_run(cli_session *session, const char *method, const ProtobufCMessage
     return CLI_EXIT_OK;
 }
 
+int cli_rpc_read(cli_session *session, const char *method, const ProtobufCMessage *request,
+                 const ProtobufCMessageDescriptor *output, cli_reply_print print) {
+    cli_reply reply;
+    int code = cli_rpc_run(session, method, request, output, &reply);
+    if (code == CLI_EXIT_OK && !session->json) code = print(reply.message);
+    cli_reply_release(&reply);
+    return code;
+}
+
 void cli_reply_json_print(const cli_reply *reply) {
     fwrite(reply->body, 1, reply->body_bytes, stdout);
     if (reply->body_bytes == 0 || reply->body[reply->body_bytes - 1] != '\n') fputc('\n', stdout);

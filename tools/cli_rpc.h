@@ -52,6 +52,14 @@ int cli_rpc_call(cli_session *session, const char *method, const ProtobufCMessag
 int cli_rpc_run(cli_session *session, const char *method, const ProtobufCMessage *request,
                 const ProtobufCMessageDescriptor *output, cli_reply *reply);
 
+/* Prints a reply's message for people and returns an exit code. */
+typedef int (*cli_reply_print)(const ProtobufCMessage *message);
+
+/* cli_rpc_run for a read of one record: in human mode the reply's message goes to print, whose
+ * exit code is returned. The reply is released before returning. */
+int cli_rpc_read(cli_session *session, const char *method, const ProtobufCMessage *request,
+                 const ProtobufCMessageDescriptor *output, cli_reply_print print);
+
 /* Reports a Twirp error: in JSON mode the body as received on stdout; in human mode
  * "error: CODE: MESSAGE" and one indented line per meta entry on stderr. Returns 1. */
 int cli_reply_refusal_report(const cli_session *session, const cli_reply *reply);

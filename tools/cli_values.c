@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +14,11 @@
 #include "fundflow/error.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
+
+/* Months in a financial year, and basis points in one per cent and in the whole. */
+#define CLI_MONTHS_PER_YEAR 12u
+#define CLI_BASIS_POINTS_PER_PERCENT 100u
+#define CLI_BASIS_POINTS_MAX 10000u
 
 /* The random bytes in a generated idempotency key: 128 bits, as the UUIDs clients often use. */
 #define CLI_KEY_RANDOM_BYTES 16
@@ -82,6 +88,64 @@ bool cli_amount_parse(const char *flag, const char *text, int64_t *pence_out) {
     return true;
 }
 
+bool cli_change_parse(const char *flag, const char *text, int64_t *pence_out) {
+    int64_t pence = 0;
+    ff_err err = money_parse(text, &pence);
+    if (err != FF_OK) return cli_value_refuse(flag, text, ff_strerror(err));
+    if (pence == 0) return cli_value_refuse(flag, text, "must not be £0.00");
+    *pence_out = pence;
+    return true;
+}
+
+bool cli_amount_or_zero_parse(const char *flag, const char *text, int64_t *pence_out) {
+    int64_t pence = 0;
+    ff_err err = money_parse(text, &pence);
+    if (err != FF_OK) return cli_value_refuse(flag, text, ff_strerror(err));
+    if (pence < 0) return cli_value_refuse(flag, text, "must be £0.00 or more");
+    *pence_out = pence;
+    return true;
+}
+
+bool cli_month_parse(const char *flag, const char *text, uint32_t *month_out) {
+    const char *digits = text[0] == 'M' || text[0] == 'm' ? text + 1 : text;
+    uint64_t month = 0;
+    size_t length = strlen(digits);
+    bool ok = length >= 1 && length <= 2 && strspn(digits, "0123456789") == length;
+    if (ok) month = strtoull(digits, NULL, 10);
+    if (!ok || month < 1 || month > CLI_MONTHS_PER_YEAR) {
+        return cli_value_refuse(flag, text, "is not a month 1 (April) to 12 (March), or M1 to M12");
+    }
+    *month_out = (uint32_t)month;
+    return true;
+}
+
+bool cli_percent_parse(const char *flag, const char *text, uint32_t *basis_points_out) {
+    static const char problem[] =
+        "is not a percentage from 0 to 100 with at most two decimal places";
+    const char *cursor = text;
+    uint32_t whole = 0, hundredths = 0;
+    size_t whole_digits = 0, decimal_digits = 0;
+    for (; *cursor >= '0' && *cursor <= '9' && whole_digits < 4; cursor++, whole_digits++) {
+        whole = whole * 10 + (uint32_t)(*cursor - '0');
+    }
+    if (whole_digits == 0) return cli_value_refuse(flag, text, problem);
+    if (*cursor == '.') {
+        for (cursor++; *cursor >= '0' && *cursor <= '9' && decimal_digits < 3;
+             cursor++, decimal_digits++) {
+            hundredths = hundredths * 10 + (uint32_t)(*cursor - '0');
+        }
+        if (decimal_digits == 0 || decimal_digits > 2) return cli_value_refuse(flag, text, problem);
+        if (decimal_digits == 1) hundredths *= 10;
+    }
+    if (*cursor == '%') cursor++;
+    uint32_t basis_points = whole * CLI_BASIS_POINTS_PER_PERCENT + hundredths;
+    if (*cursor != '\0' || whole_digits > 3 || basis_points > CLI_BASIS_POINTS_MAX) {
+        return cli_value_refuse(flag, text, problem);
+    }
+    *basis_points_out = basis_points;
+    return true;
+}
+
 bool cli_text_parse(const char *flag, const char *text, size_t bytes_max) {
     if (text[0] == '\0') return cli_value_refuse(flag, text, "is empty");
     if (strlen(text) > bytes_max) {
@@ -146,6 +210,20 @@ const char *cli_year_text(uint32_t start_year, char *buffer, size_t buffer_bytes
     if (start_year < 1900 || start_year > 9999) snprintf(buffer, buffer_bytes, "%u", start_year);
     else calendar_year_format(start_year, buffer, buffer_bytes);
     return buffer;
+}
+
+const char *cli_basis_points_text(uint32_t basis_points, char *buffer, size_t buffer_bytes) {
+    assert(buffer_bytes >= 16);
+    snprintf(buffer, buffer_bytes, "%u.%02u%%", basis_points / CLI_BASIS_POINTS_PER_PERCENT,
+             basis_points % CLI_BASIS_POINTS_PER_PERCENT);
+    return buffer;
+}
+
+const char *cli_month_name(uint32_t month) {
+    static const char *const names[CLI_MONTHS_PER_YEAR] = {
+        "April",   "May",      "June",     "July",    "August",   "September",
+        "October", "November", "December", "January", "February", "March"};
+    return month >= 1 && month <= CLI_MONTHS_PER_YEAR ? names[month - 1] : "?";
 }
 
 const char *cli_hex_text(const uint8_t *bytes, size_t count, char *buffer, size_t buffer_bytes) {

@@ -42,6 +42,20 @@ bool cli_year_parse(const char *flag, const char *text, uint32_t *year_out);
 /* An amount of pounds as money_parse reads it, such as 1234.56 or £1,234.56; more than zero. */
 bool cli_amount_parse(const char *flag, const char *text, int64_t *pence_out);
 
+/* An amount of pounds as money_parse reads it that is not zero but may be negative, such as
+ * -1000 or -£1,000.00, for a change of value. */
+bool cli_change_parse(const char *flag, const char *text, int64_t *pence_out);
+
+/* An amount of pounds as money_parse reads it that is zero or more. */
+bool cli_amount_or_zero_parse(const char *flag, const char *text, int64_t *pence_out);
+
+/* A month of the financial year: 1 (April) to 12 (March), also written M1 to M12. */
+bool cli_month_parse(const char *flag, const char *text, uint32_t *month_out);
+
+/* A percentage from 0 to 100 with at most two decimal places, such as 75.5 or 75.5%, as basis
+ * points (7550). Read digit by digit, so no floating point rounds it. */
+bool cli_percent_parse(const char *flag, const char *text, uint32_t *basis_points_out);
+
 /* Free text for a field the server limits to bytes_max bytes; empty text is refused. */
 bool cli_text_parse(const char *flag, const char *text, size_t bytes_max);
 
@@ -64,6 +78,13 @@ const char *cli_date_text(uint32_t date, char *buffer, size_t buffer_bytes);
 /* A financial year as "2024/25", or the bare number outside 1900 to 9999. Returns buffer, which
  * must hold at least 16 bytes. */
 const char *cli_year_text(uint32_t start_year, char *buffer, size_t buffer_bytes);
+
+/* Basis points as a percentage with two decimal places, such as "75.50%". Returns buffer, which
+ * must hold at least 16 bytes. */
+const char *cli_basis_points_text(uint32_t basis_points, char *buffer, size_t buffer_bytes);
+
+/* The name of month 1 (April) to 12 (March) of a financial year, or "?" for any other number. */
+const char *cli_month_name(uint32_t month);
 
 /* Bytes as lower-case hex, cut short to fit. Returns buffer. */
 const char *cli_hex_text(const uint8_t *bytes, size_t count, char *buffer, size_t buffer_bytes);

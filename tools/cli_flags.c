@@ -1,0 +1,929 @@
+/* The fundflow client's subcommand and flag tables, and the functions that read each flag's
+ * value into a cli_options. */
+#include "cli_flags.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_values.h"
+#include "tool_help.h"
+#include "fundflow/limits.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+/* The deepest funding-flow walk asked for. The server applies its own, lower, limit; this one
+ * only keeps a typing slip from being sent. */
+#define CLI_FLOW_DEPTH_MAX 255
+
+/* Basis points in the whole: weights, shares and achievements are 0 to 10000. */
+#define CLI_BASIS_POINTS_MAX 10000
+
+#define CLI_FOR_WRITES                                                                          \
+    (CLI_FOR(CLI_SUBCOMMAND_ORG_ADD) | CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE) |                     \
+     CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT) |       \
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_REVOKE) | CLI_FOR(CLI_SUBCOMMAND_ALLOCATE) |             \
+     CLI_FOR(CLI_SUBCOMMAND_BUDGET) | CLI_FOR(CLI_SUBCOMMAND_REVERSE) |                         \
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY) |           \
+     CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_OUTCOME) |                            \
+     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
+#define CLI_FOR_TRANSFERS (CLI_FOR(CLI_SUBCOMMAND_ALLOCATE) | CLI_FOR(CLI_SUBCOMMAND_BUDGET))
+#define CLI_FOR_ACCOUNTS                                                                        \
+    (CLI_FOR_TRANSFERS | CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_HISTORY))
+#define CLI_FOR_YEARS                                                                           \
+    (CLI_FOR_ACCOUNTS | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_FLOWS) | \
+     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
+#define CLI_FOR_MONTHS                                                                          \
+    (CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_STATEMENT) |                          \
+     CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
+
+/* Values of the first flags ------------------------------------------------------------------------------------ */
+
+static bool cli_server_parse(cli_options *options, const char *flag, const char *value) {
+    if (value[0] == '\0') return cli_value_refuse(flag, value, "is empty");
+    options->server_url = value;
+    return true;
+}
+
+static bool cli_token_parse(cli_options *options, const char *flag, const char *value) {
+    /* The token is a secret, so the message never repeats it. */
+    if (value[0] == '\0' || strlen(value) > FF_TOKEN_BYTES_MAX ||
+        value[strcspn(value, "\r\n")] != '\0') {
+        fprintf(stderr, CLI_PROGRAM ": %s: the token must be 1 to %d bytes on one line\n", flag,
+                FF_TOKEN_BYTES_MAX);
+        return false;
+    }
+    options->token = value;
+    return true;
+}
+
+static bool cli_json_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->json = true;
+    return true;
+}
+
+static bool cli_name_parse(cli_options *options, const char *flag, const char *value) {
+    options->name = value;
+    return cli_text_parse(flag, value, FF_ORG_NAME_BYTES_MAX);
+}
+
+static bool cli_kind_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
+}
+
+static bool cli_code_text_parse(const char *flag, const char *value, const char **code_out) {
+    *code_out = value;
+    return cli_text_parse(flag, value, FF_ORG_CODE_BYTES_MAX);
+}
+
+static bool cli_parent_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->parent_code);
+}
+
+static bool cli_from_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->from_code);
+}
+
+static bool cli_to_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->to_code);
+}
+
+static bool cli_effective_date_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_date_parse(flag, value, &options->effective_date);
+}
+
+static bool cli_key_parse(cli_options *options, const char *flag, const char *value) {
+    options->key = value;
+    return cli_text_parse(flag, value, FF_IDEMPOTENCY_KEY_BYTES_MAX);
+}
+
+static bool cli_stream_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
+}
+
+static bool cli_financial_year_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_year_parse(flag, value, &options->financial_year);
+}
+
+static bool cli_amount_flag_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_amount_parse(flag, value, &options->amount_pence);
+}
+
+static bool cli_reference_parse(cli_options *options, const char *flag, const char *value) {
+    options->reference = value;
+    return cli_text_parse(flag, value, FF_REFERENCE_BYTES_MAX);
+}
+
+static bool cli_non_recurrent_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->non_recurrent = true;
+    return true;
+}
+
+static bool cli_reason_parse(cli_options *options, const char *flag, const char *value) {
+    options->reason = value;
+    return cli_text_parse(flag, value, FF_REASON_BYTES_MAX);
+}
+
+static bool cli_as_at_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_number_parse(flag, value, 1, UINT64_MAX, &options->as_at_sequence);
+}
+
+static bool cli_as_at_date_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_date_parse(flag, value, &options->as_at_date);
+}
+
+static bool cli_purpose_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_enum_parse(&fundflow__v1__account_purpose__descriptor, flag, value,
+                          &options->purpose);
+}
+
+static bool cli_after_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_number_parse(flag, value, 0, UINT64_MAX - 1, &options->after_sequence);
+}
+
+static bool cli_limit_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_number_parse(flag, value, 1, UINT64_MAX, &options->limit);
+}
+
+static bool cli_batch_size_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_number_parse(flag, value, 1, FF_BATCH_COMMANDS_MAX, &options->batch_size);
+}
+
+static bool cli_linked_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->linked = true;
+    return true;
+}
+
+
+/* Values of the domain's flags ---------------------------------------------------------------- */
+
+/* Adds the comma-separated codes in value to list, each 1 to 12 bytes, no more than count_max
+ * in all. */
+static bool cli_code_list_add(cli_code_list *list, const char *flag, const char *value,
+                              size_t count_max) {
+    assert(count_max <= CLI_CODE_LIST_MAX);
+    const char *cursor = value;
+    for (;;) {
+        size_t length = strcspn(cursor, ",");
+        if (length == 0 || length > FF_ORG_CODE_BYTES_MAX) {
+            return cli_value_refuse(flag, value, "must list codes of 1 to 12 bytes, split by "
+                                                 "commas");
+        }
+        if (list->count == count_max) {
+            char problem[64];
+            snprintf(problem, sizeof problem, "lists more than %zu codes", count_max);
+            return cli_value_refuse(flag, value, problem);
+        }
+        /* count_max codes of at most 12 bytes and a NUL each always fit in text. */
+        assert(list->text_used + length + 1 <= sizeof list->text);
+        char *code = &list->text[list->text_used];
+        memcpy(code, cursor, length);
+        code[length] = '\0';
+        list->text_used += length + 1;
+        list->codes[list->count++] = code;
+        if (cursor[length] == '\0') return true;
+        cursor += length + 1;
+    }
+}
+
+static bool cli_member_parse(cli_options *options, const char *flag, const char *value) {
+    options->members_given = true;
+    return cli_code_list_add(&options->members, flag, value, FF_MEMBERS_MAX);
+}
+
+static bool cli_no_members_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->no_members = true;
+    return true;
+}
+
+static bool cli_lead_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->lead_code);
+}
+
+static bool cli_identifier_text_parse(const char *flag, const char *value,
+                                      const char **identifier_out) {
+    *identifier_out = value;
+    return cli_text_parse(flag, value, FF_IDENTIFIER_BYTES_MAX);
+}
+
+static bool cli_delegation_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_identifier_text_parse(flag, value, &options->delegation_id);
+}
+
+static bool cli_category_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_enum_parse(&fundflow__v1__service_category__descriptor, flag, value,
+                          &options->category);
+}
+
+static bool cli_retained_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->retained = true;
+    return true;
+}
+
+static bool cli_lines_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_list_add(&options->lines, flag, value, FF_DELEGATION_LINES_MAX);
+}
+
+static bool cli_population_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_list_add(&options->population, flag, value, FF_MEMBERS_MAX);
+}
+
+/* The modes are named DELEGATION_FULL and DELEGATION_JOINT_COMMITTEE; people write full and
+ * joint-committee, so the prefix is optional. */
+static bool cli_mode_parse(cli_options *options, const char *flag, const char *value) {
+    static const char prefix[] = "delegation_";
+    const ProtobufCEnumValue *found =
+        tool_enum_find(&fundflow__v1__delegation_mode__descriptor, value);
+    char prefixed[TOOL_ENUM_NAME_BYTES_MAX + 1];
+    if (found == NULL && strlen(value) + sizeof prefix <= sizeof prefixed) {
+        snprintf(prefixed, sizeof prefixed, "%s%s", prefix, value);
+        found = tool_enum_find(&fundflow__v1__delegation_mode__descriptor, prefixed);
+    }
+    if (found == NULL) return cli_value_refuse(flag, value, "is not full or joint-committee");
+    options->mode = (uint32_t)found->value;
+    return true;
+}
+
+static bool cli_from_date_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_date_parse(flag, value, &options->from_date);
+}
+
+static bool cli_until_date_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_date_parse(flag, value, &options->until_date);
+}
+
+static bool cli_line_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->line_code);
+}
+
+static bool cli_icb_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->icb_code);
+}
+
+static bool cli_on_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_date_parse(flag, value, &options->on_date);
+}
+
+static bool cli_commissioner_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->commissioner_code);
+}
+
+static bool cli_provider_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->provider_code);
+}
+
+static bool cli_collaborative_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->collaborative_code);
+}
+
+static bool cli_type_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_enum_parse(&fundflow__v1__contract_type__descriptor, flag, value,
+                          &options->contract_type);
+}
+
+static bool cli_value_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_amount_parse(flag, value, &options->value_pence);
+}
+
+static bool cli_fixed_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_amount_or_zero_parse(flag, value, &options->fixed_pence);
+}
+
+static bool cli_basis_points_parse(const char *flag, const char *value, uint32_t *out) {
+    uint64_t number = 0;
+    if (!cli_number_parse(flag, value, 0, CLI_BASIS_POINTS_MAX, &number)) return false;
+    *out = (uint32_t)number;
+    return true;
+}
+
+static bool cli_cquin_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_basis_points_parse(flag, value, &options->cquin_bp);
+}
+
+static bool cli_pot_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_amount_parse(flag, value, &options->pot_pence);
+}
+
+/* Reads one --metric CODE:WEIGHT_BP[:DESCRIPTION]. The description is everything after the
+ * second colon, so it may hold colons of its own. */
+static bool cli_metric_terms_parse(cli_options *options, const char *flag, const char *value) {
+    static const char problem[] =
+        "is not CODE:WEIGHT_BP or CODE:WEIGHT_BP:DESCRIPTION, with a code of 1 to 12 bytes";
+    if (options->metric_count == FF_METRICS_MAX) {
+        char limit[64];
+        snprintf(limit, sizeof limit, "is one metric more than the %d a contract has",
+                 FF_METRICS_MAX);
+        return cli_value_refuse(flag, value, limit);
+    }
+    cli_metric *metric = &options->metrics[options->metric_count];
+    size_t code_bytes = strcspn(value, ":");
+    if (code_bytes == 0 || code_bytes > FF_ORG_CODE_BYTES_MAX || value[code_bytes] != ':') {
+        return cli_value_refuse(flag, value, problem);
+    }
+    const char *weight = value + code_bytes + 1;
+    size_t weight_bytes = strcspn(weight, ":");
+    char weight_text[8];
+    if (weight_bytes == 0 || weight_bytes >= sizeof weight_text) {
+        return cli_value_refuse(flag, value, problem);
+    }
+    memcpy(weight_text, weight, weight_bytes);
+    weight_text[weight_bytes] = '\0';
+    uint64_t weight_bp = 0;
+    if (!cli_number_parse(flag, weight_text, 1, CLI_BASIS_POINTS_MAX, &weight_bp)) return false;
+    const char *description = weight[weight_bytes] == ':' ? weight + weight_bytes + 1 : "";
+    if (strlen(description) > FF_DESCRIPTION_BYTES_MAX) {
+        return cli_value_refuse(flag, value, "has a description longer than 160 bytes");
+    }
+    memcpy(metric->code, value, code_bytes);
+    metric->code[code_bytes] = '\0';
+    metric->weight_bp = (uint32_t)weight_bp;
+    snprintf(metric->description, sizeof metric->description, "%s", description);
+    options->metric_count++;
+    return true;
+}
+
+static bool cli_change_flag_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_change_parse(flag, value, &options->change_pence);
+}
+
+static bool cli_month_flag_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_month_parse(flag, value, &options->month);
+}
+
+static bool cli_metric_code_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->metric_code);
+}
+
+static bool cli_achievement_parse(cli_options *options, const char *flag, const char *value) {
+    options->achievement_given++;
+    return cli_percent_parse(flag, value, &options->achievement_bp);
+}
+
+static bool cli_achievement_bp_parse(cli_options *options, const char *flag, const char *value) {
+    options->achievement_given++;
+    return cli_basis_points_parse(flag, value, &options->achievement_bp);
+}
+
+static bool cli_org_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->org_code);
+}
+
+static bool cli_counterparty_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->counterparty_code);
+}
+
+static bool cli_statement_kind_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_enum_parse(&fundflow__v1__statement_kind__descriptor, flag, value,
+                          &options->statement_kind);
+}
+
+static bool cli_statement_amount_parse(cli_options *options, const char *flag,
+                                       const char *value) {
+    return cli_amount_or_zero_parse(flag, value, &options->amount_pence);
+}
+
+static bool cli_rollup_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->rollup = true;
+    return true;
+}
+
+static bool cli_root_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_code_text_parse(flag, value, &options->root_code);
+}
+
+static bool cli_depth_parse(cli_options *options, const char *flag, const char *value) {
+    uint64_t depth = 0;
+    if (!cli_number_parse(flag, value, 1, CLI_FLOW_DEPTH_MAX, &depth)) return false;
+    options->depth = (uint32_t)depth;
+    return true;
+}
+
+static bool cli_contract_parse(cli_options *options, const char *flag, const char *value) {
+    return cli_identifier_text_parse(flag, value, &options->contract_id);
+}
+
+/* Subcommands -------------------------------------------------------------------------------- */
+
+const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
+    [CLI_SUBCOMMAND_ORG_ADD] = {
+        "org", "add", "CODE", "register an organisation",
+        "Registers the organisation CODE. Codes are permanent: a second registration of a code\n"
+        "is refused. Each kind has its own form of code: NHS England X and two letters or\n"
+        "digits (X24), a region Y and two digits (Y61), an ICB Q and two (QUE), a place three\n"
+        "to five letters or digits (06H), a trust R and two to four (RGT), a primary care\n"
+        "provider a letter and five (A81001), an independent provider a letter and two to\n"
+        "four, a local authority E and eight digits; other kinds take 2 to 12 upper-case\n"
+        "letters or digits. A provider collaborative lists its member providers with --member\n"
+        "and names one of them with --lead; a joint committee lists its member ICBs.",
+        cli_org_add_run},
+    [CLI_SUBCOMMAND_ORG_UPDATE] = {
+        "org", "update", "CODE", "change an organisation's name, parent or members",
+        "Records an OrgUpdated event: from its date (--date) the organisation CODE takes the\n"
+        "new name, parent, members or lead provider given; whatever is not given stays as it\n"
+        "was. Links are effective-dated, so positions and listings as at an earlier date still\n"
+        "see the earlier parent and members. At least one change is needed.",
+        cli_org_update_run},
+    [CLI_SUBCOMMAND_ORG_SHOW] = {
+        "org", "show", "CODE", "show one organisation",
+        "Prints the organisation CODE: its name, kind, parent, members and lead provider, and\n"
+        "the event and date that registered it.",
+        cli_org_show_run},
+    [CLI_SUBCOMMAND_ORG_LIST] = {
+        "org", "list", NULL, "list organisations",
+        "Lists organisations in code order, following the server's pages to the end unless\n"
+        "--limit stops it sooner.",
+        cli_org_list_run},
+    [CLI_SUBCOMMAND_SERVICE_LINE_ADD] = {
+        "service-line", "add", "CODE", "register a specialised service line",
+        "Records a ServiceLineRegistered event: a specialised service line CODE (2 to 12\n"
+        "upper-case letters or digits) that NHS England commissions, or delegates to ICBs. A\n"
+        "line marked --retained stays with NHS England and can never be delegated.",
+        cli_service_line_add_run},
+    [CLI_SUBCOMMAND_DELEGATION_GRANT] = {
+        "delegation", "grant", "ID", "delegate service lines to an ICB or joint committee",
+        "Records a DelegationGranted event: NHS England delegates commissioning of the service\n"
+        "lines listed, for the populations of the ICBs listed, to an ICB (mode full) or a\n"
+        "joint committee (mode joint-committee), from one date to another, both inclusive.\n"
+        "ID is 2 to 32 upper-case letters, digits or hyphens, such as DEL-QUE-2024. Two\n"
+        "delegations of one line for one ICB's population may not overlap in time; lines\n"
+        "retained nationally cannot be delegated.",
+        cli_delegation_grant_run},
+    [CLI_SUBCOMMAND_DELEGATION_REVOKE] = {
+        "delegation", "revoke", "ID", "end a delegation",
+        "Records a DelegationRevoked event: delegation ID ends on the --until date\n"
+        "(inclusive), which must fall within it. From the next day NHS England commissions\n"
+        "its lines again.",
+        cli_delegation_revoke_run},
+    [CLI_SUBCOMMAND_DELEGATION_WHO] = {
+        "delegation", "who", NULL, "show who commissions a service line for an ICB",
+        "Asks the delegation register who commissions a service line for an ICB's population\n"
+        "on a date: the delegate and the delegation that makes it so, with its mode, or NHS\n"
+        "England when no delegation covers the date or the line is retained nationally. Then\n"
+        "lists every delegation of the line whose population includes the ICB, whatever its\n"
+        "dates.",
+        cli_delegation_who_run},
+    [CLI_SUBCOMMAND_ALLOCATE] = {
+        NULL, "allocate", NULL, "allocate funding from NHS England to an ICB",
+        "Records an AllocationIssued event: the funder (an organisation of kind nhse) allocates\n"
+        "an amount of one stream and financial year to a recipient (an ICB or joint\n"
+        "committee). Allocations are recurrent unless --non-recurrent. A specialised\n"
+        "allocation may cite the delegation it funds, which the recipient must hold.",
+        cli_allocate_run},
+    [CLI_SUBCOMMAND_BUDGET] = {
+        NULL, "budget", NULL, "pass a budget on from an ICB",
+        "Records a BudgetDelegated event: an ICB passes part of what it holds in one stream\n"
+        "and year on to a place (one of its own), provider collaborative, joint committee or\n"
+        "local authority. The ICB's headroom must cover the amount, or the server refuses it\n"
+        "with failed_precondition and says what the ICB holds.",
+        cli_budget_run},
+    [CLI_SUBCOMMAND_REVERSE] = {
+        NULL, "reverse", "SEQUENCE", "reverse an event that moved money",
+        "Records a Reversal of event SEQUENCE, undoing its postings: an allocation, a budget,\n"
+        "a contract variation, a payment or an outcome report. An event can be reversed\n"
+        "once, a reversal cannot itself be reversed, and events that move no money (such as\n"
+        "registrations) cannot be reversed; an agreed contract is corrected by varying it.",
+        cli_reverse_run},
+    [CLI_SUBCOMMAND_CONTRACT_AGREE] = {
+        "contract", "agree", "ID", "agree a contract for a financial year",
+        "Records a ContractAgreed event: a commissioner (an ICB, place or joint committee)\n"
+        "contracts with a provider (a trust, primary care or independent provider, local\n"
+        "authority or provider collaborative) for one stream and financial year. The whole\n"
+        "value is committed from the commissioner's budget, whose headroom must cover it. A\n"
+        "specialised contract names its service line, which the commissioner must hold a\n"
+        "delegation for on the contract's date. An outcome-based contract withholds a pot of\n"
+        "its value (--pot), earned by outcome metrics (--metric, repeated) whose weights add\n"
+        "to 10000 basis points: each metric's share is the pot times its weight, rounded\n"
+        "down, and the last metric takes what is left. ID is 2 to 32 upper-case letters,\n"
+        "digits or hyphens.",
+        cli_contract_agree_run},
+    [CLI_SUBCOMMAND_CONTRACT_VARY] = {
+        "contract", "vary", "ID", "change a contract's value",
+        "Records a ContractVaried event: the value of contract ID goes up or down by --change.\n"
+        "An increase is committed from the commissioner's budget, whose headroom must cover\n"
+        "it; a decrease returns to it. The value may not fall below what has been paid and\n"
+        "withheld. Write a decrease as --change -1000 or --change=-1000.00.",
+        cli_contract_vary_run},
+    [CLI_SUBCOMMAND_CONTRACT_SHOW] = {
+        "contract", "show", "ID", "show a contract's position",
+        "Prints contract ID: its terms; its value as agreed, the variations and the value now;\n"
+        "the fixed and variable elements; the withheld pot and what of it awaits reports;\n"
+        "what has been paid, earned and released; and what is still to flow (the value less\n"
+        "payments, earnings and releases). Then a table of its outcome metrics, and one of\n"
+        "the months M1 (April) to M12 (March) with what was paid in each.",
+        cli_contract_show_run},
+    [CLI_SUBCOMMAND_CONTRACT_LIST] = {
+        "contract", "list", NULL, "list contracts",
+        "Lists contracts in id order, each with its parties, type, year, stream, value and\n"
+        "what has been paid, keeping only those that match every filter given. Follows the\n"
+        "server's pages to the end unless --limit stops it sooner.",
+        cli_contract_list_run},
+    [CLI_SUBCOMMAND_PAY] = {
+        NULL, "pay", "CONTRACT_ID", "record a payment under a contract",
+        "Records a PaymentMade event: the commissioner pays the provider an amount under\n"
+        "contract CONTRACT_ID for one month of its year. Payments may not add up to more than\n"
+        "the contract's value less its withheld pot; the server refuses an overpayment with\n"
+        "failed_precondition. Nothing may be dated (--date) in a month closed for either\n"
+        "party.",
+        cli_pay_run},
+    [CLI_SUBCOMMAND_OUTCOME] = {
+        NULL, "outcome", "CONTRACT_ID", "report an outcome metric's achievement",
+        "Records an OutcomeReported event: the achievement of one metric of outcome-based\n"
+        "contract CONTRACT_ID for its year. The provider earns the metric's share of the pot\n"
+        "times the achievement, rounded down to the penny; the rest of the share is released\n"
+        "to the commissioner's budget. Each metric is reported once; to correct a report,\n"
+        "reverse it and report again. Give the achievement as a percentage or in basis\n"
+        "points, not both.",
+        cli_outcome_run},
+    [CLI_SUBCOMMAND_STATEMENT] = {
+        NULL, "statement", NULL, "submit an Agreement of Balances statement",
+        "Records a StatementSubmitted event: one body's view of its balance with a\n"
+        "counterparty for a month of a financial year, as a receivable, payable, income or\n"
+        "expenditure. A later statement for the same period and kind replaces the earlier.",
+        cli_statement_run},
+    [CLI_SUBCOMMAND_CLOSE_PERIOD] = {
+        NULL, "close-period", "CODE", "close a month for an organisation",
+        "Records a PeriodClosed event: month --month of --year is closed for the organisation\n"
+        "CODE, and from then on nothing dated inside that month may post to its accounts.\n"
+        "A month closes once.",
+        cli_close_period_run},
+    [CLI_SUBCOMMAND_POSITION] = {
+        NULL, "position", "CODE", "show an organisation's position",
+        "Prints what the organisation CODE received, passed on and holds (its headroom) in one\n"
+        "stream and financial year, with what it has committed to contracts and not yet paid,\n"
+        "paid, withheld in outcome pots, seen earned by providers and had released back; now\n"
+        "or as the ledger stood at an earlier event or date. With --rollup, the figures add\n"
+        "up the organisation and those under it (an ICB and its places, a collaborative and\n"
+        "its members), and the organisations included are listed.",
+        cli_position_run},
+    [CLI_SUBCOMMAND_FLOWS] = {
+        NULL, "flows", NULL, "show how money flowed between organisations in a year",
+        "Prints the money that flowed in a financial year, from NHS England (or --root) down\n"
+        "through ICBs and places to providers: each flow from one organisation to another in\n"
+        "one stream, with its total, indented by its steps from the root. Says so when the\n"
+        "server's limit on flows cut the walk short.",
+        cli_flows_run},
+    [CLI_SUBCOMMAND_HISTORY] = {
+        NULL, "history", "CODE", "list the postings to one of an organisation's accounts",
+        "Lists every posting to one account of the organisation CODE, in one stream and year:\n"
+        "the event, its date, the debit or credit, and the balance after it. Follows the\n"
+        "server's pages to the end unless --limit stops it sooner.",
+        cli_history_run},
+    [CLI_SUBCOMMAND_EVENTS] = {
+        NULL, "events", NULL, "list events",
+        "Lists events in sequence order, each described on one line: every event, or with\n"
+        "--org or --contract only those that concern one organisation or one contract.\n"
+        "Follows the server's pages to the end unless --limit stops it sooner.",
+        cli_events_run},
+    [CLI_SUBCOMMAND_EVENT] = {
+        NULL, "event", "SEQUENCE", "show one event in full",
+        "Prints event SEQUENCE: when it was recorded and by whom, its date, idempotency key and\n"
+        "hashes, and every field of what it records.",
+        cli_event_run},
+    [CLI_SUBCOMMAND_VERIFY] = {
+        NULL, "verify", NULL, "have the server check the ledger",
+        "Asks the server to recompute the hash chain and compare every projection with a\n"
+        "replay of the log. Prints \"OK: N events checked\", or \"FAILED at sequence S: CODE:\n"
+        "REASON\" and exits 1. The server does this work while it answers nothing else, so a\n"
+        "large ledger makes everyone wait.",
+        cli_verify_run},
+    [CLI_SUBCOMMAND_INFO] = {
+        NULL, "info", NULL, "show the server's version and head",
+        "Prints the server's version, the head sequence and hash, the number of events, and\n"
+        "how long the server has been running.",
+        cli_info_run},
+    [CLI_SUBCOMMAND_SUBMIT] = {
+        NULL, "submit", "FILE", "send a file of commands",
+        "Sends the commands in FILE ('-' for standard input): newline-delimited JSON with one\n"
+        "Command per line, as fundflow-admin demo --ndjson writes them (fields\n"
+        "idempotency_key, effective_date as YYYYMMDD, and event). Blank lines are skipped.\n"
+        "Every line is read and checked first: a line that is not a Command is named with its\n"
+        "number and nothing is sent (exit 2). Then the commands go in SubmitCommands batches,\n"
+        "and a summary says how many were sent, recorded, already present (sent before under\n"
+        "the same key) and refused, listing each refusal with its line number, code, field and\n"
+        "message. Exits 1 if any command was refused. Progress goes to stderr when it is a\n"
+        "terminal. A batch the server is too busy for is sent again after a pause, up to five\n"
+        "times. With --json, prints one SubmitCommandsResponse holding every result in order.",
+        cli_submit_run},
+};
+
+/* Flags -------------------------------------------------------------------------------------- */
+
+#define CLI_DATE_HELP "The date the event takes effect, YYYY-MM-DD. Default: today."
+#define CLI_KEY_HELP                                                                            \
+    "The idempotency key, up to 128 bytes. Default: 128 random bits in hex, printed with\n"      \
+    "the result. Sending the same command again with the same key records nothing new."
+#define CLI_AMOUNT_HELP                                                                         \
+    "in pounds, such as 1234.56, 1,234.56 or £1,234.56, with at most\ntwo decimal places"
+
+const cli_flag cli_flags[] = {
+    {"--server", "URL", CLI_FOR_ALL, 0, cli_server_parse,
+     "The server, as http://HOST:PORT. Default: $" CLI_SERVER_ENVIRONMENT ", or else\n"
+     CLI_SERVER_DEFAULT ".", NULL},
+    {"--token", "TOKEN", CLI_FOR_ALL, 0, cli_token_parse,
+     "The bearer token the server's admin_token asks for. Default: $" CLI_TOKEN_ENVIRONMENT
+     ".\nA server without a token serves only clients on the same machine.", NULL},
+    {"--json", NULL, CLI_FOR_ALL, 0, cli_json_parse,
+     "Machine output: send the request as application/json and print the server's JSON\n"
+     "reply exactly as received, one document ending in a newline, on stdout. Refusals\n"
+     "too, still with exit code 1. A listing of several pages prints one document holding\n"
+     "every row, and submit one holding every result, written as the server writes them.",
+     NULL},
+    /* Organisations. */
+    {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
+     cli_name_parse, "The organisation's name, up to 160 bytes. Required.", NULL},
+    {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_name_parse,
+     "A new name, up to 160 bytes. Default: unchanged.", NULL},
+    {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD),
+     CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD), cli_name_parse,
+     "The service line's name, up to 160 bytes. Required.", NULL},
+    {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
+     cli_kind_parse, "What the organisation is, by name in any case. Required.",
+     &fundflow__v1__org_kind__descriptor},
+    {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_ORG_LIST), 0, cli_kind_parse,
+     "Only organisations of this kind, by name in any case. Default: every kind.",
+     &fundflow__v1__org_kind__descriptor},
+    {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_STATEMENT), CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
+     cli_statement_kind_parse,
+     "Which side of the balance the statement gives, by name in any case. Required.",
+     &fundflow__v1__statement_kind__descriptor},
+    {"--parent", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), 0, cli_parent_parse,
+     "The organisation this one sits under: an ICB's region, a place's ICB. It must be\n"
+     "registered already. Default: none.", NULL},
+    {"--parent", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_parent_parse,
+     "A new parent, registered already. Default: unchanged.", NULL},
+    {"--parent", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_LIST), 0, cli_parent_parse,
+     "Only organisations under this one. Default: any.", NULL},
+    {"--member", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), 0, cli_member_parse,
+     "A member: a provider of a provider collaborative, or an ICB of a joint committee.\n"
+     "Repeat the flag for each member, up to 64; each must be registered already.\n"
+     "Default: none.", NULL},
+    {"--members", "A,B,C", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_member_parse,
+     "The members from the update's date on, replacing the earlier list: codes split by\n"
+     "commas, up to 64. Default: unchanged.", NULL},
+    {"--no-members", NULL, CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_no_members_parse,
+     "Leave the organisation with no members from the update's date on. Not with\n"
+     "--members.", NULL},
+    {"--lead", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), 0, cli_lead_parse,
+     "A provider collaborative's lead provider, one of its members. Needed when a\n"
+     "collaborative has members. Default: none.", NULL},
+    {"--lead", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_lead_parse,
+     "A new lead provider, one of the members. Default: unchanged.", NULL},
+    /* Service lines and delegations. */
+    {"--category", "CATEGORY", CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD),
+     CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD), cli_category_parse,
+     "What the service line pays for, by name in any case. Required.",
+     &fundflow__v1__service_category__descriptor},
+    {"--retained", NULL, CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD), 0, cli_retained_parse,
+     "The line is retained nationally: NHS England commissions it and it cannot be\n"
+     "delegated. Default: it may be delegated.", NULL},
+    {"--to", "CODE", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_to_parse,
+     "The delegate: an ICB for mode full, a joint committee for mode joint-committee.\n"
+     "Required.", NULL},
+    {"--lines", "A,B", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_lines_parse,
+     "The service lines delegated, registered already and not retained nationally: codes\n"
+     "split by commas, up to 128. Required.", NULL},
+    {"--population", "Q1,Q2", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_population_parse,
+     "The ICBs whose populations the delegation covers: codes split by commas, up to 64.\n"
+     "Required.", NULL},
+    {"--mode", "MODE", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_mode_parse,
+     "full (delegated to an ICB) or joint-committee (held by a joint committee of ICBs and\n"
+     "NHS England). Required.", NULL},
+    {"--from", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_from_date_parse,
+     "The first day the delegation covers. Required.", NULL},
+    {"--until", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), 0, cli_until_date_parse,
+     "The last day the delegation covers, on or after --from. Default: open-ended.", NULL},
+    {"--until", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_REVOKE),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_REVOKE), cli_until_date_parse,
+     "The delegation's new last day, within its dates. Required.", NULL},
+    {"--line", "CODE", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO), cli_line_parse, "The service line. Required.",
+     NULL},
+    {"--icb", "CODE", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO),
+     CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO), cli_icb_parse,
+     "The ICB whose population is asked about. Required.", NULL},
+    {"--on", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO), 0, cli_on_parse,
+     "The date asked about. Default: today.", NULL},
+    /* Transfers. */
+    {"--from", "CODE", CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), CLI_FOR(CLI_SUBCOMMAND_ALLOCATE),
+     cli_from_parse, "The funder: an organisation of kind nhse. Required.", NULL},
+    {"--from", "CODE", CLI_FOR(CLI_SUBCOMMAND_BUDGET), CLI_FOR(CLI_SUBCOMMAND_BUDGET),
+     cli_from_parse, "The ICB passing the budget on. Required.", NULL},
+    {"--to", "CODE", CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), CLI_FOR(CLI_SUBCOMMAND_ALLOCATE),
+     cli_to_parse, "The recipient: an ICB or joint committee. Required.", NULL},
+    {"--to", "CODE", CLI_FOR(CLI_SUBCOMMAND_BUDGET), CLI_FOR(CLI_SUBCOMMAND_BUDGET), cli_to_parse,
+     "The recipient: a place of the ICB's own, a provider collaborative, a joint\n"
+     "committee or a local authority. Required.", NULL},
+    {"--delegation", "ID", CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), 0, cli_delegation_parse,
+     "For the specialised stream: the delegation this allocation funds, which the\n"
+     "recipient must hold. Default: none.", NULL},
+    {"--stream", "STREAM", CLI_FOR_ACCOUNTS, CLI_FOR_ACCOUNTS, cli_stream_parse,
+     "The allocation stream, by name in any case. Required.", &fundflow__v1__stream__descriptor},
+    {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_stream_parse,
+     "The stream the contract is paid from, by name in any case. Required.",
+     &fundflow__v1__stream__descriptor},
+    {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST) | CLI_FOR(CLI_SUBCOMMAND_FLOWS),
+     0, cli_stream_parse, "Only this stream, by name in any case. Default: every stream.",
+     &fundflow__v1__stream__descriptor},
+    {"--year", "YYYY/YY", CLI_FOR_YEARS, CLI_FOR_YEARS, cli_financial_year_parse,
+     "The financial year, such as 2024/25. Required.", NULL},
+    {"--year", "YYYY/YY", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST), 0, cli_financial_year_parse,
+     "Only contracts for this financial year, such as 2024/25. Default: every year.", NULL},
+    {"--amount", "POUNDS", CLI_FOR_TRANSFERS, CLI_FOR_TRANSFERS, cli_amount_flag_parse,
+     "The amount " CLI_AMOUNT_HELP ", more than zero. Required.", NULL},
+    {"--amount", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_PAY), CLI_FOR(CLI_SUBCOMMAND_PAY),
+     cli_amount_flag_parse, "The payment " CLI_AMOUNT_HELP ", more than zero. Required.", NULL},
+    {"--amount", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_STATEMENT), CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
+     cli_statement_amount_parse,
+     "The balance " CLI_AMOUNT_HELP ", zero or more. Required.", NULL},
+    {"--reference", "TEXT", CLI_FOR_TRANSFERS, 0, cli_reference_parse,
+     "A reference such as an allocation letter's number, up to 64 bytes. Default: none.",
+     NULL},
+    {"--reference", "TEXT", CLI_FOR(CLI_SUBCOMMAND_PAY), 0, cli_reference_parse,
+     "A reference such as an invoice number, up to 64 bytes. Default: none.", NULL},
+    {"--non-recurrent", NULL, CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), 0, cli_non_recurrent_parse,
+     "Marks the allocation non-recurrent (one-off). Default: recurrent.", NULL},
+    {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_REVERSE), CLI_FOR(CLI_SUBCOMMAND_REVERSE),
+     cli_reason_parse, "Why the event is reversed, up to 240 bytes. Required.", NULL},
+    /* Contracts. */
+    {"--commissioner", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_commissioner_parse,
+     "The commissioner: an ICB, place or joint committee. Required.", NULL},
+    {"--commissioner", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST), 0, cli_commissioner_parse,
+     "Only contracts this organisation commissions. Default: any.", NULL},
+    {"--provider", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_provider_parse,
+     "The provider: a trust, primary care or independent provider, local authority, or a\n"
+     "provider collaborative (or its lead provider). Required.", NULL},
+    {"--provider", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST), 0, cli_provider_parse,
+     "Only contracts with this provider. Default: any.", NULL},
+    {"--collaborative", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST), 0,
+     cli_collaborative_parse,
+     "Only contracts held by this provider collaborative or any of its members.\n"
+     "Default: any.", NULL},
+    {"--type", "TYPE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_type_parse,
+     "How the contract pays, by name in any case. Required.",
+     &fundflow__v1__contract_type__descriptor},
+    {"--type", "TYPE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST), 0, cli_type_parse,
+     "Only contracts of this type, by name in any case. Default: every type.",
+     &fundflow__v1__contract_type__descriptor},
+    {"--value", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_value_parse,
+     "The annual value " CLI_AMOUNT_HELP ", more than zero. Required.", NULL},
+    {"--fixed", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_fixed_parse,
+     "The fixed element of an aligned payment and incentive contract, no more than the\n"
+     "value; the rest is variable. Default: £0.00.", NULL},
+    {"--category", "CATEGORY", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_category_parse,
+     "What the contract pays for, by name in any case (mental_health counts towards the\n"
+     "Mental Health Investment Standard). Default: none given.",
+     &fundflow__v1__service_category__descriptor},
+    {"--line", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_line_parse,
+     "The service line; needed for the specialised stream, where the commissioner must\n"
+     "hold a delegation of it on the contract's date. Default: none.", NULL},
+    {"--cquin-bp", "N", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_cquin_parse,
+     "The CQUIN share of the value in basis points, 0 to 10000 (250 is 2.5%). Default: 0.",
+     NULL},
+    {"--pot", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_pot_parse,
+     "For an outcome-based contract: the part of the value withheld until outcomes are\n"
+     "reported, more than zero and no more than the value. Needs --metric. Default: none.",
+     NULL},
+    {"--metric", "CODE:WEIGHT_BP[:DESCRIPTION]", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0,
+     cli_metric_terms_parse,
+     "An outcome metric: its code (2 to 12 upper-case letters or digits), its weight in\n"
+     "basis points (1 to 10000), and optionally a description of up to 160 bytes, which\n"
+     "may hold colons. Repeat the flag for each metric, up to 16; the weights add to\n"
+     "10000. Needs --pot.", NULL},
+    {"--change", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY), cli_change_flag_parse,
+     "The change of value " CLI_AMOUNT_HELP ": more than zero to increase the value,\n"
+     "less than zero to decrease it (--change -1000 or --change=-1,000.00). Required.",
+     NULL},
+    {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY),
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY), cli_reason_parse,
+     "Why the value changes, up to 240 bytes. Required.", NULL},
+    {"--month", "N", CLI_FOR(CLI_SUBCOMMAND_PAY), CLI_FOR(CLI_SUBCOMMAND_PAY),
+     cli_month_flag_parse,
+     "The month of the contract's year paid for: 1 (April) to 12 (March), or M1 to M12.\n"
+     "Required.", NULL},
+    {"--metric", "CODE", CLI_FOR(CLI_SUBCOMMAND_OUTCOME), CLI_FOR(CLI_SUBCOMMAND_OUTCOME),
+     cli_metric_code_parse, "The metric reported, one of the contract's. Required.", NULL},
+    {"--achievement", "PERCENT", CLI_FOR(CLI_SUBCOMMAND_OUTCOME), 0, cli_achievement_parse,
+     "The achievement as a percentage from 0 to 100 with at most two decimal places, such\n"
+     "as 75.5 (7550 basis points). This or --achievement-bp is required.", NULL},
+    {"--achievement-bp", "N", CLI_FOR(CLI_SUBCOMMAND_OUTCOME), 0, cli_achievement_bp_parse,
+     "The achievement in basis points, 0 to 10000. This or --achievement is required.",
+     NULL},
+    /* Statements and periods. */
+    {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_STATEMENT), CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
+     cli_org_parse, "The body whose statement this is. Required.", NULL},
+    {"--counterparty", "CODE", CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
+     CLI_FOR(CLI_SUBCOMMAND_STATEMENT), cli_counterparty_parse,
+     "The other body, not the same as --org. Required.", NULL},
+    {"--month", "N", CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD),
+     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD),
+     cli_month_flag_parse,
+     "The month of the financial year: 1 (April) to 12 (March), or M1 to M12. Required.",
+     NULL},
+    /* Every write. */
+    {"--date", "YYYY-MM-DD", CLI_FOR_WRITES, 0, cli_effective_date_parse, CLI_DATE_HELP, NULL},
+    {"--key", "KEY", CLI_FOR_WRITES, 0, cli_key_parse, CLI_KEY_HELP, NULL},
+    /* Reads. */
+    {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_as_at_parse,
+     "The position as the ledger stood once event SEQUENCE was recorded. Default: now.",
+     NULL},
+    {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW), 0, cli_as_at_parse,
+     "The contract as the ledger stood once event SEQUENCE was recorded. Default: now.",
+     NULL},
+    {"--as-at-date", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_as_at_date_parse,
+     "Count only what took effect on or before this date. Default: every date.", NULL},
+    {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_rollup_parse,
+     "Add up the organisation with those under it: an ICB with its places, a provider\n"
+     "collaborative with its members (as they stood on --as-at-date, or now). Default:\n"
+     "the organisation alone.", NULL},
+    {"--root", "CODE", CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0, cli_root_parse,
+     "Where the walk starts. Default: every organisation of kind nhse.", NULL},
+    {"--depth", "N", CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0, cli_depth_parse,
+     "How many steps down from the root to go, 1 or more; the server may go less far.\n"
+     "Default: 3.", NULL},
+    {"--purpose", "PURPOSE", CLI_FOR(CLI_SUBCOMMAND_HISTORY), 0, cli_purpose_parse,
+     "The account: budget (held, to pass on), received, onward (passed on), funding (NHS\n"
+     "England's funding drawn), committed (to contracts, not yet paid), withheld (outcome\n"
+     "pots), paid (under contracts) or earned (outcome pots earned). Default: budget.",
+     &fundflow__v1__account_purpose__descriptor},
+    {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0, cli_org_parse,
+     "Only the events that concern this organisation. Not with --contract. Default: every\n"
+     "event.", NULL},
+    {"--contract", "ID", CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0, cli_contract_parse,
+     "Only the events of this contract. Not with --org. Default: every event.", NULL},
+    {"--after", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0,
+     cli_after_parse, "Start after event SEQUENCE. Default: 0, from the first.", NULL},
+    {"--limit", "N",
+     CLI_FOR(CLI_SUBCOMMAND_ORG_LIST) | CLI_FOR(CLI_SUBCOMMAND_HISTORY) |
+         CLI_FOR(CLI_SUBCOMMAND_EVENTS) | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST),
+     0, cli_limit_parse,
+     "Stop after N rows. Default: every row, up to a million; past that, page on with\n"
+     "--after where the subcommand takes it.", NULL},
+    {"--batch-size", "N", CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_batch_size_parse,
+     "Commands per SubmitCommands request, from 1 to 8192. Default: 500.", NULL},
+    {"--linked", NULL, CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_linked_parse,
+     "Send each batch all-or-nothing: a refused command refuses its whole batch, and no\n"
+     "later batch is sent. Default: each command stands alone.", NULL},
+    {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
+};
+
+const size_t cli_flag_count = sizeof cli_flags / sizeof cli_flags[0];
+_Static_assert(sizeof cli_flags / sizeof cli_flags[0] <= CLI_FLAGS_MAX,
+               "CLI_FLAGS_MAX holds every flag");
+
+/* Combinations ------------------------------------------------------------------------------- */
+
+static int cli_combination_refuse(const char *subcommand, const char *problem) {
+    fprintf(stderr, CLI_PROGRAM ": %s %s; see " CLI_PROGRAM " %s --help\n", subcommand, problem,
+            subcommand);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_options_combination_check(const cli_options *options) {
+    switch (options->subcommand) {
+    case CLI_SUBCOMMAND_ORG_UPDATE:
+        if (options->members_given && options->no_members) {
+            return cli_combination_refuse("org update", "takes --members or --no-members, not "
+                                                        "both");
+        }
+        if (!options->name && !options->parent_code && !options->members_given &&
+            !options->no_members && !options->lead_code) {
+            return cli_combination_refuse("org update", "needs at least one of --name, --parent, "
+                                                        "--members, --no-members and --lead");
+        }
+        return CLI_EXIT_OK;
+    case CLI_SUBCOMMAND_CONTRACT_AGREE:
+        if ((options->pot_pence != 0) != (options->metric_count != 0)) {
+            return cli_combination_refuse("contract agree", "takes --pot and --metric together");
+        }
+        return CLI_EXIT_OK;
+    case CLI_SUBCOMMAND_OUTCOME:
+        if (options->achievement_given != 1) {
+            return cli_combination_refuse("outcome", "needs one of --achievement PERCENT and "
+                                                     "--achievement-bp N");
+        }
+        return CLI_EXIT_OK;
+    case CLI_SUBCOMMAND_EVENTS:
+        if (options->org_code && options->contract_id) {
+            return cli_combination_refuse("events", "takes --org or --contract, not both");
+        }
+        return CLI_EXIT_OK;
+    default:
+        return CLI_EXIT_OK;
+    }
+}

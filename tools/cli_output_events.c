@@ -1,0 +1,266 @@
+/* The fundflow client's descriptions of the funding-flow domain's events, in a line for the events
+ * table and as a key/value block for "fundflow event". */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_output.h"
+#include "cli_values.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+/* Lines -------------------------------------------------------------------------------------- */
+
+static void cli_org_updated_line(const Fundflow__V1__OrgUpdated *update, char *buffer,
+                                 size_t buffer_bytes) {
+    char members[CLI_CODES_TEXT_BYTES];
+    cli_codes_text(update->member_codes, update->n_member_codes, members, sizeof members);
+    snprintf(buffer, buffer_bytes, "update %s%s%s%s%s%s%s%s%s%s", update->code,
+             update->name[0] ? " name \"" : "", update->name, update->name[0] ? "\"" : "",
+             update->parent_code[0] ? " parent " : "", update->parent_code,
+             update->set_members ? " members " : "", update->set_members ? members : "",
+             update->lead_provider_code[0] ? " lead " : "", update->lead_provider_code);
+}
+
+static void cli_delegation_granted_line(const Fundflow__V1__DelegationGranted *grant,
+                                        char *buffer, size_t buffer_bytes) {
+    char mode[CLI_ENUM_NAME_BYTES_MAX], lines[CLI_CODES_TEXT_BYTES],
+        population[CLI_CODES_TEXT_BYTES], from[16], until[16];
+    snprintf(buffer, buffer_bytes, "delegate %s to %s (%s) lines %s for %s from %s until %s",
+             grant->delegation_id, grant->delegate_code,
+             cli_delegation_mode_text(grant->mode, mode, sizeof mode),
+             cli_codes_text(grant->service_line_codes, grant->n_service_line_codes, lines,
+                            sizeof lines),
+             cli_codes_text(grant->population_codes, grant->n_population_codes, population,
+                            sizeof population),
+             cli_date_text(grant->effective_from, from, sizeof from),
+             grant->effective_to ? cli_date_text(grant->effective_to, until, sizeof until)
+                                 : "open-ended");
+}
+
+static void cli_contract_agreed_line(const Fundflow__V1__ContractAgreed *terms, char *buffer,
+                                     size_t buffer_bytes) {
+    char type[CLI_ENUM_NAME_BYTES_MAX], stream[CLI_ENUM_NAME_BYTES_MAX], year[16],
+        value[FF_MONEY_TEXT_BYTES];
+    money_format(terms->annual_value_pence, value, sizeof value);
+    snprintf(buffer, buffer_bytes, "contract %s %s -> %s %s %s %s %s", terms->contract_id,
+             terms->commissioner_code, terms->provider_code,
+             cli_enum_text(&fundflow__v1__contract_type__descriptor, terms->type, type,
+                           sizeof type),
+             cli_enum_text(&fundflow__v1__stream__descriptor, terms->stream, stream,
+                           sizeof stream),
+             cli_year_text(terms->financial_year, year, sizeof year),
+             value);
+}
+
+static void cli_statement_line(const Fundflow__V1__StatementSubmitted *statement, char *buffer,
+                               size_t buffer_bytes) {
+    char kind[CLI_ENUM_NAME_BYTES_MAX], year[16], amount[FF_MONEY_TEXT_BYTES];
+    money_format(statement->amount_pence, amount, sizeof amount);
+    snprintf(buffer, buffer_bytes, "statement %s with %s %s %s M%u %s", statement->org_code,
+             statement->counterparty_code,
+             cli_enum_text(&fundflow__v1__statement_kind__descriptor, statement->kind, kind,
+                           sizeof kind),
+             cli_year_text(statement->financial_year, year, sizeof year), statement->month,
+             amount);
+}
+
+bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes) {
+    char text[CLI_ENUM_NAME_BYTES_MAX], money[FF_MONEY_TEXT_BYTES], date[16], year[16];
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
+        cli_org_updated_line(event->org_updated, buffer, buffer_bytes);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED: {
+        const Fundflow__V1__ServiceLineRegistered *line = event->service_line_registered;
+        snprintf(buffer, buffer_bytes, "service line %s (%s) \"%s\"%s", line->code,
+                 cli_enum_text(&fundflow__v1__service_category__descriptor, line->category, text,
+                               sizeof text),
+                 line->name, line->retained_nationally ? " retained nationally" : "");
+        return true;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED:
+        cli_delegation_granted_line(event->delegation_granted, buffer, buffer_bytes);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED:
+        snprintf(buffer, buffer_bytes, "revoke delegation %s: it ends on %s",
+                 event->delegation_revoked->delegation_id,
+                 cli_date_text(event->delegation_revoked->effective_to, date, sizeof date));
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED:
+        cli_contract_agreed_line(event->contract_agreed, buffer, buffer_bytes);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
+        money_format(event->contract_varied->change_pence, money, sizeof money);
+        snprintf(buffer, buffer_bytes, "vary %s by %s: %s", event->contract_varied->contract_id,
+                 money, event->contract_varied->reason);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
+        money_format(event->payment_made->amount_pence, money, sizeof money);
+        snprintf(buffer, buffer_bytes, "pay %s M%u (%s) %s", event->payment_made->contract_id,
+                 event->payment_made->month, cli_month_name(event->payment_made->month), money);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED:
+        snprintf(buffer, buffer_bytes, "outcome %s metric %s achieved %s",
+                 event->outcome_reported->contract_id, event->outcome_reported->metric_code,
+                 cli_basis_points_text(event->outcome_reported->achievement_bp, text,
+                                       sizeof text));
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED:
+        cli_statement_line(event->statement_submitted, buffer, buffer_bytes);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
+        snprintf(buffer, buffer_bytes, "close M%u (%s) of %s for %s",
+                 event->period_closed->month, cli_month_name(event->period_closed->month),
+                 cli_year_text(event->period_closed->financial_year, year, sizeof year),
+                 event->period_closed->org_code);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Fields ------------------------------------------------------------------------------------- */
+
+static void cli_enum_field_print(const char *label, const ProtobufCEnumDescriptor *descriptor,
+                                 int value) {
+    char text[CLI_ENUM_NAME_BYTES_MAX];
+    cli_field_print(label, "%s", cli_enum_text(descriptor, value, text, sizeof text));
+}
+
+static void cli_codes_field_print(const char *label, char *const *codes, size_t count) {
+    char text[CLI_CODES_TEXT_BYTES];
+    cli_field_print(label, "%s", cli_codes_text(codes, count, text, sizeof text));
+}
+
+static void cli_date_field_print(const char *label, uint32_t date) {
+    char text[16];
+    cli_field_print(label, "%s", cli_date_text(date, text, sizeof text));
+}
+
+static void cli_year_field_print(uint32_t financial_year) {
+    char text[16];
+    cli_field_print("year", "%s", cli_year_text(financial_year, text, sizeof text));
+}
+
+static void cli_month_field_print(uint32_t month) {
+    cli_field_print("month", "M%u (%s)", month, cli_month_name(month));
+}
+
+static void cli_org_updated_fields_print(const Fundflow__V1__OrgUpdated *update) {
+    cli_field_print("code", "%s", update->code);
+    cli_field_print("name", "%s", update->name[0] ? update->name : "(unchanged)");
+    cli_field_print("parent", "%s", update->parent_code[0] ? update->parent_code : "(unchanged)");
+    if (update->set_members) {
+        cli_codes_field_print("members", update->member_codes, update->n_member_codes);
+    } else {
+        cli_field_print("members", "(unchanged)");
+    }
+    cli_field_print("lead provider", "%s",
+                    update->lead_provider_code[0] ? update->lead_provider_code : "(unchanged)");
+}
+
+static void cli_delegation_granted_fields_print(const Fundflow__V1__DelegationGranted *grant) {
+    char mode[CLI_ENUM_NAME_BYTES_MAX];
+    cli_field_print("delegation", "%s", grant->delegation_id);
+    cli_field_print("delegate", "%s", grant->delegate_code);
+    cli_field_print("mode", "%s", cli_delegation_mode_text(grant->mode, mode, sizeof mode));
+    cli_codes_field_print("service lines", grant->service_line_codes,
+                          grant->n_service_line_codes);
+    cli_codes_field_print("population", grant->population_codes, grant->n_population_codes);
+    cli_date_field_print("from", grant->effective_from);
+    if (grant->effective_to) cli_date_field_print("until", grant->effective_to);
+    else cli_field_print("until", "open-ended");
+}
+
+static void cli_contract_agreed_fields_print(const Fundflow__V1__ContractAgreed *terms) {
+    char share[16];
+    cli_field_print("contract", "%s", terms->contract_id);
+    cli_field_print("commissioner", "%s", terms->commissioner_code);
+    cli_field_print("provider", "%s", terms->provider_code);
+    cli_enum_field_print("type", &fundflow__v1__contract_type__descriptor, terms->type);
+    cli_year_field_print(terms->financial_year);
+    cli_enum_field_print("stream", &fundflow__v1__stream__descriptor, terms->stream);
+    cli_money_field_print("annual value", terms->annual_value_pence);
+    cli_money_field_print("fixed element", terms->fixed_value_pence);
+    cli_enum_field_print("category", &fundflow__v1__service_category__descriptor,
+                         terms->service_category);
+    cli_field_print("service line", "%s",
+                    terms->service_line_code[0] ? terms->service_line_code : "-");
+    cli_field_print("CQUIN share", "%s",
+                    cli_basis_points_text(terms->cquin_share_bp, share, sizeof share));
+    cli_money_field_print("withheld pot", terms->withheld_pot_pence);
+    for (size_t i = 0; i < terms->n_metrics; i++) {
+        const Fundflow__V1__OutcomeMetric *metric = terms->metrics[i];
+        cli_field_print("metric", "%s weight %s%s%s", metric->code,
+                        cli_basis_points_text(metric->weight_bp, share, sizeof share),
+                        metric->description[0] ? ": " : "", metric->description);
+    }
+}
+
+static void cli_statement_fields_print(const Fundflow__V1__StatementSubmitted *statement) {
+    cli_field_print("organisation", "%s", statement->org_code);
+    cli_field_print("counterparty", "%s", statement->counterparty_code);
+    cli_year_field_print(statement->financial_year);
+    cli_month_field_print(statement->month);
+    cli_enum_field_print("kind", &fundflow__v1__statement_kind__descriptor, statement->kind);
+    cli_money_field_print("amount", statement->amount_pence);
+}
+
+bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
+    char text[CLI_ENUM_NAME_BYTES_MAX];
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
+        cli_org_updated_fields_print(event->org_updated);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED: {
+        const Fundflow__V1__ServiceLineRegistered *line = event->service_line_registered;
+        cli_field_print("code", "%s", line->code);
+        cli_field_print("name", "%s", line->name);
+        cli_enum_field_print("category", &fundflow__v1__service_category__descriptor,
+                             line->category);
+        cli_field_print("retained", "%s", line->retained_nationally ? "yes, nationally" : "no");
+        return true;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED:
+        cli_delegation_granted_fields_print(event->delegation_granted);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED:
+        cli_field_print("delegation", "%s", event->delegation_revoked->delegation_id);
+        cli_date_field_print("until", event->delegation_revoked->effective_to);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED:
+        cli_contract_agreed_fields_print(event->contract_agreed);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
+        cli_field_print("contract", "%s", event->contract_varied->contract_id);
+        cli_money_field_print("change", event->contract_varied->change_pence);
+        cli_field_print("reason", "%s", event->contract_varied->reason);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
+        cli_field_print("contract", "%s", event->payment_made->contract_id);
+        cli_month_field_print(event->payment_made->month);
+        cli_money_field_print("amount", event->payment_made->amount_pence);
+        cli_field_print("reference", "%s",
+                        event->payment_made->reference[0] ? event->payment_made->reference : "-");
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED:
+        cli_field_print("contract", "%s", event->outcome_reported->contract_id);
+        cli_field_print("metric", "%s", event->outcome_reported->metric_code);
+        cli_field_print("achievement", "%s (%" PRIu32 " bp)",
+                        cli_basis_points_text(event->outcome_reported->achievement_bp, text,
+                                              sizeof text),
+                        event->outcome_reported->achievement_bp);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED:
+        cli_statement_fields_print(event->statement_submitted);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
+        cli_field_print("organisation", "%s", event->period_closed->org_code);
+        cli_year_field_print(event->period_closed->financial_year);
+        cli_month_field_print(event->period_closed->month);
+        return true;
+    default:
+        return false;
+    }
+}
