@@ -35,16 +35,18 @@ commands=$(mktemp)
 "$bin/tools/fundflow" submit "$commands"
 rm -f "$commands"
 echo
-"$bin/tools/fundflow" position QUE --stream core_services --year 2024/25
+"$bin/tools/fundflow" positions --stream core_services --year 2024/25
 cat <<TEXT
 
 Every figure in this demo is illustrative. Try, in another terminal:
 
   export FUNDFLOW_SERVER=$FUNDFLOW_SERVER
-  $bin/tools/fundflow org list --kind icb
-  $bin/tools/fundflow position QWE --stream core_services --year 2024/25
-  $bin/tools/fundflow history QWE --stream core_services --year 2024/25 --purpose budget
-  $bin/tools/fundflow events --limit 5
+  $bin/tools/fundflow position QWE --stream core_services --year 2024/25 --rollup
+  $bin/tools/fundflow flows --year 2024/25 --root X24 --depth 1
+  $bin/tools/fundflow contract list --collaborative PCMH01
+  $bin/tools/fundflow contract show QJM-2024-PCMH
+  $bin/tools/fundflow delegation who --line SPCARD --icb QUE --on 2024-06-01
+  $bin/tools/fundflow events --org QWE --limit 10
   $bin/tools/fundflow verify
   $bin/tools/fundflow --help
 
