@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Integration test of the fundflow client against a live fundflowd: writes, reads, refusals,
 # idempotent retries, JSON output, submit of the demo's NDJSON, and every exit code; then, on a
-# second, fresh ledger, the funding-flow domain: collaboratives, service lines, delegations,
+# ledger holding only the demo, positions across every ICB, with a stand-in server for the limits
+# no real ledger reaches; then, on a fresh ledger, the funding-flow domain: collaboratives, service lines, delegations,
 # contracts with outcome pots, payments, outcomes, variations, closed months, rollups and flows.
 #
 # Usage: test_cli.sh PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW PATH_TO_FUNDFLOW_ADMIN
 # Each check prints what it checks; the first that fails stops the script with a message and a
 # non-zero exit code. Each server runs on a free loopback port in a scratch directory and is
-# stopped, by its PID, however the script ends.
+# stopped, by its PID, however the script ends; so is the stand-in server.
 set -euo pipefail
 
 if [[ $# -ne 3 || ! -x "$1" || ! -x "$2" || ! -x "$3" ]]; then
@@ -20,11 +21,15 @@ admin=$3
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-cli-test-XXXXXX")
 server_pid=""
+fake_pid=""
 cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "$server_pid" "$fake_pid"; do
+        if [[ -n $pid ]]; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -403,6 +408,160 @@ expect_status 3 allocate --server "$dead" --from XTN --to QTI --stream core_serv
 check "fundflowd stops cleanly on SIGTERM with no sanitizer report"
 server_stop
 
+# Positions over the demo -----------------------------------------------------------------------
+#
+# A fresh ledger holding only the demo, since the first ledger's own ICB QTI would make 43 ICBs.
+# The demo allocates its 42 ICBs £107,600,000,000.00 of core services in 2024/25 between them.
+
+check "fundflowd starts on a fresh ledger and submit loads the demo into it"
+server_start demo
+expect_status 0 submit "$scratch/demo.ndjson"
+[[ $(field refused) == 0 ]] || fail "demo submit refused:"$'\n'"$output"
+demo_head=$(head_sequence)
+
+# Prints the amount in column $1 of the TOTAL row of the positions table in $output.
+positions_total() {
+    printf '%s\n' "$output" | awk -v column="$1" '$1 == "TOTAL" { print $column }'
+}
+
+check "positions lists the 42 ICBs with a TOTAL received of exactly £107,600,000,000.00"
+expect_status 0 positions --stream core_services --year 2024/25
+[[ $(printf '%s\n' "$output" | grep -Ec '^Q[0-9A-Z]{2} ') -eq 42 ]] \
+    || fail "positions does not list 42 ICBs:"$'\n'"$output"
+[[ $(positions_total 2) == "£107,600,000,000.00" ]] || fail "TOTAL received:"$'\n'"$output"
+[[ $(field "as at sequence") == "$demo_head" ]] || fail "positions as at:"$'\n'"$output"
+expect_output "core_services 2024/25 positions of every icb"
+printf '%s\n' "$output" | grep -Eq '^QE1 +NHS Lancashire and South Cumb\.\.\. +£' \
+    || fail "positions does not cut a long name to fit:"$'\n'"$output"
+
+check "positions --json is one document holding the 42 replies, all as at the head"
+expect_status 0 positions --stream core_services --year 2024/25 --json
+printf '%s' "$output" | python3 -m json.tool >/dev/null || fail "positions --json:"$'\n'"$output"
+python3 -c '
+import json, sys
+positions = json.loads(sys.argv[1])["positions"]
+received = sum(int(p.get("received_pence", 0)) for p in positions)
+sequences = {p.get("as_at_sequence") for p in positions}
+if len(positions) != 42 or received != 10760000000000 or sequences != {sys.argv[2]}:
+    sys.exit("%d positions, received %d pence, as at %s" % (len(positions), received, sequences))
+' "$output" "$demo_head" || fail "positions --json:"$'\n'"$output"
+
+check "positions --as-at 1 reads every ICB before any money moved; --rollup adds in the places"
+expect_status 0 positions --stream core_services --year 2024/25 --as-at 1
+[[ $(field "as at sequence") == 1 ]] || fail "positions --as-at 1:"$'\n'"$output"
+[[ $(positions_total 2) == "£0.00" ]] || fail "positions --as-at 1 TOTAL:"$'\n'"$output"
+expect_status 0 positions --stream core_services --year 2024/25 --kind place --json
+places_json=$output
+expect_status 0 positions --stream core_services --year 2024/25 --rollup --json
+python3 -c '
+import json, sys
+places, rollup = (json.loads(text)["positions"] for text in sys.argv[1:3])
+def received(rows): return sum(int(p.get("received_pence", 0)) for p in rows)
+if len(rollup) != 42 or received(rollup) != 10760000000000 + received(places):
+    sys.exit("the rollup is not the ICBs plus their places")
+' "$places_json" "$output" || fail "positions --rollup"
+
+check "positions refuses bad flags with exit 2 and an unreachable server with exit 3"
+expect_status 2 positions --year 2024/25
+expect_errors "--stream"
+expect_status 2 positions --stream core_services --year 2024/25 --kind nonsense
+expect_errors "--kind"
+expect_status 2 positions --stream core_services --year 2024/25 --limit 5
+expect_errors "--limit"
+expect_status 3 --server "$dead" positions --stream core_services --year 2024/25
+expect_errors "cannot connect to $dead"
+expect_status 0 positions --help
+expect_output "--as-at SEQUENCE"
+expect_output "Default: icb."
+
+check "the demo's fundflowd stops cleanly on SIGTERM with no sanitizer report"
+server_stop
+
+# A stand-in server for what no real ledger reaches. In JSON it lists 10,001 ICBs over pages; in
+# protobuf it lists two ICBs and says each received 2^62 pence, so their total overflows int64.
+cat >"$scratch/fake_server.py" <<'PYTHON'
+import http.server, json
+
+ORGS = 10001
+
+def varint(number):
+    number &= (1 << 64) - 1
+    out = bytearray()
+    while number >= 0x80:
+        out.append(number & 0x7F | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
+
+def field(number, value):
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    value = value.encode() if isinstance(value, str) else value
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+def org(code):
+    return field(1, code) + field(2, "Stand-in ICB " + code) + field(3, 3)
+
+def json_reply(method, request):
+    if method != "ListOrgs":
+        return {}
+    token = request.get("page_token", "")
+    first = int(token[1:]) + 1 if token else 0
+    last = min(first + int(request.get("page_size", 100) or 100), ORGS)
+    reply = {"orgs": [{"code": "Q%05d" % i, "kind": "ICB"} for i in range(first, last)]}
+    if last < ORGS:
+        reply["next_page_token"] = "Q%05d" % (last - 1)
+    return reply
+
+def protobuf_reply(method):
+    if method == "ListOrgs":
+        return field(1, org("QOVER1")) + field(1, org("QOVER2"))
+    return field(1, "QOVER") + field(2, 1) + field(3, 2024) + field(4, 7) + field(6, 1 << 62)
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *arguments):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        method = self.path.rsplit("/", 1)[-1]
+        content_type = self.headers["Content-Type"]
+        if content_type == "application/json":
+            reply = json.dumps(json_reply(method, json.loads(body))).encode()
+        else:
+            reply = protobuf_reply(method)
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+PYTHON
+
+check "positions exits 1 past 10000 organisations, and when a total overflows, printing nothing"
+python3 "$scratch/fake_server.py" >"$scratch/fake.out" 2>"$scratch/fake.err" &
+fake_pid=$!
+for ((attempt = 0; attempt < 200; attempt++)); do
+    [[ -s $scratch/fake.out ]] && break
+    kill -0 "$fake_pid" 2>/dev/null || fail "the stand-in server exited:"$'\n'"$(cat "$scratch/fake.err")"
+    sleep 0.05
+done
+fake="http://127.0.0.1:$(cat "$scratch/fake.out")"
+expect_status 1 --server "$fake" --json positions --stream core_services --year 2024/25
+expect_errors "more than 10000 organisations of kind icb"
+[[ -z $output ]] || fail "positions printed past the limit:"$'\n'"$output"
+expect_status 1 --server "$fake" positions --stream core_services --year 2024/25
+expect_errors "the total received overflows 64-bit pence at QOVER2"
+[[ -z $output ]] || fail "positions printed an overflowing total:"$'\n'"$output"
+kill "$fake_pid"
+wait "$fake_pid" 2>/dev/null || true
+fake_pid=""
+
 # The funding-flow domain -----------------------------------------------------------------------
 #
 # A fresh ledger, since the demo registers the real codes used here. The scenario, all in 2024/25:
@@ -596,6 +755,16 @@ if wrong or sorted(rollup.get("included_codes", [])) != ["06H", "QUE"]:
 expect_status 0 position QUE --stream core_services --year 2024/25 --rollup
 [[ $(field "rollup of") == "QUE, 06H" ]] || fail "position --rollup:"$'\n'"$output"
 [[ $(field headroom) == "£8,812,760.01" ]] || fail "rollup headroom:"$'\n'"$output"
+
+check "positions --rollup shows QUE's rolled-up figures; a kind with no organisations says so"
+expect_status 0 positions --stream core_services --year 2024/25 --rollup
+printf '%s\n' "$output" | grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£11,000,000\.00 +£1,000,000\.00 +£808,999\.66 +£270,000\.33 +£72,000\.00 +£36,240\.00 +£11,760\.01 +£8,812,760\.01$' \
+    || fail "positions --rollup lacks QUE:"$'\n'"$output"
+[[ $(positions_total 9) == "£8,812,760.01" ]] || fail "positions TOTAL headroom:"$'\n'"$output"
+expect_status 0 positions --stream core_services --year 2024/25 --kind joint_committee
+expect_output "no organisations of kind joint_committee"
+expect_status 0 positions --stream core_services --year 2024/25 --kind joint_committee --json
+[[ $output == '{"positions":[]}' ]] || fail "positions --json of no organisations:"$'\n'"$output"
 
 check "delegation who: NHS England before the start date, QUE from it, NHS England for SLNAT"
 expect_status 0 delegation who --line SL101 --icb QUE --on 2024-06-30

@@ -3,17 +3,20 @@
  *
  * fundflow_cli.c reads the command line into a cli_options, using the tables in cli_flags.c, and
  * calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
- * cli_listing.c and cli_submit.c hold those functions. The client is single-threaded.
+ * cli_listing.c, cli_positions.c and cli_submit.c hold those functions. The client is
+ * single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_H
 #define FUNDFLOW_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cli_rpc.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/events.pb-c.h"
+#include "fundflow/v1/projections.pb-c.h"
 
 #define CLI_PROGRAM "fundflow"
 
@@ -23,6 +26,14 @@
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_CONNECT 3
 #define CLI_EXIT_FAILED 4
+
+/* The most organisations positions reads, one GetPosition call each. Ten thousand is a few
+ * seconds of calls and already far more rows than anyone reads on a screen (England has 42 ICBs
+ * and a few hundred trusts); a kind with more wants a report of its own rather than a walk that
+ * never ends. positions says so and exits 1 rather than print part of a total. */
+#ifndef CLI_POSITIONS_ORGS_MAX
+#define CLI_POSITIONS_ORGS_MAX 10000
+#endif
 
 /* Bytes of a generated idempotency key: 128 random bits as 32 hex digits, and a NUL. */
 #define CLI_KEY_TEXT_BYTES 33
@@ -50,6 +61,7 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_STATEMENT,
     CLI_SUBCOMMAND_CLOSE_PERIOD,
     CLI_SUBCOMMAND_POSITION,
+    CLI_SUBCOMMAND_POSITIONS,
     CLI_SUBCOMMAND_FLOWS,
     CLI_SUBCOMMAND_HISTORY,
     CLI_SUBCOMMAND_EVENTS,
@@ -160,6 +172,19 @@ typedef int (*cli_run)(const cli_options *options, cli_session *session);
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event);
 
+/* Receives the organisations cli_orgs_fetch found, count of them in code order, and returns an
+ * exit code. They stay valid only until it returns. */
+typedef int (*cli_orgs_use)(void *context, const Fundflow__V1__OrgRecord *const *orgs,
+                            size_t count);
+
+/* Fetches the organisations of kind (0 for every kind) from ListOrgs, following its page tokens,
+ * and stops once it has rows_max of them; then hands them all to use and returns use's exit code.
+ * A caller that must refuse more than N organisations passes N + 1 and looks at count. If a page
+ * cannot be fetched, nothing is handed over and the exit code of that failure is returned, having
+ * been reported as every listing reports it. cli_listing.c. */
+int cli_orgs_fetch(cli_session *session, uint32_t kind, uint64_t rows_max, cli_orgs_use use,
+                   void *context);
+
 /* Subcommands: each returns one of the exit codes above, having printed its result or why it
  * failed. */
 int cli_org_add_run(const cli_options *options, cli_session *session);
@@ -182,6 +207,7 @@ int cli_outcome_run(const cli_options *options, cli_session *session);
 int cli_statement_run(const cli_options *options, cli_session *session);
 int cli_close_period_run(const cli_options *options, cli_session *session);
 int cli_position_run(const cli_options *options, cli_session *session);
+int cli_positions_run(const cli_options *options, cli_session *session);
 int cli_flows_run(const cli_options *options, cli_session *session);
 int cli_history_run(const cli_options *options, cli_session *session);
 int cli_events_run(const cli_options *options, cli_session *session);

@@ -18,6 +18,10 @@
 /* Basis points in the whole: weights, shares and achievements are 0 to 10000. */
 #define CLI_BASIS_POINTS_MAX 10000
 
+/* A number macro's value as a string literal, for help that quotes a limit. */
+#define CLI_NUMBER_TEXT_EXPANDED(number) #number
+#define CLI_NUMBER_TEXT(number) CLI_NUMBER_TEXT_EXPANDED(number)
+
 #define CLI_FOR_WRITES                                                                          \
     (CLI_FOR(CLI_SUBCOMMAND_ORG_ADD) | CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE) |                     \
      CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT) |       \
@@ -28,7 +32,8 @@
      CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
 #define CLI_FOR_TRANSFERS (CLI_FOR(CLI_SUBCOMMAND_ALLOCATE) | CLI_FOR(CLI_SUBCOMMAND_BUDGET))
 #define CLI_FOR_ACCOUNTS                                                                        \
-    (CLI_FOR_TRANSFERS | CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_HISTORY))
+    (CLI_FOR_TRANSFERS | CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_POSITIONS) | \
+     CLI_FOR(CLI_SUBCOMMAND_HISTORY))
 #define CLI_FOR_YEARS                                                                           \
     (CLI_FOR_ACCOUNTS | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_FLOWS) | \
      CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
@@ -560,6 +565,19 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "up the organisation and those under it (an ICB and its places, a collaborative and\n"
         "its members), and the organisations included are listed.",
         cli_position_run},
+    [CLI_SUBCOMMAND_POSITIONS] = {
+        NULL, "positions", NULL, "show the positions of every organisation of a kind",
+        "Lists every organisation of one kind (ICBs unless --kind says otherwise), following\n"
+        "the server's pages, and prints the position of each in one stream and financial year\n"
+        "as one table: what it received, passed on, committed to contracts and not yet paid,\n"
+        "paid, withheld in outcome pots, saw earned and had released, and its headroom; then a\n"
+        "TOTAL row. Every position is read as at the same event, --as-at or else the head when\n"
+        "the first is read, which the line under the table names. With --json, prints one\n"
+        "document {\"positions\":[...]} holding each GetPosition reply as the server wrote it.\n"
+        "Reads at most " CLI_NUMBER_TEXT(CLI_POSITIONS_ORGS_MAX) " organisations; with more, or "
+        "with a total too large for 64-bit\n"
+        "pence, it says so, prints nothing and exits 1.",
+        cli_positions_run},
     [CLI_SUBCOMMAND_FLOWS] = {
         NULL, "flows", NULL, "show how money flowed between organisations in a year",
         "Prints the money that flowed in a financial year, from NHS England (or --root) down\n"
@@ -631,7 +649,8 @@ const cli_flag cli_flags[] = {
      "Machine output: send the request as application/json and print the server's JSON\n"
      "reply exactly as received, one document ending in a newline, on stdout. Refusals\n"
      "too, still with exit code 1. A listing of several pages prints one document holding\n"
-     "every row, and submit one holding every result, written as the server writes them.",
+     "every row, submit one holding every result, and positions one holding every\n"
+     "position, written as the server writes them.",
      NULL},
     /* Organisations. */
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
@@ -646,6 +665,9 @@ const cli_flag cli_flags[] = {
      &fundflow__v1__org_kind__descriptor},
     {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_ORG_LIST), 0, cli_kind_parse,
      "Only organisations of this kind, by name in any case. Default: every kind.",
+     &fundflow__v1__org_kind__descriptor},
+    {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_POSITIONS), 0, cli_kind_parse,
+     "Which organisations to list, by name in any case. Default: icb.",
      &fundflow__v1__org_kind__descriptor},
     {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_STATEMENT), CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
      cli_statement_kind_parse,
@@ -845,12 +867,21 @@ const cli_flag cli_flags[] = {
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW), 0, cli_as_at_parse,
      "The contract as the ledger stood once event SEQUENCE was recorded. Default: now.",
      NULL},
-    {"--as-at-date", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_as_at_date_parse,
+    {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_POSITIONS), 0, cli_as_at_parse,
+     "Every position as the ledger stood once event SEQUENCE was recorded. Default: the\n"
+     "head when the first position is read, kept for every other row.", NULL},
+    {"--as-at-date", "YYYY-MM-DD",
+     CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_POSITIONS), 0,
+     cli_as_at_date_parse,
      "Count only what took effect on or before this date. Default: every date.", NULL},
     {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_rollup_parse,
      "Add up the organisation with those under it: an ICB with its places, a provider\n"
      "collaborative with its members (as they stood on --as-at-date, or now). Default:\n"
      "the organisation alone.", NULL},
+    {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITIONS), 0, cli_rollup_parse,
+     "Add up each organisation with those under it, as position --rollup does. The TOTAL\n"
+     "then counts twice an organisation that sits under two of those listed (a provider\n"
+     "in two collaboratives). Default: each organisation alone.", NULL},
     {"--root", "CODE", CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0, cli_root_parse,
      "Where the walk starts. Default: every organisation of kind nhse.", NULL},
     {"--depth", "N", CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0, cli_depth_parse,

@@ -1,5 +1,6 @@
 /* The fundflow client's listings (org list, contract list, history, events): every page fetched
- * in turn, then printed as one table, or as one JSON document. */
+ * in turn, then printed as one table, or as one JSON document. Also the fetch of every
+ * organisation of a kind that positions walks. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -180,6 +181,15 @@ static int cli_listing_table_print(const cli_listing *listing, cli_table *table,
     return CLI_EXIT_OK;
 }
 
+static void cli_listing_release(cli_listing *listing) {
+    for (size_t i = 0; i < listing->page_count; i++) {
+        protobuf_c_message_free_unpacked(listing->pages[i], NULL);
+    }
+    free(listing->pages);
+    free(listing->first_body);
+    memset(listing, 0, sizeof *listing);
+}
+
 /* Runs a whole listing: fetch, then print in the session's mode. */
 static int cli_listing_run(cli_session *session, cli_listing *listing, ProtobufCMessage *request,
                            cli_listing_advance advance, cli_table *table,
@@ -195,11 +205,7 @@ static int cli_listing_run(cli_session *session, cli_listing *listing, ProtobufC
                         "the subcommand takes it, to page on\n",
                 CLI_LISTING_ROWS_MAX);
     }
-    for (size_t i = 0; i < listing->page_count; i++) {
-        protobuf_c_message_free_unpacked(listing->pages[i], NULL);
-    }
-    free(listing->pages);
-    free(listing->first_body);
+    cli_listing_release(listing);
     return code;
 }
 
@@ -250,6 +256,43 @@ int cli_org_list_run(const cli_options *options, cli_session *session) {
     int code = cli_listing_run(session, &listing, &request.base, cli_orgs_advance, &table,
                                cli_org_row_add, "no organisations match");
     cli_table_free(&table);
+    return code;
+}
+
+/* Gathers every fetched organisation, up to rows_max, into one array for cli_orgs_fetch's use. */
+static int cli_orgs_fetch_use(const cli_listing *listing, cli_orgs_use use, void *context) {
+    size_t shown = listing->row_count < listing->rows_max ? listing->row_count
+                                                          : (size_t)listing->rows_max;
+    const Fundflow__V1__OrgRecord **orgs = calloc(shown ? shown : 1, sizeof *orgs);
+    if (orgs == NULL) {
+        fprintf(stderr, CLI_PROGRAM ": out of memory after %zu organisations\n", shown);
+        return CLI_EXIT_FAILED;
+    }
+    size_t count = 0;
+    for (size_t page = 0; page < listing->page_count; page++) {
+        ProtobufCMessage *const *rows = cli_page_rows(listing, listing->pages[page]);
+        size_t page_count = cli_page_row_count(listing, listing->pages[page]);
+        for (size_t i = 0; i < page_count && count < shown; i++) {
+            orgs[count++] = (const Fundflow__V1__OrgRecord *)rows[i];
+        }
+    }
+    assert(count == shown);
+    int code = use(context, orgs, count);
+    free(orgs);
+    return code;
+}
+
+int cli_orgs_fetch(cli_session *session, uint32_t kind, uint64_t rows_max, cli_orgs_use use,
+                   void *context) {
+    assert(rows_max > 0 && use != NULL);
+    Fundflow__V1__ListOrgsRequest request = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
+    request.kind = (Fundflow__V1__OrgKind)kind;
+    cli_listing listing = {.method = "ListOrgs",
+                           .output = &fundflow__v1__list_orgs_response__descriptor,
+                           .rows_max = rows_max};
+    int code = cli_listing_fetch(&listing, session, &request.base, cli_orgs_advance);
+    if (code == CLI_EXIT_OK) code = cli_orgs_fetch_use(&listing, use, context);
+    cli_listing_release(&listing);
     return code;
 }
 

@@ -10,8 +10,8 @@
 
 #include "fundflow/v1/events.pb-c.h"
 
-/* The most columns a table has; the widest, events, has six. */
-#define CLI_TABLE_COLUMNS_MAX 8
+/* The most columns a table has; the widest, positions, has ten. */
+#define CLI_TABLE_COLUMNS_MAX 10
 
 /* The most rows a table holds. Listings stop at CLI_LISTING_ROWS_MAX rows (cli_commands.c), so
  * this is only a backstop against a bug growing a table without end. */
