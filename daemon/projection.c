@@ -135,15 +135,9 @@ static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
                                       const Fundflow__V1__EventRecord *record,
                                       ff_failure *failure) {
     const Fundflow__V1__OrgRegistered *event = record->event->org_registered;
-    Fundflow__V1__OrgRecord *existing = NULL;
     if (event->parent_code[0] != '\0') {
-        ff_err err = projection_org_read(txn, store, event->parent_code, &existing);
-        if (err != FF_OK) {
-            return failure_set(failure, err, "parent_code",
-                               "parent_code %s is not a registered organisation",
-                               event->parent_code);
-        }
-        fundflow__v1__org_record__free_unpacked(existing, NULL);
+        ff_err err = projection_org_exists(txn, store, event->parent_code, "parent_code", failure);
+        if (err != FF_OK) return err;
     }
     ff_err members_err = projection_org_members_check(txn, store, event->kind, event->member_codes,
                                                       event->n_member_codes, failure);

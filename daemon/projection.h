@@ -60,6 +60,10 @@ ff_err projection_party_read(MDB_txn *txn, ff_store *store, const char *code, co
                              const org_kind *allowed, Fundflow__V1__OrgRecord **org_out,
                              ff_failure *failure);
 
+/* Checks that the organisation in field is registered; the failure names the field. */
+ff_err projection_org_exists(MDB_txn *txn, ff_store *store, const char *code, const char *field,
+                             ff_failure *failure);
+
 /* Records that event sequence concerns name (an organisation code or a contract id). */
 ff_err projection_history_add(MDB_txn *txn, ff_store *store, const char *name,
                               uint64_t sequence);

@@ -88,6 +88,19 @@ ff_err projection_flow_add(MDB_txn *txn, ff_store *store, uint32_t year, const c
 
 /* ---- organisations' links ---- */
 
+ff_err projection_org_exists(MDB_txn *txn, ff_store *store, const char *code,
+                                    const char *field, ff_failure *failure) {
+    Fundflow__V1__OrgRecord *org = NULL;
+    ff_err err = projection_org_read(txn, store, code, &org);
+    if (err == FF_OK) fundflow__v1__org_record__free_unpacked(org, NULL);
+    if (err == FF_ERR_ORG_UNKNOWN) {
+        return failure_set(failure, err, field, "%s %s is not a registered organisation", field,
+                           code);
+    }
+    return err ? failure_set(failure, err, field, "cannot read %s", code) : FF_OK;
+}
+
+
 ff_err projection_org_links_write(MDB_txn *txn, ff_store *store, const char *code,
                                   const Fundflow__V1__OrgRecord *org, uint32_t effective_from,
                                   uint64_t sequence) {
@@ -135,13 +148,8 @@ static ff_err projection_org_update_fields(MDB_txn *txn, ff_store *store,
                                            Fundflow__V1__OrgRecord *org, ff_failure *failure) {
     if (update->name[0] != '\0') org->name = update->name;
     if (update->parent_code[0] != '\0') {
-        Fundflow__V1__OrgRecord *parent = NULL;
-        ff_err err = projection_org_read(txn, store, update->parent_code, &parent);
-        if (err != FF_OK) {
-            return failure_set(failure, err, "parent_code", "parent_code %s is not registered",
-                               update->parent_code);
-        }
-        fundflow__v1__org_record__free_unpacked(parent, NULL);
+        ff_err err = projection_org_exists(txn, store, update->parent_code, "parent_code", failure);
+        if (err != FF_OK) return err;
         org->parent_code = update->parent_code;
     }
     if (update->set_members) {
@@ -423,18 +431,6 @@ ff_err projection_delegation_held(MDB_txn *txn, ff_store *store, const char *com
 }
 
 /* ---- statements and period closes ---- */
-
-static ff_err projection_org_exists(MDB_txn *txn, ff_store *store, const char *code,
-                                    const char *field, ff_failure *failure) {
-    Fundflow__V1__OrgRecord *org = NULL;
-    ff_err err = projection_org_read(txn, store, code, &org);
-    if (err == FF_OK) fundflow__v1__org_record__free_unpacked(org, NULL);
-    if (err == FF_ERR_ORG_UNKNOWN) {
-        return failure_set(failure, err, field, "%s %s is not a registered organisation", field,
-                           code);
-    }
-    return err ? failure_set(failure, err, field, "cannot read %s", code) : FF_OK;
-}
 
 ff_err projection_statement_submit(MDB_txn *txn, ff_store *store,
                                    const Fundflow__V1__EventRecord *record, ff_failure *failure) {
