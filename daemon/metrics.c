@@ -10,7 +10,8 @@
 static const char *const metrics_methods[] = {
     "SubmitCommands", "GetOrg",     "ListOrgs",     "GetPosition", "GetAccountHistory",
     "ListEvents",     "GetEvent",   "VerifyLedger", "ServerInfo",  "GetContractPosition",
-    "ListContracts",  "GetFundingFlows", "GetDelegations", "GetHistory", "other",
+    "ListContracts",  "GetFundingFlows", "GetDelegations", "GetHistory", "ListPlugins",
+    "RunReport",      "ReloadPlugins",  "other",
 };
 #define METRICS_METHOD_COUNT (sizeof metrics_methods / sizeof metrics_methods[0])
 
