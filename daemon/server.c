@@ -621,10 +621,11 @@ static void server_twirp_route(server_call *call, const char *path) {
     } else if (strcmp(method->name, "VerifyLedger") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_verify_start(call);
+    } else if (query_handler_find(method->name) != NULL) {
+        server_query(call, query_handler_find(method->name), decoded);
     } else {
-        query_handler handler = query_handler_find(method->name);
-        assert(handler != NULL);
-        server_query(call, handler, decoded);
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        server_reply_error(call, FF_ERR_BAD_ROUTE, "this method is not served here", NULL, 0);
     }
 }
 
