@@ -17,7 +17,14 @@ struct ff_ledger {
     uint64_t map_growth_count;
     /* Readers hold it shared for the life of their transactions; map growth holds it alone. */
     pthread_rwlock_t map_lock;
+    ledger_veto veto;
+    void *veto_argument;
 };
+
+void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument) {
+    ledger->veto = veto;
+    ledger->veto_argument = argument;
+}
 
 ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
     *ledger_out = NULL;
@@ -84,10 +91,11 @@ static ff_err ledger_idempotency_check(MDB_txn *txn, ff_store *store,
     return FF_OK;
 }
 
-static ff_err ledger_command_record(MDB_txn *parent, ff_store *store, const ledger_batch *batch,
+static ff_err ledger_command_record(ff_ledger *ledger, MDB_txn *parent, const ledger_batch *batch,
                                     int64_t recorded_at_us,
                                     const Fundflow__V1__Command *command, log_head *head,
                                     ledger_result *result) {
+    ff_store *store = ledger->store;
     MDB_txn *child = NULL;
     ff_err err = store_txn_begin(store, parent, 0, &child);
     if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot begin a command");
@@ -98,7 +106,10 @@ static ff_err ledger_command_record(MDB_txn *parent, ff_store *store, const ledg
     record.actor = (char *)batch->actor;
     record.idempotency_key = command->idempotency_key;
     record.event = command->event;
-    err = projection_apply(child, store, &record, &result->failure);
+    if (ledger->veto != NULL) {
+        err = ledger->veto(ledger->veto_argument, child, &record, &result->failure);
+    }
+    if (err == FF_OK) err = projection_apply(child, store, &record, &result->failure);
     log_head next = *head;
     if (err == FF_OK) {
         err = log_append(child, store, &record, &next);
@@ -115,9 +126,10 @@ static ff_err ledger_command_record(MDB_txn *parent, ff_store *store, const ledg
     return FF_OK;
 }
 
-static ff_err ledger_command_apply(MDB_txn *txn, ff_store *store, const ledger_batch *batch,
+static ff_err ledger_command_apply(ff_ledger *ledger, MDB_txn *txn, const ledger_batch *batch,
                                    int64_t recorded_at_us, const Fundflow__V1__Command *command,
                                    log_head *head, ledger_result *result) {
+    ff_store *store = ledger->store;
     memset(result, 0, sizeof *result);
     failure_clear(&result->failure);
     ff_err err = command_check_static(command, &result->failure);
@@ -129,7 +141,7 @@ static ff_err ledger_command_apply(MDB_txn *txn, ff_store *store, const ledger_b
         }
         return err;
     }
-    return ledger_command_record(txn, store, batch, recorded_at_us, command, head, result);
+    return ledger_command_record(ledger, txn, batch, recorded_at_us, command, head, result);
 }
 
 static void ledger_linked_failure_mark(const ledger_batch *batch, size_t failed_index,
@@ -154,7 +166,7 @@ static ff_err ledger_batch_nested_apply(ff_ledger *ledger, MDB_txn *group_txn,
     if (err != FF_OK) return err;
     log_head batch_head = *head;
     for (size_t i = 0; i < batch->command_count; i++) {
-        ff_err command_err = ledger_command_apply(txn, ledger->store, batch, recorded_at_us,
+        ff_err command_err = ledger_command_apply(ledger, txn, batch, recorded_at_us,
                                                   batch->commands[i], &batch_head, &results[i]);
         if (ledger_error_is_fatal(command_err)) {
             mdb_txn_abort(txn);

@@ -71,6 +71,16 @@ void ledger_read_end(ff_ledger *ledger);
 ff_err ledger_read_txn_begin(ff_ledger *ledger, MDB_txn **txn_out);
 void ledger_read_txn_end(ff_ledger *ledger, MDB_txn *txn);
 
+/* A hook that may refuse a command before it is applied: it fills failure and returns its code,
+ * or returns FF_OK. It runs on the writer thread inside the command's nested transaction, which
+ * it may read through txn. Vetoes apply to new commands only, never to replays of the log, which
+ * must reproduce what was recorded. */
+typedef ff_err (*ledger_veto)(void *argument, MDB_txn *txn,
+                              const Fundflow__V1__EventRecord *record, ff_failure *failure);
+
+/* Installs (or with NULL removes) the veto. Not while a batch is being applied. */
+void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument);
+
 /* How many times the map has been grown since the ledger was opened. */
 uint64_t ledger_map_growth_count(const ff_ledger *ledger);
 

@@ -1,0 +1,61 @@
+/* The plugin host: loads reporting-rule plugins, gives them read access to the ledger, runs
+ * their reports and lets their vetoes refuse commands.
+ *
+ * Threads: plugins_load, plugins_reload and plugins_unload must not run while a report or a
+ * write is in progress (fundflowd calls them on its event loop with the writer paused);
+ * plugins_report_run may run on any reader thread; vetoes run on the writer thread.
+ */
+#ifndef FUNDFLOW_PLUGIN_HOST_H
+#define FUNDFLOW_PLUGIN_HOST_H
+
+#include <stddef.h>
+
+#include "failure.h"
+#include "ledger.h"
+#include "fundflow/plugin.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+/* The most plugins loaded at once, and the longest configuration value. */
+#define PLUGINS_MAX 32
+#define PLUGINS_SETTINGS_MAX 128
+
+typedef struct ff_plugins ff_plugins;
+
+/* A "plugin.NAME.KEY = value" line from fundflowd's configuration. */
+typedef struct plugins_setting {
+    char plugin[64];
+    char key[64];
+    char value[256];
+} plugins_setting;
+
+typedef struct plugins_options {
+    const char *const *directories;   /* every *.so in each is loaded, in name order */
+    size_t directory_count;
+    const plugins_setting *settings;
+    size_t setting_count;
+} plugins_options;
+
+/* Loads every plugin in the directories. A plugin that fails to load (no entry symbol, a
+ * different ABI major version, a name already taken, or an init that fails) is logged, recorded
+ * in the load errors, and skipped; the rest load. Installs the vetoes on ledger. Returns FF_OK
+ * even if some were skipped; FF_ERR_NO_MEMORY otherwise. */
+ff_err plugins_load(ff_ledger *ledger, const plugins_options *options, ff_plugins **plugins_out);
+
+/* Unloads every plugin (fini, dlclose) and loads the directories again. */
+ff_err plugins_reload(ff_plugins *plugins);
+
+/* Unloads every plugin, removes the vetoes from the ledger and frees the set. NULL is allowed. */
+void plugins_unload(ff_plugins *plugins);
+
+/* How many plugins are loaded. */
+size_t plugins_count(const ff_plugins *plugins);
+
+/* The ListPlugins answer: every loaded plugin and every load error. */
+ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **response_out);
+
+/* Runs one plugin's report. Errors: FF_ERR_NOT_FOUND (no such plugin, field "plugin"),
+ * FF_ERR_YEAR_INVALID, FF_ERR_INTERNAL (the plugin failed), FF_ERR_NO_MEMORY. */
+ff_err plugins_report_run(ff_plugins *plugins, const Fundflow__V1__RunReportRequest *request,
+                          Fundflow__V1__Report **report_out, ff_failure *failure);
+
+#endif
