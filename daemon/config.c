@@ -33,11 +33,14 @@ const char *config_usage(void) {
            "                      map_bytes, max_connections, max_queue_depth,\n"
            "                      request_timeout_seconds, max_body_bytes. Flags override it\n"
            "  --map-bytes N       the initial LMDB map size in bytes; it grows when full\n"
+           "  --plugin-dir DIR    load every *.so in DIR as a reporting-rule plugin (repeatable;\n"
+           "                      also plugin_dir in the file; plugin.NAME.KEY = value configures\n"
+           "                      plugin NAME)\n"
            "  --help              this text\n"
            "\n"
            "Without admin_token only loopback clients are served. With it, every request needs\n"
            "'Authorization: Bearer TOKEN'. SIGTERM or SIGINT finishes the requests in flight and\n"
-           "exits 0; SIGHUP re-reads the configuration file.\n"
+           "exits 0; SIGHUP re-reads the configuration file and reloads the plugins.\n"
            "\n"
            "Exit codes: 0 clean shutdown, 1 the server failed, 2 usage or configuration error.\n";
 }
@@ -72,12 +75,44 @@ static bool config_text_copy(char *target, size_t target_bytes, const char *text
     return true;
 }
 
+/* Records a plugin.NAME.KEY setting. */
+static bool config_plugin_setting_apply(config *settings, const char *key, const char *value,
+                                        char *error, size_t error_bytes) {
+    const char *name = key + strlen("plugin.");
+    const char *dot = strchr(name, '.');
+    if (dot == NULL || dot == name || dot[1] == '\0' || (size_t)(dot - name) >= 64 ||
+        strlen(dot + 1) >= 64 || strlen(value) >= 256) {
+        snprintf(error, error_bytes, "'%s' must be plugin.NAME.KEY, with a value under 256 bytes",
+                 key);
+        return false;
+    }
+    if (settings->plugin_setting_count == PLUGINS_SETTINGS_MAX) {
+        snprintf(error, error_bytes, "more than %d plugin settings", PLUGINS_SETTINGS_MAX);
+        return false;
+    }
+    plugins_setting *setting = &settings->plugin_settings[settings->plugin_setting_count++];
+    snprintf(setting->plugin, sizeof setting->plugin, "%.*s", (int)(dot - name), name);
+    snprintf(setting->key, sizeof setting->key, "%s", dot + 1);
+    snprintf(setting->value, sizeof setting->value, "%s", value);
+    return true;
+}
+
+static bool config_plugin_directory_add(config *settings, const char *value) {
+    if (settings->plugin_directory_count == CONFIG_PLUGIN_DIRECTORIES_MAX) return false;
+    return config_text_copy(settings->plugin_directories[settings->plugin_directory_count++],
+                            CONFIG_PATH_BYTES, value);
+}
+
 /* Applies one setting by its file key. Returns false with error set if the value is bad. */
 static bool config_setting_apply(config *settings, const char *key, const char *value,
                                  char *error, size_t error_bytes) {
     uint64_t number = 0;
     bool ok;
-    if (strcmp(key, "listen") == 0) {
+    if (strncmp(key, "plugin.", 7) == 0) {
+        return config_plugin_setting_apply(settings, key, value, error, error_bytes);
+    } else if (strcmp(key, "plugin_dir") == 0) {
+        ok = config_plugin_directory_add(settings, value);
+    } else if (strcmp(key, "listen") == 0) {
         ok = config_listen_parse(settings, value);
     } else if (strcmp(key, "data_dir") == 0) {
         ok = config_text_copy(settings->data_dir, sizeof settings->data_dir, value);
@@ -124,7 +159,9 @@ static bool config_line_apply(config *settings, char *line, char *error, size_t 
     }
     *equals = '\0';
     char *key = config_trim(text), *value = config_trim(equals + 1);
-    if (token_only && strcmp(key, "admin_token") != 0) return true;
+    if (token_only && strcmp(key, "admin_token") != 0 && strncmp(key, "plugin.", 7) != 0) {
+        return true;
+    }
     return config_setting_apply(settings, key, value, error, error_bytes);
 }
 
@@ -159,6 +196,7 @@ static const struct {
     {"--listen", "listen"},
     {"--data-dir", "data_dir"},
     {"--map-bytes", "map_bytes"},
+    {"--plugin-dir", "plugin_dir"},
     {"--config", NULL},
 };
 
@@ -217,9 +255,15 @@ ff_err config_reload(config *settings, char *error, size_t error_bytes) {
         snprintf(error, error_bytes, "no configuration file to re-read");
         return FF_ERR_FIELD_MISSING;
     }
-    config fresh = *settings;
+    static config fresh;
+    fresh = *settings;
     fresh.admin_token[0] = '\0';
+    fresh.plugin_setting_count = 0;
     ff_err err = config_file_read(&fresh, settings->config_path, true, error, error_bytes);
-    if (err == FF_OK) memcpy(settings->admin_token, fresh.admin_token, sizeof fresh.admin_token);
+    if (err == FF_OK) {
+        memcpy(settings->admin_token, fresh.admin_token, sizeof fresh.admin_token);
+        memcpy(settings->plugin_settings, fresh.plugin_settings, sizeof fresh.plugin_settings);
+        settings->plugin_setting_count = fresh.plugin_setting_count;
+    }
     return err;
 }

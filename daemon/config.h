@@ -2,7 +2,8 @@
  *
  * The file holds `key = value` lines; `#` starts a comment. Command-line flags override the file.
  * Keys: listen, data_dir, admin_token, map_bytes, max_connections, max_queue_depth,
- * request_timeout_seconds, max_body_bytes.
+ * request_timeout_seconds, max_body_bytes, plugin_dir (repeatable), and plugin.NAME.KEY for a
+ * plugin's own settings.
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plugin_host.h"
 #include "fundflow/error.h"
 #include "fundflow/limits.h"
 
@@ -18,6 +20,7 @@
 #define CONFIG_HOST_BYTES 256
 #define CONFIG_DEFAULT_HOST "127.0.0.1"
 #define CONFIG_DEFAULT_PORT 7460
+#define CONFIG_PLUGIN_DIRECTORIES_MAX 8
 
 typedef struct config {
     char listen_host[CONFIG_HOST_BYTES];
@@ -31,6 +34,12 @@ typedef struct config {
     uint32_t queue_depth_max;
     uint32_t request_timeout_seconds;
     uint64_t body_bytes_max;
+    /* Directories of reporting-rule plugins (plugin_dir, --plugin-dir; repeatable). */
+    char plugin_directories[CONFIG_PLUGIN_DIRECTORIES_MAX][CONFIG_PATH_BYTES];
+    size_t plugin_directory_count;
+    /* plugin.NAME.KEY = value lines: each plugin's own settings. */
+    plugins_setting plugin_settings[PLUGINS_SETTINGS_MAX];
+    size_t plugin_setting_count;
 } config;
 
 typedef enum config_outcome {
@@ -44,8 +53,8 @@ typedef enum config_outcome {
 config_outcome config_load(config *settings, int argc, char **argv, char *error,
                            size_t error_bytes);
 
-/* Re-reads the configuration file for the settings that may change while running (today the
- * admin token). Returns FF_OK, or FF_ERR_IO / FF_ERR_FIELD_... with error saying why. */
+/* Re-reads the configuration file for the settings that may change while running: the admin
+ * token and the plugins' own settings. Returns FF_OK, or FF_ERR_IO / FF_ERR_FIELD_... with error saying why. */
 ff_err config_reload(config *settings, char *error, size_t error_bytes);
 
 /* The --help text. */

@@ -21,6 +21,8 @@ typedef struct ff_failure {
     /* For insufficient headroom: the account that would go below zero, and what it holds. */
     char account[FF_ACCOUNT_TEXT_BYTES];
     int64_t headroom_pence;
+    /* For a veto: the plugin that refused. */
+    char plugin[64];
 } ff_failure;
 
 /* Records a failure and returns its code, so checks can end with `return failure_set(...)`.

@@ -41,8 +41,9 @@ typedef struct plugins_options {
  * even if some were skipped; FF_ERR_NO_MEMORY otherwise. */
 ff_err plugins_load(ff_ledger *ledger, const plugins_options *options, ff_plugins **plugins_out);
 
-/* Unloads every plugin (fini, dlclose) and loads the directories again. */
-ff_err plugins_reload(ff_plugins *plugins);
+/* Unloads every plugin (fini, dlclose) and loads the directories again, with new settings if
+ * settings is not NULL. Waits for reports and vetoes in progress to finish. */
+ff_err plugins_reload(ff_plugins *plugins, const plugins_setting *settings, size_t setting_count);
 
 /* Unloads every plugin, removes the vetoes from the ledger and frees the set. NULL is allowed. */
 void plugins_unload(ff_plugins *plugins);

@@ -199,7 +199,7 @@ static ff_err query_position_fill_one(MDB_txn *txn, ff_store *store, const char 
                                    position->as_at_date, &position->released_pence);
 }
 
-static ff_err query_position_read(MDB_txn *txn, ff_store *store,
+ff_err query_position_read(MDB_txn *txn, ff_store *store,
                                   const Fundflow__V1__GetPositionRequest *get,
                                   Fundflow__V1__Position *position, ff_failure *failure) {
     Fundflow__V1__OrgRecord *org = NULL;

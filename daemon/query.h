@@ -54,6 +54,12 @@ ff_err query_delegations(ff_ledger *ledger, const ProtobufCMessage *request,
 ff_err query_history(ff_ledger *ledger, const ProtobufCMessage *request,
                      ProtobufCMessage **response_out, ff_failure *failure);
 
+/* Fills a position inside the caller's read transaction. position must be initialised with the
+ * request's org code, stream, year, as-at date and rollup flag. */
+ff_err query_position_read(MDB_txn *txn, ff_store *store,
+                           const Fundflow__V1__GetPositionRequest *get,
+                           Fundflow__V1__Position *position, ff_failure *failure);
+
 /* Adds the outcome pots released on an organisation's contracts as commissioner (in a stream and
  * year, as at a sequence and, if not 0, an effective date) to *released_pence. */
 ff_err query_position_released(MDB_txn *txn, ff_store *store, const char *org_code,

@@ -68,6 +68,7 @@ typedef struct server_verify {
 struct ff_server {
     config *settings;
     ff_ledger *ledger;
+    ff_plugins *plugins;
     ff_writer *writer;
     ff_metrics *metrics;
     struct event_base *base;
@@ -204,8 +205,9 @@ static void server_reply_error(server_call *call, ff_err err, const char *messag
 /* A refused command as a Twirp error, with what the refusal knows in meta. */
 static void server_reply_failure(server_call *call, const ff_failure *failure, size_t index) {
     char index_text[24], headroom_pence[24], headroom[FF_MONEY_TEXT_BYTES];
-    twirp_meta meta[5];
+    twirp_meta meta[6];
     size_t count = 0;
+    if (failure->plugin[0]) meta[count++] = (twirp_meta){"plugin", failure->plugin};
     if (failure->field) meta[count++] = (twirp_meta){"field", failure->field};
     if (index != SIZE_MAX) {
         snprintf(index_text, sizeof index_text, "%zu", index);
@@ -519,6 +521,41 @@ static void server_verify_start(server_call *call) {
     call->connection->jobs_pending++;
 }
 
+/* ---- plugins ---- */
+
+static void server_plugins_call(server_call *call, const char *method, ProtobufCMessage *decoded) {
+    ff_server *server = call->server;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    ff_err err = FF_OK;
+    if (strcmp(method, "RunReport") == 0) {
+        Fundflow__V1__Report *report = NULL;
+        err = plugins_report_run(server->plugins,
+                                 (const Fundflow__V1__RunReportRequest *)decoded, &report,
+                                 &failure);
+        response = report ? &report->base : NULL;
+    } else {
+        if (strcmp(method, "ReloadPlugins") == 0) plugins_reload(server->plugins, NULL, 0);
+        Fundflow__V1__ListPluginsResponse *list = NULL;
+        err = plugins_list(server->plugins, &list);
+        if (err != FF_OK) failure_set(&failure, err, NULL, "cannot list the plugins");
+        response = list ? &list->base : NULL;
+    }
+    protobuf_c_message_free_unpacked(decoded, NULL);
+    if (err != FF_OK) {
+        server_reply_failure(call, &failure, SIZE_MAX);
+        return;
+    }
+    server_reply_message(call, response);
+    protobuf_c_message_free_unpacked(response, NULL);
+}
+
+static bool server_method_is_plugins(const char *method) {
+    return strcmp(method, "ListPlugins") == 0 || strcmp(method, "RunReport") == 0 ||
+           strcmp(method, "ReloadPlugins") == 0;
+}
+
 /* ---- routing ---- */
 
 static const ProtobufCMethodDescriptor *server_method_find(const char *path) {
@@ -621,6 +658,8 @@ static void server_twirp_route(server_call *call, const char *path) {
     } else if (strcmp(method->name, "VerifyLedger") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_verify_start(call);
+    } else if (server_method_is_plugins(method->name) && call->server->plugins != NULL) {
+        server_plugins_call(call, method->name, decoded);
     } else if (query_handler_find(method->name) != NULL) {
         server_query(call, query_handler_find(method->name), decoded);
     } else {
@@ -683,11 +722,18 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
         return;
     }
     char error[512];
-    if (config_reload(server->settings, error, sizeof error) == FF_OK) {
+    bool reread = config_reload(server->settings, error, sizeof error) == FF_OK;
+    if (reread) {
         fprintf(stderr, "level=info msg=\"configuration re-read\" path=\"%s\"\n",
                 server->settings->config_path);
     } else {
         fprintf(stderr, "level=warn msg=\"configuration not re-read\" reason=\"%s\"\n", error);
+    }
+    if (server->plugins != NULL) {
+        plugins_reload(server->plugins, reread ? server->settings->plugin_settings : NULL,
+                       server->settings->plugin_setting_count);
+        fprintf(stderr, "level=info msg=\"plugins reloaded\" count=%zu\n",
+                plugins_count(server->plugins));
     }
 }
 
@@ -757,13 +803,15 @@ static ff_err server_http_create(ff_server *server) {
     return FF_OK;
 }
 
-ff_err server_create(config *settings, ff_ledger *ledger, ff_server **server_out) {
+ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
+                     ff_server **server_out) {
     *server_out = NULL;
     if (evthread_use_pthreads() != 0) return FF_ERR_INTERNAL;
     ff_server *created = calloc(1, sizeof *created);
     if (created == NULL) return FF_ERR_NO_MEMORY;
     created->settings = settings;
     created->ledger = ledger;
+    created->plugins = plugins;
     created->started_monotonic_us = server_monotonic_us();
     created->started_at_us = (int64_t)time(NULL) * 1000000;
     pthread_mutex_init(&created->done_lock, NULL);

@@ -9,12 +9,14 @@
 
 #include "config.h"
 #include "ledger.h"
+#include "plugin_host.h"
 
 typedef struct ff_server ff_server;
 
 /* Creates the server and binds its listening socket. On success prints "listening on HOST:PORT"
  * to stdout. Errors: FF_ERR_IO (cannot bind), FF_ERR_NO_MEMORY, FF_ERR_INTERNAL. */
-ff_err server_create(config *settings, ff_ledger *ledger, ff_server **server_out);
+ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
+                     ff_server **server_out);
 
 /* Runs until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight, and
  * returns. */

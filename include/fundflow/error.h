@@ -132,7 +132,11 @@
     X(FF_ERR_VALUE_BELOW_COMMITTED, 63, "value_below_committed",                                   \
       "the contract's value would fall below what is paid and withheld", "failed_precondition")    \
     X(FF_ERR_MEMBER_INVALID, 64, "member_invalid",                                                 \
-      "a member or lead provider is not allowed here", "failed_precondition")
+      "a member or lead provider is not allowed here", "failed_precondition")                     \
+    X(FF_ERR_VETOED, 65, "vetoed", "a reporting-rule plugin refused the command",                  \
+      "failed_precondition")                                                                       \
+    X(FF_ERR_PLUGIN_FAILED, 66, "plugin_failed", "the plugin could not build its report",          \
+      "internal")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

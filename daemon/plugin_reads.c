@@ -1,0 +1,335 @@
+/* What plugins can read and build: the ledger through a read view, reports, vetoes; and the
+ * ListPlugins and RunReport answers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "plugin_host_internal.h"
+#include "projection.h"
+#include "query.h"
+#include "fundflow/calendar.h"
+
+/* ---- organisations ---- */
+
+static int plugin_org_visit(const Fundflow__V1__OrgRecord *record, ff_plugin_org_visitor visit,
+                            void *argument) {
+    ff_plugin_org org = {
+        .size = sizeof org, .code = record->code, .name = record->name, .kind = record->kind,
+        .parent_code = record->parent_code, .member_count = record->n_member_codes,
+        .member_codes = (const char *const *)record->member_codes,
+        .lead_provider_code = record->lead_provider_code};
+    return visit(argument, &org);
+}
+
+static int plugin_orgs_each(ff_plugin_context *context, int kind, ff_plugin_org_visitor visit,
+                            void *argument) {
+    MDB_cursor *cursor = NULL;
+    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_ORGS), &cursor)) {
+        return FF_PLUGIN_ERROR;
+    }
+    MDB_val key, value;
+    int result = FF_PLUGIN_OK;
+    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        Fundflow__V1__OrgRecord *org =
+            fundflow__v1__org_record__unpack(NULL, value.mv_size, value.mv_data);
+        if (org == NULL) result = FF_PLUGIN_ERROR;
+        else if (kind == 0 || (int)org->kind == kind) result = plugin_org_visit(org, visit, argument);
+        if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
+    }
+    mdb_cursor_close(cursor);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+static int plugin_org_get(ff_plugin_context *context, const char *code,
+                          ff_plugin_org_visitor visit, void *argument) {
+    Fundflow__V1__OrgRecord *org = NULL;
+    if (code == NULL || projection_org_read(context->txn, context->store, code, &org) != FF_OK) {
+        return FF_PLUGIN_ERROR;
+    }
+    int result = plugin_org_visit(org, visit, argument);
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+/* ---- positions ---- */
+
+static int plugin_position_get(ff_plugin_context *context, const char *org_code, int stream,
+                               uint32_t financial_year, uint32_t as_at_date,
+                               ff_plugin_position *out) {
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+    if (org_code == NULL || !command_org_code_valid(org_code)) return FF_PLUGIN_ERROR;
+    Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    get.org_code = (char *)org_code;
+    get.stream = (Fundflow__V1__Stream)stream;
+    get.financial_year = financial_year;
+    get.as_at_sequence = context->as_at_sequence;
+    get.as_at_date = as_at_date;
+    Fundflow__V1__Position position = FUNDFLOW__V1__POSITION__INIT;
+    position.org_code = (char *)org_code;
+    position.stream = get.stream;
+    position.financial_year = financial_year;
+    position.as_at_date = as_at_date;
+    ff_failure failure;
+    failure_clear(&failure);
+    ff_err err = query_position_read(context->txn, context->store, &get, &position, &failure);
+    for (size_t i = 0; i < position.n_included_codes; i++) free(position.included_codes[i]);
+    free(position.included_codes);
+    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    *out = (ff_plugin_position){
+        .size = sizeof *out, .as_at_sequence = position.as_at_sequence,
+        .received_pence = position.received_pence, .passed_on_pence = position.passed_on_pence,
+        .committed_pence = position.committed_pence, .paid_pence = position.paid_pence,
+        .withheld_pence = position.withheld_pence, .earned_pence = position.earned_pence,
+        .released_pence = position.released_pence, .headroom_pence = position.headroom_pence};
+    return FF_PLUGIN_OK;
+}
+
+/* ---- contracts ---- */
+
+static int plugin_contract_visit(const Fundflow__V1__ContractRecord *record,
+                                 ff_plugin_contract_visitor visit, void *argument) {
+    ff_plugin_metric metrics[FF_METRICS_MAX];
+    size_t metric_count = record->n_metrics < FF_METRICS_MAX ? record->n_metrics : FF_METRICS_MAX;
+    for (size_t i = 0; i < metric_count; i++) {
+        const Fundflow__V1__MetricState *metric = record->metrics[i];
+        metrics[i] = (ff_plugin_metric){metric->code, metric->weight_bp, metric->share_pence,
+                                        metric->reported, metric->achievement_bp,
+                                        metric->earned_pence, metric->released_pence};
+    }
+    ff_plugin_contract contract = {
+        .size = sizeof contract, .contract_id = record->contract_id,
+        .commissioner_code = record->commissioner_code, .provider_code = record->provider_code,
+        .type = record->type, .financial_year = record->financial_year, .stream = record->stream,
+        .service_category = record->service_category,
+        .service_line_code = record->service_line_code, .value_pence = record->value_pence,
+        .fixed_value_pence = record->fixed_value_pence,
+        .withheld_pot_pence = record->withheld_pot_pence, .paid_pence = record->paid_pence,
+        .earned_pence = record->earned_pence, .released_pence = record->released_pence,
+        .metric_count = metric_count, .metrics = metrics};
+    for (size_t month = 0; month < 12 && month < record->n_paid_by_month_pence; month++) {
+        contract.paid_by_month_pence[month] = record->paid_by_month_pence[month];
+    }
+    return visit(argument, &contract);
+}
+
+static int plugin_contracts_each(ff_plugin_context *context, uint32_t financial_year,
+                                 ff_plugin_contract_visitor visit, void *argument) {
+    MDB_cursor *cursor = NULL;
+    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_CONTRACTS), &cursor)) {
+        return FF_PLUGIN_ERROR;
+    }
+    MDB_val key, value;
+    int result = FF_PLUGIN_OK;
+    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        char id[FF_IDENTIFIER_BYTES_MAX + 1];
+        if (key.mv_size > FF_IDENTIFIER_BYTES_MAX) continue;
+        memcpy(id, key.mv_data, key.mv_size);
+        id[key.mv_size] = '\0';
+        /* As at the report's sequence: a contract agreed later is left out. */
+        Fundflow__V1__ContractRecord *contract = NULL;
+        if (projection_contract_read(context->txn, context->store, id, context->as_at_sequence,
+                                     &contract) != FF_OK) {
+            continue;
+        }
+        if (financial_year == 0 || contract->financial_year == financial_year) {
+            result = plugin_contract_visit(contract, visit, argument);
+        }
+        fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    }
+    mdb_cursor_close(cursor);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+/* ---- statements and delegations ---- */
+
+static void plugin_code_unpad(const uint8_t *padded, char *code) {
+    size_t length = FF_ORG_CODE_BYTES_MAX;
+    while (length > 0 && padded[length - 1] == ' ') length--;
+    memcpy(code, padded, length);
+    code[length] = '\0';
+}
+
+static int plugin_statements_each(ff_plugin_context *context, uint32_t financial_year,
+                                  ff_plugin_statement_visitor visit, void *argument) {
+    MDB_cursor *cursor = NULL;
+    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_STATEMENTS),
+                        &cursor)) {
+        return FF_PLUGIN_ERROR;
+    }
+    MDB_val key, value;
+    int result = FF_PLUGIN_OK;
+    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        const uint8_t *bytes = key.mv_data;
+        int64_t stored[2];
+        if (key.mv_size != 2 * FF_ORG_CODE_BYTES_MAX + 4 || value.mv_size != sizeof stored) continue;
+        memcpy(stored, value.mv_data, sizeof stored);
+        uint32_t year = ((uint32_t)bytes[24] << 8) | bytes[25];
+        if ((financial_year != 0 && year != financial_year) ||
+            (uint64_t)stored[1] > context->as_at_sequence) {
+            continue;
+        }
+        char org[FF_ORG_CODE_BYTES_MAX + 1], counterparty[FF_ORG_CODE_BYTES_MAX + 1];
+        plugin_code_unpad(bytes, org);
+        plugin_code_unpad(bytes + FF_ORG_CODE_BYTES_MAX, counterparty);
+        ff_plugin_statement statement = {.size = sizeof statement, .org_code = org,
+                                         .counterparty_code = counterparty,
+                                         .financial_year = year, .month = bytes[26],
+                                         .kind = bytes[27], .amount_pence = stored[0],
+                                         .sequence = (uint64_t)stored[1]};
+        result = visit(argument, &statement);
+    }
+    mdb_cursor_close(cursor);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+static int plugin_delegations_each(ff_plugin_context *context,
+                                   ff_plugin_delegation_visitor visit, void *argument) {
+    MDB_cursor *cursor = NULL;
+    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_DELEGATIONS),
+                        &cursor)) {
+        return FF_PLUGIN_ERROR;
+    }
+    MDB_val key, value;
+    int result = FF_PLUGIN_OK;
+    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        Fundflow__V1__DelegationRecord *record =
+            fundflow__v1__delegation_record__unpack(NULL, value.mv_size, value.mv_data);
+        if (record == NULL) {
+            result = FF_PLUGIN_ERROR;
+            break;
+        }
+        ff_plugin_delegation delegation = {
+            .size = sizeof delegation, .delegation_id = record->delegation_id,
+            .delegate_code = record->delegate_code,
+            .service_line_count = record->n_service_line_codes,
+            .service_line_codes = (const char *const *)record->service_line_codes,
+            .population_count = record->n_population_codes,
+            .population_codes = (const char *const *)record->population_codes,
+            .mode = record->mode, .effective_from = record->effective_from,
+            .effective_to = record->effective_to};
+        if (record->granted_sequence <= context->as_at_sequence) {
+            result = visit(argument, &delegation);
+        }
+        fundflow__v1__delegation_record__free_unpacked(record, NULL);
+    }
+    mdb_cursor_close(cursor);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+/* ---- the report builder ---- */
+
+static Fundflow__V1__ReportTable *plugin_report_current(ff_plugin_report *report) {
+    Fundflow__V1__Report *message = report->message;
+    return message->n_tables ? message->tables[message->n_tables - 1] : NULL;
+}
+
+static int plugin_report_table(ff_plugin_report *report, const char *name, size_t column_count,
+                               const char *const *column_names, const int *column_types) {
+    Fundflow__V1__Report *message = report->message;
+    if (column_count == 0 || column_count > 64 || name == NULL) return FF_PLUGIN_ERROR;
+    Fundflow__V1__ReportTable **tables = realloc(message->tables,
+                                                 (message->n_tables + 1) * sizeof *tables);
+    Fundflow__V1__ReportTable *table = calloc(1, sizeof *table);
+    if (tables) message->tables = tables;
+    if (tables == NULL || table == NULL) goto fail;
+    fundflow__v1__report_table__init(table);
+    message->tables[message->n_tables++] = table;
+    table->name = strdup(name);
+    table->columns = calloc(column_count, sizeof *table->columns);
+    if (table->name == NULL || table->columns == NULL) goto fail;
+    for (size_t i = 0; i < column_count; i++) {
+        Fundflow__V1__ReportColumn *column = malloc(sizeof *column);
+        if (column == NULL) goto fail;
+        fundflow__v1__report_column__init(column);
+        table->columns[table->n_columns++] = column;
+        column->name = strdup(column_names[i] ? column_names[i] : "");
+        column->type = (Fundflow__V1__ColumnType)column_types[i];
+        if (column->name == NULL || column_types[i] < 1 || column_types[i] > 6) goto fail;
+    }
+    return FF_PLUGIN_OK;
+fail:
+    if (table && (tables == NULL)) free(table);
+    report->failed = true;
+    return FF_PLUGIN_ERROR;
+}
+
+/* The most rows one report may hold, across its tables. */
+#define PLUGIN_REPORT_ROWS_MAX 100000
+
+static int plugin_report_row(ff_plugin_report *report, const ff_plugin_cell *cells,
+                             size_t cell_count) {
+    Fundflow__V1__ReportTable *table = plugin_report_current(report);
+    if (table == NULL || cell_count != table->n_columns || table->n_rows >= PLUGIN_REPORT_ROWS_MAX) {
+        report->failed = true;
+        return FF_PLUGIN_ERROR;
+    }
+    Fundflow__V1__ReportRow **rows = realloc(table->rows, (table->n_rows + 1) * sizeof *rows);
+    Fundflow__V1__ReportRow *row = calloc(1, sizeof *row);
+    if (rows) table->rows = rows;
+    if (rows == NULL || row == NULL) {
+        free(row);
+        report->failed = true;
+        return FF_PLUGIN_ERROR;
+    }
+    fundflow__v1__report_row__init(row);
+    table->rows[table->n_rows++] = row;
+    row->cells = calloc(cell_count, sizeof *row->cells);
+    for (size_t i = 0; row->cells && i < cell_count; i++) {
+        Fundflow__V1__ReportCell *cell = malloc(sizeof *cell);
+        if (cell == NULL) break;
+        fundflow__v1__report_cell__init(cell);
+        row->cells[row->n_cells++] = cell;
+        bool text = table->columns[i]->type == FUNDFLOW__V1__COLUMN_TYPE__TEXT;
+        if (text) cell->text = strdup(cells[i].text ? cells[i].text : "");
+        cell->number = text ? 0 : cells[i].number;
+    }
+    if (row->n_cells != cell_count) report->failed = true;
+    return report->failed ? FF_PLUGIN_ERROR : FF_PLUGIN_OK;
+}
+
+static int plugin_report_finding(ff_plugin_report *report, int level, const char *org_code,
+                                 const char *message_text) {
+    Fundflow__V1__Report *message = report->message;
+    if (level < FF_PLUGIN_FINDING_PASS || level > FF_PLUGIN_FINDING_FAIL ||
+        message->n_findings >= PLUGIN_REPORT_ROWS_MAX) {
+        report->failed = true;
+        return FF_PLUGIN_ERROR;
+    }
+    Fundflow__V1__ReportFinding **findings =
+        realloc(message->findings, (message->n_findings + 1) * sizeof *findings);
+    Fundflow__V1__ReportFinding *finding = malloc(sizeof *finding);
+    if (findings) message->findings = findings;
+    if (findings == NULL || finding == NULL) {
+        free(finding);
+        report->failed = true;
+        return FF_PLUGIN_ERROR;
+    }
+    fundflow__v1__report_finding__init(finding);
+    message->findings[message->n_findings++] = finding;
+    finding->level = (Fundflow__V1__FindingLevel)level;
+    finding->org_code = strdup(org_code ? org_code : "");
+    finding->message = strdup(message_text ? message_text : "");
+    return FF_PLUGIN_OK;
+}
+
+void plugin_host_reads_fill(ff_plugin_host *host) {
+    host->orgs_each = plugin_orgs_each;
+    host->org_get = plugin_org_get;
+    host->position_get = plugin_position_get;
+    host->contracts_each = plugin_contracts_each;
+    host->statements_each = plugin_statements_each;
+    host->delegations_each = plugin_delegations_each;
+    host->report_table = plugin_report_table;
+    host->report_row = plugin_report_row;
+    host->report_finding = plugin_report_finding;
+}

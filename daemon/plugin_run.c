@@ -1,0 +1,240 @@
+/* Running plugins: their vetoes on the writer thread, their reports on readers, and the list of
+ * what is loaded. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "plugin_host_internal.h"
+#include "projection.h"
+#include "fundflow/calendar.h"
+
+/* ---- vetoes ---- */
+
+/* Fills the command's parties, stream and year from the contract it names. */
+static void plugin_command_contract(MDB_txn *txn, ff_store *store, const char *contract_id,
+                                    ff_plugin_command *command,
+                                    Fundflow__V1__ContractRecord **contract) {
+    command->contract_id = contract_id;
+    if (projection_contract_read(txn, store, contract_id, UINT64_MAX, contract) != FF_OK) return;
+    command->from_code = (*contract)->commissioner_code;
+    command->to_code = (*contract)->provider_code;
+    command->stream = (*contract)->stream;
+    command->financial_year = (*contract)->financial_year;
+    command->contract_type = (*contract)->type;
+    command->service_category = (*contract)->service_category;
+}
+
+static void plugin_command_from(MDB_txn *txn, ff_store *store,
+                                const Fundflow__V1__EventRecord *record,
+                                ff_plugin_command *command,
+                                Fundflow__V1__ContractRecord **contract) {
+    const Fundflow__V1__Event *event = record->event;
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field(&fundflow__v1__event__descriptor,
+                                                (unsigned)event->kind_case);
+    *command = (ff_plugin_command){.size = sizeof *command, .kind = field ? field->name : "",
+                                   .effective_date = record->effective_date,
+                                   .actor = record->actor, .from_code = "", .to_code = "",
+                                   .contract_id = ""};
+    switch (event->kind_case) {
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
+        const Fundflow__V1__AllocationIssued *a = event->allocation_issued;
+        command->from_code = a->funder_code, command->to_code = a->recipient_code;
+        command->stream = a->stream, command->financial_year = a->financial_year;
+        command->amount_pence = a->amount_pence;
+        break;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
+        const Fundflow__V1__BudgetDelegated *b = event->budget_delegated;
+        command->from_code = b->from_code, command->to_code = b->to_code;
+        command->stream = b->stream, command->financial_year = b->financial_year;
+        command->amount_pence = b->amount_pence;
+        break;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED: {
+        const Fundflow__V1__ContractAgreed *c = event->contract_agreed;
+        command->from_code = c->commissioner_code, command->to_code = c->provider_code;
+        command->stream = c->stream, command->financial_year = c->financial_year;
+        command->amount_pence = c->annual_value_pence, command->contract_id = c->contract_id;
+        command->contract_type = c->type, command->service_category = c->service_category;
+        break;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
+        plugin_command_contract(txn, store, event->contract_varied->contract_id, command, contract);
+        command->amount_pence = event->contract_varied->change_pence;
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
+        plugin_command_contract(txn, store, event->payment_made->contract_id, command, contract);
+        command->amount_pence = event->payment_made->amount_pence;
+        break;
+    default:
+        break;
+    }
+}
+
+ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record,
+                        ff_failure *failure) {
+    ff_plugins *plugins = argument;
+    pthread_rwlock_rdlock(&plugins->lock);
+    ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger),
+                                 record->sequence - 1};
+    ff_plugin_command command;
+    Fundflow__V1__ContractRecord *contract = NULL;
+    plugin_command_from(txn, context.store, record, &command, &contract);
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
+        plugin_slot *slot = plugins->slots[i];
+        if (slot->plugin->veto == NULL) continue;
+        char reason[FF_FAILURE_DETAIL_BYTES - 64] = "";
+        if (slot->plugin->veto(slot->state, &context, &command, reason, sizeof reason) ==
+            FF_PLUGIN_OK) {
+            continue;
+        }
+        err = failure_set(failure, FF_ERR_VETOED, "event", "plugin %s refused it: %s",
+                          slot->plugin->name, reason[0] ? reason : "no reason given");
+        snprintf(failure->plugin, sizeof failure->plugin, "%s", slot->plugin->name);
+    }
+    if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    pthread_rwlock_unlock(&plugins->lock);
+    return err;
+}
+
+/* ---- ListPlugins ---- */
+
+static ff_err plugin_info_fill(const plugin_slot *slot, Fundflow__V1__PluginInfo *info) {
+    const ff_plugin *plugin = slot->plugin;
+    fundflow__v1__plugin_info__init(info);
+    char abi[32];
+    snprintf(abi, sizeof abi, "%u.%u", plugin->abi_major, plugin->abi_minor);
+    info->name = strdup(plugin->name);
+    info->version = strdup(plugin->version ? plugin->version : "");
+    info->abi_version = strdup(abi);
+    info->description = strdup(plugin->description ? plugin->description : "");
+    info->path = strdup(slot->path);
+    info->financial_years = calloc(plugin->financial_year_count + 1, sizeof(uint32_t));
+    info->hooks = calloc(2, sizeof(char *));
+    if (!info->name || !info->version || !info->abi_version || !info->description ||
+        !info->path || !info->financial_years || !info->hooks) {
+        return FF_ERR_NO_MEMORY;
+    }
+    for (size_t i = 0; i < plugin->financial_year_count; i++) {
+        info->financial_years[info->n_financial_years++] = plugin->financial_years[i];
+    }
+    info->hooks[info->n_hooks++] = strdup("report");
+    if (plugin->size > offsetof(ff_plugin, veto) && plugin->veto) {
+        info->hooks[info->n_hooks++] = strdup("veto");
+    }
+    return FF_OK;
+}
+
+ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **response_out) {
+    Fundflow__V1__ListPluginsResponse *response = malloc(sizeof *response);
+    if (response == NULL) return FF_ERR_NO_MEMORY;
+    fundflow__v1__list_plugins_response__init(response);
+    pthread_rwlock_rdlock(&plugins->lock);
+    response->plugins = calloc(plugins->count + 1, sizeof *response->plugins);
+    response->load_errors = calloc(plugins->error_count + 1, sizeof *response->load_errors);
+    ff_err err = response->plugins && response->load_errors ? FF_OK : FF_ERR_NO_MEMORY;
+    for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
+        Fundflow__V1__PluginInfo *info = malloc(sizeof *info);
+        if (info == NULL) err = FF_ERR_NO_MEMORY;
+        else response->plugins[response->n_plugins++] = info;
+        if (info) err = plugin_info_fill(plugins->slots[i], info);
+    }
+    for (size_t i = 0; err == FF_OK && i < plugins->error_count; i++) {
+        response->load_errors[response->n_load_errors] = strdup(plugins->errors[i]);
+        if (response->load_errors[response->n_load_errors++] == NULL) err = FF_ERR_NO_MEMORY;
+    }
+    pthread_rwlock_unlock(&plugins->lock);
+    if (err != FF_OK) {
+        fundflow__v1__list_plugins_response__free_unpacked(response, NULL);
+        return err;
+    }
+    *response_out = response;
+    return FF_OK;
+}
+
+/* ---- RunReport ---- */
+
+static plugin_slot *plugin_find(ff_plugins *plugins, const char *name) {
+    for (size_t i = 0; i < plugins->count; i++) {
+        if (strcmp(plugins->slots[i]->plugin->name, name) == 0) return plugins->slots[i];
+    }
+    return NULL;
+}
+
+static ff_err plugin_year_check(const ff_plugin *plugin, uint32_t year, ff_failure *failure) {
+    char known[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < plugin->financial_year_count; i++) {
+        if (plugin->financial_years[i] == year) return FF_OK;
+        char text[CALENDAR_YEAR_TEXT_BYTES];
+        calendar_year_format(plugin->financial_years[i], text, sizeof text);
+        int written = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", text);
+        if (written > 0 && (size_t)written < sizeof known - used) used += (size_t)written;
+    }
+    return failure_set(failure, FF_ERR_YEAR_INVALID, "financial_year",
+                       "plugin %s knows the rules of %s only", plugin->name,
+                       used ? known : "no year");
+}
+
+/* Runs the plugin's report over one read view of the ledger. */
+static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
+                                  const Fundflow__V1__RunReportRequest *request,
+                                  Fundflow__V1__Report *message, ff_failure *failure) {
+    MDB_txn *txn = NULL;
+    ff_err err = ledger_read_txn_begin(plugins->ledger, &txn);
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
+    ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), 0};
+    log_head head;
+    err = log_head_read(txn, context.store, &head);
+    context.as_at_sequence = request->as_at_sequence != 0 &&
+                                     request->as_at_sequence < head.sequence
+                                 ? request->as_at_sequence
+                                 : head.sequence;
+    ff_plugin_report report = {message, false};
+    ff_plugin_report_request asked = {sizeof asked, request->financial_year, request->org_code,
+                                      context.as_at_sequence};
+    int result = err == FF_OK ? slot->plugin->report(slot->state, &context, &asked, &report)
+                              : FF_PLUGIN_ERROR;
+    ledger_read_txn_end(plugins->ledger, txn);
+    message->as_at_sequence = context.as_at_sequence;
+    if (result != FF_PLUGIN_OK || report.failed) {
+        return failure_set(failure, FF_ERR_PLUGIN_FAILED, "plugin",
+                           "plugin %s could not build its report; see the server log",
+                           slot->plugin->name);
+    }
+    return FF_OK;
+}
+
+ff_err plugins_report_run(ff_plugins *plugins, const Fundflow__V1__RunReportRequest *request,
+                          Fundflow__V1__Report **report_out, ff_failure *failure) {
+    *report_out = NULL;
+    if (request->org_code[0] != '\0' && !command_org_code_valid(request->org_code)) {
+        return failure_set(failure, FF_ERR_CODE_INVALID, "org_code", "org_code is not a code");
+    }
+    pthread_rwlock_rdlock(&plugins->lock);
+    plugin_slot *slot = plugin_find(plugins, request->plugin);
+    ff_err err = slot ? plugin_year_check(slot->plugin, request->financial_year, failure)
+                      : failure_set(failure, FF_ERR_NOT_FOUND, "plugin",
+                                    "no plugin named \"%.64s\" is loaded", request->plugin);
+    Fundflow__V1__Report *message = err == FF_OK ? malloc(sizeof *message) : NULL;
+    if (err == FF_OK && message == NULL) {
+        err = failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
+    }
+    if (err == FF_OK) {
+        fundflow__v1__report__init(message);
+        message->plugin = strdup(slot->plugin->name);
+        message->plugin_version = strdup(slot->plugin->version ? slot->plugin->version : "");
+        message->financial_year = request->financial_year;
+        err = plugin_report_build(plugins, slot, request, message, failure);
+    }
+    pthread_rwlock_unlock(&plugins->lock);
+    if (err != FF_OK) {
+        if (message) fundflow__v1__report__free_unpacked(message, NULL);
+        return err;
+    }
+    *report_out = message;
+    return FF_OK;
+}
