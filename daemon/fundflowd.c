@@ -36,10 +36,21 @@ int main(int argc, char **argv) {
     int cleared = store_stale_readers_cleared_at_open(ledger_store(ledger));
     if (cleared > 0) fprintf(stderr, "level=warn msg=\"stale LMDB readers cleared\" count=%d\n",
                              cleared);
+    const char *directories[CONFIG_PLUGIN_DIRECTORIES_MAX];
+    for (size_t i = 0; i < settings.plugin_directory_count; i++) {
+        directories[i] = settings.plugin_directories[i];
+    }
+    plugins_options plugin_options = {directories, settings.plugin_directory_count,
+                                      settings.plugin_settings, settings.plugin_setting_count};
+    ff_plugins *plugins = NULL;
+    err = plugins_load(ledger, &plugin_options, &plugins);
     ff_server *running = NULL;
-    err = server_create(&settings, ledger, &running);
+    if (err == FF_OK) err = server_create(&settings, ledger, plugins, &running);
     if (err == FF_OK) err = server_run(running);
+    /* The writer drains its queue as the server stops, and may still ask the plugins' vetoes,
+     * so the plugins are unloaded only after it. */
     server_free(running);
+    plugins_unload(plugins);
     ledger_close(ledger);
     if (err != FF_OK) {
         fprintf(stderr, "fundflowd: %s\n", ff_strerror(err));
