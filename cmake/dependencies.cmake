@@ -24,6 +24,7 @@ ff_require_module(LIBEVENT libevent libevent-dev)
 ff_require_module(LIBEVENT_PTHREADS libevent_pthreads libevent-dev)
 ff_require_module(JANSSON jansson libjansson-dev)
 ff_require_module(CMOCKA cmocka libcmocka-dev)
+ff_require_module(XLSXWRITER xlsxwriter libxlsxwriter-dev)
 
 find_program(FF_PROTOC_C protoc-c)
 if(NOT FF_PROTOC_C)

@@ -3,8 +3,8 @@
  *
  * fundflow_cli.c reads the command line into a cli_options, using the tables in cli_flags.c, and
  * calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
- * cli_listing.c, cli_positions.c and cli_submit.c hold those functions. The client is
- * single-threaded.
+ * cli_listing.c, cli_positions.c, cli_plugins.c and cli_submit.c hold those functions. The client
+ * is single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_H
 #define FUNDFLOW_TOOLS_CLI_H
@@ -34,6 +34,11 @@
 #ifndef CLI_POSITIONS_ORGS_MAX
 #define CLI_POSITIONS_ORGS_MAX 10000
 #endif
+
+/* The longest plugin name report accepts as its NAME. Plugins name themselves with lower-case
+ * letters, digits and '_', and the server answers not_found for any name it has not loaded; the
+ * limit only keeps a pasted paragraph from being sent as a name. */
+#define CLI_PLUGIN_NAME_BYTES_MAX 64
 
 /* Bytes of a generated idempotency key: 128 random bits as 32 hex digits, and a NUL. */
 #define CLI_KEY_TEXT_BYTES 33
@@ -68,6 +73,8 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_EVENT,
     CLI_SUBCOMMAND_VERIFY,
     CLI_SUBCOMMAND_INFO,
+    CLI_SUBCOMMAND_PLUGINS,
+    CLI_SUBCOMMAND_REPORT,
     CLI_SUBCOMMAND_SUBMIT,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
@@ -162,6 +169,10 @@ typedef struct cli_options {
     const char *root_code;
     uint32_t depth;
     const char *contract_id; /* events --contract */
+    /* Plugins and reports. */
+    bool reload;
+    uint32_t report_format; /* a cli_report_format; 0 until --format is given */
+    const char *output_path; /* report --output; NULL for stdout */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
@@ -214,6 +225,8 @@ int cli_events_run(const cli_options *options, cli_session *session);
 int cli_event_run(const cli_options *options, cli_session *session);
 int cli_verify_run(const cli_options *options, cli_session *session);
 int cli_info_run(const cli_options *options, cli_session *session);
+int cli_plugins_run(const cli_options *options, cli_session *session);
+int cli_report_run(const cli_options *options, cli_session *session);
 int cli_submit_run(const cli_options *options, cli_session *session);
 
 #endif

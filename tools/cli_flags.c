@@ -3,9 +3,11 @@
 #include "cli_flags.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_report.h"
 #include "cli_values.h"
 #include "tool_help.h"
 #include "fundflow/limits.h"
@@ -412,6 +414,28 @@ static bool cli_contract_parse(cli_options *options, const char *flag, const cha
     return cli_identifier_text_parse(flag, value, &options->contract_id);
 }
 
+/* Values of the plugins' flags --------------------------------------------------------------- */
+
+static bool cli_reload_parse(cli_options *options, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    options->reload = true;
+    return true;
+}
+
+static bool cli_format_parse(cli_options *options, const char *flag, const char *value) {
+    cli_report_format format = CLI_REPORT_FORMAT_UNCHOSEN;
+    if (!cli_report_format_find(value, &format)) {
+        return cli_value_refuse(flag, value, "is not table, csv, json or xlsx");
+    }
+    options->report_format = (uint32_t)format;
+    return true;
+}
+
+static bool cli_output_parse(cli_options *options, const char *flag, const char *value) {
+    options->output_path = value;
+    return cli_text_parse(flag, value, PATH_MAX - 1);
+}
+
 /* Subcommands -------------------------------------------------------------------------------- */
 
 const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
@@ -614,6 +638,29 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "Prints the server's version, the head sequence and hash, the number of events, and\n"
         "how long the server has been running.",
         cli_info_run},
+    [CLI_SUBCOMMAND_PLUGINS] = {
+        NULL, "plugins", NULL, "list the server's reporting-rule plugins",
+        "Lists the reporting-rule plugins the server has loaded: each one's name, version, the\n"
+        "plugin ABI it was built against, the financial years whose rules it knows, its hooks\n"
+        "(report, and veto if it can refuse commands) and what it does. Then any shared object\n"
+        "the server skipped, with why. With --reload the server first unloads every plugin and\n"
+        "loads its plugin directories again, as SIGHUP does.",
+        cli_plugins_run},
+    [CLI_SUBCOMMAND_REPORT] = {
+        NULL, "report", "NAME", "run a plugin's report",
+        "Runs the report of the plugin NAME for a financial year, of every organisation or one,\n"
+        "now or as the ledger stood at an earlier event; the server answers not_found for a\n"
+        "plugin it has not loaded. A report is tables of typed columns and findings (PASS,\n"
+        "WARN or FAIL, each with an organisation and a message). --format table prints each\n"
+        "table under its name with money as £1,234.56, then the findings worst first with\n"
+        "their counts. csv writes RFC 4180 CSV with CRLF line ends: for each table a line\n"
+        "\"# table NAME\", its column names and its rows, with money in plain pounds (1234.56),\n"
+        "percentages plain (12.34), flags true or false and dates YYYY-MM-DD; then \"# findings\"\n"
+        "and lines of level,org_code,message. json prints the server's reply exactly. xlsx\n"
+        "writes a workbook with a worksheet per table and one of findings, and needs --output.\n"
+        "With --output the result goes to a temporary file beside FILE, renamed over it only\n"
+        "once whole, so a failure leaves FILE as it was.",
+        cli_report_run},
     [CLI_SUBCOMMAND_SUBMIT] = {
         NULL, "submit", "FILE", "send a file of commands",
         "Sends the commands in FILE ('-' for standard input): newline-delimited JSON with one\n"
@@ -910,6 +957,23 @@ const cli_flag cli_flags[] = {
     {"--linked", NULL, CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_linked_parse,
      "Send each batch all-or-nothing: a refused command refuses its whole batch, and no\n"
      "later batch is sent. Default: each command stands alone.", NULL},
+    /* Plugins and reports. */
+    {"--reload", NULL, CLI_FOR(CLI_SUBCOMMAND_PLUGINS), 0, cli_reload_parse,
+     "Have the server unload every plugin and load its plugin directories again, then list\n"
+     "what loaded. Default: list the plugins loaded now.", NULL},
+    {"--year", "YYYY/YY", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_financial_year_parse,
+     "The financial year reported on, such as 2024/25. Default: the financial year of\n"
+     "today's date.", NULL},
+    {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_org_parse,
+     "Only this organisation. Default: every organisation.", NULL},
+    {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_as_at_parse,
+     "The report as the ledger stood once event SEQUENCE was recorded. Default: now.", NULL},
+    {"--format", "FORMAT", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_format_parse,
+     "table, csv, json or xlsx, in any case. Default: table, or json with --json, which\n"
+     "takes no other format.", NULL},
+    {"--output", "FILE", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_output_parse,
+     "Write the report to FILE, replacing it, rather than to stdout. Required for xlsx.\n"
+     "Default: stdout.", NULL},
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
@@ -952,6 +1016,15 @@ int cli_options_combination_check(const cli_options *options) {
     case CLI_SUBCOMMAND_EVENTS:
         if (options->org_code && options->contract_id) {
             return cli_combination_refuse("events", "takes --org or --contract, not both");
+        }
+        return CLI_EXIT_OK;
+    case CLI_SUBCOMMAND_REPORT:
+        if (options->json && options->report_format != CLI_REPORT_FORMAT_UNCHOSEN &&
+            options->report_format != CLI_REPORT_FORMAT_JSON) {
+            return cli_combination_refuse("report", "takes --json or --format FORMAT, not both");
+        }
+        if (options->report_format == CLI_REPORT_FORMAT_XLSX && options->output_path == NULL) {
+            return cli_combination_refuse("report", "--format xlsx needs --output FILE");
         }
         return CLI_EXIT_OK;
     default:

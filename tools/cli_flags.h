@@ -49,7 +49,7 @@ typedef struct cli_flag {
 typedef struct cli_subcommand {
     const char *group; /* "org" for "org add", or NULL */
     const char *name;
-    const char *operand; /* "CODE", "ID", "CONTRACT_ID", "SEQUENCE" or "FILE", or NULL */
+    const char *operand; /* "CODE", "ID", "CONTRACT_ID", "NAME", "SEQUENCE" or "FILE", or NULL */
     const char *summary;
     const char *description;
     cli_run run;

@@ -69,24 +69,28 @@ bool cli_table_row_add(cli_table *table, const char *const *cells) {
     return true;
 }
 
-static void cli_table_line_print(const cli_table *table, const char *const *cells) {
+static void cli_table_line_write(const cli_table *table, const char *const *cells, FILE *out) {
     for (size_t i = 0; i < table->column_count; i++) {
         size_t padding = table->widths[i] - cli_text_columns(cells[i]);
         bool last = i + 1 == table->column_count;
-        if (i > 0) fputs(CLI_TABLE_GAP, stdout);
-        if (table->right_aligned[i]) printf("%*s", (int)padding, "");
-        fputs(cells[i], stdout);
-        if (!table->right_aligned[i] && !last) printf("%*s", (int)padding, "");
+        if (i > 0) fputs(CLI_TABLE_GAP, out);
+        if (table->right_aligned[i]) fprintf(out, "%*s", (int)padding, "");
+        fputs(cells[i], out);
+        if (!table->right_aligned[i] && !last) fprintf(out, "%*s", (int)padding, "");
     }
-    fputc('\n', stdout);
+    fputc('\n', out);
+}
+
+void cli_table_write(const cli_table *table, FILE *out) {
+    cli_table_line_write(table, table->headings, out);
+    for (size_t row = 0; row < table->row_count; row++) {
+        cli_table_line_write(table, (const char *const *)&table->cells[row * table->column_count],
+                             out);
+    }
 }
 
 void cli_table_print(const cli_table *table) {
-    cli_table_line_print(table, table->headings);
-    for (size_t row = 0; row < table->row_count; row++) {
-        cli_table_line_print(table,
-                             (const char *const *)&table->cells[row * table->column_count]);
-    }
+    cli_table_write(table, stdout);
 }
 
 void cli_table_free(cli_table *table) {

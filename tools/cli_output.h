@@ -10,8 +10,10 @@
 
 #include "fundflow/v1/events.pb-c.h"
 
-/* The most columns a table has; the widest, positions, has ten. */
-#define CLI_TABLE_COLUMNS_MAX 10
+/* The most columns a table has. The client's own tables have ten at most (positions); a plugin's
+ * report table may have more, and report refuses a table wider than this in its table format,
+ * since rows that wide wrap on any terminal and CSV or XLSX serve them better. */
+#define CLI_TABLE_COLUMNS_MAX 32
 
 /* The most rows a table holds. Listings stop at CLI_LISTING_ROWS_MAX rows (cli_commands.c), so
  * this is only a backstop against a bug growing a table without end. */
@@ -45,6 +47,9 @@ bool cli_table_row_add(cli_table *table, const char *const *cells);
 
 /* Prints the headings and every row on stdout. */
 void cli_table_print(const cli_table *table);
+
+/* Writes the headings and every row to out, as cli_table_print does to stdout. */
+void cli_table_write(const cli_table *table, FILE *out);
 
 void cli_table_free(cli_table *table);
 

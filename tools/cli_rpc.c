@@ -155,8 +155,12 @@ int cli_rpc_read(cli_session *session, const char *method, const ProtobufCMessag
 }
 
 void cli_reply_json_print(const cli_reply *reply) {
-    fwrite(reply->body, 1, reply->body_bytes, stdout);
-    if (reply->body_bytes == 0 || reply->body[reply->body_bytes - 1] != '\n') fputc('\n', stdout);
+    cli_reply_json_write(reply, stdout);
+}
+
+void cli_reply_json_write(const cli_reply *reply, FILE *out) {
+    fwrite(reply->body, 1, reply->body_bytes, out);
+    if (reply->body_bytes == 0 || reply->body[reply->body_bytes - 1] != '\n') fputc('\n', out);
 }
 
 const char *cli_reply_error_field(const cli_reply *reply, const char *name) {

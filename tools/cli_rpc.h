@@ -11,6 +11,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "http_client.h"
 
@@ -66,6 +67,9 @@ int cli_reply_refusal_report(const cli_session *session, const cli_reply *reply)
 
 /* Prints the raw reply on stdout, followed by a newline if it has none. */
 void cli_reply_json_print(const cli_reply *reply);
+
+/* Writes the raw reply to out, followed by a newline if it has none. */
+void cli_reply_json_write(const cli_reply *reply, FILE *out);
 
 /* A string from the Twirp error: "code" or "msg" at the top, or a meta entry, or NULL. */
 const char *cli_reply_error_field(const cli_reply *reply, const char *name);

@@ -1,6 +1,6 @@
 /* fundflow: the command-line client of fundflowd, which registers organisations, service lines
  * and delegations, records allocations, budgets, contracts, payments and outcomes, and reads
- * positions, contracts, funding flows, histories and events over Twirp. This file reads the
+ * positions, contracts, funding flows, histories, events and plugins' reports over Twirp. This file reads the
  * command line against the tables in cli_flags.c, prints help, and runs the subcommand. */
 #include <assert.h>
 #include <errno.h>
@@ -38,15 +38,17 @@ static void cli_exit_codes_print(FILE *out) {
                  "  0  success\n"
                  "  1  the server refused the request (the reason goes to stderr as\n"
                  "     \"error: CODE: MESSAGE\" with lines such as account and headroom), a\n"
-                 "     submitted command was refused, verify found a fault, or positions found\n"
-                 "     too many organisations or a total too large to add up\n"
+                 "     submitted command was refused, verify found a fault, positions found\n"
+                 "     too many organisations or a total too large to add up, or a report's\n"
+                 "     table is too wide for --format table\n"
                  "  2  usage error: an unknown subcommand or flag, a missing or bad value (the\n"
                  "     message names the flag), or a submit file that cannot be read or holds a\n"
                  "     line that is not a Command\n"
                  "  3  cannot connect to the server (the message names its URL); nothing was sent\n"
                  "  4  the request was sent but no usable reply came back (a timeout, a dropped\n"
                  "     connection, a reply that cannot be read); a write may have been recorded,\n"
-                 "     so retry it with the same --key\n");
+                 "     so retry it with the same --key; or the output (report --output) cannot\n"
+                 "     be written, which leaves the file as it was\n");
 }
 
 static void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {
@@ -67,9 +69,10 @@ static void cli_usage_print(FILE *out) {
                  "Talks to a fundflowd ledger server over Twirp: registers organisations, service\n"
                  "lines and delegations; records allocations, budgets, contracts, payments,\n"
                  "outcomes, statements, period closes and reversals; and reads positions,\n"
-                 "contracts, funding flows, the delegation register, account histories and\n"
-                 "events. Amounts are pounds (£), years are financial years such as 2024/25,\n"
-                 "months are 1 (April) to 12 (March), and dates are YYYY-MM-DD.\n\n"
+                 "contracts, funding flows, the delegation register, account histories,\n"
+                 "events and the reports of the server's reporting-rule plugins. Amounts are\n"
+                 "pounds (£), years are financial years such as 2024/25, months are 1 (April)\n"
+                 "to 12 (March), and dates are YYYY-MM-DD.\n\n"
                  "Subcommands:\n");
     for (int i = 0; i < CLI_SUBCOMMAND_COUNT; i++) {
         char name[32], usage[48];
@@ -339,6 +342,11 @@ static int cli_operand_read(cli_options *options, char **words, size_t word_coun
     }
     if (strcmp(subcommand->operand, "CODE") == 0) {
         return cli_text_parse(subcommand->operand, words[0], FF_ORG_CODE_BYTES_MAX)
+                   ? CLI_EXIT_OK
+                   : CLI_EXIT_USAGE;
+    }
+    if (strcmp(subcommand->operand, "NAME") == 0) {
+        return cli_text_parse(subcommand->operand, words[0], CLI_PLUGIN_NAME_BYTES_MAX)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
     }

@@ -14,6 +14,8 @@ packages=(
   curl                               # integration tests and the README's examples
   clang libclang-rt-14-dev           # libFuzzer for the request-decoder fuzz target
   python3                            # JSON checks in the CLI integration test
+  libxlsxwriter-dev                  # fundflow report --format xlsx
+  unzip                              # the report test looks inside an XLSX workbook
 )
 
 missing=()

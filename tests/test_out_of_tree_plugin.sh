@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs fundflow into a scratch prefix, builds the example plugin outside the tree against the
+# installed header alone, loads it into a running fundflowd and runs its report over HTTP.
+# Arguments: the build directory, and the example plugin's source.
+set -euo pipefail
+build_dir=$1
+source_file=$2
+
+scratch=$(mktemp -d)
+server_pid=
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+echo "check 1: cmake --install puts the plugin header and fundflowd under the prefix"
+cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
+[[ -f "$scratch/prefix/include/fundflow/plugin.h" ]] || fail "no installed plugin.h"
+[[ -x "$scratch/prefix/bin/fundflowd" ]] || fail "no installed fundflowd"
+
+echo "check 2: the example builds with only the installed include directory"
+mkdir -p "$scratch/plugins"
+cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden \
+   -I "$scratch/prefix/include" -o "$scratch/plugins/contract_count.so" "$source_file" \
+   || fail "the example did not build against the installed header"
+nm -D --defined-only "$scratch/plugins/contract_count.so" | grep -q fundflow_plugin_entry \
+   || fail "the entry symbol is not exported"
+
+echo "check 3: a running fundflowd loads it and runs its report"
+"$scratch/prefix/bin/fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" \
+   --plugin-dir "$scratch/plugins" >"$scratch/out" 2>"$scratch/log" &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^listening on ' "$scratch/out" && break; sleep 0.1; done
+address=$(sed -n 's/^listening on //p' "$scratch/out")
+[[ -n "$address" ]] || fail "fundflowd did not start: $(cat "$scratch/log")"
+twirp() { curl -s -X POST -H 'Content-Type: application/json' -d "$2" "http://$address/twirp/fundflow.v1.Ledger/$1"; }
+twirp ListPlugins '{}' | grep -q '"name":"contract_count"' || fail "ListPlugins lacks contract_count"
+twirp SubmitCommands '{"linked":true,"commands":[
+ {"idempotency_key":"o1","effective_date":20240401,"event":{"org_registered":{"code":"X24","name":"NHS England","kind":"NHSE"}}},
+ {"idempotency_key":"o2","effective_date":20240401,"event":{"org_registered":{"code":"QUE","name":"An ICB","kind":"ICB","parent_code":"X24"}}},
+ {"idempotency_key":"o3","effective_date":20240401,"event":{"org_registered":{"code":"RGT","name":"A trust","kind":"TRUST","parent_code":"QUE"}}},
+ {"idempotency_key":"a1","effective_date":20240401,"event":{"allocation_issued":{"funder_code":"X24","recipient_code":"QUE","stream":"CORE_SERVICES","financial_year":2024,"amount_pence":"1000000"}}},
+ {"idempotency_key":"c1","effective_date":20240401,"event":{"contract_agreed":{"contract_id":"C-1","commissioner_code":"QUE","provider_code":"RGT","type":"BLOCK","financial_year":2024,"stream":"CORE_SERVICES","annual_value_pence":"250000"}}},
+ {"idempotency_key":"c2","effective_date":20240401,"event":{"contract_agreed":{"contract_id":"C-2","commissioner_code":"QUE","provider_code":"RGT","type":"BLOCK","financial_year":2024,"stream":"CORE_SERVICES","annual_value_pence":"125050"}}}]}' >/dev/null
+report=$(twirp RunReport '{"plugin":"contract_count","financial_year":2024}')
+echo "$report" | python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+rows = report["tables"][0]["rows"]
+assert len(rows) == 1, rows
+cells = rows[0]["cells"]
+assert cells[0]["text"] == "QUE", cells
+assert cells[1]["number"] == "2", cells
+assert cells[2]["number"] == "375050", cells
+assert report["findings"][0]["level"] == "PASS", report["findings"]
+' || fail "unexpected report: $report"
+echo "PASS: all 3 checks"

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Integration test of the fundflow client's plugin subcommands against a live fundflowd with its
+# plugins loaded: plugins (and --reload) lists them; report renders one report as a table, CSV and
+# JSON that carry the same contracts, totals and findings, and as an XLSX workbook; an unknown
+# plugin exits 1 with not_found and leaves no file behind.
+#
+# Usage: test_report.sh PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW PATH_TO_FUNDFLOW_ADMIN PLUGIN_DIR
+# Each check prints what it checks; the first that fails stops the script with a message and a
+# non-zero exit code. The server runs on a free loopback port in a scratch directory and is
+# stopped, by its PID, however the script ends. Needs python3 and unzip (tools/setup.sh).
+set -euo pipefail
+
+if [[ $# -ne 4 || ! -x "$1" || ! -x "$2" || ! -x "$3" || ! -d "$4" ]]; then
+    echo "usage: $0 PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW PATH_TO_FUNDFLOW_ADMIN PLUGIN_DIR" >&2
+    exit 2
+fi
+fundflowd=$1
+cli=$2
+admin=$3
+plugin_dir=$4
+for tool in python3 unzip; do
+    command -v "$tool" >/dev/null || { echo "$0: $tool is needed; run tools/setup.sh" >&2; exit 2; }
+done
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-report-test-XXXXXX")
+server_pid=""
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
+
+checks=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+check() {
+    checks=$((checks + 1))
+    echo "check $checks: $*"
+}
+
+# A sanitizer build reports into stderr; any report fails the test, whatever the exit code.
+sanitizer_check() {
+    local what=$1 text=$2
+    if [[ $text == *Sanitizer* || $text == *"runtime error:"* ]]; then
+        fail "$what made a sanitizer report:"$'\n'"$text"
+    fi
+}
+
+# Runs fundflow, keeping stdout in $output (and the file $scratch/stdout), stderr in $errors and
+# the exit code in $status, without letting set -e end the script when the code is not zero.
+run() {
+    status=0
+    "$cli" "$@" >"$scratch/stdout" 2>"$scratch/stderr" || status=$?
+    output=$(cat "$scratch/stdout")
+    errors=$(cat "$scratch/stderr")
+    sanitizer_check "fundflow $*" "$errors"
+}
+
+expect_status() {
+    local expected=$1
+    shift
+    run "$@"
+    if [[ $status -ne $expected ]]; then
+        fail "fundflow $* exited $status, expected $expected; stdout:"$'\n'"$output"$'\n'"stderr:"$'\n'"$errors"
+    fi
+}
+
+expect_errors() {
+    local pattern=$1
+    [[ $errors == *"$pattern"* ]] || fail "stderr lacks \"$pattern\":"$'\n'"$errors"
+}
+
+# Fails unless $output has a line starting with the plugin's name as the first column.
+expect_plugin_listed() {
+    local name=$1
+    printf '%s\n' "$output" | grep -Eq "^$name( |$)" \
+        || fail "the plugins table does not list $name:"$'\n'"$output"
+}
+
+# Starting the server ---------------------------------------------------------------------------
+
+"$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" --plugin-dir "$plugin_dir" \
+    >"$scratch/server.out" 2>"$scratch/server.err" &
+server_pid=$!
+address=""
+for ((attempt = 0; attempt < 200; attempt++)); do
+    address=$(sed -n 's/^listening on //p' "$scratch/server.out")
+    [[ -n $address ]] && break
+    kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$scratch/server.err")"
+    sleep 0.05
+done
+[[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
+export FUNDFLOW_SERVER="http://$address"
+echo "fundflowd is listening on $address (pid $server_pid), plugins from $plugin_dir"
+
+check "the demo loads through fundflow-admin demo --ndjson and fundflow submit"
+"$admin" demo --ndjson "$scratch/demo.ndjson" 2>"$scratch/admin.err" \
+    || fail "demo --ndjson failed:"$'\n'"$(cat "$scratch/admin.err")"
+sanitizer_check "fundflow-admin demo --ndjson" "$(cat "$scratch/admin.err")"
+expect_status 0 submit "$scratch/demo.ndjson"
+head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["head_sequence"])')
+[[ $head -gt 100 ]] || fail "the head is $head after loading the demo"
+
+# Plugins ---------------------------------------------------------------------------------------
+
+check "plugins lists outcomes and aob with their versions, ABI, years and hooks"
+expect_status 0 plugins
+printf '%s\n' "$output" | head -n 1 | grep -Eq '^name +version +ABI +years +hooks +description' \
+    || fail "the plugins table has no heading line:"$'\n'"$output"
+expect_plugin_listed outcomes
+expect_plugin_listed aob
+[[ $output == *"2024/25"* ]] || fail "no plugin knows 2024/25:"$'\n'"$output"
+
+check "plugins --json prints the ListPlugins reply, naming outcomes and aob"
+expect_status 0 --json plugins
+printf '%s' "$output" | python3 -c '
+import json, sys
+names = {plugin["name"] for plugin in json.load(sys.stdin)["plugins"]}
+missing = {"outcomes", "aob"} - names
+sys.exit("missing: %s; listed: %s" % (sorted(missing), sorted(names)) if missing else 0)' \
+    || fail "plugins --json lacks a plugin:"$'\n'"$output"
+
+check "plugins --reload reloads the plugin directory and lists the same plugins"
+expect_status 0 plugins --reload
+expect_plugin_listed outcomes
+expect_plugin_listed aob
+
+# Report in every format ------------------------------------------------------------------------
+
+report=(report outcomes --year 2024/25 --as-at "$head")
+
+check "report outcomes renders as a table, CSV and JSON, each read as at event $head"
+expect_status 0 "${report[@]}"
+cp "$scratch/stdout" "$scratch/report.txt"
+[[ $output == "report outcomes "*" for 2024/25 as at event $head, every organisation"* ]] \
+    || fail "the table's first line does not name the report:"$'\n'"$output"
+expect_status 0 "${report[@]}" --format csv
+cp "$scratch/stdout" "$scratch/report.csv"
+expect_status 0 "${report[@]}" --format json
+cp "$scratch/stdout" "$scratch/report.json"
+
+check "--json is --format json, and both print the server's reply as it came"
+expect_status 0 --json "${report[@]}"
+cmp -s "$scratch/stdout" "$scratch/report.json" || fail "--json and --format json differ"
+
+# Compares the three renderings: each table's contract ids and money totals, and the findings.
+# Contract ids are the cells of TEXT columns named like "contract"; if a table has no such column,
+# its TEXT cells shaped like the demo's contract ids (QUE-2024-RGT). The table rendering is read
+# by its sections ("NAME: N rows", headings, rows), summing every £ amount in the rows.
+cat >"$scratch/compare.py" <<'PYTHON'
+import csv, decimal, io, json, re, sys
+
+table_path, csv_path, json_path = sys.argv[1:4]
+ID_SHAPE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)+$")
+MONEY = re.compile(r"-?£[0-9][0-9,]*\.[0-9]{2}")
+
+def fail(message):
+    sys.exit("FAIL: " + message)
+
+def pence(text):
+    value = decimal.Decimal(text.replace("£", "").replace(",", "")) * 100
+    if value != value.to_integral_value():
+        fail("%r is not a whole number of pence" % text)
+    return int(value)
+
+def contract_columns(columns):
+    named = [i for i, c in enumerate(columns)
+             if c["type"] == "TEXT" and "contract" in c["name"].lower()]
+    return named, bool(named)
+
+def ids_of(rows, columns, texts):
+    named, by_name = contract_columns(columns)
+    found = set()
+    for row in rows:
+        for i, column in enumerate(columns):
+            if column["type"] != "TEXT":
+                continue
+            text = texts(row, i)
+            if (by_name and i in named) or (not by_name and ID_SHAPE.match(text)):
+                if text:
+                    found.add(text)
+    return found
+
+with open(json_path, encoding="utf-8") as f:
+    report = json.load(f)
+expected = []
+for table in report.get("tables", []):
+    columns = table["columns"]
+    rows = table.get("rows", [])
+    money = [i for i, c in enumerate(columns) if c["type"] == "MONEY"]
+    expected.append({
+        "name": table["name"], "columns": columns, "rows": len(rows),
+        "money_cells": len(rows) * len(money),
+        "total": sum(int(row["cells"][i]["number"]) for row in rows for i in money),
+        "ids": ids_of(rows, columns, lambda row, i: row["cells"][i]["text"]),
+    })
+levels = [f["level"] for f in report.get("findings", [])]
+all_ids = set().union(*(t["ids"] for t in expected)) if expected else set()
+if not all_ids:
+    fail("the JSON report names no contract")
+
+# CSV: sections "# table NAME" and "# findings", RFC 4180 with CRLF line ends.
+with open(csv_path, encoding="utf-8", newline="") as f:
+    text = f.read()
+if "\n" in text.replace("\r\n", "") and '"' not in text:
+    fail("the CSV has a line not ended by CRLF")
+sections, current = [], None
+for record in csv.reader(io.StringIO(text, newline="")):
+    if len(record) == 1 and record[0].startswith("# table "):
+        current = {"name": record[0][len("# table "):], "records": []}
+        sections.append(current)
+    elif record == ["# findings"]:
+        current = {"name": None, "records": []}
+        sections.append(current)
+    elif current is None:
+        fail("the CSV starts with %r, not a section line" % record)
+    else:
+        current["records"].append(record)
+if len(sections) != len(expected) + 1 or sections[-1]["name"] is not None:
+    fail("the CSV has %d sections for %d tables and the findings" % (len(sections), len(expected)))
+for want, got in zip(expected, sections):
+    if got["name"] != want["name"]:
+        fail("CSV table %r where the JSON has %r" % (got["name"], want["name"]))
+    heading, rows = got["records"][0], got["records"][1:]
+    if heading != [c["name"] for c in want["columns"]] or len(rows) != want["rows"]:
+        fail("CSV table %r: headings %r, %d rows" % (got["name"], heading, len(rows)))
+    money = [i for i, c in enumerate(want["columns"]) if c["type"] == "MONEY"]
+    total = sum(pence(row[i]) for row in rows for i in money)
+    if total != want["total"]:
+        fail("CSV table %r totals %d pence, JSON %d" % (got["name"], total, want["total"]))
+    ids = ids_of(rows, want["columns"], lambda row, i: row[i])
+    if ids != want["ids"]:
+        fail("CSV table %r contracts differ: %s" % (got["name"], sorted(ids ^ want["ids"])))
+findings = sections[-1]["records"]
+if findings[0] != ["level", "org_code", "message"] or [r[0] for r in findings[1:]] != levels:
+    fail("CSV findings differ from the JSON's: %r" % findings[:3])
+
+# Table: a first line, then per table "NAME: N row(s)", the headings and N rows; then findings.
+with open(table_path, encoding="utf-8") as f:
+    lines = f.read().split("\n")
+position = 1
+for want in expected:
+    while position < len(lines) and not lines[position]:
+        position += 1
+    title = "%s: %d row%s" % (want["name"], want["rows"], "" if want["rows"] == 1 else "s")
+    if position >= len(lines) or lines[position] != title:
+        fail("the table shows %r where %r was expected" % (lines[position:position + 1], title))
+    rows = lines[position + 2:position + 2 + want["rows"]]
+    position += 2 + want["rows"]
+    amounts = [pence(m) for row in rows for m in MONEY.findall(row)]
+    if len(amounts) != want["money_cells"] or sum(amounts) != want["total"]:
+        fail("table %r shows %d amounts totalling %d pence; the JSON has %d totalling %d"
+             % (want["name"], len(amounts), sum(amounts), want["money_cells"], want["total"]))
+    words = set(re.split(r"\s+", " ".join(rows)))
+    if not want["ids"] <= words:
+        fail("table %r lacks contracts %s" % (want["name"], sorted(want["ids"] - words)))
+counts = "findings: %d FAIL, %d WARN, %d PASS" % tuple(levels.count(l) for l in ("FAIL", "WARN", "PASS"))
+if not any(line.startswith(counts) for line in lines[position:]):
+    fail("the table lacks %r" % counts)
+
+print("  %d tables, %d contracts, totals %s pence, %d findings: the same in all three"
+      % (len(expected), len(all_ids), [t["total"] for t in expected], len(levels)))
+PYTHON
+
+check "table, CSV and JSON carry the same contract ids, totals and findings"
+python3 "$scratch/compare.py" "$scratch/report.txt" "$scratch/report.csv" "$scratch/report.json" \
+    || fail "the renderings differ (files above)"
+
+check "--output writes the same CSV to a file, and leaves no temporary file"
+mkdir "$scratch/out"
+expect_status 0 "${report[@]}" --format csv --output "$scratch/out/report.csv"
+[[ -z $output ]] || fail "--output still wrote to stdout:"$'\n'"$output"
+cmp -s "$scratch/out/report.csv" "$scratch/report.csv" || fail "--output's CSV differs from stdout's"
+[[ $(ls "$scratch/out") == report.csv ]] || fail "the output directory holds: $(ls "$scratch/out")"
+
+check "--format xlsx --output f.xlsx writes a workbook with a worksheet per table and Findings"
+expect_status 0 "${report[@]}" --format xlsx --output "$scratch/out/f.xlsx"
+unzip -l "$scratch/out/f.xlsx" >"$scratch/unzip.txt" 2>&1 || fail "unzip -l failed:"$'\n'"$(cat "$scratch/unzip.txt")"
+grep -q 'xl/worksheets/sheet1.xml' "$scratch/unzip.txt" \
+    || fail "the workbook has no sheet1:"$'\n'"$(cat "$scratch/unzip.txt")"
+unzip -p "$scratch/out/f.xlsx" xl/workbook.xml | grep -q 'name="Findings"' \
+    || fail "the workbook has no Findings worksheet"
+[[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
+
+check "--format xlsx without --output is a usage error"
+expect_status 2 "${report[@]}" --format xlsx
+expect_errors "needs --output"
+
+# Refusals --------------------------------------------------------------------------------------
+
+check "an unknown plugin exits 1 with not_found, in people's form and in JSON"
+expect_status 1 report no_such_plugin --year 2024/25
+expect_errors "error: not_found:"
+expect_status 1 --json report no_such_plugin --year 2024/25
+[[ $(printf '%s' "$output" | python3 -c 'import json, sys; print(json.load(sys.stdin)["code"])') == not_found ]] \
+    || fail "--json did not print a not_found error:"$'\n'"$output"
+
+check "a refused report leaves no --output file behind"
+expect_status 1 report no_such_plugin --year 2024/25 --output "$scratch/out/none.csv"
+[[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
+
+kill -TERM "$server_pid"
+server_status=0
+wait "$server_pid" || server_status=$?
+server_pid=""
+sanitizer_check "fundflowd" "$(cat "$scratch/server.err")"
+[[ $server_status -eq 0 ]] || fail "fundflowd exited $server_status:"$'\n'"$(tail -n 20 "$scratch/server.err")"
+
+echo "all $checks checks passed"

@@ -1,0 +1,373 @@
+/* A plugin's report as an XLSX workbook, written with libxlsxwriter: a worksheet per table and one
+ * for the findings, with money, integers and percentages as numbers in Excel formats. */
+#include "cli_report.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <xlsxwriter.h>
+
+#include "cli.h"
+#include "fundflow/calendar.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+/* The name of the findings' worksheet, which no table's worksheet may take. */
+#define CLI_XLSX_FINDINGS_SHEET "Findings"
+
+/* Excel keeps "History" for itself, so no worksheet may be named it. */
+#define CLI_XLSX_HISTORY_SHEET "History"
+
+/* The most "NAME (N)" variants tried to make a worksheet name unique. Two tables whose names agree
+ * in their first 31 characters are rare; a thousand is a bound, not an expectation. */
+#define CLI_XLSX_NAME_TRIES_MAX 1000
+
+/* Bytes of a " (N)" suffix that makes a worksheet name unique, NUL included. */
+#define CLI_XLSX_SUFFIX_BYTES 16
+
+/* Bytes of a worksheet name cut to 31 UTF-8 characters of at most 4 bytes, and a NUL. */
+#define CLI_XLSX_CUT_NAME_BYTES (LXW_SHEETNAME_MAX * 4 + 1)
+
+/* Bytes of a worksheet name: a cut name with room the compiler can see for a suffix, which in
+ * fact replaces characters cut from the end. */
+#define CLI_XLSX_SHEET_NAME_BYTES (CLI_XLSX_CUT_NAME_BYTES + CLI_XLSX_SUFFIX_BYTES)
+
+/* Column widths, in Excel's character units: at least the default, at most a readable line. */
+#define CLI_XLSX_COLUMN_WIDTH_MIN 10.0
+#define CLI_XLSX_COLUMN_WIDTH_MAX 60.0
+
+/* Characters a column of figures is given room for: "£123,456,789.00" and a little over. */
+#define CLI_XLSX_FIGURE_CHARACTERS 16u
+
+/* Basis points in the whole, which Excel's percent format shows as 100%. */
+#define CLI_XLSX_BASIS_POINTS_PER_WHOLE 10000.0
+
+/* Pence in a pound. */
+#define CLI_XLSX_PENCE_PER_POUND 100.0
+
+/* Every integer of magnitude up to 2^53 is exactly a double. */
+#define CLI_XLSX_EXACT_INTEGER_MAX (INT64_C(1) << 53)
+
+typedef struct cli_xlsx {
+    lxw_workbook *workbook;
+    lxw_format *heading;
+    lxw_format *money;
+    lxw_format *integer;
+    lxw_format *percent;
+    lxw_format *date;
+    char (*sheet_names)[CLI_XLSX_SHEET_NAME_BYTES]; /* the tables' worksheets' names so far */
+    size_t sheet_count;
+    const char *path; /* as messages name it */
+} cli_xlsx;
+
+/* Sheet names ------------------------------------------------------------------------------- */
+
+static bool cli_xlsx_name_taken(const cli_xlsx *xlsx, const char *name) {
+    if (strcasecmp(name, CLI_XLSX_HISTORY_SHEET) == 0) return true;
+    if (strcasecmp(name, CLI_XLSX_FINDINGS_SHEET) == 0) return true;
+    for (size_t i = 0; i < xlsx->sheet_count; i++) {
+        if (strcasecmp(name, xlsx->sheet_names[i]) == 0) return true;
+    }
+    return false;
+}
+
+/* Copies at most characters_max (31 at most) UTF-8 characters of source into name, which holds
+ * CLI_XLSX_CUT_NAME_BYTES, each of []:*?/\ and every control character replaced by '_'. */
+static void cli_xlsx_name_copy(const char *source, size_t characters_max, char *name) {
+    size_t used = 0, characters = 0;
+    for (const unsigned char *cursor = (const unsigned char *)source; *cursor != '\0'; cursor++) {
+        bool starts_character = (*cursor & 0xC0) != 0x80;
+        if (starts_character && characters == characters_max) break;
+        /* Bytes that are not UTF-8 could run on without starting a character. */
+        if (used + 1 == CLI_XLSX_CUT_NAME_BYTES) break;
+        if (starts_character) characters++;
+        bool invalid = strchr("[]:*?/\\", *cursor) != NULL || *cursor < 0x20 || *cursor == 0x7F;
+        name[used++] = invalid ? '_' : (char)*cursor;
+    }
+    name[used] = '\0';
+    assert(used < CLI_XLSX_CUT_NAME_BYTES);
+}
+
+/* A valid worksheet name for the table named source, the index-th: its name cut to 31 characters
+ * with the characters Excel refuses replaced, made unique by a " (N)" suffix. Returns false when
+ * no unique name was found within CLI_XLSX_NAME_TRIES_MAX tries. */
+static bool cli_xlsx_sheet_name(const cli_xlsx *xlsx, const char *source, size_t index,
+                                char *name) {
+    char base[CLI_XLSX_CUT_NAME_BYTES];
+    cli_xlsx_name_copy(source, LXW_SHEETNAME_MAX, base);
+    if (base[0] == '\0') snprintf(base, sizeof base, "Table %zu", index + 1);
+    /* Excel refuses a name that starts or ends with an apostrophe. */
+    if (base[0] == '\'') base[0] = '_';
+    if (base[strlen(base) - 1] == '\'') base[strlen(base) - 1] = '_';
+    snprintf(name, CLI_XLSX_SHEET_NAME_BYTES, "%s", base);
+    for (int attempt = 2; cli_xlsx_name_taken(xlsx, name); attempt++) {
+        if (attempt > CLI_XLSX_NAME_TRIES_MAX) return false;
+        char suffix[CLI_XLSX_SUFFIX_BYTES], cut[CLI_XLSX_CUT_NAME_BYTES];
+        int suffix_length = snprintf(suffix, sizeof suffix, " (%d)", attempt);
+        assert(suffix_length > 0 && suffix_length < LXW_SHEETNAME_MAX);
+        cli_xlsx_name_copy(base, LXW_SHEETNAME_MAX - (size_t)suffix_length, cut);
+        snprintf(name, CLI_XLSX_SHEET_NAME_BYTES, "%s%s", cut, suffix);
+    }
+    return true;
+}
+
+/* Adds a worksheet named name, which must be unique already, and remembers the name when
+ * remember says so. Returns NULL having said why. */
+static lxw_worksheet *cli_xlsx_sheet_add(cli_xlsx *xlsx, const char *name, bool remember) {
+    lxw_error error = workbook_validate_sheet_name(xlsx->workbook, name);
+    lxw_worksheet *sheet = error == LXW_NO_ERROR ? workbook_add_worksheet(xlsx->workbook, name)
+                                                 : NULL;
+    if (sheet == NULL) {
+        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the worksheet \"%s\": %s\n", xlsx->path,
+                name, error != LXW_NO_ERROR ? lxw_strerror(error) : "libxlsxwriter refused it");
+        return NULL;
+    }
+    if (remember) {
+        snprintf(xlsx->sheet_names[xlsx->sheet_count++], CLI_XLSX_SHEET_NAME_BYTES, "%s", name);
+    }
+    worksheet_freeze_panes(sheet, 1, 0);
+    return sheet;
+}
+
+/* Cells ------------------------------------------------------------------------------------- */
+
+/* Writes an integer that Excel will hold as a double: number / divisor in format. This is the
+ * only place the client turns pence (or basis points) into floating point, at the boundary of
+ * the output, because Excel stores every number as an IEEE double and has no integer type. It is
+ * safe: an integer of magnitude up to 2^53 (in pence, about £90 trillion) converts to a double
+ * exactly, and dividing it by 100 or 10000 gives the double nearest the exact decimal, which
+ * Excel's 15 significant digits show exactly as the pence or basis points were. Nothing is
+ * summed or rounded here. A number beyond 2^53 is written as exact text instead. */
+static lxw_error cli_xlsx_scaled_write(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
+                                       int64_t number, double divisor, lxw_format *format,
+                                       const char *exact_text) {
+    if (number > CLI_XLSX_EXACT_INTEGER_MAX || number < -CLI_XLSX_EXACT_INTEGER_MAX) {
+        return worksheet_write_string(sheet, row, column, exact_text, NULL);
+    }
+    return worksheet_write_number(sheet, row, column, (double)number / divisor, format);
+}
+
+/* A YYYYMMDD date as an Excel date; 0 as an empty cell; a date that is not real as its number. */
+static lxw_error cli_xlsx_date_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_row_t row,
+                                     lxw_col_t column, int64_t date) {
+    if (date == 0) return LXW_NO_ERROR;
+    if (date < 0 || date > UINT32_MAX || !calendar_date_valid((uint32_t)date)) {
+        char text[24];
+        snprintf(text, sizeof text, "%" PRId64, date);
+        return worksheet_write_string(sheet, row, column, text, NULL);
+    }
+    lxw_datetime when = {.year = (int)(date / 10000), .month = (int)(date / 100 % 100),
+                         .day = (int)(date % 100)};
+    return worksheet_write_datetime(sheet, row, column, &when, xlsx->date);
+}
+
+static lxw_error cli_xlsx_cell_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_row_t row,
+                                     lxw_col_t column, const Fundflow__V1__ReportColumn *type,
+                                     const Fundflow__V1__ReportCell *cell) {
+    char exact[FF_MONEY_TEXT_BYTES];
+    int64_t number = cell->number;
+    switch (type->type) {
+    case FUNDFLOW__V1__COLUMN_TYPE__TEXT:
+        return worksheet_write_string(sheet, row, column, cell->text, NULL);
+    case FUNDFLOW__V1__COLUMN_TYPE__MONEY:
+        money_format_plain(number, exact, sizeof exact);
+        return cli_xlsx_scaled_write(sheet, row, column, number, CLI_XLSX_PENCE_PER_POUND,
+                                     xlsx->money, exact);
+    case FUNDFLOW__V1__COLUMN_TYPE__INTEGER:
+        snprintf(exact, sizeof exact, "%" PRId64, number);
+        return cli_xlsx_scaled_write(sheet, row, column, number, 1.0, xlsx->integer, exact);
+    case FUNDFLOW__V1__COLUMN_TYPE__PERCENT:
+        snprintf(exact, sizeof exact, "%" PRId64 " basis points", number);
+        return cli_xlsx_scaled_write(sheet, row, column, number,
+                                     CLI_XLSX_BASIS_POINTS_PER_WHOLE, xlsx->percent, exact);
+    case FUNDFLOW__V1__COLUMN_TYPE__FLAG:
+        return worksheet_write_boolean(sheet, row, column, number != 0, NULL);
+    case FUNDFLOW__V1__COLUMN_TYPE__DATE:
+        return cli_xlsx_date_write(xlsx, sheet, row, column, number);
+    default:
+        if (cell->text[0] != '\0') {
+            return worksheet_write_string(sheet, row, column, cell->text, NULL);
+        }
+        snprintf(exact, sizeof exact, "%" PRId64, number);
+        return cli_xlsx_scaled_write(sheet, row, column, number, 1.0, NULL, exact);
+    }
+}
+
+/* Widens each column to its heading or its longest text, within the bounds. */
+static lxw_error cli_xlsx_widths_set(lxw_worksheet *sheet, const size_t *characters,
+                                     size_t column_count) {
+    for (size_t c = 0; c < column_count; c++) {
+        double width = (double)characters[c] + 2.0;
+        if (width < CLI_XLSX_COLUMN_WIDTH_MIN) width = CLI_XLSX_COLUMN_WIDTH_MIN;
+        if (width > CLI_XLSX_COLUMN_WIDTH_MAX) width = CLI_XLSX_COLUMN_WIDTH_MAX;
+        lxw_error error = worksheet_set_column(sheet, (lxw_col_t)c, (lxw_col_t)c, width, NULL);
+        if (error != LXW_NO_ERROR) return error;
+    }
+    return LXW_NO_ERROR;
+}
+
+static size_t cli_xlsx_text_characters(const char *text) {
+    size_t characters = 0;
+    for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
+        if ((*cursor & 0xC0) != 0x80) characters++;
+    }
+    return characters;
+}
+
+/* Sheets ------------------------------------------------------------------------------------ */
+
+/* Reports error for the cell at row and column of the worksheet named sheet. Returns 4. */
+static int cli_xlsx_error_report(const cli_xlsx *xlsx, const char *sheet, size_t row,
+                                 size_t column, lxw_error error) {
+    fprintf(stderr, CLI_PROGRAM ": %s: cannot write row %zu, column %zu of the worksheet \"%s\": "
+                    "%s\n",
+            xlsx->path, row + 1, column + 1, sheet, lxw_strerror(error));
+    return CLI_EXIT_FAILED;
+}
+
+/* Writes one row of the table, row 0 being its headings. */
+static lxw_error cli_xlsx_row_write(cli_xlsx *xlsx, lxw_worksheet *sheet,
+                                    const Fundflow__V1__ReportTable *table, size_t row,
+                                    size_t *characters, size_t *failed_column) {
+    for (size_t c = 0; c < table->n_columns; c++) {
+        const Fundflow__V1__ReportColumn *column = table->columns[c];
+        lxw_error error;
+        const char *text = row == 0 ? column->name : table->rows[row - 1]->cells[c]->text;
+        if (row == 0) {
+            error = worksheet_write_string(sheet, 0, (lxw_col_t)c, column->name, xlsx->heading);
+        } else {
+            error = cli_xlsx_cell_write(xlsx, sheet, (lxw_row_t)row, (lxw_col_t)c, column,
+                                        table->rows[row - 1]->cells[c]);
+        }
+        size_t length = cli_xlsx_text_characters(text);
+        if (length > characters[c]) characters[c] = length;
+        if (error != LXW_NO_ERROR) {
+            *failed_column = c;
+            return error;
+        }
+    }
+    return LXW_NO_ERROR;
+}
+
+static int cli_xlsx_table_write(cli_xlsx *xlsx, const Fundflow__V1__ReportTable *table,
+                                size_t index) {
+    char name[CLI_XLSX_SHEET_NAME_BYTES];
+    if (!cli_xlsx_sheet_name(xlsx, table->name, index, name)) {
+        fprintf(stderr, CLI_PROGRAM ": %s: no unique worksheet name for the table \"%s\"\n",
+                xlsx->path, table->name);
+        return CLI_EXIT_FAILED;
+    }
+    lxw_worksheet *sheet = cli_xlsx_sheet_add(xlsx, name, true);
+    if (sheet == NULL) return CLI_EXIT_FAILED;
+    size_t *characters = calloc(table->n_columns, sizeof *characters);
+    if (characters == NULL) {
+        fprintf(stderr, CLI_PROGRAM ": %s: out of memory\n", xlsx->path);
+        return CLI_EXIT_FAILED;
+    }
+    /* Figures have no text to measure, so their columns get room for a large amount. */
+    for (size_t c = 0; c < table->n_columns; c++) {
+        if (table->columns[c]->type != FUNDFLOW__V1__COLUMN_TYPE__TEXT) {
+            characters[c] = CLI_XLSX_FIGURE_CHARACTERS;
+        }
+    }
+    int code = CLI_EXIT_OK;
+    for (size_t row = 0; row <= table->n_rows && code == CLI_EXIT_OK; row++) {
+        size_t column = 0;
+        lxw_error error = cli_xlsx_row_write(xlsx, sheet, table, row, characters, &column);
+        if (error != LXW_NO_ERROR) code = cli_xlsx_error_report(xlsx, name, row, column, error);
+    }
+    lxw_error error = code == CLI_EXIT_OK
+                          ? cli_xlsx_widths_set(sheet, characters, table->n_columns)
+                          : LXW_NO_ERROR;
+    if (error != LXW_NO_ERROR) code = cli_xlsx_error_report(xlsx, name, 0, 0, error);
+    free(characters);
+    return code;
+}
+
+/* The findings in the server's order: level, organisation code and message. */
+static int cli_xlsx_findings_write(cli_xlsx *xlsx, const Fundflow__V1__Report *report) {
+    char name[CLI_XLSX_SHEET_NAME_BYTES];
+    snprintf(name, sizeof name, "%s", CLI_XLSX_FINDINGS_SHEET);
+    lxw_worksheet *sheet = cli_xlsx_sheet_add(xlsx, name, false);
+    if (sheet == NULL) return CLI_EXIT_FAILED;
+    static const char *const headings[] = {"level", "org_code", "message"};
+    size_t characters[3] = {5, 8, 7};
+    char level_text[16];
+    for (size_t row = 0; row <= report->n_findings; row++) {
+        const char *cells[3] = {headings[0], headings[1], headings[2]};
+        if (row > 0) {
+            const Fundflow__V1__ReportFinding *finding = report->findings[row - 1];
+            const ProtobufCEnumValue *level = protobuf_c_enum_descriptor_get_value(
+                &fundflow__v1__finding_level__descriptor, finding->level);
+            snprintf(level_text, sizeof level_text, "%d", (int)finding->level);
+            cells[0] = level && finding->level != 0 ? level->name : level_text;
+            cells[1] = finding->org_code;
+            cells[2] = finding->message;
+        }
+        for (size_t c = 0; c < 3; c++) {
+            lxw_error error = worksheet_write_string(sheet, (lxw_row_t)row, (lxw_col_t)c, cells[c],
+                                                     row == 0 ? xlsx->heading : NULL);
+            if (error != LXW_NO_ERROR) return cli_xlsx_error_report(xlsx, name, row, c, error);
+            size_t length = cli_xlsx_text_characters(cells[c]);
+            if (length > characters[c]) characters[c] = length;
+        }
+    }
+    lxw_error error = cli_xlsx_widths_set(sheet, characters, 3);
+    return error == LXW_NO_ERROR ? CLI_EXIT_OK : cli_xlsx_error_report(xlsx, name, 0, 0, error);
+}
+
+/* The workbook ------------------------------------------------------------------------------ */
+
+static bool cli_xlsx_formats_add(cli_xlsx *xlsx) {
+    xlsx->heading = workbook_add_format(xlsx->workbook);
+    xlsx->money = workbook_add_format(xlsx->workbook);
+    xlsx->integer = workbook_add_format(xlsx->workbook);
+    xlsx->percent = workbook_add_format(xlsx->workbook);
+    xlsx->date = workbook_add_format(xlsx->workbook);
+    if (!xlsx->heading || !xlsx->money || !xlsx->integer || !xlsx->percent || !xlsx->date) {
+        return false;
+    }
+    format_set_bold(xlsx->heading);
+    format_set_num_format(xlsx->money, "£#,##0.00");
+    format_set_num_format(xlsx->integer, "#,##0");
+    format_set_num_format(xlsx->percent, "0.00%");
+    format_set_num_format(xlsx->date, "yyyy-mm-dd");
+    return true;
+}
+
+static int cli_xlsx_sheets_write(cli_xlsx *xlsx, const Fundflow__V1__Report *report) {
+    for (size_t t = 0; t < report->n_tables; t++) {
+        int code = cli_xlsx_table_write(xlsx, report->tables[t], t);
+        if (code != CLI_EXIT_OK) return code;
+    }
+    return cli_xlsx_findings_write(xlsx, report);
+}
+
+int cli_report_xlsx_write(const Fundflow__V1__Report *report, const char *path,
+                          const char *shown_path) {
+    cli_xlsx xlsx = {.path = shown_path};
+    xlsx.sheet_names = calloc(report->n_tables + 1, sizeof *xlsx.sheet_names);
+    xlsx.workbook = xlsx.sheet_names ? workbook_new(path) : NULL;
+    if (xlsx.workbook == NULL) {
+        fprintf(stderr, CLI_PROGRAM ": %s: cannot start a workbook: %s\n", shown_path,
+                xlsx.sheet_names ? "libxlsxwriter could not create it" : "out of memory");
+        free(xlsx.sheet_names);
+        return CLI_EXIT_FAILED;
+    }
+    int code = CLI_EXIT_FAILED;
+    if (cli_xlsx_formats_add(&xlsx)) code = cli_xlsx_sheets_write(&xlsx, report);
+    else fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
+    /* workbook_close frees the workbook whatever happens, so it runs on the failure path too. */
+    lxw_error error = workbook_close(xlsx.workbook);
+    if (error != LXW_NO_ERROR && code == CLI_EXIT_OK) {
+        fprintf(stderr, CLI_PROGRAM ": %s: cannot write the workbook: %s\n", shown_path,
+                lxw_strerror(error));
+        code = CLI_EXIT_FAILED;
+    }
+    assert(xlsx.sheet_count <= report->n_tables);
+    free(xlsx.sheet_names);
+    return code;
+}
