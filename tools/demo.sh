@@ -15,7 +15,8 @@ bin="$root/build/release"
 mkdir -p "$data_dir"
 log="$data_dir/fundflowd.log"
 port_file=$(mktemp)
-"$bin/daemon/fundflowd" --listen "$listen" --data-dir "$data_dir" >"$port_file" 2>>"$log" &
+"$bin/daemon/fundflowd" --listen "$listen" --data-dir "$data_dir" --plugin-dir "$bin/plugins" \
+  >"$port_file" 2>>"$log" &
 server_pid=$!
 trap 'kill -TERM "$server_pid" 2>/dev/null || true; rm -f "$port_file"' EXIT INT TERM
 
@@ -47,6 +48,10 @@ Every figure in this demo is illustrative. Try, in another terminal:
   $bin/tools/fundflow contract show QJM-2024-PCMH
   $bin/tools/fundflow delegation who --line SPCARD --icb QUE --on 2024-06-01
   $bin/tools/fundflow events --org QWE --limit 10
+  $bin/tools/fundflow plugins
+  $bin/tools/fundflow report mhis --year 2024/25
+  $bin/tools/fundflow report aob --year 2024/25 --format csv
+  $bin/tools/fundflow report outcomes --year 2024/25 --format xlsx --output outcomes.xlsx
   $bin/tools/fundflow verify
   $bin/tools/fundflow --help
 
