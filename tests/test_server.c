@@ -526,6 +526,54 @@ static void test_sighup_rereads_the_admin_token(void **state) {
     test_server_cleanup(&server);
 }
 
+/* ---- plugins ---- */
+
+static size_t plugins_listed_count(uint16_t port) {
+    json_t *document = json_call(port, "ListPlugins", "{}");
+    size_t count = json_array_size(json_object_get(document, "plugins"));
+    json_decref(document);
+    return count;
+}
+
+static void test_sighup_reloads_plugins_and_vetoes_answer_412(void **state) {
+    (void)state;
+    char *plugin_dir = test_dir_make();
+    char config_text[4200], command[9000];
+    snprintf(config_text, sizeof config_text, "plugin_dir = %s\n", plugin_dir);
+    test_server server;
+    test_server_start(fundflowd_path, config_text, &server);
+    world_load(server.port);
+    assert_int_equal(plugins_listed_count(server.port), 0);
+    snprintf(command, sizeof command, "cp '%s/fixture_veto.so' '%s/'", FF_PLUGIN_FIXTURES_DIR,
+             plugin_dir);
+    assert_int_equal(system(command), 0);
+    assert_int_equal(kill(server.pid, SIGHUP), 0);
+    size_t count = 0;
+    for (int attempt = 0; attempt < 200 && count == 0; attempt++) {
+        usleep(10000);
+        count = plugins_listed_count(server.port);
+    }
+    assert_int_equal(count, 1);
+    uint64_t head = test_server_head(server.port);
+    http_reply reply;
+    assert_int_equal(http_twirp_json(server.port, "SubmitCommands",
+                                     ONE_COMMAND("{\"allocation_issued\":{\"funder_code\":\"X24\","
+                                                 "\"recipient_code\":\"QUE\",\"stream\":"
+                                                 "\"CORE_SERVICES\",\"financial_year\":2024,"
+                                                 "\"amount_pence\":1313}}"),
+                                     &reply), 0);
+    assert_twirp_error(&reply, 412, "failed_precondition", "plugin", "fixture_veto");
+    http_reply_free(&reply);
+    assert_int_equal(test_server_head(server.port), head);
+    json_t *report = json_call(server.port, "RunReport",
+                               "{\"plugin\":\"fixture_veto\",\"financial_year\":2024}");
+    assert_string_equal(json_text(report, "plugin"), "fixture_veto");
+    json_decref(report);
+    assert_int_equal(test_server_stop(&server), 0);
+    test_server_cleanup(&server);
+    test_dir_remove(plugin_dir);
+}
+
 /* ---- the connection limit ---- */
 
 static int raw_keepalive_request(uint16_t port) {
@@ -744,6 +792,7 @@ int main(int argc, char **argv) {
 #undef SERVER_TEST
         cmocka_unit_test(test_bearer_token_is_required_when_configured),
         cmocka_unit_test(test_sighup_rereads_the_admin_token),
+        cmocka_unit_test(test_sighup_reloads_plugins_and_vetoes_answer_412),
         cmocka_unit_test(test_connection_limit_refuses_the_extra_connection),
         cmocka_unit_test(test_graceful_shutdown_under_load_loses_nothing_acknowledged),
     };
