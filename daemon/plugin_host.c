@@ -185,7 +185,10 @@ static ff_err plugins_options_copy(ff_plugins *plugins, const plugins_options *o
         if (plugins->directories[i] == NULL) return FF_ERR_NO_MEMORY;
         plugins->directory_count++;
     }
-    memcpy(plugins->settings, options->settings, options->setting_count * sizeof *plugins->settings);
+    if (options->setting_count > 0) {
+        memcpy(plugins->settings, options->settings,
+               options->setting_count * sizeof *plugins->settings);
+    }
     plugins->setting_count = options->setting_count;
     return FF_OK;
 }
@@ -213,7 +216,7 @@ ff_err plugins_reload(ff_plugins *plugins, const plugins_setting *settings, size
     if (settings != NULL) {
         plugins_setting *copy = calloc(setting_count + 1, sizeof *copy);
         if (copy != NULL) {
-            memcpy(copy, settings, setting_count * sizeof *copy);
+            if (setting_count > 0) memcpy(copy, settings, setting_count * sizeof *copy);
             free(plugins->settings);
             plugins->settings = copy;
             plugins->setting_count = setting_count;
