@@ -55,7 +55,7 @@ size_t plugins_count(const ff_plugins *plugins);
 ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **response_out);
 
 /* Runs one plugin's report. Errors: FF_ERR_NOT_FOUND (no such plugin, field "plugin"),
- * FF_ERR_YEAR_INVALID, FF_ERR_INTERNAL (the plugin failed), FF_ERR_NO_MEMORY. */
+ * FF_ERR_YEAR_INVALID, FF_ERR_PLUGIN_FAILED (the plugin failed), FF_ERR_NO_MEMORY. */
 ff_err plugins_report_run(ff_plugins *plugins, const Fundflow__V1__RunReportRequest *request,
                           Fundflow__V1__Report **report_out, ff_failure *failure);
 

@@ -35,8 +35,12 @@ static int plugin_orgs_each(ff_plugin_context *context, int kind, ff_plugin_org_
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         Fundflow__V1__OrgRecord *org =
             fundflow__v1__org_record__unpack(NULL, value.mv_size, value.mv_data);
+        /* An organisation registered after the context's sequence did not exist then. */
+        bool visible = org != NULL && org->registered_sequence <= context->as_at_sequence;
         if (org == NULL) result = FF_PLUGIN_ERROR;
-        else if (kind == 0 || (int)org->kind == kind) result = plugin_org_visit(org, visit, argument);
+        else if (visible && (kind == 0 || (int)org->kind == kind)) {
+            result = plugin_org_visit(org, visit, argument);
+        }
         if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
     }
     mdb_cursor_close(cursor);

@@ -150,9 +150,14 @@ static int running_costs_finding(const running_costs_walk *walk, const char *icb
     } else if (used_scaled > warn_scaled) {
         level = FF_PLUGIN_FINDING_WARN, verdict = "above 95% of";
     }
-    snprintf(message, sizeof message,
-             "%s has used %s, %s its running cost allowance of %s for %s", icb_code, used,
-             verdict, allowance, year);
+    if (figures->allowance_pence == 0 && level == FF_PLUGIN_FINDING_WARN) {
+        snprintf(message, sizeof message,
+                 "%s has used %s and has no running cost allowance for %s", icb_code, used, year);
+    } else {
+        snprintf(message, sizeof message,
+                 "%s has used %s, %s its running cost allowance of %s for %s", icb_code, used,
+                 verdict, allowance, year);
+    }
     return walk->host->report_finding(walk->report, level, icb_code, message);
 }
 
