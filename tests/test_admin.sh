@@ -73,10 +73,11 @@ pence() {
 
 # Replays an NDJSON file of demo commands through a model of the ledger's rules: every reference
 # registered first, code formats by kind, invented bodies labelled illustrative, headroom for
-# every budget, contract and increase, delegations that cite retained lines or overlap, contracts
-# under delegation, payments within value less pot and dated in their month, outcome reports,
-# statements, and nothing posting into a closed month. Fails naming the first bad command;
-# otherwise prints "name value" lines of counts and totals.
+# every budget, contract and increase in its own year, delegations that cite retained lines or
+# overlap, contracts under delegation, payments within value less pot and dated in their month of
+# their contract's year, outcome reports, statements, and nothing posting into a closed month.
+# Fails naming the first bad command; otherwise prints "name value" lines of counts and totals,
+# with the Mental Health Investment Standard worked out as the mhis plugin does.
 rules_model() {
     python3 - "$1" <<'PY'
 # Replays the demo's NDJSON through a model of the ledger's rules, failing on the first command
@@ -101,6 +102,7 @@ COMMISSIONER_KINDS = {"ICB", "PLACE", "JOINT_COMMITTEE"}
 IDENTIFIER = r"[A-Z0-9-]{2,32}"
 WHOLE = 10000
 
+YEARS = (2023, 2024)
 orgs, lines, delegations, contracts = {}, {}, {}, {}
 headroom = collections.defaultdict(int)
 closed, keys = set(), set()
@@ -108,15 +110,23 @@ kinds = collections.Counter()
 totals = collections.Counter()
 paid_between = collections.Counter()
 statements = {}
+allocated = collections.Counter()   # (recipient, stream, year) -> pence
+mental_health = collections.Counter()  # (ICB, year) -> the mhis plugin's spend
 
 def year_month(date):
+    """(financial year, month 1 to 12) of a date in 2023/24 or 2024/25; None otherwise."""
     try:
         day = datetime.date(date // 10000, date // 100 % 100, date % 100)
     except ValueError:
         return None
-    if not datetime.date(2024, 4, 1) <= day <= datetime.date(2025, 3, 31):
+    year = day.year if day.month >= 4 else day.year - 1
+    if year not in YEARS:
         return None
-    return (day.month - 4) % 12 + 1
+    return year, (day.month - 4) % 12 + 1
+
+def in_year(key, date, year):
+    if year not in YEARS or year_month(date)[0] != year:
+        fail(key, f"financial_year {year} is not the demo's, or {date} is outside it")
 
 def org(key, code, field, allowed=None):
     if code not in orgs:
@@ -127,13 +137,13 @@ def org(key, code, field, allowed=None):
 
 def post(key, date, *codes):
     for code in codes:
-        if (code, year_month(date)) in closed:
+        if (code, *year_month(date)) in closed:
             fail(key, f"{code} has closed the month of {date}")
 
-def take(key, code, stream, amount):
-    if headroom[code, stream] < amount:
-        fail(key, f"{code} holds {headroom[code, stream]} in {stream}, not {amount}")
-    headroom[code, stream] -= amount
+def take(key, code, stream, year, amount):
+    if headroom[code, stream, year] < amount:
+        fail(key, f"{code} holds {headroom[code, stream, year]} in {stream} {year}, not {amount}")
+    headroom[code, stream, year] -= amount
 
 def org_registered(key, date, e):
     code, kind = e["code"], e["kind"]
@@ -190,16 +200,20 @@ def allocation_issued(key, date, e):
     org(key, e["funder_code"], "funder_code", {"NHSE"})
     recipient = e["recipient_code"]
     kind = org(key, recipient, "recipient_code", {"ICB", "JOINT_COMMITTEE"})["kind"]
-    amount = int(e["amount_pence"])
+    amount, year = int(e["amount_pence"]), e["financial_year"]
+    in_year(key, date, year)
     if e["stream"] == "SPECIALISED":
         delegation = delegations.get(e.get("delegation_id", ""))
         if delegation is None or delegation["delegate"] != recipient:
             fail(key, "a specialised allocation must cite a delegation the recipient holds")
-    if e["stream"] == "RUNNING_COST_ALLOWANCE" and not 1550000000 <= amount <= 4830000000:
+    # The published range is 2024/25's; 2023/24's allowances are cut from them.
+    if (e["stream"] == "RUNNING_COST_ALLOWANCE" and year == 2024
+            and not 1550000000 <= amount <= 4830000000):
         totals["running_cost.out_of_range"] += 1
     post(key, date, e["funder_code"], recipient)
-    headroom[recipient, e["stream"]] += amount
-    totals[f"allocated.{e['stream']}.{kind}"] += amount
+    headroom[recipient, e["stream"], year] += amount
+    allocated[recipient, e["stream"], year] += amount
+    totals[f"allocated.{year}.{e['stream']}.{kind}"] += amount
 
 def budget_delegated(key, date, e):
     source = e["from_code"]
@@ -208,11 +222,12 @@ def budget_delegated(key, date, e):
                  {"PLACE", "PROVIDER_COLLABORATIVE", "JOINT_COMMITTEE", "LOCAL_AUTHORITY"})
     if target["kind"] == "PLACE" and target["parent"] != source:
         fail(key, "a place's budget comes from its own ICB")
-    amount = int(e["amount_pence"])
+    amount, year = int(e["amount_pence"]), e["financial_year"]
+    in_year(key, date, year)
     post(key, date, source, e["to_code"])
-    take(key, source, e["stream"], amount)
-    headroom[e["to_code"], e["stream"]] += amount
-    totals[f"budget.{e['stream']}.{target['kind']}"] += amount
+    take(key, source, e["stream"], year, amount)
+    headroom[e["to_code"], e["stream"], year] += amount
+    totals[f"budget.{year}.{e['stream']}.{target['kind']}"] += amount
 
 def contract_metrics(key, e, value, pot):
     metrics = e.get("metrics", [])
@@ -232,7 +247,8 @@ def contract_agreed(key, date, e):
     ident = e["contract_id"]
     if ident in contracts or not re.fullmatch(IDENTIFIER, ident):
         fail(key, "bad or repeated contract id")
-    commissioner, provider = e["commissioner_code"], e["provider_code"]
+    commissioner, provider, year = e["commissioner_code"], e["provider_code"], e["financial_year"]
+    in_year(key, date, year)
     org(key, commissioner, "commissioner_code", COMMISSIONER_KINDS)
     org(key, provider, "provider_code", PROVIDER_KINDS)
     value, fixed = int(e["annual_value_pence"]), int(e.get("fixed_value_pence", "0"))
@@ -250,13 +266,17 @@ def contract_agreed(key, date, e):
                    for d in delegations.values()):
             fail(key, f"{commissioner} holds no delegation of {line} on {date}")
     post(key, date, commissioner)
-    take(key, commissioner, e["stream"], value)
+    take(key, commissioner, e["stream"], year, value)
     contracts[ident] = {"commissioner": commissioner, "provider": provider, "stream": e["stream"],
-                        "value": value, "pot": pot, "paid": 0, "metrics": metrics,
+                        "year": year, "value": value, "pot": pot, "paid": 0, "metrics": metrics,
                         "reported": set(), "months": set()}
     totals[f"type.{e['type']}"] += 1
-    if e["service_category"] == "MENTAL_HEALTH" and orgs[commissioner]["kind"] == "ICB":
-        totals[f"mental_health.{commissioner}"] += 1
+    # The mhis plugin's spend: mental health contracts of an ICB or its places, leaving out the
+    # specialised and service development funding streams. None of the demo's is varied.
+    if e["service_category"] == "MENTAL_HEALTH" and e["stream"] not in ("SPECIALISED", "SERVICE_DEVELOPMENT_FUNDING"):
+        icb = commissioner if orgs[commissioner]["kind"] == "ICB" else orgs[commissioner]["parent"]
+        if orgs.get(icb, {}).get("kind") == "ICB":
+            mental_health[icb, year] += value
 
 def contract_varied(key, date, e):
     contract = contracts.get(e["contract_id"]) or fail(key, "unknown contract")
@@ -265,22 +285,22 @@ def contract_varied(key, date, e):
         fail(key, "a variation must change the value and leave it above paid plus pot")
     post(key, date, contract["commissioner"])
     if change > 0:
-        take(key, contract["commissioner"], contract["stream"], change)
+        take(key, contract["commissioner"], contract["stream"], contract["year"], change)
     else:
-        headroom[contract["commissioner"], contract["stream"]] -= change
+        headroom[contract["commissioner"], contract["stream"], contract["year"]] -= change
     contract["value"] += change
 
 def payment_made(key, date, e):
     contract = contracts.get(e["contract_id"]) or fail(key, "unknown contract")
     amount, month = int(e["amount_pence"]), e["month"]
-    if not 1 <= month <= 12 or year_month(date) != month or amount <= 0:
-        fail(key, f"a month {month} payment dated {date}, or a non-positive amount")
+    if not 1 <= month <= 12 or year_month(date) != (contract["year"], month) or amount <= 0:
+        fail(key, f"a month {month} payment of a {contract['year']} contract dated {date}, or a non-positive amount")
     if contract["paid"] + amount > contract["value"] - contract["pot"]:
         fail(key, "the payment takes the contract past its value less its pot")
     post(key, date, contract["commissioner"], contract["provider"])
     contract["paid"] += amount
     contract["months"].add(month)
-    if month <= 6:
+    if contract["year"] == 2024 and month <= 6:
         paid_between[contract["commissioner"], contract["provider"]] += amount
 
 def outcome_reported(key, date, e):
@@ -302,15 +322,16 @@ def statement_submitted(key, date, e):
 
 def period_closed(key, date, e):
     org(key, e["org_code"], "org_code")
-    if not 1 <= e["month"] <= 12 or (e["org_code"], e["month"]) in closed:
-        fail(key, "a bad month, or one already closed")
-    closed.add((e["org_code"], e["month"]))
+    period = (e["org_code"], e["financial_year"], e["month"])
+    if not 1 <= e["month"] <= 12 or e["financial_year"] not in YEARS or period in closed:
+        fail(key, "a bad year or month, or one already closed")
+    closed.add(period)
 
 for number, text in enumerate(open(sys.argv[1]), 1):
     command = json.loads(text)
     key, date = command["idempotency_key"], command["effective_date"]
     if key in keys or not key.startswith("demo-") or year_month(date) is None:
-        fail(f"line {number}", f"key {key} repeated or not demo-, or date {date} outside 2024/25")
+        fail(f"line {number}", f"key {key} repeated or not demo-, or date {date} outside 2023/24 and 2024/25")
     keys.add(key)
     (kind, event), = command["event"].items()
     kinds[kind] += 1
@@ -324,8 +345,7 @@ pairs = sorted({(a, b) for a, b, kind in statements if orgs[a]["kind"] == "ICB"}
 for name in sorted(kinds):
     print(f"kind.{name} {kinds[name]}")
 for name in sorted(totals):
-    if not name.startswith("mental_health."):
-        print(f"{name} {totals[name]}")
+    print(f"{name} {totals[name]}")
 print("providers", sum(o["kind"] in PROVIDER_KINDS - {"PROVIDER_COLLABORATIVE"} for o in orgs.values()))
 print("delegations.full", sum(d["mode"] == "DELEGATION_FULL" for d in delegations.values()))
 print("delegations.joint_committee", sum(d["mode"] == "DELEGATION_JOINT_COMMITTEE" for d in delegations.values()))
@@ -333,8 +353,29 @@ for mode in ("DELEGATION_FULL", "DELEGATION_JOINT_COMMITTEE"):
     regions = {orgs[d["delegate"]]["parent"] for d in delegations.values() if d["mode"] == mode}
     print(f"regions.{mode}", ",".join(sorted(regions)))
 print("contract.types", sum(name.startswith("type.") for name in totals))
-print("icbs.without_mental_health", sum(totals[f"mental_health.{code}"] == 0 for code in icbs))
-print("contracts.not_paid_m1_to_m6", sum(c["months"] != set(range(1, 7)) for c in contracts.values()))
+for year in YEARS:
+    print(f"icbs.without_mental_health.{year}", sum(mental_health[code, year] == 0 for code in icbs))
+print("contracts.2024.not_paid_m1_to_m6",
+      sum(c["months"] != set(range(1, 7)) for c in contracts.values() if c["year"] == 2024))
+print("contracts.2023", sum(c["year"] == 2023 for c in contracts.values()))
+print("contracts.2023.not_paid_in_full",
+      sum(c["months"] != set(range(1, 13)) or c["paid"] != c["value"] - c["pot"]
+          for c in contracts.values() if c["year"] == 2023))
+# How far below 2024/25 each ICB's 2023/24 allocations are, against 4% to 6%.
+for stream in ("CORE_SERVICES", "PRIMARY_MEDICAL_CARE", "RUNNING_COST_ALLOWANCE"):
+    outside = [code for code in icbs
+               if not 0.94 * allocated[code, stream, 2024] <= allocated[code, stream, 2023] <= 0.96 * allocated[code, stream, 2024]]
+    print(f"previous.{stream}.outside_4_to_6_percent", ",".join(sorted(outside)) or "none")
+# The Mental Health Investment Standard for 2024/25, decided on exact fractions as mhis does:
+# spend growth at least core services allocation growth.
+missed = []
+for code in icbs:
+    spend = [mental_health[code, year] for year in YEARS]
+    core = [allocated[code, "CORE_SERVICES", year] for year in YEARS]
+    if spend[0] <= 0 or core[0] <= 0 or (spend[1] - spend[0]) * core[0] < (core[1] - core[0]) * spend[0]:
+        missed.append(code)
+print("mhis.met", len(icbs) - len(missed))
+print("mhis.missed", ",".join(sorted(missed)) or "none")
 print("statements.pairs", len(pairs))
 print("statements.income_disagreed", sum(not agreed(a, b, "EXPENDITURE", "INCOME") for a, b in pairs))
 print("statements.balance_disagreed", sum(not agreed(a, b, "PAYABLE", "RECEIVABLE") for a, b in pairs))
@@ -366,18 +407,19 @@ keys() { sed 's/^{"idempotency_key":"\([^"]*\)".*/\1/' "$1"; }
     fail "seeds 2024 and 7 planned different commands, not just different amounts"
 
 check "every command of seeds 2024, 7 and 0 passes the model of the ledger's rules"
-rules_model "$scratch/seed-7.ndjson" >/dev/null || fail "seed 7 breaks a rule (above)"
+rules_model "$scratch/seed-7.ndjson" >"$scratch/model-7.txt" || fail "seed 7 breaks a rule (above)"
 "$admin" demo --ndjson "$scratch/seed-0.ndjson" --seed 0 2>/dev/null || fail "demo --ndjson --seed 0 failed"
-rules_model "$scratch/seed-0.ndjson" >/dev/null || fail "seed 0 breaks a rule (above)"
+rules_model "$scratch/seed-0.ndjson" >"$scratch/model-0.txt" || fail "seed 0 breaks a rule (above)"
 rules_model "$scratch/demo.ndjson" >"$scratch/model.txt" || fail "seed 2024 breaks a rule (above)"
 
-# The number of commands of each kind the demo plans from the reference files, for any seed.
+# The number of commands of each kind the demo plans from the reference files, for any seed:
+# 2024/25's, and 2023/24's 126 allocations, 42 mental health blocks and their 504 payments.
 declare -A expected_kinds=(
     [org_registered]=365 [service_line_registered]=12 [delegation_granted]=24
-    [allocation_issued]=150 [budget_delegated]=148 [contract_agreed]=402 [payment_made]=2412
+    [allocation_issued]=276 [budget_delegated]=148 [contract_agreed]=444 [payment_made]=2916
     [period_closed]=6 [contract_varied]=13 [statement_submitted]=168 [outcome_reported]=32
 )
-check "the demo plans 402 contracts, 24 delegations, 168 statements and the other kinds as expected"
+check "the demo plans 444 contracts, 24 delegations, 168 statements and the other kinds as expected"
 expected_total=0
 for kind in "${!expected_kinds[@]}"; do
     [[ $(model_value "kind.$kind") == "${expected_kinds[$kind]}" ]] ||
@@ -386,12 +428,33 @@ for kind in "${!expected_kinds[@]}"; do
 done
 [[ $lines -eq $expected_total ]] || fail "demo --ndjson wrote $lines lines, expected $expected_total"
 
-check "the allocations sum exactly to the national totals"
-[[ $(model_value allocated.CORE_SERVICES.ICB) == 10760000000000 ]] || fail "core services: $(model_value allocated.CORE_SERVICES.ICB)"
-[[ $(model_value allocated.PRIMARY_MEDICAL_CARE.ICB) == 1120000000000 ]] || fail "primary medical care: $(model_value allocated.PRIMARY_MEDICAL_CARE.ICB)"
-[[ $(model_value allocated.SPECIALISED.ICB) == 530000000000 ]] || fail "specialised to ICBs: $(model_value allocated.SPECIALISED.ICB)"
-[[ $(model_value allocated.SPECIALISED.JOINT_COMMITTEE) == 580000000000 ]] || fail "specialised to joint committees: $(model_value allocated.SPECIALISED.JOINT_COMMITTEE)"
+check "the 2024/25 allocations sum exactly to the national totals"
+[[ $(model_value allocated.2024.CORE_SERVICES.ICB) == 10760000000000 ]] || fail "core services: $(model_value allocated.2024.CORE_SERVICES.ICB)"
+[[ $(model_value allocated.2024.PRIMARY_MEDICAL_CARE.ICB) == 1120000000000 ]] || fail "primary medical care: $(model_value allocated.2024.PRIMARY_MEDICAL_CARE.ICB)"
+[[ $(model_value allocated.2024.SPECIALISED.ICB) == 530000000000 ]] || fail "specialised to ICBs: $(model_value allocated.2024.SPECIALISED.ICB)"
+[[ $(model_value allocated.2024.SPECIALISED.JOINT_COMMITTEE) == 580000000000 ]] || fail "specialised to joint committees: $(model_value allocated.2024.SPECIALISED.JOINT_COMMITTEE)"
 [[ -z $(model_value running_cost.out_of_range) ]] || fail "$(model_value running_cost.out_of_range) running cost allowances are out of range"
+
+check "2023/24: core services exactly £102,220,000,000.00 and primary medical care £10,640,000,000.00"
+[[ $(model_value allocated.2023.CORE_SERVICES.ICB) == 10222000000000 ]] || fail "2023/24 core services: $(model_value allocated.2023.CORE_SERVICES.ICB)"
+[[ $(model_value allocated.2023.PRIMARY_MEDICAL_CARE.ICB) == 1064000000000 ]] || fail "2023/24 primary medical care: $(model_value allocated.2023.PRIMARY_MEDICAL_CARE.ICB)"
+[[ -n $(model_value allocated.2023.RUNNING_COST_ALLOWANCE.ICB) && -z $(model_value allocated.2023.SPECIALISED.ICB) ]] ||
+    fail "2023/24 should hold running cost allowances and no specialised allocations"
+
+check "for seeds 2024, 7 and 0, each ICB's 2023/24 allocations are 4% to 6% below its 2024/25 ones"
+for seed in "" -7 -0; do
+    for stream in CORE_SERVICES PRIMARY_MEDICAL_CARE RUNNING_COST_ALLOWANCE; do
+        outside=$(sed -n "s/^previous.$stream.outside_4_to_6_percent //p" "$scratch/model$seed.txt")
+        [[ $outside == none ]] || fail "seed ${seed#-}: $stream for 2023/24 is not 4% to 6% below 2024/25 at $outside"
+    done
+done
+
+check "Mental Health Investment Standard for 2024/25: 40 ICBs meet it, QOQ and QSL miss it, for seeds 2024, 7 and 0"
+for seed in "" -7 -0; do
+    met=$(sed -n 's/^mhis.met //p' "$scratch/model$seed.txt")
+    missed=$(sed -n 's/^mhis.missed //p' "$scratch/model$seed.txt")
+    [[ $met == 40 && $missed == QOQ,QSL ]] || fail "seed ${seed#-}: $met ICBs meet the standard; missed by $missed"
+done
 
 check "full delegation in the East of England, Midlands and North West; joint committees elsewhere"
 [[ $(model_value delegations.full) == 20 && $(model_value regions.DELEGATION_FULL) == Y60,Y61,Y62 ]] ||
@@ -399,15 +462,20 @@ check "full delegation in the East of England, Midlands and North West; joint co
 [[ $(model_value delegations.joint_committee) == 4 && $(model_value regions.DELEGATION_JOINT_COMMITTEE) == Y56,Y58,Y59,Y63 ]] ||
     fail "joint committees: $(model_value delegations.joint_committee) in $(model_value regions.DELEGATION_JOINT_COMMITTEE)"
 
-check "about 200 invented providers; contracts of all 7 types; a mental health contract for every ICB"
+check "about 200 invented providers; contracts of all 7 types; a mental health contract for every ICB in both years"
 [[ $(model_value providers) == 204 ]] || fail "$(model_value providers) providers"
 [[ $(model_value contract.types) == 7 ]] || fail "contracts of $(model_value contract.types) types"
-[[ $(model_value icbs.without_mental_health) == 0 ]] || fail "$(model_value icbs.without_mental_health) ICBs have no mental health contract"
+for year in 2023 2024; do
+    [[ $(model_value icbs.without_mental_health.$year) == 0 ]] ||
+        fail "$(model_value icbs.without_mental_health.$year) ICBs have no mental health contract in $year"
+done
 [[ $(model_value metrics) -gt 0 && $(model_value outcomes.partial) == "${expected_kinds[outcome_reported]}" ]] ||
     fail "outcome reports: $(model_value outcomes.partial) partial of ${expected_kinds[outcome_reported]}"
 
-check "every contract is paid for months 1 to 6, and month 1 is closed for 6 bodies"
-[[ $(model_value contracts.not_paid_m1_to_m6) == 0 ]] || fail "$(model_value contracts.not_paid_m1_to_m6) contracts miss a month"
+check "every 2024/25 contract is paid for months 1 to 6, every 2023/24 one in full, and month 1 of 2024/25 is closed for 6 bodies"
+[[ $(model_value contracts.2024.not_paid_m1_to_m6) == 0 ]] || fail "$(model_value contracts.2024.not_paid_m1_to_m6) contracts miss a month"
+[[ $(model_value contracts.2023) == 42 ]] || fail "$(model_value contracts.2023) contracts in 2023/24"
+[[ $(model_value contracts.2023.not_paid_in_full) == 0 ]] || fail "$(model_value contracts.2023.not_paid_in_full) 2023/24 contracts are not paid in full"
 [[ $(model_value closed) == 6 ]] || fail "$(model_value closed) months closed"
 
 check "month 6 statements: 42 ICB and trust pairs, 4 disagreeing on income and 4 on balances"
@@ -447,6 +515,14 @@ expect_status 0 positions --data-dir "$first" --stream PRIMARY_MEDICAL_CARE --ye
 received=$(total_column 3)
 [[ $received == "£11,200,000,000.00" ]] || fail "TOTAL received is \"$received\":"$'\n'"$output"
 
+check "positions for 2023/24 total exactly £102,220,000,000.00 of core services and £10,640,000,000.00 of primary medical care"
+expect_status 0 positions --data-dir "$first" --stream core_services --year 2023/24
+received=$(total_column 3)
+[[ $received == "£102,220,000,000.00" ]] || fail "2023/24 core services TOTAL received is \"$received\":"$'\n'"$output"
+expect_status 0 positions --data-dir "$first" --stream primary_medical_care --year 2023/24
+received=$(total_column 3)
+[[ $received == "£10,640,000,000.00" ]] || fail "2023/24 primary medical care TOTAL received is \"$received\":"$'\n'"$output"
+
 check "every ICB's running cost allowance lies between £15.5m and £48.3m"
 expect_status 0 positions --data-dir "$first" --stream running_cost_allowance --kind ICB
 out_of_range=$(printf '%s\n' "$output" | awk -F '  +' '
@@ -457,8 +533,8 @@ out_of_range=$(printf '%s\n' "$output" | awk -F '  +' '
 check "the ICBs passed on exactly what places and local authorities were budgeted"
 expect_status 0 positions --data-dir "$first" --kind icb
 passed_on=$(pence "$(total_column 4)")
-places=$(model_value budget.CORE_SERVICES.PLACE)
-authorities=$(model_value budget.CORE_SERVICES.LOCAL_AUTHORITY)
+places=$(model_value budget.2024.CORE_SERVICES.PLACE)
+authorities=$(model_value budget.2024.CORE_SERVICES.LOCAL_AUTHORITY)
 [[ $passed_on == $((places + authorities)) ]] || fail "ICBs passed on $passed_on pence, not $places + $authorities"
 expect_status 0 positions --data-dir "$first" --kind place
 [[ $(pence "$(total_column 3)") == "$places" ]] || fail "places received $(total_column 3), not $places pence"

@@ -17,8 +17,18 @@
 static_assert(DEMO_BATCH_COMMANDS >= 1 && DEMO_BATCH_COMMANDS <= FF_BATCH_COMMANDS_MAX,
               "a demo batch must be one the ledger accepts");
 static_assert(DEMO_CORE_SERVICES_TOTAL_PENCE >= DEMO_ICBS_MAX &&
-                  DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE >= DEMO_ICBS_MAX,
+                  DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE >= DEMO_ICBS_MAX &&
+                  DEMO_PREVIOUS_CORE_SERVICES_TOTAL_PENCE >= DEMO_ICBS_MAX &&
+                  DEMO_PREVIOUS_PRIMARY_MEDICAL_CARE_TOTAL_PENCE >= DEMO_ICBS_MAX,
               "every ICB must be able to receive at least a penny");
+static_assert(DEMO_PREVIOUS_FINANCIAL_YEAR + 1 == DEMO_FINANCIAL_YEAR &&
+                  DEMO_PREVIOUS_EFFECTIVE_DATE == DEMO_PREVIOUS_FINANCIAL_YEAR * 10000u + 401u &&
+                  DEMO_EFFECTIVE_DATE == DEMO_FINANCIAL_YEAR * 10000u + 401u,
+              "the demo's two years follow each other, each taking effect on its 1 April");
+static_assert(DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN <=
+                      DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX &&
+                  DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX < 10000u,
+              "2023/24 allocations are a positive share of 2024/25's");
 static_assert(FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED + 1 == DEMO_EVENT_KIND_SLOTS,
               "demo_summary counts every kind of event, and only those");
 
@@ -85,8 +95,9 @@ static const char *const demo_joint_committee_regions[] = {"Y56", "Y58", "Y59", 
 #define DEMO_STATEMENT_DATE 20241010u
 #define DEMO_OUTCOME_DATE 20241031u
 
-/* Months: payments run from month 1 (April) to DEMO_MONTHS_PAID (September), statements are for
- * month 6, and month 1 is closed for the first DEMO_CLOSED_ICBS ICBs and their acute trusts. */
+/* Months: 2024/25 payments run from month 1 (April) to DEMO_MONTHS_PAID (September), statements
+ * are for month 6, and month 1 is closed for the first DEMO_CLOSED_ICBS ICBs and their acute
+ * trusts. 2023/24 is paid in full, all twelve months. */
 #define DEMO_MONTHS_IN_YEAR 12u
 #define DEMO_MONTHS_PAID 6u
 #define DEMO_STATEMENT_MONTH 6u
@@ -95,10 +106,19 @@ static const char *const demo_joint_committee_regions[] = {"Y56", "Y58", "Y59", 
 static_assert(DEMO_STATEMENT_MONTH <= DEMO_MONTHS_PAID && DEMO_CLOSED_MONTH <= DEMO_MONTHS_PAID,
               "statements and closes follow the payments they cover");
 
+/* The two years the demo plans: DEMO_PREVIOUS_FINANCIAL_YEAR, then DEMO_FINANCIAL_YEAR. */
+#define DEMO_YEARS 2u
+
+/* 2023/24's amounts come from a generator of their own, seeded from the demo's seed with these
+ * bits flipped, so that adding the year left every 2024/25 amount drawn as before, bar the
+ * mental health spend that grows from it. */
+#define DEMO_PREVIOUS_YEAR_SEED_BITS UINT64_C(0x2023202320232023)
+
 /* Contract values, as shares of the commissioner's allocation in basis points. Together with
  * the onward budgets they stay inside the allocation, as the static_assert below checks: an
  * acute trust's aligned payment and incentive contract takes a quarter or so, mental health a
- * tenth (the Mental Health Investment Standard keeps it near there), and the rest is small. */
+ * tenth (the Mental Health Investment Standard keeps it near there), and the rest is small. The
+ * mental health share is drawn for 2023/24; 2024/25's spend grows from it (see below). */
 #define DEMO_ACUTE_SHARE_BASIS_POINTS_MIN 2200u
 #define DEMO_ACUTE_SHARE_BASIS_POINTS_MAX 3200u
 #define DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MIN 800u
@@ -115,6 +135,20 @@ static_assert(DEMO_STATEMENT_MONTH <= DEMO_MONTHS_PAID && DEMO_CLOSED_MONTH <= D
  * core services nationally. */
 #define DEMO_BETTER_CARE_FUND_SHARE_BASIS_POINTS_MIN 400u
 #define DEMO_BETTER_CARE_FUND_SHARE_BASIS_POINTS_MAX 500u
+/* The Mental Health Investment Standard: an ICB's mental health spend must grow at least as fast
+ * as its core services allocation. The published record is 41 of 42 ICBs meeting it in 2022/23
+ * and 42 of 42 in 2023/24. In the demo an ICB's 2024/25 mental health spend (its block and any
+ * collaborative contract together) is its 2023/24 block grown as fast as its core services
+ * allocation, then by a seeded margin more, in basis points of the grown figure, so that it
+ * meets the standard; the ICBs in demo_mental_health_misses instead fall a seeded shortfall
+ * below it. */
+#define DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MIN 50u
+#define DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MAX 300u
+/* A 2024/25 mental health share can reach the 2023/24 maximum grown by the largest margin. */
+#define DEMO_MENTAL_HEALTH_CURRENT_SHARE_BASIS_POINTS_MAX                                         \
+    (DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MAX *                                                   \
+         (DEMO_BASIS_POINTS_WHOLE + DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MAX) /                  \
+         DEMO_BASIS_POINTS_WHOLE + 1)
 /* An in-year increase to some acute contracts for elective activity above plan, and a cut to
  * some independent sector contracts for activity below it, as shares of the contract. */
 #define DEMO_ELECTIVE_INCREASE_BASIS_POINTS 150u
@@ -123,7 +157,7 @@ static_assert(DEMO_ONWARD_SHARE_BASIS_POINTS_MAX + DEMO_BETTER_CARE_FUND_SHARE_B
                       DEMO_ACUTE_SHARE_BASIS_POINTS_MAX +
                       DEMO_ACUTE_SHARE_BASIS_POINTS_MAX * DEMO_ELECTIVE_INCREASE_BASIS_POINTS /
                           DEMO_BASIS_POINTS_WHOLE + 1 +
-                      DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MAX +
+                      DEMO_MENTAL_HEALTH_CURRENT_SHARE_BASIS_POINTS_MAX +
                       DEMO_NEURODIVERSITY_SHARE_BASIS_POINTS_MAX +
                       DEMO_ELECTIVE_SHARE_BASIS_POINTS_MAX +
                       DEMO_COMMUNITY_SHARE_BASIS_POINTS_MAX +
@@ -197,6 +231,31 @@ static_assert(DEMO_DISPUTED_BALANCE_THOUSANDS_MAX <= DEMO_RECEIVABLE_THOUSANDS_M
 #define DEMO_DECREASE_CYCLE 7u
 #define DEMO_DECREASE_AT 3u
 #define DEMO_OUTCOME_REPORT_CYCLE 4u
+
+/* The ICBs whose 2024/25 mental health spend grows more slowly than their core services
+ * allocation, so that they miss the Mental Health Investment Standard against 2023/24, and by
+ * how much, in basis points of the spend that would just have met it. They are there so that the
+ * report shows its fail path; the choice of ICBs and the stories behind them are illustrative and
+ * say nothing about the real ICBs' records, which met the standard in 2023/24.
+ *
+ * - QSL (Somerset) misses narrowly: its 2024/25 block was agreed before its allocation was
+ *   final and was not uplifted when the allocation grew by more than planned.
+ * - QOQ (Humber and North Yorkshire) misses clearly: its 2023/24 block carried a one-off sum for
+ *   clearing out-of-area placements, so 2024/25 grows from a raised base.
+ *
+ * An ICB listed here but missing from the reference files is simply not planned. */
+typedef struct demo_mental_health_miss {
+    const char *icb_code;
+    uint32_t shortfall_basis_points_min;
+    uint32_t shortfall_basis_points_max;
+} demo_mental_health_miss;
+
+static const demo_mental_health_miss demo_mental_health_misses[] = {
+    {"QSL", 20u, 60u},
+    {"QOQ", 150u, 250u},
+};
+#define DEMO_MENTAL_HEALTH_MISSES_COUNT \
+    (sizeof demo_mental_health_misses / sizeof demo_mental_health_misses[0])
 
 /* A specialised service line. The codes and names are invented; the split between lines
  * delegated and lines retained nationally follows 2024/25, when highly specialised services and
@@ -350,29 +409,36 @@ typedef struct demo_contract {
     const demo_org *provider;
     Fundflow__V1__ContractType type;
     Fundflow__V1__Stream stream;
+    uint32_t financial_year;
     int64_t value_pence;
     int64_t fixed_pence;
     int64_t pot_pence;
     int64_t paid_pence;
 } demo_contract;
 
-/* What a commissioner still holds in a stream, tracked as the plan grows so that a plan the
- * ledger would refuse for want of headroom fails an assertion here instead. */
+/* What a commissioner still holds in a stream and year, tracked as the plan grows so that a
+ * plan the ledger would refuse for want of headroom fails an assertion here instead. */
 typedef struct demo_budget {
     const char *org_code;
     Fundflow__V1__Stream stream;
+    uint32_t financial_year;
     int64_t headroom_pence;
 } demo_budget;
 
-/* Each ICB's specialised stream, its core, primary care and running cost streams, each place
- * and local authority's core stream, and each joint committee's specialised stream. */
-#define DEMO_BUDGETS_MAX (5 * DEMO_ICBS_MAX + DEMO_PLACES_MAX + DEMO_JOINT_COMMITTEES_MAX)
+/* In 2024/25 each ICB's specialised stream, its core, primary care and running cost streams,
+ * each place and local authority's core stream, and each joint committee's specialised stream;
+ * in 2023/24 each ICB's core, primary care and running cost streams. */
+#define DEMO_BUDGETS_MAX (8 * DEMO_ICBS_MAX + DEMO_PLACES_MAX + DEMO_JOINT_COMMITTEES_MAX)
 
 /* The amounts drawn for each ICB and place, which later parts of the plan are sized from, and
- * the contracts that later parts vary or report on. */
+ * the contracts that later parts vary or report on. The previous_ figures are 2023/24's. */
 typedef struct demo_figures {
     uint32_t population[DEMO_ICBS_MAX];
     int64_t core_pence[DEMO_ICBS_MAX];
+    int64_t primary_pence[DEMO_ICBS_MAX];
+    int64_t running_cost_pence[DEMO_ICBS_MAX];
+    int64_t previous_core_pence[DEMO_ICBS_MAX];
+    int64_t previous_mental_health_pence[DEMO_ICBS_MAX];
     int64_t specialised_pence[DEMO_ICBS_MAX]; /* 0 for an ICB without full delegation */
     int64_t place_pence[DEMO_PLACES_MAX];
     int64_t joint_committee_pence[DEMO_JOINT_COMMITTEES_MAX];
@@ -392,8 +458,10 @@ typedef struct demo_plan {
     size_t budget_count;
     const demo_org *funder; /* NHS England, which issues every allocation */
     char reference[FF_REFERENCE_BYTES_MAX + 1];
-    char payment_references[DEMO_MONTHS_PAID][FF_REFERENCE_BYTES_MAX + 1];
+    /* "2023/24 month 1 payment (illustrative)": by year, 2023/24 first, then by month. */
+    char payment_references[DEMO_YEARS][DEMO_MONTHS_IN_YEAR][FF_REFERENCE_BYTES_MAX + 1];
 } demo_plan;
+
 /* splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", 2014):
  * tiny, fast, and the same on every platform, which is all an illustrative split needs. */
 typedef struct demo_random {
@@ -1089,7 +1157,8 @@ static demo_command *demo_command_add(demo_plan *plan, uint32_t effective_date,
 }
 
 static void demo_org_command_add(demo_plan *plan, const demo_org *org) {
-    demo_command *added = demo_command_add(plan, DEMO_EFFECTIVE_DATE, "demo-org-%s", org->code);
+    demo_command *added =
+        demo_command_add(plan, DEMO_PREVIOUS_EFFECTIVE_DATE, "demo-org-%s", org->code);
     Fundflow__V1__OrgRegistered *registered = &added->payload.org;
     fundflow__v1__org_registered__init(registered);
     registered->code = (char *)org->code;
@@ -1111,32 +1180,36 @@ static void demo_org_command_add(demo_plan *plan, const demo_org *org) {
 /* Budgets: the plan's own account of headroom --------------------------------------------- */
 
 static demo_budget *demo_budget_find(demo_plan *plan, const char *org_code,
-                                     Fundflow__V1__Stream stream) {
+                                     Fundflow__V1__Stream stream, uint32_t financial_year) {
     for (size_t i = 0; i < plan->budget_count; i++) {
         demo_budget *budget = &plan->budgets[i];
-        if (budget->stream == stream && strcmp(budget->org_code, org_code) == 0) return budget;
+        if (budget->stream == stream && budget->financial_year == financial_year &&
+            strcmp(budget->org_code, org_code) == 0) {
+            return budget;
+        }
     }
     return NULL;
 }
 
 static void demo_budget_credit(demo_plan *plan, const char *org_code, Fundflow__V1__Stream stream,
-                               int64_t amount_pence) {
+                               uint32_t financial_year, int64_t amount_pence) {
     assert(amount_pence > 0);
-    demo_budget *budget = demo_budget_find(plan, org_code, stream);
+    demo_budget *budget = demo_budget_find(plan, org_code, stream, financial_year);
     if (budget == NULL) {
         assert(plan->budget_count < DEMO_BUDGETS_MAX);
         budget = &plan->budgets[plan->budget_count++];
-        *budget = (demo_budget){.org_code = org_code, .stream = stream, .headroom_pence = 0};
+        *budget = (demo_budget){.org_code = org_code, .stream = stream,
+                                .financial_year = financial_year, .headroom_pence = 0};
     }
     budget->headroom_pence += amount_pence;
 }
 
-/* Takes amount_pence from a commissioner's headroom. Running short is a bug in the plan's
- * shares, which the static_asserts on them are meant to rule out. */
+/* Takes amount_pence from a commissioner's headroom in a stream and year. Running short is a bug
+ * in the plan's shares, which the static_asserts on them are meant to rule out. */
 static void demo_budget_debit(demo_plan *plan, const char *org_code, Fundflow__V1__Stream stream,
-                              int64_t amount_pence) {
+                              uint32_t financial_year, int64_t amount_pence) {
     assert(amount_pence > 0);
-    demo_budget *budget = demo_budget_find(plan, org_code, stream);
+    demo_budget *budget = demo_budget_find(plan, org_code, stream, financial_year);
     assert(budget != NULL && budget->headroom_pence >= amount_pence);
     budget->headroom_pence -= amount_pence;
 }
@@ -1167,10 +1240,11 @@ static int64_t demo_thousands_draw_pence(demo_random *random, uint32_t thousands
            DEMO_THOUSAND_POUNDS_PENCE;
 }
 
-/* The date of a day in month 1 (April) to 12 (March) of the demo's financial year. */
-static uint32_t demo_month_date(uint32_t month, uint32_t day) {
+/* The date of a day in month 1 (April) to 12 (March) of a financial year. */
+static uint32_t demo_month_date(uint32_t financial_year, uint32_t month, uint32_t day) {
     assert(month >= 1 && month <= DEMO_MONTHS_IN_YEAR && day >= 1 && day <= 28);
-    uint32_t calendar_month = month + 3, year = DEMO_FINANCIAL_YEAR;
+    assert(financial_year == DEMO_PREVIOUS_FINANCIAL_YEAR || financial_year == DEMO_FINANCIAL_YEAR);
+    uint32_t calendar_month = month + 3, year = financial_year;
     if (calendar_month > 12) {
         calendar_month -= 12;
         year++;
@@ -1238,25 +1312,29 @@ static void demo_delegations_plan(const demo_world *world, demo_plan *plan) {
 
 /* Allocations and onward budgets ----------------------------------------------------------- */
 
-static void demo_allocation_command_add(demo_plan *plan, const char *stream_label,
-                                        Fundflow__V1__Stream stream, const demo_org *recipient,
-                                        int64_t amount_pence, const char *delegation_id) {
+/* An allocation from NHS England for a financial year, taking effect on the year's 1 April. */
+static void demo_allocation_command_add(demo_plan *plan, uint32_t financial_year,
+                                        const char *stream_label, Fundflow__V1__Stream stream,
+                                        const demo_org *recipient, int64_t amount_pence,
+                                        const char *delegation_id) {
     assert(amount_pence > 0);
-    demo_command *added = demo_command_add(plan, DEMO_EFFECTIVE_DATE, "demo-%u-%s-%s",
-                                           DEMO_FINANCIAL_YEAR, stream_label, recipient->code);
+    uint32_t effective_date = financial_year == DEMO_FINANCIAL_YEAR ? DEMO_EFFECTIVE_DATE
+                                                                    : DEMO_PREVIOUS_EFFECTIVE_DATE;
+    demo_command *added = demo_command_add(plan, effective_date, "demo-%u-%s-%s", financial_year,
+                                           stream_label, recipient->code);
     Fundflow__V1__AllocationIssued *allocation = &added->payload.allocation;
     fundflow__v1__allocation_issued__init(allocation);
     allocation->funder_code = (char *)plan->funder->code;
     allocation->recipient_code = (char *)recipient->code;
     allocation->stream = stream;
-    allocation->financial_year = DEMO_FINANCIAL_YEAR;
+    allocation->financial_year = financial_year;
     allocation->amount_pence = amount_pence;
     allocation->recurrent = true;
     allocation->reference = plan->reference;
     if (delegation_id != NULL) allocation->delegation_id = (char *)delegation_id;
     added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
     added->event.allocation_issued = allocation;
-    demo_budget_credit(plan, recipient->code, stream, amount_pence);
+    demo_budget_credit(plan, recipient->code, stream, financial_year, amount_pence);
 }
 
 /* A core services budget from an ICB to a body it hosts: a place or its local authority. */
@@ -1276,8 +1354,10 @@ static void demo_budget_command_add(demo_plan *plan, const demo_org *icb, const 
     budget->reference = plan->reference;
     added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED;
     added->event.budget_delegated = budget;
-    demo_budget_debit(plan, icb->code, FUNDFLOW__V1__STREAM__CORE_SERVICES, amount_pence);
-    demo_budget_credit(plan, to->code, FUNDFLOW__V1__STREAM__CORE_SERVICES, amount_pence);
+    demo_budget_debit(plan, icb->code, FUNDFLOW__V1__STREAM__CORE_SERVICES, DEMO_FINANCIAL_YEAR,
+                      amount_pence);
+    demo_budget_credit(plan, to->code, FUNDFLOW__V1__STREAM__CORE_SERVICES, DEMO_FINANCIAL_YEAR,
+                       amount_pence);
 }
 
 /* Weights for one stream: each ICB's population-like size times a need factor near 100. */
@@ -1289,12 +1369,11 @@ static void demo_stream_weights_draw(demo_random *random, const uint32_t *popula
     }
 }
 
-/* Plans the three allocations to every ICB, leaving each one's population-like size and core
- * services allocation in figures for the rest of the plan. */
-static ff_err demo_allocations_plan(const demo_world *world, demo_random *random,
-                                    demo_plan *plan, demo_figures *figures) {
+/* Draws the three 2024/25 allocations to every ICB, with each one's population-like size, into
+ * figures, before anything is planned: 2023/24, planned first, is drawn from them. */
+static ff_err demo_allocations_draw(const demo_world *world, demo_random *random,
+                                    demo_figures *figures) {
     uint32_t weights[DEMO_ICBS_MAX] = {0};
-    int64_t primary_pence[DEMO_ICBS_MAX] = {0};
     size_t count = world->icb_count;
     for (size_t i = 0; i < count; i++) {
         figures->population[i] = demo_random_between(random, DEMO_POPULATION_WEIGHT_MIN,
@@ -1306,27 +1385,38 @@ static ff_err demo_allocations_plan(const demo_world *world, demo_random *random
     if (err != FF_OK) return err;
     demo_stream_weights_draw(random, figures->population, count, weights);
     err = demo_amount_split(DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE, weights, count,
-                            primary_pence);
+                            figures->primary_pence);
     if (err != FF_OK) return err;
-    for (size_t i = 0; i < count; i++) {
-        demo_allocation_command_add(plan, "core", FUNDFLOW__V1__STREAM__CORE_SERVICES,
-                                    &world->icbs[i], figures->core_pence[i], NULL);
-    }
-    for (size_t i = 0; i < count; i++) {
-        demo_allocation_command_add(plan, "pmc", FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE,
-                                    &world->icbs[i], primary_pence[i], NULL);
-    }
     for (size_t i = 0; i < count; i++) {
         uint32_t thousands = demo_random_between(
             random, (uint32_t)(DEMO_RUNNING_COST_MIN_PENCE / DEMO_RUNNING_COST_STEP_PENCE),
             (uint32_t)(DEMO_RUNNING_COST_MAX_PENCE / DEMO_RUNNING_COST_STEP_PENCE));
-        int64_t running_cost_pence = (int64_t)thousands * DEMO_RUNNING_COST_STEP_PENCE;
-        assert(running_cost_pence >= DEMO_RUNNING_COST_MIN_PENCE &&
-               running_cost_pence <= DEMO_RUNNING_COST_MAX_PENCE);
-        demo_allocation_command_add(plan, "rca", FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE,
-                                    &world->icbs[i], running_cost_pence, NULL);
+        figures->running_cost_pence[i] = (int64_t)thousands * DEMO_RUNNING_COST_STEP_PENCE;
+        assert(figures->running_cost_pence[i] >= DEMO_RUNNING_COST_MIN_PENCE &&
+               figures->running_cost_pence[i] <= DEMO_RUNNING_COST_MAX_PENCE);
     }
     return FF_OK;
+}
+
+/* Plans the three 2024/25 allocations to every ICB, as drawn. */
+static void demo_allocations_plan(const demo_world *world, demo_plan *plan,
+                                  const demo_figures *figures) {
+    size_t count = world->icb_count;
+    for (size_t i = 0; i < count; i++) {
+        demo_allocation_command_add(plan, DEMO_FINANCIAL_YEAR, "core",
+                                    FUNDFLOW__V1__STREAM__CORE_SERVICES, &world->icbs[i],
+                                    figures->core_pence[i], NULL);
+    }
+    for (size_t i = 0; i < count; i++) {
+        demo_allocation_command_add(plan, DEMO_FINANCIAL_YEAR, "pmc",
+                                    FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE, &world->icbs[i],
+                                    figures->primary_pence[i], NULL);
+    }
+    for (size_t i = 0; i < count; i++) {
+        demo_allocation_command_add(plan, DEMO_FINANCIAL_YEAR, "rca",
+                                    FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE, &world->icbs[i],
+                                    figures->running_cost_pence[i], NULL);
+    }
 }
 
 /* Plans the specialised allocations: the published £5.3bn split among the fully delegated ICBs,
@@ -1350,9 +1440,9 @@ static ff_err demo_specialised_plan(const demo_world *world, demo_plan *plan,
     for (size_t k = 0; err == FF_OK && k < count; k++) {
         const demo_icb_links *links = &world->links[indexes[k]];
         figures->specialised_pence[indexes[k]] = shares_pence[k];
-        demo_allocation_command_add(plan, "spec", FUNDFLOW__V1__STREAM__SPECIALISED,
-                                    &world->icbs[indexes[k]], shares_pence[k],
-                                    links->delegation->identifier);
+        demo_allocation_command_add(plan, DEMO_FINANCIAL_YEAR, "spec",
+                                    FUNDFLOW__V1__STREAM__SPECIALISED, &world->icbs[indexes[k]],
+                                    shares_pence[k], links->delegation->identifier);
     }
     count = world->joint_committee_count;
     for (size_t j = 0; j < count; j++) {
@@ -1367,8 +1457,9 @@ static ff_err demo_specialised_plan(const demo_world *world, demo_plan *plan,
                                 figures->joint_committee_pence);
     }
     for (size_t j = 0; err == FF_OK && j < count; j++) {
-        demo_allocation_command_add(plan, "spec", FUNDFLOW__V1__STREAM__SPECIALISED,
-                                    &world->joint_committees[j], figures->joint_committee_pence[j],
+        demo_allocation_command_add(plan, DEMO_FINANCIAL_YEAR, "spec",
+                                    FUNDFLOW__V1__STREAM__SPECIALISED, &world->joint_committees[j],
+                                    figures->joint_committee_pence[j],
                                     world->joint_committee_delegations[j]->identifier);
     }
     return err;
@@ -1418,9 +1509,10 @@ static void demo_local_authority_budgets_plan(const demo_world *world, demo_rand
 
 /* Contracts -------------------------------------------------------------------------------- */
 
-/* What a planned contract is: the id is "<commissioner>-2024-<tag>". */
+/* What a planned contract is: the id is "<commissioner>-<year>-<tag>", such as QWE-2024-AIP. */
 typedef struct demo_contract_terms {
     const char *tag;
+    uint32_t financial_year;       /* DEMO_FINANCIAL_YEAR or DEMO_PREVIOUS_FINANCIAL_YEAR */
     const demo_org *commissioner;
     const demo_org *provider;
     Fundflow__V1__ContractType type;
@@ -1460,11 +1552,14 @@ static demo_contract *demo_contract_add(demo_plan *plan, const demo_contract_ter
                                         demo_random *random) {
     assert(terms->value_pence > 0 && terms->fixed_pence >= 0 && terms->pot_pence >= 0);
     assert(terms->fixed_pence <= terms->value_pence && terms->pot_pence < terms->value_pence);
-    demo_command *added =
-        demo_command_add(plan, DEMO_EFFECTIVE_DATE, "demo-contract-%s-%u-%s",
-                         terms->commissioner->code, DEMO_FINANCIAL_YEAR, terms->tag);
+    uint32_t year = terms->financial_year;
+    assert(year == DEMO_FINANCIAL_YEAR || year == DEMO_PREVIOUS_FINANCIAL_YEAR);
+    uint32_t effective_date =
+        year == DEMO_FINANCIAL_YEAR ? DEMO_EFFECTIVE_DATE : DEMO_PREVIOUS_EFFECTIVE_DATE;
+    demo_command *added = demo_command_add(plan, effective_date, "demo-contract-%s-%u-%s",
+                                           terms->commissioner->code, year, terms->tag);
     int length = snprintf(added->identifier, sizeof added->identifier, "%s-%u-%s",
-                          terms->commissioner->code, DEMO_FINANCIAL_YEAR, terms->tag);
+                          terms->commissioner->code, year, terms->tag);
     assert(length > 0 && (size_t)length < sizeof added->identifier);
     (void)length;
     Fundflow__V1__ContractAgreed *contract = &added->payload.contract;
@@ -1473,7 +1568,7 @@ static demo_contract *demo_contract_add(demo_plan *plan, const demo_contract_ter
     contract->commissioner_code = (char *)terms->commissioner->code;
     contract->provider_code = (char *)terms->provider->code;
     contract->type = terms->type;
-    contract->financial_year = DEMO_FINANCIAL_YEAR;
+    contract->financial_year = year;
     contract->stream = terms->stream;
     contract->annual_value_pence = terms->value_pence;
     contract->fixed_value_pence = terms->fixed_pence;
@@ -1488,12 +1583,13 @@ static demo_contract *demo_contract_add(demo_plan *plan, const demo_contract_ter
     if (terms->metric_count > 0) demo_contract_metrics_fill(added, terms->metric_count, random);
     added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED;
     added->event.contract_agreed = contract;
-    demo_budget_debit(plan, terms->commissioner->code, terms->stream, terms->value_pence);
+    demo_budget_debit(plan, terms->commissioner->code, terms->stream, year, terms->value_pence);
     assert(plan->contract_count < plan->contract_capacity);
     demo_contract *planned = &plan->contracts[plan->contract_count++];
     *planned = (demo_contract){.agreed = added, .commissioner = terms->commissioner,
                                .provider = terms->provider, .type = terms->type,
-                               .stream = terms->stream, .value_pence = terms->value_pence,
+                               .stream = terms->stream, .financial_year = year,
+                               .value_pence = terms->value_pence,
                                .fixed_pence = terms->fixed_pence, .pot_pence = terms->pot_pence};
     return planned;
 }
@@ -1511,7 +1607,8 @@ static void demo_icb_hospital_contracts_plan(const demo_world *world, size_t ind
     figures->acute_contracts[index] = demo_contract_add(
         plan,
         &(demo_contract_terms){
-            .tag = "AIP", .commissioner = icb, .provider = links->acute,
+            .tag = "AIP", .financial_year = DEMO_FINANCIAL_YEAR,
+            .commissioner = icb, .provider = links->acute,
             .type = FUNDFLOW__V1__CONTRACT_TYPE__AIP, .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
             .category = FUNDFLOW__V1__SERVICE_CATEGORY__ACUTE_CARE, .value_pence = acute_pence,
             .fixed_pence = demo_share_draw_pence(random, acute_pence,
@@ -1522,7 +1619,8 @@ static void demo_icb_hospital_contracts_plan(const demo_world *world, size_t ind
         demo_contract_add(
             plan,
             &(demo_contract_terms){
-                .tag = "LVA", .commissioner = icb, .provider = links->neighbour_acute,
+                .tag = "LVA", .financial_year = DEMO_FINANCIAL_YEAR,
+                .commissioner = icb, .provider = links->neighbour_acute,
                 .type = FUNDFLOW__V1__CONTRACT_TYPE__LOW_VOLUME_ACTIVITY,
                 .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
                 .category = FUNDFLOW__V1__SERVICE_CATEGORY__ACUTE_CARE,
@@ -1533,7 +1631,8 @@ static void demo_icb_hospital_contracts_plan(const demo_world *world, size_t ind
     figures->elective_contracts[index] = demo_contract_add(
         plan,
         &(demo_contract_terms){
-            .tag = "ELEC", .commissioner = icb, .provider = links->independent,
+            .tag = "ELEC", .financial_year = DEMO_FINANCIAL_YEAR,
+            .commissioner = icb, .provider = links->independent,
             .type = FUNDFLOW__V1__CONTRACT_TYPE__ACTIVITY_BASED,
             .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
             .category = FUNDFLOW__V1__SERVICE_CATEGORY__ACUTE_CARE,
@@ -1543,40 +1642,88 @@ static void demo_icb_hospital_contracts_plan(const demo_world *world, size_t ind
         random);
 }
 
+static const demo_mental_health_miss *demo_mental_health_miss_find(const char *icb_code) {
+    for (size_t i = 0; i < DEMO_MENTAL_HEALTH_MISSES_COUNT; i++) {
+        if (strcmp(demo_mental_health_misses[i].icb_code, icb_code) == 0) {
+            return &demo_mental_health_misses[i];
+        }
+    }
+    return NULL;
+}
+
+/* Draws an ICB's 2024/25 mental health spend from its 2023/24 spend: grown as fast as its core
+ * services allocation, then by a seeded margin, or for an ICB that misses the standard a seeded
+ * shortfall. Either way it is one draw, taking the place of the share once drawn for the block,
+ * so the amounts drawn after it are those the demo drew before it had a 2023/24. */
+static int64_t demo_mental_health_spend_draw_pence(const demo_world *world, size_t index,
+                                                   demo_random *random,
+                                                   const demo_figures *figures) {
+    const demo_mental_health_miss *miss = demo_mental_health_miss_find(world->icbs[index].code);
+    uint32_t factor_basis_points =
+        miss == NULL ? DEMO_BASIS_POINTS_WHOLE +
+                           demo_random_between(random, DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MIN,
+                                               DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MAX)
+                     : DEMO_BASIS_POINTS_WHOLE -
+                           demo_random_between(random, miss->shortfall_basis_points_min,
+                                               miss->shortfall_basis_points_max);
+    int64_t last_spend_pence = figures->previous_mental_health_pence[index];
+    int64_t last_core_pence = figures->previous_core_pence[index];
+    int64_t core_pence = figures->core_pence[index];
+    assert(last_spend_pence > 0 && last_core_pence > 0 && core_pence > 0);
+    /* Each amount is at most a national total, below 2^44 pence, and the factor below 2^14, so
+     * the product stays far inside 128 bits. */
+    __int128 grown = (__int128)last_spend_pence * core_pence * factor_basis_points;
+    int64_t spend_pence = (int64_t)(grown / ((__int128)last_core_pence * DEMO_BASIS_POINTS_WHOLE));
+    /* The standard is met when spend / last spend >= core / last core, on the exact fractions,
+     * as the mhis report decides it. */
+    bool met = (__int128)spend_pence * last_core_pence >= (__int128)core_pence * last_spend_pence;
+    assert(met == (miss == NULL));
+    (void)met;
+    return spend_pence;
+}
+
 /* An ICB's mental health block (which every ICB has, for the Mental Health Investment
  * Standard), a learning disability and autism or a dementia block that the standard leaves out,
- * and, where its trust is a member, a lead provider contract with the collaborative. */
+ * and, where its trust is a member, a lead provider contract with the collaborative. The block is
+ * what is left of the ICB's mental health spend once the collaborative contract is taken out.
+ * The amounts are drawn in the order the contracts were once drawn and added. */
 static void demo_icb_mental_health_contracts_plan(const demo_world *world, size_t index,
                                                   demo_random *random, demo_plan *plan,
                                                   const demo_figures *figures) {
     const demo_org *icb = &world->icbs[index];
     const demo_icb_links *links = &world->links[index];
     int64_t core_pence = figures->core_pence[index];
+    int64_t spend_pence = demo_mental_health_spend_draw_pence(world, index, random, figures);
+    int64_t neurodiversity_pence = demo_share_draw_pence(
+        random, core_pence, DEMO_NEURODIVERSITY_SHARE_BASIS_POINTS_MIN,
+        DEMO_NEURODIVERSITY_SHARE_BASIS_POINTS_MAX);
+    int64_t collaborative_pence = 0;
+    if (links->commissions_collaborative) {
+        collaborative_pence = demo_share_draw_pence(random, core_pence,
+                                                    DEMO_COLLABORATIVE_SHARE_BASIS_POINTS_MIN,
+                                                    DEMO_COLLABORATIVE_SHARE_BASIS_POINTS_MAX);
+    }
+    assert(spend_pence > collaborative_pence);
     demo_contract_terms terms = {
-        .tag = "MH", .commissioner = icb, .provider = links->mental_health,
+        .tag = "MH", .financial_year = DEMO_FINANCIAL_YEAR,
+        .commissioner = icb, .provider = links->mental_health,
         .type = FUNDFLOW__V1__CONTRACT_TYPE__BLOCK, .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
         .category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH,
-        .value_pence = demo_share_draw_pence(random, core_pence,
-                                             DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MIN,
-                                             DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MAX)};
+        .value_pence = spend_pence - collaborative_pence};
     demo_contract_add(plan, &terms, random);
     bool learning_disability = index % 2 == 0;
     terms.tag = learning_disability ? "LDA" : "DEM";
     terms.category = learning_disability
                          ? FUNDFLOW__V1__SERVICE_CATEGORY__LEARNING_DISABILITY_AUTISM
                          : FUNDFLOW__V1__SERVICE_CATEGORY__DEMENTIA;
-    terms.value_pence = demo_share_draw_pence(random, core_pence,
-                                              DEMO_NEURODIVERSITY_SHARE_BASIS_POINTS_MIN,
-                                              DEMO_NEURODIVERSITY_SHARE_BASIS_POINTS_MAX);
+    terms.value_pence = neurodiversity_pence;
     demo_contract_add(plan, &terms, random);
     if (!links->commissions_collaborative) return;
     terms.tag = "PCMH";
     terms.provider = &world->collaborative;
     terms.type = FUNDFLOW__V1__CONTRACT_TYPE__LEAD_PROVIDER;
     terms.category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH;
-    terms.value_pence = demo_share_draw_pence(random, core_pence,
-                                              DEMO_COLLABORATIVE_SHARE_BASIS_POINTS_MIN,
-                                              DEMO_COLLABORATIVE_SHARE_BASIS_POINTS_MAX);
+    terms.value_pence = collaborative_pence;
     demo_contract_add(plan, &terms, random);
 }
 
@@ -1591,7 +1738,8 @@ static void demo_icb_community_contracts_plan(const demo_world *world, size_t in
                                                 DEMO_COMMUNITY_SHARE_BASIS_POINTS_MIN,
                                                 DEMO_COMMUNITY_SHARE_BASIS_POINTS_MAX);
     demo_contract_terms terms = {
-        .tag = "OUT", .commissioner = icb, .provider = links->community,
+        .tag = "OUT", .financial_year = DEMO_FINANCIAL_YEAR,
+        .commissioner = icb, .provider = links->community,
         .type = FUNDFLOW__V1__CONTRACT_TYPE__OUTCOME_BASED,
         .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
         .category = FUNDFLOW__V1__SERVICE_CATEGORY__COMMUNITY_CARE, .value_pence = value_pence,
@@ -1600,7 +1748,8 @@ static void demo_icb_community_contracts_plan(const demo_world *world, size_t in
         .metric_count = DEMO_METRICS_MIN + index % (DEMO_METRICS_MAX - DEMO_METRICS_MIN + 1)};
     figures->outcome_contracts[index] = demo_contract_add(plan, &terms, random);
     terms = (demo_contract_terms){
-        .tag = "GP", .commissioner = icb, .provider = links->practice,
+        .tag = "GP", .financial_year = DEMO_FINANCIAL_YEAR,
+        .commissioner = icb, .provider = links->practice,
         .type = FUNDFLOW__V1__CONTRACT_TYPE__BLOCK,
         .stream = FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE,
         .category = FUNDFLOW__V1__SERVICE_CATEGORY__PRIMARY_CARE_SERVICES,
@@ -1611,7 +1760,8 @@ static void demo_icb_community_contracts_plan(const demo_world *world, size_t in
     if (place == NULL) return;
     int64_t place_pence = figures->place_pence[place - world->places];
     terms = (demo_contract_terms){
-        .tag = "ALLIANCE", .commissioner = place, .provider = links->local_authority,
+        .tag = "ALLIANCE", .financial_year = DEMO_FINANCIAL_YEAR,
+        .commissioner = place, .provider = links->local_authority,
         .type = FUNDFLOW__V1__CONTRACT_TYPE__ALLIANCE,
         .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
         .category = FUNDFLOW__V1__SERVICE_CATEGORY__COMMUNITY_CARE,
@@ -1636,7 +1786,8 @@ static void demo_specialised_contract_add(demo_plan *plan, const demo_org *deleg
                                           int64_t value_pence, demo_random *random) {
     const char *line_code = delegation->line_codes[line_number % delegation->line_count];
     demo_contract_terms terms = {
-        .tag = tag, .commissioner = delegate, .provider = provider,
+        .tag = tag, .financial_year = DEMO_FINANCIAL_YEAR,
+        .commissioner = delegate, .provider = provider,
         .type = FUNDFLOW__V1__CONTRACT_TYPE__AIP, .stream = FUNDFLOW__V1__STREAM__SPECIALISED,
         .category = demo_service_line_find(line_code)->category, .value_pence = value_pence,
         .fixed_pence = demo_share_draw_pence(random, value_pence, DEMO_FIXED_SHARE_BASIS_POINTS_MIN,
@@ -1743,21 +1894,24 @@ static int64_t demo_payment_amount_pence(const demo_contract *contract, uint32_t
 
 static void demo_payment_command_add(demo_plan *plan, demo_contract *contract, uint32_t month,
                                      int64_t amount_pence) {
-    assert(amount_pence > 0 && month >= 1 && month <= DEMO_MONTHS_PAID);
+    assert(amount_pence > 0 && month >= 1 && month <= DEMO_MONTHS_IN_YEAR);
     const char *contract_id = contract->agreed->identifier;
-    demo_command *added = demo_command_add(plan, demo_month_date(month, DEMO_PAYMENT_DAY),
-                                           "demo-payment-%s-M%02u", contract_id, month);
+    uint32_t year_index = contract->financial_year - DEMO_PREVIOUS_FINANCIAL_YEAR;
+    assert(year_index < DEMO_YEARS);
+    demo_command *added =
+        demo_command_add(plan, demo_month_date(contract->financial_year, month, DEMO_PAYMENT_DAY),
+                         "demo-payment-%s-M%02u", contract_id, month);
     Fundflow__V1__PaymentMade *payment = &added->payload.payment;
     fundflow__v1__payment_made__init(payment);
     payment->contract_id = (char *)contract_id;
     payment->month = month;
     payment->amount_pence = amount_pence;
-    payment->reference = plan->payment_references[month - 1];
+    payment->reference = plan->payment_references[year_index][month - 1];
     added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE;
     added->event.payment_made = payment;
     contract->paid_pence += amount_pence;
     /* The ledger refuses payments past the value less the pot; the activity limits keep the
-     * first half-year well inside it. */
+     * first half-year well inside it, and a year paid in full pays exactly its twelfths. */
     assert(contract->paid_pence <= contract->value_pence - contract->pot_pence);
 }
 
@@ -1773,17 +1927,25 @@ static void demo_close_command_add(demo_plan *plan, const demo_org *org, uint32_
     added->event.period_closed = close;
 }
 
-/* Pays every contract month by month. Month DEMO_CLOSED_MONTH is closed for the first few ICBs
- * and their acute trusts straight after its payments: a close must follow everything dated in
- * the month that posts to the body, since nothing dated inside a closed month may post to it. */
+/* Pays every contract of financial_year for one month. */
+static void demo_month_payments_plan(demo_plan *plan, uint32_t financial_year, uint32_t month,
+                                     demo_random *random) {
+    for (size_t i = 0; i < plan->contract_count; i++) {
+        demo_contract *contract = &plan->contracts[i];
+        if (contract->financial_year != financial_year) continue;
+        int64_t amount_pence = demo_payment_amount_pence(contract, month, random);
+        if (amount_pence > 0) demo_payment_command_add(plan, contract, month, amount_pence);
+    }
+}
+
+/* Pays every 2024/25 contract month by month. Month DEMO_CLOSED_MONTH is closed for the first
+ * few ICBs and their acute trusts straight after its payments: a close must follow everything
+ * dated in the month that posts to the body, since nothing dated inside a closed month may post
+ * to it. 2023/24's postings are dated in 2023/24, so they never meet a 2024/25 close. */
 static void demo_payments_plan(const demo_world *world, demo_random *random, demo_plan *plan) {
     static_assert(DEMO_CLOSE_DATE > DEMO_EFFECTIVE_DATE, "a close follows the month's postings");
     for (uint32_t month = 1; month <= DEMO_MONTHS_PAID; month++) {
-        for (size_t i = 0; i < plan->contract_count; i++) {
-            demo_contract *contract = &plan->contracts[i];
-            int64_t amount_pence = demo_payment_amount_pence(contract, month, random);
-            if (amount_pence > 0) demo_payment_command_add(plan, contract, month, amount_pence);
-        }
+        demo_month_payments_plan(plan, DEMO_FINANCIAL_YEAR, month, random);
         if (month != DEMO_CLOSED_MONTH) continue;
         for (size_t i = 0; i < world->icb_count && i < DEMO_CLOSED_ICBS; i++) {
             demo_close_command_add(plan, &world->icbs[i], month);
@@ -1806,9 +1968,11 @@ static void demo_variation_command_add(demo_plan *plan, demo_contract *contract,
     added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED;
     added->event.contract_varied = variation;
     if (change_pence > 0) {
-        demo_budget_debit(plan, contract->commissioner->code, contract->stream, change_pence);
+        demo_budget_debit(plan, contract->commissioner->code, contract->stream,
+                          contract->financial_year, change_pence);
     } else {
-        demo_budget_credit(plan, contract->commissioner->code, contract->stream, -change_pence);
+        demo_budget_credit(plan, contract->commissioner->code, contract->stream,
+                           contract->financial_year, -change_pence);
     }
     contract->value_pence += change_pence;
     /* A cut may not take the value below what is paid plus the pot. */
@@ -1859,12 +2023,14 @@ static void demo_statement_command_add(demo_plan *plan, const demo_org *org,
     added->event.statement_submitted = statement;
 }
 
+/* What the commissioner's 2024/25 contracts with the provider have paid it. */
 static int64_t demo_paid_between(const demo_plan *plan, const demo_org *commissioner,
                                  const demo_org *provider) {
     int64_t paid_pence = 0;
     for (size_t i = 0; i < plan->contract_count; i++) {
         const demo_contract *contract = &plan->contracts[i];
-        if (contract->commissioner == commissioner && contract->provider == provider) {
+        if (contract->financial_year == DEMO_FINANCIAL_YEAR &&
+            contract->commissioner == commissioner && contract->provider == provider) {
             paid_pence += contract->paid_pence;
         }
     }
@@ -1923,6 +2089,106 @@ static void demo_outcomes_plan(const demo_world *world, demo_random *random, dem
     }
 }
 
+/* The year before: 2023/24 ------------------------------------------------------------------ */
+
+static_assert(DEMO_CORE_SERVICES_TOTAL_PENCE / DEMO_THOUSAND_POUNDS_PENCE <= UINT32_MAX &&
+                  DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE / DEMO_THOUSAND_POUNDS_PENCE <= UINT32_MAX,
+              "an ICB's allocation in thousands of pounds is a weight demo_amount_split takes");
+
+/* Splits total_pence among the ICBs as their 2024/25 amounts would be after each was cut by a
+ * seeded DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN to _MAX. Splitting, rather than cutting,
+ * makes the total exact; it moves every ICB's cut by the same small fraction. The weights are
+ * in thousands of pounds, fine enough for figures of hundreds of millions. */
+static ff_err demo_previous_split(demo_random *random, const int64_t *current_pence, size_t count,
+                                  int64_t total_pence, int64_t *previous_pence) {
+    uint32_t weights[DEMO_ICBS_MAX];
+    assert(count <= DEMO_ICBS_MAX);
+    for (size_t i = 0; i < count; i++) {
+        uint32_t reduction = demo_random_between(random, DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN,
+                                                 DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX);
+        int64_t cut_pence =
+            demo_share_pence(current_pence[i], DEMO_BASIS_POINTS_WHOLE - reduction);
+        weights[i] = (uint32_t)(cut_pence / DEMO_THOUSAND_POUNDS_PENCE);
+    }
+    return demo_amount_split(total_pence, weights, count, previous_pence);
+}
+
+/* Plans 2023/24's three allocations to every ICB: core services and primary medical care split
+ * to their exact totals, and running cost allowances cut in whole thousands of pounds. */
+static ff_err demo_previous_allocations_plan(const demo_world *world, demo_random *random,
+                                             demo_plan *plan, demo_figures *figures) {
+    size_t count = world->icb_count;
+    int64_t primary_pence[DEMO_ICBS_MAX];
+    ff_err err = demo_previous_split(random, figures->core_pence, count,
+                                     DEMO_PREVIOUS_CORE_SERVICES_TOTAL_PENCE,
+                                     figures->previous_core_pence);
+    if (err == FF_OK) {
+        err = demo_previous_split(random, figures->primary_pence, count,
+                                  DEMO_PREVIOUS_PRIMARY_MEDICAL_CARE_TOTAL_PENCE, primary_pence);
+    }
+    if (err != FF_OK) return err;
+    for (size_t i = 0; i < count; i++) {
+        demo_allocation_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "core",
+                                    FUNDFLOW__V1__STREAM__CORE_SERVICES, &world->icbs[i],
+                                    figures->previous_core_pence[i], NULL);
+    }
+    for (size_t i = 0; i < count; i++) {
+        demo_allocation_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "pmc",
+                                    FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE, &world->icbs[i],
+                                    primary_pence[i], NULL);
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint32_t reduction = demo_random_between(random, DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN,
+                                                 DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX);
+        int64_t running_cost_pence =
+            demo_share_pence(figures->running_cost_pence[i], DEMO_BASIS_POINTS_WHOLE - reduction);
+        running_cost_pence -= running_cost_pence % DEMO_RUNNING_COST_STEP_PENCE;
+        assert(running_cost_pence > 0 && running_cost_pence < figures->running_cost_pence[i]);
+        demo_allocation_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "rca",
+                                    FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE, &world->icbs[i],
+                                    running_cost_pence, NULL);
+    }
+    return FF_OK;
+}
+
+/* Plans each ICB's 2023/24 mental health block with its mental health trust, a seeded share of
+ * its core services allocation, and pays every block in full, month by month, in 2023/24. */
+static void demo_previous_mental_health_plan(const demo_world *world, demo_random *random,
+                                             demo_plan *plan, demo_figures *figures) {
+    size_t first_contract = plan->contract_count;
+    for (size_t i = 0; i < world->icb_count; i++) {
+        int64_t value_pence = demo_share_draw_pence(random, figures->previous_core_pence[i],
+                                                    DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MIN,
+                                                    DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MAX);
+        figures->previous_mental_health_pence[i] = value_pence;
+        demo_contract_terms terms = {
+            .tag = "MH", .financial_year = DEMO_PREVIOUS_FINANCIAL_YEAR,
+            .commissioner = &world->icbs[i], .provider = world->links[i].mental_health,
+            .type = FUNDFLOW__V1__CONTRACT_TYPE__BLOCK,
+            .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
+            .category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH,
+            .value_pence = value_pence};
+        demo_contract_add(plan, &terms, random);
+    }
+    for (uint32_t month = 1; month <= DEMO_MONTHS_IN_YEAR; month++) {
+        demo_month_payments_plan(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, month, random);
+    }
+    for (size_t i = first_contract; i < plan->contract_count; i++) {
+        assert(plan->contracts[i].paid_pence == plan->contracts[i].value_pence);
+    }
+}
+
+/* Plans 2023/24, straight after the organisations and before anything of 2024/25, from the
+ * 2024/25 allocations already drawn into figures; leaves its core services allocations and
+ * mental health spend in figures for 2024/25's mental health contracts to grow from. */
+static ff_err demo_previous_year_plan(const demo_world *world, demo_random *random,
+                                      demo_plan *plan, demo_figures *figures) {
+    ff_err err = demo_previous_allocations_plan(world, random, plan, figures);
+    if (err != FF_OK) return err;
+    demo_previous_mental_health_plan(world, random, plan, figures);
+    return FF_OK;
+}
+
 /* The whole plan -------------------------------------------------------------------------- */
 
 /* Counts the most commands and contracts the plan can hold, from the world, so that one
@@ -1939,9 +2205,13 @@ static void demo_plan_capacity_count(const demo_world *world, size_t *commands_o
     size_t allocations = 4 * icbs + committees, budgets = world->place_count + icbs;
     size_t after_contracts = 2 * DEMO_CLOSED_ICBS + 2 * icbs /* variations */ +
                              DEMO_METRICS_MAX * icbs /* outcomes */ + 4 * icbs /* statements */;
-    *contracts_out = contracts;
-    *commands_out = organisations + DEMO_SERVICE_LINES_COUNT + world->delegation_count +
-                    allocations + budgets + contracts * (1 + DEMO_MONTHS_PAID) + after_contracts;
+    /* 2023/24: three allocations and a mental health block per ICB, paid every month. */
+    size_t previous_contracts = icbs;
+    size_t previous_year = 3 * icbs + previous_contracts * (1 + DEMO_MONTHS_IN_YEAR);
+    *contracts_out = contracts + previous_contracts;
+    *commands_out = organisations + previous_year + DEMO_SERVICE_LINES_COUNT +
+                    world->delegation_count + allocations + budgets +
+                    contracts * (1 + DEMO_MONTHS_PAID) + after_contracts;
 }
 
 static ff_err demo_plan_allocate(const demo_world *world, uint64_t seed, demo_plan *plan,
@@ -1956,10 +2226,14 @@ static ff_err demo_plan_allocate(const demo_world *world, uint64_t seed, demo_pl
     }
     snprintf(plan->reference, sizeof plan->reference, "illustrative demo figure, seed %llu",
              (unsigned long long)seed);
-    for (uint32_t month = 1; month <= DEMO_MONTHS_PAID; month++) {
-        snprintf(plan->payment_references[month - 1], sizeof plan->payment_references[0],
-                 "%u/%02u month %u payment" DEMO_ILLUSTRATIVE, DEMO_FINANCIAL_YEAR,
-                 (DEMO_FINANCIAL_YEAR + 1) % 100, month);
+    for (uint32_t year_index = 0; year_index < DEMO_YEARS; year_index++) {
+        uint32_t year = DEMO_PREVIOUS_FINANCIAL_YEAR + year_index;
+        for (uint32_t month = 1; month <= DEMO_MONTHS_IN_YEAR; month++) {
+            char *reference = plan->payment_references[year_index][month - 1];
+            snprintf(reference, sizeof plan->payment_references[0][0],
+                     "%u/%02u month %u payment" DEMO_ILLUSTRATIVE, year, (year + 1) % 100,
+                     month);
+        }
     }
     plan->funder = &world->nhse;
     return FF_OK;
@@ -1972,16 +2246,23 @@ static void demo_plan_free(demo_plan *plan) {
     memset(plan, 0, sizeof *plan);
 }
 
-/* Plans everything in the order the ledger needs it: organisations, service lines and
- * delegations before the allocations that cite them, budgets before the contracts they fund,
- * contracts before their payments, and each month's payments in turn. */
-static ff_err demo_plan_fill(const demo_world *world, demo_random *random, demo_plan *plan,
+/* Plans everything in the order the ledger needs it: organisations first, then all of 2023/24,
+ * then 2024/25: service lines and delegations before the allocations that cite them, budgets
+ * before the contracts they fund, contracts before their payments, and each month's payments in
+ * turn. 2024/25's allocations are drawn first, from random, since 2023/24's are drawn, from
+ * previous_random, as cuts of them. */
+static ff_err demo_plan_fill(const demo_world *world, demo_random *random,
+                             demo_random *previous_random, demo_plan *plan,
                              demo_figures *figures) {
+    ff_err err = demo_allocations_draw(world, random, figures);
+    if (err != FF_OK) return err;
     demo_orgs_plan(world, plan);
+    err = demo_previous_year_plan(world, previous_random, plan, figures);
+    if (err != FF_OK) return err;
     demo_service_lines_plan(plan);
     demo_delegations_plan(world, plan);
-    ff_err err = demo_allocations_plan(world, random, plan, figures);
-    if (err == FF_OK) err = demo_specialised_plan(world, plan, figures);
+    demo_allocations_plan(world, plan, figures);
+    err = demo_specialised_plan(world, plan, figures);
     for (size_t i = 0; err == FF_OK && i < world->icb_count; i++) {
         err = demo_icb_budgets_plan(world, i, random, plan, figures);
     }
@@ -2006,8 +2287,8 @@ static ff_err demo_plan_build(const demo_world *world, uint64_t seed, demo_plan 
         snprintf(error, error_bytes, "out of memory");
         return FF_ERR_NO_MEMORY;
     }
-    demo_random random = {seed};
-    err = demo_plan_fill(world, &random, plan, figures);
+    demo_random random = {seed}, previous_random = {seed ^ DEMO_PREVIOUS_YEAR_SEED_BITS};
+    err = demo_plan_fill(world, &random, &previous_random, plan, figures);
     if (err != FF_OK) {
         snprintf(error, error_bytes, "cannot split the illustrative amounts: %s",
                  ff_strerror(err));

@@ -1,5 +1,5 @@
-/* The demo generator: an illustrative England for 2024/25, built from the reference files and a
- * seed, and loaded into a ledger through ledger_batch_apply.
+/* The demo generator: an illustrative England for 2024/25, with the year before it, 2023/24, built
+ * from the reference files and a seed, and loaded into a ledger through ledger_batch_apply.
  *
  * NHS England, its 7 regions, the 42 ICBs and the 106 sub-ICB locations (as places) are real;
  * everything else is invented and named "(illustrative)": about 200 providers (an acute and a
@@ -15,21 +15,31 @@
  * East of England, the Midlands and the North West, which took full delegation in April 2024,
  * sum to exactly £5.3bn. The joint committees' £5.8bn is made up, sized like the delegated ICBs.
  *
- * On top of the allocations the demo plans what an ICB does with them: budgets to its places and
- * to its local authority (the NHS contribution to the Better Care Fund), contracts of every type
- * (with a mental health contract for every ICB), specialised contracts by each delegate, monthly
- * payments for April to September, a few variations and outcome reports, month 6 Agreement of
- * Balances statements between each ICB and its acute trust (mostly agreeing, a few not), and
- * month 1 closed for a few organisations once their April postings are in. Every figure is whole
- * pence, split with integer arithmetic and a seeded generator, so one seed always gives the same
- * commands, the same events and the same head hash. Only the amounts depend on the seed: the
- * commands' keys, kinds and order do not, so with the reference files as shipped every seed plans
- * the same 3,732 commands (tests/test_admin.sh lists them by kind).
+ * 2023/24 is there so that reports comparing a year with the one before (the Mental Health
+ * Investment Standard's) have something to compare with, and it is made up too: each ICB's core
+ * services, primary medical care and running cost allowances are a seeded 4.3% to 5.7% below its
+ * 2024/25 ones, with the core services and primary medical care totals rescaled to exactly
+ * £102.22bn and £10.64bn (5% below 2024/25), and each ICB has one mental health block with its
+ * mental health trust, paid in full from April 2023 to March 2024. Each ICB's 2024/25 mental
+ * health spend grows faster than its core services allocation, except at the ICBs that
+ * demo_data.c lists as missing the standard, to show the report's fail path.
+ *
+ * On top of the 2024/25 allocations the demo plans what an ICB does with them: budgets to its
+ * places and to its local authority (the NHS contribution to the Better Care Fund), contracts of
+ * every type (with a mental health contract for every ICB), specialised contracts by each
+ * delegate, monthly payments for April to September, a few variations and outcome reports, month
+ * 6 Agreement of Balances statements between each ICB and its acute trust (mostly agreeing, a few
+ * not), and month 1 closed for a few organisations once their April postings are in. Every
+ * figure is whole pence, split with integer arithmetic and a seeded generator, so one seed always
+ * gives the same commands, the same events and the same head hash. Only the amounts depend on the
+ * seed: the commands' keys, kinds and order do not, so with the reference files as shipped every
+ * seed plans the same 4,404 commands (tests/test_admin.sh lists them by kind).
  *
  * Every command carries a fixed idempotency key, such as "demo-org-QWE", "demo-2024-core-QWE",
- * "demo-2024-core-QWE-to-08T", "demo-contract-QWE-2024-AIP" or "demo-payment-QWE-2024-AIP-M01",
- * so loading the demo again changes nothing; loading it with another seed into the same ledger is
- * refused as an idempotency conflict.
+ * "demo-2023-core-QWE", "demo-2024-core-QWE-to-08T", "demo-contract-QWE-2024-AIP" or
+ * "demo-payment-QWE-2023-MH-M12", the year telling 2023/24 keys from 2024/25 ones, so loading
+ * the demo again changes nothing; loading it with another seed into the same ledger is refused
+ * as an idempotency conflict.
  *
  * Threads: demo_load applies batches, so it follows ledger_batch_apply's rule of one writer.
  */
@@ -45,13 +55,19 @@
 #include "log.h"
 #include "fundflow/error.h"
 
-/* The financial year the demo loads (2024/25), the date its set-up events take effect, and the
- * time they are recorded at, 2024-04-01T09:00:00Z. The time is fixed because it is hashed: a
- * clock reading would give every run a different head hash. Later events (payments, statements)
- * carry their own dates within the year. */
+/* The financial year the demo is about (2024/25), the date its allocations, service lines,
+ * delegations and contracts take effect, and the time every demo event is recorded at,
+ * 2024-04-01T09:00:00Z, 2023/24's included. The time is fixed because it is hashed: a clock
+ * reading would give every run a different head hash. Later events (payments, statements) carry
+ * their own dates within the year. */
 #define DEMO_FINANCIAL_YEAR 2024u
 #define DEMO_EFFECTIVE_DATE 20240401u
 #define DEMO_RECORDED_AT_US 1711962000000000LL
+
+/* The year before (2023/24) and the date its allocations and contracts take effect. The
+ * organisations are registered from this date too, since they receive its money. */
+#define DEMO_PREVIOUS_FINANCIAL_YEAR 2023u
+#define DEMO_PREVIOUS_EFFECTIVE_DATE 20230401u
 
 /* The seed used when none is given. */
 #define DEMO_SEED_DEFAULT 2024u
@@ -62,6 +78,17 @@
 /* National totals across the ICBs for 2024/25, from the published allocations. */
 #define DEMO_CORE_SERVICES_TOTAL_PENCE 10760000000000LL        /* £107,600,000,000.00 */
 #define DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE 1120000000000LL  /* £11,200,000,000.00 */
+
+/* National totals across the ICBs for 2023/24: not published figures but illustrative ones, 5%
+ * below 2024/25, so that 2024/25 shows growth of about 5.3%. */
+#define DEMO_PREVIOUS_CORE_SERVICES_TOTAL_PENCE 10222000000000LL       /* £102,220,000,000.00 */
+#define DEMO_PREVIOUS_PRIMARY_MEDICAL_CARE_TOTAL_PENCE 1064000000000LL /* £10,640,000,000.00 */
+
+/* How far below its 2024/25 allocation an ICB's 2023/24 one is drawn, in basis points of the
+ * 2024/25 amount. Rescaling core services and primary medical care to their exact totals moves
+ * every ICB's figure by the same small fraction, so the range is kept inside 4% to 6%. */
+#define DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN 430u
+#define DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX 570u
 
 /* Specialised services: the published value of the 59 services fully delegated in April 2024 to
  * the ICBs of the East of England, the Midlands and the North West, and an invented total for
@@ -78,7 +105,7 @@
 #define DEMO_ONWARD_SHARE_BASIS_POINTS_MAX 4000u
 
 /* Commands per batch. Small enough that one batch holds the writer only briefly; the whole demo
- * takes about fifteen commits. */
+ * takes about eighteen commits. */
 #ifndef DEMO_BATCH_COMMANDS
 #define DEMO_BATCH_COMMANDS 256
 #endif
