@@ -215,7 +215,7 @@ static int admin_head_run(const admin_options *options, ff_ledger *ledger);
 
 static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
     [ADMIN_SUBCOMMAND_DEMO] = {
-        "demo", "load an illustrative England for 2024/25",
+        "demo", "load an illustrative England for 2023/24 and 2024/25",
         "Registers NHS England (X24), its regions, the ICBs and the sub-ICB locations (as\n"
         "places) from the reference files, about 200 invented providers, a mental health\n"
         "provider collaborative, four joint committees and specialised service lines. Delegates\n"
@@ -224,7 +224,9 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         "primary medical care (£11.2bn), running cost allowances and specialised budgets;\n"
         "passes budgets on to places and local authorities; agrees contracts of every type;\n"
         "pays M1 to M6; reports some outcomes; submits Agreement of Balances statements (a few\n"
-        "deliberately mismatched) and closes M1 for a few bodies. Every figure is illustrative.\n"
+        "deliberately mismatched) and closes M1 for a few bodies. Before that, 2023/24: lower\n"
+        "allocations and a full year of mental health contracts, for year-on-year rules such as\n"
+        "MHIS. Every figure is illustrative.\n"
         "The same seed always gives the same head hash, and running demo again records nothing\n"
         "new. Refused commands are printed and make the exit code 1.",
         true, admin_demo_run},
@@ -535,7 +537,7 @@ static int admin_demo_run(const admin_options *options, ff_ledger *ledger) {
     }
     char hash[ADMIN_HASH_TEXT_BYTES];
     admin_hash_format(summary.head.hash, hash);
-    printf("Demo for 2024/25, seed %" PRIu64 ", reference files in %s\n", options->seed,
+    printf("Demo for 2023/24 and 2024/25, seed %" PRIu64 ", reference files in %s\n", options->seed,
            demo.reference_dir);
     printf("Organisations registered: %zu (%zu new)\n", summary.organisations,
            summary.organisations_new);
@@ -580,7 +582,7 @@ static int admin_demo_ndjson_run(const admin_options *options) {
         fprintf(stderr, ADMIN_PROGRAM " demo: %s\n", summary.error);
         return ADMIN_EXIT_FAILED;
     }
-    fprintf(stderr, ADMIN_PROGRAM " demo: wrote %" PRIu64 " commands for 2024/25, seed %" PRIu64
+    fprintf(stderr, ADMIN_PROGRAM " demo: wrote %" PRIu64 " commands for 2023/24 and 2024/25, seed %" PRIu64
                     ", to %s; every figure is illustrative\n",
             summary.commands, options->seed, to_stdout ? "stdout" : options->ndjson_path);
     demo_summary_kinds_write(&summary, stderr);
