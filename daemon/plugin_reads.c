@@ -15,7 +15,8 @@
 static int plugin_org_visit(const Fundflow__V1__OrgRecord *record, ff_plugin_org_visitor visit,
                             void *argument) {
     ff_plugin_org org = {
-        .size = sizeof org, .code = record->code, .name = record->name, .kind = record->kind,
+        .size = sizeof org, .abi_major = FF_PLUGIN_ABI_MAJOR, .abi_minor = FF_PLUGIN_ABI_MINOR,
+        .code = record->code, .name = record->name, .kind = record->kind,
         .parent_code = record->parent_code, .member_count = record->n_member_codes,
         .member_codes = (const char *const *)record->member_codes,
         .lead_provider_code = record->lead_provider_code};
@@ -65,6 +66,8 @@ static int plugin_position_get(ff_plugin_context *context, const char *org_code,
                                ff_plugin_position *out) {
     memset(out, 0, sizeof *out);
     out->size = sizeof *out;
+    out->abi_major = FF_PLUGIN_ABI_MAJOR;
+    out->abi_minor = FF_PLUGIN_ABI_MINOR;
     if (org_code == NULL || !command_org_code_valid(org_code)) return FF_PLUGIN_ERROR;
     Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
     get.org_code = (char *)org_code;
@@ -84,7 +87,8 @@ static int plugin_position_get(ff_plugin_context *context, const char *org_code,
     free(position.included_codes);
     if (err != FF_OK) return FF_PLUGIN_ERROR;
     *out = (ff_plugin_position){
-        .size = sizeof *out, .as_at_sequence = position.as_at_sequence,
+        .size = sizeof *out, .abi_major = FF_PLUGIN_ABI_MAJOR, .abi_minor = FF_PLUGIN_ABI_MINOR,
+        .as_at_sequence = position.as_at_sequence,
         .received_pence = position.received_pence, .passed_on_pence = position.passed_on_pence,
         .committed_pence = position.committed_pence, .paid_pence = position.paid_pence,
         .withheld_pence = position.withheld_pence, .earned_pence = position.earned_pence,
@@ -105,7 +109,8 @@ static int plugin_contract_visit(const Fundflow__V1__ContractRecord *record,
                                         metric->earned_pence, metric->released_pence};
     }
     ff_plugin_contract contract = {
-        .size = sizeof contract, .contract_id = record->contract_id,
+        .size = sizeof contract, .abi_major = FF_PLUGIN_ABI_MAJOR,
+        .abi_minor = FF_PLUGIN_ABI_MINOR, .contract_id = record->contract_id,
         .commissioner_code = record->commissioner_code, .provider_code = record->provider_code,
         .type = record->type, .financial_year = record->financial_year, .stream = record->stream,
         .service_category = record->service_category,
@@ -183,7 +188,9 @@ static int plugin_statements_each(ff_plugin_context *context, uint32_t financial
         char org[FF_ORG_CODE_BYTES_MAX + 1], counterparty[FF_ORG_CODE_BYTES_MAX + 1];
         plugin_code_unpad(bytes, org);
         plugin_code_unpad(bytes + FF_ORG_CODE_BYTES_MAX, counterparty);
-        ff_plugin_statement statement = {.size = sizeof statement, .org_code = org,
+        ff_plugin_statement statement = {.size = sizeof statement,
+                                         .abi_major = FF_PLUGIN_ABI_MAJOR,
+                                         .abi_minor = FF_PLUGIN_ABI_MINOR, .org_code = org,
                                          .counterparty_code = counterparty,
                                          .financial_year = year, .month = bytes[26],
                                          .kind = bytes[27], .amount_pence = stored[0],
@@ -213,7 +220,8 @@ static int plugin_delegations_each(ff_plugin_context *context,
             break;
         }
         ff_plugin_delegation delegation = {
-            .size = sizeof delegation, .delegation_id = record->delegation_id,
+            .size = sizeof delegation, .abi_major = FF_PLUGIN_ABI_MAJOR,
+            .abi_minor = FF_PLUGIN_ABI_MINOR, .delegation_id = record->delegation_id,
             .delegate_code = record->delegate_code,
             .service_line_count = record->n_service_line_codes,
             .service_line_codes = (const char *const *)record->service_line_codes,

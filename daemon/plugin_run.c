@@ -33,7 +33,9 @@ static void plugin_command_from(MDB_txn *txn, ff_store *store,
     const ProtobufCFieldDescriptor *field =
         protobuf_c_message_descriptor_get_field(&fundflow__v1__event__descriptor,
                                                 (unsigned)event->kind_case);
-    *command = (ff_plugin_command){.size = sizeof *command, .kind = field ? field->name : "",
+    *command = (ff_plugin_command){.size = sizeof *command, .abi_major = FF_PLUGIN_ABI_MAJOR,
+                                   .abi_minor = FF_PLUGIN_ABI_MINOR,
+                                   .kind = field ? field->name : "",
                                    .effective_date = record->effective_date,
                                    .actor = record->actor, .from_code = "", .to_code = "",
                                    .contract_id = ""};
@@ -194,7 +196,8 @@ static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
                                  ? request->as_at_sequence
                                  : head.sequence;
     ff_plugin_report report = {message, false};
-    ff_plugin_report_request asked = {sizeof asked, request->financial_year, request->org_code,
+    ff_plugin_report_request asked = {sizeof asked, FF_PLUGIN_ABI_MAJOR, FF_PLUGIN_ABI_MINOR,
+                                      request->financial_year, request->org_code,
                                       context.as_at_sequence};
     int result = err == FF_OK ? slot->plugin->report(slot->state, &context, &asked, &report)
                               : FF_PLUGIN_ERROR;

@@ -8,7 +8,8 @@
  *
  * Compatibility rules, after SQLite's sqlite3ext.h and Redis's redismodule.h:
  *   - Every struct that crosses the boundary starts with its size and the ABI version it was
- *     built against, so either side can tell what the other knows.
+ *     built against, so either side can tell what the other knows. (ff_plugin_metric and
+ *     ff_plugin_cell are array elements: the record or call that carries them is versioned.)
  *   - The host's table and every struct only grow at their end. Fields are never removed,
  *     reordered or retyped within a major version.
  *   - A plugin built against another major version is refused with a message naming both.
@@ -68,6 +69,8 @@ enum ff_plugin_finding_level {
 
 typedef struct ff_plugin_org {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     const char *code;
     const char *name;
     int kind;
@@ -79,6 +82,8 @@ typedef struct ff_plugin_org {
 
 typedef struct ff_plugin_position {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     uint64_t as_at_sequence;
     int64_t received_pence;
     int64_t passed_on_pence;
@@ -102,6 +107,8 @@ typedef struct ff_plugin_metric {
 
 typedef struct ff_plugin_contract {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     const char *contract_id;
     const char *commissioner_code;
     const char *provider_code;
@@ -123,6 +130,8 @@ typedef struct ff_plugin_contract {
 
 typedef struct ff_plugin_statement {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     const char *org_code;
     const char *counterparty_code;
     uint32_t financial_year;
@@ -134,6 +143,8 @@ typedef struct ff_plugin_statement {
 
 typedef struct ff_plugin_delegation {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     const char *delegation_id;
     const char *delegate_code;
     size_t service_line_count;
@@ -148,6 +159,8 @@ typedef struct ff_plugin_delegation {
 /* A command about to be applied, as a veto sees it. Fields that do not apply are "" or 0. */
 typedef struct ff_plugin_command {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     const char *kind;                   /* the event's name, such as "contract_agreed" */
     uint32_t effective_date;
     const char *actor;
@@ -164,6 +177,8 @@ typedef struct ff_plugin_command {
 /* What a report was asked for. */
 typedef struct ff_plugin_report_request {
     uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
     uint32_t financial_year;            /* 2024 is 2024/25 */
     const char *org_code;               /* "" for every organisation */
     uint64_t as_at_sequence;            /* the ledger as it stood after this event */
