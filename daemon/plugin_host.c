@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,11 @@
 
 /* ---- the host table ---- */
 
+/* The host table is a slot's first member, so a plugin's table pointer is its slot's address. */
+static_assert(offsetof(plugin_slot, host) == 0, "the host table must open the slot");
+
 static plugin_slot *plugin_slot_of(const ff_plugin_host *host) {
-    return (plugin_slot *)((const char *)host - offsetof(plugin_slot, host));
+    return (plugin_slot *)(uintptr_t)host;
 }
 
 static void plugin_host_log(const ff_plugin_host *host, int level, const char *message) {

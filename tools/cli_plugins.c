@@ -195,7 +195,7 @@ static int cli_report_stream_write(const cli_options *options, cli_report_format
     case CLI_REPORT_FORMAT_TABLE:
         return cli_report_table_write(report, options->org_code, out);
     default:
-        assert(!"xlsx is written by path, never to a stream");
+        assert(false && "xlsx is written by path, never to a stream");
         return CLI_EXIT_FAILED;
     }
 }

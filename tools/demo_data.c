@@ -1775,7 +1775,7 @@ static const demo_service_line *demo_service_line_find(const char *code) {
     for (size_t i = 0; i < DEMO_SERVICE_LINES_COUNT; i++) {
         if (strcmp(demo_service_lines[i].code, code) == 0) return &demo_service_lines[i];
     }
-    assert(!"a delegation names only the demo's own service lines");
+    assert(false && "a delegation names only the demo's own service lines");
     return NULL;
 }
 
