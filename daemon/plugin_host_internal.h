@@ -49,6 +49,11 @@ struct ff_plugin_report {
 /* Fills the read and report-builder functions of the host table. */
 void plugin_host_reads_fill(ff_plugin_host *host);
 
+/* Summarises an event for plugins; *contract (freed by the caller) holds the contract a
+ * variation or payment names, whose parties and stream fill the summary. */
+void plugin_command_from(MDB_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
+                         ff_plugin_command *command, Fundflow__V1__ContractRecord **contract);
+
 /* The ledger veto that asks every plugin with a veto hook. */
 ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "log.h"
 #include "plugin_host_internal.h"
 #include "projection.h"
@@ -334,6 +335,84 @@ static int plugin_report_finding(ff_plugin_report *report, int level, const char
     return FF_PLUGIN_OK;
 }
 
+/* ---- added in ABI 1.1 ---- */
+
+static int plugin_event_visit(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
+                              ff_plugin_event_visitor visit, void *argument) {
+    size_t payload_bytes = fundflow__v1__event__get_packed_size(record->event);
+    uint8_t *payload = malloc(payload_bytes ? payload_bytes : 1);
+    if (payload == NULL) return FF_PLUGIN_ERROR;
+    fundflow__v1__event__pack(record->event, payload);
+    ff_plugin_command summary;
+    Fundflow__V1__ContractRecord *contract = NULL;
+    plugin_command_from(context->txn, context->store, record, &summary, &contract);
+    ff_plugin_event event = {.size = sizeof event, .abi_major = FF_PLUGIN_ABI_MAJOR,
+                             .abi_minor = FF_PLUGIN_ABI_MINOR, .sequence = record->sequence,
+                             .recorded_at_us = record->recorded_at_us, .summary = &summary,
+                             .payload = payload, .payload_bytes = payload_bytes};
+    int result = visit(argument, &event);
+    if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    free(payload);
+    return result;
+}
+
+static int plugin_events_each(ff_plugin_context *context, uint64_t after_sequence,
+                              ff_plugin_event_visitor visit, void *argument) {
+    int result = FF_PLUGIN_OK;
+    for (uint64_t sequence = after_sequence + 1;
+         result == FF_PLUGIN_OK && sequence <= context->as_at_sequence; sequence++) {
+        Fundflow__V1__EventRecord *record = NULL;
+        if (log_read(context->txn, context->store, sequence, &record) != FF_OK) {
+            return FF_PLUGIN_ERROR;
+        }
+        result = plugin_event_visit(context, record, visit, argument);
+        fundflow__v1__event_record__free_unpacked(record, NULL);
+    }
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+static int plugin_contract_get(ff_plugin_context *context, const char *contract_id,
+                               ff_plugin_contract_visitor visit, void *argument) {
+    Fundflow__V1__ContractRecord *contract = NULL;
+    if (contract_id == NULL ||
+        projection_contract_read(context->txn, context->store, contract_id,
+                                 context->as_at_sequence, &contract) != FF_OK) {
+        return FF_PLUGIN_ERROR;
+    }
+    int result = plugin_contract_visit(contract, visit, argument);
+    fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
+static int plugin_account_get(ff_plugin_context *context, const char *org_code, int stream,
+                              uint32_t financial_year, int purpose, uint32_t as_at_date,
+                              ff_plugin_account *out) {
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+    out->abi_major = FF_PLUGIN_ABI_MAJOR;
+    out->abi_minor = FF_PLUGIN_ABI_MINOR;
+    if (org_code == NULL || !command_org_code_valid(org_code) || stream < 1 || stream > 255 ||
+        purpose < ACCOUNT_PURPOSE_FUNDING || purpose > ACCOUNT_PURPOSE_LAST ||
+        financial_year > UINT16_MAX) {
+        return FF_PLUGIN_ERROR;
+    }
+    account_key key;
+    account_balance balance;
+    account_key_make(&key, org_code, financial_year, (uint32_t)stream, (account_purpose)purpose);
+    ff_err err = as_at_date != 0
+                     ? account_balance_read_by_date(context->txn, context->store, &key,
+                                                    context->as_at_sequence, as_at_date, &balance)
+                     : account_balance_read_at(context->txn, context->store, &key,
+                                               context->as_at_sequence, &balance);
+    if (err == FF_OK) err = account_balance_net(&key, &balance, &out->balance_pence);
+    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    out->debits_pence = balance.debits_posted_pence;
+    out->credits_pence = balance.credits_posted_pence;
+    out->posting_count = balance.posting_count;
+    out->last_sequence = balance.last_sequence;
+    return FF_PLUGIN_OK;
+}
+
 void plugin_host_reads_fill(ff_plugin_host *host) {
     host->orgs_each = plugin_orgs_each;
     host->org_get = plugin_org_get;
@@ -344,4 +423,7 @@ void plugin_host_reads_fill(ff_plugin_host *host) {
     host->report_table = plugin_report_table;
     host->report_row = plugin_report_row;
     host->report_finding = plugin_report_finding;
+    host->events_each = plugin_events_each;
+    host->contract_get = plugin_contract_get;
+    host->account_get = plugin_account_get;
 }

@@ -25,7 +25,7 @@ static void plugin_command_contract(MDB_txn *txn, ff_store *store, const char *c
     command->service_category = (*contract)->service_category;
 }
 
-static void plugin_command_from(MDB_txn *txn, ff_store *store,
+void plugin_command_from(MDB_txn *txn, ff_store *store,
                                 const Fundflow__V1__EventRecord *record,
                                 ff_plugin_command *command,
                                 Fundflow__V1__ContractRecord **contract) {

@@ -63,11 +63,11 @@ static void test_bad_plugins_are_skipped_with_a_reason(void **state) {
     Fundflow__V1__ListPluginsResponse *list = plugins_listed(plugins);
     assert_int_equal(list->n_plugins, 1);
     assert_string_equal(list->plugins[0]->name, "fixture_veto");
-    assert_string_equal(list->plugins[0]->abi_version, "1.0");
+    assert_string_equal(list->plugins[0]->abi_version, "1.1");
     assert_int_equal(list->plugins[0]->n_hooks, 2);
     assert_int_equal(list->n_load_errors, 3);
     /* The mismatch names both versions. */
-    assert_true(load_error_mentions(list, "fixture_abi_mismatch", "ABI 2.0; this host speaks 1.0"));
+    assert_true(load_error_mentions(list, "fixture_abi_mismatch", "ABI 2.0; this host speaks 1.1"));
     assert_true(load_error_mentions(list, "fixture_init_fails", "init failed"));
     assert_true(load_error_mentions(list, "fixture_no_entry", "fundflow_plugin_entry"));
     fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
@@ -155,11 +155,20 @@ static void test_reports_and_reload(void **state) {
     plugin_copy(fixtures_dir, "fixture_veto", directory);
     assert_int_equal(plugins_reload(plugins, NULL, 0), FF_OK);
     assert_int_equal(plugins_count(plugins), 1);
+    /* Event 8 allocates £5.00 to QUE, so the reads table sees 8 events, 1 allocation, and a
+     * budget of 500p. */
+    assert_int_equal(test_submit(f->ledger, test_allocation("r8", "X24", "QUE", CORE, TEST_YEAR,
+                                                            500), NULL), FF_OK);
     Fundflow__V1__Report *report = report_run(plugins, "fixture_veto", TEST_YEAR, FF_OK);
     assert_string_equal(report->plugin, "fixture_veto");
-    assert_int_equal(report->as_at_sequence, 7);
-    assert_true(report->n_tables >= 1);
+    assert_int_equal(report->as_at_sequence, 8);
+    assert_int_equal(report->n_tables, 2);
     assert_true(report->tables[0]->n_rows >= 1);
+    assert_string_equal(report->tables[1]->name, "reads");
+    Fundflow__V1__ReportCell **reads = report->tables[1]->rows[0]->cells;
+    assert_int_equal(reads[0]->number, 8);
+    assert_int_equal(reads[1]->number, 1);
+    assert_int_equal(reads[2]->number, 500);
     fundflow__v1__report__free_unpacked(report, NULL);
     report_run(plugins, "fixture_veto", 1999, FF_ERR_YEAR_INVALID);
     plugins_unload(plugins);

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define FF_PLUGIN_ABI_MAJOR 1
-#define FF_PLUGIN_ABI_MINOR 0
+#define FF_PLUGIN_ABI_MINOR 1
 #define FF_PLUGIN_ENTRY_SYMBOL "fundflow_plugin_entry"
 
 #if defined(__GNUC__)
@@ -174,6 +174,32 @@ typedef struct ff_plugin_command {
     int service_category;
 } ff_plugin_command;
 
+/* One account's totals (since ABI 1.1). purpose: 1 funding, 2 budget, 3 received, 4 onward,
+ * 5 committed, 6 withheld, 7 paid, 8 earned. */
+typedef struct ff_plugin_account {
+    uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    int64_t debits_pence;
+    int64_t credits_pence;
+    int64_t balance_pence;              /* on the account's normal side */
+    uint64_t posting_count;
+    uint64_t last_sequence;
+} ff_plugin_account;
+
+/* One recorded event (since ABI 1.1). The summary fields are as for ff_plugin_command; payload
+ * holds the event as packed protobuf (fundflow.v1.Event) for plugins that decode it. */
+typedef struct ff_plugin_event {
+    uint32_t size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    uint64_t sequence;
+    int64_t recorded_at_us;
+    const ff_plugin_command *summary;
+    const void *payload;
+    size_t payload_bytes;
+} ff_plugin_event;
+
 /* What a report was asked for. */
 typedef struct ff_plugin_report_request {
     uint32_t size;
@@ -199,6 +225,7 @@ typedef int (*ff_plugin_contract_visitor)(void *argument, const ff_plugin_contra
 typedef int (*ff_plugin_statement_visitor)(void *argument, const ff_plugin_statement *statement);
 typedef int (*ff_plugin_delegation_visitor)(void *argument,
                                             const ff_plugin_delegation *delegation);
+typedef int (*ff_plugin_event_visitor)(void *argument, const ff_plugin_event *event);
 
 /* The host's function table. Grows only at its end. */
 typedef struct ff_plugin_host {
@@ -250,6 +277,20 @@ typedef struct ff_plugin_host {
     int (*report_row)(ff_plugin_report *report, const ff_plugin_cell *cells, size_t cell_count);
     int (*report_finding)(ff_plugin_report *report, int level, const char *org_code,
                           const char *message);
+
+    /* ---- added in ABI 1.1: check host->abi_minor >= 1 before calling ---- */
+
+    /* Every event after after_sequence up to the context's sequence, in order. */
+    int (*events_each)(ff_plugin_context *context, uint64_t after_sequence,
+                       ff_plugin_event_visitor visit, void *argument);
+    /* One contract as at the context's sequence; FF_PLUGIN_ERROR if there was none then. */
+    int (*contract_get)(ff_plugin_context *context, const char *contract_id,
+                        ff_plugin_contract_visitor visit, void *argument);
+    /* One account's totals as at the context's sequence and, if not 0, an effective date. An
+     * account never posted to reads as zero. */
+    int (*account_get)(ff_plugin_context *context, const char *org_code, int stream,
+                       uint32_t financial_year, int purpose, uint32_t as_at_date,
+                       ff_plugin_account *account_out);
 } ff_plugin_host;
 
 /* What a plugin is and can do. Returned by the entry; the host reads it while the plugin is

@@ -29,14 +29,49 @@ static int fixture_veto_init(const ff_plugin_host *host, void **state) {
 
 static void fixture_veto_fini(void *state) { ((fixture_veto_state *)state)->host = NULL; }
 
-/* One table, "fixture", with one row of each of three column types the tests can check. */
+/* Counts the events a walk sees, and the allocations among them. */
+typedef struct fixture_event_count {
+    int64_t events;
+    int64_t allocations;
+} fixture_event_count;
+
+static int fixture_event_visit(void *argument, const ff_plugin_event *event) {
+    fixture_event_count *count = argument;
+    count->events++;
+    if (strcmp(event->summary->kind, "allocation_issued") == 0 && event->payload_bytes > 0) {
+        count->allocations++;
+    }
+    return FF_PLUGIN_OK;
+}
+
+/* A second table from the ABI 1.1 reads: events seen, allocations among them, and QUE's core
+ * services budget for the year through account_get (purpose 2). */
+static int fixture_veto_reads_table(const ff_plugin_host *host, ff_plugin_context *context,
+                                    const ff_plugin_report_request *request,
+                                    ff_plugin_report *report) {
+    static const char *const names[] = {"events", "allocations", "QUE budget"};
+    static const int types[] = {FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_INTEGER,
+                                FF_PLUGIN_COLUMN_MONEY};
+    fixture_event_count count = {0, 0};
+    ff_plugin_account budget;
+    if (host->abi_minor < 1 || host->events_each(context, 0, fixture_event_visit, &count) ||
+        host->account_get(context, "QUE", 1, request->financial_year, 2, 0, &budget) ||
+        host->report_table(report, "reads", 3, names, types)) {
+        return FF_PLUGIN_ERROR;
+    }
+    const ff_plugin_cell cells[] = {{NULL, count.events}, {NULL, count.allocations},
+                                    {NULL, budget.balance_pence}};
+    return host->report_row(report, cells, 3);
+}
+
+/* One table, "fixture", with one row of each of three column types the tests can check; then
+ * the "reads" table. */
 static int fixture_veto_report(void *state, ff_plugin_context *context,
                                const ff_plugin_report_request *request,
                                ff_plugin_report *report) {
     static const char *const names[] = {"name", "amount", "financial year"};
     static const int types[] = {FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_INTEGER};
-    (void)context;
     const fixture_veto_state *fixture = state;
     if (fixture->host->report_table(report, "fixture", 3, names, types) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
@@ -44,7 +79,8 @@ static int fixture_veto_report(void *state, ff_plugin_context *context,
     const ff_plugin_cell cells[] = {{FIXTURE_VETO_NAME, 0},
                                     {NULL, FIXTURE_VETO_AMOUNT_PENCE},
                                     {NULL, (int64_t)request->financial_year}};
-    return fixture->host->report_row(report, cells, 3);
+    if (fixture->host->report_row(report, cells, 3) != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
+    return fixture_veto_reads_table(fixture->host, context, request, report);
 }
 
 static int fixture_veto_veto(void *state, ff_plugin_context *context,
