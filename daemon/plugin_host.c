@@ -55,6 +55,7 @@ static void plugin_host_table_fill(ff_plugin_host *host) {
     host->log = plugin_host_log;
     host->config_get = plugin_host_config_get;
     host->money_add = plugin_host_money_add;
+    host->money_format = money_format;
     plugin_host_reads_fill(host);
 }
 

@@ -291,6 +291,9 @@ typedef struct ff_plugin_host {
     int (*account_get)(ff_plugin_context *context, const char *org_code, int stream,
                        uint32_t financial_year, int purpose, uint32_t as_at_date,
                        ff_plugin_account *account_out);
+    /* Writes pence as "£1,234.56" or "-£0.01", NUL-terminated, cut to fit like snprintf;
+     * returns the length it needed. 32 bytes always suffice. Any thread. */
+    size_t (*money_format)(int64_t pence, char *buffer, size_t buffer_bytes);
 } ff_plugin_host;
 
 /* What a plugin is and can do. Returned by the entry; the host reads it while the plugin is

@@ -89,21 +89,11 @@ static int bcf_money_subtract(const ff_plugin_host *host, int64_t a_pence, int64
     return host->money_add(a_pence, -b_pence, difference_pence);
 }
 
-/* Writes pence as "£1,234.56" (or "-£1,234.56"). A plugin cannot link the core's money_format,
- * so the ABI's rule of no shared code means each plugin that words amounts carries this. */
+/* The host formats amounts, so every report words them the same way. */
+static const ff_plugin_host *bcf_host;
+
 static void bcf_money_format(int64_t pence, char *text, size_t text_bytes) {
-    uint64_t magnitude = pence < 0 ? (uint64_t)0 - (uint64_t)pence : (uint64_t)pence;
-    char digits[24], grouped[32];
-    int digit_count = snprintf(digits, sizeof digits, "%llu",
-                               (unsigned long long)(magnitude / 100u));
-    size_t out = 0;
-    for (int i = 0; i < digit_count; i++) {
-        if (i > 0 && (digit_count - i) % 3 == 0) grouped[out++] = ',';
-        grouped[out++] = digits[i];
-    }
-    grouped[out] = '\0';
-    snprintf(text, text_bytes, "%s£%s.%02u", pence < 0 ? "-" : "", grouped,
-             (unsigned)(magnitude % 100u));
+    bcf_host->money_format(pence, text, text_bytes);
 }
 
 /* A whole, non-negative number from text no greater than maximum; 0 if it is not one. */
@@ -360,5 +350,7 @@ const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
         host->size < sizeof(ff_plugin_host)) {
         return NULL;
     }
+    /* Checked above: the host is whole, so its money_format is there. */
+    bcf_host = host;
     return &bcf_plugin;
 }
