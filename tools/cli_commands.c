@@ -73,10 +73,10 @@ int cli_org_add_run(const cli_options *options, cli_session *session) {
     org.code = (char *)options->operand;
     org.name = (char *)options->name;
     org.kind = (Fundflow__V1__OrgKind)options->kind;
-    org.parent_code = (char *)(options->parent_code ? options->parent_code : "");
+    org.parent_code = cli_text_or_empty(options->parent_code);
     org.member_codes = (char **)options->members.codes;
     org.n_member_codes = options->members.count;
-    org.lead_provider_code = (char *)(options->lead_code ? options->lead_code : "");
+    org.lead_provider_code = cli_text_or_empty(options->lead_code);
     Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED;
     event.org_registered = &org;
@@ -91,8 +91,8 @@ int cli_allocate_run(const cli_options *options, cli_session *session) {
     allocation.financial_year = options->financial_year;
     allocation.amount_pence = options->amount_pence;
     allocation.recurrent = !options->non_recurrent;
-    allocation.reference = (char *)(options->reference ? options->reference : "");
-    allocation.delegation_id = (char *)(options->delegation_id ? options->delegation_id : "");
+    allocation.reference = cli_text_or_empty(options->reference);
+    allocation.delegation_id = cli_text_or_empty(options->delegation_id);
     Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
     event.allocation_issued = &allocation;
@@ -106,7 +106,7 @@ int cli_budget_run(const cli_options *options, cli_session *session) {
     budget.stream = (Fundflow__V1__Stream)options->stream;
     budget.financial_year = options->financial_year;
     budget.amount_pence = options->amount_pence;
-    budget.reference = (char *)(options->reference ? options->reference : "");
+    budget.reference = cli_text_or_empty(options->reference);
     Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED;
     event.budget_delegated = &budget;

@@ -6,13 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_values.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/events.pb-c.h"
-
-/* An optional text flag as the event wants it: "" when it was not given. */
-static char *cli_text_or_empty(const char *text) {
-    return (char *)(text ? text : "");
-}
 
 int cli_org_update_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__OrgUpdated update = FUNDFLOW__V1__ORG_UPDATED__INIT;

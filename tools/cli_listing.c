@@ -214,6 +214,24 @@ static uint64_t cli_listing_rows_max(const cli_options *options) {
                                                                          : CLI_LISTING_ROWS_MAX;
 }
 
+/* Page cursors --------------------------------------------------------------------------------- */
+
+/* Moves a token-paged request on to the next page. False at the end, and for a token that does
+ * not move forward, which would fetch the same page for ever. */
+static bool cli_token_page_next(char **page_token, char *next_page_token) {
+    if (next_page_token[0] == '\0' || strcmp(next_page_token, *page_token) <= 0) return false;
+    *page_token = next_page_token;
+    return true;
+}
+
+/* Moves a sequence-paged request on to the next page. False at the end (0), and for a cursor
+ * that does not move forward. */
+static bool cli_sequence_page_next(uint64_t *after_sequence, uint64_t next_after_sequence) {
+    if (next_after_sequence <= *after_sequence) return false;
+    *after_sequence = next_after_sequence;
+    return true;
+}
+
 /* Organisations ------------------------------------------------------------------------------ */
 
 static bool cli_orgs_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
@@ -222,12 +240,7 @@ static bool cli_orgs_advance(ProtobufCMessage *request, const ProtobufCMessage *
     const Fundflow__V1__ListOrgsResponse *page = (const Fundflow__V1__ListOrgsResponse *)previous;
     list->page_size = page_size;
     if (page == NULL) return true;
-    /* A token that does not move forward would fetch the same page for ever. */
-    if (page->next_page_token[0] == '\0' || strcmp(page->next_page_token, list->page_token) <= 0) {
-        return false;
-    }
-    list->page_token = page->next_page_token;
-    return true;
+    return cli_token_page_next(&list->page_token, page->next_page_token);
 }
 
 static bool cli_org_row_add(cli_table *table, const ProtobufCMessage *row) {
@@ -245,7 +258,7 @@ static bool cli_org_row_add(cli_table *table, const ProtobufCMessage *row) {
 int cli_org_list_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__ListOrgsRequest request = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
     request.kind = (Fundflow__V1__OrgKind)options->kind;
-    request.parent_code = (char *)(options->parent_code ? options->parent_code : "");
+    request.parent_code = cli_text_or_empty(options->parent_code);
     static const char *const headings[] = {"code", "name", "kind", "parent", "event", "date"};
     static const bool right[] = {false, false, false, false, true, false};
     cli_table table;
@@ -305,9 +318,7 @@ static bool cli_history_advance(ProtobufCMessage *request, const ProtobufCMessag
         (const Fundflow__V1__GetAccountHistoryResponse *)previous;
     get->page_size = page_size;
     if (page == NULL) return true;
-    if (page->next_after_sequence <= get->after_sequence) return false;
-    get->after_sequence = page->next_after_sequence;
-    return true;
+    return cli_sequence_page_next(&get->after_sequence, page->next_after_sequence);
 }
 
 static bool cli_posting_row_add(cli_table *table, const ProtobufCMessage *row) {
@@ -363,9 +374,7 @@ static bool cli_events_advance(ProtobufCMessage *request, const ProtobufCMessage
         (const Fundflow__V1__ListEventsResponse *)previous;
     list->page_size = page_size;
     if (page == NULL) return true;
-    if (page->next_after_sequence <= list->after_sequence) return false;
-    list->after_sequence = page->next_after_sequence;
-    return true;
+    return cli_sequence_page_next(&list->after_sequence, page->next_after_sequence);
 }
 
 static bool cli_event_row_add(cli_table *table, const ProtobufCMessage *row) {
@@ -386,9 +395,7 @@ static bool cli_named_history_advance(ProtobufCMessage *request, const ProtobufC
         (const Fundflow__V1__GetHistoryResponse *)previous;
     get->page_size = page_size;
     if (page == NULL) return true;
-    if (page->next_after_sequence <= get->after_sequence) return false;
-    get->after_sequence = page->next_after_sequence;
-    return true;
+    return cli_sequence_page_next(&get->after_sequence, page->next_after_sequence);
 }
 
 int cli_events_run(const cli_options *options, cli_session *session) {
@@ -423,12 +430,7 @@ static bool cli_contracts_advance(ProtobufCMessage *request, const ProtobufCMess
         (const Fundflow__V1__ListContractsResponse *)previous;
     list->page_size = page_size;
     if (page == NULL) return true;
-    /* A token that does not move forward would fetch the same page for ever. */
-    if (page->next_page_token[0] == '\0' || strcmp(page->next_page_token, list->page_token) <= 0) {
-        return false;
-    }
-    list->page_token = page->next_page_token;
-    return true;
+    return cli_token_page_next(&list->page_token, page->next_page_token);
 }
 
 static bool cli_contract_row_add(cli_table *table, const ProtobufCMessage *row) {
@@ -455,9 +457,9 @@ int cli_contract_list_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__ListContractsRequest request = FUNDFLOW__V1__LIST_CONTRACTS_REQUEST__INIT;
     request.commissioner_code = (char *)(options->commissioner_code ? options->commissioner_code
                                                                     : "");
-    request.provider_code = (char *)(options->provider_code ? options->provider_code : "");
+    request.provider_code = cli_text_or_empty(options->provider_code);
     request.collaborative_code =
-        (char *)(options->collaborative_code ? options->collaborative_code : "");
+        cli_text_or_empty(options->collaborative_code);
     request.type = (Fundflow__V1__ContractType)options->contract_type;
     request.financial_year = options->financial_year;
     request.stream = (Fundflow__V1__Stream)options->stream;

@@ -229,7 +229,7 @@ static int cli_report_fetch(const cli_options *options, cli_session *session,
     request.financial_year = options->financial_year != 0
                                  ? options->financial_year
                                  : calendar_year_of_date(cli_date_today());
-    request.org_code = (char *)(options->org_code ? options->org_code : "");
+    request.org_code = cli_text_or_empty(options->org_code);
     request.as_at_sequence = options->as_at_sequence;
     cli_session asking = *session;
     asking.json = format == CLI_REPORT_FORMAT_JSON;

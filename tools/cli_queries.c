@@ -299,7 +299,7 @@ static int cli_flows_print(const cli_options *options, const ProtobufCMessage *m
 int cli_flows_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__GetFundingFlowsRequest request = FUNDFLOW__V1__GET_FUNDING_FLOWS_REQUEST__INIT;
     request.financial_year = options->financial_year;
-    request.root_code = (char *)(options->root_code ? options->root_code : "");
+    request.root_code = cli_text_or_empty(options->root_code);
     request.depth = options->depth;
     request.stream = (Fundflow__V1__Stream)options->stream;
     return cli_query_run(options, session, "GetFundingFlows", &request.base,

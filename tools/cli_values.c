@@ -50,6 +50,8 @@ bool cli_number_parse(const char *flag, const char *text, uint64_t minimum, uint
     return true;
 }
 
+char *cli_text_or_empty(const char *text) { return (char *)(text ? text : ""); }
+
 bool cli_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
                     const char *text, uint32_t *number_out) {
     const ProtobufCEnumValue *found = tool_enum_find(descriptor, text);

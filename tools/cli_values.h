@@ -30,6 +30,9 @@ bool cli_number_parse(const char *flag, const char *text, uint64_t minimum, uint
                       uint64_t *number_out);
 
 /* An enum value by name in any case, with '-' for '_'; the unspecified value 0 is refused. */
+/* An optional text flag as a message field wants it: "" when it was not given. */
+char *cli_text_or_empty(const char *text);
+
 bool cli_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
                     const char *text, uint32_t *number_out);
 
