@@ -600,6 +600,16 @@ static int admin_head_failed(ff_err err) {
     return ADMIN_EXIT_FAILED;
 }
 
+/* Reads the head and writes its hash as hex. Returns ADMIN_EXIT_OK, or what
+ * admin_head_failed returns after saying why. */
+static int admin_head_describe(ff_ledger *ledger, log_head *head,
+                               char hash[ADMIN_HASH_TEXT_BYTES]) {
+    ff_err err = ledger_head_read(ledger, head);
+    if (err != FF_OK) return admin_head_failed(err);
+    admin_hash_format(head->hash, hash);
+    return ADMIN_EXIT_OK;
+}
+
 static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     (void)options;
     verify_report report;
@@ -607,10 +617,9 @@ static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
         return admin_check_failed(&report);
     }
     log_head head;
-    ff_err err = ledger_head_read(ledger, &head);
-    if (err != FF_OK) return admin_head_failed(err);
     char hash[ADMIN_HASH_TEXT_BYTES];
-    admin_hash_format(head.hash, hash);
+    int code = admin_head_describe(ledger, &head, hash);
+    if (code != ADMIN_EXIT_OK) return code;
     printf("OK: %" PRIu64 " events, head %" PRIu64 ", hash %s\n", report.events_checked,
            head.sequence, hash);
     return ADMIN_EXIT_OK;
@@ -623,10 +632,9 @@ static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
         return admin_check_failed(&report);
     }
     log_head head;
-    ff_err err = ledger_head_read(ledger, &head);
-    if (err != FF_OK) return admin_head_failed(err);
     char hash[ADMIN_HASH_TEXT_BYTES];
-    admin_hash_format(head.hash, hash);
+    int code = admin_head_describe(ledger, &head, hash);
+    if (code != ADMIN_EXIT_OK) return code;
     printf("Rebuilt every projection by replaying %" PRIu64 " events; head %" PRIu64
            ", hash %s\n",
            report.events_checked, head.sequence, hash);
@@ -636,10 +644,9 @@ static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
 static int admin_head_run(const admin_options *options, ff_ledger *ledger) {
     (void)options;
     log_head head;
-    ff_err err = ledger_head_read(ledger, &head);
-    if (err != FF_OK) return admin_head_failed(err);
     char hash[ADMIN_HASH_TEXT_BYTES];
-    admin_hash_format(head.hash, hash);
+    int code = admin_head_describe(ledger, &head, hash);
+    if (code != ADMIN_EXIT_OK) return code;
     printf("sequence %" PRIu64 "\nhash %s\n", head.sequence, hash);
     return ADMIN_EXIT_OK;
 }
