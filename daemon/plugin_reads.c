@@ -11,6 +11,39 @@
 #include "query.h"
 #include "fundflow/calendar.h"
 
+/* ---- walking a table ---- */
+
+/* What a walk passes each row: the caller's visitor and filter. */
+typedef struct plugin_walk {
+    /* The plugin's visitor, stored as C's generic function pointer and cast back by the row
+     * function to the type it expects. */
+    void (*visit)(void);
+    void *argument;
+    int filter;        /* a kind or a financial year; 0 for none */
+} plugin_walk;
+
+typedef int (*plugin_row_visit)(ff_plugin_context *context, const MDB_val *key,
+                                const MDB_val *value, const plugin_walk *walk);
+
+/* Hands every row of table to row, in key order, until row returns anything but
+ * FF_PLUGIN_OK. A visitor's FF_PLUGIN_STOP ends the walk without error. */
+static int plugin_table_walk(ff_plugin_context *context, store_table table, plugin_row_visit row,
+                             const plugin_walk *walk) {
+    MDB_cursor *cursor = NULL;
+    if (mdb_cursor_open(context->txn, store_dbi(context->store, table), &cursor)) {
+        return FF_PLUGIN_ERROR;
+    }
+    MDB_val key, value;
+    int result = FF_PLUGIN_OK;
+    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        result = row(context, &key, &value, walk);
+    }
+    mdb_cursor_close(cursor);
+    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+}
+
 /* ---- organisations ---- */
 
 static int plugin_org_visit(const Fundflow__V1__OrgRecord *record, ff_plugin_org_visitor visit,
@@ -24,29 +57,26 @@ static int plugin_org_visit(const Fundflow__V1__OrgRecord *record, ff_plugin_org
     return visit(argument, &org);
 }
 
+static int plugin_org_row(ff_plugin_context *context, const MDB_val *key, const MDB_val *value,
+                          const plugin_walk *walk) {
+    (void)key;
+    Fundflow__V1__OrgRecord *org =
+        fundflow__v1__org_record__unpack(NULL, value->mv_size, value->mv_data);
+    if (org == NULL) return FF_PLUGIN_ERROR;
+    int result = FF_PLUGIN_OK;
+    /* An organisation registered after the context's sequence did not exist then. */
+    if (org->registered_sequence <= context->as_at_sequence &&
+        (walk->filter == 0 || (int)org->kind == walk->filter)) {
+        result = plugin_org_visit(org, (ff_plugin_org_visitor)walk->visit, walk->argument);
+    }
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    return result;
+}
+
 static int plugin_orgs_each(ff_plugin_context *context, int kind, ff_plugin_org_visitor visit,
                             void *argument) {
-    MDB_cursor *cursor = NULL;
-    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_ORGS), &cursor)) {
-        return FF_PLUGIN_ERROR;
-    }
-    MDB_val key, value;
-    int result = FF_PLUGIN_OK;
-    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
-         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        Fundflow__V1__OrgRecord *org =
-            fundflow__v1__org_record__unpack(NULL, value.mv_size, value.mv_data);
-        /* An organisation registered after the context's sequence did not exist then. */
-        bool visible = org != NULL && org->registered_sequence <= context->as_at_sequence;
-        if (org == NULL) result = FF_PLUGIN_ERROR;
-        else if (visible && (kind == 0 || (int)org->kind == kind)) {
-            result = plugin_org_visit(org, visit, argument);
-        }
-        if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
-    }
-    mdb_cursor_close(cursor);
-    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+    plugin_walk walk = {(void (*)(void))visit, argument, kind};
+    return plugin_table_walk(context, STORE_TABLE_ORGS, plugin_org_row, &walk);
 }
 
 static int plugin_org_get(ff_plugin_context *context, const char *code,
@@ -126,101 +156,73 @@ static int plugin_contract_visit(const Fundflow__V1__ContractRecord *record,
     return visit(argument, &contract);
 }
 
+static int plugin_contract_row(ff_plugin_context *context, const MDB_val *key,
+                               const MDB_val *value, const plugin_walk *walk) {
+    (void)value;
+    char id[FF_IDENTIFIER_BYTES_MAX + 1];
+    if (key->mv_size > FF_IDENTIFIER_BYTES_MAX) return FF_PLUGIN_OK;
+    memcpy(id, key->mv_data, key->mv_size);
+    id[key->mv_size] = '\0';
+    /* As at the report's sequence: a contract agreed later is left out. */
+    Fundflow__V1__ContractRecord *contract = NULL;
+    if (projection_contract_read(context->txn, context->store, id, context->as_at_sequence,
+                                 &contract) != FF_OK) {
+        return FF_PLUGIN_OK;
+    }
+    int result = FF_PLUGIN_OK;
+    if (walk->filter == 0 || contract->financial_year == (uint32_t)walk->filter) {
+        result = plugin_contract_visit(contract, (ff_plugin_contract_visitor)walk->visit,
+                                       walk->argument);
+    }
+    fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    return result;
+}
+
 static int plugin_contracts_each(ff_plugin_context *context, uint32_t financial_year,
                                  ff_plugin_contract_visitor visit, void *argument) {
-    MDB_cursor *cursor = NULL;
-    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_CONTRACTS), &cursor)) {
-        return FF_PLUGIN_ERROR;
-    }
-    MDB_val key, value;
-    int result = FF_PLUGIN_OK;
-    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
-         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        char id[FF_IDENTIFIER_BYTES_MAX + 1];
-        if (key.mv_size > FF_IDENTIFIER_BYTES_MAX) continue;
-        memcpy(id, key.mv_data, key.mv_size);
-        id[key.mv_size] = '\0';
-        /* As at the report's sequence: a contract agreed later is left out. */
-        Fundflow__V1__ContractRecord *contract = NULL;
-        if (projection_contract_read(context->txn, context->store, id, context->as_at_sequence,
-                                     &contract) != FF_OK) {
-            continue;
-        }
-        if (financial_year == 0 || contract->financial_year == financial_year) {
-            result = plugin_contract_visit(contract, visit, argument);
-        }
-        fundflow__v1__contract_record__free_unpacked(contract, NULL);
-    }
-    mdb_cursor_close(cursor);
-    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+    plugin_walk walk = {(void (*)(void))visit, argument, (int)financial_year};
+    return plugin_table_walk(context, STORE_TABLE_CONTRACTS, plugin_contract_row, &walk);
 }
 
 /* ---- statements and delegations ---- */
 
-static void plugin_code_unpad(const uint8_t *padded, char *code) {
-    size_t length = FF_ORG_CODE_BYTES_MAX;
-    while (length > 0 && padded[length - 1] == ' ') length--;
-    memcpy(code, padded, length);
-    code[length] = '\0';
+static int plugin_statement_row(ff_plugin_context *context, const MDB_val *key,
+                                const MDB_val *value, const plugin_walk *walk) {
+    const uint8_t *bytes = key->mv_data;
+    int64_t stored[2];
+    if (key->mv_size != 2 * FF_ORG_CODE_BYTES_MAX + 4 || value->mv_size != sizeof stored) {
+        return FF_PLUGIN_OK;
+    }
+    memcpy(stored, value->mv_data, sizeof stored);
+    uint32_t year = ((uint32_t)bytes[24] << 8) | bytes[25];
+    if ((walk->filter != 0 && year != (uint32_t)walk->filter) ||
+        (uint64_t)stored[1] > context->as_at_sequence) {
+        return FF_PLUGIN_OK;
+    }
+    char org[FF_ORG_CODE_BYTES_MAX + 1], counterparty[FF_ORG_CODE_BYTES_MAX + 1];
+    projection_code_unpad(bytes, org);
+    projection_code_unpad(bytes + FF_ORG_CODE_BYTES_MAX, counterparty);
+    ff_plugin_statement statement = {.size = sizeof statement, .abi_major = FF_PLUGIN_ABI_MAJOR,
+                                     .abi_minor = FF_PLUGIN_ABI_MINOR, .org_code = org,
+                                     .counterparty_code = counterparty, .financial_year = year,
+                                     .month = bytes[26], .kind = bytes[27],
+                                     .amount_pence = stored[0], .sequence = (uint64_t)stored[1]};
+    return ((ff_plugin_statement_visitor)walk->visit)(walk->argument, &statement);
 }
 
 static int plugin_statements_each(ff_plugin_context *context, uint32_t financial_year,
                                   ff_plugin_statement_visitor visit, void *argument) {
-    MDB_cursor *cursor = NULL;
-    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_STATEMENTS),
-                        &cursor)) {
-        return FF_PLUGIN_ERROR;
-    }
-    MDB_val key, value;
-    int result = FF_PLUGIN_OK;
-    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
-         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        const uint8_t *bytes = key.mv_data;
-        int64_t stored[2];
-        if (key.mv_size != 2 * FF_ORG_CODE_BYTES_MAX + 4 || value.mv_size != sizeof stored) continue;
-        memcpy(stored, value.mv_data, sizeof stored);
-        uint32_t year = ((uint32_t)bytes[24] << 8) | bytes[25];
-        if ((financial_year != 0 && year != financial_year) ||
-            (uint64_t)stored[1] > context->as_at_sequence) {
-            continue;
-        }
-        char org[FF_ORG_CODE_BYTES_MAX + 1], counterparty[FF_ORG_CODE_BYTES_MAX + 1];
-        plugin_code_unpad(bytes, org);
-        plugin_code_unpad(bytes + FF_ORG_CODE_BYTES_MAX, counterparty);
-        ff_plugin_statement statement = {.size = sizeof statement,
-                                         .abi_major = FF_PLUGIN_ABI_MAJOR,
-                                         .abi_minor = FF_PLUGIN_ABI_MINOR, .org_code = org,
-                                         .counterparty_code = counterparty,
-                                         .financial_year = year, .month = bytes[26],
-                                         .kind = bytes[27], .amount_pence = stored[0],
-                                         .sequence = (uint64_t)stored[1]};
-        result = visit(argument, &statement);
-    }
-    mdb_cursor_close(cursor);
-    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+    plugin_walk walk = {(void (*)(void))visit, argument, (int)financial_year};
+    return plugin_table_walk(context, STORE_TABLE_STATEMENTS, plugin_statement_row, &walk);
 }
 
-static int plugin_delegations_each(ff_plugin_context *context,
-                                   ff_plugin_delegation_visitor visit, void *argument) {
-    MDB_cursor *cursor = NULL;
-    if (mdb_cursor_open(context->txn, store_dbi(context->store, STORE_TABLE_DELEGATIONS),
-                        &cursor)) {
-        return FF_PLUGIN_ERROR;
-    }
-    MDB_val key, value;
-    int result = FF_PLUGIN_OK;
-    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
-         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        Fundflow__V1__DelegationRecord *record =
-            fundflow__v1__delegation_record__unpack(NULL, value.mv_size, value.mv_data);
-        if (record == NULL) {
-            result = FF_PLUGIN_ERROR;
-            break;
-        }
-        ff_plugin_delegation delegation = {
+static int plugin_delegation_row(ff_plugin_context *context, const MDB_val *key,
+                                 const MDB_val *value, const plugin_walk *walk) {
+    (void)key;
+    Fundflow__V1__DelegationRecord *record =
+        fundflow__v1__delegation_record__unpack(NULL, value->mv_size, value->mv_data);
+    if (record == NULL) return FF_PLUGIN_ERROR;
+    ff_plugin_delegation delegation = {
             .size = sizeof delegation, .abi_major = FF_PLUGIN_ABI_MAJOR,
             .abi_minor = FF_PLUGIN_ABI_MINOR, .delegation_id = record->delegation_id,
             .delegate_code = record->delegate_code,
@@ -230,13 +232,18 @@ static int plugin_delegations_each(ff_plugin_context *context,
             .population_codes = (const char *const *)record->population_codes,
             .mode = record->mode, .effective_from = record->effective_from,
             .effective_to = record->effective_to};
-        if (record->granted_sequence <= context->as_at_sequence) {
-            result = visit(argument, &delegation);
-        }
-        fundflow__v1__delegation_record__free_unpacked(record, NULL);
+    int result = FF_PLUGIN_OK;
+    if (record->granted_sequence <= context->as_at_sequence) {
+        result = ((ff_plugin_delegation_visitor)walk->visit)(walk->argument, &delegation);
     }
-    mdb_cursor_close(cursor);
-    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+    fundflow__v1__delegation_record__free_unpacked(record, NULL);
+    return result;
+}
+
+static int plugin_delegations_each(ff_plugin_context *context,
+                                   ff_plugin_delegation_visitor visit, void *argument) {
+    plugin_walk walk = {(void (*)(void))visit, argument, 0};
+    return plugin_table_walk(context, STORE_TABLE_DELEGATIONS, plugin_delegation_row, &walk);
 }
 
 /* ---- the report builder ---- */

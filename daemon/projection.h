@@ -127,6 +127,10 @@ ff_err projection_contract_event_reverse(MDB_txn *txn, ff_store *store,
  * if there is none (then). */
 ff_err projection_contract_read(MDB_txn *txn, ff_store *store, const char *contract_id,
                                 uint64_t as_at_sequence, Fundflow__V1__ContractRecord **out);
+/* An organisation code as keys store it (space padded to FF_ORG_CODE_BYTES_MAX) back into a
+ * NUL-terminated code; code holds FF_ORG_CODE_BYTES_MAX + 1 bytes. */
+void projection_code_unpad(const uint8_t *padded, char *code);
+
 /* The periods table's key for an organisation's month; returns its length. */
 size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month, uint8_t *key);
 

@@ -64,6 +64,13 @@ static void projection_code_pad(char *target, const char *code) {
     memcpy(target, code, strlen(code));
 }
 
+void projection_code_unpad(const uint8_t *padded, char *code) {
+    size_t length = FF_ORG_CODE_BYTES_MAX;
+    while (length > 0 && padded[length - 1] == ' ') length--;
+    memcpy(code, padded, length);
+    code[length] = '\0';
+}
+
 ff_err projection_flow_add(MDB_txn *txn, ff_store *store, uint32_t year, const char *from_code,
                            const char *to_code, uint32_t stream, int64_t delta_pence,
                            ff_failure *failure) {

@@ -182,13 +182,6 @@ typedef struct query_flow_walk {
     size_t visited_count;
 } query_flow_walk;
 
-static void query_code_unpad(const uint8_t *padded, char *code) {
-    size_t length = FF_ORG_CODE_BYTES_MAX;
-    while (length > 0 && padded[length - 1] == ' ') length--;
-    memcpy(code, padded, length);
-    code[length] = '\0';
-}
-
 static bool query_flow_visit(query_flow_walk *walk, const char *code, uint32_t depth) {
     for (size_t i = 0; i < walk->visited_count; i++) {
         if (strcmp(walk->visited[i], code) == 0) return false;
@@ -243,7 +236,7 @@ static ff_err query_flows_from(MDB_txn *txn, ff_store *store, query_flow_walk *w
             continue;
         }
         char to[FF_ORG_CODE_BYTES_MAX + 1];
-        query_code_unpad(bytes + 2 + FF_ORG_CODE_BYTES_MAX, to);
+        projection_code_unpad(bytes + 2 + FF_ORG_CODE_BYTES_MAX, to);
         err = query_flow_edge_add(walk, from, to, stream, amount, depth);
         query_flow_visit(walk, to, depth);
     }
