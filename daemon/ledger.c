@@ -19,11 +19,18 @@ struct ff_ledger {
     pthread_rwlock_t map_lock;
     ledger_veto veto;
     void *veto_argument;
+    ledger_project project;
+    void *project_argument;
 };
 
 void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument) {
     ledger->veto = veto;
     ledger->veto_argument = argument;
+}
+
+void ledger_project_set(ff_ledger *ledger, ledger_project project, void *argument) {
+    ledger->project = project;
+    ledger->project_argument = argument;
 }
 
 ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
@@ -110,6 +117,10 @@ static ff_err ledger_command_record(ff_ledger *ledger, MDB_txn *parent, const le
         err = ledger->veto(ledger->veto_argument, child, &record, &result->failure);
     }
     if (err == FF_OK) err = projection_apply(child, store, &record, &result->failure);
+    if (err == FF_OK && ledger->project != NULL) {
+        err = ledger->project(ledger->project_argument, child, &record);
+        if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot project the event");
+    }
     log_head next = *head;
     if (err == FF_OK) {
         err = log_append(child, store, &record, &next);
@@ -260,6 +271,23 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
         for (size_t i = 0; i < batch_count; i++) ledger_results_fail(&batches[i], results[i], err);
     }
     return err;
+}
+
+ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argument) {
+    for (;;) {
+        /* Held shared like a reader's, so that the writer cannot grow the map under this
+         * transaction; LMDB's own lock keeps the two write transactions apart. */
+        ledger_read_begin(ledger);
+        MDB_txn *txn = NULL;
+        ff_err err = store_txn_begin(ledger->store, NULL, 0, &txn);
+        if (err == FF_OK) err = work(argument, txn);
+        if (err == FF_OK) err = store_txn_commit(txn);
+        else if (txn != NULL) mdb_txn_abort(txn);
+        ledger_read_end(ledger);
+        if (err != FF_ERR_MAP_LIMIT) return err;
+        err = ledger_map_grow(ledger);
+        if (err != FF_OK) return err;
+    }
 }
 
 ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results) {

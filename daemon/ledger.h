@@ -81,6 +81,24 @@ typedef ff_err (*ledger_veto)(void *argument, MDB_txn *txn,
 /* Installs (or with NULL removes) the veto. Not while a batch is being applied. */
 void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument);
 
+/* A hook that sees every new event once it has been applied to the projections, inside the same
+ * nested transaction, so it can keep derived data of its own in step with the log. It returns
+ * FF_OK, or an error that stops the whole group (a storage failure, such as FF_ERR_MAP_LIMIT,
+ * which grows the map and tries the group again). Like the veto it runs for new commands only;
+ * whoever installs it replays the log into its own data. */
+typedef ff_err (*ledger_project)(void *argument, MDB_txn *txn,
+                                 const Fundflow__V1__EventRecord *record);
+
+/* Installs (or with NULL removes) the projection hook. Not while a batch is being applied. */
+void ledger_project_set(ff_ledger *ledger, ledger_project project, void *argument);
+
+/* Runs work inside a write transaction of its own, outside the writer's batches, and commits it.
+ * If the map fills, the transaction is abandoned, the map grown and work run again from the
+ * start, so work must do nothing outside the transaction it is given. Waits for a batch being
+ * applied to commit. Any thread except the one applying batches. */
+typedef ff_err (*ledger_write_work)(void *argument, MDB_txn *txn);
+ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argument);
+
 /* How many times the map has been grown since the ledger was opened. */
 uint64_t ledger_map_growth_count(const ff_ledger *ledger);
 

@@ -57,6 +57,7 @@ static void plugin_host_table_fill(ff_plugin_host *host) {
     host->money_add = plugin_host_money_add;
     host->money_format = money_format;
     plugin_host_reads_fill(host);
+    plugin_host_data_fill(host);
 }
 
 /* ---- loading ---- */
@@ -75,6 +76,17 @@ static bool plugins_name_taken(const ff_plugins *plugins, const char *name) {
     return false;
 }
 
+/* Names are lower case letters, digits and '_', since they key the plugin's data and config. */
+static bool plugins_name_valid(const char *name) {
+    size_t length = strlen(name);
+    if (length == 0 || length > PLUGINS_NAME_BYTES_MAX) return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+}
+
 /* Checks what the entry returned; writes why not into reason. */
 static bool plugins_description_check(const ff_plugins *plugins, const ff_plugin *plugin,
                                       char *reason, size_t reason_bytes) {
@@ -86,6 +98,10 @@ static bool plugins_description_check(const ff_plugins *plugins, const ff_plugin
     } else if (plugin->size < offsetof(ff_plugin, veto) || plugin->name == NULL ||
                plugin->name[0] == '\0' || plugin->report == NULL || plugin->init == NULL) {
         snprintf(reason, reason_bytes, "its description lacks a name, init or report");
+    } else if (!plugins_name_valid(plugin->name)) {
+        snprintf(reason, reason_bytes,
+                 "its name is not 1 to %d lower case letters, digits and '_'",
+                 PLUGINS_NAME_BYTES_MAX);
     } else if (plugins_name_taken(plugins, plugin->name)) {
         snprintf(reason, reason_bytes, "a plugin named %s is already loaded", plugin->name);
     } else {
@@ -211,6 +227,12 @@ ff_err plugins_load(ff_ledger *ledger, const plugins_options *options, ff_plugin
     }
     plugins_all_load(plugins);
     ledger_veto_set(ledger, plugin_host_veto, plugins);
+    ledger_project_set(ledger, plugin_host_project, plugins);
+    err = plugins_projections_catch_up(plugins);
+    if (err != FF_OK) {
+        plugins_unload(plugins);
+        return err;
+    }
     *plugins_out = plugins;
     return FF_OK;
 }
@@ -229,12 +251,17 @@ ff_err plugins_reload(ff_plugins *plugins, const plugins_setting *settings, size
     }
     plugins_all_load(plugins);
     pthread_rwlock_unlock(&plugins->lock);
-    return FF_OK;
+    /* Outside the plugins' lock: the catch-up takes the ledger's write lock first, as the
+     * writer does, so that neither waits on the other holding what it needs. */
+    return plugins_projections_catch_up(plugins);
 }
 
 void plugins_unload(ff_plugins *plugins) {
     if (plugins == NULL) return;
-    if (plugins->ledger) ledger_veto_set(plugins->ledger, NULL, NULL);
+    if (plugins->ledger) {
+        ledger_veto_set(plugins->ledger, NULL, NULL);
+        ledger_project_set(plugins->ledger, NULL, NULL);
+    }
     plugins_all_unload(plugins);
     for (size_t i = 0; i < plugins->directory_count; i++) free(plugins->directories[i]);
     free(plugins->directories);

@@ -15,9 +15,10 @@
 #include "fundflow/plugin.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* The most plugins loaded at once, and the longest configuration value. */
+/* The most plugins loaded at once, the most configuration settings, and the longest name. */
 #define PLUGINS_MAX 32
 #define PLUGINS_SETTINGS_MAX 128
+#define PLUGINS_NAME_BYTES_MAX 63
 
 typedef struct ff_plugins ff_plugins;
 
@@ -37,15 +38,19 @@ typedef struct plugins_options {
 
 /* Loads every plugin in the directories. A plugin that fails to load (no entry symbol, a
  * different ABI major version, a name already taken, or an init that fails) is logged, recorded
- * in the load errors, and skipped; the rest load. Installs the vetoes on ledger. Returns FF_OK
- * even if some were skipped; FF_ERR_NO_MEMORY otherwise. */
+ * in the load errors, and skipped; the rest load. Installs the vetoes and projection hooks on
+ * ledger, then brings every projecting plugin's data up to the head of the log (replaying it).
+ * Returns FF_OK even if some were skipped; FF_ERR_NO_MEMORY, or a storage error from the
+ * catch-up, otherwise. */
 ff_err plugins_load(ff_ledger *ledger, const plugins_options *options, ff_plugins **plugins_out);
 
 /* Unloads every plugin (fini, dlclose) and loads the directories again, with new settings if
- * settings is not NULL. Waits for reports and vetoes in progress to finish. */
+ * settings is not NULL, then catches up projecting plugins as plugins_load does. Waits for
+ * reports, vetoes and projections in progress to finish. A plugin that is no longer in the
+ * directories leaves its data behind; a rebuild of the projections removes it. */
 ff_err plugins_reload(ff_plugins *plugins, const plugins_setting *settings, size_t setting_count);
 
-/* Unloads every plugin, removes the vetoes from the ledger and frees the set. NULL is allowed. */
+/* Unloads every plugin, removes the hooks from the ledger and frees the set. NULL is allowed. */
 void plugins_unload(ff_plugins *plugins);
 
 /* How many plugins are loaded. */

@@ -32,12 +32,18 @@ struct ff_plugins {
     size_t error_count;
 };
 
-/* A read view of the ledger for one report or veto call. */
+/* A view of the ledger for one report, veto or project call. */
 struct ff_plugin_context {
     ff_plugins *plugins;
     MDB_txn *txn;
     ff_store *store;
     uint64_t as_at_sequence;
+    /* The plugin being called, whose namespace data_* functions use. */
+    const plugin_slot *slot;
+    /* Set for project calls only: data_put and data_delete refuse otherwise. */
+    bool writable;
+    /* The first storage failure of a data_* call, which outranks whatever the plugin returns. */
+    ff_err storage_err;
 };
 
 /* A report being built, straight into the reply message. */
@@ -48,6 +54,30 @@ struct ff_plugin_report {
 
 /* Fills the read and report-builder functions of the host table. */
 void plugin_host_reads_fill(ff_plugin_host *host);
+
+/* Fills the projected-data functions of the host table. */
+void plugin_host_data_fill(ff_plugin_host *host);
+
+/* Hands visit one event as plugins see it: its summary and packed payload. */
+int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
+                         ff_plugin_event_visitor visit, void *argument);
+
+/* Whether a plugin has a project hook. */
+bool plugin_projects(const ff_plugin *plugin);
+
+/* The event a plugin's projection has reached, if the plugin projects: FF_OK and *through_out
+ * when its data is complete for its projection_version, FF_ERR_NOT_FOUND when it has none or
+ * holds data of another version. */
+ff_err plugin_projection_through(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+                                 uint64_t *through_out);
+
+/* The ledger's projection hook that keeps every projecting plugin's data in step. */
+ff_err plugin_host_project(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record);
+
+/* Brings every projecting plugin's data up to the head of the log, clearing and replaying it
+ * from the first event when its projection_version has changed. Takes the ledger's write lock
+ * and then the plugins' lock shared, the writer's order; call it holding neither. */
+ff_err plugins_projections_catch_up(ff_plugins *plugins);
 
 /* Summarises an event for plugins; *contract (freed by the caller) holds the contract a
  * variation or payment names, whose parties and stream fill the summary. */

@@ -344,8 +344,8 @@ static int plugin_report_finding(ff_plugin_report *report, int level, const char
 
 /* ---- added in ABI 1.1 ---- */
 
-static int plugin_event_visit(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
-                              ff_plugin_event_visitor visit, void *argument) {
+int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
+                         ff_plugin_event_visitor visit, void *argument) {
     size_t payload_bytes = fundflow__v1__event__get_packed_size(record->event);
     uint8_t *payload = malloc(payload_bytes ? payload_bytes : 1);
     if (payload == NULL) return FF_PLUGIN_ERROR;
@@ -372,7 +372,7 @@ static int plugin_events_each(ff_plugin_context *context, uint64_t after_sequenc
         if (log_read(context->txn, context->store, sequence, &record) != FF_OK) {
             return FF_PLUGIN_ERROR;
         }
-        result = plugin_event_visit(context, record, visit, argument);
+        result = plugin_event_deliver(context, record, visit, argument);
         fundflow__v1__event_record__free_unpacked(record, NULL);
     }
     return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;

@@ -80,7 +80,7 @@ ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventR
     ff_plugins *plugins = argument;
     pthread_rwlock_rdlock(&plugins->lock);
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger),
-                                 record->sequence - 1};
+                                 record->sequence - 1, NULL, false, FF_OK};
     ff_plugin_command command;
     Fundflow__V1__ContractRecord *contract = NULL;
     plugin_command_from(txn, context.store, record, &command, &contract);
@@ -88,6 +88,7 @@ ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventR
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
         plugin_slot *slot = plugins->slots[i];
         if (slot->plugin->veto == NULL) continue;
+        context.slot = slot;
         char reason[FF_FAILURE_DETAIL_BYTES - 64] = "";
         if (slot->plugin->veto(slot->state, &context, &command, reason, sizeof reason) ==
             FF_PLUGIN_OK) {
@@ -104,7 +105,8 @@ ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventR
 
 /* ---- ListPlugins ---- */
 
-static ff_err plugin_info_fill(const plugin_slot *slot, Fundflow__V1__PluginInfo *info) {
+static ff_err plugin_info_fill(MDB_txn *txn, ff_store *store, const plugin_slot *slot,
+                               Fundflow__V1__PluginInfo *info) {
     const ff_plugin *plugin = slot->plugin;
     fundflow__v1__plugin_info__init(info);
     char abi[32];
@@ -115,7 +117,7 @@ static ff_err plugin_info_fill(const plugin_slot *slot, Fundflow__V1__PluginInfo
     info->description = strdup(plugin->description ? plugin->description : "");
     info->path = strdup(slot->path);
     info->financial_years = calloc(plugin->financial_year_count + 1, sizeof(uint32_t));
-    info->hooks = calloc(2, sizeof(char *));
+    info->hooks = calloc(3, sizeof(char *));
     if (!info->name || !info->version || !info->abi_version || !info->description ||
         !info->path || !info->financial_years || !info->hooks) {
         return FF_ERR_NO_MEMORY;
@@ -126,6 +128,14 @@ static ff_err plugin_info_fill(const plugin_slot *slot, Fundflow__V1__PluginInfo
     info->hooks[info->n_hooks++] = strdup("report");
     if (plugin->size > offsetof(ff_plugin, veto) && plugin->veto) {
         info->hooks[info->n_hooks++] = strdup("veto");
+    }
+    if (plugin_projects(plugin)) {
+        info->hooks[info->n_hooks++] = strdup("project");
+        info->projection_version = plugin->projection_version;
+        uint64_t through = 0;
+        ff_err err = plugin_projection_through(txn, store, plugin, &through);
+        if (err != FF_OK && err != FF_ERR_NOT_FOUND) return err;
+        info->projected_through_sequence = through;
     }
     return FF_OK;
 }
@@ -138,12 +148,16 @@ ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **res
     response->plugins = calloc(plugins->count + 1, sizeof *response->plugins);
     response->load_errors = calloc(plugins->error_count + 1, sizeof *response->load_errors);
     ff_err err = response->plugins && response->load_errors ? FF_OK : FF_ERR_NO_MEMORY;
+    MDB_txn *txn = NULL;
+    if (err == FF_OK) err = ledger_read_txn_begin(plugins->ledger, &txn);
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
         Fundflow__V1__PluginInfo *info = malloc(sizeof *info);
         if (info == NULL) err = FF_ERR_NO_MEMORY;
         else response->plugins[response->n_plugins++] = info;
-        if (info) err = plugin_info_fill(plugins->slots[i], info);
+        if (info) err = plugin_info_fill(txn, ledger_store(plugins->ledger), plugins->slots[i],
+                                         info);
     }
+    if (txn) ledger_read_txn_end(plugins->ledger, txn);
     for (size_t i = 0; err == FF_OK && i < plugins->error_count; i++) {
         response->load_errors[response->n_load_errors] = strdup(plugins->errors[i]);
         if (response->load_errors[response->n_load_errors++] == NULL) err = FF_ERR_NO_MEMORY;
@@ -181,6 +195,22 @@ static ff_err plugin_year_check(const ff_plugin *plugin, uint32_t year, ff_failu
                        used ? known : "no year");
 }
 
+/* Refuses a report from a plugin whose projected data does not reach the head of the log. */
+static ff_err plugin_projection_ready(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+                                      uint64_t head_sequence, ff_failure *failure) {
+    uint64_t through = 0;
+    ff_err err = plugin_projection_through(txn, store, plugin, &through);
+    if (err == FF_OK && through == head_sequence) return FF_OK;
+    if (err != FF_OK && err != FF_ERR_NOT_FOUND) {
+        return failure_set(failure, err, NULL, "cannot read plugin %s's projection", plugin->name);
+    }
+    return failure_set(failure, FF_ERR_PLUGIN_FAILED, "plugin",
+                       "plugin %s's projected data stops at event %llu but the ledger is at %llu; "
+                       "see the server log, then reload the plugins to resume it",
+                       plugin->name, (unsigned long long)through,
+                       (unsigned long long)head_sequence);
+}
+
 /* Runs the plugin's report over one read view of the ledger. */
 static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
                                   const Fundflow__V1__RunReportRequest *request,
@@ -188,9 +218,17 @@ static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
     MDB_txn *txn = NULL;
     ff_err err = ledger_read_txn_begin(plugins->ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
-    ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), 0};
+    ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), 0, slot, false,
+                                 FF_OK};
     log_head head;
     err = log_head_read(txn, context.store, &head);
+    if (err == FF_OK && plugin_projects(slot->plugin)) {
+        err = plugin_projection_ready(txn, context.store, slot->plugin, head.sequence, failure);
+        if (err != FF_OK) {
+            ledger_read_txn_end(plugins->ledger, txn);
+            return err;
+        }
+    }
     context.as_at_sequence = request->as_at_sequence != 0 &&
                                      request->as_at_sequence < head.sequence
                                  ? request->as_at_sequence

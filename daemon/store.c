@@ -36,6 +36,8 @@ static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_STATEMENTS] = "statements",
     [STORE_TABLE_HISTORY] = "history",
     [STORE_TABLE_FLOWS] = "flows",
+    [STORE_TABLE_PLUGIN_DATA] = "plugin_data",
+    [STORE_TABLE_PLUGIN_MARKS] = "plugin_marks",
 };
 
 const char *store_table_name(store_table table) {

@@ -37,11 +37,16 @@ typedef enum store_table {
     STORE_TABLE_STATEMENTS,  /* org (12) ++ counterparty (12) ++ year ++ month ++ kind -> amount */
     STORE_TABLE_HISTORY,     /* org code or contract id ++ 0 ++ sequence -> nothing */
     STORE_TABLE_FLOWS,       /* year ++ from (12) ++ to (12) ++ stream -> int64 pence */
+    STORE_TABLE_PLUGIN_DATA, /* plugin name ++ 0 ++ the plugin's key -> the plugin's value */
+    STORE_TABLE_PLUGIN_MARKS, /* plugin name -> plugin_projection_mark */
     STORE_TABLE_COUNT
 } store_table;
 
 /* The first projection table; every table from here to STORE_TABLE_COUNT is derived from the log. */
 #define STORE_TABLE_FIRST_PROJECTION STORE_TABLE_ORGS
+/* The first table that plugins project. Those depend on which plugins are loaded as well as on
+ * the log, so verification's replay (which loads none) compares only the tables before it. */
+#define STORE_TABLE_FIRST_PLUGIN STORE_TABLE_PLUGIN_DATA
 
 typedef struct store_options {
     const char *data_dir;    /* created if missing; must be on a local file system */

@@ -163,7 +163,7 @@ static ff_err verify_tables_compare(ff_store *live, MDB_txn *live_txn, ff_store 
                                     verify_report *report) {
     MDB_txn *scratch_txn = NULL;
     ff_err err = store_txn_begin(scratch, NULL, MDB_RDONLY, &scratch_txn);
-    for (int table = STORE_TABLE_FIRST_PROJECTION; err == FF_OK && table < STORE_TABLE_COUNT;
+    for (int table = STORE_TABLE_FIRST_PROJECTION; err == FF_OK && table < STORE_TABLE_FIRST_PLUGIN;
          table++) {
         err = verify_table_compare(live_txn, live, scratch_txn, scratch, (store_table)table,
                                    report);

@@ -1,6 +1,8 @@
 /* Tests of the plugin host with real shared objects: ABI mismatches, failing inits and missing
  * entries are skipped with a reason; duplicates are refused; a veto refuses a command and leaves
- * the ledger unchanged; reports are built and checked; reloading picks up a new plugin. */
+ * the ledger unchanged; reports are built and checked; reloading picks up a new plugin; a
+ * projecting plugin's data follows the log, catches up, survives rebuilds byte for byte, stops
+ * cleanly when its hook fails, and is replayed when its projection_version changes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +16,8 @@
 
 #include "plugin_host.h"
 #include "test_support.h"
+#include "verify.h"
+#include "fundflow/limits.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 
@@ -63,11 +67,11 @@ static void test_bad_plugins_are_skipped_with_a_reason(void **state) {
     Fundflow__V1__ListPluginsResponse *list = plugins_listed(plugins);
     assert_int_equal(list->n_plugins, 1);
     assert_string_equal(list->plugins[0]->name, "fixture_veto");
-    assert_string_equal(list->plugins[0]->abi_version, "1.1");
+    assert_string_equal(list->plugins[0]->abi_version, "1.2");
     assert_int_equal(list->plugins[0]->n_hooks, 2);
     assert_int_equal(list->n_load_errors, 3);
     /* The mismatch names both versions. */
-    assert_true(load_error_mentions(list, "fixture_abi_mismatch", "ABI 2.0; this host speaks 1.1"));
+    assert_true(load_error_mentions(list, "fixture_abi_mismatch", "ABI 2.0; this host speaks 1.2"));
     assert_true(load_error_mentions(list, "fixture_init_fails", "init failed"));
     assert_true(load_error_mentions(list, "fixture_no_entry", "fundflow_plugin_entry"));
     fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
@@ -177,6 +181,266 @@ static void test_reports_and_reload(void **state) {
     test_fixture_teardown(&fixture);
 }
 
+/* ---- projections ---- */
+
+static ff_plugins *plugins_configured(ff_ledger *ledger, const char *directory,
+                                      const plugins_setting *settings, size_t setting_count) {
+    const char *directories[] = {directory};
+    plugins_options options = {directories, 1, settings, setting_count};
+    ff_plugins *plugins = NULL;
+    assert_int_equal(plugins_load(ledger, &options, &plugins), FF_OK);
+    return plugins;
+}
+
+/* The fixture's "projection" row: events counted, event rows, all rows, write refused. */
+typedef struct projection_row {
+    int64_t counted, event_rows, rows, write_refused;
+} projection_row;
+
+static projection_row projection_report(ff_plugins *plugins) {
+    Fundflow__V1__Report *report = report_run(plugins, "fixture_project", TEST_YEAR, FF_OK);
+    assert_int_equal(report->n_tables, 2);
+    assert_string_equal(report->tables[0]->name, "projection");
+    Fundflow__V1__ReportCell **cells = report->tables[0]->rows[0]->cells;
+    projection_row row = {cells[0]->number, cells[1]->number, cells[2]->number, cells[3]->number};
+    fundflow__v1__report__free_unpacked(report, NULL);
+    return row;
+}
+
+/* The fixture's allocation total for one recipient, or -1 if it has none. */
+static int64_t projection_allocated(ff_plugins *plugins, const char *recipient) {
+    Fundflow__V1__Report *report = report_run(plugins, "fixture_project", TEST_YEAR, FF_OK);
+    int64_t total = -1;
+    const Fundflow__V1__ReportTable *table = report->tables[1];
+    for (size_t i = 0; i < table->n_rows; i++) {
+        if (strcmp(table->rows[i]->cells[0]->text, recipient) == 0) {
+            total = table->rows[i]->cells[1]->number;
+        }
+    }
+    fundflow__v1__report__free_unpacked(report, NULL);
+    return total;
+}
+
+static uint64_t projection_listed_through(ff_plugins *plugins, const char *name) {
+    Fundflow__V1__ListPluginsResponse *list = plugins_listed(plugins);
+    uint64_t through = UINT64_MAX;
+    for (size_t i = 0; i < list->n_plugins; i++) {
+        if (strcmp(list->plugins[i]->name, name) != 0) continue;
+        assert_string_equal(list->plugins[i]->hooks[list->plugins[i]->n_hooks - 1], "project");
+        through = list->plugins[i]->projected_through_sequence;
+    }
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    return through;
+}
+
+static void plugin_tables_dump(ff_ledger *ledger, uint8_t **bytes, size_t *count) {
+    test_tables_dump(ledger_store(ledger), STORE_TABLE_FIRST_PLUGIN, STORE_TABLE_COUNT, bytes,
+                     count);
+}
+
+static void test_a_projection_catches_up_then_follows_the_log(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    uint64_t head = test_world_register(f->ledger);
+    assert_int_equal(test_submit(f->ledger, test_allocation("p1", "X24", "QUE", CORE, TEST_YEAR,
+                                                            700), NULL), FF_OK);
+    head++;
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_project", directory);
+    ff_plugins *plugins = plugins_from(f->ledger, directory);
+    /* Loaded behind the log, it was replayed: one count, one row per event, QUE's 700p. */
+    assert_int_equal(projection_listed_through(plugins, "fixture_project"), head);
+    projection_row row = projection_report(plugins);
+    assert_int_equal(row.counted, (int64_t)head);
+    assert_int_equal(row.event_rows, (int64_t)head);
+    assert_int_equal(row.rows, (int64_t)head + 2); /* count, events, one recipient */
+    assert_int_equal(row.write_refused, 1);
+    assert_int_equal(projection_allocated(plugins, "QUE"), 700);
+    /* New events are projected in their own transaction. */
+    assert_int_equal(test_submit(f->ledger, test_allocation("p2", "X24", "QUE", CORE, TEST_YEAR,
+                                                            50), NULL), FF_OK);
+    assert_int_equal(test_submit(f->ledger, test_allocation("p3", "X24", "QJG", CORE, TEST_YEAR,
+                                                            9), NULL), FF_OK);
+    head += 2;
+    assert_int_equal(projection_report(plugins).counted, (int64_t)head);
+    assert_int_equal(projection_allocated(plugins, "QUE"), 750);
+    assert_int_equal(projection_allocated(plugins, "QJG"), 9);
+    /* A refused command projects nothing. */
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    plugin_tables_dump(f->ledger, &before, &before_bytes);
+    assert_int_equal(test_submit(f->ledger, test_allocation("p4", "X24", "NOPE", CORE, TEST_YEAR,
+                                                            5), NULL), FF_ERR_ORG_UNKNOWN);
+    plugin_tables_dump(f->ledger, &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    assert_int_equal(projection_listed_through(plugins, "fixture_project"), head);
+    free(before);
+    free(after);
+    plugins_unload(plugins);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+static void test_a_projection_is_rebuilt_byte_for_byte(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    test_world_register(f->ledger);
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_project", directory);
+    ff_plugins *plugins = plugins_from(f->ledger, directory);
+    for (int i = 0; i < 20; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "b%d", i);
+        assert_int_equal(test_submit(f->ledger, test_allocation(key, "X24", i % 2 ? "QUE" : "QJG",
+                                                                CORE, TEST_YEAR, 100 + i), NULL),
+                         FF_OK);
+    }
+    uint64_t head = test_head_sequence(f->ledger);
+    uint8_t *live = NULL, *rebuilt = NULL;
+    size_t live_bytes = 0, rebuilt_bytes = 0;
+    plugin_tables_dump(f->ledger, &live, &live_bytes);
+    /* Verification replays without plugins and still agrees with the ledger. */
+    verify_report verified;
+    assert_int_equal(verify_ledger(ledger_store(f->ledger), NULL, &verified), FF_OK);
+    /* A rebuild drops the plugins' data with every projection; until the plugin is reloaded its
+     * reports are refused rather than wrong, and new events leave it behind. */
+    assert_int_equal(verify_rebuild_projections(ledger_store(f->ledger), &verified), FF_OK);
+    report_run(plugins, "fixture_project", TEST_YEAR, FF_ERR_PLUGIN_FAILED);
+    assert_int_equal(plugins_reload(plugins, NULL, 0), FF_OK);
+    plugin_tables_dump(f->ledger, &rebuilt, &rebuilt_bytes);
+    assert_int_equal(live_bytes, rebuilt_bytes);
+    assert_memory_equal(live, rebuilt, live_bytes);
+    assert_int_equal(projection_report(plugins).counted, (int64_t)head);
+    free(live);
+    free(rebuilt);
+    plugins_unload(plugins);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+static void test_a_failing_projection_stops_and_resumes(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    uint64_t head = test_world_register(f->ledger);
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_project", directory);
+    plugins_setting fail = {"fixture_project", "fail_at_sequence", ""};
+    snprintf(fail.value, sizeof fail.value, "%llu", (unsigned long long)head + 2);
+    ff_plugins *plugins = plugins_configured(f->ledger, directory, &fail, 1);
+    /* Every command is recorded although the hook fails on the second. */
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "f%d", i);
+        assert_int_equal(test_submit(f->ledger, test_allocation(key, "X24", "QUE", CORE,
+                                                                TEST_YEAR, 10), NULL), FF_OK);
+    }
+    assert_int_equal(test_head_sequence(f->ledger), head + 3);
+    assert_int_equal(projection_listed_through(plugins, "fixture_project"), head + 1);
+    report_run(plugins, "fixture_project", TEST_YEAR, FF_ERR_PLUGIN_FAILED);
+    /* Reloaded without the fault, it resumes where it stopped; the failed event's writes
+     * ("poison") were discarded. */
+    assert_int_equal(plugins_reload(plugins, NULL, 0), FF_OK);
+    assert_int_equal(plugins_reload(plugins, &fail, 0), FF_OK);
+    assert_int_equal(projection_listed_through(plugins, "fixture_project"), head + 3);
+    projection_row row = projection_report(plugins);
+    assert_int_equal(row.counted, (int64_t)head + 3);
+    assert_int_equal(row.rows, (int64_t)head + 3 + 2);
+    assert_int_equal(projection_allocated(plugins, "QUE"), 30);
+    plugins_unload(plugins);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+/* Writes one raw row into the plugin data table, as a stray or another plugin's row. */
+static void plugin_data_row_put(ff_ledger *ledger, const char *key, size_t key_bytes) {
+    ff_store *store = ledger_store(ledger);
+    MDB_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    MDB_val db_key = {key_bytes, (void *)(uintptr_t)key}, value = {1, (void *)(uintptr_t)"x"};
+    assert_int_equal(store_put(txn, store, STORE_TABLE_PLUGIN_DATA, &db_key, &value, 0), 0);
+    assert_int_equal(store_txn_commit(txn), FF_OK);
+}
+
+static bool plugin_data_row_exists(ff_ledger *ledger, const char *key, size_t key_bytes) {
+    ff_store *store = ledger_store(ledger);
+    MDB_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    MDB_val db_key = {key_bytes, (void *)(uintptr_t)key}, value;
+    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PLUGIN_DATA), &db_key, &value);
+    mdb_txn_abort(txn);
+    return rc == MDB_SUCCESS;
+}
+
+static void test_a_new_projection_version_replays_only_its_own_namespace(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    uint64_t head = test_world_register(f->ledger);
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_project", directory);
+    ff_plugins *plugins = plugins_from(f->ledger, directory);
+    static const char stray[] = "fixture_project\0zz", other[] = "fixture_projected\0k",
+                      neighbour[] = "fixture_proj\0k";
+    plugin_data_row_put(f->ledger, stray, sizeof stray - 1);
+    plugin_data_row_put(f->ledger, other, sizeof other - 1);
+    plugin_data_row_put(f->ledger, neighbour, sizeof neighbour - 1);
+    /* Its own walk sees the stray row in its namespace, and nothing of the neighbours'. */
+    assert_int_equal(projection_report(plugins).rows, (int64_t)head + 1 + 1);
+    /* Version 2: cleared and replayed, so the stray row is gone; other namespaces are kept. */
+    plugins_setting version = {"fixture_project", "projection_version", "2"};
+    assert_int_equal(plugins_reload(plugins, &version, 1), FF_OK);
+    assert_false(plugin_data_row_exists(f->ledger, stray, sizeof stray - 1));
+    assert_true(plugin_data_row_exists(f->ledger, other, sizeof other - 1));
+    assert_true(plugin_data_row_exists(f->ledger, neighbour, sizeof neighbour - 1));
+    projection_row row = projection_report(plugins);
+    assert_int_equal(row.counted, (int64_t)head);
+    assert_int_equal(row.rows, (int64_t)head + 1);
+    Fundflow__V1__ListPluginsResponse *list = plugins_listed(plugins);
+    assert_int_equal(list->plugins[0]->projection_version, 2);
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    plugins_unload(plugins);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+/* A full map part way through projecting, live or in a catch-up, grows the map and projects the
+ * whole group again: nothing is counted twice. */
+static void test_a_full_map_while_projecting_grows_and_retries(void **state) {
+    (void)state;
+    char *data_dir = test_dir_make(), *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(data_dir, FF_MAP_BYTES_MIN);
+    test_world_register(ledger);
+    plugin_copy(fixtures_dir, "fixture_project", directory);
+    /* The catch-up's third write finds the map full. */
+    store_fault_inject(3, MDB_MAP_FULL, false);
+    ff_plugins *plugins = plugins_from(ledger, directory);
+    store_fault_clear();
+    assert_int_equal(ledger_map_growth_count(ledger), 1);
+    assert_int_equal(projection_report(plugins).counted, 7);
+    enum { COMMANDS = 3000 };
+    Fundflow__V1__Command **commands = calloc(COMMANDS, sizeof *commands);
+    ledger_result *results = calloc(COMMANDS, sizeof *results);
+    for (int i = 0; i < COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "grow-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
+    }
+    assert_int_equal(test_submit_batch(ledger, commands, COMMANDS, false, results), FF_OK);
+    assert_true(ledger_map_growth_count(ledger) >= 2);
+    assert_int_equal(projection_report(plugins).counted, 7 + COMMANDS);
+    assert_int_equal(projection_allocated(plugins, "QUE"), COMMANDS);
+    free(commands);
+    free(results);
+    plugins_unload(plugins);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+    test_dir_remove(data_dir);
+}
+
 int main(void) {
     if (access(fixtures_dir, R_OK) != 0 || access(plugins_dir, R_OK) != 0) {
         fprintf(stderr, "plugin directories missing: %s, %s\n", fixtures_dir, plugins_dir);
@@ -187,6 +451,11 @@ int main(void) {
         cmocka_unit_test(test_a_second_plugin_of_the_same_name_is_refused),
         cmocka_unit_test(test_a_veto_refuses_and_leaves_the_ledger_unchanged),
         cmocka_unit_test(test_reports_and_reload),
+        cmocka_unit_test(test_a_projection_catches_up_then_follows_the_log),
+        cmocka_unit_test(test_a_projection_is_rebuilt_byte_for_byte),
+        cmocka_unit_test(test_a_failing_projection_stops_and_resumes),
+        cmocka_unit_test(test_a_new_projection_version_replays_only_its_own_namespace),
+        cmocka_unit_test(test_a_full_map_while_projecting_grows_and_retries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

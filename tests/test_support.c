@@ -213,11 +213,17 @@ static void test_bytes_append(uint8_t **bytes, size_t *count, size_t *capacity, 
 }
 
 void test_projections_dump(ff_store *store, uint8_t **bytes_out, size_t *bytes_count_out) {
+    test_tables_dump(store, STORE_TABLE_FIRST_PROJECTION, STORE_TABLE_COUNT, bytes_out,
+                     bytes_count_out);
+}
+
+void test_tables_dump(ff_store *store, store_table first, store_table end, uint8_t **bytes_out,
+                      size_t *bytes_count_out) {
     uint8_t *bytes = NULL;
     size_t count = 0, capacity = 0;
     MDB_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
-    for (int table = STORE_TABLE_FIRST_PROJECTION; table < STORE_TABLE_COUNT; table++) {
+    for (int table = (int)first; table < (int)end; table++) {
         const char *name = store_table_name((store_table)table);
         test_bytes_append(&bytes, &count, &capacity, name, strlen(name));
         MDB_cursor *cursor = NULL;

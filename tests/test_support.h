@@ -89,6 +89,10 @@ uint64_t test_world_register(ff_ledger *ledger);
 /* Every projection table as one byte string: for each table, each key and value with lengths. */
 void test_projections_dump(ff_store *store, uint8_t **bytes_out, size_t *bytes_count_out);
 
+/* The same for the tables from first up to (not including) end. */
+void test_tables_dump(ff_store *store, store_table first, store_table end, uint8_t **bytes_out,
+                      size_t *bytes_count_out);
+
 /* The net balance of one account now (as_at UINT64_MAX) or as at a sequence. */
 int64_t test_account_net(ff_ledger *ledger, const char *org, Fundflow__V1__Stream stream,
                          uint32_t year, int purpose, uint64_t as_at);

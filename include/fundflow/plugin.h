@@ -16,9 +16,16 @@
  *   - A minor version adds fields at the end; a plugin must check host->size (or the minor
  *     version) before calling a function added after the minor it was built against.
  *
- * Threads: the host calls a plugin from one thread at a time. report runs on a reader thread;
- * veto runs on the writer thread, inside the write transaction, so it must be quick and must not
- * call back into anything but the host's read functions.
+ * Threads: each callback is called from one thread at a time, but different callbacks may run at
+ * once: report runs on a reader thread while veto and project run on the writer thread, inside
+ * the write transaction. So state that changes after init must be guarded by the plugin, and veto
+ * and project must be quick and call back into nothing but the host's functions.
+ *
+ * Projections (since ABI 1.2): a plugin with a project hook keeps data of its own in the ledger's
+ * store, in a namespace no other plugin can read. The host calls project once for every event,
+ * in order, inside the transaction that records the event, so the plugin's data and the ledger
+ * never disagree. When a plugin is loaded after events exist, or its projection_version changes,
+ * the host clears its data and replays the log into it before the plugin is used.
  *
  * Money is int64 pence throughout; use host->money_add so every sum is checked for overflow.
  */
@@ -29,7 +36,7 @@
 #include <stdint.h>
 
 #define FF_PLUGIN_ABI_MAJOR 1
-#define FF_PLUGIN_ABI_MINOR 1
+#define FF_PLUGIN_ABI_MINOR 2
 #define FF_PLUGIN_ENTRY_SYMBOL "fundflow_plugin_entry"
 
 #if defined(__GNUC__)
@@ -42,6 +49,11 @@
 #define FF_PLUGIN_OK 0
 #define FF_PLUGIN_STOP 1   /* a visitor asks the walk to stop early; not an error */
 #define FF_PLUGIN_ERROR -1 /* something failed; the host has logged why */
+#define FF_PLUGIN_NOT_FOUND 2 /* data_get: no value under that key; not an error */
+
+/* The longest key and value of a plugin's projected data (since ABI 1.2). */
+#define FF_PLUGIN_DATA_KEY_BYTES_MAX 256
+#define FF_PLUGIN_DATA_VALUE_BYTES_MAX 65536
 
 enum ff_plugin_log_level { FF_PLUGIN_LOG_INFO = 1, FF_PLUGIN_LOG_WARN = 2, FF_PLUGIN_LOG_ERROR = 3 };
 
@@ -226,6 +238,8 @@ typedef int (*ff_plugin_statement_visitor)(void *argument, const ff_plugin_state
 typedef int (*ff_plugin_delegation_visitor)(void *argument,
                                             const ff_plugin_delegation *delegation);
 typedef int (*ff_plugin_event_visitor)(void *argument, const ff_plugin_event *event);
+typedef int (*ff_plugin_data_visitor)(void *argument, const void *key, size_t key_bytes,
+                                      const void *value, size_t value_bytes);
 
 /* The host's function table. Grows only at its end. */
 typedef struct ff_plugin_host {
@@ -294,6 +308,30 @@ typedef struct ff_plugin_host {
     /* Writes pence as "£1,234.56" or "-£0.01", NUL-terminated, cut to fit like snprintf;
      * returns the length it needed. 32 bytes always suffice. Any thread. */
     size_t (*money_format)(int64_t pence, char *buffer, size_t buffer_bytes);
+
+    /* ---- added in ABI 1.2: check host->abi_minor >= 2 before calling ---- */
+
+    /* The plugin's projected data: keys and values are bytes, keys compare as memcmp does, and
+     * no other plugin can see them. Reads work in every callback that has a context and see the
+     * data as the project hook left it after the latest event (not as at a report's sequence:
+     * a plugin that needs history keeps it in its keys). Writes work in project only.
+     * Keys are 1 to FF_PLUGIN_DATA_KEY_BYTES_MAX bytes; values 0 to
+     * FF_PLUGIN_DATA_VALUE_BYTES_MAX. Errors: FF_PLUGIN_ERROR (logged) for a bad size, a write
+     * outside project, or a storage failure, after which project must return FF_PLUGIN_ERROR. */
+
+    /* Stores value under key, replacing what was there. project only. */
+    int (*data_put)(ff_plugin_context *context, const void *key, size_t key_bytes,
+                    const void *value, size_t value_bytes);
+    /* Copies the value under key into value (cut to value_bytes) and sets *found_bytes to its
+     * whole length. Returns FF_PLUGIN_OK, or FF_PLUGIN_NOT_FOUND if there is none. */
+    int (*data_get)(ff_plugin_context *context, const void *key, size_t key_bytes, void *value,
+                    size_t value_bytes, size_t *found_bytes);
+    /* Removes key; removing a key that is not there is not an error. project only. */
+    int (*data_delete)(ff_plugin_context *context, const void *key, size_t key_bytes);
+    /* Visits every key that starts with prefix (prefix_bytes 0 for all), in key order. The
+     * visitor must not write. */
+    int (*data_each)(ff_plugin_context *context, const void *prefix, size_t prefix_bytes,
+                     ff_plugin_data_visitor visit, void *argument);
 } ff_plugin_host;
 
 /* What a plugin is and can do. Returned by the entry; the host reads it while the plugin is
@@ -320,6 +358,22 @@ typedef struct ff_plugin {
      * reason and returning FF_PLUGIN_ERROR; return FF_PLUGIN_OK to let it through. */
     int (*veto)(void *state, ff_plugin_context *context, const ff_plugin_command *command,
                 char *reason, size_t reason_bytes);
+
+    /* ---- added in ABI 1.2 ---- */
+
+    /* Optional (NULL for none): keeps the plugin's projected data up to date with one event,
+     * through host->data_put and data_delete. It is called for every event in sequence order,
+     * on the writer thread inside the event's transaction (the context sees the ledger with the
+     * event applied), and again from the first event when the log is replayed. It must depend
+     * only on the event, the ledger and the data, never on memory of earlier calls, because a
+     * transaction that fails is tried again and calls it again.
+     * Returns FF_PLUGIN_OK, or FF_PLUGIN_ERROR: the event is still recorded, but this plugin's
+     * writes for it are discarded, its projection stops before that event, and its reports are
+     * refused until it is reloaded (which resumes from where it stopped). */
+    int (*project)(void *state, ff_plugin_context *context, const ff_plugin_event *event);
+    /* The shape of the projected data. Change it when project starts writing differently: the
+     * host then clears the data and replays the whole log into it on loading. */
+    uint32_t projection_version;
 } ff_plugin;
 
 /* The one exported symbol. Returns the plugin's description, or NULL to refuse to load. */
