@@ -216,6 +216,16 @@ static int plugin_statements_each(ff_plugin_context *context, uint32_t financial
     return plugin_table_walk(context, STORE_TABLE_STATEMENTS, plugin_statement_row, &walk);
 }
 
+/* The end date a delegation had as at a sequence: the last one set by then. */
+static uint32_t plugin_delegation_end_at(const Fundflow__V1__DelegationRecord *record,
+                                         uint64_t as_at_sequence) {
+    uint32_t effective_to = record->effective_to;
+    for (size_t i = 0; i < record->n_ends; i++) {
+        if (record->ends[i]->sequence <= as_at_sequence) effective_to = record->ends[i]->effective_to;
+    }
+    return effective_to;
+}
+
 static int plugin_delegation_row(ff_plugin_context *context, const MDB_val *key,
                                  const MDB_val *value, const plugin_walk *walk) {
     (void)key;
@@ -231,7 +241,7 @@ static int plugin_delegation_row(ff_plugin_context *context, const MDB_val *key,
             .population_count = record->n_population_codes,
             .population_codes = (const char *const *)record->population_codes,
             .mode = record->mode, .effective_from = record->effective_from,
-            .effective_to = record->effective_to};
+            .effective_to = plugin_delegation_end_at(record, context->as_at_sequence)};
     int result = FF_PLUGIN_OK;
     if (record->granted_sequence <= context->as_at_sequence) {
         result = ((ff_plugin_delegation_visitor)walk->visit)(walk->argument, &delegation);

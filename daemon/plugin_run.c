@@ -69,7 +69,18 @@ void plugin_command_from(MDB_txn *txn, ff_store *store,
     case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
         plugin_command_contract(txn, store, event->payment_made->contract_id, command, contract);
         command->amount_pence = event->payment_made->amount_pence;
+        command->month = event->payment_made->month;
         break;
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
+        command->reversed_sequence = event->reversal->reversed_sequence;
+        break;
+    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED: {
+        const Fundflow__V1__StatementSubmitted *statement = event->statement_submitted;
+        command->from_code = statement->org_code, command->to_code = statement->counterparty_code;
+        command->financial_year = statement->financial_year, command->month = statement->month;
+        command->amount_pence = statement->amount_pence;
+        break;
+    }
     default:
         break;
     }

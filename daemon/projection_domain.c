@@ -329,6 +329,12 @@ ff_err projection_delegation_grant(MDB_txn *txn, ff_store *store,
     delegation.effective_from = grant->effective_from;
     delegation.effective_to = grant->effective_to;
     delegation.granted_sequence = record->sequence;
+    Fundflow__V1__DelegationEnd end = FUNDFLOW__V1__DELEGATION_END__INIT;
+    Fundflow__V1__DelegationEnd *ends[] = {&end};
+    end.sequence = record->sequence;
+    end.effective_to = grant->effective_to;
+    delegation.ends = ends;
+    delegation.n_ends = 1;
     int rc = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS, grant->delegation_id,
                                     strlen(grant->delegation_id), &delegation.base,
                                     MDB_NOOVERWRITE);
@@ -352,6 +358,24 @@ static ff_err projection_delegation_read(MDB_txn *txn, ff_store *store, const ch
     return err ? failure_set(failure, err, NULL, "cannot read delegation %s", id) : FF_OK;
 }
 
+/* Appends an end date to an unpacked delegation's history; free_unpacked frees it with the rest,
+ * since protobuf-c's default allocator is malloc's. */
+static ff_err projection_delegation_end_add(Fundflow__V1__DelegationRecord *delegation,
+                                            uint64_t sequence, uint32_t effective_to,
+                                            ff_failure *failure) {
+    Fundflow__V1__DelegationEnd **ends =
+        realloc(delegation->ends, (delegation->n_ends + 1) * sizeof *ends);
+    if (ends == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
+    delegation->ends = ends;
+    Fundflow__V1__DelegationEnd *end = malloc(sizeof *end);
+    if (end == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
+    fundflow__v1__delegation_end__init(end);
+    end->sequence = sequence;
+    end->effective_to = effective_to;
+    ends[delegation->n_ends++] = end;
+    return FF_OK;
+}
+
 ff_err projection_delegation_revoke(MDB_txn *txn, ff_store *store,
                                     const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__DelegationRevoked *revoke = record->event->delegation_revoked;
@@ -365,7 +389,8 @@ ff_err projection_delegation_revoke(MDB_txn *txn, ff_store *store,
                           "effective_to %u must fall within delegation %s (from %u)",
                           revoke->effective_to, delegation->delegation_id,
                           delegation->effective_from);
-    } else {
+    } else if ((err = projection_delegation_end_add(delegation, record->sequence,
+                                                    revoke->effective_to, failure)) == FF_OK) {
         delegation->effective_to = revoke->effective_to;
         delegation->revoked_sequence = record->sequence;
         int rc = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS,

@@ -184,6 +184,9 @@ typedef struct ff_plugin_command {
     const char *contract_id;
     int contract_type;
     int service_category;
+    /* ---- added in ABI 1.2: check size before reading ---- */
+    uint64_t reversed_sequence;         /* a reversal: the event it undoes */
+    uint32_t month;                     /* a payment or statement: 1 (April) to 12 (March) */
 } ff_plugin_command;
 
 /* One account's totals (since ABI 1.1). purpose: 1 funding, 2 budget, 3 received, 4 onward,
@@ -280,7 +283,8 @@ typedef struct ff_plugin_host {
      * month and kind). */
     int (*statements_each)(ff_plugin_context *context, uint32_t financial_year,
                            ff_plugin_statement_visitor visit, void *argument);
-    /* Every delegation. */
+    /* Every delegation granted by the context's sequence, with the end date it had then (a
+     * later revocation is not seen). */
     int (*delegations_each)(ff_plugin_context *context, ff_plugin_delegation_visitor visit,
                             void *argument);
 
