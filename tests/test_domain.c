@@ -380,19 +380,6 @@ static void test_funding_flows_conserve_money(void **state) {
     protobuf_c_message_free_unpacked(response, NULL);
 }
 
-static Fundflow__V1__Command *test_command_for_revoke(const char *key, const char *id,
-                                                      uint32_t until) {
-    Fundflow__V1__Command *command = test_period(key, "QUE", 1);
-    fundflow__v1__period_closed__free_unpacked(command->event->period_closed, NULL);
-    Fundflow__V1__DelegationRevoked *revoke = malloc(sizeof *revoke);
-    fundflow__v1__delegation_revoked__init(revoke);
-    revoke->delegation_id = strdup(id);
-    revoke->effective_to = until;
-    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED;
-    command->event->delegation_revoked = revoke;
-    return command;
-}
-
 static const char *who_commissions(ff_ledger *ledger, const char *line, const char *icb,
                                    uint32_t date, char *buffer, size_t buffer_bytes) {
     Fundflow__V1__GetDelegationsRequest get = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;
@@ -422,7 +409,7 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     /* A retained line is NHS England's whatever the date. */
     assert_string_equal(who_commissions(l, "SL99", "QUE", 20240601, who, sizeof who), "X24");
     /* Revoking QUE's delegation from 30 September hands the line back the day after. */
-    Fundflow__V1__Command *revoke = test_command_for_revoke("g2", "D-QUE-1", 20240930);
+    Fundflow__V1__Command *revoke = test_revocation("g2", "D-QUE-1", 20240930);
     submit_ok(l, revoke, 24);
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20240930, who, sizeof who), "QUE");
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20241001, who, sizeof who), "X24");

@@ -630,14 +630,21 @@ static void test_aob_configured_month_and_year_threshold(void **state) {
 /* ======== delegation ======== */
 
 /* Service lines SL01 and SL02. D-QUE-1 gives QUE SL01 from 1 April 2024, open-ended; D-QJG-1
- * gives QJG SL01 and SL02 from 1 July 2024 to 31 March 2025, so not on 1 April 2024.
+ * gives QJG SL01 and SL02 from 1 July 2024 to 31 March 2025, so not on 1 April 2024, and is then
+ * revoked from 1 January 2025 (effective_to 31 December 2024).
  * Specialised allocations: QUE 10,000,000, QJG 5,000,000.
- *   S1, QUE with RGT, SL01, 6,000,000, paid 1,000,000 for M1: covered by D-QUE-1.
+ *   S1, QUE with RGT, SL01, 6,000,000, paid 1,000,000 for M1 (15 April 2024): covered by D-QUE-1.
  *     QUE's commitments 5,000,000 committed + 1,000,000 paid = 6,000,000; headroom 4,000,000.
- *   S2, QJG with RWH, SL02, 4,000,000, dated 1 August 2024 (the ledger accepts it: D-QJG-1 is in
- *     force then), but not covered on 1 April 2024: FAIL.
- *     QJG's commitments 4,000,000; headroom 5,000,000 - 4,000,000 = 1,000,000. */
-static void delegation_ledger(ff_ledger *ledger) {
+ *   S2, QJG with RWH, SL02, 4,000,000, agreed 1 August 2024 while D-QJG-1 is in force.
+ *     Paid 500,000 for M5 (15 August 2024): covered.
+ *     After the revocation, paid 300,000 for M10 (15 January 2025): FAIL.
+ *     Paid 200,000 for M11 (15 February 2025): FAIL, until that payment is reversed.
+ *     QJG's commitments stay 4,000,000 (paying moves committed to paid); headroom 1,000,000. */
+typedef struct delegation_sequences {
+    uint64_t before_revocation, m10, m11, reversal;
+} delegation_sequences;
+
+static delegation_sequences delegation_ledger(ff_ledger *ledger) {
     world_with_trusts(ledger);
     submit_ok(ledger, test_service_line("d10", "SL01", false));
     submit_ok(ledger, test_service_line("d11", "SL02", false));
@@ -650,45 +657,81 @@ static void delegation_ledger(ff_ledger *ledger) {
     submit_ok(ledger, test_payment("d17", "S1", 1, 1000000));
     submit_ok(ledger, test_dated(specialised("d18", "S2", "QJG", "RWH", "SL02", 4000000),
                                  20240801));
+    delegation_sequences at;
+    at.before_revocation = submit_ok(ledger, test_payment("d19", "S2", 5, 500000));
+    submit_ok(ledger, test_revocation("d20", "D-QJG-1", 20241231));
+    at.m10 = submit_ok(ledger, test_payment("d21", "S2", 10, 300000));
+    at.m11 = submit_ok(ledger, test_payment("d22", "S2", 11, 200000));
+    at.reversal = submit_ok(ledger, test_reversal("d23", at.m11, "paid in error"));
+    return at;
 }
 
-static void test_delegation_register_budgets_and_cover(void **state) {
-    (void)state;
-    test_fixture *f = test_fixture_open();
-    delegation_ledger(f->ledger);
-    rules loaded = rules_load(f->ledger, "delegation", NULL, 0);
-    Fundflow__V1__Report *r = report(&loaded, "delegation", TEST_YEAR, "");
-    assert_int_equal(r->n_tables, 3);
+static void delegation_register_and_budgets_expect(const Fundflow__V1__Report *r) {
     const Fundflow__V1__ReportTable *t = table_at(r, 0, "delegations", 9, 2);
     ROW(t, 0, T("D-QJG-1"), T("QJG"), T("full"), N(2), T("SL01, SL02"), T("QJG"), N(20240701),
-        N(20250331), N(0));
+        N(20241231), N(0));
     ROW(t, 1, T("D-QUE-1"), T("QUE"), T("full"), N(1), T("SL01"), T("QUE"), N(20240401), N(0),
         N(1));
     t = table_at(r, 1, "specialised budgets", 5, 2);
     ROW(t, 0, T("QJG"), N(5000000), N(0), N(4000000), N(1000000));
     ROW(t, 1, T("QUE"), N(10000000), N(0), N(6000000), N(4000000));
-    t = table_at(r, 2, "specialised contracts without a delegation", 5, 1);
-    ROW(t, 0, T("S2"), T("QJG"), T("RWH"), T("SL02"), N(4000000));
-    assert_int_equal(r->n_findings, 3);
     finding_expect(r, 0, PASS, "QJG",
                    "specialised budget of £50,000.00 for 2024/25 leaves £10,000.00 once passed "
                    "on and committed");
     finding_expect(r, 1, PASS, "QUE",
                    "specialised budget of £100,000.00 for 2024/25 leaves £40,000.00 once passed "
                    "on and committed");
-    finding_expect(r, 2, FAIL, "QJG",
-                   "specialised contract S2 (£40,000.00) names service line \"SL02\", but QJG "
-                   "held no delegation of it in force on 1 April 2024");
+}
+
+#define SPEND_TABLE "specialised spend without a delegation"
+
+static void test_delegation_register_budgets_and_spend(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    delegation_sequences at = delegation_ledger(f->ledger);
+    rules loaded = rules_load(f->ledger, "delegation", NULL, 0);
+    /* Now: the M11 payment was reversed, so only M10 is flagged. */
+    Fundflow__V1__Report *r = report(&loaded, "delegation", TEST_YEAR, "");
+    assert_int_equal(r->n_tables, 3);
+    delegation_register_and_budgets_expect(r);
+    const Fundflow__V1__ReportTable *t = table_at(r, 2, SPEND_TABLE, 8, 1);
+    ROW(t, 0, N((int64_t)at.m10), N(20250115), N(10), T("S2"), T("QJG"), T("RWH"), T("SL02"),
+        N(300000));
+    assert_int_equal(r->n_findings, 3);
+    char expected[384];
+    snprintf(expected, sizeof expected,
+             "payment of £3,000.00 on 15 January 2025 (event %llu, M10) under specialised "
+             "contract S2 is for service line \"SL02\", but QJG held no delegation of it in "
+             "force on that date",
+             (unsigned long long)at.m10);
+    finding_expect(r, 2, FAIL, "QJG", expected);
     report_free(r);
-    /* QUE alone: its delegation, its budget and its one contract, which is covered. */
+    /* As at the M11 payment, before its reversal, both are flagged. */
+    r = report_as_at(&loaded, "delegation", TEST_YEAR, "", at.reversal - 1, FF_OK);
+    t = table_at(r, 2, SPEND_TABLE, 8, 2);
+    ROW(t, 1, N((int64_t)at.m11), N(20250215), N(11), T("S2"), T("QJG"), T("RWH"), T("SL02"),
+        N(200000));
+    report_free(r);
+    /* As at the M5 payment, before the revocation, D-QJG-1 still ran to 31 March and both
+     * payments made by then were covered. */
+    r = report_as_at(&loaded, "delegation", TEST_YEAR, "", at.before_revocation, FF_OK);
+    ROW(table_at(r, 0, "delegations", 9, 2), 0, T("D-QJG-1"), T("QJG"), T("full"), N(2),
+        T("SL01, SL02"), T("QJG"), N(20240701), N(20250331), N(0));
+    table_at(r, 2, SPEND_TABLE, 8, 0);
+    finding_expect(r, 2, PASS, "",
+                   "every one of the 2 specialised payments was made under a delegation in force "
+                   "on its date");
+    report_free(r);
+    /* QUE alone: its delegation, its budget and its one payment, which is covered. */
     r = report(&loaded, "delegation", TEST_YEAR, "QUE");
     table_at(r, 0, "delegations", 9, 1);
     ROW(table_at(r, 1, "specialised budgets", 5, 1), 0, T("QUE"), N(10000000), N(0), N(6000000),
         N(4000000));
-    table_at(r, 2, "specialised contracts without a delegation", 5, 0);
+    table_at(r, 2, SPEND_TABLE, 8, 0);
     assert_int_equal(r->n_findings, 2);
     finding_expect(r, 1, PASS, "QUE",
-                   "every one of the 1 specialised contracts is covered by a delegation");
+                   "every one of the 1 specialised payments was made under a delegation in force "
+                   "on its date");
     report_free(r);
     report_as_at(&loaded, "delegation", 2025, "", 0, FF_ERR_YEAR_INVALID);
     rules_unload(&loaded);
@@ -1047,7 +1090,7 @@ int main(void) {
         cmocka_unit_test(test_running_costs_refuses_a_bad_veto_setting),
         cmocka_unit_test(test_aob_pairs_and_thresholds),
         cmocka_unit_test(test_aob_configured_month_and_year_threshold),
-        cmocka_unit_test(test_delegation_register_budgets_and_cover),
+        cmocka_unit_test(test_delegation_register_budgets_and_spend),
         cmocka_unit_test(test_mhis_growth_to_the_basis_point),
         cmocka_unit_test(test_mhis_equal_growth_is_met),
         cmocka_unit_test(test_system_balance_systems_up_to_2025),

@@ -387,6 +387,17 @@ Fundflow__V1__Command *test_delegation(const char *key, const char *id, const ch
     return command;
 }
 
+Fundflow__V1__Command *test_revocation(const char *key, const char *id, uint32_t until) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__DelegationRevoked *revoke = malloc(sizeof *revoke);
+    fundflow__v1__delegation_revoked__init(revoke);
+    revoke->delegation_id = strdup(id);
+    revoke->effective_to = until;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED;
+    command->event->delegation_revoked = revoke;
+    return command;
+}
+
 Fundflow__V1__Command *test_period(const char *key, const char *org, uint32_t month) {
     Fundflow__V1__Command *command = test_command_make(key);
     Fundflow__V1__PeriodClosed *period = malloc(sizeof *period);

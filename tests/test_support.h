@@ -68,6 +68,8 @@ Fundflow__V1__Command *test_delegation(const char *key, const char *id, const ch
                                        const char *line, const char *population,
                                        Fundflow__V1__DelegationMode mode, uint32_t from,
                                        uint32_t to);
+/* Ends delegation id early: it covers nothing after until (YYYYMMDD). */
+Fundflow__V1__Command *test_revocation(const char *key, const char *id, uint32_t until);
 Fundflow__V1__Command *test_period(const char *key, const char *org, uint32_t month);
 /* Sets a command's effective date and returns it. */
 Fundflow__V1__Command *test_dated(Fundflow__V1__Command *command, uint32_t effective_date);

@@ -1,12 +1,14 @@
 /* delegation: a reporting rule for delegated specialised commissioning. It lists the delegation
  * register, sets each delegate's specialised budget against what it has committed, and fails
- * every specialised contract whose commissioner held no delegation of the contract's service
- * line.
+ * every specialised payment made when its commissioner held no delegation of the contract's
+ * service line in force on the payment's date: spend after a delegation ended or was revoked.
+ * NHS England's own specialised contracts need no delegation and are never flagged.
  *
- * The ABI gives a contract no effective date, so a contract counts as covered when its
- * commissioner held a delegation of its service line in force on 1 April of the contract's
- * financial year: effective_from on or before that day and effective_to open (0) or on or after
- * it. NHS England's own specialised contracts need no delegation and are never flagged.
+ * The ledger checks a delegation when a specialised contract is agreed, but not when it is paid,
+ * and the read functions give a payment no date. So the plugin keeps a projection of its own
+ * (ABI 1.2): every specialised payment's date, month, amount and contract, keyed by its
+ * sequence, and every reversal of one, so that a report as at any sequence sees exactly the
+ * payments that stood then.
  *
  * It reads the ledger only through the host's table in fundflow/plugin.h and links nothing of
  * fundflowd's.
@@ -33,9 +35,13 @@
 /* Distinct delegates: NHS England delegates to ICBs and joint committees, of which there are
  * about fifty; 1,024 leaves room for any reorganisation. */
 #define DELEGATION_DELEGATES_MAX 1024
-/* Specialised contracts in one year: a few per delegate today; 100,000 bounds the report. */
-#define DELEGATION_CONTRACTS_MAX 100000
-#define DELEGATION_CONTRACTS_INITIAL 64
+
+/* The projection's keys: 'p' or 'x', then a sequence as 8 big-endian bytes. Change
+ * DELEGATION_PROJECTION_VERSION whenever delegation_spend or the keys change. */
+#define DELEGATION_PROJECTION_VERSION 1
+#define DELEGATION_KEY_PAYMENT 'p'
+#define DELEGATION_KEY_REVERSAL 'x'
+#define DELEGATION_KEY_BYTES 9
 
 /* Organisation codes are at most 12 bytes and identifiers (contract ids, service line codes) at
  * most 32 (fundflow/limits.h); longer ones are refused as a broken host. */
@@ -55,17 +61,25 @@ typedef struct delegation_code {
     char code[DELEGATION_CODE_BYTES];
 } delegation_code;
 
+/* The contract a payment was made under, as the report needs it. */
 typedef struct delegation_contract {
     char contract_id[DELEGATION_IDENTIFIER_BYTES];
     char commissioner_code[DELEGATION_CODE_BYTES];
     char provider_code[DELEGATION_CODE_BYTES];
     char service_line_code[DELEGATION_IDENTIFIER_BYTES];
     uint32_t financial_year;
-    int64_t value_pence;
-    int covered;
 } delegation_contract;
 
-/* One report's working set: the delegates seen in the register and the specialised contracts. */
+/* A specialised payment as projected, under 'p' and its sequence. A reversal of it is projected
+ * under 'x' and the payment's sequence, holding the reversal's sequence. */
+typedef struct delegation_spend {
+    uint32_t effective_date;
+    uint32_t month;
+    int64_t amount_pence;
+    char contract_id[DELEGATION_IDENTIFIER_BYTES];
+} delegation_spend;
+
+/* One report's working set: the delegates seen in the register, and the payments checked. */
 typedef struct delegation_run {
     const ff_plugin_host *host;
     ff_plugin_context *context;
@@ -74,9 +88,8 @@ typedef struct delegation_run {
     const char *org_code;
     delegation_code *delegates;
     size_t delegate_count;
-    delegation_contract *contracts;
-    size_t contract_count;
-    size_t contract_capacity;
+    size_t payments_checked;
+    size_t payments_flagged;
 } delegation_run;
 
 FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
@@ -273,38 +286,60 @@ static int delegation_budgets_table(delegation_run *run) {
     return FF_PLUGIN_OK;
 }
 
-/* ---- contracts without a delegation ---- */
+/* ---- the projection ---- */
 
-static int delegation_contracts_grow(delegation_run *run) {
-    if (run->contract_capacity >= DELEGATION_CONTRACTS_MAX) {
-        run->host->log(run->host, FF_PLUGIN_LOG_ERROR,
-                       "the year has more specialised contracts than the delegation report's "
-                       "limit of 100,000");
-        return FF_PLUGIN_ERROR;
-    }
-    size_t capacity =
-        run->contract_capacity ? run->contract_capacity * 2 : DELEGATION_CONTRACTS_INITIAL;
-    if (capacity > DELEGATION_CONTRACTS_MAX) capacity = DELEGATION_CONTRACTS_MAX;
-    delegation_contract *contracts = realloc(run->contracts, capacity * sizeof *contracts);
-    if (contracts == NULL) return FF_PLUGIN_ERROR;
-    run->contracts = contracts;
-    run->contract_capacity = capacity;
-    return FF_PLUGIN_OK;
+static void delegation_key_make(char prefix, uint64_t sequence,
+                                uint8_t key[DELEGATION_KEY_BYTES]) {
+    key[0] = (uint8_t)prefix;
+    for (int i = 0; i < 8; i++) key[1 + i] = (uint8_t)(sequence >> (56 - 8 * i));
 }
 
-static int delegation_contract_collect(void *argument, const ff_plugin_contract *contract) {
-    delegation_run *run = argument;
-    if (contract->stream != DELEGATION_STREAM_SPECIALISED) return FF_PLUGIN_OK;
-    if (run->org_code[0] != '\0' && strcmp(contract->commissioner_code, run->org_code) != 0 &&
-        strcmp(contract->provider_code, run->org_code) != 0) {
+static uint64_t delegation_sequence_read(const uint8_t bytes[8]) {
+    uint64_t sequence = 0;
+    for (int i = 0; i < 8; i++) sequence = sequence << 8 | bytes[i];
+    return sequence;
+}
+
+/* A reversal of a projected payment is noted under the payment; others are not ours. */
+static int delegation_project_reversal(const ff_plugin_host *host, ff_plugin_context *context,
+                                       const ff_plugin_event *event) {
+    uint8_t key[DELEGATION_KEY_BYTES], by[8];
+    delegation_key_make(DELEGATION_KEY_PAYMENT, event->summary->reversed_sequence, key);
+    int found = host->data_get(context, key, sizeof key, NULL, 0, NULL);
+    if (found != FF_PLUGIN_OK) return found == FF_PLUGIN_NOT_FOUND ? FF_PLUGIN_OK : found;
+    delegation_key_make(DELEGATION_KEY_REVERSAL, event->summary->reversed_sequence, key);
+    for (int i = 0; i < 8; i++) by[i] = (uint8_t)(event->sequence >> (56 - 8 * i));
+    return host->data_put(context, key, sizeof key, by, sizeof by);
+}
+
+static int delegation_project(void *state, ff_plugin_context *context,
+                              const ff_plugin_event *event) {
+    const ff_plugin_host *host = ((const delegation_state *)state)->host;
+    const ff_plugin_command *command = event->summary;
+    if (strcmp(command->kind, "reversal") == 0) {
+        return delegation_project_reversal(host, context, event);
+    }
+    if (strcmp(command->kind, "payment_made") != 0 ||
+        command->stream != DELEGATION_STREAM_SPECIALISED) {
         return FF_PLUGIN_OK;
     }
-    if (run->contract_count == run->contract_capacity &&
-        delegation_contracts_grow(run) != FF_PLUGIN_OK) {
+    delegation_spend spend;
+    memset(&spend, 0, sizeof spend);
+    spend.effective_date = command->effective_date;
+    spend.month = command->month;
+    spend.amount_pence = command->amount_pence;
+    if (!delegation_copy(spend.contract_id, sizeof spend.contract_id, command->contract_id)) {
         return FF_PLUGIN_ERROR;
     }
-    delegation_contract *copy = &run->contracts[run->contract_count];
-    memset(copy, 0, sizeof *copy);
+    uint8_t key[DELEGATION_KEY_BYTES];
+    delegation_key_make(DELEGATION_KEY_PAYMENT, event->sequence, key);
+    return host->data_put(context, key, sizeof key, &spend, sizeof spend);
+}
+
+/* ---- spend without a delegation ---- */
+
+static int delegation_contract_copy(void *argument, const ff_plugin_contract *contract) {
+    delegation_contract *copy = argument;
     const char *line = contract->service_line_code ? contract->service_line_code : "";
     if (!delegation_copy(copy->contract_id, sizeof copy->contract_id, contract->contract_id) ||
         !delegation_copy(copy->commissioner_code, sizeof copy->commissioner_code,
@@ -315,24 +350,25 @@ static int delegation_contract_collect(void *argument, const ff_plugin_contract 
         return FF_PLUGIN_ERROR;
     }
     copy->financial_year = contract->financial_year;
-    copy->value_pence = contract->value_pence;
-    run->contract_count++;
     return FF_PLUGIN_OK;
 }
 
-/* Marks every collected contract that this delegation covers. */
+/* Whether a delegation covers one payment: held by its commissioner, listing its line, in force
+ * on its date. */
+typedef struct delegation_cover {
+    const delegation_contract *contract;
+    uint32_t date;
+    int covered;
+} delegation_cover;
+
 static int delegation_cover_visit(void *argument, const ff_plugin_delegation *delegation) {
-    delegation_run *run = argument;
-    for (size_t i = 0; i < run->contract_count; i++) {
-        delegation_contract *contract = &run->contracts[i];
-        if (contract->covered || strcmp(contract->commissioner_code, delegation->delegate_code)) {
-            continue;
-        }
-        if (delegation_in_force_on(delegation, delegation_year_start(contract->financial_year)) &&
-            delegation_listed(delegation->service_line_codes, delegation->service_line_count,
-                              contract->service_line_code)) {
-            contract->covered = 1;
-        }
+    delegation_cover *cover = argument;
+    if (strcmp(delegation->delegate_code, cover->contract->commissioner_code) == 0 &&
+        delegation_in_force_on(delegation, cover->date) &&
+        delegation_listed(delegation->service_line_codes, delegation->service_line_count,
+                          cover->contract->service_line_code)) {
+        cover->covered = 1;
+        return FF_PLUGIN_STOP;
     }
     return FF_PLUGIN_OK;
 }
@@ -352,63 +388,114 @@ static int delegation_commissioner_is_nhse(delegation_run *run, const char *code
     return kind == DELEGATION_ORG_KIND_NHSE;
 }
 
-static int delegation_uncovered_row(delegation_run *run, const delegation_contract *contract) {
-    const ff_plugin_cell cells[] = {{contract->contract_id, 0},
+/* Writes a YYYYMMDD date as "15 January 2025". */
+static void delegation_date_format(uint32_t date, char *text, size_t text_bytes) {
+    static const char *const months[] = {"January", "February", "March",     "April",
+                                         "May",     "June",     "July",      "August",
+                                         "September", "October", "November", "December"};
+    uint32_t month = date / 100u % 100u;
+    snprintf(text, text_bytes, "%u %s %u", date % 100u,
+             month >= 1 && month <= 12 ? months[month - 1] : "?", date / 10000u);
+}
+
+static int delegation_flag(delegation_run *run, uint64_t sequence, const delegation_spend *spend,
+                           const delegation_contract *contract) {
+    const ff_plugin_cell cells[] = {{NULL, (int64_t)sequence},
+                                    {NULL, spend->effective_date},
+                                    {NULL, spend->month},
+                                    {contract->contract_id, 0},
                                     {contract->commissioner_code, 0},
                                     {contract->provider_code, 0},
                                     {contract->service_line_code, 0},
-                                    {NULL, contract->value_pence}};
+                                    {NULL, spend->amount_pence}};
     if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    char message[DELEGATION_MESSAGE_BYTES_MAX], value[DELEGATION_MONEY_TEXT_BYTES];
-    delegation_money_format(contract->value_pence, value, sizeof value);
+    char message[DELEGATION_MESSAGE_BYTES_MAX], amount[DELEGATION_MONEY_TEXT_BYTES], date[48];
+    delegation_money_format(spend->amount_pence, amount, sizeof amount);
+    delegation_date_format(spend->effective_date, date, sizeof date);
     snprintf(message, sizeof message,
-             "specialised contract %s (%s) names service line \"%s\", but %s held no delegation "
-             "of it in force on 1 April %u",
-             contract->contract_id, value, contract->service_line_code,
-             contract->commissioner_code, contract->financial_year);
+             "payment of %s on %s (event %llu, M%u) under specialised contract %s is for service "
+             "line \"%s\", but %s held no delegation of it in force on that date",
+             amount, date, (unsigned long long)sequence, spend->month, contract->contract_id,
+             contract->service_line_code, contract->commissioner_code);
+    run->payments_flagged++;
     return run->host->report_finding(run->report, FF_PLUGIN_FINDING_FAIL,
                                      contract->commissioner_code, message);
 }
 
-static int delegation_uncovered_rows(delegation_run *run) {
-    size_t flagged = 0;
-    for (size_t i = 0; i < run->contract_count; i++) {
-        const delegation_contract *contract = &run->contracts[i];
-        if (contract->covered ||
-            delegation_commissioner_is_nhse(run, contract->commissioner_code)) {
-            continue;
-        }
-        if (delegation_uncovered_row(run, contract) != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
-        flagged++;
+/* Whether a payment stood as at the report: made by then and not reversed by then. */
+static int delegation_payment_stood(delegation_run *run, uint64_t sequence, int *stood) {
+    *stood = 0;
+    if (sequence > run->request->as_at_sequence) return FF_PLUGIN_OK;
+    uint8_t key[DELEGATION_KEY_BYTES], by[8];
+    size_t found_bytes = 0;
+    delegation_key_make(DELEGATION_KEY_REVERSAL, sequence, key);
+    int found = run->host->data_get(run->context, key, sizeof key, by, sizeof by, &found_bytes);
+    if (found == FF_PLUGIN_NOT_FOUND) {
+        *stood = 1;
+        return FF_PLUGIN_OK;
     }
-    if (flagged != 0) return FF_PLUGIN_OK;
-    char message[DELEGATION_MESSAGE_BYTES_MAX];
-    snprintf(message, sizeof message,
-             "every one of the %zu specialised contracts is covered by a delegation",
-             run->contract_count);
-    return run->host->report_finding(run->report, FF_PLUGIN_FINDING_PASS, run->org_code, message);
+    if (found != FF_PLUGIN_OK || found_bytes != sizeof by) return FF_PLUGIN_ERROR;
+    *stood = delegation_sequence_read(by) > run->request->as_at_sequence;
+    return FF_PLUGIN_OK;
 }
 
-static int delegation_uncovered_table(delegation_run *run) {
-    static const char *const names[] = {"contract", "commissioner", "provider", "service line",
-                                        "value"};
-    static const int types[] = {FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_TEXT,
-                                FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_TEXT,
-                                FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    const ff_plugin_host *host = run->host;
-    if (host->contracts_each(run->context, run->request->financial_year,
-                             delegation_contract_collect, run) != FF_PLUGIN_OK ||
-        host->delegations_each(run->context, delegation_cover_visit, run) != FF_PLUGIN_OK ||
-        host->report_table(run->report, "specialised contracts without a delegation",
-                           sizeof types / sizeof types[0], names, types) != FF_PLUGIN_OK) {
+static int delegation_spend_visit(void *argument, const void *key, size_t key_bytes,
+                                  const void *value, size_t value_bytes) {
+    delegation_run *run = argument;
+    delegation_spend spend;
+    if (key_bytes != DELEGATION_KEY_BYTES || value_bytes != sizeof spend) return FF_PLUGIN_ERROR;
+    memcpy(&spend, value, sizeof spend);
+    uint64_t sequence = delegation_sequence_read((const uint8_t *)key + 1);
+    int stood = 0;
+    if (delegation_payment_stood(run, sequence, &stood) != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
+    delegation_contract contract;
+    memset(&contract, 0, sizeof contract);
+    if (!stood) return FF_PLUGIN_OK;
+    if (run->host->contract_get(run->context, spend.contract_id, delegation_contract_copy,
+                                &contract) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    return delegation_uncovered_rows(run);
+    if (contract.financial_year != run->request->financial_year ||
+        (run->org_code[0] != '\0' && strcmp(contract.commissioner_code, run->org_code) != 0 &&
+         strcmp(contract.provider_code, run->org_code) != 0) ||
+        delegation_commissioner_is_nhse(run, contract.commissioner_code)) {
+        return FF_PLUGIN_OK;
+    }
+    run->payments_checked++;
+    delegation_cover cover = {&contract, spend.effective_date, 0};
+    if (run->host->delegations_each(run->context, delegation_cover_visit, &cover) !=
+        FF_PLUGIN_OK) {
+        return FF_PLUGIN_ERROR;
+    }
+    return cover.covered ? FF_PLUGIN_OK : delegation_flag(run, sequence, &spend, &contract);
+}
+
+static int delegation_spend_table(delegation_run *run) {
+    static const char *const names[] = {"event", "date", "month", "contract", "commissioner",
+                                        "provider", "service line", "amount"};
+    static const int types[] = {FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_DATE,
+                                FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_TEXT,
+                                FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_TEXT,
+                                FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_MONEY};
+    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
+                   "a type for every column");
+    const char prefix = DELEGATION_KEY_PAYMENT;
+    if (run->host->report_table(run->report, "specialised spend without a delegation",
+                                sizeof types / sizeof types[0], names, types) != FF_PLUGIN_OK ||
+        run->host->data_each(run->context, &prefix, 1, delegation_spend_visit, run) !=
+            FF_PLUGIN_OK) {
+        return FF_PLUGIN_ERROR;
+    }
+    if (run->payments_flagged != 0) return FF_PLUGIN_OK;
+    char message[DELEGATION_MESSAGE_BYTES_MAX];
+    snprintf(message, sizeof message,
+             "every one of the %zu specialised payments was made under a delegation in force on "
+             "its date",
+             run->payments_checked);
+    return run->host->report_finding(run->report, FF_PLUGIN_FINDING_PASS, run->org_code, message);
 }
 
 /* ---- callbacks ---- */
@@ -423,9 +510,8 @@ static int delegation_report(void *state, ff_plugin_context *context,
     int result = run.delegates ? FF_PLUGIN_OK : FF_PLUGIN_ERROR;
     if (result == FF_PLUGIN_OK) result = delegation_register_table(&run);
     if (result == FF_PLUGIN_OK) result = delegation_budgets_table(&run);
-    if (result == FF_PLUGIN_OK) result = delegation_uncovered_table(&run);
+    if (result == FF_PLUGIN_OK) result = delegation_spend_table(&run);
     free(run.delegates);
-    free(run.contracts);
     return result;
 }
 
@@ -446,10 +532,10 @@ static const ff_plugin delegation_plugin = {
     .abi_major = FF_PLUGIN_ABI_MAJOR,
     .abi_minor = FF_PLUGIN_ABI_MINOR,
     .name = DELEGATION_NAME,
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "Delegated specialised commissioning: the register, each delegate's "
-                   "specialised budget against its commitments, and specialised contracts "
-                   "whose commissioner held no delegation of the service line on 1 April.",
+                   "specialised budget against its commitments, and specialised payments made "
+                   "when the commissioner held no delegation of the service line on that date.",
     .financial_years = delegation_financial_years,
     .financial_year_count =
         sizeof delegation_financial_years / sizeof delegation_financial_years[0],
@@ -457,6 +543,8 @@ static const ff_plugin delegation_plugin = {
     .fini = delegation_fini,
     .report = delegation_report,
     .veto = NULL,
+    .project = delegation_project,
+    .projection_version = DELEGATION_PROJECTION_VERSION,
 };
 
 /* Refuses a host whose table is older than this plugin's header, since every function above is
