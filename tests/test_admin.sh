@@ -196,6 +196,16 @@ def delegation_granted(key, date, e):
                           "population": set(e["population_codes"]), "mode": e["mode"],
                           "from": start, "to": end}
 
+def delegation_revoked(key, date, e):
+    delegation = delegations.get(e["delegation_id"])
+    if delegation is None:
+        fail(key, "revokes an unknown delegation")
+    end = e["effective_to"]
+    if not delegation["from"] <= end <= delegation["to"] or end < date:
+        fail(key, "a revocation must end the delegation within its term, on or after its date")
+    delegation["to"] = end
+    totals["revocations"] += 1
+
 def allocation_issued(key, date, e):
     org(key, e["funder_code"], "funder_code", {"NHSE"})
     recipient = e["recipient_code"]
@@ -415,11 +425,11 @@ rules_model "$scratch/demo.ndjson" >"$scratch/model.txt" || fail "seed 2024 brea
 # The number of commands of each kind the demo plans from the reference files, for any seed:
 # 2024/25's, and 2023/24's 126 allocations, 42 mental health blocks and their 504 payments.
 declare -A expected_kinds=(
-    [org_registered]=365 [service_line_registered]=12 [delegation_granted]=24
+    [org_registered]=365 [service_line_registered]=12 [delegation_granted]=24 [delegation_revoked]=1
     [allocation_issued]=276 [budget_delegated]=148 [contract_agreed]=444 [payment_made]=2916
     [period_closed]=6 [contract_varied]=13 [statement_submitted]=168 [outcome_reported]=32
 )
-check "the demo plans 444 contracts, 24 delegations, 168 statements and the other kinds as expected"
+check "the demo plans 444 contracts, 24 delegations (1 revoked), 168 statements and the other kinds as expected"
 expected_total=0
 for kind in "${!expected_kinds[@]}"; do
     [[ $(model_value "kind.$kind") == "${expected_kinds[$kind]}" ]] ||

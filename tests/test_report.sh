@@ -253,6 +253,44 @@ check "--format xlsx without --output is a usage error"
 expect_status 2 "${report[@]}" --format xlsx
 expect_errors "needs --output"
 
+# A plugin with a projection --------------------------------------------------------------------
+
+check "delegation lists a project hook, and its projected data reaches event $head"
+expect_status 0 --json plugins
+printf '%s' "$output" | python3 -c '
+import json, sys
+head = sys.argv[1]
+plugin = next(p for p in json.load(sys.stdin)["plugins"] if p["name"] == "delegation")
+if "project" not in plugin["hooks"] or str(plugin.get("projected_through_sequence")) != head:
+    sys.exit("hooks %s, projected through %s" % (plugin["hooks"], plugin.get("projected_through_sequence")))' "$head" \
+    || fail "delegation's projection is not listed up to the head:"$'\n'"$output"
+
+# Prints "ROWS FAILS" for a delegation report in JSON, and checks each failure is QYG's M6.
+delegation_failures() {
+    python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+table = next(t for t in report["tables"] if t["name"] == "specialised spend without a delegation")
+fails = [f for f in report.get("findings", []) if f["level"] == "FAIL"]
+for f in fails:
+    if f["org_code"] != "QYG" or "15 September 2024" not in f["message"] or "M6)" not in f["message"]:
+        sys.exit("unexpected failure: %r" % f)
+print(len(table.get("rows", [])), len(fails))'
+}
+
+check "report delegation fails QYG's two September payments made after its delegation ended"
+expect_status 0 --json report delegation --year 2024/25
+[[ $(printf '%s' "$output" | delegation_failures) == "2 2" ]] \
+    || fail "the delegation report does not flag two payments:"$'\n'"$output"
+expect_status 0 report delegation --year 2024/25
+[[ $output == *"held no delegation of it in force on that date"* ]] \
+    || fail "the table form does not explain the failure:"$'\n'"$output"
+
+check "as at the event before the revocation, the same report flags nothing"
+expect_status 0 --json report delegation --year 2024/25 --as-at $((head - 1))
+[[ $(printf '%s' "$output" | delegation_failures) == "0 0" ]] \
+    || fail "payments are flagged before the revocation:"$'\n'"$output"
+
 # Refusals --------------------------------------------------------------------------------------
 
 check "an unknown plugin exits 1 with not_found, in people's form and in JSON"

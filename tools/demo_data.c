@@ -94,6 +94,11 @@ static const char *const demo_joint_committee_regions[] = {"Y56", "Y58", "Y59", 
 #define DEMO_VARIATION_DATE 20240930u
 #define DEMO_STATEMENT_DATE 20241010u
 #define DEMO_OUTCOME_DATE 20241031u
+/* The first ICB's own delegation of specialised services is revoked on 20 August to end on
+ * 31 August 2024, yet its September (month 6) specialised payments are still made under it: the
+ * spend the delegation rule exists to catch. */
+#define DEMO_REVOCATION_DATE 20240820u
+#define DEMO_REVOKED_FROM_END 20240831u
 
 /* Months: 2024/25 payments run from month 1 (April) to DEMO_MONTHS_PAID (September), statements
  * are for month 6, and month 1 is closed for the first DEMO_CLOSED_ICBS ICBs and their acute
@@ -388,6 +393,7 @@ typedef struct demo_command {
         Fundflow__V1__BudgetDelegated budget;
         Fundflow__V1__ServiceLineRegistered line;
         Fundflow__V1__DelegationGranted delegation;
+        Fundflow__V1__DelegationRevoked revocation;
         Fundflow__V1__ContractAgreed contract;
         Fundflow__V1__ContractVaried variation;
         Fundflow__V1__PaymentMade payment;
@@ -1310,6 +1316,25 @@ static void demo_delegations_plan(const demo_world *world, demo_plan *plan) {
     }
 }
 
+/* Ends the first full delegation early; see DEMO_REVOCATION_DATE. */
+static void demo_revocation_plan(const demo_world *world, demo_plan *plan) {
+    const demo_delegation *delegation = NULL;
+    for (size_t i = 0; i < world->delegation_count && delegation == NULL; i++) {
+        if (world->delegations[i].mode == FUNDFLOW__V1__DELEGATION_MODE__DELEGATION_FULL) {
+            delegation = &world->delegations[i];
+        }
+    }
+    if (delegation == NULL) return;
+    demo_command *added = demo_command_add(plan, DEMO_REVOCATION_DATE, "demo-revocation-%s",
+                                           delegation->identifier);
+    Fundflow__V1__DelegationRevoked *revoked = &added->payload.revocation;
+    fundflow__v1__delegation_revoked__init(revoked);
+    revoked->delegation_id = (char *)delegation->identifier;
+    revoked->effective_to = DEMO_REVOKED_FROM_END;
+    added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED;
+    added->event.delegation_revoked = revoked;
+}
+
 /* Allocations and onward budgets ----------------------------------------------------------- */
 
 /* An allocation from NHS England for a financial year, taking effect on the year's 1 April. */
@@ -2210,7 +2235,7 @@ static void demo_plan_capacity_count(const demo_world *world, size_t *commands_o
     size_t previous_year = 3 * icbs + previous_contracts * (1 + DEMO_MONTHS_IN_YEAR);
     *contracts_out = contracts + previous_contracts;
     *commands_out = organisations + previous_year + DEMO_SERVICE_LINES_COUNT +
-                    world->delegation_count + allocations + budgets +
+                    world->delegation_count + 1 /* revocation */ + allocations + budgets +
                     contracts * (1 + DEMO_MONTHS_PAID) + after_contracts;
 }
 
@@ -2274,6 +2299,7 @@ static ff_err demo_plan_fill(const demo_world *world, demo_random *random,
     demo_variations_plan(world, plan, figures);
     demo_statements_plan(world, random, plan);
     demo_outcomes_plan(world, random, plan, figures);
+    demo_revocation_plan(world, plan);
     assert(plan->command_count <= plan->command_capacity);
     return FF_OK;
 }
