@@ -46,18 +46,34 @@ expect_plugin_listed() {
 
 # Starting the server ---------------------------------------------------------------------------
 
-"$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" --plugin-dir "$plugin_dir" \
-    >"$scratch/server.out" 2>"$scratch/server.err" &
-server_pid=$!
-address=""
-for ((attempt = 0; attempt < 200; attempt++)); do
-    address=$(sed -n 's/^listening on //p' "$scratch/server.out")
-    [[ -n $address ]] && break
-    kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$scratch/server.err")"
-    sleep 0.05
-done
-[[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
-export FUNDFLOW_SERVER="http://$address"
+# Starts fundflowd on $scratch/data with the plugins, logging to $scratch/server.err, and exports
+# FUNDFLOW_SERVER.
+server_start() {
+    "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" --plugin-dir "$plugin_dir" \
+        >"$scratch/server.out" 2>"$scratch/server.err" &
+    server_pid=$!
+    address=""
+    for ((attempt = 0; attempt < 200; attempt++)); do
+        address=$(sed -n 's/^listening on //p' "$scratch/server.out")
+        [[ -n $address ]] && break
+        kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$scratch/server.err")"
+        sleep 0.05
+    done
+    [[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
+    export FUNDFLOW_SERVER="http://$address"
+}
+
+# Stops fundflowd with SIGTERM and checks it exited cleanly.
+server_stop() {
+    kill -TERM "$server_pid"
+    local status=0
+    wait "$server_pid" || status=$?
+    server_pid=""
+    sanitizer_check "fundflowd" "$(cat "$scratch/server.err")"
+    [[ $status -eq 0 ]] || fail "fundflowd exited $status:"$'\n'"$(tail -n 20 "$scratch/server.err")"
+}
+
+server_start
 echo "fundflowd is listening on $address (pid $server_pid), plugins from $plugin_dir"
 
 check "the demo loads through fundflow-admin demo --ndjson and fundflow submit"
@@ -304,11 +320,33 @@ check "a refused report leaves no --output file behind"
 expect_status 1 report no_such_plugin --year 2024/25 --output "$scratch/out/none.csv"
 [[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
-kill -TERM "$server_pid"
-server_status=0
-wait "$server_pid" || server_status=$?
-server_pid=""
-sanitizer_check "fundflowd" "$(cat "$scratch/server.err")"
-[[ $server_status -eq 0 ]] || fail "fundflowd exited $server_status:"$'\n'"$(tail -n 20 "$scratch/server.err")"
+server_stop
+
+# Rebuilding a plugin's projection offline ----------------------------------------------------
+
+check "rebuild --plugin-dir replays the log into delegation's data, so fundflowd need not"
+expect_admin() {
+    "$admin" "$@" --data-dir "$scratch/data" >"$scratch/admin.out" 2>"$scratch/admin.err" \
+        || fail "fundflow-admin $* failed:"$'\n'"$(cat "$scratch/admin.err")"
+    sanitizer_check "fundflow-admin $1" "$(cat "$scratch/admin.err")"
+}
+expect_admin rebuild --plugin-dir "$plugin_dir"
+grep -q "^Replayed the log into 1 projecting plugin from $plugin_dir$" "$scratch/admin.out" \
+    || fail "rebuild did not replay into delegation:"$'\n'"$(cat "$scratch/admin.out")"
+server_start
+! grep -q "catching up" "$scratch/server.err" \
+    || fail "fundflowd replayed again after rebuild --plugin-dir:"$'\n'"$(cat "$scratch/server.err")"
+expect_status 0 --json report delegation --year 2024/25
+[[ $(printf '%s' "$output" | delegation_failures) == "2 2" ]] || fail "the rebuilt projection differs"
+server_stop
+
+check "rebuild alone drops the plugins' data, and fundflowd replays it on starting"
+expect_admin rebuild
+server_start
+grep -q "plugin projection catching up\" plugin=delegation from=1 to=$head" "$scratch/server.err" \
+    || fail "fundflowd did not replay delegation's projection:"$'\n'"$(cat "$scratch/server.err")"
+expect_status 0 --json report delegation --year 2024/25
+[[ $(printf '%s' "$output" | delegation_failures) == "2 2" ]] || fail "the replayed projection differs"
+server_stop
 
 echo "all $checks checks passed"

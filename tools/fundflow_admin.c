@@ -16,6 +16,7 @@
 #include "tool_help.h"
 #include "digest.h"
 #include "ledger.h"
+#include "plugin_host.h"
 #include "verify.h"
 #include "fundflow/calendar.h"
 #include "fundflow/error.h"
@@ -70,6 +71,7 @@ typedef struct admin_options {
     uint32_t stream;
     uint64_t as_at_sequence;
     uint32_t kind;
+    const char *plugin_dir;  /* rebuild replays the log into these plugins' projections */
 } admin_options;
 
 /* Reads a flag's value into options; on a bad value prints why, naming flag, and returns false. */
@@ -172,6 +174,11 @@ static bool admin_reference_dir_parse(admin_options *options, const char *flag,
     return admin_text_parse(flag, value, &options->reference_dir);
 }
 
+static bool admin_plugin_dir_parse(admin_options *options, const char *flag,
+                                   const char *value) {
+    return admin_text_parse(flag, value, &options->plugin_dir);
+}
+
 static bool admin_year_parse(admin_options *options, const char *flag, const char *value) {
     if (calendar_year_parse(value, &options->financial_year) != FF_OK) {
         char first[CALENDAR_YEAR_TEXT_BYTES], last[CALENDAR_YEAR_TEXT_BYTES], problem[96];
@@ -246,7 +253,9 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         "rebuild", "rebuild the projections from the event log",
         "Drops every projection table and replays the log into them, all in one write\n"
         "transaction, so a failure leaves the projections as they were. The log itself is\n"
-        "never changed.",
+        "never changed. Plugins' projected data goes too (so does that of plugins no longer\n"
+        "installed); fundflowd replays the log into each projecting plugin when it next loads\n"
+        "it, or --plugin-dir does so now.",
         false, admin_rebuild_run},
     [ADMIN_SUBCOMMAND_HEAD] = {
         "head", "print the head sequence and hash",
@@ -287,6 +296,10 @@ static const admin_flag admin_flags[] = {
     {"--kind", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_kind_parse,
      "The kind of organisation to list, by name in any case. Default: icb.",
      &fundflow__v1__org_kind__descriptor},
+    {"--plugin-dir", "DIR", ADMIN_FOR(ADMIN_SUBCOMMAND_REBUILD), admin_plugin_dir_parse,
+     "After rebuilding, load every plugin in DIR and replay the log into the projected\n"
+     "data of each that keeps one, then unload them. Plugins get no configuration here.",
+     NULL},
     {"--help", NULL, ADMIN_FOR_ALL, NULL, "Print this help and exit.", NULL},
 };
 
@@ -625,8 +638,38 @@ static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     return ADMIN_EXIT_OK;
 }
 
+/* Loads the plugins in options->plugin_dir, which replays the log into every projecting
+ * plugin's data, and says how many did so. */
+static int admin_plugins_replay(const admin_options *options, ff_ledger *ledger) {
+    const char *directories[] = {options->plugin_dir};
+    plugins_options plugin_options = {directories, 1, NULL, 0};
+    ff_plugins *plugins = NULL;
+    ff_err err = plugins_load(ledger, &plugin_options, &plugins);
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM ": cannot replay the log into the plugins in %s: %s\n",
+                options->plugin_dir, ff_strerror(err));
+        return ADMIN_EXIT_FAILED;
+    }
+    Fundflow__V1__ListPluginsResponse *list = NULL;
+    err = plugins_list(plugins, &list);
+    size_t projecting = 0, skipped = list ? list->n_load_errors : 0;
+    for (size_t i = 0; list && i < list->n_plugins; i++) {
+        for (size_t h = 0; h < list->plugins[i]->n_hooks; h++) {
+            if (strcmp(list->plugins[i]->hooks[h], "project") == 0) projecting++;
+        }
+    }
+    if (list) fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    plugins_unload(plugins);
+    if (err != FF_OK) return ADMIN_EXIT_FAILED;
+    printf("Replayed the log into %zu projecting plugin%s from %s\n", projecting,
+           projecting == 1 ? "" : "s", options->plugin_dir);
+    if (skipped == 0) return ADMIN_EXIT_OK;
+    fprintf(stderr, ADMIN_PROGRAM ": %zu plugin%s in %s could not be loaded (see above)\n",
+            skipped, skipped == 1 ? "" : "s", options->plugin_dir);
+    return ADMIN_EXIT_FAILED;
+}
+
 static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
-    (void)options;
     verify_report report;
     if (verify_rebuild_projections(ledger_store(ledger), &report) != FF_OK) {
         return admin_check_failed(&report);
@@ -638,7 +681,7 @@ static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
     printf("Rebuilt every projection by replaying %" PRIu64 " events; head %" PRIu64
            ", hash %s\n",
            report.events_checked, head.sequence, hash);
-    return ADMIN_EXIT_OK;
+    return options->plugin_dir ? admin_plugins_replay(options, ledger) : ADMIN_EXIT_OK;
 }
 
 static int admin_head_run(const admin_options *options, ff_ledger *ledger) {
