@@ -161,6 +161,9 @@ ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **res
     ff_err err = response->plugins && response->load_errors ? FF_OK : FF_ERR_NO_MEMORY;
     MDB_txn *txn = NULL;
     if (err == FF_OK) err = ledger_read_txn_begin(plugins->ledger, &txn);
+    log_head head;
+    if (err == FF_OK) err = log_head_read(txn, ledger_store(plugins->ledger), &head);
+    if (err == FF_OK) response->head_sequence = head.sequence;
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
         Fundflow__V1__PluginInfo *info = malloc(sizeof *info);
         if (info == NULL) err = FF_ERR_NO_MEMORY;

@@ -88,7 +88,7 @@ head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.st
 
 check "plugins lists outcomes and aob with their versions, ABI, years and hooks"
 expect_status 0 plugins
-printf '%s\n' "$output" | head -n 1 | grep -Eq '^name +version +ABI +years +hooks +description' \
+printf '%s\n' "$output" | head -n 1 | grep -Eq '^name +version +ABI +years +hooks +projection +description' \
     || fail "the plugins table has no heading line:"$'\n'"$output"
 expect_plugin_listed outcomes
 expect_plugin_listed aob
@@ -272,6 +272,9 @@ expect_errors "needs --output"
 # A plugin with a projection --------------------------------------------------------------------
 
 check "delegation lists a project hook, and its projected data reaches event $head"
+expect_status 0 plugins
+printf '%s\n' "$output" | grep -Eq '^delegation .* report, project +up to date ' \
+    || fail "the plugins table does not show delegation's projection up to date:"$'\n'"$output"
 expect_status 0 --json plugins
 printf '%s' "$output" | python3 -c '
 import json, sys

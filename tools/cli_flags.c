@@ -642,9 +642,11 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         NULL, "plugins", NULL, "list the server's reporting-rule plugins",
         "Lists the reporting-rule plugins the server has loaded: each one's name, version, the\n"
         "plugin ABI it was built against, the financial years whose rules it knows, its hooks\n"
-        "(report, and veto if it can refuse commands) and what it does. Then any shared object\n"
+        "(report; veto if it can refuse commands; project if it keeps data of its own), whether\n"
+        "that data is up to date or where it stopped, and what it does. Then any shared object\n"
         "the server skipped, with why. With --reload the server first unloads every plugin and\n"
-        "loads its plugin directories again, as SIGHUP does.",
+        "loads its plugin directories again, as SIGHUP does; a plugin whose data stopped\n"
+        "resumes from there.",
         cli_plugins_run},
     [CLI_SUBCOMMAND_REPORT] = {
         NULL, "report", "NAME", "run a plugin's report",

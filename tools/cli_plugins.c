@@ -35,7 +35,22 @@
 
 /* Plugins ----------------------------------------------------------------------------------- */
 
-static bool cli_plugin_row_add(cli_table *table, const Fundflow__V1__PluginInfo *plugin) {
+/* "-" for a plugin without a projection, "up to date", or where it stopped. */
+static const char *cli_projection_text(const Fundflow__V1__PluginInfo *plugin,
+                                       uint64_t head_sequence, char *text, size_t text_bytes) {
+    bool projects = false;
+    for (size_t i = 0; i < plugin->n_hooks; i++) {
+        if (strcmp(plugin->hooks[i], "project") == 0) projects = true;
+    }
+    if (!projects) return "-";
+    if (plugin->projected_through_sequence == head_sequence) return "up to date";
+    snprintf(text, text_bytes, "stopped at event %llu",
+             (unsigned long long)plugin->projected_through_sequence);
+    return text;
+}
+
+static bool cli_plugin_row_add(cli_table *table, const Fundflow__V1__PluginInfo *plugin,
+                               uint64_t head_sequence) {
     char year_texts[CLI_PLUGIN_LIST_ITEMS_MAX][16];
     char *years[CLI_PLUGIN_LIST_ITEMS_MAX];
     size_t year_count = plugin->n_financial_years;
@@ -47,12 +62,14 @@ static bool cli_plugin_row_add(cli_table *table, const Fundflow__V1__PluginInfo 
     size_t hook_count = plugin->n_hooks;
     if (hook_count > CLI_PLUGIN_LIST_ITEMS_MAX) hook_count = CLI_PLUGIN_LIST_ITEMS_MAX;
     char years_text[CLI_PLUGIN_YEARS_TEXT_BYTES], hooks_text[CLI_PLUGIN_HOOKS_TEXT_BYTES];
+    char projection_text[64];
     const char *cells[] = {
         plugin->name,
         plugin->version[0] ? plugin->version : "-",
         plugin->abi_version[0] ? plugin->abi_version : "-",
         cli_codes_text(years, year_count, years_text, sizeof years_text),
         cli_codes_text(plugin->hooks, hook_count, hooks_text, sizeof hooks_text),
+        cli_projection_text(plugin, head_sequence, projection_text, sizeof projection_text),
         plugin->description[0] ? plugin->description : "-"};
     return cli_table_row_add(table, cells);
 }
@@ -63,13 +80,13 @@ static int cli_plugins_print(const ProtobufCMessage *message) {
     if (answer->n_plugins == 0) {
         printf("no plugins loaded\n");
     } else {
-        static const char *const headings[] = {"name",  "version", "ABI",
-                                               "years", "hooks",   "description"};
+        static const char *const headings[] = {"name",  "version", "ABI",        "years",
+                                               "hooks", "projection", "description"};
         cli_table table;
-        cli_table_init(&table, 6, headings, NULL);
+        cli_table_init(&table, 7, headings, NULL);
         bool added = true;
         for (size_t i = 0; i < answer->n_plugins && added; i++) {
-            added = cli_plugin_row_add(&table, answer->plugins[i]);
+            added = cli_plugin_row_add(&table, answer->plugins[i], answer->head_sequence);
         }
         if (added) cli_table_print(&table);
         cli_table_free(&table);
