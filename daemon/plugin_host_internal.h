@@ -44,6 +44,11 @@ struct ff_plugin_context {
     bool writable;
     /* The first storage failure of a data_* call, which outranks whatever the plugin returns. */
     ff_err storage_err;
+    /* For a live projection: the event's transaction, in which the first write begins a nested
+     * transaction that becomes txn, so a plugin that writes nothing for an event costs none. */
+    MDB_txn *lazy_parent;
+    /* Set while data_each walks, when writes are refused: its cursor is on txn. */
+    bool walking;
 };
 
 /* A report being built, straight into the reply message. */

@@ -65,12 +65,30 @@ static int plugin_data_storage_failed(ff_plugin_context *context, int mdb_rc) {
 
 /* ---- the host's data functions ---- */
 
+/* Readies context for a write: refuses one outside project or inside a walk, and in a live
+ * projection begins the nested transaction at the first write. */
+static int plugin_data_writable(ff_plugin_context *context, const char *function) {
+    char message[128];
+    if (!context->writable || context->walking) {
+        snprintf(message, sizeof message, "%s works in project only, and not inside data_each",
+                 function);
+        return plugin_data_refuse(context, message);
+    }
+    if (context->lazy_parent == NULL) return FF_PLUGIN_OK;
+    MDB_txn *child = NULL;
+    ff_err err = store_txn_begin(context->store, context->lazy_parent, 0, &child);
+    if (err != FF_OK) {
+        if (context->storage_err == FF_OK) context->storage_err = err;
+        return plugin_data_refuse(context, "cannot begin the projection's transaction");
+    }
+    context->txn = child;
+    context->lazy_parent = NULL;
+    return FF_PLUGIN_OK;
+}
+
 static int plugin_data_put(ff_plugin_context *context, const void *key, size_t key_bytes,
                            const void *value, size_t value_bytes) {
-    if (context == NULL || !context->writable) {
-        return context ? plugin_data_refuse(context, "data_put works in project only")
-                       : FF_PLUGIN_ERROR;
-    }
+    if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
     size_t stored_bytes = key ? plugin_data_key_make(context->slot, key, key_bytes, stored) : 0;
     if (key_bytes == 0 || stored_bytes == 0 || value_bytes > FF_PLUGIN_DATA_VALUE_BYTES_MAX ||
@@ -78,6 +96,7 @@ static int plugin_data_put(ff_plugin_context *context, const void *key, size_t k
         return plugin_data_refuse(context, "data_put: the key must be 1 to 256 bytes and the "
                                            "value at most 65,536");
     }
+    if (plugin_data_writable(context, "data_put") != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
     MDB_val db_key = {stored_bytes, stored};
     MDB_val db_value = {value_bytes, (void *)(uintptr_t)(value ? value : "")};
     int rc = store_put(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, &db_key, &db_value,
@@ -106,15 +125,13 @@ static int plugin_data_get(ff_plugin_context *context, const void *key, size_t k
 }
 
 static int plugin_data_delete(ff_plugin_context *context, const void *key, size_t key_bytes) {
-    if (context == NULL || !context->writable) {
-        return context ? plugin_data_refuse(context, "data_delete works in project only")
-                       : FF_PLUGIN_ERROR;
-    }
+    if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
     size_t stored_bytes = key ? plugin_data_key_make(context->slot, key, key_bytes, stored) : 0;
     if (key_bytes == 0 || stored_bytes == 0) {
         return plugin_data_refuse(context, "data_delete: the key must be 1 to 256 bytes");
     }
+    if (plugin_data_writable(context, "data_delete") != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
     MDB_val db_key = {stored_bytes, stored};
     int rc = mdb_del(context->txn, store_dbi(context->store, STORE_TABLE_PLUGIN_DATA), &db_key,
                      NULL);
@@ -170,8 +187,11 @@ static int plugin_data_each(ff_plugin_context *context, const void *prefix, size
     }
     plugin_data_walk walk = {visit, argument};
     int rc = MDB_SUCCESS;
+    bool was_walking = context->walking;
+    context->walking = true;
     int result = plugin_namespace_walk(context->txn, context->store, stored, stored_bytes,
                                        stored_bytes - prefix_bytes, plugin_data_row, &walk, &rc);
+    context->walking = was_walking;
     if (rc != MDB_SUCCESS) return plugin_data_storage_failed(context, rc);
     return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
 }
@@ -224,14 +244,12 @@ static int plugin_project_visit(void *argument, const ff_plugin_event *event) {
     return slot->plugin->project(slot->state, context, event);
 }
 
-/* Projects one event for one plugin in txn (the caller's nested transaction). Returns FF_OK,
- * a storage error, or FF_ERR_PLUGIN_FAILED when the plugin itself failed. */
-static ff_err plugin_project_event(ff_plugins *plugins, const plugin_slot *slot, MDB_txn *txn,
-                                   const Fundflow__V1__EventRecord *record) {
-    ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), record->sequence,
-                                 slot, true, FF_OK};
-    int result = plugin_event_deliver(&context, record, plugin_project_visit, &context);
-    if (context.storage_err != FF_OK) return context.storage_err;
+/* Calls the plugin's project hook through a prepared context. Returns FF_OK, a storage error, or
+ * FF_ERR_PLUGIN_FAILED when the plugin itself failed. */
+static ff_err plugin_project_call(ff_plugin_context *context,
+                                  const Fundflow__V1__EventRecord *record) {
+    int result = plugin_event_deliver(context, record, plugin_project_visit, context);
+    if (context->storage_err != FF_OK) return context->storage_err;
     return result == FF_PLUGIN_OK ? FF_OK : FF_ERR_PLUGIN_FAILED;
 }
 
@@ -243,7 +261,8 @@ static void plugin_projection_stopped(const plugin_slot *slot, uint64_t sequence
             slot->plugin->name, (unsigned long long)sequence);
 }
 
-/* Runs one plugin's project hook for a new event, if its data is at the event before. */
+/* Runs one plugin's project hook for a new event, if its data is at the event before. Its writes
+ * go to a nested transaction begun at its first write, kept only if the hook succeeds. */
 static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, MDB_txn *txn,
                                   const Fundflow__V1__EventRecord *record) {
     ff_store *store = ledger_store(plugins->ledger);
@@ -252,13 +271,14 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
     if (err == FF_ERR_NOT_FOUND || (err == FF_OK && through + 1 != record->sequence)) {
         return FF_OK; /* behind: a catch-up brings it forward */
     }
-    MDB_txn *child = NULL;
-    if (err == FF_OK) err = store_txn_begin(store, txn, 0, &child);
     if (err != FF_OK) return err;
-    err = plugin_project_event(plugins, slot, child, record);
-    if (err == FF_OK) err = plugin_mark_write(child, store, slot->plugin, record->sequence);
-    if (err == FF_OK) return store_txn_commit(child);
-    mdb_txn_abort(child);
+    ff_plugin_context context = {plugins, txn, store, record->sequence, slot, true, FF_OK, txn,
+                                 false};
+    err = plugin_project_call(&context, record);
+    MDB_txn *child = context.txn != txn ? context.txn : NULL;
+    if (child != NULL && err == FF_OK) err = store_txn_commit(child);
+    else if (child != NULL) mdb_txn_abort(child);
+    if (err == FF_OK) return plugin_mark_write(txn, store, slot->plugin, record->sequence);
     if (plugin_error_is_storage(err)) return err;
     plugin_projection_stopped(slot, record->sequence);
     return FF_OK;
@@ -308,7 +328,9 @@ static ff_err plugin_replay(ff_plugins *plugins, const plugin_slot *slot, MDB_tx
     for (; err == FF_OK && sequence <= head; sequence++) {
         Fundflow__V1__EventRecord *record = NULL;
         err = log_read(child, store, sequence, &record);
-        if (err == FF_OK) err = plugin_project_event(plugins, slot, child, record);
+        ff_plugin_context context = {plugins, child, store, sequence, slot, true, FF_OK, NULL,
+                                     false};
+        if (err == FF_OK) err = plugin_project_call(&context, record);
         if (record) fundflow__v1__event_record__free_unpacked(record, NULL);
     }
     if (err == FF_OK) err = plugin_mark_write(child, store, slot->plugin, head);

@@ -91,7 +91,7 @@ ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventR
     ff_plugins *plugins = argument;
     pthread_rwlock_rdlock(&plugins->lock);
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger),
-                                 record->sequence - 1, NULL, false, FF_OK};
+                                 record->sequence - 1, NULL, false, FF_OK, NULL, false};
     ff_plugin_command command;
     Fundflow__V1__ContractRecord *contract = NULL;
     plugin_command_from(txn, context.store, record, &command, &contract);
@@ -233,7 +233,7 @@ static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
     ff_err err = ledger_read_txn_begin(plugins->ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), 0, slot, false,
-                                 FF_OK};
+                                 FF_OK, NULL, false};
     log_head head;
     err = log_head_read(txn, context.store, &head);
     if (err == FF_OK && plugin_projects(slot->plugin)) {
