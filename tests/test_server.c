@@ -720,6 +720,69 @@ static void test_concurrent_clients_get_gapless_sequences_and_group_commit(void 
     http_reply_free(&reply);
 }
 
+/* ---- reloading a projecting plugin under load ---- */
+
+typedef struct load_job {
+    uint16_t port;
+    load_client *clients;
+    volatile int *stop;
+} load_job;
+
+static void *load_job_run(void *argument) {
+    load_job *job = argument;
+    load_run(job->port, job->clients, LOAD_REQUESTS_PER_THREAD, job->stop);
+    return NULL;
+}
+
+/* A reload catches a projecting plugin up in a write transaction of its own while the writer
+ * keeps committing: neither may wait on the other, and no event may be missed or projected
+ * twice. */
+static void test_reloads_under_load_keep_a_projection_whole(void **state) {
+    (void)state;
+    char *plugin_dir = test_dir_make();
+    char config_text[4200], command[9000];
+    snprintf(config_text, sizeof config_text, "plugin_dir = %s\n", plugin_dir);
+    snprintf(command, sizeof command, "cp '%s/fixture_project.so' '%s/'", FF_PLUGIN_FIXTURES_DIR,
+             plugin_dir);
+    assert_int_equal(system(command), 0);
+    test_server server;
+    test_server_start(fundflowd_path, config_text, &server);
+    world_load(server.port);
+    static load_client clients[LOAD_THREADS];
+    volatile int stop = 0;
+    load_job job = {server.port, clients, &stop};
+    pthread_t loader;
+    assert_int_equal(pthread_create(&loader, NULL, load_job_run, &job), 0);
+    for (int i = 0; i < 12; i++) {
+        if (i % 3 == 2) {
+            assert_int_equal(kill(server.pid, SIGHUP), 0);
+        } else {
+            json_decref(json_call(server.port, "ReloadPlugins", "{}"));
+        }
+        usleep(20000);
+    }
+    pthread_join(loader, NULL);
+    for (int i = 0; i < LOAD_THREADS; i++) assert_int_equal(clients[i].failures, 0);
+    uint64_t head = test_server_head(server.port);
+    char expected[32];
+    snprintf(expected, sizeof expected, "%llu", (unsigned long long)head);
+    json_t *list = json_call(server.port, "ListPlugins", "{}");
+    json_t *plugin = json_array_get(json_object_get(list, "plugins"), 0);
+    assert_string_equal(json_text(plugin, "projected_through_sequence"), expected);
+    json_decref(list);
+    /* The fixture counted every event exactly once. */
+    json_t *report = json_call(server.port, "RunReport",
+                               "{\"plugin\":\"fixture_project\",\"financial_year\":2024}");
+    json_t *row = json_array_get(
+        json_object_get(json_array_get(json_object_get(report, "tables"), 0), "rows"), 0);
+    json_t *counted = json_array_get(json_object_get(row, "cells"), 0);
+    assert_string_equal(json_text(counted, "number"), expected);
+    json_decref(report);
+    assert_int_equal(test_server_stop(&server), 0);
+    test_server_cleanup(&server);
+    test_dir_remove(plugin_dir);
+}
+
 /* ---- shutdown under load ---- */
 
 static void acknowledged_check(const char *data_dir, const load_client *clients) {
@@ -789,6 +852,7 @@ int main(int argc, char **argv) {
         SERVER_TEST(test_limits_on_body_and_batch),
         SERVER_TEST(test_health_and_metrics),
         SERVER_TEST(test_concurrent_clients_get_gapless_sequences_and_group_commit),
+        cmocka_unit_test(test_reloads_under_load_keep_a_projection_whole),
 #undef SERVER_TEST
         cmocka_unit_test(test_bearer_token_is_required_when_configured),
         cmocka_unit_test(test_sighup_rereads_the_admin_token),
