@@ -8,6 +8,7 @@
  * agree: the writer projects an event only for a plugin whose mark is at the event before it,
  * and a plugin that fails or is loaded late stays behind until a catch-up brings it to the head.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,11 @@ static bool plugin_error_is_storage(ff_err err) {
 
 /* ---- keys ---- */
 
-/* Writes the plugin's name and a zero byte, then key, into stored; returns the length, or 0 if
- * key is empty or too long. */
+/* Writes the plugin's name and a zero byte, then key, into stored; returns the length. */
 static size_t plugin_data_key_make(const plugin_slot *slot, const void *key, size_t key_bytes,
                                    uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES]) {
     size_t name_bytes = strlen(slot->plugin->name);
-    if (key_bytes > FF_PLUGIN_DATA_KEY_BYTES_MAX || name_bytes > PLUGINS_NAME_BYTES_MAX) return 0;
+    assert(key_bytes <= FF_PLUGIN_DATA_KEY_BYTES_MAX && name_bytes <= PLUGINS_NAME_BYTES_MAX);
     memcpy(stored, slot->plugin->name, name_bytes);
     stored[name_bytes] = 0;
     if (key_bytes > 0) memcpy(stored + name_bytes + 1, key, key_bytes);
@@ -64,6 +64,25 @@ static int plugin_data_storage_failed(ff_plugin_context *context, int mdb_rc) {
 }
 
 /* ---- the host's data functions ---- */
+
+/* Checks a plugin's key (or, with empty_allowed, a prefix) and writes it with the plugin's
+ * namespace into stored and db_key; logs why, naming function, and returns false if it is
+ * missing, empty where it may not be, or too long. */
+static bool plugin_data_key(ff_plugin_context *context, const char *function, const void *key,
+                            size_t key_bytes, bool empty_allowed,
+                            uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES], MDB_val *db_key) {
+    if ((key == NULL && key_bytes != 0) || (key_bytes == 0 && !empty_allowed) ||
+        key_bytes > FF_PLUGIN_DATA_KEY_BYTES_MAX) {
+        char message[128];
+        snprintf(message, sizeof message, "%s: the %s must be %s256 bytes", function,
+                 empty_allowed ? "prefix" : "key", empty_allowed ? "at most " : "1 to ");
+        plugin_data_refuse(context, message);
+        return false;
+    }
+    db_key->mv_size = plugin_data_key_make(context->slot, key, key_bytes, stored);
+    db_key->mv_data = stored;
+    return true;
+}
 
 /* Readies context for a write: refuses one outside project or inside a walk, and in a live
  * projection begins the nested transaction at the first write. */
@@ -90,14 +109,14 @@ static int plugin_data_put(ff_plugin_context *context, const void *key, size_t k
                            const void *value, size_t value_bytes) {
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    size_t stored_bytes = key ? plugin_data_key_make(context->slot, key, key_bytes, stored) : 0;
-    if (key_bytes == 0 || stored_bytes == 0 || value_bytes > FF_PLUGIN_DATA_VALUE_BYTES_MAX ||
-        (value == NULL && value_bytes != 0)) {
-        return plugin_data_refuse(context, "data_put: the key must be 1 to 256 bytes and the "
-                                           "value at most 65,536");
+    MDB_val db_key;
+    if (!plugin_data_key(context, "data_put", key, key_bytes, false, stored, &db_key)) {
+        return FF_PLUGIN_ERROR;
+    }
+    if (value_bytes > FF_PLUGIN_DATA_VALUE_BYTES_MAX || (value == NULL && value_bytes != 0)) {
+        return plugin_data_refuse(context, "data_put: the value must be at most 65,536 bytes");
     }
     if (plugin_data_writable(context, "data_put") != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
-    MDB_val db_key = {stored_bytes, stored};
     MDB_val db_value = {value_bytes, (void *)(uintptr_t)(value ? value : "")};
     int rc = store_put(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, &db_key, &db_value,
                        0);
@@ -109,11 +128,13 @@ static int plugin_data_get(ff_plugin_context *context, const void *key, size_t k
     if (found_bytes) *found_bytes = 0;
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    size_t stored_bytes = key ? plugin_data_key_make(context->slot, key, key_bytes, stored) : 0;
-    if (key_bytes == 0 || stored_bytes == 0 || (value == NULL && value_bytes != 0)) {
-        return plugin_data_refuse(context, "data_get: the key must be 1 to 256 bytes");
+    MDB_val db_key, db_value;
+    if (!plugin_data_key(context, "data_get", key, key_bytes, false, stored, &db_key)) {
+        return FF_PLUGIN_ERROR;
     }
-    MDB_val db_key = {stored_bytes, stored}, db_value;
+    if (value == NULL && value_bytes != 0) {
+        return plugin_data_refuse(context, "data_get: no buffer for the value");
+    }
     int rc = mdb_get(context->txn, store_dbi(context->store, STORE_TABLE_PLUGIN_DATA), &db_key,
                      &db_value);
     if (rc == MDB_NOTFOUND) return FF_PLUGIN_NOT_FOUND;
@@ -127,12 +148,11 @@ static int plugin_data_get(ff_plugin_context *context, const void *key, size_t k
 static int plugin_data_delete(ff_plugin_context *context, const void *key, size_t key_bytes) {
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    size_t stored_bytes = key ? plugin_data_key_make(context->slot, key, key_bytes, stored) : 0;
-    if (key_bytes == 0 || stored_bytes == 0) {
-        return plugin_data_refuse(context, "data_delete: the key must be 1 to 256 bytes");
+    MDB_val db_key;
+    if (!plugin_data_key(context, "data_delete", key, key_bytes, false, stored, &db_key) ||
+        plugin_data_writable(context, "data_delete") != FF_PLUGIN_OK) {
+        return FF_PLUGIN_ERROR;
     }
-    if (plugin_data_writable(context, "data_delete") != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
-    MDB_val db_key = {stored_bytes, stored};
     int rc = mdb_del(context->txn, store_dbi(context->store, STORE_TABLE_PLUGIN_DATA), &db_key,
                      NULL);
     if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) return FF_PLUGIN_OK;
@@ -181,10 +201,12 @@ static int plugin_data_each(ff_plugin_context *context, const void *prefix, size
                             ff_plugin_data_visitor visit, void *argument) {
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    size_t stored_bytes = plugin_data_key_make(context->slot, prefix, prefix_bytes, stored);
-    if (stored_bytes == 0 || visit == NULL || (prefix == NULL && prefix_bytes != 0)) {
-        return plugin_data_refuse(context, "data_each: the prefix must be at most 256 bytes");
+    MDB_val db_key;
+    if (!plugin_data_key(context, "data_each", prefix, prefix_bytes, true, stored, &db_key)) {
+        return FF_PLUGIN_ERROR;
     }
+    if (visit == NULL) return plugin_data_refuse(context, "data_each: no visitor");
+    size_t stored_bytes = db_key.mv_size;
     plugin_data_walk walk = {visit, argument};
     int rc = MDB_SUCCESS;
     bool was_walking = context->walking;

@@ -33,12 +33,17 @@ static void plugin_copy(const char *from_dir, const char *name, const char *to_d
     assert_int_equal(system(command), 0);
 }
 
-static ff_plugins *plugins_from(ff_ledger *ledger, const char *directory) {
+static ff_plugins *plugins_configured(ff_ledger *ledger, const char *directory,
+                                      const plugins_setting *settings, size_t setting_count) {
     const char *directories[] = {directory};
-    plugins_options options = {directories, 1, NULL, 0};
+    plugins_options options = {directories, 1, settings, setting_count};
     ff_plugins *plugins = NULL;
     assert_int_equal(plugins_load(ledger, &options, &plugins), FF_OK);
     return plugins;
+}
+
+static ff_plugins *plugins_from(ff_ledger *ledger, const char *directory) {
+    return plugins_configured(ledger, directory, NULL, 0);
 }
 
 static Fundflow__V1__ListPluginsResponse *plugins_listed(ff_plugins *plugins) {
@@ -183,18 +188,10 @@ static void test_reports_and_reload(void **state) {
 
 /* ---- projections ---- */
 
-static ff_plugins *plugins_configured(ff_ledger *ledger, const char *directory,
-                                      const plugins_setting *settings, size_t setting_count) {
-    const char *directories[] = {directory};
-    plugins_options options = {directories, 1, settings, setting_count};
-    ff_plugins *plugins = NULL;
-    assert_int_equal(plugins_load(ledger, &options, &plugins), FF_OK);
-    return plugins;
-}
-
-/* The fixture's "projection" row: events counted, event rows, all rows, write refused. */
+/* The fixture's "projection" row: events counted, event rows, all rows, write refused, bad
+ * prefix refused. */
 typedef struct projection_row {
-    int64_t counted, event_rows, rows, write_refused;
+    int64_t counted, event_rows, rows, write_refused, bad_prefix_refused;
 } projection_row;
 
 static projection_row projection_report(ff_plugins *plugins) {
@@ -202,7 +199,8 @@ static projection_row projection_report(ff_plugins *plugins) {
     assert_int_equal(report->n_tables, 2);
     assert_string_equal(report->tables[0]->name, "projection");
     Fundflow__V1__ReportCell **cells = report->tables[0]->rows[0]->cells;
-    projection_row row = {cells[0]->number, cells[1]->number, cells[2]->number, cells[3]->number};
+    projection_row row = {cells[0]->number, cells[1]->number, cells[2]->number, cells[3]->number,
+                          cells[4]->number};
     fundflow__v1__report__free_unpacked(report, NULL);
     return row;
 }
@@ -255,6 +253,7 @@ static void test_a_projection_catches_up_then_follows_the_log(void **state) {
     assert_int_equal(row.event_rows, (int64_t)head);
     assert_int_equal(row.rows, (int64_t)head + 2); /* count, events, one recipient */
     assert_int_equal(row.write_refused, 1);
+    assert_int_equal(row.bad_prefix_refused, 1);
     assert_int_equal(projection_allocated(plugins, "QUE"), 700);
     /* New events are projected in their own transaction. */
     assert_int_equal(test_submit(f->ledger, test_allocation("p2", "X24", "QUE", CORE, TEST_YEAR,

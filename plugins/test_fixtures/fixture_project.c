@@ -123,15 +123,17 @@ static int fixture_project_total_row(void *argument, const void *key, size_t key
 }
 
 /* Table "projection": events counted, event rows, every row of the namespace, whether a write
- * from a report was refused. Table "allocations": each recipient's total. */
+ * from a report was refused, whether a walk with a length but no prefix was refused. Table "allocations": each recipient's total. */
 static int fixture_project_report(void *state, ff_plugin_context *context,
                                   const ff_plugin_report_request *request,
                                   ff_plugin_report *report) {
     (void)request;
     const ff_plugin_host *host = ((const fixture_project_state *)state)->host;
-    static const char *const names[] = {"events counted", "event rows", "rows", "write refused"};
+    static const char *const names[] = {"events counted", "event rows", "rows", "write refused",
+                                        "bad prefix refused"};
     static const int types[] = {FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_INTEGER,
-                                FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_FLAG};
+                                FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_FLAG,
+                                FF_PLUGIN_COLUMN_FLAG};
     uint64_t count = 0;
     fixture_project_rows events = {host, report, 0}, all = {host, report, 0};
     if (host->data_get(context, "count", 5, &count, sizeof count, NULL) == FF_PLUGIN_ERROR ||
@@ -140,10 +142,14 @@ static int fixture_project_report(void *state, ff_plugin_context *context,
         return FF_PLUGIN_ERROR;
     }
     int refused = host->data_put(context, "report", 6, "x", 1) == FF_PLUGIN_ERROR;
-    const ff_plugin_cell cells[] = {
-        {NULL, (int64_t)count}, {NULL, events.count}, {NULL, all.count}, {NULL, refused}};
-    if (host->report_table(report, "projection", 4, names, types) != FF_PLUGIN_OK ||
-        host->report_row(report, cells, 4) != FF_PLUGIN_OK) {
+    /* A prefix length with no prefix is refused, not read. */
+    int bad_prefix = host->data_each(context, NULL, 3, fixture_project_row_count, &all) ==
+                     FF_PLUGIN_ERROR;
+    const ff_plugin_cell cells[] = {{NULL, (int64_t)count}, {NULL, events.count},
+                                    {NULL, all.count},      {NULL, refused},
+                                    {NULL, bad_prefix}};
+    if (host->report_table(report, "projection", 5, names, types) != FF_PLUGIN_OK ||
+        host->report_row(report, cells, 5) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     static const char *const total_names[] = {"recipient", "allocated"};
