@@ -396,6 +396,19 @@ static ff_err plugin_catch_up_work(void *argument, MDB_txn *txn) {
     return err;
 }
 
+static bool plugins_any_projects(ff_plugins *plugins) {
+    pthread_rwlock_rdlock(&plugins->lock);
+    bool any = false;
+    for (size_t i = 0; !any && i < plugins->count; i++) {
+        any = plugin_projects(plugins->slots[i]->plugin);
+    }
+    pthread_rwlock_unlock(&plugins->lock);
+    return any;
+}
+
 ff_err plugins_projections_catch_up(ff_plugins *plugins) {
+    /* Without a projecting plugin there is nothing to replay, so no reason to wait for the
+     * writer's lock at every start and reload. */
+    if (!plugins_any_projects(plugins)) return FF_OK;
     return ledger_write_run(plugins->ledger, plugin_catch_up_work, plugins);
 }
