@@ -288,10 +288,14 @@ static int delegation_budgets_table(delegation_run *run) {
 
 /* ---- the projection ---- */
 
+static void delegation_sequence_write(uint64_t sequence, uint8_t bytes[8]) {
+    for (int i = 0; i < 8; i++) bytes[i] = (uint8_t)(sequence >> (56 - 8 * i));
+}
+
 static void delegation_key_make(char prefix, uint64_t sequence,
                                 uint8_t key[DELEGATION_KEY_BYTES]) {
     key[0] = (uint8_t)prefix;
-    for (int i = 0; i < 8; i++) key[1 + i] = (uint8_t)(sequence >> (56 - 8 * i));
+    delegation_sequence_write(sequence, key + 1);
 }
 
 static uint64_t delegation_sequence_read(const uint8_t bytes[8]) {
@@ -308,7 +312,7 @@ static int delegation_project_reversal(const ff_plugin_host *host, ff_plugin_con
     int found = host->data_get(context, key, sizeof key, NULL, 0, NULL);
     if (found != FF_PLUGIN_OK) return found == FF_PLUGIN_NOT_FOUND ? FF_PLUGIN_OK : found;
     delegation_key_make(DELEGATION_KEY_REVERSAL, event->summary->reversed_sequence, key);
-    for (int i = 0; i < 8; i++) by[i] = (uint8_t)(event->sequence >> (56 - 8 * i));
+    delegation_sequence_write(event->sequence, by);
     return host->data_put(context, key, sizeof key, by, sizeof by);
 }
 
