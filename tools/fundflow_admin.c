@@ -652,20 +652,29 @@ static int admin_plugins_replay(const admin_options *options, ff_ledger *ledger)
     }
     Fundflow__V1__ListPluginsResponse *list = NULL;
     err = plugins_list(plugins, &list);
-    size_t projecting = 0, skipped = list ? list->n_load_errors : 0;
+    size_t projecting = 0, stopped = 0, skipped = list ? list->n_load_errors : 0;
     for (size_t i = 0; list && i < list->n_plugins; i++) {
-        for (size_t h = 0; h < list->plugins[i]->n_hooks; h++) {
-            if (strcmp(list->plugins[i]->hooks[h], "project") == 0) projecting++;
+        const Fundflow__V1__PluginInfo *plugin = list->plugins[i];
+        for (size_t h = 0; h < plugin->n_hooks; h++) {
+            if (strcmp(plugin->hooks[h], "project") != 0) continue;
+            projecting++;
+            if (plugin->projected_through_sequence == list->head_sequence) continue;
+            stopped++;
+            fprintf(stderr, ADMIN_PROGRAM ": plugin %s's projection stopped at event %" PRIu64
+                            " (see above)\n",
+                    plugin->name, plugin->projected_through_sequence);
         }
     }
     if (list) fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
     plugins_unload(plugins);
     if (err != FF_OK) return ADMIN_EXIT_FAILED;
-    printf("Replayed the log into %zu projecting plugin%s from %s\n", projecting,
-           projecting == 1 ? "" : "s", options->plugin_dir);
-    if (skipped == 0) return ADMIN_EXIT_OK;
-    fprintf(stderr, ADMIN_PROGRAM ": %zu plugin%s in %s could not be loaded (see above)\n",
-            skipped, skipped == 1 ? "" : "s", options->plugin_dir);
+    printf("Replayed the log into %zu projecting plugin%s from %s\n", projecting - stopped,
+           projecting - stopped == 1 ? "" : "s", options->plugin_dir);
+    if (skipped == 0 && stopped == 0) return ADMIN_EXIT_OK;
+    if (skipped != 0) {
+        fprintf(stderr, ADMIN_PROGRAM ": %zu plugin%s in %s could not be loaded (see above)\n",
+                skipped, skipped == 1 ? "" : "s", options->plugin_dir);
+    }
     return ADMIN_EXIT_FAILED;
 }
 
