@@ -35,7 +35,7 @@ trap cleanup EXIT
 unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 
 # fail, check, run, expect_status, expect_output and expect_errors.
-source "$(dirname "${BASH_SOURCE[0]}")/cli_test_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 # Fails unless $output has a line starting with the plugin's name as the first column.
 expect_plugin_listed() {

@@ -625,7 +625,7 @@ expect_status 4 demo --data-dir "$scratch/a-file"
 
 check "a malformed reference file is refused with its name and line"
 mkdir "$scratch/reference"
-cp "$(dirname "$0")/../tools/data/"*.csv "$scratch/reference/" 2>/dev/null ||
+cp "$(dirname "$0")/../../tools/admin/data/"*.csv "$scratch/reference/" 2>/dev/null ||
     fail "cannot copy the reference files next to this script"
 printf 'QZZ,E54999999,"NHS Unclosed ICB,Y60\n' >> "$scratch/reference/icbs.csv"
 expect_status 1 demo --data-dir "$scratch/bad-reference" --reference-dir "$scratch/reference"
