@@ -71,7 +71,7 @@ ff_err account_balance_net(const account_key *key, const account_balance *balanc
     return err;
 }
 
-ff_err account_balance_read(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
                             account_balance *balance_out) {
     memset(balance_out, 0, sizeof *balance_out);
     MDB_val db_key = {sizeof *key, (void *)key}, value;
@@ -88,11 +88,11 @@ static void posting_key_make(posting_key *key, const account_key *account, uint6
     log_key_encode(sequence, key->sequence_big_endian);
 }
 
-ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_key *key,
                                uint64_t as_at_sequence, account_balance *balance_out) {
     memset(balance_out, 0, sizeof *balance_out);
     if (as_at_sequence == 0) return FF_OK;
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_POSTINGS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     /* Seek to the first posting after as_at_sequence, then step back one: that is the last
@@ -120,11 +120,11 @@ ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key 
     return err;
 }
 
-ff_err account_postings_visit(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_postings_visit(store_txn *txn, ff_store *store, const account_key *key,
                               uint64_t after_sequence, account_posting_visitor visit,
                               void *context) {
     if (after_sequence == UINT64_MAX) return FF_OK;
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_POSTINGS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     posting_key seek;
@@ -174,7 +174,7 @@ static bool account_date_filter_visit(void *context, uint64_t sequence,
     return true;
 }
 
-ff_err account_balance_read_by_date(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_balance_read_by_date(store_txn *txn, ff_store *store, const account_key *key,
                                     uint64_t as_at_sequence, uint32_t as_at_date,
                                     account_balance *balance_out) {
     memset(balance_out, 0, sizeof *balance_out);
@@ -238,26 +238,26 @@ static ff_err account_headroom_check(const posting *leg, const account_balance *
                        asked);
 }
 
-static ff_err account_open_if_new(MDB_txn *txn, ff_store *store, const account_key *key,
+static ff_err account_open_if_new(store_txn *txn, ff_store *store, const account_key *key,
                                   uint64_t sequence) {
     account_record record;
     memset(&record, 0, sizeof record);
     record.opened_sequence = sequence;
     record.purpose = key->purpose;
     MDB_val db_key = {sizeof *key, (void *)key}, value = {sizeof record, &record};
-    int rc = store_put(txn, store, STORE_TABLE_ACCOUNTS, &db_key, &value,
+    int rc = store_mdb_put(txn, store, STORE_TABLE_ACCOUNTS, &db_key, &value,
                      MDB_NOOVERWRITE);
     return rc == MDB_KEYEXIST ? FF_OK : store_error_from_mdb(rc);
 }
 
-static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence,
+static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequence,
                                 uint32_t effective_date, const posting *leg,
                                 const account_balance *after) {
     ff_err err = account_open_if_new(txn, store, &leg->account, sequence);
     if (err != FF_OK) return err;
     MDB_val balance_key = {sizeof leg->account, (void *)&leg->account};
     MDB_val balance_value = {sizeof *after, (void *)after};
-    int rc = store_put(txn, store, STORE_TABLE_BALANCES, &balance_key, &balance_value, 0);
+    int rc = store_mdb_put(txn, store, STORE_TABLE_BALANCES, &balance_key, &balance_value, 0);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     posting_key key;
     posting_key_make(&key, &leg->account, sequence);
@@ -268,7 +268,7 @@ static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence
     record.effective_date = effective_date;
     record.balance_after = *after;
     MDB_val posting_db_key = {sizeof key, &key}, posting_value = {sizeof record, &record};
-    rc = store_put(txn, store, STORE_TABLE_POSTINGS, &posting_db_key, &posting_value,
+    rc = store_mdb_put(txn, store, STORE_TABLE_POSTINGS, &posting_db_key, &posting_value,
                  MDB_NOOVERWRITE);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(rc != MDB_KEYEXIST);
@@ -276,7 +276,7 @@ static ff_err account_leg_write(MDB_txn *txn, ff_store *store, uint64_t sequence
 }
 
 /* Refuses a leg on an organisation whose month holding effective_date is closed. */
-static ff_err account_period_open_check(MDB_txn *txn, ff_store *store, const posting *leg,
+static ff_err account_period_open_check(store_txn *txn, ff_store *store, const posting *leg,
                                         uint32_t effective_date, ff_failure *failure) {
     uint8_t key[FF_ORG_CODE_BYTES_MAX + 3];
     uint32_t year = calendar_year_of_date(effective_date);
@@ -297,7 +297,7 @@ static ff_err account_period_open_check(MDB_txn *txn, ff_store *store, const pos
                        effective_date);
 }
 
-ff_err account_postings_apply(MDB_txn *txn, ff_store *store, uint64_t sequence,
+ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence,
                               uint32_t effective_date, const posting *postings,
                               size_t posting_count, ff_failure *failure) {
     assert(posting_count <= ACCOUNT_POSTINGS_PER_EVENT_MAX);

@@ -115,17 +115,17 @@ ff_err account_balance_net(const account_key *key, const account_balance *balanc
                            int64_t *net_pence_out);
 
 /* Reads an account's current totals; an account never posted to reads as all zero. */
-ff_err account_balance_read(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
                             account_balance *balance_out);
 
 /* Reads an account's totals as they stood once event as_at_sequence was recorded. */
-ff_err account_balance_read_at(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_key *key,
                                uint64_t as_at_sequence, account_balance *balance_out);
 
 /* Reads an account's totals counting only postings at or before as_at_sequence whose effective
  * date is on or before as_at_date (YYYYMMDD). Scans the account's postings, so its cost grows
  * with the account's history; use account_balance_read_at when no date is asked for. */
-ff_err account_balance_read_by_date(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_balance_read_by_date(store_txn *txn, ff_store *store, const account_key *key,
                                     uint64_t as_at_sequence, uint32_t as_at_date,
                                     account_balance *balance_out);
 
@@ -133,14 +133,14 @@ ff_err account_balance_read_by_date(MDB_txn *txn, ff_store *store, const account
  * returns false or the postings run out. Returns FF_OK or a storage error. */
 typedef bool (*account_posting_visitor)(void *context, uint64_t sequence,
                                         const posting_record *record);
-ff_err account_postings_visit(MDB_txn *txn, ff_store *store, const account_key *key,
+ff_err account_postings_visit(store_txn *txn, ff_store *store, const account_key *key,
                               uint64_t after_sequence, account_posting_visitor visit,
                               void *context);
 
 /* Applies one event's postings: checks debits equal credits, adds to each account's totals with
  * overflow checks, refuses a BUDGET account going below zero, and writes accounts, balances and
  * postings. On failure, failure says why and the caller must abort the transaction. */
-ff_err account_postings_apply(MDB_txn *txn, ff_store *store, uint64_t sequence,
+ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence,
                               uint32_t effective_date, const posting *postings,
                               size_t posting_count, ff_failure *failure);
 

@@ -63,7 +63,7 @@ ff_store *ledger_store(ff_ledger *ledger) { return ledger->store; }
 uint64_t ledger_map_growth_count(const ff_ledger *ledger) { return ledger->map_growth_count; }
 
 ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out) {
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     err = log_head_read(txn, ledger->store, head_out);
@@ -79,7 +79,7 @@ static bool ledger_error_is_fatal(ff_err err) {
 
 /* Answers a command whose key is already in the index: the original result if the content is
  * the same, a conflict if it is not. Returns FF_ERR_EVENT_UNKNOWN for a new key. */
-static ff_err ledger_idempotency_check(MDB_txn *txn, ff_store *store,
+static ff_err ledger_idempotency_check(store_txn *txn, ff_store *store,
                                        const Fundflow__V1__Command *command,
                                        ledger_result *result) {
     idempotency_record earlier;
@@ -98,13 +98,13 @@ static ff_err ledger_idempotency_check(MDB_txn *txn, ff_store *store,
     return FF_OK;
 }
 
-static ff_err ledger_command_record(ff_ledger *ledger, MDB_txn *parent, const ledger_batch *batch,
+static ff_err ledger_command_record(ff_ledger *ledger, store_txn *parent, const ledger_batch *batch,
                                     int64_t recorded_at_us,
                                     const Fundflow__V1__Command *command, log_head *head,
                                     ledger_result *result) {
     ff_store *store = ledger->store;
-    MDB_txn *child = NULL;
-    ff_err err = store_txn_begin(store, parent, 0, &child);
+    store_txn *child = NULL;
+    ff_err err = store_txn_begin(store, parent, STORE_TXN_WRITE, &child);
     if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot begin a command");
     Fundflow__V1__EventRecord record = FUNDFLOW__V1__EVENT_RECORD__INIT;
     record.sequence = head->sequence + 1;
@@ -137,7 +137,7 @@ static ff_err ledger_command_record(ff_ledger *ledger, MDB_txn *parent, const le
     return FF_OK;
 }
 
-static ff_err ledger_command_apply(ff_ledger *ledger, MDB_txn *txn, const ledger_batch *batch,
+static ff_err ledger_command_apply(ff_ledger *ledger, store_txn *txn, const ledger_batch *batch,
                                    int64_t recorded_at_us, const Fundflow__V1__Command *command,
                                    log_head *head, ledger_result *result) {
     ff_store *store = ledger->store;
@@ -169,11 +169,11 @@ static void ledger_linked_failure_mark(const ledger_batch *batch, size_t failed_
 /* Applies one batch inside the group's transaction, in a nested transaction of its own so that
  * a linked batch can be undone without touching its neighbours. A fatal error comes back as the
  * return value; refusals of single commands are in the results. */
-static ff_err ledger_batch_nested_apply(ff_ledger *ledger, MDB_txn *group_txn,
+static ff_err ledger_batch_nested_apply(ff_ledger *ledger, store_txn *group_txn,
                                         const ledger_batch *batch, int64_t recorded_at_us,
                                         log_head *head, ledger_result *results) {
-    MDB_txn *txn = NULL;
-    ff_err err = store_txn_begin(ledger->store, group_txn, 0, &txn);
+    store_txn *txn = NULL;
+    ff_err err = store_txn_begin(ledger->store, group_txn, STORE_TXN_WRITE, &txn);
     if (err != FF_OK) return err;
     log_head batch_head = *head;
     for (size_t i = 0; i < batch->command_count; i++) {
@@ -198,9 +198,9 @@ static ff_err ledger_batch_nested_apply(ff_ledger *ledger, MDB_txn *group_txn,
 static ff_err ledger_group_attempt(ff_ledger *ledger, const ledger_batch *batches,
                                    size_t batch_count, int64_t recorded_at_us,
                                    ledger_result *const *results) {
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     log_head head;
-    ff_err err = store_txn_begin(ledger->store, NULL, 0, &txn);
+    ff_err err = store_txn_begin(ledger->store, NULL, STORE_TXN_WRITE, &txn);
     if (err != FF_OK) return err;
     err = log_head_read(txn, ledger->store, &head);
     for (size_t i = 0; err == FF_OK && i < batch_count; i++) {
@@ -278,8 +278,8 @@ ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argumen
         /* Held shared like a reader's, so that the writer cannot grow the map under this
          * transaction; LMDB's own lock keeps the two write transactions apart. */
         ledger_read_begin(ledger);
-        MDB_txn *txn = NULL;
-        ff_err err = store_txn_begin(ledger->store, NULL, 0, &txn);
+        store_txn *txn = NULL;
+        ff_err err = store_txn_begin(ledger->store, NULL, STORE_TXN_WRITE, &txn);
         if (err == FF_OK) err = work(argument, txn);
         if (err == FF_OK) err = store_txn_commit(txn);
         else if (txn != NULL) mdb_txn_abort(txn);
@@ -298,19 +298,19 @@ void ledger_read_begin(ff_ledger *ledger) { pthread_rwlock_rdlock(&ledger->map_l
 
 void ledger_read_end(ff_ledger *ledger) { pthread_rwlock_unlock(&ledger->map_lock); }
 
-ff_err ledger_read_txn_begin(ff_ledger *ledger, MDB_txn **txn_out) {
+ff_err ledger_read_txn_begin(ff_ledger *ledger, store_txn **txn_out) {
     ledger_read_begin(ledger);
-    ff_err err = store_txn_begin(ledger->store, NULL, MDB_RDONLY, txn_out);
+    ff_err err = store_txn_begin(ledger->store, NULL, STORE_TXN_READ, txn_out);
     if (err != FF_OK) ledger_read_end(ledger);
     return err;
 }
 
-void ledger_read_txn_end(ff_ledger *ledger, MDB_txn *txn) {
+void ledger_read_txn_end(ff_ledger *ledger, store_txn *txn) {
     mdb_txn_abort(txn);
     ledger_read_end(ledger);
 }
 
-static ff_err ledger_position_fill(MDB_txn *txn, ff_store *store, const char *org_code,
+static ff_err ledger_position_fill(store_txn *txn, ff_store *store, const char *org_code,
                                    uint32_t stream, uint32_t financial_year, uint64_t as_at,
                                    ledger_position *position) {
     static const account_purpose purposes[] = {ACCOUNT_PURPOSE_RECEIVED, ACCOUNT_PURPOSE_ONWARD,
@@ -334,7 +334,7 @@ ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t st
     memset(position_out, 0, sizeof *position_out);
     if (!command_org_code_valid(org_code)) return FF_ERR_CODE_INVALID;
     if (financial_year > UINT16_MAX || stream > UINT8_MAX) return FF_ERR_ENUM_INVALID;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     Fundflow__V1__OrgRecord *org = NULL;
@@ -374,8 +374,8 @@ done:
 ff_err ledger_orgs_visit(ff_ledger *ledger, ledger_org_visitor visitor, void *context) {
     assert(ledger != NULL && ledger->store != NULL);
     assert(visitor != NULL);
-    MDB_txn *txn = NULL;
-    MDB_cursor *cursor = NULL;
+    store_txn *txn = NULL;
+    store_cursor *cursor = NULL;
     ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     int rc = mdb_cursor_open(txn, store_dbi(ledger->store, STORE_TABLE_ORGS), &cursor);

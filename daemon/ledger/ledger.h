@@ -68,14 +68,14 @@ void ledger_read_end(ff_ledger *ledger);
 
 /* A read transaction inside ledger_read_begin and ledger_read_end. Every read of the ledger's
  * own functions goes through these. Any thread. */
-ff_err ledger_read_txn_begin(ff_ledger *ledger, MDB_txn **txn_out);
-void ledger_read_txn_end(ff_ledger *ledger, MDB_txn *txn);
+ff_err ledger_read_txn_begin(ff_ledger *ledger, store_txn **txn_out);
+void ledger_read_txn_end(ff_ledger *ledger, store_txn *txn);
 
 /* A hook that may refuse a command before it is applied: it fills failure and returns its code,
  * or returns FF_OK. It runs on the writer thread inside the command's nested transaction, which
  * it may read through txn. Vetoes apply to new commands only, never to replays of the log, which
  * must reproduce what was recorded. */
-typedef ff_err (*ledger_veto)(void *argument, MDB_txn *txn,
+typedef ff_err (*ledger_veto)(void *argument, store_txn *txn,
                               const Fundflow__V1__EventRecord *record, ff_failure *failure);
 
 /* Installs (or with NULL removes) the veto. Not while a batch is being applied. */
@@ -86,7 +86,7 @@ void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument);
  * FF_OK, or an error that stops the whole group (a storage failure, such as FF_ERR_MAP_LIMIT,
  * which grows the map and tries the group again). Like the veto it runs for new commands only;
  * whoever installs it replays the log into its own data. */
-typedef ff_err (*ledger_project)(void *argument, MDB_txn *txn,
+typedef ff_err (*ledger_project)(void *argument, store_txn *txn,
                                  const Fundflow__V1__EventRecord *record);
 
 /* Installs (or with NULL removes) the projection hook. Not while a batch is being applied. */
@@ -96,7 +96,7 @@ void ledger_project_set(ff_ledger *ledger, ledger_project project, void *argumen
  * If the map fills, the transaction is abandoned, the map grown and work run again from the
  * start, so work must do nothing outside the transaction it is given. Waits for a batch being
  * applied to commit. Any thread except the one applying batches. */
-typedef ff_err (*ledger_write_work)(void *argument, MDB_txn *txn);
+typedef ff_err (*ledger_write_work)(void *argument, store_txn *txn);
 ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argument);
 
 /* How many times the map has been grown since the ledger was opened. */

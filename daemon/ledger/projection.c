@@ -11,7 +11,7 @@
 #include "fundflow/limits.h"
 
 
-ff_err projection_org_read(MDB_txn *txn, ff_store *store, const char *code,
+ff_err projection_org_read(store_txn *txn, ff_store *store, const char *code,
                            Fundflow__V1__OrgRecord **org_out) {
     *org_out = NULL;
     MDB_val key = {strlen(code), (void *)code}, value;
@@ -30,7 +30,7 @@ const char *projection_kind_name(org_kind kind) {
 
 /* Reads the organisation in field and checks its kind is one of allowed (a zero-terminated
  * list). On success the caller owns *org_out. */
-ff_err projection_party_read(MDB_txn *txn, ff_store *store, const char *code,
+ff_err projection_party_read(store_txn *txn, ff_store *store, const char *code,
                                     const char *field, const org_kind *allowed,
                                     Fundflow__V1__OrgRecord **org_out, ff_failure *failure) {
     ff_err err = projection_org_read(txn, store, code, org_out);
@@ -76,7 +76,7 @@ static const org_kind projection_budget_recipients[] = {
     FUNDFLOW__V1__ORG_KIND__PLACE, FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE,
     FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY, 0};
 
-static ff_err projection_transfer_parties(MDB_txn *txn, ff_store *store,
+static ff_err projection_transfer_parties(store_txn *txn, ff_store *store,
                                           const Fundflow__V1__Event *event,
                                           Fundflow__V1__OrgRecord **payer,
                                           Fundflow__V1__OrgRecord **payee, ff_failure *failure) {
@@ -105,7 +105,7 @@ static ff_err projection_transfer_parties(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-ff_err projection_event_postings(MDB_txn *txn, ff_store *store, const Fundflow__V1__Event *event,
+ff_err projection_event_postings(store_txn *txn, ff_store *store, const Fundflow__V1__Event *event,
                                  posting *postings, size_t *posting_count_out,
                                  ff_failure *failure) {
     *posting_count_out = 0;
@@ -131,7 +131,7 @@ ff_err projection_event_postings(MDB_txn *txn, ff_store *store, const Fundflow__
     return err;
 }
 
-static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
+static ff_err projection_org_register(store_txn *txn, ff_store *store,
                                       const Fundflow__V1__EventRecord *record,
                                       ff_failure *failure) {
     const Fundflow__V1__OrgRegistered *event = record->event->org_registered;
@@ -167,7 +167,7 @@ static ff_err projection_org_register(MDB_txn *txn, ff_store *store,
     return err ? failure_set(failure, err, NULL, "cannot write organisation") : FF_OK;
 }
 
-static ff_err projection_reversal_target(MDB_txn *txn, ff_store *store, uint64_t reversed_sequence,
+static ff_err projection_reversal_target(store_txn *txn, ff_store *store, uint64_t reversed_sequence,
                                          Fundflow__V1__EventRecord **target, ff_failure *failure) {
     ff_err err = log_read(txn, store, reversed_sequence, target);
     if (err == FF_ERR_EVENT_UNKNOWN) {
@@ -190,7 +190,7 @@ static ff_err projection_reversal_target(MDB_txn *txn, ff_store *store, uint64_t
 }
 
 /* Indexes a transfer, or with sign -1 its reversal, in the history and the funding flows. */
-static ff_err projection_transfer_index(MDB_txn *txn, ff_store *store,
+static ff_err projection_transfer_index(store_txn *txn, ff_store *store,
                                         const Fundflow__V1__Event *event, uint64_t sequence,
                                         int64_t sign, ff_failure *failure) {
     bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
@@ -210,7 +210,7 @@ static ff_err projection_transfer_index(MDB_txn *txn, ff_store *store,
     return projection_flow_add(txn, store, year, payer, payee, stream, sign * amount, failure);
 }
 
-static ff_err projection_transfer_reverse(MDB_txn *txn, ff_store *store,
+static ff_err projection_transfer_reverse(store_txn *txn, ff_store *store,
                                           const Fundflow__V1__EventRecord *record,
                                           const Fundflow__V1__EventRecord *target,
                                           ff_failure *failure) {
@@ -231,7 +231,7 @@ static ff_err projection_transfer_reverse(MDB_txn *txn, ff_store *store,
 }
 
 /* Undoes the target event by its kind: transfers and contract events move money back. */
-static ff_err projection_reverse_kind(MDB_txn *txn, ff_store *store,
+static ff_err projection_reverse_kind(store_txn *txn, ff_store *store,
                                       const Fundflow__V1__EventRecord *record,
                                       const Fundflow__V1__EventRecord *target,
                                       ff_failure *failure) {
@@ -251,7 +251,7 @@ static ff_err projection_reverse_kind(MDB_txn *txn, ff_store *store,
     }
 }
 
-static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
+static ff_err projection_reverse(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     uint64_t reversed_sequence = record->event->reversal->reversed_sequence;
     Fundflow__V1__EventRecord *target = NULL;
@@ -263,12 +263,12 @@ static ff_err projection_reverse(MDB_txn *txn, ff_store *store,
     log_key_encode(reversed_sequence, key_bytes);
     log_key_encode(record->sequence, value_bytes);
     MDB_val key = {LOG_KEY_BYTES, key_bytes}, value = {LOG_KEY_BYTES, value_bytes};
-    int rc = store_put(txn, store, STORE_TABLE_REVERSALS, &key, &value, MDB_NOOVERWRITE);
+    int rc = store_mdb_put(txn, store, STORE_TABLE_REVERSALS, &key, &value, MDB_NOOVERWRITE);
     return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot record reversal")
               : FF_OK;
 }
 
-static ff_err projection_transfer(MDB_txn *txn, ff_store *store,
+static ff_err projection_transfer(store_txn *txn, ff_store *store,
                                   const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
     size_t posting_count = 0;
@@ -289,7 +289,7 @@ static ff_err projection_transfer(MDB_txn *txn, ff_store *store,
     return projection_transfer_index(txn, store, record->event, record->sequence, 1, failure);
 }
 
-ff_err projection_idempotency_read(MDB_txn *txn, ff_store *store, const char *idempotency_key,
+ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *idempotency_key,
                                    idempotency_record *record_out) {
     MDB_val key = {strlen(idempotency_key), (void *)idempotency_key}, value;
     int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, &value);
@@ -300,7 +300,7 @@ ff_err projection_idempotency_read(MDB_txn *txn, ff_store *store, const char *id
     return FF_OK;
 }
 
-static ff_err projection_idempotency_write(MDB_txn *txn, ff_store *store,
+static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
                                            const Fundflow__V1__EventRecord *record,
                                            ff_failure *failure) {
     idempotency_record entry;
@@ -311,7 +311,7 @@ static ff_err projection_idempotency_write(MDB_txn *txn, ff_store *store,
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
     MDB_val key = {strlen(record->idempotency_key), record->idempotency_key};
     MDB_val value = {sizeof entry, &entry};
-    int rc = store_put(txn, store, STORE_TABLE_IDEMPOTENCY, &key, &value,
+    int rc = store_mdb_put(txn, store, STORE_TABLE_IDEMPOTENCY, &key, &value,
                      MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
@@ -321,7 +321,7 @@ static ff_err projection_idempotency_write(MDB_txn *txn, ff_store *store,
 }
 
 /* Indexes an event that moves no money under each organisation it names. */
-static ff_err projection_domain_history(MDB_txn *txn, ff_store *store,
+static ff_err projection_domain_history(store_txn *txn, ff_store *store,
                                         const Fundflow__V1__EventRecord *record) {
     const Fundflow__V1__Event *event = record->event;
     const char *names[FF_MEMBERS_MAX + 2];
@@ -370,7 +370,7 @@ static ff_err projection_domain_history(MDB_txn *txn, ff_store *store,
 }
 
 /* The events added with the funding-flow domain, each checked and projected in its own file. */
-static ff_err projection_domain_apply(MDB_txn *txn, ff_store *store,
+static ff_err projection_domain_apply(store_txn *txn, ff_store *store,
                                       const Fundflow__V1__EventRecord *record,
                                       ff_failure *failure) {
     ff_err err;
@@ -407,7 +407,7 @@ static ff_err projection_domain_apply(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-ff_err projection_apply(MDB_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
+ff_err projection_apply(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure) {
     ff_err err = command_event_check_static(record->event, failure);
     if (err != FF_OK) return err;

@@ -25,7 +25,7 @@ static const org_kind contract_providers[] = {
     FUNDFLOW__V1__ORG_KIND__INDEPENDENT_PROVIDER, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY,
     FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, 0};
 
-ff_err projection_contract_read(MDB_txn *txn, ff_store *store, const char *contract_id,
+ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *contract_id,
                                 uint64_t as_at_sequence, Fundflow__V1__ContractRecord **out) {
     *out = NULL;
     if (as_at_sequence == UINT64_MAX) {
@@ -37,7 +37,7 @@ ff_err projection_contract_read(MDB_txn *txn, ff_store *store, const char *contr
     }
     uint8_t key[CONTRACT_STATE_KEY_BYTES];
     size_t key_bytes = projection_history_key(contract_id, as_at_sequence + 1, key, sizeof key);
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_CONTRACT_STATES), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val db_key = {key_bytes, key}, value;
@@ -53,7 +53,7 @@ ff_err projection_contract_read(MDB_txn *txn, ff_store *store, const char *contr
     return err;
 }
 
-static ff_err contract_read_for(MDB_txn *txn, ff_store *store, const char *contract_id,
+static ff_err contract_read_for(store_txn *txn, ff_store *store, const char *contract_id,
                                 Fundflow__V1__ContractRecord **contract, ff_failure *failure) {
     ff_err err = projection_contract_read(txn, store, contract_id, UINT64_MAX, contract);
     if (err == FF_ERR_CONTRACT_UNKNOWN) {
@@ -63,7 +63,7 @@ static ff_err contract_read_for(MDB_txn *txn, ff_store *store, const char *contr
 }
 
 /* Writes the contract as it now stands, and its state as at this event. */
-static ff_err contract_store(MDB_txn *txn, ff_store *store, Fundflow__V1__ContractRecord *contract,
+static ff_err contract_store(store_txn *txn, ff_store *store, Fundflow__V1__ContractRecord *contract,
                              uint64_t sequence, ff_failure *failure) {
     contract->last_sequence = sequence;
     int rc = projection_message_put(txn, store, STORE_TABLE_CONTRACTS, contract->contract_id,
@@ -82,7 +82,7 @@ static ff_err contract_store(MDB_txn *txn, ff_store *store, Fundflow__V1__Contra
 }
 
 /* Indexes the contract under each party and year, for listings and positions. */
-static ff_err contract_party_index(MDB_txn *txn, ff_store *store, const char *party,
+static ff_err contract_party_index(store_txn *txn, ff_store *store, const char *party,
                                    const Fundflow__V1__ContractRecord *contract) {
     uint8_t key[FF_ORG_CODE_BYTES_MAX + 3 + FF_IDENTIFIER_BYTES_MAX];
     size_t party_bytes = strlen(party), id_bytes = strlen(contract->contract_id);
@@ -92,7 +92,7 @@ static ff_err contract_party_index(MDB_txn *txn, ff_store *store, const char *pa
     key[party_bytes + 2] = (uint8_t)contract->financial_year;
     memcpy(key + party_bytes + 3, contract->contract_id, id_bytes);
     MDB_val db_key = {party_bytes + 3 + id_bytes, key}, value = {0, NULL};
-    return store_error_from_mdb(store_put(txn, store, STORE_TABLE_PARTY_CONTRACTS, &db_key,
+    return store_error_from_mdb(store_mdb_put(txn, store, STORE_TABLE_PARTY_CONTRACTS, &db_key,
                                           &value, 0));
 }
 
@@ -204,7 +204,7 @@ static void contract_record_from_terms(const Fundflow__V1__EventRecord *record,
     contract->agreed_date = record->effective_date;
 }
 
-static ff_err contract_parties_check(MDB_txn *txn, ff_store *store,
+static ff_err contract_parties_check(store_txn *txn, ff_store *store,
                                      const Fundflow__V1__EventRecord *record,
                                      ff_failure *failure) {
     const Fundflow__V1__ContractAgreed *terms = record->event->contract_agreed;
@@ -232,7 +232,7 @@ static ff_err contract_parties_check(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-ff_err projection_contract_agree(MDB_txn *txn, ff_store *store,
+ff_err projection_contract_agree(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__ContractAgreed *terms = record->event->contract_agreed;
     ff_err err = contract_parties_check(txn, store, record, failure);
@@ -276,7 +276,7 @@ static ff_err contract_value_check(const Fundflow__V1__ContractRecord *contract,
 }
 
 /* Applies a change of value, up or down, for a variation or the reversal of one. */
-static ff_err contract_value_change(MDB_txn *txn, ff_store *store,
+static ff_err contract_value_change(store_txn *txn, ff_store *store,
                                     const Fundflow__V1__EventRecord *record,
                                     Fundflow__V1__ContractRecord *contract, int64_t change_pence,
                                     ff_failure *failure) {
@@ -296,7 +296,7 @@ static ff_err contract_value_change(MDB_txn *txn, ff_store *store,
     return err == FF_OK ? contract_store(txn, store, contract, record->sequence, failure) : err;
 }
 
-ff_err projection_contract_vary(MDB_txn *txn, ff_store *store,
+ff_err projection_contract_vary(store_txn *txn, ff_store *store,
                                 const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__ContractVaried *variation = record->event->contract_varied;
     Fundflow__V1__ContractRecord *contract = NULL;
@@ -310,7 +310,7 @@ ff_err projection_contract_vary(MDB_txn *txn, ff_store *store,
 }
 
 /* Pays (amount > 0) or un-pays (a reversal, amount < 0) month's amount on the contract. */
-static ff_err contract_payment_apply(MDB_txn *txn, ff_store *store,
+static ff_err contract_payment_apply(store_txn *txn, ff_store *store,
                                     const Fundflow__V1__EventRecord *record,
                                     Fundflow__V1__ContractRecord *contract, uint32_t month,
                                     int64_t amount_pence, ff_failure *failure) {
@@ -341,7 +341,7 @@ static ff_err contract_payment_apply(MDB_txn *txn, ff_store *store,
 }
 
 /* A payment for a closed month is refused whatever its date, for either party. */
-static ff_err contract_payment_month_open(MDB_txn *txn, ff_store *store,
+static ff_err contract_payment_month_open(store_txn *txn, ff_store *store,
                                           const Fundflow__V1__ContractRecord *contract,
                                           uint32_t month, ff_failure *failure) {
     const char *parties[] = {contract->commissioner_code, contract->provider_code};
@@ -360,7 +360,7 @@ static ff_err contract_payment_month_open(MDB_txn *txn, ff_store *store,
     return FF_OK;
 }
 
-ff_err projection_payment_make(MDB_txn *txn, ff_store *store,
+ff_err projection_payment_make(store_txn *txn, ff_store *store,
                                const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__PaymentMade *payment = record->event->payment_made;
     Fundflow__V1__ContractRecord *contract = NULL;
@@ -385,7 +385,7 @@ static Fundflow__V1__MetricState *contract_metric_find(Fundflow__V1__ContractRec
 }
 
 /* Reports (reverse false) or withdraws the report of (reverse true) a metric. */
-static ff_err contract_outcome_apply(MDB_txn *txn, ff_store *store,
+static ff_err contract_outcome_apply(store_txn *txn, ff_store *store,
                                      const Fundflow__V1__EventRecord *record,
                                      Fundflow__V1__ContractRecord *contract,
                                      Fundflow__V1__MetricState *metric, bool reverse,
@@ -417,7 +417,7 @@ static ff_err contract_outcome_apply(MDB_txn *txn, ff_store *store,
     return contract_store(txn, store, contract, record->sequence, failure);
 }
 
-ff_err projection_outcome_report(MDB_txn *txn, ff_store *store,
+ff_err projection_outcome_report(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__OutcomeReported *report = record->event->outcome_reported;
     Fundflow__V1__ContractRecord *contract = NULL;
@@ -440,7 +440,7 @@ ff_err projection_outcome_report(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-static ff_err contract_event_undo(MDB_txn *txn, ff_store *store,
+static ff_err contract_event_undo(store_txn *txn, ff_store *store,
                                   const Fundflow__V1__EventRecord *record,
                                   const Fundflow__V1__Event *target,
                                   Fundflow__V1__ContractRecord *contract, ff_failure *failure) {
@@ -473,7 +473,7 @@ static const char *contract_event_id(const Fundflow__V1__Event *event) {
     }
 }
 
-ff_err projection_contract_event_reverse(MDB_txn *txn, ff_store *store,
+ff_err projection_contract_event_reverse(store_txn *txn, ff_store *store,
                                          const Fundflow__V1__EventRecord *record,
                                          const Fundflow__V1__EventRecord *target,
                                          ff_failure *failure) {

@@ -14,19 +14,19 @@
 
 /* ---- storage helpers ---- */
 
-int projection_message_put(MDB_txn *txn, ff_store *store, store_table table, const void *key,
+int projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
                            size_t key_bytes, const ProtobufCMessage *message, unsigned flags) {
     size_t packed_bytes = protobuf_c_message_get_packed_size(message);
     uint8_t *packed = malloc(packed_bytes ? packed_bytes : 1);
     if (packed == NULL) return ENOMEM;
     protobuf_c_message_pack(message, packed);
     MDB_val db_key = {key_bytes, (void *)key}, value = {packed_bytes, packed};
-    int rc = store_put(txn, store, table, &db_key, &value, flags);
+    int rc = store_mdb_put(txn, store, table, &db_key, &value, flags);
     free(packed);
     return rc;
 }
 
-ff_err projection_message_get(MDB_txn *txn, ff_store *store, store_table table, const void *key,
+ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table, const void *key,
                               size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
                               ProtobufCMessage **message_out) {
     *message_out = NULL;
@@ -47,12 +47,12 @@ size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key,
     return name_bytes + 1 + LOG_KEY_BYTES;
 }
 
-ff_err projection_history_add(MDB_txn *txn, ff_store *store, const char *name,
+ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
                               uint64_t sequence) {
     uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
     MDB_val db_key = {projection_history_key(name, sequence, key, sizeof key), key};
     MDB_val value = {0, NULL};
-    int rc = store_put(txn, store, STORE_TABLE_HISTORY, &db_key, &value, 0);
+    int rc = store_mdb_put(txn, store, STORE_TABLE_HISTORY, &db_key, &value, 0);
     return store_error_from_mdb(rc);
 }
 
@@ -71,7 +71,7 @@ void projection_code_unpad(const uint8_t *padded, char *code) {
     code[length] = '\0';
 }
 
-ff_err projection_flow_add(MDB_txn *txn, ff_store *store, uint32_t year, const char *from_code,
+ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const char *from_code,
                            const char *to_code, uint32_t stream, int64_t delta_pence,
                            ff_failure *failure) {
     uint8_t key[PROJECTION_FLOW_KEY_BYTES];
@@ -89,13 +89,13 @@ ff_err projection_flow_add(MDB_txn *txn, ff_store *store, uint32_t year, const c
                            "the flow from %s to %s would overflow", from_code, to_code);
     }
     MDB_val new_value = {sizeof total, &total};
-    rc = store_put(txn, store, STORE_TABLE_FLOWS, &db_key, &new_value, 0);
+    rc = store_mdb_put(txn, store, STORE_TABLE_FLOWS, &db_key, &new_value, 0);
     return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write a flow") : FF_OK;
 }
 
 /* ---- organisations' links ---- */
 
-ff_err projection_org_exists(MDB_txn *txn, ff_store *store, const char *code,
+ff_err projection_org_exists(store_txn *txn, ff_store *store, const char *code,
                                     const char *field, ff_failure *failure) {
     Fundflow__V1__OrgRecord *org = NULL;
     ff_err err = projection_org_read(txn, store, code, &org);
@@ -108,7 +108,7 @@ ff_err projection_org_exists(MDB_txn *txn, ff_store *store, const char *code,
 }
 
 
-ff_err projection_org_links_write(MDB_txn *txn, ff_store *store, const char *code,
+ff_err projection_org_links_write(store_txn *txn, ff_store *store, const char *code,
                                   const Fundflow__V1__OrgRecord *org, uint32_t effective_from,
                                   uint64_t sequence) {
     Fundflow__V1__OrgLinkRecord link = FUNDFLOW__V1__ORG_LINK_RECORD__INIT;
@@ -134,7 +134,7 @@ static const org_kind projection_providers[] = {
     FUNDFLOW__V1__ORG_KIND__INDEPENDENT_PROVIDER, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY, 0};
 static const org_kind projection_icbs[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
 
-ff_err projection_org_members_check(MDB_txn *txn, ff_store *store, org_kind kind,
+ff_err projection_org_members_check(store_txn *txn, ff_store *store, org_kind kind,
                                      char *const *members, size_t member_count,
                                      ff_failure *failure) {
     const org_kind *allowed = kind == FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE ? projection_icbs
@@ -150,7 +150,7 @@ ff_err projection_org_members_check(MDB_txn *txn, ff_store *store, org_kind kind
 }
 
 /* Applies an update's changes to a copy of the organisation's record. */
-static ff_err projection_org_update_fields(MDB_txn *txn, ff_store *store,
+static ff_err projection_org_update_fields(store_txn *txn, ff_store *store,
                                            const Fundflow__V1__OrgUpdated *update,
                                            Fundflow__V1__OrgRecord *org, ff_failure *failure) {
     if (update->name[0] != '\0') org->name = update->name;
@@ -171,7 +171,7 @@ static ff_err projection_org_update_fields(MDB_txn *txn, ff_store *store,
                                  org->lead_provider_code, failure);
 }
 
-ff_err projection_org_update(MDB_txn *txn, ff_store *store,
+ff_err projection_org_update(store_txn *txn, ff_store *store,
                              const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__OrgUpdated *update = record->event->org_updated;
     Fundflow__V1__OrgRecord *stored = NULL;
@@ -197,7 +197,7 @@ ff_err projection_org_update(MDB_txn *txn, ff_store *store,
 
 /* ---- service lines ---- */
 
-static ff_err projection_service_line_read(MDB_txn *txn, ff_store *store, const char *code,
+static ff_err projection_service_line_read(store_txn *txn, ff_store *store, const char *code,
                                            const char *field,
                                            Fundflow__V1__ServiceLineRecord **line,
                                            ff_failure *failure) {
@@ -211,7 +211,7 @@ static ff_err projection_service_line_read(MDB_txn *txn, ff_store *store, const 
     return err ? failure_set(failure, err, field, "cannot read service line %s", code) : FF_OK;
 }
 
-ff_err projection_service_line_register(MDB_txn *txn, ff_store *store,
+ff_err projection_service_line_register(store_txn *txn, ff_store *store,
                                         const Fundflow__V1__EventRecord *record,
                                         ff_failure *failure) {
     const Fundflow__V1__ServiceLineRegistered *event = record->event->service_line_registered;
@@ -247,10 +247,10 @@ static uint32_t projection_date_end(uint32_t effective_to) {
 }
 
 /* Refuses a delegation that overlaps an existing one for a shared line and population. */
-static ff_err projection_delegation_overlap_check(MDB_txn *txn, ff_store *store,
+static ff_err projection_delegation_overlap_check(store_txn *txn, ff_store *store,
                                                   const Fundflow__V1__DelegationGranted *grant,
                                                   ff_failure *failure) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
     if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "cursor");
     MDB_val key, value;
@@ -282,7 +282,7 @@ static ff_err projection_delegation_overlap_check(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-static ff_err projection_delegation_parties_check(MDB_txn *txn, ff_store *store,
+static ff_err projection_delegation_parties_check(store_txn *txn, ff_store *store,
                                                   const Fundflow__V1__DelegationGranted *grant,
                                                   ff_failure *failure) {
     static const org_kind full[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
@@ -312,7 +312,7 @@ static ff_err projection_delegation_parties_check(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-ff_err projection_delegation_grant(MDB_txn *txn, ff_store *store,
+ff_err projection_delegation_grant(store_txn *txn, ff_store *store,
                                    const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__DelegationGranted *grant = record->event->delegation_granted;
     ff_err err = projection_delegation_parties_check(txn, store, grant, failure);
@@ -345,7 +345,7 @@ ff_err projection_delegation_grant(MDB_txn *txn, ff_store *store,
     return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
 }
 
-static ff_err projection_delegation_read(MDB_txn *txn, ff_store *store, const char *id,
+static ff_err projection_delegation_read(store_txn *txn, ff_store *store, const char *id,
                                          Fundflow__V1__DelegationRecord **delegation,
                                          ff_failure *failure) {
     ff_err err = projection_message_get(txn, store, STORE_TABLE_DELEGATIONS, id, strlen(id),
@@ -376,7 +376,7 @@ static ff_err projection_delegation_end_add(Fundflow__V1__DelegationRecord *dele
     return FF_OK;
 }
 
-ff_err projection_delegation_revoke(MDB_txn *txn, ff_store *store,
+ff_err projection_delegation_revoke(store_txn *txn, ff_store *store,
                                     const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__DelegationRevoked *revoke = record->event->delegation_revoked;
     Fundflow__V1__DelegationRecord *delegation = NULL;
@@ -402,7 +402,7 @@ ff_err projection_delegation_revoke(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-ff_err projection_allocation_delegation_check(MDB_txn *txn, ff_store *store,
+ff_err projection_allocation_delegation_check(store_txn *txn, ff_store *store,
                                               const Fundflow__V1__AllocationIssued *allocation,
                                               ff_failure *failure) {
     if (allocation->delegation_id[0] == '\0') return FF_OK;
@@ -435,14 +435,14 @@ static bool projection_delegation_covers(const Fundflow__V1__DelegationRecord *d
     return false;
 }
 
-ff_err projection_delegation_held(MDB_txn *txn, ff_store *store, const char *commissioner,
+ff_err projection_delegation_held(store_txn *txn, ff_store *store, const char *commissioner,
                                   const char *service_line, uint32_t date, ff_failure *failure) {
     Fundflow__V1__ServiceLineRecord *line = NULL;
     ff_err err = projection_service_line_read(txn, store, service_line, "service_line_code", &line,
                                               failure);
     if (err != FF_OK) return err;
     fundflow__v1__service_line_record__free_unpacked(line, NULL);
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
     if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "cursor");
     bool held = false;
@@ -464,7 +464,7 @@ ff_err projection_delegation_held(MDB_txn *txn, ff_store *store, const char *com
 
 /* ---- statements and period closes ---- */
 
-ff_err projection_statement_submit(MDB_txn *txn, ff_store *store,
+ff_err projection_statement_submit(store_txn *txn, ff_store *store,
                                    const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__StatementSubmitted *statement = record->event->statement_submitted;
     ff_err err = projection_org_exists(txn, store, statement->org_code, "org_code", failure);
@@ -483,7 +483,7 @@ ff_err projection_statement_submit(MDB_txn *txn, ff_store *store,
     /* The latest statement for a period and kind replaces earlier ones; the log keeps them all. */
     int64_t stored[2] = {statement->amount_pence, (int64_t)record->sequence};
     MDB_val db_key = {sizeof key, key}, value = {sizeof stored, stored};
-    int rc = store_put(txn, store, STORE_TABLE_STATEMENTS, &db_key, &value, 0);
+    int rc = store_mdb_put(txn, store, STORE_TABLE_STATEMENTS, &db_key, &value, 0);
     return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
 }
 
@@ -495,7 +495,7 @@ size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month
     return FF_ORG_CODE_BYTES_MAX + 3;
 }
 
-ff_err projection_period_close(MDB_txn *txn, ff_store *store,
+ff_err projection_period_close(store_txn *txn, ff_store *store,
                                const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     const Fundflow__V1__PeriodClosed *period = record->event->period_closed;
     ff_err err = projection_org_exists(txn, store, period->org_code, "org_code", failure);
@@ -505,7 +505,7 @@ ff_err projection_period_close(MDB_txn *txn, ff_store *store,
     MDB_val db_key = {projection_period_key(period->org_code, period->financial_year,
                                             period->month, key), key};
     MDB_val value = {sizeof sequence, sequence};
-    int rc = store_put(txn, store, STORE_TABLE_PERIODS, &db_key, &value, MDB_NOOVERWRITE);
+    int rc = store_mdb_put(txn, store, STORE_TABLE_PERIODS, &db_key, &value, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         return failure_set(failure, FF_ERR_PERIOD_ALREADY_CLOSED, "month",
                            "M%u of %u/%02u is already closed for %s", period->month,

@@ -23,9 +23,9 @@ static ff_err verify_fail(verify_report *report, ff_err code, uint64_t sequence,
 typedef ff_err (*verify_visit)(void *context, uint64_t sequence, const MDB_val *value,
                                const Fundflow__V1__EventRecord *record, verify_report *report);
 
-static ff_err verify_log_walk(MDB_txn *txn, ff_store *store, verify_visit visit, void *context,
+static ff_err verify_log_walk(store_txn *txn, ff_store *store, verify_visit visit, void *context,
                               verify_report *report) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_LOG), &cursor);
     if (rc != MDB_SUCCESS) return verify_fail(report, store_error_from_mdb(rc), 0, "cursor");
     log_head previous;
@@ -55,8 +55,8 @@ static ff_err verify_log_walk(MDB_txn *txn, ff_store *store, verify_visit visit,
 
 ff_err verify_chain(ff_store *store, verify_report *report) {
     memset(report, 0, sizeof *report);
-    MDB_txn *txn = NULL;
-    ff_err err = store_txn_begin(store, NULL, MDB_RDONLY, &txn);
+    store_txn *txn = NULL;
+    ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, &txn);
     if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin a read transaction");
     err = verify_log_walk(txn, store, NULL, NULL, report);
     mdb_txn_abort(txn);
@@ -64,7 +64,7 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
 }
 
 typedef struct verify_replay {
-    MDB_txn *txn;
+    store_txn *txn;
     ff_store *store;
     bool copy_log;
 } verify_replay;
@@ -107,9 +107,9 @@ static uint64_t verify_row_sequence(store_table table, const MDB_val *key, const
 }
 
 /* Compares one table in two transactions, key by key and byte by byte. */
-static ff_err verify_table_compare(MDB_txn *live_txn, ff_store *live, MDB_txn *replay_txn,
+static ff_err verify_table_compare(store_txn *live_txn, ff_store *live, store_txn *replay_txn,
                                    ff_store *replayed, store_table table, verify_report *report) {
-    MDB_cursor *live_cursor = NULL, *replay_cursor = NULL;
+    store_cursor *live_cursor = NULL, *replay_cursor = NULL;
     int rc = mdb_cursor_open(live_txn, store_dbi(live, table), &live_cursor);
     if (rc == MDB_SUCCESS) rc = mdb_cursor_open(replay_txn, store_dbi(replayed, table),
                                                 &replay_cursor);
@@ -141,11 +141,11 @@ static ff_err verify_table_compare(MDB_txn *live_txn, ff_store *live, MDB_txn *r
     return err;
 }
 
-static ff_err verify_scratch_replay(ff_store *live, MDB_txn *live_txn, ff_store *scratch,
+static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
                                     verify_report *report) {
     for (;;) {
-        MDB_txn *scratch_txn = NULL;
-        ff_err err = store_txn_begin(scratch, NULL, 0, &scratch_txn);
+        store_txn *scratch_txn = NULL;
+        ff_err err = store_txn_begin(scratch, NULL, STORE_TXN_WRITE, &scratch_txn);
         if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin the replay");
         verify_replay replay = {scratch_txn, scratch, true};
         report->events_checked = 0;
@@ -159,10 +159,10 @@ static ff_err verify_scratch_replay(ff_store *live, MDB_txn *live_txn, ff_store 
     }
 }
 
-static ff_err verify_tables_compare(ff_store *live, MDB_txn *live_txn, ff_store *scratch,
+static ff_err verify_tables_compare(ff_store *live, store_txn *live_txn, ff_store *scratch,
                                     verify_report *report) {
-    MDB_txn *scratch_txn = NULL;
-    ff_err err = store_txn_begin(scratch, NULL, MDB_RDONLY, &scratch_txn);
+    store_txn *scratch_txn = NULL;
+    ff_err err = store_txn_begin(scratch, NULL, STORE_TXN_READ, &scratch_txn);
     for (int table = STORE_TABLE_FIRST_PROJECTION; err == FF_OK && table < STORE_TABLE_FIRST_PLUGIN;
          table++) {
         err = verify_table_compare(live_txn, live, scratch_txn, scratch, (store_table)table,
@@ -193,8 +193,8 @@ ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verif
     struct ff_store *scratch = NULL;
     store_options options = {.data_dir = scratch_dir, .map_bytes = store_used_bytes(store) * 2};
     ff_err err = store_open(&options, &scratch);
-    MDB_txn *live_txn = NULL;
-    if (err == FF_OK) err = store_txn_begin(store, NULL, MDB_RDONLY, &live_txn);
+    store_txn *live_txn = NULL;
+    if (err == FF_OK) err = store_txn_begin(store, NULL, STORE_TXN_READ, &live_txn);
     if (err != FF_OK) {
         verify_fail(report, err, 0, scratch ? "cannot begin a read transaction on the ledger"
                                             : "cannot open the scratch store");
@@ -219,10 +219,10 @@ ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_rep
 ff_err verify_rebuild_projections(ff_store *store, verify_report *report) {
     for (;;) {
         memset(report, 0, sizeof *report);
-        MDB_txn *txn = NULL;
-        ff_err err = store_txn_begin(store, NULL, 0, &txn);
+        store_txn *txn = NULL;
+        ff_err err = store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn);
         if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin the rebuild");
-        err = store_projections_drop(store, txn);
+        err = store_projections_drop(txn, store);
         if (err != FF_OK) verify_fail(report, err, 0, "cannot drop the projections");
         verify_replay replay = {txn, store, false};
         /* Within one write transaction the log is read through the same txn it replays into;

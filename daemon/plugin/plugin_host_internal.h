@@ -35,7 +35,7 @@ struct ff_plugins {
 /* A view of the ledger for one report, veto or project call. */
 struct ff_plugin_context {
     ff_plugins *plugins;
-    MDB_txn *txn;
+    store_txn *txn;
     ff_store *store;
     uint64_t as_at_sequence;
     /* The plugin being called, whose namespace data_* functions use. */
@@ -46,7 +46,7 @@ struct ff_plugin_context {
     ff_err storage_err;
     /* For a live projection: the event's transaction, in which the first write begins a nested
      * transaction that becomes txn, so a plugin that writes nothing for an event costs none. */
-    MDB_txn *lazy_parent;
+    store_txn *lazy_parent;
     /* Set while data_each walks, when writes are refused: its cursor is on txn. */
     bool walking;
 };
@@ -73,11 +73,11 @@ bool plugin_projects(const ff_plugin *plugin);
 /* The event a plugin's projection has reached, if the plugin projects: FF_OK and *through_out
  * when its data is complete for its projection_version, FF_ERR_NOT_FOUND when it has none or
  * holds data of another version. */
-ff_err plugin_projection_through(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+ff_err plugin_projection_through(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                  uint64_t *through_out);
 
 /* The ledger's projection hook that keeps every projecting plugin's data in step. */
-ff_err plugin_host_project(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record);
+ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record);
 
 /* Brings every projecting plugin's data up to the head of the log, clearing and replaying it
  * from the first event when its projection_version has changed. Takes the ledger's write lock
@@ -86,11 +86,11 @@ ff_err plugins_projections_catch_up(ff_plugins *plugins);
 
 /* Summarises an event for plugins; *contract (freed by the caller) holds the contract a
  * variation or payment names, whose parties and stream fill the summary. */
-void plugin_command_from(MDB_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
+void plugin_command_from(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
                          ff_plugin_command *command, Fundflow__V1__ContractRecord **contract);
 
 /* The ledger veto that asks every plugin with a veto hook. */
-ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record,
+ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure);
 
 #endif

@@ -94,8 +94,8 @@ static int plugin_data_writable(ff_plugin_context *context, const char *function
         return plugin_data_refuse(context, message);
     }
     if (context->lazy_parent == NULL) return FF_PLUGIN_OK;
-    MDB_txn *child = NULL;
-    ff_err err = store_txn_begin(context->store, context->lazy_parent, 0, &child);
+    store_txn *child = NULL;
+    ff_err err = store_txn_begin(context->store, context->lazy_parent, STORE_TXN_WRITE, &child);
     if (err != FF_OK) {
         if (context->storage_err == FF_OK) context->storage_err = err;
         return plugin_data_refuse(context, "cannot begin the projection's transaction");
@@ -118,7 +118,7 @@ static int plugin_data_put(ff_plugin_context *context, const void *key, size_t k
     }
     if (plugin_data_writable(context, "data_put") != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
     MDB_val db_value = {value_bytes, (void *)(uintptr_t)(value ? value : "")};
-    int rc = store_put(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, &db_key, &db_value,
+    int rc = store_mdb_put(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, &db_key, &db_value,
                        0);
     return rc == MDB_SUCCESS ? FF_PLUGIN_OK : plugin_data_storage_failed(context, rc);
 }
@@ -161,13 +161,13 @@ static int plugin_data_delete(ff_plugin_context *context, const void *key, size_
 
 /* Visits the rows of one namespace that start with prefix; visit gets keys without the
  * namespace. Returns the visitor's first result other than FF_PLUGIN_OK. */
-typedef int (*plugin_stored_row_visit)(void *argument, MDB_cursor *cursor, const MDB_val *key,
+typedef int (*plugin_stored_row_visit)(void *argument, store_cursor *cursor, const MDB_val *key,
                                        const MDB_val *value, size_t namespace_bytes);
 
-static int plugin_namespace_walk(MDB_txn *txn, ff_store *store, const uint8_t *prefix,
+static int plugin_namespace_walk(store_txn *txn, ff_store *store, const uint8_t *prefix,
                                  size_t prefix_bytes, size_t namespace_bytes,
                                  plugin_stored_row_visit visit, void *argument, int *mdb_rc) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     *mdb_rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_PLUGIN_DATA), &cursor);
     if (*mdb_rc != MDB_SUCCESS) return FF_PLUGIN_ERROR;
     MDB_val key = {prefix_bytes, (void *)(uintptr_t)prefix}, value;
@@ -189,7 +189,7 @@ typedef struct plugin_data_walk {
     void *argument;
 } plugin_data_walk;
 
-static int plugin_data_row(void *argument, MDB_cursor *cursor, const MDB_val *key,
+static int plugin_data_row(void *argument, store_cursor *cursor, const MDB_val *key,
                            const MDB_val *value, size_t namespace_bytes) {
     (void)cursor;
     const plugin_data_walk *walk = argument;
@@ -227,7 +227,7 @@ void plugin_host_data_fill(ff_plugin_host *host) {
 
 /* ---- marks ---- */
 
-static ff_err plugin_mark_read(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+static ff_err plugin_mark_read(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                plugin_projection_mark *mark_out) {
     MDB_val key = {strlen(plugin->name), (void *)(uintptr_t)plugin->name}, value;
     int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PLUGIN_MARKS), &key, &value);
@@ -239,15 +239,15 @@ static ff_err plugin_mark_read(MDB_txn *txn, ff_store *store, const ff_plugin *p
     return FF_OK;
 }
 
-static ff_err plugin_mark_write(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+static ff_err plugin_mark_write(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                 uint64_t through_sequence) {
     plugin_projection_mark mark = {plugin->projection_version, 0, through_sequence};
     MDB_val key = {strlen(plugin->name), (void *)(uintptr_t)plugin->name};
     MDB_val value = {sizeof mark, &mark};
-    return store_error_from_mdb(store_put(txn, store, STORE_TABLE_PLUGIN_MARKS, &key, &value, 0));
+    return store_error_from_mdb(store_mdb_put(txn, store, STORE_TABLE_PLUGIN_MARKS, &key, &value, 0));
 }
 
-ff_err plugin_projection_through(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+ff_err plugin_projection_through(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                  uint64_t *through_out) {
     plugin_projection_mark mark;
     ff_err err = plugin_mark_read(txn, store, plugin, &mark);
@@ -285,7 +285,7 @@ static void plugin_projection_stopped(const plugin_slot *slot, uint64_t sequence
 
 /* Runs one plugin's project hook for a new event, if its data is at the event before. Its writes
  * go to a nested transaction begun at its first write, kept only if the hook succeeds. */
-static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, MDB_txn *txn,
+static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, store_txn *txn,
                                   const Fundflow__V1__EventRecord *record) {
     ff_store *store = ledger_store(plugins->ledger);
     uint64_t through = 0;
@@ -297,7 +297,7 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
     ff_plugin_context context = {plugins, txn, store, record->sequence, slot, true, FF_OK, txn,
                                  false};
     err = plugin_project_call(&context, record);
-    MDB_txn *child = context.txn != txn ? context.txn : NULL;
+    store_txn *child = context.txn != txn ? context.txn : NULL;
     if (child != NULL && err == FF_OK) err = store_txn_commit(child);
     else if (child != NULL) mdb_txn_abort(child);
     if (err == FF_OK) return plugin_mark_write(txn, store, slot->plugin, record->sequence);
@@ -306,7 +306,7 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
     return FF_OK;
 }
 
-ff_err plugin_host_project(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record) {
+ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record) {
     ff_plugins *plugins = argument;
     pthread_rwlock_rdlock(&plugins->lock);
     ff_err err = FF_OK;
@@ -320,7 +320,7 @@ ff_err plugin_host_project(void *argument, MDB_txn *txn, const Fundflow__V1__Eve
 
 /* ---- catching up ---- */
 
-static int plugin_namespace_row_delete(void *argument, MDB_cursor *cursor, const MDB_val *key,
+static int plugin_namespace_row_delete(void *argument, store_cursor *cursor, const MDB_val *key,
                                        const MDB_val *value, size_t namespace_bytes) {
     (void)argument, (void)key, (void)value, (void)namespace_bytes;
     /* LMDB leaves a cursor on the row after the one it deleted, and its next MDB_NEXT returns
@@ -329,7 +329,7 @@ static int plugin_namespace_row_delete(void *argument, MDB_cursor *cursor, const
 }
 
 /* Removes every row of one plugin's namespace. */
-static ff_err plugin_namespace_clear(MDB_txn *txn, ff_store *store, const plugin_slot *slot) {
+static ff_err plugin_namespace_clear(store_txn *txn, ff_store *store, const plugin_slot *slot) {
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
     size_t stored_bytes = plugin_data_key_make(slot, NULL, 0, stored);
     int rc = MDB_SUCCESS;
@@ -341,11 +341,11 @@ static ff_err plugin_namespace_clear(MDB_txn *txn, ff_store *store, const plugin
 
 /* Replays events after through up to head into one plugin's data, in a nested transaction that
  * is kept only if every event projects. */
-static ff_err plugin_replay(ff_plugins *plugins, const plugin_slot *slot, MDB_txn *txn,
+static ff_err plugin_replay(ff_plugins *plugins, const plugin_slot *slot, store_txn *txn,
                             uint64_t through, uint64_t head) {
     ff_store *store = ledger_store(plugins->ledger);
-    MDB_txn *child = NULL;
-    ff_err err = store_txn_begin(store, txn, 0, &child);
+    store_txn *child = NULL;
+    ff_err err = store_txn_begin(store, txn, STORE_TXN_WRITE, &child);
     uint64_t sequence = through + 1;
     for (; err == FF_OK && sequence <= head; sequence++) {
         Fundflow__V1__EventRecord *record = NULL;
@@ -365,7 +365,7 @@ static ff_err plugin_replay(ff_plugins *plugins, const plugin_slot *slot, MDB_tx
 
 /* Brings one plugin's data to head, starting again from nothing if it holds none, data of
  * another projection_version, or a mark past the head (the log was replaced). */
-static ff_err plugin_catch_up(ff_plugins *plugins, const plugin_slot *slot, MDB_txn *txn,
+static ff_err plugin_catch_up(ff_plugins *plugins, const plugin_slot *slot, store_txn *txn,
                               uint64_t head) {
     ff_store *store = ledger_store(plugins->ledger);
     uint64_t through = 0;
@@ -383,7 +383,7 @@ static ff_err plugin_catch_up(ff_plugins *plugins, const plugin_slot *slot, MDB_
     return plugin_replay(plugins, slot, txn, through, head);
 }
 
-static ff_err plugin_catch_up_work(void *argument, MDB_txn *txn) {
+static ff_err plugin_catch_up_work(void *argument, store_txn *txn) {
     ff_plugins *plugins = argument;
     log_head head;
     ff_err err = log_head_read(txn, ledger_store(plugins->ledger), &head);

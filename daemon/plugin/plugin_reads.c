@@ -29,7 +29,7 @@ typedef int (*plugin_row_visit)(ff_plugin_context *context, const MDB_val *key,
  * FF_PLUGIN_OK. A visitor's FF_PLUGIN_STOP ends the walk without error. */
 static int plugin_table_walk(ff_plugin_context *context, store_table table, plugin_row_visit row,
                              const plugin_walk *walk) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     if (mdb_cursor_open(context->txn, store_dbi(context->store, table), &cursor)) {
         return FF_PLUGIN_ERROR;
     }

@@ -12,7 +12,7 @@
 /* ---- vetoes ---- */
 
 /* Fills the command's parties, stream and year from the contract it names. */
-static void plugin_command_contract(MDB_txn *txn, ff_store *store, const char *contract_id,
+static void plugin_command_contract(store_txn *txn, ff_store *store, const char *contract_id,
                                     ff_plugin_command *command,
                                     Fundflow__V1__ContractRecord **contract) {
     command->contract_id = contract_id;
@@ -25,7 +25,7 @@ static void plugin_command_contract(MDB_txn *txn, ff_store *store, const char *c
     command->service_category = (*contract)->service_category;
 }
 
-void plugin_command_from(MDB_txn *txn, ff_store *store,
+void plugin_command_from(store_txn *txn, ff_store *store,
                                 const Fundflow__V1__EventRecord *record,
                                 ff_plugin_command *command,
                                 Fundflow__V1__ContractRecord **contract) {
@@ -86,7 +86,7 @@ void plugin_command_from(MDB_txn *txn, ff_store *store,
     }
 }
 
-ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventRecord *record,
+ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure) {
     ff_plugins *plugins = argument;
     pthread_rwlock_rdlock(&plugins->lock);
@@ -116,7 +116,7 @@ ff_err plugin_host_veto(void *argument, MDB_txn *txn, const Fundflow__V1__EventR
 
 /* ---- ListPlugins ---- */
 
-static ff_err plugin_info_fill(MDB_txn *txn, ff_store *store, const plugin_slot *slot,
+static ff_err plugin_info_fill(store_txn *txn, ff_store *store, const plugin_slot *slot,
                                Fundflow__V1__PluginInfo *info) {
     const ff_plugin *plugin = slot->plugin;
     fundflow__v1__plugin_info__init(info);
@@ -159,7 +159,7 @@ ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **res
     response->plugins = calloc(plugins->count + 1, sizeof *response->plugins);
     response->load_errors = calloc(plugins->error_count + 1, sizeof *response->load_errors);
     ff_err err = response->plugins && response->load_errors ? FF_OK : FF_ERR_NO_MEMORY;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     if (err == FF_OK) err = ledger_read_txn_begin(plugins->ledger, &txn);
     log_head head;
     if (err == FF_OK) err = log_head_read(txn, ledger_store(plugins->ledger), &head);
@@ -210,7 +210,7 @@ static ff_err plugin_year_check(const ff_plugin *plugin, uint32_t year, ff_failu
 }
 
 /* Refuses a report from a plugin whose projected data does not reach the head of the log. */
-static ff_err plugin_projection_ready(MDB_txn *txn, ff_store *store, const ff_plugin *plugin,
+static ff_err plugin_projection_ready(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                       uint64_t head_sequence, ff_failure *failure) {
     uint64_t through = 0;
     ff_err err = plugin_projection_through(txn, store, plugin, &through);
@@ -229,7 +229,7 @@ static ff_err plugin_projection_ready(MDB_txn *txn, ff_store *store, const ff_pl
 static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
                                   const Fundflow__V1__RunReportRequest *request,
                                   Fundflow__V1__Report *message, ff_failure *failure) {
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = ledger_read_txn_begin(plugins->ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), 0, slot, false,

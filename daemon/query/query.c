@@ -74,7 +74,7 @@ ff_err query_org_get(ff_ledger *ledger, const ProtobufCMessage *request,
     const Fundflow__V1__GetOrgRequest *get = (const Fundflow__V1__GetOrgRequest *)request;
     ff_err err = command_org_code_check(get->code, "code", true, failure);
     if (err != FF_OK) return err;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
     Fundflow__V1__OrgRecord *org = NULL;
@@ -98,10 +98,10 @@ static bool query_org_matches(const Fundflow__V1__ListOrgsRequest *list,
 }
 
 /* Appends to the page each matching organisation after the page token, up to page_size. */
-static ff_err query_orgs_page(MDB_txn *txn, ff_store *store,
+static ff_err query_orgs_page(store_txn *txn, ff_store *store,
                               const Fundflow__V1__ListOrgsRequest *list, size_t page_size,
                               Fundflow__V1__ListOrgsResponse *page) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_ORGS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     size_t token_bytes = strlen(list->page_token);
@@ -144,7 +144,7 @@ ff_err query_orgs_list(ff_ledger *ledger, const ProtobufCMessage *request,
     if (page == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
     fundflow__v1__list_orgs_response__init(page);
     page->orgs = calloc(page_size, sizeof *page->orgs);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = page->orgs ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
         err = query_orgs_page(txn, ledger_store(ledger), list, page_size, page);
@@ -175,7 +175,7 @@ static int64_t *query_position_target(Fundflow__V1__Position *position, account_
 }
 
 /* Adds one organisation's figures to the position, as at its sequence and date. */
-static ff_err query_position_fill_one(MDB_txn *txn, ff_store *store, const char *code,
+static ff_err query_position_fill_one(store_txn *txn, ff_store *store, const char *code,
                                       Fundflow__V1__Position *position) {
     for (int purpose = ACCOUNT_PURPOSE_FUNDING; purpose <= ACCOUNT_PURPOSE_LAST; purpose++) {
         account_key key;
@@ -199,7 +199,7 @@ static ff_err query_position_fill_one(MDB_txn *txn, ff_store *store, const char 
                                    position->as_at_date, &position->released_pence);
 }
 
-ff_err query_position_read(MDB_txn *txn, ff_store *store,
+ff_err query_position_read(store_txn *txn, ff_store *store,
                                   const Fundflow__V1__GetPositionRequest *get,
                                   Fundflow__V1__Position *position, ff_failure *failure) {
     Fundflow__V1__OrgRecord *org = NULL;
@@ -242,7 +242,7 @@ ff_err query_position_get(ff_ledger *ledger, const ProtobufCMessage *request,
     position->financial_year = get->financial_year;
     position->as_at_date = get->as_at_date;
     position->rollup = get->rollup;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = position->org_code ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
         err = query_position_read(txn, ledger_store(ledger), get, position, failure);
@@ -305,7 +305,7 @@ ff_err query_account_history(ff_ledger *ledger, const ProtobufCMessage *request,
     if (page.response == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "no memory");
     fundflow__v1__get_account_history_response__init(page.response);
     page.response->postings = calloc(page.page_size, sizeof *page.response->postings);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = page.response->postings ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
         err = account_postings_visit(txn, ledger_store(ledger), &page.key, get->after_sequence,
@@ -321,7 +321,7 @@ ff_err query_account_history(ff_ledger *ledger, const ProtobufCMessage *request,
     return FF_OK;
 }
 
-static ff_err query_events_page(MDB_txn *txn, ff_store *store, uint64_t after_sequence,
+static ff_err query_events_page(store_txn *txn, ff_store *store, uint64_t after_sequence,
                                 size_t page_size, Fundflow__V1__ListEventsResponse *page) {
     log_head head;
     ff_err err = log_head_read(txn, store, &head);
@@ -345,7 +345,7 @@ ff_err query_events_list(ff_ledger *ledger, const ProtobufCMessage *request,
     if (page == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
     fundflow__v1__list_events_response__init(page);
     page->events = calloc(page_size, sizeof *page->events);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = page->events ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
         if (list->after_sequence < UINT64_MAX) {
@@ -368,7 +368,7 @@ ff_err query_event_get(ff_ledger *ledger, const ProtobufCMessage *request,
     if (get->sequence == 0) {
         return failure_set(failure, FF_ERR_FIELD_MISSING, "sequence", "sequence is required");
     }
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
     Fundflow__V1__EventRecord *record = NULL;

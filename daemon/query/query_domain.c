@@ -31,7 +31,7 @@ ff_err query_contract_position(ff_ledger *ledger, const ProtobufCMessage *reques
         (const Fundflow__V1__GetContractPositionRequest *)request;
     ff_err err = command_identifier_check(get->contract_id, "contract_id", failure);
     if (err != FF_OK) return err;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
     log_head head;
@@ -102,8 +102,8 @@ static bool query_contract_matches(const query_contract_page *page,
 }
 
 /* Walks every contract in id order after the page token, keeping the matches. */
-static ff_err query_contracts_walk(MDB_txn *txn, ff_store *store, query_contract_page *page) {
-    MDB_cursor *cursor = NULL;
+static ff_err query_contracts_walk(store_txn *txn, ff_store *store, query_contract_page *page) {
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_CONTRACTS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     const char *token = page->filter->page_token;
@@ -146,7 +146,7 @@ ff_err query_contracts_list(ff_ledger *ledger, const ProtobufCMessage *request,
     if (page.response == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "no memory");
     fundflow__v1__list_contracts_response__init(page.response);
     page.response->contracts = calloc(page.page_size, sizeof *page.response->contracts);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_err err = page.response->contracts ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     Fundflow__V1__OrgRecord *collaborative = NULL;
     if (err == FF_OK && page.filter->collaborative_code[0]) {
@@ -212,14 +212,14 @@ static ff_err query_flow_edge_add(query_flow_walk *walk, const char *from, const
 }
 
 /* Adds every non-zero flow out of one organisation, and queues the recipients. */
-static ff_err query_flows_from(MDB_txn *txn, ff_store *store, query_flow_walk *walk,
+static ff_err query_flows_from(store_txn *txn, ff_store *store, query_flow_walk *walk,
                                const char *from, uint32_t depth) {
     uint8_t prefix[2 + FF_ORG_CODE_BYTES_MAX];
     uint32_t year = walk->request->financial_year;
     prefix[0] = (uint8_t)(year >> 8), prefix[1] = (uint8_t)year;
     memset(prefix + 2, ' ', FF_ORG_CODE_BYTES_MAX);
     memcpy(prefix + 2, from, strlen(from));
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_FLOWS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key = {sizeof prefix, prefix}, value;
@@ -245,7 +245,7 @@ static ff_err query_flows_from(MDB_txn *txn, ff_store *store, query_flow_walk *w
 }
 
 /* Seeds the walk with the root, or with every organisation of kind NHSE. */
-static ff_err query_flow_roots(MDB_txn *txn, ff_store *store, query_flow_walk *walk) {
+static ff_err query_flow_roots(store_txn *txn, ff_store *store, query_flow_walk *walk) {
     if (walk->request->root_code[0]) {
         Fundflow__V1__OrgRecord *root = NULL;
         ff_err err = projection_org_read(txn, store, walk->request->root_code, &root);
@@ -254,7 +254,7 @@ static ff_err query_flow_roots(MDB_txn *txn, ff_store *store, query_flow_walk *w
         query_flow_visit(walk, walk->request->root_code, 0);
         return FF_OK;
     }
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_ORGS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key, value;
@@ -292,7 +292,7 @@ ff_err query_funding_flows(ff_ledger *ledger, const ProtobufCMessage *request,
     response->flows = calloc(QUERY_FLOWS_MAX, sizeof *response->flows);
     walk->request = get;
     walk->response = response;
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = response->flows ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) err = query_flow_roots(txn, ledger_store(ledger), walk);
     /* Breadth first: the visited list grows as the walk finds recipients. */
@@ -322,8 +322,8 @@ static bool query_listed(char *const *codes, size_t count, const char *code) {
 }
 
 /* Finds NHS England's code: the first organisation of kind NHSE, or "NHSE" if none is registered. */
-static char *query_nhse_code(MDB_txn *txn, ff_store *store) {
-    MDB_cursor *cursor = NULL;
+static char *query_nhse_code(store_txn *txn, ff_store *store) {
+    store_cursor *cursor = NULL;
     char *code = NULL;
     if (mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_ORGS), &cursor) == MDB_SUCCESS) {
         MDB_val key, value;
@@ -340,11 +340,11 @@ static char *query_nhse_code(MDB_txn *txn, ff_store *store) {
 }
 
 /* Lists the delegations of the line covering the ICB, and notes the one in force on the date. */
-static ff_err query_delegations_scan(MDB_txn *txn, ff_store *store,
+static ff_err query_delegations_scan(store_txn *txn, ff_store *store,
                                      const Fundflow__V1__GetDelegationsRequest *get,
                                      Fundflow__V1__GetDelegationsResponse *response,
                                      const Fundflow__V1__DelegationRecord **in_force) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key, value;
@@ -373,7 +373,7 @@ static ff_err query_delegations_scan(MDB_txn *txn, ff_store *store,
     return err;
 }
 
-static ff_err query_delegations_answer(MDB_txn *txn, ff_store *store,
+static ff_err query_delegations_answer(store_txn *txn, ff_store *store,
                                        const Fundflow__V1__GetDelegationsRequest *get,
                                        Fundflow__V1__GetDelegationsResponse *response,
                                        ff_failure *failure) {
@@ -424,7 +424,7 @@ ff_err query_delegations(ff_ledger *ledger, const ProtobufCMessage *request,
     if (response == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
     fundflow__v1__get_delegations_response__init(response);
     response->delegations = calloc(FF_PAGE_SIZE_MAX, sizeof *response->delegations);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = response->delegations ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
         err = query_delegations_answer(txn, ledger_store(ledger), get, response, failure);
@@ -442,14 +442,14 @@ ff_err query_delegations(ff_ledger *ledger, const ProtobufCMessage *request,
 
 /* ---- history ---- */
 
-static ff_err query_history_page(MDB_txn *txn, ff_store *store,
+static ff_err query_history_page(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__GetHistoryRequest *get, size_t page_size,
                                  Fundflow__V1__GetHistoryResponse *page) {
     uint8_t key_bytes[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
     size_t key_length = projection_history_key(get->name, get->after_sequence + 1, key_bytes,
                                                sizeof key_bytes);
     size_t prefix = key_length - LOG_KEY_BYTES;
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_HISTORY), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key = {key_length, key_bytes}, value;
@@ -480,7 +480,7 @@ ff_err query_history(ff_ledger *ledger, const ProtobufCMessage *request,
     if (page == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
     fundflow__v1__get_history_response__init(page);
     page->events = calloc(page_size, sizeof *page->events);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     err = page->events ? ledger_read_txn_begin(ledger, &txn) : FF_ERR_NO_MEMORY;
     if (err == FF_OK) {
         if (get->after_sequence < UINT64_MAX) {
@@ -511,7 +511,7 @@ static int64_t query_contract_released(const Fundflow__V1__ContractRecord *contr
     return released;
 }
 
-ff_err query_position_released(MDB_txn *txn, ff_store *store, const char *org_code,
+ff_err query_position_released(store_txn *txn, ff_store *store, const char *org_code,
                                uint32_t stream, uint32_t year, uint64_t as_at_sequence,
                                uint32_t as_at_date, int64_t *released_pence) {
     uint8_t prefix[FF_ORG_CODE_BYTES_MAX + 3];
@@ -520,7 +520,7 @@ ff_err query_position_released(MDB_txn *txn, ff_store *store, const char *org_co
     prefix[code_bytes] = 0;
     prefix[code_bytes + 1] = (uint8_t)(year >> 8), prefix[code_bytes + 2] = (uint8_t)year;
     size_t prefix_bytes = code_bytes + 3;
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_PARTY_CONTRACTS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key = {prefix_bytes, prefix}, value;
@@ -550,7 +550,7 @@ ff_err query_position_released(MDB_txn *txn, ff_store *store, const char *org_co
 }
 
 /* An organisation's links as they stood on a date: the latest record effective by then. */
-static ff_err query_org_links_at(MDB_txn *txn, ff_store *store, const char *code, uint32_t date,
+static ff_err query_org_links_at(store_txn *txn, ff_store *store, const char *code, uint32_t date,
                                  Fundflow__V1__OrgLinkRecord **links) {
     uint8_t seek[FF_ORG_CODE_BYTES_MAX + 5];
     size_t code_bytes = strlen(code);
@@ -558,7 +558,7 @@ static ff_err query_org_links_at(MDB_txn *txn, ff_store *store, const char *code
     seek[code_bytes] = 0;
     uint32_t after = date + 1;
     for (int i = 0; i < 4; i++) seek[code_bytes + 1 + i] = (uint8_t)(after >> (24 - 8 * i));
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_ORG_LINKS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key = {code_bytes + 5, seek}, value;
@@ -586,9 +586,9 @@ static ff_err query_rollup_add(Fundflow__V1__Position *position, const char *cod
 }
 
 /* The places whose parent was the ICB on the date (today's parent if no date). */
-static ff_err query_rollup_places(MDB_txn *txn, ff_store *store, const char *icb, uint32_t date,
+static ff_err query_rollup_places(store_txn *txn, ff_store *store, const char *icb, uint32_t date,
                                   Fundflow__V1__Position *position) {
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_ORGS), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key, value;
@@ -614,7 +614,7 @@ static ff_err query_rollup_places(MDB_txn *txn, ff_store *store, const char *icb
     return err;
 }
 
-ff_err query_position_rollup_codes(MDB_txn *txn, ff_store *store,
+ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
                                    const Fundflow__V1__OrgRecord *org, uint32_t as_at_date,
                                    Fundflow__V1__Position *position) {
     ff_err err = query_rollup_add(position, org->code);

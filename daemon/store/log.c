@@ -26,9 +26,9 @@ static bool log_trailer_valid(const MDB_val *value) {
     return trailer[0] == ((15 << 3) | 2) && trailer[1] == DIGEST_BYTES;
 }
 
-ff_err log_head_read(MDB_txn *txn, ff_store *store, log_head *head_out) {
+ff_err log_head_read(store_txn *txn, ff_store *store, log_head *head_out) {
     memset(head_out, 0, sizeof *head_out);
-    MDB_cursor *cursor = NULL;
+    store_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_LOG), &cursor);
     if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     MDB_val key, value;
@@ -43,7 +43,7 @@ ff_err log_head_read(MDB_txn *txn, ff_store *store, log_head *head_out) {
     return FF_OK;
 }
 
-ff_err log_append(MDB_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head) {
+ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head) {
     assert(record->sequence == head->sequence + 1);
     assert(record->hash.len == 0);
     record->previous_hash.data = head->hash;
@@ -64,7 +64,7 @@ ff_err log_append(MDB_txn *txn, ff_store *store, Fundflow__V1__EventRecord *reco
     MDB_val key = {LOG_KEY_BYTES, key_bytes};
     MDB_val value = {canonical_bytes + LOG_HASH_TRAILER_BYTES, stored};
     err = store_error_from_mdb(
-        store_put(txn, store, STORE_TABLE_LOG, &key, &value, MDB_APPEND));
+        store_mdb_put(txn, store, STORE_TABLE_LOG, &key, &value, MDB_APPEND));
     if (err != FF_OK) goto done;
     head->sequence = record->sequence;
     memcpy(head->hash, trailer + 2, DIGEST_BYTES);
@@ -73,16 +73,16 @@ done:
     return err;
 }
 
-ff_err log_append_raw(MDB_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value) {
+ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value) {
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
     MDB_val key = {LOG_KEY_BYTES, key_bytes};
     MDB_val copy = *value;
     return store_error_from_mdb(
-        store_put(txn, store, STORE_TABLE_LOG, &key, &copy, MDB_APPEND));
+        store_mdb_put(txn, store, STORE_TABLE_LOG, &key, &copy, MDB_APPEND));
 }
 
-ff_err log_read(MDB_txn *txn, ff_store *store, uint64_t sequence,
+ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
                 Fundflow__V1__EventRecord **record_out) {
     *record_out = NULL;
     uint8_t key_bytes[LOG_KEY_BYTES];

@@ -33,19 +33,19 @@ void log_key_encode(uint64_t sequence, uint8_t key[LOG_KEY_BYTES]);
 uint64_t log_key_decode(const uint8_t key[LOG_KEY_BYTES]);
 
 /* Reads the last event's sequence and hash. An empty log gives sequence 0 and a zero hash. */
-ff_err log_head_read(MDB_txn *txn, ff_store *store, log_head *head_out);
+ff_err log_head_read(store_txn *txn, ff_store *store, log_head *head_out);
 
 /* Appends record after head. record->sequence must already be head->sequence + 1; this sets
  * previous_hash, computes the hash, writes the record and advances *head. The record's hash field
  * is left empty on return. Errors: FF_ERR_NO_MEMORY, FF_ERR_MAP_LIMIT, FF_ERR_STORAGE. */
-ff_err log_append(MDB_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head);
+ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head);
 
 /* Copies an already-stored record's bytes to the end of another store's log, for replays. */
-ff_err log_append_raw(MDB_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value);
+ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value);
 
 /* Reads and decodes one event. The caller frees *record_out with
  * fundflow__v1__event_record__free_unpacked. Errors: FF_ERR_EVENT_UNKNOWN, FF_ERR_LOG_DECODE. */
-ff_err log_read(MDB_txn *txn, ff_store *store, uint64_t sequence,
+ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
                 Fundflow__V1__EventRecord **record_out);
 
 /* Checks one stored record against the head before it: the hash trailer is present, the hash

@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,9 @@ struct ff_store {
     uint64_t map_bytes_max;
     int stale_readers_cleared_at_open;
     char *data_dir;
+    /* Readers hold it shared for the life of their transactions; map growth holds it alone. */
+    pthread_rwlock_t map_lock;
+    uint64_t map_growth_count;
 };
 
 static const char *const store_table_names[STORE_TABLE_COUNT] = {
@@ -96,6 +100,7 @@ ff_err store_open(const store_options *options, ff_store **store_out) {
     if (err != FF_OK) return err;
     ff_store *opened = calloc(1, sizeof *opened);
     if (opened == NULL) return FF_ERR_NO_MEMORY;
+    pthread_rwlock_init(&opened->map_lock, NULL);
     opened->map_bytes_max = options->map_bytes_max ? options->map_bytes_max : FF_MAP_BYTES_MAX;
     opened->data_dir = strdup(options->data_dir);
     err = opened->data_dir ? store_env_open(opened, options) : FF_ERR_NO_MEMORY;
@@ -115,6 +120,7 @@ void store_close(ff_store *store) {
     if (store == NULL) return;
     if (store->env != NULL) mdb_env_close(store->env);
     free(store->data_dir);
+    pthread_rwlock_destroy(&store->map_lock);
     free(store);
 }
 
@@ -127,38 +133,30 @@ MDB_dbi store_dbi(const ff_store *store, store_table table) {
 
 const char *store_data_dir(const ff_store *store) { return store->data_dir; }
 
-ff_err store_txn_begin(ff_store *store, MDB_txn *parent, unsigned flags, MDB_txn **txn_out) {
-    assert(flags == 0 || flags == MDB_RDONLY);
-    int rc = mdb_txn_begin(store->env, parent, flags, txn_out);
-    if (rc == MDB_MAP_RESIZED && parent == NULL) {
-        /* Another process grew the map: adopt its size (0 means "as the file says") and retry. */
-        rc = mdb_env_set_mapsize(store->env, 0);
-        if (rc == MDB_SUCCESS) rc = mdb_txn_begin(store->env, NULL, flags, txn_out);
-    }
-    return store_error_from_mdb(rc);
-}
-
-/* The fault plan: when armed, the countdown'th counted call fails with fault_rc. */
+/* The fault plan: when armed, the countdown'th counted call of the armed kinds fails with err. */
 static struct {
     bool armed;
     bool persistent;
+    unsigned kinds;
     uint64_t countdown;
-    int fault_rc;
+    ff_err err;
 } store_fault;
 
-void store_fault_inject(uint64_t nth_call, int mdb_rc, bool persistent) {
-    assert(nth_call >= 1 && mdb_rc != MDB_SUCCESS);
+void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent) {
+    assert(nth_call >= 1 && err != FF_OK && err != FF_ERR_NOT_FOUND);
+    assert(kinds != 0 && (kinds & ~(unsigned)(STORE_FAULT_WRITES | STORE_FAULT_READS)) == 0);
     store_fault.armed = true;
     store_fault.persistent = persistent;
+    store_fault.kinds = kinds;
     store_fault.countdown = nth_call;
-    store_fault.fault_rc = mdb_rc;
+    store_fault.err = err;
 }
 
 void store_fault_clear(void) { memset(&store_fault, 0, sizeof store_fault); }
 
-/* True when the fault plan says this call must fail. */
-static bool store_fault_due(void) {
-    if (!store_fault.armed) return false;
+/* True when the fault plan says this call, of the given kind, must fail. */
+static bool store_fault_due(store_fault_kind kind) {
+    if (!store_fault.armed || (store_fault.kinds & kind) == 0) return false;
     if (store_fault.countdown > 1) {
         store_fault.countdown--;
         return false;
@@ -168,19 +166,189 @@ static bool store_fault_due(void) {
     return true;
 }
 
-int store_put(MDB_txn *txn, ff_store *store, store_table table, MDB_val *key, MDB_val *value,
-              unsigned flags) {
-    if (store_fault_due()) return store_fault.fault_rc;
-    return mdb_put(txn, store_dbi(store, table), key, value, flags);
+ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
+                       store_txn **txn_out) {
+    assert(store != NULL && txn_out != NULL);
+    assert(mode == STORE_TXN_WRITE || parent == NULL);
+    *txn_out = NULL;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    unsigned flags = mode == STORE_TXN_READ ? MDB_RDONLY : 0;
+    int rc = mdb_txn_begin(store->env, parent, flags, txn_out);
+    if (rc == MDB_MAP_RESIZED && parent == NULL) {
+        /* Another process grew the map: adopt its size (0 means "as the file says") and retry. */
+        rc = mdb_env_set_mapsize(store->env, 0);
+        if (rc == MDB_SUCCESS) rc = mdb_txn_begin(store->env, NULL, flags, txn_out);
+    }
+    if (rc != MDB_SUCCESS) *txn_out = NULL;
+    return store_error_from_mdb(rc);
 }
 
-ff_err store_txn_commit(MDB_txn *txn) {
-    if (store_fault_due()) {
+void store_txn_abort(store_txn *txn) {
+    if (txn != NULL) mdb_txn_abort(txn);
+}
+
+ff_err store_read_begin(ff_store *store, store_txn **txn_out) {
+    pthread_rwlock_rdlock(&store->map_lock);
+    ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, txn_out);
+    if (err != FF_OK) pthread_rwlock_unlock(&store->map_lock);
+    return err;
+}
+
+void store_read_end(ff_store *store, store_txn *txn) {
+    assert(txn != NULL);
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&store->map_lock);
+}
+
+ff_err store_txn_commit(store_txn *txn) {
+    assert(txn != NULL);
+    if (store_fault_due(STORE_FAULT_WRITES)) {
         mdb_txn_abort(txn);
-        return store_error_from_mdb(store_fault.fault_rc);
+        return store_fault.err;
     }
     return store_error_from_mdb(mdb_txn_commit(txn));
 }
+
+static MDB_val store_val(store_slice slice) {
+    return (MDB_val){.mv_size = slice.bytes, .mv_data = (void *)slice.data};
+}
+
+static store_slice store_slice_of(MDB_val value) {
+    return (store_slice){.data = value.mv_data, .bytes = value.mv_size};
+}
+
+/* LMDB's answer as an ff_err, with "no such key" kept apart from failures. */
+static ff_err store_result(int mdb_rc) {
+    if (mdb_rc == MDB_NOTFOUND) return FF_ERR_NOT_FOUND;
+    if (mdb_rc == MDB_KEYEXIST) return FF_ERR_KEY_EXISTS;
+    return store_error_from_mdb(mdb_rc);
+}
+
+ff_err store_get(store_txn *txn, ff_store *store, store_table table, store_slice key,
+                 store_slice *value_out) {
+    assert(txn != NULL && value_out != NULL && key.bytes > 0);
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    MDB_val mdb_key = store_val(key), mdb_value;
+    int rc = mdb_get(txn, store_dbi(store, table), &mdb_key, &mdb_value);
+    if (rc == MDB_SUCCESS) *value_out = store_slice_of(mdb_value);
+    return store_result(rc);
+}
+
+ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice key,
+                 store_slice value, store_put_mode mode) {
+    static const unsigned flags[] = {[STORE_PUT_REPLACE] = 0,
+                                     [STORE_PUT_NEW] = MDB_NOOVERWRITE,
+                                     [STORE_PUT_APPEND] = MDB_APPEND};
+    assert(txn != NULL && key.bytes > 0 && (value.bytes == 0 || value.data != NULL));
+    assert(mode <= STORE_PUT_APPEND);
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    MDB_val mdb_key = store_val(key), mdb_value = store_val(value);
+    return store_result(mdb_put(txn, store_dbi(store, table), &mdb_key, &mdb_value, flags[mode]));
+}
+
+int store_mdb_put(store_txn *txn, ff_store *store, store_table table, MDB_val *key,
+                  MDB_val *value, unsigned flags) {
+    if (store_fault_due(STORE_FAULT_WRITES)) {
+        return store_fault.err == FF_ERR_MAP_LIMIT ? MDB_MAP_FULL : EIO;
+    }
+    return mdb_put(txn, store_dbi(store, table), key, value, flags);
+}
+
+ff_err store_delete(store_txn *txn, ff_store *store, store_table table, store_slice key) {
+    assert(txn != NULL && key.bytes > 0);
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    MDB_val mdb_key = store_val(key);
+    return store_result(mdb_del(txn, store_dbi(store, table), &mdb_key, NULL));
+}
+
+ff_err store_cursor_open(store_txn *txn, ff_store *store, store_table table,
+                         store_cursor **cursor_out) {
+    assert(txn != NULL && cursor_out != NULL);
+    *cursor_out = NULL;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    int rc = mdb_cursor_open(txn, store_dbi(store, table), cursor_out);
+    if (rc != MDB_SUCCESS) *cursor_out = NULL;
+    return store_result(rc);
+}
+
+void store_cursor_close(store_cursor *cursor) {
+    if (cursor != NULL) mdb_cursor_close(cursor);
+}
+
+ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key,
+                         store_slice *value) {
+    static const MDB_cursor_op ops[] = {[STORE_FIRST] = MDB_FIRST, [STORE_LAST] = MDB_LAST,
+                                        [STORE_NEXT] = MDB_NEXT, [STORE_PREV] = MDB_PREV,
+                                        [STORE_SEEK] = MDB_SET_RANGE};
+    assert(cursor != NULL && move <= STORE_SEEK);
+    assert(move != STORE_SEEK || (key != NULL && key->bytes > 0));
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    MDB_val mdb_key = move == STORE_SEEK ? store_val(*key) : (MDB_val){0, NULL};
+    MDB_val mdb_value = {0, NULL};
+    int rc = mdb_cursor_get(cursor, &mdb_key, &mdb_value, ops[move]);
+    if (rc != MDB_SUCCESS) return store_result(rc);
+    if (key != NULL) *key = store_slice_of(mdb_key);
+    if (value != NULL) *value = store_slice_of(mdb_value);
+    return FF_OK;
+}
+
+ff_err store_cursor_delete(store_cursor *cursor) {
+    assert(cursor != NULL);
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    return store_result(mdb_cursor_del(cursor, 0));
+}
+
+static bool store_slice_has_prefix(store_slice key, store_slice prefix) {
+    return key.bytes >= prefix.bytes && memcmp(key.data, prefix.data, prefix.bytes) == 0;
+}
+
+ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slice prefix,
+                  store_visit visit, void *argument) {
+    assert(visit != NULL);
+    store_cursor *cursor = NULL;
+    ff_err err = store_cursor_open(txn, store, table, &cursor);
+    if (err != FF_OK) return err;
+    store_slice key = prefix, value;
+    bool stop = false;
+    err = store_cursor_move(cursor, prefix.bytes > 0 ? STORE_SEEK : STORE_FIRST, &key, &value);
+    while (err == FF_OK && store_slice_has_prefix(key, prefix)) {
+        err = visit(argument, key, value, &stop);
+        if (err != FF_OK || stop) break;
+        err = store_cursor_move(cursor, STORE_NEXT, &key, &value);
+    }
+    store_cursor_close(cursor);
+    return err == FF_ERR_NOT_FOUND ? FF_OK : err;
+}
+
+/* Doubles the map while no reader holds a transaction, as LMDB requires. */
+static ff_err store_map_grow_locked(ff_store *store) {
+    pthread_rwlock_wrlock(&store->map_lock);
+    ff_err err = store_map_grow(store);
+    if (err == FF_OK) store->map_growth_count++;
+    pthread_rwlock_unlock(&store->map_lock);
+    return err;
+}
+
+ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
+    assert(store != NULL && work != NULL);
+    for (;;) {
+        /* Held shared like a reader's, so that no other thread grows the map under this
+         * transaction; LMDB's own lock keeps write transactions apart. */
+        pthread_rwlock_rdlock(&store->map_lock);
+        store_txn *txn = NULL;
+        ff_err err = store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn);
+        if (err == FF_OK) err = work(argument, txn);
+        if (err == FF_OK) err = store_txn_commit(txn);
+        else store_txn_abort(txn);
+        pthread_rwlock_unlock(&store->map_lock);
+        if (err != FF_ERR_MAP_LIMIT) return err;
+        /* The map filled part way through: nothing was committed, so grow it and start over. */
+        err = store_map_grow_locked(store);
+        if (err != FF_OK) return err;
+    }
+}
+
+uint64_t store_map_growth_count(ff_store *store) { return store->map_growth_count; }
 
 uint64_t store_map_bytes(ff_store *store) {
     MDB_envinfo info;
@@ -213,8 +381,9 @@ int store_stale_readers_cleared_at_open(const ff_store *store) {
     return store->stale_readers_cleared_at_open;
 }
 
-ff_err store_projections_drop(ff_store *store, MDB_txn *txn) {
+ff_err store_projections_drop(store_txn *txn, ff_store *store) {
     for (int table = STORE_TABLE_FIRST_PROJECTION; table < STORE_TABLE_COUNT; table++) {
+        if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
         int rc = mdb_drop(txn, store->dbis[table], 0);
         if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
     }

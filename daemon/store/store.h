@@ -1,24 +1,31 @@
 /* The LMDB environment that holds the event log and every projection, and the operations on it.
  *
  * One store is one data directory. Tables are LMDB named databases opened once at store_open.
- * Transactions are plain LMDB transactions: callers begin them through store_txn_begin so that
- * every LMDB error becomes an ff_err in one place.
+ * Other layers see only this header: an opaque transaction, an opaque cursor and byte slices.
+ * Every LMDB error becomes an ff_err here, and every call can be made to fail by the fault
+ * injector below, so that tests can reach every error path above the store.
  *
- * Threads: the store is created with MDB_NOTLS, so read transactions may be used by any thread.
- * Write transactions and store_map_grow must come from one thread at a time, and store_map_grow
- * requires that no transaction is open in this process.
+ * Threads: read transactions may be used by any thread (the environment is opened with
+ * MDB_NOTLS). Write transactions come from one thread at a time. Map growth needs every
+ * transaction in the process closed, so readers take the map lock through store_read_begin and
+ * writers run through store_write_run, which grows the map and retries when it fills.
  */
 #ifndef FUNDFLOW_STORE_H
 #define FUNDFLOW_STORE_H
 
 #include <lmdb.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fundflow/error.h"
 
 typedef struct ff_store ff_store;
 
+/* A transaction and a cursor. TRANSITIONAL: they are LMDB's own types until every layer above
+ * uses only the functions below; then they become opaque. */
+typedef MDB_txn store_txn;
+typedef MDB_cursor store_cursor;
 typedef enum store_table {
     STORE_TABLE_LOG,         /* sequence (8 bytes big-endian) -> packed EventRecord */
     STORE_TABLE_ORGS,        /* organisation code -> packed OrgRecord */
@@ -62,27 +69,115 @@ ff_err store_open(const store_options *options, ff_store **store_out);
 /* Closes the environment. No transaction may be open. NULL is allowed. */
 void store_close(ff_store *store);
 
-MDB_env *store_env(ff_store *store);
-MDB_dbi store_dbi(const ff_store *store, store_table table);
 const char *store_table_name(store_table table);
 
-/* Begins a transaction, nested in parent if parent is not NULL. flags is 0 or MDB_RDONLY. */
-ff_err store_txn_begin(ff_store *store, MDB_txn *parent, unsigned flags, MDB_txn **txn_out);
+/* ---- bytes ---- */
 
-/* Commits a transaction; LMDB's full sync means it is durable once this returns FF_OK. On any
- * failure the transaction is gone. FF_ERR_MAP_LIMIT means the map is full: grow and retry. */
-ff_err store_txn_commit(MDB_txn *txn);
+/* A key or a value. What the store hands out points into the map and stays valid until the
+ * transaction that read it ends or writes the same table. */
+typedef struct store_slice {
+    const void *data;
+    size_t bytes;
+} store_slice;
 
-/* Turns an LMDB return code into an ff_err: MDB_MAP_FULL becomes FF_ERR_MAP_LIMIT and every other
- * failure FF_ERR_STORAGE. */
-ff_err store_error_from_mdb(int mdb_rc);
+#define STORE_SLICE(data_, bytes_) ((store_slice){.data = (data_), .bytes = (bytes_)})
+
+/* ---- transactions ---- */
+
+typedef enum store_txn_mode {
+    STORE_TXN_READ,  /* a snapshot; never blocks or is blocked by the writer */
+    STORE_TXN_WRITE, /* the one writer; nested inside parent when parent is not NULL */
+} store_txn_mode;
+
+/* Begins a transaction, nested in parent if parent is not NULL (writes only). Prefer
+ * store_read_begin for reads and store_write_run for writes: they hold the map lock. */
+ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
+                       store_txn **txn_out);
+
+/* Commits a transaction; LMDB's full sync means a top-level commit is durable once this returns
+ * FF_OK. On any failure the transaction is gone. FF_ERR_MAP_LIMIT means the map is full. */
+ff_err store_txn_commit(store_txn *txn);
+
+/* Ends a transaction without keeping its writes. NULL is allowed. */
+void store_txn_abort(store_txn *txn);
+
+/* Begins a read transaction holding the map lock shared, so the map cannot grow under it. End
+ * it with store_read_end, on the same thread or another. */
+ff_err store_read_begin(ff_store *store, store_txn **txn_out);
+void store_read_end(ff_store *store, store_txn *txn);
+
+/* What store_write_run runs inside its write transaction. */
+typedef ff_err (*store_write_work)(void *argument, store_txn *txn);
+
+/* Runs work in a top-level write transaction and commits it if work returns FF_OK; otherwise
+ * aborts it and returns work's error. If the map fills (in work or at commit), the transaction
+ * is aborted, the map grown and work called again from the start, so work must depend only on
+ * what it reads. FF_ERR_MAP_LIMIT once the map is at its maximum. */
+ff_err store_write_run(ff_store *store, store_write_work work, void *argument);
+
+/* How many times this store's map has grown since it was opened. */
+uint64_t store_map_growth_count(ff_store *store);
+
+/* ---- reads and writes ---- */
+
+/* Reads one key. FF_ERR_NOT_FOUND if it is absent. */
+ff_err store_get(store_txn *txn, ff_store *store, store_table table, store_slice key,
+                 store_slice *value_out);
+
+typedef enum store_put_mode {
+    STORE_PUT_REPLACE, /* write the key whether or not it exists */
+    STORE_PUT_NEW,     /* FF_ERR_KEY_EXISTS if the key exists */
+    STORE_PUT_APPEND,  /* the key sorts after every key in the table (the log) */
+} store_put_mode;
+
+/* Writes one key. FF_ERR_MAP_LIMIT when the map is full. */
+ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice key,
+                 store_slice value, store_put_mode mode);
+
+/* Deletes one key. FF_ERR_NOT_FOUND if it is absent. */
+ff_err store_delete(store_txn *txn, ff_store *store, store_table table, store_slice key);
+
+/* Empties every projection table inside txn, leaving the log untouched. */
+ff_err store_projections_drop(store_txn *txn, ff_store *store);
+
+/* ---- cursors ---- */
+
+typedef enum store_move {
+    STORE_FIRST,
+    STORE_LAST,
+    STORE_NEXT,
+    STORE_PREV,
+    STORE_SEEK, /* the first key at or after *key */
+} store_move;
+
+/* Opens a cursor on a table; close it before its transaction ends. */
+ff_err store_cursor_open(store_txn *txn, ff_store *store, store_table table,
+                         store_cursor **cursor_out);
+
+/* Closes a cursor. NULL is allowed. */
+void store_cursor_close(store_cursor *cursor);
+
+/* Moves the cursor and reads where it lands. For STORE_SEEK, *key is what to seek and is
+ * replaced by the key found. FF_ERR_NOT_FOUND when there is no such row. key or value may be
+ * NULL when the caller does not need it (except key for STORE_SEEK). */
+ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key,
+                         store_slice *value);
+
+/* Deletes the row under the cursor. */
+ff_err store_cursor_delete(store_cursor *cursor);
+
+/* What store_each calls for each row. Set *stop to end the walk early without an error. */
+typedef ff_err (*store_visit)(void *argument, store_slice key, store_slice value, bool *stop);
+
+/* Calls visit for every row whose key starts with prefix (every row if prefix.bytes is 0), in
+ * key order. Stops at visit's first error and returns it. */
+ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slice prefix,
+                  store_visit visit, void *argument);
+
+/* ---- the environment ---- */
 
 /* The current map size in bytes. */
 uint64_t store_map_bytes(ff_store *store);
-
-/* Doubles the map, up to the store's maximum. No transaction may be open in this process.
- * Returns FF_ERR_MAP_LIMIT when the map is already at its maximum. */
-ff_err store_map_grow(ff_store *store);
 
 /* Clears reader slots held by processes that have died, returning how many it cleared (or -1
  * on failure). store_open calls it once; long-running servers also call it on a timer. */
@@ -97,19 +192,29 @@ const char *store_data_dir(const ff_store *store);
 /* Bytes in use by the data file, for metrics and tests. */
 uint64_t store_used_bytes(ff_store *store);
 
-/* Writes one key in a table: mdb_put, counted for fault injection. Returns LMDB's code, so
- * callers can tell MDB_KEYEXIST apart; turn others into ff_err with store_error_from_mdb. */
-int store_put(MDB_txn *txn, ff_store *store, store_table table, MDB_val *key, MDB_val *value,
-              unsigned flags);
+/* ---- fault injection, for tests ---- */
 
-/* Fault injection for tests, after SQLite's: the nth call from now to store_put or
- * store_txn_commit fails with mdb_rc instead of running. If persistent, every call after it fails
- * too until store_fault_clear; if not, the fault fires once. Process-wide and not thread-safe:
- * tests only. */
-void store_fault_inject(uint64_t nth_call, int mdb_rc, bool persistent);
+typedef enum store_fault_kind {
+    STORE_FAULT_WRITES = 1, /* put, delete, cursor delete, drop, commit */
+    STORE_FAULT_READS = 2,  /* begin, get, cursor open and move */
+} store_fault_kind;
+
+/* After SQLite's: the nth call from now among the kinds given (a mask of store_fault_kind)
+ * fails with err instead of running. If persistent, every later call of those kinds fails too
+ * until store_fault_clear; if not, the fault fires once. A failing commit aborts its
+ * transaction. Process-wide and not thread-safe: tests only. */
+void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent);
 void store_fault_clear(void);
 
-/* Empties every projection table inside txn, leaving the log untouched. */
-ff_err store_projections_drop(ff_store *store, MDB_txn *txn);
+/* ---- TRANSITIONAL: LMDB itself, until every layer above uses only the functions above ---- */
+
+MDB_env *store_env(ff_store *store);
+MDB_dbi store_dbi(const ff_store *store, store_table table);
+ff_err store_error_from_mdb(int mdb_rc);
+/* Doubles the map, up to the store's maximum. No transaction may be open in this process. */
+ff_err store_map_grow(ff_store *store);
+/* mdb_put, counted as a write for fault injection; returns LMDB's code. */
+int store_mdb_put(store_txn *txn, ff_store *store, store_table table, MDB_val *key,
+                  MDB_val *value, unsigned flags);
 
 #endif

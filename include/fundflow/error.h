@@ -136,6 +136,8 @@
     X(FF_ERR_VETOED, 65, "vetoed", "a reporting-rule plugin refused the command",                  \
       "failed_precondition")                                                                       \
     X(FF_ERR_PLUGIN_FAILED, 66, "plugin_failed", "the plugin could not build its report",          \
+      "internal")                                                                                  \
+    X(FF_ERR_KEY_EXISTS, 67, "key_exists", "a stored key that must be new already exists",         \
       "internal")
 
 typedef enum ff_err {

@@ -151,4 +151,10 @@
  * since "£" takes two bytes in UTF-8. */
 #define FF_MONEY_TEXT_BYTES 32
 
+/* ---- constants: units, not limits, so they cannot be overridden ---- */
+
+/* Basis points in a whole: weights, shares and achievements are stored as integers out of this,
+ * so that 100% is 10000 and no floating point touches a share of money. */
+#define FF_BASIS_POINTS_WHOLE 10000
+
 #endif

@@ -787,9 +787,9 @@ static void test_reloads_under_load_keep_a_projection_whole(void **state) {
 
 static void acknowledged_check(const char *data_dir, const load_client *clients) {
     ff_ledger *ledger = test_ledger_open(data_dir, 0);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_store *store = ledger_store(ledger);
-    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     size_t checked = 0;
     for (int i = 0; i < LOAD_THREADS; i++) {
         for (int n = 0; n < clients[i].acknowledged_count; n++) {

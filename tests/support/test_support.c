@@ -67,8 +67,8 @@ uint64_t test_random_next(uint64_t *state) {
 }
 
 void test_log_record_delete(ff_store *store, uint64_t sequence) {
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
     MDB_val key = {LOG_KEY_BYTES, key_bytes};
@@ -221,12 +221,12 @@ void test_tables_dump(ff_store *store, store_table first, store_table end, uint8
                       size_t *bytes_count_out) {
     uint8_t *bytes = NULL;
     size_t count = 0, capacity = 0;
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     for (int table = (int)first; table < (int)end; table++) {
         const char *name = store_table_name((store_table)table);
         test_bytes_append(&bytes, &count, &capacity, name, strlen(name));
-        MDB_cursor *cursor = NULL;
+        store_cursor *cursor = NULL;
         assert_int_equal(mdb_cursor_open(txn, store_dbi(store, (store_table)table), &cursor), 0);
         MDB_val key, value;
         for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
@@ -244,8 +244,8 @@ void test_tables_dump(ff_store *store, store_table first, store_table end, uint8
 int64_t test_account_net(ff_ledger *ledger, const char *org, Fundflow__V1__Stream stream,
                          uint32_t year, int purpose, uint64_t as_at) {
     ff_store *store = ledger_store(ledger);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     account_key key;
     account_balance balance;
     account_key_make(&key, org, year, (uint32_t)stream, (account_purpose)purpose);

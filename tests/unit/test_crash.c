@@ -80,9 +80,9 @@ static void crash_ledger_check(const char *directory, const crash_acknowledgemen
     assert_true(test_head_sequence(ledger) >= last->sequence);
     if (last->sequence > 0) {
         /* The last acknowledged event is present, and is the one the child wrote. */
-        MDB_txn *txn = NULL;
+        store_txn *txn = NULL;
         Fundflow__V1__EventRecord *record = NULL;
-        assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+        assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
         assert_int_equal(log_read(txn, store, last->sequence, &record), FF_OK);
         assert_string_equal(record->actor, "crash");
         assert_non_null(strstr(record->idempotency_key, "crash-"));

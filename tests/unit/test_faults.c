@@ -56,7 +56,7 @@ static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
     uint64_t nth = 1;
     for (; nth <= FAULT_CALLS_MAX; nth++) {
         size_t count = fault_batch_make(commands);
-        store_fault_inject(nth, EIO, true);
+        store_fault_inject(STORE_FAULT_WRITES, nth, FF_ERR_STORAGE, true);
         ff_err err = test_submit_batch(ledger, commands, count, false, results);
         store_fault_clear();
         if (err == FF_OK) break;
@@ -92,7 +92,7 @@ static void test_a_full_map_at_any_write_is_grown_and_retried(void **state) {
         Fundflow__V1__Command *commands[FAULT_BATCH_COMMANDS];
         ledger_result results[FAULT_BATCH_COMMANDS];
         size_t count = fault_batch_make(commands);
-        store_fault_inject(nth, MDB_MAP_FULL, false);
+        store_fault_inject(STORE_FAULT_WRITES, nth, FF_ERR_MAP_LIMIT, false);
         assert_int_equal(test_submit_batch(ledger, commands, count, false, results), FF_OK);
         store_fault_clear();
         fault_results_check_committed(results);

@@ -346,8 +346,8 @@ static void test_unbalanced_postings_are_refused(void **state) {
     legs[0].debit_pence = 100;
     account_key_make(&legs[1].account, "QUE", TEST_YEAR, CORE, ACCOUNT_PURPOSE_RECEIVED);
     legs[1].credit_pence = 99;
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     ff_failure failure;
     failure_clear(&failure);
     assert_int_equal(account_postings_apply(txn, store, 8, TEST_EFFECTIVE_DATE, legs, 2, &failure),

@@ -30,9 +30,9 @@ static int fixture_setup(void **state) {
 static void test_appended_event_reads_back_the_same(void **state) {
     test_fixture *f = *state;
     Fundflow__V1__Command *sent = test_allocation("a8", "X24", "QUE", CORE, TEST_YEAR, 123456789);
-    MDB_txn *txn = NULL;
+    store_txn *txn = NULL;
     ff_store *store = ledger_store(f->ledger);
-    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     Fundflow__V1__EventRecord *record = NULL;
     assert_int_equal(log_read(txn, store, 8, &record), FF_OK);
     assert_int_equal(record->sequence, 8);
@@ -78,8 +78,8 @@ static void test_chain_verifies(void **state) {
  * faulty disk would. */
 static void log_value_replace(ff_store *store, uint64_t sequence, const uint8_t *bytes,
                               size_t length) {
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
     MDB_val key = {LOG_KEY_BYTES, key_bytes}, value = {length, (void *)bytes};
@@ -88,8 +88,8 @@ static void log_value_replace(ff_store *store, uint64_t sequence, const uint8_t 
 }
 
 static uint8_t *log_value_copy(ff_store *store, uint64_t sequence, size_t *length_out) {
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
     MDB_val key = {LOG_KEY_BYTES, key_bytes}, value;

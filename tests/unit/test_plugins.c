@@ -357,17 +357,17 @@ static void test_a_failing_projection_stops_and_resumes(void **state) {
 /* Writes one raw row into the plugin data table, as a stray or another plugin's row. */
 static void plugin_data_row_put(ff_ledger *ledger, const char *key, size_t key_bytes) {
     ff_store *store = ledger_store(ledger);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     MDB_val db_key = {key_bytes, (void *)(uintptr_t)key}, value = {1, (void *)(uintptr_t)"x"};
-    assert_int_equal(store_put(txn, store, STORE_TABLE_PLUGIN_DATA, &db_key, &value, 0), 0);
+    assert_int_equal(store_mdb_put(txn, store, STORE_TABLE_PLUGIN_DATA, &db_key, &value, 0), 0);
     assert_int_equal(store_txn_commit(txn), FF_OK);
 }
 
 static bool plugin_data_row_exists(ff_ledger *ledger, const char *key, size_t key_bytes) {
     ff_store *store = ledger_store(ledger);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, MDB_RDONLY, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     MDB_val db_key = {key_bytes, (void *)(uintptr_t)key}, value;
     int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PLUGIN_DATA), &db_key, &value);
     mdb_txn_abort(txn);
@@ -415,7 +415,7 @@ static void test_a_full_map_while_projecting_grows_and_retries(void **state) {
     test_world_register(ledger);
     plugin_copy(fixtures_dir, "fixture_project", directory);
     /* The catch-up's third write finds the map full. */
-    store_fault_inject(3, MDB_MAP_FULL, false);
+    store_fault_inject(STORE_FAULT_WRITES, 3, FF_ERR_MAP_LIMIT, false);
     ff_plugins *plugins = plugins_from(ledger, directory);
     store_fault_clear();
     assert_int_equal(ledger_map_growth_count(ledger), 1);

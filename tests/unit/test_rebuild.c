@@ -71,9 +71,9 @@ static void test_rebuild_restores_dropped_projections(void **state) {
     uint8_t *before = NULL, *after = NULL;
     size_t before_bytes = 0, after_bytes = 0;
     test_projections_dump(store, &before, &before_bytes);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
-    assert_int_equal(store_projections_drop(store, txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    assert_int_equal(store_projections_drop(txn, store), FF_OK);
     assert_int_equal(store_txn_commit(txn), FF_OK);
     ledger_position position;
     assert_int_equal(ledger_position_read(f->ledger, "QUE", CORE, TEST_YEAR, UINT64_MAX,
@@ -93,8 +93,8 @@ static void test_rebuild_restores_dropped_projections(void **state) {
 static void balance_tamper(ff_store *store, const char *org, int64_t extra_debit_pence) {
     account_key key;
     account_key_make(&key, org, TEST_YEAR, CORE, ACCOUNT_PURPOSE_BUDGET);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     account_balance balance;
     assert_int_equal(account_balance_read(txn, store, &key, &balance), FF_OK);
     balance.debits_posted_pence += extra_debit_pence;
@@ -121,8 +121,8 @@ static void test_verify_catches_a_drifted_balance_and_rebuild_mends_it(void **st
 static void test_verify_catches_a_missing_idempotency_entry(void **state) {
     test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
-    MDB_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, 0, &txn), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     char key_text[] = "h3";
     MDB_val key = {2, key_text};
     assert_int_equal(mdb_del(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, NULL), 0);

@@ -95,9 +95,9 @@ static pid_t store_holder_start(const char *directory, bool with_reader) {
     if (child == 0) {
         store_options options = {.data_dir = directory};
         ff_store *store = NULL;
-        MDB_txn *txn = NULL;
+        store_txn *txn = NULL;
         if (store_open(&options, &store) != FF_OK) _exit(1);
-        if (with_reader && store_txn_begin(store, NULL, MDB_RDONLY, &txn) != FF_OK) _exit(1);
+        if (with_reader && store_txn_begin(store, NULL, STORE_TXN_READ, &txn) != FF_OK) _exit(1);
         if (write(ready[1], "r", 1) != 1) _exit(1);
         pause();
         _exit(0);

@@ -2496,8 +2496,8 @@ ff_err demo_presence_read(ff_ledger *ledger, bool *present_out) {
     assert(ledger != NULL && present_out != NULL);
     *present_out = false;
     ff_store *store = ledger_store(ledger);
-    MDB_txn *txn = NULL;
-    ff_err err = store_txn_begin(store, NULL, MDB_RDONLY, &txn);
+    store_txn *txn = NULL;
+    ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, &txn);
     if (err != FF_OK) return err;
     idempotency_record record;
     err = projection_idempotency_read(txn, store, "demo-org-" DEMO_NHSE_CODE, &record);
