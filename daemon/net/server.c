@@ -27,14 +27,11 @@
 #include "query.h"
 #include "twirp.h"
 #include "writer.h"
+#include "fundflow/limits.h"
 #include "fundflow/money.h"
 
 #define SERVER_TWIRP_PREFIX "/twirp/fundflow.v1.Ledger/"
 #define SERVER_PRINCIPAL_BYTES 64
-/* How long a shutdown waits for replies to drain before it gives up on slow clients. */
-#define SERVER_SHUTDOWN_GRACE_SECONDS 10
-/* How often stale LMDB reader slots are looked for. */
-#define SERVER_READER_CHECK_SECONDS 60
 
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {
@@ -708,7 +705,7 @@ static void server_shutdown_begin(ff_server *server, int signal_number) {
             signal_number, server->in_flight);
     evhttp_del_accept_socket(server->http, server->bound);
     server->bound = NULL;
-    struct timeval grace = {SERVER_SHUTDOWN_GRACE_SECONDS, 0};
+    struct timeval grace = {FF_SHUTDOWN_GRACE_SECONDS, 0};
     server->grace_event = evtimer_new(server->base, server_shutdown_grace_expired, server);
     if (server->grace_event) evtimer_add(server->grace_event, &grace);
     server_exit_if_idle(server);
@@ -777,7 +774,7 @@ static ff_err server_events_add(ff_server *server) {
     }
     server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
     server->verify_event = event_new(server->base, -1, 0, server_verify_done, server);
-    struct timeval every = {SERVER_READER_CHECK_SECONDS, 0};
+    struct timeval every = {FF_READER_CHECK_SECONDS, 0};
     server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
                                            server);
     if (server->done_event == NULL || server->verify_event == NULL ||

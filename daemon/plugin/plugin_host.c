@@ -64,7 +64,7 @@ static void plugin_host_table_fill(ff_plugin_host *host) {
 
 static void plugins_error_add(ff_plugins *plugins, const char *path, const char *reason) {
     fprintf(stderr, "level=warn msg=\"plugin skipped\" path=\"%s\" reason=\"%s\"\n", path, reason);
-    if (plugins->error_count == PLUGINS_MAX * 2) return;
+    if (plugins->error_count == FF_PLUGINS_MAX * 2) return;
     char *line = NULL;
     if (asprintf(&line, "%s: %s", path, reason) > 0) plugins->errors[plugins->error_count++] = line;
 }
@@ -114,7 +114,7 @@ static bool plugins_description_check(const ff_plugins *plugins, const ff_plugin
 static void plugins_file_load(ff_plugins *plugins, const char *path) {
     char reason[512];
     plugin_slot *slot = calloc(1, sizeof *slot);
-    if (slot == NULL || plugins->count == PLUGINS_MAX) {
+    if (slot == NULL || plugins->count == FF_PLUGINS_MAX) {
         plugins_error_add(plugins, path, slot ? "too many plugins" : "out of memory");
         free(slot);
         return;
@@ -159,9 +159,9 @@ static void plugins_directory_load(ff_plugins *plugins, const char *directory) {
         plugins_error_add(plugins, directory, "the directory cannot be read");
         return;
     }
-    char *names[PLUGINS_MAX * 4];
+    char *names[FF_PLUGINS_MAX * 4];
     size_t count = 0;
-    for (struct dirent *entry = readdir(listing); entry && count < PLUGINS_MAX * 4;
+    for (struct dirent *entry = readdir(listing); entry && count < FF_PLUGINS_MAX * 4;
          entry = readdir(listing)) {
         size_t length = strlen(entry->d_name);
         if (length > 3 && strcmp(entry->d_name + length - 3, ".so") == 0) {

@@ -12,11 +12,11 @@
 
 #include "failure.h"
 #include "ledger.h"
+#include "fundflow/limits.h"
 #include "fundflow/plugin.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* The most plugins loaded at once, the most configuration settings, and the longest name. */
-#define PLUGINS_MAX 32
+/* The most configuration settings, and the longest name. */
 #define PLUGINS_SETTINGS_MAX 128
 #define PLUGINS_NAME_BYTES_MAX 63
 

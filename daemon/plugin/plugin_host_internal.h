@@ -26,9 +26,9 @@ struct ff_plugins {
     size_t directory_count;
     plugins_setting *settings;
     size_t setting_count;
-    plugin_slot *slots[PLUGINS_MAX];
+    plugin_slot *slots[FF_PLUGINS_MAX];
     size_t count;
-    char *errors[PLUGINS_MAX * 2];
+    char *errors[FF_PLUGINS_MAX * 2];
     size_t error_count;
 };
 

@@ -293,13 +293,11 @@ fail:
     return FF_PLUGIN_ERROR;
 }
 
-/* The most rows one report may hold, across its tables. */
-#define PLUGIN_REPORT_ROWS_MAX 100000
 
 static int plugin_report_row(ff_plugin_report *report, const ff_plugin_cell *cells,
                              size_t cell_count) {
     Fundflow__V1__ReportTable *table = plugin_report_current(report);
-    if (table == NULL || cell_count != table->n_columns || table->n_rows >= PLUGIN_REPORT_ROWS_MAX) {
+    if (table == NULL || cell_count != table->n_columns || table->n_rows >= FF_PLUGIN_REPORT_ROWS_MAX) {
         report->failed = true;
         return FF_PLUGIN_ERROR;
     }
@@ -331,7 +329,7 @@ static int plugin_report_finding(ff_plugin_report *report, int level, const char
                                  const char *message_text) {
     Fundflow__V1__Report *message = report->message;
     if (level < FF_PLUGIN_FINDING_PASS || level > FF_PLUGIN_FINDING_FAIL ||
-        message->n_findings >= PLUGIN_REPORT_ROWS_MAX) {
+        message->n_findings >= FF_PLUGIN_REPORT_ROWS_MAX) {
         report->failed = true;
         return FF_PLUGIN_ERROR;
     }

@@ -13,10 +13,6 @@
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
-/* The most flows a funding-flow walk returns, and the deepest it goes. */
-#define QUERY_FLOWS_MAX 10000
-#define QUERY_FLOW_DEPTH_MAX 6
-#define QUERY_FLOW_DEPTH_DEFAULT 3
 
 static size_t query_domain_page_size(uint32_t asked) {
     if (asked == 0) return FF_PAGE_SIZE_DEFAULT;
@@ -177,8 +173,8 @@ ff_err query_contracts_list(ff_ledger *ledger, const ProtobufCMessage *request,
 typedef struct query_flow_walk {
     const Fundflow__V1__GetFundingFlowsRequest *request;
     Fundflow__V1__GetFundingFlowsResponse *response;
-    char visited[QUERY_FLOWS_MAX + 1][FF_ORG_CODE_BYTES_MAX + 1];
-    uint32_t visited_depth[QUERY_FLOWS_MAX + 1];
+    char visited[FF_FLOWS_MAX + 1][FF_ORG_CODE_BYTES_MAX + 1];
+    uint32_t visited_depth[FF_FLOWS_MAX + 1];
     size_t visited_count;
 } query_flow_walk;
 
@@ -186,7 +182,7 @@ static bool query_flow_visit(query_flow_walk *walk, const char *code, uint32_t d
     for (size_t i = 0; i < walk->visited_count; i++) {
         if (strcmp(walk->visited[i], code) == 0) return false;
     }
-    if (walk->visited_count > QUERY_FLOWS_MAX) return false;
+    if (walk->visited_count > FF_FLOWS_MAX) return false;
     strcpy(walk->visited[walk->visited_count], code);
     walk->visited_depth[walk->visited_count++] = depth;
     return true;
@@ -195,7 +191,7 @@ static bool query_flow_visit(query_flow_walk *walk, const char *code, uint32_t d
 static ff_err query_flow_edge_add(query_flow_walk *walk, const char *from, const char *to,
                                   int stream, int64_t amount, uint32_t depth) {
     Fundflow__V1__GetFundingFlowsResponse *response = walk->response;
-    if (response->n_flows == QUERY_FLOWS_MAX) {
+    if (response->n_flows == FF_FLOWS_MAX) {
         response->truncated = true;
         return FF_OK;
     }
@@ -275,13 +271,13 @@ ff_err query_funding_flows(ff_ledger *ledger, const ProtobufCMessage *request,
         (const Fundflow__V1__GetFundingFlowsRequest *)request;
     ff_err err = command_year_check(get->financial_year, failure);
     if (err == FF_OK) err = command_org_code_check(get->root_code, "root_code", false, failure);
-    if (err == FF_OK && get->depth > QUERY_FLOW_DEPTH_MAX) {
+    if (err == FF_OK && get->depth > FF_FLOW_DEPTH_MAX) {
         err = failure_set(failure, FF_ERR_FIELD_TOO_LONG, "depth",
                           "depth %u is deeper than the limit of %d", get->depth,
-                          QUERY_FLOW_DEPTH_MAX);
+                          FF_FLOW_DEPTH_MAX);
     }
     if (err != FF_OK) return err;
-    uint32_t depth_max = get->depth == 0 ? QUERY_FLOW_DEPTH_DEFAULT : get->depth;
+    uint32_t depth_max = get->depth == 0 ? FF_FLOW_DEPTH_DEFAULT : get->depth;
     query_flow_walk *walk = calloc(1, sizeof *walk);
     Fundflow__V1__GetFundingFlowsResponse *response = malloc(sizeof *response);
     if (walk == NULL || response == NULL) {
@@ -289,7 +285,7 @@ ff_err query_funding_flows(ff_ledger *ledger, const ProtobufCMessage *request,
         return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
     }
     fundflow__v1__get_funding_flows_response__init(response);
-    response->flows = calloc(QUERY_FLOWS_MAX, sizeof *response->flows);
+    response->flows = calloc(FF_FLOWS_MAX, sizeof *response->flows);
     walk->request = get;
     walk->response = response;
     store_txn *txn = NULL;

@@ -151,6 +151,43 @@
  * since "£" takes two bytes in UTF-8. */
 #define FF_MONEY_TEXT_BYTES 32
 
+/* A funding-flow walk: the most edges it returns, so that a reply stays a few hundred kilobytes;
+ * the deepest it goes (NHS England, region, ICB, place or joint committee, collaborative,
+ * provider, and one spare); and the depth when a request names none. The CLI checks --depth
+ * against the same bound. */
+#ifndef FF_FLOWS_MAX
+#define FF_FLOWS_MAX 10000
+#endif
+#ifndef FF_FLOW_DEPTH_MAX
+#define FF_FLOW_DEPTH_MAX 6
+#endif
+#ifndef FF_FLOW_DEPTH_DEFAULT
+#define FF_FLOW_DEPTH_DEFAULT 3
+#endif
+
+/* Plugins loaded at once. Seven rules ship; 32 leaves room for local ones while keeping the
+ * host's tables fixed in size. */
+#ifndef FF_PLUGINS_MAX
+#define FF_PLUGINS_MAX 32
+#endif
+
+/* The most rows one plugin report may hold across its tables: a row per organisation per month
+ * for every provider fits, and a runaway plugin cannot build a reply of gigabytes. */
+#ifndef FF_PLUGIN_REPORT_ROWS_MAX
+#define FF_PLUGIN_REPORT_ROWS_MAX 100000
+#endif
+
+/* How long a shutdown waits for queued commits' replies to drain before it gives up on slow
+ * clients; the commits themselves are already durable. */
+#ifndef FF_SHUTDOWN_GRACE_SECONDS
+#define FF_SHUTDOWN_GRACE_SECONDS 10
+#endif
+
+/* How often fundflowd looks for LMDB reader slots left by dead processes. */
+#ifndef FF_READER_CHECK_SECONDS
+#define FF_READER_CHECK_SECONDS 60
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,

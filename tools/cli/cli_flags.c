@@ -13,10 +13,6 @@
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* The deepest funding-flow walk asked for. The server applies its own, lower, limit; this one
- * only keeps a typing slip from being sent. */
-#define CLI_FLOW_DEPTH_MAX 255
-
 /* Basis points in the whole: weights, shares and achievements are 0 to 10000. */
 #define CLI_BASIS_POINTS_MAX 10000
 
@@ -405,7 +401,7 @@ static bool cli_root_parse(cli_options *options, const char *flag, const char *v
 
 static bool cli_depth_parse(cli_options *options, const char *flag, const char *value) {
     uint64_t depth = 0;
-    if (!cli_number_parse(flag, value, 1, CLI_FLOW_DEPTH_MAX, &depth)) return false;
+    if (!cli_number_parse(flag, value, 1, FF_FLOW_DEPTH_MAX, &depth)) return false;
     options->depth = (uint32_t)depth;
     return true;
 }
