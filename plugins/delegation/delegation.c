@@ -524,8 +524,7 @@ static const ff_plugin delegation_plugin = {
                    "specialised budget against its commitments, and specialised payments made "
                    "when the commissioner held no delegation of the service line on that date.",
     .financial_years = delegation_financial_years,
-    .financial_year_count =
-        FF_PLUGIN_COUNT(delegation_financial_years),
+    .financial_year_count = FF_PLUGIN_COUNT(delegation_financial_years),
     .init = delegation_init,
     .fini = delegation_fini,
     .report = delegation_report,

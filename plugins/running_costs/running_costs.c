@@ -266,8 +266,7 @@ static const ff_plugin running_costs_plugin = {
     .description = "Each ICB's running cost allowance against what it has committed and paid "
                    "from it, failing an ICB over its allowance and warning above 95%.",
     .financial_years = running_costs_financial_years,
-    .financial_year_count =
-        FF_PLUGIN_COUNT(running_costs_financial_years),
+    .financial_year_count = FF_PLUGIN_COUNT(running_costs_financial_years),
     .init = running_costs_init,
     .fini = running_costs_fini,
     .report = running_costs_report,

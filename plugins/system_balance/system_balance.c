@@ -397,8 +397,7 @@ static const ff_plugin system_balance_plugin = {
     .description = "Financial balance: up to 2025/26 each ICB with its places must balance as a "
                    "system; from 2026/27 each body must break even on its own.",
     .financial_years = system_balance_financial_years,
-    .financial_year_count =
-        FF_PLUGIN_COUNT(system_balance_financial_years),
+    .financial_year_count = FF_PLUGIN_COUNT(system_balance_financial_years),
     .init = system_balance_init,
     .fini = system_balance_fini,
     .report = system_balance_report,
