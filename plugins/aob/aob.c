@@ -103,13 +103,6 @@ static const uint32_t aob_financial_years[] = {2023, 2024};
 
 /* ---- money and words ---- */
 
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *aob_host;
-
-static void aob_money_format(int64_t pence, char *text, size_t text_bytes) {
-    aob_host->money_format(pence, text, text_bytes);
-}
-
 static const char *aob_kind_name(int kind) {
     switch (kind) {
     case AOB_KIND_RECEIVABLE: return "receivable";
@@ -291,8 +284,8 @@ static int aob_pair_report(const aob_run *run, const aob_statement *statement,
     }
     char message[AOB_MESSAGE_BYTES_MAX], difference[FF_MONEY_TEXT_BYTES],
         threshold[FF_MONEY_TEXT_BYTES];
-    aob_money_format(difference_pence, difference, sizeof difference);
-    aob_money_format(threshold_pence, threshold, sizeof threshold);
+    run->host->money_format(difference_pence, difference, sizeof difference);
+    run->host->money_format(threshold_pence, threshold, sizeof threshold);
     snprintf(message, sizeof message, "M%u %s with %s (%s %s): differ by %s, %s the %s threshold",
              run->month, aob_kind_name(statement->kind), statement->counterparty_code,
              mirror->org_code, aob_kind_name(mirror->kind), difference,
@@ -314,8 +307,8 @@ static int aob_single_report(const aob_run *run, const aob_statement *statement)
     }
     char message[AOB_MESSAGE_BYTES_MAX], amount[FF_MONEY_TEXT_BYTES],
         threshold[FF_MONEY_TEXT_BYTES];
-    aob_money_format(statement->amount_pence, amount, sizeof amount);
-    aob_money_format(threshold_pence, threshold, sizeof threshold);
+    run->host->money_format(statement->amount_pence, amount, sizeof amount);
+    run->host->money_format(threshold_pence, threshold, sizeof threshold);
     snprintf(message, sizeof message,
              "M%u: %s has no %s statement with %s, whose %s is %s, %s the %s statement threshold",
              run->month, statement->counterparty_code,
@@ -471,5 +464,5 @@ static const ff_plugin aob_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for aob_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(aob_plugin, aob_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(aob_plugin)

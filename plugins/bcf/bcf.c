@@ -77,13 +77,6 @@ typedef struct bcf_run {
 
 /* ---- money and configuration ---- */
 
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *bcf_host;
-
-static void bcf_money_format(int64_t pence, char *text, size_t text_bytes) {
-    bcf_host->money_format(pence, text, text_bytes);
-}
-
 /* The share of whole, rounded up to the next penny; __int128 keeps the product exact. */
 static int64_t bcf_share_rounded_up(int64_t whole_pence, int64_t basis_points) {
     if (whole_pence <= 0) return 0;
@@ -204,8 +197,8 @@ static int bcf_finding(const bcf_run *run, const bcf_authority *authority,
                        const bcf_figures *figures) {
     char message[BCF_MESSAGE_BYTES_MAX], contribution[FF_MONEY_TEXT_BYTES],
         minimum[FF_MONEY_TEXT_BYTES];
-    bcf_money_format(figures->contribution_pence, contribution, sizeof contribution);
-    bcf_money_format(figures->minimum_pence, minimum, sizeof minimum);
+    run->host->money_format(figures->contribution_pence, contribution, sizeof contribution);
+    run->host->money_format(figures->minimum_pence, minimum, sizeof minimum);
     if (figures->basis[0] == '\0') {
         snprintf(message, sizeof message,
                  "NHS contribution of %s, but no minimum: the authority has no ICB and none is "
@@ -323,5 +316,5 @@ static const ff_plugin bcf_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for bcf_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(bcf_plugin, bcf_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(bcf_plugin)

@@ -92,13 +92,6 @@ typedef struct delegation_run {
 
 /* ---- helpers ---- */
 
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *delegation_host;
-
-static void delegation_money_format(int64_t pence, char *text, size_t text_bytes) {
-    delegation_host->money_format(pence, text, text_bytes);
-}
-
 /* Copies text into a fixed field; 0 if it does not fit, which only a broken host could cause. */
 static int delegation_copy(char *field, size_t field_bytes, const char *text) {
     size_t length = strlen(text);
@@ -244,8 +237,8 @@ static int delegation_budget_row(delegation_run *run, const char *code) {
     }
     char message[DELEGATION_MESSAGE_BYTES_MAX], received[FF_MONEY_TEXT_BYTES],
         headroom[FF_MONEY_TEXT_BYTES];
-    delegation_money_format(position.received_pence, received, sizeof received);
-    delegation_money_format(headroom_pence, headroom, sizeof headroom);
+    run->host->money_format(position.received_pence, received, sizeof received);
+    run->host->money_format(headroom_pence, headroom, sizeof headroom);
     snprintf(message, sizeof message,
              "specialised budget of %s for %u/%02u leaves %s once passed on and committed%s",
              received, run->request->financial_year, (run->request->financial_year + 1u) % 100u,
@@ -404,7 +397,7 @@ static int delegation_flag(delegation_run *run, uint64_t sequence, const delegat
         return FF_PLUGIN_ERROR;
     }
     char message[DELEGATION_MESSAGE_BYTES_MAX], amount[FF_MONEY_TEXT_BYTES], date[48];
-    delegation_money_format(spend->amount_pence, amount, sizeof amount);
+    run->host->money_format(spend->amount_pence, amount, sizeof amount);
     delegation_date_format(spend->effective_date, date, sizeof date);
     snprintf(message, sizeof message,
              "payment of %s on %s (event %llu, M%u) under specialised contract %s is for service "
@@ -534,5 +527,5 @@ static const ff_plugin delegation_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for delegation_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(delegation_plugin, delegation_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(delegation_plugin)

@@ -77,13 +77,6 @@ typedef struct mhis_run {
 
 /* ---- arithmetic and words ---- */
 
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *mhis_host;
-
-static void mhis_money_format(int64_t pence, char *text, size_t text_bytes) {
-    mhis_host->money_format(pence, text, text_bytes);
-}
-
 /* (now - last) * FF_BASIS_POINTS_WHOLE / last, rounded half away from zero; last must be
  * positive. __int128 keeps the product exact for any int64 amounts. */
 static int mhis_growth_basis_points(const ff_plugin_host *host, int64_t last_pence,
@@ -229,7 +222,7 @@ static int mhis_finding(const mhis_run *run, const mhis_icb *icb, int comparable
         return run->host->report_finding(run->report, FF_PLUGIN_FINDING_WARN, icb->code,
                                          message);
     }
-    mhis_money_format(icb->mental_health_pence[MHIS_THIS_YEAR], spend, sizeof spend);
+    run->host->money_format(icb->mental_health_pence[MHIS_THIS_YEAR], spend, sizeof spend);
     ff_plugin_percent_format(mental_health_growth, mental_health, sizeof mental_health);
     ff_plugin_percent_format(allocation_growth, allocation, sizeof allocation);
     snprintf(message, sizeof message,
@@ -339,5 +332,5 @@ static const ff_plugin mhis_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for mhis_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(mhis_plugin, mhis_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(mhis_plugin)

@@ -36,15 +36,6 @@ typedef struct outcomes_walk {
     const char *org_code;   /* "" for every organisation */
 } outcomes_walk;
 
-/* ---- money ---- */
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *outcomes_host;
-
-static void outcomes_money_format(int64_t pence, char *text, size_t text_bytes) {
-    outcomes_host->money_format(pence, text, text_bytes);
-}
-
 /* ---- the contracts table ---- */
 
 static int outcomes_contract_wanted(const outcomes_walk *walk, const ff_plugin_contract *contract) {
@@ -76,7 +67,7 @@ static size_t outcomes_metrics_reported(const ff_plugin_contract *contract) {
 static int outcomes_contract_finding(const outcomes_walk *walk,
                                      const ff_plugin_contract *contract, int64_t pending_pence) {
     char message[OUTCOMES_MESSAGE_BYTES_MAX], pending[FF_MONEY_TEXT_BYTES];
-    outcomes_money_format(pending_pence, pending, sizeof pending);
+    walk->host->money_format(pending_pence, pending, sizeof pending);
     unsigned late_month = outcomes_month_paid_after_due(contract);
     size_t reported = outcomes_metrics_reported(contract);
     int level = FF_PLUGIN_FINDING_PASS;
@@ -210,5 +201,5 @@ static const ff_plugin outcomes_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for outcomes_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(outcomes_plugin, outcomes_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(outcomes_plugin)

@@ -53,13 +53,6 @@ typedef struct running_costs_figures {
 
 /* ---- money and years ---- */
 
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *running_costs_host;
-
-static void running_costs_money_format(int64_t pence, char *text, size_t text_bytes) {
-    running_costs_host->money_format(pence, text, text_bytes);
-}
-
 static void running_costs_year_format(uint32_t financial_year, char *text, size_t text_bytes) {
     snprintf(text, text_bytes, "%u/%02u", financial_year, (financial_year + 1u) % 100u);
 }
@@ -114,8 +107,8 @@ static int running_costs_finding(const running_costs_walk *walk, const char *icb
                                  const running_costs_figures *figures) {
     char message[RUNNING_COSTS_MESSAGE_BYTES_MAX], allowance[FF_MONEY_TEXT_BYTES],
         used[FF_MONEY_TEXT_BYTES], year[RUNNING_COSTS_YEAR_TEXT_BYTES];
-    running_costs_money_format(figures->allowance_pence, allowance, sizeof allowance);
-    running_costs_money_format(figures->used_pence, used, sizeof used);
+    walk->host->money_format(figures->allowance_pence, allowance, sizeof allowance);
+    walk->host->money_format(figures->used_pence, used, sizeof used);
     running_costs_year_format(walk->request->financial_year, year, sizeof year);
     __int128 used_scaled = (__int128)figures->used_pence * FF_BASIS_POINTS_WHOLE;
     __int128 warn_scaled =
@@ -192,13 +185,14 @@ static int running_costs_command_in_scope(const ff_plugin_command *command) {
            strcmp(command->kind, "contract_varied") == 0;
 }
 
-static void running_costs_veto_reason(const ff_plugin_command *command, int64_t allowance_pence,
-                                      int64_t used_pence, char *reason, size_t reason_bytes) {
+static void running_costs_veto_reason(const ff_plugin_host *host, const ff_plugin_command *command,
+                                      int64_t allowance_pence, int64_t used_pence, char *reason,
+                                      size_t reason_bytes) {
     char allowance[FF_MONEY_TEXT_BYTES], amount[FF_MONEY_TEXT_BYTES],
         used[FF_MONEY_TEXT_BYTES], year[RUNNING_COSTS_YEAR_TEXT_BYTES];
-    running_costs_money_format(allowance_pence, allowance, sizeof allowance);
-    running_costs_money_format(command->amount_pence, amount, sizeof amount);
-    running_costs_money_format(used_pence, used, sizeof used);
+    host->money_format(allowance_pence, allowance, sizeof allowance);
+    host->money_format(command->amount_pence, amount, sizeof amount);
+    host->money_format(used_pence, used, sizeof used);
     running_costs_year_format(command->financial_year, year, sizeof year);
     snprintf(reason, reason_bytes,
              "%s's running cost allowance for %s is %s and %s of it is already committed or "
@@ -227,8 +221,8 @@ static int running_costs_veto(void *state, ff_plugin_context *context,
         host->money_add(figures.used_pence, command->amount_pence, &after_pence) !=
             FF_PLUGIN_OK ||
         after_pence > position.received_pence) {
-        running_costs_veto_reason(command, position.received_pence, figures.used_pence, reason,
-                                  reason_bytes);
+        running_costs_veto_reason(host, command, position.received_pence, figures.used_pence,
+                                  reason, reason_bytes);
         return FF_PLUGIN_ERROR;
     }
     return FF_PLUGIN_OK;
@@ -274,5 +268,5 @@ static const ff_plugin running_costs_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for running_costs_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(running_costs_plugin, running_costs_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(running_costs_plugin)

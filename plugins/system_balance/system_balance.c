@@ -74,13 +74,6 @@ typedef struct system_balance_run {
 
 /* ---- money ---- */
 
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *system_balance_host;
-
-static void system_balance_money_format(int64_t pence, char *text, size_t text_bytes) {
-    system_balance_host->money_format(pence, text, text_bytes);
-}
-
 /* Adds each field of b into a, every sum checked. */
 static int system_balance_figures_add(const ff_plugin_host *host, system_balance_figures *a,
                                       const system_balance_figures *b) {
@@ -259,7 +252,7 @@ static int system_balance_finding(const system_balance_run *run, const char *cod
                                   const char *what, int64_t surplus_pence) {
     char message[SYSTEM_BALANCE_MESSAGE_BYTES_MAX], amount[FF_MONEY_TEXT_BYTES];
     uint32_t year = run->request->financial_year;
-    system_balance_money_format(surplus_pence, amount, sizeof amount);
+    run->host->money_format(surplus_pence, amount, sizeof amount);
     const char *result = surplus_pence < 0 ? "deficit" : surplus_pence > 0 ? "surplus" : "balance";
     snprintf(message, sizeof message, "%s %s for %u/%02u shows a %s of %s; %s", code, what, year,
              (year + 1u) % 100u, result, amount,
@@ -405,5 +398,5 @@ static const ff_plugin system_balance_plugin = {
 };
 
 /* Every function above is called without a further check, so the entry refuses a host older
- * than this plugin's header; it keeps the host for system_balance_money_format. */
-FF_PLUGIN_ENTRY_KEEPING_HOST(system_balance_plugin, system_balance_host)
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(system_balance_plugin)
