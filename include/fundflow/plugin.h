@@ -400,25 +400,15 @@ static inline int ff_plugin_host_usable(const ff_plugin_host *host) {
 
 /* FF_PLUGIN_ENTRY(description) defines and exports the entry (named as FF_PLUGIN_ENTRY_SYMBOL
  * says): it returns &description to a host that ff_plugin_host_usable accepts and NULL, which
- * refuses to load, to any other. Write it once at file scope, after the description, with no
- * semicolon:
+ * refuses to load, to any other. The host reaches the plugin's callbacks through init, so the
+ * entry keeps nothing. Write it once at file scope, after the description, with no semicolon:
  *
  *     FF_PLUGIN_ENTRY(outcomes_plugin)
- *
- * FF_PLUGIN_ENTRY_KEEPING_HOST(description, host_variable) also stores the accepted host in
- * host_variable, a plugin's own `static const ff_plugin_host *`, for helpers that have no state
- * at hand; the table stays valid until the plugin is unloaded. */
-#define FF_PLUGIN_ENTRY(description) FF_PLUGIN_ENTRY_DEFINE_(description, (void)0)
-#define FF_PLUGIN_ENTRY_KEEPING_HOST(description, host_variable)                                 \
-    FF_PLUGIN_ENTRY_DEFINE_(description, (host_variable) = host)
-
-/* The shared body; keep_host is an expression that may read the entry's parameter, host. */
-#define FF_PLUGIN_ENTRY_DEFINE_(description, keep_host)                                          \
+ */
+#define FF_PLUGIN_ENTRY(description)                                                             \
     FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);         \
     const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {                         \
-        if (!ff_plugin_host_usable(host)) return NULL;                                           \
-        keep_host;                                                                               \
-        return &(description);                                                                   \
+        return ff_plugin_host_usable(host) ? &(description) : NULL;                              \
     }
 
 /* The fields every description starts with, stamped with this header's version:
