@@ -400,8 +400,8 @@ static inline int ff_plugin_host_usable(const ff_plugin_host *host) {
 
 /* FF_PLUGIN_ENTRY(description) defines and exports the entry (named as FF_PLUGIN_ENTRY_SYMBOL
  * says): it returns &description to a host that ff_plugin_host_usable accepts and NULL, which
- * refuses to load, to any other. The host reaches the plugin's callbacks through init, so the
- * entry keeps nothing. Write it once at file scope, after the description, with no semicolon:
+ * refuses to load, to any other. It keeps nothing: init is handed the same host to keep in the
+ * plugin's state. Write it once at file scope, after the description, with no semicolon:
  *
  *     FF_PLUGIN_ENTRY(outcomes_plugin)
  */
@@ -418,6 +418,7 @@ static inline int ff_plugin_host_usable(const ff_plugin_host *host) {
 #define FF_PLUGIN_DESCRIPTION_HEADER                                                             \
     .size = sizeof(ff_plugin), .abi_major = FF_PLUGIN_ABI_MAJOR, .abi_minor = FF_PLUGIN_ABI_MINOR
 
+/* Last, because its helpers take the types above. */
 #include "fundflow/plugin_util.h"
 
 #endif
