@@ -3,8 +3,8 @@
  * A plugin is a shared object that links nothing from fundflowd and exports one symbol,
  * FF_PLUGIN_ENTRY_SYMBOL, of type ff_plugin_entry. The host loads it with
  * dlopen(RTLD_NOW | RTLD_LOCAL), calls the entry with its function table, and gets back the
- * plugin's description. Build plugins with -fvisibility=hidden and mark only the entry with
- * FF_PLUGIN_EXPORT.
+ * plugin's description. Build plugins with -fvisibility=hidden and define the entry with
+ * FF_PLUGIN_ENTRY (below), which exports it and checks the host's version for you.
  *
  * Compatibility rules, after SQLite's sqlite3ext.h and Redis's redismodule.h:
  *   - Every struct that crosses the boundary starts with its size and the ABI version it was
@@ -27,13 +27,17 @@
  * never disagree. When a plugin is loaded after events exist, or its projection_version changes,
  * the host clears its data and replays the log into it before the plugin is used.
  *
- * Money is int64 pence throughout; use host->money_add so every sum is checked for overflow.
+ * Money is int64 pence throughout; use host->money_add so every sum is checked for overflow, and
+ * the helpers of fundflow/plugin_util.h (included below) for differences, percentages and
+ * configuration numbers.
  */
 #ifndef FUNDFLOW_PLUGIN_H
 #define FUNDFLOW_PLUGIN_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fundflow/limits.h"
 
 #define FF_PLUGIN_ABI_MAJOR 1
 #define FF_PLUGIN_ABI_MINOR 2
@@ -58,7 +62,7 @@
 enum ff_plugin_log_level { FF_PLUGIN_LOG_INFO = 1, FF_PLUGIN_LOG_WARN = 2, FF_PLUGIN_LOG_ERROR = 3 };
 
 /* Column types of report tables. Every number is an int64: pence for MONEY, basis points for
- * PERCENT (10000 is 100%), 0 or 1 for FLAG, YYYYMMDD for DATE. */
+ * PERCENT (FF_BASIS_POINTS_WHOLE, 10000, is 100%), 0 or 1 for FLAG, YYYYMMDD for DATE. */
 enum ff_plugin_column_type {
     FF_PLUGIN_COLUMN_TEXT = 1,
     FF_PLUGIN_COLUMN_MONEY = 2,
@@ -382,5 +386,39 @@ typedef struct ff_plugin {
 
 /* The one exported symbol. Returns the plugin's description, or NULL to refuse to load. */
 typedef const ff_plugin *(*ff_plugin_entry)(const ff_plugin_host *host);
+
+/* ---- the entry, written once (the idea of Redis's RedisModule_Init) ---- */
+
+/* Whether a plugin built against this header may use host: the same major version, and a table
+ * at least as long as the one this header describes, so every function the plugin calls without
+ * a further check is there. A plugin that means to load into older minor versions writes its own
+ * entry and checks host->size before each newer function instead. */
+static inline int ff_plugin_host_usable(const ff_plugin_host *host) {
+    return host != NULL && host->abi_major == FF_PLUGIN_ABI_MAJOR &&
+           host->size >= sizeof(ff_plugin_host);
+}
+
+/* FF_PLUGIN_ENTRY(description) defines and exports the entry (named as FF_PLUGIN_ENTRY_SYMBOL
+ * says): it returns &description to a host that ff_plugin_host_usable accepts and NULL, which
+ * refuses to load, to any other. It keeps nothing: init is handed the same host to keep in the
+ * plugin's state. Write it once at file scope, after the description, with no semicolon:
+ *
+ *     FF_PLUGIN_ENTRY(outcomes_plugin)
+ */
+#define FF_PLUGIN_ENTRY(description)                                                             \
+    FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);         \
+    const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {                         \
+        return ff_plugin_host_usable(host) ? &(description) : NULL;                              \
+    }
+
+/* The fields every description starts with, stamped with this header's version:
+ *
+ *     static const ff_plugin outcomes_plugin = {FF_PLUGIN_DESCRIPTION_HEADER, .name = ...};
+ */
+#define FF_PLUGIN_DESCRIPTION_HEADER                                                             \
+    .size = sizeof(ff_plugin), .abi_major = FF_PLUGIN_ABI_MAJOR, .abi_minor = FF_PLUGIN_ABI_MINOR
+
+/* Last, because its helpers take the types above. */
+#include "fundflow/plugin_util.h"
 
 #endif

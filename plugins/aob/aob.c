@@ -24,7 +24,6 @@
  * It reads the ledger only through the host's table in fundflow/plugin.h and links nothing of
  * fundflowd's.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +61,6 @@
 /* A configuration key with a ".YEAR" suffix. */
 #define AOB_KEY_BYTES_MAX 64
 #define AOB_MESSAGE_BYTES_MAX 384
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define AOB_MONEY_TEXT_BYTES 40
 
 typedef struct aob_thresholds {
     int64_t agree_receivable_pence;
@@ -102,29 +99,9 @@ typedef struct aob_run {
     aob_thresholds thresholds;
 } aob_run;
 
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
 static const uint32_t aob_financial_years[] = {2023, 2024};
 
 /* ---- money and words ---- */
-
-static int aob_money_subtract(const ff_plugin_host *host, int64_t a_pence, int64_t b_pence,
-                              int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *aob_host;
-
-static void aob_money_format(int64_t pence, char *text, size_t text_bytes) {
-    aob_host->money_format(pence, text, text_bytes);
-}
-
-/* The size of an amount, which cannot overflow even for INT64_MIN. */
-static uint64_t aob_magnitude(int64_t pence) {
-    return pence < 0 ? (uint64_t)0 - (uint64_t)pence : (uint64_t)pence;
-}
 
 static const char *aob_kind_name(int kind) {
     switch (kind) {
@@ -153,17 +130,6 @@ static int aob_kind_is_balance_sheet(int kind) {
 
 /* ---- configuration ---- */
 
-/* A whole, non-negative number of pence from text; 0 if it is not one. */
-static int aob_pence_parse(const char *text, int64_t *pence_out) {
-    if (text[0] < '0' || text[0] > '9') return 0;
-    char *end = NULL;
-    errno = 0;
-    long long value = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0) return 0;
-    *pence_out = (int64_t)value;
-    return 1;
-}
-
 /* key.YEAR wins over key, which wins over the default. An unparsable value is an error, logged,
  * rather than quietly replaced by the default. */
 static int aob_threshold_read(const ff_plugin_host *host, const char *key, uint32_t year,
@@ -174,7 +140,9 @@ static int aob_threshold_read(const ff_plugin_host *host, const char *key, uint3
     const char *used_key = year_key;
     if (text == NULL) text = host->config_get(host, AOB_NAME, key), used_key = key;
     *pence_out = default_pence;
-    if (text == NULL || aob_pence_parse(text, pence_out)) return FF_PLUGIN_OK;
+    if (text == NULL || ff_plugin_whole_number_parse(text, INT64_MAX, pence_out)) {
+        return FF_PLUGIN_OK;
+    }
     char message[AOB_MESSAGE_BYTES_MAX];
     snprintf(message, sizeof message,
              "plugin.aob.%s must be a whole, non-negative number of pence, not \"%s\"", used_key,
@@ -294,30 +262,30 @@ static int aob_row(const aob_run *run, const aob_statement *statement,
         {NULL, mirror ? mirror->amount_pence : 0},
         {NULL, difference_pence},
         {status, 0}};
-    return run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]);
+    return run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells));
 }
 
 /* A statement and its mirror: agreed when they differ by no more than the threshold. */
 static int aob_pair_report(const aob_run *run, const aob_statement *statement,
                            const aob_statement *mirror) {
     int64_t difference_pence = 0;
-    if (aob_money_subtract(run->host, statement->amount_pence, mirror->amount_pence,
-                           &difference_pence) != FF_PLUGIN_OK) {
+    if (ff_plugin_money_subtract(run->host, statement->amount_pence, mirror->amount_pence,
+                                 &difference_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     int64_t threshold_pence = aob_kind_is_balance_sheet(statement->kind)
                                   ? run->thresholds.agree_receivable_pence
                                   : run->thresholds.agree_income_pence;
-    int mismatch = aob_magnitude(difference_pence) > (uint64_t)threshold_pence;
+    int mismatch = ff_plugin_magnitude(difference_pence) > (uint64_t)threshold_pence;
     const char *status = mismatch ? "mismatch" : difference_pence ? "agreed within threshold"
                                                                   : "agreed";
     if (aob_row(run, statement, mirror, difference_pence, status) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    char message[AOB_MESSAGE_BYTES_MAX], difference[AOB_MONEY_TEXT_BYTES],
-        threshold[AOB_MONEY_TEXT_BYTES];
-    aob_money_format(difference_pence, difference, sizeof difference);
-    aob_money_format(threshold_pence, threshold, sizeof threshold);
+    char message[AOB_MESSAGE_BYTES_MAX], difference[FF_MONEY_TEXT_BYTES],
+        threshold[FF_MONEY_TEXT_BYTES];
+    run->host->money_format(difference_pence, difference, sizeof difference);
+    run->host->money_format(threshold_pence, threshold, sizeof threshold);
     snprintf(message, sizeof message, "M%u %s with %s (%s %s): differ by %s, %s the %s threshold",
              run->month, aob_kind_name(statement->kind), statement->counterparty_code,
              mirror->org_code, aob_kind_name(mirror->kind), difference,
@@ -332,15 +300,15 @@ static int aob_single_report(const aob_run *run, const aob_statement *statement)
     int64_t threshold_pence = aob_kind_is_balance_sheet(statement->kind)
                                   ? run->thresholds.statement_receivable_pence
                                   : run->thresholds.statement_income_pence;
-    int required = aob_magnitude(statement->amount_pence) > (uint64_t)threshold_pence;
+    int required = ff_plugin_magnitude(statement->amount_pence) > (uint64_t)threshold_pence;
     if (aob_row(run, statement, NULL, statement->amount_pence,
                 required ? "counterpart missing" : "counterpart not required") != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    char message[AOB_MESSAGE_BYTES_MAX], amount[AOB_MONEY_TEXT_BYTES],
-        threshold[AOB_MONEY_TEXT_BYTES];
-    aob_money_format(statement->amount_pence, amount, sizeof amount);
-    aob_money_format(threshold_pence, threshold, sizeof threshold);
+    char message[AOB_MESSAGE_BYTES_MAX], amount[FF_MONEY_TEXT_BYTES],
+        threshold[FF_MONEY_TEXT_BYTES];
+    run->host->money_format(statement->amount_pence, amount, sizeof amount);
+    run->host->money_format(threshold_pence, threshold, sizeof threshold);
     snprintf(message, sizeof message,
              "M%u: %s has no %s statement with %s, whose %s is %s, %s the %s statement threshold",
              run->month, statement->counterparty_code,
@@ -382,10 +350,8 @@ static int aob_settings_table(const aob_run *run, const char *month_source) {
     static const int types[] = {FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (run->host->report_table(run->report, "thresholds", sizeof types / sizeof types[0], names,
-                                types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "thresholds", names, types) !=
+        FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     const ff_plugin_cell balance_sheet[] = {
@@ -410,10 +376,7 @@ static int aob_pairs_table(const aob_run *run) {
                                 FF_PLUGIN_COLUMN_TEXT,  FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_TEXT};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    return run->host->report_table(run->report, "agreement of balances",
-                                   sizeof types / sizeof types[0], names, types);
+    return FF_PLUGIN_REPORT_TABLE(run->host, run->report, "agreement of balances", names, types);
 }
 
 /* ---- callbacks ---- */
@@ -470,7 +433,7 @@ static int aob_report(void *state, ff_plugin_context *context,
 static int aob_init(const ff_plugin_host *host, void **state) {
     uint32_t month = 0;
     if (aob_month_read(host, &month) != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
-    for (size_t i = 0; i < sizeof aob_financial_years / sizeof aob_financial_years[0]; i++) {
+    for (size_t i = 0; i < FF_PLUGIN_COUNT(aob_financial_years); i++) {
         aob_thresholds thresholds;
         if (aob_thresholds_read(host, aob_financial_years[i], &thresholds) != FF_PLUGIN_OK) {
             return FF_PLUGIN_ERROR;
@@ -487,29 +450,19 @@ static int aob_init(const ff_plugin_host *host, void **state) {
 static void aob_fini(void *state) { free(state); }
 
 static const ff_plugin aob_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = AOB_NAME,
     .version = "1.0.0",
     .description = "Agreement of Balances: pairs each statement with its counterparty's mirror "
                    "and fails mismatches above the M12 thresholds, which it applies at M6 too.",
     .financial_years = aob_financial_years,
-    .financial_year_count = sizeof aob_financial_years / sizeof aob_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(aob_financial_years),
     .init = aob_init,
     .fini = aob_fini,
     .report = aob_report,
     .veto = NULL,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    aob_host = host;
-    return &aob_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(aob_plugin)

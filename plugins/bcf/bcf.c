@@ -17,7 +17,6 @@
  * It reads the ledger only through the host's table in fundflow/plugin.h and links nothing of
  * fundflowd's.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +31,6 @@
 #define BCF_STREAM_CORE_SERVICES 1
 #define BCF_STREAM_BETTER_CARE_FUND 9
 
-#define BCF_BASIS_POINTS_WHOLE 10000
 /* An illustrative default share of the ICB's core services allocation: 4%. */
 #define BCF_DEFAULT_MINIMUM_BASIS_POINTS 400
 
@@ -45,8 +43,6 @@
 #define BCF_NAME_BYTES 168
 #define BCF_KEY_BYTES_MAX 64
 #define BCF_MESSAGE_BYTES_MAX 384
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define BCF_MONEY_TEXT_BYTES 40
 
 typedef struct bcf_state {
     const ff_plugin_host *host;
@@ -79,39 +75,13 @@ typedef struct bcf_run {
     size_t authority_count;
 } bcf_run;
 
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
 /* ---- money and configuration ---- */
-
-static int bcf_money_subtract(const ff_plugin_host *host, int64_t a_pence, int64_t b_pence,
-                              int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *bcf_host;
-
-static void bcf_money_format(int64_t pence, char *text, size_t text_bytes) {
-    bcf_host->money_format(pence, text, text_bytes);
-}
-
-/* A whole, non-negative number from text no greater than maximum; 0 if it is not one. */
-static int bcf_number_parse(const char *text, int64_t maximum, int64_t *number_out) {
-    if (text[0] < '0' || text[0] > '9') return 0;
-    char *end = NULL;
-    errno = 0;
-    long long value = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 0 || value > maximum) return 0;
-    *number_out = (int64_t)value;
-    return 1;
-}
 
 /* The share of whole, rounded up to the next penny; __int128 keeps the product exact. */
 static int64_t bcf_share_rounded_up(int64_t whole_pence, int64_t basis_points) {
     if (whole_pence <= 0) return 0;
     __int128 scaled = (__int128)whole_pence * basis_points;
-    return (int64_t)((scaled + BCF_BASIS_POINTS_WHOLE - 1) / BCF_BASIS_POINTS_WHOLE);
+    return (int64_t)((scaled + FF_BASIS_POINTS_WHOLE - 1) / FF_BASIS_POINTS_WHOLE);
 }
 
 /* ---- collecting ---- */
@@ -176,8 +146,8 @@ static int bcf_contribution(const bcf_run *run, const bcf_authority *authority,
             FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    return bcf_money_subtract(run->host, *contribution_pence, authority->contract_income_pence,
-                              contribution_pence);
+    return ff_plugin_money_subtract(run->host, *contribution_pence,
+                                    authority->contract_income_pence, contribution_pence);
 }
 
 /* A configured minimum wins; otherwise the default share of the ICB's core allocation, which is
@@ -194,7 +164,9 @@ static int bcf_minimum(const bcf_run *run, const bcf_authority *authority,
     const char *configured = run->host->config_get(run->host, BCF_NAME, key);
     if (configured != NULL) {
         figures->basis = "configured";
-        if (bcf_number_parse(configured, INT64_MAX, &figures->minimum_pence)) return FF_PLUGIN_OK;
+        if (ff_plugin_whole_number_parse(configured, INT64_MAX, &figures->minimum_pence)) {
+            return FF_PLUGIN_OK;
+        }
         char message[BCF_MESSAGE_BYTES_MAX];
         snprintf(message, sizeof message,
                  "plugin.bcf.%s must be a whole, non-negative number of pence, not \"%s\"", key,
@@ -213,8 +185,8 @@ static int bcf_figures_read(const bcf_run *run, const bcf_authority *authority,
     memset(figures, 0, sizeof *figures);
     if (bcf_contribution(run, authority, &figures->contribution_pence) != FF_PLUGIN_OK ||
         bcf_minimum(run, authority, figures) != FF_PLUGIN_OK ||
-        bcf_money_subtract(run->host, figures->minimum_pence, figures->contribution_pence,
-                           &figures->shortfall_pence) != FF_PLUGIN_OK) {
+        ff_plugin_money_subtract(run->host, figures->minimum_pence, figures->contribution_pence,
+                                 &figures->shortfall_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     if (figures->shortfall_pence < 0) figures->shortfall_pence = 0;
@@ -223,10 +195,10 @@ static int bcf_figures_read(const bcf_run *run, const bcf_authority *authority,
 
 static int bcf_finding(const bcf_run *run, const bcf_authority *authority,
                        const bcf_figures *figures) {
-    char message[BCF_MESSAGE_BYTES_MAX], contribution[BCF_MONEY_TEXT_BYTES],
-        minimum[BCF_MONEY_TEXT_BYTES];
-    bcf_money_format(figures->contribution_pence, contribution, sizeof contribution);
-    bcf_money_format(figures->minimum_pence, minimum, sizeof minimum);
+    char message[BCF_MESSAGE_BYTES_MAX], contribution[FF_MONEY_TEXT_BYTES],
+        minimum[FF_MONEY_TEXT_BYTES];
+    run->host->money_format(figures->contribution_pence, contribution, sizeof contribution);
+    run->host->money_format(figures->minimum_pence, minimum, sizeof minimum);
     if (figures->basis[0] == '\0') {
         snprintf(message, sizeof message,
                  "NHS contribution of %s, but no minimum: the authority has no ICB and none is "
@@ -257,7 +229,7 @@ static int bcf_authority_report(const bcf_run *run, const bcf_authority *authori
                                     {figures.basis, 0},
                                     {NULL, figures.shortfall_pence},
                                     {NULL, met}};
-    if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -276,15 +248,13 @@ static int bcf_table(bcf_run *run) {
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_TEXT,  FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_FLAG};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
     const ff_plugin_host *host = run->host;
     if (host->orgs_each(run->context, BCF_ORG_KIND_LOCAL_AUTHORITY, bcf_authority_collect, run) !=
             FF_PLUGIN_OK ||
         host->contracts_each(run->context, run->request->financial_year, bcf_contract_visit,
                              run) != FF_PLUGIN_OK ||
-        host->report_table(run->report, "better care fund (illustrative minimum)",
-                           sizeof types / sizeof types[0], names, types) != FF_PLUGIN_OK) {
+        FF_PLUGIN_REPORT_TABLE(host, run->report, "better care fund (illustrative minimum)",
+                               names, types) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     for (size_t i = 0; i < run->authority_count; i++) {
@@ -309,9 +279,13 @@ static int bcf_report(void *state, ff_plugin_context *context,
 static int bcf_init(const ff_plugin_host *host, void **state) {
     int64_t basis_points = BCF_DEFAULT_MINIMUM_BASIS_POINTS;
     const char *text = host->config_get(host, BCF_NAME, "default_minimum_bp");
-    if (text != NULL && !bcf_number_parse(text, BCF_BASIS_POINTS_WHOLE, &basis_points)) {
-        host->log(host, FF_PLUGIN_LOG_ERROR,
-                  "plugin.bcf.default_minimum_bp must be a whole number from 0 to 10000");
+    if (text != NULL &&
+        !ff_plugin_whole_number_parse(text, FF_BASIS_POINTS_WHOLE, &basis_points)) {
+        char message[BCF_MESSAGE_BYTES_MAX];
+        snprintf(message, sizeof message,
+                 "plugin.bcf.default_minimum_bp must be a whole number from 0 to %d",
+                 FF_BASIS_POINTS_WHOLE);
+        host->log(host, FF_PLUGIN_LOG_ERROR, message);
         return FF_PLUGIN_ERROR;
     }
     bcf_state *bcf = calloc(1, sizeof *bcf);
@@ -327,30 +301,20 @@ static void bcf_fini(void *state) { free(state); }
 static const uint32_t bcf_financial_years[] = {2023, 2024};
 
 static const ff_plugin bcf_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = BCF_NAME,
     .version = "1.0.0",
     .description = "Better Care Fund: each local authority's NHS contribution against a minimum "
                    "that is illustrative only (configured, or by default 4% of its ICB's core "
                    "services allocation).",
     .financial_years = bcf_financial_years,
-    .financial_year_count = sizeof bcf_financial_years / sizeof bcf_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(bcf_financial_years),
     .init = bcf_init,
     .fini = bcf_fini,
     .report = bcf_report,
     .veto = NULL,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    bcf_host = host;
-    return &bcf_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(bcf_plugin)

@@ -50,8 +50,6 @@
 /* A list of service lines or population codes in one cell; a longer list ends in "...". */
 #define DELEGATION_LIST_TEXT_BYTES 2048
 #define DELEGATION_MESSAGE_BYTES_MAX 384
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define DELEGATION_MONEY_TEXT_BYTES 40
 
 typedef struct delegation_state {
     const ff_plugin_host *host;
@@ -92,22 +90,7 @@ typedef struct delegation_run {
     size_t payments_flagged;
 } delegation_run;
 
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
 /* ---- helpers ---- */
-
-static int delegation_money_subtract(const ff_plugin_host *host, int64_t a_pence,
-                                     int64_t b_pence, int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *delegation_host;
-
-static void delegation_money_format(int64_t pence, char *text, size_t text_bytes) {
-    delegation_host->money_format(pence, text, text_bytes);
-}
 
 /* Copies text into a fixed field; 0 if it does not fit, which only a broken host could cause. */
 static int delegation_copy(char *field, size_t field_bytes, const char *text) {
@@ -197,7 +180,7 @@ static int delegation_register_visit(void *argument, const ff_plugin_delegation 
         {NULL, delegation->effective_from},
         {NULL, delegation->effective_to},
         {NULL, delegation_in_force_on(delegation, year_start)}};
-    if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -213,10 +196,8 @@ static int delegation_register_table(delegation_run *run) {
                                 FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_DATE, FF_PLUGIN_COLUMN_DATE,
                                 FF_PLUGIN_COLUMN_FLAG};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (run->host->report_table(run->report, "delegations", sizeof types / sizeof types[0], names,
-                                types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "delegations", names, types) !=
+        FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     return run->host->delegations_each(run->context, delegation_register_visit, run);
@@ -240,9 +221,9 @@ static int delegation_budget_row(delegation_run *run, const char *code) {
             FF_PLUGIN_OK ||
         host->money_add(commitments_pence, position.earned_pence, &commitments_pence) !=
             FF_PLUGIN_OK ||
-        delegation_money_subtract(host, position.received_pence, position.passed_on_pence,
-                                  &headroom_pence) != FF_PLUGIN_OK ||
-        delegation_money_subtract(host, headroom_pence, commitments_pence, &headroom_pence) !=
+        ff_plugin_money_subtract(host, position.received_pence, position.passed_on_pence,
+                                 &headroom_pence) != FF_PLUGIN_OK ||
+        ff_plugin_money_subtract(host, headroom_pence, commitments_pence, &headroom_pence) !=
             FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -251,13 +232,13 @@ static int delegation_budget_row(delegation_run *run, const char *code) {
                                     {NULL, position.passed_on_pence},
                                     {NULL, commitments_pence},
                                     {NULL, headroom_pence}};
-    if (host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) != FF_PLUGIN_OK) {
+    if (host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    char message[DELEGATION_MESSAGE_BYTES_MAX], received[DELEGATION_MONEY_TEXT_BYTES],
-        headroom[DELEGATION_MONEY_TEXT_BYTES];
-    delegation_money_format(position.received_pence, received, sizeof received);
-    delegation_money_format(headroom_pence, headroom, sizeof headroom);
+    char message[DELEGATION_MESSAGE_BYTES_MAX], received[FF_MONEY_TEXT_BYTES],
+        headroom[FF_MONEY_TEXT_BYTES];
+    run->host->money_format(position.received_pence, received, sizeof received);
+    run->host->money_format(headroom_pence, headroom, sizeof headroom);
     snprintf(message, sizeof message,
              "specialised budget of %s for %u/%02u leaves %s once passed on and committed%s",
              received, run->request->financial_year, (run->request->financial_year + 1u) % 100u,
@@ -272,10 +253,8 @@ static int delegation_budgets_table(delegation_run *run) {
     static const int types[] = {FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (run->host->report_table(run->report, "specialised budgets",
-                                sizeof types / sizeof types[0], names, types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "specialised budgets", names, types) !=
+        FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     for (size_t i = 0; i < run->delegate_count; i++) {
@@ -399,7 +378,8 @@ static void delegation_date_format(uint32_t date, char *text, size_t text_bytes)
                                          "September", "October", "November", "December"};
     uint32_t month = date / 100u % 100u;
     snprintf(text, text_bytes, "%u %s %u", date % 100u,
-             month >= 1 && month <= 12 ? months[month - 1] : "?", date / 10000u);
+             month >= 1 && month <= 12 ? months[month - 1] : "?",
+             date / DELEGATION_DATE_YEAR_FACTOR);
 }
 
 static int delegation_flag(delegation_run *run, uint64_t sequence, const delegation_spend *spend,
@@ -412,12 +392,12 @@ static int delegation_flag(delegation_run *run, uint64_t sequence, const delegat
                                     {contract->provider_code, 0},
                                     {contract->service_line_code, 0},
                                     {NULL, spend->amount_pence}};
-    if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    char message[DELEGATION_MESSAGE_BYTES_MAX], amount[DELEGATION_MONEY_TEXT_BYTES], date[48];
-    delegation_money_format(spend->amount_pence, amount, sizeof amount);
+    char message[DELEGATION_MESSAGE_BYTES_MAX], amount[FF_MONEY_TEXT_BYTES], date[48];
+    run->host->money_format(spend->amount_pence, amount, sizeof amount);
     delegation_date_format(spend->effective_date, date, sizeof date);
     snprintf(message, sizeof message,
              "payment of %s on %s (event %llu, M%u) under specialised contract %s is for service "
@@ -484,11 +464,9 @@ static int delegation_spend_table(delegation_run *run) {
                                 FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
     const char prefix = DELEGATION_KEY_PAYMENT;
-    if (run->host->report_table(run->report, "specialised spend without a delegation",
-                                sizeof types / sizeof types[0], names, types) != FF_PLUGIN_OK ||
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "specialised spend without a delegation",
+                               names, types) != FF_PLUGIN_OK ||
         run->host->data_each(run->context, &prefix, 1, delegation_spend_visit, run) !=
             FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
@@ -532,17 +510,14 @@ static void delegation_fini(void *state) { free(state); }
 static const uint32_t delegation_financial_years[] = {2023, 2024};
 
 static const ff_plugin delegation_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = DELEGATION_NAME,
     .version = "1.1.0",
     .description = "Delegated specialised commissioning: the register, each delegate's "
                    "specialised budget against its commitments, and specialised payments made "
                    "when the commissioner held no delegation of the service line on that date.",
     .financial_years = delegation_financial_years,
-    .financial_year_count =
-        sizeof delegation_financial_years / sizeof delegation_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(delegation_financial_years),
     .init = delegation_init,
     .fini = delegation_fini,
     .report = delegation_report,
@@ -551,14 +526,6 @@ static const ff_plugin delegation_plugin = {
     .projection_version = DELEGATION_PROJECTION_VERSION,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    delegation_host = host;
-    return &delegation_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(delegation_plugin)

@@ -7,9 +7,9 @@
  * development funding streams are left out whatever their category. The programme allocation is
  * what the ICB received on the core services stream.
  *
- * Growth is shown in basis points, (this year - last year) * 10000 / last year, rounded half
- * away from zero to a whole basis point. Whether the standard is met is decided on the exact
- * fractions, by cross-multiplication, so rounding can never turn a miss into a pass.
+ * Growth is shown in basis points, (this year - last year) * FF_BASIS_POINTS_WHOLE / last year,
+ * rounded half away from zero to a whole basis point. Whether the standard is met is decided on
+ * the exact fractions, by cross-multiplication, so rounding can never turn a miss into a pass.
  *
  * It reads the ledger only through the host's table in fundflow/plugin.h and links nothing of
  * fundflowd's.
@@ -31,8 +31,6 @@
 #define MHIS_STREAM_SERVICE_DEVELOPMENT_FUNDING 6
 #define MHIS_CATEGORY_MENTAL_HEALTH 1
 
-#define MHIS_BASIS_POINTS_WHOLE 10000
-
 /* There are 42 ICBs and 106 sub-ICB locations; the bounds leave room for any reorganisation. */
 #define MHIS_ICBS_MAX 256
 #define MHIS_PLACES_MAX 2048
@@ -46,8 +44,6 @@
 #define MHIS_CODE_BYTES 16
 #define MHIS_NAME_BYTES 168
 #define MHIS_MESSAGE_BYTES_MAX 384
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define MHIS_MONEY_TEXT_BYTES 40
 /* A growth such as "-12.34%", with room for any int64 number of basis points. */
 #define MHIS_PERCENT_TEXT_BYTES 32
 
@@ -79,40 +75,18 @@ typedef struct mhis_run {
     size_t year_index; /* which year a contract walk is adding to */
 } mhis_run;
 
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
 /* ---- arithmetic and words ---- */
 
-static int mhis_money_subtract(const ff_plugin_host *host, int64_t a_pence, int64_t b_pence,
-                               int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *mhis_host;
-
-static void mhis_money_format(int64_t pence, char *text, size_t text_bytes) {
-    mhis_host->money_format(pence, text, text_bytes);
-}
-
-static void mhis_percent_format(int64_t basis_points, char *text, size_t text_bytes) {
-    uint64_t magnitude =
-        basis_points < 0 ? (uint64_t)0 - (uint64_t)basis_points : (uint64_t)basis_points;
-    snprintf(text, text_bytes, "%s%llu.%02u%%", basis_points < 0 ? "-" : "",
-             (unsigned long long)(magnitude / 100u), (unsigned)(magnitude % 100u));
-}
-
-/* (now - last) * 10000 / last, rounded half away from zero; last must be positive. __int128
- * keeps the product exact for any int64 amounts. */
+/* (now - last) * FF_BASIS_POINTS_WHOLE / last, rounded half away from zero; last must be
+ * positive. __int128 keeps the product exact for any int64 amounts. */
 static int mhis_growth_basis_points(const ff_plugin_host *host, int64_t last_pence,
                                     int64_t now_pence, int64_t *growth_out) {
     int64_t change_pence = 0;
     if (last_pence <= 0 ||
-        mhis_money_subtract(host, now_pence, last_pence, &change_pence) != FF_PLUGIN_OK) {
+        ff_plugin_money_subtract(host, now_pence, last_pence, &change_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    __int128 scaled = (__int128)change_pence * MHIS_BASIS_POINTS_WHOLE;
+    __int128 scaled = (__int128)change_pence * FF_BASIS_POINTS_WHOLE;
     __int128 quotient = scaled / last_pence, remainder = scaled % last_pence;
     if (remainder < 0) remainder = -remainder;
     if (2 * remainder >= last_pence) quotient += scaled < 0 ? -1 : 1;
@@ -237,7 +211,7 @@ static int mhis_figures_read(mhis_run *run) {
 
 static int mhis_finding(const mhis_run *run, const mhis_icb *icb, int comparable, int met,
                         int64_t mental_health_growth, int64_t allocation_growth) {
-    char message[MHIS_MESSAGE_BYTES_MAX], spend[MHIS_MONEY_TEXT_BYTES],
+    char message[MHIS_MESSAGE_BYTES_MAX], spend[FF_MONEY_TEXT_BYTES],
         mental_health[MHIS_PERCENT_TEXT_BYTES], allocation[MHIS_PERCENT_TEXT_BYTES];
     uint32_t year = run->request->financial_year;
     if (!comparable) {
@@ -248,9 +222,9 @@ static int mhis_finding(const mhis_run *run, const mhis_icb *icb, int comparable
         return run->host->report_finding(run->report, FF_PLUGIN_FINDING_WARN, icb->code,
                                          message);
     }
-    mhis_money_format(icb->mental_health_pence[MHIS_THIS_YEAR], spend, sizeof spend);
-    mhis_percent_format(mental_health_growth, mental_health, sizeof mental_health);
-    mhis_percent_format(allocation_growth, allocation, sizeof allocation);
+    run->host->money_format(icb->mental_health_pence[MHIS_THIS_YEAR], spend, sizeof spend);
+    ff_plugin_percent_format(mental_health_growth, mental_health, sizeof mental_health);
+    ff_plugin_percent_format(allocation_growth, allocation, sizeof allocation);
     snprintf(message, sizeof message,
              "mental health spend of %s grows %s against programme allocation growth of %s: "
              "the standard is %s",
@@ -284,7 +258,7 @@ static int mhis_icb_report(const mhis_run *run, const mhis_icb *icb) {
         {NULL, icb->allocation_pence[MHIS_THIS_YEAR]},
         {NULL, allocation_growth},
         {NULL, met}};
-    if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -301,10 +275,8 @@ static int mhis_table(const mhis_run *run) {
                                 FF_PLUGIN_COLUMN_PERCENT, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY,   FF_PLUGIN_COLUMN_PERCENT,
                                 FF_PLUGIN_COLUMN_FLAG};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (run->host->report_table(run->report, "mental health investment standard",
-                                sizeof types / sizeof types[0], names, types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "mental health investment standard", names,
+                               types) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     const char *only = run->request->org_code ? run->request->org_code : "";
@@ -346,29 +318,19 @@ static void mhis_fini(void *state) { free(state); }
 static const uint32_t mhis_financial_years[] = {2023, 2024};
 
 static const ff_plugin mhis_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = MHIS_NAME,
     .version = "1.0.0",
     .description = "Mental Health Investment Standard: each ICB's mental health contract value "
                    "must grow at least as fast as its core services allocation.",
     .financial_years = mhis_financial_years,
-    .financial_year_count = sizeof mhis_financial_years / sizeof mhis_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(mhis_financial_years),
     .init = mhis_init,
     .fini = mhis_fini,
     .report = mhis_report,
     .veto = NULL,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    mhis_host = host;
-    return &mhis_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(mhis_plugin)

@@ -24,8 +24,6 @@
 
 /* A finding's message: a contract id, three amounts and some words fit easily. */
 #define OUTCOMES_MESSAGE_BYTES_MAX 320
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define OUTCOMES_MONEY_TEXT_BYTES 40
 
 typedef struct outcomes_state {
     const ff_plugin_host *host;
@@ -37,25 +35,6 @@ typedef struct outcomes_walk {
     ff_plugin_report *report;
     const char *org_code;   /* "" for every organisation */
 } outcomes_walk;
-
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
-/* ---- money ---- */
-
-/* a - b through the host's checked addition; the one difference that cannot be negated is
- * refused rather than wrapped. */
-static int outcomes_money_subtract(const ff_plugin_host *host, int64_t a_pence, int64_t b_pence,
-                                   int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *outcomes_host;
-
-static void outcomes_money_format(int64_t pence, char *text, size_t text_bytes) {
-    outcomes_host->money_format(pence, text, text_bytes);
-}
 
 /* ---- the contracts table ---- */
 
@@ -87,8 +66,8 @@ static size_t outcomes_metrics_reported(const ff_plugin_contract *contract) {
 /* Warns about a contract paid past M6 that has reported nothing, and passes every other. */
 static int outcomes_contract_finding(const outcomes_walk *walk,
                                      const ff_plugin_contract *contract, int64_t pending_pence) {
-    char message[OUTCOMES_MESSAGE_BYTES_MAX], pending[OUTCOMES_MONEY_TEXT_BYTES];
-    outcomes_money_format(pending_pence, pending, sizeof pending);
+    char message[OUTCOMES_MESSAGE_BYTES_MAX], pending[FF_MONEY_TEXT_BYTES];
+    walk->host->money_format(pending_pence, pending, sizeof pending);
     unsigned late_month = outcomes_month_paid_after_due(contract);
     size_t reported = outcomes_metrics_reported(contract);
     int level = FF_PLUGIN_FINDING_PASS;
@@ -111,10 +90,10 @@ static int outcomes_contract_visit(void *argument, const ff_plugin_contract *con
     if (!outcomes_contract_wanted(walk, contract)) return FF_PLUGIN_OK;
     /* The pot still pending is what neither an outcome report has earned nor released. */
     int64_t pending_pence = 0;
-    if (outcomes_money_subtract(walk->host, contract->withheld_pot_pence, contract->earned_pence,
-                                &pending_pence) != FF_PLUGIN_OK ||
-        outcomes_money_subtract(walk->host, pending_pence, contract->released_pence,
-                                &pending_pence) != FF_PLUGIN_OK) {
+    if (ff_plugin_money_subtract(walk->host, contract->withheld_pot_pence, contract->earned_pence,
+                                 &pending_pence) != FF_PLUGIN_OK ||
+        ff_plugin_money_subtract(walk->host, pending_pence, contract->released_pence,
+                                 &pending_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     const ff_plugin_cell cells[] = {
@@ -122,7 +101,7 @@ static int outcomes_contract_visit(void *argument, const ff_plugin_contract *con
         {contract->provider_code, 0}, {NULL, contract->withheld_pot_pence},
         {NULL, pending_pence},      {NULL, contract->earned_pence},
         {NULL, contract->released_pence}};
-    if (walk->host->report_row(walk->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (walk->host->report_row(walk->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -137,10 +116,8 @@ static int outcomes_contracts_table(outcomes_walk *walk, ff_plugin_context *cont
                                 FF_PLUGIN_COLUMN_TEXT,  FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (walk->host->report_table(walk->report, "outcome contracts", sizeof types / sizeof types[0],
-                                 names, types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(walk->host, walk->report, "outcome contracts", names, types) !=
+        FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     return walk->host->contracts_each(context, financial_year, outcomes_contract_visit, walk);
@@ -155,7 +132,7 @@ static int outcomes_metric_row(const outcomes_walk *walk, const ff_plugin_contra
         {NULL, (int64_t)metric->weight_bp}, {NULL, metric->share_pence},
         {NULL, metric->reported ? 1 : 0},  {NULL, (int64_t)metric->achievement_bp},
         {NULL, metric->earned_pence},      {NULL, metric->released_pence}};
-    return walk->host->report_row(walk->report, cells, sizeof cells / sizeof cells[0]);
+    return walk->host->report_row(walk->report, cells, FF_PLUGIN_COUNT(cells));
 }
 
 static int outcomes_metrics_visit(void *argument, const ff_plugin_contract *contract) {
@@ -177,10 +154,8 @@ static int outcomes_metrics_table(outcomes_walk *walk, ff_plugin_context *contex
                                 FF_PLUGIN_COLUMN_PERCENT, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_FLAG,    FF_PLUGIN_COLUMN_PERCENT,
                                 FF_PLUGIN_COLUMN_MONEY,   FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (walk->host->report_table(walk->report, "outcome metrics", sizeof types / sizeof types[0],
-                                 names, types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(walk->host, walk->report, "outcome metrics", names, types) !=
+        FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     return walk->host->contracts_each(context, financial_year, outcomes_metrics_visit, walk);
@@ -212,29 +187,19 @@ static void outcomes_fini(void *state) { free(state); }
 static const uint32_t outcomes_financial_years[] = {2023, 2024};
 
 static const ff_plugin outcomes_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = OUTCOMES_NAME,
     .version = "1.0.0",
     .description = "Outcome-based contracts: each pot withheld, earned and released metric by "
                    "metric, warning where a contract paid past M6 has reported no outcome.",
     .financial_years = outcomes_financial_years,
-    .financial_year_count = sizeof outcomes_financial_years / sizeof outcomes_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(outcomes_financial_years),
     .init = outcomes_init,
     .fini = outcomes_fini,
     .report = outcomes_report,
     .veto = NULL,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    outcomes_host = host;
-    return &outcomes_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(outcomes_plugin)

@@ -21,14 +21,11 @@
 #define RUNNING_COSTS_ORG_KIND_ICB 3
 #define RUNNING_COSTS_STREAM 5
 
-/* Basis points: the whole allowance, and the share above which an ICB is warned that it is
- * close to spending all of it. */
-#define RUNNING_COSTS_BASIS_POINTS_WHOLE 10000
+/* The share of the allowance, in basis points, above which an ICB is warned that it is close
+ * to spending all of it. */
 #define RUNNING_COSTS_WARN_ABOVE_BASIS_POINTS 9500
 
 #define RUNNING_COSTS_MESSAGE_BYTES_MAX 320
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define RUNNING_COSTS_MONEY_TEXT_BYTES 40
 /* "2024/25" and its terminator, with room to spare for any uint32_t year. */
 #define RUNNING_COSTS_YEAR_TEXT_BYTES 16
 
@@ -54,22 +51,7 @@ typedef struct running_costs_figures {
     int64_t used_basis_points;
 } running_costs_figures;
 
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
 /* ---- money and years ---- */
-
-static int running_costs_money_subtract(const ff_plugin_host *host, int64_t a_pence,
-                                        int64_t b_pence, int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *running_costs_host;
-
-static void running_costs_money_format(int64_t pence, char *text, size_t text_bytes) {
-    running_costs_host->money_format(pence, text, text_bytes);
-}
 
 static void running_costs_year_format(uint32_t financial_year, char *text, size_t text_bytes) {
     snprintf(text, text_bytes, "%u/%02u", financial_year, (financial_year + 1u) % 100u);
@@ -92,7 +74,7 @@ static int running_costs_used(const ff_plugin_host *host, const ff_plugin_positi
  * 95.00% is never in fact below it. __int128 keeps the product exact for any int64 amounts. */
 static int64_t running_costs_basis_points(int64_t part_pence, int64_t whole_pence) {
     if (whole_pence <= 0) return 0;
-    __int128 scaled = (__int128)part_pence * RUNNING_COSTS_BASIS_POINTS_WHOLE;
+    __int128 scaled = (__int128)part_pence * FF_BASIS_POINTS_WHOLE;
     __int128 quotient = scaled / whole_pence;
     if (scaled < 0 && scaled % whole_pence != 0) quotient -= 1;
     if (quotient > INT64_MAX) return INT64_MAX;
@@ -111,8 +93,8 @@ static int running_costs_figures_read(const running_costs_walk *walk, const char
     }
     figures->allowance_pence = position.received_pence;
     if (running_costs_used(walk->host, &position, figures) != FF_PLUGIN_OK ||
-        running_costs_money_subtract(walk->host, figures->allowance_pence, figures->used_pence,
-                                     &figures->headroom_pence) != FF_PLUGIN_OK) {
+        ff_plugin_money_subtract(walk->host, figures->allowance_pence, figures->used_pence,
+                                 &figures->headroom_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     figures->used_basis_points =
@@ -123,12 +105,12 @@ static int running_costs_figures_read(const running_costs_walk *walk, const char
 /* Compares exactly rather than through the rounded percentage. */
 static int running_costs_finding(const running_costs_walk *walk, const char *icb_code,
                                  const running_costs_figures *figures) {
-    char message[RUNNING_COSTS_MESSAGE_BYTES_MAX], allowance[RUNNING_COSTS_MONEY_TEXT_BYTES],
-        used[RUNNING_COSTS_MONEY_TEXT_BYTES], year[RUNNING_COSTS_YEAR_TEXT_BYTES];
-    running_costs_money_format(figures->allowance_pence, allowance, sizeof allowance);
-    running_costs_money_format(figures->used_pence, used, sizeof used);
+    char message[RUNNING_COSTS_MESSAGE_BYTES_MAX], allowance[FF_MONEY_TEXT_BYTES],
+        used[FF_MONEY_TEXT_BYTES], year[RUNNING_COSTS_YEAR_TEXT_BYTES];
+    walk->host->money_format(figures->allowance_pence, allowance, sizeof allowance);
+    walk->host->money_format(figures->used_pence, used, sizeof used);
     running_costs_year_format(walk->request->financial_year, year, sizeof year);
-    __int128 used_scaled = (__int128)figures->used_pence * RUNNING_COSTS_BASIS_POINTS_WHOLE;
+    __int128 used_scaled = (__int128)figures->used_pence * FF_BASIS_POINTS_WHOLE;
     __int128 warn_scaled =
         (__int128)figures->allowance_pence * RUNNING_COSTS_WARN_ABOVE_BASIS_POINTS;
     int level = FF_PLUGIN_FINDING_PASS;
@@ -168,7 +150,7 @@ static int running_costs_icb_visit(void *argument, const ff_plugin_org *icb) {
         {NULL, figures.used_pence},
         {NULL, figures.headroom_pence},
         {NULL, figures.used_basis_points}};
-    if (walk->host->report_row(walk->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (walk->host->report_row(walk->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -184,12 +166,10 @@ static int running_costs_report(void *state, ff_plugin_context *context,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_PERCENT};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
     const running_costs_state *running_costs = state;
     running_costs_walk walk = {running_costs->host, context, report, request};
-    if (walk.host->report_table(report, "running cost allowance", sizeof types / sizeof types[0],
-                                names, types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(walk.host, report, "running cost allowance", names, types) !=
+        FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     return walk.host->orgs_each(context, RUNNING_COSTS_ORG_KIND_ICB, running_costs_icb_visit,
@@ -205,13 +185,14 @@ static int running_costs_command_in_scope(const ff_plugin_command *command) {
            strcmp(command->kind, "contract_varied") == 0;
 }
 
-static void running_costs_veto_reason(const ff_plugin_command *command, int64_t allowance_pence,
-                                      int64_t used_pence, char *reason, size_t reason_bytes) {
-    char allowance[RUNNING_COSTS_MONEY_TEXT_BYTES], amount[RUNNING_COSTS_MONEY_TEXT_BYTES],
-        used[RUNNING_COSTS_MONEY_TEXT_BYTES], year[RUNNING_COSTS_YEAR_TEXT_BYTES];
-    running_costs_money_format(allowance_pence, allowance, sizeof allowance);
-    running_costs_money_format(command->amount_pence, amount, sizeof amount);
-    running_costs_money_format(used_pence, used, sizeof used);
+static void running_costs_veto_reason(const ff_plugin_host *host, const ff_plugin_command *command,
+                                      int64_t allowance_pence, int64_t used_pence, char *reason,
+                                      size_t reason_bytes) {
+    char allowance[FF_MONEY_TEXT_BYTES], amount[FF_MONEY_TEXT_BYTES],
+        used[FF_MONEY_TEXT_BYTES], year[RUNNING_COSTS_YEAR_TEXT_BYTES];
+    host->money_format(allowance_pence, allowance, sizeof allowance);
+    host->money_format(command->amount_pence, amount, sizeof amount);
+    host->money_format(used_pence, used, sizeof used);
     running_costs_year_format(command->financial_year, year, sizeof year);
     snprintf(reason, reason_bytes,
              "%s's running cost allowance for %s is %s and %s of it is already committed or "
@@ -240,8 +221,8 @@ static int running_costs_veto(void *state, ff_plugin_context *context,
         host->money_add(figures.used_pence, command->amount_pence, &after_pence) !=
             FF_PLUGIN_OK ||
         after_pence > position.received_pence) {
-        running_costs_veto_reason(command, position.received_pence, figures.used_pence, reason,
-                                  reason_bytes);
+        running_costs_veto_reason(host, command, position.received_pence, figures.used_pence,
+                                  reason, reason_bytes);
         return FF_PLUGIN_ERROR;
     }
     return FF_PLUGIN_OK;
@@ -273,30 +254,19 @@ static void running_costs_fini(void *state) { free(state); }
 static const uint32_t running_costs_financial_years[] = {2023, 2024};
 
 static const ff_plugin running_costs_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = RUNNING_COSTS_NAME,
     .version = "1.0.0",
     .description = "Each ICB's running cost allowance against what it has committed and paid "
                    "from it, failing an ICB over its allowance and warning above 95%.",
     .financial_years = running_costs_financial_years,
-    .financial_year_count =
-        sizeof running_costs_financial_years / sizeof running_costs_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(running_costs_financial_years),
     .init = running_costs_init,
     .fini = running_costs_fini,
     .report = running_costs_report,
     .veto = running_costs_veto,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    running_costs_host = host;
-    return &running_costs_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(running_costs_plugin)

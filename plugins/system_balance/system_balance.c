@@ -38,8 +38,6 @@
 #define SYSTEM_BALANCE_CODE_BYTES 16
 #define SYSTEM_BALANCE_NAME_BYTES 168
 #define SYSTEM_BALANCE_MESSAGE_BYTES_MAX 384
-/* "-£92,233,720,368,547,758.08" and its terminator, the longest amount of pence there is. */
-#define SYSTEM_BALANCE_MONEY_TEXT_BYTES 40
 
 /* Stream numbers of the revenue streams: every stream but CAPITAL (8). */
 static const int system_balance_revenue_streams[] = {1, 2, 3, 4, 5, 6, 7, 9};
@@ -74,22 +72,7 @@ typedef struct system_balance_run {
     size_t place_count;
 } system_balance_run;
 
-FF_PLUGIN_EXPORT const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host);
-
 /* ---- money ---- */
-
-static int system_balance_money_subtract(const ff_plugin_host *host, int64_t a_pence,
-                                         int64_t b_pence, int64_t *difference_pence) {
-    if (b_pence == INT64_MIN) return FF_PLUGIN_ERROR;
-    return host->money_add(a_pence, -b_pence, difference_pence);
-}
-
-/* The host formats amounts, so every report words them the same way. */
-static const ff_plugin_host *system_balance_host;
-
-static void system_balance_money_format(int64_t pence, char *text, size_t text_bytes) {
-    system_balance_host->money_format(pence, text, text_bytes);
-}
 
 /* Adds each field of b into a, every sum checked. */
 static int system_balance_figures_add(const ff_plugin_host *host, system_balance_figures *a,
@@ -108,10 +91,10 @@ static int system_balance_figures_add(const ff_plugin_host *host, system_balance
 /* received - passed on - commitments. */
 static int system_balance_surplus(const ff_plugin_host *host, system_balance_figures *figures) {
     int64_t surplus_pence = 0;
-    if (system_balance_money_subtract(host, figures->received_pence, figures->passed_on_pence,
-                                      &surplus_pence) != FF_PLUGIN_OK ||
-        system_balance_money_subtract(host, surplus_pence, figures->commitments_pence,
-                                      &surplus_pence) != FF_PLUGIN_OK) {
+    if (ff_plugin_money_subtract(host, figures->received_pence, figures->passed_on_pence,
+                                 &surplus_pence) != FF_PLUGIN_OK ||
+        ff_plugin_money_subtract(host, surplus_pence, figures->commitments_pence,
+                                 &surplus_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     figures->surplus_pence = surplus_pence;
@@ -145,7 +128,7 @@ static int system_balance_stream_add(const system_balance_run *run, const char *
 static int system_balance_body_read(const system_balance_run *run, system_balance_body *body) {
     memset(&body->figures, 0, sizeof body->figures);
     size_t stream_count =
-        sizeof system_balance_revenue_streams / sizeof system_balance_revenue_streams[0];
+        FF_PLUGIN_COUNT(system_balance_revenue_streams);
     for (size_t i = 0; i < stream_count; i++) {
         if (system_balance_stream_add(run, body->code, system_balance_revenue_streams[i],
                                       &body->figures) != FF_PLUGIN_OK) {
@@ -254,8 +237,8 @@ static int system_balance_system_figures(const system_balance_run *run, size_t i
         (*place_count)++;
     }
     *system = (system_balance_figures){icb->figures.received_pence, 0, 0, 0};
-    if (system_balance_money_subtract(host, icb->figures.passed_on_pence, places.received_pence,
-                                      &system->passed_on_pence) != FF_PLUGIN_OK ||
+    if (ff_plugin_money_subtract(host, icb->figures.passed_on_pence, places.received_pence,
+                                 &system->passed_on_pence) != FF_PLUGIN_OK ||
         host->money_add(system->passed_on_pence, places.passed_on_pence,
                         &system->passed_on_pence) != FF_PLUGIN_OK ||
         host->money_add(icb->figures.commitments_pence, places.commitments_pence,
@@ -267,9 +250,9 @@ static int system_balance_system_figures(const system_balance_run *run, size_t i
 
 static int system_balance_finding(const system_balance_run *run, const char *code,
                                   const char *what, int64_t surplus_pence) {
-    char message[SYSTEM_BALANCE_MESSAGE_BYTES_MAX], amount[SYSTEM_BALANCE_MONEY_TEXT_BYTES];
+    char message[SYSTEM_BALANCE_MESSAGE_BYTES_MAX], amount[FF_MONEY_TEXT_BYTES];
     uint32_t year = run->request->financial_year;
-    system_balance_money_format(surplus_pence, amount, sizeof amount);
+    run->host->money_format(surplus_pence, amount, sizeof amount);
     const char *result = surplus_pence < 0 ? "deficit" : surplus_pence > 0 ? "surplus" : "balance";
     snprintf(message, sizeof message, "%s %s for %u/%02u shows a %s of %s; %s", code, what, year,
              (year + 1u) % 100u, result, amount,
@@ -296,7 +279,7 @@ static int system_balance_system_row(const system_balance_run *run, size_t icb_i
                                     {NULL, system.passed_on_pence},
                                     {NULL, system.commitments_pence},
                                     {NULL, system.surplus_pence}};
-    if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -313,10 +296,7 @@ static int system_balance_systems_table(const system_balance_run *run) {
                                 FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY,   FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (run->host->report_table(run->report, "systems", sizeof types / sizeof types[0], names,
-                                types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "systems", names, types) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     for (size_t i = 0; i < run->icb_count; i++) {
@@ -339,7 +319,7 @@ static int system_balance_body_row(const system_balance_run *run,
                                     {NULL, body->figures.passed_on_pence},
                                     {NULL, body->figures.commitments_pence},
                                     {NULL, body->figures.surplus_pence}};
-    if (run->host->report_row(run->report, cells, sizeof cells / sizeof cells[0]) !=
+    if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -355,10 +335,7 @@ static int system_balance_bodies_table(const system_balance_run *run) {
                                 FF_PLUGIN_COLUMN_TEXT,  FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY};
-    _Static_assert(sizeof names / sizeof names[0] == sizeof types / sizeof types[0],
-                   "a type for every column");
-    if (run->host->report_table(run->report, "bodies", sizeof types / sizeof types[0], names,
-                                types) != FF_PLUGIN_OK) {
+    if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "bodies", names, types) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     for (size_t i = 0; i < run->icb_count; i++) {
@@ -407,30 +384,19 @@ static void system_balance_fini(void *state) { free(state); }
 static const uint32_t system_balance_financial_years[] = {2023, 2024, 2025, 2026};
 
 static const ff_plugin system_balance_plugin = {
-    .size = sizeof(ff_plugin),
-    .abi_major = FF_PLUGIN_ABI_MAJOR,
-    .abi_minor = FF_PLUGIN_ABI_MINOR,
+    FF_PLUGIN_DESCRIPTION_HEADER,
     .name = SYSTEM_BALANCE_NAME,
     .version = "1.0.0",
     .description = "Financial balance: up to 2025/26 each ICB with its places must balance as a "
                    "system; from 2026/27 each body must break even on its own.",
     .financial_years = system_balance_financial_years,
-    .financial_year_count =
-        sizeof system_balance_financial_years / sizeof system_balance_financial_years[0],
+    .financial_year_count = FF_PLUGIN_COUNT(system_balance_financial_years),
     .init = system_balance_init,
     .fini = system_balance_fini,
     .report = system_balance_report,
     .veto = NULL,
 };
 
-/* Refuses a host whose table is older than this plugin's header, since every function above is
- * called without a further check. */
-const ff_plugin *fundflow_plugin_entry(const ff_plugin_host *host) {
-    if (host == NULL || host->abi_major != FF_PLUGIN_ABI_MAJOR ||
-        host->size < sizeof(ff_plugin_host)) {
-        return NULL;
-    }
-    /* Checked above: the host is whole, so its money_format is there. */
-    system_balance_host = host;
-    return &system_balance_plugin;
-}
+/* Every function above is called without a further check, so the entry refuses a host older
+ * than this plugin's header. */
+FF_PLUGIN_ENTRY(system_balance_plugin)
