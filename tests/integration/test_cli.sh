@@ -167,7 +167,7 @@ expect_status 0 org show QTI
 check "org list shows all three organisations, filters by kind, and stops at --limit"
 expect_status 0 org list
 for code in XTN QTI T9P; do
-    printf '%s\n' "$output" | grep -q "^$code " || fail "org list lacks $code:"$'\n'"$output"
+    grep -q "^$code " <<<"$output" || fail "org list lacks $code:"$'\n'"$output"
 done
 expect_status 0 org list --kind place
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "org list --kind place:"$'\n'"$output"
@@ -177,9 +177,9 @@ expect_status 0 org list --limit 2
 
 check "history lists the ICB's budget postings with running balances"
 expect_status 0 history QTI --stream core_services --year 2024/25
-printf '%s\n' "$output" | grep -Eq '^ +4 +2024-04-01 .*£1,000,000.00 *$' \
+grep -Eq '^ +4 +2024-04-01 .*£1,000,000.00 *$' <<<"$output" \
     || fail "history lacks event 4:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.50 *$' \
+grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.50 *$' <<<"$output" \
     || fail "history lacks event 5:"$'\n'"$output"
 
 check "events lists every event, and event 4 shows the allocation in full"
@@ -380,12 +380,12 @@ positions_total() {
 
 check "positions lists the 42 ICBs with a TOTAL received of exactly £107,600,000,000.00"
 expect_status 0 positions --stream core_services --year 2024/25
-[[ $(printf '%s\n' "$output" | grep -Ec '^Q[0-9A-Z]{2} ') -eq 42 ]] \
+[[ $(grep -Ec '^Q[0-9A-Z]{2} ' <<<"$output") -eq 42 ]] \
     || fail "positions does not list 42 ICBs:"$'\n'"$output"
 [[ $(positions_total 2) == "£107,600,000,000.00" ]] || fail "TOTAL received:"$'\n'"$output"
 [[ $(field "as at sequence") == "$demo_head" ]] || fail "positions as at:"$'\n'"$output"
 expect_output "core_services 2024/25 positions of every icb"
-printf '%s\n' "$output" | grep -Eq '^QE1 +NHS Lancashire and South Cumb\.\.\. +£' \
+grep -Eq '^QE1 +NHS Lancashire and South Cumb\.\.\. +£' <<<"$output" \
     || fail "positions does not cut a long name to fit:"$'\n'"$output"
 
 check "positions --json is one document holding the 42 replies, all as at the head"
@@ -651,13 +651,13 @@ expect_status 0 contract show QUE-OBC-1
 [[ $(field released) == "£11,760.01" ]] || fail "released:"$'\n'"$output"
 [[ $(field outstanding) == "£880,999.66" ]] || fail "outstanding:"$'\n'"$output"
 [[ $(field "CQUIN share") == "1.25%" ]] || fail "CQUIN share:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^ACCESS +60\.00% +£72,000\.00 +not yet ' \
+grep -Eq '^ACCESS +60\.00% +£72,000\.00 +not yet ' <<<"$output" \
     || fail "contract show lacks the ACCESS metric:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 20 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' \
+grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 20 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' <<<"$output" \
     || fail "contract show lacks the OUTCOMES metric:"$'\n'"$output"
 for row in "M1 +April +£90,000\.00" "M2 +May +£90,000\.00" "M3 +June +£90,000\.33" \
     "M4 +July +£0\.00" "M12 +March +£0\.00" "total +£270,000\.33"; do
-    printf '%s\n' "$output" | grep -Eq "^$row\$" || fail "contract show lacks \"$row\":"$'\n'"$output"
+    grep -Eq "^$row\$" <<<"$output" || fail "contract show lacks \"$row\":"$'\n'"$output"
 done
 
 check "contract show --as-at the M1 payment shows the contract as it stood then"
@@ -672,9 +672,9 @@ expect_status 0 contract show QUE-OBC-1 --json
 check "contract list --collaborative finds the contracts of every member"
 expect_status 0 contract list --collaborative PCEAST
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 2 ]] || fail "contract list:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^QUE-OBC-1 +QUE +RGT +outcome_based +2024/25 +core_services +£1,199,000\.00 +£270,000\.33$' \
+grep -Eq '^QUE-OBC-1 +QUE +RGT +outcome_based +2024/25 +core_services +£1,199,000\.00 +£270,000\.33$' <<<"$output" \
     || fail "contract list lacks QUE-OBC-1:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^QUE-SPEC-1 +QUE +RWH +block +2024/25 +specialised +£500,000\.00 +£0\.00$' \
+grep -Eq '^QUE-SPEC-1 +QUE +RWH +block +2024/25 +specialised +£500,000\.00 +£0\.00$' <<<"$output" \
     || fail "contract list lacks QUE-SPEC-1:"$'\n'"$output"
 expect_status 0 contract list --provider RWH --type BLOCK --year 2024/25
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "contract list --provider:"$'\n'"$output"
@@ -712,7 +712,7 @@ expect_status 0 position QUE --stream core_services --year 2024/25 --rollup
 
 check "positions --rollup shows QUE's rolled-up figures; a kind with no organisations says so"
 expect_status 0 positions --stream core_services --year 2024/25 --rollup
-printf '%s\n' "$output" | grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£11,000,000\.00 +£1,000,000\.00 +£808,999\.66 +£270,000\.33 +£72,000\.00 +£36,240\.00 +£11,760\.01 +£8,812,760\.01$' \
+grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£11,000,000\.00 +£1,000,000\.00 +£808,999\.66 +£270,000\.33 +£72,000\.00 +£36,240\.00 +£11,760\.01 +£8,812,760\.01$' <<<"$output" \
     || fail "positions --rollup lacks QUE:"$'\n'"$output"
 [[ $(positions_total 9) == "£8,812,760.01" ]] || fail "positions TOTAL headroom:"$'\n'"$output"
 expect_status 0 positions --stream core_services --year 2024/25 --kind joint_committee
@@ -740,11 +740,11 @@ expect_status 0 flows --year 2024/25
 for row in "1 +X24 -> QUE +core_services +£10,000,000\.00" "1 +X24 -> QUE +specialised +£2,000,000\.00" \
     "2 +QUE -> 06H +core_services +£1,000,000\.00" "2 +QUE -> RGT +core_services +£306,240\.33" \
     "2 +QUE -> RWH +specialised +£41,666\.67"; do
-    printf '%s\n' "$output" | grep -Eq "^ +$row\$" || fail "flows lacks \"$row\":"$'\n'"$output"
+    grep -Eq "^ +$row\$" <<<"$output" || fail "flows lacks \"$row\":"$'\n'"$output"
 done
 expect_output "truncated: no"
 expect_status 0 flows --year 2024/25 --root QUE --depth 1 --stream specialised
-[[ $(printf '%s\n' "$output" | grep -Ec '^ +[0-9]+ ') -eq 1 ]] || fail "flows --root QUE:"$'\n'"$output"
+[[ $(grep -Ec '^ +[0-9]+ ' <<<"$output") -eq 1 ]] || fail "flows --root QUE:"$'\n'"$output"
 expect_output "QUE -> RWH  specialised  £41,666.67"
 
 check "events --contract lists the contract's own events, paged with --after and --limit"

@@ -40,7 +40,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 # Fails unless $output has a line starting with the plugin's name as the first column.
 expect_plugin_listed() {
     local name=$1
-    printf '%s\n' "$output" | grep -Eq "^$name( |$)" \
+    grep -Eq "^$name( |$)" <<<"$output" \
         || fail "the plugins table does not list $name:"$'\n'"$output"
 }
 
@@ -88,7 +88,7 @@ head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.st
 
 check "plugins lists outcomes and aob with their versions, ABI, years and hooks"
 expect_status 0 plugins
-printf '%s\n' "$output" | head -n 1 | grep -Eq '^name +version +ABI +years +hooks +projection +description' \
+grep -Eq '^name +version +ABI +years +hooks +projection +description' <<<"${output%%$'\n'*}" \
     || fail "the plugins table has no heading line:"$'\n'"$output"
 expect_plugin_listed outcomes
 expect_plugin_listed aob
@@ -261,7 +261,9 @@ expect_status 0 "${report[@]}" --format xlsx --output "$scratch/out/f.xlsx"
 unzip -l "$scratch/out/f.xlsx" >"$scratch/unzip.txt" 2>&1 || fail "unzip -l failed:"$'\n'"$(cat "$scratch/unzip.txt")"
 grep -q 'xl/worksheets/sheet1.xml' "$scratch/unzip.txt" \
     || fail "the workbook has no sheet1:"$'\n'"$(cat "$scratch/unzip.txt")"
-unzip -p "$scratch/out/f.xlsx" xl/workbook.xml | grep -q 'name="Findings"' \
+unzip -p "$scratch/out/f.xlsx" xl/workbook.xml >"$scratch/workbook.xml" 2>&1 \
+    || fail "unzip -p failed:"$'\n'"$(cat "$scratch/workbook.xml")"
+grep -q 'name="Findings"' "$scratch/workbook.xml" \
     || fail "the workbook has no Findings worksheet"
 [[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
@@ -273,7 +275,7 @@ expect_errors "needs --output"
 
 check "delegation lists a project hook, and its projected data reaches event $head"
 expect_status 0 plugins
-printf '%s\n' "$output" | grep -Eq '^delegation .* report, project +up to date ' \
+grep -Eq '^delegation .* report, project +up to date ' <<<"$output" \
     || fail "the plugins table does not show delegation's projection up to date:"$'\n'"$output"
 expect_status 0 --json plugins
 printf '%s' "$output" | python3 -c '
