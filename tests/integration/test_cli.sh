@@ -20,22 +20,20 @@ cli=$2
 admin=$3
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-cli-test-XXXXXX")
-server_pid=""
-fake_pid=""
+helper_pid=""
 cleanup() {
-    local pid
-    for pid in "$server_pid" "$fake_pid"; do
-        if [[ -n $pid ]]; then
-            kill "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
+    server_reap
+    if [[ -n $helper_pid ]]; then
+        kill "$helper_pid" 2>/dev/null || true
+        wait "$helper_pid" 2>/dev/null || true
+    fi
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 
-# fail, check, run, expect_status, expect_output and expect_errors.
+# fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
+# server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 # Prints the value after "label:" on the key/value line that starts with it.
@@ -63,33 +61,41 @@ expect_head_unchanged() {
 # Starting and stopping servers ----------------------------------------------------------------
 
 # Starts fundflowd on a free loopback port with a fresh data directory named $1 in the scratch
-# directory, and points the client at it.
+# directory, waits for its own "listening on" line (server_launch in cli_test_lib.sh), and points
+# the client at it. server_stop (also from the lib) stops it and waits for it to exit.
 server_start() {
-    local name=$1 address=""
-    : >"$scratch/$name.out"
-    "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/$name" >"$scratch/$name.out" \
-        2>"$scratch/$name.err" &
-    server_pid=$!
-    server_err="$scratch/$name.err"
-    for ((attempt = 0; attempt < 200; attempt++)); do
-        address=$(sed -n 's/^listening on //p' "$scratch/$name.out")
-        [[ -n $address ]] && break
-        kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$server_err")"
-        sleep 0.05
-    done
-    [[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
-    export FUNDFLOW_SERVER="http://$address"
-    echo "fundflowd is listening on $address (pid $server_pid)"
+    local name=$1
+    server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/$name"
+    export FUNDFLOW_SERVER="http://$server_address"
+    echo "fundflowd is listening on $server_address (pid $server_pid)"
 }
 
-# Stops the server with SIGTERM and fails unless it exits 0 without a sanitizer report.
-server_stop() {
-    kill -TERM "$server_pid"
-    local server_status=0
-    wait "$server_pid" || server_status=$?
-    server_pid=""
-    sanitizer_check "fundflowd" "$(cat "$server_err")"
-    [[ $server_status -eq 0 ]] || fail "fundflowd exited $server_status:"$'\n'"$(tail -n 20 "$server_err")"
+# Starts a helper process whose first line of stdout is a port, writing to the files $1.out and
+# $1.err in the scratch directory, and waits (bounded) for that whole line; sets helper_pid and
+# helper_port. Fails with the helper's stderr if it exits first or the line never comes.
+helper_start() {
+    local name=$1 line polls=$((server_wait_seconds * 20)) deadline=$((SECONDS + server_wait_seconds))
+    shift
+    : >"$scratch/$name.out"
+    "$@" >"$scratch/$name.out" 2>"$scratch/$name.err" &
+    helper_pid=$!
+    helper_port=""
+    while ((polls-- > 0 && SECONDS <= deadline)); do
+        if IFS= read -r line <"$scratch/$name.out" && [[ $line =~ ^[0-9]+$ ]]; then
+            helper_port=$line
+            return 0
+        fi
+        kill -0 "$helper_pid" 2>/dev/null || fail "$name exited:"$'\n'"$(cat "$scratch/$name.err")"
+        sleep 0.05
+    done
+    fail "$name printed no port within $server_wait_seconds s:"$'\n'"$(cat "$scratch/$name.err")"
+}
+
+# Stops the helper started by helper_start, by its PID, and waits for it.
+helper_stop() {
+    kill "$helper_pid" 2>/dev/null || true
+    wait "$helper_pid" 2>/dev/null || true
+    helper_pid=""
 }
 
 server_start data
@@ -349,13 +355,20 @@ expect_status 0 help org add
 expect_output "--kind KIND"
 
 check "a server URL with nothing listening exits 3, naming the URL"
-python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
-    >"$scratch/port"
-dead="http://127.0.0.1:$(cat "$scratch/port")"
+# The port stays bound, never listening, until the checks end: a port merely found free could be
+# taken meanwhile by another test's server on 127.0.0.1:0, and then something would answer.
+helper_start port python3 -c '
+import signal, socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+signal.pause()'
+dead="http://127.0.0.1:$helper_port"
 expect_status 3 --server "$dead" info
 expect_errors "cannot connect to $dead"
 expect_status 3 allocate --server "$dead" --from XTN --to QTI --stream core_services \
     --year 2024/25 --amount 1
+helper_stop
 
 # Stopping the server -------------------------------------------------------------------------
 
@@ -498,23 +511,15 @@ server.serve_forever()
 PYTHON
 
 check "positions exits 1 past 10000 organisations, and when a total overflows, printing nothing"
-python3 "$scratch/fake_server.py" >"$scratch/fake.out" 2>"$scratch/fake.err" &
-fake_pid=$!
-for ((attempt = 0; attempt < 200; attempt++)); do
-    [[ -s $scratch/fake.out ]] && break
-    kill -0 "$fake_pid" 2>/dev/null || fail "the stand-in server exited:"$'\n'"$(cat "$scratch/fake.err")"
-    sleep 0.05
-done
-fake="http://127.0.0.1:$(cat "$scratch/fake.out")"
+helper_start fake python3 "$scratch/fake_server.py"
+fake="http://127.0.0.1:$helper_port"
 expect_status 1 --server "$fake" --json positions --stream core_services --year 2024/25
 expect_errors "more than 10000 organisations of kind icb"
 [[ -z $output ]] || fail "positions printed past the limit:"$'\n'"$output"
 expect_status 1 --server "$fake" positions --stream core_services --year 2024/25
 expect_errors "the total received overflows 64-bit pence at QOVER2"
 [[ -z $output ]] || fail "positions printed an overflowing total:"$'\n'"$output"
-kill "$fake_pid"
-wait "$fake_pid" 2>/dev/null || true
-fake_pid=""
+helper_stop
 
 # The funding-flow domain -----------------------------------------------------------------------
 #
