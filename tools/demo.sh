@@ -18,7 +18,9 @@ port_file=$(mktemp)
 "$bin/daemon/fundflowd" --listen "$listen" --data-dir "$data_dir" --plugin-dir "$bin/plugins" \
   >"$port_file" 2>>"$log" &
 server_pid=$!
-trap 'kill -TERM "$server_pid" 2>/dev/null || true; rm -f "$port_file"' EXIT INT TERM
+# On the way out the server is stopped by its PID and waited for, so a demo started again at once
+# never opens the data directory while the last server still holds it.
+trap 'kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -f "$port_file"' EXIT INT TERM
 
 # Wait (at most 10 s) for the server to say where it listens.
 for _ in $(seq 100); do

@@ -22,38 +22,14 @@ trap 'rm -rf "$scratch"' EXIT
 export TMPDIR=$scratch
 unset FUNDFLOW_DATA_DIR
 
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-check() {
-    checks=$((checks + 1))
-    echo "check $checks: $*"
-}
-
-# Runs fundflow-admin, keeping its output in $output and its exit code in $status, without
-# letting set -e end the script when the code is not zero.
-run() {
-    status=0
-    output=$("$admin" "$@" 2>&1) || status=$?
-    # A sanitizer build reports into the same output; any report fails the test, whatever the
-    # exit code, since a report on an error path may share that path's code.
-    if [[ $output == *Sanitizer* || $output == *"runtime error:"* ]]; then
-        fail "fundflow-admin $* made a sanitizer report:"$'\n'"$output"
-    fi
-}
-
-expect_status() {
-    local expected=$1
-    shift
-    run "$@"
-    if [[ $status -ne $expected ]]; then
-        fail "fundflow-admin $* exited $status, expected $expected; output:"$'\n'"$output"
-    fi
-}
+# fail, check, sanitizer_check, run and expect_status, shared with the other shell tests. run
+# runs $cli, here fundflow-admin, with stderr merged into $output in the order written, since
+# these checks read the tool's messages and results as one text; a sanitizer report in either
+# stream fails the test, whatever the exit code.
+cli=$admin
+cli_name=fundflow-admin
+run_merges_streams=1
+source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 # Prints the value after "label" on the line of the demo summary that starts with it.
 summary_field() {

@@ -20,22 +20,20 @@ cli=$2
 admin=$3
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-cli-test-XXXXXX")
-server_pid=""
-fake_pid=""
+helper_pid=""
 cleanup() {
-    local pid
-    for pid in "$server_pid" "$fake_pid"; do
-        if [[ -n $pid ]]; then
-            kill "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
+    server_reap
+    if [[ -n $helper_pid ]]; then
+        kill "$helper_pid" 2>/dev/null || true
+        wait "$helper_pid" 2>/dev/null || true
+    fi
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 
-# fail, check, run, expect_status, expect_output and expect_errors.
+# fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
+# server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 # Prints the value after "label:" on the key/value line that starts with it.
@@ -63,33 +61,41 @@ expect_head_unchanged() {
 # Starting and stopping servers ----------------------------------------------------------------
 
 # Starts fundflowd on a free loopback port with a fresh data directory named $1 in the scratch
-# directory, and points the client at it.
+# directory, waits for its own "listening on" line (server_launch in cli_test_lib.sh), and points
+# the client at it. server_stop (also from the lib) stops it and waits for it to exit.
 server_start() {
-    local name=$1 address=""
-    : >"$scratch/$name.out"
-    "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/$name" >"$scratch/$name.out" \
-        2>"$scratch/$name.err" &
-    server_pid=$!
-    server_err="$scratch/$name.err"
-    for ((attempt = 0; attempt < 200; attempt++)); do
-        address=$(sed -n 's/^listening on //p' "$scratch/$name.out")
-        [[ -n $address ]] && break
-        kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$server_err")"
-        sleep 0.05
-    done
-    [[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
-    export FUNDFLOW_SERVER="http://$address"
-    echo "fundflowd is listening on $address (pid $server_pid)"
+    local name=$1
+    server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/$name"
+    export FUNDFLOW_SERVER="http://$server_address"
+    echo "fundflowd is listening on $server_address (pid $server_pid)"
 }
 
-# Stops the server with SIGTERM and fails unless it exits 0 without a sanitizer report.
-server_stop() {
-    kill -TERM "$server_pid"
-    local server_status=0
-    wait "$server_pid" || server_status=$?
-    server_pid=""
-    sanitizer_check "fundflowd" "$(cat "$server_err")"
-    [[ $server_status -eq 0 ]] || fail "fundflowd exited $server_status:"$'\n'"$(tail -n 20 "$server_err")"
+# Starts a helper process whose first line of stdout is a port, writing to the files $1.out and
+# $1.err in the scratch directory, and waits (bounded) for that whole line; sets helper_pid and
+# helper_port. Fails with the helper's stderr if it exits first or the line never comes.
+helper_start() {
+    local name=$1 line polls=$((server_wait_seconds * 20)) deadline=$((SECONDS + server_wait_seconds))
+    shift
+    : >"$scratch/$name.out"
+    "$@" >"$scratch/$name.out" 2>"$scratch/$name.err" &
+    helper_pid=$!
+    helper_port=""
+    while ((polls-- > 0 && SECONDS <= deadline)); do
+        if IFS= read -r line <"$scratch/$name.out" && [[ $line =~ ^[0-9]+$ ]]; then
+            helper_port=$line
+            return 0
+        fi
+        kill -0 "$helper_pid" 2>/dev/null || fail "$name exited:"$'\n'"$(cat "$scratch/$name.err")"
+        sleep 0.05
+    done
+    fail "$name printed no port within $server_wait_seconds s:"$'\n'"$(cat "$scratch/$name.err")"
+}
+
+# Stops the helper started by helper_start, by its PID, and waits for it.
+helper_stop() {
+    kill "$helper_pid" 2>/dev/null || true
+    wait "$helper_pid" 2>/dev/null || true
+    helper_pid=""
 }
 
 server_start data
@@ -167,7 +173,7 @@ expect_status 0 org show QTI
 check "org list shows all three organisations, filters by kind, and stops at --limit"
 expect_status 0 org list
 for code in XTN QTI T9P; do
-    printf '%s\n' "$output" | grep -q "^$code " || fail "org list lacks $code:"$'\n'"$output"
+    grep -q "^$code " <<<"$output" || fail "org list lacks $code:"$'\n'"$output"
 done
 expect_status 0 org list --kind place
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "org list --kind place:"$'\n'"$output"
@@ -177,9 +183,9 @@ expect_status 0 org list --limit 2
 
 check "history lists the ICB's budget postings with running balances"
 expect_status 0 history QTI --stream core_services --year 2024/25
-printf '%s\n' "$output" | grep -Eq '^ +4 +2024-04-01 .*£1,000,000.00 *$' \
+grep -Eq '^ +4 +2024-04-01 .*£1,000,000.00 *$' <<<"$output" \
     || fail "history lacks event 4:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.50 *$' \
+grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.50 *$' <<<"$output" \
     || fail "history lacks event 5:"$'\n'"$output"
 
 check "events lists every event, and event 4 shows the allocation in full"
@@ -349,13 +355,20 @@ expect_status 0 help org add
 expect_output "--kind KIND"
 
 check "a server URL with nothing listening exits 3, naming the URL"
-python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
-    >"$scratch/port"
-dead="http://127.0.0.1:$(cat "$scratch/port")"
+# The port stays bound, never listening, until the checks end: a port merely found free could be
+# taken meanwhile by another test's server on 127.0.0.1:0, and then something would answer.
+helper_start port python3 -c '
+import signal, socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+signal.pause()'
+dead="http://127.0.0.1:$helper_port"
 expect_status 3 --server "$dead" info
 expect_errors "cannot connect to $dead"
 expect_status 3 allocate --server "$dead" --from XTN --to QTI --stream core_services \
     --year 2024/25 --amount 1
+helper_stop
 
 # Stopping the server -------------------------------------------------------------------------
 
@@ -380,12 +393,12 @@ positions_total() {
 
 check "positions lists the 42 ICBs with a TOTAL received of exactly £107,600,000,000.00"
 expect_status 0 positions --stream core_services --year 2024/25
-[[ $(printf '%s\n' "$output" | grep -Ec '^Q[0-9A-Z]{2} ') -eq 42 ]] \
+[[ $(grep -Ec '^Q[0-9A-Z]{2} ' <<<"$output") -eq 42 ]] \
     || fail "positions does not list 42 ICBs:"$'\n'"$output"
 [[ $(positions_total 2) == "£107,600,000,000.00" ]] || fail "TOTAL received:"$'\n'"$output"
 [[ $(field "as at sequence") == "$demo_head" ]] || fail "positions as at:"$'\n'"$output"
 expect_output "core_services 2024/25 positions of every icb"
-printf '%s\n' "$output" | grep -Eq '^QE1 +NHS Lancashire and South Cumb\.\.\. +£' \
+grep -Eq '^QE1 +NHS Lancashire and South Cumb\.\.\. +£' <<<"$output" \
     || fail "positions does not cut a long name to fit:"$'\n'"$output"
 
 check "positions --json is one document holding the 42 replies, all as at the head"
@@ -498,23 +511,15 @@ server.serve_forever()
 PYTHON
 
 check "positions exits 1 past 10000 organisations, and when a total overflows, printing nothing"
-python3 "$scratch/fake_server.py" >"$scratch/fake.out" 2>"$scratch/fake.err" &
-fake_pid=$!
-for ((attempt = 0; attempt < 200; attempt++)); do
-    [[ -s $scratch/fake.out ]] && break
-    kill -0 "$fake_pid" 2>/dev/null || fail "the stand-in server exited:"$'\n'"$(cat "$scratch/fake.err")"
-    sleep 0.05
-done
-fake="http://127.0.0.1:$(cat "$scratch/fake.out")"
+helper_start fake python3 "$scratch/fake_server.py"
+fake="http://127.0.0.1:$helper_port"
 expect_status 1 --server "$fake" --json positions --stream core_services --year 2024/25
 expect_errors "more than 10000 organisations of kind icb"
 [[ -z $output ]] || fail "positions printed past the limit:"$'\n'"$output"
 expect_status 1 --server "$fake" positions --stream core_services --year 2024/25
 expect_errors "the total received overflows 64-bit pence at QOVER2"
 [[ -z $output ]] || fail "positions printed an overflowing total:"$'\n'"$output"
-kill "$fake_pid"
-wait "$fake_pid" 2>/dev/null || true
-fake_pid=""
+helper_stop
 
 # The funding-flow domain -----------------------------------------------------------------------
 #
@@ -651,13 +656,13 @@ expect_status 0 contract show QUE-OBC-1
 [[ $(field released) == "£11,760.01" ]] || fail "released:"$'\n'"$output"
 [[ $(field outstanding) == "£880,999.66" ]] || fail "outstanding:"$'\n'"$output"
 [[ $(field "CQUIN share") == "1.25%" ]] || fail "CQUIN share:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^ACCESS +60\.00% +£72,000\.00 +not yet ' \
+grep -Eq '^ACCESS +60\.00% +£72,000\.00 +not yet ' <<<"$output" \
     || fail "contract show lacks the ACCESS metric:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 20 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' \
+grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 20 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' <<<"$output" \
     || fail "contract show lacks the OUTCOMES metric:"$'\n'"$output"
 for row in "M1 +April +£90,000\.00" "M2 +May +£90,000\.00" "M3 +June +£90,000\.33" \
     "M4 +July +£0\.00" "M12 +March +£0\.00" "total +£270,000\.33"; do
-    printf '%s\n' "$output" | grep -Eq "^$row\$" || fail "contract show lacks \"$row\":"$'\n'"$output"
+    grep -Eq "^$row\$" <<<"$output" || fail "contract show lacks \"$row\":"$'\n'"$output"
 done
 
 check "contract show --as-at the M1 payment shows the contract as it stood then"
@@ -672,9 +677,9 @@ expect_status 0 contract show QUE-OBC-1 --json
 check "contract list --collaborative finds the contracts of every member"
 expect_status 0 contract list --collaborative PCEAST
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 2 ]] || fail "contract list:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^QUE-OBC-1 +QUE +RGT +outcome_based +2024/25 +core_services +£1,199,000\.00 +£270,000\.33$' \
+grep -Eq '^QUE-OBC-1 +QUE +RGT +outcome_based +2024/25 +core_services +£1,199,000\.00 +£270,000\.33$' <<<"$output" \
     || fail "contract list lacks QUE-OBC-1:"$'\n'"$output"
-printf '%s\n' "$output" | grep -Eq '^QUE-SPEC-1 +QUE +RWH +block +2024/25 +specialised +£500,000\.00 +£0\.00$' \
+grep -Eq '^QUE-SPEC-1 +QUE +RWH +block +2024/25 +specialised +£500,000\.00 +£0\.00$' <<<"$output" \
     || fail "contract list lacks QUE-SPEC-1:"$'\n'"$output"
 expect_status 0 contract list --provider RWH --type BLOCK --year 2024/25
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "contract list --provider:"$'\n'"$output"
@@ -712,7 +717,7 @@ expect_status 0 position QUE --stream core_services --year 2024/25 --rollup
 
 check "positions --rollup shows QUE's rolled-up figures; a kind with no organisations says so"
 expect_status 0 positions --stream core_services --year 2024/25 --rollup
-printf '%s\n' "$output" | grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£11,000,000\.00 +£1,000,000\.00 +£808,999\.66 +£270,000\.33 +£72,000\.00 +£36,240\.00 +£11,760\.01 +£8,812,760\.01$' \
+grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£11,000,000\.00 +£1,000,000\.00 +£808,999\.66 +£270,000\.33 +£72,000\.00 +£36,240\.00 +£11,760\.01 +£8,812,760\.01$' <<<"$output" \
     || fail "positions --rollup lacks QUE:"$'\n'"$output"
 [[ $(positions_total 9) == "£8,812,760.01" ]] || fail "positions TOTAL headroom:"$'\n'"$output"
 expect_status 0 positions --stream core_services --year 2024/25 --kind joint_committee
@@ -740,11 +745,11 @@ expect_status 0 flows --year 2024/25
 for row in "1 +X24 -> QUE +core_services +£10,000,000\.00" "1 +X24 -> QUE +specialised +£2,000,000\.00" \
     "2 +QUE -> 06H +core_services +£1,000,000\.00" "2 +QUE -> RGT +core_services +£306,240\.33" \
     "2 +QUE -> RWH +specialised +£41,666\.67"; do
-    printf '%s\n' "$output" | grep -Eq "^ +$row\$" || fail "flows lacks \"$row\":"$'\n'"$output"
+    grep -Eq "^ +$row\$" <<<"$output" || fail "flows lacks \"$row\":"$'\n'"$output"
 done
 expect_output "truncated: no"
 expect_status 0 flows --year 2024/25 --root QUE --depth 1 --stream specialised
-[[ $(printf '%s\n' "$output" | grep -Ec '^ +[0-9]+ ') -eq 1 ]] || fail "flows --root QUE:"$'\n'"$output"
+[[ $(grep -Ec '^ +[0-9]+ ' <<<"$output") -eq 1 ]] || fail "flows --root QUE:"$'\n'"$output"
 expect_output "QUE -> RWH  specialised  £41,666.67"
 
 check "events --contract lists the contract's own events, paged with --after and --limit"

@@ -6,14 +6,16 @@ set -euo pipefail
 build_dir=$1
 source_file=$2
 
-scratch=$(mktemp -d)
-server_pid=
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-plugin-test-XXXXXX")
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  server_reap
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# fail, server_launch (which waits for this server's own "listening on" line), server_stop and
+# server_reap.
+source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 echo "check 1: cmake --install puts the plugin header and fundflowd under the prefix"
 cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
@@ -25,18 +27,17 @@ mkdir -p "$scratch/plugins"
 cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -fvisibility=hidden \
    -I "$scratch/prefix/include" -o "$scratch/plugins/contract_count.so" "$source_file" \
    || fail "the example did not build against the installed header"
-nm -D --defined-only "$scratch/plugins/contract_count.so" | grep -q fundflow_plugin_entry \
-   || fail "the entry symbol is not exported"
+# Captured first: grep -q on a pipe under pipefail can fail a passing check by SIGPIPE.
+symbols=$(nm -D --defined-only "$scratch/plugins/contract_count.so") || fail "nm failed"
+grep -q fundflow_plugin_entry <<<"$symbols" || fail "the entry symbol is not exported"
 
 echo "check 3: a running fundflowd loads it and runs its report"
-"$scratch/prefix/bin/fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" \
-   --plugin-dir "$scratch/plugins" >"$scratch/out" 2>"$scratch/log" &
-server_pid=$!
-for _ in $(seq 100); do grep -q '^listening on ' "$scratch/out" && break; sleep 0.1; done
-address=$(sed -n 's/^listening on //p' "$scratch/out")
-[[ -n "$address" ]] || fail "fundflowd did not start: $(cat "$scratch/log")"
-twirp() { curl -s -X POST -H 'Content-Type: application/json' -d "$2" "http://$address/twirp/fundflow.v1.Ledger/$1"; }
-twirp ListPlugins '{}' | grep -q '"name":"contract_count"' || fail "ListPlugins lacks contract_count"
+server_launch "$scratch/prefix/bin/fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" \
+   --plugin-dir "$scratch/plugins"
+address=$server_address
+twirp() { curl -s --max-time 60 -X POST -H 'Content-Type: application/json' -d "$2" "http://$address/twirp/fundflow.v1.Ledger/$1"; }
+plugins=$(twirp ListPlugins '{}') || fail "ListPlugins failed"
+grep -q '"name":"contract_count"' <<<"$plugins" || fail "ListPlugins lacks contract_count: $plugins"
 twirp SubmitCommands '{"linked":true,"commands":[
  {"idempotency_key":"o1","effective_date":20240401,"event":{"org_registered":{"code":"X24","name":"NHS England","kind":"NHSE"}}},
  {"idempotency_key":"o2","effective_date":20240401,"event":{"org_registered":{"code":"QUE","name":"An ICB","kind":"ICB","parent_code":"X24"}}},
@@ -56,4 +57,5 @@ assert cells[1]["number"] == "2", cells
 assert cells[2]["number"] == "375050", cells
 assert report["findings"][0]["level"] == "PASS", report["findings"]
 ' || fail "unexpected report: $report"
+server_stop
 echo "PASS: all 3 checks"

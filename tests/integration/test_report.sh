@@ -23,54 +23,35 @@ for tool in python3 unzip; do
 done
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-report-test-XXXXXX")
-server_pid=""
 cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    server_reap
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 
-# fail, check, run, expect_status, expect_output and expect_errors.
+# fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
+# server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 # Fails unless $output has a line starting with the plugin's name as the first column.
 expect_plugin_listed() {
     local name=$1
-    printf '%s\n' "$output" | grep -Eq "^$name( |$)" \
+    grep -Eq "^$name( |$)" <<<"$output" \
         || fail "the plugins table does not list $name:"$'\n'"$output"
 }
 
 # Starting the server ---------------------------------------------------------------------------
 
-# Starts fundflowd on $scratch/data with the plugins, logging to $scratch/server.err, and exports
-# FUNDFLOW_SERVER.
+# Starts fundflowd on $scratch/data with the plugins, and exports FUNDFLOW_SERVER. Each start
+# logs to fresh files ($server_err names this one's stderr) and waits for this server's own
+# "listening on" line: the restarts below reuse the data directory, and reading the previous
+# server's line would point the client at a closed port ("cannot connect"). server_stop waits
+# for the server to exit before the next one opens the same data directory.
 server_start() {
-    "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" --plugin-dir "$plugin_dir" \
-        >"$scratch/server.out" 2>"$scratch/server.err" &
-    server_pid=$!
-    address=""
-    for ((attempt = 0; attempt < 200; attempt++)); do
-        address=$(sed -n 's/^listening on //p' "$scratch/server.out")
-        [[ -n $address ]] && break
-        kill -0 "$server_pid" 2>/dev/null || fail "fundflowd exited:"$'\n'"$(cat "$scratch/server.err")"
-        sleep 0.05
-    done
-    [[ -n $address ]] || fail "fundflowd did not print \"listening on\" within 10 s"
+    server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" --plugin-dir "$plugin_dir"
+    address=$server_address
     export FUNDFLOW_SERVER="http://$address"
-}
-
-# Stops fundflowd with SIGTERM and checks it exited cleanly.
-server_stop() {
-    kill -TERM "$server_pid"
-    local status=0
-    wait "$server_pid" || status=$?
-    server_pid=""
-    sanitizer_check "fundflowd" "$(cat "$scratch/server.err")"
-    [[ $status -eq 0 ]] || fail "fundflowd exited $status:"$'\n'"$(tail -n 20 "$scratch/server.err")"
 }
 
 server_start
@@ -88,7 +69,7 @@ head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.st
 
 check "plugins lists outcomes and aob with their versions, ABI, years and hooks"
 expect_status 0 plugins
-printf '%s\n' "$output" | head -n 1 | grep -Eq '^name +version +ABI +years +hooks +projection +description' \
+grep -Eq '^name +version +ABI +years +hooks +projection +description' <<<"${output%%$'\n'*}" \
     || fail "the plugins table has no heading line:"$'\n'"$output"
 expect_plugin_listed outcomes
 expect_plugin_listed aob
@@ -261,7 +242,9 @@ expect_status 0 "${report[@]}" --format xlsx --output "$scratch/out/f.xlsx"
 unzip -l "$scratch/out/f.xlsx" >"$scratch/unzip.txt" 2>&1 || fail "unzip -l failed:"$'\n'"$(cat "$scratch/unzip.txt")"
 grep -q 'xl/worksheets/sheet1.xml' "$scratch/unzip.txt" \
     || fail "the workbook has no sheet1:"$'\n'"$(cat "$scratch/unzip.txt")"
-unzip -p "$scratch/out/f.xlsx" xl/workbook.xml | grep -q 'name="Findings"' \
+unzip -p "$scratch/out/f.xlsx" xl/workbook.xml >"$scratch/workbook.xml" 2>&1 \
+    || fail "unzip -p failed:"$'\n'"$(cat "$scratch/workbook.xml")"
+grep -q 'name="Findings"' "$scratch/workbook.xml" \
     || fail "the workbook has no Findings worksheet"
 [[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
@@ -273,7 +256,7 @@ expect_errors "needs --output"
 
 check "delegation lists a project hook, and its projected data reaches event $head"
 expect_status 0 plugins
-printf '%s\n' "$output" | grep -Eq '^delegation .* report, project +up to date ' \
+grep -Eq '^delegation .* report, project +up to date ' <<<"$output" \
     || fail "the plugins table does not show delegation's projection up to date:"$'\n'"$output"
 expect_status 0 --json plugins
 printf '%s' "$output" | python3 -c '
@@ -337,8 +320,8 @@ expect_admin rebuild --plugin-dir "$plugin_dir"
 grep -q "^Replayed the log into 1 projecting plugin from $plugin_dir$" "$scratch/admin.out" \
     || fail "rebuild did not replay into delegation:"$'\n'"$(cat "$scratch/admin.out")"
 server_start
-! grep -q "catching up" "$scratch/server.err" \
-    || fail "fundflowd replayed again after rebuild --plugin-dir:"$'\n'"$(cat "$scratch/server.err")"
+! grep -q "catching up" "$server_err" \
+    || fail "fundflowd replayed again after rebuild --plugin-dir:"$'\n'"$(cat "$server_err")"
 expect_status 0 --json report delegation --year 2024/25
 [[ $(printf '%s' "$output" | delegation_failures) == "2 2" ]] || fail "the rebuilt projection differs"
 server_stop
@@ -346,8 +329,8 @@ server_stop
 check "rebuild alone drops the plugins' data, and fundflowd replays it on starting"
 expect_admin rebuild
 server_start
-grep -q "plugin projection catching up\" plugin=delegation from=1 to=$head" "$scratch/server.err" \
-    || fail "fundflowd did not replay delegation's projection:"$'\n'"$(cat "$scratch/server.err")"
+grep -q "plugin projection catching up\" plugin=delegation from=1 to=$head" "$server_err" \
+    || fail "fundflowd did not replay delegation's projection:"$'\n'"$(cat "$server_err")"
 expect_status 0 --json report delegation --year 2024/25
 [[ $(printf '%s' "$output" | delegation_failures) == "2 2" ]] || fail "the replayed projection differs"
 server_stop

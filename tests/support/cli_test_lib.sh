@@ -1,5 +1,8 @@
-# Helpers shared by the shell tests that drive the fundflow CLI. Source it after setting $cli
-# (the fundflow binary) and $scratch (a scratch directory).
+# Helpers shared by the shell tests that drive fundflow's programs: checks, running a program
+# with its output captured, and starting and stopping fundflowd. Source it after setting $cli
+# (the program run() runs) and $scratch (a scratch directory of the test's own). Optional:
+# $cli_name names the program in messages (default fundflow); run_merges_streams=1 puts stderr
+# into $output as well, in the order written, for tools whose messages tests read as one text.
 
 checks=0
 
@@ -21,14 +24,19 @@ sanitizer_check() {
     fi
 }
 
-# Runs fundflow, keeping stdout in $output (and the file $scratch/stdout), stderr in $errors and
-# the exit code in $status, without letting set -e end the script when the code is not zero.
+# Runs $cli, keeping stdout in $output (and the file $scratch/stdout), stderr in $errors and the
+# exit code in $status, without letting set -e end the script when the code is not zero.
 run() {
     status=0
-    "$cli" "$@" >"$scratch/stdout" 2>"$scratch/stderr" || status=$?
+    if [[ ${run_merges_streams:-0} == 1 ]]; then
+        "$cli" "$@" >"$scratch/stdout" 2>&1 || status=$?
+        : >"$scratch/stderr"
+    else
+        "$cli" "$@" >"$scratch/stdout" 2>"$scratch/stderr" || status=$?
+    fi
     output=$(cat "$scratch/stdout")
     errors=$(cat "$scratch/stderr")
-    sanitizer_check "fundflow $*" "$errors"
+    sanitizer_check "${cli_name:-fundflow} $*" "$output"$'\n'"$errors"
 }
 
 expect_status() {
@@ -36,7 +44,7 @@ expect_status() {
     shift
     run "$@"
     if [[ $status -ne $expected ]]; then
-        fail "fundflow $* exited $status, expected $expected; stdout:"$'\n'"$output"$'\n'"stderr:"$'\n'"$errors"
+        fail "${cli_name:-fundflow} $* exited $status, expected $expected; stdout:"$'\n'"$output"$'\n'"stderr:"$'\n'"$errors"
     fi
 }
 
@@ -48,4 +56,80 @@ expect_output() {
 expect_errors() {
     local pattern=$1
     [[ $errors == *"$pattern"* ]] || fail "stderr lacks \"$pattern\":"$'\n'"$errors"
+}
+
+# Servers ---------------------------------------------------------------------------------------
+
+# How long a server may take to say where it listens, or to exit after SIGTERM. Generous because
+# sanitizer builds on a loaded machine are slow; the loops end as soon as the server is ready.
+server_wait_seconds=${FF_TEST_SERVER_WAIT_SECONDS:-60}
+server_starts=0
+server_pid=""
+server_address=""
+
+# Starts the command "$@" (fundflowd with --listen 127.0.0.1:0 among its arguments) in the
+# background, and waits for ITS "listening on HOST:PORT" line: every start writes to files of its
+# own, $scratch/server.N.out and .err, created before the server starts, so no line of an earlier
+# server can be read as this one's. Sets server_pid, server_address (HOST:PORT), server_out and
+# server_err. Fails, with the server's log, if it exits first or the line does not come within
+# $server_wait_seconds (polls are bounded in count as well as time).
+server_launch() {
+    server_starts=$((server_starts + 1))
+    server_out="$scratch/server.$server_starts.out"
+    server_err="$scratch/server.$server_starts.err"
+    : >"$server_out"
+    : >"$server_err"
+    "$@" >"$server_out" 2>"$server_err" &
+    server_pid=$!
+    server_address=""
+    local deadline=$((SECONDS + server_wait_seconds)) polls=$((server_wait_seconds * 20)) line
+    while ((polls-- > 0 && SECONDS <= deadline)); do
+        # read skips a last line not yet ended by its newline: only whole lines count.
+        while IFS= read -r line; do
+            if [[ $line =~ ^listening\ on\ ([^[:space:]]+:[0-9]+)$ ]]; then
+                server_address=${BASH_REMATCH[1]}
+                return 0
+            fi
+        done <"$server_out"
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            local exit_status=0
+            wait "$server_pid" || exit_status=$?
+            server_pid=""
+            fail "$1 exited $exit_status before listening; its stdout:"$'\n'"$(cat "$server_out")"$'\n'"its stderr:"$'\n'"$(cat "$server_err")"
+        fi
+        sleep 0.05
+    done
+    fail "$1 did not print \"listening on\" within $server_wait_seconds s; its stderr:"$'\n'"$(cat "$server_err")"
+}
+
+# Sends SIGTERM to the server started by server_launch and waits for it to exit (bounded; after
+# that it is killed and the test fails), so the next server never meets the old one on the same
+# data directory. Fails unless it exited 0 without a sanitizer report.
+server_stop() {
+    [[ -n $server_pid ]] || fail "server_stop: no server is running"
+    local pid=$server_pid exit_status=0 deadline=$((SECONDS + server_wait_seconds))
+    local polls=$((server_wait_seconds * 20))
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && ((polls-- > 0 && SECONDS <= deadline)); do
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        server_pid=""
+        fail "the server (pid $pid) did not exit within $server_wait_seconds s of SIGTERM:"$'\n'"$(tail -n 20 "$server_err")"
+    fi
+    wait "$pid" || exit_status=$?
+    server_pid=""
+    sanitizer_check "the server" "$(cat "$server_err")"
+    [[ $exit_status -eq 0 ]] || fail "the server exited $exit_status:"$'\n'"$(tail -n 20 "$server_err")"
+}
+
+# For an EXIT trap: stops a server still running, by its PID, and waits for it.
+server_reap() {
+    if [[ -n $server_pid ]]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
 }

@@ -131,14 +131,36 @@ int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply
     return http_request(port, "POST", path, "application/json", json, strlen(json), NULL, reply);
 }
 
-static void test_server_exec(const char *binary, const test_server *server, bool with_config,
-                             int stdout_fd) {
-    char log_path[4200], config_path[4200];
-    snprintf(log_path, sizeof log_path, "%s/server.log", server->directory);
-    snprintf(config_path, sizeof config_path, "%s/config", server->directory);
-    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(stdout_fd, STDOUT_FILENO);
-    if (log_fd >= 0) dup2(log_fd, STDERR_FILENO);
+/* How long a server may take to print its "listening on" line, or to exit after SIGTERM. Generous
+ * because sanitizer builds on a loaded machine are slow; the waits end as soon as the server is
+ * ready or gone. Polls are bounded in count as well as in time. */
+#define TEST_SERVER_WAIT_MS 60000
+#define TEST_SERVER_POLL_MS 10
+
+static int64_t test_server_now_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void test_server_path(const test_server *server, const char *name, char *path,
+                             size_t path_bytes) {
+    snprintf(path, path_bytes, "%s/%s", server->directory, name);
+}
+
+/* In the child: stdout and stderr go to server.out and server.log, which the parent created
+ * empty before the fork, so only this server's lines are ever in them. A file rather than a
+ * pipe: nothing the server writes later can meet a closed reader. */
+static void test_server_exec(const char *binary, const test_server *server, bool with_config) {
+    char out_path[4200], log_path[4200], config_path[4200];
+    test_server_path(server, "server.out", out_path, sizeof out_path);
+    test_server_path(server, "server.log", log_path, sizeof log_path);
+    test_server_path(server, "config", config_path, sizeof config_path);
+    int out_fd = open(out_path, O_WRONLY | O_APPEND);
+    int log_fd = open(log_path, O_WRONLY | O_APPEND);
+    if (out_fd < 0 || log_fd < 0) _exit(126);
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
     if (with_config) {
         execl(binary, binary, "--listen", "127.0.0.1:0", "--data-dir", server->data_dir,
               "--config", config_path, (char *)NULL);
@@ -149,19 +171,76 @@ static void test_server_exec(const char *binary, const test_server *server, bool
     _exit(127);
 }
 
-static uint16_t test_server_port_read(int fd) {
-    char line[256] = {0};
-    size_t length = 0;
-    while (length < sizeof line - 1) {
-        struct pollfd wait = {.fd = fd, .events = POLLIN};
-        if (poll(&wait, 1, 10000) <= 0) break;
-        ssize_t got = read(fd, line + length, 1);
-        if (got <= 0 || line[length] == '\n') break;
-        length++;
-    }
+/* Creates (or empties) one of the server's output files. */
+static void test_server_file_create(const test_server *server, const char *name) {
+    char path[4200];
+    test_server_path(server, name, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* Prints what the server wrote, for a failure message. */
+static void test_server_dump(const test_server *server, const char *name) {
+    char path[4200], text[8192];
+    test_server_path(server, name, path, sizeof path);
+    FILE *file = fopen(path, "r");
+    fprintf(stderr, "---- %s ----\n", path);
+    if (file == NULL) return;
+    size_t got;
+    while ((got = fread(text, 1, sizeof text, file)) > 0) fwrite(text, 1, got, stderr);
+    fclose(file);
+    fprintf(stderr, "---- end of %s ----\n", name);
+}
+
+/* The port from a whole "listening on 127.0.0.1:PORT\n" line in server.out; 0 if none yet. A
+ * line without its newline may still be being written, so it does not count. */
+static uint16_t test_server_port_find(const test_server *server) {
+    char path[4200], line[512];
+    test_server_path(server, "server.out", path, sizeof path);
+    FILE *file = fopen(path, "r");
+    if (file == NULL) return 0;
     unsigned port = 0;
-    assert_int_equal(sscanf(line, "listening on 127.0.0.1:%u", &port), 1);
+    while (port == 0 && fgets(line, sizeof line, file) != NULL) {
+        size_t length = strlen(line);
+        if (length == 0 || line[length - 1] != '\n') break;
+        char end = '\0';
+        if (sscanf(line, "listening on 127.0.0.1:%u%c", &port, &end) != 2 || end != '\n' ||
+            port == 0 || port > 65535) {
+            port = 0;
+        }
+    }
+    fclose(file);
     return (uint16_t)port;
+}
+
+/* Waits for this server's "listening on" line; fails the test, with the server's output, if the
+ * server exits first or the line does not come within TEST_SERVER_WAIT_MS. */
+static uint16_t test_server_port_wait(test_server *server) {
+    int64_t deadline = test_server_now_ms() + TEST_SERVER_WAIT_MS;
+    for (int poll_count = 0; poll_count < TEST_SERVER_WAIT_MS / TEST_SERVER_POLL_MS;
+         poll_count++) {
+        uint16_t port = test_server_port_find(server);
+        if (port != 0) return port;
+        int status = 0;
+        if (waitpid(server->pid, &status, WNOHANG) == server->pid) {
+            server->pid = 0;
+            test_server_dump(server, "server.out");
+            test_server_dump(server, "server.log");
+            fail_msg("fundflowd exited (%s %d) before printing \"listening on\"",
+                     WIFEXITED(status) ? "status" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        }
+        if (test_server_now_ms() > deadline) break;
+        usleep(TEST_SERVER_POLL_MS * 1000);
+    }
+    test_server_dump(server, "server.out");
+    test_server_dump(server, "server.log");
+    kill(server->pid, SIGKILL);
+    waitpid(server->pid, NULL, 0);
+    server->pid = 0;
+    fail_msg("fundflowd printed no \"listening on\" line within %d ms", TEST_SERVER_WAIT_MS);
+    return 0;
 }
 
 void test_server_start(const char *binary, const char *config_text, test_server *server) {
@@ -170,36 +249,40 @@ void test_server_start(const char *binary, const char *config_text, test_server 
     snprintf(server->data_dir, sizeof server->data_dir, "%s/data", server->directory);
     if (config_text) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/config", server->directory);
+        test_server_path(server, "config", path, sizeof path);
         FILE *file = fopen(path, "w");
         assert_non_null(file);
         fputs(config_text, file);
         fclose(file);
     }
-    int out[2];
-    assert_int_equal(pipe(out), 0);
+    test_server_file_create(server, "server.out");
+    test_server_file_create(server, "server.log");
+    fflush(NULL); /* nothing buffered in the parent is written twice by the child */
     server->pid = fork();
     assert_true(server->pid >= 0);
-    if (server->pid == 0) {
-        close(out[0]);
-        test_server_exec(binary, server, config_text != NULL, out[1]);
-    }
-    close(out[1]);
-    server->port = test_server_port_read(out[0]);
-    close(out[0]);
+    if (server->pid == 0) test_server_exec(binary, server, config_text != NULL);
+    server->port = test_server_port_wait(server);
 }
 
 int test_server_stop(test_server *server) {
     if (server->pid <= 0) return -1;
     kill(server->pid, SIGTERM);
     int status = 0;
-    for (int waited_ms = 0; waited_ms < 15000; waited_ms += 10) {
-        if (waitpid(server->pid, &status, WNOHANG) == server->pid) {
+    int64_t deadline = test_server_now_ms() + TEST_SERVER_WAIT_MS;
+    for (int poll_count = 0; poll_count < TEST_SERVER_WAIT_MS / TEST_SERVER_POLL_MS;
+         poll_count++) {
+        pid_t reaped = waitpid(server->pid, &status, WNOHANG);
+        if (reaped == server->pid || (reaped < 0 && errno != EINTR)) {
             server->pid = 0;
+            if (reaped < 0) return -1;
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
-        usleep(10000);
+        if (test_server_now_ms() > deadline) break;
+        usleep(TEST_SERVER_POLL_MS * 1000);
     }
+    fprintf(stderr, "fundflowd (pid %d) did not exit within %d ms of SIGTERM\n", (int)server->pid,
+            TEST_SERVER_WAIT_MS);
+    test_server_dump(server, "server.log");
     kill(server->pid, SIGKILL);
     waitpid(server->pid, &status, 0);
     server->pid = 0;

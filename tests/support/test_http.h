@@ -36,10 +36,13 @@ typedef struct test_server {
 } test_server;
 
 /* Starts fundflowd on 127.0.0.1:0 in a new scratch directory, with config_text (or none) as its
- * configuration file, and waits (at most 10 s) for its "listening on" line. */
+ * configuration file, its stdout in server.out and stderr in server.log there, and waits (at
+ * most 60 s, polling) for its own "listening on" line; fails the test with the server's output if
+ * it exits first or the line never comes. */
 void test_server_start(const char *binary, const char *config_text, test_server *server);
 
-/* Sends SIGTERM and waits (at most 15 s) for the exit; returns the exit status. Leaves the
+/* Sends SIGTERM and waits (at most 60 s) for the exit; returns the exit status, or -1 if the
+ * server had to be killed. Leaves the
  * directory in place for inspection; test_server_cleanup removes it. */
 int test_server_stop(test_server *server);
 void test_server_cleanup(test_server *server);
