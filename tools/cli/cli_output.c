@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli_values.h"
+#include "tool_text.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
@@ -18,15 +19,6 @@
 /* Columns between two table columns. */
 #define CLI_TABLE_GAP "  "
 
-/* How many characters text shows as: every byte except UTF-8 continuation bytes. */
-static size_t cli_text_columns(const char *text) {
-    size_t columns = 0;
-    for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
-        if ((*cursor & 0xC0) != 0x80) columns++;
-    }
-    return columns;
-}
-
 void cli_table_init(cli_table *table, size_t column_count, const char *const *headings,
                     const bool *right_aligned) {
     assert(column_count > 0 && column_count <= CLI_TABLE_COLUMNS_MAX);
@@ -35,7 +27,7 @@ void cli_table_init(cli_table *table, size_t column_count, const char *const *he
     for (size_t i = 0; i < column_count; i++) {
         table->headings[i] = headings[i];
         table->right_aligned[i] = right_aligned ? right_aligned[i] : false;
-        table->widths[i] = cli_text_columns(headings[i]);
+        table->widths[i] = tool_text_columns(headings[i]);
     }
 }
 
@@ -62,7 +54,7 @@ bool cli_table_row_add(cli_table *table, const char *const *cells) {
         }
     }
     for (size_t i = 0; i < table->column_count; i++) {
-        size_t columns = cli_text_columns(row[i]);
+        size_t columns = tool_text_columns(row[i]);
         if (columns > table->widths[i]) table->widths[i] = columns;
     }
     table->row_count++;
@@ -71,7 +63,7 @@ bool cli_table_row_add(cli_table *table, const char *const *cells) {
 
 static void cli_table_line_write(const cli_table *table, const char *const *cells, FILE *out) {
     for (size_t i = 0; i < table->column_count; i++) {
-        size_t padding = table->widths[i] - cli_text_columns(cells[i]);
+        size_t padding = table->widths[i] - tool_text_columns(cells[i]);
         bool last = i + 1 == table->column_count;
         if (i > 0) fputs(CLI_TABLE_GAP, out);
         if (table->right_aligned[i]) fprintf(out, "%*s", (int)padding, "");
@@ -100,7 +92,7 @@ void cli_table_free(cli_table *table) {
 }
 
 void cli_field_print(const char *label, const char *format, ...) {
-    size_t columns = cli_text_columns(label) + 1;
+    size_t columns = tool_text_columns(label) + 1;
     printf("%s:%*s", label,
            (int)(columns < CLI_FIELD_LABEL_COLUMNS ? CLI_FIELD_LABEL_COLUMNS - columns : 1), "");
     va_list arguments;

@@ -1,7 +1,8 @@
 /* fundflow: the command-line client of fundflowd, which registers organisations, service lines
  * and delegations, records allocations, budgets, contracts, payments and outcomes, and reads
- * positions, contracts, funding flows, histories, events and plugins' reports over Twirp. This file reads the
- * command line against the tables in cli_flags.c, prints help, and runs the subcommand. */
+ * positions, contracts, funding flows, histories, events and plugins' reports over Twirp. This
+ * file reads the command line against the tables in cli_flags.c with the shared flag parser,
+ * prints help, and runs the subcommand. */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,13 +12,12 @@
 #include "cli.h"
 #include "cli_flags.h"
 #include "cli_values.h"
+#include "tool_flags.h"
 #include "tool_help.h"
+#include "tool_text.h"
+#include "tool_values.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
-
-/* The most positional arguments looked at: "delegation grant ID" is three. More is a usage
- * error. */
-#define CLI_POSITIONALS_MAX 4
 
 /* Columns of the subcommand names in the usage lists. */
 #define CLI_USAGE_NAME_COLUMNS 24
@@ -25,13 +25,6 @@
 #define CLI_GROUP_USAGE_OPERAND_COLUMNS 8
 
 /* Help -------------------------------------------------------------------------------------- */
-
-static void cli_flag_print(FILE *out, const cli_flag *flag) {
-    if (flag->value_name) fprintf(out, "  %s %s\n", flag->name, flag->value_name);
-    else fprintf(out, "  %s\n", flag->name);
-    tool_lines_print(out, flag->help, "      ");
-    if (flag->choices) tool_choices_print(out, flag->choices);
-}
 
 static void cli_exit_codes_print(FILE *out) {
     fprintf(out, "\nExit codes:\n"
@@ -59,9 +52,7 @@ static void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffe
 
 static void cli_global_flags_print(FILE *out) {
     fprintf(out, "\nGlobal flags (before or after the subcommand):\n");
-    for (size_t i = 0; i < cli_flag_count; i++) {
-        if (cli_flags[i].subcommands == CLI_FOR_ALL) cli_flag_print(out, &cli_flags[i]);
-    }
+    tool_flags_help_print(out, &cli_flag_table, CLI_FOR_ALL, TOOL_FLAGS_SHOWN_GLOBAL);
 }
 
 static void cli_usage_print(FILE *out) {
@@ -79,7 +70,9 @@ static void cli_usage_print(FILE *out) {
         cli_subcommand_name((cli_subcommand_id)i, name, sizeof name);
         snprintf(usage, sizeof usage, "%s%s%s", name, cli_subcommands[i].operand ? " " : "",
                  cli_subcommands[i].operand ? cli_subcommands[i].operand : "");
-        fprintf(out, "  %-*s %s\n", CLI_USAGE_NAME_COLUMNS, usage, cli_subcommands[i].summary);
+        fputs("  ", out);
+        tool_text_pad_write(out, usage, CLI_USAGE_NAME_COLUMNS);
+        fprintf(out, " %s\n", cli_subcommands[i].summary);
     }
     cli_global_flags_print(out);
     cli_exit_codes_print(out);
@@ -92,9 +85,12 @@ static void cli_group_usage_print(FILE *out, const char *group) {
     for (int i = 0; i < CLI_SUBCOMMAND_COUNT; i++) {
         const cli_subcommand *subcommand = &cli_subcommands[i];
         if (subcommand->group == NULL || strcmp(subcommand->group, group) != 0) continue;
-        fprintf(out, "  %-*s %-*s %s\n", CLI_GROUP_USAGE_NAME_COLUMNS, subcommand->name,
-                CLI_GROUP_USAGE_OPERAND_COLUMNS, subcommand->operand ? subcommand->operand : "",
-                subcommand->summary);
+        fputs("  ", out);
+        tool_text_pad_write(out, subcommand->name, CLI_GROUP_USAGE_NAME_COLUMNS);
+        fputc(' ', out);
+        tool_text_pad_write(out, subcommand->operand ? subcommand->operand : "",
+                            CLI_GROUP_USAGE_OPERAND_COLUMNS);
+        fprintf(out, " %s\n", subcommand->summary);
     }
     fprintf(out, "\nRun \"" CLI_PROGRAM " %s <subcommand> --help\" for its flags.\n", group);
 }
@@ -105,95 +101,16 @@ static void cli_subcommand_help_print(FILE *out, cli_subcommand_id id) {
     cli_subcommand_name(id, name, sizeof name);
     fprintf(out, "Usage: " CLI_PROGRAM " %s", name);
     if (subcommand->operand) fprintf(out, " %s", subcommand->operand);
-    for (size_t i = 0; i < cli_flag_count; i++) {
-        const cli_flag *flag = &cli_flags[i];
-        if (flag->subcommands == CLI_FOR_ALL || (flag->subcommands & CLI_FOR(id)) == 0) continue;
-        bool required = (flag->required & CLI_FOR(id)) != 0;
-        fprintf(out, " %s%s%s%s%s", required ? "" : "[", flag->name, flag->value_name ? " " : "",
-                flag->value_name ? flag->value_name : "", required ? "" : "]");
-    }
+    tool_flags_synopsis_print(out, &cli_flag_table, id);
     fprintf(out, " [global flags]\n\n");
     tool_lines_print(out, subcommand->description, "");
     fprintf(out, "\nFlags:\n");
-    for (size_t i = 0; i < cli_flag_count; i++) {
-        const cli_flag *flag = &cli_flags[i];
-        if (flag->subcommands != CLI_FOR_ALL && (flag->subcommands & CLI_FOR(id)) != 0) {
-            cli_flag_print(out, flag);
-        }
-    }
+    tool_flags_help_print(out, &cli_flag_table, CLI_FOR(id), TOOL_FLAGS_SHOWN_OWN);
     cli_global_flags_print(out);
     cli_exit_codes_print(out);
 }
 
 /* Arguments --------------------------------------------------------------------------------- */
-
-/* The positional arguments: the subcommand's words and its operand, by their argv index. */
-typedef struct cli_positionals {
-    int indexes[CLI_POSITIONALS_MAX];
-    size_t count;
-    bool too_many;
-    bool help;
-} cli_positionals;
-
-static bool cli_help_flag_is(const char *argument) {
-    return strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0;
-}
-
-/* "-" alone names standard input, so it is an operand rather than a flag. */
-static bool cli_flag_is(const char *argument) {
-    return argument[0] == '-' && argument[1] != '\0';
-}
-
-static size_t cli_flag_name_length(const char *argument) {
-    const char *equals = strchr(argument, '=');
-    return equals ? (size_t)(equals - argument) : strlen(argument);
-}
-
-/* The entry for the flag named by argument's first name_length bytes that subcommand id takes,
- * or, for CLI_SUBCOMMAND_NONE, the first entry of that name; NULL if there is none. */
-static const cli_flag *cli_flag_find(const char *argument, size_t name_length,
-                                     cli_subcommand_id id) {
-    for (size_t i = 0; i < cli_flag_count; i++) {
-        const cli_flag *flag = &cli_flags[i];
-        if (strlen(flag->name) != name_length || strncmp(argument, flag->name, name_length)) {
-            continue;
-        }
-        if (id == CLI_SUBCOMMAND_NONE || (flag->subcommands & CLI_FOR(id)) != 0) return flag;
-    }
-    return NULL;
-}
-
-/* Whether the flag at argv[index] takes the next argument as its value. The same rule decides
- * in both passes over the arguments, so they always agree on what is a positional. */
-static bool cli_flag_takes_next(int argc, char **argv, int index, const cli_flag *flag) {
-    return flag != NULL && flag->value_name != NULL && strchr(argv[index], '=') == NULL &&
-           index + 1 < argc && strncmp(argv[index + 1], "--", 2) != 0;
-}
-
-static void cli_positionals_collect(int argc, char **argv, cli_positionals *positionals) {
-    memset(positionals, 0, sizeof *positionals);
-    for (int i = 1; i < argc; i++) {
-        const char *argument = argv[i];
-        if (cli_help_flag_is(argument)) {
-            positionals->help = true;
-        } else if (cli_flag_is(argument)) {
-            const cli_flag *flag = cli_flag_find(argument, cli_flag_name_length(argument),
-                                                 CLI_SUBCOMMAND_NONE);
-            if (cli_flag_takes_next(argc, argv, i, flag)) i++;
-        } else if (positionals->count < CLI_POSITIONALS_MAX) {
-            positionals->indexes[positionals->count++] = i;
-        } else {
-            positionals->too_many = true;
-        }
-    }
-}
-
-static bool cli_positional_is(const cli_positionals *positionals, int index) {
-    for (size_t i = 0; i < positionals->count; i++) {
-        if (positionals->indexes[i] == index) return true;
-    }
-    return false;
-}
 
 /* Finds the subcommand named by one word, or by a group's name and one word. */
 static cli_subcommand_id cli_subcommand_find(const char *group, const char *name) {
@@ -249,71 +166,15 @@ static int cli_help_words_print(char **words, size_t word_count) {
     return CLI_EXIT_OK;
 }
 
-/* The value of the flag at argv[*index], from "--flag=value" or the next argument. */
-static const char *cli_flag_value(int argc, char **argv, int *index, const cli_flag *flag) {
-    const char *equals = strchr(argv[*index], '=');
-    if (equals != NULL) return equals + 1;
-    if (!cli_flag_takes_next(argc, argv, *index, flag)) return NULL;
-    *index += 1;
-    return argv[*index];
-}
-
-static int cli_flag_apply(int argc, char **argv, int *index, cli_options *options) {
-    const char *argument = argv[*index];
-    size_t name_length = cli_flag_name_length(argument);
-    const cli_flag *flag = cli_flag_find(argument, name_length, options->subcommand);
-    if (flag == NULL) {
-        char name[32];
-        cli_subcommand_name(options->subcommand, name, sizeof name);
-        bool known = cli_flag_find(argument, name_length, CLI_SUBCOMMAND_NONE) != NULL;
-        fprintf(stderr, CLI_PROGRAM ": %s %.*s%s; see " CLI_PROGRAM " %s --help\n",
-                known ? "there is no" : "unknown flag", (int)name_length, argument,
-                known ? " flag for this subcommand" : "", name);
-        return CLI_EXIT_USAGE;
-    }
-    if (flag->value_name == NULL) {
-        if (strchr(argument, '=') == NULL) {
-            return flag->parse(options, flag->name, "") ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-        }
-        fprintf(stderr, CLI_PROGRAM ": %s takes no value\n", flag->name);
-        return CLI_EXIT_USAGE;
-    }
-    const char *value = cli_flag_value(argc, argv, index, flag);
-    if (value == NULL) {
-        fprintf(stderr, CLI_PROGRAM ": %s needs a value: %s %s\n", flag->name, flag->name,
-                flag->value_name);
-        return CLI_EXIT_USAGE;
-    }
-    return flag->parse(options, flag->name, value) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-}
-
-static int cli_required_check(const cli_options *options, const bool *given) {
-    for (size_t i = 0; i < cli_flag_count; i++) {
-        const cli_flag *flag = &cli_flags[i];
-        if ((flag->required & CLI_FOR(options->subcommand)) == 0 || given[i]) continue;
-        char name[32];
-        cli_subcommand_name(options->subcommand, name, sizeof name);
-        fprintf(stderr, CLI_PROGRAM ": %s needs %s %s\n", name, flag->name, flag->value_name);
-        return CLI_EXIT_USAGE;
-    }
-    return CLI_EXIT_OK;
-}
-
-/* Applies every flag, skipping the positionals, then checks the required ones were given. */
-static int cli_flags_apply(int argc, char **argv, const cli_positionals *positionals,
+/* Reads every flag into options, skipping the subcommand's words and operand. */
+static int cli_flags_apply(int argc, char **argv, const tool_positionals *positionals,
                            cli_options *options) {
-    bool given[CLI_FLAGS_MAX] = {false};
-    assert(cli_flag_count <= CLI_FLAGS_MAX);
-    for (int i = 1; i < argc; i++) {
-        if (cli_positional_is(positionals, i) || cli_help_flag_is(argv[i])) continue;
-        const cli_flag *flag =
-            cli_flag_find(argv[i], cli_flag_name_length(argv[i]), options->subcommand);
-        int code = cli_flag_apply(argc, argv, &i, options);
-        if (code != CLI_EXIT_OK) return code;
-        assert(flag != NULL);
-        given[flag - cli_flags] = true;
-    }
-    return cli_required_check(options, given);
+    char name[32];
+    cli_subcommand_name(options->subcommand, name, sizeof name);
+    tool_flags_context context = {options->subcommand, name, positionals->count};
+    return tool_flags_apply(&cli_flag_table, argc, argv, positionals, &context, options)
+               ? CLI_EXIT_OK
+               : CLI_EXIT_USAGE;
 }
 
 /* Reads the operand the subcommand takes from what is left of the positionals. */
@@ -335,27 +196,27 @@ static int cli_operand_read(cli_options *options, char **words, size_t word_coun
     if (expected == 0) return CLI_EXIT_OK;
     options->operand = words[0];
     if (strcmp(subcommand->operand, "SEQUENCE") == 0) {
-        return cli_number_parse(subcommand->operand, words[0], 1, UINT64_MAX,
+        return tool_number_parse(subcommand->operand, words[0], 1, UINT64_MAX,
                                 &options->operand_number)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
     }
     if (strcmp(subcommand->operand, "CODE") == 0) {
-        return cli_text_parse(subcommand->operand, words[0], FF_ORG_CODE_BYTES_MAX)
+        return tool_text_parse(subcommand->operand, words[0], FF_ORG_CODE_BYTES_MAX)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
     }
     if (strcmp(subcommand->operand, "NAME") == 0) {
-        return cli_text_parse(subcommand->operand, words[0], CLI_PLUGIN_NAME_BYTES_MAX)
+        return tool_text_parse(subcommand->operand, words[0], CLI_PLUGIN_NAME_BYTES_MAX)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
     }
     if (strcmp(subcommand->operand, "ID") == 0 || strcmp(subcommand->operand, "CONTRACT_ID") == 0) {
-        return cli_text_parse(subcommand->operand, words[0], FF_IDENTIFIER_BYTES_MAX)
+        return tool_text_parse(subcommand->operand, words[0], FF_IDENTIFIER_BYTES_MAX)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
     }
-    return cli_text_parse(subcommand->operand, words[0], SIZE_MAX) ? CLI_EXIT_OK
+    return tool_text_parse(subcommand->operand, words[0], SIZE_MAX) ? CLI_EXIT_OK
                                                                    : CLI_EXIT_USAGE;
 }
 
@@ -376,9 +237,9 @@ static void cli_options_default(cli_options *options) {
  * left CLI_SUBCOMMAND_NONE means help was printed and there is nothing to run. */
 static int cli_arguments_read(int argc, char **argv, cli_options *options) {
     cli_options_default(options);
-    cli_positionals positionals;
-    cli_positionals_collect(argc, argv, &positionals);
-    char *words[CLI_POSITIONALS_MAX];
+    tool_positionals positionals;
+    tool_positionals_collect(&cli_flag_table, argc, argv, &positionals);
+    char *words[TOOL_POSITIONALS_MAX];
     for (size_t i = 0; i < positionals.count; i++) words[i] = argv[positionals.indexes[i]];
     if (positionals.count == 0) {
         cli_usage_print(positionals.help ? stdout : stderr);
@@ -409,6 +270,7 @@ static int cli_arguments_read(int argc, char **argv, cli_options *options) {
 }
 
 int main(int argc, char **argv) {
+    tool_program_name_set(CLI_PROGRAM);
     cli_options options;
     int code = cli_arguments_read(argc, argv, &options);
     if (code != CLI_EXIT_OK || options.subcommand == CLI_SUBCOMMAND_NONE) {
