@@ -14,7 +14,8 @@
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* A number macro's value as a string literal, for help that quotes a limit. */
+/* A number macro's value as a string literal, for help that quotes a limit: the limits come
+ * from fundflow/limits.h, so the help says what the server holds to. */
 #define CLI_NUMBER_TEXT_EXPANDED(number) #number
 #define CLI_NUMBER_TEXT(number) CLI_NUMBER_TEXT_EXPANDED(number)
 
@@ -192,7 +193,9 @@ static bool cli_code_list_add(cli_code_list *list, const char *flag, const char 
     for (;;) {
         size_t length = strcspn(cursor, ",");
         if (length == 0 || length > FF_ORG_CODE_BYTES_MAX) {
-            return tool_value_refuse(flag, value, "must list codes of 1 to 12 bytes, split by "
+            return tool_value_refuse(flag, value, "must list codes of 1 to "
+                                                 CLI_NUMBER_TEXT(FF_ORG_CODE_BYTES_MAX)
+                                                 " bytes, split by "
                                                  "commas");
         }
         if (list->count == count_max) {
@@ -352,7 +355,8 @@ static bool cli_pot_parse(void *context, const char *flag, const char *value) {
 static bool cli_metric_terms_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     static const char problem[] =
-        "is not CODE:WEIGHT_BP or CODE:WEIGHT_BP:DESCRIPTION, with a code of 1 to 12 bytes";
+        "is not CODE:WEIGHT_BP or CODE:WEIGHT_BP:DESCRIPTION, with a code of 1 to "
+        CLI_NUMBER_TEXT(FF_ORG_CODE_BYTES_MAX) " bytes";
     if (options->metric_count == FF_METRICS_MAX) {
         char limit[64];
         snprintf(limit, sizeof limit, "is one metric more than the %d a contract has",
@@ -376,7 +380,8 @@ static bool cli_metric_terms_parse(void *context, const char *flag, const char *
     if (!tool_number_parse(flag, weight_text, 1, FF_BASIS_POINTS_WHOLE, &weight_bp)) return false;
     const char *description = weight[weight_bytes] == ':' ? weight + weight_bytes + 1 : "";
     if (strlen(description) > FF_DESCRIPTION_BYTES_MAX) {
-        return tool_value_refuse(flag, value, "has a description longer than 160 bytes");
+        return tool_value_refuse(flag, value, "has a description longer than "
+                                                 CLI_NUMBER_TEXT(FF_DESCRIPTION_BYTES_MAX) " bytes");
     }
     memcpy(metric->code, value, code_bytes);
     metric->code[code_bytes] = '\0';
@@ -730,10 +735,14 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
 
 #define CLI_DATE_HELP "The date the event takes effect, YYYY-MM-DD. Default: today."
 #define CLI_KEY_HELP                                                                            \
-    "The idempotency key, up to 128 bytes. Default: 128 random bits in hex, printed with\n"      \
+    "The idempotency key, up to " CLI_NUMBER_TEXT(FF_IDEMPOTENCY_KEY_BYTES_MAX) " bytes. Default: "  \
+    "128 random bits in hex, printed with\n"                                                   \
     "the result. Sending the same command again with the same key records nothing new."
 #define CLI_AMOUNT_HELP                                                                         \
     "in pounds, such as 1234.56, 1,234.56 or £1,234.56, with at most\ntwo decimal places"
+
+_Static_assert(CLI_SUBMIT_BATCH_SIZE_DEFAULT <= FF_BATCH_COMMANDS_MAX,
+               "submit's default batch is one the server takes");
 
 const tool_flag cli_flags[] = {
     {"--server", "URL", CLI_FOR_ALL, 0, cli_server_parse,
@@ -751,12 +760,14 @@ const tool_flag cli_flags[] = {
      NULL},
     /* Organisations. */
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
-     cli_name_parse, "The organisation's name, up to 160 bytes. Required.", NULL},
+     cli_name_parse, "The organisation's name, up to "
+     CLI_NUMBER_TEXT(FF_ORG_NAME_BYTES_MAX) " bytes. Required.", NULL},
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_name_parse,
-     "A new name, up to 160 bytes. Default: unchanged.", NULL},
+     "A new name, up to " CLI_NUMBER_TEXT(FF_ORG_NAME_BYTES_MAX) " bytes. Default: unchanged.", NULL},
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD),
      CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD), cli_name_parse,
-     "The service line's name, up to 160 bytes. Required.", NULL},
+     "The service line's name, up to " CLI_NUMBER_TEXT(FF_ORG_NAME_BYTES_MAX)
+     " bytes. Required.", NULL},
     {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
      cli_kind_parse, "What the organisation is, by name in any case. Required.",
      &fundflow__v1__org_kind__descriptor},
@@ -779,11 +790,11 @@ const tool_flag cli_flags[] = {
      "Only organisations under this one. Default: any.", NULL},
     {"--member", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), 0, cli_member_parse,
      "A member: a provider of a provider collaborative, or an ICB of a joint committee.\n"
-     "Repeat the flag for each member, up to 64; each must be registered already.\n"
+     "Repeat the flag for each member, up to " CLI_NUMBER_TEXT(FF_MEMBERS_MAX) "; each must be registered already.\n"
      "Default: none.", NULL},
     {"--members", "A,B,C", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_member_parse,
      "The members from the update's date on, replacing the earlier list: codes split by\n"
-     "commas, up to 64. Default: unchanged.", NULL},
+     "commas, up to " CLI_NUMBER_TEXT(FF_MEMBERS_MAX) ". Default: unchanged.", NULL},
     {"--no-members", NULL, CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_no_members_parse,
      "Leave the organisation with no members from the update's date on. Not with\n"
      "--members.", NULL},
@@ -807,10 +818,11 @@ const tool_flag cli_flags[] = {
     {"--lines", "A,B", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_lines_parse,
      "The service lines delegated, registered already and not retained nationally: codes\n"
-     "split by commas, up to 128. Required.", NULL},
+     "split by commas, up to " CLI_NUMBER_TEXT(FF_DELEGATION_LINES_MAX) ". Required.", NULL},
     {"--population", "Q1,Q2", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_population_parse,
-     "The ICBs whose populations the delegation covers: codes split by commas, up to 64.\n"
+     "The ICBs whose populations the delegation covers: codes split by commas, up to "
+     CLI_NUMBER_TEXT(FF_MEMBERS_MAX) ".\n"
      "Required.", NULL},
     {"--mode", "MODE", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_mode_parse,
@@ -866,14 +878,17 @@ const tool_flag cli_flags[] = {
      cli_statement_amount_parse,
      "The balance " CLI_AMOUNT_HELP ", zero or more. Required.", NULL},
     {"--reference", "TEXT", CLI_FOR_TRANSFERS, 0, cli_reference_parse,
-     "A reference such as an allocation letter's number, up to 64 bytes. Default: none.",
+     "A reference such as an allocation letter's number, up to "
+     CLI_NUMBER_TEXT(FF_REFERENCE_BYTES_MAX) " bytes. Default: none.",
      NULL},
     {"--reference", "TEXT", CLI_FOR(CLI_SUBCOMMAND_PAY), 0, cli_reference_parse,
-     "A reference such as an invoice number, up to 64 bytes. Default: none.", NULL},
+     "A reference such as an invoice number, up to " CLI_NUMBER_TEXT(FF_REFERENCE_BYTES_MAX)
+     " bytes. Default: none.", NULL},
     {"--non-recurrent", NULL, CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), 0, cli_non_recurrent_parse,
      "Marks the allocation non-recurrent (one-off). Default: recurrent.", NULL},
     {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_REVERSE), CLI_FOR(CLI_SUBCOMMAND_REVERSE),
-     cli_reason_parse, "Why the event is reversed, up to 240 bytes. Required.", NULL},
+     cli_reason_parse, "Why the event is reversed, up to "
+     CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX) " bytes. Required.", NULL},
     /* Contracts. */
     {"--commissioner", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_commissioner_parse,
@@ -911,7 +926,8 @@ const tool_flag cli_flags[] = {
      "The service line; needed for the specialised stream, where the commissioner must\n"
      "hold a delegation of it on the contract's date. Default: none.", NULL},
     {"--cquin-bp", "N", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_cquin_parse,
-     "The CQUIN share of the value in basis points, 0 to 10000 (250 is 2.5%). Default: 0.",
+     "The CQUIN share of the value in basis points, 0 to " CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE)
+     " (250 is 2.5%). Default: 0.",
      NULL},
     {"--pot", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_pot_parse,
      "For an outcome-based contract: the part of the value withheld until outcomes are\n"
@@ -920,9 +936,10 @@ const tool_flag cli_flags[] = {
     {"--metric", "CODE:WEIGHT_BP[:DESCRIPTION]", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0,
      cli_metric_terms_parse,
      "An outcome metric: its code (2 to 12 upper-case letters or digits), its weight in\n"
-     "basis points (1 to 10000), and optionally a description of up to 160 bytes, which\n"
-     "may hold colons. Repeat the flag for each metric, up to 16; the weights add to\n"
-     "10000. Needs --pot.", NULL},
+     "basis points (1 to " CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE) "), and optionally a description of up to "
+     CLI_NUMBER_TEXT(FF_DESCRIPTION_BYTES_MAX) " bytes, which\n"
+     "may hold colons. Repeat the flag for each metric, up to " CLI_NUMBER_TEXT(FF_METRICS_MAX)
+     "; the weights add to\n" CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE) ". Needs --pot.", NULL},
     {"--change", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY), cli_change_flag_parse,
      "The change of value " CLI_AMOUNT_HELP ": more than zero to increase the value,\n"
@@ -930,7 +947,7 @@ const tool_flag cli_flags[] = {
      NULL},
     {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY), cli_reason_parse,
-     "Why the value changes, up to 240 bytes. Required.", NULL},
+     "Why the value changes, up to " CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX) " bytes. Required.", NULL},
     {"--month", "N", CLI_FOR(CLI_SUBCOMMAND_PAY), CLI_FOR(CLI_SUBCOMMAND_PAY),
      cli_month_flag_parse,
      "The month of the contract's year paid for: 1 (April) to 12 (March), or M1 to M12.\n"
@@ -941,7 +958,7 @@ const tool_flag cli_flags[] = {
      "The achievement as a percentage from 0 to 100 with at most two decimal places, such\n"
      "as 75.5 (7550 basis points). This or --achievement-bp is required.", NULL},
     {"--achievement-bp", "N", CLI_FOR(CLI_SUBCOMMAND_OUTCOME), 0, cli_achievement_bp_parse,
-     "The achievement in basis points, 0 to 10000. This or --achievement is required.",
+     "The achievement in basis points, 0 to " CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE) ". This or --achievement is required.",
      NULL},
     /* Statements and periods. */
     {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_STATEMENT), CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
@@ -983,7 +1000,7 @@ const tool_flag cli_flags[] = {
      "Where the walk starts. Default: every organisation of kind nhse.", NULL},
     {"--depth", "N", CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0, cli_depth_parse,
      "How many steps down from the root to go, 1 or more; the server may go less far.\n"
-     "Default: 3.", NULL},
+     "Default: " CLI_NUMBER_TEXT(FF_FLOW_DEPTH_DEFAULT) ".", NULL},
     {"--purpose", "PURPOSE", CLI_FOR(CLI_SUBCOMMAND_HISTORY), 0, cli_purpose_parse,
      "The account: budget (held, to pass on), received, onward (passed on), funding (NHS\n"
      "England's funding drawn), committed (to contracts, not yet paid), withheld (outcome\n"
@@ -1003,7 +1020,8 @@ const tool_flag cli_flags[] = {
      "Stop after N rows. Default: every row, up to a million; past that, page on with\n"
      "--after where the subcommand takes it.", NULL},
     {"--batch-size", "N", CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_batch_size_parse,
-     "Commands per SubmitCommands request, from 1 to 8192. Default: 500.", NULL},
+     "Commands per SubmitCommands request, from 1 to " CLI_NUMBER_TEXT(FF_BATCH_COMMANDS_MAX)
+     ". Default: " CLI_NUMBER_TEXT(CLI_SUBMIT_BATCH_SIZE_DEFAULT) ".", NULL},
     {"--linked", NULL, CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_linked_parse,
      "Send each batch all-or-nothing: a refused command refuses its whole batch, and no\n"
      "later batch is sent. Default: each command stands alone.", NULL},
