@@ -1,7 +1,6 @@
 /* Writes the fundflow client's values out for people, and makes the values it sends unasked:
  * today's date and a fresh idempotency key. */
 #include "cli_values.h"
-#include "tool_help.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -12,9 +11,6 @@
 
 #include "cli.h"
 #include "fundflow/calendar.h"
-#include "fundflow/error.h"
-#include "fundflow/limits.h"
-#include "fundflow/money.h"
 
 /* Months in a financial year, and basis points in one per cent. */
 #define CLI_MONTHS_PER_YEAR 12u
