@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 /* The most words, and bytes of them, in one test's command line. */
-#define TOOL_TEST_ARGS_MAX 16
+#define TOOL_TEST_ARGS_MAX 32
 #define TOOL_TEST_ARGS_TEXT_BYTES 1024
 
 /* A command line with writable words, as main's argv has. */
