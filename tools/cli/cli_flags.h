@@ -1,9 +1,9 @@
 /* The fundflow client's tables: every subcommand with its help, and every flag with the
  * subcommands that take it, its help text and the function that reads its value.
  *
- * fundflow_cli.c reads a command line against these tables with the shared flag parser
- * (tool_flags.h) and prints help from them; nothing else uses them. The tables are constant,
- * so any thread may read them.
+ * cli_arguments.c reads a command line against these tables with the shared flag parser
+ * (tool_flags.h) and prints help from them; nothing else in the client uses them. The tables
+ * are constant, so any thread may read them.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_FLAGS_H
 #define FUNDFLOW_TOOLS_CLI_FLAGS_H
