@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "demo_data.h"
+#include "tool_flags.h"
 #include "tool_help.h"
+#include "tool_text.h"
+#include "tool_values.h"
 #include "digest.h"
 #include "ledger.h"
 #include "plugin_host.h"
@@ -40,10 +43,11 @@
 /* The most rows positions prints, so a huge ledger cannot make it allocate without bound. */
 #define ADMIN_POSITION_ROWS_MAX 100000
 
+/* Columns of the subcommand names in the usage list. */
+#define ADMIN_SUBCOMMAND_NAME_COLUMNS 10
+
 /* How many characters of a name the positions table shows before cutting it short. */
 #define ADMIN_NAME_COLUMNS 44
-
-/* The longest enum name accepted from the command line, such as running_cost_allowance. */
 
 #define ADMIN_HASH_TEXT_BYTES (2 * DIGEST_BYTES + 1)
 
@@ -57,8 +61,8 @@ typedef enum admin_subcommand_id {
     ADMIN_SUBCOMMAND_COUNT
 } admin_subcommand_id;
 
-#define ADMIN_FOR(id) (1u << (id))
-#define ADMIN_FOR_ALL ((1u << ADMIN_SUBCOMMAND_COUNT) - 1)
+#define ADMIN_FOR(id) TOOL_FOR(id)
+#define ADMIN_FOR_ALL TOOL_FOR_ALL(ADMIN_SUBCOMMAND_COUNT)
 
 typedef struct admin_options {
     admin_subcommand_id subcommand;
@@ -74,18 +78,6 @@ typedef struct admin_options {
     const char *plugin_dir;  /* rebuild replays the log into these plugins' projections */
 } admin_options;
 
-/* Reads a flag's value into options; on a bad value prints why, naming flag, and returns false. */
-typedef bool (*admin_flag_parse)(admin_options *options, const char *flag, const char *value);
-
-typedef struct admin_flag {
-    const char *name;
-    const char *value_name;  /* shown in help; NULL for a flag that takes no value */
-    unsigned subcommands;    /* ADMIN_FOR bits of the subcommands that accept it */
-    admin_flag_parse parse;
-    const char *help;
-    const ProtobufCEnumDescriptor *choices;  /* when the value names an enum, for help */
-} admin_flag;
-
 typedef int (*admin_run)(const admin_options *options, ff_ledger *ledger);
 
 typedef struct admin_subcommand {
@@ -98,12 +90,8 @@ typedef struct admin_subcommand {
 
 /* Values ------------------------------------------------------------------------------------ */
 
-static bool admin_usage_error(const char *flag, const char *value, const char *problem) {
-    fprintf(stderr, ADMIN_PROGRAM ": %s: \"%s\" %s\n", flag, value, problem);
-    return false;
-}
-
-/* Parses digits only: no sign, no spaces, no hex, and nothing past UINT64_MAX. */
+/* Parses digits only, as far as they go: no sign, no spaces, no hex, and nothing past
+ * UINT64_MAX. Leaves in *rest_out what follows them, such as a size's suffix. */
 static bool admin_number_parse(const char *text, uint64_t *number_out, const char **rest_out) {
     uint64_t number = 0;
     const char *cursor = text;
@@ -118,24 +106,18 @@ static bool admin_number_parse(const char *text, uint64_t *number_out, const cha
     return true;
 }
 
-static bool admin_whole_number_parse(const char *flag, const char *value, uint64_t *number_out) {
-    const char *rest = NULL;
-    if (!admin_number_parse(value, number_out, &rest) || *rest != '\0') {
-        return admin_usage_error(flag, value, "is not a whole number from 0 to "
-                                              "18446744073709551615");
-    }
-    return true;
+static bool admin_seed_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return tool_number_parse(flag, value, 0, UINT64_MAX, &options->seed);
 }
 
-static bool admin_seed_parse(admin_options *options, const char *flag, const char *value) {
-    return admin_whole_number_parse(flag, value, &options->seed);
+static bool admin_as_at_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return tool_number_parse(flag, value, 0, UINT64_MAX, &options->as_at_sequence);
 }
 
-static bool admin_as_at_parse(admin_options *options, const char *flag, const char *value) {
-    return admin_whole_number_parse(flag, value, &options->as_at_sequence);
-}
-
-static bool admin_map_bytes_parse(admin_options *options, const char *flag, const char *value) {
+static bool admin_map_bytes_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
     uint64_t number = 0;
     const char *rest = NULL;
     unsigned shift = 0;
@@ -146,70 +128,54 @@ static bool admin_map_bytes_parse(admin_options *options, const char *flag, cons
         else if (*rest != '\0') rest = NULL;
     }
     if (rest == NULL) {
-        return admin_usage_error(flag, value, "is not a number of bytes such as 67108864 or 64M");
+        return tool_value_refuse(flag, value, "is not a number of bytes such as 67108864 or 64M");
     }
     if (number > (FF_MAP_BYTES_MAX >> shift) || (number << shift) < FF_MAP_BYTES_MIN) {
-        return admin_usage_error(flag, value, "is outside the allowed range, 64K to 64G");
+        return tool_value_refuse(flag, value, "is outside the allowed range, 64K to 64G");
     }
     options->map_bytes = number << shift;
     return true;
 }
 
-static bool admin_text_parse(const char *flag, const char *value, const char **text_out) {
-    if (value[0] == '\0') return admin_usage_error(flag, value, "is empty");
-    *text_out = value;
-    return true;
+/* A path, which only has to be there: the system says what is wrong with it when it is used. */
+static bool admin_path_parse(const char *flag, const char *value, const char **path_out) {
+    *path_out = value;
+    return tool_text_parse(flag, value, SIZE_MAX);
 }
 
-static bool admin_data_dir_parse(admin_options *options, const char *flag, const char *value) {
-    return admin_text_parse(flag, value, &options->data_dir);
+static bool admin_data_dir_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return admin_path_parse(flag, value, &options->data_dir);
 }
 
-static bool admin_ndjson_parse(admin_options *options, const char *flag, const char *value) {
-    return admin_text_parse(flag, value, &options->ndjson_path);
+static bool admin_ndjson_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return admin_path_parse(flag, value, &options->ndjson_path);
 }
 
-static bool admin_reference_dir_parse(admin_options *options, const char *flag,
-                                      const char *value) {
-    return admin_text_parse(flag, value, &options->reference_dir);
+static bool admin_reference_dir_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return admin_path_parse(flag, value, &options->reference_dir);
 }
 
-static bool admin_plugin_dir_parse(admin_options *options, const char *flag,
-                                   const char *value) {
-    return admin_text_parse(flag, value, &options->plugin_dir);
+static bool admin_plugin_dir_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return admin_path_parse(flag, value, &options->plugin_dir);
 }
 
-static bool admin_year_parse(admin_options *options, const char *flag, const char *value) {
-    if (calendar_year_parse(value, &options->financial_year) != FF_OK) {
-        char first[CALENDAR_YEAR_TEXT_BYTES], last[CALENDAR_YEAR_TEXT_BYTES], problem[96];
-        calendar_year_format(FF_YEAR_FIRST, first, sizeof first);
-        calendar_year_format(FF_YEAR_LAST, last, sizeof last);
-        snprintf(problem, sizeof problem,
-                 "is not a financial year such as 2024/25, from %s to %s", first, last);
-        return admin_usage_error(flag, value, problem);
-    }
-    return true;
+static bool admin_year_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return tool_year_parse(flag, value, &options->financial_year);
 }
 
-/* Looks an enum value up by name in any case, with '-' standing for '_'. The unspecified value
- * (0) is refused, since it names no real stream or kind. */
-static bool admin_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
-                             const char *value, uint32_t *number_out) {
-    const ProtobufCEnumValue *found = tool_enum_find(descriptor, value);
-    if (found == NULL) {
-        admin_usage_error(flag, value, "is not a known name; see --help for the list");
-        return false;
-    }
-    *number_out = (uint32_t)found->value;
-    return true;
+static bool admin_stream_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return tool_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
 }
 
-static bool admin_stream_parse(admin_options *options, const char *flag, const char *value) {
-    return admin_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
-}
-
-static bool admin_kind_parse(admin_options *options, const char *flag, const char *value) {
-    return admin_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
+static bool admin_kind_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return tool_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
 }
 
 /* Tables ------------------------------------------------------------------------------------ */
@@ -264,62 +230,52 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         false, admin_head_run},
 };
 
-static const admin_flag admin_flags[] = {
-    {"--data-dir", "DIR", ADMIN_FOR_ALL, admin_data_dir_parse,
+static const tool_flag admin_flags[] = {
+    {"--data-dir", "DIR", ADMIN_FOR_ALL, 0, admin_data_dir_parse,
      "The data directory holding the ledger. Required, unless the " ADMIN_DATA_DIR_ENVIRONMENT
      "\nenvironment variable names it. demo creates the directory if it is missing; every\n"
      "other subcommand needs a directory that already holds a ledger.", NULL},
-    {"--map-bytes", "N", ADMIN_FOR_ALL, admin_map_bytes_parse,
+    {"--map-bytes", "N", ADMIN_FOR_ALL, 0, admin_map_bytes_parse,
      "The LMDB map size to open with: a number of bytes, or with a K, M or G suffix for\n"
      "KiB, MiB or GiB, from 64K to 64G. The map grows by itself when it fills, so this\n"
      "only sets where it starts. Default: 64M.", NULL},
-    {"--reference-dir", "DIR", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), admin_reference_dir_parse,
+    {"--reference-dir", "DIR", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), 0, admin_reference_dir_parse,
      "The folder holding " DEMO_REGIONS_FILE ", " DEMO_ICBS_FILE " and " DEMO_PLACES_FILE ".\n"
      "Default: " FF_REFERENCE_DATA_DIR, NULL},
-    {"--seed", "N", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), admin_seed_parse,
+    {"--seed", "N", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), 0, admin_seed_parse,
      "Seeds the illustrative split: a whole number from 0 to 18446744073709551615.\n"
      "Default: 2024. Loading a different seed into a directory that already holds the\n"
      "demo is refused, command by command, as an idempotency conflict.", NULL},
-    {"--ndjson", "FILE", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), admin_ndjson_parse,
+    {"--ndjson", "FILE", ADMIN_FOR(ADMIN_SUBCOMMAND_DEMO), 0, admin_ndjson_parse,
      "Write the demo's commands to FILE ('-' for stdout) instead of applying them: one\n"
      "Command per line in proto3 JSON, ready for \"fundflow submit FILE\" against a running\n"
      "fundflowd. No data directory is needed. The server records its own clock and\n"
      "principal on each event, so its head hash differs from an offline demo's.", NULL},
-    {"--year", "YYYY/YY", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_year_parse,
+    {"--year", "YYYY/YY", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), 0, admin_year_parse,
      "The financial year, such as 2024/25. Default: 2024/25.", NULL},
-    {"--stream", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_stream_parse,
+    {"--stream", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), 0, admin_stream_parse,
      "The allocation stream, by name in any case. Default: core_services.",
      &fundflow__v1__stream__descriptor},
-    {"--as-at", "SEQ", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_as_at_parse,
+    {"--as-at", "SEQ", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), 0, admin_as_at_parse,
      "Show the positions as they stood once event SEQ was recorded, leaving out\n"
      "organisations registered after it. Default: the head.", NULL},
-    {"--kind", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), admin_kind_parse,
+    {"--kind", "NAME", ADMIN_FOR(ADMIN_SUBCOMMAND_POSITIONS), 0, admin_kind_parse,
      "The kind of organisation to list, by name in any case. Default: icb.",
      &fundflow__v1__org_kind__descriptor},
-    {"--plugin-dir", "DIR", ADMIN_FOR(ADMIN_SUBCOMMAND_REBUILD), admin_plugin_dir_parse,
+    {"--plugin-dir", "DIR", ADMIN_FOR(ADMIN_SUBCOMMAND_REBUILD), 0, admin_plugin_dir_parse,
      "After rebuilding, load every plugin in DIR and replay the log into the projected\n"
      "data of each that keeps one, then unload them. Plugins get no configuration here.",
      NULL},
-    {"--help", NULL, ADMIN_FOR_ALL, NULL, "Print this help and exit.", NULL},
+    {"--help", NULL, ADMIN_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
-#define ADMIN_FLAG_COUNT (sizeof admin_flags / sizeof admin_flags[0])
+_Static_assert(sizeof admin_flags / sizeof admin_flags[0] <= TOOL_FLAGS_MAX,
+               "TOOL_FLAGS_MAX holds every flag");
+
+static const tool_flag_table admin_flag_table = {
+    ADMIN_PROGRAM, admin_flags, sizeof admin_flags / sizeof admin_flags[0], ADMIN_FOR_ALL};
 
 /* Help -------------------------------------------------------------------------------------- */
-
-/* Prints the flags accepted by every subcommand in subcommands, or with global_only, just the
- * flags every subcommand accepts. */
-static void admin_flags_print(FILE *out, unsigned subcommands, bool global_only) {
-    for (size_t i = 0; i < ADMIN_FLAG_COUNT; i++) {
-        const admin_flag *flag = &admin_flags[i];
-        if ((flag->subcommands & subcommands) == 0) continue;
-        if (global_only && flag->subcommands != ADMIN_FOR_ALL) continue;
-        fprintf(out, "  %s%s%s\n", flag->name, flag->value_name ? " " : "",
-                flag->value_name ? flag->value_name : "");
-        tool_lines_print(out, flag->help, "      ");
-        if (flag->choices != NULL) tool_choices_print(out, flag->choices);
-    }
-}
 
 static void admin_exit_codes_print(FILE *out) {
     fprintf(out, "\nExit codes:\n"
@@ -336,10 +292,12 @@ static void admin_usage_print(FILE *out) {
                  "Administers a fundflow data directory offline: it opens the ledger directly\n"
                  "through the core library, with no server and no network.\n\nSubcommands:\n");
     for (int i = 0; i < ADMIN_SUBCOMMAND_COUNT; i++) {
-        fprintf(out, "  %-10s %s\n", admin_subcommands[i].name, admin_subcommands[i].summary);
+        fputs("  ", out);
+        tool_text_pad_write(out, admin_subcommands[i].name, ADMIN_SUBCOMMAND_NAME_COLUMNS);
+        fprintf(out, " %s\n", admin_subcommands[i].summary);
     }
     fprintf(out, "\nFlags for every subcommand:\n");
-    admin_flags_print(out, ADMIN_FOR_ALL, true);
+    tool_flags_help_print(out, &admin_flag_table, ADMIN_FOR_ALL, TOOL_FLAGS_SHOWN_GLOBAL);
     admin_exit_codes_print(out);
     fprintf(out, "\nRun \"" ADMIN_PROGRAM " <subcommand> --help\" for a subcommand's own flags.\n");
 }
@@ -347,101 +305,21 @@ static void admin_usage_print(FILE *out) {
 static void admin_subcommand_help_print(FILE *out, admin_subcommand_id id) {
     const admin_subcommand *subcommand = &admin_subcommands[id];
     fprintf(out, "Usage: " ADMIN_PROGRAM " %s --data-dir DIR", subcommand->name);
-    for (size_t i = 0; i < ADMIN_FLAG_COUNT; i++) {
-        const admin_flag *flag = &admin_flags[i];
-        if (flag->subcommands == ADMIN_FOR(id)) {
-            fprintf(out, " [%s %s]", flag->name, flag->value_name);
-        }
-    }
+    tool_flags_synopsis_print(out, &admin_flag_table, id);
     fprintf(out, "\n\n");
     tool_lines_print(out, subcommand->description, "");
     fprintf(out, "\nFlags:\n");
-    admin_flags_print(out, ADMIN_FOR(id), false);
+    tool_flags_help_print(out, &admin_flag_table, ADMIN_FOR(id), TOOL_FLAGS_SHOWN_ALL);
     admin_exit_codes_print(out);
 }
 
 /* Arguments --------------------------------------------------------------------------------- */
-
-static bool admin_help_flag_is(const char *argument) {
-    return strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0;
-}
-
-/* The flag whose name is the first name_length bytes of argument, or NULL. */
-static const admin_flag *admin_flag_find(const char *argument, size_t name_length) {
-    for (size_t i = 0; i < ADMIN_FLAG_COUNT; i++) {
-        const char *name = admin_flags[i].name;
-        if (strlen(name) == name_length && strncmp(argument, name, name_length) == 0) {
-            return &admin_flags[i];
-        }
-    }
-    return NULL;
-}
-
-static size_t admin_flag_name_length(const char *argument) {
-    const char *equals = strchr(argument, '=');
-    return equals ? (size_t)(equals - argument) : strlen(argument);
-}
 
 static admin_subcommand_id admin_subcommand_find(const char *name) {
     for (int i = 0; i < ADMIN_SUBCOMMAND_COUNT; i++) {
         if (strcmp(admin_subcommands[i].name, name) == 0) return (admin_subcommand_id)i;
     }
     return ADMIN_SUBCOMMAND_NONE;
-}
-
-/* The index of the subcommand: the first argument that is neither a flag nor a flag's value,
- * or 0 if there is none. Global flags may come before it as well as after. Every argument is
- * looked at, so that --help anywhere asks for help. */
-static int admin_subcommand_locate(int argc, char **argv, bool *help_out) {
-    *help_out = false;
-    int subcommand_index = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *argument = argv[i];
-        if (admin_help_flag_is(argument)) {
-            *help_out = true;
-        } else if (argument[0] == '-' && argument[1] != '\0') {
-            const admin_flag *flag = admin_flag_find(argument, admin_flag_name_length(argument));
-            if (flag != NULL && flag->value_name != NULL && strchr(argument, '=') == NULL) i++;
-        } else if (subcommand_index == 0) {
-            subcommand_index = i;
-        }
-    }
-    return subcommand_index;
-}
-
-/* The value of the flag at argv[*index], from "--flag=value" or the next argument. A next
- * argument that is itself a flag means the value was left out. */
-static const char *admin_flag_value(int argc, char **argv, int *index) {
-    const char *equals = strchr(argv[*index], '=');
-    if (equals != NULL) return equals + 1;
-    if (*index + 1 >= argc || strncmp(argv[*index + 1], "--", 2) == 0) return NULL;
-    *index += 1;
-    return argv[*index];
-}
-
-static int admin_flag_apply(int argc, char **argv, int *index, admin_options *options) {
-    const char *argument = argv[*index];
-    const char *subcommand = admin_subcommands[options->subcommand].name;
-    size_t name_length = admin_flag_name_length(argument);
-    const admin_flag *flag = admin_flag_find(argument, name_length);
-    if (flag == NULL || (flag->subcommands & ADMIN_FOR(options->subcommand)) == 0) {
-        fprintf(stderr, ADMIN_PROGRAM ": unknown flag %.*s for %s; see " ADMIN_PROGRAM
-                        " %s --help\n",
-                (int)name_length, argument, subcommand, subcommand);
-        return ADMIN_EXIT_USAGE;
-    }
-    if (flag->value_name == NULL) {
-        if (strchr(argument, '=') == NULL) return ADMIN_EXIT_OK;
-        fprintf(stderr, ADMIN_PROGRAM ": %s takes no value\n", flag->name);
-        return ADMIN_EXIT_USAGE;
-    }
-    const char *value = admin_flag_value(argc, argv, index);
-    if (value == NULL) {
-        fprintf(stderr, ADMIN_PROGRAM ": %s needs a value: %s %s\n", flag->name, flag->name,
-                flag->value_name);
-        return ADMIN_EXIT_USAGE;
-    }
-    return flag->parse(options, flag->name, value) ? ADMIN_EXIT_OK : ADMIN_EXIT_USAGE;
 }
 
 static void admin_options_default(admin_options *options, admin_subcommand_id subcommand) {
@@ -454,18 +332,14 @@ static void admin_options_default(admin_options *options, admin_subcommand_id su
     options->kind = FUNDFLOW__V1__ORG_KIND__ICB;
 }
 
-/* Reads every argument except the subcommand's own into options. */
-static int admin_arguments_parse(int argc, char **argv, int subcommand_index,
+/* Reads every argument except the subcommand into options, then, if no flag named the data
+ * directory, takes it from the environment. */
+static int admin_arguments_parse(int argc, char **argv, const tool_positionals *positionals,
                                  admin_options *options) {
-    for (int i = 1; i < argc; i++) {
-        if (i == subcommand_index) continue;
-        if (argv[i][0] != '-' || argv[i][1] == '\0') {
-            fprintf(stderr, ADMIN_PROGRAM ": unexpected argument \"%s\"; flags start with --\n",
-                    argv[i]);
-            return ADMIN_EXIT_USAGE;
-        }
-        int code = admin_flag_apply(argc, argv, &i, options);
-        if (code != ADMIN_EXIT_OK) return code;
+    tool_flags_context context = {options->subcommand, admin_subcommands[options->subcommand].name,
+                                  1};
+    if (!tool_flags_apply(&admin_flag_table, argc, argv, positionals, &context, options)) {
+        return ADMIN_EXIT_USAGE;
     }
     if (options->data_dir == NULL) {
         const char *from_environment = getenv(ADMIN_DATA_DIR_ENVIRONMENT);
@@ -773,21 +647,12 @@ static int admin_positions_fill(ff_ledger *ledger, const admin_options *options,
     return ADMIN_EXIT_OK;
 }
 
-/* How many characters text shows as: every byte except UTF-8 continuation bytes. */
-static size_t admin_text_columns(const char *text) {
-    size_t columns = 0;
-    for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
-        if ((*cursor & 0xC0) != 0x80) columns++;
-    }
-    return columns;
-}
-
 /* Copies name, cut to ADMIN_NAME_COLUMNS characters with "..." at the end if it is longer. */
 static void admin_name_cut(const char *name, char *cut, size_t cut_bytes) {
     static const char ellipsis[] = "...";
     assert(cut_bytes > sizeof ellipsis);
     size_t length = strlen(name);
-    if (admin_text_columns(name) <= ADMIN_NAME_COLUMNS && length < cut_bytes) {
+    if (tool_text_columns(name) <= ADMIN_NAME_COLUMNS && length < cut_bytes) {
         memcpy(cut, name, length + 1);
         return;
     }
@@ -808,7 +673,7 @@ static void admin_name_cut(const char *name, char *cut, size_t cut_bytes) {
 static void admin_row_print(const char *const cells[ADMIN_COLUMN_COUNT],
                             const size_t widths[ADMIN_COLUMN_COUNT]) {
     for (size_t i = 0; i < ADMIN_COLUMN_COUNT; i++) {
-        size_t padding = widths[i] - admin_text_columns(cells[i]);
+        size_t padding = widths[i] - tool_text_columns(cells[i]);
         /* Codes and names read left to right; amounts line up on their pence. */
         bool right = i >= 2;
         if (i > 0) fputs("  ", stdout);
@@ -836,7 +701,7 @@ static void admin_row_cells(const char *code, const char *name, const ledger_pos
 static void admin_widths_widen(size_t widths[ADMIN_COLUMN_COUNT],
                                const char *const cells[ADMIN_COLUMN_COUNT]) {
     for (size_t i = 0; i < ADMIN_COLUMN_COUNT; i++) {
-        size_t columns = admin_text_columns(cells[i]);
+        size_t columns = tool_text_columns(cells[i]);
         if (columns > widths[i]) widths[i] = columns;
     }
 }
@@ -953,12 +818,16 @@ static int admin_subcommand_execute(const admin_options *options) {
 }
 
 int main(int argc, char **argv) {
-    bool help = false;
-    int index = admin_subcommand_locate(argc, argv, &help);
-    if (index == 0) {
+    tool_program_name_set(ADMIN_PROGRAM);
+    /* The subcommand is the first word; flags may come before it as well as after. */
+    tool_positionals positionals;
+    tool_positionals_collect(&admin_flag_table, argc, argv, &positionals);
+    bool help = positionals.help;
+    if (positionals.count == 0) {
         admin_usage_print(help ? stdout : stderr);
         return help ? ADMIN_EXIT_OK : ADMIN_EXIT_USAGE;
     }
+    int index = positionals.indexes[0];
     if (strcmp(argv[index], "help") == 0) return admin_help_subcommand_run(argc, argv, index);
     admin_subcommand_id id = admin_subcommand_find(argv[index]);
     if (id == ADMIN_SUBCOMMAND_NONE) {
@@ -973,7 +842,7 @@ int main(int argc, char **argv) {
     }
     admin_options options;
     admin_options_default(&options, id);
-    int code = admin_arguments_parse(argc, argv, index, &options);
+    int code = admin_arguments_parse(argc, argv, &positionals, &options);
     if (code != ADMIN_EXIT_OK) return code;
     if (options.ndjson_path != NULL) return admin_demo_ndjson_run(&options);
     return admin_subcommand_execute(&options);

@@ -1,8 +1,8 @@
 /* The fundflow command-line client's shared pieces: exit codes, the parsed command line, and the
  * entry point of every subcommand.
  *
- * fundflow_cli.c reads the command line into a cli_options, using the tables in cli_flags.c, and
- * calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
+ * cli_arguments.c reads the command line into a cli_options, using the tables in cli_flags.c, and
+ * fundflow_cli.c calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
  * cli_listing.c, cli_positions.c, cli_plugins.c and cli_submit.c hold those functions. The client
  * is single-threaded.
  */

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_output.h"
+#include "cli_output_events.h"
 #include "cli_values.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"

@@ -122,7 +122,7 @@ int cli_pay_run(const cli_options *options, cli_session *session) {
 }
 
 int cli_outcome_run(const cli_options *options, cli_session *session) {
-    assert(options->achievement_given == 1 && options->achievement_bp <= 10000);
+    assert(options->achievement_given == 1 && options->achievement_bp <= FF_BASIS_POINTS_WHOLE);
     Fundflow__V1__OutcomeReported report = FUNDFLOW__V1__OUTCOME_REPORTED__INIT;
     report.contract_id = (char *)options->operand;
     report.metric_code = (char *)options->metric_code;

@@ -10,13 +10,12 @@
 #include "cli_report.h"
 #include "cli_values.h"
 #include "tool_help.h"
+#include "tool_values.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* Basis points in the whole: weights, shares and achievements are 0 to 10000. */
-#define CLI_BASIS_POINTS_MAX 10000
-
-/* A number macro's value as a string literal, for help that quotes a limit. */
+/* A number macro's value as a string literal, for help that quotes a limit: the limits come
+ * from fundflow/limits.h, so the help says what the server holds to. */
 #define CLI_NUMBER_TEXT_EXPANDED(number) #number
 #define CLI_NUMBER_TEXT(number) CLI_NUMBER_TEXT_EXPANDED(number)
 
@@ -41,13 +40,15 @@
 
 /* Values of the first flags ------------------------------------------------------------------------------------ */
 
-static bool cli_server_parse(cli_options *options, const char *flag, const char *value) {
-    if (value[0] == '\0') return cli_value_refuse(flag, value, "is empty");
+static bool cli_server_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    if (value[0] == '\0') return tool_value_refuse(flag, value, "is empty");
     options->server_url = value;
     return true;
 }
 
-static bool cli_token_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_token_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     /* The token is a secret, so the message never repeats it. */
     if (value[0] == '\0' || strlen(value) > FF_TOKEN_BYTES_MAX ||
         value[strcspn(value, "\r\n")] != '\0') {
@@ -59,101 +60,122 @@ static bool cli_token_parse(cli_options *options, const char *flag, const char *
     return true;
 }
 
-static bool cli_json_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_json_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->json = true;
     return true;
 }
 
-static bool cli_name_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_name_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->name = value;
-    return cli_text_parse(flag, value, FF_ORG_NAME_BYTES_MAX);
+    return tool_text_parse(flag, value, FF_ORG_NAME_BYTES_MAX);
 }
 
-static bool cli_kind_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
+static bool cli_kind_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
 }
 
 static bool cli_code_text_parse(const char *flag, const char *value, const char **code_out) {
     *code_out = value;
-    return cli_text_parse(flag, value, FF_ORG_CODE_BYTES_MAX);
+    return tool_text_parse(flag, value, FF_ORG_CODE_BYTES_MAX);
 }
 
-static bool cli_parent_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_parent_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->parent_code);
 }
 
-static bool cli_from_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_from_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->from_code);
 }
 
-static bool cli_to_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_to_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->to_code);
 }
 
-static bool cli_effective_date_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_date_parse(flag, value, &options->effective_date);
+static bool cli_effective_date_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_date_parse(flag, value, &options->effective_date);
 }
 
-static bool cli_key_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_key_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->key = value;
-    return cli_text_parse(flag, value, FF_IDEMPOTENCY_KEY_BYTES_MAX);
+    return tool_text_parse(flag, value, FF_IDEMPOTENCY_KEY_BYTES_MAX);
 }
 
-static bool cli_stream_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
+static bool cli_stream_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
 }
 
-static bool cli_financial_year_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_year_parse(flag, value, &options->financial_year);
+static bool cli_financial_year_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_year_parse(flag, value, &options->financial_year);
 }
 
-static bool cli_amount_flag_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_amount_parse(flag, value, &options->amount_pence);
+static bool cli_amount_flag_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_amount_parse(flag, value, &options->amount_pence);
 }
 
-static bool cli_reference_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_reference_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->reference = value;
-    return cli_text_parse(flag, value, FF_REFERENCE_BYTES_MAX);
+    return tool_text_parse(flag, value, FF_REFERENCE_BYTES_MAX);
 }
 
-static bool cli_non_recurrent_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_non_recurrent_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->non_recurrent = true;
     return true;
 }
 
-static bool cli_reason_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_reason_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->reason = value;
-    return cli_text_parse(flag, value, FF_REASON_BYTES_MAX);
+    return tool_text_parse(flag, value, FF_REASON_BYTES_MAX);
 }
 
-static bool cli_as_at_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_number_parse(flag, value, 1, UINT64_MAX, &options->as_at_sequence);
+static bool cli_as_at_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_number_parse(flag, value, 1, UINT64_MAX, &options->as_at_sequence);
 }
 
-static bool cli_as_at_date_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_date_parse(flag, value, &options->as_at_date);
+static bool cli_as_at_date_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_date_parse(flag, value, &options->as_at_date);
 }
 
-static bool cli_purpose_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_enum_parse(&fundflow__v1__account_purpose__descriptor, flag, value,
+static bool cli_purpose_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__account_purpose__descriptor, flag, value,
                           &options->purpose);
 }
 
-static bool cli_after_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_number_parse(flag, value, 0, UINT64_MAX - 1, &options->after_sequence);
+static bool cli_after_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_number_parse(flag, value, 0, UINT64_MAX - 1, &options->after_sequence);
 }
 
-static bool cli_limit_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_number_parse(flag, value, 1, UINT64_MAX, &options->limit);
+static bool cli_limit_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_number_parse(flag, value, 1, UINT64_MAX, &options->limit);
 }
 
-static bool cli_batch_size_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_number_parse(flag, value, 1, FF_BATCH_COMMANDS_MAX, &options->batch_size);
+static bool cli_batch_size_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_number_parse(flag, value, 1, FF_BATCH_COMMANDS_MAX, &options->batch_size);
 }
 
-static bool cli_linked_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_linked_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->linked = true;
     return true;
@@ -171,13 +193,15 @@ static bool cli_code_list_add(cli_code_list *list, const char *flag, const char 
     for (;;) {
         size_t length = strcspn(cursor, ",");
         if (length == 0 || length > FF_ORG_CODE_BYTES_MAX) {
-            return cli_value_refuse(flag, value, "must list codes of 1 to 12 bytes, split by "
+            return tool_value_refuse(flag, value, "must list codes of 1 to "
+                                                 CLI_NUMBER_TEXT(FF_ORG_CODE_BYTES_MAX)
+                                                 " bytes, split by "
                                                  "commas");
         }
         if (list->count == count_max) {
             char problem[64];
             snprintf(problem, sizeof problem, "lists more than %zu codes", count_max);
-            return cli_value_refuse(flag, value, problem);
+            return tool_value_refuse(flag, value, problem);
         }
         /* count_max codes of at most 12 bytes and a NUL each always fit in text. */
         assert(list->text_used + length + 1 <= sizeof list->text);
@@ -191,53 +215,62 @@ static bool cli_code_list_add(cli_code_list *list, const char *flag, const char 
     }
 }
 
-static bool cli_member_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_member_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->members_given = true;
     return cli_code_list_add(&options->members, flag, value, FF_MEMBERS_MAX);
 }
 
-static bool cli_no_members_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_no_members_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->no_members = true;
     return true;
 }
 
-static bool cli_lead_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_lead_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->lead_code);
 }
 
 static bool cli_identifier_text_parse(const char *flag, const char *value,
                                       const char **identifier_out) {
     *identifier_out = value;
-    return cli_text_parse(flag, value, FF_IDENTIFIER_BYTES_MAX);
+    return tool_text_parse(flag, value, FF_IDENTIFIER_BYTES_MAX);
 }
 
-static bool cli_delegation_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_delegation_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_identifier_text_parse(flag, value, &options->delegation_id);
 }
 
-static bool cli_category_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_enum_parse(&fundflow__v1__service_category__descriptor, flag, value,
+static bool cli_category_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__service_category__descriptor, flag, value,
                           &options->category);
 }
 
-static bool cli_retained_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_retained_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->retained = true;
     return true;
 }
 
-static bool cli_lines_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_lines_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_list_add(&options->lines, flag, value, FF_DELEGATION_LINES_MAX);
 }
 
-static bool cli_population_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_population_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_list_add(&options->population, flag, value, FF_MEMBERS_MAX);
 }
 
 /* The modes are named DELEGATION_FULL and DELEGATION_JOINT_COMMITTEE; people write full and
  * joint-committee, so the prefix is optional. */
-static bool cli_mode_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_mode_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     static const char prefix[] = "delegation_";
     const ProtobufCEnumValue *found =
         tool_enum_find(&fundflow__v1__delegation_mode__descriptor, value);
@@ -246,100 +279,109 @@ static bool cli_mode_parse(cli_options *options, const char *flag, const char *v
         snprintf(prefixed, sizeof prefixed, "%s%s", prefix, value);
         found = tool_enum_find(&fundflow__v1__delegation_mode__descriptor, prefixed);
     }
-    if (found == NULL) return cli_value_refuse(flag, value, "is not full or joint-committee");
+    if (found == NULL) return tool_value_refuse(flag, value, "is not full or joint-committee");
     options->mode = (uint32_t)found->value;
     return true;
 }
 
-static bool cli_from_date_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_date_parse(flag, value, &options->from_date);
+static bool cli_from_date_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_date_parse(flag, value, &options->from_date);
 }
 
-static bool cli_until_date_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_date_parse(flag, value, &options->until_date);
+static bool cli_until_date_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_date_parse(flag, value, &options->until_date);
 }
 
-static bool cli_line_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_line_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->line_code);
 }
 
-static bool cli_icb_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_icb_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->icb_code);
 }
 
-static bool cli_on_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_date_parse(flag, value, &options->on_date);
+static bool cli_on_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_date_parse(flag, value, &options->on_date);
 }
 
-static bool cli_commissioner_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_commissioner_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->commissioner_code);
 }
 
-static bool cli_provider_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_provider_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->provider_code);
 }
 
-static bool cli_collaborative_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_collaborative_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->collaborative_code);
 }
 
-static bool cli_type_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_enum_parse(&fundflow__v1__contract_type__descriptor, flag, value,
+static bool cli_type_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__contract_type__descriptor, flag, value,
                           &options->contract_type);
 }
 
-static bool cli_value_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_amount_parse(flag, value, &options->value_pence);
+static bool cli_value_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_amount_parse(flag, value, &options->value_pence);
 }
 
-static bool cli_fixed_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_amount_or_zero_parse(flag, value, &options->fixed_pence);
+static bool cli_fixed_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_amount_or_zero_parse(flag, value, &options->fixed_pence);
 }
 
-static bool cli_basis_points_parse(const char *flag, const char *value, uint32_t *out) {
-    uint64_t number = 0;
-    if (!cli_number_parse(flag, value, 0, CLI_BASIS_POINTS_MAX, &number)) return false;
-    *out = (uint32_t)number;
-    return true;
+static bool cli_cquin_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_basis_points_parse(flag, value, &options->cquin_bp);
 }
 
-static bool cli_cquin_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_basis_points_parse(flag, value, &options->cquin_bp);
-}
-
-static bool cli_pot_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_amount_parse(flag, value, &options->pot_pence);
+static bool cli_pot_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_amount_parse(flag, value, &options->pot_pence);
 }
 
 /* Reads one --metric CODE:WEIGHT_BP[:DESCRIPTION]. The description is everything after the
  * second colon, so it may hold colons of its own. */
-static bool cli_metric_terms_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_metric_terms_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     static const char problem[] =
-        "is not CODE:WEIGHT_BP or CODE:WEIGHT_BP:DESCRIPTION, with a code of 1 to 12 bytes";
+        "is not CODE:WEIGHT_BP or CODE:WEIGHT_BP:DESCRIPTION, with a code of 1 to "
+        CLI_NUMBER_TEXT(FF_ORG_CODE_BYTES_MAX) " bytes";
     if (options->metric_count == FF_METRICS_MAX) {
         char limit[64];
         snprintf(limit, sizeof limit, "is one metric more than the %d a contract has",
                  FF_METRICS_MAX);
-        return cli_value_refuse(flag, value, limit);
+        return tool_value_refuse(flag, value, limit);
     }
     cli_metric *metric = &options->metrics[options->metric_count];
     size_t code_bytes = strcspn(value, ":");
     if (code_bytes == 0 || code_bytes > FF_ORG_CODE_BYTES_MAX || value[code_bytes] != ':') {
-        return cli_value_refuse(flag, value, problem);
+        return tool_value_refuse(flag, value, problem);
     }
     const char *weight = value + code_bytes + 1;
     size_t weight_bytes = strcspn(weight, ":");
     char weight_text[8];
     if (weight_bytes == 0 || weight_bytes >= sizeof weight_text) {
-        return cli_value_refuse(flag, value, problem);
+        return tool_value_refuse(flag, value, problem);
     }
     memcpy(weight_text, weight, weight_bytes);
     weight_text[weight_bytes] = '\0';
     uint64_t weight_bp = 0;
-    if (!cli_number_parse(flag, weight_text, 1, CLI_BASIS_POINTS_MAX, &weight_bp)) return false;
+    if (!tool_number_parse(flag, weight_text, 1, FF_BASIS_POINTS_WHOLE, &weight_bp)) return false;
     const char *description = weight[weight_bytes] == ':' ? weight + weight_bytes + 1 : "";
     if (strlen(description) > FF_DESCRIPTION_BYTES_MAX) {
-        return cli_value_refuse(flag, value, "has a description longer than 160 bytes");
+        return tool_value_refuse(flag, value, "has a description longer than "
+                                                 CLI_NUMBER_TEXT(FF_DESCRIPTION_BYTES_MAX) " bytes");
     }
     memcpy(metric->code, value, code_bytes);
     metric->code[code_bytes] = '\0';
@@ -349,87 +391,102 @@ static bool cli_metric_terms_parse(cli_options *options, const char *flag, const
     return true;
 }
 
-static bool cli_change_flag_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_change_parse(flag, value, &options->change_pence);
+static bool cli_change_flag_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_change_parse(flag, value, &options->change_pence);
 }
 
-static bool cli_month_flag_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_month_parse(flag, value, &options->month);
+static bool cli_month_flag_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_month_parse(flag, value, &options->month);
 }
 
-static bool cli_metric_code_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_metric_code_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->metric_code);
 }
 
-static bool cli_achievement_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_achievement_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->achievement_given++;
-    return cli_percent_parse(flag, value, &options->achievement_bp);
+    return tool_percent_parse(flag, value, &options->achievement_bp);
 }
 
-static bool cli_achievement_bp_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_achievement_bp_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->achievement_given++;
-    return cli_basis_points_parse(flag, value, &options->achievement_bp);
+    return tool_basis_points_parse(flag, value, &options->achievement_bp);
 }
 
-static bool cli_org_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_org_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->org_code);
 }
 
-static bool cli_counterparty_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_counterparty_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->counterparty_code);
 }
 
-static bool cli_statement_kind_parse(cli_options *options, const char *flag, const char *value) {
-    return cli_enum_parse(&fundflow__v1__statement_kind__descriptor, flag, value,
+static bool cli_statement_kind_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__statement_kind__descriptor, flag, value,
                           &options->statement_kind);
 }
 
-static bool cli_statement_amount_parse(cli_options *options, const char *flag,
-                                       const char *value) {
-    return cli_amount_or_zero_parse(flag, value, &options->amount_pence);
+static bool cli_statement_amount_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_amount_or_zero_parse(flag, value, &options->amount_pence);
 }
 
-static bool cli_rollup_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_rollup_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->rollup = true;
     return true;
 }
 
-static bool cli_root_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_root_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->root_code);
 }
 
-static bool cli_depth_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_depth_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     uint64_t depth = 0;
-    if (!cli_number_parse(flag, value, 1, FF_FLOW_DEPTH_MAX, &depth)) return false;
+    if (!tool_number_parse(flag, value, 1, FF_FLOW_DEPTH_MAX, &depth)) return false;
     options->depth = (uint32_t)depth;
     return true;
 }
 
-static bool cli_contract_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_contract_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     return cli_identifier_text_parse(flag, value, &options->contract_id);
 }
 
 /* Values of the plugins' flags --------------------------------------------------------------- */
 
-static bool cli_reload_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_reload_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     (void)flag, (void)value;
     options->reload = true;
     return true;
 }
 
-static bool cli_format_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_format_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     cli_report_format format = CLI_REPORT_FORMAT_UNCHOSEN;
     if (!cli_report_format_find(value, &format)) {
-        return cli_value_refuse(flag, value, "is not table, csv, json or xlsx");
+        return tool_value_refuse(flag, value, "is not table, csv, json or xlsx");
     }
     options->report_format = (uint32_t)format;
     return true;
 }
 
-static bool cli_output_parse(cli_options *options, const char *flag, const char *value) {
+static bool cli_output_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
     options->output_path = value;
-    return cli_text_parse(flag, value, PATH_MAX - 1);
+    return tool_text_parse(flag, value, PATH_MAX - 1);
 }
 
 /* Subcommands -------------------------------------------------------------------------------- */
@@ -678,12 +735,16 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
 
 #define CLI_DATE_HELP "The date the event takes effect, YYYY-MM-DD. Default: today."
 #define CLI_KEY_HELP                                                                            \
-    "The idempotency key, up to 128 bytes. Default: 128 random bits in hex, printed with\n"      \
+    "The idempotency key, up to " CLI_NUMBER_TEXT(FF_IDEMPOTENCY_KEY_BYTES_MAX) " bytes. Default: "  \
+    "128 random bits in hex, printed with\n"                                                   \
     "the result. Sending the same command again with the same key records nothing new."
 #define CLI_AMOUNT_HELP                                                                         \
     "in pounds, such as 1234.56, 1,234.56 or £1,234.56, with at most\ntwo decimal places"
 
-const cli_flag cli_flags[] = {
+_Static_assert(CLI_SUBMIT_BATCH_SIZE_DEFAULT <= FF_BATCH_COMMANDS_MAX,
+               "submit's default batch is one the server takes");
+
+const tool_flag cli_flags[] = {
     {"--server", "URL", CLI_FOR_ALL, 0, cli_server_parse,
      "The server, as http://HOST:PORT. Default: $" CLI_SERVER_ENVIRONMENT ", or else\n"
      CLI_SERVER_DEFAULT ".", NULL},
@@ -699,12 +760,14 @@ const cli_flag cli_flags[] = {
      NULL},
     /* Organisations. */
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
-     cli_name_parse, "The organisation's name, up to 160 bytes. Required.", NULL},
+     cli_name_parse, "The organisation's name, up to "
+     CLI_NUMBER_TEXT(FF_ORG_NAME_BYTES_MAX) " bytes. Required.", NULL},
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_name_parse,
-     "A new name, up to 160 bytes. Default: unchanged.", NULL},
+     "A new name, up to " CLI_NUMBER_TEXT(FF_ORG_NAME_BYTES_MAX) " bytes. Default: unchanged.", NULL},
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD),
      CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD), cli_name_parse,
-     "The service line's name, up to 160 bytes. Required.", NULL},
+     "The service line's name, up to " CLI_NUMBER_TEXT(FF_ORG_NAME_BYTES_MAX)
+     " bytes. Required.", NULL},
     {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
      cli_kind_parse, "What the organisation is, by name in any case. Required.",
      &fundflow__v1__org_kind__descriptor},
@@ -727,11 +790,11 @@ const cli_flag cli_flags[] = {
      "Only organisations under this one. Default: any.", NULL},
     {"--member", "CODE", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), 0, cli_member_parse,
      "A member: a provider of a provider collaborative, or an ICB of a joint committee.\n"
-     "Repeat the flag for each member, up to 64; each must be registered already.\n"
+     "Repeat the flag for each member, up to " CLI_NUMBER_TEXT(FF_MEMBERS_MAX) "; each must be registered already.\n"
      "Default: none.", NULL},
     {"--members", "A,B,C", CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_member_parse,
      "The members from the update's date on, replacing the earlier list: codes split by\n"
-     "commas, up to 64. Default: unchanged.", NULL},
+     "commas, up to " CLI_NUMBER_TEXT(FF_MEMBERS_MAX) ". Default: unchanged.", NULL},
     {"--no-members", NULL, CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE), 0, cli_no_members_parse,
      "Leave the organisation with no members from the update's date on. Not with\n"
      "--members.", NULL},
@@ -755,10 +818,11 @@ const cli_flag cli_flags[] = {
     {"--lines", "A,B", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_lines_parse,
      "The service lines delegated, registered already and not retained nationally: codes\n"
-     "split by commas, up to 128. Required.", NULL},
+     "split by commas, up to " CLI_NUMBER_TEXT(FF_DELEGATION_LINES_MAX) ". Required.", NULL},
     {"--population", "Q1,Q2", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_population_parse,
-     "The ICBs whose populations the delegation covers: codes split by commas, up to 64.\n"
+     "The ICBs whose populations the delegation covers: codes split by commas, up to "
+     CLI_NUMBER_TEXT(FF_MEMBERS_MAX) ".\n"
      "Required.", NULL},
     {"--mode", "MODE", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT),
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT), cli_mode_parse,
@@ -814,14 +878,17 @@ const cli_flag cli_flags[] = {
      cli_statement_amount_parse,
      "The balance " CLI_AMOUNT_HELP ", zero or more. Required.", NULL},
     {"--reference", "TEXT", CLI_FOR_TRANSFERS, 0, cli_reference_parse,
-     "A reference such as an allocation letter's number, up to 64 bytes. Default: none.",
+     "A reference such as an allocation letter's number, up to "
+     CLI_NUMBER_TEXT(FF_REFERENCE_BYTES_MAX) " bytes. Default: none.",
      NULL},
     {"--reference", "TEXT", CLI_FOR(CLI_SUBCOMMAND_PAY), 0, cli_reference_parse,
-     "A reference such as an invoice number, up to 64 bytes. Default: none.", NULL},
+     "A reference such as an invoice number, up to " CLI_NUMBER_TEXT(FF_REFERENCE_BYTES_MAX)
+     " bytes. Default: none.", NULL},
     {"--non-recurrent", NULL, CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), 0, cli_non_recurrent_parse,
      "Marks the allocation non-recurrent (one-off). Default: recurrent.", NULL},
     {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_REVERSE), CLI_FOR(CLI_SUBCOMMAND_REVERSE),
-     cli_reason_parse, "Why the event is reversed, up to 240 bytes. Required.", NULL},
+     cli_reason_parse, "Why the event is reversed, up to "
+     CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX) " bytes. Required.", NULL},
     /* Contracts. */
     {"--commissioner", "CODE", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_commissioner_parse,
@@ -859,7 +926,8 @@ const cli_flag cli_flags[] = {
      "The service line; needed for the specialised stream, where the commissioner must\n"
      "hold a delegation of it on the contract's date. Default: none.", NULL},
     {"--cquin-bp", "N", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_cquin_parse,
-     "The CQUIN share of the value in basis points, 0 to 10000 (250 is 2.5%). Default: 0.",
+     "The CQUIN share of the value in basis points, 0 to " CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE)
+     " (250 is 2.5%). Default: 0.",
      NULL},
     {"--pot", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0, cli_pot_parse,
      "For an outcome-based contract: the part of the value withheld until outcomes are\n"
@@ -868,9 +936,10 @@ const cli_flag cli_flags[] = {
     {"--metric", "CODE:WEIGHT_BP[:DESCRIPTION]", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), 0,
      cli_metric_terms_parse,
      "An outcome metric: its code (2 to 12 upper-case letters or digits), its weight in\n"
-     "basis points (1 to 10000), and optionally a description of up to 160 bytes, which\n"
-     "may hold colons. Repeat the flag for each metric, up to 16; the weights add to\n"
-     "10000. Needs --pot.", NULL},
+     "basis points (1 to " CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE) "), and optionally a description of up to "
+     CLI_NUMBER_TEXT(FF_DESCRIPTION_BYTES_MAX) " bytes, which\n"
+     "may hold colons. Repeat the flag for each metric, up to " CLI_NUMBER_TEXT(FF_METRICS_MAX)
+     "; the weights add to\n" CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE) ". Needs --pot.", NULL},
     {"--change", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY), cli_change_flag_parse,
      "The change of value " CLI_AMOUNT_HELP ": more than zero to increase the value,\n"
@@ -878,7 +947,7 @@ const cli_flag cli_flags[] = {
      NULL},
     {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY), cli_reason_parse,
-     "Why the value changes, up to 240 bytes. Required.", NULL},
+     "Why the value changes, up to " CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX) " bytes. Required.", NULL},
     {"--month", "N", CLI_FOR(CLI_SUBCOMMAND_PAY), CLI_FOR(CLI_SUBCOMMAND_PAY),
      cli_month_flag_parse,
      "The month of the contract's year paid for: 1 (April) to 12 (March), or M1 to M12.\n"
@@ -889,7 +958,7 @@ const cli_flag cli_flags[] = {
      "The achievement as a percentage from 0 to 100 with at most two decimal places, such\n"
      "as 75.5 (7550 basis points). This or --achievement-bp is required.", NULL},
     {"--achievement-bp", "N", CLI_FOR(CLI_SUBCOMMAND_OUTCOME), 0, cli_achievement_bp_parse,
-     "The achievement in basis points, 0 to 10000. This or --achievement is required.",
+     "The achievement in basis points, 0 to " CLI_NUMBER_TEXT(FF_BASIS_POINTS_WHOLE) ". This or --achievement is required.",
      NULL},
     /* Statements and periods. */
     {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_STATEMENT), CLI_FOR(CLI_SUBCOMMAND_STATEMENT),
@@ -931,7 +1000,7 @@ const cli_flag cli_flags[] = {
      "Where the walk starts. Default: every organisation of kind nhse.", NULL},
     {"--depth", "N", CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0, cli_depth_parse,
      "How many steps down from the root to go, 1 or more; the server may go less far.\n"
-     "Default: 3.", NULL},
+     "Default: " CLI_NUMBER_TEXT(FF_FLOW_DEPTH_DEFAULT) ".", NULL},
     {"--purpose", "PURPOSE", CLI_FOR(CLI_SUBCOMMAND_HISTORY), 0, cli_purpose_parse,
      "The account: budget (held, to pass on), received, onward (passed on), funding (NHS\n"
      "England's funding drawn), committed (to contracts, not yet paid), withheld (outcome\n"
@@ -951,7 +1020,8 @@ const cli_flag cli_flags[] = {
      "Stop after N rows. Default: every row, up to a million; past that, page on with\n"
      "--after where the subcommand takes it.", NULL},
     {"--batch-size", "N", CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_batch_size_parse,
-     "Commands per SubmitCommands request, from 1 to 8192. Default: 500.", NULL},
+     "Commands per SubmitCommands request, from 1 to " CLI_NUMBER_TEXT(FF_BATCH_COMMANDS_MAX)
+     ". Default: " CLI_NUMBER_TEXT(CLI_SUBMIT_BATCH_SIZE_DEFAULT) ".", NULL},
     {"--linked", NULL, CLI_FOR(CLI_SUBCOMMAND_SUBMIT), 0, cli_linked_parse,
      "Send each batch all-or-nothing: a refused command refuses its whole batch, and no\n"
      "later batch is sent. Default: each command stands alone.", NULL},
@@ -975,9 +1045,11 @@ const cli_flag cli_flags[] = {
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
-const size_t cli_flag_count = sizeof cli_flags / sizeof cli_flags[0];
-_Static_assert(sizeof cli_flags / sizeof cli_flags[0] <= CLI_FLAGS_MAX,
-               "CLI_FLAGS_MAX holds every flag");
+_Static_assert(sizeof cli_flags / sizeof cli_flags[0] <= TOOL_FLAGS_MAX,
+               "TOOL_FLAGS_MAX holds every flag");
+
+const tool_flag_table cli_flag_table = {CLI_PROGRAM, cli_flags,
+                                        sizeof cli_flags / sizeof cli_flags[0], CLI_FOR_ALL};
 
 /* Combinations ------------------------------------------------------------------------------- */
 

@@ -1,8 +1,9 @@
 /* The fundflow client's tables: every subcommand with its help, and every flag with the
  * subcommands that take it, its help text and the function that reads its value.
  *
- * fundflow_cli.c walks these tables to read a command line and to print help; nothing else uses
- * them. The tables are constant, so any thread may read them.
+ * cli_arguments.c reads a command line against these tables with the shared flag parser
+ * (tool_flags.h) and prints help from them; nothing else in the client uses them. The tables
+ * are constant, so any thread may read them.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_FLAGS_H
 #define FUNDFLOW_TOOLS_CLI_FLAGS_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "tool_flags.h"
 
 #define CLI_SERVER_ENVIRONMENT "FUNDFLOW_SERVER"
 #define CLI_TOKEN_ENVIRONMENT "FUNDFLOW_TOKEN"
@@ -22,29 +24,10 @@
  * file of demo size goes in one or two requests, small enough that a refusal is found early. */
 #define CLI_SUBMIT_BATCH_SIZE_DEFAULT 500
 
-/* A set of subcommands, one bit each. */
-typedef uint64_t cli_subcommand_set;
-_Static_assert(CLI_SUBCOMMAND_COUNT < 64, "a cli_subcommand_set has a bit for each subcommand");
-
-#define CLI_FOR(id) ((cli_subcommand_set)1 << (id))
-#define CLI_FOR_ALL ((CLI_FOR(CLI_SUBCOMMAND_COUNT)) - 1)
-
-/* Reads a flag's value into options; on a bad value prints why, naming the flag, and returns
- * false. */
-typedef bool (*cli_flag_parse)(cli_options *options, const char *flag, const char *value);
-
-/* One flag as some subcommands take it. A flag meaning different things to different
- * subcommands has one entry for each meaning, so that each subcommand's help is exact; every
- * entry of one name either takes a value or does not. */
-typedef struct cli_flag {
-    const char *name;
-    const char *value_name;         /* shown in help; NULL for a flag that takes no value */
-    cli_subcommand_set subcommands; /* the subcommands that accept it */
-    cli_subcommand_set required;    /* the subcommands that need it */
-    cli_flag_parse parse;
-    const char *help;
-    const ProtobufCEnumDescriptor *choices; /* when the value names an enum, for help */
-} cli_flag;
+#define CLI_FOR(id) TOOL_FOR(id)
+#define CLI_FOR_ALL TOOL_FOR_ALL(CLI_SUBCOMMAND_COUNT)
+_Static_assert(CLI_SUBCOMMAND_COUNT < TOOL_SUBCOMMANDS_MAX,
+               "a tool_subcommand_set has a bit for each subcommand");
 
 typedef struct cli_subcommand {
     const char *group; /* "org" for "org add", or NULL */
@@ -55,12 +38,11 @@ typedef struct cli_subcommand {
     cli_run run;
 } cli_subcommand;
 
-/* The most entries the flag table holds; cli_flags.c checks it at compile time. */
-#define CLI_FLAGS_MAX 128
-
 extern const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT];
-extern const cli_flag cli_flags[];
-extern const size_t cli_flag_count;
+
+/* Every flag, as the shared parser reads them (tool_flags.h); its parse functions take a
+ * cli_options. */
+extern const tool_flag_table cli_flag_table;
 
 /* Checks what one flag at a time cannot: flags that exclude or need each other. Prints why and
  * returns CLI_EXIT_USAGE, or returns CLI_EXIT_OK. */

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_output.h"
+#include "cli_output_events.h"
 #include "cli_values.h"
 #include "json_codec.h"
 #include "fundflow/limits.h"

@@ -1,5 +1,6 @@
-/* The fundflow client's human output: aligned tables, key/value blocks, and events described in
- * a line or a block. Machine output (--json) never comes through here. Single-threaded.
+/* The fundflow client's human output: aligned tables, key/value blocks and lists of codes.
+ * Events are described by cli_output_events.h, which builds on these. Machine output (--json)
+ * never comes through here. Single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_OUTPUT_H
 #define FUNDFLOW_TOOLS_CLI_OUTPUT_H
@@ -18,10 +19,6 @@
 /* The most rows a table holds. Listings stop at CLI_LISTING_ROWS_MAX rows (cli_commands.c), so
  * this is only a backstop against a bug growing a table without end. */
 #define CLI_TABLE_ROWS_MAX (4u << 20)
-
-/* Bytes of one event described on a line, such as "allocate X24 -> QWE core_services 2024/25
- * £1,234.56". Names and references are cut short to fit. */
-#define CLI_EVENT_LINE_BYTES 512
 
 /* Bytes of a list of codes printed "A, B, C": a delegation's 128 lines of up to 12 bytes. */
 #define CLI_CODES_TEXT_BYTES 2048
@@ -67,20 +64,5 @@ const char *cli_codes_text(char *const *codes, size_t count, char *buffer, size_
 /* A delegation mode as people write it, "full" or "joint_committee", or its number. Returns
  * buffer. */
 const char *cli_delegation_mode_text(int mode, char *buffer, size_t buffer_bytes);
-
-/* The event's kind in lower case, such as "allocation_issued", or "none". */
-const char *cli_event_kind_text(const Fundflow__V1__Event *event);
-
-/* The event in one line for the events table. */
-void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes);
-
-/* The event's fields as a key/value block, one field per line. */
-void cli_event_fields_print(const Fundflow__V1__Event *event);
-
-/* The line and the fields of the events the funding-flow domain added (cli_output_events.c):
- * organisations' updates, service lines, delegations, contracts, payments, outcomes, statements
- * and period closes. Each returns false, doing nothing, for any other kind of event. */
-bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes);
-bool cli_domain_event_fields_print(const Fundflow__V1__Event *event);
 
 #endif

@@ -1,8 +1,11 @@
-/* The fundflow client's descriptions of the funding-flow domain's events, in a line for the events
- * table and as a key/value block for "fundflow event". */
+/* The fundflow client's descriptions of events, in a line for the events table and as a
+ * key/value block for "fundflow event": first the funding-flow domain's events, then the core's
+ * (registrations, allocations, budgets and reversals), which fall back on the domain's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "cli_output_events.h"
 
 #include "cli_output.h"
 #include "cli_values.h"
@@ -65,7 +68,9 @@ static void cli_statement_line(const Fundflow__V1__StatementSubmitted *statement
              amount);
 }
 
-bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes) {
+/* The line of an event the funding-flow domain added; false, doing nothing, for any other. */
+static bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer,
+                                  size_t buffer_bytes) {
     char text[CLI_ENUM_NAME_BYTES_MAX], money[FF_MONEY_TEXT_BYTES], date[16], year[16];
     switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
     case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
@@ -207,7 +212,8 @@ static void cli_statement_fields_print(const Fundflow__V1__StatementSubmitted *s
     cli_money_field_print("amount", statement->amount_pence);
 }
 
-bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
+/* The fields of an event the funding-flow domain added; false, doing nothing, for any other. */
+static bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
     char text[CLI_ENUM_NAME_BYTES_MAX];
     switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
     case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
@@ -262,5 +268,138 @@ bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
         return true;
     default:
         return false;
+    }
+}
+
+/* Every event ---------------------------------------------------------------------------- */
+
+/* The oneof's member names are the kinds' names, so new kinds need nothing here. */
+const char *cli_event_kind_text(const Fundflow__V1__Event *event) {
+    if (event == NULL || event->kind_case == FUNDFLOW__V1__EVENT__KIND__NOT_SET) return "none";
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field(&fundflow__v1__event__descriptor,
+                                                (unsigned)event->kind_case);
+    return field != NULL ? field->name : "unknown";
+}
+
+/* "FROM -> TO stream year £amount", the part allocations and budgets share. */
+static void cli_transfer_line(const char *verb, const char *from, const char *to, int stream,
+                              uint32_t year, int64_t amount_pence, char *buffer,
+                              size_t buffer_bytes) {
+    char stream_text[CLI_ENUM_NAME_BYTES_MAX], year_text[16], money[FF_MONEY_TEXT_BYTES];
+    cli_enum_text(&fundflow__v1__stream__descriptor, stream, stream_text, sizeof stream_text);
+    cli_year_text(year, year_text, sizeof year_text);
+    money_format(amount_pence, money, sizeof money);
+    snprintf(buffer, buffer_bytes, "%s %s -> %s %s %s %s", verb, from, to, stream_text,
+             year_text, money);
+}
+
+void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffer_bytes) {
+    char kind[CLI_ENUM_NAME_BYTES_MAX];
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: {
+        const Fundflow__V1__OrgRegistered *org = event->org_registered;
+        char members[CLI_CODES_TEXT_BYTES];
+        cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind, kind, sizeof kind);
+        cli_codes_text(org->member_codes, org->n_member_codes, members, sizeof members);
+        snprintf(buffer, buffer_bytes, "register %s (%s) \"%s\"%s%s%s%s%s%s", org->code, kind,
+                 org->name, org->parent_code[0] ? " under " : "", org->parent_code,
+                 org->n_member_codes ? " members " : "", org->n_member_codes ? members : "",
+                 org->lead_provider_code[0] ? " lead " : "", org->lead_provider_code);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
+        const Fundflow__V1__AllocationIssued *allocation = event->allocation_issued;
+        cli_transfer_line(allocation->recurrent ? "allocate" : "allocate non-recurrent",
+                          allocation->funder_code, allocation->recipient_code,
+                          allocation->stream, allocation->financial_year,
+                          allocation->amount_pence, buffer, buffer_bytes);
+        if (allocation->delegation_id[0] != '\0') {
+            size_t used = strlen(buffer);
+            snprintf(buffer + used, buffer_bytes - used, " under delegation %s",
+                     allocation->delegation_id);
+        }
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
+        const Fundflow__V1__BudgetDelegated *budget = event->budget_delegated;
+        cli_transfer_line("budget", budget->from_code, budget->to_code, budget->stream,
+                          budget->financial_year, budget->amount_pence, buffer, buffer_bytes);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
+        snprintf(buffer, buffer_bytes, "reverse event %" PRIu64 ": %s",
+                 event->reversal->reversed_sequence, event->reversal->reason);
+        return;
+    default:
+        if (!cli_domain_event_line(event, buffer, buffer_bytes)) {
+            snprintf(buffer, buffer_bytes, "(no event)");
+        }
+    }
+}
+
+static void cli_transfer_fields_print(const char *from_label, const char *from,
+                                      const char *to_label, const char *to, int stream,
+                                      uint32_t year, int64_t amount_pence,
+                                      const char *reference) {
+    char stream_text[CLI_ENUM_NAME_BYTES_MAX], year_text[16], money[FF_MONEY_TEXT_BYTES];
+    cli_field_print(from_label, "%s", from);
+    cli_field_print(to_label, "%s", to);
+    cli_field_print("stream", "%s", cli_enum_text(&fundflow__v1__stream__descriptor, stream,
+                                                  stream_text, sizeof stream_text));
+    cli_field_print("year", "%s", cli_year_text(year, year_text, sizeof year_text));
+    money_format(amount_pence, money, sizeof money);
+    cli_field_print("amount", "%s", money);
+    cli_field_print("reference", "%s", reference[0] ? reference : "-");
+}
+
+void cli_event_fields_print(const Fundflow__V1__Event *event) {
+    char kind[CLI_ENUM_NAME_BYTES_MAX];
+    cli_field_print("event", "%s", cli_event_kind_text(event));
+    switch (event ? event->kind_case : FUNDFLOW__V1__EVENT__KIND__NOT_SET) {
+    case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED: {
+        const Fundflow__V1__OrgRegistered *org = event->org_registered;
+        cli_field_print("code", "%s", org->code);
+        cli_field_print("name", "%s", org->name);
+        cli_field_print("kind", "%s", cli_enum_text(&fundflow__v1__org_kind__descriptor,
+                                                    org->kind, kind, sizeof kind));
+        cli_field_print("parent", "%s", org->parent_code[0] ? org->parent_code : "-");
+        if (org->n_member_codes > 0) {
+            char members[CLI_CODES_TEXT_BYTES];
+            cli_field_print("members", "%s", cli_codes_text(org->member_codes,
+                                                            org->n_member_codes, members,
+                                                            sizeof members));
+        }
+        if (org->lead_provider_code[0] != '\0') {
+            cli_field_print("lead provider", "%s", org->lead_provider_code);
+        }
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
+        const Fundflow__V1__AllocationIssued *allocation = event->allocation_issued;
+        cli_transfer_fields_print("funder", allocation->funder_code, "recipient",
+                                  allocation->recipient_code, allocation->stream,
+                                  allocation->financial_year, allocation->amount_pence,
+                                  allocation->reference);
+        cli_field_print("recurrent", "%s", allocation->recurrent ? "yes" : "no");
+        if (allocation->delegation_id[0] != '\0') {
+            cli_field_print("delegation", "%s", allocation->delegation_id);
+        }
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
+        const Fundflow__V1__BudgetDelegated *budget = event->budget_delegated;
+        cli_transfer_fields_print("from", budget->from_code, "to", budget->to_code,
+                                  budget->stream, budget->financial_year, budget->amount_pence,
+                                  budget->reference);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
+        cli_field_print("reverses event", "%" PRIu64, event->reversal->reversed_sequence);
+        cli_field_print("reason", "%s", event->reversal->reason);
+        return;
+    default:
+        cli_domain_event_fields_print(event);
+        return;
     }
 }

@@ -43,7 +43,7 @@
 #define CLI_XLSX_FIGURE_CHARACTERS 16u
 
 /* Basis points in the whole, which Excel's percent format shows as 100%. */
-#define CLI_XLSX_BASIS_POINTS_PER_WHOLE 10000.0
+#define CLI_XLSX_BASIS_POINTS_PER_WHOLE ((double)FF_BASIS_POINTS_WHOLE)
 
 /* Pence in a pound. */
 #define CLI_XLSX_PENCE_PER_POUND 100.0

@@ -1,9 +1,7 @@
-/* The fundflow client's values: reading flags' text into numbers, names, dates, years and amounts,
- * and writing the same kinds of value back out for people.
- *
- * Every parse function takes the flag it reads for, and on a bad value prints
- * "fundflow: FLAG: "VALUE" PROBLEM" on stderr and returns false. Single-threaded, since the
- * random key reads /dev/urandom through stdio.
+/* The fundflow client's values written out for people: enum names, dates, years, basis points,
+ * months, hex and times; and the values it makes up itself, today's date and a random
+ * idempotency key. Flags' values are read by the shared tool_values.h. Single-threaded, since
+ * the random key reads /dev/urandom through stdio.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_VALUES_H
 #define FUNDFLOW_TOOLS_CLI_VALUES_H
@@ -22,45 +20,8 @@
 /* Bytes of a time printed as "2024-04-01 09:00:00 UTC". */
 #define CLI_TIME_TEXT_BYTES 32
 
-/* Prints "fundflow: FLAG: "VALUE" PROBLEM" on stderr. Returns false, for `return` chains. */
-bool cli_value_refuse(const char *flag, const char *value, const char *problem);
-
-/* A whole number of digits only, from minimum to maximum. */
-bool cli_number_parse(const char *flag, const char *text, uint64_t minimum, uint64_t maximum,
-                      uint64_t *number_out);
-
-/* An enum value by name in any case, with '-' for '_'; the unspecified value 0 is refused. */
 /* An optional text flag as a message field wants it: "" when it was not given. */
 char *cli_text_or_empty(const char *text);
-
-bool cli_enum_parse(const ProtobufCEnumDescriptor *descriptor, const char *flag,
-                    const char *text, uint32_t *number_out);
-
-/* A date written YYYY-MM-DD, as YYYYMMDD. */
-bool cli_date_parse(const char *flag, const char *text, uint32_t *date_out);
-
-/* A financial year written YYYY/YY, as the calendar year it starts in. */
-bool cli_year_parse(const char *flag, const char *text, uint32_t *year_out);
-
-/* An amount of pounds as money_parse reads it, such as 1234.56 or £1,234.56; more than zero. */
-bool cli_amount_parse(const char *flag, const char *text, int64_t *pence_out);
-
-/* An amount of pounds as money_parse reads it that is not zero but may be negative, such as
- * -1000 or -£1,000.00, for a change of value. */
-bool cli_change_parse(const char *flag, const char *text, int64_t *pence_out);
-
-/* An amount of pounds as money_parse reads it that is zero or more. */
-bool cli_amount_or_zero_parse(const char *flag, const char *text, int64_t *pence_out);
-
-/* A month of the financial year: 1 (April) to 12 (March), also written M1 to M12. */
-bool cli_month_parse(const char *flag, const char *text, uint32_t *month_out);
-
-/* A percentage from 0 to 100 with at most two decimal places, such as 75.5 or 75.5%, as basis
- * points (7550). Read digit by digit, so no floating point rounds it. */
-bool cli_percent_parse(const char *flag, const char *text, uint32_t *basis_points_out);
-
-/* Free text for a field the server limits to bytes_max bytes; empty text is refused. */
-bool cli_text_parse(const char *flag, const char *text, size_t bytes_max);
 
 /* Today's date in local time, as YYYYMMDD. */
 uint32_t cli_date_today(void);
