@@ -200,6 +200,10 @@ void store_read_end(ff_store *store, store_txn *txn) {
     pthread_rwlock_unlock(&store->map_lock);
 }
 
+void store_map_hold(ff_store *store) { pthread_rwlock_rdlock(&store->map_lock); }
+
+void store_map_release(ff_store *store) { pthread_rwlock_unlock(&store->map_lock); }
+
 ff_err store_txn_commit(store_txn *txn) {
     assert(txn != NULL);
     if (store_fault_due(STORE_FAULT_WRITES)) {

@@ -106,6 +106,12 @@ void store_txn_abort(store_txn *txn);
 ff_err store_read_begin(ff_store *store, store_txn **txn_out);
 void store_read_end(ff_store *store, store_txn *txn);
 
+/* Holds the map lock shared without a transaction, for a caller that opens several read
+ * transactions with store_txn_begin (such as verify) and must keep the map from growing across
+ * all of them. Release it with store_map_release on the same thread. */
+void store_map_hold(ff_store *store);
+void store_map_release(ff_store *store);
+
 /* What store_write_run runs inside its write transaction. */
 typedef ff_err (*store_write_work)(void *argument, store_txn *txn);
 
