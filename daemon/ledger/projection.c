@@ -13,13 +13,14 @@
 
 ff_err projection_org_read(store_txn *txn, ff_store *store, const char *code,
                            Fundflow__V1__OrgRecord **org_out) {
-    *org_out = NULL;
-    MDB_val key = {strlen(code), (void *)code}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_ORGS), &key, &value);
-    if (rc == MDB_NOTFOUND) return FF_ERR_ORG_UNKNOWN;
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    *org_out = fundflow__v1__org_record__unpack(NULL, value.mv_size, value.mv_data);
-    return *org_out ? FF_OK : FF_ERR_STORAGE;
+    ff_err err = projection_message_get(txn, store, STORE_TABLE_ORGS, code, strlen(code),
+                                        &fundflow__v1__org_record__descriptor,
+                                        (ProtobufCMessage **)org_out);
+    if (err == FF_ERR_NOT_FOUND) return FF_ERR_ORG_UNKNOWN;
+    if (err != FF_OK) return err;
+    /* An organisation is stored under its own code. */
+    assert(strcmp((*org_out)->code, code) == 0);
+    return FF_OK;
 }
 
 const char *projection_kind_name(org_kind kind) {
@@ -152,13 +153,13 @@ static ff_err projection_org_register(store_txn *txn, ff_store *store,
     org.member_codes = event->member_codes;
     org.n_member_codes = event->n_member_codes;
     org.lead_provider_code = event->lead_provider_code;
-    int rc = projection_message_put(txn, store, STORE_TABLE_ORGS, event->code, strlen(event->code),
-                                    &org.base, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
+    assert(org.registered_sequence >= 1 && org.code[0] != '\0');
+    ff_err err = projection_message_put(txn, store, STORE_TABLE_ORGS, event->code,
+                                        strlen(event->code), &org.base, STORE_PUT_NEW);
+    if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_ORG_EXISTS, "code",
                            "organisation %s is already registered", event->code);
     }
-    ff_err err = store_error_from_mdb(rc);
     if (err == FF_OK) {
         err = projection_org_links_write(txn, store, event->code, &org, record->effective_date,
                                          record->sequence);
@@ -177,16 +178,19 @@ static ff_err projection_reversal_target(store_txn *txn, ff_store *store, uint64
     if (err != FF_OK) return failure_set(failure, err, "reversed_sequence", "cannot read event");
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(reversed_sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_REVERSALS), &key, &value);
-    if (rc == MDB_SUCCESS) {
+    store_slice value;
+    err = store_get(txn, store, STORE_TABLE_REVERSALS, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                    &value);
+    if (err == FF_OK) {
+        if (value.bytes != LOG_KEY_BYTES) return failure_set(failure, FF_ERR_STORAGE, NULL, "reversals");
+        uint64_t reversing = log_key_decode(value.data);
+        assert(reversing > reversed_sequence);
         return failure_set(failure, FF_ERR_EVENT_ALREADY_REVERSED, "reversed_sequence",
                            "event %llu was already reversed by event %llu",
-                           (unsigned long long)reversed_sequence,
-                           (unsigned long long)log_key_decode(value.mv_data));
+                           (unsigned long long)reversed_sequence, (unsigned long long)reversing);
     }
-    return rc == MDB_NOTFOUND ? FF_OK : failure_set(failure, store_error_from_mdb(rc), NULL,
-                                                    "cannot read reversals");
+    return err == FF_ERR_NOT_FOUND ? FF_OK : failure_set(failure, err, NULL,
+                                                         "cannot read reversals");
 }
 
 /* Indexes a transfer, or with sign -1 its reversal, in the history and the funding flows. */
@@ -262,10 +266,10 @@ static ff_err projection_reverse(store_txn *txn, ff_store *store,
     uint8_t key_bytes[LOG_KEY_BYTES], value_bytes[LOG_KEY_BYTES];
     log_key_encode(reversed_sequence, key_bytes);
     log_key_encode(record->sequence, value_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value = {LOG_KEY_BYTES, value_bytes};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_REVERSALS, &key, &value, MDB_NOOVERWRITE);
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot record reversal")
-              : FF_OK;
+    assert(record->sequence > reversed_sequence);
+    err = store_put(txn, store, STORE_TABLE_REVERSALS, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                    STORE_SLICE(value_bytes, LOG_KEY_BYTES), STORE_PUT_NEW);
+    return err ? failure_set(failure, err, NULL, "cannot record reversal") : FF_OK;
 }
 
 static ff_err projection_transfer(store_txn *txn, ff_store *store,
@@ -291,12 +295,14 @@ static ff_err projection_transfer(store_txn *txn, ff_store *store,
 
 ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *idempotency_key,
                                    idempotency_record *record_out) {
-    MDB_val key = {strlen(idempotency_key), (void *)idempotency_key}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, &value);
-    if (rc == MDB_NOTFOUND) return FF_ERR_EVENT_UNKNOWN;
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    if (value.mv_size != sizeof *record_out) return FF_ERR_STORAGE;
-    memcpy(record_out, value.mv_data, sizeof *record_out);
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_IDEMPOTENCY,
+                           STORE_SLICE(idempotency_key, strlen(idempotency_key)), &value);
+    if (err == FF_ERR_NOT_FOUND) return FF_ERR_EVENT_UNKNOWN;
+    if (err != FF_OK) return err;
+    if (value.bytes != sizeof *record_out) return FF_ERR_STORAGE;
+    memcpy(record_out, value.data, sizeof *record_out);
+    assert(record_out->sequence >= 1);
     return FF_OK;
 }
 
@@ -309,15 +315,15 @@ static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
     ff_err err = digest_command_content(record->effective_date, record->event,
                                         entry.content_digest);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
-    MDB_val key = {strlen(record->idempotency_key), record->idempotency_key};
-    MDB_val value = {sizeof entry, &entry};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_IDEMPOTENCY, &key, &value,
-                     MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
+    assert(entry.sequence >= 1 && record->idempotency_key[0] != '\0');
+    err = store_put(txn, store, STORE_TABLE_IDEMPOTENCY,
+                    STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
+                    STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);
+    if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
                            "idempotency_key %.60s is already in use", record->idempotency_key);
     }
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write index") : FF_OK;
+    return err ? failure_set(failure, err, NULL, "cannot write index") : FF_OK;
 }
 
 /* Indexes an event that moves no money under each organisation it names. */

@@ -8,8 +8,6 @@
 #ifndef FUNDFLOW_PROJECTION_H
 #define FUNDFLOW_PROJECTION_H
 
-#include <lmdb.h>
-
 #include "account.h"
 #include "command.h"
 #include "failure.h"
@@ -74,9 +72,10 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
                            const char *to_code, uint32_t stream, int64_t delta_pence,
                            ff_failure *failure);
 
-/* Writes a packed record under key with flags (0 or MDB_NOOVERWRITE); returns LMDB's code. */
-int projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
-                           size_t key_bytes, const ProtobufCMessage *message, unsigned flags);
+/* Writes a packed record under key; FF_ERR_KEY_EXISTS if mode is STORE_PUT_NEW and it exists. */
+ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessage *message,
+                              store_put_mode mode);
 
 /* Reads and unpacks a record; FF_ERR_NOT_FOUND if the key is absent. */
 ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table, const void *key,

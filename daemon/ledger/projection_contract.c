@@ -25,6 +25,19 @@ static const org_kind contract_providers[] = {
     FUNDFLOW__V1__ORG_KIND__INDEPENDENT_PROVIDER, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY,
     FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, 0};
 
+/* What every stored contract state is: money that adds up. Checked before a state is written and
+ * after it is read back. */
+static void contract_assert_valid(const Fundflow__V1__ContractRecord *contract) {
+    assert(contract->contract_id[0] != '\0' && contract->agreed_sequence >= 1);
+    assert(contract->last_sequence >= contract->agreed_sequence);
+    assert(contract->original_value_pence > 0 && contract->value_pence >= 0);
+    assert(contract->withheld_pot_pence >= 0 && contract->paid_pence >= 0);
+    assert(contract->paid_pence + contract->withheld_pot_pence <= contract->value_pence);
+    assert(contract->earned_pence >= 0 && contract->released_pence >= 0);
+    assert(contract->earned_pence + contract->released_pence <= contract->withheld_pot_pence);
+    assert(contract->n_paid_by_month_pence == 12);
+}
+
 ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *contract_id,
                                 uint64_t as_at_sequence, Fundflow__V1__ContractRecord **out) {
     *out = NULL;
@@ -33,23 +46,30 @@ ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *con
                                             strlen(contract_id),
                                             &fundflow__v1__contract_record__descriptor,
                                             (ProtobufCMessage **)out);
+        if (err == FF_OK) contract_assert_valid(*out);
         return err == FF_ERR_NOT_FOUND ? FF_ERR_CONTRACT_UNKNOWN : err;
     }
     uint8_t key[CONTRACT_STATE_KEY_BYTES];
     size_t key_bytes = projection_history_key(contract_id, as_at_sequence + 1, key, sizeof key);
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_CONTRACT_STATES), &cursor);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    MDB_val db_key = {key_bytes, key}, value;
-    rc = mdb_cursor_get(cursor, &db_key, &value, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cursor, &db_key, &value, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
-    size_t prefix = key_bytes - LOG_KEY_BYTES;
-    ff_err err = FF_ERR_CONTRACT_UNKNOWN;
-    if (rc == MDB_SUCCESS && db_key.mv_size == key_bytes && memcmp(db_key.mv_data, key, prefix) == 0) {
-        *out = fundflow__v1__contract_record__unpack(NULL, value.mv_size, value.mv_data);
-        err = *out ? FF_OK : FF_ERR_STORAGE;
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_CONTRACT_STATES, &cursor);
+    if (err != FF_OK) return err;
+    /* The first state after as_at_sequence, then one back: the state as at it, if it is this
+     * contract's. */
+    store_slice found = STORE_SLICE(key, key_bytes), value;
+    err = store_cursor_move(cursor, STORE_SEEK, &found, &value);
+    if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = store_cursor_move(cursor, err == FF_OK ? STORE_PREV : STORE_LAST, &found, &value);
     }
-    mdb_cursor_close(cursor);
+    size_t prefix = key_bytes - LOG_KEY_BYTES;
+    if (err == FF_OK && found.bytes == key_bytes && memcmp(found.data, key, prefix) == 0) {
+        *out = fundflow__v1__contract_record__unpack(NULL, value.bytes, value.data);
+        err = *out ? FF_OK : FF_ERR_STORAGE;
+        if (err == FF_OK) contract_assert_valid(*out);
+    } else if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = FF_ERR_CONTRACT_UNKNOWN;
+    }
+    store_cursor_close(cursor);
     return err;
 }
 
@@ -66,15 +86,16 @@ static ff_err contract_read_for(store_txn *txn, ff_store *store, const char *con
 static ff_err contract_store(store_txn *txn, ff_store *store, Fundflow__V1__ContractRecord *contract,
                              uint64_t sequence, ff_failure *failure) {
     contract->last_sequence = sequence;
-    int rc = projection_message_put(txn, store, STORE_TABLE_CONTRACTS, contract->contract_id,
-                                    strlen(contract->contract_id), &contract->base, 0);
+    contract_assert_valid(contract);
+    ff_err err = projection_message_put(txn, store, STORE_TABLE_CONTRACTS, contract->contract_id,
+                                        strlen(contract->contract_id), &contract->base,
+                                        STORE_PUT_REPLACE);
     uint8_t key[CONTRACT_STATE_KEY_BYTES];
     size_t key_bytes = projection_history_key(contract->contract_id, sequence, key, sizeof key);
-    if (rc == MDB_SUCCESS) {
-        rc = projection_message_put(txn, store, STORE_TABLE_CONTRACT_STATES, key, key_bytes,
-                                    &contract->base, MDB_NOOVERWRITE);
+    if (err == FF_OK) {
+        err = projection_message_put(txn, store, STORE_TABLE_CONTRACT_STATES, key, key_bytes,
+                                     &contract->base, STORE_PUT_NEW);
     }
-    ff_err err = store_error_from_mdb(rc);
     if (err == FF_OK) err = projection_history_add(txn, store, contract->contract_id, sequence);
     if (err == FF_OK) err = projection_history_add(txn, store, contract->commissioner_code, sequence);
     if (err == FF_OK) err = projection_history_add(txn, store, contract->provider_code, sequence);
@@ -91,9 +112,10 @@ static ff_err contract_party_index(store_txn *txn, ff_store *store, const char *
     key[party_bytes + 1] = (uint8_t)(contract->financial_year >> 8);
     key[party_bytes + 2] = (uint8_t)contract->financial_year;
     memcpy(key + party_bytes + 3, contract->contract_id, id_bytes);
-    MDB_val db_key = {party_bytes + 3 + id_bytes, key}, value = {0, NULL};
-    return store_error_from_mdb(store_mdb_put(txn, store, STORE_TABLE_PARTY_CONTRACTS, &db_key,
-                                          &value, 0));
+    assert(party_bytes > 0 && id_bytes > 0);
+    return store_put(txn, store, STORE_TABLE_PARTY_CONTRACTS,
+                     STORE_SLICE(key, party_bytes + 3 + id_bytes), STORE_SLICE(NULL, 0),
+                     STORE_PUT_REPLACE);
 }
 
 /* Appends a leg on one of an organisation's accounts for the contract's stream and year; legs of
@@ -347,15 +369,16 @@ static ff_err contract_payment_month_open(store_txn *txn, ff_store *store,
     const char *parties[] = {contract->commissioner_code, contract->provider_code};
     for (size_t i = 0; i < 2; i++) {
         uint8_t key[FF_ORG_CODE_BYTES_MAX + 3];
-        MDB_val db_key = {projection_period_key(parties[i], contract->financial_year, month, key),
-                          key}, value;
-        int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PERIODS), &db_key, &value);
-        if (rc == MDB_SUCCESS) {
+        size_t key_bytes = projection_period_key(parties[i], contract->financial_year, month, key);
+        store_slice closing;
+        ff_err err = store_get(txn, store, STORE_TABLE_PERIODS, STORE_SLICE(key, key_bytes),
+                               &closing);
+        if (err == FF_OK) {
             return failure_set(failure, FF_ERR_PERIOD_CLOSED, "month",
                                "M%u of %u/%02u is closed for %s", month, contract->financial_year,
                                (contract->financial_year + 1) % 100, parties[i]);
         }
-        if (rc != MDB_NOTFOUND) return failure_set(failure, store_error_from_mdb(rc), NULL, "periods");
+        if (err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "periods");
     }
     return FF_OK;
 }

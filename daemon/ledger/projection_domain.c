@@ -3,7 +3,6 @@
  * every event feeds. */
 #include "projection.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,28 +13,32 @@
 
 /* ---- storage helpers ---- */
 
-int projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
-                           size_t key_bytes, const ProtobufCMessage *message, unsigned flags) {
+ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessage *message,
+                              store_put_mode mode) {
+    assert(key_bytes > 0 && protobuf_c_message_check(message));
     size_t packed_bytes = protobuf_c_message_get_packed_size(message);
     uint8_t *packed = malloc(packed_bytes ? packed_bytes : 1);
-    if (packed == NULL) return ENOMEM;
-    protobuf_c_message_pack(message, packed);
-    MDB_val db_key = {key_bytes, (void *)key}, value = {packed_bytes, packed};
-    int rc = store_mdb_put(txn, store, table, &db_key, &value, flags);
+    if (packed == NULL) return FF_ERR_NO_MEMORY;
+    size_t written = protobuf_c_message_pack(message, packed);
+    assert(written == packed_bytes);
+    ff_err err = store_put(txn, store, table, STORE_SLICE(key, key_bytes),
+                           STORE_SLICE(packed, packed_bytes), mode);
     free(packed);
-    return rc;
+    return err;
 }
 
 ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table, const void *key,
                               size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
                               ProtobufCMessage **message_out) {
     *message_out = NULL;
-    MDB_val db_key = {key_bytes, (void *)key}, value;
-    int rc = mdb_get(txn, store_dbi(store, table), &db_key, &value);
-    if (rc == MDB_NOTFOUND) return FF_ERR_NOT_FOUND;
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    *message_out = protobuf_c_message_unpack(descriptor, NULL, value.mv_size, value.mv_data);
-    return *message_out ? FF_OK : FF_ERR_STORAGE;
+    store_slice value;
+    ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
+    if (err != FF_OK) return err;
+    *message_out = protobuf_c_message_unpack(descriptor, NULL, value.bytes, value.data);
+    if (*message_out == NULL) return FF_ERR_STORAGE;
+    assert(protobuf_c_message_check(*message_out));
+    return FF_OK;
 }
 
 size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes) {
@@ -49,11 +52,11 @@ size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key,
 
 ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
                               uint64_t sequence) {
+    assert(sequence >= 1 && name[0] != '\0');
     uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
-    MDB_val db_key = {projection_history_key(name, sequence, key, sizeof key), key};
-    MDB_val value = {0, NULL};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_HISTORY, &db_key, &value, 0);
-    return store_error_from_mdb(rc);
+    size_t key_bytes = projection_history_key(name, sequence, key, sizeof key);
+    return store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, key_bytes),
+                     STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
 }
 
 /* The flow key: year ++ from (12, space padded) ++ to (12) ++ stream. */
@@ -79,18 +82,19 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
     projection_code_pad((char *)key + 2, from_code);
     projection_code_pad((char *)key + 2 + FF_ORG_CODE_BYTES_MAX, to_code);
     key[PROJECTION_FLOW_KEY_BYTES - 1] = (uint8_t)stream;
-    MDB_val db_key = {sizeof key, key}, value;
+    store_slice value;
     int64_t total = 0;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_FLOWS), &db_key, &value);
-    if (rc == MDB_SUCCESS && value.mv_size == sizeof total) memcpy(&total, value.mv_data, sizeof total);
-    else if (rc != MDB_NOTFOUND) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
+    ff_err err = store_get(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key), &value);
+    if (err == FF_OK && value.bytes == sizeof total) memcpy(&total, value.data, sizeof total);
+    else if (err == FF_OK) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
+    else if (err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "flows");
     if (money_add(total, delta_pence, &total) != FF_OK) {
         return failure_set(failure, FF_ERR_SUM_OVERFLOW, "amount_pence",
                            "the flow from %s to %s would overflow", from_code, to_code);
     }
-    MDB_val new_value = {sizeof total, &total};
-    rc = store_mdb_put(txn, store, STORE_TABLE_FLOWS, &db_key, &new_value, 0);
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write a flow") : FF_OK;
+    err = store_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
+                    STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
+    return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;
 }
 
 /* ---- organisations' links ---- */
@@ -124,9 +128,8 @@ ff_err projection_org_links_write(store_txn *txn, ff_store *store, const char *c
     key[code_bytes] = 0;
     for (int i = 0; i < 4; i++) key[code_bytes + 1 + i] = (uint8_t)(effective_from >> (24 - 8 * i));
     log_key_encode(sequence, key + code_bytes + 5);
-    int rc = projection_message_put(txn, store, STORE_TABLE_ORG_LINKS, key,
-                                    code_bytes + 5 + LOG_KEY_BYTES, &link.base, 0);
-    return store_error_from_mdb(rc);
+    return projection_message_put(txn, store, STORE_TABLE_ORG_LINKS, key,
+                                  code_bytes + 5 + LOG_KEY_BYTES, &link.base, STORE_PUT_REPLACE);
 }
 
 static const org_kind projection_providers[] = {
@@ -182,9 +185,8 @@ ff_err projection_org_update(store_txn *txn, ff_store *store,
     Fundflow__V1__OrgRecord changed = *stored;
     err = projection_org_update_fields(txn, store, update, &changed, failure);
     if (err == FF_OK) {
-        int rc = projection_message_put(txn, store, STORE_TABLE_ORGS, update->code,
-                                        strlen(update->code), &changed.base, 0);
-        err = store_error_from_mdb(rc);
+        err = projection_message_put(txn, store, STORE_TABLE_ORGS, update->code,
+                                     strlen(update->code), &changed.base, STORE_PUT_REPLACE);
         if (err == FF_OK) {
             err = projection_org_links_write(txn, store, update->code, &changed,
                                              record->effective_date, record->sequence);
@@ -221,13 +223,13 @@ ff_err projection_service_line_register(store_txn *txn, ff_store *store,
     line.category = event->category;
     line.retained_nationally = event->retained_nationally;
     line.registered_sequence = record->sequence;
-    int rc = projection_message_put(txn, store, STORE_TABLE_SERVICE_LINES, event->code,
-                                    strlen(event->code), &line.base, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
+    ff_err err = projection_message_put(txn, store, STORE_TABLE_SERVICE_LINES, event->code,
+                                        strlen(event->code), &line.base, STORE_PUT_NEW);
+    if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_SERVICE_LINE_EXISTS, "code",
                            "service line %s is already registered", event->code);
     }
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+    return err ? failure_set(failure, err, NULL, "cannot write") : FF_OK;
 }
 
 /* ---- delegations ---- */
@@ -251,14 +253,15 @@ static ff_err projection_delegation_overlap_check(store_txn *txn, ff_store *stor
                                                   const Fundflow__V1__DelegationGranted *grant,
                                                   ff_failure *failure) {
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
-    if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "cursor");
-    MDB_val key, value;
-    ff_err err = FF_OK;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS && err == FF_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_DELEGATIONS, &cursor);
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cursor");
+    store_slice value;
+    ff_err move_err;
+    for (move_err = store_cursor_move(cursor, STORE_FIRST, NULL, &value);
+         move_err == FF_OK && err == FF_OK;
+         move_err = store_cursor_move(cursor, STORE_NEXT, NULL, &value)) {
         Fundflow__V1__DelegationRecord *other =
-            fundflow__v1__delegation_record__unpack(NULL, value.mv_size, value.mv_data);
+            fundflow__v1__delegation_record__unpack(NULL, value.bytes, value.data);
         if (other == NULL) {
             err = failure_set(failure, FF_ERR_STORAGE, NULL, "cannot read a delegation");
             break;
@@ -278,7 +281,10 @@ static ff_err projection_delegation_overlap_check(store_txn *txn, ff_store *stor
         }
         fundflow__v1__delegation_record__free_unpacked(other, NULL);
     }
-    mdb_cursor_close(cursor);
+    store_cursor_close(cursor);
+    if (err == FF_OK && move_err != FF_ERR_NOT_FOUND && move_err != FF_OK) {
+        err = failure_set(failure, move_err, NULL, "cannot read the delegations");
+    }
     return err;
 }
 
@@ -335,14 +341,13 @@ ff_err projection_delegation_grant(store_txn *txn, ff_store *store,
     end.effective_to = grant->effective_to;
     delegation.ends = ends;
     delegation.n_ends = 1;
-    int rc = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS, grant->delegation_id,
-                                    strlen(grant->delegation_id), &delegation.base,
-                                    MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
+    err = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS, grant->delegation_id,
+                                 strlen(grant->delegation_id), &delegation.base, STORE_PUT_NEW);
+    if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_DELEGATION_EXISTS, "delegation_id",
                            "delegation %s already exists", grant->delegation_id);
     }
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+    return err ? failure_set(failure, err, NULL, "cannot write") : FF_OK;
 }
 
 static ff_err projection_delegation_read(store_txn *txn, ff_store *store, const char *id,
@@ -393,10 +398,10 @@ ff_err projection_delegation_revoke(store_txn *txn, ff_store *store,
                                                     revoke->effective_to, failure)) == FF_OK) {
         delegation->effective_to = revoke->effective_to;
         delegation->revoked_sequence = record->sequence;
-        int rc = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS,
-                                        revoke->delegation_id, strlen(revoke->delegation_id),
-                                        &delegation->base, 0);
-        if (rc) err = failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write");
+        err = projection_message_put(txn, store, STORE_TABLE_DELEGATIONS,
+                                     revoke->delegation_id, strlen(revoke->delegation_id),
+                                     &delegation->base, STORE_PUT_REPLACE);
+        if (err) failure_set(failure, err, NULL, "cannot write");
     }
     fundflow__v1__delegation_record__free_unpacked(delegation, NULL);
     return err;
@@ -443,20 +448,22 @@ ff_err projection_delegation_held(store_txn *txn, ff_store *store, const char *c
     if (err != FF_OK) return err;
     fundflow__v1__service_line_record__free_unpacked(line, NULL);
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_DELEGATIONS), &cursor);
-    if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "cursor");
+    err = store_cursor_open(txn, store, STORE_TABLE_DELEGATIONS, &cursor);
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cursor");
     bool held = false;
-    MDB_val key, value;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS && !held;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+    store_slice value;
+    for (err = store_cursor_move(cursor, STORE_FIRST, NULL, &value); err == FF_OK && !held;
+         err = store_cursor_move(cursor, STORE_NEXT, NULL, &value)) {
         Fundflow__V1__DelegationRecord *delegation =
-            fundflow__v1__delegation_record__unpack(NULL, value.mv_size, value.mv_data);
+            fundflow__v1__delegation_record__unpack(NULL, value.bytes, value.data);
         if (delegation == NULL) break;
         held = projection_delegation_covers(delegation, commissioner, service_line, date);
         fundflow__v1__delegation_record__free_unpacked(delegation, NULL);
     }
-    mdb_cursor_close(cursor);
+    store_cursor_close(cursor);
     if (held) return FF_OK;
+    /* A read that failed is not a missing delegation: the batch must stop, not refuse. */
+    if (err != FF_OK && err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "cursor");
     return failure_set(failure, FF_ERR_NOT_DELEGATED, "service_line_code",
                        "%s holds no delegation of service line %s on %u", commissioner,
                        service_line, date);
@@ -482,9 +489,10 @@ ff_err projection_statement_submit(store_txn *txn, ff_store *store,
     key[2 * FF_ORG_CODE_BYTES_MAX + 3] = (uint8_t)statement->kind;
     /* The latest statement for a period and kind replaces earlier ones; the log keeps them all. */
     int64_t stored[2] = {statement->amount_pence, (int64_t)record->sequence};
-    MDB_val db_key = {sizeof key, key}, value = {sizeof stored, stored};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_STATEMENTS, &db_key, &value, 0);
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+    assert(stored[0] >= 0 && stored[1] >= 1);
+    err = store_put(txn, store, STORE_TABLE_STATEMENTS, STORE_SLICE(key, sizeof key),
+                    STORE_SLICE(stored, sizeof stored), STORE_PUT_REPLACE);
+    return err ? failure_set(failure, err, NULL, "cannot write") : FF_OK;
 }
 
 size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month, uint8_t *key) {
@@ -500,17 +508,18 @@ ff_err projection_period_close(store_txn *txn, ff_store *store,
     const Fundflow__V1__PeriodClosed *period = record->event->period_closed;
     ff_err err = projection_org_exists(txn, store, period->org_code, "org_code", failure);
     if (err != FF_OK) return err;
+    assert(record->sequence >= 1);
     uint8_t key[FF_ORG_CODE_BYTES_MAX + 3], sequence[LOG_KEY_BYTES];
     log_key_encode(record->sequence, sequence);
-    MDB_val db_key = {projection_period_key(period->org_code, period->financial_year,
-                                            period->month, key), key};
-    MDB_val value = {sizeof sequence, sequence};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_PERIODS, &db_key, &value, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST) {
+    size_t key_bytes = projection_period_key(period->org_code, period->financial_year,
+                                             period->month, key);
+    err = store_put(txn, store, STORE_TABLE_PERIODS, STORE_SLICE(key, key_bytes),
+                    STORE_SLICE(sequence, sizeof sequence), STORE_PUT_NEW);
+    if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_PERIOD_ALREADY_CLOSED, "month",
                            "M%u of %u/%02u is already closed for %s", period->month,
                            period->financial_year, (period->financial_year + 1) % 100,
                            period->org_code);
     }
-    return rc ? failure_set(failure, store_error_from_mdb(rc), NULL, "cannot write") : FF_OK;
+    return err ? failure_set(failure, err, NULL, "cannot write") : FF_OK;
 }
