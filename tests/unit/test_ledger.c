@@ -353,7 +353,7 @@ static void test_unbalanced_postings_are_refused(void **state) {
     assert_int_equal(account_postings_apply(txn, store, 8, TEST_EFFECTIVE_DATE, legs, 2, &failure),
                      FF_ERR_UNBALANCED);
     assert_non_null(strstr(failure.detail, "100"));
-    mdb_txn_abort(txn);
+    store_txn_abort(txn);
 }
 
 static void test_position_of_unknown_org(void **state) {
