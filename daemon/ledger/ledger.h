@@ -48,8 +48,8 @@ typedef struct ledger_result {
  * Returns FF_OK once the batch is durable; each result then says what became of its command.
  * Any other return means nothing in the batch was recorded and every result carries that error:
  * FF_ERR_BATCH_TOO_LARGE; FF_ERR_FIELD_MISSING, FF_ERR_FIELD_TOO_LONG or FF_ERR_TEXT_INVALID for
- * the actor; FF_ERR_MAP_LIMIT (the map is at its maximum); FF_ERR_STORAGE; FF_ERR_NO_MEMORY. If the map fills, it is grown and the batch
- * retried, transparently. */
+ * the actor; FF_ERR_MAP_LIMIT (the map is at its maximum); FF_ERR_STORAGE; FF_ERR_NO_MEMORY. If
+ * the map fills, it is grown and the batch retried, transparently. */
 ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results);
 
 /* Applies several batches as one group: one write transaction and one commit for all of them,

@@ -219,7 +219,8 @@ ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verif
     memset(report, 0, sizeof *report);
     const char *parent = scratch_parent_dir ? scratch_parent_dir : getenv("TMPDIR");
     char scratch_dir[4096];
-    snprintf(scratch_dir, sizeof scratch_dir, "%s/fundflow-verify-XXXXXX", parent ? parent : "/tmp");
+    snprintf(scratch_dir, sizeof scratch_dir, "%s/fundflow-verify-XXXXXX",
+             parent ? parent : "/tmp");
     if (mkdtemp(scratch_dir) == NULL) {
         return verify_fail(report, FF_ERR_IO, 0, "cannot create a scratch directory");
     }
