@@ -154,6 +154,8 @@ void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool pers
 
 void store_fault_clear(void) { memset(&store_fault, 0, sizeof store_fault); }
 
+bool store_fault_pending(void) { return store_fault.armed; }
+
 /* True when the fault plan says this call, of the given kind, must fail. */
 static bool store_fault_due(store_fault_kind kind) {
     if (!store_fault.armed || (store_fault.kinds & kind) == 0) return false;

@@ -211,6 +211,9 @@ typedef enum store_fault_kind {
  * transaction. Process-wide and not thread-safe: tests only. */
 void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent);
 void store_fault_clear(void);
+/* True while an injected fault is still to fire, or is persistent: a test that injects one fault
+ * asks this afterwards to learn whether the run it made reached the nth call. */
+bool store_fault_pending(void);
 
 /* ---- TRANSITIONAL: LMDB itself, until every layer above uses only the functions above ---- */
 
