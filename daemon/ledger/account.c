@@ -268,6 +268,13 @@ static ff_err account_headroom_check(const posting *leg, const account_balance *
                        asked);
 }
 
+/* True unless key is a budget whose balance has gone below zero, which the ledger never allows. */
+static bool account_budget_not_negative(const account_key *key, const account_balance *balance) {
+    if (key->purpose != ACCOUNT_PURPOSE_BUDGET) return true;
+    int64_t available = 0;
+    return account_balance_net(key, balance, &available) == FF_OK && available >= 0;
+}
+
 static ff_err account_open_if_new(store_txn *txn, ff_store *store, const account_key *key,
                                   uint64_t sequence) {
     account_record record;
@@ -333,6 +340,7 @@ ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence
                               uint32_t effective_date, const posting *postings,
                               size_t posting_count, ff_failure *failure) {
     assert(posting_count <= ACCOUNT_POSTINGS_PER_EVENT_MAX);
+    assert(sequence >= 1 && (posting_count == 0 || postings != NULL));
     ff_err err = account_postings_balanced(postings, posting_count, failure);
     for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
         err = account_period_open_check(txn, store, &postings[i], effective_date, failure);
@@ -347,6 +355,8 @@ ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence
         if (err != FF_OK) return err;
         after.last_sequence = sequence;
         after.posting_count++;
+        /* The headroom check has kept every budget at or above zero. */
+        assert(account_budget_not_negative(&postings[i].account, &after));
         err = account_leg_write(txn, store, sequence, effective_date, &postings[i], &after);
         if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write a posting");
     }

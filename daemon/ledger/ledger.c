@@ -118,6 +118,7 @@ static ff_err ledger_command_record(ff_ledger *ledger, store_txn *parent, const 
         if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot project the event");
     }
     log_head next = *head;
+    assert(record.sequence == head->sequence + 1);
     if (err == FF_OK) {
         err = log_append(child, store, &record, &next);
         if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot append the event");
@@ -128,6 +129,7 @@ static ff_err ledger_command_record(ff_ledger *ledger, store_txn *parent, const 
     }
     err = store_txn_commit(child);
     if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot commit a command");
+    assert(next.sequence == record.sequence);
     *head = next;
     result->sequence = next.sequence;
     return FF_OK;

@@ -3,6 +3,7 @@
 #include "projection.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -91,6 +92,17 @@ static ff_err projection_reverse(store_txn *txn, ff_store *store,
     return err ? failure_set(failure, err, NULL, "cannot record reversal") : FF_OK;
 }
 
+/* What every idempotency entry is: the event recorded under the key, and a digest of the command
+ * (SHA-256 of anything is never all zero). Checked before it is written and after it is read. */
+static void projection_idempotency_assert_valid(const idempotency_record *entry) {
+    assert(entry->sequence >= 1);
+    bool digest_zero = true;
+    for (size_t i = 0; i < sizeof entry->content_digest; i++) {
+        digest_zero = digest_zero && entry->content_digest[i] == 0;
+    }
+    assert(!digest_zero);
+}
+
 ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *idempotency_key,
                                    idempotency_record *record_out) {
     store_slice value;
@@ -100,7 +112,7 @@ ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *
     if (err != FF_OK) return err;
     if (value.bytes != sizeof *record_out) return FF_ERR_STORAGE;
     memcpy(record_out, value.data, sizeof *record_out);
-    assert(record_out->sequence >= 1);
+    projection_idempotency_assert_valid(record_out);
     return FF_OK;
 }
 
@@ -113,7 +125,8 @@ static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
     ff_err err = digest_command_content(record->effective_date, record->event,
                                         entry.content_digest);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
-    assert(entry.sequence >= 1 && record->idempotency_key[0] != '\0');
+    assert(record->idempotency_key[0] != '\0');
+    projection_idempotency_assert_valid(&entry);
     err = store_put(txn, store, STORE_TABLE_IDEMPOTENCY,
                     STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
                     STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);

@@ -13,6 +13,14 @@
 
 static const org_kind projection_icbs[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
 
+/* What every stored service line is: under its own code, registered by an event, of a category.
+ * Checked before it is written and after it is read. */
+static void service_line_assert_valid(const Fundflow__V1__ServiceLineRecord *line,
+                                      const char *code) {
+    assert(line->code != NULL && strcmp(line->code, code) == 0);
+    assert(line->registered_sequence >= 1 && line->category != 0);
+}
+
 static ff_err projection_service_line_read(store_txn *txn, ff_store *store, const char *code,
                                            const char *field,
                                            Fundflow__V1__ServiceLineRecord **line,
@@ -24,7 +32,9 @@ static ff_err projection_service_line_read(store_txn *txn, ff_store *store, cons
         return failure_set(failure, FF_ERR_SERVICE_LINE_UNKNOWN, field,
                            "no service line has code %s", code);
     }
-    return err ? failure_set(failure, err, field, "cannot read service line %s", code) : FF_OK;
+    if (err != FF_OK) return failure_set(failure, err, field, "cannot read service line %s", code);
+    service_line_assert_valid(*line, code);
+    return FF_OK;
 }
 
 static ff_err projection_service_line_register(store_txn *txn, ff_store *store,
@@ -37,6 +47,7 @@ static ff_err projection_service_line_register(store_txn *txn, ff_store *store,
     line.category = event->category;
     line.retained_nationally = event->retained_nationally;
     line.registered_sequence = record->sequence;
+    service_line_assert_valid(&line, event->code);
     ff_err err = projection_message_put(txn, store, STORE_TABLE_SERVICE_LINES, event->code,
                                         strlen(event->code), &line.base, STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {

@@ -91,6 +91,8 @@ ff_err projection_org_members_check(store_txn *txn, ff_store *store, org_kind ki
 static ff_err projection_org_links_write(store_txn *txn, ff_store *store, const char *code,
                                          const Fundflow__V1__OrgRecord *org,
                                          uint32_t effective_from, uint64_t sequence) {
+    assert(sequence >= 1 && code[0] != '\0');
+    assert(org->n_member_codes <= FF_MEMBERS_MAX);
     Fundflow__V1__OrgLinkRecord link = FUNDFLOW__V1__ORG_LINK_RECORD__INIT;
     link.parent_code = org->parent_code;
     link.member_codes = org->member_codes;

@@ -97,10 +97,13 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
     if (err == FF_OK && value.bytes == sizeof total) memcpy(&total, value.data, sizeof total);
     else if (err == FF_OK) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
     else if (err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "flows");
+    /* A flow is what moved less what was reversed, and only what moved can be reversed. */
+    assert(total >= 0);
     if (money_add(total, delta_pence, &total) != FF_OK) {
         return failure_set(failure, FF_ERR_SUM_OVERFLOW, "amount_pence",
                            "the flow from %s to %s would overflow", from_code, to_code);
     }
+    assert(total >= 0 && delta_pence != 0);
     err = store_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
                     STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
     return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;
