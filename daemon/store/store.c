@@ -305,6 +305,8 @@ ff_err store_cursor_delete(store_cursor *cursor) {
 }
 
 static bool store_slice_has_prefix(store_slice key, store_slice prefix) {
+    /* An empty prefix may have no data at all, which memcmp must never be given. */
+    if (prefix.bytes == 0) return true;
     return key.bytes >= prefix.bytes && memcmp(key.data, prefix.data, prefix.bytes) == 0;
 }
 
