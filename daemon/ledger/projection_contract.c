@@ -315,6 +315,7 @@ static ff_err contract_value_change(store_txn *txn, ff_store *store,
                                     const Fundflow__V1__EventRecord *record,
                                     Fundflow__V1__ContractRecord *contract, int64_t change_pence,
                                     ff_failure *failure) {
+    assert(change_pence != 0 && change_pence != INT64_MIN);
     int64_t value = 0, variations = 0;
     if (money_add(contract->value_pence, change_pence, &value) != FF_OK ||
         money_add(contract->variations_pence, change_pence, &variations) != FF_OK) {
@@ -350,6 +351,9 @@ static ff_err contract_payment_apply(store_txn *txn, ff_store *store,
                                      const Fundflow__V1__EventRecord *record,
                                      Fundflow__V1__ContractRecord *contract, uint32_t month,
                                      int64_t amount_pence, ff_failure *failure) {
+    /* The command's checks allow only real months and amounts; a reversal negates one. */
+    assert(month >= 1 && month <= 12 && amount_pence != 0);
+    assert(contract->n_paid_by_month_pence == 12);
     int64_t paid = 0, limit = contract->value_pence - contract->withheld_pot_pence;
     if (money_add(contract->paid_pence, amount_pence, &paid) != FF_OK || paid > limit) {
         char limit_text[FF_MONEY_TEXT_BYTES], paid_text[FF_MONEY_TEXT_BYTES];
@@ -431,6 +435,8 @@ static ff_err contract_outcome_apply(store_txn *txn, ff_store *store,
                              : (int64_t)((__int128)metric->share_pence * metric->achievement_bp /
                                          FF_BASIS_POINTS_WHOLE);
     int64_t released = reverse ? metric->released_pence : metric->share_pence - earned;
+    /* A share is split whole between what the provider earned and what returns to the budget. */
+    assert(earned >= 0 && released >= 0 && earned + released == metric->share_pence);
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
     size_t count = contract_outcome_legs(contract, earned, released, postings);
     if (reverse) contract_legs_swap(postings, count);

@@ -103,7 +103,7 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
         return failure_set(failure, FF_ERR_SUM_OVERFLOW, "amount_pence",
                            "the flow from %s to %s would overflow", from_code, to_code);
     }
-    assert(total >= 0 && delta_pence != 0);
+    assert(total >= 0);
     err = store_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
                     STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
     return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;

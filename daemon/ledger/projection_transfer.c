@@ -96,6 +96,8 @@ ff_err projection_event_postings(store_txn *txn, ff_store *store, const Fundflow
 static ff_err projection_transfer_index(store_txn *txn, ff_store *store,
                                         const Fundflow__V1__Event *event, uint64_t sequence,
                                         int64_t sign, ff_failure *failure) {
+    assert(sign == 1 || sign == -1);
+    assert(sequence >= 1);
     bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
     const char *payer = allocation ? event->allocation_issued->funder_code
                                    : event->budget_delegated->from_code;
