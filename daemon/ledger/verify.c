@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "failure.h"
 #include "log.h"
@@ -209,16 +208,6 @@ static ff_err verify_tables_compare(ff_store *live, store_txn *live_txn, ff_stor
     return err;
 }
 
-static void verify_scratch_remove(const char *directory) {
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
-    char path[4096];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        int length = snprintf(path, sizeof path, "%s/%s", directory, files[i]);
-        if (length > 0 && (size_t)length < sizeof path) unlink(path);
-    }
-    rmdir(directory);
-}
-
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
     memset(report, 0, sizeof *report);
     const char *parent = scratch_parent_dir ? scratch_parent_dir : getenv("TMPDIR");
@@ -241,7 +230,7 @@ ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verif
     if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, report);
     store_txn_abort(live_txn);
     store_close(scratch);
-    verify_scratch_remove(scratch_dir);
+    store_remove(scratch_dir);
     return err;
 }
 

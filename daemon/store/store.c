@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fundflow/limits.h"
 
@@ -138,6 +140,17 @@ static MDB_dbi store_table_dbi(const ff_store *store, store_table table) {
 }
 
 const char *store_data_dir(const ff_store *store) { return store->data_dir; }
+
+void store_remove(const char *data_dir) {
+    /* The two files LMDB keeps in a directory opened without MDB_NOSUBDIR. */
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    char path[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        int length = snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
+        if (length > 0 && (size_t)length < sizeof path) unlink(path);
+    }
+    rmdir(data_dir);
+}
 
 /* The fault plan: when armed, the countdown'th counted call of the armed kinds fails with err. */
 static struct {

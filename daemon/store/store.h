@@ -69,6 +69,10 @@ ff_err store_open(const store_options *options, ff_store **store_out);
 /* Closes the environment. No transaction may be open. NULL is allowed. */
 void store_close(ff_store *store);
 
+/* Deletes a closed store's files and then its directory, for scratch stores such as verify's.
+ * Files the store did not make are left, and so then is the directory. */
+void store_remove(const char *data_dir);
+
 const char *store_table_name(store_table table);
 
 /* ---- bytes ---- */
