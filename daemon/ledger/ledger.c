@@ -233,7 +233,6 @@ static int64_t ledger_clock_now_us(void) {
     return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
-
 static void ledger_results_fail(const ledger_batch *batch, ledger_result *results, ff_err err) {
     for (size_t i = 0; i < batch->command_count; i++) {
         memset(&results[i], 0, sizeof results[i]);
@@ -243,23 +242,26 @@ static void ledger_results_fail(const ledger_batch *batch, ledger_result *result
 }
 
 /* What a committed group's results must be: each command either recorded with a sequence in the
- * range the group appended, or answered from the index with an earlier one, or refused with a
- * code; and the sequences the group recorded strictly increasing in command order. */
-static void ledger_results_assert_valid(const ledger_batch *batch, const ledger_result *results,
-                                        const log_head *before, const log_head *after) {
-    assert(after->sequence >= before->sequence);
-    uint64_t last_new = before->sequence;
-    for (size_t i = 0; i < batch->command_count; i++) {
-        const ledger_result *result = &results[i];
-        if (result->failure.code != FF_OK) {
-            assert(!result->idempotent_replay);
-            continue;
+ * range the group appended, or answered from the index with one no later, or refused with a
+ * code; and the sequences the group recorded strictly increasing in command order, batch after
+ * batch, ending at the new head. */
+static void ledger_group_results_assert_valid(const ledger_group *group) {
+    uint64_t last_new = group->head_before.sequence;
+    assert(group->head_after.sequence >= last_new);
+    for (size_t b = 0; b < group->batch_count; b++) {
+        for (size_t i = 0; i < group->batches[b].command_count; i++) {
+            const ledger_result *result = &group->results[b][i];
+            if (result->failure.code != FF_OK) {
+                assert(!result->idempotent_replay);
+                continue;
+            }
+            assert(result->sequence >= 1 && result->sequence <= group->head_after.sequence);
+            if (result->idempotent_replay) continue;
+            assert(result->sequence == last_new + 1);
+            last_new = result->sequence;
         }
-        assert(result->sequence >= 1 && result->sequence <= after->sequence);
-        if (result->idempotent_replay) continue;
-        assert(result->sequence > last_new);
-        last_new = result->sequence;
     }
+    assert(last_new == group->head_after.sequence);
 }
 
 ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
@@ -284,10 +286,7 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
         for (size_t i = 0; i < batch_count; i++) ledger_results_fail(&batches[i], results[i], err);
         return err;
     }
-    for (size_t i = 0; i < batch_count; i++) {
-        ledger_results_assert_valid(&batches[i], results[i], &group.head_before,
-                                    &group.head_after);
-    }
+    ledger_group_results_assert_valid(&group);
     return FF_OK;
 }
 
