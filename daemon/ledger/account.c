@@ -71,15 +71,40 @@ ff_err account_balance_net(const account_key *key, const account_balance *balanc
     return err;
 }
 
+/* What every stored balance is: non-negative totals, and a count of postings that is zero only
+ * for an account never posted to. Checked before a balance is written and after it is read. */
+static void account_balance_assert_valid(const account_balance *balance) {
+    assert(balance->debits_posted_pence >= 0 && balance->credits_posted_pence >= 0);
+    assert(balance->debits_pending_pence >= 0 && balance->credits_pending_pence >= 0);
+    assert((balance->posting_count == 0) == (balance->last_sequence == 0));
+    assert(balance->posting_count <= balance->last_sequence);
+}
+
+/* What every stored posting is: one side only, positive, and the totals after it hold it. */
+static void account_posting_assert_valid(const posting_record *record, uint64_t sequence) {
+    assert(sequence >= 1);
+    assert(record->debit_pence >= 0 && record->credit_pence >= 0);
+    assert(record->debit_pence > 0 || record->credit_pence > 0);
+    assert(record->balance_after.last_sequence == sequence);
+    assert(record->balance_after.debits_posted_pence >= record->debit_pence);
+    assert(record->balance_after.credits_posted_pence >= record->credit_pence);
+    account_balance_assert_valid(&record->balance_after);
+}
+
+static store_slice account_key_slice(const account_key *key) {
+    return STORE_SLICE(key, sizeof *key);
+}
+
 ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
                             account_balance *balance_out) {
     memset(balance_out, 0, sizeof *balance_out);
-    MDB_val db_key = {sizeof *key, (void *)key}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_BALANCES), &db_key, &value);
-    if (rc == MDB_NOTFOUND) return FF_OK;
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    if (value.mv_size != sizeof *balance_out) return FF_ERR_STORAGE;
-    memcpy(balance_out, value.mv_data, sizeof *balance_out);
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_BALANCES, account_key_slice(key), &value);
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    if (err != FF_OK) return err;
+    if (value.bytes != sizeof *balance_out) return FF_ERR_STORAGE;
+    memcpy(balance_out, value.data, sizeof *balance_out);
+    account_balance_assert_valid(balance_out);
     return FF_OK;
 }
 
@@ -88,35 +113,45 @@ static void posting_key_make(posting_key *key, const account_key *account, uint6
     log_key_encode(sequence, key->sequence_big_endian);
 }
 
+/* Copies a stored posting out of the map, checking its size and then what it says. */
+static ff_err account_posting_decode(store_slice key, store_slice value, posting_record *record_out,
+                                     account_balance *balance_after_out) {
+    if (key.bytes != sizeof(posting_key) || value.bytes != sizeof(posting_record)) {
+        return FF_ERR_STORAGE;
+    }
+    posting_key found;
+    posting_record record;
+    memcpy(&found, key.data, sizeof found);
+    memcpy(&record, value.data, sizeof record);
+    account_posting_assert_valid(&record, log_key_decode(found.sequence_big_endian));
+    if (record_out != NULL) *record_out = record;
+    if (balance_after_out != NULL) *balance_after_out = record.balance_after;
+    return FF_OK;
+}
+
 ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_key *key,
                                uint64_t as_at_sequence, account_balance *balance_out) {
     memset(balance_out, 0, sizeof *balance_out);
     if (as_at_sequence == 0) return FF_OK;
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_POSTINGS), &cursor);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_POSTINGS, &cursor);
+    if (err != FF_OK) return err;
     /* Seek to the first posting after as_at_sequence, then step back one: that is the last
      * posting at or before it, if it belongs to this account. */
     posting_key seek;
     posting_key_make(&seek, key, as_at_sequence == UINT64_MAX ? UINT64_MAX : as_at_sequence + 1);
-    MDB_val db_key = {sizeof seek, &seek}, value;
-    rc = mdb_cursor_get(cursor, &db_key, &value, MDB_SET_RANGE);
-    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
-        rc = mdb_cursor_get(cursor, &db_key, &value, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+    store_slice found_key = STORE_SLICE(&seek, sizeof seek), value;
+    err = store_cursor_move(cursor, STORE_SEEK, &found_key, &value);
+    if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = store_cursor_move(cursor, err == FF_OK ? STORE_PREV : STORE_LAST, &found_key, &value);
     }
-    ff_err err = FF_OK;
-    if (rc == MDB_SUCCESS && db_key.mv_size == sizeof seek &&
-        memcmp(db_key.mv_data, key, sizeof *key) == 0) {
-        if (value.mv_size != sizeof(posting_record)) {
-            err = FF_ERR_STORAGE;
-        } else {
-            const posting_record *found = value.mv_data;
-            memcpy(balance_out, &found->balance_after, sizeof *balance_out);
-        }
-    } else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        err = store_error_from_mdb(rc);
+    if (err == FF_OK && found_key.bytes == sizeof seek &&
+        memcmp(found_key.data, key, sizeof *key) == 0) {
+        err = account_posting_decode(found_key, value, NULL, balance_out);
+    } else if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = FF_OK; /* the account had no posting by then */
     }
-    mdb_cursor_close(cursor);
+    store_cursor_close(cursor);
     return err;
 }
 
@@ -125,28 +160,23 @@ ff_err account_postings_visit(store_txn *txn, ff_store *store, const account_key
                               void *context) {
     if (after_sequence == UINT64_MAX) return FF_OK;
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_POSTINGS), &cursor);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_POSTINGS, &cursor);
+    if (err != FF_OK) return err;
     posting_key seek;
     posting_key_make(&seek, key, after_sequence + 1);
-    MDB_val db_key = {sizeof seek, &seek}, value;
-    ff_err err = FF_OK;
-    for (rc = mdb_cursor_get(cursor, &db_key, &value, MDB_SET_RANGE); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cursor, &db_key, &value, MDB_NEXT)) {
-        if (db_key.mv_size != sizeof seek || memcmp(db_key.mv_data, key, sizeof *key) != 0) break;
-        if (value.mv_size != sizeof(posting_record)) {
-            err = FF_ERR_STORAGE;
-            break;
-        }
+    store_slice found_key = STORE_SLICE(&seek, sizeof seek), value;
+    for (err = store_cursor_move(cursor, STORE_SEEK, &found_key, &value); err == FF_OK;
+         err = store_cursor_move(cursor, STORE_NEXT, &found_key, &value)) {
+        if (found_key.bytes != sizeof seek || memcmp(found_key.data, key, sizeof *key) != 0) break;
         posting_record record;
+        err = account_posting_decode(found_key, value, &record, NULL);
+        if (err != FF_OK) break;
         posting_key found;
-        memcpy(&record, value.mv_data, sizeof record);
-        memcpy(&found, db_key.mv_data, sizeof found);
+        memcpy(&found, found_key.data, sizeof found);
         if (!visit(context, log_key_decode(found.sequence_big_endian), &record)) break;
     }
-    if (err == FF_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) err = store_error_from_mdb(rc);
-    mdb_cursor_close(cursor);
-    return err;
+    store_cursor_close(cursor);
+    return err == FF_ERR_NOT_FOUND ? FF_OK : err;
 }
 
 typedef struct account_date_filter {
@@ -238,27 +268,36 @@ static ff_err account_headroom_check(const posting *leg, const account_balance *
                        asked);
 }
 
+/* True unless key is a budget whose balance has gone below zero, which the ledger never allows. */
+static bool account_budget_not_negative(const account_key *key, const account_balance *balance) {
+    if (key->purpose != ACCOUNT_PURPOSE_BUDGET) return true;
+    int64_t available = 0;
+    return account_balance_net(key, balance, &available) == FF_OK && available >= 0;
+}
+
 static ff_err account_open_if_new(store_txn *txn, ff_store *store, const account_key *key,
                                   uint64_t sequence) {
     account_record record;
     memset(&record, 0, sizeof record);
     record.opened_sequence = sequence;
     record.purpose = key->purpose;
-    MDB_val db_key = {sizeof *key, (void *)key}, value = {sizeof record, &record};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_ACCOUNTS, &db_key, &value,
-                     MDB_NOOVERWRITE);
-    return rc == MDB_KEYEXIST ? FF_OK : store_error_from_mdb(rc);
+    assert(sequence >= 1);
+    assert(record.purpose >= ACCOUNT_PURPOSE_FUNDING && record.purpose <= ACCOUNT_PURPOSE_LAST);
+    ff_err err = store_put(txn, store, STORE_TABLE_ACCOUNTS, account_key_slice(key),
+                           STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
+    return err == FF_ERR_KEY_EXISTS ? FF_OK : err;
 }
 
 static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequence,
                                 uint32_t effective_date, const posting *leg,
                                 const account_balance *after) {
+    account_balance_assert_valid(after);
+    assert(after->last_sequence == sequence);
     ff_err err = account_open_if_new(txn, store, &leg->account, sequence);
     if (err != FF_OK) return err;
-    MDB_val balance_key = {sizeof leg->account, (void *)&leg->account};
-    MDB_val balance_value = {sizeof *after, (void *)after};
-    int rc = store_mdb_put(txn, store, STORE_TABLE_BALANCES, &balance_key, &balance_value, 0);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
+    err = store_put(txn, store, STORE_TABLE_BALANCES, account_key_slice(&leg->account),
+                    STORE_SLICE(after, sizeof *after), STORE_PUT_REPLACE);
+    if (err != FF_OK) return err;
     posting_key key;
     posting_key_make(&key, &leg->account, sequence);
     posting_record record;
@@ -267,12 +306,12 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     record.credit_pence = leg->credit_pence;
     record.effective_date = effective_date;
     record.balance_after = *after;
-    MDB_val posting_db_key = {sizeof key, &key}, posting_value = {sizeof record, &record};
-    rc = store_mdb_put(txn, store, STORE_TABLE_POSTINGS, &posting_db_key, &posting_value,
-                 MDB_NOOVERWRITE);
+    account_posting_assert_valid(&record, sequence);
+    err = store_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(&key, sizeof key),
+                    STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
-    assert(rc != MDB_KEYEXIST);
-    return store_error_from_mdb(rc);
+    assert(err != FF_ERR_KEY_EXISTS);
+    return err;
 }
 
 /* Refuses a leg on an organisation whose month holding effective_date is closed. */
@@ -285,10 +324,10 @@ static ff_err account_period_open_check(store_txn *txn, ff_store *store, const p
     key[FF_ORG_CODE_BYTES_MAX] = (uint8_t)(year >> 8);
     key[FF_ORG_CODE_BYTES_MAX + 1] = (uint8_t)year;
     key[FF_ORG_CODE_BYTES_MAX + 2] = (uint8_t)month;
-    MDB_val db_key = {sizeof key, key}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PERIODS), &db_key, &value);
-    if (rc == MDB_NOTFOUND) return FF_OK;
-    if (rc != MDB_SUCCESS) return failure_set(failure, store_error_from_mdb(rc), NULL, "periods");
+    store_slice closing;
+    ff_err err = store_get(txn, store, STORE_TABLE_PERIODS, STORE_SLICE(key, sizeof key), &closing);
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    if (err != FF_OK) return failure_set(failure, err, NULL, "periods");
     int code_bytes = FF_ORG_CODE_BYTES_MAX;
     while (code_bytes > 0 && leg->account.org_code[code_bytes - 1] == ' ') code_bytes--;
     return failure_set(failure, FF_ERR_PERIOD_CLOSED, "effective_date",
@@ -301,6 +340,7 @@ ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence
                               uint32_t effective_date, const posting *postings,
                               size_t posting_count, ff_failure *failure) {
     assert(posting_count <= ACCOUNT_POSTINGS_PER_EVENT_MAX);
+    assert(sequence >= 1 && (posting_count == 0 || postings != NULL));
     ff_err err = account_postings_balanced(postings, posting_count, failure);
     for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
         err = account_period_open_check(txn, store, &postings[i], effective_date, failure);
@@ -315,6 +355,8 @@ ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence
         if (err != FF_OK) return err;
         after.last_sequence = sequence;
         after.posting_count++;
+        /* The headroom check has kept every budget at or above zero. */
+        assert(account_budget_not_negative(&postings[i].account, &after));
         err = account_leg_write(txn, store, sequence, effective_date, &postings[i], &after);
         if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write a posting");
     }

@@ -28,7 +28,6 @@
 #define FUNDFLOW_ACCOUNT_H
 
 #include <assert.h>
-#include <lmdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

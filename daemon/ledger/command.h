@@ -3,6 +3,12 @@
  * These need nothing but the command itself, so a server can run them on its network thread and
  * refuse a bad command before it reaches the writer. The ledger runs them again when it applies
  * the command, and when it replays the log.
+ *
+ * Each event's own checks live with its neighbours in one file (command_org.c, command_transfer.c,
+ * command_delegation.c, command_contract.c, command_period.c), built on the field checks of
+ * command_field.c, and are listed in that file's table of rules. command.c reads the tables and
+ * calls no file but them, so adding an event type means adding its check and a row to its file's
+ * table.
  */
 #ifndef FUNDFLOW_COMMAND_H
 #define FUNDFLOW_COMMAND_H
@@ -10,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "command_field.h"
 #include "failure.h"
 #include "fundflow/v1/events.pb-c.h"
 
@@ -20,47 +27,31 @@ ff_err command_check_static(const Fundflow__V1__Command *command, ff_failure *fa
 /* Checks an event's own fields, as command_check_static does for a command's event. */
 ff_err command_event_check_static(const Fundflow__V1__Event *event, ff_failure *failure);
 
-/* True if text is valid UTF-8 without control characters. */
-bool command_text_valid(const char *text);
+/* ---- the rules each file of checks lists ---- */
 
-/* Checks an organisation code in field: present (if required) and well formed. Any thread. */
-ff_err command_org_code_check(const char *code, const char *field, bool required,
-                              ff_failure *failure);
+/* One kind of event and the check of its own fields. */
+typedef ff_err (*command_event_check)(const Fundflow__V1__Event *event, ff_failure *failure);
+typedef struct command_event_rule {
+    Fundflow__V1__Event__KindCase kind;
+    command_event_check check;
+} command_event_rule;
 
-/* True if code is 2 to 12 upper-case ASCII letters or digits. */
-bool command_org_code_valid(const char *code);
+/* Each ends with a row whose kind is FUNDFLOW__V1__EVENT__KIND__NOT_SET. */
+extern const command_event_rule command_org_rules[];
+extern const command_event_rule command_transfer_rules[];
+extern const command_event_rule command_delegation_rules[];
+extern const command_event_rule command_contract_rules[];
+extern const command_event_rule command_period_rules[];
 
-/* Shared pieces of the checks, for command.c and command_domain.c. */
-ff_err command_text_check(const char *text, const char *field, size_t bytes_max, bool required,
-                          ff_failure *failure);
-ff_err command_enum_check(const ProtobufCEnumDescriptor *descriptor, int value, const char *field,
-                          ff_failure *failure);
+/* ---- organisations (command_org.c), which projections also need ---- */
+
 /* The code format each kind of organisation must have (kinds without one accept any code). */
 ff_err command_org_code_kind_check(const char *code, Fundflow__V1__OrgKind kind,
                                    ff_failure *failure);
-/* A client-chosen id: 2 to FF_IDENTIFIER_BYTES_MAX upper-case letters, digits or hyphens. */
-ff_err command_identifier_check(const char *identifier, const char *field, ff_failure *failure);
+
+/* Who may be a member, and the lead provider, of an organisation of kind. */
 ff_err command_members_check(Fundflow__V1__OrgKind kind, char *const *members,
                              size_t member_count, const char *lead_provider_code,
                              ff_failure *failure);
-ff_err command_month_check(uint32_t month, ff_failure *failure);
-ff_err command_year_check(uint32_t year, ff_failure *failure);
-
-ff_err command_org_updated_check(const Fundflow__V1__OrgUpdated *event, ff_failure *failure);
-ff_err command_service_line_check(const Fundflow__V1__ServiceLineRegistered *event,
-                                  ff_failure *failure);
-ff_err command_delegation_granted_check(const Fundflow__V1__DelegationGranted *event,
-                                        ff_failure *failure);
-ff_err command_delegation_revoked_check(const Fundflow__V1__DelegationRevoked *event,
-                                        ff_failure *failure);
-ff_err command_contract_agreed_check(const Fundflow__V1__ContractAgreed *event,
-                                     ff_failure *failure);
-ff_err command_contract_varied_check(const Fundflow__V1__ContractVaried *event,
-                                     ff_failure *failure);
-ff_err command_payment_check(const Fundflow__V1__PaymentMade *event, ff_failure *failure);
-ff_err command_outcome_check(const Fundflow__V1__OutcomeReported *event, ff_failure *failure);
-ff_err command_statement_check(const Fundflow__V1__StatementSubmitted *event,
-                               ff_failure *failure);
-ff_err command_period_check(const Fundflow__V1__PeriodClosed *event, ff_failure *failure);
 
 #endif

@@ -2,7 +2,6 @@
 #include "ledger.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,9 +13,6 @@
 
 struct ff_ledger {
     ff_store *store;
-    uint64_t map_growth_count;
-    /* Readers hold it shared for the life of their transactions; map growth holds it alone. */
-    pthread_rwlock_t map_lock;
     ledger_veto veto;
     void *veto_argument;
     ledger_project project;
@@ -37,7 +33,6 @@ ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
     *ledger_out = NULL;
     ff_ledger *opened = calloc(1, sizeof *opened);
     if (opened == NULL) return FF_ERR_NO_MEMORY;
-    pthread_rwlock_init(&opened->map_lock, NULL);
     ff_err err = store_open(options, &opened->store);
     if (err == FF_OK) {
         log_head head;
@@ -54,13 +49,14 @@ ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
 void ledger_close(ff_ledger *ledger) {
     if (ledger == NULL) return;
     store_close(ledger->store);
-    pthread_rwlock_destroy(&ledger->map_lock);
     free(ledger);
 }
 
 ff_store *ledger_store(ff_ledger *ledger) { return ledger->store; }
 
-uint64_t ledger_map_growth_count(const ff_ledger *ledger) { return ledger->map_growth_count; }
+uint64_t ledger_map_growth_count(const ff_ledger *ledger) {
+    return store_map_growth_count(ledger->store);
+}
 
 ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out) {
     store_txn *txn = NULL;
@@ -122,16 +118,18 @@ static ff_err ledger_command_record(ff_ledger *ledger, store_txn *parent, const 
         if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot project the event");
     }
     log_head next = *head;
+    assert(record.sequence == head->sequence + 1);
     if (err == FF_OK) {
         err = log_append(child, store, &record, &next);
         if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot append the event");
     }
     if (err != FF_OK) {
-        mdb_txn_abort(child);
+        store_txn_abort(child);
         return err;
     }
     err = store_txn_commit(child);
     if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot commit a command");
+    assert(next.sequence == record.sequence);
     *head = next;
     result->sequence = next.sequence;
     return FF_OK;
@@ -180,45 +178,18 @@ static ff_err ledger_batch_nested_apply(ff_ledger *ledger, store_txn *group_txn,
         ff_err command_err = ledger_command_apply(ledger, txn, batch, recorded_at_us,
                                                   batch->commands[i], &batch_head, &results[i]);
         if (ledger_error_is_fatal(command_err)) {
-            mdb_txn_abort(txn);
+            store_txn_abort(txn);
             return command_err;
         }
         if (command_err != FF_OK && batch->linked) {
             ledger_linked_failure_mark(batch, i, results);
-            mdb_txn_abort(txn);
+            store_txn_abort(txn);
             return FF_OK;
         }
     }
     err = store_txn_commit(txn);
     if (err == FF_OK) *head = batch_head;
     return err;
-}
-
-/* One try at a group of batches: one write transaction, one commit. */
-static ff_err ledger_group_attempt(ff_ledger *ledger, const ledger_batch *batches,
-                                   size_t batch_count, int64_t recorded_at_us,
-                                   ledger_result *const *results) {
-    store_txn *txn = NULL;
-    log_head head;
-    ff_err err = store_txn_begin(ledger->store, NULL, STORE_TXN_WRITE, &txn);
-    if (err != FF_OK) return err;
-    err = log_head_read(txn, ledger->store, &head);
-    for (size_t i = 0; err == FF_OK && i < batch_count; i++) {
-        if (batches[i].command_count == 0) continue;
-        err = ledger_batch_nested_apply(ledger, txn, &batches[i], recorded_at_us, &head,
-                                        results[i]);
-    }
-    if (err != FF_OK) {
-        mdb_txn_abort(txn);
-        return err;
-    }
-    return store_txn_commit(txn);
-}
-
-static int64_t ledger_clock_now_us(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
 static ff_err ledger_batch_check(const ledger_batch *batch) {
@@ -229,6 +200,39 @@ static ff_err ledger_batch_check(const ledger_batch *batch) {
     return FF_OK;
 }
 
+/* A group of batches as store_write_run's work: it may run more than once if the map fills. */
+typedef struct ledger_group {
+    ff_ledger *ledger;
+    const ledger_batch *batches;
+    size_t batch_count;
+    int64_t recorded_at_us;
+    ledger_result *const *results;
+    log_head head_before; /* the log's head when the try that committed began */
+    log_head head_after;  /* and when it ended */
+} ledger_group;
+
+/* One try at a group of batches, inside the group's one write transaction. */
+static ff_err ledger_group_work(void *argument, store_txn *txn) {
+    ledger_group *group = argument;
+    ff_err err = log_head_read(txn, group->ledger->store, &group->head_before);
+    log_head head = group->head_before;
+    for (size_t i = 0; err == FF_OK && i < group->batch_count; i++) {
+        /* An empty batch has nothing to do, and a malformed one was refused alone already. */
+        if (group->batches[i].command_count == 0) continue;
+        if (ledger_batch_check(&group->batches[i]) != FF_OK) continue;
+        err = ledger_batch_nested_apply(group->ledger, txn, &group->batches[i],
+                                        group->recorded_at_us, &head, group->results[i]);
+    }
+    group->head_after = head;
+    return err;
+}
+
+static int64_t ledger_clock_now_us(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
 static void ledger_results_fail(const ledger_batch *batch, ledger_result *results, ff_err err) {
     for (size_t i = 0; i < batch->command_count; i++) {
         memset(&results[i], 0, sizeof results[i]);
@@ -237,19 +241,32 @@ static void ledger_results_fail(const ledger_batch *batch, ledger_result *result
     }
 }
 
-/* Grows the map while no reader holds a transaction, as LMDB requires. */
-static ff_err ledger_map_grow(ff_ledger *ledger) {
-    pthread_rwlock_wrlock(&ledger->map_lock);
-    ff_err err = store_map_grow(ledger->store);
-    pthread_rwlock_unlock(&ledger->map_lock);
-    if (err == FF_OK) ledger->map_growth_count++;
-    return err;
+/* What a committed group's results must be: each command either recorded with a sequence in the
+ * range the group appended, or answered from the index with one no later, or refused with a
+ * code; and the sequences the group recorded strictly increasing in command order, batch after
+ * batch, ending at the new head. */
+static void ledger_group_results_assert_valid(const ledger_group *group) {
+    uint64_t last_new = group->head_before.sequence;
+    assert(group->head_after.sequence >= last_new);
+    for (size_t b = 0; b < group->batch_count; b++) {
+        for (size_t i = 0; i < group->batches[b].command_count; i++) {
+            const ledger_result *result = &group->results[b][i];
+            if (result->failure.code != FF_OK) {
+                assert(!result->idempotent_replay);
+                continue;
+            }
+            assert(result->sequence >= 1 && result->sequence <= group->head_after.sequence);
+            if (result->idempotent_replay) continue;
+            assert(result->sequence == last_new + 1);
+            last_new = result->sequence;
+        }
+    }
+    assert(last_new == group->head_after.sequence);
 }
 
 ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
                             ledger_result *const *results) {
     assert(batch_count == 0 || (batches != NULL && results != NULL));
-    ff_err err = FF_OK;
     int64_t recorded_at_us = 0;
     for (size_t i = 0; i < batch_count; i++) {
         ff_err batch_err = ledger_batch_check(&batches[i]);
@@ -261,53 +278,36 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
         if (recorded_at_us == 0) recorded_at_us = batches[i].recorded_at_us;
     }
     if (recorded_at_us == 0) recorded_at_us = ledger_clock_now_us();
-    while (err == FF_OK) {
-        err = ledger_group_attempt(ledger, batches, batch_count, recorded_at_us, results);
-        if (err != FF_ERR_MAP_LIMIT) break;
-        /* The map filled part way through: nothing was committed, so grow it and start over. */
-        err = ledger_map_grow(ledger);
-    }
+    /* If the map fills part way through, nothing is committed: the store grows it and runs the
+     * whole group again from the start. */
+    ledger_group group = {ledger, batches, batch_count, recorded_at_us, results, {0}, {0}};
+    ff_err err = store_write_run(ledger->store, ledger_group_work, &group);
     if (err != FF_OK) {
         for (size_t i = 0; i < batch_count; i++) ledger_results_fail(&batches[i], results[i], err);
+        return err;
     }
-    return err;
+    ledger_group_results_assert_valid(&group);
+    return FF_OK;
 }
 
 ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argument) {
-    for (;;) {
-        /* Held shared like a reader's, so that the writer cannot grow the map under this
-         * transaction; LMDB's own lock keeps the two write transactions apart. */
-        ledger_read_begin(ledger);
-        store_txn *txn = NULL;
-        ff_err err = store_txn_begin(ledger->store, NULL, STORE_TXN_WRITE, &txn);
-        if (err == FF_OK) err = work(argument, txn);
-        if (err == FF_OK) err = store_txn_commit(txn);
-        else if (txn != NULL) mdb_txn_abort(txn);
-        ledger_read_end(ledger);
-        if (err != FF_ERR_MAP_LIMIT) return err;
-        err = ledger_map_grow(ledger);
-        if (err != FF_OK) return err;
-    }
+    return store_write_run(ledger->store, work, argument);
 }
 
 ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results) {
     return ledger_batches_apply(ledger, batch, 1, &results);
 }
 
-void ledger_read_begin(ff_ledger *ledger) { pthread_rwlock_rdlock(&ledger->map_lock); }
+void ledger_read_begin(ff_ledger *ledger) { store_map_hold(ledger->store); }
 
-void ledger_read_end(ff_ledger *ledger) { pthread_rwlock_unlock(&ledger->map_lock); }
+void ledger_read_end(ff_ledger *ledger) { store_map_release(ledger->store); }
 
 ff_err ledger_read_txn_begin(ff_ledger *ledger, store_txn **txn_out) {
-    ledger_read_begin(ledger);
-    ff_err err = store_txn_begin(ledger->store, NULL, STORE_TXN_READ, txn_out);
-    if (err != FF_OK) ledger_read_end(ledger);
-    return err;
+    return store_read_begin(ledger->store, txn_out);
 }
 
 void ledger_read_txn_end(ff_ledger *ledger, store_txn *txn) {
-    mdb_txn_abort(txn);
-    ledger_read_end(ledger);
+    store_read_end(ledger->store, txn);
 }
 
 static ff_err ledger_position_fill(store_txn *txn, ff_store *store, const char *org_code,
@@ -354,19 +354,23 @@ ff_err ledger_position_read(ff_ledger *ledger, const char *org_code, uint32_t st
 
 /* Decodes one row of the orgs table and hands it to the visitor. A row that does not decode, or
  * whose code is not its key, means the table is damaged: that is a storage error, not a bug. */
-static ff_err ledger_orgs_visit_row(const MDB_val *key, const MDB_val *value,
-                                    ledger_org_visitor visitor, void *context) {
-    Fundflow__V1__OrgRecord *org =
-        fundflow__v1__org_record__unpack(NULL, value->mv_size, value->mv_data);
+typedef struct ledger_orgs_walk {
+    ledger_org_visitor visitor;
+    void *context;
+} ledger_orgs_walk;
+
+static ff_err ledger_orgs_visit_row(void *argument, store_slice key, store_slice value,
+                                    bool *stop) {
+    (void)stop;
+    const ledger_orgs_walk *walk = argument;
+    Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
     if (org == NULL) return FF_ERR_STORAGE;
     ff_err err = FF_OK;
-    if (org->code == NULL || strlen(org->code) != key->mv_size ||
-        memcmp(org->code, key->mv_data, key->mv_size) != 0) {
+    if (org->code == NULL || strlen(org->code) != key.bytes ||
+        memcmp(org->code, key.data, key.bytes) != 0) {
         err = FF_ERR_STORAGE;
-        goto done;
     }
-    err = visitor(context, org);
-done:
+    if (err == FF_OK) err = walk->visitor(walk->context, org);
     fundflow__v1__org_record__free_unpacked(org, NULL);
     return err;
 }
@@ -375,22 +379,11 @@ ff_err ledger_orgs_visit(ff_ledger *ledger, ledger_org_visitor visitor, void *co
     assert(ledger != NULL && ledger->store != NULL);
     assert(visitor != NULL);
     store_txn *txn = NULL;
-    store_cursor *cursor = NULL;
     ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
-    int rc = mdb_cursor_open(txn, store_dbi(ledger->store, STORE_TABLE_ORGS), &cursor);
-    err = store_error_from_mdb(rc);
-    if (err != FF_OK) goto done;
-    MDB_val key, value;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        err = ledger_orgs_visit_row(&key, &value, visitor, context);
-        if (err != FF_OK) goto done;
-    }
-    /* The walk ends cleanly only when the cursor runs off the end of the table. */
-    if (rc != MDB_NOTFOUND) err = store_error_from_mdb(rc);
-done:
-    if (cursor != NULL) mdb_cursor_close(cursor);
+    ledger_orgs_walk walk = {visitor, context};
+    err = store_each(txn, ledger->store, STORE_TABLE_ORGS, STORE_SLICE(NULL, 0),
+                     ledger_orgs_visit_row, &walk);
     ledger_read_txn_end(ledger, txn);
     return err;
 }

@@ -1,13 +1,14 @@
 /* The ledger: applies batches of commands to the event log and its projections, and answers
  * position queries.
  *
- * A batch is one LMDB write transaction and one commit. Each command runs in a nested transaction,
- * so a command that fails is rolled back alone and leaves no trace; in a linked batch any failure
- * rolls back the whole batch. A result is acknowledged only when ledger_batch_apply returns FF_OK,
- * which is after the commit, and so after fsync, has returned.
+ * A batch is one write transaction of the store and one commit. Each command runs in a nested
+ * transaction, so a command that fails is rolled back alone and leaves no trace; in a linked batch
+ * any failure rolls back the whole batch. A result is acknowledged only when ledger_batch_apply
+ * returns FF_OK, which is after the commit, and so after fsync, has returned.
  *
- * Threads: one thread at a time may call ledger_batch_apply. Reads may come from any thread, but
- * not while the writer grows the map (the server serialises that).
+ * Threads: one thread at a time may call ledger_batch_apply. Reads may come from any thread; the
+ * store's map lock, which every read transaction here holds, keeps the map from growing under
+ * them.
  */
 #ifndef FUNDFLOW_LEDGER_H
 #define FUNDFLOW_LEDGER_H
@@ -48,8 +49,8 @@ typedef struct ledger_result {
  * Returns FF_OK once the batch is durable; each result then says what became of its command.
  * Any other return means nothing in the batch was recorded and every result carries that error:
  * FF_ERR_BATCH_TOO_LARGE; FF_ERR_FIELD_MISSING, FF_ERR_FIELD_TOO_LONG or FF_ERR_TEXT_INVALID for
- * the actor; FF_ERR_MAP_LIMIT (the map is at its maximum); FF_ERR_STORAGE; FF_ERR_NO_MEMORY. If the map fills, it is grown and the batch
- * retried, transparently. */
+ * the actor; FF_ERR_MAP_LIMIT (the map is at its maximum); FF_ERR_STORAGE; FF_ERR_NO_MEMORY. If
+ * the map fills, it is grown and the batch retried, transparently. */
 ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_result *results);
 
 /* Applies several batches as one group: one write transaction and one commit for all of them,
@@ -61,8 +62,8 @@ ff_err ledger_batch_apply(ff_ledger *ledger, const ledger_batch *batch, ledger_r
 ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
                             ledger_result *const *results);
 
-/* Readers that run alongside a writer in another thread bracket each read transaction with these,
- * so that the writer can grow the map, which LMDB allows only while no transaction is open. */
+/* Holds the store's map lock shared, for a caller that opens its own transactions (with
+ * store_txn_begin) and must keep the writer from growing the map until it has closed them. */
 void ledger_read_begin(ff_ledger *ledger);
 void ledger_read_end(ff_ledger *ledger);
 

@@ -1,17 +1,24 @@
 /* Contracts: agreement, variation, payments and outcome reports, their postings and reversals.
  *
- * Rounding rule for outcome pots: each metric's share of the pot is floor(pot × weight / 10000),
- * except the last metric listed, which takes what is left, so the shares add up to the pot
- * exactly. A report earns floor(share × achievement / 10000); the rest of the share is released
+ * Rounding rule for outcome pots: each metric's share of the pot is
+ * floor(pot × weight / FF_BASIS_POINTS_WHOLE), except the last metric listed, which takes what is
+ * left, so the shares add up to the pot exactly. A report earns
+ * floor(share × achievement / FF_BASIS_POINTS_WHOLE); the rest of the share is released
  * to the commissioner. All of it is integer arithmetic in 128 bits.
  */
-#include "projection.h"
+#include "projection_contract.h"
 
+#include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "log.h"
+#include "projection_delegation.h"
+#include "projection_org.h"
+#include "projection_table.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
@@ -25,6 +32,19 @@ static const org_kind contract_providers[] = {
     FUNDFLOW__V1__ORG_KIND__INDEPENDENT_PROVIDER, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY,
     FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, 0};
 
+/* What every stored contract state is: money that adds up. Checked before a state is written and
+ * after it is read back. */
+static void contract_assert_valid(const Fundflow__V1__ContractRecord *contract) {
+    assert(contract->contract_id[0] != '\0' && contract->agreed_sequence >= 1);
+    assert(contract->last_sequence >= contract->agreed_sequence);
+    assert(contract->original_value_pence > 0 && contract->value_pence >= 0);
+    assert(contract->withheld_pot_pence >= 0 && contract->paid_pence >= 0);
+    assert(contract->paid_pence + contract->withheld_pot_pence <= contract->value_pence);
+    assert(contract->earned_pence >= 0 && contract->released_pence >= 0);
+    assert(contract->earned_pence + contract->released_pence <= contract->withheld_pot_pence);
+    assert(contract->n_paid_by_month_pence == 12);
+}
+
 ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *contract_id,
                                 uint64_t as_at_sequence, Fundflow__V1__ContractRecord **out) {
     *out = NULL;
@@ -33,23 +53,30 @@ ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *con
                                             strlen(contract_id),
                                             &fundflow__v1__contract_record__descriptor,
                                             (ProtobufCMessage **)out);
+        if (err == FF_OK) contract_assert_valid(*out);
         return err == FF_ERR_NOT_FOUND ? FF_ERR_CONTRACT_UNKNOWN : err;
     }
     uint8_t key[CONTRACT_STATE_KEY_BYTES];
     size_t key_bytes = projection_history_key(contract_id, as_at_sequence + 1, key, sizeof key);
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_CONTRACT_STATES), &cursor);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    MDB_val db_key = {key_bytes, key}, value;
-    rc = mdb_cursor_get(cursor, &db_key, &value, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cursor, &db_key, &value, rc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
-    size_t prefix = key_bytes - LOG_KEY_BYTES;
-    ff_err err = FF_ERR_CONTRACT_UNKNOWN;
-    if (rc == MDB_SUCCESS && db_key.mv_size == key_bytes && memcmp(db_key.mv_data, key, prefix) == 0) {
-        *out = fundflow__v1__contract_record__unpack(NULL, value.mv_size, value.mv_data);
-        err = *out ? FF_OK : FF_ERR_STORAGE;
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_CONTRACT_STATES, &cursor);
+    if (err != FF_OK) return err;
+    /* The first state after as_at_sequence, then one back: the state as at it, if it is this
+     * contract's. */
+    store_slice found = STORE_SLICE(key, key_bytes), value;
+    err = store_cursor_move(cursor, STORE_SEEK, &found, &value);
+    if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = store_cursor_move(cursor, err == FF_OK ? STORE_PREV : STORE_LAST, &found, &value);
     }
-    mdb_cursor_close(cursor);
+    size_t prefix = key_bytes - LOG_KEY_BYTES;
+    if (err == FF_OK && found.bytes == key_bytes && memcmp(found.data, key, prefix) == 0) {
+        *out = fundflow__v1__contract_record__unpack(NULL, value.bytes, value.data);
+        err = *out ? FF_OK : FF_ERR_STORAGE;
+        if (err == FF_OK) contract_assert_valid(*out);
+    } else if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = FF_ERR_CONTRACT_UNKNOWN;
+    }
+    store_cursor_close(cursor);
     return err;
 }
 
@@ -63,22 +90,24 @@ static ff_err contract_read_for(store_txn *txn, ff_store *store, const char *con
 }
 
 /* Writes the contract as it now stands, and its state as at this event. */
-static ff_err contract_store(store_txn *txn, ff_store *store, Fundflow__V1__ContractRecord *contract,
+static ff_err contract_store(store_txn *txn, ff_store *store,
+                             Fundflow__V1__ContractRecord *contract,
                              uint64_t sequence, ff_failure *failure) {
     contract->last_sequence = sequence;
-    int rc = projection_message_put(txn, store, STORE_TABLE_CONTRACTS, contract->contract_id,
-                                    strlen(contract->contract_id), &contract->base, 0);
+    contract_assert_valid(contract);
+    ff_err err = projection_message_put(txn, store, STORE_TABLE_CONTRACTS, contract->contract_id,
+                                        strlen(contract->contract_id), &contract->base,
+                                        STORE_PUT_REPLACE);
     uint8_t key[CONTRACT_STATE_KEY_BYTES];
     size_t key_bytes = projection_history_key(contract->contract_id, sequence, key, sizeof key);
-    if (rc == MDB_SUCCESS) {
-        rc = projection_message_put(txn, store, STORE_TABLE_CONTRACT_STATES, key, key_bytes,
-                                    &contract->base, MDB_NOOVERWRITE);
+    if (err == FF_OK) {
+        err = projection_message_put(txn, store, STORE_TABLE_CONTRACT_STATES, key, key_bytes,
+                                     &contract->base, STORE_PUT_NEW);
     }
-    ff_err err = store_error_from_mdb(rc);
-    if (err == FF_OK) err = projection_history_add(txn, store, contract->contract_id, sequence);
-    if (err == FF_OK) err = projection_history_add(txn, store, contract->commissioner_code, sequence);
-    if (err == FF_OK) err = projection_history_add(txn, store, contract->provider_code, sequence);
-    return err ? failure_set(failure, err, NULL, "cannot write the contract") : FF_OK;
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write the contract");
+    const char *names[] = {contract->contract_id, contract->commissioner_code,
+                           contract->provider_code};
+    return projection_history_add_names(txn, store, names, 3, sequence, failure);
 }
 
 /* Indexes the contract under each party and year, for listings and positions. */
@@ -91,9 +120,10 @@ static ff_err contract_party_index(store_txn *txn, ff_store *store, const char *
     key[party_bytes + 1] = (uint8_t)(contract->financial_year >> 8);
     key[party_bytes + 2] = (uint8_t)contract->financial_year;
     memcpy(key + party_bytes + 3, contract->contract_id, id_bytes);
-    MDB_val db_key = {party_bytes + 3 + id_bytes, key}, value = {0, NULL};
-    return store_error_from_mdb(store_mdb_put(txn, store, STORE_TABLE_PARTY_CONTRACTS, &db_key,
-                                          &value, 0));
+    assert(party_bytes > 0 && id_bytes > 0);
+    return store_put(txn, store, STORE_TABLE_PARTY_CONTRACTS,
+                     STORE_SLICE(key, party_bytes + 3 + id_bytes), STORE_SLICE(NULL, 0),
+                     STORE_PUT_REPLACE);
 }
 
 /* Appends a leg on one of an organisation's accounts for the contract's stream and year; legs of
@@ -170,7 +200,8 @@ static void contract_metric_shares(const Fundflow__V1__ContractAgreed *terms,
         states[i].description = terms->metrics[i]->description;
         states[i].weight_bp = terms->metrics[i]->weight_bp;
         bool last = i + 1 == terms->n_metrics;
-        __int128 share = (__int128)terms->withheld_pot_pence * terms->metrics[i]->weight_bp / 10000;
+        __int128 share = (__int128)terms->withheld_pot_pence * terms->metrics[i]->weight_bp /
+                         FF_BASIS_POINTS_WHOLE;
         states[i].share_pence = last ? terms->withheld_pot_pence - assigned : (int64_t)share;
         assigned += states[i].share_pence;
         pointers[i] = &states[i];
@@ -222,18 +253,22 @@ static ff_err contract_parties_check(store_txn *txn, ff_store *store,
                                          terms->service_line_code, record->effective_date,
                                          failure);
     }
+    if (err != FF_OK) return err;
     Fundflow__V1__ContractRecord *existing = NULL;
-    if (err == FF_OK &&
-        projection_contract_read(txn, store, terms->contract_id, UINT64_MAX, &existing) == FF_OK) {
+    err = projection_contract_read(txn, store, terms->contract_id, UINT64_MAX, &existing);
+    if (err == FF_OK) {
         fundflow__v1__contract_record__free_unpacked(existing, NULL);
-        err = failure_set(failure, FF_ERR_CONTRACT_EXISTS, "contract_id",
-                          "contract %s already exists", terms->contract_id);
+        return failure_set(failure, FF_ERR_CONTRACT_EXISTS, "contract_id",
+                           "contract %s already exists", terms->contract_id);
     }
-    return err;
+    /* Only a contract that is not there lets the agreement go on; a failed read stops it. */
+    if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_OK;
+    return failure_set(failure, err, "contract_id", "cannot read contract %s", terms->contract_id);
 }
 
-ff_err projection_contract_agree(store_txn *txn, ff_store *store,
-                                 const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+static ff_err projection_contract_agree(store_txn *txn, ff_store *store,
+                                        const Fundflow__V1__EventRecord *record,
+                                        ff_failure *failure) {
     const Fundflow__V1__ContractAgreed *terms = record->event->contract_agreed;
     ff_err err = contract_parties_check(txn, store, record, failure);
     if (err != FF_OK) return err;
@@ -280,6 +315,7 @@ static ff_err contract_value_change(store_txn *txn, ff_store *store,
                                     const Fundflow__V1__EventRecord *record,
                                     Fundflow__V1__ContractRecord *contract, int64_t change_pence,
                                     ff_failure *failure) {
+    assert(change_pence != 0 && change_pence != INT64_MIN);
     int64_t value = 0, variations = 0;
     if (money_add(contract->value_pence, change_pence, &value) != FF_OK ||
         money_add(contract->variations_pence, change_pence, &variations) != FF_OK) {
@@ -296,8 +332,9 @@ static ff_err contract_value_change(store_txn *txn, ff_store *store,
     return err == FF_OK ? contract_store(txn, store, contract, record->sequence, failure) : err;
 }
 
-ff_err projection_contract_vary(store_txn *txn, ff_store *store,
-                                const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+static ff_err projection_contract_vary(store_txn *txn, ff_store *store,
+                                       const Fundflow__V1__EventRecord *record,
+                                       ff_failure *failure) {
     const Fundflow__V1__ContractVaried *variation = record->event->contract_varied;
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, variation->contract_id, &contract, failure);
@@ -311,9 +348,12 @@ ff_err projection_contract_vary(store_txn *txn, ff_store *store,
 
 /* Pays (amount > 0) or un-pays (a reversal, amount < 0) month's amount on the contract. */
 static ff_err contract_payment_apply(store_txn *txn, ff_store *store,
-                                    const Fundflow__V1__EventRecord *record,
-                                    Fundflow__V1__ContractRecord *contract, uint32_t month,
-                                    int64_t amount_pence, ff_failure *failure) {
+                                     const Fundflow__V1__EventRecord *record,
+                                     Fundflow__V1__ContractRecord *contract, uint32_t month,
+                                     int64_t amount_pence, ff_failure *failure) {
+    /* The command's checks allow only real months and amounts; a reversal negates one. */
+    assert(month >= 1 && month <= 12 && amount_pence != 0);
+    assert(contract->n_paid_by_month_pence == 12);
     int64_t paid = 0, limit = contract->value_pence - contract->withheld_pot_pence;
     if (money_add(contract->paid_pence, amount_pence, &paid) != FF_OK || paid > limit) {
         char limit_text[FF_MONEY_TEXT_BYTES], paid_text[FF_MONEY_TEXT_BYTES];
@@ -346,26 +386,27 @@ static ff_err contract_payment_month_open(store_txn *txn, ff_store *store,
                                           uint32_t month, ff_failure *failure) {
     const char *parties[] = {contract->commissioner_code, contract->provider_code};
     for (size_t i = 0; i < 2; i++) {
-        uint8_t key[FF_ORG_CODE_BYTES_MAX + 3];
-        MDB_val db_key = {projection_period_key(parties[i], contract->financial_year, month, key),
-                          key}, value;
-        int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PERIODS), &db_key, &value);
-        if (rc == MDB_SUCCESS) {
+        ff_err err = projection_period_open(txn, store, parties[i], contract->financial_year,
+                                            month);
+        if (err == FF_ERR_PERIOD_CLOSED) {
             return failure_set(failure, FF_ERR_PERIOD_CLOSED, "month",
                                "M%u of %u/%02u is closed for %s", month, contract->financial_year,
                                (contract->financial_year + 1) % 100, parties[i]);
         }
-        if (rc != MDB_NOTFOUND) return failure_set(failure, store_error_from_mdb(rc), NULL, "periods");
+        if (err != FF_OK) return failure_set(failure, err, NULL, "periods");
     }
     return FF_OK;
 }
 
-ff_err projection_payment_make(store_txn *txn, ff_store *store,
-                               const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+static ff_err projection_payment_make(store_txn *txn, ff_store *store,
+                                      const Fundflow__V1__EventRecord *record,
+                                      ff_failure *failure) {
     const Fundflow__V1__PaymentMade *payment = record->event->payment_made;
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, payment->contract_id, &contract, failure);
-    if (err == FF_OK) err = contract_payment_month_open(txn, store, contract, payment->month, failure);
+    if (err == FF_OK) {
+        err = contract_payment_month_open(txn, store, contract, payment->month, failure);
+    }
     if (err == FF_OK) {
         err = contract_payment_apply(txn, store, record, contract, payment->month,
                                      payment->amount_pence, failure);
@@ -392,8 +433,10 @@ static ff_err contract_outcome_apply(store_txn *txn, ff_store *store,
                                      ff_failure *failure) {
     int64_t earned = reverse ? metric->earned_pence
                              : (int64_t)((__int128)metric->share_pence * metric->achievement_bp /
-                                         10000);
+                                         FF_BASIS_POINTS_WHOLE);
     int64_t released = reverse ? metric->released_pence : metric->share_pence - earned;
+    /* A share is split whole between what the provider earned and what returns to the budget. */
+    assert(earned >= 0 && released >= 0 && earned + released == metric->share_pence);
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
     size_t count = contract_outcome_legs(contract, earned, released, postings);
     if (reverse) contract_legs_swap(postings, count);
@@ -417,8 +460,9 @@ static ff_err contract_outcome_apply(store_txn *txn, ff_store *store,
     return contract_store(txn, store, contract, record->sequence, failure);
 }
 
-ff_err projection_outcome_report(store_txn *txn, ff_store *store,
-                                 const Fundflow__V1__EventRecord *record, ff_failure *failure) {
+static ff_err projection_outcome_report(store_txn *txn, ff_store *store,
+                                        const Fundflow__V1__EventRecord *record,
+                                        ff_failure *failure) {
     const Fundflow__V1__OutcomeReported *report = record->event->outcome_reported;
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, report->contract_id, &contract, failure);
@@ -440,48 +484,72 @@ ff_err projection_outcome_report(store_txn *txn, ff_store *store,
     return err;
 }
 
-static ff_err contract_event_undo(store_txn *txn, ff_store *store,
-                                  const Fundflow__V1__EventRecord *record,
-                                  const Fundflow__V1__Event *target,
-                                  Fundflow__V1__ContractRecord *contract, ff_failure *failure) {
-    switch (target->kind_case) {
-    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
-        return contract_payment_apply(txn, store, record, contract, target->payment_made->month,
-                                      -target->payment_made->amount_pence, failure);
-    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
-        return contract_value_change(txn, store, record, contract,
-                                     -target->contract_varied->change_pence, failure);
-    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED: {
-        Fundflow__V1__MetricState *metric =
-            contract_metric_find(contract, target->outcome_reported->metric_code, failure);
-        if (metric == NULL) return FF_ERR_METRIC_UNKNOWN;
-        return contract_outcome_apply(txn, store, record, contract, metric, true, failure);
-    }
-    default:
-        return failure_set(failure, FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence",
-                           "an agreed contract is corrected by varying it, not by reversal");
-    }
-}
-
-static const char *contract_event_id(const Fundflow__V1__Event *event) {
-    switch (event->kind_case) {
-    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE: return event->payment_made->contract_id;
-    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED: return event->contract_varied->contract_id;
-    case FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED: return event->outcome_reported->contract_id;
-    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED: return event->contract_agreed->contract_id;
-    default: return NULL;
-    }
-}
-
-ff_err projection_contract_event_reverse(store_txn *txn, ff_store *store,
+static ff_err contract_agreement_reverse(store_txn *txn, ff_store *store,
                                          const Fundflow__V1__EventRecord *record,
                                          const Fundflow__V1__EventRecord *target,
                                          ff_failure *failure) {
-    const char *contract_id = contract_event_id(target->event);
-    assert(contract_id != NULL);
+    (void)txn, (void)store, (void)record, (void)target;
+    return failure_set(failure, FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence",
+                       "an agreed contract is corrected by varying it, not by reversal");
+}
+
+static ff_err contract_variation_reverse(store_txn *txn, ff_store *store,
+                                         const Fundflow__V1__EventRecord *record,
+                                         const Fundflow__V1__EventRecord *target,
+                                         ff_failure *failure) {
+    const Fundflow__V1__ContractVaried *variation = target->event->contract_varied;
     Fundflow__V1__ContractRecord *contract = NULL;
-    ff_err err = contract_read_for(txn, store, contract_id, &contract, failure);
-    if (err == FF_OK) err = contract_event_undo(txn, store, record, target->event, contract, failure);
+    ff_err err = contract_read_for(txn, store, variation->contract_id, &contract,
+                                            failure);
+    if (err == FF_OK) {
+        err = contract_value_change(txn, store, record, contract, -variation->change_pence,
+                                    failure);
+    }
     if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
     return err;
 }
+
+static ff_err contract_payment_reverse(store_txn *txn, ff_store *store,
+                                       const Fundflow__V1__EventRecord *record,
+                                       const Fundflow__V1__EventRecord *target,
+                                       ff_failure *failure) {
+    const Fundflow__V1__PaymentMade *payment = target->event->payment_made;
+    Fundflow__V1__ContractRecord *contract = NULL;
+    ff_err err = contract_read_for(txn, store, payment->contract_id, &contract, failure);
+    if (err == FF_OK) {
+        err = contract_payment_apply(txn, store, record, contract, payment->month,
+                                     -payment->amount_pence, failure);
+    }
+    if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    return err;
+}
+
+static ff_err contract_outcome_reverse(store_txn *txn, ff_store *store,
+                                       const Fundflow__V1__EventRecord *record,
+                                       const Fundflow__V1__EventRecord *target,
+                                       ff_failure *failure) {
+    const Fundflow__V1__OutcomeReported *report = target->event->outcome_reported;
+    Fundflow__V1__ContractRecord *contract = NULL;
+    ff_err err = contract_read_for(txn, store, report->contract_id, &contract, failure);
+    Fundflow__V1__MetricState *metric = NULL;
+    if (err == FF_OK) {
+        metric = contract_metric_find(contract, report->metric_code, failure);
+        if (metric == NULL) err = FF_ERR_METRIC_UNKNOWN;
+    }
+    if (err == FF_OK) {
+        err = contract_outcome_apply(txn, store, record, contract, metric, true, failure);
+    }
+    if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    return err;
+}
+
+const projection_event_rule projection_contract_rules[] = {
+    {FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED, projection_contract_agree,
+     contract_agreement_reverse},
+    {FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED, projection_contract_vary,
+     contract_variation_reverse},
+    {FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE, projection_payment_make, contract_payment_reverse},
+    {FUNDFLOW__V1__EVENT__KIND_OUTCOME_REPORTED, projection_outcome_report,
+     contract_outcome_reverse},
+    {FUNDFLOW__V1__EVENT__KIND__NOT_SET, NULL, NULL},
+};

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "failure.h"
 #include "log.h"
@@ -20,35 +19,43 @@ static ff_err verify_fail(verify_report *report, ff_err code, uint64_t sequence,
 
 /* Calls visit for every record in the log of txn, in order, after checking its hash and links.
  * Stops at the first failure. */
-typedef ff_err (*verify_visit)(void *context, uint64_t sequence, const MDB_val *value,
+typedef ff_err (*verify_visit)(void *context, uint64_t sequence, store_slice value,
                                const Fundflow__V1__EventRecord *record, verify_report *report);
+
+/* Checks one log row and hands it to visit. */
+static ff_err verify_log_row(store_slice key, store_slice value, log_head *previous,
+                             verify_visit visit, void *context, verify_report *report) {
+    uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
+    Fundflow__V1__EventRecord *record = NULL;
+    char reason[sizeof report->reason];
+    ff_err err = log_record_check(sequence, value, previous, &record, reason, sizeof reason);
+    if (err != FF_OK) {
+        return verify_fail(report, err, sequence ? sequence : previous->sequence + 1, reason);
+    }
+    report->events_checked++;
+    if (visit != NULL) err = visit(context, sequence, value, record, report);
+    fundflow__v1__event_record__free_unpacked(record, NULL);
+    return err;
+}
 
 static ff_err verify_log_walk(store_txn *txn, ff_store *store, verify_visit visit, void *context,
                               verify_report *report) {
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_LOG), &cursor);
-    if (rc != MDB_SUCCESS) return verify_fail(report, store_error_from_mdb(rc), 0, "cursor");
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_LOG, &cursor);
+    if (err != FF_OK) return verify_fail(report, err, 0, "cannot open a cursor on the log");
     log_head previous;
     memset(&previous, 0, sizeof previous);
-    MDB_val key, value;
-    ff_err err = FF_OK;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS && err == FF_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        uint64_t sequence = key.mv_size == LOG_KEY_BYTES ? log_key_decode(key.mv_data) : 0;
-        Fundflow__V1__EventRecord *record = NULL;
-        char reason[sizeof report->reason];
-        err = log_record_check(sequence, &value, &previous, &record, reason, sizeof reason);
-        if (err != FF_OK) {
-            verify_fail(report, err, sequence ? sequence : previous.sequence + 1, reason);
-            break;
-        }
-        report->events_checked++;
-        if (visit != NULL) err = visit(context, sequence, &value, record, report);
-        fundflow__v1__event_record__free_unpacked(record, NULL);
+    store_slice key, value;
+    ff_err move_err;
+    for (move_err = store_cursor_move(cursor, STORE_FIRST, &key, &value);
+         move_err == FF_OK && err == FF_OK;
+         move_err = store_cursor_move(cursor, STORE_NEXT, &key, &value)) {
+        err = verify_log_row(key, value, &previous, visit, context, report);
     }
-    mdb_cursor_close(cursor);
-    if (err == FF_OK && rc != MDB_NOTFOUND) {
-        err = verify_fail(report, store_error_from_mdb(rc), previous.sequence + 1, "log read");
+    store_cursor_close(cursor);
+    /* The walk ends cleanly only when the cursor runs off the end of the log. */
+    if (err == FF_OK && move_err != FF_ERR_NOT_FOUND) {
+        err = verify_fail(report, move_err, previous.sequence + 1, "cannot read the log");
     }
     return err;
 }
@@ -59,7 +66,7 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
     ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, &txn);
     if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin a read transaction");
     err = verify_log_walk(txn, store, NULL, NULL, report);
-    mdb_txn_abort(txn);
+    store_txn_abort(txn);
     return err;
 }
 
@@ -69,7 +76,7 @@ typedef struct verify_replay {
     bool copy_log;
 } verify_replay;
 
-static ff_err verify_replay_one(void *context, uint64_t sequence, const MDB_val *value,
+static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice value,
                                 const Fundflow__V1__EventRecord *record, verify_report *report) {
     verify_replay *replay = context;
     ff_failure failure;
@@ -79,7 +86,11 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, const MDB_val 
     if (err != FF_OK) return verify_fail(report, err, sequence, "cannot copy the event");
     err = projection_apply(replay->txn, replay->store, record, &failure);
     if (err == FF_OK) return FF_OK;
-    verify_fail(report, err == FF_ERR_MAP_LIMIT ? err : FF_ERR_PROJECTION_MISMATCH, sequence,
+    /* A store that cannot be read or written says nothing about the projections: its error
+     * stands. Any other failure means the log no longer replays as it was recorded. */
+    bool store_failed = err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE ||
+                        err == FF_ERR_NO_MEMORY;
+    verify_fail(report, store_failed ? err : FF_ERR_PROJECTION_MISMATCH, sequence,
                 "replaying the event failed: ");
     size_t used = strlen(report->reason);
     snprintf(report->reason + used, sizeof report->reason - used, "%s: %.160s", ff_err_name(err),
@@ -88,75 +99,97 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, const MDB_val 
 }
 
 /* The event a projection row was last written by, where the row records it; 0 otherwise. */
-static uint64_t verify_row_sequence(store_table table, const MDB_val *key, const MDB_val *value) {
-    if (key == NULL) return 0;
-    if (table == STORE_TABLE_POSTINGS && key->mv_size == sizeof(posting_key)) {
-        return log_key_decode(((const posting_key *)key->mv_data)->sequence_big_endian);
+static uint64_t verify_row_sequence(store_table table, store_slice key, store_slice value) {
+    if (table == STORE_TABLE_POSTINGS && key.bytes == sizeof(posting_key)) {
+        return log_key_decode(((const posting_key *)key.data)->sequence_big_endian);
     }
-    if (table == STORE_TABLE_BALANCES && value->mv_size == sizeof(account_balance)) {
+    if (table == STORE_TABLE_BALANCES && value.bytes == sizeof(account_balance)) {
         account_balance balance;
-        memcpy(&balance, value->mv_data, sizeof balance);
+        memcpy(&balance, value.data, sizeof balance);
         return balance.last_sequence;
     }
-    if (table == STORE_TABLE_IDEMPOTENCY && value->mv_size == sizeof(idempotency_record)) {
+    if (table == STORE_TABLE_IDEMPOTENCY && value.bytes == sizeof(idempotency_record)) {
         idempotency_record record;
-        memcpy(&record, value->mv_data, sizeof record);
+        memcpy(&record, value.data, sizeof record);
         return record.sequence;
     }
     return 0;
+}
+
+static bool verify_slices_equal(store_slice left, store_slice right) {
+    return left.bytes == right.bytes && (left.bytes == 0 ||
+                                         memcmp(left.data, right.data, left.bytes) == 0);
+}
+
+/* Names the first row where a table and its replay part, with the event that wrote it. */
+static ff_err verify_row_mismatch(store_table table, uint64_t row, bool live_found,
+                                  store_slice live_key, store_slice live_value,
+                                  verify_report *report) {
+    char reason[sizeof report->reason];
+    snprintf(reason, sizeof reason, "table %s differs from a replay at row %llu",
+             store_table_name(table), (unsigned long long)row);
+    uint64_t sequence = live_found ? verify_row_sequence(table, live_key, live_value) : 0;
+    return verify_fail(report, FF_ERR_PROJECTION_MISMATCH, sequence, reason);
 }
 
 /* Compares one table in two transactions, key by key and byte by byte. */
 static ff_err verify_table_compare(store_txn *live_txn, ff_store *live, store_txn *replay_txn,
                                    ff_store *replayed, store_table table, verify_report *report) {
     store_cursor *live_cursor = NULL, *replay_cursor = NULL;
-    int rc = mdb_cursor_open(live_txn, store_dbi(live, table), &live_cursor);
-    if (rc == MDB_SUCCESS) rc = mdb_cursor_open(replay_txn, store_dbi(replayed, table),
-                                                &replay_cursor);
-    ff_err err = store_error_from_mdb(rc);
-    MDB_val live_key, live_value, replay_key, replay_value;
+    ff_err err = store_cursor_open(live_txn, live, table, &live_cursor);
+    if (err == FF_OK) err = store_cursor_open(replay_txn, replayed, table, &replay_cursor);
+    if (err != FF_OK) verify_fail(report, err, 0, "cannot open a cursor to compare tables");
+    store_slice live_key, live_value, replay_key, replay_value;
     uint64_t row = 0;
     while (err == FF_OK) {
-        MDB_cursor_op op = row == 0 ? MDB_FIRST : MDB_NEXT;
-        int live_rc = mdb_cursor_get(live_cursor, &live_key, &live_value, op);
-        int replay_rc = mdb_cursor_get(replay_cursor, &replay_key, &replay_value, op);
-        if (live_rc == MDB_NOTFOUND && replay_rc == MDB_NOTFOUND) break;
+        store_move move = row == 0 ? STORE_FIRST : STORE_NEXT;
+        ff_err live_err = store_cursor_move(live_cursor, move, &live_key, &live_value);
+        ff_err replay_err = store_cursor_move(replay_cursor, move, &replay_key, &replay_value);
+        /* A failed read is not a difference: it is an error of its own. */
+        ff_err read_err = live_err != FF_OK && live_err != FF_ERR_NOT_FOUND ? live_err : replay_err;
+        if (read_err != FF_OK && read_err != FF_ERR_NOT_FOUND) {
+            err = verify_fail(report, read_err, 0, "cannot read a table to compare it");
+            break;
+        }
+        if (live_err == FF_ERR_NOT_FOUND && replay_err == FF_ERR_NOT_FOUND) break;
         row++;
-        bool same = live_rc == MDB_SUCCESS && replay_rc == MDB_SUCCESS &&
-                    live_key.mv_size == replay_key.mv_size &&
-                    live_value.mv_size == replay_value.mv_size &&
-                    memcmp(live_key.mv_data, replay_key.mv_data, live_key.mv_size) == 0 &&
-                    memcmp(live_value.mv_data, replay_value.mv_data, live_value.mv_size) == 0;
+        bool same = live_err == FF_OK && replay_err == FF_OK &&
+                    verify_slices_equal(live_key, replay_key) &&
+                    verify_slices_equal(live_value, replay_value);
         if (!same) {
-            char reason[sizeof report->reason];
-            snprintf(reason, sizeof reason, "table %s differs from a replay at row %llu",
-                     store_table_name(table), (unsigned long long)row);
-            uint64_t sequence = verify_row_sequence(table, live_rc == MDB_SUCCESS ? &live_key : NULL,
-                                                    live_rc == MDB_SUCCESS ? &live_value : NULL);
-            err = verify_fail(report, FF_ERR_PROJECTION_MISMATCH, sequence, reason);
+            err = verify_row_mismatch(table, row, live_err == FF_OK, live_key, live_value,
+                                      report);
         }
     }
-    if (live_cursor) mdb_cursor_close(live_cursor);
-    if (replay_cursor) mdb_cursor_close(replay_cursor);
+    store_cursor_close(live_cursor);
+    store_cursor_close(replay_cursor);
     return err;
+}
+
+/* The replay into the scratch store, as store_write_run's work: it starts over if the scratch
+ * map fills. */
+typedef struct verify_scratch_work_context {
+    ff_store *live;
+    store_txn *live_txn;
+    ff_store *scratch;
+    verify_report *report;
+} verify_scratch_work_context;
+
+static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
+    verify_scratch_work_context *work = argument;
+    memset(work->report, 0, sizeof *work->report);
+    verify_replay replay = {scratch_txn, work->scratch, true};
+    return verify_log_walk(work->live_txn, work->live, verify_replay_one, &replay, work->report);
 }
 
 static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
                                     verify_report *report) {
-    for (;;) {
-        store_txn *scratch_txn = NULL;
-        ff_err err = store_txn_begin(scratch, NULL, STORE_TXN_WRITE, &scratch_txn);
-        if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin the replay");
-        verify_replay replay = {scratch_txn, scratch, true};
-        report->events_checked = 0;
-        err = verify_log_walk(live_txn, live, verify_replay_one, &replay, report);
-        if (err == FF_OK) err = store_txn_commit(scratch_txn);
-        else mdb_txn_abort(scratch_txn);
-        if (err != FF_ERR_MAP_LIMIT) return err;
-        memset(report, 0, sizeof *report);
-        err = store_map_grow(scratch);
-        if (err != FF_OK) return verify_fail(report, err, 0, "the scratch map is full");
+    verify_scratch_work_context work = {live, live_txn, scratch, report};
+    ff_err err = store_write_run(scratch, verify_scratch_work, &work);
+    if (err != FF_OK && report->code == FF_OK) {
+        verify_fail(report, err, 0, "cannot write the replay into the scratch store");
     }
+    return err;
 }
 
 static ff_err verify_tables_compare(ff_store *live, store_txn *live_txn, ff_store *scratch,
@@ -168,25 +201,19 @@ static ff_err verify_tables_compare(ff_store *live, store_txn *live_txn, ff_stor
         err = verify_table_compare(live_txn, live, scratch_txn, scratch, (store_table)table,
                                    report);
     }
-    if (scratch_txn) mdb_txn_abort(scratch_txn);
-    return err;
-}
-
-static void verify_scratch_remove(const char *directory) {
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
-    char path[4096];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        int length = snprintf(path, sizeof path, "%s/%s", directory, files[i]);
-        if (length > 0 && (size_t)length < sizeof path) unlink(path);
+    if (err != FF_OK && report->code == FF_OK) {
+        verify_fail(report, err, 0, "cannot read the scratch store");
     }
-    rmdir(directory);
+    store_txn_abort(scratch_txn);
+    return err;
 }
 
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
     memset(report, 0, sizeof *report);
     const char *parent = scratch_parent_dir ? scratch_parent_dir : getenv("TMPDIR");
     char scratch_dir[4096];
-    snprintf(scratch_dir, sizeof scratch_dir, "%s/fundflow-verify-XXXXXX", parent ? parent : "/tmp");
+    snprintf(scratch_dir, sizeof scratch_dir, "%s/fundflow-verify-XXXXXX",
+             parent ? parent : "/tmp");
     if (mkdtemp(scratch_dir) == NULL) {
         return verify_fail(report, FF_ERR_IO, 0, "cannot create a scratch directory");
     }
@@ -201,9 +228,9 @@ ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verif
     }
     if (err == FF_OK) err = verify_scratch_replay(store, live_txn, scratch, report);
     if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, report);
-    if (live_txn) mdb_txn_abort(live_txn);
+    store_txn_abort(live_txn);
     store_close(scratch);
-    verify_scratch_remove(scratch_dir);
+    store_remove(scratch_dir);
     return err;
 }
 
@@ -216,22 +243,29 @@ ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_rep
     return err;
 }
 
+typedef struct verify_rebuild_work_context {
+    ff_store *store;
+    verify_report *report;
+} verify_rebuild_work_context;
+
+static ff_err verify_rebuild_work(void *argument, store_txn *txn) {
+    verify_rebuild_work_context *work = argument;
+    memset(work->report, 0, sizeof *work->report);
+    ff_err err = store_projections_drop(txn, work->store);
+    if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot drop the projections");
+    verify_replay replay = {txn, work->store, false};
+    /* Within one write transaction the log is read through the same txn it replays into; the
+     * walk only reads the log table and the replay only writes projection tables. */
+    return verify_log_walk(txn, work->store, verify_replay_one, &replay, work->report);
+}
+
 ff_err verify_rebuild_projections(ff_store *store, verify_report *report) {
-    for (;;) {
-        memset(report, 0, sizeof *report);
-        store_txn *txn = NULL;
-        ff_err err = store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn);
-        if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin the rebuild");
-        err = store_projections_drop(txn, store);
-        if (err != FF_OK) verify_fail(report, err, 0, "cannot drop the projections");
-        verify_replay replay = {txn, store, false};
-        /* Within one write transaction the log is read through the same txn it replays into;
-         * the walk only reads the log table and the replay only writes projection tables. */
-        if (err == FF_OK) err = verify_log_walk(txn, store, verify_replay_one, &replay, report);
-        if (err == FF_OK) err = store_txn_commit(txn);
-        else mdb_txn_abort(txn);
-        if (err != FF_ERR_MAP_LIMIT) return err;
-        err = store_map_grow(store);
-        if (err != FF_OK) return verify_fail(report, err, 0, "the map is at its maximum");
+    memset(report, 0, sizeof *report);
+    verify_rebuild_work_context work = {store, report};
+    /* The store grows the map and runs the rebuild again if the map fills. */
+    ff_err err = store_write_run(store, verify_rebuild_work, &work);
+    if (err != FF_OK && report->code == FF_OK) {
+        verify_fail(report, err, 0, "cannot commit the rebuild");
     }
+    return err;
 }

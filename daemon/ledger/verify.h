@@ -26,11 +26,15 @@ ff_err verify_chain(ff_store *store, verify_report *report);
  * compares each projection table with the store's. Returns report->code. */
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report);
 
-/* Both checks: the chain, then the projections. Returns report->code. */
+/* Both checks: the chain, then the projections. Returns report->code. The live store is read
+ * through transactions of its own that do not take the map lock: a caller running beside a writer
+ * holds it around the call (ledger_read_begin). A store that cannot be read is its error (such as
+ * FF_ERR_STORAGE), never FF_OK. */
 ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_report *report);
 
 /* Drops every projection and replays the log into them, in one write transaction. On failure the
- * transaction is aborted and the projections are as they were. Grows the map if it must. */
+ * transaction is aborted and the projections are as they were. Grows the map if it must, so the
+ * caller must not hold the map (ledger_read_begin) while it runs. */
 ff_err verify_rebuild_projections(ff_store *store, verify_report *report);
 
 #endif

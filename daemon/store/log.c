@@ -19,67 +19,93 @@ uint64_t log_key_decode(const uint8_t key[LOG_KEY_BYTES]) {
     return sequence;
 }
 
-static bool log_trailer_valid(const MDB_val *value) {
-    if (value->mv_size < LOG_HASH_TRAILER_BYTES) return false;
-    const uint8_t *trailer = (const uint8_t *)value->mv_data + value->mv_size -
-                             LOG_HASH_TRAILER_BYTES;
+static bool log_trailer_valid(store_slice value) {
+    if (value.bytes < LOG_HASH_TRAILER_BYTES) return false;
+    const uint8_t *trailer = (const uint8_t *)value.data + value.bytes - LOG_HASH_TRAILER_BYTES;
     return trailer[0] == ((15 << 3) | 2) && trailer[1] == DIGEST_BYTES;
+}
+
+/* What every record must be as it goes into the log: the next sequence, chained to the head, with
+ * a whole hash trailer. Checked before the bytes are written. */
+static void log_record_assert_valid(const Fundflow__V1__EventRecord *record, const log_head *head,
+                                    store_slice stored) {
+    assert(record->sequence >= 1 && record->sequence == head->sequence + 1);
+    assert(record->event != NULL && record->idempotency_key != NULL && record->actor != NULL);
+    assert(stored.bytes > LOG_HASH_TRAILER_BYTES && log_trailer_valid(stored));
 }
 
 ff_err log_head_read(store_txn *txn, ff_store *store, log_head *head_out) {
     memset(head_out, 0, sizeof *head_out);
     store_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_LOG), &cursor);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    MDB_val key, value;
-    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
-    mdb_cursor_close(cursor);
-    if (rc == MDB_NOTFOUND) return FF_OK;
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    if (key.mv_size != LOG_KEY_BYTES || !log_trailer_valid(&value)) return FF_ERR_LOG_DECODE;
-    head_out->sequence = log_key_decode(key.mv_data);
-    memcpy(head_out->hash, (const uint8_t *)value.mv_data + value.mv_size - DIGEST_BYTES,
-           DIGEST_BYTES);
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_LOG, &cursor);
+    if (err != FF_OK) return err;
+    store_slice key, value;
+    err = store_cursor_move(cursor, STORE_LAST, &key, &value);
+    store_cursor_close(cursor);
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    if (err != FF_OK) return err;
+    if (key.bytes != LOG_KEY_BYTES || !log_trailer_valid(value)) return FF_ERR_LOG_DECODE;
+    head_out->sequence = log_key_decode(key.data);
+    assert(head_out->sequence >= 1);
+    memcpy(head_out->hash, (const uint8_t *)value.data + value.bytes - DIGEST_BYTES, DIGEST_BYTES);
+    return FF_OK;
+}
+
+/* Packs record after head into stored bytes with the hash trailer; *stored_out is the caller's
+ * to free. */
+static ff_err log_record_pack(Fundflow__V1__EventRecord *record, const log_head *head,
+                              uint8_t **stored_out, size_t *stored_bytes_out) {
+    record->previous_hash.data = (uint8_t *)head->hash;
+    record->previous_hash.len = DIGEST_BYTES;
+    size_t canonical_bytes = fundflow__v1__event_record__get_packed_size(record);
+    uint8_t *stored = malloc(canonical_bytes + LOG_HASH_TRAILER_BYTES);
+    ff_err err = stored ? FF_OK : FF_ERR_NO_MEMORY;
+    if (err == FF_OK) {
+        fundflow__v1__event_record__pack(record, stored);
+        uint8_t *trailer = stored + canonical_bytes;
+        trailer[0] = (15 << 3) | 2;
+        trailer[1] = DIGEST_BYTES;
+        err = digest_two_parts(head->hash, DIGEST_BYTES, stored, canonical_bytes, trailer + 2);
+    }
+    record->previous_hash.data = NULL;
+    record->previous_hash.len = 0;
+    if (err != FF_OK) {
+        free(stored);
+        return err;
+    }
+    *stored_out = stored;
+    *stored_bytes_out = canonical_bytes + LOG_HASH_TRAILER_BYTES;
     return FF_OK;
 }
 
 ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head) {
     assert(record->sequence == head->sequence + 1);
     assert(record->hash.len == 0);
-    record->previous_hash.data = head->hash;
-    record->previous_hash.len = DIGEST_BYTES;
-    size_t canonical_bytes = fundflow__v1__event_record__get_packed_size(record);
-    uint8_t *stored = malloc(canonical_bytes + LOG_HASH_TRAILER_BYTES);
-    if (stored == NULL) return FF_ERR_NO_MEMORY;
-    fundflow__v1__event_record__pack(record, stored);
-    uint8_t *trailer = stored + canonical_bytes;
-    trailer[0] = (15 << 3) | 2;
-    trailer[1] = DIGEST_BYTES;
-    ff_err err = digest_two_parts(head->hash, DIGEST_BYTES, stored, canonical_bytes, trailer + 2);
-    record->previous_hash.data = NULL;
-    record->previous_hash.len = 0;
-    if (err != FF_OK) goto done;
+    uint8_t *stored = NULL;
+    size_t stored_bytes = 0;
+    ff_err err = log_record_pack(record, head, &stored, &stored_bytes);
+    if (err != FF_OK) return err;
+    store_slice value = STORE_SLICE(stored, stored_bytes);
+    log_record_assert_valid(record, head, value);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(record->sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes};
-    MDB_val value = {canonical_bytes + LOG_HASH_TRAILER_BYTES, stored};
-    err = store_error_from_mdb(
-        store_mdb_put(txn, store, STORE_TABLE_LOG, &key, &value, MDB_APPEND));
-    if (err != FF_OK) goto done;
-    head->sequence = record->sequence;
-    memcpy(head->hash, trailer + 2, DIGEST_BYTES);
-done:
+    err = store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES), value,
+                    STORE_PUT_APPEND);
+    if (err == FF_OK) {
+        head->sequence = record->sequence;
+        memcpy(head->hash, stored + stored_bytes - DIGEST_BYTES, DIGEST_BYTES);
+    }
     free(stored);
     return err;
 }
 
-ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value) {
+ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value) {
+    /* Only records that have passed log_record_check are copied, so the trailer is there. */
+    assert(sequence >= 1 && log_trailer_valid(value));
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes};
-    MDB_val copy = *value;
-    return store_error_from_mdb(
-        store_mdb_put(txn, store, STORE_TABLE_LOG, &key, &copy, MDB_APPEND));
+    return store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES), value,
+                     STORE_PUT_APPEND);
 }
 
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
@@ -87,28 +113,32 @@ ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
     *record_out = NULL;
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_LOG), &key, &value);
-    if (rc == MDB_NOTFOUND) return FF_ERR_EVENT_UNKNOWN;
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    *record_out = fundflow__v1__event_record__unpack(NULL, value.mv_size, value.mv_data);
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                           &value);
+    if (err == FF_ERR_NOT_FOUND) return FF_ERR_EVENT_UNKNOWN;
+    if (err != FF_OK) return err;
+    *record_out = fundflow__v1__event_record__unpack(NULL, value.bytes, value.data);
     if (*record_out == NULL) return FF_ERR_LOG_DECODE;
+    /* Read back, a record is what log_append wrote: its own sequence and two whole hashes. */
     assert((*record_out)->sequence == sequence);
+    assert((*record_out)->hash.len == DIGEST_BYTES);
+    assert((*record_out)->previous_hash.len == DIGEST_BYTES);
     return FF_OK;
 }
 
-static ff_err log_record_check_hash(const MDB_val *value, const log_head *previous,
+static ff_err log_record_check_hash(store_slice value, const log_head *previous,
                                     char *reason, size_t reason_bytes) {
     if (!log_trailer_valid(value)) {
         snprintf(reason, reason_bytes, "the record does not end with a 32-byte hash field");
         return FF_ERR_LOG_NOT_CANONICAL;
     }
-    size_t canonical_bytes = value->mv_size - LOG_HASH_TRAILER_BYTES;
+    size_t canonical_bytes = value.bytes - LOG_HASH_TRAILER_BYTES;
     uint8_t computed[DIGEST_BYTES];
-    ff_err err = digest_two_parts(previous->hash, DIGEST_BYTES, value->mv_data, canonical_bytes,
+    ff_err err = digest_two_parts(previous->hash, DIGEST_BYTES, value.data, canonical_bytes,
                                   computed);
     if (err != FF_OK) return err;
-    if (memcmp(computed, (const uint8_t *)value->mv_data + canonical_bytes + 2, DIGEST_BYTES)) {
+    if (memcmp(computed, (const uint8_t *)value.data + canonical_bytes + 2, DIGEST_BYTES)) {
         snprintf(reason, reason_bytes,
                  "SHA-256 of the previous hash and the stored bytes differs from the stored hash");
         return FF_ERR_HASH_MISMATCH;
@@ -133,7 +163,7 @@ static ff_err log_record_check_links(uint64_t key_sequence, const Fundflow__V1__
     return FF_OK;
 }
 
-ff_err log_record_check(uint64_t key_sequence, const MDB_val *value, log_head *previous,
+ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *previous,
                         Fundflow__V1__EventRecord **record_out, char *reason,
                         size_t reason_bytes) {
     /* A gap is named as such before the hash is tried, since the hash would fail too. */
@@ -146,7 +176,7 @@ ff_err log_record_check(uint64_t key_sequence, const MDB_val *value, log_head *p
     ff_err err = log_record_check_hash(value, previous, reason, reason_bytes);
     if (err != FF_OK) return err;
     Fundflow__V1__EventRecord *record =
-        fundflow__v1__event_record__unpack(NULL, value->mv_size, value->mv_data);
+        fundflow__v1__event_record__unpack(NULL, value.bytes, value.data);
     if (record == NULL) {
         snprintf(reason, reason_bytes, "the record is not a valid EventRecord");
         return FF_ERR_LOG_DECODE;

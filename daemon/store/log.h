@@ -1,8 +1,8 @@
 /* The append-only event log: a hash-chained sequence of packed EventRecords.
  *
- * Keys are 8-byte big-endian sequence numbers starting at 1, written with MDB_APPEND, so the log
- * is ordered by sequence and a gap or a rewrite is impossible through this interface. Each value
- * is a packed EventRecord whose last field is its hash:
+ * Keys are 8-byte big-endian sequence numbers starting at 1, written with STORE_PUT_APPEND, so
+ * the log is ordered by sequence and a gap or a rewrite is impossible through this interface.
+ * Each value is a packed EventRecord whose last field is its hash:
  *
  *     stored bytes = canonical bytes ++ 0x7A 0x20 ++ hash
  *     hash         = SHA-256(previous hash ++ canonical bytes)
@@ -13,7 +13,6 @@
 #ifndef FUNDFLOW_LOG_H
 #define FUNDFLOW_LOG_H
 
-#include <lmdb.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -41,7 +40,7 @@ ff_err log_head_read(store_txn *txn, ff_store *store, log_head *head_out);
 ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head);
 
 /* Copies an already-stored record's bytes to the end of another store's log, for replays. */
-ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, const MDB_val *value);
+ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value);
 
 /* Reads and decodes one event. The caller frees *record_out with
  * fundflow__v1__event_record__free_unpacked. Errors: FF_ERR_EVENT_UNKNOWN, FF_ERR_LOG_DECODE. */
@@ -52,7 +51,7 @@ ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
  * matches the bytes, the record decodes, its sequence is the key's and the one after previous,
  * and its previous_hash is previous's hash. On success advances *previous to this record and, if
  * record_out is not NULL, hands over the decoded record. On failure writes why into reason. */
-ff_err log_record_check(uint64_t key_sequence, const MDB_val *value, log_head *previous,
+ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *previous,
                         Fundflow__V1__EventRecord **record_out, char *reason, size_t reason_bytes);
 
 #endif

@@ -69,6 +69,10 @@ ff_err store_open(const store_options *options, ff_store **store_out);
 /* Closes the environment. No transaction may be open. NULL is allowed. */
 void store_close(ff_store *store);
 
+/* Deletes a closed store's files and then its directory, for scratch stores such as verify's.
+ * Files the store did not make are left, and so then is the directory. */
+void store_remove(const char *data_dir);
+
 const char *store_table_name(store_table table);
 
 /* ---- bytes ---- */
@@ -105,6 +109,12 @@ void store_txn_abort(store_txn *txn);
  * it with store_read_end, on the same thread or another. */
 ff_err store_read_begin(ff_store *store, store_txn **txn_out);
 void store_read_end(ff_store *store, store_txn *txn);
+
+/* Holds the map lock shared without a transaction, for a caller that opens several read
+ * transactions with store_txn_begin (such as verify) and must keep the map from growing across
+ * all of them. Release it with store_map_release on the same thread. */
+void store_map_hold(ff_store *store);
+void store_map_release(ff_store *store);
 
 /* What store_write_run runs inside its write transaction. */
 typedef ff_err (*store_write_work)(void *argument, store_txn *txn);
@@ -205,6 +215,9 @@ typedef enum store_fault_kind {
  * transaction. Process-wide and not thread-safe: tests only. */
 void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent);
 void store_fault_clear(void);
+/* True while an injected fault is still to fire, or is persistent: a test that injects one fault
+ * asks this afterwards to learn whether the run it made reached the nth call. */
+bool store_fault_pending(void);
 
 /* ---- TRANSITIONAL: LMDB itself, until every layer above uses only the functions above ---- */
 

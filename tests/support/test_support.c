@@ -71,8 +71,8 @@ void test_log_record_delete(ff_store *store, uint64_t sequence) {
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes};
-    assert_int_equal(mdb_del(txn, store_dbi(store, STORE_TABLE_LOG), &key, NULL), 0);
+    assert_int_equal(store_delete(txn, store, STORE_TABLE_LOG,
+                                  STORE_SLICE(key_bytes, LOG_KEY_BYTES)), FF_OK);
     assert_int_equal(store_txn_commit(txn), FF_OK);
 }
 
@@ -217,28 +217,35 @@ void test_projections_dump(ff_store *store, uint8_t **bytes_out, size_t *bytes_c
                      bytes_count_out);
 }
 
+/* A growing byte string that test_tables_dump appends every row to. */
+typedef struct test_dump {
+    uint8_t *bytes;
+    size_t count;
+    size_t capacity;
+} test_dump;
+
+static ff_err test_dump_row(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)stop;
+    test_dump *dump = argument;
+    test_bytes_append(&dump->bytes, &dump->count, &dump->capacity, key.data, key.bytes);
+    test_bytes_append(&dump->bytes, &dump->count, &dump->capacity, value.data, value.bytes);
+    return FF_OK;
+}
+
 void test_tables_dump(ff_store *store, store_table first, store_table end, uint8_t **bytes_out,
                       size_t *bytes_count_out) {
-    uint8_t *bytes = NULL;
-    size_t count = 0, capacity = 0;
+    test_dump dump = {NULL, 0, 0};
     store_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     for (int table = (int)first; table < (int)end; table++) {
         const char *name = store_table_name((store_table)table);
-        test_bytes_append(&bytes, &count, &capacity, name, strlen(name));
-        store_cursor *cursor = NULL;
-        assert_int_equal(mdb_cursor_open(txn, store_dbi(store, (store_table)table), &cursor), 0);
-        MDB_val key, value;
-        for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
-             rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-            test_bytes_append(&bytes, &count, &capacity, key.mv_data, key.mv_size);
-            test_bytes_append(&bytes, &count, &capacity, value.mv_data, value.mv_size);
-        }
-        mdb_cursor_close(cursor);
+        test_bytes_append(&dump.bytes, &dump.count, &dump.capacity, name, strlen(name));
+        assert_int_equal(store_each(txn, store, (store_table)table, STORE_SLICE(NULL, 0),
+                                    test_dump_row, &dump), FF_OK);
     }
-    mdb_txn_abort(txn);
-    *bytes_out = bytes;
-    *bytes_count_out = count;
+    store_txn_abort(txn);
+    *bytes_out = dump.bytes;
+    *bytes_count_out = dump.count;
 }
 
 int64_t test_account_net(ff_ledger *ledger, const char *org, Fundflow__V1__Stream stream,
@@ -250,7 +257,7 @@ int64_t test_account_net(ff_ledger *ledger, const char *org, Fundflow__V1__Strea
     account_balance balance;
     account_key_make(&key, org, year, (uint32_t)stream, (account_purpose)purpose);
     assert_int_equal(account_balance_read_at(txn, store, &key, as_at, &balance), FF_OK);
-    mdb_txn_abort(txn);
+    store_txn_abort(txn);
     int64_t net = 0;
     assert_int_equal(account_balance_net(&key, &balance, &net), FF_OK);
     return net;

@@ -87,7 +87,7 @@ static void crash_ledger_check(const char *directory, const crash_acknowledgemen
         assert_string_equal(record->actor, "crash");
         assert_non_null(strstr(record->idempotency_key, "crash-"));
         fundflow__v1__event_record__free_unpacked(record, NULL);
-        mdb_txn_abort(txn);
+        store_txn_abort(txn);
     }
     verify_report report;
     assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);

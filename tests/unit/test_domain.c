@@ -435,6 +435,30 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     assert_int_equal(verify_ledger(ledger_store(l), NULL, &report), FF_OK);
 }
 
+/* An outcome achieved at 0 earns the provider nothing and releases the whole share to the
+ * commissioner; reversing it puts the share back in the pot. Both replay identically. */
+static void test_an_outcome_that_earned_nothing_releases_its_share(void **state) {
+    test_fixture *f = *state;
+    submit_ok(f->ledger, test_dated(test_outcome("z23", "C1", "MB", 0), 20240801),
+              SEQ_REVERSAL + 1);
+    Fundflow__V1__ContractPosition *reported = contract_at(f->ledger, 0);
+    const Fundflow__V1__MetricState *metric = reported->contract->metrics[1];
+    assert_true(metric->reported);
+    assert_int_equal(metric->earned_pence, 0);
+    assert_int_equal(metric->released_pence, SHARE_B);
+    assert_int_equal(reported->withheld_pending_pence, 0);
+    fundflow__v1__contract_position__free_unpacked(reported, NULL);
+    submit_ok(f->ledger, test_dated(test_reversal("z24", SEQ_REVERSAL + 1, "reported too early"),
+                                    20240801), SEQ_REVERSAL + 2);
+    Fundflow__V1__ContractPosition *reversed = contract_at(f->ledger, 0);
+    assert_false(reversed->contract->metrics[1]->reported);
+    assert_int_equal(reversed->contract->metrics[1]->released_pence, 0);
+    assert_int_equal(reversed->withheld_pending_pence, SHARE_B);
+    fundflow__v1__contract_position__free_unpacked(reversed, NULL);
+    verify_report report;
+    assert_int_equal(verify_ledger(ledger_store(f->ledger), NULL, &report), FF_OK);
+}
+
 static void test_rebuild_replays_the_domain_identically(void **state) {
     test_fixture *f = *state;
     uint8_t *before = NULL, *after = NULL;
@@ -461,6 +485,7 @@ int main(void) {
         DOMAIN_TEST(test_rollups_add_up_their_members),
         DOMAIN_TEST(test_funding_flows_conserve_money),
         DOMAIN_TEST(test_delegation_register_either_side_of_its_dates),
+        DOMAIN_TEST(test_an_outcome_that_earned_nothing_releases_its_share),
         DOMAIN_TEST(test_rebuild_replays_the_domain_identically),
 #undef DOMAIN_TEST
     };

@@ -316,6 +316,30 @@ static void test_group_of_batches_keeps_each_batch_semantics(void **state) {
     for (size_t i = 0; i < 2; i++) test_command_free(linked[i]), test_command_free(third[i]);
 }
 
+/* A batch malformed as a whole (here, without an actor) is refused alone in a group: none of its
+ * commands is recorded, and its neighbours land as if it were not there. */
+static void test_group_refuses_a_malformed_batch_alone(void **state) {
+    test_fixture *f = *state;
+    uint64_t head = test_head_sequence(f->ledger);
+    Fundflow__V1__Command *anonymous[] = {test_allocation("m-a", "X24", "QUE", CORE, TEST_YEAR, 7)};
+    Fundflow__V1__Command *signed_off[] = {test_allocation("m-b", "X24", "QJG", CORE, TEST_YEAR, 9)};
+    ledger_batch batches[] = {
+        {.commands = anonymous, .command_count = 1, .actor = ""},
+        {.commands = signed_off, .command_count = 1, .actor = "client-2"},
+    };
+    ledger_result anonymous_results[1], signed_results[1];
+    ledger_result *const results[] = {anonymous_results, signed_results};
+    assert_int_equal(ledger_batches_apply(f->ledger, batches, 2, results), FF_OK);
+    assert_int_equal(anonymous_results[0].failure.code, FF_ERR_FIELD_MISSING);
+    assert_int_equal(signed_results[0].failure.code, FF_OK);
+    assert_int_equal(signed_results[0].sequence, head + 1);
+    assert_int_equal(test_head_sequence(f->ledger), head + 1);
+    assert_position(f->ledger, "QUE", UINT64_MAX, 0, 0, 0);
+    assert_position(f->ledger, "QJG", UINT64_MAX, 9, 0, 9);
+    test_command_free(anonymous[0]);
+    test_command_free(signed_off[0]);
+}
+
 static void test_batch_limits(void **state) {
     test_fixture *f = *state;
     Fundflow__V1__Command *command = test_allocation("x", "X24", "QUE", CORE, TEST_YEAR, 1);
@@ -353,7 +377,7 @@ static void test_unbalanced_postings_are_refused(void **state) {
     assert_int_equal(account_postings_apply(txn, store, 8, TEST_EFFECTIVE_DATE, legs, 2, &failure),
                      FF_ERR_UNBALANCED);
     assert_non_null(strstr(failure.detail, "100"));
-    mdb_txn_abort(txn);
+    store_txn_abort(txn);
 }
 
 static void test_position_of_unknown_org(void **state) {
@@ -379,6 +403,7 @@ int main(void) {
         LEDGER_TEST(test_batch_with_one_bad_command_lands_the_others),
         LEDGER_TEST(test_linked_batch_is_all_or_nothing),
         LEDGER_TEST(test_group_of_batches_keeps_each_batch_semantics),
+        LEDGER_TEST(test_group_refuses_a_malformed_batch_alone),
         LEDGER_TEST(test_batch_limits),
         LEDGER_TEST(test_unbalanced_postings_are_refused),
         LEDGER_TEST(test_position_of_unknown_org),

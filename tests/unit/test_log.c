@@ -59,7 +59,7 @@ static void test_appended_event_reads_back_the_same(void **state) {
     assert_null(missing);
     fundflow__v1__event_record__free_unpacked(before, NULL);
     fundflow__v1__event_record__free_unpacked(record, NULL);
-    mdb_txn_abort(txn);
+    store_txn_abort(txn);
     free(sent_packed);
     free(stored_packed);
     test_command_free(sent);
@@ -82,8 +82,8 @@ static void log_value_replace(ff_store *store, uint64_t sequence, const uint8_t 
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value = {length, (void *)bytes};
-    assert_int_equal(mdb_put(txn, store_dbi(store, STORE_TABLE_LOG), &key, &value, 0), 0);
+    assert_int_equal(store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                               STORE_SLICE(bytes, length), STORE_PUT_REPLACE), FF_OK);
     assert_int_equal(store_txn_commit(txn), FF_OK);
 }
 
@@ -92,12 +92,13 @@ static uint8_t *log_value_copy(ff_store *store, uint64_t sequence, size_t *lengt
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     uint8_t key_bytes[LOG_KEY_BYTES];
     log_key_encode(sequence, key_bytes);
-    MDB_val key = {LOG_KEY_BYTES, key_bytes}, value;
-    assert_int_equal(mdb_get(txn, store_dbi(store, STORE_TABLE_LOG), &key, &value), 0);
-    uint8_t *copy = malloc(value.mv_size);
-    memcpy(copy, value.mv_data, value.mv_size);
-    *length_out = value.mv_size;
-    mdb_txn_abort(txn);
+    store_slice value;
+    assert_int_equal(store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                               &value), FF_OK);
+    uint8_t *copy = malloc(value.bytes);
+    memcpy(copy, value.data, value.bytes);
+    *length_out = value.bytes;
+    store_txn_abort(txn);
     return copy;
 }
 

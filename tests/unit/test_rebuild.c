@@ -98,8 +98,8 @@ static void balance_tamper(ff_store *store, const char *org, int64_t extra_debit
     account_balance balance;
     assert_int_equal(account_balance_read(txn, store, &key, &balance), FF_OK);
     balance.debits_posted_pence += extra_debit_pence;
-    MDB_val db_key = {sizeof key, &key}, value = {sizeof balance, &balance};
-    assert_int_equal(mdb_put(txn, store_dbi(store, STORE_TABLE_BALANCES), &db_key, &value, 0), 0);
+    assert_int_equal(store_put(txn, store, STORE_TABLE_BALANCES, STORE_SLICE(&key, sizeof key),
+                               STORE_SLICE(&balance, sizeof balance), STORE_PUT_REPLACE), FF_OK);
     assert_int_equal(store_txn_commit(txn), FF_OK);
 }
 
@@ -124,8 +124,8 @@ static void test_verify_catches_a_missing_idempotency_entry(void **state) {
     store_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
     char key_text[] = "h3";
-    MDB_val key = {2, key_text};
-    assert_int_equal(mdb_del(txn, store_dbi(store, STORE_TABLE_IDEMPOTENCY), &key, NULL), 0);
+    assert_int_equal(store_delete(txn, store, STORE_TABLE_IDEMPOTENCY, STORE_SLICE(key_text, 2)),
+                     FF_OK);
     assert_int_equal(store_txn_commit(txn), FF_OK);
     verify_report report;
     assert_int_equal(verify_ledger(store, NULL, &report), FF_ERR_PROJECTION_MISMATCH);

@@ -1,0 +1,131 @@
+/* The rows the projection tables share: packed records, history, flows, padded codes and
+ * periods. */
+#include "projection_table.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessage *message,
+                              store_put_mode mode) {
+    assert(key_bytes > 0 && protobuf_c_message_check(message));
+    size_t packed_bytes = protobuf_c_message_get_packed_size(message);
+    uint8_t *packed = malloc(packed_bytes ? packed_bytes : 1);
+    if (packed == NULL) return FF_ERR_NO_MEMORY;
+    size_t written = protobuf_c_message_pack(message, packed);
+    assert(written == packed_bytes);
+    ff_err err = store_put(txn, store, table, STORE_SLICE(key, key_bytes),
+                           STORE_SLICE(packed, packed_bytes), mode);
+    free(packed);
+    return err;
+}
+
+ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
+                              ProtobufCMessage **message_out) {
+    *message_out = NULL;
+    store_slice value;
+    ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
+    if (err != FF_OK) return err;
+    *message_out = protobuf_c_message_unpack(descriptor, NULL, value.bytes, value.data);
+    if (*message_out == NULL) return FF_ERR_STORAGE;
+    assert(protobuf_c_message_check(*message_out));
+    return FF_OK;
+}
+
+size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes) {
+    size_t name_bytes = strlen(name);
+    assert(name_bytes + 1 + LOG_KEY_BYTES <= bytes);
+    memcpy(key, name, name_bytes);
+    key[name_bytes] = 0;
+    log_key_encode(sequence, key + name_bytes + 1);
+    return name_bytes + 1 + LOG_KEY_BYTES;
+}
+
+ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
+                              uint64_t sequence) {
+    assert(sequence >= 1 && name[0] != '\0');
+    uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
+    size_t key_bytes = projection_history_key(name, sequence, key, sizeof key);
+    return store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, key_bytes),
+                     STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
+}
+
+ff_err projection_history_add_names(store_txn *txn, ff_store *store, const char *const *names,
+                                    size_t name_count, uint64_t sequence, ff_failure *failure) {
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < name_count; i++) {
+        bool repeated = false;
+        for (size_t j = 0; j < i; j++) repeated = repeated || strcmp(names[i], names[j]) == 0;
+        if (!repeated) err = projection_history_add(txn, store, names[i], sequence);
+    }
+    return err ? failure_set(failure, err, NULL, "cannot write the history") : FF_OK;
+}
+
+/* The flow key: year ++ from (12, space padded) ++ to (12) ++ stream. */
+#define PROJECTION_FLOW_KEY_BYTES (2 + 2 * FF_ORG_CODE_BYTES_MAX + 1)
+
+void projection_code_pad(char *target, const char *code) {
+    memset(target, ' ', FF_ORG_CODE_BYTES_MAX);
+    memcpy(target, code, strlen(code));
+}
+
+void projection_code_unpad(const uint8_t *padded, char *code) {
+    size_t length = FF_ORG_CODE_BYTES_MAX;
+    while (length > 0 && padded[length - 1] == ' ') length--;
+    memcpy(code, padded, length);
+    code[length] = '\0';
+}
+
+ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const char *from_code,
+                           const char *to_code, uint32_t stream, int64_t delta_pence,
+                           ff_failure *failure) {
+    uint8_t key[PROJECTION_FLOW_KEY_BYTES];
+    key[0] = (uint8_t)(year >> 8), key[1] = (uint8_t)year;
+    projection_code_pad((char *)key + 2, from_code);
+    projection_code_pad((char *)key + 2 + FF_ORG_CODE_BYTES_MAX, to_code);
+    key[PROJECTION_FLOW_KEY_BYTES - 1] = (uint8_t)stream;
+    store_slice value;
+    int64_t total = 0;
+    ff_err err = store_get(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key), &value);
+    if (err == FF_OK && value.bytes == sizeof total) memcpy(&total, value.data, sizeof total);
+    else if (err == FF_OK) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
+    else if (err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "flows");
+    /* A flow is what moved less what was reversed, and only what moved can be reversed. */
+    assert(total >= 0);
+    if (money_add(total, delta_pence, &total) != FF_OK) {
+        return failure_set(failure, FF_ERR_SUM_OVERFLOW, "amount_pence",
+                           "the flow from %s to %s would overflow", from_code, to_code);
+    }
+    assert(total >= 0);
+    err = store_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
+                    STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
+    return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;
+}
+
+size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month, uint8_t *key) {
+    projection_code_pad((char *)key, org_code);
+    key[FF_ORG_CODE_BYTES_MAX] = (uint8_t)(year >> 8);
+    key[FF_ORG_CODE_BYTES_MAX + 1] = (uint8_t)year;
+    key[FF_ORG_CODE_BYTES_MAX + 2] = (uint8_t)month;
+    return FF_ORG_CODE_BYTES_MAX + 3;
+}
+
+ff_err projection_period_open(store_txn *txn, ff_store *store, const char *org_code,
+                              uint32_t year, uint32_t month) {
+    uint8_t key[FF_ORG_CODE_BYTES_MAX + 3];
+    size_t key_bytes = projection_period_key(org_code, year, month, key);
+    store_slice closing;
+    ff_err err = store_get(txn, store, STORE_TABLE_PERIODS, STORE_SLICE(key, key_bytes), &closing);
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    if (err != FF_OK) return err;
+    /* A closed period holds the sequence of the event that closed it. */
+    assert(closing.bytes == LOG_KEY_BYTES && log_key_decode(closing.data) >= 1);
+    return FF_ERR_PERIOD_CLOSED;
+}

@@ -1,0 +1,55 @@
+/* The shapes the projection tables share: packed records, history and flow rows, padded codes and
+ * period keys. Every projection file writes through these; they call no other projection file.
+ */
+#ifndef FUNDFLOW_PROJECTION_TABLE_H
+#define FUNDFLOW_PROJECTION_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "failure.h"
+#include "store.h"
+#include "fundflow/v1/events.pb-c.h"
+
+/* Writes a packed record under key; FF_ERR_KEY_EXISTS if mode is STORE_PUT_NEW and it exists. */
+ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessage *message,
+                              store_put_mode mode);
+
+/* Reads and unpacks a record; FF_ERR_NOT_FOUND if the key is absent. */
+ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table, const void *key,
+                              size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
+                              ProtobufCMessage **message_out);
+
+/* The history key: name ++ 0 ++ sequence. */
+size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes);
+
+/* Records that event sequence concerns name (an organisation code or a contract id). */
+ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
+                              uint64_t sequence);
+
+/* Records that event sequence concerns each of names, once each however often they are listed. */
+ff_err projection_history_add_names(store_txn *txn, ff_store *store, const char *const *names,
+                                    size_t name_count, uint64_t sequence, ff_failure *failure);
+
+/* Adds delta_pence to the money that has flowed from one organisation to another in a stream and
+ * year (negative for a reversal). */
+ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const char *from_code,
+                           const char *to_code, uint32_t stream, int64_t delta_pence,
+                           ff_failure *failure);
+
+/* An organisation code as keys store it: space padded to FF_ORG_CODE_BYTES_MAX, no NUL. */
+void projection_code_pad(char *target, const char *code);
+
+/* A padded code back into a NUL-terminated one; code holds FF_ORG_CODE_BYTES_MAX + 1 bytes. */
+void projection_code_unpad(const uint8_t *padded, char *code);
+
+/* The periods table's key for an organisation's month; returns its length. */
+size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month, uint8_t *key);
+
+/* FF_OK if the organisation's month is open, FF_ERR_PERIOD_CLOSED if it is closed, or the
+ * store's error. Fills no failure: callers word their own. */
+ff_err projection_period_open(store_txn *txn, ff_store *store, const char *org_code,
+                              uint32_t year, uint32_t month);
+
+#endif
