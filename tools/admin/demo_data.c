@@ -2495,13 +2495,13 @@ done:
 ff_err demo_presence_read(ff_ledger *ledger, bool *present_out) {
     assert(ledger != NULL && present_out != NULL);
     *present_out = false;
-    ff_store *store = ledger_store(ledger);
     store_txn *txn = NULL;
-    ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, &txn);
+    ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     idempotency_record record;
-    err = projection_idempotency_read(txn, store, "demo-org-" DEMO_NHSE_CODE, &record);
-    mdb_txn_abort(txn);
+    err = projection_idempotency_read(txn, ledger_store(ledger), "demo-org-" DEMO_NHSE_CODE,
+                                      &record);
+    ledger_read_txn_end(ledger, txn);
     if (err == FF_ERR_EVENT_UNKNOWN) return FF_OK;
     if (err == FF_OK) *present_out = true;
     return err;
