@@ -292,7 +292,8 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
     return FF_OK;
 }
 
-ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record) {
+ff_err plugin_host_project(void *argument, store_txn *txn,
+                           const Fundflow__V1__EventRecord *record) {
     ff_plugins *plugins = argument;
     pthread_rwlock_rdlock(&plugins->lock);
     ff_err err = FF_OK;
