@@ -278,7 +278,9 @@ static Fundflow__V1__ReportTable *plugin_report_current(ff_plugin_report *report
 static int plugin_report_table(ff_plugin_report *report, const char *name, size_t column_count,
                                const char *const *column_names, const int *column_types) {
     Fundflow__V1__Report *message = report->message;
-    if (column_count == 0 || column_count > 64 || name == NULL) return FF_PLUGIN_ERROR;
+    if (column_count == 0 || column_count > FF_PLUGIN_REPORT_COLUMNS_MAX || name == NULL) {
+        return FF_PLUGIN_ERROR;
+    }
     Fundflow__V1__ReportTable **tables = realloc(message->tables,
                                                  (message->n_tables + 1) * sizeof *tables);
     Fundflow__V1__ReportTable *table = calloc(1, sizeof *table);
@@ -296,7 +298,10 @@ static int plugin_report_table(ff_plugin_report *report, const char *name, size_
         table->columns[table->n_columns++] = column;
         column->name = strdup(column_names[i] ? column_names[i] : "");
         column->type = (Fundflow__V1__ColumnType)column_types[i];
-        if (column->name == NULL || column_types[i] < 1 || column_types[i] > 6) goto fail;
+        if (column->name == NULL || column_types[i] < FF_PLUGIN_COLUMN_TEXT ||
+            column_types[i] > FF_PLUGIN_COLUMN_DATE) {
+            goto fail;
+        }
     }
     return FF_PLUGIN_OK;
 fail:
