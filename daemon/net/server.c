@@ -387,10 +387,15 @@ static void server_submit_reply(server_call *call, const writer_job *job) {
 /* Runs on the writer thread: queue the finished jobs for the loop and wake it. */
 static void server_writer_done(void *argument, writer_job *jobs, size_t group_commands) {
     ff_server *server = argument;
+    /* A group is one batch alone or several within the group bound. */
+    assert(jobs != NULL);
+    assert(group_commands <= FF_GROUP_COMMIT_COMMANDS_MAX ||
+           group_commands <= FF_BATCH_COMMANDS_MAX);
     metrics_commit_record(server->metrics, group_commands);
     writer_job *last = jobs;
     while (last->next != NULL) last = last->next;
     pthread_mutex_lock(&server->done_lock);
+    assert((server->done_head == NULL) == (server->done_tail == NULL));
     if (server->done_tail) server->done_tail->next = jobs;
     else server->done_head = jobs;
     server->done_tail = last;
@@ -418,6 +423,8 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
         jobs = job->next;
         server_call *call = job->context;
         server_connection *tracked = call->connection;
+        /* A job handed back twice would reply twice and count its connection down past zero. */
+        assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
         tracked->jobs_pending--;
         server->jobs_pending--;
         if (!tracked->closed) server_submit_reply(call, job);
