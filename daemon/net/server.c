@@ -462,9 +462,12 @@ static void server_query(server_call *call, query_handler handler, ProtobufCMess
     ff_failure failure;
     failure_clear(&failure);
     if (handler(call->server->ledger, decoded, &response, &failure) == FF_OK) {
+        /* A handler that succeeds hands over a response; one that fails has said why. */
+        assert(response != NULL);
         server_reply_message(call, response);
         protobuf_c_message_free_unpacked(response, NULL);
     } else {
+        assert(failure.code != FF_OK);
         server_reply_failure(call, &failure, SIZE_MAX);
     }
     protobuf_c_message_free_unpacked(decoded, NULL);

@@ -295,6 +295,7 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
 ff_err plugin_host_project(void *argument, store_txn *txn,
                            const Fundflow__V1__EventRecord *record) {
     ff_plugins *plugins = argument;
+    assert(txn != NULL && record->sequence >= 1);
     pthread_rwlock_rdlock(&plugins->lock);
     ff_err err = FF_OK;
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {

@@ -17,6 +17,8 @@
 ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure) {
     ff_plugins *plugins = argument;
+    /* A veto sees the ledger as it stood before this event, so the event has a predecessor. */
+    assert(record->sequence >= 1 && record->event != NULL);
     pthread_rwlock_rdlock(&plugins->lock);
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger),
                                  record->sequence - 1, NULL, false, FF_OK, NULL, false};
