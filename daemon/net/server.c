@@ -31,7 +31,8 @@
 #include "fundflow/money.h"
 
 #define SERVER_TWIRP_PREFIX "/twirp/fundflow.v1.Ledger/"
-#define SERVER_PRINCIPAL_BYTES 64
+/* The principal is recorded as every event's actor, so it is bounded as an actor is. */
+#define SERVER_PRINCIPAL_BYTES (FF_ACTOR_BYTES_MAX + 1)
 
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {

@@ -48,7 +48,9 @@ static ff_err plugin_table_row(void *argument, store_slice key, store_slice valu
 static int plugin_table_walk(ff_plugin_context *context, store_table table, plugin_row_visit row,
                              const plugin_walk *walk) {
     plugin_table_walk_state state = {context, row, walk, FF_PLUGIN_OK};
-    ff_err err = store_each(context->txn, context->store, table, STORE_SLICE(NULL, 0),
+    /* Every key starts with the empty prefix; its data is not NULL because store_each hands it
+     * to memcmp. */
+    ff_err err = store_each(context->txn, context->store, table, STORE_SLICE("", 0),
                             plugin_table_row, &state);
     if (err != FF_OK) return FF_PLUGIN_ERROR;
     return state.result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : state.result;
@@ -231,7 +233,9 @@ static uint32_t plugin_delegation_end_at(const Fundflow__V1__DelegationRecord *r
                                          uint64_t as_at_sequence) {
     uint32_t effective_to = record->effective_to;
     for (size_t i = 0; i < record->n_ends; i++) {
-        if (record->ends[i]->sequence <= as_at_sequence) effective_to = record->ends[i]->effective_to;
+        if (record->ends[i]->sequence <= as_at_sequence) {
+            effective_to = record->ends[i]->effective_to;
+        }
     }
     return effective_to;
 }
@@ -314,7 +318,8 @@ fail:
 static int plugin_report_row(ff_plugin_report *report, const ff_plugin_cell *cells,
                              size_t cell_count) {
     Fundflow__V1__ReportTable *table = plugin_report_current(report);
-    if (table == NULL || cell_count != table->n_columns || table->n_rows >= FF_PLUGIN_REPORT_ROWS_MAX) {
+    if (table == NULL || cell_count != table->n_columns ||
+        table->n_rows >= FF_PLUGIN_REPORT_ROWS_MAX) {
         report->failed = true;
         return FF_PLUGIN_ERROR;
     }

@@ -35,7 +35,7 @@ static ff_err query_nhse_row(void *argument, store_slice key, store_slice value,
  * (or the organisations cannot be read, since the answer is then NHS England all the same). */
 static char *query_nhse_code(store_txn *txn, ff_store *store) {
     char *code = NULL;
-    (void)store_each(txn, store, STORE_TABLE_ORGS, STORE_SLICE(NULL, 0), query_nhse_row, &code);
+    (void)store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_nhse_row, &code);
     return code ? code : strdup("NHSE");
 }
 
@@ -109,7 +109,7 @@ static ff_err query_delegations_fill(const query_read *read, const void *request
     if (err != FF_OK) return err;
     response->retained_nationally = retained;
     query_delegation_scan scan = {get, response, NULL};
-    err = store_each(read->txn, read->store, STORE_TABLE_DELEGATIONS, STORE_SLICE(NULL, 0),
+    err = store_each(read->txn, read->store, STORE_TABLE_DELEGATIONS, QUERY_EVERY_KEY,
                      query_delegation_row, &scan);
     if (err != FF_OK) return failure_set(read->failure, err, NULL, "cannot read the delegations");
     if (scan.in_force != NULL && !response->retained_nationally) {

@@ -111,7 +111,7 @@ static ff_err query_flow_roots(store_txn *txn, ff_store *store, query_flow_walk 
         query_flow_visit(walk, walk->request->root_code, 0);
         return FF_OK;
     }
-    return store_each(txn, store, STORE_TABLE_ORGS, STORE_SLICE(NULL, 0), query_flow_root_row,
+    return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_flow_root_row,
                       walk);
 }
 

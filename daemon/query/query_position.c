@@ -183,7 +183,7 @@ static ff_err query_place_row(void *argument, store_slice key, store_slice value
 static ff_err query_rollup_places(store_txn *txn, ff_store *store, const char *icb, uint32_t date,
                                   Fundflow__V1__Position *position) {
     query_places_walk walk = {txn, store, icb, date, position};
-    return store_each(txn, store, STORE_TABLE_ORGS, STORE_SLICE(NULL, 0), query_place_row, &walk);
+    return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_place_row, &walk);
 }
 
 /* Lists in position->included_codes the organisation and, for a rollup, an ICB's places or a

@@ -14,6 +14,11 @@
 #include "failure.h"
 #include "ledger.h"
 
+/* The prefix every key starts with, for store_each walks of a whole table. Its data is not NULL
+ * because store_each compares prefixes with memcmp, which must not be given NULL even for no
+ * bytes. */
+#define QUERY_EVERY_KEY STORE_SLICE("", 0)
+
 /* The snapshot a response is filled from, and where a fill records why it failed. */
 typedef struct query_read {
     store_txn *txn;
