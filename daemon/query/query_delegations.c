@@ -31,12 +31,17 @@ static ff_err query_nhse_row(void *argument, store_slice key, store_slice value,
     return FF_OK;
 }
 
-/* Finds NHS England's code: the first organisation of kind NHSE, or "NHSE" if none is registered
- * (or the organisations cannot be read, since the answer is then NHS England all the same). */
-static char *query_nhse_code(store_txn *txn, ff_store *store) {
+/* Finds NHS England's code: the first organisation of kind NHSE, or "NHSE" if none is
+ * registered. */
+static ff_err query_nhse_code(store_txn *txn, ff_store *store, char **code_out) {
     char *code = NULL;
-    (void)store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_nhse_row, &code);
-    return code ? code : strdup("NHSE");
+    ff_err err = store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_nhse_row, &code);
+    if (err != FF_OK) {
+        free(code);
+        return err;
+    }
+    *code_out = code ? code : strdup("NHSE");
+    return *code_out ? FF_OK : FF_ERR_NO_MEMORY;
 }
 
 /* Listing the delegations that cover one service line and ICB. */
@@ -112,14 +117,13 @@ static ff_err query_delegations_fill(const query_read *read, const void *request
     err = store_each(read->txn, read->store, STORE_TABLE_DELEGATIONS, QUERY_EVERY_KEY,
                      query_delegation_row, &scan);
     if (err != FF_OK) return failure_set(read->failure, err, NULL, "cannot read the delegations");
-    if (scan.in_force != NULL && !response->retained_nationally) {
-        response->commissioner_code = strdup(scan.in_force->delegate_code);
-        response->delegation_id = strdup(scan.in_force->delegation_id);
-        response->mode = scan.in_force->mode;
-    } else {
-        response->commissioner_code = query_nhse_code(read->txn, read->store);
+    if (scan.in_force == NULL || response->retained_nationally) {
+        return query_nhse_code(read->txn, read->store, &response->commissioner_code);
     }
-    return response->commissioner_code ? FF_OK : FF_ERR_NO_MEMORY;
+    response->commissioner_code = strdup(scan.in_force->delegate_code);
+    response->delegation_id = strdup(scan.in_force->delegation_id);
+    response->mode = scan.in_force->mode;
+    return response->commissioner_code && response->delegation_id ? FF_OK : FF_ERR_NO_MEMORY;
 }
 
 ff_err query_delegations(ff_ledger *ledger, const ProtobufCMessage *request,

@@ -70,13 +70,13 @@ static ff_err query_released_row(void *argument, store_slice key, store_slice va
     memcpy(contract_id, (const uint8_t *)key.data + walk->prefix_bytes, id_bytes);
     contract_id[id_bytes] = '\0';
     Fundflow__V1__ContractRecord *contract = NULL;
-    /* A contract agreed after the as-at sequence did not exist then. */
-    if (projection_contract_read(walk->txn, walk->store, contract_id, walk->as_at_sequence,
-                                 &contract) != FF_OK) {
-        return FF_OK;
-    }
+    ff_err err = projection_contract_read(walk->txn, walk->store, contract_id,
+                                          walk->as_at_sequence, &contract);
+    /* A contract agreed after the as-at sequence did not exist then; a failed read is no
+     * reason to leave a contract out of the sum, so it fails the position. */
+    if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_OK;
+    if (err != FF_OK) return err;
     assert(strcmp(contract->contract_id, contract_id) == 0);
-    ff_err err = FF_OK;
     if (strcmp(contract->commissioner_code, walk->org_code) == 0 &&
         (uint32_t)contract->stream == walk->stream) {
         err = money_add(*walk->released_pence,
@@ -164,17 +164,18 @@ static ff_err query_place_row(void *argument, store_slice key, store_slice value
     if (org == NULL) return FF_ERR_STORAGE;
     assert(query_key_is(key, org->code));
     bool child = false;
-    if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE) {
+    ff_err err = FF_OK;
+    if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE && walk->date == 0) {
+        child = strcmp(org->parent_code, walk->icb) == 0;
+    } else if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE) {
         Fundflow__V1__OrgLinkRecord *links = NULL;
-        if (walk->date == 0) {
-            child = strcmp(org->parent_code, walk->icb) == 0;
-        } else if (query_org_links_at(walk->txn, walk->store, org->code, walk->date, &links) ==
-                   FF_OK) {
-            child = strcmp(links->parent_code, walk->icb) == 0;
-            fundflow__v1__org_link_record__free_unpacked(links, NULL);
-        }
+        err = query_org_links_at(walk->txn, walk->store, org->code, walk->date, &links);
+        child = err == FF_OK && strcmp(links->parent_code, walk->icb) == 0;
+        if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
+        /* A place registered after the date had no parent then. */
+        if (err == FF_ERR_NOT_FOUND) err = FF_OK;
     }
-    ff_err err = child ? query_rollup_add(walk->position, org->code) : FF_OK;
+    if (err == FF_OK && child) err = query_rollup_add(walk->position, org->code);
     fundflow__v1__org_record__free_unpacked(org, NULL);
     return err;
 }
@@ -197,17 +198,20 @@ static ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
         return query_rollup_places(txn, store, org->code, as_at_date, position);
     }
     if (org->kind != FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE) return FF_OK;
-    Fundflow__V1__OrgLinkRecord *links = NULL;
-    if (as_at_date != 0 && query_org_links_at(txn, store, org->code, as_at_date, &links) == FF_OK) {
-        for (size_t i = 0; err == FF_OK && i < links->n_member_codes; i++) {
-            err = query_rollup_add(position, links->member_codes[i]);
+    if (as_at_date == 0) {
+        for (size_t i = 0; err == FF_OK && i < org->n_member_codes; i++) {
+            err = query_rollup_add(position, org->member_codes[i]);
         }
-        fundflow__v1__org_link_record__free_unpacked(links, NULL);
         return err;
     }
-    for (size_t i = 0; err == FF_OK && as_at_date == 0 && i < org->n_member_codes; i++) {
-        err = query_rollup_add(position, org->member_codes[i]);
+    Fundflow__V1__OrgLinkRecord *links = NULL;
+    err = query_org_links_at(txn, store, org->code, as_at_date, &links);
+    /* A collaborative registered after the date had no members then. */
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    for (size_t i = 0; err == FF_OK && i < links->n_member_codes; i++) {
+        err = query_rollup_add(position, links->member_codes[i]);
     }
+    if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
     return err;
 }
 

@@ -1,5 +1,6 @@
 /* Tests of the read RPCs' handlers: organisations with paging and filters, positions now, as at
- * a sequence and as at an effective date, account history, events and verification. */
+ * a sequence and as at an effective date, account history, events and verification, and a
+ * failed read at every step of each. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +232,73 @@ static void test_events_list_get_and_verify(void **state) {
     assert_null(query_handler_find("SubmitCommands"));
 }
 
+/* Fails the nth store read of one RPC, for every n until the RPC has no read left to fail. Each
+ * failure must come back as a refusal with a reason and no response (the sanitizer build would
+ * see a response leaked on the way), and the RPC must answer once no read fails. */
+static void query_read_faults_sweep(ff_ledger *ledger, const char *method,
+                                    const ProtobufCMessage *request) {
+    query_handler handler = query_handler_find(method);
+    bool answered = false;
+    size_t refused = 0;
+    for (uint64_t nth = 1; nth <= 200 && !answered; nth++) {
+        ProtobufCMessage *response = NULL;
+        ff_failure failure;
+        failure_clear(&failure);
+        store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
+        ff_err err = handler(ledger, request, &response, &failure);
+        store_fault_clear();
+        if (err == FF_OK) {
+            /* The fault came after the last read, or fell on one the RPC may do without. */
+            assert_non_null(response);
+            protobuf_c_message_free_unpacked(response, NULL);
+            answered = nth > 1;
+            continue;
+        }
+        assert_null(response);
+        assert_int_equal(failure.code, err);
+        assert_true(failure.detail[0] != '\0');
+        refused++;
+    }
+    /* At least the read transaction's own begin can fail. */
+    assert_true(answered && refused > 0);
+    print_message("%s: refused at %zu of its reads\n", method, refused);
+}
+
+static void test_a_failed_read_refuses_and_frees_the_response(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetOrgRequest org = FUNDFLOW__V1__GET_ORG_REQUEST__INIT;
+    org.code = (char *)"06H";
+    query_read_faults_sweep(f->ledger, "GetOrg", &org.base);
+    Fundflow__V1__ListOrgsRequest orgs = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
+    orgs.page_size = 3;
+    query_read_faults_sweep(f->ledger, "ListOrgs", &orgs.base);
+    Fundflow__V1__GetPositionRequest position = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    position.org_code = (char *)"QUE";
+    position.stream = CORE;
+    position.financial_year = TEST_YEAR;
+    position.rollup = true;
+    position.as_at_date = 20240801;
+    query_read_faults_sweep(f->ledger, "GetPosition", &position.base);
+    Fundflow__V1__GetAccountHistoryRequest history =
+        FUNDFLOW__V1__GET_ACCOUNT_HISTORY_REQUEST__INIT;
+    history.org_code = (char *)"QUE";
+    history.stream = CORE;
+    history.financial_year = TEST_YEAR;
+    history.purpose = FUNDFLOW__V1__ACCOUNT_PURPOSE__RECEIVED;
+    query_read_faults_sweep(f->ledger, "GetAccountHistory", &history.base);
+    Fundflow__V1__ListEventsRequest events = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
+    events.page_size = 4;
+    query_read_faults_sweep(f->ledger, "ListEvents", &events.base);
+    Fundflow__V1__GetFundingFlowsRequest flows = FUNDFLOW__V1__GET_FUNDING_FLOWS_REQUEST__INIT;
+    flows.financial_year = TEST_YEAR;
+    query_read_faults_sweep(f->ledger, "GetFundingFlows", &flows.base);
+    Fundflow__V1__ListContractsRequest contracts = FUNDFLOW__V1__LIST_CONTRACTS_REQUEST__INIT;
+    query_read_faults_sweep(f->ledger, "ListContracts", &contracts.base);
+    Fundflow__V1__GetHistoryRequest named = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    named.name = (char *)"QUE";
+    query_read_faults_sweep(f->ledger, "GetHistory", &named.base);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define QUERY_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
@@ -239,6 +307,7 @@ int main(void) {
         QUERY_TEST(test_positions_now_as_at_sequence_and_as_at_date),
         QUERY_TEST(test_account_history_pages),
         QUERY_TEST(test_events_list_get_and_verify),
+        QUERY_TEST(test_a_failed_read_refuses_and_frees_the_response),
 #undef QUERY_TEST
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
