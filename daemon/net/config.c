@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lines longer than this in the configuration file are refused, not truncated. */
-#define CONFIG_LINE_BYTES_MAX 8192
-
 static void config_defaults(config *settings) {
     memset(settings, 0, sizeof *settings);
     snprintf(settings->listen_host, sizeof settings->listen_host, "%s", CONFIG_DEFAULT_HOST);
@@ -80,10 +77,14 @@ static bool config_plugin_setting_apply(config *settings, const char *key, const
                                         char *error, size_t error_bytes) {
     const char *name = key + strlen("plugin.");
     const char *dot = strchr(name, '.');
-    if (dot == NULL || dot == name || dot[1] == '\0' || (size_t)(dot - name) >= 64 ||
-        strlen(dot + 1) >= 64 || strlen(value) >= 256) {
-        snprintf(error, error_bytes, "'%s' must be plugin.NAME.KEY, with a value under 256 bytes",
-                 key);
+    /* The bounds are the sizes of the setting's fields, which hold each with its terminator. */
+    const plugins_setting *fields = NULL;
+    if (dot == NULL || dot == name || dot[1] == '\0' ||
+        (size_t)(dot - name) >= sizeof fields->plugin || strlen(dot + 1) >= sizeof fields->key ||
+        strlen(value) >= sizeof fields->value) {
+        snprintf(error, error_bytes,
+                 "'%s' must be plugin.NAME.KEY, NAME and KEY under %zu bytes and the value "
+                 "under %zu", key, sizeof fields->plugin, sizeof fields->value);
         return false;
     }
     if (settings->plugin_setting_count == PLUGINS_SETTINGS_MAX) {
@@ -108,7 +109,7 @@ static bool config_setting_apply(config *settings, const char *key, const char *
                                  char *error, size_t error_bytes) {
     uint64_t number = 0;
     bool ok;
-    if (strncmp(key, "plugin.", 7) == 0) {
+    if (strncmp(key, "plugin.", strlen("plugin.")) == 0) {
         return config_plugin_setting_apply(settings, key, value, error, error_bytes);
     } else if (strcmp(key, "plugin_dir") == 0) {
         ok = config_plugin_directory_add(settings, value);
@@ -121,17 +122,18 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     } else if (strcmp(key, "map_bytes") == 0) {
         ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes);
     } else if (strcmp(key, "max_connections") == 0) {
-        ok = config_number_parse(value, 65536, &number) && number > 0;
+        ok = config_number_parse(value, FF_CONNECTIONS_SETTING_MAX, &number) && number > 0;
         settings->connections_max = (uint32_t)number;
     } else if (strcmp(key, "max_queue_depth") == 0) {
-        ok = config_number_parse(value, 1u << 20, &number) && number > 0;
+        ok = config_number_parse(value, FF_WRITE_QUEUE_DEPTH_SETTING_MAX, &number) && number > 0;
         settings->queue_depth_max = (uint32_t)number;
     } else if (strcmp(key, "request_timeout_seconds") == 0) {
-        ok = config_number_parse(value, 3600, &number) && number > 0;
+        ok = config_number_parse(value, FF_REQUEST_TIMEOUT_SECONDS_MAX, &number) && number > 0;
         settings->request_timeout_seconds = (uint32_t)number;
     } else if (strcmp(key, "max_body_bytes") == 0) {
-        ok = config_number_parse(value, 1u << 30, &settings->body_bytes_max) &&
-             settings->body_bytes_max >= 1024;
+        ok = config_number_parse(value, FF_REQUEST_BODY_BYTES_SETTING_MAX,
+                                 &settings->body_bytes_max) &&
+             settings->body_bytes_max >= FF_REQUEST_BODY_BYTES_SETTING_MIN;
     } else {
         snprintf(error, error_bytes, "unknown setting '%s'", key);
         return false;
@@ -159,7 +161,8 @@ static bool config_line_apply(config *settings, char *line, char *error, size_t 
     }
     *equals = '\0';
     char *key = config_trim(text), *value = config_trim(equals + 1);
-    if (token_only && strcmp(key, "admin_token") != 0 && strncmp(key, "plugin.", 7) != 0) {
+    if (token_only && strcmp(key, "admin_token") != 0 &&
+        strncmp(key, "plugin.", strlen("plugin.")) != 0) {
         return true;
     }
     return config_setting_apply(settings, key, value, error, error_bytes);
@@ -172,12 +175,13 @@ static ff_err config_file_read(config *settings, const char *path, bool token_on
         snprintf(error, error_bytes, "cannot read %s: %s", path, strerror(errno));
         return FF_ERR_IO;
     }
-    char line[CONFIG_LINE_BYTES_MAX], reason[512];
+    /* Lines longer than the limit are refused, not truncated. */
+    char line[FF_CONFIG_LINE_BYTES_MAX], reason[512];
     ff_err err = FF_OK;
     for (unsigned number = 1; err == FF_OK && fgets(line, sizeof line, file); number++) {
         if (strchr(line, '\n') == NULL && !feof(file)) {
             snprintf(error, error_bytes, "%s line %u: longer than %d bytes", path, number,
-                     CONFIG_LINE_BYTES_MAX);
+                     FF_CONFIG_LINE_BYTES_MAX);
             err = FF_ERR_FIELD_TOO_LONG;
         } else if (!config_line_apply(settings, line, reason, sizeof reason, token_only)) {
             snprintf(error, error_bytes, "%s line %u: %s", path, number, reason);

@@ -22,6 +22,28 @@
 #define CONFIG_DEFAULT_PORT 7460
 #define CONFIG_PLUGIN_DIRECTORIES_MAX 8
 
+/* TRANSITIONAL: bounds on what a configuration may set, proposed for fundflow/limits.h with
+ * their reasons. Each is guarded, so once limits.h defines it this block goes with no other
+ * change. */
+#ifndef FF_CONNECTIONS_SETTING_MAX
+#define FF_CONNECTIONS_SETTING_MAX 65536
+#endif
+#ifndef FF_WRITE_QUEUE_DEPTH_SETTING_MAX
+#define FF_WRITE_QUEUE_DEPTH_SETTING_MAX (1u << 20)
+#endif
+#ifndef FF_REQUEST_TIMEOUT_SECONDS_MAX
+#define FF_REQUEST_TIMEOUT_SECONDS_MAX 3600
+#endif
+#ifndef FF_REQUEST_BODY_BYTES_SETTING_MIN
+#define FF_REQUEST_BODY_BYTES_SETTING_MIN 1024u
+#endif
+#ifndef FF_REQUEST_BODY_BYTES_SETTING_MAX
+#define FF_REQUEST_BODY_BYTES_SETTING_MAX (1u << 30)
+#endif
+#ifndef FF_CONFIG_LINE_BYTES_MAX
+#define FF_CONFIG_LINE_BYTES_MAX 8192
+#endif
+
 typedef struct config {
     char listen_host[CONFIG_HOST_BYTES];
     uint16_t listen_port;
@@ -54,7 +76,8 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
                            size_t error_bytes);
 
 /* Re-reads the configuration file for the settings that may change while running: the admin
- * token and the plugins' own settings. Returns FF_OK, or FF_ERR_IO / FF_ERR_FIELD_... with error saying why. */
+ * token and the plugins' own settings. Returns FF_OK, or FF_ERR_IO / FF_ERR_FIELD_... with error
+ * saying why. */
 ff_err config_reload(config *settings, char *error, size_t error_bytes);
 
 /* The --help text. */

@@ -31,7 +31,8 @@
 #include "fundflow/money.h"
 
 #define SERVER_TWIRP_PREFIX "/twirp/fundflow.v1.Ledger/"
-#define SERVER_PRINCIPAL_BYTES 64
+/* The principal is recorded as every event's actor, so it is bounded as an actor is. */
+#define SERVER_PRINCIPAL_BYTES (FF_ACTOR_BYTES_MAX + 1)
 
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {
@@ -387,10 +388,15 @@ static void server_submit_reply(server_call *call, const writer_job *job) {
 /* Runs on the writer thread: queue the finished jobs for the loop and wake it. */
 static void server_writer_done(void *argument, writer_job *jobs, size_t group_commands) {
     ff_server *server = argument;
+    /* A group is one batch alone or several within the group bound. */
+    assert(jobs != NULL);
+    assert(group_commands <= FF_GROUP_COMMIT_COMMANDS_MAX ||
+           group_commands <= FF_BATCH_COMMANDS_MAX);
     metrics_commit_record(server->metrics, group_commands);
     writer_job *last = jobs;
     while (last->next != NULL) last = last->next;
     pthread_mutex_lock(&server->done_lock);
+    assert((server->done_head == NULL) == (server->done_tail == NULL));
     if (server->done_tail) server->done_tail->next = jobs;
     else server->done_head = jobs;
     server->done_tail = last;
@@ -418,6 +424,8 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
         jobs = job->next;
         server_call *call = job->context;
         server_connection *tracked = call->connection;
+        /* A job handed back twice would reply twice and count its connection down past zero. */
+        assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
         tracked->jobs_pending--;
         server->jobs_pending--;
         if (!tracked->closed) server_submit_reply(call, job);
@@ -455,9 +463,12 @@ static void server_query(server_call *call, query_handler handler, ProtobufCMess
     ff_failure failure;
     failure_clear(&failure);
     if (handler(call->server->ledger, decoded, &response, &failure) == FF_OK) {
+        /* A handler that succeeds hands over a response; one that fails has said why. */
+        assert(response != NULL);
         server_reply_message(call, response);
         protobuf_c_message_free_unpacked(response, NULL);
     } else {
+        assert(failure.code != FF_OK);
         server_reply_failure(call, &failure, SIZE_MAX);
     }
     protobuf_c_message_free_unpacked(decoded, NULL);

@@ -1,6 +1,7 @@
 /* Twirp's content types, statuses and error bodies, and message encoding either way. */
 #include "twirp.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,15 +65,20 @@ ff_err twirp_message_decode(twirp_content content, const ProtobufCMessageDescrip
                             const uint8_t *body, size_t body_bytes,
                             ProtobufCMessage **message_out, char *error, size_t error_bytes) {
     *message_out = NULL;
+    assert(descriptor != NULL && (body != NULL || body_bytes == 0));
     if (content == TWIRP_CONTENT_JSON) {
-        return json_codec_decode(descriptor, (const char *)body, body_bytes, message_out, error,
-                                 error_bytes);
+        ff_err err = json_codec_decode(descriptor, (const char *)body, body_bytes, message_out,
+                                       error, error_bytes);
+        /* Handlers cast what they are given to the method's request type. */
+        assert(err != FF_OK || (*message_out)->descriptor == descriptor);
+        return err;
     }
     *message_out = protobuf_c_message_unpack(descriptor, NULL, body_bytes, body);
     if (*message_out == NULL) {
         snprintf(error, error_bytes, "the body is not a valid protobuf %s", descriptor->name);
         return FF_ERR_MALFORMED;
     }
+    assert((*message_out)->descriptor == descriptor);
     return FF_OK;
 }
 
@@ -88,5 +94,6 @@ ff_err twirp_message_encode(twirp_content content, const ProtobufCMessage *messa
     *bytes_out = malloc(packed_bytes ? packed_bytes : 1);
     if (*bytes_out == NULL) return FF_ERR_NO_MEMORY;
     *bytes_count_out = protobuf_c_message_pack(message, *bytes_out);
+    assert(*bytes_count_out == packed_bytes);
     return FF_OK;
 }

@@ -14,6 +14,8 @@ struct ff_writer {
     pthread_cond_t wake;
     writer_job *head, *tail;
     size_t depth, depth_max;
+    /* Every job queued is handed back to done exactly once: these count both, under the lock. */
+    uint64_t jobs_queued, jobs_handed_back;
     bool stopping;
     writer_done_callback done;
     void *done_argument;
@@ -26,9 +28,22 @@ void writer_job_free(writer_job *job) {
     free(job);
 }
 
+/* The queue's shape, checked with the lock held: empty at both ends or at neither, the tail
+ * last, and no more jobs waiting than the bound or than were ever queued and not handed back. */
+static void writer_queue_check(const ff_writer *writer) {
+    assert(writer->depth <= writer->depth_max);
+    assert((writer->head == NULL) == (writer->tail == NULL));
+    assert((writer->head == NULL) == (writer->depth == 0));
+    assert(writer->tail == NULL || writer->tail->next == NULL);
+    assert(writer->depth != 1 || writer->head == writer->tail);
+    assert(writer->jobs_handed_back + writer->depth <= writer->jobs_queued);
+}
+
 /* Takes jobs off the queue until the group would pass FF_GROUP_COMMIT_COMMANDS_MAX commands;
  * the first job is always taken. Called with the lock held. */
 static writer_job *writer_group_take(ff_writer *writer, size_t *job_count, size_t *commands) {
+    writer_queue_check(writer);
+    assert(writer->head != NULL);
     writer_job *first = writer->head, *last = NULL;
     *job_count = 0;
     *commands = 0;
@@ -41,10 +56,15 @@ static writer_job *writer_group_take(ff_writer *writer, size_t *job_count, size_
         (*job_count)++;
         last = job;
     }
+    /* One job may pass the group bound alone (a batch is at most FF_BATCH_COMMANDS_MAX), but a
+     * group of several never does. */
+    assert(*job_count >= 1 && *job_count <= writer->depth);
+    assert(*job_count == 1 || *commands <= FF_GROUP_COMMIT_COMMANDS_MAX);
     writer->head = last->next;
     if (writer->head == NULL) writer->tail = NULL;
     writer->depth -= *job_count;
     last->next = NULL;
+    writer_queue_check(writer);
     return first;
 }
 
@@ -53,9 +73,12 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     ledger_result **results = calloc(job_count, sizeof *results);
     size_t i = 0;
     for (writer_job *job = jobs; job != NULL; job = job->next, i++) {
+        assert(i < job_count && job->results != NULL);
         if (batches) batches[i] = job->batch;
         if (results) results[i] = job->results;
     }
+    /* The list taken is exactly the group counted: no job lost or seen twice. */
+    assert(i == job_count);
     ff_err err = batches && results ? ledger_batches_apply(writer->ledger, batches, job_count,
                                                            results)
                                     : FF_ERR_NO_MEMORY;
@@ -83,6 +106,8 @@ static void *writer_thread_run(void *argument) {
         writer_group_apply(writer, jobs, job_count);
         writer->done(writer->done_argument, jobs, commands);
         pthread_mutex_lock(&writer->lock);
+        writer->jobs_handed_back += job_count;
+        writer_queue_check(writer);
     }
     pthread_mutex_unlock(&writer->lock);
     return NULL;
@@ -109,16 +134,21 @@ ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callb
 }
 
 ff_err writer_submit(ff_writer *writer, writer_job *job) {
-    assert(job->next == NULL);
+    /* A job comes in alone, with a result for each of its commands. */
+    assert(job != NULL && job->next == NULL);
+    assert(job->results != NULL && job->batch.command_count <= FF_BATCH_COMMANDS_MAX);
     pthread_mutex_lock(&writer->lock);
     ff_err err = writer->stopping                   ? FF_ERR_SHUTTING_DOWN
                  : writer->depth >= writer->depth_max ? FF_ERR_QUEUE_FULL
                                                       : FF_OK;
     if (err == FF_OK) {
+        assert(job != writer->tail && job != writer->head);
         if (writer->tail) writer->tail->next = job;
         else writer->head = job;
         writer->tail = job;
         writer->depth++;
+        writer->jobs_queued++;
+        writer_queue_check(writer);
         pthread_cond_signal(&writer->wake);
     }
     pthread_mutex_unlock(&writer->lock);
@@ -139,6 +169,9 @@ void writer_stop(ff_writer *writer) {
     pthread_cond_signal(&writer->wake);
     pthread_mutex_unlock(&writer->lock);
     pthread_join(writer->thread, NULL);
+    /* The thread drains the queue before it ends, so every job queued has been handed back. */
+    assert(writer->head == NULL && writer->depth == 0);
+    assert(writer->jobs_handed_back == writer->jobs_queued);
     pthread_cond_destroy(&writer->wake);
     pthread_mutex_destroy(&writer->lock);
     free(writer);

@@ -20,6 +20,13 @@
 #define PLUGINS_SETTINGS_MAX 128
 #define PLUGINS_NAME_BYTES_MAX 63
 
+/* TRANSITIONAL: the most columns a plugin's report table may have, proposed for
+ * fundflow/limits.h (a report is read by people, and a row's cells are allocated at once);
+ * guarded, so once limits.h defines it this goes with no other change. */
+#ifndef FF_PLUGIN_REPORT_COLUMNS_MAX
+#define FF_PLUGIN_REPORT_COLUMNS_MAX 64
+#endif
+
 typedef struct ff_plugins ff_plugins;
 
 /* A "plugin.NAME.KEY = value" line from fundflowd's configuration. */

@@ -3,7 +3,6 @@
 #ifndef FUNDFLOW_PLUGIN_HOST_INTERNAL_H
 #define FUNDFLOW_PLUGIN_HOST_INTERNAL_H
 
-#include <lmdb.h>
 #include <pthread.h>
 
 #include "plugin_host.h"
@@ -63,10 +62,6 @@ void plugin_host_reads_fill(ff_plugin_host *host);
 /* Fills the projected-data functions of the host table. */
 void plugin_host_data_fill(ff_plugin_host *host);
 
-/* Hands visit one event as plugins see it: its summary and packed payload. */
-int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
-                         ff_plugin_event_visitor visit, void *argument);
-
 /* Whether a plugin has a project hook. */
 bool plugin_projects(const ff_plugin *plugin);
 
@@ -83,11 +78,6 @@ ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__E
  * from the first event when its projection_version has changed. Takes the ledger's write lock
  * and then the plugins' lock shared, the writer's order; call it holding neither. */
 ff_err plugins_projections_catch_up(ff_plugins *plugins);
-
-/* Summarises an event for plugins; *contract (freed by the caller) holds the contract a
- * variation or payment names, whose parties and stream fill the summary. */
-void plugin_command_from(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
-                         ff_plugin_command *command, Fundflow__V1__ContractRecord **contract);
 
 /* The ledger veto that asks every plugin with a veto hook. */
 ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "plugin_events.h"
 #include "plugin_host_internal.h"
 
 /* A plugin's mark, stored as these bytes under its name. */
@@ -49,8 +50,8 @@ static size_t plugin_data_key_make(const plugin_slot *slot, const void *key, siz
     return name_bytes + 1 + key_bytes;
 }
 
-static bool plugin_key_has_prefix(const MDB_val *key, const uint8_t *prefix, size_t prefix_bytes) {
-    return key->mv_size >= prefix_bytes && memcmp(key->mv_data, prefix, prefix_bytes) == 0;
+static bool plugin_key_has_prefix(store_slice key, store_slice prefix) {
+    return key.bytes >= prefix.bytes && memcmp(key.data, prefix.data, prefix.bytes) == 0;
 }
 
 static int plugin_data_refuse(ff_plugin_context *context, const char *message) {
@@ -58,19 +59,24 @@ static int plugin_data_refuse(ff_plugin_context *context, const char *message) {
     return FF_PLUGIN_ERROR;
 }
 
-static int plugin_data_storage_failed(ff_plugin_context *context, int mdb_rc) {
-    if (context->storage_err == FF_OK) context->storage_err = store_error_from_mdb(mdb_rc);
-    return plugin_data_refuse(context, mdb_strerror(mdb_rc));
+/* Keeps the first storage failure, which outranks whatever the plugin makes of it. */
+static int plugin_data_storage_failed(ff_plugin_context *context, ff_err err) {
+    assert(err != FF_OK);
+    if (context->storage_err == FF_OK) context->storage_err = err;
+    char message[96];
+    snprintf(message, sizeof message, "the plugin data table failed: %s", ff_err_name(err));
+    return plugin_data_refuse(context, message);
 }
 
 /* ---- the host's data functions ---- */
 
 /* Checks a plugin's key (or, with empty_allowed, a prefix) and writes it with the plugin's
- * namespace into stored and db_key; logs why, naming function, and returns false if it is
+ * namespace into stored and stored_key; logs why, naming function, and returns false if it is
  * missing, empty where it may not be, or too long. */
 static bool plugin_data_key(ff_plugin_context *context, const char *function, const void *key,
                             size_t key_bytes, bool empty_allowed,
-                            uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES], MDB_val *db_key) {
+                            uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES],
+                            store_slice *stored_key) {
     if ((key == NULL && key_bytes != 0) || (key_bytes == 0 && !empty_allowed) ||
         key_bytes > FF_PLUGIN_DATA_KEY_BYTES_MAX) {
         char message[128];
@@ -79,8 +85,7 @@ static bool plugin_data_key(ff_plugin_context *context, const char *function, co
         plugin_data_refuse(context, message);
         return false;
     }
-    db_key->mv_size = plugin_data_key_make(context->slot, key, key_bytes, stored);
-    db_key->mv_data = stored;
+    *stored_key = STORE_SLICE(stored, plugin_data_key_make(context->slot, key, key_bytes, stored));
     return true;
 }
 
@@ -109,18 +114,17 @@ static int plugin_data_put(ff_plugin_context *context, const void *key, size_t k
                            const void *value, size_t value_bytes) {
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    MDB_val db_key;
-    if (!plugin_data_key(context, "data_put", key, key_bytes, false, stored, &db_key)) {
+    store_slice stored_key;
+    if (!plugin_data_key(context, "data_put", key, key_bytes, false, stored, &stored_key)) {
         return FF_PLUGIN_ERROR;
     }
     if (value_bytes > FF_PLUGIN_DATA_VALUE_BYTES_MAX || (value == NULL && value_bytes != 0)) {
         return plugin_data_refuse(context, "data_put: the value must be at most 65,536 bytes");
     }
     if (plugin_data_writable(context, "data_put") != FF_PLUGIN_OK) return FF_PLUGIN_ERROR;
-    MDB_val db_value = {value_bytes, (void *)(uintptr_t)(value ? value : "")};
-    int rc = store_mdb_put(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, &db_key, &db_value,
-                       0);
-    return rc == MDB_SUCCESS ? FF_PLUGIN_OK : plugin_data_storage_failed(context, rc);
+    ff_err err = store_put(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, stored_key,
+                           STORE_SLICE(value ? value : "", value_bytes), STORE_PUT_REPLACE);
+    return err == FF_OK ? FF_PLUGIN_OK : plugin_data_storage_failed(context, err);
 }
 
 static int plugin_data_get(ff_plugin_context *context, const void *key, size_t key_bytes,
@@ -128,94 +132,75 @@ static int plugin_data_get(ff_plugin_context *context, const void *key, size_t k
     if (found_bytes) *found_bytes = 0;
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    MDB_val db_key, db_value;
-    if (!plugin_data_key(context, "data_get", key, key_bytes, false, stored, &db_key)) {
+    store_slice stored_key, stored_value;
+    if (!plugin_data_key(context, "data_get", key, key_bytes, false, stored, &stored_key)) {
         return FF_PLUGIN_ERROR;
     }
     if (value == NULL && value_bytes != 0) {
         return plugin_data_refuse(context, "data_get: no buffer for the value");
     }
-    int rc = mdb_get(context->txn, store_dbi(context->store, STORE_TABLE_PLUGIN_DATA), &db_key,
-                     &db_value);
-    if (rc == MDB_NOTFOUND) return FF_PLUGIN_NOT_FOUND;
-    if (rc != MDB_SUCCESS) return plugin_data_storage_failed(context, rc);
-    size_t copied = db_value.mv_size < value_bytes ? db_value.mv_size : value_bytes;
-    if (copied > 0) memcpy(value, db_value.mv_data, copied);
-    if (found_bytes) *found_bytes = db_value.mv_size;
+    ff_err err = store_get(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, stored_key,
+                           &stored_value);
+    if (err == FF_ERR_NOT_FOUND) return FF_PLUGIN_NOT_FOUND;
+    if (err != FF_OK) return plugin_data_storage_failed(context, err);
+    /* Only data_put writes this namespace, and it refuses values past the limit. */
+    assert(stored_value.bytes <= FF_PLUGIN_DATA_VALUE_BYTES_MAX);
+    size_t copied = stored_value.bytes < value_bytes ? stored_value.bytes : value_bytes;
+    if (copied > 0) memcpy(value, stored_value.data, copied);
+    if (found_bytes) *found_bytes = stored_value.bytes;
     return FF_PLUGIN_OK;
 }
 
 static int plugin_data_delete(ff_plugin_context *context, const void *key, size_t key_bytes) {
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    MDB_val db_key;
-    if (!plugin_data_key(context, "data_delete", key, key_bytes, false, stored, &db_key) ||
+    store_slice stored_key;
+    if (!plugin_data_key(context, "data_delete", key, key_bytes, false, stored, &stored_key) ||
         plugin_data_writable(context, "data_delete") != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
-    int rc = mdb_del(context->txn, store_dbi(context->store, STORE_TABLE_PLUGIN_DATA), &db_key,
-                     NULL);
-    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) return FF_PLUGIN_OK;
-    return plugin_data_storage_failed(context, rc);
+    ff_err err = store_delete(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, stored_key);
+    if (err == FF_OK || err == FF_ERR_NOT_FOUND) return FF_PLUGIN_OK;
+    return plugin_data_storage_failed(context, err);
 }
 
-/* Visits the rows of one namespace that start with prefix; visit gets keys without the
- * namespace. Returns the visitor's first result other than FF_PLUGIN_OK. */
-typedef int (*plugin_stored_row_visit)(void *argument, store_cursor *cursor, const MDB_val *key,
-                                       const MDB_val *value, size_t namespace_bytes);
-
-static int plugin_namespace_walk(store_txn *txn, ff_store *store, const uint8_t *prefix,
-                                 size_t prefix_bytes, size_t namespace_bytes,
-                                 plugin_stored_row_visit visit, void *argument, int *mdb_rc) {
-    store_cursor *cursor = NULL;
-    *mdb_rc = mdb_cursor_open(txn, store_dbi(store, STORE_TABLE_PLUGIN_DATA), &cursor);
-    if (*mdb_rc != MDB_SUCCESS) return FF_PLUGIN_ERROR;
-    MDB_val key = {prefix_bytes, (void *)(uintptr_t)prefix}, value;
-    int result = FF_PLUGIN_OK;
-    int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
-    while (rc == MDB_SUCCESS && result == FF_PLUGIN_OK &&
-           plugin_key_has_prefix(&key, prefix, prefix_bytes)) {
-        result = visit(argument, cursor, &key, &value, namespace_bytes);
-        if (result == FF_PLUGIN_OK) rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
-    }
-    mdb_cursor_close(cursor);
-    *mdb_rc = rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
-    if (result == FF_PLUGIN_OK && *mdb_rc != MDB_SUCCESS) return FF_PLUGIN_ERROR;
-    return result;
-}
-
+/* A data_each walk: the plugin's visitor, what it is given, and what it last answered. */
 typedef struct plugin_data_walk {
     ff_plugin_data_visitor visit;
     void *argument;
+    size_t namespace_bytes; /* the name and zero byte that start every stored key */
+    int result;
 } plugin_data_walk;
 
-static int plugin_data_row(void *argument, store_cursor *cursor, const MDB_val *key,
-                           const MDB_val *value, size_t namespace_bytes) {
-    (void)cursor;
-    const plugin_data_walk *walk = argument;
-    return walk->visit(walk->argument, (const uint8_t *)key->mv_data + namespace_bytes,
-                       key->mv_size - namespace_bytes, value->mv_data, value->mv_size);
+static ff_err plugin_data_row(void *argument, store_slice key, store_slice value, bool *stop) {
+    plugin_data_walk *walk = argument;
+    /* store_each hands out only keys that start with the namespaced prefix. */
+    assert(key.bytes >= walk->namespace_bytes);
+    assert(value.bytes <= FF_PLUGIN_DATA_VALUE_BYTES_MAX);
+    walk->result = walk->visit(walk->argument, (const uint8_t *)key.data + walk->namespace_bytes,
+                               key.bytes - walk->namespace_bytes, value.data, value.bytes);
+    *stop = walk->result != FF_PLUGIN_OK;
+    return FF_OK;
 }
 
 static int plugin_data_each(ff_plugin_context *context, const void *prefix, size_t prefix_bytes,
                             ff_plugin_data_visitor visit, void *argument) {
     if (context == NULL) return FF_PLUGIN_ERROR;
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    MDB_val db_key;
-    if (!plugin_data_key(context, "data_each", prefix, prefix_bytes, true, stored, &db_key)) {
+    store_slice stored_prefix;
+    if (!plugin_data_key(context, "data_each", prefix, prefix_bytes, true, stored,
+                         &stored_prefix)) {
         return FF_PLUGIN_ERROR;
     }
     if (visit == NULL) return plugin_data_refuse(context, "data_each: no visitor");
-    size_t stored_bytes = db_key.mv_size;
-    plugin_data_walk walk = {visit, argument};
-    int rc = MDB_SUCCESS;
+    plugin_data_walk walk = {visit, argument, stored_prefix.bytes - prefix_bytes, FF_PLUGIN_OK};
     bool was_walking = context->walking;
     context->walking = true;
-    int result = plugin_namespace_walk(context->txn, context->store, stored, stored_bytes,
-                                       stored_bytes - prefix_bytes, plugin_data_row, &walk, &rc);
+    ff_err err = store_each(context->txn, context->store, STORE_TABLE_PLUGIN_DATA, stored_prefix,
+                            plugin_data_row, &walk);
     context->walking = was_walking;
-    if (rc != MDB_SUCCESS) return plugin_data_storage_failed(context, rc);
-    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+    if (err != FF_OK) return plugin_data_storage_failed(context, err);
+    return walk.result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : walk.result;
 }
 
 void plugin_host_data_fill(ff_plugin_host *host) {
@@ -229,22 +214,23 @@ void plugin_host_data_fill(ff_plugin_host *host) {
 
 static ff_err plugin_mark_read(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                plugin_projection_mark *mark_out) {
-    MDB_val key = {strlen(plugin->name), (void *)(uintptr_t)plugin->name}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PLUGIN_MARKS), &key, &value);
-    if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && value.mv_size != sizeof *mark_out)) {
-        return FF_ERR_NOT_FOUND;
-    }
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    memcpy(mark_out, value.mv_data, sizeof *mark_out);
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_PLUGIN_MARKS,
+                           STORE_SLICE(plugin->name, strlen(plugin->name)), &value);
+    /* A mark of another size is not one this host wrote: treat the data as absent. */
+    if (err == FF_OK && value.bytes != sizeof *mark_out) return FF_ERR_NOT_FOUND;
+    if (err != FF_OK) return err;
+    memcpy(mark_out, value.data, sizeof *mark_out);
+    assert(mark_out->reserved == 0);
     return FF_OK;
 }
 
 static ff_err plugin_mark_write(store_txn *txn, ff_store *store, const ff_plugin *plugin,
                                 uint64_t through_sequence) {
     plugin_projection_mark mark = {plugin->projection_version, 0, through_sequence};
-    MDB_val key = {strlen(plugin->name), (void *)(uintptr_t)plugin->name};
-    MDB_val value = {sizeof mark, &mark};
-    return store_error_from_mdb(store_mdb_put(txn, store, STORE_TABLE_PLUGIN_MARKS, &key, &value, 0));
+    return store_put(txn, store, STORE_TABLE_PLUGIN_MARKS,
+                     STORE_SLICE(plugin->name, strlen(plugin->name)),
+                     STORE_SLICE(&mark, sizeof mark), STORE_PUT_REPLACE);
 }
 
 ff_err plugin_projection_through(store_txn *txn, ff_store *store, const ff_plugin *plugin,
@@ -299,15 +285,17 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
     err = plugin_project_call(&context, record);
     store_txn *child = context.txn != txn ? context.txn : NULL;
     if (child != NULL && err == FF_OK) err = store_txn_commit(child);
-    else if (child != NULL) mdb_txn_abort(child);
+    else if (child != NULL) store_txn_abort(child);
     if (err == FF_OK) return plugin_mark_write(txn, store, slot->plugin, record->sequence);
     if (plugin_error_is_storage(err)) return err;
     plugin_projection_stopped(slot, record->sequence);
     return FF_OK;
 }
 
-ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record) {
+ff_err plugin_host_project(void *argument, store_txn *txn,
+                           const Fundflow__V1__EventRecord *record) {
     ff_plugins *plugins = argument;
+    assert(txn != NULL && record->sequence >= 1);
     pthread_rwlock_rdlock(&plugins->lock);
     ff_err err = FF_OK;
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
@@ -320,23 +308,21 @@ ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__E
 
 /* ---- catching up ---- */
 
-static int plugin_namespace_row_delete(void *argument, store_cursor *cursor, const MDB_val *key,
-                                       const MDB_val *value, size_t namespace_bytes) {
-    (void)argument, (void)key, (void)value, (void)namespace_bytes;
-    /* LMDB leaves a cursor on the row after the one it deleted, and its next MDB_NEXT returns
-     * that row rather than skipping it. */
-    return mdb_cursor_del(cursor, 0) == MDB_SUCCESS ? FF_PLUGIN_OK : FF_PLUGIN_ERROR;
-}
-
-/* Removes every row of one plugin's namespace. */
+/* Removes every row of one plugin's namespace. Each row is found by seeking the namespace
+ * afresh, so the walk never depends on where a cursor stands after a delete. */
 static ff_err plugin_namespace_clear(store_txn *txn, ff_store *store, const plugin_slot *slot) {
     uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES];
-    size_t stored_bytes = plugin_data_key_make(slot, NULL, 0, stored);
-    int rc = MDB_SUCCESS;
-    int result = plugin_namespace_walk(txn, store, stored, stored_bytes, stored_bytes,
-                                       plugin_namespace_row_delete, NULL, &rc);
-    if (rc != MDB_SUCCESS) return store_error_from_mdb(rc);
-    return result == FF_PLUGIN_OK ? FF_OK : FF_ERR_STORAGE;
+    store_slice prefix = STORE_SLICE(stored, plugin_data_key_make(slot, NULL, 0, stored));
+    store_cursor *cursor = NULL;
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_PLUGIN_DATA, &cursor);
+    while (err == FF_OK) {
+        store_slice key = prefix;
+        err = store_cursor_move(cursor, STORE_SEEK, &key, NULL);
+        if (err == FF_OK && !plugin_key_has_prefix(key, prefix)) err = FF_ERR_NOT_FOUND;
+        if (err == FF_OK) err = store_cursor_delete(cursor);
+    }
+    store_cursor_close(cursor);
+    return err == FF_ERR_NOT_FOUND ? FF_OK : err;
 }
 
 /* Replays events after through up to head into one plugin's data, in a nested transaction that
@@ -357,7 +343,7 @@ static ff_err plugin_replay(ff_plugins *plugins, const plugin_slot *slot, store_
     }
     if (err == FF_OK) err = plugin_mark_write(child, store, slot->plugin, head);
     if (err == FF_OK) return store_txn_commit(child);
-    if (child) mdb_txn_abort(child);
+    store_txn_abort(child);
     if (plugin_error_is_storage(err)) return err;
     plugin_projection_stopped(slot, sequence - 1);
     return FF_OK;

@@ -1,11 +1,13 @@
 /* What plugins can read and build: the ledger through a read view, reports, vetoes; and the
  * ListPlugins and RunReport answers. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
 #include "log.h"
+#include "plugin_events.h"
 #include "plugin_host_internal.h"
 #include "projection.h"
 #include "query.h"
@@ -22,26 +24,36 @@ typedef struct plugin_walk {
     int filter;        /* a kind or a financial year; 0 for none */
 } plugin_walk;
 
-typedef int (*plugin_row_visit)(ff_plugin_context *context, const MDB_val *key,
-                                const MDB_val *value, const plugin_walk *walk);
+typedef int (*plugin_row_visit)(ff_plugin_context *context, store_slice key, store_slice value,
+                                const plugin_walk *walk);
+
+/* One table walk in progress: where each row goes, and what the last row answered. */
+typedef struct plugin_table_walk_state {
+    ff_plugin_context *context;
+    plugin_row_visit row;
+    const plugin_walk *walk;
+    int result;
+} plugin_table_walk_state;
+
+static ff_err plugin_table_row(void *argument, store_slice key, store_slice value, bool *stop) {
+    plugin_table_walk_state *state = argument;
+    state->result = state->row(state->context, key, value, state->walk);
+    *stop = state->result != FF_PLUGIN_OK;
+    return FF_OK;
+}
 
 /* Hands every row of table to row, in key order, until row returns anything but
- * FF_PLUGIN_OK. A visitor's FF_PLUGIN_STOP ends the walk without error. */
+ * FF_PLUGIN_OK. A visitor's FF_PLUGIN_STOP ends the walk without error; a table that cannot be
+ * read is the plugin's FF_PLUGIN_ERROR. */
 static int plugin_table_walk(ff_plugin_context *context, store_table table, plugin_row_visit row,
                              const plugin_walk *walk) {
-    store_cursor *cursor = NULL;
-    if (mdb_cursor_open(context->txn, store_dbi(context->store, table), &cursor)) {
-        return FF_PLUGIN_ERROR;
-    }
-    MDB_val key, value;
-    int result = FF_PLUGIN_OK;
-    for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
-         rc == MDB_SUCCESS && result == FF_PLUGIN_OK;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
-        result = row(context, &key, &value, walk);
-    }
-    mdb_cursor_close(cursor);
-    return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
+    plugin_table_walk_state state = {context, row, walk, FF_PLUGIN_OK};
+    /* Every key starts with the empty prefix; its data is not NULL because store_each hands it
+     * to memcmp. */
+    ff_err err = store_each(context->txn, context->store, table, STORE_SLICE("", 0),
+                            plugin_table_row, &state);
+    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    return state.result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : state.result;
 }
 
 /* ---- organisations ---- */
@@ -57,12 +69,12 @@ static int plugin_org_visit(const Fundflow__V1__OrgRecord *record, ff_plugin_org
     return visit(argument, &org);
 }
 
-static int plugin_org_row(ff_plugin_context *context, const MDB_val *key, const MDB_val *value,
+static int plugin_org_row(ff_plugin_context *context, store_slice key, store_slice value,
                           const plugin_walk *walk) {
-    (void)key;
-    Fundflow__V1__OrgRecord *org =
-        fundflow__v1__org_record__unpack(NULL, value->mv_size, value->mv_data);
+    Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
     if (org == NULL) return FF_PLUGIN_ERROR;
+    /* The orgs table is keyed by code: a record under another key is not the one asked for. */
+    assert(strlen(org->code) == key.bytes && memcmp(org->code, key.data, key.bytes) == 0);
     int result = FF_PLUGIN_OK;
     /* An organisation registered after the context's sequence did not exist then. */
     if (org->registered_sequence <= context->as_at_sequence &&
@@ -156,19 +168,20 @@ static int plugin_contract_visit(const Fundflow__V1__ContractRecord *record,
     return visit(argument, &contract);
 }
 
-static int plugin_contract_row(ff_plugin_context *context, const MDB_val *key,
-                               const MDB_val *value, const plugin_walk *walk) {
+static int plugin_contract_row(ff_plugin_context *context, store_slice key, store_slice value,
+                               const plugin_walk *walk) {
     (void)value;
     char id[FF_IDENTIFIER_BYTES_MAX + 1];
-    if (key->mv_size > FF_IDENTIFIER_BYTES_MAX) return FF_PLUGIN_OK;
-    memcpy(id, key->mv_data, key->mv_size);
-    id[key->mv_size] = '\0';
-    /* As at the report's sequence: a contract agreed later is left out. */
+    if (key.bytes > FF_IDENTIFIER_BYTES_MAX) return FF_PLUGIN_OK;
+    memcpy(id, key.data, key.bytes);
+    id[key.bytes] = '\0';
+    /* As at the report's sequence: a contract agreed later is left out, but one that cannot be
+     * read fails the walk rather than vanish from the report. */
     Fundflow__V1__ContractRecord *contract = NULL;
-    if (projection_contract_read(context->txn, context->store, id, context->as_at_sequence,
-                                 &contract) != FF_OK) {
-        return FF_PLUGIN_OK;
-    }
+    ff_err err = projection_contract_read(context->txn, context->store, id,
+                                          context->as_at_sequence, &contract);
+    if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_PLUGIN_OK;
+    if (err != FF_OK) return FF_PLUGIN_ERROR;
     int result = FF_PLUGIN_OK;
     if (walk->filter == 0 || contract->financial_year == (uint32_t)walk->filter) {
         result = plugin_contract_visit(contract, (ff_plugin_contract_visitor)walk->visit,
@@ -186,14 +199,14 @@ static int plugin_contracts_each(ff_plugin_context *context, uint32_t financial_
 
 /* ---- statements and delegations ---- */
 
-static int plugin_statement_row(ff_plugin_context *context, const MDB_val *key,
-                                const MDB_val *value, const plugin_walk *walk) {
-    const uint8_t *bytes = key->mv_data;
+static int plugin_statement_row(ff_plugin_context *context, store_slice key, store_slice value,
+                                const plugin_walk *walk) {
+    const uint8_t *bytes = key.data;
     int64_t stored[2];
-    if (key->mv_size != 2 * FF_ORG_CODE_BYTES_MAX + 4 || value->mv_size != sizeof stored) {
+    if (key.bytes != 2 * FF_ORG_CODE_BYTES_MAX + 4 || value.bytes != sizeof stored) {
         return FF_PLUGIN_OK;
     }
-    memcpy(stored, value->mv_data, sizeof stored);
+    memcpy(stored, value.data, sizeof stored);
     uint32_t year = ((uint32_t)bytes[24] << 8) | bytes[25];
     if ((walk->filter != 0 && year != (uint32_t)walk->filter) ||
         (uint64_t)stored[1] > context->as_at_sequence) {
@@ -221,17 +234,21 @@ static uint32_t plugin_delegation_end_at(const Fundflow__V1__DelegationRecord *r
                                          uint64_t as_at_sequence) {
     uint32_t effective_to = record->effective_to;
     for (size_t i = 0; i < record->n_ends; i++) {
-        if (record->ends[i]->sequence <= as_at_sequence) effective_to = record->ends[i]->effective_to;
+        if (record->ends[i]->sequence <= as_at_sequence) {
+            effective_to = record->ends[i]->effective_to;
+        }
     }
     return effective_to;
 }
 
-static int plugin_delegation_row(ff_plugin_context *context, const MDB_val *key,
-                                 const MDB_val *value, const plugin_walk *walk) {
-    (void)key;
+static int plugin_delegation_row(ff_plugin_context *context, store_slice key, store_slice value,
+                                 const plugin_walk *walk) {
     Fundflow__V1__DelegationRecord *record =
-        fundflow__v1__delegation_record__unpack(NULL, value->mv_size, value->mv_data);
+        fundflow__v1__delegation_record__unpack(NULL, value.bytes, value.data);
     if (record == NULL) return FF_PLUGIN_ERROR;
+    /* The register is keyed by delegation id. */
+    assert(strlen(record->delegation_id) == key.bytes &&
+           memcmp(record->delegation_id, key.data, key.bytes) == 0);
     ff_plugin_delegation delegation = {
             .size = sizeof delegation, .abi_major = FF_PLUGIN_ABI_MAJOR,
             .abi_minor = FF_PLUGIN_ABI_MINOR, .delegation_id = record->delegation_id,
@@ -266,7 +283,9 @@ static Fundflow__V1__ReportTable *plugin_report_current(ff_plugin_report *report
 static int plugin_report_table(ff_plugin_report *report, const char *name, size_t column_count,
                                const char *const *column_names, const int *column_types) {
     Fundflow__V1__Report *message = report->message;
-    if (column_count == 0 || column_count > 64 || name == NULL) return FF_PLUGIN_ERROR;
+    if (column_count == 0 || column_count > FF_PLUGIN_REPORT_COLUMNS_MAX || name == NULL) {
+        return FF_PLUGIN_ERROR;
+    }
     Fundflow__V1__ReportTable **tables = realloc(message->tables,
                                                  (message->n_tables + 1) * sizeof *tables);
     Fundflow__V1__ReportTable *table = calloc(1, sizeof *table);
@@ -284,7 +303,10 @@ static int plugin_report_table(ff_plugin_report *report, const char *name, size_
         table->columns[table->n_columns++] = column;
         column->name = strdup(column_names[i] ? column_names[i] : "");
         column->type = (Fundflow__V1__ColumnType)column_types[i];
-        if (column->name == NULL || column_types[i] < 1 || column_types[i] > 6) goto fail;
+        if (column->name == NULL || column_types[i] < FF_PLUGIN_COLUMN_TEXT ||
+            column_types[i] > FF_PLUGIN_COLUMN_DATE) {
+            goto fail;
+        }
     }
     return FF_PLUGIN_OK;
 fail:
@@ -297,7 +319,8 @@ fail:
 static int plugin_report_row(ff_plugin_report *report, const ff_plugin_cell *cells,
                              size_t cell_count) {
     Fundflow__V1__ReportTable *table = plugin_report_current(report);
-    if (table == NULL || cell_count != table->n_columns || table->n_rows >= FF_PLUGIN_REPORT_ROWS_MAX) {
+    if (table == NULL || cell_count != table->n_columns ||
+        table->n_rows >= FF_PLUGIN_REPORT_ROWS_MAX) {
         report->failed = true;
         return FF_PLUGIN_ERROR;
     }
@@ -351,25 +374,6 @@ static int plugin_report_finding(ff_plugin_report *report, int level, const char
 }
 
 /* ---- added in ABI 1.1 ---- */
-
-int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
-                         ff_plugin_event_visitor visit, void *argument) {
-    size_t payload_bytes = fundflow__v1__event__get_packed_size(record->event);
-    uint8_t *payload = malloc(payload_bytes ? payload_bytes : 1);
-    if (payload == NULL) return FF_PLUGIN_ERROR;
-    fundflow__v1__event__pack(record->event, payload);
-    ff_plugin_command summary;
-    Fundflow__V1__ContractRecord *contract = NULL;
-    plugin_command_from(context->txn, context->store, record, &summary, &contract);
-    ff_plugin_event event = {.size = sizeof event, .abi_major = FF_PLUGIN_ABI_MAJOR,
-                             .abi_minor = FF_PLUGIN_ABI_MINOR, .sequence = record->sequence,
-                             .recorded_at_us = record->recorded_at_us, .summary = &summary,
-                             .payload = payload, .payload_bytes = payload_bytes};
-    int result = visit(argument, &event);
-    if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
-    free(payload);
-    return result;
-}
 
 static int plugin_events_each(ff_plugin_context *context, uint64_t after_sequence,
                               ff_plugin_event_visitor visit, void *argument) {

@@ -1,94 +1,24 @@
 /* Running plugins: their vetoes on the writer thread, their reports on readers, and the list of
  * what is loaded. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "log.h"
+#include "plugin_events.h"
 #include "plugin_host_internal.h"
-#include "projection.h"
+#include "query_read.h"
 #include "fundflow/calendar.h"
 
 /* ---- vetoes ---- */
 
-/* Fills the command's parties, stream and year from the contract it names. */
-static void plugin_command_contract(store_txn *txn, ff_store *store, const char *contract_id,
-                                    ff_plugin_command *command,
-                                    Fundflow__V1__ContractRecord **contract) {
-    command->contract_id = contract_id;
-    if (projection_contract_read(txn, store, contract_id, UINT64_MAX, contract) != FF_OK) return;
-    command->from_code = (*contract)->commissioner_code;
-    command->to_code = (*contract)->provider_code;
-    command->stream = (*contract)->stream;
-    command->financial_year = (*contract)->financial_year;
-    command->contract_type = (*contract)->type;
-    command->service_category = (*contract)->service_category;
-}
-
-void plugin_command_from(store_txn *txn, ff_store *store,
-                                const Fundflow__V1__EventRecord *record,
-                                ff_plugin_command *command,
-                                Fundflow__V1__ContractRecord **contract) {
-    const Fundflow__V1__Event *event = record->event;
-    const ProtobufCFieldDescriptor *field =
-        protobuf_c_message_descriptor_get_field(&fundflow__v1__event__descriptor,
-                                                (unsigned)event->kind_case);
-    *command = (ff_plugin_command){.size = sizeof *command, .abi_major = FF_PLUGIN_ABI_MAJOR,
-                                   .abi_minor = FF_PLUGIN_ABI_MINOR,
-                                   .kind = field ? field->name : "",
-                                   .effective_date = record->effective_date,
-                                   .actor = record->actor, .from_code = "", .to_code = "",
-                                   .contract_id = ""};
-    switch (event->kind_case) {
-    case FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED: {
-        const Fundflow__V1__AllocationIssued *a = event->allocation_issued;
-        command->from_code = a->funder_code, command->to_code = a->recipient_code;
-        command->stream = a->stream, command->financial_year = a->financial_year;
-        command->amount_pence = a->amount_pence;
-        break;
-    }
-    case FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED: {
-        const Fundflow__V1__BudgetDelegated *b = event->budget_delegated;
-        command->from_code = b->from_code, command->to_code = b->to_code;
-        command->stream = b->stream, command->financial_year = b->financial_year;
-        command->amount_pence = b->amount_pence;
-        break;
-    }
-    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED: {
-        const Fundflow__V1__ContractAgreed *c = event->contract_agreed;
-        command->from_code = c->commissioner_code, command->to_code = c->provider_code;
-        command->stream = c->stream, command->financial_year = c->financial_year;
-        command->amount_pence = c->annual_value_pence, command->contract_id = c->contract_id;
-        command->contract_type = c->type, command->service_category = c->service_category;
-        break;
-    }
-    case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
-        plugin_command_contract(txn, store, event->contract_varied->contract_id, command, contract);
-        command->amount_pence = event->contract_varied->change_pence;
-        break;
-    case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
-        plugin_command_contract(txn, store, event->payment_made->contract_id, command, contract);
-        command->amount_pence = event->payment_made->amount_pence;
-        command->month = event->payment_made->month;
-        break;
-    case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
-        command->reversed_sequence = event->reversal->reversed_sequence;
-        break;
-    case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED: {
-        const Fundflow__V1__StatementSubmitted *statement = event->statement_submitted;
-        command->from_code = statement->org_code, command->to_code = statement->counterparty_code;
-        command->financial_year = statement->financial_year, command->month = statement->month;
-        command->amount_pence = statement->amount_pence;
-        break;
-    }
-    default:
-        break;
-    }
-}
-
 ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure) {
     ff_plugins *plugins = argument;
+    /* A veto sees the ledger as it stood before this event, so the event has a predecessor. */
+    assert(record->sequence >= 1 && record->event != NULL);
     pthread_rwlock_rdlock(&plugins->lock);
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger),
                                  record->sequence - 1, NULL, false, FF_OK, NULL, false};
@@ -151,38 +81,43 @@ static ff_err plugin_info_fill(store_txn *txn, ff_store *store, const plugin_slo
     return FF_OK;
 }
 
-ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **response_out) {
-    Fundflow__V1__ListPluginsResponse *response = malloc(sizeof *response);
-    if (response == NULL) return FF_ERR_NO_MEMORY;
-    fundflow__v1__list_plugins_response__init(response);
-    pthread_rwlock_rdlock(&plugins->lock);
+/* Fills the ListPlugins answer from one snapshot, under the plugins' lock. */
+static ff_err plugins_list_fill(const query_read *read, const void *request,
+                                ProtobufCMessage **response_message) {
+    const ff_plugins *plugins = request;
+    Fundflow__V1__ListPluginsResponse *response =
+        (Fundflow__V1__ListPluginsResponse *)*response_message;
+    assert(plugins->count <= FF_PLUGINS_MAX && plugins->error_count <= FF_PLUGINS_MAX * 2);
     response->plugins = calloc(plugins->count + 1, sizeof *response->plugins);
     response->load_errors = calloc(plugins->error_count + 1, sizeof *response->load_errors);
-    ff_err err = response->plugins && response->load_errors ? FF_OK : FF_ERR_NO_MEMORY;
-    store_txn *txn = NULL;
-    if (err == FF_OK) err = ledger_read_txn_begin(plugins->ledger, &txn);
+    if (response->plugins == NULL || response->load_errors == NULL) return FF_ERR_NO_MEMORY;
     log_head head;
-    if (err == FF_OK) err = log_head_read(txn, ledger_store(plugins->ledger), &head);
+    ff_err err = log_head_read(read->txn, read->store, &head);
     if (err == FF_OK) response->head_sequence = head.sequence;
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
         Fundflow__V1__PluginInfo *info = malloc(sizeof *info);
-        if (info == NULL) err = FF_ERR_NO_MEMORY;
-        else response->plugins[response->n_plugins++] = info;
-        if (info) err = plugin_info_fill(txn, ledger_store(plugins->ledger), plugins->slots[i],
-                                         info);
+        if (info == NULL) return FF_ERR_NO_MEMORY;
+        response->plugins[response->n_plugins++] = info;
+        err = plugin_info_fill(read->txn, read->store, plugins->slots[i], info);
     }
-    if (txn) ledger_read_txn_end(plugins->ledger, txn);
     for (size_t i = 0; err == FF_OK && i < plugins->error_count; i++) {
         response->load_errors[response->n_load_errors] = strdup(plugins->errors[i]);
         if (response->load_errors[response->n_load_errors++] == NULL) err = FF_ERR_NO_MEMORY;
     }
+    return err;
+}
+
+ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **response_out) {
+    ff_failure failure;
+    failure_clear(&failure);
+    ProtobufCMessage *response = NULL;
+    pthread_rwlock_rdlock(&plugins->lock);
+    ff_err err = query_read_run(plugins->ledger, &fundflow__v1__list_plugins_response__descriptor,
+                                plugins_list_fill, plugins, "cannot list the plugins", &response,
+                                &failure);
     pthread_rwlock_unlock(&plugins->lock);
-    if (err != FF_OK) {
-        fundflow__v1__list_plugins_response__free_unpacked(response, NULL);
-        return err;
-    }
-    *response_out = response;
-    return FF_OK;
+    if (err == FF_OK) *response_out = (Fundflow__V1__ListPluginsResponse *)response;
+    return err;
 }
 
 /* ---- RunReport ---- */
@@ -225,40 +160,46 @@ static ff_err plugin_projection_ready(store_txn *txn, ff_store *store, const ff_
                        (unsigned long long)head_sequence);
 }
 
+/* What a report is run for: the loaded set, the plugin asked for, and the request. */
+typedef struct plugin_report_job {
+    ff_plugins *plugins;
+    const plugin_slot *slot;
+    const Fundflow__V1__RunReportRequest *request;
+} plugin_report_job;
+
 /* Runs the plugin's report over one read view of the ledger. */
-static ff_err plugin_report_build(ff_plugins *plugins, const plugin_slot *slot,
-                                  const Fundflow__V1__RunReportRequest *request,
-                                  Fundflow__V1__Report *message, ff_failure *failure) {
-    store_txn *txn = NULL;
-    ff_err err = ledger_read_txn_begin(plugins->ledger, &txn);
-    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
-    ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger), 0, slot, false,
-                                 FF_OK, NULL, false};
+static ff_err plugin_report_fill(const query_read *read, const void *argument,
+                                 ProtobufCMessage **response) {
+    const plugin_report_job *job = argument;
+    const ff_plugin *plugin = job->slot->plugin;
+    Fundflow__V1__Report *message = (Fundflow__V1__Report *)*response;
+    message->plugin = strdup(plugin->name);
+    message->plugin_version = strdup(plugin->version ? plugin->version : "");
+    message->financial_year = job->request->financial_year;
+    if (message->plugin == NULL || message->plugin_version == NULL) return FF_ERR_NO_MEMORY;
     log_head head;
-    err = log_head_read(txn, context.store, &head);
-    if (err == FF_OK && plugin_projects(slot->plugin)) {
-        err = plugin_projection_ready(txn, context.store, slot->plugin, head.sequence, failure);
-        if (err != FF_OK) {
-            ledger_read_txn_end(plugins->ledger, txn);
-            return err;
-        }
+    ff_err err = log_head_read(read->txn, read->store, &head);
+    if (err != FF_OK) return err;
+    if (plugin_projects(plugin)) {
+        err = plugin_projection_ready(read->txn, read->store, plugin, head.sequence, read->failure);
+        if (err != FF_OK) return err;
     }
-    context.as_at_sequence = request->as_at_sequence != 0 &&
-                                     request->as_at_sequence < head.sequence
-                                 ? request->as_at_sequence
-                                 : head.sequence;
+    uint64_t asked_sequence = job->request->as_at_sequence;
+    ff_plugin_context context = {job->plugins, read->txn, read->store,
+                                 asked_sequence != 0 && asked_sequence < head.sequence
+                                     ? asked_sequence
+                                     : head.sequence,
+                                 job->slot, false, FF_OK, NULL, false};
     ff_plugin_report report = {message, false};
     ff_plugin_report_request asked = {sizeof asked, FF_PLUGIN_ABI_MAJOR, FF_PLUGIN_ABI_MINOR,
-                                      request->financial_year, request->org_code,
+                                      job->request->financial_year, job->request->org_code,
                                       context.as_at_sequence};
-    int result = err == FF_OK ? slot->plugin->report(slot->state, &context, &asked, &report)
-                              : FF_PLUGIN_ERROR;
-    ledger_read_txn_end(plugins->ledger, txn);
+    int result = plugin->report(job->slot->state, &context, &asked, &report);
     message->as_at_sequence = context.as_at_sequence;
     if (result != FF_PLUGIN_OK || report.failed) {
-        return failure_set(failure, FF_ERR_PLUGIN_FAILED, "plugin",
+        return failure_set(read->failure, FF_ERR_PLUGIN_FAILED, "plugin",
                            "plugin %s could not build its report; see the server log",
-                           slot->plugin->name);
+                           plugin->name);
     }
     return FF_OK;
 }
@@ -270,26 +211,17 @@ ff_err plugins_report_run(ff_plugins *plugins, const Fundflow__V1__RunReportRequ
         return failure_set(failure, FF_ERR_CODE_INVALID, "org_code", "org_code is not a code");
     }
     pthread_rwlock_rdlock(&plugins->lock);
-    plugin_slot *slot = plugin_find(plugins, request->plugin);
-    ff_err err = slot ? plugin_year_check(slot->plugin, request->financial_year, failure)
-                      : failure_set(failure, FF_ERR_NOT_FOUND, "plugin",
-                                    "no plugin named \"%.64s\" is loaded", request->plugin);
-    Fundflow__V1__Report *message = err == FF_OK ? malloc(sizeof *message) : NULL;
-    if (err == FF_OK && message == NULL) {
-        err = failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
-    }
+    plugin_report_job job = {plugins, plugin_find(plugins, request->plugin), request};
+    ff_err err = job.slot ? plugin_year_check(job.slot->plugin, request->financial_year, failure)
+                          : failure_set(failure, FF_ERR_NOT_FOUND, "plugin",
+                                        "no plugin named \"%.64s\" is loaded", request->plugin);
+    ProtobufCMessage *message = NULL;
     if (err == FF_OK) {
-        fundflow__v1__report__init(message);
-        message->plugin = strdup(slot->plugin->name);
-        message->plugin_version = strdup(slot->plugin->version ? slot->plugin->version : "");
-        message->financial_year = request->financial_year;
-        err = plugin_report_build(plugins, slot, request, message, failure);
+        err = query_read_run(plugins->ledger, &fundflow__v1__report__descriptor,
+                             plugin_report_fill, &job, "cannot read the ledger", &message,
+                             failure);
     }
     pthread_rwlock_unlock(&plugins->lock);
-    if (err != FF_OK) {
-        if (message) fundflow__v1__report__free_unpacked(message, NULL);
-        return err;
-    }
-    *report_out = message;
-    return FF_OK;
+    if (err == FF_OK) *report_out = (Fundflow__V1__Report *)message;
+    return err;
 }

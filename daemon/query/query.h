@@ -60,16 +60,4 @@ ff_err query_position_read(store_txn *txn, ff_store *store,
                            const Fundflow__V1__GetPositionRequest *get,
                            Fundflow__V1__Position *position, ff_failure *failure);
 
-/* Adds the outcome pots released on an organisation's contracts as commissioner (in a stream and
- * year, as at a sequence and, if not 0, an effective date) to *released_pence. */
-ff_err query_position_released(store_txn *txn, ff_store *store, const char *org_code,
-                               uint32_t stream, uint32_t year, uint64_t as_at_sequence,
-                               uint32_t as_at_date, int64_t *released_pence);
-
-/* Lists in position->included_codes the organisation and, for a rollup, an ICB's places or a
- * collaborative's members as they stood on as_at_date (today if 0). */
-ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
-                                   const Fundflow__V1__OrgRecord *org, uint32_t as_at_date,
-                                   Fundflow__V1__Position *position);
-
 #endif

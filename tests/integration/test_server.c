@@ -802,7 +802,7 @@ static void acknowledged_check(const char *data_dir, const load_client *clients)
             checked++;
         }
     }
-    mdb_txn_abort(txn);
+    store_txn_abort(txn);
     print_message("%zu acknowledged commands all present after shutdown\n", checked);
     assert_true(checked > 0);
     verify_report report;

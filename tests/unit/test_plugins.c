@@ -359,8 +359,9 @@ static void plugin_data_row_put(ff_ledger *ledger, const char *key, size_t key_b
     ff_store *store = ledger_store(ledger);
     store_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
-    MDB_val db_key = {key_bytes, (void *)(uintptr_t)key}, value = {1, (void *)(uintptr_t)"x"};
-    assert_int_equal(store_mdb_put(txn, store, STORE_TABLE_PLUGIN_DATA, &db_key, &value, 0), 0);
+    assert_int_equal(store_put(txn, store, STORE_TABLE_PLUGIN_DATA, STORE_SLICE(key, key_bytes),
+                               STORE_SLICE("x", 1), STORE_PUT_REPLACE),
+                     FF_OK);
     assert_int_equal(store_txn_commit(txn), FF_OK);
 }
 
@@ -368,10 +369,11 @@ static bool plugin_data_row_exists(ff_ledger *ledger, const char *key, size_t ke
     ff_store *store = ledger_store(ledger);
     store_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
-    MDB_val db_key = {key_bytes, (void *)(uintptr_t)key}, value;
-    int rc = mdb_get(txn, store_dbi(store, STORE_TABLE_PLUGIN_DATA), &db_key, &value);
-    mdb_txn_abort(txn);
-    return rc == MDB_SUCCESS;
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_PLUGIN_DATA, STORE_SLICE(key, key_bytes), &value);
+    store_txn_abort(txn);
+    assert_true(err == FF_OK || err == FF_ERR_NOT_FOUND);
+    return err == FF_OK;
 }
 
 static void test_a_new_projection_version_replays_only_its_own_namespace(void **state) {

@@ -1,5 +1,6 @@
 /* Tests of the read RPCs' handlers: organisations with paging and filters, positions now, as at
- * a sequence and as at an effective date, account history, events and verification. */
+ * a sequence and as at an effective date, account history, events and verification, and a
+ * failed read at every step of each. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +232,127 @@ static void test_events_list_get_and_verify(void **state) {
     assert_null(query_handler_find("SubmitCommands"));
 }
 
+/* Fails the nth store read of one RPC, for every n until the RPC has no read left to fail. Each
+ * failure must come back as a refusal with a reason and no response (the sanitizer build would
+ * see a response leaked on the way), and the RPC must answer once no read fails. */
+static void query_read_faults_sweep(ff_ledger *ledger, const char *method,
+                                    const ProtobufCMessage *request) {
+    query_handler handler = query_handler_find(method);
+    bool answered = false;
+    size_t refused = 0;
+    for (uint64_t nth = 1; nth <= 200 && !answered; nth++) {
+        ProtobufCMessage *response = NULL;
+        ff_failure failure;
+        failure_clear(&failure);
+        store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
+        ff_err err = handler(ledger, request, &response, &failure);
+        store_fault_clear();
+        if (err == FF_OK) {
+            /* The fault came after the last read, or fell on one the RPC may do without. */
+            assert_non_null(response);
+            protobuf_c_message_free_unpacked(response, NULL);
+            answered = nth > 1;
+            continue;
+        }
+        assert_null(response);
+        assert_int_equal(failure.code, err);
+        assert_true(failure.detail[0] != '\0');
+        refused++;
+    }
+    /* At least the read transaction's own begin can fail. */
+    assert_true(answered && refused > 0);
+    print_message("%s: refused at %zu of its reads\n", method, refused);
+}
+
+static void test_a_failed_read_refuses_and_frees_the_response(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetOrgRequest org = FUNDFLOW__V1__GET_ORG_REQUEST__INIT;
+    org.code = (char *)"06H";
+    query_read_faults_sweep(f->ledger, "GetOrg", &org.base);
+    Fundflow__V1__ListOrgsRequest orgs = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
+    orgs.page_size = 3;
+    query_read_faults_sweep(f->ledger, "ListOrgs", &orgs.base);
+    Fundflow__V1__GetPositionRequest position = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    position.org_code = (char *)"QUE";
+    position.stream = CORE;
+    position.financial_year = TEST_YEAR;
+    position.rollup = true;
+    position.as_at_date = 20240801;
+    query_read_faults_sweep(f->ledger, "GetPosition", &position.base);
+    Fundflow__V1__GetAccountHistoryRequest history =
+        FUNDFLOW__V1__GET_ACCOUNT_HISTORY_REQUEST__INIT;
+    history.org_code = (char *)"QUE";
+    history.stream = CORE;
+    history.financial_year = TEST_YEAR;
+    history.purpose = FUNDFLOW__V1__ACCOUNT_PURPOSE__RECEIVED;
+    query_read_faults_sweep(f->ledger, "GetAccountHistory", &history.base);
+    Fundflow__V1__ListEventsRequest events = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
+    events.page_size = 4;
+    query_read_faults_sweep(f->ledger, "ListEvents", &events.base);
+    Fundflow__V1__GetFundingFlowsRequest flows = FUNDFLOW__V1__GET_FUNDING_FLOWS_REQUEST__INIT;
+    flows.financial_year = TEST_YEAR;
+    query_read_faults_sweep(f->ledger, "GetFundingFlows", &flows.base);
+    Fundflow__V1__ListContractsRequest contracts = FUNDFLOW__V1__LIST_CONTRACTS_REQUEST__INIT;
+    query_read_faults_sweep(f->ledger, "ListContracts", &contracts.base);
+    Fundflow__V1__GetHistoryRequest named = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    named.name = (char *)"QUE";
+    query_read_faults_sweep(f->ledger, "GetHistory", &named.base);
+}
+
+/* A contract world for the domain RPCs: QUE funds trust RGT under an outcome-based contract,
+ * pays its first month and reports one outcome, and holds service line SL01 by delegation. */
+static int domain_fixture_setup(void **state) {
+    test_fixture *f = test_fixture_open();
+    ff_ledger *ledger = f->ledger;
+    test_world_register(ledger);
+    Fundflow__V1__Command *commands[] = {
+        test_org("d8", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST, "QUE"),
+        test_service_line("d9", "SL01", false),
+        test_delegation("d10", "D-QUE-1", "QUE", "SL01", "QUE",
+                        FUNDFLOW__V1__DELEGATION_MODE__DELEGATION_FULL, 20240401, 0),
+        test_allocation("d11", "X24", "QUE", CORE, TEST_YEAR, 120000000),
+        test_contract("d12", "C1", "QUE", "RGT", FUNDFLOW__V1__CONTRACT_TYPE__OUTCOME_BASED, CORE,
+                      12000000, 600000, "MA:6000,MB:4000"),
+        test_payment("d13", "C1", 1, 1000000),
+        test_dated(test_outcome("d14", "C1", "MA", 5000), 20240701),
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        ledger_result result;
+        ff_err err = test_submit(ledger, commands[i], &result);
+        if (err != FF_OK) fail_msg("command %zu: %s", i, result.failure.detail);
+    }
+    *state = f;
+    return 0;
+}
+
+static void test_a_failed_domain_read_refuses_and_frees_the_response(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetContractPositionRequest contract =
+        FUNDFLOW__V1__GET_CONTRACT_POSITION_REQUEST__INIT;
+    contract.contract_id = (char *)"C1";
+    query_read_faults_sweep(f->ledger, "GetContractPosition", &contract.base);
+    Fundflow__V1__ListContractsRequest contracts = FUNDFLOW__V1__LIST_CONTRACTS_REQUEST__INIT;
+    contracts.commissioner_code = (char *)"QUE";
+    query_read_faults_sweep(f->ledger, "ListContracts", &contracts.base);
+    Fundflow__V1__GetDelegationsRequest delegations = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;
+    delegations.service_line_code = (char *)"SL01";
+    delegations.icb_code = (char *)"QUE";
+    delegations.date = 20240601;
+    query_read_faults_sweep(f->ledger, "GetDelegations", &delegations.base);
+    delegations.date = 20230601;
+    query_read_faults_sweep(f->ledger, "GetDelegations", &delegations.base);
+    Fundflow__V1__GetPositionRequest position = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    position.org_code = (char *)"QUE";
+    position.stream = CORE;
+    position.financial_year = TEST_YEAR;
+    query_read_faults_sweep(f->ledger, "GetPosition", &position.base);
+    position.as_at_date = 20240801;
+    query_read_faults_sweep(f->ledger, "GetPosition", &position.base);
+    Fundflow__V1__GetHistoryRequest named = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    named.name = (char *)"C1";
+    query_read_faults_sweep(f->ledger, "GetHistory", &named.base);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define QUERY_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
@@ -239,6 +361,9 @@ int main(void) {
         QUERY_TEST(test_positions_now_as_at_sequence_and_as_at_date),
         QUERY_TEST(test_account_history_pages),
         QUERY_TEST(test_events_list_get_and_verify),
+        QUERY_TEST(test_a_failed_read_refuses_and_frees_the_response),
+        cmocka_unit_test_setup_teardown(test_a_failed_domain_read_refuses_and_frees_the_response,
+                                        domain_fixture_setup, test_fixture_teardown),
 #undef QUERY_TEST
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static_assert(DEMO_PREVIOUS_FINANCIAL_YEAR + 1 == DEMO_FINANCIAL_YEAR &&
               "the demo's two years follow each other, each taking effect on its 1 April");
 static_assert(DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN <=
                       DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX &&
-                  DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX < 10000u,
+                  DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX < FF_BASIS_POINTS_WHOLE,
               "2023/24 allocations are a positive share of 2024/25's");
 static_assert(FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED + 1 == DEMO_EVENT_KIND_SLOTS,
               "demo_summary counts every kind of event, and only those");
@@ -52,8 +52,6 @@ static_assert(FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED + 1 == DEMO_EVENT_KIND_SLO
  * which read as budgets do. */
 #define DEMO_RUNNING_COST_STEP_PENCE 100000LL
 #define DEMO_THOUSAND_POUNDS_PENCE 100000LL
-
-#define DEMO_BASIS_POINTS_WHOLE 10000u
 
 /* The longest reason a row check gives, before the file and line are put in front of it. */
 #define DEMO_REASON_BYTES 256
@@ -152,8 +150,8 @@ static_assert(DEMO_STATEMENT_MONTH <= DEMO_MONTHS_PAID && DEMO_CLOSED_MONTH <= D
 /* A 2024/25 mental health share can reach the 2023/24 maximum grown by the largest margin. */
 #define DEMO_MENTAL_HEALTH_CURRENT_SHARE_BASIS_POINTS_MAX                                         \
     (DEMO_MENTAL_HEALTH_SHARE_BASIS_POINTS_MAX *                                                   \
-         (DEMO_BASIS_POINTS_WHOLE + DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MAX) /                  \
-         DEMO_BASIS_POINTS_WHOLE + 1)
+         (FF_BASIS_POINTS_WHOLE + DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MAX) /                  \
+         FF_BASIS_POINTS_WHOLE + 1)
 /* An in-year increase to some acute contracts for elective activity above plan, and a cut to
  * some independent sector contracts for activity below it, as shares of the contract. */
 #define DEMO_ELECTIVE_INCREASE_BASIS_POINTS 150u
@@ -161,13 +159,13 @@ static_assert(DEMO_STATEMENT_MONTH <= DEMO_MONTHS_PAID && DEMO_CLOSED_MONTH <= D
 static_assert(DEMO_ONWARD_SHARE_BASIS_POINTS_MAX + DEMO_BETTER_CARE_FUND_SHARE_BASIS_POINTS_MAX +
                       DEMO_ACUTE_SHARE_BASIS_POINTS_MAX +
                       DEMO_ACUTE_SHARE_BASIS_POINTS_MAX * DEMO_ELECTIVE_INCREASE_BASIS_POINTS /
-                          DEMO_BASIS_POINTS_WHOLE + 1 +
+                          FF_BASIS_POINTS_WHOLE + 1 +
                       DEMO_MENTAL_HEALTH_CURRENT_SHARE_BASIS_POINTS_MAX +
                       DEMO_NEURODIVERSITY_SHARE_BASIS_POINTS_MAX +
                       DEMO_ELECTIVE_SHARE_BASIS_POINTS_MAX +
                       DEMO_COMMUNITY_SHARE_BASIS_POINTS_MAX +
                       DEMO_COLLABORATIVE_SHARE_BASIS_POINTS_MAX <=
-                  DEMO_BASIS_POINTS_WHOLE,
+                  FF_BASIS_POINTS_WHOLE,
               "an ICB's onward budgets and contracts must fit inside its core allocation");
 
 /* The fixed element of an acute contract, as a share of its value; the rest pays for activity. */
@@ -189,7 +187,7 @@ static_assert(DEMO_ONWARD_SHARE_BASIS_POINTS_MAX + DEMO_BETTER_CARE_FUND_SHARE_B
 #define DEMO_JOINT_COMMITTEE_SHARE_BASIS_POINTS_MAX 8000u
 static_assert(DEMO_SPECIALISED_FIRST_SHARE_BASIS_POINTS_MAX +
                       DEMO_SPECIALISED_SECOND_SHARE_BASIS_POINTS_MAX <=
-                  DEMO_BASIS_POINTS_WHOLE,
+                  FF_BASIS_POINTS_WHOLE,
               "a delegated ICB's specialised contracts must fit inside its allocation");
 
 /* Contract values drawn in thousands of pounds: low-volume activity stays under the £0.5m a
@@ -213,7 +211,7 @@ static_assert(DEMO_SPECIALISED_FIRST_SHARE_BASIS_POINTS_MAX +
 #define DEMO_ACHIEVEMENT_BASIS_POINTS_MIN 5000u
 #define DEMO_ACHIEVEMENT_BASIS_POINTS_MAX 9500u
 static_assert(DEMO_ACTIVITY_BASIS_POINTS_MAX * DEMO_MONTHS_PAID <
-                  DEMO_BASIS_POINTS_WHOLE * DEMO_MONTHS_IN_YEAR,
+                  FF_BASIS_POINTS_WHOLE * DEMO_MONTHS_IN_YEAR,
               "half a year's payments must stay within the year's value");
 
 /* Agreement of Balances at month 6, in thousands of pounds: what a trust has invoiced and not
@@ -1225,9 +1223,9 @@ static void demo_budget_debit(demo_plan *plan, const char *org_code, Fundflow__V
 /* share_basis_points of amount_pence, rounded down. Taken in 128 bits so that no amount,
  * however large, can overflow the product. */
 static int64_t demo_share_pence(int64_t amount_pence, uint32_t share_basis_points) {
-    assert(amount_pence >= 0 && share_basis_points <= 2 * DEMO_BASIS_POINTS_WHOLE);
+    assert(amount_pence >= 0 && share_basis_points <= 2 * FF_BASIS_POINTS_WHOLE);
     int64_t share_pence =
-        (int64_t)((__int128)amount_pence * share_basis_points / DEMO_BASIS_POINTS_WHOLE);
+        (int64_t)((__int128)amount_pence * share_basis_points / FF_BASIS_POINTS_WHOLE);
     assert(share_pence >= 0);
     return share_pence;
 }
@@ -1558,7 +1556,7 @@ static void demo_contract_metrics_fill(demo_command *added, size_t metric_count,
     uint32_t weights[DEMO_METRICS_MAX];
     int64_t shares[DEMO_METRICS_MAX];
     for (size_t i = 0; i < metric_count; i++) weights[i] = demo_random_between(random, 1, 4);
-    ff_err err = demo_amount_split(DEMO_BASIS_POINTS_WHOLE, weights, metric_count, shares);
+    ff_err err = demo_amount_split(FF_BASIS_POINTS_WHOLE, weights, metric_count, shares);
     assert(err == FF_OK);
     (void)err;
     for (size_t i = 0; i < metric_count; i++) {
@@ -1685,10 +1683,10 @@ static int64_t demo_mental_health_spend_draw_pence(const demo_world *world, size
                                                    const demo_figures *figures) {
     const demo_mental_health_miss *miss = demo_mental_health_miss_find(world->icbs[index].code);
     uint32_t factor_basis_points =
-        miss == NULL ? DEMO_BASIS_POINTS_WHOLE +
+        miss == NULL ? FF_BASIS_POINTS_WHOLE +
                            demo_random_between(random, DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MIN,
                                                DEMO_MENTAL_HEALTH_MARGIN_BASIS_POINTS_MAX)
-                     : DEMO_BASIS_POINTS_WHOLE -
+                     : FF_BASIS_POINTS_WHOLE -
                            demo_random_between(random, miss->shortfall_basis_points_min,
                                                miss->shortfall_basis_points_max);
     int64_t last_spend_pence = figures->previous_mental_health_pence[index];
@@ -1698,7 +1696,7 @@ static int64_t demo_mental_health_spend_draw_pence(const demo_world *world, size
     /* Each amount is at most a national total, below 2^44 pence, and the factor below 2^14, so
      * the product stays far inside 128 bits. */
     __int128 grown = (__int128)last_spend_pence * core_pence * factor_basis_points;
-    int64_t spend_pence = (int64_t)(grown / ((__int128)last_core_pence * DEMO_BASIS_POINTS_WHOLE));
+    int64_t spend_pence = (int64_t)(grown / ((__int128)last_core_pence * FF_BASIS_POINTS_WHOLE));
     /* The standard is met when spend / last spend >= core / last core, on the exact fractions,
      * as the mhis report decides it. */
     bool met = (__int128)spend_pence * last_core_pence >= (__int128)core_pence * last_spend_pence;
@@ -2132,7 +2130,7 @@ static ff_err demo_previous_split(demo_random *random, const int64_t *current_pe
         uint32_t reduction = demo_random_between(random, DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN,
                                                  DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX);
         int64_t cut_pence =
-            demo_share_pence(current_pence[i], DEMO_BASIS_POINTS_WHOLE - reduction);
+            demo_share_pence(current_pence[i], FF_BASIS_POINTS_WHOLE - reduction);
         weights[i] = (uint32_t)(cut_pence / DEMO_THOUSAND_POUNDS_PENCE);
     }
     return demo_amount_split(total_pence, weights, count, previous_pence);
@@ -2166,7 +2164,7 @@ static ff_err demo_previous_allocations_plan(const demo_world *world, demo_rando
         uint32_t reduction = demo_random_between(random, DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN,
                                                  DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX);
         int64_t running_cost_pence =
-            demo_share_pence(figures->running_cost_pence[i], DEMO_BASIS_POINTS_WHOLE - reduction);
+            demo_share_pence(figures->running_cost_pence[i], FF_BASIS_POINTS_WHOLE - reduction);
         running_cost_pence -= running_cost_pence % DEMO_RUNNING_COST_STEP_PENCE;
         assert(running_cost_pence > 0 && running_cost_pence < figures->running_cost_pence[i]);
         demo_allocation_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "rca",
@@ -2495,13 +2493,13 @@ done:
 ff_err demo_presence_read(ff_ledger *ledger, bool *present_out) {
     assert(ledger != NULL && present_out != NULL);
     *present_out = false;
-    ff_store *store = ledger_store(ledger);
     store_txn *txn = NULL;
-    ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, &txn);
+    ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return err;
     idempotency_record record;
-    err = projection_idempotency_read(txn, store, "demo-org-" DEMO_NHSE_CODE, &record);
-    mdb_txn_abort(txn);
+    err = projection_idempotency_read(txn, ledger_store(ledger), "demo-org-" DEMO_NHSE_CODE,
+                                      &record);
+    ledger_read_txn_end(ledger, txn);
     if (err == FF_ERR_EVENT_UNKNOWN) return FF_OK;
     if (err == FF_OK) *present_out = true;
     return err;

@@ -1,0 +1,144 @@
+/* The read RPCs about contracts: one contract's position as at an event (GetContractPosition)
+ * and a filtered page of contracts (ListContracts). */
+#include "query.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "log.h"
+#include "projection.h"
+#include "query_read.h"
+
+/* ---- contract positions ---- */
+
+static ff_err query_contract_position_fill(const query_read *read, const void *request,
+                                           ProtobufCMessage **response) {
+    const Fundflow__V1__GetContractPositionRequest *get = request;
+    Fundflow__V1__ContractPosition *position = (Fundflow__V1__ContractPosition *)*response;
+    log_head head;
+    ff_err err = log_head_read(read->txn, read->store, &head);
+    if (err != FF_OK) return err;
+    uint64_t as_at = get->as_at_sequence != 0 && get->as_at_sequence < head.sequence
+                         ? get->as_at_sequence
+                         : head.sequence;
+    Fundflow__V1__ContractRecord *contract = NULL;
+    err = projection_contract_read(read->txn, read->store, get->contract_id, as_at, &contract);
+    if (err != FF_OK) {
+        return failure_set(read->failure, err, "contract_id", "no contract %s as at event %llu",
+                           get->contract_id, (unsigned long long)as_at);
+    }
+    assert(strcmp(contract->contract_id, get->contract_id) == 0);
+    position->contract = contract;
+    position->as_at_sequence = as_at;
+    position->variable_value_pence = contract->value_pence - contract->fixed_value_pence;
+    position->withheld_pending_pence =
+        contract->withheld_pot_pence - contract->earned_pence - contract->released_pence;
+    position->outstanding_pence = contract->value_pence - contract->paid_pence -
+                                  contract->earned_pence - contract->released_pence;
+    return FF_OK;
+}
+
+ff_err query_contract_position(ff_ledger *ledger, const ProtobufCMessage *request,
+                               ProtobufCMessage **response_out, ff_failure *failure) {
+    assert(request->descriptor == &fundflow__v1__get_contract_position_request__descriptor);
+    const Fundflow__V1__GetContractPositionRequest *get =
+        (const Fundflow__V1__GetContractPositionRequest *)request;
+    ff_err err = command_identifier_check(get->contract_id, "contract_id", failure);
+    if (err != FF_OK) return err;
+    return query_read_run(ledger, &fundflow__v1__contract_position__descriptor,
+                          query_contract_position_fill, get, "cannot read the contract",
+                          response_out, failure);
+}
+
+/* ---- contract listings ---- */
+
+typedef struct query_contract_page {
+    const Fundflow__V1__ListContractsRequest *filter;
+    char *const *collaborative_members;
+    size_t collaborative_member_count;
+    Fundflow__V1__ListContractsResponse *response;
+    size_t page_size;
+} query_contract_page;
+
+static bool query_contract_matches(const query_contract_page *page,
+                                   const Fundflow__V1__ContractRecord *contract) {
+    const Fundflow__V1__ListContractsRequest *filter = page->filter;
+    if (filter->commissioner_code[0] && strcmp(filter->commissioner_code,
+                                               contract->commissioner_code)) {
+        return false;
+    }
+    if (filter->provider_code[0] && strcmp(filter->provider_code, contract->provider_code)) {
+        return false;
+    }
+    if (filter->collaborative_code[0] && strcmp(filter->collaborative_code,
+                                                contract->provider_code)) {
+        bool member = false;
+        for (size_t i = 0; i < page->collaborative_member_count && !member; i++) {
+            member = strcmp(page->collaborative_members[i], contract->provider_code) == 0;
+        }
+        if (!member) return false;
+    }
+    if (filter->type != 0 && filter->type != contract->type) return false;
+    if (filter->financial_year != 0 && filter->financial_year != contract->financial_year) {
+        return false;
+    }
+    return filter->stream == 0 || filter->stream == contract->stream;
+}
+
+/* Keeps one contract if it matches, or ends the page with a token if the page is full. */
+static ff_err query_contract_row(void *argument, store_slice key, store_slice value, bool *stop) {
+    query_contract_page *page = argument;
+    Fundflow__V1__ListContractsResponse *response = page->response;
+    assert(response->n_contracts <= page->page_size);
+    Fundflow__V1__ContractRecord *contract =
+        fundflow__v1__contract_record__unpack(NULL, value.bytes, value.data);
+    if (contract == NULL) return FF_ERR_STORAGE;
+    /* Page tokens are contract ids, so the table's key must be the record's id. */
+    assert(query_key_is(key, contract->contract_id));
+    if (!query_contract_matches(page, contract)) {
+        fundflow__v1__contract_record__free_unpacked(contract, NULL);
+        return FF_OK;
+    }
+    if (response->n_contracts == page->page_size) {
+        fundflow__v1__contract_record__free_unpacked(contract, NULL);
+        *stop = true;
+        response->next_page_token = strdup(response->contracts[page->page_size - 1]->contract_id);
+        return response->next_page_token ? FF_OK : FF_ERR_NO_MEMORY;
+    }
+    response->contracts[response->n_contracts++] = contract;
+    return FF_OK;
+}
+
+static ff_err query_contracts_fill(const query_read *read, const void *request,
+                                   ProtobufCMessage **response) {
+    query_contract_page page = {.filter = request,
+                                .response = (Fundflow__V1__ListContractsResponse *)*response};
+    page.page_size = query_page_size(page.filter->page_size);
+    page.response->contracts = calloc(page.page_size, sizeof *page.response->contracts);
+    if (page.response->contracts == NULL) return FF_ERR_NO_MEMORY;
+    Fundflow__V1__OrgRecord *collaborative = NULL;
+    if (page.filter->collaborative_code[0]) {
+        static const org_kind collaboratives[] = {FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE,
+                                                  0};
+        ff_err err = projection_party_read(read->txn, read->store, page.filter->collaborative_code,
+                                           "collaborative_code", collaboratives, &collaborative,
+                                           read->failure);
+        if (err != FF_OK) return err;
+        page.collaborative_members = collaborative->member_codes;
+        page.collaborative_member_count = collaborative->n_member_codes;
+    }
+    ff_err err = query_rows_after(read->txn, read->store, STORE_TABLE_CONTRACTS,
+                                  page.filter->page_token, query_contract_row, &page);
+    if (collaborative) fundflow__v1__org_record__free_unpacked(collaborative, NULL);
+    return err;
+}
+
+ff_err query_contracts_list(ff_ledger *ledger, const ProtobufCMessage *request,
+                            ProtobufCMessage **response_out, ff_failure *failure) {
+    assert(request->descriptor == &fundflow__v1__list_contracts_request__descriptor);
+    return query_read_run(ledger, &fundflow__v1__list_contracts_response__descriptor,
+                          query_contracts_fill, request, "cannot list contracts", response_out,
+                          failure);
+}

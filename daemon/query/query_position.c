@@ -1,0 +1,379 @@
+/* The read RPCs about accounts: an organisation's position (GetPosition), with what it released
+ * on its contracts and, for a rollup, its places or members; and one account's postings
+ * (GetAccountHistory). */
+#include "query.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "command.h"
+#include "log.h"
+#include "projection.h"
+#include "query_read.h"
+#include "fundflow/calendar.h"
+#include "fundflow/limits.h"
+#include "fundflow/money.h"
+
+static ff_err query_account_check(const char *org_code, int stream, uint32_t year,
+                                  ff_failure *failure) {
+    ff_err err = command_org_code_check(org_code, "org_code", true, failure);
+    if (err == FF_OK &&
+        (stream == 0 ||
+         !protobuf_c_enum_descriptor_get_value(&fundflow__v1__stream__descriptor, stream))) {
+        err = failure_set(failure, FF_ERR_ENUM_INVALID, "stream", "stream %d is not valid",
+                          stream);
+    }
+    if (err == FF_OK && !calendar_year_valid(year)) {
+        err = failure_set(failure, FF_ERR_YEAR_INVALID, "financial_year",
+                          "financial_year %u must start between %d and %d", year, FF_YEAR_FIRST,
+                          FF_YEAR_LAST);
+    }
+    return err;
+}
+
+/* ---- what contracts released ---- */
+
+static int64_t query_contract_released(const Fundflow__V1__ContractRecord *contract,
+                                       uint32_t as_at_date) {
+    if (as_at_date == 0) return contract->released_pence;
+    int64_t released = 0;
+    for (size_t i = 0; i < contract->n_metrics; i++) {
+        const Fundflow__V1__MetricState *metric = contract->metrics[i];
+        if (metric->reported && metric->reported_date <= as_at_date) {
+            released += metric->released_pence;
+        }
+    }
+    return released;
+}
+
+/* Adding up the releases on an organisation's contracts, one party_contracts row at a time. */
+typedef struct query_released_walk {
+    store_txn *txn;
+    ff_store *store;
+    const char *org_code;
+    uint32_t stream;
+    uint64_t as_at_sequence;
+    uint32_t as_at_date;
+    size_t prefix_bytes;
+    int64_t *released_pence;
+} query_released_walk;
+
+static ff_err query_released_row(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)value, (void)stop;
+    const query_released_walk *walk = argument;
+    assert(key.bytes >= walk->prefix_bytes);
+    char contract_id[FF_IDENTIFIER_BYTES_MAX + 1];
+    size_t id_bytes = key.bytes - walk->prefix_bytes;
+    if (id_bytes == 0 || id_bytes > FF_IDENTIFIER_BYTES_MAX) return FF_OK;
+    memcpy(contract_id, (const uint8_t *)key.data + walk->prefix_bytes, id_bytes);
+    contract_id[id_bytes] = '\0';
+    Fundflow__V1__ContractRecord *contract = NULL;
+    ff_err err = projection_contract_read(walk->txn, walk->store, contract_id,
+                                          walk->as_at_sequence, &contract);
+    /* A contract agreed after the as-at sequence did not exist then; a failed read is no
+     * reason to leave a contract out of the sum, so it fails the position. */
+    if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_OK;
+    if (err != FF_OK) return err;
+    assert(strcmp(contract->contract_id, contract_id) == 0);
+    if (strcmp(contract->commissioner_code, walk->org_code) == 0 &&
+        (uint32_t)contract->stream == walk->stream) {
+        err = money_add(*walk->released_pence,
+                        query_contract_released(contract, walk->as_at_date), walk->released_pence);
+    }
+    fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    return err;
+}
+
+/* Adds the outcome pots released on an organisation's contracts as commissioner (in a stream and
+ * year, as at a sequence and, if not 0, an effective date) to *released_pence. */
+static ff_err query_position_released(store_txn *txn, ff_store *store, const char *org_code,
+                                      const Fundflow__V1__Position *position,
+                                      int64_t *released_pence) {
+    uint8_t prefix[FF_ORG_CODE_BYTES_MAX + 3];
+    size_t code_bytes = strlen(org_code);
+    assert(code_bytes <= FF_ORG_CODE_BYTES_MAX);
+    uint32_t year = position->financial_year;
+    memcpy(prefix, org_code, code_bytes);
+    prefix[code_bytes] = 0;
+    prefix[code_bytes + 1] = (uint8_t)(year >> 8), prefix[code_bytes + 2] = (uint8_t)year;
+    query_released_walk walk = {txn, store, org_code, (uint32_t)position->stream,
+                                position->as_at_sequence, position->as_at_date, code_bytes + 3,
+                                released_pence};
+    return store_each(txn, store, STORE_TABLE_PARTY_CONTRACTS, STORE_SLICE(prefix, code_bytes + 3),
+                      query_released_row, &walk);
+}
+
+/* ---- rollups ---- */
+
+/* An organisation's links as they stood on a date: the latest record effective by then. */
+static ff_err query_org_links_at(store_txn *txn, ff_store *store, const char *code, uint32_t date,
+                                 Fundflow__V1__OrgLinkRecord **links) {
+    uint8_t seek[FF_ORG_CODE_BYTES_MAX + 5];
+    size_t code_bytes = strlen(code);
+    assert(code_bytes <= FF_ORG_CODE_BYTES_MAX);
+    memcpy(seek, code, code_bytes);
+    seek[code_bytes] = 0;
+    uint32_t after = date + 1;
+    for (int i = 0; i < 4; i++) seek[code_bytes + 1 + i] = (uint8_t)(after >> (24 - 8 * i));
+    store_cursor *cursor = NULL;
+    ff_err err = store_cursor_open(txn, store, STORE_TABLE_ORG_LINKS, &cursor);
+    if (err != FF_OK) return err;
+    /* The row before the first one effective after the date, if it is this organisation's. */
+    store_slice key = STORE_SLICE(seek, code_bytes + 5), value;
+    err = store_cursor_move(cursor, STORE_SEEK, &key, &value);
+    if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
+        err = store_cursor_move(cursor, err == FF_OK ? STORE_PREV : STORE_LAST, &key, &value);
+    }
+    bool this_org = err == FF_OK && key.bytes > code_bytes + 1 &&
+                    memcmp(key.data, seek, code_bytes + 1) == 0;
+    if (err == FF_OK && !this_org) err = FF_ERR_NOT_FOUND;
+    if (err == FF_OK) {
+        *links = fundflow__v1__org_link_record__unpack(NULL, value.bytes, value.data);
+        err = *links ? FF_OK : FF_ERR_STORAGE;
+    }
+    store_cursor_close(cursor);
+    return err;
+}
+
+static ff_err query_rollup_add(Fundflow__V1__Position *position, const char *code) {
+    char **grown = realloc(position->included_codes,
+                           (position->n_included_codes + 1) * sizeof *grown);
+    if (grown == NULL) return FF_ERR_NO_MEMORY;
+    position->included_codes = grown;
+    position->included_codes[position->n_included_codes] = strdup(code);
+    if (position->included_codes[position->n_included_codes] == NULL) return FF_ERR_NO_MEMORY;
+    position->n_included_codes++;
+    return FF_OK;
+}
+
+/* Finding an ICB's places, one organisation at a time. */
+typedef struct query_places_walk {
+    store_txn *txn;
+    ff_store *store;
+    const char *icb;
+    uint32_t date;
+    Fundflow__V1__Position *position;
+} query_places_walk;
+
+static ff_err query_place_row(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)stop;
+    const query_places_walk *walk = argument;
+    Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
+    if (org == NULL) return FF_ERR_STORAGE;
+    assert(query_key_is(key, org->code));
+    bool child = false;
+    ff_err err = FF_OK;
+    if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE && walk->date == 0) {
+        child = strcmp(org->parent_code, walk->icb) == 0;
+    } else if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE) {
+        Fundflow__V1__OrgLinkRecord *links = NULL;
+        err = query_org_links_at(walk->txn, walk->store, org->code, walk->date, &links);
+        child = err == FF_OK && strcmp(links->parent_code, walk->icb) == 0;
+        if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
+        /* A place registered after the date had no parent then. */
+        if (err == FF_ERR_NOT_FOUND) err = FF_OK;
+    }
+    if (err == FF_OK && child) err = query_rollup_add(walk->position, org->code);
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    return err;
+}
+
+/* The places whose parent was the ICB on the date (today's parent if no date). */
+static ff_err query_rollup_places(store_txn *txn, ff_store *store, const char *icb, uint32_t date,
+                                  Fundflow__V1__Position *position) {
+    query_places_walk walk = {txn, store, icb, date, position};
+    return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_place_row, &walk);
+}
+
+/* Lists in position->included_codes the organisation and, for a rollup, an ICB's places or a
+ * collaborative's members as they stood on as_at_date (today if 0). */
+static ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
+                                          const Fundflow__V1__OrgRecord *org,
+                                          uint32_t as_at_date, Fundflow__V1__Position *position) {
+    ff_err err = query_rollup_add(position, org->code);
+    if (err != FF_OK || !position->rollup) return err;
+    if (org->kind == FUNDFLOW__V1__ORG_KIND__ICB) {
+        return query_rollup_places(txn, store, org->code, as_at_date, position);
+    }
+    if (org->kind != FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE) return FF_OK;
+    if (as_at_date == 0) {
+        for (size_t i = 0; err == FF_OK && i < org->n_member_codes; i++) {
+            err = query_rollup_add(position, org->member_codes[i]);
+        }
+        return err;
+    }
+    Fundflow__V1__OrgLinkRecord *links = NULL;
+    err = query_org_links_at(txn, store, org->code, as_at_date, &links);
+    /* A collaborative registered after the date had no members then. */
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    for (size_t i = 0; err == FF_OK && i < links->n_member_codes; i++) {
+        err = query_rollup_add(position, links->member_codes[i]);
+    }
+    if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
+    return err;
+}
+
+/* ---- positions ---- */
+
+/* The purposes a position reads, and where each lands in the response. */
+static int64_t *query_position_target(Fundflow__V1__Position *position, account_purpose purpose) {
+    switch (purpose) {
+    case ACCOUNT_PURPOSE_RECEIVED: return &position->received_pence;
+    case ACCOUNT_PURPOSE_ONWARD: return &position->passed_on_pence;
+    case ACCOUNT_PURPOSE_BUDGET: return &position->headroom_pence;
+    case ACCOUNT_PURPOSE_FUNDING: return &position->funding_drawn_pence;
+    case ACCOUNT_PURPOSE_COMMITTED: return &position->committed_pence;
+    case ACCOUNT_PURPOSE_WITHHELD: return &position->withheld_pence;
+    case ACCOUNT_PURPOSE_PAID: return &position->paid_pence;
+    case ACCOUNT_PURPOSE_EARNED: return &position->earned_pence;
+    }
+    assert(0 && "every purpose is listed");
+    return NULL;
+}
+
+/* Adds one organisation's figures to the position, as at its sequence and date. */
+static ff_err query_position_fill_one(store_txn *txn, ff_store *store, const char *code,
+                                      Fundflow__V1__Position *position) {
+    for (int purpose = ACCOUNT_PURPOSE_FUNDING; purpose <= ACCOUNT_PURPOSE_LAST; purpose++) {
+        account_key key;
+        account_balance balance;
+        account_key_make(&key, code, position->financial_year, (uint32_t)position->stream,
+                         (account_purpose)purpose);
+        ff_err err = position->as_at_date != 0
+                         ? account_balance_read_by_date(txn, store, &key,
+                                                        position->as_at_sequence,
+                                                        position->as_at_date, &balance)
+                         : account_balance_read_at(txn, store, &key, position->as_at_sequence,
+                                                   &balance);
+        /* A balance as at a sequence holds no posting after it. */
+        assert(err != FF_OK || balance.last_sequence <= position->as_at_sequence);
+        int64_t net = 0;
+        if (err == FF_OK) err = account_balance_net(&key, &balance, &net);
+        int64_t *target = query_position_target(position, (account_purpose)purpose);
+        if (err == FF_OK) err = money_add(*target, net, target);
+        if (err != FF_OK) return err;
+    }
+    return query_position_released(txn, store, code, position, &position->released_pence);
+}
+
+ff_err query_position_read(store_txn *txn, ff_store *store,
+                           const Fundflow__V1__GetPositionRequest *get,
+                           Fundflow__V1__Position *position, ff_failure *failure) {
+    assert(strcmp(position->org_code, get->org_code) == 0 && position->n_included_codes == 0);
+    Fundflow__V1__OrgRecord *org = NULL;
+    ff_err err = projection_org_read(txn, store, get->org_code, &org);
+    if (err == FF_ERR_ORG_UNKNOWN) {
+        return failure_set(failure, err, "org_code", "no organisation has code %s",
+                           get->org_code);
+    }
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the organisation");
+    log_head head;
+    err = log_head_read(txn, store, &head);
+    if (err == FF_OK) {
+        position->as_at_sequence = get->as_at_sequence != 0 && get->as_at_sequence < head.sequence
+                                       ? get->as_at_sequence
+                                       : head.sequence;
+        err = query_position_rollup_codes(txn, store, org, get->as_at_date, position);
+    }
+    for (size_t i = 0; err == FF_OK && i < position->n_included_codes; i++) {
+        err = query_position_fill_one(txn, store, position->included_codes[i], position);
+    }
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    return err != FF_OK ? failure_set(failure, err, NULL, "cannot read the position") : FF_OK;
+}
+
+static ff_err query_position_fill(const query_read *read, const void *request,
+                                  ProtobufCMessage **response) {
+    const Fundflow__V1__GetPositionRequest *get = request;
+    Fundflow__V1__Position *position = (Fundflow__V1__Position *)*response;
+    position->org_code = strdup(get->org_code);
+    if (position->org_code == NULL) return FF_ERR_NO_MEMORY;
+    position->stream = get->stream;
+    position->financial_year = get->financial_year;
+    position->as_at_date = get->as_at_date;
+    position->rollup = get->rollup;
+    return query_position_read(read->txn, read->store, get, position, read->failure);
+}
+
+ff_err query_position_get(ff_ledger *ledger, const ProtobufCMessage *request,
+                          ProtobufCMessage **response_out, ff_failure *failure) {
+    assert(request->descriptor == &fundflow__v1__get_position_request__descriptor);
+    const Fundflow__V1__GetPositionRequest *get =
+        (const Fundflow__V1__GetPositionRequest *)request;
+    ff_err err = query_account_check(get->org_code, get->stream, get->financial_year, failure);
+    if (err == FF_OK && get->as_at_date != 0 && !calendar_date_valid(get->as_at_date)) {
+        err = failure_set(failure, FF_ERR_DATE_INVALID, "as_at_date",
+                          "as_at_date %u is not a real date in YYYYMMDD form", get->as_at_date);
+    }
+    if (err != FF_OK) return err;
+    return query_read_run(ledger, &fundflow__v1__position__descriptor, query_position_fill, get,
+                          "cannot read the position", response_out, failure);
+}
+
+/* ---- account history ---- */
+
+typedef struct query_history_page {
+    account_key key;
+    Fundflow__V1__GetAccountHistoryResponse *response;
+    size_t page_size;
+    ff_err err;
+} query_history_page;
+
+static bool query_history_visit(void *context, uint64_t sequence, const posting_record *record) {
+    query_history_page *page = context;
+    Fundflow__V1__GetAccountHistoryResponse *response = page->response;
+    assert(response->n_postings <= page->page_size);
+    if (response->n_postings == page->page_size) {
+        response->next_after_sequence = response->postings[page->page_size - 1]->sequence;
+        return false;
+    }
+    /* Postings come in sequence order, so a page's token always moves forward. */
+    assert(response->n_postings == 0 ||
+           response->postings[response->n_postings - 1]->sequence < sequence);
+    Fundflow__V1__AccountPosting *row = malloc(sizeof *row);
+    if (row == NULL) {
+        page->err = FF_ERR_NO_MEMORY;
+        return false;
+    }
+    fundflow__v1__account_posting__init(row);
+    row->sequence = sequence;
+    row->effective_date = record->effective_date;
+    row->debit_pence = record->debit_pence;
+    row->credit_pence = record->credit_pence;
+    page->err = account_balance_net(&page->key, &record->balance_after, &row->balance_pence);
+    response->postings[response->n_postings++] = row;
+    return page->err == FF_OK;
+}
+
+static ff_err query_account_history_fill(const query_read *read, const void *request,
+                                         ProtobufCMessage **response) {
+    const Fundflow__V1__GetAccountHistoryRequest *get = request;
+    query_history_page page = {.page_size = query_page_size(get->page_size),
+                               .response = (Fundflow__V1__GetAccountHistoryResponse *)*response};
+    account_key_make(&page.key, get->org_code, get->financial_year, (uint32_t)get->stream,
+                     (account_purpose)get->purpose);
+    page.response->postings = calloc(page.page_size, sizeof *page.response->postings);
+    if (page.response->postings == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = account_postings_visit(read->txn, read->store, &page.key, get->after_sequence,
+                                        query_history_visit, &page);
+    return err != FF_OK ? err : page.err;
+}
+
+ff_err query_account_history(ff_ledger *ledger, const ProtobufCMessage *request,
+                             ProtobufCMessage **response_out, ff_failure *failure) {
+    assert(request->descriptor == &fundflow__v1__get_account_history_request__descriptor);
+    const Fundflow__V1__GetAccountHistoryRequest *get =
+        (const Fundflow__V1__GetAccountHistoryRequest *)request;
+    ff_err err = query_account_check(get->org_code, get->stream, get->financial_year, failure);
+    if (err == FF_OK && ((int)get->purpose < (int)ACCOUNT_PURPOSE_FUNDING ||
+                         (int)get->purpose > (int)ACCOUNT_PURPOSE_LAST)) {
+        err = failure_set(failure, FF_ERR_ENUM_INVALID, "purpose", "purpose %d is not valid",
+                          get->purpose);
+    }
+    if (err != FF_OK) return err;
+    return query_read_run(ledger, &fundflow__v1__get_account_history_response__descriptor,
+                          query_account_history_fill, get, "cannot read the account's postings",
+                          response_out, failure);
+}

@@ -1,0 +1,85 @@
+/* The shared leaf of the read RPCs: the read-transaction wrapper, page sizes and the walk after a
+ * page token. */
+#include "query_read.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fundflow/limits.h"
+
+static ff_err query_fill_in_snapshot(ff_ledger *ledger, query_fill fill, const void *request,
+                                     const char *failing, ProtobufCMessage **response,
+                                     ff_failure *failure) {
+    store_txn *txn = NULL;
+    ff_err err = ledger_read_txn_begin(ledger, &txn);
+    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
+    query_read read = {txn, ledger_store(ledger), failure};
+    err = fill(&read, request, response);
+    ledger_read_txn_end(ledger, txn);
+    /* A fill that knows the field at fault says so; any other failure gets the RPC's sentence. */
+    if (err != FF_OK && failure->code != err) failure_set(failure, err, NULL, "%s", failing);
+    return err;
+}
+
+ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *response_type,
+                      query_fill fill, const void *request, const char *failing,
+                      ProtobufCMessage **response_out, ff_failure *failure) {
+    assert(ledger != NULL && fill != NULL && request != NULL && failing != NULL);
+    assert(response_out != NULL && failure != NULL);
+    ProtobufCMessage *response = NULL;
+    if (response_type != NULL) {
+        response = malloc(response_type->sizeof_message);
+        if (response == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
+        response_type->message_init(response);
+    }
+    ff_err err = query_fill_in_snapshot(ledger, fill, request, failing, &response, failure);
+    if (err != FF_OK) {
+        if (response != NULL) protobuf_c_message_free_unpacked(response, NULL);
+        return err;
+    }
+    /* A fill without a type must have made a response, and one with a type must keep it. */
+    assert(response != NULL);
+    assert(response_type == NULL || response->descriptor == response_type);
+    *response_out = response;
+    return FF_OK;
+}
+
+size_t query_page_size(uint32_t asked) {
+    if (asked == 0) return FF_PAGE_SIZE_DEFAULT;
+    return asked > FF_PAGE_SIZE_MAX ? FF_PAGE_SIZE_MAX : asked;
+}
+
+bool query_key_is(store_slice key, const char *text) {
+    size_t text_bytes = strlen(text);
+    return key.bytes == text_bytes && memcmp(key.data, text, text_bytes) == 0;
+}
+
+/* Places the cursor on the first row after token, or the first row if token is empty. */
+static ff_err query_cursor_after(store_cursor *cursor, const char *token, store_slice *key,
+                                 store_slice *value) {
+    if (token[0] == '\0') return store_cursor_move(cursor, STORE_FIRST, key, value);
+    *key = STORE_SLICE(token, strlen(token));
+    ff_err err = store_cursor_move(cursor, STORE_SEEK, key, value);
+    if (err == FF_OK && query_key_is(*key, token)) {
+        err = store_cursor_move(cursor, STORE_NEXT, key, value);
+    }
+    return err;
+}
+
+ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, const char *token,
+                        store_visit visit, void *argument) {
+    assert(token != NULL && visit != NULL);
+    store_cursor *cursor = NULL;
+    ff_err err = store_cursor_open(txn, store, table, &cursor);
+    if (err != FF_OK) return err;
+    store_slice key, value;
+    bool stop = false;
+    err = query_cursor_after(cursor, token, &key, &value);
+    while (err == FF_OK && !stop) {
+        err = visit(argument, key, value, &stop);
+        if (err == FF_OK && !stop) err = store_cursor_move(cursor, STORE_NEXT, &key, &value);
+    }
+    store_cursor_close(cursor);
+    return err == FF_ERR_NOT_FOUND ? FF_OK : err;
+}

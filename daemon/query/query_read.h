@@ -1,0 +1,56 @@
+/* What every read RPC shares: one read transaction around filling a response, the page size a
+ * request may ask for, and a walk of a table's rows after a page token.
+ *
+ * This is the query layer's leaf: each query_*.c file calls it and no other query file.
+ */
+#ifndef FUNDFLOW_QUERY_READ_H
+#define FUNDFLOW_QUERY_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "failure.h"
+#include "ledger.h"
+
+/* The prefix every key starts with, for store_each walks of a whole table. Its data is not NULL
+ * because store_each compares prefixes with memcmp, which must not be given NULL even for no
+ * bytes. */
+#define QUERY_EVERY_KEY STORE_SLICE("", 0)
+
+/* The snapshot a response is filled from, and where a fill records why it failed. */
+typedef struct query_read {
+    store_txn *txn;
+    ff_store *store;
+    ff_failure *failure;
+} query_read;
+
+/* Fills a response from one snapshot. *response is the message query_read_run allocated, or
+ * NULL when it was given no type, in which case the fill sets *response to a message of its own.
+ * A fill that fails may leave *response allocated: query_read_run frees it. */
+typedef ff_err (*query_fill)(const query_read *read, const void *request,
+                             ProtobufCMessage **response);
+
+/* Runs a read RPC: allocates a response of response_type (unless it is NULL), begins a read
+ * transaction, calls fill, ends the transaction, and hands the response to *response_out. On
+ * failure it frees the response and, unless fill recorded this error itself, sets failure to
+ * the error with the sentence failing. */
+ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *response_type,
+                      query_fill fill, const void *request, const char *failing,
+                      ProtobufCMessage **response_out, ff_failure *failure);
+
+/* The rows a page holds: FF_PAGE_SIZE_DEFAULT when asked for 0, never more than
+ * FF_PAGE_SIZE_MAX. */
+size_t query_page_size(uint32_t asked);
+
+/* Calls visit for each row of table whose key sorts after token (every row if token is empty),
+ * in key order, until visit sets *stop or fails. A page token is the key of the last row of the
+ * page before, so the row with exactly that key is skipped. */
+ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, const char *token,
+                        store_visit visit, void *argument);
+
+/* Whether a stored key is exactly the text, as keys made from codes and ids are. */
+bool query_key_is(store_slice key, const char *text);
+
+#endif
