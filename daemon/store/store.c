@@ -2,6 +2,8 @@
  * enough. */
 #include "store.h"
 
+#include <lmdb.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -322,7 +324,8 @@ ff_err store_cursor_delete(store_cursor *cursor) {
 static bool store_slice_has_prefix(store_slice key, store_slice prefix) {
     /* An empty prefix may have no data at all, which memcmp must never be given. */
     if (prefix.bytes == 0) return true;
-    return key.bytes >= prefix.bytes && memcmp(key.data, prefix.data, prefix.bytes) == 0;
+    return key.bytes >= prefix.bytes &&
+           (prefix.bytes == 0 || memcmp(key.data, prefix.data, prefix.bytes) == 0);
 }
 
 ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slice prefix,
@@ -412,25 +415,4 @@ ff_err store_projections_drop(store_txn *txn, ff_store *store) {
         if (rc != MDB_SUCCESS) return store_error_of(rc);
     }
     return FF_OK;
-}
-
-/* ---- TRANSITIONAL: LMDB itself, for the layers not yet on the functions above. Delete this
- * section with its twin in store.h; nothing in the store calls these. ---- */
-
-MDB_env *store_env(ff_store *store) { return store->env; }
-
-MDB_dbi store_dbi(const ff_store *store, store_table table) {
-    return store_table_dbi(store, table);
-}
-
-ff_err store_error_from_mdb(int mdb_rc) { return store_error_of(mdb_rc); }
-
-ff_err store_map_grow(ff_store *store) { return store_map_double(store); }
-
-int store_mdb_put(store_txn *txn, ff_store *store, store_table table, MDB_val *key,
-                  MDB_val *value, unsigned flags) {
-    if (store_fault_due(STORE_FAULT_WRITES)) {
-        return store_fault.err == FF_ERR_MAP_LIMIT ? MDB_MAP_FULL : EIO;
-    }
-    return mdb_put(store_mdb_txn(txn), store_table_dbi(store, table), key, value, flags);
 }

@@ -13,7 +13,6 @@
 #ifndef FUNDFLOW_STORE_H
 #define FUNDFLOW_STORE_H
 
-#include <lmdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,10 +21,10 @@
 
 typedef struct ff_store ff_store;
 
-/* A transaction and a cursor. TRANSITIONAL: they are LMDB's own types until every layer above
- * uses only the functions below; then they become opaque. */
-typedef MDB_txn store_txn;
-typedef MDB_cursor store_cursor;
+/* A transaction and a cursor: opaque handles. Only store.c knows they are LMDB's. */
+typedef struct store_txn store_txn;
+typedef struct store_cursor store_cursor;
+
 typedef enum store_table {
     STORE_TABLE_LOG,         /* sequence (8 bytes big-endian) -> packed EventRecord */
     STORE_TABLE_ORGS,        /* organisation code -> packed OrgRecord */
@@ -218,16 +217,5 @@ void store_fault_clear(void);
 /* True while an injected fault is still to fire, or is persistent: a test that injects one fault
  * asks this afterwards to learn whether the run it made reached the nth call. */
 bool store_fault_pending(void);
-
-/* ---- TRANSITIONAL: LMDB itself, until every layer above uses only the functions above ---- */
-
-MDB_env *store_env(ff_store *store);
-MDB_dbi store_dbi(const ff_store *store, store_table table);
-ff_err store_error_from_mdb(int mdb_rc);
-/* Doubles the map, up to the store's maximum. No transaction may be open in this process. */
-ff_err store_map_grow(ff_store *store);
-/* mdb_put, counted as a write for fault injection; returns LMDB's code. */
-int store_mdb_put(store_txn *txn, ff_store *store, store_table table, MDB_val *key,
-                  MDB_val *value, unsigned flags);
 
 #endif
