@@ -87,8 +87,8 @@ static bool config_plugin_setting_apply(config *settings, const char *key, const
                  "under %zu", key, sizeof fields->plugin, sizeof fields->value);
         return false;
     }
-    if (settings->plugin_setting_count == PLUGINS_SETTINGS_MAX) {
-        snprintf(error, error_bytes, "more than %d plugin settings", PLUGINS_SETTINGS_MAX);
+    if (settings->plugin_setting_count == FF_PLUGIN_SETTINGS_MAX) {
+        snprintf(error, error_bytes, "more than %d plugin settings", FF_PLUGIN_SETTINGS_MAX);
         return false;
     }
     plugins_setting *setting = &settings->plugin_settings[settings->plugin_setting_count++];
@@ -99,7 +99,7 @@ static bool config_plugin_setting_apply(config *settings, const char *key, const
 }
 
 static bool config_plugin_directory_add(config *settings, const char *value) {
-    if (settings->plugin_directory_count == CONFIG_PLUGIN_DIRECTORIES_MAX) return false;
+    if (settings->plugin_directory_count == FF_PLUGIN_DIRECTORIES_MAX) return false;
     return config_text_copy(settings->plugin_directories[settings->plugin_directory_count++],
                             CONFIG_PATH_BYTES, value);
 }

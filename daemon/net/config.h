@@ -16,33 +16,10 @@
 #include "fundflow/error.h"
 #include "fundflow/limits.h"
 
-#define CONFIG_PATH_BYTES 4096
-#define CONFIG_HOST_BYTES 256
+#define CONFIG_PATH_BYTES (FF_PATH_BYTES_MAX + 1)
+#define CONFIG_HOST_BYTES (FF_HOST_BYTES_MAX + 1)
 #define CONFIG_DEFAULT_HOST "127.0.0.1"
 #define CONFIG_DEFAULT_PORT 7460
-#define CONFIG_PLUGIN_DIRECTORIES_MAX 8
-
-/* TRANSITIONAL: bounds on what a configuration may set, proposed for fundflow/limits.h with
- * their reasons. Each is guarded, so once limits.h defines it this block goes with no other
- * change. */
-#ifndef FF_CONNECTIONS_SETTING_MAX
-#define FF_CONNECTIONS_SETTING_MAX 65536
-#endif
-#ifndef FF_WRITE_QUEUE_DEPTH_SETTING_MAX
-#define FF_WRITE_QUEUE_DEPTH_SETTING_MAX (1u << 20)
-#endif
-#ifndef FF_REQUEST_TIMEOUT_SECONDS_MAX
-#define FF_REQUEST_TIMEOUT_SECONDS_MAX 3600
-#endif
-#ifndef FF_REQUEST_BODY_BYTES_SETTING_MIN
-#define FF_REQUEST_BODY_BYTES_SETTING_MIN 1024u
-#endif
-#ifndef FF_REQUEST_BODY_BYTES_SETTING_MAX
-#define FF_REQUEST_BODY_BYTES_SETTING_MAX (1u << 30)
-#endif
-#ifndef FF_CONFIG_LINE_BYTES_MAX
-#define FF_CONFIG_LINE_BYTES_MAX 8192
-#endif
 
 typedef struct config {
     char listen_host[CONFIG_HOST_BYTES];
@@ -57,10 +34,10 @@ typedef struct config {
     uint32_t request_timeout_seconds;
     uint64_t body_bytes_max;
     /* Directories of reporting-rule plugins (plugin_dir, --plugin-dir; repeatable). */
-    char plugin_directories[CONFIG_PLUGIN_DIRECTORIES_MAX][CONFIG_PATH_BYTES];
+    char plugin_directories[FF_PLUGIN_DIRECTORIES_MAX][CONFIG_PATH_BYTES];
     size_t plugin_directory_count;
     /* plugin.NAME.KEY = value lines: each plugin's own settings. */
-    plugins_setting plugin_settings[PLUGINS_SETTINGS_MAX];
+    plugins_setting plugin_settings[FF_PLUGIN_SETTINGS_MAX];
     size_t plugin_setting_count;
 } config;
 

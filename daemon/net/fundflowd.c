@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     int cleared = store_stale_readers_cleared_at_open(ledger_store(ledger));
     if (cleared > 0) fprintf(stderr, "level=warn msg=\"stale LMDB readers cleared\" count=%d\n",
                              cleared);
-    const char *directories[CONFIG_PLUGIN_DIRECTORIES_MAX];
+    const char *directories[FF_PLUGIN_DIRECTORIES_MAX];
     for (size_t i = 0; i < settings.plugin_directory_count; i++) {
         directories[i] = settings.plugin_directories[i];
     }

@@ -79,7 +79,7 @@ static bool plugins_name_taken(const ff_plugins *plugins, const char *name) {
 /* Names are lower case letters, digits and '_', since they key the plugin's data and config. */
 static bool plugins_name_valid(const char *name) {
     size_t length = strlen(name);
-    if (length == 0 || length > PLUGINS_NAME_BYTES_MAX) return false;
+    if (length == 0 || length > FF_PLUGIN_NAME_BYTES_MAX) return false;
     for (size_t i = 0; i < length; i++) {
         char c = name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
@@ -101,7 +101,7 @@ static bool plugins_description_check(const ff_plugins *plugins, const ff_plugin
     } else if (!plugins_name_valid(plugin->name)) {
         snprintf(reason, reason_bytes,
                  "its name is not 1 to %d lower case letters, digits and '_'",
-                 PLUGINS_NAME_BYTES_MAX);
+                 FF_PLUGIN_NAME_BYTES_MAX);
     } else if (plugins_name_taken(plugins, plugin->name)) {
         snprintf(reason, reason_bytes, "a plugin named %s is already loaded", plugin->name);
     } else {

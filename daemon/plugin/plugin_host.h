@@ -16,24 +16,13 @@
 #include "fundflow/plugin.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* The most configuration settings, and the longest name. */
-#define PLUGINS_SETTINGS_MAX 128
-#define PLUGINS_NAME_BYTES_MAX 63
-
-/* TRANSITIONAL: the most columns a plugin's report table may have, proposed for
- * fundflow/limits.h (a report is read by people, and a row's cells are allocated at once);
- * guarded, so once limits.h defines it this goes with no other change. */
-#ifndef FF_PLUGIN_REPORT_COLUMNS_MAX
-#define FF_PLUGIN_REPORT_COLUMNS_MAX 64
-#endif
-
 typedef struct ff_plugins ff_plugins;
 
 /* A "plugin.NAME.KEY = value" line from fundflowd's configuration. */
 typedef struct plugins_setting {
-    char plugin[64];
-    char key[64];
-    char value[256];
+    char plugin[FF_PLUGIN_NAME_BYTES_MAX + 1];
+    char key[FF_PLUGIN_SETTING_KEY_BYTES_MAX + 1];
+    char value[FF_PLUGIN_SETTING_VALUE_BYTES_MAX + 1];
 } plugins_setting;
 
 typedef struct plugins_options {

@@ -26,7 +26,7 @@ typedef struct plugin_projection_mark {
 static_assert(sizeof(plugin_projection_mark) == 16, "marks are stored");
 
 /* The longest namespaced key: a name, its zero byte and the plugin's own key. */
-#define PLUGIN_DATA_STORED_KEY_BYTES (PLUGINS_NAME_BYTES_MAX + 1 + FF_PLUGIN_DATA_KEY_BYTES_MAX)
+#define PLUGIN_DATA_STORED_KEY_BYTES (FF_PLUGIN_NAME_BYTES_MAX + 1 + FF_PLUGIN_DATA_KEY_BYTES_MAX)
 
 bool plugin_projects(const ff_plugin *plugin) {
     return plugin->size >= offsetof(ff_plugin, projection_version) + sizeof(uint32_t) &&
@@ -43,7 +43,7 @@ static bool plugin_error_is_storage(ff_err err) {
 static size_t plugin_data_key_make(const plugin_slot *slot, const void *key, size_t key_bytes,
                                    uint8_t stored[PLUGIN_DATA_STORED_KEY_BYTES]) {
     size_t name_bytes = strlen(slot->plugin->name);
-    assert(key_bytes <= FF_PLUGIN_DATA_KEY_BYTES_MAX && name_bytes <= PLUGINS_NAME_BYTES_MAX);
+    assert(key_bytes <= FF_PLUGIN_DATA_KEY_BYTES_MAX && name_bytes <= FF_PLUGIN_NAME_BYTES_MAX);
     memcpy(stored, slot->plugin->name, name_bytes);
     stored[name_bytes] = 0;
     if (key_bytes > 0) memcpy(stored + name_bytes + 1, key, key_bytes);

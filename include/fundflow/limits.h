@@ -188,6 +188,74 @@
 #define FF_READER_CHECK_SECONDS 60
 #endif
 
+/* fundflowd's configuration. A path is PATH_MAX less its terminator, a host name 255 bytes as
+ * DNS allows, and a line of the configuration file 8 KiB; longer ones are refused, never cut. */
+#ifndef FF_PATH_BYTES_MAX
+#define FF_PATH_BYTES_MAX 4095
+#endif
+#ifndef FF_HOST_BYTES_MAX
+#define FF_HOST_BYTES_MAX 255
+#endif
+#ifndef FF_CONFIG_LINE_BYTES_MAX
+#define FF_CONFIG_LINE_BYTES_MAX 8192
+#endif
+
+/* The most max_connections a configuration may ask for: past what one process's file
+ * descriptors allow. */
+#ifndef FF_CONNECTIONS_SETTING_MAX
+#define FF_CONNECTIONS_SETTING_MAX 65536
+#endif
+
+/* The deepest max_queue_depth a configuration may ask for: a million waiting requests is
+ * already minutes of commits. */
+#ifndef FF_WRITE_QUEUE_DEPTH_SETTING_MAX
+#define FF_WRITE_QUEUE_DEPTH_SETTING_MAX (1u << 20)
+#endif
+
+/* The longest request_timeout_seconds: an hour; anything longer is a hung client. */
+#ifndef FF_REQUEST_TIMEOUT_SECONDS_MAX
+#define FF_REQUEST_TIMEOUT_SECONDS_MAX 3600
+#endif
+
+/* max_body_bytes bounds: a body smaller than 1 KiB cannot hold a useful batch; one over 1 GiB
+ * would be held in memory whole. */
+#ifndef FF_REQUEST_BODY_BYTES_SETTING_MIN
+#define FF_REQUEST_BODY_BYTES_SETTING_MIN 1024u
+#endif
+#ifndef FF_REQUEST_BODY_BYTES_SETTING_MAX
+#define FF_REQUEST_BODY_BYTES_SETTING_MAX (1u << 30)
+#endif
+
+/* Plugin directories fundflowd loads from: shipped, local and a test's are plenty, and the
+ * configuration keeps them in a fixed array. */
+#ifndef FF_PLUGIN_DIRECTORIES_MAX
+#define FF_PLUGIN_DIRECTORIES_MAX 8
+#endif
+
+/* A plugin's name: it prefixes every key of the plugin's projected data and names its settings,
+ * so it is short; the host refuses a longer one at load and the CLI before it asks. */
+#ifndef FF_PLUGIN_NAME_BYTES_MAX
+#define FF_PLUGIN_NAME_BYTES_MAX 63
+#endif
+
+/* plugin.NAME.KEY = VALUE settings across every plugin, and the longest key and value: the
+ * shipped rules use a handful each, and the configuration keeps them in fixed fields. */
+#ifndef FF_PLUGIN_SETTINGS_MAX
+#define FF_PLUGIN_SETTINGS_MAX 128
+#endif
+#ifndef FF_PLUGIN_SETTING_KEY_BYTES_MAX
+#define FF_PLUGIN_SETTING_KEY_BYTES_MAX 63
+#endif
+#ifndef FF_PLUGIN_SETTING_VALUE_BYTES_MAX
+#define FF_PLUGIN_SETTING_VALUE_BYTES_MAX 255
+#endif
+
+/* Columns in one plugin report table: a report is read by people, and a row's cells are
+ * allocated at once. */
+#ifndef FF_PLUGIN_REPORT_COLUMNS_MAX
+#define FF_PLUGIN_REPORT_COLUMNS_MAX 64
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,

@@ -35,10 +35,6 @@
 #define CLI_POSITIONS_ORGS_MAX 10000
 #endif
 
-/* The longest plugin name report accepts as its NAME. Plugins name themselves with lower-case
- * letters, digits and '_', and the server answers not_found for any name it has not loaded; the
- * limit only keeps a pasted paragraph from being sent as a name. */
-#define CLI_PLUGIN_NAME_BYTES_MAX 64
 
 /* Bytes of a generated idempotency key: 128 random bits as 32 hex digits, and a NUL. */
 #define CLI_KEY_TEXT_BYTES 33

@@ -205,7 +205,7 @@ static int cli_operand_read(cli_options *options, char **words, size_t word_coun
                    : CLI_EXIT_USAGE;
     }
     if (strcmp(subcommand->operand, "NAME") == 0) {
-        return tool_text_parse(subcommand->operand, words[0], CLI_PLUGIN_NAME_BYTES_MAX)
+        return tool_text_parse(subcommand->operand, words[0], FF_PLUGIN_NAME_BYTES_MAX)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
     }
