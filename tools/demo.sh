@@ -10,12 +10,13 @@ listen=${FUNDFLOW_LISTEN:-127.0.0.1:7460}
 bash "$root/tools/setup.sh"
 cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$root/build/release" -j "$jobs" >/dev/null
-bin="$root/build/release"
+build="$root/build/release"
+bin="$build/bin"
 
 mkdir -p "$data_dir"
 log="$data_dir/fundflowd.log"
 port_file=$(mktemp)
-"$bin/daemon/fundflowd" --listen "$listen" --data-dir "$data_dir" --plugin-dir "$bin/plugins" \
+"$bin/fundflowd" --listen "$listen" --data-dir "$data_dir" --plugin-dir "$build/plugins" \
   >"$port_file" 2>>"$log" &
 server_pid=$!
 # On the way out the server is stopped by its PID and waited for, so a demo started again at once
@@ -34,28 +35,28 @@ export FUNDFLOW_SERVER="http://$address"
 
 echo "fundflowd is serving $data_dir at $FUNDFLOW_SERVER (log: $log)"
 commands=$(mktemp)
-"$bin/tools/fundflow-admin" demo --ndjson "$commands"
-"$bin/tools/fundflow" submit "$commands"
+"$bin/fundflow-admin" demo --ndjson "$commands"
+"$bin/fundflow" submit "$commands"
 rm -f "$commands"
 echo
-"$bin/tools/fundflow" positions --stream core_services --year 2024/25
+"$bin/fundflow" positions --stream core_services --year 2024/25
 cat <<TEXT
 
 Every figure in this demo is illustrative. Try, in another terminal:
 
   export FUNDFLOW_SERVER=$FUNDFLOW_SERVER
-  $bin/tools/fundflow position QWE --stream core_services --year 2024/25 --rollup
-  $bin/tools/fundflow flows --year 2024/25 --root X24 --depth 1
-  $bin/tools/fundflow contract list --collaborative PCMH01
-  $bin/tools/fundflow contract show QJM-2024-PCMH
-  $bin/tools/fundflow delegation who --line SPCARD --icb QUE --on 2024-06-01
-  $bin/tools/fundflow events --org QWE --limit 10
-  $bin/tools/fundflow plugins
-  $bin/tools/fundflow report mhis --year 2024/25
-  $bin/tools/fundflow report aob --year 2024/25 --format csv
-  $bin/tools/fundflow report outcomes --year 2024/25 --format xlsx --output outcomes.xlsx
-  $bin/tools/fundflow verify
-  $bin/tools/fundflow --help
+  $bin/fundflow position QWE --stream core_services --year 2024/25 --rollup
+  $bin/fundflow flows --year 2024/25 --root X24 --depth 1
+  $bin/fundflow contract list --collaborative PCMH01
+  $bin/fundflow contract show QJM-2024-PCMH
+  $bin/fundflow delegation who --line SPCARD --icb QUE --on 2024-06-01
+  $bin/fundflow events --org QWE --limit 10
+  $bin/fundflow plugins
+  $bin/fundflow report mhis --year 2024/25
+  $bin/fundflow report aob --year 2024/25 --format csv
+  $bin/fundflow report outcomes --year 2024/25 --format xlsx --output outcomes.xlsx
+  $bin/fundflow verify
+  $bin/fundflow --help
 
 or with curl (JSON):
 
