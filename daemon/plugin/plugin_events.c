@@ -8,12 +8,16 @@
 
 #include "projection.h"
 
-/* Fills the command's parties, stream and year from the contract it names. */
-static void plugin_command_contract(store_txn *txn, ff_store *store, const char *contract_id,
-                                    ff_plugin_command *command,
-                                    Fundflow__V1__ContractRecord **contract) {
+/* Fills the command's parties, stream and year from the contract it names. A contract that is
+ * not there leaves them empty (the ledger refuses such a command itself); a store that cannot be
+ * read is an error, so that no plugin decides on a summary with its parties missing. */
+static ff_err plugin_command_contract(store_txn *txn, ff_store *store, const char *contract_id,
+                                      ff_plugin_command *command,
+                                      Fundflow__V1__ContractRecord **contract) {
     command->contract_id = contract_id;
-    if (projection_contract_read(txn, store, contract_id, UINT64_MAX, contract) != FF_OK) return;
+    ff_err err = projection_contract_read(txn, store, contract_id, UINT64_MAX, contract);
+    if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_OK;
+    if (err != FF_OK) return err;
     /* The projection keys contracts by id, so the record read is the one named. */
     assert(strcmp((*contract)->contract_id, contract_id) == 0);
     command->from_code = (*contract)->commissioner_code;
@@ -22,12 +26,15 @@ static void plugin_command_contract(store_txn *txn, ff_store *store, const char 
     command->financial_year = (*contract)->financial_year;
     command->contract_type = (*contract)->type;
     command->service_category = (*contract)->service_category;
+    return FF_OK;
 }
 
-void plugin_command_from(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
-                         ff_plugin_command *command, Fundflow__V1__ContractRecord **contract) {
+ff_err plugin_command_from(store_txn *txn, ff_store *store,
+                           const Fundflow__V1__EventRecord *record, ff_plugin_command *command,
+                           Fundflow__V1__ContractRecord **contract) {
     assert(record != NULL && record->event != NULL && contract != NULL && *contract == NULL);
     const Fundflow__V1__Event *event = record->event;
+    ff_err err = FF_OK;
     const ProtobufCFieldDescriptor *field =
         protobuf_c_message_descriptor_get_field(&fundflow__v1__event__descriptor,
                                                 (unsigned)event->kind_case);
@@ -61,11 +68,13 @@ void plugin_command_from(store_txn *txn, ff_store *store, const Fundflow__V1__Ev
         break;
     }
     case FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED:
-        plugin_command_contract(txn, store, event->contract_varied->contract_id, command, contract);
+        err = plugin_command_contract(txn, store, event->contract_varied->contract_id, command,
+                                      contract);
         command->amount_pence = event->contract_varied->change_pence;
         break;
     case FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE:
-        plugin_command_contract(txn, store, event->payment_made->contract_id, command, contract);
+        err = plugin_command_contract(txn, store, event->payment_made->contract_id, command,
+                                      contract);
         command->amount_pence = event->payment_made->amount_pence;
         command->month = event->payment_made->month;
         break;
@@ -82,6 +91,7 @@ void plugin_command_from(store_txn *txn, ff_store *store, const Fundflow__V1__Ev
     default:
         break;
     }
+    return err;
 }
 
 int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRecord *record,
@@ -94,7 +104,12 @@ int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRe
     fundflow__v1__event__pack(record->event, payload);
     ff_plugin_command summary;
     Fundflow__V1__ContractRecord *contract = NULL;
-    plugin_command_from(context->txn, context->store, record, &summary, &contract);
+    ff_err err = plugin_command_from(context->txn, context->store, record, &summary, &contract);
+    if (err != FF_OK) {
+        if (context->storage_err == FF_OK) context->storage_err = err;
+        free(payload);
+        return FF_PLUGIN_ERROR;
+    }
     ff_plugin_event event = {.size = sizeof event, .abi_major = FF_PLUGIN_ABI_MAJOR,
                              .abi_minor = FF_PLUGIN_ABI_MINOR, .sequence = record->sequence,
                              .recorded_at_us = record->recorded_at_us, .summary = &summary,

@@ -6,10 +6,12 @@
 
 #include "plugin_host_internal.h"
 
-/* Summarises an event for plugins; *contract (freed by the caller) holds the contract a
- * variation or payment names, whose parties and stream fill the summary. */
-void plugin_command_from(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
-                         ff_plugin_command *command, Fundflow__V1__ContractRecord **contract);
+/* Summarises an event for plugins; *contract (freed by the caller, also on error) holds the
+ * contract a variation or payment names, whose parties and stream fill the summary. Returns
+ * FF_OK, or the store's error if that contract cannot be read. */
+ff_err plugin_command_from(store_txn *txn, ff_store *store,
+                           const Fundflow__V1__EventRecord *record, ff_plugin_command *command,
+                           Fundflow__V1__ContractRecord **contract);
 
 /* Hands visit one event as plugins see it: its summary and packed payload. Returns what visit
  * returned, or FF_PLUGIN_ERROR if the payload cannot be packed. */

@@ -4,6 +4,7 @@
 #define FUNDFLOW_PLUGIN_HOST_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "plugin_host.h"
 
@@ -78,6 +79,13 @@ ff_err plugin_host_project(void *argument, store_txn *txn, const Fundflow__V1__E
  * from the first event when its projection_version has changed. Takes the ledger's write lock
  * and then the plugins' lock shared, the writer's order; call it holding neither. */
 ff_err plugins_projections_catch_up(ff_plugins *plugins);
+
+/* Errors of the store itself, as opposed to what a plugin asked for not being there: they fail
+ * the whole call (and a write group), whatever the plugin makes of them. */
+static inline bool plugin_error_is_storage(ff_err err) {
+    return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY ||
+           err == FF_ERR_KEY_EXISTS || err == FF_ERR_LOG_DECODE;
+}
 
 /* The ledger veto that asks every plugin with a veto hook. */
 ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,

@@ -33,10 +33,6 @@ bool plugin_projects(const ff_plugin *plugin) {
            plugin->project != NULL;
 }
 
-static bool plugin_error_is_storage(ff_err err) {
-    return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY;
-}
-
 /* ---- keys ---- */
 
 /* Writes the plugin's name and a zero byte, then key, into stored; returns the length. */

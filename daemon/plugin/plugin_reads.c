@@ -35,6 +35,16 @@ typedef struct plugin_table_walk_state {
     int result;
 } plugin_table_walk_state;
 
+/* A read the plugin asked for failed: keeps the first failure of the store itself, which
+ * outranks whatever the plugin makes of it, and answers the plugin FF_PLUGIN_ERROR. */
+static int plugin_read_failed(ff_plugin_context *context, ff_err err) {
+    assert(err != FF_OK);
+    if (plugin_error_is_storage(err) && context->storage_err == FF_OK) {
+        context->storage_err = err;
+    }
+    return FF_PLUGIN_ERROR;
+}
+
 static ff_err plugin_table_row(void *argument, store_slice key, store_slice value, bool *stop) {
     plugin_table_walk_state *state = argument;
     state->result = state->row(state->context, key, value, state->walk);
@@ -48,11 +58,14 @@ static ff_err plugin_table_row(void *argument, store_slice key, store_slice valu
 static int plugin_table_walk(ff_plugin_context *context, store_table table, plugin_row_visit row,
                              const plugin_walk *walk) {
     plugin_table_walk_state state = {context, row, walk, FF_PLUGIN_OK};
-    /* Every key starts with the empty prefix; its data is not NULL because store_each hands it
-     * to memcmp. */
+    /* A write inside the walk would begin a nested transaction under the walk's cursor, which
+     * LMDB forbids; data_put and data_delete refuse while walking, as inside data_each. */
+    bool was_walking = context->walking;
+    context->walking = true;
     ff_err err = store_each(context->txn, context->store, table, STORE_SLICE("", 0),
                             plugin_table_row, &state);
-    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    context->walking = was_walking;
+    if (err != FF_OK) return plugin_read_failed(context, err);
     return state.result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : state.result;
 }
 
@@ -94,9 +107,9 @@ static int plugin_orgs_each(ff_plugin_context *context, int kind, ff_plugin_org_
 static int plugin_org_get(ff_plugin_context *context, const char *code,
                           ff_plugin_org_visitor visit, void *argument) {
     Fundflow__V1__OrgRecord *org = NULL;
-    if (code == NULL || projection_org_read(context->txn, context->store, code, &org) != FF_OK) {
-        return FF_PLUGIN_ERROR;
-    }
+    if (code == NULL) return FF_PLUGIN_ERROR;
+    ff_err err = projection_org_read(context->txn, context->store, code, &org);
+    if (err != FF_OK) return plugin_read_failed(context, err);
     int result = plugin_org_visit(org, visit, argument);
     fundflow__v1__org_record__free_unpacked(org, NULL);
     return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
@@ -128,7 +141,7 @@ static int plugin_position_get(ff_plugin_context *context, const char *org_code,
     ff_err err = query_position_read(context->txn, context->store, &get, &position, &failure);
     for (size_t i = 0; i < position.n_included_codes; i++) free(position.included_codes[i]);
     free(position.included_codes);
-    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    if (err != FF_OK) return plugin_read_failed(context, err);
     *out = (ff_plugin_position){
         .size = sizeof *out, .abi_major = FF_PLUGIN_ABI_MAJOR, .abi_minor = FF_PLUGIN_ABI_MINOR,
         .as_at_sequence = position.as_at_sequence,
@@ -181,7 +194,7 @@ static int plugin_contract_row(ff_plugin_context *context, store_slice key, stor
     ff_err err = projection_contract_read(context->txn, context->store, id,
                                           context->as_at_sequence, &contract);
     if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_PLUGIN_OK;
-    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    if (err != FF_OK) return plugin_read_failed(context, err);
     int result = FF_PLUGIN_OK;
     if (walk->filter == 0 || contract->financial_year == (uint32_t)walk->filter) {
         result = plugin_contract_visit(contract, (ff_plugin_contract_visitor)walk->visit,
@@ -381,9 +394,8 @@ static int plugin_events_each(ff_plugin_context *context, uint64_t after_sequenc
     for (uint64_t sequence = after_sequence + 1;
          result == FF_PLUGIN_OK && sequence <= context->as_at_sequence; sequence++) {
         Fundflow__V1__EventRecord *record = NULL;
-        if (log_read(context->txn, context->store, sequence, &record) != FF_OK) {
-            return FF_PLUGIN_ERROR;
-        }
+        ff_err err = log_read(context->txn, context->store, sequence, &record);
+        if (err != FF_OK) return plugin_read_failed(context, err);
         result = plugin_event_deliver(context, record, visit, argument);
         fundflow__v1__event_record__free_unpacked(record, NULL);
     }
@@ -393,11 +405,10 @@ static int plugin_events_each(ff_plugin_context *context, uint64_t after_sequenc
 static int plugin_contract_get(ff_plugin_context *context, const char *contract_id,
                                ff_plugin_contract_visitor visit, void *argument) {
     Fundflow__V1__ContractRecord *contract = NULL;
-    if (contract_id == NULL ||
-        projection_contract_read(context->txn, context->store, contract_id,
-                                 context->as_at_sequence, &contract) != FF_OK) {
-        return FF_PLUGIN_ERROR;
-    }
+    if (contract_id == NULL) return FF_PLUGIN_ERROR;
+    ff_err err = projection_contract_read(context->txn, context->store, contract_id,
+                                          context->as_at_sequence, &contract);
+    if (err != FF_OK) return plugin_read_failed(context, err);
     int result = plugin_contract_visit(contract, visit, argument);
     fundflow__v1__contract_record__free_unpacked(contract, NULL);
     return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
@@ -424,7 +435,7 @@ static int plugin_account_get(ff_plugin_context *context, const char *org_code, 
                      : account_balance_read_at(context->txn, context->store, &key,
                                                context->as_at_sequence, &balance);
     if (err == FF_OK) err = account_balance_net(&key, &balance, &out->balance_pence);
-    if (err != FF_OK) return FF_PLUGIN_ERROR;
+    if (err != FF_OK) return plugin_read_failed(context, err);
     out->debits_pence = balance.debits_posted_pence;
     out->credits_pence = balance.credits_posted_pence;
     out->posting_count = balance.posting_count;

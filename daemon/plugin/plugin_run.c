@@ -24,8 +24,7 @@ ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__Even
                                  record->sequence - 1, NULL, false, FF_OK, NULL, false};
     ff_plugin_command command;
     Fundflow__V1__ContractRecord *contract = NULL;
-    plugin_command_from(txn, context.store, record, &command, &contract);
-    ff_err err = FF_OK;
+    ff_err err = plugin_command_from(txn, context.store, record, &command, &contract);
     for (size_t i = 0; err == FF_OK && i < plugins->count; i++) {
         plugin_slot *slot = plugins->slots[i];
         if (slot->plugin->veto == NULL) continue;
@@ -39,6 +38,9 @@ ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__Even
                           slot->plugin->name, reason[0] ? reason : "no reason given");
         snprintf(failure->plugin, sizeof failure->plugin, "%s", slot->plugin->name);
     }
+    /* A read that failed under a plugin's veto fails the group, as any storage error does,
+     * whatever the plugin answered. */
+    if (context.storage_err != FF_OK) err = context.storage_err;
     if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
     pthread_rwlock_unlock(&plugins->lock);
     return err;
@@ -196,6 +198,10 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
                                       context.as_at_sequence};
     int result = plugin->report(job->slot->state, &context, &asked, &report);
     message->as_at_sequence = context.as_at_sequence;
+    if (context.storage_err != FF_OK) {
+        return failure_set(read->failure, context.storage_err, NULL,
+                           "the ledger could not be read for plugin %s's report", plugin->name);
+    }
     if (result != FF_PLUGIN_OK || report.failed) {
         return failure_set(read->failure, FF_ERR_PLUGIN_FAILED, "plugin",
                            "plugin %s could not build its report; see the server log",

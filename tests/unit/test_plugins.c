@@ -186,6 +186,43 @@ static void test_reports_and_reload(void **state) {
     test_fixture_teardown(&fixture);
 }
 
+/* A read that fails under a plugin's report is the store's error, never the plugin's: each read
+ * of a report (the host's and those the plugin asks for) is failed in turn until one run gets
+ * through. */
+static void test_a_read_fault_under_a_report_is_a_storage_error(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    test_world_register(f->ledger);
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_veto", directory);
+    ff_plugins *plugins = plugins_from(f->ledger, directory);
+    Fundflow__V1__RunReportRequest request = FUNDFLOW__V1__RUN_REPORT_REQUEST__INIT;
+    request.plugin = (char *)"fixture_veto";
+    request.financial_year = TEST_YEAR;
+    uint64_t nth = 1;
+    for (; nth <= 1000; nth++) {
+        Fundflow__V1__Report *report = NULL;
+        ff_failure failure;
+        failure_clear(&failure);
+        store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
+        ff_err err = plugins_report_run(plugins, &request, &report, &failure);
+        store_fault_clear();
+        if (err == FF_OK) {
+            fundflow__v1__report__free_unpacked(report, NULL);
+            break;
+        }
+        assert_int_equal(err, FF_ERR_STORAGE);
+        assert_null(report);
+    }
+    /* The reads table walks every event (seven) and reads an account, so a dozen reads or more
+     * were each failed before one run got through. */
+    assert_true(nth > 10 && nth <= 1000);
+    plugins_unload(plugins);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
 /* ---- projections ---- */
 
 /* The fixture's "projection" row: events counted, event rows, all rows, write refused, bad
@@ -452,6 +489,7 @@ int main(void) {
         cmocka_unit_test(test_a_second_plugin_of_the_same_name_is_refused),
         cmocka_unit_test(test_a_veto_refuses_and_leaves_the_ledger_unchanged),
         cmocka_unit_test(test_reports_and_reload),
+        cmocka_unit_test(test_a_read_fault_under_a_report_is_a_storage_error),
         cmocka_unit_test(test_a_projection_catches_up_then_follows_the_log),
         cmocka_unit_test(test_a_projection_is_rebuilt_byte_for_byte),
         cmocka_unit_test(test_a_failing_projection_stops_and_resumes),
