@@ -75,11 +75,16 @@ ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, cons
     if (err != FF_OK) return err;
     store_slice key, value;
     bool stop = false;
-    err = query_cursor_after(cursor, token, &key, &value);
-    while (err == FF_OK && !stop) {
+    /* Only the cursor's "no more rows" ends the walk quietly; a visitor's own not_found is an
+     * answer and goes back to the caller. */
+    ff_err move_err = query_cursor_after(cursor, token, &key, &value);
+    err = FF_OK;
+    while (move_err == FF_OK && !stop) {
         err = visit(argument, key, value, &stop);
-        if (err == FF_OK && !stop) err = store_cursor_move(cursor, STORE_NEXT, &key, &value);
+        if (err != FF_OK) break;
+        if (!stop) move_err = store_cursor_move(cursor, STORE_NEXT, &key, &value);
     }
     store_cursor_close(cursor);
-    return err == FF_ERR_NOT_FOUND ? FF_OK : err;
+    if (err != FF_OK) return err;
+    return move_err == FF_ERR_NOT_FOUND ? FF_OK : move_err;
 }

@@ -324,8 +324,7 @@ ff_err store_cursor_delete(store_cursor *cursor) {
 static bool store_slice_has_prefix(store_slice key, store_slice prefix) {
     /* An empty prefix may have no data at all, which memcmp must never be given. */
     if (prefix.bytes == 0) return true;
-    return key.bytes >= prefix.bytes &&
-           (prefix.bytes == 0 || memcmp(key.data, prefix.data, prefix.bytes) == 0);
+    return key.bytes >= prefix.bytes && memcmp(key.data, prefix.data, prefix.bytes) == 0;
 }
 
 ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slice prefix,
@@ -336,14 +335,19 @@ ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slic
     if (err != FF_OK) return err;
     store_slice key = prefix, value;
     bool stop = false;
-    err = store_cursor_move(cursor, prefix.bytes > 0 ? STORE_SEEK : STORE_FIRST, &key, &value);
-    while (err == FF_OK && store_slice_has_prefix(key, prefix)) {
+    /* Only the cursor's "no more rows" ends the walk quietly; a visitor's own not_found is an
+     * answer and goes back to the caller. */
+    ff_err move_err =
+        store_cursor_move(cursor, prefix.bytes > 0 ? STORE_SEEK : STORE_FIRST, &key, &value);
+    err = FF_OK;
+    while (move_err == FF_OK && store_slice_has_prefix(key, prefix)) {
         err = visit(argument, key, value, &stop);
         if (err != FF_OK || stop) break;
-        err = store_cursor_move(cursor, STORE_NEXT, &key, &value);
+        move_err = store_cursor_move(cursor, STORE_NEXT, &key, &value);
     }
     store_cursor_close(cursor);
-    return err == FF_ERR_NOT_FOUND ? FF_OK : err;
+    if (err != FF_OK) return err;
+    return move_err == FF_ERR_NOT_FOUND ? FF_OK : move_err;
 }
 
 /* Doubles the map while no reader holds a transaction, as LMDB requires. */

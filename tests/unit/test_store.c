@@ -165,6 +165,67 @@ static void test_configured_map_size_is_used(void **state) {
     test_dir_remove(directory);
 }
 
+/* What a store_each visitor saw, and what it answers at the row it is told to. */
+typedef struct each_probe {
+    size_t rows;
+    size_t answer_at;
+    ff_err answer;
+    bool stop_at_answer;
+} each_probe;
+
+static ff_err each_probe_visit(void *argument, store_slice key, store_slice value, bool *stop) {
+    each_probe *probe = argument;
+    assert_true(key.bytes >= 2 && value.bytes == 1);
+    probe->rows++;
+    if (probe->rows != probe->answer_at) return FF_OK;
+    *stop = probe->stop_at_answer;
+    return probe->answer;
+}
+
+static ff_err each_probe_run(store_txn *txn, ff_store *store, const char *prefix,
+                             each_probe *probe) {
+    probe->rows = 0;
+    return store_each(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(prefix, strlen(prefix)),
+                      each_probe_visit, probe);
+}
+
+/* store_each walks exactly the rows under its prefix, stops when told, and hands back a
+ * visitor's own answer, not_found included, rather than taking it for the end of the table. */
+static void test_each_walks_a_prefix_and_keeps_the_visitors_answer(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, 0);
+    ff_store *store = ledger_store(ledger);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    static const char *const keys[] = {"aa", "ab1", "ab2", "ab3", "ac"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY,
+                                   STORE_SLICE(keys[i], strlen(keys[i])), STORE_SLICE("x", 1),
+                                   STORE_PUT_NEW),
+                         FF_OK);
+    }
+    assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE("aa", 2),
+                               STORE_SLICE("y", 1), STORE_PUT_NEW),
+                     FF_ERR_KEY_EXISTS);
+    each_probe probe = {0, 0, FF_OK, false};
+    assert_int_equal(each_probe_run(txn, store, "ab", &probe), FF_OK);
+    assert_int_equal(probe.rows, 3);
+    assert_int_equal(each_probe_run(txn, store, "", &probe), FF_OK);
+    assert_int_equal(probe.rows, 5);
+    assert_int_equal(each_probe_run(txn, store, "zz", &probe), FF_OK);
+    assert_int_equal(probe.rows, 0);
+    probe = (each_probe){0, 2, FF_OK, true};
+    assert_int_equal(each_probe_run(txn, store, "ab", &probe), FF_OK);
+    assert_int_equal(probe.rows, 2);
+    probe = (each_probe){0, 1, FF_ERR_NOT_FOUND, false};
+    assert_int_equal(each_probe_run(txn, store, "ab", &probe), FF_ERR_NOT_FOUND);
+    assert_int_equal(probe.rows, 1);
+    store_txn_abort(txn);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
 static void test_error_table_is_consistent(void **state) {
     (void)state;
     static const char *const twirp_codes[] = {
@@ -202,6 +263,7 @@ int main(void) {
         cmocka_unit_test(test_open_errors_are_reported),
         cmocka_unit_test(test_configured_map_size_is_used),
         cmocka_unit_test(test_error_table_is_consistent),
+        cmocka_unit_test(test_each_walks_a_prefix_and_keeps_the_visitors_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
