@@ -128,7 +128,7 @@
 #define FF_YEAR_LAST 2199
 #endif
 
-/* The LMDB map: its starting size, and the ceiling that growth after MDB_MAP_FULL never passes.
+/* The LMDB map: its starting size, and the ceiling that growth after the map fills never passes.
  * 64 GiB of events is decades of a national ledger; the ceiling stops a bug filling the disk. */
 #ifndef FF_MAP_BYTES_DEFAULT
 #define FF_MAP_BYTES_DEFAULT (64ULL << 20)

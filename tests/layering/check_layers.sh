@@ -2,15 +2,20 @@
 # The layering test: fails, naming file and line, wherever a source file reaches past its layer.
 #
 # Rules, over the .c and .h files of the source tree given as $1 (default: this checkout):
-#   1. LMDB stays behind the store: <lmdb.h>, mdb_ or MDB_ appear nowhere under daemon/, tools/,
-#      plugins/ or tests/ except daemon/store/.
-#   2. libevent stays in the network layer: event2/ appears nowhere outside daemon/net/ (include/
-#      is checked too: a public header must not drag libevent in).
+#   1. LMDB stays behind the store: lmdb.h, mdb_ or MDB_ appear nowhere under daemon/, tools/,
+#      plugins/, tests/ or include/ except daemon/store/.
+#   2. libevent stays in the network layer: event2/ and libevent's old headers (event.h, evhttp.h,
+#      evutil.h, evdns.h, evrpc.h) appear nowhere outside daemon/net/ (include/ is checked too: a
+#      public header must not drag libevent in).
 #   3. daemon/base/ includes only its own headers, system headers, include/fundflow/*.h and the
 #      generated fundflow/v1/*.pb-c.h; any other header of the project is another layer's.
 #   4. Layers are ordered base < store < ledger < query < plugin < net, and a file in one includes
 #      no header of a higher one. Which layer a header is in is found by looking for its name in
 #      the daemon/<layer>/ folders; a name found in the file's own layer or a lower one is that.
+#   5. Every source file of daemon/ sits in a layer's folder; none lies loose in daemon/ itself.
+#   6. A plugin (plugins/, tests/fixtures/) sees fundflow only through include/: it includes
+#      system headers, include/fundflow/*.h and headers of its own folder, and nothing else of
+#      the project's.
 # Usage: check_layers.sh [SOURCE_DIR]. Prints one "path:line: rule: text" per violation and exits
 # 1 if there is any, 0 if none. Matching is textual on purpose: comments count too, so prose about
 # mdb_ calls outside the store is caught as well as the calls.
@@ -57,14 +62,14 @@ violation() {
 # 1. LMDB outside daemon/store/.
 while IFS= read -r hit; do
     violation "${hit%%:*}:$(cut -d: -f2 <<<"$hit"): lmdb outside daemon/store/: $(cut -d: -f3- <<<"$hit" | sed 's/^[[:space:]]*//')"
-done < <(sources daemon tools plugins tests | grep -v -e '^daemon/store/' -e "^$self\$" \
-    | xargs -r grep -nH -E '<lmdb\.h>|mdb_|MDB_' || true)
+done < <(sources daemon tools plugins tests include | grep -v -e '^daemon/store/' -e "^$self\$" \
+    | xargs -r grep -nH -E 'lmdb\.h|mdb_|MDB_' || true)
 
 # 2. libevent outside daemon/net/.
 while IFS= read -r hit; do
     violation "${hit%%:*}:$(cut -d: -f2 <<<"$hit"): event2/ outside daemon/net/: $(cut -d: -f3- <<<"$hit" | sed 's/^[[:space:]]*//')"
 done < <(sources daemon tools plugins tests include | grep -v -e '^daemon/net/' -e "^$self\$" \
-    | xargs -r grep -nH 'event2/' || true)
+    | xargs -r grep -nH -E 'event2/|[<"](event|evhttp|evutil|evdns|evrpc)\.h[>"]' || true)
 
 # 3 and 4. What each daemon layer includes.
 include_pattern='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"]'
@@ -94,6 +99,29 @@ while IFS= read -r hit; do
         violation "$file:$line: daemon/$layer/ includes $included from the higher layer daemon/$held_by/ (order: ${layers[*]})"
     fi
 done < <(sources daemon | xargs -r grep -nH -E "$include_pattern" || true)
+
+# 5. Loose files in daemon/.
+while IFS= read -r path; do
+    layer=${path#daemon/}
+    if [[ $layer != */* || -z ${rank[${layer%%/*}]+set} ]]; then
+        violation "$path:1: a daemon source outside every layer's folder (${layers[*]})"
+    fi
+done < <(sources daemon)
+
+# 6. What plugins include.
+while IFS= read -r hit; do
+    file=${hit%%:*}
+    rest=${hit#*:}
+    line=${rest%%:*}
+    text=${rest#*:}
+    [[ $text =~ $include_pattern ]] || continue
+    included=${BASH_REMATCH[1]}
+    name=${included##*/}
+    [[ -z ${project_header[$name]+set} ]] && continue
+    [[ $included == fundflow/* && -f include/$included ]] && continue
+    [[ -f ${file%/*}/$included ]] && continue
+    violation "$file:$line: a plugin includes $included (${project_header[$name]}); plugins see fundflow only through include/fundflow/"
+done < <(sources plugins tests/fixtures | xargs -r grep -nH -E "$include_pattern" || true)
 
 if ((violations > 0)); then
     echo "check_layers: $violations violation(s) in $root" >&2
