@@ -351,10 +351,14 @@ ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slic
 }
 
 /* Doubles the map while no reader holds a transaction, as LMDB requires. */
-static ff_err store_map_grow_locked(ff_store *store) {
+static ff_err store_map_grow_locked(ff_store *store, uint64_t map_bytes_seen) {
     pthread_rwlock_wrlock(&store->map_lock);
-    ff_err err = store_map_double(store);
-    if (err == FF_OK) store->map_growth_count++;
+    /* Two writers that filled the same map both come here; only the first doubles it. */
+    ff_err err = FF_OK;
+    if (store_map_bytes(store) == map_bytes_seen) {
+        err = store_map_double(store);
+        if (err == FF_OK) store->map_growth_count++;
+    }
     pthread_rwlock_unlock(&store->map_lock);
     return err;
 }
@@ -365,6 +369,7 @@ ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
         /* Held shared like a reader's, so that no other thread grows the map under this
          * transaction; LMDB's own lock keeps write transactions apart. */
         pthread_rwlock_rdlock(&store->map_lock);
+        uint64_t map_bytes_seen = store_map_bytes(store);
         store_txn *txn = NULL;
         ff_err err = store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn);
         if (err == FF_OK) err = work(argument, txn);
@@ -373,7 +378,7 @@ ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
         pthread_rwlock_unlock(&store->map_lock);
         if (err != FF_ERR_MAP_LIMIT) return err;
         /* The map filled part way through: nothing was committed, so grow it and start over. */
-        err = store_map_grow_locked(store);
+        err = store_map_grow_locked(store, map_bytes_seen);
         if (err != FF_OK) return err;
     }
 }

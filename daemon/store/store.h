@@ -77,7 +77,8 @@ const char *store_table_name(store_table table);
 /* ---- bytes ---- */
 
 /* A key or a value. What the store hands out points into the map and stays valid until the
- * transaction that read it ends or writes the same table. */
+ * transaction that read it ends or writes anything (a write may move pages of any table), so
+ * copy or unpack what must outlive the next write. */
 typedef struct store_slice {
     const void *data;
     size_t bytes;
@@ -105,7 +106,8 @@ ff_err store_txn_commit(store_txn *txn);
 void store_txn_abort(store_txn *txn);
 
 /* Begins a read transaction holding the map lock shared, so the map cannot grow under it. End
- * it with store_read_end, on the same thread or another. */
+ * it with store_read_end on the same thread: the map lock is a pthread read-write lock, which
+ * only its holder may release. */
 ff_err store_read_begin(ff_store *store, store_txn **txn_out);
 void store_read_end(ff_store *store, store_txn *txn);
 
