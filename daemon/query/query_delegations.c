@@ -23,12 +23,15 @@ static ff_err query_nhse_row(void *argument, store_slice key, store_slice value,
     (void)key;
     char **code = argument;
     Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
-    if (org && org->kind == FUNDFLOW__V1__ORG_KIND__NHSE) {
+    if (org == NULL) return FF_ERR_STORAGE;
+    ff_err err = FF_OK;
+    if (org->kind == FUNDFLOW__V1__ORG_KIND__NHSE) {
         *code = strdup(org->code);
         *stop = true;
+        if (*code == NULL) err = FF_ERR_NO_MEMORY;
     }
-    if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
-    return FF_OK;
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    return err;
 }
 
 /* Finds NHS England's code: the first organisation of kind NHSE, or "NHSE" if none is
