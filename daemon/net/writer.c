@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fundflow/limits.h"
@@ -68,6 +69,14 @@ static writer_job *writer_group_take(ff_writer *writer, size_t *job_count, size_
     return first;
 }
 
+/* A full disk is the operator's to fix, and every client of the group hears only
+ * resource_exhausted; so the log names the directory to free space in, once per failed group. */
+static void writer_group_failure_log(const ff_writer *writer, ff_err err) {
+    if (err != FF_ERR_STORAGE_FULL) return;
+    fprintf(stderr, "level=error msg=\"storage full\" data_dir=\"%s\" error=%s\n",
+            store_data_dir(ledger_store(writer->ledger)), ff_err_name(err));
+}
+
 static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_count) {
     ledger_batch *batches = calloc(job_count, sizeof *batches);
     ledger_result **results = calloc(job_count, sizeof *results);
@@ -82,6 +91,7 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     ff_err err = batches && results ? ledger_batches_apply(writer->ledger, batches, job_count,
                                                            results)
                                     : FF_ERR_NO_MEMORY;
+    writer_group_failure_log(writer, err);
     log_head head = {0};
     if (err == FF_OK) ledger_head_read(writer->ledger, &head);
     for (writer_job *job = jobs; job != NULL; job = job->next) {

@@ -84,7 +84,7 @@ ff_err plugins_projections_catch_up(ff_plugins *plugins);
  * the whole call (and a write group), whatever the plugin makes of them. */
 static inline bool plugin_error_is_storage(ff_err err) {
     return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY ||
-           err == FF_ERR_KEY_EXISTS || err == FF_ERR_LOG_DECODE;
+           err == FF_ERR_KEY_EXISTS || err == FF_ERR_LOG_DECODE || err == FF_ERR_STORAGE_FULL;
 }
 
 /* The ledger veto that asks every plugin with a veto hook. */

@@ -58,6 +58,9 @@ static ff_err store_error_of(int mdb_rc) {
     if (mdb_rc == MDB_SUCCESS) return FF_OK;
     if (mdb_rc == MDB_MAP_FULL) return FF_ERR_MAP_LIMIT;
     if (mdb_rc == ENOMEM) return FF_ERR_NO_MEMORY;
+    /* LMDB passes the file system's errno through: a full disk, a spent quota or a file-size
+     * limit are the operator's to fix, not a fault in the ledger, so they are told apart. */
+    if (mdb_rc == ENOSPC || mdb_rc == EDQUOT || mdb_rc == EFBIG) return FF_ERR_STORAGE_FULL;
     return FF_ERR_STORAGE;
 }
 

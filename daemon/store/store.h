@@ -99,7 +99,9 @@ ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
                        store_txn **txn_out);
 
 /* Commits a transaction; LMDB's full sync means a top-level commit is durable once this returns
- * FF_OK. On any failure the transaction is gone. FF_ERR_MAP_LIMIT means the map is full. */
+ * FF_OK. On any failure the transaction is gone. FF_ERR_MAP_LIMIT means the map is full;
+ * FF_ERR_STORAGE_FULL that the file system refused the bytes (ENOSPC, EDQUOT, or EFBIG past the
+ * process's file-size limit). */
 ff_err store_txn_commit(store_txn *txn);
 
 /* Ends a transaction without keeping its writes. NULL is allowed. */

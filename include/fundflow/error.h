@@ -138,7 +138,9 @@
     X(FF_ERR_PLUGIN_FAILED, 66, "plugin_failed", "the plugin could not build its report",          \
       "internal")                                                                                  \
     X(FF_ERR_KEY_EXISTS, 67, "key_exists", "a stored key that must be new already exists",         \
-      "internal")
+      "internal")                                                                                  \
+    X(FF_ERR_STORAGE_FULL, 68, "storage_full", "the disk holding the ledger is full",              \
+      "resource_exhausted")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

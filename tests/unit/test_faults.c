@@ -1,6 +1,7 @@
-/* Fault injection: a storage failure at every write, or every read, of a batch in turn must
- * leave the ledger exactly as it was; a map that fills at any write must be grown and the batch
- * retried; and a read that fails while verifying must make verification fail, never pass. */
+/* Fault injection: a storage failure (or a full disk) at every write, or every read, of a batch
+ * in turn must leave the ledger exactly as it was; a map that fills at any write must be grown
+ * and the batch retried; and a read that fails while verifying must make verification fail,
+ * never pass. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,8 +60,9 @@ static void fault_no_trace_check(ff_ledger *ledger, uint64_t head, const uint8_t
     free(after);
 }
 
-static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
-    (void)state;
+/* Fails the batch at its first write, then its second, and so on, with fault, until a run gets
+ * through; each failed run must fail whole with fault and leave no trace. */
+static void fault_every_write_check(ff_err fault) {
     test_fixture *fixture = fault_fixture_open();
     ff_ledger *ledger = fixture->ledger;
     uint64_t head = test_head_sequence(ledger);
@@ -72,12 +74,12 @@ static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
     uint64_t nth = 1;
     for (; nth <= FAULT_CALLS_MAX; nth++) {
         size_t count = fault_batch_make(commands);
-        store_fault_inject(STORE_FAULT_WRITES, nth, FF_ERR_STORAGE, true);
+        store_fault_inject(STORE_FAULT_WRITES, nth, fault, true);
         ff_err err = test_submit_batch(ledger, commands, count, false, results);
         store_fault_clear();
         if (err == FF_OK) break;
-        assert_int_equal(err, FF_ERR_STORAGE);
-        assert_int_equal(results[0].failure.code, FF_ERR_STORAGE);
+        assert_int_equal(err, fault);
+        assert_int_equal(results[0].failure.code, fault);
         assert_int_equal(test_head_sequence(ledger), head);
         uint8_t *after = NULL;
         size_t after_bytes = 0;
@@ -96,6 +98,17 @@ static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
     assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
     free(before);
     test_fixture_teardown((void **)&fixture);
+}
+
+static void test_a_storage_fault_at_any_write_leaves_no_trace(void **state) {
+    (void)state;
+    fault_every_write_check(FF_ERR_STORAGE);
+}
+
+/* A full disk is fatal to the group as a storage fault is, whichever write meets it. */
+static void test_storage_full_at_any_write_fails_the_batch_whole_and_leaves_no_trace(void **state) {
+    (void)state;
+    fault_every_write_check(FF_ERR_STORAGE_FULL);
 }
 
 static void test_a_full_map_at_any_write_is_grown_and_retried(void **state) {
@@ -274,6 +287,7 @@ static void test_a_failed_read_while_verifying_is_an_error_not_a_pass(void **sta
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_storage_fault_at_any_write_leaves_no_trace),
+        cmocka_unit_test(test_storage_full_at_any_write_fails_the_batch_whole_and_leaves_no_trace),
         cmocka_unit_test(test_a_full_map_at_any_write_is_grown_and_retried),
         cmocka_unit_test(test_a_storage_fault_at_any_read_leaves_no_trace),
         cmocka_unit_test(test_a_single_failed_read_anywhere_fails_the_batch_or_changes_nothing),

@@ -1,5 +1,6 @@
 /* Tests of the store's operations: map growth in the middle of a batch, stale reader slots,
- * opening errors, and the error table's consistency. */
+ * opening errors, a file system with no room (storage_full), and the error table's
+ * consistency. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +83,57 @@ static void test_map_limit_refuses_the_batch_whole(void **state) {
     assert_int_equal(verify_chain(ledger_store(ledger), &report), FF_OK);
     free(commands);
     free(results);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
+/* Applies a batch with the process's file-size limit at zero, so that every write LMDB makes to
+ * its data file fails with EFBIG, as it would on a full disk; SIGXFSZ is ignored meanwhile, or
+ * it would end the test. Both are put back before anything can fail. */
+static ff_err store_batch_apply_with_no_room(ff_ledger *ledger, Fundflow__V1__Command **commands,
+                                             size_t count, ledger_result *results) {
+    struct rlimit before;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+    struct rlimit none = {.rlim_cur = 0, .rlim_max = before.rlim_max};
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &none), 0);
+    ff_err err = test_submit_batch(ledger, commands, count, false, results);
+    int restored = setrlimit(RLIMIT_FSIZE, &before);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(restored, 0);
+    return err;
+}
+
+static void test_a_full_file_system_refuses_the_batch_whole_as_storage_full(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, 0);
+    uint64_t head = test_world_register(ledger);
+    enum { COMMANDS = 50 };
+    Fundflow__V1__Command *commands[COMMANDS];
+    ledger_result results[COMMANDS];
+    for (int i = 0; i < COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "no-room-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
+    }
+    assert_int_equal(store_batch_apply_with_no_room(ledger, commands, COMMANDS, results),
+                     FF_ERR_STORAGE_FULL);
+    assert_int_equal(results[0].failure.code, FF_ERR_STORAGE_FULL);
+    assert_int_equal(results[COMMANDS - 1].failure.code, FF_ERR_STORAGE_FULL);
+    assert_string_equal(ff_err_twirp_code(FF_ERR_STORAGE_FULL), "resource_exhausted");
+    assert_int_equal(test_head_sequence(ledger), head);
+    verify_report report;
+    assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
+    /* Once there is room again, the same batch goes through: nothing was left half written. */
+    for (int i = 0; i < COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "no-room-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
+    }
+    assert_int_equal(test_submit_batch(ledger, commands, COMMANDS, false, results), FF_OK);
+    assert_int_equal(test_head_sequence(ledger), head + COMMANDS);
+    assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
     ledger_close(ledger);
     test_dir_remove(directory);
 }
@@ -259,6 +312,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_map_grows_in_the_middle_of_a_batch),
         cmocka_unit_test(test_map_limit_refuses_the_batch_whole),
+        cmocka_unit_test(test_a_full_file_system_refuses_the_batch_whole_as_storage_full),
         cmocka_unit_test(test_stale_reader_slots_are_cleared_at_open),
         cmocka_unit_test(test_open_errors_are_reported),
         cmocka_unit_test(test_configured_map_size_is_used),
