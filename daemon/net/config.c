@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void config_defaults(config *settings) {
     memset(settings, 0, sizeof *settings);
@@ -138,7 +139,12 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         snprintf(error, error_bytes, "unknown setting '%s'", key);
         return false;
     }
-    if (!ok) snprintf(error, error_bytes, "'%s' is not a valid value for %s", value, key);
+    /* The token is a secret: the message, which ends up in the log, never repeats it. */
+    bool secret = strcmp(key, "admin_token") == 0;
+    if (!ok) {
+        snprintf(error, error_bytes, "'%s' is not a valid value for %s",
+                 secret ? "(hidden)" : value, key);
+    }
     return ok;
 }
 
@@ -236,6 +242,20 @@ static config_outcome config_arguments_apply(config *settings, int argc, char **
     return CONFIG_RUN;
 }
 
+/* The file holds the admin token, so anyone else who can read it can act as admin, and anyone
+ * else who can write it can choose the token. Only a warning: the operator may have reasons
+ * (a group of administrators), and refusing to start would be worse than saying so. */
+static void config_file_permissions_warn(const char *path) {
+    struct stat status;
+    if (stat(path, &status) != 0) return;
+    mode_t open_to_others = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH;
+    if ((status.st_mode & open_to_others) == 0) return;
+    fprintf(stderr,
+            "level=warn msg=\"configuration file is readable or writable by other users\" "
+            "path=\"%s\" mode=%04o reason=\"it can hold the admin token; chmod 600 it\"\n",
+            path, (unsigned)(status.st_mode & 07777));
+}
+
 config_outcome config_load(config *settings, int argc, char **argv, char *error,
                            size_t error_bytes) {
     config_defaults(settings);
@@ -246,12 +266,35 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
         config_file_read(settings, settings->config_path, false, error, error_bytes) != FF_OK) {
         return CONFIG_ERROR;
     }
+    if (settings->config_path[0] != '\0') config_file_permissions_warn(settings->config_path);
     outcome = config_arguments_apply(settings, argc, argv, false, error, error_bytes);
     if (outcome == CONFIG_RUN && settings->data_dir[0] == '\0') {
         snprintf(error, error_bytes, "--data-dir is required (or data_dir in --config)");
         return CONFIG_ERROR;
     }
     return outcome;
+}
+
+/* A reload may only keep or raise security. Today the token is the one setting a reload can
+ * weaken (the limits are read only at start): removing it would serve every loopback client as
+ * local-admin, so a file without one while the server has one is refused. A new token is
+ * allowed, so that it can be rotated. */
+static bool config_reload_weakens(const config *running, const config *fresh, char *error,
+                                  size_t error_bytes) {
+    if (running->admin_token[0] == '\0' || fresh->admin_token[0] != '\0') return false;
+    snprintf(error, error_bytes,
+             "%s has no admin_token but the server has one; removing it would serve loopback "
+             "clients unauthenticated, so the old settings are kept (restart to remove it)",
+             running->config_path);
+    return true;
+}
+
+/* Refusals are logged here, at error level, so that a refused reload is never silent whoever
+ * calls this. */
+static void config_reload_refusal_log(const char *path, const char *reason) {
+    fprintf(stderr,
+            "level=error msg=\"configuration reload refused\" path=\"%s\" reason=\"%s\"\n",
+            path, reason);
 }
 
 ff_err config_reload(config *settings, char *error, size_t error_bytes) {
@@ -264,10 +307,18 @@ ff_err config_reload(config *settings, char *error, size_t error_bytes) {
     fresh.admin_token[0] = '\0';
     fresh.plugin_setting_count = 0;
     ff_err err = config_file_read(&fresh, settings->config_path, true, error, error_bytes);
+    if (err == FF_OK && config_reload_weakens(settings, &fresh, error, error_bytes)) {
+        err = FF_ERR_PERMISSION_DENIED;
+    }
     if (err == FF_OK) {
+        config_file_permissions_warn(settings->config_path);
         memcpy(settings->admin_token, fresh.admin_token, sizeof fresh.admin_token);
         memcpy(settings->plugin_settings, fresh.plugin_settings, sizeof fresh.plugin_settings);
         settings->plugin_setting_count = fresh.plugin_setting_count;
+    } else {
+        config_reload_refusal_log(settings->config_path, error);
     }
+    /* The scratch copy is static: it should not keep a token the server no longer uses. */
+    memset(fresh.admin_token, 0, sizeof fresh.admin_token);
     return err;
 }

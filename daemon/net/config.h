@@ -48,13 +48,17 @@ typedef enum config_outcome {
 } config_outcome;
 
 /* Fills settings from defaults, then the file named by --config (if any), then the other flags.
- * On CONFIG_ERROR, error names the flag or the file and line. */
+ * On CONFIG_ERROR, error names the flag or the file and line. Logs a level=warn line on stderr
+ * if the file is readable or writable by group or others, since it can hold the admin token. */
 config_outcome config_load(config *settings, int argc, char **argv, char *error,
                            size_t error_bytes);
 
 /* Re-reads the configuration file for the settings that may change while running: the admin
- * token and the plugins' own settings. Returns FF_OK, or FF_ERR_IO / FF_ERR_FIELD_... with error
- * saying why. */
+ * token and the plugins' own settings. A reload never lowers security: a file without
+ * admin_token while the server has one is refused (FF_ERR_PERMISSION_DENIED), as is a file that
+ * cannot be read (FF_ERR_IO) or parsed (FF_ERR_FIELD_..., FF_ERR_ENUM_INVALID); then settings are
+ * left as they were, error says why, and a level=error line is logged on stderr. On success a
+ * file readable or writable by group or others is warned about, as config_load does at start. */
 ff_err config_reload(config *settings, char *error, size_t error_bytes);
 
 /* The --help text. */
