@@ -4,11 +4,14 @@
 #include <assert.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin_host_internal.h"
 #include "fundflow/money.h"
@@ -110,6 +113,53 @@ static bool plugins_description_check(const ff_plugins *plugins, const ff_plugin
     return false;
 }
 
+/* A plugin runs with the server's rights, so whoever can replace it, or the directory it sits
+ * in, can run code as the server. Only root and the server's own user may: the file or
+ * directory must be owned by one of them and not writable by everyone. (Group write is left to
+ * the operator, as a group of administrators may share a plugin directory.) Checks what status
+ * describes; writes why not into reason. */
+static bool plugins_ownership_trusted(const struct stat *status, const char *what, char *reason,
+                                      size_t reason_bytes) {
+    uid_t server_user = geteuid();
+    if ((status->st_mode & S_IWOTH) != 0) {
+        snprintf(reason, reason_bytes, "the %s is writable by every user (mode %04o)", what,
+                 (unsigned)(status->st_mode & 07777));
+    } else if (status->st_uid != 0 && status->st_uid != server_user) {
+        snprintf(reason, reason_bytes,
+                 "the %s is owned by uid %u, neither root nor the server's user (uid %u)", what,
+                 (unsigned)status->st_uid, (unsigned)server_user);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/* Whether a plugin file may be loaded; writes why not into reason. The directory was checked
+ * first, so only root or the server's user could swap the file between this check and dlopen. */
+static bool plugins_file_trusted(const char *path, char *reason, size_t reason_bytes) {
+    struct stat status;
+    if (stat(path, &status) != 0) {
+        snprintf(reason, reason_bytes, "it cannot be examined: %s", strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(status.st_mode)) {
+        snprintf(reason, reason_bytes, "it is not a regular file");
+        return false;
+    }
+    return plugins_ownership_trusted(&status, "file", reason, reason_bytes);
+}
+
+/* Whether the plugins of an open directory may be loaded; writes why not into reason. It is
+ * examined through the open listing, so the check is of the directory that is listed. */
+static bool plugins_directory_trusted(DIR *listing, char *reason, size_t reason_bytes) {
+    struct stat status;
+    if (fstat(dirfd(listing), &status) != 0) {
+        snprintf(reason, reason_bytes, "the directory cannot be examined: %s", strerror(errno));
+        return false;
+    }
+    return plugins_ownership_trusted(&status, "directory", reason, reason_bytes);
+}
+
 /* Loads one shared object into a new slot, or records why not. */
 static void plugins_file_load(ff_plugins *plugins, const char *path) {
     char reason[512];
@@ -122,6 +172,7 @@ static void plugins_file_load(ff_plugins *plugins, const char *path) {
     snprintf(slot->path, sizeof slot->path, "%s", path);
     slot->plugins = plugins;
     plugin_host_table_fill(&slot->host);
+    if (!plugins_file_trusted(path, reason, sizeof reason)) goto refuse;
     slot->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     void *symbol = slot->handle ? dlsym(slot->handle, FF_PLUGIN_ENTRY_SYMBOL) : NULL;
     if (slot->handle == NULL || symbol == NULL) {
@@ -157,6 +208,12 @@ static void plugins_directory_load(ff_plugins *plugins, const char *directory) {
     DIR *listing = opendir(directory);
     if (listing == NULL) {
         plugins_error_add(plugins, directory, "the directory cannot be read");
+        return;
+    }
+    char reason[256];
+    if (!plugins_directory_trusted(listing, reason, sizeof reason)) {
+        plugins_error_add(plugins, directory, reason);
+        closedir(listing);
         return;
     }
     char *names[FF_PLUGINS_MAX * 4];

@@ -1,5 +1,6 @@
 /* Tests of the plugin host with real shared objects: ABI mismatches, failing inits and missing
- * entries are skipped with a reason; duplicates are refused; a veto refuses a command and leaves
+ * entries are skipped with a reason; so are directories and files writable by everyone or owned
+ * by another user; duplicates are refused; a veto refuses a command and leaves
  * the ledger unchanged; reports are built and checked; reloading picks up a new plugin; a
  * projecting plugin's data follows the log, catches up, survives rebuilds byte for byte, stops
  * cleanly when its hook fails, and is replayed when its projection_version changes. */
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin_host.h"
@@ -103,6 +105,104 @@ static void test_a_second_plugin_of_the_same_name_is_refused(void **state) {
     plugins_unload(plugins);
     test_dir_remove(first);
     test_dir_remove(second);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+/* Loads the plugins of directory and returns how many loaded, keeping the list for checks. */
+static size_t plugins_loaded_from(ff_ledger *ledger, const char *directory,
+                                  Fundflow__V1__ListPluginsResponse **list_out) {
+    ff_plugins *plugins = plugins_from(ledger, directory);
+    *list_out = plugins_listed(plugins);
+    size_t count = plugins_count(plugins);
+    plugins_unload(plugins);
+    return count;
+}
+
+static void plugin_mode_set(const char *directory, const char *file, mode_t mode) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s%s", directory, file ? "/" : "", file ? file : "");
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_a_world_writable_directory_is_skipped_with_a_reason(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_veto", directory);
+    plugin_mode_set(directory, NULL, 0777);
+    Fundflow__V1__ListPluginsResponse *list = NULL;
+    assert_int_equal(plugins_loaded_from(f->ledger, directory, &list), 0);
+    assert_int_equal(list->n_load_errors, 1);
+    assert_true(load_error_mentions(list, directory, "directory is writable by every user"));
+    assert_true(load_error_mentions(list, directory, "mode 0777"));
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    /* Sticky, as /tmp is, is no better: anyone may still add a plugin. */
+    plugin_mode_set(directory, NULL, 01777);
+    assert_int_equal(plugins_loaded_from(f->ledger, directory, &list), 0);
+    assert_true(load_error_mentions(list, directory, "writable by every user"));
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+static void test_a_world_writable_plugin_is_skipped_and_the_rest_load(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_veto", directory);
+    plugin_copy(fixtures_dir, "fixture_project", directory);
+    plugin_mode_set(directory, "fixture_veto.so", 0666);
+    Fundflow__V1__ListPluginsResponse *list = NULL;
+    assert_int_equal(plugins_loaded_from(f->ledger, directory, &list), 1);
+    assert_string_equal(list->plugins[0]->name, "fixture_project");
+    assert_int_equal(list->n_load_errors, 1);
+    assert_true(load_error_mentions(list, "fixture_veto.so", "file is writable by every user"));
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+/* The usual install, a directory and plugins of mode 0755 owned by the server's user, loads. */
+static void test_a_plugin_in_a_private_directory_loads(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_veto", directory);
+    plugin_mode_set(directory, NULL, 0755);
+    plugin_mode_set(directory, "fixture_veto.so", 0755);
+    Fundflow__V1__ListPluginsResponse *list = NULL;
+    assert_int_equal(plugins_loaded_from(f->ledger, directory, &list), 1);
+    assert_int_equal(list->n_load_errors, 0);
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    test_dir_remove(directory);
+    void *fixture = f;
+    test_fixture_teardown(&fixture);
+}
+
+/* Only root can give a file away, so this runs only as root (as CI does here). */
+static void test_a_directory_owned_by_another_user_is_skipped(void **state) {
+    (void)state;
+    if (geteuid() != 0) skip();
+    test_fixture *f = test_fixture_open();
+    char *directory = test_dir_make();
+    plugin_copy(fixtures_dir, "fixture_veto", directory);
+    enum { SOMEONE_ELSE = 54321 };
+    assert_int_equal(chown(directory, SOMEONE_ELSE, SOMEONE_ELSE), 0);
+    Fundflow__V1__ListPluginsResponse *list = NULL;
+    assert_int_equal(plugins_loaded_from(f->ledger, directory, &list), 0);
+    assert_true(load_error_mentions(list, directory, "owned by uid 54321"));
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    assert_int_equal(chown(directory, 0, 0), 0);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fixture_veto.so", directory);
+    assert_int_equal(chown(path, SOMEONE_ELSE, SOMEONE_ELSE), 0);
+    assert_int_equal(plugins_loaded_from(f->ledger, directory, &list), 0);
+    assert_true(load_error_mentions(list, "fixture_veto.so", "file is owned by uid 54321"));
+    fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
+    test_dir_remove(directory);
     void *fixture = f;
     test_fixture_teardown(&fixture);
 }
@@ -487,6 +587,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_plugins_are_skipped_with_a_reason),
         cmocka_unit_test(test_a_second_plugin_of_the_same_name_is_refused),
+        cmocka_unit_test(test_a_world_writable_directory_is_skipped_with_a_reason),
+        cmocka_unit_test(test_a_world_writable_plugin_is_skipped_and_the_rest_load),
+        cmocka_unit_test(test_a_plugin_in_a_private_directory_loads),
+        cmocka_unit_test(test_a_directory_owned_by_another_user_is_skipped),
         cmocka_unit_test(test_a_veto_refuses_and_leaves_the_ledger_unchanged),
         cmocka_unit_test(test_reports_and_reload),
         cmocka_unit_test(test_a_read_fault_under_a_report_is_a_storage_error),
