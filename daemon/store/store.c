@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fundflow/limits.h"
@@ -231,13 +233,37 @@ void store_map_hold(ff_store *store) { pthread_rwlock_rdlock(&store->map_lock); 
 
 void store_map_release(ff_store *store) { pthread_rwlock_unlock(&store->map_lock); }
 
+/* Whether the data file has less than FF_STORAGE_ROOM_BYTES_MIN left to grow into, on its file
+ * system or below this process's file-size limit. */
+static bool store_room_short(MDB_env *env) {
+    const char *path = NULL;
+    struct statvfs file_system;
+    if (mdb_env_get_path(env, &path) == MDB_SUCCESS && statvfs(path, &file_system) == 0) {
+        /* Root may also use the blocks the file system keeps back from other users. */
+        uint64_t blocks = geteuid() == 0 ? file_system.f_bfree : file_system.f_bavail;
+        if (blocks * file_system.f_frsize < FF_STORAGE_ROOM_BYTES_MIN) return true;
+    }
+    struct rlimit size_limit;
+    mdb_filehandle_t fd;
+    struct stat status;
+    if (getrlimit(RLIMIT_FSIZE, &size_limit) != 0 || size_limit.rlim_cur == RLIM_INFINITY ||
+        mdb_env_get_fd(env, &fd) != MDB_SUCCESS || fstat(fd, &status) != 0) {
+        return false;
+    }
+    return (uint64_t)status.st_size + FF_STORAGE_ROOM_BYTES_MIN > size_limit.rlim_cur;
+}
+
 ff_err store_txn_commit(store_txn *txn) {
     assert(txn != NULL);
     if (store_fault_due(STORE_FAULT_WRITES)) {
         mdb_txn_abort(store_mdb_txn(txn));
         return store_fault.err;
     }
-    return store_error_of(mdb_txn_commit(store_mdb_txn(txn)));
+    MDB_env *env = mdb_txn_env(store_mdb_txn(txn));
+    int rc = mdb_txn_commit(store_mdb_txn(txn));
+    /* LMDB turns a short write into EIO: on a file system with no room, that is a full disk. */
+    if (rc == EIO && store_room_short(env)) return FF_ERR_STORAGE_FULL;
+    return store_error_of(rc);
 }
 
 static MDB_val store_val(store_slice slice) {

@@ -256,6 +256,15 @@
 #define FF_PLUGIN_REPORT_COLUMNS_MAX 64
 #endif
 
+/* The room under which a commit's EIO counts as a full disk. LMDB reports a write the file
+ * system cut short as EIO, and a disk that fills in the middle of a write cuts it short; so an
+ * EIO from a commit is storage_full when less than this is left free on the data directory's
+ * file system, or below the process's file-size limit, and a storage fault otherwise. 1 MiB is
+ * several of LMDB's largest ordinary writes (64 pages). */
+#ifndef FF_STORAGE_ROOM_BYTES_MIN
+#define FF_STORAGE_ROOM_BYTES_MIN (1u << 20)
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,14 +88,16 @@ static void test_map_limit_refuses_the_batch_whole(void **state) {
     test_dir_remove(directory);
 }
 
-/* Applies a batch with the process's file-size limit at zero, so that every write LMDB makes to
- * its data file fails with EFBIG, as it would on a full disk; SIGXFSZ is ignored meanwhile, or
- * it would end the test. Both are put back before anything can fail. */
-static ff_err store_batch_apply_with_no_room(ff_ledger *ledger, Fundflow__V1__Command **commands,
-                                             size_t count, ledger_result *results) {
+/* Applies a batch with the process's file-size limit at room_bytes, so that LMDB's writes past
+ * it fail as they would on a full disk: with EFBIG when one starts there, or cut short (which
+ * LMDB reports as EIO) when one crosses it. SIGXFSZ is ignored meanwhile, or it would end the
+ * test. Both are put back before anything can fail. */
+static ff_err store_batch_apply_with_room(ff_ledger *ledger, Fundflow__V1__Command **commands,
+                                          size_t count, ledger_result *results,
+                                          uint64_t room_bytes) {
     struct rlimit before;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
-    struct rlimit none = {.rlim_cur = 0, .rlim_max = before.rlim_max};
+    struct rlimit none = {.rlim_cur = room_bytes, .rlim_max = before.rlim_max};
     void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &none), 0);
     ff_err err = test_submit_batch(ledger, commands, count, false, results);
@@ -117,7 +120,7 @@ static void test_a_full_file_system_refuses_the_batch_whole_as_storage_full(void
         snprintf(key, sizeof key, "no-room-%d", i);
         commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
     }
-    assert_int_equal(store_batch_apply_with_no_room(ledger, commands, COMMANDS, results),
+    assert_int_equal(store_batch_apply_with_room(ledger, commands, COMMANDS, results, 0),
                      FF_ERR_STORAGE_FULL);
     assert_int_equal(results[0].failure.code, FF_ERR_STORAGE_FULL);
     assert_int_equal(results[COMMANDS - 1].failure.code, FF_ERR_STORAGE_FULL);
@@ -134,6 +137,39 @@ static void test_a_full_file_system_refuses_the_batch_whole_as_storage_full(void
     assert_int_equal(test_submit_batch(ledger, commands, COMMANDS, false, results), FF_OK);
     assert_int_equal(test_head_sequence(ledger), head + COMMANDS);
     assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
+/* A disk that fills part way through a write cuts it short, which LMDB reports as EIO; with
+ * almost no room left that is storage_full too, not a storage fault. */
+static void test_a_write_cut_short_for_want_of_room_is_storage_full(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, 0);
+    uint64_t head = test_world_register(ledger);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", directory);
+    struct stat status;
+    assert_int_equal(stat(path, &status), 0);
+    enum { COMMANDS = 2000, PAGE = 4096 };
+    Fundflow__V1__Command **commands = calloc(COMMANDS, sizeof *commands);
+    ledger_result *results = calloc(COMMANDS, sizeof *results);
+    for (int i = 0; i < COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "short-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
+    }
+    /* A page past the end: the batch's first long write crosses the limit. */
+    uint64_t room = ((uint64_t)status.st_size + PAGE - 1) / PAGE * PAGE + PAGE;
+    assert_int_equal(store_batch_apply_with_room(ledger, commands, COMMANDS, results, room),
+                     FF_ERR_STORAGE_FULL);
+    assert_int_equal(results[0].failure.code, FF_ERR_STORAGE_FULL);
+    assert_int_equal(test_head_sequence(ledger), head);
+    verify_report report;
+    assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
+    free(commands);
+    free(results);
     ledger_close(ledger);
     test_dir_remove(directory);
 }
@@ -313,6 +349,7 @@ int main(void) {
         cmocka_unit_test(test_small_map_grows_in_the_middle_of_a_batch),
         cmocka_unit_test(test_map_limit_refuses_the_batch_whole),
         cmocka_unit_test(test_a_full_file_system_refuses_the_batch_whole_as_storage_full),
+        cmocka_unit_test(test_a_write_cut_short_for_want_of_room_is_storage_full),
         cmocka_unit_test(test_stale_reader_slots_are_cleared_at_open),
         cmocka_unit_test(test_open_errors_are_reported),
         cmocka_unit_test(test_configured_map_size_is_used),
