@@ -38,7 +38,10 @@ const char *config_usage(void) {
            "\n"
            "Without admin_token only loopback clients are served. With it, every request needs\n"
            "'Authorization: Bearer TOKEN'. SIGTERM or SIGINT finishes the requests in flight and\n"
-           "exits 0; SIGHUP re-reads the configuration file and reloads the plugins.\n"
+           "exits 0; SIGHUP re-reads the configuration file's admin_token and plugin settings\n"
+           "and reloads the plugins; a reload that would remove the token, or a file that does\n"
+           "not parse, is refused and the old settings kept. Keep the file mode 600: it holds\n"
+           "the token, and a file others can read or write is warned about.\n"
            "\n"
            "Exit codes: 0 clean shutdown, 1 the server failed, 2 usage or configuration error.\n";
 }
