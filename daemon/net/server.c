@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -34,10 +35,14 @@
 /* The principal is recorded as every event's actor, so it is bounded as an actor is. */
 #define SERVER_PRINCIPAL_BYTES (FF_ACTOR_BYTES_MAX + 1)
 
+/* A peer's numeric address as libevent gives it: an IPv6 address is at most 45 characters. */
+#define SERVER_PEER_BYTES 64
+
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {
     struct evhttp_connection *connection;
     struct ff_server *server;
+    char peer[SERVER_PEER_BYTES];
     uint32_t jobs_pending;
     bool awaiting_reply;
     bool closed;
@@ -122,7 +127,24 @@ static void server_connection_closed(struct evhttp_connection *connection, void 
     server_exit_if_idle(server);
 }
 
-/* Finds or starts tracking the request's connection; NULL when the table is full. */
+/* The most connections one peer address may hold: FF_CONNECTIONS_PER_PEER_MAX, and never more
+ * than half the table, so that one address can never take every slot from the others. */
+static size_t server_peer_connections_max(const ff_server *server) {
+    size_t half = server->settings->connections_max / 2;
+    if (half < 1) half = 1;
+    return half < FF_CONNECTIONS_PER_PEER_MAX ? half : FF_CONNECTIONS_PER_PEER_MAX;
+}
+
+static size_t server_peer_connections(const ff_server *server, const char *peer) {
+    size_t count = 0;
+    for (size_t i = 0; i < server->connection_count; i++) {
+        if (strcmp(server->connections[i]->peer, peer) == 0) count++;
+    }
+    return count;
+}
+
+/* Finds or starts tracking the request's connection; NULL when the table is full or the peer
+ * already holds its share of it. */
 static server_connection *server_connection_track(ff_server *server,
                                                   struct evhttp_request *request) {
     struct evhttp_connection *connection = evhttp_request_get_connection(request);
@@ -130,8 +152,14 @@ static server_connection *server_connection_track(ff_server *server,
         if (server->connections[i]->connection == connection) return server->connections[i];
     }
     if (server->connection_count >= server->settings->connections_max) return NULL;
+    char *address = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(connection, &address, &port);
+    const char *peer = address ? address : "";
+    if (server_peer_connections(server, peer) >= server_peer_connections_max(server)) return NULL;
     server_connection *tracked = calloc(1, sizeof *tracked);
     if (tracked == NULL) return NULL;
+    snprintf(tracked->peer, sizeof tracked->peer, "%s", peer);
     tracked->connection = connection;
     tracked->server = server;
     /* Replies are written whole, so Nagle's algorithm only delays them behind delayed ACKs. */
@@ -170,7 +198,11 @@ static void server_reply_send(server_call *call, int status, const char *code,
                               const char *content_type, const uint8_t *body, size_t body_bytes) {
     struct evkeyvalq *headers = evhttp_request_get_output_headers(call->request);
     evhttp_add_header(headers, "Content-Type", content_type);
-    if (call->server->shutting_down) evhttp_add_header(headers, "Connection", "close");
+    /* A refused client must not keep its connection: idle, it would hold a slot that others
+     * need, so refusals of who the client is end the connection as shutdown does. */
+    if (call->server->shutting_down || status == 401 || status == 403) {
+        evhttp_add_header(headers, "Connection", "close");
+    }
     struct evbuffer *buffer = evbuffer_new();
     if (buffer != NULL) evbuffer_add(buffer, body, body_bytes);
     metrics_request_record(call->server->metrics, call->method, code,
@@ -676,23 +708,57 @@ static void server_twirp_route(server_call *call, const char *path) {
     }
 }
 
+/* True when the request names its body's length more than once or in two ways (two
+ * Content-Length, two Transfer-Encoding, or both). libevent reads the first Content-Length, or
+ * chunks if Transfer-Encoding is chunked; a proxy in front may have read the other, and then the
+ * rest of the stream is a request the proxy never saw. */
+static bool server_framing_is_ambiguous(struct evhttp_request *request) {
+    size_t lengths = 0, encodings = 0;
+    struct evkeyval *header;
+    TAILQ_FOREACH(header, evhttp_request_get_input_headers(request), next) {
+        if (evutil_ascii_strcasecmp(header->key, "Content-Length") == 0) lengths++;
+        if (evutil_ascii_strcasecmp(header->key, "Transfer-Encoding") == 0) encodings++;
+    }
+    return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
+}
+
+/* Answers without taking a connection slot, and closes the connection after the reply. */
+static void server_request_untracked(server_call *call, const char *path, ff_err refusal,
+                                     const char *message) {
+    evhttp_add_header(evhttp_request_get_output_headers(call->request), "Connection", "close");
+    if (refusal == FF_OK) {
+        server_plain_routes(call, path);
+    } else {
+        server_reply_error(call, refusal, message, NULL, 0);
+    }
+}
+
 static void server_request_handle(struct evhttp_request *request, void *argument) {
     ff_server *server = argument;
     server_call call = {.server = server, .request = request,
                         .started_us = server_monotonic_us(), .content = TWIRP_CONTENT_JSON};
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
+    const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
+    bool is_get = evhttp_request_get_command(request) == EVHTTP_REQ_GET;
+    if (server_framing_is_ambiguous(request)) {
+        server_request_untracked(&call, path, FF_ERR_MALFORMED,
+                                 "the request gives its body's length more than once or in two "
+                                 "ways (Content-Length, Transfer-Encoding)");
+        return;
+    }
     call.connection = server_connection_track(server, request);
     if (call.connection == NULL) {
-        evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
-        server_reply_error(&call, FF_ERR_CONNECTIONS_FULL, NULL, NULL, 0);
+        /* A health check is answered even when every slot is taken, so that a load balancer
+         * does not take a busy server for a dead one. */
+        bool health = is_get && strcmp(path, "/healthz") == 0;
+        server_request_untracked(&call, path, health ? FF_OK : FF_ERR_CONNECTIONS_FULL, NULL);
         return;
     }
     call.connection->awaiting_reply = true;
     server->in_flight++;
     evhttp_request_set_on_complete_cb(request, server_reply_completed, call.connection);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
-    const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
     bool plain = strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
-    if (plain && evhttp_request_get_command(request) == EVHTTP_REQ_GET) {
+    if (plain && is_get) {
         server_plain_routes(&call, path);
     } else {
         server_twirp_route(&call, path);

@@ -256,6 +256,14 @@
 #define FF_PLUGIN_REPORT_COLUMNS_MAX 64
 #endif
 
+/* Connections one peer address may hold at once, and never more than half of max_connections,
+ * so that one address (a misbehaving client, or many behind one NAT) cannot take every slot.
+ * 512 lets fundflow-bench run its most connections against the default table from loopback; a
+ * proxy in front is one peer, so give it a max_connections of twice what it opens. */
+#ifndef FF_CONNECTIONS_PER_PEER_MAX
+#define FF_CONNECTIONS_PER_PEER_MAX 512
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,
