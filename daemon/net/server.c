@@ -38,10 +38,25 @@
 /* A peer's numeric address as libevent gives it: an IPv6 address is at most 45 characters. */
 #define SERVER_PEER_BYTES 64
 
+/* Every accepted connection, from its accept until libevent has let it go, so that a request
+ * that takes too long to arrive can be cut off: libevent 2.1's own timeout restarts at every byte.
+ * Holds a reference on the bufferevent, so a deadline that fires after libevent has closed the
+ * connection finds the bufferevent still allocated, with its callbacks cleared. */
+typedef struct server_arrival {
+    struct ff_server *server;
+    struct bufferevent *bufferevent;
+    struct evbuffer_cb_entry *bytes_watch;
+    struct event *deadline;
+    bool tracked; /* a server_connection owns it, and releases it when the connection closes */
+    bool waiting; /* no request is being served: the next byte starts the deadline */
+    struct server_arrival *previous, *next;
+} server_arrival;
+
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {
     struct evhttp_connection *connection;
     struct ff_server *server;
+    server_arrival *arrival; /* NULL if the connection could not be watched */
     char peer[SERVER_PEER_BYTES];
     uint32_t jobs_pending;
     bool awaiting_reply;
@@ -85,6 +100,7 @@ struct ff_server {
     writer_job *done_head, *done_tail;
     server_connection **connections;
     size_t connection_count;
+    server_arrival *arrivals; /* every connection libevent holds, tracked or not */
     uint64_t in_flight, jobs_pending;
     bool shutting_down;
     int64_t started_at_us;
@@ -100,6 +116,100 @@ static uint64_t server_monotonic_us(void) {
 static void server_exit_if_idle(ff_server *server) {
     if (server->shutting_down && server->in_flight == 0 && server->jobs_pending == 0) {
         event_base_loopexit(server->base, NULL);
+    }
+}
+
+/* ---- how long a request may take to arrive ---- */
+
+static void server_arrival_release(server_arrival *arrival) {
+    ff_server *server = arrival->server;
+    if (arrival->previous) arrival->previous->next = arrival->next;
+    else server->arrivals = arrival->next;
+    if (arrival->next) arrival->next->previous = arrival->previous;
+    evbuffer_remove_cb_entry(bufferevent_get_input(arrival->bufferevent), arrival->bytes_watch);
+    event_free(arrival->deadline);
+    bufferevent_decref(arrival->bufferevent);
+    free(arrival);
+}
+
+static void server_arrival_arm(server_arrival *arrival) {
+    uint32_t seconds = arrival->server->settings->request_timeout_seconds;
+    if (seconds > FF_REQUEST_ARRIVAL_SECONDS_MAX) seconds = FF_REQUEST_ARRIVAL_SECONDS_MAX;
+    struct timeval deadline = {(time_t)seconds, 0};
+    evtimer_add(arrival->deadline, &deadline);
+}
+
+/* The request did not arrive in time: libevent closes the connection as for its own timeout.
+ * If libevent has closed it already, its callbacks are gone and the trigger does nothing. */
+static void server_arrival_expired(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    server_arrival *arrival = argument;
+    bool tracked = arrival->tracked;
+    bufferevent_trigger_event(arrival->bufferevent, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+    /* A tracked connection's close released the arrival inside the trigger. */
+    if (!tracked) server_arrival_release(arrival);
+}
+
+/* Bytes came in; the first of a new request on a kept-alive connection starts its deadline. */
+static void server_arrival_bytes(struct evbuffer *input, const struct evbuffer_cb_info *info,
+                                 void *argument) {
+    (void)input;
+    server_arrival *arrival = argument;
+    if (info->n_added == 0 || !arrival->waiting || evtimer_pending(arrival->deadline, NULL)) {
+        return;
+    }
+    server_arrival_arm(arrival);
+}
+
+/* libevent asks for each accepted connection's bufferevent; the deadline starts now. Without
+ * memory for the watch the connection is served unwatched, as libevent would by itself. */
+static struct bufferevent *server_arrival_begin(struct event_base *base, void *argument) {
+    ff_server *server = argument;
+    server_arrival *arrival = calloc(1, sizeof *arrival);
+    /* No options: libevent closes the socket itself, as for the bufferevents it makes. */
+    struct bufferevent *bufferevent = bufferevent_socket_new(base, -1, 0);
+    struct event *deadline = evtimer_new(base, server_arrival_expired, arrival);
+    struct evbuffer_cb_entry *watch =
+        bufferevent && arrival ? evbuffer_add_cb(bufferevent_get_input(bufferevent),
+                                                 server_arrival_bytes, arrival)
+                               : NULL;
+    if (arrival == NULL || bufferevent == NULL || deadline == NULL || watch == NULL) {
+        free(arrival);
+        if (deadline) event_free(deadline);
+        return bufferevent;
+    }
+    *arrival = (server_arrival){.server = server, .bufferevent = bufferevent,
+                                .bytes_watch = watch, .deadline = deadline, .waiting = true,
+                                .next = server->arrivals};
+    if (server->arrivals) server->arrivals->previous = arrival;
+    server->arrivals = arrival;
+    bufferevent_incref(bufferevent);
+    server_arrival_arm(arrival);
+    return bufferevent;
+}
+
+static server_arrival *server_arrival_find(ff_server *server,
+                                           struct evhttp_connection *connection) {
+    struct bufferevent *bufferevent = evhttp_connection_get_bufferevent(connection);
+    for (server_arrival *arrival = server->arrivals; arrival; arrival = arrival->next) {
+        if (arrival->bufferevent == bufferevent) return arrival;
+    }
+    return NULL;
+}
+
+/* A request has arrived whole and is being served: no deadline until its reply is sent. */
+static void server_arrival_served(server_arrival *arrival) {
+    if (arrival == NULL) return;
+    arrival->waiting = false;
+    evtimer_del(arrival->deadline);
+}
+
+/* The reply is sent; bytes of the next request may be waiting already. */
+static void server_arrival_wait(server_arrival *arrival) {
+    if (arrival == NULL) return;
+    arrival->waiting = true;
+    if (evbuffer_get_length(bufferevent_get_input(arrival->bufferevent)) > 0) {
+        server_arrival_arm(arrival);
     }
 }
 
@@ -123,6 +233,8 @@ static void server_connection_closed(struct evhttp_connection *connection, void 
     if (tracked->awaiting_reply) server->in_flight--;
     tracked->awaiting_reply = false;
     tracked->closed = true;
+    if (tracked->arrival) server_arrival_release(tracked->arrival);
+    tracked->arrival = NULL;
     server_connection_release(tracked);
     server_exit_if_idle(server);
 }
@@ -162,6 +274,8 @@ static server_connection *server_connection_track(ff_server *server,
     snprintf(tracked->peer, sizeof tracked->peer, "%s", peer);
     tracked->connection = connection;
     tracked->server = server;
+    tracked->arrival = server_arrival_find(server, connection);
+    if (tracked->arrival) tracked->arrival->tracked = true;
     /* Replies are written whole, so Nagle's algorithm only delays them behind delayed ACKs. */
     int no_delay = 1;
     evutil_socket_t socket_fd = bufferevent_getfd(evhttp_connection_get_bufferevent(connection));
@@ -180,6 +294,7 @@ static void server_reply_completed(struct evhttp_request *request, void *argumen
         tracked->awaiting_reply = false;
         tracked->server->in_flight--;
     }
+    server_arrival_wait(tracked->arrival);
     server_exit_if_idle(tracked->server);
 }
 
@@ -754,6 +869,7 @@ static void server_request_handle(struct evhttp_request *request, void *argument
         server_request_untracked(&call, path, health ? FF_OK : FF_ERR_CONNECTIONS_FULL, NULL);
         return;
     }
+    server_arrival_served(call.connection->arrival);
     call.connection->awaiting_reply = true;
     server->in_flight++;
     evhttp_request_set_on_complete_cb(request, server_reply_completed, call.connection);
@@ -874,6 +990,7 @@ static ff_err server_http_create(ff_server *server) {
                                                  EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                                  EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(server->http, server_request_handle, server);
+    evhttp_set_bevcb(server->http, server_arrival_begin, server);
     return FF_OK;
 }
 
@@ -940,6 +1057,8 @@ void server_free(ff_server *server) {
         free(server->verify);
     }
     if (server->http) evhttp_free(server->http);
+    /* libevent has closed every connection; what is left are untracked ones' watches. */
+    while (server->arrivals) server_arrival_release(server->arrivals);
     for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);
     for (size_t i = 0; i < 3; i++) {
         if (server->signal_events[i]) event_free(server->signal_events[i]);

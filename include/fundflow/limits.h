@@ -264,6 +264,14 @@
 #define FF_CONNECTIONS_PER_PEER_MAX 512
 #endif
 
+/* Seconds a request may take to arrive whole, head and body, counted from the connection's
+ * accept or from the first byte of a later request on it. libevent's request timeout restarts
+ * at every byte, so a client sending a header line a second would hold its connection for
+ * ever. 10 s carries the largest default body at 3.4 Mbit/s; request_timeout_seconds lowers it. */
+#ifndef FF_REQUEST_ARRIVAL_SECONDS_MAX
+#define FF_REQUEST_ARRIVAL_SECONDS_MAX 10
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,
