@@ -174,8 +174,9 @@ static struct bufferevent *server_arrival_begin(struct event_base *base, void *a
                                                  server_arrival_bytes, arrival)
                                : NULL;
     if (arrival == NULL || bufferevent == NULL || deadline == NULL || watch == NULL) {
-        free(arrival);
+        if (watch) evbuffer_remove_cb_entry(bufferevent_get_input(bufferevent), watch);
         if (deadline) event_free(deadline);
+        free(arrival);
         return bufferevent;
     }
     *arrival = (server_arrival){.server = server, .bufferevent = bufferevent,
