@@ -1,5 +1,5 @@
-/* fundflowd's event loop: routing, the authorization point, replies, and the hand-off to and from
- * the writer thread. */
+/* fundflowd's event loop: connections and their limits, routing, the authorization point,
+ * replies, and the hand-off to and from the writer thread. */
 #include "server.h"
 
 #include <arpa/inet.h>
