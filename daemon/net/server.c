@@ -1,5 +1,5 @@
-/* fundflowd's event loop: routing, the authorization point, replies, and the hand-off to and from
- * the writer thread. */
+/* fundflowd's event loop: connections and their limits, routing, the authorization point,
+ * replies, and the hand-off to and from the writer thread. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -34,10 +35,29 @@
 /* The principal is recorded as every event's actor, so it is bounded as an actor is. */
 #define SERVER_PRINCIPAL_BYTES (FF_ACTOR_BYTES_MAX + 1)
 
+/* A peer's numeric address as libevent gives it: an IPv6 address is at most 45 characters. */
+#define SERVER_PEER_BYTES 64
+
+/* Every accepted connection, from its accept until libevent has let it go, so that a request
+ * that takes too long to arrive can be cut off: libevent 2.1's own timeout restarts at every byte.
+ * Holds a reference on the bufferevent, so a deadline that fires after libevent has closed the
+ * connection finds the bufferevent still allocated, with its callbacks cleared. */
+typedef struct server_arrival {
+    struct ff_server *server;
+    struct bufferevent *bufferevent;
+    struct evbuffer_cb_entry *bytes_watch;
+    struct event *deadline;
+    bool tracked; /* a server_connection owns it, and releases it when the connection closes */
+    bool waiting; /* no request is being served: the next byte starts the deadline */
+    struct server_arrival *previous, *next;
+} server_arrival;
+
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {
     struct evhttp_connection *connection;
     struct ff_server *server;
+    server_arrival *arrival; /* NULL if the connection could not be watched */
+    char peer[SERVER_PEER_BYTES];
     uint32_t jobs_pending;
     bool awaiting_reply;
     bool closed;
@@ -80,6 +100,7 @@ struct ff_server {
     writer_job *done_head, *done_tail;
     server_connection **connections;
     size_t connection_count;
+    server_arrival *arrivals; /* every connection libevent holds, tracked or not */
     uint64_t in_flight, jobs_pending;
     bool shutting_down;
     int64_t started_at_us;
@@ -95,6 +116,101 @@ static uint64_t server_monotonic_us(void) {
 static void server_exit_if_idle(ff_server *server) {
     if (server->shutting_down && server->in_flight == 0 && server->jobs_pending == 0) {
         event_base_loopexit(server->base, NULL);
+    }
+}
+
+/* ---- how long a request may take to arrive ---- */
+
+static void server_arrival_release(server_arrival *arrival) {
+    ff_server *server = arrival->server;
+    if (arrival->previous) arrival->previous->next = arrival->next;
+    else server->arrivals = arrival->next;
+    if (arrival->next) arrival->next->previous = arrival->previous;
+    evbuffer_remove_cb_entry(bufferevent_get_input(arrival->bufferevent), arrival->bytes_watch);
+    event_free(arrival->deadline);
+    bufferevent_decref(arrival->bufferevent);
+    free(arrival);
+}
+
+static void server_arrival_arm(server_arrival *arrival) {
+    uint32_t seconds = arrival->server->settings->request_timeout_seconds;
+    if (seconds > FF_REQUEST_ARRIVAL_SECONDS_MAX) seconds = FF_REQUEST_ARRIVAL_SECONDS_MAX;
+    struct timeval deadline = {(time_t)seconds, 0};
+    evtimer_add(arrival->deadline, &deadline);
+}
+
+/* The request did not arrive in time: libevent closes the connection as for its own timeout.
+ * If libevent has closed it already, its callbacks are gone and the trigger does nothing. */
+static void server_arrival_expired(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    server_arrival *arrival = argument;
+    bool tracked = arrival->tracked;
+    bufferevent_trigger_event(arrival->bufferevent, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+    /* A tracked connection's close released the arrival inside the trigger. */
+    if (!tracked) server_arrival_release(arrival);
+}
+
+/* Bytes came in; the first of a new request on a kept-alive connection starts its deadline. */
+static void server_arrival_bytes(struct evbuffer *input, const struct evbuffer_cb_info *info,
+                                 void *argument) {
+    (void)input;
+    server_arrival *arrival = argument;
+    if (info->n_added == 0 || !arrival->waiting || evtimer_pending(arrival->deadline, NULL)) {
+        return;
+    }
+    server_arrival_arm(arrival);
+}
+
+/* libevent asks for each accepted connection's bufferevent; the deadline starts now. Without
+ * memory for the watch the connection is served unwatched, as libevent would by itself. */
+static struct bufferevent *server_arrival_begin(struct event_base *base, void *argument) {
+    ff_server *server = argument;
+    server_arrival *arrival = calloc(1, sizeof *arrival);
+    /* No options: libevent closes the socket itself, as for the bufferevents it makes. */
+    struct bufferevent *bufferevent = bufferevent_socket_new(base, -1, 0);
+    struct event *deadline = evtimer_new(base, server_arrival_expired, arrival);
+    struct evbuffer_cb_entry *watch =
+        bufferevent && arrival ? evbuffer_add_cb(bufferevent_get_input(bufferevent),
+                                                 server_arrival_bytes, arrival)
+                               : NULL;
+    if (arrival == NULL || bufferevent == NULL || deadline == NULL || watch == NULL) {
+        if (watch) evbuffer_remove_cb_entry(bufferevent_get_input(bufferevent), watch);
+        if (deadline) event_free(deadline);
+        free(arrival);
+        return bufferevent;
+    }
+    *arrival = (server_arrival){.server = server, .bufferevent = bufferevent,
+                                .bytes_watch = watch, .deadline = deadline, .waiting = true,
+                                .next = server->arrivals};
+    if (server->arrivals) server->arrivals->previous = arrival;
+    server->arrivals = arrival;
+    bufferevent_incref(bufferevent);
+    server_arrival_arm(arrival);
+    return bufferevent;
+}
+
+static server_arrival *server_arrival_find(ff_server *server,
+                                           struct evhttp_connection *connection) {
+    struct bufferevent *bufferevent = evhttp_connection_get_bufferevent(connection);
+    for (server_arrival *arrival = server->arrivals; arrival; arrival = arrival->next) {
+        if (arrival->bufferevent == bufferevent) return arrival;
+    }
+    return NULL;
+}
+
+/* A request has arrived whole and is being served: no deadline until its reply is sent. */
+static void server_arrival_served(server_arrival *arrival) {
+    if (arrival == NULL) return;
+    arrival->waiting = false;
+    evtimer_del(arrival->deadline);
+}
+
+/* The reply is sent; bytes of the next request may be waiting already. */
+static void server_arrival_wait(server_arrival *arrival) {
+    if (arrival == NULL) return;
+    arrival->waiting = true;
+    if (evbuffer_get_length(bufferevent_get_input(arrival->bufferevent)) > 0) {
+        server_arrival_arm(arrival);
     }
 }
 
@@ -118,11 +234,30 @@ static void server_connection_closed(struct evhttp_connection *connection, void 
     if (tracked->awaiting_reply) server->in_flight--;
     tracked->awaiting_reply = false;
     tracked->closed = true;
+    if (tracked->arrival) server_arrival_release(tracked->arrival);
+    tracked->arrival = NULL;
     server_connection_release(tracked);
     server_exit_if_idle(server);
 }
 
-/* Finds or starts tracking the request's connection; NULL when the table is full. */
+/* The most connections one peer address may hold: FF_CONNECTIONS_PER_PEER_MAX, and never more
+ * than half the table, so that one address can never take every slot from the others. */
+static size_t server_peer_connections_max(const ff_server *server) {
+    size_t half = server->settings->connections_max / 2;
+    if (half < 1) half = 1;
+    return half < FF_CONNECTIONS_PER_PEER_MAX ? half : FF_CONNECTIONS_PER_PEER_MAX;
+}
+
+static size_t server_peer_connections(const ff_server *server, const char *peer) {
+    size_t count = 0;
+    for (size_t i = 0; i < server->connection_count; i++) {
+        if (strcmp(server->connections[i]->peer, peer) == 0) count++;
+    }
+    return count;
+}
+
+/* Finds or starts tracking the request's connection; NULL when the table is full or the peer
+ * already holds its share of it. */
 static server_connection *server_connection_track(ff_server *server,
                                                   struct evhttp_request *request) {
     struct evhttp_connection *connection = evhttp_request_get_connection(request);
@@ -130,10 +265,18 @@ static server_connection *server_connection_track(ff_server *server,
         if (server->connections[i]->connection == connection) return server->connections[i];
     }
     if (server->connection_count >= server->settings->connections_max) return NULL;
+    char *address = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(connection, &address, &port);
+    const char *peer = address ? address : "";
+    if (server_peer_connections(server, peer) >= server_peer_connections_max(server)) return NULL;
     server_connection *tracked = calloc(1, sizeof *tracked);
     if (tracked == NULL) return NULL;
+    snprintf(tracked->peer, sizeof tracked->peer, "%s", peer);
     tracked->connection = connection;
     tracked->server = server;
+    tracked->arrival = server_arrival_find(server, connection);
+    if (tracked->arrival) tracked->arrival->tracked = true;
     /* Replies are written whole, so Nagle's algorithm only delays them behind delayed ACKs. */
     int no_delay = 1;
     evutil_socket_t socket_fd = bufferevent_getfd(evhttp_connection_get_bufferevent(connection));
@@ -152,6 +295,7 @@ static void server_reply_completed(struct evhttp_request *request, void *argumen
         tracked->awaiting_reply = false;
         tracked->server->in_flight--;
     }
+    server_arrival_wait(tracked->arrival);
     server_exit_if_idle(tracked->server);
 }
 
@@ -170,7 +314,11 @@ static void server_reply_send(server_call *call, int status, const char *code,
                               const char *content_type, const uint8_t *body, size_t body_bytes) {
     struct evkeyvalq *headers = evhttp_request_get_output_headers(call->request);
     evhttp_add_header(headers, "Content-Type", content_type);
-    if (call->server->shutting_down) evhttp_add_header(headers, "Connection", "close");
+    /* A refused client must not keep its connection: idle, it would hold a slot that others
+     * need, so refusals of who the client is end the connection as shutdown does. */
+    if (call->server->shutting_down || status == 401 || status == 403) {
+        evhttp_add_header(headers, "Connection", "close");
+    }
     struct evbuffer *buffer = evbuffer_new();
     if (buffer != NULL) evbuffer_add(buffer, body, body_bytes);
     metrics_request_record(call->server->metrics, call->method, code,
@@ -372,7 +520,11 @@ static void server_submit_results_reply(server_call *call, const writer_job *job
 
 static void server_submit_reply(server_call *call, const writer_job *job) {
     if (job->group_err != FF_OK) {
-        server_reply_error(call, job->group_err, "the batch was not recorded", NULL, 0);
+        /* A full disk is the operator's to fix; say so, not only that nothing was kept. */
+    const char *message = job->group_err == FF_ERR_STORAGE_FULL
+                              ? "the batch was not recorded: storage is full"
+                              : "the batch was not recorded";
+    server_reply_error(call, job->group_err, message, NULL, 0);
         return;
     }
     size_t refused = server_first_refusal(job);
@@ -676,23 +828,58 @@ static void server_twirp_route(server_call *call, const char *path) {
     }
 }
 
+/* True when the request names its body's length more than once or in two ways (two
+ * Content-Length, two Transfer-Encoding, or both). libevent reads the first Content-Length, or
+ * chunks if Transfer-Encoding is chunked; a proxy in front may have read the other, and then the
+ * rest of the stream is a request the proxy never saw. */
+static bool server_framing_is_ambiguous(struct evhttp_request *request) {
+    size_t lengths = 0, encodings = 0;
+    struct evkeyval *header;
+    TAILQ_FOREACH(header, evhttp_request_get_input_headers(request), next) {
+        if (evutil_ascii_strcasecmp(header->key, "Content-Length") == 0) lengths++;
+        if (evutil_ascii_strcasecmp(header->key, "Transfer-Encoding") == 0) encodings++;
+    }
+    return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
+}
+
+/* Answers without taking a connection slot, and closes the connection after the reply. */
+static void server_request_untracked(server_call *call, const char *path, ff_err refusal,
+                                     const char *message) {
+    evhttp_add_header(evhttp_request_get_output_headers(call->request), "Connection", "close");
+    if (refusal == FF_OK) {
+        server_plain_routes(call, path);
+    } else {
+        server_reply_error(call, refusal, message, NULL, 0);
+    }
+}
+
 static void server_request_handle(struct evhttp_request *request, void *argument) {
     ff_server *server = argument;
     server_call call = {.server = server, .request = request,
                         .started_us = server_monotonic_us(), .content = TWIRP_CONTENT_JSON};
-    call.connection = server_connection_track(server, request);
-    if (call.connection == NULL) {
-        evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
-        server_reply_error(&call, FF_ERR_CONNECTIONS_FULL, NULL, NULL, 0);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
+    const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
+    bool is_get = evhttp_request_get_command(request) == EVHTTP_REQ_GET;
+    if (server_framing_is_ambiguous(request)) {
+        server_request_untracked(&call, path, FF_ERR_MALFORMED,
+                                 "the request gives its body's length more than once or in two "
+                                 "ways (Content-Length, Transfer-Encoding)");
         return;
     }
+    call.connection = server_connection_track(server, request);
+    if (call.connection == NULL) {
+        /* A health check is answered even when every slot is taken, so that a load balancer
+         * does not take a busy server for a dead one. */
+        bool health = is_get && strcmp(path, "/healthz") == 0;
+        server_request_untracked(&call, path, health ? FF_OK : FF_ERR_CONNECTIONS_FULL, NULL);
+        return;
+    }
+    server_arrival_served(call.connection->arrival);
     call.connection->awaiting_reply = true;
     server->in_flight++;
     evhttp_request_set_on_complete_cb(request, server_reply_completed, call.connection);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
-    const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
     bool plain = strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
-    if (plain && evhttp_request_get_command(request) == EVHTTP_REQ_GET) {
+    if (plain && is_get) {
         server_plain_routes(&call, path);
     } else {
         server_twirp_route(&call, path);
@@ -808,6 +995,7 @@ static ff_err server_http_create(ff_server *server) {
                                                  EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                                  EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(server->http, server_request_handle, server);
+    evhttp_set_bevcb(server->http, server_arrival_begin, server);
     return FF_OK;
 }
 
@@ -874,6 +1062,8 @@ void server_free(ff_server *server) {
         free(server->verify);
     }
     if (server->http) evhttp_free(server->http);
+    /* libevent has closed every connection; what is left are untracked ones' watches. */
+    while (server->arrivals) server_arrival_release(server->arrivals);
     for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);
     for (size_t i = 0; i < 3; i++) {
         if (server->signal_events[i]) event_free(server->signal_events[i]);

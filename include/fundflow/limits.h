@@ -265,6 +265,22 @@
 #define FF_STORAGE_ROOM_BYTES_MIN (1u << 20)
 #endif
 
+/* Connections one peer address may hold at once, and never more than half of max_connections,
+ * so that one address (a misbehaving client, or many behind one NAT) cannot take every slot.
+ * 512 lets fundflow-bench run its most connections against the default table from loopback; a
+ * proxy in front is one peer, so give it a max_connections of twice what it opens. */
+#ifndef FF_CONNECTIONS_PER_PEER_MAX
+#define FF_CONNECTIONS_PER_PEER_MAX 512
+#endif
+
+/* Seconds a request may take to arrive whole, head and body, counted from the connection's
+ * accept or from the first byte of a later request on it. libevent's request timeout restarts
+ * at every byte, so a client sending a header line a second would hold its connection for
+ * ever. 10 s carries the largest default body at 3.4 Mbit/s; request_timeout_seconds lowers it. */
+#ifndef FF_REQUEST_ARRIVAL_SECONDS_MAX
+#define FF_REQUEST_ARRIVAL_SECONDS_MAX 10
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,

@@ -131,6 +131,81 @@ int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply
     return http_request(port, "POST", path, "application/json", json, strlen(json), NULL, reply);
 }
 
+int http_raw_connect(uint16_t port, const char *source_address) {
+    if (source_address == NULL) return http_connect(port);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in source = {.sin_family = AF_INET};
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, source_address, &source.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&source, sizeof source) != 0 ||
+        connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int http_raw_send(int fd, const char *text) {
+    return http_write_all(fd, text, strlen(text));
+}
+
+/* Receives into data[*length..capacity), waiting at most the reply timeout; the bytes got, 0
+ * at the end of the stream, -1 on an error or no data in time. */
+static ssize_t http_raw_receive(int fd, uint8_t *data, size_t *length, size_t capacity) {
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct pollfd wait = {.fd = fd, .events = POLLIN};
+        if (poll(&wait, 1, HTTP_REPLY_TIMEOUT_MS) <= 0) return -1;
+        ssize_t got = recv(fd, data + *length, capacity - *length, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got > 0) *length += (size_t)got;
+        return got;
+    }
+    return -1;
+}
+
+/* The length a reply head gives its body, or 0 if it gives none. */
+static size_t http_raw_body_bytes(const char *head) {
+    const char *length = strcasestr(head, "\r\nContent-Length:");
+    return length ? (size_t)strtoul(length + 17, NULL, 10) : 0;
+}
+
+int http_raw_reply_read(int fd, http_reply *reply) {
+    enum { RAW_REPLY_BYTES_MAX = 1 << 20 };
+    memset(reply, 0, sizeof *reply);
+    uint8_t *data = malloc(RAW_REPLY_BYTES_MAX + 1);
+    size_t length = 0, wanted = 0;
+    int rc = -1;
+    while (length < RAW_REPLY_BYTES_MAX) {
+        if (http_raw_receive(fd, data, &length, RAW_REPLY_BYTES_MAX) <= 0) break;
+        data[length] = '\0';
+        char *head_end = strstr((char *)data, "\r\n\r\n");
+        if (head_end == NULL) continue;
+        size_t head_bytes = (size_t)(head_end - (char *)data) + 4;
+        wanted = head_bytes + http_raw_body_bytes((char *)data);
+        if (length >= wanted) {
+            rc = http_reply_parse(data, wanted, reply);
+            break;
+        }
+    }
+    free(data);
+    return rc;
+}
+
+int http_raw_wait_closed(int fd, int timeout_ms) {
+    uint8_t discard[4096];
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        struct pollfd wait = {.fd = fd, .events = POLLIN};
+        int ready = poll(&wait, 1, 10);
+        if (ready < 0 && errno != EINTR) return -1;
+        if (ready <= 0) continue;
+        ssize_t got = recv(fd, discard, sizeof discard, 0);
+        if (got == 0 || (got < 0 && errno == ECONNRESET)) return 0;
+    }
+    return -1;
+}
+
 /* How long a server may take to print its "listening on" line, or to exit after SIGTERM. Generous
  * because sanitizer builds on a loaded machine are slow; the waits end as soon as the server is
  * ready or gone. Polls are bounded in count as well as in time. */

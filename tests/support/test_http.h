@@ -28,6 +28,23 @@ int http_twirp_protobuf(uint16_t port, const char *rpc, const ProtobufCMessage *
 /* POSTs JSON text to /twirp/fundflow.v1.Ledger/<rpc>. */
 int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply *reply);
 
+/* Raw connections, for tests of how the server treats the connection itself. */
+
+/* Connects to 127.0.0.1:port from source_address (an address of the loopback network, such as
+ * "127.0.0.2", or NULL for the kernel's choice). Returns the socket, or -1. */
+int http_raw_connect(uint16_t port, const char *source_address);
+
+/* Sends all of text. Returns 0, or -1 if the server has closed the connection. */
+int http_raw_send(int fd, const char *text);
+
+/* Reads one reply, whose length its Content-Length gives, leaving the connection open.
+ * Returns 0, or -1 if the connection ended first or no reply came within the test timeout. */
+int http_raw_reply_read(int fd, http_reply *reply);
+
+/* Waits at most timeout_ms for the server to close the connection, discarding anything it
+ * sends first. Returns 0 once closed (end of stream or reset), -1 if still open. */
+int http_raw_wait_closed(int fd, int timeout_ms);
+
 typedef struct test_server {
     pid_t pid;
     uint16_t port;
