@@ -164,6 +164,7 @@ done
 expect_http 429 SubmitCommands "" "{\"commands\":[$batch]}"
 [[ $http_body == *'"code":"resource_exhausted"'* && $http_body == *'"error":"storage_full"'* ]] \
     || fail "the refusal is not resource_exhausted with storage_full: $http_body"
+[[ $http_body == *'storage is full'* ]] || fail "the refusal does not say storage is full: $http_body"
 
 check "the log says storage is full at level=error and names the data directory"
 log_wait "level=error msg=\"storage full\" data_dir=\"$scratch/full\"" 1
