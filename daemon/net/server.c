@@ -521,10 +521,10 @@ static void server_submit_results_reply(server_call *call, const writer_job *job
 static void server_submit_reply(server_call *call, const writer_job *job) {
     if (job->group_err != FF_OK) {
         /* A full disk is the operator's to fix; say so, not only that nothing was kept. */
-    const char *message = job->group_err == FF_ERR_STORAGE_FULL
-                              ? "the batch was not recorded: storage is full"
-                              : "the batch was not recorded";
-    server_reply_error(call, job->group_err, message, NULL, 0);
+        const char *message = job->group_err == FF_ERR_STORAGE_FULL
+                                  ? "the batch was not recorded: storage is full"
+                                  : "the batch was not recorded";
+        server_reply_error(call, job->group_err, message, NULL, 0);
         return;
     }
     size_t refused = server_first_refusal(job);
