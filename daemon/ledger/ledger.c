@@ -69,9 +69,7 @@ ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out) {
 
 /* Errors that say the batch as a whole cannot go on, as opposed to one command being refused. */
 static bool ledger_error_is_fatal(ff_err err) {
-    return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY ||
-           err == FF_ERR_INTERNAL || err == FF_ERR_LOG_DECODE || err == FF_ERR_KEY_EXISTS ||
-           err == FF_ERR_STORAGE_FULL;
+    return store_error_is_failure(err) || err == FF_ERR_INTERNAL || err == FF_ERR_LOG_DECODE;
 }
 
 /* Answers a command whose key is already in the index: the original result if the content is

@@ -88,10 +88,7 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     if (err == FF_OK) return FF_OK;
     /* A store that cannot be read or written says nothing about the projections: its error
      * stands. Any other failure means the log no longer replays as it was recorded. */
-    bool store_failed = err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE ||
-                        err == FF_ERR_NO_MEMORY || err == FF_ERR_KEY_EXISTS ||
-                        err == FF_ERR_STORAGE_FULL;
-    verify_fail(report, store_failed ? err : FF_ERR_PROJECTION_MISMATCH, sequence,
+    verify_fail(report, store_error_is_failure(err) ? err : FF_ERR_PROJECTION_MISMATCH, sequence,
                 "replaying the event failed: ");
     size_t used = strlen(report->reason);
     snprintf(report->reason + used, sizeof report->reason - used, "%s: %.160s", ff_err_name(err),

@@ -106,7 +106,7 @@ int plugin_event_deliver(ff_plugin_context *context, const Fundflow__V1__EventRe
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = plugin_command_from(context->txn, context->store, record, &summary, &contract);
     if (err != FF_OK) {
-        if (context->storage_err == FF_OK) context->storage_err = err;
+        plugin_context_storage_failed(context, err);
         free(payload);
         return FF_PLUGIN_ERROR;
     }

@@ -83,8 +83,15 @@ ff_err plugins_projections_catch_up(ff_plugins *plugins);
 /* Errors of the store itself, as opposed to what a plugin asked for not being there: they fail
  * the whole call (and a write group), whatever the plugin makes of them. */
 static inline bool plugin_error_is_storage(ff_err err) {
-    return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY ||
-           err == FF_ERR_KEY_EXISTS || err == FF_ERR_LOG_DECODE || err == FF_ERR_STORAGE_FULL;
+    return store_error_is_failure(err) || err == FF_ERR_LOG_DECODE;
+}
+
+/* Keeps the first failure of the store in a plugin call, which outranks whatever the plugin
+ * makes of it. */
+static inline void plugin_context_storage_failed(ff_plugin_context *context, ff_err err) {
+    if (plugin_error_is_storage(err) && context->storage_err == FF_OK) {
+        context->storage_err = err;
+    }
 }
 
 /* The ledger veto that asks every plugin with a veto hook. */

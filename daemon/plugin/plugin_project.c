@@ -57,8 +57,9 @@ static int plugin_data_refuse(ff_plugin_context *context, const char *message) {
 
 /* Keeps the first storage failure, which outranks whatever the plugin makes of it. */
 static int plugin_data_storage_failed(ff_plugin_context *context, ff_err err) {
-    assert(err != FF_OK);
-    if (context->storage_err == FF_OK) context->storage_err = err;
+    /* Only the store's own calls come here, so every error is one of its failures. */
+    assert(plugin_error_is_storage(err));
+    plugin_context_storage_failed(context, err);
     char message[96];
     snprintf(message, sizeof message, "the plugin data table failed: %s", ff_err_name(err));
     return plugin_data_refuse(context, message);
@@ -98,7 +99,7 @@ static int plugin_data_writable(ff_plugin_context *context, const char *function
     store_txn *child = NULL;
     ff_err err = store_txn_begin(context->store, context->lazy_parent, STORE_TXN_WRITE, &child);
     if (err != FF_OK) {
-        if (context->storage_err == FF_OK) context->storage_err = err;
+        plugin_context_storage_failed(context, err);
         return plugin_data_refuse(context, "cannot begin the projection's transaction");
     }
     context->txn = child;

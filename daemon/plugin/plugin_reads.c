@@ -39,9 +39,7 @@ typedef struct plugin_table_walk_state {
  * outranks whatever the plugin makes of it, and answers the plugin FF_PLUGIN_ERROR. */
 static int plugin_read_failed(ff_plugin_context *context, ff_err err) {
     assert(err != FF_OK);
-    if (plugin_error_is_storage(err) && context->storage_err == FF_OK) {
-        context->storage_err = err;
-    }
+    plugin_context_storage_failed(context, err);
     return FF_PLUGIN_ERROR;
 }
 

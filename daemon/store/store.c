@@ -412,6 +412,11 @@ ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
     }
 }
 
+bool store_error_is_failure(ff_err err) {
+    return err == FF_ERR_MAP_LIMIT || err == FF_ERR_STORAGE || err == FF_ERR_NO_MEMORY ||
+           err == FF_ERR_KEY_EXISTS || err == FF_ERR_STORAGE_FULL;
+}
+
 uint64_t store_map_growth_count(ff_store *store) { return store->map_growth_count; }
 
 uint64_t store_map_bytes(ff_store *store) {

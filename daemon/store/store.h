@@ -131,6 +131,11 @@ ff_err store_write_run(ff_store *store, store_write_work work, void *argument);
 /* How many times this store's map has grown since it was opened. */
 uint64_t store_map_growth_count(ff_store *store);
 
+/* True for the errors that say the store itself failed (full map or disk, a failed read or
+ * write, no memory, a key that should have been new), as opposed to an answer such as
+ * FF_ERR_NOT_FOUND. They fail a whole write group, whichever layer meets them. */
+bool store_error_is_failure(ff_err err);
+
 /* ---- reads and writes ---- */
 
 /* Reads one key. FF_ERR_NOT_FOUND if it is absent. */
