@@ -36,6 +36,9 @@ typedef struct ledger_batch {
     size_t command_count;     /* at most FF_BATCH_COMMANDS_MAX */
     bool linked;              /* all or nothing */
     const char *actor;        /* recorded on every event; required */
+    /* Who asks: each command must pass access_command_check for it. NULL for the offline tools
+     * and tests, which act without restriction. */
+    const struct access_principal *principal;
     int64_t recorded_at_us;   /* the time to record; 0 means now */
 } ledger_batch;
 

@@ -46,6 +46,9 @@ static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_STATEMENTS] = "statements",
     [STORE_TABLE_HISTORY] = "history",
     [STORE_TABLE_FLOWS] = "flows",
+    [STORE_TABLE_PRINCIPALS] = "principals",
+    [STORE_TABLE_PRINCIPAL_TOKENS] = "principal_tokens",
+    [STORE_TABLE_ACTOR_EVENTS] = "actor_events",
     [STORE_TABLE_PLUGIN_DATA] = "plugin_data",
     [STORE_TABLE_PLUGIN_MARKS] = "plugin_marks",
 };

@@ -43,6 +43,9 @@ typedef enum store_table {
     STORE_TABLE_STATEMENTS,  /* org (12) ++ counterparty (12) ++ year ++ month ++ kind -> amount */
     STORE_TABLE_HISTORY,     /* org code or contract id ++ 0 ++ sequence -> nothing */
     STORE_TABLE_FLOWS,       /* year ++ from (12) ++ to (12) ++ stream -> int64 pence */
+    STORE_TABLE_PRINCIPALS,  /* principal name -> packed PrincipalRecord */
+    STORE_TABLE_PRINCIPAL_TOKENS, /* SHA-256 of a token (32 bytes) -> principal name */
+    STORE_TABLE_ACTOR_EVENTS, /* actor ++ 0 ++ sequence (8 bytes big-endian) -> nothing */
     STORE_TABLE_PLUGIN_DATA, /* plugin name ++ 0 ++ the plugin's key -> the plugin's value */
     STORE_TABLE_PLUGIN_MARKS, /* plugin name -> plugin_projection_mark */
     STORE_TABLE_COUNT

@@ -140,7 +140,16 @@
     X(FF_ERR_KEY_EXISTS, 67, "key_exists", "a stored key that must be new already exists",         \
       "internal")                                                                                  \
     X(FF_ERR_STORAGE_FULL, 68, "storage_full", "the disk holding the ledger is full",              \
-      "resource_exhausted")
+      "resource_exhausted")                                                                        \
+    X(FF_ERR_PRINCIPAL_UNKNOWN, 69, "principal_unknown", "no principal has this name",             \
+      "not_found")                                                                                 \
+    X(FF_ERR_PRINCIPAL_EXISTS, 70, "principal_exists",                                             \
+      "a principal with this name exists or once existed; names are never reused",                \
+      "already_exists")                                                                            \
+    X(FF_ERR_PRINCIPAL_REVOKED, 71, "principal_revoked", "the principal is already revoked",       \
+      "failed_precondition")                                                                       \
+    X(FF_ERR_OUT_OF_SCOPE, 72, "out_of_scope",                                                     \
+      "the organisation is outside this principal's scope", "permission_denied")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

@@ -115,6 +115,23 @@
 #ifndef FF_REPLIES_PER_WAKEUP_MAX
 #define FF_REPLIES_PER_WAKEUP_MAX 64
 #endif
+/* A principal's name, which every event it records carries as its actor. */
+#ifndef FF_PRINCIPAL_NAME_BYTES_MAX
+#define FF_PRINCIPAL_NAME_BYTES_MAX FF_ACTOR_BYTES_MAX
+#endif
+/* A principal's token: FF_TOKEN_PREFIX, then FF_TOKEN_RANDOM_BYTES random bytes in hex. */
+#define FF_TOKEN_PREFIX "ff_"
+#define FF_TOKEN_RANDOM_BYTES 32
+#define FF_TOKEN_TEXT_BYTES (sizeof FF_TOKEN_PREFIX - 1 + 2 * FF_TOKEN_RANDOM_BYTES)
+/* Principals ListPrincipals returns in one reply (it is not paged). */
+#ifndef FF_PRINCIPALS_MAX
+#define FF_PRINCIPALS_MAX 10000
+#endif
+/* Steps up the organisation tree a scope check takes before it gives up (NHS England, region,
+ * ICB, place is three). */
+#ifndef FF_SCOPE_DEPTH_MAX
+#define FF_SCOPE_DEPTH_MAX 8
+#endif
 /* A bearer token in the configuration file. */
 #ifndef FF_TOKEN_BYTES_MAX
 #define FF_TOKEN_BYTES_MAX 128
