@@ -30,6 +30,7 @@ const query_method query_methods[] = {
     {"GetFundingFlows", query_funding_flows},
     {"GetDelegations", query_delegations},
     {"GetHistory", query_history},
+    {"ListPrincipals", query_principals_list},
     {NULL, NULL},
 };
 

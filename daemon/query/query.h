@@ -25,8 +25,8 @@
  *     be short, even empty, and still carry next_after_sequence; a client pages on until it is 0.
  *   - GetHistory by name refuses an organisation or contract outside the scope (field name). By
  *     actor it needs an admin, an auditor or the actor itself (else FF_ERR_PERMISSION_DENIED).
- *   - VerifyLedger is for admins and auditors, whom the method table (access_methods) alone
- *     lets in; it does not look at who.
+ *   - VerifyLedger and ListPrincipals are for admins and auditors, whom the method table
+ *     (access_methods) alone lets in; they do not look at who.
  */
 #ifndef FUNDFLOW_QUERY_H
 #define FUNDFLOW_QUERY_H
@@ -90,6 +90,9 @@ ff_err query_delegations(ff_ledger *ledger, const access_principal *who,
 ff_err query_history(ff_ledger *ledger, const access_principal *who,
                      const ProtobufCMessage *request, ProtobufCMessage **response_out,
                      ff_failure *failure);
+ff_err query_principals_list(ff_ledger *ledger, const access_principal *who,
+                             const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                             ff_failure *failure);
 
 /* Verifies the ledger (VerifyLedger) for a caller that has already let the principal in, such as
  * a server running it off its event loop; request may be NULL. query_verify_handler is this in
