@@ -702,9 +702,7 @@ static void server_query(server_call *call, query_handler handler, ProtobufCMess
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    access_principal who; /* until roles come: the authorized caller as a national admin */
-    access_principal_bootstrap(&who, call->principal, 0);
-    if (handler(call->server->ledger, &who, decoded, &response, &failure) == FF_OK) {
+    if (handler(call->server->ledger, &call->who, decoded, &response, &failure) == FF_OK) {
         /* A handler that succeeds hands over a response; one that fails has said why. */
         assert(response != NULL);
         server_reply_message(call, response);
