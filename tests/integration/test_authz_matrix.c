@@ -70,8 +70,9 @@ static const matrix_row matrix_rows[] = {
     {"GetEvent", "{\"sequence\":9}", "{\"sequence\":10}", EVERYONE, NATIONAL_READERS},
     {"GetContractPosition", "{\"contract_id\":\"QUE-C1\"}", "{\"contract_id\":\"QF7-C1\"}",
      EVERYONE, NATIONAL_READERS},
+    /* A filter naming an organisation out of scope is refused, not answered empty. */
     {"ListContracts", "{\"commissioner_code\":\"QUE\"}", "{\"commissioner_code\":\"QF7\"}",
-     EVERYONE, EVERYONE},
+     EVERYONE, NATIONAL_READERS},
     {"GetFundingFlows", "{\"financial_year\":2024,\"root_code\":\"QUE\"}",
      "{\"financial_year\":2024,\"root_code\":\"QF7\"}", EVERYONE, NATIONAL_READERS},
     {"GetHistory", "{\"name\":\"QUE\"}", "{\"name\":\"QF7\"}", EVERYONE, NATIONAL_READERS},
