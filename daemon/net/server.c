@@ -389,6 +389,8 @@ static void server_reply_message(server_call *call, const ProtobufCMessage *mess
         return;
     }
     server_reply_send(call, 200, "ok", twirp_content_name(call->content), body, body_bytes);
+    /* A GrantPrincipal reply carries the token: leave no copy of it in freed memory. */
+    if (call->token[0] != '\0') OPENSSL_cleanse(body, body_bytes);
     free(body);
 }
 
