@@ -738,6 +738,73 @@ static void test_actor_index_survives_rebuild_and_verify(void **state) {
     ledger_read_txn_end(ledger, txn);
 }
 
+/* ---- failed reads ---- */
+
+/* A scoped writer's batch fails whole with storage when any read fails, at each read in turn:
+ * a failed read of the scope, a contract or a link is never taken for "out of scope". */
+static void test_failed_reads_fail_the_batch(void **state) {
+    test_fixture *fixture = *state;
+    ff_ledger *ledger = fixture->ledger;
+    access_principal que = principal_make("writer@que", WRITER, "QUE");
+    uint64_t nth = 1;
+    for (; nth <= 1000; nth++) {
+        Fundflow__V1__Command *commands[] = {
+            test_payment("f1", "C1", 2, 1),
+            test_reversal("f2", SEQ_QUE_TO_06H, "wrong place"),
+            test_budget("f3", "QJG", "07K", CORE, TEST_YEAR, 1),
+        };
+        ledger_result results[3];
+        ledger_batch batch = {.commands = commands, .command_count = 3, .actor = "writer@que",
+                              .principal = &que, .recorded_at_us = TEST_RECORDED_AT_US};
+        store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
+        ff_err err = ledger_batch_apply(ledger, &batch, results);
+        bool fired = !store_fault_pending();
+        store_fault_clear();
+        for (size_t i = 0; i < 3; i++) test_command_free(commands[i]);
+        if (!fired) {
+            assert_int_equal(err, FF_OK);
+            assert_int_equal(results[0].failure.code, FF_OK);
+            assert_int_equal(results[1].failure.code, FF_OK);
+            assert_int_equal(results[2].failure.code, FF_ERR_OUT_OF_SCOPE);
+            break;
+        }
+        if (err != FF_ERR_STORAGE) fail_msg("read %llu: %s", (unsigned long long)nth,
+                                            ff_err_name(err));
+        for (size_t i = 0; i < 3; i++) assert_int_equal(results[i].failure.code, FF_ERR_STORAGE);
+        assert_int_equal(test_head_sequence(ledger), SEQ_WORLD_END);
+    }
+    assert_true(nth > 5 && nth < 1000);
+}
+
+/* A token lookup whose read fails says storage, never unauthenticated. */
+static void test_failed_reads_fail_the_token_lookup(void **state) {
+    test_fixture *fixture = *state;
+    char token[FF_TOKEN_TEXT_BYTES + 1];
+    uint8_t sha[32];
+    assert_int_equal(access_token_new(token, sha), FF_OK);
+    submit_ok(fixture->ledger, grant_make("t1", "tess", READER, "", sha), SEQ_WORLD_END + 1);
+    uint64_t nth = 1;
+    for (; nth <= 100; nth++) {
+        store_txn *txn = NULL;
+        assert_int_equal(ledger_read_txn_begin(fixture->ledger, &txn), FF_OK);
+        access_principal who;
+        memset(&who, 0, sizeof who);
+        store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
+        ff_err err = access_principal_by_token(txn, ledger_store(fixture->ledger), token,
+                                               strlen(token), &who);
+        bool fired = !store_fault_pending();
+        store_fault_clear();
+        ledger_read_txn_end(fixture->ledger, txn);
+        if (!fired) {
+            assert_int_equal(err, FF_OK);
+            assert_string_equal(who.name, "tess");
+            break;
+        }
+        assert_int_equal(err, FF_ERR_STORAGE);
+    }
+    assert_true(nth > 1 && nth < 100);
+}
+
 #define WORLD_TEST(name) cmocka_unit_test_setup_teardown(name, world_setup, test_fixture_teardown)
 #define EMPTY_TEST(name) cmocka_unit_test_setup_teardown(name, empty_setup, test_fixture_teardown)
 
@@ -755,6 +822,8 @@ int main(void) {
         WORLD_TEST(test_acting_organisation_of_each_command),
         WORLD_TEST(test_scoped_writer_batch),
         WORLD_TEST(test_actor_index_survives_rebuild_and_verify),
+        WORLD_TEST(test_failed_reads_fail_the_batch),
+        WORLD_TEST(test_failed_reads_fail_the_token_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
