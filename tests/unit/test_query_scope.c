@@ -2,6 +2,7 @@
  * ICB may read, against a national admin and an auditor, on one small ledger; history by actor;
  * ListPrincipals without token hashes; and a failed read at every step of scoped reads. Each
  * assertion about a scoped principal would fail if its filter or refusal were taken away. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -576,6 +577,71 @@ static void test_list_principals_without_hashes(void **state) {
     fundflow__v1__principal_record__free_unpacked(record, NULL);
 }
 
+/* ---- the scan budget ---- */
+
+/* A ledger where a principal scoped to RGT is covered by the world's registrations, then by
+ * nothing for FF_SCAN_ROWS_MAX events, then by RGT's registration. */
+static int sparse_setup(void **state) {
+    test_fixture *f = test_fixture_open();
+    test_world_register(f->ledger);
+    enum { BATCH = 5000 };
+    static_assert(FF_SCAN_ROWS_MAX % BATCH == 0, "the allocations come in whole batches");
+    Fundflow__V1__Command **commands = calloc(BATCH, sizeof *commands);
+    ledger_result *results = calloc(BATCH, sizeof *results);
+    assert_true(commands && results);
+    for (size_t done = 0; done < FF_SCAN_ROWS_MAX; done += BATCH) {
+        for (size_t i = 0; i < BATCH; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "a%zu", done + i);
+            commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1);
+        }
+        assert_int_equal(test_submit_batch(f->ledger, commands, BATCH, true, results), FF_OK);
+    }
+    free(commands);
+    free(results);
+    assert_int_equal(test_submit(f->ledger, test_org("last", "RGT", "Provider A",
+                                                     FUNDFLOW__V1__ORG_KIND__TRUST, "QUE"),
+                                 NULL), FF_OK);
+    *state = f;
+    return 0;
+}
+
+/* One reply looks at FF_SCAN_ROWS_MAX events at most: past the world's seven, the first page
+ * ends short with a token, and the next finds RGT's registration. */
+static void test_a_sparse_scope_pages_within_the_scan_budget(void **state) {
+    test_fixture *f = *state;
+    access_principal rgt = principal("test", READER, "RGT");
+    const uint64_t world = 7, last = world + FF_SCAN_ROWS_MAX + 1;
+    Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
+    Fundflow__V1__ListEventsResponse *events =
+        (Fundflow__V1__ListEventsResponse *)ask_ok(f->ledger, &rgt, "ListEvents", &list.base);
+    assert_int_equal(events->n_events, world);
+    assert_int_equal(events->next_after_sequence, FF_SCAN_ROWS_MAX);
+    list.after_sequence = events->next_after_sequence;
+    fundflow__v1__list_events_response__free_unpacked(events, NULL);
+    events = (Fundflow__V1__ListEventsResponse *)ask_ok(f->ledger, &rgt, "ListEvents",
+                                                        &list.base);
+    assert_int_equal(events->n_events, 1);
+    assert_int_equal(events->events[0]->sequence, last);
+    assert_int_equal(events->next_after_sequence, 0);
+    fundflow__v1__list_events_response__free_unpacked(events, NULL);
+    /* The same by actor: every event here was recorded by "test", reading its own. */
+    Fundflow__V1__GetHistoryRequest get = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    get.actor = (char *)"test";
+    Fundflow__V1__GetHistoryResponse *history =
+        (Fundflow__V1__GetHistoryResponse *)ask_ok(f->ledger, &rgt, "GetHistory", &get.base);
+    assert_int_equal(history->n_events, world);
+    assert_int_equal(history->next_after_sequence, FF_SCAN_ROWS_MAX);
+    get.after_sequence = history->next_after_sequence;
+    fundflow__v1__get_history_response__free_unpacked(history, NULL);
+    history = (Fundflow__V1__GetHistoryResponse *)ask_ok(f->ledger, &rgt, "GetHistory",
+                                                         &get.base);
+    assert_int_equal(history->n_events, 1);
+    assert_int_equal(history->events[0]->sequence, last);
+    assert_int_equal(history->next_after_sequence, 0);
+    fundflow__v1__get_history_response__free_unpacked(history, NULL);
+}
+
 /* ---- failed reads ---- */
 
 /* Fails the nth store read of one scoped RPC, for every n until it has no read left to fail:
@@ -654,5 +720,10 @@ int main(void) {
         cmocka_unit_test(test_list_principals_without_hashes),
         cmocka_unit_test(test_a_failed_scoped_read_refuses_and_frees_the_response),
     };
-    return cmocka_run_group_tests(tests, group_setup, test_fixture_teardown);
+    const struct CMUnitTest sparse[] = {
+        cmocka_unit_test_setup_teardown(test_a_sparse_scope_pages_within_the_scan_budget,
+                                        sparse_setup, test_fixture_teardown),
+    };
+    int failed = cmocka_run_group_tests(tests, group_setup, test_fixture_teardown);
+    return failed + cmocka_run_group_tests(sparse, NULL, NULL);
 }
