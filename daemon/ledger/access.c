@@ -271,11 +271,12 @@ static ff_err access_scope_covers(store_txn *txn, ff_store *store, const access_
     char current[FF_ORG_CODE_BYTES_MAX + 1];
     if (strlen(code) > FF_ORG_CODE_BYTES_MAX) return FF_OK;
     memcpy(current, code, strlen(code) + 1);
-    for (int step = 0; step <= FF_SCOPE_DEPTH_MAX; step++) {
+    for (int step = 0;; step++) {
         if (access_scope_is_root(scope, current)) {
             *covered_out = true;
             return FF_OK;
         }
+        if (step == FF_SCOPE_DEPTH_MAX) return FF_OK;
         Fundflow__V1__OrgLinkRecord *links = NULL;
         ff_err err = projection_org_links_at(txn, store, current, scope->date, &links);
         if (err == FF_ERR_NOT_FOUND) return FF_OK;
@@ -286,7 +287,6 @@ static ff_err access_scope_covers(store_txn *txn, ff_store *store, const access_
         fundflow__v1__org_link_record__free_unpacked(links, NULL);
         if (parent_bytes == 0) return FF_OK;
     }
-    return FF_OK;
 }
 
 ff_err access_org_covered(store_txn *txn, ff_store *store, const access_principal *who,
