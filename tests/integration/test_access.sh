@@ -7,18 +7,19 @@
 # principal that sent it; once a principal exists, a loopback client without a token is refused;
 # /metrics with metrics_role refuses other roles; admin_token is a bootstrap only.
 #
-# Usage: test_access.sh PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW
+# Usage: test_access.sh PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW PATH_TO_FUNDFLOW_ADMIN
 # Each check prints what it checks; the first that fails stops the script. Servers run on free
 # loopback ports in a scratch directory and are stopped, by their PIDs, however the script ends.
 # Needs python3 and curl.
 set -euo pipefail
 
-if [[ $# -ne 2 || ! -x "$1" || ! -x "$2" ]]; then
-    echo "usage: $0 PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW" >&2
+if [[ $# -ne 3 || ! -x "$1" || ! -x "$2" || ! -x "$3" ]]; then
+    echo "usage: $0 PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW PATH_TO_FUNDFLOW_ADMIN" >&2
     exit 2
 fi
 fundflowd=$1
 cli=$2
+admin_tool=$3
 for tool in python3 curl; do
     command -v "$tool" >/dev/null || { echo "$0: $tool is needed; run tools/setup.sh" >&2; exit 2; }
 done
@@ -249,6 +250,24 @@ check "and so does the next start"
 server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/fresh" \
     --config "$scratch/fresh.conf"
 log_wait 'level=warn msg="admin_token is ignored: principals exist; remove it"' 1
+server_stop
+
+# The first admin made offline ---------------------------------------------------------------
+
+check "an admin made offline by fundflow-admin before the first start: loopback without a token is refused"
+"$admin_tool" principal add offline-admin --role admin --data-dir "$scratch/offline" \
+    >"$scratch/offline.out" 2>"$scratch/offline.err" \
+    || fail "fundflow-admin principal add failed:"$'\n'"$(cat "$scratch/offline.err")"
+offline=$(tail -n 1 "$scratch/offline.out")
+[[ $offline =~ ^ff_[0-9a-f]{64}$ ]] || fail "fundflow-admin printed no token: $offline"
+server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/offline"
+export FUNDFLOW_SERVER="http://$server_address"
+expect_status 1 info
+expect_errors "unauthenticated"
+expect_as 0 "$offline" principal add second --role reader
+expect_as 0 "$offline" principal list
+grep -Eq '^second +reader +national +[0-9-]{10} +offline-admin +-$' <<<"$output" \
+    || fail "the second principal was not granted by offline-admin:"$'\n'"$output"
 server_stop
 
 echo "all $checks checks passed"
