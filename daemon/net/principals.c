@@ -31,8 +31,8 @@ static bool principals_admin_token_matches(const config *settings, const char *t
            CRYPTO_memcmp(token, settings->admin_token, token_bytes) == 0;
 }
 
-/* The rules, inside one read transaction. token is NULL when the header is missing or is not
- * a bearer token; presented says whether there was a header at all. */
+/* The rules, inside one read transaction. authorization is the Authorization header, or NULL
+ * when there is none; a header that is not a bearer token is refused, never ignored. */
 static ff_err principals_identify(store_txn *txn, ff_store *store, const config *settings,
                                   const char *authorization, bool loopback,
                                   access_principal *who) {
@@ -67,7 +67,6 @@ ff_err principals_authenticate(ff_ledger *ledger, const config *settings,
     if (err != FF_OK) return err;
     err = principals_identify(txn, ledger_store(ledger), settings, authorization, loopback, who);
     ledger_read_txn_end(ledger, txn);
-    who->today = principals_today();
     if (err != FF_OK) memset(who->name, 0, sizeof who->name);
     return err;
 }
