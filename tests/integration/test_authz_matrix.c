@@ -4,7 +4,7 @@
  * exactly the Twirp code the table below gives. The table is checked against the service
  * descriptor, so a new RPC without a row fails the test until someone decides who may call it.
  * Also: the bootstrap (a loopback client is local-admin only until the first principal exists),
- * and that a refusal of who the client is closes its connection. */
+ * that a 401 or 403 closes the connection, and that every event's actor is its principal. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -334,6 +334,26 @@ static void test_loopback_fails_closed(void **state) {
     close(fd);
 }
 
+/* A principal refused a method (403) loses its connection too, as for a 401. */
+static void test_denied_connection_closed(void **state) {
+    matrix_fixture *fixture = *state;
+    int fd = http_raw_connect(fixture->server.port, NULL);
+    assert_true(fd >= 0);
+    char request[512];
+    snprintf(request, sizeof request,
+             "POST /twirp/fundflow.v1.Ledger/VerifyLedger HTTP/1.1\r\nHost: x\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+             "Content-Length: 2\r\n\r\n{}",
+             fixture->tokens[AS_READER]);
+    assert_int_equal(http_raw_send(fd, request), 0);
+    http_reply reply;
+    assert_int_equal(http_raw_reply_read(fd, &reply), 0);
+    assert_int_equal(reply.status, 403);
+    http_reply_free(&reply);
+    assert_int_equal(http_raw_wait_closed(fd, 30000), 0);
+    close(fd);
+}
+
 /* The actor of every event is the principal's name; history by actor lists exactly its own. */
 static void test_actor_is_the_principal(void **state) {
     matrix_fixture *fixture = *state;
@@ -365,6 +385,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_table_covers_the_service),
         cmocka_unit_test(test_every_rpc_as_every_caller),
         cmocka_unit_test(test_loopback_fails_closed),
+        cmocka_unit_test(test_denied_connection_closed),
         cmocka_unit_test(test_actor_is_the_principal),
     };
     return cmocka_run_group_tests(tests, matrix_setup, matrix_teardown);
