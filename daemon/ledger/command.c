@@ -11,7 +11,7 @@
  * adds only a row to that file's table. */
 static const command_event_rule *const command_rule_tables[] = {
     command_org_rules,        command_transfer_rules, command_delegation_rules,
-    command_contract_rules,   command_period_rules,
+    command_contract_rules,   command_period_rules,   command_principal_rules,
 };
 
 static command_event_check command_check_find(Fundflow__V1__Event__KindCase kind) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "command.h"
 #include "digest.h"
 #include "projection.h"
@@ -142,6 +143,12 @@ static ff_err ledger_command_apply(ff_ledger *ledger, store_txn *txn, const ledg
     failure_clear(&result->failure);
     ff_err err = command_check_static(command, &result->failure);
     if (err != FF_OK) return err;
+    /* Who asks is checked before the idempotency index is read, so that a principal learns
+     * nothing of keys outside its scope. The check only reads: a refusal leaves no trace. */
+    if (batch->principal != NULL) {
+        err = access_command_check(txn, store, batch->principal, command, &result->failure);
+        if (err != FF_OK) return err;
+    }
     err = ledger_idempotency_check(txn, store, command, result);
     if (err != FF_ERR_EVENT_UNKNOWN) {
         if (err != FF_OK && result->failure.code == FF_OK) {

@@ -10,6 +10,7 @@
 #include "command.h"
 #include "digest.h"
 #include "log.h"
+#include "fundflow/limits.h"
 
 static ff_err projection_reverse(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__EventRecord *record, ff_failure *failure);
@@ -25,6 +26,7 @@ static const projection_event_rule projection_reversal_rules[] = {
 static const projection_event_rule *const projection_rule_tables[] = {
     projection_org_rules,      projection_transfer_rules, projection_reversal_rules,
     projection_delegation_rules, projection_contract_rules, projection_period_rules,
+    projection_principal_rules,
 };
 
 static const projection_event_rule *projection_rule_find(Fundflow__V1__Event__KindCase kind) {
@@ -137,6 +139,23 @@ static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
     return err ? failure_set(failure, err, NULL, "cannot write index") : FF_OK;
 }
 
+/* The actor index: actor ++ 0 ++ sequence (8 bytes big-endian), empty value, for every event, so
+ * the events a principal recorded are one prefix walk. */
+static ff_err projection_actor_index_write(store_txn *txn, ff_store *store,
+                                           const Fundflow__V1__EventRecord *record,
+                                           ff_failure *failure) {
+    size_t actor_bytes = strlen(record->actor);
+    assert(actor_bytes <= FF_ACTOR_BYTES_MAX && memchr(record->actor, 0, actor_bytes) == NULL);
+    uint8_t key[FF_ACTOR_BYTES_MAX + 1 + LOG_KEY_BYTES];
+    memcpy(key, record->actor, actor_bytes);
+    key[actor_bytes] = 0;
+    log_key_encode(record->sequence, key + actor_bytes + 1);
+    ff_err err = store_put(txn, store, STORE_TABLE_ACTOR_EVENTS,
+                           STORE_SLICE(key, actor_bytes + 1 + LOG_KEY_BYTES),
+                           STORE_SLICE(NULL, 0), STORE_PUT_NEW);
+    return err ? failure_set(failure, err, NULL, "cannot write the actor index") : FF_OK;
+}
+
 ff_err projection_apply(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure) {
     assert(record->sequence >= 1 && record->event != NULL);
@@ -147,6 +166,7 @@ ff_err projection_apply(store_txn *txn, ff_store *store, const Fundflow__V1__Eve
     assert(rule != NULL && rule->apply != NULL);
     err = rule->apply(txn, store, record, failure);
     if (err == FF_OK) err = projection_idempotency_write(txn, store, record, failure);
+    if (err == FF_OK) err = projection_actor_index_write(txn, store, record, failure);
     /* Every error comes back with a failure saying so, whichever write it came from. */
     if (err != FF_OK && failure->code == FF_OK) {
         failure_set(failure, err, NULL, "cannot apply the event");

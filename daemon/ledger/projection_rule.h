@@ -32,5 +32,6 @@ extern const projection_event_rule projection_transfer_rules[];
 extern const projection_event_rule projection_delegation_rules[];
 extern const projection_event_rule projection_contract_rules[];
 extern const projection_event_rule projection_period_rules[];
+extern const projection_event_rule projection_principal_rules[];
 
 #endif

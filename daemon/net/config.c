@@ -28,18 +28,24 @@ const char *config_usage(void) {
            "  --listen HOST:PORT  where to listen; default 127.0.0.1:7460. Port 0 picks a free\n"
            "                      port; the chosen one is printed as 'listening on HOST:PORT'\n"
            "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
-           "                      map_bytes, max_connections, max_queue_depth,\n"
+           "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      request_timeout_seconds, max_body_bytes. Flags override it\n"
+           "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
+           "                      role (admin, writer, reader or auditor) or admin; default:\n"
+           "                      open to anyone who can connect\n"
            "  --map-bytes N       the initial LMDB map size in bytes; it grows when full\n"
            "  --plugin-dir DIR    load every *.so in DIR as a reporting-rule plugin (repeatable;\n"
            "                      also plugin_dir in the file; plugin.NAME.KEY = value configures\n"
            "                      plugin NAME)\n"
            "  --help              this text\n"
            "\n"
-           "Without admin_token only loopback clients are served. With it, every request needs\n"
-           "'Authorization: Bearer TOKEN'. SIGTERM or SIGINT finishes the requests in flight and\n"
-           "exits 0; SIGHUP re-reads the configuration file's admin_token and plugin settings\n"
-           "and reloads the plugins; a reload that would remove the token, or a file that does\n"
+           "Every request needs 'Authorization: Bearer TOKEN' with a principal's token (see\n"
+           "'fundflow principal add'). Until the first principal exists, admin_token (if set)\n"
+           "is accepted as the national admin 'admin', and without it loopback clients are\n"
+           "served as 'local-admin'; once a principal exists both are refused. SIGTERM or\n"
+           "SIGINT finishes the requests in flight and exits 0; SIGHUP re-reads the\n"
+           "configuration file's admin_token, metrics_role and plugin settings and reloads the\n"
+           "plugins; a reload that would remove the token or metrics_role, or a file that does\n"
            "not parse, is refused and the old settings kept. Keep the file mode 600: it holds\n"
            "the token, and a file others can read or write is warned about.\n"
            "\n"
@@ -74,6 +80,24 @@ static bool config_text_copy(char *target, size_t target_bytes, const char *text
     if (length == 0 || length >= target_bytes) return false;
     memcpy(target, text, length + 1);
     return true;
+}
+
+/* Reads a metrics_role: one of the roles by name, in lower case. */
+static bool config_role_parse(const char *text, Fundflow__V1__PrincipalRole *role_out) {
+    static const struct {
+        const char *name;
+        Fundflow__V1__PrincipalRole role;
+    } roles[] = {{"admin", FUNDFLOW__V1__PRINCIPAL_ROLE__ADMIN},
+                 {"writer", FUNDFLOW__V1__PRINCIPAL_ROLE__WRITER},
+                 {"reader", FUNDFLOW__V1__PRINCIPAL_ROLE__READER},
+                 {"auditor", FUNDFLOW__V1__PRINCIPAL_ROLE__AUDITOR}};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcmp(text, roles[i].name) == 0) {
+            *role_out = roles[i].role;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Records a plugin.NAME.KEY setting. */
@@ -123,6 +147,8 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         ok = config_text_copy(settings->data_dir, sizeof settings->data_dir, value);
     } else if (strcmp(key, "admin_token") == 0) {
         ok = config_text_copy(settings->admin_token, sizeof settings->admin_token, value);
+    } else if (strcmp(key, "metrics_role") == 0) {
+        ok = config_role_parse(value, &settings->metrics_role);
     } else if (strcmp(key, "map_bytes") == 0) {
         ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes);
     } else if (strcmp(key, "max_connections") == 0) {
@@ -170,7 +196,7 @@ static bool config_line_apply(config *settings, char *line, char *error, size_t 
     }
     *equals = '\0';
     char *key = config_trim(text), *value = config_trim(equals + 1);
-    if (token_only && strcmp(key, "admin_token") != 0 &&
+    if (token_only && strcmp(key, "admin_token") != 0 && strcmp(key, "metrics_role") != 0 &&
         strncmp(key, "plugin.", strlen("plugin.")) != 0) {
         return true;
     }
@@ -210,6 +236,7 @@ static const struct {
     {"--data-dir", "data_dir"},
     {"--map-bytes", "map_bytes"},
     {"--plugin-dir", "plugin_dir"},
+    {"--metrics-role", "metrics_role"},
     {"--config", NULL},
 };
 
@@ -236,6 +263,9 @@ static config_outcome config_arguments_apply(config *settings, int argc, char **
                                                sizeof settings->config_path, value)
                             : config_setting_apply(settings, config_flags[flag].key, value,
                                                    reason, sizeof reason);
+        if (ok && !is_config && strcmp(config_flags[flag].key, "metrics_role") == 0) {
+            settings->metrics_role_from_flag = true;
+        }
         if (!ok) {
             snprintf(error, error_bytes, "%s: %s", config_flags[flag].flag,
                      is_config ? "the path is empty or too long" : reason);
@@ -278,18 +308,30 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
     return outcome;
 }
 
-/* A reload may only keep or raise security. Today the token is the one setting a reload can
- * weaken (the limits are read only at start): removing it would serve every loopback client as
- * local-admin, so a file without one while the server has one is refused. A new token is
- * allowed, so that it can be rotated. */
+/* A reload may only keep or raise security. Removing the admin token would serve every loopback
+ * client as local-admin while no principal exists, so a file without one while the server has
+ * one is refused; a new token is allowed, so that it can be rotated. Likewise a file without
+ * metrics_role while the server has one would open /metrics to everyone; another role is
+ * allowed. */
 static bool config_reload_weakens(const config *running, const config *fresh, char *error,
                                   size_t error_bytes) {
-    if (running->admin_token[0] == '\0' || fresh->admin_token[0] != '\0') return false;
-    snprintf(error, error_bytes,
-             "%s has no admin_token but the server has one; removing it would serve loopback "
-             "clients unauthenticated, so the old settings are kept (restart to remove it)",
-             running->config_path);
-    return true;
+    if (running->admin_token[0] != '\0' && fresh->admin_token[0] == '\0') {
+        snprintf(error, error_bytes,
+                 "%s has no admin_token but the server has one; removing it would serve "
+                 "loopback clients unauthenticated, so the old settings are kept (restart to "
+                 "remove it)",
+                 running->config_path);
+        return true;
+    }
+    if (running->metrics_role != FUNDFLOW__V1__PRINCIPAL_ROLE__PRINCIPAL_ROLE_UNSPECIFIED &&
+        fresh->metrics_role == FUNDFLOW__V1__PRINCIPAL_ROLE__PRINCIPAL_ROLE_UNSPECIFIED) {
+        snprintf(error, error_bytes,
+                 "%s has no metrics_role but the server has one; removing it would open "
+                 "/metrics to everyone, so the old settings are kept (restart to remove it)",
+                 running->config_path);
+        return true;
+    }
+    return false;
 }
 
 /* Refusals are logged here, at error level, so that a refused reload is never silent whoever
@@ -308,14 +350,17 @@ ff_err config_reload(config *settings, char *error, size_t error_bytes) {
     static config fresh;
     fresh = *settings;
     fresh.admin_token[0] = '\0';
+    fresh.metrics_role = FUNDFLOW__V1__PRINCIPAL_ROLE__PRINCIPAL_ROLE_UNSPECIFIED;
     fresh.plugin_setting_count = 0;
     ff_err err = config_file_read(&fresh, settings->config_path, true, error, error_bytes);
+    if (settings->metrics_role_from_flag) fresh.metrics_role = settings->metrics_role;
     if (err == FF_OK && config_reload_weakens(settings, &fresh, error, error_bytes)) {
         err = FF_ERR_PERMISSION_DENIED;
     }
     if (err == FF_OK) {
         config_file_permissions_warn(settings->config_path);
         memcpy(settings->admin_token, fresh.admin_token, sizeof fresh.admin_token);
+        settings->metrics_role = fresh.metrics_role;
         memcpy(settings->plugin_settings, fresh.plugin_settings, sizeof fresh.plugin_settings);
         settings->plugin_setting_count = fresh.plugin_setting_count;
     } else {

@@ -1,9 +1,9 @@
 /* fundflowd's settings: their defaults, the command line and the configuration file.
  *
  * The file holds `key = value` lines; `#` starts a comment. Command-line flags override the file.
- * Keys: listen, data_dir, admin_token, map_bytes, max_connections, max_queue_depth,
- * request_timeout_seconds, max_body_bytes, plugin_dir (repeatable), and plugin.NAME.KEY for a
- * plugin's own settings.
+ * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
+ * max_queue_depth, request_timeout_seconds, max_body_bytes, plugin_dir (repeatable), and
+ * plugin.NAME.KEY for a plugin's own settings.
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -15,6 +15,7 @@
 #include "plugin_host.h"
 #include "fundflow/error.h"
 #include "fundflow/limits.h"
+#include "fundflow/v1/events.pb-c.h"
 
 #define CONFIG_PATH_BYTES (FF_PATH_BYTES_MAX + 1)
 #define CONFIG_HOST_BYTES (FF_HOST_BYTES_MAX + 1)
@@ -26,8 +27,12 @@ typedef struct config {
     uint16_t listen_port;
     char data_dir[CONFIG_PATH_BYTES];
     char config_path[CONFIG_PATH_BYTES];
-    /* Empty means no token: then only loopback clients are served. */
+    /* A bootstrap: accepted as the national admin "admin" only while no principal exists.
+     * Empty means none: then, until the first principal, only loopback clients are served. */
     char admin_token[FF_TOKEN_BYTES_MAX + 1];
+    /* The role /metrics asks for (admin always passes); UNSPECIFIED leaves /metrics open. */
+    Fundflow__V1__PrincipalRole metrics_role;
+    bool metrics_role_from_flag; /* --metrics-role was given: it overrides the file, reloads too */
     uint64_t map_bytes;
     uint32_t connections_max;
     uint32_t queue_depth_max;
@@ -54,8 +59,9 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
                            size_t error_bytes);
 
 /* Re-reads the configuration file for the settings that may change while running: the admin
- * token and the plugins' own settings. A reload never lowers security: a file without
- * admin_token while the server has one is refused (FF_ERR_PERMISSION_DENIED), as is a file that
+ * token, metrics_role and the plugins' own settings. A reload never lowers security: a file
+ * without admin_token while the server has one, or without metrics_role while the server has
+ * one, is refused (FF_ERR_PERMISSION_DENIED), as is a file that
  * cannot be read (FF_ERR_IO) or parsed (FF_ERR_FIELD_..., FF_ERR_ENUM_INVALID); then settings are
  * left as they were, error says why, and a level=error line is logged on stderr. On success a
  * file readable or writable by group or others is warned about, as config_load does at start. */

@@ -23,8 +23,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "access.h"
 #include "command.h"
 #include "metrics.h"
+#include "principals.h"
 #include "query.h"
 #include "twirp.h"
 #include "writer.h"
@@ -32,8 +34,6 @@
 #include "fundflow/money.h"
 
 #define SERVER_TWIRP_PREFIX "/twirp/fundflow.v1.Ledger/"
-/* The principal is recorded as every event's actor, so it is bounded as an actor is. */
-#define SERVER_PRINCIPAL_BYTES (FF_ACTOR_BYTES_MAX + 1)
 
 /* A peer's numeric address as libevent gives it: an IPv6 address is at most 45 characters. */
 #define SERVER_PEER_BYTES 64
@@ -63,6 +63,13 @@ typedef struct server_connection {
     bool closed;
 } server_connection;
 
+/* What a write queued for the writer was asked for, and so how to answer it. */
+typedef enum server_write {
+    SERVER_WRITE_COMMANDS,  /* SubmitCommands */
+    SERVER_WRITE_GRANT,     /* GrantPrincipal: the token goes back with the record */
+    SERVER_WRITE_REVOKE,    /* RevokePrincipal */
+} server_write;
+
 /* One request from arrival to reply. */
 typedef struct server_call {
     struct ff_server *server;
@@ -72,7 +79,10 @@ typedef struct server_call {
     twirp_content content;
     uint64_t started_us;
     size_t batch_commands;
-    char principal[SERVER_PRINCIPAL_BYTES];
+    access_principal who; /* who asks: its name is every event's actor */
+    server_write write;
+    char subject[FF_PRINCIPAL_NAME_BYTES_MAX + 1]; /* the principal granted or revoked */
+    char token[FF_TOKEN_TEXT_BYTES + 1];            /* the granted token, wiped once sent */
 } server_call;
 
 /* A verification running on its own thread, since it replays the whole log. */
@@ -307,7 +317,7 @@ static void server_log(const server_call *call, int status, const char *code) {
             "level=info msg=request method=%s path=\"%s\" status=%d code=%s duration_ms=%.3f "
             "batch=%zu principal=%s\n",
             call->method ? call->method : "-", path ? path : "-", status, code, duration_ms,
-            call->batch_commands, call->principal[0] ? call->principal : "-");
+            call->batch_commands, call->who.name[0] ? call->who.name : "-");
 }
 
 static void server_reply_send(server_call *call, int status, const char *code,
@@ -379,6 +389,8 @@ static void server_reply_message(server_call *call, const ProtobufCMessage *mess
         return;
     }
     server_reply_send(call, 200, "ok", twirp_content_name(call->content), body, body_bytes);
+    /* A GrantPrincipal reply carries the token: leave no copy of it in freed memory. */
+    if (call->token[0] != '\0') OPENSSL_cleanse(body, body_bytes);
     free(body);
 }
 
@@ -393,28 +405,34 @@ static bool server_peer_is_loopback(struct evhttp_request *request) {
            strcmp(address, "::ffff:127.0.0.1") == 0;
 }
 
-/* Every Twirp request passes here with the method it asks for. Today there is one principal: the
- * admin, proven by the configured bearer token, or, when no token is configured, any client on
- * loopback. The admin may call every method. */
+/* Who the request is: a principal's bearer token, or while no principal exists the bootstrap
+ * rules (principals.h). Any thread may change the ledger's principals, so this is decided afresh
+ * for every request. */
+static ff_err server_authenticate(ff_server *server, server_call *call) {
+    const char *authorization = evhttp_find_header(
+        evhttp_request_get_input_headers(call->request), "Authorization");
+    return principals_authenticate(server->ledger, server->settings, authorization,
+                                   server_peer_is_loopback(call->request), &call->who);
+}
+
+/* Every Twirp request passes here with the method it asks for: first who it is, then whether
+ * its role may call the method at all (access_methods). What the call touches is checked
+ * against the principal's scope later, by the ledger, the queries and the reports. */
 static ff_err server_authorize(ff_server *server, server_call *call) {
-    const char *token = server->settings->admin_token;
-    if (token[0] == '\0') {
-        if (!server_peer_is_loopback(call->request)) return FF_ERR_UNAUTHENTICATED;
-        snprintf(call->principal, sizeof call->principal, "local-admin");
-        return FF_OK;
-    }
-    const char *header = evhttp_find_header(evhttp_request_get_input_headers(call->request),
-                                            "Authorization");
-    size_t token_bytes = strlen(token);
-    if (header == NULL || strncmp(header, "Bearer ", 7) != 0 ||
-        strlen(header + 7) != token_bytes || CRYPTO_memcmp(header + 7, token, token_bytes) != 0) {
-        return FF_ERR_UNAUTHENTICATED;
-    }
-    snprintf(call->principal, sizeof call->principal, "admin");
-    return FF_OK;
+    ff_err err = server_authenticate(server, call);
+    if (err != FF_OK) return err;
+    err = access_method_check(&call->who, call->method);
+    /* A method without a row in the access table is refused to everyone (fail closed). */
+    return err == FF_ERR_BAD_ROUTE ? FF_ERR_PERMISSION_DENIED : err;
 }
 
 /* ---- writes: SubmitCommands ---- */
+
+/* Frees a call kept for the writer, wiping any token it holds. */
+static void server_call_free(server_call *kept) {
+    OPENSSL_cleanse(kept->token, sizeof kept->token);
+    free(kept);
+}
 
 static ff_err server_submit_check(server_call *call, Fundflow__V1__SubmitCommandsRequest *submit) {
     if (submit->n_commands == 0) {
@@ -444,20 +462,17 @@ static ff_err server_submit_check(server_call *call, Fundflow__V1__SubmitCommand
     return FF_OK;
 }
 
-static void server_submit(server_call *call, ProtobufCMessage *decoded) {
+/* Queues a batch for the writer, which takes it over; the reply is sent when it comes back. The
+ * call is copied, since the job outlives it, and the copy is who the ledger checks each command
+ * against. */
+static void server_job_queue(server_call *call, Fundflow__V1__SubmitCommandsRequest *submit) {
     ff_server *server = call->server;
-    Fundflow__V1__SubmitCommandsRequest *submit = (Fundflow__V1__SubmitCommandsRequest *)decoded;
-    call->batch_commands = submit->n_commands;
-    if (server_submit_check(call, submit) != FF_OK) {
-        protobuf_c_message_free_unpacked(decoded, NULL);
-        return;
-    }
     writer_job *job = calloc(1, sizeof *job);
     server_call *kept = malloc(sizeof *kept);
     ledger_result *results = calloc(submit->n_commands, sizeof *results);
     if (job == NULL || kept == NULL || results == NULL) {
         free(job), free(kept), free(results);
-        protobuf_c_message_free_unpacked(decoded, NULL);
+        protobuf_c_message_free_unpacked(&submit->base, NULL);
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
         return;
     }
@@ -465,17 +480,88 @@ static void server_submit(server_call *call, ProtobufCMessage *decoded) {
     job->request = submit;
     job->results = results;
     job->batch = (ledger_batch){.commands = submit->commands, .command_count = submit->n_commands,
-                                .linked = submit->linked, .actor = kept->principal};
+                                .linked = submit->linked, .actor = kept->who.name,
+                                .principal = &kept->who};
     job->context = kept;
     ff_err err = writer_submit(server->writer, job);
     if (err != FF_OK) {
         writer_job_free(job);
-        free(kept);
+        server_call_free(kept);
         server_reply_error(call, err, NULL, NULL, 0);
         return;
     }
     server->jobs_pending++;
     call->connection->jobs_pending++;
+}
+
+static void server_submit(server_call *call, ProtobufCMessage *decoded) {
+    Fundflow__V1__SubmitCommandsRequest *submit = (Fundflow__V1__SubmitCommandsRequest *)decoded;
+    call->batch_commands = submit->n_commands;
+    if (server_submit_check(call, submit) != FF_OK) {
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        return;
+    }
+    server_job_queue(call, submit);
+}
+
+/* ---- writes: GrantPrincipal and RevokePrincipal ---- */
+
+/* Sends a principal event through the writer as a batch of one, as SubmitCommands would: the
+ * ledger checks it (an admin may record it; the name is new, or held and not revoked) and
+ * records the caller as its actor. */
+static void server_principal_write(server_call *call, ProtobufCMessage *decoded) {
+    ff_failure failure;
+    failure_clear(&failure);
+    Fundflow__V1__SubmitCommandsRequest *submit = NULL;
+    ff_err err;
+    if (strcmp(call->method, "GrantPrincipal") == 0) {
+        Fundflow__V1__GrantPrincipalRequest *grant = (Fundflow__V1__GrantPrincipalRequest *)decoded;
+        call->write = SERVER_WRITE_GRANT;
+        snprintf(call->subject, sizeof call->subject, "%s", grant->name);
+        err = principals_grant_request(grant, call->who.today, call->token, &submit, &failure);
+    } else {
+        Fundflow__V1__RevokePrincipalRequest *revoke =
+            (Fundflow__V1__RevokePrincipalRequest *)decoded;
+        call->write = SERVER_WRITE_REVOKE;
+        snprintf(call->subject, sizeof call->subject, "%s", revoke->name);
+        err = principals_revoke_request(revoke, call->who.today, &submit, &failure);
+    }
+    protobuf_c_message_free_unpacked(decoded, NULL);
+    if (err == FF_OK) {
+        call->batch_commands = 1;
+        failure_clear(&failure);
+        err = command_check_static(submit->commands[0], &failure);
+    }
+    if (err != FF_OK) {
+        OPENSSL_cleanse(call->token, sizeof call->token);
+        if (submit) fundflow__v1__submit_commands_request__free_unpacked(submit, NULL);
+        server_reply_failure(call, &failure, SIZE_MAX);
+        return;
+    }
+    server_job_queue(call, submit);
+    OPENSSL_cleanse(call->token, sizeof call->token);
+}
+
+/* The reply to a principal event the writer recorded: the record as the ledger now holds it,
+ * and for a grant the token, which appears nowhere else. */
+static void server_principal_reply(server_call *call) {
+    ff_failure failure;
+    failure_clear(&failure);
+    Fundflow__V1__PrincipalRecord *record = NULL;
+    if (principals_record_read(call->server->ledger, call->subject, &record, &failure) != FF_OK) {
+        server_reply_failure(call, &failure, SIZE_MAX);
+        return;
+    }
+    if (call->write == SERVER_WRITE_GRANT) {
+        Fundflow__V1__GrantPrincipalResponse granted =
+            FUNDFLOW__V1__GRANT_PRINCIPAL_RESPONSE__INIT;
+        granted.principal = record;
+        granted.token = call->token;
+        server_reply_message(call, &granted.base);
+    } else {
+        server_reply_message(call, &record->base);
+    }
+    fundflow__v1__principal_record__free_unpacked(record, NULL);
 }
 
 /* The first command that was refused on its own account, not for a neighbour's failure. */
@@ -534,6 +620,10 @@ static void server_submit_reply(server_call *call, const writer_job *job) {
                              job->batch.command_count > 1 ? refused : SIZE_MAX);
         return;
     }
+    if (call->write != SERVER_WRITE_COMMANDS) {
+        server_principal_reply(call);
+        return;
+    }
     server_submit_results_reply(call, job);
 }
 
@@ -582,7 +672,7 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
         server->jobs_pending--;
         if (!tracked->closed) server_submit_reply(call, job);
         server_connection_release(tracked);
-        free(call);
+        server_call_free(call);
         writer_job_free(job);
     }
     if (more) event_active(server->done_event, EV_READ, 0);
@@ -614,7 +704,7 @@ static void server_query(server_call *call, query_handler handler, ProtobufCMess
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    if (handler(call->server->ledger, decoded, &response, &failure) == FF_OK) {
+    if (handler(call->server->ledger, &call->who, decoded, &response, &failure) == FF_OK) {
         /* A handler that succeeds hands over a response; one that fails has said why. */
         assert(response != NULL);
         server_reply_message(call, response);
@@ -691,7 +781,7 @@ static void server_plugins_call(server_call *call, const char *method, ProtobufC
     ff_err err = FF_OK;
     if (strcmp(method, "RunReport") == 0) {
         Fundflow__V1__Report *report = NULL;
-        err = plugins_report_run(server->plugins,
+        err = plugins_report_run(server->plugins, &call->who,
                                  (const Fundflow__V1__RunReportRequest *)decoded, &report,
                                  &failure);
         response = report ? &report->base : NULL;
@@ -728,6 +818,20 @@ static const ProtobufCMethodDescriptor *server_method_find(const char *path) {
     return NULL;
 }
 
+/* /metrics is open unless metrics_role is set; then it needs a principal of that role or an
+ * admin. Replies and returns the refusal when the caller may not read it. */
+static ff_err server_metrics_authorize(server_call *call) {
+    Fundflow__V1__PrincipalRole role = call->server->settings->metrics_role;
+    if (role == FUNDFLOW__V1__PRINCIPAL_ROLE__PRINCIPAL_ROLE_UNSPECIFIED) return FF_OK;
+    ff_err err = server_authenticate(call->server, call);
+    if (err == FF_OK && call->who.role != role &&
+        call->who.role != FUNDFLOW__V1__PRINCIPAL_ROLE__ADMIN) {
+        err = FF_ERR_PERMISSION_DENIED;
+    }
+    if (err != FF_OK) server_reply_error(call, err, NULL, NULL, 0);
+    return err;
+}
+
 static void server_plain_routes(server_call *call, const char *path) {
     ff_server *server = call->server;
     if (strcmp(path, "/healthz") == 0) {
@@ -735,6 +839,7 @@ static void server_plain_routes(server_call *call, const char *path) {
                           3);
         return;
     }
+    if (server_metrics_authorize(call) != FF_OK) return;
     log_head head = {0};
     ledger_head_read(server->ledger, &head);
     metrics_gauges gauges = {.events_total = head.sequence,
@@ -798,8 +903,9 @@ static const ProtobufCMethodDescriptor *server_twirp_admit(server_call *call, co
         server_reply_error(call, FF_ERR_SHUTTING_DOWN, NULL, NULL, 0);
         return NULL;
     }
-    if (server_authorize(call->server, call) != FF_OK) {
-        server_reply_error(call, FF_ERR_UNAUTHENTICATED, NULL, NULL, 0);
+    ff_err err = server_authorize(call->server, call);
+    if (err != FF_OK) {
+        server_reply_error(call, err, NULL, NULL, 0);
         return NULL;
     }
     return method;
@@ -812,6 +918,9 @@ static void server_twirp_route(server_call *call, const char *path) {
     if (decoded == NULL) return;
     if (strcmp(method->name, "SubmitCommands") == 0) {
         server_submit(call, decoded);
+    } else if (strcmp(method->name, "GrantPrincipal") == 0 ||
+               strcmp(method->name, "RevokePrincipal") == 0) {
+        server_principal_write(call, decoded);
     } else if (strcmp(method->name, "ServerInfo") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_info(call);
@@ -921,6 +1030,7 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
     if (reread) {
         fprintf(stderr, "level=info msg=\"configuration re-read\" path=\"%s\"\n",
                 server->settings->config_path);
+        principals_admin_token_warn(server->ledger, server->settings);
     } else {
         fprintf(stderr, "level=warn msg=\"configuration not re-read\" reason=\"%s\"\n", error);
     }
@@ -1019,6 +1129,7 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     if (err == FF_OK) err = server_http_create(created);
     if (err == FF_OK) err = server_events_add(created);
     if (err == FF_OK) err = server_listen(created);
+    if (err == FF_OK) principals_admin_token_warn(ledger, settings);
     if (err == FF_OK) {
         err = writer_start(ledger, settings->queue_depth_max, server_writer_done, created,
                            &created->writer);
@@ -1041,7 +1152,7 @@ static void server_leftover_jobs_free(ff_server *server) {
         server_call *call = job->context;
         call->connection->jobs_pending--;
         server_connection_release(call->connection);
-        free(call);
+        server_call_free(call);
         writer_job_free(job);
         job = next;
     }

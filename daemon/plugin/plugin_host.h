@@ -55,9 +55,13 @@ size_t plugins_count(const ff_plugins *plugins);
 /* The ListPlugins answer: every loaded plugin and every load error. */
 ff_err plugins_list(ff_plugins *plugins, Fundflow__V1__ListPluginsResponse **response_out);
 
-/* Runs one plugin's report. Errors: FF_ERR_NOT_FOUND (no such plugin, field "plugin"),
- * FF_ERR_YEAR_INVALID, FF_ERR_PLUGIN_FAILED (the plugin failed), FF_ERR_NO_MEMORY. */
-ff_err plugins_report_run(ff_plugins *plugins, const Fundflow__V1__RunReportRequest *request,
+/* Runs one plugin's report for who (NULL: without restriction, for the offline tools). For a
+ * scoped principal the report is of its scope: an empty org_code becomes the scope, and an
+ * org_code outside it is refused with FF_ERR_OUT_OF_SCOPE (field "org_code"). Errors also:
+ * FF_ERR_NOT_FOUND (no such plugin, field "plugin"), FF_ERR_YEAR_INVALID, FF_ERR_PLUGIN_FAILED
+ * (the plugin failed), FF_ERR_NO_MEMORY. */
+ff_err plugins_report_run(ff_plugins *plugins, const struct access_principal *who,
+                          const Fundflow__V1__RunReportRequest *request,
                           Fundflow__V1__Report **report_out, ff_failure *failure);
 
 #endif

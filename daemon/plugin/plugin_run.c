@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "command.h"
 #include "log.h"
 #include "plugin_events.h"
@@ -167,7 +168,16 @@ typedef struct plugin_report_job {
     ff_plugins *plugins;
     const plugin_slot *slot;
     const Fundflow__V1__RunReportRequest *request;
+    const access_principal *who; /* NULL: no restriction */
 } plugin_report_job;
+
+/* A scoped principal's report names an organisation it covers, as at the same view the report
+ * reads. */
+static ff_err plugin_report_scope_check(const query_read *read, const plugin_report_job *job) {
+    if (job->who == NULL || access_is_national(job->who)) return FF_OK;
+    return access_org_check(read->txn, read->store, job->who, job->request->org_code, "org_code",
+                            read->failure);
+}
 
 /* Runs the plugin's report over one read view of the ledger. */
 static ff_err plugin_report_fill(const query_read *read, const void *argument,
@@ -179,8 +189,10 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
     message->plugin_version = strdup(plugin->version ? plugin->version : "");
     message->financial_year = job->request->financial_year;
     if (message->plugin == NULL || message->plugin_version == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = plugin_report_scope_check(read, job);
+    if (err != FF_OK) return err;
     log_head head;
-    ff_err err = log_head_read(read->txn, read->store, &head);
+    err = log_head_read(read->txn, read->store, &head);
     if (err != FF_OK) return err;
     if (plugin_projects(plugin)) {
         err = plugin_projection_ready(read->txn, read->store, plugin, head.sequence, read->failure);
@@ -210,14 +222,20 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
     return FF_OK;
 }
 
-ff_err plugins_report_run(ff_plugins *plugins, const Fundflow__V1__RunReportRequest *request,
+ff_err plugins_report_run(ff_plugins *plugins, const access_principal *who,
+                          const Fundflow__V1__RunReportRequest *request,
                           Fundflow__V1__Report **report_out, ff_failure *failure) {
     *report_out = NULL;
     if (request->org_code[0] != '\0' && !command_org_code_valid(request->org_code)) {
         return failure_set(failure, FF_ERR_CODE_INVALID, "org_code", "org_code is not a code");
     }
+    /* A scoped principal asking for every organisation gets those of its scope. */
+    Fundflow__V1__RunReportRequest scoped = *request;
+    if (who != NULL && !access_is_national(who) && request->org_code[0] == '\0') {
+        scoped.org_code = (char *)who->scope;
+    }
     pthread_rwlock_rdlock(&plugins->lock);
-    plugin_report_job job = {plugins, plugin_find(plugins, request->plugin), request};
+    plugin_report_job job = {plugins, plugin_find(plugins, request->plugin), &scoped, who};
     ff_err err = job.slot ? plugin_year_check(job.slot->plugin, request->financial_year, failure)
                           : failure_set(failure, FF_ERR_NOT_FOUND, "plugin",
                                         "no plugin named \"%.64s\" is loaded", request->plugin);

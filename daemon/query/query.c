@@ -24,12 +24,13 @@ const query_method query_methods[] = {
     {"GetAccountHistory", query_account_history},
     {"ListEvents", query_events_list},
     {"GetEvent", query_event_get},
-    {"VerifyLedger", query_verify},
+    {"VerifyLedger", query_verify_handler},
     {"GetContractPosition", query_contract_position},
     {"ListContracts", query_contracts_list},
     {"GetFundingFlows", query_funding_flows},
     {"GetDelegations", query_delegations},
     {"GetHistory", query_history},
+    {"ListPrincipals", query_principals_list},
     {NULL, NULL},
 };
 

@@ -1,5 +1,5 @@
 /* The read RPCs about contracts: one contract's position as at an event (GetContractPosition)
- * and a filtered page of contracts (ListContracts). */
+ * and a filtered page of contracts (ListContracts), each within the asker's scope. */
 #include "query.h"
 
 #include <assert.h>
@@ -25,12 +25,21 @@ static ff_err query_contract_position_fill(const query_read *read, const void *r
                          : head.sequence;
     Fundflow__V1__ContractRecord *contract = NULL;
     err = projection_contract_read(read->txn, read->store, get->contract_id, as_at, &contract);
+    /* A scoped principal is told the same of a contract that is not there as of one that is not
+     * its own, so that it cannot find out which ids exist. */
+    if (err == FF_ERR_CONTRACT_UNKNOWN && !access_is_national(read->who)) {
+        return query_out_of_scope(read, "contract_id", get->contract_id);
+    }
     if (err != FF_OK) {
         return failure_set(read->failure, err, "contract_id", "no contract %s as at event %llu",
                            get->contract_id, (unsigned long long)as_at);
     }
     assert(strcmp(contract->contract_id, get->contract_id) == 0);
     position->contract = contract;
+    bool covered = false;
+    err = query_contract_in_scope(read, contract, &covered);
+    if (err == FF_OK && !covered) err = query_out_of_scope(read, "contract_id", get->contract_id);
+    if (err != FF_OK) return err;
     position->as_at_sequence = as_at;
     position->variable_value_pence = contract->value_pence - contract->fixed_value_pence;
     position->withheld_pending_pence =
@@ -40,21 +49,26 @@ static ff_err query_contract_position_fill(const query_read *read, const void *r
     return FF_OK;
 }
 
-ff_err query_contract_position(ff_ledger *ledger, const ProtobufCMessage *request,
-                               ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_contract_position(ff_ledger *ledger, const access_principal *who,
+                               const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                               ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__get_contract_position_request__descriptor);
     const Fundflow__V1__GetContractPositionRequest *get =
         (const Fundflow__V1__GetContractPositionRequest *)request;
     ff_err err = command_identifier_check(get->contract_id, "contract_id", failure);
     if (err != FF_OK) return err;
-    return query_read_run(ledger, &fundflow__v1__contract_position__descriptor,
-                          query_contract_position_fill, get, "cannot read the contract",
-                          response_out, failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__contract_position__descriptor,
+                             query_contract_position_fill, get, "cannot read the contract",
+                             response_out, failure);
 }
 
-/* ---- contract listings ---- */
+/* ---- contract listings ----
+ *
+ * Contracts outside the asker's scope are skipped like those the filters leave out, and the walk
+ * goes on past them, so a page is full unless it is the last. */
 
 typedef struct query_contract_page {
+    const query_read *read;
     const Fundflow__V1__ListContractsRequest *filter;
     char *const *collaborative_members;
     size_t collaborative_member_count;
@@ -97,9 +111,11 @@ static ff_err query_contract_row(void *argument, store_slice key, store_slice va
     if (contract == NULL) return FF_ERR_STORAGE;
     /* Page tokens are contract ids, so the table's key must be the record's id. */
     assert(query_key_is(key, contract->contract_id));
-    if (!query_contract_matches(page, contract)) {
+    bool keep = query_contract_matches(page, contract);
+    ff_err err = keep ? query_contract_in_scope(page->read, contract, &keep) : FF_OK;
+    if (err != FF_OK || !keep) {
         fundflow__v1__contract_record__free_unpacked(contract, NULL);
-        return FF_OK;
+        return err;
     }
     if (response->n_contracts == page->page_size) {
         fundflow__v1__contract_record__free_unpacked(contract, NULL);
@@ -111,34 +127,52 @@ static ff_err query_contract_row(void *argument, store_slice key, store_slice va
     return FF_OK;
 }
 
+/* Refuses a filter naming an organisation outside the asker's scope. */
+static ff_err query_contract_filter_in_scope(const query_read *read,
+                                             const Fundflow__V1__ListContractsRequest *filter) {
+    const struct {
+        const char *code, *field;
+    } named[] = {{filter->commissioner_code, "commissioner_code"},
+                 {filter->provider_code, "provider_code"},
+                 {filter->collaborative_code, "collaborative_code"}};
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < sizeof named / sizeof named[0]; i++) {
+        if (named[i].code[0]) err = query_org_in_scope(read, named[i].code, named[i].field);
+    }
+    return err;
+}
+
 static ff_err query_contracts_fill(const query_read *read, const void *request,
                                    ProtobufCMessage **response) {
-    query_contract_page page = {.filter = request,
+    query_contract_page page = {.read = read, .filter = request,
                                 .response = (Fundflow__V1__ListContractsResponse *)*response};
     page.page_size = query_page_size(page.filter->page_size);
     page.response->contracts = calloc(page.page_size, sizeof *page.response->contracts);
     if (page.response->contracts == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = query_contract_filter_in_scope(read, page.filter);
+    if (err != FF_OK) return err;
     Fundflow__V1__OrgRecord *collaborative = NULL;
     if (page.filter->collaborative_code[0]) {
         static const org_kind collaboratives[] = {FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE,
                                                   0};
-        ff_err err = projection_party_read(read->txn, read->store, page.filter->collaborative_code,
-                                           "collaborative_code", collaboratives, &collaborative,
-                                           read->failure);
+        err = projection_party_read(read->txn, read->store, page.filter->collaborative_code,
+                                    "collaborative_code", collaboratives, &collaborative,
+                                    read->failure);
         if (err != FF_OK) return err;
         page.collaborative_members = collaborative->member_codes;
         page.collaborative_member_count = collaborative->n_member_codes;
     }
-    ff_err err = query_rows_after(read->txn, read->store, STORE_TABLE_CONTRACTS,
+    err = query_rows_after(read->txn, read->store, STORE_TABLE_CONTRACTS,
                                   page.filter->page_token, query_contract_row, &page);
     if (collaborative) fundflow__v1__org_record__free_unpacked(collaborative, NULL);
     return err;
 }
 
-ff_err query_contracts_list(ff_ledger *ledger, const ProtobufCMessage *request,
-                            ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_contracts_list(ff_ledger *ledger, const access_principal *who,
+                            const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                            ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__list_contracts_request__descriptor);
-    return query_read_run(ledger, &fundflow__v1__list_contracts_response__descriptor,
-                          query_contracts_fill, request, "cannot list contracts", response_out,
-                          failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__list_contracts_response__descriptor,
+                             query_contracts_fill, request, "cannot list contracts",
+                             response_out, failure);
 }

@@ -1,5 +1,6 @@
 /* The read RPC over the delegation register (GetDelegations): who commissions a service line for
- * an ICB's population on a date, and every delegation that covers the pair. */
+ * an ICB's population on a date, and every delegation that covers the pair. The register is
+ * reference data, so every principal sees it whole. */
 #include "query.h"
 
 #include <assert.h>
@@ -129,8 +130,9 @@ static ff_err query_delegations_fill(const query_read *read, const void *request
     return response->commissioner_code && response->delegation_id ? FF_OK : FF_ERR_NO_MEMORY;
 }
 
-ff_err query_delegations(ff_ledger *ledger, const ProtobufCMessage *request,
-                         ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_delegations(ff_ledger *ledger, const access_principal *who,
+                         const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                         ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__get_delegations_request__descriptor);
     const Fundflow__V1__GetDelegationsRequest *get =
         (const Fundflow__V1__GetDelegationsRequest *)request;
@@ -142,7 +144,7 @@ ff_err query_delegations(ff_ledger *ledger, const ProtobufCMessage *request,
                           get->date);
     }
     if (err != FF_OK) return err;
-    return query_read_run(ledger, &fundflow__v1__get_delegations_response__descriptor,
-                          query_delegations_fill, get, "cannot read the delegations",
-                          response_out, failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__get_delegations_response__descriptor,
+                             query_delegations_fill, get, "cannot read the delegations",
+                             response_out, failure);
 }

@@ -1,5 +1,9 @@
 /* The read RPC that maps funding flows (GetFundingFlows): a breadth-first walk of who passed
- * money to whom in a financial year, from one organisation or from NHS England. */
+ * money to whom in a financial year, from one organisation or from NHS England.
+ *
+ * For a scoped principal the root must be in scope, and an empty root means the scope's own
+ * organisation rather than NHS England. The walk shows what covered organisations passed on, to
+ * whomever, but does not follow money onwards out of an organisation the scope does not cover. */
 #include "query.h"
 
 #include <assert.h>
@@ -16,6 +20,7 @@
 
 typedef struct query_flow_walk {
     const Fundflow__V1__GetFundingFlowsRequest *request;
+    const char *root; /* empty: every organisation of kind NHSE */
     Fundflow__V1__GetFundingFlowsResponse *response;
     char visited[FF_FLOWS_MAX + 1][FF_ORG_CODE_BYTES_MAX + 1];
     uint32_t visited_depth[FF_FLOWS_MAX + 1];
@@ -103,32 +108,57 @@ static ff_err query_flow_root_row(void *argument, store_slice key, store_slice v
 
 /* Seeds the walk with the root, or with every organisation of kind NHSE. */
 static ff_err query_flow_roots(store_txn *txn, ff_store *store, query_flow_walk *walk) {
-    if (walk->request->root_code[0]) {
+    if (walk->root[0]) {
         Fundflow__V1__OrgRecord *root = NULL;
-        ff_err err = projection_org_read(txn, store, walk->request->root_code, &root);
+        ff_err err = projection_org_read(txn, store, walk->root, &root);
         if (err != FF_OK) return err;
         fundflow__v1__org_record__free_unpacked(root, NULL);
-        query_flow_visit(walk, walk->request->root_code, 0);
+        query_flow_visit(walk, walk->root, 0);
         return FF_OK;
     }
     return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_flow_root_row,
                       walk);
 }
 
+/* Whether the walk goes on from the i-th organisation it reached: within the depth asked for,
+ * and, past the root, covered by the asker's scope. */
+static ff_err query_flow_expands(const query_read *read, const query_flow_walk *walk, size_t i,
+                                 uint32_t depth_max, bool *expands_out) {
+    *expands_out = walk->visited_depth[i] < depth_max;
+    if (!*expands_out || walk->visited_depth[i] == 0) return FF_OK;
+    return query_org_covered(read, walk->visited[i], expands_out);
+}
+
+/* The root to walk from: the one asked for, or for a scoped principal its scope; refused when
+ * the scope does not cover it. */
+static ff_err query_flow_root_pick(const query_read *read,
+                                   const Fundflow__V1__GetFundingFlowsRequest *get,
+                                   const char **root_out) {
+    *root_out = get->root_code;
+    if (!get->root_code[0] && !access_is_national(read->who)) *root_out = read->who->scope;
+    return (*root_out)[0] ? query_org_in_scope(read, *root_out, "root_code") : FF_OK;
+}
+
 static ff_err query_flows_fill(const query_read *read, const void *request,
                                ProtobufCMessage **response) {
     const Fundflow__V1__GetFundingFlowsRequest *get = request;
     uint32_t depth_max = get->depth == 0 ? FF_FLOW_DEPTH_DEFAULT : get->depth;
+    const char *root = NULL;
+    ff_err err = query_flow_root_pick(read, get, &root);
+    if (err != FF_OK) return err;
     query_flow_walk *walk = calloc(1, sizeof *walk);
     if (walk == NULL) return FF_ERR_NO_MEMORY;
     walk->request = get;
+    walk->root = root;
     walk->response = (Fundflow__V1__GetFundingFlowsResponse *)*response;
     walk->response->flows = calloc(FF_FLOWS_MAX, sizeof *walk->response->flows);
-    ff_err err = walk->response->flows ? query_flow_roots(read->txn, read->store, walk)
-                                       : FF_ERR_NO_MEMORY;
+    err = walk->response->flows ? query_flow_roots(read->txn, read->store, walk)
+                                : FF_ERR_NO_MEMORY;
     /* Breadth first: the visited list grows as the walk finds recipients. */
     for (size_t i = 0; err == FF_OK && i < walk->visited_count; i++) {
-        if (walk->visited_depth[i] >= depth_max) continue;
+        bool expands = false;
+        err = query_flow_expands(read, walk, i, depth_max, &expands);
+        if (err != FF_OK || !expands) continue;
         err = query_flows_from(read->txn, read->store, walk, walk->visited[i],
                                walk->visited_depth[i] + 1);
     }
@@ -139,8 +169,9 @@ static ff_err query_flows_fill(const query_read *read, const void *request,
     return err;
 }
 
-ff_err query_funding_flows(ff_ledger *ledger, const ProtobufCMessage *request,
-                           ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_funding_flows(ff_ledger *ledger, const access_principal *who,
+                           const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                           ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__get_funding_flows_request__descriptor);
     const Fundflow__V1__GetFundingFlowsRequest *get =
         (const Fundflow__V1__GetFundingFlowsRequest *)request;
@@ -152,7 +183,7 @@ ff_err query_funding_flows(ff_ledger *ledger, const ProtobufCMessage *request,
                           FF_FLOW_DEPTH_MAX);
     }
     if (err != FF_OK) return err;
-    return query_read_run(ledger, &fundflow__v1__get_funding_flows_response__descriptor,
-                          query_flows_fill, get, "cannot walk the funding flows", response_out,
-                          failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__get_funding_flows_response__descriptor,
+                             query_flows_fill, get, "cannot walk the funding flows",
+                             response_out, failure);
 }

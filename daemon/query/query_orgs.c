@@ -1,4 +1,5 @@
-/* The read RPCs about organisations: one by its code (GetOrg) and a page of them (ListOrgs). */
+/* The read RPCs about organisations: one by its code (GetOrg) and a page of them (ListOrgs).
+ * Organisations are reference data, so every principal sees them all. */
 #include "query.h"
 
 #include <assert.h>
@@ -23,14 +24,15 @@ static ff_err query_org_fill(const query_read *read, const void *request,
     return FF_OK;
 }
 
-ff_err query_org_get(ff_ledger *ledger, const ProtobufCMessage *request,
-                     ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_org_get(ff_ledger *ledger, const access_principal *who,
+                     const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                     ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__get_org_request__descriptor);
     const Fundflow__V1__GetOrgRequest *get = (const Fundflow__V1__GetOrgRequest *)request;
     ff_err err = command_org_code_check(get->code, "code", true, failure);
     if (err != FF_OK) return err;
-    return query_read_run(ledger, NULL, query_org_fill, get, "cannot read the organisation",
-                          response_out, failure);
+    return query_read_run_as(ledger, who, NULL, query_org_fill, get,
+                             "cannot read the organisation", response_out, failure);
 }
 
 static bool query_org_matches(const Fundflow__V1__ListOrgsRequest *list,
@@ -84,9 +86,11 @@ static ff_err query_orgs_fill(const query_read *read, const void *request,
                             query_orgs_row, &walk);
 }
 
-ff_err query_orgs_list(ff_ledger *ledger, const ProtobufCMessage *request,
-                       ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_orgs_list(ff_ledger *ledger, const access_principal *who,
+                       const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                       ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__list_orgs_request__descriptor);
-    return query_read_run(ledger, &fundflow__v1__list_orgs_response__descriptor, query_orgs_fill,
-                          request, "cannot list organisations", response_out, failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__list_orgs_response__descriptor,
+                             query_orgs_fill, request, "cannot list organisations", response_out,
+                             failure);
 }

@@ -1,6 +1,6 @@
 /* The read RPCs about accounts: an organisation's position (GetPosition), with what it released
  * on its contracts and, for a rollup, its places or members; and one account's postings
- * (GetAccountHistory). */
+ * (GetAccountHistory). Both refuse an organisation outside the asker's scope. */
 #include "query.h"
 
 #include <assert.h>
@@ -294,11 +294,16 @@ static ff_err query_position_fill(const query_read *read, const void *request,
     position->financial_year = get->financial_year;
     position->as_at_date = get->as_at_date;
     position->rollup = get->rollup;
+    /* A rollup of a covered organisation is answered whole: its places or members are part of
+     * it, as they stood on the date asked for. */
+    ff_err err = query_org_in_scope(read, get->org_code, "org_code");
+    if (err != FF_OK) return err;
     return query_position_read(read->txn, read->store, get, position, read->failure);
 }
 
-ff_err query_position_get(ff_ledger *ledger, const ProtobufCMessage *request,
-                          ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_position_get(ff_ledger *ledger, const access_principal *who,
+                          const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                          ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__get_position_request__descriptor);
     const Fundflow__V1__GetPositionRequest *get =
         (const Fundflow__V1__GetPositionRequest *)request;
@@ -308,8 +313,9 @@ ff_err query_position_get(ff_ledger *ledger, const ProtobufCMessage *request,
                           "as_at_date %u is not a real date in YYYYMMDD form", get->as_at_date);
     }
     if (err != FF_OK) return err;
-    return query_read_run(ledger, &fundflow__v1__position__descriptor, query_position_fill, get,
-                          "cannot read the position", response_out, failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__position__descriptor,
+                             query_position_fill, get, "cannot read the position", response_out,
+                             failure);
 }
 
 /* ---- account history ---- */
@@ -356,13 +362,16 @@ static ff_err query_account_history_fill(const query_read *read, const void *req
                      (account_purpose)get->purpose);
     page.response->postings = calloc(page.page_size, sizeof *page.response->postings);
     if (page.response->postings == NULL) return FF_ERR_NO_MEMORY;
-    ff_err err = account_postings_visit(read->txn, read->store, &page.key, get->after_sequence,
+    ff_err err = query_org_in_scope(read, get->org_code, "org_code");
+    if (err != FF_OK) return err;
+    err = account_postings_visit(read->txn, read->store, &page.key, get->after_sequence,
                                         query_history_visit, &page);
     return err != FF_OK ? err : page.err;
 }
 
-ff_err query_account_history(ff_ledger *ledger, const ProtobufCMessage *request,
-                             ProtobufCMessage **response_out, ff_failure *failure) {
+ff_err query_account_history(ff_ledger *ledger, const access_principal *who,
+                             const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                             ff_failure *failure) {
     assert(request->descriptor == &fundflow__v1__get_account_history_request__descriptor);
     const Fundflow__V1__GetAccountHistoryRequest *get =
         (const Fundflow__V1__GetAccountHistoryRequest *)request;
@@ -373,7 +382,7 @@ ff_err query_account_history(ff_ledger *ledger, const ProtobufCMessage *request,
                           get->purpose);
     }
     if (err != FF_OK) return err;
-    return query_read_run(ledger, &fundflow__v1__get_account_history_response__descriptor,
-                          query_account_history_fill, get, "cannot read the account's postings",
-                          response_out, failure);
+    return query_read_run_as(ledger, who, &fundflow__v1__get_account_history_response__descriptor,
+                             query_account_history_fill, get,
+                             "cannot read the account's postings", response_out, failure);
 }

@@ -1,5 +1,5 @@
-/* The shared leaf of the read RPCs: the read-transaction wrapper, page sizes and the walk after a
- * page token. */
+/* The shared leaf of the read RPCs: the read-transaction wrapper, page sizes, the walk after a
+ * page token, and scope checks with a fast path for national principals. */
 #include "query_read.h"
 
 #include <assert.h>
@@ -8,13 +8,13 @@
 
 #include "fundflow/limits.h"
 
-static ff_err query_fill_in_snapshot(ff_ledger *ledger, query_fill fill, const void *request,
-                                     const char *failing, ProtobufCMessage **response,
-                                     ff_failure *failure) {
+static ff_err query_fill_in_snapshot(ff_ledger *ledger, const access_principal *who,
+                                     query_fill fill, const void *request, const char *failing,
+                                     ProtobufCMessage **response, ff_failure *failure) {
     store_txn *txn = NULL;
     ff_err err = ledger_read_txn_begin(ledger, &txn);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the ledger");
-    query_read read = {txn, ledger_store(ledger), failure};
+    query_read read = {txn, ledger_store(ledger), who, failure};
     err = fill(&read, request, response);
     ledger_read_txn_end(ledger, txn);
     /* A fill that knows the field at fault says so; any other failure gets the RPC's sentence. */
@@ -22,10 +22,11 @@ static ff_err query_fill_in_snapshot(ff_ledger *ledger, query_fill fill, const v
     return err;
 }
 
-ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *response_type,
-                      query_fill fill, const void *request, const char *failing,
-                      ProtobufCMessage **response_out, ff_failure *failure) {
-    assert(ledger != NULL && fill != NULL && request != NULL && failing != NULL);
+ff_err query_read_run_as(ff_ledger *ledger, const access_principal *who,
+                         const ProtobufCMessageDescriptor *response_type, query_fill fill,
+                         const void *request, const char *failing,
+                         ProtobufCMessage **response_out, ff_failure *failure) {
+    assert(ledger != NULL && who != NULL && fill != NULL && request != NULL && failing != NULL);
     assert(response_out != NULL && failure != NULL);
     ProtobufCMessage *response = NULL;
     if (response_type != NULL) {
@@ -33,7 +34,7 @@ ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *respo
         if (response == NULL) return failure_set(failure, FF_ERR_NO_MEMORY, NULL, "out of memory");
         response_type->message_init(response);
     }
-    ff_err err = query_fill_in_snapshot(ledger, fill, request, failing, &response, failure);
+    ff_err err = query_fill_in_snapshot(ledger, who, fill, request, failing, &response, failure);
     if (err != FF_OK) {
         if (response != NULL) protobuf_c_message_free_unpacked(response, NULL);
         return err;
@@ -43,6 +44,15 @@ ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *respo
     assert(response_type == NULL || response->descriptor == response_type);
     *response_out = response;
     return FF_OK;
+}
+
+ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *response_type,
+                      query_fill fill, const void *request, const char *failing,
+                      ProtobufCMessage **response_out, ff_failure *failure) {
+    access_principal national;
+    access_principal_bootstrap(&national, "fundflow", 0);
+    return query_read_run_as(ledger, &national, response_type, fill, request, failing,
+                             response_out, failure);
 }
 
 size_t query_page_size(uint32_t asked) {
@@ -87,4 +97,37 @@ ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, cons
     store_cursor_close(cursor);
     if (err != FF_OK) return err;
     return move_err == FF_ERR_NOT_FOUND ? FF_OK : move_err;
+}
+
+/* ---- scope ---- */
+
+ff_err query_out_of_scope(const query_read *read, const char *field, const char *value) {
+    return failure_set(read->failure, FF_ERR_OUT_OF_SCOPE, field,
+                       "%s %s is outside the scope of %s (%s)", field, value, read->who->name,
+                       read->who->scope);
+}
+
+ff_err query_org_in_scope(const query_read *read, const char *org_code, const char *field) {
+    if (access_is_national(read->who)) return FF_OK;
+    return access_org_check(read->txn, read->store, read->who, org_code, field, read->failure);
+}
+
+ff_err query_org_covered(const query_read *read, const char *org_code, bool *covered_out) {
+    *covered_out = true;
+    if (access_is_national(read->who)) return FF_OK;
+    return access_org_covered(read->txn, read->store, read->who, org_code, covered_out);
+}
+
+ff_err query_contract_in_scope(const query_read *read,
+                               const Fundflow__V1__ContractRecord *contract, bool *covered_out) {
+    *covered_out = true;
+    if (access_is_national(read->who)) return FF_OK;
+    return access_contract_covered(read->txn, read->store, read->who, contract, covered_out);
+}
+
+ff_err query_event_in_scope(const query_read *read, const Fundflow__V1__EventRecord *event,
+                            bool *covered_out) {
+    *covered_out = true;
+    if (access_is_national(read->who)) return FF_OK;
+    return access_event_covered(read->txn, read->store, read->who, event, covered_out);
 }

@@ -1,5 +1,6 @@
 /* What every read RPC shares: one read transaction around filling a response, the page size a
- * request may ask for, and a walk of a table's rows after a page token.
+ * request may ask for, a walk of a table's rows after a page token, and the scope checks of the
+ * principal asking.
  *
  * This is the query layer's leaf: each query_*.c file calls it and no other query file.
  */
@@ -11,6 +12,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "access.h"
 #include "failure.h"
 #include "ledger.h"
 
@@ -19,10 +21,12 @@
  * bytes. */
 #define QUERY_EVERY_KEY STORE_SLICE("", 0)
 
-/* The snapshot a response is filled from, and where a fill records why it failed. */
+/* The snapshot a response is filled from, who asks (never NULL), and where a fill records why
+ * it failed. */
 typedef struct query_read {
     store_txn *txn;
     ff_store *store;
+    const access_principal *who;
     ff_failure *failure;
 } query_read;
 
@@ -32,10 +36,17 @@ typedef struct query_read {
 typedef ff_err (*query_fill)(const query_read *read, const void *request,
                              ProtobufCMessage **response);
 
-/* Runs a read RPC: allocates a response of response_type (unless it is NULL), begins a read
- * transaction, calls fill, ends the transaction, and hands the response to *response_out. On
+/* Runs a read RPC for who: allocates a response of response_type (unless it is NULL), begins a
+ * read transaction, calls fill, ends the transaction, and hands the response to *response_out. On
  * failure it frees the response and, unless fill recorded this error itself, sets failure to
  * the error with the sentence failing. */
+ff_err query_read_run_as(ff_ledger *ledger, const access_principal *who,
+                         const ProtobufCMessageDescriptor *response_type, query_fill fill,
+                         const void *request, const char *failing,
+                         ProtobufCMessage **response_out, ff_failure *failure);
+
+/* query_read_run_as for a national principal, for callers whose fills filter nothing by scope
+ * (the plugin host's listings and reports). */
 ff_err query_read_run(ff_ledger *ledger, const ProtobufCMessageDescriptor *response_type,
                       query_fill fill, const void *request, const char *failing,
                       ProtobufCMessage **response_out, ff_failure *failure);
@@ -52,5 +63,21 @@ ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, cons
 
 /* Whether a stored key is exactly the text, as keys made from codes and ids are. */
 bool query_key_is(store_slice key, const char *text);
+
+/* ---- scope (national principals pass each of these without a read) ---- */
+
+/* FF_OK when the organisation is in the asker's scope; otherwise FF_ERR_OUT_OF_SCOPE recorded in
+ * read->failure naming field (or a storage error). */
+ff_err query_org_in_scope(const query_read *read, const char *org_code, const char *field);
+
+/* Whether the asker's scope covers an organisation, a contract, or an event. */
+ff_err query_org_covered(const query_read *read, const char *org_code, bool *covered_out);
+ff_err query_contract_in_scope(const query_read *read,
+                               const Fundflow__V1__ContractRecord *contract, bool *covered_out);
+ff_err query_event_in_scope(const query_read *read, const Fundflow__V1__EventRecord *event,
+                            bool *covered_out);
+
+/* Records FF_ERR_OUT_OF_SCOPE in read->failure for a value of field, and returns it. */
+ff_err query_out_of_scope(const query_read *read, const char *field, const char *value);
 
 #endif

@@ -81,6 +81,13 @@
 #ifndef FF_PAGE_SIZE_MAX
 #define FF_PAGE_SIZE_MAX 1000
 #endif
+/* Events one reply of ListEvents or GetHistory examines for a scoped principal, which sees only
+ * the events its scope covers. Reads run on the server's event loop, so a principal whose events
+ * are sparse in a long log gets a short page with a token to go on rather than one reply that
+ * walks the whole log. */
+#ifndef FF_SCAN_ROWS_MAX
+#define FF_SCAN_ROWS_MAX 10000
+#endif
 
 /* fundflowd's network limits. Each can also be lowered or raised in the configuration file.
  *

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Integration test of fundflow-admin: demo, positions, verify, rebuild, head and exit codes.
+# Integration test of fundflow-admin: demo, positions, verify, rebuild, head, principals and exit
+# codes.
 #
 # The first checks read the demo's commands from demo --ndjson and replay them through a model of
 # the ledger's rules written here in Python, so they need no ledger. The rest apply the demo to a
@@ -613,5 +614,50 @@ for flag in --data-dir --map-bytes --year --stream --as-at --kind; do
     [[ $output == *"$flag"* ]] || fail "positions --help does not explain $flag"
 done
 [[ $output == *"Exit codes"* ]] || fail "positions --help does not list the exit codes"
+
+check "principal add creates a ledger and prints a token alone on the last line"
+principals=$scratch/principals
+expect_status 0 principal add root --role admin --data-dir "$principals"
+token=$(printf '%s\n' "$output" | tail -n 1)
+[[ $token =~ ^ff_[0-9a-f]{64}$ ]] || fail "the last line is not a token:"$'\n'"$output"
+
+check "principal add --json prints the name and a new token"
+expect_status 0 principal add ops.reader@example --role reader --data-dir "$principals" --json
+json_token=$(printf '%s' "$output" | python3 -c '
+import json, sys
+reply = json.load(sys.stdin)
+assert reply["name"] == "ops.reader@example", reply
+print(reply["token"])') || fail "--json printed:"$'\n'"$output"
+[[ $json_token =~ ^ff_[0-9a-f]{64}$ && $json_token != "$token" ]] ||
+    fail "--json gave token \"$json_token\""
+
+check "a name is granted once, a scope must be registered, and a role is required"
+expect_status 1 principal add root --role reader --data-dir "$principals"
+[[ $output == *principal_exists* ]] || fail "a second root was not refused as principal_exists: $output"
+expect_status 1 principal add scoped --role writer --org QZZ --data-dir "$principals"
+[[ $output == *org_unknown* && $output == *scope_org_code* ]] || fail "an unknown scope gave: $output"
+expect_status 2 principal add norole --data-dir "$principals"
+[[ $output == *--role* ]] || fail "the message does not name --role: $output"
+expect_status 2 principal add bad --role nonsense --data-dir "$principals"
+[[ $output == *--role* ]] || fail "the message does not name --role: $output"
+expect_status 2 principal --data-dir "$principals"
+
+check "principal list shows both principals, never a token or its hash, and verify passes"
+expect_status 0 principal list --data-dir "$principals"
+[[ $output == *root*ADMIN* && $output == *ops.reader@example*READER* ]] ||
+    fail "principal list printed:"$'\n'"$output"
+[[ $output != *"${token:3:16}"* ]] || fail "principal list shows the token"
+expect_status 0 principal list --data-dir "$principals" --json
+printf '%s' "$output" | python3 -c '
+import json, sys
+names = [p["name"] for p in json.load(sys.stdin)["principals"]]
+assert names == ["ops.reader@example", "root"], names' || fail "--json list printed:"$'\n'"$output"
+[[ $output != *"${token:3:16}"* ]] || fail "principal list --json shows the token"
+expect_status 0 verify --data-dir "$principals"
+[[ $output == "OK: 2 events, head 2, hash "* ]] || fail "verify printed:"$'\n'"$output"
+
+check "principal list does not create a ledger"
+expect_status 4 principal list --data-dir "$scratch/no-principals"
+[[ ! -e $scratch/no-principals ]] || fail "principal list created the directory"
 
 echo "PASS: all $checks checks"

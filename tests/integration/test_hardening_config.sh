@@ -24,40 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# fail, check, server_launch, server_stop and server_reap.
+# fail, check, server_launch, server_stop, server_reap, http_post, expect_http and log_wait.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
-
-# POSTs JSON to a Ledger method of the running server, with a bearer token if $2 is not empty;
-# sets http_status and http_body.
-http_post() {
-    local method=$1 token=$2 body=$3
-    local -a headers=(-H 'Content-Type: application/json')
-    [[ -z $token ]] || headers+=(-H "Authorization: Bearer $token")
-    http_status=$(curl -sS -o "$scratch/http_body" -w '%{http_code}' "${headers[@]}" \
-        --data-binary "$body" "http://$server_address/twirp/fundflow.v1.Ledger/$method") \
-        || fail "curl could not reach the server for $method"
-    http_body=$(cat "$scratch/http_body")
-}
-
-expect_http() {
-    local expected=$1 method=$2 token=$3 body=$4
-    http_post "$method" "$token" "$body"
-    [[ $http_status == "$expected" ]] \
-        || fail "$method with token '${token}' answered $http_status, expected $expected: ${http_body:0:600}"
-}
-
-# Waits until the server's stderr holds at least $2 lines containing $1: the server writes the
-# line once it has acted, so its appearance is the readiness to wait for.
-log_wait() {
-    local pattern=$1 wanted=$2 found=0
-    local polls=$((server_wait_seconds * 20)) deadline=$((SECONDS + server_wait_seconds))
-    while ((polls-- > 0 && SECONDS <= deadline)); do
-        found=$(grep -cF -- "$pattern" "$server_err" || true)
-        ((found >= wanted)) && return 0
-        sleep 0.05
-    done
-    fail "the server logged \"$pattern\" $found times, not $wanted, within $server_wait_seconds s:"$'\n'"$(tail -n 20 "$server_err")"
-}
 
 log_lacks() {
     local pattern=$1
@@ -110,13 +78,30 @@ kill -HUP "$server_pid"
 log_wait "$refused" 3
 log_lacks "kkkkkkkk"
 
+check "a reload may change metrics_role but not clear it"
+write_config "admin_token = first-token" "metrics_role = reader"
+kill -HUP "$server_pid"
+log_wait 'level=info msg="configuration re-read"' 1
+expect_http_get 401 /metrics ""
+expect_http_get 200 /metrics first-token
+write_config "admin_token = first-token" "metrics_role = auditor"
+kill -HUP "$server_pid"
+log_wait 'level=info msg="configuration re-read"' 2
+write_config "admin_token = first-token"
+kill -HUP "$server_pid"
+log_wait "$refused" 4
+grep -F -- "$refused" "$server_err" | grep -qF "has no metrics_role" \
+    || fail "the refusal does not say why:"$'\n'"$(cat "$server_err")"
+expect_http_get 401 /metrics ""
+expect_http_get 200 /healthz ""
+
 # 2. A configuration file open to others is warned about -------------------------------------
 
 check "a reload that rotates the token works, and warns that the file is open to others"
-write_config "admin_token = second-token"
+write_config "admin_token = second-token" "metrics_role = auditor"
 chmod 640 "$config"
 kill -HUP "$server_pid"
-log_wait 'level=info msg="configuration re-read"' 1
+log_wait 'level=info msg="configuration re-read"' 3
 log_wait "$open_warning" 1
 grep -F -- "$open_warning" "$server_err" | grep -qF "path=\"$config\" mode=0640" \
     || fail "the warning does not name the file and its mode:"$'\n'"$(cat "$server_err")"

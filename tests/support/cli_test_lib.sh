@@ -1,6 +1,7 @@
 # Helpers shared by the shell tests that drive fundflow's programs: checks, running a program
 # with its output captured, and starting and stopping fundflowd. Source it after setting $cli
-# (the program run() runs) and $scratch (a scratch directory of the test's own). Optional:
+# (the program run() runs) and $scratch (a scratch directory of the test's own). The HTTP helpers
+# need curl. Optional:
 # $cli_name names the program in messages (default fundflow); run_merges_streams=1 puts stderr
 # into $output as well, in the order written, for tools whose messages tests read as one text.
 
@@ -56,6 +57,58 @@ expect_output() {
 expect_errors() {
     local pattern=$1
     [[ $errors == *"$pattern"* ]] || fail "stderr lacks \"$pattern\":"$'\n'"$errors"
+}
+
+# HTTP ----------------------------------------------------------------------------------------------
+
+# POSTs JSON to a Ledger method of the server server_launch started, with a bearer token if $2 is
+# not empty; sets http_status and http_body. Needs curl.
+http_post() {
+    local method=$1 token=$2 body=$3
+    local -a headers=(-H 'Content-Type: application/json')
+    [[ -z $token ]] || headers+=(-H "Authorization: Bearer $token")
+    http_status=$(curl -sS -o "$scratch/http_body" -w '%{http_code}' "${headers[@]}" \
+        --data-binary "$body" "http://$server_address/twirp/fundflow.v1.Ledger/$method") \
+        || fail "curl could not reach the server for $method"
+    http_body=$(cat "$scratch/http_body")
+}
+
+expect_http() {
+    local expected=$1 method=$2 token=$3 body=$4
+    http_post "$method" "$token" "$body"
+    [[ $http_status == "$expected" ]] \
+        || fail "$method with token '${token}' answered $http_status, expected $expected: ${http_body:0:600}"
+}
+
+# Waits until the server's stderr holds at least $2 lines containing $1: the server writes the
+# line once it has acted, so its appearance is the readiness to wait for.
+log_wait() {
+    local pattern=$1 wanted=$2 found=0
+    local polls=$((server_wait_seconds * 20)) deadline=$((SECONDS + server_wait_seconds))
+    while ((polls-- > 0 && SECONDS <= deadline)); do
+        found=$(grep -cF -- "$pattern" "$server_err" || true)
+        ((found >= wanted)) && return 0
+        sleep 0.05
+    done
+    fail "the server logged \"$pattern\" $found times, not $wanted, within $server_wait_seconds s:"$'\n'"$(tail -n 20 "$server_err")"
+}
+
+# GETs a path (/metrics, /healthz) of the server, with a bearer token if $2 is not empty; sets
+# http_status and http_body.
+http_get() {
+    local path=$1 token=$2
+    local -a headers=()
+    [[ -z $token ]] || headers+=(-H "Authorization: Bearer $token")
+    http_status=$(curl -sS -o "$scratch/http_body" -w '%{http_code}' "${headers[@]}" \
+        "http://$server_address$path") || fail "curl could not reach the server for $path"
+    http_body=$(cat "$scratch/http_body")
+}
+
+expect_http_get() {
+    local expected=$1 path=$2 token=$3
+    http_get "$path" "$token"
+    [[ $http_status == "$expected" ]] \
+        || fail "GET $path with token '${token:0:6}...' answered $http_status, expected $expected: ${http_body:0:600}"
 }
 
 # Servers ---------------------------------------------------------------------------------------

@@ -131,6 +131,15 @@ int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply
     return http_request(port, "POST", path, "application/json", json, strlen(json), NULL, reply);
 }
 
+int http_twirp_json_token(uint16_t port, const char *rpc, const char *json, const char *token,
+                          http_reply *reply) {
+    char path[256], header[512];
+    snprintf(path, sizeof path, "/twirp/fundflow.v1.Ledger/%s", rpc);
+    if (token) snprintf(header, sizeof header, "Authorization: Bearer %s\r\n", token);
+    return http_request(port, "POST", path, "application/json", json, strlen(json),
+                        token ? header : NULL, reply);
+}
+
 int http_raw_connect(uint16_t port, const char *source_address) {
     if (source_address == NULL) return http_connect(port);
     int fd = socket(AF_INET, SOCK_STREAM, 0);

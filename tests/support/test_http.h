@@ -28,6 +28,10 @@ int http_twirp_protobuf(uint16_t port, const char *rpc, const ProtobufCMessage *
 /* POSTs JSON text to /twirp/fundflow.v1.Ledger/<rpc>. */
 int http_twirp_json(uint16_t port, const char *rpc, const char *json, http_reply *reply);
 
+/* http_twirp_json with "Authorization: Bearer TOKEN", or no such header when token is NULL. */
+int http_twirp_json_token(uint16_t port, const char *rpc, const char *json, const char *token,
+                          http_reply *reply);
+
 /* Raw connections, for tests of how the server treats the connection itself. */
 
 /* Connects to 127.0.0.1:port from source_address (an address of the loopback network, such as

@@ -51,6 +51,13 @@ enum {
     SEQ_VARIATION = 21, SEQ_REVERSAL = 22,
 };
 
+/* The principal every read here asks as: a national admin, as offline callers are. */
+static const access_principal *national(void) {
+    static access_principal who;
+    access_principal_bootstrap(&who, "test", TEST_EFFECTIVE_DATE);
+    return &who;
+}
+
 static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command, uint64_t sequence) {
     ledger_result result;
     ff_err err = test_submit(ledger, command, &result);
@@ -115,7 +122,7 @@ static Fundflow__V1__Position *position_at(ff_ledger *ledger, const char *org, u
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    if (query_position_get(ledger, &get.base, &response, &failure) != FF_OK) {
+    if (query_position_get(ledger, national(), &get.base, &response, &failure) != FF_OK) {
         fail_msg("position: %s", failure.detail);
     }
     return (Fundflow__V1__Position *)response;
@@ -190,7 +197,8 @@ static Fundflow__V1__ContractPosition *contract_at(ff_ledger *ledger, uint64_t a
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_equal(query_contract_position(ledger, &get.base, &response, &failure), FF_OK);
+    assert_int_equal(
+        query_contract_position(ledger, national(), &get.base, &response, &failure), FF_OK);
     return (Fundflow__V1__ContractPosition *)response;
 }
 
@@ -355,7 +363,8 @@ static void test_funding_flows_conserve_money(void **state) {
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_equal(query_funding_flows(f->ledger, &get.base, &response, &failure), FF_OK);
+    assert_int_equal(
+        query_funding_flows(f->ledger, national(), &get.base, &response, &failure), FF_OK);
     Fundflow__V1__GetFundingFlowsResponse *flows = (Fundflow__V1__GetFundingFlowsResponse *)response;
     /* X24 -> QUE 1,000,000,000; QUE -> 06H 200,000,000; QUE -> RGT 17,942,386 paid + 2,468,888
      * earned = 20,411,274. */
@@ -375,7 +384,8 @@ static void test_funding_flows_conserve_money(void **state) {
     assert_true(out_of_que <= into_que);
     fundflow__v1__get_funding_flows_response__free_unpacked(flows, NULL);
     get.depth = 1;
-    assert_int_equal(query_funding_flows(f->ledger, &get.base, &response, &failure), FF_OK);
+    assert_int_equal(
+        query_funding_flows(f->ledger, national(), &get.base, &response, &failure), FF_OK);
     assert_int_equal(((Fundflow__V1__GetFundingFlowsResponse *)response)->n_flows, 1);
     protobuf_c_message_free_unpacked(response, NULL);
 }
@@ -389,7 +399,7 @@ static const char *who_commissions(ff_ledger *ledger, const char *line, const ch
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_equal(query_delegations(ledger, &get.base, &response, &failure), FF_OK);
+    assert_int_equal(query_delegations(ledger, national(), &get.base, &response, &failure), FF_OK);
     snprintf(buffer, buffer_bytes, "%s",
              ((Fundflow__V1__GetDelegationsResponse *)response)->commissioner_code);
     protobuf_c_message_free_unpacked(response, NULL);
@@ -420,7 +430,7 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     ProtobufCMessage *events = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_equal(query_history(l, &history.base, &events, &failure), FF_OK);
+    assert_int_equal(query_history(l, national(), &history.base, &events, &failure), FF_OK);
     assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->n_events, 1);
     assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->events[0]->sequence, 24);
     protobuf_c_message_free_unpacked(events, NULL);
@@ -429,7 +439,7 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     wrong.service_line_code = (char *)"SL01";
     wrong.icb_code = (char *)"RGT";
     wrong.date = 20240601;
-    assert_int_equal(query_delegations(l, &wrong.base, &events, &failure),
+    assert_int_equal(query_delegations(l, national(), &wrong.base, &events, &failure),
                      FF_ERR_ORG_KIND_NOT_ALLOWED);
     verify_report report;
     assert_int_equal(verify_ledger(ledger_store(l), NULL, &report), FF_OK);

@@ -248,7 +248,7 @@ static Fundflow__V1__Report *report_run(ff_plugins *plugins, const char *name, u
     Fundflow__V1__Report *report = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_equal(plugins_report_run(plugins, &request, &report, &failure), expected);
+    assert_int_equal(plugins_report_run(plugins, NULL, &request, &report, &failure), expected);
     return report;
 }
 
@@ -305,7 +305,7 @@ static void test_a_read_fault_under_a_report_is_a_storage_error(void **state) {
         ff_failure failure;
         failure_clear(&failure);
         store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
-        ff_err err = plugins_report_run(plugins, &request, &report, &failure);
+        ff_err err = plugins_report_run(plugins, NULL, &request, &report, &failure);
         store_fault_clear();
         if (err == FF_OK) {
             fundflow__v1__report__free_unpacked(report, NULL);

@@ -33,6 +33,14 @@ static int fixture_setup(void **state) {
     return 0;
 }
 
+/* The principal every read here asks as: a national admin, as offline callers are. Scope has
+ * its own tests (test_query_scope.c). */
+static const access_principal *national(void) {
+    static access_principal who;
+    access_principal_bootstrap(&who, "test", TEST_EFFECTIVE_DATE);
+    return &who;
+}
+
 static ProtobufCMessage *query_ok(ff_ledger *ledger, const char *method,
                                   const ProtobufCMessage *request) {
     query_handler handler = query_handler_find(method);
@@ -40,7 +48,7 @@ static ProtobufCMessage *query_ok(ff_ledger *ledger, const char *method,
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_equal(handler(ledger, request, &response, &failure), FF_OK);
+    assert_int_equal(handler(ledger, national(), request, &response, &failure), FF_OK);
     assert_non_null(response);
     return response;
 }
@@ -50,7 +58,8 @@ static ff_failure query_refused(ff_ledger *ledger, const char *method,
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    assert_int_not_equal(query_handler_find(method)(ledger, request, &response, &failure), FF_OK);
+    query_handler handler = query_handler_find(method);
+    assert_int_not_equal(handler(ledger, national(), request, &response, &failure), FF_OK);
     assert_null(response);
     return failure;
 }
@@ -245,7 +254,7 @@ static void query_read_faults_sweep(ff_ledger *ledger, const char *method,
         ff_failure failure;
         failure_clear(&failure);
         store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
-        ff_err err = handler(ledger, request, &response, &failure);
+        ff_err err = handler(ledger, national(), request, &response, &failure);
         store_fault_clear();
         if (err == FF_OK) {
             /* The fault came after the last read, or fell on one the RPC may do without. */

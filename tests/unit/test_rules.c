@@ -158,7 +158,7 @@ static Fundflow__V1__Report *report_as_at(const rules *loaded, const char *name,
     Fundflow__V1__Report *report = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    ff_err err = plugins_report_run(loaded->plugins, &request, &report, &failure);
+    ff_err err = plugins_report_run(loaded->plugins, NULL, &request, &report, &failure);
     if (err != expected) {
         fail_msg("%s %u: expected %s, got %s: %s", name, year, ff_err_name(expected),
                  ff_err_name(err), failure.detail);

@@ -1,6 +1,6 @@
 /* fundflow-admin: the offline administration tool, which opens a data directory directly
- * through the core library and loads the demo, prints positions, verifies, rebuilds or shows the
- * head. */
+ * through the core library and loads the demo, prints positions, verifies, rebuilds, shows the
+ * head, or adds and lists principals. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_principal.h"
 #include "demo_data.h"
 #include "tool_flags.h"
 #include "tool_help.h"
@@ -58,6 +59,7 @@ typedef enum admin_subcommand_id {
     ADMIN_SUBCOMMAND_VERIFY,
     ADMIN_SUBCOMMAND_REBUILD,
     ADMIN_SUBCOMMAND_HEAD,
+    ADMIN_SUBCOMMAND_PRINCIPAL,
     ADMIN_SUBCOMMAND_COUNT
 } admin_subcommand_id;
 
@@ -76,6 +78,11 @@ typedef struct admin_options {
     uint64_t as_at_sequence;
     uint32_t kind;
     const char *plugin_dir;  /* rebuild replays the log into these plugins' projections */
+    bool principal_add;      /* principal add NAME, rather than principal list */
+    const char *principal_name;
+    uint32_t role;
+    const char *scope;       /* --org */
+    bool json;
 } admin_options;
 
 typedef int (*admin_run)(const admin_options *options, ff_ledger *ledger);
@@ -173,6 +180,25 @@ static bool admin_stream_parse(void *context, const char *flag, const char *valu
     return tool_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
 }
 
+static bool admin_role_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return tool_enum_parse(&fundflow__v1__principal_role__descriptor, flag, value, &options->role);
+}
+
+/* The scope's code is checked by the ledger, which names what is wrong with it. */
+static bool admin_org_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    options->scope = value;
+    return tool_text_parse(flag, value, FF_ORG_CODE_BYTES_MAX);
+}
+
+static bool admin_json_parse(void *context, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    admin_options *options = context;
+    options->json = true;
+    return true;
+}
+
 static bool admin_kind_parse(void *context, const char *flag, const char *value) {
     admin_options *options = context;
     return tool_enum_parse(&fundflow__v1__org_kind__descriptor, flag, value, &options->kind);
@@ -185,6 +211,7 @@ static int admin_positions_run(const admin_options *options, ff_ledger *ledger);
 static int admin_verify_run(const admin_options *options, ff_ledger *ledger);
 static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger);
 static int admin_head_run(const admin_options *options, ff_ledger *ledger);
+static int admin_principal_run(const admin_options *options, ff_ledger *ledger);
 
 static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
     [ADMIN_SUBCOMMAND_DEMO] = {
@@ -228,6 +255,18 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         "Prints the last event's sequence number and its hash in hexadecimal, one per line:\n"
         "\"sequence S\" and \"hash HEX\". An empty log has sequence 0 and a hash of zeros.",
         false, admin_head_run},
+    [ADMIN_SUBCOMMAND_PRINCIPAL] = {
+        "principal", "add a principal (and its token), or list them",
+        "\"principal add NAME --role ROLE [--org CODE]\" grants NAME access to the ledger: it\n"
+        "records a PrincipalGranted event (actor " ADMIN_PRINCIPAL_ACTOR ") with the SHA-256 of\n"
+        "a new random token, and prints the token alone on the last line. The token is shown\n"
+        "only then and stored nowhere; fundflowd takes it as \"Authorization: Bearer TOKEN\".\n"
+        "NAME is 1 to 64 letters, digits and . _ @ -, and is never granted twice, even after\n"
+        "it is revoked. --org scopes the principal to an organisation and what is below it;\n"
+        "without it the principal is national. add creates the data directory if it is\n"
+        "missing, so the first admin can be made before fundflowd first starts.\n"
+        "\"principal list\" prints every principal by name, revoked ones included.",
+        false, admin_principal_run},
 };
 
 static const tool_flag admin_flags[] = {
@@ -266,6 +305,17 @@ static const tool_flag admin_flags[] = {
      "After rebuilding, load every plugin in DIR and replay the log into the projected\n"
      "data of each that keeps one, then unload them. Plugins get no configuration here.",
      NULL},
+    {"--role", "ROLE", ADMIN_FOR(ADMIN_SUBCOMMAND_PRINCIPAL), 0, admin_role_parse,
+     "For add: what the principal may do. admin: everything; writer: commands whose acting\n"
+     "organisation is in scope; reader: reads in scope; auditor: reads everything and\n"
+     "verifies, never writes. Required for add.",
+     &fundflow__v1__principal_role__descriptor},
+    {"--org", "CODE", ADMIN_FOR(ADMIN_SUBCOMMAND_PRINCIPAL), 0, admin_org_parse,
+     "For add: the organisation the principal is scoped to, registered already. Default:\n"
+     "none (national).", NULL},
+    {"--json", NULL, ADMIN_FOR(ADMIN_SUBCOMMAND_PRINCIPAL), 0, admin_json_parse,
+     "Print JSON: for add, {\"name\": NAME, \"token\": TOKEN}; for list, the principals as\n"
+     "ListPrincipals answers them.", NULL},
     {"--help", NULL, ADMIN_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
@@ -332,14 +382,52 @@ static void admin_options_default(admin_options *options, admin_subcommand_id su
     options->kind = FUNDFLOW__V1__ORG_KIND__ICB;
 }
 
+/* principal's own words: "add NAME" or "list". Returns how many positionals it read, or 0 after
+ * saying what is wrong. */
+static size_t admin_principal_words(char **argv, const tool_positionals *positionals,
+                                    admin_options *options) {
+    const char *action = positionals->count > 1 ? argv[positionals->indexes[1]] : "";
+    if (strcmp(action, "list") == 0) return 2;
+    if (strcmp(action, "add") == 0 && positionals->count > 2) {
+        options->principal_add = true;
+        options->principal_name = argv[positionals->indexes[2]];
+        return 3;
+    }
+    fprintf(stderr, ADMIN_PROGRAM " principal: say \"add NAME --role ROLE\" or \"list\"\n");
+    return 0;
+}
+
+/* What principal needs beyond the flag table: a role for add, and neither role nor scope for
+ * list. */
+static int admin_principal_options_check(const admin_options *options) {
+    if (options->principal_add && options->role == 0) {
+        fprintf(stderr, ADMIN_PROGRAM " principal add: --role is required\n");
+        return ADMIN_EXIT_USAGE;
+    }
+    if (!options->principal_add && (options->role != 0 || options->scope != NULL)) {
+        fprintf(stderr, ADMIN_PROGRAM " principal list: --role and --org are for add\n");
+        return ADMIN_EXIT_USAGE;
+    }
+    return ADMIN_EXIT_OK;
+}
+
 /* Reads every argument except the subcommand into options, then, if no flag named the data
  * directory, takes it from the environment. */
 static int admin_arguments_parse(int argc, char **argv, const tool_positionals *positionals,
                                  admin_options *options) {
+    size_t used = 1;
+    if (options->subcommand == ADMIN_SUBCOMMAND_PRINCIPAL) {
+        used = admin_principal_words(argv, positionals, options);
+        if (used == 0) return ADMIN_EXIT_USAGE;
+    }
     tool_flags_context context = {options->subcommand, admin_subcommands[options->subcommand].name,
-                                  1};
+                                  used};
     if (!tool_flags_apply(&admin_flag_table, argc, argv, positionals, &context, options)) {
         return ADMIN_EXIT_USAGE;
+    }
+    if (options->subcommand == ADMIN_SUBCOMMAND_PRINCIPAL) {
+        int code = admin_principal_options_check(options);
+        if (code != ADMIN_EXIT_OK) return code;
     }
     if (options->data_dir == NULL) {
         const char *from_environment = getenv(ADMIN_DATA_DIR_ENVIRONMENT);
@@ -388,7 +476,8 @@ static int admin_data_dir_check(const char *data_dir, bool create) {
 
 static int admin_ledger_open(const admin_options *options, ff_ledger **ledger_out) {
     const admin_subcommand *subcommand = &admin_subcommands[options->subcommand];
-    int code = admin_data_dir_check(options->data_dir, subcommand->creates_data_dir);
+    bool create = subcommand->creates_data_dir || options->principal_add;
+    int code = admin_data_dir_check(options->data_dir, create);
     if (code != ADMIN_EXIT_OK) return code;
     store_options store = {.data_dir = options->data_dir, .map_bytes = options->map_bytes};
     ff_err err = ledger_open(&store, ledger_out);
@@ -575,6 +664,13 @@ static int admin_head_run(const admin_options *options, ff_ledger *ledger) {
     if (code != ADMIN_EXIT_OK) return code;
     printf("sequence %" PRIu64 "\nhash %s\n", head.sequence, hash);
     return ADMIN_EXIT_OK;
+}
+
+static int admin_principal_run(const admin_options *options, ff_ledger *ledger) {
+    if (!options->principal_add) return admin_principal_list(ledger, options->json);
+    admin_principal_request request = {options->principal_name, options->role, options->scope,
+                                       options->json};
+    return admin_principal_add(ledger, &request);
 }
 
 /* Positions --------------------------------------------------------------------------------- */

@@ -3,7 +3,8 @@
  *
  * cli_arguments.c reads the command line into a cli_options, using the tables in cli_flags.c, and
  * fundflow_cli.c calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
- * cli_listing.c, cli_positions.c, cli_plugins.c and cli_submit.c hold those functions. The client
+ * cli_listing.c, cli_positions.c, cli_plugins.c, cli_principals.c and cli_submit.c hold those
+ * functions. The client
  * is single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_H
@@ -72,6 +73,9 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_PLUGINS,
     CLI_SUBCOMMAND_REPORT,
     CLI_SUBCOMMAND_SUBMIT,
+    CLI_SUBCOMMAND_PRINCIPAL_ADD,
+    CLI_SUBCOMMAND_PRINCIPAL_LIST,
+    CLI_SUBCOMMAND_PRINCIPAL_REVOKE,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -169,6 +173,9 @@ typedef struct cli_options {
     bool reload;
     uint32_t report_format; /* a cli_report_format; 0 until --format is given */
     const char *output_path; /* report --output; NULL for stdout */
+    /* Principals. */
+    uint32_t role;       /* principal add --role */
+    const char *actor;   /* history --actor: the principal whose events to list */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
@@ -224,5 +231,8 @@ int cli_info_run(const cli_options *options, cli_session *session);
 int cli_plugins_run(const cli_options *options, cli_session *session);
 int cli_report_run(const cli_options *options, cli_session *session);
 int cli_submit_run(const cli_options *options, cli_session *session);
+int cli_principal_add_run(const cli_options *options, cli_session *session);
+int cli_principal_list_run(const cli_options *options, cli_session *session);
+int cli_principal_revoke_run(const cli_options *options, cli_session *session);
 
 #endif

@@ -175,13 +175,40 @@ static int cli_flags_apply(int argc, char **argv, const tool_positionals *positi
                : CLI_EXIT_USAGE;
 }
 
-/* Reads the operand the subcommand takes from what is left of the positionals. */
+/* Checks an operand against what its name says it is: "CODE", "SEQUENCE", "NAME" and so on. */
+static int cli_operand_check(cli_options *options, const char *kind, const char *word) {
+    options->operand = word;
+    if (strcmp(kind, "SEQUENCE") == 0) {
+        return tool_number_parse(kind, word, 1, UINT64_MAX, &options->operand_number)
+                   ? CLI_EXIT_OK
+                   : CLI_EXIT_USAGE;
+    }
+    size_t bytes_max = SIZE_MAX;
+    if (strcmp(kind, "CODE") == 0) bytes_max = FF_ORG_CODE_BYTES_MAX;
+    if (strcmp(kind, "NAME") == 0) {
+        const char *group = cli_subcommands[options->subcommand].group;
+        bool principal = group && strcmp(group, "principal") == 0;
+        bytes_max = principal ? FF_PRINCIPAL_NAME_BYTES_MAX : FF_PLUGIN_NAME_BYTES_MAX;
+    }
+    if (strcmp(kind, "ID") == 0 || strcmp(kind, "CONTRACT_ID") == 0) {
+        bytes_max = FF_IDENTIFIER_BYTES_MAX;
+    }
+    return tool_text_parse(kind, word, bytes_max) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+/* Reads the operand the subcommand takes from what is left of the positionals. An operand
+ * written "[CODE]" may be left out; the subcommand's combination check says when it is needed. */
 static int cli_operand_read(cli_options *options, char **words, size_t word_count) {
     const cli_subcommand *subcommand = &cli_subcommands[options->subcommand];
-    char name[32];
+    char name[32], kind[32] = "";
     cli_subcommand_name(options->subcommand, name, sizeof name);
+    bool optional = subcommand->operand && subcommand->operand[0] == '[';
+    if (subcommand->operand) {
+        snprintf(kind, sizeof kind, "%.*s", (int)strcspn(subcommand->operand + optional, "]"),
+                 subcommand->operand + optional);
+    }
     size_t expected = subcommand->operand ? 1 : 0;
-    if (word_count < expected) {
+    if (word_count < expected && !optional) {
         fprintf(stderr, CLI_PROGRAM ": %s needs %s; see " CLI_PROGRAM " %s --help\n", name,
                 subcommand->operand, name);
         return CLI_EXIT_USAGE;
@@ -191,31 +218,8 @@ static int cli_operand_read(cli_options *options, char **words, size_t word_coun
                 words[expected]);
         return CLI_EXIT_USAGE;
     }
-    if (expected == 0) return CLI_EXIT_OK;
-    options->operand = words[0];
-    if (strcmp(subcommand->operand, "SEQUENCE") == 0) {
-        return tool_number_parse(subcommand->operand, words[0], 1, UINT64_MAX,
-                                &options->operand_number)
-                   ? CLI_EXIT_OK
-                   : CLI_EXIT_USAGE;
-    }
-    if (strcmp(subcommand->operand, "CODE") == 0) {
-        return tool_text_parse(subcommand->operand, words[0], FF_ORG_CODE_BYTES_MAX)
-                   ? CLI_EXIT_OK
-                   : CLI_EXIT_USAGE;
-    }
-    if (strcmp(subcommand->operand, "NAME") == 0) {
-        return tool_text_parse(subcommand->operand, words[0], FF_PLUGIN_NAME_BYTES_MAX)
-                   ? CLI_EXIT_OK
-                   : CLI_EXIT_USAGE;
-    }
-    if (strcmp(subcommand->operand, "ID") == 0 || strcmp(subcommand->operand, "CONTRACT_ID") == 0) {
-        return tool_text_parse(subcommand->operand, words[0], FF_IDENTIFIER_BYTES_MAX)
-                   ? CLI_EXIT_OK
-                   : CLI_EXIT_USAGE;
-    }
-    return tool_text_parse(subcommand->operand, words[0], SIZE_MAX) ? CLI_EXIT_OK
-                                                                   : CLI_EXIT_USAGE;
+    if (word_count == 0) return CLI_EXIT_OK;
+    return cli_operand_check(options, kind, words[0]);
 }
 
 static void cli_options_default(cli_options *options) {

@@ -34,6 +34,10 @@
 #define CLI_FOR_YEARS                                                                           \
     (CLI_FOR_ACCOUNTS | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_FLOWS) | \
      CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
+/* history needs --stream and --year only for an account, not with --actor: it checks them in
+ * cli_options_combination_check. */
+#define CLI_FOR_ACCOUNTS_REQUIRED (CLI_FOR_ACCOUNTS & ~CLI_FOR(CLI_SUBCOMMAND_HISTORY))
+#define CLI_FOR_YEARS_REQUIRED (CLI_FOR_YEARS & ~CLI_FOR(CLI_SUBCOMMAND_HISTORY))
 #define CLI_FOR_MONTHS                                                                          \
     (CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_STATEMENT) |                          \
      CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
@@ -489,6 +493,20 @@ static bool cli_output_parse(void *context, const char *flag, const char *value)
     return tool_text_parse(flag, value, PATH_MAX - 1);
 }
 
+/* Values of the principals' flags ------------------------------------------------------------ */
+
+static bool cli_role_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__principal_role__descriptor, flag, value,
+                          &options->role);
+}
+
+static bool cli_actor_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->actor = value;
+    return tool_text_parse(flag, value, FF_PRINCIPAL_NAME_BYTES_MAX);
+}
+
 /* Subcommands -------------------------------------------------------------------------------- */
 
 const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
@@ -663,10 +681,13 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "server's limit on flows cut the walk short.",
         cli_flows_run},
     [CLI_SUBCOMMAND_HISTORY] = {
-        NULL, "history", "CODE", "list the postings to one of an organisation's accounts",
-        "Lists every posting to one account of the organisation CODE, in one stream and year:\n"
-        "the event, its date, the debit or credit, and the balance after it. Follows the\n"
-        "server's pages to the end unless --limit stops it sooner.",
+        NULL, "history", "[CODE]", "list an account's postings, or a principal's events",
+        "Lists every posting to one account of the organisation CODE, in one stream and year\n"
+        "(--stream and --year are then required): the event, its date, the debit or credit,\n"
+        "and the balance after it. With --actor NAME instead of CODE, lists every event the\n"
+        "principal NAME recorded, with its date, kind, actor and what it records; that needs\n"
+        "an admin or auditor token. Follows the server's pages to the end unless --limit\n"
+        "stops it sooner.",
         cli_history_run},
     [CLI_SUBCOMMAND_EVENTS] = {
         NULL, "events", NULL, "list events",
@@ -729,6 +750,30 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "terminal. A batch the server is too busy for is sent again after a pause, up to five\n"
         "times. With --json, prints one SubmitCommandsResponse holding every result in order.",
         cli_submit_run},
+    [CLI_SUBCOMMAND_PRINCIPAL_ADD] = {
+        "principal", "add", "NAME", "create a principal and its bearer token",
+        "Asks the server to grant a new principal NAME (1 to "
+        CLI_NUMBER_TEXT(FF_PRINCIPAL_NAME_BYTES_MAX) " bytes; a name is never\n"
+        "reused, even once revoked) a role: admin (everything), writer (commands whose acting\n"
+        "organisation is in scope, and reads in scope), reader (reads in scope) or auditor\n"
+        "(reads everything, verifies, histories by actor; never writes). --org scopes it to\n"
+        "an organisation and everything under it; without --org it is national. Needs an\n"
+        "admin token (or, on a server with no principal yet, a client on the same machine).\n"
+        "Prints the principal, then the token alone on the last line: it is shown once and\n"
+        "stored nowhere, so keep it. With --json, prints {\"name\": ..., \"token\": ...}.",
+        cli_principal_add_run},
+    [CLI_SUBCOMMAND_PRINCIPAL_LIST] = {
+        "principal", "list", NULL, "list principals",
+        "Lists every principal, revoked ones included, by name: its role, its scope (or\n"
+        "national), the date it was created and by whom, and the date it was revoked (or -).\n"
+        "Needs an admin or auditor token.",
+        cli_principal_list_run},
+    [CLI_SUBCOMMAND_PRINCIPAL_REVOKE] = {
+        "principal", "revoke", "NAME", "revoke a principal's token",
+        "Asks the server to revoke the principal NAME: its token is refused from the next\n"
+        "request on. The principal stays listed, with the date it was revoked, and its name\n"
+        "is never granted again. Needs an admin token.",
+        cli_principal_revoke_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
@@ -749,8 +794,9 @@ const tool_flag cli_flags[] = {
      "The server, as http://HOST:PORT. Default: $" CLI_SERVER_ENVIRONMENT ", or else\n"
      CLI_SERVER_DEFAULT ".", NULL},
     {"--token", "TOKEN", CLI_FOR_ALL, 0, cli_token_parse,
-     "The bearer token the server's admin_token asks for. Default: $" CLI_TOKEN_ENVIRONMENT
-     ".\nA server without a token serves only clients on the same machine.", NULL},
+     "A principal's bearer token, as principal add printed it (or the server's\n"
+     "admin_token while it has no principal). Default: $" CLI_TOKEN_ENVIRONMENT ". Without\n"
+     "one, only a server with no principal yet serves clients on the same machine.", NULL},
     {"--json", NULL, CLI_FOR_ALL, 0, cli_json_parse,
      "Machine output: send the request as application/json and print the server's JSON\n"
      "reply exactly as received, one document ending in a newline, on stdout. Refusals\n"
@@ -857,7 +903,7 @@ const tool_flag cli_flags[] = {
     {"--delegation", "ID", CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), 0, cli_delegation_parse,
      "For the specialised stream: the delegation this allocation funds, which the\n"
      "recipient must hold. Default: none.", NULL},
-    {"--stream", "STREAM", CLI_FOR_ACCOUNTS, CLI_FOR_ACCOUNTS, cli_stream_parse,
+    {"--stream", "STREAM", CLI_FOR_ACCOUNTS, CLI_FOR_ACCOUNTS_REQUIRED, cli_stream_parse,
      "The allocation stream, by name in any case. Required.", &fundflow__v1__stream__descriptor},
     {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_stream_parse,
@@ -866,7 +912,7 @@ const tool_flag cli_flags[] = {
     {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST) | CLI_FOR(CLI_SUBCOMMAND_FLOWS),
      0, cli_stream_parse, "Only this stream, by name in any case. Default: every stream.",
      &fundflow__v1__stream__descriptor},
-    {"--year", "YYYY/YY", CLI_FOR_YEARS, CLI_FOR_YEARS, cli_financial_year_parse,
+    {"--year", "YYYY/YY", CLI_FOR_YEARS, CLI_FOR_YEARS_REQUIRED, cli_financial_year_parse,
      "The financial year, such as 2024/25. Required.", NULL},
     {"--year", "YYYY/YY", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST), 0, cli_financial_year_parse,
      "Only contracts for this financial year, such as 2024/25. Default: every year.", NULL},
@@ -1042,6 +1088,20 @@ const tool_flag cli_flags[] = {
     {"--output", "FILE", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_output_parse,
      "Write the report to FILE, replacing it, rather than to stdout. Required for xlsx.\n"
      "Default: stdout.", NULL},
+    /* Principals. */
+    {"--role", "ROLE", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD),
+     CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD), cli_role_parse,
+     "What the principal may do, by name in any case. Required.",
+     &fundflow__v1__principal_role__descriptor},
+    {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD), 0, cli_org_parse,
+     "The organisation the principal is scoped to: it and every organisation under it.\n"
+     "Default: national (no scope).", NULL},
+    {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_REVOKE), 0, cli_reason_parse,
+     "Why the principal is revoked, up to " CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX)
+     " bytes. Default: none.", NULL},
+    {"--actor", "NAME", CLI_FOR(CLI_SUBCOMMAND_HISTORY), 0, cli_actor_parse,
+     "List the events the principal NAME recorded rather than an account's postings.\n"
+     "Not with CODE, --stream, --year or --purpose.", NULL},
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
@@ -1057,6 +1117,23 @@ static int cli_combination_refuse(const char *subcommand, const char *problem) {
     fprintf(stderr, CLI_PROGRAM ": %s %s; see " CLI_PROGRAM " %s --help\n", subcommand, problem,
             subcommand);
     return CLI_EXIT_USAGE;
+}
+
+/* history lists an account's postings (CODE, --stream, --year) or a principal's events
+ * (--actor), never both. */
+static int cli_history_combination_check(const cli_options *options) {
+    if (options->actor != NULL) {
+        if (options->operand || options->stream || options->financial_year ||
+            options->purpose != FUNDFLOW__V1__ACCOUNT_PURPOSE__BUDGET) {
+            return cli_combination_refuse("history", "takes --actor NAME or CODE with --stream, "
+                                                     "--year and --purpose, not both");
+        }
+        return CLI_EXIT_OK;
+    }
+    if (options->operand == NULL) return cli_combination_refuse("history", "needs CODE or --actor");
+    if (options->stream == 0) return cli_combination_refuse("history", "needs --stream");
+    if (options->financial_year == 0) return cli_combination_refuse("history", "needs --year");
+    return CLI_EXIT_OK;
 }
 
 int cli_options_combination_check(const cli_options *options) {
@@ -1083,6 +1160,8 @@ int cli_options_combination_check(const cli_options *options) {
                                                      "--achievement-bp N");
         }
         return CLI_EXIT_OK;
+    case CLI_SUBCOMMAND_HISTORY:
+        return cli_history_combination_check(options);
     case CLI_SUBCOMMAND_EVENTS:
         if (options->org_code && options->contract_id) {
             return cli_combination_refuse("events", "takes --org or --contract, not both");

@@ -336,7 +336,10 @@ static bool cli_posting_row_add(cli_table *table, const ProtobufCMessage *row) {
     return cli_table_row_add(table, cells);
 }
 
+static int cli_actor_history_run(const cli_options *options, cli_session *session);
+
 int cli_history_run(const cli_options *options, cli_session *session) {
+    if (options->actor != NULL) return cli_actor_history_run(options, session);
     Fundflow__V1__GetAccountHistoryRequest request =
         FUNDFLOW__V1__GET_ACCOUNT_HISTORY_REQUEST__INIT;
     request.org_code = (char *)options->operand;
@@ -418,6 +421,35 @@ int cli_events_run(const cli_options *options, cli_session *session) {
     int code = cli_listing_run(session, &listing, by_name ? &named.base : &list.base,
                                by_name ? cli_named_history_advance : cli_events_advance, &table,
                                cli_event_row_add, "no events");
+    cli_table_free(&table);
+    return code;
+}
+
+/* The events one principal recorded ----------------------------------------------------------- */
+
+static bool cli_actor_event_row_add(cli_table *table, const ProtobufCMessage *row) {
+    const Fundflow__V1__EventRecord *record = (const Fundflow__V1__EventRecord *)row;
+    char sequence[24], date[16], line[CLI_EVENT_LINE_BYTES];
+    snprintf(sequence, sizeof sequence, "%" PRIu64, record->sequence);
+    cli_event_line(record->event, line, sizeof line);
+    const char *cells[] = {sequence, cli_date_text(record->effective_date, date, sizeof date),
+                           cli_event_kind_text(record->event), record->actor, line};
+    return cli_table_row_add(table, cells);
+}
+
+static int cli_actor_history_run(const cli_options *options, cli_session *session) {
+    Fundflow__V1__GetHistoryRequest request = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
+    request.actor = (char *)options->actor;
+    request.after_sequence = options->after_sequence;
+    static const char *const headings[] = {"event", "date", "kind", "actor", "what"};
+    static const bool right[] = {true, false, false, false, false};
+    cli_table table;
+    cli_table_init(&table, 5, headings, right);
+    cli_listing listing = {.method = "GetHistory",
+                           .output = &fundflow__v1__get_history_response__descriptor,
+                           .rows_max = cli_listing_rows_max(options)};
+    int code = cli_listing_run(session, &listing, &request.base, cli_named_history_advance,
+                               &table, cli_actor_event_row_add, "no events");
     cli_table_free(&table);
     return code;
 }

@@ -12,7 +12,32 @@
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
+/* Bytes of a token's SHA-256 shown: enough to tell two principals' tokens apart by eye, never
+ * the whole hash. */
+#define CLI_TOKEN_HASH_SHOWN_BYTES 4
+#define CLI_TOKEN_HASH_TEXT_BYTES (2 * CLI_TOKEN_HASH_SHOWN_BYTES + sizeof "…")
+
+/* "ab12cd34…": the start of a token's hash, or "-" when there is none. */
+static const char *cli_token_hash_text(ProtobufCBinaryData sha256, char *text) {
+    if (sha256.len < CLI_TOKEN_HASH_SHOWN_BYTES) return "-";
+    for (size_t i = 0; i < CLI_TOKEN_HASH_SHOWN_BYTES; i++) {
+        snprintf(text + 2 * i, 3, "%02x", sha256.data[i]);
+    }
+    memcpy(text + 2 * CLI_TOKEN_HASH_SHOWN_BYTES, "…", sizeof "…");
+    return text;
+}
+
 /* Lines -------------------------------------------------------------------------------------- */
+
+static void cli_principal_granted_line(const Fundflow__V1__PrincipalGranted *grant,
+                                       char *buffer, size_t buffer_bytes) {
+    char role[CLI_ENUM_NAME_BYTES_MAX], hash[CLI_TOKEN_HASH_TEXT_BYTES];
+    snprintf(buffer, buffer_bytes, "grant %s %s scope %s token sha256 %s", grant->name,
+             cli_enum_text(&fundflow__v1__principal_role__descriptor, grant->role, role,
+                           sizeof role),
+             grant->scope_org_code[0] ? grant->scope_org_code : "national",
+             cli_token_hash_text(grant->token_sha256, hash));
+}
 
 static void cli_org_updated_line(const Fundflow__V1__OrgUpdated *update, char *buffer,
                                  size_t buffer_bytes) {
@@ -120,12 +145,29 @@ static bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer
                  cli_year_text(event->period_closed->financial_year, year, sizeof year),
                  event->period_closed->org_code);
         return true;
+    case FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_GRANTED:
+        cli_principal_granted_line(event->principal_granted, buffer, buffer_bytes);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_REVOKED:
+        snprintf(buffer, buffer_bytes, "revoke %s%s%s", event->principal_revoked->name,
+                 event->principal_revoked->reason[0] ? ": " : "",
+                 event->principal_revoked->reason);
+        return true;
     default:
         return false;
     }
 }
 
 /* Fields ------------------------------------------------------------------------------------- */
+
+static void cli_principal_granted_fields_print(const Fundflow__V1__PrincipalGranted *grant) {
+    char role[CLI_ENUM_NAME_BYTES_MAX], hash[CLI_TOKEN_HASH_TEXT_BYTES];
+    cli_field_print("principal", "%s", grant->name);
+    cli_field_print("role", "%s", cli_enum_text(&fundflow__v1__principal_role__descriptor,
+                                                grant->role, role, sizeof role));
+    cli_field_print("scope", "%s", grant->scope_org_code[0] ? grant->scope_org_code : "national");
+    cli_field_print("token", "sha256 %s", cli_token_hash_text(grant->token_sha256, hash));
+}
 
 static void cli_enum_field_print(const char *label, const ProtobufCEnumDescriptor *descriptor,
                                  int value) {
@@ -265,6 +307,14 @@ static bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
         cli_field_print("organisation", "%s", event->period_closed->org_code);
         cli_year_field_print(event->period_closed->financial_year);
         cli_month_field_print(event->period_closed->month);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_GRANTED:
+        cli_principal_granted_fields_print(event->principal_granted);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_REVOKED:
+        cli_field_print("principal", "%s", event->principal_revoked->name);
+        cli_field_print("reason", "%s", event->principal_revoked->reason[0]
+                                            ? event->principal_revoked->reason : "-");
         return true;
     default:
         return false;

@@ -215,10 +215,62 @@ static void test_help(void **state) {
     test_read_free(&read);
 }
 
+/* principal add takes a role and an optional scope; its NAME may be as long as an actor. */
+static void test_principal_add(void **state) {
+    (void)state;
+    tool_test_args args;
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "principal", "add", "que-writer", "--role", "Writer",
+                       "--org", "QUE");
+    cli_options options;
+    test_accepted(&args, &options, CLI_SUBCOMMAND_PRINCIPAL_ADD);
+    assert_string_equal(options.operand, "que-writer");
+    assert_int_equal(options.role, FUNDFLOW__V1__PRINCIPAL_ROLE__WRITER);
+    assert_string_equal(options.org_code, "QUE");
+    char name[FF_PRINCIPAL_NAME_BYTES_MAX + 1];
+    memset(name, 'n', FF_PRINCIPAL_NAME_BYTES_MAX);
+    name[FF_PRINCIPAL_NAME_BYTES_MAX] = '\0';
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "principal", "add", name, "--role", "auditor");
+    test_accepted(&args, &options, CLI_SUBCOMMAND_PRINCIPAL_ADD);
+    assert_null(options.org_code);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "principal", "add", "x", "--role", "superuser");
+    cli_options refused;
+    test_read read = test_arguments_read(&args, &refused);
+    assert_int_equal(read.code, CLI_EXIT_USAGE);
+    assert_non_null(strstr(read.errors, "--role"));
+    test_read_free(&read);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "principal", "revoke", "x", "--reason", "left");
+    test_accepted(&args, &options, CLI_SUBCOMMAND_PRINCIPAL_REVOKE);
+    assert_string_equal(options.reason, "left");
+}
+
+/* history is an account's postings (CODE, --stream, --year) or a principal's events (--actor). */
+static void test_history_forms(void **state) {
+    (void)state;
+    tool_test_args args;
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "history", "--actor", "que-writer", "--limit", "5");
+    cli_options options;
+    test_accepted(&args, &options, CLI_SUBCOMMAND_HISTORY);
+    assert_string_equal(options.actor, "que-writer");
+    assert_null(options.operand);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "history", "QUE", "--stream", "core_services",
+                       "--year", "2024/25");
+    test_accepted(&args, &options, CLI_SUBCOMMAND_HISTORY);
+    assert_string_equal(options.operand, "QUE");
+    assert_null(options.actor);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "history");
+    test_refused(&args, "fundflow: history needs CODE or --actor; see fundflow history --help\n");
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "history", "QUE", "--year", "2024/25");
+    test_refused(&args, "fundflow: history needs --stream; see fundflow history --help\n");
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "history", "QUE", "--actor", "boss");
+    test_refused(&args, "fundflow: history takes --actor NAME or CODE with --stream, --year and "
+                        "--purpose, not both; see fundflow history --help\n");
+}
+
 int main(void) {
     tool_program_name_set("fundflow");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_org_add),         cmocka_unit_test(test_allocate),
+        cmocka_unit_test(test_principal_add),   cmocka_unit_test(test_history_forms),
         cmocka_unit_test(test_negative_value),  cmocka_unit_test(test_repeated_flags),
         cmocka_unit_test(test_required_flag),   cmocka_unit_test(test_combination),
         cmocka_unit_test(test_operands),        cmocka_unit_test(test_unknown_words_and_flags),
