@@ -26,6 +26,7 @@
 #include "command.h"
 #include "metrics.h"
 #include "query.h"
+#include "tls.h"
 #include "twirp.h"
 #include "writer.h"
 #include "fundflow/limits.h"
@@ -92,6 +93,7 @@ struct ff_server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    SSL_CTX *tls; /* NULL: plain HTTP. Not owned (server_tls_use). */
     struct event *done_event, *grace_event, *reader_check_event, *verify_event;
     pthread_t verify_thread;
     server_verify *verify; /* the verification in progress, or NULL */
@@ -166,8 +168,10 @@ static void server_arrival_bytes(struct evbuffer *input, const struct evbuffer_c
 static struct bufferevent *server_arrival_begin(struct event_base *base, void *argument) {
     ff_server *server = argument;
     server_arrival *arrival = calloc(1, sizeof *arrival);
-    /* No options: libevent closes the socket itself, as for the bufferevents it makes. */
-    struct bufferevent *bufferevent = bufferevent_socket_new(base, -1, 0);
+    /* No options: libevent closes the socket itself, as for the bufferevents it makes. A TLS
+     * bufferevent must close it, since only freeing it frees its SSL. */
+    struct bufferevent *bufferevent = server->tls ? tls_bufferevent_new(base, server->tls)
+                                                  : bufferevent_socket_new(base, -1, 0);
     struct event *deadline = evtimer_new(base, server_arrival_expired, arrival);
     struct evbuffer_cb_entry *watch =
         bufferevent && arrival ? evbuffer_add_cb(bufferevent_get_input(bufferevent),
@@ -1029,6 +1033,10 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     }
     *server_out = created;
     return FF_OK;
+}
+
+void server_tls_use(ff_server *server, SSL_CTX *context) {
+    server->tls = context;
 }
 
 ff_err server_run(ff_server *server) {
