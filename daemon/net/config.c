@@ -20,8 +20,11 @@ static void config_defaults(config *settings) {
 
 const char *config_usage(void) {
     return "usage: fundflowd --data-dir DIR [--listen HOST:PORT] [--config FILE] [--map-bytes N]\n"
+           "                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
+           "                 [--insecure-listen]\n"
            "\n"
-           "fundflowd serves the fundflow ledger over Twirp (HTTP/1.1, protobuf or JSON).\n"
+           "fundflowd serves the fundflow ledger over Twirp (HTTP/1.1 or HTTPS, protobuf or\n"
+           "JSON).\n"
            "\n"
            "  --data-dir DIR      the LMDB data directory; created if missing (required here or\n"
            "                      as data_dir in the configuration file)\n"

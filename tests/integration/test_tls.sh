@@ -179,6 +179,28 @@ expect_errors "missing.crt"
 server_stop
 [[ $(cat "$server_err") != *"$warn_line"* ]] || fail "TLS on loopback was warned about"
 
+check "a TLS connection that sends no whole request is closed at the request deadline"
+# The server's own deadline closes these; the client only waits for that close, bounded.
+printf 'request_timeout_seconds = 1\n' >"$scratch/deadline.conf"
+chmod 600 "$scratch/deadline.conf"
+tls_server_start --config "$scratch/deadline.conf" --listen 127.0.0.1:0 \
+    --tls-cert "$pki/server.crt" --tls-key "$pki/server.key"
+python3 - "$port" "$pki/ca.crt" <<'PYTHON' || fail "an idle TLS connection was not closed"
+import socket, ssl, sys
+context = ssl.create_default_context(cafile=sys.argv[2])
+for partial in (b"", b"POST /twirp/fundflow.v1.Ledger/ServerInfo HTTP/1.1\r\nHost: x\r\n"):
+    raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+    connection = context.wrap_socket(raw, server_hostname="localhost")
+    if partial:
+        connection.sendall(partial)
+    try:
+        if connection.recv(100) != b"":
+            sys.exit("the server answered a request that never arrived whole")
+    except ConnectionResetError:
+        pass
+PYTHON
+server_stop
+
 check "an IP address URL verifies against an IP subjectAltName, not the name"
 tls_server_start --listen 127.0.0.1:0 --tls-cert "$pki/server_name_only.crt" \
     --tls-key "$pki/server_name_only.key"

@@ -37,6 +37,8 @@ static void cli_exit_codes_print(FILE *out) {
                  "     message names the flag), or a submit file that cannot be read or holds a\n"
                  "     line that is not a Command\n"
                  "  3  cannot connect to the server (the message names its URL); nothing was sent\n"
+                 "     or read: also when TLS fails, because the server's certificate is not\n"
+                 "     trusted or does not name the host, or the server refused ours\n"
                  "  4  the request was sent but no usable reply came back (a timeout, a dropped\n"
                  "     connection, a reply that cannot be read); a write may have been recorded,\n"
                  "     so retry it with the same --key; or the output (report --output) cannot\n"

@@ -762,14 +762,14 @@ const tool_flag cli_flags[] = {
     {"--cacert", "FILE", CLI_FOR_ALL, 0, cli_tls_file_parse,
      "For https: trust the CA certificates in FILE (PEM) instead of the system's store.\n"
      "The server's certificate must also name the URL's host (an IP address URL needs an\n"
-     "IP subjectAltName). Default: $" CLI_CACERT_ENVIRONMENT ". Given with an http:// URL\n"
-     "it is refused; the environment's is ignored.", NULL},
+     "IP subjectAltName). Default: $" CLI_CACERT_ENVIRONMENT ". --cacert, --cert and\n"
+     "--cert-key are refused with an http:// URL; the environment's are ignored.", NULL},
     {"--cert", "FILE", CLI_FOR_ALL, 0, cli_tls_file_parse,
      "For https with mutual TLS: the client certificate (PEM), with --cert-key. Default:\n"
      "$" CLI_CERT_ENVIRONMENT ".", NULL},
     {"--cert-key", "FILE", CLI_FOR_ALL, 0, cli_tls_file_parse,
-     "The private key (PEM) of --cert. Default: $" CLI_CERT_KEY_ENVIRONMENT ". (--key is\n"
-     "the idempotency key.)", NULL},
+     "The private key (PEM) of --cert. Default: $" CLI_CERT_KEY_ENVIRONMENT ".\n"
+     "(--key is the idempotency key.)", NULL},
     {"--token", "TOKEN", CLI_FOR_ALL, 0, cli_token_parse,
      "The bearer token the server's admin_token asks for. Default: $" CLI_TOKEN_ENVIRONMENT
      ".\nA server without a token serves only clients on the same machine.", NULL},
