@@ -169,7 +169,8 @@ static struct bufferevent *server_arrival_begin(struct event_base *base, void *a
     ff_server *server = argument;
     server_arrival *arrival = calloc(1, sizeof *arrival);
     /* No options: libevent closes the socket itself, as for the bufferevents it makes. A TLS
-     * bufferevent must close it, since only freeing it frees its SSL. */
+     * bufferevent closes it when freed, since only that frees its SSL: after the reference the
+     * arrival holds is dropped, at the deadline at the latest. */
     struct bufferevent *bufferevent = server->tls ? tls_bufferevent_new(base, server->tls)
                                                   : bufferevent_socket_new(base, -1, 0);
     struct event *deadline = evtimer_new(base, server_arrival_expired, arrival);

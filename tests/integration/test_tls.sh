@@ -290,6 +290,18 @@ chmod 600 "$scratch/tls.conf"
 tls_server_start --config "$scratch/tls.conf"
 expect_curl_ok "/healthz over https on 0.0.0.0" --cacert "$pki/ca.crt" \
     "https://127.0.0.1:$port/healthz"
+
+check "SIGHUP does not reload TLS: a file without it leaves the server on HTTPS"
+printf 'listen = 0.0.0.0:0\n' >"$scratch/tls.conf"
+kill -HUP "$server_pid"
+reread_polls=$((server_wait_seconds * 20))
+until grep -qF 'msg="configuration re-read"' "$server_err"; do
+    ((reread_polls-- > 0)) || fail "the server did not log the re-read:"$'\n'"$(cat "$server_err")"
+    sleep 0.05
+done
+expect_curl_ok "/healthz over https after SIGHUP" --cacert "$pki/ca.crt" \
+    "https://127.0.0.1:$port/healthz"
+expect_curl_refused "http:// after SIGHUP" "http://127.0.0.1:$port/healthz"
 server_stop
 [[ $(cat "$server_err") != *"$warn_line"* ]] || fail "TLS off loopback was warned about"
 

@@ -41,7 +41,7 @@
 
 typedef enum http_result {
     HTTP_OK = 0,
-    HTTP_ERR_URL,       /* the URL is not of the form http://HOST:PORT */
+    HTTP_ERR_URL,       /* the URL is not of the form http://HOST:PORT or https://HOST:PORT */
     HTTP_ERR_CONNECT,   /* the host cannot be resolved, or no address accepts a connection */
     HTTP_ERR_TIMEOUT,   /* the request was sent or the reply read too slowly */
     HTTP_ERR_IO,        /* the connection broke during the exchange */
