@@ -8,6 +8,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -74,19 +75,30 @@ static ff_err tls_file_error(const char *what, const char *path, char *error,
         snprintf(error, error_bytes, "%s %s: %s", what, path, strerror(errno));
     } else {
         fclose(file);
-        unsigned long code = ERR_peek_last_error();
-        const char *reason = code ? ERR_reason_error_string(code) : NULL;
-        snprintf(error, error_bytes, "%s %s: %s", what, path,
-                 reason ? reason : "OpenSSL gives no reason");
+        /* The first reason queued is the cause; the last, where OpenSSL gave up. */
+        const char *cause = ERR_reason_error_string(ERR_peek_error());
+        const char *outcome = ERR_reason_error_string(ERR_peek_last_error());
+        bool both = cause && outcome && strcmp(cause, outcome) != 0;
+        snprintf(error, error_bytes, "%s %s: %s%s%s%s", what, path,
+                 cause ? cause : "OpenSSL gives no reason", both ? " (" : "",
+                 both ? outcome : "", both ? ")" : "");
     }
     ERR_clear_error();
     return FF_ERR_IO;
+}
+
+/* Refuses every pass phrase request: a daemon must not stop to prompt on a terminal, so an
+ * encrypted key fails to load, with OpenSSL's reason. */
+static int tls_no_pass_phrase(char *buffer, int size, int writing, void *argument) {
+    (void)buffer, (void)size, (void)writing, (void)argument;
+    return 0;
 }
 
 /* TLS 1.2 at least, the suites above, no renegotiation or compression. */
 static bool tls_protocol_set(SSL_CTX *context) {
     SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                      SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_default_passwd_cb(context, tls_no_pass_phrase);
     return SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 &&
            SSL_CTX_set_cipher_list(context, TLS_CIPHERS_TLS12) == 1 &&
            SSL_CTX_set_session_id_context(context, (const unsigned char *)TLS_SESSION_CONTEXT,
@@ -100,9 +112,13 @@ static ff_err tls_identity_load(SSL_CTX *context, const config_tls *tls, char *e
         return tls_file_error("cannot load the certificate --tls-cert", tls->cert, error,
                               error_bytes);
     }
+    /* OpenSSL checks the key against the certificate as it loads it, and again below. */
     if (SSL_CTX_use_PrivateKey_file(context, tls->key, SSL_FILETYPE_PEM) != 1) {
-        return tls_file_error("cannot load the private key --tls-key", tls->key, error,
-                              error_bytes);
+        bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+        return tls_file_error(mismatch ? "the private key does not match the certificate: "
+                                         "--tls-key"
+                                       : "cannot load the private key --tls-key",
+                              tls->key, error, error_bytes);
     }
     if (SSL_CTX_check_private_key(context) != 1) {
         return tls_file_error("the private key does not match the certificate: --tls-key",

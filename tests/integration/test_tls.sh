@@ -237,6 +237,9 @@ FUNDFLOW_CERT="$pki/client.crt" FUNDFLOW_KEY="$pki/client.key" FUNDFLOW_CACERT="
 check "a client certificate without its key is a usage error"
 expect_status 2 --server "https://127.0.0.1:$port" --cacert "$pki/ca.crt" --cert "$pki/client.crt" info
 expect_errors "needs its key"
+expect_status 2 --server "https://127.0.0.1:$port" --cacert "$pki/ca.crt" --cert "$pki/client.crt" \
+    --cert-key "$pki/stranger.key" info
+expect_errors "stranger.key: key values mismatch"
 server_stop
 
 # Start-up refusals ---------------------------------------------------------------------------
@@ -244,8 +247,14 @@ server_stop
 check "a key that does not match the certificate stops the start, naming the file (exit 2)"
 expect_start_refused "stranger.key" --listen 127.0.0.1:0 --tls-cert "$pki/server.crt" \
     --tls-key "$pki/stranger.key"
-expect_start_refused "mismatch" --listen 127.0.0.1:0 --tls-cert "$pki/server.crt" \
-    --tls-key "$pki/stranger.key"
+expect_start_refused "does not match the certificate" --listen 127.0.0.1:0 \
+    --tls-cert "$pki/server.crt" --tls-key "$pki/stranger.key"
+
+check "an encrypted key is refused at start, not prompted for"
+openssl pkey -in "$pki/server.key" -aes256 -passout pass:secret -out "$pki/encrypted.key" \
+    2>"$pki/openssl.err" || fail "openssl could not encrypt the key: $(cat "$pki/openssl.err")"
+expect_start_refused "encrypted.key: bad decrypt" --listen 127.0.0.1:0 \
+    --tls-cert "$pki/server.crt" --tls-key "$pki/encrypted.key" </dev/null
 
 check "a certificate that cannot be read stops the start, naming the file"
 expect_start_refused "missing.crt: No such file or directory" --listen 127.0.0.1:0 \

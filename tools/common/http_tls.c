@@ -59,12 +59,23 @@ static http_result http_tls_file_error(const char *what, const char *path, char 
         snprintf(error, error_bytes, "%s %s: %s", what, path, strerror(errno));
     } else {
         fclose(file);
-        const char *reason = ERR_reason_error_string(ERR_peek_last_error());
-        snprintf(error, error_bytes, "%s %s: %s", what, path,
-                 reason ? reason : "OpenSSL gives no reason");
+        /* The first reason queued is the cause; the last, where OpenSSL gave up. */
+        const char *cause = ERR_reason_error_string(ERR_peek_error());
+        const char *outcome = ERR_reason_error_string(ERR_peek_last_error());
+        bool both = cause && outcome && strcmp(cause, outcome) != 0;
+        snprintf(error, error_bytes, "%s %s: %s%s%s%s", what, path,
+                 cause ? cause : "OpenSSL gives no reason", both ? " (" : "",
+                 both ? outcome : "", both ? ")" : "");
     }
     ERR_clear_error();
     return HTTP_ERR_TLS_SETUP;
+}
+
+/* Refuses every pass phrase request, so an encrypted key fails with a reason instead of
+ * prompting on the terminal in the middle of a command. */
+static int http_tls_no_pass_phrase(char *buffer, int size, int writing, void *argument) {
+    (void)buffer, (void)size, (void)writing, (void)argument;
+    return 0;
 }
 
 /* Whom to trust: the CA file, or the system's store. */
@@ -96,8 +107,10 @@ static http_result http_tls_identity_load(SSL_CTX *context, const http_tls_files
                                    error, error_bytes);
     }
     if (SSL_CTX_use_PrivateKey_file(context, files->key_file, SSL_FILETYPE_PEM) != 1) {
-        return http_tls_file_error("cannot load the client key", files->key_file, error,
-                                   error_bytes);
+        bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+        return http_tls_file_error(mismatch ? "the client key does not match the certificate:"
+                                            : "cannot load the client key",
+                                   files->key_file, error, error_bytes);
     }
     if (SSL_CTX_check_private_key(context) != 1) {
         return http_tls_file_error("the client key does not match the certificate:",
@@ -119,6 +132,7 @@ http_result http_tls_create(const char *host, const http_tls_files *files, http_
         return HTTP_ERR_NO_MEMORY;
     }
     SSL_CTX_set_verify(context, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_default_passwd_cb(context, http_tls_no_pass_phrase);
     /* Only the socket's own blocking behaviour: http_client polls and repeats calls. */
     SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_AUTO_RETRY);
     http_result result = http_tls_trust_load(context, files->ca_file, error, error_bytes);
