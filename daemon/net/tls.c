@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* TLS 1.2's suites: forward-secret key exchange and AEAD ciphers only. TLS 1.3 keeps OpenSSL's
  * defaults, which are all of that kind. */
@@ -105,6 +106,19 @@ static bool tls_protocol_set(SSL_CTX *context) {
                                           sizeof TLS_SESSION_CONTEXT - 1) == 1;
 }
 
+/* Anyone else who can read the key can pose as the server. Only a warning, as for the
+ * configuration file: a group of operators may share it on purpose. */
+static void tls_key_permissions_warn(const char *path) {
+    struct stat status;
+    if (stat(path, &status) != 0) return;
+    if ((status.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) == 0) return;
+    fprintf(stderr,
+            "level=warn msg=\"TLS key file is readable or writable by other users\" "
+            "path=\"%s\" mode=%04o reason=\"anyone who reads it can pose as the server; "
+            "chmod 600 it\"\n",
+            path, (unsigned)(status.st_mode & 07777));
+}
+
 /* The certificate chain and its key, which must match. */
 static ff_err tls_identity_load(SSL_CTX *context, const config_tls *tls, char *error,
                                 size_t error_bytes) {
@@ -124,6 +138,7 @@ static ff_err tls_identity_load(SSL_CTX *context, const config_tls *tls, char *e
         return tls_file_error("the private key does not match the certificate: --tls-key",
                               tls->key, error, error_bytes);
     }
+    tls_key_permissions_warn(tls->key);
     return FF_OK;
 }
 

@@ -201,6 +201,15 @@ for partial in (b"", b"POST /twirp/fundflow.v1.Ledger/ServerInfo HTTP/1.1\r\nHos
 PYTHON
 server_stop
 
+check "a key file others can read is warned about at start"
+cp "$pki/server.key" "$pki/shared.key"
+chmod 640 "$pki/shared.key"
+tls_server_start --listen 127.0.0.1:0 --tls-cert "$pki/server.crt" --tls-key "$pki/shared.key"
+server_stop
+grep -qF 'level=warn msg="TLS key file is readable or writable by other users"' "$server_err" \
+    || fail "no warning about the key's mode:"$'\n'"$(cat "$server_err")"
+[[ $(grep -c 'TLS key file' "$scratch/server.1.err") -eq 0 ]] || fail "a 600 key was warned about"
+
 check "an IP address URL verifies against an IP subjectAltName, not the name"
 tls_server_start --listen 127.0.0.1:0 --tls-cert "$pki/server_name_only.crt" \
     --tls-key "$pki/server_name_only.key"
