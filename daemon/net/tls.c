@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 /* TLS 1.2's suites: forward-secret key exchange and AEAD ciphers only. TLS 1.3 keeps OpenSSL's
@@ -95,11 +96,43 @@ static int tls_no_pass_phrase(char *buffer, int size, int writing, void *argumen
     return 0;
 }
 
+/* The numeric address of the connection's peer, or "-". */
+static void tls_peer_name(const SSL *connection, char *name, size_t name_bytes) {
+    struct sockaddr_storage address;
+    socklen_t address_bytes = sizeof address;
+    snprintf(name, name_bytes, "-");
+    int fd = SSL_get_fd(connection);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&address, &address_bytes) != 0) return;
+    const void *bytes = address.ss_family == AF_INET6
+                            ? (const void *)&((struct sockaddr_in6 *)&address)->sin6_addr
+                            : (const void *)&((struct sockaddr_in *)&address)->sin_addr;
+    if (inet_ntop(address.ss_family, bytes, name, (socklen_t)name_bytes) == NULL) {
+        snprintf(name, name_bytes, "-");
+    }
+}
+
+/* Logs each fatal alert the server sends, so that a client refused during the handshake (no
+ * certificate, one from another CA, no common protocol) leaves a line saying why. */
+static void tls_alert_log(const SSL *connection, int where, int value) {
+    if ((where & SSL_CB_WRITE_ALERT) == 0 || strcmp(SSL_alert_type_string(value), "F") != 0) {
+        return;
+    }
+    char peer[INET6_ADDRSTRLEN];
+    tls_peer_name(connection, peer, sizeof peer);
+    int code = value & 0xff;
+    /* OpenSSL 3.0 names no TLS 1.3 alert; this one is the common refusal under mutual TLS. */
+    const char *name = code == TLS13_AD_CERTIFICATE_REQUIRED ? "certificate required"
+                                                             : SSL_alert_desc_string_long(value);
+    fprintf(stderr, "level=warn msg=\"TLS handshake refused\" peer=%s alert=\"%s\" "
+                    "alert_code=%d\n", peer, name, code);
+}
+
 /* TLS 1.2 at least, the suites above, no renegotiation or compression. */
 static bool tls_protocol_set(SSL_CTX *context) {
     SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                      SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_default_passwd_cb(context, tls_no_pass_phrase);
+    SSL_CTX_set_info_callback(context, tls_alert_log);
     return SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 &&
            SSL_CTX_set_cipher_list(context, TLS_CIPHERS_TLS12) == 1 &&
            SSL_CTX_set_session_id_context(context, (const unsigned char *)TLS_SESSION_CONTEXT,

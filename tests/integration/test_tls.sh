@@ -227,6 +227,12 @@ expect_curl_refused "curl without a client certificate" --cacert "$pki/ca.crt" \
     "https://127.0.0.1:$port/healthz"
 expect_status 3 --server "https://127.0.0.1:$port" --cacert "$pki/ca.crt" info
 expect_errors "refused the TLS connection"
+log_polls=$((server_wait_seconds * 20))
+until [[ $(grep -cF 'msg="TLS handshake refused" peer=127.0.0.1 alert="certificate required"' \
+           "$server_err") -ge 2 ]]; do
+    ((log_polls-- > 0)) || fail "the server logged no refusals:"$'\n'"$(cat "$server_err")"
+    sleep 0.05
+done
 
 check "a client certificate from another CA is refused"
 expect_curl_refused "curl with a stranger's certificate" --cacert "$pki/ca.crt" \
