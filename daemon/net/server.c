@@ -865,6 +865,14 @@ static void server_request_handle(struct evhttp_request *request, void *argument
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
     const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
     bool is_get = evhttp_request_get_command(request) == EVHTTP_REQ_GET;
+    /* TLS never falls back to plain HTTP: libevent makes a plain connection when there was no
+     * memory for a TLS one, and such a connection is refused, not served. */
+    struct evhttp_connection *connection = evhttp_request_get_connection(request);
+    if (server->tls != NULL &&
+        !tls_bufferevent_is_secure(evhttp_connection_get_bufferevent(connection))) {
+        server_request_untracked(&call, path, FF_ERR_NO_MEMORY, "TLS is required");
+        return;
+    }
     if (server_framing_is_ambiguous(request)) {
         server_request_untracked(&call, path, FF_ERR_MALFORMED,
                                  "the request gives its body's length more than once or in two "

@@ -227,6 +227,10 @@ struct bufferevent *tls_bufferevent_new(struct event_base *base, SSL_CTX *contex
     return bufferevent;
 }
 
+bool tls_bufferevent_is_secure(struct bufferevent *bufferevent) {
+    return bufferevent != NULL && bufferevent_openssl_get_ssl(bufferevent) != NULL;
+}
+
 void tls_context_free(SSL_CTX *context) {
     SSL_CTX_free(context);
 }

@@ -40,6 +40,10 @@ ff_err tls_context_create(const config *settings, SSL_CTX **context_out, char *e
  * gives it its socket. It owns its SSL and closes the socket when freed. NULL without memory. */
 struct bufferevent *tls_bufferevent_new(struct event_base *base, SSL_CTX *context);
 
+/* Whether bufferevent is one of tls_bufferevent_new's. When the bevcb gives libevent none,
+ * libevent makes a plain one instead, so a TLS server checks each connection with this. */
+bool tls_bufferevent_is_secure(struct bufferevent *bufferevent);
+
 /* Frees the context; NULL is ignored. */
 void tls_context_free(SSL_CTX *context);
 

@@ -218,6 +218,23 @@ expect_errors "certificate is not trusted"
 expect_status 0 --server "https://localhost:$port" --cacert "$pki/ca.crt" info
 server_stop
 
+check "TLS never falls back to plain HTTP, even when no TLS connection can be made"
+# A stand-in SSL_new that always fails, preloaded: libevent then makes a plain connection, which
+# the server must refuse rather than serve.
+printf '%s\n' '#include <stddef.h>' 'void *SSL_new(void *context);' \
+    'void *SSL_new(void *context) { (void)context; return NULL; }' >"$scratch/no_ssl_new.c"
+"${CC:-cc}" -shared -fPIC -o "$scratch/no_ssl_new.so" "$scratch/no_ssl_new.c" \
+    || fail "cannot build the SSL_new stand-in"
+LD_PRELOAD="$scratch/no_ssl_new.so" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+    tls_server_start --listen 127.0.0.1:0 --tls-cert "$pki/server.crt" --tls-key "$pki/server.key"
+curl_run "http://127.0.0.1:$port/healthz"
+[[ $http_status != 200 && $http_body != ok* ]] || fail "a plain connection was served: $http_body"
+# shellcheck disable=SC2086
+curl_run $server_info_json "http://127.0.0.1:$port/twirp/fundflow.v1.Ledger/ServerInfo"
+[[ $http_status != 200 && $http_body == *"TLS is required"* ]] \
+    || fail "a plain connection was served ServerInfo ($http_status): $http_body"
+server_stop
+
 # Mutual TLS ----------------------------------------------------------------------------------
 
 check "with --tls-client-ca a client without a certificate is refused"
