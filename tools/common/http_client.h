@@ -107,8 +107,8 @@ http_result http_client_create(const char *url, const http_client_options *optio
  * Returns HTTP_OK with *response filled, whatever the status; otherwise the connection is closed,
  * and http_client_error says why: HTTP_ERR_CONNECT when no connection could be opened (nothing
  * was sent; over TLS also when the server was not trusted, or refused the handshake, which under
- * TLS 1.3 it may only say after the request went out: then it never read the request), HTTP_ERR_TIMEOUT, HTTP_ERR_IO, HTTP_ERR_PROTOCOL, HTTP_ERR_TOO_LARGE or
- * HTTP_ERR_NO_MEMORY. After any of those but HTTP_ERR_CONNECT the server may have acted on the
+ * TLS 1.3 it may only say after the request went out: then it never read the request),
+ * HTTP_ERR_TIMEOUT, HTTP_ERR_IO, HTTP_ERR_PROTOCOL, HTTP_ERR_TOO_LARGE or HTTP_ERR_NO_MEMORY. After any of those but HTTP_ERR_CONNECT the server may have acted on the
  * request. The thread that owns the client only. */
 http_result http_client_post(http_client *client, const char *path, const char *content_type,
                              const void *body, size_t body_bytes, http_response *response);
