@@ -8,7 +8,8 @@ packages=(
   cmake make gcc pkg-config          # the build
   liblmdb-dev lmdb-utils             # storage, and mdb_stat/mdb_dump for operators
   libprotobuf-c-dev protobuf-c-compiler
-  libssl-dev                         # libcrypto's SHA-256 for the hash chain
+  libssl-dev                         # libcrypto's SHA-256 for the hash chain; TLS
+  openssl                            # the TLS test makes its certificates with it
   libevent-dev libjansson-dev        # the server's HTTP and JSON
   libcmocka-dev                      # unit tests
   curl                               # integration tests and the README's examples

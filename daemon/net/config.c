@@ -20,8 +20,11 @@ static void config_defaults(config *settings) {
 
 const char *config_usage(void) {
     return "usage: fundflowd --data-dir DIR [--listen HOST:PORT] [--config FILE] [--map-bytes N]\n"
+           "                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
+           "                 [--insecure-listen]\n"
            "\n"
-           "fundflowd serves the fundflow ledger over Twirp (HTTP/1.1, protobuf or JSON).\n"
+           "fundflowd serves the fundflow ledger over Twirp (HTTP/1.1 or HTTPS, protobuf or\n"
+           "JSON).\n"
            "\n"
            "  --data-dir DIR      the LMDB data directory; created if missing (required here or\n"
            "                      as data_dir in the configuration file)\n"
@@ -29,7 +32,8 @@ const char *config_usage(void) {
            "                      port; the chosen one is printed as 'listening on HOST:PORT'\n"
            "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
-           "                      request_timeout_seconds, max_body_bytes. Flags override it\n"
+           "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
+           "                      tls_client_ca, insecure_listen. Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
@@ -37,7 +41,22 @@ const char *config_usage(void) {
            "  --plugin-dir DIR    load every *.so in DIR as a reporting-rule plugin (repeatable;\n"
            "                      also plugin_dir in the file; plugin.NAME.KEY = value configures\n"
            "                      plugin NAME)\n"
+           "  --tls-cert FILE     serve HTTPS only: the server's certificate chain (PEM, its own\n"
+           "                      certificate first); also tls_cert in the file\n"
+           "  --tls-key FILE      the certificate's private key (PEM, not encrypted); also\n"
+           "                      tls_key. Checked against the certificate at start; warned\n"
+           "                      about unless mode 600\n"
+           "  --tls-client-ca FILE  mutual TLS: accept only clients whose certificate a CA in\n"
+           "                      FILE (PEM) signed; also tls_client_ca. Needs --tls-cert\n"
+           "  --insecure-listen   allow plain HTTP on an address other than loopback (also\n"
+           "                      insecure_listen = true); warned about at every start\n"
            "  --help              this text\n"
+           "\n"
+           "TLS is 1.2 or later (TLS 1.3 with OpenSSL's defaults; TLS 1.2 with ECDHE and AES-GCM\n"
+           "or ChaCha20 only), for /healthz, /metrics and Twirp alike. Without --tls-cert the\n"
+           "server refuses to listen anywhere but loopback (127.0.0.0/8, ::1, localhost) unless\n"
+           "--insecure-listen is given. The TLS settings are read once at start: SIGHUP does not\n"
+           "reload them; restart to change a certificate.\n"
            "\n"
            "Every request needs 'Authorization: Bearer TOKEN' with a principal's token (see\n"
            "'fundflow principal add'). Until the first principal exists, admin_token (if set)\n"
@@ -132,6 +151,18 @@ static bool config_plugin_directory_add(config *settings, const char *value) {
                             CONFIG_PATH_BYTES, value);
 }
 
+/* Records tls_cert, tls_key, tls_client_ca or insecure_listen (true or false). */
+static bool config_tls_setting_apply(config_tls *tls, const char *key, const char *value) {
+    if (strcmp(key, "tls_cert") == 0) return config_text_copy(tls->cert, sizeof tls->cert, value);
+    if (strcmp(key, "tls_key") == 0) return config_text_copy(tls->key, sizeof tls->key, value);
+    if (strcmp(key, "tls_client_ca") == 0) {
+        return config_text_copy(tls->client_ca, sizeof tls->client_ca, value);
+    }
+    bool yes = strcmp(value, "true") == 0;
+    tls->insecure_listen = yes;
+    return yes || strcmp(value, "false") == 0;
+}
+
 /* Applies one setting by its file key. Returns false with error set if the value is bad. */
 static bool config_setting_apply(config *settings, const char *key, const char *value,
                                  char *error, size_t error_bytes) {
@@ -139,6 +170,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     bool ok;
     if (strncmp(key, "plugin.", strlen("plugin.")) == 0) {
         return config_plugin_setting_apply(settings, key, value, error, error_bytes);
+    } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
+               strcmp(key, "tls_client_ca") == 0 || strcmp(key, "insecure_listen") == 0) {
+        ok = config_tls_setting_apply(&settings->tls, key, value);
     } else if (strcmp(key, "plugin_dir") == 0) {
         ok = config_plugin_directory_add(settings, value);
     } else if (strcmp(key, "listen") == 0) {
@@ -238,6 +272,9 @@ static const struct {
     {"--plugin-dir", "plugin_dir"},
     {"--metrics-role", "metrics_role"},
     {"--config", NULL},
+    {"--tls-cert", "tls_cert"},
+    {"--tls-key", "tls_key"},
+    {"--tls-client-ca", "tls_client_ca"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,
@@ -245,6 +282,11 @@ static config_outcome config_arguments_apply(config *settings, int argc, char **
                                              size_t error_bytes) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return CONFIG_HELP;
+        /* The one flag without a value. */
+        if (strcmp(argv[i], "--insecure-listen") == 0) {
+            if (!config_only) settings->tls.insecure_listen = true;
+            continue;
+        }
         size_t flag = 0, flag_count = sizeof config_flags / sizeof config_flags[0];
         while (flag < flag_count && strcmp(argv[i], config_flags[flag].flag) != 0) flag++;
         if (flag == flag_count) {

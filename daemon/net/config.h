@@ -3,7 +3,8 @@
  * The file holds `key = value` lines; `#` starts a comment. Command-line flags override the file.
  * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
  * max_queue_depth, request_timeout_seconds, max_body_bytes, plugin_dir (repeatable), and
- * plugin.NAME.KEY for a plugin's own settings.
+ * plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key, tls_client_ca and
+ * insecure_listen (see tls.h).
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -21,6 +22,15 @@
 #define CONFIG_HOST_BYTES (FF_HOST_BYTES_MAX + 1)
 #define CONFIG_DEFAULT_HOST "127.0.0.1"
 #define CONFIG_DEFAULT_PORT 7460
+
+/* tls_cert, tls_key and tls_client_ca (--tls-cert, --tls-key, --tls-client-ca), and
+ * insecure_listen (--insecure-listen): plain HTTP on an address other machines can reach. */
+typedef struct config_tls {
+    char cert[CONFIG_PATH_BYTES];
+    char key[CONFIG_PATH_BYTES];
+    char client_ca[CONFIG_PATH_BYTES];
+    bool insecure_listen;
+} config_tls;
 
 typedef struct config {
     char listen_host[CONFIG_HOST_BYTES];
@@ -44,6 +54,8 @@ typedef struct config {
     /* plugin.NAME.KEY = value lines: each plugin's own settings. */
     plugins_setting plugin_settings[FF_PLUGIN_SETTINGS_MAX];
     size_t plugin_setting_count;
+    /* TLS (tls.h): empty paths mean plain HTTP. Read once at start; SIGHUP never changes them. */
+    config_tls tls;
 } config;
 
 typedef enum config_outcome {

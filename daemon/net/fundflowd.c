@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ledger.h"
 #include "server.h"
+#include "tls.h"
 
 enum { FUNDFLOWD_EXIT_OK = 0, FUNDFLOWD_EXIT_FAILED = 1, FUNDFLOWD_EXIT_USAGE = 2 };
 
@@ -23,6 +24,14 @@ int main(int argc, char **argv) {
     case CONFIG_RUN:
         break;
     }
+    /* Before the ledger opens: a TLS or listen setting that will not do is a configuration
+     * error, found at once. */
+    SSL_CTX *tls = NULL;
+    if (tls_listen_check(&settings, error, sizeof error) != FF_OK ||
+        tls_context_create(&settings, &tls, error, sizeof error) != FF_OK) {
+        fprintf(stderr, "fundflowd: %s\n", error);
+        return FUNDFLOWD_EXIT_USAGE;
+    }
     /* A client that hangs up mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
     store_options options = {.data_dir = settings.data_dir, .map_bytes = settings.map_bytes};
@@ -31,6 +40,7 @@ int main(int argc, char **argv) {
     if (err != FF_OK) {
         fprintf(stderr, "fundflowd: cannot open the ledger in %s: %s\n", settings.data_dir,
                 ff_strerror(err));
+        tls_context_free(tls);
         return FUNDFLOWD_EXIT_FAILED;
     }
     int cleared = store_stale_readers_cleared_at_open(ledger_store(ledger));
@@ -46,12 +56,18 @@ int main(int argc, char **argv) {
     err = plugins_load(ledger, &plugin_options, &plugins);
     ff_server *running = NULL;
     if (err == FF_OK) err = server_create(&settings, ledger, plugins, &running);
+    if (err == FF_OK && tls != NULL) {
+        server_tls_use(running, tls);
+        fprintf(stderr, "level=info msg=\"serving over TLS\" client_certificates=%s\n",
+                settings.tls.client_ca[0] ? "required" : "not_asked");
+    }
     if (err == FF_OK) err = server_run(running);
     /* The writer drains its queue as the server stops, and may still ask the plugins' vetoes,
      * so the plugins are unloaded only after it. */
     server_free(running);
     plugins_unload(plugins);
     ledger_close(ledger);
+    tls_context_free(tls);
     if (err != FF_OK) {
         fprintf(stderr, "fundflowd: %s\n", ff_strerror(err));
         return FUNDFLOWD_EXIT_FAILED;

@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "principals.h"
 #include "query.h"
+#include "tls.h"
 #include "twirp.h"
 #include "writer.h"
 #include "fundflow/limits.h"
@@ -102,6 +103,7 @@ struct ff_server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    SSL_CTX *tls; /* NULL: plain HTTP. Not owned (server_tls_use). */
     struct event *done_event, *grace_event, *reader_check_event, *verify_event;
     pthread_t verify_thread;
     server_verify *verify; /* the verification in progress, or NULL */
@@ -176,8 +178,11 @@ static void server_arrival_bytes(struct evbuffer *input, const struct evbuffer_c
 static struct bufferevent *server_arrival_begin(struct event_base *base, void *argument) {
     ff_server *server = argument;
     server_arrival *arrival = calloc(1, sizeof *arrival);
-    /* No options: libevent closes the socket itself, as for the bufferevents it makes. */
-    struct bufferevent *bufferevent = bufferevent_socket_new(base, -1, 0);
+    /* No options: libevent closes the socket itself, as for the bufferevents it makes. A TLS
+     * bufferevent closes it when freed, since only that frees its SSL: after the reference the
+     * arrival holds is dropped, at the deadline at the latest. */
+    struct bufferevent *bufferevent = server->tls ? tls_bufferevent_new(base, server->tls)
+                                                  : bufferevent_socket_new(base, -1, 0);
     struct event *deadline = evtimer_new(base, server_arrival_expired, arrival);
     struct evbuffer_cb_entry *watch =
         bufferevent && arrival ? evbuffer_add_cb(bufferevent_get_input(bufferevent),
@@ -969,6 +974,14 @@ static void server_request_handle(struct evhttp_request *request, void *argument
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
     const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
     bool is_get = evhttp_request_get_command(request) == EVHTTP_REQ_GET;
+    /* TLS never falls back to plain HTTP: libevent makes a plain connection when there was no
+     * memory for a TLS one, and such a connection is refused, not served. */
+    struct evhttp_connection *connection = evhttp_request_get_connection(request);
+    if (server->tls != NULL &&
+        !tls_bufferevent_is_secure(evhttp_connection_get_bufferevent(connection))) {
+        server_request_untracked(&call, path, FF_ERR_NO_MEMORY, "TLS is required");
+        return;
+    }
     if (server_framing_is_ambiguous(request)) {
         server_request_untracked(&call, path, FF_ERR_MALFORMED,
                                  "the request gives its body's length more than once or in two "
@@ -1140,6 +1153,10 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     }
     *server_out = created;
     return FF_OK;
+}
+
+void server_tls_use(ff_server *server, SSL_CTX *context) {
+    server->tls = context;
 }
 
 ff_err server_run(ff_server *server) {

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ledger.h"
 #include "plugin_host.h"
+#include "tls.h"
 
 typedef struct ff_server ff_server;
 
@@ -17,6 +18,10 @@ typedef struct ff_server ff_server;
  * to stdout. Errors: FF_ERR_IO (cannot bind), FF_ERR_NO_MEMORY, FF_ERR_INTERNAL. */
 ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
                      ff_server **server_out);
+
+/* Serves every connection over TLS with context (tls.h), which must outlive the server. Call
+ * before server_run: connections are accepted only once it runs. */
+void server_tls_use(ff_server *server, SSL_CTX *context);
 
 /* Runs until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight, and
  * returns. */

@@ -107,6 +107,9 @@ typedef struct cli_options {
     uint64_t operand_number; /* the operand read as a number, for SEQUENCE operands */
     const char *server_url;
     const char *token;
+    /* --cacert, --cert and --cert-key, or FUNDFLOW_CACERT, FUNDFLOW_CERT and FUNDFLOW_KEY. */
+    http_tls_files tls;
+    bool tls_flag_given; /* one of them came from a flag, not the environment */
     bool json;
     const char *name;
     uint32_t kind;

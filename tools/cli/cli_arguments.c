@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli_arguments.h"
 
@@ -36,6 +37,8 @@ static void cli_exit_codes_print(FILE *out) {
                  "     message names the flag), or a submit file that cannot be read or holds a\n"
                  "     line that is not a Command\n"
                  "  3  cannot connect to the server (the message names its URL); nothing was sent\n"
+                 "     or read: also when TLS fails, because the server's certificate is not\n"
+                 "     trusted or does not name the host, or the server refused ours\n"
                  "  4  the request was sent but no usable reply came back (a timeout, a dropped\n"
                  "     connection, a reply that cannot be read); a write may have been recorded,\n"
                  "     so retry it with the same --key; or the output (report --output) cannot\n"
@@ -229,6 +232,9 @@ static void cli_options_default(cli_options *options) {
     options->server_url = server && server[0] ? server : CLI_SERVER_DEFAULT;
     const char *token = getenv(CLI_TOKEN_ENVIRONMENT);
     options->token = token && token[0] ? token : NULL;
+    options->tls.ca_file = getenv(CLI_CACERT_ENVIRONMENT);
+    options->tls.cert_file = getenv(CLI_CERT_ENVIRONMENT);
+    options->tls.key_file = getenv(CLI_CERT_KEY_ENVIRONMENT);
     options->effective_date = cli_date_today();
     options->on_date = options->effective_date;
     options->purpose = FUNDFLOW__V1__ACCOUNT_PURPOSE__BUDGET;
@@ -265,6 +271,10 @@ int cli_arguments_read(int argc, char **argv, cli_options *options) {
     int code = cli_operand_read(options, words + used, positionals.count - used);
     if (code == CLI_EXIT_OK) code = cli_flags_apply(argc, argv, &positionals, options);
     if (code == CLI_EXIT_OK) code = cli_options_combination_check(options);
+    /* The environment's TLS files are for https servers; a flag's are refused for others. */
+    if (!options->tls_flag_given && strncasecmp(options->server_url, "https://", 8) != 0) {
+        memset(&options->tls, 0, sizeof options->tls);
+    }
     if (code != CLI_EXIT_OK) options->subcommand = CLI_SUBCOMMAND_NONE;
     return code;
 }

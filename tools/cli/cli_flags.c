@@ -64,6 +64,17 @@ static bool cli_token_parse(void *context, const char *flag, const char *value) 
     return true;
 }
 
+/* --cacert, --cert or --cert-key: a PEM file, read when the session opens. */
+static bool cli_tls_file_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    if (value[0] == '\0') return tool_value_refuse(flag, value, "is empty");
+    if (strcmp(flag, "--cacert") == 0) options->tls.ca_file = value;
+    else if (strcmp(flag, "--cert") == 0) options->tls.cert_file = value;
+    else options->tls.key_file = value;
+    options->tls_flag_given = true;
+    return true;
+}
+
 static bool cli_json_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     (void)flag, (void)value;
@@ -791,8 +802,19 @@ _Static_assert(CLI_SUBMIT_BATCH_SIZE_DEFAULT <= FF_BATCH_COMMANDS_MAX,
 
 const tool_flag cli_flags[] = {
     {"--server", "URL", CLI_FOR_ALL, 0, cli_server_parse,
-     "The server, as http://HOST:PORT. Default: $" CLI_SERVER_ENVIRONMENT ", or else\n"
-     CLI_SERVER_DEFAULT ".", NULL},
+     "The server, as http://HOST:PORT, or https://HOST:PORT for TLS. Default:\n"
+     "$" CLI_SERVER_ENVIRONMENT ", or else " CLI_SERVER_DEFAULT ".", NULL},
+    {"--cacert", "FILE", CLI_FOR_ALL, 0, cli_tls_file_parse,
+     "For https: trust the CA certificates in FILE (PEM) instead of the system's store.\n"
+     "The server's certificate must also name the URL's host (an IP address URL needs an\n"
+     "IP subjectAltName). Default: $" CLI_CACERT_ENVIRONMENT ". --cacert, --cert and\n"
+     "--cert-key are refused with an http:// URL; the environment's are ignored.", NULL},
+    {"--cert", "FILE", CLI_FOR_ALL, 0, cli_tls_file_parse,
+     "For https with mutual TLS: the client certificate (PEM), with --cert-key. Default:\n"
+     "$" CLI_CERT_ENVIRONMENT ".", NULL},
+    {"--cert-key", "FILE", CLI_FOR_ALL, 0, cli_tls_file_parse,
+     "The private key (PEM) of --cert. Default: $" CLI_CERT_KEY_ENVIRONMENT ".\n"
+     "(--key is the idempotency key.)", NULL},
     {"--token", "TOKEN", CLI_FOR_ALL, 0, cli_token_parse,
      "A principal's bearer token, as principal add printed it (or the server's\n"
      "admin_token while it has no principal). Default: $" CLI_TOKEN_ENVIRONMENT ". Without\n"

@@ -18,6 +18,9 @@
 
 #define CLI_SERVER_ENVIRONMENT "FUNDFLOW_SERVER"
 #define CLI_TOKEN_ENVIRONMENT "FUNDFLOW_TOKEN"
+#define CLI_CACERT_ENVIRONMENT "FUNDFLOW_CACERT"
+#define CLI_CERT_ENVIRONMENT "FUNDFLOW_CERT"
+#define CLI_CERT_KEY_ENVIRONMENT "FUNDFLOW_KEY"
 #define CLI_SERVER_DEFAULT "http://127.0.0.1:7460"
 
 /* Commands per SubmitCommands request when submit is not told otherwise: big enough that a

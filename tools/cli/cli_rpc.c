@@ -20,15 +20,21 @@ static const char *cli_content_type(const cli_session *session) {
     return session->json ? "application/json" : "application/protobuf";
 }
 
-int cli_session_open(cli_session *session, const char *url, const char *token, bool json) {
+int cli_session_open(cli_session *session, const char *url, const char *token,
+                     const http_tls_files *tls, bool json) {
     assert(session != NULL && url != NULL);
     memset(session, 0, sizeof *session);
     http_client_options options = {.token = token};
+    if (tls != NULL) options.tls = *tls;
     char error[HTTP_CLIENT_ERROR_BYTES];
     http_result result = http_client_create(url, &options, &session->client, error,
                                             sizeof error);
     if (result == HTTP_ERR_URL) {
         fprintf(stderr, CLI_PROGRAM ": --server %s\n", error);
+        return CLI_EXIT_USAGE;
+    }
+    if (result == HTTP_ERR_TLS_SETUP) {
+        fprintf(stderr, CLI_PROGRAM ": %s\n", error);
         return CLI_EXIT_USAGE;
     }
     if (result != HTTP_OK) {

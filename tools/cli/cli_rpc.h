@@ -32,9 +32,11 @@ typedef struct cli_reply {
     json_t *error;
 } cli_reply;
 
-/* Makes a session for url, sending token (NULL or "" for none). Returns 0, or the usage exit code
- * having printed what is wrong with the URL or token. Connects lazily, on the first call. */
-int cli_session_open(cli_session *session, const char *url, const char *token, bool json);
+/* Makes a session for url, sending token (NULL or "" for none), with tls's files for an https
+ * URL (NULL for none). Returns 0, or the usage exit code having printed what is wrong with the
+ * URL, the token or a TLS file. Connects lazily, on the first call. */
+int cli_session_open(cli_session *session, const char *url, const char *token,
+                     const http_tls_files *tls, bool json);
 
 void cli_session_close(cli_session *session);
 

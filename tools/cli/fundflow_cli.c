@@ -20,7 +20,8 @@ int main(int argc, char **argv) {
         return code;
     }
     cli_session session;
-    code = cli_session_open(&session, options.server_url, options.token, options.json);
+    code = cli_session_open(&session, options.server_url, options.token, &options.tls,
+                            options.json);
     if (code != CLI_EXIT_OK) return code;
     code = cli_subcommands[options.subcommand].run(&options, &session);
     cli_session_close(&session);

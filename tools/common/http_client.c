@@ -1,4 +1,5 @@
-/* A blocking HTTP/1.1 POST client over one keep-alive TCP connection, with poll-bounded waits. */
+/* A blocking HTTP/1.1 POST client over one keep-alive TCP or TLS connection, with poll-bounded
+ * waits. */
 #include "http_client.h"
 
 #include <assert.h>
@@ -17,6 +18,8 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "http_tls.h"
 
 /* A request is sent at most twice: the second time only when a kept connection proves stale. */
 #define HTTP_CLIENT_ATTEMPTS_MAX 2
@@ -46,6 +49,9 @@ struct http_client {
     int request_timeout_ms;
     size_t body_bytes_max;
     int fd;
+    http_tls *tls;   /* for https:// URLs, else NULL */
+    SSL *session;    /* the connection's TLS session, while fd is open over https */
+    bool replied;    /* the open connection has carried a whole reply */
     uint8_t *buffer;
     size_t buffer_capacity;
     size_t buffer_used;
@@ -97,7 +103,7 @@ static bool http_port_parse(const char *text, size_t length, char port[8]) {
 
 /* Splits the authority (what follows "http://", up to any '/') into host and port. */
 static bool http_authority_parse(http_client *client, const char *authority, size_t length,
-                                 char *error, size_t error_bytes) {
+                                 const char *default_port, char *error, size_t error_bytes) {
     const char *host = authority, *port = NULL;
     size_t host_length = length;
     if (length > 0 && authority[0] == '[') {
@@ -130,7 +136,7 @@ static bool http_authority_parse(http_client *client, const char *authority, siz
     memcpy(client->host, host, host_length);
     client->host[host_length] = '\0';
     size_t port_length = port ? (size_t)(authority + length - port) : 0;
-    if (port == NULL) snprintf(client->port, sizeof client->port, "80");
+    if (port == NULL) snprintf(client->port, sizeof client->port, "%s", default_port);
     else if (!http_port_parse(port, port_length, client->port)) {
         snprintf(error, error_bytes, "the port must be a number from 1 to 65535");
         return false;
@@ -141,31 +147,55 @@ static bool http_authority_parse(http_client *client, const char *authority, siz
     return true;
 }
 
-static bool http_url_parse(http_client *client, const char *url, char *error,
+/* Parses http://HOST:PORT or https://HOST:PORT; *https_out says which. */
+static bool http_url_parse(http_client *client, const char *url, bool *https_out, char *error,
                            size_t error_bytes) {
-    static const char scheme[] = "http://";
     if (strlen(url) >= sizeof client->url) {
         snprintf(error, error_bytes, "the URL is longer than %zu bytes", sizeof client->url - 1);
         return false;
     }
-    if (strncasecmp(url, "https://", 8) == 0) {
-        snprintf(error, error_bytes, "https is not supported: use http://HOST:PORT");
+    *https_out = strncasecmp(url, "https://", 8) == 0;
+    if (!*https_out && strncasecmp(url, "http://", 7) != 0) {
+        snprintf(error, error_bytes, "the URL must start with http:// or https://, as in "
+                                     "https://HOST:PORT");
         return false;
     }
-    if (strncasecmp(url, scheme, sizeof scheme - 1) != 0) {
-        snprintf(error, error_bytes, "the URL must start with http://, as in http://HOST:PORT");
-        return false;
-    }
-    const char *authority = url + sizeof scheme - 1;
+    const char *authority = url + (*https_out ? 8 : 7);
     size_t length = strcspn(authority, "/?#");
     const char *rest = authority + length;
     if (rest[0] != '\0' && strcmp(rest, "/") != 0) {
-        snprintf(error, error_bytes, "the URL must be http://HOST:PORT, with no path or query");
+        snprintf(error, error_bytes, "the URL must be http(s)://HOST:PORT, with no path or query");
         return false;
     }
-    if (!http_authority_parse(client, authority, length, error, error_bytes)) return false;
+    if (!http_authority_parse(client, authority, length, *https_out ? "443" : "80", error,
+                              error_bytes)) {
+        return false;
+    }
     memcpy(client->url, url, strlen(url) + 1);
     return true;
+}
+
+static bool http_tls_files_given(const http_tls_files *files) {
+    return (files->ca_file && files->ca_file[0]) || (files->cert_file && files->cert_file[0]) ||
+           (files->key_file && files->key_file[0]);
+}
+
+/* Loads the TLS files for an https URL. Refuses them for an http one: whoever gave them expects
+ * the traffic to be protected, and it would not be. */
+static http_result http_client_tls_setup(http_client *client, bool https,
+                                         const http_tls_files *files, char *error,
+                                         size_t error_bytes) {
+    char reason[HTTP_CLIENT_ERROR_BYTES] = "";
+    http_result result = HTTP_OK;
+    if (!https && http_tls_files_given(files)) {
+        snprintf(reason, sizeof reason, "a CA, certificate or key file was given for an "
+                                        "http:// URL; use https://");
+        result = HTTP_ERR_TLS_SETUP;
+    } else if (https) {
+        result = http_tls_create(client->host, files, &client->tls, reason, sizeof reason);
+    }
+    if (result != HTTP_OK && error_bytes) snprintf(error, error_bytes, "%s", reason);
+    return result;
 }
 
 http_result http_client_create(const char *url, const http_client_options *options,
@@ -180,7 +210,8 @@ http_result http_client_create(const char *url, const http_client_options *optio
     }
     client->fd = -1;
     char reason[HTTP_CLIENT_ERROR_BYTES] = "";
-    if (!http_url_parse(client, url, reason, sizeof reason)) {
+    bool https = false;
+    if (!http_url_parse(client, url, &https, reason, sizeof reason)) {
         if (error_bytes) snprintf(error, error_bytes, "\"%s\": %s", url, reason);
         free(client);
         return HTTP_ERR_URL;
@@ -200,6 +231,13 @@ http_result http_client_create(const char *url, const http_client_options *optio
                                      : HTTP_CLIENT_REQUEST_TIMEOUT_MS_DEFAULT;
     client->body_bytes_max = options && options->body_bytes_max > 0 ? options->body_bytes_max
                                                                      : HTTP_CLIENT_BODY_BYTES_MAX;
+    http_tls_files none = {NULL, NULL, NULL};
+    http_result result = http_client_tls_setup(client, https, options ? &options->tls : &none,
+                                               error, error_bytes);
+    if (result != HTTP_OK) {
+        free(client);
+        return result;
+    }
     *client_out = client;
     return HTTP_OK;
 }
@@ -213,6 +251,9 @@ const char *http_client_url(const http_client *client) {
 }
 
 static void http_client_close(http_client *client) {
+    http_tls_session_free(client->session);
+    client->session = NULL;
+    client->replied = false;
     if (client->fd >= 0) close(client->fd);
     client->fd = -1;
 }
@@ -220,6 +261,7 @@ static void http_client_close(http_client *client) {
 void http_client_free(http_client *client) {
     if (client == NULL) return;
     http_client_close(client);
+    http_tls_free(client->tls);
     free(client->buffer);
     free(client);
 }
@@ -274,6 +316,35 @@ static int http_connect_one(const struct addrinfo *address, int timeout_ms, int 
     return 0;
 }
 
+/* The TLS handshake on the new connection, within the connect timeout. */
+static http_result http_client_handshake(http_client *client) {
+    client->session = http_tls_session_new(client->tls, client->fd);
+    if (client->session == NULL) {
+        return http_client_fail(client, HTTP_ERR_NO_MEMORY, "out of memory");
+    }
+    int64_t deadline_ms = http_monotonic_ms() + client->connect_timeout_ms;
+    for (;;) {
+        char why[HTTP_CLIENT_ERROR_BYTES] = "";
+        http_tls_step step = http_tls_handshake(client->session, why, sizeof why);
+        if (step == HTTP_TLS_DONE) return HTTP_OK;
+        if (step != HTTP_TLS_WANT_READ && step != HTTP_TLS_WANT_WRITE) {
+            return http_client_fail(client, HTTP_ERR_CONNECT, "TLS with %s failed: %s",
+                                    client->host, why);
+        }
+        int64_t left_ms = deadline_ms - http_monotonic_ms();
+        if (left_ms <= 0) {
+            return http_client_fail(client, HTTP_ERR_CONNECT, "no TLS handshake within %d ms",
+                                    client->connect_timeout_ms);
+        }
+        struct pollfd watched = {.fd = client->fd,
+                                 .events = step == HTTP_TLS_WANT_READ ? POLLIN : POLLOUT};
+        if (poll(&watched, 1, left_ms > INT32_MAX ? INT32_MAX : (int)left_ms) < 0 &&
+            errno != EINTR) {
+            return http_client_fail(client, HTTP_ERR_CONNECT, "poll: %s", strerror(errno));
+        }
+    }
+}
+
 static http_result http_client_connect(http_client *client) {
     assert(client->fd < 0);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -296,12 +367,16 @@ static http_result http_client_connect(http_client *client) {
     }
     if (err != 0) return http_client_fail(client, HTTP_ERR_CONNECT, "%s", strerror(err));
     assert(client->fd >= 0);
-    return HTTP_OK;
+    if (client->tls == NULL) return HTTP_OK;
+    http_result result = http_client_handshake(client);
+    if (result != HTTP_OK) http_client_close(client);
+    return result;
 }
 
 /* Whether a kept connection has become readable while idle: the server has closed it, or sent
  * something nobody asked for. Either way it cannot carry the next request. */
 static bool http_client_connection_stale(http_client *client) {
+    if (client->session != NULL && http_tls_pending(client->session)) return true;
     struct pollfd watched = {.fd = client->fd, .events = POLLIN};
     return poll(&watched, 1, 0) > 0;
 }
@@ -328,9 +403,44 @@ static http_result http_client_request_build(http_client *client, const char *pa
     return HTTP_OK;
 }
 
+/* Sends the header and then the body over TLS; as http_client_send. */
+static http_result http_client_tls_send(http_client *client, const void *body, size_t body_bytes,
+                                        int64_t deadline_ms, bool *peer_gone_out) {
+    const uint8_t *parts[2] = {(const uint8_t *)client->request_header, body};
+    size_t counts[2] = {client->request_header_bytes, body_bytes}, sent_in_all = 0;
+    for (int i = 0; i < 2; i++) {
+        for (size_t sent = 0; sent < counts[i];) {
+            size_t written = 0;
+            char why[HTTP_CLIENT_ERROR_BYTES] = "";
+            http_tls_step step = http_tls_write(client->session, parts[i] + sent,
+                                                counts[i] - sent, &written, why, sizeof why);
+            if (step == HTTP_TLS_DONE) {
+                sent += written;
+                sent_in_all += written;
+                continue;
+            }
+            if (step == HTTP_TLS_WANT_READ || step == HTTP_TLS_WANT_WRITE) {
+                http_result result = http_wait(client, client->fd,
+                                               step == HTTP_TLS_WANT_READ ? POLLIN : POLLOUT,
+                                               deadline_ms);
+                if (result != HTTP_OK) return result;
+                continue;
+            }
+            *peer_gone_out = sent_in_all == 0 && step == HTTP_TLS_ENDED;
+            return http_client_fail(client, HTTP_ERR_IO, "cannot send the request: %s",
+                                    step == HTTP_TLS_ENDED ? "the server closed the connection"
+                                                           : why);
+        }
+    }
+    return HTTP_OK;
+}
+
 /* Sends the header and body. *peer_gone_out says whether the connection was found closed. */
 static http_result http_client_send(http_client *client, const void *body, size_t body_bytes,
                                     int64_t deadline_ms, bool *peer_gone_out) {
+    if (client->session != NULL) {
+        return http_client_tls_send(client, body, body_bytes, deadline_ms, peer_gone_out);
+    }
     struct iovec parts[2] = {{client->request_header, client->request_header_bytes},
                              {(void *)body, body_bytes}};
     size_t total = client->request_header_bytes + body_bytes, sent = 0;
@@ -380,12 +490,44 @@ static http_result http_client_buffer_reserve(http_client *client, size_t needed
     return HTTP_OK;
 }
 
+/* As http_client_receive, over TLS. A TLS alert before any reply on a new connection is the
+ * server refusing the handshake (under TLS 1.3 a missing client certificate is only reported
+ * then): it never read the request, so it counts as a failure to connect. */
+static http_result http_client_tls_receive(http_client *client, size_t limit,
+                                           int64_t deadline_ms, bool *ended) {
+    for (;;) {
+        size_t got = 0;
+        char why[HTTP_CLIENT_ERROR_BYTES] = "";
+        http_tls_step step = http_tls_read(client->session, client->buffer + client->buffer_used,
+                                           limit - client->buffer_used, &got, why, sizeof why);
+        if (step == HTTP_TLS_DONE) {
+            client->buffer_used += got;
+            return HTTP_OK;
+        }
+        if (step == HTTP_TLS_ENDED) {
+            *ended = true;
+            return HTTP_OK;
+        }
+        if (step == HTTP_TLS_REFUSED && !client->replied && client->buffer_used == 0) {
+            return http_client_fail(client, HTTP_ERR_CONNECT,
+                                    "the server refused the TLS connection: %s", why);
+        }
+        if (step != HTTP_TLS_WANT_READ && step != HTTP_TLS_WANT_WRITE) {
+            return http_client_fail(client, HTTP_ERR_IO, "cannot read the reply: %s", why);
+        }
+        http_result result = http_wait(client, client->fd,
+                                       step == HTTP_TLS_WANT_READ ? POLLIN : POLLOUT, deadline_ms);
+        if (result != HTTP_OK) return result;
+    }
+}
+
 /* Reads once into the buffer, up to limit bytes in all, waiting up to the deadline. Sets *ended
  * when the peer closed the connection instead. */
 static http_result http_client_receive(http_client *client, size_t limit, int64_t deadline_ms,
                                        bool *ended) {
     assert(limit > client->buffer_used && limit < client->buffer_capacity);
     *ended = false;
+    if (client->session != NULL) return http_client_tls_receive(client, limit, deadline_ms, ended);
     for (;;) {
         /* Acknowledge at once rather than after Linux's delayed-ACK pause: a server that leaves
          * Nagle's algorithm on holds the last piece of a large reply until the piece before it
@@ -558,6 +700,12 @@ static http_result http_client_head_read(http_client *client, int64_t deadline_m
 static http_result http_client_body_read(http_client *client, http_reply_head *head,
                                          int64_t deadline_ms) {
     bool until_close = !head->content_length_known;
+    /* The end of a TLS connection may come without close_notify (fundflowd's does), so it
+     * cannot show that a reply ran to its end: over TLS a reply must give its length. */
+    if (until_close && client->session != NULL) {
+        return http_client_fail(client, HTTP_ERR_PROTOCOL,
+                                "a reply over TLS gave no Content-Length");
+    }
     /* A reply without a length runs to the end of the connection. */
     if (until_close) head->close_after = true;
     size_t body_max = until_close ? client->body_bytes_max : head->content_length;
@@ -597,6 +745,7 @@ static http_result http_client_exchange(http_client *client, const void *body, s
     response->body = client->buffer + head.header_bytes;
     response->body_bytes = client->buffer_used - head.header_bytes;
     client->buffer[client->buffer_used] = '\0';
+    client->replied = true;
     if (head.close_after) http_client_close(client);
     return HTTP_OK;
 }

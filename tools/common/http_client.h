@@ -1,8 +1,9 @@
-/* A small blocking HTTP/1.1 client for Twirp calls: POST over plain TCP to http://HOST:PORT, with
- * one keep-alive connection reused across calls and every wait bounded by poll.
+/* A small blocking HTTP/1.1 client for Twirp calls: POST to http://HOST:PORT over plain TCP, or
+ * to https://HOST:PORT over TLS (http_tls.h), with one keep-alive connection reused across calls
+ * and every wait bounded by poll.
  *
- * There is no TLS, no chunked transfer coding and no redirects: fundflowd needs none of them. A
- * client is not thread-safe; give each thread its own.
+ * There is no chunked transfer coding and no redirects: fundflowd needs neither. A client is not
+ * thread-safe; give each thread its own.
  */
 #ifndef FUNDFLOW_TOOLS_HTTP_CLIENT_H
 #define FUNDFLOW_TOOLS_HTTP_CLIENT_H
@@ -40,20 +41,30 @@
 
 typedef enum http_result {
     HTTP_OK = 0,
-    HTTP_ERR_URL,       /* the URL is not of the form http://HOST:PORT */
+    HTTP_ERR_URL,       /* the URL is not of the form http://HOST:PORT or https://HOST:PORT */
     HTTP_ERR_CONNECT,   /* the host cannot be resolved, or no address accepts a connection */
     HTTP_ERR_TIMEOUT,   /* the request was sent or the reply read too slowly */
     HTTP_ERR_IO,        /* the connection broke during the exchange */
     HTTP_ERR_PROTOCOL,  /* the reply is not HTTP/1.x as this client reads it */
     HTTP_ERR_TOO_LARGE, /* the reply's headers or body exceed their limits */
     HTTP_ERR_NO_MEMORY,
+    HTTP_ERR_TLS_SETUP, /* a TLS file cannot be loaded, or TLS files were given for http:// */
 } http_result;
+
+/* PEM files for https:// URLs; NULL or "" for none. Without ca_file the system's CA store is
+ * trusted. cert_file and key_file, together, are the client certificate for mutual TLS. */
+typedef struct http_tls_files {
+    const char *ca_file;
+    const char *cert_file;
+    const char *key_file;
+} http_tls_files;
 
 typedef struct http_client_options {
     const char *token;         /* sent as "Authorization: Bearer TOKEN"; NULL or "" for none */
     int connect_timeout_ms;    /* per connection attempt; 0 means the default */
     int request_timeout_ms;    /* for sending a request and reading its reply; 0: default */
     size_t body_bytes_max;     /* the largest reply body accepted; 0 means the default */
+    http_tls_files tls;        /* only for https:// URLs */
 } http_client_options;
 
 /* A reply. body points into the client and stays valid until the client's next call or until it
@@ -70,12 +81,15 @@ typedef struct http_client http_client;
 
 /* Parses url and makes a client for it without connecting yet.
  *
- * url      "http://HOST:PORT", optionally with a trailing '/'; HOST may be a name, an IPv4
- *          address or an IPv6 address in brackets. PORT defaults to 80 when left out.
- * options  may be NULL for every default; the token is copied.
+ * url      "http://HOST:PORT" or "https://HOST:PORT", optionally with a trailing '/'; HOST may
+ *          be a name, an IPv4 address or an IPv6 address in brackets. PORT defaults to 80 or 443
+ *          when left out.
+ * options  may be NULL for every default; the token is copied. For https the TLS files are
+ *          loaded here; giving any of them with an http:// URL is HTTP_ERR_TLS_SETUP.
  *
- * Returns HTTP_OK with *client_out set, HTTP_ERR_URL (error says what is wrong with the URL), or
- * HTTP_ERR_NO_MEMORY. error may be NULL when error_bytes is 0. Any thread. */
+ * Returns HTTP_OK with *client_out set, HTTP_ERR_URL (error says what is wrong with the URL),
+ * HTTP_ERR_TLS_SETUP (error names the file and why) or HTTP_ERR_NO_MEMORY. error may be NULL
+ * when error_bytes is 0. Any thread. */
 http_result http_client_create(const char *url, const http_client_options *options,
                                http_client **client_out, char *error, size_t error_bytes);
 
@@ -92,8 +106,9 @@ http_result http_client_create(const char *url, const http_client_options *optio
  *
  * Returns HTTP_OK with *response filled, whatever the status; otherwise the connection is closed,
  * and http_client_error says why: HTTP_ERR_CONNECT when no connection could be opened (nothing
- * was sent), HTTP_ERR_TIMEOUT, HTTP_ERR_IO, HTTP_ERR_PROTOCOL, HTTP_ERR_TOO_LARGE or
- * HTTP_ERR_NO_MEMORY. After any of those but HTTP_ERR_CONNECT the server may have acted on the
+ * was sent; over TLS also when the server was not trusted, or refused the handshake, which under
+ * TLS 1.3 it may only say after the request went out: then it never read the request),
+ * HTTP_ERR_TIMEOUT, HTTP_ERR_IO, HTTP_ERR_PROTOCOL, HTTP_ERR_TOO_LARGE or HTTP_ERR_NO_MEMORY. After any of those but HTTP_ERR_CONNECT the server may have acted on the
  * request. The thread that owns the client only. */
 http_result http_client_post(http_client *client, const char *path, const char *content_type,
                              const void *body, size_t body_bytes, http_response *response);

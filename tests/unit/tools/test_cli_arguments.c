@@ -266,6 +266,29 @@ static void test_history_forms(void **state) {
                         "--purpose, not both; see fundflow history --help\n");
 }
 
+/* The TLS files: flags for any server, the environment's only for an https one. */
+static void test_tls_files(void **state) {
+    (void)state;
+    tool_test_args args;
+    cli_options options;
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "info", "--server", "https://127.0.0.1:7460",
+                       "--cacert", "ca.crt", "--cert", "client.crt", "--cert-key", "client.key");
+    test_accepted(&args, &options, CLI_SUBCOMMAND_INFO);
+    assert_string_equal(options.tls.ca_file, "ca.crt");
+    assert_string_equal(options.tls.cert_file, "client.crt");
+    assert_string_equal(options.tls.key_file, "client.key");
+    assert_true(options.tls_flag_given);
+    assert_int_equal(setenv("FUNDFLOW_CACERT", "env-ca.crt", 1), 0);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "info", "--server", "http://127.0.0.1:7460");
+    test_accepted(&args, &options, CLI_SUBCOMMAND_INFO);
+    assert_null(options.tls.ca_file);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "info", "--server", "HTTPS://127.0.0.1:7460");
+    test_accepted(&args, &options, CLI_SUBCOMMAND_INFO);
+    assert_string_equal(options.tls.ca_file, "env-ca.crt");
+    assert_false(options.tls_flag_given);
+    assert_int_equal(unsetenv("FUNDFLOW_CACERT"), 0);
+}
+
 int main(void) {
     tool_program_name_set("fundflow");
     const struct CMUnitTest tests[] = {
@@ -275,6 +298,7 @@ int main(void) {
         cmocka_unit_test(test_required_flag),   cmocka_unit_test(test_combination),
         cmocka_unit_test(test_operands),        cmocka_unit_test(test_unknown_words_and_flags),
         cmocka_unit_test(test_bounds_from_limits), cmocka_unit_test(test_help),
+        cmocka_unit_test(test_tls_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
