@@ -143,3 +143,24 @@ uint32_t calendar_month_of_date(uint32_t date) {
     assert(financial_month >= 1 && financial_month <= CALENDAR_MONTHS_PER_YEAR);
     return financial_month;
 }
+
+uint32_t calendar_year_first_date(uint32_t start_year) {
+    return calendar_month_first_date(start_year, 1);
+}
+
+uint32_t calendar_year_last_date(uint32_t start_year) {
+    assert(start_year <= 9998);
+    return (start_year + 1) * 10000 + (CALENDAR_YEAR_START_MONTH - 1) * 100 + 31;
+}
+
+uint32_t calendar_month_first_date(uint32_t start_year, uint32_t month) {
+    assert(start_year <= 9998);
+    assert(month >= 1 && month <= CALENDAR_MONTHS_PER_YEAR);
+    uint32_t calendar_month = month + CALENDAR_YEAR_START_MONTH - 1;
+    uint32_t year = start_year;
+    if (calendar_month > CALENDAR_MONTHS_PER_YEAR) {
+        calendar_month -= CALENDAR_MONTHS_PER_YEAR;
+        year++;
+    }
+    return year * 10000 + calendar_month * 100 + 1;
+}

@@ -270,7 +270,9 @@ static ff_err projection_contract_agree(store_txn *txn, ff_store *store,
                                         const Fundflow__V1__EventRecord *record,
                                         ff_failure *failure) {
     const Fundflow__V1__ContractAgreed *terms = record->event->contract_agreed;
-    ff_err err = contract_parties_check(txn, store, record, failure);
+    ff_err err = projection_date_in_year_check(record->effective_date, terms->financial_year,
+                                               failure);
+    if (err == FF_OK) err = contract_parties_check(txn, store, record, failure);
     if (err != FF_OK) return err;
     Fundflow__V1__ContractRecord contract;
     Fundflow__V1__MetricState states[FF_METRICS_MAX], *pointers[FF_METRICS_MAX];
@@ -339,6 +341,10 @@ static ff_err projection_contract_vary(store_txn *txn, ff_store *store,
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, variation->contract_id, &contract, failure);
     if (err == FF_OK) {
+        err = projection_date_in_year_check(record->effective_date, contract->financial_year,
+                                            failure);
+    }
+    if (err == FF_OK) {
         err = contract_value_change(txn, store, record, contract, variation->change_pence,
                                     failure);
     }
@@ -405,6 +411,14 @@ static ff_err projection_payment_make(store_txn *txn, ff_store *store,
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, payment->contract_id, &contract, failure);
     if (err == FF_OK) {
+        err = projection_date_in_year_check(record->effective_date, contract->financial_year,
+                                            failure);
+    }
+    if (err == FF_OK && !payment->paid_in_advance) {
+        err = projection_date_in_month_check(record->effective_date, contract->financial_year,
+                                             payment->month, failure);
+    }
+    if (err == FF_OK) {
         err = contract_payment_month_open(txn, store, contract, payment->month, failure);
     }
     if (err == FF_OK) {
@@ -466,6 +480,10 @@ static ff_err projection_outcome_report(store_txn *txn, ff_store *store,
     const Fundflow__V1__OutcomeReported *report = record->event->outcome_reported;
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = contract_read_for(txn, store, report->contract_id, &contract, failure);
+    if (err == FF_OK) {
+        err = projection_date_in_year_check(record->effective_date, contract->financial_year,
+                                            failure);
+    }
     Fundflow__V1__MetricState *metric = NULL;
     if (err == FF_OK) {
         metric = contract_metric_find(contract, report->metric_code, failure);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
@@ -128,4 +129,33 @@ ff_err projection_period_open(store_txn *txn, ff_store *store, const char *org_c
     /* A closed period holds the sequence of the event that closed it. */
     assert(closing.bytes == LOG_KEY_BYTES && log_key_decode(closing.data) >= 1);
     return FF_ERR_PERIOD_CLOSED;
+}
+
+ff_err projection_date_in_year_check(uint32_t date, uint32_t year, ff_failure *failure) {
+    uint32_t first = calendar_year_first_date(year), last = calendar_year_last_date(year);
+    if (date >= first && date <= last) return FF_OK;
+    char day[CALENDAR_DATE_TEXT_BYTES], from[CALENDAR_DATE_TEXT_BYTES], to[CALENDAR_DATE_TEXT_BYTES];
+    char name[CALENDAR_YEAR_TEXT_BYTES];
+    calendar_date_format(date, day, sizeof day);
+    calendar_date_format(first, from, sizeof from);
+    calendar_date_format(last, to, sizeof to);
+    calendar_year_format(year, name, sizeof name);
+    return failure_set(failure, FF_ERR_DATE_OUTSIDE_YEAR, "effective_date",
+                       "effective_date %s is outside %s, which runs from %s to %s", day, name,
+                       from, to);
+}
+
+ff_err projection_date_in_month_check(uint32_t date, uint32_t year, uint32_t month,
+                                      ff_failure *failure) {
+    uint32_t first = calendar_month_first_date(year, month);
+    if (date >= first) return FF_OK;
+    char day[CALENDAR_DATE_TEXT_BYTES], from[CALENDAR_DATE_TEXT_BYTES];
+    char name[CALENDAR_YEAR_TEXT_BYTES];
+    calendar_date_format(date, day, sizeof day);
+    calendar_date_format(first, from, sizeof from);
+    calendar_year_format(year, name, sizeof name);
+    return failure_set(failure, FF_ERR_DATE_BEFORE_MONTH, "effective_date",
+                       "effective_date %s is before M%u of %s, which starts on %s; a payment "
+                       "made ahead of its month says paid_in_advance",
+                       day, month, name, from);
 }

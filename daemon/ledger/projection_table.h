@@ -52,4 +52,13 @@ size_t projection_period_key(const char *org_code, uint32_t year, uint32_t month
 ff_err projection_period_open(store_txn *txn, ff_store *store, const char *org_code,
                               uint32_t year, uint32_t month);
 
+/* Checks that a money event's effective date falls inside its financial year (1 April to 31
+ * March); the failure is FF_ERR_DATE_OUTSIDE_YEAR naming effective_date and the year's days. */
+ff_err projection_date_in_year_check(uint32_t date, uint32_t year, ff_failure *failure);
+
+/* Checks that a date is no earlier than the first day of a financial month of a year; the failure
+ * is FF_ERR_DATE_BEFORE_MONTH naming effective_date. */
+ff_err projection_date_in_month_check(uint32_t date, uint32_t year, uint32_t month,
+                                      ff_failure *failure);
+
 #endif

@@ -139,8 +139,11 @@ static ff_err projection_transfer(store_txn *txn, ff_store *store,
                                   const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
     size_t posting_count = 0;
-    ff_err err = FF_OK;
-    if (record->event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED) {
+    bool allocation = record->event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+    uint32_t year = allocation ? record->event->allocation_issued->financial_year
+                               : record->event->budget_delegated->financial_year;
+    ff_err err = projection_date_in_year_check(record->effective_date, year, failure);
+    if (err == FF_OK && allocation) {
         err = projection_allocation_delegation_check(txn, store, record->event->allocation_issued,
                                                      failure);
     }

@@ -103,4 +103,22 @@ uint32_t calendar_year_of_date(uint32_t date);
  */
 uint32_t calendar_month_of_date(uint32_t date);
 
+/* The first day (1 April) and the last day (31 March) of a financial year, as YYYYMMDD.
+ *
+ * start_year  the year it starts in; at most 9998 (asserted).
+ *
+ * Thread: any.
+ */
+uint32_t calendar_year_first_date(uint32_t start_year);
+uint32_t calendar_year_last_date(uint32_t start_year);
+
+/* The first day of a financial month of a financial year, as YYYYMMDD: month 1 of 2024 gives
+ * 20240401 and month 12 gives 20250301.
+ *
+ * start_year  at most 9998 (asserted); month  1 to 12 (asserted).
+ *
+ * Thread: any.
+ */
+uint32_t calendar_month_first_date(uint32_t start_year, uint32_t month);
+
 #endif

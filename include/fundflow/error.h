@@ -149,7 +149,11 @@
     X(FF_ERR_PRINCIPAL_REVOKED, 71, "principal_revoked", "the principal is already revoked",       \
       "failed_precondition")                                                                       \
     X(FF_ERR_OUT_OF_SCOPE, 72, "out_of_scope",                                                     \
-      "the organisation is outside this principal's scope", "permission_denied")
+      "the organisation is outside this principal's scope", "permission_denied")                 \
+    X(FF_ERR_DATE_OUTSIDE_YEAR, 73, "date_outside_year",                                           \
+      "the effective date falls outside the financial year", "invalid_argument")                  \
+    X(FF_ERR_DATE_BEFORE_MONTH, 74, "date_before_month",                                           \
+      "the payment is dated before the month it is for", "invalid_argument")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

@@ -147,7 +147,7 @@ expect_status 0 position QTI --stream core_services --year 2024/25 --as-at-date 
 
 check "over-allocation exits 1 with failed_precondition and the headroom; the head stays"
 before=$(head_sequence)
-expect_status 1 budget --from QTI --to T9P --stream core_services --year 2024/25 \
+expect_status 1 budget --from QTI --to T9P --stream core_services --year 2024/25 --date 2024-05-01 \
     --amount 800000
 expect_errors "error: failed_precondition:"
 expect_errors "headroom: £749,999.50"
@@ -155,7 +155,7 @@ expect_errors "account:"
 expect_head_unchanged "$before"
 
 check "an unknown organisation exits 1 with not_found; the head stays"
-expect_status 1 allocate --from XTN --to TNOBODY --stream core_services --year 2024/25 \
+expect_status 1 allocate --from XTN --to TNOBODY --stream core_services --year 2024/25 --date 2024-05-01 \
     --amount 1
 expect_errors "error: not_found:"
 expect_head_unchanged "$before"
@@ -216,17 +216,17 @@ expect_errors "event_already_reversed"
 expect_head_unchanged "$before"
 
 check "a retry with the same --key prints \"already recorded\" and records nothing"
-expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 \
+expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 --date 2024-05-01 \
     --amount 10.01 --key test-retry-1 --non-recurrent
 expect_output "recorded as event 7"
 before=$(head_sequence)
-expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 \
+expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 --date 2024-05-01 \
     --amount 10.01 --key test-retry-1 --non-recurrent
 expect_output "already recorded as event 7"
 expect_head_unchanged "$before"
 
 check "the same --key for a different command is refused and the head stays"
-expect_status 1 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 \
+expect_status 1 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 --date 2024-05-01 \
     --amount 99 --key test-retry-1
 expect_errors "idempotency_conflict"
 expect_head_unchanged "$before"
@@ -255,7 +255,7 @@ printf '%s' "$output" | python3 -m json.tool >/dev/null || fail "events --json:"
 
 check "--json prints a refusal as the server's JSON error on stdout, with exit 1"
 before=$(head_sequence)
-expect_status 1 budget --json --from QTI --to T9P --stream core_services --year 2024/25 \
+expect_status 1 budget --json --from QTI --to T9P --stream core_services --year 2024/25 --date 2024-05-01 \
     --amount 2000000
 [[ $(json_field code) == failed_precondition ]] || fail "--json error code:"$'\n'"$output"
 [[ $output == *'"headroom_pence":"100000000"'* ]] || fail "--json error meta:"$'\n'"$output"
@@ -367,7 +367,7 @@ dead="http://127.0.0.1:$helper_port"
 expect_status 3 --server "$dead" info
 expect_errors "cannot connect to $dead"
 expect_status 3 allocate --server "$dead" --from XTN --to QTI --stream core_services \
-    --year 2024/25 --amount 1
+    --year 2024/25 --date 2024-05-01 --amount 1
 helper_stop
 
 # Stopping the server -------------------------------------------------------------------------

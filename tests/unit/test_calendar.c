@@ -296,6 +296,23 @@ static void test_year_and_month_walk(void **state) {
     assert_int_equal(days_seen, 365);
 }
 
+/* The first and last days of a year, and the first day of each of its months. */
+static void test_year_and_month_bounds(void **state) {
+    (void)state;
+    assert_int_equal(calendar_year_first_date(2024), 20240401);
+    assert_int_equal(calendar_year_last_date(2024), 20250331);
+    assert_int_equal(calendar_year_last_date(1999), 20000331);
+    static const uint32_t firsts[12] = {20240401, 20240501, 20240601, 20240701, 20240801,
+                                        20240901, 20241001, 20241101, 20241201, 20250101,
+                                        20250201, 20250301};
+    for (uint32_t month = 1; month <= 12; month++) {
+        uint32_t first = calendar_month_first_date(2024, month);
+        assert_int_equal(first, firsts[month - 1]);
+        assert_int_equal(calendar_month_of_date(first), month);
+        assert_int_equal(calendar_year_of_date(first), 2024);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_date_parse_accepts),
@@ -315,6 +332,7 @@ int main(void) {
         cmocka_unit_test(test_year_of_date),
         cmocka_unit_test(test_month_of_date),
         cmocka_unit_test(test_year_and_month_walk),
+        cmocka_unit_test(test_year_and_month_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -306,6 +306,40 @@ static void test_refusals_leave_no_trace(void **state) {
     submit_ok(l, test_variation("ok1", "C1", -(VALUE + VARIATION - 30288065)), 23);
 }
 
+/* Every money event is dated inside its financial year (1 April to 31 March), and a payment no
+ * earlier than the month it pays for unless it says it was paid in advance. */
+static void test_effective_dates_fall_in_their_year(void **state) {
+    test_fixture *f = *state;
+    ff_ledger *l = f->ledger;
+    uint64_t head = test_head_sequence(l);
+    refused(l, test_dated(test_allocation("y1", "X24", "QUE", CORE, TEST_YEAR, 1), 20190101),
+            FF_ERR_DATE_OUTSIDE_YEAR, "effective_date");
+    refused(l, test_dated(test_allocation("y2", "X24", "QUE", CORE, TEST_YEAR, 1), 20250401),
+            FF_ERR_DATE_OUTSIDE_YEAR, "effective_date");
+    refused(l, test_dated(test_budget("y3", "QUE", "06H", CORE, TEST_YEAR, 1), 20261203),
+            FF_ERR_DATE_OUTSIDE_YEAR, "effective_date");
+    refused(l, test_dated(test_contract("y4", "C5", "QUE", "RWH", BLOCK, CORE, 100, 0, NULL),
+                          20240331),
+            FF_ERR_DATE_OUTSIDE_YEAR, "effective_date");
+    refused(l, test_dated(test_payment("y5", "C1", 8, 1), 20261203), FF_ERR_DATE_OUTSIDE_YEAR,
+            "effective_date");
+    refused(l, test_dated(test_payment("y6", "C1", 8, 1), 20241031), FF_ERR_DATE_BEFORE_MONTH,
+            "effective_date");
+    refused(l, test_dated(test_outcome("y7", "C1", "MB", 5000), 20250501),
+            FF_ERR_DATE_OUTSIDE_YEAR, "effective_date");
+    refused(l, test_dated(test_variation("y8", "C1", 1), 20230401), FF_ERR_DATE_OUTSIDE_YEAR,
+            "effective_date");
+    /* The edges of the year, and a payment flagged as made ahead of its month, are accepted. */
+    submit_ok(l, test_dated(test_allocation("y9", "X24", "QUE", CORE, TEST_YEAR, 1), 20250331),
+              head + 1);
+    submit_ok(l, test_dated(test_budget("y10", "QUE", "06H", CORE, TEST_YEAR, 1), 20240401),
+              head + 2);
+    submit_ok(l, test_dated(test_payment("y11", "C1", 8, 1), 20241101), head + 3);
+    Fundflow__V1__Command *ahead = test_dated(test_payment("y12", "C1", 9, 1), 20241031);
+    ahead->event->payment_made->paid_in_advance = true;
+    submit_ok(l, ahead, head + 4);
+}
+
 static void test_a_closed_month_refuses_postings_into_it(void **state) {
     test_fixture *f = *state;
     ff_ledger *l = f->ledger;
@@ -491,6 +525,7 @@ int main(void) {
         DOMAIN_TEST(test_contract_position_month_by_month),
         DOMAIN_TEST(test_positions_as_at_an_effective_date),
         DOMAIN_TEST(test_refusals_leave_no_trace),
+        DOMAIN_TEST(test_effective_dates_fall_in_their_year),
         DOMAIN_TEST(test_a_closed_month_refuses_postings_into_it),
         DOMAIN_TEST(test_rollups_add_up_their_members),
         DOMAIN_TEST(test_funding_flows_conserve_money),
