@@ -57,6 +57,16 @@ static ff_err command_principal_grant_check(const Fundflow__V1__Event *payload,
                                        "role", failure);
     if (!err) err = command_org_code_check(event->scope_org_code, "scope_org_code", false,
                                            failure);
+    /* An admin may grant anything and an auditor reads everything, so a scope on either would
+     * promise a limit the roles do not keep. */
+    bool national_role = event->role == FUNDFLOW__V1__PRINCIPAL_ROLE__ADMIN ||
+                         event->role == FUNDFLOW__V1__PRINCIPAL_ROLE__AUDITOR;
+    if (!err && national_role && event->scope_org_code[0] != '\0') {
+        err = failure_set(failure, FF_ERR_SCOPE_NOT_ALLOWED, "scope_org_code",
+                          "admins and auditors are national; scope_org_code %s is for a writer "
+                          "or a reader",
+                          event->scope_org_code);
+    }
     if (!err) err = command_token_sha256_check(event->token_sha256, failure);
     return err;
 }

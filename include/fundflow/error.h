@@ -153,7 +153,9 @@
     X(FF_ERR_DATE_OUTSIDE_YEAR, 73, "date_outside_year",                                           \
       "the effective date falls outside the financial year", "invalid_argument")                  \
     X(FF_ERR_DATE_BEFORE_MONTH, 74, "date_before_month",                                           \
-      "the payment is dated before the month it is for", "invalid_argument")
+      "the payment is dated before the month it is for", "invalid_argument")                    \
+    X(FF_ERR_SCOPE_NOT_ALLOWED, 75, "scope_not_allowed",                                           \
+      "admins and auditors are national: they take no organisation scope", "invalid_argument")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

@@ -73,6 +73,8 @@ principal_token() {
 
 server_start
 year=(--stream core_services --year 2024/25)
+# Writes for 2024/25 need a date inside it: today is not.
+write_year=("${year[@]}" --date 2024-05-01)
 
 check "the loopback bootstrap (no principal yet) loads a small ledger as local-admin"
 expect_status 0 org add X24 --name "NHS England" --kind nhse --date 2024-04-01
@@ -136,22 +138,22 @@ expect_as 1 "$reader" position QF7 "${year[@]}"
 expect_errors "permission_denied"
 
 check "the trust's reader may not write"
-expect_as 1 "$reader" budget --from QUE --to 06H "${year[@]}" --amount 10
+expect_as 1 "$reader" budget --from QUE --to 06H "${write_year[@]}" --amount 10
 expect_errors "permission_denied"
 
 # Writes in scope --------------------------------------------------------------------------------
 
 check "the ICB's writer passes budget to its own place"
-expect_as 0 "$writer" budget --from QUE --to 06H "${year[@]}" --amount 250
+expect_as 0 "$writer" budget --from QUE --to 06H "${write_year[@]}" --amount 250
 expect_as 0 "$writer" position 06H "${year[@]}"
 expect_output "£250.00"
 
 check "the ICB's writer may not allocate as NHS England"
-expect_as 1 "$writer" allocate --from X24 --to QUE "${year[@]}" --amount 10
+expect_as 1 "$writer" allocate --from X24 --to QUE "${write_year[@]}" --amount 10
 expect_errors "permission_denied"
 
 check "the ICB's writer may not act as another ICB"
-expect_as 1 "$writer" budget --from QF7 --to 02P "${year[@]}" --amount 10
+expect_as 1 "$writer" budget --from QF7 --to 02P "${write_year[@]}" --amount 10
 expect_errors "permission_denied"
 
 check "the ICB's writer sees its ICB but not the other"

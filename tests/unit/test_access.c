@@ -389,6 +389,11 @@ static void test_principal_refusals_leave_no_trace(void **state) {
                           FF_ERR_ENUM_INVALID, "token_sha256");
     refused_without_trace(ledger, grant_make("g7", "carol", 0, "", other), FF_ERR_ENUM_INVALID,
                           "role");
+    /* Admins and auditors are national: a scope on them would promise a limit they do not keep. */
+    refused_without_trace(ledger, grant_make("g9", "carol", ADMIN, "X24", other),
+                          FF_ERR_SCOPE_NOT_ALLOWED, "scope_org_code");
+    refused_without_trace(ledger, grant_make("g10", "carol", AUDITOR, "X24", other),
+                          FF_ERR_SCOPE_NOT_ALLOWED, "scope_org_code");
     refused_without_trace(ledger, revoke_make("r1", "nobody"), FF_ERR_PRINCIPAL_UNKNOWN, "name");
     refused_without_trace(ledger, test_reversal("v1", granted, "undo"),
                           FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence");

@@ -115,6 +115,7 @@ typedef struct cli_options {
     uint32_t kind;
     const char *parent_code;
     uint32_t effective_date; /* today unless --date */
+    bool effective_date_given; /* --date was given */
     const char *key;         /* NULL: generate one */
     const char *from_code;
     const char *to_code;

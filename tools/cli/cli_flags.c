@@ -11,6 +11,7 @@
 #include "cli_values.h"
 #include "tool_help.h"
 #include "tool_values.h"
+#include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
@@ -115,6 +116,7 @@ static bool cli_to_parse(void *context, const char *flag, const char *value) {
 
 static bool cli_effective_date_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
+    options->effective_date_given = true;
     return tool_date_parse(flag, value, &options->effective_date);
 }
 
@@ -789,7 +791,9 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
 
 /* Flags -------------------------------------------------------------------------------------- */
 
-#define CLI_DATE_HELP "The date the event takes effect, YYYY-MM-DD. Default: today."
+#define CLI_DATE_HELP                                                                          \
+    "The date the event takes effect, YYYY-MM-DD, inside the financial year (and for a\n"       \
+    "payment, no earlier than its month). Default: today, where today is in the year."
 #define CLI_KEY_HELP                                                                            \
     "The idempotency key, up to " CLI_NUMBER_TEXT(FF_IDEMPOTENCY_KEY_BYTES_MAX) " bytes. Default: "  \
     "128 random bits in hex, printed with\n"                                                   \
@@ -1158,8 +1162,32 @@ static int cli_history_combination_check(const cli_options *options) {
     return CLI_EXIT_OK;
 }
 
+/* A write for a financial year takes today as its date only when today falls in that year;
+ * otherwise the date must be given, since the ledger refuses a date outside the year. */
+static int cli_date_in_year_check(const cli_options *options, const char *subcommand) {
+    if (options->effective_date_given || options->financial_year == 0 ||
+        calendar_year_of_date(options->effective_date) == options->financial_year) {
+        return CLI_EXIT_OK;
+    }
+    char today[CALENDAR_DATE_TEXT_BYTES], year[CALENDAR_YEAR_TEXT_BYTES];
+    char first[CALENDAR_DATE_TEXT_BYTES], last[CALENDAR_DATE_TEXT_BYTES];
+    calendar_date_format(options->effective_date, today, sizeof today);
+    calendar_year_format(options->financial_year, year, sizeof year);
+    calendar_date_format(calendar_year_first_date(options->financial_year), first, sizeof first);
+    calendar_date_format(calendar_year_last_date(options->financial_year), last, sizeof last);
+    fprintf(stderr,
+            CLI_PROGRAM ": %s needs --date: today (%s) is outside %s; give a date from %s to "
+                        "%s\n",
+            subcommand, today, year, first, last);
+    return CLI_EXIT_USAGE;
+}
+
 int cli_options_combination_check(const cli_options *options) {
     switch (options->subcommand) {
+    case CLI_SUBCOMMAND_ALLOCATE:
+        return cli_date_in_year_check(options, "allocate");
+    case CLI_SUBCOMMAND_BUDGET:
+        return cli_date_in_year_check(options, "budget");
     case CLI_SUBCOMMAND_ORG_UPDATE:
         if (options->members_given && options->no_members) {
             return cli_combination_refuse("org update", "takes --members or --no-members, not "
@@ -1175,7 +1203,7 @@ int cli_options_combination_check(const cli_options *options) {
         if ((options->pot_pence != 0) != (options->metric_count != 0)) {
             return cli_combination_refuse("contract agree", "takes --pot and --metric together");
         }
-        return CLI_EXIT_OK;
+        return cli_date_in_year_check(options, "contract agree");
     case CLI_SUBCOMMAND_OUTCOME:
         if (options->achievement_given != 1) {
             return cli_combination_refuse("outcome", "needs one of --achievement PERCENT and "

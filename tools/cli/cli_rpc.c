@@ -207,6 +207,11 @@ int cli_reply_refusal_report(const cli_session *session, const cli_reply *reply)
     json_object_foreach(meta, key, value) {
         if (json_is_string(value)) fprintf(stderr, "  %s: %s\n", key, json_string_value(value));
     }
+    const char *field = json_string_value(json_object_get(meta, "field"));
+    if (session->date_defaulted && field != NULL && strcmp(field, "effective_date") == 0) {
+        fprintf(stderr, "  hint: no --date was given, so today was used; give --date "
+                        "YYYY-MM-DD inside the financial year\n");
+    }
     return CLI_EXIT_REFUSED;
 }
 

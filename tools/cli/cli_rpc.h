@@ -19,6 +19,9 @@
 typedef struct cli_session {
     http_client *client;
     bool json;
+    /* A write whose effective date defaulted to today (no --date): a refusal naming
+     * effective_date then says so. */
+    bool date_defaulted;
 } cli_session;
 
 /* One reply. body is the raw reply, valid until the session's next call. On HTTP 200 message is

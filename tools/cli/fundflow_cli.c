@@ -23,6 +23,7 @@ int main(int argc, char **argv) {
     code = cli_session_open(&session, options.server_url, options.token, &options.tls,
                             options.json);
     if (code != CLI_EXIT_OK) return code;
+    session.date_defaulted = !options.effective_date_given;
     code = cli_subcommands[options.subcommand].run(&options, &session);
     cli_session_close(&session);
     /* A full disk or a closed pipe must not pass for success. */

@@ -13,7 +13,9 @@
 
 #include "cli_arguments.h"
 #include "tool_test_support.h"
+#include "cli_values.h"
 #include "tool_values.h"
+#include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 
 /* What one read of a command line gave: its exit code and what it printed. */
@@ -80,7 +82,7 @@ static void test_allocate(void **state) {
     tool_test_args args;
     TOOL_TEST_ARGS_SET(&args, "fundflow", "--json", "allocate", "--from", "X24", "--to", "QUE",
                        "--stream", "Core-Services", "--year", "2024/25", "--amount=£1,000.50",
-                       "--non-recurrent");
+                       "--non-recurrent", "--date", "2024-05-01");
     cli_options options;
     test_accepted(&args, &options, CLI_SUBCOMMAND_ALLOCATE);
     assert_true(options.json);
@@ -88,6 +90,36 @@ static void test_allocate(void **state) {
     assert_int_equal(options.financial_year, 2024);
     assert_int_equal(options.stream, FUNDFLOW__V1__STREAM__CORE_SERVICES);
     assert_true(options.non_recurrent);
+    assert_int_equal(options.effective_date, 20240501);
+}
+
+/* Without --date a write for a year takes today only when today falls in that year; otherwise it
+ * asks for --date, naming the year's first and last days. */
+static void test_date_defaults_only_inside_the_year(void **state) {
+    (void)state;
+    uint32_t today = cli_date_today();
+    uint32_t this_year = calendar_year_of_date(today);
+    char year[CALENDAR_YEAR_TEXT_BYTES], other[CALENDAR_YEAR_TEXT_BYTES];
+    calendar_year_format(this_year, year, sizeof year);
+    calendar_year_format(this_year - 1, other, sizeof other);
+    tool_test_args args;
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "budget", "--from", "QUE", "--to", "06H", "--stream",
+                       "core_services", "--year", year, "--amount", "1");
+    cli_options options;
+    test_accepted(&args, &options, CLI_SUBCOMMAND_BUDGET);
+    assert_int_equal(options.effective_date, today);
+    TOOL_TEST_ARGS_SET(&args, "fundflow", "budget", "--from", "QUE", "--to", "06H", "--stream",
+                       "core_services", "--year", other, "--amount", "1");
+    char today_text[CALENDAR_DATE_TEXT_BYTES], first[CALENDAR_DATE_TEXT_BYTES];
+    char last[CALENDAR_DATE_TEXT_BYTES], expected[256];
+    calendar_date_format(today, today_text, sizeof today_text);
+    calendar_date_format(calendar_year_first_date(this_year - 1), first, sizeof first);
+    calendar_date_format(calendar_year_last_date(this_year - 1), last, sizeof last);
+    snprintf(expected, sizeof expected,
+             "fundflow: budget needs --date: today (%s) is outside %s; give a date from %s to "
+             "%s\n",
+             today_text, other, first, last);
+    test_refused(&args, expected);
 }
 
 /* A value may start with one '-', so a decrease is written as "--change -1000". */
@@ -115,7 +147,7 @@ static void test_repeated_flags(void **state) {
     TOOL_TEST_ARGS_SET(&args, "fundflow", "contract", "agree", "C-1", "--commissioner", "QUE",
                        "--provider", "RGT", "--type", "block", "--value", "100", "--stream",
                        "core_services", "--year", "2024/25", "--pot", "10", "--metric",
-                       "A:4000", "--metric", "B:6000:with: colons");
+                       "A:4000", "--metric", "B:6000:with: colons", "--date", "2024-04-01");
     test_accepted(&args, &options, CLI_SUBCOMMAND_CONTRACT_AGREE);
     assert_int_equal(options.metric_count, 2);
     assert_int_equal(options.metrics[1].weight_bp, 6000);
@@ -293,6 +325,7 @@ int main(void) {
     tool_program_name_set("fundflow");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_org_add),         cmocka_unit_test(test_allocate),
+        cmocka_unit_test(test_date_defaults_only_inside_the_year),
         cmocka_unit_test(test_principal_add),   cmocka_unit_test(test_history_forms),
         cmocka_unit_test(test_negative_value),  cmocka_unit_test(test_repeated_flags),
         cmocka_unit_test(test_required_flag),   cmocka_unit_test(test_combination),
