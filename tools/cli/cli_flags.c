@@ -1120,8 +1120,8 @@ const tool_flag cli_flags[] = {
      "What the principal may do, by name in any case. Required.",
      &fundflow__v1__principal_role__descriptor},
     {"--org", "CODE", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD), 0, cli_org_parse,
-     "The organisation the principal is scoped to: it and every organisation under it.\n"
-     "Default: national (no scope).", NULL},
+     "The organisation a writer or reader is scoped to: it and every organisation under\n"
+     "it. Admins and auditors are national. Default: national (no scope).", NULL},
     {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_REVOKE), 0, cli_reason_parse,
      "Why the principal is revoked, up to " CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX)
      " bytes. Default: none.", NULL},
