@@ -1,6 +1,6 @@
 /* An organisation's links (parent, members, lead provider) as they stood on a date, read from the
- * effective-dated org_links table. The ledger's scope rules read them here; the query layer's
- * rollups could read them through the same function. */
+ * effective-dated org_links table, for the ledger's scope rules and the query layer's
+ * rollups. */
 #ifndef FUNDFLOW_PROJECTION_LINK_H
 #define FUNDFLOW_PROJECTION_LINK_H
 

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "log.h"
 #include "projection.h"
+#include "projection_link.h"
 #include "query_read.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
@@ -107,36 +108,6 @@ static ff_err query_position_released(store_txn *txn, ff_store *store, const cha
 
 /* ---- rollups ---- */
 
-/* An organisation's links as they stood on a date: the latest record effective by then. */
-static ff_err query_org_links_at(store_txn *txn, ff_store *store, const char *code, uint32_t date,
-                                 Fundflow__V1__OrgLinkRecord **links) {
-    uint8_t seek[FF_ORG_CODE_BYTES_MAX + 5];
-    size_t code_bytes = strlen(code);
-    assert(code_bytes <= FF_ORG_CODE_BYTES_MAX);
-    memcpy(seek, code, code_bytes);
-    seek[code_bytes] = 0;
-    uint32_t after = date + 1;
-    for (int i = 0; i < 4; i++) seek[code_bytes + 1 + i] = (uint8_t)(after >> (24 - 8 * i));
-    store_cursor *cursor = NULL;
-    ff_err err = store_cursor_open(txn, store, STORE_TABLE_ORG_LINKS, &cursor);
-    if (err != FF_OK) return err;
-    /* The row before the first one effective after the date, if it is this organisation's. */
-    store_slice key = STORE_SLICE(seek, code_bytes + 5), value;
-    err = store_cursor_move(cursor, STORE_SEEK, &key, &value);
-    if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
-        err = store_cursor_move(cursor, err == FF_OK ? STORE_PREV : STORE_LAST, &key, &value);
-    }
-    bool this_org = err == FF_OK && key.bytes > code_bytes + 1 &&
-                    memcmp(key.data, seek, code_bytes + 1) == 0;
-    if (err == FF_OK && !this_org) err = FF_ERR_NOT_FOUND;
-    if (err == FF_OK) {
-        *links = fundflow__v1__org_link_record__unpack(NULL, value.bytes, value.data);
-        err = *links ? FF_OK : FF_ERR_STORAGE;
-    }
-    store_cursor_close(cursor);
-    return err;
-}
-
 static ff_err query_rollup_add(Fundflow__V1__Position *position, const char *code) {
     char **grown = realloc(position->included_codes,
                            (position->n_included_codes + 1) * sizeof *grown);
@@ -169,7 +140,7 @@ static ff_err query_place_row(void *argument, store_slice key, store_slice value
         child = strcmp(org->parent_code, walk->icb) == 0;
     } else if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE) {
         Fundflow__V1__OrgLinkRecord *links = NULL;
-        err = query_org_links_at(walk->txn, walk->store, org->code, walk->date, &links);
+        err = projection_org_links_at(walk->txn, walk->store, org->code, walk->date, &links);
         child = err == FF_OK && strcmp(links->parent_code, walk->icb) == 0;
         if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
         /* A place registered after the date had no parent then. */
@@ -205,7 +176,7 @@ static ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
         return err;
     }
     Fundflow__V1__OrgLinkRecord *links = NULL;
-    err = query_org_links_at(txn, store, org->code, as_at_date, &links);
+    err = projection_org_links_at(txn, store, org->code, as_at_date, &links);
     /* A collaborative registered after the date had no members then. */
     if (err == FF_ERR_NOT_FOUND) return FF_OK;
     for (size_t i = 0; err == FF_OK && i < links->n_member_codes; i++) {
