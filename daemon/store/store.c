@@ -49,6 +49,8 @@ static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_PRINCIPALS] = "principals",
     [STORE_TABLE_PRINCIPAL_TOKENS] = "principal_tokens",
     [STORE_TABLE_ACTOR_EVENTS] = "actor_events",
+    [STORE_TABLE_REVENUE_LIMITS] = "revenue_limits",
+    [STORE_TABLE_PLANS] = "plans",
     [STORE_TABLE_PLUGIN_DATA] = "plugin_data",
     [STORE_TABLE_PLUGIN_MARKS] = "plugin_marks",
 };
