@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_flags.h"
+#include "cli_arguments.h"
 #include "cli_output.h"
 #include "cli_output_events.h"
 #include "cli_values.h"
@@ -45,22 +45,16 @@ static int cli_write_result_print(const ProtobufCMessage *message, const char *k
     return CLI_EXIT_OK;
 }
 
-/* The subcommand's words, such as "pay" or "org add", as the key's digest takes them. */
-static const char *cli_subcommand_words(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {
-    assert(id > CLI_SUBCOMMAND_NONE && id < CLI_SUBCOMMAND_COUNT);
-    const cli_subcommand *subcommand = &cli_subcommands[id];
-    snprintf(buffer, buffer_bytes, "%s%s%s", subcommand->group ? subcommand->group : "",
-             subcommand->group ? " " : "", subcommand->name);
-    return buffer;
-}
-
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event) {
-    char derived[CLI_KEY_TEXT_BYTES], words[64];
+    char derived[CLI_KEY_TEXT_BYTES], name[64];
     const char *key = options->key;
     if (key == NULL) {
-        if (!cli_key_derive(cli_subcommand_words(options->subcommand, words, sizeof words),
-                            options->effective_date, &event->base, derived, sizeof derived)) {
+        assert(options->subcommand > CLI_SUBCOMMAND_NONE &&
+               options->subcommand < CLI_SUBCOMMAND_COUNT);
+        cli_subcommand_name(options->subcommand, name, sizeof name);
+        if (!cli_key_derive(name, options->effective_date, &event->base, derived,
+                            sizeof derived)) {
             return CLI_EXIT_FAILED;
         }
         key = derived;

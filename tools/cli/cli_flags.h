@@ -2,8 +2,7 @@
  * subcommands that take it, its help text and the function that reads its value.
  *
  * cli_arguments.c reads a command line against these tables with the shared flag parser
- * (tool_flags.h) and prints help from them; cli_commands.c reads a subcommand's words for the
- * idempotency key it derives, and nothing else in the client uses them. The tables
+ * (tool_flags.h) and prints help from them; nothing else in the client uses them. The tables
  * are constant, so any thread may read them.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_FLAGS_H
