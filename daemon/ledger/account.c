@@ -330,10 +330,12 @@ static ff_err account_period_open_check(store_txn *txn, ff_store *store, const p
     if (err != FF_OK) return failure_set(failure, err, NULL, "periods");
     int code_bytes = FF_ORG_CODE_BYTES_MAX;
     while (code_bytes > 0 && leg->account.org_code[code_bytes - 1] == ' ') code_bytes--;
+    char dated[CALENDAR_DATE_TEXT_BYTES], year_text[CALENDAR_YEAR_TEXT_BYTES];
+    calendar_date_format(effective_date, dated, sizeof dated);
+    calendar_year_format(year, year_text, sizeof year_text);
     return failure_set(failure, FF_ERR_PERIOD_CLOSED, "effective_date",
-                       "M%u of %u/%02u is closed for %.*s, so nothing dated %u may post to it",
-                       month, year, (year + 1) % 100, code_bytes, leg->account.org_code,
-                       effective_date);
+                       "M%u of %s is closed for %.*s, so nothing dated %s may post to it", month,
+                       year_text, code_bytes, leg->account.org_code, dated);
 }
 
 ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence,

@@ -1,6 +1,8 @@
 /* The checks of service lines and of the delegations of commissioning that cover them. */
 #include "command.h"
 
+#include <assert.h>
+
 #include "command_field.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
@@ -15,6 +17,24 @@ static ff_err command_service_line_check(const Fundflow__V1__Event *payload,
                                  "category", failure);
     }
     return err;
+}
+
+/* Refuses an end date that is not real, or falls before the start: a real date reads YYYY-MM-DD,
+ * one that is not real as the number sent. */
+static ff_err command_delegation_end_refuse(uint32_t effective_to, uint32_t effective_from,
+                                            ff_failure *failure) {
+    assert(calendar_date_valid(effective_from));
+    char from[CALENDAR_DATE_TEXT_BYTES];
+    calendar_date_format(effective_from, from, sizeof from);
+    if (!calendar_date_valid(effective_to)) {
+        return failure_set(failure, FF_ERR_DATE_INVALID, "effective_to",
+                           "effective_to %u must be a real date on or after %s, or 0",
+                           effective_to, from);
+    }
+    char to[CALENDAR_DATE_TEXT_BYTES];
+    calendar_date_format(effective_to, to, sizeof to);
+    return failure_set(failure, FF_ERR_DATE_INVALID, "effective_to",
+                       "effective_to %s must be on or after effective_from %s, or 0", to, from);
 }
 
 static ff_err command_delegation_granted_check(const Fundflow__V1__Event *payload,
@@ -49,9 +69,7 @@ static ff_err command_delegation_granted_check(const Fundflow__V1__Event *payloa
     bool ends = event->effective_to != 0;
     if (!err && ends && (!calendar_date_valid(event->effective_to) ||
                          event->effective_to < event->effective_from)) {
-        err = failure_set(failure, FF_ERR_DATE_INVALID, "effective_to",
-                          "effective_to %u must be a real date on or after %u, or 0",
-                          event->effective_to, event->effective_from);
+        err = command_delegation_end_refuse(event->effective_to, event->effective_from, failure);
     }
     return err;
 }

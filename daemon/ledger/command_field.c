@@ -125,7 +125,7 @@ ff_err command_code_list_check(char *const *codes, size_t count, const char *fie
 ff_err command_month_check(uint32_t month, ff_failure *failure) {
     if (month >= 1 && month <= 12) return FF_OK;
     return failure_set(failure, FF_ERR_DATE_INVALID, "month",
-                       "month %u must be 1 (April) to 12 (March)", month);
+                       "month %u must be M1 (April) to M12 (March)", month);
 }
 
 ff_err command_year_check(uint32_t year, ff_failure *failure) {

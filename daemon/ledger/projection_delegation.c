@@ -4,11 +4,13 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "projection_org.h"
 #include "projection_table.h"
+#include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 
 static const org_kind projection_icbs[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
@@ -243,10 +245,12 @@ static ff_err projection_delegation_revoke(store_txn *txn, ff_store *store,
     if (err != FF_OK) return err;
     if (revoke->effective_to < delegation->effective_from ||
         revoke->effective_to > projection_date_end(delegation->effective_to)) {
+        char to[CALENDAR_DATE_TEXT_BYTES], from[CALENDAR_DATE_TEXT_BYTES];
+        calendar_date_format(revoke->effective_to, to, sizeof to);
+        calendar_date_format(delegation->effective_from, from, sizeof from);
         err = failure_set(failure, FF_ERR_DATE_INVALID, "effective_to",
-                          "effective_to %u must fall within delegation %s (from %u)",
-                          revoke->effective_to, delegation->delegation_id,
-                          delegation->effective_from);
+                          "effective_to %s must fall within delegation %s (from %s)", to,
+                          delegation->delegation_id, from);
     } else if ((err = projection_delegation_end_add(delegation, record->sequence,
                                                     revoke->effective_to, failure)) == FF_OK) {
         delegation->effective_to = revoke->effective_to;
@@ -321,9 +325,12 @@ ff_err projection_delegation_held(store_txn *txn, ff_store *store, const char *c
     if (held) return FF_OK;
     /* A read that failed is not a missing delegation: the batch must stop, not refuse. */
     if (err != FF_OK && err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "cursor");
+    char day[CALENDAR_DATE_TEXT_BYTES];
+    if (calendar_date_valid(date)) calendar_date_format(date, day, sizeof day);
+    else snprintf(day, sizeof day, "%u", date);
     return failure_set(failure, FF_ERR_NOT_DELEGATED, "service_line_code",
-                       "%s holds no delegation of service line %s on %u", commissioner,
-                       service_line, date);
+                       "%s holds no delegation of service line %s on %s", commissioner,
+                       service_line, day);
 }
 
 const projection_event_rule projection_delegation_rules[] = {

@@ -347,19 +347,21 @@ static int aob_pairs_report(const aob_run *run, const aob_statements *statements
 static int aob_settings_table(const aob_run *run, const char *month_source) {
     static const char *const names[] = {"month", "month chosen", "kinds", "agreement above",
                                         "statement above"};
-    static const int types[] = {FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_TEXT,
+    static const int types[] = {FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY};
     if (FF_PLUGIN_REPORT_TABLE(run->host, run->report, "thresholds", names, types) !=
         FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
+    char month[16];
+    snprintf(month, sizeof month, "M%u", run->month);
     const ff_plugin_cell balance_sheet[] = {
-        {NULL, run->month}, {month_source, 0}, {"receivable and payable", 0},
+        {month, 0}, {month_source, 0}, {"receivable and payable", 0},
         {NULL, run->thresholds.agree_receivable_pence},
         {NULL, run->thresholds.statement_receivable_pence}};
     const ff_plugin_cell income[] = {
-        {NULL, run->month}, {month_source, 0}, {"income and expenditure", 0},
+        {month, 0}, {month_source, 0}, {"income and expenditure", 0},
         {NULL, run->thresholds.agree_income_pence},
         {NULL, run->thresholds.statement_income_pence}};
     if (run->host->report_row(run->report, balance_sheet, 5) != FF_PLUGIN_OK) {

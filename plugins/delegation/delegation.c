@@ -384,9 +384,11 @@ static void delegation_date_format(uint32_t date, char *text, size_t text_bytes)
 
 static int delegation_flag(delegation_run *run, uint64_t sequence, const delegation_spend *spend,
                            const delegation_contract *contract) {
+    char month[16];
+    snprintf(month, sizeof month, "M%u", spend->month);
     const ff_plugin_cell cells[] = {{NULL, (int64_t)sequence},
                                     {NULL, spend->effective_date},
-                                    {NULL, spend->month},
+                                    {month, 0},
                                     {contract->contract_id, 0},
                                     {contract->commissioner_code, 0},
                                     {contract->provider_code, 0},
@@ -461,7 +463,7 @@ static int delegation_spend_table(delegation_run *run) {
     static const char *const names[] = {"event", "date", "month", "contract", "commissioner",
                                         "provider", "service line", "amount"};
     static const int types[] = {FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_DATE,
-                                FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_TEXT,
+                                FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_MONEY};
     const char prefix = DELEGATION_KEY_PAYMENT;

@@ -109,10 +109,10 @@ expect_status 0 info
 expect_output "version:"
 expect_output "uptime:"
 
-check "org add registers an NHSE, an ICB and a place, printing each sequence and key"
+check "org add registers an NHSE, an ICB and a place, printing each sequence and the key derived from it"
 expect_status 0 org add XTN --name "Test NHS England" --kind nhse --date 2024-04-01
 expect_output "recorded as event 1"
-[[ $(field "idempotency key") =~ ^[0-9a-f]{32}$ ]] || fail "no random key printed:"$'\n'"$output"
+[[ $(field "idempotency key") =~ ^cli-[0-9a-f]{32}$ ]] || fail "no derived key printed:"$'\n'"$output"
 expect_status 0 --json org add QTI --name "Test ICB" --kind ICB --date 2024-04-01
 expect_status 0 org add T9P --kind Place --parent QTI --name "Test place" --date=2024-04-01
 expect_output "recorded as event 3"

@@ -37,9 +37,6 @@
 #endif
 
 
-/* Bytes of a generated idempotency key: 128 random bits as 32 hex digits, and a NUL. */
-#define CLI_KEY_TEXT_BYTES 33
-
 /* Subcommands in the order help lists them. The numbers are never stored or sent. */
 typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_NONE = -1,
@@ -116,7 +113,7 @@ typedef struct cli_options {
     const char *parent_code;
     uint32_t effective_date; /* today unless --date */
     bool effective_date_given; /* --date was given */
-    const char *key;         /* NULL: generate one */
+    const char *key;         /* NULL: derive one from the command */
     const char *from_code;
     const char *to_code;
     uint32_t stream;
@@ -184,9 +181,10 @@ typedef struct cli_options {
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
 
-/* Sends event as one SubmitCommands command under options' --key (or a fresh key) and --date,
- * and prints what became of it: "recorded as event N", the key and the head, or in JSON mode the
- * server's reply. Returns an exit code. cli_commands.c. */
+/* Sends event as one SubmitCommands command under options' --key (or a key derived from the
+ * subcommand, the event and the date, cli_key_derive) and --date, and prints what became of it:
+ * "recorded as event N" or "already recorded as event N", the key and the head, or in JSON mode
+ * the server's reply. Returns an exit code. cli_commands.c. */
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event);
 

@@ -41,11 +41,12 @@ static void cli_exit_codes_print(FILE *out) {
                  "     trusted or does not name the host, or the server refused ours\n"
                  "  4  the request was sent but no usable reply came back (a timeout, a dropped\n"
                  "     connection, a reply that cannot be read); a write may have been recorded,\n"
-                 "     so retry it with the same --key; or the output (report --output) cannot\n"
-                 "     be written, which leaves the file as it was\n");
+                 "     so run it again unchanged (same --date, or same --key) to find out; or the\n"
+                 "     output (report --output) cannot be written, which leaves the file as it\n"
+                 "     was\n");
 }
 
-static void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {
+void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {
     const cli_subcommand *subcommand = &cli_subcommands[id];
     snprintf(buffer, buffer_bytes, "%s%s%s", subcommand->group ? subcommand->group : "",
              subcommand->group ? " " : "", subcommand->name);

@@ -11,4 +11,7 @@
  * means help was printed and there is nothing to run. */
 int cli_arguments_read(int argc, char **argv, cli_options *options);
 
+/* The subcommand's words, such as "pay" or "org add", cut short to fit buffer. */
+void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes);
+
 #endif

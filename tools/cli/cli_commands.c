@@ -1,11 +1,13 @@
 /* The fundflow client's first single-call subcommands: the writes org add, allocate, budget and
  * reverse, with the sending every write shares, and the reads of one record (org show, position,
  * event, verify, info). The domain's writes are in cli_domain.c. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_arguments.h"
 #include "cli_output.h"
 #include "cli_output_events.h"
 #include "cli_values.h"
@@ -20,7 +22,8 @@
 
 /* Writes ------------------------------------------------------------------------------------ */
 
-static int cli_write_result_print(const ProtobufCMessage *message, const char *key) {
+static int cli_write_result_print(const ProtobufCMessage *message, const char *key,
+                                  bool key_derived) {
     const Fundflow__V1__SubmitCommandsResponse *response =
         (const Fundflow__V1__SubmitCommandsResponse *)message;
     if (response->n_results != 1 || strcmp(response->results[0]->code, "ok") != 0) {
@@ -30,8 +33,10 @@ static int cli_write_result_print(const ProtobufCMessage *message, const char *k
     }
     const Fundflow__V1__CommandResult *result = response->results[0];
     if (result->idempotent_replay) {
-        printf("already recorded as event %" PRIu64 "; nothing new was recorded\n",
-               result->sequence);
+        printf("already recorded as event %" PRIu64 "; nothing new was recorded%s\n",
+               result->sequence,
+               key_derived ? " (to record the same again, give a distinct --reference or --key)"
+                           : "");
     } else {
         printf("recorded as event %" PRIu64 "\n", result->sequence);
     }
@@ -42,11 +47,17 @@ static int cli_write_result_print(const ProtobufCMessage *message, const char *k
 
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event) {
-    char generated[CLI_KEY_TEXT_BYTES];
+    char derived[CLI_KEY_TEXT_BYTES], name[64];
     const char *key = options->key;
     if (key == NULL) {
-        if (!cli_key_generate(generated, sizeof generated)) return CLI_EXIT_FAILED;
-        key = generated;
+        assert(options->subcommand > CLI_SUBCOMMAND_NONE &&
+               options->subcommand < CLI_SUBCOMMAND_COUNT);
+        cli_subcommand_name(options->subcommand, name, sizeof name);
+        if (!cli_key_derive(name, options->effective_date, &event->base, derived,
+                            sizeof derived)) {
+            return CLI_EXIT_FAILED;
+        }
+        key = derived;
     }
     Fundflow__V1__Command command = FUNDFLOW__V1__COMMAND__INIT;
     command.idempotency_key = (char *)key;
@@ -59,10 +70,13 @@ int cli_command_send(const cli_options *options, cli_session *session,
     cli_reply reply;
     int code = cli_rpc_run(session, "SubmitCommands", &request.base,
                            &fundflow__v1__submit_commands_response__descriptor, &reply);
-    if (code == CLI_EXIT_OK && !session->json) code = cli_write_result_print(reply.message, key);
+    if (code == CLI_EXIT_OK && !session->json) {
+        code = cli_write_result_print(reply.message, key, options->key == NULL);
+    }
     if (code == CLI_EXIT_FAILED) {
         fprintf(stderr, CLI_PROGRAM ": the command may or may not have been recorded; run it "
-                        "again with --key %s to find out without recording it twice\n",
+                        "again with --key %s (and the same --date) to find out without recording "
+                        "it twice\n",
                 key);
     }
     cli_reply_release(&reply);

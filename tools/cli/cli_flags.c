@@ -796,8 +796,12 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
     "payment, no earlier than its month). Default: today, where today is in the year."
 #define CLI_KEY_HELP                                                                            \
     "The idempotency key, up to " CLI_NUMBER_TEXT(FF_IDEMPOTENCY_KEY_BYTES_MAX) " bytes. Default: "  \
-    "128 random bits in hex, printed with\n"                                                   \
-    "the result. Sending the same command again with the same key records nothing new."
+    "\"cli-\" and 32 hex digits of a\n"                                                       \
+    "SHA-256 of the command: the subcommand, every value that goes into the event (the\n"      \
+    "--reference too) and the effective date. So re-running the same command on the same\n"     \
+    "day, or with the same --date, is a no-op that says \"already recorded as event N\". To\n"  \
+    "record the same again on purpose, such as a second identical payment, give a distinct\n"  \
+    "--reference or a --key of your own."
 #define CLI_AMOUNT_HELP                                                                         \
     "in pounds, such as 1234.56, 1,234.56 or £1,234.56, with at most\ntwo decimal places"
 

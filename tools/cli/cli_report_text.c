@@ -22,9 +22,6 @@
 /* Basis points in one per cent. */
 #define CLI_REPORT_BASIS_POINTS_PER_PERCENT 100u
 
-/* Digits between thousands separators. */
-#define CLI_REPORT_DIGITS_PER_GROUP 3u
-
 /* CSV ends each line with CRLF, as RFC 4180 section 2.1 asks. */
 #define CLI_REPORT_CSV_LINE_END "\r\n"
 
@@ -79,22 +76,6 @@ bool cli_report_check(const Fundflow__V1__Report *report) {
 }
 
 /* Cell texts -------------------------------------------------------------------------------- */
-
-/* A whole number with thousands separators, such as "-1,234,567"; INT64_MIN included. */
-static const char *cli_report_integer_text(int64_t number, char *buffer, size_t buffer_bytes) {
-    char digits[24];
-    uint64_t magnitude = number < 0 ? (uint64_t)0 - (uint64_t)number : (uint64_t)number;
-    int count = snprintf(digits, sizeof digits, "%" PRIu64, magnitude);
-    assert(count > 0 && (size_t)count < sizeof digits);
-    size_t used = 0;
-    if (number < 0) buffer[used++] = '-';
-    for (int i = 0; i < count && used + 2 < buffer_bytes; i++) {
-        if (i > 0 && (count - i) % CLI_REPORT_DIGITS_PER_GROUP == 0) buffer[used++] = ',';
-        buffer[used++] = digits[i];
-    }
-    buffer[used] = '\0';
-    return buffer;
-}
 
 /* Basis points as a percentage with two decimal places, "-12.34" then suffix, read from the
  * integer alone. */
@@ -155,7 +136,8 @@ static const char *cli_report_cell_text(const Fundflow__V1__ReportColumn *column
         else money_format_plain(number, buffer, buffer_bytes);
         return buffer;
     case FUNDFLOW__V1__COLUMN_TYPE__INTEGER:
-        if (people) return cli_report_integer_text(number, buffer, buffer_bytes);
+        /* Counts and identifiers such as event numbers: never grouped, so event 4409 reads as
+         * the events listing prints it. Only money has thousands separators. */
         snprintf(buffer, buffer_bytes, "%" PRId64, number);
         return buffer;
     case FUNDFLOW__V1__COLUMN_TYPE__PERCENT:

@@ -332,7 +332,7 @@ static bool cli_xlsx_formats_add(cli_xlsx *xlsx) {
     }
     format_set_bold(xlsx->heading);
     format_set_num_format(xlsx->money, "£#,##0.00");
-    format_set_num_format(xlsx->integer, "#,##0");
+    format_set_num_format(xlsx->integer, "0"); /* counts and event numbers: no separators */
     format_set_num_format(xlsx->percent, "0.00%");
     format_set_num_format(xlsx->date, "yyyy-mm-dd");
     return true;

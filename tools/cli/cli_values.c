@@ -1,9 +1,10 @@
 /* Writes the fundflow client's values out for people, and makes the values it sends unasked:
- * today's date and a fresh idempotency key. */
+ * today's date and an idempotency key derived from the command's content. */
 #include "cli_values.h"
 
 #include <assert.h>
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,21 @@
 
 #include "cli.h"
 #include "fundflow/calendar.h"
+#include "fundflow/limits.h"
 
 /* Months in a financial year, and basis points in one per cent. */
 #define CLI_MONTHS_PER_YEAR 12u
 #define CLI_BASIS_POINTS_PER_PERCENT 100u
 
-/* The random bytes in a generated idempotency key: 128 bits, as the UUIDs clients often use. */
-#define CLI_KEY_RANDOM_BYTES 16
+/* The bytes of the content's SHA-256 a derived idempotency key keeps: 128 bits, as the UUIDs
+ * clients often use, so two different commands share a key only by a collision no one will see. */
+#define CLI_KEY_DIGEST_BYTES 16
+
+/* What a derived key starts with, telling it apart from a key a client chose. */
+#define CLI_KEY_PREFIX "cli-"
+
+/* What the digest starts with: naming the recipe lets a later recipe never meet this one's keys. */
+#define CLI_KEY_RECIPE "fundflow cli idempotency key v1"
 
 static const char cli_hex_digits[] = "0123456789abcdef";
 
@@ -33,18 +42,62 @@ uint32_t cli_date_today(void) {
     return date;
 }
 
-bool cli_key_generate(char *key, size_t key_bytes) {
-    assert(key_bytes >= 2 * CLI_KEY_RANDOM_BYTES + 1);
-    uint8_t random[CLI_KEY_RANDOM_BYTES];
-    FILE *source = fopen("/dev/urandom", "rb");
-    size_t got = source ? fread(random, 1, sizeof random, source) : 0;
-    if (source != NULL) fclose(source);
-    if (got != sizeof random) {
-        fprintf(stderr, CLI_PROGRAM ": cannot read /dev/urandom for an idempotency key; "
+/* A ProtobufCBuffer that feeds what is packed into it to a digest, so the event is never held
+ * whole. */
+typedef struct cli_digest_buffer {
+    ProtobufCBuffer base;
+    EVP_MD_CTX *context;
+    bool ok;
+} cli_digest_buffer;
+
+static void cli_digest_buffer_append(ProtobufCBuffer *buffer, size_t length,
+                                     const uint8_t *data) {
+    cli_digest_buffer *digest = (cli_digest_buffer *)buffer;
+    if (digest->ok && length > 0) digest->ok = EVP_DigestUpdate(digest->context, data, length) == 1;
+}
+
+/* Feeds the recipe, the subcommand, the date and the packed event into context. protobuf-c packs
+ * fields in field-number order and leaves out fields at their defaults, so one event always
+ * packs to the same bytes. */
+static bool cli_key_content_digest(EVP_MD_CTX *context, const char *subcommand,
+                                   uint32_t effective_date, const ProtobufCMessage *event,
+                                   uint8_t digest[EVP_MAX_MD_SIZE]) {
+    char date[16];
+    int date_bytes = snprintf(date, sizeof date, "%08u", effective_date);
+    assert(date_bytes > 0 && (size_t)date_bytes < sizeof date);
+    /* Each text goes in with its NUL, so that no two splits of one string digest alike. */
+    bool ok = EVP_DigestInit_ex(context, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(context, CLI_KEY_RECIPE, sizeof CLI_KEY_RECIPE) == 1 &&
+              EVP_DigestUpdate(context, subcommand, strlen(subcommand) + 1) == 1 &&
+              EVP_DigestUpdate(context, date, (size_t)date_bytes + 1) == 1;
+    cli_digest_buffer buffer = {{cli_digest_buffer_append}, context, ok};
+    if (ok) protobuf_c_message_pack_to_buffer(event, &buffer.base);
+    unsigned int digest_bytes = 0;
+    return buffer.ok && EVP_DigestFinal_ex(context, digest, &digest_bytes) == 1 &&
+           digest_bytes >= CLI_KEY_DIGEST_BYTES;
+}
+
+bool cli_key_derive(const char *subcommand, uint32_t effective_date,
+                    const ProtobufCMessage *event, char *key, size_t key_bytes) {
+    assert(subcommand != NULL && event != NULL);
+    assert(key_bytes >= CLI_KEY_TEXT_BYTES);
+    _Static_assert(sizeof CLI_KEY_PREFIX - 1 + 2 * CLI_KEY_DIGEST_BYTES + 1 == CLI_KEY_TEXT_BYTES,
+                   "a derived key is the prefix, the digest's bytes in hex and a NUL");
+    _Static_assert(CLI_KEY_TEXT_BYTES - 1 <= FF_IDEMPOTENCY_KEY_BYTES_MAX,
+                   "the server takes a derived key");
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    bool ok = context != NULL &&
+              cli_key_content_digest(context, subcommand, effective_date, event, digest);
+    EVP_MD_CTX_free(context);
+    if (!ok) {
+        fprintf(stderr, CLI_PROGRAM ": cannot make an idempotency key from the command; "
                                     "pass one with --key\n");
         return false;
     }
-    cli_hex_text(random, sizeof random, key, key_bytes);
+    memcpy(key, CLI_KEY_PREFIX, sizeof CLI_KEY_PREFIX - 1);
+    cli_hex_text(digest, CLI_KEY_DIGEST_BYTES, key + sizeof CLI_KEY_PREFIX - 1,
+                 key_bytes - (sizeof CLI_KEY_PREFIX - 1));
     return true;
 }
 

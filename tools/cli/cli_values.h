@@ -1,7 +1,7 @@
 /* The fundflow client's values written out for people: enum names, dates, years, basis points,
- * months, hex and times; and the values it makes up itself, today's date and a random
- * idempotency key. Flags' values are read by the shared tool_values.h. Single-threaded, since
- * the random key reads /dev/urandom through stdio.
+ * months, hex and times; and the values it makes up itself, today's date and an idempotency key
+ * derived from a command's content. Flags' values are read by the shared tool_values.h. Any
+ * thread may call these.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_VALUES_H
 #define FUNDFLOW_TOOLS_CLI_VALUES_H
@@ -26,9 +26,17 @@ char *cli_text_or_empty(const char *text);
 /* Today's date in local time, as YYYYMMDD. */
 uint32_t cli_date_today(void);
 
-/* Writes 128 bits from /dev/urandom as 32 lower-case hex digits. Returns false, having said why
- * on stderr, if the random bytes cannot be read. */
-bool cli_key_generate(char *key, size_t key_bytes);
+/* Bytes of a derived idempotency key: "cli-", 32 hex digits and a NUL. */
+#define CLI_KEY_TEXT_BYTES 37
+
+/* Writes the idempotency key of a command: "cli-" and the first 128 bits, in lower-case hex, of
+ * the SHA-256 of the subcommand (such as "pay" or "org add"), the effective date and the event
+ * as protobuf packs it, so every field that goes into the event counts. The same command with
+ * the same date always gets the same key, and so is recorded once however often it is sent;
+ * change any field, the reference included, or the date, and the key changes. key_bytes is at
+ * least CLI_KEY_TEXT_BYTES. Returns false, having said why on stderr, if the digest fails. */
+bool cli_key_derive(const char *subcommand, uint32_t effective_date,
+                    const ProtobufCMessage *event, char *key, size_t key_bytes);
 
 /* An enum value's name in lower case, such as "core_services", or its number when the value
  * is not one the descriptor knows. Returns buffer. */
