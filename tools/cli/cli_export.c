@@ -84,6 +84,31 @@ bool cli_export_wanted(const cli_options *options) {
     return options->report_format != CLI_REPORT_FORMAT_UNCHOSEN || !options->json;
 }
 
+bool cli_export_rendered(const cli_options *options) {
+    return cli_export_wanted(options) &&
+           (cli_export_format(options) != CLI_REPORT_FORMAT_TABLE ||
+            options->output_path != NULL || options->sort_column != NULL);
+}
+
+cli_export_table *cli_export_figures_table_add(cli_export_document *document, const char *title,
+                                               const char *const *headings,
+                                               size_t figure_count) {
+    assert(figure_count + 2 <= CLI_EXPORT_COLUMNS_MAX);
+    cli_export_column columns[CLI_EXPORT_COLUMNS_MAX];
+    for (size_t c = 0; c < figure_count + 2; c++) {
+        columns[c] = (cli_export_column)CLI_EXPORT_COLUMN(
+            headings[c], c < 2 ? CLI_EXPORT_TEXT : CLI_EXPORT_MONEY);
+    }
+    return cli_export_table_add(document, title, columns, figure_count + 2, true);
+}
+
+bool cli_export_figures_row_add(cli_export_table *table, const char *code, const char *name,
+                                const int64_t *figures) {
+    cli_export_cell cells[CLI_EXPORT_COLUMNS_MAX] = {{.text = code}, {.text = name}};
+    for (size_t c = 2; c < table->column_count; c++) cells[c].number = figures[c - 2];
+    return cli_export_row_add(table, cells);
+}
+
 void cli_export_document_init(cli_export_document *document, const cli_options *options) {
     memset(document, 0, sizeof *document);
     snprintf(document->provenance.command, sizeof document->provenance.command, "%s",

@@ -26,8 +26,8 @@
 /* Tables in one document: contract show has its terms, its metrics and its months. */
 #define CLI_EXPORT_TABLES_MAX 4
 
-/* Columns in one table: the widest listing (positions) has ten. */
-#define CLI_EXPORT_COLUMNS_MAX 16
+/* Columns in one table: the widest (contract show's terms and figures) has seventeen. */
+#define CLI_EXPORT_COLUMNS_MAX 24
 
 /* Excel's limit on a worksheet's name, in characters. */
 #define CLI_EXPORT_SHEET_NAME_CHARACTERS_MAX 31
@@ -106,6 +106,18 @@ cli_report_format cli_export_format(const cli_options *options);
  * JSON (--json without --format). */
 bool cli_export_wanted(const cli_options *options);
 
+/* Whether a command with a human layout of its own (position, contract show, delegation who)
+ * renders an export instead: --format other than table, --output or --sort. */
+bool cli_export_rendered(const cli_options *options);
+
+/* A table of two text columns (code and name, say) then figure_count money columns, headed by
+ * headings; and a row of it. For positions, whose columns are a list of figures. */
+cli_export_table *cli_export_figures_table_add(cli_export_document *document, const char *title,
+                                               const char *const *headings,
+                                               size_t figure_count);
+bool cli_export_figures_row_add(cli_export_table *table, const char *code, const char *name,
+                                const int64_t *figures);
+
 void cli_export_document_init(cli_export_document *document, const cli_options *options);
 
 /* Adds a table with column_count columns and returns it. */
@@ -155,5 +167,10 @@ const char *cli_export_cell_plain(cli_export_type type, const cli_export_cell *c
  * having asked the server for its head for the provenance. Returns an exit code. */
 int cli_export_emit(cli_export_document *document, const cli_options *options,
                     cli_session *session);
+
+/* position rendered as an export (cli_export_rendered): calls GetPosition with request and
+ * emits the position as one row. cli_queries.c. */
+int cli_position_export_run(const cli_options *options, cli_session *session,
+                            const ProtobufCMessage *request);
 
 #endif
