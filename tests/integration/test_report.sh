@@ -164,8 +164,11 @@ if not all_ids:
     fail("the JSON report names no contract")
 
 # CSV: sections "# table NAME" and "# findings", RFC 4180 with CRLF line ends.
-with open(csv_path, encoding="utf-8", newline="") as f:
-    text = f.read()
+with open(csv_path, "rb") as f:
+    raw = f.read()
+if not raw.startswith(b"\xef\xbb\xbf"):
+    fail("the CSV does not start with a UTF-8 byte order mark")
+text = raw[3:].decode("utf-8")
 if "\n" in text.replace("\r\n", "") and '"' not in text:
     fail("the CSV has a line not ended by CRLF")
 sections, current = [], None
@@ -196,7 +199,9 @@ for want, got in zip(expected, sections):
     if ids != want["ids"]:
         fail("CSV table %r contracts differ: %s" % (got["name"], sorted(ids ^ want["ids"])))
 findings = sections[-1]["records"]
-if findings[0] != ["level", "org_code", "message"] or [r[0] for r in findings[1:]] != levels:
+# Findings come worst first in every format: FAIL, WARN, PASS, each level in the server's order.
+worst_first = sorted(levels, key=lambda level: {"FAIL": 0, "WARN": 1, "PASS": 2}.get(level, 3))
+if findings[0] != ["level", "org_code", "message"] or [r[0] for r in findings[1:]] != worst_first:
     fail("CSV findings differ from the JSON's: %r" % findings[:3])
 
 # Table: a first line, then per table "NAME: N row(s)", the headings and N rows; then findings.

@@ -427,8 +427,7 @@ static void cli_export_csv_pair(const char *key, const char *value, FILE *out) {
     fputs("\r\n", out);
 }
 
-/* Leading rows whose first field starts "# ": what produced the file. */
-static void cli_export_csv_provenance(const cli_export_provenance *provenance, FILE *out) {
+void cli_export_provenance_csv_write(const cli_export_provenance *provenance, FILE *out) {
     char text[64];
     cli_export_csv_pair("# command", provenance->command, out);
     cli_export_csv_pair("# financial year",
@@ -481,7 +480,7 @@ static void cli_export_csv_table(const cli_export_table *table, FILE *out) {
 
 void cli_export_csv_write(const cli_export_document *document, bool provenance, FILE *out) {
     fputs(CLI_EXPORT_CSV_BOM, out);
-    if (provenance) cli_export_csv_provenance(&document->provenance, out);
+    if (provenance) cli_export_provenance_csv_write(&document->provenance, out);
     for (size_t t = 0; t < document->table_count; t++) {
         if (document->table_count > 1) cli_export_csv_pair("# table", document->tables[t].title,
                                                            out);
@@ -661,7 +660,7 @@ static lxw_error cli_export_xlsx_table(const cli_export_xlsx *xlsx, lxw_workshee
     return error;
 }
 
-static lxw_error cli_export_xlsx_about(const cli_export_xlsx *xlsx, lxw_worksheet *sheet,
+static lxw_error cli_export_xlsx_about(lxw_format *bold, lxw_worksheet *sheet,
                                        const cli_export_provenance *provenance) {
     char year[16], date[16], as_at[24], head[24];
     snprintf(as_at, sizeof as_at, "%" PRIu64, provenance->as_at_sequence);
@@ -684,7 +683,7 @@ static lxw_error cli_export_xlsx_about(const cli_export_xlsx *xlsx, lxw_workshee
         error = worksheet_set_column(sheet, 1, 1, CLI_EXPORT_XLSX_WIDTH_ABOUT, NULL);
     }
     for (size_t r = 0; r < sizeof rows / sizeof rows[0] && error == LXW_NO_ERROR; r++) {
-        error = worksheet_write_string(sheet, (lxw_row_t)r, 0, rows[r][0], xlsx->heading);
+        error = worksheet_write_string(sheet, (lxw_row_t)r, 0, rows[r][0], bold);
         if (error == LXW_NO_ERROR) {
             error = worksheet_write_string(sheet, (lxw_row_t)r, 1, rows[r][1], NULL);
         }
@@ -737,11 +736,18 @@ static int cli_export_xlsx_sheets(const cli_export_xlsx *xlsx,
             return CLI_EXIT_FAILED;
         }
     }
-    lxw_worksheet *about = cli_export_xlsx_sheet(xlsx, CLI_EXPORT_ABOUT_SHEET);
+    return cli_export_xlsx_about_add(xlsx->workbook, xlsx->heading, &document->provenance,
+                                     xlsx->path);
+}
+
+int cli_export_xlsx_about_add(lxw_workbook *workbook, lxw_format *bold,
+                              const cli_export_provenance *provenance, const char *shown_path) {
+    const cli_export_xlsx xlsx = {.workbook = workbook, .path = shown_path};
+    lxw_worksheet *about = cli_export_xlsx_sheet(&xlsx, CLI_EXPORT_ABOUT_SHEET);
     if (about == NULL) return CLI_EXIT_FAILED;
-    lxw_error error = cli_export_xlsx_about(xlsx, about, &document->provenance);
+    lxw_error error = cli_export_xlsx_about(bold, about, provenance);
     if (error == LXW_NO_ERROR) return CLI_EXIT_OK;
-    fprintf(stderr, CLI_PROGRAM ": %s: cannot write the About worksheet: %s\n", xlsx->path,
+    fprintf(stderr, CLI_PROGRAM ": %s: cannot write the About worksheet: %s\n", shown_path,
             lxw_strerror(error));
     return CLI_EXIT_FAILED;
 }
@@ -766,7 +772,17 @@ int cli_export_xlsx_write(const cli_export_document *document, const char *path,
     return code;
 }
 
+static int cli_export_provenance_fill(cli_export_provenance *provenance, cli_session *session);
+
 /* Emitting ----------------------------------------------------------------------------------- */
+
+int cli_export_provenance_make(cli_export_provenance *provenance, const cli_options *options,
+                               cli_session *session) {
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    *provenance = document.provenance;
+    return cli_export_provenance_fill(provenance, session);
+}
 
 /* Asks the server for its head, and notes the time, for the provenance. */
 static int cli_export_provenance_fill(cli_export_provenance *provenance, cli_session *session) {

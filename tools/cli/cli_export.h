@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <xlsxwriter.h>
+
 #include "cli.h"
 #include "cli_report.h"
 
@@ -80,7 +82,7 @@ typedef struct cli_export_table {
 } cli_export_table;
 
 /* What produced an export, as it is written into it. */
-typedef struct cli_export_provenance {
+struct cli_export_provenance {
     char command[1024];      /* the command line, filters and all */
     uint32_t financial_year; /* 0: the listing spans years */
     uint64_t as_at_sequence; /* 0: the head when it was made */
@@ -88,7 +90,7 @@ typedef struct cli_export_provenance {
     uint64_t head_sequence;
     char head_hash[65];      /* hex, or "" if the server did not say */
     char made_at[32];        /* UTC, YYYY-MM-DDTHH:MM:SSZ */
-} cli_export_provenance;
+};
 
 typedef struct cli_export_document {
     cli_export_table tables[CLI_EXPORT_TABLES_MAX];
@@ -162,6 +164,20 @@ int cli_export_xlsx_write(const cli_export_document *document, const char *path,
  * YYYY-MM-DD. Returns buffer. */
 const char *cli_export_cell_plain(cli_export_type type, const cli_export_cell *cell,
                                   char *buffer, size_t buffer_bytes);
+
+/* Starts a provenance from the command line and options, then asks the server for its head
+ * (ServerInfo) and notes the time. An as-at sequence of 0 becomes the head. Returns an exit
+ * code, having reported a failure. */
+int cli_export_provenance_make(cli_export_provenance *provenance, const cli_options *options,
+                               cli_session *session);
+
+/* The provenance's leading CSV rows, as cli_export_csv_write writes them. */
+void cli_export_provenance_csv_write(const cli_export_provenance *provenance, FILE *out);
+
+/* Adds the About worksheet holding the provenance, its labels in bold. Returns 0, or 4 having
+ * said why. */
+int cli_export_xlsx_about_add(lxw_workbook *workbook, lxw_format *bold,
+                              const cli_export_provenance *provenance, const char *shown_path);
 
 /* Sorts (--sort), totals and writes the document in the chosen format to stdout or --output,
  * having asked the server for its head for the provenance. Returns an exit code. */
