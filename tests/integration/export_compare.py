@@ -97,8 +97,7 @@ with open(csv_path, "rb") as f:
 if not raw.startswith(b"\xef\xbb\xbf"):
     fail("the CSV does not start with a UTF-8 byte order mark")
 records = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
-seen = [r[0][2:] for r in records if r and r[0].startswith("# ") and len(r) == 2
-        and r[0] != "# table"]
+seen = [r[0][2:] for r in records if r and r[0].startswith("# ") and len(r) == 2]
 if seen[:len(PROVENANCE_KEYS)] != PROVENANCE_KEYS:
     fail("the CSV's provenance rows are %r" % seen)
 csv_provenance = {r[0][2:]: r[1] for r in records if r and r[0].startswith("# ") and len(r) == 2}
@@ -106,7 +105,7 @@ if csv_provenance["head hash"] != head_hash or "--format csv" not in csv_provena
     fail("the CSV's head hash is %r" % csv_provenance["head hash"])
 sections, current = [], None
 for record in records:
-    if record and record[0] == "# table":
+    if len(record) == 1 and record[0].startswith("# table "):
         current = []
         sections.append(current)
     elif record and record[0].startswith("# "):

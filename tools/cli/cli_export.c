@@ -478,12 +478,19 @@ static void cli_export_csv_table(const cli_export_table *table, FILE *out) {
     fputs("\r\n", out);
 }
 
+/* A "# table TITLE" row, one field, as report writes it. */
+static void cli_export_csv_section(const char *title, FILE *out) {
+    char line[sizeof ((cli_export_table *)0)->title + 8];
+    snprintf(line, sizeof line, "# table %s", title);
+    cli_export_csv_field(line, out);
+    fputs("\r\n", out);
+}
+
 void cli_export_csv_write(const cli_export_document *document, bool provenance, FILE *out) {
     fputs(CLI_EXPORT_CSV_BOM, out);
     if (provenance) cli_export_provenance_csv_write(&document->provenance, out);
     for (size_t t = 0; t < document->table_count; t++) {
-        if (document->table_count > 1) cli_export_csv_pair("# table", document->tables[t].title,
-                                                           out);
+        if (document->table_count > 1) cli_export_csv_section(document->tables[t].title, out);
         cli_export_csv_table(&document->tables[t], out);
     }
 }

@@ -152,7 +152,7 @@ const char *cli_export_sheet_name(const char *title, char *name);
 void cli_export_table_write(const cli_export_document *document, FILE *out);
 /* RFC 4180, CRLF line ends, a UTF-8 byte order mark; with provenance, leading rows whose first
  * field starts "# " say what produced it. A document of several tables puts "# table TITLE"
- * before each. */
+ * before each, as one field. */
 void cli_export_csv_write(const cli_export_document *document, bool provenance, FILE *out);
 /* One JSON object: {"provenance":{...},"tables":[{"title","columns","rows","totals"}]}. */
 int cli_export_json_write(const cli_export_document *document, FILE *out);
