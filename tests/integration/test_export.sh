@@ -159,6 +159,7 @@ check "usage errors: --sort of no column, --json with --format, xlsx without --o
 expect_status 2 contract list --sort nope
 expect_errors "no column \"nope\""
 expect_status 2 contract list --json --format csv
+expect_status 2 contract list --json --sort value
 expect_status 2 events --format xlsx
 expect_errors "--format xlsx needs --output FILE"
 expect_status 2 org list --format csv

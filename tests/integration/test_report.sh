@@ -242,6 +242,13 @@ expect_status 0 "${report[@]}" --format csv --output "$scratch/out/report.csv"
 cmp -s "$scratch/out/report.csv" "$scratch/report.csv" || fail "--output's CSV differs from stdout's"
 [[ $(ls "$scratch/out") == report.csv ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
+check "--provenance starts the CSV with rows naming the command, the as-at sequence and the head"
+expect_status 0 "${report[@]}" --format csv --provenance
+head -c 3 "$scratch/stdout" | od -An -tx1 | grep -q 'ef bb bf' || fail "no byte order mark"
+expect_output "# command,fundflow report"
+expect_output "# head hash,"
+grep -q $'^# table ' "$scratch/stdout" || fail "the tables do not follow the provenance"
+
 check "--format xlsx --output f.xlsx writes a workbook with a worksheet per table and Findings"
 expect_status 0 "${report[@]}" --format xlsx --output "$scratch/out/f.xlsx"
 unzip -l "$scratch/out/f.xlsx" >"$scratch/unzip.txt" 2>&1 || fail "unzip -l failed:"$'\n'"$(cat "$scratch/unzip.txt")"
@@ -251,6 +258,9 @@ unzip -p "$scratch/out/f.xlsx" xl/workbook.xml >"$scratch/workbook.xml" 2>&1 \
     || fail "unzip -p failed:"$'\n'"$(cat "$scratch/workbook.xml")"
 grep -q 'name="Findings"' "$scratch/workbook.xml" \
     || fail "the workbook has no Findings worksheet"
+grep -q 'name="About"' "$scratch/workbook.xml" || fail "the workbook has no About worksheet"
+unzip -p "$scratch/out/f.xlsx" xl/sharedStrings.xml | grep -q 'head hash' \
+    || fail "the workbook's About sheet names no head hash"
 [[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
 check "--format xlsx without --output is a usage error"

@@ -821,14 +821,15 @@ static int cli_export_provenance_fill(cli_export_provenance *provenance, cli_ses
     return code;
 }
 
-/* Applies --sort to every table that has the column; refuses a column no table has. */
+/* Applies --sort to every listed table that has the column (one record's fields, such as
+ * position's, have no order to change); refuses a column no table has. */
 static int cli_export_sort_apply(cli_export_document *document, const char *column) {
     bool found = false;
     for (size_t t = 0; t < document->table_count; t++) {
         int index = cli_export_column_find(&document->tables[t], column);
-        if (index < 0 || !document->tables[t].totals) continue;
-        cli_export_sort(&document->tables[t], (size_t)index);
+        if (index < 0) continue;
         found = true;
+        if (document->tables[t].totals) cli_export_sort(&document->tables[t], (size_t)index);
     }
     if (found) return CLI_EXIT_OK;
     fprintf(stderr, CLI_PROGRAM ": --sort: no column \"%s\"; the columns are", column);

@@ -1142,7 +1142,7 @@ const tool_flag cli_flags[] = {
     {"--sort", "COLUMN", CLI_FOR_LISTINGS, 0, cli_sort_parse,
      "Order the rows by COLUMN, named as its heading is (passed_on for \"passed on\"): money\n"
      "and numbers largest first, text and dates in order. Default: the server's order.", NULL},
-    {"--provenance", NULL, CLI_FOR_LISTINGS, 0, cli_provenance_parse,
+    {"--provenance", NULL, CLI_FOR_EXPORTS, 0, cli_provenance_parse,
      "With --format csv, start with rows whose first field begins \"# \" giving the command,\n"
      "the year, the as-at sequence and date, the head sequence and hash, and the time made.\n"
      "json and xlsx always carry them. Default: the header row first.", NULL},
@@ -1220,6 +1220,9 @@ static int cli_export_combination_check(const cli_options *options, const char *
     if (listing && options->json && options->report_format != CLI_REPORT_FORMAT_UNCHOSEN) {
         return cli_combination_refuse(subcommand, "takes --json (the server's reply) or --format "
                                                   "FORMAT, not both");
+    }
+    if (listing && options->json && options->sort_column != NULL) {
+        return cli_combination_refuse(subcommand, "sorts with --format, not --json");
     }
     if (listing && options->json && options->output_path != NULL) {
         return cli_combination_refuse(subcommand, "writes --output with --format, not --json");

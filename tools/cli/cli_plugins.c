@@ -272,8 +272,8 @@ int cli_report_run(const cli_options *options, cli_session *session) {
     /* The workbook and CSV with --provenance say what produced them (cli_export.h). */
     cli_export_provenance provenance;
     memset(&provenance, 0, sizeof provenance);
-    if (code == CLI_EXIT_OK && format != CLI_REPORT_FORMAT_JSON &&
-        format != CLI_REPORT_FORMAT_TABLE) {
+    if (code == CLI_EXIT_OK && (format == CLI_REPORT_FORMAT_XLSX ||
+                                (format == CLI_REPORT_FORMAT_CSV && options->provenance))) {
         code = cli_export_provenance_make(&provenance, options, session);
         const Fundflow__V1__Report *report = (const Fundflow__V1__Report *)reply.message;
         provenance.financial_year = report->financial_year;
