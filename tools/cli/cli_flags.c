@@ -651,9 +651,10 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         cli_contract_show_run},
     [CLI_SUBCOMMAND_CONTRACT_LIST] = {
         "contract", "list", NULL, "list contracts",
-        "Lists contracts in id order, each with its parties, type, year, stream, value and\n"
-        "what has been paid, keeping only those that match every filter given. Follows the\n"
-        "server's pages to the end unless --limit stops it sooner.",
+        "Lists contracts in id order, each with its parties, type, year, stream, value, what\n"
+        "has been paid, its withheld pot, and what the pot has earned and released, keeping\n"
+        "only those that match every filter given, then a TOTAL row. Follows the server's\n"
+        "pages to the end unless --limit stops it sooner. --sort withheld ranks them by pot.",
         cli_contract_list_run},
     [CLI_SUBCOMMAND_PAY] = {
         NULL, "pay", "CONTRACT_ID", "record a payment under a contract",
