@@ -164,8 +164,11 @@ if not all_ids:
     fail("the JSON report names no contract")
 
 # CSV: sections "# table NAME" and "# findings", RFC 4180 with CRLF line ends.
-with open(csv_path, encoding="utf-8", newline="") as f:
-    text = f.read()
+with open(csv_path, "rb") as f:
+    raw = f.read()
+if not raw.startswith(b"\xef\xbb\xbf"):
+    fail("the CSV does not start with a UTF-8 byte order mark")
+text = raw[3:].decode("utf-8")
 if "\n" in text.replace("\r\n", "") and '"' not in text:
     fail("the CSV has a line not ended by CRLF")
 sections, current = [], None
@@ -196,7 +199,9 @@ for want, got in zip(expected, sections):
     if ids != want["ids"]:
         fail("CSV table %r contracts differ: %s" % (got["name"], sorted(ids ^ want["ids"])))
 findings = sections[-1]["records"]
-if findings[0] != ["level", "org_code", "message"] or [r[0] for r in findings[1:]] != levels:
+# Findings come worst first in every format: FAIL, WARN, PASS, each level in the server's order.
+worst_first = sorted(levels, key=lambda level: {"FAIL": 0, "WARN": 1, "PASS": 2}.get(level, 3))
+if findings[0] != ["level", "org_code", "message"] or [r[0] for r in findings[1:]] != worst_first:
     fail("CSV findings differ from the JSON's: %r" % findings[:3])
 
 # Table: a first line, then per table "NAME: N row(s)", the headings and N rows; then findings.
@@ -237,6 +242,13 @@ expect_status 0 "${report[@]}" --format csv --output "$scratch/out/report.csv"
 cmp -s "$scratch/out/report.csv" "$scratch/report.csv" || fail "--output's CSV differs from stdout's"
 [[ $(ls "$scratch/out") == report.csv ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
+check "--provenance starts the CSV with rows naming the command, the as-at sequence and the head"
+expect_status 0 "${report[@]}" --format csv --provenance
+head -c 3 "$scratch/stdout" | od -An -tx1 | grep -q 'ef bb bf' || fail "no byte order mark"
+expect_output "# command,fundflow report"
+expect_output "# head hash,"
+grep -q $'^# table ' "$scratch/stdout" || fail "the tables do not follow the provenance"
+
 check "--format xlsx --output f.xlsx writes a workbook with a worksheet per table and Findings"
 expect_status 0 "${report[@]}" --format xlsx --output "$scratch/out/f.xlsx"
 unzip -l "$scratch/out/f.xlsx" >"$scratch/unzip.txt" 2>&1 || fail "unzip -l failed:"$'\n'"$(cat "$scratch/unzip.txt")"
@@ -246,6 +258,9 @@ unzip -p "$scratch/out/f.xlsx" xl/workbook.xml >"$scratch/workbook.xml" 2>&1 \
     || fail "unzip -p failed:"$'\n'"$(cat "$scratch/workbook.xml")"
 grep -q 'name="Findings"' "$scratch/workbook.xml" \
     || fail "the workbook has no Findings worksheet"
+grep -q 'name="About"' "$scratch/workbook.xml" || fail "the workbook has no About worksheet"
+unzip -p "$scratch/out/f.xlsx" xl/sharedStrings.xml | grep -q 'head hash' \
+    || fail "the workbook's About sheet names no head hash"
 [[ $(ls "$scratch/out") == $'f.xlsx\nreport.csv' ]] || fail "the output directory holds: $(ls "$scratch/out")"
 
 check "--format xlsx without --output is a usage error"

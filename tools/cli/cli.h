@@ -173,7 +173,9 @@ typedef struct cli_options {
     /* Plugins and reports. */
     bool reload;
     uint32_t report_format; /* a cli_report_format; 0 until --format is given */
-    const char *output_path; /* report --output; NULL for stdout */
+    const char *output_path; /* --output; NULL for stdout */
+    const char *sort_column; /* --sort COLUMN of a listing; NULL for the server's order */
+    bool provenance;         /* --provenance: CSV starts with rows saying what produced it */
     /* Principals. */
     uint32_t role;       /* principal add --role */
     const char *actor;   /* history --actor: the principal whose events to list */

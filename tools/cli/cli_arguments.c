@@ -31,8 +31,8 @@ static void cli_exit_codes_print(FILE *out) {
                  "  1  the server refused the request (the reason goes to stderr as\n"
                  "     \"error: CODE: MESSAGE\" with lines such as account and headroom), a\n"
                  "     submitted command was refused, verify found a fault, positions found\n"
-                 "     too many organisations or a total too large to add up, or a report's\n"
-                 "     table is too wide for --format table\n"
+                 "     too many organisations, a listing's total is too large to add up, or a\n"
+                 "     report's table is too wide for --format table\n"
                  "  2  usage error: an unknown subcommand or flag, a missing or bad value (the\n"
                  "     message names the flag), or a submit file that cannot be read or holds a\n"
                  "     line that is not a Command\n"
@@ -42,8 +42,7 @@ static void cli_exit_codes_print(FILE *out) {
                  "  4  the request was sent but no usable reply came back (a timeout, a dropped\n"
                  "     connection, a reply that cannot be read); a write may have been recorded,\n"
                  "     so run it again unchanged (same --date, or same --key) to find out; or the\n"
-                 "     output (report --output) cannot be written, which leaves the file as it\n"
-                 "     was\n");
+                 "     output (--output) cannot be written, which leaves the file as it was\n");
 }
 
 void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {

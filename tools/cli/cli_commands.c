@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_arguments.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_output_events.h"
 #include "cli_values.h"
@@ -209,6 +210,9 @@ int cli_position_run(const cli_options *options, cli_session *session) {
     request.as_at_sequence = options->as_at_sequence;
     request.as_at_date = options->as_at_date;
     request.rollup = options->rollup;
+    if (cli_export_rendered(options)) {
+        return cli_position_export_run(options, session, &request.base);
+    }
     return cli_rpc_read(session, "GetPosition", &request.base,
                         &fundflow__v1__position__descriptor, cli_position_print);
 }

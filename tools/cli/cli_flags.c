@@ -39,6 +39,13 @@
  * cli_options_combination_check. */
 #define CLI_FOR_ACCOUNTS_REQUIRED (CLI_FOR_ACCOUNTS & ~CLI_FOR(CLI_SUBCOMMAND_HISTORY))
 #define CLI_FOR_YEARS_REQUIRED (CLI_FOR_YEARS & ~CLI_FOR(CLI_SUBCOMMAND_HISTORY))
+/* The listings that export: --format, --output, --sort and --provenance. */
+#define CLI_FOR_LISTINGS                                                                        \
+    (CLI_FOR(CLI_SUBCOMMAND_POSITIONS) | CLI_FOR(CLI_SUBCOMMAND_POSITION) |                     \
+     CLI_FOR(CLI_SUBCOMMAND_FLOWS) | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST) |                    \
+     CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_EVENTS) |                   \
+     CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO))
+#define CLI_FOR_EXPORTS (CLI_FOR_LISTINGS | CLI_FOR(CLI_SUBCOMMAND_REPORT))
 #define CLI_FOR_MONTHS                                                                          \
     (CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_STATEMENT) |                          \
      CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
@@ -500,6 +507,19 @@ static bool cli_format_parse(void *context, const char *flag, const char *value)
     return true;
 }
 
+static bool cli_sort_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->sort_column = value;
+    return tool_text_parse(flag, value, FF_DESCRIPTION_BYTES_MAX);
+}
+
+static bool cli_provenance_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    (void)flag, (void)value;
+    options->provenance = true;
+    return true;
+}
+
 static bool cli_output_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     options->output_path = value;
@@ -631,9 +651,10 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         cli_contract_show_run},
     [CLI_SUBCOMMAND_CONTRACT_LIST] = {
         "contract", "list", NULL, "list contracts",
-        "Lists contracts in id order, each with its parties, type, year, stream, value and\n"
-        "what has been paid, keeping only those that match every filter given. Follows the\n"
-        "server's pages to the end unless --limit stops it sooner.",
+        "Lists contracts in id order, each with its parties, type, year, stream, value, what\n"
+        "has been paid, its withheld pot, and what the pot has earned and released, keeping\n"
+        "only those that match every filter given, then a TOTAL row. Follows the server's\n"
+        "pages to the end unless --limit stops it sooner. --sort withheld ranks them by pot.",
         cli_contract_list_run},
     [CLI_SUBCOMMAND_PAY] = {
         NULL, "pay", "CONTRACT_ID", "record a payment under a contract",
@@ -1112,12 +1133,24 @@ const tool_flag cli_flags[] = {
      "Only this organisation. Default: every organisation.", NULL},
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_as_at_parse,
      "The report as the ledger stood once event SEQUENCE was recorded. Default: now.", NULL},
-    {"--format", "FORMAT", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_format_parse,
-     "table, csv, json or xlsx, in any case. Default: table, or json with --json, which\n"
-     "takes no other format.", NULL},
-    {"--output", "FILE", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_output_parse,
-     "Write the report to FILE, replacing it, rather than to stdout. Required for xlsx.\n"
+    {"--format", "FORMAT", CLI_FOR_EXPORTS, 0, cli_format_parse,
+     "table, csv, json or xlsx, in any case. Default: table, or the server's JSON with --json.\n"
+     "csv is RFC 4180 in UTF-8 with a byte order mark, so Excel shows \"£\" and names\n"
+     "rightly; money is plain pounds (1234.56), numbers Excel can sum, never \"£1,234.56\".\n"
+     "json is the rows, typed, with their totals and provenance (report: the server's JSON).\n"
+     "xlsx is a workbook with a sheet per table, money as numbers in a £ format, dates as\n"
+     "dates, and an About sheet saying what produced it; it needs --output. Every listing ends\n"
+     "with a TOTAL row of its money columns.", NULL},
+    {"--output", "FILE", CLI_FOR_EXPORTS, 0, cli_output_parse,
+     "Write to FILE, replacing it once whole, rather than to stdout. Required for xlsx.\n"
      "Default: stdout.", NULL},
+    {"--sort", "COLUMN", CLI_FOR_LISTINGS, 0, cli_sort_parse,
+     "Order the rows by COLUMN, named as its heading is (passed_on for \"passed on\"): money\n"
+     "and numbers largest first, text and dates in order. Default: the server's order.", NULL},
+    {"--provenance", NULL, CLI_FOR_EXPORTS, 0, cli_provenance_parse,
+     "With --format csv, start with rows whose first field begins \"# \" giving the command,\n"
+     "the year, the as-at sequence and date, the head sequence and hash, and the time made.\n"
+     "json and xlsx always carry them. Default: the header row first.", NULL},
     /* Principals. */
     {"--role", "ROLE", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD),
      CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD), cli_role_parse,
@@ -1186,7 +1219,26 @@ static int cli_date_in_year_check(const cli_options *options, const char *subcom
     return CLI_EXIT_USAGE;
 }
 
-int cli_options_combination_check(const cli_options *options) {
+/* A listing prints the server's JSON with --json, or renders --format; not both. */
+static int cli_export_combination_check(const cli_options *options, const char *subcommand) {
+    bool listing = options->subcommand != CLI_SUBCOMMAND_REPORT;
+    if (listing && options->json && options->report_format != CLI_REPORT_FORMAT_UNCHOSEN) {
+        return cli_combination_refuse(subcommand, "takes --json (the server's reply) or --format "
+                                                  "FORMAT, not both");
+    }
+    if (listing && options->json && options->sort_column != NULL) {
+        return cli_combination_refuse(subcommand, "sorts with --format, not --json");
+    }
+    if (listing && options->json && options->output_path != NULL) {
+        return cli_combination_refuse(subcommand, "writes --output with --format, not --json");
+    }
+    if (options->report_format == CLI_REPORT_FORMAT_XLSX && options->output_path == NULL) {
+        return cli_combination_refuse(subcommand, "--format xlsx needs --output FILE");
+    }
+    return CLI_EXIT_OK;
+}
+
+static int cli_subcommand_combination_check(const cli_options *options) {
     switch (options->subcommand) {
     case CLI_SUBCOMMAND_ALLOCATE:
         return cli_date_in_year_check(options, "allocate");
@@ -1226,11 +1278,18 @@ int cli_options_combination_check(const cli_options *options) {
             options->report_format != CLI_REPORT_FORMAT_JSON) {
             return cli_combination_refuse("report", "takes --json or --format FORMAT, not both");
         }
-        if (options->report_format == CLI_REPORT_FORMAT_XLSX && options->output_path == NULL) {
-            return cli_combination_refuse("report", "--format xlsx needs --output FILE");
-        }
         return CLI_EXIT_OK;
     default:
         return CLI_EXIT_OK;
     }
+}
+
+int cli_options_combination_check(const cli_options *options) {
+    int code = cli_subcommand_combination_check(options);
+    if (code != CLI_EXIT_OK || options->subcommand == CLI_SUBCOMMAND_NONE) return code;
+    const cli_subcommand *subcommand = &cli_subcommands[options->subcommand];
+    char name[64];
+    snprintf(name, sizeof name, "%s%s%s", subcommand->group ? subcommand->group : "",
+             subcommand->group ? " " : "", subcommand->name);
+    return cli_export_combination_check(options, name);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_output_events.h"
 #include "cli_values.h"
@@ -31,8 +32,17 @@
 typedef bool (*cli_listing_advance)(ProtobufCMessage *request, const ProtobufCMessage *previous,
                                     uint32_t page_size);
 
-/* Adds one row of the listing to the human table. */
-typedef bool (*cli_listing_row_add)(cli_table *table, const ProtobufCMessage *row);
+/* Adds one row of the listing to the export's table. */
+typedef bool (*cli_listing_row_add)(cli_export_table *table, const ProtobufCMessage *row);
+
+/* What a listing's rows become: a table with a title and columns, and what to say of none. */
+typedef struct cli_listing_shape {
+    const char *title;
+    const cli_export_column *columns;
+    size_t column_count;
+    cli_listing_row_add row_add;
+    const char *empty;
+} cli_listing_shape;
 
 typedef struct cli_listing {
     const char *method;
@@ -163,23 +173,34 @@ fail:
     return code;
 }
 
-/* Prints every row, up to --limit, as one table. */
-static int cli_listing_table_print(const cli_listing *listing, cli_table *table,
-                                   cli_listing_row_add row_add, const char *empty) {
-    size_t added = 0;
-    for (size_t page = 0; page < listing->page_count; page++) {
+/* Renders every row, up to --limit, in the chosen format, with --sort and a totals row. */
+static int cli_listing_export(const cli_options *options, cli_session *session,
+                              const cli_listing *listing, const cli_listing_shape *shape) {
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    cli_export_table *table = cli_export_table_add(&document, shape->title, shape->columns,
+                                                   shape->column_count, true);
+    int code = CLI_EXIT_OK;
+    for (size_t page = 0; page < listing->page_count && code == CLI_EXIT_OK; page++) {
         ProtobufCMessage *const *rows = cli_page_rows(listing, listing->pages[page]);
         size_t count = cli_page_row_count(listing, listing->pages[page]);
-        for (size_t i = 0; i < count && added < listing->rows_max; i++, added++) {
-            if (!row_add(table, rows[i])) {
-                fprintf(stderr, CLI_PROGRAM ": out of memory after %zu rows\n", added);
-                return CLI_EXIT_FAILED;
+        for (size_t i = 0; i < count && table->row_count < listing->rows_max; i++) {
+            if (!shape->row_add(table, rows[i])) {
+                fprintf(stderr, CLI_PROGRAM ": out of memory after %zu rows\n", table->row_count);
+                code = CLI_EXIT_FAILED;
+                break;
             }
         }
     }
-    if (added == 0) printf("%s\n", empty);
-    else cli_table_print(table);
-    return CLI_EXIT_OK;
+    bool table_format = cli_export_format(options) == CLI_REPORT_FORMAT_TABLE;
+    if (code == CLI_EXIT_OK && table->row_count == 0 && table_format &&
+        options->output_path == NULL) {
+        printf("%s\n", shape->empty);
+    } else if (code == CLI_EXIT_OK) {
+        code = cli_export_emit(&document, options, session);
+    }
+    cli_export_document_free(&document);
+    return code;
 }
 
 static void cli_listing_release(cli_listing *listing) {
@@ -191,14 +212,14 @@ static void cli_listing_release(cli_listing *listing) {
     memset(listing, 0, sizeof *listing);
 }
 
-/* Runs a whole listing: fetch, then print in the session's mode. */
-static int cli_listing_run(cli_session *session, cli_listing *listing, ProtobufCMessage *request,
-                           cli_listing_advance advance, cli_table *table,
-                           cli_listing_row_add row_add, const char *empty) {
+/* Runs a whole listing: fetch, then print the server's JSON (--json) or render it. */
+static int cli_listing_run(const cli_options *options, cli_session *session,
+                           cli_listing *listing, ProtobufCMessage *request,
+                           cli_listing_advance advance, const cli_listing_shape *shape) {
     int code = cli_listing_fetch(listing, session, request, advance);
     if (code == CLI_EXIT_OK && listing->page_count > 0) {
-        code = session->json ? cli_listing_json_print(listing)
-                             : cli_listing_table_print(listing, table, row_add, empty);
+        code = cli_export_wanted(options) ? cli_listing_export(options, session, listing, shape)
+                                          : cli_listing_json_print(listing);
     }
     if (code == CLI_EXIT_OK && listing->row_count >= CLI_LISTING_ROWS_MAX &&
         listing->rows_max == CLI_LISTING_ROWS_MAX) {
@@ -244,33 +265,34 @@ static bool cli_orgs_advance(ProtobufCMessage *request, const ProtobufCMessage *
     return cli_token_page_next(&list->page_token, page->next_page_token);
 }
 
-static bool cli_org_row_add(cli_table *table, const ProtobufCMessage *row) {
+static bool cli_org_row_add(cli_export_table *table, const ProtobufCMessage *row) {
     const Fundflow__V1__OrgRecord *org = (const Fundflow__V1__OrgRecord *)row;
-    char kind[CLI_ENUM_NAME_BYTES_MAX], sequence[24], date[16];
-    snprintf(sequence, sizeof sequence, "%" PRIu64, org->registered_sequence);
-    const char *cells[] = {org->code, org->name,
-                           cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind, kind,
-                                         sizeof kind),
-                           org->parent_code[0] ? org->parent_code : "-", sequence,
-                           cli_date_text(org->registered_date, date, sizeof date)};
-    return cli_table_row_add(table, cells);
+    char kind[CLI_ENUM_NAME_BYTES_MAX];
+    const cli_export_cell cells[] = {
+        {.text = org->code},
+        {.text = org->name},
+        {.text = cli_enum_text(&fundflow__v1__org_kind__descriptor, org->kind, kind,
+                               sizeof kind)},
+        {.text = org->parent_code[0] ? org->parent_code : "-"},
+        {.number = (int64_t)org->registered_sequence},
+        {.number = org->registered_date}};
+    return cli_export_row_add(table, cells);
 }
 
 int cli_org_list_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__ListOrgsRequest request = FUNDFLOW__V1__LIST_ORGS_REQUEST__INIT;
     request.kind = (Fundflow__V1__OrgKind)options->kind;
     request.parent_code = cli_text_or_empty(options->parent_code);
-    static const char *const headings[] = {"code", "name", "kind", "parent", "event", "date"};
-    static const bool right[] = {false, false, false, false, true, false};
-    cli_table table;
-    cli_table_init(&table, 6, headings, right);
+    static const cli_export_column columns[] = {
+        CLI_EXPORT_COLUMN("code", CLI_EXPORT_TEXT),   CLI_EXPORT_COLUMN("name", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("kind", CLI_EXPORT_TEXT),   CLI_EXPORT_COLUMN("parent", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("event", CLI_EXPORT_INTEGER), CLI_EXPORT_COLUMN("date", CLI_EXPORT_DATE)};
+    static const cli_listing_shape shape = {"Organisations", columns, 6, cli_org_row_add,
+                                            "no organisations match"};
     cli_listing listing = {.method = "ListOrgs",
                            .output = &fundflow__v1__list_orgs_response__descriptor,
                            .rows_max = cli_listing_rows_max(options)};
-    int code = cli_listing_run(session, &listing, &request.base, cli_orgs_advance, &table,
-                               cli_org_row_add, "no organisations match");
-    cli_table_free(&table);
-    return code;
+    return cli_listing_run(options, session, &listing, &request.base, cli_orgs_advance, &shape);
 }
 
 /* Gathers every fetched organisation, up to rows_max, into one array for cli_orgs_fetch's use. */
@@ -322,18 +344,14 @@ static bool cli_history_advance(ProtobufCMessage *request, const ProtobufCMessag
     return cli_sequence_page_next(&get->after_sequence, page->next_after_sequence);
 }
 
-static bool cli_posting_row_add(cli_table *table, const ProtobufCMessage *row) {
+static bool cli_posting_row_add(cli_export_table *table, const ProtobufCMessage *row) {
     const Fundflow__V1__AccountPosting *posting = (const Fundflow__V1__AccountPosting *)row;
-    char sequence[24], date[16], debit[FF_MONEY_TEXT_BYTES], credit[FF_MONEY_TEXT_BYTES],
-        balance[FF_MONEY_TEXT_BYTES];
-    snprintf(sequence, sizeof sequence, "%" PRIu64, posting->sequence);
-    money_format(posting->debit_pence, debit, sizeof debit);
-    money_format(posting->credit_pence, credit, sizeof credit);
-    money_format(posting->balance_pence, balance, sizeof balance);
-    const char *cells[] = {sequence, cli_date_text(posting->effective_date, date, sizeof date),
-                           posting->debit_pence ? debit : "", posting->credit_pence ? credit : "",
-                           balance};
-    return cli_table_row_add(table, cells);
+    const cli_export_cell cells[] = {{.number = (int64_t)posting->sequence},
+                                     {.number = posting->effective_date},
+                                     {.number = posting->debit_pence},
+                                     {.number = posting->credit_pence},
+                                     {.number = posting->balance_pence}};
+    return cli_export_row_add(table, cells);
 }
 
 static int cli_actor_history_run(const cli_options *options, cli_session *session);
@@ -347,7 +365,8 @@ int cli_history_run(const cli_options *options, cli_session *session) {
     request.financial_year = options->financial_year;
     request.purpose = (Fundflow__V1__AccountPurpose)options->purpose;
     request.after_sequence = options->after_sequence;
-    if (!session->json) {
+    if (cli_export_format(options) == CLI_REPORT_FORMAT_TABLE && options->output_path == NULL &&
+        cli_export_wanted(options)) {
         char stream[CLI_ENUM_NAME_BYTES_MAX], year[16], purpose[CLI_ENUM_NAME_BYTES_MAX];
         printf("%s %s %s %s account\n\n", options->operand,
                cli_enum_text(&fundflow__v1__stream__descriptor, (int)options->stream, stream,
@@ -356,17 +375,20 @@ int cli_history_run(const cli_options *options, cli_session *session) {
                cli_enum_text(&fundflow__v1__account_purpose__descriptor, (int)options->purpose,
                              purpose, sizeof purpose));
     }
-    static const char *const headings[] = {"event", "date", "debit", "credit", "balance"};
-    static const bool right[] = {true, false, true, true, true};
-    cli_table table;
-    cli_table_init(&table, 5, headings, right);
+    /* The balance is a running figure, so its total would mean nothing; debits and credits
+     * total. */
+    static const cli_export_column columns[] = {CLI_EXPORT_COLUMN("event", CLI_EXPORT_INTEGER),
+                                                CLI_EXPORT_COLUMN("date", CLI_EXPORT_DATE),
+                                                {"debit", CLI_EXPORT_MONEY, true, false},
+                                                {"credit", CLI_EXPORT_MONEY, true, false},
+                                                {"balance", CLI_EXPORT_MONEY, false, true}};
+    static const cli_listing_shape shape = {"Account history", columns, 5, cli_posting_row_add,
+                                            "no postings"};
     cli_listing listing = {.method = "GetAccountHistory",
                            .output = &fundflow__v1__get_account_history_response__descriptor,
                            .rows_max = cli_listing_rows_max(options)};
-    int code = cli_listing_run(session, &listing, &request.base, cli_history_advance, &table,
-                               cli_posting_row_add, "no postings");
-    cli_table_free(&table);
-    return code;
+    return cli_listing_run(options, session, &listing, &request.base, cli_history_advance,
+                           &shape);
 }
 
 /* Events ------------------------------------------------------------------------------------- */
@@ -381,15 +403,22 @@ static bool cli_events_advance(ProtobufCMessage *request, const ProtobufCMessage
     return cli_sequence_page_next(&list->after_sequence, page->next_after_sequence);
 }
 
-static bool cli_event_row_add(cli_table *table, const ProtobufCMessage *row) {
+static bool cli_event_row_add(cli_export_table *table, const ProtobufCMessage *row) {
     const Fundflow__V1__EventRecord *record = (const Fundflow__V1__EventRecord *)row;
-    char sequence[24], date[16], line[CLI_EVENT_LINE_BYTES];
-    snprintf(sequence, sizeof sequence, "%" PRIu64, record->sequence);
+    char line[CLI_EVENT_LINE_BYTES];
     cli_event_line(record->event, line, sizeof line);
-    const char *cells[] = {sequence, cli_date_text(record->effective_date, date, sizeof date),
-                           cli_event_kind_text(record->event), line};
-    return cli_table_row_add(table, cells);
+    const cli_export_cell cells[] = {{.number = (int64_t)record->sequence},
+                                     {.number = record->effective_date},
+                                     {.text = cli_event_kind_text(record->event)},
+                                     {.text = line}};
+    return cli_export_row_add(table, cells);
 }
+
+/* The columns of a listing of events; the actor's listing adds the actor before "what". */
+static const cli_export_column cli_event_columns[] = {CLI_EXPORT_COLUMN("event", CLI_EXPORT_INTEGER),
+                                                      CLI_EXPORT_COLUMN("date", CLI_EXPORT_DATE),
+                                                      CLI_EXPORT_COLUMN("kind", CLI_EXPORT_TEXT),
+                                                      CLI_EXPORT_COLUMN("what", CLI_EXPORT_TEXT)};
 
 /* The events that concern one organisation or contract, from GetHistory. */
 static bool cli_named_history_advance(ProtobufCMessage *request, const ProtobufCMessage *previous,
@@ -409,49 +438,47 @@ int cli_events_run(const cli_options *options, cli_session *session) {
     named.name = (char *)(options->org_code ? options->org_code : options->contract_id);
     named.after_sequence = options->after_sequence;
     bool by_name = named.name != NULL;
-    static const char *const headings[] = {"event", "date", "kind", "what"};
-    static const bool right[] = {true, false, false, false};
-    cli_table table;
-    cli_table_init(&table, 4, headings, right);
+    static const cli_listing_shape shape = {"Events", cli_event_columns, 4, cli_event_row_add,
+                                            "no events"};
     cli_listing listing = {
         .method = by_name ? "GetHistory" : "ListEvents",
         .output = by_name ? &fundflow__v1__get_history_response__descriptor
                           : &fundflow__v1__list_events_response__descriptor,
         .rows_max = cli_listing_rows_max(options)};
-    int code = cli_listing_run(session, &listing, by_name ? &named.base : &list.base,
-                               by_name ? cli_named_history_advance : cli_events_advance, &table,
-                               cli_event_row_add, "no events");
-    cli_table_free(&table);
-    return code;
+    return cli_listing_run(options, session, &listing, by_name ? &named.base : &list.base,
+                           by_name ? cli_named_history_advance : cli_events_advance, &shape);
 }
 
 /* The events one principal recorded ----------------------------------------------------------- */
 
-static bool cli_actor_event_row_add(cli_table *table, const ProtobufCMessage *row) {
+static bool cli_actor_event_row_add(cli_export_table *table, const ProtobufCMessage *row) {
     const Fundflow__V1__EventRecord *record = (const Fundflow__V1__EventRecord *)row;
-    char sequence[24], date[16], line[CLI_EVENT_LINE_BYTES];
-    snprintf(sequence, sizeof sequence, "%" PRIu64, record->sequence);
+    char line[CLI_EVENT_LINE_BYTES];
     cli_event_line(record->event, line, sizeof line);
-    const char *cells[] = {sequence, cli_date_text(record->effective_date, date, sizeof date),
-                           cli_event_kind_text(record->event), record->actor, line};
-    return cli_table_row_add(table, cells);
+    const cli_export_cell cells[] = {{.number = (int64_t)record->sequence},
+                                     {.number = record->effective_date},
+                                     {.text = cli_event_kind_text(record->event)},
+                                     {.text = record->actor},
+                                     {.text = line}};
+    return cli_export_row_add(table, cells);
 }
 
 static int cli_actor_history_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__GetHistoryRequest request = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
     request.actor = (char *)options->actor;
     request.after_sequence = options->after_sequence;
-    static const char *const headings[] = {"event", "date", "kind", "actor", "what"};
-    static const bool right[] = {true, false, false, false, false};
-    cli_table table;
-    cli_table_init(&table, 5, headings, right);
+    static const cli_export_column columns[] = {CLI_EXPORT_COLUMN("event", CLI_EXPORT_INTEGER),
+                                                CLI_EXPORT_COLUMN("date", CLI_EXPORT_DATE),
+                                                CLI_EXPORT_COLUMN("kind", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("actor", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("what", CLI_EXPORT_TEXT)};
+    static const cli_listing_shape shape = {"Events by actor", columns, 5,
+                                            cli_actor_event_row_add, "no events"};
     cli_listing listing = {.method = "GetHistory",
                            .output = &fundflow__v1__get_history_response__descriptor,
                            .rows_max = cli_listing_rows_max(options)};
-    int code = cli_listing_run(session, &listing, &request.base, cli_named_history_advance,
-                               &table, cli_actor_event_row_add, "no events");
-    cli_table_free(&table);
-    return code;
+    return cli_listing_run(options, session, &listing, &request.base, cli_named_history_advance,
+                           &shape);
 }
 
 /* Contracts ---------------------------------------------------------------------------------- */
@@ -466,24 +493,24 @@ static bool cli_contracts_advance(ProtobufCMessage *request, const ProtobufCMess
     return cli_token_page_next(&list->page_token, page->next_page_token);
 }
 
-static bool cli_contract_row_add(cli_table *table, const ProtobufCMessage *row) {
+static bool cli_contract_row_add(cli_export_table *table, const ProtobufCMessage *row) {
     const Fundflow__V1__ContractRecord *contract = (const Fundflow__V1__ContractRecord *)row;
-    char type[CLI_ENUM_NAME_BYTES_MAX], year[16], stream[CLI_ENUM_NAME_BYTES_MAX],
-        value[FF_MONEY_TEXT_BYTES], paid[FF_MONEY_TEXT_BYTES];
-    money_format(contract->value_pence, value, sizeof value);
-    money_format(contract->paid_pence, paid, sizeof paid);
-    const char *cells[] = {
-        contract->contract_id,
-        contract->commissioner_code,
-        contract->provider_code,
-        cli_enum_text(&fundflow__v1__contract_type__descriptor, contract->type, type,
-                      sizeof type),
-        cli_year_text(contract->financial_year, year, sizeof year),
-        cli_enum_text(&fundflow__v1__stream__descriptor, contract->stream, stream,
-                      sizeof stream),
-        value,
-        paid};
-    return cli_table_row_add(table, cells);
+    char type[CLI_ENUM_NAME_BYTES_MAX], year[16], stream[CLI_ENUM_NAME_BYTES_MAX];
+    const cli_export_cell cells[] = {
+        {.text = contract->contract_id},
+        {.text = contract->commissioner_code},
+        {.text = contract->provider_code},
+        {.text = cli_enum_text(&fundflow__v1__contract_type__descriptor, contract->type, type,
+                               sizeof type)},
+        {.text = cli_year_text(contract->financial_year, year, sizeof year)},
+        {.text = cli_enum_text(&fundflow__v1__stream__descriptor, contract->stream, stream,
+                               sizeof stream)},
+        {.number = contract->value_pence},
+        {.number = contract->paid_pence},
+        {.number = contract->withheld_pot_pence},
+        {.number = contract->earned_pence},
+        {.number = contract->released_pence}};
+    return cli_export_row_add(table, cells);
 }
 
 int cli_contract_list_run(const cli_options *options, cli_session *session) {
@@ -496,16 +523,19 @@ int cli_contract_list_run(const cli_options *options, cli_session *session) {
     request.type = (Fundflow__V1__ContractType)options->contract_type;
     request.financial_year = options->financial_year;
     request.stream = (Fundflow__V1__Stream)options->stream;
-    static const char *const headings[] = {"contract", "commissioner", "provider", "type",
-                                           "year",     "stream",       "value",    "paid"};
-    static const bool right[] = {false, false, false, false, false, false, true, true};
-    cli_table table;
-    cli_table_init(&table, 8, headings, right);
+    /* withheld is the contract's withheld pot: what --sort withheld ranks. */
+    static const cli_export_column columns[] = {
+        CLI_EXPORT_COLUMN("contract", CLI_EXPORT_TEXT), CLI_EXPORT_COLUMN("commissioner", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("provider", CLI_EXPORT_TEXT), CLI_EXPORT_COLUMN("type", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("year", CLI_EXPORT_TEXT),     CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("value", CLI_EXPORT_MONEY),   CLI_EXPORT_COLUMN("paid", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("withheld", CLI_EXPORT_MONEY), CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY)};
+    static const cli_listing_shape shape = {"Contracts", columns, 11, cli_contract_row_add,
+                                            "no contracts match"};
     cli_listing listing = {.method = "ListContracts",
                            .output = &fundflow__v1__list_contracts_response__descriptor,
                            .rows_max = cli_listing_rows_max(options)};
-    int code = cli_listing_run(session, &listing, &request.base, cli_contracts_advance, &table,
-                               cli_contract_row_add, "no contracts match");
-    cli_table_free(&table);
-    return code;
+    return cli_listing_run(options, session, &listing, &request.base, cli_contracts_advance,
+                           &shape);
 }

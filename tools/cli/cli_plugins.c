@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_report.h"
 #include "cli_values.h"
@@ -200,14 +201,15 @@ static cli_report_format cli_report_format_chosen(const cli_options *options) {
 /* Writes a text rendering of the reply to out. Returns an exit code; write errors are left in
  * out's error flag. */
 static int cli_report_stream_write(const cli_options *options, cli_report_format format,
-                                   const cli_reply *reply, FILE *out) {
+                                   const cli_reply *reply, const cli_export_provenance *provenance,
+                                   FILE *out) {
     const Fundflow__V1__Report *report = (const Fundflow__V1__Report *)reply->message;
     switch (format) {
     case CLI_REPORT_FORMAT_JSON:
         cli_reply_json_write(reply, out);
         return CLI_EXIT_OK;
     case CLI_REPORT_FORMAT_CSV:
-        cli_report_csv_write(report, out);
+        cli_report_csv_write(report, options->provenance ? provenance : NULL, out);
         return CLI_EXIT_OK;
     case CLI_REPORT_FORMAT_TABLE:
         return cli_report_table_write(report, options->org_code, out);
@@ -219,16 +221,16 @@ static int cli_report_stream_write(const cli_options *options, cli_report_format
 
 /* Writes the report into --output through a temporary file. */
 static int cli_report_file_write(const cli_options *options, cli_report_format format,
-                                 const cli_reply *reply) {
+                                 const cli_reply *reply, const cli_export_provenance *provenance) {
     bool xlsx = format == CLI_REPORT_FORMAT_XLSX;
     cli_output_file file;
     int code = cli_output_file_create(&file, options->output_path, !xlsx);
     if (code != CLI_EXIT_OK) return code;
     if (xlsx) {
-        code = cli_report_xlsx_write((const Fundflow__V1__Report *)reply->message,
+        code = cli_report_xlsx_write((const Fundflow__V1__Report *)reply->message, provenance,
                                      file.temporary_path, options->output_path);
     } else {
-        code = cli_report_stream_write(options, format, reply, file.stream);
+        code = cli_report_stream_write(options, format, reply, provenance, file.stream);
     }
     if (code != CLI_EXIT_OK) {
         cli_output_file_abandon(&file);
@@ -267,10 +269,20 @@ int cli_report_run(const cli_options *options, cli_session *session) {
     assert(format != CLI_REPORT_FORMAT_XLSX || options->output_path != NULL);
     cli_reply reply;
     int code = cli_report_fetch(options, session, format, &reply);
+    /* The workbook and CSV with --provenance say what produced them (cli_export.h). */
+    cli_export_provenance provenance;
+    memset(&provenance, 0, sizeof provenance);
+    if (code == CLI_EXIT_OK && (format == CLI_REPORT_FORMAT_XLSX ||
+                                (format == CLI_REPORT_FORMAT_CSV && options->provenance))) {
+        code = cli_export_provenance_make(&provenance, options, session);
+        const Fundflow__V1__Report *report = (const Fundflow__V1__Report *)reply.message;
+        provenance.financial_year = report->financial_year;
+        provenance.as_at_sequence = report->as_at_sequence;
+    }
     if (code == CLI_EXIT_OK && options->output_path != NULL) {
-        code = cli_report_file_write(options, format, &reply);
+        code = cli_report_file_write(options, format, &reply, &provenance);
     } else if (code == CLI_EXIT_OK) {
-        code = cli_report_stream_write(options, format, &reply, stdout);
+        code = cli_report_stream_write(options, format, &reply, &provenance, stdout);
     }
     cli_reply_release(&reply);
     return code;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_values.h"
 #include "fundflow/limits.h"
@@ -47,6 +48,7 @@ typedef struct cli_positions {
     size_t count;            /* positions read so far */
     int64_t totals_pence[CLI_POSITIONS_FIGURES];
     cli_table table; /* human mode: every row so far */
+    cli_export_document *export; /* --format, --output or --sort: rows go here (cli_export.h) */
     char *json;      /* JSON mode: every reply so far, split by commas */
     size_t json_bytes;
     size_t json_capacity;
@@ -112,6 +114,10 @@ static int cli_positions_row_add(cli_positions *positions, const Fundflow__V1__O
                     cli_positions_headings[2 + i], org->code);
             return CLI_EXIT_REFUSED;
         }
+    }
+    if (positions->export != NULL) {
+        return cli_export_figures_row_add(&positions->export->tables[0], org->code, org->name,
+                                          figures) ? CLI_EXIT_OK : CLI_EXIT_FAILED;
     }
     char name[CLI_POSITIONS_NAME_BYTES];
     return cli_positions_amounts_add(positions, org->code,
@@ -238,6 +244,10 @@ static int cli_positions_use(void *context, const Fundflow__V1__OrgRecord *const
         if (code != CLI_EXIT_OK) return code;
     }
     assert(positions->count == count);
+    if (positions->export != NULL) {
+        positions->export->provenance.as_at_sequence = positions->as_at_sequence;
+        return cli_export_emit(positions->export, positions->options, positions->session);
+    }
     if (!positions->session->json) return cli_positions_table_print(positions);
     cli_positions_json_print(positions);
     return CLI_EXIT_OK;
@@ -251,10 +261,16 @@ int cli_positions_run(const cli_options *options, cli_session *session) {
         .session = session,
         .kind = options->kind != 0 ? options->kind : (uint32_t)FUNDFLOW__V1__ORG_KIND__ICB};
     cli_table_init(&positions.table, CLI_POSITIONS_COLUMNS, cli_positions_headings, right);
+    cli_export_document export;
+    cli_export_document_init(&export, options);
+    cli_export_figures_table_add(&export, "Positions", cli_positions_headings,
+                                 CLI_POSITIONS_FIGURES);
+    if (cli_export_rendered(options)) positions.export = &export;
     /* One more than the most read, so that too many is told apart from exactly enough. */
     int code = cli_orgs_fetch(session, positions.kind, (uint64_t)CLI_POSITIONS_ORGS_MAX + 1,
                               cli_positions_use, &positions);
     cli_table_free(&positions.table);
+    cli_export_document_free(&export);
     free(positions.json);
     return code;
 }

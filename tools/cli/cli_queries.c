@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_values.h"
 #include "fundflow/limits.h"
@@ -20,23 +21,90 @@
 /* The deepest indentation printed; deeper flows line up with it. */
 #define CLI_FLOW_INDENT_STEPS_MAX 16u
 
-/* Calls method and, when it succeeds in human mode, prints the reply with print, which also sees
- * the options the request came from. */
+/* Prints or exports a reply; sees the options the request came from. */
+typedef int (*cli_query_print)(const cli_options *options, cli_session *session,
+                               const ProtobufCMessage *message);
+
+/* Calls method and, when it succeeds in human mode, prints the reply with print: the human
+ * layout, or an export (--format, --output, --sort). With --json the reply is printed as it
+ * came. */
 static int cli_query_run(const cli_options *options, cli_session *session, const char *method,
                          const ProtobufCMessage *request,
-                         const ProtobufCMessageDescriptor *output,
-                         int (*print)(const cli_options *options,
-                                      const ProtobufCMessage *message)) {
+                         const ProtobufCMessageDescriptor *output, cli_query_print print) {
     cli_reply reply;
     int code = cli_rpc_run(session, method, request, output, &reply);
-    if (code == CLI_EXIT_OK && !session->json) code = print(options, reply.message);
+    if (code == CLI_EXIT_OK && !session->json) code = print(options, session, reply.message);
     cli_reply_release(&reply);
+    return code;
+}
+
+/* Emits a document that could not be filled (memory ran out) as a failure, or else emits it. */
+static int cli_query_export(cli_export_document *document, bool filled,
+                            const cli_options *options, cli_session *session) {
+    int code = CLI_EXIT_FAILED;
+    if (filled) code = cli_export_emit(document, options, session);
+    else fprintf(stderr, CLI_PROGRAM ": out of memory\n");
+    cli_export_document_free(document);
     return code;
 }
 
 static const char *cli_money_text(int64_t pence, char *buffer, size_t buffer_bytes) {
     money_format(pence, buffer, buffer_bytes);
     return buffer;
+}
+
+/* Position ----------------------------------------------------------------------------------- */
+
+static int cli_position_export(const cli_options *options, cli_session *session,
+                               const ProtobufCMessage *message) {
+    static const cli_export_column columns[] = {
+        CLI_EXPORT_COLUMN("organisation", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("year", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("received", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("passed on", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("headroom", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("funding drawn", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("committed", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("paid", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("withheld", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("rollup of", CLI_EXPORT_TEXT)};
+    const Fundflow__V1__Position *position = (const Fundflow__V1__Position *)message;
+    char stream[CLI_ENUM_NAME_BYTES_MAX], year[16], included[CLI_CODES_TEXT_BYTES];
+    const cli_export_cell cells[] = {
+        {.text = position->org_code},
+        {.text = cli_enum_text(&fundflow__v1__stream__descriptor, position->stream, stream,
+                               sizeof stream)},
+        {.text = cli_year_text(position->financial_year, year, sizeof year)},
+        {.number = position->received_pence},
+        {.number = position->passed_on_pence},
+        {.number = position->headroom_pence},
+        {.number = position->funding_drawn_pence},
+        {.number = position->committed_pence},
+        {.number = position->paid_pence},
+        {.number = position->withheld_pence},
+        {.number = position->earned_pence},
+        {.number = position->released_pence},
+        {.text = position->rollup ? cli_codes_text(position->included_codes,
+                                                   position->n_included_codes, included,
+                                                   sizeof included)
+                                  : ""}};
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    document.provenance.financial_year = position->financial_year;
+    document.provenance.as_at_sequence = position->as_at_sequence;
+    document.provenance.as_at_date = position->as_at_date;
+    cli_export_table *table = cli_export_table_add(&document, "Position", columns,
+                                                   sizeof columns / sizeof columns[0], false);
+    return cli_query_export(&document, cli_export_row_add(table, cells), options, session);
+}
+
+int cli_position_export_run(const cli_options *options, cli_session *session,
+                            const ProtobufCMessage *request) {
+    return cli_query_run(options, session, "GetPosition", request,
+                         &fundflow__v1__position__descriptor, cli_position_export);
 }
 
 /* Contract show ------------------------------------------------------------------------------ */
@@ -143,14 +211,129 @@ static int cli_contract_months_print(const Fundflow__V1__ContractRecord *contrac
     return added ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }
 
-static int cli_contract_position_print(const cli_options *options,
+/* The contract's terms and figures as one row of a table with no total. */
+static bool cli_contract_figures_export(cli_export_document *document,
+                                        const Fundflow__V1__ContractPosition *position) {
+    static const cli_export_column columns[] = {
+        CLI_EXPORT_COLUMN("contract", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("commissioner", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("provider", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("type", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("year", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("original value", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("variations", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("value", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("fixed element", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("variable element", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("withheld pot", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("pot pending", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("paid to date", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("outstanding", CLI_EXPORT_MONEY)};
+    const Fundflow__V1__ContractRecord *contract = position->contract;
+    char type[CLI_ENUM_NAME_BYTES_MAX], year[16], stream[CLI_ENUM_NAME_BYTES_MAX];
+    const cli_export_cell cells[] = {
+        {.text = contract->contract_id},
+        {.text = contract->commissioner_code},
+        {.text = contract->provider_code},
+        {.text = cli_enum_text(&fundflow__v1__contract_type__descriptor, contract->type, type,
+                               sizeof type)},
+        {.text = cli_year_text(contract->financial_year, year, sizeof year)},
+        {.text = cli_enum_text(&fundflow__v1__stream__descriptor, contract->stream, stream,
+                               sizeof stream)},
+        {.number = contract->original_value_pence},
+        {.number = contract->variations_pence},
+        {.number = contract->value_pence},
+        {.number = contract->fixed_value_pence},
+        {.number = position->variable_value_pence},
+        {.number = contract->withheld_pot_pence},
+        {.number = position->withheld_pending_pence},
+        {.number = contract->paid_pence},
+        {.number = contract->earned_pence},
+        {.number = contract->released_pence},
+        {.number = position->outstanding_pence}};
+    cli_export_table *table = cli_export_table_add(document, "Contract", columns,
+                                                   sizeof columns / sizeof columns[0], false);
+    return cli_export_row_add(table, cells);
+}
+
+static bool cli_contract_metrics_export(cli_export_document *document,
+                                        const Fundflow__V1__ContractRecord *contract) {
+    static const cli_export_column columns[] = {
+        CLI_EXPORT_COLUMN("metric", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("weight", CLI_EXPORT_PERCENT),
+        CLI_EXPORT_COLUMN("share", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("reported", CLI_EXPORT_DATE),
+        CLI_EXPORT_COLUMN("achieved", CLI_EXPORT_PERCENT),
+        CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY),
+        CLI_EXPORT_COLUMN("description", CLI_EXPORT_TEXT)};
+    cli_export_table *table = cli_export_table_add(document, "Outcome metrics", columns,
+                                                   sizeof columns / sizeof columns[0], true);
+    bool added = true;
+    for (size_t i = 0; i < contract->n_metrics && added; i++) {
+        const Fundflow__V1__MetricState *metric = contract->metrics[i];
+        const cli_export_cell cells[] = {
+            {.text = metric->code},
+            {.number = metric->weight_bp},
+            {.number = metric->share_pence},
+            {.number = metric->reported ? metric->reported_date : 0},
+            {.number = metric->reported ? metric->achievement_bp : 0},
+            {.number = metric->earned_pence},
+            {.number = metric->released_pence},
+            {.text = metric->description}};
+        added = cli_export_row_add(table, cells);
+    }
+    return added;
+}
+
+static bool cli_contract_months_export(cli_export_document *document,
+                                       const Fundflow__V1__ContractRecord *contract) {
+    static const cli_export_column columns[] = {CLI_EXPORT_COLUMN("month", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("name", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("paid", CLI_EXPORT_MONEY)};
+    cli_export_table *table = cli_export_table_add(document, "Payments by month", columns, 3,
+                                                   true);
+    bool added = true;
+    for (uint32_t month = 1; month <= CLI_CONTRACT_MONTHS && added; month++) {
+        char label[8];
+        snprintf(label, sizeof label, "M%" PRIu32, month);
+        const cli_export_cell cells[] = {
+            {.text = label},
+            {.text = cli_month_name(month)},
+            {.number = month <= contract->n_paid_by_month_pence
+                           ? contract->paid_by_month_pence[month - 1]
+                           : 0}};
+        added = cli_export_row_add(table, cells);
+    }
+    return added;
+}
+
+/* The contract as three tables: its terms and figures, its metrics and its months. */
+static int cli_contract_position_export(const cli_options *options, cli_session *session,
+                                        const Fundflow__V1__ContractPosition *position) {
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    document.provenance.financial_year = position->contract->financial_year;
+    document.provenance.as_at_sequence = position->as_at_sequence;
+    bool filled = cli_contract_figures_export(&document, position) &&
+                  cli_contract_metrics_export(&document, position->contract) &&
+                  cli_contract_months_export(&document, position->contract);
+    return cli_query_export(&document, filled, options, session);
+}
+
+static int cli_contract_position_print(const cli_options *options, cli_session *session,
                                        const ProtobufCMessage *message) {
-    (void)options;
     const Fundflow__V1__ContractPosition *position =
         (const Fundflow__V1__ContractPosition *)message;
     if (position->contract == NULL) {
         fprintf(stderr, CLI_PROGRAM ": the server's ContractPosition holds no contract\n");
         return CLI_EXIT_FAILED;
+    }
+    if (cli_export_rendered(options)) {
+        return cli_contract_position_export(options, session, position);
     }
     cli_contract_terms_print(position->contract, position->as_at_sequence);
     cli_contract_figures_print(position);
@@ -197,9 +380,54 @@ static bool cli_delegation_row_add(cli_table *table,
     return cli_table_row_add(table, cells);
 }
 
-static int cli_delegations_print(const cli_options *options, const ProtobufCMessage *message) {
+/* The delegations as a table; the answer (who commissions the line) is in the JSON and the
+ * provenance's command. */
+static int cli_delegations_export(const cli_options *options, cli_session *session,
+                                  const Fundflow__V1__GetDelegationsResponse *answer) {
+    static const cli_export_column columns[] = {
+        CLI_EXPORT_COLUMN("delegation", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("delegate", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("mode", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("from", CLI_EXPORT_DATE),
+        CLI_EXPORT_COLUMN("until", CLI_EXPORT_DATE),
+        CLI_EXPORT_COLUMN("lines", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("population", CLI_EXPORT_TEXT),
+        CLI_EXPORT_COLUMN("granted", CLI_EXPORT_INTEGER),
+        CLI_EXPORT_COLUMN("revoked", CLI_EXPORT_INTEGER),
+        CLI_EXPORT_COLUMN("commissioner", CLI_EXPORT_TEXT)};
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    document.provenance.as_at_date = options->on_date;
+    cli_export_table *table = cli_export_table_add(&document, "Delegations", columns,
+                                                   sizeof columns / sizeof columns[0], true);
+    bool added = true;
+    for (size_t i = 0; i < answer->n_delegations && added; i++) {
+        const Fundflow__V1__DelegationRecord *delegation = answer->delegations[i];
+        char mode[CLI_ENUM_NAME_BYTES_MAX], lines[CLI_CODES_TEXT_BYTES],
+            population[CLI_CODES_TEXT_BYTES];
+        const cli_export_cell cells[] = {
+            {.text = delegation->delegation_id},
+            {.text = delegation->delegate_code},
+            {.text = cli_delegation_mode_text(delegation->mode, mode, sizeof mode)},
+            {.number = delegation->effective_from},
+            {.number = delegation->effective_to},
+            {.text = cli_codes_text(delegation->service_line_codes,
+                                    delegation->n_service_line_codes, lines, sizeof lines)},
+            {.text = cli_codes_text(delegation->population_codes, delegation->n_population_codes,
+                                    population, sizeof population)},
+            {.number = (int64_t)delegation->granted_sequence},
+            {.number = (int64_t)delegation->revoked_sequence},
+            {.text = answer->commissioner_code}};
+        added = cli_export_row_add(table, cells);
+    }
+    return cli_query_export(&document, added, options, session);
+}
+
+static int cli_delegations_print(const cli_options *options, cli_session *session,
+                                 const ProtobufCMessage *message) {
     const Fundflow__V1__GetDelegationsResponse *answer =
         (const Fundflow__V1__GetDelegationsResponse *)message;
+    if (cli_export_rendered(options)) return cli_delegations_export(options, session, answer);
     char date[16], mode[CLI_ENUM_NAME_BYTES_MAX];
     cli_field_print("service line", "%s", options->line_code);
     cli_field_print("ICB", "%s", options->icb_code);
@@ -263,9 +491,59 @@ static bool cli_flow_row_add(cli_table *table, const Fundflow__V1__FundingFlow *
     return cli_table_row_add(table, cells);
 }
 
-static int cli_flows_print(const cli_options *options, const ProtobufCMessage *message) {
+/* The flows as a table of from, to, stream and amount, with the walk's depth. */
+static int cli_flows_export(const cli_options *options, cli_session *session,
+                            const Fundflow__V1__GetFundingFlowsResponse *answer) {
+    static const cli_export_column columns[] = {CLI_EXPORT_COLUMN("depth", CLI_EXPORT_INTEGER),
+                                                CLI_EXPORT_COLUMN("from", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("to", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
+                                                CLI_EXPORT_COLUMN("amount", CLI_EXPORT_MONEY)};
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    cli_export_table *table = cli_export_table_add(&document, "Funding flows", columns, 5, true);
+    bool added = true;
+    for (size_t i = 0; i < answer->n_flows && added; i++) {
+        const Fundflow__V1__FundingFlow *flow = answer->flows[i];
+        char stream[CLI_ENUM_NAME_BYTES_MAX];
+        const cli_export_cell cells[] = {
+            {.number = flow->depth},
+            {.text = flow->from_code},
+            {.text = flow->to_code},
+            {.text = cli_enum_text(&fundflow__v1__stream__descriptor, flow->stream, stream,
+                                   sizeof stream)},
+            {.number = flow->amount_pence}};
+        added = cli_export_row_add(table, cells);
+    }
+    if (answer->truncated) {
+        fprintf(stderr, CLI_PROGRAM ": the server's limit on flows cut the walk short\n");
+    }
+    return cli_query_export(&document, added, options, session);
+}
+
+/* The flows' TOTAL row: every row's amount, so money passed on again below the root counts at
+ * each step it took. Refuses a total that overflows 64-bit pence. */
+static int cli_flows_total_add(cli_table *table,
+                               const Fundflow__V1__GetFundingFlowsResponse *answer) {
+    int64_t total = 0;
+    for (size_t i = 0; i < answer->n_flows; i++) {
+        if (money_add(total, answer->flows[i]->amount_pence, &total) != FF_OK) {
+            fprintf(stderr, CLI_PROGRAM ": the total of the flows overflows 64-bit pence\n");
+            return CLI_EXIT_REFUSED;
+        }
+    }
+    char amount[FF_MONEY_TEXT_BYTES];
+    const char *cells[] = {"TOTAL", "", "", cli_money_text(total, amount, sizeof amount)};
+    if (cli_table_row_add(table, cells)) return CLI_EXIT_OK;
+    fprintf(stderr, CLI_PROGRAM ": out of memory\n");
+    return CLI_EXIT_FAILED;
+}
+
+static int cli_flows_print(const cli_options *options, cli_session *session,
+                           const ProtobufCMessage *message) {
     const Fundflow__V1__GetFundingFlowsResponse *answer =
         (const Fundflow__V1__GetFundingFlowsResponse *)message;
+    if (cli_export_rendered(options)) return cli_flows_export(options, session, answer);
     char year[16], stream[CLI_ENUM_NAME_BYTES_MAX];
     printf("funding flows in %s from %s, %s\n\n",
            cli_year_text(options->financial_year, year, sizeof year),
@@ -284,12 +562,11 @@ static int cli_flows_print(const cli_options *options, const ProtobufCMessage *m
         for (size_t i = 0; i < answer->n_flows && added; i++) {
             added = cli_flow_row_add(&table, answer->flows[i]);
         }
-        if (added) cli_table_print(&table);
+        int code = added ? cli_flows_total_add(&table, answer) : CLI_EXIT_FAILED;
+        if (code == CLI_EXIT_OK) cli_table_print(&table);
         cli_table_free(&table);
-        if (!added) {
-            fprintf(stderr, CLI_PROGRAM ": out of memory\n");
-            return CLI_EXIT_FAILED;
-        }
+        if (!added) fprintf(stderr, CLI_PROGRAM ": out of memory\n");
+        if (code != CLI_EXIT_OK) return code;
     }
     printf("\ntruncated: %s\n",
            answer->truncated ? "yes: the server's limit on flows cut the walk short" : "no");

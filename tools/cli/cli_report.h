@@ -16,6 +16,9 @@
 
 #include "fundflow/v1/ledger.pb-c.h"
 
+/* What produced a rendering (cli_export.h). */
+typedef struct cli_export_provenance cli_export_provenance;
+
 /* How report writes its result. The numbers are never stored or sent; 0 means not chosen. */
 typedef enum cli_report_format {
     CLI_REPORT_FORMAT_UNCHOSEN = 0,
@@ -43,20 +46,29 @@ bool cli_report_check(const Fundflow__V1__Report *report);
  * flag for the caller. */
 int cli_report_table_write(const Fundflow__V1__Report *report, const char *org_code, FILE *out);
 
-/* Writes the report as RFC 4180 CSV, each line ended by CRLF: for each table a line
+/* Fills ordered with the report's n_findings findings worst first: FAIL, then WARN, then PASS,
+ * then any other level, each level in the server's order. Every format lists them so. */
+void cli_report_findings_order(const Fundflow__V1__Report *report,
+                               const Fundflow__V1__ReportFinding **ordered);
+
+/* Writes the report as RFC 4180 CSV, each line ended by CRLF, after a UTF-8 byte order mark and,
+ * when provenance is not NULL, the rows "# command,..." and so on that cli_export_csv_write
+ * writes (cli_export.h): for each table a line
  * "# table NAME", the column names, then a line per row; then "# findings" and the lines
- * "level,org_code,message". A field holding a comma, a double quote, CR or LF is quoted, with its
+ * "level,org_code,message", worst first. A field holding a comma, a double quote, CR or LF is quoted, with its
  * double quotes doubled. Money is plain pounds (1234.56), percent plain (12.34), flags true or
  * false, dates YYYY-MM-DD (empty for 0). Write errors are left in out's error flag. */
-void cli_report_csv_write(const Fundflow__V1__Report *report, FILE *out);
+void cli_report_csv_write(const Fundflow__V1__Report *report,
+                          const cli_export_provenance *provenance, FILE *out);
 
 /* Writes the report as an XLSX workbook at path, a temporary file that report renames into place;
  * messages call it shown_path, the file the user asked for. A worksheet per table, named after
- * it (cut to 31 characters, with []:*?/\ replaced and a " (N)" suffix when names clash), then
- * one named "Findings". Money, integers and percentages are numbers with Excel formats, flags
+ * it (cut to 31 characters at a word boundary, with []:*?/\ replaced and a " (N)" suffix when
+ * names clash), then one named "Findings", worst first, then with provenance one named "About". Money, integers and percentages are numbers with Excel formats, flags
  * booleans and dates Excel dates. Returns 0, or 4 having printed libxlsxwriter's reason on
  * stderr; path may then hold part of a workbook, which the caller removes. */
-int cli_report_xlsx_write(const Fundflow__V1__Report *report, const char *path,
+int cli_report_xlsx_write(const Fundflow__V1__Report *report,
+                          const cli_export_provenance *provenance, const char *path,
                           const char *shown_path);
 
 #endif

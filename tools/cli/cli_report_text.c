@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_values.h"
 #include "fundflow/limits.h"
@@ -24,6 +25,9 @@
 
 /* CSV ends each line with CRLF, as RFC 4180 section 2.1 asks. */
 #define CLI_REPORT_CSV_LINE_END "\r\n"
+
+/* A UTF-8 byte order mark, so that Excel reads the file as UTF-8 and shows "£". */
+#define CLI_REPORT_CSV_BOM "\xEF\xBB\xBF"
 
 /* The finding levels in the order the table lists them, worst first; anything else comes last. */
 static const Fundflow__V1__FindingLevel cli_report_levels[] = {
@@ -354,15 +358,44 @@ static void cli_report_csv_table_write(const Fundflow__V1__ReportTable *table, F
     }
 }
 
-void cli_report_csv_write(const Fundflow__V1__Report *report, FILE *out) {
+static void cli_report_csv_findings_write(const Fundflow__V1__Report *report, size_t group,
+                                          FILE *out);
+
+void cli_report_findings_order(const Fundflow__V1__Report *report,
+                               const Fundflow__V1__ReportFinding **ordered) {
+    size_t count = 0;
+    for (size_t group = 0; group <= CLI_REPORT_LEVEL_COUNT; group++) {
+        for (size_t i = 0; i < report->n_findings; i++) {
+            if (cli_report_finding_in_group(report->findings[i], group)) {
+                ordered[count++] = report->findings[i];
+            }
+        }
+    }
+    assert(count == report->n_findings);
+}
+
+void cli_report_csv_write(const Fundflow__V1__Report *report,
+                          const cli_export_provenance *provenance, FILE *out) {
+    fputs(CLI_REPORT_CSV_BOM, out);
+    if (provenance != NULL) cli_export_provenance_csv_write(provenance, out);
     for (size_t t = 0; t < report->n_tables; t++) cli_report_csv_table_write(report->tables[t], out);
     cli_report_csv_section_write("# findings", "", out);
     cli_report_csv_field_write("level", true, out);
     cli_report_csv_field_write("org_code", false, out);
     cli_report_csv_field_write("message", false, out);
     fputs(CLI_REPORT_CSV_LINE_END, out);
+    /* Findings worst first, walked level by level so no list of them is needed. */
+    for (size_t group = 0; group <= CLI_REPORT_LEVEL_COUNT; group++) {
+        cli_report_csv_findings_write(report, group, out);
+    }
+}
+
+/* The findings of one level group, in the server's order. */
+static void cli_report_csv_findings_write(const Fundflow__V1__Report *report, size_t group,
+                                          FILE *out) {
     for (size_t i = 0; i < report->n_findings; i++) {
         const Fundflow__V1__ReportFinding *finding = report->findings[i];
+        if (!cli_report_finding_in_group(finding, group)) continue;
         char level[16];
         cli_report_csv_field_write(cli_report_level_text(finding->level, level, sizeof level),
                                    true, out);

@@ -11,6 +11,7 @@
 #include <xlsxwriter.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
@@ -68,27 +69,27 @@ typedef struct cli_xlsx {
 static bool cli_xlsx_name_taken(const cli_xlsx *xlsx, const char *name) {
     if (strcasecmp(name, CLI_XLSX_HISTORY_SHEET) == 0) return true;
     if (strcasecmp(name, CLI_XLSX_FINDINGS_SHEET) == 0) return true;
+    if (strcasecmp(name, CLI_EXPORT_ABOUT_SHEET) == 0) return true;
     for (size_t i = 0; i < xlsx->sheet_count; i++) {
         if (strcasecmp(name, xlsx->sheet_names[i]) == 0) return true;
     }
     return false;
 }
 
-/* Copies at most characters_max (31 at most) UTF-8 characters of source into name, which holds
- * CLI_XLSX_CUT_NAME_BYTES, each of []:*?/\ and every control character replaced by '_'. */
-static void cli_xlsx_name_copy(const char *source, size_t characters_max, char *name) {
-    size_t used = 0, characters = 0;
-    for (const unsigned char *cursor = (const unsigned char *)source; *cursor != '\0'; cursor++) {
-        bool starts_character = (*cursor & 0xC0) != 0x80;
-        if (starts_character && characters == characters_max) break;
-        /* Bytes that are not UTF-8 could run on without starting a character. */
-        if (used + 1 == CLI_XLSX_CUT_NAME_BYTES) break;
-        if (starts_character) characters++;
-        bool invalid = strchr("[]:*?/\\", *cursor) != NULL || *cursor < 0x20 || *cursor == 0x7F;
-        name[used++] = invalid ? '_' : (char)*cursor;
+/* Copies name into cut, shortened to characters_max characters at a word boundary as
+ * cli_export_sheet_name does, to leave room for a " (N)" suffix. */
+static void cli_xlsx_name_cut(const char *name, size_t characters_max, char *cut) {
+    size_t used = 0, characters = 0, last_space = 0;
+    for (; name[used] != '\0'; used++) {
+        if (((unsigned char)name[used] & 0xC0) == 0x80) continue;
+        if (characters == characters_max) break;
+        if (name[used] == ' ') last_space = used;
+        characters++;
     }
-    name[used] = '\0';
-    assert(used < CLI_XLSX_CUT_NAME_BYTES);
+    if (name[used] != '\0' && name[used] != ' ' && last_space > 0) used = last_space;
+    while (used > 0 && name[used - 1] == ' ') used--;
+    memcpy(cut, name, used);
+    cut[used] = '\0';
 }
 
 /* A valid worksheet name for the table named source, the index-th: its name cut to 31 characters
@@ -97,18 +98,17 @@ static void cli_xlsx_name_copy(const char *source, size_t characters_max, char *
 static bool cli_xlsx_sheet_name(const cli_xlsx *xlsx, const char *source, size_t index,
                                 char *name) {
     char base[CLI_XLSX_CUT_NAME_BYTES];
-    cli_xlsx_name_copy(source, LXW_SHEETNAME_MAX, base);
-    if (base[0] == '\0') snprintf(base, sizeof base, "Table %zu", index + 1);
-    /* Excel refuses a name that starts or ends with an apostrophe. */
-    if (base[0] == '\'') base[0] = '_';
-    if (base[strlen(base) - 1] == '\'') base[strlen(base) - 1] = '_';
+    _Static_assert(CLI_XLSX_CUT_NAME_BYTES == CLI_EXPORT_SHEET_NAME_BYTES,
+                   "a cut name holds what cli_export_sheet_name writes");
+    if (source[0] == '\0') snprintf(base, sizeof base, "Table %zu", index + 1);
+    else cli_export_sheet_name(source, base);
     snprintf(name, CLI_XLSX_SHEET_NAME_BYTES, "%s", base);
     for (int attempt = 2; cli_xlsx_name_taken(xlsx, name); attempt++) {
         if (attempt > CLI_XLSX_NAME_TRIES_MAX) return false;
         char suffix[CLI_XLSX_SUFFIX_BYTES], cut[CLI_XLSX_CUT_NAME_BYTES];
         int suffix_length = snprintf(suffix, sizeof suffix, " (%d)", attempt);
         assert(suffix_length > 0 && suffix_length < LXW_SHEETNAME_MAX);
-        cli_xlsx_name_copy(base, LXW_SHEETNAME_MAX - (size_t)suffix_length, cut);
+        cli_xlsx_name_cut(base, LXW_SHEETNAME_MAX - (size_t)suffix_length, cut);
         snprintf(name, CLI_XLSX_SHEET_NAME_BYTES, "%s%s", cut, suffix);
     }
     return true;
@@ -287,7 +287,7 @@ static int cli_xlsx_table_write(cli_xlsx *xlsx, const Fundflow__V1__ReportTable 
     return code;
 }
 
-/* The findings in the server's order: level, organisation code and message. */
+/* The findings worst first: level, organisation code and message. */
 static int cli_xlsx_findings_write(cli_xlsx *xlsx, const Fundflow__V1__Report *report) {
     char name[CLI_XLSX_SHEET_NAME_BYTES];
     snprintf(name, sizeof name, "%s", CLI_XLSX_FINDINGS_SHEET);
@@ -296,10 +296,17 @@ static int cli_xlsx_findings_write(cli_xlsx *xlsx, const Fundflow__V1__Report *r
     static const char *const headings[] = {"level", "org_code", "message"};
     size_t characters[3] = {5, 8, 7};
     char level_text[16];
+    const Fundflow__V1__ReportFinding **ordered =
+        calloc(report->n_findings + 1, sizeof *ordered);
+    if (ordered == NULL) {
+        fprintf(stderr, CLI_PROGRAM ": %s: out of memory\n", xlsx->path);
+        return CLI_EXIT_FAILED;
+    }
+    cli_report_findings_order(report, ordered);
     for (size_t row = 0; row <= report->n_findings; row++) {
         const char *cells[3] = {headings[0], headings[1], headings[2]};
         if (row > 0) {
-            const Fundflow__V1__ReportFinding *finding = report->findings[row - 1];
+            const Fundflow__V1__ReportFinding *finding = ordered[row - 1];
             const ProtobufCEnumValue *level = protobuf_c_enum_descriptor_get_value(
                 &fundflow__v1__finding_level__descriptor, finding->level);
             snprintf(level_text, sizeof level_text, "%d", (int)finding->level);
@@ -310,11 +317,15 @@ static int cli_xlsx_findings_write(cli_xlsx *xlsx, const Fundflow__V1__Report *r
         for (size_t c = 0; c < 3; c++) {
             lxw_error error = worksheet_write_string(sheet, (lxw_row_t)row, (lxw_col_t)c, cells[c],
                                                      row == 0 ? xlsx->heading : NULL);
-            if (error != LXW_NO_ERROR) return cli_xlsx_error_report(xlsx, name, row, c, error);
+            if (error != LXW_NO_ERROR) {
+                free(ordered);
+                return cli_xlsx_error_report(xlsx, name, row, c, error);
+            }
             size_t length = cli_xlsx_text_characters(cells[c]);
             if (length > characters[c]) characters[c] = length;
         }
     }
+    free(ordered);
     lxw_error error = cli_xlsx_widths_set(sheet, characters, 3);
     return error == LXW_NO_ERROR ? CLI_EXIT_OK : cli_xlsx_error_report(xlsx, name, 0, 0, error);
 }
@@ -338,15 +349,19 @@ static bool cli_xlsx_formats_add(cli_xlsx *xlsx) {
     return true;
 }
 
-static int cli_xlsx_sheets_write(cli_xlsx *xlsx, const Fundflow__V1__Report *report) {
+static int cli_xlsx_sheets_write(cli_xlsx *xlsx, const Fundflow__V1__Report *report,
+                                 const cli_export_provenance *provenance) {
     for (size_t t = 0; t < report->n_tables; t++) {
         int code = cli_xlsx_table_write(xlsx, report->tables[t], t);
         if (code != CLI_EXIT_OK) return code;
     }
-    return cli_xlsx_findings_write(xlsx, report);
+    int code = cli_xlsx_findings_write(xlsx, report);
+    if (code != CLI_EXIT_OK || provenance == NULL) return code;
+    return cli_export_xlsx_about_add(xlsx->workbook, xlsx->heading, provenance, xlsx->path);
 }
 
-int cli_report_xlsx_write(const Fundflow__V1__Report *report, const char *path,
+int cli_report_xlsx_write(const Fundflow__V1__Report *report,
+                          const cli_export_provenance *provenance, const char *path,
                           const char *shown_path) {
     cli_xlsx xlsx = {.path = shown_path};
     xlsx.sheet_names = calloc(report->n_tables + 1, sizeof *xlsx.sheet_names);
@@ -358,7 +373,7 @@ int cli_report_xlsx_write(const Fundflow__V1__Report *report, const char *path,
         return CLI_EXIT_FAILED;
     }
     int code = CLI_EXIT_FAILED;
-    if (cli_xlsx_formats_add(&xlsx)) code = cli_xlsx_sheets_write(&xlsx, report);
+    if (cli_xlsx_formats_add(&xlsx)) code = cli_xlsx_sheets_write(&xlsx, report, provenance);
     else fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
     /* workbook_close frees the workbook whatever happens, so it runs on the failure path too. */
     lxw_error error = workbook_close(xlsx.workbook);

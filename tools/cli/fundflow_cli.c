@@ -9,11 +9,13 @@
 
 #include "cli.h"
 #include "cli_arguments.h"
+#include "cli_export.h"
 #include "cli_flags.h"
 #include "tool_values.h"
 
 int main(int argc, char **argv) {
     tool_program_name_set(CLI_PROGRAM);
+    cli_export_command_line_set(argc, argv);
     cli_options options;
     int code = cli_arguments_read(argc, argv, &options);
     if (code != CLI_EXIT_OK || options.subcommand == CLI_SUBCOMMAND_NONE) {

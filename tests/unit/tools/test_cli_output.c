@@ -256,7 +256,8 @@ static void test_report_build(test_report *built) {
 
 /* Fields holding a comma, a double quote, CR or LF are quoted with quotes doubled; others are
  * not. Figures are plain for programs: pounds without £ or separators, percentages without %,
- * flags true or false, dates ISO or empty. A line break in a table's name becomes a space. */
+ * flags true or false, dates ISO or empty. A line break in a table's name becomes a space. The
+ * file starts with a UTF-8 byte order mark so that Excel shows "£". */
 static void test_report_csv(void **state) {
     (void)state;
     test_report built;
@@ -266,9 +267,9 @@ static void test_report_csv(void **state) {
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
     assert_non_null(out);
-    cli_report_csv_write(&built.report, out);
+    cli_report_csv_write(&built.report, NULL, out);
     assert_int_equal(fclose(out), 0);
-    assert_string_equal(text, "# table Flows, 2024 and on\r\n"
+    assert_string_equal(text, "\xEF\xBB\xBF# table Flows, 2024 and on\r\n"
                               "org,amount,share,ok,on\r\n"
                               "\"Trust \"\"A\"\", North\",1234.56,75.50,true,2024-04-01\r\n"
                               "\"Line\r\nbreak\",-0.05,0.00,false,\r\n"

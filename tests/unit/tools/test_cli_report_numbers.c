@@ -67,7 +67,7 @@ static char *test_written(const test_report *made, bool table) {
     FILE *out = tmpfile();
     assert_non_null(out);
     if (table) assert_int_equal(cli_report_table_write(&made->report, NULL, out), 0);
-    else cli_report_csv_write(&made->report, out);
+    else cli_report_csv_write(&made->report, NULL, out);
     long length = ftell(out);
     assert_true(length > 0);
     char *text = calloc((size_t)length + 1, 1);
