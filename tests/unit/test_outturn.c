@@ -343,6 +343,78 @@ static void test_plan_refusals(void **state) {
                  FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence");
 }
 
+static ff_err outturn_as(ff_ledger *ledger, const access_principal *who, const char *org,
+                         bool rollup, Fundflow__V1__Outturn **outturn_out, ff_failure *failure) {
+    Fundflow__V1__GetOutturnRequest get = FUNDFLOW__V1__GET_OUTTURN_REQUEST__INIT;
+    get.org_code = (char *)org;
+    get.stream = CORE;
+    get.financial_year = TEST_YEAR;
+    get.to_month = 6;
+    get.rollup = rollup;
+    failure_clear(failure);
+    ProtobufCMessage *response = NULL;
+    ff_err err = query_outturn(ledger, who, &get.base, &response, failure);
+    *outturn_out = (Fundflow__V1__Outturn *)response;
+    return err;
+}
+
+static access_principal reader_of(const char *scope) {
+    access_principal who;
+    memset(&who, 0, sizeof who);
+    snprintf(who.name, sizeof who.name, "reader-%s", scope);
+    snprintf(who.scope, sizeof who.scope, "%s", scope);
+    who.role = FUNDFLOW__V1__PRINCIPAL_ROLE__READER;
+    who.today = 20240901;
+    return who;
+}
+
+/* A reader of QUE sees QUE's outturn, rolled up whole; a reader of its place 06H sees 06H's but
+ * not QUE's; a reader of QJG sees neither. */
+static void test_outturn_scope(void **state) {
+    test_fixture *f = *state;
+    access_principal que = reader_of("QUE"), place = reader_of("06H"), qjg = reader_of("QJG");
+    Fundflow__V1__Outturn *o = NULL;
+    ff_failure failure;
+    assert_int_equal(outturn_as(f->ledger, &que, "QUE", true, &o, &failure), FF_OK);
+    assert_int_equal(o->forecast_outturn_pence, 1125000);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    assert_int_equal(outturn_as(f->ledger, &place, "06H", false, &o, &failure), FF_OK);
+    assert_int_equal(o->ytd_actual_pence, 135000);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    assert_int_equal(outturn_as(f->ledger, &place, "QUE", true, &o, &failure), FF_ERR_OUT_OF_SCOPE);
+    assert_null(o);
+    assert_string_equal(failure.field, "org_code");
+    assert_int_equal(outturn_as(f->ledger, &qjg, "QUE", false, &o, &failure), FF_ERR_OUT_OF_SCOPE);
+    assert_null(o);
+}
+
+/* Fails the nth store read of a rolled-up outturn for every n until none is left to fail: each
+ * failure is a refusal with a reason and no response (the sanitizer build sees any leak). */
+static void test_outturn_failed_reads_refuse(void **state) {
+    test_fixture *f = *state;
+    bool answered = false;
+    size_t refused = 0;
+    for (uint64_t nth = 1; nth <= 400 && !answered; nth++) {
+        Fundflow__V1__Outturn *o = NULL;
+        ff_failure failure;
+        store_fault_inject(STORE_FAULT_READS, nth, FF_ERR_STORAGE, false);
+        ff_err err = outturn_as(f->ledger, national(), "QUE", true, &o, &failure);
+        store_fault_clear();
+        if (err == FF_OK) {
+            assert_non_null(o);
+            assert_int_equal(o->forecast_outturn_pence, 1125000);
+            fundflow__v1__outturn__free_unpacked(o, NULL);
+            answered = true;
+            continue;
+        }
+        assert_null(o);
+        assert_int_equal(failure.code, err);
+        assert_true(failure.detail[0] != '\0');
+        refused++;
+    }
+    assert_true(answered && refused > 10);
+}
+
 /* The plans table is a projection: verify replays it byte for byte, and a rebuild gives the
  * same outturn. */
 static void test_plans_rebuild_identically(void **state) {
@@ -365,6 +437,8 @@ int main(void) {
         cmocka_unit_test(test_outturn_of_every_stream),
         cmocka_unit_test(test_outturn_refusals),
         cmocka_unit_test(test_plan_refusals),
+        cmocka_unit_test(test_outturn_scope),
+        cmocka_unit_test(test_outturn_failed_reads_refuse),
         cmocka_unit_test(test_plans_rebuild_identically),
     };
     return cmocka_run_group_tests(tests, fixture_setup, test_fixture_teardown);
