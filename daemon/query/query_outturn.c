@@ -5,6 +5,7 @@
 #include "query.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,9 +355,16 @@ static ff_err outturn_read(outturn_walk *walk, ff_failure *failure) {
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read the organisation");
     log_head head;
     err = log_head_read(walk->txn, walk->store, &head);
+    uint64_t asked = walk->get->as_at_sequence;
+    if (err == FF_OK && asked > head.sequence) {
+        fundflow__v1__org_record__free_unpacked(org, NULL);
+        /* A figure as at an event not yet recorded would silently be today's. */
+        return failure_set(failure, FF_ERR_EVENT_UNKNOWN, "as_at_sequence",
+                           "as_at_sequence %" PRIu64 " is beyond the head, event %" PRIu64,
+                           asked, head.sequence);
+    }
     if (err == FF_OK) {
-        uint64_t asked = walk->get->as_at_sequence;
-        walk->outturn->as_at_sequence = asked != 0 && asked < head.sequence ? asked : head.sequence;
+        walk->outturn->as_at_sequence = asked != 0 ? asked : head.sequence;
         err = outturn_group(walk, org);
     }
     fundflow__v1__org_record__free_unpacked(org, NULL);

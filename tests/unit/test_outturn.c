@@ -116,13 +116,14 @@ static Fundflow__V1__Outturn *outturn_get(ff_ledger *ledger, const char *org, in
     return outturn;
 }
 
-static ff_failure outturn_refused(ff_ledger *ledger, const char *org, uint32_t to_month,
-                                  int stream) {
+static ff_failure outturn_refused_at(ff_ledger *ledger, const char *org, uint32_t to_month,
+                                     int stream, uint64_t as_at) {
     Fundflow__V1__GetOutturnRequest get = FUNDFLOW__V1__GET_OUTTURN_REQUEST__INIT;
     get.org_code = (char *)org;
     get.stream = stream;
     get.financial_year = TEST_YEAR;
     get.to_month = to_month;
+    get.as_at_sequence = as_at;
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
@@ -130,6 +131,11 @@ static ff_failure outturn_refused(ff_ledger *ledger, const char *org, uint32_t t
                          FF_OK);
     assert_null(response);
     return failure;
+}
+
+static ff_failure outturn_refused(ff_ledger *ledger, const char *org, uint32_t to_month,
+                                  int stream) {
+    return outturn_refused_at(ledger, org, to_month, stream, 0);
 }
 
 /* Each month's plan, actual, variance, committed and forecast, against the expected rows. */
@@ -309,6 +315,10 @@ static void test_outturn_refusals(void **state) {
     failure = outturn_refused(f->ledger, "QUE", 6, 99);
     assert_int_equal(failure.code, FF_ERR_ENUM_INVALID);
     assert_string_equal(failure.field, "stream");
+    /* Beyond the head (30) is refused, not read as now. */
+    failure = outturn_refused_at(f->ledger, "QUE", 6, CORE, SEQ_PLAN_PRIMARY + 1);
+    assert_int_equal(failure.code, FF_ERR_EVENT_UNKNOWN);
+    assert_string_equal(failure.field, "as_at_sequence");
 }
 
 static void plan_refused(ff_ledger *ledger, Fundflow__V1__Command *command, ff_err code,

@@ -1226,7 +1226,7 @@ const tool_flag cli_flags[] = {
      "organisation alone.", NULL},
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_as_at_parse,
      "The outturn as the ledger stood once event SEQUENCE was recorded: the plans, contracts\n"
-     "and payments recorded by then. Default: now.", NULL},
+     "and payments recorded by then; beyond the head it is refused. Default: now.", NULL},
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
