@@ -42,7 +42,7 @@ static const int64_t que_paid[7] = {75000, 75000, 75000, 90000, 75000, 60000, 75
 static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command) {
     ledger_result result;
     assert_int_equal(test_submit(ledger, command, &result), FF_OK);
-    assert_int_equal(result.failure.code, FF_OK);
+    if (result.failure.code != FF_OK) fail_msg("refused: %s", result.failure.detail);
 }
 
 /* The world (1 to 7: X24, Y61, QUE, QJG, 06H under QUE, 07K under QJG, PC1), then:
@@ -425,6 +425,55 @@ static void test_outturn_failed_reads_refuse(void **state) {
     assert_true(answered && refused > 10);
 }
 
+/* An outcome-based contract: QJG contracts with RGT for £1,000.00 with a £200.00 pot on metrics MA
+ * (60%) and MB (40%); pays £100.00 for M1 and M2; MA is reported at 50% on 10 June (M3).
+ * MA's share is floor(20000 × 6000 / 10000) = 12000; it earns floor(12000 × 5000 / 10000) = 6000
+ * (£60.00, actual in M3) and releases the other 6000 to QJG's budget.
+ * Outturn to M3, no plan: actual 10000 + 10000 + 6000 = £260.00. Remaining commitment:
+ * value 100000 − released 6000 − 26000 = £680.00 (MB's £80.00 pot still awaiting its report is in
+ * it); spread over 9 months: floor(68000 / 9) = 7555 each, M12 68000 − 8 × 7555 = 7560.
+ * Forecast outturn 26000 + 68000 = £940.00, the contract's value less what was released. */
+static int outcome_setup(void **state) {
+    test_fixture *f = test_fixture_open();
+    ff_ledger *l = f->ledger;
+    test_world_register(l);
+    submit_ok(l, test_org("o-rgt", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST,
+                          NULL));
+    submit_ok(l, test_allocation("a", "X24", "QJG", CORE, TEST_YEAR, 500000));
+    submit_ok(l, test_contract("c", "C-OUT", "QJG", "RGT", FUNDFLOW__V1__CONTRACT_TYPE__OUTCOME_BASED,
+                               CORE, 100000, 20000, "MA:6000,MB:4000"));
+    submit_ok(l, test_payment("m1", "C-OUT", 1, 10000));
+    submit_ok(l, test_payment("m2", "C-OUT", 2, 10000));
+    submit_ok(l, test_dated(test_outcome("o", "C-OUT", "MA", 5000), 20240610));
+    *state = f;
+    return 0;
+}
+
+static void test_outturn_counts_outcome_earnings_in_their_month(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__Outturn *o = outturn_get(f->ledger, "QJG", CORE, 3, false, 0);
+    assert_int_equal(o->months[0]->actual_pence, 10000);
+    assert_int_equal(o->months[1]->actual_pence, 10000);
+    assert_int_equal(o->months[2]->actual_pence, 6000);
+    assert_int_equal(o->months[2]->variance_pence, 6000);
+    assert_int_equal(o->ytd_actual_pence, 26000);
+    assert_int_equal(o->remaining_commitment_pence, 68000);
+    assert_int_equal(o->months[3]->committed_pence, 7555);
+    assert_int_equal(o->months[10]->committed_pence, 7555);
+    assert_int_equal(o->months[11]->committed_pence, 7560);
+    assert_int_equal(o->months[11]->forecast_pence, 7560);
+    assert_int_equal(o->uncommitted_plan_pence, 0);
+    assert_int_equal(o->forecast_outturn_pence, 94000);
+    assert_int_equal(o->forecast_variance_pence, 94000);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    /* To M2 the report (dated in M3) is not yet actual: 20000 to date, 100000 − 6000 − 20000 = 74000 remaining. */
+    o = outturn_get(f->ledger, "QJG", CORE, 2, false, 0);
+    assert_int_equal(o->ytd_actual_pence, 20000);
+    assert_int_equal(o->remaining_commitment_pence, 74000);
+    assert_int_equal(o->forecast_outturn_pence, 94000);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+}
+
 /* The plans table is a projection: verify replays it byte for byte, and a rebuild gives the
  * same outturn. */
 static void test_plans_rebuild_identically(void **state) {
@@ -451,5 +500,9 @@ int main(void) {
         cmocka_unit_test(test_outturn_failed_reads_refuse),
         cmocka_unit_test(test_plans_rebuild_identically),
     };
-    return cmocka_run_group_tests(tests, fixture_setup, test_fixture_teardown);
+    int failed = cmocka_run_group_tests(tests, fixture_setup, test_fixture_teardown);
+    const struct CMUnitTest outcome_tests[] = {
+        cmocka_unit_test(test_outturn_counts_outcome_earnings_in_their_month),
+    };
+    return failed + cmocka_run_group_tests(outcome_tests, outcome_setup, test_fixture_teardown);
 }
