@@ -186,7 +186,9 @@ static ff_err outturn_contract_add(outturn_walk *walk,
     uint32_t to_month = walk->get->to_month;
     int64_t actual[FF_MONTHS_PER_YEAR] = {0}, to_date = 0;
     ff_err err = outturn_contract_actual(contract, to_month, actual);
-    for (size_t m = 0; err == FF_OK && m < to_month; m++) err = money_add(to_date, actual[m], &to_date);
+    for (size_t m = 0; err == FF_OK && m < to_month; m++) {
+        err = money_add(to_date, actual[m], &to_date);
+    }
     if (err != FF_OK) return err;
     if (outturn_in_group(walk->outturn, contract->provider_code)) {
         return money_add(walk->sums.internal, to_date, &walk->sums.internal);
@@ -195,7 +197,9 @@ static ff_err outturn_contract_add(outturn_walk *walk,
         err = money_add(walk->sums.actual[m], actual[m], &walk->sums.actual[m]);
     }
     int64_t remaining = 0;
-    if (err == FF_OK) err = money_subtract(contract->value_pence, contract->released_pence, &remaining);
+    if (err == FF_OK) {
+        err = money_subtract(contract->value_pence, contract->released_pence, &remaining);
+    }
     if (err == FF_OK) err = money_subtract(remaining, to_date, &remaining);
     /* value ≥ paid + pot and pot ≥ earned + released, so nothing counted to date exceeds it. */
     assert(err != FF_OK || remaining >= 0);
@@ -255,7 +259,8 @@ static ff_err outturn_contracts(outturn_walk *walk) {
 
 /* The remaining commitment spread over the months after to_month: floor(total / months) each,
  * the last taking the remainder; at M12, all of it in M12. */
-static void outturn_spread(int64_t total, uint32_t to_month, int64_t committed[FF_MONTHS_PER_YEAR]) {
+static void outturn_spread(int64_t total, uint32_t to_month,
+                           int64_t committed[FF_MONTHS_PER_YEAR]) {
     memset(committed, 0, FF_MONTHS_PER_YEAR * sizeof committed[0]);
     assert(total >= 0 && to_month >= 1 && to_month <= FF_MONTHS_PER_YEAR);
     if (to_month == FF_MONTHS_PER_YEAR) {

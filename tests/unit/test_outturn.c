@@ -440,8 +440,9 @@ static int outcome_setup(void **state) {
     submit_ok(l, test_org("o-rgt", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST,
                           NULL));
     submit_ok(l, test_allocation("a", "X24", "QJG", CORE, TEST_YEAR, 500000));
-    submit_ok(l, test_contract("c", "C-OUT", "QJG", "RGT", FUNDFLOW__V1__CONTRACT_TYPE__OUTCOME_BASED,
-                               CORE, 100000, 20000, "MA:6000,MB:4000"));
+    submit_ok(l, test_contract("c", "C-OUT", "QJG", "RGT",
+                               FUNDFLOW__V1__CONTRACT_TYPE__OUTCOME_BASED, CORE, 100000, 20000,
+                               "MA:6000,MB:4000"));
     submit_ok(l, test_payment("m1", "C-OUT", 1, 10000));
     submit_ok(l, test_payment("m2", "C-OUT", 2, 10000));
     submit_ok(l, test_dated(test_outcome("o", "C-OUT", "MA", 5000), 20240610));
@@ -466,7 +467,8 @@ static void test_outturn_counts_outcome_earnings_in_their_month(void **state) {
     assert_int_equal(o->forecast_outturn_pence, 94000);
     assert_int_equal(o->forecast_variance_pence, 94000);
     fundflow__v1__outturn__free_unpacked(o, NULL);
-    /* To M2 the report (dated in M3) is not yet actual: 20000 to date, 100000 − 6000 − 20000 = 74000 remaining. */
+    /* To M2 the report (dated in M3) is not yet actual: 20000 to date, and 100000 − 6000 −
+     * 20000 = 74000 remaining; the forecast outturn is the same £940.00. */
     o = outturn_get(f->ledger, "QJG", CORE, 2, false, 0);
     assert_int_equal(o->ytd_actual_pence, 20000);
     assert_int_equal(o->remaining_commitment_pence, 74000);

@@ -326,7 +326,8 @@ static void test_error_table_is_consistent(void **state) {
     size_t count = 0;
     /* Numbers may leave gaps (ranges are handed out to work in progress), so each row is looked
      * up by its own number. */
-#define ERROR_ROW(symbol, number, name, message, twirp) numbers[count] = symbol, names[count++] = name;
+#define ERROR_ROW(symbol, number, name, message, twirp)                                           \
+    numbers[count] = symbol, names[count++] = name;
     FF_ERROR_TABLE(ERROR_ROW)
 #undef ERROR_ROW
     for (size_t row = 0; row < count; row++) {

@@ -127,7 +127,9 @@ static int cli_outturn_table_print(const Fundflow__V1__Outturn *outturn) {
         cli_outturn_row row;
         ok = cli_outturn_month_row(outturn, outturn->months[m], &sums, &row);
         const char *cells[CLI_OUTTURN_COLUMNS];
-        for (int column = 0; column < CLI_OUTTURN_COLUMNS; column++) cells[column] = row.cells[column];
+        for (int column = 0; column < CLI_OUTTURN_COLUMNS; column++) {
+            cells[column] = row.cells[column];
+        }
         ok = ok && cli_table_row_add(&table, cells);
     }
     if (ok) {
