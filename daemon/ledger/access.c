@@ -32,6 +32,7 @@ const access_method access_methods[] = {
     {"GetFundingFlows", ACCESS_NEED_READ},
     {"GetHistory", ACCESS_NEED_READ},
     {"RunReport", ACCESS_NEED_READ},
+    {"GetOutturn", ACCESS_NEED_READ},
     {"SubmitCommands", ACCESS_NEED_WRITE},
     {"VerifyLedger", ACCESS_NEED_AUDIT},
     {"ListPrincipals", ACCESS_NEED_AUDIT},
@@ -391,6 +392,9 @@ static void access_concern_find(const Fundflow__V1__Event *event, access_concern
     case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
         concern->orgs[0] = event->period_closed->org_code;
         break;
+    case FUNDFLOW__V1__EVENT__KIND_PLAN_SET:
+        concern->orgs[0] = event->plan_set->org_code;
+        break;
     case FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED:
     case FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED:
     case FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED:
@@ -552,6 +556,9 @@ static ff_err access_acting_find(store_txn *txn, ff_store *store,
         return FF_OK;
     case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
         access_acting_set(acting, event->period_closed->org_code, "event.period_closed.org_code");
+        return FF_OK;
+    case FUNDFLOW__V1__EVENT__KIND_PLAN_SET: /* the organisation planning */
+        access_acting_set(acting, event->plan_set->org_code, "event.plan_set.org_code");
         return FF_OK;
     case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
         /* A reversal of a reversal is refused by the projection; nothing to check here. */

@@ -31,6 +31,7 @@ const query_method query_methods[] = {
     {"GetDelegations", query_delegations},
     {"GetHistory", query_history},
     {"ListPrincipals", query_principals_list},
+    {"GetOutturn", query_outturn},
     {NULL, NULL},
 };
 

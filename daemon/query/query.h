@@ -93,6 +93,9 @@ ff_err query_history(ff_ledger *ledger, const access_principal *who,
 ff_err query_principals_list(ff_ledger *ledger, const access_principal *who,
                              const ProtobufCMessage *request, ProtobufCMessage **response_out,
                              ff_failure *failure);
+ff_err query_outturn(ff_ledger *ledger, const access_principal *who,
+                     const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                     ff_failure *failure);
 
 /* Verifies the ledger (VerifyLedger) for a caller that has already let the principal in, such as
  * a server running it off its event loop; request may be NULL. query_verify_handler is this in

@@ -155,7 +155,9 @@
     X(FF_ERR_DATE_BEFORE_MONTH, 74, "date_before_month",                                           \
       "the payment is dated before the month it is for", "invalid_argument")                    \
     X(FF_ERR_SCOPE_NOT_ALLOWED, 75, "scope_not_allowed",                                           \
-      "admins and auditors are national: they take no organisation scope", "invalid_argument")
+      "admins and auditors are national: they take no organisation scope", "invalid_argument") \
+    X(FF_ERR_PLAN_MONTHS_INVALID, 100, "plan_months_invalid",                                      \
+      "a plan has twelve monthly amounts, M1 to M12, each 0 or more", "invalid_argument")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

@@ -311,4 +311,7 @@
  * so that 100% is 10000 and no floating point touches a share of money. */
 #define FF_BASIS_POINTS_WHOLE 10000
 
+/* Months in a financial year, M1 (April) to M12 (March): a plan's amounts and an outturn's rows. */
+#define FF_MONTHS_PER_YEAR 12
+
 #endif

@@ -52,6 +52,8 @@ typedef struct matrix_row {
 #define ACCOUNT(org)                                                                            \
     "{\"org_code\":\"" org "\",\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"           \
     "\"purpose\":\"BUDGET\"}"
+#define OUTTURN(org)                                                                            \
+    "{\"org_code\":\"" org "\",\"financial_year\":2024,\"to_month\":6,\"rollup\":true}"
 #define DELEGATIONS(icb)                                                                        \
     "{\"service_line_code\":\"NCBPS\",\"icb_code\":\"" icb "\",\"date\":20240701}"
 #define GRANT(scope)                                                                            \
@@ -83,6 +85,7 @@ static const matrix_row matrix_rows[] = {
     {"VerifyLedger", "{}", "{}", AUDITORS, AUDITORS},
     {"ListPrincipals", "{}", "{}", AUDITORS, AUDITORS},
     {"ReloadPlugins", "{}", "{}", ADMINS, ADMINS},
+    {"GetOutturn", OUTTURN("QUE"), OUTTURN("QF7"), EVERYONE, NATIONAL_READERS},
     {"GrantPrincipal", GRANT("QUE"), GRANT("QF7"), ADMINS, ADMINS},
     {"RevokePrincipal", "{\"name\":\"victim-que\"}", "{\"name\":\"victim-qf7\"}", ADMINS, ADMINS},
 };

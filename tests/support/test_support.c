@@ -325,6 +325,24 @@ Fundflow__V1__Command *test_payment(const char *key, const char *contract_id, ui
     return command;
 }
 
+Fundflow__V1__Command *test_plan(const char *key, const char *org, Fundflow__V1__Stream stream,
+                                 const int64_t month_amounts_pence[12]) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__PlanSet *plan = malloc(sizeof *plan);
+    assert_non_null(plan);
+    fundflow__v1__plan_set__init(plan);
+    plan->org_code = strdup(org);
+    plan->stream = stream;
+    plan->financial_year = TEST_YEAR;
+    plan->n_month_amounts_pence = 12;
+    plan->month_amounts_pence = malloc(12 * sizeof *plan->month_amounts_pence);
+    assert_non_null(plan->month_amounts_pence);
+    memcpy(plan->month_amounts_pence, month_amounts_pence, 12 * sizeof *month_amounts_pence);
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_PLAN_SET;
+    command->event->plan_set = plan;
+    return command;
+}
+
 Fundflow__V1__Command *test_outcome(const char *key, const char *contract_id, const char *metric,
                                     uint32_t achievement_bp) {
     Fundflow__V1__Command *command = test_command_make(key);

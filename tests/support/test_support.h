@@ -71,6 +71,9 @@ Fundflow__V1__Command *test_delegation(const char *key, const char *id, const ch
 /* Ends delegation id early: it covers nothing after until (YYYYMMDD). */
 Fundflow__V1__Command *test_revocation(const char *key, const char *id, uint32_t until);
 Fundflow__V1__Command *test_period(const char *key, const char *org, uint32_t month);
+/* An organisation's plan for a stream in TEST_YEAR: twelve amounts, M1 to M12, dated 1 April. */
+Fundflow__V1__Command *test_plan(const char *key, const char *org, Fundflow__V1__Stream stream,
+                                 const int64_t month_amounts_pence[12]);
 /* Sets a command's effective date and returns it. */
 Fundflow__V1__Command *test_dated(Fundflow__V1__Command *command, uint32_t effective_date);
 

@@ -810,6 +810,26 @@ static void test_failed_reads_fail_the_token_lookup(void **state) {
     assert_true(nth > 1 && nth < 100);
 }
 
+/* A plan acts for, and concerns, the organisation planning: QUE's writer may plan for QUE and its
+ * place 06H, not for QJG; a reader of 06H sees 06H's plan and not QUE's. */
+static void test_plans_act_and_are_covered_by_the_organisation(void **state) {
+    static const int64_t months[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    access_principal que = principal_make("writer@que", WRITER, "QUE");
+    command_expect(state, &que, test_plan("p1", "QUE", CORE, months), FF_OK, NULL);
+    command_expect(state, &que, test_plan("p2", "06H", CORE, months), FF_OK, NULL);
+    command_expect(state, &que, test_plan("p3", "QJG", CORE, months), FF_ERR_OUT_OF_SCOPE,
+                   "event.plan_set.org_code");
+    test_fixture *fixture = *state;
+    submit_ok(fixture->ledger, test_plan("p4", "06H", CORE, months), SEQ_WORLD_END + 1);
+    submit_ok(fixture->ledger, test_plan("p5", "QUE", CORE, months), SEQ_WORLD_END + 2);
+    reading r = reading_begin(state);
+    assert_true(event_covered(&r, "06H", SEQ_WORLD_END + 1));
+    assert_true(event_covered(&r, "QUE", SEQ_WORLD_END + 1));
+    assert_false(event_covered(&r, "QJG", SEQ_WORLD_END + 1));
+    assert_false(event_covered(&r, "06H", SEQ_WORLD_END + 2));
+    reading_end(&r);
+}
+
 #define WORLD_TEST(name) cmocka_unit_test_setup_teardown(name, world_setup, test_fixture_teardown)
 #define EMPTY_TEST(name) cmocka_unit_test_setup_teardown(name, empty_setup, test_fixture_teardown)
 
@@ -829,6 +849,7 @@ int main(void) {
         WORLD_TEST(test_actor_index_survives_rebuild_and_verify),
         WORLD_TEST(test_failed_reads_fail_the_batch),
         WORLD_TEST(test_failed_reads_fail_the_token_lookup),
+        WORLD_TEST(test_plans_act_and_are_covered_by_the_organisation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,8 @@
  *
  * cli_arguments.c reads the command line into a cli_options, using the tables in cli_flags.c, and
  * fundflow_cli.c calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
- * cli_listing.c, cli_positions.c, cli_plugins.c, cli_principals.c and cli_submit.c hold those
- * functions. The client
- * is single-threaded.
+ * cli_listing.c, cli_positions.c, cli_plugins.c, cli_principals.c, cli_plans.c and cli_submit.c
+ * hold those functions. The client is single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_H
 #define FUNDFLOW_TOOLS_CLI_H
@@ -73,6 +72,8 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_PRINCIPAL_ADD,
     CLI_SUBCOMMAND_PRINCIPAL_LIST,
     CLI_SUBCOMMAND_PRINCIPAL_REVOKE,
+    CLI_SUBCOMMAND_PLAN_SET,
+    CLI_SUBCOMMAND_OUTTURN,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -179,6 +180,12 @@ typedef struct cli_options {
     /* Principals. */
     uint32_t role;       /* principal add --role */
     const char *actor;   /* history --actor: the principal whose events to list */
+    /* Plans and outturns (cli_plans.c). */
+    int64_t month_amounts_pence[FF_MONTHS_PER_YEAR]; /* plan set --month-amounts */
+    bool month_amounts_given;
+    int64_t amount_each_pence; /* plan set --amount-each */
+    bool amount_each_given;
+    uint32_t to_month; /* outturn --to */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
@@ -238,5 +245,7 @@ int cli_submit_run(const cli_options *options, cli_session *session);
 int cli_principal_add_run(const cli_options *options, cli_session *session);
 int cli_principal_list_run(const cli_options *options, cli_session *session);
 int cli_principal_revoke_run(const cli_options *options, cli_session *session);
+int cli_plan_set_run(const cli_options *options, cli_session *session);
+int cli_outturn_run(const cli_options *options, cli_session *session);
 
 #endif

@@ -27,7 +27,8 @@
      CLI_FOR(CLI_SUBCOMMAND_BUDGET) | CLI_FOR(CLI_SUBCOMMAND_REVERSE) |                         \
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY) |           \
      CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_OUTCOME) |                            \
-     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
+     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD) |                 \
+     CLI_FOR(CLI_SUBCOMMAND_PLAN_SET))
 #define CLI_FOR_TRANSFERS (CLI_FOR(CLI_SUBCOMMAND_ALLOCATE) | CLI_FOR(CLI_SUBCOMMAND_BUDGET))
 #define CLI_FOR_ACCOUNTS                                                                        \
     (CLI_FOR_TRANSFERS | CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_POSITIONS) | \
@@ -540,6 +541,50 @@ static bool cli_actor_parse(void *context, const char *flag, const char *value) 
     return tool_text_parse(flag, value, FF_PRINCIPAL_NAME_BYTES_MAX);
 }
 
+/* Values of the plans' and outturns' flags ---------------------------------------------------- */
+
+/* --month-amounts: twelve amounts of pounds, M1 to M12, split by commas, each 0 or more. */
+static bool cli_month_amounts_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    char amount[FF_MONEY_TEXT_BYTES];
+    size_t count = 0;
+    for (const char *start = value;; count++) {
+        size_t bytes = strcspn(start, ",");
+        if (count == FF_MONTHS_PER_YEAR) {
+            return tool_value_refuse(flag, value, "holds more than " CLI_NUMBER_TEXT(
+                FF_MONTHS_PER_YEAR) " amounts; write each without thousands separators");
+        }
+        if (bytes == 0 || bytes >= sizeof amount) {
+            return tool_value_refuse(flag, value, "needs an amount of pounds for each of M1 to "
+                                                  "M12, split by commas");
+        }
+        memcpy(amount, start, bytes);
+        amount[bytes] = '\0';
+        if (!tool_amount_or_zero_parse(flag, amount, &options->month_amounts_pence[count])) {
+            return false;
+        }
+        if (start[bytes] == '\0') break;
+        start += bytes + 1;
+    }
+    if (count + 1 != FF_MONTHS_PER_YEAR) {
+        return tool_value_refuse(flag, value, "needs " CLI_NUMBER_TEXT(FF_MONTHS_PER_YEAR)
+                                              " amounts, M1 to M12, split by commas");
+    }
+    options->month_amounts_given = true;
+    return true;
+}
+
+static bool cli_amount_each_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->amount_each_given = true;
+    return tool_amount_or_zero_parse(flag, value, &options->amount_each_pence);
+}
+
+static bool cli_to_month_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_month_parse(flag, value, &options->to_month);
+}
+
 /* Subcommands -------------------------------------------------------------------------------- */
 
 const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
@@ -808,6 +853,29 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "request on. The principal stays listed, with the date it was revoked, and its name\n"
         "is never granted again. Needs an admin token.",
         cli_principal_revoke_run},
+    [CLI_SUBCOMMAND_PLAN_SET] = {
+        "plan", "set", "CODE", "set or revise an organisation's monthly expenditure plan",
+        "Records a PlanSet event: the organisation CODE plans to spend, under the contracts it\n"
+        "commissions, these amounts in M1 (April) to M12 (March) of --year in --stream, given\n"
+        "month by month (--month-amounts) or the same each month (--amount-each). Setting it\n"
+        "again revises it: the latest plan recorded wins, and every revision stays in the\n"
+        "ledger (outturn --as-at reads an earlier one). A plan moves no money and cannot be\n"
+        "reversed; to correct one, set it again.",
+        cli_plan_set_run},
+    [CLI_SUBCOMMAND_OUTTURN] = {
+        NULL, "outturn", "CODE", "show plan against actual and the forecast outturn",
+        "Prints, for the organisation CODE in --year (every stream unless --stream), one table\n"
+        "of M1 to M12: the plan; to month --to, the actual (payments under the contracts it\n"
+        "commissions, in the month they pay for, and outcome earnings in the month reported),\n"
+        "the variance (actual - plan: positive is over plan) and the year to date; after --to,\n"
+        "the commitment still to be paid, spread evenly over the months left; and each month's\n"
+        "forecast: the actual, or after --to the larger of plan and commitment. TOTAL adds\n"
+        "them up. Then the forecast outturn (actual to date + remaining commitment + the plan\n"
+        "beyond what is committed; at M12, actual + what is still owed) and the forecast\n"
+        "variance against the full-year plan. With --rollup, an ICB's places or a\n"
+        "collaborative's members are added in; budgets passed between them are not spending,\n"
+        "and payments between them are left out and shown as internal.",
+        cli_outturn_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
@@ -1165,6 +1233,37 @@ const tool_flag cli_flags[] = {
     {"--actor", "NAME", CLI_FOR(CLI_SUBCOMMAND_HISTORY), 0, cli_actor_parse,
      "List the events the principal NAME recorded rather than an account's postings.\n"
      "Not with CODE, --stream, --year or --purpose.", NULL},
+    /* Plans and outturns. */
+    {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_PLAN_SET), CLI_FOR(CLI_SUBCOMMAND_PLAN_SET),
+     cli_stream_parse, "The stream the plan is for, by name in any case. Required.",
+     &fundflow__v1__stream__descriptor},
+    {"--year", "YYYY/YY", CLI_FOR(CLI_SUBCOMMAND_PLAN_SET) | CLI_FOR(CLI_SUBCOMMAND_OUTTURN),
+     CLI_FOR(CLI_SUBCOMMAND_PLAN_SET) | CLI_FOR(CLI_SUBCOMMAND_OUTTURN),
+     cli_financial_year_parse, "The financial year, such as 2024/25. Required.", NULL},
+    {"--month-amounts", "A1,...,A12", CLI_FOR(CLI_SUBCOMMAND_PLAN_SET), 0,
+     cli_month_amounts_parse,
+     "Twelve amounts of pounds, M1 (April) to M12 (March), split by commas and each 0 or\n"
+     "more, written without thousands separators (1000000.50). This or --amount-each is\n"
+     "required.", NULL},
+    {"--amount-each", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_PLAN_SET), 0, cli_amount_each_parse,
+     "The same amount " CLI_AMOUNT_HELP " for every month, 0 or more. This or\n"
+     "--month-amounts is required.", NULL},
+    {"--reason", "TEXT", CLI_FOR(CLI_SUBCOMMAND_PLAN_SET), 0, cli_reason_parse,
+     "Why the plan is set or revised, up to " CLI_NUMBER_TEXT(FF_REASON_BYTES_MAX)
+     " bytes. Default: none.", NULL},
+    {"--to", "MONTH", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), CLI_FOR(CLI_SUBCOMMAND_OUTTURN),
+     cli_to_month_parse,
+     "The last month of actuals: M1 (April) to M12 (March), or 1 to 12. Required.", NULL},
+    {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_stream_parse,
+     "Only this stream, by name in any case. Default: every stream added together.",
+     &fundflow__v1__stream__descriptor},
+    {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_rollup_parse,
+     "Add up the organisation with those under it: an ICB with its places, a provider\n"
+     "collaborative with its members, as they stood on the year's last day. Default: the\n"
+     "organisation alone.", NULL},
+    {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_as_at_parse,
+     "The outturn as the ledger stood once event SEQUENCE was recorded: the plans, contracts\n"
+     "and payments recorded by then; beyond the head it is refused. Default: now.", NULL},
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
@@ -1244,6 +1343,12 @@ static int cli_subcommand_combination_check(const cli_options *options) {
         return cli_date_in_year_check(options, "allocate");
     case CLI_SUBCOMMAND_BUDGET:
         return cli_date_in_year_check(options, "budget");
+    case CLI_SUBCOMMAND_PLAN_SET:
+        if (options->month_amounts_given == options->amount_each_given) {
+            return cli_combination_refuse("plan set", "needs one of --month-amounts A1,...,A12 "
+                                                      "and --amount-each POUNDS");
+        }
+        return cli_date_in_year_check(options, "plan set");
     case CLI_SUBCOMMAND_ORG_UPDATE:
         if (options->members_given && options->no_members) {
             return cli_combination_refuse("org update", "takes --members or --no-members, not "

@@ -93,6 +93,26 @@ static void cli_statement_line(const Fundflow__V1__StatementSubmitted *statement
              amount);
 }
 
+/* The total of a plan's months; the ledger refused plans whose sum overflows, so a sum that
+ * does not fit is shown as 0 rather than trusted. */
+static int64_t cli_plan_total(const Fundflow__V1__PlanSet *plan) {
+    int64_t total = 0;
+    for (size_t month = 0; month < plan->n_month_amounts_pence; month++) {
+        if (money_add(total, plan->month_amounts_pence[month], &total) != FF_OK) return 0;
+    }
+    return total;
+}
+
+static void cli_plan_line(const Fundflow__V1__PlanSet *plan, char *buffer, size_t buffer_bytes) {
+    char stream[CLI_ENUM_NAME_BYTES_MAX], money[FF_MONEY_TEXT_BYTES], year[16];
+    money_format(cli_plan_total(plan), money, sizeof money);
+    snprintf(buffer, buffer_bytes, "plan %s %s %s: %s for the year%s%s", plan->org_code,
+             cli_enum_text(&fundflow__v1__stream__descriptor, plan->stream, stream,
+                           sizeof stream),
+             cli_year_text(plan->financial_year, year, sizeof year), money,
+             plan->reason[0] ? ": " : "", plan->reason);
+}
+
 /* The line of an event the funding-flow domain added; false, doing nothing, for any other. */
 static bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer,
                                   size_t buffer_bytes) {
@@ -144,6 +164,9 @@ static bool cli_domain_event_line(const Fundflow__V1__Event *event, char *buffer
                  event->period_closed->month, cli_month_name(event->period_closed->month),
                  cli_year_text(event->period_closed->financial_year, year, sizeof year),
                  event->period_closed->org_code);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PLAN_SET:
+        cli_plan_line(event->plan_set, buffer, buffer_bytes);
         return true;
     case FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_GRANTED:
         cli_principal_granted_line(event->principal_granted, buffer, buffer_bytes);
@@ -254,6 +277,19 @@ static void cli_statement_fields_print(const Fundflow__V1__StatementSubmitted *s
     cli_money_field_print("amount", statement->amount_pence);
 }
 
+static void cli_plan_fields_print(const Fundflow__V1__PlanSet *plan) {
+    cli_field_print("organisation", "%s", plan->org_code);
+    cli_enum_field_print("stream", &fundflow__v1__stream__descriptor, plan->stream);
+    cli_year_field_print(plan->financial_year);
+    for (size_t month = 0; month < plan->n_month_amounts_pence; month++) {
+        char name[24];
+        snprintf(name, sizeof name, "M%zu", month + 1);
+        cli_money_field_print(name, plan->month_amounts_pence[month]);
+    }
+    cli_money_field_print("total", cli_plan_total(plan));
+    cli_field_print("reason", "%s", plan->reason[0] ? plan->reason : "-");
+}
+
 /* The fields of an event the funding-flow domain added; false, doing nothing, for any other. */
 static bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
     char text[CLI_ENUM_NAME_BYTES_MAX];
@@ -302,6 +338,9 @@ static bool cli_domain_event_fields_print(const Fundflow__V1__Event *event) {
         return true;
     case FUNDFLOW__V1__EVENT__KIND_STATEMENT_SUBMITTED:
         cli_statement_fields_print(event->statement_submitted);
+        return true;
+    case FUNDFLOW__V1__EVENT__KIND_PLAN_SET:
+        cli_plan_fields_print(event->plan_set);
         return true;
     case FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED:
         cli_field_print("organisation", "%s", event->period_closed->org_code);
