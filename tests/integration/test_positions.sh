@@ -138,6 +138,10 @@ for stream in "" all ALL; do
     expect_row primary_medical_care "£500.00 £0.00 £500.00 £400.00 £0.00 £400.00 £0.00 £0.00 £100.00 £0.00"
     expect_row TOTAL "£3,950.00 £1,450.00 £2,500.00 £1,550.00 £300.00 £1,200.00 £0.00 £50.00 £950.00 £50.00"
 done
+# Rolled up with 06H: core as in the rollup above; primary care as QUE's own; the internal
+# £1,350.00 in the last column.
+expect_status 0 position QUE "${y[@]}" --rollup
+expect_row TOTAL "£3,950.00 £100.00 £3,850.00 £2,150.00 £350.00 £1,750.00 £0.00 £50.00 £1,700.00 £50.00 £1,350.00"
 expect_status 2 position QUE "${y[@]}" --stream every
 expect_errors "--stream"
 
@@ -186,7 +190,7 @@ for p in rows.values():
 assert int(rows["QUE"]["received_pence"]) == 345000 and int(rows["QJG"]["received_pence"]) == 100000
 ' "$output" || fail "positions --rollup --json:"$'\n'"$output"
 expect_status 0 positions --stream core_services "${y[@]}" --rollup
-grep -Eq '^QUE +ICB one +£3,450\.00 +£100\.00 +£3,350\.00 +£1,750\.00 +£350\.00 +£1,350\.00 +£0\.00 +£50\.00 +£1,600\.00 +£50\.00$' <<<"$output" \
+grep -Eq '^QUE +ICB one +£3,450\.00 +£100\.00 +£3,350\.00 +£1,750\.00 +£350\.00 +£1,350\.00 +£0\.00 +£50\.00 +£1,600\.00 +£50\.00 +£1,350\.00$' <<<"$output" \
     || fail "positions --rollup QUE:"$'\n'"$output"
 
 check "the help states the definitions"

@@ -25,14 +25,18 @@
 /* The table's columns: a code, a name, then the figures as position prints them, so that
  * received - passed on = held, paid + unpaid commitment + withheld + earned = contract value
  * and held - contract value = uncommitted headroom on every row; released, which is in none
- * of these, comes last. */
-#define CLI_POSITIONS_FIGURES 10u
+ * of these, comes next; and, for rollups only, the internal transfers taken out of received and
+ * passed on. */
+#define CLI_POSITIONS_FIGURES 11u
+/* The figures shown without --rollup: every one but the internal transfers. */
+#define CLI_POSITIONS_FIGURES_ALONE (CLI_POSITIONS_FIGURES - 1u)
 #define CLI_POSITIONS_COLUMNS (2u + CLI_POSITIONS_FIGURES)
 _Static_assert(CLI_POSITIONS_COLUMNS <= CLI_TABLE_COLUMNS_MAX, "a cli_table holds every column");
 
 static const char *const cli_positions_headings[CLI_POSITIONS_COLUMNS] = {
     "code",     "name",   "received", "passed on", "held", "contract value", "paid",
-    "unpaid commitment", "withheld", "earned", "uncommitted headroom", "released"};
+    "unpaid commitment", "withheld", "earned", "uncommitted headroom", "released",
+    "internal transfers"};
 
 /* The JSON document around the replies, which are kept as received, split by commas. */
 #define CLI_POSITIONS_JSON_OPEN "{\"positions\":["
@@ -68,7 +72,7 @@ static bool cli_positions_figures(const Fundflow__V1__Position *position,
         received,                       position->passed_on_pence, position->held_pence,
         position->contract_value_pence, position->paid_pence,      position->committed_pence,
         position->withheld_pence,       position->earned_pence,    position->headroom_pence,
-        position->released_pence};
+        position->released_pence,       position->internal_transfers_pence};
     memcpy(figures, all, sizeof all);
     return true;
 }
@@ -252,13 +256,14 @@ static int cli_positions_use(void *context, const Fundflow__V1__OrgRecord *const
 }
 
 int cli_positions_run(const cli_options *options, cli_session *session) {
-    static const bool right[CLI_POSITIONS_COLUMNS] = {false, false, true, true, true, true,
+    static const bool right[CLI_POSITIONS_COLUMNS] = {false, false, true, true, true, true, true,
                                                       true,  true,  true, true, true, true};
     cli_positions positions = {
         .options = options,
         .session = session,
         .kind = options->kind != 0 ? options->kind : (uint32_t)FUNDFLOW__V1__ORG_KIND__ICB};
-    cli_table_init(&positions.table, CLI_POSITIONS_COLUMNS, cli_positions_headings, right);
+    size_t columns = 2u + (options->rollup ? CLI_POSITIONS_FIGURES : CLI_POSITIONS_FIGURES_ALONE);
+    cli_table_init(&positions.table, columns, cli_positions_headings, right);
     /* One more than the most read, so that too many is told apart from exactly enough. */
     int code = cli_orgs_fetch(session, positions.kind, (uint64_t)CLI_POSITIONS_ORGS_MAX + 1,
                               cli_positions_use, &positions);
@@ -318,7 +323,8 @@ static void cli_position_figures_print(const Fundflow__V1__Position *position) {
 #define CLI_STREAM_FIGURES CLI_POSITIONS_FIGURES
 static const char *const cli_stream_headings[1 + CLI_STREAM_FIGURES] = {
     "stream",   "received", "passed on", "held",   "contract value",       "paid",
-    "unpaid commitment", "withheld", "earned", "uncommitted headroom", "released"};
+    "unpaid commitment", "withheld", "earned", "uncommitted headroom", "released",
+    "internal transfers"};
 
 static bool cli_stream_row_add(cli_table *table, const char *name,
                                const int64_t figures[CLI_STREAM_FIGURES]) {
@@ -334,9 +340,10 @@ static bool cli_stream_row_add(cli_table *table, const char *name,
 /* One row per stream of position->streams and a TOTAL row (the position's own figures). */
 static int cli_position_streams_print(const Fundflow__V1__Position *position) {
     static const bool right[1 + CLI_STREAM_FIGURES] = {false, true, true, true, true, true,
-                                                       true,  true, true, true, true};
+                                                       true,  true, true, true, true, true};
     cli_table table;
-    cli_table_init(&table, 1 + CLI_STREAM_FIGURES, cli_stream_headings, right);
+    size_t columns = 1u + (position->rollup ? CLI_STREAM_FIGURES : CLI_POSITIONS_FIGURES_ALONE);
+    cli_table_init(&table, columns, cli_stream_headings, right);
     bool ok = true;
     int64_t figures[CLI_STREAM_FIGURES];
     for (size_t i = 0; ok && i < position->n_streams; i++) {
