@@ -102,27 +102,31 @@ ff_err query_contract_figures_at(store_txn *txn, ff_store *store,
         return FF_OK;
     }
     if (contract->agreed_date > as_at_date) return FF_OK;
-    for (size_t i = 0; i < contract->n_metrics; i++) {
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < contract->n_metrics; i++) {
         const Fundflow__V1__MetricState *metric = contract->metrics[i];
         if (!metric->reported || metric->reported_date > as_at_date) continue;
-        out->earned_pence += metric->earned_pence;
-        out->released_pence += metric->released_pence;
+        err = money_add(out->earned_pence, metric->earned_pence, &out->earned_pence);
+        if (err == FF_OK) {
+            err = money_add(out->released_pence, metric->released_pence, &out->released_pence);
+        }
     }
+    if (err != FF_OK) return err;
     uint8_t prefix[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
     size_t key_bytes = projection_history_key(contract->contract_id, 0, prefix, sizeof prefix);
     assert(key_bytes > LOG_KEY_BYTES && key_bytes <= sizeof prefix);
     query_contract_dated dated = {txn, store, as_at_sequence, as_at_date,
                                   key_bytes - LOG_KEY_BYTES, 0, 0};
-    ff_err err = store_each(txn, store, STORE_TABLE_HISTORY,
-                            STORE_SLICE(prefix, dated.prefix_bytes), query_contract_dated_row,
-                            &dated);
-    if (err != FF_OK) return err;
-    /* The metrics' shares and the payments never exceed the pot and the fixed part. */
+    err = store_each(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(prefix, dated.prefix_bytes),
+                     query_contract_dated_row, &dated);
     out->paid_pence = dated.paid_pence;
-    out->withheld_pence = pot - out->earned_pence - out->released_pence;
-    int64_t fixed = 0;
-    err = money_add(contract->original_value_pence - pot, dated.variations_pence, &fixed);
-    out->unpaid_pence = fixed - dated.paid_pence;
+    int64_t settled = 0, fixed = 0;
+    if (err == FF_OK) err = money_add(out->earned_pence, out->released_pence, &settled);
+    if (err == FF_OK) err = money_subtract(pot, settled, &out->withheld_pence);
+    if (err == FF_OK) {
+        err = money_add(contract->original_value_pence - pot, dated.variations_pence, &fixed);
+    }
+    if (err == FF_OK) err = money_subtract(fixed, dated.paid_pence, &out->unpaid_pence);
     return err;
 }
 
