@@ -1,6 +1,9 @@
 /* The read RPCs about accounts: an organisation's position (GetPosition), with what it released
- * on its contracts and, for a rollup, its places or members; and one account's postings
- * (GetAccountHistory). Both refuse an organisation outside the asker's scope. */
+ * on its contracts; for a rollup, the group of it and those under it with the flows inside the
+ * group taken out; for an unspecified stream, one row per stream; and, asked for, its contracts
+ * as provider. And one account's postings (GetAccountHistory). Both refuse an organisation
+ * outside the asker's scope. The definitions every figure follows are in ledger.proto's
+ * Position. */
 #include "query.h"
 
 #include <assert.h>
@@ -12,15 +15,17 @@
 #include "log.h"
 #include "projection.h"
 #include "projection_link.h"
+#include "query_position_parts.h"
 #include "query_read.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
-static ff_err query_account_check(const char *org_code, int stream, uint32_t year,
-                                  ff_failure *failure) {
+/* Checks an account request's code, stream (0, every stream, only where every_stream) and year. */
+static ff_err query_account_check(const char *org_code, int stream, bool every_stream,
+                                  uint32_t year, ff_failure *failure) {
     ff_err err = command_org_code_check(org_code, "org_code", true, failure);
-    if (err == FF_OK &&
+    if (err == FF_OK && !(stream == 0 && every_stream) &&
         (stream == 0 ||
          !protobuf_c_enum_descriptor_get_value(&fundflow__v1__stream__descriptor, stream))) {
         err = failure_set(failure, FF_ERR_ENUM_INVALID, "stream", "stream %d is not valid",
@@ -119,54 +124,91 @@ static ff_err query_rollup_add(Fundflow__V1__Position *position, const char *cod
     return FF_OK;
 }
 
-/* Finding an ICB's places, one organisation at a time. */
-typedef struct query_places_walk {
+/* Reads into parent (FF_ORG_CODE_BYTES_MAX + 1 bytes) the code of the organisation code sat
+ * under on date (today if 0); empty if none then, or if it was not yet registered. */
+static ff_err query_parent_at(store_txn *txn, ff_store *store, const char *code, uint32_t date,
+                              char *parent) {
+    parent[0] = '\0';
+    if (date == 0) {
+        Fundflow__V1__OrgRecord *org = NULL;
+        ff_err err = projection_org_read(txn, store, code, &org);
+        if (err == FF_ERR_ORG_UNKNOWN) return FF_OK;
+        if (err != FF_OK) return err;
+        assert(strlen(org->parent_code) <= FF_ORG_CODE_BYTES_MAX);
+        strcpy(parent, org->parent_code);
+        fundflow__v1__org_record__free_unpacked(org, NULL);
+        return FF_OK;
+    }
+    Fundflow__V1__OrgLinkRecord *links = NULL;
+    ff_err err = projection_org_links_at(txn, store, code, date, &links);
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    if (err != FF_OK) return err;
+    assert(strlen(links->parent_code) <= FF_ORG_CODE_BYTES_MAX);
+    strcpy(parent, links->parent_code);
+    fundflow__v1__org_link_record__free_unpacked(links, NULL);
+    return FF_OK;
+}
+
+/* Finding the organisations under an ICB (its places) or a region (its ICBs and joint
+ * committees, and the ICBs' places), one organisation at a time. */
+typedef struct query_under_walk {
     store_txn *txn;
     ff_store *store;
-    const char *icb;
+    const char *root;
+    bool region; /* the root is a region, not an ICB */
     uint32_t date;
     Fundflow__V1__Position *position;
-} query_places_walk;
+} query_under_walk;
 
-static ff_err query_place_row(void *argument, store_slice key, store_slice value, bool *stop) {
+/* Whether org sat under the walk's root on its date: for an ICB, a place whose parent it was;
+ * for a region, an organisation whose parent it was, or a place whose ICB's parent it was. */
+static ff_err query_under_root(const query_under_walk *walk, const Fundflow__V1__OrgRecord *org,
+                               bool *under_out) {
+    char parent[FF_ORG_CODE_BYTES_MAX + 1], grandparent[FF_ORG_CODE_BYTES_MAX + 1];
+    bool place = org->kind == FUNDFLOW__V1__ORG_KIND__PLACE;
+    *under_out = false;
+    if (!walk->region && !place) return FF_OK;
+    ff_err err = query_parent_at(walk->txn, walk->store, org->code, walk->date, parent);
+    if (err != FF_OK || parent[0] == '\0') return err;
+    *under_out = strcmp(parent, walk->root) == 0;
+    if (*under_out || !walk->region || !place) return FF_OK;
+    err = query_parent_at(walk->txn, walk->store, parent, walk->date, grandparent);
+    *under_out = err == FF_OK && strcmp(grandparent, walk->root) == 0;
+    return err;
+}
+
+static ff_err query_under_row(void *argument, store_slice key, store_slice value, bool *stop) {
     (void)stop;
-    const query_places_walk *walk = argument;
+    const query_under_walk *walk = argument;
     Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
     if (org == NULL) return FF_ERR_STORAGE;
     assert(query_key_is(key, org->code));
-    bool child = false;
-    ff_err err = FF_OK;
-    if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE && walk->date == 0) {
-        child = strcmp(org->parent_code, walk->icb) == 0;
-    } else if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE) {
-        Fundflow__V1__OrgLinkRecord *links = NULL;
-        err = projection_org_links_at(walk->txn, walk->store, org->code, walk->date, &links);
-        child = err == FF_OK && strcmp(links->parent_code, walk->icb) == 0;
-        if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
-        /* A place registered after the date had no parent then. */
-        if (err == FF_ERR_NOT_FOUND) err = FF_OK;
-    }
-    if (err == FF_OK && child) err = query_rollup_add(walk->position, org->code);
+    bool under = false;
+    ff_err err = query_under_root(walk, org, &under);
+    if (err == FF_OK && under) err = query_rollup_add(walk->position, org->code);
     fundflow__v1__org_record__free_unpacked(org, NULL);
     return err;
 }
 
-/* The places whose parent was the ICB on the date (today's parent if no date). */
-static ff_err query_rollup_places(store_txn *txn, ff_store *store, const char *icb, uint32_t date,
-                                  Fundflow__V1__Position *position) {
-    query_places_walk walk = {txn, store, icb, date, position};
-    return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_place_row, &walk);
+/* The organisations under root on the date (today's links if no date). */
+static ff_err query_rollup_under(store_txn *txn, ff_store *store,
+                                 const Fundflow__V1__OrgRecord *root, uint32_t date,
+                                 Fundflow__V1__Position *position) {
+    query_under_walk walk = {txn,  store,   root->code, root->kind == FUNDFLOW__V1__ORG_KIND__REGION,
+                             date, position};
+    return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_under_row, &walk);
 }
 
-/* Lists in position->included_codes the organisation and, for a rollup, an ICB's places or a
- * collaborative's members as they stood on as_at_date (today if 0). */
+/* Lists in position->included_codes the organisation and, for a rollup, an ICB's places, a
+ * region's ICBs and their places, or a collaborative's members as they stood on as_at_date
+ * (today if 0). */
 static ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
                                           const Fundflow__V1__OrgRecord *org,
                                           uint32_t as_at_date, Fundflow__V1__Position *position) {
     ff_err err = query_rollup_add(position, org->code);
     if (err != FF_OK || !position->rollup) return err;
-    if (org->kind == FUNDFLOW__V1__ORG_KIND__ICB) {
-        return query_rollup_places(txn, store, org->code, as_at_date, position);
+    if (org->kind == FUNDFLOW__V1__ORG_KIND__ICB || org->kind == FUNDFLOW__V1__ORG_KIND__REGION) {
+        return query_rollup_under(txn, store, org, as_at_date, position);
     }
     if (org->kind != FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE) return FF_OK;
     if (as_at_date == 0) {
@@ -229,6 +271,57 @@ static ff_err query_position_fill_one(store_txn *txn, ff_store *store, const cha
     return query_position_released(txn, store, code, position, &position->released_pence);
 }
 
+/* Takes a rollup's internal flows out of its members' sums, and records them. */
+static ff_err query_position_eliminate(store_txn *txn, ff_store *store,
+                                       Fundflow__V1__Position *position) {
+    query_group_internal internal;
+    ff_err err = query_group_internal_read(txn, store, position, &internal);
+    const query_contract_figures *contracts = &internal.contracts;
+    int64_t contract_paid = 0;
+    if (err == FF_OK) err = money_add(contracts->paid_pence, contracts->earned_pence, &contract_paid);
+    int64_t *const figures[] = {&position->received_pence,  &position->passed_on_pence,
+                                &position->received_pence,  &position->committed_pence,
+                                &position->paid_pence,      &position->withheld_pence,
+                                &position->earned_pence,    &position->released_pence};
+    const int64_t internal_parts[] = {internal.transfers_pence,  internal.transfers_pence,
+                                      contract_paid,             contracts->unpaid_pence,
+                                      contracts->paid_pence,     contracts->withheld_pence,
+                                      contracts->earned_pence,   contracts->released_pence};
+    static_assert(sizeof figures / sizeof figures[0] ==
+                      sizeof internal_parts / sizeof internal_parts[0],
+                  "every figure has its internal part");
+    for (size_t i = 0; err == FF_OK && i < sizeof figures / sizeof figures[0]; i++) {
+        err = money_subtract(*figures[i], internal_parts[i], figures[i]);
+    }
+    if (err == FF_OK) {
+        err = query_contract_figures_value(contracts, &position->internal_contract_value_pence);
+    }
+    position->internal_transfers_pence = internal.transfers_pence;
+    position->internal_contract_paid_pence = contract_paid;
+    return err;
+}
+
+/* Works out held, contract value and uncommitted headroom from the other figures. For one
+ * organisation the headroom so found is its BUDGET account's balance, since every posting
+ * keeps the two equal; for a group it is the members' headroom plus what they have committed
+ * to each other and not yet paid. */
+static ff_err query_position_derive(Fundflow__V1__Position *position) {
+    int64_t held = 0, value = 0, headroom = 0;
+    ff_err err = money_add(position->received_pence, position->funding_drawn_pence, &held);
+    if (err == FF_OK) err = money_subtract(held, position->passed_on_pence, &held);
+    query_contract_figures parts = {position->committed_pence, position->paid_pence,
+                                    position->withheld_pence, position->earned_pence,
+                                    position->released_pence};
+    if (err == FF_OK) err = query_contract_figures_value(&parts, &value);
+    if (err == FF_OK) err = money_subtract(held, value, &headroom);
+    if (err != FF_OK) return err;
+    assert(position->rollup || headroom == position->headroom_pence);
+    position->held_pence = held;
+    position->contract_value_pence = value;
+    position->headroom_pence = headroom;
+    return FF_OK;
+}
+
 ff_err query_position_read(store_txn *txn, ff_store *store,
                            const Fundflow__V1__GetPositionRequest *get,
                            Fundflow__V1__Position *position, ff_failure *failure) {
@@ -251,8 +344,91 @@ ff_err query_position_read(store_txn *txn, ff_store *store,
     for (size_t i = 0; err == FF_OK && i < position->n_included_codes; i++) {
         err = query_position_fill_one(txn, store, position->included_codes[i], position);
     }
+    if (err == FF_OK && position->rollup) err = query_position_eliminate(txn, store, position);
+    if (err == FF_OK) err = query_position_derive(position);
     fundflow__v1__org_record__free_unpacked(org, NULL);
     return err != FF_OK ? failure_set(failure, err, NULL, "cannot read the position") : FF_OK;
+}
+
+/* The money figures of a position, for adding one stream's to the total. */
+#define QUERY_POSITION_FIGURES 14
+static void query_position_figures(Fundflow__V1__Position *position,
+                                   int64_t *figures[QUERY_POSITION_FIGURES]) {
+    int64_t *const all[QUERY_POSITION_FIGURES] = {
+        &position->received_pence,       &position->passed_on_pence,
+        &position->headroom_pence,       &position->funding_drawn_pence,
+        &position->committed_pence,      &position->paid_pence,
+        &position->withheld_pence,       &position->earned_pence,
+        &position->released_pence,       &position->held_pence,
+        &position->contract_value_pence, &position->internal_transfers_pence,
+        &position->internal_contract_value_pence, &position->internal_contract_paid_pence};
+    memcpy(figures, all, sizeof all);
+}
+
+/* A new position for the request in one stream, its codes unset; NULL if memory runs out. */
+static Fundflow__V1__Position *query_position_new(const Fundflow__V1__GetPositionRequest *get,
+                                                  Fundflow__V1__Stream stream) {
+    Fundflow__V1__Position *position = malloc(sizeof *position);
+    if (position == NULL) return NULL;
+    fundflow__v1__position__init(position);
+    position->org_code = strdup(get->org_code);
+    if (position->org_code == NULL) {
+        free(position);
+        return NULL;
+    }
+    position->stream = stream;
+    position->financial_year = get->financial_year;
+    position->as_at_date = get->as_at_date;
+    position->rollup = get->rollup;
+    return position;
+}
+
+/* Adds one stream's position to the total and, if it has any figure, keeps it as a row. */
+static ff_err query_position_stream_take(Fundflow__V1__Position *total,
+                                         Fundflow__V1__Position *row) {
+    int64_t *sums[QUERY_POSITION_FIGURES], *figures[QUERY_POSITION_FIGURES];
+    query_position_figures(total, sums);
+    query_position_figures(row, figures);
+    bool any = false;
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < QUERY_POSITION_FIGURES; i++) {
+        any = any || *figures[i] != 0;
+        err = money_add(*sums[i], *figures[i], sums[i]);
+    }
+    total->as_at_sequence = row->as_at_sequence;
+    /* Every stream's rollup has the same members: the total keeps the last one's list. */
+    if (err == FF_OK && total->n_included_codes == 0) {
+        total->included_codes = row->included_codes, total->n_included_codes = row->n_included_codes;
+        row->included_codes = NULL, row->n_included_codes = 0;
+    }
+    if (err != FF_OK || !any) {
+        fundflow__v1__position__free_unpacked(row, NULL);
+        return err;
+    }
+    total->streams[total->n_streams++] = row;
+    return FF_OK;
+}
+
+/* Every stream's position, one row each (those with any figure), and their total. */
+static ff_err query_position_every_stream(const query_read *read,
+                                          const Fundflow__V1__GetPositionRequest *get,
+                                          Fundflow__V1__Position *total) {
+    const ProtobufCEnumDescriptor *streams = &fundflow__v1__stream__descriptor;
+    total->streams = calloc(streams->n_values, sizeof *total->streams);
+    if (total->streams == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = FF_OK;
+    for (unsigned i = 0; err == FF_OK && i < streams->n_values; i++) {
+        Fundflow__V1__Stream stream = (Fundflow__V1__Stream)streams->values[i].value;
+        if (stream == FUNDFLOW__V1__STREAM__STREAM_UNSPECIFIED) continue;
+        Fundflow__V1__GetPositionRequest one = *get;
+        one.stream = stream;
+        Fundflow__V1__Position *row = query_position_new(get, stream);
+        if (row == NULL) return FF_ERR_NO_MEMORY;
+        err = query_position_read(read->txn, read->store, &one, row, read->failure);
+        if (err == FF_OK) err = query_position_stream_take(total, row);
+        else fundflow__v1__position__free_unpacked(row, NULL);
+    }
+    return err;
 }
 
 static ff_err query_position_fill(const query_read *read, const void *request,
@@ -269,7 +445,11 @@ static ff_err query_position_fill(const query_read *read, const void *request,
      * it, as they stood on the date asked for. */
     ff_err err = query_org_in_scope(read, get->org_code, "org_code");
     if (err != FF_OK) return err;
-    return query_position_read(read->txn, read->store, get, position, read->failure);
+    err = get->stream == FUNDFLOW__V1__STREAM__STREAM_UNSPECIFIED
+              ? query_position_every_stream(read, get, position)
+              : query_position_read(read->txn, read->store, get, position, read->failure);
+    if (err == FF_OK && get->provider_contracts) err = query_provider_contracts_fill(read, position);
+    return err;
 }
 
 ff_err query_position_get(ff_ledger *ledger, const access_principal *who,
@@ -278,7 +458,8 @@ ff_err query_position_get(ff_ledger *ledger, const access_principal *who,
     assert(request->descriptor == &fundflow__v1__get_position_request__descriptor);
     const Fundflow__V1__GetPositionRequest *get =
         (const Fundflow__V1__GetPositionRequest *)request;
-    ff_err err = query_account_check(get->org_code, get->stream, get->financial_year, failure);
+    ff_err err =
+        query_account_check(get->org_code, get->stream, true, get->financial_year, failure);
     if (err == FF_OK && get->as_at_date != 0 && !calendar_date_valid(get->as_at_date)) {
         err = failure_set(failure, FF_ERR_DATE_INVALID, "as_at_date",
                           "as_at_date %u is not a real date in YYYYMMDD form", get->as_at_date);
@@ -346,7 +527,8 @@ ff_err query_account_history(ff_ledger *ledger, const access_principal *who,
     assert(request->descriptor == &fundflow__v1__get_account_history_request__descriptor);
     const Fundflow__V1__GetAccountHistoryRequest *get =
         (const Fundflow__V1__GetAccountHistoryRequest *)request;
-    ff_err err = query_account_check(get->org_code, get->stream, get->financial_year, failure);
+    ff_err err =
+        query_account_check(get->org_code, get->stream, false, get->financial_year, failure);
     if (err == FF_OK && ((int)get->purpose < (int)ACCOUNT_PURPOSE_FUNDING ||
                          (int)get->purpose > (int)ACCOUNT_PURPOSE_LAST)) {
         err = failure_set(failure, FF_ERR_ENUM_INVALID, "purpose", "purpose %d is not valid",

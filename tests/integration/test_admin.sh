@@ -37,7 +37,8 @@ summary_field() {
     printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
 }
 
-# Prints one column (3 received, 4 passed on, 5 headroom) of the positions TOTAL row. Columns
+# Prints one column (3 received, 4 passed on, 5 held, 6 contract value, 7 uncommitted headroom)
+# of the positions TOTAL row. Columns
 # are separated by at least two spaces; names hold single spaces only.
 total_column() {
     printf '%s\n' "$output" | awk -F '  +' -v column="$1" '$1 == "TOTAL" { print $column }'
@@ -525,6 +526,21 @@ authorities=$(model_value budget.2024.CORE_SERVICES.LOCAL_AUTHORITY)
 [[ $passed_on == $((places + authorities)) ]] || fail "ICBs passed on $passed_on pence, not $places + $authorities"
 expect_status 0 positions --data-dir "$first" --kind place
 [[ $(pence "$(total_column 3)") == "$places" ]] || fail "places received $(total_column 3), not $places pence"
+
+check "positions add up on every row of the demo: received - passed on = held, held - contract value = uncommitted headroom"
+for kind in nhse icb place joint_committee trust; do
+    for stream in core_services specialised running_cost_allowance; do
+        expect_status 0 positions --data-dir "$first" --kind "$kind" --stream "$stream"
+        wrong=$(printf '%s\n' "$output" | awk -F '  +' '
+            function pence(text) { gsub(/[£,.]/, "", text); return text + 0 }
+            $1 ~ /^[A-Z0-9]+$/ && NF >= 7 && $3 ~ /£/ {
+                if (pence($3) - pence($4) != pence($5) || pence($5) - pence($6) != pence($7)) print $1 }')
+        [[ -z $wrong ]] || fail "$kind $stream rows that do not add up: $wrong"$'\n'"$output"
+    done
+done
+expect_status 0 positions --help
+[[ $output == *"held                  = received - passed on"* && \
+   $output == *"uncommitted headroom  = held - contract value"* ]] || fail "positions --help:"$'\n'"$output"
 
 check "specialised: the delegated ICBs received exactly £5.3bn and the joint committees £5.8bn"
 expect_status 0 positions --data-dir "$first" --stream specialised --kind icb

@@ -131,15 +131,15 @@ check "position shows exact figures for the ICB and the place"
 expect_status 0 position QTI --stream core_services --year 2024/25
 [[ $(field received) == "£1,000,000.00" ]] || fail "QTI received:"$'\n'"$output"
 [[ $(field "passed on") == "£250,000.50" ]] || fail "QTI passed on:"$'\n'"$output"
-[[ $(field headroom) == "£749,999.50" ]] || fail "QTI headroom:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£749,999.50" ]] || fail "QTI headroom:"$'\n'"$output"
 [[ $(field year) == "2024/25" ]] || fail "QTI year:"$'\n'"$output"
 expect_status 0 position T9P --stream core_services --year 2024/25
 [[ $(field received) == "£250,000.50" ]] || fail "T9P received:"$'\n'"$output"
-[[ $(field headroom) == "£250,000.50" ]] || fail "T9P headroom:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£250,000.50" ]] || fail "T9P headroom:"$'\n'"$output"
 
 check "position --as-at 4 and --as-at-date 2024-04-30 show the ICB before the budget"
 expect_status 0 position QTI --stream core_services --year 2024/25 --as-at 4
-[[ $(field headroom) == "£1,000,000.00" ]] || fail "QTI headroom as at 4:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£1,000,000.00" ]] || fail "QTI headroom as at 4:"$'\n'"$output"
 expect_status 0 position QTI --stream core_services --year 2024/25 --as-at-date 2024-04-30
 [[ $(field "passed on") == "£0.00" ]] || fail "QTI passed on as at 2024-04-30:"$'\n'"$output"
 
@@ -208,7 +208,7 @@ check "reverse undoes the budget; reversing it again is refused and the head sta
 expect_status 0 reverse 5 --reason "entered in error"
 expect_output "recorded as event 6"
 expect_status 0 position QTI --stream core_services --year 2024/25
-[[ $(field headroom) == "£1,000,000.00" ]] || fail "QTI headroom after reversal:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£1,000,000.00" ]] || fail "QTI headroom after reversal:"$'\n'"$output"
 before=$(head_sequence)
 expect_status 1 reverse 5 --reason "again"
 expect_errors "failed_precondition"
@@ -423,9 +423,20 @@ expect_status 0 positions --stream core_services --year 2024/25 --rollup --json
 python3 -c '
 import json, sys
 places, rollup = (json.loads(text)["positions"] for text in sys.argv[1:3])
-def received(rows): return sum(int(p.get("received_pence", 0)) for p in rows)
-if len(rollup) != 42 or received(rollup) != 10760000000000 + received(places):
-    sys.exit("the rollup is not the ICBs plus their places")
+def total(rows, name): return sum(int(p.get(name, 0)) for p in rows)
+# A place receives only from its ICB, so a rollup (a consolidation) receives what the ICBs do
+# and shows what the places received as internal, not received again.
+if len(rollup) != 42 or total(rollup, "received_pence") != 10760000000000 or \
+        total(rollup, "internal_transfers_pence") != total(places, "received_pence"):
+    sys.exit("the rollup is not the ICBs with their budgets to their places internal")
+# Every row adds up under the definitions.
+for p in rollup + places:
+    f = lambda name: int(p.get(name, 0))
+    if f("received_pence") + f("funding_drawn_pence") - f("passed_on_pence") != f("held_pence") or \
+            f("paid_pence") + f("committed_pence") + f("withheld_pence") + f("earned_pence") != \
+            f("contract_value_pence") or \
+            f("held_pence") - f("contract_value_pence") != f("headroom_pence"):
+        sys.exit("%s does not add up: %s" % (p["org_code"], p))
 ' "$places_json" "$output" || fail "positions --rollup"
 
 check "positions refuses bad flags with exit 2 and an unreachable server with exit 3"
@@ -690,8 +701,8 @@ expect_output "no contracts match"
 
 check "position shows the ICB's contract figures, and --rollup adds up the ICB and its place"
 expect_status 0 position QUE --stream core_services --year 2024/25
-[[ $(field headroom) == "£7,812,760.01" ]] || fail "QUE headroom:"$'\n'"$output"
-[[ $(field committed) == "£808,999.66" ]] || fail "QUE committed:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£7,812,760.01" ]] || fail "QUE headroom:"$'\n'"$output"
+[[ $(field "unpaid commitment") == "£808,999.66" ]] || fail "QUE unpaid commitment:"$'\n'"$output"
 [[ $(field paid) == "£270,000.33" ]] || fail "QUE paid:"$'\n'"$output"
 [[ $(field withheld) == "£72,000.00" ]] || fail "QUE withheld:"$'\n'"$output"
 [[ $(field earned) == "£36,240.00" ]] || fail "QUE earned:"$'\n'"$output"
@@ -705,21 +716,31 @@ rollup_json=$output
 python3 -c '
 import json, sys
 icb, place, rollup = (json.loads(text) for text in sys.argv[1:4])
+# The £1,000,000.00 budget from QUE to 06H is inside the group: neither received nor passed on.
+internal = 100000000
 figures = ["received_pence", "passed_on_pence", "headroom_pence", "committed_pence",
            "paid_pence", "withheld_pence", "earned_pence", "released_pence"]
-wrong = [f for f in figures if int(rollup.get(f, 0)) != int(icb.get(f, 0)) + int(place.get(f, 0))]
+taken_out = {"received_pence": internal, "passed_on_pence": internal}
+wrong = [f for f in figures if int(rollup.get(f, 0)) !=
+         int(icb.get(f, 0)) + int(place.get(f, 0)) - taken_out.get(f, 0)]
+if int(rollup.get("internal_transfers_pence", 0)) != internal:
+    wrong.append("internal_transfers_pence")
 if wrong or sorted(rollup.get("included_codes", [])) != ["06H", "QUE"]:
     sys.exit("the rollup is not QUE plus 06H in %s: %s" % (wrong, rollup))
 ' "$icb_json" "$place_json" "$rollup_json" || fail "position --rollup"
 expect_status 0 position QUE --stream core_services --year 2024/25 --rollup
 [[ $(field "rollup of") == "QUE, 06H" ]] || fail "position --rollup:"$'\n'"$output"
-[[ $(field headroom) == "£8,812,760.01" ]] || fail "rollup headroom:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£8,812,760.01" ]] || fail "rollup headroom:"$'\n'"$output"
 
 check "positions --rollup shows QUE's rolled-up figures; a kind with no organisations says so"
 expect_status 0 positions --stream core_services --year 2024/25 --rollup
-grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£11,000,000\.00 +£1,000,000\.00 +£808,999\.66 +£270,000\.33 +£72,000\.00 +£36,240\.00 +£11,760\.01 +£8,812,760\.01$' <<<"$output" \
+# The group QUE + 06H received £10,000,000.00 from outside and passed nothing outside; its
+# contract value is £270,000.33 paid + £808,999.66 unpaid + £72,000.00 withheld + £36,240.00
+# earned = £1,187,239.99, so its uncommitted headroom is £10,000,000.00 - £1,187,239.99; the
+# last column is the internal £1,000,000.00.
+grep -Eq '^QUE +NHS Cambridgeshire and Peterb\.\.\. +£10,000,000\.00 +£0\.00 +£10,000,000\.00 +£1,187,239\.99 +£270,000\.33 +£808,999\.66 +£72,000\.00 +£36,240\.00 +£8,812,760\.01 +£11,760\.01 +£1,000,000\.00$' <<<"$output" \
     || fail "positions --rollup lacks QUE:"$'\n'"$output"
-[[ $(positions_total 9) == "£8,812,760.01" ]] || fail "positions TOTAL headroom:"$'\n'"$output"
+[[ $(positions_total 10) == "£8,812,760.01" ]] || fail "positions TOTAL headroom:"$'\n'"$output"
 expect_status 0 positions --stream core_services --year 2024/25 --kind joint_committee
 expect_output "no organisations of kind joint_committee"
 expect_status 0 positions --stream core_services --year 2024/25 --kind joint_committee --json

@@ -131,7 +131,10 @@ static void test_encode_position_exact(void **state) {
                        "\"as_at_sequence\":\"0\",\"as_at_date\":0,\"received_pence\":\"123456\","
                        "\"passed_on_pence\":\"0\",\"headroom_pence\":\"0\","
                        "\"funding_drawn_pence\":\"-5\","
-                       "\"committed_pence\":\"0\",\"paid_pence\":\"0\",\"withheld_pence\":\"0\",\"earned_pence\":\"0\",\"released_pence\":\"0\",\"rollup\":false,\"included_codes\":[]}");
+                       "\"committed_pence\":\"0\",\"paid_pence\":\"0\",\"withheld_pence\":\"0\",\"earned_pence\":\"0\",\"released_pence\":\"0\",\"rollup\":false,\"included_codes\":[],"
+                       "\"held_pence\":\"0\",\"contract_value_pence\":\"0\",\"internal_transfers_pence\":\"0\","
+                       "\"internal_contract_value_pence\":\"0\",\"internal_contract_paid_pence\":\"0\","
+                       "\"streams\":[],\"contracts\":[],\"commissioner_totals\":[]}");
 
     /* An enum number with no name is written as the number. */
     position.stream = (Fundflow__V1__Stream)42;
@@ -142,7 +145,10 @@ static void test_encode_position_exact(void **state) {
                        "\"as_at_sequence\":\"0\",\"as_at_date\":0,\"received_pence\":\"123456\","
                        "\"passed_on_pence\":\"0\",\"headroom_pence\":\"0\","
                        "\"funding_drawn_pence\":\"-9223372036854775808\","
-                       "\"committed_pence\":\"0\",\"paid_pence\":\"0\",\"withheld_pence\":\"0\",\"earned_pence\":\"0\",\"released_pence\":\"0\",\"rollup\":false,\"included_codes\":[]}");
+                       "\"committed_pence\":\"0\",\"paid_pence\":\"0\",\"withheld_pence\":\"0\",\"earned_pence\":\"0\",\"released_pence\":\"0\",\"rollup\":false,\"included_codes\":[],"
+                       "\"held_pence\":\"0\",\"contract_value_pence\":\"0\",\"internal_transfers_pence\":\"0\","
+                       "\"internal_contract_value_pence\":\"0\",\"internal_contract_paid_pence\":\"0\","
+                       "\"streams\":[],\"contracts\":[],\"commissioner_totals\":[]}");
 }
 
 static void test_encode_server_info_exact(void **state) {

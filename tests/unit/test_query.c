@@ -167,7 +167,7 @@ static void test_positions_now_as_at_sequence_and_as_at_date(void **state) {
     assert_int_equal(query_refused(f->ledger, "GetPosition", &bad.base).code,
                      FF_ERR_DATE_INVALID);
     bad.as_at_date = 0;
-    bad.stream = 0;
+    bad.stream = 99; /* 0 asks for every stream; 99 is none */
     assert_string_equal(query_refused(f->ledger, "GetPosition", &bad.base).field, "stream");
 }
 

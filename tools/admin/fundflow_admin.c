@@ -232,8 +232,16 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         true, admin_demo_run},
     [ADMIN_SUBCOMMAND_POSITIONS] = {
         "positions", "print each organisation's position in one stream and year",
-        "Prints one row per organisation of a kind: what it received, what it passed on, and\n"
-        "its headroom (held and not passed on), with a TOTAL row at the end.",
+        "Prints one row per organisation of a kind, with a TOTAL row at the end, in columns\n"
+        "that add up on every row:\n"
+        "  received              allocations and budgets received, and for a provider what\n"
+        "                        its contracts paid it (NHS England: funding drawn)\n"
+        "  passed on             allocations and budgets passed on\n"
+        "  held                  = received - passed on\n"
+        "  contract value        what its contracts as commissioner cost: paid + unpaid\n"
+        "                        commitment + withheld + earned (fundflow position shows the\n"
+        "                        parts)\n"
+        "  uncommitted headroom  = held - contract value: what it may still commit or pass on",
         false, admin_positions_run},
     [ADMIN_SUBCOMMAND_VERIFY] = {
         "verify", "check the hash chain and every projection",
@@ -675,10 +683,20 @@ static int admin_principal_run(const admin_options *options, ff_ledger *ledger) 
 
 /* Positions --------------------------------------------------------------------------------- */
 
+/* The columns of a positions row, under the definitions in ledger.proto's Position: received
+ * (NHS England's funding drawn counted in) - passed on = held, and held - contract value =
+ * uncommitted headroom. The ledger reads no contract figures, but its postings keep the BUDGET
+ * account (the headroom) equal to held less contract value, so contract value is held less the
+ * headroom. */
+#define ADMIN_FIGURE_COUNT 5
+typedef struct admin_position_figures {
+    int64_t pence[ADMIN_FIGURE_COUNT]; /* received, passed on, held, contract value, headroom */
+} admin_position_figures;
+
 typedef struct admin_position_row {
     char code[FF_ORG_CODE_BYTES_MAX + 1];
     char name[FF_ORG_NAME_BYTES_MAX + 1];
-    ledger_position position;
+    admin_position_figures figures;
 } admin_position_row;
 
 typedef struct admin_position_table {
@@ -687,10 +705,10 @@ typedef struct admin_position_table {
     size_t row_capacity;
     uint32_t kind;
     uint64_t as_at_sequence;
-    ledger_position total;
+    admin_position_figures total;
 } admin_position_table;
 
-#define ADMIN_COLUMN_COUNT 5
+#define ADMIN_COLUMN_COUNT (2 + ADMIN_FIGURE_COUNT)
 
 /* Keeps the organisations of the table's kind that existed at its sequence. */
 static ff_err admin_org_collect(void *context, const Fundflow__V1__OrgRecord *org) {
@@ -713,15 +731,24 @@ static ff_err admin_org_collect(void *context, const Fundflow__V1__OrgRecord *or
     return FF_OK;
 }
 
-static ff_err admin_position_total_add(ledger_position *total, const ledger_position *position) {
-    ff_err err = money_add(total->received_pence, position->received_pence,
-                           &total->received_pence);
-    if (err == FF_OK) {
-        err = money_add(total->passed_on_pence, position->passed_on_pence,
-                        &total->passed_on_pence);
-    }
-    if (err == FF_OK) {
-        err = money_add(total->headroom_pence, position->headroom_pence, &total->headroom_pence);
+/* A row's figures from the ledger's position, every sum overflow-checked. */
+static ff_err admin_position_figures_make(const ledger_position *position,
+                                          admin_position_figures *figures) {
+    int64_t received = 0, held = 0, value = 0;
+    ff_err err = money_add(position->received_pence, position->funding_drawn_pence, &received);
+    if (err == FF_OK) err = money_subtract(received, position->passed_on_pence, &held);
+    if (err == FF_OK) err = money_subtract(held, position->headroom_pence, &value);
+    const int64_t all[ADMIN_FIGURE_COUNT] = {received, position->passed_on_pence, held, value,
+                                             position->headroom_pence};
+    memcpy(figures->pence, all, sizeof all);
+    return err;
+}
+
+static ff_err admin_position_total_add(admin_position_figures *total,
+                                       const admin_position_figures *figures) {
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < ADMIN_FIGURE_COUNT; i++) {
+        err = money_add(total->pence[i], figures->pence[i], &total->pence[i]);
     }
     return err;
 }
@@ -730,10 +757,12 @@ static int admin_positions_fill(ff_ledger *ledger, const admin_options *options,
                                 admin_position_table *table) {
     for (size_t i = 0; i < table->row_count; i++) {
         admin_position_row *row = &table->rows[i];
+        ledger_position position;
         ff_err err = ledger_position_read(ledger, row->code, options->stream,
                                           options->financial_year, table->as_at_sequence,
-                                          &row->position);
-        if (err == FF_OK) err = admin_position_total_add(&table->total, &row->position);
+                                          &position);
+        if (err == FF_OK) err = admin_position_figures_make(&position, &row->figures);
+        if (err == FF_OK) err = admin_position_total_add(&table->total, &row->figures);
         if (err != FF_OK) {
             fprintf(stderr, ADMIN_PROGRAM " positions: cannot add up the position of %s: %s\n",
                     row->code, ff_strerror(err));
@@ -780,18 +809,17 @@ static void admin_row_print(const char *const cells[ADMIN_COLUMN_COUNT],
     fputc('\n', stdout);
 }
 
-/* Fills one row's cells; money is the caller's space for the three amounts. */
-static void admin_row_cells(const char *code, const char *name, const ledger_position *position,
-                            char money[3][FF_MONEY_TEXT_BYTES],
+/* Fills one row's cells; money is the caller's space for the amounts. */
+static void admin_row_cells(const char *code, const char *name,
+                            const admin_position_figures *figures,
+                            char money[ADMIN_FIGURE_COUNT][FF_MONEY_TEXT_BYTES],
                             const char *cells[ADMIN_COLUMN_COUNT]) {
-    money_format(position->received_pence, money[0], FF_MONEY_TEXT_BYTES);
-    money_format(position->passed_on_pence, money[1], FF_MONEY_TEXT_BYTES);
-    money_format(position->headroom_pence, money[2], FF_MONEY_TEXT_BYTES);
     cells[0] = code;
     cells[1] = name;
-    cells[2] = money[0];
-    cells[3] = money[1];
-    cells[4] = money[2];
+    for (size_t i = 0; i < ADMIN_FIGURE_COUNT; i++) {
+        money_format(figures->pence[i], money[i], FF_MONEY_TEXT_BYTES);
+        cells[2 + i] = money[i];
+    }
 }
 
 static void admin_widths_widen(size_t widths[ADMIN_COLUMN_COUNT],
@@ -805,23 +833,24 @@ static void admin_widths_widen(size_t widths[ADMIN_COLUMN_COUNT],
 /* Prints the header, every row and the total, measuring every cell first so columns line up. */
 static void admin_position_rows_print(const admin_position_table *table,
                                       const char *total_label) {
-    static const char *const headings[ADMIN_COLUMN_COUNT] = {"code", "name", "received",
-                                                             "passed on", "headroom"};
+    static const char *const headings[ADMIN_COLUMN_COUNT] = {
+        "code", "name", "received", "passed on", "held", "contract value",
+        "uncommitted headroom"};
     size_t widths[ADMIN_COLUMN_COUNT] = {0};
-    char money[3][FF_MONEY_TEXT_BYTES], name[FF_ORG_NAME_BYTES_MAX + 1];
+    char money[ADMIN_FIGURE_COUNT][FF_MONEY_TEXT_BYTES], name[FF_ORG_NAME_BYTES_MAX + 1];
     const char *cells[ADMIN_COLUMN_COUNT];
     admin_widths_widen(widths, headings);
     admin_row_cells("TOTAL", total_label, &table->total, money, cells);
     admin_widths_widen(widths, cells);
     for (size_t i = 0; i < table->row_count; i++) {
         admin_name_cut(table->rows[i].name, name, sizeof name);
-        admin_row_cells(table->rows[i].code, name, &table->rows[i].position, money, cells);
+        admin_row_cells(table->rows[i].code, name, &table->rows[i].figures, money, cells);
         admin_widths_widen(widths, cells);
     }
     admin_row_print(headings, widths);
     for (size_t i = 0; i < table->row_count; i++) {
         admin_name_cut(table->rows[i].name, name, sizeof name);
-        admin_row_cells(table->rows[i].code, name, &table->rows[i].position, money, cells);
+        admin_row_cells(table->rows[i].code, name, &table->rows[i].figures, money, cells);
         admin_row_print(cells, widths);
     }
     admin_row_cells("TOTAL", total_label, &table->total, money, cells);

@@ -170,53 +170,6 @@ int cli_org_show_run(const cli_options *options, cli_session *session) {
                         cli_org_print);
 }
 
-static int cli_position_print(const ProtobufCMessage *message) {
-    const Fundflow__V1__Position *position = (const Fundflow__V1__Position *)message;
-    char stream[CLI_ENUM_NAME_BYTES_MAX], year[16], date[16];
-    cli_field_print("organisation", "%s", position->org_code);
-    cli_field_print("stream", "%s", cli_enum_text(&fundflow__v1__stream__descriptor,
-                                                  position->stream, stream, sizeof stream));
-    cli_field_print("year", "%s", cli_year_text(position->financial_year, year, sizeof year));
-    cli_field_print("as at sequence", "%" PRIu64, position->as_at_sequence);
-    if (position->as_at_date != 0) {
-        cli_field_print("as at date", "%s", cli_date_text(position->as_at_date, date, sizeof date));
-    }
-    cli_money_field_print("received", position->received_pence);
-    cli_money_field_print("passed on", position->passed_on_pence);
-    cli_money_field_print("headroom", position->headroom_pence);
-    /* Only NHS England draws on parliamentary funding; for everyone else the line is noise. */
-    if (position->funding_drawn_pence != 0) {
-        cli_money_field_print("funding drawn", position->funding_drawn_pence);
-    }
-    cli_money_field_print("committed", position->committed_pence);
-    cli_money_field_print("paid", position->paid_pence);
-    cli_money_field_print("withheld", position->withheld_pence);
-    cli_money_field_print("earned", position->earned_pence);
-    cli_money_field_print("released", position->released_pence);
-    if (position->rollup) {
-        char included[CLI_CODES_TEXT_BYTES];
-        cli_field_print("rollup of", "%s", cli_codes_text(position->included_codes,
-                                                          position->n_included_codes, included,
-                                                          sizeof included));
-    }
-    return CLI_EXIT_OK;
-}
-
-int cli_position_run(const cli_options *options, cli_session *session) {
-    Fundflow__V1__GetPositionRequest request = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
-    request.org_code = (char *)options->operand;
-    request.stream = (Fundflow__V1__Stream)options->stream;
-    request.financial_year = options->financial_year;
-    request.as_at_sequence = options->as_at_sequence;
-    request.as_at_date = options->as_at_date;
-    request.rollup = options->rollup;
-    if (cli_export_rendered(options)) {
-        return cli_position_export_run(options, session, &request.base);
-    }
-    return cli_rpc_read(session, "GetPosition", &request.base,
-                        &fundflow__v1__position__descriptor, cli_position_print);
-}
-
 static int cli_event_print(const ProtobufCMessage *message) {
     const Fundflow__V1__EventRecord *record = (const Fundflow__V1__EventRecord *)message;
     char date[16], time_text[CLI_TIME_TEXT_BYTES], hash[CLI_HASH_TEXT_BYTES];

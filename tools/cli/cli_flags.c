@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli_report.h"
 #include "cli_values.h"
@@ -136,6 +137,16 @@ static bool cli_key_parse(void *context, const char *flag, const char *value) {
 
 static bool cli_stream_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
+    return tool_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
+}
+
+/* A stream, or "all" (any case) for every stream: the stream left unspecified. */
+static bool cli_stream_or_all_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    if (strcasecmp(value, "all") == 0) {
+        options->stream = 0;
+        return true;
+    }
     return tool_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
 }
 
@@ -732,20 +743,36 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         cli_close_period_run},
     [CLI_SUBCOMMAND_POSITION] = {
         NULL, "position", "CODE", "show an organisation's position",
-        "Prints what the organisation CODE received, passed on and holds (its headroom) in one\n"
-        "stream and financial year, with what it has committed to contracts and not yet paid,\n"
-        "paid, withheld in outcome pots, seen earned by providers and had released back; now\n"
-        "or as the ledger stood at an earlier event or date. With --rollup, the figures add\n"
-        "up the organisation and those under it (an ICB and its places, a collaborative and\n"
-        "its members), and the organisations included are listed.",
+        "Prints the position of the organisation CODE in one stream (or, without --stream or\n"
+        "with --stream all, every stream: one row each and a TOTAL) and financial year, now or\n"
+        "as the ledger stood at an earlier event or date. The figures add up:\n"
+        "  received              allocations and budgets received, and for a provider what\n"
+        "                        its contracts paid it (NHS England: funding drawn)\n"
+        "  passed on             allocations and budgets passed on\n"
+        "  held                  = received - passed on\n"
+        "  contract value        = paid + unpaid commitment + withheld + earned: what its\n"
+        "                        contracts as commissioner cost\n"
+        "  uncommitted headroom  = held - contract value: what it may still commit or pass on\n"
+        "  released              outcome pots returned to it; not part of contract value\n"
+        "For a provider it then lists every contract on which it is the provider, across all\n"
+        "its commissioners and streams: value = paid + earned + outstanding (outstanding is\n"
+        "the unpaid commitment and the withheld pot), with a total per commissioner and a\n"
+        "TOTAL. With --rollup the figures are those of the group (an ICB and its places, a\n"
+        "region and its ICBs and their places, a collaborative and its members) as one body:\n"
+        "money between members is neither received nor passed on nor contract value, and is\n"
+        "shown as internal transfers, internal contracts and internal paid.",
         cli_position_run},
     [CLI_SUBCOMMAND_POSITIONS] = {
         NULL, "positions", NULL, "show the positions of every organisation of a kind",
         "Lists every organisation of one kind (ICBs unless --kind says otherwise), following\n"
         "the server's pages, and prints the position of each in one stream and financial year\n"
-        "as one table: what it received, passed on, committed to contracts and not yet paid,\n"
-        "paid, withheld in outcome pots, saw earned and had released, and its headroom; then a\n"
-        "TOTAL row. Every position is read as at the same event, --as-at or else the head when\n"
+        "as one table, with the figures position prints: received (NHS England: funding\n"
+        "drawn), passed on, held = received - passed on, contract value = paid + unpaid\n"
+        "commitment + withheld + earned, uncommitted headroom = held - contract value, and\n"
+        "released (pots returned, in no other column); then a TOTAL row. With --rollup each\n"
+        "row is a group with the money between its members taken out, so rows of different\n"
+        "groups add up but a group's row is not the sum of its members' rows. Every position\n"
+        "is read as at the same event, --as-at or else the head when\n"
         "the first is read, which the line under the table names. With --json, prints one\n"
         "document {\"positions\":[...]} holding each GetPosition reply as the server wrote it.\n"
         "Reads at most " CLI_NUMBER_TEXT(CLI_POSITIONS_ORGS_MAX) " organisations; with more, or "
@@ -1022,8 +1049,12 @@ const tool_flag cli_flags[] = {
     {"--delegation", "ID", CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), 0, cli_delegation_parse,
      "For the specialised stream: the delegation this allocation funds, which the\n"
      "recipient must hold. Default: none.", NULL},
-    {"--stream", "STREAM", CLI_FOR_ACCOUNTS, CLI_FOR_ACCOUNTS_REQUIRED, cli_stream_parse,
+    {"--stream", "STREAM", CLI_FOR_ACCOUNTS & ~CLI_FOR(CLI_SUBCOMMAND_POSITION),
+     CLI_FOR_ACCOUNTS_REQUIRED & ~CLI_FOR(CLI_SUBCOMMAND_POSITION), cli_stream_parse,
      "The allocation stream, by name in any case. Required.", &fundflow__v1__stream__descriptor},
+    {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_stream_or_all_parse,
+     "The allocation stream, by name in any case, or all. Default: all, one row per stream\n"
+     "with any figure and a TOTAL row.", &fundflow__v1__stream__descriptor},
     {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE),
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE), cli_stream_parse,
      "The stream the contract is paid from, by name in any case. Required.",
@@ -1154,9 +1185,11 @@ const tool_flag cli_flags[] = {
      cli_as_at_date_parse,
      "Count only what took effect on or before this date. Default: every date.", NULL},
     {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_rollup_parse,
-     "Add up the organisation with those under it: an ICB with its places, a provider\n"
-     "collaborative with its members (as they stood on --as-at-date, or now). Default:\n"
-     "the organisation alone.", NULL},
+     "Show the organisation with those under it as one group: an ICB with its places, a\n"
+     "region with its ICBs and their places, a provider collaborative with its members (as\n"
+     "they stood on --as-at-date, or now). Money between members is left out of received,\n"
+     "passed on and contract value and shown as internal. Default: the organisation alone.",
+     NULL},
     {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITIONS), 0, cli_rollup_parse,
      "Add up each organisation with those under it, as position --rollup does. The TOTAL\n"
      "then counts twice an organisation that sits under two of those listed (a provider\n"

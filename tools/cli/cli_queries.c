@@ -55,50 +55,113 @@ static const char *cli_money_text(int64_t pence, char *buffer, size_t buffer_byt
 
 /* Position ----------------------------------------------------------------------------------- */
 
-static int cli_position_export(const cli_options *options, cli_session *session,
-                               const ProtobufCMessage *message) {
-    static const cli_export_column columns[] = {
-        CLI_EXPORT_COLUMN("organisation", CLI_EXPORT_TEXT),
-        CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
-        CLI_EXPORT_COLUMN("year", CLI_EXPORT_TEXT),
-        CLI_EXPORT_COLUMN("received", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("passed on", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("headroom", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("funding drawn", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("committed", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("paid", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("withheld", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY),
-        CLI_EXPORT_COLUMN("rollup of", CLI_EXPORT_TEXT)};
-    const Fundflow__V1__Position *position = (const Fundflow__V1__Position *)message;
+/* The position's figures under the names docs/ARCHITECTURE.md defines: held = received - passed
+ * on; contract value = paid + unpaid commitment + withheld + earned; uncommitted headroom = held -
+ * contract value; released sits outside every sum. A rollup adds what moved inside the group. */
+static const cli_export_column cli_position_columns[] = {
+    CLI_EXPORT_COLUMN("organisation", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("year", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("received", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("passed on", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("held", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("contract value", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("paid", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("unpaid commitment", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("withheld", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("uncommitted headroom", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("internal transfers", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("rollup of", CLI_EXPORT_TEXT)};
+
+static bool cli_position_row_add(cli_export_table *table, const Fundflow__V1__Position *position) {
     char stream[CLI_ENUM_NAME_BYTES_MAX], year[16], included[CLI_CODES_TEXT_BYTES];
+    int64_t received = 0;
+    if (money_add(position->received_pence, position->funding_drawn_pence, &received) != FF_OK) {
+        return false;
+    }
     const cli_export_cell cells[] = {
         {.text = position->org_code},
-        {.text = cli_enum_text(&fundflow__v1__stream__descriptor, position->stream, stream,
-                               sizeof stream)},
+        {.text = position->stream ? cli_enum_text(&fundflow__v1__stream__descriptor,
+                                                  position->stream, stream, sizeof stream)
+                                  : "all"},
         {.text = cli_year_text(position->financial_year, year, sizeof year)},
-        {.number = position->received_pence},
+        {.number = received},
         {.number = position->passed_on_pence},
-        {.number = position->headroom_pence},
-        {.number = position->funding_drawn_pence},
-        {.number = position->committed_pence},
+        {.number = position->held_pence},
+        {.number = position->contract_value_pence},
         {.number = position->paid_pence},
+        {.number = position->committed_pence},
         {.number = position->withheld_pence},
         {.number = position->earned_pence},
+        {.number = position->headroom_pence},
         {.number = position->released_pence},
+        {.number = position->internal_transfers_pence},
         {.text = position->rollup ? cli_codes_text(position->included_codes,
                                                    position->n_included_codes, included,
                                                    sizeof included)
                                   : ""}};
+    return cli_export_row_add(table, cells);
+}
+
+static const cli_export_column cli_provider_columns[] = {
+    CLI_EXPORT_COLUMN("commissioner", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("contract", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("stream", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("value", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("paid", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("earned", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("outstanding", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("of which withheld", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("released", CLI_EXPORT_MONEY)};
+
+static bool cli_provider_rows_add(cli_export_table *table,
+                                  const Fundflow__V1__Position *position) {
+    for (size_t i = 0; i < position->n_contracts; i++) {
+        const Fundflow__V1__ProviderContractLine *line = position->contracts[i];
+        char stream[CLI_ENUM_NAME_BYTES_MAX];
+        const cli_export_cell cells[] = {
+            {.text = line->commissioner_code},
+            {.text = line->contract_id},
+            {.text = cli_enum_text(&fundflow__v1__stream__descriptor, line->stream, stream,
+                                   sizeof stream)},
+            {.number = line->value_pence},
+            {.number = line->paid_pence},
+            {.number = line->earned_pence},
+            {.number = line->outstanding_pence},
+            {.number = line->withheld_pence},
+            {.number = line->released_pence}};
+        if (!cli_export_row_add(table, cells)) return false;
+    }
+    return true;
+}
+
+/* One row for the position, or a row per stream when it covers every stream; then, for a
+ * provider, its contracts across every commissioner. */
+static int cli_position_export(const cli_options *options, cli_session *session,
+                               const ProtobufCMessage *message) {
+    const Fundflow__V1__Position *position = (const Fundflow__V1__Position *)message;
     cli_export_document document;
     cli_export_document_init(&document, options);
     document.provenance.financial_year = position->financial_year;
     document.provenance.as_at_sequence = position->as_at_sequence;
     document.provenance.as_at_date = position->as_at_date;
-    cli_export_table *table = cli_export_table_add(&document, "Position", columns,
-                                                   sizeof columns / sizeof columns[0], false);
-    return cli_query_export(&document, cli_export_row_add(table, cells), options, session);
+    size_t columns = sizeof cli_position_columns / sizeof cli_position_columns[0];
+    cli_export_table *table = cli_export_table_add(&document, "Position", cli_position_columns,
+                                                   columns, position->n_streams > 0);
+    bool filled = table != NULL;
+    for (size_t i = 0; filled && i < position->n_streams; i++) {
+        filled = cli_position_row_add(table, position->streams[i]);
+    }
+    if (filled && position->n_streams == 0) filled = cli_position_row_add(table, position);
+    if (filled && position->n_contracts > 0) {
+        cli_export_table *contracts = cli_export_table_add(
+            &document, "Contracts as provider", cli_provider_columns,
+            sizeof cli_provider_columns / sizeof cli_provider_columns[0], true);
+        filled = contracts != NULL && cli_provider_rows_add(contracts, position);
+    }
+    return cli_query_export(&document, filled, options, session);
 }
 
 int cli_position_export_run(const cli_options *options, cli_session *session,

@@ -1,0 +1,54 @@
+/* The parts of a position that need more than an account balance: one contract's figures as at
+ * a sequence and date, and the flows inside a rollup's group. Only the query_position*.c files
+ * use it. */
+#ifndef FUNDFLOW_QUERY_POSITION_PARTS_H
+#define FUNDFLOW_QUERY_POSITION_PARTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "query_read.h"
+#include "store.h"
+#include "fundflow/v1/ledger.pb-c.h"
+#include "fundflow/v1/projections.pb-c.h"
+
+/* One contract's figures, as its commissioner's accounts would hold them for it:
+ * value = unpaid + paid + withheld + earned; released pots are no longer part of it. */
+typedef struct query_contract_figures {
+    int64_t unpaid_pence;
+    int64_t paid_pence;
+    int64_t withheld_pence;
+    int64_t earned_pence;
+    int64_t released_pence;
+} query_contract_figures;
+
+/* The contract's figures counting what was recorded by as_at_sequence (the contract as read at
+ * it) and, if as_at_date is not 0, took effect on or before as_at_date. */
+ff_err query_contract_figures_at(store_txn *txn, ff_store *store,
+                                 const Fundflow__V1__ContractRecord *contract,
+                                 uint64_t as_at_sequence, uint32_t as_at_date,
+                                 query_contract_figures *out);
+
+/* unpaid + paid + withheld + earned, overflow-checked. */
+ff_err query_contract_figures_value(const query_contract_figures *figures, int64_t *value_out);
+
+/* Adds each figure of add to *sum, overflow-checked. */
+ff_err query_contract_figures_add(query_contract_figures *sum, const query_contract_figures *add);
+
+/* The flows between members of a rollup's group (position->included_codes) in its stream and
+ * year, as at its sequence and date. */
+typedef struct query_group_internal {
+    int64_t transfers_pence;         /* allocations and budgets from one member to another */
+    query_contract_figures contracts; /* contracts whose both parties are members */
+} query_group_internal;
+
+ff_err query_group_internal_read(store_txn *txn, ff_store *store,
+                                 const Fundflow__V1__Position *position,
+                                 query_group_internal *out);
+
+/* Fills position->contracts, commissioner_totals and contracts_total with the contracts on which
+ * position->org_code is the provider in its year (and stream, unless unspecified) that the
+ * asker's scope covers, as at the position's sequence and date. */
+ff_err query_provider_contracts_fill(const query_read *read, Fundflow__V1__Position *position);
+
+#endif
