@@ -33,5 +33,6 @@ extern const projection_event_rule projection_delegation_rules[];
 extern const projection_event_rule projection_contract_rules[];
 extern const projection_event_rule projection_period_rules[];
 extern const projection_event_rule projection_principal_rules[];
+extern const projection_event_rule projection_limit_rules[];
 
 #endif
