@@ -536,6 +536,7 @@ static void test_scope_covers_events(void **state) {
     assert_true(event_covered(&r, "QUE", SEQ_WORLD_END + 3));
     assert_false(event_covered(&r, "QUE", SEQ_WORLD_END + 4));
     assert_true(event_covered(&r, "Y61", SEQ_WORLD_END + 4));
+    assert_true(event_covered(&r, "RGT", TEST_WORLD_EVENTS)); /* a limit: published, for all */
     reading_end(&r);
 }
 
@@ -596,6 +597,9 @@ static void test_acting_organisation_of_each_command(void **state) {
                    "event.reversal.reversed_sequence");
     /* A reversal of an event that does not exist is left to the projection. */
     command_expect(state, &que, test_reversal("c20", 999, "wrong"), FF_OK, NULL);
+    /* NHS England's revenue limit is set by NHS England: its funder acts. */
+    command_expect(state, &que, test_limit("c21", "X24", CORE, TEST_YEAR, 1), out,
+                   "event.revenue_limit_set.funder_code");
 
     /* National writers act everywhere but on principals; NHS England's scope is national. */
     uint8_t sha[32] = {1};
