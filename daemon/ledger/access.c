@@ -400,6 +400,7 @@ static void access_concern_find(const Fundflow__V1__Event *event, access_concern
     case FUNDFLOW__V1__EVENT__KIND_SERVICE_LINE_REGISTERED:
     case FUNDFLOW__V1__EVENT__KIND_DELEGATION_GRANTED:
     case FUNDFLOW__V1__EVENT__KIND_DELEGATION_REVOKED:
+    case FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET: /* NHS England's limits are published */
         concern->everyone = true;
         break;
     case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
@@ -559,6 +560,10 @@ static ff_err access_acting_find(store_txn *txn, ff_store *store,
         return FF_OK;
     case FUNDFLOW__V1__EVENT__KIND_PLAN_SET: /* the organisation planning */
         access_acting_set(acting, event->plan_set->org_code, "event.plan_set.org_code");
+        return FF_OK;
+    case FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET:
+        access_acting_set(acting, event->revenue_limit_set->funder_code,
+                          "event.revenue_limit_set.funder_code");
         return FF_OK;
     case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
         /* A reversal of a reversal is refused by the projection; nothing to check here. */

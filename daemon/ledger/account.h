@@ -10,11 +10,13 @@
  *
  * Purposes and how allocations and onward budgets post (A is the amount):
  *
- *     funder pays out:     debit  funder ONWARD A,  credit funder BUDGET A  (FUNDING for NHSE)
+ *     funder pays out:     debit  funder ONWARD A,  credit funder BUDGET A
  *     recipient receives:  debit  recipient BUDGET A, credit recipient RECEIVED A
+ *     NHSE's limit up D:   debit  NHSE BUDGET D,      credit NHSE RECEIVED D  (down: swapped)
  *
- * BUDGET is what an organisation holds and may pass on; it may never go below zero. FUNDING is
- * NHS England's parliamentary funding, the one account allowed to be unbounded.
+ * BUDGET is what an organisation holds and may pass on; it may never go below zero. NHS
+ * England's comes from its revenue limits (projection_limit.c), so its allocations are bounded
+ * like any other body's budget passed on. FUNDING is no longer posted; its number stays.
  *
  * Contracts (V its value, P its withheld pot) post on the commissioner and the provider:
  *
@@ -37,7 +39,7 @@
 #include "fundflow/limits.h"
 
 typedef enum account_purpose {
-    ACCOUNT_PURPOSE_FUNDING = 1,  /* NHSE only: parliamentary funding drawn; credit-normal */
+    ACCOUNT_PURPOSE_FUNDING = 1,  /* no longer posted (NHSE allocates from BUDGET); credit-normal */
     ACCOUNT_PURPOSE_BUDGET = 2,   /* held and available; debit-normal; never below zero */
     ACCOUNT_PURPOSE_RECEIVED = 3, /* allocations and budgets received; credit-normal */
     ACCOUNT_PURPOSE_ONWARD = 4,   /* allocations and budgets passed on; debit-normal */

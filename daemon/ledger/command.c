@@ -12,7 +12,7 @@
 static const command_event_rule *const command_rule_tables[] = {
     command_org_rules,        command_transfer_rules, command_delegation_rules,
     command_contract_rules,   command_period_rules,   command_principal_rules,
-    command_plan_rules,
+    command_plan_rules,       command_limit_rules,
 };
 
 static command_event_check command_check_find(Fundflow__V1__Event__KindCase kind) {

@@ -44,6 +44,7 @@ extern const command_event_rule command_contract_rules[];
 extern const command_event_rule command_period_rules[];
 extern const command_event_rule command_principal_rules[];
 extern const command_event_rule command_plan_rules[];
+extern const command_event_rule command_limit_rules[];
 
 /* ---- organisations (command_org.c), which projections also need ---- */
 

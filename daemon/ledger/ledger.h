@@ -112,10 +112,10 @@ ff_err ledger_head_read(ff_ledger *ledger, log_head *head_out);
 /* An organisation's position in one stream and financial year. */
 typedef struct ledger_position {
     uint64_t as_at_sequence;     /* the sequence the figures are as at */
-    int64_t received_pence;      /* allocations and budgets received */
+    int64_t received_pence;      /* allocations and budgets received; NHSE: its revenue limit */
     int64_t passed_on_pence;     /* allocations and budgets passed on */
     int64_t headroom_pence;      /* held and not passed on */
-    int64_t funding_drawn_pence; /* NHS England only: parliamentary funding allocated */
+    int64_t funding_drawn_pence; /* FUNDING, no longer posted: 0 (NHSE allocates from budget) */
 } ledger_position;
 
 /* Reads a position as at a sequence number; UINT64_MAX (or any number past the head) means now.

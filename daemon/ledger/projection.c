@@ -26,8 +26,7 @@ static const projection_event_rule projection_reversal_rules[] = {
 static const projection_event_rule *const projection_rule_tables[] = {
     projection_org_rules,      projection_transfer_rules, projection_reversal_rules,
     projection_delegation_rules, projection_contract_rules, projection_period_rules,
-    projection_principal_rules,
-    projection_plan_rules,
+    projection_principal_rules, projection_plan_rules, projection_limit_rules,
 };
 
 static const projection_event_rule *projection_rule_find(Fundflow__V1__Event__KindCase kind) {

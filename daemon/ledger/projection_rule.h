@@ -34,5 +34,6 @@ extern const projection_event_rule projection_contract_rules[];
 extern const projection_event_rule projection_period_rules[];
 extern const projection_event_rule projection_principal_rules[];
 extern const projection_event_rule projection_plan_rules[];
+extern const projection_event_rule projection_limit_rules[];
 
 #endif

@@ -9,19 +9,18 @@
 #include "projection_delegation.h"
 #include "projection_org.h"
 #include "projection_table.h"
+#include "fundflow/calendar.h"
+#include "fundflow/money.h"
 
-/* Fills the four legs of a transfer: the payer pays out of its budget (or, for NHS England, its
- * funding) into onward, and the payee receives into its budget. */
+/* Fills the four legs of a transfer: the payer pays out of its budget into onward, and the payee
+ * receives into its budget. NHS England's budget is its revenue limit (projection_limit.c). */
 static void projection_transfer_postings(const Fundflow__V1__OrgRecord *payer,
                                          const Fundflow__V1__OrgRecord *payee, uint32_t stream,
                                          uint32_t year, int64_t amount_pence, posting *postings) {
-    account_purpose source = payer->kind == FUNDFLOW__V1__ORG_KIND__NHSE
-                                 ? ACCOUNT_PURPOSE_FUNDING
-                                 : ACCOUNT_PURPOSE_BUDGET;
     memset(postings, 0, 4 * sizeof *postings);
     account_key_make(&postings[0].account, payer->code, year, stream, ACCOUNT_PURPOSE_ONWARD);
     postings[0].debit_pence = amount_pence;
-    account_key_make(&postings[1].account, payer->code, year, stream, source);
+    account_key_make(&postings[1].account, payer->code, year, stream, ACCOUNT_PURPOSE_BUDGET);
     postings[1].credit_pence = amount_pence;
     account_key_make(&postings[2].account, payee->code, year, stream, ACCOUNT_PURPOSE_BUDGET);
     postings[2].debit_pence = amount_pence;
@@ -135,6 +134,20 @@ static ff_err projection_transfer_reverse(store_txn *txn, ff_store *store,
     return projection_transfer_index(txn, store, target->event, record->sequence, -1, failure);
 }
 
+/* Says, for an allocation the funder's budget cannot cover, that the budget is its revenue
+ * limit left unallocated; the account and headroom stay as the headroom check set them. */
+static ff_err projection_allocation_beyond_limit(const Fundflow__V1__AllocationIssued *allocation,
+                                                 ff_failure *failure) {
+    char year[CALENDAR_YEAR_TEXT_BYTES], left[FF_MONEY_TEXT_BYTES], asked[FF_MONEY_TEXT_BYTES];
+    calendar_year_format(allocation->financial_year, year, sizeof year);
+    money_format(failure->headroom_pence, left, sizeof left);
+    money_format(allocation->amount_pence, asked, sizeof asked);
+    return failure_set(failure, FF_ERR_INSUFFICIENT_HEADROOM, "amount_pence",
+                       "%s's %s revenue limit leaves %s unallocated in %s, which cannot cover %s; "
+                       "set or raise the limit first",
+                       allocation->funder_code, year, left, failure->account, asked);
+}
+
 static ff_err projection_transfer(store_txn *txn, ff_store *store,
                                   const Fundflow__V1__EventRecord *record, ff_failure *failure) {
     posting postings[ACCOUNT_POSTINGS_PER_EVENT_MAX];
@@ -155,6 +168,9 @@ static ff_err projection_transfer(store_txn *txn, ff_store *store,
     assert(posting_count > 0);
     err = account_postings_apply(txn, store, record->sequence, record->effective_date, postings,
                                  posting_count, failure);
+    if (err == FF_ERR_INSUFFICIENT_HEADROOM && allocation) {
+        return projection_allocation_beyond_limit(record->event->allocation_issued, failure);
+    }
     if (err != FF_OK) return err;
     return projection_transfer_index(txn, store, record->event, record->sequence, 1, failure);
 }

@@ -46,7 +46,7 @@ typedef enum store_table {
     STORE_TABLE_PRINCIPALS,  /* principal name -> packed PrincipalRecord */
     STORE_TABLE_PRINCIPAL_TOKENS, /* SHA-256 of a token (32 bytes) -> principal name */
     STORE_TABLE_ACTOR_EVENTS, /* actor ++ 0 ++ sequence (8 bytes big-endian) -> nothing */
-    STORE_TABLE_REVENUE_LIMITS, /* year ++ stream -> the limit as it stands (see its writer) */
+    STORE_TABLE_REVENUE_LIMITS, /* year ++ stream ++ NHSE code (12) -> limit and its sequence */
     STORE_TABLE_PLANS,       /* org code (12) ++ year ++ stream ++ sequence -> packed plan */
     STORE_TABLE_PLUGIN_DATA, /* plugin name ++ 0 ++ the plugin's key -> the plugin's value */
     STORE_TABLE_PLUGIN_MARKS, /* plugin name -> plugin_projection_mark */

@@ -84,6 +84,7 @@ expect_status 0 org add QF7 --name "South Yorkshire ICB" --kind icb --parent X24
 expect_status 0 org add 02P --name "Barnsley place" --kind place --parent QF7 --date 2024-04-01
 expect_status 0 org add RGT --name "Cambridge University Hospitals" --kind trust --date 2024-04-01
 expect_status 0 org add RHQ --name "Sheffield Teaching Hospitals" --kind trust --date 2024-04-01
+expect_status 0 limit set --funder X24 "${year[@]}" --amount 2000000 --date 2024-04-01
 expect_status 0 allocate --from X24 --to QUE "${year[@]}" --amount 1000000 --date 2024-04-01
 expect_status 0 allocate --from X24 --to QF7 "${year[@]}" --amount 1000000 --date 2024-04-01
 expect_status 0 contract agree QUE-C1 --commissioner QUE --provider RGT --type block \
@@ -150,6 +151,10 @@ expect_output "£250.00"
 
 check "the ICB's writer may not allocate as NHS England"
 expect_as 1 "$writer" allocate --from X24 --to QUE "${write_year[@]}" --amount 10
+expect_errors "permission_denied"
+
+check "the ICB's writer may not set or vary NHS England's revenue limit"
+expect_as 1 "$writer" limit set --funder X24 "${write_year[@]}" --amount 3000000
 expect_errors "permission_denied"
 
 check "the ICB's writer may not act as another ICB"

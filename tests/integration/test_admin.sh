@@ -89,6 +89,7 @@ totals = collections.Counter()
 paid_between = collections.Counter()
 statements = {}
 allocated = collections.Counter()   # (recipient, stream, year) -> pence
+limits = {}                         # (funder, stream, year) -> NHS England's revenue limit
 mental_health = collections.Counter()  # (ICB, year) -> the mhis plugin's spend
 
 def year_month(date):
@@ -184,12 +185,28 @@ def delegation_revoked(key, date, e):
     delegation["to"] = end
     totals["revocations"] += 1
 
+def revenue_limit_set(key, date, e):
+    funder = e["funder_code"]
+    org(key, funder, "funder_code", {"NHSE"})
+    limit, year = int(e.get("limit_pence", 0)), e["financial_year"]
+    in_year(key, date, year)
+    # The limit is a whole: setting it again posts the difference, never below what is allocated.
+    previous = limits.get((funder, e["stream"], year), 0)
+    if limit < previous:
+        take(key, funder, e["stream"], year, previous - limit)
+    else:
+        headroom[funder, e["stream"], year] += limit - previous
+    limits[funder, e["stream"], year] = limit
+    totals[f"limit.{year}.{e['stream']}"] = limit
+
 def allocation_issued(key, date, e):
     org(key, e["funder_code"], "funder_code", {"NHSE"})
     recipient = e["recipient_code"]
     kind = org(key, recipient, "recipient_code", {"ICB", "JOINT_COMMITTEE"})["kind"]
     amount, year = int(e["amount_pence"]), e["financial_year"]
     in_year(key, date, year)
+    # NHS England allocates only out of the limit it has left, like any budget passed on.
+    take(key, e["funder_code"], e["stream"], year, amount)
     if e["stream"] == "SPECIALISED":
         delegation = delegations.get(e.get("delegation_id", ""))
         if delegation is None or delegation["delegate"] != recipient:
@@ -401,11 +418,13 @@ rules_model "$scratch/seed-0.ndjson" >"$scratch/model-0.txt" || fail "seed 0 bre
 rules_model "$scratch/demo.ndjson" >"$scratch/model.txt" || fail "seed 2024 breaks a rule (above)"
 
 # The number of commands of each kind the demo plans from the reference files, for any seed:
-# 2024/25's, and 2023/24's 126 allocations, 42 mental health blocks and their 504 payments.
+# 2024/25's, and 2023/24's 126 allocations, 42 mental health blocks and their 504 payments;
+# NHS England's revenue limits: four streams in 2024/25 and three in 2023/24.
 declare -A expected_kinds=(
     [org_registered]=365 [service_line_registered]=12 [delegation_granted]=24 [delegation_revoked]=1
     [allocation_issued]=276 [budget_delegated]=148 [contract_agreed]=444 [payment_made]=2916
     [period_closed]=6 [contract_varied]=13 [statement_submitted]=168 [outcome_reported]=32
+    [revenue_limit_set]=7
 )
 check "the demo plans 444 contracts, 24 delegations (1 revoked), 168 statements and the other kinds as expected"
 expected_total=0
@@ -422,6 +441,18 @@ check "the 2024/25 allocations sum exactly to the national totals"
 [[ $(model_value allocated.2024.SPECIALISED.ICB) == 530000000000 ]] || fail "specialised to ICBs: $(model_value allocated.2024.SPECIALISED.ICB)"
 [[ $(model_value allocated.2024.SPECIALISED.JOINT_COMMITTEE) == 580000000000 ]] || fail "specialised to joint committees: $(model_value allocated.2024.SPECIALISED.JOINT_COMMITTEE)"
 [[ -z $(model_value running_cost.out_of_range) ]] || fail "$(model_value running_cost.out_of_range) running cost allowances are out of range"
+
+check "NHS England's revenue limits are the published totals, and exactly what each stream allocates"
+limit_is() { # YEAR STREAM PENCE
+    [[ $(model_value "limit.$1.$2") == "$3" ]] || fail "the $1 $2 limit is $(model_value "limit.$1.$2"), not $3"
+}
+limit_is 2024 CORE_SERVICES 10760000000000
+limit_is 2024 PRIMARY_MEDICAL_CARE 1120000000000
+limit_is 2024 SPECIALISED $((530000000000 + 580000000000))
+limit_is 2024 RUNNING_COST_ALLOWANCE "$(model_value allocated.2024.RUNNING_COST_ALLOWANCE.ICB)"
+limit_is 2023 CORE_SERVICES 10222000000000
+limit_is 2023 PRIMARY_MEDICAL_CARE 1064000000000
+limit_is 2023 RUNNING_COST_ALLOWANCE "$(model_value allocated.2023.RUNNING_COST_ALLOWANCE.ICB)"
 
 check "2023/24: core services exactly £102,220,000,000.00 and primary medical care £10,640,000,000.00"
 [[ $(model_value allocated.2023.CORE_SERVICES.ICB) == 10222000000000 ]] || fail "2023/24 core services: $(model_value allocated.2023.CORE_SERVICES.ICB)"
@@ -497,6 +528,15 @@ check "positions for core_services totals exactly £107,600,000,000.00 received"
 expect_status 0 positions --data-dir "$first" --stream core_services
 received=$(total_column 3)
 [[ $received == "£107,600,000,000.00" ]] || fail "TOTAL received is \"$received\":"$'\n'"$output"
+
+check "NHS England received its £107,600,000,000.00 core services limit, allocated it all and has £0.00 headroom"
+expect_status 0 positions --data-dir "$first" --stream core_services --kind nhse
+[[ $(total_column 3) == "£107,600,000,000.00" ]] || fail "NHS England's limit (received) is $(total_column 3):"$'\n'"$output"
+[[ $(total_column 4) == "£107,600,000,000.00" ]] || fail "NHS England allocated $(total_column 4):"$'\n'"$output"
+[[ $(total_column 5) == "£0.00" ]] || fail "NHS England's headroom is $(total_column 5):"$'\n'"$output"
+expect_status 0 positions --data-dir "$first" --stream specialised --kind nhse
+[[ $(total_column 3) == "£11,100,000,000.00" && $(total_column 5) == "£0.00" ]] ||
+    fail "NHS England's specialised limit or headroom is wrong:"$'\n'"$output"
 
 check "positions for primary_medical_care, named in upper case, totals £11,200,000,000.00"
 expect_status 0 positions --data-dir "$first" --stream PRIMARY_MEDICAL_CARE --year 2024/25

@@ -59,7 +59,8 @@ typedef struct matrix_row {
 #define GRANT(scope)                                                                            \
     "{\"name\":\"granted-" UNIQUE "\",\"role\":\"READER\",\"scope_org_code\":\"" scope "\"}"
 
-/* Sequences of the world's events (world_load): 9 allocates to QUE, 10 to QF7. */
+/* Sequences of the world's events (world_load): 9 sets NHS England's limit, 10 allocates to QUE,
+ * 11 to QF7. */
 static const matrix_row matrix_rows[] = {
     {"GetOrg", "{\"code\":\"QUE\"}", "{\"code\":\"QF7\"}", EVERYONE, EVERYONE},
     {"ListOrgs", "{}", "{\"parent_code\":\"QF7\"}", EVERYONE, EVERYONE},
@@ -68,8 +69,8 @@ static const matrix_row matrix_rows[] = {
     {"ListPlugins", "{}", "{}", EVERYONE, EVERYONE},
     {"GetPosition", POSITION("QUE"), POSITION("QF7"), EVERYONE, NATIONAL_READERS},
     {"GetAccountHistory", ACCOUNT("QUE"), ACCOUNT("QF7"), EVERYONE, NATIONAL_READERS},
-    {"ListEvents", "{}", "{\"after_sequence\":9}", EVERYONE, EVERYONE},
-    {"GetEvent", "{\"sequence\":9}", "{\"sequence\":10}", EVERYONE, NATIONAL_READERS},
+    {"ListEvents", "{}", "{\"after_sequence\":10}", EVERYONE, EVERYONE},
+    {"GetEvent", "{\"sequence\":10}", "{\"sequence\":11}", EVERYONE, NATIONAL_READERS},
     {"GetContractPosition", "{\"contract_id\":\"QUE-C1\"}", "{\"contract_id\":\"QF7-C1\"}",
      EVERYONE, NATIONAL_READERS},
     /* A filter naming an organisation out of scope is refused, not answered empty. */
@@ -196,6 +197,13 @@ static void world_load(uint16_t port) {
                  "\"event\":{\"org_registered\":%s}}]}", i, orgs[i]);
         json_decref(call_ok(port, "SubmitCommands", body, NULL));
     }
+    /* Event 9: NHS England's £2,000,000.00 core services limit, which the two allocations use. */
+    json_decref(call_ok(port, "SubmitCommands",
+                        "{\"commands\":[{\"idempotency_key\":\"limit\",\"effective_date\":"
+                        "20240401,\"event\":{\"revenue_limit_set\":{\"funder_code\":\"X24\","
+                        "\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"
+                        "\"limit_pence\":\"200000000\"}}}]}",
+                        NULL));
     static const char *const icbs[] = {"QUE", "QF7"};
     static const char *const trusts[] = {"RGT", "RHQ"};
     for (size_t i = 0; i < 2; i++) {
@@ -216,7 +224,7 @@ static void world_load(uint16_t port) {
                  icbs[i], icbs[i], icbs[i], trusts[i]);
         json_decref(call_ok(port, "SubmitCommands", body, NULL));
     }
-    assert_int_equal(test_server_head(port), 12);
+    assert_int_equal(test_server_head(port), 13);
 }
 
 /* Loads the world as the loopback bootstrap, then makes the principals: after the first, the
@@ -373,7 +381,7 @@ static void test_actor_is_the_principal(void **state) {
     /* The first principal was granted by the loopback bootstrap. */
     document = call_ok(fixture->server.port, "GetHistory", "{\"actor\":\"local-admin\"}",
                        fixture->tokens[AS_ADMIN]);
-    assert_int_equal(json_array_size(json_object_get(document, "events")), 13);
+    assert_int_equal(json_array_size(json_object_get(document, "events")), 14);
     json_decref(document);
 }
 

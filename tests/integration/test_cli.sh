@@ -117,15 +117,40 @@ expect_status 0 --json org add QTI --name "Test ICB" --kind ICB --date 2024-04-0
 expect_status 0 org add T9P --kind Place --parent QTI --name "Test place" --date=2024-04-01
 expect_output "recorded as event 3"
 
+check "limit set records NHS England's limits for a stream and year as events 4 to 6"
+expect_status 0 limit set --funder XTN --stream core_services --year 2024/25 --amount '£1,000,000.00' \
+    --date 2024-04-01 --reference "limit letter 1"
+expect_output "recorded as event 4"
+expect_status 0 limit set --funder XTN --stream primary_medical_care --year 2024/25 --amount 1000 \
+    --date 2024-04-01
+expect_status 0 limit set --funder XTN --stream capital --year 2024/25 --amount 5 --date 2024-04-01
+expect_output "recorded as event 6"
+expect_status 0 event 4
+[[ $(field limit) == "£1,000,000.00" ]] || fail "event 4 limit:"$'\n'"$output"
+[[ $(field funder) == XTN && $(field stream) == core_services ]] || fail "event 4:"$'\n'"$output"
+
+check "an allocation beyond the limit, or with no limit set, exits 1 naming NHS England's headroom"
+before=$(head_sequence)
+expect_status 1 allocate --from XTN --to QTI --stream core_services --year 2024/25 \
+    --amount 1000000.01 --date 2024-04-01
+expect_errors "error: failed_precondition:"
+expect_errors "headroom: £1,000,000.00"
+expect_errors "account: XTN 2024/25 CORE_SERVICES budget"
+expect_status 1 allocate --from XTN --to QTI --stream specialised --year 2024/25 --amount 1 \
+    --date 2024-04-01
+expect_errors "headroom: £0.00"
+expect_errors "set or raise the limit first"
+expect_head_unchanged "$before"
+
 check "allocate records £1,000,000.00 of core services from XTN to QTI"
 expect_status 0 allocate --from XTN --to QTI --stream core_services --year 2024/25 \
     --amount '£1,000,000.00' --date 2024-04-01 --reference "letter 1"
-expect_output "recorded as event 4"
+expect_output "recorded as event 7"
 
 check "budget passes £250,000.50 on from QTI to T9P"
 expect_status 0 budget --from QTI --to T9P --stream CORE_SERVICES --year 2024/25 \
     --amount 250000.5 --date 2024-05-01
-expect_output "recorded as event 5"
+expect_output "recorded as event 8"
 
 check "position shows exact figures for the ICB and the place"
 expect_status 0 position QTI --stream core_services --year 2024/25
@@ -137,9 +162,9 @@ expect_status 0 position T9P --stream core_services --year 2024/25
 [[ $(field received) == "£250,000.50" ]] || fail "T9P received:"$'\n'"$output"
 [[ $(field "uncommitted headroom") == "£250,000.50" ]] || fail "T9P headroom:"$'\n'"$output"
 
-check "position --as-at 4 and --as-at-date 2024-04-30 show the ICB before the budget"
-expect_status 0 position QTI --stream core_services --year 2024/25 --as-at 4
-[[ $(field "uncommitted headroom") == "£1,000,000.00" ]] || fail "QTI headroom as at 4:"$'\n'"$output"
+check "position --as-at 7 and --as-at-date 2024-04-30 show the ICB before the budget"
+expect_status 0 position QTI --stream core_services --year 2024/25 --as-at 7
+[[ $(field "uncommitted headroom") == "£1,000,000.00" ]] || fail "QTI headroom as at 7:"$'\n'"$output"
 expect_status 0 position QTI --stream core_services --year 2024/25 --as-at-date 2024-04-30
 [[ $(field "passed on") == "£0.00" ]] || fail "QTI passed on as at 2024-04-30:"$'\n'"$output"
 
@@ -183,34 +208,34 @@ expect_status 0 org list --limit 2
 
 check "history lists the ICB's budget postings with running balances"
 expect_status 0 history QTI --stream core_services --year 2024/25
-grep -Eq '^ +4 +2024-04-01 .*£1,000,000.00 *$' <<<"$output" \
-    || fail "history lacks event 4:"$'\n'"$output"
-grep -Eq '^ +5 +2024-05-01 .*£250,000.50 +£749,999.50 *$' <<<"$output" \
-    || fail "history lacks event 5:"$'\n'"$output"
+grep -Eq '^ +7 +2024-04-01 .*£1,000,000.00 *$' <<<"$output" \
+    || fail "history lacks event 7:"$'\n'"$output"
+grep -Eq '^ +8 +2024-05-01 .*£250,000.50 +£749,999.50 *$' <<<"$output" \
+    || fail "history lacks event 8:"$'\n'"$output"
 
-check "events lists every event, and event 4 shows the allocation in full"
+check "events lists every event, and event 7 shows the allocation in full"
 expect_status 0 events
-[[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 5 ]] || fail "events:"$'\n'"$output"
+[[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 8 ]] || fail "events:"$'\n'"$output"
 expect_output "allocate XTN -> QTI core_services 2024/25 £1,000,000.00"
-expect_status 0 events --after 3 --limit 1
+expect_status 0 events --after 6 --limit 1
 [[ $(printf '%s\n' "$output" | tail -n +2 | wc -l) -eq 1 ]] || fail "events --limit:"$'\n'"$output"
 expect_output "allocation_issued"
-expect_status 0 event 4
-[[ $(field amount) == "£1,000,000.00" ]] || fail "event 4 amount:"$'\n'"$output"
-[[ $(field reference) == "letter 1" ]] || fail "event 4 reference:"$'\n'"$output"
-[[ $(field hash) =~ ^[0-9a-f]{64}$ ]] || fail "event 4 hash:"$'\n'"$output"
+expect_status 0 event 7
+[[ $(field amount) == "£1,000,000.00" ]] || fail "event 7 amount:"$'\n'"$output"
+[[ $(field reference) == "letter 1" ]] || fail "event 7 reference:"$'\n'"$output"
+[[ $(field hash) =~ ^[0-9a-f]{64}$ ]] || fail "event 7 hash:"$'\n'"$output"
 expect_status 1 event 999
 expect_errors "not_found"
 
 # Reversals and idempotency -------------------------------------------------------------------
 
 check "reverse undoes the budget; reversing it again is refused and the head stays"
-expect_status 0 reverse 5 --reason "entered in error"
-expect_output "recorded as event 6"
+expect_status 0 reverse 8 --reason "entered in error"
+expect_output "recorded as event 9"
 expect_status 0 position QTI --stream core_services --year 2024/25
 [[ $(field "uncommitted headroom") == "£1,000,000.00" ]] || fail "QTI headroom after reversal:"$'\n'"$output"
 before=$(head_sequence)
-expect_status 1 reverse 5 --reason "again"
+expect_status 1 reverse 8 --reason "again"
 expect_errors "failed_precondition"
 expect_errors "event_already_reversed"
 expect_head_unchanged "$before"
@@ -218,11 +243,11 @@ expect_head_unchanged "$before"
 check "a retry with the same --key prints \"already recorded\" and records nothing"
 expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 --date 2024-05-01 \
     --amount 10.01 --key test-retry-1 --non-recurrent
-expect_output "recorded as event 7"
+expect_output "recorded as event 10"
 before=$(head_sequence)
 expect_status 0 allocate --from XTN --to QTI --stream primary_medical_care --year 2024/25 --date 2024-05-01 \
     --amount 10.01 --key test-retry-1 --non-recurrent
-expect_output "already recorded as event 7"
+expect_output "already recorded as event 10"
 expect_head_unchanged "$before"
 
 check "the same --key for a different command is refused and the head stays"
@@ -233,18 +258,18 @@ expect_head_unchanged "$before"
 
 check "info shows the head; verify says OK"
 expect_status 0 info
-[[ $(field "head sequence") == 7 ]] || fail "info head sequence:"$'\n'"$output"
-[[ $(field events) == 7 ]] || fail "info events:"$'\n'"$output"
+[[ $(field "head sequence") == 10 ]] || fail "info head sequence:"$'\n'"$output"
+[[ $(field events) == 10 ]] || fail "info events:"$'\n'"$output"
 [[ $(field "head hash") =~ ^[0-9a-f]{64}$ ]] || fail "info head hash:"$'\n'"$output"
 expect_status 0 verify
-expect_output "OK: 7 events checked"
+expect_output "OK: 10 events checked"
 
 # JSON --------------------------------------------------------------------------------------
 
 check "--json output is one JSON document with int64 fields as strings"
 expect_status 0 info --json
 printf '%s' "$output" | python3 -m json.tool >/dev/null || fail "info --json:"$'\n'"$output"
-[[ $output == *'"head_sequence":"7"'* ]] || fail "head_sequence is not a string:"$'\n'"$output"
+[[ $output == *'"head_sequence":"10"'* ]] || fail "head_sequence is not a string:"$'\n'"$output"
 expect_status 0 --json position QTI --stream core_services --year 2024/25
 [[ $(json_field headroom_pence) == 100000000 ]] || fail "headroom_pence:"$'\n'"$output"
 [[ $output == *'"headroom_pence":"100000000"'* ]] || fail "headroom_pence not a string"
@@ -260,6 +285,36 @@ expect_status 1 budget --json --from QTI --to T9P --stream core_services --year 
 [[ $(json_field code) == failed_precondition ]] || fail "--json error code:"$'\n'"$output"
 [[ $output == *'"headroom_pence":"100000000"'* ]] || fail "--json error meta:"$'\n'"$output"
 expect_head_unchanged "$before"
+
+# Revenue limits ----------------------------------------------------------------------------
+
+check "NHS England's position shows its limit received, all of it allocated and £0.00 headroom"
+expect_status 0 position XTN --stream core_services --year 2024/25
+[[ $(field received) == "£1,000,000.00" ]] || fail "XTN received:"$'\n'"$output"
+[[ $(field "passed on") == "£1,000,000.00" ]] || fail "XTN passed on:"$'\n'"$output"
+[[ $(field headroom) == "£0.00" ]] || fail "XTN headroom:"$'\n'"$output"
+
+check "limit set may not lower a limit below what is allocated; raising it adds headroom"
+before=$(head_sequence)
+expect_status 1 limit set --funder XTN --stream core_services --year 2024/25 --amount 999999.99 \
+    --date 2024-06-01
+expect_errors "failed_precondition"
+expect_errors "limit_pence"
+expect_errors "£1,000,000.00 of it is allocated"
+expect_head_unchanged "$before"
+expect_status 0 limit set --funder XTN --stream core_services --year 2024/25 --amount 1500000 \
+    --date 2024-06-01
+expect_status 0 position XTN --stream core_services --year 2024/25
+[[ $(field received) == "£1,500,000.00" ]] || fail "XTN received after raising:"$'\n'"$output"
+[[ $(field headroom) == "£500,000.00" ]] || fail "XTN headroom after raising:"$'\n'"$output"
+
+check "limit set asks for --date outside its year and refuses a negative amount"
+expect_status 2 limit set --funder XTN --stream core_services --year 2019/20 --amount 1
+expect_errors "--date"
+expect_status 2 limit set --stream core_services --year 2024/25 --amount -1 --date 2024-06-01
+expect_errors "--amount"
+expect_status 0 limit set --help
+expect_output "whole limit"
 
 # Submit ------------------------------------------------------------------------------------
 
@@ -614,22 +669,27 @@ expect_errors "service_line_retained"
 expect_head_unchanged "$before"
 
 check "allocate core services, and specialised funding citing the delegation; budget to the place"
+expect_status 0 limit set --stream core_services --year 2024/25 --amount 100,000,000.00 \
+    --date 2024-04-01
+expect_status 0 limit set --stream specialised --year 2024/25 --amount 2,000,000.00 \
+    --date 2024-04-01
+expect_output "recorded as event 13"
 expect_status 0 allocate --from X24 --to QUE --stream core_services --year 2024/25 \
     --amount 10,000,000.00 --date 2024-04-01
 expect_status 0 allocate --from X24 --to QUE --stream specialised --year 2024/25 \
     --amount 2,000,000.00 --delegation DEL-QUE-24 --date 2024-07-01
-expect_status 0 event 13
-[[ $(field delegation) == DEL-QUE-24 ]] || fail "event 13 delegation:"$'\n'"$output"
+expect_status 0 event 15
+[[ $(field delegation) == DEL-QUE-24 ]] || fail "event 15 delegation:"$'\n'"$output"
 expect_status 0 budget --from QUE --to 06H --stream core_services --year 2024/25 \
     --amount 1,000,000.00 --date 2024-04-01
-expect_output "recorded as event 14"
+expect_output "recorded as event 16"
 
 check "contract agree records an outcome-based contract with two metrics and a specialised one"
 expect_status 0 contract agree QUE-OBC-1 --commissioner QUE --provider RGT --type outcome-based \
     --year 2024/25 --stream core_services --value 1,200,000.00 --category mental_health \
     --pot 120,000.01 --metric "ACCESS:6000:Seen within 18 weeks: all ages" --metric OUTCOMES:4000 \
     --cquin-bp 125 --date 2024-04-01
-expect_output "recorded as event 15"
+expect_output "recorded as event 17"
 before=$(head_sequence)
 expect_status 1 contract agree QUE-SPEC-0 --commissioner QUE --provider RWH --type block \
     --year 2024/25 --stream specialised --value 500000 --category cardiac --line SL102 \
@@ -639,7 +699,7 @@ expect_head_unchanged "$before"
 expect_status 0 contract agree QUE-SPEC-1 --commissioner QUE --provider RWH --type block \
     --year 2024/25 --stream specialised --value 500000 --category cardiac --line SL102 \
     --date 2024-07-01
-expect_output "recorded as event 16"
+expect_output "recorded as event 18"
 
 check "pay M1 to M3, report one outcome and vary the contract down by £1,000.00"
 expect_status 0 pay QUE-OBC-1 --month 1 --amount 90,000.00 --reference INV-0401 --date 2024-04-30
@@ -651,7 +711,7 @@ expect_status 0 event "$(printf '%s\n' "$output" | sed -n 's/^recorded as event 
 [[ $(field achievement) == "75.50% (7550 bp)" ]] || fail "outcome achievement:"$'\n'"$output"
 expect_status 0 contract vary QUE-OBC-1 --change -1000 --reason "Activity lower than planned" \
     --date 2024-07-20
-expect_output "recorded as event 21"
+expect_output "recorded as event 23"
 
 check "contract show prints the contract's figures to the penny"
 expect_status 0 contract show QUE-OBC-1
@@ -669,7 +729,7 @@ expect_status 0 contract show QUE-OBC-1
 [[ $(field "CQUIN share") == "1.25%" ]] || fail "CQUIN share:"$'\n'"$output"
 grep -Eq '^ACCESS +60\.00% +£72,000\.00 +not yet ' <<<"$output" \
     || fail "contract show lacks the ACCESS metric:"$'\n'"$output"
-grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 20 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' <<<"$output" \
+grep -Eq '^OUTCOMES +40\.00% +£48,000\.01 +event 22 on 2024-07-15 +75\.50% +£36,240\.00 +£11,760\.01 ' <<<"$output" \
     || fail "contract show lacks the OUTCOMES metric:"$'\n'"$output"
 for row in "M1 +April +£90,000\.00" "M2 +May +£90,000\.00" "M3 +June +£90,000\.33" \
     "M4 +July +£0\.00" "M12 +March +£0\.00" "total +£270,000\.33"; do
@@ -775,11 +835,11 @@ expect_output "QUE -> RWH  specialised  £41,666.67"
 
 check "events --contract lists the contract's own events, paged with --after and --limit"
 expect_status 0 events --contract QUE-OBC-1
-[[ $(printf '%s\n' "$output" | tail -n +2 | awk '{print $1}' | tr '\n' ' ') == "15 17 18 19 20 21 " ]] \
+[[ $(printf '%s\n' "$output" | tail -n +2 | awk '{print $1}' | tr '\n' ' ') == "17 19 20 21 22 23 " ]] \
     || fail "events --contract:"$'\n'"$output"
 expect_output "vary QUE-OBC-1 by -£1,000.00: Activity lower than planned"
-expect_status 0 events --contract QUE-OBC-1 --after 17 --limit 2
-[[ $(printf '%s\n' "$output" | tail -n +2 | awk '{print $1}' | tr '\n' ' ') == "18 19 " ]] \
+expect_status 0 events --contract QUE-OBC-1 --after 19 --limit 2
+[[ $(printf '%s\n' "$output" | tail -n +2 | awk '{print $1}' | tr '\n' ' ') == "20 21 " ]] \
     || fail "events --contract --after --limit:"$'\n'"$output"
 expect_status 0 events --org PCEAST
 expect_output "register PCEAST (provider_collaborative)"

@@ -42,6 +42,7 @@ twirp SubmitCommands '{"linked":true,"commands":[
  {"idempotency_key":"o1","effective_date":20240401,"event":{"org_registered":{"code":"X24","name":"NHS England","kind":"NHSE"}}},
  {"idempotency_key":"o2","effective_date":20240401,"event":{"org_registered":{"code":"QUE","name":"An ICB","kind":"ICB","parent_code":"X24"}}},
  {"idempotency_key":"o3","effective_date":20240401,"event":{"org_registered":{"code":"RGT","name":"A trust","kind":"TRUST","parent_code":"QUE"}}},
+ {"idempotency_key":"l1","effective_date":20240401,"event":{"revenue_limit_set":{"funder_code":"X24","stream":"CORE_SERVICES","financial_year":2024,"limit_pence":"1000000"}}},
  {"idempotency_key":"a1","effective_date":20240401,"event":{"allocation_issued":{"funder_code":"X24","recipient_code":"QUE","stream":"CORE_SERVICES","financial_year":2024,"amount_pence":"1000000"}}},
  {"idempotency_key":"c1","effective_date":20240401,"event":{"contract_agreed":{"contract_id":"C-1","commissioner_code":"QUE","provider_code":"RGT","type":"BLOCK","financial_year":2024,"stream":"CORE_SERVICES","annual_value_pence":"250000"}}},
  {"idempotency_key":"c2","effective_date":20240401,"event":{"contract_agreed":{"contract_id":"C-2","commissioner_code":"QUE","provider_code":"RGT","type":"BLOCK","financial_year":2024,"stream":"CORE_SERVICES","annual_value_pence":"125050"}}}]}' >/dev/null

@@ -114,7 +114,8 @@ static json_t *json_call(uint16_t port, const char *rpc, const char *json) {
     return document;
 }
 
-/* Registers X24, QUE and 06H through JSON, and allocates £1,000.00 to QUE through protobuf. */
+/* Registers X24, QUE and 06H and sets X24's £10,000.00 core services limit (event 4) through
+ * JSON, and allocates £1,000.00 to QUE (event 5) through protobuf. */
 static void world_load(uint16_t port) {
     json_submit_expect(
         port,
@@ -126,14 +127,17 @@ static void world_load(uint16_t port) {
         "\"parentCode\":\"X24\"}}},"
         "{\"idempotency_key\":\"w3\",\"effective_date\":\"20240401\",\"event\":{\"org_registered\":"
         "{\"code\":\"06H\",\"name\":\"Cambridgeshire place\",\"kind\":\"PLACE\","
-        "\"parent_code\":\"QUE\"}}}]}",
+        "\"parent_code\":\"QUE\"}}},"
+        "{\"idempotency_key\":\"w4\",\"effective_date\":20240401,\"event\":"
+        "{\"revenue_limit_set\":{\"funder_code\":\"X24\",\"stream\":\"CORE_SERVICES\","
+        "\"financial_year\":2024,\"limit_pence\":\"1000000\"}}}]}",
         200, NULL);
     Fundflow__V1__Command *allocation[] = {
-        test_allocation("w4", "X24", "QUE", CORE, TEST_YEAR, 100000)};
+        test_allocation("w5", "X24", "QUE", CORE, TEST_YEAR, 100000)};
     Fundflow__V1__SubmitCommandsResponse *response = protobuf_submit(port, allocation, 1, false);
     assert_int_equal(response->n_results, 1);
     assert_string_equal(response->results[0]->code, "ok");
-    assert_int_equal(response->results[0]->sequence, 4);
+    assert_int_equal(response->results[0]->sequence, 5);
     fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
 }
 
@@ -162,7 +166,7 @@ static int server_fixture_teardown(void **state) {
 static void test_writes_in_both_encodings(void **state) {
     server_fixture *fixture = *state;
     uint16_t port = fixture->server.port;
-    /* JSON: QUE passes £300.00 to 06H (event 5). */
+    /* JSON: QUE passes £300.00 to 06H (event 6). */
     json_t *document = json_call(
         port, "SubmitCommands",
         "{\"commands\":[{\"idempotency_key\":\"j5\",\"effective_date\":20240701,\"event\":"
@@ -170,20 +174,20 @@ static void test_writes_in_both_encodings(void **state) {
         "\"CORE_SERVICES\",\"financial_year\":2024,\"amount_pence\":\"30000\"}}}]}");
     json_t *result = json_array_get(json_object_get(document, "results"), 0);
     assert_string_equal(json_text(result, "code"), "ok");
-    assert_string_equal(json_text(result, "sequence"), "5");
-    assert_string_equal(json_text(document, "head_sequence"), "5");
+    assert_string_equal(json_text(result, "sequence"), "6");
+    assert_string_equal(json_text(document, "head_sequence"), "6");
     json_decref(document);
-    /* Protobuf: reverse it (event 6), then retry the same key: the original comes back. */
-    Fundflow__V1__Command *reversal[] = {test_reversal("p6", 5, "keyed to the wrong place")};
+    /* Protobuf: reverse it (event 7), then retry the same key: the original comes back. */
+    Fundflow__V1__Command *reversal[] = {test_reversal("p6", 6, "keyed to the wrong place")};
     Fundflow__V1__SubmitCommandsResponse *response = protobuf_submit(port, reversal, 1, false);
-    assert_int_equal(response->results[0]->sequence, 6);
+    assert_int_equal(response->results[0]->sequence, 7);
     fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
-    Fundflow__V1__Command *retry[] = {test_reversal("p6", 5, "keyed to the wrong place")};
+    Fundflow__V1__Command *retry[] = {test_reversal("p6", 6, "keyed to the wrong place")};
     response = protobuf_submit(port, retry, 1, false);
-    assert_int_equal(response->results[0]->sequence, 6);
+    assert_int_equal(response->results[0]->sequence, 7);
     assert_true(response->results[0]->idempotent_replay);
     fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
-    assert_int_equal(test_server_head(port), 6);
+    assert_int_equal(test_server_head(port), 7);
 }
 
 static void test_orgs_in_both_encodings(void **state) {
@@ -247,9 +251,9 @@ static void test_positions_and_history_in_both_encodings(void **state) {
     fundflow__v1__get_account_history_response__free_unpacked(postings, NULL);
     document = json_call(port, "GetAccountHistory",
                          "{\"org_code\":\"X24\",\"stream\":1,\"financial_year\":2024,"
-                         "\"purpose\":\"FUNDING\"}");
+                         "\"purpose\":\"RECEIVED\"}");
     json_t *first = json_array_get(json_object_get(document, "postings"), 0);
-    assert_string_equal(json_text(first, "balance_pence"), "100000");
+    assert_string_equal(json_text(first, "balance_pence"), "1000000");
     json_decref(document);
 }
 
@@ -270,7 +274,7 @@ static void test_events_verify_and_info_in_both_encodings(void **state) {
     assert_int_equal(json_string_length(json_object_get(event, "hash")), 44);
     json_decref(document);
     Fundflow__V1__GetEventRequest get = FUNDFLOW__V1__GET_EVENT_REQUEST__INIT;
-    get.sequence = 4;
+    get.sequence = 5;
     Fundflow__V1__EventRecord *record = (Fundflow__V1__EventRecord *)protobuf_call(
         port, "GetEvent", &get.base, &fundflow__v1__event_record__descriptor);
     assert_int_equal(record->event->allocation_issued->amount_pence, 100000);
@@ -284,14 +288,14 @@ static void test_events_verify_and_info_in_both_encodings(void **state) {
         protobuf_call(port, "VerifyLedger", &verify.base,
                       &fundflow__v1__verify_ledger_response__descriptor);
     assert_true(report->ok);
-    assert_int_equal(report->events_checked, 4);
+    assert_int_equal(report->events_checked, 5);
     fundflow__v1__verify_ledger_response__free_unpacked(report, NULL);
     document = json_call(port, "VerifyLedger", "{}");
     assert_true(json_is_true(json_object_get(document, "ok")));
     json_decref(document);
-    assert_int_equal(test_server_head(port), 4);
+    assert_int_equal(test_server_head(port), 5);
     document = json_call(port, "ServerInfo", "{}");
-    assert_string_equal(json_text(document, "event_count"), "4");
+    assert_string_equal(json_text(document, "event_count"), "5");
     assert_string_equal(json_text(document, "version"), FUNDFLOW_VERSION);
     json_decref(document);
 }
@@ -412,7 +416,7 @@ static void test_independent_batch_reports_each_command(void **state) {
     assert_string_equal(response->results[1]->field, "recipient_code");
     assert_string_equal(response->results[2]->code, "ok");
     assert_int_equal(response->results[2]->sequence, response->results[0]->sequence + 1);
-    assert_int_equal(response->head_sequence, 6);
+    assert_int_equal(response->head_sequence, 7);
     fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
 }
 
@@ -459,7 +463,7 @@ static void test_health_and_metrics(void **state) {
     assert_int_equal(reply.status, 200);
     assert_non_null(strstr((char *)reply.body,
                            "fundflow_requests_total{method=\"SubmitCommands\",code=\"ok\"} 2"));
-    assert_non_null(strstr((char *)reply.body, "fundflow_events_total 4\n"));
+    assert_non_null(strstr((char *)reply.body, "fundflow_events_total 5\n"));
     assert_non_null(strstr((char *)reply.body, "fundflow_commit_batch_commands_count"));
     assert_non_null(strstr((char *)reply.body, "fundflow_database_bytes "));
     assert_non_null(strstr((char *)reply.body, "fundflow_request_duration_seconds_bucket"));

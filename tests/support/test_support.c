@@ -122,6 +122,21 @@ Fundflow__V1__Command *test_allocation(const char *key, const char *funder, cons
     return command;
 }
 
+Fundflow__V1__Command *test_limit(const char *key, const char *funder, Fundflow__V1__Stream stream,
+                                  uint32_t year, int64_t limit_pence) {
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__RevenueLimitSet *limit = malloc(sizeof *limit);
+    assert_non_null(limit);
+    fundflow__v1__revenue_limit_set__init(limit);
+    limit->funder_code = strdup(funder);
+    limit->stream = stream;
+    limit->financial_year = year;
+    limit->limit_pence = limit_pence;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET;
+    command->event->revenue_limit_set = limit;
+    return command;
+}
+
 Fundflow__V1__Command *test_budget(const char *key, const char *from, const char *to,
                                    Fundflow__V1__Stream stream, uint32_t year,
                                    int64_t amount_pence) {
@@ -178,6 +193,10 @@ uint64_t test_head_sequence(ff_ledger *ledger) {
     return head.sequence;
 }
 
+#define TEST_WORLD_LIMIT(stream)                                                               \
+    test_limit("limit-" #stream, "X24", FUNDFLOW__V1__STREAM__##stream, TEST_YEAR,          \
+               TEST_WORLD_LIMIT_PENCE)
+
 uint64_t test_world_register(ff_ledger *ledger) {
     Fundflow__V1__Command *commands[] = {
         test_org("org-x24", "X24", "NHS England", FUNDFLOW__V1__ORG_KIND__NHSE, NULL),
@@ -192,7 +211,13 @@ uint64_t test_world_register(ff_ledger *ledger) {
                  "QJG"),
         test_org("org-pc1", "PC1", "Illustrative mental health provider collaborative",
                  FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, NULL),
+        TEST_WORLD_LIMIT(CORE_SERVICES),       TEST_WORLD_LIMIT(PRIMARY_MEDICAL_CARE),
+        TEST_WORLD_LIMIT(SPECIALISED),         TEST_WORLD_LIMIT(POD),
+        TEST_WORLD_LIMIT(RUNNING_COST_ALLOWANCE), TEST_WORLD_LIMIT(SERVICE_DEVELOPMENT_FUNDING),
+        TEST_WORLD_LIMIT(ELECTIVE_RECOVERY_FUND), TEST_WORLD_LIMIT(BETTER_CARE_FUND),
+        TEST_WORLD_LIMIT(CAPITAL),
     };
+    static_assert(sizeof commands / sizeof commands[0] == TEST_WORLD_EVENTS, "the world's events");
     size_t count = sizeof commands / sizeof commands[0];
     ledger_result results[sizeof commands / sizeof commands[0]];
     assert_int_equal(test_submit_batch(ledger, commands, count, true, results), FF_OK);

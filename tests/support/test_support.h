@@ -48,6 +48,9 @@ Fundflow__V1__Command *test_allocation(const char *key, const char *funder, cons
 Fundflow__V1__Command *test_budget(const char *key, const char *from, const char *to,
                                    Fundflow__V1__Stream stream, uint32_t year,
                                    int64_t amount_pence);
+/* NHS England's revenue limit for a stream and year, as a whole (RevenueLimitSet). */
+Fundflow__V1__Command *test_limit(const char *key, const char *funder, Fundflow__V1__Stream stream,
+                                  uint32_t year, int64_t limit_pence);
 Fundflow__V1__Command *test_reversal(const char *key, uint64_t reversed_sequence,
                                      const char *reason);
 void test_command_free(Fundflow__V1__Command *command);
@@ -88,7 +91,10 @@ ff_err test_submit_batch(ff_ledger *ledger, Fundflow__V1__Command **commands, si
 uint64_t test_head_sequence(ff_ledger *ledger);
 
 /* Registers NHSE (X24), region Y61, ICBs QUE and QJG under it, places 06H and 07K under QUE,
- * and a provider collaborative PC1. Returns the head sequence afterwards. */
+ * and a provider collaborative PC1, then sets X24's TEST_YEAR revenue limit of every stream
+ * (capital too) to TEST_WORLD_LIMIT_PENCE. Returns the head sequence afterwards. */
+#define TEST_WORLD_LIMIT_PENCE INT64_C(100000000000000) /* £1,000,000,000,000.00 */
+#define TEST_WORLD_EVENTS 16u /* 7 organisations and 9 limits */
 uint64_t test_world_register(ff_ledger *ledger);
 
 /* Every projection table as one byte string: for each table, each key and value with lengths. */

@@ -26,19 +26,19 @@
 #define AUDITOR FUNDFLOW__V1__PRINCIPAL_ROLE__AUDITOR
 #define TODAY 20240601u
 
-/* The world's sequences: test_world_register takes 1 to 7 (X24, Y61, QUE, QJG, 06H under QUE,
- * 07K under QJG, PC1). */
+/* The world's sequences: test_world_register takes 1 to TEST_WORLD_EVENTS (X24, Y61, QUE, QJG,
+ * 06H under QUE, 07K under QJG, PC1, and 9 revenue limits). */
 enum {
-    SEQ_RGT = 8,          /* trust under QUE */
-    SEQ_RWH = 9,          /* trust under QJG */
-    SEQ_MHPC = 10,        /* collaborative of RGT and RWH, led by RGT */
-    SEQ_TO_QUE = 11,      /* allocation X24 -> QUE */
-    SEQ_TO_QJG = 12,      /* allocation X24 -> QJG */
-    SEQ_QUE_TO_06H = 13,  /* budget QUE -> 06H */
-    SEQ_C1 = 14,          /* contract C1: QUE with RGT */
-    SEQ_C2 = 15,          /* contract C2: QJG with MHPC */
-    SEQ_C1_M1 = 16,       /* payment on C1 */
-    SEQ_C2_M1 = 17,       /* payment on C2 */
+    SEQ_RGT = TEST_WORLD_EVENTS + 1, /* trust under QUE */
+    SEQ_RWH = TEST_WORLD_EVENTS + 2, /* trust under QJG */
+    SEQ_MHPC = TEST_WORLD_EVENTS + 3, /* collaborative of RGT and RWH, led by RGT */
+    SEQ_TO_QUE = TEST_WORLD_EVENTS + 4, /* allocation X24 -> QUE */
+    SEQ_TO_QJG = TEST_WORLD_EVENTS + 5, /* allocation X24 -> QJG */
+    SEQ_QUE_TO_06H = TEST_WORLD_EVENTS + 6, /* budget QUE -> 06H */
+    SEQ_C1 = TEST_WORLD_EVENTS + 7, /* contract C1: QUE with RGT */
+    SEQ_C2 = TEST_WORLD_EVENTS + 8, /* contract C2: QJG with MHPC */
+    SEQ_C1_M1 = TEST_WORLD_EVENTS + 9, /* payment on C1 */
+    SEQ_C2_M1 = TEST_WORLD_EVENTS + 10, /* payment on C2 */
     SEQ_WORLD_END = SEQ_C2_M1,
 };
 
@@ -536,6 +536,7 @@ static void test_scope_covers_events(void **state) {
     assert_true(event_covered(&r, "QUE", SEQ_WORLD_END + 3));
     assert_false(event_covered(&r, "QUE", SEQ_WORLD_END + 4));
     assert_true(event_covered(&r, "Y61", SEQ_WORLD_END + 4));
+    assert_true(event_covered(&r, "RGT", TEST_WORLD_EVENTS)); /* a limit: published, for all */
     reading_end(&r);
 }
 
@@ -596,6 +597,9 @@ static void test_acting_organisation_of_each_command(void **state) {
                    "event.reversal.reversed_sequence");
     /* A reversal of an event that does not exist is left to the projection. */
     command_expect(state, &que, test_reversal("c20", 999, "wrong"), FF_OK, NULL);
+    /* NHS England's revenue limit is set by NHS England: its funder acts. */
+    command_expect(state, &que, test_limit("c21", "X24", CORE, TEST_YEAR, 1), out,
+                   "event.revenue_limit_set.funder_code");
 
     /* National writers act everywhere but on principals; NHS England's scope is national. */
     uint8_t sha[32] = {1};

@@ -44,11 +44,12 @@ enum {
     VARIATION = 10000000,
 };
 
-/* Sequences of the scenario's events; the world takes 1 to 7. */
+/* Sequences of the scenario's events; the world takes 1 to TEST_WORLD_EVENTS. */
 enum {
-    SEQ_TRUSTS = 9, SEQ_COLLABORATIVE = 10, SEQ_DELEGATION = 13, SEQ_ALLOCATION = 14,
-    SEQ_BUDGET = 15, SEQ_CONTRACT = 16, SEQ_M1 = 17, SEQ_M2 = 18, SEQ_M3 = 19, SEQ_OUTCOME = 20,
-    SEQ_VARIATION = 21, SEQ_REVERSAL = 22,
+    W = TEST_WORLD_EVENTS,
+    SEQ_TRUSTS = W + 2, SEQ_COLLABORATIVE = W + 3, SEQ_DELEGATION = W + 6, SEQ_ALLOCATION = W + 7,
+    SEQ_BUDGET = W + 8, SEQ_CONTRACT = W + 9, SEQ_M1 = W + 10, SEQ_M2 = W + 11, SEQ_M3 = W + 12,
+    SEQ_OUTCOME = W + 13, SEQ_VARIATION = W + 14, SEQ_REVERSAL = W + 15,
 };
 
 /* The principal every read here asks as: a national admin, as offline callers are. */
@@ -68,7 +69,7 @@ static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command, uint64_
 static void world_extend(ff_ledger *ledger) {
     test_world_register(ledger);
     submit_ok(ledger, test_org("d8", "RGT", "Illustrative trust one", FUNDFLOW__V1__ORG_KIND__TRUST,
-                               "QUE"), 8);
+                               "QUE"), W + 1);
     submit_ok(ledger, test_org("d9", "RWH", "Illustrative trust two", FUNDFLOW__V1__ORG_KIND__TRUST,
                                "QJG"), SEQ_TRUSTS);
     Fundflow__V1__Command *collaborative =
@@ -80,8 +81,8 @@ static void world_extend(ff_ledger *ledger) {
     org->n_member_codes = 2;
     org->lead_provider_code = strdup("RGT");
     submit_ok(ledger, collaborative, SEQ_COLLABORATIVE);
-    submit_ok(ledger, test_service_line("d11", "SL01", false), 11);
-    submit_ok(ledger, test_service_line("d12", "SL99", true), 12);
+    submit_ok(ledger, test_service_line("d11", "SL01", false), W + 4);
+    submit_ok(ledger, test_service_line("d12", "SL99", true), W + 5);
     submit_ok(ledger, test_delegation("d13", "D-QUE-1", "QUE", "SL01", "QUE", FULL, 20240401, 0),
               SEQ_DELEGATION);
 }
@@ -303,7 +304,7 @@ static void test_refusals_leave_no_trace(void **state) {
     refused(l, test_payment("r12", "C9", 1, 1), FF_ERR_CONTRACT_UNKNOWN, "contract_id");
     refused(l, test_outcome("r13", "C1", "MZ", 1), FF_ERR_METRIC_UNKNOWN, "metric_code");
     /* The smallest cut that still covers paid and withheld is allowed. */
-    submit_ok(l, test_variation("ok1", "C1", -(VALUE + VARIATION - 30288065)), 23);
+    submit_ok(l, test_variation("ok1", "C1", -(VALUE + VARIATION - 30288065)), W + 16);
 }
 
 /* Every money event is dated inside its financial year (1 April to 31 March), and a payment no
@@ -343,18 +344,18 @@ static void test_effective_dates_fall_in_their_year(void **state) {
 static void test_a_closed_month_refuses_postings_into_it(void **state) {
     test_fixture *f = *state;
     ff_ledger *l = f->ledger;
-    submit_ok(l, test_dated(test_period("p1", "RGT", 1), 20240510), 23);
+    submit_ok(l, test_dated(test_period("p1", "RGT", 1), 20240510), W + 16);
     /* A payment dated in April posts to RGT's accounts, so it is refused; May is open. */
     refused(l, test_payment("p2", "C1", 1, 5), FF_ERR_PERIOD_CLOSED, "month");
     refused(l, test_dated(test_reversal("p3", SEQ_M1, "late correction"), 20240420),
             FF_ERR_PERIOD_CLOSED, "effective_date");
-    submit_ok(l, test_payment("p4", "C1", 2, 5), 24);
+    submit_ok(l, test_payment("p4", "C1", 2, 5), W + 17);
     refused(l, test_dated(test_period("p5", "RGT", 1), 20240601), FF_ERR_PERIOD_ALREADY_CLOSED,
             "month");
     /* A payment for M1 dated in May is still a payment for a closed month. */
     refused(l, test_dated(test_payment("p7", "C1", 1, 5), 20240515), FF_ERR_PERIOD_CLOSED, "month");
     /* QUE's own April is still open: an allocation dated in April to QUE is fine. */
-    submit_ok(l, test_allocation("p6", "X24", "QUE", CORE, TEST_YEAR, 1), 25);
+    submit_ok(l, test_allocation("p6", "X24", "QUE", CORE, TEST_YEAR, 1), W + 18);
 }
 
 static void test_rollups_add_up_their_members(void **state) {
@@ -450,7 +451,7 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     ff_ledger *l = f->ledger;
     char who[32];
     submit_ok(l, test_delegation("g1", "D-QJG-1", "QJG", "SL01", "QJG", FULL, 20240401, 20250331),
-              23);
+              W + 16);
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20240331, who, sizeof who), "X24");
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20240401, who, sizeof who), "QUE");
     assert_string_equal(who_commissions(l, "SL01", "QJG", 20250331, who, sizeof who), "QJG");
@@ -459,19 +460,19 @@ static void test_delegation_register_either_side_of_its_dates(void **state) {
     assert_string_equal(who_commissions(l, "SL99", "QUE", 20240601, who, sizeof who), "X24");
     /* Revoking QUE's delegation from 30 September hands the line back the day after. */
     Fundflow__V1__Command *revoke = test_revocation("g2", "D-QUE-1", 20240930);
-    submit_ok(l, revoke, 24);
+    submit_ok(l, revoke, W + 17);
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20240930, who, sizeof who), "QUE");
     assert_string_equal(who_commissions(l, "SL01", "QUE", 20241001, who, sizeof who), "X24");
     /* The revocation is in the delegate's history. */
     Fundflow__V1__GetHistoryRequest history = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
     history.name = (char *)"QUE";
-    history.after_sequence = 23;
+    history.after_sequence = W + 16;
     ProtobufCMessage *events = NULL;
     ff_failure failure;
     failure_clear(&failure);
     assert_int_equal(query_history(l, national(), &history.base, &events, &failure), FF_OK);
     assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->n_events, 1);
-    assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->events[0]->sequence, 24);
+    assert_int_equal(((Fundflow__V1__GetHistoryResponse *)events)->events[0]->sequence, W + 17);
     protobuf_c_message_free_unpacked(events, NULL);
     /* Asking about a trust as if it were an ICB is refused. */
     Fundflow__V1__GetDelegationsRequest wrong = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;

@@ -25,13 +25,13 @@ static size_t fault_batch_make(Fundflow__V1__Command **commands) {
     commands[0] = test_allocation("f-a", "X24", "QUE", CORE, TEST_YEAR, 500000);
     commands[1] = test_budget("f-b", "QUE", "06H", CORE, TEST_YEAR, 200000);
     commands[2] = test_allocation("f-bad", "X24", "QZZ", CORE, TEST_YEAR, 1);
-    commands[3] = test_reversal("f-r", 8, "reversing the earlier allocation");
+    commands[3] = test_reversal("f-r", TEST_WORLD_EVENTS + 1, "reversing the earlier allocation");
     commands[4] = test_org("f-o", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST, "");
     commands[5] = test_allocation("f-c", "X24", "QJG", CORE, TEST_YEAR, 700000);
     return FAULT_BATCH_COMMANDS;
 }
 
-/* The world, plus event 8: an allocation the batch's reversal can reverse. */
+/* The world, plus event TEST_WORLD_EVENTS + 1: an allocation the batch's reversal can reverse. */
 static test_fixture *fault_fixture_open(void) {
     test_fixture *fixture = test_fixture_open();
     test_world_register(fixture->ledger);
@@ -151,7 +151,7 @@ static size_t fault_domain_batch_make(Fundflow__V1__Command **commands) {
                                 "MA:6000,MB:4000");
     commands[5] = test_payment("g-p", "C1", 1, 20000);
     commands[6] = test_outcome("g-o", "C1", "MA", 5000);
-    commands[7] = test_reversal("g-r", 14, "paid in error");
+    commands[7] = test_reversal("g-r", TEST_WORLD_EVENTS + 7, "paid in error");
     commands[8] = test_period("g-m", "06H", 1);
     commands[9] = test_revocation("g-v", "D-QUE-1", 20250331);
     return FAULT_DOMAIN_COMMANDS;

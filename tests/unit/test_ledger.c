@@ -15,6 +15,7 @@
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+#define W TEST_WORLD_EVENTS
 
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
@@ -37,7 +38,7 @@ static void assert_position(ff_ledger *ledger, const char *org, uint64_t as_at,
     assert_int_equal(position.headroom_pence, headroom);
 }
 
-/* Events 8 to 14 of the worked example; the world takes 1 to 7. */
+/* Events W+1 to W+7 of the worked example; the world takes 1 to W (TEST_WORLD_EVENTS). */
 static void worked_example_record(ff_ledger *ledger) {
     assert_int_equal(test_submit(ledger, test_allocation("a8", "X24", "QUE", CORE, TEST_YEAR,
                                                          100000000), NULL), FF_OK);
@@ -49,15 +50,15 @@ static void worked_example_record(ff_ledger *ledger) {
                                                          25000050), NULL), FF_OK);
     assert_int_equal(test_submit(ledger, test_budget("b12", "QUE", "PC1", CORE, TEST_YEAR,
                                                      10000000), NULL), FF_OK);
-    assert_int_equal(test_submit(ledger, test_reversal("r13", 11, "top-up withdrawn"), NULL),
+    assert_int_equal(test_submit(ledger, test_reversal("r13", W + 4, "top-up withdrawn"), NULL),
                      FF_OK);
     assert_int_equal(test_submit(ledger, test_budget("b14", "QUE", "06H", CORE, TEST_YEAR,
                                                      5000025), NULL), FF_OK);
-    assert_int_equal(test_head_sequence(ledger), 14);
+    assert_int_equal(test_head_sequence(ledger), W + 7);
 }
 
-/* QUE receives £1,000,000.00 (8) and a £250,000.50 top-up (11) that is then reversed (13). It
- * passes on £300,000.00 (10) and £50,000.25 (14) to place 06H and £100,000.00 to PC1 (12). So
+/* QUE receives £1,000,000.00 (W+1) and a £250,000.50 top-up (W+4) that is then reversed (W+6). It
+ * passes on £300,000.00 (W+3) and £50,000.25 (W+7) to place 06H and £100,000.00 to PC1 (W+5). So
  * QUE has received 100,000,000p, passed on 30,000,000 + 10,000,000 + 5,000,025 = 45,000,025p,
  * and holds 100,000,000 - 45,000,025 = 54,999,975p. */
 static void test_balances_worked_by_hand(void **state) {
@@ -67,28 +68,30 @@ static void test_balances_worked_by_hand(void **state) {
     assert_position(f->ledger, "06H", UINT64_MAX, 35000025, 0, 35000025);
     assert_position(f->ledger, "PC1", UINT64_MAX, 10000000, 0, 10000000);
     assert_position(f->ledger, "QJG", UINT64_MAX, 50000000, 0, 50000000);
-    /* NHSE has drawn 100,000,000 + 50,000,000 + 25,000,050 - 25,000,050 = 150,000,000p. */
+    /* NHSE has allocated 100,000,000 + 50,000,000 + 25,000,050 - 25,000,050 = 150,000,000p of
+     * its TEST_WORLD_LIMIT_PENCE limit (received), leaving that less 150,000,000p as headroom. */
     ledger_position nhse = position_of(f->ledger, "X24", UINT64_MAX);
-    assert_int_equal(nhse.funding_drawn_pence, 150000000);
+    assert_int_equal(nhse.funding_drawn_pence, 0);
+    assert_int_equal(nhse.received_pence, TEST_WORLD_LIMIT_PENCE);
     assert_int_equal(nhse.passed_on_pence, 150000000);
-    assert_int_equal(nhse.headroom_pence, 0);
-    assert_int_equal(nhse.as_at_sequence, 14);
+    assert_int_equal(nhse.headroom_pence, TEST_WORLD_LIMIT_PENCE - 150000000);
+    assert_int_equal(nhse.as_at_sequence, W + 7);
 }
 
 static void test_balances_as_at_earlier_sequences(void **state) {
     test_fixture *f = *state;
     worked_example_record(f->ledger);
-    assert_position(f->ledger, "QUE", 7, 0, 0, 0);
-    assert_position(f->ledger, "QUE", 8, 100000000, 0, 100000000);
-    assert_position(f->ledger, "QUE", 9, 100000000, 0, 100000000);
-    assert_position(f->ledger, "QUE", 10, 100000000, 30000000, 70000000);
+    assert_position(f->ledger, "QUE", W, 0, 0, 0);
+    assert_position(f->ledger, "QUE", W + 1, 100000000, 0, 100000000);
+    assert_position(f->ledger, "QUE", W + 2, 100000000, 0, 100000000);
+    assert_position(f->ledger, "QUE", W + 3, 100000000, 30000000, 70000000);
     /* With the top-up: 125,000,050 received less 30,000,000 passed on. */
-    assert_position(f->ledger, "QUE", 11, 125000050, 30000000, 95000050);
-    assert_position(f->ledger, "QUE", 12, 125000050, 40000000, 85000050);
-    assert_position(f->ledger, "QUE", 13, 100000000, 40000000, 60000000);
-    assert_position(f->ledger, "06H", 13, 30000000, 0, 30000000);
-    assert_int_equal(position_of(f->ledger, "QUE", 12).as_at_sequence, 12);
-    assert_int_equal(position_of(f->ledger, "QUE", 1000).as_at_sequence, 14);
+    assert_position(f->ledger, "QUE", W + 4, 125000050, 30000000, 95000050);
+    assert_position(f->ledger, "QUE", W + 5, 125000050, 40000000, 85000050);
+    assert_position(f->ledger, "QUE", W + 6, 100000000, 40000000, 60000000);
+    assert_position(f->ledger, "06H", W + 6, 30000000, 0, 30000000);
+    assert_int_equal(position_of(f->ledger, "QUE", W + 5).as_at_sequence, W + 5);
+    assert_int_equal(position_of(f->ledger, "QUE", 1000).as_at_sequence, W + 7);
 }
 
 static void assert_refused_without_trace(ff_ledger *ledger, Fundflow__V1__Command *command,
@@ -132,7 +135,7 @@ static void test_over_allocation_refused_and_leaves_no_trace(void **state) {
                                                         54999975), NULL), FF_OK);
     assert_position(f->ledger, "QUE", UINT64_MAX, 100000000, 100000000, 0);
     /* Reversing the £1m allocation would take QUE below zero, so it is refused too. */
-    assert_refused_without_trace(f->ledger, test_reversal("rev8", 8, "withdrawn"),
+    assert_refused_without_trace(f->ledger, test_reversal("rev8", W + 1, "withdrawn"),
                                  FF_ERR_INSUFFICIENT_HEADROOM, "amount_pence");
 }
 
@@ -179,18 +182,20 @@ static void test_reversal_refusals(void **state) {
     worked_example_record(f->ledger);
     assert_refused_without_trace(f->ledger, test_reversal("r-unknown", 999, "typo"),
                                  FF_ERR_EVENT_UNKNOWN, "reversed_sequence");
-    assert_refused_without_trace(f->ledger, test_reversal("r-again", 11, "twice"),
+    assert_refused_without_trace(f->ledger, test_reversal("r-again", W + 4, "twice"),
                                  FF_ERR_EVENT_ALREADY_REVERSED, "reversed_sequence");
     assert_refused_without_trace(f->ledger, test_reversal("r-org", 3, "not money"),
                                  FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence");
-    assert_refused_without_trace(f->ledger, test_reversal("r-rev", 13, "undo the undo"),
+    assert_refused_without_trace(f->ledger, test_reversal("r-rev", W + 6, "undo the undo"),
                                  FF_ERR_EVENT_NOT_REVERSIBLE, "reversed_sequence");
-    assert_refused_without_trace(f->ledger, test_reversal("r-noreason", 9, ""),
+    assert_refused_without_trace(f->ledger, test_reversal("r-noreason", W + 2, ""),
                                  FF_ERR_FIELD_MISSING, "reason");
 }
 
 static void test_sum_overflow_is_refused(void **state) {
     test_fixture *f = *state;
+    assert_int_equal(test_submit(f->ledger, test_limit("max-limit", "X24", CORE, TEST_YEAR,
+                                                       INT64_MAX), NULL), FF_OK);
     assert_int_equal(test_submit(f->ledger, test_allocation("max", "X24", "QUE", CORE, TEST_YEAR,
                                                             INT64_MAX), NULL), FF_OK);
     assert_refused_without_trace(f->ledger, test_allocation("one-more", "X24", "QJG", CORE,
@@ -358,7 +363,7 @@ static void test_batch_limits(void **state) {
     free(commands);
     free(results);
     test_command_free(command);
-    assert_int_equal(test_head_sequence(f->ledger), 7);
+    assert_int_equal(test_head_sequence(f->ledger), W);
 }
 
 static void test_unbalanced_postings_are_refused(void **state) {

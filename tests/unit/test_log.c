@@ -14,6 +14,7 @@
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+#define W TEST_WORLD_EVENTS /* the world's events come first */
 
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
@@ -22,7 +23,8 @@ static int fixture_setup(void **state) {
                                                             123456789), NULL), FF_OK);
     assert_int_equal(test_submit(f->ledger, test_budget("b9", "QUE", "06H", CORE, TEST_YEAR,
                                                         23456789), NULL), FF_OK);
-    assert_int_equal(test_submit(f->ledger, test_reversal("r10", 9, "keyed twice"), NULL), FF_OK);
+    assert_int_equal(test_submit(f->ledger, test_reversal("r10", W + 2, "keyed twice"), NULL),
+                     FF_OK);
     *state = f;
     return 0;
 }
@@ -34,8 +36,8 @@ static void test_appended_event_reads_back_the_same(void **state) {
     ff_store *store = ledger_store(f->ledger);
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
     Fundflow__V1__EventRecord *record = NULL;
-    assert_int_equal(log_read(txn, store, 8, &record), FF_OK);
-    assert_int_equal(record->sequence, 8);
+    assert_int_equal(log_read(txn, store, W + 1, &record), FF_OK);
+    assert_int_equal(record->sequence, W + 1);
     assert_int_equal(record->recorded_at_us, TEST_RECORDED_AT_US);
     assert_int_equal(record->effective_date, TEST_EFFECTIVE_DATE);
     assert_string_equal(record->actor, "test");
@@ -50,12 +52,12 @@ static void test_appended_event_reads_back_the_same(void **state) {
     fundflow__v1__event__pack(sent->event, sent_packed);
     fundflow__v1__event__pack(record->event, stored_packed);
     assert_memory_equal(sent_packed, stored_packed, sent_bytes);
-    /* Event 8's previous hash is event 7's hash. */
+    /* Event W+1's previous hash is event W's hash. */
     Fundflow__V1__EventRecord *before = NULL;
-    assert_int_equal(log_read(txn, store, 7, &before), FF_OK);
+    assert_int_equal(log_read(txn, store, W, &before), FF_OK);
     assert_memory_equal(before->hash.data, record->previous_hash.data, DIGEST_BYTES);
     Fundflow__V1__EventRecord *missing = NULL;
-    assert_int_equal(log_read(txn, store, 11, &missing), FF_ERR_EVENT_UNKNOWN);
+    assert_int_equal(log_read(txn, store, W + 4, &missing), FF_ERR_EVENT_UNKNOWN);
     assert_null(missing);
     fundflow__v1__event_record__free_unpacked(before, NULL);
     fundflow__v1__event_record__free_unpacked(record, NULL);
@@ -69,9 +71,9 @@ static void test_chain_verifies(void **state) {
     test_fixture *f = *state;
     verify_report report;
     assert_int_equal(verify_chain(ledger_store(f->ledger), &report), FF_OK);
-    assert_int_equal(report.events_checked, 10);
+    assert_int_equal(report.events_checked, W + 3);
     assert_int_equal(verify_ledger(ledger_store(f->ledger), NULL, &report), FF_OK);
-    assert_int_equal(report.events_checked, 10);
+    assert_int_equal(report.events_checked, W + 3);
 }
 
 /* Replaces the stored value of one event, bypassing the log's interface, as an attacker or a
@@ -106,20 +108,20 @@ static void test_every_single_changed_byte_is_caught(void **state) {
     test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     size_t length = 0;
-    uint8_t *original = log_value_copy(store, 8, &length);
+    uint8_t *original = log_value_copy(store, W + 1, &length);
     uint8_t *tampered = malloc(length);
     for (size_t position = 0; position < length; position++) {
         memcpy(tampered, original, length);
         tampered[position] ^= 0x01;
-        log_value_replace(store, 8, tampered, length);
+        log_value_replace(store, W + 1, tampered, length);
         verify_report report;
         ff_err err = verify_chain(store, &report);
         assert_int_not_equal(err, FF_OK);
-        assert_int_equal(report.sequence, 8);
-        assert_int_equal(report.events_checked, 7);
+        assert_int_equal(report.sequence, W + 1);
+        assert_int_equal(report.events_checked, W);
         assert_true(strlen(report.reason) > 0);
     }
-    log_value_replace(store, 8, original, length);
+    log_value_replace(store, W + 1, original, length);
     verify_report report;
     assert_int_equal(verify_chain(store, &report), FF_OK);
     free(tampered);
@@ -130,12 +132,12 @@ static void test_a_changed_amount_is_a_hash_mismatch(void **state) {
     test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     size_t length = 0;
-    uint8_t *value = log_value_copy(store, 9, &length);
+    uint8_t *value = log_value_copy(store, W + 2, &length);
     value[length / 2] ^= 0x40;
-    log_value_replace(store, 9, value, length);
+    log_value_replace(store, W + 2, value, length);
     verify_report report;
     assert_int_equal(verify_ledger(store, NULL, &report), FF_ERR_HASH_MISMATCH);
-    assert_int_equal(report.sequence, 9);
+    assert_int_equal(report.sequence, W + 2);
     free(value);
 }
 
@@ -156,14 +158,14 @@ static void test_a_dropped_last_event_leaves_a_valid_shorter_chain(void **state)
     ff_store *store = ledger_store(f->ledger);
     log_head head_before;
     assert_int_equal(ledger_head_read(f->ledger, &head_before), FF_OK);
-    test_log_record_delete(store, 10);
+    test_log_record_delete(store, W + 3);
     verify_report report;
     assert_int_equal(verify_chain(store, &report), FF_OK);
     log_head head_after;
     assert_int_equal(ledger_head_read(f->ledger, &head_after), FF_OK);
-    assert_int_equal(head_after.sequence, 9);
+    assert_int_equal(head_after.sequence, W + 2);
     assert_memory_not_equal(head_before.hash, head_after.hash, DIGEST_BYTES);
-    /* The projections still hold event 10's reversal, so the replay comparison catches it. */
+    /* The projections still hold event W+3's reversal, so the replay comparison catches it. */
     assert_int_equal(verify_projections(store, NULL, &report), FF_ERR_PROJECTION_MISMATCH);
 }
 

@@ -15,9 +15,10 @@
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+#define W TEST_WORLD_EVENTS
 
-/* The world (events 1 to 7), then: 8 NHSE allocates £1,000.00 to QUE on 1 April; 9 QUE passes
- * £300.00 to 06H on 1 July; 10 NHSE allocates £50.00 more to QUE on 1 October. */
+/* The world (events 1 to W), then: W+1 NHSE allocates £1,000.00 to QUE on 1 April; W+2 QUE
+ * passes £300.00 to 06H on 1 July; W+3 NHSE allocates £50.00 more to QUE on 1 October. */
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
     test_world_register(f->ledger);
@@ -132,12 +133,12 @@ static Fundflow__V1__Position *position_query(ff_ledger *ledger, const char *org
 static void test_positions_now_as_at_sequence_and_as_at_date(void **state) {
     test_fixture *f = *state;
     Fundflow__V1__Position *now = position_query(f->ledger, "QUE", 0, 0);
-    assert_int_equal(now->as_at_sequence, 10);
+    assert_int_equal(now->as_at_sequence, W + 3);
     assert_int_equal(now->received_pence, 105000);
     assert_int_equal(now->passed_on_pence, 30000);
     assert_int_equal(now->headroom_pence, 75000);
     fundflow__v1__position__free_unpacked(now, NULL);
-    Fundflow__V1__Position *at_nine = position_query(f->ledger, "QUE", 9, 0);
+    Fundflow__V1__Position *at_nine = position_query(f->ledger, "QUE", W + 2, 0);
     assert_int_equal(at_nine->received_pence, 100000);
     assert_int_equal(at_nine->headroom_pence, 70000);
     fundflow__v1__position__free_unpacked(at_nine, NULL);
@@ -152,12 +153,17 @@ static void test_positions_now_as_at_sequence_and_as_at_date(void **state) {
     assert_int_equal(september->passed_on_pence, 30000);
     assert_int_equal(september->headroom_pence, 70000);
     fundflow__v1__position__free_unpacked(september, NULL);
-    Fundflow__V1__Position *both = position_query(f->ledger, "QUE", 8, 20241231);
+    Fundflow__V1__Position *both = position_query(f->ledger, "QUE", W + 1, 20241231);
     assert_int_equal(both->received_pence, 100000);
     assert_int_equal(both->passed_on_pence, 0);
     fundflow__v1__position__free_unpacked(both, NULL);
     Fundflow__V1__Position *nhse = position_query(f->ledger, "X24", 0, 0);
-    assert_int_equal(nhse->funding_drawn_pence, 105000);
+    /* NHS England: its limit received, 100,000 + 5,000 = 105,000p of it allocated, and the rest
+     * headroom. */
+    assert_int_equal(nhse->funding_drawn_pence, 0);
+    assert_int_equal(nhse->received_pence, TEST_WORLD_LIMIT_PENCE);
+    assert_int_equal(nhse->passed_on_pence, 105000);
+    assert_int_equal(nhse->headroom_pence, TEST_WORLD_LIMIT_PENCE - 105000);
     fundflow__v1__position__free_unpacked(nhse, NULL);
     Fundflow__V1__GetPositionRequest bad = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
     bad.org_code = (char *)"QUE";
@@ -183,14 +189,14 @@ static void test_account_history_pages(void **state) {
         (Fundflow__V1__GetAccountHistoryResponse *)query_ok(f->ledger, "GetAccountHistory",
                                                             &get.base);
     assert_int_equal(first->n_postings, 2);
-    assert_int_equal(first->postings[0]->sequence, 8);
+    assert_int_equal(first->postings[0]->sequence, W + 1);
     assert_int_equal(first->postings[0]->debit_pence, 100000);
     assert_int_equal(first->postings[0]->balance_pence, 100000);
-    assert_int_equal(first->postings[1]->sequence, 9);
+    assert_int_equal(first->postings[1]->sequence, W + 2);
     assert_int_equal(first->postings[1]->credit_pence, 30000);
     assert_int_equal(first->postings[1]->balance_pence, 70000);
     assert_int_equal(first->postings[1]->effective_date, 20240701);
-    assert_int_equal(first->next_after_sequence, 9);
+    assert_int_equal(first->next_after_sequence, W + 2);
     get.after_sequence = first->next_after_sequence;
     fundflow__v1__get_account_history_response__free_unpacked(first, NULL);
     Fundflow__V1__GetAccountHistoryResponse *second =
@@ -208,35 +214,35 @@ static void test_account_history_pages(void **state) {
 static void test_events_list_get_and_verify(void **state) {
     test_fixture *f = *state;
     Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
-    list.after_sequence = 6;
+    list.after_sequence = W - 1;
     list.page_size = 3;
     Fundflow__V1__ListEventsResponse *page =
         (Fundflow__V1__ListEventsResponse *)query_ok(f->ledger, "ListEvents", &list.base);
     assert_int_equal(page->n_events, 3);
-    assert_int_equal(page->events[0]->sequence, 7);
+    assert_int_equal(page->events[0]->sequence, W);
     assert_string_equal(page->events[2]->idempotency_key, "q9");
-    assert_int_equal(page->next_after_sequence, 9);
+    assert_int_equal(page->next_after_sequence, W + 2);
     fundflow__v1__list_events_response__free_unpacked(page, NULL);
-    list.after_sequence = 9;
+    list.after_sequence = W + 2;
     page = (Fundflow__V1__ListEventsResponse *)query_ok(f->ledger, "ListEvents", &list.base);
     assert_int_equal(page->n_events, 1);
     assert_int_equal(page->next_after_sequence, 0);
     fundflow__v1__list_events_response__free_unpacked(page, NULL);
     Fundflow__V1__GetEventRequest get = FUNDFLOW__V1__GET_EVENT_REQUEST__INIT;
-    get.sequence = 10;
+    get.sequence = W + 3;
     Fundflow__V1__EventRecord *record =
         (Fundflow__V1__EventRecord *)query_ok(f->ledger, "GetEvent", &get.base);
     assert_int_equal(record->effective_date, 20241001);
     assert_int_equal(record->event->allocation_issued->amount_pence, 5000);
     fundflow__v1__event_record__free_unpacked(record, NULL);
-    get.sequence = 11;
+    get.sequence = W + 4;
     assert_int_equal(query_refused(f->ledger, "GetEvent", &get.base).code, FF_ERR_EVENT_UNKNOWN);
     Fundflow__V1__VerifyLedgerRequest verify = FUNDFLOW__V1__VERIFY_LEDGER_REQUEST__INIT;
     Fundflow__V1__VerifyLedgerResponse *report =
         (Fundflow__V1__VerifyLedgerResponse *)query_ok(f->ledger, "VerifyLedger", &verify.base);
     assert_true(report->ok);
     assert_string_equal(report->code, "ok");
-    assert_int_equal(report->events_checked, 10);
+    assert_int_equal(report->events_checked, W + 3);
     fundflow__v1__verify_ledger_response__free_unpacked(report, NULL);
     assert_null(query_handler_find("SubmitCommands"));
 }

@@ -25,26 +25,26 @@
 #define AUDITOR FUNDFLOW__V1__PRINCIPAL_ROLE__AUDITOR
 #define TODAY 20250101u
 
-/* The world (1 to 7: X24, Y61, QUE and QJG under it, 06H under QUE, 07K under QJG, PC1), then
+/* The world (1 to TEST_WORLD_EVENTS: 7 organisations and 9 revenue limits), then
  * the events below. Every event is recorded by "test" except the two payments by "alice". */
 enum {
-    SEQ_RGT = 8,         /* trust RGT under QUE: provider A */
-    SEQ_RWH = 9,         /* trust RWH under QJG: provider B */
-    SEQ_MHPC = 10,       /* collaborative MHPC of RGT and RWH, led by RWH */
-    SEQ_JC1 = 11,        /* joint committee JC1 of QUE and QJG, under Y61 */
-    SEQ_TO_QUE = 12,     /* X24 allocates to QUE */
-    SEQ_TO_QJG = 13,     /* X24 allocates to QJG */
-    SEQ_TO_06H = 14,     /* QUE passes a budget to 06H */
-    SEQ_TO_JC1 = 15,     /* QUE passes a budget to JC1 */
-    SEQ_C1 = 16,         /* contract C1: QUE with RGT */
-    SEQ_C2 = 17,         /* contract C2: QJG with RWH */
-    SEQ_C3 = 18,         /* contract C3: QUE with MHPC */
-    SEQ_C4 = 19,         /* contract C4: JC1 with RWH */
-    SEQ_PAY_C1 = 20,     /* by alice */
-    SEQ_PAY_C2 = 21,     /* by alice */
-    SEQ_PAY_C4 = 22,
-    SEQ_GRANT_ALICE = 23,
-    SEQ_GRANT_AUDREY = 24,
+    SEQ_RGT = TEST_WORLD_EVENTS + 1, /* trust RGT under QUE: provider A */
+    SEQ_RWH = TEST_WORLD_EVENTS + 2, /* trust RWH under QJG: provider B */
+    SEQ_MHPC = TEST_WORLD_EVENTS + 3, /* collaborative MHPC of RGT and RWH, led by RWH */
+    SEQ_JC1 = TEST_WORLD_EVENTS + 4, /* joint committee JC1 of QUE and QJG, under Y61 */
+    SEQ_TO_QUE = TEST_WORLD_EVENTS + 5, /* X24 allocates to QUE */
+    SEQ_TO_QJG = TEST_WORLD_EVENTS + 6, /* X24 allocates to QJG */
+    SEQ_TO_06H = TEST_WORLD_EVENTS + 7, /* QUE passes a budget to 06H */
+    SEQ_TO_JC1 = TEST_WORLD_EVENTS + 8, /* QUE passes a budget to JC1 */
+    SEQ_C1 = TEST_WORLD_EVENTS + 9, /* contract C1: QUE with RGT */
+    SEQ_C2 = TEST_WORLD_EVENTS + 10, /* contract C2: QJG with RWH */
+    SEQ_C3 = TEST_WORLD_EVENTS + 11, /* contract C3: QUE with MHPC */
+    SEQ_C4 = TEST_WORLD_EVENTS + 12, /* contract C4: JC1 with RWH */
+    SEQ_PAY_C1 = TEST_WORLD_EVENTS + 13, /* by alice */
+    SEQ_PAY_C2 = TEST_WORLD_EVENTS + 14, /* by alice */
+    SEQ_PAY_C4 = TEST_WORLD_EVENTS + 15,
+    SEQ_GRANT_ALICE = TEST_WORLD_EVENTS + 16,
+    SEQ_GRANT_AUDREY = TEST_WORLD_EVENTS + 17,
     SEQ_LAST = SEQ_GRANT_AUDREY,
 };
 
@@ -210,7 +210,7 @@ static void test_reference_data_is_for_everyone(void **state) {
         Fundflow__V1__ListOrgsResponse *orgs =
             (Fundflow__V1__ListOrgsResponse *)ask_ok(f->ledger, &everyone[i], "ListOrgs",
                                                      &list.base);
-        assert_int_equal(orgs->n_orgs, SEQ_JC1);
+        assert_int_equal(orgs->n_orgs, 7 + SEQ_JC1 - TEST_WORLD_EVENTS); /* and 9 limits */
         fundflow__v1__list_orgs_response__free_unpacked(orgs, NULL);
     }
 }
@@ -609,12 +609,12 @@ static int sparse_setup(void **state) {
     return 0;
 }
 
-/* One reply looks at FF_SCAN_ROWS_MAX events at most: past the world's seven, the first page
+/* One reply looks at FF_SCAN_ROWS_MAX events at most: past the world's events, the first page
  * ends short with a token, and the next finds RGT's registration. */
 static void test_a_sparse_scope_pages_within_the_scan_budget(void **state) {
     test_fixture *f = *state;
     access_principal rgt = principal("test", READER, "RGT");
-    const uint64_t world = 7, last = world + FF_SCAN_ROWS_MAX + 1;
+    const uint64_t world = TEST_WORLD_EVENTS, last = world + FF_SCAN_ROWS_MAX + 1;
     Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
     Fundflow__V1__ListEventsResponse *events =
         (Fundflow__V1__ListEventsResponse *)ask_ok(f->ledger, &rgt, "ListEvents", &list.base);

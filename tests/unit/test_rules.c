@@ -16,6 +16,7 @@
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+#define W TEST_WORLD_EVENTS
 #define SPECIALISED FUNDFLOW__V1__STREAM__SPECIALISED
 #define RUNNING_COSTS FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE
 #define DEVELOPMENT FUNDFLOW__V1__STREAM__SERVICE_DEVELOPMENT_FUNDING
@@ -50,8 +51,8 @@ static uint64_t submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command) {
     return result.sequence;
 }
 
-/* The world of test_support (X24, Y61, QUE, QJG, 06H, 07K, PC1, sequences 1 to 7) and two
- * trusts, RGT under QUE (8) and RWH under QJG (9). */
+/* The world of test_support (X24, Y61, QUE, QJG, 06H, 07K, PC1 and X24's 2024/25 revenue
+ * limits, sequences 1 to W) and two trusts, RGT under QUE (W+1) and RWH under QJG (W+2). */
 static void world_with_trusts(ff_ledger *ledger) {
     test_world_register(ledger);
     submit_ok(ledger, test_org("t8", "RGT", "Illustrative trust one", FUNDFLOW__V1__ORG_KIND__TRUST,
@@ -64,6 +65,14 @@ static void world_with_trusts(ff_ledger *ledger) {
 static uint64_t allocate(ff_ledger *ledger, const char *key, const char *icb,
                          Fundflow__V1__Stream stream, uint32_t year, int64_t pence) {
     return submit_ok(ledger, test_dated(test_allocation(key, "X24", icb, stream, year, pence),
+                                        year * 10000 + 401));
+}
+
+/* NHS England's revenue limit for a stream and a year other than TEST_YEAR (whose limits the
+ * world sets), dated 1 April of that year. */
+static uint64_t limit(ff_ledger *ledger, const char *key, Fundflow__V1__Stream stream,
+                      uint32_t year, int64_t pence) {
+    return submit_ok(ledger, test_dated(test_limit(key, "X24", stream, year, pence),
                                         year * 10000 + 401));
 }
 
@@ -329,9 +338,10 @@ static void test_outcomes_filter_and_years(void **state) {
     table_at(r, 0, "outcome contracts", 7, 0);
     assert_int_equal(r->n_findings, 0);
     report_free(r);
-    /* As at the C1 outcome report (sequence 18), C2 had been agreed but not yet paid: both pass. */
-    r = report_as_at(&loaded, "outcomes", TEST_YEAR, "", 18, FF_OK);
-    assert_int_equal(r->as_at_sequence, 18);
+    /* As at the C1 outcome report (sequence W+11), C2 had been agreed but not yet paid: both
+     * pass. */
+    r = report_as_at(&loaded, "outcomes", TEST_YEAR, "", W + 11, FF_OK);
+    assert_int_equal(r->as_at_sequence, W + 11);
     finding_expect(r, 1, PASS, "QJG",
                    "contract C2: 0 of 2 outcome metrics reported; £10,000.00 of its pot withheld");
     report_free(r);
@@ -347,17 +357,17 @@ static void test_outcomes_filter_and_years(void **state) {
 /* ======== running_costs ======== */
 
 /* QUE receives £1,000.00 (100,000p) of running cost allowance; QJG none.
- *   seq 11: R1 agreed at 90,000            used 90,000  = 90.00%            PASS
- *   seq 12: R1 paid 10,000 for M1          used 90,000 (committed 80,000 + paid 10,000)
- *   seq 13: R1 varied +5,000               used 95,000  = 95.00% exactly, not above: PASS
- *   seq 14: R1 varied +1                   used 95,001: 950,010,000 / 100,000 = 9500.1,
+ *   W+4: R1 agreed at 90,000            used 90,000  = 90.00%            PASS
+ *   W+5: R1 paid 10,000 for M1          used 90,000 (committed 80,000 + paid 10,000)
+ *   W+6: R1 varied +5,000               used 95,000  = 95.00% exactly, not above: PASS
+ *   W+7: R1 varied +1                      used 95,001: 950,010,000 / 100,000 = 9500.1,
  *           shown rounded down as 95.00%, but 95,001 x 10000 > 100,000 x 9500: WARN
  * QJG has no allowance at all: WARN. */
-enum { RC_AGREED = 11, RC_PAID = 12, RC_AT_95 = 13, RC_OVER_95 = 14 };
+enum { RC_AGREED = W + 4, RC_PAID = W + 5, RC_AT_95 = W + 6, RC_OVER_95 = W + 7 };
 
 static void running_costs_ledger(ff_ledger *ledger) {
     world_with_trusts(ledger);
-    assert_int_equal(allocate(ledger, "r10", "QUE", RUNNING_COSTS, TEST_YEAR, 100000), 10);
+    assert_int_equal(allocate(ledger, "r10", "QUE", RUNNING_COSTS, TEST_YEAR, 100000), W + 3);
     assert_int_equal(submit_ok(ledger, contract("r11", "R1", "QUE", "RGT", RUNNING_COSTS,
                                                 TEST_YEAR, OTHER, 90000)), RC_AGREED);
     assert_int_equal(submit_ok(ledger, test_payment("r12", "R1", 1, 10000)), RC_PAID);
@@ -766,6 +776,7 @@ static void mhis_orgs(ff_ledger *ledger) {
 }
 
 static void mhis_last_year(ff_ledger *ledger) {
+    limit(ledger, "m19", CORE, 2023, 2200000000); /* 1,000,000,000 + 800,000,000 + 400,000,000 */
     allocate(ledger, "m20", "QUE", CORE, 2023, 1000000000);
     allocate(ledger, "m21", "QJG", CORE, 2023, 800000000);
     allocate(ledger, "m22", "QMM", CORE, 2023, 400000000);
@@ -904,6 +915,7 @@ static void system_balance_ledger(ff_ledger *ledger) {
  * balance; 06H contracts 60,000,000 and keeps a surplus of 40,000,000. QUE's system: received
  * 500,000,000, nothing passed outside, commitments 460,000,000, surplus 40,000,000. */
 static void system_balance_2026(ff_ledger *ledger) {
+    limit(ledger, "s29", CORE, 2026, 500000000);
     allocate(ledger, "s30", "QUE", CORE, 2026, 500000000);
     budget(ledger, "s31", "QUE", "06H", CORE, 2026, 100000000);
     submit_ok(ledger, contract("s32", "B26-QUE", "QUE", "RGT", CORE, 2026, OTHER, 400000000));

@@ -42,11 +42,11 @@ static void test_small_map_grows_in_the_middle_of_a_batch(void **state) {
     assert_int_equal(test_submit_batch(ledger, commands, COMMANDS, false, results), FF_OK);
     for (int i = 0; i < COMMANDS; i++) {
         assert_int_equal(results[i].failure.code, FF_OK);
-        assert_int_equal(results[i].sequence, 8 + (uint64_t)i);
+        assert_int_equal(results[i].sequence, TEST_WORLD_EVENTS + 1 + (uint64_t)i);
     }
     assert_true(ledger_map_growth_count(ledger) >= 1);
     assert_true(store_map_bytes(ledger_store(ledger)) > map_before);
-    assert_int_equal(test_head_sequence(ledger), 7 + COMMANDS);
+    assert_int_equal(test_head_sequence(ledger), TEST_WORLD_EVENTS + COMMANDS);
     ledger_position position;
     assert_int_equal(ledger_position_read(ledger, "QUE", CORE, TEST_YEAR, UINT64_MAX, &position),
                      FF_OK);

@@ -13,6 +13,7 @@
 #include "json_codec.h"
 #include "projection.h"
 #include "fundflow/limits.h"
+#include "fundflow/money.h"
 
 static_assert(DEMO_BATCH_COMMANDS >= 1 && DEMO_BATCH_COMMANDS <= FF_BATCH_COMMANDS_MAX,
               "a demo batch must be one the ledger accepts");
@@ -29,7 +30,7 @@ static_assert(DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN <=
                       DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX &&
                   DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX < FF_BASIS_POINTS_WHOLE,
               "2023/24 allocations are a positive share of 2024/25's");
-static_assert(FUNDFLOW__V1__EVENT__KIND_PERIOD_CLOSED + 1 == DEMO_EVENT_KIND_SLOTS,
+static_assert(FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET + 1 == DEMO_EVENT_KIND_SLOTS,
               "demo_summary counts every kind of event, and only those");
 
 #define DEMO_NHSE_CODE "X24"
@@ -398,6 +399,7 @@ typedef struct demo_command {
         Fundflow__V1__OutcomeReported outcome;
         Fundflow__V1__StatementSubmitted statement;
         Fundflow__V1__PeriodClosed close;
+        Fundflow__V1__RevenueLimitSet limit;
     } payload;
     Fundflow__V1__OutcomeMetric metrics[DEMO_METRICS_MAX];
     Fundflow__V1__OutcomeMetric *metric_pointers[DEMO_METRICS_MAX];
@@ -1360,6 +1362,39 @@ static void demo_allocation_command_add(demo_plan *plan, uint32_t financial_year
     demo_budget_credit(plan, recipient->code, stream, financial_year, amount_pence);
 }
 
+/* NHS England's revenue limit for a stream and financial year, set on the year's 1 April before
+ * any allocation of the stream: the demo's limits are exactly what it allocates, its published
+ * totals where there are some, so NHS England ends each year with no headroom. */
+static void demo_limit_command_add(demo_plan *plan, uint32_t financial_year,
+                                   const char *stream_label, Fundflow__V1__Stream stream,
+                                   int64_t limit_pence) {
+    assert(limit_pence > 0);
+    uint32_t effective_date = financial_year == DEMO_FINANCIAL_YEAR ? DEMO_EFFECTIVE_DATE
+                                                                    : DEMO_PREVIOUS_EFFECTIVE_DATE;
+    demo_command *added = demo_command_add(plan, effective_date, "demo-%u-%s-limit",
+                                           financial_year, stream_label);
+    Fundflow__V1__RevenueLimitSet *limit = &added->payload.limit;
+    fundflow__v1__revenue_limit_set__init(limit);
+    limit->funder_code = (char *)plan->funder->code;
+    limit->stream = stream;
+    limit->financial_year = financial_year;
+    limit->limit_pence = limit_pence;
+    limit->reference = plan->reference;
+    added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET;
+    added->event.revenue_limit_set = limit;
+}
+
+/* The sum of count amounts, each positive; the demo's totals are far below overflow. */
+static int64_t demo_amounts_total(const int64_t *amounts_pence, size_t count) {
+    int64_t total_pence = 0;
+    for (size_t i = 0; i < count; i++) {
+        ff_err err = money_add(total_pence, amounts_pence[i], &total_pence);
+        assert(err == FF_OK && amounts_pence[i] > 0);
+        (void)err;
+    }
+    return total_pence;
+}
+
 /* A core services budget from an ICB to a body it hosts: a place or its local authority. */
 static void demo_budget_command_add(demo_plan *plan, const demo_org *icb, const demo_org *to,
                                     int64_t amount_pence) {
@@ -1421,10 +1456,18 @@ static ff_err demo_allocations_draw(const demo_world *world, demo_random *random
     return FF_OK;
 }
 
-/* Plans the three 2024/25 allocations to every ICB, as drawn. */
+/* Plans NHS England's three 2024/25 limits and the three allocations to every ICB, as drawn. */
 static void demo_allocations_plan(const demo_world *world, demo_plan *plan,
                                   const demo_figures *figures) {
     size_t count = world->icb_count;
+    demo_limit_command_add(plan, DEMO_FINANCIAL_YEAR, "core", FUNDFLOW__V1__STREAM__CORE_SERVICES,
+                           DEMO_CORE_SERVICES_TOTAL_PENCE);
+    demo_limit_command_add(plan, DEMO_FINANCIAL_YEAR, "pmc",
+                           FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE,
+                           DEMO_PRIMARY_MEDICAL_CARE_TOTAL_PENCE);
+    demo_limit_command_add(plan, DEMO_FINANCIAL_YEAR, "rca",
+                           FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE,
+                           demo_amounts_total(figures->running_cost_pence, count));
     for (size_t i = 0; i < count; i++) {
         demo_allocation_command_add(plan, DEMO_FINANCIAL_YEAR, "core",
                                     FUNDFLOW__V1__STREAM__CORE_SERVICES, &world->icbs[i],
@@ -1454,6 +1497,15 @@ static ff_err demo_specialised_plan(const demo_world *world, demo_plan *plan,
         if (world->links[i].delegation == NULL) continue;
         indexes[count] = i;
         weights[count++] = figures->population[i];
+    }
+    /* The limit is both totals, £11.1bn, when there are delegated ICBs and joint committees. */
+    int64_t limit_pence = (count > 0 ? DEMO_SPECIALISED_DELEGATED_TOTAL_PENCE : 0) +
+                          (world->joint_committee_count > 0
+                               ? DEMO_SPECIALISED_JOINT_COMMITTEE_TOTAL_PENCE
+                               : 0);
+    if (limit_pence > 0) {
+        demo_limit_command_add(plan, DEMO_FINANCIAL_YEAR, "spec",
+                               FUNDFLOW__V1__STREAM__SPECIALISED, limit_pence);
     }
     ff_err err = FF_OK;
     if (count > 0) {
@@ -2150,6 +2202,26 @@ static ff_err demo_previous_allocations_plan(const demo_world *world, demo_rando
                                   DEMO_PREVIOUS_PRIMARY_MEDICAL_CARE_TOTAL_PENCE, primary_pence);
     }
     if (err != FF_OK) return err;
+    /* Drawn before anything is planned, in the same order as ever, so the limit can lead. */
+    int64_t running_cost_pence[DEMO_ICBS_MAX];
+    for (size_t i = 0; i < count; i++) {
+        uint32_t reduction = demo_random_between(random, DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN,
+                                                 DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX);
+        running_cost_pence[i] =
+            demo_share_pence(figures->running_cost_pence[i], FF_BASIS_POINTS_WHOLE - reduction);
+        running_cost_pence[i] -= running_cost_pence[i] % DEMO_RUNNING_COST_STEP_PENCE;
+        assert(running_cost_pence[i] > 0 &&
+               running_cost_pence[i] < figures->running_cost_pence[i]);
+    }
+    demo_limit_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "core",
+                           FUNDFLOW__V1__STREAM__CORE_SERVICES,
+                           DEMO_PREVIOUS_CORE_SERVICES_TOTAL_PENCE);
+    demo_limit_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "pmc",
+                           FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE,
+                           DEMO_PREVIOUS_PRIMARY_MEDICAL_CARE_TOTAL_PENCE);
+    demo_limit_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "rca",
+                           FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE,
+                           demo_amounts_total(running_cost_pence, count));
     for (size_t i = 0; i < count; i++) {
         demo_allocation_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "core",
                                     FUNDFLOW__V1__STREAM__CORE_SERVICES, &world->icbs[i],
@@ -2161,15 +2233,9 @@ static ff_err demo_previous_allocations_plan(const demo_world *world, demo_rando
                                     primary_pence[i], NULL);
     }
     for (size_t i = 0; i < count; i++) {
-        uint32_t reduction = demo_random_between(random, DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN,
-                                                 DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX);
-        int64_t running_cost_pence =
-            demo_share_pence(figures->running_cost_pence[i], FF_BASIS_POINTS_WHOLE - reduction);
-        running_cost_pence -= running_cost_pence % DEMO_RUNNING_COST_STEP_PENCE;
-        assert(running_cost_pence > 0 && running_cost_pence < figures->running_cost_pence[i]);
         demo_allocation_command_add(plan, DEMO_PREVIOUS_FINANCIAL_YEAR, "rca",
                                     FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE, &world->icbs[i],
-                                    running_cost_pence, NULL);
+                                    running_cost_pence[i], NULL);
     }
     return FF_OK;
 }
@@ -2225,12 +2291,13 @@ static void demo_plan_capacity_count(const demo_world *world, size_t *commands_o
      * dementia, collaborative, outcome-based, GP, alliance, two specialised, and a joint
      * committee contract with its acute trust. */
     size_t contracts = 12 * icbs;
-    size_t allocations = 4 * icbs + committees, budgets = world->place_count + icbs;
+    size_t allocations = 4 /* limits */ + 4 * icbs + committees, budgets = world->place_count + icbs;
     size_t after_contracts = 2 * DEMO_CLOSED_ICBS + 2 * icbs /* variations */ +
                              DEMO_METRICS_MAX * icbs /* outcomes */ + 4 * icbs /* statements */;
-    /* 2023/24: three allocations and a mental health block per ICB, paid every month. */
+    /* 2023/24: three limits, three allocations and a mental health block per ICB, paid every
+     * month. */
     size_t previous_contracts = icbs;
-    size_t previous_year = 3 * icbs + previous_contracts * (1 + DEMO_MONTHS_IN_YEAR);
+    size_t previous_year = 3 + 3 * icbs + previous_contracts * (1 + DEMO_MONTHS_IN_YEAR);
     *contracts_out = contracts + previous_contracts;
     *commands_out = organisations + previous_year + DEMO_SERVICE_LINES_COUNT +
                     world->delegation_count + 1 /* revocation */ + allocations + budgets +

@@ -55,10 +55,31 @@ static int bench_apply_one(ff_ledger *ledger, Fundflow__V1__Command *command) {
     return result.failure.code == FF_OK || result.idempotent_replay ? 0 : -1;
 }
 
-/* Registers NHS England (X24) and one ICB (QUE) to allocate to. */
+/* NHS England's 2024/25 core services limit, as high as it goes, so no run exhausts it. */
+static Fundflow__V1__Command *bench_limit_command(void) {
+    static Fundflow__V1__Event event;
+    static Fundflow__V1__RevenueLimitSet limit;
+    static Fundflow__V1__Command command;
+    fundflow__v1__command__init(&command);
+    fundflow__v1__event__init(&event);
+    fundflow__v1__revenue_limit_set__init(&limit);
+    limit.funder_code = (char *)"X24";
+    limit.stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    limit.financial_year = 2024;
+    limit.limit_pence = INT64_MAX;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET;
+    event.revenue_limit_set = &limit;
+    command.idempotency_key = (char *)"bench-limit";
+    command.effective_date = 20240401;
+    command.event = &event;
+    return &command;
+}
+
+/* Registers NHS England (X24), its limit and one ICB (QUE) to allocate to. */
 static int bench_world_register(ff_ledger *ledger) {
     if (bench_apply_one(ledger, bench_org_command("bench-x24", "X24",
-                                                  FUNDFLOW__V1__ORG_KIND__NHSE, "")) != 0) {
+                                                  FUNDFLOW__V1__ORG_KIND__NHSE, "")) != 0 ||
+        bench_apply_one(ledger, bench_limit_command()) != 0) {
         return -1;
     }
     return bench_apply_one(ledger, bench_org_command("bench-que", "QUE",

@@ -124,7 +124,8 @@ static void bench_usage_print(FILE *out) {
             "\n"
             "Loads a running fundflowd. First registers two organisations of its own,\n"
             "idempotently: " BENCH_FUNDER_CODE " (kind nhse) and " BENCH_RECIPIENT_CODE
-            " (kind icb). Then, for each batch size,\n"
+            " (kind icb), and the first's core services\n"
+            "2024/25 limit, as high as it goes. Then, for each batch size,\n"
             "runs N threads, each with its own keep-alive connection, sending non-linked\n"
             "SubmitCommands requests (protobuf) of 1p allocations from " BENCH_FUNDER_CODE
             " to " BENCH_RECIPIENT_CODE ",\n"
@@ -302,13 +303,14 @@ static int bench_orgs_reply_check(const http_response *response) {
     }
     Fundflow__V1__SubmitCommandsResponse *reply = fundflow__v1__submit_commands_response__unpack(
         NULL, response->body_bytes, response->body);
-    int code = reply != NULL && reply->n_results == 2 ? BENCH_EXIT_OK : BENCH_EXIT_FAILED;
+    static const char *const what[] = {BENCH_FUNDER_CODE, BENCH_RECIPIENT_CODE,
+                                       BENCH_FUNDER_CODE "'s limit"};
+    int code = reply != NULL && reply->n_results == 3 ? BENCH_EXIT_OK : BENCH_EXIT_FAILED;
     for (size_t i = 0; code == BENCH_EXIT_OK && i < reply->n_results; i++) {
         const Fundflow__V1__CommandResult *result = reply->results[i];
         if (strcmp(result->code, "ok") != 0) {
-            fprintf(stderr, BENCH_PROGRAM ": registering %s was refused: %s: %s\n",
-                    i == 0 ? BENCH_FUNDER_CODE : BENCH_RECIPIENT_CODE, result->code,
-                    result->message);
+            fprintf(stderr, BENCH_PROGRAM ": registering %s was refused: %s: %s\n", what[i],
+                    result->code, result->message);
             code = BENCH_EXIT_FAILED;
         }
     }
@@ -317,8 +319,9 @@ static int bench_orgs_reply_check(const http_response *response) {
     return code;
 }
 
-/* Registers the funder and the recipient under fixed keys, so every run after the first finds
- * them already recorded. */
+/* Registers the funder, the recipient and the funder's core services limit (as high as it goes,
+ * so that no run exhausts it) under fixed keys, so every run after the first finds them already
+ * recorded. */
 static int bench_orgs_register(const bench_options *options) {
     http_client *client = NULL;
     int code = bench_client_create(options, &client);
@@ -332,10 +335,22 @@ static int bench_orgs_register(const bench_options *options) {
     bench_org_command_fill(&commands[1], &events[1], &orgs[1], "bench-org-" BENCH_RECIPIENT_CODE,
                            BENCH_RECIPIENT_CODE, "fundflow-bench recipient ICB",
                            FUNDFLOW__V1__ORG_KIND__ICB);
-    Fundflow__V1__Command *pointers[2] = {&commands[0], &commands[1]};
+    Fundflow__V1__Command limit_command = FUNDFLOW__V1__COMMAND__INIT;
+    Fundflow__V1__Event limit_event = FUNDFLOW__V1__EVENT__INIT;
+    Fundflow__V1__RevenueLimitSet limit = FUNDFLOW__V1__REVENUE_LIMIT_SET__INIT;
+    limit.funder_code = (char *)BENCH_FUNDER_CODE;
+    limit.stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    limit.financial_year = BENCH_FINANCIAL_YEAR;
+    limit.limit_pence = INT64_MAX;
+    limit_event.kind_case = FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET;
+    limit_event.revenue_limit_set = &limit;
+    limit_command.idempotency_key = (char *)"bench-limit-" BENCH_FUNDER_CODE;
+    limit_command.effective_date = BENCH_EFFECTIVE_DATE;
+    limit_command.event = &limit_event;
+    Fundflow__V1__Command *pointers[3] = {&commands[0], &commands[1], &limit_command};
     Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
     request.commands = pointers;
-    request.n_commands = 2;
+    request.n_commands = 3;
     uint8_t packed[1024];
     assert(fundflow__v1__submit_commands_request__get_packed_size(&request) <= sizeof packed);
     size_t packed_bytes = fundflow__v1__submit_commands_request__pack(&request, packed);

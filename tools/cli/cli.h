@@ -20,6 +20,9 @@
 
 #define CLI_PROGRAM "fundflow"
 
+/* NHS England's organisation code, the funder limit set names unless --funder is given. */
+#define CLI_NHS_ENGLAND_CODE "X24"
+
 /* Exit codes, as --help lists them. Scripts test these numbers, so never renumber one. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_REFUSED 1
@@ -47,6 +50,7 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_DELEGATION_GRANT,
     CLI_SUBCOMMAND_DELEGATION_REVOKE,
     CLI_SUBCOMMAND_DELEGATION_WHO,
+    CLI_SUBCOMMAND_LIMIT_SET,
     CLI_SUBCOMMAND_ALLOCATE,
     CLI_SUBCOMMAND_BUDGET,
     CLI_SUBCOMMAND_REVERSE,
@@ -221,6 +225,7 @@ int cli_delegation_grant_run(const cli_options *options, cli_session *session);
 int cli_delegation_revoke_run(const cli_options *options, cli_session *session);
 int cli_delegation_who_run(const cli_options *options, cli_session *session);
 int cli_allocate_run(const cli_options *options, cli_session *session);
+int cli_limit_set_run(const cli_options *options, cli_session *session);
 int cli_budget_run(const cli_options *options, cli_session *session);
 int cli_reverse_run(const cli_options *options, cli_session *session);
 int cli_contract_agree_run(const cli_options *options, cli_session *session);

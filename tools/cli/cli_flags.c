@@ -25,6 +25,7 @@
     (CLI_FOR(CLI_SUBCOMMAND_ORG_ADD) | CLI_FOR(CLI_SUBCOMMAND_ORG_UPDATE) |                     \
      CLI_FOR(CLI_SUBCOMMAND_SERVICE_LINE_ADD) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_GRANT) |       \
      CLI_FOR(CLI_SUBCOMMAND_DELEGATION_REVOKE) | CLI_FOR(CLI_SUBCOMMAND_ALLOCATE) |             \
+     CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET) |                                                        \
      CLI_FOR(CLI_SUBCOMMAND_BUDGET) | CLI_FOR(CLI_SUBCOMMAND_REVERSE) |                         \
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_VARY) |           \
      CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_OUTCOME) |                            \
@@ -36,7 +37,8 @@
      CLI_FOR(CLI_SUBCOMMAND_HISTORY))
 #define CLI_FOR_YEARS                                                                           \
     (CLI_FOR_ACCOUNTS | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_AGREE) | CLI_FOR(CLI_SUBCOMMAND_FLOWS) | \
-     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
+     CLI_FOR(CLI_SUBCOMMAND_STATEMENT) | CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD) |                 \
+     CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET))
 /* history needs --stream and --year only for an account, not with --actor: it checks them in
  * cli_options_combination_check. */
 #define CLI_FOR_ACCOUNTS_REQUIRED (CLI_FOR_ACCOUNTS & ~CLI_FOR(CLI_SUBCOMMAND_HISTORY))
@@ -656,6 +658,17 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "lists every delegation of the line whose population includes the ICB, whatever its\n"
         "dates.",
         cli_delegation_who_run},
+    [CLI_SUBCOMMAND_LIMIT_SET] = {
+        "limit", "set", NULL, "set or vary NHS England's limit for a stream and year",
+        "Records a RevenueLimitSet event: NHS England's revenue limit for one stream and\n"
+        "financial year (its capital limit for the capital stream), the most it may\n"
+        "allocate. --amount is the whole limit, not a change: setting it again varies it.\n"
+        "An allocation beyond what the limit leaves unallocated, or with no limit set, is\n"
+        "refused with failed_precondition (insufficient_headroom), and so is a limit lower\n"
+        "than what is already allocated. A limit is corrected by setting it again, not by\n"
+        "reverse. `fundflow position X24 --stream S --year Y` shows the limit as received,\n"
+        "what is allocated as passed on, and what is left as headroom.",
+        cli_limit_set_run},
     [CLI_SUBCOMMAND_ALLOCATE] = {
         NULL, "allocate", NULL, "allocate funding from NHS England to an ICB",
         "Records an AllocationIssued event: the funder (an organisation of kind nhse) allocates\n"
@@ -1036,6 +1049,19 @@ const tool_flag cli_flags[] = {
      "The ICB whose population is asked about. Required.", NULL},
     {"--on", "YYYY-MM-DD", CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO), 0, cli_on_parse,
      "The date asked about. Default: today.", NULL},
+    /* Revenue limits. */
+    {"--funder", "CODE", CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET), 0, cli_from_parse,
+     "NHS England's code, an organisation of kind nhse. Default: " CLI_NHS_ENGLAND_CODE ".",
+     NULL},
+    {"--stream", "STREAM", CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET), CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET),
+     cli_stream_parse, "The stream the limit is for, by name in any case. Required.",
+     &fundflow__v1__stream__descriptor},
+    {"--amount", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET), CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET),
+     cli_statement_amount_parse,
+     "The whole limit " CLI_AMOUNT_HELP ", zero or more. Required.", NULL},
+    {"--reference", "TEXT", CLI_FOR(CLI_SUBCOMMAND_LIMIT_SET), 0, cli_reference_parse,
+     "A reference such as the allocation letter's, up to "
+     CLI_NUMBER_TEXT(FF_REFERENCE_BYTES_MAX) " bytes. Default: none.", NULL},
     /* Transfers. */
     {"--from", "CODE", CLI_FOR(CLI_SUBCOMMAND_ALLOCATE), CLI_FOR(CLI_SUBCOMMAND_ALLOCATE),
      cli_from_parse, "The funder: an organisation of kind nhse. Required.", NULL},
@@ -1374,6 +1400,8 @@ static int cli_subcommand_combination_check(const cli_options *options) {
     switch (options->subcommand) {
     case CLI_SUBCOMMAND_ALLOCATE:
         return cli_date_in_year_check(options, "allocate");
+    case CLI_SUBCOMMAND_LIMIT_SET:
+        return cli_date_in_year_check(options, "limit set");
     case CLI_SUBCOMMAND_BUDGET:
         return cli_date_in_year_check(options, "budget");
     case CLI_SUBCOMMAND_PLAN_SET:

@@ -416,6 +416,17 @@ void cli_event_line(const Fundflow__V1__Event *event, char *buffer, size_t buffe
                           budget->financial_year, budget->amount_pence, buffer, buffer_bytes);
         return;
     }
+    case FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET: {
+        const Fundflow__V1__RevenueLimitSet *limit = event->revenue_limit_set;
+        char stream_text[CLI_ENUM_NAME_BYTES_MAX], year_text[16], money[FF_MONEY_TEXT_BYTES];
+        cli_enum_text(&fundflow__v1__stream__descriptor, limit->stream, stream_text,
+                      sizeof stream_text);
+        cli_year_text(limit->financial_year, year_text, sizeof year_text);
+        money_format(limit->limit_pence, money, sizeof money);
+        snprintf(buffer, buffer_bytes, "limit %s %s %s set to %s", limit->funder_code,
+                 stream_text, year_text, money);
+        return;
+    }
     case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
         snprintf(buffer, buffer_bytes, "reverse event %" PRIu64 ": %s",
                  event->reversal->reversed_sequence, event->reversal->reason);
@@ -481,6 +492,17 @@ void cli_event_fields_print(const Fundflow__V1__Event *event) {
         cli_transfer_fields_print("from", budget->from_code, "to", budget->to_code,
                                   budget->stream, budget->financial_year, budget->amount_pence,
                                   budget->reference);
+        return;
+    }
+    case FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET: {
+        const Fundflow__V1__RevenueLimitSet *limit = event->revenue_limit_set;
+        char money[FF_MONEY_TEXT_BYTES];
+        cli_field_print("funder", "%s", limit->funder_code);
+        cli_enum_field_print("stream", &fundflow__v1__stream__descriptor, limit->stream);
+        cli_year_field_print(limit->financial_year);
+        money_format(limit->limit_pence, money, sizeof money);
+        cli_field_print("limit", "%s", money);
+        cli_field_print("reference", "%s", limit->reference[0] ? limit->reference : "-");
         return;
     }
     case FUNDFLOW__V1__EVENT__KIND_REVERSAL:
