@@ -990,6 +990,45 @@ static void test_system_balance_bodies_from_2026(void **state) {
     fixture_close(f);
 }
 
+/* The host's rules on every report, shown on system_balance's ledger: world and trusts 1 to 9,
+ * the first money event is 10 (QUE's 2024/25 allocation) and the last is 21.
+ *   2025/26 holds no money: the plugin still builds its rows of £0.00 (systems QJG and QUE,
+ *   bodies QJG, QUE, 06H, 07K) and would pass both systems on a balance of £0.00; instead the
+ *   passes go and one WARN says the year has no money.
+ *   2024/25 as at event 9, before the first allocation, is just as empty.
+ *   2024/25 now keeps its two passes and gets no warning.
+ * An unknown organisation is not_found, and an event beyond the head is refused. */
+static void test_host_warns_of_a_year_without_money(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    system_balance_ledger(f->ledger);
+    assert_int_equal(test_head_sequence(f->ledger), 21);
+    rules loaded = rules_load(f->ledger, "system_balance", NULL, 0);
+    Fundflow__V1__Report *r = report(&loaded, "system_balance", 2025, "");
+    ROW(table_at(r, 0, "systems", 7, 2), 0, T("QJG"), T(QJG_NAME), N(1), N(0), N(0), N(0), N(0));
+    table_at(r, 1, "bodies", 8, 4);
+    assert_int_equal(r->n_findings, 1);
+    finding_expect(r, 0, WARN, "",
+                   "no money events recorded for 2025/26 as at event 21: there is nothing to "
+                   "judge, so nothing passes");
+    report_free(r);
+    r = report_as_at(&loaded, "system_balance", TEST_YEAR, "QUE", 9, FF_OK);
+    assert_int_equal(r->n_findings, 1);
+    finding_expect(r, 0, WARN, "QUE",
+                   "no money events recorded for 2024/25 as at event 9: there is nothing to "
+                   "judge, so nothing passes");
+    report_free(r);
+    r = report(&loaded, "system_balance", TEST_YEAR, "");
+    assert_int_equal(r->n_findings, 2);
+    finding_expect(r, 1, PASS, "QUE", SYSTEM_QUE_2024);
+    report_free(r);
+    report_as_at(&loaded, "system_balance", TEST_YEAR, "NOPE", 0, FF_ERR_ORG_UNKNOWN);
+    report_as_at(&loaded, "system_balance", TEST_YEAR, "", 22, FF_ERR_AS_AT_BEYOND_HEAD);
+    report_free(report_as_at(&loaded, "system_balance", TEST_YEAR, "", 21, FF_OK));
+    rules_unload(&loaded);
+    fixture_close(f);
+}
+
 /* ======== bcf ======== */
 
 /* Local authorities: E10000003 under QUE, E10000029 under QJG, E06000031 under no ICB.
@@ -1107,6 +1146,7 @@ int main(void) {
         cmocka_unit_test(test_mhis_equal_growth_is_met),
         cmocka_unit_test(test_system_balance_systems_up_to_2025),
         cmocka_unit_test(test_system_balance_bodies_from_2026),
+        cmocka_unit_test(test_host_warns_of_a_year_without_money),
         cmocka_unit_test(test_bcf_minimum_contribution),
         cmocka_unit_test(test_bcf_configured_minimums),
     };
