@@ -18,6 +18,10 @@ static void config_defaults(config *settings) {
     settings->body_bytes_max = FF_REQUEST_BODY_BYTES_MAX;
 }
 
+const char *config_version(void) {
+    return FUNDFLOW_VERSION;
+}
+
 const char *config_usage(void) {
     return "usage: fundflowd --data-dir DIR [--listen HOST:PORT] [--config FILE] [--map-bytes N]\n"
            "                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
@@ -51,6 +55,7 @@ const char *config_usage(void) {
            "  --insecure-listen   allow plain HTTP on an address other than loopback (also\n"
            "                      insecure_listen = true); warned about at every start\n"
            "  --help              this text\n"
+           "  --version           print \"fundflowd VERSION\" and exit\n"
            "\n"
            "TLS is 1.2 or later (TLS 1.3 with OpenSSL's defaults; TLS 1.2 with ECDHE and AES-GCM\n"
            "or ChaCha20 only), for /healthz, /metrics and Twirp alike. Without --tls-cert the\n"
@@ -282,6 +287,7 @@ static config_outcome config_arguments_apply(config *settings, int argc, char **
                                              size_t error_bytes) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return CONFIG_HELP;
+        if (strcmp(argv[i], "--version") == 0) return CONFIG_VERSION;
         /* The one flag without a value. */
         if (strcmp(argv[i], "--insecure-listen") == 0) {
             if (!config_only) settings->tls.insecure_listen = true;

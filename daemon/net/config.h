@@ -61,6 +61,7 @@ typedef struct config {
 typedef enum config_outcome {
     CONFIG_RUN,   /* start the server */
     CONFIG_HELP,  /* --help was asked for: print config_usage and exit 0 */
+    CONFIG_VERSION, /* --version was asked for: print "fundflowd " config_version() and exit 0 */
     CONFIG_ERROR, /* error holds why: print it and exit 2 */
 } config_outcome;
 
@@ -69,6 +70,9 @@ typedef enum config_outcome {
  * if the file is readable or writable by group or others, since it can hold the admin token. */
 config_outcome config_load(config *settings, int argc, char **argv, char *error,
                            size_t error_bytes);
+
+/* The project's version, from CMake, as ServerInfo reports it. */
+const char *config_version(void);
 
 /* Re-reads the configuration file for the settings that may change while running: the admin
  * token, metrics_role and the plugins' own settings. A reload never lowers security: a file

@@ -18,6 +18,9 @@ int main(int argc, char **argv) {
     case CONFIG_HELP:
         fputs(config_usage(), stdout);
         return FUNDFLOWD_EXIT_OK;
+    case CONFIG_VERSION:
+        printf("fundflowd %s\n", config_version());
+        return FUNDFLOWD_EXIT_OK;
     case CONFIG_ERROR:
         fprintf(stderr, "fundflowd: %s\n", error);
         return FUNDFLOWD_EXIT_USAGE;
@@ -69,7 +72,10 @@ int main(int argc, char **argv) {
     ledger_close(ledger);
     tls_context_free(tls);
     if (err != FF_OK) {
-        fprintf(stderr, "fundflowd: %s\n", ff_strerror(err));
+        /* A failure to listen was said in full, naming the address, where it happened. */
+        if (err != FF_ERR_ADDRESS_IN_USE && err != FF_ERR_LISTEN_FAILED) {
+            fprintf(stderr, "fundflowd: %s\n", ff_strerror(err));
+        }
         return FUNDFLOWD_EXIT_FAILED;
     }
     fprintf(stderr, "level=info msg=\"stopped cleanly\"\n");

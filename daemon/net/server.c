@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -1069,9 +1070,18 @@ static ff_err server_listen(ff_server *server) {
     server->bound = evhttp_bind_socket_with_handle(server->http, settings->listen_host,
                                                    settings->listen_port);
     if (server->bound == NULL) {
-        fprintf(stderr, "fundflowd: cannot listen on %s:%u\n", settings->listen_host,
-                settings->listen_port);
-        return FF_ERR_IO;
+        /* libevent keeps the socket call's errno across closing the socket it made. */
+        int error = errno;
+        if (error == EADDRINUSE) {
+            fprintf(stderr, "fundflowd: cannot listen on %s:%u: the address is already in use: "
+                            "another program, perhaps another fundflowd, is listening there; "
+                            "stop it or choose another address with --listen\n",
+                    settings->listen_host, settings->listen_port);
+            return FF_ERR_ADDRESS_IN_USE;
+        }
+        fprintf(stderr, "fundflowd: cannot listen on %s:%u: %s\n", settings->listen_host,
+                settings->listen_port, error != 0 ? strerror(error) : "the address is refused");
+        return FF_ERR_LISTEN_FAILED;
     }
     struct sockaddr_storage address;
     socklen_t address_bytes = sizeof address;

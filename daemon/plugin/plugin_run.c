@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "access.h"
+#include "account.h"
 #include "command.h"
 #include "log.h"
 #include "plugin_events.h"
 #include "plugin_host_internal.h"
+#include "projection.h"
 #include "query_read.h"
 #include "fundflow/calendar.h"
 
@@ -172,11 +174,157 @@ typedef struct plugin_report_job {
 } plugin_report_job;
 
 /* A scoped principal's report names an organisation it covers, as at the same view the report
- * reads. */
-static ff_err plugin_report_scope_check(const query_read *read, const plugin_report_job *job) {
-    if (job->who == NULL || access_is_national(job->who)) return FF_OK;
-    return access_org_check(read->txn, read->store, job->who, job->request->org_code, "org_code",
-                            read->failure);
+ * reads, and an unknown code is out of scope like another's; anyone else's names a registered
+ * organisation, or is not_found naming org_code, rather than a report on nobody. */
+static ff_err plugin_report_org_check(const query_read *read, const plugin_report_job *job) {
+    if (job->who != NULL && !access_is_national(job->who)) {
+        return access_org_check(read->txn, read->store, job->who, job->request->org_code,
+                                "org_code", read->failure);
+    }
+    if (job->request->org_code[0] == '\0') return FF_OK;
+    return projection_org_exists(read->txn, read->store, job->request->org_code, "org_code",
+                                 read->failure);
+}
+
+/* ---- findings the host adds and orders ---- */
+
+/* Looking for an account of one financial year opened by the report's event. */
+typedef struct plugin_year_money_scan {
+    uint32_t financial_year;
+    uint64_t as_at_sequence;
+    bool found;
+} plugin_year_money_scan;
+
+static ff_err plugin_year_money_row(void *argument, store_slice key, store_slice value,
+                                    bool *stop) {
+    plugin_year_money_scan *scan = argument;
+    account_key account;
+    account_record record;
+    /* The accounts table holds only fixed-size keys and records. */
+    assert(key.bytes == sizeof account && value.bytes == sizeof record);
+    memcpy(&account, key.data, sizeof account);
+    memcpy(&record, value.data, sizeof record);
+    if (account_key_year(&account) == scan->financial_year &&
+        record.opened_sequence <= scan->as_at_sequence) {
+        scan->found = *stop = true;
+    }
+    return FF_OK;
+}
+
+/* A statements row: org (12) ++ counterparty (12) ++ year (2) ++ month ++ kind, holding the
+ * amount and the sequence of the statement that stands, as plugins see it. */
+static ff_err plugin_year_statement_row(void *argument, store_slice key, store_slice value,
+                                        bool *stop) {
+    plugin_year_money_scan *scan = argument;
+    const uint8_t *bytes = key.data;
+    int64_t stored[2];
+    if (key.bytes != 2 * FF_ORG_CODE_BYTES_MAX + 4 || value.bytes != sizeof stored) return FF_OK;
+    memcpy(stored, value.data, sizeof stored);
+    uint32_t year = ((uint32_t)bytes[2 * FF_ORG_CODE_BYTES_MAX] << 8) |
+                    bytes[2 * FF_ORG_CODE_BYTES_MAX + 1];
+    if (year == scan->financial_year && (uint64_t)stored[1] <= scan->as_at_sequence) {
+        scan->found = *stop = true;
+    }
+    return FF_OK;
+}
+
+/* Whether any event up to as_at_sequence is about money in the financial year: one that posted
+ * to an account of the year (an account is opened by its first posting), or an Agreement of
+ * Balances statement for the year. */
+static ff_err plugin_year_has_money(const query_read *read, uint32_t financial_year,
+                                    uint64_t as_at_sequence, bool *has_money_out) {
+    plugin_year_money_scan scan = {financial_year, as_at_sequence, false};
+    ff_err err = store_each(read->txn, read->store, STORE_TABLE_ACCOUNTS, QUERY_EVERY_KEY,
+                            plugin_year_money_row, &scan);
+    if (err == FF_OK && !scan.found) {
+        err = store_each(read->txn, read->store, STORE_TABLE_STATEMENTS, QUERY_EVERY_KEY,
+                         plugin_year_statement_row, &scan);
+    }
+    *has_money_out = scan.found;
+    return err;
+}
+
+/* Keeps only the findings wanted: every one, or all but the passes. */
+static void plugin_findings_keep(Fundflow__V1__Report *message, bool passes) {
+    size_t kept = 0;
+    for (size_t i = 0; i < message->n_findings; i++) {
+        Fundflow__V1__ReportFinding *finding = message->findings[i];
+        if (passes || finding->level != FUNDFLOW__V1__FINDING_LEVEL__PASS) {
+            message->findings[kept++] = finding;
+        } else {
+            fundflow__v1__report_finding__free_unpacked(finding, NULL);
+        }
+    }
+    message->n_findings = kept;
+}
+
+/* A year without money has nothing to judge: a pass on rows of £0.00 would be a clean bill of
+ * health for a typo'd year. So the passes go, the warnings and failures stay, and one warning,
+ * put first, says why. The tables stay as the plugin built them. */
+static ff_err plugin_report_no_money_warn(const plugin_report_job *job, uint64_t as_at_sequence,
+                                          Fundflow__V1__Report *message) {
+    plugin_findings_keep(message, false);
+    Fundflow__V1__ReportFinding **findings =
+        realloc(message->findings, (message->n_findings + 1) * sizeof *findings);
+    Fundflow__V1__ReportFinding *finding = malloc(sizeof *finding);
+    if (findings) message->findings = findings;
+    if (findings == NULL || finding == NULL) {
+        free(finding);
+        return FF_ERR_NO_MEMORY;
+    }
+    char year[CALENDAR_YEAR_TEXT_BYTES], text[FF_FAILURE_DETAIL_BYTES];
+    calendar_year_format(job->request->financial_year, year, sizeof year);
+    snprintf(text, sizeof text,
+             "no money events recorded for %s as at event %llu: there is nothing to judge, so "
+             "nothing passes",
+             year, (unsigned long long)as_at_sequence);
+    fundflow__v1__report_finding__init(finding);
+    memmove(message->findings + 1, message->findings,
+            message->n_findings * sizeof *message->findings);
+    message->findings[0] = finding;
+    message->n_findings++;
+    finding->level = FUNDFLOW__V1__FINDING_LEVEL__WARN;
+    finding->org_code = strdup(job->request->org_code);
+    finding->message = strdup(text);
+    return finding->org_code && finding->message ? FF_OK : FF_ERR_NO_MEMORY;
+}
+
+/* Orders the findings worst first, FAIL, then WARN, then PASS, each level in the order the
+ * plugin gave them, so every rendering of the report reads the same. */
+static ff_err plugin_findings_order(Fundflow__V1__Report *message) {
+    static const Fundflow__V1__FindingLevel worst_first[] = {
+        FUNDFLOW__V1__FINDING_LEVEL__FAIL, FUNDFLOW__V1__FINDING_LEVEL__WARN,
+        FUNDFLOW__V1__FINDING_LEVEL__PASS};
+    if (message->n_findings < 2) return FF_OK;
+    Fundflow__V1__ReportFinding **ordered = malloc(message->n_findings * sizeof *ordered);
+    if (ordered == NULL) return FF_ERR_NO_MEMORY;
+    size_t placed = 0;
+    for (size_t level = 0; level < sizeof worst_first / sizeof worst_first[0]; level++) {
+        for (size_t i = 0; i < message->n_findings; i++) {
+            if (message->findings[i]->level == worst_first[level]) {
+                ordered[placed++] = message->findings[i];
+            }
+        }
+    }
+    /* The builder accepts only these three levels. */
+    assert(placed == message->n_findings);
+    memcpy(message->findings, ordered, placed * sizeof *ordered);
+    free(ordered);
+    return FF_OK;
+}
+
+/* What the host does to every report a plugin built: the warning for a year without money, and
+ * the order of the findings. */
+static ff_err plugin_report_finish(const query_read *read, const plugin_report_job *job,
+                                   uint64_t as_at_sequence, Fundflow__V1__Report *message) {
+    bool has_money = false;
+    ff_err err = plugin_year_has_money(read, job->request->financial_year, as_at_sequence,
+                                       &has_money);
+    if (err != FF_OK) {
+        return failure_set(read->failure, err, NULL, "cannot read the year's accounts");
+    }
+    if (!has_money) err = plugin_report_no_money_warn(job, as_at_sequence, message);
+    return err == FF_OK ? plugin_findings_order(message) : err;
 }
 
 /* Runs the plugin's report over one read view of the ledger. */
@@ -189,7 +337,11 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
     message->plugin_version = strdup(plugin->version ? plugin->version : "");
     message->financial_year = job->request->financial_year;
     if (message->plugin == NULL || message->plugin_version == NULL) return FF_ERR_NO_MEMORY;
-    ff_err err = plugin_report_scope_check(read, job);
+    ff_err err = plugin_report_org_check(read, job);
+    uint64_t as_at_sequence = 0;
+    if (err == FF_OK) {
+        err = query_as_at_resolve(read, job->request->as_at_sequence, &as_at_sequence);
+    }
     if (err != FF_OK) return err;
     log_head head;
     err = log_head_read(read->txn, read->store, &head);
@@ -198,11 +350,7 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
         err = plugin_projection_ready(read->txn, read->store, plugin, head.sequence, read->failure);
         if (err != FF_OK) return err;
     }
-    uint64_t asked_sequence = job->request->as_at_sequence;
-    ff_plugin_context context = {job->plugins, read->txn, read->store,
-                                 asked_sequence != 0 && asked_sequence < head.sequence
-                                     ? asked_sequence
-                                     : head.sequence,
+    ff_plugin_context context = {job->plugins, read->txn, read->store, as_at_sequence,
                                  job->slot, false, FF_OK, NULL, false};
     ff_plugin_report report = {message, false};
     ff_plugin_report_request asked = {sizeof asked, FF_PLUGIN_ABI_MAJOR, FF_PLUGIN_ABI_MINOR,
@@ -219,7 +367,7 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
                            "plugin %s could not build its report; see the server log",
                            plugin->name);
     }
-    return FF_OK;
+    return plugin_report_finish(read, job, context.as_at_sequence, message);
 }
 
 ff_err plugins_report_run(ff_plugins *plugins, const access_principal *who,

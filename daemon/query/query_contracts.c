@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "command.h"
-#include "log.h"
 #include "projection.h"
 #include "query_read.h"
 
@@ -17,12 +16,9 @@ static ff_err query_contract_position_fill(const query_read *read, const void *r
                                            ProtobufCMessage **response) {
     const Fundflow__V1__GetContractPositionRequest *get = request;
     Fundflow__V1__ContractPosition *position = (Fundflow__V1__ContractPosition *)*response;
-    log_head head;
-    ff_err err = log_head_read(read->txn, read->store, &head);
+    uint64_t as_at = 0;
+    ff_err err = query_as_at_resolve(read, get->as_at_sequence, &as_at);
     if (err != FF_OK) return err;
-    uint64_t as_at = get->as_at_sequence != 0 && get->as_at_sequence < head.sequence
-                         ? get->as_at_sequence
-                         : head.sequence;
     Fundflow__V1__ContractRecord *contract = NULL;
     err = projection_contract_read(read->txn, read->store, get->contract_id, as_at, &contract);
     /* A scoped principal is told the same of a contract that is not there as of one that is not
@@ -127,9 +123,10 @@ static ff_err query_contract_row(void *argument, store_slice key, store_slice va
     return FF_OK;
 }
 
-/* Refuses a filter naming an organisation outside the asker's scope. */
-static ff_err query_contract_filter_in_scope(const query_read *read,
-                                             const Fundflow__V1__ListContractsRequest *filter) {
+/* Refuses a filter naming an organisation that is not registered, or outside the asker's
+ * scope. */
+static ff_err query_contract_filter_check(const query_read *read,
+                                          const Fundflow__V1__ListContractsRequest *filter) {
     const struct {
         const char *code, *field;
     } named[] = {{filter->commissioner_code, "commissioner_code"},
@@ -137,7 +134,7 @@ static ff_err query_contract_filter_in_scope(const query_read *read,
                  {filter->collaborative_code, "collaborative_code"}};
     ff_err err = FF_OK;
     for (size_t i = 0; err == FF_OK && i < sizeof named / sizeof named[0]; i++) {
-        if (named[i].code[0]) err = query_org_in_scope(read, named[i].code, named[i].field);
+        if (named[i].code[0]) err = query_org_named(read, named[i].code, named[i].field);
     }
     return err;
 }
@@ -149,7 +146,7 @@ static ff_err query_contracts_fill(const query_read *read, const void *request,
     page.page_size = query_page_size(page.filter->page_size);
     page.response->contracts = calloc(page.page_size, sizeof *page.response->contracts);
     if (page.response->contracts == NULL) return FF_ERR_NO_MEMORY;
-    ff_err err = query_contract_filter_in_scope(read, page.filter);
+    ff_err err = query_contract_filter_check(read, page.filter);
     if (err != FF_OK) return err;
     Fundflow__V1__OrgRecord *collaborative = NULL;
     if (page.filter->collaborative_code[0]) {

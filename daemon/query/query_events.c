@@ -190,6 +190,21 @@ static ff_err query_history_name_in_scope(const query_read *read, const char *na
     return err;
 }
 
+/* FF_OK when name is a registered organisation or a contract; otherwise not_found naming the
+ * field, so that a typo is not answered with an empty history. */
+static ff_err query_history_name_known(const query_read *read, const char *name) {
+    Fundflow__V1__OrgRecord *org = NULL;
+    ff_err err = projection_org_read(read->txn, read->store, name, &org);
+    if (org) fundflow__v1__org_record__free_unpacked(org, NULL);
+    if (err != FF_ERR_ORG_UNKNOWN) return err;
+    Fundflow__V1__ContractRecord *contract = NULL;
+    err = projection_contract_read(read->txn, read->store, name, UINT64_MAX, &contract);
+    if (contract) fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    if (err != FF_ERR_CONTRACT_UNKNOWN) return err;
+    return failure_set(read->failure, FF_ERR_NOT_FOUND, "name",
+                       "no organisation or contract is named %s", name);
+}
+
 /* A history by name or by actor. For a scoped principal every event listed is one its scope
  * covers, whichever table lists it. */
 static ff_err query_history_fill(const query_read *read, const void *request,
@@ -199,7 +214,10 @@ static ff_err query_history_fill(const query_read *read, const void *request,
     if (get->actor[0]) {
         return query_history_walk_rows(read, STORE_TABLE_ACTOR_EVENTS, get->actor, get, page);
     }
-    ff_err err = query_history_name_in_scope(read, get->name);
+    /* A scoped principal is told the same of a name that is not there as of one that is not
+     * its own; a national principal is told it is not there. */
+    ff_err err = access_is_national(read->who) ? query_history_name_known(read, get->name)
+                                                : query_history_name_in_scope(read, get->name);
     if (err != FF_OK) return err;
     return query_history_walk_rows(read, STORE_TABLE_HISTORY, get->name, get, page);
 }

@@ -130,13 +130,13 @@ static ff_err query_flow_expands(const query_read *read, const query_flow_walk *
 }
 
 /* The root to walk from: the one asked for, or for a scoped principal its scope; refused when
- * the scope does not cover it. */
+ * it is not registered (naming the code) or the scope does not cover it. */
 static ff_err query_flow_root_pick(const query_read *read,
                                    const Fundflow__V1__GetFundingFlowsRequest *get,
                                    const char **root_out) {
     *root_out = get->root_code;
     if (!get->root_code[0] && !access_is_national(read->who)) *root_out = read->who->scope;
-    return (*root_out)[0] ? query_org_in_scope(read, *root_out, "root_code") : FF_OK;
+    return (*root_out)[0] ? query_org_named(read, *root_out, "root_code") : FF_OK;
 }
 
 static ff_err query_flows_fill(const query_read *read, const void *request,

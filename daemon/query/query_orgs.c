@@ -82,6 +82,12 @@ static ff_err query_orgs_fill(const query_read *read, const void *request,
                             query_page_size(list->page_size)};
     walk.page->orgs = calloc(walk.page_size, sizeof *walk.page->orgs);
     if (walk.page->orgs == NULL) return FF_ERR_NO_MEMORY;
+    /* Organisations are reference data, so an unknown parent is not_found for everyone. */
+    if (list->parent_code[0] != '\0') {
+        ff_err err = projection_org_exists(read->txn, read->store, list->parent_code,
+                                           "parent_code", read->failure);
+        if (err != FF_OK) return err;
+    }
     return query_rows_after(read->txn, read->store, STORE_TABLE_ORGS, list->page_token,
                             query_orgs_row, &walk);
 }

@@ -444,6 +444,7 @@ static ff_err query_position_fill(const query_read *read, const void *request,
     /* A rollup of a covered organisation is answered whole: its places or members are part of
      * it, as they stood on the date asked for. */
     ff_err err = query_org_in_scope(read, get->org_code, "org_code");
+    if (err == FF_OK) err = query_as_at_check(read, get->as_at_sequence);
     if (err != FF_OK) return err;
     err = get->stream == FUNDFLOW__V1__STREAM__STREAM_UNSPECIFIED
               ? query_position_every_stream(read, get, position)

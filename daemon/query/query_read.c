@@ -1,11 +1,14 @@
 /* The shared leaf of the read RPCs: the read-transaction wrapper, page sizes, the walk after a
- * page token, and scope checks with a fast path for national principals. */
+ * page token, the as-at event and named organisations, and scope checks with a fast path for
+ * national principals. */
 #include "query_read.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+#include "projection.h"
 #include "fundflow/limits.h"
 
 static ff_err query_fill_in_snapshot(ff_ledger *ledger, const access_principal *who,
@@ -97,6 +100,32 @@ ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, cons
     store_cursor_close(cursor);
     if (err != FF_OK) return err;
     return move_err == FF_ERR_NOT_FOUND ? FF_OK : move_err;
+}
+
+/* ---- what a request names ---- */
+
+ff_err query_as_at_resolve(const query_read *read, uint64_t asked, uint64_t *as_at_out) {
+    log_head head;
+    ff_err err = log_head_read(read->txn, read->store, &head);
+    if (err != FF_OK) return failure_set(read->failure, err, NULL, "cannot read the log's head");
+    if (asked > head.sequence) {
+        return failure_set(read->failure, FF_ERR_AS_AT_BEYOND_HEAD, "as_at_sequence",
+                           "as_at_sequence %llu is beyond the ledger's head, event %llu",
+                           (unsigned long long)asked, (unsigned long long)head.sequence);
+    }
+    *as_at_out = asked != 0 ? asked : head.sequence;
+    return FF_OK;
+}
+
+ff_err query_as_at_check(const query_read *read, uint64_t asked) {
+    uint64_t as_at = 0;
+    return query_as_at_resolve(read, asked, &as_at);
+}
+
+ff_err query_org_named(const query_read *read, const char *org_code, const char *field) {
+    assert(org_code != NULL && org_code[0] != '\0' && field != NULL);
+    if (!access_is_national(read->who)) return query_org_in_scope(read, org_code, field);
+    return projection_org_exists(read->txn, read->store, org_code, field, read->failure);
 }
 
 /* ---- scope ---- */

@@ -1,6 +1,6 @@
 /* What every read RPC shares: one read transaction around filling a response, the page size a
- * request may ask for, a walk of a table's rows after a page token, and the scope checks of the
- * principal asking.
+ * request may ask for, a walk of a table's rows after a page token, the event a read is as at,
+ * the organisations a filter names, and the scope checks of the principal asking.
  *
  * This is the query layer's leaf: each query_*.c file calls it and no other query file.
  */
@@ -63,6 +63,22 @@ ff_err query_rows_after(store_txn *txn, ff_store *store, store_table table, cons
 
 /* Whether a stored key is exactly the text, as keys made from codes and ids are. */
 bool query_key_is(store_slice key, const char *text);
+
+/* ---- what a request names ---- */
+
+/* The event a read is as at: asked, or the head of the log when asked is 0. An event beyond the
+ * head is refused with FF_ERR_AS_AT_BEYOND_HEAD recorded in read->failure, naming
+ * as_at_sequence and the head, rather than quietly read as the head. */
+ff_err query_as_at_resolve(const query_read *read, uint64_t asked, uint64_t *as_at_out);
+
+/* query_as_at_resolve for a handler that only needs the refusal. */
+ff_err query_as_at_check(const query_read *read, uint64_t asked);
+
+/* An organisation a filter names (field): for a national principal it must be registered, or
+ * FF_ERR_ORG_UNKNOWN (not_found) naming field and code; for a scoped principal it must be in
+ * scope, and an unknown code is out of scope like another's, so that scope cannot be used to
+ * find out which codes exist. */
+ff_err query_org_named(const query_read *read, const char *org_code, const char *field);
 
 /* ---- scope (national principals pass each of these without a read) ---- */
 

@@ -155,7 +155,13 @@
     X(FF_ERR_DATE_BEFORE_MONTH, 74, "date_before_month",                                           \
       "the payment is dated before the month it is for", "invalid_argument")                    \
     X(FF_ERR_SCOPE_NOT_ALLOWED, 75, "scope_not_allowed",                                           \
-      "admins and auditors are national: they take no organisation scope", "invalid_argument") \
+      "admins and auditors are national: they take no organisation scope", "invalid_argument")    \
+    X(FF_ERR_AS_AT_BEYOND_HEAD, 90, "as_at_beyond_head",                                           \
+      "the event asked to read as at has not been recorded yet", "failed_precondition")          \
+    X(FF_ERR_ADDRESS_IN_USE, 91, "address_in_use",                                                 \
+      "another program is already listening on the address", "unavailable")                     \
+    X(FF_ERR_LISTEN_FAILED, 92, "listen_failed", "the server cannot listen on the address",       \
+      "unavailable")                                                                        \
     X(FF_ERR_PLAN_MONTHS_INVALID, 100, "plan_months_invalid",                                      \
       "a plan has twelve monthly amounts, M1 to M12, each 0 or more", "invalid_argument")
 

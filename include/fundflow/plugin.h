@@ -293,7 +293,9 @@ typedef struct ff_plugin_host {
                             void *argument);
 
     /* The report builder, for report callbacks only. A table is declared with its columns, then
-     * rows follow; a new table ends the previous one. Strings are copied. */
+     * rows follow; a new table ends the previous one. Strings are copied. Findings may come in
+     * any order: the host orders them worst first. For a year with no money events the host
+     * drops the PASS findings and adds a WARN saying so, so a plugin need not check for data. */
     int (*report_table)(ff_plugin_report *report, const char *name, size_t column_count,
                         const char *const *column_names, const int *column_types);
     int (*report_row)(ff_plugin_report *report, const ff_plugin_cell *cells, size_t cell_count);

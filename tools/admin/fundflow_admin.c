@@ -346,7 +346,8 @@ static void admin_exit_codes_print(FILE *out) {
 }
 
 static void admin_usage_print(FILE *out) {
-    fprintf(out, "Usage: " ADMIN_PROGRAM " <subcommand> --data-dir DIR [flags]\n\n"
+    fprintf(out, "Usage: " ADMIN_PROGRAM " <subcommand> --data-dir DIR [flags]\n"
+                 "       " ADMIN_PROGRAM " --version\n\n"
                  "Administers a fundflow data directory offline: it opens the ledger directly\n"
                  "through the core library, with no server and no network.\n\nSubcommands:\n");
     for (int i = 0; i < ADMIN_SUBCOMMAND_COUNT; i++) {
@@ -944,6 +945,7 @@ static int admin_subcommand_execute(const admin_options *options) {
 
 int main(int argc, char **argv) {
     tool_program_name_set(ADMIN_PROGRAM);
+    if (tool_version_print_if_asked(ADMIN_PROGRAM, argc, argv)) return ADMIN_EXIT_OK;
     /* The subcommand is the first word; flags may come before it as well as after. */
     tool_positionals positionals;
     tool_positionals_collect(&admin_flag_table, argc, argv, &positionals);

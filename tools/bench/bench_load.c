@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "http_client.h"
+#include "tool_help.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
@@ -143,6 +144,7 @@ static void bench_usage_print(FILE *out) {
             "  --seconds S         seconds per batch size, 1 to %d. Default: %d\n"
             "  --requests-max N    requests per batch size at most, 1 to %u. Default: %u\n"
             "  --help              print this help\n"
+            "  --version           print \"" BENCH_PROGRAM " VERSION\" (the only argument)\n"
             "\n"
             "Exit codes: 0 every command recorded; 1 a command was refused or a request failed\n"
             "(counted in the table); 2 usage error; 3 cannot connect to the server.\n",
@@ -661,6 +663,7 @@ static void bench_rows_print(const bench_options *options, const bench_row *rows
 }
 
 int main(int argc, char **argv) {
+    if (tool_version_print_if_asked(BENCH_PROGRAM, argc, argv)) return BENCH_EXIT_OK;
     bench_options options;
     int code = bench_arguments_parse(argc, argv, &options);
     if (code >= 0) return code;

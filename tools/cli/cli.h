@@ -29,6 +29,7 @@
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_CONNECT 3
 #define CLI_EXIT_FAILED 4
+#define CLI_EXIT_FINDINGS 5 /* report --fail-on: a finding reached the level */
 
 /* The most organisations positions reads, one GetPosition call each. Ten thousand is a few
  * seconds of calls and already far more rows than anyone reads on a screen (England has 42 ICBs
@@ -181,6 +182,7 @@ typedef struct cli_options {
     const char *output_path; /* --output; NULL for stdout */
     const char *sort_column; /* --sort COLUMN of a listing; NULL for the server's order */
     bool provenance;         /* --provenance: CSV starts with rows saying what produced it */
+    uint32_t fail_on_level;  /* report --fail-on: a FindingLevel, WARN or FAIL; 0 for none */
     /* Principals. */
     uint32_t role;       /* principal add --role */
     const char *actor;   /* history --actor: the principal whose events to list */

@@ -42,7 +42,9 @@ static void cli_exit_codes_print(FILE *out) {
                  "  4  the request was sent but no usable reply came back (a timeout, a dropped\n"
                  "     connection, a reply that cannot be read); a write may have been recorded,\n"
                  "     so run it again unchanged (same --date, or same --key) to find out; or the\n"
-                 "     output (--output) cannot be written, which leaves the file as it was\n");
+                 "     output (--output) cannot be written, which leaves the file as it was\n"
+                 "  5  report --fail-on: the report was written whole and a finding reached the\n"
+                 "     level asked for (fail: a FAIL; warn: a WARN or a FAIL)\n");
 }
 
 void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {
@@ -57,7 +59,8 @@ static void cli_global_flags_print(FILE *out) {
 }
 
 static void cli_usage_print(FILE *out) {
-    fprintf(out, "Usage: " CLI_PROGRAM " [global flags] <subcommand> [arguments] [flags]\n\n"
+    fprintf(out, "Usage: " CLI_PROGRAM " [global flags] <subcommand> [arguments] [flags]\n"
+                 "       " CLI_PROGRAM " --version\n\n"
                  "Talks to a fundflowd ledger server over Twirp: registers organisations, service\n"
                  "lines and delegations; records allocations, budgets, contracts, payments,\n"
                  "outcomes, statements, period closes and reversals; and reads positions,\n"

@@ -534,6 +534,18 @@ static bool cli_provenance_parse(void *context, const char *flag, const char *va
     return true;
 }
 
+static bool cli_fail_on_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    if (strcasecmp(value, "fail") == 0) {
+        options->fail_on_level = FUNDFLOW__V1__FINDING_LEVEL__FAIL;
+    } else if (strcasecmp(value, "warn") == 0) {
+        options->fail_on_level = FUNDFLOW__V1__FINDING_LEVEL__WARN;
+    } else {
+        return tool_value_refuse(flag, value, "is not fail or warn");
+    }
+    return true;
+}
+
 static bool cli_output_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     options->output_path = value;
@@ -845,16 +857,19 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         NULL, "report", "NAME", "run a plugin's report",
         "Runs the report of the plugin NAME for a financial year, of every organisation or one,\n"
         "now or as the ledger stood at an earlier event; the server answers not_found for a\n"
-        "plugin it has not loaded. A report is tables of typed columns and findings (PASS,\n"
-        "WARN or FAIL, each with an organisation and a message). --format table prints each\n"
-        "table under its name with money as £1,234.56, then the findings worst first with\n"
-        "their counts. csv writes RFC 4180 CSV with CRLF line ends: for each table a line\n"
-        "\"# table NAME\", its column names and its rows, with money in plain pounds (1234.56),\n"
-        "percentages plain (12.34), flags true or false and dates YYYY-MM-DD; then \"# findings\"\n"
-        "and lines of level,org_code,message. json prints the server's reply exactly. xlsx\n"
-        "writes a workbook with a worksheet per table and one of findings, and needs --output.\n"
-        "With --output the result goes to a temporary file beside FILE, renamed over it only\n"
-        "once whole, so a failure leaves FILE as it was.",
+        "plugin it has not loaded or an organisation it does not know. A report is tables of\n"
+        "typed columns and findings (PASS, WARN or FAIL, each with an organisation and a\n"
+        "message), worst first in every format. A year with no money events recorded gets a\n"
+        "WARN saying so, and no PASS. --format table prints each table under its name with\n"
+        "money as £1,234.56, then the findings with their counts. csv writes RFC 4180 CSV\n"
+        "with CRLF line ends: for each table a line \"# table NAME\", its column names and its\n"
+        "rows, with money in plain pounds (1234.56), percentages plain (12.34), flags true or\n"
+        "false and dates YYYY-MM-DD; then \"# findings\" and lines of level,org_code,message.\n"
+        "json prints the server's reply exactly. xlsx writes a workbook with a worksheet per\n"
+        "table and one of findings, and needs --output. With --output the result goes to a\n"
+        "temporary file beside FILE, renamed over it only once whole, so a failure leaves FILE\n"
+        "as it was. With --fail-on, exits 5 once the report is written if a finding reached\n"
+        "the level given.",
         cli_report_run},
     [CLI_SUBCOMMAND_SUBMIT] = {
         NULL, "submit", "FILE", "send a file of commands",
@@ -1278,6 +1293,10 @@ const tool_flag cli_flags[] = {
      "With --format csv, start with rows whose first field begins \"# \" giving the command,\n"
      "the year, the as-at sequence and date, the head sequence and hash, and the time made.\n"
      "json and xlsx always carry them. Default: the header row first.", NULL},
+    {"--fail-on", "LEVEL", CLI_FOR(CLI_SUBCOMMAND_REPORT), 0, cli_fail_on_parse,
+     "fail or warn: once the report is written, exit 5 if any finding is at this level or\n"
+     "worse (warn counts FAIL and WARN), so that a script or scheduler can act on it.\n"
+     "Default: exit 0 whatever the findings.", NULL},
     /* Principals. */
     {"--role", "ROLE", CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD),
      CLI_FOR(CLI_SUBCOMMAND_PRINCIPAL_ADD), cli_role_parse,

@@ -264,6 +264,23 @@ static int cli_report_fetch(const cli_options *options, cli_session *session,
     return CLI_EXIT_OK;
 }
 
+/* With --fail-on, 5 when a finding is at that level or worse, having said how many on stderr;
+ * otherwise 0. The report is written whole first either way. */
+static int cli_report_fail_on_check(const cli_options *options,
+                                    const Fundflow__V1__Report *report) {
+    if (options->fail_on_level == 0) return CLI_EXIT_OK;
+    size_t reached = 0;
+    for (size_t i = 0; i < report->n_findings; i++) {
+        if ((uint32_t)report->findings[i]->level >= options->fail_on_level) reached++;
+    }
+    if (reached == 0) return CLI_EXIT_OK;
+    bool warn = options->fail_on_level == FUNDFLOW__V1__FINDING_LEVEL__WARN;
+    fprintf(stderr, CLI_PROGRAM ": report %s: %zu finding%s at %s (--fail-on %s)\n",
+            report->plugin, reached, reached == 1 ? "" : "s", warn ? "WARN or FAIL" : "FAIL",
+            warn ? "warn" : "fail");
+    return CLI_EXIT_FINDINGS;
+}
+
 int cli_report_run(const cli_options *options, cli_session *session) {
     cli_report_format format = cli_report_format_chosen(options);
     assert(format != CLI_REPORT_FORMAT_XLSX || options->output_path != NULL);
@@ -283,6 +300,9 @@ int cli_report_run(const cli_options *options, cli_session *session) {
         code = cli_report_file_write(options, format, &reply, &provenance);
     } else if (code == CLI_EXIT_OK) {
         code = cli_report_stream_write(options, format, &reply, &provenance, stdout);
+    }
+    if (code == CLI_EXIT_OK) {
+        code = cli_report_fail_on_check(options, (const Fundflow__V1__Report *)reply.message);
     }
     cli_reply_release(&reply);
     return code;

@@ -11,10 +11,12 @@
 #include "cli_arguments.h"
 #include "cli_export.h"
 #include "cli_flags.h"
+#include "tool_help.h"
 #include "tool_values.h"
 
 int main(int argc, char **argv) {
     tool_program_name_set(CLI_PROGRAM);
+    if (tool_version_print_if_asked(CLI_PROGRAM, argc, argv)) return CLI_EXIT_OK;
     cli_export_command_line_set(argc, argv);
     cli_options options;
     int code = cli_arguments_read(argc, argv, &options);
@@ -31,7 +33,7 @@ int main(int argc, char **argv) {
     /* A full disk or a closed pipe must not pass for success. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, CLI_PROGRAM ": cannot write the output: %s\n", strerror(errno));
-        if (code == CLI_EXIT_OK) code = CLI_EXIT_FAILED;
+        if (code == CLI_EXIT_OK || code == CLI_EXIT_FINDINGS) code = CLI_EXIT_FAILED;
     }
     return code;
 }

@@ -1,4 +1,4 @@
-/* Help text and enum names shared by the command-line tools. */
+/* Help text, enum names and --version, shared by the command-line tools. */
 #include "tool_help.h"
 
 #include <ctype.h>
@@ -51,4 +51,10 @@ const ProtobufCEnumValue *tool_enum_find(const ProtobufCEnumDescriptor *descript
     const ProtobufCEnumValue *found = protobuf_c_enum_descriptor_get_value_by_name(descriptor,
                                                                                    name);
     return found != NULL && found->value > 0 ? found : NULL;
+}
+
+bool tool_version_print_if_asked(const char *program, int argc, char **argv) {
+    if (argc != 2 || strcmp(argv[1], "--version") != 0) return false;
+    printf("%s %s\n", program, FUNDFLOW_VERSION);
+    return true;
 }
