@@ -515,7 +515,7 @@ static ff_err query_account_history_fill(const query_read *read, const void *req
                      (account_purpose)get->purpose);
     page.response->postings = calloc(page.page_size, sizeof *page.response->postings);
     if (page.response->postings == NULL) return FF_ERR_NO_MEMORY;
-    ff_err err = query_org_in_scope(read, get->org_code, "org_code");
+    ff_err err = query_org_named(read, get->org_code, "org_code");
     if (err != FF_OK) return err;
     err = account_postings_visit(read->txn, read->store, &page.key, get->after_sequence,
                                         query_history_visit, &page);

@@ -209,6 +209,12 @@ static void test_account_history_pages(void **state) {
     get.purpose = 0;
     assert_string_equal(query_refused(f->ledger, "GetAccountHistory", &get.base).field,
                         "purpose");
+    /* A code nobody registered is not_found, not an empty history. */
+    get.purpose = FUNDFLOW__V1__ACCOUNT_PURPOSE__BUDGET;
+    get.org_code = (char *)"NOPE";
+    ff_failure unknown = query_refused(f->ledger, "GetAccountHistory", &get.base);
+    assert_int_equal(unknown.code, FF_ERR_ORG_UNKNOWN);
+    assert_string_equal(unknown.field, "org_code");
 }
 
 static void test_events_list_get_and_verify(void **state) {
