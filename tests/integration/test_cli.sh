@@ -292,7 +292,8 @@ check "NHS England's position shows its limit received, all of it allocated and 
 expect_status 0 position XTN --stream core_services --year 2024/25
 [[ $(field received) == "£1,000,000.00" ]] || fail "XTN received:"$'\n'"$output"
 [[ $(field "passed on") == "£1,000,000.00" ]] || fail "XTN passed on:"$'\n'"$output"
-[[ $(field headroom) == "£0.00" ]] || fail "XTN headroom:"$'\n'"$output"
+[[ $(field held) == "£0.00" ]] || fail "XTN held:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£0.00" ]] || fail "XTN headroom:"$'\n'"$output"
 
 check "limit set may not lower a limit below what is allocated; raising it adds headroom"
 before=$(head_sequence)
@@ -306,7 +307,8 @@ expect_status 0 limit set --funder XTN --stream core_services --year 2024/25 --a
     --date 2024-06-01
 expect_status 0 position XTN --stream core_services --year 2024/25
 [[ $(field received) == "£1,500,000.00" ]] || fail "XTN received after raising:"$'\n'"$output"
-[[ $(field headroom) == "£500,000.00" ]] || fail "XTN headroom after raising:"$'\n'"$output"
+[[ $(field held) == "£500,000.00" ]] || fail "XTN held after raising:"$'\n'"$output"
+[[ $(field "uncommitted headroom") == "£500,000.00" ]] || fail "XTN headroom after raising:"$'\n'"$output"
 
 check "limit set asks for --date outside its year and refuses a negative amount"
 expect_status 2 limit set --funder XTN --stream core_services --year 2019/20 --amount 1

@@ -37,6 +37,7 @@ export FUNDFLOW_SERVER="http://$server_address"
 echo "fundflowd is listening on $server_address (pid $server_pid)"
 
 # The ledger, worked by hand:
+#   NHS England's 2024/25 core services limit is £10,000,000.00, all of it allocated to QUE.
 #   QUE receives £10,000,000.00 of core services from X24 and budgets £1,000,000.00 to 06H.
 #   Outcome-based OBC-1 with RGT: value £1,200,000.00, withheld pot £120,000.00, paid M1
 #   £90,000.00. Outcome-based OBC-2 with RWH: value £800,000.00, pot £200,000.00, paid M1
@@ -57,6 +58,8 @@ expect_status 0 service-line add SL101 --name "Adult critical care" --category a
     --date 2024-04-01
 expect_status 0 delegation grant DEL-QUE-24 --to QUE --lines SL101 --population QUE \
     --mode full --from 2024-07-01 --date 2024-06-01
+expect_status 0 limit set --funder X24 --stream core_services --year 2024/25 \
+    --amount 10,000,000.00 --date 2024-04-01
 expect_status 0 allocate --from X24 --to QUE --stream core_services --year 2024/25 \
     --amount 10,000,000.00 --date 2024-04-01
 expect_status 0 budget --from QUE --to 06H --stream core_services --year 2024/25 \

@@ -48,6 +48,7 @@ server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/ledger"
 export FUNDFLOW_SERVER="http://$server_address"
 
 # The scenario (every date 2024-04-01 unless given):
+#   X24's limits: core £4,450.00, primary care £500.00
 #   X24 -> QUE core £3,450.00; X24 -> QJG core £1,000.00; X24 -> QUE primary care £500.00
 #   QUE -> 06H core £1,350.00; QJG -> 07K core £200.00; QUE -> PCEAST core £100.00
 #   QUE-C1 QUE -> RGT core, outcome based, £1,200.00 with a £100.00 pot (metric MA)
@@ -67,6 +68,10 @@ expect_status 0 org add RWH --kind trust --name "Trust two" "${d[@]}"
 expect_status 0 org add PCEAST --kind provider-collaborative --name "Collaborative" \
     --member RGT --member RWH --lead RGT "${d[@]}"
 y=(--year 2024/25)
+# NHS England's limits are exactly what it allocates: core £3,450.00 + £1,000.00 = £4,450.00;
+# primary care £500.00. So X24 holds £0.00 of each.
+expect_status 0 limit set --funder X24 --stream core_services "${y[@]}" --amount 4450 "${d[@]}"
+expect_status 0 limit set --funder X24 --stream primary_medical_care "${y[@]}" --amount 500 "${d[@]}"
 expect_status 0 allocate --from X24 --to QUE --stream core_services "${y[@]}" --amount 3450 "${d[@]}"
 expect_status 0 allocate --from X24 --to QJG --stream core_services "${y[@]}" --amount 1000 "${d[@]}"
 expect_status 0 allocate --from X24 --to QUE --stream primary_medical_care "${y[@]}" --amount 500 \

@@ -679,7 +679,7 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "refused with failed_precondition (insufficient_headroom), and so is a limit lower\n"
         "than what is already allocated. A limit is corrected by setting it again, not by\n"
         "reverse. `fundflow position X24 --stream S --year Y` shows the limit as received,\n"
-        "what is allocated as passed on, and what is left as headroom.",
+        "what is allocated as passed on, and what is left unallocated as held.",
         cli_limit_set_run},
     [CLI_SUBCOMMAND_ALLOCATE] = {
         NULL, "allocate", NULL, "allocate funding from NHS England to an ICB",
