@@ -57,6 +57,8 @@ expect_status 0 org add QUE --name "Cambridgeshire ICB" --kind icb --parent X24 
 expect_status 0 org add 06H --name "Cambridgeshire place" --kind place --parent QUE --date 2024-04-01
 expect_status 0 org add RGT --name "Acute trust" --kind trust --date 2024-04-01
 expect_status 0 org add RGM --name "Community trust" --kind trust --date 2024-04-01
+# NHS England allocates only within the revenue limit it has set for the stream and year.
+expect_status 0 limit set --funder X24 "${core[@]}" --amount 12000 --date 2024-04-01
 expect_status 0 allocate --from X24 --to QUE "${core[@]}" --amount 12000 --date 2024-04-01
 expect_status 0 budget --from QUE --to 06H "${core[@]}" --amount 3000 --date 2024-04-01
 expect_status 0 plan set QUE "${core[@]}" --amount-each 800 --date 2024-04-01
