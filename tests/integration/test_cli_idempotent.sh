@@ -52,72 +52,76 @@ print(contract.get("paid_pence", contract.get("paidPence", 0)))'
 server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data"
 export FUNDFLOW_SERVER="http://$server_address"
 
-check "a small ledger: NHS England, an ICB, a trust, an allocation and a block contract"
+check "a small ledger: NHS England, an ICB, a trust, a revenue limit, an allocation and a block contract"
 expect_status 0 org add X24 --kind nhse --name "NHS England" --date 2024-04-01
 expect_status 0 org add QUE --kind icb --name "Test ICB" --date 2024-04-01
 expect_status 0 org add RGT --kind trust --name "Test trust" --date 2024-04-01
+# NHS England allocates only within the revenue limit set for the stream and year (event 4).
+expect_status 0 limit set --funder X24 --stream core_services --year 2024/25 --amount 1,000,000.00 \
+    --date 2024-04-01
+expect_output "recorded as event 4"
 expect_status 0 allocate --from X24 --to QUE --stream core_services --year 2024/25 \
     --amount 1,000,000.00 --date 2024-04-01
 expect_status 0 contract agree QUE-BLK-1 --commissioner QUE --provider RGT --type block \
     --year 2024/25 --stream core_services --value 120,000.00 --category mental_health \
     --date 2024-04-01
-expect_output "recorded as event 5"
-
-check "the first payment of £10,000.00 for M1 is recorded as event 6 under a derived key"
-expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30
 expect_output "recorded as event 6"
+
+check "the first payment of £10,000.00 for M1 is recorded as event 7 under a derived key"
+expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30
+expect_output "recorded as event 7"
 key=$(field "idempotency key")
 [[ $key =~ ^cli-[0-9a-f]{32}$ ]] || fail "the key is not cli- and 32 hex digits: $key"
 
-check "the same pay run again records nothing and says it is already event 6, exiting 0"
+check "the same pay run again records nothing and says it is already event 7, exiting 0"
 expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30
-expect_output "already recorded as event 6"
+expect_output "already recorded as event 7"
 [[ $(field "idempotency key") == "$key" ]] || fail "the second run derived another key:"$'\n'"$output"
-[[ $(head_sequence) == 6 ]] || fail "the head moved past event 6"
+[[ $(head_sequence) == 7 ]] || fail "the head moved past event 7"
 # One payment of £10,000.00, not two.
 [[ $(paid_pence) == 1000000 ]] || fail "paid is not £10,000.00"
 
 check "flags in another order, and the amount written another way, are the same command"
 expect_status 0 pay --date 2024-04-30 --amount 10000 QUE-BLK-1 --month 1
-expect_output "already recorded as event 6"
+expect_output "already recorded as event 7"
 
-check "a distinct --reference records a second identical payment, event 7, once"
+check "a distinct --reference records a second identical payment, event 8, once"
 expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30 --reference INV-2
-expect_output "recorded as event 7"
+expect_output "recorded as event 8"
 [[ $(field "idempotency key") != "$key" ]] || fail "the reference did not change the key"
 expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30 --reference INV-2
-expect_output "already recorded as event 7"
+expect_output "already recorded as event 8"
 # £10,000.00 + £10,000.00 = £20,000.00.
 [[ $(paid_pence) == 2000000 ]] || fail "paid is not £20,000.00"
 
-check "another --date is another command: event 8"
+check "another --date is another command: event 9"
 expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-05-01
-expect_output "recorded as event 8"
-
-check "--key sets the key as before: event 9 once, then a replay; a new key records event 10"
-expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30 --key pay-m1-extra
 expect_output "recorded as event 9"
+
+check "--key sets the key as before: event 10 once, then a replay; a new key records event 11"
+expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30 --key pay-m1-extra
+expect_output "recorded as event 10"
 [[ $(field "idempotency key") == pay-m1-extra ]] || fail "--key was not used:"$'\n'"$output"
 expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30 --key pay-m1-extra
-expect_output "already recorded as event 9"
+expect_output "already recorded as event 10"
 expect_status 0 pay QUE-BLK-1 --month M1 --amount 10,000.00 --date 2024-04-30 --key pay-m1-more
-expect_output "recorded as event 10"
-# Events 6, 7, 8, 9 and 10: 5 × £10,000.00 = £50,000.00.
+expect_output "recorded as event 11"
+# Events 7, 8, 9, 10 and 11: 5 × £10,000.00 = £50,000.00.
 [[ $(paid_pence) == 5000000 ]] || fail "paid is not £50,000.00"
 
 check "a --key used for a different command is refused with idempotency_conflict, exit 1"
 expect_status 1 pay QUE-BLK-1 --month M1 --amount 20,000.00 --date 2024-04-30 --key pay-m1-extra
 expect_errors "idempotency_conflict"
-[[ $(head_sequence) == 10 ]] || fail "the head moved past event 10"
+[[ $(head_sequence) == 11 ]] || fail "the head moved past event 11"
 
 check "an org add run twice is one registration, not a refusal"
 expect_status 0 org add RWH --kind trust --name "Second trust" --date 2024-04-01
-expect_output "recorded as event 11"
+expect_output "recorded as event 12"
 expect_status 0 org add RWH --kind trust --name "Second trust" --date 2024-04-01
-expect_output "already recorded as event 11"
+expect_output "already recorded as event 12"
 
 check "every write's --help says how a re-run is a no-op and how to record the same again"
-for write in "org add" allocate budget pay "contract agree" outcome reverse; do
+for write in "org add" "limit set" allocate budget pay "contract agree" outcome reverse; do
     # shellcheck disable=SC2086
     expect_status 0 $write --help
     expect_output "re-running the same command on the same"

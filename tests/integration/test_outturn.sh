@@ -57,6 +57,8 @@ expect_status 0 org add QUE --name "Cambridgeshire ICB" --kind icb --parent X24 
 expect_status 0 org add 06H --name "Cambridgeshire place" --kind place --parent QUE --date 2024-04-01
 expect_status 0 org add RGT --name "Acute trust" --kind trust --date 2024-04-01
 expect_status 0 org add RGM --name "Community trust" --kind trust --date 2024-04-01
+# NHS England allocates only within the revenue limit it has set for the stream and year.
+expect_status 0 limit set --funder X24 "${core[@]}" --amount 12000 --date 2024-04-01
 expect_status 0 allocate --from X24 --to QUE "${core[@]}" --amount 12000 --date 2024-04-01
 expect_status 0 budget --from QUE --to 06H "${core[@]}" --amount 3000 --date 2024-04-01
 expect_status 0 plan set QUE "${core[@]}" --amount-each 800 --date 2024-04-01
@@ -112,6 +114,42 @@ expect_status 0 outturn QUE --year 2024/25 --to M6 --stream core_services
 [[ $(field "forecast variance") == "-£300.00 (under plan) against the full-year plan of £9,000.00" ]] \
     || fail "forecast variance:"$'\n'"$output"
 [[ $(field plans) == "event $revision" ]] || fail "plans: $(field plans)"
+
+# The same outturn as CSV: a row per month with the table's figures, as plain pounds, where "-"
+# (no actual or year to date after M6, no commitment to M6) is 0.00; and a totals row that sums
+# plan, actual, variance, committed and forecast to the table's TOTAL (9,000.00, 4,500.00,
+# -300.00, 3,600.05 = 5 x 600.00 + 600.05, and 8,700.00 = 4,500.00 + 6 x 700.00), the running
+# year-to-date columns left without a total.
+check "outturn --format csv carries the table's figures, month by month and in total"
+table_output=$output
+expect_status 0 outturn QUE --year 2024/25 --to M6 --stream core_services --format csv
+python3 - "$table_output" "$output" <<'EOF' || fail "the CSV is not the table:"$'\n'"$output"
+import csv, io, re, sys
+table_text, csv_text = sys.argv[1:3]
+assert csv_text.startswith("\ufeff"), "no byte order mark"
+rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+assert rows[0] == ["month", "plan", "actual", "variance", "YTD plan", "YTD actual",
+                   "YTD variance", "committed", "forecast"], rows[0]
+assert rows[-1] == ["TOTAL", "9000.00", "4500.00", "-300.00", "", "", "", "3600.05", "8700.00"], \
+    rows[-1]
+def plain(cell):
+    if cell == "-":
+        return "0.00"
+    assert re.fullmatch(r"-?£[\d,]+\.\d\d", cell), cell
+    return cell.replace("£", "").replace(",", "")
+table = {}
+for line in table_text.splitlines():
+    cells = line.split()
+    if cells and re.fullmatch(r"M\d+|TOTAL", cells[0]):
+        table[cells[0]] = cells
+assert len(rows) == 14 and len(table) == 13, (len(rows), sorted(table))
+for row in rows[1:13]:
+    shown = table[row[0]]
+    assert row == [row[0]] + [plain(cell) for cell in shown[1:]], (row, shown)
+summed = [0, 1, 2, 3, 7, 8]
+assert [rows[13][i] for i in summed] == \
+    [table["TOTAL"][0]] + [plain(table["TOTAL"][i]) for i in summed[1:]], table["TOTAL"]
+EOF
 
 # As at the event before the revision: £800 every month (£9,600.00), so each month after M6
 # forecasts £800: 4,500 + 4,800 = £9,300.00; variance 9,300 - 9,600 = -£300.00.

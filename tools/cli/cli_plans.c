@@ -1,11 +1,13 @@
 /* The fundflow client's plan subcommands: "plan set", which records an organisation's monthly
  * expenditure plan (PlanSet), and "outturn", which prints plan against actual month by month and
- * the forecast outturn (GetOutturn) as one table and the forecast lines under it. */
+ * the forecast outturn (GetOutturn) as one table and the forecast lines under it, or exports
+ * the table (--format, --output, --sort). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_export.h"
 #include "cli_output.h"
 #include "cli_values.h"
 #include "fundflow/limits.h"
@@ -206,6 +208,69 @@ static int cli_outturn_print(const ProtobufCMessage *message) {
     return CLI_EXIT_OK;
 }
 
+/* The exported table has the printed table's columns. Its totals row sums plan, actual,
+ * variance, committed and forecast, which gives the printed TOTAL: the server leaves a month's
+ * actual and variance 0 after --to and its committed 0 to --to, so they add up to the year to
+ * date and the remaining commitment, and the forecasts to the forecast outturn. The YTD columns
+ * are running sums, so they have no total; after --to, where the table shows "-", every actual,
+ * variance and YTD cell is 0. */
+static const cli_export_column cli_outturn_columns[CLI_OUTTURN_COLUMNS] = {
+    CLI_EXPORT_COLUMN("month", CLI_EXPORT_TEXT),
+    CLI_EXPORT_COLUMN("plan", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("actual", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("variance", CLI_EXPORT_MONEY),
+    {"YTD plan", CLI_EXPORT_MONEY, false, true},
+    {"YTD actual", CLI_EXPORT_MONEY, false, true},
+    {"YTD variance", CLI_EXPORT_MONEY, false, true},
+    CLI_EXPORT_COLUMN("committed", CLI_EXPORT_MONEY),
+    CLI_EXPORT_COLUMN("forecast", CLI_EXPORT_MONEY)};
+
+static bool cli_outturn_month_export(cli_export_table *table, const Fundflow__V1__Outturn *outturn,
+                                     const Fundflow__V1__OutturnMonth *month,
+                                     cli_outturn_sums *sums) {
+    char label[8];
+    snprintf(label, sizeof label, "M%" PRIu32, month->month);
+    cli_export_cell cells[CLI_OUTTURN_COLUMNS] = {
+        [CLI_OUTTURN_MONTH] = {.text = label},
+        [CLI_OUTTURN_PLAN] = {.number = month->plan_pence},
+        [CLI_OUTTURN_ACTUAL] = {.number = month->actual_pence},
+        [CLI_OUTTURN_VARIANCE] = {.number = month->variance_pence},
+        [CLI_OUTTURN_COMMITTED] = {.number = month->committed_pence},
+        [CLI_OUTTURN_FORECAST] = {.number = month->forecast_pence}};
+    if (month->month <= outturn->to_month) {
+        if (money_add(sums->ytd_plan, month->plan_pence, &sums->ytd_plan) != FF_OK ||
+            money_add(sums->ytd_actual, month->actual_pence, &sums->ytd_actual) != FF_OK ||
+            money_subtract(sums->ytd_actual, sums->ytd_plan,
+                           &cells[CLI_OUTTURN_YTD_VARIANCE].number) != FF_OK) {
+            return false;
+        }
+        cells[CLI_OUTTURN_YTD_PLAN].number = sums->ytd_plan;
+        cells[CLI_OUTTURN_YTD_ACTUAL].number = sums->ytd_actual;
+    }
+    return cli_export_row_add(table, cells);
+}
+
+static int cli_outturn_export(const cli_options *options, cli_session *session,
+                              const Fundflow__V1__Outturn *outturn) {
+    cli_export_document document;
+    cli_export_document_init(&document, options);
+    document.provenance.financial_year = outturn->financial_year;
+    document.provenance.as_at_sequence = outturn->as_at_sequence;
+    cli_export_table *table = cli_export_table_add(&document, "Outturn", cli_outturn_columns,
+                                                   CLI_OUTTURN_COLUMNS, true);
+    cli_outturn_sums sums = {0, 0};
+    bool filled = true;
+    for (size_t m = 0; filled && m < outturn->n_months; m++) {
+        filled = cli_outturn_month_export(table, outturn, outturn->months[m], &sums);
+    }
+    int code = CLI_EXIT_FAILED;
+    if (filled) code = cli_export_emit(&document, options, session);
+    else fprintf(stderr, CLI_PROGRAM ": the outturn's year-to-date sums do not fit in 64-bit "
+                                     "pence, or memory ran out\n");
+    cli_export_document_free(&document);
+    return code;
+}
+
 int cli_outturn_run(const cli_options *options, cli_session *session) {
     Fundflow__V1__GetOutturnRequest request = FUNDFLOW__V1__GET_OUTTURN_REQUEST__INIT;
     request.org_code = (char *)options->operand;
@@ -214,6 +279,14 @@ int cli_outturn_run(const cli_options *options, cli_session *session) {
     request.to_month = options->to_month;
     request.rollup = options->rollup;
     request.as_at_sequence = options->as_at_sequence;
-    return cli_rpc_read(session, "GetOutturn", &request.base, &fundflow__v1__outturn__descriptor,
-                        cli_outturn_print);
+    cli_reply reply;
+    int code = cli_rpc_run(session, "GetOutturn", &request.base,
+                           &fundflow__v1__outturn__descriptor, &reply);
+    if (code == CLI_EXIT_OK && !session->json) {
+        const Fundflow__V1__Outturn *outturn = (const Fundflow__V1__Outturn *)reply.message;
+        code = cli_export_rendered(options) ? cli_outturn_export(options, session, outturn)
+                                            : cli_outturn_print(reply.message);
+    }
+    cli_reply_release(&reply);
+    return code;
 }
