@@ -204,7 +204,12 @@ static ff_err plugin_year_money_row(void *argument, store_slice key, store_slice
     assert(key.bytes == sizeof account && value.bytes == sizeof record);
     memcpy(&account, key.data, sizeof account);
     memcpy(&record, value.data, sizeof record);
-    if (account_key_year(&account) == scan->financial_year &&
+    /* BUDGET and RECEIVED alone are not money moved: NHS England's revenue limits post only
+     * there, and every other money event also posts to ONWARD, COMMITTED, WITHHELD, PAID or
+     * EARNED. Counting them would let a year with only its limits set pass on rows of £0.00. */
+    bool moved = account.purpose != ACCOUNT_PURPOSE_BUDGET &&
+                 account.purpose != ACCOUNT_PURPOSE_RECEIVED;
+    if (moved && account_key_year(&account) == scan->financial_year &&
         record.opened_sequence <= scan->as_at_sequence) {
         scan->found = *stop = true;
     }
@@ -229,7 +234,8 @@ static ff_err plugin_year_statement_row(void *argument, store_slice key, store_s
 }
 
 /* Whether any event up to as_at_sequence is about money in the financial year: one that posted
- * to an account of the year (an account is opened by its first posting), or an Agreement of
+ * to an account of the year other than a BUDGET or RECEIVED one (an account is opened by its
+ * first posting; NHS England's revenue limits alone are not money moved), or an Agreement of
  * Balances statement for the year. */
 static ff_err plugin_year_has_money(const query_read *read, uint32_t financial_year,
                                     uint64_t as_at_sequence, bool *has_money_out) {

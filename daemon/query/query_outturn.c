@@ -364,8 +364,8 @@ static ff_err outturn_read(outturn_walk *walk, ff_failure *failure) {
     if (err == FF_OK && asked > head.sequence) {
         fundflow__v1__org_record__free_unpacked(org, NULL);
         /* A figure as at an event not yet recorded would silently be today's. */
-        return failure_set(failure, FF_ERR_EVENT_UNKNOWN, "as_at_sequence",
-                           "as_at_sequence %" PRIu64 " is beyond the head, event %" PRIu64,
+        return failure_set(failure, FF_ERR_AS_AT_BEYOND_HEAD, "as_at_sequence",
+                           "as_at_sequence %" PRIu64 " is beyond the ledger's head, event %" PRIu64,
                            asked, head.sequence);
     }
     if (err == FF_OK) {

@@ -22,10 +22,11 @@
 #define READER FUNDFLOW__V1__PRINCIPAL_ROLE__READER
 #define TODAY 20250101u
 
-/* The world (events 1 to 7: X24, Y61, QUE, QJG, 06H, 07K, PC1), then: 8 trust RGT under QUE;
- * 9 X24 allocates £1,000.00 to QUE; 10 QUE contracts C1 with RGT for £120.00; 11 service line
- * SL01. The head is event 11. */
-#define HEAD 11u
+/* The world (events 1 to TEST_WORLD_EVENTS = 16: X24, Y61, QUE, QJG, 06H, 07K, PC1, then X24's
+ * 9 revenue limits), then: 17 trust RGT under QUE; 18 X24 allocates £1,000.00 to QUE; 19 QUE
+ * contracts C1 with RGT for £120.00; 20 service line SL01. The head is event 20. */
+#define HEAD (TEST_WORLD_EVENTS + 4u)
+static_assert(HEAD == 20, "the refusals below name events 20 and 21");
 
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
@@ -184,10 +185,10 @@ static void test_contract_position_as_at_beyond_the_head(void **state) {
     get.as_at_sequence = HEAD + 1;
     assert_refused(f->ledger, &admin, "GetContractPosition", &get.base,
                    FF_ERR_AS_AT_BEYOND_HEAD, "as_at_sequence",
-                   "as_at_sequence 12 is beyond the ledger's head, event 11");
+                   "as_at_sequence 21 is beyond the ledger's head, event 20");
     get.as_at_sequence = UINT64_MAX;
     assert_refused(f->ledger, &admin, "GetContractPosition", &get.base,
-                   FF_ERR_AS_AT_BEYOND_HEAD, "as_at_sequence", "event 11");
+                   FF_ERR_AS_AT_BEYOND_HEAD, "as_at_sequence", "event 20");
 }
 
 static void test_position_as_at_beyond_the_head(void **state) {
@@ -201,7 +202,7 @@ static void test_position_as_at_beyond_the_head(void **state) {
     ask_ok(f->ledger, &admin, "GetPosition", &get.base);
     get.as_at_sequence = HEAD + 1;
     assert_refused(f->ledger, &admin, "GetPosition", &get.base, FF_ERR_AS_AT_BEYOND_HEAD,
-                   "as_at_sequence", "as_at_sequence 12 is beyond the ledger's head, event 11");
+                   "as_at_sequence", "as_at_sequence 21 is beyond the ledger's head, event 20");
 }
 
 int main(void) {

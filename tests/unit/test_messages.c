@@ -19,13 +19,13 @@
 #define BLOCK FUNDFLOW__V1__CONTRACT_TYPE__BLOCK
 #define FULL FUNDFLOW__V1__DELEGATION_MODE__DELEGATION_FULL
 
-/* The world (events 1 to 7), then a trust RGT (8), a service line SL01 (9), a delegation of it
- * to QUE from 2024-04-01 (10), an allocation to QUE dated 2024-04-01 (11) and QUE's M1 closed
- * (12). */
+/* The world (events 1 to TEST_WORLD_EVENTS = 16: 7 organisations and NHS England's 9 revenue
+ * limits), then a trust RGT (17), a service line SL01 (18), a delegation of it to QUE from
+ * 2024-04-01 (19), an allocation to QUE dated 2024-04-01 (20) and QUE's M1 closed (21). */
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
     ledger_result result;
-    assert_int_equal(test_world_register(f->ledger), 7);
+    assert_int_equal(test_world_register(f->ledger), TEST_WORLD_EVENTS);
     assert_int_equal(test_submit(f->ledger,
                                  test_org("m8", "RGT", "Illustrative trust",
                                           FUNDFLOW__V1__ORG_KIND__TRUST, "QUE"),
@@ -44,7 +44,7 @@ static int fixture_setup(void **state) {
     assert_int_equal(test_submit(f->ledger, test_dated(test_period("m12", "QUE", 1), 20240510),
                                  &result),
                      FF_OK);
-    assert_int_equal(test_head_sequence(f->ledger), 12);
+    assert_int_equal(test_head_sequence(f->ledger), TEST_WORLD_EVENTS + 5);
     *state = f;
     return 0;
 }

@@ -20,13 +20,14 @@
 #define PRIMARY FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE
 #define BLOCK FUNDFLOW__V1__CONTRACT_TYPE__BLOCK
 
-/* Sequences of the scenario (fixture_setup). */
+/* Sequences of the scenario (fixture_setup), W = TEST_WORLD_EVENTS = 16 on. */
+#define W TEST_WORLD_EVENTS
 enum {
-    SEQ_PLAN_QUE = 12,
-    SEQ_PLAN_06H = 13,
-    SEQ_BEFORE_REVISION = 28,
-    SEQ_REVISION = 29,
-    SEQ_PLAN_PRIMARY = 30,
+    SEQ_PLAN_QUE = W + 5,
+    SEQ_PLAN_06H = W + 6,
+    SEQ_BEFORE_REVISION = W + 21,
+    SEQ_REVISION = W + 22,
+    SEQ_PLAN_PRIMARY = W + 23,
 };
 
 static const int64_t que_plan[12] = {80000, 80000, 80000, 80000, 80000, 80000,
@@ -45,19 +46,20 @@ static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command) {
     if (result.failure.code != FF_OK) fail_msg("refused: %s", result.failure.detail);
 }
 
-/* The world (1 to 7: X24, Y61, QUE, QJG, 06H under QUE, 07K under QJG, PC1), then:
- *  8, 9   trusts RGT and RGM
- *  10     NHS England allocates £12,000.00 of core services to QUE
- *  11     QUE passes £3,000.00 on to its place 06H: a flow inside the QUE group, not spending
- *  12     QUE plans £800.00 a month (£9,600.00 for the year)
- *  13     06H plans £200.00 a month (£2,400.00)
- *  14     QUE contracts with RGT for £8,100.05
- *  15     06H contracts with RGM for £2,700.00
- *  16-21  QUE pays RGT for M1..M6: £750, £750, £750, £900, £750, £600 (£4,500.00)
- *  22     QUE pays RGT £750.00 for M7 (after to_month M6: not actual to M6)
- *  23-28  06H pays RGM £225.00 for each of M1..M6 (£1,350.00)
- *  29     QUE revises its plan: £800.00 for M1..M6, £700.00 for M7..M12 (£9,000.00)
- *  30     QUE plans £100.00 a month of primary medical care (£1,200.00) */
+/* The world (1 to W = 16: X24, Y61, QUE, QJG, 06H under QUE, 07K under QJG, PC1, then NHS
+ * England's 9 revenue limits for the year), then:
+ *  17, 18  trusts RGT and RGM
+ *  19      NHS England allocates £12,000.00 of core services to QUE
+ *  20      QUE passes £3,000.00 on to its place 06H: a flow inside the QUE group, not spending
+ *  21      QUE plans £800.00 a month (£9,600.00 for the year)
+ *  22      06H plans £200.00 a month (£2,400.00)
+ *  23      QUE contracts with RGT for £8,100.05
+ *  24      06H contracts with RGM for £2,700.00
+ *  25-30   QUE pays RGT for M1..M6: £750, £750, £750, £900, £750, £600 (£4,500.00)
+ *  31      QUE pays RGT £750.00 for M7 (after to_month M6: not actual to M6)
+ *  32-37   06H pays RGM £225.00 for each of M1..M6 (£1,350.00)
+ *  38      QUE revises its plan: £800.00 for M1..M6, £700.00 for M7..M12 (£9,000.00)
+ *  39      QUE plans £100.00 a month of primary medical care (£1,200.00) */
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
     ff_ledger *l = f->ledger;
@@ -189,7 +191,7 @@ static void test_outturn_after_the_revision(void **state) {
     fundflow__v1__outturn__free_unpacked(o, NULL);
 }
 
-/* The same as at 28, before the revision: the first plan, £800 every month (£9,600.00), and the
+/* The same as at 37, before the revision: the first plan, £800 every month (£9,600.00), and the
  * same actuals and commitment. Forecast M7..M12: max(80000, 60000 or 60005) = 80000 each,
  * £4,800.00; uncommitted 5 × 20000 + 19995 = £1,199.95; forecast outturn 4,500 + 4,800 =
  * £9,300.00; forecast variance 9,300 − 9,600 = −£300.00. */
@@ -211,7 +213,7 @@ static void test_outturn_before_the_revision(void **state) {
     assert_int_equal(o->n_plan_sequences, 1);
     assert_int_equal(o->plan_sequences[0], SEQ_PLAN_QUE);
     fundflow__v1__outturn__free_unpacked(o, NULL);
-    /* As at 12, the plan stands but nothing is contracted or paid yet: forecast = plan. */
+    /* As at 21, the plan stands but nothing is contracted or paid yet: forecast = plan. */
     o = outturn_get(f->ledger, "QUE", CORE, 6, false, SEQ_PLAN_QUE);
     assert_int_equal(o->ytd_actual_pence, 0);
     assert_int_equal(o->ytd_variance_pence, -480000);
@@ -315,10 +317,11 @@ static void test_outturn_refusals(void **state) {
     failure = outturn_refused(f->ledger, "QUE", 6, 99);
     assert_int_equal(failure.code, FF_ERR_ENUM_INVALID);
     assert_string_equal(failure.field, "stream");
-    /* Beyond the head (30) is refused, not read as now. */
+    /* Beyond the head (39) is refused, not read as now, as every other query refuses it. */
     failure = outturn_refused_at(f->ledger, "QUE", 6, CORE, SEQ_PLAN_PRIMARY + 1);
-    assert_int_equal(failure.code, FF_ERR_EVENT_UNKNOWN);
+    assert_int_equal(failure.code, FF_ERR_AS_AT_BEYOND_HEAD);
     assert_string_equal(failure.field, "as_at_sequence");
+    assert_string_equal(failure.detail, "as_at_sequence 40 is beyond the ledger's head, event 39");
 }
 
 static void plan_refused(ff_ledger *ledger, Fundflow__V1__Command *command, ff_err code,

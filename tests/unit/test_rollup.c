@@ -22,19 +22,21 @@
 #define BLOCK FUNDFLOW__V1__CONTRACT_TYPE__BLOCK
 #define READER FUNDFLOW__V1__PRINCIPAL_ROLE__READER
 
-/* The scenario, in pence (£1 = 100). The world (1-7) is NHS England X24, region Y61, ICBs QUE
- * and QJG under it, places 06H under QUE and 07K under QJG, and collaborative PC1.
+/* The scenario, in pence (£1 = 100). The world (W = TEST_WORLD_EVENTS = 16 events: 7 organisations,
+ * then NHS England's 9 revenue limits) is NHS England X24, region Y61, ICBs QUE and QJG under
+ * it, places 06H under QUE and 07K under QJG, and collaborative PC1; X24's limit for every
+ * stream is L = TEST_WORLD_LIMIT_PENCE. The scenario's events follow it, numbered W+n:
  *
- *  8 trust RGT (under QUE)          9 trust RWH (under QJG)
- * 10 collaborative MHPC, members RGT and RWH
- * 11 X24 -> QUE core     £3,450     12 X24 -> QJG core £1,000   13 X24 -> QUE primary £500
- * 14 QUE -> 06H core     £1,350     15 QJG -> 07K core £200     16 QUE -> MHPC core £100
- * 17 QUE -> 06H core     £100, dated 2024-06-01
- * 18 reversal of 17, dated 2024-07-01
- * 19 C1 QUE -> RGT core, outcome based, £1,200 with a £100 pot (metric MA)
- * 20 C2 06H -> RGT core, block, £600     21 C3 QUE -> RGT primary, block, £400
- * 22 C1 M1 paid £300                     23 C2 M1 paid £50
- * 24 C1 MA achieved 50%, dated 2024-08-01: earned £50, released £50
+ * W+1 trust RGT (under QUE)          W+2 trust RWH (under QJG)
+ * W+3 collaborative MHPC, members RGT and RWH
+ * W+4 X24 -> QUE core     £3,450     W+5 X24 -> QJG core £1,000   W+6 X24 -> QUE primary £500
+ * W+7 QUE -> 06H core     £1,350     W+8 QJG -> 07K core £200     W+9 QUE -> MHPC core £100
+ * W+10 QUE -> 06H core     £100, dated 2024-06-01
+ * W+11 reversal of W+10, dated 2024-07-01
+ * W+12 C1 QUE -> RGT core, outcome based, £1,200 with a £100 pot (metric MA)
+ * W+13 C2 06H -> RGT core, block, £600     W+14 C3 QUE -> RGT primary, block, £400
+ * W+15 C1 M1 paid £300                     W+16 C2 M1 paid £50
+ * W+17 C1 MA achieved 50%, dated 2024-08-01: earned £50, released £50
  * Everything else is dated 2024-04-01.
  *
  * One organisation, core services:
@@ -51,11 +53,13 @@
  *   = 850 + 750 + 800 + 200.
  * Rollup MHPC (MHPC, RGT, RWH): MHPC received 100 from QUE; RGT received its payments 300 + 50
  *   and its earned 50; nothing flows between them: received 500, internal 0, headroom 500. */
+#define W TEST_WORLD_EVENTS
 enum {
-    SEQ_BUDGET_TO_PLACE = 14,
-    SEQ_EXTRA_BUDGET = 17,
-    SEQ_EXTRA_REVERSED = 18,
-    SEQ_LAST = 24,
+    SEQ_BUDGET_TO_PLACE = W + 7,
+    SEQ_EXTRA_BUDGET = W + 10,
+    SEQ_EXTRA_REVERSED = W + 11,
+    SEQ_C1_AGREED = W + 12,
+    SEQ_LAST = W + 17,
 };
 
 static const access_principal *national(void) {
@@ -84,26 +88,26 @@ static Fundflow__V1__Command *collaborative(void) {
 }
 
 static void scenario_record(ff_ledger *l) {
-    assert_int_equal(test_world_register(l), 7);
-    submit_ok(l, test_org("r8", "RGT", "Trust one", FUNDFLOW__V1__ORG_KIND__TRUST, "QUE"), 8);
-    submit_ok(l, test_org("r9", "RWH", "Trust two", FUNDFLOW__V1__ORG_KIND__TRUST, "QJG"), 9);
-    submit_ok(l, collaborative(), 10);
-    submit_ok(l, test_allocation("r11", "X24", "QUE", CORE, TEST_YEAR, 345000), 11);
-    submit_ok(l, test_allocation("r12", "X24", "QJG", CORE, TEST_YEAR, 100000), 12);
-    submit_ok(l, test_allocation("r13", "X24", "QUE", PRIMARY, TEST_YEAR, 50000), 13);
+    assert_int_equal(test_world_register(l), W);
+    submit_ok(l, test_org("r8", "RGT", "Trust one", FUNDFLOW__V1__ORG_KIND__TRUST, "QUE"), W + 1);
+    submit_ok(l, test_org("r9", "RWH", "Trust two", FUNDFLOW__V1__ORG_KIND__TRUST, "QJG"), W + 2);
+    submit_ok(l, collaborative(), W + 3);
+    submit_ok(l, test_allocation("r11", "X24", "QUE", CORE, TEST_YEAR, 345000), W + 4);
+    submit_ok(l, test_allocation("r12", "X24", "QJG", CORE, TEST_YEAR, 100000), W + 5);
+    submit_ok(l, test_allocation("r13", "X24", "QUE", PRIMARY, TEST_YEAR, 50000), W + 6);
     submit_ok(l, test_budget("r14", "QUE", "06H", CORE, TEST_YEAR, 135000), SEQ_BUDGET_TO_PLACE);
-    submit_ok(l, test_budget("r15", "QJG", "07K", CORE, TEST_YEAR, 20000), 15);
-    submit_ok(l, test_budget("r16", "QUE", "MHPC", CORE, TEST_YEAR, 10000), 16);
+    submit_ok(l, test_budget("r15", "QJG", "07K", CORE, TEST_YEAR, 20000), W + 8);
+    submit_ok(l, test_budget("r16", "QUE", "MHPC", CORE, TEST_YEAR, 10000), W + 9);
     submit_ok(l, test_dated(test_budget("r17", "QUE", "06H", CORE, TEST_YEAR, 10000), 20240601),
               SEQ_EXTRA_BUDGET);
     submit_ok(l, test_dated(test_reversal("r18", SEQ_EXTRA_BUDGET, "sent twice"), 20240701),
               SEQ_EXTRA_REVERSED);
     submit_ok(l, test_contract("r19", "C1", "QUE", "RGT", OUTCOME, CORE, 120000, 10000, "MA:10000"),
-              19);
-    submit_ok(l, test_contract("r20", "C2", "06H", "RGT", BLOCK, CORE, 60000, 0, NULL), 20);
-    submit_ok(l, test_contract("r21", "C3", "QUE", "RGT", BLOCK, PRIMARY, 40000, 0, NULL), 21);
-    submit_ok(l, test_payment("r22", "C1", 1, 30000), 22);
-    submit_ok(l, test_payment("r23", "C2", 1, 5000), 23);
+              SEQ_C1_AGREED);
+    submit_ok(l, test_contract("r20", "C2", "06H", "RGT", BLOCK, CORE, 60000, 0, NULL), W + 13);
+    submit_ok(l, test_contract("r21", "C3", "QUE", "RGT", BLOCK, PRIMARY, 40000, 0, NULL), W + 14);
+    submit_ok(l, test_payment("r22", "C1", 1, 30000), W + 15);
+    submit_ok(l, test_payment("r23", "C2", 1, 5000), W + 16);
     submit_ok(l, test_dated(test_outcome("r24", "C1", "MA", 5000), 20240801), SEQ_LAST);
 }
 
@@ -181,10 +185,12 @@ static void test_one_organisation_adds_up(void **state) {
     Fundflow__V1__Position *place = position(f->ledger, (position_ask){"06H", CORE, false, false, 0, 0});
     assert_figures(place, 135000, 0, 135000, 60000, 75000, 0);
     fundflow__v1__position__free_unpacked(place, NULL);
-    /* NHS England: funding drawn 3,450 + 1,000 = 4,450, all passed on; it holds nothing. */
+    /* NHS England allocates from its revenue limit: received L, funding drawn 0, passed on
+     * 3,450 + 1,000 = 4,450; it holds, and has as headroom, L - 4,450. */
     Fundflow__V1__Position *nhse = position(f->ledger, (position_ask){"X24", CORE, false, false, 0, 0});
-    assert_figures(nhse, 0, 445000, 0, 0, 0, 0);
-    assert_int_equal(nhse->funding_drawn_pence, 445000);
+    assert_figures(nhse, TEST_WORLD_LIMIT_PENCE, 445000, TEST_WORLD_LIMIT_PENCE - 445000, 0,
+                   TEST_WORLD_LIMIT_PENCE - 445000, 0);
+    assert_int_equal(nhse->funding_drawn_pence, 0);
     fundflow__v1__position__free_unpacked(nhse, NULL);
 }
 
@@ -298,7 +304,7 @@ static void test_a_provider_sees_every_contract_across_its_commissioners(void **
     fundflow__v1__position__free_unpacked(p, NULL);
     /* As at the sequence before C2 was agreed, only C1 existed, unpaid: outstanding is its
      * unpaid 1,100 and its withheld pot 100. */
-    p = position(f->ledger, (position_ask){"RGT", ALL_STREAMS, false, true, 19, 0});
+    p = position(f->ledger, (position_ask){"RGT", ALL_STREAMS, false, true, SEQ_C1_AGREED, 0});
     assert_int_equal(p->n_contracts, 1);
     assert_line(p->contracts[0], "QUE", "C1", 120000, 0, 0, 10000, 120000);
     fundflow__v1__position__free_unpacked(p, NULL);

@@ -631,7 +631,7 @@ static void test_aob_configured_month_and_year_threshold(void **state) {
     /* The host's warning that the year holds no money comes first, then the plugin's own. */
     assert_int_equal(r->n_findings, 2);
     finding_expect(r, 0, WARN, "",
-                   "no money events recorded for 2023/24 as at event 21: there is nothing to "
+                   "no money events recorded for 2023/24 as at event 30: there is nothing to "
                    "judge, so nothing passes");
     finding_expect(r, 1, WARN, "", "no Agreement of Balances statements for the month");
     report_free(r);
@@ -1003,32 +1003,34 @@ static void test_system_balance_bodies_from_2026(void **state) {
     fixture_close(f);
 }
 
-/* The host's rules on every report, shown on system_balance's ledger: world and trusts 1 to 9,
- * the first money event is 10 (QUE's 2024/25 allocation) and the last is 21.
+/* The host's rules on every report, shown on system_balance's ledger: world and trusts 1 to
+ * W+2 = 18, the first money event is W+3 = 19 (QUE's 2024/25 allocation) and the last is
+ * W+14 = 30.
  *   2025/26 holds no money: the plugin still builds its rows of £0.00 (systems QJG and QUE,
  *   bodies QJG, QUE, 06H, 07K) and would pass both systems on a balance of £0.00; instead the
  *   passes go and one WARN says the year has no money.
- *   2024/25 as at event 9, before the first allocation, is just as empty.
+ *   2024/25 as at event 18, before the first allocation, is just as empty: NHS England's
+ *   limits (events 8 to 16) are set, but a limit moves no money.
  *   2024/25 now keeps its two passes and gets no warning.
  * An unknown organisation is not_found, and an event beyond the head is refused. */
 static void test_host_warns_of_a_year_without_money(void **state) {
     (void)state;
     test_fixture *f = test_fixture_open();
     system_balance_ledger(f->ledger);
-    assert_int_equal(test_head_sequence(f->ledger), 21);
+    assert_int_equal(test_head_sequence(f->ledger), W + 14);
     rules loaded = rules_load(f->ledger, "system_balance", NULL, 0);
     Fundflow__V1__Report *r = report(&loaded, "system_balance", 2025, "");
     ROW(table_at(r, 0, "systems", 7, 2), 0, T("QJG"), T(QJG_NAME), N(1), N(0), N(0), N(0), N(0));
     table_at(r, 1, "bodies", 8, 4);
     assert_int_equal(r->n_findings, 1);
     finding_expect(r, 0, WARN, "",
-                   "no money events recorded for 2025/26 as at event 21: there is nothing to "
+                   "no money events recorded for 2025/26 as at event 30: there is nothing to "
                    "judge, so nothing passes");
     report_free(r);
-    r = report_as_at(&loaded, "system_balance", TEST_YEAR, "QUE", 9, FF_OK);
+    r = report_as_at(&loaded, "system_balance", TEST_YEAR, "QUE", W + 2, FF_OK);
     assert_int_equal(r->n_findings, 1);
     finding_expect(r, 0, WARN, "QUE",
-                   "no money events recorded for 2024/25 as at event 9: there is nothing to "
+                   "no money events recorded for 2024/25 as at event 18: there is nothing to "
                    "judge, so nothing passes");
     report_free(r);
     r = report(&loaded, "system_balance", TEST_YEAR, "");
@@ -1036,8 +1038,8 @@ static void test_host_warns_of_a_year_without_money(void **state) {
     finding_expect(r, 1, PASS, "QUE", SYSTEM_QUE_2024);
     report_free(r);
     report_as_at(&loaded, "system_balance", TEST_YEAR, "NOPE", 0, FF_ERR_ORG_UNKNOWN);
-    report_as_at(&loaded, "system_balance", TEST_YEAR, "", 22, FF_ERR_AS_AT_BEYOND_HEAD);
-    report_free(report_as_at(&loaded, "system_balance", TEST_YEAR, "", 21, FF_OK));
+    report_as_at(&loaded, "system_balance", TEST_YEAR, "", W + 15, FF_ERR_AS_AT_BEYOND_HEAD);
+    report_free(report_as_at(&loaded, "system_balance", TEST_YEAR, "", W + 14, FF_OK));
     rules_unload(&loaded);
     fixture_close(f);
 }
