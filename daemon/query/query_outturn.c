@@ -13,9 +13,9 @@
 #include "log.h"
 #include "projection.h"
 #include "projection_contract.h"
-#include "projection_link.h"
 #include "projection_org.h"
 #include "projection_plan.h"
+#include "query_group.h"
 #include "query_read.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
@@ -41,72 +41,20 @@ typedef struct outturn_walk {
 
 /* ---- the group ---- */
 
-static ff_err outturn_include(Fundflow__V1__Outturn *outturn, const char *code) {
-    for (size_t i = 0; i < outturn->n_included_codes; i++) {
-        if (strcmp(outturn->included_codes[i], code) == 0) return FF_OK;
-    }
-    char **grown = realloc(outturn->included_codes,
-                           (outturn->n_included_codes + 1) * sizeof *grown);
-    if (grown == NULL) return FF_ERR_NO_MEMORY;
-    outturn->included_codes = grown;
-    outturn->included_codes[outturn->n_included_codes] = strdup(code);
-    if (outturn->included_codes[outturn->n_included_codes] == NULL) return FF_ERR_NO_MEMORY;
-    outturn->n_included_codes++;
-    return FF_OK;
+static query_group outturn_group_of(Fundflow__V1__Outturn *outturn) {
+    return (query_group){&outturn->included_codes, &outturn->n_included_codes};
 }
 
-static bool outturn_in_group(const Fundflow__V1__Outturn *outturn, const char *code) {
-    for (size_t i = 0; i < outturn->n_included_codes; i++) {
-        if (strcmp(outturn->included_codes[i], code) == 0) return true;
-    }
-    return false;
+static bool outturn_in_group(Fundflow__V1__Outturn *outturn, const char *code) {
+    return query_group_includes(outturn_group_of(outturn), code);
 }
 
-/* The last day of the year: the date a rollup's group is taken on. */
-static uint32_t outturn_group_date(const outturn_walk *walk) {
-    return calendar_year_last_date(walk->get->financial_year);
-}
-
-static ff_err outturn_place_row(void *argument, store_slice key, store_slice value, bool *stop) {
-    (void)stop;
-    outturn_walk *walk = argument;
-    Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
-    if (org == NULL) return FF_ERR_STORAGE;
-    assert(query_key_is(key, org->code));
-    ff_err err = FF_OK;
-    if (org->kind == FUNDFLOW__V1__ORG_KIND__PLACE) {
-        Fundflow__V1__OrgLinkRecord *links = NULL;
-        err = projection_org_links_at(walk->txn, walk->store, org->code,
-                                      outturn_group_date(walk), &links);
-        if (err == FF_OK && strcmp(links->parent_code, walk->get->org_code) == 0) {
-            err = outturn_include(walk->outturn, org->code);
-        }
-        if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
-        /* A place registered after the year had no parent in it. */
-        if (err == FF_ERR_NOT_FOUND) err = FF_OK;
-    }
-    fundflow__v1__org_record__free_unpacked(org, NULL);
-    return err;
-}
-
-/* The organisation and, for a rollup, an ICB's places or a collaborative's members. */
+/* The organisation and, for a rollup, the same group as GetPosition's (query_group.h), as it
+ * stood on the year's last day. */
 static ff_err outturn_group(outturn_walk *walk, const Fundflow__V1__OrgRecord *org) {
-    ff_err err = outturn_include(walk->outturn, org->code);
-    if (err != FF_OK || !walk->get->rollup) return err;
-    if (org->kind == FUNDFLOW__V1__ORG_KIND__ICB) {
-        return store_each(walk->txn, walk->store, STORE_TABLE_ORGS, QUERY_EVERY_KEY,
-                          outturn_place_row, walk);
-    }
-    if (org->kind != FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE) return FF_OK;
-    Fundflow__V1__OrgLinkRecord *links = NULL;
-    err = projection_org_links_at(walk->txn, walk->store, org->code, outturn_group_date(walk),
-                                  &links);
-    if (err == FF_ERR_NOT_FOUND) return FF_OK;
-    for (size_t i = 0; err == FF_OK && i < links->n_member_codes; i++) {
-        err = outturn_include(walk->outturn, links->member_codes[i]);
-    }
-    if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
-    return err;
+    return query_group_form(walk->txn, walk->store, org, walk->get->rollup,
+                            calendar_year_last_date(walk->get->financial_year),
+                            outturn_group_of(walk->outturn));
 }
 
 /* ---- plans ---- */

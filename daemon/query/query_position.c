@@ -14,7 +14,7 @@
 #include "command.h"
 #include "log.h"
 #include "projection.h"
-#include "projection_link.h"
+#include "query_group.h"
 #include "query_position_parts.h"
 #include "query_read.h"
 #include "fundflow/calendar.h"
@@ -109,123 +109,6 @@ static ff_err query_position_released(store_txn *txn, ff_store *store, const cha
                                 released_pence};
     return store_each(txn, store, STORE_TABLE_PARTY_CONTRACTS, STORE_SLICE(prefix, code_bytes + 3),
                       query_released_row, &walk);
-}
-
-/* ---- rollups ---- */
-
-static ff_err query_rollup_add(Fundflow__V1__Position *position, const char *code) {
-    char **grown = realloc(position->included_codes,
-                           (position->n_included_codes + 1) * sizeof *grown);
-    if (grown == NULL) return FF_ERR_NO_MEMORY;
-    position->included_codes = grown;
-    position->included_codes[position->n_included_codes] = strdup(code);
-    if (position->included_codes[position->n_included_codes] == NULL) return FF_ERR_NO_MEMORY;
-    position->n_included_codes++;
-    return FF_OK;
-}
-
-/* Reads into parent (FF_ORG_CODE_BYTES_MAX + 1 bytes) the code of the organisation code sat
- * under on date (today if 0); empty if none then, or if it was not yet registered. */
-static ff_err query_parent_at(store_txn *txn, ff_store *store, const char *code, uint32_t date,
-                              char *parent) {
-    parent[0] = '\0';
-    if (date == 0) {
-        Fundflow__V1__OrgRecord *org = NULL;
-        ff_err err = projection_org_read(txn, store, code, &org);
-        if (err == FF_ERR_ORG_UNKNOWN) return FF_OK;
-        if (err != FF_OK) return err;
-        assert(strlen(org->parent_code) <= FF_ORG_CODE_BYTES_MAX);
-        strcpy(parent, org->parent_code);
-        fundflow__v1__org_record__free_unpacked(org, NULL);
-        return FF_OK;
-    }
-    Fundflow__V1__OrgLinkRecord *links = NULL;
-    ff_err err = projection_org_links_at(txn, store, code, date, &links);
-    if (err == FF_ERR_NOT_FOUND) return FF_OK;
-    if (err != FF_OK) return err;
-    assert(strlen(links->parent_code) <= FF_ORG_CODE_BYTES_MAX);
-    strcpy(parent, links->parent_code);
-    fundflow__v1__org_link_record__free_unpacked(links, NULL);
-    return FF_OK;
-}
-
-/* Finding the organisations under an ICB (its places) or a region (its ICBs and joint
- * committees, and the ICBs' places), one organisation at a time. */
-typedef struct query_under_walk {
-    store_txn *txn;
-    ff_store *store;
-    const char *root;
-    bool region; /* the root is a region, not an ICB */
-    uint32_t date;
-    Fundflow__V1__Position *position;
-} query_under_walk;
-
-/* Whether org sat under the walk's root on its date: for an ICB, a place whose parent it was;
- * for a region, an organisation whose parent it was, or a place whose ICB's parent it was. */
-static ff_err query_under_root(const query_under_walk *walk, const Fundflow__V1__OrgRecord *org,
-                               bool *under_out) {
-    char parent[FF_ORG_CODE_BYTES_MAX + 1], grandparent[FF_ORG_CODE_BYTES_MAX + 1];
-    bool place = org->kind == FUNDFLOW__V1__ORG_KIND__PLACE;
-    *under_out = false;
-    if (!walk->region && !place) return FF_OK;
-    ff_err err = query_parent_at(walk->txn, walk->store, org->code, walk->date, parent);
-    if (err != FF_OK || parent[0] == '\0') return err;
-    *under_out = strcmp(parent, walk->root) == 0;
-    if (*under_out || !walk->region || !place) return FF_OK;
-    err = query_parent_at(walk->txn, walk->store, parent, walk->date, grandparent);
-    *under_out = err == FF_OK && strcmp(grandparent, walk->root) == 0;
-    return err;
-}
-
-static ff_err query_under_row(void *argument, store_slice key, store_slice value, bool *stop) {
-    (void)stop;
-    const query_under_walk *walk = argument;
-    Fundflow__V1__OrgRecord *org = fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
-    if (org == NULL) return FF_ERR_STORAGE;
-    assert(query_key_is(key, org->code));
-    bool under = false;
-    ff_err err = query_under_root(walk, org, &under);
-    if (err == FF_OK && under) err = query_rollup_add(walk->position, org->code);
-    fundflow__v1__org_record__free_unpacked(org, NULL);
-    return err;
-}
-
-/* The organisations under root on the date (today's links if no date). */
-static ff_err query_rollup_under(store_txn *txn, ff_store *store,
-                                 const Fundflow__V1__OrgRecord *root, uint32_t date,
-                                 Fundflow__V1__Position *position) {
-    query_under_walk walk = {txn,  store,   root->code, root->kind == FUNDFLOW__V1__ORG_KIND__REGION,
-                             date, position};
-    return store_each(txn, store, STORE_TABLE_ORGS, QUERY_EVERY_KEY, query_under_row, &walk);
-}
-
-/* Lists in position->included_codes the organisation and, for a rollup, an ICB's places, a
- * region's ICBs and their places, or a collaborative's members as they stood on as_at_date
- * (today if 0). */
-static ff_err query_position_rollup_codes(store_txn *txn, ff_store *store,
-                                          const Fundflow__V1__OrgRecord *org,
-                                          uint32_t as_at_date, Fundflow__V1__Position *position) {
-    ff_err err = query_rollup_add(position, org->code);
-    if (err != FF_OK || !position->rollup) return err;
-    if (org->kind == FUNDFLOW__V1__ORG_KIND__ICB || org->kind == FUNDFLOW__V1__ORG_KIND__REGION) {
-        return query_rollup_under(txn, store, org, as_at_date, position);
-    }
-    if (org->kind != FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE) return FF_OK;
-    if (as_at_date == 0) {
-        for (size_t i = 0; err == FF_OK && i < org->n_member_codes; i++) {
-            err = query_rollup_add(position, org->member_codes[i]);
-        }
-        return err;
-    }
-    Fundflow__V1__OrgLinkRecord *links = NULL;
-    err = projection_org_links_at(txn, store, org->code, as_at_date, &links);
-    /* A collaborative registered after the date had no members then. */
-    if (err == FF_ERR_NOT_FOUND) return FF_OK;
-    for (size_t i = 0; err == FF_OK && i < links->n_member_codes; i++) {
-        err = query_rollup_add(position, links->member_codes[i]);
-    }
-    if (links) fundflow__v1__org_link_record__free_unpacked(links, NULL);
-    return err;
 }
 
 /* ---- positions ---- */
@@ -339,7 +222,9 @@ ff_err query_position_read(store_txn *txn, ff_store *store,
         position->as_at_sequence = get->as_at_sequence != 0 && get->as_at_sequence < head.sequence
                                        ? get->as_at_sequence
                                        : head.sequence;
-        err = query_position_rollup_codes(txn, store, org, get->as_at_date, position);
+        /* The group as it stood on the date asked for (today's links if none). */
+        query_group group = {&position->included_codes, &position->n_included_codes};
+        err = query_group_form(txn, store, org, position->rollup, get->as_at_date, group);
     }
     for (size_t i = 0; err == FF_OK && i < position->n_included_codes; i++) {
         err = query_position_fill_one(txn, store, position->included_codes[i], position);

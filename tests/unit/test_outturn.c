@@ -1,7 +1,7 @@
 /* Tests of plans (PlanSet) and of GetOutturn: a scenario worked by hand month by month, with a
  * plan revision read as at before and after it, a rollup of an ICB and its place with a budget
- * passed between them (a flow inside the group), the M12 accrual, every stream at once, and the
- * refusals of bad plans and bad requests. */
+ * passed between them (a flow inside the group), a region with its ICBs and their places, the M12
+ * accrual, every stream at once, and the refusals of bad plans and bad requests. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -492,6 +492,143 @@ static void test_plans_rebuild_identically(void **state) {
     fundflow__v1__outturn__free_unpacked(o, NULL);
 }
 
+
+/* A region's rollup: region Y61 with its ICBs QUE and QJG and their places 06H and 07K, each ICB
+ * passing a budget to its place (flows inside the group, no one's spending):
+ *  17      trust RGT
+ *  18, 19  NHS England allocates core services: £12,000.00 to QUE, £6,000.00 to QJG
+ *  20, 21  budgets QUE -> 06H £3,000.00 and QJG -> 07K £1,000.00
+ *  22-24   plans a month: QUE £800.00, QJG £300.00, 07K £100.00 (06H and Y61 plan nothing)
+ *  25-27   contracts with RGT: QUE £6,000.00, QJG £2,400.00, 07K £900.00
+ *  28-30   QUE pays £500.00 for each of M1..M3
+ *  31-33   QJG pays £200.00 for each of M1..M3
+ *  34-36   07K pays £100.00 for M1 and M2 and £150.00 for M3 */
+static int region_setup(void **state) {
+    test_fixture *f = test_fixture_open();
+    ff_ledger *l = f->ledger;
+    test_world_register(l);
+    submit_ok(l, test_org("o-rgt", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST,
+                          NULL));
+    submit_ok(l, test_allocation("a-que", "X24", "QUE", CORE, TEST_YEAR, 1200000));
+    submit_ok(l, test_allocation("a-qjg", "X24", "QJG", CORE, TEST_YEAR, 600000));
+    submit_ok(l, test_budget("b-06h", "QUE", "06H", CORE, TEST_YEAR, 300000));
+    submit_ok(l, test_budget("b-07k", "QJG", "07K", CORE, TEST_YEAR, 100000));
+    static const int64_t qjg_plan[12] = {30000, 30000, 30000, 30000, 30000, 30000,
+                                         30000, 30000, 30000, 30000, 30000, 30000};
+    static const int64_t k07_plan[12] = {10000, 10000, 10000, 10000, 10000, 10000,
+                                         10000, 10000, 10000, 10000, 10000, 10000};
+    submit_ok(l, test_plan("p-que", "QUE", CORE, que_plan));
+    submit_ok(l, test_plan("p-qjg", "QJG", CORE, qjg_plan));
+    submit_ok(l, test_plan("p-07k", "07K", CORE, k07_plan));
+    submit_ok(l, test_contract("c-que", "C-QUE", "QUE", "RGT", BLOCK, CORE, 600000, 0, NULL));
+    submit_ok(l, test_contract("c-qjg", "C-QJG", "QJG", "RGT", BLOCK, CORE, 240000, 0, NULL));
+    submit_ok(l, test_contract("c-07k", "C-07K", "07K", "RGT", BLOCK, CORE, 90000, 0, NULL));
+    static const int64_t k07_paid[3] = {10000, 10000, 15000};
+    char key[32];
+    for (uint32_t month = 1; month <= 3; month++) {
+        snprintf(key, sizeof key, "pay-que-%u", month);
+        submit_ok(l, test_payment(key, "C-QUE", month, 50000));
+        snprintf(key, sizeof key, "pay-qjg-%u", month);
+        submit_ok(l, test_payment(key, "C-QJG", month, 20000));
+        snprintf(key, sizeof key, "pay-07k-%u", month);
+        submit_ok(l, test_payment(key, "C-07K", month, k07_paid[month - 1]));
+    }
+    assert_int_equal(test_head_sequence(l), W + 20);
+    *state = f;
+    return 0;
+}
+
+static bool outturn_includes(const Fundflow__V1__Outturn *outturn, const char *code) {
+    for (size_t i = 0; i < outturn->n_included_codes; i++) {
+        if (strcmp(outturn->included_codes[i], code) == 0) return true;
+    }
+    return false;
+}
+
+/* Y61 rolled up to M3: the group is Y61, QUE, QJG, 06H and 07K (not PC1, RGT or X24).
+ * Plan a month: QUE 800 + QJG 300 + 07K 100 = £1,200.00; full year 12 × 1,200 = £14,400.00.
+ * Actual: M1 500 + 200 + 100 = £800.00, M2 £800.00, M3 500 + 200 + 150 = £850.00; YTD £2,450.00
+ * against a YTD plan of £3,600.00: variance −£1,150.00 (−400, −400, −350 a month).
+ * The budgets (£3,000.00 and £1,000.00) are flows inside the group and appear nowhere; RGT is
+ * outside the group, so nothing is internal.
+ * Remaining: QUE 6,000 − 1,500 = 4,500; QJG 2,400 − 600 = 1,800; 07K 900 − 350 = 550: £6,850.00.
+ * Spread over M4..M12: floor(685000 / 9) = 76111 each, M12 685000 − 8 × 76111 = 76112.
+ * Forecast M4..M12: max(120000, 76111 or 76112) = 120000 each: £10,800.00. Uncommitted:
+ * 8 × 43889 + 43888 = £3,950.00 (= 10,800 − 6,850). Forecast outturn 2,450 + 10,800 =
+ * £13,250.00; variance 13,250 − 14,400 = −£1,150.00.
+ * The ICBs' own rollups add up to it with nothing counted twice: QUE with 06H has plan £9,600.00,
+ * actual £1,500.00, remaining £4,500.00; QJG with 07K £4,800.00, £950.00, £2,350.00. */
+static void test_outturn_rollup_of_a_region(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__Outturn *o = outturn_get(f->ledger, "Y61", CORE, 3, true, 0);
+    assert_int_equal(o->n_included_codes, 5);
+    assert_string_equal(o->included_codes[0], "Y61");
+    const char *members[] = {"QUE", "QJG", "06H", "07K"};
+    for (size_t i = 0; i < 4; i++) assert_true(outturn_includes(o, members[i]));
+    assert_false(outturn_includes(o, "PC1"));
+    static const int64_t expected[12][5] = {
+        {120000, 80000, -40000, 0, 80000},  {120000, 80000, -40000, 0, 80000},
+        {120000, 85000, -35000, 0, 85000},  {120000, 0, 0, 76111, 120000},
+        {120000, 0, 0, 76111, 120000},      {120000, 0, 0, 76111, 120000},
+        {120000, 0, 0, 76111, 120000},      {120000, 0, 0, 76111, 120000},
+        {120000, 0, 0, 76111, 120000},      {120000, 0, 0, 76111, 120000},
+        {120000, 0, 0, 76111, 120000},      {120000, 0, 0, 76112, 120000},
+    };
+    months_check(o, expected);
+    assert_int_equal(o->ytd_plan_pence, 360000);
+    assert_int_equal(o->ytd_actual_pence, 245000);
+    assert_int_equal(o->ytd_variance_pence, -115000);
+    assert_int_equal(o->full_year_plan_pence, 1440000);
+    assert_int_equal(o->remaining_commitment_pence, 685000);
+    assert_int_equal(o->uncommitted_plan_pence, 395000);
+    assert_int_equal(o->forecast_outturn_pence, 1325000);
+    assert_int_equal(o->forecast_variance_pence, -115000);
+    assert_int_equal(o->internal_pence, 0);
+    assert_int_equal(o->n_plan_sequences, 3);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    /* The region alone plans and pays nothing. */
+    o = outturn_get(f->ledger, "Y61", CORE, 3, false, 0);
+    assert_int_equal(o->n_included_codes, 1);
+    assert_int_equal(o->full_year_plan_pence, 0);
+    assert_int_equal(o->ytd_actual_pence, 0);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    o = outturn_get(f->ledger, "QUE", CORE, 3, true, 0);
+    assert_int_equal(o->full_year_plan_pence, 960000);
+    assert_int_equal(o->ytd_actual_pence, 150000);
+    assert_int_equal(o->remaining_commitment_pence, 450000);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    o = outturn_get(f->ledger, "QJG", CORE, 3, true, 0);
+    assert_int_equal(o->full_year_plan_pence, 480000);
+    assert_int_equal(o->ytd_actual_pence, 95000);
+    assert_int_equal(o->remaining_commitment_pence, 235000);
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+}
+
+/* The outturn's group is the position rollup's on the same date (the year's last day). */
+static void test_outturn_group_is_the_positions(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    get.org_code = (char *)"Y61";
+    get.stream = CORE;
+    get.financial_year = TEST_YEAR;
+    get.as_at_date = 20250331;
+    get.rollup = true;
+    query_handler handler = query_handler_find("GetPosition");
+    assert_non_null(handler);
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(handler(f->ledger, national(), &get.base, &response, &failure), FF_OK);
+    Fundflow__V1__Position *position = (Fundflow__V1__Position *)response;
+    Fundflow__V1__Outturn *o = outturn_get(f->ledger, "Y61", CORE, 3, true, 0);
+    assert_int_equal(position->n_included_codes, o->n_included_codes);
+    for (size_t i = 0; i < o->n_included_codes; i++) {
+        assert_string_equal(position->included_codes[i], o->included_codes[i]);
+    }
+    fundflow__v1__outturn__free_unpacked(o, NULL);
+    fundflow__v1__position__free_unpacked(position, NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outturn_after_the_revision),
@@ -509,5 +646,10 @@ int main(void) {
     const struct CMUnitTest outcome_tests[] = {
         cmocka_unit_test(test_outturn_counts_outcome_earnings_in_their_month),
     };
-    return failed + cmocka_run_group_tests(outcome_tests, outcome_setup, test_fixture_teardown);
+    failed += cmocka_run_group_tests(outcome_tests, outcome_setup, test_fixture_teardown);
+    const struct CMUnitTest region_tests[] = {
+        cmocka_unit_test(test_outturn_rollup_of_a_region),
+        cmocka_unit_test(test_outturn_group_is_the_positions),
+    };
+    return failed + cmocka_run_group_tests(region_tests, region_setup, test_fixture_teardown);
 }

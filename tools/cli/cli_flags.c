@@ -928,9 +928,13 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "forecast: the actual, or after --to the larger of plan and commitment. TOTAL adds\n"
         "them up. Then the forecast outturn (actual to date + remaining commitment + the plan\n"
         "beyond what is committed; at M12, actual + what is still owed) and the forecast\n"
-        "variance against the full-year plan. With --rollup, an ICB's places or a\n"
-        "collaborative's members are added in; budgets passed between them are not spending,\n"
-        "and payments between them are left out and shown as internal.",
+        "variance against the full-year plan. With --rollup, an ICB's places, a region's ICBs\n"
+        "and their places, or a collaborative's members are added in (the same group as\n"
+        "position --rollup); budgets passed between them are not spending, and payments between\n"
+        "them are left out and shown as internal. --format csv, xlsx or json exports the month\n"
+        "table (--output FILE writes it to a file; --sort orders the months by a money column;\n"
+        "--provenance heads a CSV with what produced it). Where the table shows \"-\" (actual,\n"
+        "variance and year to date after --to; committed to --to), an export has 0.00.",
         cli_outturn_run},
 };
 
@@ -1337,9 +1341,9 @@ const tool_flag cli_flags[] = {
      "Only this stream, by name in any case. Default: every stream added together.",
      &fundflow__v1__stream__descriptor},
     {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_rollup_parse,
-     "Add up the organisation with those under it: an ICB with its places, a provider\n"
-     "collaborative with its members, as they stood on the year's last day. Default: the\n"
-     "organisation alone.", NULL},
+     "Add up the organisation with those under it: an ICB with its places, a region with\n"
+     "its ICBs and their places, a provider collaborative with its members, as they stood on\n"
+     "the year's last day. Default: the organisation alone.", NULL},
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_as_at_parse,
      "The outturn as the ledger stood once event SEQUENCE was recorded: the plans, contracts\n"
      "and payments recorded by then; beyond the head it is refused. Default: now.", NULL},
