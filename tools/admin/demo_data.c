@@ -2027,6 +2027,12 @@ static void demo_payment_command_add(demo_plan *plan, demo_contract *contract, u
 #define DEMO_OVERSPEND_BASIS_POINTS_MIN 300u
 #define DEMO_OVERSPEND_BASIS_POINTS_MAX 400u
 #define DEMO_PLAN_REASON "2024/25 operating plan" DEMO_ILLUSTRATIVE
+static_assert(DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MIN >= 9000u &&
+                  DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MAX <= FF_BASIS_POINTS_WHOLE &&
+                  DEMO_RUNNING_COST_COMMITTED_BASIS_POINTS_MAX < 9500u &&
+                  DEMO_BREAK_EVEN_BASIS_POINTS_MAX < 100u && DEMO_SURPLUS_BASIS_POINTS_MIN > 100u,
+              "places commission at least 90%, running costs stay below the 95% warning, and "
+              "break-even systems keep under 1% of their income, surplus ones over it");
 
 /* What org_code still holds of a stream in 2024/25; 0 for a stream it never received. */
 static int64_t demo_headroom_pence(demo_plan *plan, const char *org_code,
