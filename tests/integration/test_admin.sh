@@ -91,6 +91,9 @@ statements = {}
 allocated = collections.Counter()   # (recipient, stream, year) -> pence
 limits = {}                         # (funder, stream, year) -> NHS England's revenue limit
 mental_health = collections.Counter()  # (ICB, year) -> the mhis plugin's spend
+received = collections.Counter()    # (org, stream, year) -> allocations and budgets received
+plans = {}                          # (org, stream, year) -> twelve monthly amounts
+paid_by_month = collections.Counter()  # (commissioner, stream, year, month) -> paid
 
 def year_month(date):
     """(financial year, month 1 to 12) of a date in 2023/24 or 2024/25; None otherwise."""
@@ -217,6 +220,7 @@ def allocation_issued(key, date, e):
         totals["running_cost.out_of_range"] += 1
     post(key, date, e["funder_code"], recipient)
     headroom[recipient, e["stream"], year] += amount
+    received[recipient, e["stream"], year] += amount
     allocated[recipient, e["stream"], year] += amount
     totals[f"allocated.{year}.{e['stream']}.{kind}"] += amount
 
@@ -232,6 +236,7 @@ def budget_delegated(key, date, e):
     post(key, date, source, e["to_code"])
     take(key, source, e["stream"], year, amount)
     headroom[e["to_code"], e["stream"], year] += amount
+    received[e["to_code"], e["stream"], year] += amount
     totals[f"budget.{year}.{e['stream']}.{target['kind']}"] += amount
 
 def contract_metrics(key, e, value, pot):
@@ -305,6 +310,7 @@ def payment_made(key, date, e):
     post(key, date, contract["commissioner"], contract["provider"])
     contract["paid"] += amount
     contract["months"].add(month)
+    paid_by_month[contract["commissioner"], contract["stream"], contract["year"], month] += amount
     if contract["year"] == 2024 and month <= 6:
         paid_between[contract["commissioner"], contract["provider"]] += amount
 
@@ -324,6 +330,14 @@ def statement_submitted(key, date, e):
     if e["org_code"] == e["counterparty_code"] or not 1 <= e["month"] <= 12 or int(e["amount_pence"]) < 0:
         fail(key, "a statement between one body, or a bad month or amount")
     statements[e["org_code"], e["counterparty_code"], e["kind"]] = int(e["amount_pence"])
+
+def plan_set(key, date, e):
+    org(key, e["org_code"], "org_code", COMMISSIONER_KINDS)
+    in_year(key, date, e["financial_year"])
+    amounts = [int(a) for a in e["month_amounts_pence"]]
+    if len(amounts) != 12 or min(amounts) < 0:
+        fail(key, "a plan needs twelve monthly amounts, none negative")
+    plans[e["org_code"], e["stream"], e["financial_year"]] = amounts
 
 def period_closed(key, date, e):
     org(key, e["org_code"], "org_code")
@@ -386,6 +400,51 @@ print("statements.income_disagreed", sum(not agreed(a, b, "EXPENDITURE", "INCOME
 print("statements.balance_disagreed", sum(not agreed(a, b, "PAYABLE", "RECEIVABLE") for a, b in pairs))
 print("statements.expenditure_not_paid", sum(statements[a, b, "EXPENDITURE"] != paid_between[a, b] for a, b in pairs))
 print("closed", len(closed))
+# Places: the least share of its 2024/25 budget any place has put under contract, in basis points.
+places = [code for code, o in orgs.items() if o["kind"] == "PLACE"]
+def contracted(code, stream, year):
+    return sum(c["value"] for c in contracts.values()
+               if c["commissioner"] == code and c["stream"] == stream and c["year"] == year)
+funded = [code for code in places if received[code, "CORE_SERVICES", 2024] > 0]
+print("places.funded", len(funded))
+print("places.contracted_min_bp",
+      min(contracted(code, "CORE_SERVICES", 2024) * WHOLE // received[code, "CORE_SERVICES", 2024]
+          for code in funded))
+# Running costs: ICBs with nothing paid from the allowance by M6, and the range of the share of
+# the allowance committed for the year (the running_costs report warns above 95%).
+rca = [(sum(paid_by_month[code, "RUNNING_COST_ALLOWANCE", 2024, m] for m in range(1, 7)),
+        contracted(code, "RUNNING_COST_ALLOWANCE", 2024), received[code, "RUNNING_COST_ALLOWANCE", 2024])
+       for code in icbs]
+print("running_costs.unspent", sum(paid == 0 for paid, _, _ in rca))
+print("running_costs.committed_bp", f"{min(c * WHOLE // a for _, c, a in rca)}-{max(c * WHOLE // a for _, c, a in rca)}")
+print("running_costs.paid_m6_half", sum(2 * paid * 100 // c in range(98, 101) for paid, c, _ in rca))
+# The system_balance plugin's 2024/25 surplus of each ICB's system: what the ICB and its places
+# still hold of every revenue stream (received less passed on beyond the system less contract
+# values), against the ICB's income, in basis points rounded towards minus infinity.
+REVENUE = ("CORE_SERVICES", "PRIMARY_MEDICAL_CARE", "SPECIALISED", "RUNNING_COST_ALLOWANCE",
+           "SERVICE_DEVELOPMENT_FUNDING")
+balance = {}
+for code in icbs:
+    members = [code] + [p for p in places if orgs[p]["parent"] == code]
+    surplus = sum(headroom[m, stream, 2024] for m in members for stream in REVENUE)
+    income = sum(received[code, stream, 2024] for stream in REVENUE)
+    balance[code] = surplus * WHOLE // income
+print("systems.deficit", sum(bp < 0 for bp in balance.values()))
+print("systems.break_even", sum(0 <= bp < 100 for bp in balance.values()))
+print("systems.surplus", sum(bp >= 100 for bp in balance.values()))
+print("systems.surplus_max_bp", max(balance.values()))
+# Plans against actuals: each ICB's M1-M6 core services payments against its plan's M1-M6, in
+# basis points over plan, rounded towards minus infinity.
+print("plans.icbs_without", sum((code, "CORE_SERVICES", 2024) not in plans for code in icbs))
+print("plans.places_without", sum((code, "CORE_SERVICES", 2024) not in plans for code in places))
+over = {}
+for code in icbs:
+    planned = sum(plans[code, "CORE_SERVICES", 2024][:6])
+    actual = sum(paid_by_month[code, "CORE_SERVICES", 2024, m] for m in range(1, 7))
+    over[code] = (actual - planned) * WHOLE // planned
+print("plans.on_plan_bp", f"{min(bp for bp in over.values() if bp < 200)}-{max(bp for bp in over.values() if bp < 200)}")
+print("plans.overspent", sum(200 <= bp <= 500 for bp in over.values()))
+print("plans.overspent_bp", f"{min(bp for bp in over.values() if bp >= 200)}-{max(bp for bp in over.values() if bp >= 200)}")
 PY
 }
 
@@ -419,14 +478,19 @@ rules_model "$scratch/demo.ndjson" >"$scratch/model.txt" || fail "seed 2024 brea
 
 # The number of commands of each kind the demo plans from the reference files, for any seed:
 # 2024/25's, and 2023/24's 126 allocations, 42 mental health blocks and their 504 payments;
-# NHS England's revenue limits: four streams in 2024/25 and three in 2023/24.
+# NHS England's revenue limits: four streams in 2024/25 and three in 2023/24. Contracts: 444
+# before system balance, then 251 block contracts that bring each system near break-even (one
+# per place, 106; running cost, primary medical care and urgent care blocks per ICB, 3 x 42 =
+# 126; and a third specialised contract for each of the 20 fully delegated ICBs bar the revoked
+# one, 19), each paid M1-M6: 2916 + 251 x 6 = 4422 payments. A core services plan for each of the
+# 42 ICBs and 106 places: 148.
 declare -A expected_kinds=(
     [org_registered]=365 [service_line_registered]=12 [delegation_granted]=24 [delegation_revoked]=1
-    [allocation_issued]=276 [budget_delegated]=148 [contract_agreed]=444 [payment_made]=2916
+    [allocation_issued]=276 [budget_delegated]=148 [contract_agreed]=695 [payment_made]=4422
     [period_closed]=6 [contract_varied]=13 [statement_submitted]=168 [outcome_reported]=32
-    [revenue_limit_set]=7
+    [revenue_limit_set]=7 [plan_set]=148
 )
-check "the demo plans 444 contracts, 24 delegations (1 revoked), 168 statements and the other kinds as expected"
+check "the demo plans 695 contracts, 24 delegations (1 revoked), 148 plans and the other kinds as expected"
 expected_total=0
 for kind in "${!expected_kinds[@]}"; do
     [[ $(model_value "kind.$kind") == "${expected_kinds[$kind]}" ]] ||
@@ -473,6 +537,52 @@ for seed in "" -7 -0; do
     met=$(sed -n 's/^mhis.met //p' "$scratch/model$seed.txt")
     missed=$(sed -n 's/^mhis.missed //p' "$scratch/model$seed.txt")
     [[ $met == 40 && $missed == QOQ,QSL ]] || fail "seed ${seed#-}: $met ICBs meet the standard; missed by $missed"
+done
+
+check "for seeds 2024, 7 and 0: every place contracts at least 98.5% of its budget; every ICB spends running costs"
+# A place puts 98.5% to 99.5% of its budget under contract (the rounding down of the draw can
+# take a penny off, hence 9849). Each ICB commits 90% to 94% of its running cost allowance in
+# one block contract and pays six twelfths of it by M6, half to within the pennies of rounding.
+for seed in "" -7 -0; do
+    model_is() { [[ $(sed -n "s/^$1 //p" "$scratch/model$seed.txt") == "$2" ]] ||
+        fail "seed ${seed#-}: $1 is $(sed -n "s/^$1 //p" "$scratch/model$seed.txt"), expected $2"; }
+    model_is places.funded 106
+    (($(sed -n 's/^places.contracted_min_bp //p' "$scratch/model$seed.txt") >= 9849)) ||
+        fail "seed ${seed#-}: a place contracts only $(sed -n 's/^places.contracted_min_bp //p' "$scratch/model$seed.txt") bp of its budget"
+    model_is running_costs.unspent 0
+    model_is running_costs.paid_m6_half 42
+    committed=$(sed -n 's/^running_costs.committed_bp //p' "$scratch/model$seed.txt")
+    ((${committed%-*} >= 9000 && ${committed#*-} <= 9400)) ||
+        fail "seed ${seed#-}: running cost commitments run $committed bp of the allowance, not 9000-9400"
+done
+
+check "for seeds 2024, 7 and 0: 39 systems within 1% of break-even, 3 in surplus, none in deficit"
+# Break-even systems keep 0.2% to 0.8% of their income; QR1 and QHG are drawn 1.5% to 3%, and
+# QYG, whose specialised delegation is revoked, keeps the rest of its specialised allocation
+# uncontracted. The ledger refuses any commitment beyond headroom, so no system can be in
+# deficit: a deficit count of 0 is the most a demo can show.
+for seed in "" -7 -0; do
+    model_is systems.deficit 0
+    model_is systems.break_even 39
+    model_is systems.surplus 3
+    (($(sed -n 's/^systems.surplus_max_bp //p' "$scratch/model$seed.txt") <= 400)) ||
+        fail "seed ${seed#-}: a system keeps more than 4% of its income"
+done
+
+check "for seeds 2024, 7 and 0: every ICB and place has a core plan; ICBs' M1-M6 actuals within 0.5% of it, bar 4 ICBs 2.5% to 4.5% over"
+# The plan is each month's twelfth of the ICB's core contracts' payable value; actuals differ by
+# the activity drawn on aligned payment and incentive and activity-based contracts (92% to 104%
+# of plan), a fraction of a percent overall. QWO, QOX, QMJ and QJM planned 3% to 4% less.
+for seed in "" -7 -0; do
+    model_is plans.icbs_without 0
+    model_is plans.places_without 0
+    model_is plans.overspent 4
+    on=$(sed -n 's/^plans.on_plan_bp //p' "$scratch/model$seed.txt")
+    over=$(sed -n 's/^plans.overspent_bp //p' "$scratch/model$seed.txt")
+    [[ $on =~ ^(-?[0-9]+)-(-?[0-9]+)$ ]] && ((BASH_REMATCH[1] >= -50 && BASH_REMATCH[2] <= 50)) ||
+        fail "seed ${seed#-}: on-plan ICBs run $on bp from plan, not within 50"
+    [[ $over =~ ^([0-9]+)-([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 250 && BASH_REMATCH[2] <= 450)) ||
+        fail "seed ${seed#-}: overspending ICBs run $over bp over plan, not 250-450"
 done
 
 check "full delegation in the East of England, Midlands and North West; joint committees elsewhere"

@@ -65,6 +65,16 @@ expect_status 0 submit "$scratch/demo.ndjson"
 head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["head_sequence"])')
 [[ $head -gt 100 ]] || fail "the head is $head after loading the demo"
 
+# The demo's systems finish near break-even (test_admin.sh works the figures: 39 within 1% of
+# their income, 3 in surplus, and no deficit, which the ledger's headroom rule cannot record), and
+# every ICB has spent from its running cost allowance, committing 90% to 94% of it.
+check "on the demo, system_balance passes all 42 systems and running_costs finds every ICB spending"
+expect_status 0 report system_balance --year 2024/25
+[[ $output == *"findings: 0 FAIL, 0 WARN, 42 PASS"* ]] || fail "system_balance:"$'\n'"$output"
+expect_status 0 report running_costs --year 2024/25
+[[ $output == *"findings: 0 FAIL, 0 WARN, 42 PASS"* && $output != *"has used £0.00"* ]] ||
+    fail "running_costs:"$'\n'"$output"
+
 # Plugins ---------------------------------------------------------------------------------------
 
 check "plugins lists outcomes and aob with their versions, ABI, years and hooks"

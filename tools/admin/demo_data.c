@@ -30,7 +30,7 @@ static_assert(DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MIN <=
                       DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX &&
                   DEMO_PREVIOUS_REDUCTION_BASIS_POINTS_MAX < FF_BASIS_POINTS_WHOLE,
               "2023/24 allocations are a positive share of 2024/25's");
-static_assert(FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET + 1 == DEMO_EVENT_KIND_SLOTS,
+static_assert(FUNDFLOW__V1__EVENT__KIND_PLAN_SET + 1 == DEMO_EVENT_KIND_SLOTS,
               "demo_summary counts every kind of event, and only those");
 
 #define DEMO_NHSE_CODE "X24"
@@ -400,7 +400,9 @@ typedef struct demo_command {
         Fundflow__V1__StatementSubmitted statement;
         Fundflow__V1__PeriodClosed close;
         Fundflow__V1__RevenueLimitSet limit;
+        Fundflow__V1__PlanSet plan;
     } payload;
+    int64_t month_amounts_pence[DEMO_MONTHS_IN_YEAR]; /* a plan's twelve months */
     Fundflow__V1__OutcomeMetric metrics[DEMO_METRICS_MAX];
     Fundflow__V1__OutcomeMetric *metric_pointers[DEMO_METRICS_MAX];
     char identifier[FF_IDENTIFIER_BYTES_MAX + 1]; /* a contract's id */
@@ -1990,6 +1992,247 @@ static void demo_payment_command_add(demo_plan *plan, demo_contract *contract, u
     assert(contract->paid_pence <= contract->value_pence - contract->pot_pence);
 }
 
+/* System balance and plans ----------------------------------------------------------------- */
+
+/* A share of the rest of a system's figures, drawn from a generator of its own (seeded from the
+ * demo's seed with these bits flipped) so that adding them left every earlier figure as it was.
+ * Every contract below is a block contract, whose payments draw nothing. */
+#define DEMO_BALANCE_SEED_BITS UINT64_C(0x2024BA1A2024BA1A)
+/* A place commissions this share of its budget under contracts, its alliance contract
+ * included: what it keeps is a small contingency. */
+#define DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MIN 9850u
+#define DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MAX 9950u
+/* An ICB's running costs: a year's commitment for its staff and hosted corporate services
+ * (payroll, estates, IT) near, but below the 95% the running_costs report warns above. */
+#define DEMO_RUNNING_COST_COMMITTED_BASIS_POINTS_MIN 9000u
+#define DEMO_RUNNING_COST_COMMITTED_BASIS_POINTS_MAX 9400u
+/* What an ICB keeps uncommitted of its primary medical care and specialised allocations. */
+#define DEMO_STREAM_KEPT_BASIS_POINTS 20u
+/* A system's surplus, in basis points of its ICB's income: most finish within 1% of break-even;
+ * DEMO_SURPLUS_SYSTEMS of them, the ICB whose specialised delegation is revoked among them,
+ * finish with a surplus of 1.5% to 3%. The ledger cannot record a deficit: no body may commit
+ * beyond what it holds, so a system's surplus is never below zero. */
+#define DEMO_BREAK_EVEN_BASIS_POINTS_MIN 20u
+#define DEMO_BREAK_EVEN_BASIS_POINTS_MAX 80u
+#define DEMO_SURPLUS_BASIS_POINTS_MIN 150u
+#define DEMO_SURPLUS_BASIS_POINTS_MAX 300u
+#define DEMO_SURPLUS_SYSTEMS 3u
+#define DEMO_SURPLUS_CYCLE 17u
+#define DEMO_SURPLUS_AT 9u
+/* Every ICB plans its core services spend month by month at the year's commitments; every
+ * DEMO_OVERSPEND_CYCLE-th ICB from DEMO_OVERSPEND_AT planned that much less than it has
+ * committed, so that its actuals run this many basis points over plan. */
+#define DEMO_OVERSPEND_CYCLE 10u
+#define DEMO_OVERSPEND_AT 3u
+#define DEMO_OVERSPEND_BASIS_POINTS_MIN 300u
+#define DEMO_OVERSPEND_BASIS_POINTS_MAX 400u
+#define DEMO_PLAN_REASON "2024/25 operating plan" DEMO_ILLUSTRATIVE
+static_assert(DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MIN >= 9000u &&
+                  DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MAX <= FF_BASIS_POINTS_WHOLE &&
+                  DEMO_RUNNING_COST_COMMITTED_BASIS_POINTS_MAX < 9500u &&
+                  DEMO_BREAK_EVEN_BASIS_POINTS_MAX < 100u && DEMO_SURPLUS_BASIS_POINTS_MIN > 100u,
+              "places commission at least 90%, running costs stay below the 95% warning, and "
+              "break-even systems keep under 1% of their income, surplus ones over it");
+
+/* What org_code still holds of a stream in 2024/25; 0 for a stream it never received. */
+static int64_t demo_headroom_pence(demo_plan *plan, const char *org_code,
+                                   Fundflow__V1__Stream stream) {
+    const demo_budget *budget = demo_budget_find(plan, org_code, stream, DEMO_FINANCIAL_YEAR);
+    return budget == NULL ? 0 : budget->headroom_pence;
+}
+
+/* A 2024/25 block contract, paid in twelfths, for whatever is left after keeping kept_pence. */
+static int64_t demo_block_contract_add(demo_plan *plan, const demo_contract_terms *pattern,
+                                       int64_t kept_pence, demo_random *random) {
+    int64_t headroom_pence =
+        demo_headroom_pence(plan, pattern->commissioner->code, pattern->stream);
+    if (kept_pence < 0) kept_pence = 0;
+    if (headroom_pence - kept_pence <= 0) return headroom_pence;
+    demo_contract_terms terms = *pattern;
+    terms.financial_year = DEMO_FINANCIAL_YEAR;
+    terms.type = FUNDFLOW__V1__CONTRACT_TYPE__BLOCK;
+    terms.value_pence = headroom_pence - kept_pence;
+    demo_contract_add(plan, &terms, random);
+    return kept_pence;
+}
+
+/* Commissions most of each of an ICB's places' budgets from its community trust; returns what
+ * the places keep. */
+static int64_t demo_places_commission_plan(const demo_world *world, size_t index,
+                                           demo_random *random, demo_plan *plan,
+                                           const demo_figures *figures) {
+    const demo_org *icb = &world->icbs[index];
+    int64_t kept_total_pence = 0;
+    for (size_t p = 0; p < world->place_count; p++) {
+        const demo_org *place = &world->places[p];
+        if (strcmp(place->parent_code, icb->code) != 0) continue;
+        int64_t budget_pence = figures->place_pence[p];
+        int64_t kept_pence =
+            budget_pence - demo_share_draw_pence(random, budget_pence,
+                                                 DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MIN,
+                                                 DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MAX);
+        kept_total_pence += demo_block_contract_add(
+            plan,
+            &(demo_contract_terms){.tag = "CARE", .commissioner = place,
+                                   .provider = world->links[index].community,
+                                   .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
+                                   .category = FUNDFLOW__V1__SERVICE_CATEGORY__COMMUNITY_CARE},
+            kept_pence, random);
+    }
+    return kept_total_pence;
+}
+
+/* The ICB whose specialised delegation demo_revocation_plan revokes, or NULL. */
+static const demo_org *demo_revoked_icb(const demo_world *world) {
+    for (size_t i = 0; i < world->delegation_count; i++) {
+        if (world->delegations[i].mode == FUNDFLOW__V1__DELEGATION_MODE__DELEGATION_FULL) {
+            return world->delegations[i].delegate;
+        }
+    }
+    return NULL;
+}
+
+static bool demo_surplus_system(const demo_world *world, size_t index) {
+    if (&world->icbs[index] == demo_revoked_icb(world)) return true;
+    return index % DEMO_SURPLUS_CYCLE == DEMO_SURPLUS_AT &&
+           index / DEMO_SURPLUS_CYCLE < DEMO_SURPLUS_SYSTEMS - 1;
+}
+
+/* What an ICB keeps of its core services now so that, after demo_variations_plan raises its
+ * acute contract or cuts its independent sector contract, it holds target_kept_pence; never less
+ * than the raise. */
+static int64_t demo_core_kept_pence(size_t index, const demo_figures *figures,
+                                    int64_t target_kept_pence) {
+    int64_t raise_pence = 0, cut_pence = 0;
+    if (index % DEMO_INCREASE_CYCLE == 0) {
+        raise_pence = demo_share_pence(figures->acute_contracts[index]->value_pence,
+                                       DEMO_ELECTIVE_INCREASE_BASIS_POINTS);
+    }
+    if (index % DEMO_DECREASE_CYCLE == DEMO_DECREASE_AT) {
+        cut_pence = demo_share_pence(figures->elective_contracts[index]->value_pence,
+                                     DEMO_ELECTIVE_DECREASE_BASIS_POINTS);
+    }
+    int64_t kept_pence = target_kept_pence + raise_pence - cut_pence;
+    return kept_pence > raise_pence ? kept_pence : raise_pence;
+}
+
+/* Commits one ICB's system to within its target surplus: its places' contracts, its running
+ * costs, the rest of its primary medical care and specialised allocations (bar the revoked
+ * delegation's, whose M6 payments must stay the only ones after it ended), and last a core
+ * services block for urgent and emergency care that leaves the system its target. */
+static void demo_system_balance_plan(const demo_world *world, size_t index, demo_random *random,
+                                     demo_plan *plan, const demo_figures *figures) {
+    const demo_org *icb = &world->icbs[index];
+    const demo_icb_links *links = &world->links[index];
+    int64_t income_pence = figures->core_pence[index] + figures->primary_pence[index] +
+                           figures->running_cost_pence[index] + figures->specialised_pence[index];
+    uint32_t target_basis_points =
+        demo_surplus_system(world, index)
+            ? demo_random_between(random, DEMO_SURPLUS_BASIS_POINTS_MIN,
+                                  DEMO_SURPLUS_BASIS_POINTS_MAX)
+            : demo_random_between(random, DEMO_BREAK_EVEN_BASIS_POINTS_MIN,
+                                  DEMO_BREAK_EVEN_BASIS_POINTS_MAX);
+    int64_t kept_pence = demo_places_commission_plan(world, index, random, plan, figures);
+    int64_t allowance_pence = figures->running_cost_pence[index];
+    kept_pence += demo_block_contract_add(
+        plan,
+        &(demo_contract_terms){.tag = "RC", .commissioner = icb, .provider = links->community,
+                               .stream = FUNDFLOW__V1__STREAM__RUNNING_COST_ALLOWANCE,
+                               .category = FUNDFLOW__V1__SERVICE_CATEGORY__OTHER_SERVICES},
+        allowance_pence - demo_share_draw_pence(random, allowance_pence,
+                                                DEMO_RUNNING_COST_COMMITTED_BASIS_POINTS_MIN,
+                                                DEMO_RUNNING_COST_COMMITTED_BASIS_POINTS_MAX),
+        random);
+    kept_pence += demo_block_contract_add(
+        plan,
+        &(demo_contract_terms){.tag = "GMS", .commissioner = icb, .provider = links->practice,
+                               .stream = FUNDFLOW__V1__STREAM__PRIMARY_MEDICAL_CARE,
+                               .category = FUNDFLOW__V1__SERVICE_CATEGORY__PRIMARY_CARE_SERVICES},
+        demo_share_pence(figures->primary_pence[index], DEMO_STREAM_KEPT_BASIS_POINTS), random);
+    if (links->delegation != NULL && icb != demo_revoked_icb(world)) {
+        kept_pence += demo_block_contract_add(
+            plan,
+            &(demo_contract_terms){
+                .tag = "SPEC-3", .commissioner = icb, .provider = links->acute,
+                .stream = FUNDFLOW__V1__STREAM__SPECIALISED,
+                .category = demo_service_line_find(
+                                links->delegation->line_codes[0])->category,
+                .service_line_code = links->delegation->line_codes[0]},
+            demo_share_pence(figures->specialised_pence[index], DEMO_STREAM_KEPT_BASIS_POINTS),
+            random);
+    } else {
+        kept_pence += demo_headroom_pence(plan, icb->code, FUNDFLOW__V1__STREAM__SPECIALISED);
+    }
+    demo_block_contract_add(
+        plan,
+        &(demo_contract_terms){.tag = "UEC", .commissioner = icb, .provider = links->acute,
+                               .stream = FUNDFLOW__V1__STREAM__CORE_SERVICES,
+                               .category = FUNDFLOW__V1__SERVICE_CATEGORY__ACUTE_CARE},
+        demo_core_kept_pence(index, figures,
+                             demo_share_pence(income_pence, target_basis_points) - kept_pence),
+        random);
+}
+
+/* A 2024/25 core services plan for an ICB or a place: each month what its own core contracts
+ * pay at plan (a twelfth of each one's payable value), cut by overspend_basis_points for a body
+ * that planned less than it committed. */
+static void demo_core_plan_command_add(demo_plan *plan, const demo_org *body,
+                                       uint32_t overspend_basis_points) {
+    demo_command *added = demo_command_add(plan, DEMO_EFFECTIVE_DATE, "demo-plan-%u-core-%s",
+                                           DEMO_FINANCIAL_YEAR, body->code);
+    uint32_t scale_basis_points =
+        (uint32_t)((uint64_t)FF_BASIS_POINTS_WHOLE * FF_BASIS_POINTS_WHOLE /
+                   (FF_BASIS_POINTS_WHOLE + overspend_basis_points));
+    for (uint32_t month = 1; month <= DEMO_MONTHS_IN_YEAR; month++) {
+        int64_t month_pence = 0;
+        for (size_t c = 0; c < plan->contract_count; c++) {
+            const demo_contract *contract = &plan->contracts[c];
+            if (contract->commissioner != body ||
+                contract->financial_year != DEMO_FINANCIAL_YEAR ||
+                contract->stream != FUNDFLOW__V1__STREAM__CORE_SERVICES) {
+                continue;
+            }
+            month_pence +=
+                demo_instalment_pence(contract->value_pence - contract->pot_pence, month);
+        }
+        added->month_amounts_pence[month - 1] = demo_share_pence(month_pence, scale_basis_points);
+    }
+    Fundflow__V1__PlanSet *set = &added->payload.plan;
+    fundflow__v1__plan_set__init(set);
+    set->org_code = (char *)body->code;
+    set->stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    set->financial_year = DEMO_FINANCIAL_YEAR;
+    set->n_month_amounts_pence = DEMO_MONTHS_IN_YEAR;
+    set->month_amounts_pence = added->month_amounts_pence;
+    set->reason = (char *)DEMO_PLAN_REASON;
+    added->event.kind_case = FUNDFLOW__V1__EVENT__KIND_PLAN_SET;
+    added->event.plan_set = set;
+}
+
+/* Every ICB's and place's core services plan; every DEMO_OVERSPEND_CYCLE-th ICB planned less. */
+static void demo_core_plans_plan(const demo_world *world, demo_random *random, demo_plan *plan) {
+    for (size_t i = 0; i < world->icb_count; i++) {
+        uint32_t overspend_basis_points = 0;
+        if (i % DEMO_OVERSPEND_CYCLE == DEMO_OVERSPEND_AT) {
+            overspend_basis_points = demo_random_between(random, DEMO_OVERSPEND_BASIS_POINTS_MIN,
+                                                         DEMO_OVERSPEND_BASIS_POINTS_MAX);
+        }
+        demo_core_plan_command_add(plan, &world->icbs[i], overspend_basis_points);
+    }
+    for (size_t p = 0; p < world->place_count; p++) {
+        demo_core_plan_command_add(plan, &world->places[p], 0);
+    }
+}
+
+static void demo_balance_and_plans_plan(const demo_world *world, uint64_t seed, demo_plan *plan,
+                                        const demo_figures *figures) {
+    demo_random random = {seed ^ DEMO_BALANCE_SEED_BITS};
+    for (size_t i = 0; i < world->icb_count; i++) {
+        demo_system_balance_plan(world, i, &random, plan, figures);
+    }
+    demo_core_plans_plan(world, &random, plan);
+}
+
 static void demo_close_command_add(demo_plan *plan, const demo_org *org, uint32_t month) {
     demo_command *added = demo_command_add(plan, DEMO_CLOSE_DATE, "demo-close-%u-M%02u-%s",
                                            DEMO_FINANCIAL_YEAR, month, org->code);
@@ -2291,6 +2534,10 @@ static void demo_plan_capacity_count(const demo_world *world, size_t *commands_o
      * dementia, collaborative, outcome-based, GP, alliance, two specialised, and a joint
      * committee contract with its acute trust. */
     size_t contracts = 12 * icbs;
+    /* Then, for system balance, each place's contract and an ICB's running cost, primary
+     * medical care, specialised and urgent and emergency care blocks, and each body's plan. */
+    size_t balance_contracts = world->place_count + 4 * icbs, plans = icbs + world->place_count;
+    contracts += balance_contracts;
     size_t allocations = 4 /* limits */ + 4 * icbs + committees, budgets = world->place_count + icbs;
     size_t after_contracts = 2 * DEMO_CLOSED_ICBS + 2 * icbs /* variations */ +
                              DEMO_METRICS_MAX * icbs /* outcomes */ + 4 * icbs /* statements */;
@@ -2301,7 +2548,7 @@ static void demo_plan_capacity_count(const demo_world *world, size_t *commands_o
     *contracts_out = contracts + previous_contracts;
     *commands_out = organisations + previous_year + DEMO_SERVICE_LINES_COUNT +
                     world->delegation_count + 1 /* revocation */ + allocations + budgets +
-                    contracts * (1 + DEMO_MONTHS_PAID) + after_contracts;
+                    contracts * (1 + DEMO_MONTHS_PAID) + after_contracts + plans;
 }
 
 static ff_err demo_plan_allocate(const demo_world *world, uint64_t seed, demo_plan *plan,
@@ -2341,7 +2588,7 @@ static void demo_plan_free(demo_plan *plan) {
  * before the contracts they fund, contracts before their payments, and each month's payments in
  * turn. 2024/25's allocations are drawn first, from random, since 2023/24's are drawn, from
  * previous_random, as cuts of them. */
-static ff_err demo_plan_fill(const demo_world *world, demo_random *random,
+static ff_err demo_plan_fill(const demo_world *world, uint64_t seed, demo_random *random,
                              demo_random *previous_random, demo_plan *plan,
                              demo_figures *figures) {
     ff_err err = demo_allocations_draw(world, random, figures);
@@ -2360,6 +2607,7 @@ static ff_err demo_plan_fill(const demo_world *world, demo_random *random,
     demo_local_authority_budgets_plan(world, random, plan, figures);
     err = demo_contracts_plan(world, random, plan, figures);
     if (err != FF_OK) return err;
+    demo_balance_and_plans_plan(world, seed, plan, figures);
     demo_payments_plan(world, random, plan);
     demo_variations_plan(world, plan, figures);
     demo_statements_plan(world, random, plan);
@@ -2379,7 +2627,7 @@ static ff_err demo_plan_build(const demo_world *world, uint64_t seed, demo_plan 
         return FF_ERR_NO_MEMORY;
     }
     demo_random random = {seed}, previous_random = {seed ^ DEMO_PREVIOUS_YEAR_SEED_BITS};
-    err = demo_plan_fill(world, &random, &previous_random, plan, figures);
+    err = demo_plan_fill(world, seed, &random, &previous_random, plan, figures);
     if (err != FF_OK) {
         snprintf(error, error_bytes, "cannot split the illustrative amounts: %s",
                  ff_strerror(err));

@@ -132,7 +132,7 @@
 
 /* Slots in demo_summary's count of commands by event kind: one past the highest member number of
  * the Event oneof, so that a kind's number indexes its slot. demo_data.c checks it still is. */
-#define DEMO_EVENT_KIND_SLOTS 18
+#define DEMO_EVENT_KIND_SLOTS 19
 
 typedef struct demo_options {
     const char *reference_dir; /* holds the three reference files; required */
