@@ -10,6 +10,7 @@
 #include "plugin_events.h"
 #include "plugin_host_internal.h"
 #include "projection.h"
+#include "projection_plan.h"
 #include "query.h"
 #include "fundflow/calendar.h"
 
@@ -441,6 +442,31 @@ static int plugin_account_get(ff_plugin_context *context, const char *org_code, 
     return FF_PLUGIN_OK;
 }
 
+/* ---- plans ---- */
+
+static int plugin_plan_get(ff_plugin_context *context, const char *org_code, int stream,
+                           uint32_t financial_year, int64_t months_pence[12], int *found) {
+    if (months_pence == NULL || found == NULL) return FF_PLUGIN_ERROR;
+    memset(months_pence, 0, FF_MONTHS_PER_YEAR * sizeof *months_pence);
+    *found = 0;
+    if (org_code == NULL || !command_org_code_valid(org_code) || stream < 1 || stream > 255 ||
+        financial_year > UINT16_MAX) {
+        return FF_PLUGIN_ERROR;
+    }
+    Fundflow__V1__PlanRecord *plan = NULL;
+    ff_err err = projection_plan_read(context->txn, context->store, org_code, financial_year,
+                                      (uint32_t)stream, context->as_at_sequence, &plan);
+    if (err == FF_ERR_NOT_FOUND) return FF_PLUGIN_OK;
+    if (err != FF_OK) return plugin_read_failed(context, err);
+    assert(plan->n_month_amounts_pence == FF_MONTHS_PER_YEAR);
+    for (size_t month = 0; month < FF_MONTHS_PER_YEAR; month++) {
+        months_pence[month] = plan->month_amounts_pence[month];
+    }
+    *found = 1;
+    fundflow__v1__plan_record__free_unpacked(plan, NULL);
+    return FF_PLUGIN_OK;
+}
+
 void plugin_host_reads_fill(ff_plugin_host *host) {
     host->orgs_each = plugin_orgs_each;
     host->org_get = plugin_org_get;
@@ -454,4 +480,5 @@ void plugin_host_reads_fill(ff_plugin_host *host) {
     host->events_each = plugin_events_each;
     host->contract_get = plugin_contract_get;
     host->account_get = plugin_account_get;
+    host->plan_get = plugin_plan_get;
 }

@@ -40,7 +40,7 @@
 #include "fundflow/limits.h"
 
 #define FF_PLUGIN_ABI_MAJOR 1
-#define FF_PLUGIN_ABI_MINOR 2
+#define FF_PLUGIN_ABI_MINOR 3
 #define FF_PLUGIN_ENTRY_SYMBOL "fundflow_plugin_entry"
 
 #if defined(__GNUC__)
@@ -342,6 +342,14 @@ typedef struct ff_plugin_host {
      * visitor must not write. */
     int (*data_each)(ff_plugin_context *context, const void *prefix, size_t prefix_bytes,
                      ff_plugin_data_visitor visit, void *argument);
+
+    /* ---- added in ABI 1.3: check host->abi_minor >= 3 before calling ---- */
+
+    /* An organisation's expenditure plan for a stream and year: the latest revision (PlanSet)
+     * recorded by the context's sequence, as twelve amounts, M1 (April) to M12 (March). Sets
+     * *found to 1, or to 0 with every month 0 when no plan had been set by then. */
+    int (*plan_get)(ff_plugin_context *context, const char *org_code, int stream,
+                    uint32_t financial_year, int64_t months_pence[12], int *found);
 } ff_plugin_host;
 
 /* What a plugin is and can do. Returned by the entry; the host reads it while the plugin is

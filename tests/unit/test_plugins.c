@@ -74,11 +74,11 @@ static void test_bad_plugins_are_skipped_with_a_reason(void **state) {
     Fundflow__V1__ListPluginsResponse *list = plugins_listed(plugins);
     assert_int_equal(list->n_plugins, 1);
     assert_string_equal(list->plugins[0]->name, "fixture_veto");
-    assert_string_equal(list->plugins[0]->abi_version, "1.2");
+    assert_string_equal(list->plugins[0]->abi_version, "1.3");
     assert_int_equal(list->plugins[0]->n_hooks, 2);
     assert_int_equal(list->n_load_errors, 3);
     /* The mismatch names both versions. */
-    assert_true(load_error_mentions(list, "fixture_abi_mismatch", "ABI 2.0; this host speaks 1.2"));
+    assert_true(load_error_mentions(list, "fixture_abi_mismatch", "ABI 2.0; this host speaks 1.3"));
     assert_true(load_error_mentions(list, "fixture_init_fails", "init failed"));
     assert_true(load_error_mentions(list, "fixture_no_entry", "fundflow_plugin_entry"));
     fundflow__v1__list_plugins_response__free_unpacked(list, NULL);
