@@ -5,11 +5,15 @@
  *
  * A body's figures add up every revenue stream; capital is left out because it is controlled
  * separately, against capital limits, not revenue balance. Its surplus is what it received less
- * what it passed on and what it committed: contract value agreed, outcome pots withheld,
- * payments and earned outcomes. A system's income is its ICB's receipts, on the assumption that
- * a place is funded only by its own ICB, so the budgets an ICB passes to its places stay inside
- * the system; whatever the places pass on, and whatever the ICB passes on beyond its places,
- * leaves it.
+ * what it passed on and its forecast expenditure. In each stream the forecast expenditure is the
+ * larger of its contract value (what it committed: unpaid commitments, outcome pots withheld,
+ * payments and earned outcomes) and its full-year plan (the sum of the twelve months of the
+ * latest plan, PlanSet, as at the report's sequence); with no plan it is the contract value. So a
+ * body that plans to spend more than it received forecasts a deficit, while one that planned
+ * less than it committed forecasts what it committed. A system's income is its ICB's receipts,
+ * on the assumption that a place is funded only by its own ICB, so the budgets an ICB passes to
+ * its places stay inside the system; whatever the places pass on, and whatever the ICB passes on
+ * beyond its places, leaves it.
  *
  * It reads the ledger only through the host's table in fundflow/plugin.h and links nothing of
  * fundflowd's.
@@ -49,7 +53,7 @@ typedef struct system_balance_state {
 typedef struct system_balance_figures {
     int64_t received_pence;
     int64_t passed_on_pence;
-    int64_t commitments_pence;
+    int64_t forecast_pence;  /* forecast expenditure: per stream max(contract value, plan) */
     int64_t surplus_pence;   /* negative for a deficit */
 } system_balance_figures;
 
@@ -81,19 +85,19 @@ static int system_balance_figures_add(const ff_plugin_host *host, system_balance
             FF_PLUGIN_OK ||
         host->money_add(a->passed_on_pence, b->passed_on_pence, &a->passed_on_pence) !=
             FF_PLUGIN_OK ||
-        host->money_add(a->commitments_pence, b->commitments_pence, &a->commitments_pence) !=
+        host->money_add(a->forecast_pence, b->forecast_pence, &a->forecast_pence) !=
             FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     return host->money_add(a->surplus_pence, b->surplus_pence, &a->surplus_pence);
 }
 
-/* received - passed on - commitments. */
+/* received - passed on - forecast expenditure. */
 static int system_balance_surplus(const ff_plugin_host *host, system_balance_figures *figures) {
     int64_t surplus_pence = 0;
     if (ff_plugin_money_subtract(host, figures->received_pence, figures->passed_on_pence,
                                  &surplus_pence) != FF_PLUGIN_OK ||
-        ff_plugin_money_subtract(host, surplus_pence, figures->commitments_pence,
+        ff_plugin_money_subtract(host, surplus_pence, figures->forecast_pence,
                                  &surplus_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
@@ -102,6 +106,28 @@ static int system_balance_surplus(const ff_plugin_host *host, system_balance_fig
 }
 
 /* ---- reading ---- */
+
+/* The body's full-year plan for the stream (the sum of its twelve months), or -1 if it has none. */
+static int system_balance_plan_read(const system_balance_run *run, const char *code, int stream,
+                                    int64_t *plan_pence) {
+    const ff_plugin_host *host = run->host;
+    int64_t months_pence[12];
+    int found = 0;
+    *plan_pence = -1;
+    if (host->plan_get(run->context, code, stream, run->request->financial_year, months_pence,
+                       &found) != FF_PLUGIN_OK) {
+        return FF_PLUGIN_ERROR;
+    }
+    if (!found) return FF_PLUGIN_OK;
+    int64_t total_pence = 0;
+    for (size_t month = 0; month < FF_PLUGIN_COUNT(months_pence); month++) {
+        if (host->money_add(total_pence, months_pence[month], &total_pence) != FF_PLUGIN_OK) {
+            return FF_PLUGIN_ERROR;
+        }
+    }
+    *plan_pence = total_pence;
+    return FF_PLUGIN_OK;
+}
 
 static int system_balance_stream_add(const system_balance_run *run, const char *code, int stream,
                                      system_balance_figures *figures) {
@@ -114,14 +140,18 @@ static int system_balance_stream_add(const system_balance_run *run, const char *
     /* Outcome pots still withheld count as committed: the contract holds them until released. */
     system_balance_figures stream_figures = {position.received_pence, position.passed_on_pence,
                                              position.committed_pence, 0};
-    if (host->money_add(stream_figures.commitments_pence, position.withheld_pence,
-                        &stream_figures.commitments_pence) != FF_PLUGIN_OK ||
-        host->money_add(stream_figures.commitments_pence, position.paid_pence,
-                        &stream_figures.commitments_pence) != FF_PLUGIN_OK ||
-        host->money_add(stream_figures.commitments_pence, position.earned_pence,
-                        &stream_figures.commitments_pence) != FF_PLUGIN_OK) {
+    int64_t plan_pence = -1;
+    if (host->money_add(stream_figures.forecast_pence, position.withheld_pence,
+                        &stream_figures.forecast_pence) != FF_PLUGIN_OK ||
+        host->money_add(stream_figures.forecast_pence, position.paid_pence,
+                        &stream_figures.forecast_pence) != FF_PLUGIN_OK ||
+        host->money_add(stream_figures.forecast_pence, position.earned_pence,
+                        &stream_figures.forecast_pence) != FF_PLUGIN_OK ||
+        system_balance_plan_read(run, code, stream, &plan_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
+    /* Spending runs to the larger of what is committed and what is planned. */
+    if (plan_pence > stream_figures.forecast_pence) stream_figures.forecast_pence = plan_pence;
     return system_balance_figures_add(host, figures, &stream_figures);
 }
 
@@ -222,7 +252,7 @@ static int system_balance_judges_systems(const system_balance_run *run) {
 
 /* ---- the systems table ---- */
 
-/* A system's figures: its ICB's receipts; what leaves it; every body's commitments. */
+/* A system's figures: its ICB's receipts; what leaves it; every body's forecast expenditure. */
 static int system_balance_system_figures(const system_balance_run *run, size_t icb_index,
                                          system_balance_figures *system, size_t *place_count) {
     const ff_plugin_host *host = run->host;
@@ -241,8 +271,8 @@ static int system_balance_system_figures(const system_balance_run *run, size_t i
                                  &system->passed_on_pence) != FF_PLUGIN_OK ||
         host->money_add(system->passed_on_pence, places.passed_on_pence,
                         &system->passed_on_pence) != FF_PLUGIN_OK ||
-        host->money_add(icb->figures.commitments_pence, places.commitments_pence,
-                        &system->commitments_pence) != FF_PLUGIN_OK) {
+        host->money_add(icb->figures.forecast_pence, places.forecast_pence,
+                        &system->forecast_pence) != FF_PLUGIN_OK) {
         return FF_PLUGIN_ERROR;
     }
     return system_balance_surplus(host, system);
@@ -254,8 +284,10 @@ static int system_balance_finding(const system_balance_run *run, const char *cod
     uint32_t year = run->request->financial_year;
     run->host->money_format(surplus_pence, amount, sizeof amount);
     const char *result = surplus_pence < 0 ? "deficit" : surplus_pence > 0 ? "surplus" : "balance";
-    snprintf(message, sizeof message, "%s %s for %u/%02u shows a %s of %s; %s", code, what, year,
-             (year + 1u) % 100u, result, amount,
+    snprintf(message, sizeof message,
+             "%s %s for %u/%02u forecasts a %s of %s (received less passed on less forecast "
+             "expenditure, the larger of contract value and plan); %s",
+             code, what, year, (year + 1u) % 100u, result, amount,
              system_balance_judges_systems(run)
                  ? "up to 2025/26 each system must balance as a whole"
                  : "from 2026/27 each body must break even on its own");
@@ -277,7 +309,7 @@ static int system_balance_system_row(const system_balance_run *run, size_t icb_i
                                     {NULL, (int64_t)place_count},
                                     {NULL, system.received_pence},
                                     {NULL, system.passed_on_pence},
-                                    {NULL, system.commitments_pence},
+                                    {NULL, system.forecast_pence},
                                     {NULL, system.surplus_pence}};
     if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
@@ -291,7 +323,7 @@ static int system_balance_system_row(const system_balance_run *run, size_t icb_i
 static int system_balance_systems_table(const system_balance_run *run) {
     static const char *const names[] = {
         "ICB",         "name",        "places", "received", "passed on outside the system",
-        "commitments", "surplus (deficit)"};
+        "forecast expenditure", "surplus (deficit)"};
     static const int types[] = {FF_PLUGIN_COLUMN_TEXT,    FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_INTEGER, FF_PLUGIN_COLUMN_MONEY,
                                 FF_PLUGIN_COLUMN_MONEY,   FF_PLUGIN_COLUMN_MONEY,
@@ -317,7 +349,7 @@ static int system_balance_body_row(const system_balance_run *run,
                                     {run->icbs[body->icb_index].code, 0},
                                     {NULL, body->figures.received_pence},
                                     {NULL, body->figures.passed_on_pence},
-                                    {NULL, body->figures.commitments_pence},
+                                    {NULL, body->figures.forecast_pence},
                                     {NULL, body->figures.surplus_pence}};
     if (run->host->report_row(run->report, cells, FF_PLUGIN_COUNT(cells)) !=
         FF_PLUGIN_OK) {
@@ -330,7 +362,7 @@ static int system_balance_body_row(const system_balance_run *run,
 static int system_balance_bodies_table(const system_balance_run *run) {
     static const char *const names[] = {"body",        "name",     "kind",
                                         "system",      "received", "passed on",
-                                        "commitments", "surplus (deficit)"};
+                                        "forecast expenditure", "surplus (deficit)"};
     static const int types[] = {FF_PLUGIN_COLUMN_TEXT,  FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_TEXT,  FF_PLUGIN_COLUMN_TEXT,
                                 FF_PLUGIN_COLUMN_MONEY, FF_PLUGIN_COLUMN_MONEY,
@@ -387,8 +419,10 @@ static const ff_plugin system_balance_plugin = {
     FF_PLUGIN_DESCRIPTION_HEADER,
     .name = SYSTEM_BALANCE_NAME,
     .version = "1.0.0",
-    .description = "Financial balance: up to 2025/26 each ICB with its places must balance as a "
-                   "system; from 2026/27 each body must break even on its own.",
+    .description = "Financial balance: received less passed on less forecast expenditure (the "
+                   "larger of contract value and plan, per stream); up to 2025/26 each ICB with "
+                   "its places must balance as a system; from 2026/27 each body must break even "
+                   "on its own.",
     .financial_years = system_balance_financial_years,
     .financial_year_count = FF_PLUGIN_COUNT(system_balance_financial_years),
     .init = system_balance_init,

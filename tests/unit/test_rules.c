@@ -902,7 +902,8 @@ static void test_mhis_equal_growth_is_met(void **state) {
  *     Surplus 200,000,000 - 147,000,000 = 53,000,000.
  *   QUE system: received 1,010,000,000; passed outside 250,000,000 - 200,000,000 = 50,000,000;
  *     commitments 709,000,000 + 147,000,000 = 856,000,000; surplus 104,000,000 (51M + 53M).
- *   QJG: received 100,000,000, all contracted to RWH: a balance of 0. 07K: nothing. */
+ *   QJG: received 100,000,000, all contracted to RWH: a balance of 0. 07K: nothing.
+ * No body has a plan, so each one's forecast expenditure is its contract value. */
 static void system_balance_ledger(ff_ledger *ledger) {
     world_with_trusts(ledger);
     allocate(ledger, "s10", "QUE", CORE, TEST_YEAR, 1000000000);
@@ -932,9 +933,13 @@ static void system_balance_2026(ff_ledger *ledger) {
     submit_ok(ledger, contract("s33", "B26-06H", "06H", "RGT", CORE, 2026, OTHER, 60000000));
 }
 
+/* The rule every finding states after its figure. */
+#define SYSTEM_BALANCE_RULE                                                                      \
+    " (received less passed on less forecast expenditure, the larger of contract value and plan)"
+
 static const char SYSTEM_QUE_2024[] =
-    "QUE system (the ICB with its places) for 2024/25 shows a surplus of £1,040,000.00; up to "
-    "2025/26 each system must balance as a whole";
+    "QUE system (the ICB with its places) for 2024/25 forecasts a surplus of £1,040,000.00"
+    SYSTEM_BALANCE_RULE "; up to 2025/26 each system must balance as a whole";
 
 static void test_system_balance_systems_up_to_2025(void **state) {
     (void)state;
@@ -958,8 +963,8 @@ static void test_system_balance_systems_up_to_2025(void **state) {
     /* Up to 2025/26 only systems are judged. */
     assert_int_equal(r->n_findings, 2);
     finding_expect(r, 0, PASS, "QJG",
-                   "QJG system (the ICB with its places) for 2024/25 shows a balance of £0.00; up "
-                   "to 2025/26 each system must balance as a whole");
+                   "QJG system (the ICB with its places) for 2024/25 forecasts a balance of £0.00"
+                   SYSTEM_BALANCE_RULE "; up to 2025/26 each system must balance as a whole");
     finding_expect(r, 1, PASS, "QUE", SYSTEM_QUE_2024);
     report_free(r);
     /* Asked for a place: the place and its system. */
@@ -993,11 +998,66 @@ static void test_system_balance_bodies_from_2026(void **state) {
     /* From 2026/27 each body is judged and the systems are not. */
     assert_int_equal(r->n_findings, 2);
     finding_expect(r, 0, PASS, "QUE",
-                   "QUE ICB for 2026/27 shows a balance of £0.00; from 2026/27 each body must "
-                   "break even on its own");
+                   "QUE ICB for 2026/27 forecasts a balance of £0.00" SYSTEM_BALANCE_RULE
+                   "; from 2026/27 each body must break even on its own");
     finding_expect(r, 1, PASS, "06H",
-                   "06H place for 2026/27 shows a surplus of £400,000.00; from 2026/27 each body "
-                   "must break even on its own");
+                   "06H place for 2026/27 forecasts a surplus of £400,000.00" SYSTEM_BALANCE_RULE
+                   "; from 2026/27 each body must break even on its own");
+    report_free(r);
+    rules_unload(&loaded);
+    fixture_close(f);
+}
+
+/* Plans: forecast expenditure is, per stream, the larger of contract value and the full-year
+ * plan. On system_balance's ledger (events up to W+14):
+ *   W+15: QJG plans 8,500,000 a month of core services: 12 x 8,500,000 = 102,000,000, above its
+ *     contract value of 100,000,000. QJG holds received 100,000,000 - passed on 0 = 100,000,000,
+ *     so it forecasts 102,000,000 and a deficit of 100,000,000 - 102,000,000 = -2,000,000, plan
+ *     less held; its system (07K has nothing) the same: FAIL.
+ *   W+16: 06H plans 10,000,000 a month: 120,000,000, below its contract value 147,000,000, so
+ *     it changes nothing: 06H still forecasts 147,000,000 and a surplus of 53,000,000.
+ *   QUE has no plan: its figures are unchanged (709,000,000; surplus 51,000,000), and its system
+ *     still 856,000,000 and 104,000,000.
+ * As at W+14, before either plan, QJG balances as before. */
+static void test_system_balance_forecasts_the_larger_of_contracts_and_plan(void **state) {
+    (void)state;
+    test_fixture *f = test_fixture_open();
+    system_balance_ledger(f->ledger);
+    static const int64_t qjg_plan[12] = {8500000, 8500000, 8500000, 8500000, 8500000, 8500000,
+                                         8500000, 8500000, 8500000, 8500000, 8500000, 8500000};
+    static const int64_t place_plan[12] = {10000000, 10000000, 10000000, 10000000,
+                                           10000000, 10000000, 10000000, 10000000,
+                                           10000000, 10000000, 10000000, 10000000};
+    submit_ok(f->ledger, test_plan("s40", "QJG", CORE, qjg_plan));
+    submit_ok(f->ledger, test_plan("s41", "06H", CORE, place_plan));
+    assert_int_equal(test_head_sequence(f->ledger), W + 16);
+    rules loaded = rules_load(f->ledger, "system_balance", NULL, 0);
+    Fundflow__V1__Report *r = report(&loaded, "system_balance", TEST_YEAR, "");
+    const Fundflow__V1__ReportTable *t = table_at(r, 0, "systems", 7, 2);
+    ROW(t, 0, T("QJG"), T(QJG_NAME), N(1), N(100000000), N(0), N(102000000), N(-2000000));
+    ROW(t, 1, T("QUE"), T(QUE_NAME), N(1), N(1010000000), N(50000000), N(856000000),
+        N(104000000));
+    t = table_at(r, 1, "bodies", 8, 4);
+    ROW(t, 0, T("QJG"), T(QJG_NAME), T("ICB"), T("QJG"), N(100000000), N(0), N(102000000),
+        N(-2000000));
+    ROW(t, 1, T("QUE"), T(QUE_NAME), T("ICB"), T("QUE"), N(1010000000), N(250000000),
+        N(709000000), N(51000000));
+    ROW(t, 2, T("06H"), T("Cambridgeshire and Peterborough place"), T("place"), T("QUE"),
+        N(200000000), N(0), N(147000000), N(53000000));
+    assert_int_equal(r->n_findings, 2);
+    finding_expect(r, 0, FAIL, "QJG",
+                   "QJG system (the ICB with its places) for 2024/25 forecasts a deficit of "
+                   "-£20,000.00" SYSTEM_BALANCE_RULE
+                   "; up to 2025/26 each system must balance as a whole");
+    finding_expect(r, 1, PASS, "QUE", SYSTEM_QUE_2024);
+    report_free(r);
+    r = report_as_at(&loaded, "system_balance", TEST_YEAR, "QJG", W + 14, FF_OK);
+    ROW(table_at(r, 0, "systems", 7, 1), 0, T("QJG"), T(QJG_NAME), N(1), N(100000000), N(0),
+        N(100000000), N(0));
+    assert_int_equal(r->n_findings, 1);
+    finding_expect(r, 0, PASS, "QJG",
+                   "QJG system (the ICB with its places) for 2024/25 forecasts a balance of £0.00"
+                   SYSTEM_BALANCE_RULE "; up to 2025/26 each system must balance as a whole");
     report_free(r);
     rules_unload(&loaded);
     fixture_close(f);
@@ -1161,6 +1221,7 @@ int main(void) {
         cmocka_unit_test(test_mhis_equal_growth_is_met),
         cmocka_unit_test(test_system_balance_systems_up_to_2025),
         cmocka_unit_test(test_system_balance_bodies_from_2026),
+        cmocka_unit_test(test_system_balance_forecasts_the_larger_of_contracts_and_plan),
         cmocka_unit_test(test_host_warns_of_a_year_without_money),
         cmocka_unit_test(test_bcf_minimum_contribution),
         cmocka_unit_test(test_bcf_configured_minimums),
