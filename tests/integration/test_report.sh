@@ -65,12 +65,21 @@ expect_status 0 submit "$scratch/demo.ndjson"
 head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["head_sequence"])')
 [[ $head -gt 100 ]] || fail "the head is $head after loading the demo"
 
-# The demo's systems finish near break-even (test_admin.sh works the figures: 39 within 1% of
-# their income, 3 in surplus, and no deficit, which the ledger's headroom rule cannot record), and
-# every ICB has spent from its running cost allowance, committing 90% to 94% of it.
-check "on the demo, system_balance passes all 42 systems and running_costs finds every ICB spending"
+# The demo's systems finish near break-even (test_admin.sh works the figures: 36 within 1% of
+# their income, 3 in surplus, and 3 in deficit: QK1, QNC and QOC plan core services beyond what
+# their systems hold, and system_balance forecasts each body's spending at the larger of contract
+# value and plan), and every ICB has spent from its running cost allowance, committing 90% to 94%
+# of it. A deficit FAILs, but the report itself still exits 0 without --fail-on.
+check "on the demo, system_balance fails the 3 deficit systems and passes 39; running_costs finds every ICB spending"
 expect_status 0 report system_balance --year 2024/25
-[[ $output == *"findings: 0 FAIL, 0 WARN, 42 PASS"* ]] || fail "system_balance:"$'\n'"$output"
+[[ $output == *"findings: 3 FAIL, 0 WARN, 39 PASS"* ]] || fail "system_balance:"$'\n'"$output"
+for icb in QK1 QNC QOC; do
+    [[ $output == *"$icb system (the ICB with its places) for 2024/25 forecasts a deficit of -£"* ]] ||
+        fail "system_balance does not name $icb's deficit:"$'\n'"$output"
+done
+[[ $(grep -c "forecasts a deficit" <<<"$output") == 3 ]] ||
+    fail "system_balance names other than 3 deficits:"$'\n'"$output"
+expect_status 5 report system_balance --year 2024/25 --fail-on fail
 expect_status 0 report running_costs --year 2024/25
 [[ $output == *"findings: 0 FAIL, 0 WARN, 42 PASS"* && $output != *"has used £0.00"* ]] ||
     fail "running_costs:"$'\n'"$output"

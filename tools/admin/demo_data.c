@@ -2010,8 +2010,8 @@ static void demo_payment_command_add(demo_plan *plan, demo_contract *contract, u
 #define DEMO_STREAM_KEPT_BASIS_POINTS 20u
 /* A system's surplus, in basis points of its ICB's income: most finish within 1% of break-even;
  * DEMO_SURPLUS_SYSTEMS of them, the ICB whose specialised delegation is revoked among them,
- * finish with a surplus of 1.5% to 3%. The ledger cannot record a deficit: no body may commit
- * beyond what it holds, so a system's surplus is never below zero. */
+ * finish with a surplus of 1.5% to 3%. No body may commit beyond what it holds, so commitments
+ * alone never make a deficit; the DEMO_DEFICIT_SYSTEMS below plan one. */
 #define DEMO_BREAK_EVEN_BASIS_POINTS_MIN 20u
 #define DEMO_BREAK_EVEN_BASIS_POINTS_MAX 80u
 #define DEMO_SURPLUS_BASIS_POINTS_MIN 150u
@@ -2026,6 +2026,16 @@ static void demo_payment_command_add(demo_plan *plan, demo_contract *contract, u
 #define DEMO_OVERSPEND_AT 3u
 #define DEMO_OVERSPEND_BASIS_POINTS_MIN 300u
 #define DEMO_OVERSPEND_BASIS_POINTS_MAX 400u
+/* DEMO_DEFICIT_SYSTEMS ICBs, the first by code that neither plan less than they committed nor
+ * finish in surplus, plan to spend more than their systems hold: the ICB's core services plan is
+ * its core contracts' value, plus what the ICB and its places still hold of core services, plus
+ * DEMO_DEFICIT_BASIS_POINTS_MIN to _MAX of its core income (fixed by the ICB's index, drawing
+ * nothing, so every other figure stays as it was). system_balance forecasts each body's spending
+ * at the larger of contract value and plan, so the system's core services run that share of its
+ * core income beyond it, a deficit its other streams' small surpluses do not cover. */
+#define DEMO_DEFICIT_SYSTEMS 3u
+#define DEMO_DEFICIT_BASIS_POINTS_MIN 150u
+#define DEMO_DEFICIT_BASIS_POINTS_MAX 200u
 #define DEMO_PLAN_REASON "2024/25 operating plan" DEMO_ILLUSTRATIVE
 static_assert(DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MIN >= 9000u &&
                   DEMO_PLACE_COMMISSIONED_BASIS_POINTS_MAX <= FF_BASIS_POINTS_WHOLE &&
@@ -2173,11 +2183,51 @@ static void demo_system_balance_plan(const demo_world *world, size_t index, demo
         random);
 }
 
+/* Whether the ICB at index plans less than it committed, so that its actuals run over plan. */
+static bool demo_overspend_icb(size_t index) {
+    return index % DEMO_OVERSPEND_CYCLE == DEMO_OVERSPEND_AT;
+}
+
+/* Whether the ICB at index is one of the DEMO_DEFICIT_SYSTEMS that plan beyond their income. */
+static bool demo_deficit_system(const demo_world *world, size_t index) {
+    size_t earlier = 0;
+    for (size_t i = 0; i < index; i++) {
+        if (!demo_overspend_icb(i) && !demo_surplus_system(world, i)) earlier++;
+    }
+    return !demo_overspend_icb(index) && !demo_surplus_system(world, index) &&
+           earlier < DEMO_DEFICIT_SYSTEMS;
+}
+
+/* What a deficit system's ICB plans beyond its core contracts' payable value: their outcome
+ * pots, what the ICB and its places still hold of core services, and a share of its core
+ * income, so that the system's core services forecast runs that share beyond what it holds. */
+static int64_t demo_deficit_plan_pence(const demo_world *world, size_t index, demo_plan *plan,
+                                       const demo_figures *figures) {
+    const demo_org *icb = &world->icbs[index];
+    int64_t extra_pence = demo_headroom_pence(plan, icb->code, FUNDFLOW__V1__STREAM__CORE_SERVICES);
+    for (size_t p = 0; p < world->place_count; p++) {
+        if (strcmp(world->places[p].parent_code, icb->code) != 0) continue;
+        extra_pence +=
+            demo_headroom_pence(plan, world->places[p].code, FUNDFLOW__V1__STREAM__CORE_SERVICES);
+    }
+    for (size_t c = 0; c < plan->contract_count; c++) {
+        const demo_contract *contract = &plan->contracts[c];
+        if (contract->commissioner == icb && contract->financial_year == DEMO_FINANCIAL_YEAR &&
+            contract->stream == FUNDFLOW__V1__STREAM__CORE_SERVICES) {
+            extra_pence += contract->pot_pence;
+        }
+    }
+    uint32_t deficit_basis_points =
+        DEMO_DEFICIT_BASIS_POINTS_MIN +
+        (uint32_t)(index * 7u % (DEMO_DEFICIT_BASIS_POINTS_MAX - DEMO_DEFICIT_BASIS_POINTS_MIN + 1u));
+    return extra_pence + demo_share_pence(figures->core_pence[index], deficit_basis_points);
+}
+
 /* A 2024/25 core services plan for an ICB or a place: each month what its own core contracts
  * pay at plan (a twelfth of each one's payable value), cut by overspend_basis_points for a body
- * that planned less than it committed. */
+ * that planned less than it committed, plus a twelfth of extra_pence for one that planned more. */
 static void demo_core_plan_command_add(demo_plan *plan, const demo_org *body,
-                                       uint32_t overspend_basis_points) {
+                                       uint32_t overspend_basis_points, int64_t extra_pence) {
     demo_command *added = demo_command_add(plan, DEMO_EFFECTIVE_DATE, "demo-plan-%u-core-%s",
                                            DEMO_FINANCIAL_YEAR, body->code);
     uint32_t scale_basis_points =
@@ -2195,7 +2245,9 @@ static void demo_core_plan_command_add(demo_plan *plan, const demo_org *body,
             month_pence +=
                 demo_instalment_pence(contract->value_pence - contract->pot_pence, month);
         }
-        added->month_amounts_pence[month - 1] = demo_share_pence(month_pence, scale_basis_points);
+        added->month_amounts_pence[month - 1] =
+            demo_share_pence(month_pence, scale_basis_points) +
+            demo_instalment_pence(extra_pence, month);
     }
     Fundflow__V1__PlanSet *set = &added->payload.plan;
     fundflow__v1__plan_set__init(set);
@@ -2209,18 +2261,23 @@ static void demo_core_plan_command_add(demo_plan *plan, const demo_org *body,
     added->event.plan_set = set;
 }
 
-/* Every ICB's and place's core services plan; every DEMO_OVERSPEND_CYCLE-th ICB planned less. */
-static void demo_core_plans_plan(const demo_world *world, demo_random *random, demo_plan *plan) {
+/* Every ICB's and place's core services plan; every DEMO_OVERSPEND_CYCLE-th ICB planned less,
+ * and DEMO_DEFICIT_SYSTEMS ICBs more than their systems hold. */
+static void demo_core_plans_plan(const demo_world *world, demo_random *random, demo_plan *plan,
+                                 const demo_figures *figures) {
     for (size_t i = 0; i < world->icb_count; i++) {
         uint32_t overspend_basis_points = 0;
-        if (i % DEMO_OVERSPEND_CYCLE == DEMO_OVERSPEND_AT) {
+        int64_t extra_pence = 0;
+        if (demo_overspend_icb(i)) {
             overspend_basis_points = demo_random_between(random, DEMO_OVERSPEND_BASIS_POINTS_MIN,
                                                          DEMO_OVERSPEND_BASIS_POINTS_MAX);
+        } else if (demo_deficit_system(world, i)) {
+            extra_pence = demo_deficit_plan_pence(world, i, plan, figures);
         }
-        demo_core_plan_command_add(plan, &world->icbs[i], overspend_basis_points);
+        demo_core_plan_command_add(plan, &world->icbs[i], overspend_basis_points, extra_pence);
     }
     for (size_t p = 0; p < world->place_count; p++) {
-        demo_core_plan_command_add(plan, &world->places[p], 0);
+        demo_core_plan_command_add(plan, &world->places[p], 0, 0);
     }
 }
 
@@ -2230,7 +2287,7 @@ static void demo_balance_and_plans_plan(const demo_world *world, uint64_t seed, 
     for (size_t i = 0; i < world->icb_count; i++) {
         demo_system_balance_plan(world, i, &random, plan, figures);
     }
-    demo_core_plans_plan(world, &random, plan);
+    demo_core_plans_plan(world, &random, plan, figures);
 }
 
 static void demo_close_command_add(demo_plan *plan, const demo_org *org, uint32_t month) {
