@@ -1018,7 +1018,9 @@ static void test_system_balance_bodies_from_2026(void **state) {
  *     it changes nothing: 06H still forecasts 147,000,000 and a surplus of 53,000,000.
  *   QUE has no plan: its figures are unchanged (709,000,000; surplus 51,000,000), and its system
  *     still 856,000,000 and 104,000,000.
- * As at W+14, before either plan, QJG balances as before. */
+ * As at W+14, before either plan, QJG balances as before.
+ *   W+17: QJG revises its plan to 8,000,000 a month, 96,000,000, below its contract value: at the
+ *     head the latest revision wins and QJG balances again; as at W+16 it is still in deficit. */
 static void test_system_balance_forecasts_the_larger_of_contracts_and_plan(void **state) {
     (void)state;
     test_fixture *f = test_fixture_open();
@@ -1058,6 +1060,18 @@ static void test_system_balance_forecasts_the_larger_of_contracts_and_plan(void 
     finding_expect(r, 0, PASS, "QJG",
                    "QJG system (the ICB with its places) for 2024/25 forecasts a balance of £0.00"
                    SYSTEM_BALANCE_RULE "; up to 2025/26 each system must balance as a whole");
+    report_free(r);
+    static const int64_t qjg_revised[12] = {8000000, 8000000, 8000000, 8000000,
+                                            8000000, 8000000, 8000000, 8000000,
+                                            8000000, 8000000, 8000000, 8000000};
+    submit_ok(f->ledger, test_plan("s42", "QJG", CORE, qjg_revised));
+    r = report(&loaded, "system_balance", TEST_YEAR, "QJG");
+    ROW(table_at(r, 0, "systems", 7, 1), 0, T("QJG"), T(QJG_NAME), N(1), N(100000000), N(0),
+        N(100000000), N(0));
+    report_free(r);
+    r = report_as_at(&loaded, "system_balance", TEST_YEAR, "QJG", W + 16, FF_OK);
+    ROW(table_at(r, 0, "systems", 7, 1), 0, T("QJG"), T(QJG_NAME), N(1), N(100000000), N(0),
+        N(102000000), N(-2000000));
     report_free(r);
     rules_unload(&loaded);
     fixture_close(f);
