@@ -407,17 +407,13 @@ void cli_export_table_write(const cli_export_document *document, FILE *out) {
 
 /* CSV -------------------------------------------------------------------------------------- */
 
+/* Headings, provenance and text cells are text; money, integers and percentages are numbers. */
 static void cli_export_csv_field(const char *text, FILE *out) {
-    if (strpbrk(text, ",\"\r\n") == NULL) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *cursor = text; *cursor; cursor++) {
-        if (*cursor == '"') fputc('"', out);
-        fputc(*cursor, out);
-    }
-    fputc('"', out);
+    cli_csv_field_write(text, false, out);
+}
+
+static bool cli_export_type_is_number(cli_export_type type) {
+    return type == CLI_EXPORT_MONEY || type == CLI_EXPORT_INTEGER || type == CLI_EXPORT_PERCENT;
 }
 
 static void cli_export_csv_pair(const char *key, const char *value, FILE *out) {
@@ -458,10 +454,10 @@ static void cli_export_csv_table(const cli_export_table *table, FILE *out) {
     for (size_t r = 0; r < table->row_count; r++) {
         for (size_t c = 0; c < table->column_count; c++) {
             if (c > 0) fputc(',', out);
-            cli_export_csv_field(cli_export_cell_plain(table->columns[c].type,
-                                                       &cli_export_row(table, r)[c], text,
-                                                       sizeof text),
-                                 out);
+            cli_csv_field_write(cli_export_cell_plain(table->columns[c].type,
+                                                      &cli_export_row(table, r)[c], text,
+                                                      sizeof text),
+                                cli_export_type_is_number(table->columns[c].type), out);
         }
         fputs("\r\n", out);
     }

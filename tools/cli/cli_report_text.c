@@ -313,19 +313,10 @@ int cli_report_table_write(const Fundflow__V1__Report *report, const char *org_c
 
 /* CSV --------------------------------------------------------------------------------------- */
 
-/* Writes one field, quoted when it holds a comma, a double quote, CR or LF (RFC 4180 2.6, 2.7). */
+/* Writes one text field after a comma unless it is the first (cli_csv_field_write). */
 static void cli_report_csv_field_write(const char *field, bool first, FILE *out) {
     if (!first) fputc(',', out);
-    if (field[strcspn(field, ",\"\r\n")] == '\0') {
-        fputs(field, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *cursor = field; *cursor != '\0'; cursor++) {
-        if (*cursor == '"') fputc('"', out);
-        fputc(*cursor, out);
-    }
-    fputc('"', out);
+    cli_csv_field_write(field, false, out);
 }
 
 /* A "# ..." line naming a section. Its text is a table's name, which must not end the line
@@ -349,10 +340,10 @@ static void cli_report_csv_table_write(const Fundflow__V1__ReportTable *table, F
         assert(row->n_cells == table->n_columns);
         for (size_t c = 0; c < table->n_columns; c++) {
             char text[CLI_REPORT_CELL_BYTES];
-            cli_report_csv_field_write(cli_report_cell_text(table->columns[c], row->cells[c],
-                                                            CLI_CELL_FOR_PROGRAMS, text,
-                                                            sizeof text),
-                                       c == 0, out);
+            if (c > 0) fputc(',', out);
+            cli_csv_field_write(cli_report_cell_text(table->columns[c], row->cells[c],
+                                                     CLI_CELL_FOR_PROGRAMS, text, sizeof text),
+                                cli_report_column_right_aligned(table->columns[c]), out);
         }
         fputs(CLI_REPORT_CSV_LINE_END, out);
     }

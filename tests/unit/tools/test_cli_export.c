@@ -69,6 +69,34 @@ static void test_csv_quoting_bom_totals(void **state) {
     cli_export_document_free(&document);
 }
 
+/* CSV injection: a text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first)
+ * is written quoted behind a ', so it opens as text; a negative amount stays a number. */
+static void test_csv_formula_cells_are_neutralised(void **state) {
+    (void)state;
+    cli_options options;
+    memset(&options, 0, sizeof options);
+    cli_export_document document;
+    cli_export_document_init(&document, &options);
+    cli_export_table *table = cli_export_table_add(&document, "Contracts", test_columns, 4, false);
+    const cli_export_cell rows[5][4] = {
+        {{.text = "=cmd|' /C calc'!A0"}, {.number = 0}, {.number = -30000}, {.number = 0}},
+        {{.text = "+1+1"}, {.number = 0}, {.number = 1}, {.number = 0}},
+        {{.text = "-2"}, {.number = 0}, {.number = 1}, {.number = 0}},
+        {{.text = "@SUM(A1)"}, {.number = 0}, {.number = 1}, {.number = 0}},
+        {{.text = "\tX"}, {.number = 0}, {.number = 1}, {.number = 0}}};
+    for (size_t r = 0; r < 5; r++) assert_true(cli_export_row_add(table, rows[r]));
+    char *text = test_csv(&document, false);
+    assert_string_equal(text, "\xEF\xBB\xBF"
+                              "contract,agreed,value,withheld pot\r\n"
+                              "\"'=cmd|' /C calc'!A0\",,-300.00,0.00\r\n"
+                              "\"'+1+1\",,0.01,0.00\r\n"
+                              "\"'-2\",,0.01,0.00\r\n"
+                              "\"'@SUM(A1)\",,0.01,0.00\r\n"
+                              "\"'\tX\",,0.01,0.00\r\n");
+    free(text);
+    cli_export_document_free(&document);
+}
+
 /* With provenance, rows whose first field starts "# " come before the header row. */
 static void test_csv_provenance(void **state) {
     (void)state;
@@ -233,6 +261,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quoting_bom_totals),
         cmocka_unit_test(test_csv_provenance),
+        cmocka_unit_test(test_csv_formula_cells_are_neutralised),
         cmocka_unit_test(test_totals_overflow),
         cmocka_unit_test(test_sort),
         cmocka_unit_test(test_sheet_names),

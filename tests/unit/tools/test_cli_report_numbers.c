@@ -101,10 +101,24 @@ static void test_csv_prints_event_numbers_plain(void **state) {
     free(text);
 }
 
+/* A report's text cell that a spreadsheet would run as a formula is written behind a ', while a
+ * negative amount stays a number. */
+static void test_csv_neutralises_formula_text(void **state) {
+    (void)state;
+    test_report made;
+    test_report_init(&made);
+    made.cells[1].text = (char *)"=HYPERLINK(\"x\")";
+    made.cells[2].number = -500;
+    char *text = test_written(&made, false);
+    assert_non_null(strstr(text, "4409,\"'=HYPERLINK(\"\"x\"\")\",-5.00"));
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_prints_event_numbers_plain),
         cmocka_unit_test(test_csv_prints_event_numbers_plain),
+        cmocka_unit_test(test_csv_neutralises_formula_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
