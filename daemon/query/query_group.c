@@ -11,11 +11,15 @@
 #include "query_read.h"
 #include "fundflow/limits.h"
 
-bool query_group_includes(query_group group, const char *code) {
-    for (size_t i = 0; i < *group.n_codes; i++) {
-        if (strcmp((*group.codes)[i], code) == 0) return true;
+bool query_codes_include(char *const *codes, size_t count, const char *code) {
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(codes[i], code) == 0) return true;
     }
     return false;
+}
+
+bool query_group_includes(query_group group, const char *code) {
+    return query_codes_include(*group.codes, *group.n_codes, code);
 }
 
 static ff_err query_group_add(query_group group, const char *code) {

@@ -25,6 +25,9 @@ typedef struct query_group {
 ff_err query_group_form(store_txn *txn, ff_store *store, const Fundflow__V1__OrgRecord *org,
                         bool rollup, uint32_t date, query_group group);
 
+/* Whether code is one of count codes, such as a response's included_codes. */
+bool query_codes_include(char *const *codes, size_t count, const char *code);
+
 /* Whether code is in the group. */
 bool query_group_includes(query_group group, const char *code);
 

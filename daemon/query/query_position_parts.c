@@ -8,6 +8,7 @@
 #include "log.h"
 #include "projection.h"
 #include "projection_table.h"
+#include "query_group.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
 
@@ -133,10 +134,7 @@ ff_err query_contract_figures_at(store_txn *txn, ff_store *store,
 /* ---- a group's internal flows ---- */
 
 static bool query_group_has(const Fundflow__V1__Position *position, const char *code) {
-    for (size_t i = 0; i < position->n_included_codes; i++) {
-        if (strcmp(position->included_codes[i], code) == 0) return true;
-    }
-    return false;
+    return query_codes_include(position->included_codes, position->n_included_codes, code);
 }
 
 /* Walking one member's events for the transfers it made to another member. */
