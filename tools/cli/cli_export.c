@@ -713,16 +713,20 @@ static bool cli_export_xlsx_formats(cli_export_xlsx *xlsx) {
     return true;
 }
 
-/* Adds a worksheet, reporting why not. */
-static lxw_worksheet *cli_export_xlsx_sheet(const cli_export_xlsx *xlsx, const char *name) {
-    lxw_error error = workbook_validate_sheet_name(xlsx->workbook, name);
-    lxw_worksheet *sheet = error == LXW_NO_ERROR ? workbook_add_worksheet(xlsx->workbook, name)
-                                                 : NULL;
+lxw_worksheet *cli_export_worksheet_add(lxw_workbook *workbook, const char *path,
+                                        const char *name) {
+    lxw_error error = workbook_validate_sheet_name(workbook, name);
+    lxw_worksheet *sheet = error == LXW_NO_ERROR ? workbook_add_worksheet(workbook, name) : NULL;
     if (sheet == NULL) {
-        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the worksheet \"%s\": %s\n", xlsx->path,
-                name, error != LXW_NO_ERROR ? lxw_strerror(error) : "libxlsxwriter refused it");
+        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the worksheet \"%s\": %s\n", path, name,
+                error != LXW_NO_ERROR ? lxw_strerror(error) : "libxlsxwriter refused it");
     }
     return sheet;
+}
+
+/* Adds a worksheet, reporting why not. */
+static lxw_worksheet *cli_export_xlsx_sheet(const cli_export_xlsx *xlsx, const char *name) {
+    return cli_export_worksheet_add(xlsx->workbook, xlsx->path, name);
 }
 
 static int cli_export_xlsx_sheets(const cli_export_xlsx *xlsx,

@@ -148,6 +148,11 @@ bool cli_export_totals(cli_export_table *table);
  * name, which holds CLI_EXPORT_SHEET_NAME_BYTES. */
 const char *cli_export_sheet_name(const char *title, char *name);
 
+/* Adds a worksheet named name to the workbook being written to path, or says on stderr why it
+ * cannot (a name libxlsxwriter refuses, or no memory) and returns NULL. */
+lxw_worksheet *cli_export_worksheet_add(lxw_workbook *workbook, const char *path,
+                                        const char *name);
+
 /* Renderers. Each writes every table, totals row included (cli_export_totals first). */
 void cli_export_table_write(const cli_export_document *document, FILE *out);
 /* RFC 4180, CRLF line ends, a UTF-8 byte order mark; with provenance, leading rows whose first

@@ -117,14 +117,8 @@ static bool cli_xlsx_sheet_name(const cli_xlsx *xlsx, const char *source, size_t
 /* Adds a worksheet named name, which must be unique already, and remembers the name when
  * remember says so. Returns NULL having said why. */
 static lxw_worksheet *cli_xlsx_sheet_add(cli_xlsx *xlsx, const char *name, bool remember) {
-    lxw_error error = workbook_validate_sheet_name(xlsx->workbook, name);
-    lxw_worksheet *sheet = error == LXW_NO_ERROR ? workbook_add_worksheet(xlsx->workbook, name)
-                                                 : NULL;
-    if (sheet == NULL) {
-        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the worksheet \"%s\": %s\n", xlsx->path,
-                name, error != LXW_NO_ERROR ? lxw_strerror(error) : "libxlsxwriter refused it");
-        return NULL;
-    }
+    lxw_worksheet *sheet = cli_export_worksheet_add(xlsx->workbook, xlsx->path, name);
+    if (sheet == NULL) return NULL;
     if (remember) {
         snprintf(xlsx->sheet_names[xlsx->sheet_count++], CLI_XLSX_SHEET_NAME_BYTES, "%s", name);
     }
