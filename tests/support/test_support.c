@@ -76,7 +76,7 @@ void test_log_record_delete(ff_store *store, uint64_t sequence) {
     assert_int_equal(store_txn_commit(txn), FF_OK);
 }
 
-static Fundflow__V1__Command *test_command_make(const char *key) {
+Fundflow__V1__Command *test_command_make(const char *key) {
     Fundflow__V1__Command *command = malloc(sizeof *command);
     Fundflow__V1__Event *event = malloc(sizeof *event);
     assert_non_null(command);

@@ -40,6 +40,8 @@ void test_log_record_delete(ff_store *store, uint64_t sequence);
 ff_ledger *test_ledger_open(const char *directory, uint64_t map_bytes);
 
 /* Command builders. Each returns a heap command that test_submit frees. */
+/* A command with key, TEST_EFFECTIVE_DATE and an empty event, for a builder to fill. */
+Fundflow__V1__Command *test_command_make(const char *key);
 Fundflow__V1__Command *test_org(const char *key, const char *code, const char *name,
                                 Fundflow__V1__OrgKind kind, const char *parent_code);
 Fundflow__V1__Command *test_allocation(const char *key, const char *funder, const char *recipient,

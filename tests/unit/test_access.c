@@ -44,22 +44,9 @@ enum {
 
 /* ---- builders ---- */
 
-static Fundflow__V1__Command *command_make(const char *key) {
-    Fundflow__V1__Command *command = malloc(sizeof *command);
-    Fundflow__V1__Event *event = malloc(sizeof *event);
-    assert_non_null(command);
-    assert_non_null(event);
-    fundflow__v1__command__init(command);
-    fundflow__v1__event__init(event);
-    command->idempotency_key = strdup(key);
-    command->effective_date = TEST_EFFECTIVE_DATE;
-    command->event = event;
-    return command;
-}
-
 static Fundflow__V1__Command *grant_make(const char *key, const char *name, access_role role,
                                          const char *scope, const uint8_t sha256[32]) {
-    Fundflow__V1__Command *command = command_make(key);
+    Fundflow__V1__Command *command = test_command_make(key);
     Fundflow__V1__PrincipalGranted *grant = malloc(sizeof *grant);
     assert_non_null(grant);
     fundflow__v1__principal_granted__init(grant);
@@ -75,7 +62,7 @@ static Fundflow__V1__Command *grant_make(const char *key, const char *name, acce
 }
 
 static Fundflow__V1__Command *revoke_make(const char *key, const char *name) {
-    Fundflow__V1__Command *command = command_make(key);
+    Fundflow__V1__Command *command = test_command_make(key);
     Fundflow__V1__PrincipalRevoked *revoke = malloc(sizeof *revoke);
     assert_non_null(revoke);
     fundflow__v1__principal_revoked__init(revoke);
@@ -88,7 +75,7 @@ static Fundflow__V1__Command *revoke_make(const char *key, const char *name) {
 
 static Fundflow__V1__Command *parent_change_make(const char *key, const char *code,
                                                  const char *parent, uint32_t from) {
-    Fundflow__V1__Command *command = command_make(key);
+    Fundflow__V1__Command *command = test_command_make(key);
     Fundflow__V1__OrgUpdated *update = malloc(sizeof *update);
     assert_non_null(update);
     fundflow__v1__org_updated__init(update);
@@ -102,7 +89,7 @@ static Fundflow__V1__Command *parent_change_make(const char *key, const char *co
 
 static Fundflow__V1__Command *statement_make(const char *key, const char *org,
                                              const char *counterparty) {
-    Fundflow__V1__Command *command = command_make(key);
+    Fundflow__V1__Command *command = test_command_make(key);
     Fundflow__V1__StatementSubmitted *statement = malloc(sizeof *statement);
     assert_non_null(statement);
     fundflow__v1__statement_submitted__init(statement);

@@ -79,16 +79,11 @@ static Fundflow__V1__Command *grouping(const char *key, const char *code,
 /* A PrincipalGranted command; fill makes each grant's token hash its own. */
 static Fundflow__V1__Command *grant(const char *key, const char *name, access_role role,
                                     const char *scope, uint8_t fill) {
-    Fundflow__V1__Command *command = malloc(sizeof *command);
-    Fundflow__V1__Event *event = malloc(sizeof *event);
+    Fundflow__V1__Command *command = test_command_make(key);
+    Fundflow__V1__Event *event = command->event;
     Fundflow__V1__PrincipalGranted *granted = malloc(sizeof *granted);
-    assert_true(command && event && granted);
-    fundflow__v1__command__init(command);
-    fundflow__v1__event__init(event);
+    assert_non_null(granted);
     fundflow__v1__principal_granted__init(granted);
-    command->idempotency_key = strdup(key);
-    command->effective_date = TEST_EFFECTIVE_DATE;
-    command->event = event;
     event->kind_case = FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_GRANTED;
     event->principal_granted = granted;
     granted->name = strdup(name);
