@@ -87,17 +87,6 @@ void principals_admin_token_warn(ff_ledger *ledger, const config *settings) {
 
 /* ---- the commands ---- */
 
-static ff_err principals_name_check(const char *name, ff_failure *failure) {
-    if (name == NULL || name[0] == '\0') {
-        return failure_set(failure, FF_ERR_FIELD_MISSING, "name", "name is required");
-    }
-    if (strlen(name) > FF_PRINCIPAL_NAME_BYTES_MAX) {
-        return failure_set(failure, FF_ERR_FIELD_TOO_LONG, "name",
-                           "name is longer than %d bytes", FF_PRINCIPAL_NAME_BYTES_MAX);
-    }
-    return FF_OK;
-}
-
 /* Packs a request built on the stack and unpacks it on the heap, so that a writer job owns
  * every byte of it and frees it as it frees any SubmitCommands request. */
 static ff_err principals_request_own(const char *key_prefix, const char *name, uint32_t today,
@@ -129,10 +118,8 @@ ff_err principals_grant_request(const Fundflow__V1__GrantPrincipalRequest *grant
                                 Fundflow__V1__SubmitCommandsRequest **request_out,
                                 ff_failure *failure) {
     *request_out = NULL;
-    ff_err err = principals_name_check(grant->name, failure);
-    if (err != FF_OK) return err;
     uint8_t sha256[32];
-    err = access_token_new(token, sha256);
+    ff_err err = access_token_new(token, sha256);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot make a token");
     Fundflow__V1__PrincipalGranted granted = FUNDFLOW__V1__PRINCIPAL_GRANTED__INIT;
     granted.name = grant->name;
@@ -153,16 +140,14 @@ ff_err principals_revoke_request(const Fundflow__V1__RevokePrincipalRequest *rev
                                  uint32_t today, Fundflow__V1__SubmitCommandsRequest **request_out,
                                  ff_failure *failure) {
     *request_out = NULL;
-    ff_err err = principals_name_check(revoke->name, failure);
-    if (err != FF_OK) return err;
     Fundflow__V1__PrincipalRevoked revoked = FUNDFLOW__V1__PRINCIPAL_REVOKED__INIT;
     revoked.name = revoke->name;
     revoked.reason = revoke->reason;
     Fundflow__V1__Event event = FUNDFLOW__V1__EVENT__INIT;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_PRINCIPAL_REVOKED;
     event.principal_revoked = &revoked;
-    err = principals_request_own(PRINCIPALS_REVOKE_KEY, revoke->name, today, &event,
-                                 request_out);
+    ff_err err = principals_request_own(PRINCIPALS_REVOKE_KEY, revoke->name, today, &event,
+                                        request_out);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot build the command");
     return FF_OK;
 }

@@ -39,8 +39,8 @@ void principals_admin_token_warn(ff_ledger *ledger, const config *settings);
 
 /* The one command of a GrantPrincipal, as a request a writer job owns (free it with
  * fundflow__v1__submit_commands_request__free_unpacked), with a new token written to token.
- * Errors: FF_ERR_FIELD_MISSING, FF_ERR_FIELD_TOO_LONG (field "name"), FF_ERR_STORAGE (no random
- * bytes), FF_ERR_NO_MEMORY; the ledger checks the rest. */
+ * Errors: FF_ERR_STORAGE (no random bytes), FF_ERR_NO_MEMORY. The name, role and scope are the
+ * ledger's to check (command_check_static, then the projection), as for any command. */
 ff_err principals_grant_request(const Fundflow__V1__GrantPrincipalRequest *grant, uint32_t today,
                                 char token[FF_TOKEN_TEXT_BYTES + 1],
                                 Fundflow__V1__SubmitCommandsRequest **request_out,
