@@ -155,11 +155,14 @@ static ff_err mapped_rows_count(mapped_reader *reader) {
     if (err != FF_OK) return err;
     csv_record record;
     size_t records = 0;
+    bool heading = reader->map->has_header;
     while (csv_reader_next(counter, &record) == FF_OK) {
-        if (!mapped_record_blank(&record)) records++;
+        /* The heading is the first record, as mapped_columns_find reads it, even if empty. */
+        if (heading) heading = false;
+        else if (!mapped_record_blank(&record)) records++;
     }
     csv_reader_close(counter);
-    reader->row_count = records > 0 && reader->map->has_header ? records - 1 : records;
+    reader->row_count = records;
     return FF_OK;
 }
 
