@@ -293,6 +293,7 @@ static void test_amounts(void **state) {
     test_amount(negated, "-1,234.50", "1,234.50");
     test_amount(negated, "1,234.50", "-1,234.50");
     test_amount(negated, "£5", "-£5");
+    test_amount(negated, "+5", "-5");
     test_amount(negated, "", "");
     /* Pence: 123450 p = £1,234.50; 5 p = £0.05; 50 p = £0.50; 100 p = £1.00. */
     test_amount(pence, "123450", "1234.50");
@@ -602,6 +603,31 @@ static void test_row_count_large(void **state) {
     free(csv);
 }
 
+static void test_line_limit(void **state) {
+    test_files *files = *state;
+    /* CSV_IMPORT_LINES_MAX lines of "1": the reader refuses on reaching the limit, naming it. */
+    size_t lines = CSV_IMPORT_LINES_MAX;
+    size_t size = 7 + lines * 2;
+    char *csv = malloc(size);
+    assert_non_null(csv);
+    memcpy(csv, "Amount\n", 7);
+    for (size_t i = 0; i < lines; i++) memcpy(csv + 7 + 2 * i, "1\n", 2);
+    mapping *map = NULL;
+    ff_err err = FF_OK;
+    char error[MAPPING_ERROR_BYTES];
+    mapped_reader *reader = test_reader(files, "Amount = amount\n", csv, size, &map, &err, error);
+    if (reader == NULL) fail_msg("%s", error);
+    mapped_row row;
+    while ((err = mapped_reader_next(reader, &row)) == FF_OK) {
+    }
+    assert_int_equal(err, FF_ERR_FIELD_TOO_LONG);
+    assert_non_null(strstr(mapped_reader_error(reader), "in.csv line 2000000: the file has more "
+                                                         "than 2000000 lines"));
+    mapped_reader_close(reader);
+    mapping_free(map);
+    free(csv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_directive),
@@ -626,6 +652,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_sha256, test_files_setup, test_files_teardown),
         cmocka_unit_test_setup_teardown(test_row_count_large, test_files_setup,
                                         test_files_teardown),
+        cmocka_unit_test_setup_teardown(test_line_limit, test_files_setup, test_files_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,10 +45,12 @@ static ff_err mapped_fail(mapped_reader *reader, ff_err code, const char *format
     return code;
 }
 
-/* Reads the whole file, refusing one beyond CSV_IMPORT_FILE_BYTES_MAX. */
+/* Reads the whole file, refusing one beyond CSV_IMPORT_FILE_BYTES_MAX: it reads up to one byte
+ * more than the limit, to tell a file at the limit from one beyond it. */
 static ff_err mapped_file_read(mapped_reader *reader) {
     FILE *file = fopen(reader->path, "rb");
     if (file == NULL) return mapped_fail(reader, FF_ERR_IO, "%s: %s", reader->path, strerror(errno));
+    const size_t most = (size_t)CSV_IMPORT_FILE_BYTES_MAX + 1;
     size_t capacity = 1 << 16;
     ff_err err = FF_OK;
     for (;;) {
@@ -63,14 +65,14 @@ static ff_err mapped_file_read(mapped_reader *reader) {
             err = mapped_fail(reader, FF_ERR_IO, "%s: cannot be read", reader->path);
             break;
         }
-        if (reader->size < capacity) break;
-        if (capacity > CSV_IMPORT_FILE_BYTES_MAX) {
+        if (reader->size == most) {
             err = mapped_fail(reader, FF_ERR_FIELD_TOO_LONG,
-                              "%s: the file is larger than %u bytes, the limit for one import",
+                              "%s: the file is larger than %u bytes, the limit for one file",
                               reader->path, CSV_IMPORT_FILE_BYTES_MAX);
             break;
         }
-        capacity *= 2;
+        if (reader->size < capacity) break;
+        capacity = capacity > most / 2 ? most : capacity * 2;
     }
     fclose(file);
     return err;

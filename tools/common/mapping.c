@@ -564,7 +564,7 @@ bool mapping_amount_to_pounds(const mapping *map, const char *text, char *out,
     /* Pounds go through as written, £ and commas included, for money_parse to judge. */
     const char *sign = "";
     if (map->negated && *text != '\0') {
-        if (*text == '-') text++;
+        if (*text == '-' || *text == '+') sign = *text++ == '-' ? "" : "-";
         else sign = "-";
     }
     if (strlen(sign) + strlen(text) + 1 > out_bytes) {
