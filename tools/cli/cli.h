@@ -3,8 +3,8 @@
  *
  * cli_arguments.c reads the command line into a cli_options, using the tables in cli_flags.c, and
  * fundflow_cli.c calls one subcommand's run function; cli_commands.c, cli_domain.c, cli_queries.c,
- * cli_listing.c, cli_positions.c, cli_plugins.c, cli_principals.c, cli_plans.c and cli_submit.c
- * hold those functions. The client is single-threaded.
+ * cli_listing.c, cli_positions.c, cli_plugins.c, cli_principals.c, cli_plans.c, cli_submit.c and
+ * cli_reconcile.c hold those functions. The client is single-threaded.
  */
 #ifndef FUNDFLOW_TOOLS_CLI_H
 #define FUNDFLOW_TOOLS_CLI_H
@@ -29,7 +29,8 @@
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_CONNECT 3
 #define CLI_EXIT_FAILED 4
-#define CLI_EXIT_FINDINGS 5 /* report --fail-on: a finding reached the level */
+#define CLI_EXIT_FINDINGS 5 /* report --fail-on: a finding reached the level; reconcile
+                              * --fail-on difference: something did not match */
 
 /* The most organisations positions reads, one GetPosition call each. Ten thousand is a few
  * seconds of calls and already far more rows than anyone reads on a screen (England has 42 ICBs
@@ -79,6 +80,7 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_PRINCIPAL_REVOKE,
     CLI_SUBCOMMAND_PLAN_SET,
     CLI_SUBCOMMAND_OUTTURN,
+    CLI_SUBCOMMAND_RECONCILE,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -192,6 +194,12 @@ typedef struct cli_options {
     int64_t amount_each_pence; /* plan set --amount-each */
     bool amount_each_given;
     uint32_t to_month; /* outturn --to */
+    /* Reconcile (cli_reconcile.c). */
+    uint32_t reconcile_kind;   /* --against: a ReconcileKind, 0 until given */
+    const char *mapping_path;  /* --mapping */
+    int64_t tolerance_pence;   /* --tolerance */
+    bool tolerance_given;
+    bool fail_on_difference;   /* --fail-on difference */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
@@ -254,5 +262,6 @@ int cli_principal_list_run(const cli_options *options, cli_session *session);
 int cli_principal_revoke_run(const cli_options *options, cli_session *session);
 int cli_plan_set_run(const cli_options *options, cli_session *session);
 int cli_outturn_run(const cli_options *options, cli_session *session);
+int cli_reconcile_run(const cli_options *options, cli_session *session);
 
 #endif

@@ -35,7 +35,8 @@ static void cli_exit_codes_print(FILE *out) {
                  "     report's table is too wide for --format table\n"
                  "  2  usage error: an unknown subcommand or flag, a missing or bad value (the\n"
                  "     message names the flag), or a submit file that cannot be read or holds a\n"
-                 "     line that is not a Command\n"
+                 "     line that is not a Command, or a reconcile file or mapping that cannot be\n"
+                 "     read or holds a bad value (the message names its line and column)\n"
                  "  3  cannot connect to the server (the message names its URL); nothing was sent\n"
                  "     or read: also when TLS fails, because the server's certificate is not\n"
                  "     trusted or does not name the host, or the server refused ours\n"
@@ -44,7 +45,8 @@ static void cli_exit_codes_print(FILE *out) {
                  "     so run it again unchanged (same --date, or same --key) to find out; or the\n"
                  "     output (--output) cannot be written, which leaves the file as it was\n"
                  "  5  report --fail-on: the report was written whole and a finding reached the\n"
-                 "     level asked for (fail: a FAIL; warn: a WARN or a FAIL)\n");
+                 "     level asked for (fail: a FAIL; warn: a WARN or a FAIL); reconcile\n"
+                 "     --fail-on difference: the result was written and a line did not match\n");
 }
 
 void cli_subcommand_name(cli_subcommand_id id, char *buffer, size_t buffer_bytes) {

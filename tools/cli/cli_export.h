@@ -25,8 +25,8 @@
 #include "cli.h"
 #include "cli_report.h"
 
-/* Tables in one document: contract show has its terms, its metrics and its months. */
-#define CLI_EXPORT_TABLES_MAX 4
+/* Tables in one document: reconcile has its comparison, a summary and four sections. */
+#define CLI_EXPORT_TABLES_MAX 6
 
 /* Columns in one table: the widest (contract show's terms and figures) has seventeen. */
 #define CLI_EXPORT_COLUMNS_MAX 24

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli_reconcile.h"
 #include "cli_report.h"
 #include "cli_values.h"
 #include "tool_help.h"
@@ -50,7 +51,8 @@
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_EVENTS) |                   \
      CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO) |                \
      CLI_FOR(CLI_SUBCOMMAND_OUTTURN))
-#define CLI_FOR_EXPORTS (CLI_FOR_LISTINGS | CLI_FOR(CLI_SUBCOMMAND_REPORT))
+#define CLI_FOR_EXPORTS                                                                         \
+    (CLI_FOR_LISTINGS | CLI_FOR(CLI_SUBCOMMAND_REPORT) | CLI_FOR(CLI_SUBCOMMAND_RECONCILE))
 #define CLI_FOR_MONTHS                                                                          \
     (CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_STATEMENT) |                          \
      CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
@@ -611,6 +613,40 @@ static bool cli_to_month_parse(void *context, const char *flag, const char *valu
     return tool_month_parse(flag, value, &options->to_month);
 }
 
+/* Values of reconcile's flags ---------------------------------------------------------------- */
+
+static bool cli_against_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    const cli_reconcile_kind *kind = cli_reconcile_kind_find(value);
+    if (kind == NULL) {
+        return tool_value_refuse(flag, value, "is not allocations, positions, payments or "
+                                              "contracts");
+    }
+    options->reconcile_kind = (uint32_t)kind->kind;
+    return true;
+}
+
+static bool cli_mapping_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->mapping_path = value;
+    return tool_text_parse(flag, value, PATH_MAX - 1);
+}
+
+static bool cli_tolerance_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->tolerance_given = true;
+    return tool_amount_or_zero_parse(flag, value, &options->tolerance_pence);
+}
+
+static bool cli_fail_on_difference_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    if (strcasecmp(value, "difference") != 0) {
+        return tool_value_refuse(flag, value, "is not difference");
+    }
+    options->fail_on_difference = true;
+    return true;
+}
+
 /* Subcommands -------------------------------------------------------------------------------- */
 
 const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
@@ -936,6 +972,38 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "--provenance heads a CSV with what produced it). Where the table shows \"-\" (actual,\n"
         "variance and year to date after --to; committed to --to), an export has 0.00.",
         cli_outturn_run},
+    [CLI_SUBCOMMAND_RECONCILE] = {
+        NULL, "reconcile", "FILE", "compare a file kept outside fundflow with the ledger",
+        "Reads FILE, a CSV file (UTF-8; save a workbook from Excel as \"CSV UTF-8\"; an .xlsx\n"
+        "is refused) through the mapping file --mapping, which says which column holds which\n"
+        "field, and asks the server to compare its rows with the ledger, writing nothing:\n"
+        "  allocations  per recipient (org) and stream: a published allocation schedule\n"
+        "  positions    per org, stream and measure (received, passed on or paid)\n"
+        "  payments     per contract and month: a general ledger's export, receipts\n"
+        "  contracts    per contract: its value, from a contract tracker\n"
+        "Rows with the same key are added up, and so is the ledger's side, which is what\n"
+        "your token's scope covers in the year, as at --as-at. Every key falls into one of\n"
+        "four sections, each with a TOTAL (and a Summary of all four):\n"
+        "  matched                    in both, the difference within the tolerance\n"
+        "  matched with a difference  in both, the difference beyond it: file, ledger and\n"
+        "                             difference (file - ledger)\n"
+        "  in the file only           not in the ledger (or 0 there)\n"
+        "  in the ledger only         not in the file\n"
+        "with the as-at sequence and that event's hash, so it says what the ledger held. A\n"
+        "mapping is lines of \"Column Heading = field\" (or \"#3 = field\") and directives:\n"
+        "kind = KIND, date format = DD/MM/YYYY (YYYY-MM-DD, DD-MM-YYYY, DD.MM.YYYY,\n"
+        "DD-MON-YYYY, YYYYMMDD), amount format = pounds|pence, amount sign = negate,\n"
+        "reference = Column, header = none, match = contract, month (keys to match on),\n"
+        "tolerance = 1.00 (pounds), date window = 2024-04-01 to 2024-09-30, and constants\n"
+        "set FIELD = VALUE; set year, and set provider, set commissioner or set stream to\n"
+        "narrow the ledger's side. The fields: org, stream, measure, contract, month (or a\n"
+        "date, whose month is taken), amount (any sign), date, year. Every value is read by\n"
+        "the parsers the flags use; the first bad one is refused naming its line and column\n"
+        "(exit 2), and nothing is sent. docs/RECONCILE.md explains it all, with examples.\n"
+        "--format csv, json or xlsx exports it (xlsx: a worksheet per section, a Summary, the\n"
+        "Comparison and an About sheet). With --fail-on difference, exits 5 once it is\n"
+        "written if any key is in the last three sections, for a monthly job to alert on.",
+        cli_reconcile_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
@@ -1347,6 +1415,27 @@ const tool_flag cli_flags[] = {
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_as_at_parse,
      "The outturn as the ledger stood once event SEQUENCE was recorded: the plans, contracts\n"
      "and payments recorded by then; beyond the head it is refused. Default: now.", NULL},
+    /* Reconciliation. */
+    {"--against", "KIND", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0, cli_against_parse,
+     "What FILE is compared with: allocations, positions, payments or contracts. Required\n"
+     "unless the mapping says kind = KIND (they must then agree).", NULL},
+    {"--mapping", "MAPFILE", CLI_FOR(CLI_SUBCOMMAND_RECONCILE),
+     CLI_FOR(CLI_SUBCOMMAND_RECONCILE), cli_mapping_parse,
+     "The mapping file: which column holds which field, the formats, and the matching\n"
+     "rules (docs/RECONCILE.md). Required.", NULL},
+    {"--year", "YYYY/YY", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0, cli_financial_year_parse,
+     "The financial year compared, such as 2024/25. Default: the mapping's year (set year =\n"
+     "2024/25, or a year column's first value); one of them is needed.", NULL},
+    {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0, cli_as_at_parse,
+     "Compare with the ledger as it stood once event SEQUENCE was recorded; beyond the head\n"
+     "it is refused. Default: now (the head, which the result names).", NULL},
+    {"--tolerance", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0, cli_tolerance_parse,
+     "The largest difference " CLI_AMOUNT_HELP " that still\n"
+     "counts as matched, 0 or more. Default: the mapping's tolerance, or else £0.00.", NULL},
+    {"--fail-on", "difference", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0,
+     cli_fail_on_difference_parse,
+     "Once the result is written, exit 5 if any key is matched with a difference, in the\n"
+     "file only or in the ledger only. Default: exit 0 whatever the result.", NULL},
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
