@@ -16,17 +16,22 @@
 
 typedef Fundflow__V1__ReconcileRequest reconcile_request;
 
-/* ---- allocations ---- */
+/* ---- one name's events from the history index ---- */
 
-/* A walk of one funder's history for its AllocationIssued events. */
-typedef struct allocation_walk {
+/* Called for each event concerning name, recorded by the as-at sequence, dated inside the window
+ * and not reversed by an event recorded by the sequence. */
+typedef ff_err (*history_visit)(reconcile_run *run, const char *name,
+                                const Fundflow__V1__EventRecord *record);
+
+typedef struct history_walk {
     reconcile_run *run;
-    const char *funder;
+    const char *name;
     size_t prefix_bytes;
-} allocation_walk;
+    history_visit visit;
+} history_walk;
 
 /* Whether the event was reversed by an event recorded by the as-at sequence. */
-static ff_err allocation_reversed(const reconcile_run *run, uint64_t sequence, bool *reversed) {
+static ff_err event_reversed(const reconcile_run *run, uint64_t sequence, bool *reversed) {
     uint8_t key[LOG_KEY_BYTES];
     log_key_encode(sequence, key);
     store_slice value;
@@ -42,27 +47,9 @@ static ff_err allocation_reversed(const reconcile_run *run, uint64_t sequence, b
     return FF_OK;
 }
 
-/* Whether an allocation counts: the funder's, for the year and stream, dated in the window, to a
- * covered recipient, and not reversed as at the sequence. */
-static ff_err allocation_counts(const allocation_walk *walk, const Fundflow__V1__EventRecord *record,
-                                bool *counts) {
-    const reconcile_request *request = walk->run->request;
-    const Fundflow__V1__AllocationIssued *allocation = record->event->allocation_issued;
-    *counts = strcmp(allocation->funder_code, walk->funder) == 0 &&
-              allocation->financial_year == request->financial_year &&
-              (request->stream == 0 || allocation->stream == request->stream) &&
-              reconcile_in_window(request, record->effective_date);
-    ff_err err = FF_OK;
-    if (*counts) err = query_org_covered(walk->run->read, allocation->recipient_code, counts);
-    bool reversed = false;
-    if (err == FF_OK && *counts) err = allocation_reversed(walk->run, record->sequence, &reversed);
-    *counts = *counts && !reversed;
-    return err;
-}
-
-static ff_err allocation_row(void *argument, store_slice key, store_slice value, bool *stop) {
+static ff_err history_row(void *argument, store_slice key, store_slice value, bool *stop) {
     (void)value;
-    allocation_walk *walk = argument;
+    history_walk *walk = argument;
     if (key.bytes != walk->prefix_bytes + LOG_KEY_BYTES) return FF_ERR_STORAGE;
     uint64_t sequence = log_key_decode((const uint8_t *)key.data + walk->prefix_bytes);
     if (sequence > walk->run->as_at_sequence) {
@@ -72,26 +59,40 @@ static ff_err allocation_row(void *argument, store_slice key, store_slice value,
     Fundflow__V1__EventRecord *record = NULL;
     ff_err err = log_read(walk->run->read->txn, walk->run->read->store, sequence, &record);
     if (err != FF_OK) return err;
-    bool counts = false;
-    if (record->event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED) {
-        err = allocation_counts(walk, record, &counts);
-    }
-    if (err == FF_OK && counts) {
-        const Fundflow__V1__AllocationIssued *allocation = record->event->allocation_issued;
-        err = reconcile_entry_add(walk->run, allocation->recipient_code,
-                                  (uint32_t)allocation->stream, "", 0, 0,
-                                  allocation->amount_pence, RECONCILE_LEDGER);
+    bool reversed = false;
+    if (reconcile_in_window(walk->run->request, record->effective_date)) {
+        err = event_reversed(walk->run, sequence, &reversed);
+        if (err == FF_OK && !reversed) err = walk->visit(walk->run, walk->name, record);
     }
     fundflow__v1__event_record__free_unpacked(record, NULL);
     return err;
 }
 
-static ff_err allocation_funder_walk(reconcile_run *run, const char *funder) {
-    uint8_t prefix[FF_ORG_CODE_BYTES_MAX + 1 + LOG_KEY_BYTES];
-    size_t bytes = projection_history_key(funder, 0, prefix, sizeof prefix);
-    allocation_walk walk = {.run = run, .funder = funder, .prefix_bytes = bytes - LOG_KEY_BYTES};
+static ff_err history_walk_run(reconcile_run *run, const char *name, history_visit visit) {
+    uint8_t prefix[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
+    size_t bytes = projection_history_key(name, 0, prefix, sizeof prefix);
+    history_walk walk = {.run = run, .name = name, .prefix_bytes = bytes - LOG_KEY_BYTES,
+                         .visit = visit};
     return store_each(run->read->txn, run->read->store, STORE_TABLE_HISTORY,
-                      STORE_SLICE(prefix, walk.prefix_bytes), allocation_row, &walk);
+                      STORE_SLICE(prefix, walk.prefix_bytes), history_row, &walk);
+}
+
+/* ---- allocations ---- */
+
+/* An allocation the funder issued, for the year and stream, to a covered recipient. */
+static ff_err allocation_visit(reconcile_run *run, const char *funder,
+                               const Fundflow__V1__EventRecord *record) {
+    if (record->event->kind_case != FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED) return FF_OK;
+    const reconcile_request *request = run->request;
+    const Fundflow__V1__AllocationIssued *allocation = record->event->allocation_issued;
+    bool counts = strcmp(allocation->funder_code, funder) == 0 &&
+                  allocation->financial_year == request->financial_year &&
+                  (request->stream == 0 || allocation->stream == request->stream);
+    ff_err err = FF_OK;
+    if (counts) err = query_org_covered(run->read, allocation->recipient_code, &counts);
+    if (err != FF_OK || !counts) return err;
+    return reconcile_entry_add(run, allocation->recipient_code, (uint32_t)allocation->stream, "",
+                               0, 0, allocation->amount_pence, RECONCILE_LEDGER);
 }
 
 /* The payers of the year's flows (allocations and budgets passed on), each once: every funder of
@@ -123,7 +124,7 @@ ff_err reconcile_ledger_allocations(reconcile_run *run) {
     ff_err err = store_each(run->read->txn, run->read->store, STORE_TABLE_FLOWS,
                             STORE_SLICE(prefix, sizeof prefix), funder_row, &funders);
     for (size_t i = 0; err == FF_OK && i < funders.count; i++) {
-        err = allocation_funder_walk(run, funders.codes[i]);
+        err = history_walk_run(run, funders.codes[i], allocation_visit);
     }
     free(funders.codes);
     return err;
@@ -284,9 +285,31 @@ static ff_err contracts_walk(reconcile_run *run, contract_add add) {
                       contract_row, &walk);
 }
 
-/* Paid per month (payments less reversed payments), for the months whose first day is in the
- * window. */
+static bool reconcile_windowed(const reconcile_request *request) {
+    return request->date_from != 0 || request->date_to != 0;
+}
+
+/* A payment on the contract, dated in the window (history_row checked), for a month whose first
+ * day is in it too. */
+static ff_err payment_visit(reconcile_run *run, const char *contract_id,
+                            const Fundflow__V1__EventRecord *record) {
+    if (record->event->kind_case != FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE) return FF_OK;
+    const Fundflow__V1__PaymentMade *payment = record->event->payment_made;
+    uint32_t first_day = calendar_month_first_date(run->request->financial_year, payment->month);
+    if (strcmp(payment->contract_id, contract_id) != 0 ||
+        !reconcile_in_window(run->request, first_day)) {
+        return FF_OK;
+    }
+    return reconcile_entry_add(run, "", 0, contract_id, payment->month, 0, payment->amount_pence,
+                               RECONCILE_LEDGER);
+}
+
+/* Paid per month (payments less reversed payments). With a window, the contract's own payments
+ * dated in it, for months whose first day is in it; without, the state's paid_by_month. */
 static ff_err payments_add(reconcile_run *run, const Fundflow__V1__ContractRecord *contract) {
+    if (reconcile_windowed(run->request)) {
+        return history_walk_run(run, contract->contract_id, payment_visit);
+    }
     assert(contract->n_paid_by_month_pence == FF_MONTHS_PER_YEAR);
     ff_err err = FF_OK;
     for (uint32_t m = 1; err == FF_OK && m <= FF_MONTHS_PER_YEAR; m++) {
@@ -299,11 +322,28 @@ static ff_err payments_add(reconcile_run *run, const Fundflow__V1__ContractRecor
     return err;
 }
 
-/* The value as agreed and varied, for a contract agreed inside the window. */
-static ff_err contract_value_add(reconcile_run *run, const Fundflow__V1__ContractRecord *contract) {
-    if (contract->value_pence == 0 || !reconcile_in_window(run->request, contract->agreed_date)) {
-        return FF_OK;
+/* The contract's agreement and variations dated in the window (history_row checked). */
+static ff_err contract_event_visit(reconcile_run *run, const char *contract_id,
+                                   const Fundflow__V1__EventRecord *record) {
+    int64_t amount = 0;
+    if (record->event->kind_case == FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED &&
+        strcmp(record->event->contract_agreed->contract_id, contract_id) == 0) {
+        amount = record->event->contract_agreed->annual_value_pence;
+    } else if (record->event->kind_case == FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED &&
+               strcmp(record->event->contract_varied->contract_id, contract_id) == 0) {
+        amount = record->event->contract_varied->change_pence;
     }
+    if (amount == 0) return FF_OK;
+    return reconcile_entry_add(run, "", 0, contract_id, 0, 0, amount, RECONCILE_LEDGER);
+}
+
+/* The value as agreed and varied: with a window, the agreement and variations dated in it;
+ * without, the state's value. */
+static ff_err contract_value_add(reconcile_run *run, const Fundflow__V1__ContractRecord *contract) {
+    if (reconcile_windowed(run->request)) {
+        return history_walk_run(run, contract->contract_id, contract_event_visit);
+    }
+    if (contract->value_pence == 0) return FF_OK;
     return reconcile_entry_add(run, "", 0, contract->contract_id, 0, 0, contract->value_pence,
                                RECONCILE_LEDGER);
 }

@@ -36,7 +36,8 @@ enum {
     SEQ_PAY_QJG_M1 = W + 14,     /* 30 */
     SEQ_PAY_QUE_M3 = W + 15,     /* 31 */
     SEQ_VARIATION = W + 16,      /* 32 */
-    SEQ_LAST = W + 17,           /* 33 */
+    SEQ_C06H = W + 17,           /* 33 */
+    SEQ_LAST = W + 19,           /* 35 */
 };
 
 static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command) {
@@ -61,7 +62,9 @@ static void submit_ok(ff_ledger *ledger, Fundflow__V1__Command *command) {
  *  30      QJG pays £75.00 on C-QJG for M1
  *  31      QUE pays £50.00 on C-QUE for M3 (1 June)
  *  32      C-QJG varied up by £100.00 to £1,000.00
- *  33      06H contracts C-06H with RGM for £200.00 */
+ *  33      06H contracts C-06H with RGM for £200.00
+ *  34      06H pays £10.00 on C-06H for M1, dated 2024-07-15
+ *  35      C-06H varied up by £50.00 to £250.00, dated 2024-08-01 */
 static int fixture_setup(void **state) {
     test_fixture *f = test_fixture_open();
     ff_ledger *l = f->ledger;
@@ -87,6 +90,9 @@ static int fixture_setup(void **state) {
     submit_ok(l, test_dated(test_payment("p4", "C-QUE", 3, 5000), 20240601));
     submit_ok(l, test_variation("v1", "C-QJG", 10000));
     submit_ok(l, test_contract("c3", "C-06H", "06H", "RGM", BLOCK, CORE, 20000, 0, NULL));
+    assert_int_equal(test_head_sequence(l), SEQ_C06H);
+    submit_ok(l, test_dated(test_payment("p5", "C-06H", 1, 1000), 20240715));
+    submit_ok(l, test_dated(test_variation("v2", "C-06H", 5000), 20240801));
     assert_int_equal(test_head_sequence(l), SEQ_LAST);
     *state = f;
     return 0;
@@ -436,11 +442,11 @@ static void test_positions_as_at(void **state) {
 
 /* ---- payments ---- */
 
-/* Ledger: C-QUE M1 5000, M2 5000, M3 5000; C-QJG M1 7500.
+/* Ledger: C-QUE M1 5000, M2 5000, M3 5000; C-QJG M1 7500; C-06H M1 1000.
  *   matched      C-QUE M1 5000
  *   differences  C-QUE M2 file 4000, ledger 5000: -1000
  *   file only    C-QJG M2 7500
- *   ledger only  C-QJG M1 7500, C-QUE M3 5000: 12500 */
+ *   ledger only  C-06H M1 1000, C-QJG M1 7500, C-QUE M3 5000: 13500 */
 static void test_payments_worked(void **state) {
     test_fixture *f = *state;
     request r;
@@ -458,16 +464,19 @@ static void test_payments_worked(void **state) {
     contract_line_check(res->differences->lines[0], "C-QUE", 2, 4000, 5000);
     section_check(res->file_only, 1, 7500, 0, 7500);
     contract_line_check(res->file_only->lines[0], "C-QJG", 2, 7500, 0);
-    section_check(res->ledger_only, 2, 0, 12500, -12500);
-    contract_line_check(res->ledger_only->lines[0], "C-QJG", 1, 0, 7500);
-    contract_line_check(res->ledger_only->lines[1], "C-QUE", 3, 0, 5000);
+    section_check(res->ledger_only, 3, 0, 13500, -13500);
+    contract_line_check(res->ledger_only->lines[0], "C-06H", 1, 0, 1000);
+    contract_line_check(res->ledger_only->lines[1], "C-QJG", 1, 0, 7500);
+    contract_line_check(res->ledger_only->lines[2], "C-QUE", 3, 0, 5000);
     response_free(res);
 }
 
-/* As at 30 the M3 payment was not made: ledger only is C-QJG M1 7500 alone. A window of
- * 2024-05-01 to 2024-12-31 keeps months M2 on: ledger only is C-QUE M3 5000 alone, and M1 is not
- * matched. A commissioner of QJG narrows the ledger to C-QJG. Matching on contract alone sums the
- * months: C-QUE file 9000, ledger 15000. */
+/* As at 30 the M3 payment (and C-06H) were not made: ledger only is C-QJG M1 7500 alone. A
+ * window of 2024-05-01 to 2024-12-31 keeps months M2 on: ledger only is C-QUE M3 5000 alone (C-06H
+ * and C-QJG paid M1), and M1 is not matched. A window of 2024-04-01 to 2024-06-30 holds M1 to M3,
+ * but C-06H's M1 payment is dated 2024-07-15, outside it: ledger only is C-QJG M1 7500 and C-QUE
+ * M3 5000. A commissioner of QJG narrows the ledger to C-QJG. Matching on contract alone sums the
+ * months: C-QUE file 9000, ledger 15000; ledger only C-06H 1000 and C-QJG 7500. */
 static void test_payments_as_at_window_filters(void **state) {
     test_fixture *f = *state;
     request r;
@@ -486,6 +495,13 @@ static void test_payments_as_at_window_filters(void **state) {
     section_check(res->ledger_only, 1, 0, 5000, -5000);
     contract_line_check(res->ledger_only->lines[0], "C-QUE", 3, 0, 5000);
     response_free(res);
+    r.message.date_from = 20240401, r.message.date_to = 20240630;
+    res = reconcile(f->ledger, &r);
+    section_check(res->matched, 1, 5000, 5000, 0);
+    section_check(res->differences, 1, 4000, 5000, -1000);
+    section_check(res->ledger_only, 2, 0, 12500, -12500);
+    contract_line_check(res->ledger_only->lines[0], "C-QJG", 1, 0, 7500);
+    response_free(res);
     r.message.date_from = 0, r.message.date_to = 0;
     r.message.commissioner_code = (char *)"QJG";
     res = reconcile(f->ledger, &r);
@@ -496,18 +512,19 @@ static void test_payments_as_at_window_filters(void **state) {
     key_add(&r, "contract");
     res = reconcile(f->ledger, &r);
     section_check(res->differences, 1, 9000, 15000, -6000);
-    section_check(res->ledger_only, 1, 0, 7500, -7500);
+    section_check(res->ledger_only, 2, 0, 8500, -8500);
     response_free(res);
 }
 
 /* ---- contracts ---- */
 
-/* Ledger: C-QUE 60000, C-QJG 90000 + 10000 = 100000, C-06H 20000.
+/* Ledger: C-QUE 60000, C-QJG 90000 + 10000 = 100000, C-06H 20000 + 5000 = 25000.
  *   matched      C-QUE 60000
  *   differences  C-QJG file 90000, ledger 100000: -10000
  *   file only    C-XYZ 5000
- *   ledger only  C-06H 20000
- * As at 31, before the variation, C-QJG matches and C-06H does not exist yet. */
+ *   ledger only  C-06H 25000
+ * As at 31, before the variation, C-QJG matches and C-06H does not exist yet. In a window of
+ * 2024-04-01 to 2024-07-31, C-06H's variation dated 2024-08-01 is left out: ledger only 20000. */
 static void test_contracts_worked(void **state) {
     test_fixture *f = *state;
     request r;
@@ -520,9 +537,15 @@ static void test_contracts_worked(void **state) {
     section_check(res->differences, 1, 90000, 100000, -10000);
     contract_line_check(res->differences->lines[0], "C-QJG", 0, 90000, 100000);
     section_check(res->file_only, 1, 5000, 0, 5000);
-    section_check(res->ledger_only, 1, 0, 20000, -20000);
-    contract_line_check(res->ledger_only->lines[0], "C-06H", 0, 0, 20000);
+    section_check(res->ledger_only, 1, 0, 25000, -25000);
+    contract_line_check(res->ledger_only->lines[0], "C-06H", 0, 0, 25000);
     response_free(res);
+    r.message.date_from = 20240401, r.message.date_to = 20240731;
+    res = reconcile(f->ledger, &r);
+    section_check(res->differences, 1, 90000, 100000, -10000);
+    section_check(res->ledger_only, 1, 0, 20000, -20000);
+    response_free(res);
+    r.message.date_from = 0, r.message.date_to = 0;
     r.message.as_at_sequence = SEQ_PAY_QUE_M3;
     res = reconcile(f->ledger, &r);
     section_check(res->matched, 2, 150000, 150000, 0);
