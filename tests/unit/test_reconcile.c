@@ -1,7 +1,7 @@
 /* Tests of the Reconcile RPC (query_reconcile*.c): a worked example of each kind with every
  * section non-empty and its totals worked by hand, a tolerance turning a difference into a match,
  * reconciliations as at earlier sequences (a later allocation, payment and variation ignored), a
- * reversed allocation, a date window, match keys that drop stream, a scoped principal, and every
+ * reversed allocation and a reversed payment, a date window, match keys that drop stream, a scoped principal, and every
  * refusal of a bad request with the field it names. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -553,6 +553,31 @@ static void test_contracts_worked(void **state) {
     response_free(res);
 }
 
+/* Runs last: it adds to the scenario. A payment of £20.00 on C-QJG for M2 (36), then reversed
+ * (37): as at 36 it is in the ledger side (C-QJG M2 file 7500, ledger 2000); at the head it is
+ * not (file only), with a window as without. */
+static void test_payments_reversed(void **state) {
+    test_fixture *f = *state;
+    submit_ok(f->ledger, test_dated(test_payment("p6", "C-QJG", 2, 2000), 20240501));
+    submit_ok(f->ledger, test_reversal("r6", SEQ_LAST + 1, "paid in error"));
+    request r;
+    request_init(&r, PAYMENTS);
+    contract_row(&r, 4, "C-QJG", 2, 7500);
+    r.message.as_at_sequence = SEQ_LAST + 1;
+    Fundflow__V1__ReconcileResponse *res = reconcile(f->ledger, &r);
+    section_check(res->differences, 1, 7500, 2000, 5500);
+    response_free(res);
+    r.message.as_at_sequence = 0;
+    res = reconcile(f->ledger, &r);
+    section_check(res->differences, 0, 0, 0, 0);
+    section_check(res->file_only, 1, 7500, 0, 7500);
+    response_free(res);
+    r.message.date_from = 20240401, r.message.date_to = 20250331;
+    res = reconcile(f->ledger, &r);
+    section_check(res->file_only, 1, 7500, 0, 7500);
+    response_free(res);
+}
+
 /* ---- refusals ---- */
 
 static void test_refusals(void **state) {
@@ -656,6 +681,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_row_refusals),
         cmocka_unit_test(test_too_many_rows),
+        cmocka_unit_test(test_payments_reversed), /* last: it adds events */
     };
     return cmocka_run_group_tests(tests, fixture_setup, test_fixture_teardown);
 }
