@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "projection_contract.h"
+#include "projection_org.h"
 #include "projection_table.h"
 #include "query_reconcile.h"
 #include "fundflow/calendar.h"
@@ -95,11 +96,14 @@ static ff_err allocation_visit(reconcile_run *run, const char *funder,
                                0, 0, allocation->amount_pence, RECONCILE_LEDGER);
 }
 
-/* The payers of the year's flows (allocations and budgets passed on), each once: every funder of
- * an allocation in the year is one of them, since a flow's row outlives its reversal. */
+/* The payers of the year's flows that are NHS England (the only funder an allocation may have),
+ * each once: every funder of an allocation in the year is one of them, since a flow's row
+ * outlives its reversal. Budgets passed on are flows too; their payers are not funders. */
 typedef struct funder_list {
+    const query_read *read;
     char (*codes)[FF_ORG_CODE_BYTES_MAX + 1];
     size_t count;
+    char last[FF_ORG_CODE_BYTES_MAX + 1];
 } funder_list;
 
 static ff_err funder_row(void *argument, store_slice key, store_slice value, bool *stop) {
@@ -108,8 +112,15 @@ static ff_err funder_row(void *argument, store_slice key, store_slice value, boo
     if (key.bytes < 2 + 2 * FF_ORG_CODE_BYTES_MAX + 1) return FF_ERR_STORAGE;
     char code[FF_ORG_CODE_BYTES_MAX + 1];
     projection_code_unpad((const uint8_t *)key.data + 2, code);
-    /* Keys sort by payer, so a payer seen before is the last one added. */
-    if (list->count != 0 && strcmp(list->codes[list->count - 1], code) == 0) return FF_OK;
+    /* Keys sort by payer, so a payer seen before is the last one seen. */
+    if (strcmp(list->last, code) == 0) return FF_OK;
+    memcpy(list->last, code, sizeof code);
+    Fundflow__V1__OrgRecord *org = NULL;
+    ff_err err = projection_org_read(list->read->txn, list->read->store, code, &org);
+    if (err != FF_OK) return err;
+    bool funder = org->kind == FUNDFLOW__V1__ORG_KIND__NHSE;
+    fundflow__v1__org_record__free_unpacked(org, NULL);
+    if (!funder) return FF_OK;
     void *grown = realloc(list->codes, (list->count + 1) * sizeof *list->codes);
     if (grown == NULL) return FF_ERR_NO_MEMORY;
     list->codes = grown;
@@ -120,7 +131,7 @@ static ff_err funder_row(void *argument, store_slice key, store_slice value, boo
 ff_err reconcile_ledger_allocations(reconcile_run *run) {
     uint32_t year = run->request->financial_year;
     uint8_t prefix[2] = {(uint8_t)(year >> 8), (uint8_t)year};
-    funder_list funders = {0};
+    funder_list funders = {.read = run->read};
     ff_err err = store_each(run->read->txn, run->read->store, STORE_TABLE_FLOWS,
                             STORE_SLICE(prefix, sizeof prefix), funder_row, &funders);
     for (size_t i = 0; err == FF_OK && i < funders.count; i++) {
@@ -132,17 +143,35 @@ ff_err reconcile_ledger_allocations(reconcile_run *run) {
 
 /* ---- positions ---- */
 
-/* The organisations the file names, and the kinds they are of. */
+/* The organisations the file names (sorted, each once), and the kinds they are of. */
 typedef struct position_walk {
     reconcile_run *run;
+    const char **named;
+    size_t n_named;
     bool kinds[64];
 } position_walk;
 
-static bool position_named(const reconcile_run *run, const char *code) {
-    for (size_t i = 0; i < run->request->n_rows; i++) {
-        if (strcmp(run->request->rows[i]->org_code, code) == 0) return true;
+static int position_code_compare(const void *left, const void *right) {
+    return strcmp(*(const char *const *)left, *(const char *const *)right);
+}
+
+static ff_err position_named_list(position_walk *walk) {
+    const reconcile_request *request = walk->run->request;
+    walk->named = malloc((request->n_rows + 1) * sizeof *walk->named);
+    if (walk->named == NULL) return FF_ERR_NO_MEMORY;
+    for (size_t i = 0; i < request->n_rows; i++) walk->named[i] = request->rows[i]->org_code;
+    qsort(walk->named, request->n_rows, sizeof *walk->named, position_code_compare);
+    for (size_t i = 0; i < request->n_rows; i++) {
+        if (walk->n_named == 0 || strcmp(walk->named[walk->n_named - 1], walk->named[i]) != 0) {
+            walk->named[walk->n_named++] = walk->named[i];
+        }
     }
-    return false;
+    return FF_OK;
+}
+
+static bool position_named(const position_walk *walk, const char *code) {
+    return bsearch(&code, walk->named, walk->n_named, sizeof *walk->named,
+                   position_code_compare) != NULL;
 }
 
 static ff_err position_measures_add(reconcile_run *run, const Fundflow__V1__Position *position) {
@@ -198,7 +227,7 @@ static ff_err position_org_row(void *argument, store_slice key, store_slice valu
     Fundflow__V1__OrgRecord *org =
         fundflow__v1__org_record__unpack(NULL, value.bytes, value.data);
     if (org == NULL) return FF_ERR_STORAGE;
-    bool wanted = position_named(walk->run, org->code);
+    bool wanted = position_named(walk, org->code);
     ff_err err = FF_OK;
     if (!wanted && org->kind >= 0 && (size_t)org->kind < sizeof walk->kinds && walk->kinds[org->kind]) {
         err = query_org_covered(walk->run->read, org->code, &wanted);
@@ -211,8 +240,9 @@ static ff_err position_org_row(void *argument, store_slice key, store_slice valu
 /* The kinds of the organisations the file names that are registered. */
 static ff_err position_kinds(position_walk *walk) {
     const query_read *read = walk->run->read;
-    for (size_t i = 0; i < walk->run->request->n_rows; i++) {
-        const char *code = walk->run->request->rows[i]->org_code;
+    for (size_t i = 0; i < walk->n_named; i++) {
+        const char *code = walk->named[i];
+        if (code[0] == '\0') continue;
         store_slice value;
         ff_err err = store_get(read->txn, read->store, STORE_TABLE_ORGS,
                                STORE_SLICE(code, strlen(code)), &value);
@@ -229,10 +259,14 @@ static ff_err position_kinds(position_walk *walk) {
 
 ff_err reconcile_ledger_positions(reconcile_run *run) {
     position_walk walk = {.run = run};
-    ff_err err = position_kinds(&walk);
-    if (err != FF_OK) return err;
-    return store_each(run->read->txn, run->read->store, STORE_TABLE_ORGS, QUERY_EVERY_KEY,
-                      position_org_row, &walk);
+    ff_err err = position_named_list(&walk);
+    if (err == FF_OK) err = position_kinds(&walk);
+    if (err == FF_OK) {
+        err = store_each(run->read->txn, run->read->store, STORE_TABLE_ORGS, QUERY_EVERY_KEY,
+                         position_org_row, &walk);
+    }
+    free(walk.named);
+    return err;
 }
 
 /* ---- payments and contracts ---- */
