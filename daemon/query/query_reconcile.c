@@ -306,12 +306,16 @@ static ff_err reconcile_sections_new(Fundflow__V1__ReconcileResponse *response) 
     return FF_OK;
 }
 
+/* Hands line to the section (freeing it if the section cannot grow) and adds it to the totals. */
 static ff_err reconcile_section_take(reconcile_section *section, reconcile_line *line) {
     /* Grows by doubling: the count is a power of two whenever the array is full. */
     size_t n = section->n_lines;
     if ((n & (n - 1)) == 0) {
         reconcile_line **grown = realloc(section->lines, (n != 0 ? n * 2 : 1) * sizeof *grown);
-        if (grown == NULL) return FF_ERR_NO_MEMORY;
+        if (grown == NULL) {
+            fundflow__v1__reconcile_line__free_unpacked(line, NULL);
+            return FF_ERR_NO_MEMORY;
+        }
         section->lines = grown;
     }
     section->lines[section->n_lines++] = line;
