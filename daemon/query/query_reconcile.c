@@ -320,7 +320,9 @@ static ff_err reconcile_section_take(reconcile_section *section, reconcile_line 
     }
     section->lines[section->n_lines++] = line;
     ff_err err = money_add(section->file_pence, line->file_pence, &section->file_pence);
-    if (err == FF_OK) err = money_add(section->ledger_pence, line->ledger_pence, &section->ledger_pence);
+    if (err == FF_OK) {
+        err = money_add(section->ledger_pence, line->ledger_pence, &section->ledger_pence);
+    }
     if (err == FF_OK) {
         err = money_add(section->difference_pence, line->difference_pence,
                         &section->difference_pence);
@@ -360,7 +362,9 @@ static ff_err reconcile_line_sum(const reconcile_run *run, const reconcile_entry
         line->references[line->n_references] = strdup(row->reference ? row->reference : "");
         if (line->references[line->n_references++] == NULL) err = FF_ERR_NO_MEMORY;
     }
-    if (err == FF_OK) err = money_subtract(line->file_pence, line->ledger_pence, &line->difference_pence);
+    if (err == FF_OK) {
+        err = money_subtract(line->file_pence, line->ledger_pence, &line->difference_pence);
+    }
     return err;
 }
 
@@ -417,7 +421,9 @@ static ff_err reconcile_head_hash(const reconcile_run *run,
     if (err != FF_OK) return err;
     response->head_hash.data = malloc(record->hash.len);
     if (response->head_hash.data == NULL && record->hash.len != 0) err = FF_ERR_NO_MEMORY;
-    else if (record->hash.len != 0) memcpy(response->head_hash.data, record->hash.data, record->hash.len);
+    else if (record->hash.len != 0) {
+        memcpy(response->head_hash.data, record->hash.data, record->hash.len);
+    }
     if (err == FF_OK) response->head_hash.len = record->hash.len;
     fundflow__v1__event_record__free_unpacked(record, NULL);
     return err;

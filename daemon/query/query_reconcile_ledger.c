@@ -229,7 +229,9 @@ static ff_err position_org_row(void *argument, store_slice key, store_slice valu
     if (org == NULL) return FF_ERR_STORAGE;
     bool wanted = position_named(walk, org->code);
     ff_err err = FF_OK;
-    if (!wanted && org->kind >= 0 && (size_t)org->kind < sizeof walk->kinds && walk->kinds[org->kind]) {
+    bool kind_named = org->kind >= 0 && (size_t)org->kind < sizeof walk->kinds &&
+                      walk->kinds[org->kind];
+    if (!wanted && kind_named) {
         err = query_org_covered(walk->run->read, org->code, &wanted);
     }
     if (err == FF_OK && wanted) err = position_org_add(walk->run, org->code);

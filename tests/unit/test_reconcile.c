@@ -1,8 +1,8 @@
 /* Tests of the Reconcile RPC (query_reconcile*.c): a worked example of each kind with every
  * section non-empty and its totals worked by hand, a tolerance turning a difference into a match,
- * reconciliations as at earlier sequences (a later allocation, payment and variation ignored), a
- * reversed allocation and a reversed payment, a date window, match keys that drop stream, a scoped principal, and every
- * refusal of a bad request with the field it names. */
+ * reconciliations as at earlier sequences (a later allocation, payment and variation ignored),
+ * a reversed allocation and a reversed payment, date windows, match keys that drop stream, a
+ * scoped principal, and every refusal of a bad request with the field it names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -318,7 +318,8 @@ static void test_allocations_as_at(void **state) {
     section_check(res->file_only, 0, 0, 0, 0);
     section_check(res->ledger_only, 1, 0, 50000, -50000);
     /* Each as-at has its own hash: the head's differs from event 22's. */
-    Fundflow__V1__ReconcileResponse *head = (r.message.as_at_sequence = 0, reconcile(f->ledger, &r));
+    r.message.as_at_sequence = 0;
+    Fundflow__V1__ReconcileResponse *head = reconcile(f->ledger, &r);
     assert_int_equal(head->head_hash.len, res->head_hash.len);
     assert_memory_not_equal(head->head_hash.data, res->head_hash.data, res->head_hash.len);
     response_free(head);
@@ -660,7 +661,8 @@ static void test_too_many_rows(void **state) {
     refused(f->ledger, &r, FF_ERR_RECONCILE_TOO_MANY_ROWS, "rows");
     r.message.n_rows = FF_RECONCILE_ROWS_MAX; /* at the limit: C-QUE 100000 × 1p = £1,000.00 */
     Fundflow__V1__ReconcileResponse *res = reconcile(f->ledger, &r);
-    section_check(res->differences, 1, FF_RECONCILE_ROWS_MAX, 60000, FF_RECONCILE_ROWS_MAX - 60000);
+    section_check(res->differences, 1, FF_RECONCILE_ROWS_MAX, 60000,
+                  FF_RECONCILE_ROWS_MAX - 60000);
     response_free(res);
     free(many);
 }
