@@ -1430,8 +1430,9 @@ const tool_flag cli_flags[] = {
      "Compare with the ledger as it stood once event SEQUENCE was recorded; beyond the head\n"
      "it is refused. Default: now (the head, which the result names).", NULL},
     {"--tolerance", "POUNDS", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0, cli_tolerance_parse,
-     "The largest difference " CLI_AMOUNT_HELP " that still\n"
-     "counts as matched, 0 or more. Default: the mapping's tolerance, or else £0.00.", NULL},
+     "The largest difference that still counts as matched, 0 or more: an amount\n"
+     CLI_AMOUNT_HELP ". Default: the mapping's tolerance, or else\n"
+     "£0.00 (exact to the penny).", NULL},
     {"--fail-on", "difference", CLI_FOR(CLI_SUBCOMMAND_RECONCILE), 0,
      cli_fail_on_difference_parse,
      "Once the result is written, exit 5 if any key is matched with a difference, in the\n"
