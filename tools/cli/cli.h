@@ -203,6 +203,12 @@ typedef int (*cli_run)(const cli_options *options, cli_session *session);
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event);
 
+/* fundflow import's hook (cli_import.c): while a collector is set, cli_command_send hands the
+ * Command it built, key and date and all, to collect instead of sending it, prints nothing and
+ * returns what collect returns. command is valid only during the call. cli_commands.c. */
+typedef int (*cli_command_collect)(void *context, const Fundflow__V1__Command *command);
+void cli_command_collector_set(cli_command_collect collect, void *context);
+
 /* Receives the organisations cli_orgs_fetch found, count of them in code order, and returns an
  * exit code. They stay valid only until it returns. */
 typedef int (*cli_orgs_use)(void *context, const Fundflow__V1__OrgRecord *const *orgs,

@@ -1359,8 +1359,7 @@ const tool_flag_table cli_flag_table = {CLI_PROGRAM, cli_flags,
 /* Combinations ------------------------------------------------------------------------------- */
 
 static int cli_combination_refuse(const char *subcommand, const char *problem) {
-    fprintf(stderr, CLI_PROGRAM ": %s %s; see " CLI_PROGRAM " %s --help\n", subcommand, problem,
-            subcommand);
+    tool_message_refuse("%s %s; see " CLI_PROGRAM " %s --help", subcommand, problem, subcommand);
     return CLI_EXIT_USAGE;
 }
 
@@ -1394,10 +1393,8 @@ static int cli_date_in_year_check(const cli_options *options, const char *subcom
     calendar_year_format(options->financial_year, year, sizeof year);
     calendar_date_format(calendar_year_first_date(options->financial_year), first, sizeof first);
     calendar_date_format(calendar_year_last_date(options->financial_year), last, sizeof last);
-    fprintf(stderr,
-            CLI_PROGRAM ": %s needs --date: today (%s) is outside %s; give a date from %s to "
-                        "%s\n",
-            subcommand, today, year, first, last);
+    tool_message_refuse("%s needs --date: today (%s) is outside %s; give a date from %s to %s",
+                        subcommand, today, year, first, last);
     return CLI_EXIT_USAGE;
 }
 
