@@ -161,7 +161,8 @@ static void test_dry_run_in_a_group_leaves_its_neighbours_alone(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-#define DRY_RUN_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
+#define DRY_RUN_TEST(name)                                                                     \
+    cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
         DRY_RUN_TEST(test_dry_run_answers_as_the_real_run_and_records_nothing),
         DRY_RUN_TEST(test_linked_dry_run_is_refused),
         DRY_RUN_TEST(test_dry_run_reports_idempotent_replays),

@@ -949,7 +949,8 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "amounts and 1.234 and 1e3 are not. A row's idempotency key comes from the file's name,\n"
         "its SHA-256 and the row's line, so importing the same file again records nothing new.\n"
         "Every row is read and checked before anything is sent. By default the rows are one\n"
-        "all-or-nothing batch of at most " CLI_NUMBER_TEXT(FF_BATCH_COMMANDS_MAX) " rows: one bad row records none.\n"
+        "all-or-nothing batch of at most " CLI_NUMBER_TEXT(FF_BATCH_COMMANDS_MAX)
+        " rows: one bad row records none.\n"
         "--independent records the good rows and reports the bad ones.\n"
         "--dry-run checks every row against the ledger and records nothing. Prints a row by\n"
         "row result (line, reference, result, event, field and reason) in --format, then a\n"

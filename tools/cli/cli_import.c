@@ -22,6 +22,9 @@
 #define CLI_IMPORT_PROGRESS_ROWS_MIN 2000u
 #endif
 
+/* Rows read between updates of the progress line. */
+#define CLI_IMPORT_PROGRESS_EVERY 500u
+
 /* Bytes of a row's idempotency key: "import-", 32 hex digits, "-", the line and a NUL. */
 #define CLI_IMPORT_KEY_BYTES 64
 _Static_assert(CLI_IMPORT_KEY_BYTES - 1 <= FF_IDEMPOTENCY_KEY_BYTES_MAX,
@@ -143,7 +146,9 @@ static int cli_import_rows_read(cli_import_state *state) {
             fprintf(stderr, CLI_PROGRAM ": out of memory reading line %zu\n", mapped.line);
             return code;
         }
-        if (state->row_count % 500 == 0) cli_import_progress(state, "read", state->row_count, total);
+        if (state->row_count % CLI_IMPORT_PROGRESS_EVERY == 0) {
+            cli_import_progress(state, "read", state->row_count, total);
+        }
     }
     if (err != FF_ERR_EVENT_UNKNOWN) {
         fprintf(stderr, CLI_PROGRAM ": %s\n", mapped_reader_error(state->reader));
