@@ -80,6 +80,7 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_PRINCIPAL_REVOKE,
     CLI_SUBCOMMAND_PLAN_SET,
     CLI_SUBCOMMAND_OUTTURN,
+    CLI_SUBCOMMAND_IMPORT,
     CLI_SUBCOMMAND_RECONCILE,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
@@ -194,9 +195,13 @@ typedef struct cli_options {
     int64_t amount_each_pence; /* plan set --amount-each */
     bool amount_each_given;
     uint32_t to_month; /* outturn --to */
-    /* Reconcile (cli_reconcile.c). */
+    /* import (cli_import.c). */
+    uint32_t import_kind;     /* a cli_import_kind_id + 1; 0 until --kind is given */
+    const char *mapping_path; /* --mapping */
+    bool independent;         /* --independent: record the good rows, report the bad */
+    bool dry_run;             /* --dry-run: check every row against the ledger, record none */
+    /* Reconcile (cli_reconcile.c); --mapping is mapping_path, as for import. */
     uint32_t reconcile_kind;   /* --against: a ReconcileKind, 0 until given */
-    const char *mapping_path;  /* --mapping */
     int64_t tolerance_pence;   /* --tolerance */
     bool tolerance_given;
     bool fail_on_difference;   /* --fail-on difference */
@@ -210,6 +215,12 @@ typedef int (*cli_run)(const cli_options *options, cli_session *session);
  * the server's reply. Returns an exit code. cli_commands.c. */
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event);
+
+/* fundflow import's hook (cli_import.c): while a collector is set, cli_command_send hands the
+ * Command it built, key and date and all, to collect instead of sending it, prints nothing and
+ * returns what collect returns. command is valid only during the call. cli_commands.c. */
+typedef int (*cli_command_collect)(void *context, const Fundflow__V1__Command *command);
+void cli_command_collector_set(cli_command_collect collect, void *context);
 
 /* Receives the organisations cli_orgs_fetch found, count of them in code order, and returns an
  * exit code. They stay valid only until it returns. */
@@ -262,6 +273,7 @@ int cli_principal_list_run(const cli_options *options, cli_session *session);
 int cli_principal_revoke_run(const cli_options *options, cli_session *session);
 int cli_plan_set_run(const cli_options *options, cli_session *session);
 int cli_outturn_run(const cli_options *options, cli_session *session);
+int cli_import_run(const cli_options *options, cli_session *session);
 int cli_reconcile_run(const cli_options *options, cli_session *session);
 
 #endif
