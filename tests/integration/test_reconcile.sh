@@ -207,6 +207,33 @@ assert rows["as at sequence"] == sys.argv[2], rows' "$scratch/earlier.json" "$((
     || fail "the comparison does not name as-at sequence $((m6 - 1))"
 expect_status 1 reconcile "${receipts[@]}" --as-at $((head_sequence + 1))
 
+# Every section at once: the receipts with RC's M2 receipt keyed as £3,389,400.00 (line 4), as at
+# the same event. By hand:
+#   matched      9 lines: the 10 above less RC M2: 26,508,175.01 - 3,389,488.65 = 23,118,686.36
+#   difference   QOC-2024-RC M2: file 3,389,400.00, ledger 3,389,488.65, difference -88.65
+#   file only    QOC-2024-RC M6 3,389,488.65;  ledger only  QOC-2024-RC M4 3,389,488.65
+#   all together the file holds 23,118,686.36 + 3,389,400.00 + 3,389,488.65 = 29,897,575.01
+#   and the ledger 23,118,686.36 + 3,389,488.65 + 3,389,488.65 = 29,897,663.66.
+check "every section non-empty: a mistyped receipt, as at the same event; totals worked by hand"
+sed '4s/"£3,389,488.65"/"£3,389,400.00"/' "$samples/rocc_receipts_m1-m6.csv" >"$scratch/typo.csv"
+expect_status 5 reconcile "$scratch/typo.csv" --against payments \
+    --mapping "$samples/rocc_receipts.map" --as-at $((m6 - 1)) --fail-on difference --format json
+cp "$scratch/stdout" "$scratch/typo.json"
+found=$(sections_of "$scratch/typo.json")
+expected="Matched: 9 lines, file 2311868636, ledger 2311868636, difference 0
+Matched with a difference: 1 lines, file 338940000, ledger 338948865, difference -8865
+In the file only: 1 lines, file 338948865, ledger 0, difference 338948865
+In the ledger only: 1 lines, file 0, ledger 338948865, difference -338948865
+Matched with a difference: QOC-2024-RC M2 file 338940000 ledger 338948865 difference -8865
+In the file only: QOC-2024-RC M6 file 338948865 ledger 0 difference 338948865
+In the ledger only: QOC-2024-RC M4 file 0 ledger 338948865 difference -338948865"
+[[ $found == "$expected" ]] || fail "every section:"$'\n'"$found"$'\n'"expected:"$'\n'"$expected"
+python3 -c 'import json, sys
+summary = json.load(open(sys.argv[1]))["tables"][1]
+assert summary["totals"] == {"file": "29897575.01", "ledger": "29897663.66",
+                             "difference": "-88.65"}, summary["totals"]' "$scratch/typo.json" \
+    || fail "the summary's TOTAL is not the whole file and the whole ledger"
+
 # Refusals -----------------------------------------------------------------------------------------
 
 check "a bad amount is refused naming the file, line and column, and nothing is sent (exit 2)"
