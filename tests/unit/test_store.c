@@ -1,7 +1,6 @@
 /* Tests of the store's operations: map growth in the middle of a batch, stale reader slots,
  * opening errors, a file system with no room (storage_full), the log's bytes and hashes staying
- * as they were, and the error table's
- * consistency. */
+ * as they were, and the error table's consistency. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
