@@ -1,6 +1,6 @@
 /* Tests of the store's operations: map growth in the middle of a batch, stale reader slots,
- * opening errors, a file system with no room (storage_full), and the error table's
- * consistency. */
+ * opening errors, a file system with no room (storage_full), the log's bytes and hashes staying
+ * as they were, and the error table's consistency. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +21,12 @@
 #include "fundflow/limits.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+/* What the store at da99839 (before the write path was made cheaper) wrote for
+ * test_log_bytes_and_hashes_are_unchanged's fixed log and command. */
+#define STORE_TEST_FIXED_HEAD_HASH \
+    "a323a410d855476eaf6c2a5f2e57aecd58dc16f115e4d5f3bac941d57e16b780"
+#define STORE_TEST_FIXED_CONTENT_DIGEST \
+    "f6f56b56986f7dadabd5d7ae20ded1a8c918656ceb34093fdb1e2cf2b2df93a9"
 
 static void test_small_map_grows_in_the_middle_of_a_batch(void **state) {
     (void)state;
@@ -315,6 +321,69 @@ static void test_each_walks_a_prefix_and_keeps_the_visitors_answer(void **state)
     test_dir_remove(directory);
 }
 
+/* Hex of a digest, for comparing with the constants below. */
+static void store_test_hex(const uint8_t digest[DIGEST_BYTES], char hex[2 * DIGEST_BYTES + 1]) {
+    for (int i = 0; i < DIGEST_BYTES; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* Appends three fixed records, an allocation each, to a fresh store's log. */
+static ff_err store_test_fixed_log_write(void *argument, store_txn *txn) {
+    ff_store *store = argument;
+    log_head head;
+    ff_err err = log_head_read(txn, store, &head);
+    for (uint64_t i = 0; err == FF_OK && i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "fixed-%llu", (unsigned long long)i);
+        Fundflow__V1__Command *command =
+            test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1000 + (int64_t)i);
+        Fundflow__V1__EventRecord record = FUNDFLOW__V1__EVENT_RECORD__INIT;
+        record.sequence = head.sequence + 1;
+        record.recorded_at_us = 1730000000000000 + (int64_t)i;
+        record.effective_date = command->effective_date;
+        record.actor = (char *)"tester";
+        record.idempotency_key = key;
+        record.event = command->event;
+        err = log_append(txn, store, &record, &head);
+        test_command_free(command);
+    }
+    return err;
+}
+
+/* The log's stored bytes and hashes are the ledger's record, so no change to the store may alter
+ * them: the head hash of a fixed log, and the content digest of a fixed command, are pinned here
+ * to what the code wrote before the write path was made cheaper (at da99839). The constants were
+ * printed by that code, not worked by hand: SHA-256 cannot be. SHA-256("abc") is
+ * FIPS 180-2's first example. */
+static void test_log_bytes_and_hashes_are_unchanged(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_store *store = NULL;
+    assert_int_equal(store_open(&(store_options){.data_dir = directory}, &store), FF_OK);
+    assert_int_equal(store_write_run(store, store_test_fixed_log_write, store), FF_OK);
+    store_txn *txn = NULL;
+    log_head head;
+    assert_int_equal(store_read_begin(store, &txn), FF_OK);
+    assert_int_equal(log_head_read(txn, store, &head), FF_OK);
+    store_read_end(store, txn);
+    char hex[2 * DIGEST_BYTES + 1];
+    store_test_hex(head.hash, hex);
+    assert_int_equal(head.sequence, 3);
+    assert_string_equal(hex, STORE_TEST_FIXED_HEAD_HASH);
+    Fundflow__V1__Command *command = test_allocation("any", "X24", "QUE", CORE, TEST_YEAR, 1000);
+    uint8_t digest[DIGEST_BYTES];
+    assert_int_equal(digest_command_content(command->effective_date, command->event, digest),
+                     FF_OK);
+    test_command_free(command);
+    store_test_hex(digest, hex);
+    assert_string_equal(hex, STORE_TEST_FIXED_CONTENT_DIGEST);
+    assert_int_equal(digest_two_parts((const uint8_t *)"a", 1, (const uint8_t *)"bc", 2, digest),
+                     FF_OK);
+    store_test_hex(digest, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    store_close(store);
+    test_dir_remove(directory);
+}
+
 static void test_error_table_is_consistent(void **state) {
     (void)state;
     static const char *const twirp_codes[] = {
@@ -361,6 +430,7 @@ int main(void) {
         cmocka_unit_test(test_configured_map_size_is_used),
         cmocka_unit_test(test_error_table_is_consistent),
         cmocka_unit_test(test_each_walks_a_prefix_and_keeps_the_visitors_answer),
+        cmocka_unit_test(test_log_bytes_and_hashes_are_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

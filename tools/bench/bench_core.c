@@ -1,8 +1,11 @@
 /* A benchmark of the core ledger without a network: commands per second and batch latency for
  * batch sizes 1, 100 and 1000, then the cost of verify and rebuild on the log it wrote. Given
  * --principal, the batches are applied as that principal, so the cost of the access checks can
- * be compared with the unrestricted path. */
+ * be compared with the unrestricted path. Given --commands N --batch B, it instead applies
+ * exactly N allocations in batches of B with no time limit, for a figure that repeats: run under
+ * callgrind with --toggle-collect=bench_fixed_batch_apply, it counts only the applying. */
 #include <errno.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,9 @@
 
 /* Each setting runs until it has applied this many commands or this much time has passed. */
 enum { BENCH_COMMANDS_PER_SETTING = 20000, BENCH_SECONDS_PER_SETTING = 10, BENCH_BATCHES_MAX = 20000 };
+/* The fixed-count mode's bounds: enough for any run under valgrind, small enough for one batch's
+ * arrays to be allocated at once. */
+enum { BENCH_FIXED_COMMANDS_MAX = 100000000, BENCH_FIXED_BATCH_MAX = 100000 };
 
 static double bench_now_seconds(void) {
     struct timespec now;
@@ -153,6 +159,56 @@ static int bench_setting_run(ff_ledger *ledger, size_t batch_size, size_t settin
     return 0;
 }
 
+/* Applies one batch of the fixed-count mode. Kept out of line and doing nothing else, so that
+ * callgrind's --toggle-collect=bench_fixed_batch_apply counts exactly the ledger's work for the
+ * batch (checks, projections, hash chain and commit), and none of the benchmark's setup. */
+ff_err bench_fixed_batch_apply(ff_ledger *ledger, const ledger_batch *batch,
+                              ledger_result *results);
+__attribute__((noinline)) ff_err bench_fixed_batch_apply(ff_ledger *ledger,
+                                                         const ledger_batch *batch,
+                                                         ledger_result *results) {
+    return ledger_batch_apply(ledger, batch, results);
+}
+
+/* Applies exactly `commands` allocations in batches of `batch_size` (the last one shorter if it
+ * does not divide), with no time limit, and prints the count, the seconds and the rate. The
+ * allocations are the timed mode's: X24 to QUE, core services, 2024/25. */
+static int bench_fixed_run(ff_ledger *ledger, size_t commands, size_t batch_size) {
+    bench_commands set = {
+        .commands = calloc(batch_size, sizeof *set.commands),
+        .pointers = calloc(batch_size, sizeof *set.pointers),
+        .events = calloc(batch_size, sizeof *set.events),
+        .allocations = calloc(batch_size, sizeof *set.allocations),
+        .keys = calloc(batch_size, sizeof *set.keys)};
+    ledger_result *results = calloc(batch_size, sizeof *results);
+    int failed = !set.commands || !set.pointers || !set.events || !set.allocations || !set.keys ||
+                 !results;
+    size_t applied = 0, batches = 0, refused = 0;
+    double seconds = 0;
+    while (!failed && applied < commands) {
+        size_t count = commands - applied < batch_size ? commands - applied : batch_size;
+        bench_commands_make(&set, count, 0, batches);
+        ledger_batch batch = {.commands = set.pointers, .command_count = count,
+                              .actor = "bench", .principal = bench_principal};
+        double started = bench_now_seconds();
+        failed = bench_fixed_batch_apply(ledger, &batch, results) != FF_OK;
+        seconds += bench_now_seconds() - started;
+        for (size_t i = 0; !failed && i < count; i++) refused += results[i].failure.code != FF_OK;
+        applied += count;
+        batches++;
+    }
+    if (!failed) {
+        printf("%10s %10s %10s %12s %14s\n", "batch", "batches", "commands", "seconds",
+               "commands/s");
+        printf("%10zu %10zu %10zu %12.3f %14.0f\n", batch_size, batches, applied, seconds,
+               seconds > 0 ? (double)applied / seconds : 0.0);
+    }
+    if (refused != 0) fprintf(stderr, "bench: %zu commands were refused\n", refused);
+    free(set.commands), free(set.pointers), free(set.events), free(set.allocations);
+    free(set.keys), free(results);
+    return failed || refused != 0 ? -1 : 0;
+}
+
 static int bench_remove_entry(const char *path, const struct stat *status, int type,
                               struct FTW *walk) {
     (void)status, (void)type, (void)walk;
@@ -194,20 +250,75 @@ static int bench_principal_parse(const char *text, access_principal *who) {
     return 0;
 }
 
+static const char bench_usage[] =
+    "usage: fundflow-bench-core [DIR] [--principal writer|admin[:ORG]]\n"
+    "                           [--commands N --batch B]\n"
+    "  DIR            where the scratch data directory is made (default $TMPDIR or /tmp)\n"
+    "  --principal    apply the batches as this principal, not unrestricted\n"
+    "  --commands N   apply exactly N allocations, with no time limit (1 to %d)\n"
+    "  --batch B      in batches of B commands (1 to %d); needs --commands\n"
+    "Without --commands: batches of 1, 100 and 1,000 for up to 20,000 commands or 10 s each,\n"
+    "then verify and rebuild. Exit codes: 0 done, 1 a batch or check failed, 2 usage.\n";
+
+/* What the command line asks for. */
+typedef struct bench_arguments {
+    const char *parent;
+    size_t fixed_commands; /* 0: the timed settings */
+    size_t fixed_batch;
+} bench_arguments;
+
+/* A whole number from 1 to max, or 0 if text is not one. */
+static size_t bench_count_parse(const char *text, size_t max) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < 1 || value > max) {
+        return 0;
+    }
+    return (size_t)value;
+}
+
+/* Parses the command line into *arguments; 0 to run, 1 after --help, -1 on a usage error. */
+static int bench_arguments_parse(int argc, char **argv, bench_arguments *arguments,
+                                 access_principal *who) {
+    const char *temporary = getenv("TMPDIR");
+    *arguments = (bench_arguments){.parent = temporary ? temporary : "/tmp"};
+    int i = 1;
+    if (i < argc && strncmp(argv[i], "--", 2) != 0) arguments->parent = argv[i++];
+    for (; i < argc; i += 2) {
+        if (strcmp(argv[i], "--help") == 0) return 1;
+        if (i + 1 >= argc) return -1;
+        if (strcmp(argv[i], "--principal") == 0) {
+            if (bench_principal_parse(argv[i + 1], who) != 0) return -1;
+            bench_principal = who;
+        } else if (strcmp(argv[i], "--commands") == 0) {
+            arguments->fixed_commands = bench_count_parse(argv[i + 1], BENCH_FIXED_COMMANDS_MAX);
+            if (arguments->fixed_commands == 0) return -1;
+        } else if (strcmp(argv[i], "--batch") == 0) {
+            arguments->fixed_batch = bench_count_parse(argv[i + 1], BENCH_FIXED_BATCH_MAX);
+            if (arguments->fixed_batch == 0) return -1;
+        } else {
+            return -1;
+        }
+    }
+    /* --batch alone would say nothing about how many commands; --commands alone means one batch
+     * per command, which is rarely what was meant, so both are required together. */
+    return (arguments->fixed_commands == 0) == (arguments->fixed_batch == 0) ? 0 : -1;
+}
+
 int main(int argc, char **argv) {
     static access_principal who;
-    if (argc > 3 && strcmp(argv[2], "--principal") == 0) {
-        if (bench_principal_parse(argv[3], &who) != 0) {
-            fprintf(stderr, "usage: fundflow-bench-core [DIR [--principal writer|admin[:ORG]]]\n");
-            return 2;
-        }
-        bench_principal = &who;
+    bench_arguments arguments;
+    int parsed = bench_arguments_parse(argc, argv, &arguments, &who);
+    if (parsed != 0) {
+        fprintf(parsed > 0 ? stdout : stderr, bench_usage, BENCH_FIXED_COMMANDS_MAX,
+                BENCH_FIXED_BATCH_MAX);
+        return parsed > 0 ? 0 : 2;
     }
-    const char *parent = argc > 1 ? argv[1] : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     char directory[4096];
-    snprintf(directory, sizeof directory, "%s/fundflow-bench-XXXXXX", parent);
+    snprintf(directory, sizeof directory, "%s/fundflow-bench-XXXXXX", arguments.parent);
     if (mkdtemp(directory) == NULL) {
-        fprintf(stderr, "bench: cannot create a directory under %s: %s\n", parent,
+        fprintf(stderr, "bench: cannot create a directory under %s: %s\n", arguments.parent,
                 strerror(errno));
         return 1;
     }
@@ -216,13 +327,17 @@ int main(int argc, char **argv) {
     int failed = ledger_open(&options, &ledger) != FF_OK || bench_world_register(ledger) != 0;
     printf("fundflow core benchmark in %s (allocations, each batch one commit with fsync)\n\n",
            directory);
-    printf("%10s %10s %14s %10s %10s %10s\n", "batch", "commands", "commands/s", "p50 ms",
-           "p99 ms", "max ms");
-    static const size_t batch_sizes[] = {1, 100, 1000};
-    for (size_t i = 0; !failed && i < sizeof batch_sizes / sizeof batch_sizes[0]; i++) {
-        failed = bench_setting_run(ledger, batch_sizes[i], i) != 0;
+    if (!failed && arguments.fixed_commands != 0) {
+        failed = bench_fixed_run(ledger, arguments.fixed_commands, arguments.fixed_batch) != 0;
+    } else if (!failed) {
+        printf("%10s %10s %14s %10s %10s %10s\n", "batch", "commands", "commands/s", "p50 ms",
+               "p99 ms", "max ms");
+        static const size_t batch_sizes[] = {1, 100, 1000};
+        for (size_t i = 0; !failed && i < sizeof batch_sizes / sizeof batch_sizes[0]; i++) {
+            failed = bench_setting_run(ledger, batch_sizes[i], i) != 0;
+        }
+        if (!failed) failed = bench_verify_and_rebuild(ledger) != 0;
     }
-    if (!failed) failed = bench_verify_and_rebuild(ledger) != 0;
     ledger_close(ledger);
     nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     if (failed) fprintf(stderr, "bench: a batch or check failed\n");
