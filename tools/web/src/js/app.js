@@ -110,6 +110,7 @@ async function draw() {
   errors.replaceChildren();
   page.setAttribute('aria-busy', 'true');
   page.removeAttribute('data-ready');
+  page.removeAttribute('data-route');
   const module = PAGES[route.page];
   const context = {
     ...route, year, asat, asatNumber: 0, link,
@@ -135,6 +136,7 @@ async function draw() {
   page.setAttribute('aria-busy', 'false');
   // The browser tests wait for this, never for time.
   page.setAttribute('data-ready', route.page);
+  page.setAttribute('data-route', location.hash);
 }
 
 document.getElementById('controls').addEventListener('submit', (event) => {

@@ -48,7 +48,9 @@ export function inset(text) {
 }
 
 function cellValue(column, row) {
-  return typeof column.value === 'function' ? column.value(row) : row[column.key];
+  // Subtotal and total rows hold their figures by key.
+  if (row.summary || typeof column.value !== 'function') return row[column.key];
+  return column.value(row);
 }
 
 function compare(column, a, b) {
