@@ -282,6 +282,15 @@ async function openPhase() {
     assert.deepEqual(series[0][2].slice(0, 3), ['30000', '25000', '0']);
     await accessible('contract');
     await screenshot('contract');
+    // As at 2024-05-15 the M2 payment (2024-05-31) and the outcome (2024-08-01) had not happened.
+    await open('#/contract/QUE-C1?year=2024&asat=2024-05-15');
+    const earlier = await apiOk('GetContractPosition', { contract_id: 'QUE-C1', as_at_date: 20240515 });
+    for (let m = 1; m <= 12; m++) {
+      assert.equal((await rowPence('contract-months', `M${m}`)).paid_pence.pence, pence(earlier.contract.paid_by_month_pence[m - 1]).toString(), `M${m} as at 2024-05-15`);
+    }
+    assert.equal((await rowPence('contract-months', 'M2')).paid_pence.text, '£0.00');
+    assert.equal((await rowPence('contract-months', 'TOTAL')).paid_pence.text, '£300.00');
+    assert.match(await page.locator('#contract-summary').innerText(), /Earned\s+£0\.00/);
   });
 
   await check('reports: findings worst first, and the tables', async () => {

@@ -1,4 +1,5 @@
-// A contract: its value, variations, withheld pot and metrics from GetContractPosition, the
+// A contract: its value, variations, withheld pot and metrics from GetContractPosition (as at the
+// chosen effective date), the
 // payments month by month M1–M12 as a table, and a stacked bar chart of paid, earned, released
 // and outstanding; its events (agreement, variations, payments, outcomes).
 import { call } from '../api.js';
@@ -21,7 +22,7 @@ export function monthRows(contract) {
 export async function render(context) {
   const id = context.argument;
   const [position, orgs, history] = await Promise.all([
-    call('GetContractPosition', { contract_id: id }),
+    call('GetContractPosition', { contract_id: id, as_at_date: context.asatNumber }),
     orgsByCode().catch(() => new Map()),
     call('GetHistory', { name: id, page_size: 100 }),
   ]);
@@ -40,7 +41,9 @@ export async function render(context) {
     crumbs: [['National view', context.link('national')], [c.commissioner_code || 'Commissioner', context.link('org', c.commissioner_code)], [id]],
     nodes: [
       heading(`Contract ${id}`, `${enumWords(c.type)} · ${streamLabel(c.stream)} · ${yearLabel(c.financial_year || context.year)}`),
-      inset('GetContractPosition has no as-at date: the figures are as the ledger holds them now.'),
+      inset(context.asat
+        ? `As at ${context.asat}: variations, payments and outcome reports that took effect after that date are left out.`
+        : 'As the ledger holds the contract now. Choose an as-at date to see it as it stood on that date.'),
       summaryList([
         ['Commissioner', party(c.commissioner_code)],
         ['Provider', party(c.provider_code)],

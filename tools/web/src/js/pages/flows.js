@@ -64,13 +64,12 @@ export async function render(context) {
   });
   const nodes = [
     heading(`Funding flows from ${orgName(orgs, root)}`, `${streamLabel(stream)} ${yearLabel(context.year)}`),
-    inset('Flows are the year\'s totals as the ledger holds them now: GetFundingFlows has no as-at date, so the "as at" control does not change this page. What each organisation receives is what flows into it; what it passes on flows out, so the picture conserves money as the API does.'),
     form,
   ];
   if (reply.truncated) nodes.push(inset('The server cut the walk short at its flow limit: choose a smaller depth or a lower root.'));
   if (!flows.length) nodes.push(h('p', { class: 'nhsuk-body', id: 'flows-empty' }, `No money flowed from ${root} in ${yearLabel(context.year)}.`));
   else nodes.push(box);
-  nodes.push(table);
+  nodes.push(inset('Flows are the year\'s totals as the ledger holds them now: GetFundingFlows has no as-at date, so the "as at" control does not change this page. What each organisation receives is what flows into it; what it passes on flows out, so the picture conserves money as the API does. Hover over a flow for its amount; select an organisation to open it.'), table);
   return {
     title: 'Funding flows',
     crumbs: [['Funding flows']],
@@ -88,7 +87,7 @@ export async function render(context) {
             : encode(p.data.label)),
         },
         series: [{
-          type: 'sankey', data: data.nodes, links: data.links, nodeAlign: 'left', draggable: false,
+          type: 'sankey', left: 8, right: '28%', top: 8, bottom: 8, data: data.nodes, links: data.links, nodeAlign: 'left', draggable: false,
           emphasis: { focus: 'adjacency' }, label: { formatter: (p) => p.data.label },
           lineStyle: { color: 'gradient', curveness: 0.5 },
         }],
