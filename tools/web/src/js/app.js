@@ -129,7 +129,7 @@ async function draw() {
   if (ticket !== drawing) return;
   document.title = `${content.title} – fundflow`;
   setCrumbs([['Home', link('national')], ...(content.crumbs || [])]);
-  page.replaceChildren(...content.nodes);
+  page.replaceChildren(...content.nodes.filter(Boolean));
   if (content.after) {
     try { await content.after(); } catch (error) { showError(error); }
   }

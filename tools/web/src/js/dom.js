@@ -113,7 +113,9 @@ function totalRow(columns, rows, label, kind) {
 export function dataTable(options) {
   const { columns } = options;
   const state = { column: null, descending: false };
+  // A wide table scrolls sideways inside its region, which the keyboard can reach.
   const wrapper = h('div', { class: 'ff-table', id: options.id });
+  const scroller = h('div', { class: 'ff-table__scroll', role: 'region', tabindex: '0', 'aria-label': options.caption });
   const table = h('table', { class: 'nhsuk-table-responsive nhsuk-table', 'data-table': options.id });
   const tbody = h('tbody', { class: 'nhsuk-table__body' });
 
@@ -195,7 +197,8 @@ export function dataTable(options) {
   const button = h('button', { type: 'button', class: 'nhsuk-button nhsuk-button--secondary nhsuk-button--small ff-csv', 'data-csv': options.id },
     'Download CSV', h('span', { class: 'nhsuk-u-visually-hidden' }, ` of ${options.caption}`));
   button.addEventListener('click', () => download(options.filename || `${options.id}.csv`, csv()));
-  wrapper.append(options.note ? h('p', { class: 'nhsuk-body-s' }, options.note) : '', table, button);
+  scroller.append(table);
+  wrapper.append(options.note ? h('p', { class: 'nhsuk-body-s' }, options.note) : '', scroller, button);
   wrapper.csv = csv;
   return wrapper;
 }

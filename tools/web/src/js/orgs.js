@@ -19,6 +19,16 @@ export function streamLabel(name) {
   return found ? found[1] : name || 'Every stream';
 }
 
+const KIND_LABELS = {
+  NHSE: 'NHS England', REGION: 'Region', ICB: 'ICB', PLACE: 'Place (sub-ICB location)', TRUST: 'NHS trust',
+  PRIMARY_CARE: 'Primary care', INDEPENDENT_PROVIDER: 'Independent provider', LOCAL_AUTHORITY: 'Local authority',
+  PROVIDER_COLLABORATIVE: 'Provider collaborative', JOINT_COMMITTEE: 'Joint committee',
+};
+
+export function kindLabel(kind) {
+  return KIND_LABELS[kind] || enumWords(kind);
+}
+
 export function enumWords(name) {
   if (!name) return '';
   const text = String(name).toLowerCase().replaceAll('_', ' ');

@@ -6,7 +6,7 @@ import { chartBox, dataTable, h, heading, inset, summaryList } from '../dom.js';
 import { monthLabel, monthOfDate, yearLabel } from '../dates.js';
 import { chartNumber, formatPounds } from '../money.js';
 import { axisPounds, drawChart, tooltipPounds } from '../charts.js';
-import { enumWords, orgName, orgsByCode, streamLabel } from '../orgs.js';
+import { enumWords, kindLabel, orgName, orgsByCode, streamLabel } from '../orgs.js';
 import { MONEY_COLUMNS } from './national.js';
 import { eventRows, EVENT_COLUMNS } from './events.js';
 import { pageForm, selectField } from './controls.js';
@@ -72,9 +72,9 @@ export async function render(context) {
     title: `${code} ${org.name}`,
     crumbs: [['National view', context.link('national')], [`${code} ${org.name}`]],
     nodes: [
-      heading(`${org.name}`, `${code} · ${enumWords(org.kind)} · ${yearLabel(context.year)}`),
+      heading(`${org.name}`, `${code} · ${kindLabel(org.kind)} · ${yearLabel(context.year)}`),
       summaryList([
-        ['Kind', enumWords(org.kind)],
+        ['Kind', kindLabel(org.kind)],
         ['Parent', org.parent_code ? h('a', { href: context.link('org', org.parent_code) }, `${org.parent_code} ${orgName(orgs, org.parent_code)}`) : 'None'],
         ['Figures', rollup ? `Rolled up: ${(position.included_codes || []).join(', ')}` : `${code} alone`],
         ['Flows', h('a', { href: context.link('flows', '', { root: code, depth: 2 }) }, `Funding flows from ${code}`)],

@@ -32,10 +32,12 @@ export async function render(context) {
   const plugin = context.params.get('plugin') || (plugins[0] ? plugins[0].name : '');
   const org = context.params.get('org') || '';
   const form = pageForm('reports-form', [
-    selectField('reports-plugin', 'Report', plugins.map((p) => [p.name, `${p.name}: ${p.description}`]), plugin),
+    selectField('reports-plugin', 'Report', plugins.map((p) => [p.name, p.name]), plugin),
     inputField('reports-org', 'Organisation code', org, { autocomplete: 'off', spellcheck: 'false' }, 'Empty for every organisation'),
   ], 'Run report', (values) => context.go({ plugin: values['reports-plugin'], org: values['reports-org'].trim().toUpperCase() }));
-  const nodes = [heading('Reports', yearLabel(context.year)), form];
+  const chosen = plugins.find((p) => p.name === plugin);
+  const nodes = [heading('Reports', yearLabel(context.year)), form,
+    chosen ? h('p', { class: 'nhsuk-body', id: 'reports-description' }, `${chosen.name}: ${chosen.description}`) : null];
   if (!plugin) {
     nodes.push(inset('The server has no report plugins loaded (fundflowd --plugin-dir).'));
     return { title: 'Reports', crumbs: [['Reports']], nodes };
