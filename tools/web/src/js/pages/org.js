@@ -1,6 +1,6 @@
 // An organisation: its position across every stream (GetPosition, optionally rolled up with
 // those under it) as at the chosen date; plan against actual and forecast by month (GetOutturn)
-// as a chart and a table; its contracts as commissioner and as provider; its first events.
+// as a chart and a table; its contracts as commissioner and as provider; its latest events.
 import { call, callAll } from '../api.js';
 import { chartBox, dataTable, h, heading, inset, summaryList } from '../dom.js';
 import { monthLabel, monthOfDate, yearLabel } from '../dates.js';
@@ -30,6 +30,20 @@ export function contractRows(contracts) {
   }));
 }
 
+// The organisation's latest events, newest first: GetHistory pages from the oldest, so read to
+// the end (a bounded number of pages of 1000) and keep the last few.
+async function recentEvents(code, count) {
+  let events = [];
+  let after = '0';
+  for (let page = 0; page < 50; page++) {
+    const reply = await call('GetHistory', { name: code, after_sequence: after, page_size: 1000 });
+    events = [...events, ...(reply.events || [])].slice(-count);
+    after = reply.next_after_sequence || '0';
+    if (after === '0') break;
+  }
+  return events.reverse();
+}
+
 async function contractsOf(code, year) {
   const [asCommissioner, asProvider] = await Promise.all([
     callAll('ListContracts', { commissioner_code: code, financial_year: year, page_size: 500 }, 'contracts'),
@@ -51,7 +65,7 @@ export async function render(context) {
     call('GetPosition', { org_code: code, financial_year: context.year, as_at_date: context.asatNumber, rollup }),
     call('GetOutturn', { org_code: code, financial_year: context.year, to_month: to, rollup }),
     contractsOf(code, context.year),
-    call('GetHistory', { name: code, page_size: 10 }),
+    recentEvents(code, 10),
   ]);
   const when = context.asat ? `as at ${context.asat}` : 'now';
   const streams = (position.streams || []).map((p) => ({ stream: streamLabel(p.stream), ...Object.fromEntries(MONEY_COLUMNS.map(([key]) => [key, p[key] || '0'])), internal_transfers_pence: p.internal_transfers_pence || '0' }));
@@ -100,7 +114,7 @@ export async function render(context) {
       contracts.length ? dataTable({ id: 'org-contracts', caption: `${code}'s contracts in ${yearLabel(context.year)}, as commissioner or provider (current figures)`, filename: `contracts-${code}-${context.year}.csv`, total: true, columns: contractColumns(context), rows: contractRows(contracts) })
         : h('p', { class: 'nhsuk-body', id: 'org-contracts' }, `${code} has no contracts in ${yearLabel(context.year)} that you may see.`),
       h('h2', { class: 'nhsuk-heading-m' }, 'Events'),
-      dataTable({ id: 'org-events', caption: `The first events about ${code}`, filename: `events-${code}.csv`, columns: EVENT_COLUMNS, rows: eventRows(history.events || []) }),
+      dataTable({ id: 'org-events', caption: `The latest events about ${code}, newest first`, filename: `events-${code}-latest.csv`, columns: EVENT_COLUMNS, rows: eventRows(history) }),
       h('p', { class: 'nhsuk-body' }, h('a', { href: context.link('events', '', { name: code }) }, `Every event about ${code}, with paging`)),
     ],
     after: () => {
