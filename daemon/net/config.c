@@ -25,7 +25,7 @@ const char *config_version(void) {
 const char *config_usage(void) {
     return "usage: fundflowd --data-dir DIR [--listen HOST:PORT] [--config FILE] [--map-bytes N]\n"
            "                 [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
-           "                 [--insecure-listen]\n"
+           "                 [--insecure-listen] [--ui-dir DIR]\n"
            "\n"
            "fundflowd serves the fundflow ledger over Twirp (HTTP/1.1 or HTTPS, protobuf or\n"
            "JSON).\n"
@@ -37,7 +37,7 @@ const char *config_usage(void) {
            "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
-           "                      tls_client_ca, insecure_listen. Flags override it\n"
+           "                      tls_client_ca, insecure_listen, ui_dir. Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
@@ -54,6 +54,11 @@ const char *config_usage(void) {
            "                      FILE (PEM) signed; also tls_client_ca. Needs --tls-cert\n"
            "  --insecure-listen   allow plain HTTP on an address other than loopback (also\n"
            "                      insecure_listen = true); warned about at every start\n"
+           "  --ui-dir DIR        serve the web view's files from DIR at /ui/ (GET / redirects\n"
+           "                      there); also ui_dir in the file. Without it, the installed\n"
+           "                      " FUNDFLOW_UI_DIR_DEFAULT " if that is a directory; with\n"
+           "                      neither, /ui/ answers 404 saying how to give one. A DIR\n"
+           "                      that is not a directory is refused at start\n"
            "  --help              this text\n"
            "  --version           print \"fundflowd VERSION\" and exit\n"
            "\n"
@@ -64,9 +69,11 @@ const char *config_usage(void) {
            "reload them; restart to change a certificate.\n"
            "\n"
            "Every request needs 'Authorization: Bearer TOKEN' with a principal's token (see\n"
-           "'fundflow principal add'). Until the first principal exists, admin_token (if set)\n"
-           "is accepted as the national admin 'admin', and without it loopback clients are\n"
-           "served as 'local-admin'; once a principal exists both are refused. SIGTERM or\n"
+           "'fundflow principal add'), except /healthz and the web view's files, which are\n"
+           "public: its pages read their data through the API with the token given in them.\n"
+           "Until the first principal exists, admin_token (if set) is accepted as the\n"
+           "national admin 'admin', and without it loopback clients are served as\n"
+           "'local-admin'; once a principal exists both are refused. SIGTERM or\n"
            "SIGINT finishes the requests in flight and exits 0; SIGHUP re-reads the\n"
            "configuration file's admin_token, metrics_role and plugin settings and reloads the\n"
            "plugins; a reload that would remove the token or metrics_role, or a file that does\n"
@@ -168,6 +175,36 @@ static bool config_tls_setting_apply(config_tls *tls, const char *key, const cha
     return yes || strcmp(value, "false") == 0;
 }
 
+/* Records ui_dir, which must be a directory now, so that a mistyped path is found at start and
+ * not as a 404 in a browser later. */
+static bool config_ui_dir_apply(config *settings, const char *value, char *error,
+                                size_t error_bytes) {
+    if (!config_text_copy(settings->ui_dir, sizeof settings->ui_dir, value)) {
+        snprintf(error, error_bytes, "the UI directory's path is empty or longer than %d bytes",
+                 FF_PATH_BYTES_MAX);
+        return false;
+    }
+    struct stat status;
+    if (stat(value, &status) != 0) {
+        snprintf(error, error_bytes, "the UI directory %s cannot be used: %s", value,
+                 strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(status.st_mode)) {
+        snprintf(error, error_bytes, "the UI directory %s is not a directory", value);
+        return false;
+    }
+    return true;
+}
+
+/* Without ui_dir, the installed UI if there is one. */
+static void config_ui_dir_default(config *settings) {
+    struct stat status;
+    if (stat(FUNDFLOW_UI_DIR_DEFAULT, &status) == 0 && S_ISDIR(status.st_mode)) {
+        snprintf(settings->ui_dir, sizeof settings->ui_dir, "%s", FUNDFLOW_UI_DIR_DEFAULT);
+    }
+}
+
 /* Applies one setting by its file key. Returns false with error set if the value is bad. */
 static bool config_setting_apply(config *settings, const char *key, const char *value,
                                  char *error, size_t error_bytes) {
@@ -175,6 +212,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     bool ok;
     if (strncmp(key, "plugin.", strlen("plugin.")) == 0) {
         return config_plugin_setting_apply(settings, key, value, error, error_bytes);
+    }
+    if (strcmp(key, "ui_dir") == 0) {
+        return config_ui_dir_apply(settings, value, error, error_bytes);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
                strcmp(key, "tls_client_ca") == 0 || strcmp(key, "insecure_listen") == 0) {
         ok = config_tls_setting_apply(&settings->tls, key, value);
@@ -280,6 +320,7 @@ static const struct {
     {"--tls-cert", "tls_cert"},
     {"--tls-key", "tls_key"},
     {"--tls-client-ca", "tls_client_ca"},
+    {"--ui-dir", "ui_dir"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,
@@ -353,6 +394,7 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
         snprintf(error, error_bytes, "--data-dir is required (or data_dir in --config)");
         return CONFIG_ERROR;
     }
+    if (outcome == CONFIG_RUN && settings->ui_dir[0] == '\0') config_ui_dir_default(settings);
     return outcome;
 }
 

@@ -4,7 +4,7 @@
  * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
  * max_queue_depth, request_timeout_seconds, max_body_bytes, plugin_dir (repeatable), and
  * plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key, tls_client_ca and
- * insecure_listen (see tls.h).
+ * insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h).
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -56,6 +56,9 @@ typedef struct config {
     size_t plugin_setting_count;
     /* TLS (tls.h): empty paths mean plain HTTP. Read once at start; SIGHUP never changes them. */
     config_tls tls;
+    /* The web view's directory (ui_dir, --ui-dir), checked to be one at start; else the install
+     * prefix's share/fundflow/ui if that is a directory; else empty: no web view. Read once. */
+    char ui_dir[CONFIG_PATH_BYTES];
 } config;
 
 typedef enum config_outcome {

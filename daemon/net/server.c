@@ -1,5 +1,5 @@
 /* fundflowd's event loop: connections and their limits, routing, the authorization point,
- * replies, and the hand-off to and from the writer thread. */
+ * replies, and the hand-off to and from the writer thread. The web view's files are ui.c's. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -31,6 +31,7 @@
 #include "query.h"
 #include "tls.h"
 #include "twirp.h"
+#include "ui.h"
 #include "writer.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
@@ -118,6 +119,7 @@ struct ff_server {
     bool shutting_down;
     int64_t started_at_us;
     uint64_t started_monotonic_us;
+    uint16_t port; /* the port listened on, as chosen when the setting was 0 */
 };
 
 static uint64_t server_monotonic_us(void) {
@@ -326,21 +328,28 @@ static void server_log(const server_call *call, int status, const char *code) {
             call->batch_commands, call->who.name[0] ? call->who.name : "-");
 }
 
-static void server_reply_send(server_call *call, int status, const char *code,
-                              const char *content_type, const uint8_t *body, size_t body_bytes) {
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(call->request);
-    evhttp_add_header(headers, "Content-Type", content_type);
+/* Counts, logs and sends a reply whose headers are set; body may be NULL. */
+static void server_reply_finish(server_call *call, int status, const char *reason,
+                                const char *code, struct evbuffer *body) {
     /* A refused client must not keep its connection: idle, it would hold a slot that others
      * need, so refusals of who the client is end the connection as shutdown does. */
     if (call->server->shutting_down || status == 401 || status == 403) {
-        evhttp_add_header(headers, "Connection", "close");
+        evhttp_add_header(evhttp_request_get_output_headers(call->request), "Connection",
+                          "close");
     }
-    struct evbuffer *buffer = evbuffer_new();
-    if (buffer != NULL) evbuffer_add(buffer, body, body_bytes);
     metrics_request_record(call->server->metrics, call->method, code,
                            server_monotonic_us() - call->started_us);
     server_log(call, status, code);
-    evhttp_send_reply(call->request, status, status == 200 ? "OK" : "Error", buffer);
+    evhttp_send_reply(call->request, status, reason, body);
+}
+
+static void server_reply_send(server_call *call, int status, const char *code,
+                              const char *content_type, const uint8_t *body, size_t body_bytes) {
+    evhttp_add_header(evhttp_request_get_output_headers(call->request), "Content-Type",
+                      content_type);
+    struct evbuffer *buffer = evbuffer_new();
+    if (buffer != NULL) evbuffer_add(buffer, body, body_bytes);
+    server_reply_finish(call, status, status == 200 ? "OK" : "Error", code, buffer);
     if (buffer != NULL) evbuffer_free(buffer);
 }
 
@@ -862,6 +871,14 @@ static void server_plain_routes(server_call *call, const char *path) {
     free(text);
 }
 
+/* The web view: public files, so no token is asked for (ui.h). */
+static void server_ui_route(server_call *call, const char *path) {
+    ui_reply reply;
+    ui_answer(call->server->settings->ui_dir, call->request, path, &reply);
+    server_reply_finish(call, reply.status, reply.reason, reply.code, reply.body);
+    if (reply.body != NULL) evbuffer_free(reply.body);
+}
+
 /* Decodes the body; replies and returns NULL if it cannot. */
 static ProtobufCMessage *server_body_decode(server_call *call,
                                             const ProtobufCMessageDescriptor *input) {
@@ -1004,6 +1021,8 @@ static void server_request_handle(struct evhttp_request *request, void *argument
     bool plain = strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
     if (plain && is_get) {
         server_plain_routes(&call, path);
+    } else if (ui_route_is(path)) {
+        server_ui_route(&call, path);
     } else {
         server_twirp_route(&call, path);
     }
@@ -1092,6 +1111,7 @@ static ff_err server_listen(ff_server *server) {
                               : ((struct sockaddr_in *)&address)->sin_port);
     printf("listening on %s:%u\n", settings->listen_host, port);
     fflush(stdout);
+    server->port = port;
     return FF_OK;
 }
 
@@ -1169,7 +1189,19 @@ void server_tls_use(ff_server *server, SSL_CTX *context) {
     server->tls = context;
 }
 
+/* Prints where the web view is, beside "listening on", when there is one. */
+static void server_ui_announce(const ff_server *server) {
+    const config *settings = server->settings;
+    if (settings->ui_dir[0] == '\0') return;
+    bool bracketed = strchr(settings->listen_host, ':') != NULL; /* an IPv6 address */
+    printf("web view: %s://%s%s%s:%u/ui/\n", server->tls ? "https" : "http", bracketed ? "[" : "",
+           settings->listen_host, bracketed ? "]" : "", server->port);
+    fflush(stdout);
+    fprintf(stderr, "level=info msg=\"serving the web view\" ui_dir=\"%s\"\n", settings->ui_dir);
+}
+
 ff_err server_run(ff_server *server) {
+    server_ui_announce(server);
     return event_base_dispatch(server->base) == -1 ? FF_ERR_INTERNAL : FF_OK;
 }
 

@@ -2,7 +2,8 @@
  *
  * The event-loop thread accepts connections, routes and decodes requests, checks them, answers
  * reads from LMDB read transactions, and queues writes for the writer. The writer's finished
- * groups come back through event_active, and the loop thread sends their replies.
+ * groups come back through event_active, and the loop thread sends their replies. "/", "/ui" and
+ * "/ui/..." are the web view's static files (ui.h), which need no token.
  */
 #ifndef FUNDFLOW_SERVER_H
 #define FUNDFLOW_SERVER_H
@@ -24,7 +25,8 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
 void server_tls_use(ff_server *server, SSL_CTX *context);
 
 /* Runs until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight, and
- * returns. */
+ * returns. With a UI directory it first prints "web view: http://HOST:PORT/ui/" (https with TLS)
+ * to stdout, after the "listening on" line. */
 ff_err server_run(ff_server *server);
 
 /* Stops the writer (committing anything queued) and frees everything but the ledger. */

@@ -305,6 +305,19 @@
 #define FF_REQUEST_ARRIVAL_SECONDS_MAX 10
 #endif
 
+/* The web view's static files (daemon/net/ui.c). A file is read whole on the event loop, so its
+ * size bounds how long one request holds the loop; the largest, echarts.min.js, is about 1 MiB.
+ * A larger file is refused with 500 and a log line naming it, not served in part. */
+#ifndef FF_UI_FILE_BYTES_MAX
+#define FF_UI_FILE_BYTES_MAX (4u << 20)
+#endif
+
+/* The longest file path under /ui/, percent-encoded as the request gives it. The UI's deepest
+ * asset path is under 100 bytes. */
+#ifndef FF_UI_PATH_BYTES_MAX
+#define FF_UI_PATH_BYTES_MAX 1024
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,
