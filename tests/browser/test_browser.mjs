@@ -347,6 +347,12 @@ async function openPhase() {
 
 async function scopedPhase() {
   const reader = process.env.FF_READER_TOKEN;
+  await check('without a token, once principals exist, a page says so and offers the sign-in', async () => {
+    await open('#/national?year=2024');
+    assert.match(await errorsText(), /ListOrgs was refused \(unauthenticated\): a valid bearer token is required/);
+    assert.equal(await page.getAttribute('#errors a', 'href'), '#/signin?year=2024');
+  });
+
   await check('sign in with a token kept in sessionStorage', async () => {
     await open('#/signin');
     await page.fill('#signin-token', reader);

@@ -80,7 +80,11 @@ function showError(error) {
   const line = error instanceof ApiError ? error.describe() : `Something went wrong: ${error.message}`;
   const title = error instanceof ApiError && error.code === 'permission_denied'
     ? 'You may not see this page' : 'There is a problem';
-  errors.append(errorSummary(title, [line]));
+  const lines = [line];
+  if (error instanceof ApiError && error.code === 'unauthenticated') {
+    lines.push(h('a', { href: link('signin') }, 'Sign in with your token'));
+  }
+  errors.append(errorSummary(title, lines));
 }
 
 function setCrumbs(crumbs) {
