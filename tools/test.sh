@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds fundflow twice, plainly and with AddressSanitizer and
 # UndefinedBehaviorSanitizer, runs the whole test suite through CTest in each build, and fuzzes the
-# request decoders with libFuzzer for FUZZ_SECONDS (default 60). Every stage runs even when an
+# request decoders and the mapping and CSV readers with libFuzzer for FUZZ_SECONDS in all
+# (default 60). Every stage runs even when an
 # earlier one failed, so one run shows every failure; at the end it lists each failed stage and
 # test, and exits 1 if anything failed.
 #
@@ -52,39 +53,57 @@ mkdir -p "$root/build"
 run_suite tests
 run_suite sanitize -DFF_SANITIZE=ON
 
-# The request decoders under libFuzzer for a bounded time (FUZZ_SECONDS, default 60), starting
-# from the seed corpus; a crash or sanitizer report fails the run.
-fuzz() {
-  local seconds=$1 build="$root/build/fuzz" corpus log status=0
-  echo "== fuzz build (${seconds} s)"
+# The fuzz targets under libFuzzer for a bounded time, FUZZ_SECONDS in all (default 60), split
+# between them: fuzz_requests (the request decoders, seeds in tests/fuzz/corpus) and fuzz_mapping
+# (mapping files and the CSV readers, seeds in tests/fuzz/corpus/mapping). Each starts from its
+# seeds; a crash or sanitizer report fails the run.
+fuzz_build() {
+  local build=$1
   if ! CC=clang cmake -S "$root" -B "$build" -DFF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       >"$build.configure.log" 2>&1; then
     cat "$build.configure.log" >&2
     failed "fuzz: cmake configure (log above)"
-    return
+    return 1
   fi
-  if ! cmake --build "$build" -j "$jobs" --target fuzz_requests >"$build.build.log" 2>&1; then
+  if ! cmake --build "$build" -j "$jobs" --target fuzz_requests fuzz_mapping \
+      >"$build.build.log" 2>&1; then
     grep -E 'error|Error' "$build.build.log" >&2 || tail -n 40 "$build.build.log" >&2
     failed "fuzz: build (see $build.build.log)"
-    return
+    return 1
   fi
+}
+
+# fuzz_target <target> <seconds> <seed dir>: the seed dir's files (not its subdirectories).
+fuzz_target() {
+  local target=$1 seconds=$2 seeds=$3 build="$root/build/fuzz" corpus log status=0
   corpus=$(mktemp -d)
-  log="$build.run.log"
-  if ! cp "$root"/tests/fuzz/corpus/* "$corpus"/; then
+  log="$build.$target.log"
+  if ! find "$seeds" -maxdepth 1 -type f -exec cp {} "$corpus"/ \; ; then
     rm -rf "$corpus"
-    failed "fuzz: cannot copy the seed corpus from tests/fuzz/corpus"
+    failed "fuzz: cannot copy the seed corpus from $seeds"
     return
   fi
   # Into a file, then the tail: a pipe into tail would hide the fuzzer's exit status.
-  "$build/tests/fuzz/fuzz_requests" -max_total_time="$seconds" -timeout=10 \
+  "$build/tests/fuzz/$target" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 "$corpus" >"$log" 2>&1 || status=$?
   rm -rf "$corpus"
   if [[ $status -eq 0 ]]; then
     tail -n 12 "$log"
-    echo "fuzz: ${seconds} s without a crash"
+    echo "fuzz: $target ${seconds} s without a crash"
   else
     tail -n 60 "$log" >&2
-    failed "fuzz: fuzz_requests exited $status (log: $log)"
+    failed "fuzz: $target exited $status (log: $log)"
+  fi
+}
+
+fuzz() {
+  local seconds=$1 mapping_seconds
+  echo "== fuzz build (${seconds} s)"
+  fuzz_build "$root/build/fuzz" || return
+  mapping_seconds=$((seconds / 2))
+  fuzz_target fuzz_requests $((seconds - mapping_seconds)) "$root/tests/fuzz/corpus"
+  if [[ $mapping_seconds -gt 0 ]]; then
+    fuzz_target fuzz_mapping "$mapping_seconds" "$root/tests/fuzz/corpus/mapping"
   fi
 }
 

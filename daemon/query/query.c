@@ -32,6 +32,7 @@ const query_method query_methods[] = {
     {"GetHistory", query_history},
     {"ListPrincipals", query_principals_list},
     {"GetOutturn", query_outturn},
+    {"Reconcile", query_reconcile},
     {NULL, NULL},
 };
 

@@ -25,6 +25,9 @@
  *     be short, even empty, and still carry next_after_sequence; a client pages on until it is 0.
  *   - GetHistory by name refuses an organisation or contract outside the scope (field name). By
  *     actor it needs an admin, an auditor or the actor itself (else FF_ERR_PERMISSION_DENIED).
+ *   - Reconcile refuses a row naming an organisation or contract outside the scope (field
+ *     rows[i].org_code or rows[i].contract_id; a contract that does not exist likewise), and its
+ *     ledger side holds only what the scope covers.
  *   - VerifyLedger and ListPrincipals are for admins and auditors, whom the method table
  *     (access_methods) alone lets in; they do not look at who.
  */
@@ -96,6 +99,9 @@ ff_err query_principals_list(ff_ledger *ledger, const access_principal *who,
 ff_err query_outturn(ff_ledger *ledger, const access_principal *who,
                      const ProtobufCMessage *request, ProtobufCMessage **response_out,
                      ff_failure *failure);
+ff_err query_reconcile(ff_ledger *ledger, const access_principal *who,
+                       const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                       ff_failure *failure);
 
 /* Verifies the ledger (VerifyLedger) for a caller that has already let the principal in, such as
  * a server running it off its event loop; request may be NULL. query_verify_handler is this in

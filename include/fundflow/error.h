@@ -163,7 +163,17 @@
     X(FF_ERR_LISTEN_FAILED, 92, "listen_failed", "the server cannot listen on the address",       \
       "unavailable")                                                                        \
     X(FF_ERR_PLAN_MONTHS_INVALID, 100, "plan_months_invalid",                                      \
-      "a plan has twelve monthly amounts, M1 to M12, each 0 or more", "invalid_argument")
+      "a plan has twelve monthly amounts, M1 to M12, each 0 or more", "invalid_argument")      \
+    X(FF_ERR_RECONCILE_TOO_MANY_ROWS, 110, "reconcile_too_many_rows",                              \
+      "a reconciliation holds more rows than the server compares at once", "invalid_argument")   \
+    X(FF_ERR_MATCH_KEY_UNKNOWN, 111, "match_key_unknown",                                          \
+      "a match key is not a key field of the reconciliation's kind", "invalid_argument")         \
+    X(FF_ERR_TOLERANCE_NEGATIVE, 112, "tolerance_negative",                                        \
+      "a tolerance is 0 (exact) or more pence", "invalid_argument")                               \
+    X(FF_ERR_WINDOW_ORDER, 113, "window_order",                                                    \
+      "a date window's first day is after its last", "invalid_argument")                          \
+    X(FF_ERR_ROW_YEAR_MISMATCH, 114, "row_year_mismatch",                                          \
+      "a row is for another financial year than the reconciliation's", "invalid_argument")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

@@ -318,6 +318,14 @@
 #define FF_UI_PATH_BYTES_MAX 1024
 #endif
 
+/* The most rows one Reconcile request may hold. A year of monthly payments on 8,000 contracts is
+ * 96,000 rows, and the default request body (4 MiB) holds about 40,000 of them as JSON, so the
+ * limit never refuses a file the body limit lets through by default; it bounds the reply (a line
+ * and a reference per row at most) when request_body_bytes is raised. */
+#ifndef FF_RECONCILE_ROWS_MAX
+#define FF_RECONCILE_ROWS_MAX 100000
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,

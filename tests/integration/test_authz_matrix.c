@@ -54,6 +54,10 @@ typedef struct matrix_row {
     "\"purpose\":\"BUDGET\"}"
 #define OUTTURN(org)                                                                            \
     "{\"org_code\":\"" org "\",\"financial_year\":2024,\"to_month\":6,\"rollup\":true}"
+/* A row naming an organisation out of scope is refused, not left out of the comparison. */
+#define RECONCILE(org)                                                                          \
+    "{\"kind\":\"RECONCILE_ALLOCATIONS\",\"financial_year\":2024,\"rows\":[{\"line\":2,"       \
+    "\"org_code\":\"" org "\",\"stream\":\"CORE_SERVICES\",\"amount_pence\":\"100\"}]}"
 #define DELEGATIONS(icb)                                                                        \
     "{\"service_line_code\":\"NCBPS\",\"icb_code\":\"" icb "\",\"date\":20240701}"
 #define GRANT(scope)                                                                            \
@@ -87,6 +91,7 @@ static const matrix_row matrix_rows[] = {
     {"ListPrincipals", "{}", "{}", AUDITORS, AUDITORS},
     {"ReloadPlugins", "{}", "{}", ADMINS, ADMINS},
     {"GetOutturn", OUTTURN("QUE"), OUTTURN("QF7"), EVERYONE, NATIONAL_READERS},
+    {"Reconcile", RECONCILE("QUE"), RECONCILE("QF7"), EVERYONE, NATIONAL_READERS},
     {"GrantPrincipal", GRANT("QUE"), GRANT("QF7"), ADMINS, ADMINS},
     {"RevokePrincipal", "{\"name\":\"victim-que\"}", "{\"name\":\"victim-qf7\"}", ADMINS, ADMINS},
 };

@@ -6,7 +6,8 @@
  * spaces around either side trimmed. NAME is one of the directives below, or else the heading of
  * a column in the CSV file, compared without regard to case or surrounding spaces. A heading that
  * reads like a directive is written in double quotes ("Kind" = kind). A column may also be named
- * by position, #1 for the first.
+ * by position, #1 for the first. (So a '#' followed by a digit starts a statement, not a comment,
+ * and a comment after a statement starts at a '#' after a space that no digit follows.)
  *
  *   Contract Ref = contract       the column headed "Contract Ref" holds the field "contract"
  *   #3 = amount                   the third column holds "amount"
@@ -27,7 +28,7 @@
  * The parser knows no field names: import and reconcile check the fields against the kind they
  * read, and say which fields a kind has. It refuses, naming the mapping file and line: a line
  * without '=', an unknown date or amount format, two columns for one field, a field both mapped
- * and set, a directive given twice, and more than MAPPING_COLUMNS_MAX columns.
+ * and set, a directive given twice, and more than MAPPING_FIELDS_MAX fields.
  *
  * Threads: a mapping and a reader belong to one thread at a time; a loaded mapping is not
  * changed by reading rows with it.

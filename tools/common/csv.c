@@ -9,7 +9,11 @@
 #include <string.h>
 
 struct csv_reader {
-    FILE *file;
+    FILE *file;           /* NULL when reading from memory */
+    const char *memory;   /* the bytes read by csv_reader_open_memory, not owned */
+    size_t memory_size;
+    size_t memory_offset;
+    size_t lines_max;     /* CSV_LINES_MAX unless csv_reader_lines_max_set says otherwise */
     char *path;
     size_t line;          /* the line the next byte belongs to, counting from 1 */
     size_t records_read;  /* so the byte order mark is looked for only in the first */
@@ -64,12 +68,39 @@ ff_err csv_reader_open(const char *path, csv_reader **reader_out, char *error,
         goto fail;
     }
     reader->line = 1;
+    reader->lines_max = CSV_LINES_MAX;
     *reader_out = reader;
     return FF_OK;
 fail:
     if (err == FF_ERR_NO_MEMORY && error_bytes > 0) snprintf(error, error_bytes, "out of memory");
     csv_reader_close(reader);
     return err;
+}
+
+ff_err csv_reader_open_memory(const char *data, size_t size, const char *name,
+                              csv_reader **reader_out, char *error, size_t error_bytes) {
+    assert(name != NULL && reader_out != NULL && (data != NULL || size == 0));
+    assert(error != NULL || error_bytes == 0);
+    *reader_out = NULL;
+    if (error_bytes > 0) error[0] = '\0';
+    csv_reader *reader = calloc(1, sizeof *reader);
+    if (reader != NULL) reader->path = strdup(name);
+    if (reader == NULL || reader->path == NULL) {
+        if (error_bytes > 0) snprintf(error, error_bytes, "out of memory");
+        csv_reader_close(reader);
+        return FF_ERR_NO_MEMORY;
+    }
+    reader->memory = data;
+    reader->memory_size = size;
+    reader->line = 1;
+    reader->lines_max = CSV_LINES_MAX;
+    *reader_out = reader;
+    return FF_OK;
+}
+
+void csv_reader_lines_max_set(csv_reader *reader, size_t lines_max) {
+    assert(reader != NULL && lines_max >= 1);
+    reader->lines_max = lines_max;
 }
 
 void csv_reader_close(csv_reader *reader) {
@@ -113,26 +144,33 @@ static ff_err csv_byte_append(csv_reader *reader, size_t field_start, int byte) 
 
 /* Moves on to the next line, refusing to read past the line limit. */
 static ff_err csv_line_advance(csv_reader *reader) {
-    if (reader->line >= CSV_LINES_MAX) {
+    if (reader->line >= reader->lines_max) {
         return csv_reader_fail(reader, FF_ERR_FIELD_TOO_LONG, reader->line,
-                               "the file has more than %d lines", CSV_LINES_MAX);
+                               "the file has more than %zu lines", reader->lines_max);
     }
     reader->line++;
     return FF_OK;
 }
 
+/* The next raw byte from the file or the memory, or EOF. */
+static int csv_raw_byte_get(csv_reader *reader) {
+    if (reader->file != NULL) return getc(reader->file);
+    if (reader->memory_offset >= reader->memory_size) return EOF;
+    return (unsigned char)reader->memory[reader->memory_offset++];
+}
+
 /* Reads a byte, turning CRLF into LF. A carriage return on its own is refused, since it would
  * hide a line break from anyone reading the file on another system. */
 static ff_err csv_byte_read(csv_reader *reader, int *byte_out) {
-    int byte = getc(reader->file);
+    int byte = csv_raw_byte_get(reader);
     if (byte == '\r') {
-        byte = getc(reader->file);
+        byte = csv_raw_byte_get(reader);
         if (byte != '\n') {
             return csv_reader_fail(reader, FF_ERR_TEXT_INVALID, reader->line,
                                    "a carriage return is not followed by a line feed");
         }
     }
-    if (byte == EOF && ferror(reader->file)) {
+    if (byte == EOF && reader->file != NULL && ferror(reader->file)) {
         return csv_reader_fail(reader, FF_ERR_IO, reader->line, "cannot read: %s",
                                strerror(errno));
     }

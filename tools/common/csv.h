@@ -1,4 +1,5 @@
-/* A small reader for comma-separated reference files, one record at a time, with every size
+/* A small reader for comma-separated files (the demo's reference files, and files imported or
+ * reconciled through a mapping), one record at a time, with every size
  * bounded.
  *
  * It reads the RFC 4180 form: fields separated by commas, records ended by LF or CRLF, and a
@@ -22,9 +23,10 @@
 #define CSV_FIELD_BYTES_MAX 1024
 #endif
 
-/* The most fields in one record. The reference files have five at most. */
+/* The most fields in one record. The reference files have five at most; a general-ledger
+ * export saved from Excel may have a few dozen columns, of which a mapping reads some. */
 #ifndef CSV_FIELDS_MAX
-#define CSV_FIELDS_MAX 32
+#define CSV_FIELDS_MAX 64
 #endif
 
 /* The most bytes one record may hold, fields and their terminators together. */
@@ -36,6 +38,14 @@
 #ifndef CSV_LINES_MAX
 #define CSV_LINES_MAX 100000
 #endif
+
+/* The most lines an imported or reconciled file may have (csv_reader_lines_max_set): a year of
+ * an ICB's ledger lines or a provider's receipts is a few hundred thousand. */
+#define CSV_IMPORT_LINES_MAX 2000000
+
+/* The largest imported or reconciled file, in bytes. It is read whole into memory once to take
+ * its hash and check its encoding, so it is bounded: 2,000,000 lines of about 100 bytes. */
+#define CSV_IMPORT_FILE_BYTES_MAX (256u << 20)
 
 /* Bytes for a reader's error message. */
 #define CSV_ERROR_BYTES 512
@@ -55,6 +65,15 @@ typedef struct csv_record {
  * error receives a message on failure and may be NULL only when error_bytes is 0. */
 ff_err csv_reader_open(const char *path, csv_reader **reader_out, char *error,
                        size_t error_bytes);
+
+/* Opens size bytes at data for reading, as if they were a file called name (used in messages).
+ * The bytes are not copied and must outlive the reader. Errors: FF_ERR_NO_MEMORY. */
+ff_err csv_reader_open_memory(const char *data, size_t size, const char *name,
+                              csv_reader **reader_out, char *error, size_t error_bytes);
+
+/* Lets the reader read up to lines_max lines rather than CSV_LINES_MAX, before the first
+ * csv_reader_next. */
+void csv_reader_lines_max_set(csv_reader *reader, size_t lines_max);
 
 /* Closes the file. NULL is allowed. */
 void csv_reader_close(csv_reader *reader);
