@@ -490,6 +490,65 @@ static void test_funding_flows_conserve_money(void **state) {
     protobuf_c_message_free_unpacked(response, NULL);
 }
 
+static Fundflow__V1__GetFundingFlowsResponse *flows_on(ff_ledger *ledger, uint32_t as_at_date) {
+    Fundflow__V1__GetFundingFlowsRequest get = FUNDFLOW__V1__GET_FUNDING_FLOWS_REQUEST__INIT;
+    get.financial_year = TEST_YEAR;
+    get.as_at_date = as_at_date;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_funding_flows(ledger, national(), &get.base, &response, &failure),
+                     FF_OK);
+    return (Fundflow__V1__GetFundingFlowsResponse *)response;
+}
+
+static int64_t flow_between(const Fundflow__V1__GetFundingFlowsResponse *flows, const char *from,
+                            const char *to) {
+    for (size_t i = 0; i < flows->n_flows; i++) {
+        const Fundflow__V1__FundingFlow *flow = flows->flows[i];
+        if (strcmp(flow->from_code, from) == 0 && strcmp(flow->to_code, to) == 0) {
+            return flow->amount_pence;
+        }
+    }
+    return 0;
+}
+
+/* GetFundingFlows' as_at_date: the flows as they stood on a date. The allocation and budget are
+ * dated 1 April; C1's payments for M1, M2 and M3 the 15th of April, May and June; its outcome
+ * (2,468,888 earned) 1 July; the M2 payment's reversal 1 September. */
+static void test_funding_flows_as_at_an_effective_date(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetFundingFlowsResponse *before = flows_on(f->ledger, 20240331);
+    assert_int_equal(before->n_flows, 0);
+    fundflow__v1__get_funding_flows_response__free_unpacked(before, NULL);
+    Fundflow__V1__GetFundingFlowsResponse *april = flows_on(f->ledger, 20240430);
+    assert_int_equal(flow_between(april, "X24", "QUE"), ALLOCATED);
+    assert_int_equal(flow_between(april, "QUE", "06H"), PASSED_TO_PLACE);
+    assert_int_equal(flow_between(april, "QUE", "RGT"), MONTHLY);
+    fundflow__v1__get_funding_flows_response__free_unpacked(april, NULL);
+    /* 30 June: three payments, 26,913,579; 31 July: and the earned 2,468,888, 29,382,467. */
+    Fundflow__V1__GetFundingFlowsResponse *june = flows_on(f->ledger, 20240630);
+    assert_int_equal(flow_between(june, "QUE", "RGT"), 3 * MONTHLY);
+    fundflow__v1__get_funding_flows_response__free_unpacked(june, NULL);
+    Fundflow__V1__GetFundingFlowsResponse *july = flows_on(f->ledger, 20240731);
+    assert_int_equal(flow_between(july, "QUE", "RGT"), 29382467);
+    fundflow__v1__get_funding_flows_response__free_unpacked(july, NULL);
+    /* From 1 September, without the reversed M2 payment, every flow is the table's own. */
+    Fundflow__V1__GetFundingFlowsResponse *year_end = flows_on(f->ledger, 20250331);
+    Fundflow__V1__GetFundingFlowsResponse *now = flows_on(f->ledger, 0);
+    assert_int_equal(flow_between(year_end, "QUE", "RGT"), 20411274);
+    assert_int_equal(year_end->n_flows, now->n_flows);
+    for (size_t i = 0; i < now->n_flows; i++) {
+        assert_string_equal(year_end->flows[i]->from_code, now->flows[i]->from_code);
+        assert_string_equal(year_end->flows[i]->to_code, now->flows[i]->to_code);
+        assert_int_equal(year_end->flows[i]->stream, now->flows[i]->stream);
+        assert_int_equal(year_end->flows[i]->amount_pence, now->flows[i]->amount_pence);
+        assert_int_equal(year_end->flows[i]->depth, now->flows[i]->depth);
+    }
+    fundflow__v1__get_funding_flows_response__free_unpacked(year_end, NULL);
+    fundflow__v1__get_funding_flows_response__free_unpacked(now, NULL);
+}
+
 static const char *who_commissions(ff_ledger *ledger, const char *line, const char *icb,
                                    uint32_t date, char *buffer, size_t buffer_bytes) {
     Fundflow__V1__GetDelegationsRequest get = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;
@@ -596,6 +655,7 @@ int main(void) {
         DOMAIN_TEST(test_a_closed_month_refuses_postings_into_it),
         DOMAIN_TEST(test_rollups_add_up_their_members),
         DOMAIN_TEST(test_funding_flows_conserve_money),
+        DOMAIN_TEST(test_funding_flows_as_at_an_effective_date),
         DOMAIN_TEST(test_delegation_register_either_side_of_its_dates),
         DOMAIN_TEST(test_an_outcome_that_earned_nothing_releases_its_share),
         DOMAIN_TEST(test_rebuild_replays_the_domain_identically),
