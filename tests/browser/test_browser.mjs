@@ -210,6 +210,25 @@ async function openPhase() {
     await screenshot('flows');
   });
 
+  await check('funding flows as at a date: the earlier amounts on the links', async () => {
+    await open('#/flows?year=2024&root=X24&depth=2&asat=2024-07-01');
+    const reply = await apiOk('GetFundingFlows', { financial_year: 2024, root_code: 'X24', depth: 2, as_at_date: 20240701 });
+    const links = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('flows-chart')).getOption().series[0].links.map((l) => [l.source, l.target, l.pence]));
+    const expected = new Map();
+    for (const flow of reply.flows) {
+      const key = `${flow.from_code}>${flow.to_code}`;
+      expected.set(key, (expected.get(key) || 0n) + pence(flow.amount_pence));
+    }
+    assert.deepEqual(links.map(([from, to, p]) => [`${from}>${to}`, p]).sort(), [...expected.entries()].map(([k, v]) => [k, v.toString()]).sort());
+    // QUE -> RGT: by 2024-07-01 QUE-C1's £300.00 and £250.00 only; now also the £50.00 earned
+    // on 2024-08-01, £600.00.
+    const que = links.find(([from, to]) => from === 'QUE' && to === 'RGT');
+    assert.equal(que[2], '55000');
+    const now = await apiOk('GetFundingFlows', { financial_year: 2024, root_code: 'X24', depth: 2 });
+    assert.equal(now.flows.filter((f) => f.from_code === 'QUE' && f.to_code === 'RGT').reduce((sum, f) => sum + pence(f.amount_pence), 0n), 60000n);
+    await open('#/flows?year=2024&root=X24&depth=2');
+  });
+
   await check('funding flows: clicking a node opens that organisation', async () => {
     const point = await page.evaluate(() => {
       const element = document.getElementById('flows-chart');

@@ -1,4 +1,5 @@
-// Funding flows: GetFundingFlows from a root (NHS England by default) to a depth, drawn as an
+// Funding flows: GetFundingFlows from a root (NHS England by default) to a depth, as at the chosen
+// effective date, drawn as an
 // ECharts Sankey with one node per organisation and one link per pair (streams added together
 // exactly, in pence), and the same flows as a table. Hovering shows £; clicking a node opens it.
 import { call } from '../api.js';
@@ -39,6 +40,7 @@ export async function render(context) {
   const orgs = await orgsByCode();
   const reply = await call('GetFundingFlows', {
     financial_year: context.year, root_code: root, depth, stream: stream || 'STREAM_UNSPECIFIED',
+    as_at_date: context.asatNumber,
   });
   const flows = reply.flows || [];
   const data = sankeyData(flows, orgs);
@@ -50,7 +52,7 @@ export async function render(context) {
   const box = chartBox('flows-chart', `Sankey diagram of funding from ${root}; the table below holds the same flows`);
   const table = dataTable({
     id: 'flows-table',
-    caption: `Flows from ${root} ${orgName(orgs, root)}, ${yearLabel(context.year)}`,
+    caption: `Flows from ${root} ${orgName(orgs, root)}, ${yearLabel(context.year)}, ${context.asat ? `as at ${context.asat}` : 'now'}`,
     filename: `flows-${root}-${context.year}.csv`, total: false,
     columns: [
       { key: 'from_code', label: 'From', href: (row) => context.link('org', row.from_code) },
@@ -69,7 +71,7 @@ export async function render(context) {
   if (reply.truncated) nodes.push(inset('The server cut the walk short at its flow limit: choose a smaller depth or a lower root.'));
   if (!flows.length) nodes.push(h('p', { class: 'nhsuk-body', id: 'flows-empty' }, `No money flowed from ${root} in ${yearLabel(context.year)}.`));
   else nodes.push(box);
-  nodes.push(inset('Flows are the year\'s totals as the ledger holds them now: GetFundingFlows has no as-at date, so the "as at" control does not change this page. What each organisation receives is what flows into it; what it passes on flows out, so the picture conserves money as the API does. Hover over a flow for its amount; select an organisation to open it.'), table);
+  nodes.push(inset(`Flows in ${yearLabel(context.year)} ${context.asat ? `that took effect by ${context.asat}` : 'as the ledger holds them now'}: allocations, budgets, contract payments and earned outcome pots. What each organisation receives is what flows into it; what it passes on flows out, so the picture conserves money as the API does. Hover over a flow for its amount; select an organisation to open it.`), table);
   return {
     title: 'Funding flows',
     crumbs: [['Funding flows']],
