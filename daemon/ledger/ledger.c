@@ -193,6 +193,12 @@ static ff_err ledger_batch_nested_apply(ff_ledger *ledger, store_txn *group_txn,
             return FF_OK;
         }
     }
+    if (batch->dry_run) {
+        /* The results are taken; what the batch wrote is abandoned, and the group's head stays
+         * where it was, so the next batch numbers its events as if this one had not run. */
+        store_txn_abort(txn);
+        return FF_OK;
+    }
     err = store_txn_commit(txn);
     if (err == FF_OK) *head = batch_head;
     return err;
@@ -255,16 +261,19 @@ static void ledger_group_results_assert_valid(const ledger_group *group) {
     uint64_t last_new = group->head_before.sequence;
     assert(group->head_after.sequence >= last_new);
     for (size_t b = 0; b < group->batch_count; b++) {
+        /* A dry run's would-be sequences follow the head as it was when it ran. */
+        uint64_t dry_last = last_new;
         for (size_t i = 0; i < group->batches[b].command_count; i++) {
             const ledger_result *result = &group->results[b][i];
             if (result->failure.code != FF_OK) {
                 assert(!result->idempotent_replay);
                 continue;
             }
-            assert(result->sequence >= 1 && result->sequence <= group->head_after.sequence);
-            if (result->idempotent_replay) continue;
-            assert(result->sequence == last_new + 1);
-            last_new = result->sequence;
+            uint64_t *last = group->batches[b].dry_run ? &dry_last : &last_new;
+            assert(result->sequence >= 1);
+            assert(result->idempotent_replay ? result->sequence <= *last
+                                             : result->sequence == *last + 1);
+            if (!result->idempotent_replay) *last = result->sequence;
         }
     }
     assert(last_new == group->head_after.sequence);

@@ -40,6 +40,11 @@ typedef struct ledger_batch {
      * and tests, which act without restriction. */
     const struct access_principal *principal;
     int64_t recorded_at_us;   /* the time to record; 0 means now */
+    /* Check only: the batch is applied exactly as it would be (checks, projections, the
+     * idempotency index, each command seeing those before it) and its results, with the
+     * sequences its events would have had, are kept; then its changes are abandoned, leaving
+     * the log, projections and the other batches of the group as if it had not been sent. */
+    bool dry_run;
 } ledger_batch;
 
 typedef struct ledger_result {

@@ -496,7 +496,7 @@ static void server_job_queue(server_call *call, Fundflow__V1__SubmitCommandsRequ
     job->results = results;
     job->batch = (ledger_batch){.commands = submit->commands, .command_count = submit->n_commands,
                                 .linked = submit->linked, .actor = kept->who.name,
-                                .principal = &kept->who};
+                                .principal = &kept->who, .dry_run = submit->dry_run};
     job->context = kept;
     ff_err err = writer_submit(server->writer, job);
     if (err != FF_OK) {

@@ -4,6 +4,8 @@
  * fit in one group (FF_GROUP_COMMIT_COMMANDS_MAX commands), applies them with
  * ledger_batches_apply (one transaction, one fsync), and hands the finished jobs to the done
  * callback, which runs on the writer thread and must only queue them for the network thread.
+ * A dry-run job (batch.dry_run, from SubmitCommandsRequest.dry_run) joins a group like any
+ * other; the ledger abandons its changes alone, so its neighbours commit as if it were absent.
  */
 #ifndef FUNDFLOW_WRITER_H
 #define FUNDFLOW_WRITER_H

@@ -420,6 +420,52 @@ static void test_independent_batch_reports_each_command(void **state) {
     fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
 }
 
+/* A dry run over HTTP answers what a real submission would (QUE's £0.10 from X24 would be event
+ * 6, QZZ is unknown, QUE's £0.05 on to 06H would be event 7), records nothing, and a linked dry
+ * run that fails is refused with the index of the command, as a real one is. */
+static void test_dry_run_answers_without_recording(void **state) {
+    server_fixture *fixture = *state;
+    uint16_t port = fixture->server.port;
+    uint64_t head = test_server_head(port);
+    json_t *reply = json_call(
+        port, "SubmitCommands",
+        "{\"dry_run\":true,\"commands\":["
+        "{\"idempotency_key\":\"d1\",\"effective_date\":20240401,\"event\":{\"allocation_issued\":"
+        "{\"funder_code\":\"X24\",\"recipient_code\":\"QUE\",\"stream\":\"CORE_SERVICES\","
+        "\"financial_year\":2024,\"amount_pence\":\"10\"}}},"
+        "{\"idempotency_key\":\"d2\",\"effective_date\":20240401,\"event\":{\"allocation_issued\":"
+        "{\"funder_code\":\"X24\",\"recipient_code\":\"QZZ\",\"stream\":\"CORE_SERVICES\","
+        "\"financial_year\":2024,\"amount_pence\":\"10\"}}},"
+        "{\"idempotency_key\":\"w5\",\"effective_date\":20240401,\"event\":{\"budget_delegated\":"
+        "{\"from_code\":\"QUE\",\"to_code\":\"06H\",\"stream\":\"CORE_SERVICES\","
+        "\"financial_year\":2024,\"amount_pence\":\"5\"}}}]}");
+    json_t *results = json_object_get(reply, "results");
+    assert_int_equal(json_array_size(results), 3);
+    assert_string_equal(json_text(json_array_get(results, 0), "code"), "ok");
+    assert_string_equal(json_text(json_array_get(results, 0), "sequence"), "6");
+    assert_string_equal(json_text(json_array_get(results, 1), "code"), "org_unknown");
+    assert_string_equal(json_text(json_array_get(results, 2), "code"), "idempotency_conflict");
+    json_decref(reply);
+    assert_int_equal(test_server_head(port), head);
+    http_reply error;
+    assert_int_equal(http_twirp_json(
+                         port, "SubmitCommands",
+                         "{\"dry_run\":true,\"linked\":true,\"commands\":["
+                         "{\"idempotency_key\":\"d3\",\"effective_date\":20240401,\"event\":"
+                         "{\"budget_delegated\":{\"from_code\":\"QUE\",\"to_code\":\"06H\","
+                         "\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"
+                         "\"amount_pence\":\"5\"}}},"
+                         "{\"idempotency_key\":\"d4\",\"effective_date\":20240401,\"event\":"
+                         "{\"budget_delegated\":{\"from_code\":\"QUE\",\"to_code\":\"06H\","
+                         "\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"
+                         "\"amount_pence\":\"99996\"}}}]}",
+                         &error),
+                     0);
+    assert_twirp_error(&error, 412, "failed_precondition", "index", "1");
+    http_reply_free(&error);
+    assert_int_equal(test_server_head(port), head);
+}
+
 static void test_limits_on_body_and_batch(void **state) {
     server_fixture *fixture = *state;
     uint16_t port = fixture->server.port;
@@ -853,6 +899,7 @@ int main(int argc, char **argv) {
         SERVER_TEST(test_domain_queries_are_routed),
         SERVER_TEST(test_error_paths_have_exact_twirp_codes),
         SERVER_TEST(test_independent_batch_reports_each_command),
+        SERVER_TEST(test_dry_run_answers_without_recording),
         SERVER_TEST(test_limits_on_body_and_batch),
         SERVER_TEST(test_health_and_metrics),
         SERVER_TEST(test_concurrent_clients_get_gapless_sequences_and_group_commit),

@@ -267,7 +267,11 @@ static void test_round_trip_submit_commands(void **state) {
     request.commands = NULL;
     request.linked = 0;
     char *text = test_round_trip(&request.base);
-    assert_string_equal(text, "{\"commands\":[],\"linked\":false}");
+    assert_string_equal(text, "{\"commands\":[],\"linked\":false,\"dry_run\":false}");
+    free(text);
+    request.dry_run = 1;
+    text = test_round_trip(&request.base);
+    assert_string_equal(text, "{\"commands\":[],\"linked\":false,\"dry_run\":true}");
     free(text);
 }
 

@@ -79,6 +79,7 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_PRINCIPAL_REVOKE,
     CLI_SUBCOMMAND_PLAN_SET,
     CLI_SUBCOMMAND_OUTTURN,
+    CLI_SUBCOMMAND_IMPORT,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -192,6 +193,11 @@ typedef struct cli_options {
     int64_t amount_each_pence; /* plan set --amount-each */
     bool amount_each_given;
     uint32_t to_month; /* outturn --to */
+    /* import (cli_import.c). */
+    uint32_t import_kind;     /* a cli_import_kind_id + 1; 0 until --kind is given */
+    const char *mapping_path; /* --mapping */
+    bool independent;         /* --independent: record the good rows, report the bad */
+    bool dry_run;             /* --dry-run: check every row against the ledger, record none */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
@@ -202,6 +208,12 @@ typedef int (*cli_run)(const cli_options *options, cli_session *session);
  * the server's reply. Returns an exit code. cli_commands.c. */
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event);
+
+/* fundflow import's hook (cli_import.c): while a collector is set, cli_command_send hands the
+ * Command it built, key and date and all, to collect instead of sending it, prints nothing and
+ * returns what collect returns. command is valid only during the call. cli_commands.c. */
+typedef int (*cli_command_collect)(void *context, const Fundflow__V1__Command *command);
+void cli_command_collector_set(cli_command_collect collect, void *context);
 
 /* Receives the organisations cli_orgs_fetch found, count of them in code order, and returns an
  * exit code. They stay valid only until it returns. */
@@ -254,5 +266,6 @@ int cli_principal_list_run(const cli_options *options, cli_session *session);
 int cli_principal_revoke_run(const cli_options *options, cli_session *session);
 int cli_plan_set_run(const cli_options *options, cli_session *session);
 int cli_outturn_run(const cli_options *options, cli_session *session);
+int cli_import_run(const cli_options *options, cli_session *session);
 
 #endif

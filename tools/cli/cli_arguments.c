@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_flags.h"
+#include "cli_import.h"
 #include "cli_values.h"
 #include "tool_flags.h"
 #include "tool_help.h"
@@ -108,6 +109,7 @@ static void cli_subcommand_help_print(FILE *out, cli_subcommand_id id) {
     tool_flags_synopsis_print(out, &cli_flag_table, id);
     fprintf(out, " [global flags]\n\n");
     tool_lines_print(out, subcommand->description, "");
+    if (id == CLI_SUBCOMMAND_IMPORT) cli_import_fields_help_print(out);
     fprintf(out, "\nFlags:\n");
     tool_flags_help_print(out, &cli_flag_table, CLI_FOR(id), TOOL_FLAGS_SHOWN_OWN);
     cli_global_flags_print(out);

@@ -46,6 +46,14 @@ static int cli_write_result_print(const ProtobufCMessage *message, const char *k
     return CLI_EXIT_OK;
 }
 
+static cli_command_collect cli_collector;
+static void *cli_collector_context;
+
+void cli_command_collector_set(cli_command_collect collect, void *context) {
+    cli_collector = collect;
+    cli_collector_context = context;
+}
+
 int cli_command_send(const cli_options *options, cli_session *session,
                      Fundflow__V1__Event *event) {
     char derived[CLI_KEY_TEXT_BYTES], name[64];
@@ -64,6 +72,7 @@ int cli_command_send(const cli_options *options, cli_session *session,
     command.idempotency_key = (char *)key;
     command.effective_date = options->effective_date;
     command.event = event;
+    if (cli_collector != NULL) return cli_collector(cli_collector_context, &command);
     Fundflow__V1__Command *commands[1] = {&command};
     Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
     request.commands = commands;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli_import.h"
 #include "cli_report.h"
 #include "cli_values.h"
 #include "tool_help.h"
@@ -50,7 +51,8 @@
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_EVENTS) |                   \
      CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO) |                \
      CLI_FOR(CLI_SUBCOMMAND_OUTTURN))
-#define CLI_FOR_EXPORTS (CLI_FOR_LISTINGS | CLI_FOR(CLI_SUBCOMMAND_REPORT))
+#define CLI_FOR_EXPORTS                                                                         \
+    (CLI_FOR_LISTINGS | CLI_FOR(CLI_SUBCOMMAND_REPORT) | CLI_FOR(CLI_SUBCOMMAND_IMPORT))
 #define CLI_FOR_MONTHS                                                                          \
     (CLI_FOR(CLI_SUBCOMMAND_PAY) | CLI_FOR(CLI_SUBCOMMAND_STATEMENT) |                          \
      CLI_FOR(CLI_SUBCOMMAND_CLOSE_PERIOD))
@@ -936,6 +938,26 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "--provenance heads a CSV with what produced it). Where the table shows \"-\" (actual,\n"
         "variance and year to date after --to; committed to --to), an export has 0.00.",
         cli_outturn_run},
+    [CLI_SUBCOMMAND_IMPORT] = {
+        NULL, "import", "FILE", "record the rows of a CSV file as commands",
+        "Reads FILE, a CSV file in UTF-8 (as Excel's \"CSV UTF-8\" saves it), through the\n"
+        "mapping file --mapping, which says which column holds which field (see\n"
+        "docs/RECONCILE.md), and records each row as one command of --kind: allocations as\n"
+        "allocate would, budgets as budget, contracts as contract agree, payments as pay,\n"
+        "outcomes as outcome, statements as statement and plans as plan set. Every value goes\n"
+        "through the same parser as that subcommand's flag, so 1,234.5 and £1,234.50 are\n"
+        "amounts and 1.234 and 1e3 are not. A row's idempotency key comes from the file's name,\n"
+        "its SHA-256 and the row's line, so importing the same file again records nothing new.\n"
+        "Every row is read and checked before anything is sent. By default the rows are one\n"
+        "all-or-nothing batch of at most " CLI_NUMBER_TEXT(FF_BATCH_COMMANDS_MAX)
+        " rows: one bad row records none.\n"
+        "--independent records the good rows and reports the bad ones.\n"
+        "--dry-run checks every row against the ledger and records nothing. Prints a row by\n"
+        "row result (line, reference, result, event, field and reason) in --format, then a\n"
+        "summary. XLSX files are refused: no C reader of them is packaged in Debian, so save\n"
+        "the sheet as CSV UTF-8. Exits 0 if every row was recorded or already was (or would\n"
+        "be, with --dry-run), 1 if any row was refused, 2 for a bad file or mapping.",
+        cli_import_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
@@ -956,6 +978,34 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
 
 _Static_assert(CLI_SUBMIT_BATCH_SIZE_DEFAULT <= FF_BATCH_COMMANDS_MAX,
                "submit's default batch is one the server takes");
+
+/* Values of import's flags. */
+
+static bool cli_import_kind_flag_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return cli_import_kind_parse(flag, value, &options->import_kind);
+}
+
+static bool cli_mapping_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    if (value[0] == '\0') return tool_value_refuse(flag, value, "is empty");
+    options->mapping_path = value;
+    return true;
+}
+
+static bool cli_independent_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    (void)flag, (void)value;
+    options->independent = true;
+    return true;
+}
+
+static bool cli_dry_run_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    (void)flag, (void)value;
+    options->dry_run = true;
+    return true;
+}
 
 const tool_flag cli_flags[] = {
     {"--server", "URL", CLI_FOR_ALL, 0, cli_server_parse,
@@ -1347,6 +1397,18 @@ const tool_flag cli_flags[] = {
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_OUTTURN), 0, cli_as_at_parse,
      "The outturn as the ledger stood once event SEQUENCE was recorded: the plans, contracts\n"
      "and payments recorded by then; beyond the head it is refused. Default: now.", NULL},
+    /* Import. */
+    {"--kind", "KIND", CLI_FOR(CLI_SUBCOMMAND_IMPORT), 0, cli_import_kind_flag_parse,
+     "What the file holds: allocations, budgets, contracts, payments, outcomes, statements\n"
+     "or plans. Default: the mapping's \"kind =\" line; if both are given they must agree.",
+     NULL},
+    {"--mapping", "FILE", CLI_FOR(CLI_SUBCOMMAND_IMPORT), CLI_FOR(CLI_SUBCOMMAND_IMPORT),
+     cli_mapping_parse, "The mapping file: which column holds which field. Required.", NULL},
+    {"--independent", NULL, CLI_FOR(CLI_SUBCOMMAND_IMPORT), 0, cli_independent_parse,
+     "Record the good rows and report the bad ones, in batches of up to\n"
+     CLI_NUMBER_TEXT(FF_BATCH_COMMANDS_MAX) " rows. Default: all rows or none.", NULL},
+    {"--dry-run", NULL, CLI_FOR(CLI_SUBCOMMAND_IMPORT), 0, cli_dry_run_parse,
+     "Check every row against the ledger as the import would, and record nothing.", NULL},
     {"--help", NULL, CLI_FOR_ALL, 0, NULL, "Print this help and exit.", NULL},
 };
 
@@ -1359,8 +1421,7 @@ const tool_flag_table cli_flag_table = {CLI_PROGRAM, cli_flags,
 /* Combinations ------------------------------------------------------------------------------- */
 
 static int cli_combination_refuse(const char *subcommand, const char *problem) {
-    fprintf(stderr, CLI_PROGRAM ": %s %s; see " CLI_PROGRAM " %s --help\n", subcommand, problem,
-            subcommand);
+    tool_message_refuse("%s %s; see " CLI_PROGRAM " %s --help", subcommand, problem, subcommand);
     return CLI_EXIT_USAGE;
 }
 
@@ -1394,10 +1455,8 @@ static int cli_date_in_year_check(const cli_options *options, const char *subcom
     calendar_year_format(options->financial_year, year, sizeof year);
     calendar_date_format(calendar_year_first_date(options->financial_year), first, sizeof first);
     calendar_date_format(calendar_year_last_date(options->financial_year), last, sizeof last);
-    fprintf(stderr,
-            CLI_PROGRAM ": %s needs --date: today (%s) is outside %s; give a date from %s to "
-                        "%s\n",
-            subcommand, today, year, first, last);
+    tool_message_refuse("%s needs --date: today (%s) is outside %s; give a date from %s to %s",
+                        subcommand, today, year, first, last);
     return CLI_EXIT_USAGE;
 }
 

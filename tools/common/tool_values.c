@@ -2,6 +2,7 @@
 #include "tool_values.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,35 @@ void tool_program_name_set(const char *name) { tool_program = name; }
 
 const char *tool_program_name(void) { return tool_program; }
 
+/* Bytes of a refusal handed to a sink. */
+#define TOOL_MESSAGE_BYTES 512
+
+static tool_message_sink tool_sink;
+static void *tool_sink_context;
+
+void tool_message_sink_set(tool_message_sink sink, void *context) {
+    tool_sink = sink;
+    tool_sink_context = context;
+}
+
 bool tool_value_refuse(const char *flag, const char *value, const char *problem) {
+    assert(flag != NULL && value != NULL && problem != NULL);
+    if (tool_sink != NULL) {
+        tool_sink(tool_sink_context, flag, value, problem);
+        return false;
+    }
     fprintf(stderr, "%s: %s: \"%s\" %s\n", tool_program, flag, value, problem);
+    return false;
+}
+
+bool tool_message_refuse(const char *format, ...) {
+    char message[TOOL_MESSAGE_BYTES];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof message, format, arguments);
+    va_end(arguments);
+    if (tool_sink != NULL) tool_sink(tool_sink_context, NULL, NULL, message);
+    else fprintf(stderr, "%s: %s\n", tool_program, message);
     return false;
 }
 

@@ -18,8 +18,24 @@
 void tool_program_name_set(const char *name);
 const char *tool_program_name(void);
 
-/* Prints "PROGRAM: FLAG: "VALUE" PROBLEM" on stderr. Returns false, for `return` chains. */
+/* Prints "PROGRAM: FLAG: "VALUE" PROBLEM" on stderr, or hands it to the message sink. Returns
+ * false, for `return` chains. */
 bool tool_value_refuse(const char *flag, const char *value, const char *problem);
+
+/* Where refusals go instead of stderr while a sink is set: fundflow import reads each row of a
+ * file through the very flag parsers the command line uses and reports a refusal against the
+ * row's line and column. flag is the flag refused (NULL for a message about flags together),
+ * value the text refused (NULL likewise) and message the problem, or for flag NULL the whole
+ * message without "PROGRAM: ". They are valid only during the call. */
+typedef void (*tool_message_sink)(void *context, const char *flag, const char *value,
+                                  const char *message);
+
+/* Sets the sink, or with NULL sends refusals to stderr again. */
+void tool_message_sink_set(tool_message_sink sink, void *context);
+
+/* A refusal that is not about one value: "PROGRAM: MESSAGE" on stderr, or MESSAGE to the sink
+ * with no flag. Returns false. */
+bool tool_message_refuse(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* A whole number of digits only, from minimum to maximum: no sign, spaces or hex. */
 bool tool_number_parse(const char *flag, const char *text, uint64_t minimum, uint64_t maximum,
