@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds fundflow, starts fundflowd on an embedded LMDB data directory,
-# loads the illustrative 2024/25 demo through the RPC, and serves until Ctrl-C.
+# loads the illustrative 2024/25 demo through the RPC, serves the web view (build/release/ui) and
+# prints its URL, and serves until Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -16,8 +17,11 @@ bin="$build/bin"
 mkdir -p "$data_dir"
 log="$data_dir/fundflowd.log"
 port_file=$(mktemp)
+# The web view, built from tools/web when setup.sh could install its npm packages.
+ui=()
+[[ -f $build/ui/index.html ]] && ui=(--ui-dir "$build/ui")
 "$bin/fundflowd" --listen "$listen" --data-dir "$data_dir" --plugin-dir "$build/plugins" \
-  >"$port_file" 2>>"$log" &
+  "${ui[@]}" >"$port_file" 2>>"$log" &
 server_pid=$!
 # On the way out the server is stopped by its PID and waited for, so a demo started again at once
 # never opens the data directory while the last server still holds it.
@@ -67,4 +71,11 @@ or with curl (JSON):
 
 fundflowd keeps serving until you press Ctrl-C.
 TEXT
+if [[ ${#ui[@]} -gt 0 ]]; then
+  echo
+  echo "The web view: open $FUNDFLOW_SERVER/ui/ in a browser (docs/WEB.md tours it)."
+else
+  echo
+  echo "The web view is not built: run bash tools/setup.sh (it runs npm ci in tools/web), then this again."
+fi
 wait "$server_pid"

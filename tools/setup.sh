@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages fundflow needs to build, test and benchmark; silent when all are
-# already there. Safe to run again. Installing needs root: run it as root, or as a user who may
-# use sudo.
+# Installs the Debian packages fundflow needs to build, test and benchmark, and the web view's npm
+# packages (tools/web, pinned by its package-lock.json); silent when all are already there. Safe
+# to run again. Installing needs root: run it as root, or as a user who may use sudo.
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(
   cmake make gcc pkg-config          # the build
@@ -17,27 +18,41 @@ packages=(
   python3                            # JSON checks in the CLI integration test
   libxlsxwriter-dev                  # fundflow report --format xlsx
   unzip                              # the report test looks inside an XLSX workbook
+  chromium                           # the web view's browser tests (headless, via playwright-core)
 )
+# Node and npm build the web view's assets and run its browser tests; Debian's only if there is
+# no node already.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
 
-as_root=()
-if [[ $(id -u) -ne 0 ]]; then
-  if ! command -v sudo >/dev/null 2>&1; then
-    echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
-    echo "setup: run this script as root, or: apt-get install ${missing[*]}" >&2
-    exit 1
+if [[ ${#missing[@]} -gt 0 ]]; then
+  as_root=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+      echo "setup: run this script as root, or: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    as_root=(sudo)
   fi
-  as_root=(sudo)
+
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: done"
 fi
 
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup: done"
+# The web view's packages (nhsuk-frontend, echarts, playwright-core, axe-core), exactly as
+# package-lock.json pins them, when node_modules is missing or older than the lockfile.
+web="$root/tools/web"
+if [[ ! -d $web/node_modules || $web/package-lock.json -nt $web/node_modules ]]; then
+  echo "setup: npm ci in tools/web"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$web/node_modules"
+fi

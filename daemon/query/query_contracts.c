@@ -1,5 +1,6 @@
-/* The read RPCs about contracts: one contract's position as at an event (GetContractPosition)
- * and a filtered page of contracts (ListContracts), each within the asker's scope. */
+/* The read RPCs about contracts: one contract's position as at an event and an effective date
+ * (GetContractPosition) and a filtered page of contracts (ListContracts), each within the
+ * asker's scope. */
 #include "query.h"
 
 #include <assert.h>
@@ -8,9 +9,54 @@
 
 #include "command.h"
 #include "projection.h"
+#include "query_position_parts.h"
 #include "query_read.h"
+#include "fundflow/calendar.h"
+#include "fundflow/money.h"
 
 /* ---- contract positions ---- */
+
+/* Narrows a contract read as at a sequence to what took effect on or before date: variations,
+ * payments (in all and by month) and outcome reports dated later are left out, so its value,
+ * paid, earned and released are the ones the ledger knew on that date. */
+static ff_err query_contract_dated_narrow(const query_read *read,
+                                          Fundflow__V1__ContractRecord *contract,
+                                          uint64_t as_at, uint32_t date) {
+    if (contract->agreed_date > date) {
+        return failure_set(read->failure, FF_ERR_CONTRACT_UNKNOWN, "as_at_date",
+                           "contract %s was agreed on %u, after as_at_date %u",
+                           contract->contract_id, contract->agreed_date, date);
+    }
+    query_contract_dated_sums sums;
+    ff_err err = query_contract_dated_read(read->txn, read->store, contract->contract_id, as_at,
+                                           date, &sums);
+    if (err != FF_OK) return err;
+    assert(contract->n_paid_by_month_pence == 12);
+    memcpy(contract->paid_by_month_pence, sums.paid_by_month_pence,
+           sizeof sums.paid_by_month_pence);
+    contract->paid_pence = sums.paid_pence;
+    contract->variations_pence = sums.variations_pence;
+    err = money_add(contract->original_value_pence, sums.variations_pence, &contract->value_pence);
+    contract->earned_pence = 0;
+    contract->released_pence = 0;
+    for (size_t i = 0; err == FF_OK && i < contract->n_metrics; i++) {
+        Fundflow__V1__MetricState *metric = contract->metrics[i];
+        if (metric->reported && metric->reported_date > date) {
+            metric->reported = false;
+            metric->achievement_bp = 0;
+            metric->earned_pence = 0;
+            metric->released_pence = 0;
+            metric->reported_sequence = 0;
+            metric->reported_date = 0;
+        }
+        err = money_add(contract->earned_pence, metric->earned_pence, &contract->earned_pence);
+        if (err == FF_OK) {
+            err = money_add(contract->released_pence, metric->released_pence,
+                            &contract->released_pence);
+        }
+    }
+    return err;
+}
 
 static ff_err query_contract_position_fill(const query_read *read, const void *request,
                                            ProtobufCMessage **response) {
@@ -35,8 +81,12 @@ static ff_err query_contract_position_fill(const query_read *read, const void *r
     bool covered = false;
     err = query_contract_in_scope(read, contract, &covered);
     if (err == FF_OK && !covered) err = query_out_of_scope(read, "contract_id", get->contract_id);
+    if (err == FF_OK && get->as_at_date != 0) {
+        err = query_contract_dated_narrow(read, contract, as_at, get->as_at_date);
+    }
     if (err != FF_OK) return err;
     position->as_at_sequence = as_at;
+    position->as_at_date = get->as_at_date;
     position->variable_value_pence = contract->value_pence - contract->fixed_value_pence;
     position->withheld_pending_pence =
         contract->withheld_pot_pence - contract->earned_pence - contract->released_pence;
@@ -52,6 +102,10 @@ ff_err query_contract_position(ff_ledger *ledger, const access_principal *who,
     const Fundflow__V1__GetContractPositionRequest *get =
         (const Fundflow__V1__GetContractPositionRequest *)request;
     ff_err err = command_identifier_check(get->contract_id, "contract_id", failure);
+    if (err == FF_OK && get->as_at_date != 0 && !calendar_date_valid(get->as_at_date)) {
+        err = failure_set(failure, FF_ERR_DATE_INVALID, "as_at_date",
+                          "as_at_date %u is not a real date in YYYYMMDD form", get->as_at_date);
+    }
     if (err != FF_OK) return err;
     return query_read_run_as(ledger, who, &fundflow__v1__contract_position__descriptor,
                              query_contract_position_fill, get, "cannot read the contract",

@@ -1,5 +1,6 @@
 /* The read RPC that maps funding flows (GetFundingFlows): a breadth-first walk of who passed
- * money to whom in a financial year, from one organisation or from NHS England.
+ * money to whom in a financial year, from one organisation or from NHS England; now from the
+ * flows table, or as at an effective date from each payer's history (query_flows_dated.c).
  *
  * For a scoped principal the root must be in scope, and an empty root means the scope's own
  * organisation rather than NHS England. The walk shows what covered organisations passed on, to
@@ -12,7 +13,9 @@
 
 #include "command.h"
 #include "projection.h"
+#include "query_flows_dated.h"
 #include "query_read.h"
+#include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 
 /* A flows key: year (2) ++ from (12, padded) ++ to (12, padded) ++ stream (1). */
@@ -81,16 +84,36 @@ static ff_err query_flow_row(void *argument, store_slice key, store_slice value,
     return err;
 }
 
+/* As query_flows_from, as at the request's as_at_date: the flows summed from the payer's
+ * history (query_flows_dated.c) rather than read from the flows table. */
+static ff_err query_flows_from_dated(store_txn *txn, ff_store *store, query_flow_walk *walk) {
+    query_flow_sums sums;
+    ff_err err = query_flows_dated_read(txn, store, walk->from, walk->request->financial_year,
+                                        walk->request->as_at_date, &sums);
+    for (size_t i = 0; err == FF_OK && i < sums.count; i++) {
+        const query_flow_sum *sum = &sums.items[i];
+        if (sum->amount_pence == 0 ||
+            (walk->request->stream != 0 && (uint32_t)walk->request->stream != sum->stream)) {
+            continue;
+        }
+        err = query_flow_edge_add(walk, sum->to, (int)sum->stream, sum->amount_pence);
+        query_flow_visit(walk, sum->to, walk->depth);
+    }
+    query_flow_sums_free(&sums);
+    return err;
+}
+
 /* Adds every non-zero flow out of one organisation, and queues the recipients. */
 static ff_err query_flows_from(store_txn *txn, ff_store *store, query_flow_walk *walk,
                                const char *from, uint32_t depth) {
+    walk->from = from;
+    walk->depth = depth;
+    if (walk->request->as_at_date != 0) return query_flows_from_dated(txn, store, walk);
     uint8_t prefix[2 + FF_ORG_CODE_BYTES_MAX];
     uint32_t year = walk->request->financial_year;
     prefix[0] = (uint8_t)(year >> 8), prefix[1] = (uint8_t)year;
     memset(prefix + 2, ' ', FF_ORG_CODE_BYTES_MAX);
     memcpy(prefix + 2, from, strlen(from));
-    walk->from = from;
-    walk->depth = depth;
     return store_each(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(prefix, sizeof prefix),
                       query_flow_row, walk);
 }
@@ -181,6 +204,10 @@ ff_err query_funding_flows(ff_ledger *ledger, const access_principal *who,
         err = failure_set(failure, FF_ERR_FIELD_TOO_LONG, "depth",
                           "depth %u is deeper than the limit of %d", get->depth,
                           FF_FLOW_DEPTH_MAX);
+    }
+    if (err == FF_OK && get->as_at_date != 0 && !calendar_date_valid(get->as_at_date)) {
+        err = failure_set(failure, FF_ERR_DATE_INVALID, "as_at_date",
+                          "as_at_date %u is not a real date in YYYYMMDD form", get->as_at_date);
     }
     if (err != FF_OK) return err;
     return query_read_run_as(ledger, who, &fundflow__v1__get_funding_flows_response__descriptor,

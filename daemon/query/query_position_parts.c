@@ -43,20 +43,25 @@ typedef struct query_contract_dated {
     uint64_t as_at_sequence;
     uint32_t as_at_date;
     size_t prefix_bytes;
-    int64_t variations_pence;
-    int64_t paid_pence;
+    query_contract_dated_sums *sums;
 } query_contract_dated;
 
 /* Adds (sign 1) or takes away (sign -1, for a reversal of it) one contract event's amount. */
 static ff_err query_contract_dated_add(query_contract_dated *dated, const Fundflow__V1__Event *event,
                                        int64_t sign) {
+    query_contract_dated_sums *sums = dated->sums;
     if (event->kind_case == FUNDFLOW__V1__EVENT__KIND_CONTRACT_VARIED) {
-        return money_add(dated->variations_pence, sign * event->contract_varied->change_pence,
-                         &dated->variations_pence);
+        return money_add(sums->variations_pence, sign * event->contract_varied->change_pence,
+                         &sums->variations_pence);
     }
     if (event->kind_case == FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE) {
-        return money_add(dated->paid_pence, sign * event->payment_made->amount_pence,
-                         &dated->paid_pence);
+        const Fundflow__V1__PaymentMade *payment = event->payment_made;
+        /* The ledger accepted the payment, so its month is M1 to M12. */
+        assert(payment->month >= 1 && payment->month <= 12);
+        int64_t *month = &sums->paid_by_month_pence[payment->month - 1];
+        ff_err err = money_add(*month, sign * payment->amount_pence, month);
+        if (err != FF_OK) return err;
+        return money_add(sums->paid_pence, sign * payment->amount_pence, &sums->paid_pence);
     }
     return FF_OK;
 }
@@ -113,22 +118,31 @@ ff_err query_contract_figures_at(store_txn *txn, ff_store *store,
         }
     }
     if (err != FF_OK) return err;
-    uint8_t prefix[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
-    size_t key_bytes = projection_history_key(contract->contract_id, 0, prefix, sizeof prefix);
-    assert(key_bytes > LOG_KEY_BYTES && key_bytes <= sizeof prefix);
-    query_contract_dated dated = {txn, store, as_at_sequence, as_at_date,
-                                  key_bytes - LOG_KEY_BYTES, 0, 0};
-    err = store_each(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(prefix, dated.prefix_bytes),
-                     query_contract_dated_row, &dated);
-    out->paid_pence = dated.paid_pence;
+    query_contract_dated_sums sums;
+    err = query_contract_dated_read(txn, store, contract->contract_id, as_at_sequence, as_at_date,
+                                    &sums);
+    out->paid_pence = sums.paid_pence;
     int64_t settled = 0, fixed = 0;
     if (err == FF_OK) err = money_add(out->earned_pence, out->released_pence, &settled);
     if (err == FF_OK) err = money_subtract(pot, settled, &out->withheld_pence);
     if (err == FF_OK) {
-        err = money_add(contract->original_value_pence - pot, dated.variations_pence, &fixed);
+        err = money_add(contract->original_value_pence - pot, sums.variations_pence, &fixed);
     }
-    if (err == FF_OK) err = money_subtract(fixed, dated.paid_pence, &out->unpaid_pence);
+    if (err == FF_OK) err = money_subtract(fixed, sums.paid_pence, &out->unpaid_pence);
     return err;
+}
+
+ff_err query_contract_dated_read(store_txn *txn, ff_store *store, const char *contract_id,
+                                 uint64_t as_at_sequence, uint32_t as_at_date,
+                                 query_contract_dated_sums *out) {
+    memset(out, 0, sizeof *out);
+    uint8_t prefix[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
+    size_t key_bytes = projection_history_key(contract_id, 0, prefix, sizeof prefix);
+    assert(key_bytes > LOG_KEY_BYTES && key_bytes <= sizeof prefix);
+    query_contract_dated dated = {txn, store, as_at_sequence, as_at_date,
+                                  key_bytes - LOG_KEY_BYTES, out};
+    return store_each(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(prefix, dated.prefix_bytes),
+                      query_contract_dated_row, &dated);
 }
 
 /* ---- a group's internal flows ---- */

@@ -1,6 +1,6 @@
 /* The parts of a position that need more than an account balance: one contract's figures as at
- * a sequence and date, and the flows inside a rollup's group. Only the query_position*.c files
- * use it. */
+ * a sequence and date, and the flows inside a rollup's group. The query_position*.c files use
+ * it, and query_contracts.c its dated sums. */
 #ifndef FUNDFLOW_QUERY_POSITION_PARTS_H
 #define FUNDFLOW_QUERY_POSITION_PARTS_H
 
@@ -28,6 +28,19 @@ ff_err query_contract_figures_at(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__ContractRecord *contract,
                                  uint64_t as_at_sequence, uint32_t as_at_date,
                                  query_contract_figures *out);
+
+/* A contract's variations and payments (in all and by month, M1 first) recorded by
+ * as_at_sequence that took effect on or before as_at_date, reversals taken away. Also used by
+ * query_contracts.c for GetContractPosition's as_at_date. */
+typedef struct query_contract_dated_sums {
+    int64_t variations_pence;
+    int64_t paid_pence;
+    int64_t paid_by_month_pence[12];
+} query_contract_dated_sums;
+
+ff_err query_contract_dated_read(store_txn *txn, ff_store *store, const char *contract_id,
+                                 uint64_t as_at_sequence, uint32_t as_at_date,
+                                 query_contract_dated_sums *out);
 
 /* unpaid + paid + withheld + earned, overflow-checked. */
 ff_err query_contract_figures_value(const query_contract_figures *figures, int64_t *value_out);

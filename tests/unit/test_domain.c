@@ -233,6 +233,65 @@ static void test_contract_position_month_by_month(void **state) {
     fundflow__v1__contract_position__free_unpacked(before, NULL);
 }
 
+static Fundflow__V1__ContractPosition *contract_on(ff_ledger *ledger, uint32_t as_at_date,
+                                                    ff_err expected, const char *field) {
+    Fundflow__V1__GetContractPositionRequest get =
+        FUNDFLOW__V1__GET_CONTRACT_POSITION_REQUEST__INIT;
+    get.contract_id = (char *)"C1";
+    get.as_at_date = as_at_date;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_contract_position(ledger, national(), &get.base, &response, &failure),
+                     expected);
+    if (field) assert_string_equal(failure.field, field);
+    return (Fundflow__V1__ContractPosition *)response;
+}
+
+/* GetContractPosition's as_at_date: C1 as the ledger knew it on a date. The outcome is dated
+ * 1 July, the variation 1 August and the M2 payment's reversal 1 September. */
+static void test_contract_position_as_at_an_effective_date(void **state) {
+    test_fixture *f = *state;
+    /* 30 June: M1 to M3 paid, no variation, nothing reported; the whole pot withheld. */
+    Fundflow__V1__ContractPosition *june = contract_on(f->ledger, 20240630, FF_OK, NULL);
+    const Fundflow__V1__ContractRecord *c = june->contract;
+    assert_int_equal(june->as_at_date, 20240630);
+    assert_int_equal(c->value_pence, VALUE);
+    assert_int_equal(c->variations_pence, 0);
+    assert_int_equal(c->paid_pence, 3 * MONTHLY);
+    for (int m = 0; m < 3; m++) assert_int_equal(c->paid_by_month_pence[m], MONTHLY);
+    assert_int_equal(c->paid_by_month_pence[3], 0);
+    assert_int_equal(c->earned_pence, 0);
+    assert_int_equal(c->released_pence, 0);
+    assert_false(c->metrics[0]->reported);
+    assert_int_equal(june->withheld_pending_pence, POT);
+    assert_int_equal(june->outstanding_pence, VALUE - 3 * MONTHLY);
+    fundflow__v1__contract_position__free_unpacked(june, NULL);
+    /* 31 July: MA reported, so its earned and released shares count; still no variation. */
+    Fundflow__V1__ContractPosition *july = contract_on(f->ledger, 20240731, FF_OK, NULL);
+    assert_true(july->contract->metrics[0]->reported);
+    assert_int_equal(july->contract->earned_pence, EARNED_A);
+    assert_int_equal(july->contract->released_pence, RELEASED_A);
+    assert_int_equal(july->contract->value_pence, VALUE);
+    assert_int_equal(july->withheld_pending_pence, SHARE_B);
+    fundflow__v1__contract_position__free_unpacked(july, NULL);
+    /* 31 August: the variation; 30 September: M2 reversed, as the contract stands now. */
+    Fundflow__V1__ContractPosition *august = contract_on(f->ledger, 20240831, FF_OK, NULL);
+    assert_int_equal(august->contract->value_pence, VALUE + VARIATION);
+    assert_int_equal(august->contract->paid_by_month_pence[1], MONTHLY);
+    fundflow__v1__contract_position__free_unpacked(august, NULL);
+    Fundflow__V1__ContractPosition *september = contract_on(f->ledger, 20240930, FF_OK, NULL);
+    Fundflow__V1__ContractPosition *now = contract_at(f->ledger, 0);
+    assert_int_equal(september->contract->paid_by_month_pence[1], 0);
+    assert_int_equal(september->contract->paid_pence, now->contract->paid_pence);
+    assert_int_equal(september->outstanding_pence, now->outstanding_pence);
+    fundflow__v1__contract_position__free_unpacked(september, NULL);
+    fundflow__v1__contract_position__free_unpacked(now, NULL);
+    /* Before the contract was agreed it is not there; a date that is not one is refused. */
+    assert_null(contract_on(f->ledger, 20240331, FF_ERR_CONTRACT_UNKNOWN, "as_at_date"));
+    assert_null(contract_on(f->ledger, 20240231, FF_ERR_DATE_INVALID, "as_at_date"));
+}
+
 static void test_positions_as_at_an_effective_date(void **state) {
     test_fixture *f = *state;
     /* By 30 June: M1 to M3 paid (the M2 reversal is dated September), nothing reported yet
@@ -431,6 +490,65 @@ static void test_funding_flows_conserve_money(void **state) {
     protobuf_c_message_free_unpacked(response, NULL);
 }
 
+static Fundflow__V1__GetFundingFlowsResponse *flows_on(ff_ledger *ledger, uint32_t as_at_date) {
+    Fundflow__V1__GetFundingFlowsRequest get = FUNDFLOW__V1__GET_FUNDING_FLOWS_REQUEST__INIT;
+    get.financial_year = TEST_YEAR;
+    get.as_at_date = as_at_date;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    assert_int_equal(query_funding_flows(ledger, national(), &get.base, &response, &failure),
+                     FF_OK);
+    return (Fundflow__V1__GetFundingFlowsResponse *)response;
+}
+
+static int64_t flow_between(const Fundflow__V1__GetFundingFlowsResponse *flows, const char *from,
+                            const char *to) {
+    for (size_t i = 0; i < flows->n_flows; i++) {
+        const Fundflow__V1__FundingFlow *flow = flows->flows[i];
+        if (strcmp(flow->from_code, from) == 0 && strcmp(flow->to_code, to) == 0) {
+            return flow->amount_pence;
+        }
+    }
+    return 0;
+}
+
+/* GetFundingFlows' as_at_date: the flows as they stood on a date. The allocation and budget are
+ * dated 1 April; C1's payments for M1, M2 and M3 the 15th of April, May and June; its outcome
+ * (2,468,888 earned) 1 July; the M2 payment's reversal 1 September. */
+static void test_funding_flows_as_at_an_effective_date(void **state) {
+    test_fixture *f = *state;
+    Fundflow__V1__GetFundingFlowsResponse *before = flows_on(f->ledger, 20240331);
+    assert_int_equal(before->n_flows, 0);
+    fundflow__v1__get_funding_flows_response__free_unpacked(before, NULL);
+    Fundflow__V1__GetFundingFlowsResponse *april = flows_on(f->ledger, 20240430);
+    assert_int_equal(flow_between(april, "X24", "QUE"), ALLOCATED);
+    assert_int_equal(flow_between(april, "QUE", "06H"), PASSED_TO_PLACE);
+    assert_int_equal(flow_between(april, "QUE", "RGT"), MONTHLY);
+    fundflow__v1__get_funding_flows_response__free_unpacked(april, NULL);
+    /* 30 June: three payments, 26,913,579; 31 July: and the earned 2,468,888, 29,382,467. */
+    Fundflow__V1__GetFundingFlowsResponse *june = flows_on(f->ledger, 20240630);
+    assert_int_equal(flow_between(june, "QUE", "RGT"), 3 * MONTHLY);
+    fundflow__v1__get_funding_flows_response__free_unpacked(june, NULL);
+    Fundflow__V1__GetFundingFlowsResponse *july = flows_on(f->ledger, 20240731);
+    assert_int_equal(flow_between(july, "QUE", "RGT"), 29382467);
+    fundflow__v1__get_funding_flows_response__free_unpacked(july, NULL);
+    /* From 1 September, without the reversed M2 payment, every flow is the table's own. */
+    Fundflow__V1__GetFundingFlowsResponse *year_end = flows_on(f->ledger, 20250331);
+    Fundflow__V1__GetFundingFlowsResponse *now = flows_on(f->ledger, 0);
+    assert_int_equal(flow_between(year_end, "QUE", "RGT"), 20411274);
+    assert_int_equal(year_end->n_flows, now->n_flows);
+    for (size_t i = 0; i < now->n_flows; i++) {
+        assert_string_equal(year_end->flows[i]->from_code, now->flows[i]->from_code);
+        assert_string_equal(year_end->flows[i]->to_code, now->flows[i]->to_code);
+        assert_int_equal(year_end->flows[i]->stream, now->flows[i]->stream);
+        assert_int_equal(year_end->flows[i]->amount_pence, now->flows[i]->amount_pence);
+        assert_int_equal(year_end->flows[i]->depth, now->flows[i]->depth);
+    }
+    fundflow__v1__get_funding_flows_response__free_unpacked(year_end, NULL);
+    fundflow__v1__get_funding_flows_response__free_unpacked(now, NULL);
+}
+
 static const char *who_commissions(ff_ledger *ledger, const char *line, const char *icb,
                                    uint32_t date, char *buffer, size_t buffer_bytes) {
     Fundflow__V1__GetDelegationsRequest get = FUNDFLOW__V1__GET_DELEGATIONS_REQUEST__INIT;
@@ -531,11 +649,13 @@ int main(void) {
         DOMAIN_TEST(test_positions_after_each_step),
         DOMAIN_TEST(test_contract_position_month_by_month),
         DOMAIN_TEST(test_positions_as_at_an_effective_date),
+        DOMAIN_TEST(test_contract_position_as_at_an_effective_date),
         DOMAIN_TEST(test_refusals_leave_no_trace),
         DOMAIN_TEST(test_effective_dates_fall_in_their_year),
         DOMAIN_TEST(test_a_closed_month_refuses_postings_into_it),
         DOMAIN_TEST(test_rollups_add_up_their_members),
         DOMAIN_TEST(test_funding_flows_conserve_money),
+        DOMAIN_TEST(test_funding_flows_as_at_an_effective_date),
         DOMAIN_TEST(test_delegation_register_either_side_of_its_dates),
         DOMAIN_TEST(test_an_outcome_that_earned_nothing_releases_its_share),
         DOMAIN_TEST(test_rebuild_replays_the_domain_identically),
