@@ -1109,8 +1109,6 @@ static ff_err server_listen(ff_server *server) {
     uint16_t port = ntohs(address.ss_family == AF_INET6
                               ? ((struct sockaddr_in6 *)&address)->sin6_port
                               : ((struct sockaddr_in *)&address)->sin_port);
-    printf("listening on %s:%u\n", settings->listen_host, port);
-    fflush(stdout);
     server->port = port;
     return FF_OK;
 }
@@ -1189,19 +1187,23 @@ void server_tls_use(ff_server *server, SSL_CTX *context) {
     server->tls = context;
 }
 
-/* Prints where the web view is, beside "listening on", when there is one. */
-static void server_ui_announce(const ff_server *server) {
+/* Prints "listening on HOST:PORT" and, when there is one, where the web view is, in one flush
+ * once TLS is known: whoever waits for the first line (scripts, tests) then has both. */
+static void server_announce(const ff_server *server) {
     const config *settings = server->settings;
-    if (settings->ui_dir[0] == '\0') return;
-    bool bracketed = strchr(settings->listen_host, ':') != NULL; /* an IPv6 address */
-    printf("web view: %s://%s%s%s:%u/ui/\n", server->tls ? "https" : "http", bracketed ? "[" : "",
-           settings->listen_host, bracketed ? "]" : "", server->port);
+    printf("listening on %s:%u\n", settings->listen_host, server->port);
+    if (settings->ui_dir[0] != '\0') {
+        bool bracketed = strchr(settings->listen_host, ':') != NULL; /* an IPv6 address */
+        printf("web view: %s://%s%s%s:%u/ui/\n", server->tls ? "https" : "http",
+               bracketed ? "[" : "", settings->listen_host, bracketed ? "]" : "", server->port);
+        fprintf(stderr, "level=info msg=\"serving the web view\" ui_dir=\"%s\"\n",
+                settings->ui_dir);
+    }
     fflush(stdout);
-    fprintf(stderr, "level=info msg=\"serving the web view\" ui_dir=\"%s\"\n", settings->ui_dir);
 }
 
 ff_err server_run(ff_server *server) {
-    server_ui_announce(server);
+    server_announce(server);
     return event_base_dispatch(server->base) == -1 ? FF_ERR_INTERNAL : FF_OK;
 }
 

@@ -878,7 +878,7 @@ static void test_graceful_shutdown_under_load_loses_nothing_acknowledged(void **
     assert_int_equal(pthread_create(&stopper, NULL, shutdown_after_delay, &server), 0);
     load_run(server.port, clients, 0, &stop);
     pthread_join(stopper, NULL);
-    assert_int_equal(test_server_stop(&server), 0);
+    assert_int_equal(test_server_wait(&server), 0);
     acknowledged_check(server.data_dir, clients);
     test_server_cleanup(&server);
 }

@@ -351,6 +351,11 @@ void test_server_start(const char *binary, const char *config_text, test_server 
 int test_server_stop(test_server *server) {
     if (server->pid <= 0) return -1;
     kill(server->pid, SIGTERM);
+    return test_server_wait(server);
+}
+
+int test_server_wait(test_server *server) {
+    if (server->pid <= 0) return -1;
     int status = 0;
     int64_t deadline = test_server_now_ms() + TEST_SERVER_WAIT_MS;
     for (int poll_count = 0; poll_count < TEST_SERVER_WAIT_MS / TEST_SERVER_POLL_MS;

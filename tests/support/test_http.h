@@ -66,6 +66,11 @@ void test_server_start(const char *binary, const char *config_text, test_server 
  * server had to be killed. Leaves the
  * directory in place for inspection; test_server_cleanup removes it. */
 int test_server_stop(test_server *server);
+
+/* Waits as test_server_stop does, without sending anything: for a server already told to stop.
+ * (A second SIGTERM may reach a server after it has put back the default handler on its way
+ * out, and end it by the signal instead of its own exit.) */
+int test_server_wait(test_server *server);
 void test_server_cleanup(test_server *server);
 
 /* The head sequence from ServerInfo. */
