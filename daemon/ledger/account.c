@@ -285,7 +285,7 @@ static ff_err account_open_if_new(store_txn *txn, ff_store *store, const account
     assert(sequence >= 1);
     assert(record.purpose >= ACCOUNT_PURPOSE_FUNDING && record.purpose <= ACCOUNT_PURPOSE_LAST);
     ff_err err = ledger_put(txn, store, STORE_TABLE_ACCOUNTS, account_key_slice(key),
-                           STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
+                            STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
     return err == FF_ERR_KEY_EXISTS ? FF_OK : err;
 }
 
@@ -297,7 +297,7 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     ff_err err = account_open_if_new(txn, store, &leg->account, sequence);
     if (err != FF_OK) return err;
     err = ledger_put(txn, store, STORE_TABLE_BALANCES, account_key_slice(&leg->account),
-                    STORE_SLICE(after, sizeof *after), STORE_PUT_REPLACE);
+                     STORE_SLICE(after, sizeof *after), STORE_PUT_REPLACE);
     if (err != FF_OK) return err;
     posting_key key;
     posting_key_make(&key, &leg->account, sequence);
@@ -309,7 +309,7 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     record.balance_after = *after;
     account_posting_assert_valid(&record, sequence);
     err = ledger_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(&key, sizeof key),
-                    STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
+                     STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(err != FF_ERR_KEY_EXISTS);
     return err;

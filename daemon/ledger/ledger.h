@@ -88,8 +88,8 @@ void ledger_read_txn_end(ff_ledger *ledger, store_txn *txn);
  * or returns FF_OK. It runs on the writer thread inside the group's write transaction (or the
  * command's nested one when the group is replayed), which it may read, and must not write,
  * through txn: a refusal must leave nothing behind. It may run more than once for a command, as
- * when the map is grown and the group tried again. Vetoes apply to new commands only, never to replays of the log, which
- * must reproduce what was recorded. */
+ * when the map is grown and the group tried again. Vetoes apply to new commands only, never to
+ * replays of the log, which must reproduce what was recorded. */
 typedef ff_err (*ledger_veto)(void *argument, store_txn *txn,
                               const Fundflow__V1__EventRecord *record, ff_failure *failure);
 

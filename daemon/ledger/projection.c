@@ -91,7 +91,7 @@ static ff_err projection_reverse(store_txn *txn, ff_store *store,
     log_key_encode(record->sequence, value_bytes);
     assert(record->sequence > reversed_sequence);
     err = ledger_put(txn, store, STORE_TABLE_REVERSALS, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                    STORE_SLICE(value_bytes, LOG_KEY_BYTES), STORE_PUT_NEW);
+                     STORE_SLICE(value_bytes, LOG_KEY_BYTES), STORE_PUT_NEW);
     return err ? failure_set(failure, err, NULL, "cannot record reversal") : FF_OK;
 }
 
@@ -131,8 +131,8 @@ static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
     assert(record->idempotency_key[0] != '\0');
     projection_idempotency_assert_valid(&entry);
     err = ledger_put(txn, store, STORE_TABLE_IDEMPOTENCY,
-                    STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
-                    STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);
+                     STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
+                     STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
                            "idempotency_key %.60s is already in use", record->idempotency_key);
@@ -152,8 +152,8 @@ static ff_err projection_actor_index_write(store_txn *txn, ff_store *store,
     key[actor_bytes] = 0;
     log_key_encode(record->sequence, key + actor_bytes + 1);
     ff_err err = ledger_put(txn, store, STORE_TABLE_ACTOR_EVENTS,
-                           STORE_SLICE(key, actor_bytes + 1 + LOG_KEY_BYTES),
-                           STORE_SLICE(NULL, 0), STORE_PUT_NEW);
+                            STORE_SLICE(key, actor_bytes + 1 + LOG_KEY_BYTES),
+                            STORE_SLICE(NULL, 0), STORE_PUT_NEW);
     return err ? failure_set(failure, err, NULL, "cannot write the actor index") : FF_OK;
 }
 

@@ -123,8 +123,8 @@ static ff_err contract_party_index(store_txn *txn, ff_store *store, const char *
     memcpy(key + party_bytes + 3, contract->contract_id, id_bytes);
     assert(party_bytes > 0 && id_bytes > 0);
     return ledger_put(txn, store, STORE_TABLE_PARTY_CONTRACTS,
-                     STORE_SLICE(key, party_bytes + 3 + id_bytes), STORE_SLICE(NULL, 0),
-                     STORE_PUT_REPLACE);
+                      STORE_SLICE(key, party_bytes + 3 + id_bytes), STORE_SLICE(NULL, 0),
+                      STORE_PUT_REPLACE);
 }
 
 /* Appends a leg on one of an organisation's accounts for the contract's stream and year; legs of

@@ -70,7 +70,7 @@ static ff_err revenue_limit_write(store_txn *txn, ff_store *store, const revenue
     record.limit_pence = limit_pence;
     record.sequence = sequence;
     ff_err err = ledger_put(txn, store, STORE_TABLE_REVENUE_LIMITS, STORE_SLICE(key, sizeof *key),
-                           STORE_SLICE(&record, sizeof record), STORE_PUT_REPLACE);
+                            STORE_SLICE(&record, sizeof record), STORE_PUT_REPLACE);
     return err != FF_OK ? failure_set(failure, err, NULL, "cannot write revenue_limits") : FF_OK;
 }
 

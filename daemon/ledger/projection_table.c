@@ -23,7 +23,7 @@ ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table
     size_t written = protobuf_c_message_pack(message, packed);
     assert(written == packed_bytes);
     ff_err err = ledger_put(txn, store, table, STORE_SLICE(key, key_bytes),
-                           STORE_SLICE(packed, packed_bytes), mode);
+                            STORE_SLICE(packed, packed_bytes), mode);
     free(packed);
     return err;
 }
@@ -56,7 +56,7 @@ ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
     uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
     size_t key_bytes = projection_history_key(name, sequence, key, sizeof key);
     return ledger_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, key_bytes),
-                     STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
+                      STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
 }
 
 ff_err projection_history_add_names(store_txn *txn, ff_store *store, const char *const *names,
@@ -107,7 +107,7 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
     }
     assert(total >= 0);
     err = ledger_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
-                    STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
+                     STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
     return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;
 }
 

@@ -64,13 +64,15 @@ static Fundflow__V1__Command *flat_base_command(size_t index) {
 typedef enum flat_refusal {
     FLAT_REFUSED_UNKNOWN_ORG, /* an allocation to an organisation nobody registered */
     FLAT_REFUSED_HEADROOM,    /* a budget beyond what QUE holds, refused at its second leg */
+    FLAT_REFUSED_CODE_TAKEN,  /* a code registered twice, refused by the put that finds it */
     FLAT_REFUSED_BY_VETO,     /* the veto, before anything is written */
     FLAT_REFUSED_LATE,        /* the projection hook, after the projections were written */
     FLAT_REFUSAL_KINDS
 } flat_refusal;
 
 static const ff_err flat_refusal_codes[FLAT_REFUSAL_KINDS] = {
-    FF_ERR_ORG_UNKNOWN, FF_ERR_INSUFFICIENT_HEADROOM, FF_ERR_VETOED, FF_ERR_VETOED};
+    FF_ERR_ORG_UNKNOWN, FF_ERR_INSUFFICIENT_HEADROOM, FF_ERR_ORG_EXISTS, FF_ERR_VETOED,
+    FF_ERR_VETOED};
 
 static Fundflow__V1__Command *flat_refused_command(flat_refusal kind) {
     switch (kind) {
@@ -80,6 +82,8 @@ static Fundflow__V1__Command *flat_refused_command(flat_refusal kind) {
         /* QUE holds at most 1,000 + 500,000 pence of core budget here: £5,010.00; it is asked
          * to pass on £1,000,000.00. */
         return test_budget("bad-headroom", "QUE", "06H", CORE, TEST_YEAR, 100000000);
+    case FLAT_REFUSED_CODE_TAKEN:
+        return test_org("bad-code", "QUE", "A second QUE", FUNDFLOW__V1__ORG_KIND__ICB, "Y61");
     case FLAT_REFUSED_BY_VETO:
         return test_allocation(flat_veto_key, "X24", "QUE", CORE, TEST_YEAR, 5);
     default:
