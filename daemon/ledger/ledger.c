@@ -364,8 +364,12 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
     if (recorded_at_us == 0) recorded_at_us = ledger_clock_now_us();
     /* If the map fills part way through, nothing is committed: the store grows it and runs the
      * whole group again from the start. */
-    ledger_group group = {ledger,   batches, batch_count, recorded_at_us, results,
-                          ledger->write_path == LEDGER_WRITE_NESTED, false, {0}, {0}};
+    ledger_group group = {.ledger = ledger,
+                          .batches = batches,
+                          .batch_count = batch_count,
+                          .recorded_at_us = recorded_at_us,
+                          .results = results,
+                          .nested = ledger->write_path == LEDGER_WRITE_NESTED};
     ff_err err = store_write_run(ledger->store, ledger_group_work, &group);
     if (err == FF_ERR_INTERNAL && group.replay) {
         /* A command was refused after it wrote: the flat try was abandoned whole, and the group
