@@ -29,7 +29,8 @@ static ff_err flat_veto(void *argument, store_txn *txn, const Fundflow__V1__Even
     return failure_set(failure, FF_ERR_VETOED, "event", "the test's veto refused it");
 }
 
-static ff_err flat_project(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record) {
+static ff_err flat_project(void *argument, store_txn *txn,
+                           const Fundflow__V1__EventRecord *record) {
     (void)argument, (void)txn;
     return strcmp(record->idempotency_key, flat_late_key) == 0 ? FF_ERR_VETOED : FF_OK;
 }
@@ -346,6 +347,71 @@ static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
     free(outcome.tables);
 }
 
+/* The writes of a batch whose late refusal sends it back to the nested path: a storage fault at
+ * each in turn, in the flat try or in the replay, fails the batch whole and leaves no trace; a
+ * full map at each in turn is grown and the batch lands as the nested path lands it. */
+enum { FLAT_FAULT_CALLS_MAX = 1000, FLAT_FAULT_POSITION = 3 };
+
+static void flat_tables_take(ff_ledger *ledger, uint8_t **bytes, size_t *count) {
+    test_tables_dump(ledger_store(ledger), STORE_TABLE_LOG, STORE_TABLE_COUNT, bytes, count);
+}
+
+static void test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace(void **state) {
+    (void)state;
+    test_fixture *fixture = flat_fixture_open(LEDGER_WRITE_FLAT);
+    ff_ledger *ledger = fixture->ledger;
+    uint8_t *before = NULL;
+    size_t before_bytes = 0;
+    flat_tables_take(ledger, &before, &before_bytes);
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    ledger_result results[FLAT_COMMANDS_MAX];
+    uint64_t nth = 1;
+    for (; nth <= FLAT_FAULT_CALLS_MAX; nth++) {
+        size_t count = flat_batch_make(FLAT_REFUSED_LATE, FLAT_FAULT_POSITION, commands);
+        store_fault_inject(STORE_FAULT_WRITES, nth, FF_ERR_STORAGE, true);
+        ff_err err = test_submit_batch(ledger, commands, count, false, results);
+        store_fault_clear();
+        if (err == FF_OK) break;
+        assert_int_equal(err, FF_ERR_STORAGE);
+        for (size_t i = 0; i < count; i++) {
+            assert_int_equal(results[i].failure.code, FF_ERR_STORAGE);
+        }
+        uint8_t *after = NULL;
+        size_t after_bytes = 0;
+        flat_tables_take(ledger, &after, &after_bytes);
+        assert_int_equal(before_bytes, after_bytes);
+        assert_memory_equal(before, after, before_bytes);
+        free(after);
+    }
+    /* The flat try's writes, then the replay's (its nested commits among them), each failed. */
+    assert_true(nth > 40 && nth <= FLAT_FAULT_CALLS_MAX);
+    for (size_t i = 0; i <= FLAT_BATCH_BASE; i++) {
+        assert_int_equal(results[i].failure.code, i == FLAT_FAULT_POSITION ? FF_ERR_VETOED : FF_OK);
+    }
+    free(before);
+    test_fixture_teardown((void **)&fixture);
+}
+
+static size_t flat_map_full_run(ff_ledger *ledger, const void *argument, ledger_result *results) {
+    const uint64_t *nth = argument;
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    size_t count = flat_batch_make(FLAT_REFUSED_LATE, FLAT_FAULT_POSITION, commands);
+    store_fault_inject(STORE_FAULT_WRITES, *nth, FF_ERR_MAP_LIMIT, false);
+    assert_int_equal(test_submit_batch(ledger, commands, count, false, results), FF_OK);
+    store_fault_clear();
+    assert_int_equal(ledger_map_growth_count(ledger), 1);
+    return count;
+}
+
+static void test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried(void **state) {
+    (void)state;
+    /* The nested ledger runs the same scenario with the same fault; the map grows once in each
+     * (whether the fault meets the flat try or its replay), and both land the same bytes. */
+    for (uint64_t nth = 1; nth <= 60; nth += 7) {
+        assert_int_equal(flat_same_as_nested(flat_map_full_run, &nth), 1);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_refused_command_in_every_position_matches_the_nested_path),
@@ -353,6 +419,8 @@ int main(void) {
         cmocka_unit_test(test_a_linked_batch_refused_at_its_last_command_leaves_no_trace),
         cmocka_unit_test(test_keys_repeated_within_a_group_match_the_nested_path),
         cmocka_unit_test(test_a_group_replayed_nested_matches_the_nested_path),
+        cmocka_unit_test(test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace),
+        cmocka_unit_test(test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
