@@ -14,6 +14,7 @@
 #include "projection_link.h"
 #include "projection_org.h"
 #include "projection_principal.h"
+#include "ledger_write.h"
 
 #define ACCESS_ROOTS_MAX (1 + FF_MEMBERS_MAX)
 

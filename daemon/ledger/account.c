@@ -8,6 +8,7 @@
 #include "fundflow/calendar.h"
 #include "fundflow/money.h"
 #include "fundflow/v1/events.pb-c.h"
+#include "ledger_write.h"
 
 static const char *const account_purpose_names[] = {
     [ACCOUNT_PURPOSE_FUNDING] = "funding",
@@ -283,8 +284,8 @@ static ff_err account_open_if_new(store_txn *txn, ff_store *store, const account
     record.purpose = key->purpose;
     assert(sequence >= 1);
     assert(record.purpose >= ACCOUNT_PURPOSE_FUNDING && record.purpose <= ACCOUNT_PURPOSE_LAST);
-    ff_err err = store_put(txn, store, STORE_TABLE_ACCOUNTS, account_key_slice(key),
-                           STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
+    ff_err err = ledger_put(txn, store, STORE_TABLE_ACCOUNTS, account_key_slice(key),
+                            STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
     return err == FF_ERR_KEY_EXISTS ? FF_OK : err;
 }
 
@@ -295,8 +296,8 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     assert(after->last_sequence == sequence);
     ff_err err = account_open_if_new(txn, store, &leg->account, sequence);
     if (err != FF_OK) return err;
-    err = store_put(txn, store, STORE_TABLE_BALANCES, account_key_slice(&leg->account),
-                    STORE_SLICE(after, sizeof *after), STORE_PUT_REPLACE);
+    err = ledger_put(txn, store, STORE_TABLE_BALANCES, account_key_slice(&leg->account),
+                     STORE_SLICE(after, sizeof *after), STORE_PUT_REPLACE);
     if (err != FF_OK) return err;
     posting_key key;
     posting_key_make(&key, &leg->account, sequence);
@@ -307,8 +308,8 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     record.effective_date = effective_date;
     record.balance_after = *after;
     account_posting_assert_valid(&record, sequence);
-    err = store_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(&key, sizeof key),
-                    STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
+    err = ledger_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(&key, sizeof key),
+                     STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(err != FF_ERR_KEY_EXISTS);
     return err;
@@ -338,6 +339,30 @@ static ff_err account_period_open_check(store_txn *txn, ff_store *store, const p
                        year_text, code_bytes, leg->account.org_code, dated);
 }
 
+/* Works out the balance each leg leaves, refusing (with nothing written) a leg that would
+ * overflow its totals or take a budget below zero. */
+static ff_err account_postings_check(store_txn *txn, ff_store *store, uint64_t sequence,
+                                     const posting *postings, size_t posting_count,
+                                     account_balance *afters, ff_failure *failure) {
+    for (size_t i = 0; i < posting_count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            assert(memcmp(&postings[j].account, &postings[i].account, sizeof(account_key)) != 0);
+        }
+        account_balance before;
+        ff_err err = account_balance_read(txn, store, &postings[i].account, &before);
+        if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read a balance");
+        afters[i] = before;
+        err = account_totals_add(&afters[i], &postings[i], failure);
+        if (err == FF_OK) err = account_headroom_check(&postings[i], &before, &afters[i], failure);
+        if (err != FF_OK) return err;
+        afters[i].last_sequence = sequence;
+        afters[i].posting_count++;
+        /* The headroom check has kept every budget at or above zero. */
+        assert(account_budget_not_negative(&postings[i].account, &afters[i]));
+    }
+    return FF_OK;
+}
+
 ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence,
                               uint32_t effective_date, const posting *postings,
                               size_t posting_count, ff_failure *failure) {
@@ -347,19 +372,15 @@ ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence
     for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
         err = account_period_open_check(txn, store, &postings[i], effective_date, failure);
     }
+    /* Every leg is checked before any is written, so a refusal leaves nothing to undo. One event
+     * posts to an account at most once, so each leg's balance before is the stored one. */
+    account_balance afters[ACCOUNT_POSTINGS_PER_EVENT_MAX];
+    if (err == FF_OK) {
+        err = account_postings_check(txn, store, sequence, postings, posting_count, afters,
+                                     failure);
+    }
     for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
-        account_balance before, after;
-        err = account_balance_read(txn, store, &postings[i].account, &before);
-        if (err != FF_OK) return failure_set(failure, err, NULL, "cannot read a balance");
-        after = before;
-        err = account_totals_add(&after, &postings[i], failure);
-        if (err == FF_OK) err = account_headroom_check(&postings[i], &before, &after, failure);
-        if (err != FF_OK) return err;
-        after.last_sequence = sequence;
-        after.posting_count++;
-        /* The headroom check has kept every budget at or above zero. */
-        assert(account_budget_not_negative(&postings[i].account, &after));
-        err = account_leg_write(txn, store, sequence, effective_date, &postings[i], &after);
+        err = account_leg_write(txn, store, sequence, effective_date, &postings[i], &afters[i]);
         if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write a posting");
     }
     return err;

@@ -6,6 +6,7 @@
 
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 /* Every file's rules. A new file of checks adds its table here; a new event in an existing file
  * adds only a row to that file's table. */

@@ -6,6 +6,7 @@
 
 #include "command_field.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static ff_err command_metrics_check(const Fundflow__V1__ContractAgreed *event,
                                     ff_failure *failure) {

@@ -6,6 +6,7 @@
 #include "command_field.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static ff_err command_service_line_check(const Fundflow__V1__Event *payload,
                                          ff_failure *failure) {

@@ -6,6 +6,7 @@
 
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 bool command_org_code_valid(const char *code) {
     size_t length = strlen(code);

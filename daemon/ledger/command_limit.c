@@ -4,6 +4,7 @@
 
 #include "command_field.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static ff_err command_limit_check(const Fundflow__V1__Event *payload, ff_failure *failure) {
     const Fundflow__V1__RevenueLimitSet *limit = payload->revenue_limit_set;

@@ -6,6 +6,7 @@
 
 #include "command_field.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 /* The code each kind of organisation must have, as a pattern the checker below reads: a literal
  * upper-case letter, 'a' for a letter or digit, 'd' for a digit; min_length lets the last

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "command_field.h"
+#include "ledger_write.h"
 
 static ff_err command_statement_check(const Fundflow__V1__Event *payload,
                                       ff_failure *failure) {

@@ -5,6 +5,7 @@
 #include "command_field.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
+#include "ledger_write.h"
 
 static ff_err command_plan_months_check(const Fundflow__V1__PlanSet *plan, ff_failure *failure) {
     if (plan->n_month_amounts_pence != FF_MONTHS_PER_YEAR) {

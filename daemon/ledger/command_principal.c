@@ -7,6 +7,7 @@
 
 #include "command_field.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 #define COMMAND_TOKEN_SHA256_BYTES 32
 

@@ -7,6 +7,7 @@
 #include "command_field.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static ff_err command_transfer_check(const char *from_code, const char *from_field,
                                      const char *to_code, const char *to_field, int stream,

@@ -1,4 +1,5 @@
-/* Batches of commands become events: checks, idempotency, nested transactions, one commit. */
+/* Batches of commands become events: checks, idempotency, a flat write path with a nested
+ * replay when a command is refused after it wrote, one commit. */
 #include "ledger.h"
 
 #include <assert.h>
@@ -11,9 +12,14 @@
 #include "digest.h"
 #include "projection.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
+
+_Thread_local uint64_t ledger_writes_made;
 
 struct ff_ledger {
     ff_store *store;
+    ledger_write_path write_path;
+    uint64_t nested_replay_count;
     ledger_veto veto;
     void *veto_argument;
     ledger_project project;
@@ -23,6 +29,15 @@ struct ff_ledger {
 void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument) {
     ledger->veto = veto;
     ledger->veto_argument = argument;
+}
+
+void ledger_write_path_set(ff_ledger *ledger, ledger_write_path path) {
+    assert(path == LEDGER_WRITE_FLAT || path == LEDGER_WRITE_NESTED);
+    ledger->write_path = path;
+}
+
+uint64_t ledger_nested_replay_count(const ff_ledger *ledger) {
+    return ledger->nested_replay_count;
 }
 
 void ledger_project_set(ff_ledger *ledger, ledger_project project, void *argument) {
@@ -94,14 +109,37 @@ static ff_err ledger_idempotency_check(store_txn *txn, ff_store *store,
     return FF_OK;
 }
 
-static ff_err ledger_command_record(ff_ledger *ledger, store_txn *parent, const ledger_batch *batch,
-                                    int64_t recorded_at_us,
+/* Vetoes, projects and appends one event inside txn. On failure the caller throws away what
+ * it wrote: a nested transaction is aborted, a flat group's is replayed nested. */
+static ff_err ledger_event_write(ff_ledger *ledger, store_txn *txn,
+                                 Fundflow__V1__EventRecord *record, log_head *next,
+                                 ff_failure *failure) {
+    ff_store *store = ledger->store;
+    ff_err err = FF_OK;
+    if (ledger->veto != NULL) err = ledger->veto(ledger->veto_argument, txn, record, failure);
+    if (err == FF_OK) err = projection_apply(txn, store, record, failure);
+    if (err == FF_OK && ledger->project != NULL) {
+        err = ledger->project(ledger->project_argument, txn, record);
+        if (err != FF_OK) failure_set(failure, err, NULL, "cannot project the event");
+    }
+    if (err == FF_OK) {
+        err = log_append(txn, store, record, next);
+        if (err != FF_OK) failure_set(failure, err, NULL, "cannot append the event");
+    }
+    return err;
+}
+
+/* Records a new command as the next event: in a nested transaction of its own when nested, so
+ * that a refusal rolls back alone; otherwise straight into txn. */
+static ff_err ledger_command_record(ff_ledger *ledger, store_txn *txn, bool nested,
+                                    const ledger_batch *batch, int64_t recorded_at_us,
                                     const Fundflow__V1__Command *command, log_head *head,
                                     ledger_result *result) {
-    ff_store *store = ledger->store;
-    store_txn *child = NULL;
-    ff_err err = store_txn_begin(store, parent, STORE_TXN_WRITE, &child);
-    if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot begin a command");
+    store_txn *child = txn;
+    if (nested) {
+        ff_err err = store_txn_begin(ledger->store, txn, STORE_TXN_WRITE, &child);
+        if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot begin a command");
+    }
     Fundflow__V1__EventRecord record = FUNDFLOW__V1__EVENT_RECORD__INIT;
     record.sequence = head->sequence + 1;
     record.recorded_at_us = recorded_at_us;
@@ -109,35 +147,26 @@ static ff_err ledger_command_record(ff_ledger *ledger, store_txn *parent, const 
     record.actor = (char *)batch->actor;
     record.idempotency_key = command->idempotency_key;
     record.event = command->event;
-    if (ledger->veto != NULL) {
-        err = ledger->veto(ledger->veto_argument, child, &record, &result->failure);
-    }
-    if (err == FF_OK) err = projection_apply(child, store, &record, &result->failure);
-    if (err == FF_OK && ledger->project != NULL) {
-        err = ledger->project(ledger->project_argument, child, &record);
-        if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot project the event");
-    }
     log_head next = *head;
-    assert(record.sequence == head->sequence + 1);
-    if (err == FF_OK) {
-        err = log_append(child, store, &record, &next);
-        if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot append the event");
+    ff_err err = ledger_event_write(ledger, child, &record, &next, &result->failure);
+    if (nested && err != FF_OK) store_txn_abort(child);
+    if (nested && err == FF_OK) {
+        err = store_txn_commit(child);
+        if (err != FF_OK) failure_set(&result->failure, err, NULL, "cannot commit a command");
     }
-    if (err != FF_OK) {
-        store_txn_abort(child);
-        return err;
-    }
-    err = store_txn_commit(child);
-    if (err != FF_OK) return failure_set(&result->failure, err, NULL, "cannot commit a command");
-    assert(next.sequence == record.sequence);
+    if (err != FF_OK) return err;
+    assert(next.sequence == record.sequence && next.sequence == head->sequence + 1);
     *head = next;
     result->sequence = next.sequence;
     return FF_OK;
 }
 
-static ff_err ledger_command_apply(ff_ledger *ledger, store_txn *txn, const ledger_batch *batch,
-                                   int64_t recorded_at_us, const Fundflow__V1__Command *command,
-                                   log_head *head, ledger_result *result) {
+/* Checks a command, answers it from the idempotency index if its key is known, and otherwise
+ * records it. Everything before the recording only reads. */
+static ff_err ledger_command_apply(ff_ledger *ledger, store_txn *txn, bool nested,
+                                   const ledger_batch *batch, int64_t recorded_at_us,
+                                   const Fundflow__V1__Command *command, log_head *head,
+                                   ledger_result *result) {
     ff_store *store = ledger->store;
     memset(result, 0, sizeof *result);
     failure_clear(&result->failure);
@@ -156,7 +185,8 @@ static ff_err ledger_command_apply(ff_ledger *ledger, store_txn *txn, const ledg
         }
         return err;
     }
-    return ledger_command_record(ledger, txn, batch, recorded_at_us, command, head, result);
+    return ledger_command_record(ledger, txn, nested, batch, recorded_at_us, command, head,
+                                 result);
 }
 
 static void ledger_linked_failure_mark(const ledger_batch *batch, size_t failed_index,
@@ -181,7 +211,7 @@ static ff_err ledger_batch_nested_apply(ff_ledger *ledger, store_txn *group_txn,
     if (err != FF_OK) return err;
     log_head batch_head = *head;
     for (size_t i = 0; i < batch->command_count; i++) {
-        ff_err command_err = ledger_command_apply(ledger, txn, batch, recorded_at_us,
+        ff_err command_err = ledger_command_apply(ledger, txn, true, batch, recorded_at_us,
                                                   batch->commands[i], &batch_head, &results[i]);
         if (ledger_error_is_fatal(command_err)) {
             store_txn_abort(txn);
@@ -204,6 +234,35 @@ static ff_err ledger_batch_nested_apply(ff_ledger *ledger, store_txn *group_txn,
     return err;
 }
 
+/* Applies one batch straight into the group's transaction, with no nested transaction. A
+ * command refused before it wrote anything leaves nothing behind, so the batch goes on (and a
+ * linked batch stops with nothing written). A command refused after it wrote, or a linked batch
+ * refused after an earlier command wrote, cannot be undone here: then *replay is set and
+ * FF_ERR_INTERNAL returned, which aborts the group's transaction so that the whole group can be
+ * applied again nested. A fatal error comes back as the return value. */
+static ff_err ledger_batch_flat_apply(ff_ledger *ledger, store_txn *txn, const ledger_batch *batch,
+                                      int64_t recorded_at_us, log_head *head,
+                                      ledger_result *results, bool *replay) {
+    uint64_t batch_writes = ledger_writes_made;
+    for (size_t i = 0; i < batch->command_count; i++) {
+        uint64_t command_writes = ledger_writes_made;
+        ff_err command_err = ledger_command_apply(ledger, txn, false, batch, recorded_at_us,
+                                                  batch->commands[i], head, &results[i]);
+        if (ledger_error_is_fatal(command_err)) return command_err;
+        if (command_err == FF_OK) continue;
+        if (ledger_writes_made != (batch->linked ? batch_writes : command_writes)) {
+            *replay = true;
+            return FF_ERR_INTERNAL;
+        }
+        if (batch->linked) {
+            /* Nothing of the batch was written, so none of it was recorded. */
+            ledger_linked_failure_mark(batch, i, results);
+            return FF_OK;
+        }
+    }
+    return FF_OK;
+}
+
 static ff_err ledger_batch_check(const ledger_batch *batch) {
     if (batch->command_count > FF_BATCH_COMMANDS_MAX) return FF_ERR_BATCH_TOO_LARGE;
     if (batch->actor == NULL || batch->actor[0] == '\0') return FF_ERR_FIELD_MISSING;
@@ -219,6 +278,8 @@ typedef struct ledger_group {
     size_t batch_count;
     int64_t recorded_at_us;
     ledger_result *const *results;
+    bool nested;          /* every batch with nested transactions, as the replay does */
+    bool replay;          /* set by a flat try that must be replayed nested */
     log_head head_before; /* the log's head when the try that committed began */
     log_head head_after;  /* and when it ended */
 } ledger_group;
@@ -226,14 +287,22 @@ typedef struct ledger_group {
 /* One try at a group of batches, inside the group's one write transaction. */
 static ff_err ledger_group_work(void *argument, store_txn *txn) {
     ledger_group *group = argument;
+    group->replay = false;
     ff_err err = log_head_read(txn, group->ledger->store, &group->head_before);
     log_head head = group->head_before;
     for (size_t i = 0; err == FF_OK && i < group->batch_count; i++) {
         /* An empty batch has nothing to do, and a malformed one was refused alone already. */
         if (group->batches[i].command_count == 0) continue;
         if (ledger_batch_check(&group->batches[i]) != FF_OK) continue;
-        err = ledger_batch_nested_apply(group->ledger, txn, &group->batches[i],
-                                        group->recorded_at_us, &head, group->results[i]);
+        /* A dry run is abandoned once applied, which needs a transaction of its own. */
+        if (group->nested || group->batches[i].dry_run) {
+            err = ledger_batch_nested_apply(group->ledger, txn, &group->batches[i],
+                                            group->recorded_at_us, &head, group->results[i]);
+        } else {
+            err = ledger_batch_flat_apply(group->ledger, txn, &group->batches[i],
+                                          group->recorded_at_us, &head, group->results[i],
+                                          &group->replay);
+        }
     }
     group->head_after = head;
     return err;
@@ -295,8 +364,21 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
     if (recorded_at_us == 0) recorded_at_us = ledger_clock_now_us();
     /* If the map fills part way through, nothing is committed: the store grows it and runs the
      * whole group again from the start. */
-    ledger_group group = {ledger, batches, batch_count, recorded_at_us, results, {0}, {0}};
+    ledger_group group = {.ledger = ledger,
+                          .batches = batches,
+                          .batch_count = batch_count,
+                          .recorded_at_us = recorded_at_us,
+                          .results = results,
+                          .nested = ledger->write_path == LEDGER_WRITE_NESTED};
     ff_err err = store_write_run(ledger->store, ledger_group_work, &group);
+    if (err == FF_ERR_INTERNAL && group.replay) {
+        /* A command was refused after it wrote: the flat try was abandoned whole, and the group
+         * is applied again from the start with a nested transaction per command. */
+        ledger->nested_replay_count++;
+        group.nested = true;
+        err = store_write_run(ledger->store, ledger_group_work, &group);
+        assert(!group.replay);
+    }
     if (err != FF_OK) {
         for (size_t i = 0; i < batch_count; i++) ledger_results_fail(&batches[i], results[i], err);
         return err;

@@ -1,10 +1,14 @@
 /* The ledger: applies batches of commands to the event log and its projections, and answers
  * position queries.
  *
- * A batch is one write transaction of the store and one commit. Each command runs in a nested
- * transaction, so a command that fails is rolled back alone and leaves no trace; in a linked batch
- * any failure rolls back the whole batch. A result is acknowledged only when ledger_batch_apply
- * returns FF_OK, which is after the commit, and so after fsync, has returned.
+ * A group of batches is one write transaction of the store and one commit. Commands are applied
+ * flat, straight into that transaction: each is checked against what it reads before it writes,
+ * so a refused command normally writes nothing and leaves no trace. If a command is refused after
+ * it wrote (or a linked batch after an earlier command wrote), the flat try is abandoned and the
+ * group applied again with a nested transaction per batch and per command, each rolled back
+ * alone on failure. Dry-run batches always take the nested path. Either way the results, the
+ * log's bytes and the projections are the same. A result is acknowledged only when
+ * ledger_batch_apply returns FF_OK, which is after the commit, and so after fsync, has returned.
  *
  * Threads: one thread at a time may call ledger_batch_apply. Reads may come from any thread; the
  * store's map lock, which every read transaction here holds, keeps the map from growing under
@@ -81,9 +85,11 @@ ff_err ledger_read_txn_begin(ff_ledger *ledger, store_txn **txn_out);
 void ledger_read_txn_end(ff_ledger *ledger, store_txn *txn);
 
 /* A hook that may refuse a command before it is applied: it fills failure and returns its code,
- * or returns FF_OK. It runs on the writer thread inside the command's nested transaction, which
- * it may read through txn. Vetoes apply to new commands only, never to replays of the log, which
- * must reproduce what was recorded. */
+ * or returns FF_OK. It runs on the writer thread inside the group's write transaction (or the
+ * command's nested one when the group is replayed), which it may read, and must not write,
+ * through txn: a refusal must leave nothing behind. It may run more than once for a command, as
+ * when the map is grown and the group tried again. Vetoes apply to new commands only, never to
+ * replays of the log, which must reproduce what was recorded. */
 typedef ff_err (*ledger_veto)(void *argument, store_txn *txn,
                               const Fundflow__V1__EventRecord *record, ff_failure *failure);
 
@@ -91,7 +97,7 @@ typedef ff_err (*ledger_veto)(void *argument, store_txn *txn,
 void ledger_veto_set(ff_ledger *ledger, ledger_veto veto, void *argument);
 
 /* A hook that sees every new event once it has been applied to the projections, inside the same
- * nested transaction, so it can keep derived data of its own in step with the log. It returns
+ * transaction, so it can keep derived data of its own in step with the log. It returns
  * FF_OK, or an error that stops the whole group (a storage failure, such as FF_ERR_MAP_LIMIT,
  * which grows the map and tries the group again). Like the veto it runs for new commands only;
  * whoever installs it replays the log into its own data. */
@@ -107,6 +113,15 @@ void ledger_project_set(ff_ledger *ledger, ledger_project project, void *argumen
  * applied to commit. Any thread except the one applying batches. */
 typedef ff_err (*ledger_write_work)(void *argument, store_txn *txn);
 ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argument);
+
+/* How a ledger applies its groups: flat (the default), replaying a group nested only when a
+ * command is refused after it wrote; or always nested, a transaction per batch and per command,
+ * which tests use to compare the two. Not while a batch is being applied. */
+typedef enum ledger_write_path { LEDGER_WRITE_FLAT, LEDGER_WRITE_NESTED } ledger_write_path;
+void ledger_write_path_set(ff_ledger *ledger, ledger_write_path path);
+
+/* How many groups the flat path has had to replay nested since the ledger was opened. */
+uint64_t ledger_nested_replay_count(const ff_ledger *ledger);
 
 /* How many times the map has been grown since the ledger was opened. */
 uint64_t ledger_map_growth_count(const ff_ledger *ledger);

@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "log.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static ff_err projection_reverse(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__EventRecord *record, ff_failure *failure);
@@ -89,8 +90,8 @@ static ff_err projection_reverse(store_txn *txn, ff_store *store,
     log_key_encode(reversed_sequence, key_bytes);
     log_key_encode(record->sequence, value_bytes);
     assert(record->sequence > reversed_sequence);
-    err = store_put(txn, store, STORE_TABLE_REVERSALS, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                    STORE_SLICE(value_bytes, LOG_KEY_BYTES), STORE_PUT_NEW);
+    err = ledger_put(txn, store, STORE_TABLE_REVERSALS, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                     STORE_SLICE(value_bytes, LOG_KEY_BYTES), STORE_PUT_NEW);
     return err ? failure_set(failure, err, NULL, "cannot record reversal") : FF_OK;
 }
 
@@ -129,9 +130,9 @@ static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
     assert(record->idempotency_key[0] != '\0');
     projection_idempotency_assert_valid(&entry);
-    err = store_put(txn, store, STORE_TABLE_IDEMPOTENCY,
-                    STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
-                    STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);
+    err = ledger_put(txn, store, STORE_TABLE_IDEMPOTENCY,
+                     STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
+                     STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
                            "idempotency_key %.60s is already in use", record->idempotency_key);
@@ -150,9 +151,9 @@ static ff_err projection_actor_index_write(store_txn *txn, ff_store *store,
     memcpy(key, record->actor, actor_bytes);
     key[actor_bytes] = 0;
     log_key_encode(record->sequence, key + actor_bytes + 1);
-    ff_err err = store_put(txn, store, STORE_TABLE_ACTOR_EVENTS,
-                           STORE_SLICE(key, actor_bytes + 1 + LOG_KEY_BYTES),
-                           STORE_SLICE(NULL, 0), STORE_PUT_NEW);
+    ff_err err = ledger_put(txn, store, STORE_TABLE_ACTOR_EVENTS,
+                            STORE_SLICE(key, actor_bytes + 1 + LOG_KEY_BYTES),
+                            STORE_SLICE(NULL, 0), STORE_PUT_NEW);
     return err ? failure_set(failure, err, NULL, "cannot write the actor index") : FF_OK;
 }
 

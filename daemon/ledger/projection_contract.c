@@ -21,6 +21,7 @@
 #include "projection_table.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
+#include "ledger_write.h"
 
 #define CONTRACT_STATE_KEY_BYTES (FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES)
 
@@ -121,9 +122,9 @@ static ff_err contract_party_index(store_txn *txn, ff_store *store, const char *
     key[party_bytes + 2] = (uint8_t)contract->financial_year;
     memcpy(key + party_bytes + 3, contract->contract_id, id_bytes);
     assert(party_bytes > 0 && id_bytes > 0);
-    return store_put(txn, store, STORE_TABLE_PARTY_CONTRACTS,
-                     STORE_SLICE(key, party_bytes + 3 + id_bytes), STORE_SLICE(NULL, 0),
-                     STORE_PUT_REPLACE);
+    return ledger_put(txn, store, STORE_TABLE_PARTY_CONTRACTS,
+                      STORE_SLICE(key, party_bytes + 3 + id_bytes), STORE_SLICE(NULL, 0),
+                      STORE_PUT_REPLACE);
 }
 
 /* Appends a leg on one of an organisation's accounts for the contract's stream and year; legs of

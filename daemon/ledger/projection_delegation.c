@@ -12,6 +12,7 @@
 #include "projection_table.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static const org_kind projection_icbs[] = {FUNDFLOW__V1__ORG_KIND__ICB, 0};
 

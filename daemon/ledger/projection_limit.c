@@ -19,6 +19,7 @@
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
+#include "ledger_write.h"
 
 typedef struct revenue_limit_record {
     int64_t limit_pence;
@@ -68,8 +69,8 @@ static ff_err revenue_limit_write(store_txn *txn, ff_store *store, const revenue
     memset(&record, 0, sizeof record);
     record.limit_pence = limit_pence;
     record.sequence = sequence;
-    ff_err err = store_put(txn, store, STORE_TABLE_REVENUE_LIMITS, STORE_SLICE(key, sizeof *key),
-                           STORE_SLICE(&record, sizeof record), STORE_PUT_REPLACE);
+    ff_err err = ledger_put(txn, store, STORE_TABLE_REVENUE_LIMITS, STORE_SLICE(key, sizeof *key),
+                            STORE_SLICE(&record, sizeof record), STORE_PUT_REPLACE);
     return err != FF_OK ? failure_set(failure, err, NULL, "cannot write revenue_limits") : FF_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 #define PROJECTION_LINK_SEEK_BYTES (FF_ORG_CODE_BYTES_MAX + 1 + 4)
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "projection_table.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 /* What every stored organisation is: under its own code, registered by an event, of a kind, with
  * no more members than a grouping may have. Checked before it is written and after it is read. */

@@ -9,6 +9,7 @@
 #include "projection_org.h"
 #include "projection_table.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static ff_err projection_statement_submit(store_txn *txn, ff_store *store,
                                           const Fundflow__V1__EventRecord *record,
@@ -30,8 +31,8 @@ static ff_err projection_statement_submit(store_txn *txn, ff_store *store,
     /* The latest statement for a period and kind replaces earlier ones; the log keeps them all. */
     int64_t stored[2] = {statement->amount_pence, (int64_t)record->sequence};
     assert(stored[0] >= 0 && stored[1] >= 1);
-    err = store_put(txn, store, STORE_TABLE_STATEMENTS, STORE_SLICE(key, sizeof key),
-                    STORE_SLICE(stored, sizeof stored), STORE_PUT_REPLACE);
+    err = ledger_put(txn, store, STORE_TABLE_STATEMENTS, STORE_SLICE(key, sizeof key),
+                     STORE_SLICE(stored, sizeof stored), STORE_PUT_REPLACE);
     if (err != FF_OK) return failure_set(failure, err, NULL, "cannot write");
     const char *names[] = {statement->org_code, statement->counterparty_code};
     return projection_history_add_names(txn, store, names, 2, record->sequence, failure);
@@ -48,8 +49,8 @@ static ff_err projection_period_close(store_txn *txn, ff_store *store,
     log_key_encode(record->sequence, sequence);
     size_t key_bytes = projection_period_key(period->org_code, period->financial_year,
                                              period->month, key);
-    err = store_put(txn, store, STORE_TABLE_PERIODS, STORE_SLICE(key, key_bytes),
-                    STORE_SLICE(sequence, sizeof sequence), STORE_PUT_NEW);
+    err = ledger_put(txn, store, STORE_TABLE_PERIODS, STORE_SLICE(key, key_bytes),
+                     STORE_SLICE(sequence, sizeof sequence), STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_PERIOD_ALREADY_CLOSED, "month",
                            "M%u of %u/%02u is already closed for %s", period->month,

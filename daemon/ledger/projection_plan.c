@@ -11,6 +11,7 @@
 #include "projection_rule.h"
 #include "projection_table.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 static void plan_key(const char *org_code, uint32_t year, uint32_t stream, uint64_t sequence,
                      uint8_t key[PROJECTION_PLAN_KEY_BYTES]) {

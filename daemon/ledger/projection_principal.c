@@ -10,6 +10,7 @@
 #include "projection_org.h"
 #include "projection_table.h"
 #include "fundflow/limits.h"
+#include "ledger_write.h"
 
 
 /* What every stored principal is: under its own name, of a role, holding a token's hash, granted
@@ -85,9 +86,9 @@ static ff_err projection_principal_grant(store_txn *txn, ff_store *store,
     ff_err err = projection_principal_grant_check(txn, store, grant, failure);
     if (err != FF_OK) return err;
     assert(grant->token_sha256.len == DIGEST_BYTES);
-    err = store_put(txn, store, STORE_TABLE_PRINCIPAL_TOKENS,
-                    STORE_SLICE(grant->token_sha256.data, DIGEST_BYTES),
-                    STORE_SLICE(grant->name, strlen(grant->name)), STORE_PUT_NEW);
+    err = ledger_put(txn, store, STORE_TABLE_PRINCIPAL_TOKENS,
+                     STORE_SLICE(grant->token_sha256.data, DIGEST_BYTES),
+                     STORE_SLICE(grant->name, strlen(grant->name)), STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_PRINCIPAL_EXISTS, "token_sha256",
                            "another principal holds a token with this SHA-256");
@@ -121,8 +122,8 @@ static ff_err projection_principal_revoke_write(store_txn *txn, ff_store *store,
                                         STORE_PUT_REPLACE);
     principal->revoked_by = revoked_by;
     if (err != FF_OK) return err;
-    err = store_delete(txn, store, STORE_TABLE_PRINCIPAL_TOKENS,
-                       STORE_SLICE(principal->token_sha256.data, DIGEST_BYTES));
+    err = ledger_delete(txn, store, STORE_TABLE_PRINCIPAL_TOKENS,
+                        STORE_SLICE(principal->token_sha256.data, DIGEST_BYTES));
     /* A live principal's token is always indexed: a missing row means a damaged table. */
     return err == FF_ERR_NOT_FOUND ? FF_ERR_STORAGE : err;
 }

@@ -11,6 +11,7 @@
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
+#include "ledger_write.h"
 
 ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table, const void *key,
                               size_t key_bytes, const ProtobufCMessage *message,
@@ -21,8 +22,8 @@ ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table
     if (packed == NULL) return FF_ERR_NO_MEMORY;
     size_t written = protobuf_c_message_pack(message, packed);
     assert(written == packed_bytes);
-    ff_err err = store_put(txn, store, table, STORE_SLICE(key, key_bytes),
-                           STORE_SLICE(packed, packed_bytes), mode);
+    ff_err err = ledger_put(txn, store, table, STORE_SLICE(key, key_bytes),
+                            STORE_SLICE(packed, packed_bytes), mode);
     free(packed);
     return err;
 }
@@ -54,8 +55,8 @@ ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
     assert(sequence >= 1 && name[0] != '\0');
     uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
     size_t key_bytes = projection_history_key(name, sequence, key, sizeof key);
-    return store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, key_bytes),
-                     STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
+    return ledger_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, key_bytes),
+                      STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
 }
 
 ff_err projection_history_add_names(store_txn *txn, ff_store *store, const char *const *names,
@@ -105,8 +106,8 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
                            "the flow from %s to %s would overflow", from_code, to_code);
     }
     assert(total >= 0);
-    err = store_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
-                    STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
+    err = ledger_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
+                     STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
     return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "projection_table.h"
 #include "fundflow/calendar.h"
 #include "fundflow/money.h"
+#include "ledger_write.h"
 
 /* Fills the four legs of a transfer: the payer pays out of its budget into onward, and the payee
  * receives into its budget. NHS England's budget is its revenue limit (projection_limit.c). */

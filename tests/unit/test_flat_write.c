@@ -1,0 +1,426 @@
+/* The flat write path against the nested one: the same commands, applied to two fresh ledgers,
+ * one flat (the default) and one forced nested, must give the same results and the same bytes in
+ * the log and in every projection table, whatever is refused, wherever it sits in the group. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+
+enum { FLAT_BATCH_BASE = 6, FLAT_COMMANDS_MAX = 16 };
+
+/* The key of the command the test hooks refuse: the veto before anything is written, the
+ * projection hook after projection_apply has written the event's projections. */
+static const char *const flat_veto_key = "refuse-by-veto";
+static const char *const flat_late_key = "refuse-late";
+
+static ff_err flat_veto(void *argument, store_txn *txn, const Fundflow__V1__EventRecord *record,
+                        ff_failure *failure) {
+    (void)argument, (void)txn;
+    if (strcmp(record->idempotency_key, flat_veto_key) != 0) return FF_OK;
+    return failure_set(failure, FF_ERR_VETOED, "event", "the test's veto refused it");
+}
+
+static ff_err flat_project(void *argument, store_txn *txn,
+                           const Fundflow__V1__EventRecord *record) {
+    (void)argument, (void)txn;
+    return strcmp(record->idempotency_key, flat_late_key) == 0 ? FF_ERR_VETOED : FF_OK;
+}
+
+/* A ledger with the world, one allocation (event TEST_WORLD_EVENTS + 1) for the batches'
+ * reversal to undo, and the test hooks, on the write path given. */
+static test_fixture *flat_fixture_open(ledger_write_path path) {
+    test_fixture *fixture = test_fixture_open();
+    test_world_register(fixture->ledger);
+    assert_int_equal(test_submit(fixture->ledger, test_allocation("first", "X24", "QUE", CORE,
+                                                                  TEST_YEAR, 1000), NULL), FF_OK);
+    ledger_veto_set(fixture->ledger, flat_veto, NULL);
+    ledger_project_set(fixture->ledger, flat_project, NULL);
+    ledger_write_path_set(fixture->ledger, path);
+    return fixture;
+}
+
+/* Commands of several kinds, every one of which is recorded when nothing else is refused. */
+static Fundflow__V1__Command *flat_base_command(size_t index) {
+    switch (index) {
+    case 0: return test_org("b-org", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST,
+                            "QUE");
+    case 1: return test_allocation("b-alloc", "X24", "QUE", CORE, TEST_YEAR, 500000);
+    case 2: return test_budget("b-budget", "QUE", "06H", CORE, TEST_YEAR, 200000);
+    case 3: return test_reversal("b-rev", TEST_WORLD_EVENTS + 1, "reversing the first");
+    case 4: return test_service_line("b-line", "SL01", false);
+    default: return test_allocation("b-alloc2", "X24", "QJG", CORE, TEST_YEAR, 700000);
+    }
+}
+
+/* The ways a command is refused. Only the last writes before it is refused. */
+typedef enum flat_refusal {
+    FLAT_REFUSED_UNKNOWN_ORG, /* an allocation to an organisation nobody registered */
+    FLAT_REFUSED_HEADROOM,    /* a budget beyond what QUE holds, refused at its second leg */
+    FLAT_REFUSED_CODE_TAKEN,  /* a code registered twice, refused by the put that finds it */
+    FLAT_REFUSED_BY_VETO,     /* the veto, before anything is written */
+    FLAT_REFUSED_LATE,        /* the projection hook, after the projections were written */
+    FLAT_REFUSAL_KINDS
+} flat_refusal;
+
+static const ff_err flat_refusal_codes[FLAT_REFUSAL_KINDS] = {
+    FF_ERR_ORG_UNKNOWN, FF_ERR_INSUFFICIENT_HEADROOM, FF_ERR_ORG_EXISTS, FF_ERR_VETOED,
+    FF_ERR_VETOED};
+
+static Fundflow__V1__Command *flat_refused_command(flat_refusal kind) {
+    switch (kind) {
+    case FLAT_REFUSED_UNKNOWN_ORG:
+        return test_allocation("bad-org", "X24", "QZZ", CORE, TEST_YEAR, 1);
+    case FLAT_REFUSED_HEADROOM:
+        /* QUE holds at most 1,000 + 500,000 pence of core budget here: £5,010.00; it is asked
+         * to pass on £1,000,000.00. */
+        return test_budget("bad-headroom", "QUE", "06H", CORE, TEST_YEAR, 100000000);
+    case FLAT_REFUSED_CODE_TAKEN:
+        return test_org("bad-code", "QUE", "A second QUE", FUNDFLOW__V1__ORG_KIND__ICB, "Y61");
+    case FLAT_REFUSED_BY_VETO:
+        return test_allocation(flat_veto_key, "X24", "QUE", CORE, TEST_YEAR, 5);
+    default:
+        return test_allocation(flat_late_key, "X24", "QUE", CORE, TEST_YEAR, 7);
+    }
+}
+
+/* The base batch with a refused command of kind at position (0 to FLAT_BATCH_BASE). */
+static size_t flat_batch_make(flat_refusal kind, size_t position,
+                              Fundflow__V1__Command **commands) {
+    size_t count = 0;
+    for (size_t i = 0; i <= FLAT_BATCH_BASE; i++) {
+        if (i == position) commands[count++] = flat_refused_command(kind);
+        if (i < FLAT_BATCH_BASE) commands[count++] = flat_base_command(i);
+    }
+    return count;
+}
+
+/* What one ledger made of a scenario: its results and every table, the log's included. */
+typedef struct flat_outcome {
+    ledger_result results[FLAT_COMMANDS_MAX];
+    size_t result_count;
+    uint8_t *tables;
+    size_t table_bytes;
+    uint64_t replays;
+} flat_outcome;
+
+typedef size_t (*flat_scenario)(ff_ledger *ledger, const void *argument,
+                                ledger_result *results);
+
+static void flat_outcome_take(ledger_write_path path, flat_scenario scenario,
+                              const void *argument, flat_outcome *outcome) {
+    test_fixture *fixture = flat_fixture_open(path);
+    memset(outcome, 0, sizeof *outcome);
+    outcome->result_count = scenario(fixture->ledger, argument, outcome->results);
+    assert_true(outcome->result_count <= FLAT_COMMANDS_MAX);
+    test_tables_dump(ledger_store(fixture->ledger), STORE_TABLE_LOG, STORE_TABLE_COUNT,
+                     &outcome->tables, &outcome->table_bytes);
+    outcome->replays = ledger_nested_replay_count(fixture->ledger);
+    test_fixture_teardown((void **)&fixture);
+}
+
+/* Runs scenario flat and nested and checks both came out byte for byte the same; returns how
+ * many times the flat ledger had to replay a group nested. */
+static uint64_t flat_same_as_nested(flat_scenario scenario, const void *argument) {
+    flat_outcome flat, nested;
+    flat_outcome_take(LEDGER_WRITE_FLAT, scenario, argument, &flat);
+    flat_outcome_take(LEDGER_WRITE_NESTED, scenario, argument, &nested);
+    assert_int_equal(nested.replays, 0);
+    assert_int_equal(flat.result_count, nested.result_count);
+    for (size_t i = 0; i < flat.result_count; i++) {
+        const ledger_result *a = &flat.results[i], *b = &nested.results[i];
+        assert_int_equal(a->failure.code, b->failure.code);
+        assert_string_equal(a->failure.detail, b->failure.detail);
+        assert_int_equal(a->sequence, b->sequence);
+        assert_int_equal(a->idempotent_replay, b->idempotent_replay);
+    }
+    assert_int_equal(flat.table_bytes, nested.table_bytes);
+    assert_memory_equal(flat.tables, nested.tables, flat.table_bytes);
+    free(flat.tables);
+    free(nested.tables);
+    return flat.replays;
+}
+
+typedef struct flat_placed {
+    flat_refusal kind;
+    size_t position;
+    bool linked;
+} flat_placed;
+
+static size_t flat_placed_run(ff_ledger *ledger, const void *argument, ledger_result *results) {
+    const flat_placed *placed = argument;
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    size_t count = flat_batch_make(placed->kind, placed->position, commands);
+    assert_int_equal(test_submit_batch(ledger, commands, count, placed->linked, results), FF_OK);
+    return count;
+}
+
+static void test_a_refused_command_in_every_position_matches_the_nested_path(void **state) {
+    (void)state;
+    for (int kind = 0; kind < FLAT_REFUSAL_KINDS; kind++) {
+        for (size_t position = 0; position <= FLAT_BATCH_BASE; position++) {
+            flat_placed placed = {(flat_refusal)kind, position, false};
+            uint64_t replays = flat_same_as_nested(flat_placed_run, &placed);
+            /* Only the command refused after it wrote sends the group back to the nested path. */
+            assert_int_equal(replays, kind == FLAT_REFUSED_LATE ? 1 : 0);
+            /* The results themselves: the refused command alone failed, the rest recorded. */
+            flat_outcome outcome;
+            flat_outcome_take(LEDGER_WRITE_FLAT, flat_placed_run, &placed, &outcome);
+            for (size_t i = 0; i < outcome.result_count; i++) {
+                ff_err expected = i == position ? flat_refusal_codes[kind] : FF_OK;
+                if (outcome.results[i].failure.code != expected) {
+                    fail_msg("kind %d at %zu, command %zu: %s", kind, position, i,
+                             outcome.results[i].failure.detail);
+                }
+            }
+            free(outcome.tables);
+        }
+    }
+}
+
+static void test_a_linked_batch_refused_anywhere_matches_the_nested_path(void **state) {
+    (void)state;
+    for (int kind = 0; kind < FLAT_REFUSAL_KINDS; kind++) {
+        for (size_t position = 0; position <= FLAT_BATCH_BASE; position++) {
+            flat_placed placed = {(flat_refusal)kind, position, true};
+            uint64_t replays = flat_same_as_nested(flat_placed_run, &placed);
+            /* Refused first, nothing was written and the flat try stands; refused later, the
+             * commands before it wrote, and only the nested replay can undo them. */
+            assert_int_equal(replays, position == 0 && kind != FLAT_REFUSED_LATE ? 0 : 1);
+        }
+    }
+}
+
+static void test_a_linked_batch_refused_at_its_last_command_leaves_no_trace(void **state) {
+    (void)state;
+    test_fixture *fixture = flat_fixture_open(LEDGER_WRITE_FLAT);
+    ff_ledger *ledger = fixture->ledger;
+    uint64_t head = test_head_sequence(ledger);
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    test_tables_dump(ledger_store(ledger), STORE_TABLE_LOG, STORE_TABLE_COUNT, &before,
+                     &before_bytes);
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    ledger_result results[FLAT_COMMANDS_MAX];
+    size_t count = flat_batch_make(FLAT_REFUSED_UNKNOWN_ORG, FLAT_BATCH_BASE, commands);
+    assert_int_equal(test_submit_batch(ledger, commands, count, true, results), FF_OK);
+    for (size_t i = 0; i + 1 < count; i++) {
+        assert_int_equal(results[i].failure.code, FF_ERR_LINKED_COMMAND_FAILED);
+    }
+    assert_int_equal(results[count - 1].failure.code, FF_ERR_ORG_UNKNOWN);
+    assert_int_equal(ledger_nested_replay_count(ledger), 1);
+    assert_int_equal(test_head_sequence(ledger), head);
+    test_tables_dump(ledger_store(ledger), STORE_TABLE_LOG, STORE_TABLE_COUNT, &after,
+                     &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    free(before);
+    free(after);
+    test_fixture_teardown((void **)&fixture);
+}
+
+/* One group of three batches: the first records k1 and k2; the second, a dry run, repeats k1
+ * and refuses a key of its own late; the third repeats k1 (the same content: a replay of the
+ * first batch's event), reuses k2 for another amount (a conflict) and repeats its own new key
+ * k3 within the batch. Then, as a separate group, a batch that repeats k3 again. */
+static size_t flat_repeated_keys_run(ff_ledger *ledger, const void *argument,
+                                     ledger_result *results) {
+    (void)argument;
+    Fundflow__V1__Command *first[] = {
+        test_allocation("k1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation("k2", "X24", "QJG", CORE, TEST_YEAR, 200),
+    };
+    Fundflow__V1__Command *dry[] = {
+        test_allocation("k1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation(flat_late_key, "X24", "QUE", CORE, TEST_YEAR, 7),
+        test_allocation("k4", "X24", "QUE", CORE, TEST_YEAR, 400),
+    };
+    Fundflow__V1__Command *third[] = {
+        test_allocation("k1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation("k2", "X24", "QJG", CORE, TEST_YEAR, 999),
+        test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300),
+        test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300),
+    };
+    ledger_batch batches[] = {
+        {.commands = first, .command_count = 2, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+        {.commands = dry, .command_count = 3, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = true},
+        {.commands = third, .command_count = 4, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+    };
+    ledger_result *group_results[] = {results, results + 2, results + 5};
+    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
+    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
+    for (size_t i = 0; i < 3; i++) test_command_free(dry[i]);
+    for (size_t i = 0; i < 4; i++) test_command_free(third[i]);
+    Fundflow__V1__Command *again[] = {test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300)};
+    assert_int_equal(test_submit_batch(ledger, again, 1, false, results + 9), FF_OK);
+    return 10;
+}
+
+static void test_keys_repeated_within_a_group_match_the_nested_path(void **state) {
+    (void)state;
+    assert_int_equal(flat_same_as_nested(flat_repeated_keys_run, NULL), 0);
+    flat_outcome outcome;
+    flat_outcome_take(LEDGER_WRITE_FLAT, flat_repeated_keys_run, NULL, &outcome);
+    const ledger_result *r = outcome.results;
+    /* The fixture's head is TEST_WORLD_EVENTS + 1 = 17: k1 is 18, k2 19. */
+    uint64_t k1 = TEST_WORLD_EVENTS + 2;
+    assert_int_equal(r[0].failure.code, FF_OK);
+    assert_int_equal(r[0].sequence, k1);
+    assert_int_equal(r[1].sequence, k1 + 1);
+    /* The dry run: k1 answered from the index, its late refusal alone refused, k4 would be 20. */
+    assert_true(r[2].idempotent_replay && r[2].sequence == k1);
+    assert_int_equal(r[3].failure.code, FF_ERR_VETOED);
+    assert_int_equal(r[4].failure.code, FF_OK);
+    assert_int_equal(r[4].sequence, k1 + 2);
+    /* The third batch: k1 replayed; k2 with another amount a conflict; k3 recorded as 20 (the
+     * dry run left nothing), then answered from the index within the same batch. */
+    assert_true(r[5].idempotent_replay && r[5].sequence == k1);
+    assert_int_equal(r[6].failure.code, FF_ERR_IDEMPOTENCY_CONFLICT);
+    assert_true(!r[7].idempotent_replay && r[7].sequence == k1 + 2);
+    assert_true(r[8].idempotent_replay && r[8].sequence == k1 + 2);
+    assert_true(r[9].idempotent_replay && r[9].sequence == k1 + 2);
+    free(outcome.tables);
+}
+
+/* A group of batches in which a later batch's late refusal sends the whole group, a dry run and
+ * a linked batch included, back to the nested path. */
+static size_t flat_group_replayed_run(ff_ledger *ledger, const void *argument,
+                                      ledger_result *results) {
+    (void)argument;
+    Fundflow__V1__Command *first[] = {
+        test_allocation("g1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation("g-bad", "X24", "QZZ", CORE, TEST_YEAR, 1),
+    };
+    Fundflow__V1__Command *dry[] = {test_allocation("g2", "X24", "QUE", CORE, TEST_YEAR, 200)};
+    Fundflow__V1__Command *linked[] = {
+        test_allocation("g3", "X24", "QJG", CORE, TEST_YEAR, 300),
+        test_budget("g4", "QJG", "PC1", CORE, TEST_YEAR, 300),
+    };
+    Fundflow__V1__Command *last[] = {
+        test_allocation("g5", "X24", "QUE", CORE, TEST_YEAR, 500),
+        test_allocation(flat_late_key, "X24", "QUE", CORE, TEST_YEAR, 7),
+        test_allocation("g6", "X24", "QUE", CORE, TEST_YEAR, 600),
+    };
+    ledger_batch batches[] = {
+        {.commands = first, .command_count = 2, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+        {.commands = dry, .command_count = 1, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = true},
+        {.commands = linked, .command_count = 2, .actor = "test", .linked = true,
+         .recorded_at_us = TEST_RECORDED_AT_US},
+        {.commands = last, .command_count = 3, .actor = "other",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+    };
+    ledger_result *group_results[] = {results, results + 2, results + 3, results + 5};
+    assert_int_equal(ledger_batches_apply(ledger, batches, 4, group_results), FF_OK);
+    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
+    test_command_free(dry[0]);
+    for (size_t i = 0; i < 2; i++) test_command_free(linked[i]);
+    for (size_t i = 0; i < 3; i++) test_command_free(last[i]);
+    return 8;
+}
+
+static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
+    (void)state;
+    assert_int_equal(flat_same_as_nested(flat_group_replayed_run, NULL), 1);
+    flat_outcome outcome;
+    flat_outcome_take(LEDGER_WRITE_FLAT, flat_group_replayed_run, NULL, &outcome);
+    static const ff_err expected[] = {FF_OK, FF_ERR_ORG_UNKNOWN, FF_OK, FF_OK, FF_OK,
+                                      FF_OK, FF_ERR_VETOED, FF_OK};
+    for (size_t i = 0; i < outcome.result_count; i++) {
+        assert_int_equal(outcome.results[i].failure.code, expected[i]);
+    }
+    /* Head 17; g1 18, the dry run's g2 would be 19, g3 19, g4 20, g5 21, g6 22. */
+    assert_int_equal(outcome.results[2].sequence, TEST_WORLD_EVENTS + 3);
+    assert_int_equal(outcome.results[7].sequence, TEST_WORLD_EVENTS + 6);
+    free(outcome.tables);
+}
+
+/* The writes of a batch whose late refusal sends it back to the nested path: a storage fault at
+ * each in turn, in the flat try or in the replay, fails the batch whole and leaves no trace; a
+ * full map at each in turn is grown and the batch lands as the nested path lands it. */
+enum { FLAT_FAULT_CALLS_MAX = 1000, FLAT_FAULT_POSITION = 3 };
+
+static void flat_tables_take(ff_ledger *ledger, uint8_t **bytes, size_t *count) {
+    test_tables_dump(ledger_store(ledger), STORE_TABLE_LOG, STORE_TABLE_COUNT, bytes, count);
+}
+
+static void test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace(void **state) {
+    (void)state;
+    test_fixture *fixture = flat_fixture_open(LEDGER_WRITE_FLAT);
+    ff_ledger *ledger = fixture->ledger;
+    uint8_t *before = NULL;
+    size_t before_bytes = 0;
+    flat_tables_take(ledger, &before, &before_bytes);
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    ledger_result results[FLAT_COMMANDS_MAX];
+    uint64_t nth = 1;
+    for (; nth <= FLAT_FAULT_CALLS_MAX; nth++) {
+        size_t count = flat_batch_make(FLAT_REFUSED_LATE, FLAT_FAULT_POSITION, commands);
+        store_fault_inject(STORE_FAULT_WRITES, nth, FF_ERR_STORAGE, true);
+        ff_err err = test_submit_batch(ledger, commands, count, false, results);
+        store_fault_clear();
+        if (err == FF_OK) break;
+        assert_int_equal(err, FF_ERR_STORAGE);
+        for (size_t i = 0; i < count; i++) {
+            assert_int_equal(results[i].failure.code, FF_ERR_STORAGE);
+        }
+        uint8_t *after = NULL;
+        size_t after_bytes = 0;
+        flat_tables_take(ledger, &after, &after_bytes);
+        assert_int_equal(before_bytes, after_bytes);
+        assert_memory_equal(before, after, before_bytes);
+        free(after);
+    }
+    /* The flat try's writes, then the replay's (its nested commits among them), each failed. */
+    assert_true(nth > 40 && nth <= FLAT_FAULT_CALLS_MAX);
+    for (size_t i = 0; i <= FLAT_BATCH_BASE; i++) {
+        assert_int_equal(results[i].failure.code, i == FLAT_FAULT_POSITION ? FF_ERR_VETOED : FF_OK);
+    }
+    free(before);
+    test_fixture_teardown((void **)&fixture);
+}
+
+static size_t flat_map_full_run(ff_ledger *ledger, const void *argument, ledger_result *results) {
+    const uint64_t *nth = argument;
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    size_t count = flat_batch_make(FLAT_REFUSED_LATE, FLAT_FAULT_POSITION, commands);
+    store_fault_inject(STORE_FAULT_WRITES, *nth, FF_ERR_MAP_LIMIT, false);
+    assert_int_equal(test_submit_batch(ledger, commands, count, false, results), FF_OK);
+    store_fault_clear();
+    assert_int_equal(ledger_map_growth_count(ledger), 1);
+    return count;
+}
+
+static void test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried(void **state) {
+    (void)state;
+    /* The nested ledger runs the same scenario with the same fault; the map grows once in each
+     * (whether the fault meets the flat try or its replay), and both land the same bytes. */
+    for (uint64_t nth = 1; nth <= 60; nth += 7) {
+        assert_int_equal(flat_same_as_nested(flat_map_full_run, &nth), 1);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_refused_command_in_every_position_matches_the_nested_path),
+        cmocka_unit_test(test_a_linked_batch_refused_anywhere_matches_the_nested_path),
+        cmocka_unit_test(test_a_linked_batch_refused_at_its_last_command_leaves_no_trace),
+        cmocka_unit_test(test_keys_repeated_within_a_group_match_the_nested_path),
+        cmocka_unit_test(test_a_group_replayed_nested_matches_the_nested_path),
+        cmocka_unit_test(test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace),
+        cmocka_unit_test(test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
