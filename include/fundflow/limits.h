@@ -334,8 +334,9 @@
 #define FF_READ_WORKERS_MAX 64
 #endif
 
-/* Read requests decoded and waiting for a reader thread at most; past it a read is refused with
- * queue_full. 4096 is four connections' worth per default connection slot of backlog. */
+/* Read requests waiting for a reader thread at most; past it a read is refused with queue_full.
+ * A connection has one request in flight at a time, so with the default max_connections (1,024)
+ * the queue never fills; the bound matters only when max_connections is raised past 4,096. */
 #ifndef FF_READ_QUEUE_DEPTH_MAX
 #define FF_READ_QUEUE_DEPTH_MAX 4096
 #endif
