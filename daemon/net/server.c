@@ -122,6 +122,15 @@ typedef struct server_read {
     server_answer answer;
 } server_read;
 
+/* SIGHUP's plugin reload, run on a reader thread, so that the loop never waits under the plugins
+ * lock for a long report to end. */
+typedef struct server_reload {
+    reader_job job;
+    struct ff_server *server;
+    plugins_setting *settings; /* a copy of the settings re-read, or NULL: keep the current ones */
+    size_t setting_count;
+} server_reload;
+
 struct ff_server {
     config *settings;
     ff_ledger *ledger;
@@ -841,6 +850,9 @@ static void server_read_handed_back(void *argument, reader_job *job) {
     event_active(server->read_done_event, EV_READ, 0);
 }
 
+static void server_plugins_reload_run(reader_job *job);
+static void server_reload_free(server_reload *reload);
+
 static void server_read_free(server_read *read) {
     free(read->body);
     free(read->answer.body);
@@ -863,8 +875,13 @@ static void server_read_done_drain(evutil_socket_t fd, short what, void *argumen
     bool more = server->read_done_head != NULL;
     pthread_mutex_unlock(&server->read_done_lock);
     while (jobs != NULL) {
-        server_read *read = (server_read *)jobs;
+        reader_job *job = jobs;
         jobs = jobs->next;
+        if (job->run == server_plugins_reload_run) {
+            server_reload_free((server_reload *)job);
+            continue;
+        }
+        server_read *read = (server_read *)job;
         server_connection *tracked = read->call.connection;
         /* A read handed back twice would reply twice and count its connection past zero. */
         assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
@@ -1254,6 +1271,45 @@ static void server_shutdown_begin(ff_server *server, int signal_number) {
     server_exit_if_idle(server);
 }
 
+static void server_plugins_reload_run(reader_job *job) {
+    server_reload *reload = (server_reload *)job;
+    ff_server *server = reload->server;
+    pthread_mutex_lock(&server->plugins_lock);
+    plugins_reload(server->plugins, reload->settings, reload->setting_count);
+    size_t count = plugins_count(server->plugins);
+    pthread_mutex_unlock(&server->plugins_lock);
+    logsink_line(server->log, "level=info msg=\"plugins reloaded\" count=%zu", count);
+}
+
+static void server_reload_free(server_reload *reload) {
+    free(reload->settings);
+    free(reload);
+}
+
+/* Hands the reload to a reader thread with a copy of the settings, which the next SIGHUP may
+ * change under it; reloads here, as before, if it cannot. */
+static void server_plugins_reload_queue(ff_server *server, bool reread) {
+    const config *settings = server->settings;
+    server_reload *reload = calloc(1, sizeof *reload);
+    size_t count = settings->plugin_setting_count;
+    /* Re-read with no plugin settings still means "now none": the copy is never NULL then. */
+    plugins_setting *copy = reread ? malloc((count ? count : 1) * sizeof *copy) : NULL;
+    if (reload != NULL && (copy != NULL || !reread)) {
+        if (copy) memcpy(copy, settings->plugin_settings, count * sizeof *copy);
+        *reload = (server_reload){.job = {.run = server_plugins_reload_run}, .server = server,
+                                  .settings = copy, .setting_count = count};
+        if (readers_submit(server->readers, &reload->job) == FF_OK) return;
+        server_plugins_reload_run(&reload->job);
+    } else {
+        pthread_mutex_lock(&server->plugins_lock);
+        plugins_reload(server->plugins, reread ? settings->plugin_settings : NULL,
+                       settings->plugin_setting_count);
+        pthread_mutex_unlock(&server->plugins_lock);
+    }
+    if (reload) server_reload_free(reload);
+    else free(copy);
+}
+
 static void server_signal(evutil_socket_t signal_number, short what, void *argument) {
     (void)what;
     ff_server *server = argument;
@@ -1271,14 +1327,7 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
         logsink_line(server->log, "level=warn msg=\"configuration not re-read\" reason=\"%s\"",
                      error);
     }
-    if (server->plugins != NULL) {
-        pthread_mutex_lock(&server->plugins_lock);
-        plugins_reload(server->plugins, reread ? server->settings->plugin_settings : NULL,
-                       server->settings->plugin_setting_count);
-        size_t count = plugins_count(server->plugins);
-        pthread_mutex_unlock(&server->plugins_lock);
-        logsink_line(server->log, "level=info msg=\"plugins reloaded\" count=%zu", count);
-    }
+    if (server->plugins != NULL) server_plugins_reload_queue(server, reread);
 }
 
 static void server_reader_check(evutil_socket_t fd, short what, void *argument) {
@@ -1383,16 +1432,18 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     if (err == FF_OK) err = logsink_start(STDERR_FILENO, FF_LOG_BUFFER_BYTES, &created->log);
     if (err == FF_OK) err = server_http_create(created);
     if (err == FF_OK) err = server_events_add(created);
+    /* The reader threads start before "listening on" is printed, so that nothing slow comes
+     * between that line and the web view's line after it (server_run). */
+    if (err == FF_OK) {
+        size_t threads = settings->read_workers ? settings->read_workers : readers_default_count();
+        err = readers_start(threads, FF_READ_QUEUE_DEPTH_MAX, server_read_handed_back, created,
+                            &created->readers);
+    }
     if (err == FF_OK) err = server_listen(created);
     if (err == FF_OK) principals_admin_token_warn(ledger, settings);
     if (err == FF_OK) {
         err = writer_start(ledger, settings->queue_depth_max, server_writer_done, created,
                            &created->writer);
-    }
-    if (err == FF_OK) {
-        size_t threads = settings->read_workers ? settings->read_workers : readers_default_count();
-        err = readers_start(threads, FF_READ_QUEUE_DEPTH_MAX, server_read_handed_back, created,
-                            &created->readers);
     }
     if (err != FF_OK) {
         server_free(created);
@@ -1427,6 +1478,11 @@ ff_err server_run(ff_server *server) {
 static void server_leftover_reads_free(ff_server *server) {
     for (reader_job *job = server->read_done_head; job != NULL;) {
         reader_job *next = job->next;
+        if (job->run == server_plugins_reload_run) {
+            server_reload_free((server_reload *)job);
+            job = next;
+            continue;
+        }
         server_read *read = (server_read *)job;
         read->call.connection->jobs_pending--;
         server_connection_release(read->call.connection);
