@@ -233,6 +233,25 @@ static int gate_open_when_report_waits(const char *gate) {
     return -1;
 }
 
+/* Waits for text in the server's log; fails if it never comes. */
+static void log_wait(const test_server *server, const char *text) {
+    char path[4200], line[2048];
+    snprintf(path, sizeof path, "%s/server.log", server->directory);
+    for (int polls = 0; polls < READS_POLL_COUNT_MAX; polls++) {
+        FILE *log = fopen(path, "r");
+        bool found = false;
+        while (log != NULL && !found && fgets(line, sizeof line, log) != NULL) {
+            found = strstr(line, text) != NULL;
+        }
+        if (log != NULL) fclose(log);
+        if (found) return;
+        usleep(READS_POLL_MS * 1000);
+    }
+    fail_msg("the server never logged %s", text);
+}
+
+/* Three reader threads: the report holds one, SIGHUP's plugin reload waits on the second for the
+ * report to end (plugins run one at a time), and the third answers other reads meanwhile. */
 static void test_write_is_acknowledged_while_a_long_read_is_in_flight(void **state) {
     (void)state;
     char *gate_dir = test_dir_make();
@@ -240,7 +259,7 @@ static void test_write_is_acknowledged_while_a_long_read_is_in_flight(void **sta
     snprintf(gate, sizeof gate, "%s/gate", gate_dir);
     assert_int_equal(mkfifo(gate, 0600), 0);
     snprintf(config_text, sizeof config_text,
-             "read_workers = 2\nplugin_dir = %s\nplugin.fixture_gate.gate = %s\n",
+             "read_workers = 3\nplugin_dir = %s\nplugin.fixture_gate.gate = %s\n",
              FF_READS_PLUGIN_DIR, gate);
     test_server server;
     test_server_start(fundflowd_path, config_text, &server);
@@ -257,7 +276,12 @@ static void test_write_is_acknowledged_while_a_long_read_is_in_flight(void **sta
     assert_int_equal(position_received(server.port, &status), 250);
     assert_int_equal(status, 200);
     assert_int_equal(test_server_head(server.port), 4);
-    /* The write and the read were answered while the report was still waiting. */
+    /* A reload of the plugins must wait for the report, but the loop does not wait with it. */
+    assert_int_equal(kill(server.pid, SIGHUP), 0);
+    log_wait(&server, "msg=\"configuration re-read\"");
+    allocation_submit(server.port, "during-reload", 250);
+    assert_int_equal(position_received(server.port, &status), 500);
+    /* The writes and the reads were answered while the report was still waiting. */
     assert_false(atomic_load(&report.done));
     assert_int_equal(write(fd, "x", 1), 1);
     close(fd);
