@@ -36,6 +36,7 @@ const char *config_usage(void) {
            "                      port; the chosen one is printed as 'listening on HOST:PORT'\n"
            "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
+           "                      read_workers (reader threads, 0 = one per core),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
            "                      tls_client_ca, insecure_listen, ui_dir. Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
@@ -236,6 +237,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     } else if (strcmp(key, "max_queue_depth") == 0) {
         ok = config_number_parse(value, FF_WRITE_QUEUE_DEPTH_SETTING_MAX, &number) && number > 0;
         settings->queue_depth_max = (uint32_t)number;
+    } else if (strcmp(key, "read_workers") == 0) {
+        ok = config_number_parse(value, FF_READ_WORKERS_MAX, &number);
+        settings->read_workers = (uint32_t)number;
     } else if (strcmp(key, "request_timeout_seconds") == 0) {
         ok = config_number_parse(value, FF_REQUEST_TIMEOUT_SECONDS_MAX, &number) && number > 0;
         settings->request_timeout_seconds = (uint32_t)number;

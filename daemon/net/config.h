@@ -2,9 +2,9 @@
  *
  * The file holds `key = value` lines; `#` starts a comment. Command-line flags override the file.
  * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
- * max_queue_depth, request_timeout_seconds, max_body_bytes, plugin_dir (repeatable), and
- * plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key, tls_client_ca and
- * insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h).
+ * max_queue_depth, read_workers, request_timeout_seconds, max_body_bytes, plugin_dir
+ * (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
+ * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h).
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -46,6 +46,8 @@ typedef struct config {
     uint64_t map_bytes;
     uint32_t connections_max;
     uint32_t queue_depth_max;
+    /* Reader threads (read_workers); 0, the default, means one per online core. Read once. */
+    uint32_t read_workers;
     uint32_t request_timeout_seconds;
     uint64_t body_bytes_max;
     /* Directories of reporting-rule plugins (plugin_dir, --plugin-dir; repeatable). */

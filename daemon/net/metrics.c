@@ -164,10 +164,18 @@ char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges) {
                    "# HELP fundflow_write_queue_depth Write requests waiting for the writer.\n"
                    "# TYPE fundflow_write_queue_depth gauge\nfundflow_write_queue_depth %llu\n"
                    "# HELP fundflow_connections Open client connections.\n"
-                   "# TYPE fundflow_connections gauge\nfundflow_connections %llu\n",
+                   "# TYPE fundflow_connections gauge\nfundflow_connections %llu\n"
+                   "# HELP fundflow_read_queue_depth Read requests waiting for a reader thread.\n"
+                   "# TYPE fundflow_read_queue_depth gauge\nfundflow_read_queue_depth %llu\n"
+                   "# HELP fundflow_log_lines_dropped_total Log lines dropped because the log "
+                   "did not drain.\n"
+                   "# TYPE fundflow_log_lines_dropped_total counter\n"
+                   "fundflow_log_lines_dropped_total %llu\n",
                    (unsigned long long)gauges->events_total,
                    (unsigned long long)gauges->database_bytes,
                    (unsigned long long)gauges->queue_depth,
-                   (unsigned long long)gauges->connections);
+                   (unsigned long long)gauges->connections,
+                   (unsigned long long)gauges->read_queue_depth,
+                   (unsigned long long)gauges->log_lines_dropped);
     return out.text;
 }

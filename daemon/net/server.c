@@ -1,5 +1,6 @@
 /* fundflowd's event loop: connections and their limits, routing, the authorization point,
- * replies, and the hand-off to and from the writer thread. The web view's files are ui.c's. */
+ * replies, and the hand-offs to and from the writer thread and the reader threads. The web
+ * view's files are ui.c's. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -23,12 +24,15 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "command.h"
+#include "logsink.h"
 #include "metrics.h"
 #include "principals.h"
 #include "query.h"
+#include "readers.h"
 #include "tls.h"
 #include "twirp.h"
 #include "ui.h"
@@ -96,22 +100,61 @@ typedef struct server_verify {
     ff_err err;
 } server_verify;
 
+/* A reply built off the loop thread, for the loop to send: status, code and content type are
+ * static strings, the body is the answer's own (malloc'd; NULL sends an empty body). */
+typedef struct server_answer {
+    int status;
+    const char *code; /* "ok" or a Twirp error code */
+    const char *content_type;
+    uint8_t *body;
+    size_t body_bytes;
+} server_answer;
+
+/* A read RPC on its way through a reader thread: the body to decode there, what to run, and the
+ * reply it built. job comes first, so the pool's job is the read. */
+typedef struct server_read {
+    reader_job job;
+    server_call call;
+    const ProtobufCMessageDescriptor *input;
+    query_handler handler; /* NULL: a plugins method (RunReport, ListPlugins, ReloadPlugins) */
+    uint8_t *body;
+    size_t body_bytes;
+    server_answer answer;
+} server_read;
+
+/* SIGHUP's plugin reload, run on a reader thread, so that the loop never waits under the plugins
+ * lock for a long report to end. */
+typedef struct server_reload {
+    reader_job job;
+    struct ff_server *server;
+    plugins_setting *settings; /* a copy of the settings re-read, or NULL: keep the current ones */
+    size_t setting_count;
+} server_reload;
+
 struct ff_server {
     config *settings;
     ff_ledger *ledger;
     ff_plugins *plugins;
     ff_writer *writer;
+    ff_readers *readers;
+    ff_logsink *log; /* every line this file logs once serving, the request log first */
     ff_metrics *metrics;
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     SSL_CTX *tls; /* NULL: plain HTTP. Not owned (server_tls_use). */
-    struct event *done_event, *grace_event, *reader_check_event, *verify_event;
+    struct event *done_event, *grace_event, *reader_check_event, *verify_event, *read_done_event;
     pthread_t verify_thread;
     server_verify *verify; /* the verification in progress, or NULL */
     struct event *signal_events[3];
     pthread_mutex_t done_lock;
     writer_job *done_head, *done_tail;
+    /* Reads handed back by the reader threads, linked through job.next, under read_done_lock. */
+    pthread_mutex_t read_done_lock;
+    reader_job *read_done_head, *read_done_tail;
+    /* Plugins run one call at a time: a plugin's report callback is never called from two
+     * threads at once (plugin.h), and a reload must not meet a report. */
+    pthread_mutex_t plugins_lock;
     server_connection **connections;
     size_t connection_count;
     server_arrival *arrivals; /* every connection libevent holds, tracked or not */
@@ -321,9 +364,9 @@ static void server_log(const server_call *call, int status, const char *code) {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(call->request);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     double duration_ms = (double)(server_monotonic_us() - call->started_us) / 1000.0;
-    fprintf(stderr,
-            "level=info msg=request method=%s path=\"%s\" status=%d code=%s duration_ms=%.3f "
-            "batch=%zu principal=%s\n",
+    logsink_line(call->server->log,
+                 "level=info msg=request method=%s path=\"%s\" status=%d code=%s duration_ms=%.3f "
+                 "batch=%zu principal=%s",
             call->method ? call->method : "-", path ? path : "-", status, code, duration_ms,
             call->batch_commands, call->who.name[0] ? call->who.name : "-");
 }
@@ -353,12 +396,20 @@ static void server_reply_send(server_call *call, int status, const char *code,
     if (buffer != NULL) evbuffer_free(buffer);
 }
 
+/* Sends an answer built off the loop and frees its body. */
+static void server_answer_send(server_call *call, server_answer *answer) {
+    server_reply_send(call, answer->status, answer->code, answer->content_type, answer->body,
+                      answer->body ? answer->body_bytes : 0);
+    free(answer->body);
+    answer->body = NULL;
+}
+
 /* Every error carries meta.error, the error table's name for it, so clients can tell a refused
- * command from a refusal of the whole request. */
+ * command from a refusal of the whole request. Any thread. */
 #define SERVER_META_MAX 8
 
-static void server_reply_error(server_call *call, ff_err err, const char *message,
-                               const twirp_meta *meta, size_t meta_count) {
+static void server_answer_error(ff_err err, const char *message, const twirp_meta *meta,
+                                size_t meta_count, server_answer *answer) {
     const char *twirp_code = ff_err_twirp_code(err);
     if (twirp_code[0] == '\0') twirp_code = "internal";
     twirp_meta all[SERVER_META_MAX + 1] = {{"error", ff_err_name(err)}};
@@ -366,15 +417,26 @@ static void server_reply_error(server_call *call, ff_err err, const char *messag
     for (size_t i = 0; i < meta_count; i++) all[i + 1] = meta[i];
     char *body = twirp_error_json(twirp_code, message ? message : ff_strerror(err), all,
                                   meta_count + 1);
-    const char *fallback = "{\"code\":\"internal\",\"msg\":\"out of memory\",\"meta\":{}}";
-    server_reply_send(call, body ? twirp_http_status(twirp_code) : 500,
-                      body ? twirp_code : "internal", "application/json",
-                      (const uint8_t *)(body ? body : fallback), strlen(body ? body : fallback));
-    free(body);
+    if (body == NULL) {
+        body = strdup("{\"code\":\"internal\",\"msg\":\"out of memory\",\"meta\":{}}");
+        twirp_code = NULL;
+    }
+    *answer = (server_answer){.status = twirp_code ? twirp_http_status(twirp_code) : 500,
+                              .code = twirp_code ? twirp_code : "internal",
+                              .content_type = "application/json", .body = (uint8_t *)body,
+                              .body_bytes = body ? strlen(body) : 0};
 }
 
-/* A refused command as a Twirp error, with what the refusal knows in meta. */
-static void server_reply_failure(server_call *call, const ff_failure *failure, size_t index) {
+static void server_reply_error(server_call *call, ff_err err, const char *message,
+                               const twirp_meta *meta, size_t meta_count) {
+    server_answer answer;
+    server_answer_error(err, message, meta, meta_count, &answer);
+    server_answer_send(call, &answer);
+}
+
+/* A refused command as a Twirp error, with what the refusal knows in meta. Any thread. */
+static void server_answer_failure(const ff_failure *failure, size_t index,
+                                  server_answer *answer) {
     char index_text[24], headroom_pence[24], headroom[FF_MONEY_TEXT_BYTES];
     twirp_meta meta[6];
     size_t count = 0;
@@ -391,8 +453,30 @@ static void server_reply_failure(server_call *call, const ff_failure *failure, s
         meta[count++] = (twirp_meta){"headroom_pence", headroom_pence};
         meta[count++] = (twirp_meta){"headroom", headroom};
     }
-    server_reply_error(call, failure->code, failure->detail[0] ? failure->detail : NULL, meta,
-                       count);
+    server_answer_error(failure->code, failure->detail[0] ? failure->detail : NULL, meta, count,
+                        answer);
+}
+
+static void server_reply_failure(server_call *call, const ff_failure *failure, size_t index) {
+    server_answer answer;
+    server_answer_failure(failure, index, &answer);
+    server_answer_send(call, &answer);
+}
+
+/* A response message in the request's encoding, or the error saying it could not be. Any
+ * thread. */
+static void server_answer_message(twirp_content content, const ProtobufCMessage *message,
+                                  server_answer *answer) {
+    uint8_t *body = NULL;
+    size_t body_bytes = 0;
+    ff_err err = twirp_message_encode(content, message, &body, &body_bytes);
+    if (err != FF_OK) {
+        server_answer_error(err, "cannot encode the reply", NULL, 0, answer);
+        return;
+    }
+    *answer = (server_answer){.status = 200, .code = "ok",
+                              .content_type = twirp_content_name(content), .body = body,
+                              .body_bytes = body_bytes};
 }
 
 static void server_reply_message(server_call *call, const ProtobufCMessage *message) {
@@ -715,20 +799,133 @@ static void server_info(server_call *call) {
     server_reply_message(call, &info.base);
 }
 
-static void server_query(server_call *call, query_handler handler, ProtobufCMessage *decoded) {
+/* Runs a query handler on a reader thread and builds its answer. */
+static void server_query_answer(server_read *read, ProtobufCMessage *decoded) {
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
-    if (handler(call->server->ledger, &call->who, decoded, &response, &failure) == FF_OK) {
+    if (read->handler(read->call.server->ledger, &read->call.who, decoded, &response, &failure) ==
+        FF_OK) {
         /* A handler that succeeds hands over a response; one that fails has said why. */
         assert(response != NULL);
-        server_reply_message(call, response);
+        server_answer_message(read->call.content, response, &read->answer);
         protobuf_c_message_free_unpacked(response, NULL);
     } else {
         assert(failure.code != FF_OK);
-        server_reply_failure(call, &failure, SIZE_MAX);
+        server_answer_failure(&failure, SIZE_MAX, &read->answer);
     }
+}
+
+static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded);
+
+/* A reader thread's whole part of a read: decode, run, encode. */
+static void server_read_run(reader_job *job) {
+    server_read *read = (server_read *)job;
+    ProtobufCMessage *decoded = NULL;
+    char error[512];
+    ff_err err = twirp_message_decode(read->call.content, read->input,
+                                      read->body ? read->body : (const uint8_t *)"",
+                                      read->body_bytes, &decoded, error, sizeof error);
+    free(read->body);
+    read->body = NULL;
+    if (err != FF_OK) {
+        server_answer_error(FF_ERR_MALFORMED, error, NULL, 0, &read->answer);
+        return;
+    }
+    if (read->handler != NULL) server_query_answer(read, decoded);
+    else server_plugins_answer(read, decoded);
     protobuf_c_message_free_unpacked(decoded, NULL);
+}
+
+/* Runs on a reader thread: queue the finished read for the loop and wake it. */
+static void server_read_handed_back(void *argument, reader_job *job) {
+    ff_server *server = argument;
+    assert(job != NULL && job->next == NULL);
+    pthread_mutex_lock(&server->read_done_lock);
+    assert((server->read_done_head == NULL) == (server->read_done_tail == NULL));
+    if (server->read_done_tail) server->read_done_tail->next = job;
+    else server->read_done_head = job;
+    server->read_done_tail = job;
+    pthread_mutex_unlock(&server->read_done_lock);
+    event_active(server->read_done_event, EV_READ, 0);
+}
+
+static void server_plugins_reload_run(reader_job *job);
+static void server_reload_free(server_reload *reload);
+
+static void server_read_free(server_read *read) {
+    free(read->body);
+    free(read->answer.body);
+    free(read);
+}
+
+/* Sends the replies of finished reads, at most FF_REPLIES_PER_WAKEUP_MAX per wake-up. */
+static void server_read_done_drain(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    ff_server *server = argument;
+    pthread_mutex_lock(&server->read_done_lock);
+    reader_job *jobs = server->read_done_head, *last = NULL;
+    size_t taken = 0;
+    for (reader_job *job = jobs; job && taken < FF_REPLIES_PER_WAKEUP_MAX; job = job->next) {
+        last = job, taken++;
+    }
+    server->read_done_head = last ? last->next : NULL;
+    if (server->read_done_head == NULL) server->read_done_tail = NULL;
+    if (last) last->next = NULL;
+    bool more = server->read_done_head != NULL;
+    pthread_mutex_unlock(&server->read_done_lock);
+    while (jobs != NULL) {
+        reader_job *job = jobs;
+        jobs = jobs->next;
+        if (job->run == server_plugins_reload_run) {
+            server_reload_free((server_reload *)job);
+            continue;
+        }
+        server_read *read = (server_read *)job;
+        server_connection *tracked = read->call.connection;
+        /* A read handed back twice would reply twice and count its connection past zero. */
+        assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
+        tracked->jobs_pending--;
+        server->jobs_pending--;
+        if (!tracked->closed) server_answer_send(&read->call, &read->answer);
+        server_connection_release(tracked);
+        server_read_free(read);
+    }
+    if (more) event_active(server->read_done_event, EV_READ, 0);
+    server_exit_if_idle(server);
+}
+
+static bool server_body_within_limit(server_call *call);
+
+/* Hands a read to the reader threads with a copy of its body; the reply is sent when it comes
+ * back. The call is copied, since the job outlives it; who it holds is who the read is for. */
+static void server_read_queue(server_call *call, const ProtobufCMessageDescriptor *input,
+                              query_handler handler) {
+    ff_server *server = call->server;
+    if (!server_body_within_limit(call)) return;
+    struct evbuffer *body = evhttp_request_get_input_buffer(call->request);
+    size_t body_bytes = evbuffer_get_length(body);
+    server_read *read = calloc(1, sizeof *read);
+    uint8_t *copy = body_bytes ? malloc(body_bytes) : NULL;
+    if (read == NULL || (body_bytes > 0 && copy == NULL)) {
+        free(read), free(copy);
+        server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
+        return;
+    }
+    if (body_bytes > 0) evbuffer_copyout(body, copy, body_bytes);
+    *read = (server_read){.job = {.run = server_read_run}, .call = *call, .input = input,
+                          .handler = handler, .body = copy, .body_bytes = body_bytes};
+    ff_err err = readers_submit(server->readers, &read->job);
+    if (err != FF_OK) {
+        server_read_free(read);
+        server_reply_error(call, err,
+                           err == FF_ERR_QUEUE_FULL ? "the read queue is full; retry shortly"
+                                                    : NULL,
+                           NULL, 0);
+        return;
+    }
+    server->jobs_pending++;
+    call->connection->jobs_pending++;
 }
 
 /* ---- verification, off the event loop ---- */
@@ -788,15 +985,18 @@ static void server_verify_start(server_call *call) {
 
 /* ---- plugins ---- */
 
-static void server_plugins_call(server_call *call, const char *method, ProtobufCMessage *decoded) {
-    ff_server *server = call->server;
+/* A plugins method on a reader thread, one at a time (plugins_lock). */
+static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded) {
+    ff_server *server = read->call.server;
+    const char *method = read->call.method;
     ProtobufCMessage *response = NULL;
     ff_failure failure;
     failure_clear(&failure);
     ff_err err = FF_OK;
+    pthread_mutex_lock(&server->plugins_lock);
     if (strcmp(method, "RunReport") == 0) {
         Fundflow__V1__Report *report = NULL;
-        err = plugins_report_run(server->plugins, &call->who,
+        err = plugins_report_run(server->plugins, &read->call.who,
                                  (const Fundflow__V1__RunReportRequest *)decoded, &report,
                                  &failure);
         response = report ? &report->base : NULL;
@@ -807,12 +1007,13 @@ static void server_plugins_call(server_call *call, const char *method, ProtobufC
         if (err != FF_OK) failure_set(&failure, err, NULL, "cannot list the plugins");
         response = list ? &list->base : NULL;
     }
-    protobuf_c_message_free_unpacked(decoded, NULL);
+    pthread_mutex_unlock(&server->plugins_lock);
     if (err != FF_OK) {
-        server_reply_failure(call, &failure, SIZE_MAX);
+        server_answer_failure(&failure, SIZE_MAX, &read->answer);
+        if (response) protobuf_c_message_free_unpacked(response, NULL);
         return;
     }
-    server_reply_message(call, response);
+    server_answer_message(read->call.content, response, &read->answer);
     protobuf_c_message_free_unpacked(response, NULL);
 }
 
@@ -860,7 +1061,9 @@ static void server_plain_routes(server_call *call, const char *path) {
     metrics_gauges gauges = {.events_total = head.sequence,
                              .database_bytes = store_used_bytes(ledger_store(server->ledger)),
                              .queue_depth = writer_queue_depth(server->writer),
-                             .connections = server->connection_count};
+                             .connections = server->connection_count,
+                             .read_queue_depth = readers_queue_depth(server->readers),
+                             .log_lines_dropped = logsink_dropped(server->log)};
     char *text = metrics_render(server->metrics, &gauges);
     if (text == NULL) {
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
@@ -879,18 +1082,23 @@ static void server_ui_route(server_call *call, const char *path) {
     if (reply.body != NULL) evbuffer_free(reply.body);
 }
 
+/* True if the body is within max_body_bytes; replies and returns false if not. */
+static bool server_body_within_limit(server_call *call) {
+    size_t body_bytes = evbuffer_get_length(evhttp_request_get_input_buffer(call->request));
+    if (body_bytes <= call->server->settings->body_bytes_max) return true;
+    char limit[24];
+    snprintf(limit, sizeof limit, "%" PRIu64, call->server->settings->body_bytes_max);
+    server_reply_error(call, FF_ERR_TOO_LARGE, "the request body is larger than the limit",
+                       (twirp_meta[]){{"limit_bytes", limit}}, 1);
+    return false;
+}
+
 /* Decodes the body; replies and returns NULL if it cannot. */
 static ProtobufCMessage *server_body_decode(server_call *call,
                                             const ProtobufCMessageDescriptor *input) {
+    if (!server_body_within_limit(call)) return NULL;
     struct evbuffer *body = evhttp_request_get_input_buffer(call->request);
     size_t body_bytes = evbuffer_get_length(body);
-    if (body_bytes > call->server->settings->body_bytes_max) {
-        char limit[24];
-        snprintf(limit, sizeof limit, "%" PRIu64, call->server->settings->body_bytes_max);
-        server_reply_error(call, FF_ERR_TOO_LARGE, "the request body is larger than the limit",
-                           (twirp_meta[]){{"limit_bytes", limit}}, 1);
-        return NULL;
-    }
     const uint8_t *bytes = body_bytes ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
     ProtobufCMessage *decoded = NULL;
     char error[512];
@@ -934,9 +1142,25 @@ static const ProtobufCMethodDescriptor *server_twirp_admit(server_call *call, co
     return method;
 }
 
+/* The methods the loop answers itself or hands to the writer or the verification thread; every
+ * other read goes to the reader threads. */
+static bool server_method_is_on_loop(const char *method) {
+    return strcmp(method, "SubmitCommands") == 0 || strcmp(method, "GrantPrincipal") == 0 ||
+           strcmp(method, "RevokePrincipal") == 0 || strcmp(method, "ServerInfo") == 0 ||
+           strcmp(method, "VerifyLedger") == 0;
+}
+
 static void server_twirp_route(server_call *call, const char *path) {
     const ProtobufCMethodDescriptor *method = server_twirp_admit(call, path);
     if (method == NULL) return;
+    if (!server_method_is_on_loop(method->name)) {
+        bool plugins = server_method_is_plugins(method->name) && call->server->plugins != NULL;
+        query_handler handler = plugins ? NULL : query_handler_find(method->name);
+        if (plugins || handler != NULL) {
+            server_read_queue(call, method->input, handler);
+            return;
+        }
+    }
     ProtobufCMessage *decoded = server_body_decode(call, method->input);
     if (decoded == NULL) return;
     if (strcmp(method->name, "SubmitCommands") == 0) {
@@ -950,10 +1174,6 @@ static void server_twirp_route(server_call *call, const char *path) {
     } else if (strcmp(method->name, "VerifyLedger") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_verify_start(call);
-    } else if (server_method_is_plugins(method->name) && call->server->plugins != NULL) {
-        server_plugins_call(call, method->name, decoded);
-    } else if (query_handler_find(method->name) != NULL) {
-        server_query(call, query_handler_find(method->name), decoded);
     } else {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_reply_error(call, FF_ERR_BAD_ROUTE, "this method is not served here", NULL, 0);
@@ -1033,22 +1253,61 @@ static void server_request_handle(struct evhttp_request *request, void *argument
 static void server_shutdown_grace_expired(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
     ff_server *server = argument;
-    fprintf(stderr, "level=warn msg=\"shutdown grace expired\" in_flight=%" PRIu64 "\n",
-            server->in_flight);
+    logsink_line(server->log, "level=warn msg=\"shutdown grace expired\" in_flight=%" PRIu64,
+                 server->in_flight);
     event_base_loopexit(server->base, NULL);
 }
 
 static void server_shutdown_begin(ff_server *server, int signal_number) {
     if (server->shutting_down) return;
     server->shutting_down = true;
-    fprintf(stderr, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64 "\n",
-            signal_number, server->in_flight);
+    logsink_line(server->log, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64,
+                 signal_number, server->in_flight);
     evhttp_del_accept_socket(server->http, server->bound);
     server->bound = NULL;
     struct timeval grace = {FF_SHUTDOWN_GRACE_SECONDS, 0};
     server->grace_event = evtimer_new(server->base, server_shutdown_grace_expired, server);
     if (server->grace_event) evtimer_add(server->grace_event, &grace);
     server_exit_if_idle(server);
+}
+
+static void server_plugins_reload_run(reader_job *job) {
+    server_reload *reload = (server_reload *)job;
+    ff_server *server = reload->server;
+    pthread_mutex_lock(&server->plugins_lock);
+    plugins_reload(server->plugins, reload->settings, reload->setting_count);
+    size_t count = plugins_count(server->plugins);
+    pthread_mutex_unlock(&server->plugins_lock);
+    logsink_line(server->log, "level=info msg=\"plugins reloaded\" count=%zu", count);
+}
+
+static void server_reload_free(server_reload *reload) {
+    free(reload->settings);
+    free(reload);
+}
+
+/* Hands the reload to a reader thread with a copy of the settings, which the next SIGHUP may
+ * change under it; reloads here, as before, if it cannot. */
+static void server_plugins_reload_queue(ff_server *server, bool reread) {
+    const config *settings = server->settings;
+    server_reload *reload = calloc(1, sizeof *reload);
+    size_t count = settings->plugin_setting_count;
+    /* Re-read with no plugin settings still means "now none": the copy is never NULL then. */
+    plugins_setting *copy = reread ? malloc((count ? count : 1) * sizeof *copy) : NULL;
+    if (reload != NULL && (copy != NULL || !reread)) {
+        if (copy) memcpy(copy, settings->plugin_settings, count * sizeof *copy);
+        *reload = (server_reload){.job = {.run = server_plugins_reload_run}, .server = server,
+                                  .settings = copy, .setting_count = count};
+        if (readers_submit(server->readers, &reload->job) == FF_OK) return;
+        server_plugins_reload_run(&reload->job);
+    } else {
+        pthread_mutex_lock(&server->plugins_lock);
+        plugins_reload(server->plugins, reread ? settings->plugin_settings : NULL,
+                       settings->plugin_setting_count);
+        pthread_mutex_unlock(&server->plugins_lock);
+    }
+    if (reload) server_reload_free(reload);
+    else free(copy);
 }
 
 static void server_signal(evutil_socket_t signal_number, short what, void *argument) {
@@ -1061,18 +1320,14 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
     char error[512];
     bool reread = config_reload(server->settings, error, sizeof error) == FF_OK;
     if (reread) {
-        fprintf(stderr, "level=info msg=\"configuration re-read\" path=\"%s\"\n",
-                server->settings->config_path);
+        logsink_line(server->log, "level=info msg=\"configuration re-read\" path=\"%s\"",
+                     server->settings->config_path);
         principals_admin_token_warn(server->ledger, server->settings);
     } else {
-        fprintf(stderr, "level=warn msg=\"configuration not re-read\" reason=\"%s\"\n", error);
+        logsink_line(server->log, "level=warn msg=\"configuration not re-read\" reason=\"%s\"",
+                     error);
     }
-    if (server->plugins != NULL) {
-        plugins_reload(server->plugins, reread ? server->settings->plugin_settings : NULL,
-                       server->settings->plugin_setting_count);
-        fprintf(stderr, "level=info msg=\"plugins reloaded\" count=%zu\n",
-                plugins_count(server->plugins));
-    }
+    if (server->plugins != NULL) server_plugins_reload_queue(server, reread);
 }
 
 static void server_reader_check(evutil_socket_t fd, short what, void *argument) {
@@ -1080,7 +1335,8 @@ static void server_reader_check(evutil_socket_t fd, short what, void *argument) 
     ff_server *server = argument;
     int cleared = store_reader_check(ledger_store(server->ledger));
     if (cleared != 0) {
-        fprintf(stderr, "level=warn msg=\"stale LMDB readers cleared\" count=%d\n", cleared);
+        logsink_line(server->log, "level=warn msg=\"stale LMDB readers cleared\" count=%d",
+                     cleared);
     }
 }
 
@@ -1123,10 +1379,12 @@ static ff_err server_events_add(ff_server *server) {
     }
     server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
     server->verify_event = event_new(server->base, -1, 0, server_verify_done, server);
+    server->read_done_event = event_new(server->base, -1, 0, server_read_done_drain, server);
     struct timeval every = {FF_READER_CHECK_SECONDS, 0};
     server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
                                            server);
     if (server->done_event == NULL || server->verify_event == NULL ||
+        server->read_done_event == NULL ||
         server->reader_check_event == NULL ||
         event_add(server->reader_check_event, &every) != 0) {
         return FF_ERR_INTERNAL;
@@ -1162,13 +1420,23 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     created->started_monotonic_us = server_monotonic_us();
     created->started_at_us = (int64_t)time(NULL) * 1000000;
     pthread_mutex_init(&created->done_lock, NULL);
+    pthread_mutex_init(&created->read_done_lock, NULL);
+    pthread_mutex_init(&created->plugins_lock, NULL);
     created->connections = calloc(settings->connections_max, sizeof *created->connections);
     created->metrics = metrics_create();
     created->base = event_base_new();
     ff_err err = created->connections && created->metrics && created->base ? FF_OK
                                                                            : FF_ERR_NO_MEMORY;
+    if (err == FF_OK) err = logsink_start(STDERR_FILENO, FF_LOG_BUFFER_BYTES, &created->log);
     if (err == FF_OK) err = server_http_create(created);
     if (err == FF_OK) err = server_events_add(created);
+    /* The reader threads start before "listening on" is printed, so that nothing slow comes
+     * between that line and the web view's line after it (server_run). */
+    if (err == FF_OK) {
+        size_t threads = settings->read_workers ? settings->read_workers : readers_default_count();
+        err = readers_start(threads, FF_READ_QUEUE_DEPTH_MAX, server_read_handed_back, created,
+                            &created->readers);
+    }
     if (err == FF_OK) err = server_listen(created);
     if (err == FF_OK) principals_admin_token_warn(ledger, settings);
     if (err == FF_OK) {
@@ -1196,8 +1464,8 @@ static void server_announce(const ff_server *server) {
         bool bracketed = strchr(settings->listen_host, ':') != NULL; /* an IPv6 address */
         printf("web view: %s://%s%s%s:%u/ui/\n", server->tls ? "https" : "http",
                bracketed ? "[" : "", settings->listen_host, bracketed ? "]" : "", server->port);
-        fprintf(stderr, "level=info msg=\"serving the web view\" ui_dir=\"%s\"\n",
-                settings->ui_dir);
+        logsink_line(server->log, "level=info msg=\"serving the web view\" ui_dir=\"%s\"",
+                     settings->ui_dir);
     }
     fflush(stdout);
 }
@@ -1205,6 +1473,24 @@ static void server_announce(const ff_server *server) {
 ff_err server_run(ff_server *server) {
     server_announce(server);
     return event_base_dispatch(server->base) == -1 ? FF_ERR_INTERNAL : FF_OK;
+}
+
+/* Reads the readers handed back after the loop stopped: their replies cannot be sent. */
+static void server_leftover_reads_free(ff_server *server) {
+    for (reader_job *job = server->read_done_head; job != NULL;) {
+        reader_job *next = job->next;
+        if (job->run == server_plugins_reload_run) {
+            server_reload_free((server_reload *)job);
+            job = next;
+            continue;
+        }
+        server_read *read = (server_read *)job;
+        read->call.connection->jobs_pending--;
+        server_connection_release(read->call.connection);
+        server_read_free(read);
+        job = next;
+    }
+    server->read_done_head = server->read_done_tail = NULL;
 }
 
 static void server_leftover_jobs_free(ff_server *server) {
@@ -1226,6 +1512,9 @@ void server_free(ff_server *server) {
      * so those commands were never acknowledged. */
     writer_stop(server->writer);
     server_leftover_jobs_free(server);
+    /* The reader threads finish the reads still queued; their replies are dropped likewise. */
+    readers_stop(server->readers);
+    server_leftover_reads_free(server);
     if (server->verify != NULL) {
         pthread_join(server->verify_thread, NULL);
         if (server->verify->response) {
@@ -1242,11 +1531,16 @@ void server_free(ff_server *server) {
     }
     if (server->done_event) event_free(server->done_event);
     if (server->verify_event) event_free(server->verify_event);
+    if (server->read_done_event) event_free(server->read_done_event);
     if (server->grace_event) event_free(server->grace_event);
     if (server->reader_check_event) event_free(server->reader_check_event);
     if (server->base) event_base_free(server->base);
     metrics_free(server->metrics);
     pthread_mutex_destroy(&server->done_lock);
+    pthread_mutex_destroy(&server->read_done_lock);
+    pthread_mutex_destroy(&server->plugins_lock);
+    /* Last: everything above may still log. */
+    logsink_stop(server->log);
     free(server->connections);
     free(server);
 }

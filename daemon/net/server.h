@@ -1,9 +1,11 @@
-/* fundflowd's network layer: Twirp over libevent's evhttp, with one writer thread behind it.
+/* fundflowd's network layer: Twirp over libevent's evhttp, with one writer thread and a pool of
+ * reader threads behind it.
  *
- * The event-loop thread accepts connections, routes and decodes requests, checks them, answers
- * reads from LMDB read transactions, and queues writes for the writer. The writer's finished
- * groups come back through event_active, and the loop thread sends their replies. "/", "/ui" and
- * "/ui/..." are the web view's static files (ui.h), which need no token.
+ * The event-loop thread accepts connections, routes requests and checks who asks, queues reads
+ * for the reader threads (readers.h: they decode, query and encode) and writes for the writer.
+ * Both hand their finished work back through event_active, and the loop thread sends every
+ * reply. Its log lines go through a log sink (logsink.h) that never waits for stderr. "/", "/ui"
+ * and "/ui/..." are the web view's static files (ui.h), which need no token.
  */
 #ifndef FUNDFLOW_SERVER_H
 #define FUNDFLOW_SERVER_H

@@ -326,6 +326,39 @@
 #define FF_RECONCILE_ROWS_MAX 100000
 #endif
 
+/* ---- fundflowd's readers and its request log (daemon/net) ---- */
+
+/* The most reader threads read_workers may ask for. The default, 0, means one per online core;
+ * past 64 threads more only contend for the same LMDB reader table and CPU. */
+#ifndef FF_READ_WORKERS_MAX
+#define FF_READ_WORKERS_MAX 64
+#endif
+
+/* Read requests waiting for a reader thread at most; past it a read is refused with queue_full.
+ * A connection has one request in flight at a time, so with the default max_connections (1,024)
+ * the queue never fills; the bound matters only when max_connections is raised past 4,096. */
+#ifndef FF_READ_QUEUE_DEPTH_MAX
+#define FF_READ_QUEUE_DEPTH_MAX 4096
+#endif
+
+/* The request log's buffer between the event loop and the thread that writes it out: 256 KiB is
+ * about 1,500 request lines. When the log does not drain and the buffer is full, lines are
+ * dropped and counted (fundflow_log_lines_dropped_total), never waited for. */
+#ifndef FF_LOG_BUFFER_BYTES
+#define FF_LOG_BUFFER_BYTES (256u * 1024u)
+#endif
+
+/* The longest log line kept; a longer one is cut here and still ends in a newline. */
+#ifndef FF_LOG_LINE_BYTES_MAX
+#define FF_LOG_LINE_BYTES_MAX 2048
+#endif
+
+/* How long the log thread waits for the log to take more bytes before it looks again whether
+ * it is asked to stop, and so how long a stop may wait on a log that never drains. */
+#ifndef FF_LOG_POLL_MILLISECONDS
+#define FF_LOG_POLL_MILLISECONDS 100
+#endif
+
 /* ---- constants: units, not limits, so they cannot be overridden ---- */
 
 /* Basis points in a whole: weights, shares and achievements are stored as integers out of this,
