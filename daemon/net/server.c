@@ -1430,8 +1430,8 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     if (err == FF_OK) err = logsink_start(STDERR_FILENO, FF_LOG_BUFFER_BYTES, &created->log);
     if (err == FF_OK) err = server_http_create(created);
     if (err == FF_OK) err = server_events_add(created);
-    /* The reader threads start before "listening on" is printed, so that nothing slow comes
-     * between that line and the web view's line after it (server_run). */
+    /* The reader threads start before the server announces itself (server_run), so a client
+     * that waits for "listening on" finds reads served. */
     if (err == FF_OK) {
         size_t threads = settings->read_workers ? settings->read_workers : readers_default_count();
         err = readers_start(threads, FF_READ_QUEUE_DEPTH_MAX, server_read_handed_back, created,
