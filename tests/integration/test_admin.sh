@@ -32,11 +32,6 @@ cli_name=fundflow-admin
 run_merges_streams=1
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
-# Prints the value after "label" on the line of the demo summary that starts with it.
-summary_field() {
-    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
-}
-
 # Prints one column (3 received, 4 passed on, 5 held, 6 contract value, 7 uncommitted headroom)
 # of the positions TOTAL row. Columns
 # are separated by at least two spaces; names hold single spaces only.
@@ -643,18 +638,18 @@ check "month 6 statements: 42 ICB and trust pairs, 4 disagreeing on income and 4
 first=$scratch/first
 check "demo on a fresh directory exits 0, refuses nothing and records every planned command"
 expect_status 0 demo --data-dir "$first"
-recorded=$(summary_field "Events recorded")
-hash=$(summary_field "Head hash")
-[[ $(summary_field "Commands refused") == 0 ]] || fail "the ledger refused commands:"$'\n'"$output"
+recorded=$(field "Events recorded")
+hash=$(field "Head hash")
+[[ $(field "Commands refused") == 0 ]] || fail "the ledger refused commands:"$'\n'"$output"
 [[ $recorded == "$lines" ]] || fail "demo recorded \"$recorded\" events of the $lines planned"
 [[ $hash =~ ^[0-9a-f]{64}$ ]] || fail "demo printed head hash \"$hash\""
-[[ $(summary_field "Events already present") == 0 ]] || fail "a fresh demo found events present"
+[[ $(field "Events already present") == 0 ]] || fail "a fresh demo found events present"
 [[ $output == *illustrative* ]] || fail "demo does not say its figures are illustrative"
 # fundflow-admin prints the count of each kind once it calls demo_summary_kinds_write.
 if [[ $output == *"Commands of kind"* ]]; then
     for kind in "${!expected_kinds[@]}"; do
-        [[ $(summary_field "Commands of kind $kind") == "${expected_kinds[$kind]}" ]] ||
-            fail "the summary counts $kind as \"$(summary_field "Commands of kind $kind")\""
+        [[ $(field "Commands of kind $kind") == "${expected_kinds[$kind]}" ]] ||
+            fail "the summary counts $kind as \"$(field "Commands of kind $kind")\""
     done
 fi
 
@@ -724,9 +719,9 @@ expect_status 0 positions --data-dir "$first" --stream specialised --kind joint_
 
 check "running demo again records 0 new events and keeps the head hash"
 expect_status 0 demo --data-dir "$first"
-[[ $(summary_field "Events recorded") == 0 ]] || fail "the second demo recorded events:"$'\n'"$output"
-[[ $(summary_field "Events already present") == "$recorded" ]] || fail "the second demo did not replay every event"
-[[ $(summary_field "Head hash") == "$hash" ]] || fail "the head hash changed on the second run"
+[[ $(field "Events recorded") == 0 ]] || fail "the second demo recorded events:"$'\n'"$output"
+[[ $(field "Events already present") == "$recorded" ]] || fail "the second demo did not replay every event"
+[[ $(field "Head hash") == "$hash" ]] || fail "the head hash changed on the second run"
 
 check "head prints the same sequence and hash"
 expect_status 0 head --data-dir "$first"
@@ -734,11 +729,11 @@ expect_status 0 head --data-dir "$first"
 
 check "a second fresh directory with the same seed gives the same head hash"
 expect_status 0 demo --data-dir "$scratch/same" --seed 2024
-[[ $(summary_field "Head hash") == "$hash" ]] || fail "the same seed gave another hash"
+[[ $(field "Head hash") == "$hash" ]] || fail "the same seed gave another hash"
 
 check "a different seed gives a different head hash"
 expect_status 0 demo --data-dir "$scratch/other" --seed 7
-[[ $(summary_field "Head hash") != "$hash" ]] || fail "seed 7 gave the same hash as seed 2024"
+[[ $(field "Head hash") != "$hash" ]] || fail "seed 7 gave the same hash as seed 2024"
 
 check "a different seed into the same directory is refused with exit 1"
 expect_status 1 demo --data-dir "$first" --seed 7

@@ -36,11 +36,6 @@ unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 # server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
-# Prints the value after "label:" on the key/value line that starts with it.
-field() {
-    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
-}
-
 # Prints a field of the JSON document in $output, failing if it is not JSON.
 json_field() {
     printf '%s' "$output" | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" \

@@ -32,15 +32,6 @@ unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 # A "label: value" line of $output.
-field() {
-    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
-}
-
-head_sequence() {
-    expect_status 0 info
-    field "head sequence"
-}
-
 # The contract's paid total in pence, as GetContractPosition answers it. Needs python3.
 paid_pence() {
     expect_status 0 --json contract show QUE-BLK-1

@@ -30,15 +30,6 @@ unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
-field() {
-    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
-}
-
-head_sequence() {
-    expect_status 0 info
-    field "head sequence"
-}
-
 expect_head_unchanged() {
     [[ $(head_sequence) == "$1" ]] || fail "the head moved from $1"
 }

@@ -33,11 +33,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data"
 export FUNDFLOW_SERVER="http://$server_address"
 
-# A labelled field of human output ("label:   value").
-field() {
-    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
-}
-
 # The cells of the outturn table's row whose first cell is $1, split by runs of spaces.
 row() {
     printf '%s\n' "$output" | awk -v name="$1" '$1 == name { $1 = $1; print }'

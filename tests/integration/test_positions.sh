@@ -29,11 +29,6 @@ unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 # server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
-# Prints the value after "label:" on the key/value line that starts with it.
-field() {
-    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
-}
-
 # Fails unless the table row starting with $1 (cells split by two or more spaces) is exactly the
 # cells given after it.
 expect_row() {

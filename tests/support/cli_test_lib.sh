@@ -25,6 +25,17 @@ sanitizer_check() {
     fi
 }
 
+# The value of a "name: value" line of the last run's $output, such as "head sequence".
+field() {
+    printf '%s\n' "$output" | sed -n "s/^$1:[[:space:]]*//p"
+}
+
+# The ledger's head sequence, as `$cli info` prints it (replaces $output).
+head_sequence() {
+    expect_status 0 info
+    field "head sequence"
+}
+
 # Runs $cli, keeping stdout in $output (and the file $scratch/stdout), stderr in $errors and the
 # exit code in $status, without letting set -e end the script when the code is not zero.
 run() {
