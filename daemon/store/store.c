@@ -6,13 +6,16 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fundflow/limits.h"
@@ -469,4 +472,77 @@ ff_err store_projections_drop(store_txn *txn, ff_store *store) {
         if (rc != MDB_SUCCESS) return store_error_of(rc);
     }
     return FF_OK;
+}
+
+bool store_open_elsewhere(ff_store *store) {
+    /* LMDB holds a shared fcntl lock on the lock file's first byte in every process that has
+     * the environment open; asking for an exclusive one reports any other process's. Locks of
+     * this process never conflict with its own request. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lock.mdb", store->data_dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return true;
+    struct flock probe = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    bool elsewhere = fcntl(fd, F_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
+    /* Closing any descriptor of the file drops this process's fcntl locks on it, LMDB's
+     * included, so a later opener would not see this process: callers ask just before
+     * store_data_file_replace, which closes the environment and opens it again anyway. */
+    close(fd);
+    return elsewhere;
+}
+
+/* Syncs a directory, so that a rename in it is durable. */
+static ff_err store_directory_sync(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return FF_ERR_IO;
+    int rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? FF_OK : FF_ERR_IO;
+}
+
+ff_err store_data_file_replace(ff_store *store, const char *replacement_dir) {
+    char from[4096], to[4096];
+    int from_length = snprintf(from, sizeof from, "%s/data.mdb", replacement_dir);
+    int to_length = snprintf(to, sizeof to, "%s/data.mdb", store->data_dir);
+    if (from_length < 0 || (size_t)from_length >= sizeof from || to_length < 0 ||
+        (size_t)to_length >= sizeof to) {
+        return FF_ERR_IO;
+    }
+    pthread_rwlock_wrlock(&store->map_lock);
+    store_options options = {.data_dir = store->data_dir, .map_bytes = store_map_bytes(store)};
+    mdb_env_close(store->env);
+    store->env = NULL;
+    ff_err err = rename(from, to) == 0 ? store_directory_sync(store->data_dir) : FF_ERR_IO;
+    /* Open again whether or not the rename happened: on the new file, or on the old one. */
+    ff_err open_err = store_env_open(store, &options);
+    if (open_err == FF_OK) open_err = store_tables_open(store);
+    pthread_rwlock_unlock(&store->map_lock);
+    return open_err != FF_OK ? open_err : err;
+}
+
+void store_map_pages_release(ff_store *store) {
+    mdb_filehandle_t fd;
+    struct stat status;
+    if (mdb_env_get_fd(store->env, &fd) != MDB_SUCCESS || fstat(fd, &status) != 0) return;
+    /* LMDB does not say where it mapped the file, so find the mapping of the file's inode. */
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL) return;
+    char line[4352];
+    while (fgets(line, sizeof line, maps) != NULL) {
+        unsigned long long start = 0, end = 0, inode = 0;
+        unsigned device_major = 0, device_minor = 0;
+        char permissions[8] = "";
+        if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu", &start, &end, permissions,
+                   &device_major, &device_minor, &inode) != 6) {
+            continue;
+        }
+        /* Only a shared mapping of this very file: a private one could hold changed pages. */
+        if (inode != (unsigned long long)status.st_ino || device_major != major(status.st_dev) ||
+            device_minor != minor(status.st_dev) || permissions[3] != 's' || end <= start) {
+            continue;
+        }
+        /* The map is a shared, read-only mapping of the file: dropping its pages loses nothing. */
+        madvise((void *)(uintptr_t)start, (size_t)(end - start), MADV_DONTNEED);
+    }
+    fclose(maps);
 }

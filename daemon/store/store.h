@@ -215,6 +215,27 @@ const char *store_data_dir(const ff_store *store);
 /* Bytes in use by the data file, for metrics and tests. */
 uint64_t store_used_bytes(ff_store *store);
 
+/* ---- replacing the data file (rebuild) ---- */
+
+/* True if a process other than this one has the store's environment open (it holds LMDB's lock
+ * file), so its data file must not be swapped. */
+bool store_open_elsewhere(ff_store *store);
+
+/* Swaps in the data file of replacement_dir, a store made by store_open in a directory on the
+ * same file system and closed since, for this store's, and opens the environment again on it;
+ * the handle stays valid. rename(2) replaces data.mdb in one step and the directory is synced
+ * after it, and the new file is already durable (LMDB syncs every commit), so a crash at any
+ * point leaves the old file or the new one, never a mix. No transaction may be open in this
+ * process, and no other process may have the store open (store_open_elsewhere). If the rename
+ * fails the old file stays; if opening again fails, the store is unusable until reopened. */
+ff_err store_data_file_replace(ff_store *store, const char *replacement_dir);
+
+/* Lets the kernel take back this process's resident pages of the map: they stay in the page
+ * cache and come back on the next touch, and pointers into the map stay valid. A walk over a
+ * whole file that calls this now and then keeps its resident set bounded. Linux only; does
+ * nothing where the map cannot be found. */
+void store_map_pages_release(ff_store *store);
+
 /* ---- fault injection, for tests ---- */
 
 typedef enum store_fault_kind {
