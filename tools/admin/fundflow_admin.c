@@ -595,12 +595,43 @@ static int admin_head_describe(ff_ledger *ledger, log_head *head,
     return ADMIN_EXIT_OK;
 }
 
+/* Progress of verify and rebuild on stderr, one line rewritten in place: only when stderr is a
+ * terminal, so that scripts and logs see none of it. */
+static void admin_progress_show(void *context, verify_stage stage, uint64_t done, uint64_t total) {
+    (void)context;
+    static const char *const stage_names[] = {
+        [VERIFY_STAGE_CHAIN] = "checking the hash chain",
+        [VERIFY_STAGE_REPLAY] = "replaying the log",
+        [VERIFY_STAGE_COMPARE] = "comparing projection tables",
+    };
+    const char *unit = stage == VERIFY_STAGE_COMPARE ? "tables" : "events";
+    if (total > 0) {
+        fprintf(stderr, "\r%s: %" PRIu64 " of %" PRIu64 " %s (%" PRIu64 "%%)\033[K",
+                stage_names[stage], done, total, unit, done * 100 / total);
+    } else {
+        fprintf(stderr, "\r%s: %" PRIu64 " %s\033[K", stage_names[stage], done, unit);
+    }
+    fflush(stderr);
+}
+
+/* The progress reporter for a terminal, or NULL when stderr is not one. */
+static const verify_progress *admin_progress(void) {
+    static const verify_progress on_terminal = {admin_progress_show, NULL};
+    return isatty(STDERR_FILENO) ? &on_terminal : NULL;
+}
+
+/* Clears the progress line, if there is one, before the result is printed. */
+static void admin_progress_end(const verify_progress *progress) {
+    if (progress != NULL) fprintf(stderr, "\r\033[K");
+}
+
 static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     (void)options;
     verify_report report;
-    if (verify_ledger(ledger_store(ledger), NULL, &report) != FF_OK) {
-        return admin_check_failed(&report);
-    }
+    const verify_progress *progress = admin_progress();
+    ff_err err = verify_ledger_watched(ledger_store(ledger), NULL, progress, &report);
+    admin_progress_end(progress);
+    if (err != FF_OK) return admin_check_failed(&report);
     log_head head;
     char hash[ADMIN_HASH_TEXT_BYTES];
     int code = admin_head_describe(ledger, &head, hash);
@@ -652,9 +683,10 @@ static int admin_plugins_replay(const admin_options *options, ff_ledger *ledger)
 
 static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
     verify_report report;
-    if (verify_rebuild_projections(ledger_store(ledger), &report) != FF_OK) {
-        return admin_check_failed(&report);
-    }
+    const verify_progress *progress = admin_progress();
+    ff_err err = verify_rebuild_watched(ledger_store(ledger), progress, &report);
+    admin_progress_end(progress);
+    if (err != FF_OK) return admin_check_failed(&report);
     log_head head;
     char hash[ADMIN_HASH_TEXT_BYTES];
     int code = admin_head_describe(ledger, &head, hash);
