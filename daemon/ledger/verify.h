@@ -46,7 +46,7 @@ ff_err verify_chain(ff_store *store, verify_report *report);
  * compares each projection table with the store's. Returns report->code. */
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report);
 
-/* Both checks: the chain, then the projections. Returns report->code. The live store is read
+/* Both checks in one pass: the replay checks the chain as it goes, then the tables compare. Returns report->code. The live store is read
  * through transactions of its own that do not take the map lock: a caller running beside a writer
  * holds it around the call (ledger_read_begin). A store that cannot be read is its error (such as
  * FF_ERR_STORAGE), never FF_OK. */

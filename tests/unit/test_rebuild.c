@@ -295,11 +295,11 @@ static void test_progress_ends_at_the_totals(void **state) {
     verify_progress progress = {progress_record, &seen};
     verify_report report;
     assert_int_equal(verify_ledger_watched(store, NULL, &progress, &report), FF_OK);
-    for (int stage = VERIFY_STAGE_CHAIN; stage <= VERIFY_STAGE_REPLAY; stage++) {
-        assert_true(seen.calls[stage] >= 1);
-        assert_int_equal(seen.done[stage], head);
-        assert_int_equal(seen.total[stage], head);
-    }
+    /* The replay checks the chain as it goes: one pass over the log, reported as the replay. */
+    assert_int_equal(seen.calls[VERIFY_STAGE_CHAIN], 0);
+    assert_true(seen.calls[VERIFY_STAGE_REPLAY] >= 1);
+    assert_int_equal(seen.done[VERIFY_STAGE_REPLAY], head);
+    assert_int_equal(seen.total[VERIFY_STAGE_REPLAY], head);
     /* One call per projection table compared, from orgs to plans. */
     uint64_t tables = STORE_TABLE_FIRST_PLUGIN - STORE_TABLE_FIRST_PROJECTION;
     assert_int_equal(seen.calls[VERIFY_STAGE_COMPARE], tables);

@@ -601,7 +601,7 @@ static void admin_progress_show(void *context, verify_stage stage, uint64_t done
     (void)context;
     static const char *const stage_names[] = {
         [VERIFY_STAGE_CHAIN] = "checking the hash chain",
-        [VERIFY_STAGE_REPLAY] = "replaying the log",
+        [VERIFY_STAGE_REPLAY] = "checking the chain and replaying the log",
         [VERIFY_STAGE_COMPARE] = "comparing projection tables",
     };
     const char *unit = stage == VERIFY_STAGE_COMPARE ? "tables" : "events";
