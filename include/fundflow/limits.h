@@ -173,7 +173,7 @@
 #endif
 /* Verify and rebuild report progress every this many events (and table rows when comparing). */
 #ifndef FF_PROGRESS_EVERY
-#define FF_PROGRESS_EVERY 65536
+#define FF_PROGRESS_EVERY 16384
 #endif
 
 /* LMDB reader slots: one per concurrent read transaction across every process using the
