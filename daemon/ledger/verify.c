@@ -368,12 +368,13 @@ static ff_err verify_rebuild_swap(ff_store *store, const char *rebuild_dir, cons
                            "the log grew while rebuilding; nothing was changed: rebuild with "
                            "the server stopped");
     }
-    if (store_open_elsewhere(store)) {
-        return verify_fail(report, FF_ERR_STORAGE, 0,
+    bool open_elsewhere = false;
+    err = store_data_file_replace(store, rebuild_dir, &open_elsewhere);
+    if (open_elsewhere) {
+        return verify_fail(report, err, 0,
                            "another process has the data directory open; nothing was changed: "
                            "rebuild with the server stopped");
     }
-    err = store_data_file_replace(store, rebuild_dir);
     if (err != FF_OK) verify_fail(report, err, 0, "cannot swap the rebuilt data file in");
     return err;
 }

@@ -474,21 +474,23 @@ ff_err store_projections_drop(store_txn *txn, ff_store *store) {
     return FF_OK;
 }
 
-bool store_open_elsewhere(ff_store *store) {
-    /* LMDB holds a shared fcntl lock on the lock file's first byte in every process that has
-     * the environment open; asking for an exclusive one reports any other process's. Locks of
-     * this process never conflict with its own request. */
+/* Takes LMDB's lock file's first byte exclusively, as LMDB's first opener does, so that no
+ * other process has the environment open or can open it until the descriptor is closed (an
+ * opener waits for the byte). Returns the descriptor, or -1 if another process holds it. Only
+ * while this process has the environment closed: closing the descriptor drops every fcntl lock
+ * this process holds on the file. */
+static int store_lock_file_take(const char *data_dir) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/lock.mdb", store->data_dir);
+    int length = snprintf(path, sizeof path, "%s/lock.mdb", data_dir);
+    if (length < 0 || (size_t)length >= sizeof path) return -1;
     int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) return true;
-    struct flock probe = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
-    bool elsewhere = fcntl(fd, F_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
-    /* Closing any descriptor of the file drops this process's fcntl locks on it, LMDB's
-     * included, so a later opener would not see this process: callers ask just before
-     * store_data_file_replace, which closes the environment and opens it again anyway. */
-    close(fd);
-    return elsewhere;
+    if (fd < 0) return -1;
+    struct flock whole = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(fd, F_SETLK, &whole) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Syncs a directory, so that a rename in it is durable. */
@@ -500,7 +502,9 @@ static ff_err store_directory_sync(const char *path) {
     return rc == 0 ? FF_OK : FF_ERR_IO;
 }
 
-ff_err store_data_file_replace(ff_store *store, const char *replacement_dir) {
+ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
+                               bool *open_elsewhere) {
+    *open_elsewhere = false;
     char from[4096], to[4096];
     int from_length = snprintf(from, sizeof from, "%s/data.mdb", replacement_dir);
     int to_length = snprintf(to, sizeof to, "%s/data.mdb", store->data_dir);
@@ -512,7 +516,13 @@ ff_err store_data_file_replace(ff_store *store, const char *replacement_dir) {
     store_options options = {.data_dir = store->data_dir, .map_bytes = store_map_bytes(store)};
     mdb_env_close(store->env);
     store->env = NULL;
-    ff_err err = rename(from, to) == 0 ? store_directory_sync(store->data_dir) : FF_ERR_IO;
+    int lock_fd = store_lock_file_take(store->data_dir);
+    *open_elsewhere = lock_fd < 0;
+    ff_err err = FF_ERR_STORAGE;
+    if (lock_fd >= 0) {
+        err = rename(from, to) == 0 ? store_directory_sync(store->data_dir) : FF_ERR_IO;
+        close(lock_fd);
+    }
     /* Open again whether or not the rename happened: on the new file, or on the old one. */
     ff_err open_err = store_env_open(store, &options);
     if (open_err == FF_OK) open_err = store_tables_open(store);

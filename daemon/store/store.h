@@ -217,18 +217,17 @@ uint64_t store_used_bytes(ff_store *store);
 
 /* ---- replacing the data file (rebuild) ---- */
 
-/* True if a process other than this one has the store's environment open (it holds LMDB's lock
- * file), so its data file must not be swapped. */
-bool store_open_elsewhere(ff_store *store);
-
 /* Swaps in the data file of replacement_dir, a store made by store_open in a directory on the
  * same file system and closed since, for this store's, and opens the environment again on it;
  * the handle stays valid. rename(2) replaces data.mdb in one step and the directory is synced
  * after it, and the new file is already durable (LMDB syncs every commit), so a crash at any
  * point leaves the old file or the new one, never a mix. No transaction may be open in this
- * process, and no other process may have the store open (store_open_elsewhere). If the rename
- * fails the old file stays; if opening again fails, the store is unusable until reopened. */
-ff_err store_data_file_replace(ff_store *store, const char *replacement_dir);
+ * process. With the environment closed, it takes LMDB's lock file exclusively for the rename, as
+ * LMDB's first opener does: if another process has the store open, it sets *open_elsewhere,
+ * keeps the old file and returns FF_ERR_STORAGE. If the rename fails the old file stays; if
+ * opening again fails, the store is unusable until reopened. */
+ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
+                               bool *open_elsewhere);
 
 /* Lets the kernel take back this process's resident pages of the map: they stay in the page
  * cache and come back on the next touch, and pointers into the map stay valid. A walk over a

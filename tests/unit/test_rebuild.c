@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "log.h"
@@ -270,6 +272,57 @@ static void test_a_rebuild_cut_short_leaves_the_ledger_as_it_was(void **state) {
     free(after);
 }
 
+/* While another process has the data directory open, rebuild refuses and changes nothing: its
+ * swap would leave that process on the old file. The child opens the store, says so on a pipe
+ * and holds it until the parent closes the other pipe. */
+static void test_rebuild_refuses_while_another_process_has_the_store_open(void **state) {
+    test_fixture *f = *state;
+    ff_store *store = ledger_store(f->ledger);
+    int opened[2], finished[2];
+    assert_int_equal(pipe(opened), 0);
+    assert_int_equal(pipe(finished), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(opened[0]);
+        close(finished[1]);
+        ff_store *other = NULL;
+        store_options options = {.data_dir = f->directory};
+        char ok = store_open(&options, &other) == FF_OK ? 'y' : 'n';
+        if (write(opened[1], &ok, 1) != 1) _exit(2);
+        char ignored;
+        while (read(finished[0], &ignored, 1) > 0) continue;
+        store_close(other);
+        _exit(0);
+    }
+    close(opened[1]);
+    close(finished[0]);
+    char ok = 0;
+    assert_int_equal(read(opened[0], &ok, 1), 1);
+    assert_int_equal(ok, 'y');
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    test_projections_dump(store, &before, &before_bytes);
+    uint64_t size_before = data_file_bytes(f->directory);
+    verify_report report;
+    assert_int_equal(verify_rebuild_projections(store, &report), FF_ERR_STORAGE);
+    assert_non_null(strstr(report.reason, "another process"));
+    close(finished[1]);
+    int status = -1;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(opened[0]);
+    /* The store is still open here, on the old file, and still right. */
+    assert_int_equal(data_file_bytes(f->directory), size_before);
+    test_projections_dump(store, &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    assert_int_equal(verify_rebuild_projections(store, &report), FF_OK);
+    free(before);
+    free(after);
+}
+
 /* What a progress reporter was told last for each stage, and how often. */
 typedef struct progress_seen {
     uint64_t calls[3];
@@ -320,6 +373,7 @@ int main(void) {
         REBUILD_TEST(test_three_rebuilds_leave_the_data_file_its_size),
         REBUILD_TEST(test_verify_finds_a_drift_past_the_first_replay_transaction),
         REBUILD_TEST(test_a_rebuild_cut_short_leaves_the_ledger_as_it_was),
+        REBUILD_TEST(test_rebuild_refuses_while_another_process_has_the_store_open),
         REBUILD_TEST(test_progress_ends_at_the_totals),
 #undef REBUILD_TEST
     };
