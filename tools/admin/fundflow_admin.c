@@ -245,18 +245,23 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         false, admin_positions_run},
     [ADMIN_SUBCOMMAND_VERIFY] = {
         "verify", "check the hash chain and every projection",
-        "Recomputes the hash chain from the first event to the last, then replays the log into\n"
-        "a scratch store under $TMPDIR (or /tmp) and compares every projection table with it.\n"
+        "Replays the log into a scratch store under $TMPDIR (or /tmp), recomputing the hash\n"
+        "chain from the first event to the last as it goes, and compares every projection\n"
+        "table with it. Its memory does not grow with the ledger; the scratch store takes about\n"
+        "as much disk as the data file. Shows progress on stderr when it is a terminal.\n"
         "Prints \"OK: N events, head S, hash HEX\", or \"FAILED at sequence S: error: reason\"\n"
         "and exits 1.",
         false, admin_verify_run},
     [ADMIN_SUBCOMMAND_REBUILD] = {
         "rebuild", "rebuild the projections from the event log",
-        "Drops every projection table and replays the log into them, all in one write\n"
-        "transaction, so a failure leaves the projections as they were. The log itself is\n"
-        "never changed. Plugins' projected data goes too (so does that of plugins no longer\n"
-        "installed); fundflowd replays the log into each projecting plugin when it next loads\n"
-        "it, or --plugin-dir does so now.",
+        "Replays the log into a fresh store in DIR/rebuild.tmp and then swaps its file in for\n"
+        "the data file in one step, so a failure or a crash leaves the projections as they\n"
+        "were or all rebuilt, and the data file no bigger than the ledger needs. Run it with\n"
+        "the server stopped: it refuses, changing nothing, while another process has the\n"
+        "directory open. It needs free disk about the size of the data file. The log's bytes\n"
+        "are copied unchanged. Plugins' projected data goes too (so does that of plugins no\n"
+        "longer installed); fundflowd replays the log into each projecting plugin when it next\n"
+        "loads it, or --plugin-dir does so now. Shows progress on stderr when it is a terminal.",
         false, admin_rebuild_run},
     [ADMIN_SUBCOMMAND_HEAD] = {
         "head", "print the head sequence and hash",
