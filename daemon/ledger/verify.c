@@ -118,10 +118,11 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
     return verify_chain_watched(store, NULL, report);
 }
 
+/* Where a replay writes: the scratch (or rebuilt) store, which takes a copy of the log too, as
+ * some projections read earlier events. */
 typedef struct verify_replay {
     store_txn *txn;
     ff_store *store;
-    bool copy_log;
 } verify_replay;
 
 static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice value,
@@ -129,8 +130,7 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     verify_replay *replay = context;
     ff_failure failure;
     failure_clear(&failure);
-    ff_err err = FF_OK;
-    if (replay->copy_log) err = log_append_raw(replay->txn, replay->store, sequence, value);
+    ff_err err = log_append_raw(replay->txn, replay->store, sequence, value);
     if (err != FF_OK) return verify_fail(report, err, sequence, "cannot copy the event");
     err = projection_apply(replay->txn, replay->store, record, &failure);
     if (err == FF_OK) return FF_OK;
@@ -234,7 +234,7 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's. */
     work->report->events_checked = work->walk.previous.sequence;
     work->walk.limit = FF_REPLAY_EVENTS_PER_TXN;
-    verify_replay replay = {scratch_txn, work->scratch, true};
+    verify_replay replay = {scratch_txn, work->scratch};
     return verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
                            work->report);
 }
