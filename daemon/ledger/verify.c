@@ -17,63 +17,112 @@ static ff_err verify_fail(verify_report *report, ff_err code, uint64_t sequence,
     return code;
 }
 
-/* Calls visit for every record in the log of txn, in order, after checking its hash and links.
- * Stops at the first failure. */
+/* What verify_log_walk calls for each event, after checking its hash and links. */
 typedef ff_err (*verify_visit)(void *context, uint64_t sequence, store_slice value,
                                const Fundflow__V1__EventRecord *record, verify_report *report);
 
+/* Where a walk of the log starts, how far it goes, and what it says as it goes. */
+typedef struct verify_walk {
+    log_head previous;                /* the event before the first to visit; zero for the start */
+    uint64_t limit;                   /* visit at most this many events; 0 for no limit */
+    bool finished;                    /* set when the walk ran off the end of the log */
+    const verify_progress *progress;  /* NULL for none */
+    verify_stage stage;
+    uint64_t total;                   /* events in the log, for progress */
+} verify_walk;
+
+static void verify_progress_tell(const verify_progress *progress, verify_stage stage,
+                                 uint64_t done, uint64_t total) {
+    if (progress != NULL && progress->report != NULL) {
+        progress->report(progress->context, stage, done, total);
+    }
+}
+
 /* Checks one log row and hands it to visit. */
-static ff_err verify_log_row(store_slice key, store_slice value, log_head *previous,
+static ff_err verify_log_row(store_slice key, store_slice value, verify_walk *walk,
                              verify_visit visit, void *context, verify_report *report) {
     uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
     Fundflow__V1__EventRecord *record = NULL;
     char reason[sizeof report->reason];
-    ff_err err = log_record_check(sequence, value, previous, &record, reason, sizeof reason);
+    ff_err err = log_record_check(sequence, value, &walk->previous, &record, reason, sizeof reason);
     if (err != FF_OK) {
-        return verify_fail(report, err, sequence ? sequence : previous->sequence + 1, reason);
+        return verify_fail(report, err, sequence ? sequence : walk->previous.sequence + 1, reason);
     }
     report->events_checked++;
     if (visit != NULL) err = visit(context, sequence, value, record, report);
     fundflow__v1__event_record__free_unpacked(record, NULL);
+    if (err == FF_OK && sequence % FF_PROGRESS_EVERY == 0) {
+        verify_progress_tell(walk->progress, walk->stage, sequence, walk->total);
+    }
     return err;
 }
 
-static ff_err verify_log_walk(store_txn *txn, ff_store *store, verify_visit visit, void *context,
-                              verify_report *report) {
+/* The first move of a walk: to the start of the log, or to the event after walk->previous. */
+static ff_err verify_walk_first(store_cursor *cursor, const verify_walk *walk, store_slice *key,
+                                store_slice *value) {
+    if (walk->previous.sequence == 0) return store_cursor_move(cursor, STORE_FIRST, key, value);
+    uint8_t next[LOG_KEY_BYTES];
+    log_key_encode(walk->previous.sequence + 1, next);
+    *key = STORE_SLICE(next, sizeof next);
+    return store_cursor_move(cursor, STORE_SEEK, key, value);
+}
+
+/* Visits the log of txn in order from the event after walk->previous, checking each event's hash
+ * and links, until walk->limit events or the end. Stops at the first failure. */
+static ff_err verify_log_walk(store_txn *txn, ff_store *store, verify_walk *walk,
+                              verify_visit visit, void *context, verify_report *report) {
     store_cursor *cursor = NULL;
     ff_err err = store_cursor_open(txn, store, STORE_TABLE_LOG, &cursor);
     if (err != FF_OK) return verify_fail(report, err, 0, "cannot open a cursor on the log");
-    log_head previous;
-    memset(&previous, 0, sizeof previous);
     store_slice key, value;
+    uint64_t visited = 0;
     ff_err move_err;
-    for (move_err = store_cursor_move(cursor, STORE_FIRST, &key, &value);
-         move_err == FF_OK && err == FF_OK;
+    for (move_err = verify_walk_first(cursor, walk, &key, &value);
+         move_err == FF_OK && err == FF_OK && (walk->limit == 0 || visited < walk->limit);
          move_err = store_cursor_move(cursor, STORE_NEXT, &key, &value)) {
-        err = verify_log_row(key, value, &previous, visit, context, report);
+        err = verify_log_row(key, value, walk, visit, context, report);
+        if (++visited % FF_REPLAY_EVENTS_PER_TXN == 0) store_map_pages_release(store);
     }
     store_cursor_close(cursor);
-    /* The walk ends cleanly only when the cursor runs off the end of the log. */
-    if (err == FF_OK && move_err != FF_ERR_NOT_FOUND) {
-        err = verify_fail(report, move_err, previous.sequence + 1, "cannot read the log");
+    walk->finished = move_err == FF_ERR_NOT_FOUND;
+    /* The walk ends cleanly only when the cursor runs off the end of the log or the limit. */
+    if (err == FF_OK && move_err != FF_OK && move_err != FF_ERR_NOT_FOUND) {
+        err = verify_fail(report, move_err, walk->previous.sequence + 1, "cannot read the log");
     }
     return err;
 }
 
-ff_err verify_chain(ff_store *store, verify_report *report) {
+/* The log's head in txn, for progress: 0 if no progress is wanted, as reading costs a read. */
+static uint64_t verify_progress_total(store_txn *txn, ff_store *store,
+                                      const verify_progress *progress) {
+    log_head head = {0};
+    if (progress != NULL && progress->report != NULL) log_head_read(txn, store, &head);
+    return head.sequence;
+}
+
+static ff_err verify_chain_watched(ff_store *store, const verify_progress *progress,
+                                   verify_report *report) {
     memset(report, 0, sizeof *report);
     store_txn *txn = NULL;
     ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, &txn);
     if (err != FF_OK) return verify_fail(report, err, 0, "cannot begin a read transaction");
-    err = verify_log_walk(txn, store, NULL, NULL, report);
+    verify_walk walk = {.progress = progress, .stage = VERIFY_STAGE_CHAIN,
+                        .total = verify_progress_total(txn, store, progress)};
+    err = verify_log_walk(txn, store, &walk, NULL, NULL, report);
+    if (err == FF_OK) verify_progress_tell(progress, walk.stage, walk.previous.sequence, walk.total);
     store_txn_abort(txn);
     return err;
 }
 
+ff_err verify_chain(ff_store *store, verify_report *report) {
+    return verify_chain_watched(store, NULL, report);
+}
+
+/* Where a replay writes: the scratch (or rebuilt) store, which takes a copy of the log too, as
+ * some projections read earlier events. */
 typedef struct verify_replay {
     store_txn *txn;
     ff_store *store;
-    bool copy_log;
 } verify_replay;
 
 static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice value,
@@ -81,8 +130,7 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     verify_replay *replay = context;
     ff_failure failure;
     failure_clear(&failure);
-    ff_err err = FF_OK;
-    if (replay->copy_log) err = log_append_raw(replay->txn, replay->store, sequence, value);
+    ff_err err = log_append_raw(replay->txn, replay->store, sequence, value);
     if (err != FF_OK) return verify_fail(report, err, sequence, "cannot copy the event");
     err = projection_apply(replay->txn, replay->store, record, &failure);
     if (err == FF_OK) return FF_OK;
@@ -150,7 +198,10 @@ static ff_err verify_table_compare(store_txn *live_txn, ff_store *live, store_tx
             break;
         }
         if (live_err == FF_ERR_NOT_FOUND && replay_err == FF_ERR_NOT_FOUND) break;
-        row++;
+        if (++row % FF_REPLAY_EVENTS_PER_TXN == 0) {
+            store_map_pages_release(live);
+            store_map_pages_release(replayed);
+        }
         bool same = live_err == FF_OK && replay_err == FF_OK &&
                     verify_slices_equal(live_key, replay_key) &&
                     verify_slices_equal(live_value, replay_value);
@@ -164,40 +215,66 @@ static ff_err verify_table_compare(store_txn *live_txn, ff_store *live, store_tx
     return err;
 }
 
-/* The replay into the scratch store, as store_write_run's work: it starts over if the scratch
- * map fills. */
+/* One bounded piece of the replay into the scratch store, as store_write_run's work: it goes on
+ * from the scratch log's head, so a retry after the map grows, or the next piece, starts where
+ * the last commit left off. */
 typedef struct verify_scratch_work_context {
     ff_store *live;
     store_txn *live_txn;
     ff_store *scratch;
+    verify_walk walk;
     verify_report *report;
 } verify_scratch_work_context;
 
 static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     verify_scratch_work_context *work = argument;
     memset(work->report, 0, sizeof *work->report);
-    verify_replay replay = {scratch_txn, work->scratch, true};
-    return verify_log_walk(work->live_txn, work->live, verify_replay_one, &replay, work->report);
+    ff_err err = log_head_read(scratch_txn, work->scratch, &work->walk.previous);
+    if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot read the replay's head");
+    /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's. */
+    work->report->events_checked = work->walk.previous.sequence;
+    work->walk.limit = FF_REPLAY_EVENTS_PER_TXN;
+    verify_replay replay = {scratch_txn, work->scratch};
+    return verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
+                           work->report);
 }
 
+/* Replays the whole log of live_txn into scratch, committing every FF_REPLAY_EVENTS_PER_TXN
+ * events. */
 static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
-                                    verify_report *report) {
-    verify_scratch_work_context work = {live, live_txn, scratch, report};
-    ff_err err = store_write_run(scratch, verify_scratch_work, &work);
+                                    const verify_progress *progress, verify_report *report) {
+    verify_scratch_work_context work = {
+        .live = live, .live_txn = live_txn, .scratch = scratch, .report = report,
+        .walk = {.progress = progress, .stage = VERIFY_STAGE_REPLAY,
+                 .total = verify_progress_total(live_txn, live, progress)}};
+    ff_err err = FF_OK;
+    do {
+        err = store_write_run(scratch, verify_scratch_work, &work);
+        store_map_pages_release(scratch);
+    } while (err == FF_OK && !work.walk.finished);
     if (err != FF_OK && report->code == FF_OK) {
         verify_fail(report, err, 0, "cannot write the replay into the scratch store");
+    }
+    if (err == FF_OK) {
+        verify_progress_tell(progress, VERIFY_STAGE_REPLAY, report->events_checked,
+                             work.walk.total);
     }
     return err;
 }
 
 static ff_err verify_tables_compare(ff_store *live, store_txn *live_txn, ff_store *scratch,
-                                    verify_report *report) {
+                                    const verify_progress *progress, verify_report *report) {
     store_txn *scratch_txn = NULL;
     ff_err err = store_txn_begin(scratch, NULL, STORE_TXN_READ, &scratch_txn);
+    const uint64_t tables = STORE_TABLE_FIRST_PLUGIN - STORE_TABLE_FIRST_PROJECTION;
     for (int table = STORE_TABLE_FIRST_PROJECTION; err == FF_OK && table < STORE_TABLE_FIRST_PLUGIN;
          table++) {
         err = verify_table_compare(live_txn, live, scratch_txn, scratch, (store_table)table,
                                    report);
+        if (err == FF_OK) {
+            verify_progress_tell(progress, VERIFY_STAGE_COMPARE,
+                                 (uint64_t)(table - STORE_TABLE_FIRST_PROJECTION + 1), tables);
+        }
     }
     if (err != FF_OK && report->code == FF_OK) {
         verify_fail(report, err, 0, "cannot read the scratch store");
@@ -206,13 +283,20 @@ static ff_err verify_tables_compare(ff_store *live, store_txn *live_txn, ff_stor
     return err;
 }
 
-ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
+/* Makes the scratch directory for a replay under parent, or $TMPDIR or /tmp. */
+static ff_err verify_scratch_dir_make(const char *parent, char *dir, size_t dir_bytes) {
+    if (parent == NULL) parent = getenv("TMPDIR");
+    int length = snprintf(dir, dir_bytes, "%s/fundflow-verify-XXXXXX", parent ? parent : "/tmp");
+    if (length < 0 || (size_t)length >= dir_bytes) return FF_ERR_IO;
+    return mkdtemp(dir) != NULL ? FF_OK : FF_ERR_IO;
+}
+
+static ff_err verify_projections_watched(ff_store *store, const char *scratch_parent_dir,
+                                         const verify_progress *progress,
+                                         verify_report *report) {
     memset(report, 0, sizeof *report);
-    const char *parent = scratch_parent_dir ? scratch_parent_dir : getenv("TMPDIR");
     char scratch_dir[4096];
-    snprintf(scratch_dir, sizeof scratch_dir, "%s/fundflow-verify-XXXXXX",
-             parent ? parent : "/tmp");
-    if (mkdtemp(scratch_dir) == NULL) {
+    if (verify_scratch_dir_make(scratch_parent_dir, scratch_dir, sizeof scratch_dir) != FF_OK) {
         return verify_fail(report, FF_ERR_IO, 0, "cannot create a scratch directory");
     }
     struct ff_store *scratch = NULL;
@@ -224,46 +308,95 @@ ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verif
         verify_fail(report, err, 0, scratch ? "cannot begin a read transaction on the ledger"
                                             : "cannot open the scratch store");
     }
-    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, scratch, report);
-    if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, report);
+    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, scratch, progress, report);
+    if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, progress, report);
     store_txn_abort(live_txn);
     store_close(scratch);
     store_remove(scratch_dir);
     return err;
 }
 
+ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
+    return verify_projections_watched(store, scratch_parent_dir, NULL, report);
+}
+
+ff_err verify_ledger_watched(ff_store *store, const char *scratch_parent_dir,
+                             const verify_progress *progress, verify_report *report) {
+    /* The replay checks each event's hash and links before applying it, in order, so it finds
+     * a broken chain where a walk of the chain alone would: one pass, not two. */
+    return verify_projections_watched(store, scratch_parent_dir, progress, report);
+}
+
 ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
-    ff_err err = verify_chain(store, report);
-    if (err != FF_OK) return err;
-    uint64_t events_checked = report->events_checked;
-    err = verify_projections(store, scratch_parent_dir, report);
-    report->events_checked = events_checked;
+    return verify_ledger_watched(store, scratch_parent_dir, NULL, report);
+}
+
+/* Replays the log into a fresh store at rebuild_dir, from one snapshot of the live store, and
+ * closes it. *head_out is the snapshot's head, to check that no write came in before the swap. */
+static ff_err verify_rebuild_replay(ff_store *store, const char *rebuild_dir,
+                                    const verify_progress *progress, log_head *head_out,
+                                    verify_report *report) {
+    ff_store *rebuilt = NULL;
+    store_options options = {.data_dir = rebuild_dir, .map_bytes = store_used_bytes(store) * 2};
+    ff_err err = store_open(&options, &rebuilt);
+    if (err != FF_OK) return verify_fail(report, err, 0, "cannot open the rebuild's store");
+    store_txn *live_txn = NULL;
+    err = store_read_begin(store, &live_txn);
+    if (err != FF_OK) {
+        store_close(rebuilt);
+        return verify_fail(report, err, 0, "cannot begin a read transaction on the ledger");
+    }
+    err = log_head_read(live_txn, store, head_out);
+    if (err != FF_OK) verify_fail(report, err, 0, "cannot read the log's head");
+    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, rebuilt, progress, report);
+    store_read_end(store, live_txn);
+    store_close(rebuilt);
     return err;
 }
 
-typedef struct verify_rebuild_work_context {
-    ff_store *store;
-    verify_report *report;
-} verify_rebuild_work_context;
+/* Swaps the rebuilt file in, if the live log is still at head and nobody else has it open. */
+static ff_err verify_rebuild_swap(ff_store *store, const char *rebuild_dir, const log_head *head,
+                                  verify_report *report) {
+    log_head now;
+    store_txn *txn = NULL;
+    ff_err err = store_read_begin(store, &txn);
+    if (err == FF_OK) err = log_head_read(txn, store, &now);
+    if (txn != NULL) store_read_end(store, txn);
+    if (err != FF_OK) return verify_fail(report, err, 0, "cannot read the log's head");
+    if (now.sequence != head->sequence) {
+        return verify_fail(report, FF_ERR_STORAGE, now.sequence,
+                           "the log grew while rebuilding; nothing was changed: rebuild with "
+                           "the server stopped");
+    }
+    bool open_elsewhere = false;
+    err = store_data_file_replace(store, rebuild_dir, &open_elsewhere);
+    if (open_elsewhere) {
+        return verify_fail(report, err, 0,
+                           "another process has the data directory open; nothing was changed: "
+                           "rebuild with the server stopped");
+    }
+    if (err != FF_OK) verify_fail(report, err, 0, "cannot swap the rebuilt data file in");
+    return err;
+}
 
-static ff_err verify_rebuild_work(void *argument, store_txn *txn) {
-    verify_rebuild_work_context *work = argument;
-    memset(work->report, 0, sizeof *work->report);
-    ff_err err = store_projections_drop(txn, work->store);
-    if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot drop the projections");
-    verify_replay replay = {txn, work->store, false};
-    /* Within one write transaction the log is read through the same txn it replays into; the
-     * walk only reads the log table and the replay only writes projection tables. */
-    return verify_log_walk(txn, work->store, verify_replay_one, &replay, work->report);
+ff_err verify_rebuild_watched(ff_store *store, const verify_progress *progress,
+                              verify_report *report) {
+    memset(report, 0, sizeof *report);
+    char rebuild_dir[4096];
+    int length = snprintf(rebuild_dir, sizeof rebuild_dir, "%s/" VERIFY_REBUILD_DIR_NAME,
+                          store_data_dir(store));
+    if (length < 0 || (size_t)length >= sizeof rebuild_dir) {
+        return verify_fail(report, FF_ERR_IO, 0, "the data directory's path is too long");
+    }
+    /* A rebuild that stopped part way (a crash before its swap) left its store: start afresh. */
+    store_remove(rebuild_dir);
+    log_head head;
+    ff_err err = verify_rebuild_replay(store, rebuild_dir, progress, &head, report);
+    if (err == FF_OK) err = verify_rebuild_swap(store, rebuild_dir, &head, report);
+    store_remove(rebuild_dir);
+    return err;
 }
 
 ff_err verify_rebuild_projections(ff_store *store, verify_report *report) {
-    memset(report, 0, sizeof *report);
-    verify_rebuild_work_context work = {store, report};
-    /* The store grows the map and runs the rebuild again if the map fills. */
-    ff_err err = store_write_run(store, verify_rebuild_work, &work);
-    if (err != FF_OK && report->code == FF_OK) {
-        verify_fail(report, err, 0, "cannot commit the rebuild");
-    }
-    return err;
+    return verify_rebuild_watched(store, NULL, report);
 }

@@ -3,7 +3,9 @@
  *
  * Both read the log through one read transaction, so they see a consistent snapshot and do not
  * hold up writers. verify_projections replays into a scratch store in a temporary directory and
- * compares every projection table byte for byte.
+ * compares every projection table byte for byte, walking both with cursors. The replay commits
+ * every FF_REPLAY_EVENTS_PER_TXN events, so memory does not grow with the ledger. Rebuild makes
+ * the same replay into a fresh store inside the data directory and swaps its file in whole.
  */
 #ifndef FUNDFLOW_VERIFY_H
 #define FUNDFLOW_VERIFY_H
@@ -11,6 +13,24 @@
 #include <stdint.h>
 
 #include "store.h"
+
+/* The directory inside the data directory that a rebuild replays into before the swap. */
+#define VERIFY_REBUILD_DIR_NAME "rebuild.tmp"
+
+/* What a long check is doing, for progress on a terminal. */
+typedef enum verify_stage {
+    VERIFY_STAGE_CHAIN,   /* done and total are events */
+    VERIFY_STAGE_REPLAY,  /* done and total are events */
+    VERIFY_STAGE_COMPARE, /* done and total are projection tables */
+} verify_stage;
+
+/* Called every FF_PROGRESS_EVERY events (or each table) and when a stage ends. */
+typedef void (*verify_progress_report)(void *context, verify_stage stage, uint64_t done,
+                                       uint64_t total);
+typedef struct verify_progress {
+    verify_progress_report report;
+    void *context;
+} verify_progress;
 
 typedef struct verify_report {
     ff_err code;              /* FF_OK when everything checked out */
@@ -26,15 +46,26 @@ ff_err verify_chain(ff_store *store, verify_report *report);
  * compares each projection table with the store's. Returns report->code. */
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report);
 
-/* Both checks: the chain, then the projections. Returns report->code. The live store is read
+/* Both checks in one pass: the replay checks the chain as it goes, then the tables compare. Returns report->code. The live store is read
  * through transactions of its own that do not take the map lock: a caller running beside a writer
  * holds it around the call (ledger_read_begin). A store that cannot be read is its error (such as
  * FF_ERR_STORAGE), never FF_OK. */
 ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_report *report);
 
-/* Drops every projection and replays the log into them, in one write transaction. On failure the
- * transaction is aborted and the projections are as they were. Grows the map if it must, so the
- * caller must not hold the map (ledger_read_begin) while it runs. */
+/* verify_ledger, reporting progress through progress (NULL for none). */
+ff_err verify_ledger_watched(ff_store *store, const char *scratch_parent_dir,
+                             const verify_progress *progress, verify_report *report);
+
+/* Rebuilds every projection (plugins' included, which are left empty) from the log: replays it
+ * into a fresh store in the data directory's VERIFY_REBUILD_DIR_NAME, in bounded transactions, and
+ * swaps that store's file in for the data file (store_data_file_replace), so the data file ends
+ * no bigger than the ledger needs and a crash leaves the old projections or the new ones. On
+ * failure the store is as it was. The caller must not hold the map (ledger_read_begin) while it
+ * runs, no other process may have the store open, and no write may come in meanwhile. */
 ff_err verify_rebuild_projections(ff_store *store, verify_report *report);
+
+/* verify_rebuild_projections, reporting progress through progress (NULL for none). */
+ff_err verify_rebuild_watched(ff_store *store, const verify_progress *progress,
+                              verify_report *report);
 
 #endif

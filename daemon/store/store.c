@@ -6,13 +6,16 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fundflow/limits.h"
@@ -469,4 +472,87 @@ ff_err store_projections_drop(store_txn *txn, ff_store *store) {
         if (rc != MDB_SUCCESS) return store_error_of(rc);
     }
     return FF_OK;
+}
+
+/* Takes LMDB's lock file's first byte exclusively, as LMDB's first opener does, so that no
+ * other process has the environment open or can open it until the descriptor is closed (an
+ * opener waits for the byte). Returns the descriptor, or -1 if another process holds it. Only
+ * while this process has the environment closed: closing the descriptor drops every fcntl lock
+ * this process holds on the file. */
+static int store_lock_file_take(const char *data_dir) {
+    char path[4096];
+    int length = snprintf(path, sizeof path, "%s/lock.mdb", data_dir);
+    if (length < 0 || (size_t)length >= sizeof path) return -1;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct flock whole = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(fd, F_SETLK, &whole) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Syncs a directory, so that a rename in it is durable. */
+static ff_err store_directory_sync(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return FF_ERR_IO;
+    int rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? FF_OK : FF_ERR_IO;
+}
+
+ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
+                               bool *open_elsewhere) {
+    *open_elsewhere = false;
+    char from[4096], to[4096];
+    int from_length = snprintf(from, sizeof from, "%s/data.mdb", replacement_dir);
+    int to_length = snprintf(to, sizeof to, "%s/data.mdb", store->data_dir);
+    if (from_length < 0 || (size_t)from_length >= sizeof from || to_length < 0 ||
+        (size_t)to_length >= sizeof to) {
+        return FF_ERR_IO;
+    }
+    pthread_rwlock_wrlock(&store->map_lock);
+    store_options options = {.data_dir = store->data_dir, .map_bytes = store_map_bytes(store)};
+    mdb_env_close(store->env);
+    store->env = NULL;
+    int lock_fd = store_lock_file_take(store->data_dir);
+    *open_elsewhere = lock_fd < 0;
+    ff_err err = FF_ERR_STORAGE;
+    if (lock_fd >= 0) {
+        err = rename(from, to) == 0 ? store_directory_sync(store->data_dir) : FF_ERR_IO;
+        close(lock_fd);
+    }
+    /* Open again whether or not the rename happened: on the new file, or on the old one. */
+    ff_err open_err = store_env_open(store, &options);
+    if (open_err == FF_OK) open_err = store_tables_open(store);
+    pthread_rwlock_unlock(&store->map_lock);
+    return open_err != FF_OK ? open_err : err;
+}
+
+void store_map_pages_release(ff_store *store) {
+    mdb_filehandle_t fd;
+    struct stat status;
+    if (mdb_env_get_fd(store->env, &fd) != MDB_SUCCESS || fstat(fd, &status) != 0) return;
+    /* LMDB does not say where it mapped the file, so find the mapping of the file's inode. */
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL) return;
+    char line[4352];
+    while (fgets(line, sizeof line, maps) != NULL) {
+        unsigned long long start = 0, end = 0, inode = 0;
+        unsigned device_major = 0, device_minor = 0;
+        char permissions[8] = "";
+        if (sscanf(line, "%llx-%llx %7s %*s %x:%x %llu", &start, &end, permissions,
+                   &device_major, &device_minor, &inode) != 6) {
+            continue;
+        }
+        /* Only a shared mapping of this very file: a private one could hold changed pages. */
+        if (inode != (unsigned long long)status.st_ino || device_major != major(status.st_dev) ||
+            device_minor != minor(status.st_dev) || permissions[3] != 's' || end <= start) {
+            continue;
+        }
+        /* The map is a shared, read-only mapping of the file: dropping its pages loses nothing. */
+        madvise((void *)(uintptr_t)start, (size_t)(end - start), MADV_DONTNEED);
+    }
+    fclose(maps);
 }

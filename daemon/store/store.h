@@ -215,6 +215,26 @@ const char *store_data_dir(const ff_store *store);
 /* Bytes in use by the data file, for metrics and tests. */
 uint64_t store_used_bytes(ff_store *store);
 
+/* ---- replacing the data file (rebuild) ---- */
+
+/* Swaps in the data file of replacement_dir, a store made by store_open in a directory on the
+ * same file system and closed since, for this store's, and opens the environment again on it;
+ * the handle stays valid. rename(2) replaces data.mdb in one step and the directory is synced
+ * after it, and the new file is already durable (LMDB syncs every commit), so a crash at any
+ * point leaves the old file or the new one, never a mix. No transaction may be open in this
+ * process. With the environment closed, it takes LMDB's lock file exclusively for the rename, as
+ * LMDB's first opener does: if another process has the store open, it sets *open_elsewhere,
+ * keeps the old file and returns FF_ERR_STORAGE. If the rename fails the old file stays; if
+ * opening again fails, the store is unusable until reopened. */
+ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
+                               bool *open_elsewhere);
+
+/* Lets the kernel take back this process's resident pages of the map: they stay in the page
+ * cache and come back on the next touch, and pointers into the map stay valid. A walk over a
+ * whole file that calls this now and then keeps its resident set bounded. Linux only; does
+ * nothing where the map cannot be found. */
+void store_map_pages_release(ff_store *store);
+
 /* ---- fault injection, for tests ---- */
 
 typedef enum store_fault_kind {

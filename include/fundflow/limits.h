@@ -165,6 +165,17 @@
 #define FF_MAP_BYTES_MIN (64ULL << 10)
 #endif
 
+/* Verify's replay and rebuild commit every this many events, so that the memory a write
+ * transaction holds (LMDB keeps its dirty pages in the heap) does not grow with the ledger; and
+ * walks over the log or a table hand the map's resident pages back every this many rows. */
+#ifndef FF_REPLAY_EVENTS_PER_TXN
+#define FF_REPLAY_EVENTS_PER_TXN 8192
+#endif
+/* Verify and rebuild report progress every this many events (and table rows when comparing). */
+#ifndef FF_PROGRESS_EVERY
+#define FF_PROGRESS_EVERY 16384
+#endif
+
 /* LMDB reader slots: one per concurrent read transaction across every process using the
  * environment. */
 #ifndef FF_READERS_MAX

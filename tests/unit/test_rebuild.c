@@ -1,15 +1,23 @@
-/* Tests that projections rebuilt from the log are byte-for-byte identical to the live ones, and
- * that verify notices a projection that has drifted from the log. */
+/* Tests that projections rebuilt from the log are byte-for-byte identical to the live ones, that
+ * verify notices a projection that has drifted from the log, and that verify and rebuild work in
+ * bounded transactions: a rebuild does not grow the data file, and one cut short leaves the
+ * ledger as it was. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "account.h"
+#include "log.h"
+#include "fundflow/limits.h"
 #include "verify.h"
 #include "test_support.h"
 
@@ -132,6 +140,229 @@ static void test_verify_catches_a_missing_idempotency_entry(void **state) {
     assert_non_null(strstr(report.reason, "idempotency"));
 }
 
+/* More allocations than one replay transaction takes, so verify's replay and rebuild commit at
+ * least twice and the second transaction must carry on where the first stopped. */
+enum { LONG_HISTORY_ALLOCATIONS = FF_REPLAY_EVENTS_PER_TXN + 300, LONG_HISTORY_BATCH = 1000 };
+
+/* Appends LONG_HISTORY_ALLOCATIONS allocations of £1.00 from X24 to QUE and QJG in turn. */
+static void long_history_record(ff_ledger *ledger) {
+    Fundflow__V1__Command *commands[LONG_HISTORY_BATCH];
+    ledger_result *results = calloc(LONG_HISTORY_BATCH, sizeof *results);
+    assert_non_null(results);
+    for (size_t done = 0; done < LONG_HISTORY_ALLOCATIONS;) {
+        size_t count = LONG_HISTORY_ALLOCATIONS - done < LONG_HISTORY_BATCH
+                           ? LONG_HISTORY_ALLOCATIONS - done
+                           : LONG_HISTORY_BATCH;
+        for (size_t i = 0; i < count; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "long-%zu", done + i);
+            commands[i] = test_allocation(key, "X24", (done + i) % 2 ? "QJG" : "QUE", CORE,
+                                          TEST_YEAR, 100);
+        }
+        assert_int_equal(test_submit_batch(ledger, commands, count, false, results), FF_OK);
+        for (size_t i = 0; i < count; i++) assert_int_equal(results[i].failure.code, FF_OK);
+        done += count;
+    }
+    free(results);
+}
+
+static uint64_t data_file_bytes(const char *directory) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", directory);
+    struct stat status;
+    assert_int_equal(stat(path, &status), 0);
+    return (uint64_t)status.st_size;
+}
+
+/* A rebuild swaps in a file written afresh by the same replay, so three in a row leave the data
+ * file the size the first left it, give or take LMDB's free-list pages. Rebuilding in one write
+ * transaction, as before, kept the old projections' pages until the commit and so grew the file
+ * by about the size of the projections each time: here some 8,600 events' balances, postings and
+ * idempotency rows, far more than the 16 pages (64 KiB at LMDB's 4 KiB page) allowed. */
+enum { REBUILD_GROWTH_BYTES_MAX = 16 * 4096 };
+
+static void test_three_rebuilds_leave_the_data_file_its_size(void **state) {
+    test_fixture *f = *state;
+    long_history_record(f->ledger);
+    ff_store *store = ledger_store(f->ledger);
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    test_projections_dump(store, &before, &before_bytes);
+    uint64_t sizes[4] = {data_file_bytes(f->directory)};
+    verify_report report;
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(verify_rebuild_projections(store, &report), FF_OK);
+        assert_int_equal(report.events_checked, test_head_sequence(f->ledger));
+        sizes[i] = data_file_bytes(f->directory);
+    }
+    print_message("data.mdb: %llu bytes, then %llu, %llu and %llu after three rebuilds\n",
+                  (unsigned long long)sizes[0], (unsigned long long)sizes[1],
+                  (unsigned long long)sizes[2], (unsigned long long)sizes[3]);
+    assert_true(sizes[1] <= sizes[0] + REBUILD_GROWTH_BYTES_MAX);
+    assert_true(sizes[2] <= sizes[1] + REBUILD_GROWTH_BYTES_MAX);
+    assert_true(sizes[3] <= sizes[1] + REBUILD_GROWTH_BYTES_MAX);
+    /* The projections are the same bytes, and the ledger still verifies and takes writes. */
+    test_projections_dump(store, &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    assert_int_equal(report.events_checked, test_head_sequence(f->ledger));
+    assert_int_equal(test_submit(f->ledger, test_allocation("after", "X24", "QUE", CORE,
+                                                            TEST_YEAR, 100), NULL), FF_OK);
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    free(before);
+    free(after);
+}
+
+/* A drift in an event replayed by the second of verify's transactions is still found. */
+static void test_verify_finds_a_drift_past_the_first_replay_transaction(void **state) {
+    test_fixture *f = *state;
+    long_history_record(f->ledger);
+    ff_store *store = ledger_store(f->ledger);
+    verify_report report;
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    /* The last allocation (to QJG or QUE) is past event FF_REPLAY_EVENTS_PER_TXN; drop its
+     * idempotency row. */
+    char key[32];
+    snprintf(key, sizeof key, "long-%d", LONG_HISTORY_ALLOCATIONS - 1);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    assert_int_equal(store_delete(txn, store, STORE_TABLE_IDEMPOTENCY,
+                                  STORE_SLICE(key, strlen(key))), FF_OK);
+    assert_int_equal(store_txn_commit(txn), FF_OK);
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_ERR_PROJECTION_MISMATCH);
+    assert_non_null(strstr(report.reason, "idempotency"));
+}
+
+/* A rebuild that stopped before its swap (a crash) leaves its store in VERIFY_REBUILD_DIR_NAME
+ * and the ledger as it was; the next rebuild starts that store afresh and removes it. */
+static void test_a_rebuild_cut_short_leaves_the_ledger_as_it_was(void **state) {
+    test_fixture *f = *state;
+    ff_store *store = ledger_store(f->ledger);
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    test_projections_dump(store, &before, &before_bytes);
+    char leftover[4096];
+    snprintf(leftover, sizeof leftover, "%s/" VERIFY_REBUILD_DIR_NAME, f->directory);
+    /* What a crash part way through the replay leaves: a store holding part of the log. */
+    ff_store *partial = NULL;
+    store_options options = {.data_dir = leftover};
+    assert_int_equal(store_open(&options, &partial), FF_OK);
+    store_txn *live = NULL, *txn = NULL;
+    store_slice value;
+    uint8_t first[LOG_KEY_BYTES];
+    log_key_encode(1, first);
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &live), FF_OK);
+    assert_int_equal(store_get(live, store, STORE_TABLE_LOG, STORE_SLICE(first, sizeof first),
+                               &value), FF_OK);
+    assert_int_equal(store_txn_begin(partial, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    assert_int_equal(log_append_raw(txn, partial, 1, value), FF_OK);
+    assert_int_equal(store_txn_commit(txn), FF_OK);
+    store_txn_abort(live);
+    store_close(partial);
+    verify_report report;
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    assert_int_equal(verify_rebuild_projections(store, &report), FF_OK);
+    struct stat status;
+    assert_int_not_equal(stat(leftover, &status), 0);
+    test_projections_dump(store, &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    free(before);
+    free(after);
+}
+
+/* While another process has the data directory open, rebuild refuses and changes nothing: its
+ * swap would leave that process on the old file. The child opens the store, says so on a pipe
+ * and holds it until the parent closes the other pipe. */
+static void test_rebuild_refuses_while_another_process_has_the_store_open(void **state) {
+    test_fixture *f = *state;
+    ff_store *store = ledger_store(f->ledger);
+    int opened[2], finished[2];
+    assert_int_equal(pipe(opened), 0);
+    assert_int_equal(pipe(finished), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(opened[0]);
+        close(finished[1]);
+        ff_store *other = NULL;
+        store_options options = {.data_dir = f->directory};
+        char ok = store_open(&options, &other) == FF_OK ? 'y' : 'n';
+        if (write(opened[1], &ok, 1) != 1) _exit(2);
+        char ignored;
+        while (read(finished[0], &ignored, 1) > 0) continue;
+        store_close(other);
+        _exit(0);
+    }
+    close(opened[1]);
+    close(finished[0]);
+    char ok = 0;
+    assert_int_equal(read(opened[0], &ok, 1), 1);
+    assert_int_equal(ok, 'y');
+    uint8_t *before = NULL, *after = NULL;
+    size_t before_bytes = 0, after_bytes = 0;
+    test_projections_dump(store, &before, &before_bytes);
+    uint64_t size_before = data_file_bytes(f->directory);
+    verify_report report;
+    assert_int_equal(verify_rebuild_projections(store, &report), FF_ERR_STORAGE);
+    assert_non_null(strstr(report.reason, "another process"));
+    close(finished[1]);
+    int status = -1;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(opened[0]);
+    /* The store is still open here, on the old file, and still right. */
+    assert_int_equal(data_file_bytes(f->directory), size_before);
+    test_projections_dump(store, &after, &after_bytes);
+    assert_int_equal(before_bytes, after_bytes);
+    assert_memory_equal(before, after, before_bytes);
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    assert_int_equal(verify_rebuild_projections(store, &report), FF_OK);
+    free(before);
+    free(after);
+}
+
+/* What a progress reporter was told last for each stage, and how often. */
+typedef struct progress_seen {
+    uint64_t calls[3];
+    uint64_t done[3];
+    uint64_t total[3];
+} progress_seen;
+
+static void progress_record(void *context, verify_stage stage, uint64_t done, uint64_t total) {
+    progress_seen *seen = context;
+    assert_true(stage <= VERIFY_STAGE_COMPARE);
+    assert_true(done <= total);
+    seen->calls[stage]++;
+    seen->done[stage] = done;
+    seen->total[stage] = total;
+}
+
+static void test_progress_ends_at_the_totals(void **state) {
+    test_fixture *f = *state;
+    ff_store *store = ledger_store(f->ledger);
+    uint64_t head = test_head_sequence(f->ledger);
+    progress_seen seen;
+    memset(&seen, 0, sizeof seen);
+    verify_progress progress = {progress_record, &seen};
+    verify_report report;
+    assert_int_equal(verify_ledger_watched(store, NULL, &progress, &report), FF_OK);
+    /* The replay checks the chain as it goes: one pass over the log, reported as the replay. */
+    assert_int_equal(seen.calls[VERIFY_STAGE_CHAIN], 0);
+    assert_true(seen.calls[VERIFY_STAGE_REPLAY] >= 1);
+    assert_int_equal(seen.done[VERIFY_STAGE_REPLAY], head);
+    assert_int_equal(seen.total[VERIFY_STAGE_REPLAY], head);
+    /* One call per projection table compared, from orgs to plans. */
+    uint64_t tables = STORE_TABLE_FIRST_PLUGIN - STORE_TABLE_FIRST_PROJECTION;
+    assert_int_equal(seen.calls[VERIFY_STAGE_COMPARE], tables);
+    assert_int_equal(seen.done[VERIFY_STAGE_COMPARE], tables);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(verify_rebuild_watched(store, &progress, &report), FF_OK);
+    assert_int_equal(seen.calls[VERIFY_STAGE_CHAIN], 0);
+    assert_int_equal(seen.done[VERIFY_STAGE_REPLAY], head);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define REBUILD_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
@@ -139,6 +370,11 @@ int main(void) {
         REBUILD_TEST(test_rebuild_restores_dropped_projections),
         REBUILD_TEST(test_verify_catches_a_drifted_balance_and_rebuild_mends_it),
         REBUILD_TEST(test_verify_catches_a_missing_idempotency_entry),
+        REBUILD_TEST(test_three_rebuilds_leave_the_data_file_its_size),
+        REBUILD_TEST(test_verify_finds_a_drift_past_the_first_replay_transaction),
+        REBUILD_TEST(test_a_rebuild_cut_short_leaves_the_ledger_as_it_was),
+        REBUILD_TEST(test_rebuild_refuses_while_another_process_has_the_store_open),
+        REBUILD_TEST(test_progress_ends_at_the_totals),
 #undef REBUILD_TEST
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,18 +245,23 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         false, admin_positions_run},
     [ADMIN_SUBCOMMAND_VERIFY] = {
         "verify", "check the hash chain and every projection",
-        "Recomputes the hash chain from the first event to the last, then replays the log into\n"
-        "a scratch store under $TMPDIR (or /tmp) and compares every projection table with it.\n"
+        "Replays the log into a scratch store under $TMPDIR (or /tmp), recomputing the hash\n"
+        "chain from the first event to the last as it goes, and compares every projection\n"
+        "table with it. Its memory does not grow with the ledger; the scratch store takes about\n"
+        "as much disk as the data file. Shows progress on stderr when it is a terminal.\n"
         "Prints \"OK: N events, head S, hash HEX\", or \"FAILED at sequence S: error: reason\"\n"
         "and exits 1.",
         false, admin_verify_run},
     [ADMIN_SUBCOMMAND_REBUILD] = {
         "rebuild", "rebuild the projections from the event log",
-        "Drops every projection table and replays the log into them, all in one write\n"
-        "transaction, so a failure leaves the projections as they were. The log itself is\n"
-        "never changed. Plugins' projected data goes too (so does that of plugins no longer\n"
-        "installed); fundflowd replays the log into each projecting plugin when it next loads\n"
-        "it, or --plugin-dir does so now.",
+        "Replays the log into a fresh store in DIR/rebuild.tmp and then swaps its file in for\n"
+        "the data file in one step, so a failure or a crash leaves the projections as they\n"
+        "were or all rebuilt, and the data file no bigger than the ledger needs. Run it with\n"
+        "the server stopped: it refuses, changing nothing, while another process has the\n"
+        "directory open. It needs free disk about the size of the data file. The log's bytes\n"
+        "are copied unchanged. Plugins' projected data goes too (so does that of plugins no\n"
+        "longer installed); fundflowd replays the log into each projecting plugin when it next\n"
+        "loads it, or --plugin-dir does so now. Shows progress on stderr when it is a terminal.",
         false, admin_rebuild_run},
     [ADMIN_SUBCOMMAND_HEAD] = {
         "head", "print the head sequence and hash",
@@ -595,12 +600,43 @@ static int admin_head_describe(ff_ledger *ledger, log_head *head,
     return ADMIN_EXIT_OK;
 }
 
+/* Progress of verify and rebuild on stderr, one line rewritten in place: only when stderr is a
+ * terminal, so that scripts and logs see none of it. */
+static void admin_progress_show(void *context, verify_stage stage, uint64_t done, uint64_t total) {
+    (void)context;
+    static const char *const stage_names[] = {
+        [VERIFY_STAGE_CHAIN] = "checking the hash chain",
+        [VERIFY_STAGE_REPLAY] = "checking the chain and replaying the log",
+        [VERIFY_STAGE_COMPARE] = "comparing projection tables",
+    };
+    const char *unit = stage == VERIFY_STAGE_COMPARE ? "tables" : "events";
+    if (total > 0) {
+        fprintf(stderr, "\r%s: %" PRIu64 " of %" PRIu64 " %s (%" PRIu64 "%%)\033[K",
+                stage_names[stage], done, total, unit, done * 100 / total);
+    } else {
+        fprintf(stderr, "\r%s: %" PRIu64 " %s\033[K", stage_names[stage], done, unit);
+    }
+    fflush(stderr);
+}
+
+/* The progress reporter for a terminal, or NULL when stderr is not one. */
+static const verify_progress *admin_progress(void) {
+    static const verify_progress on_terminal = {admin_progress_show, NULL};
+    return isatty(STDERR_FILENO) ? &on_terminal : NULL;
+}
+
+/* Clears the progress line, if there is one, before the result is printed. */
+static void admin_progress_end(const verify_progress *progress) {
+    if (progress != NULL) fprintf(stderr, "\r\033[K");
+}
+
 static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     (void)options;
     verify_report report;
-    if (verify_ledger(ledger_store(ledger), NULL, &report) != FF_OK) {
-        return admin_check_failed(&report);
-    }
+    const verify_progress *progress = admin_progress();
+    ff_err err = verify_ledger_watched(ledger_store(ledger), NULL, progress, &report);
+    admin_progress_end(progress);
+    if (err != FF_OK) return admin_check_failed(&report);
     log_head head;
     char hash[ADMIN_HASH_TEXT_BYTES];
     int code = admin_head_describe(ledger, &head, hash);
@@ -652,9 +688,10 @@ static int admin_plugins_replay(const admin_options *options, ff_ledger *ledger)
 
 static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger) {
     verify_report report;
-    if (verify_rebuild_projections(ledger_store(ledger), &report) != FF_OK) {
-        return admin_check_failed(&report);
-    }
+    const verify_progress *progress = admin_progress();
+    ff_err err = verify_rebuild_watched(ledger_store(ledger), progress, &report);
+    admin_progress_end(progress);
+    if (err != FF_OK) return admin_check_failed(&report);
     log_head head;
     char hash[ADMIN_HASH_TEXT_BYTES];
     int code = admin_head_describe(ledger, &head, hash);
