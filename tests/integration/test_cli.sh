@@ -738,6 +738,14 @@ expect_status 0 contract show QUE-OBC-1 --as-at "$m1_event"
 [[ $(field "paid to date") == "£90,000.00" ]] || fail "paid as at M1:"$'\n'"$output"
 [[ $(field value) == "£1,200,000.00" ]] || fail "value as at M1:"$'\n'"$output"
 [[ $(field outstanding) == "£1,110,000.00" ]] || fail "outstanding as at M1:"$'\n'"$output"
+
+# As at 2024-05-31 (an effective date): the M1 and M2 payments (dated 2024-04-30 and 2024-05-31)
+# count; M3 (2024-06-28), the outcome (2024-07-15) and the variation (2024-07-20) do not.
+check "contract show --as-at-date counts only what took effect by then"
+expect_status 0 contract show QUE-OBC-1 --as-at-date 2024-05-31
+[[ $(field "paid to date") == "£180,000.00" ]] || fail "paid as at 2024-05-31:"$'\n'"$output"
+[[ $(field value) == "£1,200,000.00" ]] || fail "value as at 2024-05-31:"$'\n'"$output"
+[[ $(field earned) == "£0.00" ]] || fail "earned as at 2024-05-31:"$'\n'"$output"
 expect_status 0 contract show QUE-OBC-1 --json
 [[ $output == *'"value_pence":"119900000"'* ]] || fail "contract show --json value:"$'\n'"$output"
 [[ $(json_field outstanding_pence) == 88099966 ]] || fail "contract show --json:"$'\n'"$output"
@@ -829,6 +837,9 @@ expect_output "truncated: no"
 expect_status 0 flows --year 2024/25 --root QUE --depth 1 --stream specialised
 [[ $(grep -Ec '^ +[0-9]+ ' <<<"$output") -eq 1 ]] || fail "flows --root QUE:"$'\n'"$output"
 expect_output "QUE -> RWH  specialised  £41,666.67"
+# The M4 payment is dated 2024-07-31, so as at the day before nothing has flowed to RWH yet.
+expect_status 0 flows --year 2024/25 --root QUE --depth 1 --stream specialised --as-at-date 2024-07-30
+[[ $output != *"QUE -> RWH"* ]] || fail "flows --as-at-date 2024-07-30 shows RWH:"$'\n'"$output"
 
 check "events --contract lists the contract's own events, paged with --after and --limit"
 expect_status 0 events --contract QUE-OBC-1

@@ -1339,9 +1339,12 @@ const tool_flag cli_flags[] = {
      "Every position as the ledger stood once event SEQUENCE was recorded. Default: the\n"
      "head when the first position is read, kept for every other row.", NULL},
     {"--as-at-date", "YYYY-MM-DD",
-     CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_POSITIONS), 0,
+     CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_POSITIONS) |
+         CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0,
      cli_as_at_date_parse,
-     "Count only what took effect on or before this date. Default: every date.", NULL},
+     "Count only what took effect on or before this date (for a contract: its variations,\n"
+     "payments and outcome reports; a contract agreed later is not found). Default: every\n"
+     "date.", NULL},
     {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_rollup_parse,
      "Show the organisation with those under it as one group: an ICB with its places, a\n"
      "region with its ICBs and their places, a provider collaborative with its members (as\n"

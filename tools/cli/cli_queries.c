@@ -412,6 +412,7 @@ int cli_contract_show_run(const cli_options *options, cli_session *session) {
         FUNDFLOW__V1__GET_CONTRACT_POSITION_REQUEST__INIT;
     request.contract_id = (char *)options->operand;
     request.as_at_sequence = options->as_at_sequence;
+    request.as_at_date = options->as_at_date;
     return cli_query_run(options, session, "GetContractPosition", &request.base,
                          &fundflow__v1__contract_position__descriptor,
                          cli_contract_position_print);
@@ -642,6 +643,7 @@ int cli_flows_run(const cli_options *options, cli_session *session) {
     request.root_code = cli_text_or_empty(options->root_code);
     request.depth = options->depth;
     request.stream = (Fundflow__V1__Stream)options->stream;
+    request.as_at_date = options->as_at_date;
     return cli_query_run(options, session, "GetFundingFlows", &request.base,
                          &fundflow__v1__get_funding_flows_response__descriptor, cli_flows_print);
 }
