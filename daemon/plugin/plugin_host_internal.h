@@ -60,6 +60,12 @@ struct ff_plugin_report {
 /* Fills the read and report-builder functions of the host table. */
 void plugin_host_reads_fill(ff_plugin_host *host);
 
+/* Makes room for one more finding in message at index (0 to n_findings; the findings from there
+ * move down one) and puts there a new, initialised finding, which it returns; NULL when memory
+ * runs out, with message as it was. */
+Fundflow__V1__ReportFinding *plugin_report_finding_insert(Fundflow__V1__Report *message,
+                                                          size_t index);
+
 /* Fills the projected-data functions of the host table. */
 void plugin_host_data_fill(ff_plugin_host *host);
 

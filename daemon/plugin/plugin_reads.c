@@ -360,6 +360,25 @@ static int plugin_report_row(ff_plugin_report *report, const ff_plugin_cell *cel
     return report->failed ? FF_PLUGIN_ERROR : FF_PLUGIN_OK;
 }
 
+Fundflow__V1__ReportFinding *plugin_report_finding_insert(Fundflow__V1__Report *message,
+                                                          size_t index) {
+    assert(index <= message->n_findings);
+    Fundflow__V1__ReportFinding **findings =
+        realloc(message->findings, (message->n_findings + 1) * sizeof *findings);
+    Fundflow__V1__ReportFinding *finding = malloc(sizeof *finding);
+    if (findings) message->findings = findings;
+    if (findings == NULL || finding == NULL) {
+        free(finding);
+        return NULL;
+    }
+    fundflow__v1__report_finding__init(finding);
+    memmove(message->findings + index + 1, message->findings + index,
+            (message->n_findings - index) * sizeof *message->findings);
+    message->findings[index] = finding;
+    message->n_findings++;
+    return finding;
+}
+
 static int plugin_report_finding(ff_plugin_report *report, int level, const char *org_code,
                                  const char *message_text) {
     Fundflow__V1__Report *message = report->message;
@@ -368,17 +387,12 @@ static int plugin_report_finding(ff_plugin_report *report, int level, const char
         report->failed = true;
         return FF_PLUGIN_ERROR;
     }
-    Fundflow__V1__ReportFinding **findings =
-        realloc(message->findings, (message->n_findings + 1) * sizeof *findings);
-    Fundflow__V1__ReportFinding *finding = malloc(sizeof *finding);
-    if (findings) message->findings = findings;
-    if (findings == NULL || finding == NULL) {
-        free(finding);
+    Fundflow__V1__ReportFinding *finding =
+        plugin_report_finding_insert(message, message->n_findings);
+    if (finding == NULL) {
         report->failed = true;
         return FF_PLUGIN_ERROR;
     }
-    fundflow__v1__report_finding__init(finding);
-    message->findings[message->n_findings++] = finding;
     finding->level = (Fundflow__V1__FindingLevel)level;
     finding->org_code = strdup(org_code ? org_code : "");
     finding->message = strdup(message_text ? message_text : "");

@@ -270,25 +270,14 @@ static void plugin_findings_keep(Fundflow__V1__Report *message, bool passes) {
 static ff_err plugin_report_no_money_warn(const plugin_report_job *job, uint64_t as_at_sequence,
                                           Fundflow__V1__Report *message) {
     plugin_findings_keep(message, false);
-    Fundflow__V1__ReportFinding **findings =
-        realloc(message->findings, (message->n_findings + 1) * sizeof *findings);
-    Fundflow__V1__ReportFinding *finding = malloc(sizeof *finding);
-    if (findings) message->findings = findings;
-    if (findings == NULL || finding == NULL) {
-        free(finding);
-        return FF_ERR_NO_MEMORY;
-    }
+    Fundflow__V1__ReportFinding *finding = plugin_report_finding_insert(message, 0);
+    if (finding == NULL) return FF_ERR_NO_MEMORY;
     char year[CALENDAR_YEAR_TEXT_BYTES], text[FF_FAILURE_DETAIL_BYTES];
     calendar_year_format(job->request->financial_year, year, sizeof year);
     snprintf(text, sizeof text,
              "no money events recorded for %s as at event %llu: there is nothing to judge, so "
              "nothing passes",
              year, (unsigned long long)as_at_sequence);
-    fundflow__v1__report_finding__init(finding);
-    memmove(message->findings + 1, message->findings,
-            message->n_findings * sizeof *message->findings);
-    message->findings[0] = finding;
-    message->n_findings++;
     finding->level = FUNDFLOW__V1__FINDING_LEVEL__WARN;
     finding->org_code = strdup(job->request->org_code);
     finding->message = strdup(text);
