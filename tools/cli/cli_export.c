@@ -31,10 +31,6 @@
 /* The mode of a file written with --output, less the umask. */
 #define CLI_EXPORT_FILE_MODE 0666
 
-/* Pence in a pound, and basis points in the whole, as Excel's formats divide them. */
-#define CLI_EXPORT_PENCE_PER_POUND 100.0
-#define CLI_EXPORT_BASIS_POINTS_PER_WHOLE ((double)FF_BASIS_POINTS_WHOLE)
-
 /* Every integer of magnitude up to 2^53 is exactly a double. */
 #define CLI_EXPORT_EXACT_INTEGER_MAX (INT64_C(1) << 53)
 
@@ -576,23 +572,33 @@ int cli_export_json_write(const cli_export_document *document, FILE *out) {
 
 typedef struct cli_export_xlsx {
     lxw_workbook *workbook;
-    lxw_format *heading, *money, *integer, *percent, *date, *total_money, *total_label;
+    cli_export_xlsx_formats formats;
     const char *path; /* as messages name it */
 } cli_export_xlsx;
 
-/* The only place pence become floating point: Excel holds every number as a double, and any
- * integer up to 2^53 converts exactly, so pence / 100 is the double nearest the exact pounds.
- * Nothing is summed here. A number beyond 2^53 is written as exact text. */
+bool cli_export_xlsx_number_exact(int64_t number) {
+    return number <= CLI_EXPORT_EXACT_INTEGER_MAX && number >= -CLI_EXPORT_EXACT_INTEGER_MAX;
+}
+
+lxw_error cli_export_xlsx_number_write(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
+                                       int64_t number, double divisor, lxw_format *format,
+                                       const char *exact_text) {
+    if (!cli_export_xlsx_number_exact(number)) {
+        return worksheet_write_string(sheet, row, column, exact_text, NULL);
+    }
+    return worksheet_write_number(sheet, row, column, (double)number / divisor, format);
+}
+
+/* A listing's number: beyond 2^53 it is written as the text its CSV cell has. */
 static lxw_error cli_export_xlsx_scaled(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
                                         int64_t number, double divisor, lxw_format *format,
                                         cli_export_type type) {
-    if (number > CLI_EXPORT_EXACT_INTEGER_MAX || number < -CLI_EXPORT_EXACT_INTEGER_MAX) {
-        char text[CLI_EXPORT_CELL_TEXT_BYTES];
+    char text[CLI_EXPORT_CELL_TEXT_BYTES] = "";
+    if (!cli_export_xlsx_number_exact(number)) {
         cli_export_cell cell = {.number = number};
-        return worksheet_write_string(sheet, row, column,
-                                      cli_export_cell_plain(type, &cell, text, sizeof text), NULL);
+        cli_export_cell_plain(type, &cell, text, sizeof text);
     }
-    return worksheet_write_number(sheet, row, column, (double)number / divisor, format);
+    return cli_export_xlsx_number_write(sheet, row, column, number, divisor, format, text);
 }
 
 static lxw_error cli_export_xlsx_cell(const cli_export_xlsx *xlsx, lxw_worksheet *sheet,
@@ -603,10 +609,11 @@ static lxw_error cli_export_xlsx_cell(const cli_export_xlsx *xlsx, lxw_worksheet
         return worksheet_write_string(sheet, row, column, cell->text, NULL);
     case CLI_EXPORT_MONEY:
         return cli_export_xlsx_scaled(sheet, row, column, cell->number,
-                                      CLI_EXPORT_PENCE_PER_POUND, xlsx->money, type);
+                                      CLI_EXPORT_PENCE_PER_POUND, xlsx->formats.money, type);
     case CLI_EXPORT_PERCENT:
         return cli_export_xlsx_scaled(sheet, row, column, cell->number,
-                                      CLI_EXPORT_BASIS_POINTS_PER_WHOLE, xlsx->percent, type);
+                                      CLI_EXPORT_BASIS_POINTS_PER_WHOLE, xlsx->formats.percent,
+                                      type);
     case CLI_EXPORT_DATE: {
         int64_t date = cell->number;
         if (date <= 0 || date > UINT32_MAX || !calendar_date_valid((uint32_t)date)) {
@@ -614,11 +621,11 @@ static lxw_error cli_export_xlsx_cell(const cli_export_xlsx *xlsx, lxw_worksheet
         }
         lxw_datetime when = {.year = (int)(date / 10000), .month = (int)(date / 100 % 100),
                              .day = (int)(date % 100)};
-        return worksheet_write_datetime(sheet, row, column, &when, xlsx->date);
+        return worksheet_write_datetime(sheet, row, column, &when, xlsx->formats.date);
     }
     default:
-        return cli_export_xlsx_scaled(sheet, row, column, cell->number, 1.0, xlsx->integer,
-                                      type);
+        return cli_export_xlsx_scaled(sheet, row, column, cell->number, 1.0,
+                                      xlsx->formats.integer, type);
     }
 }
 
@@ -626,11 +633,11 @@ static lxw_error cli_export_xlsx_totals(const cli_export_xlsx *xlsx, lxw_workshe
                                         const cli_export_table *table) {
     lxw_row_t row = (lxw_row_t)table->row_count + 1;
     lxw_error error = worksheet_write_string(sheet, row, 0, CLI_EXPORT_TOTAL_LABEL,
-                                             xlsx->total_label);
+                                             xlsx->formats.total_label);
     for (size_t c = 0; c < table->column_count && error == LXW_NO_ERROR; c++) {
         if (!cli_export_summed(&table->columns[c])) continue;
         error = cli_export_xlsx_scaled(sheet, row, (lxw_col_t)c, table->totals_pence[c],
-                                       CLI_EXPORT_PENCE_PER_POUND, xlsx->total_money,
+                                       CLI_EXPORT_PENCE_PER_POUND, xlsx->formats.total_money,
                                        CLI_EXPORT_MONEY);
     }
     return error;
@@ -641,7 +648,7 @@ static lxw_error cli_export_xlsx_table(const cli_export_xlsx *xlsx, lxw_workshee
     lxw_error error = LXW_NO_ERROR;
     for (size_t c = 0; c < table->column_count && error == LXW_NO_ERROR; c++) {
         error = worksheet_write_string(sheet, 0, (lxw_col_t)c, table->columns[c].name,
-                                       xlsx->heading);
+                                       xlsx->formats.heading);
         if (error == LXW_NO_ERROR) {
             error = worksheet_set_column(sheet, (lxw_col_t)c, (lxw_col_t)c,
                                          table->columns[c].type == CLI_EXPORT_TEXT
@@ -694,22 +701,22 @@ static lxw_error cli_export_xlsx_about(lxw_format *bold, lxw_worksheet *sheet,
     return error;
 }
 
-static bool cli_export_xlsx_formats(cli_export_xlsx *xlsx) {
-    lxw_format **formats[] = {&xlsx->heading, &xlsx->money,       &xlsx->integer,
-                              &xlsx->percent, &xlsx->date,        &xlsx->total_money,
-                              &xlsx->total_label};
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        *formats[i] = workbook_add_format(xlsx->workbook);
-        if (*formats[i] == NULL) return false;
+bool cli_export_xlsx_formats_add(lxw_workbook *workbook, cli_export_xlsx_formats *formats) {
+    lxw_format **each[] = {&formats->heading, &formats->money,       &formats->integer,
+                           &formats->percent, &formats->date,        &formats->total_money,
+                           &formats->total_label};
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
+        *each[i] = workbook_add_format(workbook);
+        if (*each[i] == NULL) return false;
     }
-    format_set_bold(xlsx->heading);
-    format_set_bold(xlsx->total_label);
-    format_set_bold(xlsx->total_money);
-    format_set_num_format(xlsx->money, "£#,##0.00");
-    format_set_num_format(xlsx->total_money, "£#,##0.00");
-    format_set_num_format(xlsx->integer, "0");
-    format_set_num_format(xlsx->percent, "0.00%");
-    format_set_num_format(xlsx->date, "yyyy-mm-dd");
+    format_set_bold(formats->heading);
+    format_set_bold(formats->total_label);
+    format_set_bold(formats->total_money);
+    format_set_num_format(formats->money, "£#,##0.00");
+    format_set_num_format(formats->total_money, "£#,##0.00");
+    format_set_num_format(formats->integer, "0"); /* counts and event numbers: no separators */
+    format_set_num_format(formats->percent, "0.00%");
+    format_set_num_format(formats->date, "yyyy-mm-dd");
     return true;
 }
 
@@ -743,7 +750,7 @@ static int cli_export_xlsx_sheets(const cli_export_xlsx *xlsx,
             return CLI_EXIT_FAILED;
         }
     }
-    return cli_export_xlsx_about_add(xlsx->workbook, xlsx->heading, &document->provenance,
+    return cli_export_xlsx_about_add(xlsx->workbook, xlsx->formats.heading, &document->provenance,
                                      xlsx->path);
 }
 
@@ -767,10 +774,17 @@ int cli_export_xlsx_write(const cli_export_document *document, const char *path,
         return CLI_EXIT_FAILED;
     }
     int code = CLI_EXIT_FAILED;
-    if (cli_export_xlsx_formats(&xlsx)) code = cli_export_xlsx_sheets(&xlsx, document);
-    else fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
+    if (cli_export_xlsx_formats_add(xlsx.workbook, &xlsx.formats)) {
+        code = cli_export_xlsx_sheets(&xlsx, document);
+    } else {
+        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
+    }
+    return cli_export_xlsx_close(xlsx.workbook, code, shown_path);
+}
+
+int cli_export_xlsx_close(lxw_workbook *workbook, int code, const char *shown_path) {
     /* workbook_close frees the workbook whatever happens, so it runs on the failure path too. */
-    lxw_error error = workbook_close(xlsx.workbook);
+    lxw_error error = workbook_close(workbook);
     if (error != LXW_NO_ERROR && code == CLI_EXIT_OK) {
         fprintf(stderr, CLI_PROGRAM ": %s: cannot write the workbook: %s\n", shown_path,
                 lxw_strerror(error));

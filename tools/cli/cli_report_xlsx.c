@@ -43,22 +43,9 @@
 /* Characters a column of figures is given room for: "£123,456,789.00" and a little over. */
 #define CLI_XLSX_FIGURE_CHARACTERS 16u
 
-/* Basis points in the whole, which Excel's percent format shows as 100%. */
-#define CLI_XLSX_BASIS_POINTS_PER_WHOLE ((double)FF_BASIS_POINTS_WHOLE)
-
-/* Pence in a pound. */
-#define CLI_XLSX_PENCE_PER_POUND 100.0
-
-/* Every integer of magnitude up to 2^53 is exactly a double. */
-#define CLI_XLSX_EXACT_INTEGER_MAX (INT64_C(1) << 53)
-
 typedef struct cli_xlsx {
     lxw_workbook *workbook;
-    lxw_format *heading;
-    lxw_format *money;
-    lxw_format *integer;
-    lxw_format *percent;
-    lxw_format *date;
+    cli_export_xlsx_formats formats;
     char (*sheet_names)[CLI_XLSX_SHEET_NAME_BYTES]; /* the tables' worksheets' names so far */
     size_t sheet_count;
     const char *path; /* as messages name it */
@@ -128,22 +115,6 @@ static lxw_worksheet *cli_xlsx_sheet_add(cli_xlsx *xlsx, const char *name, bool 
 
 /* Cells ------------------------------------------------------------------------------------- */
 
-/* Writes an integer that Excel will hold as a double: number / divisor in format. This is the
- * only place the client turns pence (or basis points) into floating point, at the boundary of
- * the output, because Excel stores every number as an IEEE double and has no integer type. It is
- * safe: an integer of magnitude up to 2^53 (in pence, about £90 trillion) converts to a double
- * exactly, and dividing it by 100 or 10000 gives the double nearest the exact decimal, which
- * Excel's 15 significant digits show exactly as the pence or basis points were. Nothing is
- * summed or rounded here. A number beyond 2^53 is written as exact text instead. */
-static lxw_error cli_xlsx_scaled_write(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
-                                       int64_t number, double divisor, lxw_format *format,
-                                       const char *exact_text) {
-    if (number > CLI_XLSX_EXACT_INTEGER_MAX || number < -CLI_XLSX_EXACT_INTEGER_MAX) {
-        return worksheet_write_string(sheet, row, column, exact_text, NULL);
-    }
-    return worksheet_write_number(sheet, row, column, (double)number / divisor, format);
-}
-
 /* A YYYYMMDD date as an Excel date; 0 as an empty cell; a date that is not real as its number. */
 static lxw_error cli_xlsx_date_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_row_t row,
                                      lxw_col_t column, int64_t date) {
@@ -155,7 +126,7 @@ static lxw_error cli_xlsx_date_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_r
     }
     lxw_datetime when = {.year = (int)(date / 10000), .month = (int)(date / 100 % 100),
                          .day = (int)(date % 100)};
-    return worksheet_write_datetime(sheet, row, column, &when, xlsx->date);
+    return worksheet_write_datetime(sheet, row, column, &when, xlsx->formats.date);
 }
 
 static lxw_error cli_xlsx_cell_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_row_t row,
@@ -168,15 +139,18 @@ static lxw_error cli_xlsx_cell_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_r
         return worksheet_write_string(sheet, row, column, cell->text, NULL);
     case FUNDFLOW__V1__COLUMN_TYPE__MONEY:
         money_format_plain(number, exact, sizeof exact);
-        return cli_xlsx_scaled_write(sheet, row, column, number, CLI_XLSX_PENCE_PER_POUND,
-                                     xlsx->money, exact);
+        return cli_export_xlsx_number_write(sheet, row, column, number,
+                                            CLI_EXPORT_PENCE_PER_POUND, xlsx->formats.money,
+                                            exact);
     case FUNDFLOW__V1__COLUMN_TYPE__INTEGER:
         snprintf(exact, sizeof exact, "%" PRId64, number);
-        return cli_xlsx_scaled_write(sheet, row, column, number, 1.0, xlsx->integer, exact);
+        return cli_export_xlsx_number_write(sheet, row, column, number, 1.0,
+                                            xlsx->formats.integer, exact);
     case FUNDFLOW__V1__COLUMN_TYPE__PERCENT:
         snprintf(exact, sizeof exact, "%" PRId64 " basis points", number);
-        return cli_xlsx_scaled_write(sheet, row, column, number,
-                                     CLI_XLSX_BASIS_POINTS_PER_WHOLE, xlsx->percent, exact);
+        return cli_export_xlsx_number_write(sheet, row, column, number,
+                                            CLI_EXPORT_BASIS_POINTS_PER_WHOLE,
+                                            xlsx->formats.percent, exact);
     case FUNDFLOW__V1__COLUMN_TYPE__FLAG:
         return worksheet_write_boolean(sheet, row, column, number != 0, NULL);
     case FUNDFLOW__V1__COLUMN_TYPE__DATE:
@@ -186,7 +160,7 @@ static lxw_error cli_xlsx_cell_write(cli_xlsx *xlsx, lxw_worksheet *sheet, lxw_r
             return worksheet_write_string(sheet, row, column, cell->text, NULL);
         }
         snprintf(exact, sizeof exact, "%" PRId64, number);
-        return cli_xlsx_scaled_write(sheet, row, column, number, 1.0, NULL, exact);
+        return cli_export_xlsx_number_write(sheet, row, column, number, 1.0, NULL, exact);
     }
 }
 
@@ -231,7 +205,8 @@ static lxw_error cli_xlsx_row_write(cli_xlsx *xlsx, lxw_worksheet *sheet,
         lxw_error error;
         const char *text = row == 0 ? column->name : table->rows[row - 1]->cells[c]->text;
         if (row == 0) {
-            error = worksheet_write_string(sheet, 0, (lxw_col_t)c, column->name, xlsx->heading);
+            error = worksheet_write_string(sheet, 0, (lxw_col_t)c, column->name,
+                                           xlsx->formats.heading);
         } else {
             error = cli_xlsx_cell_write(xlsx, sheet, (lxw_row_t)row, (lxw_col_t)c, column,
                                         table->rows[row - 1]->cells[c]);
@@ -310,7 +285,7 @@ static int cli_xlsx_findings_write(cli_xlsx *xlsx, const Fundflow__V1__Report *r
         }
         for (size_t c = 0; c < 3; c++) {
             lxw_error error = worksheet_write_string(sheet, (lxw_row_t)row, (lxw_col_t)c, cells[c],
-                                                     row == 0 ? xlsx->heading : NULL);
+                                                     row == 0 ? xlsx->formats.heading : NULL);
             if (error != LXW_NO_ERROR) {
                 free(ordered);
                 return cli_xlsx_error_report(xlsx, name, row, c, error);
@@ -326,23 +301,6 @@ static int cli_xlsx_findings_write(cli_xlsx *xlsx, const Fundflow__V1__Report *r
 
 /* The workbook ------------------------------------------------------------------------------ */
 
-static bool cli_xlsx_formats_add(cli_xlsx *xlsx) {
-    xlsx->heading = workbook_add_format(xlsx->workbook);
-    xlsx->money = workbook_add_format(xlsx->workbook);
-    xlsx->integer = workbook_add_format(xlsx->workbook);
-    xlsx->percent = workbook_add_format(xlsx->workbook);
-    xlsx->date = workbook_add_format(xlsx->workbook);
-    if (!xlsx->heading || !xlsx->money || !xlsx->integer || !xlsx->percent || !xlsx->date) {
-        return false;
-    }
-    format_set_bold(xlsx->heading);
-    format_set_num_format(xlsx->money, "£#,##0.00");
-    format_set_num_format(xlsx->integer, "0"); /* counts and event numbers: no separators */
-    format_set_num_format(xlsx->percent, "0.00%");
-    format_set_num_format(xlsx->date, "yyyy-mm-dd");
-    return true;
-}
-
 static int cli_xlsx_sheets_write(cli_xlsx *xlsx, const Fundflow__V1__Report *report,
                                  const cli_export_provenance *provenance) {
     for (size_t t = 0; t < report->n_tables; t++) {
@@ -351,7 +309,8 @@ static int cli_xlsx_sheets_write(cli_xlsx *xlsx, const Fundflow__V1__Report *rep
     }
     int code = cli_xlsx_findings_write(xlsx, report);
     if (code != CLI_EXIT_OK || provenance == NULL) return code;
-    return cli_export_xlsx_about_add(xlsx->workbook, xlsx->heading, provenance, xlsx->path);
+    return cli_export_xlsx_about_add(xlsx->workbook, xlsx->formats.heading, provenance,
+                                     xlsx->path);
 }
 
 int cli_report_xlsx_write(const Fundflow__V1__Report *report,
@@ -367,15 +326,12 @@ int cli_report_xlsx_write(const Fundflow__V1__Report *report,
         return CLI_EXIT_FAILED;
     }
     int code = CLI_EXIT_FAILED;
-    if (cli_xlsx_formats_add(&xlsx)) code = cli_xlsx_sheets_write(&xlsx, report, provenance);
-    else fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
-    /* workbook_close frees the workbook whatever happens, so it runs on the failure path too. */
-    lxw_error error = workbook_close(xlsx.workbook);
-    if (error != LXW_NO_ERROR && code == CLI_EXIT_OK) {
-        fprintf(stderr, CLI_PROGRAM ": %s: cannot write the workbook: %s\n", shown_path,
-                lxw_strerror(error));
-        code = CLI_EXIT_FAILED;
+    if (cli_export_xlsx_formats_add(xlsx.workbook, &xlsx.formats)) {
+        code = cli_xlsx_sheets_write(&xlsx, report, provenance);
+    } else {
+        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
     }
+    code = cli_export_xlsx_close(xlsx.workbook, code, shown_path);
     assert(xlsx.sheet_count <= report->n_tables);
     free(xlsx.sheet_names);
     return code;
