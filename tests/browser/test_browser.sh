@@ -30,14 +30,8 @@ command -v node >/dev/null 2>&1 || skip "node is not installed"
 [[ -d $node_modules/playwright-core && -d $node_modules/axe-core ]] || skip "$node_modules lacks playwright-core or axe-core"
 [[ -f $ui_dir/index.html ]] || skip "the web view is not built in $ui_dir (configure again after npm ci)"
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-browser-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 source "$here/../support/cli_test_lib.sh"
+scratch_begin browser
 
 server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/ledger" --ui-dir "$ui_dir" \
     --plugin-dir "$plugin_dir"

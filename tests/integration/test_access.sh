@@ -24,17 +24,10 @@ for tool in python3 curl; do
     command -v "$tool" >/dev/null || { echo "$0: $tool is needed; run tools/setup.sh" >&2; exit 2; }
 done
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-access-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop,
 # server_reap, http_post, expect_http, http_get, expect_http_get and log_wait.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin access
 
 server_start() {
     server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data" "$@"

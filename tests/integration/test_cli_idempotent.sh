@@ -19,17 +19,10 @@ fi
 fundflowd=$1
 cli=$2
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-idempotent-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
 # server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin idempotent
 
 # A "label: value" line of $output.
 # The contract's paid total in pence, as GetContractPosition answers it. Needs python3.

@@ -21,16 +21,9 @@ cli=$2
 compare="$(dirname "${BASH_SOURCE[0]}")/export_compare.py"
 command -v python3 >/dev/null || { echo "$0: python3 is needed; run tools/setup.sh" >&2; exit 2; }
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-export-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch and server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin export
 
 server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data"
 export FUNDFLOW_SERVER="http://$server_address"

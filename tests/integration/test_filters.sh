@@ -24,17 +24,10 @@ plugin_dir=$5
 version=$6
 command -v python3 >/dev/null || { echo "$0: python3 is needed; run tools/setup.sh" >&2; exit 2; }
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-filters-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
 # server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin filters
 
 # Fails unless a refusal went to stderr with every one of the words given.
 expect_refusal() {

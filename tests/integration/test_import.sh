@@ -20,15 +20,8 @@ fi
 fundflowd=$1
 cli=$2
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-import-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin import
 
 expect_head_unchanged() {
     [[ $(head_sequence) == "$1" ]] || fail "the head moved from $1"

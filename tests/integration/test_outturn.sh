@@ -20,15 +20,8 @@ fundflowd=$1
 cli=$2
 command -v python3 >/dev/null || { echo "$0: python3 is needed; run tools/setup.sh" >&2; exit 2; }
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-outturn-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin outturn
 
 server_launch "$fundflowd" --listen 127.0.0.1:0 --data-dir "$scratch/data"
 export FUNDFLOW_SERVER="http://$server_address"

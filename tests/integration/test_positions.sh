@@ -17,17 +17,10 @@ fi
 fundflowd=$1
 cli=$2
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-positions-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
 # server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin positions
 
 # Fails unless the table row starting with $1 (cells split by two or more spaces) is exactly the
 # cells given after it.

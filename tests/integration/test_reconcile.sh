@@ -24,16 +24,9 @@ samples=$4
 compare="$(dirname "${BASH_SOURCE[0]}")/export_compare.py"
 command -v python3 >/dev/null || { echo "$0: python3 is needed; run tools/setup.sh" >&2; exit 2; }
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-reconcile-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch and server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin reconcile
 
 receipts=("$samples/rocc_receipts_m1-m6.csv" --against payments --mapping "$samples/rocc_receipts.map")
 schedule=("$samples/nhse_allocations_2024-25.csv" --against allocations

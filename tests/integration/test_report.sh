@@ -22,17 +22,10 @@ for tool in python3 unzip; do
     command -v "$tool" >/dev/null || { echo "$0: $tool is needed; run tools/setup.sh" >&2; exit 2; }
 done
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-report-test-XXXXXX")
-cleanup() {
-    server_reap
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
-
 # fail, check, run, expect_status, expect_output, expect_errors, server_launch, server_stop and
 # server_reap.
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
+scratch_begin report
 
 # Fails unless $output has a line starting with the plugin's name as the first column.
 expect_plugin_listed() {

@@ -1,7 +1,7 @@
 # Helpers shared by the shell tests that drive fundflow's programs: checks, running a program
 # with its output captured, and starting and stopping fundflowd. Source it after setting $cli
-# (the program run() runs) and $scratch (a scratch directory of the test's own). The HTTP helpers
-# need curl. Optional:
+# (the program run() runs), then make $scratch, the test's own directory, with scratch_begin
+# (or set it yourself before run() is called). The HTTP helpers need curl. Optional:
 # $cli_name names the program in messages (default fundflow); run_merges_streams=1 puts stderr
 # into $output as well, in the order written, for tools whose messages tests read as one text.
 
@@ -23,6 +23,15 @@ sanitizer_check() {
     if [[ $text == *Sanitizer* || $text == *"runtime error:"* ]]; then
         fail "$what made a sanitizer report:"$'\n'"$text"
     fi
+}
+
+# Makes $scratch, a fresh directory named for the test (fundflow-NAME-test-XXXXXX), removed
+# with any server still running (server_reap) however the script ends, and clears the
+# environment the programs read, so nothing from the caller's shell leaks in.
+scratch_begin() {
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/fundflow-$1-test-XXXXXX")
+    trap 'server_reap; rm -rf "$scratch"' EXIT
+    unset FUNDFLOW_SERVER FUNDFLOW_TOKEN FUNDFLOW_DATA_DIR
 }
 
 # The value of a "name: value" line of the last run's $output, such as "head sequence".
