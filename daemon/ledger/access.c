@@ -35,6 +35,7 @@ const access_method access_methods[] = {
     {"RunReport", ACCESS_NEED_READ},
     {"GetOutturn", ACCESS_NEED_READ},
     {"Reconcile", ACCESS_NEED_READ},
+    {"WatchEvents", ACCESS_NEED_READ},
     {"SubmitCommands", ACCESS_NEED_WRITE},
     {"VerifyLedger", ACCESS_NEED_AUDIT},
     {"ListPrincipals", ACCESS_NEED_AUDIT},

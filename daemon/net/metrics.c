@@ -170,12 +170,15 @@ char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges) {
                    "# HELP fundflow_log_lines_dropped_total Log lines dropped because the log "
                    "did not drain.\n"
                    "# TYPE fundflow_log_lines_dropped_total counter\n"
-                   "fundflow_log_lines_dropped_total %llu\n",
+                   "fundflow_log_lines_dropped_total %llu\n"
+                   "# HELP fundflow_watchers_parked WatchEvents requests waiting for an event.\n"
+                   "# TYPE fundflow_watchers_parked gauge\nfundflow_watchers_parked %llu\n",
                    (unsigned long long)gauges->events_total,
                    (unsigned long long)gauges->database_bytes,
                    (unsigned long long)gauges->queue_depth,
                    (unsigned long long)gauges->connections,
                    (unsigned long long)gauges->read_queue_depth,
-                   (unsigned long long)gauges->log_lines_dropped);
+                   (unsigned long long)gauges->log_lines_dropped,
+                   (unsigned long long)gauges->watchers_parked);
     return out.text;
 }

@@ -29,6 +29,7 @@ typedef struct metrics_gauges {
     uint64_t connections;
     uint64_t read_queue_depth;  /* read requests waiting for a reader thread */
     uint64_t log_lines_dropped; /* request log lines dropped because the log did not drain */
+    uint64_t watchers_parked;   /* WatchEvents requests waiting for an event */
 } metrics_gauges;
 
 /* The exposition text, malloc'd; NULL if memory runs out. Any thread. */

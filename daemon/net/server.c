@@ -36,6 +36,7 @@
 #include "tls.h"
 #include "twirp.h"
 #include "ui.h"
+#include "watch.h"
 #include "writer.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
@@ -120,6 +121,12 @@ typedef struct server_read {
     uint8_t *body;
     size_t body_bytes;
     server_answer answer;
+    /* WatchEvents only: the request, kept across its waits (its after_sequence moves past
+     * events the scope does not cover), when the wait ends, and its place while parked. */
+    Fundflow__V1__WatchEventsRequest *watch;
+    uint64_t watch_deadline_us; /* server_monotonic_us */
+    bool watch_park;            /* the page was empty: park it rather than answer */
+    watch_waiter waiter;
 } server_read;
 
 /* SIGHUP's plugin reload, run on a reader thread, so that the loop never waits under the plugins
@@ -147,6 +154,7 @@ struct ff_server {
     pthread_t verify_thread;
     server_verify *verify; /* the verification in progress, or NULL */
     struct event *signal_events[3];
+    watch_hub *watch; /* parked WatchEvents requests */
     pthread_mutex_t done_lock;
     writer_job *done_head, *done_tail;
     /* Reads handed back by the reader threads, linked through job.next, under read_done_lock. */
@@ -295,6 +303,7 @@ static void server_connection_closed(struct evhttp_connection *connection, void 
     if (tracked->awaiting_reply) server->in_flight--;
     tracked->awaiting_reply = false;
     tracked->closed = true;
+    watch_hub_owner_gone(server->watch, tracked);
     if (tracked->arrival) server_arrival_release(tracked->arrival);
     tracked->arrival = NULL;
     server_connection_release(tracked);
@@ -769,6 +778,7 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
         assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
         tracked->jobs_pending--;
         server->jobs_pending--;
+        watch_hub_head_advanced(server->watch, job->head_sequence);
         if (!tracked->closed) server_submit_reply(call, job);
         server_connection_release(tracked);
         server_call_free(call);
@@ -818,9 +828,8 @@ static void server_query_answer(server_read *read, ProtobufCMessage *decoded) {
 
 static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded);
 
-/* A reader thread's whole part of a read: decode, run, encode. */
-static void server_read_run(reader_job *job) {
-    server_read *read = (server_read *)job;
+/* Decodes a read's body on its reader thread; NULL, with the answer saying why, if it cannot. */
+static ProtobufCMessage *server_read_decode(server_read *read) {
     ProtobufCMessage *decoded = NULL;
     char error[512];
     ff_err err = twirp_message_decode(read->call.content, read->input,
@@ -828,10 +837,15 @@ static void server_read_run(reader_job *job) {
                                       read->body_bytes, &decoded, error, sizeof error);
     free(read->body);
     read->body = NULL;
-    if (err != FF_OK) {
-        server_answer_error(FF_ERR_MALFORMED, error, NULL, 0, &read->answer);
-        return;
-    }
+    if (err != FF_OK) server_answer_error(FF_ERR_MALFORMED, error, NULL, 0, &read->answer);
+    return decoded;
+}
+
+/* A reader thread's whole part of a read: decode, run, encode. */
+static void server_read_run(reader_job *job) {
+    server_read *read = (server_read *)job;
+    ProtobufCMessage *decoded = server_read_decode(read);
+    if (decoded == NULL) return;
     if (read->handler != NULL) server_query_answer(read, decoded);
     else server_plugins_answer(read, decoded);
     protobuf_c_message_free_unpacked(decoded, NULL);
@@ -856,8 +870,24 @@ static void server_reload_free(server_reload *reload);
 static void server_read_free(server_read *read) {
     free(read->body);
     free(read->answer.body);
+    if (read->watch) fundflow__v1__watch_events_request__free_unpacked(read->watch, NULL);
     free(read);
 }
+
+/* A read is over: its connection no longer waits on it, and its answer goes out if the client is
+ * still there. */
+static void server_read_finish(ff_server *server, server_read *read) {
+    server_connection *tracked = read->call.connection;
+    /* A read handed back twice would reply twice and count its connection past zero. */
+    assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
+    tracked->jobs_pending--;
+    server->jobs_pending--;
+    if (!tracked->closed) server_answer_send(&read->call, &read->answer);
+    server_connection_release(tracked);
+    server_read_free(read);
+}
+
+static void server_watch_park(ff_server *server, server_read *read);
 
 /* Sends the replies of finished reads, at most FF_REPLIES_PER_WAKEUP_MAX per wake-up. */
 static void server_read_done_drain(evutil_socket_t fd, short what, void *argument) {
@@ -882,20 +912,15 @@ static void server_read_done_drain(evutil_socket_t fd, short what, void *argumen
             continue;
         }
         server_read *read = (server_read *)job;
-        server_connection *tracked = read->call.connection;
-        /* A read handed back twice would reply twice and count its connection past zero. */
-        assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
-        tracked->jobs_pending--;
-        server->jobs_pending--;
-        if (!tracked->closed) server_answer_send(&read->call, &read->answer);
-        server_connection_release(tracked);
-        server_read_free(read);
+        if (read->watch_park) server_watch_park(server, read);
+        else server_read_finish(server, read);
     }
     if (more) event_active(server->read_done_event, EV_READ, 0);
     server_exit_if_idle(server);
 }
 
 static bool server_body_within_limit(server_call *call);
+static void server_watch_run(reader_job *job);
 
 /* Hands a read to the reader threads with a copy of its body; the reply is sent when it comes
  * back. The call is copied, since the job outlives it; who it holds is who the read is for. */
@@ -913,7 +938,8 @@ static void server_read_queue(server_call *call, const ProtobufCMessageDescripto
         return;
     }
     if (body_bytes > 0) evbuffer_copyout(body, copy, body_bytes);
-    *read = (server_read){.job = {.run = server_read_run}, .call = *call, .input = input,
+    reader_job job = {.run = handler == query_events_watch ? server_watch_run : server_read_run};
+    *read = (server_read){.job = job, .call = *call, .input = input,
                           .handler = handler, .body = copy, .body_bytes = body_bytes};
     ff_err err = readers_submit(server->readers, &read->job);
     if (err != FF_OK) {
@@ -926,6 +952,148 @@ static void server_read_queue(server_call *call, const ProtobufCMessageDescripto
     }
     server->jobs_pending++;
     call->connection->jobs_pending++;
+}
+
+/* ---- WatchEvents: the change stream's long-poll ----
+ *
+ * A reader thread reads the page after after_sequence (query_events_watch). With events, or once
+ * the wait is over, that is the answer. With none, the loop parks the read in the watch hub
+ * (watch.h) with the last sequence the page examined; the hub holds no thread and no transaction.
+ * A commit past it queues the read again. The end of the wait, or shutdown, answers on the loop
+ * with an empty page and the head. Its client's close frees it. */
+
+static void server_watch_run(reader_job *job) {
+    server_read *read = (server_read *)job;
+    if (read->watch == NULL) {
+        ProtobufCMessage *decoded = server_read_decode(read);
+        if (decoded == NULL) return;
+        read->watch = (Fundflow__V1__WatchEventsRequest *)decoded;
+        uint32_t wait_ms = read->watch->wait_ms;
+        if (wait_ms > FF_WATCH_WAIT_MS_MAX) wait_ms = FF_WATCH_WAIT_MS_MAX;
+        read->watch_deadline_us = read->call.started_us + (uint64_t)wait_ms * 1000u;
+    }
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    if (query_events_watch(read->call.server->ledger, &read->call.who, &read->watch->base,
+                           &response, &failure) != FF_OK) {
+        server_answer_failure(&failure, SIZE_MAX, &read->answer);
+        return;
+    }
+    const Fundflow__V1__WatchEventsResponse *page =
+        (const Fundflow__V1__WatchEventsResponse *)response;
+    read->watch_park = page->n_events == 0 && server_monotonic_us() < read->watch_deadline_us;
+    /* Events the scope leaves out are not looked at again. */
+    if (read->watch_park) read->watch->after_sequence = page->next_after_sequence;
+    else server_answer_message(read->call.content, response, &read->answer);
+    protobuf_c_message_free_unpacked(response, NULL);
+}
+
+/* Queues a read the head has passed again. */
+static void server_watch_requeue(ff_server *server, server_read *read) {
+    read->job.next = NULL;
+    ff_err err = readers_submit(server->readers, &read->job);
+    if (err == FF_OK) return;
+    server_answer_error(err, NULL, NULL, 0, &read->answer);
+    server_read_finish(server, read);
+}
+
+/* The wait is over with nothing new: an empty page, the head, and where to go on from. */
+static void server_watch_answer_empty(ff_server *server, server_read *read) {
+    log_head head;
+    ff_err err = ledger_head_read(server->ledger, &head);
+    if (err != FF_OK) {
+        server_answer_error(err, "cannot read the head of the log", NULL, 0, &read->answer);
+    } else {
+        Fundflow__V1__WatchEventsResponse page = FUNDFLOW__V1__WATCH_EVENTS_RESPONSE__INIT;
+        page.head_sequence = head.sequence;
+        page.next_after_sequence = read->watch->after_sequence;
+        server_answer_message(read->call.content, &page.base, &read->answer);
+    }
+    server_read_finish(server, read);
+}
+
+/* On the loop: an empty page waits in the hub for the rest of its wait. */
+static void server_watch_park(ff_server *server, server_read *read) {
+    read->watch_park = false;
+    if (read->call.connection->closed) {
+        server_read_finish(server, read);
+        return;
+    }
+    uint64_t now = server_monotonic_us();
+    uint64_t left_ms = read->watch_deadline_us > now
+                           ? (read->watch_deadline_us - now + 999u) / 1000u : 0;
+    assert(left_ms <= FF_WATCH_WAIT_MS_MAX);
+    struct bufferevent *bufferevent =
+        evhttp_connection_get_bufferevent(read->call.connection->connection);
+    ff_err err = watch_hub_park(server->watch, &read->waiter, read->watch->after_sequence,
+                                (uint32_t)left_ms, read->call.connection,
+                                (int)bufferevent_getfd(bufferevent));
+    if (err == FF_OK) return;
+    if (err == FF_ERR_SHUTTING_DOWN) {
+        server_watch_answer_empty(server, read);
+        return;
+    }
+    char limit[24];
+    snprintf(limit, sizeof limit, "%zu", watch_hub_limit(server->watch));
+    twirp_meta meta[] = {{"limit", limit}};
+    server_answer_error(err,
+                        err == FF_ERR_WATCHERS_FULL
+                            ? "too many WatchEvents requests are waiting (the limit is the "
+                              "lower of FF_WATCHERS_MAX and a quarter of max_connections); retry "
+                              "shortly"
+                            : NULL,
+                        meta, err == FF_ERR_WATCHERS_FULL ? 1 : 0, &read->answer);
+    server_read_finish(server, read);
+}
+
+/* A parked read whose connection is closed: nothing to answer. libevent has let go of a
+ * request it took off a failed connection, so that one is freed here. */
+static void server_watch_drop(ff_server *server, server_read *read) {
+    server_connection *tracked = read->call.connection;
+    assert(tracked->closed && tracked->jobs_pending > 0 && server->jobs_pending > 0);
+    tracked->jobs_pending--;
+    server->jobs_pending--;
+    if (evhttp_request_get_connection(read->call.request) == NULL) {
+        evhttp_request_free(read->call.request);
+    }
+    server_read_free(read);
+}
+
+/* The hub hands a parked read back: read again, answer, or free it for a client gone. */
+static void server_watch_wake(void *argument, watch_waiter *waiter, watch_wake why) {
+    ff_server *server = argument;
+    server_read *read = (server_read *)((char *)waiter - offsetof(server_read, waiter));
+    server_connection *tracked = read->call.connection;
+    switch (why) {
+    case WATCH_WAKE_HEAD:
+        server_watch_requeue(server, read);
+        return;
+    case WATCH_WAKE_TIMER:
+    case WATCH_WAKE_SHUTDOWN:
+        server_watch_answer_empty(server, read);
+        return;
+    case WATCH_WAKE_GONE:
+        /* The connection is closing, and releases itself once this read no longer holds it. */
+        server_watch_drop(server, read);
+        return;
+    case WATCH_WAKE_HUNG_UP:
+        /* libevent closes the connection as for an end of file it read itself; the read holds
+         * the connection until it is dropped. */
+        bufferevent_trigger_event(evhttp_connection_get_bufferevent(tracked->connection),
+                                  BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+        server_watch_drop(server, read);
+        server_connection_release(tracked);
+        server_exit_if_idle(server);
+        return;
+    }
+}
+
+/* At most FF_WATCHERS_MAX, and never more than a quarter of the connections, wait at once. */
+static size_t server_watchers_max(const config *settings) {
+    size_t quarter = settings->connections_max / 4;
+    if (quarter < 1) quarter = 1;
+    return quarter < FF_WATCHERS_MAX ? quarter : FF_WATCHERS_MAX;
 }
 
 /* ---- verification, off the event loop ---- */
@@ -1063,7 +1231,8 @@ static void server_plain_routes(server_call *call, const char *path) {
                              .queue_depth = writer_queue_depth(server->writer),
                              .connections = server->connection_count,
                              .read_queue_depth = readers_queue_depth(server->readers),
-                             .log_lines_dropped = logsink_dropped(server->log)};
+                             .log_lines_dropped = logsink_dropped(server->log),
+                             .watchers_parked = watch_hub_parked(server->watch)};
     char *text = metrics_render(server->metrics, &gauges);
     if (text == NULL) {
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
@@ -1261,6 +1430,7 @@ static void server_shutdown_grace_expired(evutil_socket_t fd, short what, void *
 static void server_shutdown_begin(ff_server *server, int signal_number) {
     if (server->shutting_down) return;
     server->shutting_down = true;
+    watch_hub_close(server->watch);
     logsink_line(server->log, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64,
                  signal_number, server->in_flight);
     evhttp_del_accept_socket(server->http, server->bound);
@@ -1430,6 +1600,10 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     if (err == FF_OK) err = logsink_start(STDERR_FILENO, FF_LOG_BUFFER_BYTES, &created->log);
     if (err == FF_OK) err = server_http_create(created);
     if (err == FF_OK) err = server_events_add(created);
+    if (err == FF_OK) {
+        err = watch_hub_create(created->base, server_watchers_max(settings), server_watch_wake,
+                               created, &created->watch);
+    }
     /* The reader threads start before the server announces itself (server_run), so a client
      * that waits for "listening on" finds reads served. */
     if (err == FF_OK) {
@@ -1523,6 +1697,7 @@ void server_free(ff_server *server) {
         free(server->verify);
     }
     if (server->http) evhttp_free(server->http);
+    watch_hub_free(server->watch);
     /* libevent has closed every connection; what is left are untracked ones' watches. */
     while (server->arrivals) server_arrival_release(server->arrivals);
     for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);

@@ -33,6 +33,7 @@ const query_method query_methods[] = {
     {"ListPrincipals", query_principals_list},
     {"GetOutturn", query_outturn},
     {"Reconcile", query_reconcile},
+    {"WatchEvents", query_events_watch},
     {NULL, NULL},
 };
 

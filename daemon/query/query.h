@@ -72,6 +72,11 @@ ff_err query_account_history(ff_ledger *ledger, const access_principal *who,
 ff_err query_events_list(ff_ledger *ledger, const access_principal *who,
                          const ProtobufCMessage *request, ProtobufCMessage **response_out,
                          ff_failure *failure);
+/* WatchEvents without its wait: the page after after_sequence at once (query_events_list's
+ * rules), with the head and next_after_sequence, the last sequence examined. */
+ff_err query_events_watch(ff_ledger *ledger, const access_principal *who,
+                          const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                          ff_failure *failure);
 ff_err query_event_get(ff_ledger *ledger, const access_principal *who,
                        const ProtobufCMessage *request, ProtobufCMessage **response_out,
                        ff_failure *failure);

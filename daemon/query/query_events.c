@@ -41,32 +41,54 @@ static ff_err query_event_take(const query_read *read, uint64_t sequence,
     return err;
 }
 
-static ff_err query_events_fill(const query_read *read, const void *request,
-                                ProtobufCMessage **response) {
-    const Fundflow__V1__ListEventsRequest *list = request;
-    Fundflow__V1__ListEventsResponse *page = (Fundflow__V1__ListEventsResponse *)*response;
-    size_t page_size = query_page_size(list->page_size);
+/* A page of the events after after_sequence that the asker's scope covers, as ListEvents and
+ * WatchEvents list them: at most page_size events, examining at most FF_SCAN_ROWS_MAX. */
+typedef struct query_events_page {
+    Fundflow__V1__EventRecord **events; /* page_size slots, n_events of them filled */
+    size_t n_events;
+    uint64_t last_examined; /* the last sequence looked at; after_sequence if none */
+    bool more;              /* events after last_examined were not looked at */
+    log_head head;          /* the head the page was read at */
+} query_events_page;
+
+static ff_err query_events_page_fill(const query_read *read, uint64_t after_sequence,
+                                     size_t page_size, query_events_page *page) {
+    *page = (query_events_page){.last_examined = after_sequence};
     page->events = calloc(page_size, sizeof *page->events);
     if (page->events == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = log_head_read(read->txn, read->store, &page->head);
     /* No event follows the largest sequence, and adding one to it would wrap to the first. */
-    if (list->after_sequence == UINT64_MAX) return FF_OK;
-    log_head head;
-    ff_err err = log_head_read(read->txn, read->store, &head);
+    if (after_sequence == UINT64_MAX) return err;
     size_t examined = 0;
-    for (uint64_t sequence = list->after_sequence + 1; err == FF_OK && sequence <= head.sequence;
+    for (uint64_t sequence = after_sequence + 1; err == FF_OK && sequence <= page->head.sequence;
          sequence++) {
         /* More events follow: the next page starts after the last one looked at. */
         if (page->n_events == page_size || examined == FF_SCAN_ROWS_MAX) {
-            page->next_after_sequence = sequence - 1;
+            page->more = true;
             break;
         }
         examined++;
+        page->last_examined = sequence;
         err = query_event_take(read, sequence, &page->events[page->n_events]);
         if (err == FF_OK && page->events[page->n_events] != NULL) page->n_events++;
     }
+    assert(page->n_events <= page_size && page->last_examined >= after_sequence);
     return err;
 }
 
+static ff_err query_events_fill(const query_read *read, const void *request,
+                                ProtobufCMessage **response) {
+    const Fundflow__V1__ListEventsRequest *list = request;
+    Fundflow__V1__ListEventsResponse *reply = (Fundflow__V1__ListEventsResponse *)*response;
+    query_events_page page;
+    ff_err err = query_events_page_fill(read, list->after_sequence,
+                                        query_page_size(list->page_size), &page);
+    /* The response owns the events from here, even on failure, and frees them with itself. */
+    reply->events = page.events;
+    reply->n_events = page.n_events;
+    if (page.more) reply->next_after_sequence = page.last_examined;
+    return err;
+}
 ff_err query_events_list(ff_ledger *ledger, const access_principal *who,
                          const ProtobufCMessage *request, ProtobufCMessage **response_out,
                          ff_failure *failure) {
@@ -74,6 +96,31 @@ ff_err query_events_list(ff_ledger *ledger, const access_principal *who,
     return query_read_run_as(ledger, who, &fundflow__v1__list_events_response__descriptor,
                              query_events_fill, request, "cannot read the log", response_out,
                              failure);
+}
+
+/* WatchEvents' page: ListEvents' page with the head it was read at and where to go on from.
+ * Waiting for a first event is the transport's: this answers at once. */
+static ff_err query_events_watch_fill(const query_read *read, const void *request,
+                                      ProtobufCMessage **response) {
+    const Fundflow__V1__WatchEventsRequest *watch = request;
+    Fundflow__V1__WatchEventsResponse *reply = (Fundflow__V1__WatchEventsResponse *)*response;
+    query_events_page page;
+    ff_err err = query_events_page_fill(read, watch->after_sequence,
+                                        query_page_size(watch->max_events), &page);
+    reply->events = page.events;
+    reply->n_events = page.n_events;
+    reply->head_sequence = page.head.sequence;
+    reply->next_after_sequence = page.last_examined;
+    return err;
+}
+
+ff_err query_events_watch(ff_ledger *ledger, const access_principal *who,
+                          const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                          ff_failure *failure) {
+    assert(request->descriptor == &fundflow__v1__watch_events_request__descriptor);
+    return query_read_run_as(ledger, who, &fundflow__v1__watch_events_response__descriptor,
+                             query_events_watch_fill, request, "cannot read the log",
+                             response_out, failure);
 }
 
 static ff_err query_event_fill(const query_read *read, const void *request,

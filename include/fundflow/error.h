@@ -173,7 +173,9 @@
     X(FF_ERR_WINDOW_ORDER, 113, "window_order",                                                    \
       "a date window's first day is after its last", "invalid_argument")                          \
     X(FF_ERR_ROW_YEAR_MISMATCH, 114, "row_year_mismatch",                                          \
-      "a row is for another financial year than the reconciliation's", "invalid_argument")
+      "a row is for another financial year than the reconciliation's", "invalid_argument")   \
+    X(FF_ERR_WATCHERS_FULL, 190, "watchers_full",                                                  \
+      "too many WatchEvents requests are waiting already; retry shortly", "resource_exhausted")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

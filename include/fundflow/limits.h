@@ -379,4 +379,19 @@
 /* Months in a financial year, M1 (April) to M12 (March): a plan's amounts and an outturn's rows. */
 #define FF_MONTHS_PER_YEAR 12
 
+/* ---- the change stream (WatchEvents) ---- */
+
+/* The longest a WatchEvents request waits for a first event, in milliseconds; a longer wait_ms is
+ * cut to it. Below the 60 s that proxies commonly allow an idle request. */
+#ifndef FF_WATCH_WAIT_MS_MAX
+#define FF_WATCH_WAIT_MS_MAX 30000
+#endif
+
+/* WatchEvents requests waiting at once at most; past it the next is refused with watchers_full.
+ * Each holds a connection, so the limit is never more than a quarter of max_connections either:
+ * waiting consumers leave most slots to writers and readers. */
+#ifndef FF_WATCHERS_MAX
+#define FF_WATCHERS_MAX 256
+#endif
+
 #endif

@@ -94,6 +94,8 @@ static const matrix_row matrix_rows[] = {
     {"Reconcile", RECONCILE("QUE"), RECONCILE("QF7"), EVERYONE, NATIONAL_READERS},
     {"GrantPrincipal", GRANT("QUE"), GRANT("QF7"), ADMINS, ADMINS},
     {"RevokePrincipal", "{\"name\":\"victim-que\"}", "{\"name\":\"victim-qf7\"}", ADMINS, ADMINS},
+    /* As ListEvents: only covered events are listed; wait_ms 0 answers at once. */
+    {"WatchEvents", "{}", "{\"after_sequence\":10}", EVERYONE, EVERYONE},
 };
 
 static const char *fundflowd_path;
