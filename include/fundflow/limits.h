@@ -394,4 +394,14 @@
 #define FF_WATCHERS_MAX 256
 #endif
 
+/* fundflow events --follow: how many calls in a row may find no usable server (down, stopping,
+ * or too busy) before it gives up, and the pause before the first retry, which grows by as much
+ * with each. 5 retries span 0.5 + 1 + 1.5 + 2 + 2.5 = 7.5 s: a restart, not an outage. */
+#ifndef FF_FOLLOW_RECONNECTS_MAX
+#define FF_FOLLOW_RECONNECTS_MAX 5
+#endif
+#ifndef FF_FOLLOW_RECONNECT_PAUSE_MS
+#define FF_FOLLOW_RECONNECT_PAUSE_MS 500
+#endif
+
 #endif

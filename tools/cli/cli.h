@@ -138,6 +138,7 @@ typedef struct cli_options {
     uint64_t limit; /* rows at most; 0 means every row */
     uint64_t batch_size;
     bool linked;
+    bool follow; /* events --follow */
     /* Organisations' links. */
     cli_code_list members;
     bool members_given; /* --member or --members: the members are set, perhaps to none */
@@ -262,6 +263,8 @@ int cli_positions_run(const cli_options *options, cli_session *session);
 int cli_flows_run(const cli_options *options, cli_session *session);
 int cli_history_run(const cli_options *options, cli_session *session);
 int cli_events_run(const cli_options *options, cli_session *session);
+/* events --follow (cli_follow.c): prints events as they commit until SIGINT or SIGTERM. */
+int cli_events_follow_run(const cli_options *options, cli_session *session);
 int cli_event_run(const cli_options *options, cli_session *session);
 int cli_verify_run(const cli_options *options, cli_session *session);
 int cli_info_run(const cli_options *options, cli_session *session);

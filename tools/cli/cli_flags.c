@@ -489,6 +489,13 @@ static bool cli_rollup_parse(void *context, const char *flag, const char *value)
     return true;
 }
 
+static bool cli_follow_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    (void)flag, (void)value;
+    options->follow = true;
+    return true;
+}
+
 static bool cli_root_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     return cli_code_text_parse(flag, value, &options->root_code);
@@ -519,7 +526,9 @@ static bool cli_reload_parse(void *context, const char *flag, const char *value)
 static bool cli_format_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     cli_report_format format = CLI_REPORT_FORMAT_UNCHOSEN;
-    if (!cli_report_format_find(value, &format)) {
+    /* events --follow prints text or JSON lines; text is its name for the table format. */
+    if (strcasecmp(value, "text") == 0) format = CLI_REPORT_FORMAT_TABLE;
+    else if (!cli_report_format_find(value, &format)) {
         return tool_value_refuse(flag, value, "is not table, csv, json or xlsx");
     }
     options->report_format = (uint32_t)format;
@@ -1370,6 +1379,14 @@ const tool_flag cli_flags[] = {
      "event.", NULL},
     {"--contract", "ID", CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0, cli_contract_parse,
      "Only the events of this contract. Not with --org. Default: every event.", NULL},
+    {"--follow", NULL, CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0, cli_follow_parse,
+     "Keep printing events as they are recorded, like tail -f, one line each (--format text,\n"
+     "the default) or one EventRecord in JSON per line (--format json), from --after on.\n"
+     "Checks the hash chain as it reads: each event's previous hash must be the hash of the\n"
+     "event before it, or it says where the chain broke and exits 1. Reconnects up to\n"
+     CLI_NUMBER_TEXT(FF_FOLLOW_RECONNECTS_MAX) " times in a row, resuming after the last event\n"
+     "printed. SIGINT (Ctrl-C) or SIGTERM ends it with exit 0. Not with --org, --contract,\n"
+     "--limit, --output, --sort or --provenance.", NULL},
     {"--after", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0,
      cli_after_parse, "Start after event SEQUENCE. Default: 0, from the first.", NULL},
     {"--limit", "N",
@@ -1512,6 +1529,21 @@ static int cli_combination_refuse(const char *subcommand, const char *problem) {
     return CLI_EXIT_USAGE;
 }
 
+/* events --follow reads every event, and prints lines as they come: no filter, no file. */
+static int cli_follow_combination_check(const cli_options *options) {
+    if (options->org_code || options->contract_id || options->limit || options->output_path ||
+        options->sort_column || options->provenance) {
+        return cli_combination_refuse("events --follow", "takes no --org, --contract, --limit, "
+                                                         "--output, --sort or --provenance");
+    }
+    if (options->report_format != CLI_REPORT_FORMAT_UNCHOSEN &&
+        options->report_format != CLI_REPORT_FORMAT_TABLE &&
+        options->report_format != CLI_REPORT_FORMAT_JSON) {
+        return cli_combination_refuse("events --follow", "prints --format text or json");
+    }
+    return CLI_EXIT_OK;
+}
+
 /* history lists an account's postings (CODE, --stream, --year) or a principal's events
  * (--actor), never both. */
 static int cli_history_combination_check(const cli_options *options) {
@@ -1608,7 +1640,7 @@ static int cli_subcommand_combination_check(const cli_options *options) {
         if (options->org_code && options->contract_id) {
             return cli_combination_refuse("events", "takes --org or --contract, not both");
         }
-        return CLI_EXIT_OK;
+        return options->follow ? cli_follow_combination_check(options) : CLI_EXIT_OK;
     case CLI_SUBCOMMAND_REPORT:
         if (options->json && options->report_format != CLI_REPORT_FORMAT_UNCHOSEN &&
             options->report_format != CLI_REPORT_FORMAT_JSON) {

@@ -432,6 +432,7 @@ static bool cli_named_history_advance(ProtobufCMessage *request, const ProtobufC
 }
 
 int cli_events_run(const cli_options *options, cli_session *session) {
+    if (options->follow) return cli_events_follow_run(options, session);
     Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
     list.after_sequence = options->after_sequence;
     Fundflow__V1__GetHistoryRequest named = FUNDFLOW__V1__GET_HISTORY_REQUEST__INIT;
