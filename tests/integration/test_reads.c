@@ -34,47 +34,6 @@ static const char *fundflowd_path;
 
 /* ---- helpers ---- */
 
-static void json_submit_ok(uint16_t port, const char *json) {
-    http_reply reply;
-    assert_int_equal(http_twirp_json(port, "SubmitCommands", json, &reply), 0);
-    if (reply.status != 200) fail_msg("status %d: %s", reply.status, reply.body);
-    http_reply_free(&reply);
-}
-
-/* Registers X24 and QUE and sets X24's £10,000.00 core services limit (events 1 to 3). */
-static void world_load(uint16_t port) {
-    json_submit_ok(port,
-                   "{\"linked\":true,\"commands\":["
-                   "{\"idempotency_key\":\"w1\",\"effective_date\":20240401,\"event\":"
-                   "{\"org_registered\":{\"code\":\"X24\",\"name\":\"NHS England\","
-                   "\"kind\":\"NHSE\"}}},"
-                   "{\"idempotency_key\":\"w2\",\"effective_date\":20240401,\"event\":"
-                   "{\"org_registered\":{\"code\":\"QUE\",\"name\":\"NHS Cambridgeshire and "
-                   "Peterborough ICB\",\"kind\":3,\"parent_code\":\"X24\"}}},"
-                   "{\"idempotency_key\":\"w3\",\"effective_date\":20240401,\"event\":"
-                   "{\"revenue_limit_set\":{\"funder_code\":\"X24\",\"stream\":\"CORE_SERVICES\","
-                   "\"financial_year\":2024,\"limit_pence\":\"1000000\"}}}]}");
-}
-
-/* Allocates amount_pence from X24 to QUE under key; asserts it was recorded. */
-static void allocation_submit(uint16_t port, const char *key, int64_t amount_pence) {
-    Fundflow__V1__Command *command = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR,
-                                                     amount_pence);
-    Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
-    request.commands = &command;
-    request.n_commands = 1;
-    http_reply reply;
-    assert_int_equal(http_twirp_protobuf(port, "SubmitCommands", &request.base, &reply), 0);
-    if (reply.status != 200) fail_msg("SubmitCommands: status %d: %s", reply.status, reply.body);
-    Fundflow__V1__SubmitCommandsResponse *response =
-        fundflow__v1__submit_commands_response__unpack(NULL, reply.body_bytes, reply.body);
-    assert_non_null(response);
-    assert_string_equal(response->results[0]->code, "ok");
-    fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
-    http_reply_free(&reply);
-    test_command_free(command);
-}
-
 /* QUE's core services received for TEST_YEAR through GetPosition in protobuf: the reply's
  * status in *status_out (-1 if the exchange failed), the amount when it is 200. */
 static int64_t position_received(uint16_t port, int *status_out) {
@@ -115,19 +74,6 @@ static int64_t position_received_json(uint16_t port) {
     }
     http_reply_free(&reply);
     return received;
-}
-
-/* A counter in the /metrics text, or UINT64_MAX if it is not there. */
-static uint64_t metrics_value(uint16_t port, const char *name) {
-    http_reply reply;
-    assert_int_equal(http_request(port, "GET", "/metrics", NULL, NULL, 0, NULL, &reply), 0);
-    assert_int_equal(reply.status, 200);
-    char pattern[128];
-    snprintf(pattern, sizeof pattern, "\n%s ", name);
-    const char *line = strstr((const char *)reply.body, pattern);
-    uint64_t value = line ? strtoull(line + strlen(pattern), NULL, 10) : UINT64_MAX;
-    http_reply_free(&reply);
-    return value;
 }
 
 /* ---- many reads while writes commit ---- */
@@ -175,7 +121,7 @@ static void test_concurrent_reads_see_whole_commits(void **state) {
     (void)state;
     test_server server;
     test_server_start(fundflowd_path, "read_workers = 4\n", &server);
-    world_load(server.port);
+    test_server_world_load(server.port);
     reads_shared shared = {.port = server.port};
     atomic_init(&shared.writes_done, false);
     reads_client clients[CONCURRENT_READERS];
@@ -187,7 +133,7 @@ static void test_concurrent_reads_see_whole_commits(void **state) {
     for (int i = 0; i < CONCURRENT_WRITES; i++) {
         char key[32];
         snprintf(key, sizeof key, "c%d", i);
-        allocation_submit(server.port, key, CONCURRENT_WRITE_PENCE);
+        test_server_allocate(server.port, key, CONCURRENT_WRITE_PENCE);
     }
     atomic_store(&shared.writes_done, true);
     for (int i = 0; i < CONCURRENT_READERS; i++) {
@@ -263,14 +209,14 @@ static void test_write_is_acknowledged_while_a_long_read_is_in_flight(void **sta
              FF_READS_PLUGIN_DIR, gate);
     test_server server;
     test_server_start(fundflowd_path, config_text, &server);
-    world_load(server.port);
+    test_server_world_load(server.port);
     report_call report = {.port = server.port};
     atomic_init(&report.done, false);
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, report_call_run, &report), 0);
     /* From here the report is on a reader thread, and stays there until the gate's byte. */
     int fd = gate_open_when_report_waits(gate);
-    allocation_submit(server.port, "during-report", 250);
+    test_server_allocate(server.port, "during-report", 250);
     int status = 0;
     /* The other reader thread answers reads meanwhile: £2.50 received. */
     assert_int_equal(position_received(server.port, &status), 250);
@@ -279,7 +225,7 @@ static void test_write_is_acknowledged_while_a_long_read_is_in_flight(void **sta
     /* A reload of the plugins must wait for the report, but the loop does not wait with it. */
     assert_int_equal(kill(server.pid, SIGHUP), 0);
     log_wait(&server, "msg=\"configuration re-read\"");
-    allocation_submit(server.port, "during-reload", 250);
+    test_server_allocate(server.port, "during-reload", 250);
     assert_int_equal(position_received(server.port, &status), 500);
     /* The writes and the reads were answered while the report was still waiting. */
     assert_false(atomic_load(&report.done));
@@ -403,11 +349,11 @@ static void test_a_log_that_never_drains_does_not_stall_requests(void **state) {
     }
     close(connection);
     /* Writes and reads are answered too, with the log still full. */
-    world_load(server.port);
-    allocation_submit(server.port, "while-stalled", 100);
+    test_server_world_load(server.port);
+    test_server_allocate(server.port, "while-stalled", 100);
     int status = 0;
     assert_int_equal(position_received(server.port, &status), 100);
-    uint64_t dropped = metrics_value(server.port, "fundflow_log_lines_dropped_total");
+    uint64_t dropped = test_server_metric(server.port, "fundflow_log_lines_dropped_total");
     assert_true(dropped > 0 && dropped != UINT64_MAX);
     char last_line[512];
     assert_int_equal(stalled_server_stop(&server, last_line, sizeof last_line), 0);
@@ -445,8 +391,8 @@ static void test_shutdown_with_reads_in_flight_is_clean(void **state) {
     (void)state;
     test_server server;
     test_server_start(fundflowd_path, "read_workers = 2\n", &server);
-    world_load(server.port);
-    allocation_submit(server.port, "before-shutdown", 100000);
+    test_server_world_load(server.port);
+    test_server_allocate(server.port, "before-shutdown", 100000);
     atomic_int answered;
     atomic_init(&answered, 0);
     shutdown_client clients[SHUTDOWN_READERS];

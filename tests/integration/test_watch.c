@@ -23,8 +23,6 @@
 #include "test_support.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-#define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
-
 /* How often a poll for a condition looks, and how many times at most: about 10 s. */
 #define WATCH_POLL_MS 10
 #define WATCH_POLL_COUNT_MAX 1000
@@ -41,67 +39,11 @@ static const char *fundflowd_path;
 
 /* ---- helpers ---- */
 
-static void json_submit_ok(uint16_t port, const char *json) {
-    http_reply reply;
-    assert_int_equal(http_twirp_json(port, "SubmitCommands", json, &reply), 0);
-    if (reply.status != 200) fail_msg("status %d: %s", reply.status, reply.body);
-    http_reply_free(&reply);
-}
-
-/* Registers X24 and QUE and sets X24's £10,000.00 core services limit (events 1 to 3). */
-static void world_load(uint16_t port) {
-    json_submit_ok(port,
-                   "{\"linked\":true,\"commands\":["
-                   "{\"idempotency_key\":\"w1\",\"effective_date\":20240401,\"event\":"
-                   "{\"org_registered\":{\"code\":\"X24\",\"name\":\"NHS England\","
-                   "\"kind\":\"NHSE\"}}},"
-                   "{\"idempotency_key\":\"w2\",\"effective_date\":20240401,\"event\":"
-                   "{\"org_registered\":{\"code\":\"QUE\",\"name\":\"NHS Cambridgeshire and "
-                   "Peterborough ICB\",\"kind\":3,\"parent_code\":\"X24\"}}},"
-                   "{\"idempotency_key\":\"w3\",\"effective_date\":20240401,\"event\":"
-                   "{\"revenue_limit_set\":{\"funder_code\":\"X24\",\"stream\":\"CORE_SERVICES\","
-                   "\"financial_year\":2024,\"limit_pence\":\"1000000\"}}}]}");
-}
-
-/* Allocates amount_pence from X24 to QUE under key; returns the event's sequence. */
-static uint64_t allocation_submit(uint16_t port, const char *key, int64_t amount_pence) {
-    Fundflow__V1__Command *command = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR,
-                                                     amount_pence);
-    Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
-    request.commands = &command;
-    request.n_commands = 1;
-    http_reply reply;
-    assert_int_equal(http_twirp_protobuf(port, "SubmitCommands", &request.base, &reply), 0);
-    if (reply.status != 200) fail_msg("SubmitCommands: status %d: %s", reply.status, reply.body);
-    Fundflow__V1__SubmitCommandsResponse *response =
-        fundflow__v1__submit_commands_response__unpack(NULL, reply.body_bytes, reply.body);
-    assert_non_null(response);
-    assert_string_equal(response->results[0]->code, "ok");
-    uint64_t sequence = response->results[0]->sequence;
-    fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
-    http_reply_free(&reply);
-    test_command_free(command);
-    return sequence;
-}
-
-/* A gauge or counter in the /metrics text, or UINT64_MAX if it is not there. */
-static uint64_t metrics_value(uint16_t port, const char *name) {
-    http_reply reply;
-    assert_int_equal(http_request(port, "GET", "/metrics", NULL, NULL, 0, NULL, &reply), 0);
-    assert_int_equal(reply.status, 200);
-    char pattern[128];
-    snprintf(pattern, sizeof pattern, "\n%s ", name);
-    const char *line = strstr((const char *)reply.body, pattern);
-    uint64_t value = line ? strtoull(line + strlen(pattern), NULL, 10) : UINT64_MAX;
-    http_reply_free(&reply);
-    return value;
-}
-
 /* Polls until the gauge reads wanted, a bounded number of times. */
 static void metrics_await(uint16_t port, const char *name, uint64_t wanted) {
     uint64_t value = UINT64_MAX;
     for (int i = 0; i < WATCH_POLL_COUNT_MAX; i++) {
-        value = metrics_value(port, name);
+        value = test_server_metric(port, name);
         if (value == wanted) return;
         usleep(WATCH_POLL_MS * 1000);
     }
@@ -158,17 +100,48 @@ static void event_hash(uint16_t port, uint64_t sequence, uint8_t hash[32]) {
     http_reply_free(&reply);
 }
 
+/* ---- fixtures: a fresh server holding the world's events 1 to 3 ---- */
+
+static int server_begin(void **state, const char *config_text) {
+    test_server *server = calloc(1, sizeof *server);
+    assert_non_null(server);
+    test_server_start(fundflowd_path, config_text, server);
+    test_server_world_load(server->port);
+    *state = server;
+    return 0;
+}
+
+static int server_setup(void **state) {
+    return server_begin(state, NULL);
+}
+
+/* max_connections 8: a quarter, 2, may wait at once (one peer may hold 4 connections). */
+#define WATCH_LIMITED_CONFIG "max_connections = 8\n"
+#define WATCH_LIMIT 2
+
+static int limited_server_setup(void **state) {
+    return server_begin(state, WATCH_LIMITED_CONFIG);
+}
+
+/* Stops the server unless the test did, and fails unless it exited 0: under ASan a leak fails
+ * the exit status. */
+static int server_teardown(void **state) {
+    test_server *server = *state;
+    int status = server->pid > 0 ? test_server_stop(server) : 0;
+    test_server_cleanup(server);
+    free(server);
+    assert_int_equal(status, 0);
+    return 0;
+}
+
 /* ---- a parked watcher, a watcher behind the head, a wait that ends ---- */
 
 static void test_parked_watcher_gets_the_write(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, NULL, &server);
-    world_load(server.port);
-    int fd = watch_send(server.port, 3, WATCH_WAIT_LONG_MS);
-    metrics_await(server.port, "fundflow_watchers_parked", 1);
+    test_server *server = *state;
+    int fd = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    metrics_await(server->port, "fundflow_watchers_parked", 1);
     /* Event 4: £1.00 from X24 to QUE. */
-    assert_int_equal(allocation_submit(server.port, "parked-1", 100), 4);
+    assert_int_equal(test_server_allocate(server->port, "parked-1", 100), 4);
     http_reply reply;
     assert_int_equal(http_raw_reply_read(fd, &reply), 0);
     close(fd);
@@ -180,20 +153,15 @@ static void test_parked_watcher_gets_the_write(void **state) {
     assert_non_null(strstr(body, "\"next_after_sequence\":\"4\""));
     assert_non_null(strstr(body, "\"amount_pence\":\"100\""));
     http_reply_free(&reply);
-    assert_int_equal(metrics_value(server.port, "fundflow_watchers_parked"), 0);
-    assert_int_equal(test_server_stop(&server), 0);
-    test_server_cleanup(&server);
+    assert_int_equal(test_server_metric(server->port, "fundflow_watchers_parked"), 0);
 }
 
 static void test_watcher_behind_the_head_returns_at_once(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, NULL, &server);
-    world_load(server.port);
+    test_server *server = *state;
     uint8_t hash_1[32];
-    event_hash(server.port, 1, hash_1);
+    event_hash(server->port, 1, hash_1);
     /* After event 1 there are 2 and 3: both come back, nothing waits. */
-    Fundflow__V1__WatchEventsResponse *page = watch_call(server.port, 1, 0, WATCH_WAIT_LONG_MS);
+    Fundflow__V1__WatchEventsResponse *page = watch_call(server->port, 1, 0, WATCH_WAIT_LONG_MS);
     assert_int_equal(page->n_events, 2);
     assert_int_equal(page->events[0]->sequence, 2);
     assert_int_equal(page->events[1]->sequence, 3);
@@ -207,53 +175,39 @@ static void test_watcher_behind_the_head_returns_at_once(void **state) {
     assert_string_equal(page->events[0]->actor, "local-admin");
     fundflow__v1__watch_events_response__free_unpacked(page, NULL);
     /* max_events 1: one event, and next_after_sequence says where to go on. */
-    page = watch_call(server.port, 0, 1, WATCH_WAIT_LONG_MS);
+    page = watch_call(server->port, 0, 1, WATCH_WAIT_LONG_MS);
     assert_int_equal(page->n_events, 1);
     assert_int_equal(page->events[0]->sequence, 1);
     assert_int_equal(page->next_after_sequence, 1);
     fundflow__v1__watch_events_response__free_unpacked(page, NULL);
-    assert_int_equal(test_server_stop(&server), 0);
-    test_server_cleanup(&server);
 }
 
 static void test_a_wait_that_ends_is_an_empty_page_with_the_head(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, NULL, &server);
-    world_load(server.port);
+    test_server *server = *state;
     /* wait_ms 1: parked, and the timer answers with nothing new and the head, 3. */
-    Fundflow__V1__WatchEventsResponse *page = watch_call(server.port, 3, 0, 1);
+    Fundflow__V1__WatchEventsResponse *page = watch_call(server->port, 3, 0, 1);
     assert_int_equal(page->n_events, 0);
     assert_int_equal(page->head_sequence, 3);
     assert_int_equal(page->next_after_sequence, 3);
     fundflow__v1__watch_events_response__free_unpacked(page, NULL);
     /* wait_ms 0 answers at once; a sequence beyond the head is kept as where to go on. */
-    page = watch_call(server.port, 7, 0, 0);
+    page = watch_call(server->port, 7, 0, 0);
     assert_int_equal(page->n_events, 0);
     assert_int_equal(page->head_sequence, 3);
     assert_int_equal(page->next_after_sequence, 7);
     fundflow__v1__watch_events_response__free_unpacked(page, NULL);
-    assert_int_equal(metrics_value(server.port, "fundflow_watchers_parked"), 0);
-    assert_int_equal(test_server_stop(&server), 0);
-    test_server_cleanup(&server);
+    assert_int_equal(test_server_metric(server->port, "fundflow_watchers_parked"), 0);
 }
 
 /* ---- the limit, hang-ups and shutdown ---- */
 
-/* max_connections 8: a quarter, 2, may wait at once (one peer may hold 4 connections). */
-#define WATCH_LIMITED_CONFIG "max_connections = 8\n"
-#define WATCH_LIMIT 2
-
 static void test_the_limit_refuses_the_next_watcher_naming_it(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, WATCH_LIMITED_CONFIG, &server);
-    world_load(server.port);
+    test_server *server = *state;
     int fds[WATCH_LIMIT];
-    for (int i = 0; i < WATCH_LIMIT; i++) fds[i] = watch_send(server.port, 3, WATCH_WAIT_LONG_MS);
-    metrics_await(server.port, "fundflow_watchers_parked", WATCH_LIMIT);
+    for (int i = 0; i < WATCH_LIMIT; i++) fds[i] = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    metrics_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
     http_reply reply;
-    assert_int_equal(http_twirp_json(server.port, "WatchEvents",
+    assert_int_equal(http_twirp_json(server->port, "WatchEvents",
                                      "{\"after_sequence\":3,\"wait_ms\":15000}", &reply), 0);
     assert_int_equal(reply.status, 429);
     const char *body = (const char *)reply.body;
@@ -262,7 +216,7 @@ static void test_the_limit_refuses_the_next_watcher_naming_it(void **state) {
     assert_non_null(strstr(body, "\"limit\":\"2\""));
     http_reply_free(&reply);
     /* The refusal took nothing: the two parked still get event 4. */
-    assert_int_equal(allocation_submit(server.port, "limit-1", 100), 4);
+    assert_int_equal(test_server_allocate(server->port, "limit-1", 100), 4);
     for (int i = 0; i < WATCH_LIMIT; i++) {
         assert_int_equal(http_raw_reply_read(fds[i], &reply), 0);
         close(fds[i]);
@@ -270,45 +224,35 @@ static void test_the_limit_refuses_the_next_watcher_naming_it(void **state) {
         assert_non_null(strstr((const char *)reply.body, "\"sequence\":\"4\""));
         http_reply_free(&reply);
     }
-    assert_int_equal(test_server_stop(&server), 0);
-    test_server_cleanup(&server);
 }
 
 static void test_a_client_that_hangs_up_while_parked_is_freed(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, WATCH_LIMITED_CONFIG, &server);
-    world_load(server.port);
+    test_server *server = *state;
     /* Three rounds of two watchers that hang up: without the clean-up the second round would
      * find both watcher slots, and the third every one of the peer's 4 connections, taken. */
     for (int round = 0; round < 3; round++) {
         int fds[WATCH_LIMIT];
         for (int i = 0; i < WATCH_LIMIT; i++) {
-            fds[i] = watch_send(server.port, 3, WATCH_WAIT_MAX_MS);
+            fds[i] = watch_send(server->port, 3, WATCH_WAIT_MAX_MS);
         }
-        metrics_await(server.port, "fundflow_watchers_parked", WATCH_LIMIT);
+        metrics_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
         for (int i = 0; i < WATCH_LIMIT; i++) close(fds[i]);
-        metrics_await(server.port, "fundflow_watchers_parked", 0);
+        metrics_await(server->port, "fundflow_watchers_parked", 0);
         /* Only the connection asking for the metrics is left. */
-        metrics_await(server.port, "fundflow_connections", 1);
+        metrics_await(server->port, "fundflow_connections", 1);
     }
     /* The server still serves watchers, and stops cleanly: under ASan a leaked request or
      * connection fails the exit status. */
-    Fundflow__V1__WatchEventsResponse *page = watch_call(server.port, 2, 0, 0);
+    Fundflow__V1__WatchEventsResponse *page = watch_call(server->port, 2, 0, 0);
     assert_int_equal(page->n_events, 1);
     fundflow__v1__watch_events_response__free_unpacked(page, NULL);
-    assert_int_equal(test_server_stop(&server), 0);
-    test_server_cleanup(&server);
 }
 
 static void test_shutdown_answers_parked_watchers(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, NULL, &server);
-    world_load(server.port);
-    int fd = watch_send(server.port, 3, WATCH_WAIT_LONG_MS);
-    metrics_await(server.port, "fundflow_watchers_parked", 1);
-    assert_int_equal(kill(server.pid, SIGTERM), 0);
+    test_server *server = *state;
+    int fd = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    metrics_await(server->port, "fundflow_watchers_parked", 1);
+    assert_int_equal(kill(server->pid, SIGTERM), 0);
     /* Answered at once with what there is, the head, and the connection closed. */
     http_reply reply;
     assert_int_equal(http_raw_reply_read(fd, &reply), 0);
@@ -318,8 +262,7 @@ static void test_shutdown_answers_parked_watchers(void **state) {
     http_reply_free(&reply);
     assert_int_equal(http_raw_wait_closed(fd, 10000), 0);
     close(fd);
-    assert_int_equal(test_server_wait(&server), 0);
-    test_server_cleanup(&server);
+    assert_int_equal(test_server_wait(server), 0);
 }
 
 /* ---- a consumer following while several clients write ---- */
@@ -340,7 +283,7 @@ static void *follow_writer_run(void *argument) {
     for (int i = 0; i < FOLLOW_WRITES_EACH; i++) {
         char key[64];
         snprintf(key, sizeof key, "follow-%d-%d", writer->index, i);
-        allocation_submit(writer->port, key, 100);
+        test_server_allocate(writer->port, key, 100);
     }
     return NULL;
 }
@@ -376,26 +319,23 @@ static void follow_consume(uint16_t port, follow_seen *seen) {
 }
 
 static void test_a_consumer_following_from_zero_sees_every_event_once(void **state) {
-    (void)state;
-    test_server server;
-    test_server_start(fundflowd_path, NULL, &server);
-    world_load(server.port);
+    test_server *server = *state;
     follow_writer writers[FOLLOW_WRITERS];
     pthread_t threads[FOLLOW_WRITERS];
     for (int i = 0; i < FOLLOW_WRITERS; i++) {
-        writers[i] = (follow_writer){server.port, i};
+        writers[i] = (follow_writer){server->port, i};
         assert_int_equal(pthread_create(&threads[i], NULL, follow_writer_run, &writers[i]), 0);
     }
     follow_seen *seen = calloc(1, sizeof *seen);
     assert_non_null(seen);
-    follow_consume(server.port, seen);
+    follow_consume(server->port, seen);
     for (int i = 0; i < FOLLOW_WRITERS; i++) pthread_join(threads[i], NULL);
-    assert_int_equal(test_server_head(server.port), FOLLOW_EVENTS_END);
+    assert_int_equal(test_server_head(server->port), FOLLOW_EVENTS_END);
     /* Every event once, and the same hashes as ListEvents gives. */
     Fundflow__V1__ListEventsRequest list = FUNDFLOW__V1__LIST_EVENTS_REQUEST__INIT;
     list.page_size = 1000;
     http_reply reply;
-    assert_int_equal(http_twirp_protobuf(server.port, "ListEvents", &list.base, &reply), 0);
+    assert_int_equal(http_twirp_protobuf(server->port, "ListEvents", &list.base, &reply), 0);
     assert_int_equal(reply.status, 200);
     Fundflow__V1__ListEventsResponse *listed =
         fundflow__v1__list_events_response__unpack(NULL, reply.body_bytes, reply.body);
@@ -410,8 +350,6 @@ static void test_a_consumer_following_from_zero_sees_every_event_once(void **sta
     fundflow__v1__list_events_response__free_unpacked(listed, NULL);
     http_reply_free(&reply);
     free(seen);
-    assert_int_equal(test_server_stop(&server), 0);
-    test_server_cleanup(&server);
 }
 
 int main(int argc, char **argv) {
@@ -422,13 +360,20 @@ int main(int argc, char **argv) {
     fundflowd_path = argv[1];
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parked_watcher_gets_the_write),
-        cmocka_unit_test(test_watcher_behind_the_head_returns_at_once),
-        cmocka_unit_test(test_a_wait_that_ends_is_an_empty_page_with_the_head),
-        cmocka_unit_test(test_the_limit_refuses_the_next_watcher_naming_it),
-        cmocka_unit_test(test_a_client_that_hangs_up_while_parked_is_freed),
-        cmocka_unit_test(test_shutdown_answers_parked_watchers),
-        cmocka_unit_test(test_a_consumer_following_from_zero_sees_every_event_once),
+        cmocka_unit_test_setup_teardown(test_parked_watcher_gets_the_write, server_setup,
+                                        server_teardown),
+        cmocka_unit_test_setup_teardown(test_watcher_behind_the_head_returns_at_once,
+                                        server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown(test_a_wait_that_ends_is_an_empty_page_with_the_head,
+                                        server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown(test_the_limit_refuses_the_next_watcher_naming_it,
+                                        limited_server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown(test_a_client_that_hangs_up_while_parked_is_freed,
+                                        limited_server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_answers_parked_watchers, server_setup,
+                                        server_teardown),
+        cmocka_unit_test_setup_teardown(test_a_consumer_following_from_zero_sees_every_event_once,
+                                        server_setup, server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -397,3 +397,56 @@ uint64_t test_server_head(uint16_t port) {
     http_reply_free(&reply);
     return head;
 }
+
+void test_server_submit_json(uint16_t port, const char *json) {
+    http_reply reply;
+    assert_int_equal(http_twirp_json(port, "SubmitCommands", json, &reply), 0);
+    if (reply.status != 200) fail_msg("status %d: %s", reply.status, reply.body);
+    http_reply_free(&reply);
+}
+
+void test_server_world_load(uint16_t port) {
+    test_server_submit_json(
+        port, "{\"linked\":true,\"commands\":["
+              "{\"idempotency_key\":\"w1\",\"effective_date\":20240401,\"event\":"
+              "{\"org_registered\":{\"code\":\"X24\",\"name\":\"NHS England\","
+              "\"kind\":\"NHSE\"}}},"
+              "{\"idempotency_key\":\"w2\",\"effective_date\":20240401,\"event\":"
+              "{\"org_registered\":{\"code\":\"QUE\",\"name\":\"NHS Cambridgeshire and "
+              "Peterborough ICB\",\"kind\":3,\"parent_code\":\"X24\"}}},"
+              "{\"idempotency_key\":\"w3\",\"effective_date\":20240401,\"event\":"
+              "{\"revenue_limit_set\":{\"funder_code\":\"X24\",\"stream\":\"CORE_SERVICES\","
+              "\"financial_year\":2024,\"limit_pence\":\"1000000\"}}}]}");
+}
+
+uint64_t test_server_allocate(uint16_t port, const char *key, int64_t amount_pence) {
+    Fundflow__V1__Command *command = test_allocation(
+        key, "X24", "QUE", FUNDFLOW__V1__STREAM__CORE_SERVICES, TEST_YEAR, amount_pence);
+    Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
+    request.commands = &command;
+    request.n_commands = 1;
+    http_reply reply;
+    assert_int_equal(http_twirp_protobuf(port, "SubmitCommands", &request.base, &reply), 0);
+    if (reply.status != 200) fail_msg("SubmitCommands: status %d: %s", reply.status, reply.body);
+    Fundflow__V1__SubmitCommandsResponse *response =
+        fundflow__v1__submit_commands_response__unpack(NULL, reply.body_bytes, reply.body);
+    assert_non_null(response);
+    assert_string_equal(response->results[0]->code, "ok");
+    uint64_t sequence = response->results[0]->sequence;
+    fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
+    http_reply_free(&reply);
+    test_command_free(command);
+    return sequence;
+}
+
+uint64_t test_server_metric(uint16_t port, const char *name) {
+    http_reply reply;
+    assert_int_equal(http_request(port, "GET", "/metrics", NULL, NULL, 0, NULL, &reply), 0);
+    assert_int_equal(reply.status, 200);
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "\n%s ", name);
+    const char *line = strstr((const char *)reply.body, pattern);
+    uint64_t value = line ? strtoull(line + strlen(pattern), NULL, 10) : UINT64_MAX;
+    http_reply_free(&reply);
+    return value;
+}

@@ -76,4 +76,18 @@ void test_server_cleanup(test_server *server);
 /* The head sequence from ServerInfo. */
 uint64_t test_server_head(uint16_t port);
 
+/* SubmitCommands in JSON, failing the test unless it answers 200. */
+void test_server_submit_json(uint16_t port, const char *json);
+
+/* Registers X24 and QUE and sets X24's £10,000.00 core services limit for TEST_YEAR: events 1
+ * to 3 of a fresh server. */
+void test_server_world_load(uint16_t port);
+
+/* Allocates amount_pence of core services for TEST_YEAR from X24 to QUE under key, failing the
+ * test unless it is recorded; returns the event's sequence. */
+uint64_t test_server_allocate(uint16_t port, const char *key, int64_t amount_pence);
+
+/* A gauge or counter in the /metrics text, or UINT64_MAX if it is not there. */
+uint64_t test_server_metric(uint16_t port, const char *name);
+
 #endif
