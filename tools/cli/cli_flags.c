@@ -866,7 +866,8 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         NULL, "events", NULL, "list events",
         "Lists events in sequence order, each described on one line: every event, or with\n"
         "--org or --contract only those that concern one organisation or one contract.\n"
-        "Follows the server's pages to the end unless --limit stops it sooner.",
+        "Follows the server's pages to the end unless --limit stops it sooner. With --follow,\n"
+        "keeps printing events as they are recorded until stopped.",
         cli_events_run},
     [CLI_SUBCOMMAND_EVENT] = {
         NULL, "event", "SEQUENCE", "show one event in full",
@@ -1383,10 +1384,11 @@ const tool_flag cli_flags[] = {
      "Keep printing events as they are recorded, like tail -f, one line each (--format text,\n"
      "the default) or one EventRecord in JSON per line (--format json), from --after on.\n"
      "Checks the hash chain as it reads: each event's previous hash must be the hash of the\n"
-     "event before it, or it says where the chain broke and exits 1. Reconnects up to\n"
-     CLI_NUMBER_TEXT(FF_FOLLOW_RECONNECTS_MAX) " times in a row, resuming after the last event\n"
-     "printed. SIGINT (Ctrl-C) or SIGTERM ends it with exit 0. Not with --org, --contract,\n"
-     "--limit, --output, --sort or --provenance.", NULL},
+     "event before it, or it says where the chain broke and exits 1. Reconnects up to "
+     CLI_NUMBER_TEXT(FF_FOLLOW_RECONNECTS_MAX) "\n"
+     "times in a row, resuming after the last event printed. SIGINT (Ctrl-C) or SIGTERM ends\n"
+     "it with exit 0. Not with --org, --contract, --limit, --output, --sort or --provenance.",
+     NULL},
     {"--after", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0,
      cli_after_parse, "Start after event SEQUENCE. Default: 0, from the first.", NULL},
     {"--limit", "N",
