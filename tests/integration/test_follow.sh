@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration test of `fundflow events --follow`: against a real fundflowd it prints the writes
-# made after it started, one line each in order (text and JSON), and exits 0 on SIGTERM and
-# SIGINT; against a stand-in server (python3) that drops a connection and then sends an event
+# made after it started, one line each in order (text and JSON), goes on after a restart of the
+# server, and exits 0 on SIGTERM and SIGINT; against a stand-in server (python3) that drops a connection and then sends an event
 # whose previous_hash is not the hash before it, it resumes after its last event and then says
 # where the chain broke and exits 1.
 #
@@ -110,6 +110,22 @@ follower_stop "$follower" INT
 check "--follow refuses a filter and a file format"
 expect_status 2 events --follow --org X24
 expect_status 2 events --follow --format csv
+
+check "across a restart of the server on its address, it reconnects and goes on after event 4, printing nothing twice"
+"$cli" events --follow --after 3 >"$scratch/follow.out" 2>"$scratch/follow.err" &
+follower=$!
+started_pids+=("$follower")
+poll_until 'has_line "$scratch/follow.out" "4  2024-04-02  allocation_issued"'
+address=$server_address
+server_stop
+server_launch "$fundflowd" --listen "$address" --data-dir "$scratch/data"
+poll_until "watchers_parked 1"
+# £2.00 more from X24 to QUE, event 5.
+expect_status 0 allocate --from X24 --to QUE --stream core-services --year 2024/25 --amount 2 \
+    --date 2024-04-02
+poll_until 'has_line "$scratch/follow.out" "5  2024-04-02  allocation_issued"'
+[[ $(wc -l <"$scratch/follow.out") -eq 2 ]] || fail "expected events 4 and 5 once: $(cat "$scratch/follow.out")"
+follower_stop "$follower" TERM
 server_stop
 
 check "against a stand-in server: a dropped connection is resumed after the last event, and a broken link is named with exit 1"
