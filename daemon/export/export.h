@@ -22,6 +22,7 @@
 
 #include <xlsxwriter.h>
 
+#include "failure.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
@@ -160,5 +161,22 @@ typedef bool export_xlsx_extra(const void *context, lxw_workbook *workbook, lxw_
 bool export_report_xlsx_write(const Fundflow__V1__Report *report, const char *path,
                               const char *shown_path, export_xlsx_extra *extra,
                               const void *context, char *why);
+
+/* ExportReport ------------------------------------------------------------------------------- */
+
+/* Whether the request can be answered: it has a report and a format of CSV or XLSX. Otherwise
+ * fills failure naming the field (report, format). */
+ff_err export_report_request_check(const Fundflow__V1__ExportReportRequest *request,
+                                   ff_failure *failure);
+
+/* The reply for a checked request and the report RunReport's code built for it: the file's
+ * bytes, media type, a name to save it under and the report's as-at sequence. The CSV has no
+ * provenance rows and the workbook no About sheet (the CLI adds those); otherwise the bytes are
+ * the CLI's. A workbook is written through a temporary file in $TMPDIR (or /tmp), removed at
+ * once. Returns FF_OK and a reply to free with protobuf_c_message_free_unpacked, or fills
+ * failure. */
+ff_err export_report_reply(const Fundflow__V1__ExportReportRequest *request,
+                           const Fundflow__V1__Report *report,
+                           Fundflow__V1__ExportReportResponse **reply_out, ff_failure *failure);
 
 #endif
