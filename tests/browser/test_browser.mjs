@@ -6,6 +6,7 @@
 // Usage: node test_browser.mjs BASE_URL NODE_MODULES SHOT_DIR, with FF_BROWSER_PHASE=open (no
 // principals) or scoped (FF_READER_TOKEN, a reader scoped to the provider RGT).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -334,6 +335,28 @@ async function openPhase() {
       }
     }
     assert.ok(shown, 'no plugin gave findings of two levels on this ledger');
+  });
+
+  await check('reports download whole as XLSX and CSV through ExportReport', async () => {
+    await open('#/reports?year=2024&plugin=system_balance');
+    const report = await apiOk('RunReport', { plugin: 'system_balance', financial_year: 2024 });
+    const finding = report.findings[0].message;
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#report-export button[data-export="xlsx"]')]);
+    assert.equal(xlsx.suggestedFilename(), 'system_balance-2024-25.xlsx');
+    const workbook = await xlsx.path();
+    assert.equal(fs.readFileSync(workbook).subarray(0, 2).toString('latin1'), 'PK');
+    // The finding is one of the workbook's strings, XML-escaped; its sheets are named.
+    const strings = execFileSync('unzip', ['-p', workbook, 'xl/sharedStrings.xml']).toString('utf8');
+    const escaped = finding.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    assert.ok(strings.includes(escaped), `the workbook lacks the finding "${finding}"`);
+    assert.match(execFileSync('unzip', ['-p', workbook, 'xl/workbook.xml']).toString('utf8'), /name="Findings"/);
+    assert.match(await page.locator('#report-export-status').innerText(), /^Saved system_balance-2024-25\.xlsx, as at event \d+\.$/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#report-export button[data-export="csv"]')]);
+    assert.equal(csv.suggestedFilename(), 'system_balance-2024-25.csv');
+    const text = fs.readFileSync(await csv.path(), 'utf8');
+    assert.ok(text.startsWith('\ufeff# table '), text.slice(0, 60));
+    assert.ok(text.includes('\r\n# findings\r\nlevel,org_code,message\r\n'), text);
+    assert.ok(text.includes(finding.replaceAll('"', '""')), `the CSV lacks the finding "${finding}"`);
   });
 
   await check('delegation register, events with Verify, and sign-in', async () => {
