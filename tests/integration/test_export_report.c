@@ -1,11 +1,16 @@
 /* Integration tests of ExportReport, the report as a file for the web view: a real fundflowd with
  * the shipped plugins on 127.0.0.1:0 and a small ledger. Its CSV is byte for byte what
  * `fundflow report --format csv` writes; its XLSX is a workbook (unzip reads it) holding the
- * figures; refusals name the field; and RunReport's as_at_date leaves out later money.
+ * figures; refusals name the field; and RunReport's and GetOutturn's as_at_date leave out later
+ * money.
  *
  * The ledger: NHS England (X24) sets a £10,000.00 core services limit and allocates QUE
  * £1,000.00 dated 2024-04-10 and £250.00 dated 2024-08-01, so system_balance's QUE received
- * £1,250.00 now and £1,000.00 as at 2024-07-01. */
+ * £1,250.00 now and £1,000.00 as at 2024-07-01. QUE plans £50.00 a month (dated 2024-04-01) and
+ * revises it to £60.00 a month (dated 2024-09-01); it agrees a £600.00 block contract QUE-C1 with
+ * RGT (dated 2024-04-15) and pays £100.00 for M2 (dated 2024-05-10) and £150.00 for M6 (dated
+ * 2024-09-10). So its outturn to M12 now has plan £720.00 (12 x £60.00) and actual £250.00; as
+ * at 2024-07-01, plan £600.00 (12 x £50.00) and actual £100.00 (M6's payment not yet made). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +56,31 @@ static test_server server;
     "{\"funder_code\":\"X24\",\"recipient_code\":\"QUE\",\"stream\":\"CORE_SERVICES\","         \
     "\"financial_year\":2024,\"amount_pence\":\"25000\"}}}]}"
 
+/* A PlanSet of twelve equal months of the given pence, as JSON. */
+#define PLAN(key, date, month)                                                                  \
+    "{\"idempotency_key\":\"" key "\",\"effective_date\":" date ",\"event\":{\"plan_set\":"     \
+    "{\"org_code\":\"QUE\",\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"             \
+    "\"month_amounts_pence\":[" month "," month "," month "," month "," month "," month ","     \
+    month "," month "," month "," month "," month "," month "]}}}"
+
+/* A PaymentMade on QUE-C1, as JSON. */
+#define PAYMENT(key, date, month, pence)                                                        \
+    "{\"idempotency_key\":\"" key "\",\"effective_date\":" date ",\"event\":{\"payment_made\":" \
+    "{\"contract_id\":\"QUE-C1\",\"month\":" month ",\"amount_pence\":\"" pence "\"}}}"
+
+/* The plans, the contract and its payments of the comment at the top. */
+#define SPENDING                                                                                \
+    "{\"linked\":true,\"commands\":["                                                            \
+    "{\"idempotency_key\":\"s1\",\"effective_date\":20240401,\"event\":{\"org_registered\":"    \
+    "{\"code\":\"RGT\",\"name\":\"Cambridge University Hospitals\",\"kind\":\"TRUST\"}}},"       \
+    PLAN("s2", "20240401", "5000") ","                                                          \
+    "{\"idempotency_key\":\"s3\",\"effective_date\":20240415,\"event\":{\"contract_agreed\":"   \
+    "{\"contract_id\":\"QUE-C1\",\"commissioner_code\":\"QUE\",\"provider_code\":\"RGT\","       \
+    "\"type\":\"BLOCK\",\"financial_year\":2024,\"stream\":\"CORE_SERVICES\","                  \
+    "\"annual_value_pence\":\"60000\"}}},"                                                     \
+    PAYMENT("s4", "20240510", "2", "10000") "," PLAN("s5", "20240901", "6000") ","              \
+    PAYMENT("s6", "20240910", "6", "15000") "]}"
+
 static int server_setup(void **state) {
     (void)state;
     char config[COMMAND_BYTES];
@@ -59,6 +89,11 @@ static int server_setup(void **state) {
     http_reply reply;
     assert_int_equal(http_twirp_json(server.port, "SubmitCommands", WORLD, &reply), 0);
     if (reply.status != 200) fail_msg("the ledger did not load: %s", reply.body);
+    http_reply_free(&reply);
+    assert_int_equal(http_twirp_json(server.port, "SubmitCommands", SPENDING, &reply), 0);
+    if (reply.status != 200 || strstr((const char *)reply.body, "\"code\":\"ok\"") == NULL) {
+        fail_msg("the spending did not load: %s", reply.body);
+    }
     http_reply_free(&reply);
     return 0;
 }
@@ -175,6 +210,79 @@ static void expect_refused(const char *rpc, const char *json, int status, const 
     http_reply_free(&reply);
 }
 
+/* A JSON call expected to succeed; its reply parsed. */
+static json_t *json_ok(const char *rpc, const char *json) {
+    http_reply reply;
+    assert_int_equal(http_twirp_json(server.port, rpc, json, &reply), 0);
+    if (reply.status != 200) fail_msg("%s: status %d: %s", rpc, reply.status, reply.body);
+    json_t *document = json_loadb((const char *)reply.body, reply.body_bytes, 0, NULL);
+    assert_non_null(document);
+    http_reply_free(&reply);
+    return document;
+}
+
+/* system_balance's systems table, QUE's received (the fourth column), in pence. */
+static const char *report_received(const char *as_at_date) {
+    static char text[32];
+    char request[256];
+    snprintf(request, sizeof request,
+             "{\"plugin\":\"system_balance\",\"financial_year\":2024,\"as_at_date\":%s}",
+             as_at_date);
+    json_t *report = json_ok("RunReport", request);
+    json_t *row = json_array_get(
+        json_object_get(json_array_get(json_object_get(report, "tables"), 0), "rows"), 0);
+    json_t *cell = json_array_get(json_object_get(row, "cells"), 3);
+    snprintf(text, sizeof text, "%s", json_string_value(json_object_get(cell, "number")));
+    json_decref(report);
+    return text;
+}
+
+static void test_report_as_at_a_date_leaves_out_later_money(void **state) {
+    (void)state;
+    /* £1,000.00 + £250.00 now; the £250.00 dated 2024-08-01 not yet as at 2024-07-01. */
+    assert_string_equal(report_received("0"), "125000");
+    assert_string_equal(report_received("20240701"), "100000");
+    assert_string_equal(report_received("20240801"), "125000");
+    json_t *file = json_ok("ExportReport",
+                           "{\"report\":{\"plugin\":\"system_balance\",\"financial_year\":2024,"
+                           "\"as_at_date\":20240701},\"format\":\"EXPORT_FORMAT_CSV\"}");
+    assert_string_equal(json_string_value(json_object_get(file, "file_name")),
+                        "system_balance-2024-25-asat-2024-07-01.csv");
+    json_decref(file);
+}
+
+/* GetOutturn of QUE's core services to M12, as at the date (0: none): "plan actual". */
+static const char *outturn_figures(const char *as_at_date) {
+    static char text[64];
+    char request[256];
+    snprintf(request, sizeof request,
+             "{\"org_code\":\"QUE\",\"stream\":\"CORE_SERVICES\",\"financial_year\":2024,"
+             "\"to_month\":12,\"as_at_date\":%s}",
+             as_at_date);
+    json_t *outturn = json_ok("GetOutturn", request);
+    snprintf(text, sizeof text, "%s %s",
+             json_string_value(json_object_get(outturn, "full_year_plan_pence")),
+             json_string_value(json_object_get(outturn, "ytd_actual_pence")));
+    json_decref(outturn);
+    return text;
+}
+
+static void test_outturn_as_at_a_date_leaves_out_later_plans_and_payments(void **state) {
+    (void)state;
+    /* Now: 12 x £60.00 planned, £100.00 + £150.00 paid. */
+    assert_string_equal(outturn_figures("0"), "72000 25000");
+    /* 2024-07-01: the first plan (12 x £50.00), and only M2's £100.00. */
+    assert_string_equal(outturn_figures("20240701"), "60000 10000");
+    /* 2024-09-01: the revised plan, but M6's payment comes on 2024-09-10. */
+    assert_string_equal(outturn_figures("20240901"), "72000 10000");
+    /* Before the contract was agreed (2024-04-15) nothing is paid or committed. */
+    json_t *outturn = json_ok("GetOutturn", "{\"org_code\":\"QUE\",\"financial_year\":2024,"
+                                            "\"to_month\":1,\"as_at_date\":20240410}");
+    assert_string_equal(json_string_value(json_object_get(outturn, "remaining_commitment_pence")),
+                        "0");
+    json_decref(outturn);
+}
+
 static void test_refusals_name_the_field(void **state) {
     (void)state;
     expect_refused("ExportReport", "{\"format\":\"EXPORT_FORMAT_CSV\"}", 400, "invalid_argument",
@@ -186,6 +294,14 @@ static void test_refusals_name_the_field(void **state) {
                    "{\"report\":{\"plugin\":\"nope\",\"financial_year\":2024},"
                    "\"format\":\"EXPORT_FORMAT_XLSX\"}",
                    404, "not_found", NULL);
+    expect_refused("RunReport",
+                   "{\"plugin\":\"system_balance\",\"financial_year\":2024,"
+                   "\"as_at_date\":20240231}",
+                   400, "invalid_argument", "as_at_date");
+    expect_refused("GetOutturn",
+                   "{\"org_code\":\"QUE\",\"financial_year\":2024,\"to_month\":3,"
+                   "\"as_at_date\":2024}",
+                   400, "invalid_argument", "as_at_date");
 }
 
 int main(int argc, char **argv) {
@@ -199,6 +315,8 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_is_the_clis_byte_for_byte),
         cmocka_unit_test(test_xlsx_is_a_workbook_with_the_figures),
+        cmocka_unit_test(test_report_as_at_a_date_leaves_out_later_money),
+        cmocka_unit_test(test_outturn_as_at_a_date_leaves_out_later_plans_and_payments),
         cmocka_unit_test(test_refusals_name_the_field),
     };
     return cmocka_run_group_tests(tests, server_setup, server_teardown);
