@@ -229,11 +229,12 @@ static int plugin_contract_row(ff_plugin_context *context, store_slice key, stor
     if (key.bytes > FF_IDENTIFIER_BYTES_MAX) return FF_PLUGIN_OK;
     memcpy(id, key.data, key.bytes);
     id[key.bytes] = '\0';
-    /* As at the report's sequence: a contract agreed later is left out, but one that cannot be
-     * read fails the walk rather than vanish from the report. */
+    /* As at the report's sequence (and date): a contract agreed later is left out, but one that
+     * cannot be read fails the walk rather than vanish from the report. */
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = projection_contract_read(context->txn, context->store, id,
                                           context->as_at_sequence, &contract);
+    if (err == FF_OK) err = plugin_contract_dated(context, &contract);
     if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_PLUGIN_OK;
     if (err != FF_OK) return plugin_read_failed(context, err);
     int result = FF_PLUGIN_OK;

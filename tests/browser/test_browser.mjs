@@ -180,6 +180,35 @@ async function openPhase() {
     assert.equal((await rowPence('national-table', 'QUE')).headroom_pence.text, '£850.00');
   });
 
+  await check('as at a date, the outturn and a report show the earlier figures too', async () => {
+    // As at 2024-05-15 the outturn's actuals run to M2 (the date's month): QUE-C1's M1 £300.00
+    // (paid 2024-04-30) is there, its M2 £250.00 (paid 2024-05-31) not yet.
+    await open('#/org/QUE?year=2024&asat=2024-05-15');
+    assert.equal(await errorsText(), '');
+    const early = await apiOk('GetOutturn', { org_code: 'QUE', financial_year: 2024, to_month: 2, as_at_date: 20240515 });
+    for (const month of early.months) {
+      const row = await rowPence('outturn-table', `M${month.month}`);
+      assert.equal(row.actual_pence.pence, pence(month.actual_pence).toString(), `M${month.month} actual as at 2024-05-15`);
+    }
+    assert.equal((await rowPence('outturn-table', 'M1')).actual_pence.text, '£300.00');
+    assert.equal((await rowPence('outturn-table', 'M2')).actual_pence.text, '£0.00');
+    assert.doesNotMatch(await page.locator('#page').innerText(), /has no as-at date/);
+    // The outcomes report before MA's outcome report of 2024-08-01 differs from now's, and the
+    // page shows the earlier one's money, cell for cell.
+    const now = await apiOk('RunReport', { plugin: 'outcomes', financial_year: 2024 });
+    const then = await apiOk('RunReport', { plugin: 'outcomes', financial_year: 2024, as_at_date: 20240701 });
+    assert.notDeepEqual(then.tables, now.tables, 'the outcomes report is the same as at 2024-07-01');
+    await open('#/reports?year=2024&plugin=outcomes&asat=2024-07-01');
+    assert.equal(await errorsText(), '');
+    for (const [index, table] of (then.tables || []).entries()) {
+      const money = (table.columns || []).map((c, i) => [c, i]).filter(([c]) => c.type === 'MONEY').map(([, i]) => i);
+      const expected = (table.rows || []).flatMap((row) => money.map((i) => pence(row.cells[i].number || '0').toString()));
+      const shown = await page.locator(`#report-table-${index} tbody tr:not([data-summary]) [data-pence]`).evaluateAll((cells) => cells.map((c) => c.dataset.pence));
+      assert.deepEqual(shown, expected, `table ${table.name} as at 2024-07-01`);
+    }
+    assert.doesNotMatch(await page.locator('#page').innerText(), /no as-at date/);
+  });
+
   await check('funding flows: one Sankey node per organisation, each link the API\'s amount', async () => {
     await open('#/flows?year=2024&root=X24&depth=2');
     const reply = await apiOk('GetFundingFlows', { financial_year: 2024, root_code: 'X24', depth: 2 });
