@@ -222,8 +222,11 @@ async function openPhase() {
     const option = await page.evaluate(() => {
       const chart = window.echarts.getInstanceByDom(document.getElementById('flows-chart'));
       const series = chart.getOption().series[0];
-      return { nodes: series.data.map((n) => n.name), links: series.links.map((l) => ({ source: l.source, target: l.target, value: l.value, pence: l.pence })) };
+      return { nodes: series.data.map((n) => n.name), links: series.links.map((l) => ({ source: l.source, target: l.target, value: l.value, pence: l.pence })), label: series.label };
     });
+    // Long names are cut to the room beside the nodes, never past the chart's right edge.
+    assert.equal(option.label.overflow, 'truncate');
+    assert.ok(option.label.width > 0 && option.label.width < 1280 * 0.25, `label width ${option.label.width}`);
     assert.deepEqual([...option.nodes].sort(), [...codes].sort());
     assert.equal(option.links.length, expected.size);
     for (const link of option.links) {
