@@ -2,7 +2,7 @@
 // those under it) and plan against actual and forecast by month (GetOutturn) as a chart and a
 // table, both as at the chosen effective date; its contracts as commissioner and as provider; its latest events.
 import { call, callAll } from '../api.js';
-import { chartBox, dataTable, h, heading, inset, summaryList } from '../dom.js';
+import { chartBox, dataTable, h, heading, summaryList } from '../dom.js';
 import { monthLabel, monthOfDate, yearLabel } from '../dates.js';
 import { chartNumber, formatPounds } from '../money.js';
 import { axisPounds, drawChart, tooltipPounds } from '../charts.js';
