@@ -33,6 +33,7 @@ const access_method access_methods[] = {
     {"GetFundingFlows", ACCESS_NEED_READ},
     {"GetHistory", ACCESS_NEED_READ},
     {"RunReport", ACCESS_NEED_READ},
+    {"ExportReport", ACCESS_NEED_READ},
     {"GetOutturn", ACCESS_NEED_READ},
     {"Reconcile", ACCESS_NEED_READ},
     {"WatchEvents", ACCESS_NEED_READ},

@@ -28,6 +28,7 @@
 
 #include "access.h"
 #include "command.h"
+#include "export.h"
 #include "logsink.h"
 #include "metrics.h"
 #include "principals.h"
@@ -1161,14 +1162,19 @@ static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded) 
     ff_failure failure;
     failure_clear(&failure);
     ff_err err = FF_OK;
+    bool export = strcmp(method, "ExportReport") == 0;
+    const Fundflow__V1__ExportReportRequest *asked =
+        export ? (const Fundflow__V1__ExportReportRequest *)decoded : NULL;
+    if (export) err = export_report_request_check(asked, &failure);
     pthread_mutex_lock(&server->plugins_lock);
-    if (strcmp(method, "RunReport") == 0) {
+    if (err == FF_OK && (export || strcmp(method, "RunReport") == 0)) {
         Fundflow__V1__Report *report = NULL;
         err = plugins_report_run(server->plugins, &read->call.who,
-                                 (const Fundflow__V1__RunReportRequest *)decoded, &report,
-                                 &failure);
+                                 export ? asked->report
+                                        : (const Fundflow__V1__RunReportRequest *)decoded,
+                                 &report, &failure);
         response = report ? &report->base : NULL;
-    } else {
+    } else if (err == FF_OK) {
         if (strcmp(method, "ReloadPlugins") == 0) plugins_reload(server->plugins, NULL, 0);
         Fundflow__V1__ListPluginsResponse *list = NULL;
         err = plugins_list(server->plugins, &list);
@@ -1176,6 +1182,12 @@ static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded) 
         response = list ? &list->base : NULL;
     }
     pthread_mutex_unlock(&server->plugins_lock);
+    if (export && err == FF_OK) { /* the file is written outside the plugins lock */
+        Fundflow__V1__ExportReportResponse *file = NULL;
+        err = export_report_reply(asked, (const Fundflow__V1__Report *)response, &file, &failure);
+        protobuf_c_message_free_unpacked(response, NULL);
+        response = file ? &file->base : NULL;
+    }
     if (err != FF_OK) {
         server_answer_failure(&failure, SIZE_MAX, &read->answer);
         if (response) protobuf_c_message_free_unpacked(response, NULL);
@@ -1187,7 +1199,7 @@ static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded) 
 
 static bool server_method_is_plugins(const char *method) {
     return strcmp(method, "ListPlugins") == 0 || strcmp(method, "RunReport") == 0 ||
-           strcmp(method, "ReloadPlugins") == 0;
+           strcmp(method, "ReloadPlugins") == 0 || strcmp(method, "ExportReport") == 0;
 }
 
 /* ---- routing ---- */

@@ -49,6 +49,10 @@ struct ff_plugin_context {
     store_txn *lazy_parent;
     /* Set while data_each walks, when writes are refused: its cursor is on txn. */
     bool walking;
+    /* YYYYMMDD, 0 for none: a report as at an effective date (RunReportRequest.as_at_date).
+     * Positions, account totals and contracts are read as at it, and statements and events
+     * dated after it are left out (plugin_reads.c). */
+    uint32_t as_at_date;
 };
 
 /* A report being built, straight into the reply message. */

@@ -278,7 +278,7 @@ static ff_err plugin_project_live(ff_plugins *plugins, const plugin_slot *slot, 
     }
     if (err != FF_OK) return err;
     ff_plugin_context context = {plugins, txn, store, record->sequence, slot, true, FF_OK, txn,
-                                 false};
+                                 false, 0};
     err = plugin_project_call(&context, record);
     store_txn *child = context.txn != txn ? context.txn : NULL;
     if (child != NULL && err == FF_OK) err = store_txn_commit(child);
@@ -334,7 +334,7 @@ static ff_err plugin_replay(ff_plugins *plugins, const plugin_slot *slot, store_
         Fundflow__V1__EventRecord *record = NULL;
         err = log_read(child, store, sequence, &record);
         ff_plugin_context context = {plugins, child, store, sequence, slot, true, FF_OK, NULL,
-                                     false};
+                                     false, 0};
         if (err == FF_OK) err = plugin_project_call(&context, record);
         if (record) fundflow__v1__event_record__free_unpacked(record, NULL);
     }

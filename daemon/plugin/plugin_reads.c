@@ -12,6 +12,7 @@
 #include "projection.h"
 #include "projection_plan.h"
 #include "query.h"
+#include "query_position_parts.h"
 #include "fundflow/calendar.h"
 
 /* ---- walking a table ---- */
@@ -114,6 +115,46 @@ static int plugin_org_get(ff_plugin_context *context, const char *code,
     return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
 }
 
+/* ---- as at an effective date ---- */
+
+/* The effective date a read is as at: the earlier of the plugin's own (0: none) and the
+ * report's (0: none). */
+static uint32_t plugin_read_date(const ff_plugin_context *context, uint32_t asked) {
+    if (asked == 0) return context->as_at_date;
+    if (context->as_at_date == 0) return asked;
+    return asked < context->as_at_date ? asked : context->as_at_date;
+}
+
+/* Whether the event at sequence is dated after the report's effective date, so that a report
+ * as at a date does not see it. */
+static ff_err plugin_event_dated_later(ff_plugin_context *context, uint64_t sequence,
+                                       bool *later_out) {
+    *later_out = false;
+    if (context->as_at_date == 0) return FF_OK;
+    Fundflow__V1__EventRecord *record = NULL;
+    ff_err err = log_read(context->txn, context->store, sequence, &record);
+    if (err != FF_OK) return err;
+    *later_out = record->effective_date > context->as_at_date;
+    fundflow__v1__event_record__free_unpacked(record, NULL);
+    return FF_OK;
+}
+
+/* Narrows a contract read as at the report's sequence to its effective date, if it has one. A
+ * contract agreed after the date is FF_ERR_CONTRACT_UNKNOWN, and freed. */
+static ff_err plugin_contract_dated(ff_plugin_context *context,
+                                    Fundflow__V1__ContractRecord **contract) {
+    if (context->as_at_date == 0) return FF_OK;
+    ff_failure ignored;
+    ff_err err = query_contract_dated_narrow(context->txn, context->store, *contract,
+                                             context->as_at_sequence, context->as_at_date,
+                                             &ignored);
+    if (err != FF_OK) {
+        fundflow__v1__contract_record__free_unpacked(*contract, NULL);
+        *contract = NULL;
+    }
+    return err;
+}
+
 /* ---- positions ---- */
 
 static int plugin_position_get(ff_plugin_context *context, const char *org_code, int stream,
@@ -129,6 +170,7 @@ static int plugin_position_get(ff_plugin_context *context, const char *org_code,
     get.stream = (Fundflow__V1__Stream)stream;
     get.financial_year = financial_year;
     get.as_at_sequence = context->as_at_sequence;
+    as_at_date = plugin_read_date(context, as_at_date);
     get.as_at_date = as_at_date;
     Fundflow__V1__Position position = FUNDFLOW__V1__POSITION__INIT;
     position.org_code = (char *)org_code;
@@ -187,11 +229,12 @@ static int plugin_contract_row(ff_plugin_context *context, store_slice key, stor
     if (key.bytes > FF_IDENTIFIER_BYTES_MAX) return FF_PLUGIN_OK;
     memcpy(id, key.data, key.bytes);
     id[key.bytes] = '\0';
-    /* As at the report's sequence: a contract agreed later is left out, but one that cannot be
-     * read fails the walk rather than vanish from the report. */
+    /* As at the report's sequence (and date): a contract agreed later is left out, but one that
+     * cannot be read fails the walk rather than vanish from the report. */
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = projection_contract_read(context->txn, context->store, id,
                                           context->as_at_sequence, &contract);
+    if (err == FF_OK) err = plugin_contract_dated(context, &contract);
     if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_PLUGIN_OK;
     if (err != FF_OK) return plugin_read_failed(context, err);
     int result = FF_PLUGIN_OK;
@@ -224,6 +267,10 @@ static int plugin_statement_row(ff_plugin_context *context, store_slice key, sto
         (uint64_t)stored[1] > context->as_at_sequence) {
         return FF_PLUGIN_OK;
     }
+    bool later = false;
+    ff_err err = plugin_event_dated_later(context, (uint64_t)stored[1], &later);
+    if (err != FF_OK) return plugin_read_failed(context, err);
+    if (later) return FF_PLUGIN_OK;
     char org[FF_ORG_CODE_BYTES_MAX + 1], counterparty[FF_ORG_CODE_BYTES_MAX + 1];
     projection_code_unpad(bytes, org);
     projection_code_unpad(bytes + FF_ORG_CODE_BYTES_MAX, counterparty);
@@ -409,7 +456,10 @@ static int plugin_events_each(ff_plugin_context *context, uint64_t after_sequenc
         Fundflow__V1__EventRecord *record = NULL;
         ff_err err = log_read(context->txn, context->store, sequence, &record);
         if (err != FF_OK) return plugin_read_failed(context, err);
-        result = plugin_event_deliver(context, record, visit, argument);
+        /* As at a date, events dated after it are not handed over. */
+        if (context->as_at_date == 0 || record->effective_date <= context->as_at_date) {
+            result = plugin_event_deliver(context, record, visit, argument);
+        }
         fundflow__v1__event_record__free_unpacked(record, NULL);
     }
     return result == FF_PLUGIN_STOP ? FF_PLUGIN_OK : result;
@@ -421,6 +471,7 @@ static int plugin_contract_get(ff_plugin_context *context, const char *contract_
     if (contract_id == NULL) return FF_PLUGIN_ERROR;
     ff_err err = projection_contract_read(context->txn, context->store, contract_id,
                                           context->as_at_sequence, &contract);
+    if (err == FF_OK) err = plugin_contract_dated(context, &contract);
     if (err != FF_OK) return plugin_read_failed(context, err);
     int result = plugin_contract_visit(contract, visit, argument);
     fundflow__v1__contract_record__free_unpacked(contract, NULL);
@@ -442,6 +493,7 @@ static int plugin_account_get(ff_plugin_context *context, const char *org_code, 
     account_key key;
     account_balance balance;
     account_key_make(&key, org_code, financial_year, (uint32_t)stream, (account_purpose)purpose);
+    as_at_date = plugin_read_date(context, as_at_date);
     ff_err err = as_at_date != 0
                      ? account_balance_read_by_date(context->txn, context->store, &key,
                                                     context->as_at_sequence, as_at_date, &balance)
@@ -468,8 +520,9 @@ static int plugin_plan_get(ff_plugin_context *context, const char *org_code, int
         return FF_PLUGIN_ERROR;
     }
     Fundflow__V1__PlanRecord *plan = NULL;
-    ff_err err = projection_plan_read(context->txn, context->store, org_code, financial_year,
-                                      (uint32_t)stream, context->as_at_sequence, &plan);
+    ff_err err = query_plan_read_dated(context->txn, context->store, org_code, financial_year,
+                                       (uint32_t)stream, context->as_at_sequence,
+                                       context->as_at_date, &plan);
     if (err == FF_ERR_NOT_FOUND) return FF_PLUGIN_OK;
     if (err != FF_OK) return plugin_read_failed(context, err);
     assert(plan->n_month_amounts_pence == FF_MONTHS_PER_YEAR);

@@ -24,7 +24,7 @@ ff_err plugin_host_veto(void *argument, store_txn *txn, const Fundflow__V1__Even
     assert(record->sequence >= 1 && record->event != NULL);
     pthread_rwlock_rdlock(&plugins->lock);
     ff_plugin_context context = {plugins, txn, ledger_store(plugins->ledger),
-                                 record->sequence - 1, NULL, false, FF_OK, NULL, false};
+                                 record->sequence - 1, NULL, false, FF_OK, NULL, false, 0};
     ff_plugin_command command;
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = plugin_command_from(txn, context.store, record, &command, &contract);
@@ -346,7 +346,8 @@ static ff_err plugin_report_fill(const query_read *read, const void *argument,
         if (err != FF_OK) return err;
     }
     ff_plugin_context context = {job->plugins, read->txn, read->store, as_at_sequence,
-                                 job->slot, false, FF_OK, NULL, false};
+                                 job->slot, false, FF_OK, NULL, false,
+                                 job->request->as_at_date};
     ff_plugin_report report = {message, false};
     ff_plugin_report_request asked = {sizeof asked, FF_PLUGIN_ABI_MAJOR, FF_PLUGIN_ABI_MINOR,
                                       job->request->financial_year, job->request->org_code,
@@ -371,6 +372,11 @@ ff_err plugins_report_run(ff_plugins *plugins, const access_principal *who,
     *report_out = NULL;
     if (request->org_code[0] != '\0' && !command_org_code_valid(request->org_code)) {
         return failure_set(failure, FF_ERR_CODE_INVALID, "org_code", "org_code is not a code");
+    }
+    if (request->as_at_date != 0 && !calendar_date_valid(request->as_at_date)) {
+        return failure_set(failure, FF_ERR_DATE_INVALID, "as_at_date",
+                           "as_at_date %u is not a real date in YYYYMMDD form",
+                           request->as_at_date);
     }
     /* A scoped principal asking for every organisation gets those of its scope. */
     Fundflow__V1__RunReportRequest scoped = *request;

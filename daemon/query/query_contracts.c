@@ -16,20 +16,16 @@
 
 /* ---- contract positions ---- */
 
-/* Narrows a contract read as at a sequence to what took effect on or before date: variations,
- * payments (in all and by month) and outcome reports dated later are left out, so its value,
- * paid, earned and released are the ones the ledger knew on that date. */
-static ff_err query_contract_dated_narrow(const query_read *read,
-                                          Fundflow__V1__ContractRecord *contract,
-                                          uint64_t as_at, uint32_t date) {
+ff_err query_contract_dated_narrow(store_txn *txn, ff_store *store,
+                                   Fundflow__V1__ContractRecord *contract, uint64_t as_at,
+                                   uint32_t date, ff_failure *failure) {
     if (contract->agreed_date > date) {
-        return failure_set(read->failure, FF_ERR_CONTRACT_UNKNOWN, "as_at_date",
+        return failure_set(failure, FF_ERR_CONTRACT_UNKNOWN, "as_at_date",
                            "contract %s was agreed on %u, after as_at_date %u",
                            contract->contract_id, contract->agreed_date, date);
     }
     query_contract_dated_sums sums;
-    ff_err err = query_contract_dated_read(read->txn, read->store, contract->contract_id, as_at,
-                                           date, &sums);
+    ff_err err = query_contract_dated_read(txn, store, contract->contract_id, as_at, date, &sums);
     if (err != FF_OK) return err;
     assert(contract->n_paid_by_month_pence == 12);
     memcpy(contract->paid_by_month_pence, sums.paid_by_month_pence,
@@ -82,7 +78,8 @@ static ff_err query_contract_position_fill(const query_read *read, const void *r
     err = query_contract_in_scope(read, contract, &covered);
     if (err == FF_OK && !covered) err = query_out_of_scope(read, "contract_id", get->contract_id);
     if (err == FF_OK && get->as_at_date != 0) {
-        err = query_contract_dated_narrow(read, contract, as_at, get->as_at_date);
+        err = query_contract_dated_narrow(read->txn, read->store, contract, as_at,
+                                          get->as_at_date, read->failure);
     }
     if (err != FF_OK) return err;
     position->as_at_sequence = as_at;

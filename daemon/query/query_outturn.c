@@ -1,5 +1,6 @@
 /* GetOutturn: an organisation's (or a group's) plan against actual month by month to a month,
- * and its forecast outturn for the year. The rules (what counts as actual, how the remaining
+ * and its forecast outturn for the year, as at an event and, optionally, an effective date (plans,
+ * contracts, variations, payments and outcome reports dated later are left out). The rules (what counts as actual, how the remaining
  * commitment is spread, what a rollup eliminates) are stated on the Outturn message in
  * proto/fundflow/v1/ledger.proto and in docs/ARCHITECTURE.md; this file follows them. */
 #include "query.h"
@@ -16,6 +17,7 @@
 #include "projection_org.h"
 #include "projection_plan.h"
 #include "query_group.h"
+#include "query_position_parts.h"
 #include "query_read.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
@@ -68,10 +70,37 @@ static ff_err outturn_sequence_add(Fundflow__V1__Outturn *outturn, uint64_t sequ
     return FF_OK;
 }
 
+ff_err query_plan_read_dated(store_txn *txn, ff_store *store, const char *org_code, uint32_t year,
+                             uint32_t stream, uint64_t as_at_sequence, uint32_t as_at_date,
+                             Fundflow__V1__PlanRecord **plan_out) {
+    /* Each revision dated after as_at_date steps back to the one recorded before it. */
+    for (uint64_t as_at = as_at_sequence;;) {
+        ff_err err = projection_plan_read(txn, store, org_code, year, stream, as_at, plan_out);
+        if (err != FF_OK || as_at_date == 0) return err;
+        Fundflow__V1__EventRecord *record = NULL;
+        uint64_t sequence = (*plan_out)->sequence;
+        err = log_read(txn, store, sequence, &record);
+        if (err != FF_OK) {
+            fundflow__v1__plan_record__free_unpacked(*plan_out, NULL);
+            *plan_out = NULL;
+            return err;
+        }
+        bool dated_later = record->effective_date > as_at_date;
+        fundflow__v1__event_record__free_unpacked(record, NULL);
+        if (!dated_later) return FF_OK;
+        fundflow__v1__plan_record__free_unpacked(*plan_out, NULL);
+        *plan_out = NULL;
+        assert(sequence > 0 && sequence <= as_at);
+        if (sequence == 1) return FF_ERR_NOT_FOUND;
+        as_at = sequence - 1;
+    }
+}
+
 static ff_err outturn_plan_add(outturn_walk *walk, const char *code, uint32_t stream) {
     Fundflow__V1__PlanRecord *plan = NULL;
-    ff_err err = projection_plan_read(walk->txn, walk->store, code, walk->get->financial_year,
-                                      stream, walk->outturn->as_at_sequence, &plan);
+    ff_err err = query_plan_read_dated(walk->txn, walk->store, code, walk->get->financial_year,
+                                       stream, walk->outturn->as_at_sequence,
+                                       walk->get->as_at_date, &plan);
     if (err == FF_ERR_NOT_FOUND) return FF_OK; /* no plan: 0 each month */
     if (err != FF_OK) return err;
     assert(plan->n_month_amounts_pence == FF_MONTHS_PER_YEAR);
@@ -171,7 +200,15 @@ static ff_err outturn_contract_row(void *argument, store_slice key, store_slice 
     Fundflow__V1__ContractRecord *contract = NULL;
     ff_err err = projection_contract_read(walk->txn, walk->store, contract_id,
                                           walk->outturn->as_at_sequence, &contract);
-    /* A contract agreed after the as-at sequence did not exist then. */
+    /* As at a date, later variations, payments and outcome reports are left out. */
+    if (err == FF_OK && walk->get->as_at_date != 0) {
+        ff_failure ignored;
+        err = query_contract_dated_narrow(walk->txn, walk->store, contract,
+                                          walk->outturn->as_at_sequence, walk->get->as_at_date,
+                                          &ignored);
+        if (err != FF_OK) fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    }
+    /* A contract agreed after the as-at sequence or date did not exist then. */
     if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_OK;
     if (err != FF_OK) return err;
     assert(strcmp(contract->contract_id, contract_id) == 0);
@@ -357,6 +394,10 @@ static ff_err outturn_request_check(const Fundflow__V1__GetOutturnRequest *get,
         err = failure_set(failure, FF_ERR_DATE_INVALID, "to_month",
                           "to_month %u must be 1 (M1, April) to %d (M12, March)", get->to_month,
                           FF_MONTHS_PER_YEAR);
+    }
+    if (err == FF_OK && get->as_at_date != 0 && !calendar_date_valid(get->as_at_date)) {
+        err = failure_set(failure, FF_ERR_DATE_INVALID, "as_at_date",
+                          "as_at_date %u is not a real date in YYYYMMDD form", get->as_at_date);
     }
     return err;
 }

@@ -42,6 +42,22 @@ ff_err query_contract_dated_read(store_txn *txn, ff_store *store, const char *co
                                  uint64_t as_at_sequence, uint32_t as_at_date,
                                  query_contract_dated_sums *out);
 
+/* Narrows a contract read as at a sequence to what took effect on or before date: variations,
+ * payments (in all and by month) and outcome reports dated later are left out, so its value,
+ * paid, earned and released are the ones the ledger knew on that date. A contract agreed after
+ * date is FF_ERR_CONTRACT_UNKNOWN, failure naming as_at_date. GetContractPosition, GetOutturn
+ * and the plugins' contract reads share it. */
+ff_err query_contract_dated_narrow(store_txn *txn, ff_store *store,
+                                   Fundflow__V1__ContractRecord *contract, uint64_t as_at,
+                                   uint32_t date, ff_failure *failure);
+
+/* The latest plan for the organisation, year and stream set by as_at_sequence whose PlanSet is
+ * dated on or before as_at_date (0: any date), as projection_plan_read: FF_ERR_NOT_FOUND when
+ * there was none. */
+ff_err query_plan_read_dated(store_txn *txn, ff_store *store, const char *org_code, uint32_t year,
+                             uint32_t stream, uint64_t as_at_sequence, uint32_t as_at_date,
+                             Fundflow__V1__PlanRecord **plan_out);
+
 /* unpaid + paid + withheld + earned, overflow-checked. */
 ff_err query_contract_figures_value(const query_contract_figures *figures, int64_t *value_out);
 

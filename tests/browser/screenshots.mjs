@@ -16,9 +16,9 @@ const { chromium } = await import(pathToFileURL(path.join(nodeModules, 'playwrig
 const pages = [
   ['national', '#/national?year=2024'],
   ['flows', '#/flows?year=2024&root=X24&depth=1'],
-  ['org', '#/org/QWE?year=2024&to=6'],
+  ['org', '#/org/QWE?year=2024&asat=2024-09-30'],
   ['contract', '#/contract/QJM-2024-PCMH?year=2024'],
-  ['reports', '#/reports?year=2024&plugin=system_balance'],
+  ['reports', '#/reports?year=2024&plugin=system_balance&asat=2024-09-30'],
   ['delegation', '#/delegation?year=2024&line=SPCARD&on=2024-06-01'],
   ['events', '#/events?year=2024&name=QWE'],
   ['signin', '#/signin?year=2024'],

@@ -6,6 +6,7 @@
 // Usage: node test_browser.mjs BASE_URL NODE_MODULES SHOT_DIR, with FF_BROWSER_PHASE=open (no
 // principals) or scoped (FF_READER_TOKEN, a reader scoped to the provider RGT).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -179,6 +180,35 @@ async function openPhase() {
     assert.equal((await rowPence('national-table', 'QUE')).headroom_pence.text, '£850.00');
   });
 
+  await check('as at a date, the outturn and a report show the earlier figures too', async () => {
+    // As at 2024-05-15 the outturn's actuals run to M2 (the date's month): QUE-C1's M1 £300.00
+    // (paid 2024-04-30) is there, its M2 £250.00 (paid 2024-05-31) not yet.
+    await open('#/org/QUE?year=2024&asat=2024-05-15');
+    assert.equal(await errorsText(), '');
+    const early = await apiOk('GetOutturn', { org_code: 'QUE', financial_year: 2024, to_month: 2, as_at_date: 20240515 });
+    for (const month of early.months) {
+      const row = await rowPence('outturn-table', `M${month.month}`);
+      assert.equal(row.actual_pence.pence, pence(month.actual_pence).toString(), `M${month.month} actual as at 2024-05-15`);
+    }
+    assert.equal((await rowPence('outturn-table', 'M1')).actual_pence.text, '£300.00');
+    assert.equal((await rowPence('outturn-table', 'M2')).actual_pence.text, '£0.00');
+    assert.doesNotMatch(await page.locator('#page').innerText(), /has no as-at date/);
+    // The outcomes report before MA's outcome report of 2024-08-01 differs from now's, and the
+    // page shows the earlier one's money, cell for cell.
+    const now = await apiOk('RunReport', { plugin: 'outcomes', financial_year: 2024 });
+    const then = await apiOk('RunReport', { plugin: 'outcomes', financial_year: 2024, as_at_date: 20240701 });
+    assert.notDeepEqual(then.tables, now.tables, 'the outcomes report is the same as at 2024-07-01');
+    await open('#/reports?year=2024&plugin=outcomes&asat=2024-07-01');
+    assert.equal(await errorsText(), '');
+    for (const [index, table] of (then.tables || []).entries()) {
+      const money = (table.columns || []).map((c, i) => [c, i]).filter(([c]) => c.type === 'MONEY').map(([, i]) => i);
+      const expected = (table.rows || []).flatMap((row) => money.map((i) => pence(row.cells[i].number || '0').toString()));
+      const shown = await page.locator(`#report-table-${index} tbody tr:not([data-summary]) [data-pence]`).evaluateAll((cells) => cells.map((c) => c.dataset.pence));
+      assert.deepEqual(shown, expected, `table ${table.name} as at 2024-07-01`);
+    }
+    assert.doesNotMatch(await page.locator('#page').innerText(), /no as-at date/);
+  });
+
   await check('funding flows: one Sankey node per organisation, each link the API\'s amount', async () => {
     await open('#/flows?year=2024&root=X24&depth=2');
     const reply = await apiOk('GetFundingFlows', { financial_year: 2024, root_code: 'X24', depth: 2 });
@@ -192,8 +222,11 @@ async function openPhase() {
     const option = await page.evaluate(() => {
       const chart = window.echarts.getInstanceByDom(document.getElementById('flows-chart'));
       const series = chart.getOption().series[0];
-      return { nodes: series.data.map((n) => n.name), links: series.links.map((l) => ({ source: l.source, target: l.target, value: l.value, pence: l.pence })) };
+      return { nodes: series.data.map((n) => n.name), links: series.links.map((l) => ({ source: l.source, target: l.target, value: l.value, pence: l.pence })), label: series.label };
     });
+    // Long names are cut to the room beside the nodes, never past the chart's right edge.
+    assert.equal(option.label.overflow, 'truncate');
+    assert.ok(option.label.width > 0 && option.label.width < 1280 * 0.25, `label width ${option.label.width}`);
     assert.deepEqual([...option.nodes].sort(), [...codes].sort());
     assert.equal(option.links.length, expected.size);
     for (const link of option.links) {
@@ -334,6 +367,28 @@ async function openPhase() {
       }
     }
     assert.ok(shown, 'no plugin gave findings of two levels on this ledger');
+  });
+
+  await check('reports download whole as XLSX and CSV through ExportReport', async () => {
+    await open('#/reports?year=2024&plugin=system_balance');
+    const report = await apiOk('RunReport', { plugin: 'system_balance', financial_year: 2024 });
+    const finding = report.findings[0].message;
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#report-export button[data-export="xlsx"]')]);
+    assert.equal(xlsx.suggestedFilename(), 'system_balance-2024-25.xlsx');
+    const workbook = await xlsx.path();
+    assert.equal(fs.readFileSync(workbook).subarray(0, 2).toString('latin1'), 'PK');
+    // The finding is one of the workbook's strings, XML-escaped; its sheets are named.
+    const strings = execFileSync('unzip', ['-p', workbook, 'xl/sharedStrings.xml']).toString('utf8');
+    const escaped = finding.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    assert.ok(strings.includes(escaped), `the workbook lacks the finding "${finding}"`);
+    assert.match(execFileSync('unzip', ['-p', workbook, 'xl/workbook.xml']).toString('utf8'), /name="Findings"/);
+    assert.match(await page.locator('#report-export-status').innerText(), /^Saved system_balance-2024-25\.xlsx, as at event \d+\.$/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#report-export button[data-export="csv"]')]);
+    assert.equal(csv.suggestedFilename(), 'system_balance-2024-25.csv');
+    const text = fs.readFileSync(await csv.path(), 'utf8');
+    assert.ok(text.startsWith('\ufeff# table '), text.slice(0, 60));
+    assert.ok(text.includes('\r\n# findings\r\nlevel,org_code,message\r\n'), text);
+    assert.ok(text.includes(finding.replaceAll('"', '""')), `the CSV lacks the finding "${finding}"`);
   });
 
   await check('delegation register, events with Verify, and sign-in', async () => {

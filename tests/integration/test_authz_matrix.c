@@ -86,6 +86,13 @@ static const matrix_row matrix_rows[] = {
     {"RunReport", "{\"plugin\":\"aob\",\"financial_year\":2024,\"org_code\":\"QUE\"}",
      "{\"plugin\":\"aob\",\"financial_year\":2024,\"org_code\":\"QF7\"}", EVERYONE,
      NATIONAL_READERS},
+    /* RunReport's rules exactly, since it is RunReport's report as a file. */
+    {"ExportReport",
+     "{\"report\":{\"plugin\":\"aob\",\"financial_year\":2024,\"org_code\":\"QUE\"},"
+     "\"format\":\"EXPORT_FORMAT_CSV\"}",
+     "{\"report\":{\"plugin\":\"aob\",\"financial_year\":2024,\"org_code\":\"QF7\"},"
+     "\"format\":\"EXPORT_FORMAT_CSV\"}",
+     EVERYONE, NATIONAL_READERS},
     {"SubmitCommands", BUDGET("in", "QUE", "06H"), BUDGET("out", "QF7", "02P"), WRITERS, ADMINS},
     {"VerifyLedger", "{}", "{}", AUDITORS, AUDITORS},
     {"ListPrincipals", "{}", "{}", AUDITORS, AUDITORS},

@@ -149,6 +149,22 @@ expect_status 0 outturn QUE --year 2024/25 --to 6 --stream core_services --as-at
     || fail "forecast variance:"$'\n'"$output"
 [[ $(field plans) == "event $first_plan" ]] || fail "plans: $(field plans)"
 
+# As at 2024-09-14, an effective date: the revision (dated 2024-09-15) and the M6 payments
+# (dated 2024-09-15) are not yet there. So the first plan, £800 a month (£9,600.00), and QUE's
+# actual to M6 is 750 + 750 + 750 + 900 + 750 = £3,900.00 with M6 £0.00: YTD plan £4,800.00,
+# variance 3,900 - 4,800 = -£900.00.
+check "outturn --as-at-date 2024-09-14 leaves out the revision and the M6 payment"
+expect_status 0 outturn QUE --year 2024/25 --to 6 --stream core_services --as-at-date 2024-09-14
+[[ $(field "as at date") == "2024-09-14" ]] || fail "as at date:"$'\n'"$output"
+[[ $(row M6) == "M6 £800.00 £0.00 -£800.00 £4,800.00 £3,900.00 -£900.00 - £0.00" ]] \
+    || fail "M6 row: $(row M6)"$'\n'"$output"
+[[ $(field "forecast variance") == *"against the full-year plan of £9,600.00" ]] \
+    || fail "forecast variance:"$'\n'"$output"
+expect_status 0 outturn QUE --year 2024/25 --to 6 --stream core_services --as-at-date 2024-09-15
+[[ $(row M6) == "M6 £800.00 £600.00 -£200.00 £4,800.00 £4,500.00 -£300.00 - £600.00" ]] \
+    || fail "M6 row as at 2024-09-15: $(row M6)"$'\n'"$output"
+expect_status 2 outturn QUE --year 2024/25 --to 6 --as-at-date 2024-02-30
+
 # Rolled up with 06H. The £3,000 budget between them is no one's spending. Plan £1,000 a month to
 # M6 and £900 after (£11,400.00); actual 4,500 + 1,350 = £5,850.00 (YTD -£150.00); commitment
 # 3,600.05 + 1,350 = £4,950.05, £825.00 a month and £825.05 in M12, under the £900 plan each month:

@@ -64,6 +64,13 @@ head=$("$cli" info --json | python3 -c 'import json, sys; print(json.load(sys.st
 # value and plan), and every ICB has spent from its running cost allowance, committing 90% to 94%
 # of it. A deficit FAILs, but the report itself still exits 0 without --fail-on.
 check "on the demo, system_balance fails the 3 deficit systems and passes 39; running_costs finds every ICB spending"
+check "report --as-at-date reads the ledger as at an effective date: the figures are earlier ones"
+expect_status 0 report system_balance --year 2024/25 --format csv
+now_csv=$output
+expect_status 0 report system_balance --year 2024/25 --format csv --as-at-date 2024-04-01
+[[ $output != "$now_csv" ]] || fail "the report as at 2024-04-01 is the report now:"$'\n'"$output"
+expect_status 2 report system_balance --year 2024/25 --as-at-date 2024-13-01
+
 expect_status 0 report system_balance --year 2024/25
 [[ $output == *"findings: 3 FAIL, 0 WARN, 39 PASS"* ]] || fail "system_balance:"$'\n'"$output"
 for icb in QK1 QNC QOC; do

@@ -9,7 +9,7 @@
 #      public header must not drag libevent in).
 #   3. daemon/base/ includes only its own headers, system headers, include/fundflow/*.h and the
 #      generated fundflow/v1/*.pb-c.h; any other header of the project is another layer's.
-#   4. Layers are ordered base < store < ledger < query < plugin < net, and a file in one includes
+#   4. Layers are ordered base < export < store < ledger < query < plugin < net, and a file in one includes
 #      no header of a higher one. Which layer a header is in is found by looking for its name in
 #      the daemon/<layer>/ folders; a name found in the file's own layer or a lower one is that.
 #   5. Every source file of daemon/ sits in a layer's folder; none lies loose in daemon/ itself.
@@ -23,7 +23,7 @@ set -euo pipefail
 
 root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$root"
-layers=(base store ledger query plugin net)
+layers=(base export store ledger query plugin net)
 self=tests/layering/check_layers.sh
 
 declare -A rank=()

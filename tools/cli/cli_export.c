@@ -17,6 +17,7 @@
 
 #include "cli_output.h"
 #include "cli_values.h"
+#include "export.h"
 #include "fundflow/calendar.h"
 #include "fundflow/limits.h"
 #include "fundflow/money.h"
@@ -30,9 +31,6 @@
 
 /* The mode of a file written with --output, less the umask. */
 #define CLI_EXPORT_FILE_MODE 0666
-
-/* Every integer of magnitude up to 2^53 is exactly a double. */
-#define CLI_EXPORT_EXACT_INTEGER_MAX (INT64_C(1) << 53)
 
 /* Column widths in a workbook, in Excel's character units. */
 #define CLI_EXPORT_XLSX_WIDTH_TEXT 24.0
@@ -278,36 +276,8 @@ static bool cli_export_totals_shown(const cli_export_table *table) {
 
 /* Sheet names ------------------------------------------------------------------------------ */
 
-static bool cli_export_utf8_start(unsigned char byte) {
-    return (byte & 0xC0) != 0x80;
-}
-
 const char *cli_export_sheet_name(const char *title, char *name) {
-    size_t used = 0, characters = 0, cut = 0, last_space = 0;
-    bool cut_found = false;
-    for (const unsigned char *cursor = (const unsigned char *)title; *cursor; cursor++) {
-        if (cli_export_utf8_start(*cursor)) {
-            if (characters == CLI_EXPORT_SHEET_NAME_CHARACTERS_MAX) {
-                cut_found = true;
-                cut = *cursor == ' ' ? used : last_space;
-                break;
-            }
-            characters++;
-        }
-        if (used + 1 == CLI_EXPORT_SHEET_NAME_BYTES) break;
-        bool invalid = strchr("[]:*?/\\", *cursor) != NULL || *cursor < 0x20 || *cursor == 0x7F;
-        if (*cursor == ' ') last_space = used;
-        name[used++] = invalid ? '_' : (char)*cursor;
-    }
-    /* A single word longer than the limit is cut where the limit falls. */
-    if (cut_found && cut > 0) used = cut;
-    while (used > 0 && strchr(" -,(", name[used - 1]) != NULL) used--;
-    name[used] = '\0';
-    if (used == 0) snprintf(name, CLI_EXPORT_SHEET_NAME_BYTES, "Sheet");
-    /* Excel refuses a name that starts or ends with an apostrophe. */
-    if (name[0] == '\'') name[0] = '_';
-    if (name[strlen(name) - 1] == '\'') name[strlen(name) - 1] = '_';
-    return name;
+    return export_sheet_name(title, name);
 }
 
 /* Cells as text ------------------------------------------------------------------------------ */
@@ -405,7 +375,7 @@ void cli_export_table_write(const cli_export_document *document, FILE *out) {
 
 /* Headings, provenance and text cells are text; money, integers and percentages are numbers. */
 static void cli_export_csv_field(const char *text, FILE *out) {
-    cli_csv_field_write(text, false, out);
+    export_csv_field_write(text, false, out);
 }
 
 static bool cli_export_type_is_number(cli_export_type type) {
@@ -450,7 +420,7 @@ static void cli_export_csv_table(const cli_export_table *table, FILE *out) {
     for (size_t r = 0; r < table->row_count; r++) {
         for (size_t c = 0; c < table->column_count; c++) {
             if (c > 0) fputc(',', out);
-            cli_csv_field_write(cli_export_cell_plain(table->columns[c].type,
+            export_csv_field_write(cli_export_cell_plain(table->columns[c].type,
                                                       &cli_export_row(table, r)[c], text,
                                                       sizeof text),
                                 cli_export_type_is_number(table->columns[c].type), out);
@@ -572,33 +542,20 @@ int cli_export_json_write(const cli_export_document *document, FILE *out) {
 
 typedef struct cli_export_xlsx {
     lxw_workbook *workbook;
-    cli_export_xlsx_formats formats;
+    export_xlsx_formats formats;
     const char *path; /* as messages name it */
 } cli_export_xlsx;
-
-bool cli_export_xlsx_number_exact(int64_t number) {
-    return number <= CLI_EXPORT_EXACT_INTEGER_MAX && number >= -CLI_EXPORT_EXACT_INTEGER_MAX;
-}
-
-lxw_error cli_export_xlsx_number_write(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
-                                       int64_t number, double divisor, lxw_format *format,
-                                       const char *exact_text) {
-    if (!cli_export_xlsx_number_exact(number)) {
-        return worksheet_write_string(sheet, row, column, exact_text, NULL);
-    }
-    return worksheet_write_number(sheet, row, column, (double)number / divisor, format);
-}
 
 /* A listing's number: beyond 2^53 it is written as the text its CSV cell has. */
 static lxw_error cli_export_xlsx_scaled(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
                                         int64_t number, double divisor, lxw_format *format,
                                         cli_export_type type) {
     char text[CLI_EXPORT_CELL_TEXT_BYTES] = "";
-    if (!cli_export_xlsx_number_exact(number)) {
+    if (!export_xlsx_number_exact(number)) {
         cli_export_cell cell = {.number = number};
         cli_export_cell_plain(type, &cell, text, sizeof text);
     }
-    return cli_export_xlsx_number_write(sheet, row, column, number, divisor, format, text);
+    return export_xlsx_number_write(sheet, row, column, number, divisor, format, text);
 }
 
 static lxw_error cli_export_xlsx_cell(const cli_export_xlsx *xlsx, lxw_worksheet *sheet,
@@ -609,10 +566,10 @@ static lxw_error cli_export_xlsx_cell(const cli_export_xlsx *xlsx, lxw_worksheet
         return worksheet_write_string(sheet, row, column, cell->text, NULL);
     case CLI_EXPORT_MONEY:
         return cli_export_xlsx_scaled(sheet, row, column, cell->number,
-                                      CLI_EXPORT_PENCE_PER_POUND, xlsx->formats.money, type);
+                                      EXPORT_PENCE_PER_POUND, xlsx->formats.money, type);
     case CLI_EXPORT_PERCENT:
         return cli_export_xlsx_scaled(sheet, row, column, cell->number,
-                                      CLI_EXPORT_BASIS_POINTS_PER_WHOLE, xlsx->formats.percent,
+                                      EXPORT_BASIS_POINTS_PER_WHOLE, xlsx->formats.percent,
                                       type);
     case CLI_EXPORT_DATE: {
         int64_t date = cell->number;
@@ -637,7 +594,7 @@ static lxw_error cli_export_xlsx_totals(const cli_export_xlsx *xlsx, lxw_workshe
     for (size_t c = 0; c < table->column_count && error == LXW_NO_ERROR; c++) {
         if (!cli_export_summed(&table->columns[c])) continue;
         error = cli_export_xlsx_scaled(sheet, row, (lxw_col_t)c, table->totals_pence[c],
-                                       CLI_EXPORT_PENCE_PER_POUND, xlsx->formats.total_money,
+                                       EXPORT_PENCE_PER_POUND, xlsx->formats.total_money,
                                        CLI_EXPORT_MONEY);
     }
     return error;
@@ -701,33 +658,11 @@ static lxw_error cli_export_xlsx_about(lxw_format *bold, lxw_worksheet *sheet,
     return error;
 }
 
-bool cli_export_xlsx_formats_add(lxw_workbook *workbook, cli_export_xlsx_formats *formats) {
-    lxw_format **each[] = {&formats->heading, &formats->money,       &formats->integer,
-                           &formats->percent, &formats->date,        &formats->total_money,
-                           &formats->total_label};
-    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
-        *each[i] = workbook_add_format(workbook);
-        if (*each[i] == NULL) return false;
-    }
-    format_set_bold(formats->heading);
-    format_set_bold(formats->total_label);
-    format_set_bold(formats->total_money);
-    format_set_num_format(formats->money, "£#,##0.00");
-    format_set_num_format(formats->total_money, "£#,##0.00");
-    format_set_num_format(formats->integer, "0"); /* counts and event numbers: no separators */
-    format_set_num_format(formats->percent, "0.00%");
-    format_set_num_format(formats->date, "yyyy-mm-dd");
-    return true;
-}
-
 lxw_worksheet *cli_export_worksheet_add(lxw_workbook *workbook, const char *path,
                                         const char *name) {
-    lxw_error error = workbook_validate_sheet_name(workbook, name);
-    lxw_worksheet *sheet = error == LXW_NO_ERROR ? workbook_add_worksheet(workbook, name) : NULL;
-    if (sheet == NULL) {
-        fprintf(stderr, CLI_PROGRAM ": %s: cannot add the worksheet \"%s\": %s\n", path, name,
-                error != LXW_NO_ERROR ? lxw_strerror(error) : "libxlsxwriter refused it");
-    }
+    char why[EXPORT_WHY_BYTES];
+    lxw_worksheet *sheet = export_xlsx_worksheet_add(workbook, path, name, why);
+    if (sheet == NULL) fprintf(stderr, CLI_PROGRAM ": %s\n", why);
     return sheet;
 }
 
@@ -774,7 +709,7 @@ int cli_export_xlsx_write(const cli_export_document *document, const char *path,
         return CLI_EXIT_FAILED;
     }
     int code = CLI_EXIT_FAILED;
-    if (cli_export_xlsx_formats_add(xlsx.workbook, &xlsx.formats)) {
+    if (export_xlsx_formats_add(xlsx.workbook, &xlsx.formats)) {
         code = cli_export_xlsx_sheets(&xlsx, document);
     } else {
         fprintf(stderr, CLI_PROGRAM ": %s: cannot add the workbook's formats\n", shown_path);
@@ -783,14 +718,10 @@ int cli_export_xlsx_write(const cli_export_document *document, const char *path,
 }
 
 int cli_export_xlsx_close(lxw_workbook *workbook, int code, const char *shown_path) {
-    /* workbook_close frees the workbook whatever happens, so it runs on the failure path too. */
-    lxw_error error = workbook_close(workbook);
-    if (error != LXW_NO_ERROR && code == CLI_EXIT_OK) {
-        fprintf(stderr, CLI_PROGRAM ": %s: cannot write the workbook: %s\n", shown_path,
-                lxw_strerror(error));
-        code = CLI_EXIT_FAILED;
-    }
-    return code;
+    char why[EXPORT_WHY_BYTES];
+    if (export_xlsx_close(workbook, code == CLI_EXIT_OK, shown_path, why)) return code;
+    if (code == CLI_EXIT_OK) fprintf(stderr, CLI_PROGRAM ": %s\n", why);
+    return CLI_EXIT_FAILED;
 }
 
 static int cli_export_provenance_fill(cli_export_provenance *provenance, cli_session *session);

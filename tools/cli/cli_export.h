@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "cli_report.h"
+#include "export.h"
 
 /* Tables in one document: reconcile has its comparison, a summary and four sections. */
 #define CLI_EXPORT_TABLES_MAX 6
@@ -31,14 +32,12 @@
 /* Columns in one table: the widest (contract show's terms and figures) has seventeen. */
 #define CLI_EXPORT_COLUMNS_MAX 24
 
-/* Excel's limit on a worksheet's name, in characters. */
-#define CLI_EXPORT_SHEET_NAME_CHARACTERS_MAX 31
-
-/* Bytes of a worksheet name: 31 UTF-8 characters of at most 4 bytes, and a NUL. */
-#define CLI_EXPORT_SHEET_NAME_BYTES (CLI_EXPORT_SHEET_NAME_CHARACTERS_MAX * 4 + 1)
+/* Excel's limit on a worksheet's name, in characters, and the bytes of one (export.h). */
+#define CLI_EXPORT_SHEET_NAME_CHARACTERS_MAX EXPORT_SHEET_NAME_CHARACTERS_MAX
+#define CLI_EXPORT_SHEET_NAME_BYTES EXPORT_SHEET_NAME_BYTES
 
 /* The name of the workbook's provenance sheet. */
-#define CLI_EXPORT_ABOUT_SHEET "About"
+#define CLI_EXPORT_ABOUT_SHEET EXPORT_ABOUT_SHEET
 
 /* The first cell of a totals row. */
 #define CLI_EXPORT_TOTAL_LABEL "TOTAL"
@@ -153,37 +152,11 @@ const char *cli_export_sheet_name(const char *title, char *name);
 lxw_worksheet *cli_export_worksheet_add(lxw_workbook *workbook, const char *path,
                                         const char *name);
 
-/* The cell formats of every fundflow workbook: listings' and reports' alike. */
-typedef struct cli_export_xlsx_formats {
-    lxw_format *heading, *money, *integer, *percent, *date, *total_money, *total_label;
-} cli_export_xlsx_formats;
-
-/* Adds the formats to the workbook: money "£#,##0.00", integers without separators, percent
- * "0.00%", dates yyyy-mm-dd, headings and totals bold. False if libxlsxwriter cannot. */
-bool cli_export_xlsx_formats_add(lxw_workbook *workbook, cli_export_xlsx_formats *formats);
-
-/* Whether number (pence, basis points or a count) converts to a double exactly: its magnitude
- * is at most 2^53. */
-bool cli_export_xlsx_number_exact(int64_t number);
-
-/* Writes number / divisor in format. This is the only place the client turns pence (or basis
- * points) into floating point, at the boundary of the output, because Excel holds every number
- * as an IEEE double: an integer up to 2^53 (in pence, about £90 trillion) converts exactly, and
- * dividing it by 100 or 10000 gives the double nearest the exact decimal, which Excel's 15
- * significant digits show exactly. Nothing is summed or rounded. A number that is not
- * cli_export_xlsx_number_exact is written as exact_text instead. */
-lxw_error cli_export_xlsx_number_write(lxw_worksheet *sheet, lxw_row_t row, lxw_col_t column,
-                                       int64_t number, double divisor, lxw_format *format,
-                                       const char *exact_text);
-
 /* Closes (writes and frees) the workbook written to shown_path, whatever code says: code is the
  * exit code of writing its sheets. Returns code, or 4 having said why the file could not be
  * written when code was 0. */
 int cli_export_xlsx_close(lxw_workbook *workbook, int code, const char *shown_path);
 
-/* Pence in a pound, and basis points in the whole, as Excel's formats divide them. */
-#define CLI_EXPORT_PENCE_PER_POUND 100.0
-#define CLI_EXPORT_BASIS_POINTS_PER_WHOLE ((double)FF_BASIS_POINTS_WHOLE)
 
 /* Renderers. Each writes every table, totals row included (cli_export_totals first). */
 void cli_export_table_write(const cli_export_document *document, FILE *out);

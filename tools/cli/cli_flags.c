@@ -1350,11 +1350,14 @@ const tool_flag cli_flags[] = {
      "head when the first position is read, kept for every other row.", NULL},
     {"--as-at-date", "YYYY-MM-DD",
      CLI_FOR(CLI_SUBCOMMAND_POSITION) | CLI_FOR(CLI_SUBCOMMAND_POSITIONS) |
-         CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_FLOWS), 0,
+         CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_FLOWS) |
+         CLI_FOR(CLI_SUBCOMMAND_OUTTURN) | CLI_FOR(CLI_SUBCOMMAND_REPORT), 0,
      cli_as_at_date_parse,
      "Count only what took effect on or before this date (for a contract: its variations,\n"
-     "payments and outcome reports; a contract agreed later is not found). Default: every\n"
-     "date.", NULL},
+     "payments and outcome reports; a contract agreed later is not found; for outturn, also\n"
+     "the latest plan dated by then; for report, the plugin reads positions, account totals\n"
+     "and contracts as they stood then and sees no statements or events dated later).\n"
+     "Default: every date.", NULL},
     {"--rollup", NULL, CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_rollup_parse,
      "Show the organisation with those under it as one group: an ICB with its places, a\n"
      "region with its ICBs and their places, a provider collaborative with its members (as\n"

@@ -136,22 +136,3 @@ const char *cli_delegation_mode_text(int mode, char *buffer, size_t buffer_bytes
     return buffer;
 }
 
-/* Whether a spreadsheet would take text starting so as a formula (or a formula's start). */
-static bool cli_csv_text_is_formula_like(const char *text) {
-    return text[0] != '\0' && strchr("=+-@\t\r", text[0]) != NULL;
-}
-
-void cli_csv_field_write(const char *text, bool number, FILE *out) {
-    bool neutralise = !number && cli_csv_text_is_formula_like(text);
-    if (!neutralise && text[strcspn(text, ",\"\r\n")] == '\0') {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    if (neutralise) fputc('\'', out);
-    for (const char *cursor = text; *cursor != '\0'; cursor++) {
-        if (*cursor == '"') fputc('"', out);
-        fputc(*cursor, out);
-    }
-    fputc('"', out);
-}

@@ -65,11 +65,4 @@ const char *cli_codes_text(char *const *codes, size_t count, char *buffer, size_
  * buffer. */
 const char *cli_delegation_mode_text(int mode, char *buffer, size_t buffer_bytes);
 
-/* Writes one CSV field (RFC 4180): quoted when it holds a comma, a double quote, CR or LF, with
- * its double quotes doubled. A text field (number false) that a spreadsheet would run as a
- * formula, one starting with =, +, -, @, a tab or a CR, is written with a ' before it, as
- * OWASP's advice on CSV injection says; a number field is written as it is, so -300.00 stays a
- * number Excel can sum. */
-void cli_csv_field_write(const char *text, bool number, FILE *out);
-
 #endif

@@ -151,7 +151,9 @@ static int cli_outturn_table_print(const Fundflow__V1__Outturn *outturn) {
     return CLI_EXIT_FAILED;
 }
 
-static void cli_outturn_header_print(const Fundflow__V1__Outturn *outturn) {
+/* The header lines; outturn_as_at_date is the date asked (the reply does not echo it). */
+static void cli_outturn_header_print(const Fundflow__V1__Outturn *outturn,
+                                     uint32_t outturn_as_at_date) {
     char stream[CLI_ENUM_NAME_BYTES_MAX], year[16];
     cli_field_print("organisation", "%s", outturn->org_code);
     cli_field_print("stream", "%s",
@@ -163,6 +165,10 @@ static void cli_outturn_header_print(const Fundflow__V1__Outturn *outturn) {
     cli_field_print("actuals to", "M%" PRIu32 " (%s)", outturn->to_month,
                     cli_month_name(outturn->to_month));
     cli_field_print("as at sequence", "%" PRIu64, outturn->as_at_sequence);
+    if (outturn_as_at_date != 0) {
+        char date[16];
+        cli_field_print("as at date", "%s", cli_date_text(outturn_as_at_date, date, sizeof date));
+    }
     if (outturn->rollup) {
         char included[CLI_CODES_TEXT_BYTES];
         cli_field_print("rollup of", "%s", cli_codes_text(outturn->included_codes,
@@ -179,9 +185,9 @@ static void cli_outturn_header_print(const Fundflow__V1__Outturn *outturn) {
     printf("\n");
 }
 
-static int cli_outturn_print(const ProtobufCMessage *message) {
+static int cli_outturn_print(const ProtobufCMessage *message, uint32_t as_at_date) {
     const Fundflow__V1__Outturn *outturn = (const Fundflow__V1__Outturn *)message;
-    cli_outturn_header_print(outturn);
+    cli_outturn_header_print(outturn, as_at_date);
     int code = cli_outturn_table_print(outturn);
     if (code != CLI_EXIT_OK) return code;
     char forecast[FF_MONEY_TEXT_BYTES], actual[FF_MONEY_TEXT_BYTES];
@@ -279,13 +285,14 @@ int cli_outturn_run(const cli_options *options, cli_session *session) {
     request.to_month = options->to_month;
     request.rollup = options->rollup;
     request.as_at_sequence = options->as_at_sequence;
+    request.as_at_date = options->as_at_date;
     cli_reply reply;
     int code = cli_rpc_run(session, "GetOutturn", &request.base,
                            &fundflow__v1__outturn__descriptor, &reply);
     if (code == CLI_EXIT_OK && !session->json) {
         const Fundflow__V1__Outturn *outturn = (const Fundflow__V1__Outturn *)reply.message;
         code = cli_export_rendered(options) ? cli_outturn_export(options, session, outturn)
-                                            : cli_outturn_print(reply.message);
+                                            : cli_outturn_print(reply.message, options->as_at_date);
     }
     cli_reply_release(&reply);
     return code;

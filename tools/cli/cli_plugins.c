@@ -250,6 +250,7 @@ static int cli_report_fetch(const cli_options *options, cli_session *session,
                                  : calendar_year_of_date(cli_date_today());
     request.org_code = cli_text_or_empty(options->org_code);
     request.as_at_sequence = options->as_at_sequence;
+    request.as_at_date = options->as_at_date;
     cli_session asking = *session;
     asking.json = format == CLI_REPORT_FORMAT_JSON;
     int code = cli_rpc_call(&asking, "RunReport", &request.base,
@@ -295,6 +296,7 @@ int cli_report_run(const cli_options *options, cli_session *session) {
         const Fundflow__V1__Report *report = (const Fundflow__V1__Report *)reply.message;
         provenance.financial_year = report->financial_year;
         provenance.as_at_sequence = report->as_at_sequence;
+        provenance.as_at_date = options->as_at_date;
     }
     if (code == CLI_EXIT_OK && options->output_path != NULL) {
         code = cli_report_file_write(options, format, &reply, &provenance);

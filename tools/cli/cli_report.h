@@ -1,5 +1,7 @@
 /* The fundflow client's renderings of a plugin's Report: a terminal table, CSV and XLSX. JSON
- * needs no rendering, since report prints the server's reply as it came.
+ * needs no rendering, since report prints the server's reply as it came. CSV and XLSX are
+ * written by the export fundflowd's ExportReport uses too (daemon/export/export.h), with the
+ * client's provenance added; failures are reported on stderr.
  *
  * Every rendering shows the same content: each table's columns and rows, then the findings. A
  * cell's column type says how its number reads: MONEY is pence, PERCENT basis points, FLAG 0 or 1
@@ -45,11 +47,6 @@ bool cli_report_check(const Fundflow__V1__Report *report);
  * said to use another format; or 4 when memory runs out. Write errors are left in out's error
  * flag for the caller. */
 int cli_report_table_write(const Fundflow__V1__Report *report, const char *org_code, FILE *out);
-
-/* Fills ordered with the report's n_findings findings worst first: FAIL, then WARN, then PASS,
- * then any other level, each level in the server's order. Every format lists them so. */
-void cli_report_findings_order(const Fundflow__V1__Report *report,
-                               const Fundflow__V1__ReportFinding **ordered);
 
 /* Writes the report as RFC 4180 CSV, each line ended by CRLF, after a UTF-8 byte order mark and,
  * when provenance is not NULL, the rows "# command,..." and so on that cli_export_csv_write

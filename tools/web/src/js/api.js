@@ -66,3 +66,20 @@ export async function callAll(method, request, listField) {
   }
   throw new Error(`${method} gave more than 1000 pages`);
 }
+
+// Base64 (protobuf bytes in JSON) as a Uint8Array.
+export function base64Bytes(text) {
+  const binary = atob(text || '');
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+// Every call at once, as Promise.all, but a refusal is the first in the order given rather than
+// whichever the server answered first, so a page always names the same refusal.
+export async function allInOrder(calls) {
+  const settled = await Promise.allSettled(calls);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => result.value);
+}

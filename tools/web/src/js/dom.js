@@ -47,6 +47,9 @@ export function inset(text) {
   return h('div', { class: 'nhsuk-inset-text' }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'Information: '), h('p', {}, text));
 }
 
+// Text longer than this (in characters) is a name or a sentence: see bodyCell.
+const LONG_TEXT_CHARACTERS = 24;
+
 function cellValue(column, row) {
   // Subtotal and total rows hold their figures by key.
   if (row.summary || typeof column.value !== 'function') return row[column.key];
@@ -82,9 +85,15 @@ function bodyCell(column, row, header) {
   const numeric = column.kind === 'money' || column.kind === 'number';
   const text = displayCell(column, row);
   const href = column.href && !row.summary ? column.href(row) : '';
-  const content = href ? h('a', { href }, text) : text;
+  // When a wide table is squeezed, a short label stays on one line and a long name or sentence
+  // keeps a column wide enough to read (a table cell ignores min-width, so an inline block
+  // inside it holds the measure), rather than a word a line; the table scrolls sideways.
+  const long = !numeric && text.length > LONG_TEXT_CHARACTERS;
+  const measure = long ? ' ff-cell--long' : ' ff-cell--short';
+  const linked = href ? h('a', { href }, text) : text;
+  const content = long ? h('span', { class: 'ff-measure' }, linked) : linked;
   const attributes = {
-    class: `nhsuk-table__cell${numeric ? ' nhsuk-table__cell--numeric' : ''}`,
+    class: `nhsuk-table__cell${numeric ? ' nhsuk-table__cell--numeric' : measure}`,
     'data-column': column.key,
   };
   if (column.kind === 'money') attributes['data-pence'] = pence(cellValue(column, row)).toString();

@@ -2,7 +2,7 @@
 // chosen effective date), the
 // payments month by month M1–M12 as a table, and a stacked bar chart of paid, earned, released
 // and outstanding; its events (agreement, variations, payments, outcomes).
-import { call } from '../api.js';
+import { allInOrder, call } from '../api.js';
 import { chartBox, dataTable, h, heading, inset, summaryList } from '../dom.js';
 import { monthLabel, yearLabel } from '../dates.js';
 import { chartNumber, formatPounds, pence } from '../money.js';
@@ -21,7 +21,7 @@ export function monthRows(contract) {
 
 export async function render(context) {
   const id = context.argument;
-  const [position, orgs, history] = await Promise.all([
+  const [position, orgs, history] = await allInOrder([
     call('GetContractPosition', { contract_id: id, as_at_date: context.asatNumber }),
     orgsByCode().catch(() => new Map()),
     call('GetHistory', { name: id, page_size: 100 }),

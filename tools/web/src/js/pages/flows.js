@@ -10,6 +10,14 @@ import { drawChart } from '../charts.js';
 import { STREAMS, orgName, orgsByCode, streamLabel } from '../orgs.js';
 import { inputField, pageForm, selectField } from './controls.js';
 
+// The share of the chart's width kept right of the last column of nodes for its labels.
+const LABEL_SHARE = 0.24;
+
+// Pixels a node's label may take: the room right of the last column, less a margin.
+function labelWidth(box) {
+  return Math.max(80, Math.floor(box.clientWidth * LABEL_SHARE) - 16);
+}
+
 // One link per (from, to): the API gives one flow per stream.
 export function sankeyData(flows, orgs) {
   const links = new Map();
@@ -89,8 +97,11 @@ export async function render(context) {
             : encode(p.data.label)),
         },
         series: [{
-          type: 'sankey', left: 8, right: '28%', top: 8, bottom: 8, data: data.nodes, links: data.links, nodeAlign: 'left', draggable: false,
-          emphasis: { focus: 'adjacency' }, label: { formatter: (p) => p.data.label },
+          type: 'sankey', left: 8, right: `${LABEL_SHARE * 100}%`, top: 8, bottom: 8, data: data.nodes, links: data.links, nodeAlign: 'left', draggable: false,
+          // Each label fits the room right of its node: a long name is cut with an ellipsis, and
+          // the tooltip holds it whole.
+          emphasis: { focus: 'adjacency' },
+          label: { formatter: (p) => p.data.label, width: labelWidth(box), overflow: 'truncate', ellipsis: '…' },
           lineStyle: { color: 'gradient', curveness: 0.5 },
         }],
       });

@@ -1,8 +1,8 @@
 // An organisation: its position across every stream (GetPosition, optionally rolled up with
-// those under it) as at the chosen date; plan against actual and forecast by month (GetOutturn)
-// as a chart and a table; its contracts as commissioner and as provider; its latest events.
+// those under it) and plan against actual and forecast by month (GetOutturn) as a chart and a
+// table, both as at the chosen effective date; its contracts as commissioner and as provider; its latest events.
 import { call, callAll } from '../api.js';
-import { chartBox, dataTable, h, heading, inset, summaryList } from '../dom.js';
+import { chartBox, dataTable, h, heading, summaryList } from '../dom.js';
 import { monthLabel, monthOfDate, yearLabel } from '../dates.js';
 import { chartNumber, formatPounds } from '../money.js';
 import { axisPounds, drawChart, tooltipPounds } from '../charts.js';
@@ -63,7 +63,7 @@ export async function render(context) {
   const org = await call('GetOrg', { code });
   const [position, outturn, contracts, history] = await Promise.all([
     call('GetPosition', { org_code: code, financial_year: context.year, as_at_date: context.asatNumber, rollup }),
-    call('GetOutturn', { org_code: code, financial_year: context.year, to_month: to, rollup }),
+    call('GetOutturn', { org_code: code, financial_year: context.year, to_month: to, rollup, as_at_date: context.asatNumber }),
     contractsOf(code, context.year),
     recentEvents(code, 10),
   ]);
@@ -97,8 +97,7 @@ export async function render(context) {
       form,
       h('h2', { class: 'nhsuk-heading-m' }, `Position across streams, ${when}`),
       dataTable({ id: 'org-position', caption: `${code}'s position by stream, ${yearLabel(context.year)}, ${when}`, filename: `position-${code}-${context.year}.csv`, total: true, columns: positionColumns, rows: streams }),
-      h('h2', { class: 'nhsuk-heading-m' }, `Plan against actual and forecast, actuals to ${monthLabel(to)}`),
-      inset('GetOutturn has no as-at date: the plan, actuals and forecast are as the ledger holds them now, with actuals to the month chosen (the as-at date\'s month by default).'),
+      h('h2', { class: 'nhsuk-heading-m' }, `Plan against actual and forecast, actuals to ${monthLabel(to)}, ${when}`),
       summaryList([
         ['Full-year plan', formatPounds(outturn.full_year_plan_pence)],
         [`Plan to ${monthLabel(to)}`, formatPounds(outturn.ytd_plan_pence)],
@@ -107,7 +106,7 @@ export async function render(context) {
         ['Forecast variance (over plan is positive)', formatPounds(outturn.forecast_variance_pence)],
       ], 'outturn-summary'),
       box,
-      dataTable({ id: 'outturn-table', caption: `${code}: plan, actual and forecast by month, ${yearLabel(context.year)}`, filename: `outturn-${code}-${context.year}.csv`, total: true,
+      dataTable({ id: 'outturn-table', caption: `${code}: plan, actual and forecast by month, ${yearLabel(context.year)}, ${when}`, filename: `outturn-${code}-${context.year}.csv`, total: true,
         columns: [{ key: 'month', label: 'Month' }, { key: 'plan_pence', label: 'Plan', kind: 'money' }, { key: 'actual_pence', label: 'Actual', kind: 'money' }, { key: 'variance_pence', label: 'Variance', kind: 'money' }, { key: 'committed_pence', label: 'Committed', kind: 'money' }, { key: 'forecast_pence', label: 'Forecast', kind: 'money' }],
         rows: months }),
       h('h2', { class: 'nhsuk-heading-m' }, 'Contracts'),

@@ -1,6 +1,8 @@
 // Reports: choose a plugin, a year and an organisation; RunReport's findings (FAIL, WARN, PASS,
-// worst first) and its tables, each downloadable as CSV.
-import { call } from '../api.js';
+// worst first) and its tables, each downloadable as CSV, as at the chosen effective date; and the
+// whole report as CSV or XLSX from ExportReport, the export the CLI's `fundflow report` uses.
+import { base64Bytes, call } from '../api.js';
+import { download } from '../csv.js';
 import { dataTable, h, heading, inset } from '../dom.js';
 import { dateText, yearLabel } from '../dates.js';
 import { inputField, pageForm, selectField } from './controls.js';
@@ -27,6 +29,28 @@ function reportColumn(column, index) {
   }
 }
 
+// "Download XLSX" and "Download CSV": the whole report from ExportReport, with the bearer
+// token as every call, saved from a Blob. A refusal is shown in words under the buttons.
+function exportButtons(asked, context) {
+  const status = h('p', { class: 'nhsuk-body-s', id: 'report-export-status', role: 'status' });
+  const button = (format, text) => {
+    const element = h('button', { class: 'nhsuk-button nhsuk-button--secondary ff-export', type: 'button', 'data-export': format }, text);
+    element.addEventListener('click', async () => {
+      status.textContent = '';
+      try {
+        const file = await call('ExportReport', { report: asked, format: `EXPORT_FORMAT_${format.toUpperCase()}` });
+        download(file.file_name, base64Bytes(file.content), file.content_type);
+        status.textContent = `Saved ${file.file_name}, as at event ${file.as_at_sequence || '0'}${context.asat ? ` and ${context.asat}` : ''}.`;
+      } catch (error) {
+        status.textContent = error.describe ? error.describe() : String(error.message);
+      }
+    });
+    return element;
+  };
+  return h('div', { class: 'ff-export-buttons', id: 'report-export' },
+    button('xlsx', 'Download XLSX'), ' ', button('csv', 'Download CSV of the whole report'), status);
+}
+
 export async function render(context) {
   const plugins = (await call('ListPlugins')).plugins || [];
   const plugin = context.params.get('plugin') || (plugins[0] ? plugins[0].name : '');
@@ -42,10 +66,11 @@ export async function render(context) {
     nodes.push(inset('The server has no report plugins loaded (fundflowd --plugin-dir).'));
     return { title: 'Reports', crumbs: [['Reports']], nodes };
   }
-  const report = await call('RunReport', { plugin, financial_year: context.year, org_code: org });
+  const asked = { plugin, financial_year: context.year, org_code: org, as_at_date: context.asatNumber };
+  const report = await call('RunReport', asked);
   const findings = worstFirst(report.findings || []);
   nodes.push(
-    inset('Reports have no as-at date in the web view: they run on the ledger as it is now.'),
+    exportButtons(asked, context),
     h('h2', { class: 'nhsuk-heading-m' }, `${plugin} ${report.plugin_version || ''}: ${findings.length} findings`),
     h('ul', { class: 'nhsuk-list ff-findings', id: 'report-findings' }, findings.map((f) => h('li', { 'data-level': f.level },
       h('strong', { class: `nhsuk-tag ${LEVEL_TAG[f.level] || ''}` }, f.level || 'UNKNOWN'), ' ',
