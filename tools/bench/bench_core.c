@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,11 +253,12 @@ static int bench_principal_parse(const char *text, access_principal *who) {
 
 static const char bench_usage[] =
     "usage: fundflow-bench-core [DIR] [--principal writer|admin[:ORG]]\n"
-    "                           [--commands N --batch B]\n"
+    "                           [--commands N --batch B] [--keep]\n"
     "  DIR            where the scratch data directory is made (default $TMPDIR or /tmp)\n"
     "  --principal    apply the batches as this principal, not unrestricted\n"
     "  --commands N   apply exactly N allocations, with no time limit (1 to %d)\n"
     "  --batch B      in batches of B commands (1 to %d); needs --commands\n"
+    "  --keep         leave the data directory in place and print its path, to measure it\n"
     "Without --commands: batches of 1, 100 and 1,000 for up to 20,000 commands or 10 s each,\n"
     "then verify and rebuild. Exit codes: 0 done, 1 a batch or check failed, 2 usage.\n";
 
@@ -265,6 +267,7 @@ typedef struct bench_arguments {
     const char *parent;
     size_t fixed_commands; /* 0: the timed settings */
     size_t fixed_batch;
+    bool keep; /* leave the data directory, to measure its tables */
 } bench_arguments;
 
 /* A whole number from 1 to max, or 0 if text is not one. */
@@ -287,6 +290,11 @@ static int bench_arguments_parse(int argc, char **argv, bench_arguments *argumen
     if (i < argc && strncmp(argv[i], "--", 2) != 0) arguments->parent = argv[i++];
     for (; i < argc; i += 2) {
         if (strcmp(argv[i], "--help") == 0) return 1;
+        if (strcmp(argv[i], "--keep") == 0) {
+            arguments->keep = true;
+            i--; /* a flag with no value */
+            continue;
+        }
         if (i + 1 >= argc) return -1;
         if (strcmp(argv[i], "--principal") == 0) {
             if (bench_principal_parse(argv[i + 1], who) != 0) return -1;
@@ -339,7 +347,11 @@ int main(int argc, char **argv) {
         if (!failed) failed = bench_verify_and_rebuild(ledger) != 0;
     }
     ledger_close(ledger);
-    nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (arguments.keep) {
+        printf("data directory kept: %s\n", directory);
+    } else {
+        nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
     if (failed) fprintf(stderr, "bench: a batch or check failed\n");
     return failed ? 1 : 0;
 }
