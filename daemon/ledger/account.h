@@ -6,7 +6,8 @@
  *     org code (12 bytes, space padded) ++ year (2 bytes big-endian) ++ stream ++ purpose
  *
  * Postings are keyed by account key ++ sequence and carry the account's totals after the posting,
- * so the balance as at any sequence number is one cursor seek.
+ * so the balance as at any sequence number is one cursor seek, and the balance now is the
+ * account's last posting (storage layout 2 keeps no separate balances).
  *
  * Purposes and how allocations and onward budgets post (A is the amount):
  *
@@ -69,7 +70,8 @@ typedef struct account_balance {
     uint64_t last_sequence;
     uint64_t posting_count;
 } account_balance;
-static_assert(sizeof(account_balance) == 48, "balances are stored: their size is fixed");
+/* Layout 1 stored it in the balances table; layout 2 reads it from the account's last posting. */
+static_assert(sizeof(account_balance) == 48, "layout 1 stored balances: their size was fixed");
 
 typedef struct account_record {
     uint64_t opened_sequence;
@@ -91,7 +93,9 @@ typedef struct posting_record {
     uint32_t reserved;
     account_balance balance_after;
 } posting_record;
-static_assert(sizeof(posting_record) == 72, "postings are stored: their size is fixed");
+/* In memory; layout 2 stores it compact, in 6 to 60 bytes (account.c), and layout 1 stored these
+ * 72 bytes as they are. */
+static_assert(sizeof(posting_record) == 72, "layout 1 stored postings: their size was fixed");
 
 /* One leg of an event, before it is applied. */
 typedef struct posting {

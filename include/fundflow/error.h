@@ -173,7 +173,10 @@
     X(FF_ERR_WINDOW_ORDER, 113, "window_order",                                                    \
       "a date window's first day is after its last", "invalid_argument")                          \
     X(FF_ERR_ROW_YEAR_MISMATCH, 114, "row_year_mismatch",                                          \
-      "a row is for another financial year than the reconciliation's", "invalid_argument")
+      "a row is for another financial year than the reconciliation's", "invalid_argument")   \
+    X(FF_ERR_LAYOUT_NEWER, 130, "layout_newer",                                                    \
+      "the data directory was written by a newer fundflow, whose storage layout this one cannot "  \
+      "read", "failed_precondition")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,
