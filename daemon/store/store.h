@@ -31,7 +31,7 @@ typedef enum store_table {
     STORE_TABLE_ACCOUNTS,    /* account key (16 bytes) -> account_record */
     STORE_TABLE_BALANCES,    /* layout 1: account key -> account_balance; layout 2: empty */
     STORE_TABLE_POSTINGS,    /* account key ++ sequence -> posting, stored compact (account.c) */
-    STORE_TABLE_IDEMPOTENCY, /* idempotency key -> idempotency_record */
+    STORE_TABLE_IDEMPOTENCY, /* idempotency key -> sequence (layout 1: idempotency_record) */
     STORE_TABLE_REVERSALS,   /* reversed sequence -> reversing sequence */
     STORE_TABLE_ORG_LINKS,   /* code ++ 0 ++ effective date ++ sequence -> packed OrgLinkRecord */
     STORE_TABLE_SERVICE_LINES, /* code -> packed ServiceLineRecord */
@@ -75,7 +75,7 @@ ff_err store_open(const store_options *options, ff_store **store_out);
  * same in every layout: only the projections change, and they can be rebuilt from the log.
  *   1: balances in their own table; postings of 72 bytes.
  *   2: an account's balance is its last posting (the balances table stays, always empty);
- *      postings stored compact. */
+ *      postings stored compact; an idempotency entry holds only its event's sequence. */
 #define STORE_LAYOUT_VERSION 2
 
 /* The layout of the open data file. store_open refuses a file of a newer layout than
