@@ -209,10 +209,63 @@ ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_ke
     return err;
 }
 
+/* The balances a run of flat writes has read or written, for account_balance_read: see
+ * account_balance_cache_begin. Each thread has its own, as each writes in its own transactions. */
+enum { ACCOUNT_BALANCE_CACHE_ENTRIES = 16 };
+static _Thread_local struct {
+    const store_txn *txn; /* NULL when no run is on */
+    size_t count;
+    size_t next; /* the entry to replace when all are in use */
+    account_key keys[ACCOUNT_BALANCE_CACHE_ENTRIES];
+    account_balance balances[ACCOUNT_BALANCE_CACHE_ENTRIES];
+} account_balance_cache;
+
+void account_balance_cache_begin(store_txn *txn) {
+    assert(txn != NULL);
+    account_balance_cache.txn = txn;
+    account_balance_cache.count = 0;
+    account_balance_cache.next = 0;
+}
+
+void account_balance_cache_end(void) { account_balance_cache.txn = NULL; }
+
+/* The account's entry in the cache of txn's run, or NULL. */
+static account_balance *account_balance_cached(const store_txn *txn, const account_key *key) {
+    if (account_balance_cache.txn != txn || txn == NULL) return NULL;
+    for (size_t i = 0; i < account_balance_cache.count; i++) {
+        if (memcmp(&account_balance_cache.keys[i], key, sizeof *key) == 0) {
+            return &account_balance_cache.balances[i];
+        }
+    }
+    return NULL;
+}
+
+/* Records an account's balance as txn now holds it, if a run on txn is on. */
+static void account_balance_cache_put(const store_txn *txn, const account_key *key,
+                                      const account_balance *balance) {
+    if (account_balance_cache.txn != txn || txn == NULL) return;
+    account_balance *entry = account_balance_cached(txn, key);
+    if (entry == NULL) {
+        size_t slot = account_balance_cache.count < ACCOUNT_BALANCE_CACHE_ENTRIES
+                          ? account_balance_cache.count++
+                          : account_balance_cache.next++ % ACCOUNT_BALANCE_CACHE_ENTRIES;
+        account_balance_cache.keys[slot] = *key;
+        entry = &account_balance_cache.balances[slot];
+    }
+    *entry = *balance;
+}
+
 ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
                             account_balance *balance_out) {
+    const account_balance *cached = account_balance_cached(txn, key);
+    if (cached != NULL) {
+        *balance_out = *cached;
+        return FF_OK;
+    }
     /* An account's balance is its last posting's totals (layout 2: no balances table). */
-    return account_balance_read_at(txn, store, key, UINT64_MAX, balance_out);
+    ff_err err = account_balance_read_at(txn, store, key, UINT64_MAX, balance_out);
+    if (err == FF_OK) account_balance_cache_put(txn, key, balance_out);
+    return err;
 }
 
 ff_err account_postings_visit(store_txn *txn, ff_store *store, const account_key *key,
@@ -373,6 +426,7 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
                      STORE_SLICE(stored, stored_bytes), STORE_PUT_NEW);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(err != FF_ERR_KEY_EXISTS);
+    if (err == FF_OK) account_balance_cache_put(txn, &leg->account, after);
     return err;
 }
 

@@ -123,6 +123,16 @@ ff_err account_balance_net(const account_key *key, const account_balance *balanc
 ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
                             account_balance *balance_out);
 
+/* A run of writes straight into one write transaction (the flat write path's batch) may keep the
+ * balances it reads and writes in memory, so that account_balance_read finds an account it has
+ * met again without a seek in the postings (the same few accounts recur in every command of a
+ * batch). Only while every write since account_balance_cache_begin(txn) stays in txn: end the
+ * run before txn is committed or aborted, and before any nested transaction of it that could
+ * post is begun, since aborting that would undo postings the cache still holds. The cache holds
+ * a few accounts and forgets the oldest. One run per thread. */
+void account_balance_cache_begin(store_txn *txn);
+void account_balance_cache_end(void);
+
 /* Reads an account's totals as they stood once event as_at_sequence was recorded. */
 ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_key *key,
                                uint64_t as_at_sequence, account_balance *balance_out);

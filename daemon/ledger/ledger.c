@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "account.h"
 #include "command.h"
 #include "digest.h"
 #include "projection.h"
@@ -324,9 +325,13 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
             err = ledger_batch_nested_apply(group->ledger, txn, &group->batches[i],
                                             group->recorded_at_us, &head, group->results[i]);
         } else {
+            /* Every write of a flat batch stays in txn, or the group's try is abandoned: the
+             * balances it meets may be kept in memory until the batch ends. */
+            account_balance_cache_begin(txn);
             err = ledger_batch_flat_apply(group->ledger, txn, &group->batches[i],
                                           group->recorded_at_us, &head, group->results[i],
                                           &group->replay);
+            account_balance_cache_end();
         }
     }
     group->head_after = head;
