@@ -129,19 +129,17 @@ static ff_err store_tables_open(ff_store *store) {
     int log_rc = mdb_dbi_open(txn, store_table_names[STORE_TABLE_LOG], 0, &probe);
     bool fresh = log_rc == MDB_NOTFOUND;
     rc = log_rc == MDB_SUCCESS || fresh ? MDB_SUCCESS : log_rc;
-    for (int table = 0; rc == MDB_SUCCESS && table < STORE_TABLE_COUNT; table++) {
+    if (rc == MDB_SUCCESS) rc = store_layout_settle(store, txn, fresh);
+    /* A newer layout's file is left exactly as it is: not even a missing table is added. */
+    bool newer = rc == MDB_SUCCESS && store->layout_version > STORE_LAYOUT_VERSION;
+    for (int table = 0; rc == MDB_SUCCESS && !newer && table < STORE_TABLE_COUNT; table++) {
         rc = mdb_dbi_open(txn, store_table_names[table], MDB_CREATE, &store->dbis[table]);
     }
-    if (rc == MDB_SUCCESS) rc = store_layout_settle(store, txn, fresh);
-    if (rc != MDB_SUCCESS) {
+    if (rc != MDB_SUCCESS || newer) {
         mdb_txn_abort(txn);
-        return store_error_of(rc);
+        return newer ? FF_ERR_LAYOUT_NEWER : store_error_of(rc);
     }
-    rc = mdb_txn_commit(txn);
-    if (rc == MDB_SUCCESS && store->layout_version > STORE_LAYOUT_VERSION) {
-        return FF_ERR_LAYOUT_NEWER;
-    }
-    return store_error_of(rc);
+    return store_error_of(mdb_txn_commit(txn));
 }
 
 uint32_t store_layout_version(const ff_store *store) { return store->layout_version; }

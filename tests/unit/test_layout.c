@@ -143,6 +143,49 @@ static void test_a_fresh_directory_records_the_current_layout(void **state) {
     test_fixture_teardown(&fixture_state);
 }
 
+/* Rewrites the layout a closed data file records, in place: LMDB stores the key "layout" and its
+ * 4-byte value side by side in the meta table's page and keeps no checksum, so the bytes
+ * "layout" 0 0 0 <from> occur once in the file and can be changed as a newer fundflow would. */
+static void layout_file_rewrite(const char *directory, uint8_t from, uint8_t to) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", directory);
+    FILE *file = fopen(path, "r+b");
+    assert_non_null(file);
+    assert_int_equal(fseek(file, 0, SEEK_END), 0);
+    long size = ftell(file);
+    assert_true(size > 0);
+    uint8_t *bytes = malloc((size_t)size);
+    assert_non_null(bytes);
+    rewind(file);
+    assert_int_equal(fread(bytes, 1, (size_t)size, file), (size_t)size);
+    const uint8_t pattern[] = {'l', 'a', 'y', 'o', 'u', 't', 0, 0, 0, from};
+    long found = -1;
+    int occurrences = 0;
+    for (long i = 0; i + (long)sizeof pattern <= size; i++) {
+        if (memcmp(bytes + i, pattern, sizeof pattern) == 0) found = i, occurrences++;
+    }
+    assert_int_equal(occurrences, 1);
+    assert_int_equal(fseek(file, found + (long)sizeof pattern - 1, SEEK_SET), 0);
+    assert_int_equal(fputc(to, file), to);
+    assert_int_equal(fclose(file), 0);
+    free(bytes);
+}
+
+static void test_a_directory_of_a_newer_layout_is_refused(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ledger_close(test_ledger_open(directory, 0));
+    layout_file_rewrite(directory, STORE_LAYOUT_VERSION, STORE_LAYOUT_VERSION + 1);
+    store_options options = {.data_dir = directory};
+    ff_ledger *ledger = NULL;
+    assert_int_equal(ledger_open(&options, &ledger), FF_ERR_LAYOUT_NEWER);
+    assert_null(ledger);
+    /* Put back, it opens: the refusal changed nothing. */
+    layout_file_rewrite(directory, STORE_LAYOUT_VERSION + 1, STORE_LAYOUT_VERSION);
+    ledger_close(test_ledger_open(directory, 0));
+    test_dir_remove(directory);
+}
+
 /* The B-tree writes of an allocation between accounts that already exist, counted through
  * ledger_write.h (the log's own append is the store's and is not counted): four postings, the
  * payer's and payee's history rows, the flow, the idempotency entry and the actor index = 9.
@@ -165,6 +208,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_layout_1_directory_migrates_and_answers_as_before),
         cmocka_unit_test(test_a_fresh_directory_records_the_current_layout),
+        cmocka_unit_test(test_a_directory_of_a_newer_layout_is_refused),
         cmocka_unit_test(test_an_allocation_makes_nine_projection_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
