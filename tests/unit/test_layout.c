@@ -127,7 +127,7 @@ static void test_a_layout_1_directory_migrates_and_answers_as_before(void **stat
                      FF_OK);
     assert_int_equal(position.received_pence, 44855);
     ledger_close(ledger);
-    /* Opened again, it is already migrated: the same head, nothing rebuilt. */
+    /* Opened again, it is of the current layout already, so nothing migrates, and it verifies. */
     ledger = test_ledger_open(directory, 0);
     assert_int_equal(store_layout_version(ledger_store(ledger)), STORE_LAYOUT_VERSION);
     assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
