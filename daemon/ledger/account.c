@@ -96,35 +96,88 @@ static store_slice account_key_slice(const account_key *key) {
     return STORE_SLICE(key, sizeof *key);
 }
 
-ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
-                            account_balance *balance_out) {
-    memset(balance_out, 0, sizeof *balance_out);
-    store_slice value;
-    ff_err err = store_get(txn, store, STORE_TABLE_BALANCES, account_key_slice(key), &value);
-    if (err == FF_ERR_NOT_FOUND) return FF_OK;
-    if (err != FF_OK) return err;
-    if (value.bytes != sizeof *balance_out) return FF_ERR_STORAGE;
-    memcpy(balance_out, value.data, sizeof *balance_out);
-    account_balance_assert_valid(balance_out);
-    return FF_OK;
-}
-
 static void posting_key_make(posting_key *key, const account_key *account, uint64_t sequence) {
     key->account = *account;
     log_key_encode(sequence, key->sequence_big_endian);
 }
 
-/* Copies a stored posting out of the map, checking its size and then what it says. */
+/* A stored posting (layout 2): five unsigned LEB128 varints, the debit, the credit, the account's
+ * posted debits and credits after it and its count of postings, then the effective date. The
+ * sequence and so the last sequence are the key's; pending totals are never posted, so they are
+ * not stored. Each is written in its shortest form, so a replay writes the same bytes. */
+enum { POSTING_STORED_FIELDS = 6, POSTING_VARINT_BYTES_MAX = 10,
+       POSTING_STORED_BYTES_MAX = POSTING_STORED_FIELDS * POSTING_VARINT_BYTES_MAX };
+
+static size_t posting_varint_put(uint64_t value, uint8_t *out) {
+    size_t used = 0;
+    while (value >= 0x80) {
+        out[used++] = (uint8_t)(value | 0x80);
+        value >>= 7;
+    }
+    out[used++] = (uint8_t)value;
+    return used;
+}
+
+/* Reads one varint of at most 64 bits in its shortest form; false if it runs off the end, is
+ * too long or is not shortest. */
+static bool posting_varint_get(const uint8_t **cursor, const uint8_t *end, uint64_t *value_out) {
+    uint64_t value = 0;
+    for (unsigned shift = 0; shift < 64 && *cursor < end; shift += 7) {
+        uint8_t byte = *(*cursor)++;
+        if (shift == 63 && byte > 1) return false;
+        value |= (uint64_t)(byte & 0x7F) << shift;
+        if ((byte & 0x80) == 0) {
+            *value_out = value;
+            return byte != 0 || shift == 0;
+        }
+    }
+    return false;
+}
+
+static size_t posting_stored_encode(const posting_record *record,
+                                    uint8_t out[POSTING_STORED_BYTES_MAX]) {
+    assert(record->balance_after.debits_pending_pence == 0);
+    assert(record->balance_after.credits_pending_pence == 0);
+    const uint64_t fields[POSTING_STORED_FIELDS] = {
+        (uint64_t)record->debit_pence, (uint64_t)record->credit_pence,
+        (uint64_t)record->balance_after.debits_posted_pence,
+        (uint64_t)record->balance_after.credits_posted_pence,
+        record->balance_after.posting_count, record->effective_date};
+    size_t used = 0;
+    for (size_t i = 0; i < POSTING_STORED_FIELDS; i++) used += posting_varint_put(fields[i], out + used);
+    return used;
+}
+
+/* Decodes a stored posting of the given sequence; false if its bytes are not one. */
+static bool posting_stored_decode(store_slice value, uint64_t sequence, posting_record *out) {
+    const uint8_t *cursor = value.data, *end = cursor + value.bytes;
+    uint64_t fields[POSTING_STORED_FIELDS];
+    for (size_t i = 0; i < POSTING_STORED_FIELDS; i++) {
+        if (!posting_varint_get(&cursor, end, &fields[i])) return false;
+        if (fields[i] > INT64_MAX) return false;
+    }
+    if (cursor != end || fields[5] > UINT32_MAX) return false;
+    memset(out, 0, sizeof *out);
+    out->debit_pence = (int64_t)fields[0];
+    out->credit_pence = (int64_t)fields[1];
+    out->balance_after.debits_posted_pence = (int64_t)fields[2];
+    out->balance_after.credits_posted_pence = (int64_t)fields[3];
+    out->balance_after.posting_count = fields[4];
+    out->effective_date = (uint32_t)fields[5];
+    out->balance_after.last_sequence = sequence;
+    return true;
+}
+
+/* Decodes a posting read from the map, checking its key's size, its bytes and what it says. */
 static ff_err account_posting_decode(store_slice key, store_slice value, posting_record *record_out,
                                      account_balance *balance_after_out) {
-    if (key.bytes != sizeof(posting_key) || value.bytes != sizeof(posting_record)) {
-        return FF_ERR_STORAGE;
-    }
+    if (key.bytes != sizeof(posting_key)) return FF_ERR_STORAGE;
     posting_key found;
-    posting_record record;
     memcpy(&found, key.data, sizeof found);
-    memcpy(&record, value.data, sizeof record);
-    account_posting_assert_valid(&record, log_key_decode(found.sequence_big_endian));
+    uint64_t sequence = log_key_decode(found.sequence_big_endian);
+    posting_record record;
+    if (sequence == 0 || !posting_stored_decode(value, sequence, &record)) return FF_ERR_STORAGE;
+    account_posting_assert_valid(&record, sequence);
     if (record_out != NULL) *record_out = record;
     if (balance_after_out != NULL) *balance_after_out = record.balance_after;
     return FF_OK;
@@ -153,6 +206,65 @@ ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_ke
         err = FF_OK; /* the account had no posting by then */
     }
     store_cursor_close(cursor);
+    return err;
+}
+
+/* The balances a run of flat writes has read or written, for account_balance_read: see
+ * account_balance_cache_begin. Each thread has its own, as each writes in its own transactions. */
+enum { ACCOUNT_BALANCE_CACHE_ENTRIES = 16 };
+static _Thread_local struct {
+    const store_txn *txn; /* NULL when no run is on */
+    size_t count;
+    size_t next; /* the entry to replace when all are in use */
+    account_key keys[ACCOUNT_BALANCE_CACHE_ENTRIES];
+    account_balance balances[ACCOUNT_BALANCE_CACHE_ENTRIES];
+} account_balance_cache;
+
+void account_balance_cache_begin(store_txn *txn) {
+    assert(txn != NULL);
+    account_balance_cache.txn = txn;
+    account_balance_cache.count = 0;
+    account_balance_cache.next = 0;
+}
+
+void account_balance_cache_end(void) { account_balance_cache.txn = NULL; }
+
+/* The account's entry in the cache of txn's run, or NULL. */
+static account_balance *account_balance_cached(const store_txn *txn, const account_key *key) {
+    if (account_balance_cache.txn != txn || txn == NULL) return NULL;
+    for (size_t i = 0; i < account_balance_cache.count; i++) {
+        if (memcmp(&account_balance_cache.keys[i], key, sizeof *key) == 0) {
+            return &account_balance_cache.balances[i];
+        }
+    }
+    return NULL;
+}
+
+/* Records an account's balance as txn now holds it, if a run on txn is on. */
+static void account_balance_cache_put(const store_txn *txn, const account_key *key,
+                                      const account_balance *balance) {
+    if (account_balance_cache.txn != txn || txn == NULL) return;
+    account_balance *entry = account_balance_cached(txn, key);
+    if (entry == NULL) {
+        size_t slot = account_balance_cache.count < ACCOUNT_BALANCE_CACHE_ENTRIES
+                          ? account_balance_cache.count++
+                          : account_balance_cache.next++ % ACCOUNT_BALANCE_CACHE_ENTRIES;
+        account_balance_cache.keys[slot] = *key;
+        entry = &account_balance_cache.balances[slot];
+    }
+    *entry = *balance;
+}
+
+ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
+                            account_balance *balance_out) {
+    const account_balance *cached = account_balance_cached(txn, key);
+    if (cached != NULL) {
+        *balance_out = *cached;
+        return FF_OK;
+    }
+    /* An account's balance is its last posting's totals (layout 2: no balances table). */
+    ff_err err = account_balance_read_at(txn, store, key, UINT64_MAX, balance_out);
+    if (err == FF_OK) account_balance_cache_put(txn, key, balance_out);
     return err;
 }
 
@@ -294,10 +406,10 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
                                 const account_balance *after) {
     account_balance_assert_valid(after);
     assert(after->last_sequence == sequence);
-    ff_err err = account_open_if_new(txn, store, &leg->account, sequence);
-    if (err != FF_OK) return err;
-    err = ledger_put(txn, store, STORE_TABLE_BALANCES, account_key_slice(&leg->account),
-                     STORE_SLICE(after, sizeof *after), STORE_PUT_REPLACE);
+    /* An account is opened by its first posting; one with postings was opened then. */
+    ff_err err = after->posting_count == 1
+                     ? account_open_if_new(txn, store, &leg->account, sequence)
+                     : FF_OK;
     if (err != FF_OK) return err;
     posting_key key;
     posting_key_make(&key, &leg->account, sequence);
@@ -308,10 +420,13 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     record.effective_date = effective_date;
     record.balance_after = *after;
     account_posting_assert_valid(&record, sequence);
+    uint8_t stored[POSTING_STORED_BYTES_MAX];
+    size_t stored_bytes = posting_stored_encode(&record, stored);
     err = ledger_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(&key, sizeof key),
-                     STORE_SLICE(&record, sizeof record), STORE_PUT_NEW);
+                     STORE_SLICE(stored, stored_bytes), STORE_PUT_NEW);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(err != FF_ERR_KEY_EXISTS);
+    if (err == FF_OK) account_balance_cache_put(txn, &leg->account, after);
     return err;
 }
 

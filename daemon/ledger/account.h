@@ -6,7 +6,8 @@
  *     org code (12 bytes, space padded) ++ year (2 bytes big-endian) ++ stream ++ purpose
  *
  * Postings are keyed by account key ++ sequence and carry the account's totals after the posting,
- * so the balance as at any sequence number is one cursor seek.
+ * so the balance as at any sequence number is one cursor seek, and the balance now is the
+ * account's last posting (storage layout 2 keeps no separate balances).
  *
  * Purposes and how allocations and onward budgets post (A is the amount):
  *
@@ -69,7 +70,8 @@ typedef struct account_balance {
     uint64_t last_sequence;
     uint64_t posting_count;
 } account_balance;
-static_assert(sizeof(account_balance) == 48, "balances are stored: their size is fixed");
+/* Layout 1 stored it in the balances table; layout 2 reads it from the account's last posting. */
+static_assert(sizeof(account_balance) == 48, "layout 1 stored balances: their size was fixed");
 
 typedef struct account_record {
     uint64_t opened_sequence;
@@ -91,7 +93,9 @@ typedef struct posting_record {
     uint32_t reserved;
     account_balance balance_after;
 } posting_record;
-static_assert(sizeof(posting_record) == 72, "postings are stored: their size is fixed");
+/* In memory; layout 2 stores it compact, in 6 to 60 bytes (account.c), and layout 1 stored these
+ * 72 bytes as they are. */
+static_assert(sizeof(posting_record) == 72, "layout 1 stored postings: their size was fixed");
 
 /* One leg of an event, before it is applied. */
 typedef struct posting {
@@ -118,6 +122,16 @@ ff_err account_balance_net(const account_key *key, const account_balance *balanc
 /* Reads an account's current totals; an account never posted to reads as all zero. */
 ff_err account_balance_read(store_txn *txn, ff_store *store, const account_key *key,
                             account_balance *balance_out);
+
+/* A run of writes straight into one write transaction (the flat write path's batch) may keep the
+ * balances it reads and writes in memory, so that account_balance_read finds an account it has
+ * met again without a seek in the postings (the same few accounts recur in every command of a
+ * batch). Only while every write since account_balance_cache_begin(txn) stays in txn: end the
+ * run before txn is committed or aborted, and before any nested transaction of it that could
+ * post is begun, since aborting that would undo postings the cache still holds. The cache holds
+ * a few accounts and forgets the oldest. One run per thread. */
+void account_balance_cache_begin(store_txn *txn);
+void account_balance_cache_end(void);
 
 /* Reads an account's totals as they stood once event as_at_sequence was recorded. */
 ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_key *key,

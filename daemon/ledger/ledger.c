@@ -3,14 +3,17 @@
 #include "ledger.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "access.h"
+#include "account.h"
 #include "command.h"
 #include "digest.h"
 #include "projection.h"
+#include "verify.h"
 #include "fundflow/limits.h"
 #include "ledger_write.h"
 
@@ -45,11 +48,34 @@ void ledger_project_set(ff_ledger *ledger, ledger_project project, void *argumen
     ledger->project_argument = argument;
 }
 
+/* Brings a data file of an older layout to the current one by rebuilding its projections from
+ * the log into a fresh file and swapping it in: the log's bytes are copied as they are, so its
+ * hashes cannot change, and a crash part way leaves the old file, to be migrated at the next
+ * open. */
+static ff_err ledger_layout_migrate(ff_store *store) {
+    uint32_t from = store_layout_version(store);
+    if (from >= STORE_LAYOUT_VERSION) return FF_OK;
+    verify_report report;
+    ff_err err = verify_rebuild_projections(store, &report);
+    if (err != FF_OK) {
+        fprintf(stderr, "fundflow: %s holds storage layout %u; migrating it to layout %u failed: "
+                "%s (%s)\n", store_data_dir(store), from, STORE_LAYOUT_VERSION, report.reason,
+                ff_err_name(err));
+        return err;
+    }
+    assert(store_layout_version(store) == STORE_LAYOUT_VERSION);
+    fprintf(stderr, "fundflow: %s held storage layout %u; rebuilt its projections from the log's "
+            "%llu events into layout %u\n", store_data_dir(store), from,
+            (unsigned long long)report.events_checked, STORE_LAYOUT_VERSION);
+    return FF_OK;
+}
+
 ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
     *ledger_out = NULL;
     ff_ledger *opened = calloc(1, sizeof *opened);
     if (opened == NULL) return FF_ERR_NO_MEMORY;
     ff_err err = store_open(options, &opened->store);
+    if (err == FF_OK) err = ledger_layout_migrate(opened->store);
     if (err == FF_OK) {
         log_head head;
         err = ledger_head_read(opened, &head);
@@ -299,9 +325,13 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
             err = ledger_batch_nested_apply(group->ledger, txn, &group->batches[i],
                                             group->recorded_at_us, &head, group->results[i]);
         } else {
+            /* Every write of a flat batch stays in txn, or the group's try is abandoned: the
+             * balances it meets may be kept in memory until the batch ends. */
+            account_balance_cache_begin(txn);
             err = ledger_batch_flat_apply(group->ledger, txn, &group->batches[i],
                                           group->recorded_at_us, &head, group->results[i],
                                           &group->replay);
+            account_balance_cache_end();
         }
     }
     group->head_after = head;

@@ -29,8 +29,11 @@
 
 typedef struct ff_ledger ff_ledger;
 
-/* Opens the ledger on a data directory. Errors as for store_open, and FF_ERR_LOG_DECODE if the
- * log's last record is unreadable. */
+/* Opens the ledger on a data directory. A data file of an older storage layout is migrated
+ * first: its projections are rebuilt from the log into a fresh file of the current layout, which
+ * is swapped in (verify_rebuild_projections), and one line on stderr says so. Errors as for
+ * store_open, FF_ERR_LOG_DECODE if the log's last record is unreadable, and the rebuild's errors
+ * (FF_ERR_STORAGE if another process has the directory open: a migration needs it alone). */
 ff_err ledger_open(const store_options *options, ff_ledger **ledger_out);
 void ledger_close(ff_ledger *ledger);
 ff_store *ledger_store(ff_ledger *ledger);

@@ -95,17 +95,10 @@ static ff_err projection_reverse(store_txn *txn, ff_store *store,
     return err ? failure_set(failure, err, NULL, "cannot record reversal") : FF_OK;
 }
 
-/* What every idempotency entry is: the event recorded under the key, and a digest of the command
- * (SHA-256 of anything is never all zero). Checked before it is written and after it is read. */
-static void projection_idempotency_assert_valid(const idempotency_record *entry) {
-    assert(entry->sequence >= 1);
-    bool digest_zero = true;
-    for (size_t i = 0; i < sizeof entry->content_digest; i++) {
-        digest_zero = digest_zero && entry->content_digest[i] == 0;
-    }
-    assert(!digest_zero);
-}
-
+/* An idempotency entry (layout 2) holds only the sequence of the event recorded under the key,
+ * 8 bytes big-endian; the digest of the command's content is worked out again from that event
+ * in the log when the key comes back, which is rare, instead of being stored with every event.
+ * The log's record holds the command's effective date and event as they were digested. */
 ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *idempotency_key,
                                    idempotency_record *record_out) {
     store_slice value;
@@ -113,26 +106,33 @@ ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *
                            STORE_SLICE(idempotency_key, strlen(idempotency_key)), &value);
     if (err == FF_ERR_NOT_FOUND) return FF_ERR_EVENT_UNKNOWN;
     if (err != FF_OK) return err;
-    if (value.bytes != sizeof *record_out) return FF_ERR_STORAGE;
-    memcpy(record_out, value.data, sizeof *record_out);
-    projection_idempotency_assert_valid(record_out);
-    return FF_OK;
+    if (value.bytes != LOG_KEY_BYTES) return FF_ERR_STORAGE;
+    memset(record_out, 0, sizeof *record_out);
+    record_out->sequence = log_key_decode(value.data);
+    Fundflow__V1__EventRecord *recorded = NULL;
+    err = log_read(txn, store, record_out->sequence, &recorded);
+    /* The index names only events in the log: one missing is a broken store. */
+    if (err == FF_ERR_EVENT_UNKNOWN) err = FF_ERR_STORAGE;
+    if (err == FF_OK && strcmp(recorded->idempotency_key, idempotency_key) != 0) {
+        err = FF_ERR_STORAGE;
+    }
+    if (err == FF_OK) {
+        err = digest_command_content(recorded->effective_date, recorded->event,
+                                     record_out->content_digest);
+    }
+    if (recorded != NULL) fundflow__v1__event_record__free_unpacked(recorded, NULL);
+    return err;
 }
 
 static ff_err projection_idempotency_write(store_txn *txn, ff_store *store,
                                            const Fundflow__V1__EventRecord *record,
                                            ff_failure *failure) {
-    idempotency_record entry;
-    memset(&entry, 0, sizeof entry);
-    entry.sequence = record->sequence;
-    ff_err err = digest_command_content(record->effective_date, record->event,
-                                        entry.content_digest);
-    if (err != FF_OK) return failure_set(failure, err, NULL, "cannot digest the command");
-    assert(record->idempotency_key[0] != '\0');
-    projection_idempotency_assert_valid(&entry);
-    err = ledger_put(txn, store, STORE_TABLE_IDEMPOTENCY,
-                     STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
-                     STORE_SLICE(&entry, sizeof entry), STORE_PUT_NEW);
+    assert(record->sequence >= 1 && record->idempotency_key[0] != '\0');
+    uint8_t sequence[LOG_KEY_BYTES];
+    log_key_encode(record->sequence, sequence);
+    ff_err err = ledger_put(txn, store, STORE_TABLE_IDEMPOTENCY,
+                            STORE_SLICE(record->idempotency_key, strlen(record->idempotency_key)),
+                            STORE_SLICE(sequence, sizeof sequence), STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {
         return failure_set(failure, FF_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key",
                            "idempotency_key %.60s is already in use", record->idempotency_key);

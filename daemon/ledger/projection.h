@@ -42,16 +42,18 @@
 ff_err projection_apply(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure);
 
-/* The idempotency index's entry for a key: the event recorded under it and the digest of the
- * command's content. */
+/* What the idempotency index says of a key: the event recorded under it and the digest of the
+ * command's content. Layout 1 stored these 40 bytes; layout 2 stores the sequence alone and
+ * works the digest out from the logged event when it is read. */
 typedef struct idempotency_record {
     uint64_t sequence;
     uint8_t content_digest[32];
 } idempotency_record;
-static_assert(sizeof(idempotency_record) == 40, "idempotency records are stored");
+static_assert(sizeof(idempotency_record) == 40, "layout 1 stored idempotency records as they are");
 
-/* Looks up an idempotency key. Returns FF_OK and fills *record_out if the key is known,
- * FF_ERR_EVENT_UNKNOWN if it is not. */
+/* Looks up an idempotency key. Returns FF_OK and fills *record_out if the key is known (reading
+ * and digesting the event it names), FF_ERR_EVENT_UNKNOWN if it is not, FF_ERR_STORAGE if the
+ * entry or the event it names is not what the index holds. */
 ff_err projection_idempotency_read(store_txn *txn, ff_store *store, const char *idempotency_key,
                                    idempotency_record *record_out);
 

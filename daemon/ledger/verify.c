@@ -154,10 +154,8 @@ static uint64_t verify_row_sequence(store_table table, store_slice key, store_sl
         memcpy(&balance, value.data, sizeof balance);
         return balance.last_sequence;
     }
-    if (table == STORE_TABLE_IDEMPOTENCY && value.bytes == sizeof(idempotency_record)) {
-        idempotency_record record;
-        memcpy(&record, value.data, sizeof record);
-        return record.sequence;
+    if (table == STORE_TABLE_IDEMPOTENCY && value.bytes == LOG_KEY_BYTES) {
+        return log_key_decode(value.data);
     }
     return 0;
 }

@@ -29,7 +29,14 @@ struct ff_store {
     /* Readers hold it shared for the life of their transactions; map growth holds it alone. */
     pthread_rwlock_t map_lock;
     uint64_t map_growth_count;
+    uint32_t layout_version; /* of the open data file; see STORE_LAYOUT_VERSION */
 };
+
+/* The table outside store_table that records the file's layout, under store_layout_key, as 4
+ * bytes big-endian. Not a projection: verify neither compares nor rebuilds it; a fresh file
+ * gets the current layout when it is made. */
+static const char store_meta_table_name[] = "meta";
+static const char store_layout_key[] = "layout";
 
 static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_LOG] = "log",
@@ -87,19 +94,55 @@ static ff_err store_directory_ensure(const char *path) {
     return FF_ERR_IO;
 }
 
+/* Reads the file's layout inside txn, recording the current one in a file just made (fresh: it
+ * had no log table before this open). A file with tables but no record is layout 1. */
+static int store_layout_settle(ff_store *store, MDB_txn *txn, bool fresh) {
+    MDB_dbi meta;
+    int rc = mdb_dbi_open(txn, store_meta_table_name, MDB_CREATE, &meta);
+    MDB_val key = {.mv_size = sizeof store_layout_key - 1, .mv_data = (void *)store_layout_key};
+    MDB_val value;
+    if (rc == MDB_SUCCESS) rc = mdb_get(txn, meta, &key, &value);
+    if (rc == MDB_NOTFOUND && !fresh) {
+        store->layout_version = 1;
+        return MDB_SUCCESS;
+    }
+    if (rc == MDB_NOTFOUND) {
+        uint8_t bytes[4] = {0, 0, 0, STORE_LAYOUT_VERSION};
+        static_assert(STORE_LAYOUT_VERSION < 256, "the layout is written as its last byte");
+        value = (MDB_val){.mv_size = sizeof bytes, .mv_data = bytes};
+        store->layout_version = STORE_LAYOUT_VERSION;
+        return mdb_put(txn, meta, &key, &value, 0);
+    }
+    if (rc != MDB_SUCCESS) return rc;
+    if (value.mv_size != 4) return MDB_CORRUPTED;
+    const uint8_t *bytes = value.mv_data;
+    store->layout_version = (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 |
+                            (uint32_t)bytes[2] << 8 | bytes[3];
+    return store->layout_version >= 1 ? MDB_SUCCESS : MDB_CORRUPTED;
+}
+
 static ff_err store_tables_open(ff_store *store) {
     MDB_txn *txn = NULL;
     int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
     if (rc != MDB_SUCCESS) return store_error_of(rc);
-    for (int table = 0; table < STORE_TABLE_COUNT; table++) {
+    MDB_dbi probe;
+    int log_rc = mdb_dbi_open(txn, store_table_names[STORE_TABLE_LOG], 0, &probe);
+    bool fresh = log_rc == MDB_NOTFOUND;
+    rc = log_rc == MDB_SUCCESS || fresh ? MDB_SUCCESS : log_rc;
+    if (rc == MDB_SUCCESS) rc = store_layout_settle(store, txn, fresh);
+    /* A newer layout's file is left exactly as it is: not even a missing table is added. */
+    bool newer = rc == MDB_SUCCESS && store->layout_version > STORE_LAYOUT_VERSION;
+    for (int table = 0; rc == MDB_SUCCESS && !newer && table < STORE_TABLE_COUNT; table++) {
         rc = mdb_dbi_open(txn, store_table_names[table], MDB_CREATE, &store->dbis[table]);
-        if (rc != MDB_SUCCESS) {
-            mdb_txn_abort(txn);
-            return store_error_of(rc);
-        }
+    }
+    if (rc != MDB_SUCCESS || newer) {
+        mdb_txn_abort(txn);
+        return newer ? FF_ERR_LAYOUT_NEWER : store_error_of(rc);
     }
     return store_error_of(mdb_txn_commit(txn));
 }
+
+uint32_t store_layout_version(const ff_store *store) { return store->layout_version; }
 
 static ff_err store_env_open(ff_store *store, const store_options *options) {
     uint64_t map_bytes = options->map_bytes ? options->map_bytes : FF_MAP_BYTES_DEFAULT;

@@ -29,9 +29,9 @@ typedef enum store_table {
     STORE_TABLE_LOG,         /* sequence (8 bytes big-endian) -> packed EventRecord */
     STORE_TABLE_ORGS,        /* organisation code -> packed OrgRecord */
     STORE_TABLE_ACCOUNTS,    /* account key (16 bytes) -> account_record */
-    STORE_TABLE_BALANCES,    /* account key -> account_balance */
-    STORE_TABLE_POSTINGS,    /* account key ++ sequence -> posting_record */
-    STORE_TABLE_IDEMPOTENCY, /* idempotency key -> idempotency_record */
+    STORE_TABLE_BALANCES,    /* layout 1: account key -> account_balance; layout 2: empty */
+    STORE_TABLE_POSTINGS,    /* account key ++ sequence -> posting, stored compact (account.c) */
+    STORE_TABLE_IDEMPOTENCY, /* idempotency key -> sequence (layout 1: idempotency_record) */
     STORE_TABLE_REVERSALS,   /* reversed sequence -> reversing sequence */
     STORE_TABLE_ORG_LINKS,   /* code ++ 0 ++ effective date ++ sequence -> packed OrgLinkRecord */
     STORE_TABLE_SERVICE_LINES, /* code -> packed ServiceLineRecord */
@@ -69,6 +69,19 @@ typedef struct store_options {
  * processes. On success *store_out owns the environment until store_close. Errors:
  * FF_ERR_FIELD_MISSING (no directory), FF_ERR_IO (directory cannot be created), FF_ERR_STORAGE. */
 ff_err store_open(const store_options *options, ff_store **store_out);
+
+/* The layout of the projection tables this code reads and writes. A data file records its layout
+ * when it is made; one made before layouts were recorded is layout 1. The log's bytes are the
+ * same in every layout: only the projections change, and they can be rebuilt from the log.
+ *   1: balances in their own table; postings of 72 bytes.
+ *   2: an account's balance is its last posting (the balances table stays, always empty);
+ *      postings stored compact; an idempotency entry holds only its event's sequence. */
+#define STORE_LAYOUT_VERSION 2
+
+/* The layout of the open data file. store_open refuses a file of a newer layout than
+ * STORE_LAYOUT_VERSION with FF_ERR_LAYOUT_NEWER; an older one opens, for the ledger to migrate
+ * (ledger_open rebuilds its projections into a fresh file, which has the current layout). */
+uint32_t store_layout_version(const ff_store *store);
 
 /* Closes the environment. No transaction may be open. NULL is allowed. */
 void store_close(ff_store *store);

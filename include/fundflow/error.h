@@ -174,6 +174,9 @@
       "a date window's first day is after its last", "invalid_argument")                          \
     X(FF_ERR_ROW_YEAR_MISMATCH, 114, "row_year_mismatch",                                          \
       "a row is for another financial year than the reconciliation's", "invalid_argument")   \
+    X(FF_ERR_LAYOUT_NEWER, 130, "layout_newer",                                                    \
+      "the data directory was written by a newer fundflow, whose storage layout this one cannot "  \
+      "read", "failed_precondition") \
     X(FF_ERR_WATCHERS_FULL, 190, "watchers_full",                                                  \
       "too many WatchEvents requests are waiting already; retry shortly", "resource_exhausted")
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "access.h"
 #include "ledger.h"
+#include "store_anchor.h"
 #include "verify.h"
 
 /* Each setting runs until it has applied this many commands or this much time has passed. */
@@ -123,6 +125,8 @@ static int bench_commands_make(bench_commands *set, size_t count, size_t setting
 
 /* The principal the batches are applied as; NULL for none (the offline tools' path). */
 static const access_principal *bench_principal;
+/* Where the scratch directories are made. */
+static const char *bench_parent;
 
 static int bench_setting_run(ff_ledger *ledger, size_t batch_size, size_t setting) {
     bench_commands set = {
@@ -156,6 +160,35 @@ static int bench_setting_run(ff_ledger *ledger, size_t batch_size, size_t settin
            latencies[(batches * 99) / 100] * 1e3, latencies[batches - 1] * 1e3);
     free(set.commands), free(set.pointers), free(set.events), free(set.allocations);
     free(set.keys), free(results), free(latencies);
+    return 0;
+}
+
+static int bench_remove_entry(const char *path, const struct stat *status, int type,
+                              struct FTW *walk) {
+    (void)status, (void)type, (void)walk;
+    return remove(path);
+}
+
+/* About the stored size of an allocation's log record (147 bytes of full log pages per event,
+ * less LMDB's 18 bytes of node header, key and pointer). */
+enum { BENCH_ANCHOR_RECORD_BYTES = 128 };
+
+/* The anchor: the same count of raw LMDB appends of a log record's size, in the same batches, in
+ * a fresh environment under parent, and what fraction of their rate the ledger reached. */
+static int bench_anchor_run(const char *parent, size_t commands, size_t batch_size,
+                            double ledger_per_second) {
+    char directory[4096];
+    snprintf(directory, sizeof directory, "%s/fundflow-anchor-XXXXXX", parent);
+    if (mkdtemp(directory) == NULL) return -1;
+    double seconds = 0;
+    ff_err err = store_anchor_appends_run(directory, commands, batch_size,
+                                          BENCH_ANCHOR_RECORD_BYTES, &seconds);
+    nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (err != FF_OK || seconds <= 0) return -1;
+    double per_second = (double)commands / seconds;
+    printf("%10zu %10s %10zu %12.3f %14.0f  raw LMDB appends of %d bytes; the ledger reached "
+           "%.3f of them\n", batch_size, "", commands, seconds, per_second,
+           BENCH_ANCHOR_RECORD_BYTES, ledger_per_second / per_second);
     return 0;
 }
 
@@ -202,17 +235,13 @@ static int bench_fixed_run(ff_ledger *ledger, size_t commands, size_t batch_size
                "commands/s");
         printf("%10zu %10zu %10zu %12.3f %14.0f\n", batch_size, batches, applied, seconds,
                seconds > 0 ? (double)applied / seconds : 0.0);
+        failed = bench_anchor_run(bench_parent, commands, batch_size,
+                                  seconds > 0 ? (double)applied / seconds : 0.0) != 0;
     }
     if (refused != 0) fprintf(stderr, "bench: %zu commands were refused\n", refused);
     free(set.commands), free(set.pointers), free(set.events), free(set.allocations);
     free(set.keys), free(results);
     return failed || refused != 0 ? -1 : 0;
-}
-
-static int bench_remove_entry(const char *path, const struct stat *status, int type,
-                              struct FTW *walk) {
-    (void)status, (void)type, (void)walk;
-    return remove(path);
 }
 
 static int bench_verify_and_rebuild(ff_ledger *ledger) {
@@ -252,11 +281,13 @@ static int bench_principal_parse(const char *text, access_principal *who) {
 
 static const char bench_usage[] =
     "usage: fundflow-bench-core [DIR] [--principal writer|admin[:ORG]]\n"
-    "                           [--commands N --batch B]\n"
+    "                           [--commands N --batch B] [--keep]\n"
     "  DIR            where the scratch data directory is made (default $TMPDIR or /tmp)\n"
     "  --principal    apply the batches as this principal, not unrestricted\n"
-    "  --commands N   apply exactly N allocations, with no time limit (1 to %d)\n"
+    "  --commands N   apply exactly N allocations, with no time limit (1 to %d), then as many\n"
+    "                 raw LMDB appends in the same batches, the anchor they are compared with\n"
     "  --batch B      in batches of B commands (1 to %d); needs --commands\n"
+    "  --keep         leave the data directory in place and print its path, to measure it\n"
     "Without --commands: batches of 1, 100 and 1,000 for up to 20,000 commands or 10 s each,\n"
     "then verify and rebuild. Exit codes: 0 done, 1 a batch or check failed, 2 usage.\n";
 
@@ -265,6 +296,7 @@ typedef struct bench_arguments {
     const char *parent;
     size_t fixed_commands; /* 0: the timed settings */
     size_t fixed_batch;
+    bool keep; /* leave the data directory, to measure its tables */
 } bench_arguments;
 
 /* A whole number from 1 to max, or 0 if text is not one. */
@@ -287,6 +319,11 @@ static int bench_arguments_parse(int argc, char **argv, bench_arguments *argumen
     if (i < argc && strncmp(argv[i], "--", 2) != 0) arguments->parent = argv[i++];
     for (; i < argc; i += 2) {
         if (strcmp(argv[i], "--help") == 0) return 1;
+        if (strcmp(argv[i], "--keep") == 0) {
+            arguments->keep = true;
+            i--; /* a flag with no value */
+            continue;
+        }
         if (i + 1 >= argc) return -1;
         if (strcmp(argv[i], "--principal") == 0) {
             if (bench_principal_parse(argv[i + 1], who) != 0) return -1;
@@ -315,6 +352,7 @@ int main(int argc, char **argv) {
                 BENCH_FIXED_BATCH_MAX);
         return parsed > 0 ? 0 : 2;
     }
+    bench_parent = arguments.parent;
     char directory[4096];
     snprintf(directory, sizeof directory, "%s/fundflow-bench-XXXXXX", arguments.parent);
     if (mkdtemp(directory) == NULL) {
@@ -339,7 +377,11 @@ int main(int argc, char **argv) {
         if (!failed) failed = bench_verify_and_rebuild(ledger) != 0;
     }
     ledger_close(ledger);
-    nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (arguments.keep) {
+        printf("data directory kept: %s\n", directory);
+    } else {
+        nftw(directory, bench_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
     if (failed) fprintf(stderr, "bench: a batch or check failed\n");
     return failed ? 1 : 0;
 }
