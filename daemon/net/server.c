@@ -837,7 +837,6 @@ static void server_read_run(reader_job *job) {
     protobuf_c_message_free_unpacked(decoded, NULL);
 }
 
-/* Runs on a reader thread: queue the finished read for the loop and wake it. */
 /* Each reader thread keeps one read transaction for its life, renewed for every read instead of
  * begun afresh. Without memory for it, the thread reads as other threads do. */
 static void server_reader_thread_begin(void *argument) {
@@ -850,16 +849,21 @@ static void server_reader_thread_end(void *argument) {
     store_reader_detach(ledger_store(server->ledger));
 }
 
+/* Runs on a reader thread: queue the finished read for the loop and wake it. Only the read that
+ * finds the queue empty wakes the loop: a queue that was not empty has a wake-up pending, or a
+ * drain that wakes itself again for what it leaves, so one wake-up (a lock of libevent's base
+ * and a write to its notify descriptor) serves every read that joins the queue meanwhile. */
 static void server_read_handed_back(void *argument, reader_job *job) {
     ff_server *server = argument;
     assert(job != NULL && job->next == NULL);
     pthread_mutex_lock(&server->read_done_lock);
     assert((server->read_done_head == NULL) == (server->read_done_tail == NULL));
+    bool wake = server->read_done_head == NULL;
     if (server->read_done_tail) server->read_done_tail->next = job;
     else server->read_done_head = job;
     server->read_done_tail = job;
     pthread_mutex_unlock(&server->read_done_lock);
-    event_active(server->read_done_event, EV_READ, 0);
+    if (wake) event_active(server->read_done_event, EV_READ, 0);
 }
 
 static void server_plugins_reload_run(reader_job *job);
