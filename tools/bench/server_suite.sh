@@ -2,7 +2,8 @@
 # Runs the server benchmarks of issue 14's target table against one fundflowd build, on a fresh
 # data directory on 127.0.0.1, and prints fundflow-bench's tables labelled with the build:
 #   64 connections, one command per request; 8 connections, batches of 1,000;
-#   GetPosition on 16 connections and on one (after the writes, so the position has history).
+#   GetPosition on 16 connections and on one (after the writes, so the position has history);
+# and after each, fundflowd's CPU time (user + system) per request.
 # Usage: tools/bench/server_suite.sh BIN_DIR [LABEL] [SECONDS]
 #   BIN_DIR holds fundflowd and fundflow-bench (a Release build's bin/); LABEL names the build in
 #   the output (default: BIN_DIR); SECONDS per setting (default 5). Alternate two builds' runs to
@@ -38,9 +39,19 @@ if [ -z "$PORT" ]; then
 fi
 SERVER=http://127.0.0.1:$PORT
 status=0
+# fundflowd's CPU time so far (user + system, in clock ticks): on a shared machine its CPU per
+# request moves less than the wall-clock rates do.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+TICKS_PER_SECOND=$(getconf CLK_TCK)
 run() {
     echo "== $LABEL: $*"
-    "$BIN_DIR/fundflow-bench" --server "$SERVER" --seconds "$SECONDS_EACH" "$@" | tail -n +3 || status=1
+    before=$(server_ticks)
+    "$BIN_DIR/fundflow-bench" --server "$SERVER" --seconds "$SECONDS_EACH" "$@" >"$WORK/bench.out" || status=1
+    after=$(server_ticks)
+    tail -n +3 "$WORK/bench.out"
+    awk -v ticks=$((after - before)) -v hz="$TICKS_PER_SECOND" \
+        '$1 ~ /^([0-9]+|read)$/ && $3 > 0 { printf "   server CPU: %.1f us per request\n", ticks / hz * 1e6 / $3 }' \
+        "$WORK/bench.out"
 }
 run --connections 64 --batch-sizes 1
 run --connections 8 --batch-sizes 1000
