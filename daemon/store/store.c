@@ -220,7 +220,8 @@ static struct {
 
 void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent) {
     assert(nth_call >= 1 && err != FF_OK && err != FF_ERR_NOT_FOUND);
-    assert(kinds != 0 && (kinds & ~(unsigned)(STORE_FAULT_WRITES | STORE_FAULT_READS)) == 0);
+    assert(kinds != 0 &&
+           (kinds & ~(unsigned)(STORE_FAULT_WRITES | STORE_FAULT_READS | STORE_FAULT_SYNC)) == 0);
     store_fault.armed = true;
     store_fault.persistent = persistent;
     store_fault.kinds = kinds;
@@ -383,6 +384,7 @@ static void store_readers_kept_close(ff_store *store) {
 void store_commit_sync_defer(bool deferred) { store_thread_sync_deferred = deferred; }
 
 ff_err store_sync(ff_store *store) {
+    if (store_fault_due(STORE_FAULT_SYNC)) return store_fault.err;
     /* Flushes the file: every commit that returned before this began is then durable. */
     return store_error_of(mdb_env_sync(store->env, 1));
 }

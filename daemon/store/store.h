@@ -265,6 +265,7 @@ void store_map_pages_release(ff_store *store);
 typedef enum store_fault_kind {
     STORE_FAULT_WRITES = 1, /* put, delete, cursor delete, drop, commit */
     STORE_FAULT_READS = 2,  /* begin, get, cursor open and move */
+    STORE_FAULT_SYNC = 4,   /* store_sync */
 } store_fault_kind;
 
 /* After SQLite's: the nth call from now among the kinds given (a mask of store_fault_kind)
