@@ -56,22 +56,28 @@ static void world_load(uint16_t port) {
                    "\"financial_year\":2024,\"limit_pence\":\"1000000\"}}}]}");
 }
 
-/* Allocates amount_pence from X24 to QUE under key; asserts it was recorded. */
-static void allocation_submit(uint16_t port, const char *key, int64_t amount_pence) {
-    Fundflow__V1__Command *command = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR,
-                                                     amount_pence);
+/* Submits commands in one request (protobuf); asserts every one was recorded. */
+static void commands_submit_ok(uint16_t port, Fundflow__V1__Command **commands, size_t count) {
     Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
-    request.commands = &command;
-    request.n_commands = 1;
+    request.commands = commands;
+    request.n_commands = count;
     http_reply reply;
     assert_int_equal(http_twirp_protobuf(port, "SubmitCommands", &request.base, &reply), 0);
     if (reply.status != 200) fail_msg("SubmitCommands: status %d: %s", reply.status, reply.body);
     Fundflow__V1__SubmitCommandsResponse *response =
         fundflow__v1__submit_commands_response__unpack(NULL, reply.body_bytes, reply.body);
     assert_non_null(response);
-    assert_string_equal(response->results[0]->code, "ok");
+    assert_int_equal(response->n_results, count);
+    for (size_t i = 0; i < count; i++) assert_string_equal(response->results[i]->code, "ok");
     fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
     http_reply_free(&reply);
+}
+
+/* Allocates amount_pence from X24 to QUE under key; asserts it was recorded. */
+static void allocation_submit(uint16_t port, const char *key, int64_t amount_pence) {
+    Fundflow__V1__Command *command = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR,
+                                                     amount_pence);
+    commands_submit_ok(port, &command, 1);
     test_command_free(command);
 }
 
@@ -258,21 +264,7 @@ static void long_batch_submit(uint16_t port, int batch) {
         snprintf(key, sizeof key, "long-%d-%d", batch, i);
         commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, LONG_WRITE_PENCE);
     }
-    Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
-    request.commands = commands;
-    request.n_commands = LONG_BATCH_COMMANDS;
-    http_reply reply;
-    assert_int_equal(http_twirp_protobuf(port, "SubmitCommands", &request.base, &reply), 0);
-    assert_int_equal(reply.status, 200);
-    Fundflow__V1__SubmitCommandsResponse *response =
-        fundflow__v1__submit_commands_response__unpack(NULL, reply.body_bytes, reply.body);
-    assert_non_null(response);
-    assert_int_equal(response->n_results, LONG_BATCH_COMMANDS);
-    for (size_t i = 0; i < response->n_results; i++) {
-        assert_string_equal(response->results[i]->code, "ok");
-    }
-    fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
-    http_reply_free(&reply);
+    commands_submit_ok(port, commands, LONG_BATCH_COMMANDS);
     for (int i = 0; i < LONG_BATCH_COMMANDS; i++) test_command_free(commands[i]);
 }
 
