@@ -29,9 +29,9 @@ struct ff_store {
     /* Readers hold it shared for the life of their transactions; map growth holds it alone. */
     pthread_rwlock_t map_lock;
     uint64_t map_growth_count;
-    /* The top-level write transaction open now, if any. Only the thread that holds LMDB's writer
-     * lock sets or clears it; other threads read it (atomically) when they abort a reader. */
-    MDB_txn *write_root;
+    /* Whether the environment's MDB_NOMETASYNC is on now: set for each top-level write
+     * transaction to what its thread asked for, under LMDB's writer lock. */
+    bool meta_sync_deferred;
     /* Kept read transactions of attached threads (store_reader_attach), under readers_lock. */
     pthread_mutex_t readers_lock;
     struct store_reader *readers_kept;
@@ -120,10 +120,7 @@ static ff_err store_tables_open(ff_store *store) {
             return store_error_of(rc);
         }
     }
-    rc = mdb_txn_commit(txn);
-    /* MDB_NOMETASYNC: flush the meta page too, as every top-level commit here does. */
-    if (rc == MDB_SUCCESS) rc = mdb_env_sync(store->env, 1);
-    return store_error_of(rc);
+    return store_error_of(mdb_txn_commit(txn));
 }
 
 static ff_err store_env_open(ff_store *store, const store_options *options) {
@@ -136,20 +133,16 @@ static ff_err store_env_open(ff_store *store, const store_options *options) {
     if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(store->env, (size_t)map_bytes);
     /* MDB_NOTLS ties reader slots to transactions, not threads, so a server's readers can move
      * between threads, and lets one thread keep a reset transaction (store_reader_attach).
-     * MDB_NOMETASYNC: a commit flushes its data pages, writes the meta page that points at them
-     * and does not flush that; store_txn_commit then flushes it (mdb_env_sync) before it returns,
-     * unless the thread deferred that to store_sync (the server's writer; see
-     * docs/ARCHITECTURE.md, "Group commit"). Either way a commit is durable before it is
-     * acknowledged, and the meta page is never written before the pages it points at are on
-     * disk, so a crash leaves the last durable commit or the one after it, never a mix.
+     * Sync stays at LMDB's default, every commit flushed before it returns, except the top-level
+     * commits of a thread that deferred its meta page's flush (store_meta_sync_choose).
      * MDB_NOMEMINIT skips zeroing each page LMDB mallocs for a write, which was nearly half of a
      * command's instructions. LMDB never reads a page's unused bytes, so the data stay exact;
      * but those bytes go to the file as the heap left them, so data.mdb may hold fragments of
      * this process's freed memory. The file is 0600 and holds the ledger itself; see
      * docs/BENCHMARKS.md, "The write path's cost". */
-    unsigned flags = MDB_NOTLS | MDB_NOMEMINIT | MDB_NOMETASYNC;
+    unsigned flags = MDB_NOTLS | MDB_NOMEMINIT;
     if (rc == MDB_SUCCESS) rc = mdb_env_open(store->env, options->data_dir, flags, 0600);
-    if (rc == MDB_SUCCESS) rc = mdb_env_set_userctx(store->env, store);
+    store->meta_sync_deferred = false;
     return store_error_of(rc);
 }
 
@@ -245,6 +238,20 @@ static bool store_fault_due(store_fault_kind kind) {
     return true;
 }
 
+/* Sets the environment's MDB_NOMETASYNC to what the calling thread asked for
+ * (store_commit_sync_defer), for the top-level write transaction it has just begun. LMDB allows
+ * the flag to change at any time and reads it at the commit, when it writes the meta page: with
+ * it, through the data file's ordinary descriptor, flushed by the next flush of the file; without
+ * it, through the descriptor opened with O_DSYNC. LMDB's writer lock, held from the begin to the
+ * commit or abort, keeps one writer's choice from another's. */
+static int store_meta_sync_choose(ff_store *store) {
+    bool deferred = store_thread_sync_deferred;
+    if (store->meta_sync_deferred == deferred) return MDB_SUCCESS;
+    int rc = mdb_env_set_flags(store->env, MDB_NOMETASYNC, deferred ? 1 : 0);
+    if (rc == MDB_SUCCESS) store->meta_sync_deferred = deferred;
+    return rc;
+}
+
 /* store_txn_begin without its fault injection point. */
 static ff_err store_txn_begin_mdb(ff_store *store, store_txn *parent, store_txn_mode mode,
                                   store_txn **txn_out) {
@@ -256,13 +263,11 @@ static ff_err store_txn_begin_mdb(ff_store *store, store_txn *parent, store_txn_
         rc = mdb_env_set_mapsize(store->env, 0);
         if (rc == MDB_SUCCESS) rc = mdb_txn_begin(store->env, NULL, flags, &begun);
     }
-    if (rc == MDB_SUCCESS) *txn_out = (store_txn *)begun;
-    /* LMDB's writer lock is held from here to the commit or abort, so only this thread sets or
-     * clears write_root meanwhile. */
     if (rc == MDB_SUCCESS && mode == STORE_TXN_WRITE && parent == NULL) {
-        assert(__atomic_load_n(&store->write_root, __ATOMIC_RELAXED) == NULL);
-        __atomic_store_n(&store->write_root, begun, __ATOMIC_RELAXED);
+        rc = store_meta_sync_choose(store);
+        if (rc != MDB_SUCCESS) mdb_txn_abort(begun);
     }
+    if (rc == MDB_SUCCESS) *txn_out = (store_txn *)begun;
     return store_error_of(rc);
 }
 
@@ -275,21 +280,8 @@ ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
     return store_txn_begin_mdb(store, parent, mode, txn_out);
 }
 
-/* The store a transaction belongs to (store_env_open made it the environment's context). */
-static ff_store *store_of_txn(MDB_txn *txn) { return mdb_env_get_userctx(mdb_txn_env(txn)); }
-
-/* Forgets txn as the open top-level write transaction, if it is that one; says whether it was. */
-static bool store_write_root_end(MDB_txn *txn) {
-    ff_store *store = store_of_txn(txn);
-    if (__atomic_load_n(&store->write_root, __ATOMIC_RELAXED) != txn) return false;
-    __atomic_store_n(&store->write_root, NULL, __ATOMIC_RELAXED);
-    return true;
-}
-
 void store_txn_abort(store_txn *txn) {
-    if (txn == NULL) return;
-    store_write_root_end(store_mdb_txn(txn));
-    mdb_txn_abort(store_mdb_txn(txn));
+    if (txn != NULL) mdb_txn_abort(store_mdb_txn(txn));
 }
 
 /* Renews the thread's kept transaction, or begins it if there is none (the first read, or after
@@ -415,17 +407,12 @@ static bool store_room_short(MDB_env *env) {
 
 ff_err store_txn_commit(store_txn *txn) {
     assert(txn != NULL);
-    MDB_txn *mdb_txn = store_mdb_txn(txn);
-    bool top_level = store_write_root_end(mdb_txn);
     if (store_fault_due(STORE_FAULT_WRITES)) {
-        mdb_txn_abort(mdb_txn);
+        mdb_txn_abort(store_mdb_txn(txn));
         return store_fault.err;
     }
-    MDB_env *env = mdb_txn_env(mdb_txn);
-    int rc = mdb_txn_commit(mdb_txn);
-    /* The meta page is written but not flushed (MDB_NOMETASYNC): flush it now, unless this
-     * thread's caller does that itself through store_sync before it acknowledges the commit. */
-    if (rc == MDB_SUCCESS && top_level && !store_thread_sync_deferred) rc = mdb_env_sync(env, 1);
+    MDB_env *env = mdb_txn_env(store_mdb_txn(txn));
+    int rc = mdb_txn_commit(store_mdb_txn(txn));
     /* LMDB turns a short write into EIO: on a file system with no room, that is a full disk. */
     if (rc == EIO && store_room_short(env)) return FF_ERR_STORAGE_FULL;
     return store_error_of(rc);

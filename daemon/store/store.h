@@ -134,12 +134,13 @@ void store_reader_detach(ff_store *store);
 uint64_t store_read_txns_renewed(ff_store *store);
 
 /* Deferred durability, for a writer that overlaps one commit's final flush with the next
- * group's work. With deferred set, a top-level commit on the calling thread returns once its
- * data pages are flushed and its meta page written but not flushed: the commit is visible to
- * readers, and a crash of the process keeps it (the page cache holds it), but a crash of the
- * machine may lose it (never half of it). store_sync, from any thread, flushes the file: every
- * commit that returned before it began is then durable. A caller that defers must call it before
- * it acknowledges a commit. Per thread; off by default. */
+ * group's work. With deferred set, a top-level write transaction begun on the calling thread runs
+ * with the environment's MDB_NOMETASYNC on, so its commit returns once its data pages are flushed
+ * and its meta page written but not flushed: the commit is visible to readers, and a crash of the
+ * process keeps it (the page cache holds it), but a crash of the machine may lose it (never half
+ * of it). store_sync, from any thread, flushes the file: every commit that returned before it
+ * began is then durable. A caller that defers must call it before it acknowledges a commit. Per
+ * thread; off by default, and then a commit is durable when it returns, as LMDB's default. */
 void store_commit_sync_defer(bool deferred);
 ff_err store_sync(ff_store *store);
 
