@@ -19,7 +19,9 @@ cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
     rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# A signal (or a closed pipe: `| head`) ends the script through exit, so EXIT cleans up.
+trap 'exit 1' INT TERM HUP PIPE
 
 "$BIN_DIR/fundflowd" --data-dir "$WORK/data" --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
