@@ -10,6 +10,11 @@
 
 #include "fundflow/limits.h"
 
+/* Each reader thread may keep a read transaction, and so an LMDB reader slot, for its life; the
+ * slots left must cover verify, the event loop's own reads and other processes' readers. */
+_Static_assert(FF_READ_WORKERS_MAX + 16 <= FF_READERS_MAX,
+               "reader threads must leave at least 16 of LMDB's reader slots to others");
+
 struct ff_readers {
     pthread_t threads[FF_READ_WORKERS_MAX];
     size_t thread_count;
@@ -20,6 +25,7 @@ struct ff_readers {
     /* Every job queued is handed back exactly once: these count both, under the lock. */
     uint64_t jobs_queued, jobs_handed_back;
     bool stopping;
+    readers_thread_hooks hooks;
     readers_done_callback done;
     void *done_argument;
 };
@@ -34,6 +40,7 @@ static void readers_queue_check(const ff_readers *readers) {
 
 static void *readers_thread_run(void *argument) {
     ff_readers *readers = argument;
+    if (readers->hooks.begin) readers->hooks.begin(readers->hooks.argument);
     pthread_mutex_lock(&readers->lock);
     for (;;) {
         while (readers->head == NULL && !readers->stopping) {
@@ -53,6 +60,7 @@ static void *readers_thread_run(void *argument) {
         readers->jobs_handed_back++;
     }
     pthread_mutex_unlock(&readers->lock);
+    if (readers->hooks.end) readers->hooks.end(readers->hooks.argument);
     return NULL;
 }
 
@@ -68,13 +76,14 @@ static void readers_free(ff_readers *readers) {
     free(readers);
 }
 
-ff_err readers_start(size_t thread_count, size_t depth_max, readers_done_callback done,
-                     void *done_argument, ff_readers **readers_out) {
+ff_err readers_start(size_t thread_count, size_t depth_max, const readers_thread_hooks *hooks,
+                     readers_done_callback done, void *done_argument, ff_readers **readers_out) {
     assert(thread_count >= 1 && thread_count <= FF_READ_WORKERS_MAX && depth_max >= 1);
     *readers_out = NULL;
     ff_readers *readers = calloc(1, sizeof *readers);
     if (readers == NULL) return FF_ERR_NO_MEMORY;
     readers->depth_max = depth_max;
+    if (hooks) readers->hooks = *hooks;
     readers->done = done;
     readers->done_argument = done_argument;
     pthread_mutex_init(&readers->lock, NULL);

@@ -23,9 +23,18 @@ typedef struct ff_readers ff_readers;
 /* Receives one finished job. Runs on the reader thread that ran it. */
 typedef void (*readers_done_callback)(void *argument, reader_job *job);
 
-/* Starts thread_count threads (1 to FF_READ_WORKERS_MAX). FF_ERR_NO_MEMORY or FF_ERR_INTERNAL. */
-ff_err readers_start(size_t thread_count, size_t depth_max, readers_done_callback done,
-                     void *done_argument, ff_readers **readers_out);
+/* What each reader thread runs first and last, on itself: fundflowd keeps one read transaction
+ * per thread (store_reader_attach and store_reader_detach). Either may be NULL. */
+typedef struct readers_thread_hooks {
+    void (*begin)(void *argument);
+    void (*end)(void *argument);
+    void *argument;
+} readers_thread_hooks;
+
+/* Starts thread_count threads (1 to FF_READ_WORKERS_MAX), each running hooks (NULL for none)
+ * around its jobs. FF_ERR_NO_MEMORY or FF_ERR_INTERNAL. */
+ff_err readers_start(size_t thread_count, size_t depth_max, const readers_thread_hooks *hooks,
+                     readers_done_callback done, void *done_argument, ff_readers **readers_out);
 
 /* Queues a job. FF_ERR_QUEUE_FULL when depth_max jobs wait; FF_ERR_SHUTTING_DOWN once stopping. */
 ff_err readers_submit(ff_readers *readers, reader_job *job);

@@ -852,17 +852,33 @@ static void server_read_run(reader_job *job) {
     protobuf_c_message_free_unpacked(decoded, NULL);
 }
 
-/* Runs on a reader thread: queue the finished read for the loop and wake it. */
+/* Each reader thread keeps one read transaction for its life, renewed for every read instead of
+ * begun afresh. Without memory for it, the thread reads as other threads do. */
+static void server_reader_thread_begin(void *argument) {
+    ff_server *server = argument;
+    (void)store_reader_attach(ledger_store(server->ledger));
+}
+
+static void server_reader_thread_end(void *argument) {
+    ff_server *server = argument;
+    store_reader_detach(ledger_store(server->ledger));
+}
+
+/* Runs on a reader thread: queue the finished read for the loop and wake it. Only the read that
+ * finds the queue empty wakes the loop: a queue that was not empty has a wake-up pending, or a
+ * drain that wakes itself again for what it leaves, so one wake-up (a lock of libevent's base
+ * and a write to its notify descriptor) serves every read that joins the queue meanwhile. */
 static void server_read_handed_back(void *argument, reader_job *job) {
     ff_server *server = argument;
     assert(job != NULL && job->next == NULL);
     pthread_mutex_lock(&server->read_done_lock);
     assert((server->read_done_head == NULL) == (server->read_done_tail == NULL));
+    bool wake = server->read_done_head == NULL;
     if (server->read_done_tail) server->read_done_tail->next = job;
     else server->read_done_head = job;
     server->read_done_tail = job;
     pthread_mutex_unlock(&server->read_done_lock);
-    event_active(server->read_done_event, EV_READ, 0);
+    if (wake) event_active(server->read_done_event, EV_READ, 0);
 }
 
 static void server_plugins_reload_run(reader_job *job);
@@ -1620,8 +1636,13 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
      * that waits for "listening on" finds reads served. */
     if (err == FF_OK) {
         size_t threads = settings->read_workers ? settings->read_workers : readers_default_count();
-        err = readers_start(threads, FF_READ_QUEUE_DEPTH_MAX, server_read_handed_back, created,
-                            &created->readers);
+        const readers_thread_hooks kept_read_txn = {
+            .begin = server_reader_thread_begin,
+            .end = server_reader_thread_end,
+            .argument = created,
+        };
+        err = readers_start(threads, FF_READ_QUEUE_DEPTH_MAX, &kept_read_txn,
+                            server_read_handed_back, created, &created->readers);
     }
     if (err == FF_OK) err = server_listen(created);
     if (err == FF_OK) principals_admin_token_warn(ledger, settings);

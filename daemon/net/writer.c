@@ -1,4 +1,6 @@
-/* The writer thread: drains queued write requests into group commits. */
+/* The writer's two threads: one drains queued write requests into group commits, the other
+ * makes each commit durable and hands its group back, so that one group's final flush overlaps
+ * the next group's work. */
 #include "writer.h"
 
 #include <assert.h>
@@ -10,7 +12,7 @@
 
 struct ff_writer {
     ff_ledger *ledger;
-    pthread_t thread;
+    pthread_t thread, sync_thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     writer_job *head, *tail;
@@ -20,6 +22,11 @@ struct ff_writer {
     bool stopping;
     writer_done_callback done;
     void *done_argument;
+    /* Groups applied and not yet made durable, oldest first, linked through their first jobs'
+     * group_next; under the lock. */
+    writer_job *committed_head, *committed_tail;
+    pthread_cond_t committed_wake;
+    bool applying_stopped; /* the apply thread has ended: the sync thread ends once drained */
 };
 
 void writer_job_free(writer_job *job) {
@@ -65,6 +72,9 @@ static writer_job *writer_group_take(ff_writer *writer, size_t *job_count, size_
     if (writer->head == NULL) writer->tail = NULL;
     writer->depth -= *job_count;
     last->next = NULL;
+    first->group_next = NULL;
+    first->group_job_count = *job_count;
+    first->group_command_count = *commands;
     writer_queue_check(writer);
     return first;
 }
@@ -102,8 +112,21 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     free(results);
 }
 
+/* Queues an applied group for the sync thread. Called with the lock held. */
+static void writer_committed_push(ff_writer *writer, writer_job *group) {
+    assert(group->group_next == NULL && group->group_job_count >= 1);
+    if (writer->committed_tail) writer->committed_tail->group_next = group;
+    else writer->committed_head = group;
+    writer->committed_tail = group;
+    pthread_cond_signal(&writer->committed_wake);
+}
+
+/* The apply thread: takes a group, applies and commits it without the meta page's flush
+ * (store_commit_sync_defer), and passes it on; then takes the next group at once, while the
+ * sync thread flushes. */
 static void *writer_thread_run(void *argument) {
     ff_writer *writer = argument;
+    store_commit_sync_defer(true);
     pthread_mutex_lock(&writer->lock);
     for (;;) {
         while (writer->head == NULL && !writer->stopping) {
@@ -114,13 +137,69 @@ static void *writer_thread_run(void *argument) {
         writer_job *jobs = writer_group_take(writer, &job_count, &commands);
         pthread_mutex_unlock(&writer->lock);
         writer_group_apply(writer, jobs, job_count);
-        writer->done(writer->done_argument, jobs, commands);
         pthread_mutex_lock(&writer->lock);
-        writer->jobs_handed_back += job_count;
+        writer_committed_push(writer, jobs);
+    }
+    writer->applying_stopped = true;
+    pthread_cond_signal(&writer->committed_wake);
+    pthread_mutex_unlock(&writer->lock);
+    return NULL;
+}
+
+/* Makes every group in the list durable with one flush, begun after all of them committed, or
+ * fails the ones that committed if the flush fails (their outcome is then unknown to their
+ * clients, who retry under the same idempotency keys). */
+static void writer_groups_sync(ff_writer *writer, writer_job *groups) {
+    bool any_committed = false;
+    for (writer_job *group = groups; group != NULL; group = group->group_next) {
+        any_committed = any_committed || group->group_err == FF_OK;
+    }
+    if (!any_committed) return;
+    ff_err err = store_sync(ledger_store(writer->ledger));
+    if (err == FF_OK) return;
+    fprintf(stderr, "level=error msg=\"flush after commit failed\" data_dir=\"%s\" error=%s\n",
+            store_data_dir(ledger_store(writer->ledger)), ff_err_name(err));
+    for (writer_job *group = groups; group != NULL; group = group->group_next) {
+        if (group->group_err != FF_OK) continue;
+        for (writer_job *job = group; job != NULL; job = job->next) job->group_err = err;
+    }
+}
+
+/* The sync thread: takes every group applied so far, flushes once, and hands them back in the
+ * order they committed. A reply therefore never leaves before its commit is durable. */
+static void *writer_sync_thread_run(void *argument) {
+    ff_writer *writer = argument;
+    pthread_mutex_lock(&writer->lock);
+    for (;;) {
+        while (writer->committed_head == NULL && !writer->applying_stopped) {
+            pthread_cond_wait(&writer->committed_wake, &writer->lock);
+        }
+        if (writer->committed_head == NULL) break;
+        writer_job *groups = writer->committed_head;
+        writer->committed_head = writer->committed_tail = NULL;
+        pthread_mutex_unlock(&writer->lock);
+        writer_groups_sync(writer, groups);
+        size_t jobs_handed_back = 0;
+        while (groups != NULL) {
+            writer_job *group = groups;
+            groups = group->group_next;
+            group->group_next = NULL;
+            jobs_handed_back += group->group_job_count;
+            writer->done(writer->done_argument, group, group->group_command_count);
+        }
+        pthread_mutex_lock(&writer->lock);
+        writer->jobs_handed_back += jobs_handed_back;
         writer_queue_check(writer);
     }
     pthread_mutex_unlock(&writer->lock);
     return NULL;
+}
+
+static void writer_free(ff_writer *writer) {
+    pthread_cond_destroy(&writer->committed_wake);
+    pthread_cond_destroy(&writer->wake);
+    pthread_mutex_destroy(&writer->lock);
+    free(writer);
 }
 
 ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callback done,
@@ -133,10 +212,19 @@ ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callb
     started->done_argument = done_argument;
     pthread_mutex_init(&started->lock, NULL);
     pthread_cond_init(&started->wake, NULL);
+    pthread_cond_init(&started->committed_wake, NULL);
+    if (pthread_create(&started->sync_thread, NULL, writer_sync_thread_run, started) != 0) {
+        writer_free(started);
+        return FF_ERR_INTERNAL;
+    }
     if (pthread_create(&started->thread, NULL, writer_thread_run, started) != 0) {
-        pthread_cond_destroy(&started->wake);
-        pthread_mutex_destroy(&started->lock);
-        free(started);
+        /* The sync thread ends once it sees nothing will be applied. */
+        pthread_mutex_lock(&started->lock);
+        started->applying_stopped = true;
+        pthread_cond_signal(&started->committed_wake);
+        pthread_mutex_unlock(&started->lock);
+        pthread_join(started->sync_thread, NULL);
+        writer_free(started);
         return FF_ERR_INTERNAL;
     }
     *writer_out = started;
@@ -179,10 +267,10 @@ void writer_stop(ff_writer *writer) {
     pthread_cond_signal(&writer->wake);
     pthread_mutex_unlock(&writer->lock);
     pthread_join(writer->thread, NULL);
-    /* The thread drains the queue before it ends, so every job queued has been handed back. */
-    assert(writer->head == NULL && writer->depth == 0);
+    pthread_join(writer->sync_thread, NULL);
+    /* The apply thread drains the queue before it ends and the sync thread every group after
+     * it, so every job queued has been handed back. */
+    assert(writer->head == NULL && writer->depth == 0 && writer->committed_head == NULL);
     assert(writer->jobs_handed_back == writer->jobs_queued);
-    pthread_cond_destroy(&writer->wake);
-    pthread_mutex_destroy(&writer->lock);
-    free(writer);
+    writer_free(writer);
 }

@@ -1,9 +1,15 @@
-/* The writer: one thread that applies every write, committing many requests' batches together.
+/* The writer: one thread that applies every write, committing many requests' batches together,
+ * and one that makes each commit durable before its replies go.
  *
- * The network thread queues a job per SubmitCommands request. The writer drains as many jobs as
- * fit in one group (FF_GROUP_COMMIT_COMMANDS_MAX commands), applies them with
- * ledger_batches_apply (one transaction, one fsync), and hands the finished jobs to the done
- * callback, which runs on the writer thread and must only queue them for the network thread.
+ * The network thread queues a job per SubmitCommands request. The apply thread drains as many
+ * jobs as fit in one group (FF_GROUP_COMMIT_COMMANDS_MAX commands) and applies them with
+ * ledger_batches_apply: one transaction, whose commit flushes its data pages and writes, without
+ * flushing, the meta page (store_commit_sync_defer). It passes the group to the sync thread and
+ * takes the next group at once. The sync thread flushes the file once for every group committed
+ * so far (store_sync) and only then hands each group's jobs, in commit order, to the done
+ * callback, which runs on the sync thread and must only queue them for the network thread. So
+ * group N's last flush overlaps group N+1's work, and no reply leaves before its commit is
+ * durable. See docs/ARCHITECTURE.md, "Group commit".
  * A dry-run job (batch.dry_run, from SubmitCommandsRequest.dry_run) joins a group like any
  * other; the ledger abandons its changes alone, so its neighbours commit as if it were absent.
  */
@@ -24,12 +30,16 @@ typedef struct writer_job {
     ff_err group_err;                             /* what ledger_batches_apply returned */
     uint64_t head_sequence;                       /* the head after the group committed */
     void *context;                                /* the server's, untouched here */
+    /* The writer's own, on a group's first job: the next group waiting for its flush, and this
+     * group's size. */
+    struct writer_job *group_next;
+    size_t group_job_count, group_command_count;
 } writer_job;
 
 typedef struct ff_writer ff_writer;
 
-/* Receives finished jobs as a list linked through next, and the number of commands the group
- * committed. Runs on the writer thread. */
+/* Receives one group's finished jobs as a list linked through next, and the number of commands
+ * the group committed. Runs on the writer's sync thread. */
 typedef void (*writer_done_callback)(void *argument, writer_job *jobs, size_t group_commands);
 
 /* Starts the writer thread. Returns FF_OK, FF_ERR_NO_MEMORY or FF_ERR_INTERNAL. */

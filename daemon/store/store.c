@@ -30,6 +30,13 @@ struct ff_store {
     pthread_rwlock_t map_lock;
     uint64_t map_growth_count;
     uint32_t layout_version; /* of the open data file; see STORE_LAYOUT_VERSION */
+    /* Whether the environment's MDB_NOMETASYNC is on now: set for each top-level write
+     * transaction to what its thread asked for, under LMDB's writer lock. */
+    bool meta_sync_deferred;
+    /* Kept read transactions of attached threads (store_reader_attach), under readers_lock. */
+    pthread_mutex_t readers_lock;
+    struct store_reader *readers_kept;
+    uint64_t read_txns_renewed; /* atomic */
 };
 
 /* The table outside store_table that records the file's layout, under store_layout_key, as 4
@@ -37,6 +44,21 @@ struct ff_store {
  * gets the current layout when it is made. */
 static const char store_meta_table_name[] = "meta";
 static const char store_layout_key[] = "layout";
+
+/* A read transaction one thread keeps between its reads: reset while the thread is idle, so it
+ * pins no snapshot and the writer may reuse pages, and renewed by its next store_read_begin. */
+typedef struct store_reader {
+    ff_store *store;
+    MDB_txn *txn;                /* NULL, or reset and ready to renew */
+    bool in_use;                 /* between store_read_begin and store_read_end */
+    struct store_reader *next;   /* in store->readers_kept */
+} store_reader;
+
+/* The calling thread's kept read transaction, if it attached one. */
+static _Thread_local store_reader *store_thread_reader;
+
+/* Whether top-level commits on the calling thread leave their final flush to store_sync. */
+static _Thread_local bool store_thread_sync_deferred;
 
 static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_LOG] = "log",
@@ -153,7 +175,9 @@ static ff_err store_env_open(ff_store *store, const store_options *options) {
     if (rc == MDB_SUCCESS) rc = mdb_env_set_maxreaders(store->env, FF_READERS_MAX);
     if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(store->env, (size_t)map_bytes);
     /* MDB_NOTLS ties reader slots to transactions, not threads, so a server's readers can move
-     * between threads. Sync stays at LMDB's default: every commit is fsynced before it returns.
+     * between threads, and lets one thread keep a reset transaction (store_reader_attach).
+     * Sync stays at LMDB's default, every commit flushed before it returns, except the top-level
+     * commits of a thread that deferred its meta page's flush (store_meta_sync_choose).
      * MDB_NOMEMINIT skips zeroing each page LMDB mallocs for a write, which was nearly half of a
      * command's instructions. LMDB never reads a page's unused bytes, so the data stay exact;
      * but those bytes go to the file as the heap left them, so data.mdb may hold fragments of
@@ -161,6 +185,7 @@ static ff_err store_env_open(ff_store *store, const store_options *options) {
      * docs/BENCHMARKS.md, "The write path's cost". */
     unsigned flags = MDB_NOTLS | MDB_NOMEMINIT;
     if (rc == MDB_SUCCESS) rc = mdb_env_open(store->env, options->data_dir, flags, 0600);
+    store->meta_sync_deferred = false;
     return store_error_of(rc);
 }
 
@@ -173,6 +198,7 @@ ff_err store_open(const store_options *options, ff_store **store_out) {
     ff_store *opened = calloc(1, sizeof *opened);
     if (opened == NULL) return FF_ERR_NO_MEMORY;
     pthread_rwlock_init(&opened->map_lock, NULL);
+    pthread_mutex_init(&opened->readers_lock, NULL);
     opened->map_bytes_max = options->map_bytes_max ? options->map_bytes_max : FF_MAP_BYTES_MAX;
     opened->data_dir = strdup(options->data_dir);
     err = opened->data_dir ? store_env_open(opened, options) : FF_ERR_NO_MEMORY;
@@ -190,9 +216,12 @@ ff_err store_open(const store_options *options, ff_store **store_out) {
 
 void store_close(ff_store *store) {
     if (store == NULL) return;
+    /* Every thread that kept a read transaction detached before the store closes. */
+    assert(store->readers_kept == NULL);
     if (store->env != NULL) mdb_env_close(store->env);
     free(store->data_dir);
     pthread_rwlock_destroy(&store->map_lock);
+    pthread_mutex_destroy(&store->readers_lock);
     free(store);
 }
 
@@ -227,7 +256,8 @@ static struct {
 
 void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent) {
     assert(nth_call >= 1 && err != FF_OK && err != FF_ERR_NOT_FOUND);
-    assert(kinds != 0 && (kinds & ~(unsigned)(STORE_FAULT_WRITES | STORE_FAULT_READS)) == 0);
+    assert(kinds != 0 &&
+           (kinds & ~(unsigned)(STORE_FAULT_WRITES | STORE_FAULT_READS | STORE_FAULT_SYNC)) == 0);
     store_fault.armed = true;
     store_fault.persistent = persistent;
     store_fault.kinds = kinds;
@@ -251,12 +281,23 @@ static bool store_fault_due(store_fault_kind kind) {
     return true;
 }
 
-ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
-                       store_txn **txn_out) {
-    assert(store != NULL && txn_out != NULL);
-    assert(mode == STORE_TXN_WRITE || parent == NULL);
-    *txn_out = NULL;
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+/* Sets the environment's MDB_NOMETASYNC to what the calling thread asked for
+ * (store_commit_sync_defer), for the top-level write transaction it has just begun. LMDB allows
+ * the flag to change at any time and reads it at the commit, when it writes the meta page: with
+ * it, through the data file's ordinary descriptor, flushed by the next flush of the file; without
+ * it, through the descriptor opened with O_DSYNC. LMDB's writer lock, held from the begin to the
+ * commit or abort, keeps one writer's choice from another's. */
+static int store_meta_sync_choose(ff_store *store) {
+    bool deferred = store_thread_sync_deferred;
+    if (store->meta_sync_deferred == deferred) return MDB_SUCCESS;
+    int rc = mdb_env_set_flags(store->env, MDB_NOMETASYNC, deferred ? 1 : 0);
+    if (rc == MDB_SUCCESS) store->meta_sync_deferred = deferred;
+    return rc;
+}
+
+/* store_txn_begin without its fault injection point. */
+static ff_err store_txn_begin_mdb(ff_store *store, store_txn *parent, store_txn_mode mode,
+                                  store_txn **txn_out) {
     unsigned flags = mode == STORE_TXN_READ ? MDB_RDONLY : 0;
     MDB_txn *begun = NULL;
     int rc = mdb_txn_begin(store->env, store_mdb_txn(parent), flags, &begun);
@@ -265,25 +306,122 @@ ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
         rc = mdb_env_set_mapsize(store->env, 0);
         if (rc == MDB_SUCCESS) rc = mdb_txn_begin(store->env, NULL, flags, &begun);
     }
+    if (rc == MDB_SUCCESS && mode == STORE_TXN_WRITE && parent == NULL) {
+        rc = store_meta_sync_choose(store);
+        if (rc != MDB_SUCCESS) mdb_txn_abort(begun);
+    }
     if (rc == MDB_SUCCESS) *txn_out = (store_txn *)begun;
     return store_error_of(rc);
+}
+
+ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
+                       store_txn **txn_out) {
+    assert(store != NULL && txn_out != NULL);
+    assert(mode == STORE_TXN_WRITE || parent == NULL);
+    *txn_out = NULL;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    return store_txn_begin_mdb(store, parent, mode, txn_out);
 }
 
 void store_txn_abort(store_txn *txn) {
     if (txn != NULL) mdb_txn_abort(store_mdb_txn(txn));
 }
 
+/* Renews the thread's kept transaction, or begins it if there is none (the first read, or after
+ * store_data_file_replace closed it). A renewed transaction reads the latest commit, as a new
+ * one would. Called with the map lock held shared. */
+static ff_err store_reader_renew(store_reader *kept, store_txn **txn_out) {
+    assert(!kept->in_use);
+    *txn_out = NULL;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (kept->txn != NULL && mdb_txn_renew(kept->txn) == MDB_SUCCESS) {
+        __atomic_add_fetch(&kept->store->read_txns_renewed, 1, __ATOMIC_RELAXED);
+    } else {
+        /* A renewal that failed (another process grew the map, say) leaves nothing to keep. */
+        if (kept->txn != NULL) mdb_txn_abort(kept->txn);
+        kept->txn = NULL;
+        store_txn *begun = NULL;
+        ff_err err = store_txn_begin_mdb(kept->store, NULL, STORE_TXN_READ, &begun);
+        if (err != FF_OK) return err;
+        kept->txn = store_mdb_txn(begun);
+    }
+    kept->in_use = true;
+    *txn_out = (store_txn *)kept->txn;
+    return FF_OK;
+}
+
 ff_err store_read_begin(ff_store *store, store_txn **txn_out) {
     pthread_rwlock_rdlock(&store->map_lock);
-    ff_err err = store_txn_begin(store, NULL, STORE_TXN_READ, txn_out);
+    store_reader *kept = store_thread_reader;
+    ff_err err = kept != NULL && kept->store == store && !kept->in_use
+                     ? store_reader_renew(kept, txn_out)
+                     : store_txn_begin(store, NULL, STORE_TXN_READ, txn_out);
     if (err != FF_OK) pthread_rwlock_unlock(&store->map_lock);
     return err;
 }
 
 void store_read_end(ff_store *store, store_txn *txn) {
     assert(txn != NULL);
-    mdb_txn_abort(store_mdb_txn(txn));
+    store_reader *kept = store_thread_reader;
+    if (kept != NULL && kept->in_use && (store_txn *)kept->txn == txn) {
+        /* Releases the snapshot and keeps the reader slot and the handle for the next read. */
+        mdb_txn_reset(kept->txn);
+        kept->in_use = false;
+    } else {
+        mdb_txn_abort(store_mdb_txn(txn));
+    }
     pthread_rwlock_unlock(&store->map_lock);
+}
+
+ff_err store_reader_attach(ff_store *store) {
+    assert(store != NULL && store_thread_reader == NULL);
+    store_reader *kept = calloc(1, sizeof *kept);
+    if (kept == NULL) return FF_ERR_NO_MEMORY;
+    kept->store = store;
+    pthread_mutex_lock(&store->readers_lock);
+    kept->next = store->readers_kept;
+    store->readers_kept = kept;
+    pthread_mutex_unlock(&store->readers_lock);
+    store_thread_reader = kept;
+    return FF_OK;
+}
+
+void store_reader_detach(ff_store *store) {
+    store_reader *kept = store_thread_reader;
+    if (kept == NULL) return;
+    assert(kept->store == store && !kept->in_use);
+    pthread_mutex_lock(&store->readers_lock);
+    store_reader **link = &store->readers_kept;
+    while (*link != kept) link = &(*link)->next;
+    *link = kept->next;
+    if (kept->txn != NULL) mdb_txn_abort(kept->txn);
+    pthread_mutex_unlock(&store->readers_lock);
+    free(kept);
+    store_thread_reader = NULL;
+}
+
+uint64_t store_read_txns_renewed(ff_store *store) {
+    return __atomic_load_n(&store->read_txns_renewed, __ATOMIC_RELAXED);
+}
+
+/* Ends every kept read transaction, before the environment closes. Called with the map lock held
+ * exclusively, so none of them is in use; their threads begin afresh on their next read. */
+static void store_readers_kept_close(ff_store *store) {
+    pthread_mutex_lock(&store->readers_lock);
+    for (store_reader *kept = store->readers_kept; kept != NULL; kept = kept->next) {
+        assert(!kept->in_use);
+        if (kept->txn != NULL) mdb_txn_abort(kept->txn);
+        kept->txn = NULL;
+    }
+    pthread_mutex_unlock(&store->readers_lock);
+}
+
+void store_commit_sync_defer(bool deferred) { store_thread_sync_deferred = deferred; }
+
+ff_err store_sync(ff_store *store) {
+    if (store_fault_due(STORE_FAULT_SYNC)) return store_fault.err;
+    /* Flushes the file: every commit that returned before this began is then durable. */
+    return store_error_of(mdb_env_sync(store->env, 1));
 }
 
 void store_map_hold(ff_store *store) { pthread_rwlock_rdlock(&store->map_lock); }
@@ -557,6 +695,7 @@ ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
     }
     pthread_rwlock_wrlock(&store->map_lock);
     store_options options = {.data_dir = store->data_dir, .map_bytes = store_map_bytes(store)};
+    store_readers_kept_close(store);
     mdb_env_close(store->env);
     store->env = NULL;
     int lock_fd = store_lock_file_take(store->data_dir);

@@ -116,8 +116,9 @@ typedef enum store_txn_mode {
 ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
                        store_txn **txn_out);
 
-/* Commits a transaction; LMDB's full sync means a top-level commit is durable once this returns
- * FF_OK. On any failure the transaction is gone. FF_ERR_MAP_LIMIT means the map is full;
+/* Commits a transaction; a top-level commit is durable once this returns FF_OK (its data pages
+ * and then its meta page are flushed), unless the calling thread deferred the meta page's flush
+ * with store_commit_sync_defer. On any failure the transaction is gone. FF_ERR_MAP_LIMIT means the map is full;
  * FF_ERR_STORAGE_FULL that the file system refused the bytes (ENOSPC, EDQUOT, or EFBIG past the
  * process's file-size limit). */
 ff_err store_txn_commit(store_txn *txn);
@@ -130,6 +131,31 @@ void store_txn_abort(store_txn *txn);
  * only its holder may release. */
 ff_err store_read_begin(ff_store *store, store_txn **txn_out);
 void store_read_end(ff_store *store, store_txn *txn);
+
+/* Kept read transactions. A thread that reads often (fundflowd's reader threads) attaches once:
+ * from then on its store_read_begin renews one read transaction kept for it (mdb_txn_renew)
+ * instead of beginning a new one, and store_read_end resets it (mdb_txn_reset), releasing its
+ * snapshot but keeping its reader slot. A renewed transaction reads the latest commit, exactly as
+ * a new one would. Each attached thread holds one of the FF_READERS_MAX reader slots for as long
+ * as it stays attached. Detach on the same thread before it ends and before store_close; a read
+ * begun while the thread's kept transaction is in use (a nested read) gets a transaction of its
+ * own. store_data_file_replace ends kept transactions; their threads begin afresh. */
+ff_err store_reader_attach(ff_store *store);
+void store_reader_detach(ff_store *store);
+
+/* How many reads a kept transaction served by renewal since the store opened, for tests. */
+uint64_t store_read_txns_renewed(ff_store *store);
+
+/* Deferred durability, for a writer that overlaps one commit's final flush with the next
+ * group's work. With deferred set, a top-level write transaction begun on the calling thread runs
+ * with the environment's MDB_NOMETASYNC on, so its commit returns once its data pages are flushed
+ * and its meta page written but not flushed: the commit is visible to readers, and a crash of the
+ * process keeps it (the page cache holds it), but a crash of the machine may lose it (never half
+ * of it). store_sync, from any thread, flushes the file: every commit that returned before it
+ * began is then durable. A caller that defers must call it before it acknowledges a commit. Per
+ * thread; off by default, and then a commit is durable when it returns, as LMDB's default. */
+void store_commit_sync_defer(bool deferred);
+ff_err store_sync(ff_store *store);
 
 /* Holds the map lock shared without a transaction, for a caller that opens several read
  * transactions with store_txn_begin (such as verify) and must keep the map from growing across
@@ -253,6 +279,7 @@ void store_map_pages_release(ff_store *store);
 typedef enum store_fault_kind {
     STORE_FAULT_WRITES = 1, /* put, delete, cursor delete, drop, commit */
     STORE_FAULT_READS = 2,  /* begin, get, cursor open and move */
+    STORE_FAULT_SYNC = 4,   /* store_sync */
 } store_fault_kind;
 
 /* After SQLite's: the nth call from now among the kinds given (a mask of store_fault_kind)

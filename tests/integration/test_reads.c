@@ -1,5 +1,5 @@
 /* Integration tests of fundflowd's reader threads and its log sink: concurrent reads answered
- * whole while writes commit, a write acknowledged while a long read is still in flight, a log
+ * whole while writes commit, reads during long write batches answered at committed heads, a write acknowledged while a long read is still in flight, a log
  * that never drains, and a shutdown with reads in flight. A real server on 127.0.0.1:0. Nothing
  * here waits for time: order is forced with a FIFO, and polls wait only for a condition. */
 #include <stdarg.h>
@@ -34,9 +34,27 @@ static const char *fundflowd_path;
 
 /* ---- helpers ---- */
 
+/* Submits commands in one request (protobuf); asserts every one was recorded. */
+static void commands_submit_ok(uint16_t port, Fundflow__V1__Command **commands, size_t count) {
+    Fundflow__V1__SubmitCommandsRequest request = FUNDFLOW__V1__SUBMIT_COMMANDS_REQUEST__INIT;
+    request.commands = commands;
+    request.n_commands = count;
+    http_reply reply;
+    assert_int_equal(http_twirp_protobuf(port, "SubmitCommands", &request.base, &reply), 0);
+    if (reply.status != 200) fail_msg("SubmitCommands: status %d: %s", reply.status, reply.body);
+    Fundflow__V1__SubmitCommandsResponse *response =
+        fundflow__v1__submit_commands_response__unpack(NULL, reply.body_bytes, reply.body);
+    assert_non_null(response);
+    assert_int_equal(response->n_results, count);
+    for (size_t i = 0; i < count; i++) assert_string_equal(response->results[i]->code, "ok");
+    fundflow__v1__submit_commands_response__free_unpacked(response, NULL);
+    http_reply_free(&reply);
+}
+
 /* QUE's core services received for TEST_YEAR through GetPosition in protobuf: the reply's
- * status in *status_out (-1 if the exchange failed), the amount when it is 200. */
-static int64_t position_received(uint16_t port, int *status_out) {
+ * status in *status_out (-1 if the exchange failed), the amount when it is 200, and the head the
+ * answer was read at in *as_at_out (0 unless 200). */
+static int64_t position_read(uint16_t port, int *status_out, uint64_t *as_at_out) {
     Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
     get.org_code = (char *)"QUE";
     get.stream = CORE;
@@ -47,15 +65,22 @@ static int64_t position_received(uint16_t port, int *status_out) {
         return -1;
     }
     *status_out = reply.status;
+    *as_at_out = 0;
     int64_t received = -1;
     if (reply.status == 200) {
         Fundflow__V1__Position *position =
             fundflow__v1__position__unpack(NULL, reply.body_bytes, reply.body);
         if (position != NULL) received = position->received_pence;
+        if (position != NULL) *as_at_out = position->as_at_sequence;
         if (position != NULL) fundflow__v1__position__free_unpacked(position, NULL);
     }
     http_reply_free(&reply);
     return received;
+}
+
+static int64_t position_received(uint16_t port, int *status_out) {
+    uint64_t as_at = 0;
+    return position_read(port, status_out, &as_at);
 }
 
 /* The same in JSON: the amount, or -1 if the reply was not a 200 with the field. */
@@ -144,6 +169,84 @@ static void test_concurrent_reads_see_whole_commits(void **state) {
     }
     /* Three world events and the allocations. */
     assert_int_equal(test_server_head(server.port), 3 + CONCURRENT_WRITES);
+    assert_int_equal(test_server_stop(&server), 0);
+    test_server_cleanup(&server);
+}
+
+/* ---- reads during long write batches ---- */
+
+/* 5 batches of 1,000 allocations of 7p: QUE receives 5 × 1,000 × 7 = 35,000 pence, within
+ * X24's £10,000.00 (1,000,000 pence) limit. One client sends them one after another, so every
+ * group the writer commits is one whole batch, and the committed heads are 3 (the world) and
+ * 3 + 1,000 × k for k = 1 to 5. */
+#define LONG_BATCHES 5
+#define LONG_BATCH_COMMANDS 1000
+#define LONG_WRITE_PENCE 7
+#define LONG_HEAD_END (3 + LONG_BATCHES * LONG_BATCH_COMMANDS)
+#define LONG_READERS 4
+
+typedef struct long_reader {
+    reads_shared *shared;
+    int reads, wrong;
+    uint64_t last_as_at;
+} long_reader;
+
+/* Reads until the writes are done, then once more. Each answer must be read at a committed
+ * head, hold exactly the allocations before that head (received = (head - 3) × 7), and never go
+ * back to an earlier head. */
+static void *long_reader_run(void *argument) {
+    long_reader *reader = argument;
+    bool last_round = false;
+    while (!last_round) {
+        last_round = atomic_load(&reader->shared->writes_done);
+        int status = 0;
+        uint64_t as_at = 0;
+        int64_t received = position_read(reader->shared->port, &status, &as_at);
+        reader->reads++;
+        bool at_a_committed_head = as_at >= 3 && as_at <= LONG_HEAD_END &&
+                                   (as_at - 3) % LONG_BATCH_COMMANDS == 0;
+        if (status != 200 || !at_a_committed_head || as_at < reader->last_as_at ||
+            received != (int64_t)(as_at - 3) * LONG_WRITE_PENCE) {
+            reader->wrong++;
+        }
+        if (as_at > reader->last_as_at) reader->last_as_at = as_at;
+    }
+    return NULL;
+}
+
+static void long_batch_submit(uint16_t port, int batch) {
+    Fundflow__V1__Command *commands[LONG_BATCH_COMMANDS];
+    for (int i = 0; i < LONG_BATCH_COMMANDS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "long-%d-%d", batch, i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, LONG_WRITE_PENCE);
+    }
+    commands_submit_ok(port, commands, LONG_BATCH_COMMANDS);
+    for (int i = 0; i < LONG_BATCH_COMMANDS; i++) test_command_free(commands[i]);
+}
+
+static void test_reads_during_long_write_batches_see_committed_heads(void **state) {
+    (void)state;
+    test_server server;
+    test_server_start(fundflowd_path, "read_workers = 2\n", &server);
+    test_server_world_load(server.port);
+    reads_shared shared = {.port = server.port};
+    atomic_init(&shared.writes_done, false);
+    long_reader readers[LONG_READERS];
+    pthread_t threads[LONG_READERS];
+    for (int i = 0; i < LONG_READERS; i++) {
+        readers[i] = (long_reader){.shared = &shared};
+        assert_int_equal(pthread_create(&threads[i], NULL, long_reader_run, &readers[i]), 0);
+    }
+    for (int batch = 0; batch < LONG_BATCHES; batch++) long_batch_submit(server.port, batch);
+    atomic_store(&shared.writes_done, true);
+    for (int i = 0; i < LONG_READERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(readers[i].wrong, 0);
+        /* The last read began after the last batch was acknowledged: it is at the final head. */
+        assert_int_equal(readers[i].last_as_at, LONG_HEAD_END);
+    }
+    assert_int_equal(test_server_head(server.port), LONG_HEAD_END);
     assert_int_equal(test_server_stop(&server), 0);
     test_server_cleanup(&server);
 }
@@ -432,6 +535,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_reads_see_whole_commits),
+        cmocka_unit_test(test_reads_during_long_write_batches_see_committed_heads),
         cmocka_unit_test(test_write_is_acknowledged_while_a_long_read_is_in_flight),
         cmocka_unit_test(test_a_log_that_never_drains_does_not_stall_requests),
         cmocka_unit_test(test_shutdown_with_reads_in_flight_is_clean),

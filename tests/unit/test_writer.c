@@ -1,5 +1,6 @@
-/* Tests of the writer thread: a full queue refuses at once, and queued jobs are all committed and
- * handed back with their results. */
+/* Tests of the writer thread: a full queue refuses at once, queued jobs are all committed and
+ * handed back with their results, and a job is answered with the flush's failure when the flush
+ * that makes its commit durable fails. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,10 +104,35 @@ static void test_every_queued_job_is_committed_and_returned(void **state) {
     test_fixture_teardown(&state_pointer);
 }
 
+/* The sync thread's flush (store_sync) fails once: the job's group was committed and is visible,
+ * but it was never durable, so the job is not acknowledged: it comes back with the flush's
+ * error, and a retry under the same key would get the recorded result. */
+static void test_a_failed_flush_fails_the_groups_it_would_have_made_durable(void **state) {
+    (void)state;
+    test_fixture *fixture = test_fixture_open();
+    uint64_t head = test_world_register(fixture->ledger);
+    done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ff_writer *writer = NULL;
+    store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
+    assert_int_equal(writer_start(fixture->ledger, 1, done_collect, &done, &writer), FF_OK);
+    assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
+    writer_stop(writer);
+    /* The flush was reached: the one fault has fired. */
+    assert_false(store_fault_pending());
+    store_fault_clear();
+    assert_int_equal(done.job_count, 1);
+    assert_int_equal(done.jobs[0]->group_err, FF_ERR_STORAGE);
+    writer_job_free(done.jobs[0]);
+    assert_int_equal(test_head_sequence(fixture->ledger), head + 1);
+    void *state_pointer = fixture;
+    test_fixture_teardown(&state_pointer);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_full_queue_refuses_at_once),
         cmocka_unit_test(test_every_queued_job_is_committed_and_returned),
+        cmocka_unit_test(test_a_failed_flush_fails_the_groups_it_would_have_made_durable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

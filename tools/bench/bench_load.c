@@ -1,6 +1,6 @@
 /* fundflow-bench: a load generator that sends SubmitCommands batches of 1p allocations to a running
  * fundflowd over several keep-alive connections and reports throughput and latency per batch
- * size. */
+ * size; or, with --reads, GetPosition requests for the benchmark's recipient. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -63,6 +63,7 @@
 #define BENCH_ERROR_BYTES 256
 
 #define BENCH_SUBMIT_PATH "/twirp/fundflow.v1.Ledger/SubmitCommands"
+#define BENCH_POSITION_PATH "/twirp/fundflow.v1.Ledger/GetPosition"
 #define BENCH_CONTENT_TYPE "application/protobuf"
 
 typedef struct bench_options {
@@ -73,6 +74,7 @@ typedef struct bench_options {
     size_t batch_size_count;
     uint32_t seconds;
     uint64_t requests_max;
+    bool reads; /* GetPosition requests instead of writes */
 } bench_options;
 
 /* One batch size's run, shared by its workers. */
@@ -122,6 +124,7 @@ static void bench_usage_print(FILE *out) {
     fprintf(out,
             "Usage: " BENCH_PROGRAM " [--server URL] [--token TOKEN] [--connections N]\n"
             "                      [--batch-sizes 1,100,1000] [--seconds S] [--requests-max N]\n"
+            "                      [--reads]\n"
             "\n"
             "Loads a running fundflowd. First registers two organisations of its own,\n"
             "idempotently: " BENCH_FUNDER_CODE " (kind nhse) and " BENCH_RECIPIENT_CODE
@@ -143,6 +146,11 @@ static void bench_usage_print(FILE *out) {
             "                      %d sizes. Default: " BENCH_BATCH_SIZES_DEFAULT "\n"
             "  --seconds S         seconds per batch size, 1 to %d. Default: %d\n"
             "  --requests-max N    requests per batch size at most, 1 to %u. Default: %u\n"
+            "  --reads             send GetPosition requests (protobuf) for " BENCH_RECIPIENT_CODE
+            "'s core\n"
+            "                      services 2024/25 instead of writes, for S seconds; the\n"
+            "                      batch sizes are ignored and the table has one row, \"read\",\n"
+            "                      counting answered reads as commands\n"
             "  --help              print this help\n"
             "  --version           print \"" BENCH_PROGRAM " VERSION\" (the only argument)\n"
             "\n"
@@ -236,6 +244,10 @@ static int bench_arguments_parse(int argc, char **argv, bench_options *options) 
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             bench_usage_print(stdout);
             return BENCH_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--reads") == 0) {
+            options->reads = true;
+            continue;
         }
         char flag[32];
         const char *equals = strchr(argv[i], '=');
@@ -430,6 +442,23 @@ static bool bench_batch_make(bench_batch *batch, uint32_t size) {
     return true;
 }
 
+/* Packs the one GetPosition request a read worker sends again and again. */
+static bool bench_read_pack(bench_batch *batch, size_t *packed_bytes_out) {
+    Fundflow__V1__GetPositionRequest get = FUNDFLOW__V1__GET_POSITION_REQUEST__INIT;
+    get.org_code = (char *)BENCH_RECIPIENT_CODE;
+    get.stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    get.financial_year = BENCH_FINANCIAL_YEAR;
+    size_t needed = fundflow__v1__get_position_request__get_packed_size(&get);
+    if (batch->packed == NULL) {
+        batch->packed = malloc(needed);
+        if (batch->packed == NULL) return false;
+        batch->packed_capacity = needed;
+        fundflow__v1__get_position_request__pack(&get, batch->packed);
+    }
+    *packed_bytes_out = needed;
+    return true;
+}
+
 /* Gives every command of the batch a key no other request of any run has used, and packs it. */
 static bool bench_batch_pack(bench_batch *batch, const bench_setting *setting, unsigned worker,
                              uint64_t request_number, size_t *packed_bytes_out) {
@@ -503,19 +532,39 @@ static void bench_response_count(bench_worker *worker, const http_response *resp
     if (reply != NULL) fundflow__v1__submit_commands_response__free_unpacked(reply, NULL);
 }
 
+/* Counts one answered read: a 200 with a Position in it. */
+static void bench_read_count(bench_worker *worker, const http_response *response) {
+    Fundflow__V1__Position *position =
+        response->status == 200
+            ? fundflow__v1__position__unpack(NULL, response->body_bytes, response->body)
+            : NULL;
+    if (position != NULL) worker->commands_recorded++;
+    else worker->commands_refused++;
+    if (position == NULL) {
+        bench_error_keep(worker, "GetPosition: HTTP %d: %.*s", response->status,
+                         (int)(response->body_bytes < 200 ? response->body_bytes : 200),
+                         (const char *)response->body);
+    }
+    if (position != NULL) fundflow__v1__position__free_unpacked(position, NULL);
+}
+
 /* Sends one request and counts it. Returns false when the worker should stop. */
 static bool bench_request_send(bench_worker *worker, http_client *client, bench_batch *batch,
                                unsigned *failures_in_a_row) {
     size_t packed_bytes = 0;
-    if (!bench_batch_pack(batch, worker->setting, worker->index, worker->requests,
-                          &packed_bytes)) {
+    bool reads = worker->setting->options->reads;
+    bool packed = reads ? bench_read_pack(batch, &packed_bytes)
+                        : bench_batch_pack(batch, worker->setting, worker->index,
+                                           worker->requests, &packed_bytes);
+    if (!packed) {
         bench_error_keep(worker, "out of memory");
         return false;
     }
     http_response response;
     int64_t started_us = bench_monotonic_us();
-    http_result result = http_client_post(client, BENCH_SUBMIT_PATH, BENCH_CONTENT_TYPE,
-                                          batch->packed, packed_bytes, &response);
+    http_result result =
+        http_client_post(client, reads ? BENCH_POSITION_PATH : BENCH_SUBMIT_PATH,
+                         BENCH_CONTENT_TYPE, batch->packed, packed_bytes, &response);
     int64_t latency_us = bench_monotonic_us() - started_us;
     worker->requests++;
     if (result != HTTP_OK) {
@@ -524,7 +573,8 @@ static bool bench_request_send(bench_worker *worker, http_client *client, bench_
         return ++*failures_in_a_row < BENCH_TRANSPORT_FAILURES_IN_A_ROW_MAX;
     }
     *failures_in_a_row = 0;
-    bench_response_count(worker, &response, batch->request.n_commands);
+    if (worker->setting->options->reads) bench_read_count(worker, &response);
+    else bench_response_count(worker, &response, batch->request.n_commands);
     if (!bench_latency_record(worker, latency_us)) {
         bench_error_keep(worker, "out of memory for latencies");
         return false;
@@ -654,9 +704,11 @@ static void bench_rows_print(const bench_options *options, const bench_row *rows
     for (size_t i = 0; i < row_count; i++) {
         const bench_row *row = &rows[i];
         double rate = row->seconds > 0 ? (double)row->commands_recorded / row->seconds : 0.0;
-        printf("%6" PRIu32 " %11" PRIu32 " %9" PRIu64 " %10" PRIu64 " %11.0f %9.3f %9.3f %9.3f "
+        if (options->reads) printf("%6s", "read");
+        else printf("%6" PRIu32, row->batch_size);
+        printf(" %11" PRIu32 " %9" PRIu64 " %10" PRIu64 " %11.0f %9.3f %9.3f %9.3f "
                "%8" PRIu64 " %8" PRIu64 "\n",
-               row->batch_size, options->connections, row->requests, row->commands_recorded,
+               options->connections, row->requests, row->commands_recorded,
                rate, row->p50_ms, row->p99_ms, row->max_ms, row->commands_refused,
                row->transport_failures);
     }
@@ -672,10 +724,13 @@ int main(int argc, char **argv) {
     code = bench_orgs_register(&options);
     if (code != BENCH_EXIT_OK) return code;
     printf(BENCH_PROGRAM " against %s: %u connections, up to %u s or %" PRIu64 " requests per "
-                         "batch size; 1p allocations " BENCH_FUNDER_CODE " -> " BENCH_RECIPIENT_CODE
-                         ", run %s\n\n",
+                         "batch size; %s, run %s\n\n",
            options.server_url, options.connections, options.seconds, options.requests_max,
+           options.reads ? "GetPosition of " BENCH_RECIPIENT_CODE
+                         : "1p allocations " BENCH_FUNDER_CODE " -> " BENCH_RECIPIENT_CODE,
            run_id);
+    /* Reads have no batch size: one setting, whose "batch" is the one request. */
+    if (options.reads) options.batch_size_count = 1, options.batch_sizes[0] = 1;
     fflush(stdout);
     bench_row rows[BENCH_BATCH_SIZES_MAX];
     size_t row_count = 0;
