@@ -173,7 +173,25 @@
     X(FF_ERR_WINDOW_ORDER, 113, "window_order",                                                    \
       "a date window's first day is after its last", "invalid_argument")                          \
     X(FF_ERR_ROW_YEAR_MISMATCH, 114, "row_year_mismatch",                                          \
-      "a row is for another financial year than the reconciliation's", "invalid_argument")
+      "a row is for another financial year than the reconciliation's", "invalid_argument")   \
+    X(FF_ERR_TREE_SHORTER, 150, "tree_shorter",                                                    \
+      "the log's tree is shorter than a signed head already given out", "failed_precondition")  \
+    X(FF_ERR_PROOF_MALFORMED, 151, "proof_malformed",                                              \
+      "a proof has the wrong number of hashes for the sizes it is for", "data_loss")            \
+    X(FF_ERR_PROOF_ROOT_MISMATCH, 152, "proof_root_mismatch",                                      \
+      "a proof does not lead to the root it is checked against", "data_loss")                   \
+    X(FF_ERR_TREE_SIZE_INVALID, 153, "tree_size_invalid",                                          \
+      "a tree size or leaf is 0, or beyond the log's head, or in the wrong order", "out_of_range") \
+    X(FF_ERR_SIGNATURE_INVALID, 154, "signature_invalid",                                          \
+      "a signed tree head's signature does not verify with the public key", "data_loss")        \
+    X(FF_ERR_SIGNING_KEY_UNUSABLE, 155, "signing_key_unusable",                                    \
+      "the signing key cannot be read, is not Ed25519, or others may read its file", "internal") \
+    X(FF_ERR_SIGNED_HEAD_MISSING, 156, "signed_head_missing",                                      \
+      "no signed tree head is held yet", "unavailable")                                          \
+    X(FF_ERR_KEY_MISMATCH, 157, "key_mismatch",                                                    \
+      "a tree head is signed by another key than the one pinned", "data_loss")                  \
+    X(FF_ERR_TREE_MISMATCH, 158, "tree_mismatch",                                                  \
+      "the stored Merkle tree does not match the event log", "data_loss")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,
