@@ -33,6 +33,9 @@ const query_method query_methods[] = {
     {"ListPrincipals", query_principals_list},
     {"GetOutturn", query_outturn},
     {"Reconcile", query_reconcile},
+    {"GetSignedHead", query_signed_head_get},
+    {"GetInclusionProof", query_inclusion_proof_get},
+    {"GetConsistencyProof", query_consistency_proof_get},
     {NULL, NULL},
 };
 
