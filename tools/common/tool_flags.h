@@ -47,7 +47,7 @@ typedef struct tool_flag {
 } tool_flag;
 
 /* The most entries a table holds, so that which were given fits on the stack. */
-#define TOOL_FLAGS_MAX 128
+#define TOOL_FLAGS_MAX 160
 
 typedef struct tool_flag_table {
     const char *program;              /* "fundflow", the start of every message */
