@@ -318,7 +318,9 @@ static int cli_tree_consistency_check(cli_session *session, const signed_head *s
     const char *why = NULL;
     ff_err err = merkle_consistency_verify(saved->tree_size, current->tree_size, &saved->root,
                                            &current->root, &proof, &why);
-    if (err == FF_ERR_PROOF_ROOT_MISMATCH && strstr(why, "older") != NULL) {
+    /* Unless it is the newer root that fails (the server's proof against its own head), the
+     * events the saved head covered are not the ones it signed. */
+    if (err == FF_ERR_PROOF_ROOT_MISMATCH && strstr(why, "newer") == NULL) {
         return cli_tree_failed("", "the saved head's root does not match the consistency "
                                      "proof: events it covered have been changed since");
     }
