@@ -16,6 +16,9 @@
 #   6. A plugin (plugins/, tests/fixtures/) sees fundflow only through include/: it includes
 #      system headers, include/fundflow/*.h and headers of its own folder, and nothing else of
 #      the project's.
+#   7. merkle/ (tree hashing, proofs and signed heads, which the CLI links without the daemon)
+#      includes only its own headers, system and OpenSSL headers and include/fundflow/*.h:
+#      nothing of daemon/ or tools/.
 # Usage: check_layers.sh [SOURCE_DIR]. Prints one "path:line: rule: text" per violation and exits
 # 1 if there is any, 0 if none. Matching is textual on purpose: comments count too, so prose about
 # mdb_ calls outside the store is caught as well as the calls.
@@ -51,7 +54,7 @@ while IFS= read -r path; do
             header_layer[$name]=$layer
         fi
     fi
-done < <(sources daemon tools plugins tests include | grep '\.h$' || true)
+done < <(sources daemon merkle tools plugins tests include | grep '\.h$' || true)
 
 violations=0
 violation() {
@@ -62,13 +65,13 @@ violation() {
 # 1. LMDB outside daemon/store/.
 while IFS= read -r hit; do
     violation "${hit%%:*}:$(cut -d: -f2 <<<"$hit"): lmdb outside daemon/store/: $(cut -d: -f3- <<<"$hit" | sed 's/^[[:space:]]*//')"
-done < <(sources daemon tools plugins tests include | grep -v -e '^daemon/store/' -e "^$self\$" \
+done < <(sources daemon merkle tools plugins tests include | grep -v -e '^daemon/store/' -e "^$self\$" \
     | xargs -r grep -nH -E 'lmdb\.h|mdb_|MDB_' || true)
 
 # 2. libevent outside daemon/net/.
 while IFS= read -r hit; do
     violation "${hit%%:*}:$(cut -d: -f2 <<<"$hit"): event2/ outside daemon/net/: $(cut -d: -f3- <<<"$hit" | sed 's/^[[:space:]]*//')"
-done < <(sources daemon tools plugins tests include | grep -v -e '^daemon/net/' -e "^$self\$" \
+done < <(sources daemon merkle tools plugins tests include | grep -v -e '^daemon/net/' -e "^$self\$" \
     | xargs -r grep -nH -E 'event2/|[<"](event|evhttp|evutil|evdns|evrpc)\.h[>"]' || true)
 
 # 3 and 4. What each daemon layer includes.
@@ -122,6 +125,21 @@ while IFS= read -r hit; do
     [[ -f ${file%/*}/$included ]] && continue
     violation "$file:$line: a plugin includes $included (${project_header[$name]}); plugins see fundflow only through include/fundflow/"
 done < <(sources plugins tests/fixtures | xargs -r grep -nH -E "$include_pattern" || true)
+
+# 7. What merkle/ includes.
+while IFS= read -r hit; do
+    file=${hit%%:*}
+    rest=${hit#*:}
+    line=${rest%%:*}
+    text=${rest#*:}
+    [[ $text =~ $include_pattern ]] || continue
+    included=${BASH_REMATCH[1]}
+    name=${included##*/}
+    [[ -z ${project_header[$name]+set} ]] && continue
+    [[ $included == fundflow/* && -f include/$included ]] && continue
+    [[ -f merkle/$included ]] && continue
+    violation "$file:$line: merkle/ includes $included (${project_header[$name]}); it may include only its own, system, OpenSSL and include/fundflow/ headers"
+done < <(sources merkle | xargs -r grep -nH -E "$include_pattern" || true)
 
 if ((violations > 0)); then
     echo "check_layers: $violations violation(s) in $root" >&2
