@@ -86,6 +86,21 @@ typedef struct query_tree_ask {
     signed_head head; /* the latest signed head, read before the snapshot began */
 } query_tree_ask;
 
+/* Runs a proof's fill for request; with latest, the latest signed head is read first, before
+ * the snapshot begins, so the snapshot's tree holds at least its size. */
+static ff_err query_tree_run(ff_ledger *ledger, const access_principal *who, const void *request,
+                             bool latest, const ProtobufCMessageDescriptor *response_type,
+                             query_fill fill, const char *failing,
+                             ProtobufCMessage **response_out, ff_failure *failure) {
+    query_tree_ask ask = {request, latest, {0}};
+    if (latest) {
+        ff_err err = query_head_latest(ledger, &ask.head, failure);
+        if (err != FF_OK) return err;
+    }
+    return query_read_run_as(ledger, who, response_type, fill, &ask, failing, response_out,
+                             failure);
+}
+
 static ff_err query_tree_size_check(const query_read *read, const char *field, uint64_t size) {
     uint64_t tree_size = 0;
     ff_err err = tree_size_read(read->txn, read->store, &tree_size);
@@ -93,6 +108,14 @@ static ff_err query_tree_size_check(const query_read *read, const char *field, u
     return failure_set(read->failure, FF_ERR_TREE_SIZE_INVALID, field,
                        "%s %llu is beyond the tree, which holds %llu events", field,
                        (unsigned long long)size, (unsigned long long)tree_size);
+}
+
+/* Hands the reply the latest signed head its size was taken from, when none was asked. */
+static ff_err query_tree_head_attach(const query_tree_ask *ask,
+                                     Fundflow__V1__SignedTreeHead **head_out) {
+    if (!ask->latest) return FF_OK;
+    *head_out = query_signed_head_copy(&ask->head);
+    return *head_out != NULL ? FF_OK : FF_ERR_NO_MEMORY;
 }
 
 /* The event's stored bytes, if the event is in the caller's scope. */
@@ -144,11 +167,7 @@ static ff_err query_inclusion_fill(const query_read *read, const void *argument,
     if (err == FF_OK) err = query_proof_fill(&proof, &reply->audit_path, &reply->n_audit_path);
     reply->sequence = get->sequence;
     reply->tree_size = size;
-    if (err == FF_OK && ask->latest) {
-        reply->signed_head = query_signed_head_copy(&ask->head);
-        if (reply->signed_head == NULL) err = FF_ERR_NO_MEMORY;
-    }
-    return err;
+    return err == FF_OK ? query_tree_head_attach(ask, &reply->signed_head) : err;
 }
 
 ff_err query_inclusion_proof_get(ff_ledger *ledger, const access_principal *who,
@@ -160,14 +179,10 @@ ff_err query_inclusion_proof_get(ff_ledger *ledger, const access_principal *who,
     if (get->sequence == 0) {
         return failure_set(failure, FF_ERR_FIELD_MISSING, "sequence", "sequence is required");
     }
-    query_tree_ask ask = {get, get->tree_size == 0, {0}};
-    if (ask.latest) {
-        ff_err err = query_head_latest(ledger, &ask.head, failure);
-        if (err != FF_OK) return err;
-    }
-    return query_read_run_as(ledger, who, &fundflow__v1__get_inclusion_proof_response__descriptor,
-                             query_inclusion_fill, &ask, "cannot prove the event's inclusion",
-                             response_out, failure);
+    return query_tree_run(ledger, who, get, get->tree_size == 0,
+                          &fundflow__v1__get_inclusion_proof_response__descriptor,
+                          query_inclusion_fill, "cannot prove the event's inclusion", response_out,
+                          failure);
 }
 
 static ff_err query_consistency_fill(const query_read *read, const void *argument,
@@ -189,11 +204,7 @@ static ff_err query_consistency_fill(const query_read *read, const void *argumen
     if (err == FF_OK) err = query_proof_fill(&proof, &reply->proof, &reply->n_proof);
     reply->first = get->first;
     reply->second = second;
-    if (err == FF_OK && ask->latest) {
-        reply->signed_head = query_signed_head_copy(&ask->head);
-        if (reply->signed_head == NULL) err = FF_ERR_NO_MEMORY;
-    }
-    return err;
+    return err == FF_OK ? query_tree_head_attach(ask, &reply->signed_head) : err;
 }
 
 ff_err query_consistency_proof_get(ff_ledger *ledger, const access_principal *who,
@@ -202,13 +213,8 @@ ff_err query_consistency_proof_get(ff_ledger *ledger, const access_principal *wh
     assert(request->descriptor == &fundflow__v1__get_consistency_proof_request__descriptor);
     const Fundflow__V1__GetConsistencyProofRequest *get =
         (const Fundflow__V1__GetConsistencyProofRequest *)request;
-    query_tree_ask ask = {get, get->second == 0, {0}};
-    if (ask.latest) {
-        ff_err err = query_head_latest(ledger, &ask.head, failure);
-        if (err != FF_OK) return err;
-    }
-    return query_read_run_as(ledger, who,
-                             &fundflow__v1__get_consistency_proof_response__descriptor,
-                             query_consistency_fill, &ask, "cannot prove consistency",
-                             response_out, failure);
+    return query_tree_run(ledger, who, get, get->second == 0,
+                          &fundflow__v1__get_consistency_proof_response__descriptor,
+                          query_consistency_fill, "cannot prove consistency", response_out,
+                          failure);
 }
