@@ -210,6 +210,19 @@ static void test_tree_survives_rebuild(void **state) {
     tree_matches_memory(ledger_store(f->ledger));
 }
 
+/* A log shorter than its tree (the newest event deleted behind the ledger's back) is refused on
+ * open rather than given a tree that forgets the event. */
+static void test_tree_longer_than_log_refused(void **state) {
+    test_fixture *f = *state;
+    ledger_fill(f->ledger);
+    test_log_record_delete(ledger_store(f->ledger), EVENTS);
+    ledger_close(f->ledger);
+    f->ledger = NULL;
+    store_options options = {.data_dir = f->directory};
+    assert_int_equal(ledger_open(&options, &f->ledger), FF_ERR_TREE_MISMATCH);
+    assert_null(f->ledger);
+}
+
 static int fixture_setup(void **state) {
     *state = test_fixture_open();
     return 0;
@@ -220,7 +233,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         TREE_TEST(test_tree_kept_with_the_log), TREE_TEST(test_tree_rows),
         TREE_TEST(test_tree_built_on_open),     TREE_TEST(test_tree_tamper_found),
-        TREE_TEST(test_tree_survives_rebuild),
+        TREE_TEST(test_tree_survives_rebuild),  TREE_TEST(test_tree_longer_than_log_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
