@@ -111,35 +111,28 @@ while IFS= read -r path; do
     fi
 done < <(sources daemon)
 
-# 6. What plugins include.
-while IFS= read -r hit; do
-    file=${hit%%:*}
-    rest=${hit#*:}
-    line=${rest%%:*}
-    text=${rest#*:}
-    [[ $text =~ $include_pattern ]] || continue
-    included=${BASH_REMATCH[1]}
-    name=${included##*/}
-    [[ -z ${project_header[$name]+set} ]] && continue
-    [[ $included == fundflow/* && -f include/$included ]] && continue
-    [[ -f ${file%/*}/$included ]] && continue
-    violation "$file:$line: a plugin includes $included (${project_header[$name]}); plugins see fundflow only through include/fundflow/"
-done < <(sources plugins tests/fixtures | xargs -r grep -nH -E "$include_pattern" || true)
-
-# 7. What merkle/ includes.
-while IFS= read -r hit; do
-    file=${hit%%:*}
-    rest=${hit#*:}
-    line=${rest%%:*}
-    text=${rest#*:}
-    [[ $text =~ $include_pattern ]] || continue
-    included=${BASH_REMATCH[1]}
-    name=${included##*/}
-    [[ -z ${project_header[$name]+set} ]] && continue
-    [[ $included == fundflow/* && -f include/$included ]] && continue
-    [[ -f merkle/$included ]] && continue
-    violation "$file:$line: merkle/ includes $included (${project_header[$name]}); it may include only its own, system, OpenSSL and include/fundflow/ headers"
-done < <(sources merkle | xargs -r grep -nH -E "$include_pattern" || true)
+# 6 and 7. Folders that see fundflow only through include/ (plugins) or not at all (merkle/):
+# each file includes system (and OpenSSL) headers, include/fundflow/*.h and its own folder's.
+# Usage: own_headers_only WHAT FOLDER...; WHAT names the folders in the message.
+own_headers_only() {
+    local what=$1 hit file rest line text included name
+    shift
+    while IFS= read -r hit; do
+        file=${hit%%:*}
+        rest=${hit#*:}
+        line=${rest%%:*}
+        text=${rest#*:}
+        [[ $text =~ $include_pattern ]] || continue
+        included=${BASH_REMATCH[1]}
+        name=${included##*/}
+        [[ -z ${project_header[$name]+set} ]] && continue
+        [[ $included == fundflow/* && -f include/$included ]] && continue
+        [[ -f ${file%/*}/$included ]] && continue
+        violation "$file:$line: $what includes $included (${project_header[$name]}); it sees fundflow only through include/fundflow/"
+    done < <(sources "$@" | xargs -r grep -nH -E "$include_pattern" || true)
+}
+own_headers_only "a plugin" plugins tests/fixtures
+own_headers_only "merkle/" merkle
 
 if ((violations > 0)); then
     echo "check_layers: $violations violation(s) in $root" >&2
