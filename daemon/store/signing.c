@@ -127,6 +127,7 @@ static ff_err signing_head_file_write(const char *data_dir, const signed_head *h
     bool ok = write(fd, stored, sizeof stored) == (ssize_t)sizeof stored;
     ok = close(fd) == 0 && ok;
     ok = ok && rename(temporary, path) == 0;
+    if (!ok) unlink(temporary);
     return ok ? FF_OK : FF_ERR_IO;
 }
 
@@ -153,8 +154,13 @@ static ff_err signing_head_refresh(ff_signer *signer, bool force) {
     if (same) return FF_OK;
     head.timestamp_us = signing_now_us();
     err = signed_head_sign(&head, signer->key);
-    if (err == FF_OK) err = signing_head_file_write(store_data_dir(signer->store), &head);
     if (err != FF_OK) return err;
+    /* The file is for fundflow-admin verify; a full disk must not stop the server answering
+     * with the head it signed, so a failed write is logged and tried again at the next commit. */
+    if (signing_head_file_write(store_data_dir(signer->store), &head) != FF_OK) {
+        fprintf(stderr, "level=error msg=\"cannot write the signed head\" file=\"%s/%s\"\n",
+                store_data_dir(signer->store), FF_SIGNED_HEAD_FILE_NAME);
+    }
     pthread_mutex_lock(&signer->lock);
     signer->latest = head;
     pthread_mutex_unlock(&signer->lock);

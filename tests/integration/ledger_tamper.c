@@ -60,7 +60,8 @@ static ff_err tamper_rechain(tamper *job, store_txn *txn, uint64_t sequence,
         }
         record->event->allocation_issued->amount_pence = job->pence;
     }
-    uint8_t *saved_hash = record->hash.data;
+    /* The unpacked record owns its hashes' bytes: they are put back before it is freed. */
+    ProtobufCBinaryData saved_hash = record->hash, saved_previous = record->previous_hash;
     record->hash = (ProtobufCBinaryData){0, NULL};
     uint8_t previous[DIGEST_BYTES];
     memcpy(previous, previous_hash, DIGEST_BYTES);
@@ -68,8 +69,8 @@ static ff_err tamper_rechain(tamper *job, store_txn *txn, uint64_t sequence,
     size_t canonical = fundflow__v1__event_record__get_packed_size(record);
     uint8_t *stored = malloc(canonical + LOG_HASH_TRAILER_BYTES);
     fundflow__v1__event_record__pack(record, stored);
-    record->previous_hash = (ProtobufCBinaryData){0, NULL};
-    record->hash.data = saved_hash;
+    record->previous_hash = saved_previous;
+    record->hash = saved_hash;
     fundflow__v1__event_record__free_unpacked(record, NULL);
     stored[canonical] = (15 << 3) | 2;
     stored[canonical + 1] = DIGEST_BYTES;
