@@ -71,6 +71,22 @@ static unsigned merkle_log2(uint64_t power) {
     return height;
 }
 
+ff_err merkle_leaves_subtree(void *context, uint64_t start, unsigned height, merkle_hash *out) {
+    const merkle_leaves *leaves = context;
+    assert(height < 64 && start % (1ULL << height) == 0);
+    assert(start < leaves->count && (1ULL << height) <= leaves->count - start);
+    if (height == 0) {
+        *out = leaves->hashes[start];
+        return FF_OK;
+    }
+    merkle_hash left, right;
+    ff_err err = merkle_leaves_subtree(context, start, height - 1, &left);
+    if (err == FF_OK) {
+        err = merkle_leaves_subtree(context, start + (1ULL << (height - 1)), height - 1, &right);
+    }
+    return err == FF_OK ? merkle_node_hash(&left, &right, out) : err;
+}
+
 ff_err merkle_range_hash(merkle_subtree_source source, void *context, uint64_t start,
                          uint64_t end, merkle_hash *out) {
     assert(start < end);

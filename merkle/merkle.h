@@ -46,6 +46,14 @@ uint64_t merkle_split(uint64_t n);
 typedef ff_err (*merkle_subtree_source)(void *context, uint64_t start, unsigned height,
                                         merkle_hash *out);
 
+/* A source over leaf hashes held in memory: context is a merkle_leaves. Each subtree is hashed
+ * from its leaves, so it suits small trees (tests, fuzzing) rather than a ledger. */
+typedef struct merkle_leaves {
+    const merkle_hash *hashes;
+    uint64_t count;
+} merkle_leaves;
+ff_err merkle_leaves_subtree(void *context, uint64_t start, unsigned height, merkle_hash *out);
+
 /* MTH(D[start:end]) for start < end, asking source only for the perfect subtrees that the RFC's
  * split makes of the range (start must be a multiple of the largest power of two <= end-start,
  * which every range met in a proof is). */

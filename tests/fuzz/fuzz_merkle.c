@@ -31,18 +31,6 @@ typedef struct fuzz_tree {
     merkle_hash leaves[FUZZ_TREE_LEAVES];
 } fuzz_tree;
 
-static ff_err fuzz_subtree(void *context, uint64_t start, unsigned height, merkle_hash *out) {
-    const fuzz_tree *tree = context;
-    if (height == 0) {
-        *out = tree->leaves[start];
-        return FF_OK;
-    }
-    merkle_hash left, right;
-    fuzz_subtree(context, start, height - 1, &left);
-    fuzz_subtree(context, start + (1ULL << (height - 1)), height - 1, &right);
-    return merkle_node_hash(&left, &right, out);
-}
-
 static const fuzz_tree *fuzz_tree_get(void) {
     static fuzz_tree tree;
     static int made;
@@ -55,16 +43,17 @@ static const fuzz_tree *fuzz_tree_get(void) {
 
 /* A genuine proof over the real tree verifies, and one hash changed to the fuzzer's does not. */
 static void fuzz_oracle(bool consistency, uint64_t a, uint64_t b, const merkle_hash *hostile) {
-    fuzz_tree *tree = (fuzz_tree *)fuzz_tree_get();
+    const fuzz_tree *tree = fuzz_tree_get();
+    merkle_leaves leaves = {tree->leaves, FUZZ_TREE_LEAVES};
     uint64_t second = b % FUZZ_TREE_LEAVES + 1, first = a % second;
     merkle_proof proof;
     merkle_hash first_root, second_root;
-    merkle_root(fuzz_subtree, tree, first, &first_root);
-    merkle_root(fuzz_subtree, tree, second, &second_root);
+    merkle_root(merkle_leaves_subtree, &leaves, first, &first_root);
+    merkle_root(merkle_leaves_subtree, &leaves, second, &second_root);
     if (consistency) {
         if (first == 0) first = 1;
-        merkle_root(fuzz_subtree, tree, first, &first_root);
-        merkle_consistency_proof(fuzz_subtree, tree, first, second, &proof);
+        merkle_root(merkle_leaves_subtree, &leaves, first, &first_root);
+        merkle_consistency_proof(merkle_leaves_subtree, &leaves, first, second, &proof);
         if (merkle_consistency_verify(first, second, &first_root, &second_root, &proof, NULL) !=
             FF_OK) {
             abort();
@@ -77,7 +66,7 @@ static void fuzz_oracle(bool consistency, uint64_t a, uint64_t b, const merkle_h
         }
         return;
     }
-    merkle_inclusion_proof(fuzz_subtree, tree, first, second, &proof);
+    merkle_inclusion_proof(merkle_leaves_subtree, &leaves, first, second, &proof);
     if (merkle_inclusion_verify(first, second, &tree->leaves[first], &proof, &second_root,
                                 NULL) != FF_OK) {
         abort();

@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "log.h"
 #include "store.h"
+#include "test_support.h"
 
 typedef struct tamper {
     ff_store *store;
@@ -21,16 +22,6 @@ typedef struct tamper {
     uint64_t number;
     int64_t pence;
 } tamper;
-
-static ff_err tamper_merkle_clear(store_txn *txn, ff_store *store) {
-    store_cursor *cursor = NULL;
-    ff_err err = store_cursor_open(txn, store, STORE_TABLE_MERKLE, &cursor);
-    while (err == FF_OK && store_cursor_move(cursor, STORE_FIRST, NULL, NULL) == FF_OK) {
-        err = store_cursor_delete(cursor);
-    }
-    store_cursor_close(cursor);
-    return err;
-}
 
 static ff_err tamper_truncate(tamper *job, store_txn *txn, uint64_t head) {
     ff_err err = FF_OK;
@@ -112,7 +103,7 @@ static ff_err tamper_run(void *argument, store_txn *txn) {
         err = strcmp(job->what, "truncate") == 0 ? tamper_truncate(job, txn, head.sequence)
                                                  : tamper_forge(job, txn, head.sequence);
     }
-    if (err == FF_OK) err = tamper_merkle_clear(txn, job->store);
+    if (err == FF_OK) err = test_table_clear(txn, job->store, STORE_TABLE_MERKLE);
     return err;
 }
 

@@ -27,19 +27,6 @@ typedef struct memory_leaves {
     uint64_t count;
 } memory_leaves;
 
-static ff_err memory_subtree(void *context, uint64_t start, unsigned height, merkle_hash *out) {
-    const memory_leaves *leaves = context;
-    assert_true(start + (1ULL << height) <= leaves->count);
-    if (height == 0) {
-        *out = leaves->hashes[start];
-        return FF_OK;
-    }
-    merkle_hash left, right;
-    memory_subtree(context, start, height - 1, &left);
-    memory_subtree(context, start + (1ULL << (height - 1)), height - 1, &right);
-    return merkle_node_hash(&left, &right, out);
-}
-
 static void ledger_fill(ff_ledger *ledger) {
     test_world_register(ledger);
     for (int i = 0; i < ALLOCATIONS; i++) {
@@ -69,13 +56,14 @@ static void tree_matches_memory(ff_store *store) {
     assert_int_equal(store_read_begin(store, &txn), FF_OK);
     memory_leaves leaves;
     leaves_read(store, txn, &leaves);
+    merkle_leaves source = {leaves.hashes, leaves.count};
     uint64_t size = 0;
     assert_int_equal(tree_size_read(txn, store, &size), FF_OK);
     assert_int_equal(size, EVENTS);
     for (uint64_t n = 0; n <= EVENTS; n++) {
         merkle_hash stored_root, memory_root;
         assert_int_equal(tree_root(txn, store, n, &stored_root), FF_OK);
-        assert_int_equal(merkle_root(memory_subtree, &leaves, n, &memory_root), FF_OK);
+        assert_int_equal(merkle_root(merkle_leaves_subtree, &source, n, &memory_root), FF_OK);
         assert_memory_equal(stored_root.bytes, memory_root.bytes, MERKLE_HASH_BYTES);
         for (uint64_t sequence = 1; sequence <= n; sequence++) {
             merkle_proof proof;
@@ -87,7 +75,8 @@ static void tree_matches_memory(ff_store *store) {
         for (uint64_t first = 0; first <= n; first++) {
             merkle_proof proof;
             merkle_hash first_root;
-            assert_int_equal(merkle_root(memory_subtree, &leaves, first, &first_root), FF_OK);
+            assert_int_equal(merkle_root(merkle_leaves_subtree, &source, first, &first_root),
+                             FF_OK);
             assert_int_equal(tree_consistency_proof(txn, store, first, n, &proof), FF_OK);
             assert_int_equal(merkle_consistency_verify(first, n, &first_root, &memory_root,
                                                        &proof, NULL), FF_OK);
@@ -140,14 +129,7 @@ static void test_tree_rows(void **state) {
 }
 
 static ff_err merkle_clear(void *argument, store_txn *txn) {
-    ff_store *store = argument;
-    store_cursor *cursor = NULL;
-    ff_err err = store_cursor_open(txn, store, STORE_TABLE_MERKLE, &cursor);
-    while (err == FF_OK && store_cursor_move(cursor, STORE_FIRST, NULL, NULL) == FF_OK) {
-        err = store_cursor_delete(cursor);
-    }
-    store_cursor_close(cursor);
-    return err;
+    return test_table_clear(txn, argument, STORE_TABLE_MERKLE);
 }
 
 /* A data directory made before the tree (its merkle table empty) gets the same tree on open. */
