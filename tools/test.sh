@@ -54,8 +54,9 @@ run_suite tests
 run_suite sanitize -DFF_SANITIZE=ON
 
 # The fuzz targets under libFuzzer for a bounded time, FUZZ_SECONDS in all (default 60), split
-# between them: fuzz_requests (the request decoders, seeds in tests/fuzz/corpus) and fuzz_mapping
-# (mapping files and the CSV readers, seeds in tests/fuzz/corpus/mapping). Each starts from its
+# between them: fuzz_requests (the request decoders, seeds in tests/fuzz/corpus), fuzz_mapping
+# (mapping files and the CSV readers, seeds in tests/fuzz/corpus/mapping) and fuzz_merkle
+# (hostile proofs and signed heads, seeds in tests/fuzz/corpus/merkle). Each starts from its
 # seeds; a crash or sanitizer report fails the run.
 fuzz_build() {
   local build=$1
@@ -65,7 +66,7 @@ fuzz_build() {
     failed "fuzz: cmake configure (log above)"
     return 1
   fi
-  if ! cmake --build "$build" -j "$jobs" --target fuzz_requests fuzz_mapping \
+  if ! cmake --build "$build" -j "$jobs" --target fuzz_requests fuzz_mapping fuzz_merkle \
       >"$build.build.log" 2>&1; then
     grep -E 'error|Error' "$build.build.log" >&2 || tail -n 40 "$build.build.log" >&2
     failed "fuzz: build (see $build.build.log)"
@@ -100,10 +101,15 @@ fuzz() {
   local seconds=$1 mapping_seconds
   echo "== fuzz build (${seconds} s)"
   fuzz_build "$root/build/fuzz" || return
-  mapping_seconds=$((seconds / 2))
-  fuzz_target fuzz_requests $((seconds - mapping_seconds)) "$root/tests/fuzz/corpus"
+  local merkle_seconds=$((seconds / 3))
+  mapping_seconds=$((seconds / 3))
+  fuzz_target fuzz_requests $((seconds - mapping_seconds - merkle_seconds)) \
+    "$root/tests/fuzz/corpus"
   if [[ $mapping_seconds -gt 0 ]]; then
     fuzz_target fuzz_mapping "$mapping_seconds" "$root/tests/fuzz/corpus/mapping"
+  fi
+  if [[ $merkle_seconds -gt 0 ]]; then
+    fuzz_target fuzz_merkle "$merkle_seconds" "$root/tests/fuzz/corpus/merkle"
   fi
 }
 

@@ -1,6 +1,7 @@
 /* Batches of commands become events: checks, idempotency, a flat write path with a nested
  * replay when a command is refused after it wrote, one commit. */
 #include "ledger.h"
+#include "tree.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -76,6 +77,7 @@ ff_err ledger_open(const store_options *options, ff_ledger **ledger_out) {
     if (opened == NULL) return FF_ERR_NO_MEMORY;
     ff_err err = store_open(options, &opened->store);
     if (err == FF_OK) err = ledger_layout_migrate(opened->store);
+    if (err == FF_OK) err = tree_ensure(opened->store);
     if (err == FF_OK) {
         log_head head;
         err = ledger_head_read(opened, &head);

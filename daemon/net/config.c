@@ -38,7 +38,8 @@ const char *config_usage(void) {
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      read_workers (reader threads, 0 = one per core),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
-           "                      tls_client_ca, insecure_listen, ui_dir. Flags override it\n"
+           "                      tls_client_ca, insecure_listen, ui_dir, signing_key. Flags\n"
+           "                      override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
@@ -60,6 +61,10 @@ const char *config_usage(void) {
            "                      " FUNDFLOW_UI_DIR_DEFAULT " if that is a directory; with\n"
            "                      neither, /ui/ answers 404 saying how to give one. A DIR\n"
            "                      that is not a directory is refused at start\n"
+           "  --signing-key FILE  the Ed25519 private key (PEM) that signs tree heads; also\n"
+           "                      signing_key. Refused if its group or others may read it.\n"
+           "                      Without it, DATA_DIR/signing_key.pem, made (0600) at the\n"
+           "                      first start\n"
            "  --help              this text\n"
            "  --version           print \"fundflowd VERSION\" and exit\n"
            "\n"
@@ -223,6 +228,8 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         ok = config_plugin_directory_add(settings, value);
     } else if (strcmp(key, "listen") == 0) {
         ok = config_listen_parse(settings, value);
+    } else if (strcmp(key, "signing_key") == 0) {
+        ok = config_text_copy(settings->signing_key, sizeof settings->signing_key, value);
     } else if (strcmp(key, "data_dir") == 0) {
         ok = config_text_copy(settings->data_dir, sizeof settings->data_dir, value);
     } else if (strcmp(key, "admin_token") == 0) {
@@ -325,6 +332,7 @@ static const struct {
     {"--tls-key", "tls_key"},
     {"--tls-client-ca", "tls_client_ca"},
     {"--ui-dir", "ui_dir"},
+    {"--signing-key", "signing_key"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,

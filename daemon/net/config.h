@@ -61,6 +61,9 @@ typedef struct config {
     /* The web view's directory (ui_dir, --ui-dir), checked to be one at start; else the install
      * prefix's share/fundflow/ui if that is a directory; else empty: no web view. Read once. */
     char ui_dir[CONFIG_PATH_BYTES];
+    /* The Ed25519 key that signs tree heads (signing_key, --signing-key); empty means
+     * DATA_DIR/signing_key.pem, created at the first start. Read once at start. */
+    char signing_key[CONFIG_PATH_BYTES];
 } config;
 
 typedef enum config_outcome {

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ledger.h"
 #include "server.h"
+#include "signing.h"
 #include "tls.h"
 
 enum { FUNDFLOWD_EXIT_OK = 0, FUNDFLOWD_EXIT_FAILED = 1, FUNDFLOWD_EXIT_USAGE = 2 };
@@ -46,6 +47,16 @@ int main(int argc, char **argv) {
         tls_context_free(tls);
         return FUNDFLOWD_EXIT_FAILED;
     }
+    ff_signer *signer = NULL;
+    char signing_error[512];
+    err = signing_open(ledger_store(ledger), settings.signing_key[0] ? settings.signing_key : NULL,
+                       &signer, signing_error, sizeof signing_error);
+    if (err != FF_OK) {
+        fprintf(stderr, "fundflowd: %s\n", signing_error);
+        ledger_close(ledger);
+        tls_context_free(tls);
+        return FUNDFLOWD_EXIT_FAILED;
+    }
     int cleared = store_stale_readers_cleared_at_open(ledger_store(ledger));
     if (cleared > 0) fprintf(stderr, "level=warn msg=\"stale LMDB readers cleared\" count=%d\n",
                              cleared);
@@ -69,6 +80,7 @@ int main(int argc, char **argv) {
      * so the plugins are unloaded only after it. */
     server_free(running);
     plugins_unload(plugins);
+    signing_close(signer);
     ledger_close(ledger);
     tls_context_free(tls);
     if (err != FF_OK) {

@@ -34,6 +34,7 @@
 #include "principals.h"
 #include "query.h"
 #include "readers.h"
+#include "signing.h"
 #include "tls.h"
 #include "twirp.h"
 #include "ui.h"
@@ -708,6 +709,15 @@ static void server_submit_results_reply(server_call *call, const writer_job *job
     response.results = pointers;
     response.n_results = count;
     response.head_sequence = job->head_sequence;
+    /* The head signed after this group's commit (signing_after_commit, in the writer). */
+    signed_head head;
+    Fundflow__V1__SignedTreeHead head_view;
+    ff_signer *signer = signing_of(ledger_store(call->server->ledger));
+    if (signer != NULL) {
+        signing_head_latest(signer, &head);
+        query_signed_head_view(&head, &head_view);
+        response.signed_head = &head_view;
+    }
     server_reply_message(call, &response.base);
     free(results);
     free(pointers);
@@ -807,6 +817,13 @@ static void server_info(server_call *call) {
     info.event_count = head.sequence;
     info.uptime_seconds = (server_monotonic_us() - server->started_monotonic_us) / 1000000u;
     info.started_at_us = server->started_at_us;
+    uint8_t public_key[SIGNED_HEAD_KEY_BYTES], key_id[SIGNED_HEAD_KEY_ID_BYTES];
+    ff_signer *signer = signing_of(ledger_store(server->ledger));
+    if (signer != NULL) {
+        signing_public_key(signer, public_key, key_id);
+        info.signing_public_key = (ProtobufCBinaryData){sizeof public_key, public_key};
+        info.signing_key_id = (ProtobufCBinaryData){sizeof key_id, key_id};
+    }
     server_reply_message(call, &info.base);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "fundflow/limits.h"
+#include "signing.h"
 
 struct ff_writer {
     ff_ledger *ledger;
@@ -104,6 +105,7 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     writer_group_failure_log(writer, err);
     log_head head = {0};
     if (err == FF_OK) ledger_head_read(writer->ledger, &head);
+    if (err == FF_OK) signing_after_commit(ledger_store(writer->ledger));
     for (writer_job *job = jobs; job != NULL; job = job->next) {
         job->group_err = err;
         job->head_sequence = head.sequence;

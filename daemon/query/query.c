@@ -34,6 +34,9 @@ const query_method query_methods[] = {
     {"GetOutturn", query_outturn},
     {"Reconcile", query_reconcile},
     {"WatchEvents", query_events_watch},
+    {"GetSignedHead", query_signed_head_get},
+    {"GetInclusionProof", query_inclusion_proof_get},
+    {"GetConsistencyProof", query_consistency_proof_get},
     {NULL, NULL},
 };
 

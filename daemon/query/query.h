@@ -39,6 +39,7 @@
 #include "access.h"
 #include "failure.h"
 #include "ledger.h"
+#include "signed_head.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
 typedef ff_err (*query_handler)(ff_ledger *ledger, const access_principal *who,
@@ -120,5 +121,19 @@ ff_err query_verify(ff_ledger *ledger, const ProtobufCMessage *request,
 ff_err query_position_read(store_txn *txn, ff_store *store,
                            const Fundflow__V1__GetPositionRequest *get,
                            Fundflow__V1__Position *position, ff_failure *failure);
+
+/* The tree RPCs (query_tree.c): GetSignedHead, GetInclusionProof, GetConsistencyProof. */
+ff_err query_signed_head_get(ff_ledger *ledger, const access_principal *who,
+                             const ProtobufCMessage *request, ProtobufCMessage **response_out,
+                             ff_failure *failure);
+ff_err query_inclusion_proof_get(ff_ledger *ledger, const access_principal *who,
+                                 const ProtobufCMessage *request,
+                                 ProtobufCMessage **response_out, ff_failure *failure);
+ff_err query_consistency_proof_get(ff_ledger *ledger, const access_principal *who,
+                                   const ProtobufCMessage *request,
+                                   ProtobufCMessage **response_out, ff_failure *failure);
+
+/* A signed head as a message whose fields point into head (nothing to free). */
+void query_signed_head_view(const signed_head *head, Fundflow__V1__SignedTreeHead *view);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tree.h"
+
 void log_key_encode(uint64_t sequence, uint8_t key[LOG_KEY_BYTES]) {
     for (int i = LOG_KEY_BYTES - 1; i >= 0; i--) {
         key[i] = (uint8_t)(sequence & 0xFF);
@@ -78,6 +80,17 @@ static ff_err log_record_pack(Fundflow__V1__EventRecord *record, const log_head 
     return FF_OK;
 }
 
+/* Writes a record's bytes at the end of the log, and adds them to the log's Merkle tree in the
+ * same transaction. */
+static ff_err log_record_put(store_txn *txn, ff_store *store, uint64_t sequence,
+                             store_slice value) {
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    ff_err err = store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                           value, STORE_PUT_APPEND);
+    return err == FF_OK ? tree_append(txn, store, sequence, value) : err;
+}
+
 ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *record, log_head *head) {
     assert(record->sequence == head->sequence + 1);
     assert(record->hash.len == 0);
@@ -87,10 +100,7 @@ ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *re
     if (err != FF_OK) return err;
     store_slice value = STORE_SLICE(stored, stored_bytes);
     log_record_assert_valid(record, head, value);
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(record->sequence, key_bytes);
-    err = store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES), value,
-                    STORE_PUT_APPEND);
+    err = log_record_put(txn, store, record->sequence, value);
     if (err == FF_OK) {
         head->sequence = record->sequence;
         memcpy(head->hash, stored + stored_bytes - DIGEST_BYTES, DIGEST_BYTES);
@@ -102,10 +112,7 @@ ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *re
 ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value) {
     /* Only records that have passed log_record_check are copied, so the trailer is there. */
     assert(sequence >= 1 && log_trailer_valid(value));
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(sequence, key_bytes);
-    return store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES), value,
-                     STORE_PUT_APPEND);
+    return log_record_put(txn, store, sequence, value);
 }
 
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,

@@ -62,6 +62,7 @@ static _Thread_local bool store_thread_sync_deferred;
 
 static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_LOG] = "log",
+    [STORE_TABLE_MERKLE] = "merkle",
     [STORE_TABLE_ORGS] = "orgs",
     [STORE_TABLE_ACCOUNTS] = "accounts",
     [STORE_TABLE_BALANCES] = "balances",

@@ -27,6 +27,7 @@ typedef struct store_cursor store_cursor;
 
 typedef enum store_table {
     STORE_TABLE_LOG,         /* sequence (8 bytes big-endian) -> packed EventRecord */
+    STORE_TABLE_MERKLE,      /* the log's Merkle tree, kept with it by log.c (see tree.h) */
     STORE_TABLE_ORGS,        /* organisation code -> packed OrgRecord */
     STORE_TABLE_ACCOUNTS,    /* account key (16 bytes) -> account_record */
     STORE_TABLE_BALANCES,    /* layout 1: account key -> account_balance; layout 2: empty */

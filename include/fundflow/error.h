@@ -177,6 +177,24 @@
     X(FF_ERR_LAYOUT_NEWER, 130, "layout_newer",                                                    \
       "the data directory was written by a newer fundflow, whose storage layout this one cannot "  \
       "read", "failed_precondition") \
+    X(FF_ERR_TREE_SHORTER, 150, "tree_shorter",                                                    \
+      "the log's tree is shorter than a signed head already given out", "failed_precondition")  \
+    X(FF_ERR_PROOF_MALFORMED, 151, "proof_malformed",                                              \
+      "a proof has the wrong number of hashes for the sizes it is for", "data_loss")            \
+    X(FF_ERR_PROOF_ROOT_MISMATCH, 152, "proof_root_mismatch",                                      \
+      "a proof does not lead to the root it is checked against", "data_loss")                   \
+    X(FF_ERR_TREE_SIZE_INVALID, 153, "tree_size_invalid",                                          \
+      "a tree size or leaf is 0, or beyond the log's head, or in the wrong order", "out_of_range") \
+    X(FF_ERR_SIGNATURE_INVALID, 154, "signature_invalid",                                          \
+      "a signed tree head's signature does not verify with the public key", "data_loss")        \
+    X(FF_ERR_SIGNING_KEY_UNUSABLE, 155, "signing_key_unusable",                                    \
+      "the signing key cannot be read, is not Ed25519, or others may read its file", "internal") \
+    X(FF_ERR_SIGNED_HEAD_MISSING, 156, "signed_head_missing",                                      \
+      "no signed tree head is held yet", "unavailable")                                          \
+    X(FF_ERR_KEY_MISMATCH, 157, "key_mismatch",                                                    \
+      "a tree head is signed by another key than the one pinned", "data_loss")                  \
+    X(FF_ERR_TREE_MISMATCH, 158, "tree_mismatch",                                                  \
+      "the stored Merkle tree does not match the event log", "data_loss") \
     X(FF_ERR_WATCHERS_FULL, 190, "watchers_full",                                                  \
       "too many WatchEvents requests are waiting already; retry shortly", "resource_exhausted")
 

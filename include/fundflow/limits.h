@@ -404,4 +404,17 @@
 #define FF_FOLLOW_RECONNECT_PAUSE_MS 500
 #endif
 
+/* ---- the Merkle tree and signed tree heads (issue 15) ---- */
+
+/* The merkle table stores the hash of every perfect subtree of 2^3 = 8 leaves and up; the lower
+ * ones (the last few leaves of a tree of any size) are hashed again from the stored events when
+ * a root or proof needs them, at most 7 events. Storing from height 3 costs 1/8 + 1/16 + ... =
+ * 1/4 of a 32-byte hash per event; from height 0 it would be two per event. It is the layout of
+ * the table, not a tunable: changing it needs `fundflow-admin rebuild`. */
+#define FF_TREE_STORED_HEIGHT_MIN 3
+
+/* The signing key's file, and the latest signed tree head's, in the data directory. */
+#define FF_SIGNING_KEY_FILE_NAME "signing_key.pem"
+#define FF_SIGNED_HEAD_FILE_NAME "signed_head"
+
 #endif

@@ -99,6 +99,12 @@ static const matrix_row matrix_rows[] = {
     {"ReloadPlugins", "{}", "{}", ADMINS, ADMINS},
     {"GetOutturn", OUTTURN("QUE"), OUTTURN("QF7"), EVERYONE, NATIONAL_READERS},
     {"Reconcile", RECONCILE("QUE"), RECONCILE("QF7"), EVERYONE, NATIONAL_READERS},
+    /* Tree heads and consistency proofs are hashes only; an inclusion proof carries the event,
+     * so it is GetEvent's scope. */
+    {"GetSignedHead", "{}", "{}", EVERYONE, EVERYONE},
+    {"GetInclusionProof", "{\"sequence\":10}", "{\"sequence\":11}", EVERYONE,
+     NATIONAL_READERS},
+    {"GetConsistencyProof", "{\"first\":5}", "{\"first\":9}", EVERYONE, EVERYONE},
     {"GrantPrincipal", GRANT("QUE"), GRANT("QF7"), ADMINS, ADMINS},
     {"RevokePrincipal", "{\"name\":\"victim-que\"}", "{\"name\":\"victim-qf7\"}", ADMINS, ADMINS},
     /* As ListEvents: only covered events are listed; wait_ms 0 answers at once. */

@@ -9,13 +9,16 @@
 #      public header must not drag libevent in).
 #   3. daemon/base/ includes only its own headers, system headers, include/fundflow/*.h and the
 #      generated fundflow/v1/*.pb-c.h; any other header of the project is another layer's.
-#   4. Layers are ordered base < export < store < ledger < query < plugin < net, and a file in one includes
+#   4. Layers are ordered base < merkle < export < store < ledger < query < plugin < net, and a file in one includes
 #      no header of a higher one. Which layer a header is in is found by looking for its name in
 #      the daemon/<layer>/ folders; a name found in the file's own layer or a lower one is that.
 #   5. Every source file of daemon/ sits in a layer's folder; none lies loose in daemon/ itself.
 #   6. A plugin (plugins/, tests/fixtures/) sees fundflow only through include/: it includes
 #      system headers, include/fundflow/*.h and headers of its own folder, and nothing else of
 #      the project's.
+#   7. daemon/merkle/ (tree hashing, proofs and signed heads, which the CLI links without the daemon)
+#      includes only its own headers, system and OpenSSL headers and include/fundflow/*.h:
+#      nothing of daemon/ or tools/.
 # Usage: check_layers.sh [SOURCE_DIR]. Prints one "path:line: rule: text" per violation and exits
 # 1 if there is any, 0 if none. Matching is textual on purpose: comments count too, so prose about
 # mdb_ calls outside the store is caught as well as the calls.
@@ -23,7 +26,7 @@ set -euo pipefail
 
 root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$root"
-layers=(base export store ledger query plugin net)
+layers=(base merkle export store ledger query plugin net)
 self=tests/layering/check_layers.sh
 
 declare -A rank=()
@@ -108,20 +111,28 @@ while IFS= read -r path; do
     fi
 done < <(sources daemon)
 
-# 6. What plugins include.
-while IFS= read -r hit; do
-    file=${hit%%:*}
-    rest=${hit#*:}
-    line=${rest%%:*}
-    text=${rest#*:}
-    [[ $text =~ $include_pattern ]] || continue
-    included=${BASH_REMATCH[1]}
-    name=${included##*/}
-    [[ -z ${project_header[$name]+set} ]] && continue
-    [[ $included == fundflow/* && -f include/$included ]] && continue
-    [[ -f ${file%/*}/$included ]] && continue
-    violation "$file:$line: a plugin includes $included (${project_header[$name]}); plugins see fundflow only through include/fundflow/"
-done < <(sources plugins tests/fixtures | xargs -r grep -nH -E "$include_pattern" || true)
+# 6 and 7. Folders that see fundflow only through include/ (plugins) or not at all (daemon/merkle/):
+# each file includes system (and OpenSSL) headers, include/fundflow/*.h and its own folder's.
+# Usage: own_headers_only WHAT FOLDER...; WHAT names the folders in the message.
+own_headers_only() {
+    local what=$1 hit file rest line text included name
+    shift
+    while IFS= read -r hit; do
+        file=${hit%%:*}
+        rest=${hit#*:}
+        line=${rest%%:*}
+        text=${rest#*:}
+        [[ $text =~ $include_pattern ]] || continue
+        included=${BASH_REMATCH[1]}
+        name=${included##*/}
+        [[ -z ${project_header[$name]+set} ]] && continue
+        [[ $included == fundflow/* && -f include/$included ]] && continue
+        [[ -f ${file%/*}/$included ]] && continue
+        violation "$file:$line: $what includes $included (${project_header[$name]}); it sees fundflow only through include/fundflow/"
+    done < <(sources "$@" | xargs -r grep -nH -E "$include_pattern" || true)
+}
+own_headers_only "a plugin" plugins tests/fixtures
+own_headers_only "daemon/merkle/" daemon/merkle
 
 if ((violations > 0)); then
     echo "check_layers: $violations violation(s) in $root" >&2

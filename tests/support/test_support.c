@@ -66,6 +66,16 @@ uint64_t test_random_next(uint64_t *state) {
     return *state = value;
 }
 
+ff_err test_table_clear(store_txn *txn, ff_store *store, store_table table) {
+    store_cursor *cursor = NULL;
+    ff_err err = store_cursor_open(txn, store, table, &cursor);
+    while (err == FF_OK && store_cursor_move(cursor, STORE_FIRST, NULL, NULL) == FF_OK) {
+        err = store_cursor_delete(cursor);
+    }
+    store_cursor_close(cursor);
+    return err;
+}
+
 void test_log_record_delete(ff_store *store, uint64_t sequence) {
     store_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);

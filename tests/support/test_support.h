@@ -33,6 +33,9 @@ int test_fixture_teardown(void **state);
 /* Marsaglia's xorshift64: the same sequence on every machine, for sweeps that must repeat. */
 uint64_t test_random_next(uint64_t *state);
 
+/* Deletes every row of table inside txn, as tampering would (the merkle table, say). */
+ff_err test_table_clear(store_txn *txn, ff_store *store, store_table table);
+
 /* Deletes one event from the log behind the log's back, as tampering or a bad disk would. */
 void test_log_record_delete(ff_store *store, uint64_t sequence);
 

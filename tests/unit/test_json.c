@@ -163,7 +163,8 @@ static void test_encode_server_info_exact(void **state) {
     test_encode_expect(&info.base,
                        "{\"version\":\"0.1.0 \\\"beta\\\"\\n\xC2\xA3\",\"head_sequence\":"
                        "\"18446744073709551615\",\"head_hash\":\"+/8=\",\"event_count\":\"0\","
-                       "\"uptime_seconds\":\"0\",\"started_at_us\":\"1711929600000000\"}");
+                       "\"uptime_seconds\":\"0\",\"started_at_us\":\"1711929600000000\","
+                       "\"signing_public_key\":\"\",\"signing_key_id\":\"\"}");
 
     info.version = test_text("");
     info.head_sequence = 0;
@@ -172,7 +173,8 @@ static void test_encode_server_info_exact(void **state) {
     info.started_at_us = 0;
     test_encode_expect(&info.base,
                        "{\"version\":\"\",\"head_sequence\":\"0\",\"head_hash\":\"\",\"event_count\":"
-                       "\"0\",\"uptime_seconds\":\"0\",\"started_at_us\":\"0\"}");
+                       "\"0\",\"uptime_seconds\":\"0\",\"started_at_us\":\"0\","
+                       "\"signing_public_key\":\"\",\"signing_key_id\":\"\"}");
 }
 
 static void test_encode_omits_unset_messages(void **state) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "admin_principal.h"
+#include "admin_tree.h"
 #include "demo_data.h"
 #include "tool_flags.h"
 #include "tool_help.h"
@@ -643,7 +644,7 @@ static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     if (code != ADMIN_EXIT_OK) return code;
     printf("OK: %" PRIu64 " events, head %" PRIu64 ", hash %s\n", report.events_checked,
            head.sequence, hash);
-    return ADMIN_EXIT_OK;
+    return admin_tree_verify(ledger) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_FAILED;
 }
 
 /* Loads the plugins in options->plugin_dir, which replays the log into every projecting

@@ -82,6 +82,8 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_OUTTURN,
     CLI_SUBCOMMAND_IMPORT,
     CLI_SUBCOMMAND_RECONCILE,
+    CLI_SUBCOMMAND_HEAD_SAVE,
+    CLI_SUBCOMMAND_PROVE,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -206,6 +208,9 @@ typedef struct cli_options {
     int64_t tolerance_pence;   /* --tolerance */
     bool tolerance_given;
     bool fail_on_difference;   /* --fail-on difference */
+    /* Signed tree heads (cli_tree.c). */
+    const char *since_path; /* verify --since FILE, prove --since FILE: a saved head */
+    const char *key_path;   /* --key FILE of head save, verify and prove: the pinned key */
 } cli_options;
 
 typedef int (*cli_run)(const cli_options *options, cli_session *session);
@@ -268,6 +273,10 @@ int cli_events_follow_run(const cli_options *options, cli_session *session);
 int cli_event_run(const cli_options *options, cli_session *session);
 int cli_verify_run(const cli_options *options, cli_session *session);
 int cli_info_run(const cli_options *options, cli_session *session);
+/* cli_tree.c: head save, verify --since (cli_verify_run hands over to it) and prove. */
+int cli_head_save_run(const cli_options *options, cli_session *session);
+int cli_verify_since_run(const cli_options *options, cli_session *session);
+int cli_prove_run(const cli_options *options, cli_session *session);
 int cli_plugins_run(const cli_options *options, cli_session *session);
 int cli_report_run(const cli_options *options, cli_session *session);
 int cli_submit_run(const cli_options *options, cli_session *session);

@@ -219,7 +219,7 @@ static int cli_verify_print(const ProtobufCMessage *message) {
 }
 
 int cli_verify_run(const cli_options *options, cli_session *session) {
-    (void)options;
+    if (options->since_path) return cli_verify_since_run(options, session);
     Fundflow__V1__VerifyLedgerRequest request = FUNDFLOW__V1__VERIFY_LEDGER_REQUEST__INIT;
     cli_reply reply;
     int code = cli_rpc_run(session, "VerifyLedger", &request.base,
@@ -251,6 +251,14 @@ static int cli_info_print(const ProtobufCMessage *message) {
                     seconds % CLI_SECONDS_PER_MINUTE);
     cli_field_print("started at", "%s",
                     cli_time_text(info->started_at_us, started, sizeof started));
+    if (info->signing_public_key.len > 0) {
+        cli_field_print("signing key", "%s", cli_hex_text(info->signing_public_key.data,
+                                                          info->signing_public_key.len, hash,
+                                                          sizeof hash));
+        cli_field_print("signing key ID", "%s",
+                        cli_hex_text(info->signing_key_id.data, info->signing_key_id.len, hash,
+                                     sizeof hash));
+    }
     return CLI_EXIT_OK;
 }
 

@@ -142,6 +142,18 @@ static bool cli_key_parse(void *context, const char *flag, const char *value) {
     return tool_text_parse(flag, value, FF_IDEMPOTENCY_KEY_BYTES_MAX);
 }
 
+static bool cli_since_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->since_path = value;
+    return value[0] != '\0' || tool_value_refuse(flag, value, "is empty");
+}
+
+static bool cli_key_path_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    options->key_path = value;
+    return value[0] != '\0' || tool_value_refuse(flag, value, "is empty");
+}
+
 static bool cli_stream_parse(void *context, const char *flag, const char *value) {
     cli_options *options = context;
     return tool_enum_parse(&fundflow__v1__stream__descriptor, flag, value, &options->stream);
@@ -879,12 +891,18 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "Asks the server to recompute the hash chain and compare every projection with a\n"
         "replay of the log. Prints \"OK: N events checked\", or \"FAILED at sequence S: CODE:\n"
         "REASON\" and exits 1. The server does this work while it answers nothing else, so a\n"
-        "large ledger makes everyone wait.",
+        "large ledger makes everyone wait.\n"
+        "With --since FILE (a head saved by fundflow head save) the client checks instead,\n"
+        "trusting only the public key in FILE (or --key): the saved head's signature, the\n"
+        "server's current signed head, and a consistency proof that the log then is the start\n"
+        "of the log now. Prints \"OK: the log has only grown...\", or \"FAILED: \" and what\n"
+        "failed (a shorter log, a changed event, a bad signature or another key), exit 1.",
         cli_verify_run},
     [CLI_SUBCOMMAND_INFO] = {
-        NULL, "info", NULL, "show the server's version and head",
-        "Prints the server's version, the head sequence and hash, the number of events, and\n"
-        "how long the server has been running.",
+        NULL, "info", NULL, "show the server's version, head and signing key",
+        "Prints the server's version, the head sequence and hash, the number of events, how\n"
+        "long the server has been running, and the Ed25519 public key that signs its tree\n"
+        "heads with its key ID (SHA-256 of the key).",
         cli_info_run},
     [CLI_SUBCOMMAND_PLUGINS] = {
         NULL, "plugins", NULL, "list the server's reporting-rule plugins",
@@ -1030,6 +1048,22 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "Comparison and an About sheet). With --fail-on difference, exits 5 once it is\n"
         "written if any key is in the last three sections, for a monthly job to alert on.",
         cli_reconcile_run},
+    [CLI_SUBCOMMAND_HEAD_SAVE] = {
+        "head", "save", "FILE", "save the server's signed tree head",
+        "Fetches the server's latest signed tree head (the number of events, the root of the\n"
+        "Merkle tree over them, when it was signed, and the signature), checks its signature,\n"
+        "and writes it with the public key to FILE. Keep FILE: fundflow verify --since FILE\n"
+        "later proves that the ledger has only grown since. The key is the server's own\n"
+        "unless --key FILE pins one, which the head must then be signed with.",
+        cli_head_save_run},
+    [CLI_SUBCOMMAND_PROVE] = {
+        NULL, "prove", "SEQUENCE", "prove that an event is in the signed log",
+        "Fetches event SEQUENCE as stored, its inclusion proof and the latest signed tree\n"
+        "head, and checks them itself: the head's signature with the pinned key (--key FILE,\n"
+        "or the one in a saved head given with --since FILE; else the server's own, said so)\n"
+        "and that the event's hash and the proof lead to the head's root. Prints \"OK: event\n"
+        "N is in the signed tree of M events\", or \"FAILED: \" and why, exit 1.",
+        cli_prove_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
@@ -1338,6 +1372,16 @@ const tool_flag cli_flags[] = {
     /* Every write. */
     {"--date", "YYYY-MM-DD", CLI_FOR_WRITES, 0, cli_effective_date_parse, CLI_DATE_HELP, NULL},
     {"--key", "KEY", CLI_FOR_WRITES, 0, cli_key_parse, CLI_KEY_HELP, NULL},
+    /* Signed tree heads. */
+    {"--since", "FILE", CLI_FOR(CLI_SUBCOMMAND_VERIFY) | CLI_FOR(CLI_SUBCOMMAND_PROVE), 0,
+     cli_since_parse,
+     "A head saved by fundflow head save: verify checks the log against it; its public key\n"
+     "is the one trusted unless --key is given.", NULL},
+    {"--key", "FILE",
+     CLI_FOR(CLI_SUBCOMMAND_VERIFY) | CLI_FOR(CLI_SUBCOMMAND_PROVE) |
+         CLI_FOR(CLI_SUBCOMMAND_HEAD_SAVE), 0, cli_key_path_parse,
+     "The Ed25519 public key to trust: a PEM public key, a line of 64 hex digits (as\n"
+     "fundflow info prints it), or a saved head's file. Overrides a saved head's key.", NULL},
     /* Reads. */
     {"--as-at", "SEQUENCE", CLI_FOR(CLI_SUBCOMMAND_POSITION), 0, cli_as_at_parse,
      "The position as the ledger stood once event SEQUENCE was recorded. Default: now.",

@@ -1,0 +1,53 @@
+/* The event log's RFC 9162 Merkle tree, kept in the merkle table in the same write transaction
+ * as every append (log.c calls tree_append), so that the root at any size, and any inclusion or
+ * consistency proof, comes without replaying the log.
+ *
+ * Leaf i (from 0) is the event with sequence i + 1, and its leaf hash is SHA-256(0x00 || the
+ * event's stored bytes), hash trailer included. The table holds:
+ *
+ *     key 0x00                       -> size (8 bytes big-endian) ++ FF_TREE_STORED_HEIGHT_MIN
+ *                                       hashes: the tree's right edge below that height (the
+ *                                       perfect subtree of 2^h leaves at the end of the tree for
+ *                                       each set bit h of size; zeros for clear bits)
+ *     key height (1) ++ index (8 BE) -> the hash of perfect subtree index at that height, for
+ *                                       every height >= FF_TREE_STORED_HEIGHT_MIN
+ *
+ * A lower subtree of an older size is hashed again from its events (at most 2^3 - 1 of them).
+ */
+#ifndef FUNDFLOW_TREE_H
+#define FUNDFLOW_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "merkle.h"
+#include "store.h"
+
+/* Adds the event stored at sequence (its stored bytes) as the tree's next leaf. The tree must
+ * hold sequence - 1 leaves, else FF_ERR_TREE_MISMATCH. */
+ff_err tree_append(store_txn *txn, ff_store *store, uint64_t sequence, store_slice stored);
+
+/* How many leaves the tree holds (0 for none or no tree yet). */
+ff_err tree_size_read(store_txn *txn, ff_store *store, uint64_t *size_out);
+
+/* The root of the tree of the first size events; FF_ERR_TREE_SIZE_INVALID past the tree. */
+ff_err tree_root(store_txn *txn, ff_store *store, uint64_t size, merkle_hash *root_out);
+
+/* The inclusion proof of event sequence in the tree of size events. */
+ff_err tree_inclusion_proof(store_txn *txn, ff_store *store, uint64_t sequence, uint64_t size,
+                            merkle_proof *proof_out);
+
+/* The consistency proof from the tree of first events to the tree of second. */
+ff_err tree_consistency_proof(store_txn *txn, ff_store *store, uint64_t first, uint64_t second,
+                              merkle_proof *proof_out);
+
+/* Gives an existing data directory whose tree is missing or behind its log (made before the
+ * tree existed) its tree, built from the log in one write transaction, and says so on stderr.
+ * FF_ERR_TREE_MISMATCH if the tree is longer than the log. Called once by ledger_open. */
+ff_err tree_ensure(ff_store *store);
+
+/* Recomputes the tree from the log in txn and compares every stored hash and the right edge.
+ * FF_ERR_TREE_MISMATCH naming the first difference in reason. */
+ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_bytes);
+
+#endif

@@ -1,0 +1,13 @@
+/* fundflow-admin verify's check of the Merkle tree and the stored signed head. */
+#ifndef FUNDFLOW_ADMIN_TREE_H
+#define FUNDFLOW_ADMIN_TREE_H
+
+#include "ledger.h"
+
+/* Recomputes the tree from the log and compares every stored hash; then checks the latest
+ * signed head in the data directory: its size is within the log, the tree of that size has its
+ * root, and its signature verifies with the data directory's key. Prints "OK: ..." on stdout
+ * and returns 0, or "FAILED: ..." and returns 1. */
+int admin_tree_verify(ff_ledger *ledger);
+
+#endif
