@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void config_defaults(config *settings) {
     memset(settings, 0, sizeof *settings);
@@ -38,7 +39,8 @@ const char *config_usage(void) {
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      read_workers (reader threads, 0 = one per core),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
-           "                      tls_client_ca, insecure_listen, ui_dir. Flags override it\n"
+           "                      tls_client_ca, insecure_listen, ui_dir, backup_dir. Flags\n"
+           "                      override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
@@ -60,6 +62,9 @@ const char *config_usage(void) {
            "                      " FUNDFLOW_UI_DIR_DEFAULT " if that is a directory; with\n"
            "                      neither, /ui/ answers 404 saying how to give one. A DIR\n"
            "                      that is not a directory is refused at start\n"
+           "  --backup-dir DIR    where BackupLedger ('fundflow backup') writes its backups;\n"
+           "                      also backup_dir. Must be a directory fundflowd can write;\n"
+           "                      without it BackupLedger is refused\n"
            "  --help              this text\n"
            "  --version           print \"fundflowd VERSION\" and exit\n"
            "\n"
@@ -198,6 +203,26 @@ static bool config_ui_dir_apply(config *settings, const char *value, char *error
     return true;
 }
 
+/* Records backup_dir, which must be a directory fundflowd can write into now, so that a backup
+ * asked for months later does not fail on a typo. */
+static bool config_backup_dir_apply(config *settings, const char *value, char *error,
+                                    size_t error_bytes) {
+    if (!config_text_copy(settings->backup_dir, sizeof settings->backup_dir, value)) {
+        snprintf(error, error_bytes, "backup_dir: the path is empty or longer than %d bytes",
+                 FF_PATH_BYTES_MAX);
+        return false;
+    }
+    struct stat status;
+    errno = 0;
+    if (stat(value, &status) != 0 || !S_ISDIR(status.st_mode) ||
+        access(value, W_OK | X_OK) != 0) {
+        snprintf(error, error_bytes, "backup_dir: %s is not a directory fundflowd can write: %s",
+                 value, errno ? strerror(errno) : "not a directory");
+        return false;
+    }
+    return true;
+}
+
 /* Without ui_dir, the installed UI if there is one. */
 static void config_ui_dir_default(config *settings) {
     struct stat status;
@@ -216,6 +241,8 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     }
     if (strcmp(key, "ui_dir") == 0) {
         return config_ui_dir_apply(settings, value, error, error_bytes);
+    } else if (strcmp(key, "backup_dir") == 0) {
+        return config_backup_dir_apply(settings, value, error, error_bytes);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
                strcmp(key, "tls_client_ca") == 0 || strcmp(key, "insecure_listen") == 0) {
         ok = config_tls_setting_apply(&settings->tls, key, value);
@@ -325,6 +352,7 @@ static const struct {
     {"--tls-key", "tls_key"},
     {"--tls-client-ca", "tls_client_ca"},
     {"--ui-dir", "ui_dir"},
+    {"--backup-dir", "backup_dir"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,

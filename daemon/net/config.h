@@ -4,7 +4,8 @@
  * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
  * max_queue_depth, read_workers, request_timeout_seconds, max_body_bytes, plugin_dir
  * (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
- * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h).
+ * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h);
+ * backup_dir, where BackupLedger writes. docs/CONFIG.md documents every setting.
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -61,6 +62,9 @@ typedef struct config {
     /* The web view's directory (ui_dir, --ui-dir), checked to be one at start; else the install
      * prefix's share/fundflow/ui if that is a directory; else empty: no web view. Read once. */
     char ui_dir[CONFIG_PATH_BYTES];
+    /* Where BackupLedger writes (backup_dir, --backup-dir): a directory fundflowd can write,
+     * checked at start. Empty: BackupLedger is refused. Read once. */
+    char backup_dir[CONFIG_PATH_BYTES];
 } config;
 
 typedef enum config_outcome {

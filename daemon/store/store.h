@@ -235,6 +235,15 @@ ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
  * nothing where the map cannot be found. */
 void store_map_pages_release(ff_store *store);
 
+/* ---- hot backup ---- */
+
+/* Writes a compacted copy of the whole environment, as one consistent snapshot (LMDB's own read
+ * transaction), to a new file at path (created 0600; FF_ERR_IO if it exists), and syncs it. Runs
+ * beside writers, which it never holds up, but holds the map lock shared, so the map cannot grow
+ * until the copy ends. The file is a data.mdb: store_open on a directory holding it under that
+ * name opens the copy. Errors: FF_ERR_IO (cannot create), FF_ERR_STORAGE_FULL, FF_ERR_STORAGE. */
+ff_err store_copy_compact(ff_store *store, const char *path);
+
 /* ---- fault injection, for tests ---- */
 
 typedef enum store_fault_kind {
