@@ -83,8 +83,8 @@ typedef struct backup_restore_options {
 typedef struct backup_restore_report {
     backup_head head;          /* what the backup holds */
     verify_report check;
-    char moved_aside[4200];    /* where --force put the old directory, or empty */
-    char reason[512];          /* why it was refused, for people */
+    char moved_aside[4352];    /* where --force put the old directory, or empty */
+    char reason[9216];         /* why it was refused, for people (it may name two paths) */
 } backup_restore_report;
 
 /* Restores a backup into options->data_dir as the top of this file says. Errors:
