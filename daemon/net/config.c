@@ -47,7 +47,9 @@ const char *config_usage(void) {
            "  --map-bytes N       the initial LMDB map size in bytes; it grows when full\n"
            "  --plugin-dir DIR    load every *.so in DIR as a reporting-rule plugin (repeatable;\n"
            "                      also plugin_dir in the file; plugin.NAME.KEY = value configures\n"
-           "                      plugin NAME)\n"
+           "                      plugin NAME). Without any, the installed plugins: bin/../\n"
+           "                      " FUNDFLOW_PLUGIN_DIR_FROM_BIN " beside fundflowd, else\n"
+           "                      " FUNDFLOW_PLUGIN_DIR_DEFAULT ", if there\n"
            "  --tls-cert FILE     serve HTTPS only: the server's certificate chain (PEM, its own\n"
            "                      certificate first); also tls_cert in the file\n"
            "  --tls-key FILE      the certificate's private key (PEM, not encrypted); also\n"
@@ -59,6 +61,7 @@ const char *config_usage(void) {
            "                      insecure_listen = true); warned about at every start\n"
            "  --ui-dir DIR        serve the web view's files from DIR at /ui/ (GET / redirects\n"
            "                      there); also ui_dir in the file. Without it, the installed\n"
+           "                      UI: " FUNDFLOW_UI_DIR_FROM_BIN " beside fundflowd, else\n"
            "                      " FUNDFLOW_UI_DIR_DEFAULT " if that is a directory; with\n"
            "                      neither, /ui/ answers 404 saying how to give one. A DIR\n"
            "                      that is not a directory is refused at start\n"
@@ -223,11 +226,41 @@ static bool config_backup_dir_apply(config *settings, const char *value, char *e
     return true;
 }
 
+/* An installed directory, if there is one: from_bin beside the running program (so that an
+ * installed tree works wherever it was unpacked), else the absolute path under the prefix. */
+static bool config_installed_dir(const char *from_bin, const char *absolute, char *path,
+                                 size_t path_bytes) {
+    char program[CONFIG_PATH_BYTES];
+    ssize_t length = readlink("/proc/self/exe", program, sizeof program - 1);
+    struct stat status;
+    if (length > 0) {
+        program[length] = '\0';
+        char *slash = strrchr(program, '/');
+        if (slash != NULL) *slash = '\0';
+        int written = snprintf(path, path_bytes, "%s/%s", program, from_bin);
+        if (written > 0 && (size_t)written < path_bytes && stat(path, &status) == 0 &&
+            S_ISDIR(status.st_mode)) {
+            return true;
+        }
+    }
+    if (stat(absolute, &status) != 0 || !S_ISDIR(status.st_mode)) return false;
+    snprintf(path, path_bytes, "%s", absolute);
+    return true;
+}
+
 /* Without ui_dir, the installed UI if there is one. */
 static void config_ui_dir_default(config *settings) {
-    struct stat status;
-    if (stat(FUNDFLOW_UI_DIR_DEFAULT, &status) == 0 && S_ISDIR(status.st_mode)) {
-        snprintf(settings->ui_dir, sizeof settings->ui_dir, "%s", FUNDFLOW_UI_DIR_DEFAULT);
+    if (!config_installed_dir(FUNDFLOW_UI_DIR_FROM_BIN, FUNDFLOW_UI_DIR_DEFAULT, settings->ui_dir,
+                              sizeof settings->ui_dir)) {
+        settings->ui_dir[0] = '\0';
+    }
+}
+
+/* Without plugin_dir, the installed plugins if there are any. */
+static void config_plugin_dir_default(config *settings) {
+    if (config_installed_dir(FUNDFLOW_PLUGIN_DIR_FROM_BIN, FUNDFLOW_PLUGIN_DIR_DEFAULT,
+                             settings->plugin_directories[0], CONFIG_PATH_BYTES)) {
+        settings->plugin_directory_count = 1;
     }
 }
 
@@ -427,6 +460,9 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
         return CONFIG_ERROR;
     }
     if (outcome == CONFIG_RUN && settings->ui_dir[0] == '\0') config_ui_dir_default(settings);
+    if (outcome == CONFIG_RUN && settings->plugin_directory_count == 0) {
+        config_plugin_dir_default(settings);
+    }
     return outcome;
 }
 
