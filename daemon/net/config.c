@@ -39,12 +39,13 @@ const char *config_usage(void) {
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      read_workers (reader threads, 0 = one per core),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
-           "                      tls_client_ca, insecure_listen, ui_dir, backup_dir. Flags\n"
-           "                      override it\n"
+           "                      tls_client_ca, insecure_listen, ui_dir, backup_dir,\n"
+           "                      log_file (docs/CONFIG.md). Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
-           "  --map-bytes N       the initial LMDB map size in bytes; it grows when full\n"
+           "  --map-bytes N       the initial LMDB map size in bytes; it grows when full, up to\n"
+           "                      map_bytes_max (in the file; default and most 64 GiB)\n"
            "  --plugin-dir DIR    load every *.so in DIR as a reporting-rule plugin (repeatable;\n"
            "                      also plugin_dir in the file; plugin.NAME.KEY = value configures\n"
            "                      plugin NAME). Without any, the installed plugins: bin/../\n"
@@ -68,6 +69,11 @@ const char *config_usage(void) {
            "  --backup-dir DIR    where BackupLedger ('fundflow backup') writes its backups;\n"
            "                      also backup_dir. Must be a directory fundflowd can write;\n"
            "                      without it BackupLedger is refused\n"
+           "  --log-file FILE     append the log to FILE instead of stderr; also log_file.\n"
+           "                      SIGHUP reopens it, for logrotate\n"
+           "  --check-config [FILE]  check the settings (FILE, or --config's, and the other\n"
+           "                      flags) as a start would, print 'configuration OK' and exit\n"
+           "                      0, or the error naming the setting and exit 2\n"
            "  --help              this text\n"
            "  --version           print \"fundflowd VERSION\" and exit\n"
            "\n"
@@ -83,9 +89,9 @@ const char *config_usage(void) {
            "Until the first principal exists, admin_token (if set) is accepted as the\n"
            "national admin 'admin', and without it loopback clients are served as\n"
            "'local-admin'; once a principal exists both are refused. SIGTERM or\n"
-           "SIGINT finishes the requests in flight and exits 0; SIGHUP re-reads the\n"
-           "configuration file's admin_token, metrics_role and plugin settings and reloads the\n"
-           "plugins; a reload that would remove the token or metrics_role, or a file that does\n"
+           "SIGINT finishes the requests in flight and exits 0; SIGHUP reopens log_file,\n"
+           "re-reads the configuration file's admin_token, metrics_role and plugin settings and\n"
+           "reloads the plugins; a reload that would remove the token or metrics_role, or a file that does\n"
            "not parse, is refused and the old settings kept. Keep the file mode 600: it holds\n"
            "the token, and a file others can read or write is warned about.\n"
            "\n"
@@ -276,6 +282,8 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         return config_ui_dir_apply(settings, value, error, error_bytes);
     } else if (strcmp(key, "backup_dir") == 0) {
         return config_backup_dir_apply(settings, value, error, error_bytes);
+    } else if (strcmp(key, "log_file") == 0) {
+        ok = config_text_copy(settings->log_file, sizeof settings->log_file, value);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
                strcmp(key, "tls_client_ca") == 0 || strcmp(key, "insecure_listen") == 0) {
         ok = config_tls_setting_apply(&settings->tls, key, value);
@@ -291,6 +299,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         ok = config_role_parse(value, &settings->metrics_role);
     } else if (strcmp(key, "map_bytes") == 0) {
         ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes);
+    } else if (strcmp(key, "map_bytes_max") == 0) {
+        ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes_max) &&
+             settings->map_bytes_max >= FF_MAP_BYTES_MIN;
     } else if (strcmp(key, "max_connections") == 0) {
         ok = config_number_parse(value, FF_CONNECTIONS_SETTING_MAX, &number) && number > 0;
         settings->connections_max = (uint32_t)number;
@@ -386,6 +397,7 @@ static const struct {
     {"--tls-client-ca", "tls_client_ca"},
     {"--ui-dir", "ui_dir"},
     {"--backup-dir", "backup_dir"},
+    {"--log-file", "log_file"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,
@@ -397,6 +409,19 @@ static config_outcome config_arguments_apply(config *settings, int argc, char **
         /* The one flag without a value. */
         if (strcmp(argv[i], "--insecure-listen") == 0) {
             if (!config_only) settings->tls.insecure_listen = true;
+            continue;
+        }
+        /* --check-config, and the file to check if a word (not a flag) follows it. */
+        if (strcmp(argv[i], "--check-config") == 0) {
+            settings->check_only = true;
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                const char *path = argv[++i];
+                if (config_only && !config_text_copy(settings->config_path,
+                                                     sizeof settings->config_path, path)) {
+                    snprintf(error, error_bytes, "--check-config: the path is empty or too long");
+                    return CONFIG_ERROR;
+                }
+            }
             continue;
         }
         size_t flag = 0, flag_count = sizeof config_flags / sizeof config_flags[0];
@@ -463,6 +488,7 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
     if (outcome == CONFIG_RUN && settings->plugin_directory_count == 0) {
         config_plugin_dir_default(settings);
     }
+    if (outcome == CONFIG_RUN && settings->check_only) return CONFIG_CHECK;
     return outcome;
 }
 

@@ -30,6 +30,8 @@
 #include "access.h"
 #include "backup.h"
 #include "command.h"
+#include "health.h"
+#include "logfile.h"
 #include "logsink.h"
 #include "metrics.h"
 #include "principals.h"
@@ -1113,8 +1115,11 @@ static ff_err server_metrics_authorize(server_call *call) {
 static void server_plain_routes(server_call *call, const char *path) {
     ff_server *server = call->server;
     if (strcmp(path, "/healthz") == 0) {
-        server_reply_send(call, 200, "ok", "text/plain; charset=utf-8", (const uint8_t *)"ok\n",
-                          3);
+        char reason[FF_PATH_BYTES_MAX + 256];
+        bool healthy = health_check(ledger_store(server->ledger), reason, sizeof reason - 1);
+        strcat(reason, "\n");
+        server_reply_send(call, healthy ? 200 : 503, healthy ? "ok" : "unavailable",
+                          "text/plain; charset=utf-8", (const uint8_t *)reason, strlen(reason));
         return;
     }
     if (server_metrics_authorize(call) != FF_OK) return;
@@ -1383,6 +1388,12 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
         return;
     }
     char error[512];
+    /* First, so that what follows is logged to the new file after a rotation. */
+    if (server->settings->log_file[0] != '\0' &&
+        logfile_open(server->settings->log_file, error, sizeof error) != FF_OK) {
+        logsink_line(server->log, "level=error msg=\"log file not reopened\" reason=\"%s\"",
+                     error);
+    }
     bool reread = config_reload(server->settings, error, sizeof error) == FF_OK;
     if (reread) {
         logsink_line(server->log, "level=info msg=\"configuration re-read\" path=\"%s\"",

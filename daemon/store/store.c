@@ -439,6 +439,8 @@ uint64_t store_map_bytes(ff_store *store) {
     return (uint64_t)info.me_mapsize;
 }
 
+uint64_t store_map_bytes_max(const ff_store *store) { return store->map_bytes_max; }
+
 uint64_t store_used_bytes(ff_store *store) {
     MDB_envinfo info;
     MDB_stat status;

@@ -202,6 +202,9 @@ ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slic
 /* The current map size in bytes. */
 uint64_t store_map_bytes(ff_store *store);
 
+/* The largest the map may grow to (store_options.map_bytes_max, or FF_MAP_BYTES_MAX). */
+uint64_t store_map_bytes_max(const ff_store *store);
+
 /* Clears reader slots held by processes that have died, returning how many it cleared (or -1
  * on failure). store_open calls it once; long-running servers also call it on a timer. */
 int store_reader_check(ff_store *store);
