@@ -90,10 +90,13 @@ const char *config_usage(void) {
            "national admin 'admin', and without it loopback clients are served as\n"
            "'local-admin'; once a principal exists both are refused. SIGTERM or\n"
            "SIGINT finishes the requests in flight and exits 0; SIGHUP reopens log_file,\n"
-           "re-reads the configuration file's admin_token, metrics_role and plugin settings and\n"
-           "reloads the plugins; a reload that would remove the token or metrics_role, or a file that does\n"
-           "not parse, is refused and the old settings kept. Keep the file mode 600: it holds\n"
-           "the token, and a file others can read or write is warned about.\n"
+           "re-reads the configuration file's admin_token, metrics_role and plugin settings\n"
+           "and reloads the plugins; a reload that would remove the token or metrics_role, or\n"
+           "a file that does not parse, is refused and the old settings kept. Keep the file\n"
+           "mode 600: it holds the token, and a file others can read or write is warned about.\n"
+           "GET /healthz answers 200, or 503 with the reason when the data directory is not\n"
+           "writable or the data file fills over 90% of map_bytes_max. docs/CONFIG.md\n"
+           "documents every setting.\n"
            "\n"
            "Exit codes: 0 clean shutdown, 1 the server failed, 2 usage or configuration error.\n";
 }

@@ -326,7 +326,9 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         "fails is refused naming the first bad sequence, and DIR is left as it was. DIR must\n"
         "be missing or empty; --force moves a non-empty DIR aside to DIR.replaced-TIME\n"
         "first. --not-before refuses a backup that does not hold a head you kept (older, or\n"
-        "another history). Needs no --data-dir. Run it with fundflowd stopped.",
+        "another history). Needs no --data-dir; to --force over a live data directory, stop\n"
+        "fundflowd first. Exits 1 if the backup fails a check, 2 if DIR is not empty, 4 if\n"
+        "the backup or its head file cannot be read.",
         false, NULL},
 };
 
