@@ -85,6 +85,12 @@ backup_name=$(field backup)
 backup_sequence=$(field "head sequence")
 backup_hash=$(field "head hash")
 kill -0 "$bench_pid" 2>/dev/null || fail "the load had ended before the backup did; make it longer"
+# Writes go on past the backup's snapshot (bounded polls while the load runs).
+for ((polls = 0; polls < 1200; polls++)); do
+    [[ $(head_sequence) -gt $backup_sequence ]] && break
+    kill -0 "$bench_pid" 2>/dev/null || break
+    sleep 0.05
+done
 kill -TERM "$bench_pid" 2>/dev/null || true
 wait "$bench_pid" 2>/dev/null || true
 head_after=$(head_sequence)
