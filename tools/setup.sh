@@ -19,6 +19,8 @@ packages=(
   libxlsxwriter-dev                  # fundflow report --format xlsx
   unzip                              # the report test looks inside an XLSX workbook
   chromium                           # the web view's browser tests (headless, via playwright-core)
+  dpkg-dev                           # cpack -G DEB's dpkg-shlibdeps (the package's Depends)
+  systemd                            # systemd-analyze verify of the package's unit
 )
 # Node and npm build the web view's assets and run its browser tests; Debian's only if there is
 # no node already.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds fundflow twice, plainly and with AddressSanitizer and
-# UndefinedBehaviorSanitizer, runs the whole test suite through CTest in each build, and fuzzes the
-# request decoders and the mapping and CSV readers with libFuzzer for FUZZ_SECONDS in all
-# (default 60). Every stage runs even when an
+# UndefinedBehaviorSanitizer, runs the whole test suite through CTest in each build, and fuzzes
+# with libFuzzer (the request decoders, the mapping and CSV readers, the JSON codec's encoding,
+# the money and date parsers, the CSV writer's escaping, and stored records and verify) for
+# FUZZ_SECONDS in all (default 60), split evenly. Every stage runs even when an
 # earlier one failed, so one run shows every failure; at the end it lists each failed stage and
 # test, and exits 1 if anything failed.
 #
@@ -54,10 +55,19 @@ run_suite tests
 run_suite sanitize -DFF_SANITIZE=ON
 
 # The fuzz targets under libFuzzer for a bounded time, FUZZ_SECONDS in all (default 60), split
-# between them: fuzz_requests (the request decoders, seeds in tests/fuzz/corpus), fuzz_mapping
-# (mapping files and the CSV readers, seeds in tests/fuzz/corpus/mapping) and fuzz_merkle
-# (hostile proofs and signed heads, seeds in tests/fuzz/corpus/merkle). Each starts from its
-# seeds; a crash or sanitizer report fails the run.
+# evenly between them (tests/fuzz/CMakeLists.txt says what each covers). Each starts from its
+# seeds, the files of its folder in tests/fuzz/corpus (fuzz_requests: the top folder's own); a
+# crash or sanitizer report fails the run. A long run, such as FUZZ_SECONDS=21600 (an hour a
+# target), goes well past ten million executions a target; docs/BENCHMARKS.md has one's figures.
+fuzz_targets=(
+  "fuzz_requests:"
+  "fuzz_mapping:mapping"
+  "fuzz_json:json"
+  "fuzz_values:values"
+  "fuzz_csv_escape:csv_escape"
+  "fuzz_log:log"
+  "fuzz_merkle:merkle"
+)
 fuzz_build() {
   local build=$1
   if ! CC=clang cmake -S "$root" -B "$build" -DFF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -66,7 +76,7 @@ fuzz_build() {
     failed "fuzz: cmake configure (log above)"
     return 1
   fi
-  if ! cmake --build "$build" -j "$jobs" --target fuzz_requests fuzz_mapping fuzz_merkle \
+  if ! cmake --build "$build" -j "$jobs" --target "${fuzz_targets[@]%%:*}" \
       >"$build.build.log" 2>&1; then
     grep -E 'error|Error' "$build.build.log" >&2 || tail -n 40 "$build.build.log" >&2
     failed "fuzz: build (see $build.build.log)"
@@ -97,20 +107,17 @@ fuzz_target() {
   fi
 }
 
+# Splits the seconds evenly, the first targets taking the remainder, each at least 1.
 fuzz() {
-  local seconds=$1 mapping_seconds
+  local seconds=$1 count=${#fuzz_targets[@]} index=0 share entry
   echo "== fuzz build (${seconds} s)"
   fuzz_build "$root/build/fuzz" || return
-  local merkle_seconds=$((seconds / 3))
-  mapping_seconds=$((seconds / 3))
-  fuzz_target fuzz_requests $((seconds - mapping_seconds - merkle_seconds)) \
-    "$root/tests/fuzz/corpus"
-  if [[ $mapping_seconds -gt 0 ]]; then
-    fuzz_target fuzz_mapping "$mapping_seconds" "$root/tests/fuzz/corpus/mapping"
-  fi
-  if [[ $merkle_seconds -gt 0 ]]; then
-    fuzz_target fuzz_merkle "$merkle_seconds" "$root/tests/fuzz/corpus/merkle"
-  fi
+  for entry in "${fuzz_targets[@]}"; do
+    share=$((seconds / count + (index < seconds % count ? 1 : 0)))
+    [[ $share -gt 0 ]] || share=1
+    fuzz_target "${entry%%:*}" "$share" "$root/tests/fuzz/corpus/${entry#*:}"
+    index=$((index + 1))
+  done
 }
 
 fuzz_seconds=${FUZZ_SECONDS:-60}

@@ -46,6 +46,7 @@ const access_method access_methods[] = {
     {"ReloadPlugins", ACCESS_NEED_ADMIN},
     {"GrantPrincipal", ACCESS_NEED_ADMIN},
     {"RevokePrincipal", ACCESS_NEED_ADMIN},
+    {"BackupLedger", ACCESS_NEED_ADMIN},
     {NULL, 0},
 };
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void config_defaults(config *settings) {
     memset(settings, 0, sizeof *settings);
@@ -38,15 +39,18 @@ const char *config_usage(void) {
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      read_workers (reader threads, 0 = one per core),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
-           "                      tls_client_ca, insecure_listen, ui_dir, signing_key. Flags\n"
-           "                      override it\n"
+           "                      tls_client_ca, insecure_listen, ui_dir, signing_key,\n"
+           "                      backup_dir, log_file (docs/CONFIG.md). Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
-           "  --map-bytes N       the initial LMDB map size in bytes; it grows when full\n"
+           "  --map-bytes N       the initial LMDB map size in bytes; it grows when full, up to\n"
+           "                      map_bytes_max (in the file; default and most 64 GiB)\n"
            "  --plugin-dir DIR    load every *.so in DIR as a reporting-rule plugin (repeatable;\n"
            "                      also plugin_dir in the file; plugin.NAME.KEY = value configures\n"
-           "                      plugin NAME)\n"
+           "                      plugin NAME). Without any, the installed plugins: bin/../\n"
+           "                      " FUNDFLOW_PLUGIN_DIR_FROM_BIN " beside fundflowd, else\n"
+           "                      " FUNDFLOW_PLUGIN_DIR_DEFAULT ", if there\n"
            "  --tls-cert FILE     serve HTTPS only: the server's certificate chain (PEM, its own\n"
            "                      certificate first); also tls_cert in the file\n"
            "  --tls-key FILE      the certificate's private key (PEM, not encrypted); also\n"
@@ -58,6 +62,7 @@ const char *config_usage(void) {
            "                      insecure_listen = true); warned about at every start\n"
            "  --ui-dir DIR        serve the web view's files from DIR at /ui/ (GET / redirects\n"
            "                      there); also ui_dir in the file. Without it, the installed\n"
+           "                      UI: " FUNDFLOW_UI_DIR_FROM_BIN " beside fundflowd, else\n"
            "                      " FUNDFLOW_UI_DIR_DEFAULT " if that is a directory; with\n"
            "                      neither, /ui/ answers 404 saying how to give one. A DIR\n"
            "                      that is not a directory is refused at start\n"
@@ -65,6 +70,14 @@ const char *config_usage(void) {
            "                      signing_key. Refused if its group or others may read it.\n"
            "                      Without it, DATA_DIR/signing_key.pem, made (0600) at the\n"
            "                      first start\n"
+           "  --backup-dir DIR    where BackupLedger ('fundflow backup') writes its backups;\n"
+           "                      also backup_dir. Must be a directory fundflowd can write;\n"
+           "                      without it BackupLedger is refused\n"
+           "  --log-file FILE     append the log to FILE instead of stderr; also log_file.\n"
+           "                      SIGHUP reopens it, for logrotate\n"
+           "  --check-config [FILE]  check the settings (FILE, or --config's, and the other\n"
+           "                      flags) as a start would, print 'configuration OK' and exit\n"
+           "                      0, or the error naming the setting and exit 2\n"
            "  --help              this text\n"
            "  --version           print \"fundflowd VERSION\" and exit\n"
            "\n"
@@ -80,11 +93,14 @@ const char *config_usage(void) {
            "Until the first principal exists, admin_token (if set) is accepted as the\n"
            "national admin 'admin', and without it loopback clients are served as\n"
            "'local-admin'; once a principal exists both are refused. SIGTERM or\n"
-           "SIGINT finishes the requests in flight and exits 0; SIGHUP re-reads the\n"
-           "configuration file's admin_token, metrics_role and plugin settings and reloads the\n"
-           "plugins; a reload that would remove the token or metrics_role, or a file that does\n"
-           "not parse, is refused and the old settings kept. Keep the file mode 600: it holds\n"
-           "the token, and a file others can read or write is warned about.\n"
+           "SIGINT finishes the requests in flight and exits 0; SIGHUP reopens log_file,\n"
+           "re-reads the configuration file's admin_token, metrics_role and plugin settings\n"
+           "and reloads the plugins; a reload that would remove the token or metrics_role, or\n"
+           "a file that does not parse, is refused and the old settings kept. Keep the file\n"
+           "mode 600: it holds the token, and a file others can read or write is warned about.\n"
+           "GET /healthz answers 200, or 503 with the reason when the data directory is not\n"
+           "writable or the data file fills over 90% of map_bytes_max. docs/CONFIG.md\n"
+           "documents every setting.\n"
            "\n"
            "Exit codes: 0 clean shutdown, 1 the server failed, 2 usage or configuration error.\n";
 }
@@ -203,11 +219,61 @@ static bool config_ui_dir_apply(config *settings, const char *value, char *error
     return true;
 }
 
+/* Records backup_dir, which must be a directory fundflowd can write into now, so that a backup
+ * asked for months later does not fail on a typo. */
+static bool config_backup_dir_apply(config *settings, const char *value, char *error,
+                                    size_t error_bytes) {
+    if (!config_text_copy(settings->backup_dir, sizeof settings->backup_dir, value)) {
+        snprintf(error, error_bytes, "backup_dir: the path is empty or longer than %d bytes",
+                 FF_PATH_BYTES_MAX);
+        return false;
+    }
+    struct stat status;
+    errno = 0;
+    if (stat(value, &status) != 0 || !S_ISDIR(status.st_mode) ||
+        access(value, W_OK | X_OK) != 0) {
+        snprintf(error, error_bytes, "backup_dir: %s is not a directory fundflowd can write: %s",
+                 value, errno ? strerror(errno) : "not a directory");
+        return false;
+    }
+    return true;
+}
+
+/* An installed directory, if there is one: from_bin beside the running program (so that an
+ * installed tree works wherever it was unpacked), else the absolute path under the prefix. */
+static bool config_installed_dir(const char *from_bin, const char *absolute, char *path,
+                                 size_t path_bytes) {
+    char program[CONFIG_PATH_BYTES];
+    ssize_t length = readlink("/proc/self/exe", program, sizeof program - 1);
+    struct stat status;
+    if (length > 0) {
+        program[length] = '\0';
+        char *slash = strrchr(program, '/');
+        if (slash != NULL) *slash = '\0';
+        int written = snprintf(path, path_bytes, "%s/%s", program, from_bin);
+        if (written > 0 && (size_t)written < path_bytes && stat(path, &status) == 0 &&
+            S_ISDIR(status.st_mode)) {
+            return true;
+        }
+    }
+    if (stat(absolute, &status) != 0 || !S_ISDIR(status.st_mode)) return false;
+    snprintf(path, path_bytes, "%s", absolute);
+    return true;
+}
+
 /* Without ui_dir, the installed UI if there is one. */
 static void config_ui_dir_default(config *settings) {
-    struct stat status;
-    if (stat(FUNDFLOW_UI_DIR_DEFAULT, &status) == 0 && S_ISDIR(status.st_mode)) {
-        snprintf(settings->ui_dir, sizeof settings->ui_dir, "%s", FUNDFLOW_UI_DIR_DEFAULT);
+    if (!config_installed_dir(FUNDFLOW_UI_DIR_FROM_BIN, FUNDFLOW_UI_DIR_DEFAULT, settings->ui_dir,
+                              sizeof settings->ui_dir)) {
+        settings->ui_dir[0] = '\0';
+    }
+}
+
+/* Without plugin_dir, the installed plugins if there are any. */
+static void config_plugin_dir_default(config *settings) {
+    if (config_installed_dir(FUNDFLOW_PLUGIN_DIR_FROM_BIN, FUNDFLOW_PLUGIN_DIR_DEFAULT,
+                             settings->plugin_directories[0], CONFIG_PATH_BYTES)) {
+        settings->plugin_directory_count = 1;
     }
 }
 
@@ -221,6 +287,10 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     }
     if (strcmp(key, "ui_dir") == 0) {
         return config_ui_dir_apply(settings, value, error, error_bytes);
+    } else if (strcmp(key, "backup_dir") == 0) {
+        return config_backup_dir_apply(settings, value, error, error_bytes);
+    } else if (strcmp(key, "log_file") == 0) {
+        ok = config_text_copy(settings->log_file, sizeof settings->log_file, value);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
                strcmp(key, "tls_client_ca") == 0 || strcmp(key, "insecure_listen") == 0) {
         ok = config_tls_setting_apply(&settings->tls, key, value);
@@ -238,6 +308,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         ok = config_role_parse(value, &settings->metrics_role);
     } else if (strcmp(key, "map_bytes") == 0) {
         ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes);
+    } else if (strcmp(key, "map_bytes_max") == 0) {
+        ok = config_number_parse(value, FF_MAP_BYTES_MAX, &settings->map_bytes_max) &&
+             settings->map_bytes_max >= FF_MAP_BYTES_MIN;
     } else if (strcmp(key, "max_connections") == 0) {
         ok = config_number_parse(value, FF_CONNECTIONS_SETTING_MAX, &number) && number > 0;
         settings->connections_max = (uint32_t)number;
@@ -333,6 +406,8 @@ static const struct {
     {"--tls-client-ca", "tls_client_ca"},
     {"--ui-dir", "ui_dir"},
     {"--signing-key", "signing_key"},
+    {"--backup-dir", "backup_dir"},
+    {"--log-file", "log_file"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,
@@ -344,6 +419,19 @@ static config_outcome config_arguments_apply(config *settings, int argc, char **
         /* The one flag without a value. */
         if (strcmp(argv[i], "--insecure-listen") == 0) {
             if (!config_only) settings->tls.insecure_listen = true;
+            continue;
+        }
+        /* --check-config, and the file to check if a word (not a flag) follows it. */
+        if (strcmp(argv[i], "--check-config") == 0) {
+            settings->check_only = true;
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                const char *path = argv[++i];
+                if (config_only && !config_text_copy(settings->config_path,
+                                                     sizeof settings->config_path, path)) {
+                    snprintf(error, error_bytes, "--check-config: the path is empty or too long");
+                    return CONFIG_ERROR;
+                }
+            }
             continue;
         }
         size_t flag = 0, flag_count = sizeof config_flags / sizeof config_flags[0];
@@ -407,6 +495,10 @@ config_outcome config_load(config *settings, int argc, char **argv, char *error,
         return CONFIG_ERROR;
     }
     if (outcome == CONFIG_RUN && settings->ui_dir[0] == '\0') config_ui_dir_default(settings);
+    if (outcome == CONFIG_RUN && settings->plugin_directory_count == 0) {
+        config_plugin_dir_default(settings);
+    }
+    if (outcome == CONFIG_RUN && settings->check_only) return CONFIG_CHECK;
     return outcome;
 }
 

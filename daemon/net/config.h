@@ -4,7 +4,8 @@
  * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
  * max_queue_depth, read_workers, request_timeout_seconds, max_body_bytes, plugin_dir
  * (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
- * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h).
+ * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h);
+ * backup_dir, where BackupLedger writes; log_file. docs/CONFIG.md documents every setting.
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -44,6 +45,7 @@ typedef struct config {
     Fundflow__V1__PrincipalRole metrics_role;
     bool metrics_role_from_flag; /* --metrics-role was given: it overrides the file, reloads too */
     uint64_t map_bytes;
+    uint64_t map_bytes_max; /* map_bytes_max: the largest the map may grow to; 0: the limit */
     uint32_t connections_max;
     uint32_t queue_depth_max;
     /* Reader threads (read_workers); 0, the default, means one per online core. Read once. */
@@ -64,6 +66,13 @@ typedef struct config {
     /* The Ed25519 key that signs tree heads (signing_key, --signing-key); empty means
      * DATA_DIR/signing_key.pem, created at the first start. Read once at start. */
     char signing_key[CONFIG_PATH_BYTES];
+    /* Where BackupLedger writes (backup_dir, --backup-dir): a directory fundflowd can write,
+     * checked at start. Empty: BackupLedger is refused. Read once. */
+    char backup_dir[CONFIG_PATH_BYTES];
+    /* The log's file (log_file, --log-file), opened in place of stderr at start and again on
+     * each SIGHUP (logfile.h); empty: stderr as it is. */
+    char log_file[CONFIG_PATH_BYTES];
+    bool check_only; /* --check-config [FILE]: check the settings and exit */
 } config;
 
 typedef enum config_outcome {
@@ -71,6 +80,7 @@ typedef enum config_outcome {
     CONFIG_HELP,  /* --help was asked for: print config_usage and exit 0 */
     CONFIG_VERSION, /* --version was asked for: print "fundflowd " config_version() and exit 0 */
     CONFIG_ERROR, /* error holds why: print it and exit 2 */
+    CONFIG_CHECK, /* --check-config: the settings read; check what start would, then exit */
 } config_outcome;
 
 /* Fills settings from defaults, then the file named by --config (if any), then the other flags.

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "ledger.h"
+#include "logfile.h"
 #include "server.h"
 #include "signing.h"
 #include "tls.h"
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fundflowd: %s\n", error);
         return FUNDFLOWD_EXIT_USAGE;
     case CONFIG_RUN:
+    case CONFIG_CHECK:
         break;
     }
     /* Before the ledger opens: a TLS or listen setting that will not do is a configuration
@@ -36,9 +38,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fundflowd: %s\n", error);
         return FUNDFLOWD_EXIT_USAGE;
     }
+    if (settings.check_only) {
+        tls_context_free(tls);
+        printf("configuration OK%s%s\n", settings.config_path[0] ? ": " : "",
+               settings.config_path);
+        return FUNDFLOWD_EXIT_OK;
+    }
+    /* From here every line goes to log_file, if there is one. */
+    if (settings.log_file[0] != '\0' &&
+        logfile_open(settings.log_file, error, sizeof error) != FF_OK) {
+        fprintf(stderr, "fundflowd: %s\n", error);
+        tls_context_free(tls);
+        return FUNDFLOWD_EXIT_USAGE;
+    }
     /* A client that hangs up mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
-    store_options options = {.data_dir = settings.data_dir, .map_bytes = settings.map_bytes};
+    store_options options = {.data_dir = settings.data_dir, .map_bytes = settings.map_bytes,
+                             .map_bytes_max = settings.map_bytes_max};
     ff_ledger *ledger = NULL;
     ff_err err = ledger_open(&options, &ledger);
     if (err != FF_OK) {

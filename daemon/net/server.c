@@ -23,12 +23,16 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access.h"
+#include "backup.h"
 #include "command.h"
 #include "export.h"
+#include "health.h"
+#include "logfile.h"
 #include "logsink.h"
 #include "metrics.h"
 #include "principals.h"
@@ -95,13 +99,20 @@ typedef struct server_call {
     char token[FF_TOKEN_TEXT_BYTES + 1];            /* the granted token, wiped once sent */
 } server_call;
 
-/* A verification running on its own thread, since it replays the whole log. */
-typedef struct server_verify {
+/* A long task on a thread of its own: a verification replays the whole log, a backup copies it.
+ * One of each kind at a time; the loop thread replies when its done_event fires. */
+typedef struct server_task server_task;
+typedef void (*server_task_work)(server_task *task);
+struct server_task {
     server_call call;
+    server_task_work work;
+    server_task **slot; /* the server's field that holds it while it runs */
+    pthread_t thread;
+    struct event *done_event;
     ProtobufCMessage *response;
     ff_failure failure;
     ff_err err;
-} server_verify;
+};
 
 /* A reply built off the loop thread, for the loop to send: status, code and content type are
  * static strings, the body is the answer's own (malloc'd; NULL sends an empty body). */
@@ -152,9 +163,9 @@ struct ff_server {
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     SSL_CTX *tls; /* NULL: plain HTTP. Not owned (server_tls_use). */
-    struct event *done_event, *grace_event, *reader_check_event, *verify_event, *read_done_event;
-    pthread_t verify_thread;
-    server_verify *verify; /* the verification in progress, or NULL */
+    struct event *done_event, *grace_event, *reader_check_event, *read_done_event;
+    server_task *verify; /* the verification in progress, or NULL */
+    server_task *backup; /* the backup in progress, or NULL */
     struct event *signal_events[3];
     watch_hub *watch; /* parked WatchEvents requests */
     pthread_mutex_t done_lock;
@@ -1130,22 +1141,27 @@ static size_t server_watchers_max(const config *settings) {
     return quarter < FF_WATCHERS_MAX ? quarter : FF_WATCHERS_MAX;
 }
 
-/* ---- verification, off the event loop ---- */
+/* ---- verification and backup, off the event loop ---- */
 
-static void *server_verify_run(void *argument) {
-    ff_server *server = argument;
-    server_verify *task = server->verify;
-    task->err = query_verify(server->ledger, NULL, &task->response, &task->failure);
-    event_active(server->verify_event, EV_READ, 0);
+static void *server_task_run(void *argument) {
+    server_task *task = argument;
+    task->work(task);
+    event_active(task->done_event, EV_READ, 0);
     return NULL;
 }
 
-static void server_verify_done(evutil_socket_t fd, short what, void *argument) {
+static void server_task_free(server_task *task) {
+    if (task->response) protobuf_c_message_free_unpacked(task->response, NULL);
+    if (task->done_event) event_free(task->done_event);
+    free(task);
+}
+
+static void server_task_done(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
-    ff_server *server = argument;
-    server_verify *task = server->verify;
-    pthread_join(server->verify_thread, NULL);
-    server->verify = NULL;
+    server_task *task = argument;
+    ff_server *server = task->call.server;
+    pthread_join(task->thread, NULL);
+    *task->slot = NULL;
     server->jobs_pending--;
     server_connection *tracked = task->call.connection;
     tracked->jobs_pending--;
@@ -1153,36 +1169,84 @@ static void server_verify_done(evutil_socket_t fd, short what, void *argument) {
     if (!tracked->closed && task->err != FF_OK) {
         server_reply_failure(&task->call, &task->failure, SIZE_MAX);
     }
-    if (task->response) protobuf_c_message_free_unpacked(task->response, NULL);
     server_connection_release(tracked);
-    free(task);
+    server_task_free(task);
     server_exit_if_idle(server);
 }
 
-/* Starts a verification on a thread of its own; one at a time, so a busy server is not asked to
- * replay its log twice over. */
-static void server_verify_start(server_call *call) {
+/* Starts work on a thread of its own, unless a task of its kind (slot) is running already: a
+ * busy server is not asked to replay or copy its log twice over. */
+static void server_task_start(server_call *call, server_task **slot, server_task_work work,
+                              ff_err busy) {
     ff_server *server = call->server;
-    if (server->verify != NULL) {
-        server_reply_error(call, FF_ERR_BUSY, NULL, NULL, 0);
+    if (*slot != NULL) {
+        server_reply_error(call, busy, NULL, NULL, 0);
         return;
     }
-    server_verify *task = calloc(1, sizeof *task);
-    if (task == NULL) {
+    server_task *task = calloc(1, sizeof *task);
+    if (task != NULL) task->done_event = event_new(server->base, -1, 0, server_task_done, task);
+    if (task == NULL || task->done_event == NULL) {
+        free(task);
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
         return;
     }
-    task->call = *call;
+    *task = (server_task){.call = *call, .work = work, .slot = slot,
+                          .done_event = task->done_event};
     failure_clear(&task->failure);
-    server->verify = task;
-    if (pthread_create(&server->verify_thread, NULL, server_verify_run, server) != 0) {
-        server->verify = NULL;
-        free(task);
-        server_reply_error(call, FF_ERR_INTERNAL, "cannot start the verification", NULL, 0);
+    *slot = task;
+    if (pthread_create(&task->thread, NULL, server_task_run, task) != 0) {
+        *slot = NULL;
+        server_task_free(task);
+        server_reply_error(call, FF_ERR_INTERNAL, "cannot start a thread for the task", NULL, 0);
         return;
     }
     server->jobs_pending++;
     call->connection->jobs_pending++;
+}
+
+static void server_verify_work(server_task *task) {
+    task->err = query_verify(task->call.server->ledger, NULL, &task->response, &task->failure);
+}
+
+/* A backup into backup_dir (backup.h); the reply names the file and the head it holds. */
+static void server_backup_work(server_task *task) {
+    ff_server *server = task->call.server;
+    uint64_t started_us = server_monotonic_us();
+    char name[BACKUP_NAME_BYTES], reason[512];
+    backup_head head;
+    task->err = backup_to_directory(ledger_store(server->ledger), server->settings->backup_dir,
+                                    name, sizeof name, &head, reason, sizeof reason);
+    if (task->err != FF_OK) {
+        failure_set(&task->failure, task->err, "backup_dir", "%s", reason);
+        return;
+    }
+    Fundflow__V1__BackupLedgerResponse *response = malloc(sizeof *response);
+    char path[CONFIG_PATH_BYTES + BACKUP_NAME_BYTES + 1];
+    snprintf(path, sizeof path, "%s/%s", server->settings->backup_dir, name);
+    struct stat status;
+    uint8_t *hash = malloc(sizeof head.log.hash);
+    char *file_name = strdup(name);
+    if (response == NULL || hash == NULL || file_name == NULL) {
+        free(response), free(hash), free(file_name);
+        task->err = failure_set(&task->failure, FF_ERR_NO_MEMORY, NULL, "no memory for the reply");
+        return;
+    }
+    fundflow__v1__backup_ledger_response__init(response);
+    memcpy(hash, head.log.hash, sizeof head.log.hash);
+    response->file_name = file_name;
+    response->head_sequence = head.log.sequence;
+    response->head_hash = (ProtobufCBinaryData){sizeof head.log.hash, hash};
+    response->file_bytes = stat(path, &status) == 0 ? (uint64_t)status.st_size : 0;
+    response->elapsed_us = server_monotonic_us() - started_us;
+    task->response = &response->base;
+}
+
+static void server_backup_start(server_call *call) {
+    if (call->server->settings->backup_dir[0] == '\0') {
+        server_reply_error(call, FF_ERR_BACKUP_NOT_CONFIGURED, NULL, NULL, 0);
+        return;
+    }
+    server_task_start(call, &call->server->backup, server_backup_work, FF_ERR_BACKUP_BUSY);
 }
 
 /* ---- plugins ---- */
@@ -1264,8 +1328,11 @@ static ff_err server_metrics_authorize(server_call *call) {
 static void server_plain_routes(server_call *call, const char *path) {
     ff_server *server = call->server;
     if (strcmp(path, "/healthz") == 0) {
-        server_reply_send(call, 200, "ok", "text/plain; charset=utf-8", (const uint8_t *)"ok\n",
-                          3);
+        char reason[FF_PATH_BYTES_MAX + 256];
+        bool healthy = health_check(ledger_store(server->ledger), reason, sizeof reason - 1);
+        strcat(reason, "\n");
+        server_reply_send(call, healthy ? 200 : 503, healthy ? "ok" : "unavailable",
+                          "text/plain; charset=utf-8", (const uint8_t *)reason, strlen(reason));
         return;
     }
     if (server_metrics_authorize(call) != FF_OK) return;
@@ -1361,7 +1428,7 @@ static const ProtobufCMethodDescriptor *server_twirp_admit(server_call *call, co
 static bool server_method_is_on_loop(const char *method) {
     return strcmp(method, "SubmitCommands") == 0 || strcmp(method, "GrantPrincipal") == 0 ||
            strcmp(method, "RevokePrincipal") == 0 || strcmp(method, "ServerInfo") == 0 ||
-           strcmp(method, "VerifyLedger") == 0;
+           strcmp(method, "VerifyLedger") == 0 || strcmp(method, "BackupLedger") == 0;
 }
 
 static void server_twirp_route(server_call *call, const char *path) {
@@ -1387,7 +1454,10 @@ static void server_twirp_route(server_call *call, const char *path) {
         server_info(call);
     } else if (strcmp(method->name, "VerifyLedger") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
-        server_verify_start(call);
+        server_task_start(call, &call->server->verify, server_verify_work, FF_ERR_BUSY);
+    } else if (strcmp(method->name, "BackupLedger") == 0) {
+        protobuf_c_message_free_unpacked(decoded, NULL);
+        server_backup_start(call);
     } else {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_reply_error(call, FF_ERR_BAD_ROUTE, "this method is not served here", NULL, 0);
@@ -1533,6 +1603,12 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
         return;
     }
     char error[512];
+    /* First, so that what follows is logged to the new file after a rotation. */
+    if (server->settings->log_file[0] != '\0' &&
+        logfile_open(server->settings->log_file, error, sizeof error) != FF_OK) {
+        logsink_line(server->log, "level=error msg=\"log file not reopened\" reason=\"%s\"",
+                     error);
+    }
     bool reread = config_reload(server->settings, error, sizeof error) == FF_OK;
     if (reread) {
         logsink_line(server->log, "level=info msg=\"configuration re-read\" path=\"%s\"",
@@ -1593,13 +1669,11 @@ static ff_err server_events_add(ff_server *server) {
         }
     }
     server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
-    server->verify_event = event_new(server->base, -1, 0, server_verify_done, server);
     server->read_done_event = event_new(server->base, -1, 0, server_read_done_drain, server);
     struct timeval every = {FF_READER_CHECK_SECONDS, 0};
     server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
                                            server);
-    if (server->done_event == NULL || server->verify_event == NULL ||
-        server->read_done_event == NULL ||
+    if (server->done_event == NULL || server->read_done_event == NULL ||
         server->reader_check_event == NULL ||
         event_add(server->reader_check_event, &every) != 0) {
         return FF_ERR_INTERNAL;
@@ -1739,12 +1813,11 @@ void server_free(ff_server *server) {
     /* The reader threads finish the reads still queued; their replies are dropped likewise. */
     readers_stop(server->readers);
     server_leftover_reads_free(server);
-    if (server->verify != NULL) {
-        pthread_join(server->verify_thread, NULL);
-        if (server->verify->response) {
-            protobuf_c_message_free_unpacked(server->verify->response, NULL);
-        }
-        free(server->verify);
+    server_task *tasks[] = {server->verify, server->backup};
+    for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
+        if (tasks[i] == NULL) continue;
+        pthread_join(tasks[i]->thread, NULL);
+        server_task_free(tasks[i]);
     }
     if (server->http) evhttp_free(server->http);
     watch_hub_free(server->watch);
@@ -1755,7 +1828,6 @@ void server_free(ff_server *server) {
         if (server->signal_events[i]) event_free(server->signal_events[i]);
     }
     if (server->done_event) event_free(server->done_event);
-    if (server->verify_event) event_free(server->verify_event);
     if (server->read_done_event) event_free(server->read_done_event);
     if (server->grace_event) event_free(server->grace_event);
     if (server->reader_check_event) event_free(server->reader_check_event);

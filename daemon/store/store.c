@@ -621,6 +621,8 @@ uint64_t store_map_bytes(ff_store *store) {
     return (uint64_t)info.me_mapsize;
 }
 
+uint64_t store_map_bytes_max(const ff_store *store) { return store->map_bytes_max; }
+
 uint64_t store_used_bytes(ff_store *store) {
     MDB_envinfo info;
     MDB_stat status;
@@ -711,6 +713,18 @@ ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
     if (open_err == FF_OK) open_err = store_tables_open(store);
     pthread_rwlock_unlock(&store->map_lock);
     return open_err != FF_OK ? open_err : err;
+}
+
+ff_err store_copy_compact(ff_store *store, const char *path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return errno == ENOSPC || errno == EDQUOT ? FF_ERR_STORAGE_FULL : FF_ERR_IO;
+    pthread_rwlock_rdlock(&store->map_lock);
+    int rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
+    pthread_rwlock_unlock(&store->map_lock);
+    if (rc == MDB_SUCCESS && fsync(fd) != 0) rc = errno;
+    if (close(fd) != 0 && rc == MDB_SUCCESS) rc = errno;
+    if (rc != MDB_SUCCESS) unlink(path);
+    return store_error_of(rc);
 }
 
 void store_map_pages_release(ff_store *store) {

@@ -242,6 +242,9 @@ ff_err store_each(store_txn *txn, ff_store *store, store_table table, store_slic
 /* The current map size in bytes. */
 uint64_t store_map_bytes(ff_store *store);
 
+/* The largest the map may grow to (store_options.map_bytes_max, or FF_MAP_BYTES_MAX). */
+uint64_t store_map_bytes_max(const ff_store *store);
+
 /* Clears reader slots held by processes that have died, returning how many it cleared (or -1
  * on failure). store_open calls it once; long-running servers also call it on a timer. */
 int store_reader_check(ff_store *store);
@@ -274,6 +277,15 @@ ff_err store_data_file_replace(ff_store *store, const char *replacement_dir,
  * whole file that calls this now and then keeps its resident set bounded. Linux only; does
  * nothing where the map cannot be found. */
 void store_map_pages_release(ff_store *store);
+
+/* ---- hot backup ---- */
+
+/* Writes a compacted copy of the whole environment, as one consistent snapshot (LMDB's own read
+ * transaction), to a new file at path (created 0600; FF_ERR_IO if it exists), and syncs it. Runs
+ * beside writers, which it never holds up, but holds the map lock shared, so the map cannot grow
+ * until the copy ends. The file is a data.mdb: store_open on a directory holding it under that
+ * name opens the copy. Errors: FF_ERR_IO (cannot create), FF_ERR_STORAGE_FULL, FF_ERR_STORAGE. */
+ff_err store_copy_compact(ff_store *store, const char *path);
 
 /* ---- fault injection, for tests ---- */
 

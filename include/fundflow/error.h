@@ -195,6 +195,18 @@
       "a tree head is signed by another key than the one pinned", "data_loss")                  \
     X(FF_ERR_TREE_MISMATCH, 158, "tree_mismatch",                                                  \
       "the stored Merkle tree does not match the event log", "data_loss") \
+    X(FF_ERR_BACKUP_NOT_CONFIGURED, 170, "backup_not_configured",                                  \
+      "the server has no backup directory: set backup_dir or --backup-dir", "failed_precondition") \
+    X(FF_ERR_BACKUP_HEAD_MISMATCH, 171, "backup_head_mismatch",                                    \
+      "a backup does not hold the head recorded beside it", "data_loss")                          \
+    X(FF_ERR_BACKUP_TOO_OLD, 172, "backup_too_old",                                                \
+      "a backup does not hold the head it must hold at least", "failed_precondition")             \
+    X(FF_ERR_RESTORE_TARGET_NOT_EMPTY, 173, "restore_target_not_empty",                            \
+      "the directory to restore into is not empty (--force moves it aside)", "failed_precondition") \
+    X(FF_ERR_HEAD_FILE_INVALID, 174, "head_file_invalid",                                          \
+      "a head is 'sequence S' and 'hash HEX' lines, or SEQ:HASH", "invalid_argument")             \
+    X(FF_ERR_BACKUP_BUSY, 175, "backup_busy",                                                      \
+      "a backup is already running; retry when it has finished", "resource_exhausted") \
     X(FF_ERR_WATCHERS_FULL, 190, "watchers_full",                                                  \
       "too many WatchEvents requests are waiting already; retry shortly", "resource_exhausted")
 

@@ -417,4 +417,24 @@
 #define FF_SIGNING_KEY_FILE_NAME "signing_key.pem"
 #define FF_SIGNED_HEAD_FILE_NAME "signed_head"
 
+
+/* ---- backup, restore and operations (backup.c, fundflowd's health and log settings) ---- */
+
+/* How many names a backup tries in the backup directory when one taken in the same second
+ * already exists (fundflow-backup-TIME.mdb, then -2 to -N). */
+#ifndef FF_BACKUP_NAME_ATTEMPTS_MAX
+#define FF_BACKUP_NAME_ATTEMPTS_MAX 100
+#endif
+
+/* The bytes of a head file (sequence and hash lines, and later a signed tree head) read. */
+#ifndef FF_HEAD_FILE_BYTES_MAX
+#define FF_HEAD_FILE_BYTES_MAX 8192
+#endif
+
+/* /healthz answers 503 once the data file fills more than this share of the largest map it may
+ * grow to, in percent. */
+#ifndef FF_HEALTH_MAP_PERCENT_MAX
+#define FF_HEALTH_MAP_PERCENT_MAX 90
+#endif
+
 #endif

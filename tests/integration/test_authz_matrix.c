@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "test_http.h"
+#include "test_support.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
 /* The callers, in the order of each row's expectations. */
@@ -109,6 +110,7 @@ static const matrix_row matrix_rows[] = {
     {"RevokePrincipal", "{\"name\":\"victim-que\"}", "{\"name\":\"victim-qf7\"}", ADMINS, ADMINS},
     /* As ListEvents: only covered events are listed; wait_ms 0 answers at once. */
     {"WatchEvents", "{}", "{\"after_sequence\":10}", EVERYONE, EVERYONE},
+    {"BackupLedger", "{}", "{}", ADMINS, ADMINS},
 };
 
 static const char *fundflowd_path;
@@ -116,6 +118,7 @@ static const char *plugin_dir;
 
 typedef struct matrix_fixture {
     test_server server;
+    char *backup_dir; /* the server's backup_dir, for BackupLedger */
     char tokens[AS_COUNT][128]; /* empty for AS_NOBODY */
     unsigned unique;
 } matrix_fixture;
@@ -251,8 +254,10 @@ static void world_load(uint16_t port) {
  * bootstrap is over and the admin's token makes the rest. */
 static int matrix_setup(void **state) {
     matrix_fixture *fixture = calloc(1, sizeof *fixture);
-    char config[4096 + 32];
-    snprintf(config, sizeof config, "plugin_dir = %s\n", plugin_dir);
+    char config[2 * 4096 + 64];
+    fixture->backup_dir = test_dir_make();
+    snprintf(config, sizeof config, "plugin_dir = %s\nbackup_dir = %s\n", plugin_dir,
+             fixture->backup_dir);
     test_server_start(fundflowd_path, config, &fixture->server);
     uint16_t port = fixture->server.port;
     world_load(port);
@@ -276,6 +281,7 @@ static int matrix_teardown(void **state) {
     if (fixture == NULL) return 0; /* the setup failed and said why */
     assert_int_equal(test_server_stop(&fixture->server), 0);
     test_server_cleanup(&fixture->server);
+    test_dir_remove(fixture->backup_dir);
     free(fixture);
     return 0;
 }

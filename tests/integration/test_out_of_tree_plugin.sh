@@ -18,9 +18,12 @@ trap cleanup EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 
 echo "check 1: cmake --install puts the plugin header and fundflowd under the prefix"
-cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
+# Under DESTDIR, so that the absolute /etc/fundflow of the install lands in the scratch tree too.
+DESTDIR="$scratch/root" cmake --install "$build_dir" --prefix /prefix >/dev/null
+ln -s root/prefix "$scratch/prefix"
 [[ -f "$scratch/prefix/include/fundflow/plugin.h" ]] || fail "no installed plugin.h"
 [[ -x "$scratch/prefix/bin/fundflowd" ]] || fail "no installed fundflowd"
+[[ -f "$scratch/root/etc/fundflow/fundflowd.conf" ]] || fail "no configuration under DESTDIR"
 
 echo "check 2: the example builds with only the installed include directory"
 mkdir -p "$scratch/plugins"

@@ -14,6 +14,7 @@
 
 #include "admin_principal.h"
 #include "admin_tree.h"
+#include "backup.h"
 #include "demo_data.h"
 #include "tool_flags.h"
 #include "tool_help.h"
@@ -61,6 +62,8 @@ typedef enum admin_subcommand_id {
     ADMIN_SUBCOMMAND_REBUILD,
     ADMIN_SUBCOMMAND_HEAD,
     ADMIN_SUBCOMMAND_PRINCIPAL,
+    ADMIN_SUBCOMMAND_BACKUP,
+    ADMIN_SUBCOMMAND_RESTORE,
     ADMIN_SUBCOMMAND_COUNT
 } admin_subcommand_id;
 
@@ -84,6 +87,11 @@ typedef struct admin_options {
     uint32_t role;
     const char *scope;       /* --org */
     bool json;
+    const char *backup_file; /* backup FILE, restore BACKUP */
+    const char *restore_dir; /* restore's DIR */
+    bool force;              /* restore: move a non-empty DIR aside */
+    bool not_before_given;
+    log_head not_before;     /* restore --not-before: a head the backup must hold */
 } admin_options;
 
 typedef int (*admin_run)(const admin_options *options, ff_ledger *ledger);
@@ -193,6 +201,27 @@ static bool admin_org_parse(void *context, const char *flag, const char *value) 
     return tool_text_parse(flag, value, FF_ORG_CODE_BYTES_MAX);
 }
 
+static bool admin_force_parse(void *context, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    ((admin_options *)context)->force = true;
+    return true;
+}
+
+/* --not-before SEQ:HASH, or a head file ("sequence S" and "hash HEX" lines, as head prints). */
+static bool admin_not_before_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    options->not_before_given = true;
+    if (backup_head_pair_parse(value, &options->not_before)) return true;
+    backup_head head;
+    char reason[512];
+    if (backup_head_load(value, &head, reason, sizeof reason) == FF_OK) {
+        options->not_before = head.log;
+        return true;
+    }
+    return tool_value_refuse(flag, value, "is neither SEQ:HASH (HASH 64 hex digits) nor a head "
+                                          "file of 'sequence S' and 'hash HEX' lines");
+}
+
 static bool admin_json_parse(void *context, const char *flag, const char *value) {
     (void)flag, (void)value;
     admin_options *options = context;
@@ -213,6 +242,7 @@ static int admin_verify_run(const admin_options *options, ff_ledger *ledger);
 static int admin_rebuild_run(const admin_options *options, ff_ledger *ledger);
 static int admin_head_run(const admin_options *options, ff_ledger *ledger);
 static int admin_principal_run(const admin_options *options, ff_ledger *ledger);
+static int admin_backup_run(const admin_options *options, ff_ledger *ledger);
 
 static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
     [ADMIN_SUBCOMMAND_DEMO] = {
@@ -281,6 +311,26 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
         "missing, so the first admin can be made before fundflowd first starts.\n"
         "\"principal list\" prints every principal by name, revoked ones included.",
         false, admin_principal_run},
+    [ADMIN_SUBCOMMAND_BACKUP] = {
+        "backup", "write a compacted copy of the ledger, and the head it holds",
+        "\"backup --data-dir DIR FILE\" writes a compacted copy of the ledger to FILE (which\n"
+        "must not exist) and the head the copy holds to FILE.head, in the lines head prints.\n"
+        "It reads one consistent snapshot, so it may run while fundflowd writes (which\n"
+        "BackupLedger, \"fundflow backup\", does from the server itself). Prints the file,\n"
+        "its head and its size.",
+        false, admin_backup_run},
+    [ADMIN_SUBCOMMAND_RESTORE] = {
+        "restore", "check a backup and put it in place as a data directory",
+        "\"restore BACKUP DIR\" copies BACKUP into DIR.restore-tmp beside DIR, checks there\n"
+        "the hash chain and every projection (as verify does) and that the copy's head is\n"
+        "the one recorded in BACKUP.head, and only then renames it to DIR. A backup that\n"
+        "fails is refused naming the first bad sequence, and DIR is left as it was. DIR must\n"
+        "be missing or empty; --force moves a non-empty DIR aside to DIR.replaced-TIME\n"
+        "first. --not-before refuses a backup that does not hold a head you kept (older, or\n"
+        "another history). Needs no --data-dir; to --force over a live data directory, stop\n"
+        "fundflowd first. Exits 1 if the backup fails a check, 2 if DIR is not empty, 4 if\n"
+        "the backup or its head file cannot be read.",
+        false, NULL},
 };
 
 static const tool_flag admin_flags[] = {
@@ -327,6 +377,14 @@ static const tool_flag admin_flags[] = {
     {"--org", "CODE", ADMIN_FOR(ADMIN_SUBCOMMAND_PRINCIPAL), 0, admin_org_parse,
      "For add: the organisation the principal is scoped to, registered already. Default:\n"
      "none (national).", NULL},
+    {"--force", NULL, ADMIN_FOR(ADMIN_SUBCOMMAND_RESTORE), 0, admin_force_parse,
+     "Restore into DIR even if it is not empty: DIR is first moved aside to\n"
+     "DIR.replaced-TIME (nothing is deleted).", NULL},
+    {"--not-before", "SEQ:HASH|FILE", ADMIN_FOR(ADMIN_SUBCOMMAND_RESTORE), 0,
+     admin_not_before_parse,
+     "Refuse a backup that does not hold this head: its head is older than SEQ, or its\n"
+     "event SEQ has another hash. FILE holds \"sequence S\" and \"hash HEX\" lines, as\n"
+     "head or a backup's .head file gives them.", NULL},
     {"--json", NULL, ADMIN_FOR(ADMIN_SUBCOMMAND_PRINCIPAL), 0, admin_json_parse,
      "Print JSON: for add, {\"name\": NAME, \"token\": TOKEN}; for list, the principals as\n"
      "ListPrincipals answers them.", NULL},
@@ -369,7 +427,11 @@ static void admin_usage_print(FILE *out) {
 
 static void admin_subcommand_help_print(FILE *out, admin_subcommand_id id) {
     const admin_subcommand *subcommand = &admin_subcommands[id];
-    fprintf(out, "Usage: " ADMIN_PROGRAM " %s --data-dir DIR", subcommand->name);
+    static const char *const operands[ADMIN_SUBCOMMAND_COUNT] = {
+        [ADMIN_SUBCOMMAND_BACKUP] = " FILE", [ADMIN_SUBCOMMAND_RESTORE] = " BACKUP DIR"};
+    fprintf(out, "Usage: " ADMIN_PROGRAM " %s%s%s", subcommand->name,
+            id == ADMIN_SUBCOMMAND_RESTORE ? "" : " --data-dir DIR",
+            operands[id] ? operands[id] : "");
     tool_flags_synopsis_print(out, &admin_flag_table, id);
     fprintf(out, "\n\n");
     tool_lines_print(out, subcommand->description, "");
@@ -412,6 +474,22 @@ static size_t admin_principal_words(char **argv, const tool_positionals *positio
     return 0;
 }
 
+/* backup's FILE, or restore's BACKUP and DIR. Returns how many positionals it read, or 0 after
+ * saying what is missing. */
+static size_t admin_backup_words(char **argv, const tool_positionals *positionals,
+                                 admin_options *options) {
+    bool restore = options->subcommand == ADMIN_SUBCOMMAND_RESTORE;
+    size_t needed = restore ? 3 : 2;
+    if (positionals->count < needed) {
+        fprintf(stderr, ADMIN_PROGRAM " %s: say %s\n", restore ? "restore" : "backup",
+                restore ? "\"restore BACKUP DIR\"" : "\"backup --data-dir DIR FILE\"");
+        return 0;
+    }
+    options->backup_file = argv[positionals->indexes[1]];
+    if (restore) options->restore_dir = argv[positionals->indexes[2]];
+    return needed;
+}
+
 /* What principal needs beyond the flag table: a role for add, and neither role nor scope for
  * list. */
 static int admin_principal_options_check(const admin_options *options) {
@@ -434,6 +512,17 @@ static int admin_arguments_parse(int argc, char **argv, const tool_positionals *
     if (options->subcommand == ADMIN_SUBCOMMAND_PRINCIPAL) {
         used = admin_principal_words(argv, positionals, options);
         if (used == 0) return ADMIN_EXIT_USAGE;
+    }
+    if (options->subcommand == ADMIN_SUBCOMMAND_BACKUP ||
+        options->subcommand == ADMIN_SUBCOMMAND_RESTORE) {
+        used = admin_backup_words(argv, positionals, options);
+        if (used == 0) return ADMIN_EXIT_USAGE;
+        if (options->subcommand == ADMIN_SUBCOMMAND_RESTORE) {
+            tool_flags_context context = {options->subcommand, "restore", used};
+            return tool_flags_apply(&admin_flag_table, argc, argv, positionals, &context, options)
+                       ? ADMIN_EXIT_OK
+                       : ADMIN_EXIT_USAGE;
+        }
     }
     tool_flags_context context = {options->subcommand, admin_subcommands[options->subcommand].name,
                                   used};
@@ -713,6 +802,48 @@ static int admin_head_run(const admin_options *options, ff_ledger *ledger) {
     return ADMIN_EXIT_OK;
 }
 
+static int admin_backup_run(const admin_options *options, ff_ledger *ledger) {
+    backup_head head;
+    char reason[512], hash[ADMIN_HASH_TEXT_BYTES];
+    ff_err err = backup_write(ledger_store(ledger), options->backup_file, &head, reason,
+                              sizeof reason);
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM " backup: %s\n", reason);
+        return ADMIN_EXIT_FAILED;
+    }
+    struct stat status;
+    uint64_t bytes = stat(options->backup_file, &status) == 0 ? (uint64_t)status.st_size : 0;
+    admin_hash_format(head.log.hash, hash);
+    printf("Backed up to %s (%" PRIu64 " bytes): head %" PRIu64 ", hash %s; head recorded in "
+           "%s" BACKUP_HEAD_SUFFIX "\n",
+           options->backup_file, bytes, head.log.sequence, hash, options->backup_file);
+    return ADMIN_EXIT_OK;
+}
+
+/* Exit 1 for a backup that fails a check, 2 for a target that needs --force or a bad head
+ * file, 4 for a directory or file that cannot be used. */
+static int admin_restore_run(const admin_options *options) {
+    backup_restore_options restore = {options->backup_file, options->restore_dir, options->force,
+                                      options->not_before_given ? &options->not_before : NULL};
+    backup_restore_report report;
+    ff_err err = backup_restore(&restore, &report);
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM " restore: refused (%s): %s\n", ff_err_name(err),
+                report.reason);
+        if (err == FF_ERR_RESTORE_TARGET_NOT_EMPTY) return ADMIN_EXIT_USAGE;
+        return err == FF_ERR_IO ? ADMIN_EXIT_DATA_DIR : ADMIN_EXIT_FAILED;
+    }
+    char hash[ADMIN_HASH_TEXT_BYTES];
+    admin_hash_format(report.head.log.hash, hash);
+    if (report.moved_aside[0] != '\0') {
+        printf("Moved the old %s aside to %s\n", options->restore_dir, report.moved_aside);
+    }
+    printf("Restored %s into %s: verified %" PRIu64 " events, head %" PRIu64 ", hash %s\n",
+           options->backup_file, options->restore_dir, report.check.events_checked,
+           report.head.log.sequence, hash);
+    return ADMIN_EXIT_OK;
+}
+
 static int admin_principal_run(const admin_options *options, ff_ledger *ledger) {
     if (!options->principal_add) return admin_principal_list(ledger, options->json);
     admin_principal_request request = {options->principal_name, options->role, options->scope,
@@ -968,6 +1099,7 @@ static int admin_help_subcommand_run(int argc, char **argv, int index) {
 }
 
 static int admin_subcommand_execute(const admin_options *options) {
+    if (options->subcommand == ADMIN_SUBCOMMAND_RESTORE) return admin_restore_run(options);
     ff_ledger *ledger = NULL;
     int code = admin_ledger_open(options, &ledger);
     if (code != ADMIN_EXIT_OK) return code;

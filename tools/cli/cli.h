@@ -84,6 +84,7 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_RECONCILE,
     CLI_SUBCOMMAND_HEAD_SAVE,
     CLI_SUBCOMMAND_PROVE,
+    CLI_SUBCOMMAND_BACKUP,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -287,5 +288,6 @@ int cli_plan_set_run(const cli_options *options, cli_session *session);
 int cli_outturn_run(const cli_options *options, cli_session *session);
 int cli_import_run(const cli_options *options, cli_session *session);
 int cli_reconcile_run(const cli_options *options, cli_session *session);
+int cli_backup_run(const cli_options *options, cli_session *session);
 
 #endif

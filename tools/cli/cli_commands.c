@@ -234,6 +234,26 @@ int cli_verify_run(const cli_options *options, cli_session *session) {
     return code;
 }
 
+static int cli_backup_print(const ProtobufCMessage *message) {
+    const Fundflow__V1__BackupLedgerResponse *backup =
+        (const Fundflow__V1__BackupLedgerResponse *)message;
+    char hash[CLI_HASH_TEXT_BYTES];
+    cli_field_print("backup", "%s", backup->file_name);
+    cli_field_print("bytes", "%" PRIu64, backup->file_bytes);
+    cli_field_print("head sequence", "%" PRIu64, backup->head_sequence);
+    cli_field_print("head hash", "%s",
+                    cli_hex_text(backup->head_hash.data, backup->head_hash.len, hash, sizeof hash));
+    cli_field_print("took", "%" PRIu64 " ms", backup->elapsed_us / 1000);
+    return CLI_EXIT_OK;
+}
+
+int cli_backup_run(const cli_options *options, cli_session *session) {
+    (void)options;
+    Fundflow__V1__BackupLedgerRequest request = FUNDFLOW__V1__BACKUP_LEDGER_REQUEST__INIT;
+    return cli_rpc_read(session, "BackupLedger", &request.base,
+                        &fundflow__v1__backup_ledger_response__descriptor, cli_backup_print);
+}
+
 static int cli_info_print(const ProtobufCMessage *message) {
     const Fundflow__V1__ServerInfoResponse *info =
         (const Fundflow__V1__ServerInfoResponse *)message;

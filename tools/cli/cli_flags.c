@@ -1064,6 +1064,14 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "and that the event's hash and the proof lead to the head's root. Prints \"OK: event\n"
         "N is in the signed tree of M events\", or \"FAILED: \" and why, exit 1.",
         cli_prove_run},
+    [CLI_SUBCOMMAND_BACKUP] = {
+        NULL, "backup", NULL, "have the server back the ledger up (admins)",
+        "Asks the server for a hot backup (BackupLedger): a compacted copy of the ledger,\n"
+        "taken while it goes on writing, in its backup directory (backup_dir), with the head\n"
+        "the copy holds recorded beside it in NAME.head. Prints the file's name and size and\n"
+        "that head. Refused (exit 1) unless your token is an admin's, or when the server has\n"
+        "no backup directory. \"fundflow-admin restore\" puts a backup back, verified.",
+        cli_backup_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
