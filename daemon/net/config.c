@@ -38,6 +38,8 @@ const char *config_usage(void) {
            "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      read_workers (reader threads, 0 = one per core),\n"
+           "                      commit_overlap (true: flush a commit while the next group\n"
+           "                      is applied; see docs/CONFIG.md; default false),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
            "                      tls_client_ca, insecure_listen, ui_dir, signing_key,\n"
            "                      backup_dir, log_file (docs/CONFIG.md). Flags override it\n"
@@ -317,6 +319,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     } else if (strcmp(key, "max_queue_depth") == 0) {
         ok = config_number_parse(value, FF_WRITE_QUEUE_DEPTH_SETTING_MAX, &number) && number > 0;
         settings->queue_depth_max = (uint32_t)number;
+    } else if (strcmp(key, "commit_overlap") == 0) {
+        settings->commit_overlap = strcmp(value, "true") == 0;
+        ok = settings->commit_overlap || strcmp(value, "false") == 0;
     } else if (strcmp(key, "read_workers") == 0) {
         ok = config_number_parse(value, FF_READ_WORKERS_MAX, &number);
         settings->read_workers = (uint32_t)number;

@@ -1,6 +1,6 @@
 /* The writer's two threads: one drains queued write requests into group commits, the other
- * makes each commit durable and hands its group back, so that one group's final flush overlaps
- * the next group's work. */
+ * hands each group back once its commit is durable (with commit_overlap, after the one flush that
+ * overlaps the next group's work). */
 #include "writer.h"
 
 #include <assert.h>
@@ -28,6 +28,8 @@ struct ff_writer {
     writer_job *committed_head, *committed_tail;
     pthread_cond_t committed_wake;
     bool applying_stopped; /* the apply thread has ended: the sync thread ends once drained */
+    /* Commits leave the meta page's flush to the sync thread (writer.h); read-only once started. */
+    bool commit_overlap;
 };
 
 void writer_job_free(writer_job *job) {
@@ -123,12 +125,11 @@ static void writer_committed_push(ff_writer *writer, writer_job *group) {
     pthread_cond_signal(&writer->committed_wake);
 }
 
-/* The apply thread: takes a group, applies and commits it without the meta page's flush
- * (store_commit_sync_defer), and passes it on; then takes the next group at once, while the
- * sync thread flushes. */
+/* The apply thread: takes a group, applies and commits it (with commit_overlap, without the meta
+ * page's flush: store_commit_sync_defer), and passes it on; then takes the next group at once. */
 static void *writer_thread_run(void *argument) {
     ff_writer *writer = argument;
-    store_commit_sync_defer(true);
+    store_commit_sync_defer(writer->commit_overlap);
     pthread_mutex_lock(&writer->lock);
     for (;;) {
         while (writer->head == NULL && !writer->stopping) {
@@ -152,6 +153,7 @@ static void *writer_thread_run(void *argument) {
  * fails the ones that committed if the flush fails (their outcome is then unknown to their
  * clients, who retry under the same idempotency keys). */
 static void writer_groups_sync(ff_writer *writer, writer_job *groups) {
+    if (!writer->commit_overlap) return; /* each commit was durable when it returned */
     bool any_committed = false;
     for (writer_job *group = groups; group != NULL; group = group->group_next) {
         any_committed = any_committed || group->group_err == FF_OK;
@@ -204,12 +206,13 @@ static void writer_free(ff_writer *writer) {
     free(writer);
 }
 
-ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callback done,
-                    void *done_argument, ff_writer **writer_out) {
+ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, bool commit_overlap,
+                    writer_done_callback done, void *done_argument, ff_writer **writer_out) {
     ff_writer *started = calloc(1, sizeof *started);
     if (started == NULL) return FF_ERR_NO_MEMORY;
     started->ledger = ledger;
     started->depth_max = queue_depth_max;
+    started->commit_overlap = commit_overlap;
     started->done = done;
     started->done_argument = done_argument;
     pthread_mutex_init(&started->lock, NULL);

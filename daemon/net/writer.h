@@ -3,19 +3,23 @@
  *
  * The network thread queues a job per SubmitCommands request. The apply thread drains as many
  * jobs as fit in one group (FF_GROUP_COMMIT_COMMANDS_MAX commands) and applies them with
- * ledger_batches_apply: one transaction, whose commit flushes its data pages and writes, without
- * flushing, the meta page (store_commit_sync_defer). It passes the group to the sync thread and
- * takes the next group at once. The sync thread flushes the file once for every group committed
- * so far (store_sync) and only then hands each group's jobs, in commit order, to the done
- * callback, which runs on the sync thread and must only queue them for the network thread. So
- * group N's last flush overlaps group N+1's work, and no reply leaves before its commit is
- * durable. See docs/ARCHITECTURE.md, "Group commit".
+ * ledger_batches_apply in one transaction and passes the group to the sync thread, which hands
+ * each group's jobs, in commit order, to the done callback; it runs on the sync thread and must
+ * only queue them for the network thread. No reply leaves before its commit is durable.
+ * By default (commit_overlap false) the commit is durable when it returns, as LMDB's default
+ * makes it, so no reader ever sees a commit that is not durable. With commit_overlap, the commit
+ * flushes its data pages and writes, without flushing, the meta page (store_commit_sync_defer);
+ * the apply thread takes the next group at once, and the sync thread flushes the file once for
+ * every group committed so far (store_sync) before handing them back. Group N's last flush then
+ * overlaps group N+1's work, but a read (and a signed tree head) may see a commit up to one flush
+ * before it is durable. See docs/ARCHITECTURE.md, "Group commit".
  * A dry-run job (batch.dry_run, from SubmitCommandsRequest.dry_run) joins a group like any
  * other; the ledger abandons its changes alone, so its neighbours commit as if it were absent.
  */
 #ifndef FUNDFLOW_WRITER_H
 #define FUNDFLOW_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,9 +46,10 @@ typedef struct ff_writer ff_writer;
  * the group committed. Runs on the writer's sync thread. */
 typedef void (*writer_done_callback)(void *argument, writer_job *jobs, size_t group_commands);
 
-/* Starts the writer thread. Returns FF_OK, FF_ERR_NO_MEMORY or FF_ERR_INTERNAL. */
-ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, writer_done_callback done,
-                    void *done_argument, ff_writer **writer_out);
+/* Starts the writer's threads; commit_overlap as above. Returns FF_OK, FF_ERR_NO_MEMORY or
+ * FF_ERR_INTERNAL. */
+ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, bool commit_overlap,
+                    writer_done_callback done, void *done_argument, ff_writer **writer_out);
 
 /* Queues a job. FF_ERR_QUEUE_FULL if queue_depth_max jobs already wait; FF_ERR_SHUTTING_DOWN once
  * writer_stop has begun. Network thread. */

@@ -61,7 +61,7 @@ static void test_a_full_queue_refuses_at_once(void **state) {
     test_fixture *fixture = test_fixture_open();
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
-    assert_int_equal(writer_start(fixture->ledger, 0, done_collect, &done, &writer), FF_OK);
+    assert_int_equal(writer_start(fixture->ledger, 0, false, done_collect, &done, &writer), FF_OK);
     writer_job *job = job_make(0);
     assert_int_equal(writer_submit(writer, job), FF_ERR_QUEUE_FULL);
     assert_int_equal(writer_queue_depth(writer), 0);
@@ -79,7 +79,7 @@ static void test_every_queued_job_is_committed_and_returned(void **state) {
     uint64_t head = test_world_register(fixture->ledger);
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
-    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, done_collect, &done, &writer),
+    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, true, done_collect, &done, &writer),
                      FF_OK);
     for (int i = 0; i < WRITER_JOBS; i++) assert_int_equal(writer_submit(writer, job_make(i)), 0);
     /* Stopping waits for the queue to drain, so every job has come back afterwards. */
@@ -104,7 +104,8 @@ static void test_every_queued_job_is_committed_and_returned(void **state) {
     test_fixture_teardown(&state_pointer);
 }
 
-/* The sync thread's flush (store_sync) fails once: the job's group was committed and is visible,
+/* With commit_overlap, the sync thread's flush (store_sync) fails once: the job's group was
+ * committed and is visible,
  * but it was never durable, so the job is not acknowledged: it comes back with the flush's
  * error, and a retry under the same key would get the recorded result. */
 static void test_a_failed_flush_fails_the_groups_it_would_have_made_durable(void **state) {
@@ -114,7 +115,7 @@ static void test_a_failed_flush_fails_the_groups_it_would_have_made_durable(void
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
     store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
-    assert_int_equal(writer_start(fixture->ledger, 1, done_collect, &done, &writer), FF_OK);
+    assert_int_equal(writer_start(fixture->ledger, 1, true, done_collect, &done, &writer), FF_OK);
     assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
     writer_stop(writer);
     /* The flush was reached: the one fault has fired. */
@@ -128,11 +129,35 @@ static void test_a_failed_flush_fails_the_groups_it_would_have_made_durable(void
     test_fixture_teardown(&state_pointer);
 }
 
+/* Without commit_overlap (the default) each commit is durable when it returns: the sync thread
+ * never flushes, so a fault armed on the flush never fires and the job is acknowledged. With the
+ * flush still called, the fault would fire and the job come back failed. */
+static void test_without_overlap_the_commit_itself_is_durable(void **state) {
+    (void)state;
+    test_fixture *fixture = test_fixture_open();
+    uint64_t head = test_world_register(fixture->ledger);
+    done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ff_writer *writer = NULL;
+    store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
+    assert_int_equal(writer_start(fixture->ledger, 1, false, done_collect, &done, &writer), FF_OK);
+    assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
+    writer_stop(writer);
+    assert_true(store_fault_pending());
+    store_fault_clear();
+    assert_int_equal(done.job_count, 1);
+    assert_int_equal(done.jobs[0]->group_err, FF_OK);
+    writer_job_free(done.jobs[0]);
+    assert_int_equal(test_head_sequence(fixture->ledger), head + 1);
+    void *state_pointer = fixture;
+    test_fixture_teardown(&state_pointer);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_full_queue_refuses_at_once),
         cmocka_unit_test(test_every_queued_job_is_committed_and_returned),
         cmocka_unit_test(test_a_failed_flush_fails_the_groups_it_would_have_made_durable),
+        cmocka_unit_test(test_without_overlap_the_commit_itself_is_durable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
