@@ -1,5 +1,7 @@
 /* Integration tests of fundflowd's reader threads and its log sink: concurrent reads answered
- * whole while writes commit, reads during long write batches answered at committed heads, a write acknowledged while a long read is still in flight, a log
+ * whole while writes commit, reads during long write batches answered at committed heads, reads
+ * while fundflow-admin rebuilds another data directory, a write acknowledged while a long read is
+ * still in flight, a log
  * that never drains, and a shutdown with reads in flight. A real server on 127.0.0.1:0. Nothing
  * here waits for time: order is forced with a FIFO, and polls wait only for a condition. */
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,6 +34,7 @@
 #define READS_POLL_COUNT_MAX 6000
 
 static const char *fundflowd_path;
+static const char *admin_path;
 
 /* ---- helpers ---- */
 
@@ -83,22 +87,27 @@ static int64_t position_received(uint16_t port, int *status_out) {
     return position_read(port, status_out, &as_at);
 }
 
+/* The GetPosition request for QUE's core services in TEST_YEAR, in JSON. */
+static const char position_json[] = "{\"org_code\":\"QUE\",\"stream\":\"CORE_SERVICES\","
+                                    "\"financial_year\":2024}";
+
+/* The received amount in a JSON GetPosition reply, or -1 if it is not a 200 with the field;
+ * frees the reply. */
+static int64_t position_json_received(http_reply *reply) {
+    int64_t received = -1;
+    const char *field = strstr((const char *)reply->body, "\"received_pence\":\"");
+    if (reply->status == 200 && field != NULL) {
+        received = strtoll(field + strlen("\"received_pence\":\""), NULL, 10);
+    }
+    http_reply_free(reply);
+    return received;
+}
+
 /* The same in JSON: the amount, or -1 if the reply was not a 200 with the field. */
 static int64_t position_received_json(uint16_t port) {
     http_reply reply;
-    if (http_twirp_json(port, "GetPosition",
-                        "{\"org_code\":\"QUE\",\"stream\":\"CORE_SERVICES\","
-                        "\"financial_year\":2024}",
-                        &reply) != 0) {
-        return -1;
-    }
-    int64_t received = -1;
-    const char *field = strstr((const char *)reply.body, "\"received_pence\":\"");
-    if (reply.status == 200 && field != NULL) {
-        received = strtoll(field + strlen("\"received_pence\":\""), NULL, 10);
-    }
-    http_reply_free(&reply);
-    return received;
+    if (http_twirp_json(port, "GetPosition", position_json, &reply) != 0) return -1;
+    return position_json_received(&reply);
 }
 
 /* ---- many reads while writes commit ---- */
@@ -249,6 +258,158 @@ static void test_reads_during_long_write_batches_see_committed_heads(void **stat
     assert_int_equal(test_server_head(server.port), LONG_HEAD_END);
     assert_int_equal(test_server_stop(&server), 0);
     test_server_cleanup(&server);
+}
+
+/* ---- reads while another data directory is rebuilt ---- */
+
+/* QUE is allocated £1,234.56 (123,456 pence) once, so every read must answer exactly that. */
+#define REBUILD_RECEIVED_PENCE 123456
+/* A bound on the reads made while one rebuild runs, never reached: a rebuild of the demo's
+ * 6,317 events takes about 0.2 s, a read about a millisecond. */
+#define REBUILD_READS_MAX 200000
+/* A rebuild that ends before the first read has finished is run again, at most this often. */
+#define REBUILD_ATTEMPTS_MAX 5
+
+/* Starts fundflow-admin SUBCOMMAND --data-dir DIR with stdout and stderr in out_path. */
+static pid_t admin_start(const char *subcommand, const char *data_dir, const char *out_path) {
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (out_fd < 0) _exit(126);
+        dup2(out_fd, STDOUT_FILENO);
+        dup2(out_fd, STDERR_FILENO);
+        execl(admin_path, admin_path, subcommand, "--data-dir", data_dir, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* The exit code of a finished fundflow-admin, failing the test with its output if not 0. */
+static void admin_exited_ok(int status, const char *subcommand, const char *out_path) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+    char output[2048] = "";
+    FILE *out = fopen(out_path, "r");
+    if (out != NULL) {
+        size_t got = fread(output, 1, sizeof output - 1, out);
+        output[got] = '\0';
+        fclose(out);
+    }
+    fail_msg("fundflow-admin %s: status %d: %s", subcommand, status, output);
+}
+
+/* Runs fundflow-admin SUBCOMMAND --data-dir DIR to its end; fails unless it exits 0. Its output
+ * is left in out_path. */
+static void admin_run_ok(const char *subcommand, const char *data_dir, const char *out_path) {
+    pid_t pid = admin_start(subcommand, data_dir, out_path);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    admin_exited_ok(status, subcommand, out_path);
+}
+
+/* The first line of a file, without its line feed. */
+static void first_line_read(const char *path, char *line, size_t line_bytes) {
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    if (fgets(line, (int)line_bytes, file) == NULL) line[0] = '\0';
+    fclose(file);
+    line[strcspn(line, "\n")] = '\0';
+}
+
+/* GetPosition in JSON on a kept-alive connection: QUE's received pence, or -1 unless a 200
+ * carrying the field. */
+static int64_t position_received_kept_alive(int fd) {
+    char request[512];
+    snprintf(request, sizeof request,
+             "POST /twirp/fundflow.v1.Ledger/GetPosition HTTP/1.1\r\nHost: t\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             sizeof position_json - 1, position_json);
+    http_reply reply;
+    if (http_raw_send(fd, request) != 0 || http_raw_reply_read(fd, &reply) != 0) return -1;
+    return position_json_received(&reply);
+}
+
+typedef struct rebuild_reads {
+    int reads;           /* reads answered, each checked */
+    int reads_during;    /* of them, those that ended with the rebuild still running */
+    int status;          /* the rebuild's wait status */
+} rebuild_reads;
+
+/* Reads QUE's position, alternating a kept-alive JSON connection and fresh protobuf ones, until
+ * the rebuild (pid) has exited, then once more. Every read must answer 200 with exactly
+ * REBUILD_RECEIVED_PENCE. A read counts as during the rebuild when the rebuild, started before
+ * it, had still not exited once it was answered. */
+static void reads_until_exit(uint16_t port, int fd, pid_t pid, rebuild_reads *result) {
+    bool exited = false, last_round = false;
+    while (!last_round) {
+        assert_true(result->reads < REBUILD_READS_MAX);
+        last_round = exited;
+        int status = 200;
+        int64_t received = result->reads % 2 == 0 ? position_received_kept_alive(fd)
+                                                  : position_received(port, &status);
+        assert_int_equal(status, 200);
+        assert_int_equal(received, REBUILD_RECEIVED_PENCE);
+        result->reads++;
+        if (!exited) {
+            pid_t waited = waitpid(pid, &result->status, WNOHANG);
+            assert_true(waited == 0 || waited == pid);
+            exited = waited == pid;
+            if (!exited) result->reads_during++;
+        }
+    }
+}
+
+/* A running fundflowd answers reads, correctly and at once, while fundflow-admin rebuilds a
+ * different data directory (the demo's 6,317 events) in another process; the rebuild succeeds
+ * and the directory then verifies, head unchanged. Nothing waits for time: reads go on until the
+ * rebuild has exited. If a rebuild ends before the first read is answered (a machine too busy to
+ * schedule the reads), it overlapped no read, so it is run again, up to REBUILD_ATTEMPTS_MAX
+ * times; every attempt is checked for correctness all the same. */
+static void test_reads_during_a_rebuild_of_another_directory(void **state) {
+    (void)state;
+    test_server server;
+    test_server_start(fundflowd_path, "read_workers = 2\n", &server);
+    test_server_world_load(server.port);
+    test_server_allocate(server.port, "before-rebuild", REBUILD_RECEIVED_PENCE);
+    char *other = test_dir_make();
+    char data_dir[4200], out_path[4200], line[512], want[160];
+    snprintf(data_dir, sizeof data_dir, "%s/data", other);
+    snprintf(out_path, sizeof out_path, "%s/admin.out", other);
+    admin_run_ok("demo", data_dir, out_path);
+    admin_run_ok("head", data_dir, out_path);
+    first_line_read(out_path, line, sizeof line);
+    uint64_t head = 0;
+    assert_int_equal(sscanf(line, "sequence %" SCNu64, &head), 1);
+    int fd = http_raw_connect(server.port, NULL);
+    assert_true(fd >= 0);
+    int reads_during = 0;
+    for (int attempt = 0; attempt < REBUILD_ATTEMPTS_MAX && reads_during == 0; attempt++) {
+        pid_t pid = admin_start("rebuild", data_dir, out_path);
+        rebuild_reads result = {0};
+        reads_until_exit(server.port, fd, pid, &result);
+        admin_exited_ok(result.status, "rebuild", out_path);
+        reads_during = result.reads_during;
+        print_message("rebuild %d: %d reads, %d of them while it ran\n", attempt + 1,
+                      result.reads, result.reads_during);
+        /* "Rebuilt every projection by replaying S events; head S, hash ..." */
+        first_line_read(out_path, line, sizeof line);
+        snprintf(want, sizeof want,
+                 "Rebuilt every projection by replaying %" PRIu64 " events; head %" PRIu64 ",",
+                 head, head);
+        if (strncmp(line, want, strlen(want)) != 0) fail_msg("rebuild printed: %s", line);
+    }
+    assert_true(reads_during >= 1);
+    close(fd);
+    admin_run_ok("verify", data_dir, out_path);
+    first_line_read(out_path, line, sizeof line);
+    snprintf(want, sizeof want, "OK: %" PRIu64 " events, head %" PRIu64 ",", head, head);
+    if (strncmp(line, want, strlen(want)) != 0) fail_msg("verify printed: %s", line);
+    /* The server's own ledger is as it was: the world's three events and the allocation. */
+    assert_int_equal(test_server_head(server.port), 4);
+    assert_int_equal(test_server_stop(&server), 0);
+    test_server_cleanup(&server);
+    test_dir_remove(other);
 }
 
 /* ---- a write acknowledged while a long read is in flight ---- */
@@ -527,15 +688,17 @@ static void test_shutdown_with_reads_in_flight_is_clean(void **state) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_reads PATH_TO_FUNDFLOWD\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_reads PATH_TO_FUNDFLOWD PATH_TO_FUNDFLOW_ADMIN\n");
         return 2;
     }
     fundflowd_path = argv[1];
+    admin_path = argv[2];
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_reads_see_whole_commits),
         cmocka_unit_test(test_reads_during_long_write_batches_see_committed_heads),
+        cmocka_unit_test(test_reads_during_a_rebuild_of_another_directory),
         cmocka_unit_test(test_write_is_acknowledged_while_a_long_read_is_in_flight),
         cmocka_unit_test(test_a_log_that_never_drains_does_not_stall_requests),
         cmocka_unit_test(test_shutdown_with_reads_in_flight_is_clean),

@@ -1,5 +1,6 @@
 /* Unit tests for mapping files and the mapped CSV reader (tools/common/mapping.h): every
- * directive, every refusal with its message, every date format, amounts, and hostile files. */
+ * directive, every refusal with its message, every date format, amounts, and hostile files; and
+ * the CSV reader's carriage returns (tools/common/csv.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -556,6 +557,71 @@ static void test_malformed_record(void **state) {
     mapping_free(map);
 }
 
+/* Opens the same bytes as a file and from memory, so both of the reader's sources are read. */
+static void test_csv_open_both(test_files *files, const char *bytes, size_t size,
+                               csv_reader *readers[2]) {
+    char error[CSV_ERROR_BYTES];
+    const char *path = test_file_write(files, "cr.csv", bytes, size);
+    assert_int_equal(csv_reader_open(path, &readers[0], error, sizeof error), FF_OK);
+    assert_int_equal(csv_reader_open_memory(bytes, size, "cr.csv", &readers[1], error,
+                                            sizeof error),
+                     FF_OK);
+}
+
+/* Inside quotes a carriage return, alone or before a line feed, is kept byte for byte (RFC 4180
+ * allows both, and the CLI's writer quotes a cell holding one); only a line feed counts as a new
+ * line. Record ends stay LF or CRLF. */
+static void test_csv_quoted_carriage_returns(void **state) {
+    test_files *files = *state;
+    /* Line 1: "a\rb" and "c\r\nd", which runs onto line 2; line 3: "\r" alone, "x". */
+    const char csv[] = "\"a\rb\",\"c\r\nd\"\r\n"
+                       "\"\r\",x\n";
+    csv_reader *readers[2];
+    test_csv_open_both(files, csv, sizeof csv - 1, readers);
+    for (int i = 0; i < 2; i++) {
+        csv_record record;
+        assert_int_equal(csv_reader_next(readers[i], &record), FF_OK);
+        assert_int_equal(record.line, 1);
+        assert_int_equal(record.field_count, 2);
+        assert_string_equal(record.fields[0], "a\rb");
+        assert_string_equal(record.fields[1], "c\r\nd");
+        assert_int_equal(csv_reader_next(readers[i], &record), FF_OK);
+        assert_int_equal(record.line, 3);
+        assert_int_equal(record.field_count, 2);
+        assert_string_equal(record.fields[0], "\r");
+        assert_string_equal(record.fields[1], "x");
+        assert_int_equal(csv_reader_next(readers[i], &record), FF_ERR_EVENT_UNKNOWN);
+        csv_reader_close(readers[i]);
+    }
+}
+
+/* Reads csv's records expecting the last to be refused with exactly message. */
+static void test_csv_refused(test_files *files, const char *csv, const char *message) {
+    csv_reader *readers[2];
+    test_csv_open_both(files, csv, strlen(csv), readers);
+    for (int i = 0; i < 2; i++) {
+        csv_record record;
+        ff_err err = FF_OK;
+        while (err == FF_OK) err = csv_reader_next(readers[i], &record);
+        assert_int_equal(err, FF_ERR_TEXT_INVALID);
+        char want[CSV_ERROR_BYTES];
+        snprintf(want, sizeof want, "%s%s", i == 0 ? files->path : "cr.csv", message);
+        assert_string_equal(csv_reader_error(readers[i]), want);
+        csv_reader_close(readers[i]);
+    }
+}
+
+/* Outside quotes a carriage return must still end a line with its line feed. */
+static void test_csv_bare_carriage_returns(void **state) {
+    test_files *files = *state;
+    test_csv_refused(files, "a,b\r\nc\rd\n",
+                     " line 2: a carriage return is not followed by a line feed");
+    test_csv_refused(files, "a\r", " line 1: a carriage return is not followed by a line feed");
+    test_csv_refused(files, "x\n\"a\r\"\rb\n",
+                     " line 2: a carriage return is not followed by a line feed");
+    test_csv_refused(files, "\r\n\r", " line 2: a carriage return is not followed by a line feed");
+}
+
 static void test_sha256(void **state) {
     test_files *files = *state;
     /* FIPS 180-2's example: SHA-256("abc"). */
@@ -648,6 +714,10 @@ int main(void) {
                                         test_files_teardown),
         cmocka_unit_test_setup_teardown(test_huge_field, test_files_setup, test_files_teardown),
         cmocka_unit_test_setup_teardown(test_malformed_record, test_files_setup,
+                                        test_files_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_quoted_carriage_returns, test_files_setup,
+                                        test_files_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_bare_carriage_returns, test_files_setup,
                                         test_files_teardown),
         cmocka_unit_test_setup_teardown(test_sha256, test_files_setup, test_files_teardown),
         cmocka_unit_test_setup_teardown(test_row_count_large, test_files_setup,

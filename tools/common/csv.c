@@ -159,23 +159,28 @@ static int csv_raw_byte_get(csv_reader *reader) {
     return (unsigned char)reader->memory[reader->memory_offset++];
 }
 
-/* Reads a byte, turning CRLF into LF. A carriage return on its own is refused, since it would
- * hide a line break from anyone reading the file on another system. */
-static ff_err csv_byte_read(csv_reader *reader, int *byte_out) {
+/* Reads a byte as it is, or EOF, refusing a file that cannot be read. */
+static ff_err csv_byte_read_verbatim(csv_reader *reader, int *byte_out) {
     int byte = csv_raw_byte_get(reader);
-    if (byte == '\r') {
-        byte = csv_raw_byte_get(reader);
-        if (byte != '\n') {
-            return csv_reader_fail(reader, FF_ERR_TEXT_INVALID, reader->line,
-                                   "a carriage return is not followed by a line feed");
-        }
-    }
     if (byte == EOF && reader->file != NULL && ferror(reader->file)) {
         return csv_reader_fail(reader, FF_ERR_IO, reader->line, "cannot read: %s",
                                strerror(errno));
     }
     *byte_out = byte;
     return FF_OK;
+}
+
+/* Reads a byte outside quotes, turning CRLF into LF. A carriage return on its own is refused
+ * there, since it would hide a line break from anyone reading the file on another system. */
+static ff_err csv_byte_read(csv_reader *reader, int *byte_out) {
+    ff_err err = csv_byte_read_verbatim(reader, byte_out);
+    if (err != FF_OK || *byte_out != '\r') return err;
+    err = csv_byte_read_verbatim(reader, byte_out);
+    if (err == FF_OK && *byte_out != '\n') {
+        return csv_reader_fail(reader, FF_ERR_TEXT_INVALID, reader->line,
+                               "a carriage return is not followed by a line feed");
+    }
+    return err;
 }
 
 /* Says what the byte after a field means: a comma, a line end or the file's end. */
@@ -198,12 +203,14 @@ static ff_err csv_field_end_classify(csv_reader *reader, int byte, csv_field_end
 }
 
 /* Reads the rest of a quoted field, after its opening quote, up to the byte after its closing
- * quote. Line breaks inside the quotes belong to the field. */
+ * quote. Line breaks inside the quotes belong to the field byte for byte, as RFC 4180 allows: a
+ * carriage return, alone or before a line feed, is kept (the CLI's writer quotes a cell holding
+ * one); only a line feed starts a new line in the reader's count. */
 static ff_err csv_quoted_field_read(csv_reader *reader, size_t field_start, int *next_out) {
     size_t opened_line = reader->line;
     for (;;) {
         int byte = 0;
-        ff_err err = csv_byte_read(reader, &byte);
+        ff_err err = csv_byte_read_verbatim(reader, &byte);
         if (err != FF_OK) return err;
         if (byte == EOF) {
             return csv_reader_fail(reader, FF_ERR_TEXT_INVALID, opened_line,

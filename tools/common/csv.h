@@ -3,8 +3,9 @@
  * bounded.
  *
  * It reads the RFC 4180 form: fields separated by commas, records ended by LF or CRLF, and a
- * field may be wrapped in double quotes, inside which commas, line breaks and doubled quotes ("")
- * stand for themselves. A UTF-8 byte order mark at the start is skipped, and blank lines are
+ * field may be wrapped in double quotes, inside which commas, line breaks (LF, CRLF or a carriage
+ * return alone, kept byte for byte) and doubled quotes ("") stand for themselves. Outside quotes a
+ * carriage return must be followed by a line feed. A UTF-8 byte order mark at the start is skipped, and blank lines are
  * ignored. Anything else that is not well formed is refused with a message naming the file and
  * the line, such as "icbs.csv line 4: a quoted field is not closed".
  *

@@ -1,7 +1,7 @@
 /* Unit tests for the fundflow client's output formatting: the display width of UTF-8 text,
  * tables whose columns line up whatever the text, key/value fields, amounts in pounds with
  * thousands separators, the small value writers, events in a line, and reports as CSV with
- * RFC 4180 quoting. */
+ * RFC 4180 quoting, read back by the tools' own CSV reader. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +16,8 @@
 #include "cli_output_events.h"
 #include "cli_report.h"
 #include "cli_values.h"
+#include "csv.h"
+#include "export.h"
 #include "tool_test_support.h"
 #include "tool_text.h"
 
@@ -279,6 +281,37 @@ static void test_report_csv(void **state) {
     free(text);
 }
 
+/* Cells holding carriage returns, as the CSV writer quotes them, read back by the tools' CSV reader
+ * exactly: "a\rb", a CRLF inside a cell, and a text cell starting with CR behind its "'". */
+static void test_csv_carriage_return_round_trip(void **state) {
+    (void)state;
+    static const char *const cells[] = {"a\rb", "c\r\nd", "\rx"};
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_non_null(out);
+    for (size_t i = 0; i < 3; i++) {
+        if (i > 0) fputc(',', out);
+        export_csv_field_write(cells[i], false, out);
+    }
+    fputs("\r\n", out);
+    assert_int_equal(fclose(out), 0);
+    assert_string_equal(text, "\"a\rb\",\"c\r\nd\",\"'\rx\"\r\n");
+    csv_reader *reader = NULL;
+    char error[CSV_ERROR_BYTES];
+    assert_int_equal(csv_reader_open_memory(text, size, "out.csv", &reader, error, sizeof error),
+                     FF_OK);
+    csv_record record;
+    assert_int_equal(csv_reader_next(reader, &record), FF_OK);
+    assert_int_equal(record.field_count, 3);
+    assert_string_equal(record.fields[0], "a\rb");
+    assert_string_equal(record.fields[1], "c\r\nd");
+    assert_string_equal(record.fields[2], "'\rx");
+    assert_int_equal(csv_reader_next(reader, &record), FF_ERR_EVENT_UNKNOWN);
+    csv_reader_close(reader);
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_columns),
@@ -289,6 +322,7 @@ int main(void) {
         cmocka_unit_test(test_value_writers),
         cmocka_unit_test(test_event_line),
         cmocka_unit_test(test_report_csv),
+        cmocka_unit_test(test_csv_carriage_return_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
