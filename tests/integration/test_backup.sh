@@ -208,25 +208,34 @@ bytes_to_hex() {
 head_value() {
     sed -n "s/^$1 //p" "$2"
 }
+# A value (hex or decimal) with its first digit changed (0 -> 1, anything else -> 0).
+hex_altered() {
+    [[ ${1:0:1} == 0 ]] && echo "1${1:1}" || echo "0${1:1}"
+}
+# Restores altered.mdb with whatever altered.mdb.head says; expects a refusal (exit 1) naming
+# CODE and CAUSE, and nothing left behind.
+expect_altered_refusal() {
+    admin_run restore "$scratch/altered.mdb" "$scratch/altered"
+    [[ $status -eq 1 ]] || fail "an altered head restored (exit $status): $output"
+    expect_output "$1"
+    expect_output "$2"
+    [[ ! -e $scratch/altered && ! -e $scratch/altered.restore-tmp ]] || fail "a refused restore left files"
+}
+# The backup's head file with line NAME's value altered: its signature no longer verifies.
+expect_altered_refused() {
+    local altered
+    altered=$(hex_altered "$(head_value "$1" "$backup.head")")
+    sed "s/^$1 .*/$1 $altered/" "$backup.head" >"$scratch/altered.mdb.head"
+    expect_altered_refusal signature_invalid "signature does not verify"
+}
 
-check "a signed head whose root or signature was altered is refused, naming the cause"
+check "a signed head whose root, signature or time was altered is refused, naming the cause"
 cp "$backup.head.saved" "$backup.head"
 cp "$backup" "$scratch/altered.mdb"
-root=$(head_value root_hash "$backup.head")
-# The root with its first hex digit changed (0 -> 1, anything else -> 0).
-[[ ${root:0:1} == 0 ]] && altered_root="1${root:1}" || altered_root="0${root:1}"
-sed "s/^root_hash .*/root_hash $altered_root/" "$backup.head" >"$scratch/altered.mdb.head"
-admin_run restore "$scratch/altered.mdb" "$scratch/altered"
-[[ $status -eq 1 ]] || fail "an altered root restored (exit $status): $output"
-expect_output "signature_invalid"
-expect_output "signature does not verify"
-[[ ! -e $scratch/altered && ! -e $scratch/altered.restore-tmp ]] || fail "a refused restore left files"
-signature=$(head_value signature "$backup.head")
-[[ ${signature:0:1} == 0 ]] && altered_signature="1${signature:1}" || altered_signature="0${signature:1}"
-sed "s/^signature .*/signature $altered_signature/" "$backup.head" >"$scratch/altered.mdb.head"
-admin_run restore "$scratch/altered.mdb" "$scratch/altered"
-[[ $status -eq 1 ]] || fail "an altered signature restored (exit $status): $output"
-expect_output "signature does not verify"
+expect_altered_refused root_hash
+expect_altered_refused signature
+expect_altered_refused timestamp_us
+altered_root=$(hex_altered "$(head_value root_hash "$backup.head")")
 # Someone holding the signing key signs the altered root: the signature verifies, but the copy's
 # tree, recomputed from its log, has another root. The signed message: the 16-byte label, the
 # size and the timestamp as 8 bytes big-endian each, the root, the key ID (docs/INTEGRITY.md).
@@ -241,11 +250,7 @@ openssl pkeyutl -sign -inkey "$scratch/source/signing_key.pem" -rawin -in "$scra
 forged_signature=$(bytes_to_hex <"$scratch/forged.sig")
 sed -e "s/^root_hash .*/root_hash $altered_root/" \
     -e "s/^signature .*/signature $forged_signature/" "$backup.head" >"$scratch/altered.mdb.head"
-admin_run restore "$scratch/altered.mdb" "$scratch/altered"
-[[ $status -eq 1 ]] || fail "a re-signed altered root restored (exit $status): $output"
-expect_output "tree_mismatch"
-expect_output "tree root does not match the signed head"
-[[ ! -e $scratch/altered && ! -e $scratch/altered.restore-tmp ]] || fail "a refused restore left files"
+expect_altered_refusal tree_mismatch "tree root does not match the signed head"
 
 check "restore --key: the server's key passes, another key is refused"
 openssl pkey -in "$scratch/source/signing_key.pem" -pubout -out "$scratch/server.pub"
