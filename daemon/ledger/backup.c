@@ -14,7 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "fundflow/limits.h"
+#include "tree.h"
 
 #define BACKUP_PATH_BYTES 4200
 #define BACKUP_SCRATCH_SUFFIX ".tmp.d"
@@ -22,23 +25,41 @@
 
 /* ---- the head ---- */
 
-ff_err backup_head_record(ff_store *copy, backup_head *head_out) {
+/* The copy's tree root at exactly its log's size, in head->signed_tree. */
+static ff_err backup_tree_root_read(store_txn *txn, ff_store *copy, backup_head *head) {
+    uint64_t tree_size = 0;
+    ff_err err = tree_size_read(txn, copy, &tree_size);
+    if (err != FF_OK) return err;
+    if (tree_size != head->log.sequence) return FF_ERR_TREE_MISMATCH;
+    head->signed_tree.tree_size = tree_size;
+    return tree_root(txn, copy, tree_size, &head->signed_tree.root);
+}
+
+ff_err backup_head_record(ff_store *copy, ff_signer *signer, backup_head *head_out) {
     memset(head_out, 0, sizeof *head_out);
     store_txn *txn = NULL;
     ff_err err = store_txn_begin(copy, NULL, STORE_TXN_READ, &txn);
     if (err != FF_OK) return err;
     err = log_head_read(txn, copy, &head_out->log);
+    if (err == FF_OK && signer != NULL) err = backup_tree_root_read(txn, copy, head_out);
     store_txn_abort(txn);
-    return err;
+    if (err != FF_OK || signer == NULL) return err;
+    err = signing_sign(signer, &head_out->signed_tree);
+    if (err != FF_OK) return err;
+    uint8_t key_id[SIGNED_HEAD_KEY_ID_BYTES];
+    signing_public_key(signer, head_out->public_key, key_id);
+    head_out->is_signed = true;
+    return FF_OK;
 }
 
-static void backup_hex_format(const uint8_t hash[DIGEST_BYTES], char text[2 * DIGEST_BYTES + 1]) {
+/* bytes as lower-case hex; text holds 2 * bytes + 1. */
+static void backup_hex_format(const uint8_t *data, size_t bytes, char *text) {
     static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < DIGEST_BYTES; i++) {
-        text[2 * i] = digits[hash[i] >> 4];
-        text[2 * i + 1] = digits[hash[i] & 0x0F];
+    for (size_t i = 0; i < bytes; i++) {
+        text[2 * i] = digits[data[i] >> 4];
+        text[2 * i + 1] = digits[data[i] & 0x0F];
     }
-    text[2 * DIGEST_BYTES] = '\0';
+    text[2 * bytes] = '\0';
 }
 
 static int backup_hex_digit(char c) {
@@ -48,15 +69,15 @@ static int backup_hex_digit(char c) {
     return -1;
 }
 
-/* Exactly 64 hex digits, then the end of text or of the line. */
-static bool backup_hex_parse(const char *text, uint8_t hash[DIGEST_BYTES]) {
-    for (size_t i = 0; i < DIGEST_BYTES; i++) {
+/* Exactly 2 * bytes hex digits, then the end of text or of the line. */
+static bool backup_hex_parse(const char *text, uint8_t *data, size_t bytes) {
+    for (size_t i = 0; i < bytes; i++) {
         int high = backup_hex_digit(text[2 * i]);
         int low = high < 0 ? -1 : backup_hex_digit(text[2 * i + 1]);
         if (low < 0) return false;
-        hash[i] = (uint8_t)(high << 4 | low);
+        data[i] = (uint8_t)(high << 4 | low);
     }
-    char after = text[2 * DIGEST_BYTES];
+    char after = text[2 * bytes];
     return after == '\0' || after == '\n' || after == '\r';
 }
 
@@ -77,29 +98,90 @@ static bool backup_sequence_parse(const char *text, char stop, uint64_t *sequenc
     return true;
 }
 
+/* The signed head's lines, as fundflow head save writes them. */
+static void backup_signed_format(const backup_head *head, char *text, size_t text_bytes) {
+    const signed_head *tree = &head->signed_tree;
+    char root[2 * MERKLE_HASH_BYTES + 1], key_id[2 * SIGNED_HEAD_KEY_ID_BYTES + 1];
+    char signature[2 * SIGNED_HEAD_SIGNATURE_BYTES + 1], key[2 * SIGNED_HEAD_KEY_BYTES + 1];
+    backup_hex_format(tree->root.bytes, MERKLE_HASH_BYTES, root);
+    backup_hex_format(tree->key_id, SIGNED_HEAD_KEY_ID_BYTES, key_id);
+    backup_hex_format(tree->signature, SIGNED_HEAD_SIGNATURE_BYTES, signature);
+    backup_hex_format(head->public_key, SIGNED_HEAD_KEY_BYTES, key);
+    snprintf(text, text_bytes,
+             "tree_size %" PRIu64 "\ntimestamp_us %" PRIu64 "\nroot_hash %s\nkey_id %s\n"
+             "signature %s\npublic_key %s\n",
+             tree->tree_size, tree->timestamp_us, root, key_id, signature, key);
+}
+
 void backup_head_format(const backup_head *head, char *text, size_t text_bytes) {
     assert(text_bytes >= BACKUP_HEAD_TEXT_BYTES);
     char hash[2 * DIGEST_BYTES + 1];
-    backup_hex_format(head->log.hash, hash);
-    snprintf(text, text_bytes, "sequence %" PRIu64 "\nhash %s\n", head->log.sequence, hash);
+    backup_hex_format(head->log.hash, DIGEST_BYTES, hash);
+    int length = snprintf(text, text_bytes, "sequence %" PRIu64 "\nhash %s\n",
+                          head->log.sequence, hash);
+    assert(length > 0 && (size_t)length < text_bytes);
+    if (head->is_signed) backup_signed_format(head, text + length, text_bytes - (size_t)length);
+}
+
+/* The value after "name " at the start of line, or NULL. */
+static const char *backup_line_value(const char *line, const char *name) {
+    size_t length = strlen(name);
+    return strncmp(line, name, length) == 0 && line[length] == ' ' ? line + length + 1 : NULL;
+}
+
+/* The six lines of a signed head, each a bit in BACKUP_SIGNED_LINES. */
+#define BACKUP_SIGNED_LINES 0x3Fu
+static const char *const backup_signed_names[] = {"tree_size", "timestamp_us", "root_hash",
+                                                  "key_id",    "signature",    "public_key"};
+
+/* Reads line if it is one of a signed head's; sets its bit in *seen. False for a bad value. */
+static bool backup_signed_line(const char *line, backup_head *head, unsigned *seen) {
+    signed_head *tree = &head->signed_tree;
+    const char *rest = NULL;
+    for (unsigned i = 0; i < sizeof backup_signed_names / sizeof backup_signed_names[0]; i++) {
+        const char *value = backup_line_value(line, backup_signed_names[i]);
+        if (value == NULL) continue;
+        *seen |= 1u << i;
+        switch (i) {
+        case 0: return backup_sequence_parse(value, '\0', &tree->tree_size, &rest);
+        case 1: return backup_sequence_parse(value, '\0', &tree->timestamp_us, &rest);
+        case 2: return backup_hex_parse(value, tree->root.bytes, MERKLE_HASH_BYTES);
+        case 3: return backup_hex_parse(value, tree->key_id, SIGNED_HEAD_KEY_ID_BYTES);
+        case 4: return backup_hex_parse(value, tree->signature, SIGNED_HEAD_SIGNATURE_BYTES);
+        default: return backup_hex_parse(value, head->public_key, SIGNED_HEAD_KEY_BYTES);
+        }
+    }
+    return true;
 }
 
 ff_err backup_head_parse(const char *text, backup_head *head_out, char *reason,
                          size_t reason_bytes) {
     memset(head_out, 0, sizeof *head_out);
     bool have_sequence = false, have_hash = false;
+    unsigned seen = 0;
     for (const char *line = text; *line != '\0';) {
         const char *rest = NULL;
         if (strncmp(line, "sequence ", 9) == 0) {
             have_sequence = backup_sequence_parse(line + 9, '\0', &head_out->log.sequence, &rest);
             if (!have_sequence) break;
         } else if (strncmp(line, "hash ", 5) == 0) {
-            have_hash = backup_hex_parse(line + 5, head_out->log.hash);
+            have_hash = backup_hex_parse(line + 5, head_out->log.hash, DIGEST_BYTES);
             if (!have_hash) break;
+        } else if (!backup_signed_line(line, head_out, &seen)) {
+            snprintf(reason, reason_bytes, "the line '%.*s' does not hold a valid value",
+                     (int)strcspn(line, " \r\n"), line);
+            return FF_ERR_HEAD_FILE_INVALID;
         }
         const char *end = strchr(line, '\n');
         line = end ? end + 1 : line + strlen(line);
     }
+    if (seen != 0 && seen != BACKUP_SIGNED_LINES) {
+        snprintf(reason, reason_bytes, "the signed head is incomplete: it needs tree_size, "
+                                       "timestamp_us, root_hash, key_id, signature and "
+                                       "public_key lines");
+        return FF_ERR_HEAD_FILE_INVALID;
+    }
+    head_out->is_signed = seen == BACKUP_SIGNED_LINES;
     if (have_sequence && have_hash) return FF_OK;
     snprintf(reason, reason_bytes, "%s",
              !have_sequence ? "no line 'sequence S' with S a whole number"
@@ -107,34 +189,67 @@ ff_err backup_head_parse(const char *text, backup_head *head_out, char *reason,
     return FF_ERR_HEAD_FILE_INVALID;
 }
 
-ff_err backup_head_load(const char *path, backup_head *head_out, char *reason,
-                        size_t reason_bytes) {
+/* Reads a small text file (a head or a key) into text, FF_HEAD_FILE_BYTES_MAX + 1 bytes. */
+static ff_err backup_small_text_read(const char *path, char *text, char *reason,
+                                     size_t reason_bytes) {
     FILE *file = fopen(path, "re");
     if (file == NULL) {
         snprintf(reason, reason_bytes, "cannot read %s: %s", path, strerror(errno));
         return FF_ERR_IO;
     }
-    char text[FF_HEAD_FILE_BYTES_MAX + 1];
     size_t length = fread(text, 1, FF_HEAD_FILE_BYTES_MAX, file);
     bool too_long = length == FF_HEAD_FILE_BYTES_MAX && fgetc(file) != EOF;
     fclose(file);
     text[length] = '\0';
     if (too_long || memchr(text, '\0', length) != NULL) {
-        snprintf(reason, reason_bytes, "%s is not a head file (over %d bytes, or binary)", path,
-                 FF_HEAD_FILE_BYTES_MAX);
+        snprintf(reason, reason_bytes, "%s is not a head or key file (over %d bytes, or binary)",
+                 path, FF_HEAD_FILE_BYTES_MAX);
         return FF_ERR_HEAD_FILE_INVALID;
     }
+    return FF_OK;
+}
+
+ff_err backup_head_load(const char *path, backup_head *head_out, char *reason,
+                        size_t reason_bytes) {
+    char text[FF_HEAD_FILE_BYTES_MAX + 1];
+    ff_err err = backup_small_text_read(path, text, reason, reason_bytes);
+    if (err != FF_OK) return err;
     char why[256];
-    ff_err err = backup_head_parse(text, head_out, why, sizeof why);
+    err = backup_head_parse(text, head_out, why, sizeof why);
     if (err != FF_OK) snprintf(reason, reason_bytes, "%s: %s", path, why);
     return err;
+}
+
+ff_err backup_key_load(const char *path, uint8_t public_key[SIGNED_HEAD_KEY_BYTES], char *reason,
+                       size_t reason_bytes) {
+    char text[FF_HEAD_FILE_BYTES_MAX + 1];
+    ff_err err = backup_small_text_read(path, text, reason, reason_bytes);
+    if (err != FF_OK) return err;
+    BIO *memory = BIO_new_mem_buf(text, -1);
+    EVP_PKEY *key = memory ? PEM_read_bio_PUBKEY(memory, NULL, NULL, NULL) : NULL;
+    bool found = key != NULL && signed_head_public_key(key, public_key) == FF_OK;
+    EVP_PKEY_free(key);
+    BIO_free(memory);
+    for (const char *line = text; !found && *line != '\0';) {
+        const char *value = backup_line_value(line, "public_key");
+        found = value != NULL && backup_hex_parse(value, public_key, SIGNED_HEAD_KEY_BYTES);
+        const char *end = strchr(line, '\n');
+        line = end ? end + 1 : line + strlen(line);
+    }
+    if (found) return FF_OK;
+    snprintf(reason, reason_bytes,
+             "%s holds no Ed25519 public key (a PEM public key, or a 'public_key HEX' line as "
+             "in a saved head or a backup's .head)",
+             path);
+    return FF_ERR_HEAD_FILE_INVALID;
 }
 
 bool backup_head_pair_parse(const char *text, log_head *head_out) {
     const char *rest = NULL;
     log_head head = {0};
     if (!backup_sequence_parse(text, ':', &head.sequence, &rest) || *rest != ':') return false;
-    if (strlen(rest + 1) != 2 * DIGEST_BYTES || !backup_hex_parse(rest + 1, head.hash)) {
+    if (strlen(rest + 1) != 2 * DIGEST_BYTES ||
+        !backup_hex_parse(rest + 1, head.hash, DIGEST_BYTES)) {
         return false;
     }
     *head_out = head;
@@ -215,12 +330,12 @@ static ff_err backup_scratch_make(const char *path) {
 
 /* ---- backup ---- */
 
-/* Reads the head of the copy at scratch/data.mdb. */
-static ff_err backup_copy_head(const char *scratch, backup_head *head_out) {
+/* Reads the head of the copy at scratch/data.mdb, signed by signer (NULL for none). */
+static ff_err backup_copy_head(const char *scratch, ff_signer *signer, backup_head *head_out) {
     store_options options = {.data_dir = scratch};
     ff_store *copy = NULL;
     ff_err err = store_open(&options, &copy);
-    if (err == FF_OK) err = backup_head_record(copy, head_out);
+    if (err == FF_OK) err = backup_head_record(copy, signer, head_out);
     store_close(copy);
     return err;
 }
@@ -244,7 +359,7 @@ ff_err backup_write(ff_store *store, const char *file, backup_head *head_out, ch
         return err;
     }
     err = store_copy_compact(store, copy);
-    if (err == FF_OK) err = backup_copy_head(scratch, head_out);
+    if (err == FF_OK) err = backup_copy_head(scratch, signing_of(store), head_out);
     /* link() will not replace a file that appeared meanwhile, as rename() would. */
     if (err == FF_OK && link(copy, file) != 0) err = FF_ERR_IO;
     char text[BACKUP_HEAD_TEXT_BYTES];
@@ -296,10 +411,80 @@ static bool backup_target_is_empty(const char *path, bool *exists_out) {
     return empty;
 }
 
-/* The backup's own head against the recorded one, and the operator's older head. */
+/* The head file's signed head, before anything is copied: that there is one (or only a warning),
+ * that it covers the recorded head's events, is signed by the pinned key if one is given, and
+ * that its signature verifies. */
+static ff_err backup_signature_check(const backup_head *recorded,
+                                     const backup_restore_options *options,
+                                     backup_restore_report *report) {
+    if (!recorded->is_signed) {
+        if (!options->require_signed && options->pinned_key == NULL) {
+            report->unsigned_backup = true;
+            return FF_OK;
+        }
+        snprintf(report->reason, sizeof report->reason,
+                 "the head file has no signed tree head (a backup made before signed heads), and "
+                 "%s was given",
+                 options->require_signed ? "--require-signed" : "a key to check it with");
+        return FF_ERR_SIGNED_HEAD_MISSING;
+    }
+    const signed_head *tree = &recorded->signed_tree;
+    if (tree->tree_size != recorded->log.sequence) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the signed head covers %" PRIu64 " events but the head file records sequence "
+                 "%" PRIu64, tree->tree_size, recorded->log.sequence);
+        return FF_ERR_BACKUP_HEAD_MISMATCH;
+    }
+    if (options->pinned_key != NULL &&
+        memcmp(options->pinned_key, recorded->public_key, SIGNED_HEAD_KEY_BYTES) != 0) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the backup's head is signed by a different key than the pinned one");
+        return FF_ERR_KEY_MISMATCH;
+    }
+    ff_err err = signed_head_verify(tree, recorded->public_key);
+    if (err == FF_ERR_KEY_MISMATCH) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the signed head's key_id is not the ID of its public_key");
+    } else if (err != FF_OK) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the signed head's signature does not verify with its public key");
+    }
+    return err;
+}
+
+/* The copy's tree recomputed from its log, and its root at the signed size against the signed
+ * root. */
+static ff_err backup_tree_check(ff_store *copy, const backup_head *recorded,
+                                backup_restore_report *report) {
+    store_txn *txn = NULL;
+    ff_err err = store_txn_begin(copy, NULL, STORE_TXN_READ, &txn);
+    if (err != FF_OK) return err;
+    char why[512] = "";
+    merkle_hash root;
+    err = tree_check(txn, copy, why, sizeof why);
+    if (err == FF_OK) err = tree_root(txn, copy, recorded->signed_tree.tree_size, &root);
+    store_txn_abort(txn);
+    if (err == FF_OK &&
+        memcmp(root.bytes, recorded->signed_tree.root.bytes, MERKLE_HASH_BYTES) != 0) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the tree root does not match the signed head: the root of the backup's %" PRIu64
+                 " events, recomputed from its log, is not the one signed",
+                 recorded->signed_tree.tree_size);
+        return FF_ERR_TREE_MISMATCH;
+    }
+    if (err != FF_OK) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the backup's Merkle tree does not match its log: %s",
+                 why[0] ? why : ff_strerror(err));
+    }
+    return err;
+}
+
+/* The backup's own head against the recorded one, its tree against the signed head, and the
+ * operator's older head. */
 static ff_err backup_heads_check(ff_store *copy, const backup_head *recorded,
                                  const log_head *not_before, backup_restore_report *report) {
-    ff_err err = backup_head_record(copy, &report->head);
+    ff_err err = backup_head_record(copy, NULL, &report->head);
     if (err != FF_OK) return err;
     if (report->head.log.sequence != recorded->log.sequence ||
         memcmp(report->head.log.hash, recorded->log.hash, DIGEST_BYTES) != 0) {
@@ -309,7 +494,9 @@ static ff_err backup_heads_check(ff_store *copy, const backup_head *recorded,
                  report->head.log.sequence, recorded->log.sequence);
         return FF_ERR_BACKUP_HEAD_MISMATCH;
     }
-    if (not_before == NULL || not_before->sequence == 0) return FF_OK;
+    report->head = *recorded;
+    if (recorded->is_signed) err = backup_tree_check(copy, recorded, report);
+    if (err != FF_OK || not_before == NULL || not_before->sequence == 0) return err;
     if (report->head.log.sequence < not_before->sequence) {
         snprintf(report->reason, sizeof report->reason,
                  "the backup's head is %" PRIu64 ", older than the head %" PRIu64
@@ -397,6 +584,7 @@ ff_err backup_restore(const backup_restore_options *options, backup_restore_repo
     }
     backup_head recorded;
     ff_err err = backup_head_load(head_path, &recorded, report->reason, sizeof report->reason);
+    if (err == FF_OK) err = backup_signature_check(&recorded, options, report);
     if (err != FF_OK) return err;
     bool exists = false;
     if (!backup_target_is_empty(options->data_dir, &exists) && !options->force) {

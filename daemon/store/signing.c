@@ -142,6 +142,11 @@ static ff_err signing_tree_read(ff_store *store, uint64_t *size, merkle_hash *ro
     return err;
 }
 
+ff_err signing_sign(ff_signer *signer, signed_head *head) {
+    head->timestamp_us = signing_now_us();
+    return signed_head_sign(head, signer->key);
+}
+
 /* Signs the tree's head if it differs from the latest (always when force). */
 static ff_err signing_head_refresh(ff_signer *signer, bool force) {
     signed_head head;
@@ -152,8 +157,7 @@ static ff_err signing_head_refresh(ff_signer *signer, bool force) {
     bool same = !force && signer->latest.tree_size == head.tree_size;
     pthread_mutex_unlock(&signer->lock);
     if (same) return FF_OK;
-    head.timestamp_us = signing_now_us();
-    err = signed_head_sign(&head, signer->key);
+    err = signing_sign(signer, &head);
     if (err != FF_OK) return err;
     /* The file is for fundflow-admin verify; a full disk must not stop the server answering
      * with the head it signed, so a failed write is logged and tried again at the next commit. */

@@ -35,6 +35,10 @@ ff_signer *signing_of(ff_store *store);
 void signing_public_key(const ff_signer *signer, uint8_t public_key[SIGNED_HEAD_KEY_BYTES],
                         uint8_t key_id[SIGNED_HEAD_KEY_ID_BYTES]);
 
+/* Signs a head of head->tree_size and head->root (a backup's, for one) with the signer's key,
+ * at the time now: sets its timestamp, key ID and signature. */
+ff_err signing_sign(ff_signer *signer, signed_head *head);
+
 /* Signs the tree's head if it has grown since the last signed head, for store's signer (nothing
  * without one). Once per group commit, after it. The group is committed whatever happens here,
  * so a failure is logged (level=error) and the next commit signs again. */

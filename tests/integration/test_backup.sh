@@ -2,9 +2,12 @@
 # Integration test of hot backup and restore: BackupLedger (fundflow backup) refused without a
 # backup directory and to non-admins; a backup taken while fundflow-bench writes over four
 # connections restores (fundflow-admin restore) to a ledger that verifies and equals the source
-# at the backup's head, event log bytes and positions alike; the offline backup; and the
+# at the backup's head, event log bytes and positions alike; the head file's signed tree head
+# (checked by the CLI's own verifier against the source server); the offline backup; and the
 # refusals of restore: a corrupted backup (naming the sequence), a head file that does not match
-# the copy, a non-empty target, and a backup older than a head the operator kept.
+# the copy, a non-empty target, a backup older than a head the operator kept, a signed head whose
+# root or signature was altered, a head signed by another key than the pinned one; and a
+# backup's head file from before signed heads, restored with a warning.
 #
 # Usage: test_backup.sh FUNDFLOWD FUNDFLOW FUNDFLOW_ADMIN FUNDFLOW_BENCH
 set -euo pipefail
@@ -102,6 +105,17 @@ backup="$scratch/backups/$backup_name"
 grep -qx "sequence $backup_sequence" "$backup.head" || fail "the head file says $(cat "$backup.head")"
 grep -qx "hash $backup_hash" "$backup.head" || fail "the head file says $(cat "$backup.head")"
 
+check "the backup's head file holds a signed tree head of exactly its events, which the CLI checks"
+grep -qx "tree_size $backup_sequence" "$backup.head" || fail "the head file says $(cat "$backup.head")"
+for line in timestamp_us root_hash key_id signature public_key; do
+    grep -q "^$line [0-9a-f]*\$" "$backup.head" || fail "no $line line in $(cat "$backup.head")"
+done
+# fundflow verify --since trusts only the public key in the file: it checks the signature, then a
+# consistency proof from the backup's size to the source's head, which holds only if the signed
+# root is the source's own root at that size.
+expect_status 0 verify --since "$backup.head"
+expect_output "OK: the log has only grown since the saved head: $backup_sequence events then"
+
 check "a writer's token may not back up; an admin's may"
 expect_status 0 principal add boss --role admin
 boss=$(printf '%s\n' "$output" | tail -n 1)
@@ -175,6 +189,7 @@ expect_output "fails verification at sequence $corrupt_sequence"
 [[ ! -e $scratch/bad && ! -e $scratch/bad.restore-tmp ]] || fail "a refused restore left files"
 
 check "a head file that does not match the copy is refused"
+cp "$backup.head" "$backup.head.saved"
 printf 'sequence %s\nhash %s\n' "$((backup_sequence - 1))" "$backup_hash" >"$backup.head"
 admin_run restore "$backup" "$scratch/mismatch"
 [[ $status -eq 1 ]] || fail "a mismatched head restored (exit $status): $output"
@@ -183,14 +198,99 @@ rm "$backup.head"
 admin_run restore "$backup" "$scratch/headless"
 [[ $status -eq 4 ]] || fail "a backup without its head file exited $status, expected 4: $output"
 
+# Byte strings from hex and back, for the signed head's message.
+hex_to_bytes() {
+    printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"
+}
+bytes_to_hex() {
+    od -An -v -tx1 | tr -d ' \n'
+}
+head_value() {
+    sed -n "s/^$1 //p" "$2"
+}
+# A value (hex or decimal) with its first digit changed (0 -> 1, anything else -> 0).
+hex_altered() {
+    [[ ${1:0:1} == 0 ]] && echo "1${1:1}" || echo "0${1:1}"
+}
+# Restores altered.mdb with whatever altered.mdb.head says; expects a refusal (exit 1) naming
+# CODE and CAUSE, and nothing left behind.
+expect_altered_refusal() {
+    admin_run restore "$scratch/altered.mdb" "$scratch/altered"
+    [[ $status -eq 1 ]] || fail "an altered head restored (exit $status): $output"
+    expect_output "$1"
+    expect_output "$2"
+    [[ ! -e $scratch/altered && ! -e $scratch/altered.restore-tmp ]] || fail "a refused restore left files"
+}
+# The backup's head file with line NAME's value altered: its signature no longer verifies.
+expect_altered_refused() {
+    local altered
+    altered=$(hex_altered "$(head_value "$1" "$backup.head")")
+    sed "s/^$1 .*/$1 $altered/" "$backup.head" >"$scratch/altered.mdb.head"
+    expect_altered_refusal signature_invalid "signature does not verify"
+}
+
+check "a signed head whose root, signature or time was altered is refused, naming the cause"
+cp "$backup.head.saved" "$backup.head"
+cp "$backup" "$scratch/altered.mdb"
+expect_altered_refused root_hash
+expect_altered_refused signature
+expect_altered_refused timestamp_us
+altered_root=$(hex_altered "$(head_value root_hash "$backup.head")")
+# Someone holding the signing key signs the altered root: the signature verifies, but the copy's
+# tree, recomputed from its log, has another root. The signed message: the 16-byte label, the
+# size and the timestamp as 8 bytes big-endian each, the root, the key ID (docs/INTEGRITY.md).
+timestamp=$(head_value timestamp_us "$backup.head")
+key_id=$(head_value key_id "$backup.head")
+{ printf 'fundflow-sth-v1\n'
+  hex_to_bytes "$(printf '%016x%016x' "$backup_sequence" "$timestamp")$altered_root$key_id"
+} >"$scratch/forged.msg"
+[[ $(wc -c <"$scratch/forged.msg") -eq 96 ]] || fail "the forged message is not 96 bytes"
+openssl pkeyutl -sign -inkey "$scratch/source/signing_key.pem" -rawin -in "$scratch/forged.msg" \
+    -out "$scratch/forged.sig"
+forged_signature=$(bytes_to_hex <"$scratch/forged.sig")
+sed -e "s/^root_hash .*/root_hash $altered_root/" \
+    -e "s/^signature .*/signature $forged_signature/" "$backup.head" >"$scratch/altered.mdb.head"
+expect_altered_refusal tree_mismatch "tree root does not match the signed head"
+
+check "restore --key: the server's key passes, another key is refused"
+openssl pkey -in "$scratch/source/signing_key.pem" -pubout -out "$scratch/server.pub"
+openssl genpkey -algorithm ed25519 -out "$scratch/other.pem"
+openssl pkey -in "$scratch/other.pem" -pubout -out "$scratch/other.pub"
+admin_run restore "$backup" "$scratch/pinned" --key "$scratch/server.pub"
+[[ $status -eq 0 ]] || fail "the server's pinned key refused the backup (exit $status): $output"
+expect_output "its signed tree head verifies"
+admin_run restore "$backup" "$scratch/pinned-other" --key "$scratch/other.pub"
+[[ $status -eq 1 ]] || fail "another pinned key restored (exit $status): $output"
+expect_output "key_mismatch"
+expect_output "signed by a different key than the pinned one"
+[[ ! -e $scratch/pinned-other ]] || fail "a refused restore left $scratch/pinned-other"
+
+check "a head file from before signed heads restores with a warning, or is refused if required"
+cp "$backup" "$scratch/old-style.mdb"
+printf 'sequence %s\nhash %s\n' "$backup_sequence" "$backup_hash" >"$scratch/old-style.mdb.head"
+admin_run restore "$scratch/old-style.mdb" "$scratch/old-style"
+[[ $status -eq 0 ]] || fail "an old-style backup did not restore (exit $status): $output"
+expect_output "warning: $scratch/old-style.mdb.head carries no signed tree head"
+admin_run restore "$scratch/old-style.mdb" "$scratch/old-style-required" --require-signed
+[[ $status -eq 1 ]] || fail "--require-signed restored an unsigned backup (exit $status): $output"
+expect_output "signed_head_missing"
+[[ ! -e $scratch/old-style-required ]] || fail "a refused restore left files"
+# Only some of the signed head's lines: an incomplete head is not read as an unsigned one.
+grep -v '^signature ' "$backup.head" >"$scratch/old-style.mdb.head"
+admin_run restore "$scratch/old-style.mdb" "$scratch/half-signed"
+[[ $status -eq 1 ]] || fail "a head file without its signature line exited $status: $output"
+expect_output "the signed head is incomplete"
+
 check "fundflow-admin backup offline, which restores to the same head"
 admin_run backup --data-dir "$scratch/source" "$scratch/offline.mdb"
 [[ $status -eq 0 ]] || fail "offline backup exited $status: $output"
 expect_output "head $source_head"
 admin_run backup --data-dir "$scratch/source" "$scratch/offline.mdb"
 [[ $status -eq 1 ]] || fail "a backup over an existing file exited $status, expected 1"
-admin_run restore "$scratch/offline.mdb" "$scratch/offline"
+admin_run restore "$scratch/offline.mdb" "$scratch/offline" --key "$backup.head.saved"
 [[ $status -eq 0 ]] || fail "restoring the offline backup exited $status: $output"
 expect_output "head $source_head"
+expect_output "its signed tree head verifies"
+grep -qx "tree_size $source_head" "$scratch/offline.mdb.head" || fail "the offline head file says $(cat "$scratch/offline.mdb.head")"
 
 echo "test_backup: $checks checks passed"

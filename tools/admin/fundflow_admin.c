@@ -92,6 +92,10 @@ typedef struct admin_options {
     bool force;              /* restore: move a non-empty DIR aside */
     bool not_before_given;
     log_head not_before;     /* restore --not-before: a head the backup must hold */
+    bool key_given;          /* restore --key: the key the backup's head must be signed by */
+    uint8_t pinned_key[SIGNED_HEAD_KEY_BYTES];
+    bool require_signed;     /* restore --require-signed */
+    const char *signing_key; /* backup --signing-key: the key file, as fundflowd's setting */
 } admin_options;
 
 typedef int (*admin_run)(const admin_options *options, ff_ledger *ledger);
@@ -222,6 +226,26 @@ static bool admin_not_before_parse(void *context, const char *flag, const char *
                                           "file of 'sequence S' and 'hash HEX' lines");
 }
 
+/* --key FILE: a PEM public key, or a saved head's or a backup head file's public_key line. */
+static bool admin_key_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    char reason[512];
+    options->key_given = true;
+    if (backup_key_load(value, options->pinned_key, reason, sizeof reason) == FF_OK) return true;
+    return tool_value_refuse(flag, value, reason);
+}
+
+static bool admin_require_signed_parse(void *context, const char *flag, const char *value) {
+    (void)flag, (void)value;
+    ((admin_options *)context)->require_signed = true;
+    return true;
+}
+
+static bool admin_signing_key_parse(void *context, const char *flag, const char *value) {
+    admin_options *options = context;
+    return admin_path_parse(flag, value, &options->signing_key);
+}
+
 static bool admin_json_parse(void *context, const char *flag, const char *value) {
     (void)flag, (void)value;
     admin_options *options = context;
@@ -314,17 +338,25 @@ static const admin_subcommand admin_subcommands[ADMIN_SUBCOMMAND_COUNT] = {
     [ADMIN_SUBCOMMAND_BACKUP] = {
         "backup", "write a compacted copy of the ledger, and the head it holds",
         "\"backup --data-dir DIR FILE\" writes a compacted copy of the ledger to FILE (which\n"
-        "must not exist) and the head the copy holds to FILE.head, in the lines head prints.\n"
+        "must not exist) and the head the copy holds to FILE.head, in the lines head prints,\n"
+        "then the copy's signed tree head: its Merkle root at exactly that size, signed now\n"
+        "with the data directory's signing key (or --signing-key's), as fundflowd opens it,\n"
+        "in the lines \"fundflow head save\" writes. The key is never put in the backup.\n"
         "It reads one consistent snapshot, so it may run while fundflowd writes (which\n"
         "BackupLedger, \"fundflow backup\", does from the server itself). Prints the file,\n"
         "its head and its size.",
         false, admin_backup_run},
     [ADMIN_SUBCOMMAND_RESTORE] = {
         "restore", "check a backup and put it in place as a data directory",
-        "\"restore BACKUP DIR\" copies BACKUP into DIR.restore-tmp beside DIR, checks there\n"
-        "the hash chain and every projection (as verify does) and that the copy's head is\n"
-        "the one recorded in BACKUP.head, and only then renames it to DIR. A backup that\n"
-        "fails is refused naming the first bad sequence, and DIR is left as it was. DIR must\n"
+        "\"restore BACKUP DIR\" first checks the signature of the signed tree head in\n"
+        "BACKUP.head (with its public key, or the one --key pins), then copies BACKUP into\n"
+        "DIR.restore-tmp beside DIR, checks there the hash chain and every projection (as\n"
+        "verify does), that the copy's head is the one recorded in BACKUP.head and that its\n"
+        "Merkle tree, recomputed from its log, has the signed root, and only then renames it\n"
+        "to DIR. A backup that fails is refused naming the cause (the first bad sequence, a\n"
+        "signature that does not verify, a tree root that does not match the signed head,\n"
+        "another key than the pinned one), and DIR is left as it was. A backup made before\n"
+        "signed heads restores with a warning, unless --require-signed or --key. DIR must\n"
         "be missing or empty; --force moves a non-empty DIR aside to DIR.replaced-TIME\n"
         "first. --not-before refuses a backup that does not hold a head you kept (older, or\n"
         "another history). Needs no --data-dir; to --force over a live data directory, stop\n"
@@ -385,6 +417,18 @@ static const tool_flag admin_flags[] = {
      "Refuse a backup that does not hold this head: its head is older than SEQ, or its\n"
      "event SEQ has another hash. FILE holds \"sequence S\" and \"hash HEX\" lines, as\n"
      "head or a backup's .head file gives them.", NULL},
+    {"--key", "FILE", ADMIN_FOR(ADMIN_SUBCOMMAND_RESTORE), 0, admin_key_parse,
+     "Refuse a backup whose head is not signed by this key: FILE is a PEM public key, or a\n"
+     "file with a \"public_key HEX\" line (a head \"fundflow head save\" wrote, or a\n"
+     "backup's .head you trust). Default: the public key in BACKUP.head.", NULL},
+    {"--require-signed", NULL, ADMIN_FOR(ADMIN_SUBCOMMAND_RESTORE), 0,
+     admin_require_signed_parse,
+     "Refuse a backup whose .head has no signed tree head (one made before signed heads),\n"
+     "rather than restoring it with a warning.", NULL},
+    {"--signing-key", "FILE", ADMIN_FOR(ADMIN_SUBCOMMAND_BACKUP), 0, admin_signing_key_parse,
+     "The signing key to sign the backup's head with, when fundflowd is configured with\n"
+     "one outside the data directory (signing_key). Default: DIR/" FF_SIGNING_KEY_FILE_NAME ",\n"
+     "made if it is missing, as fundflowd does.", NULL},
     {"--json", NULL, ADMIN_FOR(ADMIN_SUBCOMMAND_PRINCIPAL), 0, admin_json_parse,
      "Print JSON: for add, {\"name\": NAME, \"token\": TOKEN}; for list, the principals as\n"
      "ListPrincipals answers them.", NULL},
@@ -804,9 +848,16 @@ static int admin_head_run(const admin_options *options, ff_ledger *ledger) {
 
 static int admin_backup_run(const admin_options *options, ff_ledger *ledger) {
     backup_head head;
-    char reason[512], hash[ADMIN_HASH_TEXT_BYTES];
-    ff_err err = backup_write(ledger_store(ledger), options->backup_file, &head, reason,
+    char reason[4608], hash[ADMIN_HASH_TEXT_BYTES];
+    ff_signer *signer = NULL;
+    ff_err err = signing_open(ledger_store(ledger), options->signing_key, &signer, reason,
                               sizeof reason);
+    if (err != FF_OK) {
+        fprintf(stderr, ADMIN_PROGRAM " backup: %s\n", reason);
+        return ADMIN_EXIT_DATA_DIR;
+    }
+    err = backup_write(ledger_store(ledger), options->backup_file, &head, reason, sizeof reason);
+    signing_close(signer);
     if (err != FF_OK) {
         fprintf(stderr, ADMIN_PROGRAM " backup: %s\n", reason);
         return ADMIN_EXIT_FAILED;
@@ -815,7 +866,7 @@ static int admin_backup_run(const admin_options *options, ff_ledger *ledger) {
     uint64_t bytes = stat(options->backup_file, &status) == 0 ? (uint64_t)status.st_size : 0;
     admin_hash_format(head.log.hash, hash);
     printf("Backed up to %s (%" PRIu64 " bytes): head %" PRIu64 ", hash %s; head recorded in "
-           "%s" BACKUP_HEAD_SUFFIX "\n",
+           "%s" BACKUP_HEAD_SUFFIX ", signed\n",
            options->backup_file, bytes, head.log.sequence, hash, options->backup_file);
     return ADMIN_EXIT_OK;
 }
@@ -824,7 +875,9 @@ static int admin_backup_run(const admin_options *options, ff_ledger *ledger) {
  * file, 4 for a directory or file that cannot be used. */
 static int admin_restore_run(const admin_options *options) {
     backup_restore_options restore = {options->backup_file, options->restore_dir, options->force,
-                                      options->not_before_given ? &options->not_before : NULL};
+                                      options->not_before_given ? &options->not_before : NULL,
+                                      options->key_given ? options->pinned_key : NULL,
+                                      options->require_signed};
     backup_restore_report report;
     ff_err err = backup_restore(&restore, &report);
     if (err != FF_OK) {
@@ -835,12 +888,20 @@ static int admin_restore_run(const admin_options *options) {
     }
     char hash[ADMIN_HASH_TEXT_BYTES];
     admin_hash_format(report.head.log.hash, hash);
+    if (report.unsigned_backup) {
+        fprintf(stderr, ADMIN_PROGRAM " restore: warning: %s" BACKUP_HEAD_SUFFIX " carries no "
+                        "signed tree head (a backup made before signed heads): only its hash "
+                        "chain and projections were checked; --require-signed refuses such a "
+                        "backup\n",
+                options->backup_file);
+    }
     if (report.moved_aside[0] != '\0') {
         printf("Moved the old %s aside to %s\n", options->restore_dir, report.moved_aside);
     }
-    printf("Restored %s into %s: verified %" PRIu64 " events, head %" PRIu64 ", hash %s\n",
+    printf("Restored %s into %s: verified %" PRIu64 " events, head %" PRIu64 ", hash %s%s\n",
            options->backup_file, options->restore_dir, report.check.events_checked,
-           report.head.log.sequence, hash);
+           report.head.log.sequence, hash,
+           report.head.is_signed ? "; its signed tree head verifies and matches its tree" : "");
     return ADMIN_EXIT_OK;
 }
 
