@@ -21,6 +21,8 @@
 
 #define FUZZ_TREE_LEAVES 64
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 static uint64_t fuzz_u64(const uint8_t *bytes) {
     uint64_t value = 0;
     for (int i = 0; i < 8; i++) value = (value << 8) | bytes[i];
