@@ -104,52 +104,43 @@ static void test_every_queued_job_is_committed_and_returned(void **state) {
     test_fixture_teardown(&state_pointer);
 }
 
-/* With commit_overlap, the sync thread's flush (store_sync) fails once: the job's group was
- * committed and is visible,
- * but it was never durable, so the job is not acknowledged: it comes back with the flush's
- * error, and a retry under the same key would get the recorded result. */
-static void test_a_failed_flush_fails_the_groups_it_would_have_made_durable(void **state) {
-    (void)state;
+/* Runs one job through a writer with commit_overlap as given while the next store_sync is armed
+ * to fail, and checks whether the flush was reached and what the job came back with. */
+static void one_job_with_a_failing_flush(bool commit_overlap, bool flush_reached,
+                                         ff_err expected) {
     test_fixture *fixture = test_fixture_open();
     uint64_t head = test_world_register(fixture->ledger);
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
     store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
-    assert_int_equal(writer_start(fixture->ledger, 1, true, done_collect, &done, &writer), FF_OK);
+    assert_int_equal(writer_start(fixture->ledger, 1, commit_overlap, done_collect, &done,
+                                  &writer),
+                     FF_OK);
     assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
     writer_stop(writer);
-    /* The flush was reached: the one fault has fired. */
-    assert_false(store_fault_pending());
+    assert_int_equal(store_fault_pending(), !flush_reached);
     store_fault_clear();
     assert_int_equal(done.job_count, 1);
-    assert_int_equal(done.jobs[0]->group_err, FF_ERR_STORAGE);
+    assert_int_equal(done.jobs[0]->group_err, expected);
     writer_job_free(done.jobs[0]);
     assert_int_equal(test_head_sequence(fixture->ledger), head + 1);
     void *state_pointer = fixture;
     test_fixture_teardown(&state_pointer);
 }
 
+/* With commit_overlap, the sync thread's flush fails once: the job's group was committed and is
+ * visible, but it was never durable, so the job is not acknowledged: it comes back with the
+ * flush's error, and a retry under the same key would get the recorded result. */
+static void test_a_failed_flush_fails_the_groups_it_would_have_made_durable(void **state) {
+    (void)state;
+    one_job_with_a_failing_flush(true, true, FF_ERR_STORAGE);
+}
+
 /* Without commit_overlap (the default) each commit is durable when it returns: the sync thread
- * never flushes, so a fault armed on the flush never fires and the job is acknowledged. With the
- * flush still called, the fault would fire and the job come back failed. */
+ * never flushes, so the armed fault never fires and the job is acknowledged. */
 static void test_without_overlap_the_commit_itself_is_durable(void **state) {
     (void)state;
-    test_fixture *fixture = test_fixture_open();
-    uint64_t head = test_world_register(fixture->ledger);
-    done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    ff_writer *writer = NULL;
-    store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
-    assert_int_equal(writer_start(fixture->ledger, 1, false, done_collect, &done, &writer), FF_OK);
-    assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
-    writer_stop(writer);
-    assert_true(store_fault_pending());
-    store_fault_clear();
-    assert_int_equal(done.job_count, 1);
-    assert_int_equal(done.jobs[0]->group_err, FF_OK);
-    writer_job_free(done.jobs[0]);
-    assert_int_equal(test_head_sequence(fixture->ledger), head + 1);
-    void *state_pointer = fixture;
-    test_fixture_teardown(&state_pointer);
+    one_job_with_a_failing_flush(false, false, FF_OK);
 }
 
 int main(void) {
