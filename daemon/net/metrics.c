@@ -7,13 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const metrics_methods[] = {
-    "SubmitCommands", "GetOrg",     "ListOrgs",     "GetPosition", "GetAccountHistory",
-    "ListEvents",     "GetEvent",   "VerifyLedger", "ServerInfo",  "GetContractPosition",
-    "ListContracts",  "GetFundingFlows", "GetDelegations", "GetHistory", "ListPlugins",
-    "RunReport",      "ReloadPlugins",  "other",
-};
-#define METRICS_METHOD_COUNT (sizeof metrics_methods / sizeof metrics_methods[0])
+#include "fundflow/limits.h"
+#include "fundflow/v1/ledger.pb-c.h"
+
+/* Requests are counted by the Ledger service's methods, named from its descriptor so that every
+ * RPC is counted under its own name as soon as it is added, and by "other" (unknown routes and
+ * paths outside Twirp) in the slot after them. */
+static const ProtobufCServiceDescriptor *const metrics_service = &fundflow__v1__ledger__descriptor;
+#define METRICS_METHOD_SLOTS (FF_RPC_METHODS_MAX + 1)
+
+/* The name of counting slot m: a method's, or "other" for the last. */
+static const char *metrics_method_name(size_t m) {
+    return m < metrics_service->n_methods ? metrics_service->methods[m].name : "other";
+}
 
 static const char *const metrics_codes[] = {
     "ok",          "canceled",        "unknown",           "invalid_argument",
@@ -34,7 +40,7 @@ static const uint64_t metrics_commit_bounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 
 #define METRICS_COMMIT_BUCKETS (sizeof metrics_commit_bounds / sizeof(uint64_t))
 
 struct ff_metrics {
-    atomic_uint_fast64_t requests[METRICS_METHOD_COUNT][METRICS_CODE_COUNT];
+    atomic_uint_fast64_t requests[METRICS_METHOD_SLOTS][METRICS_CODE_COUNT];
     atomic_uint_fast64_t latency_buckets[METRICS_LATENCY_BUCKETS + 1];
     atomic_uint_fast64_t latency_sum_us;
     atomic_uint_fast64_t latency_count;
@@ -43,7 +49,10 @@ struct ff_metrics {
     atomic_uint_fast64_t commit_count;
 };
 
-ff_metrics *metrics_create(void) { return calloc(1, sizeof(ff_metrics)); }
+ff_metrics *metrics_create(void) {
+    if (metrics_service->n_methods > FF_RPC_METHODS_MAX) return NULL;
+    return calloc(1, sizeof(ff_metrics));
+}
 
 void metrics_free(ff_metrics *metrics) { free(metrics); }
 
@@ -63,8 +72,10 @@ static size_t metrics_bucket(const uint64_t *bounds, size_t count, uint64_t valu
 
 void metrics_request_record(ff_metrics *metrics, const char *method, const char *code,
                             uint64_t duration_us) {
-    size_t method_index = metrics_index(metrics_methods, METRICS_METHOD_COUNT, method,
-                                        METRICS_METHOD_COUNT - 1);
+    size_t method_index = metrics_service->n_methods; /* "other" */
+    for (size_t m = 0; method != NULL && m < metrics_service->n_methods; m++) {
+        if (strcmp(metrics_service->methods[m].name, method) == 0) method_index = m;
+    }
     size_t code_index = metrics_index(metrics_codes, METRICS_CODE_COUNT, code, 2);
     atomic_fetch_add(&metrics->requests[method_index][code_index], 1);
     size_t bucket = metrics_bucket(metrics_latency_bounds_us, METRICS_LATENCY_BUCKETS,
@@ -115,12 +126,12 @@ __attribute__((format(printf, 2, 3))) static void metrics_append(metrics_text *o
 static void metrics_requests_render(ff_metrics *metrics, metrics_text *out) {
     metrics_append(out, "# HELP fundflow_requests_total Requests by RPC method and outcome.\n"
                         "# TYPE fundflow_requests_total counter\n");
-    for (size_t m = 0; m < METRICS_METHOD_COUNT; m++) {
+    for (size_t m = 0; m <= metrics_service->n_methods; m++) {
         for (size_t c = 0; c < METRICS_CODE_COUNT; c++) {
             uint64_t count = atomic_load(&metrics->requests[m][c]);
             if (count == 0) continue;
             metrics_append(out, "fundflow_requests_total{method=\"%s\",code=\"%s\"} %llu\n",
-                           metrics_methods[m], metrics_codes[c], (unsigned long long)count);
+                           metrics_method_name(m), metrics_codes[c], (unsigned long long)count);
         }
     }
 }

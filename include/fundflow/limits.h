@@ -437,4 +437,13 @@
 #define FF_HEALTH_MAP_PERCENT_MAX 90
 #endif
 
+/* ---- metrics ---- */
+
+/* The most methods the Ledger service may have: /metrics keeps a row of counters for each
+ * (named from the service's descriptor) and one for "other"; fundflowd refuses to start if the
+ * service outgrows it. */
+#ifndef FF_RPC_METHODS_MAX
+#define FF_RPC_METHODS_MAX 64
+#endif
+
 #endif

@@ -504,11 +504,18 @@ static void test_health_and_metrics(void **state) {
     assert_int_equal(reply.status, 200);
     assert_string_equal((char *)reply.body, "ok\n");
     http_reply_free(&reply);
+    /* Every RPC is counted under its own name, the newest too (the names come from the
+     * service's descriptor, not from a list kept by hand). */
+    assert_int_equal(http_twirp_json(fixture->server.port, "GetSignedHead", "{}", &reply), 0);
+    assert_int_equal(reply.status, 200);
+    http_reply_free(&reply);
     assert_int_equal(http_request(fixture->server.port, "GET", "/metrics", NULL, "", 0, NULL,
                                   &reply), 0);
     assert_int_equal(reply.status, 200);
     assert_non_null(strstr((char *)reply.body,
                            "fundflow_requests_total{method=\"SubmitCommands\",code=\"ok\"} 2"));
+    assert_non_null(strstr((char *)reply.body,
+                           "fundflow_requests_total{method=\"GetSignedHead\",code=\"ok\"} 1"));
     assert_non_null(strstr((char *)reply.body, "fundflow_events_total 5\n"));
     assert_non_null(strstr((char *)reply.body, "fundflow_commit_batch_commands_count"));
     assert_non_null(strstr((char *)reply.body, "fundflow_database_bytes "));
