@@ -90,9 +90,12 @@ static ff_err tls_file_error(const char *what, const char *path, char *error,
 }
 
 /* Refuses every pass phrase request: a daemon must not stop to prompt on a terminal, so an
- * encrypted key fails to load, with OpenSSL's reason. */
+ * encrypted key fails to load. It notes that it was asked (argument, a bool, when set), so the
+ * refusal can say the key is encrypted: OpenSSL's own reason then depends on what the empty pass
+ * phrase happened to decrypt the key into ("bad decrypt" mostly, "unsupported" now and then). */
 static int tls_no_pass_phrase(char *buffer, int size, int writing, void *argument) {
-    (void)buffer, (void)size, (void)writing, (void)argument;
+    (void)buffer, (void)size, (void)writing;
+    if (argument != NULL) *(bool *)argument = true;
     return 0;
 }
 
@@ -160,7 +163,16 @@ static ff_err tls_identity_load(SSL_CTX *context, const config_tls *tls, char *e
                               error_bytes);
     }
     /* OpenSSL checks the key against the certificate as it loads it, and again below. */
-    if (SSL_CTX_use_PrivateKey_file(context, tls->key, SSL_FILETYPE_PEM) != 1) {
+    bool pass_phrase_asked = false;
+    SSL_CTX_set_default_passwd_cb_userdata(context, &pass_phrase_asked);
+    int loaded = SSL_CTX_use_PrivateKey_file(context, tls->key, SSL_FILETYPE_PEM);
+    SSL_CTX_set_default_passwd_cb_userdata(context, NULL);
+    if (loaded != 1 && pass_phrase_asked) {
+        return tls_file_error("the private key is encrypted (fundflowd needs it unencrypted, "
+                              "mode 600, and never prompts): --tls-key",
+                              tls->key, error, error_bytes);
+    }
+    if (loaded != 1) {
         bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
         return tls_file_error(mismatch ? "the private key does not match the certificate: "
                                          "--tls-key"
