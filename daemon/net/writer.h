@@ -42,6 +42,21 @@ typedef struct writer_job {
 
 typedef struct ff_writer ff_writer;
 
+/* How the writer hands a sealed group to a cluster (daemon/cluster fills it in); without one the
+ * writer commits groups itself, as a single node. With one, the apply thread calls ready, seals
+ * the group (ledger_batches_seal), calls replicate with the entry, and replies only once
+ * replicate has returned FF_OK: the entry is committed by a majority and applied here. */
+typedef struct writer_replicator {
+    void *argument;
+    /* Before sealing a group: FF_OK once this node leads and has applied every entry committed
+     * before its term; FF_ERR_NOT_LEADER otherwise (the group's jobs are refused with it). */
+    ff_err (*ready)(void *argument);
+    /* Replicates one entry and returns once it is applied here: FF_OK if its events were
+     * recorded, FF_ERR_REPLICATION_UNKNOWN if leadership was lost first or the entry was skipped
+     * as stale (the clients retry with their idempotency keys). */
+    ff_err (*replicate)(void *argument, const uint8_t *entry, size_t entry_size);
+} writer_replicator;
+
 /* Receives one group's finished jobs as a list linked through next, and the number of commands
  * the group committed. Runs on the writer's sync thread. */
 typedef void (*writer_done_callback)(void *argument, writer_job *jobs, size_t group_commands);

@@ -208,7 +208,12 @@
     X(FF_ERR_BACKUP_BUSY, 175, "backup_busy",                                                      \
       "a backup is already running; retry when it has finished", "resource_exhausted") \
     X(FF_ERR_WATCHERS_FULL, 190, "watchers_full",                                                  \
-      "too many WatchEvents requests are waiting already; retry shortly", "resource_exhausted")
+      "too many WatchEvents requests are waiting already; retry shortly", "resource_exhausted") \
+    X(FF_ERR_NOT_LEADER, 200, "not_leader",                                                        \
+      "this node does not lead the cluster; send writes to the leader (meta.leader)", "unavailable") \
+    X(FF_ERR_REPLICATION_UNKNOWN, 201, "replication_unknown",                                      \
+      "leadership changed before the write was confirmed; retry with the same idempotency key",   \
+      "unavailable")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

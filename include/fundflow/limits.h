@@ -446,4 +446,16 @@
 #define FF_RPC_METHODS_MAX 64
 #endif
 
+/* ---- the cluster (daemon/cluster, --cluster-config) ---- */
+
+/* The most nodes a cluster's configuration may name. */
+#ifndef FF_CLUSTER_NODES_MAX
+#define FF_CLUSTER_NODES_MAX 16
+#endif
+
+/* The bytes of a node's Raft address (host:port) or RPC URL, with the terminating NUL. */
+#ifndef FF_CLUSTER_ADDRESS_BYTES
+#define FF_CLUSTER_ADDRESS_BYTES 256
+#endif
+
 #endif
