@@ -2,9 +2,16 @@
  * the cluster's status, and membership changes. The cluster layer fills these in; without
  * --cluster-config the server has none (NULL) and behaves as a single node.
  *
- * Every function may block its calling thread (a reader thread) until the cluster answers, and
- * returns FF_OK or an error from the table (FF_ERR_NOT_LEADER naming no leader when none is
- * known, FF_ERR_REPLICATION_UNKNOWN when the outcome of a change is not known).
+ * leader and status never block (they read what the cluster layer keeps under its own lock), so
+ * the network thread may call them (a write's gate, /metrics). add, remove and transfer may
+ * block their calling thread (a reader thread) until the cluster answers. All return FF_OK or an
+ * error from the table (FF_ERR_NOT_LEADER, with no leader named when none is known;
+ * FF_ERR_REPLICATION_UNKNOWN when the outcome of a change is not known).
+ *
+ * The cluster layer tells the server of every entry it applies (a follower's events arrive that
+ * way, not through the writer) by calling the server's applied-events notification, which is
+ * safe from any thread, so that change-stream watchers and reads waiting for a minimum sequence
+ * wake.
  */
 #ifndef FUNDFLOW_SERVER_CLUSTER_H
 #define FUNDFLOW_SERVER_CLUSTER_H
