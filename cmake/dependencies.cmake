@@ -27,6 +27,8 @@ ff_require_module(LIBEVENT_OPENSSL libevent_openssl libevent-dev)
 ff_require_module(JANSSON jansson libjansson-dev)
 ff_require_module(CMOCKA cmocka libcmocka-dev)
 ff_require_module(XLSXWRITER xlsxwriter libxlsxwriter-dev)
+ff_require_module(RAFT raft libraft-dev)
+ff_require_module(LIBUV libuv libuv1-dev)
 
 find_program(FF_PROTOC_C protoc-c)
 if(NOT FF_PROTOC_C)

@@ -17,6 +17,7 @@ packages=(
   clang libclang-rt-14-dev           # libFuzzer for the request-decoder fuzz target
   python3                            # JSON checks in the CLI integration test
   libxlsxwriter-dev                  # fundflow report --format xlsx
+  libraft-dev libuv1-dev             # replication: canonical raft and its libuv I/O backend
   unzip                              # the report test looks inside an XLSX workbook
   chromium                           # the web view's browser tests (headless, via playwright-core)
   dpkg-dev                           # cpack -G DEB's dpkg-shlibdeps (the package's Depends)

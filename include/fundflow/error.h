@@ -213,6 +213,15 @@
       "this node does not lead the cluster; send writes to the leader (meta.leader)", "unavailable") \
     X(FF_ERR_REPLICATION_UNKNOWN, 201, "replication_unknown",                                      \
       "leadership changed before the write was confirmed; retry with the same idempotency key",   \
+      "unavailable")                                                                              \
+    X(FF_ERR_CLUSTER_CONFIG, 203, "cluster_config",                                                \
+      "the cluster configuration file is not valid", "invalid_argument")                        \
+    X(FF_ERR_CLUSTER_START, 204, "cluster_start",                                                  \
+      "the cluster engine could not start (its data directory or Raft address)", "internal")      \
+    X(FF_ERR_CLUSTER_MEMBER, 205, "cluster_member",                                                \
+      "no such node, or the ID or Raft address is already a member", "invalid_argument")          \
+    X(FF_ERR_CLUSTER_BUSY, 206, "cluster_busy",                                                    \
+      "a membership change or leadership transfer is already in progress; retry shortly",        \
       "unavailable")
 
 typedef enum ff_err {

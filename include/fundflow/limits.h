@@ -458,4 +458,39 @@
 #define FF_CLUSTER_ADDRESS_BYTES 256
 #endif
 
+/* Cluster engine (daemon/cluster, issue 16): the cluster configuration file and Raft timings. */
+
+/* The longest line of a cluster configuration file, in bytes. */
+#ifndef FF_CLUSTER_CONFIG_LINE_BYTES
+#define FF_CLUSTER_CONFIG_LINE_BYTES 1024
+#endif
+
+/* Election timeout bounds, in milliseconds: Raft's election timeout, randomised between 1x and
+ * 2x; a leader that hears from no majority for that long steps down. */
+#ifndef FF_CLUSTER_ELECTION_TIMEOUT_MS_MIN
+#define FF_CLUSTER_ELECTION_TIMEOUT_MS_MIN 50
+#endif
+#ifndef FF_CLUSTER_ELECTION_TIMEOUT_MS_MAX
+#define FF_CLUSTER_ELECTION_TIMEOUT_MS_MAX 60000
+#endif
+
+/* Heartbeat timeout bounds, in milliseconds (it must also be below the election timeout). */
+#ifndef FF_CLUSTER_HEARTBEAT_TIMEOUT_MS_MIN
+#define FF_CLUSTER_HEARTBEAT_TIMEOUT_MS_MIN 10
+#endif
+
+/* Snapshot threshold and trailing entries: at least this many, at most the maximum. */
+#ifndef FF_CLUSTER_SNAPSHOT_ENTRIES_MIN
+#define FF_CLUSTER_SNAPSHOT_ENTRIES_MIN 4
+#endif
+#ifndef FF_CLUSTER_SNAPSHOT_ENTRIES_MAX
+#define FF_CLUSTER_SNAPSHOT_ENTRIES_MAX 1000000
+#endif
+
+/* How often, in milliseconds, the cluster thread refreshes the status it shares with the
+ * server and starts the barrier a new leader needs before it takes writes. */
+#ifndef FF_CLUSTER_TICK_MS
+#define FF_CLUSTER_TICK_MS 10
+#endif
+
 #endif

@@ -9,7 +9,7 @@
 #      public header must not drag libevent in).
 #   3. daemon/base/ includes only its own headers, system headers, include/fundflow/*.h and the
 #      generated fundflow/v1/*.pb-c.h; any other header of the project is another layer's.
-#   4. Layers are ordered base < merkle < export < store < ledger < query < plugin < net, and a file in one includes
+#   4. Layers are ordered base < merkle < export < store < ledger < query < plugin < cluster < net, and a file in one includes
 #      no header of a higher one. Which layer a header is in is found by looking for its name in
 #      the daemon/<layer>/ folders; a name found in the file's own layer or a lower one is that.
 #   5. Every source file of daemon/ sits in a layer's folder; none lies loose in daemon/ itself.
@@ -19,6 +19,8 @@
 #   7. daemon/merkle/ (tree hashing, proofs and signed heads, which the CLI links without the daemon)
 #      includes only its own headers, system and OpenSSL headers and include/fundflow/*.h:
 #      nothing of daemon/ or tools/.
+#   8. Raft stays in the cluster layer: raft.h, raft/ and uv.h appear nowhere outside
+#      daemon/cluster/, so the ledger and the server never know which engine replicates them.
 # Usage: check_layers.sh [SOURCE_DIR]. Prints one "path:line: rule: text" per violation and exits
 # 1 if there is any, 0 if none. Matching is textual on purpose: comments count too, so prose about
 # mdb_ calls outside the store is caught as well as the calls.
@@ -26,7 +28,7 @@ set -euo pipefail
 
 root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$root"
-layers=(base merkle export store ledger query plugin net)
+layers=(base merkle export store ledger query plugin cluster net)
 self=tests/layering/check_layers.sh
 
 declare -A rank=()
@@ -73,6 +75,12 @@ while IFS= read -r hit; do
     violation "${hit%%:*}:$(cut -d: -f2 <<<"$hit"): event2/ outside daemon/net/: $(cut -d: -f3- <<<"$hit" | sed 's/^[[:space:]]*//')"
 done < <(sources daemon tools plugins tests include | grep -v -e '^daemon/net/' -e "^$self\$" \
     | xargs -r grep -nH -E 'event2/|[<"](event|evhttp|evutil|evdns|evrpc)\.h[>"]' || true)
+
+# 8. Raft and libuv outside daemon/cluster/.
+while IFS= read -r hit; do
+    violation "${hit%%:*}:$(cut -d: -f2 <<<"$hit"): Raft or libuv outside daemon/cluster/: $(cut -d: -f3- <<<"$hit" | sed 's/^[[:space:]]*//')"
+done < <(sources daemon tools plugins tests include | grep -v -e '^daemon/cluster/' -e "^$self\$" \
+    | xargs -r grep -nH -E '[<"](raft\.h|raft/|uv\.h)' || true)
 
 # 3 and 4. What each daemon layer includes.
 include_pattern='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"]'

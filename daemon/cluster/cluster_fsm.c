@@ -1,0 +1,172 @@
+/* The ledger as Raft's state machine (cluster_fsm.h). */
+#include "cluster_fsm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger_replica.h"
+
+#define SNAPSHOT_MAGIC "FFSNAP01"
+enum { SNAPSHOT_MAGIC_BYTES = 8, SNAPSHOT_HEADER_BYTES = 16 };
+
+/* What apply hands to the apply callback when the entry recorded events. */
+static int entry_recorded;
+
+static void notify_applied(cluster_fsm *state) {
+    pthread_mutex_lock(&state->notify_lock);
+    if (state->notify != NULL) state->notify(state->notify_argument);
+    pthread_mutex_unlock(&state->notify_lock);
+}
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buffer, void **result) {
+    cluster_fsm *state = fsm->data;
+    /* replicationApply sets last_applied only after apply returns: this entry is the next. */
+    uint64_t index = raft_last_applied(state->raft) + 1;
+    bool recorded = false;
+    ff_err err = ledger_sealed_apply(state->ledger, index, buffer->base, buffer->len, &recorded);
+    if (err != FF_OK) {
+        /* Every node applies the same entries; one that cannot must stop rather than diverge. */
+        fprintf(stderr, "level=error msg=\"cluster: cannot apply a committed entry; stopping\" "
+                "index=%" PRIu64 " error=%s\n", index, ff_err_name(err));
+        abort();
+    }
+    *result = recorded ? &entry_recorded : NULL;
+    if (recorded) notify_applied(state);
+    return 0;
+}
+
+static void u64_put(uint8_t *bytes, uint64_t value) {
+    for (int i = 0; i < 8; i++) bytes[i] = (uint8_t)(value >> (8 * i));
+}
+
+static uint64_t u64_get(const uint8_t *bytes) {
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++) value |= (uint64_t)bytes[i] << (8 * i);
+    return value;
+}
+
+/* Reads the whole file at path into a raft_malloc'd buffer after header_bytes of room. */
+static int file_read_after(const char *path, size_t header_bytes, struct raft_buffer *out) {
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) return RAFT_IOERR;
+    int rv = RAFT_IOERR;
+    if (fseek(file, 0, SEEK_END) == 0) {
+        long size = ftell(file);
+        if (size >= 0 && fseek(file, 0, SEEK_SET) == 0) {
+            out->len = header_bytes + (size_t)size;
+            out->base = raft_malloc(out->len);
+            rv = out->base == NULL ? RAFT_NOMEM : 0;
+            if (rv == 0 && fread((uint8_t *)out->base + header_bytes, 1, (size_t)size, file) !=
+                               (size_t)size) {
+                raft_free(out->base);
+                rv = RAFT_IOERR;
+            }
+        }
+    }
+    fclose(file);
+    return rv;
+}
+
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *buffers[], unsigned *count) {
+    cluster_fsm *state = fsm->data;
+    uint64_t applied = 0;
+    unlink(state->snapshot_path);
+    ff_err err = ledger_applied_index_read(state->ledger, &applied);
+    if (err == FF_OK) err = ledger_snapshot_write(state->ledger, state->snapshot_path);
+    if (err != FF_OK) {
+        fprintf(stderr, "level=warn msg=\"cluster: snapshot not written\" error=%s\n",
+                ff_err_name(err));
+        unlink(state->snapshot_path);
+        return RAFT_IOERR;
+    }
+    struct raft_buffer whole = {0};
+    int rv = file_read_after(state->snapshot_path, SNAPSHOT_HEADER_BYTES, &whole);
+    unlink(state->snapshot_path);
+    if (rv != 0) return rv;
+    memcpy(whole.base, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_BYTES);
+    u64_put((uint8_t *)whole.base + SNAPSHOT_MAGIC_BYTES, applied);
+    *buffers = raft_malloc(sizeof **buffers);
+    if (*buffers == NULL) {
+        raft_free(whole.base);
+        return RAFT_NOMEM;
+    }
+    (*buffers)[0] = whole;
+    *count = 1;
+    fprintf(stderr, "level=info msg=\"cluster: snapshot taken\" applied_index=%" PRIu64
+            " bytes=%zu\n", applied, whole.len);
+    return 0;
+}
+
+static int file_write(const char *path, const uint8_t *bytes, size_t size) {
+    FILE *file = fopen(path, "wb");
+    if (file == NULL) return RAFT_IOERR;
+    bool written = fwrite(bytes, 1, size, file) == size;
+    bool flushed = fflush(file) == 0 && fsync(fileno(file)) == 0;
+    return fclose(file) == 0 && written && flushed ? 0 : RAFT_IOERR;
+}
+
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buffer) {
+    cluster_fsm *state = fsm->data;
+    const uint8_t *bytes = buffer->base;
+    if (buffer->len < SNAPSHOT_HEADER_BYTES ||
+        memcmp(bytes, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_BYTES) != 0) {
+        fprintf(stderr, "level=error msg=\"cluster: snapshot is not fundflow's\"\n");
+        return RAFT_MALFORMED;
+    }
+    uint64_t index = u64_get(bytes + SNAPSHOT_MAGIC_BYTES);
+    uint64_t applied = 0;
+    if (ledger_applied_index_read(state->ledger, &applied) != FF_OK) return RAFT_IOERR;
+    if (index > applied) {
+        int rv = file_write(state->snapshot_path, bytes + SNAPSHOT_HEADER_BYTES,
+                            buffer->len - SNAPSHOT_HEADER_BYTES);
+        ff_err err = rv == 0 ? ledger_snapshot_restore(state->ledger, state->snapshot_path)
+                             : FF_ERR_IO;
+        unlink(state->snapshot_path);
+        if (err != FF_OK) {
+            fprintf(stderr, "level=error msg=\"cluster: snapshot not restored\" error=%s\n",
+                    ff_err_name(err));
+            return RAFT_IOERR;
+        }
+        fprintf(stderr, "level=info msg=\"cluster: snapshot restored\" applied_index=%" PRIu64
+                "\n", index);
+        notify_applied(state);
+    }
+    raft_free(buffer->base); /* on success the buffer is the state machine's to free */
+    return 0;
+}
+
+ff_err cluster_fsm_init(cluster_fsm *state, struct raft_fsm *fsm, ff_ledger *ledger,
+                        struct raft *raft, const char *data_dir) {
+    memset(state, 0, sizeof *state);
+    int written = snprintf(state->snapshot_path, sizeof state->snapshot_path,
+                           "%s/raft-snapshot.tmp", data_dir);
+    if (written < 0 || (size_t)written >= sizeof state->snapshot_path) {
+        return FF_ERR_CLUSTER_START;
+    }
+    state->ledger = ledger;
+    state->raft = raft;
+    pthread_mutex_init(&state->notify_lock, NULL);
+    memset(fsm, 0, sizeof *fsm);
+    fsm->version = 1;
+    fsm->data = state;
+    fsm->apply = fsm_apply;
+    fsm->snapshot = fsm_snapshot;
+    fsm->restore = fsm_restore;
+    return FF_OK;
+}
+
+void cluster_fsm_notify_set(cluster_fsm *state, cluster_applied_callback callback,
+                            void *argument) {
+    pthread_mutex_lock(&state->notify_lock);
+    state->notify = callback;
+    state->notify_argument = argument;
+    pthread_mutex_unlock(&state->notify_lock);
+}
+
+void cluster_fsm_close(cluster_fsm *state) {
+    pthread_mutex_destroy(&state->notify_lock);
+}

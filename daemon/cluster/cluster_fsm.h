@@ -1,0 +1,36 @@
+/* Raft's state machine for the ledger: applies committed entries with ledger_sealed_apply at
+ * their Raft index, and takes and restores snapshots of the whole store.
+ *
+ * A snapshot is "FFSNAP01", the ledger's applied index (8 bytes, little-endian), then the bytes
+ * ledger_snapshot_write wrote (a compacted copy of the store, applied index included). Restoring
+ * one whose index the ledger has already reached changes nothing: that is a restart (raft_start
+ * restores the last snapshot before replaying the log) or a node seeded from a backup.
+ * Everything here runs on the cluster's loop thread (or before it starts).
+ */
+#ifndef FUNDFLOW_CLUSTER_FSM_H
+#define FUNDFLOW_CLUSTER_FSM_H
+
+#include <pthread.h>
+#include <raft.h>
+
+#include "cluster.h"
+#include "fundflow/limits.h"
+
+typedef struct cluster_fsm {
+    ff_ledger *ledger;
+    struct raft *raft;
+    char snapshot_path[FF_PATH_BYTES_MAX + 1]; /* DATA_DIR/raft-snapshot.tmp */
+    pthread_mutex_t notify_lock;
+    cluster_applied_callback notify;
+    void *notify_argument;
+} cluster_fsm;
+
+/* Fills fsm (Raft's, version 1) to apply to ledger; raft's last applied index gives each entry's
+ * index (the entry being applied is always raft_last_applied + 1). FF_OK or FF_ERR_CLUSTER_START
+ * when data_dir's path is too long. */
+ff_err cluster_fsm_init(cluster_fsm *state, struct raft_fsm *fsm, ff_ledger *ledger,
+                        struct raft *raft, const char *data_dir);
+void cluster_fsm_notify_set(cluster_fsm *state, cluster_applied_callback callback, void *argument);
+void cluster_fsm_close(cluster_fsm *state);
+
+#endif
