@@ -42,7 +42,8 @@ const char *config_usage(void) {
            "                      is applied; see docs/CONFIG.md; default false),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
            "                      tls_client_ca, insecure_listen, ui_dir, signing_key,\n"
-           "                      backup_dir, log_file (docs/CONFIG.md). Flags override it\n"
+           "                      backup_dir, log_file, cluster_config (docs/CONFIG.md).\n"
+           "                      Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
@@ -77,6 +78,10 @@ const char *config_usage(void) {
            "                      without it BackupLedger is refused\n"
            "  --log-file FILE     append the log to FILE instead of stderr; also log_file.\n"
            "                      SIGHUP reopens it, for logrotate\n"
+           "  --cluster-config FILE  run as one node of a Raft cluster that FILE describes\n"
+           "                      (this node's ID, every node's Raft address and URL;\n"
+           "                      docs/CLUSTER.md); also cluster_config. Without it, a\n"
+           "                      single node. Read once at start\n"
            "  --check-config [FILE]  check the settings (FILE, or --config's, and the other\n"
            "                      flags) as a start would, print 'configuration OK' and exit\n"
            "                      0, or the error naming the setting and exit 2\n"
@@ -293,6 +298,8 @@ static bool config_setting_apply(config *settings, const char *key, const char *
         return config_backup_dir_apply(settings, value, error, error_bytes);
     } else if (strcmp(key, "log_file") == 0) {
         ok = config_text_copy(settings->log_file, sizeof settings->log_file, value);
+    } else if (strcmp(key, "cluster_config") == 0) {
+        ok = config_text_copy(settings->cluster_config, sizeof settings->cluster_config, value);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
                strcmp(key, "tls_client_ca") == 0 || strcmp(key, "insecure_listen") == 0) {
         ok = config_tls_setting_apply(&settings->tls, key, value);
@@ -413,6 +420,7 @@ static const struct {
     {"--signing-key", "signing_key"},
     {"--backup-dir", "backup_dir"},
     {"--log-file", "log_file"},
+    {"--cluster-config", "cluster_config"},
 };
 
 static config_outcome config_arguments_apply(config *settings, int argc, char **argv,

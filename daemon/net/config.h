@@ -5,7 +5,8 @@
  * max_queue_depth, read_workers, commit_overlap, request_timeout_seconds, max_body_bytes,
  * plugin_dir (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
  * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h);
- * backup_dir, where BackupLedger writes; log_file. docs/CONFIG.md documents every setting.
+ * backup_dir, where BackupLedger writes; log_file; cluster_config, the cluster this node is one
+ * of. docs/CONFIG.md documents every setting.
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -76,6 +77,9 @@ typedef struct config {
     /* The log's file (log_file, --log-file), opened in place of stderr at start and again on
      * each SIGHUP (logfile.h); empty: stderr as it is. */
     char log_file[CONFIG_PATH_BYTES];
+    /* The cluster configuration file (cluster_config, --cluster-config; docs/CLUSTER.md): this
+     * node's ID and every node's Raft address and URL. Empty: a single node. Read once. */
+    char cluster_config[CONFIG_PATH_BYTES];
     bool check_only; /* --check-config [FILE]: check the settings and exit */
 } config;
 
