@@ -47,6 +47,10 @@ const access_method access_methods[] = {
     {"GrantPrincipal", ACCESS_NEED_ADMIN},
     {"RevokePrincipal", ACCESS_NEED_ADMIN},
     {"BackupLedger", ACCESS_NEED_ADMIN},
+    {"GetClusterStatus", ACCESS_NEED_AUDIT},
+    {"AddClusterNode", ACCESS_NEED_ADMIN},
+    {"RemoveClusterNode", ACCESS_NEED_ADMIN},
+    {"TransferLeadership", ACCESS_NEED_ADMIN},
     {NULL, 0},
 };
 

@@ -17,6 +17,7 @@ static void config_defaults(config *settings) {
     settings->queue_depth_max = FF_WRITE_QUEUE_DEPTH_MAX;
     settings->request_timeout_seconds = FF_REQUEST_TIMEOUT_SECONDS;
     settings->body_bytes_max = FF_REQUEST_BODY_BYTES_MAX;
+    settings->min_sequence_wait_ms = FF_MIN_SEQUENCE_WAIT_MS;
 }
 
 const char *config_version(void) {
@@ -42,8 +43,8 @@ const char *config_usage(void) {
            "                      is applied; see docs/CONFIG.md; default false),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
            "                      tls_client_ca, insecure_listen, ui_dir, signing_key,\n"
-           "                      backup_dir, log_file, cluster_config (docs/CONFIG.md).\n"
-           "                      Flags override it\n"
+           "                      backup_dir, log_file, min_sequence_wait_ms, cluster_config\n"
+           "                      (docs/CONFIG.md). Flags override it\n"
            "  --metrics-role ROLE GET /metrics needs a bearer token of a principal with this\n"
            "                      role (admin, writer, reader or auditor) or admin; default:\n"
            "                      open to anyone who can connect\n"
@@ -335,6 +336,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     } else if (strcmp(key, "request_timeout_seconds") == 0) {
         ok = config_number_parse(value, FF_REQUEST_TIMEOUT_SECONDS_MAX, &number) && number > 0;
         settings->request_timeout_seconds = (uint32_t)number;
+    } else if (strcmp(key, "min_sequence_wait_ms") == 0) {
+        ok = config_number_parse(value, FF_MIN_SEQUENCE_WAIT_MS_MAX, &number);
+        settings->min_sequence_wait_ms = (uint32_t)number;
     } else if (strcmp(key, "max_body_bytes") == 0) {
         ok = config_number_parse(value, FF_REQUEST_BODY_BYTES_SETTING_MAX,
                                  &settings->body_bytes_max) &&

@@ -5,8 +5,9 @@
  * max_queue_depth, read_workers, commit_overlap, request_timeout_seconds, max_body_bytes,
  * plugin_dir (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
  * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h);
- * backup_dir, where BackupLedger writes; log_file; cluster_config, the cluster this node is one
- * of. docs/CONFIG.md documents every setting.
+ * backup_dir, where BackupLedger writes; log_file; min_sequence_wait_ms, how long a request
+ * carrying Fundflow-Min-Sequence may wait; cluster_config, the cluster this node is one of.
+ * docs/CONFIG.md documents every setting.
  */
 #ifndef FUNDFLOW_CONFIG_H
 #define FUNDFLOW_CONFIG_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "plugin_host.h"
+#include "server_cluster.h"
 #include "fundflow/error.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/events.pb-c.h"
@@ -65,6 +67,12 @@ typedef struct config {
     size_t plugin_setting_count;
     /* TLS (tls.h): empty paths mean plain HTTP. Read once at start; SIGHUP never changes them. */
     config_tls tls;
+    /* The longest a request with a Fundflow-Min-Sequence header waits for this node's head to
+     * reach it (min_sequence_wait_ms, 0 to FF_MIN_SEQUENCE_WAIT_MS_MAX; 0 refuses at once). */
+    uint32_t min_sequence_wait_ms;
+    /* The cluster this node belongs to (server_cluster.h), set by fundflowd when it runs with
+     * --cluster-config; NULL, the default: a single node, which leads itself. Not owned. */
+    const server_cluster_ops *cluster;
     /* The web view's directory (ui_dir, --ui-dir), checked to be one at start; else the install
      * prefix's share/fundflow/ui if that is a directory; else empty: no web view. Read once. */
     char ui_dir[CONFIG_PATH_BYTES];

@@ -29,6 +29,7 @@
 
 #include "access.h"
 #include "backup.h"
+#include "cluster_view.h"
 #include "command.h"
 #include "export.h"
 #include "health.h"
@@ -94,6 +95,9 @@ typedef struct server_call {
     uint64_t started_us;
     size_t batch_commands;
     access_principal who; /* who asks: its name is every event's actor */
+    bool authorized;      /* passed the authorization point: its reply names a sequence */
+    bool sequence_known;  /* sequence is the head the answer reflects; else read when replying */
+    uint64_t sequence;
     server_write write;
     char subject[FF_PRINCIPAL_NAME_BYTES_MAX + 1]; /* the principal granted or revoked */
     char token[FF_TOKEN_TEXT_BYTES + 1];            /* the granted token, wiped once sent */
@@ -168,6 +172,12 @@ struct ff_server {
     server_task *backup; /* the backup in progress, or NULL */
     struct event *signal_events[3];
     watch_hub *watch; /* parked WatchEvents requests */
+    /* Requests parked until the head reaches their Fundflow-Min-Sequence (same machinery). */
+    watch_hub *sequence_waits;
+    /* The cluster's applied entries (server_events_applied): the highest head reported, from
+     * any thread, and the event that brings it to the loop. */
+    uint64_t applied_head; /* atomic */
+    struct event *applied_event;
     pthread_mutex_t done_lock;
     writer_job *done_head, *done_tail;
     /* Reads handed back by the reader threads, linked through job.next, under read_done_lock. */
@@ -393,6 +403,22 @@ static void server_log(const server_call *call, int status, const char *code) {
             call->batch_commands, call->who.name[0] ? call->who.name : "-");
 }
 
+/* Fundflow-Sequence: N on every reply to a caller that passed the authorization point: the
+ * answer reflects the log up to event N at least (docs/ARCHITECTURE.md, "Sequences in replies").
+ * A read's N is noted where it ran; a write's is the head after its group; any other reply's is
+ * the head as the reply leaves. */
+static void server_sequence_header_add(server_call *call) {
+    if (!call->authorized) return;
+    if (!call->sequence_known) {
+        log_head head;
+        if (ledger_head_read(call->server->ledger, &head) != FF_OK) return;
+        call->sequence = head.sequence;
+    }
+    char text[24];
+    snprintf(text, sizeof text, "%" PRIu64, call->sequence);
+    evhttp_add_header(evhttp_request_get_output_headers(call->request), "Fundflow-Sequence", text);
+}
+
 /* Counts, logs and sends a reply whose headers are set; body may be NULL. */
 static void server_reply_finish(server_call *call, int status, const char *reason,
                                 const char *code, struct evbuffer *body) {
@@ -402,6 +428,7 @@ static void server_reply_finish(server_call *call, int status, const char *reaso
         evhttp_add_header(evhttp_request_get_output_headers(call->request), "Connection",
                           "close");
     }
+    server_sequence_header_add(call);
     metrics_request_record(call->server->metrics, call->method, code,
                            server_monotonic_us() - call->started_us);
     server_log(call, status, code);
@@ -454,6 +481,54 @@ static void server_reply_error(server_call *call, ff_err err, const char *messag
     server_answer answer;
     server_answer_error(err, message, meta, meta_count, &answer);
     server_answer_send(call, &answer);
+}
+
+/* A refusal for a change of leader (not_leader, replication_unknown) names the leader's RPC URL
+ * in meta.leader when the cluster knows one, so that a client can send the request there; the
+ * message says where, or that no leader is known. Other errors as server_answer_error. Any
+ * thread: the cluster's leader call never blocks. */
+static void server_answer_cluster_error(const server_cluster_ops *ops, ff_err err,
+                                        const char *message, server_answer *answer) {
+    char leader[FF_CLUSTER_ADDRESS_BYTES] = "";
+    bool leadership = err == FF_ERR_NOT_LEADER || err == FF_ERR_REPLICATION_UNKNOWN;
+    if (!leadership || ops == NULL) {
+        server_answer_error(err, message, NULL, 0, answer);
+        return;
+    }
+    if (ops->leader(ops->argument, leader, sizeof leader) == FF_OK) leader[0] = '\0';
+    leader[sizeof leader - 1] = '\0';
+    char text[FF_CLUSTER_ADDRESS_BYTES + 160];
+    if (message == NULL && err == FF_ERR_NOT_LEADER) {
+        if (leader[0] != '\0') {
+            snprintf(text, sizeof text,
+                     "this node does not lead the cluster; send writes to the leader, %s", leader);
+        } else {
+            snprintf(text, sizeof text,
+                     "this node does not lead the cluster, and no leader is known now; retry "
+                     "shortly");
+        }
+        message = text;
+    }
+    twirp_meta meta[] = {{"leader", leader}};
+    server_answer_error(err, message, meta, leader[0] != '\0' ? 1 : 0, answer);
+}
+
+static void server_reply_cluster_error(server_call *call, ff_err err, const char *message) {
+    server_answer answer;
+    server_answer_cluster_error(call->server->settings->cluster, err, message, &answer);
+    server_answer_send(call, &answer);
+}
+
+/* The write gate: in a cluster, a node that does not lead refuses a write before it is queued
+ * (not_leader, naming the leader). Replies and returns true if it refused. */
+static bool server_write_refused(server_call *call) {
+    const server_cluster_ops *ops = call->server->settings->cluster;
+    if (ops == NULL) return false;
+    char leader[FF_CLUSTER_ADDRESS_BYTES];
+    ff_err err = ops->leader(ops->argument, leader, sizeof leader);
+    if (err == FF_OK) return false;
+    server_reply_cluster_error(call, err, NULL);
+    return true;
 }
 
 /* A refused command as a Twirp error, with what the refusal knows in meta. Any thread. */
@@ -735,6 +810,11 @@ static void server_submit_results_reply(server_call *call, const writer_job *job
 }
 
 static void server_submit_reply(server_call *call, const writer_job *job) {
+    if (job->group_err == FF_ERR_NOT_LEADER || job->group_err == FF_ERR_REPLICATION_UNKNOWN) {
+        /* Leadership moved: refused before sealing, or not known to have committed. */
+        server_reply_cluster_error(call, job->group_err, NULL);
+        return;
+    }
     if (job->group_err != FF_OK) {
         /* A full disk is the operator's to fix; say so, not only that nothing was kept. */
         const char *message = job->group_err == FF_ERR_STORAGE_FULL
@@ -755,6 +835,29 @@ static void server_submit_reply(server_call *call, const writer_job *job) {
         return;
     }
     server_submit_results_reply(call, job);
+}
+
+/* The log's head is now head (a commit here, or an entry the cluster applied): wakes the
+ * WatchEvents requests and the requests waiting for a minimum sequence it has passed. Loop. */
+static void server_head_advanced(ff_server *server, uint64_t head) {
+    watch_hub_head_advanced(server->watch, head);
+    watch_hub_head_advanced(server->sequence_waits, head);
+}
+
+/* On the loop: the cluster applied entries up to applied_head. */
+static void server_applied_drain(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    ff_server *server = argument;
+    server_head_advanced(server, __atomic_load_n(&server->applied_head, __ATOMIC_ACQUIRE));
+}
+
+void server_events_applied(ff_server *server, uint64_t head_sequence) {
+    uint64_t known = __atomic_load_n(&server->applied_head, __ATOMIC_ACQUIRE);
+    while (known < head_sequence &&
+           !__atomic_compare_exchange_n(&server->applied_head, &known, head_sequence, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    }
+    event_active(server->applied_event, EV_READ, 0);
 }
 
 /* Runs on the writer thread: queue the finished jobs for the loop and wake it. */
@@ -800,7 +903,11 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
         assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
         tracked->jobs_pending--;
         server->jobs_pending--;
-        watch_hub_head_advanced(server->watch, job->head_sequence);
+        server_head_advanced(server, job->head_sequence);
+        if (job->group_err == FF_OK) {
+            call->sequence = job->head_sequence;
+            call->sequence_known = true;
+        }
         if (!tracked->closed) server_submit_reply(call, job);
         server_connection_release(tracked);
         server_call_free(call);
@@ -812,14 +919,37 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
 
 /* ---- reads ---- */
 
-static void server_info(server_call *call) {
-    ff_server *server = call->server;
+/* ServerInfo's cluster fields, when this node is in a cluster. */
+static void server_info_cluster(const server_cluster_ops *ops,
+                                Fundflow__V1__ServerInfoResponse *info, char *leader_url,
+                                size_t leader_url_bytes) {
+    server_cluster_status *status = ops ? calloc(1, sizeof *status) : NULL;
+    if (status == NULL || ops->status(ops->argument, status) != FF_OK) {
+        info->cluster_role = ops ? FUNDFLOW__V1__CLUSTER_ROLE__CLUSTER_ROLE_UNAVAILABLE
+                                 : FUNDFLOW__V1__CLUSTER_ROLE__CLUSTER_ROLE_UNSPECIFIED;
+        free(status);
+        return;
+    }
+    info->cluster_node_id = status->self_id;
+    info->cluster_role = cluster_view_role(status->role);
+    info->cluster_applied_index = status->applied_index;
+    snprintf(leader_url, leader_url_bytes, "%s", cluster_view_leader_url(status));
+    info->cluster_leader_url = leader_url;
+    free(status);
+}
+
+/* ServerInfo, on a reader thread: the plugins are listed under the plugins lock, which a long
+ * report may hold. */
+static void server_info_answer(server_read *read) {
+    ff_server *server = read->call.server;
     log_head head;
     ff_err err = ledger_head_read(server->ledger, &head);
     if (err != FF_OK) {
-        server_reply_error(call, err, "cannot read the head of the log", NULL, 0);
+        server_answer_error(err, "cannot read the head of the log", NULL, 0, &read->answer);
         return;
     }
+    read->call.sequence = head.sequence;
+    read->call.sequence_known = true;
     Fundflow__V1__ServerInfoResponse info = FUNDFLOW__V1__SERVER_INFO_RESPONSE__INIT;
     info.version = (char *)FUNDFLOW_VERSION;
     info.head_sequence = head.sequence;
@@ -835,7 +965,40 @@ static void server_info(server_call *call) {
         info.signing_public_key = (ProtobufCBinaryData){sizeof public_key, public_key};
         info.signing_key_id = (ProtobufCBinaryData){sizeof key_id, key_id};
     }
-    server_reply_message(call, &info.base);
+    Fundflow__V1__ListPluginsResponse *plugins = NULL;
+    if (server->plugins != NULL) {
+        pthread_mutex_lock(&server->plugins_lock);
+        err = plugins_list(server->plugins, &plugins);
+        pthread_mutex_unlock(&server->plugins_lock);
+        if (err != FF_OK) {
+            server_answer_error(err, "cannot list the plugins", NULL, 0, &read->answer);
+            return;
+        }
+        info.plugins = plugins->plugins;
+        info.n_plugins = plugins->n_plugins;
+    }
+    char leader_url[FF_CLUSTER_ADDRESS_BYTES];
+    server_info_cluster(server->settings->cluster, &info, leader_url, sizeof leader_url);
+    server_answer_message(read->call.content, &info.base, &read->answer);
+    if (plugins) protobuf_c_message_free_unpacked(&plugins->base, NULL);
+}
+
+/* A cluster RPC on a reader thread: the membership calls may block it until the cluster
+ * answers. A refusal for a change of leader names the leader. */
+static void server_cluster_answer(server_read *read, ProtobufCMessage *decoded) {
+    const server_cluster_ops *ops = read->call.server->settings->cluster;
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    ff_err err = cluster_view_answer(ops, read->call.method, decoded, &response, &failure);
+    if (err == FF_OK) {
+        server_answer_message(read->call.content, response, &read->answer);
+        protobuf_c_message_free_unpacked(response, NULL);
+    } else if (err == FF_ERR_NOT_LEADER || err == FF_ERR_REPLICATION_UNKNOWN) {
+        server_answer_cluster_error(ops, err, failure.detail, &read->answer);
+    } else {
+        server_answer_failure(&failure, SIZE_MAX, &read->answer);
+    }
 }
 
 /* Runs a query handler on a reader thread and builds its answer. */
@@ -870,12 +1033,25 @@ static ProtobufCMessage *server_read_decode(server_read *read) {
     return decoded;
 }
 
+/* Notes the head as a read begins: its answer reflects the log up to it at least, since the
+ * read's own transactions begin after this one. One renewal of the thread's kept transaction. */
+static void server_read_sequence_note(server_read *read) {
+    log_head head;
+    if (ledger_head_read(read->call.server->ledger, &head) != FF_OK) return;
+    read->call.sequence = head.sequence;
+    read->call.sequence_known = true;
+}
+
 /* A reader thread's whole part of a read: decode, run, encode. */
 static void server_read_run(reader_job *job) {
     server_read *read = (server_read *)job;
+    server_read_sequence_note(read);
     ProtobufCMessage *decoded = server_read_decode(read);
     if (decoded == NULL) return;
+    const char *method = read->call.method;
     if (read->handler != NULL) server_query_answer(read, decoded);
+    else if (cluster_view_method_is(method)) server_cluster_answer(read, decoded);
+    else if (strcmp(method, "ServerInfo") == 0) server_info_answer(read);
     else server_plugins_answer(read, decoded);
     protobuf_c_message_free_unpacked(decoded, NULL);
 }
@@ -1009,6 +1185,7 @@ static void server_read_queue(server_call *call, const ProtobufCMessageDescripto
 
 static void server_watch_run(reader_job *job) {
     server_read *read = (server_read *)job;
+    server_read_sequence_note(read);
     if (read->watch == NULL) {
         ProtobufCMessage *decoded = server_read_decode(read);
         if (decoded == NULL) return;
@@ -1052,6 +1229,8 @@ static void server_watch_answer_empty(ff_server *server, server_read *read) {
     } else {
         Fundflow__V1__WatchEventsResponse page = FUNDFLOW__V1__WATCH_EVENTS_RESPONSE__INIT;
         page.head_sequence = head.sequence;
+        read->call.sequence = head.sequence;
+        read->call.sequence_known = true;
         page.next_after_sequence = read->watch->after_sequence;
         server_answer_message(read->call.content, &page.base, &read->answer);
     }
@@ -1094,15 +1273,24 @@ static void server_watch_park(ff_server *server, server_read *read) {
 
 /* A parked read whose connection is closed: nothing to answer. libevent has let go of a
  * request it took off a failed connection, so that one is freed here. */
-static void server_watch_drop(ff_server *server, server_read *read) {
-    server_connection *tracked = read->call.connection;
+static void server_parked_drop(ff_server *server, server_call *call) {
+    server_connection *tracked = call->connection;
     assert(tracked->closed && tracked->jobs_pending > 0 && server->jobs_pending > 0);
     tracked->jobs_pending--;
     server->jobs_pending--;
-    if (evhttp_request_get_connection(read->call.request) == NULL) {
-        evhttp_request_free(read->call.request);
-    }
+    if (evhttp_request_get_connection(call->request) == NULL) evhttp_request_free(call->request);
+}
+
+static void server_watch_drop(ff_server *server, server_read *read) {
+    server_parked_drop(server, &read->call);
     server_read_free(read);
+}
+
+/* A parked request's client hung up: libevent closes the connection as for an end of file it
+ * read itself. The request holds the connection until it is dropped, and then releases it. */
+static void server_parked_hung_up(server_connection *tracked) {
+    bufferevent_trigger_event(evhttp_connection_get_bufferevent(tracked->connection),
+                              BEV_EVENT_READING | BEV_EVENT_EOF, 0);
 }
 
 /* The hub hands a parked read back: read again, answer, or free it for a client gone. */
@@ -1123,10 +1311,7 @@ static void server_watch_wake(void *argument, watch_waiter *waiter, watch_wake w
         server_watch_drop(server, read);
         return;
     case WATCH_WAKE_HUNG_UP:
-        /* libevent closes the connection as for an end of file it read itself; the read holds
-         * the connection until it is dropped. */
-        bufferevent_trigger_event(evhttp_connection_get_bufferevent(tracked->connection),
-                                  BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+        server_parked_hung_up(tracked);
         server_watch_drop(server, read);
         server_connection_release(tracked);
         server_exit_if_idle(server);
@@ -1420,28 +1605,40 @@ static const ProtobufCMethodDescriptor *server_twirp_admit(server_call *call, co
         server_reply_error(call, err, NULL, NULL, 0);
         return NULL;
     }
+    call->authorized = true;
     return method;
+}
+
+/* The methods that write: the write gate (server_write_refused) stands before each. */
+static bool server_method_writes(const char *method) {
+    return strcmp(method, "SubmitCommands") == 0 || strcmp(method, "GrantPrincipal") == 0 ||
+           strcmp(method, "RevokePrincipal") == 0;
 }
 
 /* The methods the loop answers itself or hands to the writer or the verification thread; every
  * other read goes to the reader threads. */
 static bool server_method_is_on_loop(const char *method) {
-    return strcmp(method, "SubmitCommands") == 0 || strcmp(method, "GrantPrincipal") == 0 ||
-           strcmp(method, "RevokePrincipal") == 0 || strcmp(method, "ServerInfo") == 0 ||
-           strcmp(method, "VerifyLedger") == 0 || strcmp(method, "BackupLedger") == 0;
+    return server_method_writes(method) || strcmp(method, "VerifyLedger") == 0 ||
+           strcmp(method, "BackupLedger") == 0;
 }
 
-static void server_twirp_route(server_call *call, const char *path) {
-    const ProtobufCMethodDescriptor *method = server_twirp_admit(call, path);
-    if (method == NULL) return;
+/* The reads that are not queries: plugins (when loaded), the cluster's RPCs and ServerInfo. */
+static bool server_method_is_read_of_server(ff_server *server, const char *method) {
+    return (server_method_is_plugins(method) && server->plugins != NULL) ||
+           cluster_view_method_is(method) || strcmp(method, "ServerInfo") == 0;
+}
+
+/* Runs an admitted call, now or once the head reached its minimum sequence. */
+static void server_twirp_dispatch(server_call *call, const ProtobufCMethodDescriptor *method) {
     if (!server_method_is_on_loop(method->name)) {
-        bool plugins = server_method_is_plugins(method->name) && call->server->plugins != NULL;
-        query_handler handler = plugins ? NULL : query_handler_find(method->name);
-        if (plugins || handler != NULL) {
+        bool of_server = server_method_is_read_of_server(call->server, method->name);
+        query_handler handler = of_server ? NULL : query_handler_find(method->name);
+        if (of_server || handler != NULL) {
             server_read_queue(call, method->input, handler);
             return;
         }
     }
+    if (server_method_writes(method->name) && server_write_refused(call)) return;
     ProtobufCMessage *decoded = server_body_decode(call, method->input);
     if (decoded == NULL) return;
     if (strcmp(method->name, "SubmitCommands") == 0) {
@@ -1449,9 +1646,6 @@ static void server_twirp_route(server_call *call, const char *path) {
     } else if (strcmp(method->name, "GrantPrincipal") == 0 ||
                strcmp(method->name, "RevokePrincipal") == 0) {
         server_principal_write(call, decoded);
-    } else if (strcmp(method->name, "ServerInfo") == 0) {
-        protobuf_c_message_free_unpacked(decoded, NULL);
-        server_info(call);
     } else if (strcmp(method->name, "VerifyLedger") == 0) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_task_start(call, &call->server->verify, server_verify_work, FF_ERR_BUSY);
@@ -1462,6 +1656,140 @@ static void server_twirp_route(server_call *call, const char *path) {
         protobuf_c_message_free_unpacked(decoded, NULL);
         server_reply_error(call, FF_ERR_BAD_ROUTE, "this method is not served here", NULL, 0);
     }
+}
+
+/* ---- Fundflow-Min-Sequence: requests that wait for this node's head ----
+ *
+ * A request may ask that this node have the log up to event N before it runs (a client reading
+ * its own write on a follower). Below it, the request parks in the sequence_waits hub (watch.h:
+ * a timer and a place in a list, no thread, no transaction) until a commit or an entry the
+ * cluster applied brings the head to N; then it runs as if it had just arrived. After
+ * min_sequence_wait_ms it is refused with sequence_not_reached. */
+
+#define SERVER_MIN_SEQUENCE_HEADER "Fundflow-Min-Sequence"
+
+typedef struct server_sequence_wait {
+    server_call call;
+    const ProtobufCMethodDescriptor *method;
+    uint64_t min_sequence;
+    watch_waiter waiter;
+} server_sequence_wait;
+
+/* The request's minimum sequence, 0 without the header. Replies min_sequence_invalid and returns
+ * false when the header is not a whole number. */
+static bool server_min_sequence_read(server_call *call, uint64_t *min_sequence) {
+    *min_sequence = 0;
+    const char *text = evhttp_find_header(evhttp_request_get_input_headers(call->request),
+                                          SERVER_MIN_SEQUENCE_HEADER);
+    if (text == NULL) return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = text[0] >= '0' && text[0] <= '9' ? strtoull(text, &end, 10) : 0;
+    if (end != NULL && *end == '\0' && errno == 0) {
+        *min_sequence = value;
+        return true;
+    }
+    char shown[41];
+    snprintf(shown, sizeof shown, "%s", text);
+    server_reply_error(call, FF_ERR_MIN_SEQUENCE_INVALID,
+                       "the Fundflow-Min-Sequence header must be a whole number of 0 or more, "
+                       "such as 1234",
+                       (twirp_meta[]){{"header", SERVER_MIN_SEQUENCE_HEADER}, {"value", shown}},
+                       2);
+    return false;
+}
+
+/* The wait ended below the sequence asked for: unavailable, with both in meta. */
+static void server_sequence_refuse(server_call *call, uint64_t head, uint64_t min_sequence) {
+    char head_text[24], asked[24], wait_ms[24], message[256];
+    snprintf(head_text, sizeof head_text, "%" PRIu64, head);
+    snprintf(asked, sizeof asked, "%" PRIu64, min_sequence);
+    snprintf(wait_ms, sizeof wait_ms, "%" PRIu32, call->server->settings->min_sequence_wait_ms);
+    snprintf(message, sizeof message,
+             "this node's head is at %s, below the Fundflow-Min-Sequence %s asked for, after "
+             "waiting %s ms (min_sequence_wait_ms); retry, or ask another node",
+             head_text, asked, wait_ms);
+    server_reply_error(call, FF_ERR_SEQUENCE_NOT_REACHED, message,
+                       (twirp_meta[]){{"head_sequence", head_text},
+                                      {"min_sequence", asked},
+                                      {"wait_ms", wait_ms}},
+                       3);
+}
+
+/* Parks the call unless the head has reached min_sequence. True when the call was parked or
+ * answered; false: run it now. */
+static bool server_sequence_wait_begin(server_call *call, const ProtobufCMethodDescriptor *method,
+                                       uint64_t min_sequence) {
+    ff_server *server = call->server;
+    log_head head;
+    ff_err err = ledger_head_read(server->ledger, &head);
+    if (err != FF_OK) {
+        server_reply_error(call, err, "cannot read the head of the log", NULL, 0);
+        return true;
+    }
+    if (head.sequence >= min_sequence) return false;
+    server_sequence_wait *wait = calloc(1, sizeof *wait);
+    if (wait == NULL) {
+        server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
+        return true;
+    }
+    *wait = (server_sequence_wait){.call = *call, .method = method, .min_sequence = min_sequence};
+    struct bufferevent *bufferevent =
+        evhttp_connection_get_bufferevent(call->connection->connection);
+    err = watch_hub_park(server->sequence_waits, &wait->waiter, min_sequence - 1,
+                         server->settings->min_sequence_wait_ms, call->connection,
+                         (int)bufferevent_getfd(bufferevent));
+    if (err != FF_OK) {
+        free(wait);
+        server_reply_error(call, err,
+                           err == FF_ERR_WATCHERS_FULL
+                               ? "too many requests are waiting for a minimum sequence; retry "
+                                 "shortly"
+                               : NULL,
+                           NULL, 0);
+        return true;
+    }
+    server->jobs_pending++;
+    call->connection->jobs_pending++;
+    return true;
+}
+
+/* The hub hands a waiting request back: run it, refuse it, or free it for a client gone. */
+static void server_sequence_wake(void *argument, watch_waiter *waiter, watch_wake why) {
+    ff_server *server = argument;
+    server_sequence_wait *wait =
+        (server_sequence_wait *)((char *)waiter - offsetof(server_sequence_wait, waiter));
+    server_call *call = &wait->call;
+    server_connection *tracked = call->connection;
+    if (why == WATCH_WAKE_GONE || why == WATCH_WAKE_HUNG_UP) {
+        if (why == WATCH_WAKE_HUNG_UP) server_parked_hung_up(tracked);
+        server_parked_drop(server, call);
+        free(wait);
+        if (why == WATCH_WAKE_HUNG_UP) server_connection_release(tracked);
+        server_exit_if_idle(server);
+        return;
+    }
+    tracked->jobs_pending--;
+    server->jobs_pending--;
+    log_head head = {0};
+    /* The head may have come without a report (the timer looks only at heads reported). */
+    bool reached = why == WATCH_WAKE_HEAD ||
+                   (ledger_head_read(server->ledger, &head) == FF_OK &&
+                    head.sequence >= wait->min_sequence);
+    if (why == WATCH_WAKE_SHUTDOWN) server_reply_error(call, FF_ERR_SHUTTING_DOWN, NULL, NULL, 0);
+    else if (reached) server_twirp_dispatch(call, wait->method);
+    else server_sequence_refuse(call, head.sequence, wait->min_sequence);
+    free(wait);
+    server_exit_if_idle(server);
+}
+
+static void server_twirp_route(server_call *call, const char *path) {
+    const ProtobufCMethodDescriptor *method = server_twirp_admit(call, path);
+    if (method == NULL) return;
+    uint64_t min_sequence;
+    if (!server_min_sequence_read(call, &min_sequence)) return;
+    if (min_sequence > 0 && server_sequence_wait_begin(call, method, min_sequence)) return;
+    server_twirp_dispatch(call, method);
 }
 
 /* True when the request names its body's length more than once or in two ways (two
@@ -1546,6 +1874,7 @@ static void server_shutdown_begin(ff_server *server, int signal_number) {
     if (server->shutting_down) return;
     server->shutting_down = true;
     watch_hub_close(server->watch);
+    watch_hub_close(server->sequence_waits);
     logsink_line(server->log, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64,
                  signal_number, server->in_flight);
     evhttp_del_accept_socket(server->http, server->bound);
@@ -1670,10 +1999,12 @@ static ff_err server_events_add(ff_server *server) {
     }
     server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
     server->read_done_event = event_new(server->base, -1, 0, server_read_done_drain, server);
+    server->applied_event = event_new(server->base, -1, 0, server_applied_drain, server);
     struct timeval every = {FF_READER_CHECK_SECONDS, 0};
     server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
                                            server);
     if (server->done_event == NULL || server->read_done_event == NULL ||
+        server->applied_event == NULL ||
         server->reader_check_event == NULL ||
         event_add(server->reader_check_event, &every) != 0) {
         return FF_ERR_INTERNAL;
@@ -1722,6 +2053,10 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     if (err == FF_OK) {
         err = watch_hub_create(created->base, server_watchers_max(settings), server_watch_wake,
                                created, &created->watch);
+    }
+    if (err == FF_OK) {
+        err = watch_hub_create(created->base, server_watchers_max(settings),
+                               server_sequence_wake, created, &created->sequence_waits);
     }
     /* The reader threads start before the server announces itself (server_run), so a client
      * that waits for "listening on" finds reads served. */
@@ -1821,6 +2156,7 @@ void server_free(ff_server *server) {
     }
     if (server->http) evhttp_free(server->http);
     watch_hub_free(server->watch);
+    watch_hub_free(server->sequence_waits);
     /* libevent has closed every connection; what is left are untracked ones' watches. */
     while (server->arrivals) server_arrival_release(server->arrivals);
     for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);
@@ -1829,6 +2165,7 @@ void server_free(ff_server *server) {
     }
     if (server->done_event) event_free(server->done_event);
     if (server->read_done_event) event_free(server->read_done_event);
+    if (server->applied_event) event_free(server->applied_event);
     if (server->grace_event) event_free(server->grace_event);
     if (server->reader_check_event) event_free(server->reader_check_event);
     if (server->base) event_base_free(server->base);

@@ -6,6 +6,11 @@
  * Both hand their finished work back through event_active, and the loop thread sends every
  * reply. Its log lines go through a log sink (logsink.h) that never waits for stderr. "/", "/ui"
  * and "/ui/..." are the web view's static files (ui.h), which need no token.
+ *
+ * In a cluster (settings->cluster, server_cluster.h) a node that does not lead refuses writes
+ * with not_leader and the leader's URL in meta.leader. Every Twirp reply to an authorized caller
+ * carries Fundflow-Sequence: N, the head it reflects; a request carrying Fundflow-Min-Sequence: N
+ * waits (min_sequence_wait_ms at most) until this node's head reaches N.
  */
 #ifndef FUNDFLOW_SERVER_H
 #define FUNDFLOW_SERVER_H
@@ -30,6 +35,13 @@ void server_tls_use(ff_server *server, SSL_CTX *context);
  * returns. With a UI directory it first prints "web view: http://HOST:PORT/ui/" (https with TLS)
  * to stdout, after the "listening on" line. */
 ff_err server_run(ff_server *server);
+
+/* Tells the server that the log's head is now head_sequence because the cluster applied an entry
+ * (a follower's events arrive that way, not through the writer). Safe from any thread, between
+ * server_create and server_free: the loop then wakes the WatchEvents requests and the requests
+ * waiting for a Fundflow-Min-Sequence that the head has passed. A head at or below one already
+ * reported changes nothing. */
+void server_events_applied(ff_server *server, uint64_t head_sequence);
 
 /* Stops the writer (committing anything queued) and frees everything but the ledger. */
 void server_free(ff_server *server);

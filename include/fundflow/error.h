@@ -222,7 +222,14 @@
       "no such node, or the ID or Raft address is already a member", "invalid_argument")          \
     X(FF_ERR_CLUSTER_BUSY, 206, "cluster_busy",                                                    \
       "a membership change or leadership transfer is already in progress; retry shortly",        \
-      "unavailable")
+      "unavailable")                                                                              \
+    X(FF_ERR_SEQUENCE_NOT_REACHED, 220, "sequence_not_reached",                                    \
+      "this node's head did not reach the Fundflow-Min-Sequence asked for in time; retry, or ask " \
+      "another node", "unavailable")                                                              \
+    X(FF_ERR_MIN_SEQUENCE_INVALID, 221, "min_sequence_invalid",                                    \
+      "the Fundflow-Min-Sequence header is not a whole number of 0 or more", "invalid_argument")  \
+    X(FF_ERR_NOT_IN_CLUSTER, 222, "not_in_cluster",                                                \
+      "this server is not part of a cluster", "failed_precondition")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,

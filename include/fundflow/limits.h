@@ -493,4 +493,16 @@
 #define FF_CLUSTER_TICK_MS 10
 #endif
 
+/* ---- nodes of a cluster: reads at a minimum sequence (issue 16, daemon/net) ---- */
+
+/* How long a request carrying Fundflow-Min-Sequence waits, by default, for this node's head to
+ * reach it (min_sequence_wait_ms), and the longest that setting may be: below the 60 s that
+ * proxies commonly allow an idle request. */
+#ifndef FF_MIN_SEQUENCE_WAIT_MS
+#define FF_MIN_SEQUENCE_WAIT_MS 5000
+#endif
+#ifndef FF_MIN_SEQUENCE_WAIT_MS_MAX
+#define FF_MIN_SEQUENCE_WAIT_MS_MAX 30000
+#endif
+
 #endif

@@ -27,11 +27,15 @@ enum { AS_ADMIN, AS_WRITER, AS_READER, AS_AUDITOR, AS_NOBODY, AS_REVOKED, AS_COU
 static const char *const matrix_caller_names[AS_COUNT] = {"admin",   "writer",  "reader",
                                                           "auditor", "no token", "revoked"};
 
-/* Expectations are written one letter per caller: O ok, D permission_denied, U unauthenticated. */
+/* Expectations are written one letter per caller: O ok, D permission_denied, U unauthenticated,
+ * P failed_precondition (let through to a method that cannot run here: the cluster RPCs on a
+ * server without a cluster). */
 #define EVERYONE "OOOOUU"
 #define WRITERS "OODDUU"
 #define AUDITORS "ODDOUU"
 #define ADMINS "ODDDUU"
+#define CLUSTER_AUDITORS "PDDPUU"
+#define CLUSTER_ADMINS "PDDDUU"
 /* A read about another ICB: the scoped writer and reader are refused. */
 #define NATIONAL_READERS "ODDOUU"
 /* "{N}" in a body becomes a number never used before, for keys and names that must be new. */
@@ -111,6 +115,12 @@ static const matrix_row matrix_rows[] = {
     /* As ListEvents: only covered events are listed; wait_ms 0 answers at once. */
     {"WatchEvents", "{}", "{\"after_sequence\":10}", EVERYONE, EVERYONE},
     {"BackupLedger", "{}", "{}", ADMINS, ADMINS},
+    /* This server has no cluster: whoever may call them learns that (not_in_cluster). */
+    {"GetClusterStatus", "{}", "{}", CLUSTER_AUDITORS, CLUSTER_AUDITORS},
+    {"AddClusterNode", "{\"id\":4,\"raft_address\":\"127.0.0.1:1\",\"url\":\"http://127.0.0.1:1\"}",
+     "{\"id\":4}", CLUSTER_ADMINS, CLUSTER_ADMINS},
+    {"RemoveClusterNode", "{\"id\":2}", "{\"id\":3}", CLUSTER_ADMINS, CLUSTER_ADMINS},
+    {"TransferLeadership", "{}", "{\"id\":2}", CLUSTER_ADMINS, CLUSTER_ADMINS},
 };
 
 static const char *fundflowd_path;
@@ -190,6 +200,7 @@ static const char *expected_code(char letter) {
     case 'O': return "ok";
     case 'D': return "permission_denied";
     case 'U': return "unauthenticated";
+    case 'P': return "failed_precondition";
     default: fail_msg("unknown expectation '%c'", letter);
     }
     return NULL;
