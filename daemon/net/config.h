@@ -77,6 +77,9 @@ typedef struct config {
      * each SIGHUP (logfile.h); empty: stderr as it is. */
     char log_file[CONFIG_PATH_BYTES];
     bool check_only; /* --check-config [FILE]: check the settings and exit */
+    /* Not a setting: how the writer replicates groups when fundflowd runs as one node of a
+     * cluster (writer.h), set by fundflowd; NULL, the default, for a single node. */
+    const struct writer_replicator *replicator;
 } config;
 
 typedef enum config_outcome {

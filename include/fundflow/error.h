@@ -213,7 +213,11 @@
       "this node does not lead the cluster; send writes to the leader (meta.leader)", "unavailable") \
     X(FF_ERR_REPLICATION_UNKNOWN, 201, "replication_unknown",                                      \
       "leadership changed before the write was confirmed; retry with the same idempotency key",   \
-      "unavailable")
+      "unavailable")                                                                              \
+    X(FF_ERR_REPLICA_ENTRY_INVALID, 210, "replica_entry_invalid",                                 \
+      "a replicated entry is malformed (its magic, version, digest, count or lengths)", "internal") \
+    X(FF_ERR_SNAPSHOT_INVALID, 211, "snapshot_invalid",                                           \
+      "a replication snapshot cannot be restored: it is not a ledger of this layout", "internal")
 
 typedef enum ff_err {
 #define FF_ERROR_ENUM(symbol, number, name, message, twirp) symbol = number,
