@@ -16,6 +16,7 @@
 #include "projection.h"
 #include "verify.h"
 #include "fundflow/limits.h"
+#include "ledger_group.h"
 #include "ledger_write.h"
 
 _Thread_local uint64_t ledger_writes_made;
@@ -137,6 +138,12 @@ static ff_err ledger_idempotency_check(store_txn *txn, ff_store *store,
     return FF_OK;
 }
 
+ff_err ledger_project_run(ff_ledger *ledger, store_txn *txn,
+                          const Fundflow__V1__EventRecord *record) {
+    if (ledger->project == NULL) return FF_OK;
+    return ledger->project(ledger->project_argument, txn, record);
+}
+
 /* Vetoes, projects and appends one event inside txn. On failure the caller throws away what
  * it wrote: a nested transaction is aborted, a flat group's is replayed nested. */
 static ff_err ledger_event_write(ff_ledger *ledger, store_txn *txn,
@@ -146,8 +153,8 @@ static ff_err ledger_event_write(ff_ledger *ledger, store_txn *txn,
     ff_err err = FF_OK;
     if (ledger->veto != NULL) err = ledger->veto(ledger->veto_argument, txn, record, failure);
     if (err == FF_OK) err = projection_apply(txn, store, record, failure);
-    if (err == FF_OK && ledger->project != NULL) {
-        err = ledger->project(ledger->project_argument, txn, record);
+    if (err == FF_OK) {
+        err = ledger_project_run(ledger, txn, record);
         if (err != FF_OK) failure_set(failure, err, NULL, "cannot project the event");
     }
     if (err == FF_OK) {
@@ -310,6 +317,8 @@ typedef struct ledger_group {
     bool replay;          /* set by a flat try that must be replayed nested */
     log_head head_before; /* the log's head when the try that committed began */
     log_head head_after;  /* and when it ended */
+    ledger_group_seal seal; /* NULL to commit the group; else called, and the group abandoned */
+    void *seal_argument;
 } ledger_group;
 
 /* One try at a group of batches, inside the group's one write transaction. */
@@ -337,6 +346,10 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
         }
     }
     group->head_after = head;
+    if (err == FF_OK && group->seal != NULL) {
+        err = group->seal(group->seal_argument, txn, group->ledger->store, &group->head_before,
+                          &group->head_after);
+    }
     return err;
 }
 
@@ -380,8 +393,9 @@ static void ledger_group_results_assert_valid(const ledger_group *group) {
     assert(last_new == group->head_after.sequence);
 }
 
-ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
-                            ledger_result *const *results) {
+ff_err ledger_batches_run(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
+                          ledger_result *const *results, ledger_group_seal seal,
+                          void *seal_argument) {
     assert(batch_count == 0 || (batches != NULL && results != NULL));
     int64_t recorded_at_us = 0;
     for (size_t i = 0; i < batch_count; i++) {
@@ -401,14 +415,18 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
                           .batch_count = batch_count,
                           .recorded_at_us = recorded_at_us,
                           .results = results,
-                          .nested = ledger->write_path == LEDGER_WRITE_NESTED};
-    ff_err err = store_write_run(ledger->store, ledger_group_work, &group);
+                          .nested = ledger->write_path == LEDGER_WRITE_NESTED,
+                          .seal = seal,
+                          .seal_argument = seal_argument};
+    /* A sealed group is worked out exactly as a committed one, and then abandoned. */
+    ff_err (*run)(ff_store *, store_write_work, void *) = seal ? store_write_try : store_write_run;
+    ff_err err = run(ledger->store, ledger_group_work, &group);
     if (err == FF_ERR_INTERNAL && group.replay) {
         /* A command was refused after it wrote: the flat try was abandoned whole, and the group
          * is applied again from the start with a nested transaction per command. */
         ledger->nested_replay_count++;
         group.nested = true;
-        err = store_write_run(ledger->store, ledger_group_work, &group);
+        err = run(ledger->store, ledger_group_work, &group);
         assert(!group.replay);
     }
     if (err != FF_OK) {
@@ -417,6 +435,11 @@ ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size
     }
     ledger_group_results_assert_valid(&group);
     return FF_OK;
+}
+
+ff_err ledger_batches_apply(ff_ledger *ledger, const ledger_batch *batches, size_t batch_count,
+                            ledger_result *const *results) {
+    return ledger_batches_run(ledger, batches, batch_count, results, NULL, NULL);
 }
 
 ff_err ledger_write_run(ff_ledger *ledger, ledger_write_work work, void *argument) {

@@ -125,14 +125,25 @@ typedef struct verify_replay {
     ff_store *store;
 } verify_replay;
 
+ff_err verify_event_replay(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
+                          const Fundflow__V1__EventRecord *record, ff_failure *failure,
+                          bool *copied_out) {
+    *copied_out = false;
+    ff_err err = log_append_raw(txn, store, sequence, value);
+    if (err != FF_OK) return err;
+    *copied_out = true;
+    return projection_apply(txn, store, record, failure);
+}
+
 static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice value,
                                 const Fundflow__V1__EventRecord *record, verify_report *report) {
     verify_replay *replay = context;
     ff_failure failure;
     failure_clear(&failure);
-    ff_err err = log_append_raw(replay->txn, replay->store, sequence, value);
-    if (err != FF_OK) return verify_fail(report, err, sequence, "cannot copy the event");
-    err = projection_apply(replay->txn, replay->store, record, &failure);
+    bool copied = false;
+    ff_err err = verify_event_replay(replay->txn, replay->store, sequence, value, record,
+                                     &failure, &copied);
+    if (!copied) return verify_fail(report, err, sequence, "cannot copy the event");
     if (err == FF_OK) return FF_OK;
     /* A store that cannot be read or written says nothing about the projections: its error
      * stands. Any other failure means the log no longer replays as it was recorded. */

@@ -10,9 +10,12 @@
 #ifndef FUNDFLOW_VERIFY_H
 #define FUNDFLOW_VERIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "failure.h"
 #include "store.h"
+#include "fundflow/v1/events.pb-c.h"
 
 /* The directory inside the data directory that a rebuild replays into before the swap. */
 #define VERIFY_REBUILD_DIR_NAME "rebuild.tmp"
@@ -55,6 +58,14 @@ ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_rep
 /* verify_ledger, reporting progress through progress (NULL for none). */
 ff_err verify_ledger_watched(ff_store *store, const char *scratch_parent_dir,
                              const verify_progress *progress, verify_report *report);
+
+/* Replays one event whose stored bytes have passed log_record_check (record is their decoding)
+ * inside txn: copies the bytes to the end of store's log, and its tree, and applies the event to
+ * the projections. *copied_out says whether the copy was made; a projection's refusal is in
+ * failure. Verify's replay and replicated apply (ledger_replica.c) both go through it. */
+ff_err verify_event_replay(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
+                          const Fundflow__V1__EventRecord *record, ff_failure *failure,
+                          bool *copied_out);
 
 /* Rebuilds every projection (plugins' included, which are left empty) from the log: replays it
  * into a fresh store in the data directory's VERIFY_REBUILD_DIR_NAME, in bounded transactions, and

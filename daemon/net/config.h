@@ -89,6 +89,9 @@ typedef struct config {
      * node's ID and every node's Raft address and URL. Empty: a single node. Read once. */
     char cluster_config[CONFIG_PATH_BYTES];
     bool check_only; /* --check-config [FILE]: check the settings and exit */
+    /* Not a setting: how the writer replicates groups when fundflowd runs as one node of a
+     * cluster (writer.h), set by fundflowd; NULL, the default, for a single node. */
+    const struct writer_replicator *replicator;
 } config;
 
 typedef enum config_outcome {

@@ -2074,7 +2074,7 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     if (err == FF_OK) principals_admin_token_warn(ledger, settings);
     if (err == FF_OK) {
         err = writer_start(ledger, settings->queue_depth_max, settings->commit_overlap,
-                           server_writer_done, created, &created->writer);
+                           settings->replicator, server_writer_done, created, &created->writer);
     }
     if (err != FF_OK) {
         server_free(created);

@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "ledger_replica.h"
 #include "fundflow/limits.h"
 #include "signing.h"
 
@@ -30,6 +32,8 @@ struct ff_writer {
     bool applying_stopped; /* the apply thread has ended: the sync thread ends once drained */
     /* Commits leave the meta page's flush to the sync thread (writer.h); read-only once started. */
     bool commit_overlap;
+    /* NULL for a single node; else how groups are replicated (writer.h). Read-only. */
+    const writer_replicator *replicator;
 };
 
 void writer_job_free(writer_job *job) {
@@ -90,6 +94,36 @@ static void writer_group_failure_log(const ff_writer *writer, ff_err err) {
             store_data_dir(ledger_store(writer->ledger)), ff_err_name(err));
 }
 
+/* A replicated group: sealed once this node may lead, and recorded only through its entry, which
+ * replicate returns from once it is committed and applied here. A group with no new event (all
+ * refused, dry runs or replays) needs no entry. */
+static ff_err writer_group_replicate(ff_writer *writer, const ledger_batch *batches,
+                                     size_t job_count, ledger_result *const *results) {
+    const writer_replicator *replicator = writer->replicator;
+    ff_err err = replicator->ready(replicator->argument);
+    if (err != FF_OK) return err;
+    ledger_sealed_group group;
+    err = ledger_batches_seal(writer->ledger, batches, job_count, results, &group);
+    if (err == FF_OK && group.size > 0) {
+        assert(group.first_sequence >= 1 && group.last_sequence >= group.first_sequence);
+        err = replicator->replicate(replicator->argument, group.bytes, group.size);
+    }
+    ledger_sealed_group_free(&group);
+    return err;
+}
+
+/* Every result of a group that was not recorded carries the group's error, as the ledger's own
+ * do when ledger_batches_apply fails. */
+static void writer_results_fail(writer_job *jobs, ff_err err) {
+    for (writer_job *job = jobs; job != NULL; job = job->next) {
+        for (size_t i = 0; i < job->batch.command_count; i++) {
+            memset(&job->results[i], 0, sizeof job->results[i]);
+            failure_set(&job->results[i].failure, err, NULL, "the batch was not recorded: %s",
+                        ff_strerror(err));
+        }
+    }
+}
+
 static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_count) {
     ledger_batch *batches = calloc(job_count, sizeof *batches);
     ledger_result **results = calloc(job_count, sizeof *results);
@@ -101,9 +135,13 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     }
     /* The list taken is exactly the group counted: no job lost or seen twice. */
     assert(i == job_count);
-    ff_err err = batches && results ? ledger_batches_apply(writer->ledger, batches, job_count,
-                                                           results)
-                                    : FF_ERR_NO_MEMORY;
+    ff_err err = FF_ERR_NO_MEMORY;
+    if (batches && results) {
+        err = writer->replicator
+                  ? writer_group_replicate(writer, batches, job_count, results)
+                  : ledger_batches_apply(writer->ledger, batches, job_count, results);
+    }
+    if (err != FF_OK && writer->replicator) writer_results_fail(jobs, err);
     writer_group_failure_log(writer, err);
     log_head head = {0};
     if (err == FF_OK) ledger_head_read(writer->ledger, &head);
@@ -207,12 +245,16 @@ static void writer_free(ff_writer *writer) {
 }
 
 ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, bool commit_overlap,
-                    writer_done_callback done, void *done_argument, ff_writer **writer_out) {
+                    const writer_replicator *replicator, writer_done_callback done,
+                    void *done_argument, ff_writer **writer_out) {
+    assert(replicator == NULL || (replicator->ready != NULL && replicator->replicate != NULL));
     ff_writer *started = calloc(1, sizeof *started);
     if (started == NULL) return FF_ERR_NO_MEMORY;
     started->ledger = ledger;
     started->depth_max = queue_depth_max;
-    started->commit_overlap = commit_overlap;
+    /* A replicated entry is applied, durably, by the cluster's apply (ledger_sealed_apply). */
+    started->commit_overlap = commit_overlap && replicator == NULL;
+    started->replicator = replicator;
     started->done = done;
     started->done_argument = done_argument;
     pthread_mutex_init(&started->lock, NULL);

@@ -61,10 +61,15 @@ typedef struct writer_replicator {
  * the group committed. Runs on the writer's sync thread. */
 typedef void (*writer_done_callback)(void *argument, writer_job *jobs, size_t group_commands);
 
-/* Starts the writer's threads; commit_overlap as above. Returns FF_OK, FF_ERR_NO_MEMORY or
- * FF_ERR_INTERNAL. */
+/* Starts the writer's threads; commit_overlap as above. replicator NULL: a single node, exactly
+ * as above. With one (it must outlive the writer), each group goes through ready, seal and
+ * replicate; FF_ERR_NOT_LEADER or FF_ERR_REPLICATION_UNKNOWN (or any error they return) becomes
+ * the group_err of every job of the group, and every result carries it. commit_overlap is then
+ * ignored: the entry is made durable where it is applied (ledger_sealed_apply). Returns FF_OK,
+ * FF_ERR_NO_MEMORY or FF_ERR_INTERNAL. */
 ff_err writer_start(ff_ledger *ledger, size_t queue_depth_max, bool commit_overlap,
-                    writer_done_callback done, void *done_argument, ff_writer **writer_out);
+                    const writer_replicator *replicator, writer_done_callback done,
+                    void *done_argument, ff_writer **writer_out);
 
 /* Queues a job. FF_ERR_QUEUE_FULL if queue_depth_max jobs already wait; FF_ERR_SHUTTING_DOWN once
  * writer_stop has begun. Network thread. */

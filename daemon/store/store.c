@@ -37,6 +37,7 @@ struct ff_store {
     pthread_mutex_t readers_lock;
     struct store_reader *readers_kept;
     uint64_t read_txns_renewed; /* atomic */
+    MDB_dbi meta_dbi; /* the meta table (store_meta_table_name) */
 };
 
 /* The table outside store_table that records the file's layout, under store_layout_key, as 4
@@ -120,8 +121,8 @@ static ff_err store_directory_ensure(const char *path) {
 /* Reads the file's layout inside txn, recording the current one in a file just made (fresh: it
  * had no log table before this open). A file with tables but no record is layout 1. */
 static int store_layout_settle(ff_store *store, MDB_txn *txn, bool fresh) {
-    MDB_dbi meta;
-    int rc = mdb_dbi_open(txn, store_meta_table_name, MDB_CREATE, &meta);
+    int rc = mdb_dbi_open(txn, store_meta_table_name, MDB_CREATE, &store->meta_dbi);
+    MDB_dbi meta = store->meta_dbi;
     MDB_val key = {.mv_size = sizeof store_layout_key - 1, .mv_data = (void *)store_layout_key};
     MDB_val value;
     if (rc == MDB_SUCCESS) rc = mdb_get(txn, meta, &key, &value);
@@ -546,6 +547,28 @@ ff_err store_cursor_delete(store_cursor *cursor) {
     return store_result(mdb_cursor_del(store_mdb_cursor(cursor), 0));
 }
 
+/* A meta key of another layer: never the layout's, which only this file writes. */
+static MDB_val store_meta_key(const char *key) {
+    assert(key != NULL && key[0] != '\0' && strcmp(key, store_layout_key) != 0);
+    return (MDB_val){.mv_size = strlen(key), .mv_data = (void *)key};
+}
+
+ff_err store_meta_get(store_txn *txn, ff_store *store, const char *key, store_slice *value_out) {
+    assert(txn != NULL && value_out != NULL);
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    MDB_val mdb_key = store_meta_key(key), mdb_value;
+    int rc = mdb_get(store_mdb_txn(txn), store->meta_dbi, &mdb_key, &mdb_value);
+    if (rc == MDB_SUCCESS) *value_out = store_slice_of(mdb_value);
+    return store_result(rc);
+}
+
+ff_err store_meta_put(store_txn *txn, ff_store *store, const char *key, store_slice value) {
+    assert(txn != NULL && (value.bytes == 0 || value.data != NULL));
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    MDB_val mdb_key = store_meta_key(key), mdb_value = store_val(value);
+    return store_result(mdb_put(store_mdb_txn(txn), store->meta_dbi, &mdb_key, &mdb_value, 0));
+}
+
 static bool store_slice_has_prefix(store_slice key, store_slice prefix) {
     /* An empty prefix may have no data at all, which memcmp must never be given. */
     if (prefix.bytes == 0) return true;
@@ -588,7 +611,9 @@ static ff_err store_map_grow_locked(ff_store *store, uint64_t map_bytes_seen) {
     return err;
 }
 
-ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
+/* store_write_run, and store_write_try when keep is false. */
+static ff_err store_write_loop(ff_store *store, store_write_work work, void *argument,
+                               bool keep) {
     assert(store != NULL && work != NULL);
     for (;;) {
         /* Held shared like a reader's, so that no other thread grows the map under this
@@ -598,7 +623,7 @@ ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
         store_txn *txn = NULL;
         ff_err err = store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn);
         if (err == FF_OK) err = work(argument, txn);
-        if (err == FF_OK) err = store_txn_commit(txn);
+        if (err == FF_OK && keep) err = store_txn_commit(txn);
         else store_txn_abort(txn);
         pthread_rwlock_unlock(&store->map_lock);
         if (err != FF_ERR_MAP_LIMIT) return err;
@@ -606,6 +631,14 @@ ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
         err = store_map_grow_locked(store, map_bytes_seen);
         if (err != FF_OK) return err;
     }
+}
+
+ff_err store_write_run(ff_store *store, store_write_work work, void *argument) {
+    return store_write_loop(store, work, argument, true);
+}
+
+ff_err store_write_try(ff_store *store, store_write_work work, void *argument) {
+    return store_write_loop(store, work, argument, false);
 }
 
 bool store_error_is_failure(ff_err err) {
@@ -656,6 +689,38 @@ ff_err store_projections_drop(store_txn *txn, ff_store *store) {
         if (rc != MDB_SUCCESS) return store_error_of(rc);
     }
     return FF_OK;
+}
+
+/* Empties one table of to and copies every row of the same table of from into it. Both stores
+ * sort keys alike (LMDB's default), so each row is appended. */
+static int store_table_copy(MDB_txn *to_txn, MDB_dbi to_dbi, MDB_txn *from_txn, MDB_dbi from_dbi) {
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_drop(to_txn, to_dbi, 0);
+    if (rc == MDB_SUCCESS) rc = mdb_cursor_open(from_txn, from_dbi, &cursor);
+    MDB_val key, value;
+    if (rc == MDB_SUCCESS) rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        rc = mdb_put(to_txn, to_dbi, &key, &value, MDB_APPEND);
+        if (rc == MDB_SUCCESS) rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+    }
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+ff_err store_content_copy(store_txn *to_txn, ff_store *to, store_txn *from_txn, ff_store *from) {
+    assert(to_txn != NULL && from_txn != NULL && to != from);
+    assert(to->layout_version == from->layout_version);
+    int rc = MDB_SUCCESS;
+    for (int table = 0; rc == MDB_SUCCESS && table < STORE_TABLE_COUNT; table++) {
+        if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+        rc = store_table_copy(store_mdb_txn(to_txn), to->dbis[table], store_mdb_txn(from_txn),
+                              from->dbis[table]);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = store_table_copy(store_mdb_txn(to_txn), to->meta_dbi, store_mdb_txn(from_txn),
+                              from->meta_dbi);
+    }
+    return store_error_of(rc);
 }
 
 /* Takes LMDB's lock file's first byte exclusively, as LMDB's first opener does, so that no

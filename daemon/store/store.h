@@ -173,6 +173,12 @@ typedef ff_err (*store_write_work)(void *argument, store_txn *txn);
  * what it reads. FF_ERR_MAP_LIMIT once the map is at its maximum. */
 ff_err store_write_run(ff_store *store, store_write_work work, void *argument);
 
+/* Runs work as store_write_run does, growing the map and starting again if it fills, and then
+ * abandons the transaction whatever work returned: for a caller that wants what work works out
+ * inside the transaction, not its writes (a sealed group, ledger_replica.h). Returns work's
+ * error. */
+ff_err store_write_try(ff_store *store, store_write_work work, void *argument);
+
 /* How many times this store's map has grown since it was opened. */
 uint64_t store_map_growth_count(ff_store *store);
 
@@ -199,6 +205,13 @@ ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice
 
 /* Deletes one key. FF_ERR_NOT_FOUND if it is absent. */
 ff_err store_delete(store_txn *txn, ff_store *store, store_table table, store_slice key);
+
+/* The meta table: small records about the file rather than the ledger's data, each under a key
+ * of its own (the replicated index applied, say; the layout's key is the store's and refused).
+ * Not a projection: verify neither compares nor rebuilds it, and a rebuild starts it afresh.
+ * store_meta_get: FF_ERR_NOT_FOUND if the key is absent. */
+ff_err store_meta_get(store_txn *txn, ff_store *store, const char *key, store_slice *value_out);
+ff_err store_meta_put(store_txn *txn, ff_store *store, const char *key, store_slice value);
 
 /* Empties every projection table inside txn, leaving the log untouched. */
 ff_err store_projections_drop(store_txn *txn, ff_store *store);
@@ -286,6 +299,12 @@ void store_map_pages_release(ff_store *store);
  * until the copy ends. The file is a data.mdb: store_open on a directory holding it under that
  * name opens the copy. Errors: FF_ERR_IO (cannot create), FF_ERR_STORAGE_FULL, FF_ERR_STORAGE. */
 ff_err store_copy_compact(ff_store *store, const char *path);
+
+/* Replaces everything to holds, inside its write transaction to_txn, with what from holds as
+ * from_txn sees it: every table, the meta table included, is emptied and each row of from's
+ * copied in. Readers of to keep the content they began with until their next transaction. Both
+ * stores must have the same layout. FF_ERR_MAP_LIMIT as any write (store_write_run grows). */
+ff_err store_content_copy(store_txn *to_txn, ff_store *to, store_txn *from_txn, ff_store *from);
 
 /* ---- fault injection, for tests ---- */
 

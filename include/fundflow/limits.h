@@ -505,4 +505,12 @@
 #define FF_MIN_SEQUENCE_WAIT_MS_MAX 30000
 #endif
 
+/* ---- replicated apply (daemon/ledger/ledger_replica.c) ---- */
+
+/* The most events one replicated entry (one sealed group) may hold: a group of several requests
+ * holds at most FF_GROUP_COMMIT_COMMANDS_MAX commands, one request alone FF_BATCH_COMMANDS_MAX. */
+#ifndef FF_REPLICA_ENTRY_EVENTS_MAX
+#define FF_REPLICA_ENTRY_EVENTS_MAX 8192
+#endif
+
 #endif

@@ -61,7 +61,7 @@ static void test_a_full_queue_refuses_at_once(void **state) {
     test_fixture *fixture = test_fixture_open();
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
-    assert_int_equal(writer_start(fixture->ledger, 0, false, done_collect, &done, &writer), FF_OK);
+    assert_int_equal(writer_start(fixture->ledger, 0, false, NULL, done_collect, &done, &writer), FF_OK);
     writer_job *job = job_make(0);
     assert_int_equal(writer_submit(writer, job), FF_ERR_QUEUE_FULL);
     assert_int_equal(writer_queue_depth(writer), 0);
@@ -79,7 +79,7 @@ static void test_every_queued_job_is_committed_and_returned(void **state) {
     uint64_t head = test_world_register(fixture->ledger);
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
-    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, true, done_collect, &done, &writer),
+    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, true, NULL, done_collect, &done, &writer),
                      FF_OK);
     for (int i = 0; i < WRITER_JOBS; i++) assert_int_equal(writer_submit(writer, job_make(i)), 0);
     /* Stopping waits for the queue to drain, so every job has come back afterwards. */
@@ -113,7 +113,7 @@ static void one_job_with_a_failing_flush(bool commit_overlap, bool flush_reached
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
     store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
-    assert_int_equal(writer_start(fixture->ledger, 1, commit_overlap, done_collect, &done,
+    assert_int_equal(writer_start(fixture->ledger, 1, commit_overlap, NULL, done_collect, &done,
                                   &writer),
                      FF_OK);
     assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
