@@ -226,7 +226,7 @@
     X(FF_ERR_REPLICA_ENTRY_INVALID, 210, "replica_entry_invalid",                                 \
       "a replicated entry is malformed (its magic, version, digest, count or lengths)", "internal") \
     X(FF_ERR_SNAPSHOT_INVALID, 211, "snapshot_invalid",                                           \
-      "a replication snapshot cannot be restored: it is not a ledger of this layout", "internal")                                                                              \
+      "a replication snapshot cannot be restored: it is not a ledger of this layout", "internal") \
     X(FF_ERR_SEQUENCE_NOT_REACHED, 220, "sequence_not_reached",                                    \
       "this node's head did not reach the Fundflow-Min-Sequence asked for in time; retry, or ask " \
       "another node", "unavailable")                                                              \
