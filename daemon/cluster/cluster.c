@@ -346,10 +346,7 @@ static ff_err op_run(ff_cluster *cluster, cluster_op *op) {
 
 ff_err cluster_replicate(ff_cluster *cluster, const uint8_t *entry, size_t entry_size) {
     cluster_op op = {.kind = OP_APPLY};
-    op.buffer.len = entry_size;
-    op.buffer.base = raft_malloc(entry_size > 0 ? entry_size : 1);
-    if (op.buffer.base == NULL) return FF_ERR_NO_MEMORY;
-    if (entry_size > 0) memcpy(op.buffer.base, entry, entry_size);
+    if (cluster_entry_wrap(entry, entry_size, &op.buffer) != 0) return FF_ERR_NO_MEMORY;
     return op_run(cluster, &op);
 }
 

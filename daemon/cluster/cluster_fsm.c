@@ -11,7 +11,7 @@
 #include "ledger_replica.h"
 
 #define SNAPSHOT_MAGIC "FFSNAP01"
-enum { SNAPSHOT_MAGIC_BYTES = 8, SNAPSHOT_HEADER_BYTES = 16 };
+enum { SNAPSHOT_MAGIC_BYTES = 8, SNAPSHOT_HEADER_BYTES = 16, ENTRY_LENGTH_BYTES = 8 };
 
 /* What apply hands to the apply callback when the entry recorded events. */
 static int entry_recorded;
@@ -22,12 +22,27 @@ static void notify_applied(cluster_fsm *state) {
     pthread_mutex_unlock(&state->notify_lock);
 }
 
+static void u64_put(void *destination, uint64_t value) {
+    uint8_t *bytes = destination;
+    for (int i = 0; i < 8; i++) bytes[i] = (uint8_t)(value >> (8 * i));
+}
+
+static uint64_t u64_get(const void *source) {
+    const uint8_t *bytes = source;
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++) value |= (uint64_t)bytes[i] << (8 * i);
+    return value;
+}
+
 static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buffer, void **result) {
     cluster_fsm *state = fsm->data;
     /* replicationApply sets last_applied only after apply returns: this entry is the next. */
     uint64_t index = raft_last_applied(state->raft) + 1;
     bool recorded = false;
-    ff_err err = ledger_sealed_apply(state->ledger, index, buffer->base, buffer->len, &recorded);
+    const uint8_t *entry = NULL;
+    size_t entry_size = 0;
+    ff_err err = cluster_entry_unwrap(buffer->base, buffer->len, &entry, &entry_size);
+    if (err == FF_OK) err = ledger_sealed_apply(state->ledger, index, entry, entry_size, &recorded);
     if (err != FF_OK) {
         /* Every node applies the same entries; one that cannot must stop rather than diverge. */
         fprintf(stderr, "level=error msg=\"cluster: cannot apply a committed entry; stopping\" "
@@ -37,16 +52,6 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buffer, voi
     *result = recorded ? &entry_recorded : NULL;
     if (recorded) notify_applied(state);
     return 0;
-}
-
-static void u64_put(uint8_t *bytes, uint64_t value) {
-    for (int i = 0; i < 8; i++) bytes[i] = (uint8_t)(value >> (8 * i));
-}
-
-static uint64_t u64_get(const uint8_t *bytes) {
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++) value |= (uint64_t)bytes[i] << (8 * i);
-    return value;
 }
 
 /* Reads the whole file at path into a raft_malloc'd buffer after header_bytes of room. */
@@ -69,6 +74,26 @@ static int file_read_after(const char *path, size_t header_bytes, struct raft_bu
     }
     fclose(file);
     return rv;
+}
+
+int cluster_entry_wrap(const uint8_t *entry, size_t entry_size, struct raft_buffer *out) {
+    size_t padded = (ENTRY_LENGTH_BYTES + entry_size + 7) / 8 * 8;
+    out->base = raft_calloc(1, padded);
+    if (out->base == NULL) return RAFT_NOMEM;
+    out->len = padded;
+    u64_put(out->base, entry_size);
+    if (entry_size > 0) memcpy((uint8_t *)out->base + ENTRY_LENGTH_BYTES, entry, entry_size);
+    return 0;
+}
+
+ff_err cluster_entry_unwrap(const void *bytes, size_t size, const uint8_t **entry_out,
+                            size_t *entry_size_out) {
+    if (size < ENTRY_LENGTH_BYTES) return FF_ERR_REPLICA_ENTRY_INVALID;
+    uint64_t entry_size = u64_get(bytes);
+    if (entry_size > size - ENTRY_LENGTH_BYTES) return FF_ERR_REPLICA_ENTRY_INVALID;
+    *entry_out = (const uint8_t *)bytes + ENTRY_LENGTH_BYTES;
+    *entry_size_out = (size_t)entry_size;
+    return FF_OK;
 }
 
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *buffers[], unsigned *count) {

@@ -25,6 +25,16 @@ typedef struct cluster_fsm {
     void *notify_argument;
 } cluster_fsm;
 
+/* Raft entries are the ledger's sealed entries wrapped: their length (8 bytes, little-endian),
+ * the entry, and zeros to a multiple of 8 bytes. raft_uv 0.15 stores an entry whose length is
+ * not a multiple of 8 so that it reads back shifted after a restart (canonical/raft issues 180,
+ * 189 and 304: the segment format assumes 8-byte alignment and does not check it). wrap gives
+ * a raft_malloc'd buffer (0 or RAFT_NOMEM); unwrap finds the entry inside one
+ * (FF_ERR_REPLICA_ENTRY_INVALID if its length does not fit). */
+int cluster_entry_wrap(const uint8_t *entry, size_t entry_size, struct raft_buffer *out);
+ff_err cluster_entry_unwrap(const void *bytes, size_t size, const uint8_t **entry_out,
+                            size_t *entry_size_out);
+
 /* Fills fsm (Raft's, version 1) to apply to ledger; raft's last applied index gives each entry's
  * index (the entry being applied is always raft_last_applied + 1). FF_OK or FF_ERR_CLUSTER_START
  * when data_dir's path is too long. */

@@ -1,0 +1,473 @@
+#!/usr/bin/env python3
+"""Integration tests of a three-node fundflowd cluster on loopback (issue 16): failures that must
+not lose an acknowledged write.
+
+Usage: test_cluster.py BIN_DIR SCENARIO, SCENARIO one of
+  basic        a leader is elected; a write on it appears on both followers with the same head
+               sequence and hash; a write on a follower is refused not_leader naming the leader,
+               and the CLI sent to a follower follows it
+  kill         the leader is killed with SIGKILL under load from several writers (unique
+               idempotency keys, every acknowledged key recorded), KILL_ROUNDS rounds (default 5;
+               FUNDFLOW_KILL_ROUNDS=20 for the full run), the killed node restarted each round;
+               after each round every acknowledged key is on every node, the heads agree and
+               VerifyLedger passes on each; at the end `fundflow-admin verify` passes on each
+               stopped node; prints the time to a new leader accepting writes
+  partition    a follower stopped with SIGSTOP while writes go on, then SIGCONT: it catches up to
+               the same events, byte for byte
+  minority     two nodes killed: writes refused unavailable, reads on the survivor answer, and
+               nothing acknowledged is lost once they return
+  snapshot     with a low snapshot threshold, a node down during many writes catches up by a
+               snapshot (its log says so) and its positions equal the others'
+  read_your_writes  a write on the leader, then a read on a follower carrying its sequence in
+               Fundflow-Min-Sequence, sees it, every time
+  stream       `fundflow events --follow` from 0 on a follower, across writes and a leader
+               failover, prints every event once, in order, with a chain that verifies
+Needs python3. Exits 0 when the scenario passes, 1 (naming what failed) otherwise.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster_harness import (POLL_SECONDS, Cluster, Events, Failure, chain_check,  # noqa: E402
+                             fail, twirp)
+
+FUNDER, RECIPIENT = "XBN", "QBN"
+
+
+def allocation(key, pence=1):
+    return {"idempotency_key": key, "effective_date": 20240601,
+            "event": {"allocation_issued": {"funder_code": FUNDER, "recipient_code": RECIPIENT,
+                                            "stream": "CORE_SERVICES", "financial_year": 2024,
+                                            "amount_pence": str(pence)}}}
+
+
+def setup_ledger(cluster):
+    """The organisations and limit the writes need, through fundflow-bench's own idempotent
+    setup (one 1p request), sent to the leader until it is ready for writes."""
+    for _ in range(50):
+        leader = cluster.leader()
+        done = subprocess.run([cluster.bin("fundflow-bench"), "--server", leader.url,
+                               "--connections", "1", "--batch-sizes", "1", "--requests-max", "1",
+                               "--seconds", "1"], capture_output=True, text=True, timeout=60)
+        if done.returncode == 0:
+            return leader
+        time.sleep(POLL_SECONDS * 5)
+    fail("fundflow-bench's setup never succeeded: %s %s" % (done.stdout, done.stderr))
+
+
+class Writers:
+    """Threads writing 1p allocations under unique keys, each retried with the same key until
+    acknowledged; every acknowledged key is recorded with its sequence and the time."""
+
+    def __init__(self, cluster, count=4, prefix="w"):
+        self.cluster = cluster
+        self.lock = threading.Lock()
+        self.acked = {}     # key -> sequence
+        self.ack_times = []  # (time, url) of each acknowledgement
+        self.target = cluster.nodes[0].url
+        self.paused = threading.Event()
+        self.idle = [threading.Event() for _ in range(count)]
+        self.stopping = threading.Event()
+        self.errors = []
+        self.threads = [threading.Thread(target=self.run, args=(i, prefix), daemon=True)
+                        for i in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def next_target(self, current):
+        urls = [node.url for node in self.cluster.nodes]
+        return urls[(urls.index(current) + 1) % len(urls)] if current in urls else urls[0]
+
+    def send(self, key):
+        """True once key is acknowledged; False if the writers stop first."""
+        target = self.target
+        while not self.stopping.is_set():
+            status, body, _ = twirp(target, "SubmitCommands", {"commands": [allocation(key)]},
+                                    timeout=5)
+            if status == 200:
+                result = body["results"][0]
+                if result["code"] != "ok":
+                    self.errors.append("%s refused: %s" % (key, result))
+                    return False
+                with self.lock:
+                    self.acked[key] = int(result["sequence"])
+                    self.ack_times.append((time.monotonic(), target))
+                    self.target = target
+                return True
+            meta = (body or {}).get("meta", {}) if isinstance(body, dict) else {}
+            if meta.get("leader") and meta.get("leader") != target:
+                target = meta["leader"]
+            else:
+                target = self.next_target(target)
+                time.sleep(POLL_SECONDS)  # a back-off between tries, not a wait for an outcome
+        return False
+
+    def run(self, index, prefix):
+        number = 0
+        while not self.stopping.is_set():
+            if self.paused.is_set():
+                self.idle[index].set()
+                self.paused_wait()
+                continue
+            self.idle[index].clear()
+            key = "%s-%d-%d" % (prefix, index, number)
+            if self.send(key):
+                number += 1
+
+    def paused_wait(self):
+        while self.paused.is_set() and not self.stopping.is_set():
+            time.sleep(POLL_SECONDS)
+
+    def pause(self):
+        self.paused.set()
+        for _ in range(3000):
+            if all(event.is_set() for event in self.idle):
+                return
+            time.sleep(POLL_SECONDS)
+        fail("the writers never paused (a write never finished)")
+
+    def resume(self):
+        for event in self.idle:
+            event.clear()
+        self.paused.clear()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def count(self):
+        with self.lock:
+            return len(self.acked)
+
+    def wait_acks(self, more, polls=3000):
+        target = self.count() + more
+        for _ in range(polls):
+            if self.count() >= target:
+                return
+            if self.errors:
+                fail("; ".join(self.errors[:5]))
+            time.sleep(POLL_SECONDS)
+        fail("the writers did not reach %d acknowledged writes (have %d)" % (target, self.count()))
+
+    def first_ack_after(self, moment, polls=3000):
+        for _ in range(polls):
+            with self.lock:
+                later = [t for t, _ in self.ack_times if t > moment]
+            if later:
+                return min(later)
+            time.sleep(POLL_SECONDS)
+        fail("no write was acknowledged after the leader was killed")
+
+
+class NodeKeys:
+    """Each node's events read so far, so that every round reads only the new ones."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.keys = {node.id: {} for node in cluster.nodes}
+        self.hash = {node.id: None for node in cluster.nodes}
+        self.after = {node.id: 0 for node in cluster.nodes}
+
+    def check(self, acked):
+        for node in self.cluster.nodes:
+            events = Events.read(node, self.after[node.id])
+            self.hash[node.id] = chain_check(events, self.hash[node.id])
+            for event in events:
+                self.keys[node.id][event.get("idempotency_key", "")] = int(event["sequence"])
+            if events:
+                self.after[node.id] = int(events[-1]["sequence"])
+            missing = [key for key in acked if self.keys[node.id].get(key) != acked[key]]
+            if missing:
+                fail("node %d lacks %d acknowledged keys (or has them at another sequence), "
+                     "such as %s" % (node.id, len(missing), missing[:3]))
+
+
+def verify_live(node):
+    status, body, _ = twirp(node.url, "VerifyLedger", {}, timeout=120)
+    if status != 200 or not body.get("ok"):
+        fail("VerifyLedger on node %d: %s %s" % (node.id, status, body))
+
+
+def verify_stopped(cluster):
+    """Stops every node cleanly and runs fundflow-admin verify on each data directory; the three
+    print the same head."""
+    cluster.stop_all(signal.SIGTERM)
+    heads = set()
+    for node in cluster.nodes:
+        done = subprocess.run([cluster.bin("fundflow-admin"), "verify", "--data-dir",
+                               node.data_dir], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0 or not done.stdout.startswith("OK: "):
+            fail("fundflow-admin verify on node %d: %s %s" % (node.id, done.stdout, done.stderr))
+        heads.add(done.stdout.split(", head ", 1)[1].strip())
+    if len(heads) != 1:
+        fail("the stopped nodes' heads differ: %s" % heads)
+    print("fundflow-admin verify: OK on all three, head %s" % heads.pop())
+
+
+def scenario_basic(cluster):
+    leader = setup_ledger(cluster)
+    status, body, _ = twirp(leader.url, "SubmitCommands", {"commands": [allocation("basic-1")]})
+    if status != 200 or body["results"][0]["code"] != "ok":
+        fail("a write on the leader: %s %s" % (status, body))
+    head = cluster.converged()
+    print("three nodes agree on head %d %s" % head)
+    follower = next(node for node in cluster.nodes if node is not leader)
+    status, body, _ = twirp(follower.url, "SubmitCommands", {"commands": [allocation("basic-2")]})
+    if status != 503 or body["meta"].get("error") != "not_leader" or \
+            body["meta"].get("leader") != leader.url:
+        fail("a write on a follower was not refused not_leader naming %s: %s %s" %
+             (leader.url, status, body))
+    done = subprocess.run([cluster.bin("fundflow"), "--server", follower.url, "allocate",
+                           "--from", FUNDER, "--to", RECIPIENT, "--stream", "core_services",
+                           "--year", "2024/25", "--date", "2024-06-02", "--amount", "0.01"],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        fail("the CLI sent to a follower did not follow the leader: %d %s %s" %
+             (done.returncode, done.stdout, done.stderr))
+    after = cluster.converged()
+    if after[0] != head[0] + 1:
+        fail("the CLI's write is not the one new event: %s then %s" % (head, after))
+    verify_stopped(cluster)
+
+
+def scenario_kill(cluster):
+    rounds = int(os.environ.get("FUNDFLOW_KILL_ROUNDS", "5"))
+    setup_ledger(cluster)
+    writers = Writers(cluster)
+    keys = NodeKeys(cluster)
+    failovers = []
+    try:
+        for number in range(1, rounds + 1):
+            writers.wait_acks(random.randint(5, 60))
+            leader = cluster.leader()
+            killed_at = time.monotonic()
+            leader.kill(signal.SIGKILL)
+            first = writers.first_ack_after(killed_at)
+            failovers.append(first - killed_at)
+            cluster.restart(leader)
+            writers.wait_acks(5)
+            writers.pause()
+            head = cluster.converged()
+            with writers.lock:
+                acked = dict(writers.acked)
+            keys.check(acked)
+            for node in cluster.nodes:
+                verify_live(node)
+            print("round %d: killed node %d, writes resumed after %.3f s; %d acknowledged, all "
+                  "on every node; head %d" % (number, leader.id, failovers[-1], len(acked),
+                                               head[0]), flush=True)
+            writers.resume()
+    finally:
+        writers.stop()
+    failovers.sort()
+    print("failover (kill -9 to the next acknowledged write), %d rounds: min %.3f s, median "
+          "%.3f s, max %.3f s" % (len(failovers), failovers[0], failovers[len(failovers) // 2],
+                                  failovers[-1]))
+    cluster.converged()
+    keys.check(writers.acked)
+    verify_stopped(cluster)
+
+
+def scenario_partition(cluster):
+    leader = setup_ledger(cluster)
+    writers = Writers(cluster)
+    try:
+        writers.wait_acks(20)
+        follower = next(node for node in cluster.nodes if node is not leader)
+        follower.process.send_signal(signal.SIGSTOP)
+        follower.stopped_signal = signal.SIGSTOP
+        behind = follower_head_frozen = None
+        writers.wait_acks(200)
+        follower.process.send_signal(signal.SIGCONT)
+        follower.stopped_signal = None
+        writers.wait_acks(20)
+        writers.pause()
+    finally:
+        writers.stop()
+    del behind, follower_head_frozen
+    head = cluster.converged()
+    reference = Events.read(leader)
+    if Events.read(follower) != reference:
+        fail("the healed follower's events differ from the leader's")
+    keys = NodeKeys(cluster)
+    keys.check(writers.acked)
+    print("the follower stopped during %d writes caught up to the same %d events" %
+          (len(writers.acked), head[0]))
+    verify_stopped(cluster)
+
+
+def scenario_minority(cluster):
+    leader = setup_ledger(cluster)
+    writers = Writers(cluster, count=2)
+    try:
+        writers.wait_acks(20)
+        writers.pause()
+    finally:
+        writers.stop()
+    others = [node for node in cluster.nodes if node is not leader]
+    for node in others:
+        node.kill(signal.SIGKILL)
+    refused = None
+    for _ in range(500):
+        status, body, _ = twirp(leader.url, "SubmitCommands",
+                                {"commands": [allocation("minority-1")]}, timeout=10)
+        if status == 200:
+            fail("a write was acknowledged with two of three nodes down: %s" % body)
+        if status == 503 and body.get("code") == "unavailable":
+            refused = body
+            break
+        time.sleep(POLL_SECONDS)
+    if refused is None:
+        fail("a write on the survivor was never refused unavailable")
+    status, body, _ = twirp(leader.url, "GetPosition", {"org_code": RECIPIENT,
+                                                        "stream": "CORE_SERVICES",
+                                                        "financial_year": 2024})
+    if status != 200:
+        fail("a read on the survivor: %s %s" % (status, body))
+    print("with two nodes down: writes refused (%s), reads answered" %
+          refused["meta"].get("error"))
+    for node in others:
+        cluster.restart(node)
+    cluster.leader()
+    cluster.converged()
+    NodeKeys(cluster).check(writers.acked)
+    verify_stopped(cluster)
+
+
+def scenario_snapshot(cluster):
+    leader = setup_ledger(cluster)
+    follower = next(node for node in cluster.nodes if node is not leader)
+    follower.kill(signal.SIGTERM)
+    writers = Writers(cluster)
+    try:
+        writers.wait_acks(300)
+        writers.pause()
+    finally:
+        writers.stop()
+    started = time.monotonic()
+    cluster.restart(follower)
+    head = cluster.converged()
+    elapsed = time.monotonic() - started
+    if "snapshot restored" not in follower.stderr_text():
+        fail("the node did not catch up by a snapshot; its stderr:\n" + follower.stderr_text())
+    positions = set()
+    for node in cluster.nodes:
+        status, body, _ = twirp(node.url, "GetPosition", {"org_code": RECIPIENT,
+                                                          "stream": "CORE_SERVICES",
+                                                          "financial_year": 2024})
+        if status != 200:
+            fail("GetPosition on node %d: %s" % (node.id, body))
+        positions.add(json.dumps(body, sort_keys=True))
+    if len(positions) != 1:
+        fail("the positions differ between nodes: %s" % positions)
+    NodeKeys(cluster).check(writers.acked)
+    print("a node down for %d writes caught up by snapshot to head %d in %.3f s" %
+          (len(writers.acked), head[0], elapsed))
+    verify_stopped(cluster)
+
+
+def scenario_read_your_writes(cluster):
+    leader = setup_ledger(cluster)
+    followers = [node for node in cluster.nodes if node is not leader]
+    for number in range(50):
+        status, body, _ = twirp(leader.url, "SubmitCommands",
+                                {"commands": [allocation("ryw-%d" % number)]})
+        if status != 200 or body["results"][0]["code"] != "ok":
+            fail("write %d: %s" % (number, body))
+        sequence = int(body["results"][0]["sequence"])
+        follower = followers[number % 2]
+        status, event, headers = twirp(follower.url, "GetEvent", {"sequence": sequence},
+                                       headers={"Fundflow-Min-Sequence": str(sequence)})
+        if status != 200 or event.get("idempotency_key", event.get("event", {}).get(
+                "idempotency_key")) != "ryw-%d" % number:
+            fail("node %d did not show event %d to a read carrying it: %s %s" %
+                 (follower.id, sequence, status, event))
+        reflected = int({k.lower(): v for k, v in headers.items()}.get("fundflow-sequence", 0))
+        if reflected < sequence:
+            fail("the reply reflects sequence %d, before %d" % (reflected, sequence))
+    print("50 writes on the leader, each read back on a follower at once")
+
+
+def follow_output_wait(path, count, process):
+    for _ in range(3000):
+        with open(path) as output:
+            lines = [line for line in output.read().split("\n") if line]
+        if len(lines) >= count:
+            return lines
+        if process.poll() is not None:
+            fail("fundflow events --follow exited %d" % process.returncode)
+        time.sleep(POLL_SECONDS)
+    fail("fundflow events --follow printed %d of %d events" % (len(lines), count))
+
+
+def scenario_stream(cluster):
+    leader = setup_ledger(cluster)
+    follower = next(node for node in cluster.nodes if node is not leader)
+    output_path = os.path.join(cluster.scratch, "follow.out")
+    with open(output_path, "w") as output:
+        consumer = subprocess.Popen([cluster.bin("fundflow"), "--server", follower.url, "events",
+                                     "--follow", "--after", "0", "--format", "json"],
+                                    stdout=output, stderr=subprocess.PIPE)
+    writers = Writers(cluster)
+    try:
+        writers.wait_acks(30)
+        leader.kill(signal.SIGKILL)
+        writers.wait_acks(30)
+        cluster.restart(leader)
+        writers.wait_acks(10)
+        writers.pause()
+    finally:
+        writers.stop()
+    head = cluster.converged()
+    lines = follow_output_wait(output_path, head[0], consumer)
+    consumer.send_signal(signal.SIGTERM)
+    consumer.wait(timeout=30)
+    events = [json.loads(line) for line in lines]
+    if [int(event["sequence"]) for event in events] != list(range(1, head[0] + 1)):
+        fail("the follower printed sequences other than 1..%d once each" % head[0])
+    chain_check(events)
+    if chain_check(events) != head[1]:
+        fail("the followed chain ends at another hash than the head's")
+    print("fundflow events --follow printed all %d events once, in order, chain verified, "
+          "across a failover" % head[0])
+
+
+SCENARIOS = {
+    "basic": scenario_basic, "kill": scenario_kill, "partition": scenario_partition,
+    "minority": scenario_minority, "snapshot": scenario_snapshot,
+    "read_your_writes": scenario_read_your_writes, "stream": scenario_stream,
+}
+SETTINGS = {"snapshot": "snapshot_threshold = 64\nsnapshot_trailing = 16\n"}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in SCENARIOS:
+        print("usage: test_cluster.py BIN_DIR %s" % "|".join(SCENARIOS), file=sys.stderr)
+        return 2
+    name = sys.argv[2]
+    cluster = Cluster(sys.argv[1], name, SETTINGS.get(name, ""))
+    passed = False
+    try:
+        cluster.start()
+        SCENARIOS[name](cluster)
+        passed = True
+    except Failure as failure:
+        print("FAIL: %s: %s" % (name, failure), file=sys.stderr)
+    finally:
+        cluster.close(keep=not passed)
+        if not passed:
+            print("logs kept in %s" % cluster.scratch, file=sys.stderr)
+    if passed:
+        print("PASS: %s" % name)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
