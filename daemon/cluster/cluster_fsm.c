@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ledger_replica.h"
+#include "signing.h"
 
 #define SNAPSHOT_MAGIC "FFSNAP01"
 enum { SNAPSHOT_MAGIC_BYTES = 8, SNAPSHOT_HEADER_BYTES = 16, ENTRY_LENGTH_BYTES = 8 };
@@ -16,7 +17,11 @@ enum { SNAPSHOT_MAGIC_BYTES = 8, SNAPSHOT_HEADER_BYTES = 16, ENTRY_LENGTH_BYTES 
 /* What apply hands to the apply callback when the entry recorded events. */
 static int entry_recorded;
 
+/* After an entry or snapshot recorded events here: this node signs its own new head with its
+ * own key (each node of a cluster signs what it holds, as a single node does), then tells the
+ * server. */
 static void notify_applied(cluster_fsm *state) {
+    signing_after_commit(ledger_store(state->ledger));
     pthread_mutex_lock(&state->notify_lock);
     if (state->notify != NULL) state->notify(state->notify_argument);
     pthread_mutex_unlock(&state->notify_lock);

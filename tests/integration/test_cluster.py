@@ -27,6 +27,7 @@ Needs python3. Exits 0 when the scenario passes, 1 (naming what failed) otherwis
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -205,7 +206,11 @@ def verify_stopped(cluster):
                                node.data_dir], capture_output=True, text=True, timeout=300)
         if done.returncode != 0 or not done.stdout.startswith("OK: "):
             fail("fundflow-admin verify on node %d: %s %s" % (node.id, done.stdout, done.stderr))
-        heads.add(done.stdout.split(", head ", 1)[1].strip())
+        first_line, _, rest = done.stdout.partition("\n")
+        heads.add(first_line.split(", head ", 1)[1].strip())
+        signed = re.search(r"stored signed head of (\d+) events", rest)
+        if signed and signed.group(1) != first_line.split(", head ")[1].split(",")[0]:
+            fail("node %d's own signed head is behind its log: %s" % (node.id, done.stdout))
     if len(heads) != 1:
         fail("the stopped nodes' heads differ: %s" % heads)
     print("fundflow-admin verify: OK on all three, head %s" % heads.pop())
