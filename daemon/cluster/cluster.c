@@ -400,20 +400,70 @@ void cluster_applied_callback_set(ff_cluster *cluster, cluster_applied_callback 
 
 /* ---- Start and stop. ---- */
 
+
 static ff_err start_fail(char *error, size_t error_bytes, const char *what, const char *detail) {
     snprintf(error, error_bytes, "cannot start the cluster: %s: %s", what, detail);
     return FF_ERR_CLUSTER_START;
 }
 
+/* The file's nodes, all voters, as a Raft configuration (0 or a Raft error). */
+static int configuration_of_file(const cluster_config *config,
+                                 struct raft_configuration *configuration) {
+    raft_configuration_init(configuration);
+    int rv = 0;
+    for (size_t i = 0; i < config->node_count && rv == 0; i++) {
+        const cluster_node_config *node = &config->nodes[i];
+        rv = raft_configuration_add(configuration, node->id, node->raft_address, RAFT_VOTER);
+    }
+    return rv;
+}
+
+/* True if this node's Raft directory holds no state yet (raft_uv's metadata files). */
+static bool raft_state_missing(const ff_cluster *cluster) {
+    char path[sizeof cluster->raft_dir + 16];
+    struct stat info;
+    for (int i = 1; i <= 2; i++) {
+        snprintf(path, sizeof path, "%s/metadata%d", cluster->raft_dir, i);
+        if (stat(path, &info) == 0) return false;
+    }
+    return true;
+}
+
+/* A new cluster starts its log at index 1, so it must not start over a ledger that recorded an
+ * index of another cluster's log: every entry up to that index would be taken as applied. (A
+ * ledger copied from a node of this cluster, to seed a joining node, is fine: join = yes.) */
+static ff_err ledger_fits_new_log(ff_cluster *cluster, char *error, size_t error_bytes) {
+    uint64_t applied = 0;
+    if (cluster->config.join || !raft_state_missing(cluster)) return FF_OK;
+    if (ledger_applied_index_read(cluster->ledger, &applied) != FF_OK || applied == 0) {
+        return FF_OK;
+    }
+    snprintf(error, error_bytes, "cannot start the cluster: the ledger in this data directory "
+             "applied Raft index %" PRIu64 " of another cluster's log, and %s holds no Raft "
+             "state: a new cluster cannot start on it (docs/CLUSTER.md: restoring when a "
+             "majority is lost)", applied, cluster->raft_dir);
+    return FF_ERR_CLUSTER_START;
+}
+
+static ff_err recover_if_asked(ff_cluster *cluster, char *error, size_t error_bytes) {
+    if (!cluster->config.recover) return FF_OK;
+    struct raft_configuration configuration;
+    int rv = configuration_of_file(&cluster->config, &configuration);
+    if (rv == 0) rv = raft_recover(&cluster->raft, &configuration);
+    raft_configuration_close(&configuration);
+    if (rv != 0) return start_fail(error, error_bytes, "recover", raft_errmsg(&cluster->raft));
+    fprintf(stderr, "level=warn msg=\"cluster: recovered with the configuration file's nodes; "
+            "remove 'recover = yes' before the next start\" nodes=%zu\n",
+            cluster->config.node_count);
+    return FF_OK;
+}
+
 static ff_err bootstrap_if_new(ff_cluster *cluster, char *error, size_t error_bytes) {
     if (cluster->config.join) return FF_OK;
+    ff_err err = ledger_fits_new_log(cluster, error, error_bytes);
+    if (err != FF_OK) return err;
     struct raft_configuration configuration;
-    raft_configuration_init(&configuration);
-    int rv = 0;
-    for (size_t i = 0; i < cluster->config.node_count && rv == 0; i++) {
-        const cluster_node_config *node = &cluster->config.nodes[i];
-        rv = raft_configuration_add(&configuration, node->id, node->raft_address, RAFT_VOTER);
-    }
+    int rv = configuration_of_file(&cluster->config, &configuration);
     if (rv == 0) rv = raft_bootstrap(&cluster->raft, &configuration);
     raft_configuration_close(&configuration);
     if (rv == 0) {
@@ -486,6 +536,7 @@ static ff_err raft_open(ff_cluster *cluster, const char *data_dir, char *error,
 
 static ff_err raft_run(ff_cluster *cluster, char *error, size_t error_bytes) {
     ff_err err = bootstrap_if_new(cluster, error, error_bytes);
+    if (err == FF_OK) err = recover_if_asked(cluster, error, error_bytes);
     if (err == FF_OK && raft_start(&cluster->raft) != 0) {
         err = start_fail(error, error_bytes, cluster_config_self(&cluster->config)->raft_address,
                          raft_errmsg(&cluster->raft));

@@ -71,6 +71,15 @@ static ff_err unsigned_setting(const config_reader *reader, const char *key, con
     return FF_OK;
 }
 
+static ff_err yes_no_setting(const config_reader *reader, const char *key, const char *value,
+                             bool *out) {
+    if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+        return reader_fail(reader, key, "'%s' is not yes or no", value);
+    }
+    *out = strcmp(value, "yes") == 0;
+    return FF_OK;
+}
+
 /* host:port with a port from 1 to 65535 and a non-empty host. */
 static bool raft_address_valid(const char *address) {
     const char *colon = strrchr(address, ':');
@@ -146,15 +155,11 @@ static ff_err setting_apply(const config_reader *reader, const char *key, char *
         return unsigned_setting(reader, key, value, FF_CLUSTER_SNAPSHOT_ENTRIES_MIN,
                                 FF_CLUSTER_SNAPSHOT_ENTRIES_MAX, &config->snapshot_trailing);
     }
-    if (strcmp(key, "join") == 0) {
-        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
-            return reader_fail(reader, key, "'%s' is not yes or no", value);
-        }
-        config->join = strcmp(value, "yes") == 0;
-        return FF_OK;
-    }
+    if (strcmp(key, "join") == 0) return yes_no_setting(reader, key, value, &config->join);
+    if (strcmp(key, "recover") == 0) return yes_no_setting(reader, key, value, &config->recover);
     return reader_fail(reader, key, "unknown setting (known: self, node, election_timeout_ms, "
-                       "heartbeat_timeout_ms, snapshot_threshold, snapshot_trailing, join)");
+                       "heartbeat_timeout_ms, snapshot_threshold, snapshot_trailing, join, "
+                       "recover)");
 }
 
 static ff_err line_apply(const config_reader *reader, char *line, cluster_config *config) {
@@ -177,6 +182,9 @@ static ff_err config_check(const config_reader *reader, const cluster_config *co
     if (config->node_count == 0) return reader_fail(reader, "node", "missing: name every node");
     if (cluster_config_self(config) == NULL) {
         return reader_fail(reader, "self", "no node line names ID %" PRIu64, config->self_id);
+    }
+    if (config->join && config->recover) {
+        return reader_fail(reader, "recover", "a joining node (join = yes) has no log to recover");
     }
     if (config->heartbeat_timeout_ms >= config->election_timeout_ms) {
         return reader_fail(reader, "heartbeat_timeout_ms", "%u must be below election_timeout_ms "

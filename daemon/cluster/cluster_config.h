@@ -10,6 +10,9 @@
  *   snapshot_trailing = N              optional, default 256 entries kept after a snapshot
  *   join = yes|no                      optional, default no: yes for a node added later with
  *                                      `fundflow cluster add`, which must not bootstrap
+ *   recover = yes|no                   optional, default no: yes, once, on the one surviving
+ *                                      node after a majority is lost: its Raft log is given
+ *                                      the configuration of the node lines (raft_recover)
  * Errors name the file, the line and the setting.
  */
 #ifndef FUNDFLOW_CLUSTER_CONFIG_H
@@ -37,6 +40,7 @@ typedef struct cluster_config {
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     bool join;
+    bool recover;
 } cluster_config;
 
 /* Reads and checks the file at path into config_out. FF_OK, or FF_ERR_CLUSTER_CONFIG with a

@@ -22,6 +22,8 @@ Usage: test_cluster.py BIN_DIR SCENARIO, SCENARIO one of
                Fundflow-Min-Sequence, sees it, every time
   stream       `fundflow events --follow` from 0 on a follower, across writes and a leader
                failover, prints every event once, in order, with a chain that verifies
+  membership   leadership transferred to a named follower; a follower removed; a fresh node
+               (join = yes) added as a voter catches up while writes go on
 Needs python3. Exits 0 when the scenario passes, 1 (naming what failed) otherwise.
 """
 import json
@@ -35,8 +37,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_harness import (POLL_SECONDS, Cluster, Events, Failure, chain_check,  # noqa: E402
-                             fail, twirp)
+from cluster_harness import (POLL_SECONDS, Cluster, Events, Failure, Node,  # noqa: E402
+                             chain_check, fail, free_ports, twirp)
 
 FUNDER, RECIPIENT = "XBN", "QBN"
 
@@ -446,10 +448,63 @@ def scenario_stream(cluster):
           "across a failover" % head[0])
 
 
+def status_poll(node, check, what, polls=1500):
+    for _ in range(polls):
+        body = node.status()
+        if body and check(body):
+            return body
+        time.sleep(POLL_SECONDS)
+    fail("node %d never showed %s: %s" % (node.id, what, node.status()))
+
+
+def admin_call(leader, method, body):
+    status, reply, _ = twirp(leader.url, method, body, timeout=60)
+    if status != 200:
+        fail("%s %s on node %d: %s %s" % (method, body, leader.id, status, reply))
+    return reply
+
+
+def scenario_membership(cluster):
+    leader = setup_ledger(cluster)
+    target = next(node for node in cluster.nodes if node is not leader)
+    admin_call(leader, "TransferLeadership", {"id": target.id})
+    status_poll(target, lambda body: body["role"] == "CLUSTER_ROLE_LEADER", "leadership")
+    print("leadership moved from node %d to node %d" % (leader.id, target.id))
+    leader = cluster.leader()
+    removed = next(node for node in cluster.nodes if node is not leader)
+    admin_call(leader, "RemoveClusterNode", {"id": removed.id})
+    status_poll(leader, lambda body: len(body["nodes"]) == 2, "two nodes")
+    removed.kill(signal.SIGTERM)
+    cluster.nodes.remove(removed)
+    writers = Writers(cluster, count=2)
+    try:
+        writers.wait_acks(30)
+        ports = free_ports(2)
+        joiner = Node(cluster, 4, ports[0], ports[1])
+        cluster.nodes.append(joiner)
+        joiner.start("join = yes\n")
+        if not joiner.wait_listening():
+            fail("the joining node exited: " + joiner.stderr_text())
+        admin_call(leader, "AddClusterNode", {"id": 4, "raft_address": joiner.raft_address,
+                                              "url": joiner.url})
+        status_poll(leader, lambda body: len(body["nodes"]) == 3 and all(
+            node["voter"] for node in body["nodes"]), "three voters")
+        writers.wait_acks(30)
+        writers.pause()
+    finally:
+        writers.stop()
+    head = cluster.converged()
+    NodeKeys(cluster).check(writers.acked)
+    print("node %d removed, node 4 added as a voter; all three at head %d" % (removed.id,
+                                                                             head[0]))
+    verify_stopped(cluster)
+
+
 SCENARIOS = {
     "basic": scenario_basic, "kill": scenario_kill, "partition": scenario_partition,
     "minority": scenario_minority, "snapshot": scenario_snapshot,
     "read_your_writes": scenario_read_your_writes, "stream": scenario_stream,
+    "membership": scenario_membership,
 }
 SETTINGS = {"snapshot": "snapshot_threshold = 64\nsnapshot_trailing = 16\n"}
 
