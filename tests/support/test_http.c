@@ -76,6 +76,8 @@ static int http_reply_parse(uint8_t *raw, size_t raw_bytes, http_reply *reply) {
     *headers_end = '\0';
     const char *type = strcasestr((char *)raw, "\r\nContent-Type: ");
     if (type) sscanf(type + 16, "%127[^\r]", reply->content_type);
+    const char *sequence = strcasestr((char *)raw, "\r\nFundflow-Sequence: ");
+    reply->sequence = sequence ? (int64_t)strtoll(sequence + 21, NULL, 10) : -1;
     size_t header_bytes = (size_t)(headers_end - (char *)raw) + 4;
     reply->body_bytes = raw_bytes - header_bytes;
     reply->body = malloc(reply->body_bytes + 1);

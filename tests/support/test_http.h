@@ -12,6 +12,7 @@ typedef struct http_reply {
     char content_type[128];
     uint8_t *body;  /* NUL-terminated for convenience; free with http_reply_free */
     size_t body_bytes;
+    int64_t sequence; /* its Fundflow-Sequence header, or -1 without one */
 } http_reply;
 
 /* Sends one request on a fresh connection and reads the whole reply. extra_headers is NULL or
