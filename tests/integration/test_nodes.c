@@ -7,7 +7,7 @@
  * write here, or an entry the cluster applied (server_events_applied, from another thread),
  * brings the head there, and past min_sequence_wait_ms is refused saying how far the head got.
  * Nothing waits for time: a parked request is known to be parked by the fundflow_sequence_waiters
- * gauge, polled a bounded number of times. */
+ * gauge, polled a bounded number of times (test_server_metric_await). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,10 +27,6 @@
 #include "server.h"
 #include "test_http.h"
 #include "test_support.h"
-
-/* How often a poll for a condition looks, and how many times at most: about 10 s. */
-#define NODES_POLL_MS 10
-#define NODES_POLL_COUNT_MAX 1000
 
 /* A wait no test lets run out: the head it waits for comes first. */
 #define NODES_WAIT_LONG_MS 15000
@@ -68,38 +64,35 @@ static ff_err fake_status(void *argument, server_cluster_status *status_out) {
     return FF_OK;
 }
 
+/* Counts a membership call (calls) with the node it names, and answers change_result. */
+static ff_err fake_change(fake_cluster *fake, unsigned *calls, uint64_t id) {
+    pthread_mutex_lock(&fake->lock);
+    (*calls)++;
+    fake->last_id = id;
+    ff_err err = fake->change_result;
+    pthread_mutex_unlock(&fake->lock);
+    return err;
+}
+
 static ff_err fake_add(void *argument, uint64_t id, const char *raft_address, const char *url,
                        bool voter) {
     fake_cluster *fake = argument;
     pthread_mutex_lock(&fake->lock);
-    fake->add_calls++;
-    fake->last_id = id;
     snprintf(fake->last_raft_address, sizeof fake->last_raft_address, "%s", raft_address);
     snprintf(fake->last_url, sizeof fake->last_url, "%s", url);
     fake->last_voter = voter;
-    ff_err err = fake->change_result;
     pthread_mutex_unlock(&fake->lock);
-    return err;
+    return fake_change(fake, &fake->add_calls, id);
 }
 
 static ff_err fake_remove(void *argument, uint64_t id) {
     fake_cluster *fake = argument;
-    pthread_mutex_lock(&fake->lock);
-    fake->remove_calls++;
-    fake->last_id = id;
-    ff_err err = fake->change_result;
-    pthread_mutex_unlock(&fake->lock);
-    return err;
+    return fake_change(fake, &fake->remove_calls, id);
 }
 
 static ff_err fake_transfer(void *argument, uint64_t id) {
     fake_cluster *fake = argument;
-    pthread_mutex_lock(&fake->lock);
-    fake->transfer_calls++;
-    fake->last_id = id;
-    ff_err err = fake->change_result;
-    pthread_mutex_unlock(&fake->lock);
-    return err;
+    return fake_change(fake, &fake->transfer_calls, id);
 }
 
 static void fake_node_set(server_cluster_node *node, uint64_t id, server_cluster_role role,
@@ -236,18 +229,6 @@ static void error_check(const http_reply *reply, const char *code, const char *e
     if (leader == NULL) return;
     reply_field(reply, true, "leader", text, sizeof text);
     assert_string_equal(text, leader);
-}
-
-/* Polls the gauge until it reads wanted, a bounded number of times. */
-static void metric_await(uint16_t port, const char *name, uint64_t wanted) {
-    uint64_t value = UINT64_MAX;
-    for (int i = 0; i < NODES_POLL_COUNT_MAX; i++) {
-        value = test_server_metric(port, name);
-        if (value == wanted) return;
-        usleep(NODES_POLL_MS * 1000);
-    }
-    fail_msg("%s stayed %llu, never %llu", name, (unsigned long long)value,
-             (unsigned long long)wanted);
 }
 
 /* Sends a JSON RPC with extra headers on a raw connection and returns the socket, the reply
@@ -482,7 +463,7 @@ static void test_min_sequence_waits_for_a_write(void **state) {
     node_fixture *node = *state;
     test_server_world_load(node->port); /* head 3 */
     int fd = rpc_send(node->port, "GetEvent", "{\"sequence\":4}", "Fundflow-Min-Sequence: 4\r\n");
-    metric_await(node->port, "fundflow_sequence_waiters", 1);
+    test_server_metric_await(node->port, "fundflow_sequence_waiters", 1);
     assert_int_equal(test_server_allocate(node->port, "min-1", 100), 4);
     http_reply reply;
     assert_int_equal(http_raw_reply_read(fd, &reply), 0);
@@ -518,7 +499,7 @@ static void test_min_sequence_woken_by_the_cluster(void **state) {
     fake_leads_set(&node->fake, false, NODES_LEADER_URL);
     int fd = rpc_send(node->port, "ListEvents", "{\"after_sequence\":3}",
                       "Fundflow-Min-Sequence: 4\r\n");
-    metric_await(node->port, "fundflow_sequence_waiters", 1);
+    test_server_metric_await(node->port, "fundflow_sequence_waiters", 1);
     pthread_t applier;
     assert_int_equal(pthread_create(&applier, NULL, applied_writer_run, node), 0);
     http_reply reply;
@@ -576,9 +557,9 @@ static void test_min_sequence_header_invalid(void **state) {
 static void test_min_sequence_client_hangs_up(void **state) {
     node_fixture *node = *state;
     int fd = rpc_send(node->port, "ListOrgs", "{}", "Fundflow-Min-Sequence: 50\r\n");
-    metric_await(node->port, "fundflow_sequence_waiters", 1);
+    test_server_metric_await(node->port, "fundflow_sequence_waiters", 1);
     close(fd);
-    metric_await(node->port, "fundflow_sequence_waiters", 0);
+    test_server_metric_await(node->port, "fundflow_sequence_waiters", 0);
 }
 
 int main(void) {

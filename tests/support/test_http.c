@@ -452,3 +452,15 @@ uint64_t test_server_metric(uint16_t port, const char *name) {
     http_reply_free(&reply);
     return value;
 }
+
+void test_server_metric_await(uint16_t port, const char *name, uint64_t wanted) {
+    enum { METRIC_POLL_MS = 10, METRIC_POLL_COUNT_MAX = 1000 };
+    uint64_t value = UINT64_MAX;
+    for (int i = 0; i < METRIC_POLL_COUNT_MAX; i++) {
+        value = test_server_metric(port, name);
+        if (value == wanted) return;
+        usleep(METRIC_POLL_MS * 1000);
+    }
+    fail_msg("%s stayed %llu, never %llu", name, (unsigned long long)value,
+             (unsigned long long)wanted);
+}

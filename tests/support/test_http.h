@@ -91,4 +91,9 @@ uint64_t test_server_allocate(uint16_t port, const char *key, int64_t amount_pen
 /* A gauge or counter in the /metrics text, or UINT64_MAX if it is not there. */
 uint64_t test_server_metric(uint16_t port, const char *name);
 
+/* Polls the gauge until it reads wanted, every 10 ms and at most 1,000 times (about 10 s), and
+ * fails the test if it never does: how a test knows a request is parked without waiting for
+ * time. */
+void test_server_metric_await(uint16_t port, const char *name, uint64_t wanted);
+
 #endif
