@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster_view.h"
 #include "fundflow/limits.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
@@ -152,6 +153,35 @@ static void metrics_histogram_render(metrics_text *out, const char *name, const 
                    (unsigned long long)cumulative, name, sum, name, (unsigned long long)count);
 }
 
+/* The cluster's gauges: this node's role, term and indexes, and on the leader how far behind
+ * each node is (0 elsewhere, where it is not known). */
+static void metrics_cluster_render(metrics_text *out, const server_cluster_status *cluster) {
+    metrics_append(out,
+                   "# HELP fundflow_cluster_role This node's role: 0 unavailable, 1 follower, "
+                   "2 candidate, 3 leader.\n"
+                   "# TYPE fundflow_cluster_role gauge\nfundflow_cluster_role %u\n"
+                   "# HELP fundflow_cluster_term The Raft term this node is in.\n"
+                   "# TYPE fundflow_cluster_term gauge\nfundflow_cluster_term %llu\n"
+                   "# HELP fundflow_cluster_commit_index The highest Raft index known committed."
+                   "\n# TYPE fundflow_cluster_commit_index gauge\n"
+                   "fundflow_cluster_commit_index %llu\n"
+                   "# HELP fundflow_cluster_applied_index The highest Raft index applied to this "
+                   "node's ledger.\n# TYPE fundflow_cluster_applied_index gauge\n"
+                   "fundflow_cluster_applied_index %llu\n"
+                   "# HELP fundflow_cluster_node_behind Entries a node is behind the leader's "
+                   "log, as the leader knows it (0 on other nodes).\n"
+                   "# TYPE fundflow_cluster_node_behind gauge\n",
+                   (unsigned)cluster->role, (unsigned long long)cluster->term,
+                   (unsigned long long)cluster->commit_index,
+                   (unsigned long long)cluster->applied_index);
+    for (size_t i = 0; i < cluster->node_count && i < FF_CLUSTER_NODES_MAX; i++) {
+        const server_cluster_node *node = &cluster->nodes[i];
+        metrics_append(out, "fundflow_cluster_node_behind{node=\"%llu\"} %llu\n",
+                       (unsigned long long)node->id,
+                       (unsigned long long)cluster_view_behind(cluster, node));
+    }
+}
+
 char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges) {
     metrics_text out = {malloc(4096), 0, 4096};
     metrics_requests_render(metrics, &out);
@@ -183,13 +213,18 @@ char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges) {
                    "# TYPE fundflow_log_lines_dropped_total counter\n"
                    "fundflow_log_lines_dropped_total %llu\n"
                    "# HELP fundflow_watchers_parked WatchEvents requests waiting for an event.\n"
-                   "# TYPE fundflow_watchers_parked gauge\nfundflow_watchers_parked %llu\n",
+                   "# TYPE fundflow_watchers_parked gauge\nfundflow_watchers_parked %llu\n"
+                   "# HELP fundflow_sequence_waiters Requests waiting for this node to reach "
+                   "their Fundflow-Min-Sequence.\n"
+                   "# TYPE fundflow_sequence_waiters gauge\nfundflow_sequence_waiters %llu\n",
                    (unsigned long long)gauges->events_total,
                    (unsigned long long)gauges->database_bytes,
                    (unsigned long long)gauges->queue_depth,
                    (unsigned long long)gauges->connections,
                    (unsigned long long)gauges->read_queue_depth,
                    (unsigned long long)gauges->log_lines_dropped,
-                   (unsigned long long)gauges->watchers_parked);
+                   (unsigned long long)gauges->watchers_parked,
+                   (unsigned long long)gauges->sequence_waiters);
+    if (gauges->cluster != NULL) metrics_cluster_render(&out, gauges->cluster);
     return out.text;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server_cluster.h"
+
 typedef struct ff_metrics ff_metrics;
 
 ff_metrics *metrics_create(void);
@@ -30,6 +32,9 @@ typedef struct metrics_gauges {
     uint64_t read_queue_depth;  /* read requests waiting for a reader thread */
     uint64_t log_lines_dropped; /* request log lines dropped because the log did not drain */
     uint64_t watchers_parked;   /* WatchEvents requests waiting for an event */
+    uint64_t sequence_waiters;  /* requests waiting for their Fundflow-Min-Sequence */
+    /* This node's view of its cluster; NULL when not in one (no fundflow_cluster_ lines). */
+    const server_cluster_status *cluster;
 } metrics_gauges;
 
 /* The exposition text, malloc'd; NULL if memory runs out. Any thread. */

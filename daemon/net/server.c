@@ -1529,8 +1529,14 @@ static void server_plain_routes(server_call *call, const char *path) {
                              .connections = server->connection_count,
                              .read_queue_depth = readers_queue_depth(server->readers),
                              .log_lines_dropped = logsink_dropped(server->log),
-                             .watchers_parked = watch_hub_parked(server->watch)};
+                             .watchers_parked = watch_hub_parked(server->watch),
+                             .sequence_waiters = watch_hub_parked(server->sequence_waits)};
+    /* The cluster's status is read where it is kept, without blocking (server_cluster.h). */
+    const server_cluster_ops *ops = server->settings->cluster;
+    server_cluster_status *cluster = ops ? calloc(1, sizeof *cluster) : NULL;
+    if (cluster != NULL && ops->status(ops->argument, cluster) == FF_OK) gauges.cluster = cluster;
     char *text = metrics_render(server->metrics, &gauges);
+    free(cluster);
     if (text == NULL) {
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
         return;
@@ -2082,6 +2088,10 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     }
     *server_out = created;
     return FF_OK;
+}
+
+uint16_t server_port(const ff_server *server) {
+    return server->port;
 }
 
 void server_tls_use(ff_server *server, SSL_CTX *context) {

@@ -36,6 +36,9 @@ void server_tls_use(ff_server *server, SSL_CTX *context);
  * to stdout, after the "listening on" line. */
 ff_err server_run(ff_server *server);
 
+/* The port the server listens on (the one chosen when the setting was 0). */
+uint16_t server_port(const ff_server *server);
+
 /* Tells the server that the log's head is now head_sequence because the cluster applied an entry
  * (a follower's events arrive that way, not through the writer). Safe from any thread, between
  * server_create and server_free: the loop then wakes the WatchEvents requests and the requests

@@ -23,26 +23,9 @@ cli=$2
 source "$(dirname "${BASH_SOURCE[0]}")/../support/cli_test_lib.sh"
 scratch_begin follow
 
-# Every follower and stand-in started here, stopped by PID however the script ends.
-started_pids=()
-follow_reap() {
-    local pid
-    for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    server_reap
-    rm -rf "$scratch"
-}
-trap follow_reap EXIT
-
-# Polls, at most 2,000 times, until $1 is true.
-poll_until() {
-    local polls=2000
-    while ((polls-- > 0)); do
-        eval "$1" && return 0
-        sleep 0.02
-    done
-    fail "never true: $1"
-}
+# Every follower and stand-in started here (started_pids) is stopped by PID however the script
+# ends.
+trap started_reap EXIT
 
 # True when the server has N (the argument) WatchEvents requests waiting.
 watchers_parked() {

@@ -611,6 +611,14 @@ static void test_sighup_reloads_plugins_and_vetoes_answer_412(void **state) {
         count = plugins_listed_count(server.port);
     }
     assert_int_equal(count, 1);
+    /* ServerInfo names the loaded plugins with their versions: every node of a cluster must run
+     * the same ones. */
+    json_t *info = json_call(server.port, "ServerInfo", "{}");
+    json_t *listed = json_array_get(json_object_get(info, "plugins"), 0);
+    assert_non_null(listed);
+    assert_string_equal(json_string_value(json_object_get(listed, "name")), "fixture_veto");
+    assert_true(strlen(json_string_value(json_object_get(listed, "version"))) > 0);
+    json_decref(info);
     uint64_t head = test_server_head(server.port);
     http_reply reply;
     assert_int_equal(http_twirp_json(server.port, "SubmitCommands",

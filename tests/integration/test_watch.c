@@ -23,10 +23,6 @@
 #include "test_support.h"
 #include "fundflow/v1/ledger.pb-c.h"
 
-/* How often a poll for a condition looks, and how many times at most: about 10 s. */
-#define WATCH_POLL_MS 10
-#define WATCH_POLL_COUNT_MAX 1000
-
 /* A wait no test lets run out: the event it waits for comes first. A watcher whose wait runs out
  * is answered with an empty page, which fails the test. Below the raw client's own 20 s reply
  * timeout. */
@@ -38,18 +34,6 @@
 static const char *fundflowd_path;
 
 /* ---- helpers ---- */
-
-/* Polls until the gauge reads wanted, a bounded number of times. */
-static void metrics_await(uint16_t port, const char *name, uint64_t wanted) {
-    uint64_t value = UINT64_MAX;
-    for (int i = 0; i < WATCH_POLL_COUNT_MAX; i++) {
-        value = test_server_metric(port, name);
-        if (value == wanted) return;
-        usleep(WATCH_POLL_MS * 1000);
-    }
-    fail_msg("%s stayed %llu, never %llu", name, (unsigned long long)value,
-             (unsigned long long)wanted);
-}
 
 /* Sends WatchEvents as JSON on a raw connection of its own and returns the socket, the reply
  * still to be read. */
@@ -139,7 +123,7 @@ static int server_teardown(void **state) {
 static void test_parked_watcher_gets_the_write(void **state) {
     test_server *server = *state;
     int fd = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
-    metrics_await(server->port, "fundflow_watchers_parked", 1);
+    test_server_metric_await(server->port, "fundflow_watchers_parked", 1);
     /* Event 4: £1.00 from X24 to QUE. */
     assert_int_equal(test_server_allocate(server->port, "parked-1", 100), 4);
     http_reply reply;
@@ -205,7 +189,7 @@ static void test_the_limit_refuses_the_next_watcher_naming_it(void **state) {
     test_server *server = *state;
     int fds[WATCH_LIMIT];
     for (int i = 0; i < WATCH_LIMIT; i++) fds[i] = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
-    metrics_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
+    test_server_metric_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
     http_reply reply;
     assert_int_equal(http_twirp_json(server->port, "WatchEvents",
                                      "{\"after_sequence\":3,\"wait_ms\":15000}", &reply), 0);
@@ -235,11 +219,11 @@ static void test_a_client_that_hangs_up_while_parked_is_freed(void **state) {
         for (int i = 0; i < WATCH_LIMIT; i++) {
             fds[i] = watch_send(server->port, 3, WATCH_WAIT_MAX_MS);
         }
-        metrics_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
+        test_server_metric_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
         for (int i = 0; i < WATCH_LIMIT; i++) close(fds[i]);
-        metrics_await(server->port, "fundflow_watchers_parked", 0);
+        test_server_metric_await(server->port, "fundflow_watchers_parked", 0);
         /* Only the connection asking for the metrics is left. */
-        metrics_await(server->port, "fundflow_connections", 1);
+        test_server_metric_await(server->port, "fundflow_connections", 1);
     }
     /* The server still serves watchers, and stops cleanly: under ASan a leaked request or
      * connection fails the exit status. */
@@ -251,7 +235,7 @@ static void test_a_client_that_hangs_up_while_parked_is_freed(void **state) {
 static void test_shutdown_answers_parked_watchers(void **state) {
     test_server *server = *state;
     int fd = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
-    metrics_await(server->port, "fundflow_watchers_parked", 1);
+    test_server_metric_await(server->port, "fundflow_watchers_parked", 1);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
     /* Answered at once with what there is, the head, and the connection closed. */
     http_reply reply;

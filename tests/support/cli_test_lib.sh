@@ -198,6 +198,29 @@ server_stop() {
     [[ $exit_status -eq 0 ]] || fail "the server exited $exit_status:"$'\n'"$(tail -n 20 "$server_err")"
 }
 
+# Polls, at most 2,000 times (every 20 ms), until the shell expression $1 is true; fails if it
+# never is.
+poll_until() {
+    local polls=2000
+    while ((polls-- > 0)); do
+        eval "$1" && return 0
+        sleep 0.02
+    done
+    fail "never true: $1"
+}
+
+# The other processes a test starts in the background (followers, stand-in servers): append
+# each PID to started_pids. started_reap, for an EXIT trap, stops them by PID and the server
+# (server_reap), and removes $scratch.
+started_pids=()
+started_reap() {
+    local pid
+    for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    server_reap
+    rm -rf "$scratch"
+}
+
 # For an EXIT trap: stops a server still running, by its PID, and waits for it.
 server_reap() {
     if [[ -n $server_pid ]]; then

@@ -76,6 +76,8 @@ static int http_reply_parse(uint8_t *raw, size_t raw_bytes, http_reply *reply) {
     *headers_end = '\0';
     const char *type = strcasestr((char *)raw, "\r\nContent-Type: ");
     if (type) sscanf(type + 16, "%127[^\r]", reply->content_type);
+    const char *sequence = strcasestr((char *)raw, "\r\nFundflow-Sequence: ");
+    reply->sequence = sequence ? (int64_t)strtoll(sequence + 21, NULL, 10) : -1;
     size_t header_bytes = (size_t)(headers_end - (char *)raw) + 4;
     reply->body_bytes = raw_bytes - header_bytes;
     reply->body = malloc(reply->body_bytes + 1);
@@ -449,4 +451,16 @@ uint64_t test_server_metric(uint16_t port, const char *name) {
     uint64_t value = line ? strtoull(line + strlen(pattern), NULL, 10) : UINT64_MAX;
     http_reply_free(&reply);
     return value;
+}
+
+void test_server_metric_await(uint16_t port, const char *name, uint64_t wanted) {
+    enum { METRIC_POLL_MS = 10, METRIC_POLL_COUNT_MAX = 1000 };
+    uint64_t value = UINT64_MAX;
+    for (int i = 0; i < METRIC_POLL_COUNT_MAX; i++) {
+        value = test_server_metric(port, name);
+        if (value == wanted) return;
+        usleep(METRIC_POLL_MS * 1000);
+    }
+    fail_msg("%s stayed %llu, never %llu", name, (unsigned long long)value,
+             (unsigned long long)wanted);
 }

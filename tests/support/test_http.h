@@ -12,6 +12,7 @@ typedef struct http_reply {
     char content_type[128];
     uint8_t *body;  /* NUL-terminated for convenience; free with http_reply_free */
     size_t body_bytes;
+    int64_t sequence; /* its Fundflow-Sequence header, or -1 without one */
 } http_reply;
 
 /* Sends one request on a fresh connection and reads the whole reply. extra_headers is NULL or
@@ -89,5 +90,10 @@ uint64_t test_server_allocate(uint16_t port, const char *key, int64_t amount_pen
 
 /* A gauge or counter in the /metrics text, or UINT64_MAX if it is not there. */
 uint64_t test_server_metric(uint16_t port, const char *name);
+
+/* Polls the gauge until it reads wanted, every 10 ms and at most 1,000 times (about 10 s), and
+ * fails the test if it never does: how a test knows a request is parked without waiting for
+ * time. */
+void test_server_metric_await(uint16_t port, const char *name, uint64_t wanted);
 
 #endif

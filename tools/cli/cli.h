@@ -41,6 +41,9 @@
 #endif
 
 
+/* The most operands a subcommand takes: cluster add NODE_ID RAFT_ADDRESS URL. */
+#define CLI_OPERANDS_MAX 3
+
 /* Subcommands in the order help lists them. The numbers are never stored or sent. */
 typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_NONE = -1,
@@ -85,6 +88,10 @@ typedef enum cli_subcommand_id {
     CLI_SUBCOMMAND_HEAD_SAVE,
     CLI_SUBCOMMAND_PROVE,
     CLI_SUBCOMMAND_BACKUP,
+    CLI_SUBCOMMAND_CLUSTER_STATUS,
+    CLI_SUBCOMMAND_CLUSTER_ADD,
+    CLI_SUBCOMMAND_CLUSTER_REMOVE,
+    CLI_SUBCOMMAND_CLUSTER_TRANSFER,
     CLI_SUBCOMMAND_COUNT
 } cli_subcommand_id;
 
@@ -113,7 +120,12 @@ typedef struct cli_metric {
 typedef struct cli_options {
     cli_subcommand_id subcommand;
     const char *operand; /* the CODE, ID, SEQUENCE or FILE after the subcommand, if any */
-    uint64_t operand_number; /* the operand read as a number, for SEQUENCE operands */
+    uint64_t operand_number; /* the operand read as a number, for SEQUENCE and NODE_ID */
+    /* Every operand, for a subcommand that takes several (cluster add NODE_ID RAFT_ADDRESS
+     * URL); operands[0] is operand. */
+    const char *operands[CLI_OPERANDS_MAX];
+    uint64_t min_sequence; /* --min-sequence: sent as Fundflow-Min-Sequence; 0 for none */
+    bool standby;          /* cluster add --standby */
     const char *server_url;
     const char *token;
     /* --cacert, --cert and --cert-key, or FUNDFLOW_CACERT, FUNDFLOW_CERT and FUNDFLOW_KEY. */
@@ -289,5 +301,10 @@ int cli_outturn_run(const cli_options *options, cli_session *session);
 int cli_import_run(const cli_options *options, cli_session *session);
 int cli_reconcile_run(const cli_options *options, cli_session *session);
 int cli_backup_run(const cli_options *options, cli_session *session);
+/* cli_cluster.c: the cluster's status and membership. */
+int cli_cluster_status_run(const cli_options *options, cli_session *session);
+int cli_cluster_add_run(const cli_options *options, cli_session *session);
+int cli_cluster_remove_run(const cli_options *options, cli_session *session);
+int cli_cluster_transfer_run(const cli_options *options, cli_session *session);
 
 #endif

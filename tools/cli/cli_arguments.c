@@ -187,8 +187,7 @@ static int cli_flags_apply(int argc, char **argv, const tool_positionals *positi
 
 /* Checks an operand against what its name says it is: "CODE", "SEQUENCE", "NAME" and so on. */
 static int cli_operand_check(cli_options *options, const char *kind, const char *word) {
-    options->operand = word;
-    if (strcmp(kind, "SEQUENCE") == 0) {
+    if (strcmp(kind, "SEQUENCE") == 0 || strcmp(kind, "NODE_ID") == 0) {
         return tool_number_parse(kind, word, 1, UINT64_MAX, &options->operand_number)
                    ? CLI_EXIT_OK
                    : CLI_EXIT_USAGE;
@@ -203,7 +202,26 @@ static int cli_operand_check(cli_options *options, const char *kind, const char 
     if (strcmp(kind, "ID") == 0 || strcmp(kind, "CONTRACT_ID") == 0) {
         bytes_max = FF_IDENTIFIER_BYTES_MAX;
     }
+    if (strcmp(kind, "RAFT_ADDRESS") == 0 || strcmp(kind, "URL") == 0) {
+        bytes_max = FF_CLUSTER_ADDRESS_BYTES - 1;
+    }
     return tool_text_parse(kind, word, bytes_max) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+/* The index-th word of an operand's name, "[NODE_ID]" giving "NODE_ID", into kind; the number
+ * of words it has ("NODE_ID RAFT_ADDRESS URL" has three). */
+static size_t cli_operand_kind(const char *spec, size_t index, char *kind, size_t kind_bytes) {
+    size_t count = 0;
+    kind[0] = '\0';
+    for (const char *word = spec; *word != '\0';) {
+        word += strspn(word, " [");
+        size_t length = strcspn(word, " ]");
+        if (length == 0) break;
+        if (count++ == index) snprintf(kind, kind_bytes, "%.*s", (int)length, word);
+        word += length;
+        word += strspn(word, "]");
+    }
+    return count;
 }
 
 /* Reads the operand the subcommand takes from what is left of the positionals. An operand
@@ -213,11 +231,9 @@ static int cli_operand_read(cli_options *options, char **words, size_t word_coun
     char name[32], kind[32] = "";
     cli_subcommand_name(options->subcommand, name, sizeof name);
     bool optional = subcommand->operand && subcommand->operand[0] == '[';
-    if (subcommand->operand) {
-        snprintf(kind, sizeof kind, "%.*s", (int)strcspn(subcommand->operand + optional, "]"),
-                 subcommand->operand + optional);
-    }
-    size_t expected = subcommand->operand ? 1 : 0;
+    size_t expected =
+        subcommand->operand ? cli_operand_kind(subcommand->operand, 0, kind, sizeof kind) : 0;
+    assert(expected <= CLI_OPERANDS_MAX);
     if (word_count < expected && !optional) {
         fprintf(stderr, CLI_PROGRAM ": %s needs %s; see " CLI_PROGRAM " %s --help\n", name,
                 subcommand->operand, name);
@@ -229,7 +245,14 @@ static int cli_operand_read(cli_options *options, char **words, size_t word_coun
         return CLI_EXIT_USAGE;
     }
     if (word_count == 0) return CLI_EXIT_OK;
-    return cli_operand_check(options, kind, words[0]);
+    options->operand = words[0];
+    int code = CLI_EXIT_OK;
+    for (size_t i = 0; i < word_count && code == CLI_EXIT_OK; i++) {
+        cli_operand_kind(subcommand->operand, i, kind, sizeof kind);
+        options->operands[i] = words[i];
+        code = cli_operand_check(options, kind, words[i]);
+    }
+    return code;
 }
 
 static void cli_options_default(cli_options *options) {

@@ -279,6 +279,20 @@ static int cli_info_print(const ProtobufCMessage *message) {
                         cli_hex_text(info->signing_key_id.data, info->signing_key_id.len, hash,
                                      sizeof hash));
     }
+    for (size_t i = 0; i < info->n_plugins; i++) {
+        cli_field_print(i == 0 ? "plugins" : "", "%s %s", info->plugins[i]->name,
+                        info->plugins[i]->version);
+    }
+    if (info->cluster_role != FUNDFLOW__V1__CLUSTER_ROLE__CLUSTER_ROLE_UNSPECIFIED) {
+        char role[CLI_ENUM_NAME_BYTES_MAX];
+        cli_field_print("cluster node", "%" PRIu64 " (%s)", info->cluster_node_id,
+                        cli_enum_text(&fundflow__v1__cluster_role__descriptor,
+                                      (int)info->cluster_role, role, sizeof role));
+        cli_field_print("cluster leader", "%s",
+                        info->cluster_leader_url[0] ? info->cluster_leader_url
+                                                    : "this node, or none known");
+        cli_field_print("applied index", "%" PRIu64, info->cluster_applied_index);
+    }
     return CLI_EXIT_OK;
 }
 

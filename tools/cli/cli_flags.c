@@ -51,7 +51,7 @@
      CLI_FOR(CLI_SUBCOMMAND_FLOWS) | CLI_FOR(CLI_SUBCOMMAND_CONTRACT_LIST) |                    \
      CLI_FOR(CLI_SUBCOMMAND_CONTRACT_SHOW) | CLI_FOR(CLI_SUBCOMMAND_EVENTS) |                   \
      CLI_FOR(CLI_SUBCOMMAND_HISTORY) | CLI_FOR(CLI_SUBCOMMAND_DELEGATION_WHO) |                \
-     CLI_FOR(CLI_SUBCOMMAND_OUTTURN))
+     CLI_FOR(CLI_SUBCOMMAND_OUTTURN) | CLI_FOR(CLI_SUBCOMMAND_CLUSTER_STATUS))
 #define CLI_FOR_EXPORTS                                                                         \
     (CLI_FOR_LISTINGS | CLI_FOR(CLI_SUBCOMMAND_REPORT) | CLI_FOR(CLI_SUBCOMMAND_IMPORT) |      \
      CLI_FOR(CLI_SUBCOMMAND_RECONCILE))
@@ -498,6 +498,18 @@ static bool cli_rollup_parse(void *context, const char *flag, const char *value)
     cli_options *options = context;
     (void)flag, (void)value;
     options->rollup = true;
+    return true;
+}
+
+static bool cli_min_sequence_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    return tool_number_parse(flag, value, 0, UINT64_MAX, &options->min_sequence);
+}
+
+static bool cli_standby_parse(void *context, const char *flag, const char *value) {
+    cli_options *options = context;
+    (void)flag, (void)value;
+    options->standby = true;
     return true;
 }
 
@@ -1072,6 +1084,38 @@ const cli_subcommand cli_subcommands[CLI_SUBCOMMAND_COUNT] = {
         "that head. Refused (exit 1) unless your token is an admin's, or when the server has\n"
         "no backup directory. \"fundflow-admin restore\" puts a backup back, verified.",
         cli_backup_run},
+    [CLI_SUBCOMMAND_CLUSTER_STATUS] = {
+        "cluster", "status", NULL, "show the cluster's nodes, roles and how far behind they are",
+        "Asks the server for the cluster as it knows it (GetClusterStatus): its own node ID and\n"
+        "role, the Raft term, the leader, and its commit, applied and last indexes; then one\n"
+        "row per node: ID, role, voter or standby, Raft address, URL, match index and how many\n"
+        "entries it is behind the leader's log (known only when asked of the leader; ask the\n"
+        "leader's URL for them). --format csv, json or xlsx exports the rows. Admins and\n"
+        "auditors; refused (exit 1, failed_precondition) by a server not in a cluster.",
+        cli_cluster_status_run},
+    [CLI_SUBCOMMAND_CLUSTER_ADD] = {
+        "cluster", "add", "NODE_ID RAFT_ADDRESS URL", "add a node to the cluster (admins)",
+        "Adds node NODE_ID (a number not used in the cluster) whose Raft traffic arrives at\n"
+        "RAFT_ADDRESS (HOST:PORT) and whose clients are served at URL (http://HOST:PORT or\n"
+        "https://HOST:PORT), as a voter, or with --standby as a standby that copies the log\n"
+        "but does not vote. Start the new node's fundflowd first, with its --cluster-config\n"
+        "naming the cluster. Sent to the leader (a follower's refusal is followed to it).\n"
+        "Prints the cluster's status after the change.",
+        cli_cluster_add_run},
+    [CLI_SUBCOMMAND_CLUSTER_REMOVE] = {
+        "cluster", "remove", "NODE_ID", "remove a node from the cluster (admins)",
+        "Removes node NODE_ID from the cluster's configuration; it stops taking part in votes\n"
+        "and no longer receives the log. Sent to the leader, as cluster add. Prints the\n"
+        "cluster's status after the change. To replace a dead node: remove it, then add the\n"
+        "new one (docs/CLUSTER.md).",
+        cli_cluster_remove_run},
+    [CLI_SUBCOMMAND_CLUSTER_TRANSFER] = {
+        "cluster", "transfer", "[NODE_ID]", "hand leadership to another node (admins)",
+        "Asks the leader to hand leadership to voter NODE_ID, or without it to the voter\n"
+        "whose log is most up to date; for example before restarting the leader's machine.\n"
+        "Writes pause for the hand-over (an election's time). Prints the cluster's status\n"
+        "after the change, as this node then knows it.",
+        cli_cluster_transfer_run},
 };
 
 /* Flags -------------------------------------------------------------------------------------- */
@@ -1147,6 +1191,11 @@ const tool_flag cli_flags[] = {
      "every row, submit one holding every result, and positions one holding every\n"
      "position, written as the server writes them.",
      NULL},
+    {"--min-sequence", "N", CLI_FOR_ALL, 0, cli_min_sequence_parse,
+     "Ask the server to answer only once its log holds event N (the Fundflow-Min-Sequence\n"
+     "header), waiting up to its min_sequence_wait_ms (default 5 s), or be refused with\n"
+     "unavailable (sequence_not_reached). On a follower of a cluster, N from a write's \"head\n"
+     "sequence\" reads that write. Default 0: no wait.", NULL},
     /* Organisations. */
     {"--name", "NAME", CLI_FOR(CLI_SUBCOMMAND_ORG_ADD), CLI_FOR(CLI_SUBCOMMAND_ORG_ADD),
      cli_name_parse, "The organisation's name, up to "
@@ -1435,6 +1484,9 @@ const tool_flag cli_flags[] = {
      "event.", NULL},
     {"--contract", "ID", CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0, cli_contract_parse,
      "Only the events of this contract. Not with --org. Default: every event.", NULL},
+    {"--standby", NULL, CLI_FOR(CLI_SUBCOMMAND_CLUSTER_ADD), 0, cli_standby_parse,
+     "Add the node as a standby, which copies the log but does not vote (it counts toward\n"
+     "no majority). Default: a voter.", NULL},
     {"--follow", NULL, CLI_FOR(CLI_SUBCOMMAND_EVENTS), 0, cli_follow_parse,
      "Keep printing events as they are recorded, like tail -f, one line each (--format text,\n"
      "the default) or one EventRecord in JSON per line (--format json), from --after on.\n"

@@ -21,11 +21,12 @@ static const char *cli_content_type(const cli_session *session) {
 }
 
 int cli_session_open(cli_session *session, const char *url, const char *token,
-                     const http_tls_files *tls, bool json) {
+                     const http_tls_files *tls, bool json, uint64_t min_sequence) {
     assert(session != NULL && url != NULL);
     memset(session, 0, sizeof *session);
-    http_client_options options = {.token = token};
+    http_client_options options = {.token = token, .min_sequence = min_sequence};
     if (tls != NULL) options.tls = *tls;
+    session->client_options = options;
     char error[HTTP_CLIENT_ERROR_BYTES];
     http_result result = http_client_create(url, &options, &session->client, error,
                                             sizeof error);
@@ -117,6 +118,50 @@ static int cli_reply_decode(const cli_session *session, const char *method,
     return CLI_EXIT_FAILED;
 }
 
+/* Posts an encoded request and reads its reply into *reply; as cli_rpc_call. */
+static int cli_rpc_exchange(cli_session *session, const char *method, const char *path,
+                            const uint8_t *body, size_t body_bytes,
+                            const ProtobufCMessageDescriptor *output, cli_reply *reply) {
+    memset(reply, 0, sizeof *reply);
+    http_response response;
+    http_result result = http_client_post(session->client, path, cli_content_type(session), body,
+                                          body_bytes, &response);
+    if (result != HTTP_OK) return cli_transport_report(session, method, result);
+    reply->http_status = response.status;
+    reply->body = (const char *)response.body;
+    reply->body_bytes = response.body_bytes;
+    reply->sequence_known = response.sequence_known;
+    reply->sequence = response.sequence;
+    return cli_reply_decode(session, method, response.content_type, output, reply);
+}
+
+/* A refusal with not_leader naming the leader: moves the session to the leader, saying so on
+ * stderr, and returns true, for the request to be sent there. False when the reply is another,
+ * or the leader's URL cannot be used (then the refusal stands). */
+static bool cli_leader_follow(cli_session *session, const cli_reply *reply) {
+    const char *error = cli_reply_error_meta(reply, "error");
+    const char *named = cli_reply_error_meta(reply, "leader");
+    if (error == NULL || strcmp(error, "not_leader") != 0 || named == NULL || named[0] == '\0') {
+        return false;
+    }
+    char leader[HTTP_CLIENT_HOST_BYTES_MAX * 2];
+    snprintf(leader, sizeof leader, "%s", named);
+    http_client *client = NULL;
+    char why[HTTP_CLIENT_ERROR_BYTES];
+    if (http_client_create(leader, &session->client_options, &client, why, sizeof why) !=
+        HTTP_OK) {
+        fprintf(stderr, CLI_PROGRAM ": %s names the leader %s, which cannot be used: %s\n",
+                http_client_url(session->client), leader, why);
+        return false;
+    }
+    fprintf(stderr, CLI_PROGRAM ": %s does not lead the cluster; sending the request to the "
+                    "leader, %s\n",
+            http_client_url(session->client), leader);
+    http_client_free(session->client);
+    session->client = client;
+    return true;
+}
+
 int cli_rpc_call(cli_session *session, const char *method, const ProtobufCMessage *request,
                  const ProtobufCMessageDescriptor *output, cli_reply *reply) {
     assert(session != NULL && session->client != NULL && method != NULL && request != NULL);
@@ -131,15 +176,14 @@ int cli_rpc_call(cli_session *session, const char *method, const ProtobufCMessag
         fprintf(stderr, CLI_PROGRAM ": cannot encode the %s request: out of memory\n", method);
         return CLI_EXIT_FAILED;
     }
-    http_response response;
-    http_result result = http_client_post(session->client, path, cli_content_type(session), body,
-                                          body_bytes, &response);
+    int code = cli_rpc_exchange(session, method, path, body, body_bytes, output, reply);
+    /* Followed once only: two nodes that name each other cannot send it round and round. */
+    if (code == CLI_EXIT_OK && reply->http_status != 200 && cli_leader_follow(session, reply)) {
+        cli_reply_release(reply);
+        code = cli_rpc_exchange(session, method, path, body, body_bytes, output, reply);
+    }
     free(body);
-    if (result != HTTP_OK) return cli_transport_report(session, method, result);
-    reply->http_status = response.status;
-    reply->body = (const char *)response.body;
-    reply->body_bytes = response.body_bytes;
-    return cli_reply_decode(session, method, response.content_type, output, reply);
+    return code;
 }
 
 int cli_rpc_run(cli_session *session, const char *method, const ProtobufCMessage *request,

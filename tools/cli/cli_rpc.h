@@ -15,9 +15,12 @@
 
 #include "http_client.h"
 
-/* The connection to one server, and how to talk to it. */
+/* The connection to one server, and how to talk to it. A request a follower refuses with
+ * not_leader naming the leader (meta.leader) is sent once more, to the leader, and the session
+ * stays with the leader from then on; it says so on stderr. */
 typedef struct cli_session {
     http_client *client;
+    http_client_options client_options; /* to make a client for the leader */
     bool json;
     /* A write whose effective date defaulted to today (no --date): a refusal naming
      * effective_date then says so. */
@@ -33,13 +36,17 @@ typedef struct cli_reply {
     size_t body_bytes;
     ProtobufCMessage *message;
     json_t *error;
+    /* The reply's Fundflow-Sequence: the log's head it reflects, if the server said. */
+    bool sequence_known;
+    uint64_t sequence;
 } cli_reply;
 
 /* Makes a session for url, sending token (NULL or "" for none), with tls's files for an https
- * URL (NULL for none). Returns 0, or the usage exit code having printed what is wrong with the
- * URL, the token or a TLS file. Connects lazily, on the first call. */
+ * URL (NULL for none), and min_sequence (0: none) as Fundflow-Min-Sequence with every request.
+ * Returns 0, or the usage exit code having printed what is wrong with the URL, the token or a
+ * TLS file. Connects lazily, on the first call. token and tls's paths must outlive the session. */
 int cli_session_open(cli_session *session, const char *url, const char *token,
-                     const http_tls_files *tls, bool json);
+                     const http_tls_files *tls, bool json, uint64_t min_sequence);
 
 void cli_session_close(cli_session *session);
 

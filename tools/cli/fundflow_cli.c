@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     }
     cli_session session;
     code = cli_session_open(&session, options.server_url, options.token, &options.tls,
-                            options.json);
+                            options.json, options.min_sequence);
     if (code != CLI_EXIT_OK) return code;
     session.date_defaulted = !options.effective_date_given;
     code = cli_subcommands[options.subcommand].run(&options, &session);

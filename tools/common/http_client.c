@@ -30,7 +30,8 @@
 /* The longest request path, such as "/twirp/fundflow.v1.Ledger/GetAccountHistory". */
 #define HTTP_CLIENT_PATH_BYTES_MAX 512
 
-/* Request headers: the request line, Host, Content-Type, Content-Length and the token. */
+/* Request headers: the request line, Host, Content-Type, Content-Length, the token and
+ * Fundflow-Min-Sequence. */
 #define HTTP_CLIENT_REQUEST_HEADER_BYTES_MAX (HTTP_CLIENT_TOKEN_BYTES_MAX + 2048)
 
 /* The reply buffer's first size; it doubles as a reply needs, up to the limits. */
@@ -45,6 +46,7 @@ struct http_client {
     char port[8];
     char host_header[HTTP_CLIENT_HOST_BYTES_MAX + 16];
     char token[HTTP_CLIENT_TOKEN_BYTES_MAX + 1];
+    uint64_t min_sequence; /* 0: no Fundflow-Min-Sequence header */
     int connect_timeout_ms;
     int request_timeout_ms;
     size_t body_bytes_max;
@@ -223,6 +225,7 @@ http_result http_client_create(const char *url, const http_client_options *optio
         return HTTP_ERR_URL;
     }
     memcpy(client->token, token, strlen(token) + 1);
+    client->min_sequence = options ? options->min_sequence : 0;
     client->connect_timeout_ms = options && options->connect_timeout_ms > 0
                                      ? options->connect_timeout_ms
                                      : HTTP_CLIENT_CONNECT_TIMEOUT_MS_DEFAULT;
@@ -391,12 +394,17 @@ static http_result http_client_request_build(http_client *client, const char *pa
         return http_client_fail(client, HTTP_ERR_PROTOCOL,
                                 "the request path or content type is too long or malformed");
     }
+    char min_sequence[64] = "";
+    if (client->min_sequence != 0) {
+        snprintf(min_sequence, sizeof min_sequence, "Fundflow-Min-Sequence: %llu\r\n",
+                 (unsigned long long)client->min_sequence);
+    }
     int length = snprintf(client->request_header, sizeof client->request_header,
                           "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
-                          "Content-Length: %zu\r\nAccept: %s\r\n%s%s%s\r\n",
+                          "Content-Length: %zu\r\nAccept: %s\r\n%s%s%s%s\r\n",
                           path, client->host_header, content_type, body_bytes, content_type,
                           client->token[0] ? "Authorization: Bearer " : "", client->token,
-                          client->token[0] ? "\r\n" : "");
+                          client->token[0] ? "\r\n" : "", min_sequence);
     /* The limits on path, content type and token make the header always fit. */
     assert(length > 0 && (size_t)length < sizeof client->request_header);
     client->request_header_bytes = (size_t)length;
@@ -621,6 +629,17 @@ static http_result http_header_apply(http_client *client, const char *line, size
         if (!http_value_has_token(value, value_length, "identity")) {
             return http_client_fail(client, HTTP_ERR_PROTOCOL,
                                     "the reply uses a transfer coding this client cannot read");
+        }
+    } else if (http_header_is(line, name_length, "Fundflow-Sequence")) {
+        char digits[24];
+        if (value_length > 0 && value_length < sizeof digits) {
+            memcpy(digits, value, value_length);
+            digits[value_length] = '\0';
+            char *digits_end = NULL;
+            unsigned long long sequence = strtoull(digits, &digits_end, 10);
+            response->sequence_known = *digits_end == '\0' && digits[0] >= '0' &&
+                                       digits[0] <= '9';
+            response->sequence = response->sequence_known ? sequence : 0;
         }
     } else if (http_header_is(line, name_length, "Content-Type")) {
         size_t kept = value_length < sizeof response->content_type

@@ -8,6 +8,7 @@
 #ifndef FUNDFLOW_TOOLS_HTTP_CLIENT_H
 #define FUNDFLOW_TOOLS_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,9 @@ typedef struct http_client_options {
     int request_timeout_ms;    /* for sending a request and reading its reply; 0: default */
     size_t body_bytes_max;     /* the largest reply body accepted; 0 means the default */
     http_tls_files tls;        /* only for https:// URLs */
+    /* Sent as "Fundflow-Min-Sequence: N" with every request when not 0: the server answers
+     * once its log reaches event N (a read of one's own write on another node). */
+    uint64_t min_sequence;
 } http_client_options;
 
 /* A reply. body points into the client and stays valid until the client's next call or until it
@@ -75,6 +79,9 @@ typedef struct http_response {
     char content_type[HTTP_CLIENT_CONTENT_TYPE_BYTES_MAX];
     const uint8_t *body;
     size_t body_bytes;
+    /* fundflowd's Fundflow-Sequence header: the log's head the reply reflects, if it sent one. */
+    bool sequence_known;
+    uint64_t sequence;
 } http_response;
 
 typedef struct http_client http_client;

@@ -56,8 +56,8 @@ typedef struct tool_flag_table {
     tool_subcommand_set every_subcommand; /* a flag for all of these is a global flag */
 } tool_flag_table;
 
-/* The most positionals looked at: "delegation grant ID" is three. */
-#define TOOL_POSITIONALS_MAX 4
+/* The most positionals looked at: "cluster add NODE_ID RAFT_ADDRESS URL" is five. */
+#define TOOL_POSITIONALS_MAX 5
 
 /* The positional arguments, by their argv index, and whether help was asked for. */
 typedef struct tool_positionals {

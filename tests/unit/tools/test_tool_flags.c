@@ -148,7 +148,7 @@ static void test_positionals(void **state) {
 static void test_positionals_help_and_too_many(void **state) {
     (void)state;
     tool_test_args args;
-    TOOL_TEST_ARGS_SET(&args, "test", "a", "b", "-h", "c", "d", "e");
+    TOOL_TEST_ARGS_SET(&args, "test", "a", "b", "-h", "c", "d", "e", "f");
     tool_positionals positionals;
     tool_positionals_collect(&test_table, args.argc, args.argv, &positionals);
     assert_int_equal(positionals.count, TOOL_POSITIONALS_MAX);
