@@ -243,6 +243,15 @@ def scenario_basic(cluster):
     after = cluster.converged()
     if after[0] != head[0] + 1:
         fail("the CLI's write is not the one new event: %s then %s" % (head, after))
+    # The leader knows every node's role: itself, and two followers it hears from.
+    done = subprocess.run([cluster.bin("fundflow"), "--server", leader.url, "cluster",
+                           "status", "--format", "csv"], capture_output=True, text=True,
+                          timeout=60)
+    roles = sorted(line.split(",")[1] for line in done.stdout.splitlines()[1:]
+                   if line and line[0].isdigit())
+    if done.returncode != 0 or roles != ["follower", "follower", "leader"]:
+        fail("fundflow cluster status on the leader: %d %s %s" %
+             (done.returncode, done.stdout, done.stderr))
     verify_stopped(cluster)
 
 
