@@ -222,9 +222,11 @@ static void apply_done(struct raft_apply *request, int status, void *result) {
 static void change_done(struct raft_change *request, int status) {
     cluster_op *op = request->data;
     ff_cluster *cluster = op->cluster;
-    if (status == 0 && op->kind == OP_ADD && op->voter && !op->assigning) {
+    /* raft_add adds a spare, which copies nothing: then it becomes a voter or a standby. */
+    if (status == 0 && op->kind == OP_ADD && !op->assigning) {
         op->assigning = true;
-        int rv = raft_assign(&cluster->raft, &op->request.change, op->id, RAFT_VOTER, change_done);
+        int role = op->voter ? RAFT_VOTER : RAFT_STANDBY;
+        int rv = raft_assign(&cluster->raft, &op->request.change, op->id, role, change_done);
         if (rv == 0) return;
         status = rv;
     }
