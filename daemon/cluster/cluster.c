@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cluster_fsm.h"
@@ -486,6 +489,14 @@ static void raft_abandon(ff_cluster *cluster) {
     uv_run(&cluster->loop, UV_RUN_DEFAULT);
 }
 
+/* Frees what cluster_start made before Raft: the state machine, the lock, the struct. */
+static void cluster_shell_free(ff_cluster *cluster) {
+    cluster_fsm_close(&cluster->fsm_state);
+    pthread_cond_destroy(&cluster->answered);
+    pthread_mutex_destroy(&cluster->lock);
+    free(cluster);
+}
+
 static void cluster_free(ff_cluster *cluster) {
     raft_uv_close(&cluster->io);
     raft_uv_tcp_close(&cluster->transport);
@@ -493,10 +504,7 @@ static void cluster_free(ff_cluster *cluster) {
     if (uv_loop_close(&cluster->loop) != 0) {
         fprintf(stderr, "level=warn msg=\"cluster: loop closed with handles open\"\n");
     }
-    cluster_fsm_close(&cluster->fsm_state);
-    pthread_cond_destroy(&cluster->answered);
-    pthread_mutex_destroy(&cluster->lock);
-    free(cluster);
+    cluster_shell_free(cluster);
 }
 
 /* raft_uv and raft: the data directory, the transport, the timings. */
@@ -536,12 +544,48 @@ static ff_err raft_open(ff_cluster *cluster, const char *data_dir, char *error,
     return FF_OK;
 }
 
+/* raft 0.15 reports a Raft address it cannot listen on only as "I/O error": try it first, as
+ * libuv will bind it (SO_REUSEADDR), to say why. 0, or the errno of the failure. */
+static int raft_address_bind_try(const char *address) {
+    char host[FF_CLUSTER_ADDRESS_BYTES];
+    snprintf(host, sizeof host, "%s", address);
+    char *colon = strrchr(host, ':');
+    if (colon == NULL) return EINVAL;
+    *colon = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *found = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &found) != 0) return EADDRNOTAVAIL;
+    int result = 0;
+    int descriptor = socket(found->ai_family, SOCK_STREAM, 0);
+    int on = 1;
+    if (descriptor < 0 ||
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(descriptor, found->ai_addr, found->ai_addrlen) != 0) {
+        result = errno;
+    }
+    if (descriptor >= 0) close(descriptor);
+    freeaddrinfo(found);
+    return result;
+}
+
 static ff_err raft_run(ff_cluster *cluster, char *error, size_t error_bytes) {
+    const char *address = cluster_config_self(&cluster->config)->raft_address;
+    int bind_error = raft_address_bind_try(address);
+    if (bind_error != 0) {
+        snprintf(error, error_bytes, "cannot start the cluster: cannot listen for Raft on %s: %s "
+                 "(is another fundflowd using it? the node's line in the cluster file names it)",
+                 address, strerror(bind_error));
+        return FF_ERR_CLUSTER_START;
+    }
     ff_err err = bootstrap_if_new(cluster, error, error_bytes);
     if (err == FF_OK) err = recover_if_asked(cluster, error, error_bytes);
-    if (err == FF_OK && raft_start(&cluster->raft) != 0) {
-        err = start_fail(error, error_bytes, cluster_config_self(&cluster->config)->raft_address,
-                         raft_errmsg(&cluster->raft));
+    int rv = err == FF_OK ? raft_start(&cluster->raft) : 0;
+    if (rv != 0) {
+        char why[2 * RAFT_ERRMSG_BUF_SIZE + 64];
+        snprintf(why, sizeof why, "%s%s%s", raft_strerror(rv),
+                 raft_errmsg(&cluster->raft)[0] ? ": " : "", raft_errmsg(&cluster->raft));
+        err = start_fail(error, error_bytes, address, why);
     }
     if (err != FF_OK) return err;
     uv_async_init(&cluster->loop, &cluster->wake, wake_run);
@@ -572,20 +616,16 @@ ff_err cluster_start(const cluster_config *config, const char *data_dir, ff_ledg
     }
     ff_err err = cluster_fsm_init(&cluster->fsm_state, &cluster->fsm, ledger, &cluster->raft,
                                   data_dir);
-    if (err != FF_OK || uv_loop_init(&cluster->loop) != 0) {
-        if (err == FF_OK) cluster_fsm_close(&cluster->fsm_state);
-        pthread_cond_destroy(&cluster->answered);
-        pthread_mutex_destroy(&cluster->lock);
-        free(cluster);
-        return err != FF_OK ? err : start_fail(error, error_bytes, "libuv", "no loop");
-    }
-    err = raft_open(cluster, data_dir, error, error_bytes);
     if (err != FF_OK) {
-        uv_loop_close(&cluster->loop);
-        cluster_fsm_close(&cluster->fsm_state);
-        pthread_cond_destroy(&cluster->answered);
-        pthread_mutex_destroy(&cluster->lock);
-        free(cluster);
+        err = start_fail(error, error_bytes, data_dir, "path too long");
+    } else if (uv_loop_init(&cluster->loop) != 0) {
+        err = start_fail(error, error_bytes, "libuv", "no loop");
+    } else {
+        err = raft_open(cluster, data_dir, error, error_bytes);
+        if (err != FF_OK) uv_loop_close(&cluster->loop);
+    }
+    if (err != FF_OK) {
+        cluster_shell_free(cluster);
         return err;
     }
     err = raft_run(cluster, error, error_bytes);

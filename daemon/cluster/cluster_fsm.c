@@ -172,6 +172,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buffer) {
 ff_err cluster_fsm_init(cluster_fsm *state, struct raft_fsm *fsm, ff_ledger *ledger,
                         struct raft *raft, const char *data_dir) {
     memset(state, 0, sizeof *state);
+    pthread_mutex_init(&state->notify_lock, NULL);
     int written = snprintf(state->snapshot_path, sizeof state->snapshot_path,
                            "%s/raft-snapshot.tmp", data_dir);
     if (written < 0 || (size_t)written >= sizeof state->snapshot_path) {
@@ -179,7 +180,6 @@ ff_err cluster_fsm_init(cluster_fsm *state, struct raft_fsm *fsm, ff_ledger *led
     }
     state->ledger = ledger;
     state->raft = raft;
-    pthread_mutex_init(&state->notify_lock, NULL);
     memset(fsm, 0, sizeof *fsm);
     fsm->version = 1;
     fsm->data = state;

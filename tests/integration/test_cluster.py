@@ -24,13 +24,17 @@ Usage: test_cluster.py BIN_DIR SCENARIO, SCENARIO one of
                failover, prints every event once, in order, with a chain that verifies
   membership   leadership transferred to a named follower; a follower removed; a fresh node
                (join = yes) added as a voter catches up while writes go on
+  start_errors a node whose Raft address is taken, and one whose ledger applied another
+               cluster's log (its Raft directory gone), are refused at start, saying why
 Needs python3. Exits 0 when the scenario passes, 1 (naming what failed) otherwise.
 """
 import json
 import os
 import random
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -509,11 +513,42 @@ def scenario_membership(cluster):
     verify_stopped(cluster)
 
 
+def start_refused(node, expected):
+    node.start()
+    if node.wait_listening():
+        fail("node %d started; expected a refusal saying %r" % (node.id, expected))
+    code = node.process.wait()
+    node.process = None
+    if code != 1 or expected not in node.stderr_text():
+        fail("node %d exited %d without saying %r:\n%s" % (node.id, code, expected,
+                                                             node.stderr_text()))
+
+
+def scenario_start_errors(cluster):
+    leader = setup_ledger(cluster)
+    cluster.converged()
+    node = next(other for other in cluster.nodes if other is not leader)
+    node.kill(signal.SIGTERM)
+    taken = socket.socket()
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    taken.bind(("127.0.0.1", int(node.raft_address.rsplit(":", 1)[1])))
+    taken.listen()
+    try:
+        start_refused(node, "cannot listen for Raft on %s: Address already in use" %
+                      node.raft_address)
+    finally:
+        taken.close()
+    shutil.rmtree(os.path.join(node.data_dir, "raft"))
+    start_refused(node, "applied Raft index")
+    print("a taken Raft address and a ledger of another cluster's log are refused at start, "
+          "saying so")
+
+
 SCENARIOS = {
     "basic": scenario_basic, "kill": scenario_kill, "partition": scenario_partition,
     "minority": scenario_minority, "snapshot": scenario_snapshot,
     "read_your_writes": scenario_read_your_writes, "stream": scenario_stream,
-    "membership": scenario_membership,
+    "membership": scenario_membership, "start_errors": scenario_start_errors,
 }
 SETTINGS = {"snapshot": "snapshot_threshold = 64\nsnapshot_trailing = 16\n"}
 
