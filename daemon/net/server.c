@@ -186,6 +186,11 @@ struct ff_server {
     /* Plugins run one call at a time: a plugin's report callback is never called from two
      * threads at once (plugin.h), and a reload must not meet a report. */
     pthread_mutex_t plugins_lock;
+    /* The plugins loaded, as ListPlugins lists them, for ServerInfo: refreshed under
+     * plugins_lock after every load and reload, and read under a lock of its own, so that
+     * ServerInfo never waits for a report. NULL: none listed. */
+    pthread_mutex_t plugins_listed_lock;
+    Fundflow__V1__ListPluginsResponse *plugins_listed;
     server_connection **connections;
     size_t connection_count;
     server_arrival *arrivals; /* every connection libevent holds, tracked or not */
@@ -919,6 +924,18 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
 
 /* ---- reads ---- */
 
+/* Lists the plugins again for ServerInfo. Called with plugins_lock held, or before any reader
+ * thread runs; a list that cannot be made leaves the last one. */
+static void server_plugins_listed_refresh(ff_server *server) {
+    Fundflow__V1__ListPluginsResponse *list = NULL;
+    if (server->plugins == NULL || plugins_list(server->plugins, &list) != FF_OK) return;
+    pthread_mutex_lock(&server->plugins_listed_lock);
+    Fundflow__V1__ListPluginsResponse *old = server->plugins_listed;
+    server->plugins_listed = list;
+    pthread_mutex_unlock(&server->plugins_listed_lock);
+    if (old) protobuf_c_message_free_unpacked(&old->base, NULL);
+}
+
 /* ServerInfo's cluster fields, when this node is in a cluster. */
 static void server_info_cluster(const server_cluster_ops *ops,
                                 Fundflow__V1__ServerInfoResponse *info, char *leader_url,
@@ -938,8 +955,8 @@ static void server_info_cluster(const server_cluster_ops *ops,
     free(status);
 }
 
-/* ServerInfo, on a reader thread: the plugins are listed under the plugins lock, which a long
- * report may hold. */
+/* ServerInfo, on a reader thread, with the plugins as last listed (never waiting for a
+ * report). */
 static void server_info_answer(server_read *read) {
     ff_server *server = read->call.server;
     log_head head;
@@ -965,22 +982,15 @@ static void server_info_answer(server_read *read) {
         info.signing_public_key = (ProtobufCBinaryData){sizeof public_key, public_key};
         info.signing_key_id = (ProtobufCBinaryData){sizeof key_id, key_id};
     }
-    Fundflow__V1__ListPluginsResponse *plugins = NULL;
-    if (server->plugins != NULL) {
-        pthread_mutex_lock(&server->plugins_lock);
-        err = plugins_list(server->plugins, &plugins);
-        pthread_mutex_unlock(&server->plugins_lock);
-        if (err != FF_OK) {
-            server_answer_error(err, "cannot list the plugins", NULL, 0, &read->answer);
-            return;
-        }
-        info.plugins = plugins->plugins;
-        info.n_plugins = plugins->n_plugins;
-    }
     char leader_url[FF_CLUSTER_ADDRESS_BYTES];
     server_info_cluster(server->settings->cluster, &info, leader_url, sizeof leader_url);
+    pthread_mutex_lock(&server->plugins_listed_lock);
+    if (server->plugins_listed != NULL) {
+        info.plugins = server->plugins_listed->plugins;
+        info.n_plugins = server->plugins_listed->n_plugins;
+    }
     server_answer_message(read->call.content, &info.base, &read->answer);
-    if (plugins) protobuf_c_message_free_unpacked(&plugins->base, NULL);
+    pthread_mutex_unlock(&server->plugins_listed_lock);
 }
 
 /* A cluster RPC on a reader thread: the membership calls may block it until the cluster
@@ -1457,7 +1467,10 @@ static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded) 
                                  &report, &failure);
         response = report ? &report->base : NULL;
     } else if (err == FF_OK) {
-        if (strcmp(method, "ReloadPlugins") == 0) plugins_reload(server->plugins, NULL, 0);
+        if (strcmp(method, "ReloadPlugins") == 0) {
+            plugins_reload(server->plugins, NULL, 0);
+            server_plugins_listed_refresh(server);
+        }
         Fundflow__V1__ListPluginsResponse *list = NULL;
         err = plugins_list(server->plugins, &list);
         if (err != FF_OK) failure_set(&failure, err, NULL, "cannot list the plugins");
@@ -1896,6 +1909,7 @@ static void server_plugins_reload_run(reader_job *job) {
     ff_server *server = reload->server;
     pthread_mutex_lock(&server->plugins_lock);
     plugins_reload(server->plugins, reload->settings, reload->setting_count);
+    server_plugins_listed_refresh(server);
     size_t count = plugins_count(server->plugins);
     pthread_mutex_unlock(&server->plugins_lock);
     logsink_line(server->log, "level=info msg=\"plugins reloaded\" count=%zu", count);
@@ -1924,6 +1938,7 @@ static void server_plugins_reload_queue(ff_server *server, bool reread) {
         pthread_mutex_lock(&server->plugins_lock);
         plugins_reload(server->plugins, reread ? settings->plugin_settings : NULL,
                        settings->plugin_setting_count);
+        server_plugins_listed_refresh(server);
         pthread_mutex_unlock(&server->plugins_lock);
     }
     if (reload) server_reload_free(reload);
@@ -2048,6 +2063,8 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     pthread_mutex_init(&created->done_lock, NULL);
     pthread_mutex_init(&created->read_done_lock, NULL);
     pthread_mutex_init(&created->plugins_lock, NULL);
+    pthread_mutex_init(&created->plugins_listed_lock, NULL);
+    server_plugins_listed_refresh(created);
     created->connections = calloc(settings->connections_max, sizeof *created->connections);
     created->metrics = metrics_create();
     created->base = event_base_new();
@@ -2183,6 +2200,10 @@ void server_free(ff_server *server) {
     pthread_mutex_destroy(&server->done_lock);
     pthread_mutex_destroy(&server->read_done_lock);
     pthread_mutex_destroy(&server->plugins_lock);
+    if (server->plugins_listed) {
+        protobuf_c_message_free_unpacked(&server->plugins_listed->base, NULL);
+    }
+    pthread_mutex_destroy(&server->plugins_listed_lock);
     /* Last: everything above may still log. */
     logsink_stop(server->log);
     free(server->connections);

@@ -164,7 +164,9 @@ static void test_encode_server_info_exact(void **state) {
                        "{\"version\":\"0.1.0 \\\"beta\\\"\\n\xC2\xA3\",\"head_sequence\":"
                        "\"18446744073709551615\",\"head_hash\":\"+/8=\",\"event_count\":\"0\","
                        "\"uptime_seconds\":\"0\",\"started_at_us\":\"1711929600000000\","
-                       "\"signing_public_key\":\"\",\"signing_key_id\":\"\"}");
+                       "\"signing_public_key\":\"\",\"signing_key_id\":\"\",\"plugins\":[],"
+                       "\"cluster_node_id\":\"0\",\"cluster_role\":\"CLUSTER_ROLE_UNSPECIFIED\","
+                       "\"cluster_leader_url\":\"\",\"cluster_applied_index\":\"0\"}");
 
     info.version = test_text("");
     info.head_sequence = 0;
@@ -174,7 +176,9 @@ static void test_encode_server_info_exact(void **state) {
     test_encode_expect(&info.base,
                        "{\"version\":\"\",\"head_sequence\":\"0\",\"head_hash\":\"\",\"event_count\":"
                        "\"0\",\"uptime_seconds\":\"0\",\"started_at_us\":\"0\","
-                       "\"signing_public_key\":\"\",\"signing_key_id\":\"\"}");
+                       "\"signing_public_key\":\"\",\"signing_key_id\":\"\",\"plugins\":[],"
+                       "\"cluster_node_id\":\"0\",\"cluster_role\":\"CLUSTER_ROLE_UNSPECIFIED\","
+                       "\"cluster_leader_url\":\"\",\"cluster_applied_index\":\"0\"}");
 }
 
 static void test_encode_omits_unset_messages(void **state) {
