@@ -215,7 +215,8 @@
       "leadership changed before the write was confirmed; retry with the same idempotency key",   \
       "unavailable")                                                                              \
     X(FF_ERR_REPLICA_ENTRY_INVALID, 210, "replica_entry_invalid",                                 \
-      "a replicated entry is malformed (its magic, version, digest, count or lengths)", "internal") \
+      "a replicated entry is malformed (its magic, version, digest, count or lengths)",           \
+      "internal")                                                                                 \
     X(FF_ERR_SNAPSHOT_INVALID, 211, "snapshot_invalid",                                           \
       "a replication snapshot cannot be restored: it is not a ledger of this layout", "internal")
 

@@ -18,6 +18,7 @@
 #include "verify.h"
 #include "writer.h"
 #include "test_support.h"
+#include "test_writer_job.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 /* Where the entry's records begin, and its digest of them lies (ledger_replica.c's format). */
@@ -524,23 +525,6 @@ static void done_collect(void *argument, writer_job *jobs, size_t group_commands
     pthread_mutex_unlock(&done->lock);
 }
 
-/* A job of one allocation of 1 + index pence, as the server builds one. */
-static writer_job *job_make(int index) {
-    char key[32];
-    snprintf(key, sizeof key, "writer-%d", index);
-    Fundflow__V1__SubmitCommandsRequest *request = malloc(sizeof *request);
-    fundflow__v1__submit_commands_request__init(request);
-    request->commands = malloc(sizeof *request->commands);
-    request->commands[0] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1 + index);
-    request->n_commands = 1;
-    writer_job *job = calloc(1, sizeof *job);
-    job->request = request;
-    job->results = calloc(1, sizeof *job->results);
-    job->batch = (ledger_batch){.commands = request->commands, .command_count = 1,
-                                .actor = "writer-test", .recorded_at_us = TEST_RECORDED_AT_US};
-    return job;
-}
-
 /* Runs WRITER_JOBS jobs through a writer with the fake cluster; every job comes back with
  * expected as its group's error and its result's code. */
 static void writer_run(fake_cluster *cluster, ff_err expected) {
@@ -551,7 +535,9 @@ static void writer_run(fake_cluster *cluster, ff_err expected) {
     assert_int_equal(writer_start(cluster->p->leader, WRITER_JOBS, true, &replicator,
                                   done_collect, &done, &writer),
                      FF_OK);
-    for (int i = 0; i < WRITER_JOBS; i++) assert_int_equal(writer_submit(writer, job_make(i)), 0);
+    for (int i = 0; i < WRITER_JOBS; i++) {
+        assert_int_equal(writer_submit(writer, test_writer_job_make(i)), FF_OK);
+    }
     writer_stop(writer);
     assert_int_equal(done.job_count, WRITER_JOBS);
     for (size_t i = 0; i < done.job_count; i++) {
