@@ -704,7 +704,12 @@ static void writer_run(fake_cluster *cluster, ff_err expected) {
 static void test_the_writer_replies_after_replicate_returned(void **state) {
     (void)state;
     fake_cluster cluster = {.p = pair_open(), .lock = PTHREAD_MUTEX_INITIALIZER};
+    /* commit_overlap is ignored with a replicator: the sync thread never flushes, so a flush
+     * armed to fail is never reached. */
+    store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
     writer_run(&cluster, FF_OK);
+    assert_true(store_fault_pending());
+    store_fault_clear();
     assert_true(cluster.replicate_calls >= 1 && cluster.replicate_calls <= WRITER_JOBS);
     assert_int_equal(test_head_sequence(cluster.p->follower), TEST_WORLD_EVENTS + WRITER_JOBS);
     ledger_position que;
