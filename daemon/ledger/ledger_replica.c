@@ -131,7 +131,8 @@ static ff_err replica_group_seal(void *argument, store_txn *txn, ff_store *store
         err = store_cursor_move(cursor, sequence == before->sequence + 1 ? STORE_SEEK : STORE_NEXT,
                                 &key, &value);
         /* The group has just appended every one of these events in this transaction. */
-        if (err == FF_OK) assert(key.bytes == LOG_KEY_BYTES && log_key_decode(key.data) == sequence);
+        assert(err != FF_OK ||
+               (key.bytes == LOG_KEY_BYTES && log_key_decode(key.data) == sequence));
         if (err == FF_OK) err = replica_record_add(group, &capacity, value);
     }
     store_cursor_close(cursor);

@@ -224,7 +224,8 @@
       "a membership change or leadership transfer is already in progress; retry shortly",        \
       "unavailable")                                                                              \
     X(FF_ERR_REPLICA_ENTRY_INVALID, 210, "replica_entry_invalid",                                 \
-      "a replicated entry is malformed (its magic, version, digest, count or lengths)", "internal") \
+      "a replicated entry is malformed (its magic, version, digest, count or lengths)",           \
+      "internal")                                                                                 \
     X(FF_ERR_SNAPSHOT_INVALID, 211, "snapshot_invalid",                                           \
       "a replication snapshot cannot be restored: it is not a ledger of this layout", "internal") \
     X(FF_ERR_SEQUENCE_NOT_REACHED, 220, "sequence_not_reached",                                    \

@@ -13,11 +13,13 @@
 #include <string.h>
 
 #include "digest.h"
+#include "fundflow/limits.h"
 #include "ledger.h"
 #include "ledger_replica.h"
 #include "verify.h"
 #include "writer.h"
 #include "test_support.h"
+#include "test_writer_job.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 /* Where the entry's records begin, and its digest of them lies (ledger_replica.c's format). */
@@ -32,17 +34,20 @@ typedef struct pair {
 } pair;
 
 /* Both ledgers hold the test world, registered alike (its records are byte-identical: the same
- * commands, actor and recording time), before anything is replicated. */
-static pair *pair_open(void) {
+ * commands, actor and recording time), before anything is replicated. map_bytes 0: the
+ * default map. */
+static pair *pair_open_mapped(uint64_t map_bytes) {
     pair *p = calloc(1, sizeof *p);
     p->leader_dir = test_dir_make();
     p->follower_dir = test_dir_make();
-    p->leader = test_ledger_open(p->leader_dir, 0);
-    p->follower = test_ledger_open(p->follower_dir, 0);
+    p->leader = test_ledger_open(p->leader_dir, map_bytes);
+    p->follower = test_ledger_open(p->follower_dir, map_bytes);
     assert_int_equal(test_world_register(p->leader), TEST_WORLD_EVENTS);
     assert_int_equal(test_world_register(p->follower), TEST_WORLD_EVENTS);
     return p;
 }
+
+static pair *pair_open(void) { return pair_open_mapped(0); }
 
 static void pair_close(pair *p) {
     ledger_close(p->leader);
@@ -467,6 +472,154 @@ static void test_a_snapshot_restores_identically(void **state) {
     pair_close(p);
 }
 
+/* The key the leader's projection hook refuses after projection_apply has written: the flat
+ * try is abandoned and the group sealed again nested, as ledger_batches_apply would commit it. */
+static const char *const late_refusal_key = "refuse-late";
+
+static ff_err hook_refuse_late(void *argument, store_txn *txn,
+                               const Fundflow__V1__EventRecord *record) {
+    (void)argument, (void)txn;
+    return strcmp(record->idempotency_key, late_refusal_key) == 0 ? FF_ERR_VETOED : FF_OK;
+}
+
+/* A batch of three whose middle command is refused after it wrote: the seal replays the group
+ * nested, and the entry holds the other two, as events 17 and 18. */
+static void test_a_group_replayed_nested_seals_what_it_would_commit(void **state) {
+    (void)state;
+    pair *p = pair_open();
+    ledger_project_set(p->leader, hook_refuse_late, NULL);
+    ledger_result results[3];
+    Fundflow__V1__Command *commands[] = {
+        test_allocation("n1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation(late_refusal_key, "X24", "QUE", CORE, TEST_YEAR, 200),
+        test_allocation("n3", "X24", "QJG", CORE, TEST_YEAR, 300)};
+    uint64_t replays = ledger_nested_replay_count(p->leader);
+    pair_submit(p, commands, 3, false, results);
+    assert_int_equal(ledger_nested_replay_count(p->leader), replays + 1);
+    assert_int_equal(results[0].sequence, 17);
+    assert_int_equal(results[1].failure.code, FF_ERR_VETOED);
+    assert_int_equal(results[2].sequence, 18);
+    assert_int_equal(test_head_sequence(p->follower), 18);
+    ledger_project_set(p->leader, NULL, NULL);
+    assert_pair_identical(p);
+    pair_close(p);
+}
+
+/* Ledgers with the smallest map: sealing 300 allocations and applying them grows each map, the
+ * seal trying its group again (and encoding it afresh) each time the map fills. 300 allocations
+ * of 1p..300p: QUE receives 300 * 301 / 2 = 45,150p = £451.50. */
+static void test_the_map_grows_while_sealing_and_applying(void **state) {
+    (void)state;
+    pair *p = pair_open_mapped(FF_MAP_BYTES_MIN);
+    enum { ALLOCATIONS = 300 };
+    Fundflow__V1__Command *commands[ALLOCATIONS];
+    ledger_result results[ALLOCATIONS];
+    for (int i = 0; i < ALLOCATIONS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "grow-%d", i);
+        commands[i] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1 + i);
+    }
+    uint64_t leader_growths = ledger_map_growth_count(p->leader);
+    uint64_t follower_growths = ledger_map_growth_count(p->follower);
+    pair_submit(p, commands, ALLOCATIONS, false, results);
+    assert_true(ledger_map_growth_count(p->leader) > leader_growths);
+    assert_true(ledger_map_growth_count(p->follower) > follower_growths);
+    assert_int_equal(results[ALLOCATIONS - 1].sequence, TEST_WORLD_EVENTS + ALLOCATIONS);
+    ledger_position que;
+    assert_int_equal(ledger_position_read(p->follower, "QUE", CORE, TEST_YEAR, UINT64_MAX, &que),
+                     FF_OK);
+    assert_int_equal(que.received_pence, 45150);
+    assert_pair_identical(p);
+    pair_close(p);
+}
+
+/* Every read and write of an apply failed in turn: each failure writes nothing, not even the
+ * index, and the apply goes through once no fault is left to fire. */
+static void test_a_storage_failure_while_applying_writes_nothing(void **state) {
+    (void)state;
+    pair *p = pair_open();
+    ledger_result results[2];
+    ledger_sealed_group group;
+    Fundflow__V1__Command *commands[] = {
+        test_allocation("f1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_budget("f2", "QUE", "06H", CORE, TEST_YEAR, 50)};
+    assert_int_equal(seal_batch(p->leader, commands, 2, false, results, &group), FF_OK);
+    dump before = dump_of(p->follower);
+    uint64_t failures = 0;
+    for (uint64_t nth = 1;; nth++) {
+        bool recorded = false;
+        store_fault_inject(STORE_FAULT_READS | STORE_FAULT_WRITES, nth, FF_ERR_STORAGE, false);
+        ff_err err = ledger_sealed_apply(p->follower, 1, group.bytes, group.size, &recorded);
+        bool fired = !store_fault_pending();
+        store_fault_clear();
+        if (!fired) {
+            assert_int_equal(err, FF_OK);
+            assert_true(recorded);
+            break;
+        }
+        assert_int_equal(err, FF_ERR_STORAGE);
+        assert_false(recorded);
+        assert_unchanged(p->follower, before);
+        assert_int_equal(applied_of(p->follower), 0);
+        failures++;
+    }
+    print_message("%llu store calls failed in turn\n", (unsigned long long)failures);
+    assert_true(failures >= 5);
+    free(before.bytes);
+    bool recorded = false;
+    assert_int_equal(ledger_sealed_apply(p->leader, 1, group.bytes, group.size, &recorded), FF_OK);
+    p->index = 1;
+    ledger_sealed_group_free(&group);
+    assert_pair_identical(p);
+    pair_close(p);
+}
+
+/* A snapshot whose chain is broken (event 17 deleted behind the log's back), a file that is not
+ * a data file, and a path with nothing there are refused, and the ledger is left as it was. */
+static void test_a_bad_snapshot_is_refused_and_changes_nothing(void **state) {
+    (void)state;
+    pair *p = pair_open();
+    ledger_result results[2];
+    Fundflow__V1__Command *commands[] = {
+        test_allocation("b1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation("b2", "X24", "QJG", CORE, TEST_YEAR, 200)};
+    pair_submit(p, commands, 2, false, results);
+    test_log_record_delete(ledger_store(p->leader), 17);
+    char *snapshot_dir = test_dir_make();
+    char broken[4200], garbage[4200], missing[4200];
+    snprintf(broken, sizeof broken, "%s/broken.mdb", snapshot_dir);
+    snprintf(garbage, sizeof garbage, "%s/garbage.mdb", snapshot_dir);
+    snprintf(missing, sizeof missing, "%s/missing.mdb", snapshot_dir);
+    assert_int_equal(ledger_snapshot_write(p->leader, broken), FF_OK);
+    FILE *file = fopen(garbage, "w");
+    assert_non_null(file);
+    for (int i = 0; i < 8192; i++) fputc('x', file);
+    fclose(file);
+    dump before = dump_of(p->follower);
+    assert_int_equal(ledger_snapshot_restore(p->follower, broken), FF_ERR_CHAIN_BROKEN);
+    assert_int_not_equal(ledger_snapshot_restore(p->follower, garbage), FF_OK);
+    assert_int_equal(ledger_snapshot_restore(p->follower, missing), FF_ERR_IO);
+    assert_unchanged(p->follower, before);
+    /* A good snapshot whose copy fails part way (each of the tables' copies in turn, then the
+     * commit) leaves the ledger as it was too. */
+    char good[4200];
+    snprintf(good, sizeof good, "%s/good.mdb", snapshot_dir);
+    assert_int_equal(ledger_snapshot_write(p->follower, good), FF_OK);
+    for (uint64_t nth = 1; nth <= STORE_TABLE_COUNT + 1; nth++) {
+        store_fault_inject(STORE_FAULT_WRITES, nth, FF_ERR_STORAGE, false);
+        assert_int_equal(ledger_snapshot_restore(p->follower, good), FF_ERR_STORAGE);
+        store_fault_clear();
+        assert_unchanged(p->follower, before);
+    }
+    /* With no fault left to fire, the same restore goes through. */
+    assert_int_equal(ledger_snapshot_restore(p->follower, good), FF_OK);
+    assert_unchanged(p->follower, before);
+    assert_int_equal(applied_of(p->follower), 1);
+    free(before.bytes);
+    test_dir_remove(snapshot_dir);
+    pair_close(p);
+}
+
 /* ---- the writer with a replicator ---- */
 
 enum { WRITER_JOBS = 40 };
@@ -524,23 +677,6 @@ static void done_collect(void *argument, writer_job *jobs, size_t group_commands
     pthread_mutex_unlock(&done->lock);
 }
 
-/* A job of one allocation of 1 + index pence, as the server builds one. */
-static writer_job *job_make(int index) {
-    char key[32];
-    snprintf(key, sizeof key, "writer-%d", index);
-    Fundflow__V1__SubmitCommandsRequest *request = malloc(sizeof *request);
-    fundflow__v1__submit_commands_request__init(request);
-    request->commands = malloc(sizeof *request->commands);
-    request->commands[0] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1 + index);
-    request->n_commands = 1;
-    writer_job *job = calloc(1, sizeof *job);
-    job->request = request;
-    job->results = calloc(1, sizeof *job->results);
-    job->batch = (ledger_batch){.commands = request->commands, .command_count = 1,
-                                .actor = "writer-test", .recorded_at_us = TEST_RECORDED_AT_US};
-    return job;
-}
-
 /* Runs WRITER_JOBS jobs through a writer with the fake cluster; every job comes back with
  * expected as its group's error and its result's code. */
 static void writer_run(fake_cluster *cluster, ff_err expected) {
@@ -551,7 +687,9 @@ static void writer_run(fake_cluster *cluster, ff_err expected) {
     assert_int_equal(writer_start(cluster->p->leader, WRITER_JOBS, true, &replicator,
                                   done_collect, &done, &writer),
                      FF_OK);
-    for (int i = 0; i < WRITER_JOBS; i++) assert_int_equal(writer_submit(writer, job_make(i)), 0);
+    for (int i = 0; i < WRITER_JOBS; i++) {
+        assert_int_equal(writer_submit(writer, test_writer_job_make(i)), FF_OK);
+    }
     writer_stop(writer);
     assert_int_equal(done.job_count, WRITER_JOBS);
     for (size_t i = 0; i < done.job_count; i++) {
@@ -566,7 +704,12 @@ static void writer_run(fake_cluster *cluster, ff_err expected) {
 static void test_the_writer_replies_after_replicate_returned(void **state) {
     (void)state;
     fake_cluster cluster = {.p = pair_open(), .lock = PTHREAD_MUTEX_INITIALIZER};
+    /* commit_overlap is ignored with a replicator: the sync thread never flushes, so a flush
+     * armed to fail is never reached. */
+    store_fault_inject(STORE_FAULT_SYNC, 1, FF_ERR_STORAGE, false);
     writer_run(&cluster, FF_OK);
+    assert_true(store_fault_pending());
+    store_fault_clear();
     assert_true(cluster.replicate_calls >= 1 && cluster.replicate_calls <= WRITER_JOBS);
     assert_int_equal(test_head_sequence(cluster.p->follower), TEST_WORLD_EVENTS + WRITER_JOBS);
     ledger_position que;
@@ -614,6 +757,10 @@ int main(void) {
         cmocka_unit_test(test_a_linked_batch_refused_midway_and_a_dry_run_add_nothing),
         cmocka_unit_test(test_the_projection_hook_runs_on_apply),
         cmocka_unit_test(test_a_snapshot_restores_identically),
+        cmocka_unit_test(test_a_group_replayed_nested_seals_what_it_would_commit),
+        cmocka_unit_test(test_the_map_grows_while_sealing_and_applying),
+        cmocka_unit_test(test_a_storage_failure_while_applying_writes_nothing),
+        cmocka_unit_test(test_a_bad_snapshot_is_refused_and_changes_nothing),
         cmocka_unit_test(test_the_writer_replies_after_replicate_returned),
         cmocka_unit_test(test_the_writer_refuses_when_not_ready),
         cmocka_unit_test(test_the_writer_passes_on_replication_unknown),

@@ -14,6 +14,7 @@
 
 #include "writer.h"
 #include "test_support.h"
+#include "test_writer_job.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 
@@ -39,30 +40,14 @@ static void done_collect(void *argument, writer_job *jobs, size_t group_commands
     pthread_mutex_unlock(&done->lock);
 }
 
-/* A job of one allocation, built the way the server builds one from a decoded request. */
-static writer_job *job_make(int index) {
-    char key[32];
-    snprintf(key, sizeof key, "writer-%d", index);
-    Fundflow__V1__SubmitCommandsRequest *request = malloc(sizeof *request);
-    fundflow__v1__submit_commands_request__init(request);
-    request->commands = malloc(sizeof *request->commands);
-    request->commands[0] = test_allocation(key, "X24", "QUE", CORE, TEST_YEAR, 1 + index);
-    request->n_commands = 1;
-    writer_job *job = calloc(1, sizeof *job);
-    job->request = request;
-    job->results = calloc(1, sizeof *job->results);
-    job->batch = (ledger_batch){.commands = request->commands, .command_count = 1,
-                                .actor = "writer-test"};
-    return job;
-}
-
 static void test_a_full_queue_refuses_at_once(void **state) {
     (void)state;
     test_fixture *fixture = test_fixture_open();
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
-    assert_int_equal(writer_start(fixture->ledger, 0, false, NULL, done_collect, &done, &writer), FF_OK);
-    writer_job *job = job_make(0);
+    assert_int_equal(writer_start(fixture->ledger, 0, false, NULL, done_collect, &done, &writer),
+                     FF_OK);
+    writer_job *job = test_writer_job_make(0);
     assert_int_equal(writer_submit(writer, job), FF_ERR_QUEUE_FULL);
     assert_int_equal(writer_queue_depth(writer), 0);
     writer_stop(writer);
@@ -79,9 +64,12 @@ static void test_every_queued_job_is_committed_and_returned(void **state) {
     uint64_t head = test_world_register(fixture->ledger);
     done_list done = {.lock = PTHREAD_MUTEX_INITIALIZER};
     ff_writer *writer = NULL;
-    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, true, NULL, done_collect, &done, &writer),
+    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, true, NULL, done_collect, &done,
+                                  &writer),
                      FF_OK);
-    for (int i = 0; i < WRITER_JOBS; i++) assert_int_equal(writer_submit(writer, job_make(i)), 0);
+    for (int i = 0; i < WRITER_JOBS; i++) {
+        assert_int_equal(writer_submit(writer, test_writer_job_make(i)), FF_OK);
+    }
     /* Stopping waits for the queue to drain, so every job has come back afterwards. */
     writer_stop(writer);
     assert_int_equal(done.job_count, WRITER_JOBS);
@@ -116,7 +104,7 @@ static void one_job_with_a_failing_flush(bool commit_overlap, bool flush_reached
     assert_int_equal(writer_start(fixture->ledger, 1, commit_overlap, NULL, done_collect, &done,
                                   &writer),
                      FF_OK);
-    assert_int_equal(writer_submit(writer, job_make(0)), FF_OK);
+    assert_int_equal(writer_submit(writer, test_writer_job_make(0)), FF_OK);
     writer_stop(writer);
     assert_int_equal(store_fault_pending(), !flush_reached);
     store_fault_clear();
