@@ -445,8 +445,9 @@ static ff_err ledger_fits_new_log(ff_cluster *cluster, char *error, size_t error
     }
     snprintf(error, error_bytes, "cannot start the cluster: the ledger in this data directory "
              "applied Raft index %" PRIu64 " of another cluster's log, and %s holds no Raft "
-             "state: a new cluster cannot start on it (docs/CLUSTER.md: restoring when a "
-             "majority is lost)", applied, cluster->raft_dir);
+             "state: a new cluster cannot start on it; to start one from this ledger, run "
+             "fundflow-admin rebuild on it first (docs/CLUSTER.md: restoring when a majority is "
+             "lost)", applied, cluster->raft_dir);
     return FF_ERR_CLUSTER_START;
 }
 

@@ -26,6 +26,11 @@ Usage: test_cluster.py BIN_DIR SCENARIO, SCENARIO one of
                (join = yes) added as a voter catches up while writes go on
   start_errors a node whose Raft address is taken, and one whose ledger applied another
                cluster's log (its Raft directory gone), are refused at start, saying why
+  recover      two nodes lost for good: the survivor started once with recover = yes leads
+               alone with every acknowledged write, then takes a new node
+  restore_backup  every node lost: one backup restored into three fresh data directories
+               (refused until `fundflow-admin rebuild` clears the old log's applied index)
+               forms a new cluster that takes writes and agrees
 Needs python3. Exits 0 when the scenario passes, 1 (naming what failed) otherwise.
 """
 import json
@@ -544,11 +549,107 @@ def scenario_start_errors(cluster):
           "saying so")
 
 
+def scenario_recover(cluster):
+    """Two of three nodes lost for good: the survivor, started once with recover = yes and a
+    configuration of itself, leads alone, keeps every acknowledged write, and takes a new
+    node."""
+    leader = setup_ledger(cluster)
+    writers = Writers(cluster, count=2)
+    try:
+        writers.wait_acks(40)
+        writers.pause()
+    finally:
+        writers.stop()
+    survivor = cluster.leader()
+    for node in [node for node in cluster.nodes if node is not survivor]:
+        node.kill(signal.SIGKILL)
+        shutil.rmtree(node.data_dir)
+    survivor.kill(signal.SIGTERM)
+    cluster.nodes = [survivor]
+    survivor.start("recover = yes\n")
+    if not survivor.wait_listening():
+        fail("the recovering node exited: " + survivor.stderr_text())
+    if "recovered with the configuration file's nodes" not in survivor.stderr_text():
+        fail("the survivor did not recover:\n" + survivor.stderr_text())
+    NodeKeys(cluster).check(writers.acked)
+    more = Writers(cluster, count=2, prefix="recovered")
+    try:
+        more.wait_acks(20)
+        ports = free_ports(2)
+        joiner = Node(cluster, 4, ports[0], ports[1])
+        cluster.nodes.append(joiner)
+        joiner.start("join = yes\n")
+        if not joiner.wait_listening():
+            fail("the joining node exited: " + joiner.stderr_text())
+        admin_call(cluster.leader(), "AddClusterNode", {"id": 4, "raft_address":
+                                                        joiner.raft_address, "url": joiner.url})
+        more.wait_acks(20)
+        more.pause()
+    finally:
+        more.stop()
+    del leader
+    head = cluster.converged()
+    NodeKeys(cluster).check({**writers.acked, **more.acked})
+    print("the survivor recovered alone with every acknowledged write, and took node 4; head %d"
+          % head[0])
+
+
+def admin_tool(cluster, *arguments):
+    done = subprocess.run([cluster.bin("fundflow-admin")] + list(arguments),
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        fail("fundflow-admin %s: %s %s" % (" ".join(arguments), done.stdout, done.stderr))
+    return done.stdout
+
+
+def scenario_restore_backup(cluster):
+    """Every node lost but a backup: the backup restored into three fresh data directories,
+    rebuilt (which clears the applied index of the old cluster's log), then a new cluster."""
+    leader = setup_ledger(cluster)
+    writers = Writers(cluster, count=2)
+    try:
+        writers.wait_acks(40)
+        writers.pause()
+    finally:
+        writers.stop()
+    cluster.converged()
+    backup = os.path.join(cluster.scratch, "ledger.backup")
+    admin_tool(cluster, "backup", "--data-dir", leader.data_dir, backup)
+    cluster.stop_all(signal.SIGKILL)
+    fresh = Cluster(cluster.bin_dir, "restored")
+    try:
+        fresh.nodes = []
+        ports = free_ports(6)
+        fresh.nodes = [Node(fresh, i + 1, ports[2 * i], ports[2 * i + 1]) for i in range(3)]
+        for node in fresh.nodes:
+            admin_tool(fresh, "restore", backup, node.data_dir)
+            start_refused(node, "applied Raft index")
+            admin_tool(fresh, "rebuild", "--data-dir", node.data_dir)
+        for node in fresh.nodes:
+            node.start()
+        for node in fresh.nodes:
+            if not node.wait_listening():
+                fail("a restored node exited: " + node.stderr_text())
+        writers = Writers(fresh, count=2, prefix="after")
+        try:
+            writers.wait_acks(40)
+            writers.pause()
+        finally:
+            writers.stop()
+        head = fresh.converged()
+        NodeKeys(fresh).check(writers.acked)
+        print("three nodes restored from one backup formed a new cluster; head %d" % head[0])
+        verify_stopped(fresh)
+    finally:
+        fresh.close()
+
+
 SCENARIOS = {
     "basic": scenario_basic, "kill": scenario_kill, "partition": scenario_partition,
     "minority": scenario_minority, "snapshot": scenario_snapshot,
     "read_your_writes": scenario_read_your_writes, "stream": scenario_stream,
     "membership": scenario_membership, "start_errors": scenario_start_errors,
+    "restore_backup": scenario_restore_backup, "recover": scenario_recover,
 }
 SETTINGS = {"snapshot": "snapshot_threshold = 64\nsnapshot_trailing = 16\n"}
 
