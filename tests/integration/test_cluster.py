@@ -310,7 +310,6 @@ def scenario_partition(cluster):
         follower = next(node for node in cluster.nodes if node is not leader)
         follower.process.send_signal(signal.SIGSTOP)
         follower.stopped_signal = signal.SIGSTOP
-        behind = follower_head_frozen = None
         writers.wait_acks(200)
         follower.process.send_signal(signal.SIGCONT)
         follower.stopped_signal = None
@@ -318,7 +317,6 @@ def scenario_partition(cluster):
         writers.pause()
     finally:
         writers.stop()
-    del behind, follower_head_frozen
     head = cluster.converged()
     reference = Events.read(leader)
     if Events.read(follower) != reference:
@@ -553,7 +551,7 @@ def scenario_recover(cluster):
     """Two of three nodes lost for good: the survivor, started once with recover = yes and a
     configuration of itself, leads alone, keeps every acknowledged write, and takes a new
     node."""
-    leader = setup_ledger(cluster)
+    setup_ledger(cluster)
     writers = Writers(cluster, count=2)
     try:
         writers.wait_acks(40)
@@ -587,7 +585,6 @@ def scenario_recover(cluster):
         more.pause()
     finally:
         more.stop()
-    del leader
     head = cluster.converged()
     NodeKeys(cluster).check({**writers.acked, **more.acked})
     print("the survivor recovered alone with every acknowledged write, and took node 4; head %d"
