@@ -78,8 +78,8 @@ class Node:
         self.starts = 0
         self.stopped_signal = None
 
-    def log_path(self):
-        return os.path.join(self.cluster.scratch, "node%d.%d.err" % (self.id, self.starts))
+    def log_path(self, kind="err"):
+        return os.path.join(self.cluster.scratch, "node%d.%d.%s" % (self.id, self.starts, kind))
 
     def start(self, extra_settings=""):
         self.starts += 1
@@ -90,7 +90,7 @@ class Node:
                 config.write("node = %d %s %s\n" % (node.id, node.raft_address, node.url))
             config.write(self.cluster.settings + extra_settings)
         self.err = open(self.log_path(), "w")
-        self.out = open(self.log_path().replace(".err", ".out"), "w")
+        self.out = open(self.log_path("out"), "w")
         self.process = subprocess.Popen(
             [self.cluster.bin("fundflowd"), "--listen", "127.0.0.1:%d" % self.rpc_port,
              "--data-dir", self.data_dir, "--cluster-config", self.config_path],
