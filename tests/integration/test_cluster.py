@@ -330,12 +330,7 @@ def scenario_partition(cluster):
 
 def scenario_minority(cluster):
     leader = setup_ledger(cluster)
-    writers = Writers(cluster, count=2)
-    try:
-        writers.wait_acks(20)
-        writers.pause()
-    finally:
-        writers.stop()
+    writers = write_some(cluster, 20, count=2)
     others = [node for node in cluster.nodes if node is not leader]
     for node in others:
         node.kill(signal.SIGKILL)
@@ -370,12 +365,7 @@ def scenario_snapshot(cluster):
     leader = setup_ledger(cluster)
     follower = next(node for node in cluster.nodes if node is not leader)
     follower.kill(signal.SIGTERM)
-    writers = Writers(cluster)
-    try:
-        writers.wait_acks(300)
-        writers.pause()
-    finally:
-        writers.stop()
+    writers = write_some(cluster, 300)
     started = time.monotonic()
     cluster.restart(follower)
     head = cluster.converged()
@@ -480,6 +470,29 @@ def admin_call(leader, method, body):
     return reply
 
 
+def node_join(cluster, leader, node_id):
+    """Starts a fresh node (join = yes) on free ports and has the leader add it as a voter."""
+    ports = free_ports(2)
+    joiner = Node(cluster, node_id, ports[0], ports[1])
+    cluster.nodes.append(joiner)
+    joiner.start("join = yes\n")
+    if not joiner.wait_listening():
+        fail("the joining node exited: " + joiner.stderr_text())
+    admin_call(leader, "AddClusterNode", {"id": node_id, "raft_address": joiner.raft_address,
+                                          "url": joiner.url})
+
+
+def write_some(cluster, acks, count=4, prefix="w"):
+    """Writers run until acks writes are acknowledged, then stop; returns them (their acked)."""
+    writers = Writers(cluster, count=count, prefix=prefix)
+    try:
+        writers.wait_acks(acks)
+        writers.pause()
+    finally:
+        writers.stop()
+    return writers
+
+
 def scenario_membership(cluster):
     leader = setup_ledger(cluster)
     target = next(node for node in cluster.nodes if node is not leader)
@@ -495,14 +508,7 @@ def scenario_membership(cluster):
     writers = Writers(cluster, count=2)
     try:
         writers.wait_acks(30)
-        ports = free_ports(2)
-        joiner = Node(cluster, 4, ports[0], ports[1])
-        cluster.nodes.append(joiner)
-        joiner.start("join = yes\n")
-        if not joiner.wait_listening():
-            fail("the joining node exited: " + joiner.stderr_text())
-        admin_call(leader, "AddClusterNode", {"id": 4, "raft_address": joiner.raft_address,
-                                              "url": joiner.url})
+        node_join(cluster, leader, 4)
         status_poll(leader, lambda body: len(body["nodes"]) == 3 and all(
             node["voter"] for node in body["nodes"]), "three voters")
         writers.wait_acks(30)
@@ -552,12 +558,7 @@ def scenario_recover(cluster):
     configuration of itself, leads alone, keeps every acknowledged write, and takes a new
     node."""
     setup_ledger(cluster)
-    writers = Writers(cluster, count=2)
-    try:
-        writers.wait_acks(40)
-        writers.pause()
-    finally:
-        writers.stop()
+    writers = write_some(cluster, 40, count=2)
     survivor = cluster.leader()
     for node in [node for node in cluster.nodes if node is not survivor]:
         node.kill(signal.SIGKILL)
@@ -573,14 +574,7 @@ def scenario_recover(cluster):
     more = Writers(cluster, count=2, prefix="recovered")
     try:
         more.wait_acks(20)
-        ports = free_ports(2)
-        joiner = Node(cluster, 4, ports[0], ports[1])
-        cluster.nodes.append(joiner)
-        joiner.start("join = yes\n")
-        if not joiner.wait_listening():
-            fail("the joining node exited: " + joiner.stderr_text())
-        admin_call(cluster.leader(), "AddClusterNode", {"id": 4, "raft_address":
-                                                        joiner.raft_address, "url": joiner.url})
+        node_join(cluster, cluster.leader(), 4)
         more.wait_acks(20)
         more.pause()
     finally:
@@ -603,12 +597,7 @@ def scenario_restore_backup(cluster):
     """Every node lost but a backup: the backup restored into three fresh data directories,
     rebuilt (which clears the applied index of the old cluster's log), then a new cluster."""
     leader = setup_ledger(cluster)
-    writers = Writers(cluster, count=2)
-    try:
-        writers.wait_acks(40)
-        writers.pause()
-    finally:
-        writers.stop()
+    writers = write_some(cluster, 40, count=2)
     cluster.converged()
     backup = os.path.join(cluster.scratch, "ledger.backup")
     admin_tool(cluster, "backup", "--data-dir", leader.data_dir, backup)
@@ -627,12 +616,7 @@ def scenario_restore_backup(cluster):
         for node in fresh.nodes:
             if not node.wait_listening():
                 fail("a restored node exited: " + node.stderr_text())
-        writers = Writers(fresh, count=2, prefix="after")
-        try:
-            writers.wait_acks(40)
-            writers.pause()
-        finally:
-            writers.stop()
+        writers = write_some(fresh, 40, count=2, prefix="after")
         head = fresh.converged()
         NodeKeys(fresh).check(writers.acked)
         print("three nodes restored from one backup formed a new cluster; head %d" % head[0])
