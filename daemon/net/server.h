@@ -39,11 +39,13 @@ ff_err server_run(ff_server *server);
 /* The port the server listens on (the one chosen when the setting was 0). */
 uint16_t server_port(const ff_server *server);
 
-/* Tells the server that the log's head is now head_sequence because the cluster applied an entry
- * (a follower's events arrive that way, not through the writer). Safe from any thread, between
- * server_create and server_free: the loop then wakes the WatchEvents requests and the requests
- * waiting for a Fundflow-Min-Sequence that the head has passed. A head at or below one already
- * reported changes nothing. */
+/* Tells the server that the log's head (the last event's sequence, not a Raft index) is now
+ * head_sequence because the cluster applied an entry (a follower's events arrive that way, not
+ * through the writer). Call it once the entry's transaction has committed, so that a reader
+ * woken by it sees the events. Safe from any thread, between server_create and server_free: the
+ * loop then wakes the WatchEvents requests and the requests waiting for a Fundflow-Min-Sequence
+ * that the head has passed. A head at or below one already reported changes nothing; calling it
+ * on the leader too (for groups the writer also reports) is harmless. */
 void server_events_applied(ff_server *server, uint64_t head_sequence);
 
 /* Stops the writer (committing anything queued) and frees everything but the ledger. */

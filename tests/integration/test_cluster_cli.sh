@@ -97,7 +97,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(calls_file, "a") as log:
             log.write("%s %s\n" % (method, self.headers.get("Fundflow-Min-Sequence", "-")))
         if mode == "status" and self.headers.get("Content-Type") == "application/protobuf":
-            body = status_protobuf() if method == "GetClusterStatus" else encode([(2, 5)])
+            # ServerInfo: head 5, plugin aob 1.2.0, node 1 leading, applied index 9.
+            info = encode([(2, 5), (9, [(1, "aob"), (2, "1.2.0")]), (10, 1), (11, 4), (13, 9)])
+            body = status_protobuf() if method == "GetClusterStatus" else info
             self.send_response(200)
             self.send_header("Content-Type", "application/protobuf")
             self.send_header("Content-Length", str(len(body)))
@@ -213,12 +215,20 @@ printf '%s\n' "$output" | tr -d '\r' | grep -q '^3,follower,standby,127.0.0.1:90
 expect_status 0 --server "$status_url" --json cluster status
 expect_output '"behind": "4"'
 
+check "info shows the plugins and this node's place in the cluster"
+expect_status 0 --server "$status_url" info
+[[ $(field "plugins") == "aob 1.2.0" ]] || fail "no plugin aob 1.2.0:"$'\n'"$output"
+[[ $(field "cluster node") == "1 (leader)" ]] || fail "no cluster node 1, leading:"$'\n'"$output"
+[[ $(field "applied index") == 9 ]] || fail "no applied index 9:"$'\n'"$output"
+
 check "a single fundflowd is not part of a cluster"
 expect_status 1 --server "$leader_url" cluster status
 expect_errors "failed_precondition"
 expect_errors "this server is not part of a cluster"
 expect_status 1 --server "$leader_url" cluster transfer 2
 expect_errors "not_in_cluster"
+expect_status 0 --server "$leader_url" info
+[[ $output != *"cluster node"* ]] || fail "a single node shows a cluster:"$'\n'"$output"
 
 server_stop
 echo "test_cluster_cli: $checks checks passed"

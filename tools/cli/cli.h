@@ -301,7 +301,9 @@ int cli_outturn_run(const cli_options *options, cli_session *session);
 int cli_import_run(const cli_options *options, cli_session *session);
 int cli_reconcile_run(const cli_options *options, cli_session *session);
 int cli_backup_run(const cli_options *options, cli_session *session);
-/* cli_cluster.c: the cluster's status and membership. */
+/* cli_cluster.c: the cluster's status and membership, and a role as people read it
+ * ("leader", "follower", ...). */
+const char *cli_cluster_role_text(int role);
 int cli_cluster_status_run(const cli_options *options, cli_session *session);
 int cli_cluster_add_run(const cli_options *options, cli_session *session);
 int cli_cluster_remove_run(const cli_options *options, cli_session *session);

@@ -89,14 +89,24 @@ static void cli_usage_print(FILE *out) {
 static void cli_group_usage_print(FILE *out, const char *group) {
     fprintf(out, "Usage: " CLI_PROGRAM " %s <subcommand> [arguments] [flags]\n\nSubcommands:\n",
             group);
+    /* The columns widen for a group whose names or operands are longer (cluster add's). */
+    size_t name_columns = CLI_GROUP_USAGE_NAME_COLUMNS;
+    size_t operand_columns = CLI_GROUP_USAGE_OPERAND_COLUMNS;
+    for (int i = 0; i < CLI_SUBCOMMAND_COUNT; i++) {
+        const cli_subcommand *subcommand = &cli_subcommands[i];
+        if (subcommand->group == NULL || strcmp(subcommand->group, group) != 0) continue;
+        if (strlen(subcommand->name) > name_columns) name_columns = strlen(subcommand->name);
+        size_t operand = subcommand->operand ? strlen(subcommand->operand) : 0;
+        if (operand > operand_columns) operand_columns = operand;
+    }
     for (int i = 0; i < CLI_SUBCOMMAND_COUNT; i++) {
         const cli_subcommand *subcommand = &cli_subcommands[i];
         if (subcommand->group == NULL || strcmp(subcommand->group, group) != 0) continue;
         fputs("  ", out);
-        tool_text_pad_write(out, subcommand->name, CLI_GROUP_USAGE_NAME_COLUMNS);
+        tool_text_pad_write(out, subcommand->name, name_columns);
         fputc(' ', out);
         tool_text_pad_write(out, subcommand->operand ? subcommand->operand : "",
-                            CLI_GROUP_USAGE_OPERAND_COLUMNS);
+                            operand_columns);
         fprintf(out, " %s\n", subcommand->summary);
     }
     fprintf(out, "\nRun \"" CLI_PROGRAM " %s <subcommand> --help\" for its flags.\n", group);

@@ -30,7 +30,7 @@ static const cli_export_column cli_cluster_columns[CLI_CLUSTER_COLUMNS] = {
     CLI_EXPORT_COLUMN("behind", CLI_EXPORT_INTEGER),
 };
 
-static const char *cli_cluster_role_text(Fundflow__V1__ClusterRole role) {
+const char *cli_cluster_role_text(int role) {
     switch (role) {
     case FUNDFLOW__V1__CLUSTER_ROLE__CLUSTER_ROLE_FOLLOWER: return "follower";
     case FUNDFLOW__V1__CLUSTER_ROLE__CLUSTER_ROLE_CANDIDATE: return "candidate";

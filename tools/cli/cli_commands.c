@@ -284,10 +284,8 @@ static int cli_info_print(const ProtobufCMessage *message) {
                         info->plugins[i]->version);
     }
     if (info->cluster_role != FUNDFLOW__V1__CLUSTER_ROLE__CLUSTER_ROLE_UNSPECIFIED) {
-        char role[CLI_ENUM_NAME_BYTES_MAX];
         cli_field_print("cluster node", "%" PRIu64 " (%s)", info->cluster_node_id,
-                        cli_enum_text(&fundflow__v1__cluster_role__descriptor,
-                                      (int)info->cluster_role, role, sizeof role));
+                        cli_cluster_role_text((int)info->cluster_role));
         cli_field_print("cluster leader", "%s",
                         info->cluster_leader_url[0] ? info->cluster_leader_url
                                                     : "this node, or none known");
