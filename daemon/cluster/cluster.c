@@ -526,6 +526,10 @@ static ff_err raft_open(ff_cluster *cluster, const char *data_dir, char *error,
         raft_uv_tcp_close(&cluster->transport);
         return err;
     }
+    /* raft_uv 0.15 implements async_work (the thread pool asynchronous snapshots need) but
+     * still says io->version 1, which raft_init then refuses for them: say 2, which is what it
+     * provides. */
+    if (cluster->io.version < 2 && cluster->io.async_work != NULL) cluster->io.version = 2;
     const cluster_node_config *self = cluster_config_self(&cluster->config);
     if (raft_init(&cluster->raft, &cluster->io, &cluster->fsm, self->id, self->raft_address) != 0) {
         /* The I/O backend probes the directory here: a file system without O_DIRECT or

@@ -101,7 +101,20 @@ ff_err cluster_entry_unwrap(const void *bytes, size_t size, const uint8_t **entr
     return FF_OK;
 }
 
+/* On the loop: nothing to do there; the copy is taken off the loop, in fsm_snapshot_async. */
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *buffers[], unsigned *count) {
+    (void)fsm;
+    *buffers = NULL;
+    *count = 0;
+    return 0;
+}
+
+/* In libuv's thread pool, while the loop goes on applying entries and sending heartbeats: the
+ * copy may therefore hold entries past the index Raft labels the snapshot with. That is
+ * harmless: the copy records its own applied index, the header's (read before the copy) is at
+ * or below it, and entries a restored ledger already holds are skipped when Raft replays them. */
+static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *buffers[],
+                              unsigned *count) {
     cluster_fsm *state = fsm->data;
     uint64_t applied = 0;
     unlink(state->snapshot_path);
@@ -128,6 +141,19 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *buffers[], uns
     *count = 1;
     fprintf(stderr, "level=info msg=\"cluster: snapshot taken\" applied_index=%" PRIu64
             " bytes=%zu\n", applied, whole.len);
+    return 0;
+}
+
+/* After the snapshot is stored (or not): the buffers are the state machine's to free. */
+static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *buffers[],
+                                 unsigned *count) {
+    (void)fsm;
+    if (*buffers != NULL) {
+        for (unsigned i = 0; i < *count; i++) raft_free((*buffers)[i].base);
+        raft_free(*buffers);
+    }
+    *buffers = NULL;
+    *count = 0;
     return 0;
 }
 
@@ -181,11 +207,13 @@ ff_err cluster_fsm_init(cluster_fsm *state, struct raft_fsm *fsm, ff_ledger *led
     state->ledger = ledger;
     state->raft = raft;
     memset(fsm, 0, sizeof *fsm);
-    fsm->version = 1;
+    fsm->version = 3;
     fsm->data = state;
     fsm->apply = fsm_apply;
     fsm->snapshot = fsm_snapshot;
     fsm->restore = fsm_restore;
+    fsm->snapshot_finalize = fsm_snapshot_finalize;
+    fsm->snapshot_async = fsm_snapshot_async;
     return FF_OK;
 }
 

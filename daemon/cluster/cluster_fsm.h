@@ -5,7 +5,9 @@
  * ledger_snapshot_write wrote (a compacted copy of the store, applied index included). Restoring
  * one whose index the ledger has already reached changes nothing: that is a restart (raft_start
  * restores the last snapshot before replaying the log) or a node seeded from a backup.
- * Everything here runs on the cluster's loop thread (or before it starts).
+ * Everything here runs on the cluster's loop thread (or before it starts), but for the copy of a
+ * snapshot, which runs in libuv's thread pool (Raft's asynchronous snapshots, fsm version 3) so
+ * that a large ledger's copy does not hold up heartbeats.
  */
 #ifndef FUNDFLOW_CLUSTER_FSM_H
 #define FUNDFLOW_CLUSTER_FSM_H
@@ -35,7 +37,7 @@ int cluster_entry_wrap(const uint8_t *entry, size_t entry_size, struct raft_buff
 ff_err cluster_entry_unwrap(const void *bytes, size_t size, const uint8_t **entry_out,
                             size_t *entry_size_out);
 
-/* Fills fsm (Raft's, version 1) to apply to ledger; raft's last applied index gives each entry's
+/* Fills fsm (Raft's, version 3) to apply to ledger; raft's last applied index gives each entry's
  * index (the entry being applied is always raft_last_applied + 1). FF_OK or FF_ERR_CLUSTER_START
  * when data_dir's path is too long. */
 ff_err cluster_fsm_init(cluster_fsm *state, struct raft_fsm *fsm, ff_ledger *ledger,

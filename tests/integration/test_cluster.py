@@ -45,6 +45,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_harness import (POLL_SECONDS, Cluster, Events, Failure, Node,  # noqa: E402
                              chain_check, fail, free_ports, twirp)
