@@ -633,7 +633,10 @@ SCENARIOS = {
     "membership": scenario_membership, "start_errors": scenario_start_errors,
     "restore_backup": scenario_restore_backup, "recover": scenario_recover,
 }
-SETTINGS = {"snapshot": "snapshot_threshold = 64\nsnapshot_trailing = 16\n"}
+# The kill loop snapshots every 128 entries, so that restarts also restore a node's own
+# snapshot (and skip it when the ledger is already past it) and a node may catch up by one.
+SETTINGS = {"snapshot": "snapshot_threshold = 64\nsnapshot_trailing = 16\n",
+            "kill": "snapshot_threshold = 128\nsnapshot_trailing = 32\n"}
 
 
 def main():
