@@ -14,6 +14,8 @@ Usage: test_cluster.py BIN_DIR SCENARIO, SCENARIO one of
                stopped node; prints the time to a new leader accepting writes
   partition    a follower stopped with SIGSTOP while writes go on, then SIGCONT: it catches up to
                the same events, byte for byte
+  stale_leader the leader stopped with SIGSTOP under load and resumed after a new one took
+               over: nothing it sealed on its stale head is acknowledged, nothing is lost
   minority     two nodes killed: writes refused unavailable, reads on the survivor answer, and
                nothing acknowledged is lost once they return
   snapshot     with a low snapshot threshold, a node down during many writes catches up by a
@@ -329,6 +331,33 @@ def scenario_partition(cluster):
     verify_stopped(cluster)
 
 
+def scenario_stale_leader(cluster):
+    """The leader stopped with SIGSTOP mid-load: the others elect a new one and go on; when the
+    old one resumes, still believing it leads for a moment, whatever it sealed on its stale head
+    is never acknowledged as written, and every acknowledged write is on every node."""
+    setup_ledger(cluster)
+    writers = Writers(cluster)
+    try:
+        writers.wait_acks(30)
+        old = cluster.leader()
+        stopped_at = time.monotonic()
+        old.process.send_signal(signal.SIGSTOP)
+        old.stopped_signal = signal.SIGSTOP
+        writers.first_ack_after(stopped_at, old.url)
+        writers.wait_acks(50)
+        old.process.send_signal(signal.SIGCONT)
+        old.stopped_signal = None
+        writers.wait_acks(50)
+        writers.pause()
+    finally:
+        writers.stop()
+    head = cluster.converged()
+    NodeKeys(cluster).check(writers.acked)
+    print("node %d stopped while leading and resumed: %d acknowledged writes on every node, "
+          "head %d" % (old.id, len(writers.acked), head[0]))
+    verify_stopped(cluster)
+
+
 def scenario_minority(cluster):
     leader = setup_ledger(cluster)
     writers = write_some(cluster, 20, count=2)
@@ -632,6 +661,7 @@ SCENARIOS = {
     "read_your_writes": scenario_read_your_writes, "stream": scenario_stream,
     "membership": scenario_membership, "start_errors": scenario_start_errors,
     "restore_backup": scenario_restore_backup, "recover": scenario_recover,
+    "stale_leader": scenario_stale_leader,
 }
 # The kill loop snapshots every 128 entries, so that restarts also restore a node's own
 # snapshot (and skip it when the ledger is already past it) and a node may catch up by one.
