@@ -105,8 +105,10 @@ class Writers:
         while not self.stopping.is_set():
             status, body, _ = twirp(target, "SubmitCommands", {"commands": [allocation(key)]},
                                     timeout=5)
+            result = body["results"][0] if status == 200 else {}
+            if result.get("code") in ("not_leader", "replication_unknown"):
+                status = 503  # a group refused as a whole: retried with the same key
             if status == 200:
-                result = body["results"][0]
                 if result["code"] != "ok":
                     self.errors.append("%s refused: %s" % (key, result))
                     return False
