@@ -321,6 +321,43 @@ static void test_each_walks_a_prefix_and_keeps_the_visitors_answer(void **state)
     test_dir_remove(directory);
 }
 
+/* STORE_PUT_NEW_LIKELY_LAST writes what STORE_PUT_NEW writes whether or not the key sorts last:
+ * "b" and "c" go after the last key, "a" before it, "b" (a middle key) and "c" (the last) are
+ * refused as existing, and the table then reads back a, b, c with their first values. */
+static void test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    ff_ledger *ledger = test_ledger_open(directory, 0);
+    ff_store *store = ledger_store(ledger);
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    static const char *const puts[][2] = {{"b", "1"}, {"c", "2"}, {"a", "3"}, {"b", "4"},
+                                          {"c", "5"}};
+    static const ff_err expected[] = {FF_OK, FF_OK, FF_OK, FF_ERR_KEY_EXISTS, FF_ERR_KEY_EXISTS};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(puts[i][0], 1),
+                                   STORE_SLICE(puts[i][1], 1), STORE_PUT_NEW_LIKELY_LAST),
+                         expected[i]);
+    }
+    static const char *const rows[][2] = {{"a", "3"}, {"b", "1"}, {"c", "2"}};
+    store_cursor *cursor = NULL;
+    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_HISTORY, &cursor), FF_OK);
+    store_slice key, value;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(store_cursor_move(cursor, i == 0 ? STORE_FIRST : STORE_NEXT, &key, &value),
+                         FF_OK);
+        assert_int_equal(key.bytes, 1);
+        assert_memory_equal(key.data, rows[i][0], 1);
+        assert_int_equal(value.bytes, 1);
+        assert_memory_equal(value.data, rows[i][1], 1);
+    }
+    assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &key, &value), FF_ERR_NOT_FOUND);
+    store_cursor_close(cursor);
+    store_txn_abort(txn);
+    ledger_close(ledger);
+    test_dir_remove(directory);
+}
+
 /* Hex of a digest, for comparing with the constants below. */
 static void store_test_hex(const uint8_t digest[DIGEST_BYTES], char hex[2 * DIGEST_BYTES + 1]) {
     for (int i = 0; i < DIGEST_BYTES; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
@@ -430,6 +467,7 @@ int main(void) {
         cmocka_unit_test(test_configured_map_size_is_used),
         cmocka_unit_test(test_error_table_is_consistent),
         cmocka_unit_test(test_each_walks_a_prefix_and_keeps_the_visitors_answer),
+        cmocka_unit_test(test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts),
         cmocka_unit_test(test_log_bytes_and_hashes_are_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
