@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "failure.h"
 #include "log.h"
 #include "projection.h"
@@ -233,8 +234,13 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     work->report->events_checked = work->walk.previous.sequence;
     work->walk.limit = FF_REPLAY_EVENTS_PER_TXN;
     verify_replay replay = {scratch_txn, work->scratch};
-    return verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
-                           work->report);
+    /* Every write of the replay stays in scratch_txn or the replay fails whole, so the balances
+     * it meets may be kept in memory as a flat batch keeps them (account_balance_cache_begin). */
+    account_balance_cache_begin(scratch_txn);
+    err = verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
+                          work->report);
+    account_balance_cache_end();
+    return err;
 }
 
 /* Replays the whole log of live_txn into scratch, committing every FF_REPLAY_EVENTS_PER_TXN
