@@ -80,14 +80,20 @@ static ff_err log_record_pack(Fundflow__V1__EventRecord *record, const log_head 
     return FF_OK;
 }
 
+/* Writes a record's bytes at the end of the log, only. */
+static ff_err log_record_put_untreed(store_txn *txn, ff_store *store, uint64_t sequence,
+                                     store_slice value) {
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    return store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES), value,
+                     STORE_PUT_APPEND);
+}
+
 /* Writes a record's bytes at the end of the log, and adds them to the log's Merkle tree in the
  * same transaction. */
 static ff_err log_record_put(store_txn *txn, ff_store *store, uint64_t sequence,
                              store_slice value) {
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(sequence, key_bytes);
-    ff_err err = store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                           value, STORE_PUT_APPEND);
+    ff_err err = log_record_put_untreed(txn, store, sequence, value);
     return err == FF_OK ? tree_append(txn, store, sequence, value) : err;
 }
 
@@ -113,6 +119,12 @@ ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_
     /* Only records that have passed log_record_check are copied, so the trailer is there. */
     assert(sequence >= 1 && log_trailer_valid(value));
     return log_record_put(txn, store, sequence, value);
+}
+
+ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
+                                   store_slice value) {
+    assert(sequence >= 1 && log_trailer_valid(value));
+    return log_record_put_untreed(txn, store, sequence, value);
 }
 
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
