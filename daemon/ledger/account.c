@@ -454,6 +454,17 @@ static ff_err account_period_open_check(store_txn *txn, ff_store *store, const p
                        year_text, code_bytes, leg->account.org_code, dated);
 }
 
+/* True if a leg before leg i is on the same organisation, whose periods are then checked. */
+static bool account_leg_org_seen(const posting *postings, size_t i) {
+    for (size_t j = 0; j < i; j++) {
+        if (memcmp(postings[j].account.org_code, postings[i].account.org_code,
+                   sizeof postings[i].account.org_code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Works out the balance each leg leaves, refusing (with nothing written) a leg that would
  * overflow its totals or take a budget below zero. */
 static ff_err account_postings_check(store_txn *txn, ff_store *store, uint64_t sequence,
@@ -485,6 +496,7 @@ ff_err account_postings_apply(store_txn *txn, ff_store *store, uint64_t sequence
     assert(sequence >= 1 && (posting_count == 0 || postings != NULL));
     ff_err err = account_postings_balanced(postings, posting_count, failure);
     for (size_t i = 0; err == FF_OK && i < posting_count; i++) {
+        if (account_leg_org_seen(postings, i)) continue;
         err = account_period_open_check(txn, store, &postings[i], effective_date, failure);
     }
     /* Every leg is checked before any is written, so a refusal leaves nothing to undo. One event

@@ -153,7 +153,7 @@ static ff_err projection_actor_index_write(store_txn *txn, ff_store *store,
     log_key_encode(record->sequence, key + actor_bytes + 1);
     ff_err err = ledger_put(txn, store, STORE_TABLE_ACTOR_EVENTS,
                             STORE_SLICE(key, actor_bytes + 1 + LOG_KEY_BYTES),
-                            STORE_SLICE(NULL, 0), STORE_PUT_NEW);
+                            STORE_SLICE(NULL, 0), STORE_PUT_NEW_LIKELY_LAST);
     return err ? failure_set(failure, err, NULL, "cannot write the actor index") : FF_OK;
 }
 

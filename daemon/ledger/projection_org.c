@@ -3,6 +3,7 @@
 #include "projection_org.h"
 
 #include <assert.h>
+#include <stdalign.h>
 #include <string.h>
 
 #include "command.h"
@@ -36,25 +37,104 @@ const char *projection_kind_name(org_kind kind) {
     return value ? value->name : "UNKNOWN";
 }
 
+/* The failure for an organisation in field that could not be read. */
+static ff_err projection_party_read_failure(ff_err err, const char *code, const char *field,
+                                            ff_failure *failure) {
+    if (err == FF_ERR_ORG_UNKNOWN) {
+        return failure_set(failure, err, field, "%s %s is not a registered organisation", field,
+                           code);
+    }
+    return failure_set(failure, err, field, "cannot read organisation %s", code);
+}
+
+/* Checks that org, read for field, is of a kind in allowed (a zero-terminated list). */
+static ff_err projection_party_kind_check(const Fundflow__V1__OrgRecord *org, const char *code,
+                                          const char *field, const org_kind *allowed,
+                                          ff_failure *failure) {
+    for (const org_kind *kind = allowed; *kind != 0; kind++) {
+        if (org->kind == *kind) return FF_OK;
+    }
+    return failure_set(failure, FF_ERR_ORG_KIND_NOT_ALLOWED, field,
+                       "%s %s is a %s, which cannot be %s", field, code,
+                       projection_kind_name(org->kind), field);
+}
+
 /* Reads the organisation in field and checks its kind is one of allowed (a zero-terminated
  * list). On success the caller owns *org_out. */
 ff_err projection_party_read(store_txn *txn, ff_store *store, const char *code,
                              const char *field, const org_kind *allowed,
                              Fundflow__V1__OrgRecord **org_out, ff_failure *failure) {
     ff_err err = projection_org_read(txn, store, code, org_out);
-    if (err == FF_ERR_ORG_UNKNOWN) {
-        return failure_set(failure, err, field, "%s %s is not a registered organisation", field,
-                           code);
+    if (err != FF_OK) return projection_party_read_failure(err, code, field, failure);
+    err = projection_party_kind_check(*org_out, code, field, allowed, failure);
+    if (err != FF_OK) {
+        fundflow__v1__org_record__free_unpacked(*org_out, NULL);
+        *org_out = NULL;
     }
-    if (err != FF_OK) return failure_set(failure, err, field, "cannot read organisation %s", code);
-    for (const org_kind *kind = allowed; *kind != 0; kind++) {
-        if ((*org_out)->kind == *kind) return FF_OK;
+    return err;
+}
+
+/* protobuf-c's allocator over a kept slot's arena: a bump allocation, freed all at once by the
+ * next decode into the slot. NULL when the arena is used up, which fails the decode. */
+static void *projection_org_arena_alloc(void *data, size_t bytes) {
+    projection_org_kept *kept = data;
+    size_t start = (kept->arena_used + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (start > sizeof kept->arena || bytes > sizeof kept->arena - start) return NULL;
+    kept->arena_used = start + bytes;
+    return kept->arena + start;
+}
+
+static void projection_org_arena_free(void *data, void *pointer) {
+    (void)data;
+    (void)pointer;
+}
+
+/* Decodes stored into kept, or, when it does not fit, into the heap; NULL if it is not a record. */
+static const Fundflow__V1__OrgRecord *projection_org_kept_decode(projection_org_kept *kept,
+                                                                 store_slice stored) {
+    if (stored.bytes > 0 && kept->stored_bytes == stored.bytes &&
+        memcmp(kept->stored, stored.data, stored.bytes) == 0) {
+        return kept->org;
     }
-    failure_set(failure, FF_ERR_ORG_KIND_NOT_ALLOWED, field, "%s %s is a %s, which cannot be %s",
-                field, code, projection_kind_name((*org_out)->kind), field);
-    fundflow__v1__org_record__free_unpacked(*org_out, NULL);
+    kept->stored_bytes = 0;
+    kept->arena_used = 0;
+    kept->org = NULL;
+    if (stored.bytes > 0 && stored.bytes <= sizeof kept->stored) {
+        ProtobufCAllocator arena = {projection_org_arena_alloc, projection_org_arena_free, kept};
+        kept->org = fundflow__v1__org_record__unpack(&arena, stored.bytes, stored.data);
+    }
+    if (kept->org != NULL) {
+        memcpy(kept->stored, stored.data, stored.bytes);
+        kept->stored_bytes = stored.bytes;
+        return kept->org;
+    }
+    kept->heap = fundflow__v1__org_record__unpack(NULL, stored.bytes, stored.data);
+    return kept->heap;
+}
+
+ff_err projection_party_read_kept(store_txn *txn, ff_store *store, const char *code,
+                                  const char *field, const org_kind *allowed,
+                                  projection_org_kept *kept,
+                                  const Fundflow__V1__OrgRecord **org_out, ff_failure *failure) {
+    assert(kept->heap == NULL);
     *org_out = NULL;
-    return FF_ERR_ORG_KIND_NOT_ALLOWED;
+    store_slice stored;
+    ff_err err = store_get(txn, store, STORE_TABLE_ORGS, STORE_SLICE(code, strlen(code)), &stored);
+    if (err == FF_ERR_NOT_FOUND) err = FF_ERR_ORG_UNKNOWN;
+    const Fundflow__V1__OrgRecord *org = err == FF_OK ? projection_org_kept_decode(kept, stored)
+                                                      : NULL;
+    if (err == FF_OK && org == NULL) err = FF_ERR_STORAGE;
+    if (err != FF_OK) return projection_party_read_failure(err, code, field, failure);
+    assert(protobuf_c_message_check(&org->base));
+    projection_org_assert_valid(org, code);
+    err = projection_party_kind_check(org, code, field, allowed, failure);
+    if (err == FF_OK) *org_out = org;
+    return err;
+}
+
+void projection_org_kept_release(projection_org_kept *kept) {
+    if (kept->heap != NULL) fundflow__v1__org_record__free_unpacked(kept->heap, NULL);
+    kept->heap = NULL;
 }
 
 ff_err projection_org_exists(store_txn *txn, ff_store *store, const char *code,

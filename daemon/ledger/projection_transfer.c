@@ -37,25 +37,31 @@ static const org_kind projection_budget_recipients[] = {
     FUNDFLOW__V1__ORG_KIND__PLACE, FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE,
     FUNDFLOW__V1__ORG_KIND__JOINT_COMMITTEE, FUNDFLOW__V1__ORG_KIND__LOCAL_AUTHORITY, 0};
 
+/* The two parties of the transfer this thread is working out, kept decoded between commands. */
+static _Thread_local projection_org_kept projection_transfer_payer, projection_transfer_payee;
+
+/* Reads and checks a transfer's two parties into the thread's kept payer and payee; release both
+ * with projection_transfer_parties_release whatever the result. */
 static ff_err projection_transfer_parties(store_txn *txn, ff_store *store,
                                           const Fundflow__V1__Event *event,
-                                          Fundflow__V1__OrgRecord **payer,
-                                          Fundflow__V1__OrgRecord **payee, ff_failure *failure) {
+                                          const Fundflow__V1__OrgRecord **payer,
+                                          const Fundflow__V1__OrgRecord **payee,
+                                          ff_failure *failure) {
     bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
     const char *payer_code = allocation ? event->allocation_issued->funder_code
                                         : event->budget_delegated->from_code;
     const char *payee_code = allocation ? event->allocation_issued->recipient_code
                                         : event->budget_delegated->to_code;
     const char *payee_field = allocation ? "recipient_code" : "to_code";
-    ff_err err = projection_party_read(txn, store, payer_code,
-                                       allocation ? "funder_code" : "from_code",
-                                       allocation ? projection_funders : projection_budget_holders,
-                                       payer, failure);
+    ff_err err = projection_party_read_kept(
+        txn, store, payer_code, allocation ? "funder_code" : "from_code",
+        allocation ? projection_funders : projection_budget_holders, &projection_transfer_payer,
+        payer, failure);
     if (err != FF_OK) return err;
-    err = projection_party_read(txn, store, payee_code, payee_field,
-                                allocation ? projection_allocation_recipients
-                                           : projection_budget_recipients,
-                                payee, failure);
+    err = projection_party_read_kept(txn, store, payee_code, payee_field,
+                                     allocation ? projection_allocation_recipients
+                                                : projection_budget_recipients,
+                                     &projection_transfer_payee, payee, failure);
     /* A place's budget comes from the ICB it belongs to. */
     if (err == FF_OK && (*payee)->kind == FUNDFLOW__V1__ORG_KIND__PLACE &&
         strcmp((*payee)->parent_code, payer_code) != 0) {
@@ -66,6 +72,11 @@ static ff_err projection_transfer_parties(store_txn *txn, ff_store *store,
     return err;
 }
 
+static void projection_transfer_parties_release(void) {
+    projection_org_kept_release(&projection_transfer_payer);
+    projection_org_kept_release(&projection_transfer_payee);
+}
+
 ff_err projection_event_postings(store_txn *txn, ff_store *store, const Fundflow__V1__Event *event,
                                  posting *postings, size_t *posting_count_out,
                                  ff_failure *failure) {
@@ -74,7 +85,7 @@ ff_err projection_event_postings(store_txn *txn, ff_store *store, const Fundflow
         event->kind_case != FUNDFLOW__V1__EVENT__KIND_BUDGET_DELEGATED) {
         return FF_OK;
     }
-    Fundflow__V1__OrgRecord *payer = NULL, *payee = NULL;
+    const Fundflow__V1__OrgRecord *payer = NULL, *payee = NULL;
     ff_err err = projection_transfer_parties(txn, store, event, &payer, &payee, failure);
     if (err == FF_OK) {
         bool allocation = event->kind_case == FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
@@ -87,8 +98,7 @@ ff_err projection_event_postings(store_txn *txn, ff_store *store, const Fundflow
         projection_transfer_postings(payer, payee, stream, year, amount, postings);
         *posting_count_out = 4;
     }
-    if (payer) fundflow__v1__org_record__free_unpacked(payer, NULL);
-    if (payee) fundflow__v1__org_record__free_unpacked(payee, NULL);
+    projection_transfer_parties_release();
     return err;
 }
 

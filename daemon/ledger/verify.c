@@ -1,10 +1,12 @@
 /* Verifying the hash chain, comparing projections with a replay, and rebuilding projections. */
 #include "verify.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "failure.h"
 #include "log.h"
 #include "projection.h"
@@ -123,16 +125,27 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
 typedef struct verify_replay {
     store_txn *txn;
     ff_store *store;
+    bool with_tree; /* a rebuild keeps its copy, Merkle tree and all; verify throws its away */
 } verify_replay;
+
+/* verify_event_replay, with the Merkle tree kept or (for verify's throwaway copy) not. */
+static ff_err verify_event_copy_apply(store_txn *txn, ff_store *store, bool with_tree,
+                                      uint64_t sequence, store_slice value,
+                                      const Fundflow__V1__EventRecord *record,
+                                      ff_failure *failure, bool *copied_out) {
+    *copied_out = false;
+    ff_err err = with_tree ? log_append_raw(txn, store, sequence, value)
+                           : log_append_raw_without_tree(txn, store, sequence, value);
+    if (err != FF_OK) return err;
+    *copied_out = true;
+    return projection_apply(txn, store, record, failure);
+}
 
 ff_err verify_event_replay(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
                           const Fundflow__V1__EventRecord *record, ff_failure *failure,
                           bool *copied_out) {
-    *copied_out = false;
-    ff_err err = log_append_raw(txn, store, sequence, value);
-    if (err != FF_OK) return err;
-    *copied_out = true;
-    return projection_apply(txn, store, record, failure);
+    return verify_event_copy_apply(txn, store, true, sequence, value, record, failure,
+                                   copied_out);
 }
 
 static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice value,
@@ -141,8 +154,8 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     ff_failure failure;
     failure_clear(&failure);
     bool copied = false;
-    ff_err err = verify_event_replay(replay->txn, replay->store, sequence, value, record,
-                                     &failure, &copied);
+    ff_err err = verify_event_copy_apply(replay->txn, replay->store, replay->with_tree, sequence,
+                                         value, record, &failure, &copied);
     if (!copied) return verify_fail(report, err, sequence, "cannot copy the event");
     if (err == FF_OK) return FF_OK;
     /* A store that cannot be read or written says nothing about the projections: its error
@@ -231,6 +244,7 @@ typedef struct verify_scratch_work_context {
     ff_store *live;
     store_txn *live_txn;
     ff_store *scratch;
+    bool with_tree;
     verify_walk walk;
     verify_report *report;
 } verify_scratch_work_context;
@@ -243,17 +257,24 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's. */
     work->report->events_checked = work->walk.previous.sequence;
     work->walk.limit = FF_REPLAY_EVENTS_PER_TXN;
-    verify_replay replay = {scratch_txn, work->scratch};
-    return verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
-                           work->report);
+    verify_replay replay = {scratch_txn, work->scratch, work->with_tree};
+    /* Every write of the replay stays in scratch_txn or the replay fails whole, so the balances
+     * it meets may be kept in memory as a flat batch keeps them (account_balance_cache_begin). */
+    account_balance_cache_begin(scratch_txn);
+    err = verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
+                          work->report);
+    account_balance_cache_end();
+    return err;
 }
 
 /* Replays the whole log of live_txn into scratch, committing every FF_REPLAY_EVENTS_PER_TXN
- * events. */
+ * events; with_tree builds the copy's Merkle tree too, which only a kept copy needs. */
 static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
-                                    const verify_progress *progress, verify_report *report) {
+                                    bool with_tree, const verify_progress *progress,
+                                    verify_report *report) {
     verify_scratch_work_context work = {
-        .live = live, .live_txn = live_txn, .scratch = scratch, .report = report,
+        .live = live, .live_txn = live_txn, .scratch = scratch, .with_tree = with_tree,
+        .report = report,
         .walk = {.progress = progress, .stage = VERIFY_STAGE_REPLAY,
                  .total = verify_progress_total(live_txn, live, progress)}};
     ff_err err = FF_OK;
@@ -317,7 +338,11 @@ static ff_err verify_projections_watched(ff_store *store, const char *scratch_pa
         verify_fail(report, err, 0, scratch ? "cannot begin a read transaction on the ledger"
                                             : "cannot open the scratch store");
     }
-    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, scratch, progress, report);
+    /* The scratch copy's tree would be thrown away unread: only the projection tables are
+     * compared (fundflow-admin verify checks the live tree against the log with tree_check). */
+    if (err == FF_OK) {
+        err = verify_scratch_replay(store, live_txn, scratch, false, progress, report);
+    }
     if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, progress, report);
     store_txn_abort(live_txn);
     store_close(scratch);
@@ -357,7 +382,7 @@ static ff_err verify_rebuild_replay(ff_store *store, const char *rebuild_dir,
     }
     err = log_head_read(live_txn, store, head_out);
     if (err != FF_OK) verify_fail(report, err, 0, "cannot read the log's head");
-    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, rebuilt, progress, report);
+    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, rebuilt, true, progress, report);
     store_read_end(store, live_txn);
     store_close(rebuilt);
     return err;

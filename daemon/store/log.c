@@ -8,17 +8,27 @@
 
 #include "tree.h"
 
+_Static_assert(LOG_KEY_BYTES == sizeof(uint64_t), "a log key is one big-endian uint64_t");
+
+/* A uint64_t between host and big-endian order: one byte swap on the usual little-endian host,
+ * instead of a loop of shifts (every key of every table the write path touches goes through it). */
+static uint64_t log_big_endian(uint64_t value) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return value;
+#else
+    return __builtin_bswap64(value);
+#endif
+}
+
 void log_key_encode(uint64_t sequence, uint8_t key[LOG_KEY_BYTES]) {
-    for (int i = LOG_KEY_BYTES - 1; i >= 0; i--) {
-        key[i] = (uint8_t)(sequence & 0xFF);
-        sequence >>= 8;
-    }
+    uint64_t big_endian = log_big_endian(sequence);
+    memcpy(key, &big_endian, LOG_KEY_BYTES);
 }
 
 uint64_t log_key_decode(const uint8_t key[LOG_KEY_BYTES]) {
-    uint64_t sequence = 0;
-    for (int i = 0; i < LOG_KEY_BYTES; i++) sequence = (sequence << 8) | key[i];
-    return sequence;
+    uint64_t big_endian;
+    memcpy(&big_endian, key, LOG_KEY_BYTES);
+    return log_big_endian(big_endian);
 }
 
 static bool log_trailer_valid(store_slice value) {
@@ -80,14 +90,20 @@ static ff_err log_record_pack(Fundflow__V1__EventRecord *record, const log_head 
     return FF_OK;
 }
 
+/* Writes a record's bytes at the end of the log, only. */
+static ff_err log_record_put_untreed(store_txn *txn, ff_store *store, uint64_t sequence,
+                                     store_slice value) {
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    return store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES), value,
+                     STORE_PUT_APPEND);
+}
+
 /* Writes a record's bytes at the end of the log, and adds them to the log's Merkle tree in the
  * same transaction. */
 static ff_err log_record_put(store_txn *txn, ff_store *store, uint64_t sequence,
                              store_slice value) {
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(sequence, key_bytes);
-    ff_err err = store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                           value, STORE_PUT_APPEND);
+    ff_err err = log_record_put_untreed(txn, store, sequence, value);
     return err == FF_OK ? tree_append(txn, store, sequence, value) : err;
 }
 
@@ -113,6 +129,12 @@ ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_
     /* Only records that have passed log_record_check are copied, so the trailer is there. */
     assert(sequence >= 1 && log_trailer_valid(value));
     return log_record_put(txn, store, sequence, value);
+}
+
+ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
+                                   store_slice value) {
+    assert(sequence >= 1 && log_trailer_valid(value));
+    return log_record_put_untreed(txn, store, sequence, value);
 }
 
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,

@@ -42,6 +42,11 @@ ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *re
 /* Copies an already-stored record's bytes to the end of another store's log, for replays. */
 ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value);
 
+/* log_append_raw without the Merkle tree, for a copy that is thrown away unread (verify's scratch
+ * store): the copy's tree is left empty, so it must never be kept or served. */
+ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
+                                   store_slice value);
+
 /* Reads and decodes one event. The caller frees *record_out with
  * fundflow__v1__event_record__free_unpacked. Errors: FF_ERR_EVENT_UNKNOWN, FF_ERR_LOG_DECODE. */
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,

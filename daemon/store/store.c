@@ -492,13 +492,21 @@ ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice
                  store_slice value, store_put_mode mode) {
     static const unsigned flags[] = {[STORE_PUT_REPLACE] = 0,
                                      [STORE_PUT_NEW] = MDB_NOOVERWRITE,
-                                     [STORE_PUT_APPEND] = MDB_APPEND};
+                                     [STORE_PUT_APPEND] = MDB_APPEND,
+                                     [STORE_PUT_NEW_LIKELY_LAST] = MDB_NOOVERWRITE};
     assert(txn != NULL && key.bytes > 0 && (value.bytes == 0 || value.data != NULL));
-    assert(mode <= STORE_PUT_APPEND);
+    assert(mode <= STORE_PUT_NEW_LIKELY_LAST);
     if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
     MDB_val mdb_key = store_val(key), mdb_value = store_val(value);
-    return store_result(mdb_put(store_mdb_txn(txn), store_table_dbi(store, table), &mdb_key,
-                                &mdb_value, flags[mode]));
+    MDB_txn *mdb_txn = store_mdb_txn(txn);
+    MDB_dbi dbi = store_table_dbi(store, table);
+    /* LMDB refuses an append whose key does not sort after the last (MDB_KEYEXIST) before it
+     * touches a page, so the ordinary put that follows finds the table as it was. */
+    if (mode == STORE_PUT_NEW_LIKELY_LAST) {
+        int rc = mdb_put(mdb_txn, dbi, &mdb_key, &mdb_value, MDB_APPEND);
+        if (rc != MDB_KEYEXIST) return store_result(rc);
+    }
+    return store_result(mdb_put(mdb_txn, dbi, &mdb_key, &mdb_value, flags[mode]));
 }
 
 ff_err store_delete(store_txn *txn, ff_store *store, store_table table, store_slice key) {

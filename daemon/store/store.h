@@ -197,6 +197,8 @@ typedef enum store_put_mode {
     STORE_PUT_REPLACE, /* write the key whether or not it exists */
     STORE_PUT_NEW,     /* FF_ERR_KEY_EXISTS if the key exists */
     STORE_PUT_APPEND,  /* the key sorts after every key in the table (the log) */
+    STORE_PUT_NEW_LIKELY_LAST, /* as STORE_PUT_NEW, for a key that usually sorts after every
+                                * key in the table: appended without a search when it does */
 } store_put_mode;
 
 /* Writes one key. FF_ERR_MAP_LIMIT when the map is full. */

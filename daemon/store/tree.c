@@ -299,6 +299,9 @@ ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_b
         err = merkle_leaf_hash(value.data, value.bytes, &leaf);
         if (err == FF_OK) err = tree_recount_push(txn, store, &recount, &leaf, reason,
                                                   reason_bytes);
+        /* The walk reads the whole log: its pages are handed back now and then, so the resident
+         * set does not grow with the ledger (as verify's own walks do). */
+        if (recount.size % FF_REPLAY_EVENTS_PER_TXN == 0) store_map_pages_release(store);
     }
     store_cursor_close(cursor);
     if (err == FF_ERR_NOT_FOUND) err = FF_OK;

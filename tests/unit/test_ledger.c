@@ -6,12 +6,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
 #include "fundflow/limits.h"
 #include "ledger.h"
+#include "projection_org.h"
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
@@ -394,6 +396,59 @@ static void test_position_of_unknown_org(void **state) {
                                           &position), FF_ERR_CODE_INVALID);
 }
 
+/* A provider collaborative of 64 member trusts (codes RA000 to RA063, seven bytes each as
+ * stored) with a 160-byte name: its stored record is over PROJECTION_ORG_KEPT_STORED_BYTES, so a
+ * transfer reads it into the heap instead of keeping it decoded. QUE receives 1,000p and passes
+ * the collaborative 100p, place 06H (kept) 200p between, then the collaborative 300p: it has
+ * received 100 + 300 = 400p and holds 400p, and QUE has passed on 600p and holds 400p. */
+static void test_a_party_too_large_to_keep_decoded_posts_the_same(void **state) {
+    test_fixture *f = *state;
+    enum { MEMBERS = FF_MEMBERS_MAX, CODE_BYTES = 6 };
+    for (int i = 0; i < MEMBERS; i++) {
+        char key[16], code[CODE_BYTES];
+        snprintf(key, sizeof key, "org-ra%03d", i);
+        snprintf(code, sizeof code, "RA%03d", i);
+        assert_int_equal(test_submit(f->ledger, test_org(key, code, "member trust",
+                                                         FUNDFLOW__V1__ORG_KIND__TRUST, NULL),
+                                     NULL),
+                         FF_OK);
+    }
+    char name[FF_ORG_NAME_BYTES_MAX + 1];
+    memset(name, 'n', FF_ORG_NAME_BYTES_MAX);
+    name[FF_ORG_NAME_BYTES_MAX] = '\0';
+    Fundflow__V1__Command *collaborative = test_org(
+        "org-pcx", "PCX", name, FUNDFLOW__V1__ORG_KIND__PROVIDER_COLLABORATIVE, NULL);
+    Fundflow__V1__OrgRegistered *registered = collaborative->event->org_registered;
+    registered->member_codes = calloc(MEMBERS, sizeof *registered->member_codes);
+    assert_non_null(registered->member_codes);
+    registered->n_member_codes = MEMBERS;
+    for (int i = 0; i < MEMBERS; i++) {
+        registered->member_codes[i] = malloc(CODE_BYTES);
+        assert_non_null(registered->member_codes[i]);
+        snprintf(registered->member_codes[i], CODE_BYTES, "RA%03d", i);
+    }
+    registered->lead_provider_code = strdup("RA000");
+    assert_int_equal(test_submit(f->ledger, collaborative, NULL), FF_OK);
+    store_txn *txn = NULL;
+    assert_int_equal(store_read_begin(ledger_store(f->ledger), &txn), FF_OK);
+    store_slice stored;
+    assert_int_equal(store_get(txn, ledger_store(f->ledger), STORE_TABLE_ORGS,
+                               STORE_SLICE("PCX", 3), &stored),
+                     FF_OK);
+    assert_true(stored.bytes > PROJECTION_ORG_KEPT_STORED_BYTES);
+    store_read_end(ledger_store(f->ledger), txn);
+    assert_int_equal(test_submit(f->ledger, test_allocation("px0", "X24", "QUE", CORE, TEST_YEAR,
+                                                            1000), NULL), FF_OK);
+    assert_int_equal(test_submit(f->ledger, test_budget("px1", "QUE", "PCX", CORE, TEST_YEAR, 100),
+                                 NULL), FF_OK);
+    assert_int_equal(test_submit(f->ledger, test_budget("px2", "QUE", "06H", CORE, TEST_YEAR, 200),
+                                 NULL), FF_OK);
+    assert_int_equal(test_submit(f->ledger, test_budget("px3", "QUE", "PCX", CORE, TEST_YEAR, 300),
+                                 NULL), FF_OK);
+    assert_position(f->ledger, "PCX", UINT64_MAX, 400, 0, 400);
+    assert_position(f->ledger, "QUE", UINT64_MAX, 1000, 600, 400);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
 #define LEDGER_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, test_fixture_teardown)
@@ -412,6 +467,7 @@ int main(void) {
         LEDGER_TEST(test_batch_limits),
         LEDGER_TEST(test_unbalanced_postings_are_refused),
         LEDGER_TEST(test_position_of_unknown_org),
+        LEDGER_TEST(test_a_party_too_large_to_keep_decoded_posts_the_same),
 #undef LEDGER_TEST
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -284,15 +284,36 @@ static ff_err each_probe_run(store_txn *txn, ff_store *store, const char *prefix
                       each_probe_visit, probe);
 }
 
+/* A fresh ledger in a fresh directory, with a write transaction open on its store. */
+typedef struct store_test_writing {
+    char *directory;
+    ff_ledger *ledger;
+    ff_store *store;
+    store_txn *txn;
+} store_test_writing;
+
+static store_test_writing store_test_writing_begin(void) {
+    store_test_writing writing = {test_dir_make(), NULL, NULL, NULL};
+    writing.ledger = test_ledger_open(writing.directory, 0);
+    writing.store = ledger_store(writing.ledger);
+    assert_int_equal(store_txn_begin(writing.store, NULL, STORE_TXN_WRITE, &writing.txn), FF_OK);
+    return writing;
+}
+
+/* Abandons the transaction and removes the ledger. */
+static void store_test_writing_end(store_test_writing *writing) {
+    store_txn_abort(writing->txn);
+    ledger_close(writing->ledger);
+    test_dir_remove(writing->directory);
+}
+
 /* store_each walks exactly the rows under its prefix, stops when told, and hands back a
  * visitor's own answer, not_found included, rather than taking it for the end of the table. */
 static void test_each_walks_a_prefix_and_keeps_the_visitors_answer(void **state) {
     (void)state;
-    char *directory = test_dir_make();
-    ff_ledger *ledger = test_ledger_open(directory, 0);
-    ff_store *store = ledger_store(ledger);
-    store_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    store_test_writing writing = store_test_writing_begin();
+    ff_store *store = writing.store;
+    store_txn *txn = writing.txn;
     static const char *const keys[] = {"aa", "ab1", "ab2", "ab3", "ac"};
     for (size_t i = 0; i < 5; i++) {
         assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY,
@@ -316,9 +337,40 @@ static void test_each_walks_a_prefix_and_keeps_the_visitors_answer(void **state)
     probe = (each_probe){0, 1, FF_ERR_NOT_FOUND, false};
     assert_int_equal(each_probe_run(txn, store, "ab", &probe), FF_ERR_NOT_FOUND);
     assert_int_equal(probe.rows, 1);
-    store_txn_abort(txn);
-    ledger_close(ledger);
-    test_dir_remove(directory);
+    store_test_writing_end(&writing);
+}
+
+/* STORE_PUT_NEW_LIKELY_LAST writes what STORE_PUT_NEW writes whether or not the key sorts last:
+ * "b" and "c" go after the last key, "a" before it, "b" (a middle key) and "c" (the last) are
+ * refused as existing, and the table then reads back a, b, c with their first values. */
+static void test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts(void **state) {
+    (void)state;
+    store_test_writing writing = store_test_writing_begin();
+    ff_store *store = writing.store;
+    store_txn *txn = writing.txn;
+    static const char *const puts[][2] = {{"b", "1"}, {"c", "2"}, {"a", "3"}, {"b", "4"},
+                                          {"c", "5"}};
+    static const ff_err expected[] = {FF_OK, FF_OK, FF_OK, FF_ERR_KEY_EXISTS, FF_ERR_KEY_EXISTS};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(puts[i][0], 1),
+                                   STORE_SLICE(puts[i][1], 1), STORE_PUT_NEW_LIKELY_LAST),
+                         expected[i]);
+    }
+    static const char *const rows[][2] = {{"a", "3"}, {"b", "1"}, {"c", "2"}};
+    store_cursor *cursor = NULL;
+    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_HISTORY, &cursor), FF_OK);
+    store_slice key, value;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(store_cursor_move(cursor, i == 0 ? STORE_FIRST : STORE_NEXT, &key, &value),
+                         FF_OK);
+        assert_int_equal(key.bytes, 1);
+        assert_memory_equal(key.data, rows[i][0], 1);
+        assert_int_equal(value.bytes, 1);
+        assert_memory_equal(value.data, rows[i][1], 1);
+    }
+    assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &key, &value), FF_ERR_NOT_FOUND);
+    store_cursor_close(cursor);
+    store_test_writing_end(&writing);
 }
 
 /* Hex of a digest, for comparing with the constants below. */
@@ -430,6 +482,7 @@ int main(void) {
         cmocka_unit_test(test_configured_map_size_is_used),
         cmocka_unit_test(test_error_table_is_consistent),
         cmocka_unit_test(test_each_walks_a_prefix_and_keeps_the_visitors_answer),
+        cmocka_unit_test(test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts),
         cmocka_unit_test(test_log_bytes_and_hashes_are_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
