@@ -3,38 +3,17 @@
 #include "merkle.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "sha256.h"
 
 enum { MERKLE_LEAF_PREFIX = 0x00, MERKLE_NODE_PREFIX = 0x01 };
-
-/* OpenSSL 3's EVP_sha256() makes every digest fetch the method again from the provider store,
- * about a quarter of the cost of hashing a leaf or a node; so the method is fetched once per
- * process and shared (a fetched EVP_MD is immutable and may be used by any number of threads,
- * openssl-threads(7)), as daemon/store/digest.c does for the hash chain. (Keeping one context
- * per thread as well saved only 1% more of an append, measured, so each digest has its own.) */
-static pthread_once_t merkle_sha256_once = PTHREAD_ONCE_INIT;
-static EVP_MD *merkle_sha256_fetched;
-
-static void merkle_sha256_fetch(void) {
-    merkle_sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
 
 /* SHA-256 of prefix ++ first ++ second (second may be empty). */
 static ff_err merkle_digest(uint8_t prefix, const void *first, size_t first_bytes,
                             const void *second, size_t second_bytes, merkle_hash *out) {
-    pthread_once(&merkle_sha256_once, merkle_sha256_fetch);
-    const EVP_MD *sha256 = merkle_sha256_fetched ? merkle_sha256_fetched : EVP_sha256();
-    EVP_MD_CTX *context = EVP_MD_CTX_new();
-    int ok = context != NULL && EVP_DigestInit_ex(context, sha256, NULL) == 1 &&
-             EVP_DigestUpdate(context, &prefix, 1) == 1 &&
-             (first_bytes == 0 || EVP_DigestUpdate(context, first, first_bytes) == 1) &&
-             (second_bytes == 0 || EVP_DigestUpdate(context, second, second_bytes) == 1) &&
-             EVP_DigestFinal_ex(context, out->bytes, NULL) == 1;
-    EVP_MD_CTX_free(context);
-    return ok ? FF_OK : FF_ERR_INTERNAL;
+    const sha256_part parts[] = {{&prefix, 1}, {first, first_bytes}, {second, second_bytes}};
+    return sha256_parts(parts, sizeof parts / sizeof parts[0], out->bytes);
 }
 
 ff_err merkle_leaf_hash(const void *leaf, size_t leaf_bytes, merkle_hash *out) {
@@ -46,10 +25,7 @@ ff_err merkle_node_hash(const merkle_hash *left, const merkle_hash *right, merkl
                          MERKLE_HASH_BYTES, out);
 }
 
-ff_err merkle_empty_root(merkle_hash *out) {
-    return EVP_Digest("", 0, out->bytes, NULL, EVP_sha256(), NULL) == 1 ? FF_OK
-                                                                         : FF_ERR_INTERNAL;
-}
+ff_err merkle_empty_root(merkle_hash *out) { return sha256_parts(NULL, 0, out->bytes); }
 
 uint64_t merkle_split(uint64_t n) {
     assert(n >= 2);
