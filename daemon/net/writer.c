@@ -145,7 +145,9 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     writer_group_failure_log(writer, err);
     log_head head = {0};
     if (err == FF_OK) ledger_head_read(writer->ledger, &head);
-    if (err == FF_OK) signing_after_commit(ledger_store(writer->ledger));
+    /* A replicated group's head was signed where its entry was applied (the cluster's state
+     * machine signs after every entry it applies, before replicate returns). */
+    if (err == FF_OK && !writer->replicator) signing_after_commit(ledger_store(writer->ledger));
     for (writer_job *job = jobs; job != NULL; job = job->next) {
         job->group_err = err;
         job->head_sequence = head.sequence;
