@@ -800,7 +800,8 @@ static void server_submit_results_reply(server_call *call, const writer_job *job
     response.results = pointers;
     response.n_results = count;
     response.head_sequence = job->head_sequence;
-    /* The head signed after this group's commit (signing_after_commit, in the writer). */
+    /* The head signed after this group's commit (signing_after_commit: the writer's, or in a
+     * cluster the state machine's when it applied the group's entry). */
     signed_head head;
     Fundflow__V1__SignedTreeHead head_view;
     ff_signer *signer = signing_of(ledger_store(call->server->ledger));

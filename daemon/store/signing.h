@@ -3,7 +3,8 @@
  * The key is DATA_DIR/signing_key.pem (PKCS#8 PEM), created 0600 the first time a server opens
  * the data directory, or a file the configuration names (signing_key). A key file that its
  * group or others may read is refused, naming the file and its mode. After each group commit
- * the writer calls signing_after_commit once: if the tree has grown, its head is signed and
+ * the writer calls signing_after_commit once (in a cluster, the state machine calls it after
+ * each entry it applies, on every node): if the tree has grown, its head is signed and
  * kept in memory and in DATA_DIR/signed_head (signed_head.h's stored form, written to a
  * temporary file and renamed over the old one, so a reader sees one head or the other). A
  * signer is registered for its store, so that the writer and the server find it from the
