@@ -92,6 +92,9 @@ static void account_posting_assert_valid(const posting_record *record, uint64_t 
     account_balance_assert_valid(&record->balance_after);
 }
 
+/* Layout 3 keeps postings under their account key, the main part of their store key. */
+static_assert(sizeof(account_key) == STORE_POSTING_MAIN_BYTES, "postings' main key");
+
 static store_slice account_key_slice(const account_key *key) {
     return STORE_SLICE(key, sizeof *key);
 }
@@ -190,15 +193,12 @@ ff_err account_balance_read_at(store_txn *txn, ff_store *store, const account_ke
     store_cursor *cursor = NULL;
     ff_err err = store_cursor_open(txn, store, STORE_TABLE_POSTINGS, &cursor);
     if (err != FF_OK) return err;
-    /* Seek to the first posting after as_at_sequence, then step back one: that is the last
-     * posting at or before it, if it belongs to this account. */
+    /* The last posting at or before as_at_sequence, if it belongs to this account: in layout 3
+     * its account's last row when as_at_sequence is the head or later. */
     posting_key seek;
-    posting_key_make(&seek, key, as_at_sequence == UINT64_MAX ? UINT64_MAX : as_at_sequence + 1);
+    posting_key_make(&seek, key, as_at_sequence);
     store_slice found_key = STORE_SLICE(&seek, sizeof seek), value;
-    err = store_cursor_move(cursor, STORE_SEEK, &found_key, &value);
-    if (err == FF_OK || err == FF_ERR_NOT_FOUND) {
-        err = store_cursor_move(cursor, err == FF_OK ? STORE_PREV : STORE_LAST, &found_key, &value);
-    }
+    err = store_cursor_move(cursor, STORE_SEEK_AT_OR_BEFORE, &found_key, &value);
     if (err == FF_OK && found_key.bytes == sizeof seek &&
         memcmp(found_key.data, key, sizeof *key) == 0) {
         err = account_posting_decode(found_key, value, NULL, balance_out);
@@ -422,8 +422,10 @@ static ff_err account_leg_write(store_txn *txn, ff_store *store, uint64_t sequen
     account_posting_assert_valid(&record, sequence);
     uint8_t stored[POSTING_STORED_BYTES_MAX];
     size_t stored_bytes = posting_stored_encode(&record, stored);
+    /* A posting's sequence is the account's latest, so it is appended after the account's
+     * last posting (layout 3), filling the pages of its postings. */
     err = ledger_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(&key, sizeof key),
-                     STORE_SLICE(stored, stored_bytes), STORE_PUT_NEW);
+                     STORE_SLICE(stored, stored_bytes), STORE_PUT_NEW_LIKELY_LAST);
     /* One event posts to an account at most once; a second leg on the same account is a bug. */
     assert(err != FF_ERR_KEY_EXISTS);
     if (err == FF_OK) account_balance_cache_put(txn, &leg->account, after);

@@ -55,8 +55,9 @@ ff_err projection_history_add(store_txn *txn, ff_store *store, const char *name,
     assert(sequence >= 1 && name[0] != '\0');
     uint8_t key[FF_IDENTIFIER_BYTES_MAX + 1 + LOG_KEY_BYTES];
     size_t key_bytes = projection_history_key(name, sequence, key, sizeof key);
+    /* The event is the name's latest, so its row goes after the name's last (layout 3). */
     return ledger_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, key_bytes),
-                      STORE_SLICE(NULL, 0), STORE_PUT_REPLACE);
+                      STORE_SLICE(NULL, 0), STORE_PUT_REPLACE_LIKELY_LAST);
 }
 
 ff_err projection_history_add_names(store_txn *txn, ff_store *store, const char *const *names,

@@ -38,6 +38,9 @@ struct ff_store {
     struct store_reader *readers_kept;
     uint64_t read_txns_renewed; /* atomic */
     MDB_dbi meta_dbi; /* the meta table (store_meta_table_name) */
+    /* How each duplicate table's keys split (layout 3); NULL for a plain table, and for every
+     * table of a file of an older layout, whose tables are all plain. */
+    const struct store_split *splits[STORE_TABLE_COUNT];
 };
 
 /* The table outside store_table that records the file's layout, under store_layout_key, as 4
@@ -89,6 +92,53 @@ static const char *const store_table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_PLUGIN_MARKS] = "plugin_marks",
 };
 
+/* ---- duplicate tables (layout 3) ---- */
+
+/* How a duplicate table's key splits into LMDB's main key and duplicate. The main part is
+ * main_bytes long, or, when main_bytes is 0, runs through the key's first zero byte; after it
+ * come exactly STORE_SUFFIX_BYTES (a sequence), which lead the duplicate, followed there by the
+ * value unless values_empty (an MDB_DUPFIXED table, whose duplicate is the suffix alone). Main
+ * parts are prefix-free (of one length, or ending at their only zero byte), so ordering rows by
+ * (main part, duplicate) orders them by their whole keys, as a plain table would. */
+typedef struct store_split {
+    size_t main_bytes;
+    bool values_empty;
+} store_split;
+
+enum { STORE_SUFFIX_BYTES = 8 };
+
+static const store_split store_splits[STORE_TABLE_COUNT] = {
+    [STORE_TABLE_POSTINGS] = {.main_bytes = STORE_POSTING_MAIN_BYTES, .values_empty = false},
+    [STORE_TABLE_HISTORY] = {.main_bytes = 0, .values_empty = true},
+    [STORE_TABLE_ACTOR_EVENTS] = {.main_bytes = 0, .values_empty = true},
+};
+
+static bool store_table_has_duplicates(store_table table) {
+    return table == STORE_TABLE_POSTINGS || table == STORE_TABLE_HISTORY ||
+           table == STORE_TABLE_ACTOR_EVENTS;
+}
+
+/* The LMDB flags of a table in a file of the given layout. */
+static unsigned store_table_flags(store_table table, uint32_t layout) {
+    if (layout < 3 || !store_table_has_duplicates(table)) return 0;
+    return store_splits[table].values_empty ? MDB_DUPSORT | MDB_DUPFIXED : MDB_DUPSORT;
+}
+
+/* Orders a table's duplicates that carry a value after their suffix (postings) by the suffix
+ * alone, so that a row's identity is its whole key, as in a plain table: a put of an existing
+ * key meets it (MDB_NODUPDATA refuses it) whatever the two values, and a get or delete finds a
+ * row by its key without knowing its value. A probe shorter than the suffix (a seek) sorts
+ * before the rows it is a prefix of. Stored duplicates all hold the suffix, so this order is
+ * also memcmp's, which LMDB's tools assume. */
+static int store_suffix_compare(const MDB_val *left, const MDB_val *right) {
+    size_t left_bytes = left->mv_size < STORE_SUFFIX_BYTES ? left->mv_size : STORE_SUFFIX_BYTES;
+    size_t right_bytes = right->mv_size < STORE_SUFFIX_BYTES ? right->mv_size : STORE_SUFFIX_BYTES;
+    size_t common = left_bytes < right_bytes ? left_bytes : right_bytes;
+    int order = common > 0 ? memcmp(left->mv_data, right->mv_data, common) : 0;
+    if (order != 0) return order;
+    return (left_bytes > right_bytes) - (left_bytes < right_bytes);
+}
+
 const char *store_table_name(store_table table) {
     assert(table < STORE_TABLE_COUNT);
     return store_table_names[table];
@@ -108,7 +158,6 @@ static ff_err store_error_of(int mdb_rc) {
 /* The store's transactions and cursors are LMDB's. Casting here, and only here, lets their types
  * be opaque to every other file. */
 static MDB_txn *store_mdb_txn(store_txn *txn) { return (MDB_txn *)txn; }
-static MDB_cursor *store_mdb_cursor(store_cursor *cursor) { return (MDB_cursor *)cursor; }
 
 static ff_err store_directory_ensure(const char *path) {
     if (mkdir(path, 0700) == 0 || errno == EEXIST) {
@@ -145,6 +194,23 @@ static int store_layout_settle(ff_store *store, MDB_txn *txn, bool fresh) {
     return store->layout_version >= 1 ? MDB_SUCCESS : MDB_CORRUPTED;
 }
 
+/* Opens one table with the flags the file's layout made it with: an older layout's tables are
+ * plain and are never read as duplicate tables. A table whose stored flags differ is refused. */
+static int store_table_open(ff_store *store, MDB_txn *txn, store_table table) {
+    unsigned flags = store_table_flags(table, store->layout_version);
+    int rc = mdb_dbi_open(txn, store_table_names[table], MDB_CREATE | flags, &store->dbis[table]);
+    unsigned found = 0;
+    if (rc == MDB_SUCCESS) rc = mdb_dbi_flags(txn, store->dbis[table], &found);
+    if (rc == MDB_SUCCESS && (found & (MDB_DUPSORT | MDB_DUPFIXED)) != flags) {
+        rc = MDB_INCOMPATIBLE;
+    }
+    if (rc == MDB_SUCCESS && flags != 0 && !store_splits[table].values_empty) {
+        rc = mdb_set_dupsort(txn, store->dbis[table], store_suffix_compare);
+    }
+    store->splits[table] = rc == MDB_SUCCESS && flags != 0 ? &store_splits[table] : NULL;
+    return rc;
+}
+
 static ff_err store_tables_open(ff_store *store) {
     MDB_txn *txn = NULL;
     int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
@@ -157,7 +223,7 @@ static ff_err store_tables_open(ff_store *store) {
     /* A newer layout's file is left exactly as it is: not even a missing table is added. */
     bool newer = rc == MDB_SUCCESS && store->layout_version > STORE_LAYOUT_VERSION;
     for (int table = 0; rc == MDB_SUCCESS && !newer && table < STORE_TABLE_COUNT; table++) {
-        rc = mdb_dbi_open(txn, store_table_names[table], MDB_CREATE, &store->dbis[table]);
+        rc = store_table_open(store, txn, (store_table)table);
     }
     if (rc != MDB_SUCCESS || newer) {
         mdb_txn_abort(txn);
@@ -187,6 +253,10 @@ static ff_err store_env_open(ff_store *store, const store_options *options) {
      * docs/BENCHMARKS.md, "The write path's cost". */
     unsigned flags = MDB_NOTLS | MDB_NOMEMINIT;
     if (rc == MDB_SUCCESS) rc = mdb_env_open(store->env, options->data_dir, flags, 0600);
+    /* Duplicate tables' keys and duplicates are sized by LMDB's largest key. */
+    if (rc == MDB_SUCCESS && mdb_env_get_maxkeysize(store->env) < FF_STORE_DUPLICATE_KEY_BYTES_MAX) {
+        rc = MDB_INCOMPATIBLE;
+    }
     store->meta_sync_deferred = false;
     return store_error_of(rc);
 }
@@ -478,12 +548,136 @@ static ff_err store_result(int mdb_rc) {
     return store_error_of(mdb_rc);
 }
 
+/* memcmp's order of two byte strings, the shorter first when one begins the other: LMDB's
+ * default order of keys. */
+static int store_bytes_compare(const void *left, size_t left_bytes, const void *right,
+                               size_t right_bytes) {
+    size_t common = left_bytes < right_bytes ? left_bytes : right_bytes;
+    int order = common > 0 ? memcmp(left, right, common) : 0;
+    if (order != 0) return order;
+    return (left_bytes > right_bytes) - (left_bytes < right_bytes);
+}
+
+static bool store_val_equal(MDB_val left, MDB_val right) {
+    return store_bytes_compare(left.mv_data, left.mv_size, right.mv_data, right.mv_size) == 0;
+}
+
+/* ---- a duplicate table's rows (layout 3) ---- */
+
+/* The longest whole key of a duplicate table's row, which a cursor puts together. */
+#define STORE_ROW_KEY_BYTES_MAX (FF_STORE_DUPLICATE_KEY_BYTES_MAX + STORE_SUFFIX_BYTES)
+
+/* The length of key's main part in a duplicate table, or 0 if key holds no whole main part
+ * (shorter than a fixed one, or with no zero byte). */
+static size_t store_split_main_bytes(const store_split *split, store_slice key) {
+    if (split->main_bytes > 0) return key.bytes >= split->main_bytes ? split->main_bytes : 0;
+    const uint8_t *zero = key.bytes > 0 ? memchr(key.data, 0, key.bytes) : NULL;
+    return zero != NULL ? (size_t)(zero - (const uint8_t *)key.data) + 1 : 0;
+}
+
+/* Splits a row's whole key (a main part, then exactly the suffix) into LMDB's main key and the
+ * suffix. False if key is not of that shape, when no row can have it. */
+static bool store_split_row_key(const store_split *split, store_slice key, MDB_val *main,
+                                MDB_val *suffix) {
+    size_t main_bytes = store_split_main_bytes(split, key);
+    if (main_bytes == 0 || main_bytes > FF_STORE_DUPLICATE_KEY_BYTES_MAX ||
+        key.bytes != main_bytes + STORE_SUFFIX_BYTES) {
+        return false;
+    }
+    *main = (MDB_val){.mv_size = main_bytes, .mv_data = (void *)key.data};
+    *suffix = (MDB_val){.mv_size = STORE_SUFFIX_BYTES,
+                        .mv_data = (uint8_t *)key.data + main_bytes};
+    return true;
+}
+
+/* A row to write into a duplicate table, as LMDB stores it: the main key, and the duplicate
+ * (the suffix, then the value) put together in buffer. The caller's key and value cross into
+ * the store here, so their shape is asserted. */
+static void store_split_row(const store_split *split, store_slice key, store_slice value,
+                            uint8_t buffer[FF_STORE_DUPLICATE_KEY_BYTES_MAX], MDB_val *main,
+                            MDB_val *duplicate) {
+    MDB_val suffix;
+    bool whole = store_split_row_key(split, key, main, &suffix);
+    assert(whole && "a duplicate table's key is a main part and an 8-byte sequence");
+    (void)whole;
+    assert(!split->values_empty || value.bytes == 0);
+    assert(value.bytes <= FF_STORE_DUPLICATE_KEY_BYTES_MAX - STORE_SUFFIX_BYTES);
+    memcpy(buffer, suffix.mv_data, STORE_SUFFIX_BYTES);
+    if (value.bytes > 0) memcpy(buffer + STORE_SUFFIX_BYTES, value.data, value.bytes);
+    *duplicate = (MDB_val){.mv_size = STORE_SUFFIX_BYTES + value.bytes, .mv_data = buffer};
+}
+
+static int store_get_duplicate(MDB_txn *txn, MDB_dbi dbi, const store_split *split,
+                               store_slice key, store_slice *value_out) {
+    MDB_val main, duplicate;
+    if (!store_split_row_key(split, key, &main, &duplicate)) return MDB_NOTFOUND;
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cursor);
+    /* The duplicate found replaces the suffix sought (LMDB returns the stored one). */
+    if (rc == MDB_SUCCESS) rc = mdb_cursor_get(cursor, &main, &duplicate, MDB_GET_BOTH);
+    mdb_cursor_close(cursor);
+    if (rc != MDB_SUCCESS) return rc;
+    if (duplicate.mv_size < STORE_SUFFIX_BYTES) return MDB_CORRUPTED;
+    *value_out = STORE_SLICE((uint8_t *)duplicate.mv_data + STORE_SUFFIX_BYTES,
+                             duplicate.mv_size - STORE_SUFFIX_BYTES);
+    return MDB_SUCCESS;
+}
+
+/* STORE_PUT_APPEND in a duplicate table: the row must sort after every row, so its main key
+ * after every main key (MDB_APPEND), or equal to the last one and its duplicate after that
+ * key's last (MDB_APPENDDUP). */
+static int store_put_duplicate_append(MDB_txn *txn, MDB_dbi dbi, MDB_val *main,
+                                      MDB_val *duplicate) {
+    int rc = mdb_put(txn, dbi, main, duplicate, MDB_APPEND);
+    if (rc != MDB_KEYEXIST) return rc;
+    MDB_cursor *cursor = NULL;
+    MDB_val last_main, last_duplicate;
+    rc = mdb_cursor_open(txn, dbi, &cursor);
+    if (rc == MDB_SUCCESS) rc = mdb_cursor_get(cursor, &last_main, &last_duplicate, MDB_LAST);
+    bool last = rc == MDB_SUCCESS && store_val_equal(last_main, *main);
+    mdb_cursor_close(cursor);
+    if (rc != MDB_SUCCESS) return rc;
+    return last ? mdb_put(txn, dbi, main, duplicate, MDB_APPENDDUP) : MDB_KEYEXIST;
+}
+
+static int store_put_duplicate(MDB_txn *txn, MDB_dbi dbi, const store_split *split,
+                               store_slice key, store_slice value, store_put_mode mode) {
+    uint8_t buffer[FF_STORE_DUPLICATE_KEY_BYTES_MAX];
+    MDB_val main, duplicate;
+    store_split_row(split, key, value, buffer, &main, &duplicate);
+    if (mode == STORE_PUT_APPEND) return store_put_duplicate_append(txn, dbi, &main, &duplicate);
+    if (mode == STORE_PUT_NEW_LIKELY_LAST || mode == STORE_PUT_REPLACE_LIKELY_LAST) {
+        /* Appended after the main key's last duplicate, without searching its duplicates, and so
+         * filling their pages. LMDB refuses (MDB_KEYEXIST) a duplicate that does not sort after
+         * the last one, or equals a single one, before it changes a row (it may have given the
+         * main key's node a larger sub-page of the same rows), and the put below runs. */
+        int rc = mdb_put(txn, dbi, &main, &duplicate, MDB_APPENDDUP);
+        if (rc != MDB_KEYEXIST) return rc;
+    }
+    if (mode == STORE_PUT_NEW || mode == STORE_PUT_NEW_LIKELY_LAST) {
+        return mdb_put(txn, dbi, &main, &duplicate, MDB_NODUPDATA);
+    }
+    /* Replacing: the row with this key goes first, whatever its value, since LMDB keeps a
+     * duplicate it finds equal as it was. */
+    MDB_val suffix = {.mv_size = STORE_SUFFIX_BYTES, .mv_data = buffer};
+    int rc = mdb_del(txn, dbi, &main, &suffix);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return rc;
+    return mdb_put(txn, dbi, &main, &duplicate, MDB_NODUPDATA);
+}
+
+/* ---- reads and writes ---- */
+
 ff_err store_get(store_txn *txn, ff_store *store, store_table table, store_slice key,
                  store_slice *value_out) {
     assert(txn != NULL && value_out != NULL && key.bytes > 0);
     if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    MDB_dbi dbi = store_table_dbi(store, table);
+    if (store->splits[table] != NULL) {
+        return store_result(store_get_duplicate(store_mdb_txn(txn), dbi, store->splits[table],
+                                                key, value_out));
+    }
     MDB_val mdb_key = store_val(key), mdb_value;
-    int rc = mdb_get(store_mdb_txn(txn), store_table_dbi(store, table), &mdb_key, &mdb_value);
+    int rc = mdb_get(store_mdb_txn(txn), dbi, &mdb_key, &mdb_value);
     if (rc == MDB_SUCCESS) *value_out = store_slice_of(mdb_value);
     return store_result(rc);
 }
@@ -493,16 +687,21 @@ ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice
     static const unsigned flags[] = {[STORE_PUT_REPLACE] = 0,
                                      [STORE_PUT_NEW] = MDB_NOOVERWRITE,
                                      [STORE_PUT_APPEND] = MDB_APPEND,
-                                     [STORE_PUT_NEW_LIKELY_LAST] = MDB_NOOVERWRITE};
+                                     [STORE_PUT_NEW_LIKELY_LAST] = MDB_NOOVERWRITE,
+                                     [STORE_PUT_REPLACE_LIKELY_LAST] = 0};
     assert(txn != NULL && key.bytes > 0 && (value.bytes == 0 || value.data != NULL));
-    assert(mode <= STORE_PUT_NEW_LIKELY_LAST);
+    assert(mode <= STORE_PUT_REPLACE_LIKELY_LAST);
     if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
-    MDB_val mdb_key = store_val(key), mdb_value = store_val(value);
     MDB_txn *mdb_txn = store_mdb_txn(txn);
     MDB_dbi dbi = store_table_dbi(store, table);
+    if (store->splits[table] != NULL) {
+        return store_result(
+            store_put_duplicate(mdb_txn, dbi, store->splits[table], key, value, mode));
+    }
+    MDB_val mdb_key = store_val(key), mdb_value = store_val(value);
     /* LMDB refuses an append whose key does not sort after the last (MDB_KEYEXIST) before it
      * touches a page, so the ordinary put that follows finds the table as it was. */
-    if (mode == STORE_PUT_NEW_LIKELY_LAST) {
+    if (mode == STORE_PUT_NEW_LIKELY_LAST || mode == STORE_PUT_REPLACE_LIKELY_LAST) {
         int rc = mdb_put(mdb_txn, dbi, &mdb_key, &mdb_value, MDB_APPEND);
         if (rc != MDB_KEYEXIST) return store_result(rc);
     }
@@ -512,24 +711,187 @@ ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice
 ff_err store_delete(store_txn *txn, ff_store *store, store_table table, store_slice key) {
     assert(txn != NULL && key.bytes > 0);
     if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
-    MDB_val mdb_key = store_val(key);
-    return store_result(mdb_del(store_mdb_txn(txn), store_table_dbi(store, table), &mdb_key,
-                                NULL));
+    MDB_dbi dbi = store_table_dbi(store, table);
+    MDB_val mdb_key = store_val(key), suffix;
+    /* In a duplicate table, the row is the duplicate its suffix names. */
+    if (store->splits[table] != NULL &&
+        !store_split_row_key(store->splits[table], key, &mdb_key, &suffix)) {
+        return FF_ERR_NOT_FOUND;
+    }
+    return store_result(
+        mdb_del(store_mdb_txn(txn), dbi, &mdb_key, store->splits[table] ? &suffix : NULL));
 }
+
+/* ---- cursors ---- */
+
+struct store_cursor {
+    MDB_cursor *mdb;
+    const store_split *split; /* NULL for a plain table */
+    /* A duplicate table's cursor puts the key of the row it is on together here. */
+    uint8_t key[];
+};
 
 ff_err store_cursor_open(store_txn *txn, ff_store *store, store_table table,
                          store_cursor **cursor_out) {
     assert(txn != NULL && cursor_out != NULL);
     *cursor_out = NULL;
     if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
-    MDB_cursor *opened = NULL;
-    int rc = mdb_cursor_open(store_mdb_txn(txn), store_table_dbi(store, table), &opened);
-    if (rc == MDB_SUCCESS) *cursor_out = (store_cursor *)opened;
+    const store_split *split = store->splits[table];
+    store_cursor *opened = malloc(sizeof *opened + (split ? STORE_ROW_KEY_BYTES_MAX : 0));
+    if (opened == NULL) return FF_ERR_NO_MEMORY;
+    opened->split = split;
+    int rc = mdb_cursor_open(store_mdb_txn(txn), store_table_dbi(store, table), &opened->mdb);
+    if (rc == MDB_SUCCESS) *cursor_out = opened;
+    else free(opened);
     return store_result(rc);
 }
 
 void store_cursor_close(store_cursor *cursor) {
-    if (cursor != NULL) mdb_cursor_close(store_mdb_cursor(cursor));
+    if (cursor == NULL) return;
+    mdb_cursor_close(cursor->mdb);
+    free(cursor);
+}
+
+/* The last row at or before *key in a plain table. */
+static int store_plain_at_or_before(MDB_cursor *cursor, MDB_val *key, MDB_val *value) {
+    MDB_val sought = *key;
+    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return mdb_cursor_get(cursor, key, value, MDB_LAST);
+    if (rc != MDB_SUCCESS || store_val_equal(*key, sought)) return rc;
+    return mdb_cursor_get(cursor, key, value, MDB_PREV);
+}
+
+/* Puts together the row of a duplicate table the cursor is on: its key in the cursor's buffer,
+ * its value where it lies in the map. What the map holds crosses into the store here: a row of
+ * another shape is a damaged file. */
+static ff_err store_row_compose(store_cursor *cursor, MDB_val main, MDB_val duplicate,
+                                store_slice *key_out, store_slice *value_out) {
+    const store_split *split = cursor->split;
+    bool main_whole = split->main_bytes > 0
+                          ? main.mv_size == split->main_bytes
+                          : main.mv_size > 0 && main.mv_size <= FF_STORE_DUPLICATE_KEY_BYTES_MAX &&
+                                ((const uint8_t *)main.mv_data)[main.mv_size - 1] == 0;
+    if (!main_whole || duplicate.mv_size < STORE_SUFFIX_BYTES ||
+        (split->values_empty && duplicate.mv_size != STORE_SUFFIX_BYTES)) {
+        return FF_ERR_STORAGE;
+    }
+    memcpy(cursor->key, main.mv_data, main.mv_size);
+    memcpy(cursor->key + main.mv_size, duplicate.mv_data, STORE_SUFFIX_BYTES);
+    *key_out = STORE_SLICE(cursor->key, main.mv_size + STORE_SUFFIX_BYTES);
+    *value_out = STORE_SLICE((uint8_t *)duplicate.mv_data + STORE_SUFFIX_BYTES,
+                             duplicate.mv_size - STORE_SUFFIX_BYTES);
+    return FF_OK;
+}
+
+/* Lands a duplicate table's cursor on the first row at or after sought, or, for a sought key
+ * longer than a row's whose suffix a row matches, on that row, one short of it. */
+static int store_duplicate_land_after(MDB_cursor *cursor, const store_split *split,
+                                      store_slice sought, MDB_val *main, MDB_val *duplicate) {
+    size_t main_bytes = store_split_main_bytes(split, sought);
+    *main = store_val(sought);
+    if (main_bytes == 0 || main_bytes == sought.bytes) {
+        /* Main parts are prefix-free, so every row under a main part at or after sought comes
+         * after it, and every other row before it. */
+        return mdb_cursor_get(cursor, main, duplicate, MDB_SET_RANGE);
+    }
+    main->mv_size = main_bytes;
+    MDB_val wanted = *main;
+    *duplicate = (MDB_val){.mv_size = sought.bytes - main_bytes,
+                           .mv_data = (uint8_t *)sought.data + main_bytes};
+    int rc = mdb_cursor_get(cursor, main, duplicate, MDB_GET_BOTH_RANGE);
+    if (rc != MDB_NOTFOUND) return rc;
+    /* No row under that main part from there on: the first row of the next main part. */
+    *main = wanted;
+    rc = mdb_cursor_get(cursor, main, duplicate, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS && store_val_equal(*main, wanted)) {
+        rc = mdb_cursor_get(cursor, main, duplicate, MDB_NEXT_NODUP);
+    }
+    return rc;
+}
+
+/* Lands a duplicate table's cursor on the last row at or before sought, or on a row just after
+ * it, one short of it. An account's balance now is the common case: its main part's last row. */
+static int store_duplicate_land_before(MDB_cursor *cursor, const store_split *split,
+                                       store_slice sought, MDB_val *main, MDB_val *duplicate) {
+    size_t main_bytes = store_split_main_bytes(split, sought);
+    MDB_val wanted = store_val(sought);
+    if (main_bytes > 0) wanted.mv_size = main_bytes;
+    *main = wanted;
+    int rc = mdb_cursor_get(cursor, main, duplicate, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return mdb_cursor_get(cursor, main, duplicate, MDB_LAST);
+    if (rc != MDB_SUCCESS) return rc;
+    /* Rows under a later main part, and under the one sought when nothing follows it in
+     * sought, all come after sought: the answer is the row before them. */
+    if (main_bytes == 0 || main_bytes == sought.bytes || !store_val_equal(*main, wanted)) {
+        return mdb_cursor_get(cursor, main, duplicate, MDB_PREV);
+    }
+    rc = mdb_cursor_get(cursor, main, duplicate, MDB_LAST_DUP);
+    MDB_val rest = {.mv_size = sought.bytes - main_bytes,
+                    .mv_data = (uint8_t *)sought.data + main_bytes};
+    if (rc != MDB_SUCCESS || duplicate->mv_size < STORE_SUFFIX_BYTES ||
+        store_bytes_compare(duplicate->mv_data, STORE_SUFFIX_BYTES, rest.mv_data, rest.mv_size) <=
+            0) {
+        return rc;
+    }
+    /* The last row comes after sought, so some row at or after sought's rest exists. */
+    *duplicate = rest;
+    return mdb_cursor_get(cursor, main, duplicate, MDB_GET_BOTH_RANGE);
+}
+
+/* STORE_SEEK and STORE_SEEK_AT_OR_BEFORE in a duplicate table: land, then step to the answer
+ * while the row landed on is on the wrong side of sought (at most one step). */
+static ff_err store_duplicate_seek(store_cursor *cursor, store_move move, store_slice *key,
+                                   store_slice *value) {
+    uint8_t copy[STORE_ROW_KEY_BYTES_MAX];
+    store_slice sought = *key;
+    /* The key sought may be one this cursor handed out, in the buffer a landing overwrites. */
+    uintptr_t at = (uintptr_t)sought.data, buffer = (uintptr_t)cursor->key;
+    if (at >= buffer && at < buffer + STORE_ROW_KEY_BYTES_MAX) {
+        assert(sought.bytes <= sizeof copy);
+        memcpy(copy, sought.data, sought.bytes);
+        sought.data = copy;
+    }
+    bool after = move == STORE_SEEK;
+    MDB_val main = {0, NULL}, duplicate = {0, NULL};
+    int rc = after ? store_duplicate_land_after(cursor->mdb, cursor->split, sought, &main,
+                                                &duplicate)
+                   : store_duplicate_land_before(cursor->mdb, cursor->split, sought, &main,
+                                                 &duplicate);
+    store_slice found_key, found_value;
+    ff_err err = rc == MDB_SUCCESS
+                     ? store_row_compose(cursor, main, duplicate, &found_key, &found_value)
+                     : store_result(rc);
+    while (err == FF_OK) {
+        int order = store_bytes_compare(found_key.data, found_key.bytes, sought.data,
+                                        sought.bytes);
+        if (after ? order >= 0 : order <= 0) break;
+        rc = mdb_cursor_get(cursor->mdb, &main, &duplicate, after ? MDB_NEXT : MDB_PREV);
+        err = rc == MDB_SUCCESS
+                  ? store_row_compose(cursor, main, duplicate, &found_key, &found_value)
+                  : store_result(rc);
+    }
+    if (err != FF_OK) return err;
+    *key = found_key;
+    if (value != NULL) *value = found_value;
+    return FF_OK;
+}
+
+static ff_err store_duplicate_move(store_cursor *cursor, store_move move, store_slice *key,
+                                   store_slice *value) {
+    static const MDB_cursor_op ops[] = {[STORE_FIRST] = MDB_FIRST, [STORE_LAST] = MDB_LAST,
+                                        [STORE_NEXT] = MDB_NEXT, [STORE_PREV] = MDB_PREV};
+    if (move == STORE_SEEK || move == STORE_SEEK_AT_OR_BEFORE) {
+        return store_duplicate_seek(cursor, move, key, value);
+    }
+    MDB_val main = {0, NULL}, duplicate = {0, NULL};
+    int rc = mdb_cursor_get(cursor->mdb, &main, &duplicate, ops[move]);
+    if (rc != MDB_SUCCESS) return store_result(rc);
+    store_slice found_key, found_value;
+    ff_err err = store_row_compose(cursor, main, duplicate, &found_key, &found_value);
+    if (err != FF_OK) return err;
+    if (key != NULL) *key = found_key;
+    if (value != NULL) *value = found_value;
+    return FF_OK;
 }
 
 ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key,
@@ -537,12 +899,16 @@ ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key
     static const MDB_cursor_op ops[] = {[STORE_FIRST] = MDB_FIRST, [STORE_LAST] = MDB_LAST,
                                         [STORE_NEXT] = MDB_NEXT, [STORE_PREV] = MDB_PREV,
                                         [STORE_SEEK] = MDB_SET_RANGE};
-    assert(cursor != NULL && move <= STORE_SEEK);
-    assert(move != STORE_SEEK || (key != NULL && key->bytes > 0));
+    assert(cursor != NULL && move <= STORE_SEEK_AT_OR_BEFORE);
+    bool seek = move == STORE_SEEK || move == STORE_SEEK_AT_OR_BEFORE;
+    assert(!seek || (key != NULL && key->bytes > 0));
     if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
-    MDB_val mdb_key = move == STORE_SEEK ? store_val(*key) : (MDB_val){0, NULL};
+    if (cursor->split != NULL) return store_duplicate_move(cursor, move, key, value);
+    MDB_val mdb_key = seek ? store_val(*key) : (MDB_val){0, NULL};
     MDB_val mdb_value = {0, NULL};
-    int rc = mdb_cursor_get(store_mdb_cursor(cursor), &mdb_key, &mdb_value, ops[move]);
+    int rc = move == STORE_SEEK_AT_OR_BEFORE
+                 ? store_plain_at_or_before(cursor->mdb, &mdb_key, &mdb_value)
+                 : mdb_cursor_get(cursor->mdb, &mdb_key, &mdb_value, ops[move]);
     if (rc != MDB_SUCCESS) return store_result(rc);
     if (key != NULL) *key = store_slice_of(mdb_key);
     if (value != NULL) *value = store_slice_of(mdb_value);
@@ -552,7 +918,8 @@ ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key
 ff_err store_cursor_delete(store_cursor *cursor) {
     assert(cursor != NULL);
     if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
-    return store_result(mdb_cursor_del(store_mdb_cursor(cursor), 0));
+    /* In a duplicate table, only the duplicate under the cursor goes. */
+    return store_result(mdb_cursor_del(cursor->mdb, 0));
 }
 
 /* A meta key of another layer: never the layout's, which only this file writes. */
@@ -700,15 +1067,19 @@ ff_err store_projections_drop(store_txn *txn, ff_store *store) {
 }
 
 /* Empties one table of to and copies every row of the same table of from into it. Both stores
- * sort keys alike (LMDB's default), so each row is appended. */
-static int store_table_copy(MDB_txn *to_txn, MDB_dbi to_dbi, MDB_txn *from_txn, MDB_dbi from_dbi) {
+ * sort keys alike, so each row is appended: in a duplicate table, a new main key after every
+ * main key (MDB_APPEND) and each further duplicate of it after its last (MDB_APPENDDUP). */
+static int store_table_copy(MDB_txn *to_txn, MDB_dbi to_dbi, MDB_txn *from_txn, MDB_dbi from_dbi,
+                            bool duplicates) {
     MDB_cursor *cursor = NULL;
     int rc = mdb_drop(to_txn, to_dbi, 0);
     if (rc == MDB_SUCCESS) rc = mdb_cursor_open(from_txn, from_dbi, &cursor);
-    MDB_val key, value;
+    MDB_val key, value, previous = {0, NULL};
     if (rc == MDB_SUCCESS) rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
     while (rc == MDB_SUCCESS) {
-        rc = mdb_put(to_txn, to_dbi, &key, &value, MDB_APPEND);
+        bool same_main = duplicates && previous.mv_data != NULL && store_val_equal(key, previous);
+        previous = key;
+        rc = mdb_put(to_txn, to_dbi, &key, &value, same_main ? MDB_APPENDDUP : MDB_APPEND);
         if (rc == MDB_SUCCESS) rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
     }
     mdb_cursor_close(cursor);
@@ -722,11 +1093,11 @@ ff_err store_content_copy(store_txn *to_txn, ff_store *to, store_txn *from_txn, 
     for (int table = 0; rc == MDB_SUCCESS && table < STORE_TABLE_COUNT; table++) {
         if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
         rc = store_table_copy(store_mdb_txn(to_txn), to->dbis[table], store_mdb_txn(from_txn),
-                              from->dbis[table]);
+                              from->dbis[table], to->splits[table] != NULL);
     }
     if (rc == MDB_SUCCESS) {
         rc = store_table_copy(store_mdb_txn(to_txn), to->meta_dbi, store_mdb_txn(from_txn),
-                              from->meta_dbi);
+                              from->meta_dbi, false);
     }
     return store_error_of(rc);
 }

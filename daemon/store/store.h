@@ -31,7 +31,8 @@ typedef enum store_table {
     STORE_TABLE_ORGS,        /* organisation code -> packed OrgRecord */
     STORE_TABLE_ACCOUNTS,    /* account key (16 bytes) -> account_record */
     STORE_TABLE_BALANCES,    /* layout 1: account key -> account_balance; layout 2: empty */
-    STORE_TABLE_POSTINGS,    /* account key ++ sequence -> posting, stored compact (account.c) */
+    STORE_TABLE_POSTINGS,    /* account key ++ sequence -> posting, stored compact (account.c);
+                              * layout 3: a duplicate table (below) */
     STORE_TABLE_IDEMPOTENCY, /* idempotency key -> sequence (layout 1: idempotency_record) */
     STORE_TABLE_REVERSALS,   /* reversed sequence -> reversing sequence */
     STORE_TABLE_ORG_LINKS,   /* code ++ 0 ++ effective date ++ sequence -> packed OrgLinkRecord */
@@ -42,11 +43,13 @@ typedef enum store_table {
     STORE_TABLE_PARTY_CONTRACTS, /* org code ++ 0 ++ year ++ contract id -> nothing */
     STORE_TABLE_PERIODS,     /* org code (12) ++ year ++ month -> closing sequence */
     STORE_TABLE_STATEMENTS,  /* org (12) ++ counterparty (12) ++ year ++ month ++ kind -> amount */
-    STORE_TABLE_HISTORY,     /* org code or contract id ++ 0 ++ sequence -> nothing */
+    STORE_TABLE_HISTORY,     /* org code or contract id ++ 0 ++ sequence -> nothing; layout 3:
+                              * a duplicate table */
     STORE_TABLE_FLOWS,       /* year ++ from (12) ++ to (12) ++ stream -> int64 pence */
     STORE_TABLE_PRINCIPALS,  /* principal name -> packed PrincipalRecord */
     STORE_TABLE_PRINCIPAL_TOKENS, /* SHA-256 of a token (32 bytes) -> principal name */
-    STORE_TABLE_ACTOR_EVENTS, /* actor ++ 0 ++ sequence (8 bytes big-endian) -> nothing */
+    STORE_TABLE_ACTOR_EVENTS, /* actor ++ 0 ++ sequence (8 bytes big-endian) -> nothing; layout
+                               * 3: a duplicate table */
     STORE_TABLE_REVENUE_LIMITS, /* year ++ stream ++ NHSE code (12) -> limit and its sequence */
     STORE_TABLE_PLANS,       /* org code (12) ++ year ++ stream ++ sequence -> packed plan */
     STORE_TABLE_PLUGIN_DATA, /* plugin name ++ 0 ++ the plugin's key -> the plugin's value */
@@ -76,8 +79,20 @@ ff_err store_open(const store_options *options, ff_store **store_out);
  * same in every layout: only the projections change, and they can be rebuilt from the log.
  *   1: balances in their own table; postings of 72 bytes.
  *   2: an account's balance is its last posting (the balances table stays, always empty);
- *      postings stored compact; an idempotency entry holds only its event's sequence. */
-#define STORE_LAYOUT_VERSION 2
+ *      postings stored compact; an idempotency entry holds only its event's sequence.
+ *   3: postings, history and actor_events are duplicate tables. Each of their keys ends in an
+ *      8-byte sequence after a main part: the 16-byte account key (STORE_POSTING_MAIN_BYTES) in
+ *      postings, the name through its zero byte in the other two. LMDB keeps one node per main
+ *      part and the rest as its sorted duplicates (MDB_DUPSORT): postings' duplicates are the
+ *      sequence and the value, history's and actor_events' only the sequence (MDB_DUPFIXED: 8
+ *      bytes a row, no node header; their values are always empty). Rows under one main part
+ *      are appended in sequence order, so their pages fill instead of splitting in the middle.
+ *      Every caller still sees the whole key and the value, in the same order as a plain table
+ *      would keep them: the split is store.c's alone. */
+#define STORE_LAYOUT_VERSION 3
+
+/* The main part of a posting's key in layout 3: the account key (account.h). */
+#define STORE_POSTING_MAIN_BYTES 16
 
 /* The layout of the open data file. store_open refuses a file of a newer layout than
  * STORE_LAYOUT_VERSION with FF_ERR_LAYOUT_NEWER; an older one opens, for the ledger to migrate
@@ -198,7 +213,9 @@ typedef enum store_put_mode {
     STORE_PUT_NEW,     /* FF_ERR_KEY_EXISTS if the key exists */
     STORE_PUT_APPEND,  /* the key sorts after every key in the table (the log) */
     STORE_PUT_NEW_LIKELY_LAST, /* as STORE_PUT_NEW, for a key that usually sorts after every
-                                * key in the table: appended without a search when it does */
+                                * key in the table (in a duplicate table, after every key with
+                                * its main part): appended without a search when it does */
+    STORE_PUT_REPLACE_LIKELY_LAST, /* as STORE_PUT_REPLACE, appended as the one above */
 } store_put_mode;
 
 /* Writes one key. FF_ERR_MAP_LIMIT when the map is full. */
@@ -226,6 +243,7 @@ typedef enum store_move {
     STORE_NEXT,
     STORE_PREV,
     STORE_SEEK, /* the first key at or after *key */
+    STORE_SEEK_AT_OR_BEFORE, /* the last key at or before *key (a balance as at a sequence) */
 } store_move;
 
 /* Opens a cursor on a table; close it before its transaction ends. */
@@ -235,9 +253,11 @@ ff_err store_cursor_open(store_txn *txn, ff_store *store, store_table table,
 /* Closes a cursor. NULL is allowed. */
 void store_cursor_close(store_cursor *cursor);
 
-/* Moves the cursor and reads where it lands. For STORE_SEEK, *key is what to seek and is
+/* Moves the cursor and reads where it lands. For the seeks, *key is what to seek and is
  * replaced by the key found. FF_ERR_NOT_FOUND when there is no such row. key or value may be
- * NULL when the caller does not need it (except key for STORE_SEEK). */
+ * NULL when the caller does not need it (except key for the seeks). A key read from a duplicate
+ * table (layout 3) is put together in a buffer the cursor owns: it stays valid only until the
+ * cursor's next move or close, so copy what must outlive that. */
 ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key,
                          store_slice *value);
 

@@ -513,4 +513,13 @@
 #define FF_REPLICA_ENTRY_EVENTS_MAX 8192
 #endif
 
+/* ---- storage layout 3: duplicate tables (daemon/store/store.c) ---- */
+
+/* The longest main part of a duplicate table's key, and the longest duplicate (its 8-byte
+ * sequence and its value together): LMDB's largest key in its default build, which bounds both
+ * (store_open checks the library agrees). */
+#ifndef FF_STORE_DUPLICATE_KEY_BYTES_MAX
+#define FF_STORE_DUPLICATE_KEY_BYTES_MAX 511
+#endif
+
 #endif

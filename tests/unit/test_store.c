@@ -260,6 +260,11 @@ static void test_configured_map_size_is_used(void **state) {
     test_dir_remove(directory);
 }
 
+/* The table the generic tests below write arbitrary keys into: a plain one. They used history
+ * until storage layout 3 made it a duplicate table, whose keys must be a name, a zero byte and
+ * a sequence (its own tests are further down). */
+#define STORE_TEST_PLAIN_TABLE STORE_TABLE_SERVICE_LINES
+
 /* What a store_each visitor saw, and what it answers at the row it is told to. */
 typedef struct each_probe {
     size_t rows;
@@ -280,7 +285,7 @@ static ff_err each_probe_visit(void *argument, store_slice key, store_slice valu
 static ff_err each_probe_run(store_txn *txn, ff_store *store, const char *prefix,
                              each_probe *probe) {
     probe->rows = 0;
-    return store_each(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(prefix, strlen(prefix)),
+    return store_each(txn, store, STORE_TEST_PLAIN_TABLE, STORE_SLICE(prefix, strlen(prefix)),
                       each_probe_visit, probe);
 }
 
@@ -316,12 +321,12 @@ static void test_each_walks_a_prefix_and_keeps_the_visitors_answer(void **state)
     store_txn *txn = writing.txn;
     static const char *const keys[] = {"aa", "ab1", "ab2", "ab3", "ac"};
     for (size_t i = 0; i < 5; i++) {
-        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY,
+        assert_int_equal(store_put(txn, store, STORE_TEST_PLAIN_TABLE,
                                    STORE_SLICE(keys[i], strlen(keys[i])), STORE_SLICE("x", 1),
                                    STORE_PUT_NEW),
                          FF_OK);
     }
-    assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE("aa", 2),
+    assert_int_equal(store_put(txn, store, STORE_TEST_PLAIN_TABLE, STORE_SLICE("aa", 2),
                                STORE_SLICE("y", 1), STORE_PUT_NEW),
                      FF_ERR_KEY_EXISTS);
     each_probe probe = {0, 0, FF_OK, false};
@@ -352,13 +357,13 @@ static void test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts(void **st
                                           {"c", "5"}};
     static const ff_err expected[] = {FF_OK, FF_OK, FF_OK, FF_ERR_KEY_EXISTS, FF_ERR_KEY_EXISTS};
     for (size_t i = 0; i < 5; i++) {
-        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(puts[i][0], 1),
+        assert_int_equal(store_put(txn, store, STORE_TEST_PLAIN_TABLE, STORE_SLICE(puts[i][0], 1),
                                    STORE_SLICE(puts[i][1], 1), STORE_PUT_NEW_LIKELY_LAST),
                          expected[i]);
     }
     static const char *const rows[][2] = {{"a", "3"}, {"b", "1"}, {"c", "2"}};
     store_cursor *cursor = NULL;
-    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_HISTORY, &cursor), FF_OK);
+    assert_int_equal(store_cursor_open(txn, store, STORE_TEST_PLAIN_TABLE, &cursor), FF_OK);
     store_slice key, value;
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(store_cursor_move(cursor, i == 0 ? STORE_FIRST : STORE_NEXT, &key, &value),
@@ -370,6 +375,368 @@ static void test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts(void **st
     }
     assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &key, &value), FF_ERR_NOT_FOUND);
     store_cursor_close(cursor);
+    store_test_writing_end(&writing);
+}
+
+/* ---- duplicate tables (storage layout 3) ---- */
+
+/* A duplicate table's row key: main (main_bytes of it) ++ sequence, 8 bytes big-endian. */
+static size_t dup_key(uint8_t *out, const void *main, size_t main_bytes, uint64_t sequence) {
+    memcpy(out, main, main_bytes);
+    for (int i = 0; i < 8; i++) out[main_bytes + (size_t)i] = (uint8_t)(sequence >> (56 - 8 * i));
+    return main_bytes + 8;
+}
+
+/* Three account keys of 16 bytes, in this order: aaaa..., then aaa...b (between), bbbb...,
+ * cccc...; and one after every one, dddd.... */
+static uint8_t dup_main_a[16], dup_main_between[16], dup_main_b[16], dup_main_c[16],
+    dup_main_d[16];
+
+static void dup_mains_make(void) {
+    memset(dup_main_a, 'a', 16);
+    memset(dup_main_between, 'a', 16);
+    dup_main_between[15] = 'b';
+    memset(dup_main_b, 'b', 16);
+    memset(dup_main_c, 'c', 16);
+    memset(dup_main_d, 'd', 16);
+}
+
+typedef struct dup_row {
+    const uint8_t *main;
+    uint64_t sequence;
+    const char *value;
+} dup_row;
+
+static ff_err dup_put(store_txn *txn, ff_store *store, const uint8_t *main, uint64_t sequence,
+                      const char *value, store_put_mode mode) {
+    uint8_t key[24];
+    dup_key(key, main, 16, sequence);
+    return store_put(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, sizeof key),
+                     STORE_SLICE(value, strlen(value)), mode);
+}
+
+/* The cursor's row is the posting row expected (key main ++ sequence, its value). */
+static void dup_row_check(store_slice key, store_slice value, const dup_row *row) {
+    uint8_t expected[24];
+    dup_key(expected, row->main, 16, row->sequence);
+    assert_int_equal(key.bytes, 24);
+    assert_memory_equal(key.data, expected, 24);
+    assert_int_equal(value.bytes, strlen(row->value));
+    assert_memory_equal(value.data, row->value, value.bytes);
+}
+
+/* Walks the whole postings table forwards and backwards: exactly rows, in order. */
+static void dup_rows_check(store_txn *txn, ff_store *store, const dup_row *rows, size_t count) {
+    store_cursor *cursor = NULL;
+    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_POSTINGS, &cursor), FF_OK);
+    store_slice key, value;
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal(store_cursor_move(cursor, i == 0 ? STORE_FIRST : STORE_NEXT, &key, &value),
+                         FF_OK);
+        dup_row_check(key, value, &rows[i]);
+    }
+    assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &key, &value), FF_ERR_NOT_FOUND);
+    for (size_t i = count; i-- > 0;) {
+        assert_int_equal(store_cursor_move(cursor, i == count - 1 ? STORE_LAST : STORE_PREV, &key,
+                                           &value),
+                         FF_OK);
+        dup_row_check(key, value, &rows[i]);
+    }
+    assert_int_equal(store_cursor_move(cursor, STORE_PREV, &key, &value), FF_ERR_NOT_FOUND);
+    store_cursor_close(cursor);
+}
+
+/* Seeks sought (sought_bytes of it) with move and checks the row it lands on, or, with expected
+ * NULL, that there is none. */
+static void dup_seek_check(store_cursor *cursor, store_move move, const uint8_t *sought,
+                           size_t sought_bytes, const dup_row *expected) {
+    store_slice key = STORE_SLICE(sought, sought_bytes), value;
+    ff_err err = store_cursor_move(cursor, move, &key, &value);
+    if (expected == NULL) {
+        assert_int_equal(err, FF_ERR_NOT_FOUND);
+        return;
+    }
+    assert_int_equal(err, FF_OK);
+    dup_row_check(key, value, expected);
+}
+
+static size_t dup_each_count(store_txn *txn, ff_store *store, store_table table,
+                             const void *prefix, size_t prefix_bytes);
+
+/* The puts of the postings table, a duplicate table, in every mode, in and out of order, give
+ * exactly what they give on a plain table (a row's identity is its whole key, whatever its
+ * value). Rows A:1, A:3, A:5 and B:2 are appended; A:2 and B:1 go before their main key's last
+ * (B:1 before B's single row); A:3, A:5 and B:2 exist whatever value is offered; A:3 is replaced
+ * by a longer value and A:6 written and then replaced; an append must sort after every row. */
+static void dup_postings_write(store_txn *txn, ff_store *store) {
+    dup_mains_make();
+    assert_int_equal(dup_put(txn, store, dup_main_a, 1, "p1", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 3, "p3", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 5, "p5", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "q2", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 2, "p2", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 3, "other", STORE_PUT_NEW),
+                     FF_ERR_KEY_EXISTS);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 5, "zz", STORE_PUT_NEW_LIKELY_LAST),
+                     FF_ERR_KEY_EXISTS);
+    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "r", STORE_PUT_NEW_LIKELY_LAST),
+                     FF_ERR_KEY_EXISTS);
+    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "a", STORE_PUT_NEW), FF_ERR_KEY_EXISTS);
+    assert_int_equal(dup_put(txn, store, dup_main_b, 1, "q1", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 3, "p3 again", STORE_PUT_REPLACE), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 6, "p6", STORE_PUT_REPLACE_LIKELY_LAST),
+                     FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 6, "P6", STORE_PUT_REPLACE_LIKELY_LAST),
+                     FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_a, 7, "x", STORE_PUT_APPEND), FF_ERR_KEY_EXISTS);
+    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "x", STORE_PUT_APPEND), FF_ERR_KEY_EXISTS);
+    assert_int_equal(dup_put(txn, store, dup_main_b, 9, "q9", STORE_PUT_APPEND), FF_OK);
+    assert_int_equal(dup_put(txn, store, dup_main_c, 1, "s1", STORE_PUT_APPEND), FF_OK);
+}
+
+static void dup_postings_seeks_check(store_txn *txn, ff_store *store, const dup_row *rows) {
+    /* rows: 0 A:1, 1 A:2, 2 A:3, 3 A:5, 4 A:6, 5 B:1, 6 B:2, 7 B:9, 8 C:1 */
+    store_cursor *cursor = NULL;
+    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_POSTINGS, &cursor), FF_OK);
+    uint8_t sought[32];
+    dup_seek_check(cursor, STORE_SEEK, sought, dup_key(sought, dup_main_a, 16, 3), &rows[2]);
+    dup_seek_check(cursor, STORE_SEEK, sought, dup_key(sought, dup_main_a, 16, 4), &rows[3]);
+    /* After A's last row: B's first. */
+    dup_seek_check(cursor, STORE_SEEK, sought, dup_key(sought, dup_main_a, 16, 7), &rows[5]);
+    /* Shorter than a main key, a whole main key, between two main keys, after every one. */
+    dup_seek_check(cursor, STORE_SEEK, dup_main_a, 8, &rows[0]);
+    dup_seek_check(cursor, STORE_SEEK, dup_main_a, 16, &rows[0]);
+    dup_seek_check(cursor, STORE_SEEK, dup_main_between, 16, &rows[5]);
+    dup_seek_check(cursor, STORE_SEEK, dup_main_d, 16, NULL);
+    /* Longer than a row's key: A:3 ++ 0 sorts after A:3. Part of a sequence: A ++ 0 0 0 0. */
+    sought[dup_key(sought, dup_main_a, 16, 3)] = 0;
+    dup_seek_check(cursor, STORE_SEEK, sought, 25, &rows[3]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, sought, 25, &rows[2]);
+    dup_seek_check(cursor, STORE_SEEK, sought, 20, &rows[0]);
+    /* The last row at or before. */
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, sought, dup_key(sought, dup_main_a, 16, 4),
+                   &rows[2]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, sought, dup_key(sought, dup_main_a, 16, 3),
+                   &rows[2]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, sought, dup_key(sought, dup_main_a, 16, 0),
+                   NULL);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, sought, dup_key(sought, dup_main_b, 16, 0),
+                   &rows[4]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, sought,
+                   dup_key(sought, dup_main_b, 16, UINT64_MAX), &rows[7]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, dup_main_b, 16, &rows[4]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, dup_main_b, 8, &rows[4]);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, dup_main_a, 8, NULL);
+    dup_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, dup_main_d, 16, &rows[8]);
+    /* A key the cursor handed out, sought again from the cursor's own buffer. */
+    store_slice key, value;
+    assert_int_equal(store_cursor_move(cursor, STORE_FIRST, &key, &value), FF_OK);
+    assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &key, &value), FF_OK);
+    assert_int_equal(store_cursor_move(cursor, STORE_SEEK, &key, &value), FF_OK);
+    dup_row_check(key, value, &rows[1]);
+    store_cursor_close(cursor);
+}
+
+static void dup_postings_gets_check(store_txn *txn, ff_store *store) {
+    uint8_t key[32];
+    store_slice value;
+    size_t bytes = dup_key(key, dup_main_a, 16, 3);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, bytes), &value),
+                     FF_OK);
+    assert_int_equal(value.bytes, 8);
+    assert_memory_equal(value.data, "p3 again", 8);
+    bytes = dup_key(key, dup_main_a, 16, 4);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, bytes), &value),
+                     FF_ERR_NOT_FOUND);
+    bytes = dup_key(key, dup_main_b, 16, 2);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, 23), &value),
+                     FF_ERR_NOT_FOUND);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, 16), &value),
+                     FF_ERR_NOT_FOUND);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, bytes), &value),
+                     FF_OK);
+    assert_int_equal(value.bytes, 2);
+    assert_memory_equal(value.data, "q2", 2);
+}
+
+/* Every read of a duplicate table behaves as on a plain table with the same keys: every move,
+ * seeks landing on a row, between two rows of one main key, between main keys, past the end,
+ * with keys shorter or longer than a row's, prefix walks shorter than the main key, gets,
+ * deletes by key and under a cursor, and a copy of the whole store. */
+static void test_a_duplicate_table_behaves_as_a_plain_one(void **state) {
+    (void)state;
+    store_test_writing writing = store_test_writing_begin();
+    ff_store *store = writing.store;
+    store_txn *txn = writing.txn;
+    dup_postings_write(txn, store);
+    const dup_row rows[] = {{dup_main_a, 1, "p1"}, {dup_main_a, 2, "p2"},
+                            {dup_main_a, 3, "p3 again"}, {dup_main_a, 5, "p5"},
+                            {dup_main_a, 6, "P6"}, {dup_main_b, 1, "q1"}, {dup_main_b, 2, "q2"},
+                            {dup_main_b, 9, "q9"}, {dup_main_c, 1, "s1"}};
+    dup_rows_check(txn, store, rows, 9);
+    dup_postings_seeks_check(txn, store, rows);
+    dup_postings_gets_check(txn, store);
+    /* Prefix walks: all 9; A's 5 under its main key, 4 bytes of it, or 23 bytes (A ++ seven
+     * zero bytes: sequences below 256); none under a main key between. */
+    uint8_t prefix[24];
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_POSTINGS, NULL, 0), 9);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_POSTINGS, dup_main_a, 16), 5);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_POSTINGS, dup_main_a, 4), 5);
+    dup_key(prefix, dup_main_a, 16, 0);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_POSTINGS, prefix, 23), 5);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_POSTINGS, dup_main_between, 16), 0);
+    /* Deletes: A:3 by key (then gone), B:2 under a cursor; keys absent or not a row's are not
+     * found. */
+    uint8_t key[24];
+    assert_int_equal(store_delete(txn, store, STORE_TABLE_POSTINGS,
+                                  STORE_SLICE(key, dup_key(key, dup_main_a, 16, 3))),
+                     FF_OK);
+    assert_int_equal(store_delete(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, 24)),
+                     FF_ERR_NOT_FOUND);
+    assert_int_equal(store_delete(txn, store, STORE_TABLE_POSTINGS, STORE_SLICE(key, 16)),
+                     FF_ERR_NOT_FOUND);
+    store_cursor *cursor = NULL;
+    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_POSTINGS, &cursor), FF_OK);
+    dup_seek_check(cursor, STORE_SEEK, key, dup_key(key, dup_main_b, 16, 2), &rows[6]);
+    assert_int_equal(store_cursor_delete(cursor), FF_OK);
+    store_cursor_close(cursor);
+    const dup_row left[] = {rows[0], rows[1], rows[3], rows[4], rows[5], rows[7], rows[8]};
+    dup_rows_check(txn, store, left, 7);
+    /* The whole store copied into another holds the same rows. */
+    assert_int_equal(store_txn_commit(txn), FF_OK);
+    writing.txn = NULL;
+    store_test_writing copy = store_test_writing_begin();
+    store_txn *from_txn = NULL;
+    assert_int_equal(store_read_begin(store, &from_txn), FF_OK);
+    assert_int_equal(store_content_copy(copy.txn, copy.store, from_txn, store), FF_OK);
+    store_read_end(store, from_txn);
+    dup_rows_check(copy.txn, copy.store, left, 7);
+    store_test_writing_end(&copy);
+    store_test_writing_end(&writing);
+}
+
+typedef struct dup_each_counter {
+    size_t rows;
+} dup_each_counter;
+
+static ff_err dup_each_visit(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)key, (void)value, (void)stop;
+    ((dup_each_counter *)argument)->rows++;
+    return FF_OK;
+}
+
+static size_t dup_each_count(store_txn *txn, ff_store *store, store_table table,
+                             const void *prefix, size_t prefix_bytes) {
+    dup_each_counter counter = {0};
+    assert_int_equal(store_each(txn, store, table, STORE_SLICE(prefix, prefix_bytes),
+                                dup_each_visit, &counter),
+                     FF_OK);
+    return counter.rows;
+}
+
+/* A history row's key: name ++ 0 ++ sequence. */
+static size_t dup_history_key(uint8_t *out, const char *name, uint64_t sequence) {
+    return dup_key(out, name, strlen(name) + 1, sequence);
+}
+
+static void dup_history_check(store_slice key, store_slice value, const char *name,
+                              uint64_t sequence) {
+    uint8_t expected[32];
+    size_t bytes = dup_history_key(expected, name, sequence);
+    assert_int_equal(key.bytes, bytes);
+    assert_memory_equal(key.data, expected, bytes);
+    assert_int_equal(value.bytes, 0);
+}
+
+static void dup_history_seek_check(store_cursor *cursor, store_move move, const void *sought,
+                                   size_t sought_bytes, const char *name, uint64_t sequence) {
+    store_slice key = STORE_SLICE(sought, sought_bytes), value;
+    assert_int_equal(store_cursor_move(cursor, move, &key, &value), FF_OK);
+    dup_history_check(key, value, name, sequence);
+}
+
+/* History, a duplicate table of sequences alone (MDB_DUPFIXED), with names whose main keys end
+ * at their zero byte: "Q" sorts before "QUE" (0 < 'U'), so a prefix walk on "Q" finds Q:2, QUE:1,
+ * QUE:3. X24 has 600 rows, 2, 4, ..., 1200 (4,800 bytes: more than a page, so a sub-database of
+ * its own), and 301 put out of order; its walk finds 601 rows in order. */
+static void test_a_duplicate_table_of_sequences_behaves_as_a_plain_one(void **state) {
+    (void)state;
+    store_test_writing writing = store_test_writing_begin();
+    ff_store *store = writing.store;
+    store_txn *txn = writing.txn;
+    uint8_t key[32];
+    const struct { const char *name; uint64_t sequence; store_put_mode mode; ff_err expected; }
+        puts[] = {{"QUE", 1, STORE_PUT_REPLACE_LIKELY_LAST, FF_OK},
+                  {"QUE", 3, STORE_PUT_REPLACE_LIKELY_LAST, FF_OK},
+                  {"Q", 2, STORE_PUT_REPLACE_LIKELY_LAST, FF_OK},
+                  {"QUE", 3, STORE_PUT_REPLACE_LIKELY_LAST, FF_OK},
+                  {"QUE", 1, STORE_PUT_REPLACE, FF_OK},
+                  {"QUE", 3, STORE_PUT_NEW, FF_ERR_KEY_EXISTS},
+                  {"QUE", 3, STORE_PUT_NEW_LIKELY_LAST, FF_ERR_KEY_EXISTS}};
+    for (size_t i = 0; i < sizeof puts / sizeof puts[0]; i++) {
+        size_t bytes = dup_history_key(key, puts[i].name, puts[i].sequence);
+        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, bytes),
+                                   STORE_SLICE(NULL, 0), puts[i].mode),
+                         puts[i].expected);
+    }
+    for (uint64_t sequence = 2; sequence <= 1200; sequence += 2) {
+        size_t bytes = dup_history_key(key, "X24", sequence);
+        assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, bytes),
+                                   STORE_SLICE(NULL, 0), STORE_PUT_NEW_LIKELY_LAST),
+                         FF_OK);
+    }
+    size_t bytes = dup_history_key(key, "X24", 301);
+    assert_int_equal(store_put(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, bytes),
+                               STORE_SLICE(NULL, 0), STORE_PUT_NEW_LIKELY_LAST),
+                     FF_OK);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_HISTORY, "Q", 1), 3);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_HISTORY, "QUE", 3), 2);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_HISTORY, "QUE", 4), 2);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_HISTORY, "X", 1), 601);
+    assert_int_equal(dup_each_count(txn, store, STORE_TABLE_HISTORY, NULL, 0), 604);
+    store_cursor *cursor = NULL;
+    assert_int_equal(store_cursor_open(txn, store, STORE_TABLE_HISTORY, &cursor), FF_OK);
+    store_slice found, value;
+    assert_int_equal(store_cursor_move(cursor, STORE_FIRST, &found, &value), FF_OK);
+    dup_history_check(found, value, "Q", 2);
+    assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &found, &value), FF_OK);
+    dup_history_check(found, value, "QUE", 1);
+    /* X24's rows in order: 2, 4, ..., 300, 301, 302, ..., 1200. */
+    dup_history_seek_check(cursor, STORE_SEEK, "X24", 3, "X24", 2);
+    uint64_t previous = 2;
+    for (size_t i = 1; i < 601; i++) {
+        assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &found, &value), FF_OK);
+        uint64_t sequence = 0;
+        for (size_t b = 4; b < 12; b++) sequence = sequence << 8 | ((const uint8_t *)found.data)[b];
+        assert_true(sequence == previous + 2 || (previous == 300 && sequence == 301) ||
+                    (previous == 301 && sequence == 302));
+        previous = sequence;
+    }
+    assert_int_equal(previous, 1200);
+    assert_int_equal(store_cursor_move(cursor, STORE_NEXT, &found, &value), FF_ERR_NOT_FOUND);
+    assert_int_equal(store_cursor_move(cursor, STORE_LAST, &found, &value), FF_OK);
+    dup_history_check(found, value, "X24", 1200);
+    assert_int_equal(store_cursor_move(cursor, STORE_PREV, &found, &value), FF_OK);
+    dup_history_check(found, value, "X24", 1198);
+    /* Seeks inside X24's rows, with part of a sequence, at or before, past a main key. */
+    dup_history_seek_check(cursor, STORE_SEEK, key, dup_history_key(key, "X24", 303), "X24", 304);
+    dup_history_seek_check(cursor, STORE_SEEK, key, 8, "X24", 2);
+    dup_history_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, key,
+                           dup_history_key(key, "X24", 303), "X24", 302);
+    dup_history_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, key,
+                           dup_history_key(key, "X24", UINT64_MAX), "X24", 1200);
+    dup_history_seek_check(cursor, STORE_SEEK_AT_OR_BEFORE, "R", 1, "QUE", 3);
+    dup_history_seek_check(cursor, STORE_SEEK, key, dup_history_key(key, "QUE", 4), "X24", 2);
+    store_cursor_close(cursor);
+    bytes = dup_history_key(key, "QUE", 3);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, bytes), &value),
+                     FF_OK);
+    assert_int_equal(value.bytes, 0);
+    bytes = dup_history_key(key, "QUE", 2);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_HISTORY, STORE_SLICE(key, bytes), &value),
+                     FF_ERR_NOT_FOUND);
+    assert_int_equal(store_get(txn, store, STORE_TABLE_HISTORY, STORE_SLICE("QUE", 3), &value),
+                     FF_ERR_NOT_FOUND);
     store_test_writing_end(&writing);
 }
 
@@ -483,6 +850,8 @@ int main(void) {
         cmocka_unit_test(test_error_table_is_consistent),
         cmocka_unit_test(test_each_walks_a_prefix_and_keeps_the_visitors_answer),
         cmocka_unit_test(test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts),
+        cmocka_unit_test(test_a_duplicate_table_behaves_as_a_plain_one),
+        cmocka_unit_test(test_a_duplicate_table_of_sequences_behaves_as_a_plain_one),
         cmocka_unit_test(test_log_bytes_and_hashes_are_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
