@@ -1,5 +1,5 @@
-/* The storage layout: a data directory made by the previous layout (a fixture kept in the tree)
- * opens, migrates, verifies and answers as it did; a fresh one records the current layout; and an
+/* The storage layout: data directories made by earlier layouts (fixtures kept in the tree: layout
+ * 1's and layout 2's) open, migrate, verify and answer as they did; a fresh one records the current layout; and an
  * allocation makes the number of projection writes the layout promises. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +19,10 @@
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
 
-/* Copies the fixture's data.mdb into directory, so the test never changes the tree's copy. */
-static void layout_fixture_copy(const char *directory) {
+/* Copies a fixture's data.mdb into directory, so the test never changes the tree's copy. */
+static void layout_fixture_copy(const char *fixture_dir, const char *directory) {
     char from[4096], to[4096];
-    snprintf(from, sizeof from, "%s/data.mdb", FF_LAYOUT_FIXTURE_DIR);
+    snprintf(from, sizeof from, "%s/data.mdb", fixture_dir);
     snprintf(to, sizeof to, "%s/data.mdb", directory);
     FILE *source = fopen(from, "rb"), *target = fopen(to, "wb");
     assert_non_null(source);
@@ -37,20 +37,22 @@ static void layout_fixture_copy(const char *directory) {
     assert_int_equal(fclose(target), 0);
 }
 
-/* The head the fixture's README recorded when layout 1's code made it. */
+/* The heads the fixtures' READMEs recorded when layout 1's and layout 2's code made them. */
 static const char layout_fixture_head_hash[] =
     "4b31ca0c6d5df9d3b5dfeb9112f337cfc242c36b1ac21dd903cd5dd7ede81b38";
+static const char layout2_fixture_head_hash[] =
+    "009bd4f752132f7e64f6ab9462b98e9c8ff53dabc2cfbd89104afc98b42d8c44";
 
-static void layout_head_check(ff_ledger *ledger) {
+static void layout_head_check(ff_ledger *ledger, const char *head_hash) {
     log_head head;
     assert_int_equal(ledger_head_read(ledger, &head), FF_OK);
     assert_int_equal(head.sequence, 303);
     char hex[2 * DIGEST_BYTES + 1];
     for (size_t i = 0; i < DIGEST_BYTES; i++) snprintf(hex + 2 * i, 3, "%02x", head.hash[i]);
-    assert_string_equal(hex, layout_fixture_head_hash);
+    assert_string_equal(hex, head_hash);
 }
 
-/* The fixture is fundflow-bench-core's: events 1 to 3 register X24, set its 2024/25 core
+/* Both fixtures are fundflow-bench-core's: events 1 to 3 register X24, set its 2024/25 core
  * services limit to INT64_MAX and register QUE; events 4 to 303 are three batches of 100
  * allocations X24 -> QUE of 100 + i pence, i = 0..99. One batch is 100 x 100 + (0 + ... + 99)
  * = 10,000 + 4,950 = 14,950 pence, so QUE has received 14,950 as at event 103 and 3 x 14,950 =
@@ -107,13 +109,14 @@ static void layout_account_check(ff_ledger *ledger) {
     store_read_end(store, txn);
 }
 
-static void test_a_layout_1_directory_migrates_and_answers_as_before(void **state) {
-    (void)state;
+/* Opens a copy of the fixture, which migrates to the current layout, and checks it verifies
+ * and answers as it did when it was made, goes on taking writes, and opens again unmigrated. */
+static void layout_fixture_migrate_check(const char *fixture_dir, const char *head_hash) {
     char *directory = test_dir_make();
-    layout_fixture_copy(directory);
+    layout_fixture_copy(fixture_dir, directory);
     ff_ledger *ledger = test_ledger_open(directory, 0);
     assert_int_equal(store_layout_version(ledger_store(ledger)), STORE_LAYOUT_VERSION);
-    layout_head_check(ledger);
+    layout_head_check(ledger, head_hash);
     verify_report report;
     assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
     assert_int_equal(report.events_checked, 303);
@@ -133,6 +136,25 @@ static void test_a_layout_1_directory_migrates_and_answers_as_before(void **stat
     assert_int_equal(verify_ledger(ledger_store(ledger), NULL, &report), FF_OK);
     ledger_close(ledger);
     test_dir_remove(directory);
+}
+
+static void test_a_layout_1_directory_migrates_and_answers_as_before(void **state) {
+    (void)state;
+    layout_fixture_migrate_check(FF_LAYOUT_FIXTURE_DIR, layout_fixture_head_hash);
+}
+
+/* Layout 2's tables are plain: they open as plain tables (never as layout 3's duplicate tables)
+ * for the migration to read, and the rebuilt file has layout 3's. */
+static void test_a_layout_2_directory_migrates_and_answers_as_before(void **state) {
+    (void)state;
+    char *directory = test_dir_make();
+    layout_fixture_copy(FF_LAYOUT2_FIXTURE_DIR, directory);
+    ff_store *store = NULL;
+    assert_int_equal(store_open(&(store_options){.data_dir = directory}, &store), FF_OK);
+    assert_int_equal(store_layout_version(store), 2);
+    store_close(store);
+    test_dir_remove(directory);
+    layout_fixture_migrate_check(FF_LAYOUT2_FIXTURE_DIR, layout2_fixture_head_hash);
 }
 
 static void test_a_fresh_directory_records_the_current_layout(void **state) {
@@ -207,6 +229,7 @@ static void test_an_allocation_makes_nine_projection_writes(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_layout_1_directory_migrates_and_answers_as_before),
+        cmocka_unit_test(test_a_layout_2_directory_migrates_and_answers_as_before),
         cmocka_unit_test(test_a_fresh_directory_records_the_current_layout),
         cmocka_unit_test(test_a_directory_of_a_newer_layout_is_refused),
         cmocka_unit_test(test_an_allocation_makes_nine_projection_writes),
