@@ -112,7 +112,8 @@ const char *store_table_name(store_table table);
 
 /* A key or a value. What the store hands out points into the map and stays valid until the
  * transaction that read it ends or writes anything (a write may move pages of any table), so
- * copy or unpack what must outlive the next write. */
+ * copy or unpack what must outlive the next write. The one exception: a key a cursor reads from
+ * a duplicate table is in the cursor's own buffer (see store_cursor_move). */
 typedef struct store_slice {
     const void *data;
     size_t bytes;
