@@ -470,28 +470,36 @@ static size_t dup_each_count(store_txn *txn, ff_store *store, store_table table,
  * by a longer value and A:6 written and then replaced; an append must sort after every row. */
 static void dup_postings_write(store_txn *txn, ff_store *store) {
     dup_mains_make();
-    assert_int_equal(dup_put(txn, store, dup_main_a, 1, "p1", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 3, "p3", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 5, "p5", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "q2", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 2, "p2", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 3, "other", STORE_PUT_NEW),
-                     FF_ERR_KEY_EXISTS);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 5, "zz", STORE_PUT_NEW_LIKELY_LAST),
-                     FF_ERR_KEY_EXISTS);
-    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "r", STORE_PUT_NEW_LIKELY_LAST),
-                     FF_ERR_KEY_EXISTS);
-    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "a", STORE_PUT_NEW), FF_ERR_KEY_EXISTS);
-    assert_int_equal(dup_put(txn, store, dup_main_b, 1, "q1", STORE_PUT_NEW_LIKELY_LAST), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 3, "p3 again", STORE_PUT_REPLACE), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 6, "p6", STORE_PUT_REPLACE_LIKELY_LAST),
-                     FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 6, "P6", STORE_PUT_REPLACE_LIKELY_LAST),
-                     FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_a, 7, "x", STORE_PUT_APPEND), FF_ERR_KEY_EXISTS);
-    assert_int_equal(dup_put(txn, store, dup_main_b, 2, "x", STORE_PUT_APPEND), FF_ERR_KEY_EXISTS);
-    assert_int_equal(dup_put(txn, store, dup_main_b, 9, "q9", STORE_PUT_APPEND), FF_OK);
-    assert_int_equal(dup_put(txn, store, dup_main_c, 1, "s1", STORE_PUT_APPEND), FF_OK);
+    const struct {
+        const uint8_t *main;
+        uint64_t sequence;
+        const char *value;
+        store_put_mode mode;
+        ff_err expected;
+    } puts[] = {
+        {dup_main_a, 1, "p1", STORE_PUT_NEW_LIKELY_LAST, FF_OK},
+        {dup_main_a, 3, "p3", STORE_PUT_NEW_LIKELY_LAST, FF_OK},
+        {dup_main_a, 5, "p5", STORE_PUT_NEW_LIKELY_LAST, FF_OK},
+        {dup_main_b, 2, "q2", STORE_PUT_NEW_LIKELY_LAST, FF_OK},
+        {dup_main_a, 2, "p2", STORE_PUT_NEW_LIKELY_LAST, FF_OK},
+        {dup_main_a, 3, "other", STORE_PUT_NEW, FF_ERR_KEY_EXISTS},
+        {dup_main_a, 5, "zz", STORE_PUT_NEW_LIKELY_LAST, FF_ERR_KEY_EXISTS},
+        {dup_main_b, 2, "r", STORE_PUT_NEW_LIKELY_LAST, FF_ERR_KEY_EXISTS},
+        {dup_main_b, 2, "a", STORE_PUT_NEW, FF_ERR_KEY_EXISTS},
+        {dup_main_b, 1, "q1", STORE_PUT_NEW_LIKELY_LAST, FF_OK},
+        {dup_main_a, 3, "p3 again", STORE_PUT_REPLACE, FF_OK},
+        {dup_main_a, 6, "p6", STORE_PUT_REPLACE_LIKELY_LAST, FF_OK},
+        {dup_main_a, 6, "P6", STORE_PUT_REPLACE_LIKELY_LAST, FF_OK},
+        {dup_main_a, 7, "x", STORE_PUT_APPEND, FF_ERR_KEY_EXISTS},
+        {dup_main_b, 2, "x", STORE_PUT_APPEND, FF_ERR_KEY_EXISTS},
+        {dup_main_b, 9, "q9", STORE_PUT_APPEND, FF_OK},
+        {dup_main_c, 1, "s1", STORE_PUT_APPEND, FF_OK},
+    };
+    for (size_t i = 0; i < sizeof puts / sizeof puts[0]; i++) {
+        assert_int_equal(dup_put(txn, store, puts[i].main, puts[i].sequence, puts[i].value,
+                                 puts[i].mode),
+                         puts[i].expected);
+    }
 }
 
 static void dup_postings_seeks_check(store_txn *txn, ff_store *store, const dup_row *rows) {
