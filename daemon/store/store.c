@@ -94,6 +94,16 @@ static const char *const store_table_names[STORE_TABLE_COUNT] = {
 
 /* ---- duplicate tables (layout 3) ---- */
 
+/* memcmp's order of two byte strings, the shorter first when one begins the other: LMDB's
+ * default order of keys. */
+static int store_bytes_compare(const void *left, size_t left_bytes, const void *right,
+                               size_t right_bytes) {
+    size_t common = left_bytes < right_bytes ? left_bytes : right_bytes;
+    int order = common > 0 ? memcmp(left, right, common) : 0;
+    if (order != 0) return order;
+    return (left_bytes > right_bytes) - (left_bytes < right_bytes);
+}
+
 /* How a duplicate table's key splits into LMDB's main key and duplicate. The main part is
  * main_bytes long, or, when main_bytes is 0, runs through the key's first zero byte; after it
  * come exactly STORE_SUFFIX_BYTES (a sequence), which lead the duplicate, followed there by the
@@ -133,10 +143,7 @@ static unsigned store_table_flags(store_table table, uint32_t layout) {
 static int store_suffix_compare(const MDB_val *left, const MDB_val *right) {
     size_t left_bytes = left->mv_size < STORE_SUFFIX_BYTES ? left->mv_size : STORE_SUFFIX_BYTES;
     size_t right_bytes = right->mv_size < STORE_SUFFIX_BYTES ? right->mv_size : STORE_SUFFIX_BYTES;
-    size_t common = left_bytes < right_bytes ? left_bytes : right_bytes;
-    int order = common > 0 ? memcmp(left->mv_data, right->mv_data, common) : 0;
-    if (order != 0) return order;
-    return (left_bytes > right_bytes) - (left_bytes < right_bytes);
+    return store_bytes_compare(left->mv_data, left_bytes, right->mv_data, right_bytes);
 }
 
 const char *store_table_name(store_table table) {
@@ -254,7 +261,8 @@ static ff_err store_env_open(ff_store *store, const store_options *options) {
     unsigned flags = MDB_NOTLS | MDB_NOMEMINIT;
     if (rc == MDB_SUCCESS) rc = mdb_env_open(store->env, options->data_dir, flags, 0600);
     /* Duplicate tables' keys and duplicates are sized by LMDB's largest key. */
-    if (rc == MDB_SUCCESS && mdb_env_get_maxkeysize(store->env) < FF_STORE_DUPLICATE_KEY_BYTES_MAX) {
+    int key_bytes_max = rc == MDB_SUCCESS ? mdb_env_get_maxkeysize(store->env) : 0;
+    if (rc == MDB_SUCCESS && key_bytes_max < FF_STORE_DUPLICATE_KEY_BYTES_MAX) {
         rc = MDB_INCOMPATIBLE;
     }
     store->meta_sync_deferred = false;
@@ -546,16 +554,6 @@ static ff_err store_result(int mdb_rc) {
     if (mdb_rc == MDB_NOTFOUND) return FF_ERR_NOT_FOUND;
     if (mdb_rc == MDB_KEYEXIST) return FF_ERR_KEY_EXISTS;
     return store_error_of(mdb_rc);
-}
-
-/* memcmp's order of two byte strings, the shorter first when one begins the other: LMDB's
- * default order of keys. */
-static int store_bytes_compare(const void *left, size_t left_bytes, const void *right,
-                               size_t right_bytes) {
-    size_t common = left_bytes < right_bytes ? left_bytes : right_bytes;
-    int order = common > 0 ? memcmp(left, right, common) : 0;
-    if (order != 0) return order;
-    return (left_bytes > right_bytes) - (left_bytes < right_bytes);
 }
 
 static bool store_val_equal(MDB_val left, MDB_val right) {

@@ -1,6 +1,6 @@
 /* The storage layout: data directories made by earlier layouts (fixtures kept in the tree: layout
- * 1's and layout 2's) open, migrate, verify and answer as they did; a fresh one records the current layout; and an
- * allocation makes the number of projection writes the layout promises. */
+ * 1's and layout 2's) open, migrate, verify and answer as they did; a fresh one records the
+ * current layout; and an allocation makes the number of projection writes the layout promises. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
