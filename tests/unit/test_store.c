@@ -663,7 +663,7 @@ static void dup_history_seek_check(store_cursor *cursor, store_move move, const 
     dup_history_check(key, value, name, sequence);
 }
 
-/* History, a duplicate table of sequences alone (MDB_DUPFIXED), with names whose main keys end
+/* History, a duplicate table of sequences alone (8 bytes a row), with names whose main keys end
  * at their zero byte: "Q" sorts before "QUE" (0 < 'U'), so a prefix walk on "Q" finds Q:2, QUE:1,
  * QUE:3. X24 has 600 rows, 2, 4, ..., 1200 (4,800 bytes: more than a page, so a sub-database of
  * its own), and 301 put out of order; its walk finds 601 rows in order. */
