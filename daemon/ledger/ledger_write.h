@@ -16,8 +16,9 @@
 extern _Thread_local uint64_t ledger_writes_made;
 
 /* store_put, counted. A put refused because its key exists changed nothing (the store finds the
- * key before it touches a page), so projections may use STORE_PUT_NEW as a check, such as "a
- * code registers once", and still refuse without a trace. Any other failure is counted:
+ * key before it changes a row; in a duplicate table it may have reshaped a page, not its rows),
+ * so projections may use STORE_PUT_NEW as a check, such as "a code registers once", and still
+ * refuse without a trace. Any other failure is counted:
  * it fails the group anyway. */
 static inline ff_err ledger_put(store_txn *txn, ff_store *store, store_table table,
                                 store_slice key, store_slice value, store_put_mode mode) {

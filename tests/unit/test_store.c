@@ -378,6 +378,54 @@ static void test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts(void **st
     store_test_writing_end(&writing);
 }
 
+/* Counts the rows store_each visits under prefix. */
+typedef struct dup_each_counter {
+    size_t rows;
+} dup_each_counter;
+
+static ff_err dup_each_visit(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)key, (void)value, (void)stop;
+    ((dup_each_counter *)argument)->rows++;
+    return FF_OK;
+}
+
+static size_t dup_each_count(store_txn *txn, ff_store *store, store_table table,
+                             const void *prefix, size_t prefix_bytes) {
+    dup_each_counter counter = {0};
+    assert_int_equal(store_each(txn, store, table, STORE_SLICE(prefix, prefix_bytes),
+                                dup_each_visit, &counter),
+                     FF_OK);
+    return counter.rows;
+}
+
+/* STORE_PUT_REPLACE_LIKELY_LAST on a plain table writes what STORE_PUT_REPLACE writes wherever
+ * the key sorts: "b" and "c" appended, "a" before them, then "b" (a middle key) and "c" (the
+ * last) replaced, so the table reads a=3, b=4, c=5. */
+static void test_a_likely_last_replace_is_a_replace_wherever_the_key_sorts(void **state) {
+    (void)state;
+    store_test_writing writing = store_test_writing_begin();
+    static const char *const puts[][2] = {{"b", "1"}, {"c", "2"}, {"a", "3"}, {"b", "4"},
+                                          {"c", "5"}};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(store_put(writing.txn, writing.store, STORE_TEST_PLAIN_TABLE,
+                                   STORE_SLICE(puts[i][0], 1), STORE_SLICE(puts[i][1], 1),
+                                   STORE_PUT_REPLACE_LIKELY_LAST),
+                         FF_OK);
+    }
+    static const char *const rows[][2] = {{"a", "3"}, {"b", "4"}, {"c", "5"}};
+    for (size_t i = 0; i < 3; i++) {
+        store_slice value;
+        assert_int_equal(store_get(writing.txn, writing.store, STORE_TEST_PLAIN_TABLE,
+                                   STORE_SLICE(rows[i][0], 1), &value),
+                         FF_OK);
+        assert_int_equal(value.bytes, 1);
+        assert_memory_equal(value.data, rows[i][1], 1);
+    }
+    assert_int_equal(dup_each_count(writing.txn, writing.store, STORE_TEST_PLAIN_TABLE, NULL, 0),
+                     3);
+    store_test_writing_end(&writing);
+}
+
 /* ---- duplicate tables (storage layout 3) ---- */
 
 /* A duplicate table's row key: main (main_bytes of it) ++ sequence, 8 bytes big-endian. */
@@ -459,9 +507,6 @@ static void dup_seek_check(store_cursor *cursor, store_move move, const uint8_t 
     assert_int_equal(err, FF_OK);
     dup_row_check(key, value, expected);
 }
-
-static size_t dup_each_count(store_txn *txn, ff_store *store, store_table table,
-                             const void *prefix, size_t prefix_bytes);
 
 /* The puts of the postings table, a duplicate table, in every mode, in and out of order, give
  * exactly what they give on a plain table (a row's identity is its whole key, whatever its
@@ -623,24 +668,6 @@ static void test_a_duplicate_table_behaves_as_a_plain_one(void **state) {
     store_test_writing_end(&writing);
 }
 
-typedef struct dup_each_counter {
-    size_t rows;
-} dup_each_counter;
-
-static ff_err dup_each_visit(void *argument, store_slice key, store_slice value, bool *stop) {
-    (void)key, (void)value, (void)stop;
-    ((dup_each_counter *)argument)->rows++;
-    return FF_OK;
-}
-
-static size_t dup_each_count(store_txn *txn, ff_store *store, store_table table,
-                             const void *prefix, size_t prefix_bytes) {
-    dup_each_counter counter = {0};
-    assert_int_equal(store_each(txn, store, table, STORE_SLICE(prefix, prefix_bytes),
-                                dup_each_visit, &counter),
-                     FF_OK);
-    return counter.rows;
-}
 
 /* A history row's key: name ++ 0 ++ sequence. */
 static size_t dup_history_key(uint8_t *out, const char *name, uint64_t sequence) {
@@ -858,6 +885,7 @@ int main(void) {
         cmocka_unit_test(test_error_table_is_consistent),
         cmocka_unit_test(test_each_walks_a_prefix_and_keeps_the_visitors_answer),
         cmocka_unit_test(test_a_likely_last_put_is_a_new_put_wherever_the_key_sorts),
+        cmocka_unit_test(test_a_likely_last_replace_is_a_replace_wherever_the_key_sorts),
         cmocka_unit_test(test_a_duplicate_table_behaves_as_a_plain_one),
         cmocka_unit_test(test_a_duplicate_table_of_sequences_behaves_as_a_plain_one),
         cmocka_unit_test(test_log_bytes_and_hashes_are_unchanged),
