@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "digest.h"
+#include "merkle.h"
 #include "store.h"
 #include "fundflow/v1/events.pb-c.h"
 
@@ -42,6 +43,11 @@ ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *re
 /* Copies an already-stored record's bytes to the end of another store's log, for replays. */
 ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value);
 
+/* log_append_raw with the record's Merkle leaf hash already worked out (merkle_leaf_hash of
+ * value), for rebuild, whose chain thread hashes the leaves. */
+ff_err log_append_raw_leaf(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
+                          const merkle_hash *leaf);
+
 /* log_append_raw without the Merkle tree, for a copy that is thrown away unread (verify's scratch
  * store): the copy's tree is left empty, so it must never be kept or served. */
 ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
@@ -58,5 +64,19 @@ ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
  * record_out is not NULL, hands over the decoded record. On failure writes why into reason. */
 ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *previous,
                         Fundflow__V1__EventRecord **record_out, char *reason, size_t reason_bytes);
+
+/* log_record_check in two halves that may run on different threads, as verify and rebuild run
+ * them. The first checks what needs no decoding: the sequence follows previous, the hash
+ * trailer is whole and the hash matches the bytes; on success it advances *previous to this
+ * record (its hash from the trailer). The second decodes the record (with allocator, NULL for
+ * malloc) and checks its sequence and previous_hash against *previous, advancing it and handing
+ * over the record (free it with the same allocator) on success; it assumes the first half passed.
+ * Both write why into reason on failure. */
+ff_err log_record_check_chain(uint64_t key_sequence, store_slice value, log_head *previous,
+                              char *reason, size_t reason_bytes);
+ff_err log_record_check_decoded(uint64_t key_sequence, store_slice value, log_head *previous,
+                                ProtobufCAllocator *allocator,
+                                Fundflow__V1__EventRecord **record_out, char *reason,
+                                size_t reason_bytes);
 
 #endif

@@ -15,6 +15,8 @@
 #define TREE_HEIGHTS 64
 
 _Static_assert(TREE_K >= 1 && TREE_K < TREE_HEIGHTS, "the stored height must leave a low edge");
+_Static_assert(sizeof(((tree_recount *)0)->edge) == TREE_HEIGHTS * sizeof(merkle_hash),
+               "a recount holds an edge hash for every height");
 
 static const uint8_t tree_edge_key[1] = {0x00};
 
@@ -77,13 +79,20 @@ static ff_err tree_node_write(store_txn *txn, ff_store *store, unsigned height, 
 
 ff_err tree_append(store_txn *txn, ff_store *store, uint64_t sequence, store_slice stored) {
     assert(sequence >= 1 && stored.bytes > 0);
+    merkle_hash leaf;
+    ff_err err = merkle_leaf_hash(stored.data, stored.bytes, &leaf);
+    return err == FF_OK ? tree_append_leaf(txn, store, sequence, &leaf) : err;
+}
+
+ff_err tree_append_leaf(store_txn *txn, ff_store *store, uint64_t sequence,
+                        const merkle_hash *leaf) {
+    assert(sequence >= 1);
     tree_edge edge;
     ff_err err = tree_edge_read(txn, store, &edge);
     if (err != FF_OK) return err;
     if (edge.size != sequence - 1) return FF_ERR_TREE_MISMATCH;
     const uint64_t n = edge.size;
-    merkle_hash current;
-    err = merkle_leaf_hash(stored.data, stored.bytes, &current);
+    merkle_hash current = *leaf;
     /* Each set low bit of n is a perfect subtree on the edge that the new leaf completes a
      * bigger one with, as a carry runs through a binary counter. */
     unsigned height = 0;
@@ -235,14 +244,10 @@ ff_err tree_ensure(ff_store *store) {
     return err;
 }
 
-/* The whole right edge recomputed in memory as the log is walked, for tree_check. */
-typedef struct tree_recount {
-    uint64_t size;
-    merkle_hash edge[TREE_HEIGHTS];
-} tree_recount;
+void tree_recount_begin(tree_recount *recount) { memset(recount, 0, sizeof *recount); }
 
-static ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
-                                const merkle_hash *leaf, char *reason, size_t reason_bytes) {
+ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
+                         const merkle_hash *leaf, char *reason, size_t reason_bytes) {
     const uint64_t n = recount->size;
     merkle_hash current = *leaf;
     unsigned height = 0;
@@ -268,9 +273,8 @@ static ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *r
     return err;
 }
 
-static ff_err tree_recount_edge_compare(store_txn *txn, ff_store *store,
-                                        const tree_recount *recount, char *reason,
-                                        size_t reason_bytes) {
+ff_err tree_recount_end(store_txn *txn, ff_store *store, const tree_recount *recount,
+                        char *reason, size_t reason_bytes) {
     tree_edge edge;
     ff_err err = tree_edge_read(txn, store, &edge);
     if (err != FF_OK && err != FF_ERR_TREE_MISMATCH) return err;
@@ -288,7 +292,7 @@ static ff_err tree_recount_edge_compare(store_txn *txn, ff_store *store,
 
 ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_bytes) {
     tree_recount recount;
-    memset(&recount, 0, sizeof recount);
+    tree_recount_begin(&recount);
     store_cursor *cursor = NULL;
     ff_err err = store_cursor_open(txn, store, STORE_TABLE_LOG, &cursor);
     store_slice key, value;
@@ -305,6 +309,6 @@ ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_b
     }
     store_cursor_close(cursor);
     if (err == FF_ERR_NOT_FOUND) err = FF_OK;
-    if (err == FF_OK) err = tree_recount_edge_compare(txn, store, &recount, reason, reason_bytes);
+    if (err == FF_OK) err = tree_recount_end(txn, store, &recount, reason, reason_bytes);
     return err;
 }

@@ -27,6 +27,11 @@
  * hold sequence - 1 leaves, else FF_ERR_TREE_MISMATCH. */
 ff_err tree_append(store_txn *txn, ff_store *store, uint64_t sequence, store_slice stored);
 
+/* tree_append with the leaf hash (merkle_leaf_hash of the stored bytes) already worked out, as
+ * rebuild has it from the thread that checks the chain. */
+ff_err tree_append_leaf(store_txn *txn, ff_store *store, uint64_t sequence,
+                        const merkle_hash *leaf);
+
 /* How many leaves the tree holds (0 for none or no tree yet). */
 ff_err tree_size_read(store_txn *txn, ff_store *store, uint64_t *size_out);
 
@@ -49,5 +54,19 @@ ff_err tree_ensure(ff_store *store);
 /* Recomputes the tree from the log in txn and compares every stored hash and the right edge.
  * FF_ERR_TREE_MISMATCH naming the first difference in reason. */
 ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_bytes);
+
+/* tree_check a leaf at a time, for a walk of the log made for other checks too (verify's chain
+ * thread): begin, push each event's leaf hash in order (each stored subtree the leaf completes is
+ * compared as it is made), and end by comparing the stored size and right edge. txn is the one
+ * the log is walked in. Errors and reasons as tree_check's. */
+typedef struct tree_recount {
+    uint64_t size;
+    merkle_hash edge[64];
+} tree_recount;
+void tree_recount_begin(tree_recount *recount);
+ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
+                         const merkle_hash *leaf, char *reason, size_t reason_bytes);
+ff_err tree_recount_end(store_txn *txn, ff_store *store, const tree_recount *recount,
+                        char *reason, size_t reason_bytes);
 
 #endif
