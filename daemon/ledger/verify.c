@@ -1,15 +1,21 @@
 /* Verifying the hash chain, comparing projections with a replay, and rebuilding projections. */
 #include "verify.h"
 
+#include <assert.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
 #include "failure.h"
+#include "fundflow/limits.h"
 #include "log.h"
 #include "projection.h"
+#include "tree.h"
 
 static ff_err verify_fail(verify_report *report, ff_err code, uint64_t sequence,
                           const char *reason) {
@@ -31,7 +37,48 @@ typedef struct verify_walk {
     const verify_progress *progress;  /* NULL for none */
     verify_stage stage;
     uint64_t total;                   /* events in the log, for progress */
+    struct verify_arena *arena;       /* when the chain thread has checked the hashes: each
+                                       * record is decoded into it and only its links checked */
 } verify_walk;
+
+/* A bump arena that one record at a time is decoded into, through protobuf-c's allocator: no
+ * malloc and free per field. What does not fit comes from the heap and goes back to it. */
+typedef struct verify_arena {
+    size_t used;
+    alignas(max_align_t) unsigned char bytes[FF_VERIFY_DECODE_ARENA_BYTES];
+} verify_arena;
+
+static void *verify_arena_alloc(void *data, size_t bytes) {
+    verify_arena *arena = data;
+    size_t start = (arena->used + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (start <= sizeof arena->bytes && bytes <= sizeof arena->bytes - start) {
+        arena->used = start + bytes;
+        return arena->bytes + start;
+    }
+    return malloc(bytes);
+}
+
+static void verify_arena_free(void *data, void *pointer) {
+    verify_arena *arena = data;
+    const unsigned char *byte = pointer;
+    /* Compared as addresses: only what came from the heap goes back to it. */
+    uintptr_t at = (uintptr_t)byte, start = (uintptr_t)arena->bytes;
+    if (at < start || at >= start + sizeof arena->bytes) free(pointer);
+}
+
+/* Decodes and checks the links of a record whose hash the chain thread has checked, or checks
+ * the whole record (log_record_check) when walk has no arena. */
+static ff_err verify_record_check(const verify_walk *walk, log_head *previous, uint64_t sequence,
+                                  store_slice value, ProtobufCAllocator *allocator,
+                                  Fundflow__V1__EventRecord **record, char *reason,
+                                  size_t reason_bytes) {
+    if (walk->arena == NULL) {
+        return log_record_check(sequence, value, previous, record, reason, reason_bytes);
+    }
+    walk->arena->used = 0;
+    return log_record_check_decoded(sequence, value, previous, allocator, record, reason,
+                                    reason_bytes);
+}
 
 static void verify_progress_tell(const verify_progress *progress, verify_stage stage,
                                  uint64_t done, uint64_t total) {
@@ -46,13 +93,16 @@ static ff_err verify_log_row(store_slice key, store_slice value, verify_walk *wa
     uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
     Fundflow__V1__EventRecord *record = NULL;
     char reason[sizeof report->reason];
-    ff_err err = log_record_check(sequence, value, &walk->previous, &record, reason, sizeof reason);
+    ProtobufCAllocator arena = {verify_arena_alloc, verify_arena_free, walk->arena};
+    ProtobufCAllocator *allocator = walk->arena != NULL ? &arena : NULL;
+    ff_err err = verify_record_check(walk, &walk->previous, sequence, value, allocator, &record,
+                                     reason, sizeof reason);
     if (err != FF_OK) {
         return verify_fail(report, err, sequence ? sequence : walk->previous.sequence + 1, reason);
     }
     report->events_checked++;
     if (visit != NULL) err = visit(context, sequence, value, record, report);
-    fundflow__v1__event_record__free_unpacked(record, NULL);
+    fundflow__v1__event_record__free_unpacked(record, allocator);
     if (err == FF_OK && sequence % FF_PROGRESS_EVERY == 0) {
         verify_progress_tell(walk->progress, walk->stage, sequence, walk->total);
     }
@@ -120,22 +170,229 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
     return verify_chain_watched(store, NULL, report);
 }
 
+/* ---- the chain thread: hashes checked on one core while the replay runs on another ---- */
+
+/* What the chain thread found in one piece of the log: the FF_REPLAY_EVENTS_PER_TXN events one
+ * replay transaction takes, from sequence index * FF_REPLAY_EVENTS_PER_TXN + 1. */
+typedef struct verify_piece {
+    uint64_t checked;  /* events from the piece's first whose sequence and hash are right */
+    bool log_ended;    /* the log ended after them */
+    ff_err code;       /* else FF_OK, or why the event after them failed */
+    uint64_t sequence; /* ... and the sequence verify names for it */
+    char reason[sizeof(((verify_report *)0)->reason)];
+    merkle_hash leaves[FF_REPLAY_EVENTS_PER_TXN]; /* their leaf hashes, when wanted */
+} verify_piece;
+
+/* The chain thread walks the log in a read transaction of its own: every event's sequence, hash
+ * trailer and hash (log_record_check_chain), its Merkle leaf hash for a rebuild, and the stored
+ * tree (tree_recount_push) for fundflow-admin verify. It fills a ring of FF_VERIFY_PIECES_AHEAD
+ * pieces and waits while the replay has not released the oldest: bounded memory, whatever the
+ * ledger's size. The replay takes the pieces in order and reports a piece's failure only after
+ * replaying the events before it, so the first failure in sequence order is the one reported,
+ * as when one thread did both. */
+typedef struct verify_checker {
+    ff_store *store;
+    bool leaves_wanted;
+    bool tree_wanted;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    uint64_t produced; /* pieces filled, under lock */
+    uint64_t released; /* pieces the replay is done with, under lock */
+    bool stop;         /* the replay wants no more, under lock */
+    /* the thread's own, read by others only after it is joined */
+    log_head previous;
+    bool moved;
+    tree_recount recount;
+    verify_tree_report tree;
+    verify_piece pieces[FF_VERIFY_PIECES_AHEAD];
+} verify_checker;
+
+static bool verify_piece_fail(verify_piece *piece, ff_err code, uint64_t sequence,
+                              const char *reason) {
+    piece->code = code;
+    piece->sequence = sequence;
+    if (reason != NULL) snprintf(piece->reason, sizeof piece->reason, "%s", reason);
+    return false;
+}
+
+/* The slot for the next piece, once the replay has released the one it held; NULL to stop. */
+static verify_piece *verify_chain_claim(verify_checker *chain) {
+    pthread_mutex_lock(&chain->lock);
+    while (!chain->stop && chain->produced - chain->released >= FF_VERIFY_PIECES_AHEAD) {
+        pthread_cond_wait(&chain->changed, &chain->lock);
+    }
+    verify_piece *piece = chain->stop ? NULL
+                                      : &chain->pieces[chain->produced % FF_VERIFY_PIECES_AHEAD];
+    pthread_mutex_unlock(&chain->lock);
+    return piece;
+}
+
+static void verify_chain_publish(verify_checker *chain) {
+    pthread_mutex_lock(&chain->lock);
+    chain->produced++;
+    pthread_cond_broadcast(&chain->changed);
+    pthread_mutex_unlock(&chain->lock);
+}
+
+/* Checks one event of the walk into piece; false when the piece ends here. */
+static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slice key,
+                               store_slice value, verify_piece *piece) {
+    uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
+    uint64_t next = chain->previous.sequence + 1;
+    ff_err err = log_record_check_chain(sequence, value, &chain->previous, piece->reason,
+                                        sizeof piece->reason);
+    if (err != FF_OK) return verify_piece_fail(piece, err, sequence ? sequence : next, NULL);
+    merkle_hash *leaf = &piece->leaves[piece->checked];
+    if (chain->leaves_wanted || chain->tree_wanted) {
+        err = merkle_leaf_hash(value.data, value.bytes, leaf);
+        if (err != FF_OK) return verify_piece_fail(piece, err, sequence, "cannot hash the event");
+    }
+    if (chain->tree_wanted && chain->tree.code == FF_OK) {
+        chain->tree.code = tree_recount_push(txn, chain->store, &chain->recount, leaf,
+                                             chain->tree.reason, sizeof chain->tree.reason);
+    }
+    piece->checked++;
+    /* The walk reads the whole log: its pages are handed back now and then, as the replay's are. */
+    if (sequence % FF_REPLAY_EVENTS_PER_TXN == 0) store_map_pages_release(chain->store);
+    return true;
+}
+
+/* Fills piece from where the walk is; false when the walk is over (a failure or the log's end). */
+static bool verify_chain_fill(verify_checker *chain, store_txn *txn, store_cursor *cursor,
+                              verify_piece *piece) {
+    piece->checked = 0;
+    piece->log_ended = false;
+    piece->code = FF_OK;
+    piece->sequence = 0;
+    piece->reason[0] = '\0';
+    while (piece->checked < FF_REPLAY_EVENTS_PER_TXN) {
+        store_slice key, value;
+        ff_err err = store_cursor_move(cursor, chain->moved ? STORE_NEXT : STORE_FIRST, &key,
+                                       &value);
+        chain->moved = true;
+        if (err == FF_ERR_NOT_FOUND) {
+            piece->log_ended = true;
+            return false;
+        }
+        if (err != FF_OK) {
+            return verify_piece_fail(piece, err, chain->previous.sequence + 1,
+                                     "cannot read the log");
+        }
+        if (!verify_chain_event(chain, txn, key, value, piece)) return false;
+    }
+    return true;
+}
+
+/* The walk, piece by piece, and at the log's end the tree's size and right edge. */
+static void verify_chain_walk(verify_checker *chain, store_txn *txn, store_cursor *cursor) {
+    bool more = true;
+    verify_piece *piece = NULL;
+    while (more && (piece = verify_chain_claim(chain)) != NULL) {
+        more = verify_chain_fill(chain, txn, cursor, piece);
+        bool ended = !more && piece->log_ended && piece->code == FF_OK;
+        if (ended && chain->tree_wanted && chain->tree.code == FF_OK) {
+            chain->tree.code = tree_recount_end(txn, chain->store, &chain->recount,
+                                                chain->tree.reason, sizeof chain->tree.reason);
+        }
+        chain->tree.checked = chain->tree_wanted && ended;
+        verify_chain_publish(chain);
+    }
+}
+
+static void *verify_chain_run(void *argument) {
+    verify_checker *chain = argument;
+    store_txn *txn = NULL;
+    store_cursor *cursor = NULL;
+    ff_err err = store_txn_begin(chain->store, NULL, STORE_TXN_READ, &txn);
+    if (err == FF_OK) err = store_cursor_open(txn, chain->store, STORE_TABLE_LOG, &cursor);
+    if (err == FF_OK) {
+        verify_chain_walk(chain, txn, cursor);
+    } else {
+        verify_piece *piece = verify_chain_claim(chain);
+        if (piece != NULL) {
+            memset(piece, 0, offsetof(verify_piece, leaves));
+            verify_piece_fail(piece, err, 0, txn ? "cannot open a cursor on the log"
+                                                 : "cannot begin a read transaction on the log");
+            verify_chain_publish(chain);
+        }
+    }
+    store_cursor_close(cursor);
+    if (txn != NULL) store_txn_abort(txn);
+    return NULL;
+}
+
+/* Starts the chain thread on store's log; NULL if it cannot be started. */
+static verify_checker *verify_chain_start(ff_store *store, bool leaves_wanted, bool tree_wanted) {
+    verify_checker *chain = calloc(1, sizeof *chain);
+    if (chain == NULL) return NULL;
+    chain->store = store;
+    chain->leaves_wanted = leaves_wanted;
+    chain->tree_wanted = tree_wanted;
+    tree_recount_begin(&chain->recount);
+    pthread_mutex_init(&chain->lock, NULL);
+    pthread_cond_init(&chain->changed, NULL);
+    if (pthread_create(&chain->thread, NULL, verify_chain_run, chain) != 0) {
+        pthread_cond_destroy(&chain->changed);
+        pthread_mutex_destroy(&chain->lock);
+        free(chain);
+        return NULL;
+    }
+    return chain;
+}
+
+/* Stops the chain thread (wherever it is), joins it, hands over what it found of the tree (tree
+ * may be NULL) and frees it. */
+static void verify_chain_stop(verify_checker *chain, verify_tree_report *tree) {
+    if (chain == NULL) return;
+    pthread_mutex_lock(&chain->lock);
+    chain->stop = true;
+    pthread_cond_broadcast(&chain->changed);
+    pthread_mutex_unlock(&chain->lock);
+    pthread_join(chain->thread, NULL);
+    if (tree != NULL) *tree = chain->tree;
+    pthread_cond_destroy(&chain->changed);
+    pthread_mutex_destroy(&chain->lock);
+    free(chain);
+}
+
+/* The piece numbered index, once the chain thread has filled it. */
+static const verify_piece *verify_chain_piece(verify_checker *chain, uint64_t index) {
+    pthread_mutex_lock(&chain->lock);
+    assert(index >= chain->released && index < chain->released + FF_VERIFY_PIECES_AHEAD);
+    while (chain->produced <= index) pthread_cond_wait(&chain->changed, &chain->lock);
+    pthread_mutex_unlock(&chain->lock);
+    return &chain->pieces[index % FF_VERIFY_PIECES_AHEAD];
+}
+
+/* The replay is done with the oldest piece it held (its transaction committed). */
+static void verify_chain_release(verify_checker *chain) {
+    pthread_mutex_lock(&chain->lock);
+    chain->released++;
+    pthread_cond_broadcast(&chain->changed);
+    pthread_mutex_unlock(&chain->lock);
+}
+
 /* Where a replay writes: the scratch (or rebuilt) store, which takes a copy of the log too, as
  * some projections read earlier events. */
 typedef struct verify_replay {
     store_txn *txn;
     ff_store *store;
     bool with_tree; /* a rebuild keeps its copy, Merkle tree and all; verify throws its away */
+    const verify_piece *piece; /* the chain thread's piece being replayed, with its leaf hashes */
+    uint64_t piece_first;      /* the sequence of its first event */
 } verify_replay;
 
-/* verify_event_replay, with the Merkle tree kept or (for verify's throwaway copy) not. */
+/* verify_event_replay, with the Merkle tree kept or (for verify's throwaway copy) not; leaf is
+ * the record's leaf hash if it is known (NULL to hash it here). */
 static ff_err verify_event_copy_apply(store_txn *txn, ff_store *store, bool with_tree,
-                                      uint64_t sequence, store_slice value,
-                                      const Fundflow__V1__EventRecord *record,
+                                      const merkle_hash *leaf, uint64_t sequence,
+                                      store_slice value, const Fundflow__V1__EventRecord *record,
                                       ff_failure *failure, bool *copied_out) {
     *copied_out = false;
-    ff_err err = with_tree ? log_append_raw(txn, store, sequence, value)
-                           : log_append_raw_without_tree(txn, store, sequence, value);
+    ff_err err = !with_tree      ? log_append_raw_without_tree(txn, store, sequence, value)
+                 : leaf != NULL ? log_append_raw_leaf(txn, store, sequence, value, leaf)
+                                : log_append_raw(txn, store, sequence, value);
     if (err != FF_OK) return err;
     *copied_out = true;
     return projection_apply(txn, store, record, failure);
@@ -144,7 +401,7 @@ static ff_err verify_event_copy_apply(store_txn *txn, ff_store *store, bool with
 ff_err verify_event_replay(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
                           const Fundflow__V1__EventRecord *record, ff_failure *failure,
                           bool *copied_out) {
-    return verify_event_copy_apply(txn, store, true, sequence, value, record, failure,
+    return verify_event_copy_apply(txn, store, true, NULL, sequence, value, record, failure,
                                    copied_out);
 }
 
@@ -154,8 +411,11 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     ff_failure failure;
     failure_clear(&failure);
     bool copied = false;
-    ff_err err = verify_event_copy_apply(replay->txn, replay->store, replay->with_tree, sequence,
-                                         value, record, &failure, &copied);
+    assert(sequence >= replay->piece_first &&
+           sequence - replay->piece_first < replay->piece->checked);
+    const merkle_hash *leaf = &replay->piece->leaves[sequence - replay->piece_first];
+    ff_err err = verify_event_copy_apply(replay->txn, replay->store, replay->with_tree, leaf,
+                                         sequence, value, record, &failure, &copied);
     if (!copied) return verify_fail(report, err, sequence, "cannot copy the event");
     if (err == FF_OK) return FF_OK;
     /* A store that cannot be read or written says nothing about the projections: its error
@@ -239,49 +499,88 @@ static ff_err verify_table_compare(store_txn *live_txn, ff_store *live, store_tx
 
 /* One bounded piece of the replay into the scratch store, as store_write_run's work: it goes on
  * from the scratch log's head, so a retry after the map grows, or the next piece, starts where
- * the last commit left off. */
+ * the last commit left off. The chain thread's piece for those events is held until the commit. */
 typedef struct verify_scratch_work_context {
     ff_store *live;
     store_txn *live_txn;
     ff_store *scratch;
     bool with_tree;
+    verify_checker *chain;
+    verify_arena *arena;
     verify_walk walk;
     verify_report *report;
 } verify_scratch_work_context;
 
+/* After the replay of a piece's checked events: the piece's failure if it has one, and whether
+ * the log ended there. */
+static ff_err verify_piece_end(const verify_piece *piece, uint64_t piece_first, verify_walk *walk,
+                               verify_report *report) {
+    if (walk->previous.sequence + 1 != piece_first + piece->checked) {
+        assert(walk->finished);
+        return FF_OK; /* this snapshot's log ended before the chain thread's */
+    }
+    if (piece->code != FF_OK) {
+        return verify_fail(report, piece->code, piece->sequence, piece->reason);
+    }
+    /* The walk may have run off the end as it reached the piece's last event. */
+    walk->finished = walk->finished || piece->log_ended;
+    return FF_OK;
+}
+
 static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     verify_scratch_work_context *work = argument;
     memset(work->report, 0, sizeof *work->report);
+    work->walk.finished = false;
     ff_err err = log_head_read(scratch_txn, work->scratch, &work->walk.previous);
     if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot read the replay's head");
-    /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's. */
+    /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's, and
+     * every transaction but the last replays a whole piece. */
     work->report->events_checked = work->walk.previous.sequence;
-    work->walk.limit = FF_REPLAY_EVENTS_PER_TXN;
-    verify_replay replay = {scratch_txn, work->scratch, work->with_tree};
+    assert(work->walk.previous.sequence % FF_REPLAY_EVENTS_PER_TXN == 0);
+    uint64_t index = work->walk.previous.sequence / FF_REPLAY_EVENTS_PER_TXN;
+    const verify_piece *piece = verify_chain_piece(work->chain, index);
+    verify_replay replay = {scratch_txn, work->scratch, work->with_tree, piece,
+                            work->walk.previous.sequence + 1};
+    work->walk.limit = piece->checked;
+    work->walk.arena = work->arena;
     /* Every write of the replay stays in scratch_txn or the replay fails whole, so the balances
      * it meets may be kept in memory as a flat batch keeps them (account_balance_cache_begin). */
     account_balance_cache_begin(scratch_txn);
-    err = verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
-                          work->report);
+    if (piece->checked > 0) {
+        err = verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one,
+                              &replay, work->report);
+    }
     account_balance_cache_end();
+    if (err == FF_OK) err = verify_piece_end(piece, replay.piece_first, &work->walk, work->report);
     return err;
 }
 
 /* Replays the whole log of live_txn into scratch, committing every FF_REPLAY_EVENTS_PER_TXN
- * events; with_tree builds the copy's Merkle tree too, which only a kept copy needs. */
+ * events, while the chain thread checks the hashes; with_tree builds the copy's Merkle tree too,
+ * which only a kept copy needs. tree, if not NULL, gets the chain thread's check of the live
+ * store's Merkle tree. */
 static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
                                     bool with_tree, const verify_progress *progress,
-                                    verify_report *report) {
+                                    verify_report *report, verify_tree_report *tree) {
+    verify_arena *arena = malloc(sizeof *arena);
+    verify_checker *chain = arena ? verify_chain_start(live, with_tree, tree != NULL) : NULL;
+    if (chain == NULL) {
+        free(arena);
+        return verify_fail(report, FF_ERR_NO_MEMORY, 0, "cannot start the chain's thread");
+    }
     verify_scratch_work_context work = {
         .live = live, .live_txn = live_txn, .scratch = scratch, .with_tree = with_tree,
-        .report = report,
+        .chain = chain, .arena = arena, .report = report,
         .walk = {.progress = progress, .stage = VERIFY_STAGE_REPLAY,
                  .total = verify_progress_total(live_txn, live, progress)}};
     ff_err err = FF_OK;
     do {
         err = store_write_run(scratch, verify_scratch_work, &work);
+        if (err == FF_OK) verify_chain_release(chain);
         store_map_pages_release(scratch);
     } while (err == FF_OK && !work.walk.finished);
+    verify_chain_stop(chain, tree);
+    free(arena);
     if (err != FF_OK && report->code == FF_OK) {
         verify_fail(report, err, 0, "cannot write the replay into the scratch store");
     }
@@ -323,8 +622,9 @@ static ff_err verify_scratch_dir_make(const char *parent, char *dir, size_t dir_
 
 static ff_err verify_projections_watched(ff_store *store, const char *scratch_parent_dir,
                                          const verify_progress *progress,
-                                         verify_report *report) {
+                                         verify_report *report, verify_tree_report *tree) {
     memset(report, 0, sizeof *report);
+    if (tree != NULL) memset(tree, 0, sizeof *tree);
     char scratch_dir[4096];
     if (verify_scratch_dir_make(scratch_parent_dir, scratch_dir, sizeof scratch_dir) != FF_OK) {
         return verify_fail(report, FF_ERR_IO, 0, "cannot create a scratch directory");
@@ -339,9 +639,9 @@ static ff_err verify_projections_watched(ff_store *store, const char *scratch_pa
                                             : "cannot open the scratch store");
     }
     /* The scratch copy's tree would be thrown away unread: only the projection tables are
-     * compared (fundflow-admin verify checks the live tree against the log with tree_check). */
+     * compared (the chain thread checks the live tree against the log when tree is wanted). */
     if (err == FF_OK) {
-        err = verify_scratch_replay(store, live_txn, scratch, false, progress, report);
+        err = verify_scratch_replay(store, live_txn, scratch, false, progress, report, tree);
     }
     if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, progress, report);
     store_txn_abort(live_txn);
@@ -351,14 +651,21 @@ static ff_err verify_projections_watched(ff_store *store, const char *scratch_pa
 }
 
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
-    return verify_projections_watched(store, scratch_parent_dir, NULL, report);
+    return verify_projections_watched(store, scratch_parent_dir, NULL, report, NULL);
 }
 
 ff_err verify_ledger_watched(ff_store *store, const char *scratch_parent_dir,
                              const verify_progress *progress, verify_report *report) {
-    /* The replay checks each event's hash and links before applying it, in order, so it finds
-     * a broken chain where a walk of the chain alone would: one pass, not two. */
-    return verify_projections_watched(store, scratch_parent_dir, progress, report);
+    /* The replay checks each event's links, and takes the chain thread's check of its hash,
+     * before applying it, in order, so it finds a broken chain where a walk of the chain alone
+     * would: one pass, not two. */
+    return verify_projections_watched(store, scratch_parent_dir, progress, report, NULL);
+}
+
+ff_err verify_ledger_tree_watched(ff_store *store, const char *scratch_parent_dir,
+                                  const verify_progress *progress, verify_report *report,
+                                  verify_tree_report *tree) {
+    return verify_projections_watched(store, scratch_parent_dir, progress, report, tree);
 }
 
 ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
@@ -382,7 +689,9 @@ static ff_err verify_rebuild_replay(ff_store *store, const char *rebuild_dir,
     }
     err = log_head_read(live_txn, store, head_out);
     if (err != FF_OK) verify_fail(report, err, 0, "cannot read the log's head");
-    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, rebuilt, true, progress, report);
+    if (err == FF_OK) {
+        err = verify_scratch_replay(store, live_txn, rebuilt, true, progress, report, NULL);
+    }
     store_read_end(store, live_txn);
     store_close(rebuilt);
     return err;

@@ -513,4 +513,18 @@
 #define FF_REPLICA_ENTRY_EVENTS_MAX 8192
 #endif
 
+/* ---- verify and rebuild in parallel (issue 14, item 5; daemon/ledger/verify.c) ---- */
+
+/* How many pieces of FF_REPLAY_EVENTS_PER_TXN events verify's and rebuild's chain thread may have
+ * checked ahead of the replay: a fixed ring, so memory does not follow the ledger's size. */
+#ifndef FF_VERIFY_PIECES_AHEAD
+#define FF_VERIFY_PIECES_AHEAD 2
+#endif
+
+/* Bytes of the arena each replayed record is decoded into, instead of a malloc per field; a
+ * record that needs more takes the rest from the heap. */
+#ifndef FF_VERIFY_DECODE_ARENA_BYTES
+#define FF_VERIFY_DECODE_ARENA_BYTES 16384
+#endif
+
 #endif
