@@ -172,6 +172,11 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
 
 /* ---- the chain thread: hashes checked on one core while the replay runs on another ---- */
 
+/* The most Merkle tree rows a piece's events complete: at each stored height h (from
+ * FF_TREE_STORED_HEIGHT_MIN) at most one every 2^h events, and one more, of 64 heights. */
+#define VERIFY_PIECE_ROWS_MAX \
+    (FF_REPLAY_EVENTS_PER_TXN / (1u << (FF_TREE_STORED_HEIGHT_MIN - 1)) + TREE_ROWS_PER_LEAF_MAX)
+
 /* What the chain thread found in one piece of the log: the FF_REPLAY_EVENTS_PER_TXN events one
  * replay transaction takes, from sequence index * FF_REPLAY_EVENTS_PER_TXN + 1. */
 typedef struct verify_piece {
@@ -180,20 +185,24 @@ typedef struct verify_piece {
     ff_err code;       /* else FF_OK, or why the event after them failed */
     uint64_t sequence; /* ... and the sequence verify names for it */
     char reason[sizeof(((verify_report *)0)->reason)];
-    merkle_hash leaves[FF_REPLAY_EVENTS_PER_TXN]; /* their leaf hashes, when wanted */
+    /* for a rebuild: the Merkle tree's rows these events complete, and its edge after them */
+    size_t row_count;
+    tree_row rows[VERIFY_PIECE_ROWS_MAX];
+    tree_recount tree_after;
 } verify_piece;
 
 /* The chain thread walks the log in a read transaction of its own: every event's sequence, hash
- * trailer and hash (log_record_check_chain), its Merkle leaf hash for a rebuild, and the stored
- * tree (tree_recount_push) for fundflow-admin verify. It fills a ring of FF_VERIFY_PIECES_AHEAD
- * pieces and waits while the replay has not released the oldest: bounded memory, whatever the
- * ledger's size. The replay takes the pieces in order and reports a piece's failure only after
+ * trailer and hash (log_record_check_chain), and its Merkle leaf hash: the tree built in memory
+ * for a rebuild (tree_recount_add), whose rows the replay writes a piece at a time, or the
+ * stored tree checked (tree_recount_push) for fundflow-admin verify. It fills a ring of
+ * FF_VERIFY_PIECES_AHEAD pieces and waits while the replay has not released the oldest: bounded
+ * memory, whatever the ledger's size. The replay takes the pieces in order and reports a piece's failure only after
  * replaying the events before it, so the first failure in sequence order is the one reported,
  * as when one thread did both. */
 typedef struct verify_checker {
     ff_store *store;
-    bool leaves_wanted;
-    bool tree_wanted;
+    bool rows_wanted; /* a rebuild's */
+    bool tree_wanted; /* a check of the stored tree */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -243,13 +252,20 @@ static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slic
     ff_err err = log_record_check_chain(sequence, value, &chain->previous, piece->reason,
                                         sizeof piece->reason);
     if (err != FF_OK) return verify_piece_fail(piece, err, sequence ? sequence : next, NULL);
-    merkle_hash *leaf = &piece->leaves[piece->checked];
-    if (chain->leaves_wanted || chain->tree_wanted) {
-        err = merkle_leaf_hash(value.data, value.bytes, leaf);
+    merkle_hash leaf;
+    if (chain->rows_wanted || chain->tree_wanted) {
+        err = merkle_leaf_hash(value.data, value.bytes, &leaf);
         if (err != FF_OK) return verify_piece_fail(piece, err, sequence, "cannot hash the event");
     }
+    if (chain->rows_wanted) {
+        size_t added = 0;
+        err = tree_recount_add(&chain->recount, &leaf, piece->rows + piece->row_count, &added);
+        if (err != FF_OK) return verify_piece_fail(piece, err, sequence, "cannot hash the tree");
+        piece->row_count += added;
+        assert(piece->row_count <= VERIFY_PIECE_ROWS_MAX);
+    }
     if (chain->tree_wanted && chain->tree.code == FF_OK) {
-        chain->tree.code = tree_recount_push(txn, chain->store, &chain->recount, leaf,
+        chain->tree.code = tree_recount_push(txn, chain->store, &chain->recount, &leaf,
                                              chain->tree.reason, sizeof chain->tree.reason);
     }
     piece->checked++;
@@ -266,6 +282,7 @@ static bool verify_chain_fill(verify_checker *chain, store_txn *txn, store_curso
     piece->code = FF_OK;
     piece->sequence = 0;
     piece->reason[0] = '\0';
+    piece->row_count = 0;
     while (piece->checked < FF_REPLAY_EVENTS_PER_TXN) {
         store_slice key, value;
         ff_err err = store_cursor_move(cursor, chain->moved ? STORE_NEXT : STORE_FIRST, &key,
@@ -290,6 +307,7 @@ static void verify_chain_walk(verify_checker *chain, store_txn *txn, store_curso
     verify_piece *piece = NULL;
     while (more && (piece = verify_chain_claim(chain)) != NULL) {
         more = verify_chain_fill(chain, txn, cursor, piece);
+        if (chain->rows_wanted) piece->tree_after = chain->recount;
         bool ended = !more && piece->log_ended && piece->code == FF_OK;
         if (ended && chain->tree_wanted && chain->tree.code == FF_OK) {
             chain->tree.code = tree_recount_end(txn, chain->store, &chain->recount,
@@ -311,7 +329,7 @@ static void *verify_chain_run(void *argument) {
     } else {
         verify_piece *piece = verify_chain_claim(chain);
         if (piece != NULL) {
-            memset(piece, 0, offsetof(verify_piece, leaves));
+            memset(piece, 0, offsetof(verify_piece, rows));
             verify_piece_fail(piece, err, 0, txn ? "cannot open a cursor on the log"
                                                  : "cannot begin a read transaction on the log");
             verify_chain_publish(chain);
@@ -323,11 +341,11 @@ static void *verify_chain_run(void *argument) {
 }
 
 /* Starts the chain thread on store's log; NULL if it cannot be started. */
-static verify_checker *verify_chain_start(ff_store *store, bool leaves_wanted, bool tree_wanted) {
+static verify_checker *verify_chain_start(ff_store *store, bool rows_wanted, bool tree_wanted) {
     verify_checker *chain = calloc(1, sizeof *chain);
     if (chain == NULL) return NULL;
     chain->store = store;
-    chain->leaves_wanted = leaves_wanted;
+    chain->rows_wanted = rows_wanted;
     chain->tree_wanted = tree_wanted;
     tree_recount_begin(&chain->recount);
     pthread_mutex_init(&chain->lock, NULL);
@@ -378,21 +396,17 @@ static void verify_chain_release(verify_checker *chain) {
 typedef struct verify_replay {
     store_txn *txn;
     ff_store *store;
-    bool with_tree; /* a rebuild keeps its copy, Merkle tree and all; verify throws its away */
-    const verify_piece *piece; /* the chain thread's piece being replayed, with its leaf hashes */
-    uint64_t piece_first;      /* the sequence of its first event */
 } verify_replay;
 
-/* verify_event_replay, with the Merkle tree kept or (for verify's throwaway copy) not; leaf is
- * the record's leaf hash if it is known (NULL to hash it here). */
+/* verify_event_replay, with the Merkle tree appended to event by event or not (verify's
+ * throwaway copy has none; a rebuild's gets the chain thread's rows a piece at a time). */
 static ff_err verify_event_copy_apply(store_txn *txn, ff_store *store, bool with_tree,
-                                      const merkle_hash *leaf, uint64_t sequence,
-                                      store_slice value, const Fundflow__V1__EventRecord *record,
+                                      uint64_t sequence, store_slice value,
+                                      const Fundflow__V1__EventRecord *record,
                                       ff_failure *failure, bool *copied_out) {
     *copied_out = false;
-    ff_err err = !with_tree      ? log_append_raw_without_tree(txn, store, sequence, value)
-                 : leaf != NULL ? log_append_raw_leaf(txn, store, sequence, value, leaf)
-                                : log_append_raw(txn, store, sequence, value);
+    ff_err err = with_tree ? log_append_raw(txn, store, sequence, value)
+                           : log_append_raw_without_tree(txn, store, sequence, value);
     if (err != FF_OK) return err;
     *copied_out = true;
     return projection_apply(txn, store, record, failure);
@@ -401,7 +415,7 @@ static ff_err verify_event_copy_apply(store_txn *txn, ff_store *store, bool with
 ff_err verify_event_replay(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
                           const Fundflow__V1__EventRecord *record, ff_failure *failure,
                           bool *copied_out) {
-    return verify_event_copy_apply(txn, store, true, NULL, sequence, value, record, failure,
+    return verify_event_copy_apply(txn, store, true, sequence, value, record, failure,
                                    copied_out);
 }
 
@@ -411,11 +425,8 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     ff_failure failure;
     failure_clear(&failure);
     bool copied = false;
-    assert(sequence >= replay->piece_first &&
-           sequence - replay->piece_first < replay->piece->checked);
-    const merkle_hash *leaf = &replay->piece->leaves[sequence - replay->piece_first];
-    ff_err err = verify_event_copy_apply(replay->txn, replay->store, replay->with_tree, leaf,
-                                         sequence, value, record, &failure, &copied);
+    ff_err err = verify_event_copy_apply(replay->txn, replay->store, false, sequence, value,
+                                         record, &failure, &copied);
     if (!copied) return verify_fail(report, err, sequence, "cannot copy the event");
     if (err == FF_OK) return FF_OK;
     /* A store that cannot be read or written says nothing about the projections: its error
@@ -527,6 +538,21 @@ static ff_err verify_piece_end(const verify_piece *piece, uint64_t piece_first, 
     return FF_OK;
 }
 
+/* A rebuild's tree rows for the piece just replayed, and the tree's edge after it. */
+static ff_err verify_piece_tree_write(verify_scratch_work_context *work, const verify_piece *piece,
+                                      store_txn *scratch_txn, uint64_t piece_first) {
+    if (work->walk.previous.sequence + 1 != piece_first + piece->checked) {
+        /* The chain thread's snapshot has events the replay's has not: a write came in. */
+        return verify_fail(work->report, FF_ERR_STORAGE, work->walk.previous.sequence + 1,
+                           "the log grew while rebuilding; nothing was changed: rebuild with "
+                           "the server stopped");
+    }
+    ff_err err = tree_rows_write(scratch_txn, work->scratch, piece->rows, piece->row_count,
+                                 &piece->tree_after);
+    if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot write the Merkle tree");
+    return FF_OK;
+}
+
 static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     verify_scratch_work_context *work = argument;
     memset(work->report, 0, sizeof *work->report);
@@ -539,8 +565,8 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     assert(work->walk.previous.sequence % FF_REPLAY_EVENTS_PER_TXN == 0);
     uint64_t index = work->walk.previous.sequence / FF_REPLAY_EVENTS_PER_TXN;
     const verify_piece *piece = verify_chain_piece(work->chain, index);
-    verify_replay replay = {scratch_txn, work->scratch, work->with_tree, piece,
-                            work->walk.previous.sequence + 1};
+    verify_replay replay = {scratch_txn, work->scratch};
+    const uint64_t piece_first = work->walk.previous.sequence + 1;
     work->walk.limit = piece->checked;
     work->walk.arena = work->arena;
     /* Every write of the replay stays in scratch_txn or the replay fails whole, so the balances
@@ -551,7 +577,10 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
                               &replay, work->report);
     }
     account_balance_cache_end();
-    if (err == FF_OK) err = verify_piece_end(piece, replay.piece_first, &work->walk, work->report);
+    if (err == FF_OK) err = verify_piece_end(piece, piece_first, &work->walk, work->report);
+    if (err == FF_OK && work->with_tree) {
+        err = verify_piece_tree_write(work, piece, scratch_txn, piece_first);
+    }
     return err;
 }
 

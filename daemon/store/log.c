@@ -131,13 +131,6 @@ ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_
     return log_record_put(txn, store, sequence, value);
 }
 
-ff_err log_append_raw_leaf(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
-                          const merkle_hash *leaf) {
-    assert(sequence >= 1 && log_trailer_valid(value));
-    ff_err err = log_record_put_untreed(txn, store, sequence, value);
-    return err == FF_OK ? tree_append_leaf(txn, store, sequence, leaf) : err;
-}
-
 ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
                                    store_slice value) {
     assert(sequence >= 1 && log_trailer_valid(value));

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "digest.h"
-#include "merkle.h"
 #include "store.h"
 #include "fundflow/v1/events.pb-c.h"
 
@@ -43,13 +42,9 @@ ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *re
 /* Copies an already-stored record's bytes to the end of another store's log, for replays. */
 ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value);
 
-/* log_append_raw with the record's Merkle leaf hash already worked out (merkle_leaf_hash of
- * value), for rebuild, whose chain thread hashes the leaves. */
-ff_err log_append_raw_leaf(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value,
-                          const merkle_hash *leaf);
-
 /* log_append_raw without the Merkle tree, for a copy that is thrown away unread (verify's scratch
- * store): the copy's tree is left empty, so it must never be kept or served. */
+ * store), or whose tree is written in batches (rebuild, tree_rows_write): the copy's tree is left
+ * as it was, so it must be completed before it is kept or served. */
 ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
                                    store_slice value);
 

@@ -17,6 +17,7 @@
 _Static_assert(TREE_K >= 1 && TREE_K < TREE_HEIGHTS, "the stored height must leave a low edge");
 _Static_assert(sizeof(((tree_recount *)0)->edge) == TREE_HEIGHTS * sizeof(merkle_hash),
                "a recount holds an edge hash for every height");
+_Static_assert(TREE_ROWS_PER_LEAF_MAX >= TREE_HEIGHTS - TREE_K, "a leaf completes a row a height");
 
 static const uint8_t tree_edge_key[1] = {0x00};
 
@@ -79,20 +80,13 @@ static ff_err tree_node_write(store_txn *txn, ff_store *store, unsigned height, 
 
 ff_err tree_append(store_txn *txn, ff_store *store, uint64_t sequence, store_slice stored) {
     assert(sequence >= 1 && stored.bytes > 0);
-    merkle_hash leaf;
-    ff_err err = merkle_leaf_hash(stored.data, stored.bytes, &leaf);
-    return err == FF_OK ? tree_append_leaf(txn, store, sequence, &leaf) : err;
-}
-
-ff_err tree_append_leaf(store_txn *txn, ff_store *store, uint64_t sequence,
-                        const merkle_hash *leaf) {
-    assert(sequence >= 1);
     tree_edge edge;
     ff_err err = tree_edge_read(txn, store, &edge);
     if (err != FF_OK) return err;
     if (edge.size != sequence - 1) return FF_ERR_TREE_MISMATCH;
     const uint64_t n = edge.size;
-    merkle_hash current = *leaf;
+    merkle_hash current;
+    err = merkle_leaf_hash(stored.data, stored.bytes, &current);
     /* Each set low bit of n is a perfect subtree on the edge that the new leaf completes a
      * bigger one with, as a carry runs through a binary counter. */
     unsigned height = 0;
@@ -246,31 +240,58 @@ ff_err tree_ensure(ff_store *store) {
 
 void tree_recount_begin(tree_recount *recount) { memset(recount, 0, sizeof *recount); }
 
-ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
-                         const merkle_hash *leaf, char *reason, size_t reason_bytes) {
+ff_err tree_recount_add(tree_recount *recount, const merkle_hash *leaf,
+                        tree_row rows[TREE_ROWS_PER_LEAF_MAX], size_t *row_count) {
     const uint64_t n = recount->size;
     merkle_hash current = *leaf;
     unsigned height = 0;
-    ff_err err = FF_OK;
-    for (; err == FF_OK && ((n >> height) & 1); height++) {
-        err = merkle_node_hash(&recount->edge[height], &current, &current);
-        if (err != FF_OK || height + 1 < TREE_K) continue;
+    *row_count = 0;
+    for (; (n >> height) & 1; height++) {
+        ff_err err = merkle_node_hash(&recount->edge[height], &current, &current);
+        if (err != FF_OK) return err;
+        if (height + 1 < TREE_K) continue;
+        assert(*row_count < TREE_ROWS_PER_LEAF_MAX);
+        rows[(*row_count)++] = (tree_row){height + 1, ((n + 1) >> (height + 1)) - 1, current};
+    }
+    recount->edge[height] = current;
+    recount->size = n + 1;
+    return FF_OK;
+}
+
+ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
+                         const merkle_hash *leaf, char *reason, size_t reason_bytes) {
+    tree_row rows[TREE_ROWS_PER_LEAF_MAX];
+    size_t count = 0;
+    ff_err err = tree_recount_add(recount, leaf, rows, &count);
+    for (size_t i = 0; err == FF_OK && i < count; i++) {
         merkle_hash stored;
-        uint64_t index = ((n + 1) >> (height + 1)) - 1;
-        err = tree_node_read(txn, store, height + 1, index, &stored);
-        if (err == FF_OK && memcmp(stored.bytes, current.bytes, MERKLE_HASH_BYTES) != 0) {
+        err = tree_node_read(txn, store, rows[i].height, rows[i].index, &stored);
+        if (err == FF_OK && memcmp(stored.bytes, rows[i].hash.bytes, MERKLE_HASH_BYTES) != 0) {
             err = FF_ERR_TREE_MISMATCH;
         }
         if (err == FF_ERR_TREE_MISMATCH) {
             snprintf(reason, reason_bytes,
                      "the stored hash of events %llu to %llu is missing or differs from theirs",
-                     (unsigned long long)(index << (height + 1)) + 1,
-                     (unsigned long long)((index + 1) << (height + 1)));
+                     (unsigned long long)(rows[i].index << rows[i].height) + 1,
+                     (unsigned long long)((rows[i].index + 1) << rows[i].height));
         }
     }
-    recount->edge[height] = current;
-    recount->size = n + 1;
     return err;
+}
+
+ff_err tree_rows_write(store_txn *txn, ff_store *store, const tree_row *rows, size_t count,
+                       const tree_recount *recount) {
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < count; i++) {
+        err = tree_node_write(txn, store, rows[i].height, rows[i].index, &rows[i].hash);
+    }
+    if (err != FF_OK) return err;
+    /* The stored edge keeps a hash only for each set bit of the size below TREE_K. */
+    tree_edge edge = {.size = recount->size};
+    for (unsigned h = 0; h < TREE_K; h++) {
+        if ((recount->size >> h) & 1) edge.low[h] = recount->edge[h];
+    }
+    return tree_edge_write(txn, store, &edge);
 }
 
 ff_err tree_recount_end(store_txn *txn, ff_store *store, const tree_recount *recount,

@@ -27,11 +27,6 @@
  * hold sequence - 1 leaves, else FF_ERR_TREE_MISMATCH. */
 ff_err tree_append(store_txn *txn, ff_store *store, uint64_t sequence, store_slice stored);
 
-/* tree_append with the leaf hash (merkle_leaf_hash of the stored bytes) already worked out, as
- * rebuild has it from the thread that checks the chain. */
-ff_err tree_append_leaf(store_txn *txn, ff_store *store, uint64_t sequence,
-                        const merkle_hash *leaf);
-
 /* How many leaves the tree holds (0 for none or no tree yet). */
 ff_err tree_size_read(store_txn *txn, ff_store *store, uint64_t *size_out);
 
@@ -64,6 +59,24 @@ typedef struct tree_recount {
     merkle_hash edge[64];
 } tree_recount;
 void tree_recount_begin(tree_recount *recount);
+
+/* A stored subtree's row: its height (>= FF_TREE_STORED_HEIGHT_MIN), index and hash. */
+typedef struct tree_row {
+    unsigned height;
+    uint64_t index;
+    merkle_hash hash;
+} tree_row;
+/* The most rows one leaf completes (one a height). */
+#define TREE_ROWS_PER_LEAF_MAX 64
+
+/* The tree built in memory, for a rebuild: adds a leaf to recount and gives the rows of the
+ * stored subtrees it completes, which tree_rows_write writes in a batch, with the tree's size
+ * and right edge as recount has them then. A tree built so has the same rows as tree_append
+ * would have written, and the store's tree must hold exactly the leaves before the batch. */
+ff_err tree_recount_add(tree_recount *recount, const merkle_hash *leaf,
+                        tree_row rows[TREE_ROWS_PER_LEAF_MAX], size_t *row_count);
+ff_err tree_rows_write(store_txn *txn, ff_store *store, const tree_row *rows, size_t count,
+                       const tree_recount *recount);
 ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
                          const merkle_hash *leaf, char *reason, size_t reason_bytes);
 ff_err tree_recount_end(store_txn *txn, ff_store *store, const tree_recount *recount,
