@@ -45,6 +45,7 @@ typedef struct verify_walk {
  * malloc and free per field. What does not fit comes from the heap and goes back to it. */
 typedef struct verify_arena {
     size_t used;
+    bool spilled; /* some of the record came from the heap */
     alignas(max_align_t) unsigned char bytes[FF_VERIFY_DECODE_ARENA_BYTES];
 } verify_arena;
 
@@ -55,6 +56,7 @@ static void *verify_arena_alloc(void *data, size_t bytes) {
         arena->used = start + bytes;
         return arena->bytes + start;
     }
+    arena->spilled = true;
     return malloc(bytes);
 }
 
@@ -76,6 +78,7 @@ static ff_err verify_record_check(const verify_walk *walk, log_head *previous, u
         return log_record_check(sequence, value, previous, record, reason, reason_bytes);
     }
     walk->arena->used = 0;
+    walk->arena->spilled = false;
     return log_record_check_decoded(sequence, value, previous, allocator, record, reason,
                                     reason_bytes);
 }
@@ -102,7 +105,10 @@ static ff_err verify_log_row(store_slice key, store_slice value, verify_walk *wa
     }
     report->events_checked++;
     if (visit != NULL) err = visit(context, sequence, value, record, report);
-    fundflow__v1__event_record__free_unpacked(record, allocator);
+    /* A record wholly in the arena is freed by the next decode's reset, without a walk of it. */
+    if (allocator == NULL || walk->arena->spilled) {
+        fundflow__v1__event_record__free_unpacked(record, allocator);
+    }
     if (err == FF_OK && sequence % FF_PROGRESS_EVERY == 0) {
         verify_progress_tell(walk->progress, walk->stage, sequence, walk->total);
     }
