@@ -234,42 +234,13 @@ static void test_verify_finds_a_drift_past_the_first_replay_transaction(void **s
     assert_non_null(strstr(report.reason, "idempotency"));
 }
 
-/* The stored bytes of one event, copied. */
-static uint8_t *log_value_copy(ff_store *store, uint64_t sequence, size_t *length_out) {
-    store_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
-    uint8_t key[LOG_KEY_BYTES];
-    log_key_encode(sequence, key);
-    store_slice value;
-    assert_int_equal(store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key, sizeof key), &value),
-                     FF_OK);
-    uint8_t *copy = malloc(value.bytes);
-    assert_non_null(copy);
-    memcpy(copy, value.data, value.bytes);
-    *length_out = value.bytes;
-    store_txn_abort(txn);
-    return copy;
-}
-
-/* Replaces the stored bytes of one event behind the log's back, as a faulty disk would. */
-static void log_value_replace(ff_store *store, uint64_t sequence, const uint8_t *bytes,
-                              size_t length) {
-    store_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
-    uint8_t key[LOG_KEY_BYTES];
-    log_key_encode(sequence, key);
-    assert_int_equal(store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key, sizeof key),
-                               STORE_SLICE(bytes, length), STORE_PUT_REPLACE), FF_OK);
-    assert_int_equal(store_txn_commit(txn), FF_OK);
-}
-
 /* Gives event sequence a wrong previous_hash and a hash that is right for its new bytes: the
  * hash checks out but the links do not (CHAIN_BROKEN, found on the replay's thread), and the
  * next event's hash no longer does (HASH_MISMATCH, found on the chain thread). */
 static void log_link_break(ff_store *store, uint64_t sequence) {
     size_t before_bytes = 0, length = 0;
-    uint8_t *before = log_value_copy(store, sequence - 1, &before_bytes);
-    uint8_t *value = log_value_copy(store, sequence, &length);
+    uint8_t *before = test_log_value_copy(store, sequence - 1, &before_bytes);
+    uint8_t *value = test_log_value_copy(store, sequence, &length);
     const uint8_t *previous_hash = before + before_bytes - DIGEST_BYTES;
     size_t canonical = length - LOG_HASH_TRAILER_BYTES;
     uint8_t *field = memmem(value, canonical, previous_hash, DIGEST_BYTES);
@@ -277,7 +248,7 @@ static void log_link_break(ff_store *store, uint64_t sequence) {
     field[0] ^= 0x01;
     assert_int_equal(digest_two_parts(previous_hash, DIGEST_BYTES, value, canonical,
                                       value + length - DIGEST_BYTES), FF_OK);
-    log_value_replace(store, sequence, value, length);
+    test_log_value_replace(store, sequence, value, length);
     free(before);
     free(value);
 }
@@ -307,19 +278,19 @@ static void test_every_changed_byte_is_reported_as_the_chain_walk_reports_it(voi
     ff_store *store = ledger_store(f->ledger);
     uint64_t head = test_head_sequence(f->ledger);
     size_t length = 0;
-    uint8_t *original = log_value_copy(store, head, &length);
+    uint8_t *original = test_log_value_copy(store, head, &length);
     uint8_t *tampered = malloc(length);
     assert_non_null(tampered);
     for (size_t position = 0; position < length; position++) {
         memcpy(tampered, original, length);
         tampered[position] ^= 0x01;
-        log_value_replace(store, head, tampered, length);
+        test_log_value_replace(store, head, tampered, length);
         verify_report report;
         ff_err err = verify_chain(store, &report);
         assert_int_not_equal(err, FF_OK);
         verify_reports_match_the_chain_walk(store, err, head, false);
     }
-    log_value_replace(store, head, original, length);
+    test_log_value_replace(store, head, original, length);
     verify_report report;
     assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
     free(tampered);
@@ -343,9 +314,9 @@ static void test_of_two_failures_the_first_in_sequence_order_is_reported(void **
      * first, though the other thread's failure is in the same piece. */
     const uint64_t earlier = 100;
     size_t length = 0;
-    uint8_t *value = log_value_copy(store, earlier, &length);
+    uint8_t *value = test_log_value_copy(store, earlier, &length);
     value[length / 2] ^= 0x40;
-    log_value_replace(store, earlier, value, length);
+    test_log_value_replace(store, earlier, value, length);
     verify_reports_match_the_chain_walk(store, FF_ERR_HASH_MISMATCH, earlier, true);
     free(value);
 }
