@@ -37,22 +37,24 @@ typedef struct verify_walk {
     const verify_progress *progress;  /* NULL for none */
     verify_stage stage;
     uint64_t total;                   /* events in the log, for progress */
-    struct verify_arena *arena;       /* when the chain thread has checked the hashes: each
-                                       * record is decoded into it and only its links checked */
+    const struct verify_piece *piece; /* when the chain thread has checked and decoded the
+                                       * events: its piece, whose first event is piece_first */
+    uint64_t piece_first;
 } verify_walk;
 
-/* A bump arena that one record at a time is decoded into, through protobuf-c's allocator: no
+/* A bump arena that the records of a piece are decoded into, through protobuf-c's allocator: no
  * malloc and free per field. What does not fit comes from the heap and goes back to it. */
 typedef struct verify_arena {
     size_t used;
-    bool spilled; /* some of the record came from the heap */
-    alignas(max_align_t) unsigned char bytes[FF_VERIFY_DECODE_ARENA_BYTES];
+    size_t capacity;
+    bool spilled; /* some of the record being decoded came from the heap */
+    unsigned char *bytes;
 } verify_arena;
 
 static void *verify_arena_alloc(void *data, size_t bytes) {
     verify_arena *arena = data;
     size_t start = (arena->used + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
-    if (start <= sizeof arena->bytes && bytes <= sizeof arena->bytes - start) {
+    if (start <= arena->capacity && bytes <= arena->capacity - start) {
         arena->used = start + bytes;
         return arena->bytes + start;
     }
@@ -62,25 +64,27 @@ static void *verify_arena_alloc(void *data, size_t bytes) {
 
 static void verify_arena_free(void *data, void *pointer) {
     verify_arena *arena = data;
-    const unsigned char *byte = pointer;
     /* Compared as addresses: only what came from the heap goes back to it. */
-    uintptr_t at = (uintptr_t)byte, start = (uintptr_t)arena->bytes;
-    if (at < start || at >= start + sizeof arena->bytes) free(pointer);
+    uintptr_t at = (uintptr_t)pointer, start = (uintptr_t)arena->bytes;
+    if (at < start || at >= start + arena->capacity) free(pointer);
 }
 
-/* Decodes and checks the links of a record whose hash the chain thread has checked, or checks
- * the whole record (log_record_check) when walk has no arena. */
-static ff_err verify_record_check(const verify_walk *walk, log_head *previous, uint64_t sequence,
-                                  store_slice value, ProtobufCAllocator *allocator,
-                                  Fundflow__V1__EventRecord **record, char *reason,
-                                  size_t reason_bytes) {
-    if (walk->arena == NULL) {
-        return log_record_check(sequence, value, previous, record, reason, reason_bytes);
+struct verify_piece;
+static Fundflow__V1__EventRecord *verify_piece_record(const struct verify_piece *piece,
+                                                      uint64_t piece_first, uint64_t sequence);
+
+/* The record at sequence: the chain thread's decoding, already checked, or (without a piece) the
+ * row checked whole here, which the caller frees. */
+static ff_err verify_record_take(verify_walk *walk, uint64_t sequence, store_slice value,
+                                 Fundflow__V1__EventRecord **record, char *reason,
+                                 size_t reason_bytes) {
+    if (walk->piece == NULL) {
+        return log_record_check(sequence, value, &walk->previous, record, reason, reason_bytes);
     }
-    walk->arena->used = 0;
-    walk->arena->spilled = false;
-    return log_record_check_decoded(sequence, value, previous, allocator, record, reason,
-                                    reason_bytes);
+    *record = verify_piece_record(walk->piece, walk->piece_first, sequence);
+    walk->previous.sequence = sequence;
+    memcpy(walk->previous.hash, (*record)->hash.data, DIGEST_BYTES);
+    return FF_OK;
 }
 
 static void verify_progress_tell(const verify_progress *progress, verify_stage stage,
@@ -96,19 +100,13 @@ static ff_err verify_log_row(store_slice key, store_slice value, verify_walk *wa
     uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
     Fundflow__V1__EventRecord *record = NULL;
     char reason[sizeof report->reason];
-    ProtobufCAllocator arena = {verify_arena_alloc, verify_arena_free, walk->arena};
-    ProtobufCAllocator *allocator = walk->arena != NULL ? &arena : NULL;
-    ff_err err = verify_record_check(walk, &walk->previous, sequence, value, allocator, &record,
-                                     reason, sizeof reason);
+    ff_err err = verify_record_take(walk, sequence, value, &record, reason, sizeof reason);
     if (err != FF_OK) {
         return verify_fail(report, err, sequence ? sequence : walk->previous.sequence + 1, reason);
     }
     report->events_checked++;
     if (visit != NULL) err = visit(context, sequence, value, record, report);
-    /* A record wholly in the arena is freed by the next decode's reset, without a walk of it. */
-    if (allocator == NULL || walk->arena->spilled) {
-        fundflow__v1__event_record__free_unpacked(record, allocator);
-    }
+    if (walk->piece == NULL) fundflow__v1__event_record__free_unpacked(record, NULL);
     if (err == FF_OK && sequence % FF_PROGRESS_EVERY == 0) {
         verify_progress_tell(walk->progress, walk->stage, sequence, walk->total);
     }
@@ -195,7 +193,28 @@ typedef struct verify_piece {
     size_t row_count;
     tree_row rows[VERIFY_PIECE_ROWS_MAX];
     tree_recount tree_after;
+    /* the checked events decoded, into the arena (or partly the heap, where spilled says so) */
+    Fundflow__V1__EventRecord *records[FF_REPLAY_EVENTS_PER_TXN];
+    bool spilled[FF_REPLAY_EVENTS_PER_TXN];
+    verify_arena arena;
 } verify_piece;
+
+static Fundflow__V1__EventRecord *verify_piece_record(const verify_piece *piece,
+                                                      uint64_t piece_first, uint64_t sequence) {
+    assert(sequence >= piece_first && sequence - piece_first < piece->checked);
+    return piece->records[sequence - piece_first];
+}
+
+/* Frees what the piece's records took from the heap and empties its arena. */
+static void verify_piece_records_free(verify_piece *piece) {
+    ProtobufCAllocator allocator = {verify_arena_alloc, verify_arena_free, &piece->arena};
+    for (uint64_t i = 0; i < piece->checked; i++) {
+        if (piece->spilled[i]) fundflow__v1__event_record__free_unpacked(piece->records[i],
+                                                                         &allocator);
+    }
+    piece->checked = 0;
+    piece->arena.used = 0;
+}
 
 /* The chain thread walks the log in a read transaction of its own: every event's sequence, hash
  * trailer and hash (log_record_check_chain), and its Merkle leaf hash: the tree built in memory
@@ -254,10 +273,20 @@ static void verify_chain_publish(verify_checker *chain) {
 static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slice key,
                                store_slice value, verify_piece *piece) {
     uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
-    uint64_t next = chain->previous.sequence + 1;
+    log_head before = chain->previous;
     ff_err err = log_record_check_chain(sequence, value, &chain->previous, piece->reason,
                                         sizeof piece->reason);
-    if (err != FF_OK) return verify_piece_fail(piece, err, sequence ? sequence : next, NULL);
+    if (err != FF_OK) {
+        return verify_piece_fail(piece, err, sequence ? sequence : before.sequence + 1, NULL);
+    }
+    ProtobufCAllocator allocator = {verify_arena_alloc, verify_arena_free, &piece->arena};
+    piece->arena.spilled = false;
+    Fundflow__V1__EventRecord *record = NULL;
+    err = log_record_check_decoded(sequence, value, &before, &allocator, &record, piece->reason,
+                                   sizeof piece->reason);
+    if (err != FF_OK) return verify_piece_fail(piece, err, sequence, NULL);
+    piece->records[piece->checked] = record;
+    piece->spilled[piece->checked] = piece->arena.spilled;
     merkle_hash leaf;
     if (chain->rows_wanted || chain->tree_wanted) {
         err = merkle_leaf_hash(value.data, value.bytes, &leaf);
@@ -283,7 +312,7 @@ static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slic
 /* Fills piece from where the walk is; false when the walk is over (a failure or the log's end). */
 static bool verify_chain_fill(verify_checker *chain, store_txn *txn, store_cursor *cursor,
                               verify_piece *piece) {
-    piece->checked = 0;
+    verify_piece_records_free(piece);
     piece->log_ended = false;
     piece->code = FF_OK;
     piece->sequence = 0;
@@ -335,7 +364,7 @@ static void *verify_chain_run(void *argument) {
     } else {
         verify_piece *piece = verify_chain_claim(chain);
         if (piece != NULL) {
-            memset(piece, 0, offsetof(verify_piece, rows));
+            piece->log_ended = false;
             verify_piece_fail(piece, err, 0, txn ? "cannot open a cursor on the log"
                                                  : "cannot begin a read transaction on the log");
             verify_chain_publish(chain);
@@ -346,6 +375,17 @@ static void *verify_chain_run(void *argument) {
     return NULL;
 }
 
+/* Frees a chain thread's state, once it has ended (or never started). */
+static void verify_chain_free(verify_checker *chain) {
+    for (size_t i = 0; i < FF_VERIFY_PIECES_AHEAD; i++) {
+        verify_piece_records_free(&chain->pieces[i]);
+        free(chain->pieces[i].arena.bytes);
+    }
+    pthread_cond_destroy(&chain->changed);
+    pthread_mutex_destroy(&chain->lock);
+    free(chain);
+}
+
 /* Starts the chain thread on store's log; NULL if it cannot be started. */
 static verify_checker *verify_chain_start(ff_store *store, bool rows_wanted, bool tree_wanted) {
     verify_checker *chain = calloc(1, sizeof *chain);
@@ -354,12 +394,17 @@ static verify_checker *verify_chain_start(ff_store *store, bool rows_wanted, boo
     chain->rows_wanted = rows_wanted;
     chain->tree_wanted = tree_wanted;
     tree_recount_begin(&chain->recount);
+    bool made = true;
+    for (size_t i = 0; i < FF_VERIFY_PIECES_AHEAD; i++) {
+        verify_arena *arena = &chain->pieces[i].arena;
+        arena->capacity = FF_VERIFY_DECODE_ARENA_BYTES;
+        arena->bytes = malloc(arena->capacity);
+        made = made && arena->bytes != NULL;
+    }
     pthread_mutex_init(&chain->lock, NULL);
     pthread_cond_init(&chain->changed, NULL);
-    if (pthread_create(&chain->thread, NULL, verify_chain_run, chain) != 0) {
-        pthread_cond_destroy(&chain->changed);
-        pthread_mutex_destroy(&chain->lock);
-        free(chain);
+    if (!made || pthread_create(&chain->thread, NULL, verify_chain_run, chain) != 0) {
+        verify_chain_free(chain);
         return NULL;
     }
     return chain;
@@ -375,9 +420,7 @@ static void verify_chain_stop(verify_checker *chain, verify_tree_report *tree) {
     pthread_mutex_unlock(&chain->lock);
     pthread_join(chain->thread, NULL);
     if (tree != NULL) *tree = chain->tree;
-    pthread_cond_destroy(&chain->changed);
-    pthread_mutex_destroy(&chain->lock);
-    free(chain);
+    verify_chain_free(chain);
 }
 
 /* The piece numbered index, once the chain thread has filled it. */
@@ -523,7 +566,6 @@ typedef struct verify_scratch_work_context {
     ff_store *scratch;
     bool with_tree;
     verify_checker *chain;
-    verify_arena *arena;
     verify_walk walk;
     verify_report *report;
 } verify_scratch_work_context;
@@ -574,7 +616,8 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     verify_replay replay = {scratch_txn, work->scratch};
     const uint64_t piece_first = work->walk.previous.sequence + 1;
     work->walk.limit = piece->checked;
-    work->walk.arena = work->arena;
+    work->walk.piece = piece;
+    work->walk.piece_first = piece_first;
     /* Every write of the replay stays in scratch_txn or the replay fails whole, so the balances
      * it meets may be kept in memory as a flat batch keeps them (account_balance_cache_begin). */
     account_balance_cache_begin(scratch_txn);
@@ -597,15 +640,13 @@ static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
 static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
                                     bool with_tree, const verify_progress *progress,
                                     verify_report *report, verify_tree_report *tree) {
-    verify_arena *arena = malloc(sizeof *arena);
-    verify_checker *chain = arena ? verify_chain_start(live, with_tree, tree != NULL) : NULL;
+    verify_checker *chain = verify_chain_start(live, with_tree, tree != NULL);
     if (chain == NULL) {
-        free(arena);
         return verify_fail(report, FF_ERR_NO_MEMORY, 0, "cannot start the chain's thread");
     }
     verify_scratch_work_context work = {
         .live = live, .live_txn = live_txn, .scratch = scratch, .with_tree = with_tree,
-        .chain = chain, .arena = arena, .report = report,
+        .chain = chain, .report = report,
         .walk = {.progress = progress, .stage = VERIFY_STAGE_REPLAY,
                  .total = verify_progress_total(live_txn, live, progress)}};
     ff_err err = FF_OK;
@@ -615,7 +656,6 @@ static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_stor
         store_map_pages_release(scratch);
     } while (err == FF_OK && !work.walk.finished);
     verify_chain_stop(chain, tree);
-    free(arena);
     if (err != FF_OK && report->code == FF_OK) {
         verify_fail(report, err, 0, "cannot write the replay into the scratch store");
     }

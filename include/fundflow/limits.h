@@ -521,10 +521,11 @@
 #define FF_VERIFY_PIECES_AHEAD 2
 #endif
 
-/* Bytes of the arena each replayed record is decoded into, instead of a malloc per field; a
- * record that needs more takes the rest from the heap. */
+/* Bytes of the arena each of those pieces' records are decoded into on the chain thread, instead
+ * of a malloc per field (an allocation's record takes about 500); a record that does not fit
+ * takes what it needs from the heap. Pages are touched only as they are used. */
 #ifndef FF_VERIFY_DECODE_ARENA_BYTES
-#define FF_VERIFY_DECODE_ARENA_BYTES 16384
+#define FF_VERIFY_DECODE_ARENA_BYTES (8 * 1024 * 1024)
 #endif
 
 #endif
