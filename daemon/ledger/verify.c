@@ -217,13 +217,14 @@ static void verify_piece_records_free(verify_piece *piece) {
 }
 
 /* The chain thread walks the log in a read transaction of its own: every event's sequence, hash
- * trailer and hash (log_record_check_chain), and its Merkle leaf hash: the tree built in memory
- * for a rebuild (tree_recount_add), whose rows the replay writes a piece at a time, or the
- * stored tree checked (tree_recount_push) for fundflow-admin verify. It fills a ring of
+ * trailer and hash (log_record_check_chain), its decoding into the piece's arena and its links
+ * (log_record_check_decoded), and its Merkle leaf hash: the tree built in memory for a rebuild
+ * (tree_recount_add), whose rows the replay writes a piece at a time, or the stored tree
+ * checked (tree_recount_push) for fundflow-admin verify. It fills a ring of
  * FF_VERIFY_PIECES_AHEAD pieces and waits while the replay has not released the oldest: bounded
- * memory, whatever the ledger's size. The replay takes the pieces in order and reports a piece's failure only after
- * replaying the events before it, so the first failure in sequence order is the one reported,
- * as when one thread did both. */
+ * memory, whatever the ledger's size. The replay takes the pieces in order and reports a piece's
+ * failure only after replaying the events before it, so the first failure in sequence order is
+ * the one reported, as when one thread did both. */
 typedef struct verify_checker {
     ff_store *store;
     bool rows_wanted; /* a rebuild's */

@@ -8,8 +8,8 @@
  * the same replay into a fresh store inside the data directory and swaps its file in whole.
  *
  * The replay runs on the calling thread; a second thread, with a read transaction of its own
- * begun after the replay's, checks every event's hash (and works out its Merkle leaf hash for a
- * rebuild) a bounded number of pieces ahead. A failure either finds is reported in sequence
+ * begun after the replay's, checks every event's hash, decodes it and checks its links (and
+ * works out the Merkle tree's rows for a rebuild) a bounded number of pieces ahead. A failure either finds is reported in sequence
  * order, with the code, sequence and reason one thread doing both would give.
  */
 #ifndef FUNDFLOW_VERIFY_H
