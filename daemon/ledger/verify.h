@@ -9,8 +9,9 @@
  *
  * The replay runs on the calling thread; a second thread, with a read transaction of its own
  * begun after the replay's, checks every event's hash, decodes it and checks its links (and
- * works out the Merkle tree's rows for a rebuild) a bounded number of pieces ahead. A failure either finds is reported in sequence
- * order, with the code, sequence and reason one thread doing both would give.
+ * works out the Merkle tree's rows for a rebuild) a bounded number of pieces ahead. A failure
+ * either finds is reported in sequence order, with the code, sequence and reason one thread
+ * doing both would give.
  */
 #ifndef FUNDFLOW_VERIFY_H
 #define FUNDFLOW_VERIFY_H
