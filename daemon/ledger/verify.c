@@ -280,14 +280,6 @@ static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slic
     if (err != FF_OK) {
         return verify_piece_fail(piece, err, sequence ? sequence : before.sequence + 1, NULL);
     }
-    ProtobufCAllocator allocator = {verify_arena_alloc, verify_arena_free, &piece->arena};
-    piece->arena.spilled = false;
-    Fundflow__V1__EventRecord *record = NULL;
-    err = log_record_check_decoded(sequence, value, &before, &allocator, &record, piece->reason,
-                                   sizeof piece->reason);
-    if (err != FF_OK) return verify_piece_fail(piece, err, sequence, NULL);
-    piece->records[piece->checked] = record;
-    piece->spilled[piece->checked] = piece->arena.spilled;
     merkle_hash leaf;
     if (chain->rows_wanted || chain->tree_wanted) {
         err = merkle_leaf_hash(value.data, value.bytes, &leaf);
@@ -304,6 +296,15 @@ static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slic
         chain->tree.code = tree_recount_push(txn, chain->store, &chain->recount, &leaf,
                                              chain->tree.reason, sizeof chain->tree.reason);
     }
+    /* Decoded last, so that once decoded a record is the piece's to free. */
+    ProtobufCAllocator allocator = {verify_arena_alloc, verify_arena_free, &piece->arena};
+    piece->arena.spilled = false;
+    Fundflow__V1__EventRecord *record = NULL;
+    err = log_record_check_decoded(sequence, value, &before, &allocator, &record, piece->reason,
+                                   sizeof piece->reason);
+    if (err != FF_OK) return verify_piece_fail(piece, err, sequence, NULL);
+    piece->records[piece->checked] = record;
+    piece->spilled[piece->checked] = piece->arena.spilled;
     piece->checked++;
     /* The walk reads the whole log: its pages are handed back now and then, as the replay's are. */
     if (sequence % FF_REPLAY_EVENTS_PER_TXN == 0) store_map_pages_release(chain->store);
