@@ -1,15 +1,21 @@
 /* Verifying the hash chain, comparing projections with a replay, and rebuilding projections. */
 #include "verify.h"
 
+#include <assert.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
 #include "failure.h"
+#include "fundflow/limits.h"
 #include "log.h"
 #include "projection.h"
+#include "tree.h"
 
 static ff_err verify_fail(verify_report *report, ff_err code, uint64_t sequence,
                           const char *reason) {
@@ -31,7 +37,55 @@ typedef struct verify_walk {
     const verify_progress *progress;  /* NULL for none */
     verify_stage stage;
     uint64_t total;                   /* events in the log, for progress */
+    const struct verify_piece *piece; /* when the chain thread has checked and decoded the
+                                       * events: its piece, whose first event is piece_first */
+    uint64_t piece_first;
 } verify_walk;
+
+/* A bump arena that the records of a piece are decoded into, through protobuf-c's allocator: no
+ * malloc and free per field. What does not fit comes from the heap and goes back to it. */
+typedef struct verify_arena {
+    size_t used;
+    size_t capacity;
+    bool spilled; /* some of the record being decoded came from the heap */
+    unsigned char *bytes;
+} verify_arena;
+
+static void *verify_arena_alloc(void *data, size_t bytes) {
+    verify_arena *arena = data;
+    size_t start = (arena->used + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (start <= arena->capacity && bytes <= arena->capacity - start) {
+        arena->used = start + bytes;
+        return arena->bytes + start;
+    }
+    arena->spilled = true;
+    return malloc(bytes);
+}
+
+static void verify_arena_free(void *data, void *pointer) {
+    verify_arena *arena = data;
+    /* Compared as addresses: only what came from the heap goes back to it. */
+    uintptr_t at = (uintptr_t)pointer, start = (uintptr_t)arena->bytes;
+    if (at < start || at >= start + arena->capacity) free(pointer);
+}
+
+struct verify_piece;
+static Fundflow__V1__EventRecord *verify_piece_record(const struct verify_piece *piece,
+                                                      uint64_t piece_first, uint64_t sequence);
+
+/* The record at sequence: the chain thread's decoding, already checked, or (without a piece) the
+ * row checked whole here, which the caller frees. */
+static ff_err verify_record_take(verify_walk *walk, uint64_t sequence, store_slice value,
+                                 Fundflow__V1__EventRecord **record, char *reason,
+                                 size_t reason_bytes) {
+    if (walk->piece == NULL) {
+        return log_record_check(sequence, value, &walk->previous, record, reason, reason_bytes);
+    }
+    *record = verify_piece_record(walk->piece, walk->piece_first, sequence);
+    walk->previous.sequence = sequence;
+    memcpy(walk->previous.hash, (*record)->hash.data, DIGEST_BYTES);
+    return FF_OK;
+}
 
 static void verify_progress_tell(const verify_progress *progress, verify_stage stage,
                                  uint64_t done, uint64_t total) {
@@ -46,13 +100,13 @@ static ff_err verify_log_row(store_slice key, store_slice value, verify_walk *wa
     uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
     Fundflow__V1__EventRecord *record = NULL;
     char reason[sizeof report->reason];
-    ff_err err = log_record_check(sequence, value, &walk->previous, &record, reason, sizeof reason);
+    ff_err err = verify_record_take(walk, sequence, value, &record, reason, sizeof reason);
     if (err != FF_OK) {
         return verify_fail(report, err, sequence ? sequence : walk->previous.sequence + 1, reason);
     }
     report->events_checked++;
     if (visit != NULL) err = visit(context, sequence, value, record, report);
-    fundflow__v1__event_record__free_unpacked(record, NULL);
+    if (walk->piece == NULL) fundflow__v1__event_record__free_unpacked(record, NULL);
     if (err == FF_OK && sequence % FF_PROGRESS_EVERY == 0) {
         verify_progress_tell(walk->progress, walk->stage, sequence, walk->total);
     }
@@ -120,15 +174,283 @@ ff_err verify_chain(ff_store *store, verify_report *report) {
     return verify_chain_watched(store, NULL, report);
 }
 
+/* ---- the chain thread: hashes checked on one core while the replay runs on another ---- */
+
+/* The most Merkle tree rows a piece's events complete: at each stored height h (from
+ * FF_TREE_STORED_HEIGHT_MIN) at most one every 2^h events, and one more, of 64 heights. */
+#define VERIFY_PIECE_ROWS_MAX \
+    (FF_REPLAY_EVENTS_PER_TXN / (1u << (FF_TREE_STORED_HEIGHT_MIN - 1)) + TREE_ROWS_PER_LEAF_MAX)
+
+/* What the chain thread found in one piece of the log: the FF_REPLAY_EVENTS_PER_TXN events one
+ * replay transaction takes, from sequence index * FF_REPLAY_EVENTS_PER_TXN + 1. */
+typedef struct verify_piece {
+    uint64_t checked;  /* events from the piece's first whose sequence and hash are right */
+    bool log_ended;    /* the log ended after them */
+    ff_err code;       /* else FF_OK, or why the event after them failed */
+    uint64_t sequence; /* ... and the sequence verify names for it */
+    char reason[sizeof(((verify_report *)0)->reason)];
+    /* for a rebuild: the Merkle tree's rows these events complete, and its edge after them */
+    size_t row_count;
+    tree_row rows[VERIFY_PIECE_ROWS_MAX];
+    tree_recount tree_after;
+    /* the checked events decoded, into the arena (or partly the heap, where spilled says so) */
+    Fundflow__V1__EventRecord *records[FF_REPLAY_EVENTS_PER_TXN];
+    bool spilled[FF_REPLAY_EVENTS_PER_TXN];
+    verify_arena arena;
+} verify_piece;
+
+static Fundflow__V1__EventRecord *verify_piece_record(const verify_piece *piece,
+                                                      uint64_t piece_first, uint64_t sequence) {
+    assert(sequence >= piece_first && sequence - piece_first < piece->checked);
+    return piece->records[sequence - piece_first];
+}
+
+/* Frees what the piece's records took from the heap and empties its arena. */
+static void verify_piece_records_free(verify_piece *piece) {
+    ProtobufCAllocator allocator = {verify_arena_alloc, verify_arena_free, &piece->arena};
+    for (uint64_t i = 0; i < piece->checked; i++) {
+        if (piece->spilled[i]) fundflow__v1__event_record__free_unpacked(piece->records[i],
+                                                                         &allocator);
+    }
+    piece->checked = 0;
+    piece->arena.used = 0;
+}
+
+/* The chain thread walks the log in a read transaction of its own: every event's sequence, hash
+ * trailer and hash (log_record_check_chain), its decoding into the piece's arena and its links
+ * (log_record_check_decoded), and its Merkle leaf hash: the tree built in memory for a rebuild
+ * (tree_recount_add), whose rows the replay writes a piece at a time, or the stored tree
+ * checked (tree_recount_push) for fundflow-admin verify. It fills a ring of
+ * FF_VERIFY_PIECES_AHEAD pieces and waits while the replay has not released the oldest: bounded
+ * memory, whatever the ledger's size. The replay takes the pieces in order and reports a piece's
+ * failure only after replaying the events before it, so the first failure in sequence order is
+ * the one reported, as when one thread did both. */
+typedef struct verify_checker {
+    ff_store *store;
+    bool rows_wanted; /* a rebuild's */
+    bool tree_wanted; /* a check of the stored tree */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    uint64_t produced; /* pieces filled, under lock */
+    uint64_t released; /* pieces the replay is done with, under lock */
+    bool stop;         /* the replay wants no more, under lock */
+    /* the thread's own, read by others only after it is joined */
+    log_head previous;
+    bool moved;
+    tree_recount recount;
+    verify_tree_report tree;
+    verify_piece pieces[FF_VERIFY_PIECES_AHEAD];
+} verify_checker;
+
+static bool verify_piece_fail(verify_piece *piece, ff_err code, uint64_t sequence,
+                              const char *reason) {
+    piece->code = code;
+    piece->sequence = sequence;
+    if (reason != NULL) snprintf(piece->reason, sizeof piece->reason, "%s", reason);
+    return false;
+}
+
+/* The slot for the next piece, once the replay has released the one it held; NULL to stop. */
+static verify_piece *verify_chain_claim(verify_checker *chain) {
+    pthread_mutex_lock(&chain->lock);
+    while (!chain->stop && chain->produced - chain->released >= FF_VERIFY_PIECES_AHEAD) {
+        pthread_cond_wait(&chain->changed, &chain->lock);
+    }
+    verify_piece *piece = chain->stop ? NULL
+                                      : &chain->pieces[chain->produced % FF_VERIFY_PIECES_AHEAD];
+    pthread_mutex_unlock(&chain->lock);
+    return piece;
+}
+
+static void verify_chain_publish(verify_checker *chain) {
+    pthread_mutex_lock(&chain->lock);
+    chain->produced++;
+    pthread_cond_broadcast(&chain->changed);
+    pthread_mutex_unlock(&chain->lock);
+}
+
+/* Checks one event of the walk into piece; false when the piece ends here. */
+static bool verify_chain_event(verify_checker *chain, store_txn *txn, store_slice key,
+                               store_slice value, verify_piece *piece) {
+    uint64_t sequence = key.bytes == LOG_KEY_BYTES ? log_key_decode(key.data) : 0;
+    log_head before = chain->previous;
+    ff_err err = log_record_check_chain(sequence, value, &chain->previous, piece->reason,
+                                        sizeof piece->reason);
+    if (err != FF_OK) {
+        return verify_piece_fail(piece, err, sequence ? sequence : before.sequence + 1, NULL);
+    }
+    merkle_hash leaf;
+    if (chain->rows_wanted || chain->tree_wanted) {
+        err = merkle_leaf_hash(value.data, value.bytes, &leaf);
+        if (err != FF_OK) return verify_piece_fail(piece, err, sequence, "cannot hash the event");
+    }
+    if (chain->rows_wanted) {
+        size_t added = 0;
+        err = tree_recount_add(&chain->recount, &leaf, piece->rows + piece->row_count, &added);
+        if (err != FF_OK) return verify_piece_fail(piece, err, sequence, "cannot hash the tree");
+        piece->row_count += added;
+        assert(piece->row_count <= VERIFY_PIECE_ROWS_MAX);
+    }
+    if (chain->tree_wanted && chain->tree.code == FF_OK) {
+        chain->tree.code = tree_recount_push(txn, chain->store, &chain->recount, &leaf,
+                                             chain->tree.reason, sizeof chain->tree.reason);
+    }
+    /* Decoded last, so that once decoded a record is the piece's to free. */
+    ProtobufCAllocator allocator = {verify_arena_alloc, verify_arena_free, &piece->arena};
+    piece->arena.spilled = false;
+    Fundflow__V1__EventRecord *record = NULL;
+    err = log_record_check_decoded(sequence, value, &before, &allocator, &record, piece->reason,
+                                   sizeof piece->reason);
+    if (err != FF_OK) return verify_piece_fail(piece, err, sequence, NULL);
+    piece->records[piece->checked] = record;
+    piece->spilled[piece->checked] = piece->arena.spilled;
+    piece->checked++;
+    /* The walk reads the whole log: its pages are handed back now and then, as the replay's are. */
+    if (sequence % FF_REPLAY_EVENTS_PER_TXN == 0) store_map_pages_release(chain->store);
+    return true;
+}
+
+/* Fills piece from where the walk is; false when the walk is over (a failure or the log's end). */
+static bool verify_chain_fill(verify_checker *chain, store_txn *txn, store_cursor *cursor,
+                              verify_piece *piece) {
+    verify_piece_records_free(piece);
+    piece->log_ended = false;
+    piece->code = FF_OK;
+    piece->sequence = 0;
+    piece->reason[0] = '\0';
+    piece->row_count = 0;
+    while (piece->checked < FF_REPLAY_EVENTS_PER_TXN) {
+        store_slice key, value;
+        ff_err err = store_cursor_move(cursor, chain->moved ? STORE_NEXT : STORE_FIRST, &key,
+                                       &value);
+        chain->moved = true;
+        if (err == FF_ERR_NOT_FOUND) {
+            piece->log_ended = true;
+            return false;
+        }
+        if (err != FF_OK) {
+            return verify_piece_fail(piece, err, chain->previous.sequence + 1,
+                                     "cannot read the log");
+        }
+        if (!verify_chain_event(chain, txn, key, value, piece)) return false;
+    }
+    return true;
+}
+
+/* The walk, piece by piece, and at the log's end the tree's size and right edge. */
+static void verify_chain_walk(verify_checker *chain, store_txn *txn, store_cursor *cursor) {
+    bool more = true;
+    verify_piece *piece = NULL;
+    while (more && (piece = verify_chain_claim(chain)) != NULL) {
+        more = verify_chain_fill(chain, txn, cursor, piece);
+        if (chain->rows_wanted) piece->tree_after = chain->recount;
+        bool ended = !more && piece->log_ended && piece->code == FF_OK;
+        if (ended && chain->tree_wanted && chain->tree.code == FF_OK) {
+            chain->tree.code = tree_recount_end(txn, chain->store, &chain->recount,
+                                                chain->tree.reason, sizeof chain->tree.reason);
+        }
+        chain->tree.checked = chain->tree_wanted && ended;
+        verify_chain_publish(chain);
+    }
+}
+
+static void *verify_chain_run(void *argument) {
+    verify_checker *chain = argument;
+    store_txn *txn = NULL;
+    store_cursor *cursor = NULL;
+    ff_err err = store_txn_begin(chain->store, NULL, STORE_TXN_READ, &txn);
+    if (err == FF_OK) err = store_cursor_open(txn, chain->store, STORE_TABLE_LOG, &cursor);
+    if (err == FF_OK) {
+        verify_chain_walk(chain, txn, cursor);
+    } else {
+        verify_piece *piece = verify_chain_claim(chain);
+        if (piece != NULL) {
+            piece->log_ended = false;
+            verify_piece_fail(piece, err, 0, txn ? "cannot open a cursor on the log"
+                                                 : "cannot begin a read transaction on the log");
+            verify_chain_publish(chain);
+        }
+    }
+    store_cursor_close(cursor);
+    if (txn != NULL) store_txn_abort(txn);
+    return NULL;
+}
+
+/* Frees a chain thread's state, once it has ended (or never started). */
+static void verify_chain_free(verify_checker *chain) {
+    for (size_t i = 0; i < FF_VERIFY_PIECES_AHEAD; i++) {
+        verify_piece_records_free(&chain->pieces[i]);
+        free(chain->pieces[i].arena.bytes);
+    }
+    pthread_cond_destroy(&chain->changed);
+    pthread_mutex_destroy(&chain->lock);
+    free(chain);
+}
+
+/* Starts the chain thread on store's log; NULL if it cannot be started. */
+static verify_checker *verify_chain_start(ff_store *store, bool rows_wanted, bool tree_wanted) {
+    verify_checker *chain = calloc(1, sizeof *chain);
+    if (chain == NULL) return NULL;
+    chain->store = store;
+    chain->rows_wanted = rows_wanted;
+    chain->tree_wanted = tree_wanted;
+    tree_recount_begin(&chain->recount);
+    bool made = true;
+    for (size_t i = 0; i < FF_VERIFY_PIECES_AHEAD; i++) {
+        verify_arena *arena = &chain->pieces[i].arena;
+        arena->capacity = FF_VERIFY_DECODE_ARENA_BYTES;
+        arena->bytes = malloc(arena->capacity);
+        made = made && arena->bytes != NULL;
+    }
+    pthread_mutex_init(&chain->lock, NULL);
+    pthread_cond_init(&chain->changed, NULL);
+    if (!made || pthread_create(&chain->thread, NULL, verify_chain_run, chain) != 0) {
+        verify_chain_free(chain);
+        return NULL;
+    }
+    return chain;
+}
+
+/* Stops the chain thread (wherever it is), joins it, hands over what it found of the tree (tree
+ * may be NULL) and frees it. */
+static void verify_chain_stop(verify_checker *chain, verify_tree_report *tree) {
+    if (chain == NULL) return;
+    pthread_mutex_lock(&chain->lock);
+    chain->stop = true;
+    pthread_cond_broadcast(&chain->changed);
+    pthread_mutex_unlock(&chain->lock);
+    pthread_join(chain->thread, NULL);
+    if (tree != NULL) *tree = chain->tree;
+    verify_chain_free(chain);
+}
+
+/* The piece numbered index, once the chain thread has filled it. */
+static const verify_piece *verify_chain_piece(verify_checker *chain, uint64_t index) {
+    pthread_mutex_lock(&chain->lock);
+    assert(index >= chain->released && index < chain->released + FF_VERIFY_PIECES_AHEAD);
+    while (chain->produced <= index) pthread_cond_wait(&chain->changed, &chain->lock);
+    pthread_mutex_unlock(&chain->lock);
+    return &chain->pieces[index % FF_VERIFY_PIECES_AHEAD];
+}
+
+/* The replay is done with the oldest piece it held (its transaction committed). */
+static void verify_chain_release(verify_checker *chain) {
+    pthread_mutex_lock(&chain->lock);
+    chain->released++;
+    pthread_cond_broadcast(&chain->changed);
+    pthread_mutex_unlock(&chain->lock);
+}
+
 /* Where a replay writes: the scratch (or rebuilt) store, which takes a copy of the log too, as
  * some projections read earlier events. */
 typedef struct verify_replay {
     store_txn *txn;
     ff_store *store;
-    bool with_tree; /* a rebuild keeps its copy, Merkle tree and all; verify throws its away */
 } verify_replay;
 
-/* verify_event_replay, with the Merkle tree kept or (for verify's throwaway copy) not. */
+/* verify_event_replay, with the Merkle tree appended to event by event or not (verify's
+ * throwaway copy has none; a rebuild's gets the chain thread's rows a piece at a time). */
 static ff_err verify_event_copy_apply(store_txn *txn, ff_store *store, bool with_tree,
                                       uint64_t sequence, store_slice value,
                                       const Fundflow__V1__EventRecord *record,
@@ -154,8 +476,8 @@ static ff_err verify_replay_one(void *context, uint64_t sequence, store_slice va
     ff_failure failure;
     failure_clear(&failure);
     bool copied = false;
-    ff_err err = verify_event_copy_apply(replay->txn, replay->store, replay->with_tree, sequence,
-                                         value, record, &failure, &copied);
+    ff_err err = verify_event_copy_apply(replay->txn, replay->store, false, sequence, value,
+                                         record, &failure, &copied);
     if (!copied) return verify_fail(report, err, sequence, "cannot copy the event");
     if (err == FF_OK) return FF_OK;
     /* A store that cannot be read or written says nothing about the projections: its error
@@ -239,49 +561,103 @@ static ff_err verify_table_compare(store_txn *live_txn, ff_store *live, store_tx
 
 /* One bounded piece of the replay into the scratch store, as store_write_run's work: it goes on
  * from the scratch log's head, so a retry after the map grows, or the next piece, starts where
- * the last commit left off. */
+ * the last commit left off. The chain thread's piece for those events is held until the commit. */
 typedef struct verify_scratch_work_context {
     ff_store *live;
     store_txn *live_txn;
     ff_store *scratch;
     bool with_tree;
+    verify_checker *chain;
     verify_walk walk;
     verify_report *report;
 } verify_scratch_work_context;
 
+/* After the replay of a piece's checked events: the piece's failure if it has one, and whether
+ * the log ended there. */
+static ff_err verify_piece_end(const verify_piece *piece, uint64_t piece_first, verify_walk *walk,
+                               verify_report *report) {
+    if (walk->previous.sequence + 1 != piece_first + piece->checked) {
+        assert(walk->finished);
+        return FF_OK; /* this snapshot's log ended before the chain thread's */
+    }
+    if (piece->code != FF_OK) {
+        return verify_fail(report, piece->code, piece->sequence, piece->reason);
+    }
+    /* The walk may have run off the end as it reached the piece's last event. */
+    walk->finished = walk->finished || piece->log_ended;
+    return FF_OK;
+}
+
+/* A rebuild's tree rows for the piece just replayed, and the tree's edge after it. */
+static ff_err verify_piece_tree_write(verify_scratch_work_context *work, const verify_piece *piece,
+                                      store_txn *scratch_txn, uint64_t piece_first) {
+    if (work->walk.previous.sequence + 1 != piece_first + piece->checked) {
+        /* The chain thread's snapshot has events the replay's has not: a write came in. */
+        return verify_fail(work->report, FF_ERR_STORAGE, work->walk.previous.sequence + 1,
+                           "the log grew while rebuilding; nothing was changed: rebuild with "
+                           "the server stopped");
+    }
+    ff_err err = tree_rows_write(scratch_txn, work->scratch, piece->rows, piece->row_count,
+                                 &piece->tree_after);
+    if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot write the Merkle tree");
+    return FF_OK;
+}
+
 static ff_err verify_scratch_work(void *argument, store_txn *scratch_txn) {
     verify_scratch_work_context *work = argument;
     memset(work->report, 0, sizeof *work->report);
+    work->walk.finished = false;
     ff_err err = log_head_read(scratch_txn, work->scratch, &work->walk.previous);
     if (err != FF_OK) return verify_fail(work->report, err, 0, "cannot read the replay's head");
-    /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's. */
+    /* The log is checked to run 1, 2, 3... so the events replayed so far are the head's, and
+     * every transaction but the last replays a whole piece. */
     work->report->events_checked = work->walk.previous.sequence;
-    work->walk.limit = FF_REPLAY_EVENTS_PER_TXN;
-    verify_replay replay = {scratch_txn, work->scratch, work->with_tree};
+    assert(work->walk.previous.sequence % FF_REPLAY_EVENTS_PER_TXN == 0);
+    uint64_t index = work->walk.previous.sequence / FF_REPLAY_EVENTS_PER_TXN;
+    const verify_piece *piece = verify_chain_piece(work->chain, index);
+    verify_replay replay = {scratch_txn, work->scratch};
+    const uint64_t piece_first = work->walk.previous.sequence + 1;
+    work->walk.limit = piece->checked;
+    work->walk.piece = piece;
+    work->walk.piece_first = piece_first;
     /* Every write of the replay stays in scratch_txn or the replay fails whole, so the balances
      * it meets may be kept in memory as a flat batch keeps them (account_balance_cache_begin). */
     account_balance_cache_begin(scratch_txn);
-    err = verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one, &replay,
-                          work->report);
+    if (piece->checked > 0) {
+        err = verify_log_walk(work->live_txn, work->live, &work->walk, verify_replay_one,
+                              &replay, work->report);
+    }
     account_balance_cache_end();
+    if (err == FF_OK) err = verify_piece_end(piece, piece_first, &work->walk, work->report);
+    if (err == FF_OK && work->with_tree) {
+        err = verify_piece_tree_write(work, piece, scratch_txn, piece_first);
+    }
     return err;
 }
 
 /* Replays the whole log of live_txn into scratch, committing every FF_REPLAY_EVENTS_PER_TXN
- * events; with_tree builds the copy's Merkle tree too, which only a kept copy needs. */
+ * events, while the chain thread checks the hashes; with_tree builds the copy's Merkle tree too,
+ * which only a kept copy needs. tree, if not NULL, gets the chain thread's check of the live
+ * store's Merkle tree. */
 static ff_err verify_scratch_replay(ff_store *live, store_txn *live_txn, ff_store *scratch,
                                     bool with_tree, const verify_progress *progress,
-                                    verify_report *report) {
+                                    verify_report *report, verify_tree_report *tree) {
+    verify_checker *chain = verify_chain_start(live, with_tree, tree != NULL);
+    if (chain == NULL) {
+        return verify_fail(report, FF_ERR_NO_MEMORY, 0, "cannot start the chain's thread");
+    }
     verify_scratch_work_context work = {
         .live = live, .live_txn = live_txn, .scratch = scratch, .with_tree = with_tree,
-        .report = report,
+        .chain = chain, .report = report,
         .walk = {.progress = progress, .stage = VERIFY_STAGE_REPLAY,
                  .total = verify_progress_total(live_txn, live, progress)}};
     ff_err err = FF_OK;
     do {
         err = store_write_run(scratch, verify_scratch_work, &work);
+        if (err == FF_OK) verify_chain_release(chain);
         store_map_pages_release(scratch);
     } while (err == FF_OK && !work.walk.finished);
+    verify_chain_stop(chain, tree);
     if (err != FF_OK && report->code == FF_OK) {
         verify_fail(report, err, 0, "cannot write the replay into the scratch store");
     }
@@ -323,8 +699,9 @@ static ff_err verify_scratch_dir_make(const char *parent, char *dir, size_t dir_
 
 static ff_err verify_projections_watched(ff_store *store, const char *scratch_parent_dir,
                                          const verify_progress *progress,
-                                         verify_report *report) {
+                                         verify_report *report, verify_tree_report *tree) {
     memset(report, 0, sizeof *report);
+    if (tree != NULL) memset(tree, 0, sizeof *tree);
     char scratch_dir[4096];
     if (verify_scratch_dir_make(scratch_parent_dir, scratch_dir, sizeof scratch_dir) != FF_OK) {
         return verify_fail(report, FF_ERR_IO, 0, "cannot create a scratch directory");
@@ -339,9 +716,9 @@ static ff_err verify_projections_watched(ff_store *store, const char *scratch_pa
                                             : "cannot open the scratch store");
     }
     /* The scratch copy's tree would be thrown away unread: only the projection tables are
-     * compared (fundflow-admin verify checks the live tree against the log with tree_check). */
+     * compared (the chain thread checks the live tree against the log when tree is wanted). */
     if (err == FF_OK) {
-        err = verify_scratch_replay(store, live_txn, scratch, false, progress, report);
+        err = verify_scratch_replay(store, live_txn, scratch, false, progress, report, tree);
     }
     if (err == FF_OK) err = verify_tables_compare(store, live_txn, scratch, progress, report);
     store_txn_abort(live_txn);
@@ -351,14 +728,21 @@ static ff_err verify_projections_watched(ff_store *store, const char *scratch_pa
 }
 
 ff_err verify_projections(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
-    return verify_projections_watched(store, scratch_parent_dir, NULL, report);
+    return verify_projections_watched(store, scratch_parent_dir, NULL, report, NULL);
 }
 
 ff_err verify_ledger_watched(ff_store *store, const char *scratch_parent_dir,
                              const verify_progress *progress, verify_report *report) {
-    /* The replay checks each event's hash and links before applying it, in order, so it finds
-     * a broken chain where a walk of the chain alone would: one pass, not two. */
-    return verify_projections_watched(store, scratch_parent_dir, progress, report);
+    /* The replay checks each event's links, and takes the chain thread's check of its hash,
+     * before applying it, in order, so it finds a broken chain where a walk of the chain alone
+     * would: one pass, not two. */
+    return verify_projections_watched(store, scratch_parent_dir, progress, report, NULL);
+}
+
+ff_err verify_ledger_tree_watched(ff_store *store, const char *scratch_parent_dir,
+                                  const verify_progress *progress, verify_report *report,
+                                  verify_tree_report *tree) {
+    return verify_projections_watched(store, scratch_parent_dir, progress, report, tree);
 }
 
 ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_report *report) {
@@ -382,7 +766,9 @@ static ff_err verify_rebuild_replay(ff_store *store, const char *rebuild_dir,
     }
     err = log_head_read(live_txn, store, head_out);
     if (err != FF_OK) verify_fail(report, err, 0, "cannot read the log's head");
-    if (err == FF_OK) err = verify_scratch_replay(store, live_txn, rebuilt, true, progress, report);
+    if (err == FF_OK) {
+        err = verify_scratch_replay(store, live_txn, rebuilt, true, progress, report, NULL);
+    }
     store_read_end(store, live_txn);
     store_close(rebuilt);
     return err;

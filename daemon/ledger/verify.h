@@ -6,6 +6,12 @@
  * compares every projection table byte for byte, walking both with cursors. The replay commits
  * every FF_REPLAY_EVENTS_PER_TXN events, so memory does not grow with the ledger. Rebuild makes
  * the same replay into a fresh store inside the data directory and swaps its file in whole.
+ *
+ * The replay runs on the calling thread; a second thread, with a read transaction of its own
+ * begun after the replay's, checks every event's hash, decodes it and checks its links (and
+ * works out the Merkle tree's rows for a rebuild) a bounded number of pieces ahead. A failure
+ * either finds is reported in sequence order, with the code, sequence and reason one thread
+ * doing both would give.
  */
 #ifndef FUNDFLOW_VERIFY_H
 #define FUNDFLOW_VERIFY_H
@@ -58,6 +64,21 @@ ff_err verify_ledger(ff_store *store, const char *scratch_parent_dir, verify_rep
 /* verify_ledger, reporting progress through progress (NULL for none). */
 ff_err verify_ledger_watched(ff_store *store, const char *scratch_parent_dir,
                              const verify_progress *progress, verify_report *report);
+
+/* What the chain thread found of the live store's Merkle tree (tree_check's verdict, a leaf at a
+ * time, in the same walk of the log as the hash chain's check). */
+typedef struct verify_tree_report {
+    bool checked; /* the walk reached the log's end, so code is the tree's verdict */
+    ff_err code;  /* FF_OK, or tree_check's error */
+    char reason[512];
+} verify_tree_report;
+
+/* verify_ledger_watched that also checks the live store's Merkle tree, as tree_check would,
+ * on the chain thread (fundflow-admin verify). tree->checked is false when the walk stopped
+ * early, which it does only when verify fails. */
+ff_err verify_ledger_tree_watched(ff_store *store, const char *scratch_parent_dir,
+                                  const verify_progress *progress, verify_report *report,
+                                  verify_tree_report *tree);
 
 /* Replays one event whose stored bytes have passed log_record_check (record is their decoding)
  * inside txn: copies the bytes to the end of store's log, and its tree, and applies the event to

@@ -192,9 +192,8 @@ static ff_err log_record_check_links(uint64_t key_sequence, const Fundflow__V1__
     return FF_OK;
 }
 
-ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *previous,
-                        Fundflow__V1__EventRecord **record_out, char *reason,
-                        size_t reason_bytes) {
+ff_err log_record_check_chain(uint64_t key_sequence, store_slice value, log_head *previous,
+                              char *reason, size_t reason_bytes) {
     /* A gap is named as such before the hash is tried, since the hash would fail too. */
     if (key_sequence != previous->sequence + 1) {
         snprintf(reason, reason_bytes, "expected sequence %llu after %llu",
@@ -204,13 +203,23 @@ ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *prev
     }
     ff_err err = log_record_check_hash(value, previous, reason, reason_bytes);
     if (err != FF_OK) return err;
+    /* The trailer is the record's last field, so it is the hash the record decodes to. */
+    previous->sequence = key_sequence;
+    memcpy(previous->hash, (const uint8_t *)value.data + value.bytes - DIGEST_BYTES, DIGEST_BYTES);
+    return FF_OK;
+}
+
+ff_err log_record_check_decoded(uint64_t key_sequence, store_slice value, log_head *previous,
+                                ProtobufCAllocator *allocator,
+                                Fundflow__V1__EventRecord **record_out, char *reason,
+                                size_t reason_bytes) {
     Fundflow__V1__EventRecord *record =
-        fundflow__v1__event_record__unpack(NULL, value.bytes, value.data);
+        fundflow__v1__event_record__unpack(allocator, value.bytes, value.data);
     if (record == NULL) {
         snprintf(reason, reason_bytes, "the record is not a valid EventRecord");
         return FF_ERR_LOG_DECODE;
     }
-    err = log_record_check_links(key_sequence, record, previous, reason, reason_bytes);
+    ff_err err = log_record_check_links(key_sequence, record, previous, reason, reason_bytes);
     if (err == FF_OK) {
         previous->sequence = key_sequence;
         memcpy(previous->hash, record->hash.data, DIGEST_BYTES);
@@ -218,7 +227,17 @@ ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *prev
     if (err == FF_OK && record_out != NULL) {
         *record_out = record;
     } else {
-        fundflow__v1__event_record__free_unpacked(record, NULL);
+        fundflow__v1__event_record__free_unpacked(record, allocator);
     }
     return err;
+}
+
+ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *previous,
+                        Fundflow__V1__EventRecord **record_out, char *reason,
+                        size_t reason_bytes) {
+    log_head chained = *previous;
+    ff_err err = log_record_check_chain(key_sequence, value, &chained, reason, reason_bytes);
+    if (err != FF_OK) return err;
+    return log_record_check_decoded(key_sequence, value, previous, NULL, record_out, reason,
+                                    reason_bytes);
 }

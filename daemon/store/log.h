@@ -43,7 +43,8 @@ ff_err log_append(store_txn *txn, ff_store *store, Fundflow__V1__EventRecord *re
 ff_err log_append_raw(store_txn *txn, ff_store *store, uint64_t sequence, store_slice value);
 
 /* log_append_raw without the Merkle tree, for a copy that is thrown away unread (verify's scratch
- * store): the copy's tree is left empty, so it must never be kept or served. */
+ * store), or whose tree is written in batches (rebuild, tree_rows_write): the copy's tree is left
+ * as it was, so it must be completed before it is kept or served. */
 ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t sequence,
                                    store_slice value);
 
@@ -58,5 +59,19 @@ ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
  * record_out is not NULL, hands over the decoded record. On failure writes why into reason. */
 ff_err log_record_check(uint64_t key_sequence, store_slice value, log_head *previous,
                         Fundflow__V1__EventRecord **record_out, char *reason, size_t reason_bytes);
+
+/* log_record_check in two halves that may run on different threads, as verify and rebuild run
+ * them. The first checks what needs no decoding: the sequence follows previous, the hash
+ * trailer is whole and the hash matches the bytes; on success it advances *previous to this
+ * record (its hash from the trailer). The second decodes the record (with allocator, NULL for
+ * malloc) and checks its sequence and previous_hash against *previous, advancing it and handing
+ * over the record (free it with the same allocator) on success; it assumes the first half passed.
+ * Both write why into reason on failure. */
+ff_err log_record_check_chain(uint64_t key_sequence, store_slice value, log_head *previous,
+                              char *reason, size_t reason_bytes);
+ff_err log_record_check_decoded(uint64_t key_sequence, store_slice value, log_head *previous,
+                                ProtobufCAllocator *allocator,
+                                Fundflow__V1__EventRecord **record_out, char *reason,
+                                size_t reason_bytes);
 
 #endif

@@ -15,6 +15,9 @@
 #define TREE_HEIGHTS 64
 
 _Static_assert(TREE_K >= 1 && TREE_K < TREE_HEIGHTS, "the stored height must leave a low edge");
+_Static_assert(sizeof(((tree_recount *)0)->edge) == TREE_HEIGHTS * sizeof(merkle_hash),
+               "a recount holds an edge hash for every height");
+_Static_assert(TREE_ROWS_PER_LEAF_MAX >= TREE_HEIGHTS - TREE_K, "a leaf completes a row a height");
 
 static const uint8_t tree_edge_key[1] = {0x00};
 
@@ -235,42 +238,64 @@ ff_err tree_ensure(ff_store *store) {
     return err;
 }
 
-/* The whole right edge recomputed in memory as the log is walked, for tree_check. */
-typedef struct tree_recount {
-    uint64_t size;
-    merkle_hash edge[TREE_HEIGHTS];
-} tree_recount;
+void tree_recount_begin(tree_recount *recount) { memset(recount, 0, sizeof *recount); }
 
-static ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
-                                const merkle_hash *leaf, char *reason, size_t reason_bytes) {
+ff_err tree_recount_add(tree_recount *recount, const merkle_hash *leaf,
+                        tree_row rows[TREE_ROWS_PER_LEAF_MAX], size_t *row_count) {
     const uint64_t n = recount->size;
     merkle_hash current = *leaf;
     unsigned height = 0;
-    ff_err err = FF_OK;
-    for (; err == FF_OK && ((n >> height) & 1); height++) {
-        err = merkle_node_hash(&recount->edge[height], &current, &current);
-        if (err != FF_OK || height + 1 < TREE_K) continue;
+    *row_count = 0;
+    for (; (n >> height) & 1; height++) {
+        ff_err err = merkle_node_hash(&recount->edge[height], &current, &current);
+        if (err != FF_OK) return err;
+        if (height + 1 < TREE_K) continue;
+        assert(*row_count < TREE_ROWS_PER_LEAF_MAX);
+        rows[(*row_count)++] = (tree_row){height + 1, ((n + 1) >> (height + 1)) - 1, current};
+    }
+    recount->edge[height] = current;
+    recount->size = n + 1;
+    return FF_OK;
+}
+
+ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
+                         const merkle_hash *leaf, char *reason, size_t reason_bytes) {
+    tree_row rows[TREE_ROWS_PER_LEAF_MAX];
+    size_t count = 0;
+    ff_err err = tree_recount_add(recount, leaf, rows, &count);
+    for (size_t i = 0; err == FF_OK && i < count; i++) {
         merkle_hash stored;
-        uint64_t index = ((n + 1) >> (height + 1)) - 1;
-        err = tree_node_read(txn, store, height + 1, index, &stored);
-        if (err == FF_OK && memcmp(stored.bytes, current.bytes, MERKLE_HASH_BYTES) != 0) {
+        err = tree_node_read(txn, store, rows[i].height, rows[i].index, &stored);
+        if (err == FF_OK && memcmp(stored.bytes, rows[i].hash.bytes, MERKLE_HASH_BYTES) != 0) {
             err = FF_ERR_TREE_MISMATCH;
         }
         if (err == FF_ERR_TREE_MISMATCH) {
             snprintf(reason, reason_bytes,
                      "the stored hash of events %llu to %llu is missing or differs from theirs",
-                     (unsigned long long)(index << (height + 1)) + 1,
-                     (unsigned long long)((index + 1) << (height + 1)));
+                     (unsigned long long)(rows[i].index << rows[i].height) + 1,
+                     (unsigned long long)((rows[i].index + 1) << rows[i].height));
         }
     }
-    recount->edge[height] = current;
-    recount->size = n + 1;
     return err;
 }
 
-static ff_err tree_recount_edge_compare(store_txn *txn, ff_store *store,
-                                        const tree_recount *recount, char *reason,
-                                        size_t reason_bytes) {
+ff_err tree_rows_write(store_txn *txn, ff_store *store, const tree_row *rows, size_t count,
+                       const tree_recount *recount) {
+    ff_err err = FF_OK;
+    for (size_t i = 0; err == FF_OK && i < count; i++) {
+        err = tree_node_write(txn, store, rows[i].height, rows[i].index, &rows[i].hash);
+    }
+    if (err != FF_OK) return err;
+    /* The stored edge keeps a hash only for each set bit of the size below TREE_K. */
+    tree_edge edge = {.size = recount->size};
+    for (unsigned h = 0; h < TREE_K; h++) {
+        if ((recount->size >> h) & 1) edge.low[h] = recount->edge[h];
+    }
+    return tree_edge_write(txn, store, &edge);
+}
+
+ff_err tree_recount_end(store_txn *txn, ff_store *store, const tree_recount *recount,
+                        char *reason, size_t reason_bytes) {
     tree_edge edge;
     ff_err err = tree_edge_read(txn, store, &edge);
     if (err != FF_OK && err != FF_ERR_TREE_MISMATCH) return err;
@@ -288,7 +313,7 @@ static ff_err tree_recount_edge_compare(store_txn *txn, ff_store *store,
 
 ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_bytes) {
     tree_recount recount;
-    memset(&recount, 0, sizeof recount);
+    tree_recount_begin(&recount);
     store_cursor *cursor = NULL;
     ff_err err = store_cursor_open(txn, store, STORE_TABLE_LOG, &cursor);
     store_slice key, value;
@@ -305,6 +330,6 @@ ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_b
     }
     store_cursor_close(cursor);
     if (err == FF_ERR_NOT_FOUND) err = FF_OK;
-    if (err == FF_OK) err = tree_recount_edge_compare(txn, store, &recount, reason, reason_bytes);
+    if (err == FF_OK) err = tree_recount_end(txn, store, &recount, reason, reason_bytes);
     return err;
 }

@@ -50,4 +50,36 @@ ff_err tree_ensure(ff_store *store);
  * FF_ERR_TREE_MISMATCH naming the first difference in reason. */
 ff_err tree_check(store_txn *txn, ff_store *store, char *reason, size_t reason_bytes);
 
+/* tree_check a leaf at a time, for a walk of the log made for other checks too (verify's chain
+ * thread): begin, push each event's leaf hash in order (each stored subtree the leaf completes is
+ * compared as it is made), and end by comparing the stored size and right edge. txn is the one
+ * the log is walked in. Errors and reasons as tree_check's. */
+typedef struct tree_recount {
+    uint64_t size;
+    merkle_hash edge[64];
+} tree_recount;
+void tree_recount_begin(tree_recount *recount);
+
+/* A stored subtree's row: its height (>= FF_TREE_STORED_HEIGHT_MIN), index and hash. */
+typedef struct tree_row {
+    unsigned height;
+    uint64_t index;
+    merkle_hash hash;
+} tree_row;
+/* The most rows one leaf completes (one a height). */
+#define TREE_ROWS_PER_LEAF_MAX 64
+
+/* The tree built in memory, for a rebuild: adds a leaf to recount and gives the rows of the
+ * stored subtrees it completes, which tree_rows_write writes in a batch, with the tree's size
+ * and right edge as recount has them then. A tree built so has the same rows as tree_append
+ * would have written, and the store's tree must hold exactly the leaves before the batch. */
+ff_err tree_recount_add(tree_recount *recount, const merkle_hash *leaf,
+                        tree_row rows[TREE_ROWS_PER_LEAF_MAX], size_t *row_count);
+ff_err tree_rows_write(store_txn *txn, ff_store *store, const tree_row *rows, size_t count,
+                       const tree_recount *recount);
+ff_err tree_recount_push(store_txn *txn, ff_store *store, tree_recount *recount,
+                         const merkle_hash *leaf, char *reason, size_t reason_bytes);
+ff_err tree_recount_end(store_txn *txn, ff_store *store, const tree_recount *recount,
+                        char *reason, size_t reason_bytes);
+
 #endif

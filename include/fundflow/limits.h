@@ -522,4 +522,19 @@
 #define FF_STORE_DUPLICATE_KEY_BYTES_MAX 511
 #endif
 
+/* ---- verify and rebuild in parallel (issue 14, item 5; daemon/ledger/verify.c) ---- */
+
+/* How many pieces of FF_REPLAY_EVENTS_PER_TXN events verify's and rebuild's chain thread may have
+ * checked ahead of the replay: a fixed ring, so memory does not follow the ledger's size. */
+#ifndef FF_VERIFY_PIECES_AHEAD
+#define FF_VERIFY_PIECES_AHEAD 2
+#endif
+
+/* Bytes of the arena each of those pieces' records are decoded into on the chain thread, instead
+ * of a malloc per field (an allocation's record takes about 500); a record that does not fit
+ * takes what it needs from the heap. Pages are touched only as they are used. */
+#ifndef FF_VERIFY_DECODE_ARENA_BYTES
+#define FF_VERIFY_DECODE_ARENA_BYTES (8 * 1024 * 1024)
+#endif
+
 #endif

@@ -76,6 +76,33 @@ ff_err test_table_clear(store_txn *txn, ff_store *store, store_table table) {
     return err;
 }
 
+void test_log_value_replace(ff_store *store, uint64_t sequence, const uint8_t *bytes,
+                            size_t length) {
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    assert_int_equal(store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                               STORE_SLICE(bytes, length), STORE_PUT_REPLACE), FF_OK);
+    assert_int_equal(store_txn_commit(txn), FF_OK);
+}
+
+uint8_t *test_log_value_copy(ff_store *store, uint64_t sequence, size_t *length_out) {
+    store_txn *txn = NULL;
+    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    store_slice value;
+    assert_int_equal(store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                               &value), FF_OK);
+    uint8_t *copy = malloc(value.bytes);
+    assert_non_null(copy);
+    memcpy(copy, value.data, value.bytes);
+    *length_out = value.bytes;
+    store_txn_abort(txn);
+    return copy;
+}
+
 void test_log_record_delete(ff_store *store, uint64_t sequence) {
     store_txn *txn = NULL;
     assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);

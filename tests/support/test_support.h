@@ -38,6 +38,11 @@ ff_err test_table_clear(store_txn *txn, ff_store *store, store_table table);
 
 /* Deletes one event from the log behind the log's back, as tampering or a bad disk would. */
 void test_log_record_delete(ff_store *store, uint64_t sequence);
+/* Replaces the stored bytes of one event behind the log's back, as an attacker or a faulty disk
+ * would; and copies them (the caller frees the copy). */
+void test_log_value_replace(ff_store *store, uint64_t sequence, const uint8_t *bytes,
+                            size_t length);
+uint8_t *test_log_value_copy(ff_store *store, uint64_t sequence, size_t *length_out);
 
 /* Opens a ledger in directory; map_bytes 0 means the default. Fails the test on error. */
 ff_ledger *test_ledger_open(const char *directory, uint64_t map_bytes);

@@ -76,44 +76,16 @@ static void test_chain_verifies(void **state) {
     assert_int_equal(report.events_checked, W + 3);
 }
 
-/* Replaces the stored value of one event, bypassing the log's interface, as an attacker or a
- * faulty disk would. */
-static void log_value_replace(ff_store *store, uint64_t sequence, const uint8_t *bytes,
-                              size_t length) {
-    store_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_WRITE, &txn), FF_OK);
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(sequence, key_bytes);
-    assert_int_equal(store_put(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                               STORE_SLICE(bytes, length), STORE_PUT_REPLACE), FF_OK);
-    assert_int_equal(store_txn_commit(txn), FF_OK);
-}
-
-static uint8_t *log_value_copy(ff_store *store, uint64_t sequence, size_t *length_out) {
-    store_txn *txn = NULL;
-    assert_int_equal(store_txn_begin(store, NULL, STORE_TXN_READ, &txn), FF_OK);
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(sequence, key_bytes);
-    store_slice value;
-    assert_int_equal(store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                               &value), FF_OK);
-    uint8_t *copy = malloc(value.bytes);
-    memcpy(copy, value.data, value.bytes);
-    *length_out = value.bytes;
-    store_txn_abort(txn);
-    return copy;
-}
-
 static void test_every_single_changed_byte_is_caught(void **state) {
     test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     size_t length = 0;
-    uint8_t *original = log_value_copy(store, W + 1, &length);
+    uint8_t *original = test_log_value_copy(store, W + 1, &length);
     uint8_t *tampered = malloc(length);
     for (size_t position = 0; position < length; position++) {
         memcpy(tampered, original, length);
         tampered[position] ^= 0x01;
-        log_value_replace(store, W + 1, tampered, length);
+        test_log_value_replace(store, W + 1, tampered, length);
         verify_report report;
         ff_err err = verify_chain(store, &report);
         assert_int_not_equal(err, FF_OK);
@@ -121,7 +93,7 @@ static void test_every_single_changed_byte_is_caught(void **state) {
         assert_int_equal(report.events_checked, W);
         assert_true(strlen(report.reason) > 0);
     }
-    log_value_replace(store, W + 1, original, length);
+    test_log_value_replace(store, W + 1, original, length);
     verify_report report;
     assert_int_equal(verify_chain(store, &report), FF_OK);
     free(tampered);
@@ -132,9 +104,9 @@ static void test_a_changed_amount_is_a_hash_mismatch(void **state) {
     test_fixture *f = *state;
     ff_store *store = ledger_store(f->ledger);
     size_t length = 0;
-    uint8_t *value = log_value_copy(store, W + 2, &length);
+    uint8_t *value = test_log_value_copy(store, W + 2, &length);
     value[length / 2] ^= 0x40;
-    log_value_replace(store, W + 2, value, length);
+    test_log_value_replace(store, W + 2, value, length);
     verify_report report;
     assert_int_equal(verify_ledger(store, NULL, &report), FF_ERR_HASH_MISMATCH);
     assert_int_equal(report.sequence, W + 2);

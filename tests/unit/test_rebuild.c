@@ -234,6 +234,104 @@ static void test_verify_finds_a_drift_past_the_first_replay_transaction(void **s
     assert_non_null(strstr(report.reason, "idempotency"));
 }
 
+/* Gives event sequence a wrong previous_hash and a hash that is right for its new bytes: the
+ * hash checks out but the links do not (CHAIN_BROKEN, found on the replay's thread), and the
+ * next event's hash no longer does (HASH_MISMATCH, found on the chain thread). */
+static void log_link_break(ff_store *store, uint64_t sequence) {
+    size_t before_bytes = 0, length = 0;
+    uint8_t *before = test_log_value_copy(store, sequence - 1, &before_bytes);
+    uint8_t *value = test_log_value_copy(store, sequence, &length);
+    const uint8_t *previous_hash = before + before_bytes - DIGEST_BYTES;
+    size_t canonical = length - LOG_HASH_TRAILER_BYTES;
+    uint8_t *field = memmem(value, canonical, previous_hash, DIGEST_BYTES);
+    assert_non_null(field);
+    field[0] ^= 0x01;
+    assert_int_equal(digest_two_parts(previous_hash, DIGEST_BYTES, value, canonical,
+                                      value + length - DIGEST_BYTES), FF_OK);
+    test_log_value_replace(store, sequence, value, length);
+    free(before);
+    free(value);
+}
+
+/* What verify_chain (one thread, event by event) reports, which verify_ledger (and a rebuild,
+ * if rebuild_too) must report too: the same code, sequence, count and reason. */
+static void verify_reports_match_the_chain_walk(ff_store *store, ff_err expected,
+                                                uint64_t sequence, bool rebuild_too) {
+    verify_report chain, reports[2];
+    assert_int_equal(verify_chain(store, &chain), expected);
+    assert_int_equal(chain.sequence, sequence);
+    assert_int_equal(verify_ledger(store, NULL, &reports[0]), expected);
+    if (rebuild_too) assert_int_equal(verify_rebuild_projections(store, &reports[1]), expected);
+    for (size_t i = 0; i < (rebuild_too ? 2 : 1); i++) {
+        assert_int_equal(reports[i].code, chain.code);
+        assert_int_equal(reports[i].sequence, chain.sequence);
+        assert_int_equal(reports[i].events_checked, chain.events_checked);
+        assert_string_equal(reports[i].reason, chain.reason);
+    }
+}
+
+/* Every single changed byte of the newest event is reported by verify, whose hashes are checked
+ * on another thread, exactly as the one-thread walk of the chain reports it. (A rebuild reads the
+ * log's head before it replays, so a spoilt trailer on the newest event stops it there.) */
+static void test_every_changed_byte_is_reported_as_the_chain_walk_reports_it(void **state) {
+    test_fixture *f = *state;
+    ff_store *store = ledger_store(f->ledger);
+    uint64_t head = test_head_sequence(f->ledger);
+    size_t length = 0;
+    uint8_t *original = test_log_value_copy(store, head, &length);
+    uint8_t *tampered = malloc(length);
+    assert_non_null(tampered);
+    for (size_t position = 0; position < length; position++) {
+        memcpy(tampered, original, length);
+        tampered[position] ^= 0x01;
+        test_log_value_replace(store, head, tampered, length);
+        verify_report report;
+        ff_err err = verify_chain(store, &report);
+        assert_int_not_equal(err, FF_OK);
+        verify_reports_match_the_chain_walk(store, err, head, false);
+    }
+    test_log_value_replace(store, head, original, length);
+    verify_report report;
+    assert_int_equal(verify_ledger(store, NULL, &report), FF_OK);
+    free(tampered);
+    free(original);
+}
+
+/* Two failures, one found by each thread, in either order and across the boundary between the
+ * chain thread's pieces (FF_REPLAY_EVENTS_PER_TXN events each): the first in sequence order is
+ * reported, as when one thread did both. */
+static void test_of_two_failures_the_first_in_sequence_order_is_reported(void **state) {
+    test_fixture *f = *state;
+    long_history_record(f->ledger);
+    ff_store *store = ledger_store(f->ledger);
+    /* A broken link at the last event of the first piece: CHAIN_BROKEN there (the replay's
+     * thread) comes before the HASH_MISMATCH the chain thread finds at the next, in the next
+     * piece. */
+    const uint64_t boundary = FF_REPLAY_EVENTS_PER_TXN;
+    log_link_break(store, boundary);
+    verify_reports_match_the_chain_walk(store, FF_ERR_CHAIN_BROKEN, boundary, true);
+    /* A changed byte earlier, in the first piece: its HASH_MISMATCH (the chain thread) comes
+     * first, though the other thread's failure is in the same piece. */
+    const uint64_t earlier = 100;
+    size_t length = 0;
+    uint8_t *value = test_log_value_copy(store, earlier, &length);
+    value[length / 2] ^= 0x40;
+    test_log_value_replace(store, earlier, value, length);
+    verify_reports_match_the_chain_walk(store, FF_ERR_HASH_MISMATCH, earlier, true);
+    free(value);
+}
+
+/* A broken link at the first event of a piece, found by the replay's thread while the chain
+ * thread has already stopped at the next event's hash. */
+static void test_a_broken_link_at_a_piece_start_is_reported_there(void **state) {
+    test_fixture *f = *state;
+    long_history_record(f->ledger);
+    ff_store *store = ledger_store(f->ledger);
+    log_link_break(store, FF_REPLAY_EVENTS_PER_TXN + 1);
+    verify_reports_match_the_chain_walk(store, FF_ERR_CHAIN_BROKEN, FF_REPLAY_EVENTS_PER_TXN + 1,
+                                        true);
+}
+
 /* A rebuild that stopped before its swap (a crash) leaves its store in VERIFY_REBUILD_DIR_NAME
  * and the ledger as it was; the next rebuild starts that store afresh and removes it. */
 static void test_a_rebuild_cut_short_leaves_the_ledger_as_it_was(void **state) {
@@ -375,6 +473,9 @@ int main(void) {
         REBUILD_TEST(test_a_rebuild_cut_short_leaves_the_ledger_as_it_was),
         REBUILD_TEST(test_rebuild_refuses_while_another_process_has_the_store_open),
         REBUILD_TEST(test_progress_ends_at_the_totals),
+        REBUILD_TEST(test_every_changed_byte_is_reported_as_the_chain_walk_reports_it),
+        REBUILD_TEST(test_of_two_failures_the_first_in_sequence_order_is_reported),
+        REBUILD_TEST(test_a_broken_link_at_a_piece_start_is_reported_there),
 #undef REBUILD_TEST
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

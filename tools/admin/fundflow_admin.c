@@ -767,8 +767,9 @@ static void admin_progress_end(const verify_progress *progress) {
 static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     (void)options;
     verify_report report;
+    verify_tree_report tree;
     const verify_progress *progress = admin_progress();
-    ff_err err = verify_ledger_watched(ledger_store(ledger), NULL, progress, &report);
+    ff_err err = verify_ledger_tree_watched(ledger_store(ledger), NULL, progress, &report, &tree);
     admin_progress_end(progress);
     if (err != FF_OK) return admin_check_failed(&report);
     log_head head;
@@ -777,7 +778,7 @@ static int admin_verify_run(const admin_options *options, ff_ledger *ledger) {
     if (code != ADMIN_EXIT_OK) return code;
     printf("OK: %" PRIu64 " events, head %" PRIu64 ", hash %s\n", report.events_checked,
            head.sequence, hash);
-    return admin_tree_verify(ledger) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_FAILED;
+    return admin_tree_verify(ledger, &tree) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_FAILED;
 }
 
 /* Loads the plugins in options->plugin_dir, which replays the log into every projecting
