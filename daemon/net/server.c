@@ -135,6 +135,7 @@ typedef struct server_read {
     server_call call;
     const ProtobufCMessageDescriptor *input;
     query_handler handler; /* NULL: a plugins method (RunReport, ListPlugins, ReloadPlugins) */
+    ProtobufCMessage *decoded; /* decoded on the loop already (server_read_on_loop), or NULL */
     uint8_t *body;
     size_t body_bytes;
     server_answer answer;
@@ -174,10 +175,12 @@ struct ff_server {
     watch_hub *watch; /* parked WatchEvents requests */
     /* Requests parked until the head reaches their Fundflow-Min-Sequence (same machinery). */
     watch_hub *sequence_waits;
-    /* The cluster's applied entries (server_events_applied): the highest head reported, from
-     * any thread, and the event that brings it to the loop. */
-    uint64_t applied_head; /* atomic */
-    struct event *applied_event;
+    /* The in-memory head: the highest head a commit (server_writer_done) or an applied entry
+     * (server_events_applied) has reported, raised from any thread and never lowered. Every
+     * event up to it is committed, so a read begun after loading it sees it at least: that is
+     * the Fundflow-Sequence of a read's reply, with no transaction to learn it. */
+    uint64_t head_known; /* atomic */
+    struct event *applied_event; /* brings an applied entry's head to the loop */
     pthread_mutex_t done_lock;
     writer_job *done_head, *done_tail;
     /* Reads handed back by the reader threads, linked through job.next, under read_done_lock. */
@@ -205,6 +208,21 @@ static uint64_t server_monotonic_us(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+/* Raises the in-memory head to head (a commit or an applied entry); a lower one changes
+ * nothing. Any thread. */
+static void server_head_raise(ff_server *server, uint64_t head) {
+    uint64_t known = __atomic_load_n(&server->head_known, __ATOMIC_ACQUIRE);
+    while (known < head &&
+           !__atomic_compare_exchange_n(&server->head_known, &known, head, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    }
+}
+
+/* The in-memory head: every event up to it is committed. Any thread. */
+static uint64_t server_head_known(const ff_server *server) {
+    return __atomic_load_n(&server->head_known, __ATOMIC_ACQUIRE);
 }
 
 static void server_exit_if_idle(ff_server *server) {
@@ -414,11 +432,7 @@ static void server_log(const server_call *call, int status, const char *code) {
  * the head as the reply leaves. */
 static void server_sequence_header_add(server_call *call) {
     if (!call->authorized) return;
-    if (!call->sequence_known) {
-        log_head head;
-        if (ledger_head_read(call->server->ledger, &head) != FF_OK) return;
-        call->sequence = head.sequence;
-    }
+    if (!call->sequence_known) call->sequence = server_head_known(call->server);
     char text[24];
     snprintf(text, sizeof text, "%" PRIu64, call->sequence);
     evhttp_add_header(evhttp_request_get_output_headers(call->request), "Fundflow-Sequence", text);
@@ -850,19 +864,15 @@ static void server_head_advanced(ff_server *server, uint64_t head) {
     watch_hub_head_advanced(server->sequence_waits, head);
 }
 
-/* On the loop: the cluster applied entries up to applied_head. */
+/* On the loop: the cluster applied entries up to the head now known. */
 static void server_applied_drain(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
     ff_server *server = argument;
-    server_head_advanced(server, __atomic_load_n(&server->applied_head, __ATOMIC_ACQUIRE));
+    server_head_advanced(server, server_head_known(server));
 }
 
 void server_events_applied(ff_server *server, uint64_t head_sequence) {
-    uint64_t known = __atomic_load_n(&server->applied_head, __ATOMIC_ACQUIRE);
-    while (known < head_sequence &&
-           !__atomic_compare_exchange_n(&server->applied_head, &known, head_sequence, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-    }
+    server_head_raise(server, head_sequence);
     event_active(server->applied_event, EV_READ, 0);
 }
 
@@ -875,7 +885,12 @@ static void server_writer_done(void *argument, writer_job *jobs, size_t group_co
            group_commands <= FF_BATCH_COMMANDS_MAX);
     metrics_commit_record(server->metrics, group_commands);
     writer_job *last = jobs;
-    while (last->next != NULL) last = last->next;
+    for (;; last = last->next) {
+        /* Raised before any reply leaves: a client that has its write's reply reads at least
+         * its head in every later reply's Fundflow-Sequence. */
+        if (last->group_err == FF_OK) server_head_raise(server, last->head_sequence);
+        if (last->next == NULL) break;
+    }
     pthread_mutex_lock(&server->done_lock);
     assert((server->done_head == NULL) == (server->done_tail == NULL));
     if (server->done_tail) server->done_tail->next = jobs;
@@ -1033,7 +1048,9 @@ static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded);
 
 /* Decodes a read's body on its reader thread; NULL, with the answer saying why, if it cannot. */
 static ProtobufCMessage *server_read_decode(server_read *read) {
-    ProtobufCMessage *decoded = NULL;
+    ProtobufCMessage *decoded = read->decoded;
+    read->decoded = NULL;
+    if (decoded != NULL) return decoded;
     char error[512];
     ff_err err = twirp_message_decode(read->call.content, read->input,
                                       read->body ? read->body : (const uint8_t *)"",
@@ -1044,13 +1061,15 @@ static ProtobufCMessage *server_read_decode(server_read *read) {
     return decoded;
 }
 
-/* Notes the head as a read begins: its answer reflects the log up to it at least, since the
- * read's own transactions begin after this one. One renewal of the thread's kept transaction. */
+/* Notes the head as a read begins: its answer reflects the log up to it at least, since every
+ * event up to the in-memory head was committed before the read's own transactions begin. */
+static void server_call_sequence_note(server_call *call) {
+    call->sequence = server_head_known(call->server);
+    call->sequence_known = true;
+}
+
 static void server_read_sequence_note(server_read *read) {
-    log_head head;
-    if (ledger_head_read(read->call.server->ledger, &head) != FF_OK) return;
-    read->call.sequence = head.sequence;
-    read->call.sequence_known = true;
+    server_call_sequence_note(&read->call);
 }
 
 /* A reader thread's whole part of a read: decode, run, encode. */
@@ -1100,6 +1119,7 @@ static void server_plugins_reload_run(reader_job *job);
 static void server_reload_free(server_reload *reload);
 
 static void server_read_free(server_read *read) {
+    if (read->decoded) protobuf_c_message_free_unpacked(read->decoded, NULL);
     free(read->body);
     free(read->answer.body);
     if (read->watch) fundflow__v1__watch_events_request__free_unpacked(read->watch, NULL);
@@ -1154,25 +1174,27 @@ static void server_read_done_drain(evutil_socket_t fd, short what, void *argumen
 static bool server_body_within_limit(server_call *call);
 static void server_watch_run(reader_job *job);
 
-/* Hands a read to the reader threads with a copy of its body; the reply is sent when it comes
- * back. The call is copied, since the job outlives it; who it holds is who the read is for. */
+/* Hands a read to the reader threads with a copy of its body, or the request decoded on the
+ * loop already (decoded, which it takes over); the reply is sent when it comes back. The call
+ * is copied, since the job outlives it; who it holds is who the read is for. */
 static void server_read_queue(server_call *call, const ProtobufCMessageDescriptor *input,
-                              query_handler handler) {
+                              query_handler handler, ProtobufCMessage *decoded) {
     ff_server *server = call->server;
-    if (!server_body_within_limit(call)) return;
+    if (decoded == NULL && !server_body_within_limit(call)) return;
     struct evbuffer *body = evhttp_request_get_input_buffer(call->request);
-    size_t body_bytes = evbuffer_get_length(body);
+    size_t body_bytes = decoded ? 0 : evbuffer_get_length(body);
     server_read *read = calloc(1, sizeof *read);
     uint8_t *copy = body_bytes ? malloc(body_bytes) : NULL;
     if (read == NULL || (body_bytes > 0 && copy == NULL)) {
         free(read), free(copy);
+        if (decoded) protobuf_c_message_free_unpacked(decoded, NULL);
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
         return;
     }
     if (body_bytes > 0) evbuffer_copyout(body, copy, body_bytes);
     reader_job job = {.run = handler == query_events_watch ? server_watch_run : server_read_run};
-    *read = (server_read){.job = job, .call = *call, .input = input,
-                          .handler = handler, .body = copy, .body_bytes = body_bytes};
+    *read = (server_read){.job = job, .call = *call, .input = input, .handler = handler,
+                          .decoded = decoded, .body = copy, .body_bytes = body_bytes};
     ff_err err = readers_submit(server->readers, &read->job);
     if (err != FF_OK) {
         server_read_free(read);
@@ -1648,13 +1670,69 @@ static bool server_method_is_read_of_server(ff_server *server, const char *metho
            cluster_view_method_is(method) || strcmp(method, "ServerInfo") == 0;
 }
 
+/* ---- reads answered on the loop ----
+ *
+ * A read whose work is a bounded number of key look-ups, whatever the ledger's size, is answered
+ * on the loop that received it, with no hand-off to a reader thread and back (two thread
+ * wake-ups, more than the read itself costs): GetOrg (one organisation), GetEvent (one event),
+ * and GetPosition of one organisation without rollup, provider_contracts or as_at_date (each
+ * stream's balance is one seek; as_at_sequence is one seek too), and only with a body of at most
+ * FF_LOOP_READ_BODY_BYTES_MAX. Everything else that reads (pages, histories, reports, exports,
+ * reconciles, proofs, plugins, the cluster's RPCs, WatchEvents) goes to the reader threads, so
+ * that no long read holds up the loop and the writes' replies it sends. */
+
+static bool server_read_is_cheap(const char *method, const ProtobufCMessage *decoded) {
+    if (strcmp(method, "GetOrg") == 0 || strcmp(method, "GetEvent") == 0) return true;
+    if (strcmp(method, "GetPosition") != 0) return false;
+    const Fundflow__V1__GetPositionRequest *get =
+        (const Fundflow__V1__GetPositionRequest *)decoded;
+    return !get->rollup && !get->provider_contracts && get->as_at_date == 0;
+}
+
+static bool server_method_may_be_cheap(const char *method) {
+    return strcmp(method, "GetPosition") == 0 || strcmp(method, "GetOrg") == 0 ||
+           strcmp(method, "GetEvent") == 0;
+}
+
+/* Answers a cheap read here, or hands it to the reader threads decoded. False: not a read that
+ * may be cheap, and nothing was done. */
+static bool server_read_on_loop(server_call *call, const ProtobufCMethodDescriptor *method,
+                                query_handler handler) {
+    if (!server_method_may_be_cheap(method->name)) return false;
+    size_t body_bytes = evbuffer_get_length(evhttp_request_get_input_buffer(call->request));
+    if (body_bytes > FF_LOOP_READ_BODY_BYTES_MAX) return false;
+    ProtobufCMessage *decoded = server_body_decode(call, method->input);
+    if (decoded == NULL) return true;
+    if (!server_read_is_cheap(method->name, decoded)) {
+        server_read_queue(call, method->input, handler, decoded);
+        return true;
+    }
+    server_call_sequence_note(call);
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    server_answer answer;
+    if (handler(call->server->ledger, &call->who, decoded, &response, &failure) == FF_OK) {
+        assert(response != NULL);
+        server_answer_message(call->content, response, &answer);
+        protobuf_c_message_free_unpacked(response, NULL);
+    } else {
+        assert(failure.code != FF_OK);
+        server_answer_failure(&failure, SIZE_MAX, &answer);
+    }
+    protobuf_c_message_free_unpacked(decoded, NULL);
+    server_answer_send(call, &answer);
+    return true;
+}
+
 /* Runs an admitted call, now or once the head reached its minimum sequence. */
 static void server_twirp_dispatch(server_call *call, const ProtobufCMethodDescriptor *method) {
     if (!server_method_is_on_loop(method->name)) {
         bool of_server = server_method_is_read_of_server(call->server, method->name);
         query_handler handler = of_server ? NULL : query_handler_find(method->name);
+        if (handler != NULL && server_read_on_loop(call, method, handler)) return;
         if (of_server || handler != NULL) {
-            server_read_queue(call, method->input, handler);
+            server_read_queue(call, method->input, handler, NULL);
             return;
         }
     }
@@ -2095,6 +2173,11 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
                             server_read_handed_back, created, &created->readers);
     }
     if (err == FF_OK) err = server_listen(created);
+    if (err == FF_OK) {
+        log_head head;
+        err = ledger_head_read(ledger, &head);
+        if (err == FF_OK) server_head_raise(created, head.sequence);
+    }
     if (err == FF_OK) principals_admin_token_warn(ledger, settings);
     if (err == FF_OK) {
         err = writer_start(ledger, settings->queue_depth_max, settings->commit_overlap,
@@ -2133,7 +2216,12 @@ static void server_announce(const ff_server *server) {
 
 ff_err server_run(ff_server *server) {
     server_announce(server);
-    return event_base_dispatch(server->base) == -1 ? FF_ERR_INTERNAL : FF_OK;
+    /* The loop answers cheap reads itself, and authenticates every request in a read: it keeps
+     * one read transaction, as the reader threads do. */
+    (void)store_reader_attach(ledger_store(server->ledger));
+    int result = event_base_dispatch(server->base);
+    store_reader_detach(ledger_store(server->ledger));
+    return result == -1 ? FF_ERR_INTERNAL : FF_OK;
 }
 
 /* Reads the readers handed back after the loop stopped: their replies cannot be sent. */

@@ -513,4 +513,19 @@
 #define FF_REPLICA_ENTRY_EVENTS_MAX 8192
 #endif
 
+/* ---- reads and writes on every core: fundflowd's event loops (issue 14, item 4, daemon/net) ---- */
+
+/* The most event loops fundflowd runs (event_loops; 0, the default, means one per online core
+ * within this). Each loop thread keeps a read transaction, so an LMDB reader slot, for its life. */
+#ifndef FF_EVENT_LOOPS_MAX
+#define FF_EVENT_LOOPS_MAX 16
+#endif
+
+/* The largest request body a read may have and still be answered on the loop that received it
+ * (GetPosition, GetOrg, GetEvent; docs/ARCHITECTURE.md, "Reads"): a larger one goes to the
+ * reader threads, so decoding on the loop stays bounded too. */
+#ifndef FF_LOOP_READ_BODY_BYTES_MAX
+#define FF_LOOP_READ_BODY_BYTES_MAX 1024
+#endif
+
 #endif
