@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -173,6 +174,11 @@ struct server_loop {
     struct evhttp *http;
     struct evhttp_bound_socket *bound; /* the listening socket (a duplicate of the first's) */
     struct event *done_event, *read_done_event, *head_event, *shutdown_event, *grace_event;
+    struct event *balance_event; /* another loop's count of connections changed */
+    /* Connections libevent holds on this loop (atomic: the others read it), and whether this
+     * loop's listener is taking new ones (server_loop_balance). */
+    size_t arrivals_open;
+    bool accepting;
     watch_hub *watch; /* parked WatchEvents requests */
     /* Requests parked until the head reaches their Fundflow-Min-Sequence (same machinery). */
     watch_hub *sequence_waits;
@@ -275,6 +281,56 @@ static void server_exit_if_idle(server_loop *loop) {
     }
 }
 
+/* ---- sharing connections out between the loops ----
+ *
+ * Every loop polls the one listening socket, and libevent's listener accepts every connection
+ * waiting when it wakes, so a burst of connections would all go to the loop that woke first and
+ * stay there. A loop therefore takes new connections only while it holds at most
+ * FF_LOOP_CONNECTIONS_AHEAD_MAX more than the loop holding fewest: past that it disables its
+ * listener (libevent then stops accepting at once) until its share is open again. The loop with
+ * fewest is always open, so some loop always accepts. */
+
+static size_t server_loop_arrivals(const server_loop *loop) {
+    return __atomic_load_n(&loop->arrivals_open, __ATOMIC_RELAXED);
+}
+
+static bool server_loop_share_open(const server_loop *loop) {
+    const ff_server *server = loop->server;
+    size_t fewest = SIZE_MAX;
+    for (size_t l = 0; l < server->loop_count; l++) {
+        size_t held = server_loop_arrivals(server->loops[l]);
+        if (held < fewest) fewest = held;
+    }
+    return server_loop_arrivals(loop) <= fewest + FF_LOOP_CONNECTIONS_AHEAD_MAX;
+}
+
+/* On loop's thread: opens or closes its listener to match its share. */
+static void server_loop_balance(server_loop *loop) {
+    if (loop->bound == NULL) return;
+    bool open = server_loop_share_open(loop);
+    if (open == loop->accepting) return;
+    struct evconnlistener *listener = evhttp_bound_socket_get_listener(loop->bound);
+    if (open) evconnlistener_enable(listener);
+    else evconnlistener_disable(listener);
+    loop->accepting = open;
+}
+
+static void server_balance_drain(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    server_loop_balance(argument);
+}
+
+/* loop's count changed by change: it judges its own share now, the others on their threads. */
+static void server_loop_arrivals_add(server_loop *loop, int change) {
+    __atomic_add_fetch(&loop->arrivals_open, (size_t)(ptrdiff_t)change, __ATOMIC_RELAXED);
+    ff_server *server = loop->server;
+    if (server->loop_count == 1 || server_shutting_down(server)) return;
+    server_loop_balance(loop);
+    for (size_t l = 0; l < server->loop_count; l++) {
+        if (server->loops[l] != loop) event_active(server->loops[l]->balance_event, EV_READ, 0);
+    }
+}
+
 /* ---- how long a request may take to arrive ---- */
 
 static void server_arrival_release(server_arrival *arrival) {
@@ -286,6 +342,7 @@ static void server_arrival_release(server_arrival *arrival) {
     event_free(arrival->deadline);
     bufferevent_decref(arrival->bufferevent);
     free(arrival);
+    server_loop_arrivals_add(loop, -1);
 }
 
 static void server_arrival_arm(server_arrival *arrival) {
@@ -346,6 +403,7 @@ static struct bufferevent *server_arrival_begin(struct event_base *base, void *a
     loop->arrivals = arrival;
     bufferevent_incref(bufferevent);
     server_arrival_arm(arrival);
+    server_loop_arrivals_add(loop, 1);
     return bufferevent;
 }
 
@@ -488,12 +546,14 @@ static void server_reply_completed(struct evhttp_request *request, void *argumen
 static void server_log(const server_call *call, int status, const char *code) {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(call->request);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    double duration_ms = (double)(server_monotonic_us() - call->started_us) / 1000.0;
+    /* Milliseconds with three decimals, as whole microseconds: no floating-point formatting. */
+    uint64_t duration_us = server_monotonic_us() - call->started_us;
     logsink_line(call->server->log,
-                 "level=info msg=request method=%s path=\"%s\" status=%d code=%s duration_ms=%.3f "
-                 "batch=%zu principal=%s",
-            call->method ? call->method : "-", path ? path : "-", status, code, duration_ms,
-            call->batch_commands, call->who.name[0] ? call->who.name : "-");
+                 "level=info msg=request method=%s path=\"%s\" status=%d code=%s "
+                 "duration_ms=%" PRIu64 ".%03u batch=%zu principal=%s",
+            call->method ? call->method : "-", path ? path : "-", status, code,
+            duration_us / 1000u, (unsigned)(duration_us % 1000u), call->batch_commands,
+            call->who.name[0] ? call->who.name : "-");
 }
 
 /* Fundflow-Sequence: N on every reply to a caller that passed the authorization point: the
@@ -1690,6 +1750,10 @@ static void server_plain_routes(server_call *call, const char *path) {
     pthread_mutex_lock(&server->connections_lock);
     size_t connections = server->connection_count;
     pthread_mutex_unlock(&server->connections_lock);
+    uint64_t loop_connections[FF_EVENT_LOOPS_MAX];
+    for (size_t l = 0; l < server->loop_count; l++) {
+        loop_connections[l] = server_loop_arrivals(server->loops[l]);
+    }
     /* The hubs of every loop share their counts, so the first loop's give the totals. */
     metrics_gauges gauges = {.events_total = head.sequence,
                              .database_bytes = store_used_bytes(ledger_store(server->ledger)),
@@ -1699,7 +1763,9 @@ static void server_plain_routes(server_call *call, const char *path) {
                              .log_lines_dropped = logsink_dropped(server->log),
                              .watchers_parked = watch_hub_parked(server->loops[0]->watch),
                              .sequence_waiters =
-                                 watch_hub_parked(server->loops[0]->sequence_waits)};
+                                 watch_hub_parked(server->loops[0]->sequence_waits),
+                             .loop_connections = loop_connections,
+                             .loop_count = server->loop_count};
     /* The cluster's status is read where it is kept, without blocking (server_cluster.h). */
     const server_cluster_ops *ops = server->settings->cluster;
     server_cluster_status *cluster = ops ? calloc(1, sizeof *cluster) : NULL;
@@ -2286,7 +2352,9 @@ static ff_err server_loop_events_add(server_loop *loop) {
     loop->read_done_event = event_new(loop->base, -1, 0, server_read_done_drain, loop);
     loop->head_event = event_new(loop->base, -1, 0, server_head_drain, loop);
     loop->shutdown_event = event_new(loop->base, -1, 0, server_loop_shutdown, loop);
-    return loop->done_event && loop->read_done_event && loop->head_event && loop->shutdown_event
+    loop->balance_event = event_new(loop->base, -1, 0, server_balance_drain, loop);
+    return loop->done_event && loop->read_done_event && loop->head_event &&
+                   loop->shutdown_event && loop->balance_event
                ? FF_OK
                : FF_ERR_NO_MEMORY;
 }
@@ -2315,6 +2383,7 @@ static ff_err server_loop_create(ff_server *server, size_t index) {
     server->loops[index] = loop;
     loop->server = server;
     loop->index = index;
+    loop->accepting = true; /* libevent's listener starts enabled */
     pthread_mutex_init(&loop->done_lock, NULL);
     pthread_mutex_init(&loop->read_done_lock, NULL);
     const config *settings = server->settings;
@@ -2515,7 +2584,7 @@ static void server_loop_free(server_loop *loop) {
     while (loop->arrivals) server_arrival_release(loop->arrivals);
     for (size_t i = 0; i < loop->connection_count; i++) free(loop->connections[i]);
     struct event *events[] = {loop->done_event, loop->read_done_event, loop->head_event,
-                              loop->shutdown_event, loop->grace_event};
+                              loop->shutdown_event, loop->grace_event, loop->balance_event};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
         if (events[i]) event_free(events[i]);
     }
@@ -2528,6 +2597,8 @@ static void server_loop_free(server_loop *loop) {
 
 void server_free(ff_server *server) {
     if (server == NULL) return;
+    /* No loop runs now: what is released below must not wake another. */
+    __atomic_store_n(&server->shutting_down, true, __ATOMIC_RELEASE);
     /* The writer commits whatever is still queued before it stops; those replies cannot be sent,
      * so those commands were never acknowledged. */
     writer_stop(server->writer);
