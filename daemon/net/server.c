@@ -56,12 +56,12 @@
 /* A peer's numeric address as libevent gives it: an IPv6 address is at most 45 characters. */
 #define SERVER_PEER_BYTES 64
 
+typedef struct server_loop server_loop;
+
 /* Every accepted connection, from its accept until libevent has let it go, so that a request
  * that takes too long to arrive can be cut off: libevent 2.1's own timeout restarts at every byte.
  * Holds a reference on the bufferevent, so a deadline that fires after libevent has closed the
  * connection finds the bufferevent still allocated, with its callbacks cleared. */
-typedef struct server_loop server_loop;
-
 typedef struct server_arrival {
     server_loop *loop;
     struct bufferevent *bufferevent;
