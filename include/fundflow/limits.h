@@ -513,7 +513,7 @@
 #define FF_REPLICA_ENTRY_EVENTS_MAX 8192
 #endif
 
-/* ---- reads and writes on every core: fundflowd's event loops (issue 14, item 4, daemon/net) ---- */
+/* ---- reads and writes on every core: fundflowd's event loops (issue 14, item 4) ---- */
 
 /* The most event loops fundflowd runs (event_loops; 0, the default, means one per online core
  * within this). Each loop thread keeps a read transaction, so an LMDB reader slot, for its life. */

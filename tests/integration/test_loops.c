@@ -56,21 +56,6 @@ static int loops_server_teardown(void **state) {
     return 0;
 }
 
-/* Sends WatchEvents after `after` on a raw connection of its own; the reply is still to come. */
-static int watch_send(uint16_t port, uint64_t after) {
-    char body[128], request[512];
-    int body_bytes = snprintf(body, sizeof body, "{\"after_sequence\":%llu,\"wait_ms\":%u}",
-                              (unsigned long long)after, LOOPS_WAIT_LONG_MS);
-    snprintf(request, sizeof request,
-             "POST /twirp/fundflow.v1.Ledger/WatchEvents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-             body_bytes, body);
-    int fd = http_raw_connect(port, NULL);
-    assert_true(fd >= 0);
-    assert_int_equal(http_raw_send(fd, request), 0);
-    return fd;
-}
-
 static uint64_t loop_connections(uint16_t port, int loop) {
     char name[64];
     snprintf(name, sizeof name, "fundflow_event_loop_connections{loop=\"%d\"}", loop);
@@ -126,7 +111,9 @@ static void test_a_write_wakes_watchers_on_every_loop_and_sigterm_answers_them(v
     test_server *server = *state;
     /* Eight watchers after event 3, on eight connections: every loop holds at least one. */
     int fds[LOOPS_CONNECTIONS];
-    for (int i = 0; i < LOOPS_CONNECTIONS; i++) fds[i] = watch_send(server->port, 3);
+    for (int i = 0; i < LOOPS_CONNECTIONS; i++) {
+        fds[i] = test_server_watch_send(server->port, 3, LOOPS_WAIT_LONG_MS);
+    }
     test_server_metric_await(server->port, "fundflow_watchers_parked", LOOPS_CONNECTIONS);
     for (int loop = 0; loop < LOOPS_COUNT; loop++) {
         assert_true(loop_connections(server->port, loop) >= 1);
@@ -137,7 +124,9 @@ static void test_a_write_wakes_watchers_on_every_loop_and_sigterm_answers_them(v
     assert_int_equal(test_server_metric(server->port, "fundflow_watchers_parked"), 0);
     /* Eight more after 4; SIGTERM answers every one with an empty page and the head, and the
      * server exits 0 (each loop ends once its replies are sent). */
-    for (int i = 0; i < LOOPS_CONNECTIONS; i++) fds[i] = watch_send(server->port, 4);
+    for (int i = 0; i < LOOPS_CONNECTIONS; i++) {
+        fds[i] = test_server_watch_send(server->port, 4, LOOPS_WAIT_LONG_MS);
+    }
     test_server_metric_await(server->port, "fundflow_watchers_parked", LOOPS_CONNECTIONS);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
     for (int i = 0; i < LOOPS_CONNECTIONS; i++) watch_reply_check(fds[i], 4, 0);
