@@ -39,6 +39,7 @@ const char *config_usage(void) {
            "  --config FILE       a file of 'key = value' lines: listen, data_dir, admin_token,\n"
            "                      metrics_role, map_bytes, max_connections, max_queue_depth,\n"
            "                      read_workers (reader threads, 0 = one per core),\n"
+           "                      event_loops (event-loop threads, 0 = one per core),\n"
            "                      commit_overlap (true: flush a commit while the next group\n"
            "                      is applied; see docs/CONFIG.md; default false),\n"
            "                      request_timeout_seconds, max_body_bytes, tls_cert, tls_key,\n"
@@ -333,6 +334,9 @@ static bool config_setting_apply(config *settings, const char *key, const char *
     } else if (strcmp(key, "read_workers") == 0) {
         ok = config_number_parse(value, FF_READ_WORKERS_MAX, &number);
         settings->read_workers = (uint32_t)number;
+    } else if (strcmp(key, "event_loops") == 0) {
+        ok = config_number_parse(value, FF_EVENT_LOOPS_MAX, &number);
+        settings->event_loops = (uint32_t)number;
     } else if (strcmp(key, "request_timeout_seconds") == 0) {
         ok = config_number_parse(value, FF_REQUEST_TIMEOUT_SECONDS_MAX, &number) && number > 0;
         settings->request_timeout_seconds = (uint32_t)number;

@@ -2,8 +2,8 @@
  *
  * The file holds `key = value` lines; `#` starts a comment. Command-line flags override the file.
  * Keys: listen, data_dir, admin_token, metrics_role, map_bytes, max_connections,
- * max_queue_depth, read_workers, commit_overlap, request_timeout_seconds, max_body_bytes,
- * plugin_dir (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
+ * max_queue_depth, read_workers, event_loops, commit_overlap, request_timeout_seconds,
+ * max_body_bytes, plugin_dir (repeatable), and plugin.NAME.KEY for a plugin's own settings; tls_cert, tls_key,
  * tls_client_ca and insecure_listen (see tls.h); ui_dir, the web view's files (see ui.h);
  * backup_dir, where BackupLedger writes; log_file; min_sequence_wait_ms, how long a request
  * carrying Fundflow-Min-Sequence may wait; cluster_config, the cluster this node is one of.
@@ -53,6 +53,9 @@ typedef struct config {
     uint32_t queue_depth_max;
     /* Reader threads (read_workers); 0, the default, means one per online core. Read once. */
     uint32_t read_workers;
+    /* Event loops (event_loops), each a thread with its own connections; 0, the default, means
+     * one per online core, within FF_EVENT_LOOPS_MAX. Read once. */
+    uint32_t event_loops;
     /* commit_overlap: the writer flushes a group's meta page on its sync thread while the next
      * group is applied (writer.h); false, the default, makes every commit durable before any
      * reader sees it. Read once. */

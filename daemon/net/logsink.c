@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fundflow/limits.h"
@@ -70,8 +71,21 @@ static void *logsink_run(void *argument) {
     char chunk[PIPE_BUF];
     pthread_mutex_lock(&sink->lock);
     for (;;) {
-        while (sink->length == 0 && !sink->stopping) pthread_cond_wait(&sink->wake, &sink->lock);
+        bool waited = false;
+        while (sink->length == 0 && !sink->stopping) {
+            pthread_cond_wait(&sink->wake, &sink->lock);
+            waited = true;
+        }
         if (sink->length == 0) break;
+        if (waited && !sink->stopping) {
+            /* Woken by a line on an empty ring: let the lines of the next moment gather, so that
+             * a busy server's lines cost one wake-up and one write per batch, not per line.
+             * Nobody waits for this thread: lines arriving meanwhile only append. */
+            pthread_mutex_unlock(&sink->lock);
+            struct timespec gather = {0, FF_LOG_GATHER_MICROSECONDS * 1000L};
+            nanosleep(&gather, NULL);
+            pthread_mutex_lock(&sink->lock);
+        }
         size_t bytes = logsink_chunk_take(sink, chunk);
         pthread_mutex_unlock(&sink->lock);
         ssize_t written = logsink_write_ready(sink->fd, chunk, bytes);
@@ -134,9 +148,13 @@ void logsink_line(ff_logsink *sink, const char *format, ...) {
     line[bytes++] = '\n';
     pthread_mutex_lock(&sink->lock);
     bool room = !sink->stopping && sink->length + bytes <= sink->capacity;
+    /* The log thread waits only on an empty ring: with bytes waiting it is writing them and
+     * looks again before it waits, so only the line that finds the ring empty wakes it (one
+     * futex wake-up per batch of lines, not per request). */
+    bool wake = sink->length == 0;
     if (room) {
         logsink_append(sink, line, bytes);
-        pthread_cond_signal(&sink->wake);
+        if (wake) pthread_cond_signal(&sink->wake);
     }
     pthread_mutex_unlock(&sink->lock);
     if (!room) atomic_fetch_add(&sink->dropped, 1);

@@ -225,6 +225,12 @@ char *metrics_render(ff_metrics *metrics, const metrics_gauges *gauges) {
                    (unsigned long long)gauges->log_lines_dropped,
                    (unsigned long long)gauges->watchers_parked,
                    (unsigned long long)gauges->sequence_waiters);
+    metrics_append(&out, "# HELP fundflow_event_loop_connections Connections each event loop "
+                         "holds.\n# TYPE fundflow_event_loop_connections gauge\n");
+    for (size_t l = 0; l < gauges->loop_count; l++) {
+        metrics_append(&out, "fundflow_event_loop_connections{loop=\"%zu\"} %llu\n", l,
+                       (unsigned long long)gauges->loop_connections[l]);
+    }
     if (gauges->cluster != NULL) metrics_cluster_render(&out, gauges->cluster);
     return out.text;
 }

@@ -33,6 +33,9 @@ typedef struct metrics_gauges {
     uint64_t log_lines_dropped; /* request log lines dropped because the log did not drain */
     uint64_t watchers_parked;   /* WatchEvents requests waiting for an event */
     uint64_t sequence_waiters;  /* requests waiting for their Fundflow-Min-Sequence */
+    /* The connections each event loop holds, loop_count of them (the loops' share-out). */
+    const uint64_t *loop_connections;
+    size_t loop_count;
     /* This node's view of its cluster; NULL when not in one (no fundflow_cluster_ lines). */
     const server_cluster_status *cluster;
 } metrics_gauges;

@@ -10,10 +10,10 @@
 
 #include "fundflow/limits.h"
 
-/* Each reader thread may keep a read transaction, and so an LMDB reader slot, for its life; the
- * slots left must cover verify, the event loop's own reads and other processes' readers. */
-_Static_assert(FF_READ_WORKERS_MAX + 16 <= FF_READERS_MAX,
-               "reader threads must leave at least 16 of LMDB's reader slots to others");
+/* Each reader thread and each event-loop thread may keep a read transaction, and so an LMDB
+ * reader slot, for its life; the slots left must cover verify and other processes' readers. */
+_Static_assert(FF_READ_WORKERS_MAX + FF_EVENT_LOOPS_MAX + 16 <= FF_READERS_MAX,
+               "reader and loop threads must leave at least 16 of LMDB's reader slots to others");
 
 struct ff_readers {
     pthread_t threads[FF_READ_WORKERS_MAX];

@@ -1,16 +1,19 @@
-/* fundflowd's event loop: connections and their limits, routing, the authorization point,
- * replies, and the hand-offs to and from the writer thread and the reader threads. The web
- * view's files are ui.c's. */
+/* fundflowd's event loops: connections and their limits, routing, the authorization point,
+ * replies, and the hand-offs to and from the writer thread and the reader threads. One loop per
+ * core (event_loops), each on its own thread with its own connections; the web view's files
+ * are ui.c's. */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -53,12 +56,14 @@
 /* A peer's numeric address as libevent gives it: an IPv6 address is at most 45 characters. */
 #define SERVER_PEER_BYTES 64
 
+typedef struct server_loop server_loop;
+
 /* Every accepted connection, from its accept until libevent has let it go, so that a request
  * that takes too long to arrive can be cut off: libevent 2.1's own timeout restarts at every byte.
  * Holds a reference on the bufferevent, so a deadline that fires after libevent has closed the
  * connection finds the bufferevent still allocated, with its callbacks cleared. */
 typedef struct server_arrival {
-    struct ff_server *server;
+    server_loop *loop;
     struct bufferevent *bufferevent;
     struct evbuffer_cb_entry *bytes_watch;
     struct event *deadline;
@@ -70,7 +75,7 @@ typedef struct server_arrival {
 /* A client connection we have seen a request on. Freed once closed and no job refers to it. */
 typedef struct server_connection {
     struct evhttp_connection *connection;
-    struct ff_server *server;
+    server_loop *loop; /* the loop that accepted it: every request on it is served there */
     server_arrival *arrival; /* NULL if the connection could not be watched */
     char peer[SERVER_PEER_BYTES];
     uint32_t jobs_pending;
@@ -88,6 +93,7 @@ typedef enum server_write {
 /* One request from arrival to reply. */
 typedef struct server_call {
     struct ff_server *server;
+    server_loop *loop; /* the loop its connection belongs to, which sends its reply */
     struct evhttp_request *request;
     server_connection *connection;
     const char *method; /* the RPC name, or NULL for other routes */
@@ -135,6 +141,7 @@ typedef struct server_read {
     server_call call;
     const ProtobufCMessageDescriptor *input;
     query_handler handler; /* NULL: a plugins method (RunReport, ListPlugins, ReloadPlugins) */
+    ProtobufCMessage *decoded; /* decoded on the loop already (server_read_on_loop), or NULL */
     uint8_t *body;
     size_t body_bytes;
     server_answer answer;
@@ -155,6 +162,41 @@ typedef struct server_reload {
     size_t setting_count;
 } server_reload;
 
+/* One event loop and everything only its thread touches: its connections, the requests parked
+ * on them, and the queues the writer and the reader threads hand its finished work back on. */
+struct server_loop {
+    struct ff_server *server;
+    size_t index; /* 0 is the first loop, which also takes the signals; it runs on server_run's
+                     thread, each other on a thread of its own */
+    pthread_t thread;
+    bool thread_started;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound; /* the listening socket (a duplicate of the first's) */
+    struct event *done_event, *read_done_event, *head_event, *shutdown_event, *grace_event;
+    struct event *balance_event; /* another loop's count of connections changed */
+    /* Connections libevent holds on this loop (atomic: the others read it), and whether this
+     * loop's listener is taking new ones (server_loop_balance). */
+    size_t arrivals_open;
+    bool accepting;
+    watch_hub *watch; /* parked WatchEvents requests */
+    /* Requests parked until the head reaches their Fundflow-Min-Sequence (same machinery). */
+    watch_hub *sequence_waits;
+    pthread_mutex_t done_lock;
+    writer_job *done_head, *done_tail;
+    /* Reads handed back by the reader threads, linked through job.next, under read_done_lock. */
+    pthread_mutex_t read_done_lock;
+    reader_job *read_done_head, *read_done_tail;
+    /* This loop's connections: changed by this loop under the server's connections_lock, read
+     * by this loop without it and by the others under it. */
+    server_connection **connections;
+    size_t connection_count;
+    server_arrival *arrivals; /* every connection libevent holds, tracked or not */
+    uint64_t in_flight;       /* atomic: read by the shutdown's log line on another loop */
+    uint64_t jobs_pending;
+    bool stopping; /* this loop has begun to shut down (server_loop_shutdown) */
+};
+
 struct ff_server {
     config *settings;
     ff_ledger *ledger;
@@ -163,26 +205,28 @@ struct ff_server {
     ff_readers *readers;
     ff_logsink *log; /* every line this file logs once serving, the request log first */
     ff_metrics *metrics;
-    struct event_base *base;
-    struct evhttp *http;
-    struct evhttp_bound_socket *bound;
+    server_loop *loops[FF_EVENT_LOOPS_MAX];
+    size_t loop_count;
     SSL_CTX *tls; /* NULL: plain HTTP. Not owned (server_tls_use). */
-    struct event *done_event, *grace_event, *reader_check_event, *read_done_event;
+    struct event *reader_check_event; /* on the first loop */
+    /* One verification and one backup at a time, whichever loop asked: under tasks_lock. */
+    pthread_mutex_t tasks_lock;
     server_task *verify; /* the verification in progress, or NULL */
     server_task *backup; /* the backup in progress, or NULL */
-    struct event *signal_events[3];
-    watch_hub *watch; /* parked WatchEvents requests */
-    /* Requests parked until the head reaches their Fundflow-Min-Sequence (same machinery). */
-    watch_hub *sequence_waits;
-    /* The cluster's applied entries (server_events_applied): the highest head reported, from
-     * any thread, and the event that brings it to the loop. */
-    uint64_t applied_head; /* atomic */
-    struct event *applied_event;
-    pthread_mutex_t done_lock;
-    writer_job *done_head, *done_tail;
-    /* Reads handed back by the reader threads, linked through job.next, under read_done_lock. */
-    pthread_mutex_t read_done_lock;
-    reader_job *read_done_head, *read_done_tail;
+    struct event *signal_events[3]; /* on the first loop */
+    /* SIGHUP re-reads the admin token and metrics_role (config_reload) on the first loop while
+     * every loop authenticates: the re-read holds this alone, authentication shared. */
+    pthread_rwlock_t settings_lock;
+    /* The parked requests of every loop's hubs, counted together against one limit. */
+    size_t watchers_parked, sequence_waiters_parked;
+    /* max_connections and the share of one peer hold across every loop's connections. */
+    pthread_mutex_t connections_lock;
+    size_t connection_count; /* every loop's, under connections_lock */
+    /* The in-memory head: the highest head a commit (server_writer_done) or an applied entry
+     * (server_events_applied) has reported, raised from any thread and never lowered. Every
+     * event up to it is committed, so a read begun after loading it sees it at least: that is
+     * the Fundflow-Sequence of a read's reply, with no transaction to learn it. */
+    uint64_t head_known; /* atomic */
     /* Plugins run one call at a time: a plugin's report callback is never called from two
      * threads at once (plugin.h), and a reload must not meet a report. */
     pthread_mutex_t plugins_lock;
@@ -191,11 +235,7 @@ struct ff_server {
      * ServerInfo never waits for a report. NULL: none listed. */
     pthread_mutex_t plugins_listed_lock;
     Fundflow__V1__ListPluginsResponse *plugins_listed;
-    server_connection **connections;
-    size_t connection_count;
-    server_arrival *arrivals; /* every connection libevent holds, tracked or not */
-    uint64_t in_flight, jobs_pending;
-    bool shutting_down;
+    bool shutting_down; /* atomic: set by the signal, read by every loop */
     int64_t started_at_us;
     uint64_t started_monotonic_us;
     uint16_t port; /* the port listened on, as chosen when the setting was 0 */
@@ -207,27 +247,106 @@ static uint64_t server_monotonic_us(void) {
     return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 }
 
-static void server_exit_if_idle(ff_server *server) {
-    if (server->shutting_down && server->in_flight == 0 && server->jobs_pending == 0) {
-        event_base_loopexit(server->base, NULL);
+/* Raises the in-memory head to head (a commit or an applied entry); a lower one changes
+ * nothing. Any thread. */
+static void server_head_raise(ff_server *server, uint64_t head) {
+    /* Sequentially consistent, as server_any_parked and server_parked_head_check need. */
+    uint64_t known = __atomic_load_n(&server->head_known, __ATOMIC_SEQ_CST);
+    while (known < head &&
+           !__atomic_compare_exchange_n(&server->head_known, &known, head, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+}
+
+/* The in-memory head: every event up to it is committed. Any thread. */
+static uint64_t server_head_known(const ff_server *server) {
+    return __atomic_load_n(&server->head_known, __ATOMIC_SEQ_CST);
+}
+
+static bool server_shutting_down(const ff_server *server) {
+    return __atomic_load_n(&server->shutting_down, __ATOMIC_ACQUIRE);
+}
+
+static void server_in_flight_add(server_loop *loop, int64_t change) {
+    __atomic_add_fetch(&loop->in_flight, (uint64_t)change, __ATOMIC_RELAXED);
+}
+
+static uint64_t server_in_flight(const server_loop *loop) {
+    return __atomic_load_n(&loop->in_flight, __ATOMIC_RELAXED);
+}
+
+static void server_exit_if_idle(server_loop *loop) {
+    if (loop->stopping && server_in_flight(loop) == 0 && loop->jobs_pending == 0) {
+        event_base_loopexit(loop->base, NULL);
+    }
+}
+
+/* ---- sharing connections out between the loops ----
+ *
+ * Every loop polls the one listening socket, and libevent's listener accepts every connection
+ * waiting when it wakes, so a burst of connections would all go to the loop that woke first and
+ * stay there. A loop therefore takes new connections only while it holds at most
+ * FF_LOOP_CONNECTIONS_AHEAD_MAX more than the loop holding fewest: past that it disables its
+ * listener (libevent then stops accepting at once) until its share is open again. The loop with
+ * fewest is always open, so some loop always accepts. */
+
+static size_t server_loop_arrivals(const server_loop *loop) {
+    return __atomic_load_n(&loop->arrivals_open, __ATOMIC_RELAXED);
+}
+
+static bool server_loop_share_open(const server_loop *loop) {
+    const ff_server *server = loop->server;
+    size_t fewest = SIZE_MAX;
+    for (size_t l = 0; l < server->loop_count; l++) {
+        size_t held = server_loop_arrivals(server->loops[l]);
+        if (held < fewest) fewest = held;
+    }
+    return server_loop_arrivals(loop) <= fewest + FF_LOOP_CONNECTIONS_AHEAD_MAX;
+}
+
+/* On loop's thread: opens or closes its listener to match its share. */
+static void server_loop_balance(server_loop *loop) {
+    if (loop->bound == NULL) return;
+    bool open = server_loop_share_open(loop);
+    if (open == loop->accepting) return;
+    struct evconnlistener *listener = evhttp_bound_socket_get_listener(loop->bound);
+    if (open) evconnlistener_enable(listener);
+    else evconnlistener_disable(listener);
+    loop->accepting = open;
+}
+
+static void server_balance_drain(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    server_loop_balance(argument);
+}
+
+/* loop's count changed by change: it judges its own share now, the others on their threads. */
+static void server_loop_arrivals_add(server_loop *loop, int change) {
+    __atomic_add_fetch(&loop->arrivals_open, (size_t)(ptrdiff_t)change, __ATOMIC_RELAXED);
+    ff_server *server = loop->server;
+    if (server->loop_count == 1 || server_shutting_down(server)) return;
+    server_loop_balance(loop);
+    for (size_t l = 0; l < server->loop_count; l++) {
+        if (server->loops[l] != loop) event_active(server->loops[l]->balance_event, EV_READ, 0);
     }
 }
 
 /* ---- how long a request may take to arrive ---- */
 
 static void server_arrival_release(server_arrival *arrival) {
-    ff_server *server = arrival->server;
+    server_loop *loop = arrival->loop;
     if (arrival->previous) arrival->previous->next = arrival->next;
-    else server->arrivals = arrival->next;
+    else loop->arrivals = arrival->next;
     if (arrival->next) arrival->next->previous = arrival->previous;
     evbuffer_remove_cb_entry(bufferevent_get_input(arrival->bufferevent), arrival->bytes_watch);
     event_free(arrival->deadline);
     bufferevent_decref(arrival->bufferevent);
     free(arrival);
+    server_loop_arrivals_add(loop, -1);
 }
 
 static void server_arrival_arm(server_arrival *arrival) {
-    uint32_t seconds = arrival->server->settings->request_timeout_seconds;
+    uint32_t seconds = arrival->loop->server->settings->request_timeout_seconds;
     if (seconds > FF_REQUEST_ARRIVAL_SECONDS_MAX) seconds = FF_REQUEST_ARRIVAL_SECONDS_MAX;
     struct timeval deadline = {(time_t)seconds, 0};
     evtimer_add(arrival->deadline, &deadline);
@@ -258,7 +377,8 @@ static void server_arrival_bytes(struct evbuffer *input, const struct evbuffer_c
 /* libevent asks for each accepted connection's bufferevent; the deadline starts now. Without
  * memory for the watch the connection is served unwatched, as libevent would by itself. */
 static struct bufferevent *server_arrival_begin(struct event_base *base, void *argument) {
-    ff_server *server = argument;
+    server_loop *loop = argument;
+    ff_server *server = loop->server;
     server_arrival *arrival = calloc(1, sizeof *arrival);
     /* No options: libevent closes the socket itself, as for the bufferevents it makes. A TLS
      * bufferevent closes it when freed, since only that frees its SSL: after the reference the
@@ -276,20 +396,21 @@ static struct bufferevent *server_arrival_begin(struct event_base *base, void *a
         free(arrival);
         return bufferevent;
     }
-    *arrival = (server_arrival){.server = server, .bufferevent = bufferevent,
+    *arrival = (server_arrival){.loop = loop, .bufferevent = bufferevent,
                                 .bytes_watch = watch, .deadline = deadline, .waiting = true,
-                                .next = server->arrivals};
-    if (server->arrivals) server->arrivals->previous = arrival;
-    server->arrivals = arrival;
+                                .next = loop->arrivals};
+    if (loop->arrivals) loop->arrivals->previous = arrival;
+    loop->arrivals = arrival;
     bufferevent_incref(bufferevent);
     server_arrival_arm(arrival);
+    server_loop_arrivals_add(loop, 1);
     return bufferevent;
 }
 
-static server_arrival *server_arrival_find(ff_server *server,
+static server_arrival *server_arrival_find(server_loop *loop,
                                            struct evhttp_connection *connection) {
     struct bufferevent *bufferevent = evhttp_connection_get_bufferevent(connection);
-    for (server_arrival *arrival = server->arrivals; arrival; arrival = arrival->next) {
+    for (server_arrival *arrival = loop->arrivals; arrival; arrival = arrival->next) {
         if (arrival->bufferevent == bufferevent) return arrival;
     }
     return NULL;
@@ -320,22 +441,27 @@ static void server_connection_release(server_connection *tracked) {
 static void server_connection_closed(struct evhttp_connection *connection, void *argument) {
     (void)connection;
     server_connection *tracked = argument;
-    ff_server *server = tracked->server;
-    for (size_t i = 0; i < server->connection_count; i++) {
-        if (server->connections[i] == tracked) {
-            server->connections[i] = server->connections[--server->connection_count];
+    server_loop *loop = tracked->loop;
+    ff_server *server = loop->server;
+    pthread_mutex_lock(&server->connections_lock);
+    for (size_t i = 0; i < loop->connection_count; i++) {
+        if (loop->connections[i] == tracked) {
+            loop->connections[i] = loop->connections[--loop->connection_count];
+            assert(server->connection_count > 0);
+            server->connection_count--;
             break;
         }
     }
+    pthread_mutex_unlock(&server->connections_lock);
     /* The request it was serving dies with it, and no reply will complete. */
-    if (tracked->awaiting_reply) server->in_flight--;
+    if (tracked->awaiting_reply) server_in_flight_add(loop, -1);
     tracked->awaiting_reply = false;
     tracked->closed = true;
-    watch_hub_owner_gone(server->watch, tracked);
+    watch_hub_owner_gone(loop->watch, tracked);
     if (tracked->arrival) server_arrival_release(tracked->arrival);
     tracked->arrival = NULL;
     server_connection_release(tracked);
-    server_exit_if_idle(server);
+    server_exit_if_idle(loop);
 }
 
 /* The most connections one peer address may hold: FF_CONNECTIONS_PER_PEER_MAX, and never more
@@ -346,40 +472,60 @@ static size_t server_peer_connections_max(const ff_server *server) {
     return half < FF_CONNECTIONS_PER_PEER_MAX ? half : FF_CONNECTIONS_PER_PEER_MAX;
 }
 
+/* The connections peer holds on every loop. connections_lock held. */
 static size_t server_peer_connections(const ff_server *server, const char *peer) {
     size_t count = 0;
-    for (size_t i = 0; i < server->connection_count; i++) {
-        if (strcmp(server->connections[i]->peer, peer) == 0) count++;
+    for (size_t l = 0; l < server->loop_count; l++) {
+        const server_loop *loop = server->loops[l];
+        for (size_t i = 0; i < loop->connection_count; i++) {
+            if (strcmp(loop->connections[i]->peer, peer) == 0) count++;
+        }
     }
     return count;
 }
 
+/* Takes a place for a new connection of peer's in loop's table, within max_connections and the
+ * peer's share, both counted over every loop. False when there is none. */
+static bool server_connection_admit(server_loop *loop, server_connection *tracked) {
+    ff_server *server = loop->server;
+    pthread_mutex_lock(&server->connections_lock);
+    bool admitted = server->connection_count < server->settings->connections_max &&
+                    server_peer_connections(server, tracked->peer) <
+                        server_peer_connections_max(server);
+    if (admitted) {
+        loop->connections[loop->connection_count++] = tracked;
+        server->connection_count++;
+    }
+    pthread_mutex_unlock(&server->connections_lock);
+    return admitted;
+}
+
 /* Finds or starts tracking the request's connection; NULL when the table is full or the peer
  * already holds its share of it. */
-static server_connection *server_connection_track(ff_server *server,
+static server_connection *server_connection_track(server_loop *loop,
                                                   struct evhttp_request *request) {
     struct evhttp_connection *connection = evhttp_request_get_connection(request);
-    for (size_t i = 0; i < server->connection_count; i++) {
-        if (server->connections[i]->connection == connection) return server->connections[i];
+    for (size_t i = 0; i < loop->connection_count; i++) {
+        if (loop->connections[i]->connection == connection) return loop->connections[i];
     }
-    if (server->connection_count >= server->settings->connections_max) return NULL;
     char *address = NULL;
     ev_uint16_t port = 0;
     evhttp_connection_get_peer(connection, &address, &port);
-    const char *peer = address ? address : "";
-    if (server_peer_connections(server, peer) >= server_peer_connections_max(server)) return NULL;
     server_connection *tracked = calloc(1, sizeof *tracked);
     if (tracked == NULL) return NULL;
-    snprintf(tracked->peer, sizeof tracked->peer, "%s", peer);
+    snprintf(tracked->peer, sizeof tracked->peer, "%s", address ? address : "");
     tracked->connection = connection;
-    tracked->server = server;
-    tracked->arrival = server_arrival_find(server, connection);
+    tracked->loop = loop;
+    if (!server_connection_admit(loop, tracked)) {
+        free(tracked);
+        return NULL;
+    }
+    tracked->arrival = server_arrival_find(loop, connection);
     if (tracked->arrival) tracked->arrival->tracked = true;
     /* Replies are written whole, so Nagle's algorithm only delays them behind delayed ACKs. */
     int no_delay = 1;
     evutil_socket_t socket_fd = bufferevent_getfd(evhttp_connection_get_bufferevent(connection));
     setsockopt(socket_fd, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay);
-    server->connections[server->connection_count++] = tracked;
     evhttp_connection_set_closecb(connection, server_connection_closed, tracked);
     return tracked;
 }
@@ -391,21 +537,23 @@ static void server_reply_completed(struct evhttp_request *request, void *argumen
     server_connection *tracked = argument;
     if (tracked->awaiting_reply) {
         tracked->awaiting_reply = false;
-        tracked->server->in_flight--;
+        server_in_flight_add(tracked->loop, -1);
     }
     server_arrival_wait(tracked->arrival);
-    server_exit_if_idle(tracked->server);
+    server_exit_if_idle(tracked->loop);
 }
 
 static void server_log(const server_call *call, int status, const char *code) {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(call->request);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    double duration_ms = (double)(server_monotonic_us() - call->started_us) / 1000.0;
+    /* Milliseconds with three decimals, as whole microseconds: no floating-point formatting. */
+    uint64_t duration_us = server_monotonic_us() - call->started_us;
     logsink_line(call->server->log,
-                 "level=info msg=request method=%s path=\"%s\" status=%d code=%s duration_ms=%.3f "
-                 "batch=%zu principal=%s",
-            call->method ? call->method : "-", path ? path : "-", status, code, duration_ms,
-            call->batch_commands, call->who.name[0] ? call->who.name : "-");
+                 "level=info msg=request method=%s path=\"%s\" status=%d code=%s "
+                 "duration_ms=%" PRIu64 ".%03u batch=%zu principal=%s",
+            call->method ? call->method : "-", path ? path : "-", status, code,
+            duration_us / 1000u, (unsigned)(duration_us % 1000u), call->batch_commands,
+            call->who.name[0] ? call->who.name : "-");
 }
 
 /* Fundflow-Sequence: N on every reply to a caller that passed the authorization point: the
@@ -414,11 +562,7 @@ static void server_log(const server_call *call, int status, const char *code) {
  * the head as the reply leaves. */
 static void server_sequence_header_add(server_call *call) {
     if (!call->authorized) return;
-    if (!call->sequence_known) {
-        log_head head;
-        if (ledger_head_read(call->server->ledger, &head) != FF_OK) return;
-        call->sequence = head.sequence;
-    }
+    if (!call->sequence_known) call->sequence = server_head_known(call->server);
     char text[24];
     snprintf(text, sizeof text, "%" PRIu64, call->sequence);
     evhttp_add_header(evhttp_request_get_output_headers(call->request), "Fundflow-Sequence", text);
@@ -429,7 +573,7 @@ static void server_reply_finish(server_call *call, int status, const char *reaso
                                 const char *code, struct evbuffer *body) {
     /* A refused client must not keep its connection: idle, it would hold a slot that others
      * need, so refusals of who the client is end the connection as shutdown does. */
-    if (call->server->shutting_down || status == 401 || status == 403) {
+    if (server_shutting_down(call->server) || status == 401 || status == 403) {
         evhttp_add_header(evhttp_request_get_output_headers(call->request), "Connection",
                           "close");
     }
@@ -444,10 +588,10 @@ static void server_reply_send(server_call *call, int status, const char *code,
                               const char *content_type, const uint8_t *body, size_t body_bytes) {
     evhttp_add_header(evhttp_request_get_output_headers(call->request), "Content-Type",
                       content_type);
-    struct evbuffer *buffer = evbuffer_new();
-    if (buffer != NULL) evbuffer_add(buffer, body, body_bytes);
-    server_reply_finish(call, status, status == 200 ? "OK" : "Error", code, buffer);
-    if (buffer != NULL) evbuffer_free(buffer);
+    /* Straight into the request's own output buffer, which evhttp_send_reply sends when it is
+     * given no other: no evbuffer of our own to make, fill, move from and free per reply. */
+    evbuffer_add(evhttp_request_get_output_buffer(call->request), body, body_bytes);
+    server_reply_finish(call, status, status == 200 ? "OK" : "Error", code, NULL);
 }
 
 /* Sends an answer built off the loop and frees its body. */
@@ -612,8 +756,13 @@ static bool server_peer_is_loopback(struct evhttp_request *request) {
 static ff_err server_authenticate(ff_server *server, server_call *call) {
     const char *authorization = evhttp_find_header(
         evhttp_request_get_input_headers(call->request), "Authorization");
-    return principals_authenticate(server->ledger, server->settings, authorization,
-                                   server_peer_is_loopback(call->request), &call->who);
+    bool loopback = server_peer_is_loopback(call->request);
+    /* SIGHUP may change the admin token on the first loop meanwhile. */
+    pthread_rwlock_rdlock(&server->settings_lock);
+    ff_err err = principals_authenticate(server->ledger, server->settings, authorization,
+                                         loopback, &call->who);
+    pthread_rwlock_unlock(&server->settings_lock);
+    return err;
 }
 
 /* Every Twirp request passes here with the method it asks for: first who it is, then whether
@@ -691,7 +840,7 @@ static void server_job_queue(server_call *call, Fundflow__V1__SubmitCommandsRequ
         server_reply_error(call, err, NULL, NULL, 0);
         return;
     }
-    server->jobs_pending++;
+    call->loop->jobs_pending++;
     call->connection->jobs_pending++;
 }
 
@@ -845,28 +994,52 @@ static void server_submit_reply(server_call *call, const writer_job *job) {
 
 /* The log's head is now head (a commit here, or an entry the cluster applied): wakes the
  * WatchEvents requests and the requests waiting for a minimum sequence it has passed. Loop. */
-static void server_head_advanced(ff_server *server, uint64_t head) {
-    watch_hub_head_advanced(server->watch, head);
-    watch_hub_head_advanced(server->sequence_waits, head);
+static void server_head_advanced(server_loop *loop, uint64_t head) {
+    watch_hub_head_advanced(loop->watch, head);
+    watch_hub_head_advanced(loop->sequence_waits, head);
 }
 
-/* On the loop: the cluster applied entries up to applied_head. */
-static void server_applied_drain(evutil_socket_t fd, short what, void *argument) {
+/* On a loop: a head was reported that this loop's parked requests may be waiting for. */
+static void server_head_drain(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
-    ff_server *server = argument;
-    server_head_advanced(server, __atomic_load_n(&server->applied_head, __ATOMIC_ACQUIRE));
+    server_loop *loop = argument;
+    server_head_advanced(loop, server_head_known(loop->server));
+}
+
+/* Parked requests of any loop: a new head must reach every loop. Read after the head was
+ * raised; a loop adds to this count before it reads the head (server_parked_head_check), so
+ * either the loop sees the new head or this sees its request (both sequentially consistent). */
+static bool server_any_parked(const ff_server *server) {
+    return watch_hub_parked(server->loops[0]->watch) > 0 ||
+           watch_hub_parked(server->loops[0]->sequence_waits) > 0;
+}
+
+/* A request was just parked on loop: if the head passed it meanwhile without this loop hearing
+ * of it, it is handed back at once. */
+static void server_parked_head_check(server_loop *loop) {
+    server_head_advanced(loop, server_head_known(loop->server));
 }
 
 void server_events_applied(ff_server *server, uint64_t head_sequence) {
-    uint64_t known = __atomic_load_n(&server->applied_head, __ATOMIC_ACQUIRE);
-    while (known < head_sequence &&
-           !__atomic_compare_exchange_n(&server->applied_head, &known, head_sequence, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    server_head_raise(server, head_sequence);
+    for (size_t l = 0; l < server->loop_count; l++) {
+        event_active(server->loops[l]->head_event, EV_READ, 0);
     }
-    event_active(server->applied_event, EV_READ, 0);
 }
 
-/* Runs on the writer thread: queue the finished jobs for the loop and wake it. */
+/* Appends a list of finished jobs to loop's done queue and wakes the loop. Writer thread. */
+static void server_done_queue(server_loop *loop, writer_job *first, writer_job *last) {
+    pthread_mutex_lock(&loop->done_lock);
+    assert((loop->done_head == NULL) == (loop->done_tail == NULL));
+    if (loop->done_tail) loop->done_tail->next = first;
+    else loop->done_head = first;
+    loop->done_tail = last;
+    pthread_mutex_unlock(&loop->done_lock);
+    event_active(loop->done_event, EV_READ, 0);
+}
+
+/* Runs on the writer thread: hands each finished job to the loop its request came on, in the
+ * group's order, and wakes that loop; tells the other loops of the head if any request waits. */
 static void server_writer_done(void *argument, writer_job *jobs, size_t group_commands) {
     ff_server *server = argument;
     /* A group is one batch alone or several within the group bound. */
@@ -874,42 +1047,51 @@ static void server_writer_done(void *argument, writer_job *jobs, size_t group_co
     assert(group_commands <= FF_GROUP_COMMIT_COMMANDS_MAX ||
            group_commands <= FF_BATCH_COMMANDS_MAX);
     metrics_commit_record(server->metrics, group_commands);
-    writer_job *last = jobs;
-    while (last->next != NULL) last = last->next;
-    pthread_mutex_lock(&server->done_lock);
-    assert((server->done_head == NULL) == (server->done_tail == NULL));
-    if (server->done_tail) server->done_tail->next = jobs;
-    else server->done_head = jobs;
-    server->done_tail = last;
-    pthread_mutex_unlock(&server->done_lock);
-    event_active(server->done_event, EV_READ, 0);
+    writer_job *firsts[FF_EVENT_LOOPS_MAX] = {0}, *lasts[FF_EVENT_LOOPS_MAX] = {0};
+    for (writer_job *job = jobs, *next; job != NULL; job = next) {
+        next = job->next;
+        job->next = NULL;
+        /* Raised before any reply leaves: a client that has its write's reply reads at least
+         * its head in every later reply's Fundflow-Sequence. */
+        if (job->group_err == FF_OK) server_head_raise(server, job->head_sequence);
+        size_t l = ((server_call *)job->context)->loop->index;
+        assert(l < server->loop_count);
+        if (lasts[l]) lasts[l]->next = job;
+        else firsts[l] = job;
+        lasts[l] = job;
+    }
+    bool parked = server->loop_count > 1 && server_any_parked(server);
+    for (size_t l = 0; l < server->loop_count; l++) {
+        if (firsts[l]) server_done_queue(server->loops[l], firsts[l], lasts[l]);
+        else if (parked) event_active(server->loops[l]->head_event, EV_READ, 0);
+    }
 }
 
 /* Sends the replies of finished jobs, at most FF_REPLIES_PER_WAKEUP_MAX per wake-up. */
 static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
-    ff_server *server = argument;
-    pthread_mutex_lock(&server->done_lock);
-    writer_job *jobs = server->done_head, *last = NULL;
+    server_loop *loop = argument;
+    pthread_mutex_lock(&loop->done_lock);
+    writer_job *jobs = loop->done_head, *last = NULL;
     size_t taken = 0;
     for (writer_job *job = jobs; job && taken < FF_REPLIES_PER_WAKEUP_MAX; job = job->next) {
         last = job, taken++;
     }
-    server->done_head = last ? last->next : NULL;
-    if (server->done_head == NULL) server->done_tail = NULL;
+    loop->done_head = last ? last->next : NULL;
+    if (loop->done_head == NULL) loop->done_tail = NULL;
     if (last) last->next = NULL;
-    bool more = server->done_head != NULL;
-    pthread_mutex_unlock(&server->done_lock);
+    bool more = loop->done_head != NULL;
+    pthread_mutex_unlock(&loop->done_lock);
     while (jobs != NULL) {
         writer_job *job = jobs;
         jobs = job->next;
         server_call *call = job->context;
         server_connection *tracked = call->connection;
         /* A job handed back twice would reply twice and count its connection down past zero. */
-        assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
+        assert(tracked->jobs_pending > 0 && loop->jobs_pending > 0 && call->loop == loop);
         tracked->jobs_pending--;
-        server->jobs_pending--;
-        server_head_advanced(server, job->head_sequence);
+        loop->jobs_pending--;
+        server_head_advanced(loop, job->head_sequence);
         if (job->group_err == FF_OK) {
             call->sequence = job->head_sequence;
             call->sequence_known = true;
@@ -919,8 +1101,8 @@ static void server_done_drain(evutil_socket_t fd, short what, void *argument) {
         server_call_free(call);
         writer_job_free(job);
     }
-    if (more) event_active(server->done_event, EV_READ, 0);
-    server_exit_if_idle(server);
+    if (more) event_active(loop->done_event, EV_READ, 0);
+    server_exit_if_idle(loop);
 }
 
 /* ---- reads ---- */
@@ -1033,7 +1215,9 @@ static void server_plugins_answer(server_read *read, ProtobufCMessage *decoded);
 
 /* Decodes a read's body on its reader thread; NULL, with the answer saying why, if it cannot. */
 static ProtobufCMessage *server_read_decode(server_read *read) {
-    ProtobufCMessage *decoded = NULL;
+    ProtobufCMessage *decoded = read->decoded;
+    read->decoded = NULL;
+    if (decoded != NULL) return decoded;
     char error[512];
     ff_err err = twirp_message_decode(read->call.content, read->input,
                                       read->body ? read->body : (const uint8_t *)"",
@@ -1044,13 +1228,15 @@ static ProtobufCMessage *server_read_decode(server_read *read) {
     return decoded;
 }
 
-/* Notes the head as a read begins: its answer reflects the log up to it at least, since the
- * read's own transactions begin after this one. One renewal of the thread's kept transaction. */
+/* Notes the head as a read begins: its answer reflects the log up to it at least, since every
+ * event up to the in-memory head was committed before the read's own transactions begin. */
+static void server_call_sequence_note(server_call *call) {
+    call->sequence = server_head_known(call->server);
+    call->sequence_known = true;
+}
+
 static void server_read_sequence_note(server_read *read) {
-    log_head head;
-    if (ledger_head_read(read->call.server->ledger, &head) != FF_OK) return;
-    read->call.sequence = head.sequence;
-    read->call.sequence_known = true;
+    server_call_sequence_note(&read->call);
 }
 
 /* A reader thread's whole part of a read: decode, run, encode. */
@@ -1083,23 +1269,28 @@ static void server_reader_thread_end(void *argument) {
  * finds the queue empty wakes the loop: a queue that was not empty has a wake-up pending, or a
  * drain that wakes itself again for what it leaves, so one wake-up (a lock of libevent's base
  * and a write to its notify descriptor) serves every read that joins the queue meanwhile. */
-static void server_read_handed_back(void *argument, reader_job *job) {
-    ff_server *server = argument;
-    assert(job != NULL && job->next == NULL);
-    pthread_mutex_lock(&server->read_done_lock);
-    assert((server->read_done_head == NULL) == (server->read_done_tail == NULL));
-    bool wake = server->read_done_head == NULL;
-    if (server->read_done_tail) server->read_done_tail->next = job;
-    else server->read_done_head = job;
-    server->read_done_tail = job;
-    pthread_mutex_unlock(&server->read_done_lock);
-    if (wake) event_active(server->read_done_event, EV_READ, 0);
-}
-
 static void server_plugins_reload_run(reader_job *job);
 static void server_reload_free(server_reload *reload);
 
+static void server_read_handed_back(void *argument, reader_job *job) {
+    ff_server *server = argument;
+    assert(job != NULL && job->next == NULL);
+    /* A read goes back to the loop its request came on; a plugin reload to the first loop,
+     * which took the signal. */
+    server_loop *loop = job->run == server_plugins_reload_run ? server->loops[0]
+                                                               : ((server_read *)job)->call.loop;
+    pthread_mutex_lock(&loop->read_done_lock);
+    assert((loop->read_done_head == NULL) == (loop->read_done_tail == NULL));
+    bool wake = loop->read_done_head == NULL;
+    if (loop->read_done_tail) loop->read_done_tail->next = job;
+    else loop->read_done_head = job;
+    loop->read_done_tail = job;
+    pthread_mutex_unlock(&loop->read_done_lock);
+    if (wake) event_active(loop->read_done_event, EV_READ, 0);
+}
+
 static void server_read_free(server_read *read) {
+    if (read->decoded) protobuf_c_message_free_unpacked(read->decoded, NULL);
     free(read->body);
     free(read->answer.body);
     if (read->watch) fundflow__v1__watch_events_request__free_unpacked(read->watch, NULL);
@@ -1108,34 +1299,35 @@ static void server_read_free(server_read *read) {
 
 /* A read is over: its connection no longer waits on it, and its answer goes out if the client is
  * still there. */
-static void server_read_finish(ff_server *server, server_read *read) {
+static void server_read_finish(server_read *read) {
+    server_loop *loop = read->call.loop;
     server_connection *tracked = read->call.connection;
     /* A read handed back twice would reply twice and count its connection past zero. */
-    assert(tracked->jobs_pending > 0 && server->jobs_pending > 0);
+    assert(tracked->jobs_pending > 0 && loop->jobs_pending > 0);
     tracked->jobs_pending--;
-    server->jobs_pending--;
+    loop->jobs_pending--;
     if (!tracked->closed) server_answer_send(&read->call, &read->answer);
     server_connection_release(tracked);
     server_read_free(read);
 }
 
-static void server_watch_park(ff_server *server, server_read *read);
+static void server_watch_park(server_loop *loop, server_read *read);
 
 /* Sends the replies of finished reads, at most FF_REPLIES_PER_WAKEUP_MAX per wake-up. */
 static void server_read_done_drain(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
-    ff_server *server = argument;
-    pthread_mutex_lock(&server->read_done_lock);
-    reader_job *jobs = server->read_done_head, *last = NULL;
+    server_loop *loop = argument;
+    pthread_mutex_lock(&loop->read_done_lock);
+    reader_job *jobs = loop->read_done_head, *last = NULL;
     size_t taken = 0;
     for (reader_job *job = jobs; job && taken < FF_REPLIES_PER_WAKEUP_MAX; job = job->next) {
         last = job, taken++;
     }
-    server->read_done_head = last ? last->next : NULL;
-    if (server->read_done_head == NULL) server->read_done_tail = NULL;
+    loop->read_done_head = last ? last->next : NULL;
+    if (loop->read_done_head == NULL) loop->read_done_tail = NULL;
     if (last) last->next = NULL;
-    bool more = server->read_done_head != NULL;
-    pthread_mutex_unlock(&server->read_done_lock);
+    bool more = loop->read_done_head != NULL;
+    pthread_mutex_unlock(&loop->read_done_lock);
     while (jobs != NULL) {
         reader_job *job = jobs;
         jobs = jobs->next;
@@ -1144,35 +1336,37 @@ static void server_read_done_drain(evutil_socket_t fd, short what, void *argumen
             continue;
         }
         server_read *read = (server_read *)job;
-        if (read->watch_park) server_watch_park(server, read);
-        else server_read_finish(server, read);
+        if (read->watch_park) server_watch_park(loop, read);
+        else server_read_finish(read);
     }
-    if (more) event_active(server->read_done_event, EV_READ, 0);
-    server_exit_if_idle(server);
+    if (more) event_active(loop->read_done_event, EV_READ, 0);
+    server_exit_if_idle(loop);
 }
 
 static bool server_body_within_limit(server_call *call);
 static void server_watch_run(reader_job *job);
 
-/* Hands a read to the reader threads with a copy of its body; the reply is sent when it comes
- * back. The call is copied, since the job outlives it; who it holds is who the read is for. */
+/* Hands a read to the reader threads with a copy of its body, or the request decoded on the
+ * loop already (decoded, which it takes over); the reply is sent when it comes back. The call
+ * is copied, since the job outlives it; who it holds is who the read is for. */
 static void server_read_queue(server_call *call, const ProtobufCMessageDescriptor *input,
-                              query_handler handler) {
+                              query_handler handler, ProtobufCMessage *decoded) {
     ff_server *server = call->server;
-    if (!server_body_within_limit(call)) return;
+    if (decoded == NULL && !server_body_within_limit(call)) return;
     struct evbuffer *body = evhttp_request_get_input_buffer(call->request);
-    size_t body_bytes = evbuffer_get_length(body);
+    size_t body_bytes = decoded ? 0 : evbuffer_get_length(body);
     server_read *read = calloc(1, sizeof *read);
     uint8_t *copy = body_bytes ? malloc(body_bytes) : NULL;
     if (read == NULL || (body_bytes > 0 && copy == NULL)) {
         free(read), free(copy);
+        if (decoded) protobuf_c_message_free_unpacked(decoded, NULL);
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
         return;
     }
     if (body_bytes > 0) evbuffer_copyout(body, copy, body_bytes);
     reader_job job = {.run = handler == query_events_watch ? server_watch_run : server_read_run};
-    *read = (server_read){.job = job, .call = *call, .input = input,
-                          .handler = handler, .body = copy, .body_bytes = body_bytes};
+    *read = (server_read){.job = job, .call = *call, .input = input, .handler = handler,
+                          .decoded = decoded, .body = copy, .body_bytes = body_bytes};
     ff_err err = readers_submit(server->readers, &read->job);
     if (err != FF_OK) {
         server_read_free(read);
@@ -1182,7 +1376,7 @@ static void server_read_queue(server_call *call, const ProtobufCMessageDescripto
                            NULL, 0);
         return;
     }
-    server->jobs_pending++;
+    call->loop->jobs_pending++;
     call->connection->jobs_pending++;
 }
 
@@ -1223,18 +1417,18 @@ static void server_watch_run(reader_job *job) {
 }
 
 /* Queues a read the head has passed again. */
-static void server_watch_requeue(ff_server *server, server_read *read) {
+static void server_watch_requeue(server_read *read) {
     read->job.next = NULL;
-    ff_err err = readers_submit(server->readers, &read->job);
+    ff_err err = readers_submit(read->call.server->readers, &read->job);
     if (err == FF_OK) return;
     server_answer_error(err, NULL, NULL, 0, &read->answer);
-    server_read_finish(server, read);
+    server_read_finish(read);
 }
 
 /* The wait is over with nothing new: an empty page, the head, and where to go on from. */
-static void server_watch_answer_empty(ff_server *server, server_read *read) {
+static void server_watch_answer_empty(server_read *read) {
     log_head head;
-    ff_err err = ledger_head_read(server->ledger, &head);
+    ff_err err = ledger_head_read(read->call.server->ledger, &head);
     if (err != FF_OK) {
         server_answer_error(err, "cannot read the head of the log", NULL, 0, &read->answer);
     } else {
@@ -1245,14 +1439,14 @@ static void server_watch_answer_empty(ff_server *server, server_read *read) {
         page.next_after_sequence = read->watch->after_sequence;
         server_answer_message(read->call.content, &page.base, &read->answer);
     }
-    server_read_finish(server, read);
+    server_read_finish(read);
 }
 
 /* On the loop: an empty page waits in the hub for the rest of its wait. */
-static void server_watch_park(ff_server *server, server_read *read) {
+static void server_watch_park(server_loop *loop, server_read *read) {
     read->watch_park = false;
     if (read->call.connection->closed) {
-        server_read_finish(server, read);
+        server_read_finish(read);
         return;
     }
     uint64_t now = server_monotonic_us();
@@ -1261,16 +1455,19 @@ static void server_watch_park(ff_server *server, server_read *read) {
     assert(left_ms <= FF_WATCH_WAIT_MS_MAX);
     struct bufferevent *bufferevent =
         evhttp_connection_get_bufferevent(read->call.connection->connection);
-    ff_err err = watch_hub_park(server->watch, &read->waiter, read->watch->after_sequence,
+    ff_err err = watch_hub_park(loop->watch, &read->waiter, read->watch->after_sequence,
                                 (uint32_t)left_ms, read->call.connection,
                                 (int)bufferevent_getfd(bufferevent));
-    if (err == FF_OK) return;
+    if (err == FF_OK) {
+        server_parked_head_check(loop);
+        return;
+    }
     if (err == FF_ERR_SHUTTING_DOWN) {
-        server_watch_answer_empty(server, read);
+        server_watch_answer_empty(read);
         return;
     }
     char limit[24];
-    snprintf(limit, sizeof limit, "%zu", watch_hub_limit(server->watch));
+    snprintf(limit, sizeof limit, "%zu", watch_hub_limit(loop->watch));
     twirp_meta meta[] = {{"limit", limit}};
     server_answer_error(err,
                         err == FF_ERR_WATCHERS_FULL
@@ -1279,21 +1476,21 @@ static void server_watch_park(ff_server *server, server_read *read) {
                               "shortly"
                             : NULL,
                         meta, err == FF_ERR_WATCHERS_FULL ? 1 : 0, &read->answer);
-    server_read_finish(server, read);
+    server_read_finish(read);
 }
 
 /* A parked read whose connection is closed: nothing to answer. libevent has let go of a
  * request it took off a failed connection, so that one is freed here. */
-static void server_parked_drop(ff_server *server, server_call *call) {
+static void server_parked_drop(server_call *call) {
     server_connection *tracked = call->connection;
-    assert(tracked->closed && tracked->jobs_pending > 0 && server->jobs_pending > 0);
+    assert(tracked->closed && tracked->jobs_pending > 0 && call->loop->jobs_pending > 0);
     tracked->jobs_pending--;
-    server->jobs_pending--;
+    call->loop->jobs_pending--;
     if (evhttp_request_get_connection(call->request) == NULL) evhttp_request_free(call->request);
 }
 
-static void server_watch_drop(ff_server *server, server_read *read) {
-    server_parked_drop(server, &read->call);
+static void server_watch_drop(server_read *read) {
+    server_parked_drop(&read->call);
     server_read_free(read);
 }
 
@@ -1306,26 +1503,26 @@ static void server_parked_hung_up(server_connection *tracked) {
 
 /* The hub hands a parked read back: read again, answer, or free it for a client gone. */
 static void server_watch_wake(void *argument, watch_waiter *waiter, watch_wake why) {
-    ff_server *server = argument;
+    server_loop *loop = argument;
     server_read *read = (server_read *)((char *)waiter - offsetof(server_read, waiter));
     server_connection *tracked = read->call.connection;
     switch (why) {
     case WATCH_WAKE_HEAD:
-        server_watch_requeue(server, read);
+        server_watch_requeue(read);
         return;
     case WATCH_WAKE_TIMER:
     case WATCH_WAKE_SHUTDOWN:
-        server_watch_answer_empty(server, read);
+        server_watch_answer_empty(read);
         return;
     case WATCH_WAKE_GONE:
         /* The connection is closing, and releases itself once this read no longer holds it. */
-        server_watch_drop(server, read);
+        server_watch_drop(read);
         return;
     case WATCH_WAKE_HUNG_UP:
         server_parked_hung_up(tracked);
-        server_watch_drop(server, read);
+        server_watch_drop(read);
         server_connection_release(tracked);
-        server_exit_if_idle(server);
+        server_exit_if_idle(loop);
         return;
     }
 }
@@ -1356,9 +1553,12 @@ static void server_task_done(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
     server_task *task = argument;
     ff_server *server = task->call.server;
+    server_loop *loop = task->call.loop;
     pthread_join(task->thread, NULL);
+    pthread_mutex_lock(&server->tasks_lock);
     *task->slot = NULL;
-    server->jobs_pending--;
+    pthread_mutex_unlock(&server->tasks_lock);
+    loop->jobs_pending--;
     server_connection *tracked = task->call.connection;
     tracked->jobs_pending--;
     if (!tracked->closed && task->err == FF_OK) server_reply_message(&task->call, task->response);
@@ -1367,7 +1567,7 @@ static void server_task_done(evutil_socket_t fd, short what, void *argument) {
     }
     server_connection_release(tracked);
     server_task_free(task);
-    server_exit_if_idle(server);
+    server_exit_if_idle(loop);
 }
 
 /* Starts work on a thread of its own, unless a task of its kind (slot) is running already: a
@@ -1375,12 +1575,10 @@ static void server_task_done(evutil_socket_t fd, short what, void *argument) {
 static void server_task_start(server_call *call, server_task **slot, server_task_work work,
                               ff_err busy) {
     ff_server *server = call->server;
-    if (*slot != NULL) {
-        server_reply_error(call, busy, NULL, NULL, 0);
-        return;
-    }
     server_task *task = calloc(1, sizeof *task);
-    if (task != NULL) task->done_event = event_new(server->base, -1, 0, server_task_done, task);
+    if (task != NULL) {
+        task->done_event = event_new(call->loop->base, -1, 0, server_task_done, task);
+    }
     if (task == NULL || task->done_event == NULL) {
         free(task);
         server_reply_error(call, FF_ERR_NO_MEMORY, NULL, NULL, 0);
@@ -1389,14 +1587,24 @@ static void server_task_start(server_call *call, server_task **slot, server_task
     *task = (server_task){.call = *call, .work = work, .slot = slot,
                           .done_event = task->done_event};
     failure_clear(&task->failure);
-    *slot = task;
-    if (pthread_create(&task->thread, NULL, server_task_run, task) != 0) {
-        *slot = NULL;
+    /* The slot is the server's, so one task of a kind runs whichever loop asked. */
+    pthread_mutex_lock(&server->tasks_lock);
+    bool free_slot = *slot == NULL;
+    if (free_slot) *slot = task;
+    bool started = free_slot && pthread_create(&task->thread, NULL, server_task_run, task) == 0;
+    if (free_slot && !started) *slot = NULL;
+    pthread_mutex_unlock(&server->tasks_lock);
+    if (!started) {
         server_task_free(task);
-        server_reply_error(call, FF_ERR_INTERNAL, "cannot start a thread for the task", NULL, 0);
+        if (free_slot) {
+            server_reply_error(call, FF_ERR_INTERNAL, "cannot start a thread for the task", NULL,
+                               0);
+        } else {
+            server_reply_error(call, busy, NULL, NULL, 0);
+        }
         return;
     }
-    server->jobs_pending++;
+    call->loop->jobs_pending++;
     call->connection->jobs_pending++;
 }
 
@@ -1513,7 +1721,9 @@ static const ProtobufCMethodDescriptor *server_method_find(const char *path) {
 /* /metrics is open unless metrics_role is set; then it needs a principal of that role or an
  * admin. Replies and returns the refusal when the caller may not read it. */
 static ff_err server_metrics_authorize(server_call *call) {
+    pthread_rwlock_rdlock(&call->server->settings_lock);
     Fundflow__V1__PrincipalRole role = call->server->settings->metrics_role;
+    pthread_rwlock_unlock(&call->server->settings_lock);
     if (role == FUNDFLOW__V1__PRINCIPAL_ROLE__PRINCIPAL_ROLE_UNSPECIFIED) return FF_OK;
     ff_err err = server_authenticate(call->server, call);
     if (err == FF_OK && call->who.role != role &&
@@ -1537,14 +1747,25 @@ static void server_plain_routes(server_call *call, const char *path) {
     if (server_metrics_authorize(call) != FF_OK) return;
     log_head head = {0};
     ledger_head_read(server->ledger, &head);
+    pthread_mutex_lock(&server->connections_lock);
+    size_t connections = server->connection_count;
+    pthread_mutex_unlock(&server->connections_lock);
+    uint64_t loop_connections[FF_EVENT_LOOPS_MAX];
+    for (size_t l = 0; l < server->loop_count; l++) {
+        loop_connections[l] = server_loop_arrivals(server->loops[l]);
+    }
+    /* The hubs of every loop share their counts, so the first loop's give the totals. */
     metrics_gauges gauges = {.events_total = head.sequence,
                              .database_bytes = store_used_bytes(ledger_store(server->ledger)),
                              .queue_depth = writer_queue_depth(server->writer),
-                             .connections = server->connection_count,
+                             .connections = connections,
                              .read_queue_depth = readers_queue_depth(server->readers),
                              .log_lines_dropped = logsink_dropped(server->log),
-                             .watchers_parked = watch_hub_parked(server->watch),
-                             .sequence_waiters = watch_hub_parked(server->sequence_waits)};
+                             .watchers_parked = watch_hub_parked(server->loops[0]->watch),
+                             .sequence_waiters =
+                                 watch_hub_parked(server->loops[0]->sequence_waits),
+                             .loop_connections = loop_connections,
+                             .loop_count = server->loop_count};
     /* The cluster's status is read where it is kept, without blocking (server_cluster.h). */
     const server_cluster_ops *ops = server->settings->cluster;
     server_cluster_status *cluster = ops ? calloc(1, sizeof *cluster) : NULL;
@@ -1616,7 +1837,7 @@ static const ProtobufCMethodDescriptor *server_twirp_admit(server_call *call, co
                            (twirp_meta[]){{"content_type", content_type ? content_type : ""}}, 1);
         return NULL;
     }
-    if (call->server->shutting_down) {
+    if (server_shutting_down(call->server)) {
         server_reply_error(call, FF_ERR_SHUTTING_DOWN, NULL, NULL, 0);
         return NULL;
     }
@@ -1648,13 +1869,69 @@ static bool server_method_is_read_of_server(ff_server *server, const char *metho
            cluster_view_method_is(method) || strcmp(method, "ServerInfo") == 0;
 }
 
+/* ---- reads answered on the loop ----
+ *
+ * A read whose work is a bounded number of key look-ups, whatever the ledger's size, is answered
+ * on the loop that received it, with no hand-off to a reader thread and back (two thread
+ * wake-ups, more than the read itself costs): GetOrg (one organisation), GetEvent (one event),
+ * and GetPosition of one organisation without rollup, provider_contracts or as_at_date (each
+ * stream's balance is one seek; as_at_sequence is one seek too), and only with a body of at most
+ * FF_LOOP_READ_BODY_BYTES_MAX. Everything else that reads (pages, histories, reports, exports,
+ * reconciles, proofs, plugins, the cluster's RPCs, WatchEvents) goes to the reader threads, so
+ * that no long read holds up the loop and the writes' replies it sends. */
+
+static bool server_read_is_cheap(const char *method, const ProtobufCMessage *decoded) {
+    if (strcmp(method, "GetOrg") == 0 || strcmp(method, "GetEvent") == 0) return true;
+    if (strcmp(method, "GetPosition") != 0) return false;
+    const Fundflow__V1__GetPositionRequest *get =
+        (const Fundflow__V1__GetPositionRequest *)decoded;
+    return !get->rollup && !get->provider_contracts && get->as_at_date == 0;
+}
+
+static bool server_method_may_be_cheap(const char *method) {
+    return strcmp(method, "GetPosition") == 0 || strcmp(method, "GetOrg") == 0 ||
+           strcmp(method, "GetEvent") == 0;
+}
+
+/* Answers a cheap read here, or hands it to the reader threads decoded. False: not a read that
+ * may be cheap, and nothing was done. */
+static bool server_read_on_loop(server_call *call, const ProtobufCMethodDescriptor *method,
+                                query_handler handler) {
+    if (!server_method_may_be_cheap(method->name)) return false;
+    size_t body_bytes = evbuffer_get_length(evhttp_request_get_input_buffer(call->request));
+    if (body_bytes > FF_LOOP_READ_BODY_BYTES_MAX) return false;
+    ProtobufCMessage *decoded = server_body_decode(call, method->input);
+    if (decoded == NULL) return true;
+    if (!server_read_is_cheap(method->name, decoded)) {
+        server_read_queue(call, method->input, handler, decoded);
+        return true;
+    }
+    server_call_sequence_note(call);
+    ProtobufCMessage *response = NULL;
+    ff_failure failure;
+    failure_clear(&failure);
+    server_answer answer;
+    if (handler(call->server->ledger, &call->who, decoded, &response, &failure) == FF_OK) {
+        assert(response != NULL);
+        server_answer_message(call->content, response, &answer);
+        protobuf_c_message_free_unpacked(response, NULL);
+    } else {
+        assert(failure.code != FF_OK);
+        server_answer_failure(&failure, SIZE_MAX, &answer);
+    }
+    protobuf_c_message_free_unpacked(decoded, NULL);
+    server_answer_send(call, &answer);
+    return true;
+}
+
 /* Runs an admitted call, now or once the head reached its minimum sequence. */
 static void server_twirp_dispatch(server_call *call, const ProtobufCMethodDescriptor *method) {
     if (!server_method_is_on_loop(method->name)) {
         bool of_server = server_method_is_read_of_server(call->server, method->name);
         query_handler handler = of_server ? NULL : query_handler_find(method->name);
+        if (handler != NULL && server_read_on_loop(call, method, handler)) return;
         if (of_server || handler != NULL) {
-            server_read_queue(call, method->input, handler);
+            server_read_queue(call, method->input, handler, NULL);
             return;
         }
     }
@@ -1756,7 +2033,7 @@ static bool server_sequence_wait_begin(server_call *call, const ProtobufCMethodD
     *wait = (server_sequence_wait){.call = *call, .method = method, .min_sequence = min_sequence};
     struct bufferevent *bufferevent =
         evhttp_connection_get_bufferevent(call->connection->connection);
-    err = watch_hub_park(server->sequence_waits, &wait->waiter, min_sequence - 1,
+    err = watch_hub_park(call->loop->sequence_waits, &wait->waiter, min_sequence - 1,
                          server->settings->min_sequence_wait_ms, call->connection,
                          (int)bufferevent_getfd(bufferevent));
     if (err != FF_OK) {
@@ -1769,28 +2046,30 @@ static bool server_sequence_wait_begin(server_call *call, const ProtobufCMethodD
                            NULL, 0);
         return true;
     }
-    server->jobs_pending++;
+    call->loop->jobs_pending++;
     call->connection->jobs_pending++;
+    server_parked_head_check(call->loop);
     return true;
 }
 
 /* The hub hands a waiting request back: run it, refuse it, or free it for a client gone. */
 static void server_sequence_wake(void *argument, watch_waiter *waiter, watch_wake why) {
-    ff_server *server = argument;
+    server_loop *loop = argument;
+    ff_server *server = loop->server;
     server_sequence_wait *wait =
         (server_sequence_wait *)((char *)waiter - offsetof(server_sequence_wait, waiter));
     server_call *call = &wait->call;
     server_connection *tracked = call->connection;
     if (why == WATCH_WAKE_GONE || why == WATCH_WAKE_HUNG_UP) {
         if (why == WATCH_WAKE_HUNG_UP) server_parked_hung_up(tracked);
-        server_parked_drop(server, call);
+        server_parked_drop(call);
         free(wait);
         if (why == WATCH_WAKE_HUNG_UP) server_connection_release(tracked);
-        server_exit_if_idle(server);
+        server_exit_if_idle(loop);
         return;
     }
     tracked->jobs_pending--;
-    server->jobs_pending--;
+    loop->jobs_pending--;
     log_head head = {0};
     /* The head may have come without a report (the timer looks only at heads reported). */
     bool reached = why == WATCH_WAKE_HEAD ||
@@ -1800,7 +2079,7 @@ static void server_sequence_wake(void *argument, watch_waiter *waiter, watch_wak
     else if (reached) server_twirp_dispatch(call, wait->method);
     else server_sequence_refuse(call, head.sequence, wait->min_sequence);
     free(wait);
-    server_exit_if_idle(server);
+    server_exit_if_idle(loop);
 }
 
 static void server_twirp_route(server_call *call, const char *path) {
@@ -1838,8 +2117,9 @@ static void server_request_untracked(server_call *call, const char *path, ff_err
 }
 
 static void server_request_handle(struct evhttp_request *request, void *argument) {
-    ff_server *server = argument;
-    server_call call = {.server = server, .request = request,
+    server_loop *loop = argument;
+    ff_server *server = loop->server;
+    server_call call = {.server = server, .loop = loop, .request = request,
                         .started_us = server_monotonic_us(), .content = TWIRP_CONTENT_JSON};
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(request);
     const char *path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
@@ -1858,7 +2138,7 @@ static void server_request_handle(struct evhttp_request *request, void *argument
                                  "ways (Content-Length, Transfer-Encoding)");
         return;
     }
-    call.connection = server_connection_track(server, request);
+    call.connection = server_connection_track(loop, request);
     if (call.connection == NULL) {
         /* A health check is answered even when every slot is taken, so that a load balancer
          * does not take a busy server for a dead one. */
@@ -1868,7 +2148,7 @@ static void server_request_handle(struct evhttp_request *request, void *argument
     }
     server_arrival_served(call.connection->arrival);
     call.connection->awaiting_reply = true;
-    server->in_flight++;
+    server_in_flight_add(loop, 1);
     evhttp_request_set_on_complete_cb(request, server_reply_completed, call.connection);
     bool plain = strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
     if (plain && is_get) {
@@ -1884,25 +2164,43 @@ static void server_request_handle(struct evhttp_request *request, void *argument
 
 static void server_shutdown_grace_expired(evutil_socket_t fd, short what, void *argument) {
     (void)fd, (void)what;
-    ff_server *server = argument;
-    logsink_line(server->log, "level=warn msg=\"shutdown grace expired\" in_flight=%" PRIu64,
-                 server->in_flight);
-    event_base_loopexit(server->base, NULL);
+    server_loop *loop = argument;
+    logsink_line(loop->server->log,
+                 "level=warn msg=\"shutdown grace expired\" loop=%zu in_flight=%" PRIu64,
+                 loop->index, server_in_flight(loop));
+    event_base_loopexit(loop->base, NULL);
 }
 
-static void server_shutdown_begin(ff_server *server, int signal_number) {
-    if (server->shutting_down) return;
-    server->shutting_down = true;
-    watch_hub_close(server->watch);
-    watch_hub_close(server->sequence_waits);
-    logsink_line(server->log, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64,
-                 signal_number, server->in_flight);
-    evhttp_del_accept_socket(server->http, server->bound);
-    server->bound = NULL;
+/* On each loop once the server is shutting down: answers its parked requests, stops accepting
+ * on its listening socket, and ends when its requests are answered or the grace is over. */
+static void server_loop_shutdown(evutil_socket_t fd, short what, void *argument) {
+    (void)fd, (void)what;
+    server_loop *loop = argument;
+    if (loop->stopping) return;
+    loop->stopping = true;
+    watch_hub_close(loop->watch);
+    watch_hub_close(loop->sequence_waits);
+    if (loop->bound) evhttp_del_accept_socket(loop->http, loop->bound);
+    loop->bound = NULL;
     struct timeval grace = {FF_SHUTDOWN_GRACE_SECONDS, 0};
-    server->grace_event = evtimer_new(server->base, server_shutdown_grace_expired, server);
-    if (server->grace_event) evtimer_add(server->grace_event, &grace);
-    server_exit_if_idle(server);
+    loop->grace_event = evtimer_new(loop->base, server_shutdown_grace_expired, loop);
+    if (loop->grace_event) evtimer_add(loop->grace_event, &grace);
+    server_exit_if_idle(loop);
+}
+
+/* On the first loop, which takes the signals: every loop refuses new requests at once (the
+ * flag) and shuts down on its own thread. */
+static void server_shutdown_begin(ff_server *server, int signal_number) {
+    if (server_shutting_down(server)) return;
+    __atomic_store_n(&server->shutting_down, true, __ATOMIC_RELEASE);
+    uint64_t in_flight = 0;
+    for (size_t l = 0; l < server->loop_count; l++) in_flight += server_in_flight(server->loops[l]);
+    logsink_line(server->log, "level=info msg=\"shutting down\" signal=%d in_flight=%" PRIu64,
+                 signal_number, in_flight);
+    server_loop_shutdown(-1, 0, server->loops[0]);
+    for (size_t l = 1; l < server->loop_count; l++) {
+        event_active(server->loops[l]->shutdown_event, EV_READ, 0);
+    }
 }
 
 static void server_plugins_reload_run(reader_job *job) {
@@ -1960,7 +2258,10 @@ static void server_signal(evutil_socket_t signal_number, short what, void *argum
         logsink_line(server->log, "level=error msg=\"log file not reopened\" reason=\"%s\"",
                      error);
     }
+    /* The other loops read the admin token and metrics_role as they authenticate. */
+    pthread_rwlock_wrlock(&server->settings_lock);
     bool reread = config_reload(server->settings, error, sizeof error) == FF_OK;
+    pthread_rwlock_unlock(&server->settings_lock);
     if (reread) {
         logsink_line(server->log, "level=info msg=\"configuration re-read\" path=\"%s\"",
                      server->settings->config_path);
@@ -1982,11 +2283,15 @@ static void server_reader_check(evutil_socket_t fd, short what, void *argument) 
     }
 }
 
+/* The first loop binds the listening socket; every other loop accepts on a duplicate of it
+ * (the same socket: closing one duplicate leaves the others listening), so whichever loop is
+ * free takes the next connection, and serves it to its end. */
 static ff_err server_listen(ff_server *server) {
     config *settings = server->settings;
-    server->bound = evhttp_bind_socket_with_handle(server->http, settings->listen_host,
-                                                   settings->listen_port);
-    if (server->bound == NULL) {
+    server_loop *first = server->loops[0];
+    first->bound = evhttp_bind_socket_with_handle(first->http, settings->listen_host,
+                                                  settings->listen_port);
+    if (first->bound == NULL) {
         /* libevent keeps the socket call's errno across closing the socket it made. */
         int error = errno;
         if (error == EADDRINUSE) {
@@ -2002,52 +2307,109 @@ static ff_err server_listen(ff_server *server) {
     }
     struct sockaddr_storage address;
     socklen_t address_bytes = sizeof address;
-    evutil_socket_t socket_fd = evhttp_bound_socket_get_fd(server->bound);
+    evutil_socket_t socket_fd = evhttp_bound_socket_get_fd(first->bound);
     if (getsockname(socket_fd, (struct sockaddr *)&address, &address_bytes) != 0) return FF_ERR_IO;
     uint16_t port = ntohs(address.ss_family == AF_INET6
                               ? ((struct sockaddr_in6 *)&address)->sin6_port
                               : ((struct sockaddr_in *)&address)->sin_port);
     server->port = port;
+    for (size_t l = 1; l < server->loop_count; l++) {
+        server_loop *loop = server->loops[l];
+        int duplicate = fcntl(socket_fd, F_DUPFD_CLOEXEC, 0);
+        loop->bound = duplicate >= 0 ? evhttp_accept_socket_with_handle(loop->http, duplicate)
+                                     : NULL;
+        if (loop->bound == NULL) {
+            if (duplicate >= 0) close(duplicate);
+            fprintf(stderr, "fundflowd: cannot listen on %s:%u on event loop %zu: %s\n",
+                    settings->listen_host, port, l, strerror(errno));
+            return FF_ERR_LISTEN_FAILED;
+        }
+    }
     return FF_OK;
 }
 
-static ff_err server_events_add(ff_server *server) {
+/* The signals and the stale-reader check, on the first loop. */
+static ff_err server_signals_add(ff_server *server) {
+    struct event_base *base = server->loops[0]->base;
     static const int signals[] = {SIGTERM, SIGINT, SIGHUP};
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
-        server->signal_events[i] = evsignal_new(server->base, signals[i], server_signal, server);
+        server->signal_events[i] = evsignal_new(base, signals[i], server_signal, server);
         if (server->signal_events[i] == NULL || evsignal_add(server->signal_events[i], NULL)) {
             return FF_ERR_INTERNAL;
         }
     }
-    server->done_event = event_new(server->base, -1, 0, server_done_drain, server);
-    server->read_done_event = event_new(server->base, -1, 0, server_read_done_drain, server);
-    server->applied_event = event_new(server->base, -1, 0, server_applied_drain, server);
     struct timeval every = {FF_READER_CHECK_SECONDS, 0};
-    server->reader_check_event = event_new(server->base, -1, EV_PERSIST, server_reader_check,
-                                           server);
-    if (server->done_event == NULL || server->read_done_event == NULL ||
-        server->applied_event == NULL ||
-        server->reader_check_event == NULL ||
-        event_add(server->reader_check_event, &every) != 0) {
+    server->reader_check_event = event_new(base, -1, EV_PERSIST, server_reader_check, server);
+    if (server->reader_check_event == NULL || event_add(server->reader_check_event, &every) != 0) {
         return FF_ERR_INTERNAL;
     }
     return FF_OK;
 }
 
-static ff_err server_http_create(ff_server *server) {
-    server->http = evhttp_new(server->base);
-    if (server->http == NULL) return FF_ERR_NO_MEMORY;
+/* The events other threads activate to hand a loop its work. */
+static ff_err server_loop_events_add(server_loop *loop) {
+    loop->done_event = event_new(loop->base, -1, 0, server_done_drain, loop);
+    loop->read_done_event = event_new(loop->base, -1, 0, server_read_done_drain, loop);
+    loop->head_event = event_new(loop->base, -1, 0, server_head_drain, loop);
+    loop->shutdown_event = event_new(loop->base, -1, 0, server_loop_shutdown, loop);
+    loop->balance_event = event_new(loop->base, -1, 0, server_balance_drain, loop);
+    return loop->done_event && loop->read_done_event && loop->head_event &&
+                   loop->shutdown_event && loop->balance_event
+               ? FF_OK
+               : FF_ERR_NO_MEMORY;
+}
+
+static ff_err server_http_create(server_loop *loop) {
+    const config *settings = loop->server->settings;
+    loop->http = evhttp_new(loop->base);
+    if (loop->http == NULL) return FF_ERR_NO_MEMORY;
     /* libevent cuts off bodies past twice the limit before reading them; bodies between the
      * limit and that are read and refused with a Twirp error by server_body_decode. */
-    evhttp_set_max_body_size(server->http, (ev_ssize_t)(server->settings->body_bytes_max * 2));
-    evhttp_set_max_headers_size(server->http, FF_REQUEST_HEADER_BYTES_MAX);
-    evhttp_set_timeout(server->http, (int)server->settings->request_timeout_seconds);
-    evhttp_set_allowed_methods(server->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                                 EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-                                                 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
-    evhttp_set_gencb(server->http, server_request_handle, server);
-    evhttp_set_bevcb(server->http, server_arrival_begin, server);
+    evhttp_set_max_body_size(loop->http, (ev_ssize_t)(settings->body_bytes_max * 2));
+    evhttp_set_max_headers_size(loop->http, FF_REQUEST_HEADER_BYTES_MAX);
+    evhttp_set_timeout(loop->http, (int)settings->request_timeout_seconds);
+    evhttp_set_allowed_methods(loop->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                               EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                               EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(loop->http, server_request_handle, loop);
+    evhttp_set_bevcb(loop->http, server_arrival_begin, loop);
     return FF_OK;
+}
+
+/* One loop: its base, its HTTP server, its events and its hubs (sharing the server's counts). */
+static ff_err server_loop_create(ff_server *server, size_t index) {
+    server_loop *loop = calloc(1, sizeof *loop);
+    if (loop == NULL) return FF_ERR_NO_MEMORY;
+    server->loops[index] = loop;
+    loop->server = server;
+    loop->index = index;
+    loop->accepting = true; /* libevent's listener starts enabled */
+    pthread_mutex_init(&loop->done_lock, NULL);
+    pthread_mutex_init(&loop->read_done_lock, NULL);
+    const config *settings = server->settings;
+    loop->connections = calloc(settings->connections_max, sizeof *loop->connections);
+    loop->base = event_base_new();
+    if (loop->connections == NULL || loop->base == NULL) return FF_ERR_NO_MEMORY;
+    ff_err err = server_http_create(loop);
+    if (err == FF_OK) err = server_loop_events_add(loop);
+    if (err == FF_OK) {
+        err = watch_hub_create(loop->base, server_watchers_max(settings),
+                               &server->watchers_parked, server_watch_wake, loop, &loop->watch);
+    }
+    if (err == FF_OK) {
+        err = watch_hub_create(loop->base, server_watchers_max(settings),
+                               &server->sequence_waiters_parked, server_sequence_wake, loop,
+                               &loop->sequence_waits);
+    }
+    return err;
+}
+
+/* event_loops = 0: one per online core, within FF_EVENT_LOOPS_MAX. */
+static size_t server_loop_count(const config *settings) {
+    if (settings->event_loops != 0) return settings->event_loops;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    return (size_t)cores < FF_EVENT_LOOPS_MAX ? (size_t)cores : FF_EVENT_LOOPS_MAX;
 }
 
 ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
@@ -2061,27 +2423,21 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     created->plugins = plugins;
     created->started_monotonic_us = server_monotonic_us();
     created->started_at_us = (int64_t)time(NULL) * 1000000;
-    pthread_mutex_init(&created->done_lock, NULL);
-    pthread_mutex_init(&created->read_done_lock, NULL);
     pthread_mutex_init(&created->plugins_lock, NULL);
     pthread_mutex_init(&created->plugins_listed_lock, NULL);
+    pthread_mutex_init(&created->tasks_lock, NULL);
+    pthread_mutex_init(&created->connections_lock, NULL);
+    pthread_rwlock_init(&created->settings_lock, NULL);
     server_plugins_listed_refresh(created);
-    created->connections = calloc(settings->connections_max, sizeof *created->connections);
     created->metrics = metrics_create();
-    created->base = event_base_new();
-    ff_err err = created->connections && created->metrics && created->base ? FF_OK
-                                                                           : FF_ERR_NO_MEMORY;
+    ff_err err = created->metrics ? FF_OK : FF_ERR_NO_MEMORY;
     if (err == FF_OK) err = logsink_start(STDERR_FILENO, FF_LOG_BUFFER_BYTES, &created->log);
-    if (err == FF_OK) err = server_http_create(created);
-    if (err == FF_OK) err = server_events_add(created);
-    if (err == FF_OK) {
-        err = watch_hub_create(created->base, server_watchers_max(settings), server_watch_wake,
-                               created, &created->watch);
+    created->loop_count = server_loop_count(settings);
+    assert(created->loop_count >= 1 && created->loop_count <= FF_EVENT_LOOPS_MAX);
+    for (size_t l = 0; err == FF_OK && l < created->loop_count; l++) {
+        err = server_loop_create(created, l);
     }
-    if (err == FF_OK) {
-        err = watch_hub_create(created->base, server_watchers_max(settings),
-                               server_sequence_wake, created, &created->sequence_waits);
-    }
+    if (err == FF_OK) err = server_signals_add(created);
     /* The reader threads start before the server announces itself (server_run), so a client
      * that waits for "listening on" finds reads served. */
     if (err == FF_OK) {
@@ -2095,6 +2451,11 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
                             server_read_handed_back, created, &created->readers);
     }
     if (err == FF_OK) err = server_listen(created);
+    if (err == FF_OK) {
+        log_head head;
+        err = ledger_head_read(ledger, &head);
+        if (err == FF_OK) server_head_raise(created, head.sequence);
+    }
     if (err == FF_OK) principals_admin_token_warn(ledger, settings);
     if (err == FF_OK) {
         err = writer_start(ledger, settings->queue_depth_max, settings->commit_overlap,
@@ -2131,14 +2492,59 @@ static void server_announce(const ff_server *server) {
     fflush(stdout);
 }
 
+/* Runs one loop until it ends. Each loop answers cheap reads itself and authenticates every
+ * request in a read, so its thread keeps one read transaction, as the reader threads do. Only
+ * event_base_loopexit ends a loop: one with nothing to wait for still waits to be handed work. */
+static int server_loop_run(server_loop *loop) {
+    ff_store *store = ledger_store(loop->server->ledger);
+    (void)store_reader_attach(store);
+    int result = event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    store_reader_detach(store);
+    return result;
+}
+
+static void *server_loop_thread(void *argument) {
+    server_loop *loop = argument;
+    if (server_loop_run(loop) == -1) {
+        logsink_line(loop->server->log, "level=error msg=\"event loop failed\" loop=%zu",
+                     loop->index);
+    }
+    return NULL;
+}
+
 ff_err server_run(ff_server *server) {
+    /* The other loops' threads block the signals, so they reach the first loop's thread. */
+    sigset_t blocked, previous;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM), sigaddset(&blocked, SIGINT), sigaddset(&blocked, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    for (size_t l = 1; l < server->loop_count; l++) {
+        server_loop *loop = server->loops[l];
+        loop->thread_started = pthread_create(&loop->thread, NULL, server_loop_thread, loop) == 0;
+        if (!loop->thread_started) {
+            /* Its listening socket is never polled, so the others take every connection. */
+            logsink_line(server->log, "level=error msg=\"cannot start an event loop\" loop=%zu",
+                         l);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
     server_announce(server);
-    return event_base_dispatch(server->base) == -1 ? FF_ERR_INTERNAL : FF_OK;
+    int result = server_loop_run(server->loops[0]);
+    /* The first loop ends only once shutting down, unless libevent failed: then the others are
+     * told to shut down too. Each ends when its requests are answered or its grace is over. */
+    if (result == -1) server_shutdown_begin(server, 0);
+    for (size_t l = 1; l < server->loop_count; l++) {
+        server_loop *loop = server->loops[l];
+        if (!loop->thread_started) continue;
+        pthread_join(loop->thread, NULL);
+        loop->thread_started = false;
+    }
+    return result == -1 ? FF_ERR_INTERNAL : FF_OK;
 }
 
 /* Reads the readers handed back after the loop stopped: their replies cannot be sent. */
-static void server_leftover_reads_free(ff_server *server) {
-    for (reader_job *job = server->read_done_head; job != NULL;) {
+static void server_leftover_reads_free(server_loop *loop) {
+    for (reader_job *job = loop->read_done_head; job != NULL;) {
         reader_job *next = job->next;
         if (job->run == server_plugins_reload_run) {
             server_reload_free((server_reload *)job);
@@ -2151,11 +2557,11 @@ static void server_leftover_reads_free(ff_server *server) {
         server_read_free(read);
         job = next;
     }
-    server->read_done_head = server->read_done_tail = NULL;
+    loop->read_done_head = loop->read_done_tail = NULL;
 }
 
-static void server_leftover_jobs_free(ff_server *server) {
-    for (writer_job *job = server->done_head; job != NULL;) {
+static void server_leftover_jobs_free(server_loop *loop) {
+    for (writer_job *job = loop->done_head; job != NULL;) {
         writer_job *next = job->next;
         server_call *call = job->context;
         call->connection->jobs_pending--;
@@ -2164,49 +2570,67 @@ static void server_leftover_jobs_free(ff_server *server) {
         writer_job_free(job);
         job = next;
     }
-    server->done_head = server->done_tail = NULL;
+    loop->done_head = loop->done_tail = NULL;
+}
+
+/* Frees a loop once its thread has ended and the writer and readers are stopped. */
+static void server_loop_free(server_loop *loop) {
+    if (loop == NULL) return;
+    assert(!loop->thread_started);
+    if (loop->http) evhttp_free(loop->http);
+    watch_hub_free(loop->watch);
+    watch_hub_free(loop->sequence_waits);
+    /* libevent has closed every connection; what is left are untracked ones' watches. */
+    while (loop->arrivals) server_arrival_release(loop->arrivals);
+    for (size_t i = 0; i < loop->connection_count; i++) free(loop->connections[i]);
+    struct event *events[] = {loop->done_event, loop->read_done_event, loop->head_event,
+                              loop->shutdown_event, loop->grace_event, loop->balance_event};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+        if (events[i]) event_free(events[i]);
+    }
+    if (loop->base) event_base_free(loop->base);
+    pthread_mutex_destroy(&loop->done_lock);
+    pthread_mutex_destroy(&loop->read_done_lock);
+    free(loop->connections);
+    free(loop);
 }
 
 void server_free(ff_server *server) {
     if (server == NULL) return;
+    /* No loop runs now: what is released below must not wake another. */
+    __atomic_store_n(&server->shutting_down, true, __ATOMIC_RELEASE);
     /* The writer commits whatever is still queued before it stops; those replies cannot be sent,
      * so those commands were never acknowledged. */
     writer_stop(server->writer);
-    server_leftover_jobs_free(server);
+    for (size_t l = 0; l < server->loop_count; l++) {
+        if (server->loops[l]) server_leftover_jobs_free(server->loops[l]);
+    }
     /* The reader threads finish the reads still queued; their replies are dropped likewise. */
     readers_stop(server->readers);
-    server_leftover_reads_free(server);
+    for (size_t l = 0; l < server->loop_count; l++) {
+        if (server->loops[l]) server_leftover_reads_free(server->loops[l]);
+    }
     server_task *tasks[] = {server->verify, server->backup};
     for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
         if (tasks[i] == NULL) continue;
         pthread_join(tasks[i]->thread, NULL);
         server_task_free(tasks[i]);
     }
-    if (server->http) evhttp_free(server->http);
-    watch_hub_free(server->watch);
-    watch_hub_free(server->sequence_waits);
-    /* libevent has closed every connection; what is left are untracked ones' watches. */
-    while (server->arrivals) server_arrival_release(server->arrivals);
-    for (size_t i = 0; i < server->connection_count; i++) free(server->connections[i]);
     for (size_t i = 0; i < 3; i++) {
         if (server->signal_events[i]) event_free(server->signal_events[i]);
     }
-    if (server->done_event) event_free(server->done_event);
-    if (server->read_done_event) event_free(server->read_done_event);
-    if (server->applied_event) event_free(server->applied_event);
-    if (server->grace_event) event_free(server->grace_event);
     if (server->reader_check_event) event_free(server->reader_check_event);
-    if (server->base) event_base_free(server->base);
+    for (size_t l = 0; l < server->loop_count; l++) server_loop_free(server->loops[l]);
     metrics_free(server->metrics);
-    pthread_mutex_destroy(&server->done_lock);
-    pthread_mutex_destroy(&server->read_done_lock);
     pthread_mutex_destroy(&server->plugins_lock);
+    pthread_mutex_destroy(&server->tasks_lock);
+    pthread_mutex_destroy(&server->connections_lock);
+    pthread_rwlock_destroy(&server->settings_lock);
     if (server->plugins_listed) {
         protobuf_c_message_free_unpacked(&server->plugins_listed->base, NULL);
     }
     pthread_mutex_destroy(&server->plugins_listed_lock);
     /* Last: everything above may still log. */
     logsink_stop(server->log);
-    free(server->connections);
     free(server);
 }

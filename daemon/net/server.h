@@ -1,10 +1,11 @@
-/* fundflowd's network layer: Twirp over libevent's evhttp, with one writer thread and a pool of
- * reader threads behind it.
+/* fundflowd's network layer: Twirp over libevent's evhttp on one event loop per core
+ * (event_loops), with one writer thread and a pool of reader threads behind them.
  *
- * The event-loop thread accepts connections, routes requests and checks who asks, queues reads
- * for the reader threads (readers.h: they decode, query and encode) and writes for the writer.
- * Both hand their finished work back through event_active, and the loop thread sends every
- * reply. Its log lines go through a log sink (logsink.h) that never waits for stderr. "/", "/ui"
+ * Each loop thread accepts connections on the shared listening socket, routes their requests and
+ * checks who asks, answers the cheap reads itself (GetPosition of one organisation, GetOrg,
+ * GetEvent), queues other reads for the reader threads (readers.h: they decode, query and
+ * encode) and writes for the writer. Both hand their finished work back, through event_active,
+ * to the loop the request came on, which sends every reply of its connections. Its log lines go through a log sink (logsink.h) that never waits for stderr. "/", "/ui"
  * and "/ui/..." are the web view's static files (ui.h), which need no token.
  *
  * In a cluster (settings->cluster, server_cluster.h) a node that does not lead refuses writes

@@ -12,6 +12,7 @@
 struct watch_hub {
     struct event_base *base;
     size_t waiters_max, parked;
+    size_t *parked_total; /* atomic: this hub's and any other's that shares it */
     uint64_t head; /* the highest head reported */
     bool closed;
     watch_wake_callback wake;
@@ -19,13 +20,21 @@ struct watch_hub {
     watch_waiter *first;
 };
 
-ff_err watch_hub_create(struct event_base *base, size_t waiters_max, watch_wake_callback wake,
-                        void *argument, watch_hub **hub_out) {
+/* A hub's own count when it shares none. */
+typedef struct watch_hub_alone {
+    watch_hub hub;
+    size_t parked_total;
+} watch_hub_alone;
+
+ff_err watch_hub_create(struct event_base *base, size_t waiters_max, size_t *shared_parked,
+                        watch_wake_callback wake, void *argument, watch_hub **hub_out) {
     assert(base != NULL && waiters_max >= 1 && wake != NULL);
-    watch_hub *hub = calloc(1, sizeof *hub);
-    if (hub == NULL) return FF_ERR_NO_MEMORY;
-    *hub = (watch_hub){.base = base, .waiters_max = waiters_max, .wake = wake,
-                       .argument = argument};
+    watch_hub_alone *alone = calloc(1, sizeof *alone);
+    if (alone == NULL) return FF_ERR_NO_MEMORY;
+    watch_hub *hub = &alone->hub;
+    *hub = (watch_hub){.base = base, .waiters_max = waiters_max,
+                       .parked_total = shared_parked ? shared_parked : &alone->parked_total,
+                       .wake = wake, .argument = argument};
     *hub_out = hub;
     return FF_OK;
 }
@@ -41,6 +50,7 @@ static void watch_waiter_unlink(watch_waiter *waiter) {
     if (waiter->hang_up) event_free(waiter->hang_up);
     *waiter = (watch_waiter){0};
     hub->parked--;
+    __atomic_sub_fetch(hub->parked_total, 1, __ATOMIC_RELAXED);
 }
 
 static void watch_waiter_hand_back(watch_waiter *waiter, watch_wake why) {
@@ -75,13 +85,19 @@ ff_err watch_hub_park(watch_hub *hub, watch_waiter *waiter, uint64_t after_seque
                       uint32_t wait_ms, const void *owner, int socket) {
     assert(waiter != NULL && waiter->hub == NULL);
     if (hub->closed) return FF_ERR_SHUTTING_DOWN;
-    if (hub->parked >= hub->waiters_max) return FF_ERR_WATCHERS_FULL;
+    /* A place is taken before anything else, so that hubs sharing the count never pass the
+     * limit together. */
+    if (__atomic_add_fetch(hub->parked_total, 1, __ATOMIC_SEQ_CST) > hub->waiters_max) {
+        __atomic_sub_fetch(hub->parked_total, 1, __ATOMIC_RELAXED);
+        return FF_ERR_WATCHERS_FULL;
+    }
     struct event *timer = evtimer_new(hub->base, watch_waiter_timer, waiter);
     struct event *hang_up =
         socket >= 0 ? event_new(hub->base, socket, EV_READ, watch_waiter_readable, waiter) : NULL;
     if (timer == NULL || (socket >= 0 && hang_up == NULL)) {
         if (timer) event_free(timer);
         if (hang_up) event_free(hang_up);
+        __atomic_sub_fetch(hub->parked_total, 1, __ATOMIC_RELAXED);
         return FF_ERR_NO_MEMORY;
     }
     if (hang_up) event_add(hang_up, NULL);
@@ -123,7 +139,7 @@ void watch_hub_close(watch_hub *hub) {
 }
 
 size_t watch_hub_parked(const watch_hub *hub) {
-    return hub->parked;
+    return __atomic_load_n(hub->parked_total, __ATOMIC_SEQ_CST);
 }
 
 size_t watch_hub_limit(const watch_hub *hub) {
@@ -135,5 +151,5 @@ void watch_hub_free(watch_hub *hub) {
     /* Shutdown closed the hub, so only a loop that stopped another way leaves waiters. */
     while (hub->first != NULL) watch_waiter_hand_back(hub->first, WATCH_WAKE_GONE);
     assert(hub->parked == 0);
-    free(hub);
+    free((watch_hub_alone *)hub);
 }

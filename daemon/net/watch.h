@@ -6,7 +6,8 @@
  * The server reads a request's page on a reader thread; when the page is empty it parks the
  * request here with the last sequence the page examined, and on a wake queues the read again.
  * The writer's commits reach the hub through watch_hub_head_advanced, which the loop calls as it
- * hands back each finished write. Everything here runs on the loop thread.
+ * hands back each finished write. Everything here runs on the loop thread of the hub's base,
+ * except watch_hub_parked and watch_hub_limit.
  */
 #ifndef FUNDFLOW_WATCH_H
 #define FUNDFLOW_WATCH_H
@@ -43,9 +44,12 @@ typedef struct watch_waiter {
 /* Receives a waiter once it has left the hub. */
 typedef void (*watch_wake_callback)(void *argument, watch_waiter *waiter, watch_wake why);
 
-/* A hub of at most waiters_max parked requests (at least 1). FF_ERR_NO_MEMORY. */
-ff_err watch_hub_create(struct event_base *base, size_t waiters_max, watch_wake_callback wake,
-                        void *argument, watch_hub **hub_out);
+/* A hub of at most waiters_max parked requests (at least 1), on base's loop. shared_parked,
+ * when not NULL, is a count shared by several hubs (one per event loop, each on its own thread):
+ * waiters_max then bounds their parked requests together, and watch_hub_parked gives the total.
+ * FF_ERR_NO_MEMORY. */
+ff_err watch_hub_create(struct event_base *base, size_t waiters_max, size_t *shared_parked,
+                        watch_wake_callback wake, void *argument, watch_hub **hub_out);
 
 /* Parks waiter until the head passes after_sequence or wait_ms pass. When the head has passed
  * it already, the waiter is woken on the loop's next turn, never inside this call. libevent 2.1
@@ -68,7 +72,8 @@ void watch_hub_owner_gone(watch_hub *hub, const void *owner);
 /* Hands back every waiter with WATCH_WAKE_SHUTDOWN and refuses parking from now on. */
 void watch_hub_close(watch_hub *hub);
 
-/* How many requests are parked now, and the most that may be. */
+/* How many requests are parked now (in every hub sharing the count), and the most that may be.
+ * Any thread. */
 size_t watch_hub_parked(const watch_hub *hub);
 size_t watch_hub_limit(const watch_hub *hub);
 

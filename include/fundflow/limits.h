@@ -537,4 +537,32 @@
 #define FF_VERIFY_DECODE_ARENA_BYTES (8 * 1024 * 1024)
 #endif
 
+/* ---- reads and writes on every core: fundflowd's event loops (issue 14, item 4) ---- */
+
+/* The most event loops fundflowd runs (event_loops; 0, the default, means one per online core
+ * within this). Each loop thread keeps a read transaction, so an LMDB reader slot, for its life. */
+#ifndef FF_EVENT_LOOPS_MAX
+#define FF_EVENT_LOOPS_MAX 16
+#endif
+
+/* The largest request body a read may have and still be answered on the loop that received it
+ * (GetPosition, GetOrg, GetEvent; docs/ARCHITECTURE.md, "Reads"): a larger one goes to the
+ * reader threads, so decoding on the loop stays bounded too. */
+#ifndef FF_LOOP_READ_BODY_BYTES_MAX
+#define FF_LOOP_READ_BODY_BYTES_MAX 1024
+#endif
+
+/* How many more connections one event loop may hold than the loop holding fewest before it
+ * stops accepting, so that a burst of connections is shared out between the loops. */
+#ifndef FF_LOOP_CONNECTIONS_AHEAD_MAX
+#define FF_LOOP_CONNECTIONS_AHEAD_MAX 1
+#endif
+
+/* How long the log thread lets lines gather after the first line on an empty ring wakes it, in
+ * microseconds: one wake-up and one write per batch of lines instead of per request. At 30,000
+ * requests a second this gathers about 4 kB, far below FF_LOG_BUFFER_BYTES. */
+#ifndef FF_LOG_GATHER_MICROSECONDS
+#define FF_LOG_GATHER_MICROSECONDS 1000
+#endif
+
 #endif

@@ -35,22 +35,6 @@ static const char *fundflowd_path;
 
 /* ---- helpers ---- */
 
-/* Sends WatchEvents as JSON on a raw connection of its own and returns the socket, the reply
- * still to be read. */
-static int watch_send(uint16_t port, uint64_t after, uint32_t wait_ms) {
-    char body[128], request[512];
-    int body_bytes = snprintf(body, sizeof body, "{\"after_sequence\":%llu,\"wait_ms\":%u}",
-                              (unsigned long long)after, wait_ms);
-    snprintf(request, sizeof request,
-             "POST /twirp/fundflow.v1.Ledger/WatchEvents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-             body_bytes, body);
-    int fd = http_raw_connect(port, NULL);
-    assert_true(fd >= 0);
-    assert_int_equal(http_raw_send(fd, request), 0);
-    return fd;
-}
-
 /* Calls WatchEvents in protobuf and returns its decoded page, failing on anything but 200. */
 static Fundflow__V1__WatchEventsResponse *watch_call(uint16_t port, uint64_t after,
                                                     uint32_t max_events, uint32_t wait_ms) {
@@ -122,7 +106,7 @@ static int server_teardown(void **state) {
 
 static void test_parked_watcher_gets_the_write(void **state) {
     test_server *server = *state;
-    int fd = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    int fd = test_server_watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
     test_server_metric_await(server->port, "fundflow_watchers_parked", 1);
     /* Event 4: £1.00 from X24 to QUE. */
     assert_int_equal(test_server_allocate(server->port, "parked-1", 100), 4);
@@ -188,7 +172,9 @@ static void test_a_wait_that_ends_is_an_empty_page_with_the_head(void **state) {
 static void test_the_limit_refuses_the_next_watcher_naming_it(void **state) {
     test_server *server = *state;
     int fds[WATCH_LIMIT];
-    for (int i = 0; i < WATCH_LIMIT; i++) fds[i] = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    for (int i = 0; i < WATCH_LIMIT; i++) {
+        fds[i] = test_server_watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    }
     test_server_metric_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
     http_reply reply;
     assert_int_equal(http_twirp_json(server->port, "WatchEvents",
@@ -217,7 +203,7 @@ static void test_a_client_that_hangs_up_while_parked_is_freed(void **state) {
     for (int round = 0; round < 3; round++) {
         int fds[WATCH_LIMIT];
         for (int i = 0; i < WATCH_LIMIT; i++) {
-            fds[i] = watch_send(server->port, 3, WATCH_WAIT_MAX_MS);
+            fds[i] = test_server_watch_send(server->port, 3, WATCH_WAIT_MAX_MS);
         }
         test_server_metric_await(server->port, "fundflow_watchers_parked", WATCH_LIMIT);
         for (int i = 0; i < WATCH_LIMIT; i++) close(fds[i]);
@@ -234,7 +220,7 @@ static void test_a_client_that_hangs_up_while_parked_is_freed(void **state) {
 
 static void test_shutdown_answers_parked_watchers(void **state) {
     test_server *server = *state;
-    int fd = watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
+    int fd = test_server_watch_send(server->port, 3, WATCH_WAIT_LONG_MS);
     test_server_metric_await(server->port, "fundflow_watchers_parked", 1);
     assert_int_equal(kill(server->pid, SIGTERM), 0);
     /* Answered at once with what there is, the head, and the connection closed. */

@@ -386,6 +386,20 @@ void test_server_cleanup(test_server *server) {
     server->directory = NULL;
 }
 
+int test_server_watch_send(uint16_t port, uint64_t after, uint32_t wait_ms) {
+    char body[128], request[512];
+    int body_bytes = snprintf(body, sizeof body, "{\"after_sequence\":%llu,\"wait_ms\":%u}",
+                              (unsigned long long)after, wait_ms);
+    snprintf(request, sizeof request,
+             "POST /twirp/fundflow.v1.Ledger/WatchEvents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+             body_bytes, body);
+    int fd = http_raw_connect(port, NULL);
+    assert_true(fd >= 0);
+    assert_int_equal(http_raw_send(fd, request), 0);
+    return fd;
+}
+
 uint64_t test_server_head(uint16_t port) {
     Fundflow__V1__ServerInfoRequest request = FUNDFLOW__V1__SERVER_INFO_REQUEST__INIT;
     http_reply reply;

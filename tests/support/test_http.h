@@ -74,6 +74,10 @@ int test_server_stop(test_server *server);
 int test_server_wait(test_server *server);
 void test_server_cleanup(test_server *server);
 
+/* Sends WatchEvents as JSON (after after_sequence, waiting at most wait_ms) on a raw connection of
+ * its own and returns the socket, the reply still to be read (http_raw_reply_read). */
+int test_server_watch_send(uint16_t port, uint64_t after, uint32_t wait_ms);
+
 /* The head sequence from ServerInfo. */
 uint64_t test_server_head(uint16_t port);
 

@@ -20,6 +20,12 @@
 # clients on 2 threads. GetPosition: fundflow-bench --reads, 16 connections, after a few seconds
 # of batched writes so that the position has history.
 #
+# Besides the rates, it prints each side's CPU time per lookup (user + system): the server's
+# (fundflowd's from /proc/PID/stat; PostgreSQL's postmaster with its exited backends, which it
+# reaped) and the client's (fundflow-bench, pgbench, under /usr/bin/time). On a shared machine the
+# rates move with the load; the CPU per lookup moves far less, and it is what two cores can give:
+# at most 2 s of CPU a second, shared by server and client.
+#
 # Every step is bounded by `timeout`; the whole run by about 4 × SECONDS + 90 seconds.
 # Exit codes: 0 measured; 1 a step failed; 2 usage; 3 PostgreSQL is missing and cannot be
 # installed.
@@ -117,16 +123,38 @@ done
 BENCH="timeout $STEP_LIMIT $BIN_DIR/fundflow-bench --server http://127.0.0.1:$PORT"
 $BENCH --connections 2 --batch-sizes 1000 --seconds 3 >/dev/null || exit 1
 
+# A process's CPU time in clock ticks: user + system, and with "children" its reaped children's.
+process_ticks() {
+    awk -v children="${2:-}" '{ print $14 + $15 + (children ? $16 + $17 : 0) }' "/proc/$1/stat"
+}
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+# Microseconds of CPU per request: ticks over requests.
+per_request() { awk -v t="$1" -v n="$2" -v hz="$TICKS_PER_SECOND" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "?" }'; }
+# A client's user + system seconds, as /usr/bin/time -f "%U %S" wrote them, per request.
+client_per_request() { awk -v n="$2" '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "?" }' "$1"; }
+
 # ---- the two measurements, one after the other in the same run ----
 echo "== fundflowd GetPosition, $CLIENTS connections, $SECONDS_EACH s"
-$BENCH --reads --connections "$CLIENTS" --seconds "$SECONDS_EACH" >"$WORK/ff.out" || exit 1
+FF_TICKS=$(process_ticks "$SERVER_PID")
+/usr/bin/time -f "%U %S" -o "$WORK/ff.time" $BENCH --reads --connections "$CLIENTS" \
+    --seconds "$SECONDS_EACH" >"$WORK/ff.out" || exit 1
+FF_TICKS=$(( $(process_ticks "$SERVER_PID") - FF_TICKS ))
 tail -n +3 "$WORK/ff.out"
 FF_RATE=$(awk '$1 == "read" { print $5 }' "$WORK/ff.out")
+FF_COUNT=$(awk '$1 == "read" { print $3 }' "$WORK/ff.out")
 echo "== PostgreSQL $(basename "$(dirname "$PG_BIN")") balance lookup, $CLIENTS clients, $SECONDS_EACH s"
-timeout "$STEP_LIMIT" "$PG_BIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" \
-    -h 127.0.0.1 -p "$PG_PORT" -U bench -f "$WORK/lookup.sql" postgres >"$WORK/pg.out" 2>&1 \
-    || { cat "$WORK/pg.out" >&2; exit 1; }
+PG_PID=$(head -n 1 "$PG_DATA/postmaster.pid")
+PG_TICKS=$(process_ticks "$PG_PID" children)
+/usr/bin/time -f "%U %S" -o "$WORK/pg.time" timeout "$STEP_LIMIT" "$PG_BIN/pgbench" -n \
+    -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -h 127.0.0.1 -p "$PG_PORT" -U bench \
+    -f "$WORK/lookup.sql" postgres >"$WORK/pg.out" 2>&1 || { cat "$WORK/pg.out" >&2; exit 1; }
+# pgbench has ended, so every backend has exited and the postmaster has reaped it.
+PG_TICKS=$(( $(process_ticks "$PG_PID" children) - PG_TICKS ))
 grep -E "latency average|^tps" "$WORK/pg.out"
 PG_RATE=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pg.out" | head -n 1)
+PG_COUNT=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pg.out")
+echo "== CPU per lookup (us): fundflowd $(per_request "$FF_TICKS" "$FF_COUNT"), fundflow-bench" \
+    "$(client_per_request "$WORK/ff.time" "$FF_COUNT"); PostgreSQL $(per_request "$PG_TICKS" \
+    "$PG_COUNT"), pgbench $(client_per_request "$WORK/pg.time" "$PG_COUNT")"
 echo "== GetPosition ${FF_RATE}/s, PostgreSQL ${PG_RATE}/s: $(awk -v f="$FF_RATE" -v p="$PG_RATE" \
     'BEGIN { if (p > 0) printf "%.2f", f / p; else print "?" }') times PostgreSQL's (target: 1.5)"
