@@ -1880,17 +1880,18 @@ static bool server_method_is_read_of_server(ff_server *server, const char *metho
  * reconciles, proofs, plugins, the cluster's RPCs, WatchEvents) goes to the reader threads, so
  * that no long read holds up the loop and the writes' replies it sends. */
 
-static bool server_read_is_cheap(const char *method, const ProtobufCMessage *decoded) {
-    if (strcmp(method, "GetOrg") == 0 || strcmp(method, "GetEvent") == 0) return true;
-    if (strcmp(method, "GetPosition") != 0) return false;
-    const Fundflow__V1__GetPositionRequest *get =
-        (const Fundflow__V1__GetPositionRequest *)decoded;
-    return !get->rollup && !get->provider_contracts && get->as_at_date == 0;
-}
-
 static bool server_method_may_be_cheap(const char *method) {
     return strcmp(method, "GetPosition") == 0 || strcmp(method, "GetOrg") == 0 ||
            strcmp(method, "GetEvent") == 0;
+}
+
+/* Whether a decoded request of a method that may be cheap is: GetOrg and GetEvent always are. */
+static bool server_read_is_cheap(const char *method, const ProtobufCMessage *decoded) {
+    assert(server_method_may_be_cheap(method));
+    if (strcmp(method, "GetPosition") != 0) return true;
+    const Fundflow__V1__GetPositionRequest *get =
+        (const Fundflow__V1__GetPositionRequest *)decoded;
+    return !get->rollup && !get->provider_contracts && get->as_at_date == 0;
 }
 
 /* Answers a cheap read here, or hands it to the reader threads decoded. False: not a read that
