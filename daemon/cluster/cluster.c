@@ -55,6 +55,7 @@ struct ff_cluster {
     uv_loop_t loop;
     uv_async_t wake;
     uv_timer_t tick;
+    uv_check_t settle; /* stopping: after each turn of the loop, whether Raft may close yet */
     struct raft_uv_transport transport;
     struct raft_io io;
     struct raft_fsm fsm;
@@ -65,13 +66,16 @@ struct ff_cluster {
     uint64_t barrier_term;
     uint64_t barrier_done_term;
     bool barrier_in_flight;
-    bool closing;
+    bool draining; /* stopping: ops refused, Raft closed once its log is settled */
+    unsigned settle_ticks;
+    bool closing;  /* raft_close called */
     pthread_t thread;
     /* lock guards everything below. */
     pthread_mutex_t lock;
     pthread_cond_t answered;
     cluster_op *queue_head;
     cluster_op *queue_tail;
+    unsigned callers; /* threads inside op_run, which cluster_stop waits out before freeing */
     bool stopping;
     bool ready;
     cluster_status status;
@@ -185,7 +189,7 @@ static void barrier_done(struct raft_barrier *request, int status) {
         fprintf(stderr, "level=info msg=\"cluster: leading, ready for writes\" term=%" PRIu64 "\n",
                 cluster->barrier_term);
     }
-    if (!cluster->closing) status_refresh(cluster);
+    if (!cluster->draining) status_refresh(cluster);
 }
 
 /* A new leader first commits a barrier of its own term, so that every entry committed before
@@ -201,8 +205,15 @@ static void barrier_start_if_needed(ff_cluster *cluster) {
     if (raft_barrier(raft, &cluster->barrier, barrier_done) == 0) cluster->barrier_in_flight = true;
 }
 
+static void close_when_settled(ff_cluster *cluster);
+
 static void tick_run(uv_timer_t *timer) {
     ff_cluster *cluster = timer->data;
+    if (cluster->draining) {
+        cluster->settle_ticks++;
+        close_when_settled(cluster);
+        return;
+    }
     barrier_start_if_needed(cluster);
     status_refresh(cluster);
 }
@@ -281,10 +292,47 @@ static void op_begin(ff_cluster *cluster, cluster_op *op) {
     if (rv != 0) op_finish(op, err_from_raft(rv));
 }
 
+/* Raft and raft_uv have closed every handle and request of theirs: closing this layer's three
+ * ends the loop. */
 static void raft_closed(struct raft *raft) {
     ff_cluster *cluster = raft->data;
     uv_close((uv_handle_t *)&cluster->wake, NULL);
     uv_close((uv_handle_t *)&cluster->tick, NULL);
+    uv_close((uv_handle_t *)&cluster->settle, NULL);
+}
+
+/* raft_uv 0.15 must not be closed while it truncates the log on disk (on libuv's thread pool):
+ * closing calls the truncation's barrier callback a second time, which frees the request the
+ * pool is still using, and the pool's completion then writes through the freed request
+ * (uvTruncateAfterWorkCb; a SIGSEGV at stop, seen as 1 run in 30 of test_cluster_minority;
+ * canonical/raft fixed it after 0.15, commit 5319cd9). A follower truncates only to replace
+ * conflicting entries by an AppendEntries' own, which it appends at once, and raft_uv starts
+ * that append only once the truncation has finished. So while every entry of the log is stored
+ * (last_stored at the last index), no truncation runs; Raft's other disk work, which raft_uv
+ * does wait for when closing, has finished then too. */
+static bool raft_log_settled(ff_cluster *cluster) {
+    return cluster->raft.last_stored >= raft_last_index(&cluster->raft);
+}
+
+/* Stopping, on the loop: closes Raft once its log is settled, or after
+ * FF_CLUSTER_STOP_SETTLE_TICKS ticks of waiting (a disk failing every write never settles). */
+static void close_when_settled(ff_cluster *cluster) {
+    if (cluster->closing) return;
+    bool settled = raft_log_settled(cluster);
+    if (!settled && cluster->settle_ticks < FF_CLUSTER_STOP_SETTLE_TICKS) return;
+    if (!settled) {
+        fprintf(stderr, "level=warn msg=\"cluster: closing Raft with log writes still in "
+                "flight\" last_stored=%" PRIu64 " last_index=%" PRIu64 "\n",
+                (uint64_t)cluster->raft.last_stored, (uint64_t)raft_last_index(&cluster->raft));
+    }
+    cluster->closing = true;
+    uv_check_stop(&cluster->settle);
+    uv_timer_stop(&cluster->tick);
+    raft_close(&cluster->raft, raft_closed);
+}
+
+static void settle_run(uv_check_t *check) {
+    close_when_settled(check->data);
 }
 
 /* Runs the queued requests, or, once stopping, answers them and closes Raft. */
@@ -298,17 +346,17 @@ static void wake_run(uv_async_t *async) {
     while (queued != NULL) {
         cluster_op *op = queued;
         queued = op->next;
-        if (stopping || cluster->closing) {
+        if (stopping || cluster->draining) {
             if (op->kind == OP_APPLY) raft_free(op->buffer.base);
             op_finish(op, FF_ERR_REPLICATION_UNKNOWN);
         } else {
             op_begin(cluster, op);
         }
     }
-    if (stopping && !cluster->closing) {
-        cluster->closing = true;
-        uv_timer_stop(&cluster->tick);
-        raft_close(&cluster->raft, raft_closed);
+    if (stopping && !cluster->draining) {
+        cluster->draining = true;
+        uv_check_start(&cluster->settle, settle_run);
+        close_when_settled(cluster);
     }
 }
 
@@ -340,11 +388,14 @@ static ff_err op_run(ff_cluster *cluster, cluster_op *op) {
         cluster->queue_head = op;
     }
     cluster->queue_tail = op;
-    pthread_mutex_unlock(&cluster->lock);
+    cluster->callers++;
+    /* Under the lock: the loop closes wake only after it has seen stopping, which the lock holds
+     * off until this send is made. */
     uv_async_send(&cluster->wake);
-    pthread_mutex_lock(&cluster->lock);
     while (!op->done) pthread_cond_wait(&cluster->answered, &cluster->lock);
     ff_err result = op->result;
+    cluster->callers--;
+    pthread_cond_broadcast(&cluster->answered); /* cluster_stop may be waiting for callers */
     pthread_mutex_unlock(&cluster->lock);
     return result;
 }
@@ -598,10 +649,13 @@ static ff_err raft_run(ff_cluster *cluster, char *error, size_t error_bytes) {
     uv_timer_init(&cluster->loop, &cluster->tick);
     cluster->tick.data = cluster;
     uv_timer_start(&cluster->tick, tick_run, 0, FF_CLUSTER_TICK_MS);
+    uv_check_init(&cluster->loop, &cluster->settle);
+    cluster->settle.data = cluster;
     status_refresh(cluster);
     if (pthread_create(&cluster->thread, NULL, loop_thread, cluster) != 0) {
         uv_close((uv_handle_t *)&cluster->wake, NULL);
         uv_close((uv_handle_t *)&cluster->tick, NULL);
+        uv_close((uv_handle_t *)&cluster->settle, NULL);
         return start_fail(error, error_bytes, "thread", "cannot create");
     }
     return FF_OK;
@@ -643,12 +697,20 @@ ff_err cluster_start(const cluster_config *config, const char *data_dir, ff_ledg
     return FF_OK;
 }
 
+/* The order: no more callbacks out or ops in; the loop answers the queued ops, waits until
+ * Raft's log is settled, closes Raft (which answers the ops inside it) and, once Raft's close
+ * callback has run, its own handles, so the loop ends with none; the thread is joined; the
+ * callers answered leave op_run; then raft_uv, the transport and the loop are freed. */
 void cluster_stop(ff_cluster *cluster) {
     if (cluster == NULL) return;
+    cluster_fsm_notify_set(&cluster->fsm_state, NULL, NULL);
     pthread_mutex_lock(&cluster->lock);
     cluster->stopping = true;
-    pthread_mutex_unlock(&cluster->lock);
     uv_async_send(&cluster->wake);
+    pthread_mutex_unlock(&cluster->lock);
     pthread_join(cluster->thread, NULL);
+    pthread_mutex_lock(&cluster->lock);
+    while (cluster->callers > 0) pthread_cond_wait(&cluster->answered, &cluster->lock);
+    pthread_mutex_unlock(&cluster->lock);
     cluster_free(cluster);
 }

@@ -87,8 +87,11 @@ ff_err cluster_add(ff_cluster *cluster, uint64_t id, const char *raft_address, c
 ff_err cluster_remove(ff_cluster *cluster, uint64_t id);
 ff_err cluster_transfer(ff_cluster *cluster, uint64_t id); /* 0: Raft picks a voter */
 
-/* Closes Raft, answers every waiting caller (FF_ERR_REPLICATION_UNKNOWN), joins the thread and
- * frees everything. The ledger is untouched. NULL is ignored. */
+/* Stops the applied callback, answers every waiting caller (FF_ERR_REPLICATION_UNKNOWN), closes
+ * Raft once the writes of its log in flight have finished, joins the thread, waits until the
+ * callers answered have returned and frees everything. Other calls (cluster_ready, _leader,
+ * _status_read) must have returned before it starts. The ledger is untouched. NULL is
+ * ignored. */
 void cluster_stop(ff_cluster *cluster);
 
 #endif

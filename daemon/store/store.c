@@ -325,40 +325,64 @@ void store_remove(const char *data_dir) {
     rmdir(data_dir);
 }
 
-/* The fault plan: when armed, the countdown'th counted call of the armed kinds fails with err. */
+/* The fault plan: when armed, the countdown'th counted call of the armed kinds fails with err.
+ * A test arms it on one thread while the store may be used on several (verify reads on a chain
+ * thread of its own too), so armed is read atomically, the one cheap check every call makes
+ * when no fault is planned, and the plan is read and changed only under store_fault_lock. The
+ * error of a fault that fired is the firing thread's own copy, store_fault_fired. */
 static struct {
-    bool armed;
+    bool armed; /* atomic */
     bool persistent;
     unsigned kinds;
     uint64_t countdown;
     ff_err err;
 } store_fault;
+static pthread_mutex_t store_fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local ff_err store_fault_fired;
 
 void store_fault_inject(unsigned kinds, uint64_t nth_call, ff_err err, bool persistent) {
     assert(nth_call >= 1 && err != FF_OK && err != FF_ERR_NOT_FOUND);
     assert(kinds != 0 &&
            (kinds & ~(unsigned)(STORE_FAULT_WRITES | STORE_FAULT_READS | STORE_FAULT_SYNC)) == 0);
-    store_fault.armed = true;
+    pthread_mutex_lock(&store_fault_lock);
     store_fault.persistent = persistent;
     store_fault.kinds = kinds;
     store_fault.countdown = nth_call;
     store_fault.err = err;
+    __atomic_store_n(&store_fault.armed, true, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&store_fault_lock);
 }
 
-void store_fault_clear(void) { memset(&store_fault, 0, sizeof store_fault); }
-
-bool store_fault_pending(void) { return store_fault.armed; }
-
-/* True when the fault plan says this call, of the given kind, must fail. */
-static bool store_fault_due(store_fault_kind kind) {
-    if (!store_fault.armed || (store_fault.kinds & kind) == 0) return false;
-    if (store_fault.countdown > 1) {
-        store_fault.countdown--;
-        return false;
-    }
+void store_fault_clear(void) {
+    pthread_mutex_lock(&store_fault_lock);
+    __atomic_store_n(&store_fault.armed, false, __ATOMIC_RELEASE);
+    store_fault.persistent = false;
+    store_fault.kinds = 0;
     store_fault.countdown = 0;
-    store_fault.armed = store_fault.persistent;
-    return true;
+    store_fault.err = FF_OK;
+    pthread_mutex_unlock(&store_fault_lock);
+}
+
+bool store_fault_pending(void) { return __atomic_load_n(&store_fault.armed, __ATOMIC_ACQUIRE); }
+
+/* True when the fault plan says this call, of the given kind, must fail (its error then in
+ * store_fault_fired). */
+static bool store_fault_due(store_fault_kind kind) {
+    if (!__atomic_load_n(&store_fault.armed, __ATOMIC_ACQUIRE)) return false;
+    bool due = false;
+    pthread_mutex_lock(&store_fault_lock);
+    if (__atomic_load_n(&store_fault.armed, __ATOMIC_RELAXED) && (store_fault.kinds & kind) != 0) {
+        if (store_fault.countdown > 1) {
+            store_fault.countdown--;
+        } else {
+            store_fault.countdown = 0;
+            __atomic_store_n(&store_fault.armed, store_fault.persistent, __ATOMIC_RELEASE);
+            store_fault_fired = store_fault.err;
+            due = true;
+        }
+    }
+    pthread_mutex_unlock(&store_fault_lock);
+    return due;
 }
 
 /* Sets the environment's MDB_NOMETASYNC to what the calling thread asked for
@@ -399,7 +423,7 @@ ff_err store_txn_begin(ff_store *store, store_txn *parent, store_txn_mode mode,
     assert(store != NULL && txn_out != NULL);
     assert(mode == STORE_TXN_WRITE || parent == NULL);
     *txn_out = NULL;
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault_fired;
     return store_txn_begin_mdb(store, parent, mode, txn_out);
 }
 
@@ -413,7 +437,7 @@ void store_txn_abort(store_txn *txn) {
 static ff_err store_reader_renew(store_reader *kept, store_txn **txn_out) {
     assert(!kept->in_use);
     *txn_out = NULL;
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault_fired;
     if (kept->txn != NULL && mdb_txn_renew(kept->txn) == MDB_SUCCESS) {
         __atomic_add_fetch(&kept->store->read_txns_renewed, 1, __ATOMIC_RELAXED);
     } else {
@@ -499,7 +523,7 @@ static void store_readers_kept_close(ff_store *store) {
 void store_commit_sync_defer(bool deferred) { store_thread_sync_deferred = deferred; }
 
 ff_err store_sync(ff_store *store) {
-    if (store_fault_due(STORE_FAULT_SYNC)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_SYNC)) return store_fault_fired;
     /* Flushes the file: every commit that returned before this began is then durable. */
     return store_error_of(mdb_env_sync(store->env, 1));
 }
@@ -532,7 +556,7 @@ ff_err store_txn_commit(store_txn *txn) {
     assert(txn != NULL);
     if (store_fault_due(STORE_FAULT_WRITES)) {
         mdb_txn_abort(store_mdb_txn(txn));
-        return store_fault.err;
+        return store_fault_fired;
     }
     MDB_env *env = mdb_txn_env(store_mdb_txn(txn));
     int rc = mdb_txn_commit(store_mdb_txn(txn));
@@ -668,7 +692,7 @@ static int store_put_duplicate(MDB_txn *txn, MDB_dbi dbi, const store_split *spl
 ff_err store_get(store_txn *txn, ff_store *store, store_table table, store_slice key,
                  store_slice *value_out) {
     assert(txn != NULL && value_out != NULL && key.bytes > 0);
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault_fired;
     MDB_dbi dbi = store_table_dbi(store, table);
     if (store->splits[table] != NULL) {
         return store_result(store_get_duplicate(store_mdb_txn(txn), dbi, store->splits[table],
@@ -689,7 +713,7 @@ ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice
                                      [STORE_PUT_REPLACE_LIKELY_LAST] = 0};
     assert(txn != NULL && key.bytes > 0 && (value.bytes == 0 || value.data != NULL));
     assert(mode <= STORE_PUT_REPLACE_LIKELY_LAST);
-    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault_fired;
     MDB_txn *mdb_txn = store_mdb_txn(txn);
     MDB_dbi dbi = store_table_dbi(store, table);
     if (store->splits[table] != NULL) {
@@ -708,7 +732,7 @@ ff_err store_put(store_txn *txn, ff_store *store, store_table table, store_slice
 
 ff_err store_delete(store_txn *txn, ff_store *store, store_table table, store_slice key) {
     assert(txn != NULL && key.bytes > 0);
-    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault_fired;
     MDB_dbi dbi = store_table_dbi(store, table);
     MDB_val mdb_key = store_val(key), suffix;
     /* In a duplicate table, the row is the duplicate its suffix names. */
@@ -733,7 +757,7 @@ ff_err store_cursor_open(store_txn *txn, ff_store *store, store_table table,
                          store_cursor **cursor_out) {
     assert(txn != NULL && cursor_out != NULL);
     *cursor_out = NULL;
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault_fired;
     const store_split *split = store->splits[table];
     store_cursor *opened = malloc(sizeof *opened + (split ? STORE_ROW_KEY_BYTES_MAX : 0));
     if (opened == NULL) return FF_ERR_NO_MEMORY;
@@ -900,7 +924,7 @@ ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key
     assert(cursor != NULL && move <= STORE_SEEK_AT_OR_BEFORE);
     bool seek = move == STORE_SEEK || move == STORE_SEEK_AT_OR_BEFORE;
     assert(!seek || (key != NULL && key->bytes > 0));
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault_fired;
     if (cursor->split != NULL) return store_duplicate_move(cursor, move, key, value);
     MDB_val mdb_key = seek ? store_val(*key) : (MDB_val){0, NULL};
     MDB_val mdb_value = {0, NULL};
@@ -915,7 +939,7 @@ ff_err store_cursor_move(store_cursor *cursor, store_move move, store_slice *key
 
 ff_err store_cursor_delete(store_cursor *cursor) {
     assert(cursor != NULL);
-    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault_fired;
     /* In a duplicate table, only the duplicate under the cursor goes. */
     return store_result(mdb_cursor_del(cursor->mdb, 0));
 }
@@ -928,7 +952,7 @@ static MDB_val store_meta_key(const char *key) {
 
 ff_err store_meta_get(store_txn *txn, ff_store *store, const char *key, store_slice *value_out) {
     assert(txn != NULL && value_out != NULL);
-    if (store_fault_due(STORE_FAULT_READS)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_READS)) return store_fault_fired;
     MDB_val mdb_key = store_meta_key(key), mdb_value;
     int rc = mdb_get(store_mdb_txn(txn), store->meta_dbi, &mdb_key, &mdb_value);
     if (rc == MDB_SUCCESS) *value_out = store_slice_of(mdb_value);
@@ -937,7 +961,7 @@ ff_err store_meta_get(store_txn *txn, ff_store *store, const char *key, store_sl
 
 ff_err store_meta_put(store_txn *txn, ff_store *store, const char *key, store_slice value) {
     assert(txn != NULL && (value.bytes == 0 || value.data != NULL));
-    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+    if (store_fault_due(STORE_FAULT_WRITES)) return store_fault_fired;
     MDB_val mdb_key = store_meta_key(key), mdb_value = store_val(value);
     return store_result(mdb_put(store_mdb_txn(txn), store->meta_dbi, &mdb_key, &mdb_value, 0));
 }
@@ -1057,7 +1081,7 @@ int store_stale_readers_cleared_at_open(const ff_store *store) {
 
 ff_err store_projections_drop(store_txn *txn, ff_store *store) {
     for (int table = STORE_TABLE_FIRST_PROJECTION; table < STORE_TABLE_COUNT; table++) {
-        if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+        if (store_fault_due(STORE_FAULT_WRITES)) return store_fault_fired;
         int rc = mdb_drop(store_mdb_txn(txn), store->dbis[table], 0);
         if (rc != MDB_SUCCESS) return store_error_of(rc);
     }
@@ -1089,7 +1113,7 @@ ff_err store_content_copy(store_txn *to_txn, ff_store *to, store_txn *from_txn, 
     assert(to->layout_version == from->layout_version);
     int rc = MDB_SUCCESS;
     for (int table = 0; rc == MDB_SUCCESS && table < STORE_TABLE_COUNT; table++) {
-        if (store_fault_due(STORE_FAULT_WRITES)) return store_fault.err;
+        if (store_fault_due(STORE_FAULT_WRITES)) return store_fault_fired;
         rc = store_table_copy(store_mdb_txn(to_txn), to->dbis[table], store_mdb_txn(from_txn),
                               from->dbis[table], to->splits[table] != NULL);
     }

@@ -493,6 +493,13 @@
 #define FF_CLUSTER_TICK_MS 10
 #endif
 
+/* Stopping, the longest the cluster thread waits, in ticks, for the writes of Raft's log in
+ * flight to finish before it closes Raft anyway (daemon/cluster/cluster.c says why it waits):
+ * 500 ticks, 5 s, far above a healthy disk's milliseconds. */
+#ifndef FF_CLUSTER_STOP_SETTLE_TICKS
+#define FF_CLUSTER_STOP_SETTLE_TICKS 500
+#endif
+
 /* ---- nodes of a cluster: reads at a minimum sequence (issue 16, daemon/net) ---- */
 
 /* How long a request carrying Fundflow-Min-Sequence waits, by default, for this node's head to

@@ -33,6 +33,10 @@ Usage: test_cluster.py BIN_DIR SCENARIO, SCENARIO one of
   restore_backup  every node lost: one backup restored into three fresh data directories
                (refused until `fundflow-admin rebuild` clears the old log's applied index)
                forms a new cluster that takes writes and agrees
+  stop_unreachable  rounds of: the leader stopped (SIGTERM) with both followers killed and a
+               write pending in Raft; then, once the followers have elected a new leader, stopped
+               again as it rejoins and truncates its uncommitted entries; every stop exits 0
+               (FUNDFLOW_STOP_ROUNDS=N, default 10)
 Needs python3. Exits 0 when the scenario passes, 1 (naming what failed) otherwise.
 """
 import json
@@ -393,6 +397,69 @@ def scenario_minority(cluster):
     verify_stopped(cluster)
 
 
+def stop_cleanly(node, what):
+    """SIGTERM to node, which must exit 0 (Node.kill checks that, and that no sanitizer spoke)
+    having said it stopped cleanly."""
+    node.kill(signal.SIGTERM)
+    if "stopped cleanly" not in node.stderr_text():
+        fail("node %d, stopped %s, did not say it stopped cleanly:\n%s" %
+             (node.id, what, node.stderr_text()))
+
+
+def uncommitted_entry(node, polls=500):
+    """Polls node's status until its log holds an entry not yet committed (a write in flight in
+    Raft); True then, False if it stopped leading first (its pending write already answered)."""
+    for _ in range(polls):
+        body = node.status() or {}
+        if body.get("role") != "CLUSTER_ROLE_LEADER":
+            return False
+        if int(body.get("last_index", 0)) > int(body.get("commit_index", 0)):
+            return True
+        time.sleep(POLL_SECONDS)
+    return False
+
+
+def scenario_stop_unreachable(cluster):
+    """Each round: both followers killed, a write sent to the leader that can no longer commit,
+    and the leader stopped with SIGTERM while that write waits in Raft and its connections to
+    the dead peers are retried; the followers restarted (they elect a leader of a new term), and
+    the old leader restarted and at once stopped with SIGTERM again, while it replaces its
+    uncommitted entries with the new leader's (Raft truncates its log on disk). Every stop must
+    be clean (exit 0); FUNDFLOW_STOP_ROUNDS=N runs N rounds (default 10)."""
+    setup_ledger(cluster)
+    rounds = int(os.environ.get("FUNDFLOW_STOP_ROUNDS", "10"))
+    pending_rounds = 0
+    for number in range(rounds):
+        leader = cluster.leader()
+        followers = [node for node in cluster.nodes if node is not leader]
+        for node in followers:
+            node.kill(signal.SIGKILL)
+        sender = threading.Thread(target=twirp, args=(leader.url, "SubmitCommands",
+                                                      {"commands": [allocation("stop-%d" %
+                                                                               number)]}, 30),
+                                  daemon=True)
+        sender.start()
+        if uncommitted_entry(leader):
+            pending_rounds += 1
+        stop_cleanly(leader, "with a write pending and both peers down")
+        sender.join(timeout=60)
+        for node in followers:
+            cluster.restart(node)
+        cluster.leader(among=followers)
+        cluster.restart(leader)
+        status_poll(leader, lambda body: body["role"] == "CLUSTER_ROLE_FOLLOWER" and
+                    int(body.get("leader_id", 0)) != 0, "a leader")
+        stop_cleanly(leader, "as it rejoined with uncommitted entries")
+        cluster.restart(leader)
+    if pending_rounds == 0:
+        fail("no round stopped the leader with a write pending in Raft")
+    cluster.leader()
+    cluster.converged()
+    print("%d rounds: a leader stopped cleanly with both peers down (%d with a write pending in "
+          "Raft), and again as it rejoined" % (rounds, pending_rounds))
+    verify_stopped(cluster)
+
+
 def scenario_snapshot(cluster):
     leader = setup_ledger(cluster)
     follower = next(node for node in cluster.nodes if node is not leader)
@@ -663,7 +730,7 @@ SCENARIOS = {
     "read_your_writes": scenario_read_your_writes, "stream": scenario_stream,
     "membership": scenario_membership, "start_errors": scenario_start_errors,
     "restore_backup": scenario_restore_backup, "recover": scenario_recover,
-    "stale_leader": scenario_stale_leader,
+    "stale_leader": scenario_stale_leader, "stop_unreachable": scenario_stop_unreachable,
 }
 # The kill loop snapshots every 128 entries, so that restarts also restore a node's own
 # snapshot (and skip it when the ledger is already past it) and a node may catch up by one.
