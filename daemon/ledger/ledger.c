@@ -337,11 +337,15 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
                                             group->recorded_at_us, &head, group->results[i]);
         } else {
             /* Every write of a flat batch stays in txn, or the group's try is abandoned: the
-             * balances it meets may be kept in memory until the batch ends. */
+             * balances it meets and the tree's edge may be kept in memory until the batch ends. */
             account_balance_cache_begin(txn);
+            tree_edge_keep_begin(txn);
             err = ledger_batch_flat_apply(group->ledger, txn, &group->batches[i],
                                           group->recorded_at_us, &head, group->results[i],
                                           &group->replay);
+            /* The tree's edge is written back only when txn goes on; an abandoned try forgets. */
+            ff_err edge_err = tree_edge_keep_end(txn, group->ledger->store, err == FF_OK);
+            if (err == FF_OK) err = edge_err;
             account_balance_cache_end();
         }
     }

@@ -347,6 +347,51 @@ static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
     free(outcome.tables);
 }
 
+/* A flat batch keeps the tree's edge in memory and writes it back when it ends: the dry run after
+ * it (nested) appends to the tree as stored, and the flat batch after that reads it again, so a
+ * batch that did not write its edge back, or kept it into the next one, would make the dry run or
+ * the last batch find the tree one size off (tree_mismatch) or store a different edge. No group is
+ * replayed here, so only the flat path runs on the flat ledger. */
+static size_t flat_dry_run_between_run(ff_ledger *ledger, const void *argument,
+                                       ledger_result *results) {
+    (void)argument;
+    Fundflow__V1__Command *first[] = {
+        test_allocation("d1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation("d2", "X24", "QJG", CORE, TEST_YEAR, 200),
+    };
+    Fundflow__V1__Command *dry[] = {test_allocation("d3", "X24", "QUE", CORE, TEST_YEAR, 300)};
+    Fundflow__V1__Command *last[] = {test_allocation("d4", "X24", "QUE", CORE, TEST_YEAR, 400)};
+    ledger_batch batches[] = {
+        {.commands = first, .command_count = 2, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+        {.commands = dry, .command_count = 1, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = true},
+        {.commands = last, .command_count = 1, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+    };
+    ledger_result *group_results[] = {results, results + 2, results + 3};
+    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
+    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
+    test_command_free(dry[0]);
+    test_command_free(last[0]);
+    return 4;
+}
+
+static void test_a_dry_run_between_flat_batches_matches_the_nested_path(void **state) {
+    (void)state;
+    assert_int_equal(flat_same_as_nested(flat_dry_run_between_run, NULL), 0);
+    flat_outcome outcome;
+    flat_outcome_take(LEDGER_WRITE_FLAT, flat_dry_run_between_run, NULL, &outcome);
+    /* Head 17: d1 18, d2 19; the dry run's d3 would be 20, and d4 is 20. */
+    static const uint64_t expected[] = {TEST_WORLD_EVENTS + 2, TEST_WORLD_EVENTS + 3,
+                                        TEST_WORLD_EVENTS + 4, TEST_WORLD_EVENTS + 4};
+    for (size_t i = 0; i < outcome.result_count; i++) {
+        assert_int_equal(outcome.results[i].failure.code, FF_OK);
+        assert_int_equal(outcome.results[i].sequence, expected[i]);
+    }
+    free(outcome.tables);
+}
+
 /* The writes of a batch whose late refusal sends it back to the nested path: a storage fault at
  * each in turn, in the flat try or in the replay, fails the batch whole and leaves no trace; a
  * full map at each in turn is grown and the batch lands as the nested path lands it. */
@@ -419,6 +464,7 @@ int main(void) {
         cmocka_unit_test(test_a_linked_batch_refused_at_its_last_command_leaves_no_trace),
         cmocka_unit_test(test_keys_repeated_within_a_group_match_the_nested_path),
         cmocka_unit_test(test_a_group_replayed_nested_matches_the_nested_path),
+        cmocka_unit_test(test_a_dry_run_between_flat_batches_matches_the_nested_path),
         cmocka_unit_test(test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace),
         cmocka_unit_test(test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried),
     };
