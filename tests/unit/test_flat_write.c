@@ -8,9 +8,11 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "projection_table.h"
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
@@ -392,6 +394,84 @@ static void test_a_dry_run_between_flat_batches_matches_the_nested_path(void **s
     free(outcome.tables);
 }
 
+/* Flows kept by a flat batch beyond the 16 it keeps at once: the oldest is written back when a
+ * new one comes, and read again if it comes back. Forty additions over twenty flows, made once
+ * with the flows kept and once stored at once, must leave the same flows table. */
+enum { FLOWS_DISTINCT = 20, FLOWS_ADDED = 40 };
+
+static ff_err flows_add_all(store_txn *txn, ff_store *store, bool kept) {
+    if (kept) projection_flows_keep_begin(txn);
+    ff_err err = FF_OK;
+    for (int i = 0; err == FF_OK && i < FLOWS_ADDED; i++) {
+        char from[8];
+        snprintf(from, sizeof from, "F%02d", i % FLOWS_DISTINCT);
+        ff_failure failure;
+        failure_clear(&failure);
+        err = projection_flow_add(txn, store, TEST_YEAR, from, "QUE", CORE, 100 + i, &failure);
+    }
+    if (kept) {
+        ff_err end_err = projection_flows_keep_end(txn, store, err == FF_OK);
+        if (err == FF_OK) err = end_err;
+    }
+    return err;
+}
+
+typedef struct flows_run {
+    ff_store *store;
+    bool kept;
+} flows_run;
+
+static ff_err flows_run_work(void *argument, store_txn *txn) {
+    const flows_run *run = argument;
+    return flows_add_all(txn, run->store, run->kept);
+}
+
+/* Counts the flows rows and sums their totals. */
+typedef struct flows_sum {
+    size_t rows;
+    int64_t total;
+} flows_sum;
+
+static ff_err flows_row_sum(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)key, (void)stop;
+    flows_sum *sum = argument;
+    int64_t total = 0;
+    assert_int_equal(value.bytes, sizeof total);
+    memcpy(&total, value.data, sizeof total);
+    sum->rows++;
+    sum->total += total;
+    return FF_OK;
+}
+
+static void flows_table_take(bool kept, uint8_t **bytes, size_t *count) {
+    test_fixture *fixture = test_fixture_open();
+    flows_run run = {ledger_store(fixture->ledger), kept};
+    assert_int_equal(ledger_write_run(fixture->ledger, flows_run_work, &run), FF_OK);
+    test_tables_dump(run.store, STORE_TABLE_FLOWS, STORE_TABLE_FLOWS + 1, bytes, count);
+    /* Twenty rows; in all 100 + 101 + ... + 139 = 40 * 100 + (0 + ... + 39) = 4,780 pence. */
+    store_txn *txn = NULL;
+    assert_int_equal(store_read_begin(run.store, &txn), FF_OK);
+    flows_sum sum = {0, 0};
+    assert_int_equal(store_each(txn, run.store, STORE_TABLE_FLOWS, STORE_SLICE(NULL, 0),
+                                flows_row_sum, &sum), FF_OK);
+    store_read_end(run.store, txn);
+    assert_int_equal(sum.rows, FLOWS_DISTINCT);
+    assert_int_equal(sum.total, 4780);
+    test_fixture_teardown((void **)&fixture);
+}
+
+static void test_flows_kept_beyond_their_slots_are_stored_as_at_once(void **state) {
+    (void)state;
+    uint8_t *kept = NULL, *stored = NULL;
+    size_t kept_bytes = 0, stored_bytes = 0;
+    flows_table_take(true, &kept, &kept_bytes);
+    flows_table_take(false, &stored, &stored_bytes);
+    assert_int_equal(kept_bytes, stored_bytes);
+    assert_memory_equal(kept, stored, kept_bytes);
+    free(kept);
+    free(stored);
+}
+
 /* The writes of a batch whose late refusal sends it back to the nested path: a storage fault at
  * each in turn, in the flat try or in the replay, fails the batch whole and leaves no trace; a
  * full map at each in turn is grown and the batch lands as the nested path lands it. */
@@ -465,6 +545,7 @@ int main(void) {
         cmocka_unit_test(test_keys_repeated_within_a_group_match_the_nested_path),
         cmocka_unit_test(test_a_group_replayed_nested_matches_the_nested_path),
         cmocka_unit_test(test_a_dry_run_between_flat_batches_matches_the_nested_path),
+        cmocka_unit_test(test_flows_kept_beyond_their_slots_are_stored_as_at_once),
         cmocka_unit_test(test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace),
         cmocka_unit_test(test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried),
     };
