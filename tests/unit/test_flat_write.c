@@ -233,6 +233,33 @@ static void test_a_linked_batch_refused_at_its_last_command_leaves_no_trace(void
  * and refuses a key of its own late; the third repeats k1 (the same content: a replay of the
  * first batch's event), reuses k2 for another amount (a conflict) and repeats its own new key
  * k3 within the batch. Then, as a separate group, a batch that repeats k3 again. */
+/* Some commands of a batch. */
+typedef struct flat_commands {
+    Fundflow__V1__Command **commands;
+    size_t count;
+} flat_commands;
+
+/* Applies one group of three batches, the middle one a dry run, with their results one after
+ * another in results, and frees the commands. */
+static void flat_dry_run_between_apply(ff_ledger *ledger, flat_commands first, flat_commands dry,
+                                       flat_commands last, ledger_result *results) {
+    flat_commands parts[] = {first, dry, last};
+    ledger_batch batches[3];
+    ledger_result *group_results[3];
+    size_t offset = 0;
+    for (size_t b = 0; b < 3; b++) {
+        batches[b] = (ledger_batch){.commands = parts[b].commands,
+                                    .command_count = parts[b].count, .actor = "test",
+                                    .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = b == 1};
+        group_results[b] = results + offset;
+        offset += parts[b].count;
+    }
+    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
+    for (size_t b = 0; b < 3; b++) {
+        for (size_t i = 0; i < parts[b].count; i++) test_command_free(parts[b].commands[i]);
+    }
+}
+
 static size_t flat_repeated_keys_run(ff_ledger *ledger, const void *argument,
                                      ledger_result *results) {
     (void)argument;
@@ -251,19 +278,8 @@ static size_t flat_repeated_keys_run(ff_ledger *ledger, const void *argument,
         test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300),
         test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300),
     };
-    ledger_batch batches[] = {
-        {.commands = first, .command_count = 2, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US},
-        {.commands = dry, .command_count = 3, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = true},
-        {.commands = third, .command_count = 4, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US},
-    };
-    ledger_result *group_results[] = {results, results + 2, results + 5};
-    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
-    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
-    for (size_t i = 0; i < 3; i++) test_command_free(dry[i]);
-    for (size_t i = 0; i < 4; i++) test_command_free(third[i]);
+    flat_dry_run_between_apply(ledger, (flat_commands){first, 2}, (flat_commands){dry, 3},
+                               (flat_commands){third, 4}, results);
     Fundflow__V1__Command *again[] = {test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300)};
     assert_int_equal(test_submit_batch(ledger, again, 1, false, results + 9), FF_OK);
     return 10;
@@ -363,19 +379,8 @@ static size_t flat_dry_run_between_run(ff_ledger *ledger, const void *argument,
     };
     Fundflow__V1__Command *dry[] = {test_allocation("d3", "X24", "QUE", CORE, TEST_YEAR, 300)};
     Fundflow__V1__Command *last[] = {test_allocation("d4", "X24", "QUE", CORE, TEST_YEAR, 400)};
-    ledger_batch batches[] = {
-        {.commands = first, .command_count = 2, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US},
-        {.commands = dry, .command_count = 1, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = true},
-        {.commands = last, .command_count = 1, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US},
-    };
-    ledger_result *group_results[] = {results, results + 2, results + 3};
-    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
-    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
-    test_command_free(dry[0]);
-    test_command_free(last[0]);
+    flat_dry_run_between_apply(ledger, (flat_commands){first, 2}, (flat_commands){dry, 1},
+                               (flat_commands){last, 1}, results);
     return 4;
 }
 
