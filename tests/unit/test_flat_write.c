@@ -365,11 +365,12 @@ static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
     free(outcome.tables);
 }
 
-/* A flat batch keeps the tree's edge in memory and writes it back when it ends: the dry run after
- * it (nested) appends to the tree as stored, and the flat batch after that reads it again, so a
- * batch that did not write its edge back, or kept it into the next one, would make the dry run or
- * the last batch find the tree one size off (tree_mismatch) or store a different edge. No group is
- * replayed here, so only the flat path runs on the flat ledger. */
+/* A flat batch keeps the tree's edge and its flows in memory and writes them back when it ends:
+ * the dry run after it (nested) appends to the tree and adds to the flows as stored, and the flat
+ * batch after that reads them again, so a batch that did not write them back, or kept them into
+ * the next one, would make the dry run or the last batch find the tree one size off
+ * (tree_mismatch) or store a different edge or flow. No group is replayed here, so only the flat
+ * path runs on the flat ledger. */
 static size_t flat_dry_run_between_run(ff_ledger *ledger, const void *argument,
                                        ledger_result *results) {
     (void)argument;
