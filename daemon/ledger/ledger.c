@@ -14,6 +14,7 @@
 #include "command.h"
 #include "digest.h"
 #include "projection.h"
+#include "projection_table.h"
 #include "verify.h"
 #include "fundflow/limits.h"
 #include "ledger_group.h"
@@ -337,11 +338,19 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
                                             group->recorded_at_us, &head, group->results[i]);
         } else {
             /* Every write of a flat batch stays in txn, or the group's try is abandoned: the
-             * balances it meets may be kept in memory until the batch ends. */
+             * balances it meets, its flows and the tree's edge may be kept in memory until the
+             * batch ends. */
             account_balance_cache_begin(txn);
+            tree_edge_keep_begin(txn);
+            projection_flows_keep_begin(txn);
             err = ledger_batch_flat_apply(group->ledger, txn, &group->batches[i],
                                           group->recorded_at_us, &head, group->results[i],
                                           &group->replay);
+            /* What is kept is written back only when txn goes on; an abandoned try forgets. */
+            ff_err kept_err = projection_flows_keep_end(txn, group->ledger->store, err == FF_OK);
+            if (err == FF_OK) err = kept_err;
+            kept_err = tree_edge_keep_end(txn, group->ledger->store, err == FF_OK);
+            if (err == FF_OK) err = kept_err;
             account_balance_cache_end();
         }
     }

@@ -86,6 +86,107 @@ void projection_code_unpad(const uint8_t *padded, char *code) {
     code[length] = '\0';
 }
 
+/* Flow totals kept in memory across a flat batch (projection_flows_keep_begin to _end), for the
+ * one transaction it was begun for: each row read at its first use, written back once when the
+ * batch ends, instead of read and replaced by every transfer. Each thread has its own. */
+enum { PROJECTION_FLOWS_KEPT = 16 };
+
+typedef struct projection_flow_kept {
+    uint8_t key[PROJECTION_FLOW_KEY_BYTES];
+    int64_t total;
+    bool changed; /* total differs from the row stored in the transaction */
+} projection_flow_kept;
+
+static _Thread_local struct {
+    const store_txn *txn; /* NULL when nothing is kept */
+    size_t count;
+    size_t next; /* the slot given up next once all are taken */
+    projection_flow_kept rows[PROJECTION_FLOWS_KEPT];
+} projection_flows_kept;
+
+static ff_err projection_flow_stored_read(store_txn *txn, ff_store *store, const uint8_t *key,
+                                          int64_t *total) {
+    *total = 0;
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_FLOWS,
+                           STORE_SLICE(key, PROJECTION_FLOW_KEY_BYTES), &value);
+    if (err == FF_ERR_NOT_FOUND) return FF_OK;
+    if (err != FF_OK) return err;
+    if (value.bytes != sizeof *total) return FF_ERR_STORAGE;
+    memcpy(total, value.data, sizeof *total);
+    return FF_OK;
+}
+
+static ff_err projection_flow_stored_write(store_txn *txn, ff_store *store, const uint8_t *key,
+                                           int64_t total) {
+    return ledger_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, PROJECTION_FLOW_KEY_BYTES),
+                      STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
+}
+
+/* Writes a kept row back to txn. Its change was counted as a write when it was kept, so the
+ * write-back is not counted again: an allocation makes the same count of writes either way. */
+static ff_err projection_flow_write_back(store_txn *txn, ff_store *store,
+                                         const projection_flow_kept *row) {
+    uint64_t counted = ledger_writes_made;
+    ff_err err = projection_flow_stored_write(txn, store, row->key, row->total);
+    ledger_writes_made = counted;
+    return err;
+}
+
+void projection_flows_keep_begin(store_txn *txn) {
+    assert(txn != NULL && projection_flows_kept.txn == NULL);
+    memset(&projection_flows_kept, 0, sizeof projection_flows_kept);
+    projection_flows_kept.txn = txn;
+}
+
+ff_err projection_flows_keep_end(store_txn *txn, ff_store *store, bool write) {
+    assert(projection_flows_kept.txn == txn);
+    ff_err err = FF_OK;
+    for (size_t i = 0; write && err == FF_OK && i < projection_flows_kept.count; i++) {
+        const projection_flow_kept *row = &projection_flows_kept.rows[i];
+        if (row->changed) err = projection_flow_write_back(txn, store, row);
+    }
+    memset(&projection_flows_kept, 0, sizeof projection_flows_kept);
+    return err;
+}
+
+/* The kept row of key, read from txn into a free slot (writing back the row it held) if it is
+ * not kept yet; NULL with *err set if that fails. */
+static projection_flow_kept *projection_flow_keep(store_txn *txn, ff_store *store,
+                                                  const uint8_t *key, ff_err *err) {
+    for (size_t i = 0; i < projection_flows_kept.count; i++) {
+        projection_flow_kept *row = &projection_flows_kept.rows[i];
+        if (memcmp(row->key, key, PROJECTION_FLOW_KEY_BYTES) == 0) return row;
+    }
+    size_t slot = projection_flows_kept.count < PROJECTION_FLOWS_KEPT
+                      ? projection_flows_kept.count
+                      : projection_flows_kept.next++ % PROJECTION_FLOWS_KEPT;
+    projection_flow_kept *row = &projection_flows_kept.rows[slot];
+    *err = FF_OK;
+    if (slot < projection_flows_kept.count && row->changed) {
+        *err = projection_flow_write_back(txn, store, row);
+    }
+    int64_t total = 0;
+    if (*err == FF_OK) *err = projection_flow_stored_read(txn, store, key, &total);
+    if (*err != FF_OK) return NULL;
+    if (slot == projection_flows_kept.count) projection_flows_kept.count++;
+    memcpy(row->key, key, PROJECTION_FLOW_KEY_BYTES);
+    row->total = total;
+    row->changed = false;
+    return row;
+}
+
+/* Sets the flow of key to total in txn: kept during a flat batch, else stored at once. */
+static ff_err projection_flow_total_set(store_txn *txn, ff_store *store, const uint8_t *key,
+                                        projection_flow_kept *kept, int64_t total) {
+    if (kept == NULL) return projection_flow_stored_write(txn, store, key, total);
+    kept->total = total;
+    kept->changed = true;
+    /* Counted as a write, as ledger_put would: a command refused after it must be replayed. */
+    ledger_writes_made++;
+    return FF_OK;
+}
+
 ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const char *from_code,
                            const char *to_code, uint32_t stream, int64_t delta_pence,
                            ff_failure *failure) {
@@ -94,12 +195,17 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
     projection_code_pad((char *)key + 2, from_code);
     projection_code_pad((char *)key + 2 + FF_ORG_CODE_BYTES_MAX, to_code);
     key[PROJECTION_FLOW_KEY_BYTES - 1] = (uint8_t)stream;
-    store_slice value;
     int64_t total = 0;
-    ff_err err = store_get(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key), &value);
-    if (err == FF_OK && value.bytes == sizeof total) memcpy(&total, value.data, sizeof total);
-    else if (err == FF_OK) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
-    else if (err != FF_ERR_NOT_FOUND) return failure_set(failure, err, NULL, "flows");
+    ff_err err = FF_OK;
+    projection_flow_kept *kept = NULL;
+    if (txn != NULL && projection_flows_kept.txn == txn) {
+        kept = projection_flow_keep(txn, store, key, &err);
+        if (kept != NULL) total = kept->total;
+    } else {
+        err = projection_flow_stored_read(txn, store, key, &total);
+    }
+    if (err == FF_ERR_STORAGE) return failure_set(failure, FF_ERR_STORAGE, NULL, "flows");
+    if (err != FF_OK) return failure_set(failure, err, NULL, "flows");
     /* A flow is what moved less what was reversed, and only what moved can be reversed. */
     assert(total >= 0);
     if (money_add(total, delta_pence, &total) != FF_OK) {
@@ -107,8 +213,7 @@ ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const
                            "the flow from %s to %s would overflow", from_code, to_code);
     }
     assert(total >= 0);
-    err = ledger_put(txn, store, STORE_TABLE_FLOWS, STORE_SLICE(key, sizeof key),
-                     STORE_SLICE(&total, sizeof total), STORE_PUT_REPLACE);
+    err = projection_flow_total_set(txn, store, key, kept, total);
     return err ? failure_set(failure, err, NULL, "cannot write a flow") : FF_OK;
 }
 

@@ -4,6 +4,7 @@
 #ifndef FUNDFLOW_PROJECTION_TABLE_H
 #define FUNDFLOW_PROJECTION_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,14 @@ ff_err projection_history_add_names(store_txn *txn, ff_store *store, const char 
 ff_err projection_flow_add(store_txn *txn, ff_store *store, uint32_t year, const char *from_code,
                            const char *to_code, uint32_t stream, int64_t delta_pence,
                            ff_failure *failure);
+
+/* Keeps the flows rows a flat batch adds to in memory, as tree.h keeps the tree's edge: each
+ * read from txn once, at its first use, and written back once, by projection_flows_keep_end with
+ * write true, only when txn goes on; with write false, or when txn is abandoned, what was kept is
+ * forgotten. Nothing but projection_flow_add reads flows in a write transaction. One at a time
+ * per thread. */
+void projection_flows_keep_begin(store_txn *txn);
+ff_err projection_flows_keep_end(store_txn *txn, ff_store *store, bool write);
 
 /* An organisation code as keys store it: space padded to FF_ORG_CODE_BYTES_MAX, no NUL. */
 void projection_code_pad(char *target, const char *code);

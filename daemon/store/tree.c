@@ -33,7 +33,21 @@ static void tree_node_key(unsigned height, uint64_t index, uint8_t key[TREE_NODE
     log_key_encode(index, key + 1);
 }
 
-static ff_err tree_edge_read(store_txn *txn, ff_store *store, tree_edge *edge) {
+/* The edge kept in memory across a flat batch (tree_edge_keep_begin to _end), for the one
+ * transaction it was begun for: read from the table at its first use, written back once at the
+ * end. Each thread has its own, as each writes in its own transactions. */
+static _Thread_local struct {
+    const store_txn *txn; /* NULL when nothing is kept */
+    bool loaded;          /* edge holds the edge as txn has it */
+    bool changed;         /* edge differs from the row stored in txn */
+    tree_edge edge;
+} tree_edge_kept;
+
+static bool tree_edge_is_kept(const store_txn *txn) {
+    return txn != NULL && tree_edge_kept.txn == txn;
+}
+
+static ff_err tree_edge_stored_read(store_txn *txn, ff_store *store, tree_edge *edge) {
     memset(edge, 0, sizeof *edge);
     store_slice value;
     ff_err err = store_get(txn, store, STORE_TABLE_MERKLE, STORE_SLICE(tree_edge_key, 1), &value);
@@ -45,16 +59,52 @@ static ff_err tree_edge_read(store_txn *txn, ff_store *store, tree_edge *edge) {
     return FF_OK;
 }
 
+/* The edge as txn has it: the kept one during a flat batch, else the stored row. */
+static ff_err tree_edge_read(store_txn *txn, ff_store *store, tree_edge *edge) {
+    if (!tree_edge_is_kept(txn)) return tree_edge_stored_read(txn, store, edge);
+    if (!tree_edge_kept.loaded) {
+        ff_err err = tree_edge_stored_read(txn, store, &tree_edge_kept.edge);
+        if (err != FF_OK) return err;
+        tree_edge_kept.loaded = true;
+    }
+    *edge = tree_edge_kept.edge;
+    return FF_OK;
+}
+
 static void tree_edge_encode(const tree_edge *edge, uint8_t value[TREE_EDGE_BYTES]) {
     log_key_encode(edge->size, value);
     memcpy(value + 8, edge->low, TREE_K * MERKLE_HASH_BYTES);
 }
 
-static ff_err tree_edge_write(store_txn *txn, ff_store *store, const tree_edge *edge) {
+static ff_err tree_edge_stored_write(store_txn *txn, ff_store *store, const tree_edge *edge) {
     uint8_t value[TREE_EDGE_BYTES];
     tree_edge_encode(edge, value);
     return store_put(txn, store, STORE_TABLE_MERKLE, STORE_SLICE(tree_edge_key, 1),
                      STORE_SLICE(value, sizeof value), STORE_PUT_REPLACE);
+}
+
+/* Sets the edge in txn: kept in memory during a flat batch, else stored at once. */
+static ff_err tree_edge_write(store_txn *txn, ff_store *store, const tree_edge *edge) {
+    if (!tree_edge_is_kept(txn)) return tree_edge_stored_write(txn, store, edge);
+    tree_edge_kept.edge = *edge;
+    tree_edge_kept.loaded = true;
+    tree_edge_kept.changed = true;
+    return FF_OK;
+}
+
+void tree_edge_keep_begin(store_txn *txn) {
+    assert(txn != NULL && tree_edge_kept.txn == NULL);
+    memset(&tree_edge_kept, 0, sizeof tree_edge_kept);
+    tree_edge_kept.txn = txn;
+}
+
+ff_err tree_edge_keep_end(store_txn *txn, ff_store *store, bool write) {
+    assert(tree_edge_kept.txn == txn);
+    bool changed = tree_edge_kept.loaded && tree_edge_kept.changed;
+    tree_edge edge = tree_edge_kept.edge;
+    /* Forgotten first, whatever happens next: nothing kept outlives the batch it was kept for. */
+    memset(&tree_edge_kept, 0, sizeof tree_edge_kept);
+    return write && changed ? tree_edge_stored_write(txn, store, &edge) : FF_OK;
 }
 
 static ff_err tree_node_read(store_txn *txn, ff_store *store, unsigned height, uint64_t index,

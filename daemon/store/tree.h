@@ -27,6 +27,15 @@
  * hold sequence - 1 leaves, else FF_ERR_TREE_MISMATCH. */
 ff_err tree_append(store_txn *txn, ff_store *store, uint64_t sequence, store_slice stored);
 
+/* Keeps the tree's size and right edge in memory while a flat batch appends to txn: read from
+ * the table once, at its first use, and written back once, by tree_edge_keep_end, instead of at
+ * every append. Every read of the tree in txn in between sees the kept edge. End it whenever the
+ * batch ends, with write true only when txn goes on (to be committed, or to hold the next
+ * batch): with write false, or when txn is abandoned, what was kept is simply forgotten, so that
+ * no other try or transaction ever sees it. One at a time per thread. */
+void tree_edge_keep_begin(store_txn *txn);
+ff_err tree_edge_keep_end(store_txn *txn, ff_store *store, bool write);
+
 /* How many leaves the tree holds (0 for none or no tree yet). */
 ff_err tree_size_read(store_txn *txn, ff_store *store, uint64_t *size_out);
 

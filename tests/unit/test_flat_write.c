@@ -8,9 +8,11 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "projection_table.h"
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
@@ -231,6 +233,33 @@ static void test_a_linked_batch_refused_at_its_last_command_leaves_no_trace(void
  * and refuses a key of its own late; the third repeats k1 (the same content: a replay of the
  * first batch's event), reuses k2 for another amount (a conflict) and repeats its own new key
  * k3 within the batch. Then, as a separate group, a batch that repeats k3 again. */
+/* Some commands of a batch. */
+typedef struct flat_commands {
+    Fundflow__V1__Command **commands;
+    size_t count;
+} flat_commands;
+
+/* Applies one group of three batches, the middle one a dry run, with their results one after
+ * another in results, and frees the commands. */
+static void flat_dry_run_between_apply(ff_ledger *ledger, flat_commands first, flat_commands dry,
+                                       flat_commands last, ledger_result *results) {
+    flat_commands parts[] = {first, dry, last};
+    ledger_batch batches[3];
+    ledger_result *group_results[3];
+    size_t offset = 0;
+    for (size_t b = 0; b < 3; b++) {
+        batches[b] = (ledger_batch){.commands = parts[b].commands,
+                                    .command_count = parts[b].count, .actor = "test",
+                                    .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = b == 1};
+        group_results[b] = results + offset;
+        offset += parts[b].count;
+    }
+    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
+    for (size_t b = 0; b < 3; b++) {
+        for (size_t i = 0; i < parts[b].count; i++) test_command_free(parts[b].commands[i]);
+    }
+}
+
 static size_t flat_repeated_keys_run(ff_ledger *ledger, const void *argument,
                                      ledger_result *results) {
     (void)argument;
@@ -249,19 +278,8 @@ static size_t flat_repeated_keys_run(ff_ledger *ledger, const void *argument,
         test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300),
         test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300),
     };
-    ledger_batch batches[] = {
-        {.commands = first, .command_count = 2, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US},
-        {.commands = dry, .command_count = 3, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US, .dry_run = true},
-        {.commands = third, .command_count = 4, .actor = "test",
-         .recorded_at_us = TEST_RECORDED_AT_US},
-    };
-    ledger_result *group_results[] = {results, results + 2, results + 5};
-    assert_int_equal(ledger_batches_apply(ledger, batches, 3, group_results), FF_OK);
-    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
-    for (size_t i = 0; i < 3; i++) test_command_free(dry[i]);
-    for (size_t i = 0; i < 4; i++) test_command_free(third[i]);
+    flat_dry_run_between_apply(ledger, (flat_commands){first, 2}, (flat_commands){dry, 3},
+                               (flat_commands){third, 4}, results);
     Fundflow__V1__Command *again[] = {test_allocation("k3", "X24", "QUE", CORE, TEST_YEAR, 300)};
     assert_int_equal(test_submit_batch(ledger, again, 1, false, results + 9), FF_OK);
     return 10;
@@ -347,6 +365,119 @@ static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
     free(outcome.tables);
 }
 
+/* A flat batch keeps the tree's edge and its flows in memory and writes them back when it ends:
+ * the dry run after it (nested) appends to the tree and adds to the flows as stored, and the flat
+ * batch after that reads them again, so a batch that did not write them back, or kept them into
+ * the next one, would make the dry run or the last batch find the tree one size off
+ * (tree_mismatch) or store a different edge or flow. No group is replayed here, so only the flat
+ * path runs on the flat ledger. */
+static size_t flat_dry_run_between_run(ff_ledger *ledger, const void *argument,
+                                       ledger_result *results) {
+    (void)argument;
+    Fundflow__V1__Command *first[] = {
+        test_allocation("d1", "X24", "QUE", CORE, TEST_YEAR, 100),
+        test_allocation("d2", "X24", "QJG", CORE, TEST_YEAR, 200),
+    };
+    Fundflow__V1__Command *dry[] = {test_allocation("d3", "X24", "QUE", CORE, TEST_YEAR, 300)};
+    Fundflow__V1__Command *last[] = {test_allocation("d4", "X24", "QUE", CORE, TEST_YEAR, 400)};
+    flat_dry_run_between_apply(ledger, (flat_commands){first, 2}, (flat_commands){dry, 1},
+                               (flat_commands){last, 1}, results);
+    return 4;
+}
+
+static void test_a_dry_run_between_flat_batches_matches_the_nested_path(void **state) {
+    (void)state;
+    assert_int_equal(flat_same_as_nested(flat_dry_run_between_run, NULL), 0);
+    flat_outcome outcome;
+    flat_outcome_take(LEDGER_WRITE_FLAT, flat_dry_run_between_run, NULL, &outcome);
+    /* Head 17: d1 18, d2 19; the dry run's d3 would be 20, and d4 is 20. */
+    static const uint64_t expected[] = {TEST_WORLD_EVENTS + 2, TEST_WORLD_EVENTS + 3,
+                                        TEST_WORLD_EVENTS + 4, TEST_WORLD_EVENTS + 4};
+    for (size_t i = 0; i < outcome.result_count; i++) {
+        assert_int_equal(outcome.results[i].failure.code, FF_OK);
+        assert_int_equal(outcome.results[i].sequence, expected[i]);
+    }
+    free(outcome.tables);
+}
+
+/* Flows kept by a flat batch beyond the 16 it keeps at once: the oldest is written back when a
+ * new one comes, and read again if it comes back. Forty additions over twenty flows, made once
+ * with the flows kept and once stored at once, must leave the same flows table. */
+enum { FLOWS_DISTINCT = 20, FLOWS_ADDED = 40 };
+
+static ff_err flows_add_all(store_txn *txn, ff_store *store, bool kept) {
+    if (kept) projection_flows_keep_begin(txn);
+    ff_err err = FF_OK;
+    for (int i = 0; err == FF_OK && i < FLOWS_ADDED; i++) {
+        char from[8];
+        snprintf(from, sizeof from, "F%02d", i % FLOWS_DISTINCT);
+        ff_failure failure;
+        failure_clear(&failure);
+        err = projection_flow_add(txn, store, TEST_YEAR, from, "QUE", CORE, 100 + i, &failure);
+    }
+    if (kept) {
+        ff_err end_err = projection_flows_keep_end(txn, store, err == FF_OK);
+        if (err == FF_OK) err = end_err;
+    }
+    return err;
+}
+
+typedef struct flows_run {
+    ff_store *store;
+    bool kept;
+} flows_run;
+
+static ff_err flows_run_work(void *argument, store_txn *txn) {
+    const flows_run *run = argument;
+    return flows_add_all(txn, run->store, run->kept);
+}
+
+/* Counts the flows rows and sums their totals. */
+typedef struct flows_sum {
+    size_t rows;
+    int64_t total;
+} flows_sum;
+
+static ff_err flows_row_sum(void *argument, store_slice key, store_slice value, bool *stop) {
+    (void)key, (void)stop;
+    flows_sum *sum = argument;
+    int64_t total = 0;
+    assert_int_equal(value.bytes, sizeof total);
+    memcpy(&total, value.data, sizeof total);
+    sum->rows++;
+    sum->total += total;
+    return FF_OK;
+}
+
+static void flows_table_take(bool kept, uint8_t **bytes, size_t *count) {
+    test_fixture *fixture = test_fixture_open();
+    flows_run run = {ledger_store(fixture->ledger), kept};
+    assert_int_equal(ledger_write_run(fixture->ledger, flows_run_work, &run), FF_OK);
+    test_tables_dump(run.store, STORE_TABLE_FLOWS, STORE_TABLE_FLOWS + 1, bytes, count);
+    /* Twenty rows; in all 100 + 101 + ... + 139 = 40 * 100 + (0 + ... + 39) = 4,780 pence. */
+    store_txn *txn = NULL;
+    assert_int_equal(store_read_begin(run.store, &txn), FF_OK);
+    flows_sum sum = {0, 0};
+    assert_int_equal(store_each(txn, run.store, STORE_TABLE_FLOWS, STORE_SLICE(NULL, 0),
+                                flows_row_sum, &sum), FF_OK);
+    store_read_end(run.store, txn);
+    assert_int_equal(sum.rows, FLOWS_DISTINCT);
+    assert_int_equal(sum.total, 4780);
+    test_fixture_teardown((void **)&fixture);
+}
+
+static void test_flows_kept_beyond_their_slots_are_stored_as_at_once(void **state) {
+    (void)state;
+    uint8_t *kept = NULL, *stored = NULL;
+    size_t kept_bytes = 0, stored_bytes = 0;
+    flows_table_take(true, &kept, &kept_bytes);
+    flows_table_take(false, &stored, &stored_bytes);
+    assert_int_equal(kept_bytes, stored_bytes);
+    assert_memory_equal(kept, stored, kept_bytes);
+    free(kept);
+    free(stored);
+}
+
 /* The writes of a batch whose late refusal sends it back to the nested path: a storage fault at
  * each in turn, in the flat try or in the replay, fails the batch whole and leaves no trace; a
  * full map at each in turn is grown and the batch lands as the nested path lands it. */
@@ -419,6 +550,8 @@ int main(void) {
         cmocka_unit_test(test_a_linked_batch_refused_at_its_last_command_leaves_no_trace),
         cmocka_unit_test(test_keys_repeated_within_a_group_match_the_nested_path),
         cmocka_unit_test(test_a_group_replayed_nested_matches_the_nested_path),
+        cmocka_unit_test(test_a_dry_run_between_flat_batches_matches_the_nested_path),
+        cmocka_unit_test(test_flows_kept_beyond_their_slots_are_stored_as_at_once),
         cmocka_unit_test(test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace),
         cmocka_unit_test(test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried),
     };

@@ -227,6 +227,54 @@ static void test_tree_longer_than_log_refused(void **state) {
     assert_null(f->ledger);
 }
 
+/* The edge kept in memory across a flat batch (tree_edge_keep_begin/_end): three leaves appended
+ * to it in a try that is then abandoned must leave nothing behind, neither in the table nor in
+ * the next transaction's kept edge, which starts again from the stored 45 events. */
+enum { KEPT_ABANDONED_LEAVES = 3 };
+
+typedef struct kept_try {
+    ff_store *store;
+    uint64_t size_seen; /* tree_size_read in the try, while the edge is kept */
+} kept_try;
+
+static ff_err kept_leaves_appended_then_abandoned(void *argument, store_txn *txn) {
+    kept_try *try = argument;
+    static const uint8_t stored[] = "not an event: the tree hashes any bytes";
+    tree_edge_keep_begin(txn);
+    ff_err err = FF_OK;
+    for (uint64_t i = 1; err == FF_OK && i <= KEPT_ABANDONED_LEAVES; i++) {
+        err = tree_append(txn, try->store, EVENTS + i, STORE_SLICE(stored, sizeof stored));
+    }
+    if (err == FF_OK) err = tree_size_read(txn, try->store, &try->size_seen);
+    ff_err end_err = tree_edge_keep_end(txn, try->store, false);
+    if (err == FF_OK) err = end_err;
+    /* Any refusal makes store_write_run abort the transaction. */
+    return err == FF_OK ? FF_ERR_VETOED : err;
+}
+
+static ff_err kept_size_read(void *argument, store_txn *txn) {
+    kept_try *try = argument;
+    tree_edge_keep_begin(txn);
+    ff_err err = tree_size_read(txn, try->store, &try->size_seen);
+    ff_err end_err = tree_edge_keep_end(txn, try->store, true);
+    return err == FF_OK ? end_err : err;
+}
+
+static void test_tree_edge_kept_in_an_abandoned_try_is_forgotten(void **state) {
+    test_fixture *f = *state;
+    ledger_fill(f->ledger);
+    ff_store *store = ledger_store(f->ledger);
+    kept_try try = {store, 0};
+    assert_int_equal(store_write_run(store, kept_leaves_appended_then_abandoned, &try),
+                     FF_ERR_VETOED);
+    /* Inside the try, the kept edge was the tree's: 45 + 3 leaves. */
+    assert_int_equal(try.size_seen, EVENTS + KEPT_ABANDONED_LEAVES);
+    try.size_seen = 0;
+    assert_int_equal(store_write_run(store, kept_size_read, &try), FF_OK);
+    assert_int_equal(try.size_seen, EVENTS);
+    tree_matches_memory(store);
+}
+
 static int fixture_setup(void **state) {
     *state = test_fixture_open();
     return 0;
@@ -239,6 +287,7 @@ int main(void) {
         TREE_TEST(test_tree_built_on_open),     TREE_TEST(test_tree_tamper_found),
         TREE_TEST(test_tree_survives_rebuild),  TREE_TEST(test_tree_longer_than_log_refused),
         TREE_TEST(test_verify_checks_the_tree_as_tree_check_does),
+        TREE_TEST(test_tree_edge_kept_in_an_abandoned_try_is_forgotten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
