@@ -21,7 +21,7 @@ static int entry_recorded;
  * own key (each node of a cluster signs what it holds, as a single node does), then tells the
  * server. */
 static void notify_applied(cluster_fsm *state) {
-    signing_after_commit(ledger_store(state->ledger));
+    signing_after_commit(ledger_store(state->ledger), SIGNING_SIZE_NOW);
     pthread_mutex_lock(&state->notify_lock);
     if (state->notify != NULL) state->notify(state->notify_argument);
     pthread_mutex_unlock(&state->notify_lock);

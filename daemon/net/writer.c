@@ -145,9 +145,6 @@ static void writer_group_apply(ff_writer *writer, writer_job *jobs, size_t job_c
     writer_group_failure_log(writer, err);
     log_head head = {0};
     if (err == FF_OK) ledger_head_read(writer->ledger, &head);
-    /* A replicated group's head was signed where its entry was applied (the cluster's state
-     * machine signs after every entry it applies, before replicate returns). */
-    if (err == FF_OK && !writer->replicator) signing_after_commit(ledger_store(writer->ledger));
     for (writer_job *job = jobs; job != NULL; job = job->next) {
         job->group_err = err;
         job->head_sequence = head.sequence;
@@ -209,6 +206,22 @@ static void writer_groups_sync(ff_writer *writer, writer_job *groups) {
     }
 }
 
+/* Signs the tree's head once for the groups about to be handed back, at the size the last of them
+ * committed with that is durable: off the apply thread, so the next group's work overlaps the
+ * signature and the signed_head file's rename, and before any reply, which carries the head. A
+ * replicated group's head was signed where its entry was applied (the cluster's state machine
+ * signs after every entry it applies, before replicate returns). */
+static void writer_groups_sign(ff_writer *writer, const writer_job *groups) {
+    if (writer->replicator) return;
+    uint64_t tree_size = 0;
+    for (const writer_job *group = groups; group != NULL; group = group->group_next) {
+        if (group->group_err != FF_OK) continue;
+        assert(group->head_sequence >= tree_size); /* groups in commit order */
+        tree_size = group->head_sequence;
+    }
+    if (tree_size > 0) signing_after_commit(ledger_store(writer->ledger), tree_size);
+}
+
 /* The sync thread: takes every group applied so far, flushes once, and hands them back in the
  * order they committed. A reply therefore never leaves before its commit is durable. */
 static void *writer_sync_thread_run(void *argument) {
@@ -223,6 +236,7 @@ static void *writer_sync_thread_run(void *argument) {
         writer->committed_head = writer->committed_tail = NULL;
         pthread_mutex_unlock(&writer->lock);
         writer_groups_sync(writer, groups);
+        writer_groups_sign(writer, groups);
         size_t jobs_handed_back = 0;
         while (groups != NULL) {
             writer_job *group = groups;

@@ -11,8 +11,10 @@
  * flushes its data pages and writes, without flushing, the meta page (store_commit_sync_defer);
  * the apply thread takes the next group at once, and the sync thread flushes the file once for
  * every group committed so far (store_sync) before handing them back. Group N's last flush then
- * overlaps group N+1's work, but a read (and a signed tree head) may see a commit up to one flush
- * before it is durable. See docs/ARCHITECTURE.md, "Group commit".
+ * overlaps group N+1's work, but a read may see a commit up to one flush before it is durable.
+ * In both settings the sync thread signs the tree's head, at the size of the last group it hands
+ * back, before the replies go (a signed head never covers a commit that is not durable). See
+ * docs/ARCHITECTURE.md, "Group commit".
  * A dry-run job (batch.dry_run, from SubmitCommandsRequest.dry_run) joins a group like any
  * other; the ledger abandons its changes alone, so its neighbours commit as if it were absent.
  */

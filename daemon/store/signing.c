@@ -131,12 +131,12 @@ static ff_err signing_head_file_write(const char *data_dir, const signed_head *h
     return ok ? FF_OK : FF_ERR_IO;
 }
 
-/* The tree's size and root now. */
+/* The tree's root at *size leaves, or with *size SIGNING_SIZE_NOW its size and root now. */
 static ff_err signing_tree_read(ff_store *store, uint64_t *size, merkle_hash *root) {
     store_txn *txn = NULL;
     ff_err err = store_read_begin(store, &txn);
     if (err != FF_OK) return err;
-    err = tree_size_read(txn, store, size);
+    if (*size == SIGNING_SIZE_NOW) err = tree_size_read(txn, store, size);
     if (err == FF_OK) err = tree_root(txn, store, *size, root);
     store_read_end(store, txn);
     return err;
@@ -147,14 +147,20 @@ ff_err signing_sign(ff_signer *signer, signed_head *head) {
     return signed_head_sign(head, signer->key);
 }
 
-/* Signs the tree's head if it differs from the latest (always when force). */
-static ff_err signing_head_refresh(ff_signer *signer, bool force) {
+/* Signs the head of the first size leaves (SIGNING_SIZE_NOW: the tree as it is now) if the
+ * tree has grown past the latest signed head (always when force). */
+static ff_err signing_head_refresh(ff_signer *signer, bool force, uint64_t size) {
+    pthread_mutex_lock(&signer->lock);
+    bool signed_already = !force && size != SIGNING_SIZE_NOW && signer->latest.tree_size >= size;
+    pthread_mutex_unlock(&signer->lock);
+    if (signed_already) return FF_OK;
     signed_head head;
     memset(&head, 0, sizeof head);
+    head.tree_size = size;
     ff_err err = signing_tree_read(signer->store, &head.tree_size, &head.root);
     if (err != FF_OK) return err;
     pthread_mutex_lock(&signer->lock);
-    bool same = !force && signer->latest.tree_size == head.tree_size;
+    bool same = !force && signer->latest.tree_size >= head.tree_size;
     pthread_mutex_unlock(&signer->lock);
     if (same) return FF_OK;
     err = signing_sign(signer, &head);
@@ -195,7 +201,7 @@ ff_err signing_open(ff_store *store, const char *key_path, ff_signer **signer_ou
                                   reason_bytes);
     if (err == FF_OK) err = signed_head_public_key(signer->key, signer->public_key);
     if (err == FF_OK) err = signed_head_key_id(signer->public_key, signer->key_id);
-    if (err == FF_OK) err = signing_head_refresh(signer, true);
+    if (err == FF_OK) err = signing_head_refresh(signer, true, SIGNING_SIZE_NOW);
     if (err == FF_OK) err = signing_register(signer);
     if (err != FF_OK) {
         if (reason[0] == '\0') {
@@ -240,9 +246,9 @@ void signing_public_key(const ff_signer *signer, uint8_t public_key[SIGNED_HEAD_
     memcpy(key_id, signer->key_id, SIGNED_HEAD_KEY_ID_BYTES);
 }
 
-void signing_after_commit(ff_store *store) {
+void signing_after_commit(ff_store *store, uint64_t tree_size) {
     ff_signer *signer = signing_of(store);
-    ff_err err = signer == NULL ? FF_OK : signing_head_refresh(signer, false);
+    ff_err err = signer == NULL ? FF_OK : signing_head_refresh(signer, false, tree_size);
     if (err != FF_OK) {
         fprintf(stderr, "level=error msg=\"cannot sign the tree head\" error=%s\n",
                 ff_err_name(err));

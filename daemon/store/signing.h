@@ -2,10 +2,10 @@
  *
  * The key is DATA_DIR/signing_key.pem (PKCS#8 PEM), created 0600 the first time a server opens
  * the data directory, or a file the configuration names (signing_key). A key file that its
- * group or others may read is refused, naming the file and its mode. After each group commit
- * the writer calls signing_after_commit once (in a cluster, the state machine calls it after
- * each entry it applies, on every node): if the tree has grown, its head is signed and
- * kept in memory and in DATA_DIR/signed_head (signed_head.h's stored form, written to a
+ * group or others may read is refused, naming the file and its mode. The writer's sync thread
+ * calls signing_after_commit once for the groups it hands back (in a cluster, the state machine
+ * calls it after each entry it applies, on every node): if the tree has grown, its head is signed
+ * and kept in memory and in DATA_DIR/signed_head (signed_head.h's stored form, written to a
  * temporary file and renamed over the old one, so a reader sees one head or the other). A
  * signer is registered for its store, so that the writer and the server find it from the
  * ledger they hold. Any thread.
@@ -40,10 +40,16 @@ void signing_public_key(const ff_signer *signer, uint8_t public_key[SIGNED_HEAD_
  * at the time now: sets its timestamp, key ID and signature. */
 ff_err signing_sign(ff_signer *signer, signed_head *head);
 
-/* Signs the tree's head if it has grown since the last signed head, for store's signer (nothing
- * without one). Once per group commit, after it. The group is committed whatever happens here,
- * so a failure is logged (level=error) and the next commit signs again. */
-void signing_after_commit(ff_store *store);
+/* tree_size for "the tree as it is now". */
+#define SIGNING_SIZE_NOW UINT64_MAX
+
+/* Signs the head of the first tree_size leaves if the tree has grown past the last signed head,
+ * for store's signer (nothing without one). After a commit, with its tree's size: a commit made
+ * since, which may not be durable yet (commit_overlap), is left out. SIGNING_SIZE_NOW signs the
+ * tree as the newest snapshot has it (in a cluster, where every entry applied is durable). The
+ * group is committed whatever happens here, so a failure is logged (level=error) and the next
+ * commit signs again. */
+void signing_after_commit(ff_store *store, uint64_t tree_size);
 
 /* The latest signed head. */
 void signing_head_latest(ff_signer *signer, signed_head *head_out);

@@ -1,6 +1,7 @@
 /* Tests of the writer thread: a full queue refuses at once, queued jobs are all committed and
- * handed back with their results, and a job is answered with the flush's failure when the flush
- * that makes its commit durable fails. */
+ * handed back with their results, a job is answered with the flush's failure when the flush
+ * that makes its commit durable fails, and each reply finds the tree's head signed at least as
+ * far as its group and no further than the groups handed back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "signing.h"
 #include "writer.h"
 #include "test_support.h"
 #include "test_writer_job.h"
@@ -131,12 +133,79 @@ static void test_without_overlap_the_commit_itself_is_durable(void **state) {
     one_job_with_a_failing_flush(false, false, FF_OK);
 }
 
+/* What the done callback saw of the signed head: it must cover each job handed back (the reply
+ * carries it) and must never reach past the last group handed back so far (with commit_overlap,
+ * a group not yet handed back may not be durable yet). */
+typedef struct signed_seen {
+    done_list done;
+    ff_signer *signer;
+    uint64_t handed_back_head;  /* the largest head_sequence handed back so far */
+    bool covered, not_beyond;   /* every callback's check held */
+} signed_seen;
+
+static void done_check_signed(void *argument, writer_job *jobs, size_t group_commands) {
+    signed_seen *seen = argument;
+    signed_head head;
+    signing_head_latest(seen->signer, &head);
+    for (writer_job *job = jobs; job != NULL; job = job->next) {
+        if (job->group_err != FF_OK) continue;
+        if (job->head_sequence > seen->handed_back_head) seen->handed_back_head = job->head_sequence;
+        seen->covered = seen->covered && head.tree_size >= job->head_sequence;
+    }
+    seen->not_beyond = seen->not_beyond && head.tree_size <= seen->handed_back_head;
+    done_collect(&seen->done, jobs, group_commands);
+}
+
+static void jobs_signed_before_their_replies(bool commit_overlap) {
+    test_fixture *fixture = test_fixture_open();
+    uint64_t head = test_world_register(fixture->ledger);
+    signed_seen seen = {.done = {.lock = PTHREAD_MUTEX_INITIALIZER}, .covered = true,
+                        .not_beyond = true, .handed_back_head = head};
+    char reason[256];
+    assert_int_equal(signing_open(ledger_store(fixture->ledger), NULL, &seen.signer, reason,
+                                  sizeof reason),
+                     FF_OK);
+    ff_writer *writer = NULL;
+    assert_int_equal(writer_start(fixture->ledger, WRITER_JOBS, commit_overlap, NULL,
+                                  done_check_signed, &seen, &writer),
+                     FF_OK);
+    for (int i = 0; i < WRITER_JOBS; i++) {
+        assert_int_equal(writer_submit(writer, test_writer_job_make(i)), FF_OK);
+    }
+    writer_stop(writer);
+    assert_int_equal(seen.done.job_count, WRITER_JOBS);
+    assert_true(seen.covered);
+    assert_true(seen.not_beyond);
+    signed_head latest;
+    signing_head_latest(seen.signer, &latest);
+    assert_int_equal(latest.tree_size, head + WRITER_JOBS);
+    for (size_t i = 0; i < seen.done.job_count; i++) writer_job_free(seen.done.jobs[i]);
+    signing_close(seen.signer);
+    void *state_pointer = fixture;
+    test_fixture_teardown(&state_pointer);
+}
+
+/* The head is signed off the apply thread, on the sync thread before it hands a group back. */
+static void test_each_reply_finds_its_group_signed(void **state) {
+    (void)state;
+    jobs_signed_before_their_replies(false);
+}
+
+/* With commit_overlap the sync thread signs at the size of the last group it made durable, not
+ * at whatever has committed meanwhile. */
+static void test_with_overlap_only_durable_groups_are_signed(void **state) {
+    (void)state;
+    jobs_signed_before_their_replies(true);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_full_queue_refuses_at_once),
         cmocka_unit_test(test_every_queued_job_is_committed_and_returned),
         cmocka_unit_test(test_a_failed_flush_fails_the_groups_it_would_have_made_durable),
         cmocka_unit_test(test_without_overlap_the_commit_itself_is_durable),
+        cmocka_unit_test(test_each_reply_finds_its_group_signed),
+        cmocka_unit_test(test_with_overlap_only_durable_groups_are_signed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
