@@ -11,8 +11,10 @@
 
 /* Log callers take the lock shared only to call the hook, which never blocks; install and
  * remove take it exclusively, so a removed hook's context is no longer in use once remove
- * returns. A direct write happens outside the lock: a stalled stderr holds no one else up. */
-static pthread_rwlock_t logline_lock = PTHREAD_RWLOCK_INITIALIZER;
+ * returns. Writers are preferred, so threads that log without pause cannot hold a stop off (the
+ * default prefers readers). A direct write happens outside the lock: a stalled stderr holds no
+ * one else up. */
+static pthread_rwlock_t logline_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static logline_hook *logline_installed;
 static void *logline_context;
 
