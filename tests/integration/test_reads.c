@@ -551,6 +551,20 @@ static uint16_t stalled_server_port(const char *directory) {
     return (uint16_t)port;
 }
 
+/* The stalled server running, so that a test failing part way does not leave it behind. */
+static pid_t stalled_server_running;
+
+/* cmocka's teardown of the stalled-log tests: kills a server the test could not stop. */
+static int stalled_server_teardown(void **state) {
+    (void)state;
+    if (stalled_server_running > 0) {
+        kill(stalled_server_running, SIGKILL);
+        waitpid(stalled_server_running, NULL, 0);
+        stalled_server_running = 0;
+    }
+    return 0;
+}
+
 /* Writes config_text (if not NULL) to DIRECTORY/config, readable by its owner only. */
 static void stalled_server_config_write(const char *directory, const char *config_text) {
     char config_path[4200];
@@ -582,6 +596,7 @@ static void stalled_server_start(stalled_server *server, const char *config_text
         stalled_server_exec(server->directory, log_pipe[1], config_text != NULL);
     }
     close(log_pipe[1]);
+    stalled_server_running = server->pid;
     server->log_read_fd = log_pipe[0];
     for (int polls = 0; polls < READS_POLL_COUNT_MAX && server->port == 0; polls++) {
         server->port = stalled_server_port(server->directory);
@@ -607,6 +622,7 @@ static int stalled_server_stop(stalled_server *server, char **log_out) {
     close(server->log_read_fd);
     int status = 0;
     waitpid(server->pid, &status, 0);
+    stalled_server_running = 0;
     test_dir_remove(server->directory);
     *log_out = log;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -888,9 +904,9 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_reads_during_long_write_batches_see_committed_heads),
         cmocka_unit_test(test_reads_during_a_rebuild_of_another_directory),
         cmocka_unit_test(test_write_is_acknowledged_while_a_long_read_is_in_flight),
-        cmocka_unit_test(test_a_log_that_never_drains_does_not_stall_requests),
-        cmocka_unit_test(test_lines_from_other_layers_do_not_stall_on_a_full_log),
-        cmocka_unit_test(test_tls_alerts_do_not_stall_on_a_full_log),
+        cmocka_unit_test_teardown(test_a_log_that_never_drains_does_not_stall_requests, stalled_server_teardown),
+        cmocka_unit_test_teardown(test_lines_from_other_layers_do_not_stall_on_a_full_log, stalled_server_teardown),
+        cmocka_unit_test_teardown(test_tls_alerts_do_not_stall_on_a_full_log, stalled_server_teardown),
         cmocka_unit_test(test_shutdown_with_reads_in_flight_is_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
