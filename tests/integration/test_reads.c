@@ -683,6 +683,16 @@ static void log_last_line(const char *log, char *last_line, size_t line_bytes) {
     snprintf(last_line, line_bytes, "%.*s", (int)(length - start), log + start);
 }
 
+/* Stops the server, which must exit 0 with "stopped cleanly" as its log's last line; returns
+ * the whole log (the caller frees it). */
+static char *stalled_server_stop_cleanly(stalled_server *server) {
+    char *log = NULL, last_line[512];
+    assert_int_equal(stalled_server_stop(server, &log), 0);
+    log_last_line(log, last_line, sizeof last_line);
+    assert_string_equal(last_line, "level=info msg=\"stopped cleanly\"");
+    return log;
+}
+
 /* How many lines of the log hold text. */
 static int log_lines_holding(const char *log, const char *text) {
     int count = 0;
@@ -722,11 +732,7 @@ static void test_a_log_that_never_drains_does_not_stall_requests(void **state) {
     stalled_writes_and_reads_answered(server.port);
     uint64_t dropped = test_server_metric(server.port, "fundflow_log_lines_dropped_total");
     assert_true(dropped > 0 && dropped != UINT64_MAX);
-    char *log = NULL, last_line[512];
-    assert_int_equal(stalled_server_stop(&server, &log), 0);
-    log_last_line(log, last_line, sizeof last_line);
-    assert_string_equal(last_line, "level=info msg=\"stopped cleanly\"");
-    free(log);
+    free(stalled_server_stop_cleanly(&server));
 }
 
 /* ---- lines from other layers with a log that never drains ---- */
@@ -784,11 +790,7 @@ static void test_lines_from_other_layers_do_not_stall_on_a_full_log(void **state
     assert_true(dropped_after != UINT64_MAX);
     assert_true(dropped_after - dropped_before > 2 * STALLED_LAYER_ROUNDS + 1);
     stalled_writes_and_reads_answered(server.port);
-    char *log = NULL, last_line[512];
-    assert_int_equal(stalled_server_stop(&server, &log), 0);
-    log_last_line(log, last_line, sizeof last_line);
-    assert_string_equal(last_line, "level=info msg=\"stopped cleanly\"");
-    free(log);
+    free(stalled_server_stop_cleanly(&server));
 }
 
 /* ---- TLS alerts with a log that never drains ---- */
@@ -859,8 +861,7 @@ static void test_tls_alerts_do_not_stall_on_a_full_log(void **state) {
                      answer);
         }
     }
-    char *log = NULL, last_line[512];
-    assert_int_equal(stalled_server_stop(&server, &log), 0);
+    char *log = stalled_server_stop_cleanly(&server);
     /* The peer is "-" when the client has already gone as the line is made. */
     int refused = log_lines_holding(log, "level=warn msg=\"TLS handshake refused\" peer=");
     int decode_errors = log_lines_holding(log, " alert=\"decode error\" alert_code=50\n");
@@ -869,8 +870,6 @@ static void test_tls_alerts_do_not_stall_on_a_full_log(void **state) {
      * so not every line is required; each one there is whole. */
     assert_true(refused >= 1 && refused <= STALLED_TLS_HANDSHAKES);
     assert_int_equal(decode_errors, refused);
-    log_last_line(log, last_line, sizeof last_line);
-    assert_string_equal(last_line, "level=info msg=\"stopped cleanly\"");
     free(log);
 }
 

@@ -95,14 +95,19 @@ static void recorder_hook(void *context, const char *format, va_list arguments) 
     atomic_fetch_add(&record->lines, 1);
 }
 
+static void recorder_reset(recorder *record) {
+    record->last[0] = '\0';
+    atomic_init(&record->lines, 0);
+}
+
 /* ---- the tests ---- */
 
 static void test_lines_go_direct_then_through_the_hook_then_direct_again(void **state) {
     (void)state;
     captured_stderr capture;
     stderr_capture(&capture);
-    recorder record = {.last = ""};
-    atomic_init(&record.lines, 0);
+    recorder record;
+    recorder_reset(&record);
 
     /* No hook: the line and its newline, on stderr at once, as fprintf wrote it. */
     logline_write("level=info msg=\"before\" count=%d", 1);
@@ -133,9 +138,9 @@ static void test_one_hook_at_a_time(void **state) {
     (void)state;
     captured_stderr capture;
     stderr_capture(&capture);
-    recorder first = {.last = ""}, second = {.last = ""};
-    atomic_init(&first.lines, 0);
-    atomic_init(&second.lines, 0);
+    recorder first, second;
+    recorder_reset(&first);
+    recorder_reset(&second);
     assert_true(logline_hook_install(recorder_hook, &first));
     /* A second server's sink is refused, and removing it leaves the first one's in place. */
     assert_false(logline_hook_install(recorder_hook, &second));
@@ -196,8 +201,8 @@ static void test_no_line_lost_while_the_hook_comes_and_goes(void **state) {
     (void)state;
     captured_stderr capture;
     stderr_capture(&capture);
-    recorder record = {.last = ""};
-    atomic_init(&record.lines, 0);
+    recorder record;
+    recorder_reset(&record);
     atomic_store(&race_loggers_done, 0);
     pthread_t threads[RACE_THREADS];
     for (int t = 0; t < RACE_THREADS; t++) {
