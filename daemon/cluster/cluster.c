@@ -19,6 +19,7 @@
 
 #include "cluster_fsm.h"
 #include "ledger_replica.h"
+#include "logline.h"
 
 typedef enum op_kind { OP_APPLY, OP_ADD, OP_REMOVE, OP_TRANSFER } op_kind;
 
@@ -186,8 +187,8 @@ static void barrier_done(struct raft_barrier *request, int status) {
     if (status == 0 && raft_state(&cluster->raft) == RAFT_LEADER &&
         cluster->raft.current_term == cluster->barrier_term) {
         cluster->barrier_done_term = cluster->barrier_term;
-        fprintf(stderr, "level=info msg=\"cluster: leading, ready for writes\" term=%" PRIu64 "\n",
-                cluster->barrier_term);
+        logline_write("level=info msg=\"cluster: leading, ready for writes\" term=%" PRIu64,
+                      cluster->barrier_term);
     }
     if (!cluster->draining) status_refresh(cluster);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ledger_replica.h"
+#include "logline.h"
 #include "signing.h"
 
 #define SNAPSHOT_MAGIC "FFSNAP01"
@@ -121,8 +122,8 @@ static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *buffers[
     ff_err err = ledger_applied_index_read(state->ledger, &applied);
     if (err == FF_OK) err = ledger_snapshot_write(state->ledger, state->snapshot_path);
     if (err != FF_OK) {
-        fprintf(stderr, "level=warn msg=\"cluster: snapshot not written\" error=%s\n",
-                ff_err_name(err));
+        logline_write("level=warn msg=\"cluster: snapshot not written\" error=%s",
+                      ff_err_name(err));
         unlink(state->snapshot_path);
         return RAFT_IOERR;
     }
@@ -139,8 +140,8 @@ static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *buffers[
     }
     (*buffers)[0] = whole;
     *count = 1;
-    fprintf(stderr, "level=info msg=\"cluster: snapshot taken\" applied_index=%" PRIu64
-            " bytes=%zu\n", applied, whole.len);
+    logline_write("level=info msg=\"cluster: snapshot taken\" applied_index=%" PRIu64
+                  " bytes=%zu", applied, whole.len);
     return 0;
 }
 
@@ -170,7 +171,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buffer) {
     const uint8_t *bytes = buffer->base;
     if (buffer->len < SNAPSHOT_HEADER_BYTES ||
         memcmp(bytes, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_BYTES) != 0) {
-        fprintf(stderr, "level=error msg=\"cluster: snapshot is not fundflow's\"\n");
+        logline_write("level=error msg=\"cluster: snapshot is not fundflow's\"");
         return RAFT_MALFORMED;
     }
     uint64_t index = u64_get(bytes + SNAPSHOT_MAGIC_BYTES);
@@ -183,12 +184,12 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buffer) {
                              : FF_ERR_IO;
         unlink(state->snapshot_path);
         if (err != FF_OK) {
-            fprintf(stderr, "level=error msg=\"cluster: snapshot not restored\" error=%s\n",
-                    ff_err_name(err));
+            logline_write("level=error msg=\"cluster: snapshot not restored\" error=%s",
+                          ff_err_name(err));
             return RAFT_IOERR;
         }
-        fprintf(stderr, "level=info msg=\"cluster: snapshot restored\" applied_index=%" PRIu64
-                "\n", index);
+        logline_write("level=info msg=\"cluster: snapshot restored\" applied_index=%" PRIu64,
+                      index);
         notify_applied(state);
     }
     raft_free(buffer->base); /* on success the buffer is the state machine's to free */

@@ -28,6 +28,7 @@
 
 #include "digest.h"
 #include "ledger_group.h"
+#include "logline.h"
 #include "tree.h"
 #include "verify.h"
 #include "fundflow/limits.h"
@@ -309,8 +310,8 @@ ff_err ledger_sealed_apply(ff_ledger *ledger, uint64_t index, const uint8_t *byt
     ff_err err = replica_entry_decode(bytes, size, &entry, apply.reason, sizeof apply.reason);
     if (err == FF_OK) err = store_write_run(ledger_store(ledger), replica_apply_work, &apply);
     if (err != FF_OK) {
-        fprintf(stderr, "level=error msg=\"replicated entry not applied\" index=%llu error=%s "
-                "reason=\"%s\"\n", (unsigned long long)index, ff_err_name(err), apply.reason);
+        logline_write("level=error msg=\"replicated entry not applied\" index=%llu error=%s "
+                      "reason=\"%s\"", (unsigned long long)index, ff_err_name(err), apply.reason);
         return err;
     }
     *recorded_out = apply.recorded;
@@ -363,8 +364,8 @@ static ff_err replica_snapshot_check(ff_store *live, ff_store *snapshot, store_t
     char reason[256];
     if (err == FF_OK) err = tree_check(txn, snapshot, reason, sizeof reason);
     if (err != FF_OK) {
-        fprintf(stderr, "level=error msg=\"snapshot refused\" error=%s reason=\"%s\"\n",
-                ff_err_name(err), report.code != FF_OK ? report.reason : reason);
+        logline_write("level=error msg=\"snapshot refused\" error=%s reason=\"%s\"",
+                      ff_err_name(err), report.code != FF_OK ? report.reason : reason);
     }
     return err;
 }

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "logline.h"
+
 static void config_defaults(config *settings) {
     memset(settings, 0, sizeof *settings);
     snprintf(settings->listen_host, sizeof settings->listen_host, "%s", CONFIG_DEFAULT_HOST);
@@ -493,10 +495,9 @@ static void config_file_permissions_warn(const char *path) {
     if (stat(path, &status) != 0) return;
     mode_t open_to_others = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH;
     if ((status.st_mode & open_to_others) == 0) return;
-    fprintf(stderr,
-            "level=warn msg=\"configuration file is readable or writable by other users\" "
-            "path=\"%s\" mode=%04o reason=\"it can hold the admin token; chmod 600 it\"\n",
-            path, (unsigned)(status.st_mode & 07777));
+    logline_write("level=warn msg=\"configuration file is readable or writable by other users\" "
+                  "path=\"%s\" mode=%04o reason=\"it can hold the admin token; chmod 600 it\"",
+                  path, (unsigned)(status.st_mode & 07777));
 }
 
 config_outcome config_load(config *settings, int argc, char **argv, char *error,
@@ -552,9 +553,8 @@ static bool config_reload_weakens(const config *running, const config *fresh, ch
 /* Refusals are logged here, at error level, so that a refused reload is never silent whoever
  * calls this. */
 static void config_reload_refusal_log(const char *path, const char *reason) {
-    fprintf(stderr,
-            "level=error msg=\"configuration reload refused\" path=\"%s\" reason=\"%s\"\n",
-            path, reason);
+    logline_write("level=error msg=\"configuration reload refused\" path=\"%s\" reason=\"%s\"",
+                  path, reason);
 }
 
 ff_err config_reload(config *settings, char *error, size_t error_bytes) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fundflow/limits.h"
+#include "logline.h"
 
 struct ff_logsink {
     int fd;
@@ -136,12 +137,9 @@ static void logsink_append(ff_logsink *sink, const char *bytes, size_t count) {
     sink->length += count;
 }
 
-void logsink_line(ff_logsink *sink, const char *format, ...) {
+void logsink_vline(ff_logsink *sink, const char *format, va_list arguments) {
     char line[FF_LOG_LINE_BYTES_MAX];
-    va_list arguments;
-    va_start(arguments, format);
     int formatted = vsnprintf(line, sizeof line - 1, format, arguments);
-    va_end(arguments);
     if (formatted < 0) formatted = 0;
     /* A line cut at the limit still ends where it should. */
     size_t bytes = (size_t)formatted < sizeof line - 1 ? (size_t)formatted : sizeof line - 2;
@@ -160,12 +158,30 @@ void logsink_line(ff_logsink *sink, const char *format, ...) {
     if (!room) atomic_fetch_add(&sink->dropped, 1);
 }
 
+void logsink_line(ff_logsink *sink, const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    logsink_vline(sink, format, arguments);
+    va_end(arguments);
+}
+
+/* logline's hook: every layer's lines into the sink. */
+static void logsink_hook(void *sink, const char *format, va_list arguments) {
+    logsink_vline(sink, format, arguments);
+}
+
+bool logsink_route_every_line(ff_logsink *sink) {
+    return logline_hook_install(logsink_hook, sink);
+}
+
 uint64_t logsink_dropped(ff_logsink *sink) {
     return atomic_load(&sink->dropped);
 }
 
 void logsink_stop(ff_logsink *sink) {
     if (sink == NULL) return;
+    /* Once this returns no thread is in the hook, and new lines go to stderr directly. */
+    logline_hook_remove(sink);
     pthread_mutex_lock(&sink->lock);
     sink->stopping = true;
     pthread_cond_signal(&sink->wake);

@@ -7,10 +7,16 @@
  * bytes at a time and only once poll says the descriptor takes bytes, so it never blocks in write
  * on a pipe either, and so it can always be stopped. The descriptor's own flags are left as they
  * are: it may be shared with other processes.
+ *
+ * logsink_route_every_line makes the sink logline's hook (daemon/base/logline.h), so that the
+ * lines every other layer logs while the server runs go through it too; logsink_stop removes the
+ * hook before anything else.
  */
 #ifndef FUNDFLOW_LOGSINK_H
 #define FUNDFLOW_LOGSINK_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +33,20 @@ ff_err logsink_start(int fd, size_t capacity, ff_logsink **sink_out);
 void logsink_line(ff_logsink *sink, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* logsink_line with its arguments in a va_list. */
+void logsink_vline(ff_logsink *sink, const char *format, va_list arguments)
+    __attribute__((format(printf, 2, 0)));
+
+/* Makes sink take every logline_write line from now on, unless another sink already does:
+ * returns whether it does. Any thread. */
+bool logsink_route_every_line(ff_logsink *sink);
+
 /* Lines dropped so far because the buffer was full or the log refused them. Any thread. */
 uint64_t logsink_dropped(ff_logsink *sink);
 
-/* Writes out what the log takes (waiting at most FF_LOG_POLL_MILLISECONDS for it each time it
- * is full), drops the rest, joins the thread and frees the sink. NULL is allowed. */
+/* Stops taking logline_write's lines (they go to stderr directly again), writes out what the
+ * log takes (waiting at most FF_LOG_POLL_MILLISECONDS for it each time it is full), drops the
+ * rest, joins the thread and frees the sink. NULL is allowed. */
 void logsink_stop(ff_logsink *sink);
 
 #endif

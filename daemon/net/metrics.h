@@ -30,7 +30,7 @@ typedef struct metrics_gauges {
     uint64_t queue_depth;
     uint64_t connections;
     uint64_t read_queue_depth;  /* read requests waiting for a reader thread */
-    uint64_t log_lines_dropped; /* request log lines dropped because the log did not drain */
+    uint64_t log_lines_dropped; /* log lines (any layer's) dropped because the log did not drain */
     uint64_t watchers_parked;   /* WatchEvents requests waiting for an event */
     uint64_t sequence_waiters;  /* requests waiting for their Fundflow-Min-Sequence */
     /* The connections each event loop holds, loop_count of them (the loops' share-out). */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "logline.h"
+
 #define PRINCIPALS_BEARER "Bearer "
 #define PRINCIPALS_GRANT_KEY "principal-grant/"
 #define PRINCIPALS_REVOKE_KEY "principal-revoke/"
@@ -79,9 +81,9 @@ void principals_admin_token_warn(ff_ledger *ledger, const config *settings) {
     ff_err err = access_principals_exist(txn, ledger_store(ledger), &exist);
     ledger_read_txn_end(ledger, txn);
     if (err == FF_OK && exist) {
-        fprintf(stderr, "level=warn msg=\"admin_token is ignored: principals exist; remove it\" "
-                        "path=\"%s\"\n",
-                settings->config_path[0] ? settings->config_path : "-");
+        logline_write("level=warn msg=\"admin_token is ignored: principals exist; remove it\" "
+                      "path=\"%s\"",
+                      settings->config_path[0] ? settings->config_path : "-");
     }
 }
 

@@ -37,6 +37,7 @@
 #include "export.h"
 #include "health.h"
 #include "logfile.h"
+#include "logline.h"
 #include "logsink.h"
 #include "metrics.h"
 #include "principals.h"
@@ -2405,6 +2406,17 @@ static ff_err server_loop_create(ff_server *server, size_t index) {
     return err;
 }
 
+/* libevent's warnings (an accept that fails, say) in libevent's own format, "[warn] ...", but
+ * through logline_write, so that they too never wait for a stalled stderr while serving. */
+static void server_libevent_log(int severity, const char *message) {
+    const char *name = severity == EVENT_LOG_DEBUG ? "debug"
+                       : severity == EVENT_LOG_MSG ? "msg"
+                       : severity == EVENT_LOG_WARN ? "warn"
+                       : severity == EVENT_LOG_ERR ? "err"
+                                                   : "???";
+    logline_write("[%s] %s", name, message);
+}
+
 /* event_loops = 0: one per online core, within FF_EVENT_LOOPS_MAX. */
 static size_t server_loop_count(const config *settings) {
     if (settings->event_loops != 0) return settings->event_loops;
@@ -2433,6 +2445,10 @@ ff_err server_create(config *settings, ff_ledger *ledger, ff_plugins *plugins,
     created->metrics = metrics_create();
     ff_err err = created->metrics ? FF_OK : FF_ERR_NO_MEMORY;
     if (err == FF_OK) err = logsink_start(STDERR_FILENO, FF_LOG_BUFFER_BYTES, &created->log);
+    /* From here every layer's lines (logline_write) and libevent's go through the sink too. A
+     * second server in one process (the tests' nodes) logs through the first one's. */
+    if (err == FF_OK) (void)logsink_route_every_line(created->log);
+    event_set_log_callback(server_libevent_log);
     created->loop_count = server_loop_count(settings);
     assert(created->loop_count >= 1 && created->loop_count <= FF_EVENT_LOOPS_MAX);
     for (size_t l = 0; err == FF_OK && l < created->loop_count; l++) {
@@ -2631,7 +2647,7 @@ void server_free(ff_server *server) {
         protobuf_c_message_free_unpacked(&server->plugins_listed->base, NULL);
     }
     pthread_mutex_destroy(&server->plugins_listed_lock);
-    /* Last: everything above may still log. */
+    /* Last: everything above may still log. Lines go to stderr directly from here. */
     logsink_stop(server->log);
     free(server);
 }

@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "logline.h"
+
 /* TLS 1.2's suites: forward-secret key exchange and AEAD ciphers only. TLS 1.3 keeps OpenSSL's
  * defaults, which are all of that kind. */
 #define TLS_CIPHERS_TLS12 "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!SHA1"
@@ -60,11 +62,10 @@ ff_err tls_listen_check(const config *settings, char *error, size_t error_bytes)
                  settings->listen_host);
         return FF_ERR_PERMISSION_DENIED;
     }
-    fprintf(stderr,
-            "level=warn msg=\"listening without TLS on a non-loopback address\" host=\"%s\" "
-            "reason=\"insecure_listen: requests and the admin token cross the network in "
-            "clear\"\n",
-            settings->listen_host);
+    logline_write("level=warn msg=\"listening without TLS on a non-loopback address\" host=\"%s\" "
+                  "reason=\"insecure_listen: requests and the admin token cross the network in "
+                  "clear\"",
+                  settings->listen_host);
     return FF_OK;
 }
 
@@ -126,8 +127,8 @@ static void tls_alert_log(const SSL *connection, int where, int value) {
     /* OpenSSL 3.0 names no TLS 1.3 alert; this one is the common refusal under mutual TLS. */
     const char *name = code == TLS13_AD_CERTIFICATE_REQUIRED ? "certificate required"
                                                              : SSL_alert_desc_string_long(value);
-    fprintf(stderr, "level=warn msg=\"TLS handshake refused\" peer=%s alert=\"%s\" "
-                    "alert_code=%d\n", peer, name, code);
+    logline_write("level=warn msg=\"TLS handshake refused\" peer=%s alert=\"%s\" "
+                  "alert_code=%d", peer, name, code);
 }
 
 /* TLS 1.2 at least, the suites above, no renegotiation or compression. */
@@ -148,11 +149,10 @@ static void tls_key_permissions_warn(const char *path) {
     struct stat status;
     if (stat(path, &status) != 0) return;
     if ((status.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) == 0) return;
-    fprintf(stderr,
-            "level=warn msg=\"TLS key file is readable or writable by other users\" "
-            "path=\"%s\" mode=%04o reason=\"anyone who reads it can pose as the server; "
-            "chmod 600 it\"\n",
-            path, (unsigned)(status.st_mode & 07777));
+    logline_write("level=warn msg=\"TLS key file is readable or writable by other users\" "
+                  "path=\"%s\" mode=%04o reason=\"anyone who reads it can pose as the server; "
+                  "chmod 600 it\"",
+                  path, (unsigned)(status.st_mode & 07777));
 }
 
 /* The certificate chain and its key, which must match. */

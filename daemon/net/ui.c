@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "logline.h"
 #include "fundflow/limits.h"
 
 #define UI_PREFIX "/ui/"
@@ -124,8 +125,8 @@ static bool ui_path_resolve(const char *encoded, char *path, size_t path_bytes) 
 static int ui_file_open(const char *directory, char *path) {
     int parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (parent < 0) {
-        fprintf(stderr, "level=warn msg=\"web view directory cannot be opened\" path=\"%s\" "
-                        "reason=\"%s\"\n", directory, strerror(errno));
+        logline_write("level=warn msg=\"web view directory cannot be opened\" path=\"%s\" "
+                      "reason=\"%s\"", directory, strerror(errno));
         return -1;
     }
     char *name = path;
@@ -232,8 +233,8 @@ static void ui_file_send(struct evhttp_request *request, const char *path, int f
     } else {
         reply->body = evbuffer_new();
         if (reply->body == NULL || !ui_file_read(file, (size_t)status->st_size, reply->body)) {
-            fprintf(stderr, "level=error msg=\"web view file cannot be read\" path=\"%s\" "
-                            "reason=\"%s\"\n", path, strerror(errno));
+            logline_write("level=error msg=\"web view file cannot be read\" path=\"%s\" "
+                          "reason=\"%s\"", path, strerror(errno));
             evhttp_remove_header(headers, "ETag");
             if (reply->body != NULL) evbuffer_free(reply->body);
             reply->body = NULL;
@@ -265,9 +266,9 @@ static void ui_file_answer(const char *directory, struct evhttp_request *request
         return;
     }
     if ((uintmax_t)status.st_size > FF_UI_FILE_BYTES_MAX) {
-        fprintf(stderr, "level=error msg=\"web view file over the size limit\" path=\"%s\" "
-                        "bytes=%jd limit=%u\n", path, (intmax_t)status.st_size,
-                FF_UI_FILE_BYTES_MAX);
+        logline_write("level=error msg=\"web view file over the size limit\" path=\"%s\" "
+                      "bytes=%jd limit=%u", path, (intmax_t)status.st_size,
+                      FF_UI_FILE_BYTES_MAX);
         close(file);
         ui_reply_text(reply, headers, 500, "Internal Server Error", "internal",
                       "The web view's file is larger than the server serves; the server log "

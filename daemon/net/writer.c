@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ledger_replica.h"
+#include "logline.h"
 #include "fundflow/limits.h"
 #include "signing.h"
 
@@ -90,7 +91,7 @@ static writer_job *writer_group_take(ff_writer *writer, size_t *job_count, size_
  * resource_exhausted; so the log names the directory to free space in, once per failed group. */
 static void writer_group_failure_log(const ff_writer *writer, ff_err err) {
     if (err != FF_ERR_STORAGE_FULL) return;
-    fprintf(stderr, "level=error msg=\"storage full\" data_dir=\"%s\" error=%s\n",
+    logline_write("level=error msg=\"storage full\" data_dir=\"%s\" error=%s",
             store_data_dir(ledger_store(writer->ledger)), ff_err_name(err));
 }
 
@@ -198,7 +199,7 @@ static void writer_groups_sync(ff_writer *writer, writer_job *groups) {
     if (!any_committed) return;
     ff_err err = store_sync(ledger_store(writer->ledger));
     if (err == FF_OK) return;
-    fprintf(stderr, "level=error msg=\"flush after commit failed\" data_dir=\"%s\" error=%s\n",
+    logline_write("level=error msg=\"flush after commit failed\" data_dir=\"%s\" error=%s",
             store_data_dir(ledger_store(writer->ledger)), ff_err_name(err));
     for (writer_job *group = groups; group != NULL; group = group->group_next) {
         if (group->group_err != FF_OK) continue;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "logline.h"
 #include "plugin_host_internal.h"
 #include "fundflow/money.h"
 
@@ -30,8 +31,8 @@ static void plugin_host_log(const ff_plugin_host *host, int level, const char *m
     const char *name = level == FF_PLUGIN_LOG_ERROR ? "error"
                        : level == FF_PLUGIN_LOG_WARN ? "warn"
                                                      : "info";
-    fprintf(stderr, "level=%s msg=\"%s\" plugin=%s\n", name, message ? message : "",
-            slot->plugin ? slot->plugin->name : slot->path);
+    logline_write("level=%s msg=\"%s\" plugin=%s", name, message ? message : "",
+                  slot->plugin ? slot->plugin->name : slot->path);
 }
 
 static const char *plugin_host_config_get(const ff_plugin_host *host, const char *plugin_name,
@@ -66,7 +67,7 @@ static void plugin_host_table_fill(ff_plugin_host *host) {
 /* ---- loading ---- */
 
 static void plugins_error_add(ff_plugins *plugins, const char *path, const char *reason) {
-    fprintf(stderr, "level=warn msg=\"plugin skipped\" path=\"%s\" reason=\"%s\"\n", path, reason);
+    logline_write("level=warn msg=\"plugin skipped\" path=\"%s\" reason=\"%s\"", path, reason);
     if (plugins->error_count == FF_PLUGINS_MAX * 2) return;
     char *line = NULL;
     if (asprintf(&line, "%s: %s", path, reason) > 0) plugins->errors[plugins->error_count++] = line;
@@ -190,8 +191,8 @@ static void plugins_file_load(ff_plugins *plugins, const char *path) {
         goto refuse;
     }
     plugins->slots[plugins->count++] = slot;
-    fprintf(stderr, "level=info msg=\"plugin loaded\" plugin=%s version=%s path=\"%s\"\n",
-            slot->plugin->name, slot->plugin->version ? slot->plugin->version : "", path);
+    logline_write("level=info msg=\"plugin loaded\" plugin=%s version=%s path=\"%s\"",
+                  slot->plugin->name, slot->plugin->version ? slot->plugin->version : "", path);
     return;
 refuse:
     plugins_error_add(plugins, path, reason);

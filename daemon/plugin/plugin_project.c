@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "logline.h"
 #include "plugin_events.h"
 #include "plugin_host_internal.h"
 
@@ -259,11 +260,10 @@ static ff_err plugin_project_call(ff_plugin_context *context,
 }
 
 static void plugin_projection_stopped(const plugin_slot *slot, uint64_t sequence) {
-    fprintf(stderr,
-            "level=error msg=\"plugin projection stopped\" plugin=%s sequence=%llu "
-            "reason=\"its project hook failed on this event; the event is recorded, the "
-            "plugin's reports are refused until it is reloaded\"\n",
-            slot->plugin->name, (unsigned long long)sequence);
+    logline_write("level=error msg=\"plugin projection stopped\" plugin=%s sequence=%llu "
+                  "reason=\"its project hook failed on this event; the event is recorded, the "
+                  "plugin's reports are refused until it is reloaded\"",
+                  slot->plugin->name, (unsigned long long)sequence);
 }
 
 /* Runs one plugin's project hook for a new event, if its data is at the event before. Its writes
@@ -360,9 +360,8 @@ static ff_err plugin_catch_up(ff_plugins *plugins, const plugin_slot *slot, stor
         err = plugin_namespace_clear(txn, store, slot);
         if (err != FF_OK) return err;
     }
-    fprintf(stderr,
-            "level=info msg=\"plugin projection catching up\" plugin=%s from=%llu to=%llu\n",
-            slot->plugin->name, (unsigned long long)through + 1, (unsigned long long)head);
+    logline_write("level=info msg=\"plugin projection catching up\" plugin=%s from=%llu to=%llu",
+                  slot->plugin->name, (unsigned long long)through + 1, (unsigned long long)head);
     return plugin_replay(plugins, slot, txn, through, head);
 }
 

@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "fundflow/limits.h"
+#include "logline.h"
 #include "tree.h"
 
 #define SIGNING_REGISTRY_MAX 8
@@ -168,7 +169,7 @@ static ff_err signing_head_refresh(ff_signer *signer, bool force, uint64_t size)
     /* The file is for fundflow-admin verify; a full disk must not stop the server answering
      * with the head it signed, so a failed write is logged and tried again at the next commit. */
     if (signing_head_file_write(store_data_dir(signer->store), &head) != FF_OK) {
-        fprintf(stderr, "level=error msg=\"cannot write the signed head\" file=\"%s/%s\"\n",
+        logline_write("level=error msg=\"cannot write the signed head\" file=\"%s/%s\"",
                 store_data_dir(signer->store), FF_SIGNED_HEAD_FILE_NAME);
     }
     pthread_mutex_lock(&signer->lock);
@@ -250,7 +251,7 @@ void signing_after_commit(ff_store *store, uint64_t tree_size) {
     ff_signer *signer = signing_of(store);
     ff_err err = signer == NULL ? FF_OK : signing_head_refresh(signer, false, tree_size);
     if (err != FF_OK) {
-        fprintf(stderr, "level=error msg=\"cannot sign the tree head\" error=%s\n",
+        logline_write("level=error msg=\"cannot sign the tree head\" error=%s",
                 ff_err_name(err));
     }
 }

@@ -1,7 +1,8 @@
 /* fixture_gate: a plugin for fundflowd's read tests whose report stays in flight until the test
  * lets it finish. The report opens the FIFO named by "plugin.fixture_gate.gate" for reading,
  * which waits for the test to open it for writing (so the test knows the report is running), then
- * reads one byte, which waits for the test to write it. Its report is then one known row. */
+ * reads one byte, which waits for the test to write it. Its report is then one known row. With no
+ * gate set, the report logs a warning through the host and fails. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -27,7 +28,12 @@ static void fixture_gate_fini(void *state) {
 /* Waits at the gate: returns FF_PLUGIN_OK once the test has written a byte to it. */
 static int fixture_gate_wait(void) {
     const char *gate = fixture_gate_host->config_get(fixture_gate_host, FIXTURE_GATE_NAME, "gate");
-    if (gate == NULL) return FF_PLUGIN_ERROR;
+    if (gate == NULL) {
+        /* A log line from a reader thread, for the test of a log that never drains. */
+        fixture_gate_host->log(fixture_gate_host, FF_PLUGIN_LOG_WARN,
+                               "no gate: plugin.fixture_gate.gate is not set");
+        return FF_PLUGIN_ERROR;
+    }
     int fd = open(gate, O_RDONLY);
     if (fd < 0) return FF_PLUGIN_ERROR;
     char byte = 0;

@@ -469,6 +469,11 @@ def scenario_snapshot(cluster):
     cluster.restart(follower)
     head = cluster.converged()
     elapsed = time.monotonic() - started
+    # The line goes through the node's log sink, whose thread writes it out a moment later.
+    for _ in range(3000):
+        if "snapshot restored" in follower.stderr_text():
+            break
+        time.sleep(POLL_SECONDS)
     if "snapshot restored" not in follower.stderr_text():
         fail("the node did not catch up by a snapshot; its stderr:\n" + follower.stderr_text())
     positions = set()
