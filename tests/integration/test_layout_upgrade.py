@@ -29,8 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+
+import cluster_harness  # its twirp: a Twirp JSON call (this script's folder is on the path)
 
 POLL_SECONDS = 0.02
 POLLS = 3000  # a minute at most, for a sanitizer build migrating on a loaded machine
@@ -54,15 +54,10 @@ def check(condition, message):
 
 
 def twirp(url, method, body, token):
-    request = urllib.request.Request(
-        url + "/twirp/fundflow.v1.Ledger/" + method, data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": "Bearer " + token},
-        method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    """(HTTP status, decoded JSON) of a Twirp call with a bearer token."""
+    status, reply, _ = cluster_harness.twirp(url, method, body, timeout=60,
+                                             headers={"Authorization": "Bearer " + token})
+    return status, reply
 
 
 def is_default(value):
