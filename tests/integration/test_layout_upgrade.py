@@ -119,7 +119,9 @@ class Server:
             if self.url or self.process.poll() is not None:
                 break
             time.sleep(POLL_SECONDS)
-        check(self.url is not None, "fundflowd did not start; its stderr:\n" + self.stderr())
+        if self.url is None:
+            self.abandon()
+            check(False, "fundflowd did not start; its stderr:\n" + self.stderr())
 
     def stderr(self):
         with open(self.err_path) as err:
@@ -260,6 +262,17 @@ def check_fixture(bin_dir, plugin_dir, fixture_dir):
     with open(os.path.join(fixture_dir, "answers.json")) as f:
         answers = json.load(f)
     scratch = tempfile.mkdtemp(prefix="test_layout_upgrade.")
+    try:
+        compared = check_copy(bin_dir, plugin_dir, fixture_dir, answers, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("%s: migrated; %d recorded answers the same; the load again, principals, a new write "
+          "and a second open checked" % (os.path.basename(fixture_dir), compared))
+
+
+def check_copy(bin_dir, plugin_dir, fixture_dir, answers, scratch):
+    """What the module's docstring lists, on a copy of the fixture in scratch; returns how many
+    recorded answers were compared."""
     data_dir = os.path.join(scratch, "data")
     os.mkdir(data_dir)
     shutil.copyfile(os.path.join(fixture_dir, "data.mdb"), os.path.join(data_dir, "data.mdb"))
@@ -297,9 +310,7 @@ def check_fixture(bin_dir, plugin_dir, fixture_dir):
         server.abandon()
         raise
     server.stop()
-    shutil.rmtree(scratch)
-    print("%s: migrated; %d recorded answers the same; the load again, principals, a new write "
-          "and a second open checked" % (os.path.basename(fixture_dir), compared))
+    return compared
 
 
 def main():
