@@ -10,6 +10,7 @@
 
 #include "digest.h"
 #include "log.h"
+#include "projection.h"
 #include "projection_contract.h"
 #include "projection_link.h"
 #include "projection_org.h"
@@ -527,14 +528,15 @@ static ff_err access_acting_find(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__Event *event, bool reversed,
                                  access_acting *acting);
 
+/* The reversed event is read through the thread's kept event, so that the reversal's projection
+ * takes this decoding rather than decoding the event a second time. */
 static ff_err access_acting_reversal(store_txn *txn, ff_store *store, uint64_t sequence,
                                      access_acting *acting) {
-    Fundflow__V1__EventRecord *target = NULL;
-    ff_err err = log_read(txn, store, sequence, &target);
+    const Fundflow__V1__EventRecord *target = NULL;
+    ff_err err = projection_event_read_kept(txn, store, sequence, &target);
     if (err == FF_ERR_EVENT_UNKNOWN) return FF_OK;
     if (err != FF_OK) return err == FF_ERR_LOG_DECODE ? err : access_store_failure(err);
     err = access_acting_find(txn, store, target->event, true, acting);
-    fundflow__v1__event_record__free_unpacked(target, NULL);
     acting->field = "event.reversal.reversed_sequence";
     return err;
 }

@@ -14,7 +14,6 @@
 #include "command.h"
 #include "digest.h"
 #include "projection.h"
-#include "projection_contract.h"
 #include "projection_table.h"
 #include "verify.h"
 #include "fundflow/limits.h"
@@ -357,9 +356,9 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
             access_scope_keep_end();
         }
     }
-    /* A contract a principal's access check decoded is kept for the projection only until the
-     * next is read; none is kept once the group's try is over. */
-    projection_contract_kept_release();
+    /* What a principal's access check decoded is kept for the projection only until the next
+     * is read; nothing is kept once the group's try is over. */
+    projection_kept_release();
     group->head_after = head;
     if (err == FF_OK && group->seal != NULL) {
         err = group->seal(group->seal_argument, txn, group->ledger->store, &group->head_before,

@@ -61,26 +61,42 @@ static bool projection_message_kept_matches(const projection_message_kept *kept,
            memcmp(kept->stored, value.data, value.bytes) == 0;
 }
 
+const ProtobufCMessage *projection_message_keep(projection_message_kept *kept,
+                                                const ProtobufCMessageDescriptor *descriptor,
+                                                store_slice value) {
+    if (projection_message_kept_matches(kept, descriptor, value)) return kept->message;
+    projection_message_kept_release(kept);
+    if (projection_message_decode(descriptor, value, &kept->message) != FF_OK) return NULL;
+    if (value.bytes <= sizeof kept->stored) {
+        memcpy(kept->stored, value.data, value.bytes);
+        kept->stored_bytes = value.bytes;
+    }
+    return kept->message;
+}
+
+ProtobufCMessage *projection_message_take(projection_message_kept *kept,
+                                          const ProtobufCMessageDescriptor *descriptor,
+                                          store_slice value) {
+    ProtobufCMessage *message = NULL;
+    if (projection_message_kept_matches(kept, descriptor, value)) {
+        message = kept->message;
+        kept->message = NULL;
+        kept->stored_bytes = 0;
+        return message;
+    }
+    projection_message_decode(descriptor, value, &message);
+    return message;
+}
+
 ff_err projection_message_get_kept(store_txn *txn, ff_store *store, store_table table,
                                    const void *key, size_t key_bytes,
                                    const ProtobufCMessageDescriptor *descriptor,
                                    projection_message_kept *kept,
                                    const ProtobufCMessage **message_out) {
-    *message_out = NULL;
     store_slice value;
     ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
-    if (err != FF_OK) return err;
-    if (!projection_message_kept_matches(kept, descriptor, value)) {
-        projection_message_kept_release(kept);
-        err = projection_message_decode(descriptor, value, &kept->message);
-        if (err != FF_OK) return err;
-        if (value.bytes <= sizeof kept->stored) {
-            memcpy(kept->stored, value.data, value.bytes);
-            kept->stored_bytes = value.bytes;
-        }
-    }
-    *message_out = kept->message;
-    return FF_OK;
+    *message_out = err == FF_OK ? projection_message_keep(kept, descriptor, value) : NULL;
+    return err == FF_OK && *message_out == NULL ? FF_ERR_STORAGE : err;
 }
 
 ff_err projection_message_take_kept(store_txn *txn, ff_store *store, store_table table,
@@ -88,17 +104,10 @@ ff_err projection_message_take_kept(store_txn *txn, ff_store *store, store_table
                                     const ProtobufCMessageDescriptor *descriptor,
                                     projection_message_kept *kept,
                                     ProtobufCMessage **message_out) {
-    *message_out = NULL;
     store_slice value;
     ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
-    if (err != FF_OK) return err;
-    if (projection_message_kept_matches(kept, descriptor, value)) {
-        *message_out = kept->message;
-        kept->message = NULL;
-        kept->stored_bytes = 0;
-        return FF_OK;
-    }
-    return projection_message_decode(descriptor, value, message_out);
+    *message_out = err == FF_OK ? projection_message_take(kept, descriptor, value) : NULL;
+    return err == FF_OK && *message_out == NULL ? FF_ERR_STORAGE : err;
 }
 
 size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes) {

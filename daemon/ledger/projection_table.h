@@ -35,6 +35,18 @@ typedef struct projection_message_kept {
     ProtobufCMessage *message; /* on the heap; NULL when nothing is kept */
 } projection_message_kept;
 
+/* The stored bytes value decoded into kept, unless kept already holds their decoding; the record
+ * is kept's, valid until kept is next used or released. NULL if value is not a record. */
+const ProtobufCMessage *projection_message_keep(projection_message_kept *kept,
+                                                const ProtobufCMessageDescriptor *descriptor,
+                                                store_slice value);
+
+/* The stored bytes value decoded: kept's record, taken (kept is then empty), if it is their
+ * decoding, else decoded now. The caller owns and frees it. NULL if value is not a record. */
+ProtobufCMessage *projection_message_take(projection_message_kept *kept,
+                                          const ProtobufCMessageDescriptor *descriptor,
+                                          store_slice value);
+
 /* projection_message_get into kept: *message_out is kept's (valid until kept is next used or
  * released), decoded now only if kept does not already hold the stored bytes' decoding. */
 ff_err projection_message_get_kept(store_txn *txn, ff_store *store, store_table table,
