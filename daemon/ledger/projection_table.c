@@ -74,9 +74,11 @@ const ProtobufCMessage *projection_message_keep(projection_message_kept *kept,
     return kept->message;
 }
 
-ProtobufCMessage *projection_message_take(projection_message_kept *kept,
-                                          const ProtobufCMessageDescriptor *descriptor,
-                                          store_slice value) {
+/* projection_message_take, inlined into its callers: taking is on the write path of every
+ * contract command, and most often nothing is kept. */
+static inline ProtobufCMessage *projection_message_take_inline(
+    projection_message_kept *kept, const ProtobufCMessageDescriptor *descriptor,
+    store_slice value) {
     ProtobufCMessage *message = NULL;
     if (projection_message_kept_matches(kept, descriptor, value)) {
         message = kept->message;
@@ -86,6 +88,12 @@ ProtobufCMessage *projection_message_take(projection_message_kept *kept,
     }
     projection_message_decode(descriptor, value, &message);
     return message;
+}
+
+ProtobufCMessage *projection_message_take(projection_message_kept *kept,
+                                          const ProtobufCMessageDescriptor *descriptor,
+                                          store_slice value) {
+    return projection_message_take_inline(kept, descriptor, value);
 }
 
 ff_err projection_message_get_kept(store_txn *txn, ff_store *store, store_table table,
@@ -106,7 +114,7 @@ ff_err projection_message_take_kept(store_txn *txn, ff_store *store, store_table
                                     ProtobufCMessage **message_out) {
     store_slice value;
     ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
-    *message_out = err == FF_OK ? projection_message_take(kept, descriptor, value) : NULL;
+    *message_out = err == FF_OK ? projection_message_take_inline(kept, descriptor, value) : NULL;
     return err == FF_OK && *message_out == NULL ? FF_ERR_STORAGE : err;
 }
 
