@@ -315,6 +315,26 @@ static void test_keys_repeated_within_a_group_match_the_nested_path(void **state
     free(outcome.tables);
 }
 
+/* Applies a group of batches with their results one after another in results, and frees their
+ * commands. */
+enum { FLAT_GROUP_BATCHES_MAX = 4 };
+static void flat_group_apply(ff_ledger *ledger, const ledger_batch *batches, size_t count,
+                             ledger_result *results) {
+    assert_true(count <= FLAT_GROUP_BATCHES_MAX);
+    ledger_result *group_results[FLAT_GROUP_BATCHES_MAX];
+    size_t offset = 0;
+    for (size_t b = 0; b < count; b++) {
+        group_results[b] = results + offset;
+        offset += batches[b].command_count;
+    }
+    assert_int_equal(ledger_batches_apply(ledger, batches, count, group_results), FF_OK);
+    for (size_t b = 0; b < count; b++) {
+        for (size_t i = 0; i < batches[b].command_count; i++) {
+            test_command_free(batches[b].commands[i]);
+        }
+    }
+}
+
 /* A group of batches in which a later batch's late refusal sends the whole group, a dry run and
  * a linked batch included, back to the nested path. */
 static size_t flat_group_replayed_run(ff_ledger *ledger, const void *argument,
@@ -344,13 +364,17 @@ static size_t flat_group_replayed_run(ff_ledger *ledger, const void *argument,
         {.commands = last, .command_count = 3, .actor = "other",
          .recorded_at_us = TEST_RECORDED_AT_US},
     };
-    ledger_result *group_results[] = {results, results + 2, results + 3, results + 5};
-    assert_int_equal(ledger_batches_apply(ledger, batches, 4, group_results), FF_OK);
-    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
-    test_command_free(dry[0]);
-    for (size_t i = 0; i < 2; i++) test_command_free(linked[i]);
-    for (size_t i = 0; i < 3; i++) test_command_free(last[i]);
+    flat_group_apply(ledger, batches, 4, results);
     return 8;
+}
+
+/* Checks each result of outcome has the code expected of it. */
+static void flat_codes_expect(const flat_outcome *outcome, const ff_err *expected) {
+    for (size_t i = 0; i < outcome->result_count; i++) {
+        if (outcome->results[i].failure.code != expected[i]) {
+            fail_msg("command %zu: %s", i, outcome->results[i].failure.detail);
+        }
+    }
 }
 
 static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
@@ -360,9 +384,7 @@ static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
     flat_outcome_take(LEDGER_WRITE_FLAT, flat_group_replayed_run, NULL, &outcome);
     static const ff_err expected[] = {FF_OK, FF_ERR_ORG_UNKNOWN, FF_OK, FF_OK, FF_OK,
                                       FF_OK, FF_ERR_VETOED, FF_OK};
-    for (size_t i = 0; i < outcome.result_count; i++) {
-        assert_int_equal(outcome.results[i].failure.code, expected[i]);
-    }
+    flat_codes_expect(&outcome, expected);
     /* Head 17; g1 18, the dry run's g2 would be 19, g3 19, g4 20, g5 21, g6 22. */
     assert_int_equal(outcome.results[2].sequence, TEST_WORLD_EVENTS + 3);
     assert_int_equal(outcome.results[7].sequence, TEST_WORLD_EVENTS + 6);
@@ -745,10 +767,7 @@ static size_t scoped_group_run(ff_ledger *ledger, const void *argument, ledger_r
         {.commands = scoped, .command_count = 5, .actor = "writer@que", .principal = &who,
          .recorded_at_us = TEST_RECORDED_AT_US},
     };
-    ledger_result *group_results[] = {results, results + 3};
-    assert_int_equal(ledger_batches_apply(ledger, batches, 2, group_results), FF_OK);
-    for (size_t i = 0; i < 3; i++) test_command_free(national[i]);
-    for (size_t i = 0; i < 5; i++) test_command_free(scoped[i]);
+    flat_group_apply(ledger, batches, 2, results);
     return 8;
 }
 
@@ -759,11 +778,7 @@ static void test_a_scoped_batch_sees_what_its_group_changed(void **state) {
     flat_outcome_take(LEDGER_WRITE_FLAT, scoped_group_run, NULL, &outcome);
     static const ff_err expected[] = {FF_OK, FF_OK, FF_OK, FF_OK, FF_ERR_OUT_OF_SCOPE,
                                       FF_ERR_OUT_OF_SCOPE, FF_OK, FF_ERR_PERIOD_ALREADY_CLOSED};
-    for (size_t i = 0; i < outcome.result_count; i++) {
-        if (outcome.results[i].failure.code != expected[i]) {
-            fail_msg("command %zu: %s", i, outcome.results[i].failure.detail);
-        }
-    }
+    flat_codes_expect(&outcome, expected);
     /* Head 22: the national batch 23 to 25, the close of 08X 26, the payment on C1 27. */
     assert_int_equal(outcome.results[3].sequence, SCOPED_HEAD + 4);
     assert_int_equal(outcome.results[6].sequence, SCOPED_HEAD + 5);

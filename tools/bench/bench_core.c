@@ -38,12 +38,20 @@ static int bench_compare_doubles(const void *left, const void *right) {
     return (a > b) - (a < b);
 }
 
+/* The command of the world's setup that records event under key on 1 April 2024. */
+static Fundflow__V1__Command *bench_setup_command(const char *key, Fundflow__V1__Event *event) {
+    static Fundflow__V1__Command command;
+    fundflow__v1__command__init(&command);
+    command.idempotency_key = (char *)key;
+    command.effective_date = 20240401;
+    command.event = event;
+    return &command;
+}
+
 static Fundflow__V1__Command *bench_org_command(const char *key, const char *code,
                                                 Fundflow__V1__OrgKind kind, const char *parent) {
     static Fundflow__V1__Event event;
     static Fundflow__V1__OrgRegistered org;
-    static Fundflow__V1__Command command;
-    fundflow__v1__command__init(&command);
     fundflow__v1__event__init(&event);
     fundflow__v1__org_registered__init(&org);
     org.code = (char *)code;
@@ -52,10 +60,7 @@ static Fundflow__V1__Command *bench_org_command(const char *key, const char *cod
     org.parent_code = (char *)parent;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED;
     event.org_registered = &org;
-    command.idempotency_key = (char *)key;
-    command.effective_date = 20240401;
-    command.event = &event;
-    return &command;
+    return bench_setup_command(key, &event);
 }
 
 static int bench_apply_one(ff_ledger *ledger, Fundflow__V1__Command *command) {
@@ -69,8 +74,6 @@ static int bench_apply_one(ff_ledger *ledger, Fundflow__V1__Command *command) {
 static Fundflow__V1__Command *bench_limit_command(void) {
     static Fundflow__V1__Event event;
     static Fundflow__V1__RevenueLimitSet limit;
-    static Fundflow__V1__Command command;
-    fundflow__v1__command__init(&command);
     fundflow__v1__event__init(&event);
     fundflow__v1__revenue_limit_set__init(&limit);
     limit.funder_code = (char *)"X24";
@@ -79,10 +82,7 @@ static Fundflow__V1__Command *bench_limit_command(void) {
     limit.limit_pence = INT64_MAX;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET;
     event.revenue_limit_set = &limit;
-    command.idempotency_key = (char *)"bench-limit";
-    command.effective_date = 20240401;
-    command.event = &event;
-    return &command;
+    return bench_setup_command("bench-limit", &event);
 }
 
 /* The contract the payments mode pays on, and what QUE is given to commission it: £100,000,000,
@@ -91,33 +91,33 @@ static Fundflow__V1__Command *bench_limit_command(void) {
 #define BENCH_CONTRACT_ID "BENCH-C1"
 #define BENCH_CONTRACT_PENCE INT64_C(10000000000)
 
-/* QUE's allocation for the contract, X24 to QUE in core services. */
+/* Makes event an allocation from X24 to QUE in core services, 2024/25. */
+static void bench_allocation_make(Fundflow__V1__Event *event,
+                                  Fundflow__V1__AllocationIssued *allocation,
+                                  int64_t amount_pence) {
+    fundflow__v1__event__init(event);
+    fundflow__v1__allocation_issued__init(allocation);
+    allocation->funder_code = (char *)"X24";
+    allocation->recipient_code = (char *)"QUE";
+    allocation->stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    allocation->financial_year = 2024;
+    allocation->amount_pence = amount_pence;
+    event->kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+    event->allocation_issued = allocation;
+}
+
+/* QUE's allocation for the contract. */
 static Fundflow__V1__Command *bench_allocation_command(void) {
     static Fundflow__V1__Event event;
     static Fundflow__V1__AllocationIssued allocation;
-    static Fundflow__V1__Command command;
-    fundflow__v1__command__init(&command);
-    fundflow__v1__event__init(&event);
-    fundflow__v1__allocation_issued__init(&allocation);
-    allocation.funder_code = (char *)"X24";
-    allocation.recipient_code = (char *)"QUE";
-    allocation.stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
-    allocation.financial_year = 2024;
-    allocation.amount_pence = BENCH_CONTRACT_PENCE;
-    event.kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
-    event.allocation_issued = &allocation;
-    command.idempotency_key = (char *)"bench-contract-allocation";
-    command.effective_date = 20240401;
-    command.event = &event;
-    return &command;
+    bench_allocation_make(&event, &allocation, BENCH_CONTRACT_PENCE);
+    return bench_setup_command("bench-contract-allocation", &event);
 }
 
 /* A block contract from QUE to the trust RGT for the whole allocation, with nothing withheld. */
 static Fundflow__V1__Command *bench_contract_command(void) {
     static Fundflow__V1__Event event;
     static Fundflow__V1__ContractAgreed contract;
-    static Fundflow__V1__Command command;
-    fundflow__v1__command__init(&command);
     fundflow__v1__event__init(&event);
     fundflow__v1__contract_agreed__init(&contract);
     contract.contract_id = (char *)BENCH_CONTRACT_ID;
@@ -130,10 +130,7 @@ static Fundflow__V1__Command *bench_contract_command(void) {
     contract.service_category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED;
     event.contract_agreed = &contract;
-    command.idempotency_key = (char *)"bench-contract";
-    command.effective_date = 20240401;
-    command.event = &event;
-    return &command;
+    return bench_setup_command("bench-contract", &event);
 }
 
 /* Whether the fixed-count mode pays on the contract rather than allocates. */
@@ -180,16 +177,8 @@ static void bench_payment_make(bench_commands *set, size_t i) {
 static int bench_commands_make(bench_commands *set, size_t count, size_t setting, size_t batch) {
     for (size_t i = 0; i < count; i++) {
         fundflow__v1__command__init(&set->commands[i]);
-        fundflow__v1__event__init(&set->events[i]);
-        fundflow__v1__allocation_issued__init(&set->allocations[i]);
         snprintf(set->keys[i], sizeof set->keys[i], "b%zu-%zu-%zu", setting, batch, i);
-        set->allocations[i].funder_code = (char *)"X24";
-        set->allocations[i].recipient_code = (char *)"QUE";
-        set->allocations[i].stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
-        set->allocations[i].financial_year = 2024;
-        set->allocations[i].amount_pence = 100 + (int64_t)i;
-        set->events[i].kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
-        set->events[i].allocation_issued = &set->allocations[i];
+        bench_allocation_make(&set->events[i], &set->allocations[i], 100 + (int64_t)i);
         if (set->payments != NULL) bench_payment_make(set, i);
         set->commands[i].idempotency_key = set->keys[i];
         set->commands[i].effective_date = 20240401;
