@@ -99,9 +99,13 @@ ff_err projection_contract_read_kept(store_txn *txn, ff_store *store, const char
 void projection_contract_kept_release(void) { projection_message_kept_release(&contract_kept); }
 
 /* The contract as it stands, for a projection to change: the kept one if it is of the bytes
- * stored, else decoded now. The caller frees *contract. */
+ * stored, else decoded now. The caller frees *contract. With nothing kept, as on an unrestricted
+ * batch, it is read as it always was. */
 static ff_err contract_current_take(store_txn *txn, ff_store *store, const char *contract_id,
                                     Fundflow__V1__ContractRecord **contract) {
+    if (contract_kept.message == NULL) {
+        return projection_contract_read(txn, store, contract_id, UINT64_MAX, contract);
+    }
     ff_err err = projection_message_take_kept(txn, store, STORE_TABLE_CONTRACTS, contract_id,
                                               strlen(contract_id),
                                               &fundflow__v1__contract_record__descriptor,
