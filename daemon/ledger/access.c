@@ -511,9 +511,9 @@ static void access_acting_set(access_acting *acting, const char *code, const cha
     acting->field = field;
 }
 
-/* The commissioner of a stored contract acts for its variations, payments and reports. */
-/* The contract is read through the thread's kept contract, so that the command's projection
- * takes this decoding rather than decoding the contract a second time. */
+/* The commissioner of a stored contract acts for its variations, payments and reports. The
+ * contract is read through the thread's kept contract, so that the command's projection takes
+ * this decoding rather than decoding the contract a second time. */
 static ff_err access_acting_contract(store_txn *txn, ff_store *store, const char *contract_id,
                                      const char *field, access_acting *acting) {
     const Fundflow__V1__ContractRecord *contract = NULL;
