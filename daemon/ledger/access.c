@@ -10,6 +10,7 @@
 
 #include "digest.h"
 #include "log.h"
+#include "projection.h"
 #include "projection_contract.h"
 #include "projection_link.h"
 #include "projection_org.h"
@@ -510,15 +511,16 @@ static void access_acting_set(access_acting *acting, const char *code, const cha
     acting->field = field;
 }
 
-/* The commissioner of a stored contract acts for its variations, payments and reports. */
+/* The commissioner of a stored contract acts for its variations, payments and reports. The
+ * contract is read through the thread's kept contract, so that the command's projection takes
+ * this decoding rather than decoding the contract a second time. */
 static ff_err access_acting_contract(store_txn *txn, ff_store *store, const char *contract_id,
                                      const char *field, access_acting *acting) {
-    Fundflow__V1__ContractRecord *contract = NULL;
-    ff_err err = projection_contract_read(txn, store, contract_id, UINT64_MAX, &contract);
+    const Fundflow__V1__ContractRecord *contract = NULL;
+    ff_err err = projection_contract_read_kept(txn, store, contract_id, &contract);
     if (err == FF_ERR_CONTRACT_UNKNOWN) return FF_OK;
     if (err != FF_OK) return access_store_failure(err);
     access_acting_set(acting, contract->commissioner_code, field);
-    fundflow__v1__contract_record__free_unpacked(contract, NULL);
     return FF_OK;
 }
 
@@ -526,14 +528,15 @@ static ff_err access_acting_find(store_txn *txn, ff_store *store,
                                  const Fundflow__V1__Event *event, bool reversed,
                                  access_acting *acting);
 
+/* The reversed event is read through the thread's kept event, so that the reversal's projection
+ * takes this decoding rather than decoding the event a second time. */
 static ff_err access_acting_reversal(store_txn *txn, ff_store *store, uint64_t sequence,
                                      access_acting *acting) {
-    Fundflow__V1__EventRecord *target = NULL;
-    ff_err err = log_read(txn, store, sequence, &target);
+    const Fundflow__V1__EventRecord *target = NULL;
+    ff_err err = projection_event_read_kept(txn, store, sequence, &target);
     if (err == FF_ERR_EVENT_UNKNOWN) return FF_OK;
     if (err != FF_OK) return err == FF_ERR_LOG_DECODE ? err : access_store_failure(err);
     err = access_acting_find(txn, store, target->event, true, acting);
-    fundflow__v1__event_record__free_unpacked(target, NULL);
     acting->field = "event.reversal.reversed_sequence";
     return err;
 }
@@ -588,20 +591,70 @@ static ff_err access_acting_find(store_txn *txn, ff_store *store,
     }
 }
 
+/* The scope of the principal a flat batch is applied as, worked out at the first of its commands
+ * that needs it and kept until access_scope_keep_end: it is read only from organisations and
+ * their links, which only organisation events write (projection_org_writes counts them), and
+ * after any such write it is worked out again. Each thread keeps its own. */
+static _Thread_local struct {
+    const store_txn *txn; /* NULL when no batch keeps */
+    bool held;
+    uint64_t org_writes; /* projection_org_writes() when it was worked out */
+    char code[FF_ORG_CODE_BYTES_MAX + 1];
+    uint32_t today;
+    access_scope scope;
+} access_scope_kept;
+
+void access_scope_keep_begin(store_txn *txn) {
+    assert(txn != NULL);
+    access_scope_kept.txn = txn;
+    access_scope_kept.held = false;
+}
+
+void access_scope_keep_end(void) {
+    access_scope_kept.txn = NULL;
+    access_scope_kept.held = false;
+}
+
+/* The principal's scope for a command in txn: the kept one if it still stands, else read now
+ * into *scratch (and kept, if a batch on txn keeps it). */
+static ff_err access_scope_load_kept(store_txn *txn, ff_store *store, const access_principal *who,
+                                     access_scope *scratch, const access_scope **scope_out) {
+    bool keeping = access_scope_kept.txn == txn && txn != NULL;
+    if (keeping && access_scope_kept.held &&
+        access_scope_kept.org_writes == projection_org_writes() &&
+        access_scope_kept.today == who->today && strcmp(access_scope_kept.code, who->scope) == 0) {
+        *scope_out = &access_scope_kept.scope;
+        return FF_OK;
+    }
+    access_scope *scope = keeping ? &access_scope_kept.scope : scratch;
+    access_scope_kept.held = false;
+    ff_err err = access_scope_load(txn, store, who, scope);
+    if (err != FF_OK) return err;
+    if (keeping) {
+        access_scope_kept.held = true;
+        access_scope_kept.org_writes = projection_org_writes();
+        access_scope_kept.today = who->today;
+        memcpy(access_scope_kept.code, who->scope, sizeof access_scope_kept.code);
+    }
+    *scope_out = scope;
+    return FF_OK;
+}
+
 static ff_err access_acting_check(store_txn *txn, ff_store *store, const access_principal *who,
                                   const access_acting *acting, ff_failure *failure) {
     if (!acting->national && acting->code[0] == '\0') return FF_OK;
-    access_scope scope;
-    ff_err err = access_scope_load(txn, store, who, &scope);
+    access_scope scratch;
+    const access_scope *scope = NULL;
+    ff_err err = access_scope_load_kept(txn, store, who, &scratch, &scope);
     if (err != FF_OK) return failure_set(failure, err, acting->field, "cannot read the scope");
     if (acting->national) {
-        if (scope.everything) return FF_OK;
+        if (scope->everything) return FF_OK;
         return failure_set(failure, FF_ERR_OUT_OF_SCOPE, acting->field,
                            "only NHS England may record this, and principal %s is scoped to %s",
                            who->name, who->scope);
     }
     bool covered = false;
-    err = access_scope_covers(txn, store, &scope, acting->code, &covered);
+    err = access_scope_covers(txn, store, scope, acting->code, &covered);
     if (err != FF_OK) return failure_set(failure, err, acting->field, "cannot read the scope");
     return covered ? FF_OK : access_out_of_scope(who, acting->code, acting->field, failure);
 }

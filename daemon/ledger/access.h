@@ -112,6 +112,13 @@ ff_err access_event_covered(store_txn *txn, ff_store *store, const access_princi
 
 /* ---- writes ---- */
 
+/* Keeps the scope of the principal a flat batch on txn is applied as, from the first of its
+ * commands that needs it until access_scope_keep_end, instead of reading it for every command;
+ * any write of an organisation or its links in between has it read again. Call end when the
+ * batch ends, whatever happened to txn. One at a time per thread. */
+void access_scope_keep_begin(store_txn *txn);
+void access_scope_keep_end(void);
+
 /* Checks that the principal may record the command, inside the batch's write transaction: the
  * role may write, and the command's acting organisation is in scope (the payer of an allocation
  * or budget; the commissioner of a contract, variation, payment or outcome report; the

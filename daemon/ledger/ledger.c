@@ -341,6 +341,7 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
              * balances it meets, its flows and the tree's edge may be kept in memory until the
              * batch ends. */
             account_balance_cache_begin(txn);
+            access_scope_keep_begin(txn);
             tree_edge_keep_begin(txn);
             projection_flows_keep_begin(txn);
             err = ledger_batch_flat_apply(group->ledger, txn, &group->batches[i],
@@ -352,8 +353,12 @@ static ff_err ledger_group_work(void *argument, store_txn *txn) {
             kept_err = tree_edge_keep_end(txn, group->ledger->store, err == FF_OK);
             if (err == FF_OK) err = kept_err;
             account_balance_cache_end();
+            access_scope_keep_end();
         }
     }
+    /* What a principal's access check decoded is kept for the projection only until the next
+     * is read; nothing is kept once the group's try is over. */
+    projection_kept_release();
     group->head_after = head;
     if (err == FF_OK && group->seal != NULL) {
         err = group->seal(group->seal_argument, txn, group->ledger->store, &group->head_before,

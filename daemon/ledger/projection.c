@@ -41,10 +41,50 @@ static const projection_event_rule *projection_rule_find(Fundflow__V1__Event__Ki
     return NULL;
 }
 
+/* The event a reversal's access check read, until the reversal's projection takes it or the next
+ * is read. Each thread keeps its own. */
+static _Thread_local projection_message_kept projection_event_kept;
+
+/* Decodes a logged event through projection_event_kept, kept (take false) or taken (take true),
+ * as log_read would read it. */
+static ff_err projection_event_decode(store_txn *txn, ff_store *store, uint64_t sequence,
+                                      bool take, Fundflow__V1__EventRecord **out) {
+    *out = NULL;
+    uint8_t key[LOG_KEY_BYTES];
+    log_key_encode(sequence, key);
+    store_slice value;
+    ff_err err = store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key, LOG_KEY_BYTES), &value);
+    if (err == FF_ERR_NOT_FOUND) return FF_ERR_EVENT_UNKNOWN;
+    if (err != FF_OK) return err;
+    const ProtobufCMessageDescriptor *descriptor = &fundflow__v1__event_record__descriptor;
+    *out = take ? (Fundflow__V1__EventRecord *)projection_message_take(&projection_event_kept,
+                                                                        descriptor, value)
+                : (Fundflow__V1__EventRecord *)projection_message_keep(&projection_event_kept,
+                                                                        descriptor, value);
+    if (*out == NULL) return FF_ERR_LOG_DECODE;
+    /* Read back, a record is what log_append wrote: its own sequence and two whole hashes. */
+    assert((*out)->sequence == sequence);
+    assert((*out)->hash.len == DIGEST_BYTES && (*out)->previous_hash.len == DIGEST_BYTES);
+    return FF_OK;
+}
+
+ff_err projection_event_read_kept(store_txn *txn, ff_store *store, uint64_t sequence,
+                                  const Fundflow__V1__EventRecord **out) {
+    Fundflow__V1__EventRecord *event = NULL;
+    ff_err err = projection_event_decode(txn, store, sequence, false, &event);
+    *out = event;
+    return err;
+}
+
+void projection_kept_release(void) {
+    projection_message_kept_release(&projection_event_kept);
+    projection_contract_kept_release();
+}
+
 static ff_err projection_reversal_target(store_txn *txn, ff_store *store,
                                          uint64_t reversed_sequence,
                                          Fundflow__V1__EventRecord **target, ff_failure *failure) {
-    ff_err err = log_read(txn, store, reversed_sequence, target);
+    ff_err err = projection_event_decode(txn, store, reversed_sequence, true, target);
     if (err == FF_ERR_EVENT_UNKNOWN) {
         return failure_set(failure, err, "reversed_sequence", "there is no event %llu",
                            (unsigned long long)reversed_sequence);

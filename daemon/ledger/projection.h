@@ -42,6 +42,17 @@
 ff_err projection_apply(store_txn *txn, ff_store *store, const Fundflow__V1__EventRecord *record,
                         ff_failure *failure);
 
+/* Reads logged event sequence into this thread's kept event, for the access check of a reversal;
+ * the reversal's projection then takes that decoding instead of decoding the event again, if its
+ * stored bytes are still the same (projection_table.h). Only one is kept: *out is valid until the
+ * next read, the projection's taking it or projection_kept_release. Errors as log_read's. */
+ff_err projection_event_read_kept(store_txn *txn, ff_store *store, uint64_t sequence,
+                                  const Fundflow__V1__EventRecord **out);
+
+/* Frees what this thread keeps for a command's projection: the event and the contract an access
+ * check read. The ledger calls it as each group's try ends. */
+void projection_kept_release(void);
+
 /* What the idempotency index says of a key: the event recorded under it and the digest of the
  * command's content. Layout 1 stored these 40 bytes; layout 2 stores the sequence alone and
  * works the digest out from the logged event when it is read. */

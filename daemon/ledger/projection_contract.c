@@ -81,9 +81,42 @@ ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *con
     return err;
 }
 
+/* The contract the command at hand read for its access check, until its projection takes it or
+ * the command ends. Each thread keeps its own. */
+static _Thread_local projection_message_kept contract_kept;
+
+ff_err projection_contract_read_kept(store_txn *txn, ff_store *store, const char *contract_id,
+                                     const Fundflow__V1__ContractRecord **out) {
+    *out = NULL;
+    ff_err err = projection_message_get_kept(txn, store, STORE_TABLE_CONTRACTS, contract_id,
+                                             strlen(contract_id),
+                                             &fundflow__v1__contract_record__descriptor,
+                                             &contract_kept, (const ProtobufCMessage **)out);
+    if (err == FF_OK) contract_assert_valid(*out);
+    return err == FF_ERR_NOT_FOUND ? FF_ERR_CONTRACT_UNKNOWN : err;
+}
+
+void projection_contract_kept_release(void) { projection_message_kept_release(&contract_kept); }
+
+/* The contract as it stands, for a projection to change: the kept one if it is of the bytes
+ * stored, else decoded now. The caller frees *contract. With nothing kept, as on an unrestricted
+ * batch, it is read as it always was. */
+static ff_err contract_current_take(store_txn *txn, ff_store *store, const char *contract_id,
+                                    Fundflow__V1__ContractRecord **contract) {
+    if (contract_kept.message == NULL) {
+        return projection_contract_read(txn, store, contract_id, UINT64_MAX, contract);
+    }
+    ff_err err = projection_message_take_kept(txn, store, STORE_TABLE_CONTRACTS, contract_id,
+                                              strlen(contract_id),
+                                              &fundflow__v1__contract_record__descriptor,
+                                              &contract_kept, (ProtobufCMessage **)contract);
+    if (err == FF_OK) contract_assert_valid(*contract);
+    return err == FF_ERR_NOT_FOUND ? FF_ERR_CONTRACT_UNKNOWN : err;
+}
+
 static ff_err contract_read_for(store_txn *txn, ff_store *store, const char *contract_id,
                                 Fundflow__V1__ContractRecord **contract, ff_failure *failure) {
-    ff_err err = projection_contract_read(txn, store, contract_id, UINT64_MAX, contract);
+    ff_err err = contract_current_take(txn, store, contract_id, contract);
     if (err == FF_ERR_CONTRACT_UNKNOWN) {
         return failure_set(failure, err, "contract_id", "no contract has id %s", contract_id);
     }

@@ -15,4 +15,16 @@
 ff_err projection_contract_read(store_txn *txn, ff_store *store, const char *contract_id,
                                 uint64_t as_at_sequence, Fundflow__V1__ContractRecord **out);
 
+/* Reads a contract as it stands into this thread's kept contract, for the access check of the
+ * command at hand; the command's projection then takes that decoding instead of decoding the
+ * contract again, if the contract's stored bytes are still the same (projection_table.h).
+ * Only one is kept: *out is valid until the next read, the projection's taking it or
+ * projection_kept_release. Errors as
+ * projection_contract_read's. */
+ff_err projection_contract_read_kept(store_txn *txn, ff_store *store, const char *contract_id,
+                                     const Fundflow__V1__ContractRecord **out);
+
+/* Frees the thread's kept contract (projection_kept_release calls it). */
+void projection_contract_kept_release(void);
+
 #endif

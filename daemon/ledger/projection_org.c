@@ -169,6 +169,12 @@ ff_err projection_org_members_check(store_txn *txn, ff_store *store, org_kind ki
     return FF_OK;
 }
 
+/* Counted before every write of the organisations or their links, whether it then succeeds or
+ * not; nothing else writes those tables. */
+static _Thread_local uint64_t projection_org_writes_made;
+
+uint64_t projection_org_writes(void) { return projection_org_writes_made; }
+
 static ff_err projection_org_links_write(store_txn *txn, ff_store *store, const char *code,
                                          const Fundflow__V1__OrgRecord *org,
                                          uint32_t effective_from, uint64_t sequence) {
@@ -213,6 +219,7 @@ static ff_err projection_org_register(store_txn *txn, ff_store *store,
     org.n_member_codes = event->n_member_codes;
     org.lead_provider_code = event->lead_provider_code;
     projection_org_assert_valid(&org, event->code);
+    projection_org_writes_made++;
     ff_err err = projection_message_put(txn, store, STORE_TABLE_ORGS, event->code,
                                         strlen(event->code), &org.base, STORE_PUT_NEW);
     if (err == FF_ERR_KEY_EXISTS) {
@@ -261,6 +268,7 @@ static ff_err projection_org_update(store_txn *txn, ff_store *store,
     err = projection_org_update_fields(txn, store, update, &changed, failure);
     if (err == FF_OK) {
         projection_org_assert_valid(&changed, update->code);
+        projection_org_writes_made++;
         err = projection_message_put(txn, store, STORE_TABLE_ORGS, update->code,
                                      strlen(update->code), &changed.base, STORE_PUT_REPLACE);
         if (err == FF_OK) {

@@ -51,6 +51,11 @@ ff_err projection_party_read_kept(store_txn *txn, ff_store *store, const char *c
                                   const Fundflow__V1__OrgRecord **org_out, ff_failure *failure);
 void projection_org_kept_release(projection_org_kept *kept);
 
+/* How many times this thread has started to write an organisation or its links (only
+ * differences count): what is worked out from them and kept, such as a principal's scope
+ * (access.c), is worked out again after any. */
+uint64_t projection_org_writes(void);
+
 /* Checks that the organisation in field is registered; the failure names the field. */
 ff_err projection_org_exists(store_txn *txn, ff_store *store, const char *code, const char *field,
                              ff_failure *failure);

@@ -28,17 +28,94 @@ ff_err projection_message_put(store_txn *txn, ff_store *store, store_table table
     return err;
 }
 
+/* Unpacks a stored record onto the heap; FF_ERR_STORAGE if the bytes are not one. */
+static ff_err projection_message_decode(const ProtobufCMessageDescriptor *descriptor,
+                                        store_slice value, ProtobufCMessage **message_out) {
+    *message_out = protobuf_c_message_unpack(descriptor, NULL, value.bytes, value.data);
+    if (*message_out == NULL) return FF_ERR_STORAGE;
+    assert(protobuf_c_message_check(*message_out));
+    return FF_OK;
+}
+
 ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table, const void *key,
                               size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
                               ProtobufCMessage **message_out) {
     *message_out = NULL;
     store_slice value;
     ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
-    if (err != FF_OK) return err;
-    *message_out = protobuf_c_message_unpack(descriptor, NULL, value.bytes, value.data);
-    if (*message_out == NULL) return FF_ERR_STORAGE;
-    assert(protobuf_c_message_check(*message_out));
-    return FF_OK;
+    return err == FF_OK ? projection_message_decode(descriptor, value, message_out) : err;
+}
+
+void projection_message_kept_release(projection_message_kept *kept) {
+    if (kept->message != NULL) protobuf_c_message_free_unpacked(kept->message, NULL);
+    kept->message = NULL;
+    kept->stored_bytes = 0;
+}
+
+/* Whether kept holds the decoding of value. */
+static bool projection_message_kept_matches(const projection_message_kept *kept,
+                                            const ProtobufCMessageDescriptor *descriptor,
+                                            store_slice value) {
+    return kept->message != NULL && kept->message->descriptor == descriptor &&
+           kept->stored_bytes == value.bytes && value.bytes > 0 &&
+           memcmp(kept->stored, value.data, value.bytes) == 0;
+}
+
+const ProtobufCMessage *projection_message_keep(projection_message_kept *kept,
+                                                const ProtobufCMessageDescriptor *descriptor,
+                                                store_slice value) {
+    if (projection_message_kept_matches(kept, descriptor, value)) return kept->message;
+    projection_message_kept_release(kept);
+    if (projection_message_decode(descriptor, value, &kept->message) != FF_OK) return NULL;
+    if (value.bytes <= sizeof kept->stored) {
+        memcpy(kept->stored, value.data, value.bytes);
+        kept->stored_bytes = value.bytes;
+    }
+    return kept->message;
+}
+
+/* projection_message_take, inlined into its callers: taking is on the write path of every
+ * contract command, and most often nothing is kept. */
+static inline ProtobufCMessage *projection_message_take_inline(
+    projection_message_kept *kept, const ProtobufCMessageDescriptor *descriptor,
+    store_slice value) {
+    ProtobufCMessage *message = NULL;
+    if (projection_message_kept_matches(kept, descriptor, value)) {
+        message = kept->message;
+        kept->message = NULL;
+        kept->stored_bytes = 0;
+        return message;
+    }
+    projection_message_decode(descriptor, value, &message);
+    return message;
+}
+
+ProtobufCMessage *projection_message_take(projection_message_kept *kept,
+                                          const ProtobufCMessageDescriptor *descriptor,
+                                          store_slice value) {
+    return projection_message_take_inline(kept, descriptor, value);
+}
+
+ff_err projection_message_get_kept(store_txn *txn, ff_store *store, store_table table,
+                                   const void *key, size_t key_bytes,
+                                   const ProtobufCMessageDescriptor *descriptor,
+                                   projection_message_kept *kept,
+                                   const ProtobufCMessage **message_out) {
+    store_slice value;
+    ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
+    *message_out = err == FF_OK ? projection_message_keep(kept, descriptor, value) : NULL;
+    return err == FF_OK && *message_out == NULL ? FF_ERR_STORAGE : err;
+}
+
+ff_err projection_message_take_kept(store_txn *txn, ff_store *store, store_table table,
+                                    const void *key, size_t key_bytes,
+                                    const ProtobufCMessageDescriptor *descriptor,
+                                    projection_message_kept *kept,
+                                    ProtobufCMessage **message_out) {
+    store_slice value;
+    ff_err err = store_get(txn, store, table, STORE_SLICE(key, key_bytes), &value);
+    *message_out = err == FF_OK ? projection_message_take_inline(kept, descriptor, value) : NULL;
+    return err == FF_OK && *message_out == NULL ? FF_ERR_STORAGE : err;
 }
 
 size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes) {

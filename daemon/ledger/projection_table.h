@@ -22,6 +22,49 @@ ff_err projection_message_get(store_txn *txn, ff_store *store, store_table table
                               size_t key_bytes, const ProtobufCMessageDescriptor *descriptor,
                               ProtobufCMessage **message_out);
 
+/* A record decoded for one command and kept, with the bytes it was decoded from, so that a
+ * second reader in the same command (the access check, then the projection) need not decode it
+ * again: a reader that finds the same bytes stored takes the kept decoding, one that finds other
+ * bytes decodes them afresh. Decoding depends only on the bytes, so a kept record can never be
+ * stale, whatever was written, refused or rolled back since. Records larger than the slot are
+ * held but never matched. */
+enum { PROJECTION_MESSAGE_KEPT_BYTES = 1024 };
+typedef struct projection_message_kept {
+    size_t stored_bytes; /* of stored; 0 when message was not decoded from a kept copy */
+    uint8_t stored[PROJECTION_MESSAGE_KEPT_BYTES];
+    ProtobufCMessage *message; /* on the heap; NULL when nothing is kept */
+} projection_message_kept;
+
+/* The stored bytes value decoded into kept, unless kept already holds their decoding; the record
+ * is kept's, valid until kept is next used or released. NULL if value is not a record. */
+const ProtobufCMessage *projection_message_keep(projection_message_kept *kept,
+                                                const ProtobufCMessageDescriptor *descriptor,
+                                                store_slice value);
+
+/* The stored bytes value decoded: kept's record, taken (kept is then empty), if it is their
+ * decoding, else decoded now. The caller owns and frees it. NULL if value is not a record. */
+ProtobufCMessage *projection_message_take(projection_message_kept *kept,
+                                          const ProtobufCMessageDescriptor *descriptor,
+                                          store_slice value);
+
+/* projection_message_get into kept: *message_out is kept's (valid until kept is next used or
+ * released), decoded now only if kept does not already hold the stored bytes' decoding. */
+ff_err projection_message_get_kept(store_txn *txn, ff_store *store, store_table table,
+                                   const void *key, size_t key_bytes,
+                                   const ProtobufCMessageDescriptor *descriptor,
+                                   projection_message_kept *kept,
+                                   const ProtobufCMessage **message_out);
+
+/* projection_message_get that takes kept's decoding when it is of the bytes stored (kept is then
+ * empty); the caller owns and frees *message_out either way. */
+ff_err projection_message_take_kept(store_txn *txn, ff_store *store, store_table table,
+                                    const void *key, size_t key_bytes,
+                                    const ProtobufCMessageDescriptor *descriptor,
+                                    projection_message_kept *kept, ProtobufCMessage **message_out);
+
+/* Frees what kept holds; kept is then empty. */
+void projection_message_kept_release(projection_message_kept *kept);
+
 /* The history key: name ++ 0 ++ sequence. */
 size_t projection_history_key(const char *name, uint64_t sequence, uint8_t *key, size_t bytes);
 

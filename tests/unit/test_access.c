@@ -1,6 +1,7 @@
 /* Who may do what: the method table against the Ledger service, tokens and principals, scope as
  * at a date over a small world, the acting organisation of every kind of command, a scoped
- * writer's refused command leaving no trace, and the actor index surviving rebuild and verify. */
+ * writer's refused command leaving no trace, the actor index surviving rebuild and verify, and a
+ * scope kept across a flat batch read again once an organisation changes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -821,6 +822,73 @@ static void test_plans_act_and_are_covered_by_the_organisation(void **state) {
     reading_end(&r);
 }
 
+/* ---- the scope kept across a flat batch ---- */
+
+/* MHPC's members cut to RGT alone (its lead), from 1 May 2024. */
+static Fundflow__V1__Command *members_cut_make(void) {
+    Fundflow__V1__Command *command = test_command_make("cut");
+    Fundflow__V1__OrgUpdated *update = malloc(sizeof *update);
+    assert_non_null(update);
+    fundflow__v1__org_updated__init(update);
+    update->code = strdup("MHPC");
+    update->set_members = true;
+    update->member_codes = malloc(sizeof(char *));
+    update->member_codes[0] = strdup("RGT");
+    update->n_member_codes = 1;
+    command->event->kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_UPDATED;
+    command->event->org_updated = update;
+    command->effective_date = 20240501;
+    return command;
+}
+
+typedef struct keep_run {
+    ff_store *store;
+    uint64_t head;
+    ff_err before, after; /* MHPC's writer's check of a statement by RWH, before and after */
+} keep_run;
+
+/* Inside one transaction with the scope kept as a flat batch keeps it: checks a statement by RWH
+ * for MHPC's writer, cuts RWH from MHPC through the projections, checks again, and abandons it
+ * all. */
+static ff_err keep_work(void *argument, store_txn *txn) {
+    keep_run *run = argument;
+    access_principal who = principal_make("writer@mhpc", WRITER, "MHPC");
+    Fundflow__V1__Command *statement = statement_make("k-rwh", "RWH", "RGT");
+    Fundflow__V1__Command *cut = members_cut_make();
+    ff_failure failure;
+    failure_clear(&failure);
+    access_scope_keep_begin(txn);
+    run->before = access_command_check(txn, run->store, &who, statement, &failure);
+    Fundflow__V1__EventRecord record = FUNDFLOW__V1__EVENT_RECORD__INIT;
+    record.sequence = run->head + 1;
+    record.recorded_at_us = TEST_RECORDED_AT_US;
+    record.effective_date = cut->effective_date;
+    record.actor = (char *)"test";
+    record.idempotency_key = cut->idempotency_key;
+    record.event = cut->event;
+    failure_clear(&failure);
+    ff_err err = projection_apply(txn, run->store, &record, &failure);
+    failure_clear(&failure);
+    run->after = access_command_check(txn, run->store, &who, statement, &failure);
+    access_scope_keep_end();
+    test_command_free(cut);
+    test_command_free(statement);
+    return err == FF_OK ? FF_ERR_VETOED : err;
+}
+
+/* RWH is in MHPC's scope as a member; once the same batch has cut it from MHPC, the scope kept
+ * for the batch must be read again, and RWH is then outside it (its parent QJG is not MHPC's). */
+static void test_a_kept_scope_is_read_again_after_an_organisation_changes(void **state) {
+    test_fixture *fixture = *state;
+    keep_run run = {ledger_store(fixture->ledger), test_head_sequence(fixture->ledger),
+                    FF_ERR_INTERNAL, FF_ERR_INTERNAL};
+    assert_int_equal(ledger_write_run(fixture->ledger, keep_work, &run), FF_ERR_VETOED);
+    assert_int_equal(run.before, FF_OK);
+    assert_int_equal(run.after, FF_ERR_OUT_OF_SCOPE);
+    /* The try was abandoned: the ledger still ends where the world did. */
+    assert_int_equal(test_head_sequence(fixture->ledger), SEQ_WORLD_END);
+}
+
 #define WORLD_TEST(name) cmocka_unit_test_setup_teardown(name, world_setup, test_fixture_teardown)
 #define EMPTY_TEST(name) cmocka_unit_test_setup_teardown(name, empty_setup, test_fixture_teardown)
 
@@ -841,6 +909,7 @@ int main(void) {
         WORLD_TEST(test_failed_reads_fail_the_batch),
         WORLD_TEST(test_failed_reads_fail_the_token_lookup),
         WORLD_TEST(test_plans_act_and_are_covered_by_the_organisation),
+        WORLD_TEST(test_a_kept_scope_is_read_again_after_an_organisation_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* The flat write path against the nested one: the same commands, applied to two fresh ledgers,
  * one flat (the default) and one forced nested, must give the same results and the same bytes in
- * the log and in every projection table, whatever is refused, wherever it sits in the group. */
+ * the log and in every projection table, whatever is refused, wherever it sits in the group, and
+ * whether the batch is unrestricted or a scoped principal's. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
+#include "projection.h"
 #include "projection_table.h"
 #include "test_support.h"
 
 #define CORE FUNDFLOW__V1__STREAM__CORE_SERVICES
+#define BLOCK FUNDFLOW__V1__CONTRACT_TYPE__BLOCK
 
 enum { FLAT_BATCH_BASE = 6, FLAT_COMMANDS_MAX = 16 };
 
@@ -311,6 +315,26 @@ static void test_keys_repeated_within_a_group_match_the_nested_path(void **state
     free(outcome.tables);
 }
 
+/* Applies a group of batches with their results one after another in results, and frees their
+ * commands. */
+enum { FLAT_GROUP_BATCHES_MAX = 4 };
+static void flat_group_apply(ff_ledger *ledger, const ledger_batch *batches, size_t count,
+                             ledger_result *results) {
+    assert_true(count <= FLAT_GROUP_BATCHES_MAX);
+    ledger_result *group_results[FLAT_GROUP_BATCHES_MAX];
+    size_t offset = 0;
+    for (size_t b = 0; b < count; b++) {
+        group_results[b] = results + offset;
+        offset += batches[b].command_count;
+    }
+    assert_int_equal(ledger_batches_apply(ledger, batches, count, group_results), FF_OK);
+    for (size_t b = 0; b < count; b++) {
+        for (size_t i = 0; i < batches[b].command_count; i++) {
+            test_command_free(batches[b].commands[i]);
+        }
+    }
+}
+
 /* A group of batches in which a later batch's late refusal sends the whole group, a dry run and
  * a linked batch included, back to the nested path. */
 static size_t flat_group_replayed_run(ff_ledger *ledger, const void *argument,
@@ -340,13 +364,17 @@ static size_t flat_group_replayed_run(ff_ledger *ledger, const void *argument,
         {.commands = last, .command_count = 3, .actor = "other",
          .recorded_at_us = TEST_RECORDED_AT_US},
     };
-    ledger_result *group_results[] = {results, results + 2, results + 3, results + 5};
-    assert_int_equal(ledger_batches_apply(ledger, batches, 4, group_results), FF_OK);
-    for (size_t i = 0; i < 2; i++) test_command_free(first[i]);
-    test_command_free(dry[0]);
-    for (size_t i = 0; i < 2; i++) test_command_free(linked[i]);
-    for (size_t i = 0; i < 3; i++) test_command_free(last[i]);
+    flat_group_apply(ledger, batches, 4, results);
     return 8;
+}
+
+/* Checks each result of outcome has the code expected of it. */
+static void flat_codes_expect(const flat_outcome *outcome, const ff_err *expected) {
+    for (size_t i = 0; i < outcome->result_count; i++) {
+        if (outcome->results[i].failure.code != expected[i]) {
+            fail_msg("command %zu: %s", i, outcome->results[i].failure.detail);
+        }
+    }
 }
 
 static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
@@ -356,9 +384,7 @@ static void test_a_group_replayed_nested_matches_the_nested_path(void **state) {
     flat_outcome_take(LEDGER_WRITE_FLAT, flat_group_replayed_run, NULL, &outcome);
     static const ff_err expected[] = {FF_OK, FF_ERR_ORG_UNKNOWN, FF_OK, FF_OK, FF_OK,
                                       FF_OK, FF_ERR_VETOED, FF_OK};
-    for (size_t i = 0; i < outcome.result_count; i++) {
-        assert_int_equal(outcome.results[i].failure.code, expected[i]);
-    }
+    flat_codes_expect(&outcome, expected);
     /* Head 17; g1 18, the dry run's g2 would be 19, g3 19, g4 20, g5 21, g6 22. */
     assert_int_equal(outcome.results[2].sequence, TEST_WORLD_EVENTS + 3);
     assert_int_equal(outcome.results[7].sequence, TEST_WORLD_EVENTS + 6);
@@ -543,6 +569,222 @@ static void test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retrie
     }
 }
 
+/* ---- a scoped principal's batches ----
+ *
+ * A principal scoped to QUE keeps its scope across a flat batch, and the contract or event its
+ * access check reads is handed to the command's projection instead of being decoded again. Its
+ * batches must still come out as the nested path lands them, whatever is refused where, and each
+ * command must see what the commands before it in the group changed. */
+
+/* The world of flat_fixture_open (head TEST_WORLD_EVENTS + 1 = 17), then, unrestricted: the trust
+ * RGT under QUE (18), £50,000.00 to QUE (19) and £10,000.00 to QJG (20), QUE's contract C1 with
+ * RGT for £12,000.00 (21) and QJG's contract C9 with RGT for £1,000.00 (22). */
+enum {
+    SCOPED_TO_QJG = TEST_WORLD_EVENTS + 4,
+    SCOPED_HEAD = TEST_WORLD_EVENTS + 6,
+    SCOPED_BATCH_BASE = 7,
+};
+
+static void scoped_world_add(ff_ledger *ledger) {
+    Fundflow__V1__Command *commands[] = {
+        test_org("s-rgt", "RGT", "Illustrative trust", FUNDFLOW__V1__ORG_KIND__TRUST, "QUE"),
+        test_allocation("s-que", "X24", "QUE", CORE, TEST_YEAR, 5000000),
+        test_allocation("s-qjg", "X24", "QJG", CORE, TEST_YEAR, 1000000),
+        test_contract("s-c1", "C1", "QUE", "RGT", BLOCK, CORE, 1200000, 0, NULL),
+        test_contract("s-c9", "C9", "QJG", "RGT", BLOCK, CORE, 100000, 0, NULL),
+    };
+    ledger_result results[5];
+    assert_int_equal(test_submit_batch(ledger, commands, 5, false, results), FF_OK);
+    for (size_t i = 0; i < 5; i++) assert_int_equal(results[i].failure.code, FF_OK);
+    assert_int_equal(test_head_sequence(ledger), SCOPED_HEAD);
+}
+
+/* The writer for QUE, as at 1 June 2024. */
+static access_principal scoped_writer(void) {
+    access_principal who;
+    memset(&who, 0, sizeof who);
+    snprintf(who.name, sizeof who.name, "writer@que");
+    snprintf(who.scope, sizeof who.scope, "QUE");
+    who.role = FUNDFLOW__V1__PRINCIPAL_ROLE__WRITER;
+    who.today = 20240601;
+    return who;
+}
+
+/* Commands QUE's writer may make, each recorded when nothing else is refused; the first is event
+ * SCOPED_HEAD + 1 = 23, whatever is refused before it. The payment of £12,500.00 fits in C1 only
+ * once the variation before it is seen: with the first payment's £1,000.00 it makes £13,500.00,
+ * more than £12,000.00 but within £12,000.00 + £2,000.00 = £14,000.00. The reversal undoes that
+ * first payment, an event of this very batch; C2 is agreed and then paid within it. */
+static Fundflow__V1__Command *scoped_base_command(size_t index) {
+    switch (index) {
+    case 0: return test_payment("q-pay1", "C1", 1, 100000);
+    case 1: return test_variation("q-vary", "C1", 200000);
+    case 2: return test_budget("q-budget", "QUE", "06H", CORE, TEST_YEAR, 10000);
+    case 3: return test_payment("q-pay2", "C1", 2, 1250000);
+    case 4: return test_reversal("q-rev", SCOPED_HEAD + 1, "paid twice");
+    case 5: return test_contract("q-c2", "C2", "QUE", "RGT", BLOCK, CORE, 50000, 0, NULL);
+    default: return test_payment("q-pay3", "C2", 1, 50000);
+    }
+}
+
+/* How QUE's writer is refused. The first three read a contract or an event for the access check
+ * or the projection and are refused before they write; the last writes first. */
+typedef enum scoped_refusal {
+    SCOPED_REFUSED_CONTRACT_OUT_OF_SCOPE, /* a payment on QJG's contract */
+    SCOPED_REFUSED_REVERSAL_OUT_OF_SCOPE, /* the reversal of X24's allocation to QJG */
+    SCOPED_REFUSED_OVERPAYMENT,           /* £1,000,000.00 on C1, worth £14,000.00 at most */
+    SCOPED_REFUSED_LATE,                  /* the projection hook, after 7p on C1 was written */
+    SCOPED_REFUSAL_KINDS
+} scoped_refusal;
+
+static const ff_err scoped_refusal_codes[SCOPED_REFUSAL_KINDS] = {
+    FF_ERR_OUT_OF_SCOPE, FF_ERR_OUT_OF_SCOPE, FF_ERR_OVERPAYMENT, FF_ERR_VETOED};
+
+static Fundflow__V1__Command *scoped_refused_command(scoped_refusal kind) {
+    switch (kind) {
+    case SCOPED_REFUSED_CONTRACT_OUT_OF_SCOPE: return test_payment("bad-c9", "C9", 1, 100);
+    case SCOPED_REFUSED_REVERSAL_OUT_OF_SCOPE:
+        return test_reversal("bad-rev", SCOPED_TO_QJG, "not QUE's");
+    case SCOPED_REFUSED_OVERPAYMENT: return test_payment("bad-pay", "C1", 3, 100000000);
+    default: return test_payment(flat_late_key, "C1", 1, 7);
+    }
+}
+
+/* Applies commands as QUE's writer in one batch, and frees them. */
+static void scoped_submit(ff_ledger *ledger, Fundflow__V1__Command **commands, size_t count,
+                          ledger_result *results) {
+    access_principal who = scoped_writer();
+    ledger_batch batch = {.commands = commands, .command_count = count, .actor = "writer@que",
+                          .principal = &who, .recorded_at_us = TEST_RECORDED_AT_US};
+    assert_int_equal(ledger_batch_apply(ledger, &batch, results), FF_OK);
+    for (size_t i = 0; i < count; i++) test_command_free(commands[i]);
+}
+
+typedef struct scoped_placed {
+    scoped_refusal kind;
+    size_t position;
+} scoped_placed;
+
+static size_t scoped_placed_run(ff_ledger *ledger, const void *argument,
+                                ledger_result *results) {
+    const scoped_placed *placed = argument;
+    scoped_world_add(ledger);
+    Fundflow__V1__Command *commands[FLAT_COMMANDS_MAX];
+    size_t count = 0;
+    for (size_t i = 0; i <= SCOPED_BATCH_BASE; i++) {
+        if (i == placed->position) commands[count++] = scoped_refused_command(placed->kind);
+        if (i < SCOPED_BATCH_BASE) commands[count++] = scoped_base_command(i);
+    }
+    scoped_submit(ledger, commands, count, results);
+    return count;
+}
+
+/* A contract as it stands in the ledger: its value and what it has paid. */
+static void scoped_contract_expect(ff_ledger *ledger, const char *contract_id, int64_t value,
+                                   int64_t paid) {
+    store_txn *txn = NULL;
+    assert_int_equal(ledger_read_txn_begin(ledger, &txn), FF_OK);
+    Fundflow__V1__ContractRecord *contract = NULL;
+    assert_int_equal(projection_contract_read(txn, ledger_store(ledger), contract_id, UINT64_MAX,
+                                              &contract), FF_OK);
+    assert_int_equal(contract->value_pence, value);
+    assert_int_equal(contract->paid_pence, paid);
+    fundflow__v1__contract_record__free_unpacked(contract, NULL);
+    ledger_read_txn_end(ledger, txn);
+}
+
+static void test_a_scoped_batch_refused_anywhere_matches_the_nested_path(void **state) {
+    (void)state;
+    for (int kind = 0; kind < SCOPED_REFUSAL_KINDS; kind++) {
+        for (size_t position = 0; position <= SCOPED_BATCH_BASE; position++) {
+            scoped_placed placed = {(scoped_refusal)kind, position};
+            uint64_t replays = flat_same_as_nested(scoped_placed_run, &placed);
+            assert_int_equal(replays, kind == SCOPED_REFUSED_LATE ? 1 : 0);
+            flat_outcome outcome;
+            flat_outcome_take(LEDGER_WRITE_FLAT, scoped_placed_run, &placed, &outcome);
+            for (size_t i = 0; i < outcome.result_count; i++) {
+                ff_err expected = i == position ? scoped_refusal_codes[kind] : FF_OK;
+                if (outcome.results[i].failure.code != expected) {
+                    fail_msg("kind %d at %zu, command %zu: %s", kind, position, i,
+                             outcome.results[i].failure.detail);
+                }
+            }
+            /* The base commands are events 23 to 29 in order, the refused one taking none. */
+            size_t first = position == 0 ? 1 : 0;
+            size_t last = position == SCOPED_BATCH_BASE ? SCOPED_BATCH_BASE - 1
+                                                        : SCOPED_BATCH_BASE;
+            assert_int_equal(outcome.results[first].sequence, SCOPED_HEAD + 1);
+            assert_int_equal(outcome.results[last].sequence, SCOPED_HEAD + SCOPED_BATCH_BASE);
+            free(outcome.tables);
+        }
+    }
+}
+
+/* A scoped batch with nothing refused: C1 is worth £12,000.00 + £2,000.00 = £14,000.00 and has
+ * paid £1,000.00 + £12,500.00 - £1,000.00 reversed = £12,500.00; C2 has paid its £500.00. */
+static void test_a_scoped_batch_sees_what_its_earlier_commands_changed(void **state) {
+    (void)state;
+    test_fixture *fixture = flat_fixture_open(LEDGER_WRITE_FLAT);
+    ff_ledger *ledger = fixture->ledger;
+    scoped_world_add(ledger);
+    Fundflow__V1__Command *commands[SCOPED_BATCH_BASE];
+    ledger_result results[SCOPED_BATCH_BASE];
+    for (size_t i = 0; i < SCOPED_BATCH_BASE; i++) commands[i] = scoped_base_command(i);
+    scoped_submit(ledger, commands, SCOPED_BATCH_BASE, results);
+    for (size_t i = 0; i < SCOPED_BATCH_BASE; i++) {
+        if (results[i].failure.code != FF_OK) fail_msg("%zu: %s", i, results[i].failure.detail);
+        assert_int_equal(results[i].sequence, SCOPED_HEAD + 1 + i);
+    }
+    assert_int_equal(ledger_nested_replay_count(ledger), 0);
+    scoped_contract_expect(ledger, "C1", 1400000, 1250000);
+    scoped_contract_expect(ledger, "C2", 50000, 50000);
+    test_fixture_teardown((void **)&fixture);
+}
+
+/* One group: an unrestricted batch registers the place 08X under QUE and 09Y under QJG and agrees
+ * QJG's contract C8 with RGT; then QUE's writer closes M1 for 08X (in scope only through the link
+ * just written), for 09Y (out of scope through its link), pays on C8 (out of scope through the
+ * contract just agreed) and on C1, and closes 08X's M1 again (already closed by its batch-mate). */
+static size_t scoped_group_run(ff_ledger *ledger, const void *argument, ledger_result *results) {
+    (void)argument;
+    scoped_world_add(ledger);
+    Fundflow__V1__Command *national[] = {
+        test_org("n-08x", "08X", "A new place", FUNDFLOW__V1__ORG_KIND__PLACE, "QUE"),
+        test_org("n-09y", "09Y", "Another place", FUNDFLOW__V1__ORG_KIND__PLACE, "QJG"),
+        test_contract("n-c8", "C8", "QJG", "RGT", BLOCK, CORE, 100000, 0, NULL),
+    };
+    Fundflow__V1__Command *scoped[] = {
+        test_period("q-08x", "08X", 1),
+        test_period("q-09y", "09Y", 1),
+        test_payment("q-c8", "C8", 1, 100),
+        test_payment("q-c1", "C1", 1, 100),
+        test_period("q-08x-again", "08X", 1),
+    };
+    access_principal who = scoped_writer();
+    ledger_batch batches[] = {
+        {.commands = national, .command_count = 3, .actor = "test",
+         .recorded_at_us = TEST_RECORDED_AT_US},
+        {.commands = scoped, .command_count = 5, .actor = "writer@que", .principal = &who,
+         .recorded_at_us = TEST_RECORDED_AT_US},
+    };
+    flat_group_apply(ledger, batches, 2, results);
+    return 8;
+}
+
+static void test_a_scoped_batch_sees_what_its_group_changed(void **state) {
+    (void)state;
+    assert_int_equal(flat_same_as_nested(scoped_group_run, NULL), 0);
+    flat_outcome outcome;
+    flat_outcome_take(LEDGER_WRITE_FLAT, scoped_group_run, NULL, &outcome);
+    static const ff_err expected[] = {FF_OK, FF_OK, FF_OK, FF_OK, FF_ERR_OUT_OF_SCOPE,
+                                      FF_ERR_OUT_OF_SCOPE, FF_OK, FF_ERR_PERIOD_ALREADY_CLOSED};
+    flat_codes_expect(&outcome, expected);
+    /* Head 22: the national batch 23 to 25, the close of 08X 26, the payment on C1 27. */
+    assert_int_equal(outcome.results[3].sequence, SCOPED_HEAD + 4);
+    assert_int_equal(outcome.results[6].sequence, SCOPED_HEAD + 5);
+    free(outcome.tables);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_refused_command_in_every_position_matches_the_nested_path),
@@ -554,6 +796,9 @@ int main(void) {
         cmocka_unit_test(test_flows_kept_beyond_their_slots_are_stored_as_at_once),
         cmocka_unit_test(test_a_fault_at_any_write_of_a_replayed_batch_leaves_no_trace),
         cmocka_unit_test(test_a_full_map_at_any_write_of_a_replayed_batch_is_grown_and_retried),
+        cmocka_unit_test(test_a_scoped_batch_refused_anywhere_matches_the_nested_path),
+        cmocka_unit_test(test_a_scoped_batch_sees_what_its_earlier_commands_changed),
+        cmocka_unit_test(test_a_scoped_batch_sees_what_its_group_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

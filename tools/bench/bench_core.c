@@ -3,7 +3,9 @@
  * --principal, the batches are applied as that principal, so the cost of the access checks can
  * be compared with the unrestricted path. Given --commands N --batch B, it instead applies
  * exactly N allocations in batches of B with no time limit, for a figure that repeats: run under
- * callgrind with --toggle-collect=bench_fixed_batch_apply, it counts only the applying. */
+ * callgrind with --toggle-collect=bench_fixed_batch_apply, it counts only the applying. With
+ * --payments, those N commands are payments on one contract of QUE's instead, which a principal
+ * scoped to QUE may make: the access check then reads the contract the projection changes. */
 #include <errno.h>
 #include <inttypes.h>
 #include <ftw.h>
@@ -36,12 +38,20 @@ static int bench_compare_doubles(const void *left, const void *right) {
     return (a > b) - (a < b);
 }
 
+/* The command of the world's setup that records event under key on 1 April 2024. */
+static Fundflow__V1__Command *bench_setup_command(const char *key, Fundflow__V1__Event *event) {
+    static Fundflow__V1__Command command;
+    fundflow__v1__command__init(&command);
+    command.idempotency_key = (char *)key;
+    command.effective_date = 20240401;
+    command.event = event;
+    return &command;
+}
+
 static Fundflow__V1__Command *bench_org_command(const char *key, const char *code,
                                                 Fundflow__V1__OrgKind kind, const char *parent) {
     static Fundflow__V1__Event event;
     static Fundflow__V1__OrgRegistered org;
-    static Fundflow__V1__Command command;
-    fundflow__v1__command__init(&command);
     fundflow__v1__event__init(&event);
     fundflow__v1__org_registered__init(&org);
     org.code = (char *)code;
@@ -50,10 +60,7 @@ static Fundflow__V1__Command *bench_org_command(const char *key, const char *cod
     org.parent_code = (char *)parent;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_ORG_REGISTERED;
     event.org_registered = &org;
-    command.idempotency_key = (char *)key;
-    command.effective_date = 20240401;
-    command.event = &event;
-    return &command;
+    return bench_setup_command(key, &event);
 }
 
 static int bench_apply_one(ff_ledger *ledger, Fundflow__V1__Command *command) {
@@ -67,8 +74,6 @@ static int bench_apply_one(ff_ledger *ledger, Fundflow__V1__Command *command) {
 static Fundflow__V1__Command *bench_limit_command(void) {
     static Fundflow__V1__Event event;
     static Fundflow__V1__RevenueLimitSet limit;
-    static Fundflow__V1__Command command;
-    fundflow__v1__command__init(&command);
     fundflow__v1__event__init(&event);
     fundflow__v1__revenue_limit_set__init(&limit);
     limit.funder_code = (char *)"X24";
@@ -77,21 +82,77 @@ static Fundflow__V1__Command *bench_limit_command(void) {
     limit.limit_pence = INT64_MAX;
     event.kind_case = FUNDFLOW__V1__EVENT__KIND_REVENUE_LIMIT_SET;
     event.revenue_limit_set = &limit;
-    command.idempotency_key = (char *)"bench-limit";
-    command.effective_date = 20240401;
-    command.event = &event;
-    return &command;
+    return bench_setup_command("bench-limit", &event);
 }
 
-/* Registers NHS England (X24), its limit and one ICB (QUE) to allocate to. */
+/* The contract the payments mode pays on, and what QUE is given to commission it: £100,000,000,
+ * far more than the callgrind run pays (20,000 payments of at most £10.99 each, in batches of
+ * 1,000, come to under £220,000). A run that pays more is refused for overpayment and says so. */
+#define BENCH_CONTRACT_ID "BENCH-C1"
+#define BENCH_CONTRACT_PENCE INT64_C(10000000000)
+
+/* Makes event an allocation from X24 to QUE in core services, 2024/25. */
+static void bench_allocation_make(Fundflow__V1__Event *event,
+                                  Fundflow__V1__AllocationIssued *allocation,
+                                  int64_t amount_pence) {
+    fundflow__v1__event__init(event);
+    fundflow__v1__allocation_issued__init(allocation);
+    allocation->funder_code = (char *)"X24";
+    allocation->recipient_code = (char *)"QUE";
+    allocation->stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    allocation->financial_year = 2024;
+    allocation->amount_pence = amount_pence;
+    event->kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
+    event->allocation_issued = allocation;
+}
+
+/* QUE's allocation for the contract. */
+static Fundflow__V1__Command *bench_allocation_command(void) {
+    static Fundflow__V1__Event event;
+    static Fundflow__V1__AllocationIssued allocation;
+    bench_allocation_make(&event, &allocation, BENCH_CONTRACT_PENCE);
+    return bench_setup_command("bench-contract-allocation", &event);
+}
+
+/* A block contract from QUE to the trust RGT for the whole allocation, with nothing withheld. */
+static Fundflow__V1__Command *bench_contract_command(void) {
+    static Fundflow__V1__Event event;
+    static Fundflow__V1__ContractAgreed contract;
+    fundflow__v1__event__init(&event);
+    fundflow__v1__contract_agreed__init(&contract);
+    contract.contract_id = (char *)BENCH_CONTRACT_ID;
+    contract.commissioner_code = (char *)"QUE";
+    contract.provider_code = (char *)"RGT";
+    contract.type = FUNDFLOW__V1__CONTRACT_TYPE__BLOCK;
+    contract.financial_year = 2024;
+    contract.stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
+    contract.annual_value_pence = BENCH_CONTRACT_PENCE;
+    contract.service_category = FUNDFLOW__V1__SERVICE_CATEGORY__MENTAL_HEALTH;
+    event.kind_case = FUNDFLOW__V1__EVENT__KIND_CONTRACT_AGREED;
+    event.contract_agreed = &contract;
+    return bench_setup_command("bench-contract", &event);
+}
+
+/* Whether the fixed-count mode pays on the contract rather than allocates. */
+static bool bench_payments;
+
+/* Registers NHS England (X24), its limit and one ICB (QUE) to allocate to; for the payments mode
+ * also the trust RGT, QUE's allocation and its contract with RGT. */
 static int bench_world_register(ff_ledger *ledger) {
     if (bench_apply_one(ledger, bench_org_command("bench-x24", "X24",
                                                   FUNDFLOW__V1__ORG_KIND__NHSE, "")) != 0 ||
-        bench_apply_one(ledger, bench_limit_command()) != 0) {
+        bench_apply_one(ledger, bench_limit_command()) != 0 ||
+        bench_apply_one(ledger, bench_org_command("bench-que", "QUE",
+                                                  FUNDFLOW__V1__ORG_KIND__ICB, "X24")) != 0) {
         return -1;
     }
-    return bench_apply_one(ledger, bench_org_command("bench-que", "QUE",
-                                                     FUNDFLOW__V1__ORG_KIND__ICB, "X24"));
+    if (!bench_payments) return 0;
+    if (bench_apply_one(ledger, bench_org_command("bench-rgt", "RGT",
+                                                  FUNDFLOW__V1__ORG_KIND__TRUST, "QUE")) != 0 ||
+        bench_apply_one(ledger, bench_allocation_command()) != 0) {
+        return -1;
+    }
+    return bench_apply_one(ledger, bench_contract_command());
 }
 
 typedef struct bench_commands {
@@ -99,22 +160,26 @@ typedef struct bench_commands {
     Fundflow__V1__Command **pointers;
     Fundflow__V1__Event *events;
     Fundflow__V1__AllocationIssued *allocations;
+    Fundflow__V1__PaymentMade *payments; /* the payments mode's, else NULL */
     char (*keys)[32];
 } bench_commands;
+
+/* Makes command i of a set a payment on the contract, in M1, of 100 pence more than i. */
+static void bench_payment_make(bench_commands *set, size_t i) {
+    fundflow__v1__payment_made__init(&set->payments[i]);
+    set->payments[i].contract_id = (char *)BENCH_CONTRACT_ID;
+    set->payments[i].month = 1;
+    set->payments[i].amount_pence = 100 + (int64_t)i;
+    set->events[i].kind_case = FUNDFLOW__V1__EVENT__KIND_PAYMENT_MADE;
+    set->events[i].payment_made = &set->payments[i];
+}
 
 static int bench_commands_make(bench_commands *set, size_t count, size_t setting, size_t batch) {
     for (size_t i = 0; i < count; i++) {
         fundflow__v1__command__init(&set->commands[i]);
-        fundflow__v1__event__init(&set->events[i]);
-        fundflow__v1__allocation_issued__init(&set->allocations[i]);
         snprintf(set->keys[i], sizeof set->keys[i], "b%zu-%zu-%zu", setting, batch, i);
-        set->allocations[i].funder_code = (char *)"X24";
-        set->allocations[i].recipient_code = (char *)"QUE";
-        set->allocations[i].stream = FUNDFLOW__V1__STREAM__CORE_SERVICES;
-        set->allocations[i].financial_year = 2024;
-        set->allocations[i].amount_pence = 100 + (int64_t)i;
-        set->events[i].kind_case = FUNDFLOW__V1__EVENT__KIND_ALLOCATION_ISSUED;
-        set->events[i].allocation_issued = &set->allocations[i];
+        bench_allocation_make(&set->events[i], &set->allocations[i], 100 + (int64_t)i);
+        if (set->payments != NULL) bench_payment_make(set, i);
         set->commands[i].idempotency_key = set->keys[i];
         set->commands[i].effective_date = 20240401;
         set->commands[i].event = &set->events[i];
@@ -205,17 +270,19 @@ __attribute__((noinline)) ff_err bench_fixed_batch_apply(ff_ledger *ledger,
 
 /* Applies exactly `commands` allocations in batches of `batch_size` (the last one shorter if it
  * does not divide), with no time limit, and prints the count, the seconds and the rate. The
- * allocations are the timed mode's: X24 to QUE, core services, 2024/25. */
+ * allocations are the timed mode's: X24 to QUE, core services, 2024/25; or, with --payments,
+ * payments on QUE's contract with RGT. */
 static int bench_fixed_run(ff_ledger *ledger, size_t commands, size_t batch_size) {
     bench_commands set = {
         .commands = calloc(batch_size, sizeof *set.commands),
         .pointers = calloc(batch_size, sizeof *set.pointers),
         .events = calloc(batch_size, sizeof *set.events),
         .allocations = calloc(batch_size, sizeof *set.allocations),
+        .payments = bench_payments ? calloc(batch_size, sizeof *set.payments) : NULL,
         .keys = calloc(batch_size, sizeof *set.keys)};
     ledger_result *results = calloc(batch_size, sizeof *results);
     int failed = !set.commands || !set.pointers || !set.events || !set.allocations || !set.keys ||
-                 !results;
+                 !results || (bench_payments && !set.payments);
     size_t applied = 0, batches = 0, refused = 0;
     double seconds = 0;
     while (!failed && applied < commands) {
@@ -231,6 +298,8 @@ static int bench_fixed_run(ff_ledger *ledger, size_t commands, size_t batch_size
         batches++;
     }
     if (!failed) {
+        printf("%s, %zu of them refused\n\n", bench_payments ? "payments" : "allocations",
+               refused);
         printf("%10s %10s %10s %12s %14s\n", "batch", "batches", "commands", "seconds",
                "commands/s");
         printf("%10zu %10zu %10zu %12.3f %14.0f\n", batch_size, batches, applied, seconds,
@@ -240,7 +309,7 @@ static int bench_fixed_run(ff_ledger *ledger, size_t commands, size_t batch_size
     }
     if (refused != 0) fprintf(stderr, "bench: %zu commands were refused\n", refused);
     free(set.commands), free(set.pointers), free(set.events), free(set.allocations);
-    free(set.keys), free(results);
+    free(set.payments), free(set.keys), free(results);
     return failed || refused != 0 ? -1 : 0;
 }
 
@@ -281,12 +350,14 @@ static int bench_principal_parse(const char *text, access_principal *who) {
 
 static const char bench_usage[] =
     "usage: fundflow-bench-core [DIR] [--principal writer|admin[:ORG]]\n"
-    "                           [--commands N --batch B] [--keep]\n"
+    "                           [--commands N --batch B [--payments]] [--keep]\n"
     "  DIR            where the scratch data directory is made (default $TMPDIR or /tmp)\n"
     "  --principal    apply the batches as this principal, not unrestricted\n"
     "  --commands N   apply exactly N allocations, with no time limit (1 to %d), then as many\n"
     "                 raw LMDB appends in the same batches, the anchor they are compared with\n"
     "  --batch B      in batches of B commands (1 to %d); needs --commands\n"
+    "  --payments     make those N commands payments on a contract of QUE's with the trust RGT,\n"
+    "                 which --principal writer:QUE may make; needs --commands\n"
     "  --keep         leave the data directory in place and print its path, to measure it\n"
     "Without --commands: batches of 1, 100 and 1,000 for up to 20,000 commands or 10 s each,\n"
     "then verify and rebuild. Exit codes: 0 done, 1 a batch or check failed, 2 usage.\n";
@@ -319,8 +390,10 @@ static int bench_arguments_parse(int argc, char **argv, bench_arguments *argumen
     if (i < argc && strncmp(argv[i], "--", 2) != 0) arguments->parent = argv[i++];
     for (; i < argc; i += 2) {
         if (strcmp(argv[i], "--help") == 0) return 1;
-        if (strcmp(argv[i], "--keep") == 0) {
-            arguments->keep = true;
+        bool keep = strcmp(argv[i], "--keep") == 0, payments = strcmp(argv[i], "--payments") == 0;
+        if (keep || payments) {
+            arguments->keep |= keep;
+            bench_payments |= payments;
             i--; /* a flag with no value */
             continue;
         }
@@ -340,6 +413,7 @@ static int bench_arguments_parse(int argc, char **argv, bench_arguments *argumen
     }
     /* --batch alone would say nothing about how many commands; --commands alone means one batch
      * per command, which is rarely what was meant, so both are required together. */
+    if (bench_payments && arguments->fixed_commands == 0) return -1;
     return (arguments->fixed_commands == 0) == (arguments->fixed_batch == 0) ? 0 : -1;
 }
 
@@ -363,8 +437,8 @@ int main(int argc, char **argv) {
     store_options options = {.data_dir = directory};
     ff_ledger *ledger = NULL;
     int failed = ledger_open(&options, &ledger) != FF_OK || bench_world_register(ledger) != 0;
-    printf("fundflow core benchmark in %s (allocations, each batch one commit with fsync)\n\n",
-           directory);
+    printf("fundflow core benchmark in %s (%s, each batch one commit with fsync)\n\n",
+           directory, bench_payments ? "payments" : "allocations");
     if (!failed && arguments.fixed_commands != 0) {
         failed = bench_fixed_run(ledger, arguments.fixed_commands, arguments.fixed_batch) != 0;
     } else if (!failed) {
