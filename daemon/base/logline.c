@@ -20,6 +20,7 @@ static void *logline_context;
 
 /* Writes the line to stderr in one write, as fprintf did; a line longer than the buffer is
  * written in pieces under stderr's lock, whole all the same. */
+__attribute__((format(printf, 1, 0)))
 static void logline_direct(const char *format, va_list arguments) {
     char line[FF_LOG_LINE_BYTES_MAX];
     va_list again;

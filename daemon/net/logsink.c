@@ -166,6 +166,7 @@ void logsink_line(ff_logsink *sink, const char *format, ...) {
 }
 
 /* logline's hook: every layer's lines into the sink. */
+__attribute__((format(printf, 2, 0)))
 static void logsink_hook(void *sink, const char *format, va_list arguments) {
     logsink_vline(sink, format, arguments);
 }
