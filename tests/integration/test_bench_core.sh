@@ -43,9 +43,20 @@ output=$("$bench" "$scratch" --commands 200 --batch 100 --principal writer:X24) 
 printf '%s\n' "$output" | awk '$1 == 100 && $2 == 2 && $3 == 200 { found = 1 } END { exit !found }' ||
     fail "no row of 2 batches of 100 making 200 commands:"$'\n'"$output"
 
-check "usage errors exit 2: --batch without --commands, --commands 0"
-status=0; "$bench" "$scratch" --batch 100 >/dev/null 2>&1 || status=$?
-[[ $status -eq 2 ]] || fail "--batch alone exited $status, not 2"
-status=0; "$bench" "$scratch" --commands 0 --batch 100 >/dev/null 2>&1 || status=$?
-[[ $status -eq 2 ]] || fail "--commands 0 exited $status, not 2"
+check "usage errors exit 2 and name what is wrong"
+# usage_error EXPECTED ARGS...: exits 2, the first line of stderr is EXPECTED, then the usage.
+usage_error() {
+    local expected=$1 status=0 errors
+    shift
+    errors=$("$bench" "$scratch" "$@" 2>&1 >/dev/null) || status=$?
+    [[ $status -eq 2 ]] || fail "$* exited $status, not 2"
+    [[ $(head -1 <<<"$errors") == "fundflow-bench-core: $expected" ]] ||
+        fail "$* said, not \"$expected\":"$'\n'"$errors"
+    [[ $errors == *"usage: fundflow-bench-core"* ]] || fail "$* printed no usage"
+}
+usage_error "--commands and --batch go together" --batch 100
+usage_error "--commands 0 is not a whole number in the range below" --commands 0 --batch 100
+usage_error "unknown option --bogus" --bogus 1
+usage_error "--batch needs a value" --commands 10 --batch
+usage_error "--principal nobody is not writer or admin[:ORG]" --principal nobody
 echo "all bench-core checks passed"

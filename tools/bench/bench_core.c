@@ -7,6 +7,7 @@
  * --payments, those N commands are payments on one contract of QUE's instead, which a principal
  * scoped to QUE may make: the access check then reads the contract the projection changes. */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <ftw.h>
 #include <stdbool.h>
@@ -381,9 +382,20 @@ static size_t bench_count_parse(const char *text, size_t max) {
     return (size_t)value;
 }
 
-/* Parses the command line into *arguments; 0 to run, 1 after --help, -1 on a usage error. */
+/* Says what is wrong with the command line, for the usage error; returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int bench_usage_error(char *problem, size_t problem_bytes, const char *format, ...) {
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(problem, problem_bytes, format, arguments);
+    va_end(arguments);
+    return -1;
+}
+
+/* Parses the command line into *arguments; 0 to run, 1 after --help, -1 on a usage error, with
+ * problem saying what is wrong. */
 static int bench_arguments_parse(int argc, char **argv, bench_arguments *arguments,
-                                 access_principal *who) {
+                                 access_principal *who, char *problem, size_t problem_bytes) {
     const char *temporary = getenv("TMPDIR");
     *arguments = (bench_arguments){.parent = temporary ? temporary : "/tmp"};
     int i = 1;
@@ -397,30 +409,52 @@ static int bench_arguments_parse(int argc, char **argv, bench_arguments *argumen
             i--; /* a flag with no value */
             continue;
         }
-        if (i + 1 >= argc) return -1;
-        if (strcmp(argv[i], "--principal") == 0) {
-            if (bench_principal_parse(argv[i + 1], who) != 0) return -1;
+        const char *flag = argv[i];
+        bool known = strcmp(flag, "--principal") == 0 || strcmp(flag, "--commands") == 0 ||
+                     strcmp(flag, "--batch") == 0;
+        if (!known) return bench_usage_error(problem, problem_bytes, "unknown option %s", flag);
+        if (i + 1 >= argc) return bench_usage_error(problem, problem_bytes, "%s needs a value", flag);
+        const char *value = argv[i + 1];
+        if (strcmp(flag, "--principal") == 0) {
+            if (bench_principal_parse(value, who) != 0) {
+                return bench_usage_error(problem, problem_bytes,
+                                         "--principal %s is not writer or admin[:ORG]", value);
+            }
             bench_principal = who;
-        } else if (strcmp(argv[i], "--commands") == 0) {
-            arguments->fixed_commands = bench_count_parse(argv[i + 1], BENCH_FIXED_COMMANDS_MAX);
-            if (arguments->fixed_commands == 0) return -1;
-        } else if (strcmp(argv[i], "--batch") == 0) {
-            arguments->fixed_batch = bench_count_parse(argv[i + 1], BENCH_FIXED_BATCH_MAX);
-            if (arguments->fixed_batch == 0) return -1;
+        } else if (strcmp(flag, "--commands") == 0) {
+            arguments->fixed_commands = bench_count_parse(value, BENCH_FIXED_COMMANDS_MAX);
+            if (arguments->fixed_commands == 0) {
+                return bench_usage_error(problem, problem_bytes,
+                                         "--commands %s is not a whole number in the range below",
+                                         value);
+            }
         } else {
-            return -1;
+            arguments->fixed_batch = bench_count_parse(value, BENCH_FIXED_BATCH_MAX);
+            if (arguments->fixed_batch == 0) {
+                return bench_usage_error(problem, problem_bytes,
+                                         "--batch %s is not a whole number in the range below",
+                                         value);
+            }
         }
     }
     /* --batch alone would say nothing about how many commands; --commands alone means one batch
      * per command, which is rarely what was meant, so both are required together. */
-    if (bench_payments && arguments->fixed_commands == 0) return -1;
-    return (arguments->fixed_commands == 0) == (arguments->fixed_batch == 0) ? 0 : -1;
+    if (bench_payments && arguments->fixed_commands == 0) {
+        return bench_usage_error(problem, problem_bytes, "%s needs --commands", "--payments");
+    }
+    if ((arguments->fixed_commands == 0) != (arguments->fixed_batch == 0)) {
+        return bench_usage_error(problem, problem_bytes, "%s go together",
+                                 "--commands and --batch");
+    }
+    return 0;
 }
 
 int main(int argc, char **argv) {
     static access_principal who;
     bench_arguments arguments;
-    int parsed = bench_arguments_parse(argc, argv, &arguments, &who);
+    char problem[160];
+    int parsed = bench_arguments_parse(argc, argv, &arguments, &who, problem, sizeof problem);
+    if (parsed < 0) fprintf(stderr, "fundflow-bench-core: %s\n", problem);
     if (parsed != 0) {
         fprintf(parsed > 0 ? stdout : stderr, bench_usage, BENCH_FIXED_COMMANDS_MAX,
                 BENCH_FIXED_BATCH_MAX);
