@@ -574,16 +574,39 @@ def admin_call(leader, method, body):
     return reply
 
 
-def node_join(cluster, leader, node_id):
-    """Starts a fresh node (join = yes) on free ports and has the leader add it as a voter."""
+NOT_LEADER_ATTEMPTS = 20
+
+
+def admin_call_on_leader(cluster, method, body_for):
+    """Calls method on the node that leads, with the body body_for(leader) gives; returns
+    (leader, body, reply). A node may say it leads and yet refuse not_leader: after a transfer the
+    old leader can report its role before it hears of the newer term, and on a loaded machine an
+    election can move leadership between the poll and the call. Such a refusal changes nothing,
+    so the call is made again on the leader polled afresh, at most NOT_LEADER_ATTEMPTS times."""
+    for _ in range(NOT_LEADER_ATTEMPTS):
+        leader = cluster.leader()
+        body = body_for(leader)
+        status, reply, _ = twirp(leader.url, method, body, timeout=60)
+        if status == 200:
+            return leader, body, reply
+        if status != 503 or (reply or {}).get("meta", {}).get("error") != "not_leader":
+            fail("%s %s on node %d: %s %s" % (method, body, leader.id, status, reply))
+        time.sleep(POLL_SECONDS)
+    fail("%s was refused not_leader %d times" % (method, NOT_LEADER_ATTEMPTS))
+
+
+def node_join(cluster, node_id):
+    """Starts a fresh node (join = yes) on free ports and has the leader add it as a voter;
+    returns the leader that added it."""
     ports = free_ports(2)
     joiner = Node(cluster, node_id, ports[0], ports[1])
     cluster.nodes.append(joiner)
     joiner.start("join = yes\n")
     if not joiner.wait_listening():
         fail("the joining node exited: " + joiner.stderr_text())
-    admin_call(leader, "AddClusterNode", {"id": node_id, "raft_address": joiner.raft_address,
-                                          "url": joiner.url})
+    body = {"id": node_id, "raft_address": joiner.raft_address, "url": joiner.url}
+    leader, _, _ = admin_call_on_leader(cluster, "AddClusterNode", lambda leader: body)
+    return leader
 
 
 def write_some(cluster, acks, count=4, prefix="w"):
@@ -603,16 +626,16 @@ def scenario_membership(cluster):
     admin_call(leader, "TransferLeadership", {"id": target.id})
     status_poll(target, lambda body: body["role"] == "CLUSTER_ROLE_LEADER", "leadership")
     print("leadership moved from node %d to node %d" % (leader.id, target.id))
-    leader = cluster.leader()
-    removed = next(node for node in cluster.nodes if node is not leader)
-    admin_call(leader, "RemoveClusterNode", {"id": removed.id})
+    leader, body, _ = admin_call_on_leader(cluster, "RemoveClusterNode", lambda leader: {
+        "id": next(node for node in cluster.nodes if node is not leader).id})
+    removed = next(node for node in cluster.nodes if node.id == body["id"])
     status_poll(leader, lambda body: len(body["nodes"]) == 2, "two nodes")
     removed.kill(signal.SIGTERM)
     cluster.nodes.remove(removed)
     writers = Writers(cluster, count=2)
     try:
         writers.wait_acks(30)
-        node_join(cluster, leader, 4)
+        leader = node_join(cluster, 4)
         status_poll(leader, lambda body: len(body["nodes"]) == 3 and all(
             node["voter"] for node in body["nodes"]), "three voters")
         writers.wait_acks(30)
@@ -678,7 +701,7 @@ def scenario_recover(cluster):
     more = Writers(cluster, count=2, prefix="recovered")
     try:
         more.wait_acks(20)
-        node_join(cluster, cluster.leader(), 4)
+        node_join(cluster, 4)
         more.wait_acks(20)
         more.pause()
     finally:
