@@ -50,11 +50,8 @@ static _Thread_local projection_message_kept projection_event_kept;
 static ff_err projection_event_decode(store_txn *txn, ff_store *store, uint64_t sequence,
                                       bool take, Fundflow__V1__EventRecord **out) {
     *out = NULL;
-    uint8_t key[LOG_KEY_BYTES];
-    log_key_encode(sequence, key);
     store_slice value;
-    ff_err err = store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key, LOG_KEY_BYTES), &value);
-    if (err == FF_ERR_NOT_FOUND) return FF_ERR_EVENT_UNKNOWN;
+    ff_err err = log_read_stored(txn, store, sequence, &value);
     if (err != FF_OK) return err;
     const ProtobufCMessageDescriptor *descriptor = &fundflow__v1__event_record__descriptor;
     *out = take ? (Fundflow__V1__EventRecord *)projection_message_take(&projection_event_kept,
@@ -62,9 +59,7 @@ static ff_err projection_event_decode(store_txn *txn, ff_store *store, uint64_t 
                 : (Fundflow__V1__EventRecord *)projection_message_keep(&projection_event_kept,
                                                                         descriptor, value);
     if (*out == NULL) return FF_ERR_LOG_DECODE;
-    /* Read back, a record is what log_append wrote: its own sequence and two whole hashes. */
-    assert((*out)->sequence == sequence);
-    assert((*out)->hash.len == DIGEST_BYTES && (*out)->previous_hash.len == DIGEST_BYTES);
+    log_record_assert_read(*out, sequence);
     return FF_OK;
 }
 

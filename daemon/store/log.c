@@ -137,22 +137,32 @@ ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t seq
     return log_record_put_untreed(txn, store, sequence, value);
 }
 
+ff_err log_read_stored(store_txn *txn, ff_store *store, uint64_t sequence, store_slice *value_out) {
+    uint8_t key_bytes[LOG_KEY_BYTES];
+    log_key_encode(sequence, key_bytes);
+    ff_err err = store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
+                           value_out);
+    return err == FF_ERR_NOT_FOUND ? FF_ERR_EVENT_UNKNOWN : err;
+}
+
+void log_record_assert_read(const Fundflow__V1__EventRecord *record, uint64_t sequence) {
+    /* Read back, a record is what log_append wrote: its own sequence and two whole hashes. */
+    assert(record->sequence == sequence);
+    assert(record->hash.len == DIGEST_BYTES);
+    assert(record->previous_hash.len == DIGEST_BYTES);
+    (void)record;
+    (void)sequence;
+}
+
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
                 Fundflow__V1__EventRecord **record_out) {
     *record_out = NULL;
-    uint8_t key_bytes[LOG_KEY_BYTES];
-    log_key_encode(sequence, key_bytes);
     store_slice value;
-    ff_err err = store_get(txn, store, STORE_TABLE_LOG, STORE_SLICE(key_bytes, LOG_KEY_BYTES),
-                           &value);
-    if (err == FF_ERR_NOT_FOUND) return FF_ERR_EVENT_UNKNOWN;
+    ff_err err = log_read_stored(txn, store, sequence, &value);
     if (err != FF_OK) return err;
     *record_out = fundflow__v1__event_record__unpack(NULL, value.bytes, value.data);
     if (*record_out == NULL) return FF_ERR_LOG_DECODE;
-    /* Read back, a record is what log_append wrote: its own sequence and two whole hashes. */
-    assert((*record_out)->sequence == sequence);
-    assert((*record_out)->hash.len == DIGEST_BYTES);
-    assert((*record_out)->previous_hash.len == DIGEST_BYTES);
+    log_record_assert_read(*record_out, sequence);
     return FF_OK;
 }
 

@@ -53,6 +53,12 @@ ff_err log_append_raw_without_tree(store_txn *txn, ff_store *store, uint64_t seq
 ff_err log_read(store_txn *txn, ff_store *store, uint64_t sequence,
                 Fundflow__V1__EventRecord **record_out);
 
+/* log_read's halves, for a reader that decodes the bytes its own way (keeping the decoding, say):
+ * the stored bytes of one event, valid for txn (FF_ERR_EVENT_UNKNOWN if there is none), and the
+ * check, asserted, that a record decoded from them is what log_append wrote. */
+ff_err log_read_stored(store_txn *txn, ff_store *store, uint64_t sequence, store_slice *value_out);
+void log_record_assert_read(const Fundflow__V1__EventRecord *record, uint64_t sequence);
+
 /* Checks one stored record against the head before it: the hash trailer is present, the hash
  * matches the bytes, the record decodes, its sequence is the key's and the one after previous,
  * and its previous_hash is previous's hash. On success advances *previous to this record and, if

@@ -148,22 +148,25 @@ ff_err signing_sign(ff_signer *signer, signed_head *head) {
     return signed_head_sign(head, signer->key);
 }
 
-/* Signs the head of the first size leaves (SIGNING_SIZE_NOW: the tree as it is now) if the
- * tree has grown past the latest signed head (always when force). */
-static ff_err signing_head_refresh(ff_signer *signer, bool force, uint64_t size) {
+/* Whether the latest signed head covers the first size leaves already. */
+static bool signing_latest_covers(ff_signer *signer, uint64_t size) {
     pthread_mutex_lock(&signer->lock);
-    bool signed_already = !force && size != SIGNING_SIZE_NOW && signer->latest.tree_size >= size;
+    bool covers = signer->latest.tree_size >= size;
     pthread_mutex_unlock(&signer->lock);
-    if (signed_already) return FF_OK;
+    return covers;
+}
+
+/* Signs the head of the first size leaves (SIGNING_SIZE_NOW: the tree as it is now) if the
+ * tree has grown past the latest signed head (always when force). A size given is checked before
+ * the tree is read, SIGNING_SIZE_NOW once it is known. */
+static ff_err signing_head_refresh(ff_signer *signer, bool force, uint64_t size) {
+    if (!force && size != SIGNING_SIZE_NOW && signing_latest_covers(signer, size)) return FF_OK;
     signed_head head;
     memset(&head, 0, sizeof head);
     head.tree_size = size;
     ff_err err = signing_tree_read(signer->store, &head.tree_size, &head.root);
     if (err != FF_OK) return err;
-    pthread_mutex_lock(&signer->lock);
-    bool same = !force && signer->latest.tree_size >= head.tree_size;
-    pthread_mutex_unlock(&signer->lock);
-    if (same) return FF_OK;
+    if (!force && signing_latest_covers(signer, head.tree_size)) return FF_OK;
     err = signing_sign(signer, &head);
     if (err != FF_OK) return err;
     /* The file is for fundflow-admin verify; a full disk must not stop the server answering
